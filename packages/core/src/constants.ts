@@ -1,0 +1,61 @@
+/**
+ * Defaults, one place. Each is the value a service uses when its init leaves a field out.
+ */
+
+/** Listen on loopback, any free port. */
+export const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0']
+
+/** The gossip topic every node's membership record is published on. */
+export const MEMBERSHIP_TOPIC = '/simplepool/membership/1'
+
+/** How often a node publishes its record. */
+export const DEFAULT_HEARTBEAT_MS = 250
+
+/**
+ * A peer that has sent no record for this long is suspect. Four heartbeats: one late
+ * heartbeat on a busy event loop must not make a peer suspect.
+ */
+export const DEFAULT_SUSPECT_AFTER_MS = 1_000
+
+/**
+ * A peer that has sent no record for this long is down. The issue's bound for a hung
+ * (SIGSTOP) process is 3 s; 2 s leaves room for the sweep and the heartbeat interval.
+ */
+export const DEFAULT_DOWN_AFTER_MS = 2_000
+
+/**
+ * After a peer's connection closes, how long we keep trying to reach it before it is
+ * down. A killed process refuses the redial at once and is down in milliseconds; a
+ * connection that only dropped is redialled within this window.
+ */
+export const DEFAULT_RECONNECT_WINDOW_MS = 500
+
+/** How long a single dial may take before it is given up (a wrong cluster key hangs). */
+export const DEFAULT_DIAL_TIMEOUT_MS = 3_000
+
+/** Members that are down are forgotten after this long (unless they come back). */
+export const DEFAULT_FORGET_AFTER_MS = 60_000
+
+/** The protocol of the direct message streams. */
+export const MESSAGE_PROTOCOL = '/simplepool/msg/1.0.0'
+
+/** Wire version of an envelope; anything else is refused. */
+export const ENVELOPE_VERSION = 1
+
+/** A frame larger than this closes the stream with `InvalidMessageError`. */
+export const DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024
+
+/** The bytes a frame aims for before it is cut: big enough to batch, small enough to interleave. */
+export const DEFAULT_TARGET_FRAME_BYTES = 64 * 1024
+
+/** Envelopes queued to one peer before a send fails with `OverloadedError`. */
+export const DEFAULT_MAX_QUEUED_PER_PEER = 65_536
+
+/** Calls awaiting a reply from one peer before a new call fails with `OverloadedError`. */
+export const DEFAULT_MAX_PENDING_CALLS_PER_PEER = 65_536
+
+/** A call's deadline when the caller gives none. */
+export const DEFAULT_CALL_TIMEOUT_MS = 5_000
+
+/** Resolution of the deadline wheel: deadlines fire up to this much late, never early. */
+export const DEFAULT_WHEEL_RESOLUTION_MS = 10

@@ -1,0 +1,133 @@
+/**
+ * Named errors. Code branches on `err.name`, never on `instanceof`, because an error that
+ * crossed the wire is rebuilt from `{ name, message, data }` on the other side.
+ */
+
+/** The form an error takes on the wire. */
+export interface WireError {
+  name: string
+  message: string
+  data?: unknown
+}
+
+/** Base of every SimplePool error: a stable `name`, a message, optional plain `data`. */
+export class SimplePoolError extends Error {
+  data?: unknown
+  constructor (message: string, data?: unknown) {
+    super(message)
+    this.name = 'SimplePoolError'
+    if (data !== undefined) this.data = data
+  }
+}
+
+/** A call or operation ran past its deadline. */
+export class TimeoutError extends SimplePoolError {
+  static readonly code = 'TimeoutError'
+  constructor (message = 'The operation timed out', data?: unknown) { super(message, data); this.name = 'TimeoutError' }
+}
+
+/** The operation was cancelled through its `AbortSignal`. */
+export class AbortError extends SimplePoolError {
+  static readonly code = 'AbortError'
+  constructor (message = 'The operation was aborted', data?: unknown) { super(message, data); this.name = 'AbortError' }
+}
+
+/** A message with `spawn: false` reached no live worker. */
+export class WorkerNotAliveError extends SimplePoolError {
+  static readonly code = 'WorkerNotAliveError'
+  constructor (message = 'The worker is not alive', data?: unknown) { super(message, data); this.name = 'WorkerNotAliveError' }
+}
+
+/** A pool name that this node does not know. */
+export class UnknownPoolError extends SimplePoolError {
+  static readonly code = 'UnknownPoolError'
+  constructor (message = 'Unknown pool', data?: unknown) { super(message, data); this.name = 'UnknownPoolError' }
+}
+
+/** The peer is down, gone, or its connection closed with work pending. */
+export class NodeUnavailableError extends SimplePoolError {
+  static readonly code = 'NodeUnavailableError'
+  constructor (message = 'The node is unavailable', data?: unknown) { super(message, data); this.name = 'NodeUnavailableError' }
+}
+
+/** A bounded queue is full: the send fails now rather than growing memory. */
+export class OverloadedError extends SimplePoolError {
+  static readonly code = 'OverloadedError'
+  constructor (message = 'Overloaded', data?: unknown) { super(message, data); this.name = 'OverloadedError' }
+}
+
+/** A worker's move from one node to another failed. */
+export class HandoffError extends SimplePoolError {
+  static readonly code = 'HandoffError'
+  constructor (message = 'Handoff failed', data?: unknown) { super(message, data); this.name = 'HandoffError' }
+}
+
+/** Bad input: from a user's call, or a malformed, oversized or unknown frame from the network. */
+export class InvalidMessageError extends SimplePoolError {
+  static readonly code = 'InvalidMessageError'
+  constructor (message = 'Invalid message', data?: unknown) { super(message, data); this.name = 'InvalidMessageError' }
+}
+
+/** A connection could not be secured: most often the peers do not share a cluster key. */
+export class ClusterKeyError extends SimplePoolError {
+  static readonly code = 'ClusterKeyError'
+  constructor (message = 'Cluster key mismatch', data?: unknown) { super(message, data); this.name = 'ClusterKeyError' }
+}
+
+/** An option or argument has the wrong type or value. */
+export class InvalidOptionError extends SimplePoolError {
+  static readonly code = 'InvalidOptionError'
+  constructor (message = 'Invalid option', data?: unknown) { super(message, data); this.name = 'InvalidOptionError' }
+}
+
+/** The service is not started, or is stopping. */
+export class NotStartedError extends SimplePoolError {
+  static readonly code = 'NotStartedError'
+  constructor (message = 'Not started', data?: unknown) { super(message, data); this.name = 'NotStartedError' }
+}
+
+const KNOWN: Record<string, new (message?: string, data?: unknown) => SimplePoolError> = {
+  TimeoutError,
+  AbortError,
+  WorkerNotAliveError,
+  UnknownPoolError,
+  NodeUnavailableError,
+  OverloadedError,
+  HandoffError,
+  InvalidMessageError,
+  ClusterKeyError,
+  InvalidOptionError,
+  NotStartedError
+}
+
+const MAX_WIRE_MESSAGE = 4096
+
+/** Turns any thrown value into its wire form; never throws. */
+export function toWireError (err: unknown): WireError {
+  if (err instanceof Error) {
+    const out: WireError = { name: String(err.name ?? 'Error'), message: String(err.message ?? '').slice(0, MAX_WIRE_MESSAGE) }
+    const data = (err as { data?: unknown }).data
+    if (data !== undefined) out.data = data
+    return out
+  }
+  return { name: 'Error', message: String(err).slice(0, MAX_WIRE_MESSAGE) }
+}
+
+/**
+ * Rebuilds a named error from its wire form. Known names come back as their class; any
+ * other name (a handler's own error) comes back as an `Error` with that same `name`.
+ */
+export function fromWireError (wire: unknown): Error {
+  if (wire == null || typeof wire !== 'object') {
+    return new InvalidMessageError('Malformed error on the wire')
+  }
+  const w = wire as Partial<WireError>
+  const name = typeof w.name === 'string' && w.name.length > 0 ? w.name : 'Error'
+  const message = typeof w.message === 'string' ? w.message : ''
+  const Known = KNOWN[name]
+  if (Known != null) return new Known(message, w.data)
+  const err = new Error(message) as Error & { data?: unknown }
+  err.name = name
+  if (w.data !== undefined) err.data = w.data
+  return err
+}

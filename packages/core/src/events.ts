@@ -1,0 +1,23 @@
+/**
+ * Typed `EventTarget`: events are `CustomEvent`s named `noun:verb`, with a typed `detail`.
+ */
+
+/** A listener for one event of a map of event names to detail types. */
+export type TypedListener<Detail> = ((evt: CustomEvent<Detail>) => void) | { handleEvent: (evt: CustomEvent<Detail>) => void }
+
+type ListenOptions = Parameters<EventTarget['addEventListener']>[2]
+
+/** The typed face of an `EventTarget` whose event names and details are given by `Events`. */
+export interface TypedEventTarget<Events extends Record<string, unknown>> {
+  addEventListener: <K extends keyof Events & string>(type: K, listener: TypedListener<Events[K]> | null, options?: ListenOptions) => void
+  removeEventListener: <K extends keyof Events & string>(type: K, listener: TypedListener<Events[K]> | null, options?: ListenOptions) => void
+}
+
+/** An `EventTarget` with typed listeners and an `emit` for `CustomEvent`s. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export class TypedEventTarget<Events extends Record<string, unknown>> extends EventTarget {
+  /** Dispatches a `CustomEvent` with `detail`. A listener that throws never breaks the emitter. */
+  emit<K extends keyof Events & string>(type: K, detail: Events[K]): void {
+    this.dispatchEvent(new CustomEvent(type, { detail }))
+  }
+}

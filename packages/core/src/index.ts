@@ -1,0 +1,23 @@
+/**
+ * SimplePool's contracts: the types every package agrees on, named errors that cross the
+ * wire, typed `noun:verb` events, the injected clock and randomness, and the defaults.
+ * No dependencies.
+ *
+ * @example
+ * ```ts
+ * import { TimeoutError, fromWireError, toWireError } from '@simplepool/core'
+ * const back = fromWireError(toWireError(new TimeoutError('call timed out')))
+ * back.name // 'TimeoutError'
+ * ```
+ *
+ * @packageDocumentation
+ */
+export * from './errors.js'
+export * from './events.js'
+export * from './clock.js'
+export * from './random.js'
+export * from './membership.js'
+export * from './constants.js'
+export * from './deadline-wheel.js'
+export * from './abort.js'
+export * from './logger.js'

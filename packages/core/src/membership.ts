@@ -1,0 +1,84 @@
+/**
+ * The membership contract: what every node publishes about itself, and the immutable,
+ * versioned snapshot every node folds those records into.
+ */
+
+/** A node's lifecycle status, as the node itself announces it. */
+export type MemberStatus = 'joining' | 'up' | 'draining' | 'leaving'
+
+/** What this node believes of a peer's liveness, from connections and heartbeats. */
+export type Liveness = 'alive' | 'suspect' | 'down'
+
+/** Per pool, on one node: its target, which is its weight on the pool's ring. */
+export interface PoolTarget {
+  target: number
+}
+
+/** Per pool, on one node: its target and how many workers it holds now. */
+export interface PoolFigures extends PoolTarget {
+  count: number
+}
+
+/** The record a node publishes about itself on every heartbeat. */
+export interface MemberRecord {
+  peerId: string
+  addresses: string[]
+  status: MemberStatus
+  pools: Record<string, PoolFigures>
+  /** Grows on each process start, so a restarted node's records beat its old ones. */
+  incarnation: number
+  /** Grows on every heartbeat of one incarnation; orders records from the same node. */
+  seq: number
+  /** Event-loop utilisation in [0, 1] over the last heartbeat interval. */
+  load: number
+}
+
+/**
+ * One member as a snapshot holds it: the parts of its record that decide placement and
+ * routing, and its liveness in this view. Counts and load change on every heartbeat, so
+ * they live apart from the snapshot (see {@link MemberFigures}).
+ */
+export interface Member {
+  peerId: string
+  addresses: readonly string[]
+  status: MemberStatus
+  pools: Readonly<Record<string, PoolTarget>>
+  incarnation: number
+  liveness: Liveness
+}
+
+/** The figures of a member's latest record, refreshed on every heartbeat. */
+export interface MemberFigures {
+  counts: Readonly<Record<string, number>>
+  load: number
+  seq: number
+  /** Monotonic time (this node's clock) when the last record arrived. */
+  lastSeen: number
+}
+
+/**
+ * An immutable view of the cluster. `version` grows with every change of any member's
+ * status, liveness, targets, addresses or incarnation, and with nothing else: one node
+ * holding two snapshots of equal version holds equal views. Versions are local to a node.
+ */
+export interface MembershipSnapshot {
+  readonly version: number
+  /** This node's peer id. */
+  readonly self: string
+  /** Every member this node knows, itself included, sorted by peer id. */
+  readonly members: ReadonlyArray<Readonly<Member>>
+}
+
+/** Events of a membership service. */
+export interface MembershipEvents extends Record<string, unknown> {
+  'member:join': Readonly<Member>
+  'member:update': Readonly<Member>
+  'member:leave': Readonly<Member>
+  'member:down': Readonly<Member>
+  'membership:change': MembershipSnapshot
+}
+
+/** True when a member should hold workers: it announced `up` and is not down in this view. */
+export function isServing (m: Pick<Member, 'status' | 'liveness'>): boolean {
+  return m.status === 'up' && m.liveness !== 'down'
+}

@@ -1,0 +1,76 @@
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { gossipsub } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import { preSharedKey } from '@libp2p/pnet'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p } from 'libp2p'
+import type { GossipSub } from '@libp2p/gossipsub'
+import type { Identify } from '@libp2p/identify'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import { clusterKeyFile } from './cluster-key.js'
+
+/** The libp2p services a SimplePool host runs. */
+// a type alias, not an interface: libp2p's ServiceMap needs an index signature
+export type HostServices = { // eslint-disable-line @typescript-eslint/consistent-type-definitions
+  pubsub: GossipSub
+  identify: Identify
+}
+
+/** A started-or-not libp2p host of ours. */
+export type Host = Libp2p<HostServices>
+
+/** What the host needs; every field comes from `MeshInit` after defaults. */
+export interface HostInit {
+  listen: string[]
+  clusterKey?: string | Uint8Array
+  privateKey?: PrivateKey
+  /** Address ranges that may dial us at any rate (libp2p limits one host to 5 dials/s). */
+  allow: string[]
+  heartbeatMs: number
+}
+
+/**
+ * Builds the libp2p host: TCP, Noise, Yamux, Identify, gossipsub, and libp2p's private
+ * network when a cluster key is set.
+ *
+ * Choices that matter:
+ * - gossipsub publishes a node's own records straight to every subscribed peer
+ *   (`floodPublish`), so a heartbeat costs one hop on a full mesh; the mesh degree keeps
+ *   relaying bounded up to 100 nodes.
+ * - libp2p's connection monitor is off: its ping, queued behind large writes, closed
+ *   healthy busy connections; membership heartbeats detect hung peers instead.
+ * - dials from the allowed ranges (loopback by default) skip the per-host rate limit,
+ *   since on one machine every peer is 127.0.0.1.
+ */
+export async function createHost (init: HostInit): Promise<Host> {
+  return createLibp2p<HostServices>({
+    start: false,
+    ...(init.privateKey != null ? { privateKey: init.privateKey } : {}),
+    addresses: { listen: init.listen },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    ...(init.clusterKey != null ? { connectionProtector: preSharedKey({ psk: clusterKeyFile(init.clusterKey) }) } : {}),
+    connectionManager: {
+      allow: init.allow,
+      maxConnections: 1_000,
+      maxIncomingPendingConnections: 100
+    },
+    connectionMonitor: { enabled: false },
+    services: {
+      identify: identify(),
+      pubsub: gossipsub({
+        emitSelf: false,
+        floodPublish: true,
+        allowPublishToZeroTopicPeers: true,
+        ignoreDuplicatePublishError: true,
+        heartbeatInterval: Math.max(200, Math.min(1_000, init.heartbeatMs * 2)),
+        D: 6,
+        Dlo: 4,
+        Dhi: 12,
+        doPX: false
+      })
+    }
+  })
+}

@@ -1,0 +1,27 @@
+/**
+ * SimplePool's mesh: a libp2p host (TCP, Noise, Yamux, Identify, gossipsub, optional
+ * private network) with gossip membership and failure detection. Every node publishes
+ * its record on a heartbeat and folds everyone's records into an immutable, versioned
+ * membership snapshot.
+ *
+ * @example
+ * ```ts
+ * import '@simplepool/core/polyfill'
+ * import { Mesh } from '@simplepool/mesh'
+ * const a = new Mesh({ targets: { 'chat-room': 100 } })
+ * await a.start()
+ * const b = new Mesh({ bootstrap: a.addresses, targets: { 'chat-room': 100 } })
+ * b.addEventListener('member:join', (evt) => console.log('joined', evt.detail.peerId))
+ * await b.start()
+ * ```
+ *
+ * @packageDocumentation
+ */
+export { Mesh, validateMeshInit, validateTargets } from './mesh.js'
+export type { MeshInit, MeshEvents } from './mesh.js'
+export { MembershipView } from './membership-view.js'
+export type { MembershipViewInit } from './membership-view.js'
+export { encodeRecord, decodeRecord, MAX_RECORD_BYTES } from './record-codec.js'
+export { clusterKeyFile, generateClusterKey } from './cluster-key.js'
+export { explainDialError } from './dial-error.js'
+export type { Host, HostServices } from './host.js'

@@ -1,0 +1,231 @@
+import { TypedEventTarget } from '@simplepool/core'
+import type { Clock, Liveness, Member, MemberFigures, MemberRecord, MembershipEvents, MembershipSnapshot, PoolTarget } from '@simplepool/core'
+
+/** Timings of liveness decisions. */
+export interface MembershipViewInit {
+  /** No record for this long: suspect. */
+  suspectAfterMs: number
+  /** No record for this long: down. */
+  downAfterMs: number
+  /** Down or departed members are forgotten after this long. */
+  forgetAfterMs: number
+}
+
+interface Entry {
+  member: Readonly<Member>
+  figures: MemberFigures
+  /** Set when a redial after a closed connection failed; cleared by a new connection. */
+  unreachable: boolean
+  /** Monotonic time the member went down or left, for forgetting it. */
+  goneAt: number
+}
+
+/**
+ * Folds membership records, connection events and the passage of time into immutable,
+ * versioned snapshots, and says what changed as `member:*` events. No I/O: the mesh feeds
+ * it, and unit tests drive it with a fake clock.
+ *
+ * Liveness rules:
+ * - a fresh record makes a member alive, unless its last redial failed and no connection
+ *   has come back since (a record relayed by others does not prove we can reach it);
+ * - a closed connection makes an alive member suspect at once (the mesh redials);
+ * - a failed redial makes it down;
+ * - no record for `suspectAfterMs` makes it suspect, for `downAfterMs` down.
+ */
+export class MembershipView extends TypedEventTarget<MembershipEvents> {
+  private readonly entries = new Map<string, Entry>()
+  private self: Entry
+  private current: MembershipSnapshot
+  private readonly clock: Clock
+  private readonly init: MembershipViewInit
+  private lastSweep: number
+
+  constructor (self: MemberRecord, clock: Clock, init: MembershipViewInit) {
+    super()
+    this.clock = clock
+    this.init = init
+    const now = clock.monotonic()
+    this.self = { member: toMember(self, 'alive'), figures: toFigures(self, now), unreachable: false, goneAt: 0 }
+    this.current = { version: 1, self: self.peerId, members: [this.self.member] }
+    this.lastSweep = now
+  }
+
+  /** The current immutable view. */
+  snapshot (): MembershipSnapshot {
+    return this.current
+  }
+
+  /** The latest figures of a member, or undefined when it is not known. */
+  figures (peerId: string): Readonly<MemberFigures> | undefined {
+    if (peerId === this.self.member.peerId) return this.self.figures
+    return this.entries.get(peerId)?.figures
+  }
+
+  /** The member with this id in the current view. */
+  get (peerId: string): Readonly<Member> | undefined {
+    if (peerId === this.self.member.peerId) return this.self.member
+    return this.entries.get(peerId)?.member
+  }
+
+  /** Replaces this node's own record (status, targets, addresses, counts). */
+  updateSelf (record: MemberRecord): void {
+    this.self.figures = toFigures(record, this.clock.monotonic())
+    const next = toMember(record, 'alive')
+    if (!sameMember(this.self.member, next)) {
+      this.self.member = next
+      this.rebuild()
+      this.emit('member:update', next)
+    }
+  }
+
+  /** Folds a record received from the network. Stale records are ignored. */
+  onRecord (record: MemberRecord): void {
+    if (record.peerId === this.self.member.peerId) return
+    const now = this.clock.monotonic()
+    const entry = this.entries.get(record.peerId)
+    if (entry != null) {
+      const m = entry.member
+      if (record.incarnation < m.incarnation) return
+      if (record.incarnation === m.incarnation && record.seq <= entry.figures.seq) return
+    }
+    const liveness: Liveness = entry?.unreachable === true ? entry.member.liveness : 'alive'
+    const next = toMember(record, liveness)
+    const figures = toFigures(record, now)
+    if (entry == null) {
+      this.entries.set(record.peerId, { member: next, figures, unreachable: false, goneAt: next.status === 'leaving' ? now : 0 })
+      this.rebuild()
+      if (next.status !== 'leaving') this.emit('member:join', next)
+      return
+    }
+    entry.figures = figures
+    this.replace(entry, next, now)
+  }
+
+  /** A connection to the peer exists again: a failed redial no longer counts against it. */
+  onConnect (peerId: string): void {
+    const entry = this.entries.get(peerId)
+    if (entry != null) entry.unreachable = false
+  }
+
+  /** The last connection to the peer closed: suspect until a redial says otherwise. */
+  onDisconnect (peerId: string): void {
+    const entry = this.entries.get(peerId)
+    if (entry == null) return
+    if (entry.member.status === 'leaving') {
+      // it said goodbye; a closed connection is the end of it, not a failure
+      this.forget(peerId)
+      return
+    }
+    if (entry.member.liveness === 'alive') this.setLiveness(entry, 'suspect')
+  }
+
+  /** A redial after a closed connection failed: the peer is down. */
+  onUnreachable (peerId: string): void {
+    const entry = this.entries.get(peerId)
+    if (entry == null) return
+    entry.unreachable = true
+    if (entry.member.liveness !== 'down') this.setLiveness(entry, 'down')
+  }
+
+  /**
+   * Applies the heartbeat deadlines. A sweep that comes much later than the previous one
+   * means this process itself was paused (SIGSTOP, a long GC, a blocked loop): the others
+   * did not fall silent, we did not listen, so their deadlines restart instead of expiring.
+   */
+  sweep (): void {
+    const now = this.clock.monotonic()
+    const gap = now - this.lastSweep
+    this.lastSweep = now
+    if (gap > this.init.suspectAfterMs) {
+      for (const entry of this.entries.values()) entry.figures.lastSeen = Math.max(entry.figures.lastSeen, now)
+      return
+    }
+    for (const [peerId, entry] of this.entries) {
+      const m = entry.member
+      if ((m.liveness === 'down' || m.status === 'leaving') && entry.goneAt > 0 && now - entry.goneAt > this.init.forgetAfterMs) {
+        this.forget(peerId)
+        continue
+      }
+      const silent = now - entry.figures.lastSeen
+      if (m.liveness !== 'down' && silent > this.init.downAfterMs) this.setLiveness(entry, 'down')
+      else if (m.liveness === 'alive' && silent > this.init.suspectAfterMs) this.setLiveness(entry, 'suspect')
+    }
+  }
+
+  /** Peer ids of members this node believes alive or suspect (not down, not leaving). */
+  reachablePeers (): string[] {
+    const out: string[] = []
+    for (const [peerId, e] of this.entries) {
+      if (e.member.liveness !== 'down' && e.member.status !== 'leaving') out.push(peerId)
+    }
+    return out
+  }
+
+  private setLiveness (entry: Entry, liveness: Liveness): void {
+    this.replace(entry, { ...entry.member, liveness }, this.clock.monotonic())
+  }
+
+  private replace (entry: Entry, next: Readonly<Member>, now: number): void {
+    const prev = entry.member
+    if (sameMember(prev, next)) return
+    entry.member = next
+    if (next.liveness === 'down' || next.status === 'leaving') {
+      if (entry.goneAt === 0) entry.goneAt = now
+    } else {
+      entry.goneAt = 0
+    }
+    this.rebuild()
+    if (next.status === 'leaving' && prev.status !== 'leaving') this.emit('member:leave', next)
+    else if (next.liveness === 'down' && prev.liveness !== 'down') this.emit('member:down', next)
+    else if (prev.liveness === 'down' && next.liveness !== 'down') this.emit('member:join', next)
+    else this.emit('member:update', next)
+  }
+
+  private forget (peerId: string): void {
+    const entry = this.entries.get(peerId)
+    if (entry == null) return
+    this.entries.delete(peerId)
+    this.rebuild()
+    if (entry.member.status !== 'leaving' && entry.member.liveness !== 'down') {
+      this.emit('member:leave', { ...entry.member, status: 'leaving' })
+    }
+  }
+
+  private rebuild (): void {
+    const members = [this.self.member]
+    for (const e of this.entries.values()) members.push(e.member)
+    members.sort((a, b) => a.peerId < b.peerId ? -1 : a.peerId > b.peerId ? 1 : 0)
+    this.current = Object.freeze({ version: this.current.version + 1, self: this.self.member.peerId, members: Object.freeze(members) })
+    this.emit('membership:change', this.current)
+  }
+}
+
+function toMember (record: MemberRecord, liveness: Liveness): Readonly<Member> {
+  const pools: Record<string, PoolTarget> = {}
+  for (const [name, p] of Object.entries(record.pools)) pools[name] = Object.freeze({ target: p.target })
+  return Object.freeze({
+    peerId: record.peerId,
+    addresses: Object.freeze([...record.addresses]),
+    status: record.status,
+    pools: Object.freeze(pools),
+    incarnation: record.incarnation,
+    liveness
+  })
+}
+
+function toFigures (record: MemberRecord, now: number): MemberFigures {
+  const counts: Record<string, number> = {}
+  for (const [name, p] of Object.entries(record.pools)) counts[name] = p.count
+  return { counts, load: record.load, seq: record.seq, lastSeen: now }
+}
+
+function sameMember (a: Readonly<Member>, b: Readonly<Member>): boolean {
+  if (a.status !== b.status || a.liveness !== b.liveness || a.incarnation !== b.incarnation) return false
+  if (a.addresses.length !== b.addresses.length) return false
+  for (let i = 0; i < a.addresses.length; i++) if (a.addresses[i] !== b.addresses[i]) return false
+  const ak = Object.keys(a.pools)
+  if (ak.length !== Object.keys(b.pools).length) return false
+  for (const k of ak) if (b.pools[k]?.target !== a.pools[k].target) return false
+  return true
+}
+

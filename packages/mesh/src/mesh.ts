@@ -1,0 +1,403 @@
+import { multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
+import {
+  DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_DOWN_AFTER_MS, DEFAULT_FORGET_AFTER_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_LISTEN,
+  DEFAULT_RECONNECT_WINDOW_MS, DEFAULT_SUSPECT_AFTER_MS, MEMBERSHIP_TOPIC, InvalidOptionError, NodeUnavailableError,
+  NotStartedError, TypedEventTarget, consoleLogger, systemClock
+} from '@simplepool/core'
+import type { Clock, Logger, Member, MemberFigures, MemberRecord, MemberStatus, MembershipEvents, MembershipSnapshot, PoolFigures, TimerHandle } from '@simplepool/core'
+import type { Connection, PrivateKey, Stream } from '@libp2p/interface'
+import { createHost } from './host.js'
+import type { Host } from './host.js'
+import { MembershipView } from './membership-view.js'
+import { decodeRecord, encodeRecord } from './record-codec.js'
+import { explainDialError } from './dial-error.js'
+
+/** Options of a mesh; every field is optional. */
+export interface MeshInit {
+  /** Multiaddrs to listen on. @default ['/ip4/127.0.0.1/tcp/0'] */
+  listen?: string[]
+  /** Multiaddrs (with /p2p/<id>) of nodes already in the cluster. @default [] */
+  bootstrap?: string[]
+  /** Pre-shared key: only nodes holding it can connect (libp2p private network). */
+  clusterKey?: string | Uint8Array
+  /** A persistent identity; a new one is made when absent. */
+  privateKey?: PrivateKey
+  /** This node's target per pool (its weight on each pool's ring). @default {} */
+  targets?: Record<string, number>
+  /** Called on each heartbeat for this node's worker count per pool. */
+  counts?: () => Record<string, number>
+  /** @default 250 */
+  heartbeatMs?: number
+  /** @default 1000 */
+  suspectAfterMs?: number
+  /** @default 2000 */
+  downAfterMs?: number
+  /** @default 500 */
+  reconnectWindowMs?: number
+  /** @default 3000 */
+  dialTimeoutMs?: number
+  /** @default 60000 */
+  forgetAfterMs?: number
+  /** Address ranges exempt from libp2p's inbound dial rate limit. @default loopback */
+  allow?: string[]
+  logger?: Logger
+  clock?: Clock
+}
+
+type MeshOptions = Required<Omit<MeshInit, 'clusterKey' | 'privateKey' | 'counts'>> & Pick<MeshInit, 'clusterKey' | 'privateKey' | 'counts'>
+
+const DEFAULTS = {
+  listen: DEFAULT_LISTEN,
+  bootstrap: [] as string[],
+  targets: {} as Record<string, number>,
+  heartbeatMs: DEFAULT_HEARTBEAT_MS,
+  suspectAfterMs: DEFAULT_SUSPECT_AFTER_MS,
+  downAfterMs: DEFAULT_DOWN_AFTER_MS,
+  reconnectWindowMs: DEFAULT_RECONNECT_WINDOW_MS,
+  dialTimeoutMs: DEFAULT_DIAL_TIMEOUT_MS,
+  forgetAfterMs: DEFAULT_FORGET_AFTER_MS,
+  allow: ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128']
+}
+
+/** How often unreachable bootstrap addresses are tried again while this node is alone. */
+const BOOTSTRAP_RETRY_MS = 2_000
+
+/** Events of a mesh: the membership events, and errors an operator should see. */
+export interface MeshEvents extends MembershipEvents {
+  /** A named error the mesh could not raise to a caller (a bootstrap that failed). */
+  'mesh:error': Error
+}
+
+/** Checks a `MeshInit` and says what was expected and what arrived. */
+export function validateMeshInit (init: MeshInit): void {
+  const arrays = ['listen', 'bootstrap', 'allow'] as const
+  for (const k of arrays) {
+    const v = init[k]
+    if (v !== undefined && (!Array.isArray(v) || !v.every(s => typeof s === 'string'))) {
+      throw new InvalidOptionError(`${k} must be an array of multiaddr strings, got ${JSON.stringify(v)} (${typeof v})`)
+    }
+  }
+  for (const k of ['heartbeatMs', 'suspectAfterMs', 'downAfterMs', 'reconnectWindowMs', 'dialTimeoutMs', 'forgetAfterMs'] as const) {
+    const v = init[k]
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)) {
+      throw new InvalidOptionError(`${k} must be a positive number of milliseconds, got ${String(v)} (${typeof v})`)
+    }
+  }
+  if (init.targets !== undefined) validateTargets(init.targets)
+  const h = init.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
+  const s = init.suspectAfterMs ?? DEFAULT_SUSPECT_AFTER_MS
+  const d = init.downAfterMs ?? DEFAULT_DOWN_AFTER_MS
+  if (!(h < s && s < d)) throw new InvalidOptionError(`expected heartbeatMs < suspectAfterMs < downAfterMs, got ${h}, ${s}, ${d}`)
+}
+
+/** Checks a targets map: pool name to a non-negative finite number. */
+export function validateTargets (targets: unknown): asserts targets is Record<string, number> {
+  if (targets == null || typeof targets !== 'object' || Array.isArray(targets)) {
+    throw new InvalidOptionError(`targets must be an object of pool name to number, got ${JSON.stringify(targets)} (${typeof targets})`)
+  }
+  for (const [k, v] of Object.entries(targets)) {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+      throw new InvalidOptionError(`target of pool ${k} must be a non-negative number, got ${String(v)} (${typeof v})`)
+    }
+  }
+}
+
+/**
+ * A libp2p host with gossip membership. It publishes this node's record on a heartbeat,
+ * folds every record it hears into an immutable, versioned {@link MembershipSnapshot},
+ * dials the members it learns of (a full mesh, which the direct transport needs), and
+ * marks members suspect or down from closed connections, failed redials and missed
+ * heartbeats. It re-emits the view's `member:*` events.
+ */
+export class Mesh extends TypedEventTarget<MeshEvents> {
+  private readonly opts: MeshOptions
+  private readonly logger: Logger
+  private readonly clock: Clock
+  private host?: Host
+  private view?: MembershipView
+  private status: MemberStatus = 'joining'
+  private targets: Record<string, number>
+  private readonly incarnation: number
+  private seq = 0
+  private timer: TimerHandle | undefined
+  private bootstrapTimer: TimerHandle | undefined
+  private running = false
+  private stopping?: Promise<void>
+  private readonly dialing = new Map<string, Promise<Connection | undefined>>()
+  private readonly reportedBootstrap = new Map<string, string>()
+  private elu = performance.eventLoopUtilization()
+  private load = 0
+
+  constructor (init: MeshInit = {}) {
+    super()
+    validateMeshInit(init)
+    this.opts = { ...DEFAULTS, ...init } as MeshOptions
+    this.logger = init.logger ?? consoleLogger('mesh')
+    this.clock = init.clock ?? systemClock
+    this.targets = { ...this.opts.targets }
+    this.incarnation = this.clock.now()
+  }
+
+  /** This node's peer id; available after `start()`. */
+  get peerId (): string {
+    return this.requireHost().peerId.toString()
+  }
+
+  /** Multiaddrs with /p2p/<peerId>, usable as another node's bootstrap. */
+  get addresses (): string[] {
+    return this.requireHost().getMultiaddrs().map(String)
+  }
+
+  /** The libp2p host, for services that open streams of their own. */
+  get libp2p (): Host {
+    return this.requireHost()
+  }
+
+  /** True between `start()` and `stop()`. */
+  get isRunning (): boolean {
+    return this.running
+  }
+
+  /** The current immutable view of the cluster. */
+  snapshot (): MembershipSnapshot {
+    return this.requireView().snapshot()
+  }
+
+  /** A member of the current view. */
+  member (peerId: string): Readonly<Member> | undefined {
+    return this.view?.get(peerId)
+  }
+
+  /** Latest counts and load a member reported. */
+  figures (peerId: string): Readonly<MemberFigures> | undefined {
+    return this.view?.figures(peerId)
+  }
+
+  /** Starts the host, joins the membership topic, dials the bootstrap nodes, announces `up`. */
+  async start (): Promise<void> {
+    if (this.running) return
+    if (this.stopping != null) await this.stopping
+    const host = await createHost({
+      listen: this.opts.listen,
+      clusterKey: this.opts.clusterKey,
+      privateKey: this.opts.privateKey,
+      allow: this.opts.allow,
+      heartbeatMs: this.opts.heartbeatMs
+    })
+    this.host = host
+    await host.start()
+    this.running = true
+    this.view = new MembershipView(this.record(), this.clock, this.opts)
+    for (const type of ['member:join', 'member:update', 'member:leave', 'member:down', 'membership:change'] as const) {
+      this.view.addEventListener(type, (evt) => { this.dispatchEvent(new CustomEvent(type, { detail: evt.detail })) })
+    }
+    host.addEventListener('peer:connect', (evt) => { this.view?.onConnect(evt.detail.toString()) })
+    host.addEventListener('peer:disconnect', (evt) => { this.onDisconnect(evt.detail.toString()) })
+    host.services.pubsub.addEventListener('message', (evt) => {
+      const msg = evt.detail
+      if (msg.topic !== MEMBERSHIP_TOPIC) return
+      this.onMessage(msg.type === 'signed' ? msg.from.toString() : undefined, msg.data)
+    })
+    host.services.pubsub.subscribe(MEMBERSHIP_TOPIC)
+    this.scheduleHeartbeat()
+    await this.dialBootstrap()
+    this.status = 'up'
+    this.publish()
+  }
+
+  /** Announces `leaving`, gives the announcement a moment to go out, then stops the host. */
+  async stop (): Promise<void> {
+    if (!this.running) return this.stopping
+    this.running = false
+    this.stopping = (async () => {
+      if (this.timer !== undefined) this.clock.clearTimeout(this.timer)
+      if (this.bootstrapTimer !== undefined) this.clock.clearTimeout(this.bootstrapTimer)
+      this.timer = this.bootstrapTimer = undefined
+      this.status = 'leaving'
+      try {
+        await this.publishNow()
+        await new Promise(resolve => setTimeout(resolve, 50))
+      } catch (err) {
+        this.logger.debug('could not announce leaving', err)
+      }
+      await this.host?.stop()
+    })()
+    await this.stopping
+  }
+
+  /** Changes this node's announced status (`draining`, `up`...); published at once. */
+  setStatus (status: MemberStatus): void {
+    this.status = status
+    this.publish()
+  }
+
+  /** Replaces this node's targets; published at once. */
+  setTargets (targets: Record<string, number>): void {
+    validateTargets(targets)
+    this.targets = { ...targets }
+    this.publish()
+  }
+
+  /**
+   * A connection to the peer: the open one, or a new dial to the addresses it announced.
+   * Throws `NodeUnavailableError` when the peer is unknown or cannot be reached.
+   */
+  async connect (peerId: string, options: { signal?: AbortSignal } = {}): Promise<Connection> {
+    const host = this.requireHost()
+    const open = this.openConnection(peerId)
+    if (open != null) return open
+    const m = this.view?.get(peerId)
+    const targets = m != null && m.addresses.length > 0 ? m.addresses.map(a => multiaddr(a)) : undefined
+    if (targets == null) throw new NodeUnavailableError(`peer ${peerId} is not a known member`)
+    try {
+      return await host.dial(targets, { signal: options.signal ?? AbortSignal.timeout(this.opts.dialTimeoutMs) })
+    } catch (err) {
+      throw explainDialError(err, peerId, this.opts.clusterKey != null, this.opts.dialTimeoutMs)
+    }
+  }
+
+  /** Opens a stream of `protocol` to the peer, dialing it first when needed. */
+  async newStream (peerId: string, protocol: string, options: { signal?: AbortSignal } = {}): Promise<Stream> {
+    const conn = await this.connect(peerId, options)
+    return conn.newStream(protocol, { signal: options.signal ?? AbortSignal.timeout(this.opts.dialTimeoutMs) })
+  }
+
+  private openConnection (peerId: string): Connection | undefined {
+    const host = this.requireHost()
+    let pid
+    try {
+      pid = peerIdFromString(peerId)
+    } catch {
+      return undefined
+    }
+    return host.getConnections(pid).find(c => c.status === 'open')
+  }
+
+  private record (): MemberRecord {
+    const counts = this.opts.counts?.() ?? {}
+    const pools: Record<string, PoolFigures> = {}
+    for (const [name, target] of Object.entries(this.targets)) pools[name] = { target, count: counts[name] ?? 0 }
+    for (const [name, count] of Object.entries(counts)) pools[name] ??= { target: 0, count }
+    return {
+      peerId: this.requireHost().peerId.toString(),
+      addresses: this.addresses,
+      status: this.status,
+      pools,
+      incarnation: this.incarnation,
+      seq: ++this.seq,
+      load: this.load
+    }
+  }
+
+  private publish (): void {
+    void this.publishNow().catch((err) => { this.logger.debug('publish failed', err) })
+  }
+
+  private async publishNow (): Promise<void> {
+    if (this.host == null || this.view == null) return
+    const record = this.record()
+    this.view.updateSelf(record)
+    await this.host.services.pubsub.publish(MEMBERSHIP_TOPIC, encodeRecord(record))
+  }
+
+  private scheduleHeartbeat (): void {
+    this.timer = this.clock.setTimeout(() => {
+      if (!this.running) return
+      const next = performance.eventLoopUtilization()
+      this.load = performance.eventLoopUtilization(next, this.elu).utilization
+      this.elu = next
+      this.view?.sweep()
+      this.publish()
+      this.scheduleHeartbeat()
+    }, this.opts.heartbeatMs)
+  }
+
+  private onMessage (from: string | undefined, data: Uint8Array): void {
+    let record: MemberRecord
+    try {
+      record = decodeRecord(data)
+    } catch (err) {
+      this.logger.warn(`dropped a membership record from ${from ?? 'an unsigned sender'}`, err)
+      return
+    }
+    // gossipsub signs every message: a peer may only speak for itself
+    if (from !== record.peerId) {
+      this.logger.warn(`dropped a membership record for ${record.peerId} signed by ${from ?? 'nobody'}`)
+      return
+    }
+    this.view?.onRecord(record)
+    if (record.status !== 'leaving' && this.openConnection(record.peerId) == null) {
+      const m = this.view?.get(record.peerId)
+      if (m != null && m.liveness !== 'down') void this.dial(record.peerId)
+    }
+  }
+
+  private onDisconnect (peerId: string): void {
+    if (!this.running || this.view == null) return
+    const before = this.view.get(peerId)
+    this.view.onDisconnect(peerId)
+    if (before == null || before.status === 'leaving') return
+    // a killed process refuses the redial at once; a dropped connection comes back
+    void this.dial(peerId, this.opts.reconnectWindowMs).then((conn) => {
+      if (conn == null) this.view?.onUnreachable(peerId)
+    })
+  }
+
+  /** Dials a member once at a time; resolves undefined on failure. */
+  private async dial (peerId: string, timeoutMs = this.opts.dialTimeoutMs): Promise<Connection | undefined> {
+    const inFlight = this.dialing.get(peerId)
+    if (inFlight != null) return inFlight
+    const p = (async () => {
+      try {
+        return await this.connect(peerId, { signal: AbortSignal.timeout(timeoutMs) })
+      } catch (err) {
+        this.logger.debug(`dial ${peerId} failed`, err)
+        return undefined
+      } finally {
+        this.dialing.delete(peerId)
+      }
+    })()
+    this.dialing.set(peerId, p)
+    return p
+  }
+
+  private async dialBootstrap (): Promise<void> {
+    const host = this.requireHost()
+    const pending = this.opts.bootstrap.filter(a => !this.addresses.includes(a))
+    const failed: string[] = []
+    await Promise.all(pending.map(async (addr) => {
+      try {
+        await host.dial(multiaddr(addr), { signal: AbortSignal.timeout(this.opts.dialTimeoutMs) })
+        this.reportedBootstrap.delete(addr)
+      } catch (err) {
+        failed.push(addr)
+        const named = explainDialError(err, addr, this.opts.clusterKey != null, this.opts.dialTimeoutMs)
+        // one line per address and kind of failure, not one per retry
+        if (this.reportedBootstrap.get(addr) !== named.name) {
+          this.reportedBootstrap.set(addr, named.name)
+          this.logger.error(`bootstrap failed: ${named.name}: ${named.message}`)
+          this.emit('mesh:error', named)
+        }
+      }
+    }))
+    if (failed.length > 0 && this.running) {
+      this.bootstrapTimer = this.clock.setTimeout(() => {
+        this.bootstrapTimer = undefined
+        if (!this.running) return
+        if ((this.view?.reachablePeers().length ?? 0) > 0) return
+        void this.dialBootstrap()
+      }, BOOTSTRAP_RETRY_MS)
+    }
+  }
+
+  private requireHost (): Host {
+    if (this.host == null) throw new NotStartedError('the mesh is not started')
+    return this.host
+  }
+
+  private requireView (): MembershipView {
+    if (this.view == null) throw new NotStartedError('the mesh is not started')
+    return this.view
+  }
+}

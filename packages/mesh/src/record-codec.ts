@@ -1,0 +1,61 @@
+import { decode, encode } from 'cbor-x'
+import { InvalidMessageError } from '@simplepool/core'
+import type { MemberRecord, MemberStatus, PoolFigures } from '@simplepool/core'
+
+const STATUSES = new Set<MemberStatus>(['joining', 'up', 'draining', 'leaving'])
+
+/** Records larger than this are refused: a record is a few hundred bytes per pool. */
+export const MAX_RECORD_BYTES = 64 * 1024
+const MAX_ADDRESSES = 32
+const MAX_POOLS = 1024
+
+/** Wire form of a membership record: cbor of a plain object, versioned. */
+export function encodeRecord (record: MemberRecord): Uint8Array {
+  return encode({ v: 1, ...record })
+}
+
+/**
+ * Decodes and checks a record from the network. Anything malformed throws
+ * `InvalidMessageError` naming the field; the caller drops it and goes on.
+ */
+export function decodeRecord (bytes: Uint8Array): MemberRecord {
+  if (bytes.byteLength > MAX_RECORD_BYTES) throw new InvalidMessageError(`membership record of ${bytes.byteLength} bytes exceeds ${MAX_RECORD_BYTES}`)
+  let raw: unknown
+  try {
+    raw = decode(bytes)
+  } catch (err) {
+    throw new InvalidMessageError(`membership record is not valid cbor: ${(err as Error).message}`)
+  }
+  if (raw == null || typeof raw !== 'object') throw new InvalidMessageError('membership record is not an object')
+  const r = raw as Record<string, unknown>
+  if (r.v !== 1) throw new InvalidMessageError(`membership record version ${String(r.v)} is not supported`)
+  const peerId = r.peerId
+  if (typeof peerId !== 'string' || peerId.length === 0 || peerId.length > 128) throw new InvalidMessageError('membership record: bad peerId')
+  if (!Array.isArray(r.addresses) || r.addresses.length > MAX_ADDRESSES || !r.addresses.every(a => typeof a === 'string' && a.length < 512)) {
+    throw new InvalidMessageError('membership record: bad addresses')
+  }
+  if (typeof r.status !== 'string' || !STATUSES.has(r.status as MemberStatus)) throw new InvalidMessageError(`membership record: bad status ${String(r.status)}`)
+  for (const k of ['incarnation', 'seq', 'load'] as const) {
+    if (typeof r[k] !== 'number' || !Number.isFinite(r[k])) throw new InvalidMessageError(`membership record: bad ${k}`)
+  }
+  if (r.pools == null || typeof r.pools !== 'object' || Array.isArray(r.pools)) throw new InvalidMessageError('membership record: bad pools')
+  const entries = Object.entries(r.pools as Record<string, unknown>)
+  if (entries.length > MAX_POOLS) throw new InvalidMessageError('membership record: too many pools')
+  const pools: Record<string, PoolFigures> = {}
+  for (const [name, p] of entries) {
+    const f = p as Partial<PoolFigures> | null
+    if (f == null || typeof f.target !== 'number' || typeof f.count !== 'number' || !(f.target >= 0) || !(f.count >= 0)) {
+      throw new InvalidMessageError(`membership record: bad figures for pool ${name}`)
+    }
+    pools[name] = { target: f.target, count: f.count }
+  }
+  return {
+    peerId,
+    addresses: r.addresses as string[],
+    status: r.status as MemberStatus,
+    pools,
+    incarnation: r.incarnation as number,
+    seq: r.seq as number,
+    load: r.load as number
+  }
+}

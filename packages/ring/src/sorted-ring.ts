@@ -1,0 +1,75 @@
+/**
+ * A reference ring without `hashring`: the same points in typed arrays, to measure what
+ * the library's object-per-point continuum costs. Not used by placement.
+ */
+import { murmur3 } from './hash.js'
+import { normalizeWeights, pointLabel, pointUnit, pointsFor } from './weights.js'
+import type { WeightsInput } from './weights.js'
+
+/**
+ * Reference implementation, not used by `Placement`: the {@link WeightedRing}
+ * point scheme (same labels, counts and hash) stored as a sorted `Uint32Array` of points
+ * with a parallel array of node indexes, searched by binary search. It gives the same
+ * owner as `WeightedRing` for every id (ties between equal points go to the node that
+ * sorts first, then the lower label), with no per-point objects and no cache.
+ */
+export class SortedArrayRing {
+  /** Nodes on the ring (weight > 0), sorted by id. */
+  readonly nodes: readonly string[]
+  /** Points on the ring, over all nodes. */
+  readonly points: number
+  private readonly positions: Uint32Array
+  private readonly owners: Uint32Array
+
+  /** @param weights - Node id → weight (>= 0; 0 leaves the node off the ring). */
+  constructor (weights: WeightsInput) {
+    const normalized = normalizeWeights(weights)
+    this.nodes = normalized.map(([id]) => id)
+    let max = 0
+    for (const [, w] of normalized) if (w > max) max = w
+    const unit = max > 0 ? pointUnit(max) : 1
+    const counts = normalized.map(([, w]) => pointsFor(w, unit))
+    let total = 0
+    for (const n of counts) total += n
+    this.points = total
+
+    const hashes = new Uint32Array(total)
+    const nodeOf = new Uint32Array(total)
+    let k = 0
+    for (let node = 0; node < normalized.length; node++) {
+      for (let i = 0; i < counts[node]; i++) {
+        hashes[k] = murmur3(pointLabel(normalized[node][0], i))
+        nodeOf[k] = node
+        k++
+      }
+    }
+    // Points are generated node by node, label by label, so sorting by (hash, index)
+    // breaks ties the same way hashring's stable sort does.
+    const order = new Uint32Array(total)
+    for (let i = 0; i < total; i++) order[i] = i
+    order.sort((a, b) => hashes[a] - hashes[b] || a - b)
+    this.positions = new Uint32Array(total)
+    this.owners = new Uint32Array(total)
+    for (let i = 0; i < total; i++) {
+      this.positions[i] = hashes[order[i]]
+      this.owners[i] = nodeOf[order[i]]
+    }
+  }
+
+  /** The node that owns `id`, or `undefined` when the ring has no nodes. */
+  ownerOf (id: string): string | undefined {
+    const n = this.points
+    if (n === 0) return undefined
+    const h = murmur3(id)
+    const positions = this.positions
+    // First point >= h; past the last point the ring wraps to the first.
+    let lo = 0
+    let hi = n
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (positions[mid] < h) lo = mid + 1
+      else hi = mid
+    }
+    return this.nodes[this.owners[lo === n ? 0 : lo]]
+  }
+}

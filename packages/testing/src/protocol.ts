@@ -1,0 +1,32 @@
+/**
+ * The IPC protocol between the harness (parent) and a node process (child).
+ */
+
+/** Configuration a child reads from its environment. */
+export interface ChildConfig {
+  name: string
+  listen?: string[]
+  bootstrap?: string[]
+  clusterKey?: string
+  targets?: Record<string, number>
+  mesh?: Record<string, number>
+  transport?: Record<string, number>
+}
+
+/** Parent to child: a request with an id the reply carries back. */
+export interface Request {
+  id: number
+  cmd: string
+  args?: Record<string, unknown>
+}
+
+/** Child to parent. */
+export type ChildMessage =
+  | { type: 'ready', peerId: string, addresses: string[], startMs: number }
+  | { type: 'reply', id: number, ok: true, result: unknown }
+  | { type: 'reply', id: number, ok: false, error: { name: string, message: string } }
+  | { type: 'event', name: string, detail: unknown }
+  | { type: 'fatal', error: { name: string, message: string } }
+
+/** The environment variable that carries a child's JSON config. */
+export const CHILD_CONFIG_ENV = 'SIMPLEPOOL_CHILD_CONFIG'

@@ -1,0 +1,57 @@
+import { Placement } from '@simplepool/ring'
+import { Mesh } from '@simplepool/mesh'
+import { Transport } from '@simplepool/transport'
+import type { Logger } from '@simplepool/core'
+import type { MeshInit } from '@simplepool/mesh'
+import type { TransportInit } from '@simplepool/transport'
+import { MESSAGE_PROTOCOL } from '@simplepool/core'
+
+/**
+ * The node a harness child runs until the runtime's `createNode` exists: a mesh, a
+ * transport wired to it, and the placement of the current membership.
+ */
+export class TestNode {
+  readonly mesh: Mesh
+  readonly transport: Transport
+  private placement?: Placement
+
+  constructor (meshInit: MeshInit, transportInit: TransportInit, logger: Logger) {
+    this.mesh = new Mesh({ ...meshInit, logger })
+    const mesh = this.mesh
+    this.transport = new Transport({
+      get peerId () { return mesh.peerId },
+      handle: async (protocol, handler) => {
+        await mesh.libp2p.handle(protocol, (stream, connection) => { handler(stream, connection.remotePeer.toString()) }, {
+          maxInboundStreams: 1024,
+          maxOutboundStreams: 1024
+        })
+      },
+      unhandle: async (protocol) => { await mesh.libp2p.unhandle(protocol) },
+      newStream: async (peerId, protocol, options) => mesh.newStream(peerId, protocol, options),
+      logger
+    }, transportInit)
+    // pending calls to a peer the membership gave up on fail at once, not at their deadline
+    mesh.addEventListener('member:down', (evt) => { this.transport.peerDown(evt.detail.peerId) })
+    mesh.addEventListener('member:leave', (evt) => { this.transport.peerDown(evt.detail.peerId, `peer ${evt.detail.peerId} left`) })
+  }
+
+  async start (): Promise<void> {
+    await this.mesh.start()
+    await this.transport.start()
+  }
+
+  async stop (): Promise<void> {
+    await this.transport.stop()
+    await this.mesh.stop()
+  }
+
+  /** The placement of the current snapshot, rebuilt only when the snapshot version moved. */
+  currentPlacement (): Placement {
+    const snap = this.mesh.snapshot()
+    if (this.placement?.version !== snap.version) this.placement = Placement.fromSnapshot(snap, this.placement)
+    return this.placement
+  }
+
+  /** The protocol raw test streams speak. */
+  static readonly protocol = MESSAGE_PROTOCOL
+}

@@ -1,0 +1,268 @@
+import { ENVELOPE_VERSION, InvalidMessageError, NodeUnavailableError, OverloadedError, fromWireError, toWireError } from '@simplepool/core'
+import type { Logger } from '@simplepool/core'
+import type { Stream } from '@libp2p/interface'
+import { Kind, checkEnvelope } from './envelope.js'
+import { FrameDecoder, decodeFrameBody, encodeFrame, encodedSize } from './frame-codec.js'
+
+/** A call waiting for its reply. One object per call, kept in a map and in the deadline wheel. */
+export interface PendingCall {
+  id: number
+  peer: string
+  channel: Channel
+  resolve: (value: unknown) => void
+  reject: (err: Error) => void
+  signal?: AbortSignal
+  onAbort?: () => void
+}
+
+/** What a channel reports to its transport. */
+export interface ChannelOwner {
+  readonly logger: Logger
+  readonly maxFrameBytes: number
+  readonly maxEnvelopesPerFrame: number
+  readonly maxQueued: number
+  onCast: (payload: unknown, from: string) => void
+  onCall: (payload: unknown, from: string) => unknown
+  settle: (call: PendingCall) => void
+  closed: (channel: Channel, err: Error) => void
+  stats: { framesOut: number, framesIn: number, envelopesOut: number, envelopesIn: number, droppedCasts: number, lateReplies: number, invalidFrames: number }
+}
+
+/**
+ * One long-lived stream to a peer, read and written. Writes are queued and flushed once
+ * per turn of the event loop as one frame (or a few, for a big queue); reads are split
+ * into frames, checked, and dispatched. Calls this node makes go out on the stream it
+ * opened and their replies come back on it; calls the peer makes arrive on the stream the
+ * peer opened and are answered on that one. So each stream carries its own calls'
+ * replies, and when it closes exactly its pending calls fail.
+ */
+export class Channel {
+  readonly peer: string
+  readonly pending = new Map<number, PendingCall>()
+  stream?: Stream
+  private queue: unknown[] = []
+  /** Calls in `queue`, which fail with the channel if it never opens. */
+  private readonly owner: ChannelOwner
+  private readonly decoder: FrameDecoder
+  private scheduled = false
+  private draining = false
+  private closedWith?: Error
+
+  constructor (peer: string, owner: ChannelOwner) {
+    this.peer = peer
+    this.owner = owner
+    this.decoder = new FrameDecoder(owner.maxFrameBytes)
+  }
+
+  /** Envelopes waiting to be written. */
+  get queued (): number {
+    return this.queue.length
+  }
+
+  /** True once the channel has failed or been closed; a new one replaces it. */
+  get isClosed (): boolean {
+    return this.closedWith != null
+  }
+
+  /** Binds the opened stream and starts reading and writing. */
+  attach (stream: Stream): void {
+    if (this.closedWith != null) {
+      stream.abort(this.closedWith)
+      return
+    }
+    this.stream = stream
+    stream.addEventListener('message', (evt) => { this.onData(evt.data) })
+    stream.addEventListener('close', (evt) => {
+      this.fail(evt.error != null
+        ? new NodeUnavailableError(`stream to ${this.peer} closed: ${evt.error.name}: ${evt.error.message}`)
+        : new NodeUnavailableError(`stream to ${this.peer} closed`))
+    })
+    this.schedule()
+  }
+
+  /** Queues an envelope; throws `OverloadedError` past the queue limit. */
+  enqueue (envelope: unknown[]): void {
+    if (this.closedWith != null) throw this.closedWith
+    if (this.queue.length >= this.owner.maxQueued) {
+      throw new OverloadedError(`${this.queue.length} messages already queued to ${this.peer}`, { peer: this.peer, queued: this.queue.length })
+    }
+    this.queue.push(envelope)
+    this.schedule()
+  }
+
+  /** Fails the channel: pending calls reject with `err`, the stream is aborted. */
+  fail (err: Error): void {
+    if (this.closedWith != null) return
+    this.closedWith = err
+    const dropped = this.queue
+    this.queue = []
+    for (const e of dropped) {
+      if ((e as unknown[])[1] === Kind.Cast) this.owner.stats.droppedCasts++
+    }
+    for (const call of this.pending.values()) {
+      this.owner.settle(call)
+      call.reject(err)
+    }
+    this.pending.clear()
+    if (this.stream != null && this.stream.status === 'open') this.stream.abort(err)
+    this.owner.closed(this, err)
+  }
+
+  private schedule (): void {
+    if (this.scheduled || this.draining || this.stream == null || this.queue.length === 0) return
+    this.scheduled = true
+    setImmediate(() => { this.flush() })
+  }
+
+  private flush (): void {
+    this.scheduled = false
+    const stream = this.stream
+    if (stream == null || this.closedWith != null) return
+    while (this.queue.length > 0) {
+      const batch = this.queue.length <= this.owner.maxEnvelopesPerFrame
+        ? this.queue
+        : this.queue.slice(0, this.owner.maxEnvelopesPerFrame)
+      this.queue = batch === this.queue ? [] : this.queue.slice(batch.length)
+      let more = true
+      for (const frame of this.frames(batch)) {
+        try {
+          more = stream.send(frame)
+        } catch (err) {
+          this.fail(new NodeUnavailableError(`write to ${this.peer} failed: ${(err as Error).message}`))
+          return
+        }
+        this.owner.stats.framesOut++
+      }
+      this.owner.stats.envelopesOut += batch.length
+      if (!more) {
+        // the stream's buffer is full: stop writing until it drains; the queue (bounded) holds the rest
+        this.draining = true
+        stream.onDrain().then(() => {
+          this.draining = false
+          this.schedule()
+        }, () => { /* close handler fails the channel */ })
+        return
+      }
+    }
+  }
+
+  /**
+   * Encodes a batch, halving it when a frame comes out over the limit. A single envelope
+   * that cannot be encoded, or is too big alone, is answered with an error (a call rejects,
+   * a reply becomes an error reply) and the rest still go.
+   */
+  private frames (batch: unknown[]): Uint8Array[] {
+    let frame: Uint8Array | undefined
+    try {
+      frame = encodeFrame(batch)
+    } catch {
+      frame = undefined
+    }
+    if (frame != null && frame.byteLength <= this.owner.maxFrameBytes) return [frame]
+    if (batch.length > 1) {
+      const mid = batch.length >> 1
+      return [...this.frames(batch.slice(0, mid)), ...this.frames(batch.slice(mid))]
+    }
+    this.refuse(batch[0] as unknown[])
+    return []
+  }
+
+  private refuse (envelope: unknown[]): void {
+    let why: string
+    try {
+      why = `message of ${encodedSize(envelope)} bytes exceeds the frame limit of ${this.owner.maxFrameBytes}`
+    } catch (err) {
+      why = `message cannot be encoded: ${(err as Error).message}`
+    }
+    const kind = envelope[1]
+    const err = new InvalidMessageError(why)
+    if (kind === Kind.Call) {
+      const call = this.pending.get(envelope[2] as number)
+      if (call != null) {
+        this.pending.delete(call.id)
+        this.owner.settle(call)
+        call.reject(err)
+      }
+    } else if (kind === Kind.Reply) {
+      this.queue.push([ENVELOPE_VERSION, Kind.Error, envelope[2], toWireError(new InvalidMessageError(`reply ${why}`))])
+    } else {
+      this.owner.stats.droppedCasts++
+      this.owner.logger.warn(`dropped a cast to ${this.peer}: ${why}`)
+    }
+  }
+
+  private onData (data: Uint8Array | Iterable<Uint8Array>): void {
+    try {
+      this.decoder.push(data, (body) => { this.onFrame(body) })
+    } catch (err) {
+      const e = err instanceof InvalidMessageError ? err : new InvalidMessageError(String((err as Error)?.message ?? err))
+      this.owner.stats.invalidFrames++
+      this.owner.logger.error(`closing stream from ${this.peer}: ${e.name}: ${e.message}`)
+      this.fail(e)
+    }
+  }
+
+  private onFrame (body: Uint8Array): void {
+    const envelopes = decodeFrameBody(body)
+    this.owner.stats.framesIn++
+    this.owner.stats.envelopesIn += envelopes.length
+    for (const raw of envelopes) {
+      const e = checkEnvelope(raw)
+      switch (e[1]) {
+        case Kind.Cast:
+          this.deliverCast(e[2])
+          break
+        case Kind.Call:
+          this.answer(e[2], e[3])
+          break
+        case Kind.Reply:
+        case Kind.Error: {
+          const call = this.pending.get(e[2])
+          if (call == null) {
+            // timed out or aborted already: the caller has its answer
+            this.owner.stats.lateReplies++
+            break
+          }
+          this.pending.delete(e[2])
+          this.owner.settle(call)
+          if (e[1] === Kind.Reply) call.resolve(e[3])
+          else call.reject(fromWireError(e[3]))
+          break
+        }
+      }
+    }
+  }
+
+  private deliverCast (payload: unknown): void {
+    try {
+      this.owner.onCast(payload, this.peer)
+    } catch (err) {
+      this.owner.logger.warn(`cast handler failed for a message from ${this.peer}`, err)
+    }
+  }
+
+  private answer (id: number, payload: unknown): void {
+    let result: unknown
+    try {
+      result = this.owner.onCall(payload, this.peer)
+    } catch (err) {
+      this.reply(id, err, true)
+      return
+    }
+    if (result instanceof Promise) {
+      result.then((v) => { this.reply(id, v, false) }, (err) => { this.reply(id, err, true) })
+    } else {
+      this.reply(id, result, false)
+    }
+  }
+
+  private reply (id: number, value: unknown, failed: boolean): void {
+    if (this.closedWith != null) return
+    const envelope = failed
+      ? [ENVELOPE_VERSION, Kind.Error, id, toWireError(value)]
+      : [ENVELOPE_VERSION, Kind.Reply, id, value]
+    // replies bypass the queue limit: refusing one would leave a caller to time out
+    this.queue.push(envelope)
+    this.schedule()
+  }
+}

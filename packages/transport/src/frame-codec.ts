@@ -1,0 +1,131 @@
+import { Decoder, Encoder } from 'cbor-x'
+import { InvalidMessageError } from '@simplepool/core'
+
+/** Bytes of the length prefix in front of every frame: a big-endian uint32. */
+export const FRAME_HEADER_BYTES = 4
+
+// Records off: they pay only with a structure list every process agrees on.
+// Plain typed arrays: a Uint8Array payload travels as cbor bytes, not a tagged array.
+const encoder = new Encoder({ useRecords: false, tagUint8Array: false })
+const decoder = new Decoder({ useRecords: false })
+
+/**
+ * Encodes a batch of envelopes as one frame: a 4-byte length and one cbor array. One
+ * encode call per frame rather than per message is what makes batching cheap.
+ */
+export function encodeFrame (envelopes: unknown[]): Uint8Array {
+  const body = encoder.encode(envelopes)
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + body.byteLength)
+  frame.writeUInt32BE(body.byteLength, 0)
+  frame.set(body, FRAME_HEADER_BYTES)
+  return frame
+}
+
+/** Encodes one value alone; used to find the value that made a batch fail to encode. */
+export function encodedSize (value: unknown): number {
+  return encoder.encode(value).byteLength
+}
+
+/** Decodes a frame body into its envelopes; throws `InvalidMessageError` if it is not a cbor array. */
+export function decodeFrameBody (body: Uint8Array): unknown[] {
+  let value: unknown
+  try {
+    value = decoder.decode(body)
+  } catch (err) {
+    throw new InvalidMessageError(`frame is not valid cbor: ${(err as Error).message}`)
+  }
+  if (!Array.isArray(value)) throw new InvalidMessageError('frame is not a cbor array of envelopes')
+  return value
+}
+
+/**
+ * Splits a byte stream into frame bodies. The length is checked before any body byte is
+ * buffered, so an oversized frame costs nothing but the four bytes that announce it.
+ */
+export class FrameDecoder {
+  private chunks: Uint8Array[] = []
+  private length = 0
+  private readonly maxFrameBytes: number
+
+  constructor (maxFrameBytes: number) {
+    this.maxFrameBytes = maxFrameBytes
+  }
+
+  /** Bytes held waiting for the rest of a frame. */
+  get buffered (): number {
+    return this.length
+  }
+
+  /**
+   * Adds received bytes and calls `onFrame` for each complete frame body. Throws
+   * `InvalidMessageError` on a frame over the limit; the stream is then beyond repair.
+   */
+  push (data: Uint8Array | Iterable<Uint8Array>, onFrame: (body: Uint8Array) => void): void {
+    if (data instanceof Uint8Array) {
+      this.append(data)
+    } else {
+      for (const chunk of data) this.append(chunk)
+    }
+    while (this.length >= FRAME_HEADER_BYTES) {
+      const size = this.peekLength()
+      if (size > this.maxFrameBytes) {
+        throw new InvalidMessageError(`frame of ${size} bytes exceeds the limit of ${this.maxFrameBytes}`)
+      }
+      if (this.length < FRAME_HEADER_BYTES + size) return
+      this.consume(FRAME_HEADER_BYTES)
+      onFrame(this.consume(size))
+    }
+  }
+
+  private append (chunk: Uint8Array): void {
+    if (chunk.byteLength === 0) return
+    this.chunks.push(chunk)
+    this.length += chunk.byteLength
+  }
+
+  private peekLength (): number {
+    const first = this.chunks[0]
+    if (first.byteLength >= FRAME_HEADER_BYTES) {
+      return ((first[0] << 24) >>> 0) + (first[1] << 16) + (first[2] << 8) + first[3]
+    }
+    const head = this.peek(FRAME_HEADER_BYTES)
+    return ((head[0] << 24) >>> 0) + (head[1] << 16) + (head[2] << 8) + head[3]
+  }
+
+  private peek (n: number): Uint8Array {
+    const out = new Uint8Array(n)
+    let off = 0
+    for (const c of this.chunks) {
+      const take = Math.min(n - off, c.byteLength)
+      out.set(c.subarray(0, take), off)
+      off += take
+      if (off === n) break
+    }
+    return out
+  }
+
+  /** Removes and returns the next `n` bytes; a view, without copying, when they lie in one chunk. */
+  private consume (n: number): Uint8Array {
+    this.length -= n
+    const first = this.chunks[0]
+    if (first.byteLength > n) {
+      this.chunks[0] = first.subarray(n)
+      return first.subarray(0, n)
+    }
+    if (first.byteLength === n) {
+      this.chunks.shift()
+      return first
+    }
+    const out = new Uint8Array(n)
+    let off = 0
+    while (off < n) {
+      const c = this.chunks[0]
+      const take = Math.min(n - off, c.byteLength)
+      out.set(c.subarray(0, take), off)
+      off += take
+      if (take === c.byteLength) this.chunks.shift()
+      else this.chunks[0] = c.subarray(take)
+    }
+    return out
+  }
+}

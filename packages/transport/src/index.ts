@@ -1,0 +1,26 @@
+/**
+ * SimplePool's direct transport: casts and calls between peers, batched into
+ * length-prefixed cbor-x frames on one long-lived libp2p stream per peer and direction.
+ * Bounded queues, named errors that cross the wire, deadlines on one coarse wheel.
+ *
+ * @example
+ * ```ts
+ * import { Transport } from '@simplepool/transport'
+ * const transport = new Transport({
+ *   peerId: mesh.peerId,
+ *   handle: async (p, h) => mesh.libp2p.handle(p, (stream, conn) => { h(stream, conn.remotePeer.toString()) }),
+ *   unhandle: async (p) => mesh.libp2p.unhandle(p),
+ *   newStream: async (peer, p, o) => mesh.newStream(peer, p, o)
+ * })
+ * transport.setHandlers({ onCall: (msg) => ({ echo: msg }) })
+ * await transport.start()
+ * await transport.call(otherPeerId, { hello: 'world' }, { timeoutMs: 1_000 })
+ * ```
+ *
+ * @packageDocumentation
+ */
+export { Transport, validateTransportInit } from './transport.js'
+export type { TransportComponents, TransportInit, TransportHandlers, TransportStats, CallOptions } from './transport.js'
+export { Kind, checkEnvelope } from './envelope.js'
+export type { Envelope } from './envelope.js'
+export { FrameDecoder, encodeFrame, decodeFrameBody, FRAME_HEADER_BYTES } from './frame-codec.js'

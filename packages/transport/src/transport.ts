@@ -1,0 +1,273 @@
+import {
+  AbortError, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_PENDING_CALLS_PER_PEER, DEFAULT_MAX_QUEUED_PER_PEER,
+  DEFAULT_WHEEL_RESOLUTION_MS, DeadlineWheel, ENVELOPE_VERSION, InvalidOptionError, MESSAGE_PROTOCOL, NodeUnavailableError,
+  NotStartedError, OverloadedError, TimeoutError, consoleLogger, systemClock
+} from '@simplepool/core'
+import type { Clock, Logger } from '@simplepool/core'
+import type { Stream } from '@libp2p/interface'
+import { Channel } from './channel.js'
+import type { ChannelOwner, PendingCall } from './channel.js'
+import { Kind } from './envelope.js'
+
+/** What the transport needs from the host it runs on; the mesh provides it. */
+export interface TransportComponents {
+  /** This node's peer id. */
+  peerId: string
+  /** Registers the handler of inbound streams of a protocol. */
+  handle: (protocol: string, handler: (stream: Stream, remotePeer: string) => void) => Promise<void>
+  /** Removes that handler. */
+  unhandle: (protocol: string) => Promise<void>
+  /** Opens a stream of a protocol to a peer, dialing it when needed. */
+  newStream: (peerId: string, protocol: string, options: { signal?: AbortSignal }) => Promise<Stream>
+  clock?: Clock
+  logger?: Logger
+}
+
+/** Options of the transport; every field is optional. */
+export interface TransportInit {
+  /** The stream protocol. @default '/simplepool/msg/1.0.0' */
+  protocol?: string
+  /** A received frame over this closes its stream with `InvalidMessageError`. @default 4 MiB */
+  maxFrameBytes?: number
+  /** Envelopes encoded into one frame at most. @default 1024 */
+  maxEnvelopesPerFrame?: number
+  /** Envelopes queued to one peer before a send fails with `OverloadedError`. @default 65536 */
+  maxQueuedPerPeer?: number
+  /** Calls awaiting replies from one peer before a call fails with `OverloadedError`. @default 65536 */
+  maxPendingCallsPerPeer?: number
+  /** A call's deadline when the caller gives none. @default 5000 */
+  defaultTimeoutMs?: number
+  /** How long opening a stream may take. @default 3000 */
+  openTimeoutMs?: number
+}
+
+/** Options of one call. */
+export interface CallOptions {
+  signal?: AbortSignal
+  timeoutMs?: number
+}
+
+/** Handlers of what arrives. A call handler may return a value or a promise; a throw becomes the caller's error. */
+export interface TransportHandlers {
+  onCast?: (payload: unknown, from: string) => void
+  onCall?: (payload: unknown, from: string) => unknown
+}
+
+/** Counters, for benchmarks and health. */
+export interface TransportStats {
+  framesOut: number
+  framesIn: number
+  envelopesOut: number
+  envelopesIn: number
+  droppedCasts: number
+  lateReplies: number
+  invalidFrames: number
+  timeouts: number
+}
+
+const DEFAULTS: Required<TransportInit> = {
+  protocol: MESSAGE_PROTOCOL,
+  maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+  maxEnvelopesPerFrame: 1024,
+  maxQueuedPerPeer: DEFAULT_MAX_QUEUED_PER_PEER,
+  maxPendingCallsPerPeer: DEFAULT_MAX_PENDING_CALLS_PER_PEER,
+  defaultTimeoutMs: DEFAULT_CALL_TIMEOUT_MS,
+  openTimeoutMs: 3_000
+}
+
+/** Checks a `TransportInit` and says what was expected and what arrived. */
+export function validateTransportInit (init: TransportInit): void {
+  for (const [k, v] of Object.entries(init)) {
+    if (k === 'protocol') {
+      if (typeof v !== 'string' || !v.startsWith('/')) throw new InvalidOptionError(`protocol must be a string starting with '/', got ${String(v)} (${typeof v})`)
+    } else if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)) {
+      throw new InvalidOptionError(`${k} must be a positive number, got ${String(v)} (${typeof v})`)
+    }
+  }
+}
+
+/**
+ * Direct messaging between peers: casts (one way) and calls (a reply or a named error,
+ * with a deadline), batched into length-prefixed cbor frames on one long-lived stream per
+ * peer and direction. Everything is bounded: the queue per peer, the calls pending per
+ * peer, the size of a frame, and every call's time. No timer per call: deadlines live in
+ * one coarse wheel.
+ */
+export class Transport {
+  private readonly components: TransportComponents
+  private readonly opts: Required<TransportInit>
+  private readonly logger: Logger
+  private readonly clock: Clock
+  private readonly outbound = new Map<string, Channel>()
+  private readonly inbound = new Set<Channel>()
+  private readonly opening = new Map<string, Promise<void>>()
+  private readonly wheel: DeadlineWheel<PendingCall>
+  private handlers: TransportHandlers = {}
+  private nextId = 0
+  private running = false
+  readonly stats: TransportStats = { framesOut: 0, framesIn: 0, envelopesOut: 0, envelopesIn: 0, droppedCasts: 0, lateReplies: 0, invalidFrames: 0, timeouts: 0 }
+  private readonly owner: ChannelOwner
+
+  constructor (components: TransportComponents, init: TransportInit = {}) {
+    validateTransportInit(init)
+    this.components = components
+    this.opts = { ...DEFAULTS, ...init }
+    this.logger = components.logger ?? consoleLogger('transport')
+    this.clock = components.clock ?? systemClock
+    this.wheel = new DeadlineWheel<PendingCall>(this.clock, DEFAULT_WHEEL_RESOLUTION_MS, (call) => { this.expire(call) })
+    const self = this
+    this.owner = {
+      logger: this.logger,
+      maxFrameBytes: this.opts.maxFrameBytes,
+      maxEnvelopesPerFrame: this.opts.maxEnvelopesPerFrame,
+      maxQueued: this.opts.maxQueuedPerPeer,
+      stats: this.stats,
+      onCast: (payload, from) => { self.handlers.onCast?.(payload, from) },
+      onCall: (payload, from) => {
+        const h = self.handlers.onCall
+        if (h == null) throw new NotStartedError('this node takes no calls')
+        return h(payload, from)
+      },
+      settle: (call) => { self.settle(call) },
+      closed: (channel) => { self.forget(channel) }
+    }
+  }
+
+  /** Sets what handles casts and calls that arrive. */
+  setHandlers (handlers: TransportHandlers): void {
+    this.handlers = handlers
+  }
+
+  /** Starts accepting streams. */
+  async start (): Promise<void> {
+    if (this.running) return
+    await this.components.handle(this.opts.protocol, (stream, remotePeer) => { this.accept(stream, remotePeer) })
+    this.running = true
+  }
+
+  /** Stops: every pending call rejects with `NodeUnavailableError`, every stream closes. */
+  async stop (): Promise<void> {
+    if (!this.running) return
+    this.running = false
+    await this.components.unhandle(this.opts.protocol).catch(() => {})
+    const err = new NodeUnavailableError('the transport stopped')
+    for (const ch of [...this.outbound.values(), ...this.inbound]) ch.fail(err)
+    this.wheel.clear()
+  }
+
+  /**
+   * Sends a one-way message. Throws `OverloadedError` when the peer's queue is full and
+   * `NotStartedError` when stopped; a cast that is lost later (the peer goes away before
+   * it is written) is counted in `stats.droppedCasts`.
+   */
+  cast (peerId: string, payload: unknown): void {
+    this.channelTo(peerId).enqueue([ENVELOPE_VERSION, Kind.Cast, payload])
+  }
+
+  /**
+   * Sends a request and resolves with the reply, or rejects with a named error: the
+   * handler's own, `TimeoutError`, `AbortError`, `NodeUnavailableError` (the peer went
+   * away or its stream closed), `OverloadedError` or `InvalidMessageError`.
+   */
+  async call (peerId: string, payload: unknown, options: CallOptions = {}): Promise<unknown> {
+    const channel = this.channelTo(peerId)
+    if (channel.pending.size >= this.opts.maxPendingCallsPerPeer) {
+      throw new OverloadedError(`${channel.pending.size} calls already pending to ${peerId}`, { peer: peerId })
+    }
+    const signal = options.signal
+    if (signal?.aborted === true) throw new AbortError('the call was aborted before it was sent')
+    const timeoutMs = options.timeoutMs ?? this.opts.defaultTimeoutMs
+    if (!(timeoutMs > 0)) throw new InvalidOptionError(`timeoutMs must be a positive number, got ${String(timeoutMs)}`)
+    const id = ++this.nextId
+    return new Promise((resolve, reject) => {
+      const call: PendingCall = { id, peer: peerId, channel, resolve, reject }
+      try {
+        channel.enqueue([ENVELOPE_VERSION, Kind.Call, id, payload])
+      } catch (err) {
+        reject(err)
+        return
+      }
+      channel.pending.set(id, call)
+      this.wheel.add(call, this.clock.monotonic() + timeoutMs)
+      if (signal != null) {
+        call.signal = signal
+        call.onAbort = () => {
+          if (channel.pending.delete(id)) {
+            this.settle(call)
+            reject(new AbortError('the call was aborted'))
+          }
+        }
+        signal.addEventListener('abort', call.onAbort, { once: true })
+      }
+    })
+  }
+
+  /** The peer is known to be gone: its pending calls reject at once, its streams close. */
+  peerDown (peerId: string, reason = `peer ${peerId} is down`): void {
+    const err = new NodeUnavailableError(reason, { peer: peerId })
+    this.outbound.get(peerId)?.fail(err)
+    for (const ch of this.inbound) if (ch.peer === peerId) ch.fail(err)
+  }
+
+  /** Calls pending to one peer, or to all. */
+  pendingCalls (peerId?: string): number {
+    if (peerId != null) return this.outbound.get(peerId)?.pending.size ?? 0
+    let n = 0
+    for (const ch of this.outbound.values()) n += ch.pending.size
+    return n
+  }
+
+  private channelTo (peerId: string): Channel {
+    if (!this.running) throw new NotStartedError('the transport is not started')
+    let ch = this.outbound.get(peerId)
+    if (ch != null && !ch.isClosed) return ch
+    ch = new Channel(peerId, this.owner)
+    this.outbound.set(peerId, ch)
+    this.open(ch)
+    return ch
+  }
+
+  private open (ch: Channel): void {
+    const p = (async () => {
+      try {
+        const stream = await this.components.newStream(ch.peer, this.opts.protocol, { signal: AbortSignal.timeout(this.opts.openTimeoutMs) })
+        ch.attach(stream)
+      } catch (err) {
+        const e = err as Error
+        ch.fail(e.name === 'NodeUnavailableError' || e.name === 'ClusterKeyError'
+          ? e
+          : new NodeUnavailableError(`could not open a stream to ${ch.peer}: ${e.name}: ${e.message}`, { peer: ch.peer }))
+      } finally {
+        this.opening.delete(ch.peer)
+      }
+    })()
+    this.opening.set(ch.peer, p)
+  }
+
+  private accept (stream: Stream, remotePeer: string): void {
+    if (!this.running) {
+      stream.abort(new NodeUnavailableError('the transport is stopped'))
+      return
+    }
+    const ch = new Channel(remotePeer, this.owner)
+    this.inbound.add(ch)
+    ch.attach(stream)
+  }
+
+  private forget (ch: Channel): void {
+    if (this.outbound.get(ch.peer) === ch) this.outbound.delete(ch.peer)
+    this.inbound.delete(ch)
+  }
+
+  private settle (call: PendingCall): void {
+    this.wheel.delete(call)
+    if (call.onAbort != null) call.signal?.removeEventListener('abort', call.onAbort)
+  }
+
+  private expire (call: PendingCall): void {
+    if (!call.channel.pending.delete(call.id)) return
+    if (call.onAbort != null) call.signal?.removeEventListener('abort', call.onAbort)
+    this.stats.timeouts++
+    call.reject(new TimeoutError(`call to ${call.peer} timed out`, { peer: call.peer }))
+  }
+}

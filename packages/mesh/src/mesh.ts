@@ -3,7 +3,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import {
   DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_DOWN_AFTER_MS, DEFAULT_FORGET_AFTER_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_LISTEN,
   DEFAULT_RECONNECT_WINDOW_MS, DEFAULT_SUSPECT_AFTER_MS, MEMBERSHIP_TOPIC, InvalidOptionError, NodeUnavailableError,
-  NotStartedError, TypedEventTarget, consoleLogger, systemClock
+  NotStartedError, TypedEventTarget, consoleLogger, systemClock, withDefaults
 } from '@simplepool/core'
 import type { Clock, Logger, Member, MemberFigures, MemberRecord, MemberStatus, MembershipEvents, MembershipSnapshot, PoolFigures, TimerHandle } from '@simplepool/core'
 import type { Connection, PrivateKey, Stream } from '@libp2p/interface'
@@ -132,7 +132,7 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
   constructor (init: MeshInit = {}) {
     super()
     validateMeshInit(init)
-    this.opts = { ...DEFAULTS, ...init } as MeshOptions
+    this.opts = withDefaults(DEFAULTS, init) as MeshOptions
     this.logger = init.logger ?? consoleLogger('mesh')
     this.clock = init.clock ?? systemClock
     this.targets = { ...this.opts.targets }

@@ -2,6 +2,7 @@ import { ENVELOPE_VERSION, isServing, toWireError } from '@simplepool/core'
 import { encode } from 'cbor-x'
 import { Kind } from '@simplepool/transport'
 import type { TestNode } from './test-node.js'
+import { benchCommands } from './bench-commands.js'
 
 type Args = Record<string, unknown>
 type Command = (node: TestNode, args: Args) => unknown
@@ -59,6 +60,7 @@ function rawFrame (kind: string): Uint8Array {
 
 /** The requests a harness child answers. */
 export const commands: Record<string, Command> = {
+  ...benchCommands,
   install: (node) => {
     node.transport.setHandlers({ onCall, onCast })
     return true

@@ -1,7 +1,7 @@
 import {
   AbortError, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_PENDING_CALLS_PER_PEER, DEFAULT_MAX_QUEUED_PER_PEER,
   DEFAULT_WHEEL_RESOLUTION_MS, DeadlineWheel, ENVELOPE_VERSION, InvalidOptionError, MESSAGE_PROTOCOL, NodeUnavailableError,
-  NotStartedError, OverloadedError, TimeoutError, consoleLogger, systemClock
+  NotStartedError, OverloadedError, TimeoutError, consoleLogger, systemClock, withDefaults
 } from '@simplepool/core'
 import type { Clock, Logger } from '@simplepool/core'
 import type { Stream } from '@libp2p/interface'
@@ -111,7 +111,7 @@ export class Transport {
   constructor (components: TransportComponents, init: TransportInit = {}) {
     validateTransportInit(init)
     this.components = components
-    this.opts = { ...DEFAULTS, ...init }
+    this.opts = withDefaults(DEFAULTS, init)
     this.logger = components.logger ?? consoleLogger('transport')
     this.clock = components.clock ?? systemClock
     this.wheel = new DeadlineWheel<PendingCall>(this.clock, DEFAULT_WHEEL_RESOLUTION_MS, (call) => { this.expire(call) })

@@ -33,7 +33,8 @@ export class Placement {
   /**
    * Builds the placement of a snapshot. With `previous`, a pool whose ring would be
    * identical (same fingerprint) keeps the previous ring object, so its owner cache
-   * survives changes that do not move anything, such as heartbeats and worker counts.
+   * survives snapshot changes that move nothing in that pool: new addresses, a restart,
+   * a suspect peer, or changes to another pool or to members that do not serve it.
    *
    * Pools are every pool name any member lists, serving or not: a pool nobody serves
    * now has an empty ring rather than no ring.

@@ -36,24 +36,21 @@ export function weighted (nodes: string[], pattern: number[]): Map<string, numbe
   return new Map(nodes.map((n, i) => [n, pattern[i % pattern.length]]))
 }
 
-/** A member record with the given pool targets. */
+/** A member as a snapshot holds it, with the given pool targets. */
 export function member (
   peerId: string,
   pools: Record<string, number>,
-  opts: { status?: MemberStatus, liveness?: Liveness, count?: number, seq?: number } = {}
+  opts: { status?: MemberStatus, liveness?: Liveness, incarnation?: number, port?: number } = {}
 ): Member {
-  const figures: Member['pools'] = {}
-  for (const [pool, target] of Object.entries(pools)) figures[pool] = { target, count: opts.count ?? 0 }
+  const targets: Record<string, { target: number }> = {}
+  for (const [pool, target] of Object.entries(pools)) targets[pool] = { target }
   return {
     peerId,
-    addresses: [`/ip4/127.0.0.1/tcp/4001/p2p/${peerId}`],
+    addresses: [`/ip4/127.0.0.1/tcp/${opts.port ?? 4001}/p2p/${peerId}`],
     status: opts.status ?? 'up',
-    pools: figures,
-    incarnation: 1,
-    seq: opts.seq ?? 1,
-    load: 0,
-    liveness: opts.liveness ?? 'alive',
-    lastSeen: 0
+    pools: targets,
+    incarnation: opts.incarnation ?? 1,
+    liveness: opts.liveness ?? 'alive'
   }
 }
 

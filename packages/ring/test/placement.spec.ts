@@ -5,7 +5,7 @@ import type { Member } from '@simplepool/core'
 
 const IDS = workerIds(10_000, 11)
 
-function cluster (seed: number, opts: { count?: number, seq?: number } = {}): Member[] {
+function cluster (seed: number, opts: Parameters<typeof member>[2] = {}): Member[] {
   const nodes = peerIds(6, seed)
   return nodes.map((n, i) => member(n, { chat: i % 2 === 0 ? 100 : 200, jobs: i < 3 ? 1 : 0 }, opts))
 }
@@ -85,16 +85,32 @@ describe('Placement', () => {
   })
 
   describe('reuse', () => {
-    it('keeps the ring object, warm cache included, when only counts and heartbeats changed', () => {
-      const first = Placement.fromSnapshot(snapshot(1, cluster(7, { count: 0, seq: 1 })))
+    it('keeps the ring object, warm cache included, when nothing that places changed', () => {
+      const first = Placement.fromSnapshot(snapshot(1, cluster(7)))
       for (const id of IDS) first.ownerOf('chat', id)
       const cached = first.ring('chat')?.cachedOwners
       expect(cached).to.equal(IDS.length)
-      const second = Placement.fromSnapshot(snapshot(2, cluster(7, { count: 9, seq: 50 })), first)
+      // new addresses, a restart (incarnation) and a suspect peer bump the version
+      // but leave every ring as it was
+      const members = cluster(7, { port: 4002, incarnation: 2 })
+      members[2] = { ...members[2], liveness: 'suspect' }
+      const second = Placement.fromSnapshot(snapshot(2, members), first)
       expect(second.version).to.equal(2)
       expect(second.ring('chat')).to.equal(first.ring('chat'))
       expect(second.ring('jobs')).to.equal(first.ring('jobs'))
       expect(second.ring('chat')?.cachedOwners).to.equal(cached)
+    })
+
+    it('keeps the ring when only a non-serving member or a target-0 entry changed', () => {
+      const members = cluster(10)
+      members.push(member(peerIds(1, 99)[0], { chat: 5 }, { status: 'joining' }))
+      const first = Placement.fromSnapshot(snapshot(1, members))
+      const changed = members.map((m, i) => i === members.length - 1
+        ? member(m.peerId, { chat: 9, jobs: 0 }, { status: 'joining' })
+        : m)
+      const second = Placement.fromSnapshot(snapshot(2, changed), first)
+      expect(second.ring('chat')).to.equal(first.ring('chat'))
+      expect(second.ring('jobs')).to.equal(first.ring('jobs'))
     })
 
     it('rebuilds only the pools whose members or weights changed', () => {
@@ -116,8 +132,8 @@ describe('Placement', () => {
     it('gives the same owners with a reused ring as with a fresh one', () => {
       const first = Placement.fromSnapshot(snapshot(1, cluster(9)))
       for (const id of IDS) first.ownerOf('chat', id)
-      const reused = Placement.fromSnapshot(snapshot(2, cluster(9, { count: 3 })), first)
-      const fresh = Placement.fromSnapshot(snapshot(2, cluster(9, { count: 3 })))
+      const reused = Placement.fromSnapshot(snapshot(2, cluster(9, { incarnation: 3 })), first)
+      const fresh = Placement.fromSnapshot(snapshot(2, cluster(9, { incarnation: 3 })))
       for (const id of IDS) expect(reused.ownerOf('chat', id)).to.equal(fresh.ownerOf('chat', id))
     })
   })

@@ -96,8 +96,14 @@ export const commands: Record<string, Command> = {
     const n = a.n as number
     const outcomes: Record<string, number> = {}
     const started = performance.now()
-    const settled = await Promise.allSettled(Array.from({ length: n }, async () =>
-      node.transport.call(a.peer as string, a.payload, { timeoutMs: a.timeoutMs as number | undefined })))
+    // with `batch`, that many calls per turn of the event loop, so queues flush in between
+    const batch = (a.batch as number | undefined) ?? n
+    const calls: Array<Promise<unknown>> = []
+    for (let i = 0; i < n; i++) {
+      if (i > 0 && i % batch === 0) await new Promise(resolve => setImmediate(resolve))
+      calls.push(node.transport.call(a.peer as string, a.payload, { timeoutMs: a.timeoutMs as number | undefined }))
+    }
+    const settled = await Promise.allSettled(calls)
     for (const s of settled) {
       const k = s.status === 'fulfilled' ? 'ok' : (s.reason as Error).name
       outcomes[k] = (outcomes[k] ?? 0) + 1

@@ -1,0 +1,46 @@
+import { expect } from 'chai'
+import { startCluster } from '@simplepool/testing'
+import type { Cluster } from '@simplepool/testing'
+
+const KEY = 'a1'.repeat(32)
+const WRONG = 'b2'.repeat(32)
+
+describe('private cluster (clusterKey)', function () {
+  this.timeout(60_000)
+  let cluster: Cluster
+
+  before(async () => {
+    cluster = await startCluster({ nodes: 2, clusterKey: KEY })
+  })
+
+  after(async () => {
+    await cluster?.stop()
+  })
+
+  it('a node with the same key joins', async () => {
+    await cluster.addNode({ name: 'same-key' })
+    await cluster.waitForConvergence()
+  })
+
+  it('a node with the wrong key is refused, with a ClusterKeyError in its log rather than a hang', async () => {
+    const members = cluster.running.map(n => n.peerId)
+    const intruder = await cluster.addNode({ name: 'wrong-key', clusterKey: WRONG })
+    await intruder.waitFor(() => intruder.logs.some(l => l.includes('ClusterKeyError')), 10_000, 'a ClusterKeyError line')
+    expect(intruder.events.some(e => e.name === 'mesh:error' && e.detail.name === 'ClusterKeyError')).to.equal(true)
+    // nobody let it in, and it sees nobody
+    expect((await intruder.request<string[]>('serving'))).to.deep.equal([intruder.peerId])
+    await cluster.waitForConvergence({ nodes: cluster.running.filter(n => n !== intruder), expect: members })
+    intruder.kill()
+    await intruder.exited
+  })
+
+  it('a node with no key at all is refused the same way', async () => {
+    const members = cluster.running.map(n => n.peerId)
+    const outsider = await cluster.addNode({ name: 'no-key', clusterKey: null })
+    await outsider.waitFor(() => outsider.logs.some(l => l.includes('ClusterKeyError')), 10_000, 'a ClusterKeyError line')
+    expect((await outsider.request<string[]>('serving'))).to.deep.equal([outsider.peerId])
+    await cluster.waitForConvergence({ nodes: cluster.running.filter(n => n !== outsider), expect: members })
+    outsider.kill()
+    await outsider.exited
+  })
+})

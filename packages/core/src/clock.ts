@@ -27,3 +27,49 @@ export const systemClock: Clock = {
   },
   clearTimeout: (handle) => { clearTimeout(handle as ReturnType<typeof setTimeout>) }
 }
+
+/**
+ * A clock that moves only when told: unit tests and, later, the deterministic simulator
+ * drive time-based logic with it. Timers fire in deadline order inside `advance`.
+ */
+export class ManualClock implements Clock {
+  private t: number
+  private timers: Array<{ at: number, fn: () => void, id: number }> = []
+  private nextId = 0
+
+  constructor (start = 1_000) {
+    this.t = start
+  }
+
+  now = (): number => this.t
+  monotonic = (): number => this.t
+
+  setTimeout = (fn: () => void, ms: number): TimerHandle => {
+    const id = ++this.nextId
+    this.timers.push({ at: this.t + Math.max(0, ms), fn, id })
+    return id
+  }
+
+  clearTimeout = (handle: TimerHandle): void => {
+    this.timers = this.timers.filter(t => t.id !== handle)
+  }
+
+  /** Timers armed and not yet fired. */
+  get pendingTimers (): number {
+    return this.timers.length
+  }
+
+  /** Moves time forward by `ms`, firing every timer that falls due, in order. */
+  advance (ms: number): void {
+    const end = this.t + ms
+    for (;;) {
+      let next: { at: number, fn: () => void, id: number } | undefined
+      for (const t of this.timers) if (next == null || t.at < next.at) next = t
+      if (next == null || next.at > end) break
+      this.timers = this.timers.filter(t => t !== next)
+      this.t = next.at
+      next.fn()
+    }
+    this.t = end
+  }
+}

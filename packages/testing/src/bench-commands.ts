@@ -6,6 +6,9 @@ type Args = Record<string, unknown>
 /** The protocol of raw benchmark streams: bytes only, no framing or codec of ours on the receiving side. */
 export const BENCH_RAW_PROTOCOL = '/simplepool/bench-raw/1.0.0'
 
+/** The protocol of raw round trips: whatever arrives is sent straight back. */
+export const BENCH_ECHO_PROTOCOL = '/simplepool/bench-echo/1.0.0'
+
 /** Bytes of the big-endian length in front of every raw frame and every raw record. */
 const RAW_PREFIX_BYTES = 4
 
@@ -34,6 +37,7 @@ let castSink: CastSink | undefined
 let rawSink: RawSink | undefined
 let benchHandlersInstalled = false
 let rawHandlerInstalled = false
+let echoHandlerInstalled = false
 let mark: { at: number, elu: ReturnType<typeof performance.eventLoopUtilization>, cpu: NodeJS.CpuUsage } | undefined
 
 function statsNow (node: TestNode): StatsDelta {
@@ -238,6 +242,53 @@ export const benchCommands: Record<string, (node: TestNode, args: Args) => unkno
       stream.abort(err as Error)
       throw err
     }
+  },
+
+  /** Makes this node echo every byte it gets on the raw round-trip protocol. */
+  rawEcho: async (node) => {
+    if (echoHandlerInstalled) return true
+    echoHandlerInstalled = true
+    await node.mesh.libp2p.handle(BENCH_ECHO_PROTOCOL, (stream) => {
+      stream.addEventListener('message', (evt) => { stream.send(evt.data) })
+    }, { maxInboundStreams: 16 })
+    return true
+  },
+
+  /**
+   * The latency floor under calls: `n` round trips of `bytes` bytes, one at a time, on a
+   * bare libp2p stream to a peer running `rawEcho`. Same percentiles as `callLatency`.
+   */
+  rawRoundTrip: async (node, a) => {
+    const n = a.n as number
+    const warmup = (a.warmup as number | undefined) ?? Math.min(1_000, n)
+    const buf = new Uint8Array((a.bytes as number | undefined) ?? 24).fill(0x61)
+    const stream = await node.mesh.newStream(a.peer as string, BENCH_ECHO_PROTOCOL, { signal: AbortSignal.timeout(5_000) })
+    let got = 0
+    let expected = 0
+    let wake: (() => void) | undefined
+    stream.addEventListener('message', (evt) => {
+      got += evt.data.byteLength
+      if (got >= expected) wake?.()
+    })
+    const once = async (): Promise<void> => {
+      expected += buf.byteLength
+      stream.send(buf)
+      // the echo cannot arrive before this turn ends, so arming after send loses nothing
+      if (got < expected) await new Promise<void>((resolve) => { wake = resolve })
+    }
+    const samples = new Float64Array(n)
+    try {
+      for (let i = 0; i < warmup; i++) await once()
+      for (let i = 0; i < n; i++) {
+        const t0 = performance.now()
+        await once()
+        samples[i] = performance.now() - t0
+      }
+    } finally {
+      await stream.close().catch(() => {})
+    }
+    samples.sort()
+    return { n, p50: percentile(samples, 0.5), p99: percentile(samples, 0.99), p999: percentile(samples, 0.999), max: samples[n - 1] }
   },
 
   /**

@@ -1,0 +1,87 @@
+/**
+ * Runs the benchmark scenarios, prints a table for each, and writes every figure with the
+ * machine it ran on to `bench/results/<timestamp>.json`.
+ *
+ * `npm run bench` (builds first), or after a build:
+ * `node --import tsx bench/index.ts [--scenario transport|ring|all] [--quiet]`
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg, platform, totalmem } from 'node:os'
+import { relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { formatTable } from './report.js'
+import type { ScenarioResult } from './report.js'
+import { ringBench } from './ring.bench.js'
+import { transportBench } from './transport.bench.js'
+
+/** What a results file holds. */
+export interface BenchReport {
+  machine: { cpuModel: string, cpus: number, totalmem: number, platform: string, loadavg: number[] }
+  node: string
+  commit: string | null
+  startedAt: string
+  results: ScenarioResult[]
+}
+
+const SCENARIOS: Record<string, (quiet: boolean) => Promise<ScenarioResult>> = {
+  transport: async (quiet) => transportBench({ quiet }),
+  ring: async (quiet) => ringBench({ quiet })
+}
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+function commit (): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+  } catch {
+    // not a checkout, or no git: the results still stand, just unpinned
+    return null
+  }
+}
+
+const { values } = parseArgs({
+  options: {
+    scenario: { type: 'string', default: 'all' },
+    quiet: { type: 'boolean', default: false }
+  }
+})
+const scenario = values.scenario ?? 'all'
+const quiet = values.quiet === true
+const names = scenario === 'all' ? Object.keys(SCENARIOS) : [scenario]
+const unknown = names.filter(n => SCENARIOS[n] == null)
+if (unknown.length > 0) {
+  process.stderr.write(`unknown scenario ${unknown.join(', ')}; expected one of ${[...Object.keys(SCENARIOS), 'all'].join(', ')}\n`)
+  process.exit(2)
+}
+
+const started = new Date()
+const cpuList = cpus()
+const report: BenchReport = {
+  machine: { cpuModel: cpuList[0]?.model ?? 'unknown', cpus: cpuList.length, totalmem: totalmem(), platform: platform(), loadavg: loadavg() },
+  node: process.version,
+  commit: commit(),
+  startedAt: started.toISOString(),
+  results: []
+}
+
+// throughput shares the cores with whatever else runs: say so beside the numbers
+const load = report.machine.loadavg[0]
+console.log(`${report.machine.cpus} x ${report.machine.cpuModel}, node ${report.node}, load average ${load.toFixed(2)} at start`)
+if (load > 0.5) console.log('warning: the machine is busy; throughput figures will read low')
+
+for (const name of names) {
+  const result = await SCENARIOS[name](quiet)
+  report.results.push(result)
+  console.log(`\n== ${name} ==\n`)
+  console.log(formatTable(result.rows))
+  if (result.notes != null && result.notes.length > 0) console.log(`\n${result.notes.join('\n')}`)
+}
+
+const dir = fileURLToPath(new URL('./results/', import.meta.url))
+mkdirSync(dir, { recursive: true })
+// colons are not allowed in file names everywhere
+const file = `${dir}${started.toISOString().replace(/:/g, '-')}.json`
+writeFileSync(file, JSON.stringify(report, null, 2) + '\n')
+console.log(`\nwrote ${relative(process.cwd(), file)}`)

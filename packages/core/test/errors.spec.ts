@@ -1,0 +1,32 @@
+import { expect } from 'chai'
+import { ClusterKeyError, InvalidMessageError, TimeoutError, fromWireError, toWireError } from '../src/index.js'
+
+describe('named errors on the wire', () => {
+  it('a known error comes back as the same class, name, message and data', () => {
+    const back = fromWireError(toWireError(new TimeoutError('call timed out', { peer: 'p1' })))
+    expect(back).to.be.instanceOf(TimeoutError)
+    expect(back.name).to.equal('TimeoutError')
+    expect(back.message).to.equal('call timed out')
+    expect((back as TimeoutError).data).to.deep.equal({ peer: 'p1' })
+  })
+
+  it("a handler's own error keeps its name", () => {
+    const err = new Error('room is full')
+    err.name = 'RoomFullError'
+    const back = fromWireError(toWireError(err))
+    expect(back.name).to.equal('RoomFullError')
+    expect(back.message).to.equal('room is full')
+  })
+
+  it('anything thrown becomes a wire error, and junk from the wire becomes InvalidMessageError', () => {
+    expect(toWireError('just a string')).to.deep.equal({ name: 'Error', message: 'just a string' })
+    expect(fromWireError(42).name).to.equal('InvalidMessageError')
+    expect(fromWireError(null)).to.be.instanceOf(InvalidMessageError)
+    expect(fromWireError({ name: '', message: 5 }).name).to.equal('Error')
+  })
+
+  it('every class has a fixed name', () => {
+    expect(new ClusterKeyError().name).to.equal('ClusterKeyError')
+    expect(ClusterKeyError.code).to.equal('ClusterKeyError')
+  })
+})

@@ -1,0 +1,133 @@
+import { expect } from 'chai'
+import { ManualClock } from '@simplepool/core'
+import type { MemberRecord } from '@simplepool/core'
+import { MembershipView } from '../src/index.js'
+
+const TIMINGS = { suspectAfterMs: 1_000, downAfterMs: 2_000, forgetAfterMs: 60_000 }
+
+function record (peerId: string, patch: Partial<MemberRecord> = {}): MemberRecord {
+  return { peerId, addresses: [`/ip4/127.0.0.1/tcp/1/p2p/${peerId}`], status: 'up', pools: { room: { target: 100, count: 0 } }, incarnation: 1, seq: 1, load: 0, ...patch }
+}
+
+function setup (): { clock: ManualClock, view: MembershipView, events: string[] } {
+  const clock = new ManualClock()
+  const view = new MembershipView(record('self'), clock, TIMINGS)
+  const events: string[] = []
+  for (const t of ['member:join', 'member:update', 'member:leave', 'member:down'] as const) {
+    view.addEventListener(t, (evt) => { events.push(`${t} ${evt.detail.peerId}`) })
+  }
+  return { clock, view, events }
+}
+
+describe('MembershipView', () => {
+  it('a new record joins; the snapshot is sorted, frozen and versioned', () => {
+    const { view, events } = setup()
+    const v0 = view.snapshot()
+    view.onRecord(record('b'))
+    view.onRecord(record('a'))
+    const s = view.snapshot()
+    expect(events).to.deep.equal(['member:join b', 'member:join a'])
+    expect(s.members.map(m => m.peerId)).to.deep.equal(['a', 'b', 'self'])
+    expect(s.version).to.be.greaterThan(v0.version)
+    expect(Object.isFrozen(s.members)).to.equal(true)
+    expect(Object.isFrozen(s.members[0])).to.equal(true)
+    // the old snapshot is untouched
+    expect(v0.members.map(m => m.peerId)).to.deep.equal(['self'])
+  })
+
+  it('a heartbeat that changes only counts and load keeps the version; figures move', () => {
+    const { view, events } = setup()
+    view.onRecord(record('a'))
+    const v = view.snapshot().version
+    view.onRecord(record('a', { seq: 2, load: 0.5, pools: { room: { target: 100, count: 42 } } }))
+    expect(view.snapshot().version).to.equal(v)
+    expect(view.figures('a')).to.deep.include({ load: 0.5, seq: 2 })
+    expect(view.figures('a')?.counts).to.deep.equal({ room: 42 })
+    expect(events).to.deep.equal(['member:join a'])
+  })
+
+  it('a target change is an update with a new version', () => {
+    const { view, events } = setup()
+    view.onRecord(record('a'))
+    const v = view.snapshot().version
+    view.onRecord(record('a', { seq: 2, pools: { room: { target: 300, count: 0 } } }))
+    expect(view.snapshot().version).to.equal(v + 1)
+    expect(view.get('a')?.pools.room.target).to.equal(300)
+    expect(events).to.deep.equal(['member:join a', 'member:update a'])
+  })
+
+  it('stale records are ignored: an older seq, or an older incarnation', () => {
+    const { view } = setup()
+    view.onRecord(record('a', { seq: 5, pools: { room: { target: 1, count: 0 } } }))
+    view.onRecord(record('a', { seq: 4, pools: { room: { target: 2, count: 0 } } }))
+    expect(view.get('a')?.pools.room.target).to.equal(1)
+    view.onRecord(record('a', { incarnation: 2, seq: 1, pools: { room: { target: 3, count: 0 } } }))
+    expect(view.get('a')?.pools.room.target).to.equal(3)
+    view.onRecord(record('a', { incarnation: 1, seq: 99, pools: { room: { target: 4, count: 0 } } }))
+    expect(view.get('a')?.pools.room.target).to.equal(3)
+  })
+
+  it('silence makes a member suspect, then down; a fresh record brings it back as a join', () => {
+    const { clock, view, events } = setup()
+    view.onRecord(record('a'))
+    for (let t = 0; t < 1_100; t += 100) { clock.advance(100); view.sweep() }
+    expect(view.get('a')?.liveness).to.equal('suspect')
+    for (let t = 0; t < 1_000; t += 100) { clock.advance(100); view.sweep() }
+    expect(view.get('a')?.liveness).to.equal('down')
+    view.onRecord(record('a', { seq: 2 }))
+    expect(view.get('a')?.liveness).to.equal('alive')
+    expect(events).to.deep.equal(['member:join a', 'member:update a', 'member:down a', 'member:join a'])
+  })
+
+  it('a closed connection makes a member suspect at once; a failed redial makes it down', () => {
+    const { view, events } = setup()
+    view.onRecord(record('a'))
+    view.onDisconnect('a')
+    expect(view.get('a')?.liveness).to.equal('suspect')
+    view.onUnreachable('a')
+    expect(view.get('a')?.liveness).to.equal('down')
+    // records relayed by others do not revive a member we cannot reach
+    view.onRecord(record('a', { seq: 2 }))
+    expect(view.get('a')?.liveness).to.equal('down')
+    // a new connection does, with the next record
+    view.onConnect('a')
+    view.onRecord(record('a', { seq: 3 }))
+    expect(view.get('a')?.liveness).to.equal('alive')
+    expect(events).to.deep.equal(['member:join a', 'member:update a', 'member:down a', 'member:join a'])
+  })
+
+  it('a member that announces leaving fires member:leave and is forgotten when its connection closes', () => {
+    const { view, events } = setup()
+    view.onRecord(record('a'))
+    view.onRecord(record('a', { seq: 2, status: 'leaving' }))
+    view.onDisconnect('a')
+    expect(view.get('a')).to.equal(undefined)
+    expect(events).to.deep.equal(['member:join a', 'member:leave a'])
+  })
+
+  it('a long gap between sweeps is our own pause: nobody is marked down for it', () => {
+    const { clock, view, events } = setup()
+    view.onRecord(record('a'))
+    view.sweep()
+    clock.advance(10_000)
+    view.sweep()
+    expect(view.get('a')?.liveness).to.equal('alive')
+    expect(events).to.deep.equal(['member:join a'])
+  })
+
+  it('down members are forgotten after forgetAfterMs', () => {
+    const { clock, view } = setup()
+    view.onRecord(record('a'))
+    view.onDisconnect('a')
+    view.onUnreachable('a')
+    for (let t = 0; t < 61_000; t += 500) { clock.advance(500); view.sweep() }
+    expect(view.get('a')).to.equal(undefined)
+  })
+
+  it('ignores records claiming to be this node', () => {
+    const { view, events } = setup()
+    view.onRecord(record('self', { seq: 100, status: 'leaving' }))
+    expect(view.get('self')?.status).to.equal('up')
+    expect(events).to.deep.equal([])
+  })
+})

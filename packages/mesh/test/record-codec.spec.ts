@@ -1,0 +1,59 @@
+import { expect } from 'chai'
+import { encode } from 'cbor-x'
+import { clusterKeyFile, decodeRecord, encodeRecord, explainDialError, generateClusterKey } from '../src/index.js'
+import type { MemberRecord } from '@simplepool/core'
+
+const good: MemberRecord = { peerId: 'p1', addresses: ['/ip4/127.0.0.1/tcp/1'], status: 'up', pools: { room: { target: 10, count: 2 } }, incarnation: 5, seq: 9, load: 0.1 }
+
+describe('membership record codec', () => {
+  it('round-trips a record', () => {
+    expect(decodeRecord(encodeRecord(good))).to.deep.equal(good)
+  })
+
+  const bad: Array<[string, unknown]> = [
+    ['not cbor', null],
+    ['not an object', 'hello'],
+    ['an unknown version', { ...good, v: 2 }],
+    ['a missing peerId', { ...good, v: 1, peerId: undefined }],
+    ['an unknown status', { ...good, v: 1, status: 'sleepy' }],
+    ['a non-numeric seq', { ...good, v: 1, seq: 'x' }],
+    ['negative targets', { ...good, v: 1, pools: { room: { target: -1, count: 0 } } }],
+    ['addresses that are not strings', { ...good, v: 1, addresses: [1, 2] }]
+  ]
+  for (const [what, value] of bad) {
+    it(`refuses ${what} with InvalidMessageError`, () => {
+      const bytes = value === null ? new Uint8Array([0xff, 0x00, 0x13]) : encode(value)
+      expect(() => decodeRecord(bytes)).to.throw().with.property('name', 'InvalidMessageError')
+    })
+  }
+
+  it('refuses an oversized record before decoding it', () => {
+    expect(() => decodeRecord(new Uint8Array(100_000))).to.throw(/exceeds/).with.property('name', 'InvalidMessageError')
+  })
+})
+
+describe('cluster key', () => {
+  it('accepts 64 hex characters or a key file, and refuses anything else by name', () => {
+    const key = generateClusterKey()
+    expect(key).to.match(/^[0-9a-f]{64}$/)
+    const file = new TextDecoder().decode(clusterKeyFile(key))
+    expect(file).to.equal(`/key/swarm/psk/1.0.0/\n/base16/\n${key}`)
+    expect(new TextDecoder().decode(clusterKeyFile(file))).to.equal(file)
+    expect(() => clusterKeyFile('too short')).to.throw().with.property('name', 'InvalidOptionError')
+  })
+})
+
+describe('explainDialError', () => {
+  it('a refused connection means nobody listens', () => {
+    const err = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })
+    expect(explainDialError(err, 'x', true, 3_000).name).to.equal('NodeUnavailableError')
+  })
+
+  it('a stalled handshake is a cluster key problem, worded for each side', () => {
+    const err = Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError' })
+    const withKey = explainDialError(err, 'x', true, 3_000)
+    expect(withKey.name).to.equal('ClusterKeyError')
+    expect(withKey.message).to.match(/does not share this node's cluster key/)
+    expect(explainDialError(err, 'x', false, 3_000).message).to.match(/may require a cluster key/)
+  })
+})

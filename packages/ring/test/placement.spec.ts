@@ -89,7 +89,7 @@ describe('Placement', () => {
       const first = Placement.fromSnapshot(snapshot(1, cluster(7)))
       for (const id of IDS) first.ownerOf('chat', id)
       const cached = first.ring('chat')?.cachedOwners
-      expect(cached).to.equal(IDS.length)
+      expect(cached).to.be.greaterThan(IDS.length / 2)
       // new addresses, a restart (incarnation) and a suspect peer bump the version
       // but leave every ring as it was
       const members = cluster(7, { port: 4002, incarnation: 2 })

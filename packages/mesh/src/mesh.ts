@@ -27,7 +27,7 @@ export interface MeshInit {
   targets?: Record<string, number>
   /** Called on each heartbeat for this node's worker count per pool. */
   counts?: () => Record<string, number>
-  /** @default 250 */
+  /** @default 500 */
   heartbeatMs?: number
   /** @default 1000 */
   suspectAfterMs?: number
@@ -59,6 +59,9 @@ const DEFAULTS = {
   forgetAfterMs: DEFAULT_FORGET_AFTER_MS,
   allow: ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128']
 }
+
+/** How often liveness deadlines are checked. */
+const SWEEP_MS = 100
 
 /** How often unreachable bootstrap addresses are tried again while this node is alone. */
 const BOOTSTRAP_RETRY_MS = 2_000
@@ -121,6 +124,7 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
   private readonly incarnation: number
   private seq = 0
   private timer: TimerHandle | undefined
+  private sweepTimer: TimerHandle | undefined
   private bootstrapTimer: TimerHandle | undefined
   private running = false
   private stopping?: Promise<void>
@@ -201,6 +205,7 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     })
     host.services.pubsub.subscribe(MEMBERSHIP_TOPIC)
     this.scheduleHeartbeat()
+    this.scheduleSweep()
     await this.dialBootstrap()
     this.status = 'up'
     this.publish()
@@ -212,8 +217,9 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     this.running = false
     this.stopping = (async () => {
       if (this.timer !== undefined) this.clock.clearTimeout(this.timer)
+      if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer)
       if (this.bootstrapTimer !== undefined) this.clock.clearTimeout(this.bootstrapTimer)
-      this.timer = this.bootstrapTimer = undefined
+      this.timer = this.sweepTimer = this.bootstrapTimer = undefined
       this.status = 'leaving'
       try {
         await this.publishNow()
@@ -307,10 +313,21 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
       const next = performance.eventLoopUtilization()
       this.load = performance.eventLoopUtilization(next, this.elu).utilization
       this.elu = next
-      this.view?.sweep()
       this.publish()
       this.scheduleHeartbeat()
     }, this.opts.heartbeatMs)
+  }
+
+  /**
+   * Deadlines are checked more often than records are sent, so a silent peer is marked
+   * down close to its deadline rather than up to a whole heartbeat later.
+   */
+  private scheduleSweep (): void {
+    this.sweepTimer = this.clock.setTimeout(() => {
+      if (!this.running) return
+      this.view?.sweep()
+      this.scheduleSweep()
+    }, SWEEP_MS)
   }
 
   private onMessage (from: string | undefined, data: Uint8Array): void {

@@ -82,8 +82,9 @@ export class NodeHandle {
     installExitHook()
     this.process = fork(childEntry(), [], {
       env: { ...process.env, [CHILD_CONFIG_ENV]: JSON.stringify(config) },
-      // not the parent's flags: a test runner's loaders would slow every start
-      execArgv: [],
+      // not the parent's flags: a test runner's loaders would slow every start;
+      // SIMPLEPOOL_CHILD_EXEC_ARGV passes flags on purpose (e.g. --cpu-prof)
+      execArgv: process.env.SIMPLEPOOL_CHILD_EXEC_ARGV?.split(' ').filter(a => a.length > 0) ?? [],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'advanced'
     })

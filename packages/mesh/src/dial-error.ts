@@ -1,28 +1,39 @@
 import { ClusterKeyError, NodeUnavailableError } from '@simplepool/core'
 
+/** Errors of a connection that was made but could not be secured or upgraded. */
 const HANDSHAKE_FAILURES = new Set([
-  'TimeoutError', 'AbortError', 'EncryptionFailedError', 'UnexpectedEOFError', 'InvalidCryptoExchangeError',
-  'UnsupportedProtocolError', 'MuxerUnavailableError', 'InvalidMessageError', 'ProtocolError'
+  'EncryptionFailedError', 'UnexpectedEOFError', 'InvalidCryptoExchangeError', 'UnsupportedProtocolError',
+  'MuxerUnavailableError', 'InvalidMessageError', 'ProtocolError'
 ])
 
+/** Errors of a dial that ran out of time. */
+const TIMEOUTS = new Set(['TimeoutError', 'AbortError'])
+
 /**
- * Names why a dial failed, for the operator. A refused TCP connection means nothing
- * listens there. A dial that connected but could not complete its handshake in time is,
- * on a private network, almost always a cluster key mismatch: libp2p's pnet does not fail
- * fast, the handshake just stalls on bytes it cannot decrypt.
+ * Names why a dial failed, for the operator. Measured on loopback with libp2p's private
+ * network: a node without the cluster's key (or with another) is reset during the
+ * handshake in milliseconds (`EncryptionFailedError`); a node with a key dialing one
+ * without it stalls until its timeout, since pnet does not fail fast. So a failed
+ * handshake is a cluster key mismatch, and a timeout is one only when this node has a
+ * key; without a key a timeout is a slow or unreachable peer.
  */
 export function explainDialError (err: unknown, target: string, hasClusterKey: boolean, timeoutMs: number): Error {
   const e = err as { name?: string, message?: string, code?: string, errors?: unknown[] } | undefined
   const inner = Array.isArray(e?.errors) && e.errors.length > 0 ? e.errors[0] as typeof e : undefined
   const text = `${e?.name ?? ''} ${e?.message ?? ''} ${e?.code ?? ''} ${inner?.name ?? ''} ${inner?.message ?? ''} ${inner?.code ?? ''}`
+  const name = inner?.name ?? e?.name ?? ''
   if (/ECONNREFUSED|EHOSTUNREACH|ENETUNREACH/.test(text)) {
     return new NodeUnavailableError(`${target} refused the connection: no node listens there`)
   }
-  const name = inner?.name ?? e?.name ?? ''
-  if (HANDSHAKE_FAILURES.has(name) || /timed out|aborted|decrypt|handshake/i.test(text)) {
+  if (HANDSHAKE_FAILURES.has(name)) {
     return new ClusterKeyError(hasClusterKey
-      ? `could not secure a connection to ${target} within ${timeoutMs} ms: the peer does not share this node's cluster key`
-      : `could not secure a connection to ${target} within ${timeoutMs} ms: the cluster may require a cluster key this node was not given`)
+      ? `${target} refused this node's handshake (${name}): it does not share this node's cluster key`
+      : `${target} refused this node's handshake (${name}): the cluster requires a cluster key this node was not given`)
+  }
+  if (TIMEOUTS.has(name) || /timed out|timeout/i.test(text)) {
+    return hasClusterKey
+      ? new ClusterKeyError(`could not secure a connection to ${target} within ${timeoutMs} ms: the peer does not use this node's cluster key, or is overloaded`)
+      : new NodeUnavailableError(`could not connect to ${target} within ${timeoutMs} ms`)
   }
   return new NodeUnavailableError(`could not connect to ${target}: ${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`)
 }

@@ -49,11 +49,17 @@ describe('explainDialError', () => {
     expect(explainDialError(err, 'x', true, 3_000).name).to.equal('NodeUnavailableError')
   })
 
-  it('a stalled handshake is a cluster key problem, worded for each side', () => {
-    const err = Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError' })
+  it('a refused handshake is a cluster key mismatch, worded for each side', () => {
+    const err = Object.assign(new Error('read ECONNRESET'), { name: 'EncryptionFailedError' })
     const withKey = explainDialError(err, 'x', true, 3_000)
     expect(withKey.name).to.equal('ClusterKeyError')
     expect(withKey.message).to.match(/does not share this node's cluster key/)
-    expect(explainDialError(err, 'x', false, 3_000).message).to.match(/may require a cluster key/)
+    expect(explainDialError(err, 'x', false, 3_000).message).to.match(/requires a cluster key this node was not given/)
+  })
+
+  it('a timeout is a key problem only for a node that has a key', () => {
+    const err = Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError' })
+    expect(explainDialError(err, 'x', true, 3_000).name).to.equal('ClusterKeyError')
+    expect(explainDialError(err, 'x', false, 3_000).name).to.equal('NodeUnavailableError')
   })
 })

@@ -127,6 +127,7 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
   private sweepTimer: TimerHandle | undefined
   private bootstrapTimer: TimerHandle | undefined
   private running = false
+  private publishQueued = false
   private stopping?: Promise<void>
   private readonly dialing = new Map<string, Promise<Connection | undefined>>()
   private readonly reportedBootstrap = new Map<string, string>()
@@ -202,6 +203,11 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
       const msg = evt.detail
       if (msg.topic !== MEMBERSHIP_TOPIC) return
       this.onMessage(msg.type === 'signed' ? msg.from.toString() : undefined, msg.data)
+    })
+    // a peer that just subscribed has heard nothing from us yet: answer at once rather
+    // than at the next heartbeat, so a join is agreed in one round trip, not 500 ms
+    host.services.pubsub.addEventListener('subscription-change', (evt) => {
+      if (evt.detail.subscriptions.some(s => s.subscribe && s.topic === MEMBERSHIP_TOPIC)) this.publishSoon()
     })
     host.services.pubsub.subscribe(MEMBERSHIP_TOPIC)
     this.scheduleHeartbeat()
@@ -294,6 +300,16 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
       seq: ++this.seq,
       load: this.load
     }
+  }
+
+  /** Publishes once on the next turn, however many peers asked during this one. */
+  private publishSoon (): void {
+    if (this.publishQueued) return
+    this.publishQueued = true
+    setImmediate(() => {
+      this.publishQueued = false
+      if (this.running) this.publish()
+    })
   }
 
   private publish (): void {

@@ -41,7 +41,6 @@ export class Channel {
   readonly pending = new Map<number, PendingCall>()
   stream?: Stream
   private queue: unknown[] = []
-  /** Calls in `queue`, which fail with the channel if it never opens. */
   private readonly owner: ChannelOwner
   private readonly decoder: FrameDecoder
   private scheduled = false

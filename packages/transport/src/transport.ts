@@ -100,7 +100,6 @@ export class Transport {
   private readonly clock: Clock
   private readonly outbound = new Map<string, Channel>()
   private readonly inbound = new Set<Channel>()
-  private readonly opening = new Map<string, Promise<void>>()
   private readonly wheel: DeadlineWheel<PendingCall>
   private handlers: TransportHandlers = {}
   private nextId = 0
@@ -228,7 +227,8 @@ export class Transport {
   }
 
   private open (ch: Channel): void {
-    const p = (async () => {
+    // sends queue on the channel meanwhile; if the stream never opens they fail with it
+    void (async () => {
       try {
         const stream = await this.components.newStream(ch.peer, this.opts.protocol, { signal: AbortSignal.timeout(this.opts.openTimeoutMs) })
         ch.attach(stream)
@@ -237,11 +237,8 @@ export class Transport {
         ch.fail(e.name === 'NodeUnavailableError' || e.name === 'ClusterKeyError'
           ? e
           : new NodeUnavailableError(`could not open a stream to ${ch.peer}: ${e.name}: ${e.message}`, { peer: ch.peer }))
-      } finally {
-        this.opening.delete(ch.peer)
       }
     })()
-    this.opening.set(ch.peer, p)
   }
 
   private accept (stream: Stream, remotePeer: string): void {

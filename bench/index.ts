@@ -3,7 +3,7 @@
  * machine it ran on to `bench/results/<timestamp>.json`.
  *
  * `npm run bench` (builds first), or after a build:
- * `node --import tsx bench/index.ts [--scenario transport|ring|all] [--quiet]`
+ * `node --import tsx bench/index.ts [--scenario transport|ring|membership|all] [--quiet]`
  */
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -13,12 +13,21 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { formatTable } from './report.js'
 import type { ScenarioResult } from './report.js'
+import { membershipBench } from './membership.bench.js'
 import { ringBench } from './ring.bench.js'
 import { transportBench } from './transport.bench.js'
 
 /** What a results file holds. */
 export interface BenchReport {
-  machine: { cpuModel: string, cpus: number, totalmem: number, platform: string, loadavg: number[] }
+  machine: {
+    cpuModel: string
+    cpus: number
+    totalmem: number
+    platform: string
+    loadavg: number[]
+    /** Share of all cores busy during the second before the first scenario: load from something else. */
+    busyBeforeStart: number
+  }
   node: string
   commit: string | null
   startedAt: string
@@ -27,7 +36,8 @@ export interface BenchReport {
 
 const SCENARIOS: Record<string, (quiet: boolean) => Promise<ScenarioResult>> = {
   transport: async (quiet) => transportBench({ quiet }),
-  ring: async (quiet) => ringBench({ quiet })
+  ring: async (quiet) => ringBench({ quiet }),
+  membership: async (quiet) => membershipBench({ quiet })
 }
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -39,6 +49,27 @@ function commit (): string | null {
     // not a checkout, or no git: the results still stand, just unpinned
     return null
   }
+}
+
+/**
+ * How busy the cores are right now, sampled over `ms`. The load average would also count
+ * the previous benchmark run for a minute after it ended; this sees only the present.
+ */
+async function busyShare (ms: number): Promise<number> {
+  const sum = (): { idle: number, total: number } => {
+    let idle = 0
+    let total = 0
+    for (const c of cpus()) {
+      idle += c.times.idle
+      total += c.times.user + c.times.nice + c.times.sys + c.times.idle + c.times.irq
+    }
+    return { idle, total }
+  }
+  const before = sum()
+  await new Promise(resolve => setTimeout(resolve, ms))
+  const after = sum()
+  const total = after.total - before.total
+  return total > 0 ? 1 - (after.idle - before.idle) / total : 0
 }
 
 const { values } = parseArgs({
@@ -59,7 +90,14 @@ if (unknown.length > 0) {
 const started = new Date()
 const cpuList = cpus()
 const report: BenchReport = {
-  machine: { cpuModel: cpuList[0]?.model ?? 'unknown', cpus: cpuList.length, totalmem: totalmem(), platform: platform(), loadavg: loadavg() },
+  machine: {
+    cpuModel: cpuList[0]?.model ?? 'unknown',
+    cpus: cpuList.length,
+    totalmem: totalmem(),
+    platform: platform(),
+    loadavg: loadavg(),
+    busyBeforeStart: Math.round(await busyShare(1_000) * 1000) / 1000
+  },
   node: process.version,
   commit: commit(),
   startedAt: started.toISOString(),
@@ -67,14 +105,22 @@ const report: BenchReport = {
 }
 
 // throughput shares the cores with whatever else runs: say so beside the numbers
-const load = report.machine.loadavg[0]
-console.log(`${report.machine.cpus} x ${report.machine.cpuModel}, node ${report.node}, load average ${load.toFixed(2)} at start`)
-if (load > 0.5) console.log('warning: the machine is busy; throughput figures will read low')
+const busy = report.machine.busyBeforeStart
+console.log(`${report.machine.cpus} x ${report.machine.cpuModel}, node ${report.node}, cores ${Math.round(busy * 100)}% busy before start`)
+if (busy > 0.15) console.log('warning: something else is using the cores; throughput figures will read low')
 
 for (const name of names) {
-  const result = await SCENARIOS[name](quiet)
-  report.results.push(result)
   console.log(`\n== ${name} ==\n`)
+  let result: ScenarioResult
+  try {
+    result = await SCENARIOS[name](quiet)
+  } catch (err) {
+    // one broken scenario should not throw away the others' figures
+    console.log(`failed: ${(err as Error).stack ?? String(err)}`)
+    process.exitCode = 1
+    continue
+  }
+  report.results.push(result)
   console.log(formatTable(result.rows))
   if (result.notes != null && result.notes.length > 0) console.log(`\n${result.notes.join('\n')}`)
 }

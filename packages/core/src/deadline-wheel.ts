@@ -50,11 +50,12 @@ export class DeadlineWheel<T> {
       bucket.delete(item)
       if (bucket.size === 0) this.buckets.delete(slot)
     }
-    if (this.bucketOf.size === 0) this.disarm()
+    // The timer stays armed when the wheel empties: a caller making one call at a time
+    // would otherwise clear and set a timer per call. A firing with nothing due is free.
     return true
   }
 
-  /** Drops every entry without firing. */
+  /** Drops every entry without firing, and the timer with them. */
   clear (): void {
     this.buckets.clear()
     this.bucketOf.clear()

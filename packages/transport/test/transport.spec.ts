@@ -77,6 +77,14 @@ describe('Transport (in memory)', () => {
     expect((err as Error).name).to.equal('NopeError')
   })
 
+  it('sends replies to a big frame of calls in parts, before the whole frame is handled', async () => {
+    const { a, b } = await pair()
+    const replies = await Promise.all(Array.from({ length: 256 }, async (_, i) => a.call('B', i)))
+    expect(replies[255]).to.deep.equal({ echo: 255 })
+    expect(a.stats.framesOut).to.equal(1)
+    expect(b.stats.framesOut).to.equal(4)
+  })
+
   it('times a call out on the deadline wheel, and ignores the late reply', async () => {
     const clock = new ManualClock()
     const { a } = await pair({}, clock)

@@ -6,6 +6,7 @@
 import HashRing from 'hashring'
 import { InvalidOptionError } from '@simplepool/core'
 import { murmur3, murmur3Digest } from './hash.js'
+import { pointAtOrAfter } from './search.js'
 import { fingerprintOf, normalizeWeights, pointUnit, pointsFor } from './weights.js'
 import type { WeightsInput } from './weights.js'
 
@@ -151,19 +152,9 @@ export class WeightedRing {
 
   /** Index in `nodes` of the owner of `hash`. */
   private search (hash: number): number {
-    // The first point at or after `hash`, wrapping past the last to the first: the same
-    // rule as hashring's own `find`, without its object-per-point continuum or its LRU
-    // (which keeps ids as keys of a plain object, so an id such as `__proto__` would
-    // corrupt it). `murmur3(id)` equals hashring's `hashValue(id)` by construction of the digest.
-    const positions = this.positions
-    const n = positions.length
-    let lo = 0
-    let hi = n
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if (positions[mid] < hash) lo = mid + 1
-      else hi = mid
-    }
-    return this.owners[lo === n ? 0 : lo]
+    // the typed arrays, not hashring's object-per-point continuum or its LRU (which keeps
+    // ids as keys of a plain object, so an id such as `__proto__` would corrupt it);
+    // `murmur3(id)` equals hashring's `hashValue(id)` by construction of the digest
+    return this.owners[pointAtOrAfter(this.positions, hash)]
   }
 }

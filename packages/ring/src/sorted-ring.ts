@@ -3,6 +3,7 @@
  * the library's object-per-point continuum costs. Not used by placement.
  */
 import { murmur3 } from './hash.js'
+import { pointAtOrAfter } from './search.js'
 import { normalizeWeights, pointLabel, pointUnit, pointsFor } from './weights.js'
 import type { WeightsInput } from './weights.js'
 
@@ -58,18 +59,7 @@ export class SortedArrayRing {
 
   /** The node that owns `id`, or `undefined` when the ring has no nodes. */
   ownerOf (id: string): string | undefined {
-    const n = this.points
-    if (n === 0) return undefined
-    const h = murmur3(id)
-    const positions = this.positions
-    // First point >= h; past the last point the ring wraps to the first.
-    let lo = 0
-    let hi = n
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if (positions[mid] < h) lo = mid + 1
-      else hi = mid
-    }
-    return this.nodes[this.owners[lo === n ? 0 : lo]]
+    if (this.points === 0) return undefined
+    return this.nodes[this.owners[pointAtOrAfter(this.positions, murmur3(id))]]
   }
 }

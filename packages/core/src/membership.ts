@@ -31,6 +31,11 @@ export interface MemberRecord {
   seq: number
   /** Event-loop utilisation in [0, 1] over the last heartbeat interval. */
   load: number
+  /**
+   * How long until this node's next record, in ms. Receivers judge its silence by this,
+   * not by their own interval: a node in a big cluster sends less often.
+   */
+  heartbeatMs: number
 }
 
 /**
@@ -52,6 +57,8 @@ export interface MemberFigures {
   counts: Readonly<Record<string, number>>
   load: number
   seq: number
+  /** The interval the member announced for its records. */
+  heartbeatMs: number
   /** Monotonic time (this node's clock) when the last record arrived. */
   lastSeen: number
 }

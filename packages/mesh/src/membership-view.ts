@@ -30,7 +30,8 @@ interface Entry {
  *   has come back since (a record relayed by others does not prove we can reach it);
  * - a closed connection makes an alive member suspect at once (the mesh redials);
  * - a failed redial makes it down;
- * - no record for `suspectAfterMs` makes it suspect, for `downAfterMs` down.
+ * - no record for `suspectAfterMs` makes it suspect, for `downAfterMs` down (or two and
+ *   four of the member's own announced heartbeats, when those are longer).
  */
 export class MembershipView extends TypedEventTarget<MembershipEvents> {
   private readonly entries = new Map<string, Entry>()
@@ -146,9 +147,11 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
         this.forget(peerId)
         continue
       }
+      // a member that announced a longer interval gets as many missed records as any other
+      const hb = entry.figures.heartbeatMs
       const silent = now - entry.figures.lastSeen
-      if (m.liveness !== 'down' && silent > this.init.downAfterMs) this.setLiveness(entry, 'down')
-      else if (m.liveness === 'alive' && silent > this.init.suspectAfterMs) this.setLiveness(entry, 'suspect')
+      if (m.liveness !== 'down' && silent > Math.max(this.init.downAfterMs, 4 * hb)) this.setLiveness(entry, 'down')
+      else if (m.liveness === 'alive' && silent > Math.max(this.init.suspectAfterMs, 2 * hb)) this.setLiveness(entry, 'suspect')
     }
   }
 
@@ -216,7 +219,7 @@ function toMember (record: MemberRecord, liveness: Liveness): Readonly<Member> {
 function toFigures (record: MemberRecord, now: number): MemberFigures {
   const counts: Record<string, number> = {}
   for (const [name, p] of Object.entries(record.pools)) counts[name] = p.count
-  return { counts, load: record.load, seq: record.seq, lastSeen: now }
+  return { counts, load: record.load, seq: record.seq, heartbeatMs: record.heartbeatMs, lastSeen: now }
 }
 
 function sameMember (a: Readonly<Member>, b: Readonly<Member>): boolean {

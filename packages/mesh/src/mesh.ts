@@ -1,7 +1,7 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import {
-  DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_DOWN_AFTER_MS, DEFAULT_FORGET_AFTER_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_LISTEN,
+  DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_DOWN_AFTER_MS, DEFAULT_MAX_RECORDS_PER_SECOND, DEFAULT_FORGET_AFTER_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_LISTEN,
   DEFAULT_RECONNECT_WINDOW_MS, DEFAULT_SUSPECT_AFTER_MS, MEMBERSHIP_TOPIC, InvalidOptionError, NodeUnavailableError,
   NotStartedError, TypedEventTarget, consoleLogger, systemClock, withDefaults
 } from '@simplepool/core'
@@ -27,8 +27,10 @@ export interface MeshInit {
   targets?: Record<string, number>
   /** Called on each heartbeat for this node's worker count per pool. */
   counts?: () => Record<string, number>
-  /** @default 500 */
+  /** The shortest interval between this node's records. @default 500 */
   heartbeatMs?: number
+  /** Records a node should receive per second at most; big clusters stretch the heartbeat to keep to it. @default 20 */
+  maxRecordsPerSecond?: number
   /** @default 1000 */
   suspectAfterMs?: number
   /** @default 2000 */
@@ -52,6 +54,7 @@ const DEFAULTS = {
   bootstrap: [] as string[],
   targets: {} as Record<string, number>,
   heartbeatMs: DEFAULT_HEARTBEAT_MS,
+  maxRecordsPerSecond: DEFAULT_MAX_RECORDS_PER_SECOND,
   suspectAfterMs: DEFAULT_SUSPECT_AFTER_MS,
   downAfterMs: DEFAULT_DOWN_AFTER_MS,
   reconnectWindowMs: DEFAULT_RECONNECT_WINDOW_MS,
@@ -81,10 +84,10 @@ export function validateMeshInit (init: MeshInit): void {
       throw new InvalidOptionError(`${k} must be an array of multiaddr strings, got ${JSON.stringify(v)} (${typeof v})`)
     }
   }
-  for (const k of ['heartbeatMs', 'suspectAfterMs', 'downAfterMs', 'reconnectWindowMs', 'dialTimeoutMs', 'forgetAfterMs'] as const) {
+  for (const k of ['heartbeatMs', 'maxRecordsPerSecond', 'suspectAfterMs', 'downAfterMs', 'reconnectWindowMs', 'dialTimeoutMs', 'forgetAfterMs'] as const) {
     const v = init[k]
     if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)) {
-      throw new InvalidOptionError(`${k} must be a positive number of milliseconds, got ${String(v)} (${typeof v})`)
+      throw new InvalidOptionError(`${k} must be a positive number, got ${String(v)} (${typeof v})`)
     }
   }
   if (init.targets !== undefined) validateTargets(init.targets)
@@ -298,7 +301,8 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
       pools,
       incarnation: this.incarnation,
       seq: ++this.seq,
-      load: this.load
+      load: this.load,
+      heartbeatMs: this.interval()
     }
   }
 
@@ -331,7 +335,16 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
       this.elu = next
       this.publish()
       this.scheduleHeartbeat()
-    }, this.opts.heartbeatMs)
+    }, this.interval())
+  }
+
+  /**
+   * The interval between this node's records: the configured one, stretched in a big
+   * cluster so each node receives at most `maxRecordsPerSecond` records.
+   */
+  private interval (): number {
+    const members = this.view?.snapshot().members.length ?? 1
+    return Math.max(this.opts.heartbeatMs, Math.ceil(1_000 * members / this.opts.maxRecordsPerSecond))
   }
 
   /**

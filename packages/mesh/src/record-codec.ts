@@ -35,9 +35,10 @@ export function decodeRecord (bytes: Uint8Array): MemberRecord {
     throw new InvalidMessageError('membership record: bad addresses')
   }
   if (typeof r.status !== 'string' || !STATUSES.has(r.status as MemberStatus)) throw new InvalidMessageError(`membership record: bad status ${String(r.status)}`)
-  for (const k of ['incarnation', 'seq', 'load'] as const) {
+  for (const k of ['incarnation', 'seq', 'load', 'heartbeatMs'] as const) {
     if (typeof r[k] !== 'number' || !Number.isFinite(r[k])) throw new InvalidMessageError(`membership record: bad ${k}`)
   }
+  if ((r.heartbeatMs as number) <= 0) throw new InvalidMessageError('membership record: bad heartbeatMs')
   if (r.pools == null || typeof r.pools !== 'object' || Array.isArray(r.pools)) throw new InvalidMessageError('membership record: bad pools')
   const entries = Object.entries(r.pools as Record<string, unknown>)
   if (entries.length > MAX_POOLS) throw new InvalidMessageError('membership record: too many pools')
@@ -56,6 +57,7 @@ export function decodeRecord (bytes: Uint8Array): MemberRecord {
     pools,
     incarnation: r.incarnation as number,
     seq: r.seq as number,
-    load: r.load as number
+    load: r.load as number,
+    heartbeatMs: r.heartbeatMs as number
   }
 }

@@ -6,7 +6,7 @@ import { MembershipView } from '../src/index.js'
 const TIMINGS = { suspectAfterMs: 1_000, downAfterMs: 2_000, forgetAfterMs: 60_000 }
 
 function record (peerId: string, patch: Partial<MemberRecord> = {}): MemberRecord {
-  return { peerId, addresses: [`/ip4/127.0.0.1/tcp/1/p2p/${peerId}`], status: 'up', pools: { room: { target: 100, count: 0 } }, incarnation: 1, seq: 1, load: 0, ...patch }
+  return { peerId, addresses: [`/ip4/127.0.0.1/tcp/1/p2p/${peerId}`], status: 'up', pools: { room: { target: 100, count: 0 } }, incarnation: 1, seq: 1, load: 0, heartbeatMs: 500, ...patch }
 }
 
 function setup (): { clock: ManualClock, view: MembershipView, events: string[] } {
@@ -77,6 +77,18 @@ describe('MembershipView', () => {
     view.onRecord(record('a', { seq: 2 }))
     expect(view.get('a')?.liveness).to.equal('alive')
     expect(events).to.deep.equal(['member:join a', 'member:update a', 'member:down a', 'member:join a'])
+  })
+
+  it("judges a member's silence by the heartbeat it announced, when that is longer", () => {
+    const { clock, view } = setup()
+    view.onRecord(record('slow', { heartbeatMs: 2_500 }))
+    const step = (ms: number): void => { for (let t = 0; t < ms; t += 100) { clock.advance(100); view.sweep() } }
+    step(4_900) // past our own 2 s: a member on the default heartbeat would be down by now
+    expect(view.get('slow')?.liveness).to.equal('alive')
+    step(200) // past two of its 2.5 s heartbeats
+    expect(view.get('slow')?.liveness).to.equal('suspect')
+    step(5_000) // past four
+    expect(view.get('slow')?.liveness).to.equal('down')
   })
 
   it('a closed connection makes a member suspect at once; a failed redial makes it down', () => {

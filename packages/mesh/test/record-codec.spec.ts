@@ -3,7 +3,7 @@ import { encode } from 'cbor-x'
 import { clusterKeyFile, decodeRecord, encodeRecord, explainDialError, generateClusterKey } from '../src/index.js'
 import type { MemberRecord } from '@simplepool/core'
 
-const good: MemberRecord = { peerId: 'p1', addresses: ['/ip4/127.0.0.1/tcp/1'], status: 'up', pools: { room: { target: 10, count: 2 } }, incarnation: 5, seq: 9, load: 0.1 }
+const good: MemberRecord = { peerId: 'p1', addresses: ['/ip4/127.0.0.1/tcp/1'], status: 'up', pools: { room: { target: 10, count: 2 } }, incarnation: 5, seq: 9, load: 0.1, heartbeatMs: 500 }
 
 describe('membership record codec', () => {
   it('round-trips a record', () => {
@@ -18,7 +18,8 @@ describe('membership record codec', () => {
     ['an unknown status', { ...good, v: 1, status: 'sleepy' }],
     ['a non-numeric seq', { ...good, v: 1, seq: 'x' }],
     ['negative targets', { ...good, v: 1, pools: { room: { target: -1, count: 0 } } }],
-    ['addresses that are not strings', { ...good, v: 1, addresses: [1, 2] }]
+    ['addresses that are not strings', { ...good, v: 1, addresses: [1, 2] }],
+    ['a zero heartbeat', { ...good, v: 1, heartbeatMs: 0 }]
   ]
   for (const [what, value] of bad) {
     it(`refuses ${what} with InvalidMessageError`, () => {

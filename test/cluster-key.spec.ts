@@ -38,6 +38,7 @@ describe('private cluster (clusterKey)', function () {
     const members = cluster.running.map(n => n.peerId)
     const outsider = await cluster.addNode({ name: 'no-key', clusterKey: null })
     await outsider.waitFor(() => outsider.logs.some(l => l.includes('ClusterKeyError')), 10_000, 'a ClusterKeyError line')
+    expect(outsider.events.some(e => e.name === 'mesh:error' && e.detail.name === 'ClusterKeyError')).to.equal(true)
     expect((await outsider.request<string[]>('serving'))).to.deep.equal([outsider.peerId])
     await cluster.waitForConvergence({ nodes: cluster.running.filter(n => n !== outsider), expect: members })
     outsider.kill()

@@ -64,9 +64,16 @@ describe('transport across real processes', function () {
   })
 
   it('past the pending-call limit a call fails at once with OverloadedError', async () => {
-    // 500 calls per turn, each answered after 500 ms: the queue flushes, the pending calls pile up to 2,000
-    const r = await a.request<{ outcomes: Record<string, number> }>('callMany', { peer: b.peerId, n: 2_500, batch: 500, payload: { op: 'sleep', ms: 500, value: 1 } })
+    // 500 calls per turn, each answered after 500 ms: the queue flushes, the pending calls
+    // pile up to 2,000. To c, whose handlers are all idle (b still holds a hung call).
+    const r = await a.request<{ outcomes: Record<string, number> }>('callMany', { peer: c.peerId, n: 2_500, batch: 500, payload: { op: 'sleep', ms: 500, value: 1 } })
     expect(r.outcomes).to.deep.equal({ ok: 2_000, OverloadedError: 500 })
+  })
+
+  it('a callee handles at most its limit of calls from one peer at once; past it, OverloadedError', async () => {
+    // b (limit 2,000) still holds one hung call from a, so of 2,000 more it takes 1,999
+    const r = await a.request<{ outcomes: Record<string, number> }>('callMany', { peer: b.peerId, n: 2_000, batch: 500, payload: { op: 'sleep', ms: 500, value: 1 } })
+    expect(r.outcomes).to.deep.equal({ ok: 1_999, OverloadedError: 1 })
   })
 
   for (const kind of ['oversize', 'garbage', 'not-array', 'bad-version', 'bad-kind']) {
@@ -82,9 +89,13 @@ describe('transport across real processes', function () {
     })
   }
 
-  it('a well-formed raw frame is accepted and the stream stays open', async () => {
+  it('a well-formed raw frame is accepted and delivered, and the stream stays open', async () => {
+    const before = await b.request<{ count: number }>('castsReceived')
     const r = await a.request<{ result: string }>('raw', { peer: b.peerId, kind: 'good-cast', waitMs: 500 })
     expect(r.result).to.equal('open')
+    const after = await b.request<{ count: number, last: unknown }>('castsReceived')
+    expect(after.count).to.equal(before.count + 1)
+    expect(after.last).to.deep.equal({ op: 'raw' })
   })
 
   it('calls pending to a peer that is killed reject with NodeUnavailableError at once, none hangs', async () => {
@@ -95,8 +106,9 @@ describe('transport across real processes', function () {
     victim.kill('SIGKILL')
     const r = await pending
     expect(r.outcomes).to.deep.equal({ NodeUnavailableError: 200 })
-    // far below the 20 s deadline: the closed stream failed them
-    expect(r.ms).to.be.below(5_000)
+    // 300 ms of waiting before the kill, then the closed stream fails them at once, far
+    // below their 20 s deadline (the bound leaves room for a loaded machine)
+    expect(r.ms).to.be.below(2_000)
     const after = await call(a, victim, { op: 'echo', value: 1 }, 2_000)
     expect(after.error?.name).to.be.oneOf(['NodeUnavailableError', 'TimeoutError'])
     await cluster.waitForConvergence()

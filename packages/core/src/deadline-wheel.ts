@@ -1,8 +1,11 @@
 import type { Clock, TimerHandle } from './clock.js'
 
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 /**
  * One coarse timer for many deadlines: entries fall into buckets of `resolutionMs`, and a
- * single timer, armed only while entries exist, fires the due buckets. Adding and removing
+ * single timer fires the due buckets; it is armed when an entry is added and lapses when
+ * it finds nothing left. Adding and removing
  * are O(1); a deadline fires up to one resolution late, never early. This replaces a timer
  * per call or per worker, which costs an allocation and a heap insert each.
  */
@@ -65,7 +68,8 @@ export class DeadlineWheel<T> {
   private arm (slot: number): void {
     this.disarm()
     this.armedFor = slot
-    const delay = Math.max(0, slot * this.resolutionMs - this.clock.monotonic())
+    // a timer takes at most 2^31-1 ms; a later deadline is re-checked when that one fires
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, slot * this.resolutionMs - this.clock.monotonic()))
     this.timer = this.clock.setTimeout(() => { this.fire() }, delay)
   }
 

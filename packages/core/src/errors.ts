@@ -1,6 +1,7 @@
 /**
  * Named errors. Code branches on `err.name`, never on `instanceof`, because an error that
- * crossed the wire is rebuilt from `{ name, message, data }` on the other side.
+ * crossed the wire is rebuilt from `{ name, message, data }` on the other side. Each
+ * class's static `code` is its name, to compare with: `err.name === TimeoutError.code`.
  */
 
 /** The form an error takes on the wire. */
@@ -74,6 +75,12 @@ export class ClusterKeyError extends SimplePoolError {
   constructor (message = 'Cluster key mismatch', data?: unknown) { super(message, data); this.name = 'ClusterKeyError' }
 }
 
+/** The peer has no handler for what was sent to it. */
+export class NoHandlerError extends SimplePoolError {
+  static readonly code = 'NoHandlerError'
+  constructor (message = 'No handler', data?: unknown) { super(message, data); this.name = 'NoHandlerError' }
+}
+
 /** An option or argument has the wrong type or value. */
 export class InvalidOptionError extends SimplePoolError {
   static readonly code = 'InvalidOptionError'
@@ -96,6 +103,7 @@ const KNOWN: Record<string, new (message?: string, data?: unknown) => SimplePool
   HandoffError,
   InvalidMessageError,
   ClusterKeyError,
+  NoHandlerError,
   InvalidOptionError,
   NotStartedError
 }

@@ -1,5 +1,6 @@
 import { expect } from 'chai'
-import { ClusterKeyError, InvalidMessageError, TimeoutError, fromWireError, toWireError } from '../src/index.js'
+import * as core from '../src/index.js'
+import { InvalidMessageError, TimeoutError, fromWireError, toWireError } from '../src/index.js'
 
 describe('named errors on the wire', () => {
   it('a known error comes back as the same class, name, message and data', () => {
@@ -25,8 +26,14 @@ describe('named errors on the wire', () => {
     expect(fromWireError({ name: '', message: 5 }).name).to.equal('Error')
   })
 
-  it('every class has a fixed name', () => {
-    expect(new ClusterKeyError().name).to.equal('ClusterKeyError')
-    expect(ClusterKeyError.code).to.equal('ClusterKeyError')
+  it('every class has a fixed name, the same as its code, that survives the wire', () => {
+    const classes = Object.entries(core).filter(([, v]) => typeof v === 'function' && (v as { prototype?: unknown }).prototype instanceof core.SimplePoolError)
+    expect(classes.length).to.be.at.least(12)
+    for (const [exported, Cls] of classes) {
+      const err = new (Cls as new () => Error)()
+      expect(err.name, exported).to.equal(exported)
+      expect((Cls as unknown as { code: string }).code, exported).to.equal(exported)
+      expect(fromWireError(toWireError(err)).name, exported).to.equal(exported)
+    }
   })
 })

@@ -1,13 +1,7 @@
-import { ClusterKeyError, NodeUnavailableError } from '@simplepool/core'
+import { AbortError, ClusterKeyError, NodeUnavailableError } from '@simplepool/core'
 
-/** Errors of a connection that was made but could not be secured or upgraded. */
-const HANDSHAKE_FAILURES = new Set([
-  'EncryptionFailedError', 'UnexpectedEOFError', 'InvalidCryptoExchangeError', 'UnsupportedProtocolError',
-  'MuxerUnavailableError', 'InvalidMessageError', 'ProtocolError'
-])
-
-/** Errors of a dial that ran out of time. */
-const TIMEOUTS = new Set(['TimeoutError', 'AbortError'])
+/** Errors of a connection that was made but refused while being secured. */
+const HANDSHAKE_FAILURES = new Set(['EncryptionFailedError', 'InvalidCryptoExchangeError'])
 
 /**
  * Names why a dial failed, for the operator. Measured on loopback with libp2p's private
@@ -30,7 +24,8 @@ export function explainDialError (err: unknown, target: string, hasClusterKey: b
       ? `${target} refused this node's handshake (${name}): it does not share this node's cluster key`
       : `${target} refused this node's handshake (${name}): the cluster requires a cluster key this node was not given`)
   }
-  if (TIMEOUTS.has(name) || /timed out|timeout/i.test(text)) {
+  if (name === 'AbortError') return new AbortError(`the dial to ${target} was aborted`)
+  if (name === 'TimeoutError' || /timed out|timeout/i.test(text)) {
     return hasClusterKey
       ? new ClusterKeyError(`could not secure a connection to ${target} within ${timeoutMs} ms: the peer does not use this node's cluster key, or is overloaded`)
       : new NodeUnavailableError(`could not connect to ${target} within ${timeoutMs} ms`)

@@ -35,6 +35,11 @@ interface Entry {
  */
 export class MembershipView extends TypedEventTarget<MembershipEvents> {
   private readonly entries = new Map<string, Entry>()
+  /**
+   * The last (incarnation, seq) of members forgotten, until `forgetAfterMs` after: a late
+   * relayed record of a node that left must not bring it back.
+   */
+  private readonly tombstones = new Map<string, { incarnation: number, seq: number, at: number }>()
   private self: Entry
   private current: MembershipSnapshot
   private readonly clock: Clock
@@ -83,6 +88,11 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
   onRecord (record: MemberRecord): void {
     if (record.peerId === this.self.member.peerId) return
     const now = this.clock.monotonic()
+    const tomb = this.tombstones.get(record.peerId)
+    if (tomb != null) {
+      if (record.incarnation < tomb.incarnation || (record.incarnation === tomb.incarnation && record.seq <= tomb.seq)) return
+      this.tombstones.delete(record.peerId)
+    }
     const entry = this.entries.get(record.peerId)
     if (entry != null) {
       const m = entry.member
@@ -141,6 +151,9 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
       for (const entry of this.entries.values()) entry.figures.lastSeen = Math.max(entry.figures.lastSeen, now)
       return
     }
+    for (const [peerId, t] of this.tombstones) {
+      if (now - t.at > this.init.forgetAfterMs) this.tombstones.delete(peerId)
+    }
     for (const [peerId, entry] of this.entries) {
       const m = entry.member
       if ((m.liveness === 'down' || m.status === 'leaving') && entry.goneAt > 0 && now - entry.goneAt > this.init.forgetAfterMs) {
@@ -180,7 +193,9 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
     this.rebuild()
     if (next.status === 'leaving' && prev.status !== 'leaving') this.emit('member:leave', next)
     else if (next.liveness === 'down' && prev.liveness !== 'down') this.emit('member:down', next)
-    else if (prev.liveness === 'down' && next.liveness !== 'down') this.emit('member:join', next)
+    else if ((prev.liveness === 'down' && next.liveness !== 'down') || (prev.status === 'leaving' && next.status !== 'leaving')) {
+      this.emit('member:join', next)
+    }
     else this.emit('member:update', next)
   }
 
@@ -188,6 +203,7 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
     const entry = this.entries.get(peerId)
     if (entry == null) return
     this.entries.delete(peerId)
+    this.tombstones.set(peerId, { incarnation: entry.member.incarnation, seq: entry.figures.seq, at: this.clock.monotonic() })
     this.rebuild()
     if (entry.member.status !== 'leaving' && entry.member.liveness !== 'down') {
       this.emit('member:leave', { ...entry.member, status: 'leaving' })

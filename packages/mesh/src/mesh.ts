@@ -41,6 +41,12 @@ export interface MeshInit {
   dialTimeoutMs?: number
   /** @default 60000 */
   forgetAfterMs?: number
+  /**
+   * Announce `up` at the end of `start()`. With `false` the node stays `joining` (known,
+   * but on no ring) until `setStatus('up')`: for an owner that starts more services first.
+   * @default true
+   */
+  announce?: boolean
   /** Address ranges exempt from libp2p's inbound dial rate limit. @default loopback */
   allow?: string[]
   logger?: Logger
@@ -60,11 +66,15 @@ const DEFAULTS = {
   reconnectWindowMs: DEFAULT_RECONNECT_WINDOW_MS,
   dialTimeoutMs: DEFAULT_DIAL_TIMEOUT_MS,
   forgetAfterMs: DEFAULT_FORGET_AFTER_MS,
-  allow: ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128']
+  allow: ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128'],
+  announce: true
 }
 
 /** How often liveness deadlines are checked. */
 const SWEEP_MS = 100
+
+/** How often a member we could not reach is dialled again while we hear of it. */
+const RECONNECT_BACKOFF_MS = 1_000
 
 /** How often unreachable bootstrap addresses are tried again while this node is alone. */
 const BOOTSTRAP_RETRY_MS = 2_000
@@ -95,6 +105,8 @@ export function validateMeshInit (init: MeshInit): void {
   const s = init.suspectAfterMs ?? DEFAULT_SUSPECT_AFTER_MS
   const d = init.downAfterMs ?? DEFAULT_DOWN_AFTER_MS
   if (!(h < s && s < d)) throw new InvalidOptionError(`expected heartbeatMs < suspectAfterMs < downAfterMs, got ${h}, ${s}, ${d}`)
+  // a gap of suspectAfterMs between sweeps reads as this node's own pause
+  if (s < 5 * SWEEP_MS) throw new InvalidOptionError(`suspectAfterMs must be at least ${5 * SWEEP_MS} ms, got ${s}`)
 }
 
 /** Checks a targets map: pool name to a non-negative finite number. */
@@ -132,6 +144,8 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
   private running = false
   private publishQueued = false
   private stopping?: Promise<void>
+  private starting?: Promise<void>
+  private readonly lastDial = new Map<string, number>()
   private readonly dialing = new Map<string, Promise<Connection | undefined>>()
   private readonly reportedBootstrap = new Map<string, string>()
   private elu = performance.eventLoopUtilization()
@@ -182,10 +196,20 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     return this.view?.figures(peerId)
   }
 
-  /** Starts the host, joins the membership topic, dials the bootstrap nodes, announces `up`. */
+  /**
+   * Starts the host, joins the membership topic, dials the bootstrap nodes and announces
+   * `up` (or stays `joining` with `announce: false`, for an owner that has more to start
+   * before it can take work). Calling it again while it runs, or after, is harmless.
+   */
   async start (): Promise<void> {
     if (this.running) return
+    this.starting ??= this.startOnce().finally(() => { this.starting = undefined })
+    await this.starting
+  }
+
+  private async startOnce (): Promise<void> {
     if (this.stopping != null) await this.stopping
+    this.status = 'joining'
     const host = await createHost({
       listen: this.opts.listen,
       clusterKey: this.opts.clusterKey,
@@ -216,12 +240,14 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     this.scheduleHeartbeat()
     this.scheduleSweep()
     await this.dialBootstrap()
-    this.status = 'up'
+    if (this.opts.announce) this.status = 'up'
     this.publish()
   }
 
   /** Announces `leaving`, gives the announcement a moment to go out, then stops the host. */
   async stop (): Promise<void> {
+    // a stop during start waits for the start, so no half-started host is left behind
+    if (this.starting != null) await this.starting.catch(() => {})
     if (!this.running) return this.stopping
     this.running = false
     this.stopping = (async () => {
@@ -263,19 +289,25 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     const open = this.openConnection(peerId)
     if (open != null) return open
     const m = this.view?.get(peerId)
-    const targets = m != null && m.addresses.length > 0 ? m.addresses.map(a => multiaddr(a)) : undefined
-    if (targets == null) throw new NodeUnavailableError(`peer ${peerId} is not a known member`)
+    if (m == null || m.addresses.length === 0) throw new NodeUnavailableError(`peer ${peerId} is not a known member`)
+    const targets = m.addresses.map(a => multiaddr(a))
     try {
-      return await host.dial(targets, { signal: options.signal ?? AbortSignal.timeout(this.opts.dialTimeoutMs) })
+      return await host.dial(targets, { signal: this.deadline(options.signal) })
     } catch (err) {
       throw explainDialError(err, peerId, this.opts.clusterKey != null, this.opts.dialTimeoutMs)
     }
   }
 
+  /** The caller's signal, if any, and the dial deadline in any case: a pnet dial can hang. */
+  private deadline (signal?: AbortSignal): AbortSignal {
+    const timeout = AbortSignal.timeout(this.opts.dialTimeoutMs)
+    return signal == null ? timeout : AbortSignal.any([signal, timeout])
+  }
+
   /** Opens a stream of `protocol` to the peer, dialing it first when needed. */
   async newStream (peerId: string, protocol: string, options: { signal?: AbortSignal } = {}): Promise<Stream> {
     const conn = await this.connect(peerId, options)
-    return conn.newStream(protocol, { signal: options.signal ?? AbortSignal.timeout(this.opts.dialTimeoutMs) })
+    return conn.newStream(protocol, { signal: this.deadline(options.signal) })
   }
 
   private openConnection (peerId: string): Connection | undefined {
@@ -373,10 +405,26 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
       return
     }
     this.view?.onRecord(record)
-    if (record.status !== 'leaving' && this.openConnection(record.peerId) == null) {
-      const m = this.view?.get(record.peerId)
-      if (m != null && m.liveness !== 'down') void this.dial(record.peerId)
-    }
+    if (record.status !== 'leaving') this.reach(record.peerId)
+  }
+
+  /**
+   * Makes sure there is a connection to a member we hear of: a full mesh is what the
+   * direct transport needs, and a record relayed by others proves nothing about whether
+   * we can reach it. Members we could not reach are tried again, at most once per
+   * `RECONNECT_BACKOFF_MS`, so a healed partition heals the view too.
+   */
+  private reach (peerId: string): void {
+    if (this.openConnection(peerId) != null || this.dialing.has(peerId)) return
+    const now = this.clock.monotonic()
+    if (now - (this.lastDial.get(peerId) ?? -Infinity) < RECONNECT_BACKOFF_MS) return
+    this.lastDial.set(peerId, now)
+    void this.dial(peerId).then((conn) => { if (conn == null) this.unreachable(peerId) })
+  }
+
+  /** A dial failed: the member is down, unless it connected to us in the meantime. */
+  private unreachable (peerId: string): void {
+    if (this.openConnection(peerId) == null) this.view?.onUnreachable(peerId)
   }
 
   private onDisconnect (peerId: string): void {
@@ -385,9 +433,8 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     this.view.onDisconnect(peerId)
     if (before == null || before.status === 'leaving') return
     // a killed process refuses the redial at once; a dropped connection comes back
-    void this.dial(peerId, this.opts.reconnectWindowMs).then((conn) => {
-      if (conn == null) this.view?.onUnreachable(peerId)
-    })
+    this.lastDial.set(peerId, this.clock.monotonic())
+    void this.dial(peerId, this.opts.reconnectWindowMs).then((conn) => { if (conn == null) this.unreachable(peerId) })
   }
 
   /** Dials a member once at a time; resolves undefined on failure. */

@@ -1,4 +1,5 @@
 import { decode, encode } from 'cbor-x'
+import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidMessageError } from '@simplepool/core'
 import type { MemberRecord, MemberStatus, PoolFigures } from '@simplepool/core'
 
@@ -8,6 +9,16 @@ const STATUSES = new Set<MemberStatus>(['joining', 'up', 'draining', 'leaving'])
 export const MAX_RECORD_BYTES = 64 * 1024
 const MAX_ADDRESSES = 32
 const MAX_POOLS = 1024
+
+function isMultiaddr (a: unknown): boolean {
+  if (typeof a !== 'string' || a.length >= 512) return false
+  try {
+    multiaddr(a)
+    return true
+  } catch {
+    return false
+  }
+}
 
 /** Wire form of a membership record: cbor of a plain object, versioned. */
 export function encodeRecord (record: MemberRecord): Uint8Array {
@@ -31,7 +42,7 @@ export function decodeRecord (bytes: Uint8Array): MemberRecord {
   if (r.v !== 1) throw new InvalidMessageError(`membership record version ${String(r.v)} is not supported`)
   const peerId = r.peerId
   if (typeof peerId !== 'string' || peerId.length === 0 || peerId.length > 128) throw new InvalidMessageError('membership record: bad peerId')
-  if (!Array.isArray(r.addresses) || r.addresses.length > MAX_ADDRESSES || !r.addresses.every(a => typeof a === 'string' && a.length < 512)) {
+  if (!Array.isArray(r.addresses) || r.addresses.length > MAX_ADDRESSES || !r.addresses.every(isMultiaddr)) {
     throw new InvalidMessageError('membership record: bad addresses')
   }
   if (typeof r.status !== 'string' || !STATUSES.has(r.status as MemberStatus)) throw new InvalidMessageError(`membership record: bad status ${String(r.status)}`)

@@ -117,6 +117,26 @@ describe('MembershipView', () => {
     expect(events).to.deep.equal(['member:join a', 'member:leave a'])
   })
 
+  it('a late record of a member that left and was forgotten does not bring it back', () => {
+    const { view } = setup()
+    view.onRecord(record('a', { seq: 5 }))
+    view.onRecord(record('a', { seq: 6, status: 'leaving' }))
+    view.onDisconnect('a')
+    view.onRecord(record('a', { seq: 5 }))
+    expect(view.get('a')).to.equal(undefined)
+    // a restart (new incarnation) does come back
+    view.onRecord(record('a', { incarnation: 2, seq: 1 }))
+    expect(view.get('a')?.liveness).to.equal('alive')
+  })
+
+  it('a member that said leaving and then up again joins again', () => {
+    const { view, events } = setup()
+    view.onRecord(record('a'))
+    view.onRecord(record('a', { seq: 2, status: 'leaving' }))
+    view.onRecord(record('a', { seq: 3, status: 'up' }))
+    expect(events).to.deep.equal(['member:join a', 'member:leave a', 'member:join a'])
+  })
+
   it('a long gap between sweeps is our own pause: nobody is marked down for it', () => {
     const { clock, view, events } = setup()
     view.onRecord(record('a'))

@@ -19,7 +19,8 @@ describe('membership record codec', () => {
     ['a non-numeric seq', { ...good, v: 1, seq: 'x' }],
     ['negative targets', { ...good, v: 1, pools: { room: { target: -1, count: 0 } } }],
     ['addresses that are not strings', { ...good, v: 1, addresses: [1, 2] }],
-    ['a zero heartbeat', { ...good, v: 1, heartbeatMs: 0 }]
+    ['a zero heartbeat', { ...good, v: 1, heartbeatMs: 0 }],
+    ['an address that is not a multiaddr', { ...good, v: 1, addresses: ['not an address'] }]
   ]
   for (const [what, value] of bad) {
     it(`refuses ${what} with InvalidMessageError`, () => {
@@ -56,6 +57,11 @@ describe('explainDialError', () => {
     expect(withKey.name).to.equal('ClusterKeyError')
     expect(withKey.message).to.match(/does not share this node's cluster key/)
     expect(explainDialError(err, 'x', false, 3_000).message).to.match(/requires a cluster key this node was not given/)
+  })
+
+  it("a caller's abort stays an AbortError, and a broken stream is no key problem", () => {
+    expect(explainDialError(Object.assign(new Error('aborted'), { name: 'AbortError' }), 'x', true, 3_000).name).to.equal('AbortError')
+    expect(explainDialError(Object.assign(new Error('eof'), { name: 'UnexpectedEOFError' }), 'x', true, 3_000).name).to.equal('NodeUnavailableError')
   })
 
   it('a timeout is a key problem only for a node that has a key', () => {

@@ -1,4 +1,4 @@
-import { ENVELOPE_VERSION, isServing, toWireError } from '@simplepool/core'
+import { ENVELOPE_VERSION, MESSAGE_PROTOCOL, isServing, toWireError } from '@simplepool/core'
 import { encode } from 'cbor-x'
 import { Kind } from '@simplepool/transport'
 import type { TestNode } from './test-node.js'
@@ -132,7 +132,7 @@ export const commands: Record<string, Command> = {
    * and reports whether the peer closed the stream within `waitMs`.
    */
   raw: async (node, a) => {
-    const stream = await node.mesh.newStream(a.peer as string, '/simplepool/msg/1.0.0', { signal: AbortSignal.timeout(3_000) })
+    const stream = await node.mesh.newStream(a.peer as string, MESSAGE_PROTOCOL, { signal: AbortSignal.timeout(3_000) })
     const closed = new Promise<string>((resolve) => {
       stream.addEventListener('close', (evt) => { resolve(evt.error != null ? `${evt.error.name}` : 'closed') })
     })

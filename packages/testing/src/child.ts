@@ -31,9 +31,11 @@ function log (level: string, msg: string, args: unknown[]): void {
 }
 
 process.on('disconnect', () => { process.exit(0) })
+// a node that threw where nobody catches is broken: die loudly, so the test that caused it fails
 process.on('uncaughtException', (err) => {
   log('ERROR', 'uncaught exception', [err])
   send({ type: 'fatal', error: toWireError(err) })
+  setTimeout(() => process.exit(70), 20)
 })
 process.on('unhandledRejection', (err) => { log('ERROR', 'unhandled rejection', [err]) })
 

@@ -24,11 +24,15 @@ export interface ClusterOptions {
 
 /** Options of one node added to a cluster. */
 export interface NodeOptions {
+  /** Its name in logs and errors. @default node-<n> */
   name?: string
   /** Overrides the cluster's key for this node (a wrong key, or none with `null`). */
   clusterKey?: string | null
+  /** Overrides the cluster's targets for this node. */
   targets?: Record<string, number>
+  /** Bootstrap addresses. @default the first running node's */
   bootstrap?: string[]
+  /** Mesh timing overrides for this node, over the cluster's. */
   mesh?: Record<string, number>
 }
 
@@ -100,6 +104,11 @@ export class NodeHandle {
     })
     this.process.stdout?.resume()
     this.process.on('message', (msg: ChildMessage) => { this.onMessage(msg) })
+    // a send on a channel that just closed (the child is dying) must fail that request, not the test run
+    this.process.on('error', (err) => {
+      for (const p of this.pending.values()) p.reject(err)
+      this.pending.clear()
+    })
     this.exited = new Promise((resolve) => {
       this.process.once('exit', (code) => {
         live.delete(this.process)
@@ -133,7 +142,12 @@ export class NodeHandle {
         resolve: (v) => { clearTimeout(timer); resolve(v as T) },
         reject: (e) => { clearTimeout(timer); reject(e) }
       })
-      this.process.send({ id, cmd, args })
+      this.process.send({ id, cmd, args }, (err) => {
+        if (err == null) return
+        this.pending.delete(id)
+        clearTimeout(timer)
+        reject(err)
+      })
     })
   }
 
@@ -257,7 +271,8 @@ export class Cluster {
     const deadline = Date.now() + (opts.timeoutMs ?? 10_000)
     let last = ''
     while (Date.now() < deadline) {
-      const views = await Promise.all(nodes.map(async n => (await n.request<string[]>('serving', {}, 5_000)).sort().join(',')))
+      const wait = Math.max(100, Math.min(5_000, deadline - Date.now()))
+      const views = await Promise.all(nodes.map(async n => (await n.request<string[]>('serving', {}, wait)).sort().join(',')))
       if (views.every(v => v === expected)) return
       last = views.map((v, i) => `${nodes[i].name}: ${v.split(',').map(p => p.slice(-6)).join(' ')}`).join('; ')
       await new Promise(resolve => setTimeout(resolve, 50))
@@ -281,8 +296,7 @@ export class Cluster {
 export async function startCluster (opts: ClusterOptions = {}): Promise<Cluster> {
   const cluster = new Cluster(opts)
   try {
-    const first = await cluster.addNode()
-    void first
+    await cluster.addNode()
     await Promise.all(Array.from({ length: (opts.nodes ?? 3) - 1 }, async () => cluster.addNode()))
     await cluster.waitForConvergence()
   } catch (err) {

@@ -4,7 +4,6 @@ import { Transport } from '@simplepool/transport'
 import type { Logger } from '@simplepool/core'
 import type { MeshInit } from '@simplepool/mesh'
 import type { TransportInit } from '@simplepool/transport'
-import { MESSAGE_PROTOCOL } from '@simplepool/core'
 
 /**
  * The node a harness child runs until the runtime's `createNode` exists: a mesh, a
@@ -16,10 +15,10 @@ export class TestNode {
   private placement?: Placement
 
   constructor (meshInit: MeshInit, transportInit: TransportInit, logger: Logger) {
-    this.mesh = new Mesh({ ...meshInit, logger })
+    // joining until the transport takes calls: an `up` node must answer whoever routes to it
+    this.mesh = new Mesh({ ...meshInit, announce: false, logger })
     const mesh = this.mesh
     this.transport = new Transport({
-      get peerId () { return mesh.peerId },
       handle: async (protocol, handler) => {
         await mesh.libp2p.handle(protocol, (stream, connection) => { handler(stream, connection.remotePeer.toString()) }, {
           maxInboundStreams: 1024,
@@ -35,11 +34,14 @@ export class TestNode {
     mesh.addEventListener('member:leave', (evt) => { this.transport.peerDown(evt.detail.peerId, `peer ${evt.detail.peerId} left`) })
   }
 
+  /** Starts the mesh, then the transport, then announces `up`. */
   async start (): Promise<void> {
     await this.mesh.start()
     await this.transport.start()
+    this.mesh.setStatus('up')
   }
 
+  /** Stops taking calls (pending ones fail), then leaves the cluster. */
   async stop (): Promise<void> {
     await this.transport.stop()
     await this.mesh.stop()
@@ -51,7 +53,4 @@ export class TestNode {
     if (this.placement?.version !== snap.version) this.placement = Placement.fromSnapshot(snap, this.placement)
     return this.placement
   }
-
-  /** The protocol raw test streams speak. */
-  static readonly protocol = MESSAGE_PROTOCOL
 }

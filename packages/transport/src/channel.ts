@@ -1,16 +1,13 @@
-import { ENVELOPE_VERSION, InvalidMessageError, NodeUnavailableError, OverloadedError, fromWireError, toWireError } from '@simplepool/core'
+import { EARLY_REPLY_FLUSH_ENVELOPES, ENVELOPE_VERSION, InvalidMessageError, NodeUnavailableError, OverloadedError, fromWireError, toWireError } from '@simplepool/core'
 import type { Logger } from '@simplepool/core'
 import type { Stream } from '@libp2p/interface'
 import { Kind, checkEnvelope } from './envelope.js'
-import { FrameDecoder, decodeFrameBody, encodeFrame, encodedSize } from './frame-codec.js'
+import { FRAME_HEADER_BYTES, FrameDecoder, decodeFrameBody, encodeFrame, encodedSize } from './frame-codec.js'
 
-/** Replies queued while handling one frame of calls that are sent before the frame is done. */
-const EARLY_REPLY_FLUSH = 64
 
 /** A call waiting for its reply. One object per call, kept in a map and in the deadline wheel. */
 export interface PendingCall {
   id: number
-  peer: string
   channel: Channel
   resolve: (value: unknown) => void
   reject: (err: Error) => void
@@ -24,6 +21,7 @@ export interface ChannelOwner {
   readonly maxFrameBytes: number
   readonly maxEnvelopesPerFrame: number
   readonly maxQueued: number
+  readonly maxInboundCalls: number
   onCast: (payload: unknown, from: string) => void
   onCall: (payload: unknown, from: string) => unknown
   settle: (call: PendingCall) => void
@@ -50,6 +48,8 @@ export class Channel {
   private count = 0
   private readonly owner: ChannelOwner
   private readonly decoder: FrameDecoder
+  /** Calls from the peer whose handler has not answered yet. */
+  private inboundCalls = 0
   private scheduled = false
   private draining = false
   private closedWith?: Error
@@ -58,11 +58,6 @@ export class Channel {
     this.peer = peer
     this.owner = owner
     this.decoder = new FrameDecoder(owner.maxFrameBytes)
-  }
-
-  /** Envelopes waiting to be written. */
-  get queued (): number {
-    return this.count
   }
 
   /** True once the channel has failed or been closed; a new one replaces it. */
@@ -142,6 +137,8 @@ export class Channel {
         try {
           more = stream.send(frame)
         } catch (err) {
+          // the batch in hand is lost with the stream: its casts count as dropped too
+          for (const e of batch) if ((e as unknown[])[1] === Kind.Cast) this.owner.stats.droppedCasts++
           this.fail(new NodeUnavailableError(`write to ${this.peer} failed: ${(err as Error).message}`))
           return
         }
@@ -172,7 +169,8 @@ export class Channel {
     } catch {
       frame = undefined
     }
-    if (frame != null && frame.byteLength <= this.owner.maxFrameBytes) return [frame]
+    // the limit is on the body, as the receiver counts it
+    if (frame != null && frame.byteLength - FRAME_HEADER_BYTES <= this.owner.maxFrameBytes) return [frame]
     if (batch.length > 1) {
       const mid = batch.length >> 1
       return [...this.frames(batch.slice(0, mid)), ...this.frames(batch.slice(mid))]
@@ -231,7 +229,7 @@ export class Channel {
           // Send the first replies while the rest of a big frame of calls is handled: the
           // caller starts on them at once instead of waiting for the whole batch, so the
           // two processes overlap instead of taking turns.
-          if (this.count >= EARLY_REPLY_FLUSH && !this.draining) this.flush()
+          if (this.count >= EARLY_REPLY_FLUSH_ENVELOPES && !this.draining) this.flush()
           break
         case Kind.Reply:
         case Kind.Error: {
@@ -260,6 +258,10 @@ export class Channel {
   }
 
   private answer (id: number, payload: unknown): void {
+    if (this.inboundCalls >= this.owner.maxInboundCalls) {
+      this.reply(id, new OverloadedError(`${this.inboundCalls} calls from ${this.peer} are already being handled`), true)
+      return
+    }
     let result: unknown
     try {
       result = this.owner.onCall(payload, this.peer)
@@ -268,7 +270,10 @@ export class Channel {
       return
     }
     if (result instanceof Promise) {
-      result.then((v) => { this.reply(id, v, false) }, (err) => { this.reply(id, err, true) })
+      this.inboundCalls++
+      result.then(
+        (v) => { this.inboundCalls--; this.reply(id, v, false) },
+        (err) => { this.inboundCalls--; this.reply(id, err, true) })
     } else {
       this.reply(id, result, false)
     }

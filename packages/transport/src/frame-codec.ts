@@ -51,11 +51,6 @@ export class FrameDecoder {
     this.maxFrameBytes = maxFrameBytes
   }
 
-  /** Bytes held waiting for the rest of a frame. */
-  get buffered (): number {
-    return this.length
-  }
-
   /**
    * Adds received bytes and calls `onFrame` for each complete frame body. Throws
    * `InvalidMessageError` on a frame over the limit; the stream is then beyond repair.
@@ -71,6 +66,7 @@ export class FrameDecoder {
       if (size > this.maxFrameBytes) {
         throw new InvalidMessageError(`frame of ${size} bytes exceeds the limit of ${this.maxFrameBytes}`)
       }
+      if (size === 0) throw new InvalidMessageError('empty frame')
       if (this.length < FRAME_HEADER_BYTES + size) return
       this.consume(FRAME_HEADER_BYTES)
       onFrame(this.consume(size))

@@ -1,7 +1,7 @@
 import {
-  AbortError, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_PENDING_CALLS_PER_PEER, DEFAULT_MAX_QUEUED_PER_PEER,
+  AbortError, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_MAX_ENVELOPES_PER_FRAME, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_PENDING_CALLS_PER_PEER, DEFAULT_MAX_QUEUED_PER_PEER,
   DEFAULT_WHEEL_RESOLUTION_MS, DeadlineWheel, ENVELOPE_VERSION, InvalidOptionError, MESSAGE_PROTOCOL, NodeUnavailableError,
-  NotStartedError, OverloadedError, TimeoutError, consoleLogger, systemClock, withDefaults
+  NoHandlerError, NotStartedError, OverloadedError, TimeoutError, consoleLogger, systemClock, withDefaults
 } from '@simplepool/core'
 import type { Clock, Logger } from '@simplepool/core'
 import type { Stream } from '@libp2p/interface'
@@ -11,8 +11,6 @@ import { Kind } from './envelope.js'
 
 /** What the transport needs from the host it runs on; the mesh provides it. */
 export interface TransportComponents {
-  /** This node's peer id. */
-  peerId: string
   /** Registers the handler of inbound streams of a protocol. */
   handle: (protocol: string, handler: (stream: Stream, remotePeer: string) => void) => Promise<void>
   /** Removes that handler. */
@@ -33,7 +31,11 @@ export interface TransportInit {
   maxEnvelopesPerFrame?: number
   /** Envelopes queued to one peer before a send fails with `OverloadedError`. @default 65536 */
   maxQueuedPerPeer?: number
-  /** Calls awaiting replies from one peer before a call fails with `OverloadedError`. @default 65536 */
+  /**
+   * Calls awaiting replies from one peer before a call fails with `OverloadedError`; also
+   * how many calls from one peer this node handles at once before it answers more with
+   * `OverloadedError`. @default 65536
+   */
   maxPendingCallsPerPeer?: number
   /** A call's deadline when the caller gives none. @default 5000 */
   defaultTimeoutMs?: number
@@ -65,14 +67,17 @@ export interface TransportStats {
   timeouts: number
 }
 
+/** The longest deadline a call may have: the largest delay a timer takes (about 24.8 days). */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1
+
 const DEFAULTS: Required<TransportInit> = {
   protocol: MESSAGE_PROTOCOL,
   maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
-  maxEnvelopesPerFrame: 1024,
+  maxEnvelopesPerFrame: DEFAULT_MAX_ENVELOPES_PER_FRAME,
   maxQueuedPerPeer: DEFAULT_MAX_QUEUED_PER_PEER,
   maxPendingCallsPerPeer: DEFAULT_MAX_PENDING_CALLS_PER_PEER,
   defaultTimeoutMs: DEFAULT_CALL_TIMEOUT_MS,
-  openTimeoutMs: 3_000
+  openTimeoutMs: DEFAULT_DIAL_TIMEOUT_MS
 }
 
 /** Checks a `TransportInit` and says what was expected and what arrived. */
@@ -120,11 +125,12 @@ export class Transport {
       maxFrameBytes: this.opts.maxFrameBytes,
       maxEnvelopesPerFrame: this.opts.maxEnvelopesPerFrame,
       maxQueued: this.opts.maxQueuedPerPeer,
+      maxInboundCalls: this.opts.maxPendingCallsPerPeer,
       stats: this.stats,
       onCast: (payload, from) => { self.handlers.onCast?.(payload, from) },
       onCall: (payload, from) => {
         const h = self.handlers.onCall
-        if (h == null) throw new NotStartedError('this node takes no calls')
+        if (h == null) throw new NoHandlerError('this node takes no calls')
         return h(payload, from)
       },
       settle: (call) => { self.settle(call) },
@@ -176,10 +182,13 @@ export class Transport {
     const signal = options.signal
     if (signal?.aborted === true) throw new AbortError('the call was aborted before it was sent')
     const timeoutMs = options.timeoutMs ?? this.opts.defaultTimeoutMs
-    if (!(timeoutMs > 0)) throw new InvalidOptionError(`timeoutMs must be a positive number, got ${String(timeoutMs)}`)
+    // finite and within a timer's range: every call ends, and the wheel's timer can hold it
+    if (!(timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS)) {
+      throw new InvalidOptionError(`timeoutMs must be a number in (0, ${MAX_TIMEOUT_MS}], got ${String(timeoutMs)} (${typeof timeoutMs})`)
+    }
     const id = ++this.nextId
     return new Promise((resolve, reject) => {
-      const call: PendingCall = { id, peer: peerId, channel, resolve, reject }
+      const call: PendingCall = { id, channel, resolve, reject }
       try {
         channel.enqueue([ENVELOPE_VERSION, Kind.Call, id, payload])
       } catch (err) {
@@ -265,6 +274,7 @@ export class Transport {
     if (!call.channel.pending.delete(call.id)) return
     if (call.onAbort != null) call.signal?.removeEventListener('abort', call.onAbort)
     this.stats.timeouts++
-    call.reject(new TimeoutError(`call to ${call.peer} timed out`, { peer: call.peer }))
+    const peer = call.channel.peer
+    call.reject(new TimeoutError(`call to ${peer} timed out`, { peer }))
   }
 }

@@ -8,19 +8,30 @@ export class MemoryStream extends EventTarget {
   status: 'open' | 'aborted' | 'closed' = 'open'
   other?: MemoryStream
   sent = 0
+  /** When set, `send` reports a full buffer every this many sends, and drains a turn later. */
+  fullEvery = 0
+  drains = 0
+  private drained?: Promise<void>
 
   send (data: Uint8Array): boolean {
     if (this.status !== 'open') throw new Error('stream is not open')
     this.sent++
+    const full = this.fullEvery > 0 && this.sent % this.fullEvery === 0
     const copy = new Uint8Array(data)
     const other = this.other
     queueMicrotask(() => {
       if (other?.status === 'open') other.dispatchEvent(Object.assign(new Event('message'), { data: copy }))
     })
+    if (full) {
+      this.drained = new Promise(resolve => setImmediate(() => { this.drains++; resolve() }))
+      return false
+    }
     return true
   }
 
-  async onDrain (): Promise<void> {}
+  async onDrain (): Promise<void> {
+    await this.drained
+  }
 
   abort (err: Error): void {
     if (this.status !== 'open') return

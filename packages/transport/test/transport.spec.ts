@@ -11,7 +11,6 @@ interface Net { transports: Map<string, Transport>, handlers: Map<string, (s: St
 
 function node (net: Net, peerId: string, init: TransportInit = {}, clock?: Clock): Transport {
   const t = new Transport({
-    peerId,
     handle: async (_p, h) => { net.handlers.set(peerId, h) },
     unhandle: async () => { net.handlers.delete(peerId) },
     newStream: async (to) => {
@@ -39,6 +38,7 @@ async function pair (init: TransportInit = {}, clock?: Clock): Promise<{ a: Tran
     onCall: (p) => {
       const m = p as { op: string, ms?: number }
       if (m.op === 'hang') return new Promise(() => {})
+      if (m.op === 'late') return new Promise(resolve => setTimeout(() => { resolve('late') }, 30))
       if (m.op === 'throw') throw Object.assign(new Error('nope'), { name: 'NopeError' })
       return { echo: p }
     }
@@ -85,7 +85,7 @@ describe('Transport (in memory)', () => {
     expect(b.stats.framesOut).to.equal(4)
   })
 
-  it('times a call out on the deadline wheel, and ignores the late reply', async () => {
+  it('times a call out on the deadline wheel, not before', async () => {
     const clock = new ManualClock()
     const { a } = await pair({}, clock)
     const p = a.call('B', { op: 'hang' }, { timeoutMs: 100 })
@@ -100,6 +100,28 @@ describe('Transport (in memory)', () => {
     expect((err as Error).name).to.equal('TimeoutError')
     expect(a.stats.timeouts).to.equal(1)
     expect(a.pendingCalls()).to.equal(0)
+  })
+
+  it('a reply that comes after the deadline is counted and dropped', async () => {
+    const clock = new ManualClock()
+    const { a } = await pair({}, clock)
+    const p = a.call('B', { op: 'late' }, { timeoutMs: 10 })
+    await turn()
+    clock.advance(20)
+    expect(((await p.catch((e: Error) => e)) as Error).name).to.equal('TimeoutError')
+    await new Promise(resolve => setTimeout(resolve, 60))
+    expect(a.stats.lateReplies).to.equal(1)
+  })
+
+  it('waits for the stream to drain when it is full, and loses nothing', async () => {
+    const { a, net, casts } = await pair({ maxEnvelopesPerFrame: 10 })
+    a.cast('B', -1)
+    await turn()
+    net.streams[0].fullEvery = 3
+    for (let i = 0; i < 200; i++) a.cast('B', i)
+    for (let i = 0; i < 100 && casts.length < 201; i++) await turn()
+    expect(casts).to.deep.equal([-1, ...Array.from({ length: 200 }, (_, i) => i)])
+    expect(net.streams[0].drains).to.be.greaterThan(3)
   })
 
   it('aborts a call through its signal', async () => {
@@ -157,8 +179,15 @@ describe('Transport (in memory)', () => {
     expect(() => { a.cast('B', 1) }).to.throw().with.property('name', 'NotStartedError')
   })
 
+  it('refuses a timeout that is not a finite number a timer can hold', async () => {
+    const { a } = await pair()
+    for (const timeoutMs of [Infinity, 2 ** 31, 0, -1, Number.NaN]) {
+      expect(((await a.call('B', 1, { timeoutMs }).catch((e: Error) => e)) as Error).name, String(timeoutMs)).to.equal('InvalidOptionError')
+    }
+  })
+
   it('refuses bad options by name', () => {
-    expect(() => new Transport({ peerId: 'x', handle: async () => {}, unhandle: async () => {}, newStream: async () => { throw new Error() } }, { maxFrameBytes: -1 }))
+    expect(() => new Transport({ handle: async () => {}, unhandle: async () => {}, newStream: async () => { throw new Error() } }, { maxFrameBytes: -1 }))
       .to.throw(/maxFrameBytes must be a positive number/).with.property('name', 'InvalidOptionError')
   })
 })

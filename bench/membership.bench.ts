@@ -4,7 +4,10 @@
  * agree, what an idle node costs (CPU and memory), and how fast a killed node is seen down.
  */
 import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { Cluster } from '@simplepool/testing'
+import { formatTable } from './report.js'
 import type { Figure, ScenarioResult } from './report.js'
 
 /** Options of {@link membershipBench}. */
@@ -108,4 +111,10 @@ export async function membershipBench (opts: MembershipBenchOptions = {}): Promi
       'false downs: member:down events any node emitted before the kill, while every node was alive.'
     ]
   }
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const result = await membershipBench({})
+  console.log(formatTable(result.rows))
+  for (const note of result.notes ?? []) console.log(note)
 }

@@ -37,9 +37,10 @@ export const DEFAULT_SUSPECT_AFTER_MS = 1_000
 export const DEFAULT_DOWN_AFTER_MS = 2_000
 
 /**
- * After a peer's connection closes, how long we keep trying to reach it before it is
- * down. A killed process refuses the redial at once and is down in milliseconds; a
- * connection that only dropped is redialled within this window.
+ * After a peer's connection closes, how long the one redial may take before the peer is
+ * down. A killed process refuses it at once and is down in milliseconds; a connection
+ * that only dropped comes back within this window. (A peer that is down is dialled again,
+ * at most once a second, while others still relay its records.)
  */
 export const DEFAULT_RECONNECT_WINDOW_MS = 500
 

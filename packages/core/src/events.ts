@@ -16,7 +16,11 @@ export interface TypedEventTarget<Events extends Record<string, unknown>> {
 /** An `EventTarget` with typed listeners and an `emit` for `CustomEvent`s. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class TypedEventTarget<Events extends Record<string, unknown>> extends EventTarget {
-  /** Dispatches a `CustomEvent` with `detail`. A listener that throws never breaks the emitter. */
+  /**
+   * Dispatches a `CustomEvent` with `detail`. As with any `EventTarget` in Node, a
+   * listener that throws does not stop the others or the emitter, but its error is
+   * reported as an uncaught exception: listeners must not throw.
+   */
   emit<K extends keyof Events & string>(type: K, detail: Events[K]): void {
     this.dispatchEvent(new CustomEvent(type, { detail }))
   }

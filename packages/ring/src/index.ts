@@ -16,8 +16,8 @@
  * if (owner === membership.snapshot().self) {
  *   // this node runs worker 'room:7'
  * }
- * membership.on('membership:change', snapshot => {
- *   placement = Placement.fromSnapshot(snapshot, placement)
+ * membership.addEventListener('membership:change', (evt) => {
+ *   placement = Placement.fromSnapshot(evt.detail, placement)
  * })
  * ```
  *

@@ -17,18 +17,27 @@ export function explainDialError (err: unknown, target: string, hasClusterKey: b
   const text = `${e?.name ?? ''} ${e?.message ?? ''} ${e?.code ?? ''} ${inner?.name ?? ''} ${inner?.message ?? ''} ${inner?.code ?? ''}`
   const name = inner?.name ?? e?.name ?? ''
   if (/ECONNREFUSED|EHOSTUNREACH|ENETUNREACH/.test(text)) {
-    return new NodeUnavailableError(`${target} refused the connection: no node listens there`)
+    return new NodeUnavailableError(`${target} refused the connection: no node listens there`, { reason: 'refused' })
   }
   if (HANDSHAKE_FAILURES.has(name)) {
     return new ClusterKeyError(hasClusterKey
       ? `${target} refused this node's handshake (${name}): it does not share this node's cluster key`
-      : `${target} refused this node's handshake (${name}): the cluster requires a cluster key this node was not given`)
+      : `${target} refused this node's handshake (${name}): the cluster requires a cluster key this node was not given`, { reason: 'refused' })
   }
-  if (name === 'AbortError') return new AbortError(`the dial to ${target} was aborted`)
+  if (name === 'AbortError') return new AbortError(`the dial to ${target} was aborted`, { reason: 'aborted' })
   if (name === 'TimeoutError' || /timed out|timeout/i.test(text)) {
     return hasClusterKey
-      ? new ClusterKeyError(`could not secure a connection to ${target} within ${timeoutMs} ms: the peer does not use this node's cluster key, or is overloaded`)
-      : new NodeUnavailableError(`could not connect to ${target} within ${timeoutMs} ms`)
+      ? new ClusterKeyError(`could not secure a connection to ${target} within ${timeoutMs} ms: the peer does not use this node's cluster key, or is overloaded`, { reason: 'timeout' })
+      : new NodeUnavailableError(`could not connect to ${target} within ${timeoutMs} ms`, { reason: 'timeout' })
   }
-  return new NodeUnavailableError(`could not connect to ${target}: ${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`)
+  return new NodeUnavailableError(`could not connect to ${target}: ${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`, { reason: 'other' })
+}
+
+/**
+ * True when a dial error proves the peer cannot be reached: it refused the connection or
+ * the handshake. A timeout proves nothing (the peer, or this node, may just be busy), so
+ * liveness is then left to the heartbeat deadlines.
+ */
+export function isRefusal (err: unknown): boolean {
+  return (err as { data?: { reason?: string } } | undefined)?.data?.reason === 'refused'
 }

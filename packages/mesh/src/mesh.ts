@@ -11,7 +11,7 @@ import { createHost } from './host.js'
 import type { Host } from './host.js'
 import { MembershipView } from './membership-view.js'
 import { decodeRecord, encodeRecord } from './record-codec.js'
-import { explainDialError } from './dial-error.js'
+import { explainDialError, isRefusal } from './dial-error.js'
 
 /** Options of a mesh; every field is optional. */
 export interface MeshInit {
@@ -146,7 +146,7 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
   private stopping?: Promise<void>
   private starting?: Promise<void>
   private readonly lastDial = new Map<string, number>()
-  private readonly dialing = new Map<string, Promise<Connection | undefined>>()
+  private readonly dialing = new Map<string, Promise<Connection | Error>>()
   private readonly reportedBootstrap = new Map<string, string>()
   private elu = performance.eventLoopUtilization()
   private load = 0
@@ -419,12 +419,16 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     const now = this.clock.monotonic()
     if (now - (this.lastDial.get(peerId) ?? -Infinity) < RECONNECT_BACKOFF_MS) return
     this.lastDial.set(peerId, now)
-    void this.dial(peerId).then((conn) => { if (conn == null) this.unreachable(peerId) })
+    void this.dial(peerId).then((result) => { this.dialed(peerId, result) })
   }
 
-  /** A dial failed: the member is down, unless it connected to us in the meantime. */
-  private unreachable (peerId: string): void {
-    if (this.openConnection(peerId) == null) this.view?.onUnreachable(peerId)
+  /**
+   * A dial that was refused makes the member down, unless it connected to us in the
+   * meantime. A dial that timed out does not: on a loaded machine dials are slow while
+   * records still flow, and silence has its own deadlines.
+   */
+  private dialed (peerId: string, result: Connection | Error): void {
+    if (result instanceof Error && isRefusal(result) && this.openConnection(peerId) == null) this.view?.onUnreachable(peerId)
   }
 
   private onDisconnect (peerId: string): void {
@@ -434,11 +438,11 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     if (before == null || before.status === 'leaving') return
     // a killed process refuses the redial at once; a dropped connection comes back
     this.lastDial.set(peerId, this.clock.monotonic())
-    void this.dial(peerId, this.opts.reconnectWindowMs).then((conn) => { if (conn == null) this.unreachable(peerId) })
+    void this.dial(peerId, this.opts.reconnectWindowMs).then((result) => { this.dialed(peerId, result) })
   }
 
   /** Dials a member once at a time; resolves undefined on failure. */
-  private async dial (peerId: string, timeoutMs = this.opts.dialTimeoutMs): Promise<Connection | undefined> {
+  private async dial (peerId: string, timeoutMs = this.opts.dialTimeoutMs): Promise<Connection | Error> {
     const inFlight = this.dialing.get(peerId)
     if (inFlight != null) return inFlight
     const p = (async () => {
@@ -446,7 +450,7 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
         return await this.connect(peerId, { signal: AbortSignal.timeout(timeoutMs) })
       } catch (err) {
         this.logger.debug(`dial ${peerId} failed`, err)
-        return undefined
+        return err as Error
       } finally {
         this.dialing.delete(peerId)
       }

@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import { encode } from 'cbor-x'
-import { clusterKeyFile, decodeRecord, encodeRecord, explainDialError, generateClusterKey } from '../src/index.js'
+import { clusterKeyFile, decodeRecord, encodeRecord, explainDialError, generateClusterKey, isRefusal } from '../src/index.js'
 import type { MemberRecord } from '@simplepool/core'
 
 const good: MemberRecord = { peerId: 'p1', addresses: ['/ip4/127.0.0.1/tcp/1'], status: 'up', pools: { room: { target: 10, count: 2 } }, incarnation: 5, seq: 9, load: 0.1, heartbeatMs: 500 }
@@ -46,9 +46,13 @@ describe('cluster key', () => {
 })
 
 describe('explainDialError', () => {
-  it('a refused connection means nobody listens', () => {
+  it('a refused connection means nobody listens, and is proof the peer is unreachable', () => {
     const err = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })
-    expect(explainDialError(err, 'x', true, 3_000).name).to.equal('NodeUnavailableError')
+    const named = explainDialError(err, 'x', true, 3_000)
+    expect(named.name).to.equal('NodeUnavailableError')
+    expect(isRefusal(named)).to.equal(true)
+    const timeout = explainDialError(Object.assign(new Error('timed out'), { name: 'TimeoutError' }), 'x', false, 3_000)
+    expect(isRefusal(timeout)).to.equal(false)
   })
 
   it('a refused handshake is a cluster key mismatch, worded for each side', () => {

@@ -258,7 +258,7 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
       this.status = 'leaving'
       try {
         await this.publishNow()
-        await new Promise(resolve => setTimeout(resolve, 50))
+        await new Promise(resolve => { this.clock.setTimeout(() => { resolve(undefined) }, 50) })
       } catch (err) {
         this.logger.debug('could not announce leaving', err)
       }

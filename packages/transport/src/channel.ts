@@ -30,12 +30,11 @@ export interface ChannelOwner {
 }
 
 /**
- * One long-lived stream to a peer, read and written. Writes are queued and flushed once
- * per turn of the event loop as one frame (or a few, for a big queue); reads are split
- * into frames, checked, and dispatched. Calls this node makes go out on the stream it
- * opened and their replies come back on it; calls the peer makes arrive on the stream the
- * peer opened and are answered on that one. So each stream carries its own calls'
- * replies, and when it closes exactly its pending calls fail.
+ * One long-lived stream to a peer, read and written by both sides. Writes are queued and
+ * flushed once per turn of the event loop as one frame (or a few, for a big queue); reads
+ * are split into frames, checked, and dispatched. Either side may call on it, and a reply
+ * goes back on the stream its call came on, so when a stream closes exactly the calls
+ * made on it fail.
  */
 export class Channel {
   readonly peer: string

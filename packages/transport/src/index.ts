@@ -1,13 +1,12 @@
 /**
  * SimplePool's direct transport: casts and calls between peers, batched into
- * length-prefixed cbor-x frames on one long-lived libp2p stream per peer and direction.
+ * length-prefixed cbor-x frames on one long-lived libp2p stream per pair of peers.
  * Bounded queues, named errors that cross the wire, deadlines on one coarse wheel.
  *
  * @example
  * ```ts
  * import { Transport } from '@simplepool/transport'
  * const transport = new Transport({
- *   peerId: mesh.peerId,
  *   handle: async (p, h) => mesh.libp2p.handle(p, (stream, conn) => { h(stream, conn.remotePeer.toString()) }),
  *   unhandle: async (p) => mesh.libp2p.unhandle(p),
  *   newStream: async (peer, p, o) => mesh.newStream(peer, p, o)

@@ -94,7 +94,7 @@ export function validateTransportInit (init: TransportInit): void {
 /**
  * Direct messaging between peers: casts (one way) and calls (a reply or a named error,
  * with a deadline), batched into length-prefixed cbor frames on one long-lived stream per
- * peer and direction. Everything is bounded: the queue per peer, the calls pending per
+ * pair of peers. Everything is bounded: the queue per peer, the calls pending per
  * peer, the size of a frame, and every call's time. No timer per call: deadlines live in
  * one coarse wheel.
  */
@@ -103,8 +103,15 @@ export class Transport {
   private readonly opts: Required<TransportInit>
   private readonly logger: Logger
   private readonly clock: Clock
-  private readonly outbound = new Map<string, Channel>()
-  private readonly inbound = new Set<Channel>()
+  /**
+   * The channel this node sends on, per peer: the stream it opened, or the one the peer
+   * opened first. A channel is symmetric (either side may call on it, replies go back on
+   * it), so a pair of peers shares one stream; two only when both open at the same moment,
+   * and then each side keeps sending on its own.
+   */
+  private readonly sending = new Map<string, Channel>()
+  /** Every open channel, for stop and peerDown. */
+  private readonly channels = new Set<Channel>()
   private readonly wheel: DeadlineWheel<PendingCall>
   private handlers: TransportHandlers = {}
   private nextId = 0
@@ -156,7 +163,7 @@ export class Transport {
     this.running = false
     await this.components.unhandle(this.opts.protocol).catch(() => {})
     const err = new NodeUnavailableError('the transport stopped')
-    for (const ch of [...this.outbound.values(), ...this.inbound]) ch.fail(err)
+    for (const ch of [...this.channels]) ch.fail(err)
     this.wheel.clear()
   }
 
@@ -213,24 +220,23 @@ export class Transport {
   /** The peer is known to be gone: its pending calls reject at once, its streams close. */
   peerDown (peerId: string, reason = `peer ${peerId} is down`): void {
     const err = new NodeUnavailableError(reason, { peer: peerId })
-    this.outbound.get(peerId)?.fail(err)
-    for (const ch of this.inbound) if (ch.peer === peerId) ch.fail(err)
+    for (const ch of [...this.channels]) if (ch.peer === peerId) ch.fail(err)
   }
 
   /** Calls pending to one peer, or to all. */
   pendingCalls (peerId?: string): number {
-    if (peerId != null) return this.outbound.get(peerId)?.pending.size ?? 0
     let n = 0
-    for (const ch of this.outbound.values()) n += ch.pending.size
+    for (const ch of this.channels) if (peerId == null || ch.peer === peerId) n += ch.pending.size
     return n
   }
 
   private channelTo (peerId: string): Channel {
     if (!this.running) throw new NotStartedError('the transport is not started')
-    let ch = this.outbound.get(peerId)
+    let ch = this.sending.get(peerId)
     if (ch != null && !ch.isClosed) return ch
     ch = new Channel(peerId, this.owner)
-    this.outbound.set(peerId, ch)
+    this.sending.set(peerId, ch)
+    this.channels.add(ch)
     this.open(ch)
     return ch
   }
@@ -256,13 +262,15 @@ export class Transport {
       return
     }
     const ch = new Channel(remotePeer, this.owner)
-    this.inbound.add(ch)
+    this.channels.add(ch)
+    const current = this.sending.get(remotePeer)
+    if (current == null || current.isClosed) this.sending.set(remotePeer, ch)
     ch.attach(stream)
   }
 
   private forget (ch: Channel): void {
-    if (this.outbound.get(ch.peer) === ch) this.outbound.delete(ch.peer)
-    this.inbound.delete(ch)
+    if (this.sending.get(ch.peer) === ch) this.sending.delete(ch.peer)
+    this.channels.delete(ch)
   }
 
   private settle (call: PendingCall): void {

@@ -60,6 +60,14 @@ describe('Transport (in memory)', () => {
     expect(b.stats.framesIn).to.equal(1)
   })
 
+  it('a pair of peers shares one stream: the callee calls back on the stream the caller opened', async () => {
+    const { a, b, net } = await pair()
+    a.setHandlers({ onCall: (p) => ({ fromA: p }) })
+    expect(await a.call('B', 1)).to.deep.equal({ echo: 1 })
+    expect(await b.call('A', 2)).to.deep.equal({ fromA: 2 })
+    expect(net.streams).to.have.length(1)
+  })
+
   it('cuts a large queue into frames of at most maxEnvelopesPerFrame', async () => {
     const { a, casts } = await pair({ maxEnvelopesPerFrame: 100 })
     for (let i = 0; i < 1_000; i++) a.cast('B', i)

@@ -12,7 +12,9 @@ export interface Clock {
   now: () => number
   /** Monotonic milliseconds with sub-millisecond precision, for durations. */
   monotonic: () => number
+  /** Calls `fn` once after `ms`; the timer must not keep the process alive. */
   setTimeout: (fn: () => void, ms: number) => TimerHandle
+  /** Cancels a timer; a handle that already fired or was cleared is ignored. */
   clearTimeout: (handle: TimerHandle) => void
 }
 

@@ -49,7 +49,9 @@ export interface MeshInit {
   announce?: boolean
   /** Address ranges exempt from libp2p's inbound dial rate limit. @default loopback */
   allow?: string[]
+  /** Where bootstrap failures and dropped records are reported. @default stderr */
   logger?: Logger
+  /** Time for heartbeats and liveness deadlines. @default the system clock */
   clock?: Clock
 }
 

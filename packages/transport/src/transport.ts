@@ -17,7 +17,9 @@ export interface TransportComponents {
   unhandle: (protocol: string) => Promise<void>
   /** Opens a stream of a protocol to a peer, dialing it when needed. */
   newStream: (peerId: string, protocol: string, options: { signal?: AbortSignal }) => Promise<Stream>
+  /** Time for call deadlines. @default the system clock */
   clock?: Clock
+  /** Where bad frames and dropped casts are reported. @default stderr */
   logger?: Logger
 }
 
@@ -94,8 +96,8 @@ export function validateTransportInit (init: TransportInit): void {
 /**
  * Direct messaging between peers: casts (one way) and calls (a reply or a named error,
  * with a deadline), batched into length-prefixed cbor frames on one long-lived stream per
- * pair of peers. Everything is bounded: the queue per peer, the calls pending per
- * peer, the size of a frame, and every call's time. No timer per call: deadlines live in
+ * pair of peers. Everything is bounded: the queue per peer, the calls pending to a peer
+ * and those being handled for it, the size of a frame, and every call's time. No timer per call: deadlines live in
  * one coarse wheel.
  */
 export class Transport {

@@ -22,26 +22,21 @@ describe('private cluster (clusterKey)', function () {
     await cluster.waitForConvergence()
   })
 
-  it('a node with the wrong key is refused, with a ClusterKeyError in its log rather than a hang', async () => {
-    const members = cluster.running.map(n => n.peerId)
-    const intruder = await cluster.addNode({ name: 'wrong-key', clusterKey: WRONG })
-    await intruder.waitFor(() => intruder.logs.some(l => l.includes('ClusterKeyError')), 10_000, 'a ClusterKeyError line')
-    expect(intruder.events.some(e => e.name === 'mesh:error' && e.detail.name === 'ClusterKeyError')).to.equal(true)
-    // nobody let it in, and it sees nobody
-    expect((await intruder.request<string[]>('serving'))).to.deep.equal([intruder.peerId])
-    await cluster.waitForConvergence({ nodes: cluster.running.filter(n => n !== intruder), expect: members })
-    intruder.kill()
-    await intruder.exited
-  })
-
-  it('a node with no key at all is refused the same way', async () => {
-    const members = cluster.running.map(n => n.peerId)
-    const outsider = await cluster.addNode({ name: 'no-key', clusterKey: null })
-    await outsider.waitFor(() => outsider.logs.some(l => l.includes('ClusterKeyError')), 10_000, 'a ClusterKeyError line')
-    expect(outsider.events.some(e => e.name === 'mesh:error' && e.detail.name === 'ClusterKeyError')).to.equal(true)
-    expect((await outsider.request<string[]>('serving'))).to.deep.equal([outsider.peerId])
-    await cluster.waitForConvergence({ nodes: cluster.running.filter(n => n !== outsider), expect: members })
-    outsider.kill()
-    await outsider.exited
-  })
+  const refused: Array<{ title: string, name: string, clusterKey: string | null }> = [
+    { title: 'a node with the wrong key is refused, with a ClusterKeyError in its log rather than a hang', name: 'wrong-key', clusterKey: WRONG },
+    { title: 'a node with no key at all is refused the same way', name: 'no-key', clusterKey: null }
+  ]
+  for (const { title, name, clusterKey } of refused) {
+    it(title, async () => {
+      const members = cluster.running.map(n => n.peerId)
+      const outsider = await cluster.addNode({ name, clusterKey })
+      await outsider.waitFor(() => outsider.logs.some(l => l.includes('ClusterKeyError')), 10_000, 'a ClusterKeyError line')
+      expect(outsider.events.some(e => e.name === 'mesh:error' && e.detail.name === 'ClusterKeyError')).to.equal(true)
+      // nobody let it in, and it sees nobody
+      expect((await outsider.request<string[]>('serving'))).to.deep.equal([outsider.peerId])
+      await cluster.waitForConvergence({ nodes: cluster.running.filter(n => n !== outsider), expect: members })
+      outsider.kill()
+      await outsider.exited
+    })
+  }
 })

@@ -47,6 +47,8 @@ export class Channel {
   private count = 0
   private readonly owner: ChannelOwner
   private readonly decoder: FrameDecoder
+  /** Calls given up (timed out, aborted) since the queue was last empty: some may still be queued. */
+  private abandoned = 0
   /** Calls from the peer whose handler has not answered yet. */
   private inboundCalls = 0
   private scheduled = false
@@ -108,6 +110,16 @@ export class Channel {
     this.owner.closed(this, err)
   }
 
+  /**
+   * Forgets a pending call whose caller gave up on it. If it has not been written yet it
+   * never will be: the peer does no work whose answer nobody waits for.
+   */
+  abandon (id: number): boolean {
+    if (!this.pending.delete(id)) return false
+    if (this.count > 0) this.abandoned++
+    return true
+  }
+
   private push (envelope: unknown[]): void {
     let last = this.chunks[this.chunks.length - 1]
     if (last === undefined || last.length >= this.owner.maxEnvelopesPerFrame) {
@@ -129,8 +141,12 @@ export class Channel {
     const stream = this.stream
     if (stream == null || this.closedWith != null) return
     while (this.chunks.length > 0) {
-      const batch = this.chunks.shift() as unknown[]
+      let batch = this.chunks.shift() as unknown[]
       this.count -= batch.length
+      // only when some call was given up while queued: the common flush pays nothing
+      if (this.abandoned > 0) batch = batch.filter(e => (e as unknown[])[1] !== Kind.Call || this.pending.has((e as unknown[])[2] as number))
+      if (this.count === 0) this.abandoned = 0
+      if (batch.length === 0) continue
       let more = true
       for (const frame of this.frames(batch)) {
         try {

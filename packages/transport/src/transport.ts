@@ -209,7 +209,7 @@ export class Transport {
       if (signal != null) {
         call.signal = signal
         call.onAbort = () => {
-          if (channel.pending.delete(id)) {
+          if (channel.abandon(id)) {
             this.settle(call)
             reject(new AbortError('the call was aborted'))
           }
@@ -281,7 +281,7 @@ export class Transport {
   }
 
   private expire (call: PendingCall): void {
-    if (!call.channel.pending.delete(call.id)) return
+    if (!call.channel.abandon(call.id)) return
     if (call.onAbort != null) call.signal?.removeEventListener('abort', call.onAbort)
     this.stats.timeouts++
     const peer = call.channel.peer

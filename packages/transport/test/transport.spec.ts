@@ -114,7 +114,8 @@ describe('Transport (in memory)', () => {
     const clock = new ManualClock()
     const { a } = await pair({}, clock)
     const p = a.call('B', { op: 'late' }, { timeoutMs: 10 })
-    await turn()
+    for (let i = 0; i < 10 && a.stats.framesOut === 0; i++) await turn()
+    expect(a.stats.framesOut).to.equal(1)
     clock.advance(20)
     expect(((await p.catch((e: Error) => e)) as Error).name).to.equal('TimeoutError')
     await new Promise(resolve => setTimeout(resolve, 60))
@@ -130,6 +131,17 @@ describe('Transport (in memory)', () => {
     for (let i = 0; i < 100 && casts.length < 201; i++) await turn()
     expect(casts).to.deep.equal([-1, ...Array.from({ length: 200 }, (_, i) => i)])
     expect(net.streams[0].drains).to.be.greaterThan(3)
+  })
+
+  it('a call given up before it was written is never sent', async () => {
+    const { a, b } = await pair()
+    const ctl = new AbortController()
+    const p = a.call('B', { op: 'echo', n: 1 }, { signal: ctl.signal })
+    ctl.abort()
+    expect(((await p.catch((e: Error) => e)) as Error).name).to.equal('AbortError')
+    expect(await a.call('B', 'next')).to.deep.equal({ echo: 'next' })
+    // the aborted call left with nothing: b saw only the second
+    expect(b.stats.envelopesIn).to.equal(1)
   })
 
   it('aborts a call through its signal', async () => {

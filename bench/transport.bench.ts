@@ -7,7 +7,7 @@
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startCluster } from '@simplepool/testing'
-import type { NodeHandle } from '@simplepool/testing'
+import type { NodeHandle, StatsDelta } from '@simplepool/testing'
 import { formatTable } from './report.js'
 import type { Figure, ScenarioResult } from './report.js'
 
@@ -21,7 +21,6 @@ export interface TransportBenchOptions {
   quiet?: boolean
 }
 
-interface StatsDelta { framesOut: number, framesIn: number, envelopesOut: number, envelopesIn: number }
 interface Usage { wallMs: number, elu: number, cpuUserMs: number, cpuSystemMs: number }
 interface CastRun { receiverPerSecond: number, senderPerSecond: number, perFrame: number, senderElu: number, receiverElu: number, senderCpu: number, receiverCpu: number, overloaded: number }
 interface RawRun { batch: number, perSecond: number, mbPerSecond: number, senderElu: number, receiverElu: number }

@@ -3,7 +3,7 @@ import type { Logger } from '@simplepool/core'
 import type { Stream } from '@libp2p/interface'
 import { Kind, checkEnvelope } from './envelope.js'
 import { FRAME_HEADER_BYTES, FrameDecoder, decodeFrameBody, encodeFrame, encodedSize } from './frame-codec.js'
-
+import type { TransportStats } from './transport.js'
 
 /** A call waiting for its reply. One object per call, kept in a map and in the deadline wheel. */
 export interface PendingCall {
@@ -26,7 +26,7 @@ export interface ChannelOwner {
   onCall: (payload: unknown, from: string) => unknown
   settle: (call: PendingCall) => void
   closed: (channel: Channel, err: Error) => void
-  stats: { framesOut: number, framesIn: number, envelopesOut: number, envelopesIn: number, droppedCasts: number, lateReplies: number, invalidFrames: number }
+  stats: TransportStats
 }
 
 /**
@@ -96,9 +96,7 @@ export class Channel {
   fail (err: Error): void {
     if (this.closedWith != null) return
     this.closedWith = err
-    for (const chunk of this.chunks) {
-      for (const e of chunk) if ((e as unknown[])[1] === Kind.Cast) this.owner.stats.droppedCasts++
-    }
+    for (const chunk of this.chunks) this.dropCasts(chunk)
     this.chunks = []
     this.count = 0
     for (const call of this.pending.values()) {
@@ -118,6 +116,20 @@ export class Channel {
     if (!this.pending.delete(id)) return false
     if (this.count > 0) this.abandoned++
     return true
+  }
+
+  /** Counts the casts among envelopes that will never be written. */
+  private dropCasts (envelopes: unknown[]): void {
+    for (const e of envelopes) if ((e as unknown[])[1] === Kind.Cast) this.owner.stats.droppedCasts++
+  }
+
+  /** Takes a pending call out of the map and the deadline wheel, for its answer. */
+  private take (id: number): PendingCall | undefined {
+    const call = this.pending.get(id)
+    if (call == null) return undefined
+    this.pending.delete(id)
+    this.owner.settle(call)
+    return call
   }
 
   private push (envelope: unknown[]): void {
@@ -153,7 +165,7 @@ export class Channel {
           more = stream.send(frame)
         } catch (err) {
           // the batch in hand is lost with the stream: its casts count as dropped too
-          for (const e of batch) if ((e as unknown[])[1] === Kind.Cast) this.owner.stats.droppedCasts++
+          this.dropCasts(batch)
           this.fail(new NodeUnavailableError(`write to ${this.peer} failed: ${(err as Error).message}`))
           return
         }
@@ -204,12 +216,7 @@ export class Channel {
     const kind = envelope[1]
     const err = new InvalidMessageError(why)
     if (kind === Kind.Call) {
-      const call = this.pending.get(envelope[2] as number)
-      if (call != null) {
-        this.pending.delete(call.id)
-        this.owner.settle(call)
-        call.reject(err)
-      }
+      this.take(envelope[2] as number)?.reject(err)
     } else if (kind === Kind.Reply) {
       this.push([ENVELOPE_VERSION, Kind.Error, envelope[2], toWireError(new InvalidMessageError(`reply ${why}`))])
     } else {
@@ -248,14 +255,12 @@ export class Channel {
           break
         case Kind.Reply:
         case Kind.Error: {
-          const call = this.pending.get(e[2])
+          const call = this.take(e[2])
           if (call == null) {
             // timed out or aborted already: the caller has its answer
             this.owner.stats.lateReplies++
             break
           }
-          this.pending.delete(e[2])
-          this.owner.settle(call)
           if (e[1] === Kind.Reply) call.resolve(e[3])
           else call.reject(fromWireError(e[3]))
           break

@@ -184,16 +184,17 @@ export class Transport {
    * away or its stream closed), `OverloadedError` or `InvalidMessageError`.
    */
   async call (peerId: string, payload: unknown, options: CallOptions = {}): Promise<unknown> {
-    const channel = this.channelTo(peerId)
-    if (channel.pending.size >= this.opts.maxPendingCallsPerPeer) {
-      throw new OverloadedError(`${channel.pending.size} calls already pending to ${peerId}`, { peer: peerId })
-    }
+    // options first: a call refused for its own arguments opens no stream
     const signal = options.signal
     if (signal?.aborted === true) throw new AbortError('the call was aborted before it was sent')
     const timeoutMs = options.timeoutMs ?? this.opts.defaultTimeoutMs
     // finite and within a timer's range: every call ends, and the wheel's timer can hold it
     if (!(timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS)) {
       throw new InvalidOptionError(`timeoutMs must be a number in (0, ${MAX_TIMEOUT_MS}], got ${String(timeoutMs)} (${typeof timeoutMs})`)
+    }
+    const channel = this.channelTo(peerId)
+    if (channel.pending.size >= this.opts.maxPendingCallsPerPeer) {
+      throw new OverloadedError(`${channel.pending.size} calls already pending to ${peerId}`, { peer: peerId })
     }
     const id = ++this.nextId
     return new Promise((resolve, reject) => {

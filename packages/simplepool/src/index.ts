@@ -1,16 +1,25 @@
 /**
  * SimplePool: long-lived, addressable workers across a peer-to-peer cluster of Node.js
- * processes, with no central server. This umbrella package re-exports the layers: the
- * contracts (`@simplepool/core`), placement (`@simplepool/ring`), the libp2p mesh with
- * gossip membership (`@simplepool/mesh`) and the direct transport
- * (`@simplepool/transport`). `createNode` and `definePool` join them in the runtime.
+ * processes, with no central server. Define pools with `definePool`, start nodes with
+ * `createNode`, and talk to any worker by id through `node.ref(pool, id)`: SimplePool
+ * activates it on the node the ring names, routes every message to its one live copy,
+ * passivates it when idle, and reports counts and health on every node.
+ *
+ * The layers are re-exported too: contracts (`@simplepool/core`), placement
+ * (`@simplepool/ring`), the libp2p mesh (`@simplepool/mesh`), the transport
+ * (`@simplepool/transport`) and the runtime (`@simplepool/runtime`).
  *
  * @example
  * ```ts
- * import { Mesh, Placement } from 'simplepool'
- * const mesh = new Mesh({ targets: { 'chat-room': 100 } })
- * await mesh.start()
- * Placement.fromSnapshot(mesh.snapshot()).ownerOf('chat-room', 'room-42') // this node's peer id
+ * import { createNode, definePool } from 'simplepool'
+ * const counters = definePool<{ n: number }, 'inc' | 'get', number>({
+ *   name: 'counter',
+ *   init: () => ({ n: 0 }),
+ *   handle: (state, msg) => msg === 'inc' ? ++state.n : state.n
+ * })
+ * const node = await createNode({ pools: [counters] })
+ * await node.ref('counter', 'c-1').call('inc') // 1
+ * await node.stop()
  * ```
  *
  * @packageDocumentation
@@ -21,3 +30,6 @@ export * from '@simplepool/core'
 export * from '@simplepool/ring'
 export * from '@simplepool/mesh'
 export * from '@simplepool/transport'
+export * from '@simplepool/runtime'
+export * from './node.js'
+export { NodeMetrics } from './metrics.js'

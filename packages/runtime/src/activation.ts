@@ -1,0 +1,120 @@
+import type { WorkerContext } from './pool.js'
+import type { WorkerRef } from './ref.js'
+
+/**
+ * A call waiting for its worker's turn: its caller's promise, settled once. Local calls
+ * and calls that arrived from other nodes both wait as one of these.
+ */
+export interface Reply {
+  resolve: (value: unknown) => void
+  reject: (err: Error) => void
+  /** Monotonic ms; a call still queued or running past it is answered with `TimeoutError`. */
+  deadline: number
+  /** Settled already (answered, timed out or aborted): skip it when it comes up. */
+  done: boolean
+}
+
+/** Marks in a mailbox's reply slot for what is not a message. */
+export const TICK = Symbol('tick')
+export const STOP = Symbol('stop')
+export const SPAWNED = Symbol('spawned')
+
+/** What a mailbox's reply slot holds: a call's reply, `null` for a cast, or a mark. */
+export type Slot = Reply | null | typeof TICK | typeof STOP | typeof SPAWNED
+
+/** Where an activation is in its life. */
+export const Phase = {
+  /** `load`/`init` is running; messages wait. */
+  Activating: 0,
+  /** Takes turns. */
+  Ready: 1,
+  /** An async turn is running; messages wait. */
+  Busy: 2,
+  /** Saving before it is deactivated; messages wait and go to the next activation. */
+  Stopping: 3,
+  /** Deactivated: gone from its pool's map. */
+  Dead: 4
+} as const
+export type Phase = typeof Phase[keyof typeof Phase]
+
+/** What an activation needs from the pool it belongs to. */
+export interface ActivationHome {
+  readonly name: string
+  readonly self: string
+  ref: <M, R>(pool: string, id: string) => WorkerRef<M, R>
+}
+
+/**
+ * One live worker: its state, its epoch, and its mailbox. It is also the worker's
+ * `ctx`, so an activation costs one object, not two. The mailbox is a flat array of
+ * (slot, message) pairs read from `head`, allocated on the first message that has to
+ * wait and dropped when it empties: an idle worker holds no array.
+ */
+export class Activation implements WorkerContext {
+  readonly id: string
+  readonly home: ActivationHome
+  readonly epoch: number
+  phase: Phase = Phase.Activating as Phase
+  state: unknown = undefined
+  queue: unknown[] | null = null
+  head = 0
+  /** In the node's run queue. */
+  scheduled = false
+  /** Monotonic ms of its last turn, for the idle deadline. */
+  lastActive: number
+  /** The wheel slot it was last scheduled for; firings of other slots are stale. */
+  wheelSlot = -1
+  /** Monotonic ms of its next tick. */
+  nextTickAt = Infinity
+  /** A tick is queued and not yet run: a slow worker does not pile up ticks. */
+  tickQueued = false
+  /** The reply of the async turn running now. */
+  current: Reply | null = null
+  /** The earliest deadline among queued calls since the queue was last empty (may be stale low). */
+  minDeadline = Infinity
+  private controller: AbortController | undefined
+
+  constructor (home: ActivationHome, id: string, epoch: number, now: number) {
+    this.home = home
+    this.id = id
+    this.epoch = epoch
+    this.lastActive = now
+  }
+
+  get pool (): string {
+    return this.home.name
+  }
+
+  get node (): string {
+    return this.home.self
+  }
+
+  /** Made on first use: most workers never look at it. */
+  get signal (): AbortSignal {
+    this.controller ??= new AbortController()
+    return this.controller.signal
+  }
+
+  ref<M = unknown, R = unknown> (pool: string, id: string): WorkerRef<M, R> {
+    return this.home.ref<M, R>(pool, id)
+  }
+
+  /** Messages waiting. */
+  get queued (): number {
+    return this.queue === null ? 0 : (this.queue.length - this.head) >> 1
+  }
+
+  /** Appends a (slot, message) pair. */
+  push (slot: Slot, msg: unknown): void {
+    if (this.queue === null) this.queue = []
+    this.queue.push(slot, msg)
+    if (slot !== null && typeof slot === 'object' && slot.deadline < this.minDeadline) this.minDeadline = slot.deadline
+  }
+
+  /** Aborts `signal` (if anyone made one), and gives later users a fresh one. */
+  abort (reason: Error): void {
+    if (this.controller === undefined) return
+    this.controller.abort(reason)
+    this.controller = undefined
+  }
+}

@@ -1,0 +1,59 @@
+import { TypedEventTarget } from '@simplepool/core'
+import type { WireError } from '@simplepool/core'
+
+/** Which worker an event is about. */
+export interface WorkerEventDetail {
+  pool: string
+  id: string
+  node: string
+  epoch: number
+}
+
+/** A worker's code failed: a turn or tick threw, `load`/`init`/`save` threw, or a call ran past its deadline. */
+export interface WorkerFailDetail extends WorkerEventDetail {
+  during: 'turn' | 'tick' | 'activation' | 'save' | 'timeout'
+  error: WireError
+}
+
+/** A worker was saved and deactivated. */
+export interface WorkerPassivateDetail extends WorkerEventDetail {
+  reason: 'idle' | 'stop' | 'shutdown'
+}
+
+/** Events of the runtime. */
+export interface RuntimeEvents extends Record<string, unknown> {
+  'worker:activate': WorkerEventDetail
+  'worker:passivate': WorkerPassivateDetail
+  'worker:fail': WorkerFailDetail
+}
+
+/**
+ * The runtime's events, with a count of listeners per name: an activation must not pay
+ * for a `CustomEvent` nobody listens to (at a million activations a second it would
+ * cost more than the activations).
+ */
+export class WorkerEvents extends TypedEventTarget<RuntimeEvents> {
+  private readonly listeners = new Map<string, number>()
+
+  constructor () {
+    super()
+    const add = EventTarget.prototype.addEventListener
+    const remove = EventTarget.prototype.removeEventListener
+    type Args = Parameters<EventTarget['addEventListener']>
+    // instance properties: the typed base declares these as properties, not methods
+    ;(this as unknown as { addEventListener: (...a: Args) => void }).addEventListener = (type, listener, options) => {
+      if (listener != null) this.listeners.set(type, (this.listeners.get(type) ?? 0) + 1)
+      add.call(this, type, listener, options)
+    }
+    ;(this as unknown as { removeEventListener: (...a: Args) => void }).removeEventListener = (type, listener, options) => {
+      const n = this.listeners.get(type) ?? 0
+      if (listener != null && n > 0) this.listeners.set(type, n - 1)
+      remove.call(this, type, listener, options)
+    }
+  }
+
+  /** True when someone may listen to `type` (a listener added twice counts twice: never a false negative). */
+  has (type: keyof RuntimeEvents & string): boolean {
+    return (this.listeners.get(type) ?? 0) > 0
+  }
+}

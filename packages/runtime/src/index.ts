@@ -1,0 +1,29 @@
+/**
+ * SimplePool's pool runtime: pools of workers, each worker found by id and live at most
+ * once; mailboxes with one turn at a time; routing to the owner the ring names, with
+ * forwarding when views disagree; lazy, async and sync spawning; passivation and ticks on
+ * one timing wheel; and per-pool figures and health.
+ *
+ * @example
+ * ```ts
+ * import { definePool } from '@simplepool/runtime'
+ * export const counters = definePool<{ n: number }, 'inc' | 'get', number>({
+ *   name: 'counter',
+ *   init: () => ({ n: 0 }),
+ *   handle: (state, msg) => msg === 'inc' ? ++state.n : state.n
+ * })
+ * ```
+ *
+ * @packageDocumentation
+ */
+export * from './pool.js'
+export * from './ref.js'
+export * from './options.js'
+export * from './events.js'
+export * from './health.js'
+export * from './latency.js'
+export * from './pool-stats.js'
+export * from './timing-wheel.js'
+export * from './wire.js'
+export * from './runtime.js'
+export type { LocalPool } from './local-pool.js'

@@ -1,0 +1,45 @@
+/**
+ * A compact latency histogram: log-scaled buckets, four per doubling (each about 19%
+ * wide), from 1 µs to about 70 minutes. Recording is an index computation and an
+ * increment; quantiles are read from the counts, accurate to within one bucket.
+ */
+const PER_DOUBLING = 4
+const BUCKETS = 32 * PER_DOUBLING
+
+/** Counts of durations in log-scaled buckets. */
+export class LatencyHistogram {
+  readonly counts = new Uint32Array(BUCKETS)
+  total = 0
+
+  /** Records one duration in milliseconds. */
+  record (ms: number): void {
+    const us = ms * 1000
+    const i = us <= 1 ? 0 : Math.min(BUCKETS - 1, Math.ceil(Math.log2(us) * PER_DOUBLING))
+    this.counts[i]++
+    this.total++
+  }
+
+  /** Adds another histogram's counts to this one. */
+  add (other: LatencyHistogram): void {
+    for (let i = 0; i < BUCKETS; i++) this.counts[i] += other.counts[i]
+    this.total += other.total
+  }
+
+  /** Forgets every count. */
+  reset (): void {
+    this.counts.fill(0)
+    this.total = 0
+  }
+
+  /** The duration (ms, the upper bound of its bucket) below which a fraction `q` of records fall; 0 when empty. */
+  quantile (q: number): number {
+    if (this.total === 0) return 0
+    const rank = Math.max(1, Math.ceil(q * this.total))
+    let seen = 0
+    for (let i = 0; i < BUCKETS; i++) {
+      seen += this.counts[i]
+      if (seen >= rank) return 2 ** (i / PER_DOUBLING) / 1000
+    }
+    return 2 ** ((BUCKETS - 1) / PER_DOUBLING) / 1000
+  }
+}

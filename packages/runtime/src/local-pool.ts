@@ -1,0 +1,503 @@
+import {
+  DEFAULT_CALL_TIMEOUT_MS, DEFAULT_HARD_LIMIT_RATIO, DEFAULT_MAILBOX_LIMIT, DEFAULT_SOFT_LIMIT_RATIO, NodeUnavailableError,
+  OverloadedError, TimeoutError, WorkerNotAliveError, toWireError
+} from '@simplepool/core'
+import type { Clock, DeadlineWheel, Logger, Random } from '@simplepool/core'
+import { Activation, Phase, SPAWNED, STOP, TICK } from './activation.js'
+import type { ActivationHome, Reply, Slot } from './activation.js'
+import type { WorkerEvents, WorkerFailDetail, WorkerPassivateDetail } from './events.js'
+import type { Pool } from './pool.js'
+import { PoolStats } from './pool-stats.js'
+import type { WorkerRef } from './ref.js'
+import type { Scheduler } from './scheduler.js'
+import type { TimingWheel } from './timing-wheel.js'
+
+/** What the pools of one node share. */
+export interface LocalEnv {
+  readonly clock: Clock
+  readonly random: Random
+  readonly logger: Logger
+  readonly scheduler: Scheduler
+  /** Idle deadlines and ticks. */
+  readonly wheel: TimingWheel<Activation>
+  /** Activations busy (async turn or `load`) with calls that have deadlines. */
+  readonly watch: DeadlineWheel<Activation>
+  readonly events: WorkerEvents
+  self: () => string
+  ref: <M, R>(pool: string, id: string) => WorkerRef<M, R>
+  /** A number larger than every epoch this node handed out before. */
+  nextEpoch: () => number
+}
+
+/** Turns one activation takes before others get theirs. */
+const TURNS_PER_RUN = 64
+
+/** One turn in this many is timed for the latency figures: timing every turn would cost more than a short turn. */
+const LATENCY_SAMPLE_MASK = 7
+
+function isThenable (v: unknown): v is PromiseLike<unknown> {
+  return v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function'
+}
+
+function asError (err: unknown): Error {
+  if (err instanceof Error) return err
+  const e = new Error(typeof err === 'string' ? err : `non-error thrown: ${String(err)}`)
+  return e
+}
+
+/**
+ * The workers of one pool on this node: their activations, mailboxes and turns,
+ * passivation and ticks. Everything here is local: routing decided already that this
+ * node owns the ids it is given.
+ */
+export class LocalPool implements ActivationHome {
+  readonly def: Pool<any, any, any>
+  readonly name: string
+  readonly activations = new Map<string, Activation>()
+  readonly stats = new PoolStats()
+  readonly mailboxLimit: number
+  readonly callTimeoutMs: number
+  private readonly env: LocalEnv
+  private readonly tickMs: number
+  private readonly idleMs: number
+  private readonly timed: boolean
+  private sampled = 0
+  /** This node's target for the pool; the node keeps it current. */
+  target: number
+
+  constructor (def: Pool<any, any, any>, target: number, env: LocalEnv) {
+    this.def = def
+    this.name = def.name
+    this.env = env
+    this.target = target
+    this.mailboxLimit = def.mailboxLimit ?? DEFAULT_MAILBOX_LIMIT
+    this.callTimeoutMs = def.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS
+    this.tickMs = def.tick !== undefined ? (def.tickMs ?? 0) : 0
+    this.idleMs = def.idleTimeoutMs ?? 0
+    this.timed = this.tickMs > 0 || this.idleMs > 0
+  }
+
+  get self (): string {
+    return this.env.self()
+  }
+
+  get softLimit (): number {
+    return Math.ceil(this.target * (this.def.softLimitRatio ?? DEFAULT_SOFT_LIMIT_RATIO))
+  }
+
+  get hardLimit (): number {
+    return Math.ceil(this.target * (this.def.hardLimitRatio ?? DEFAULT_HARD_LIMIT_RATIO))
+  }
+
+  ref<M, R> (pool: string, id: string): WorkerRef<M, R> {
+    return this.env.ref<M, R>(pool, id)
+  }
+
+  /**
+   * Puts a message (or a mark) in worker `id`'s mailbox, activating it when `spawn`.
+   * Throws `WorkerNotAliveError` or `OverloadedError` synchronously, before anything is
+   * queued: a cast's sender learns it at once, a call's caller through its promise.
+   */
+  deliver (id: string, slot: Slot, msg: unknown, spawn: boolean): Activation {
+    let act = this.activations.get(id)
+    if (act === undefined) {
+      if (!spawn) throw new WorkerNotAliveError(`worker ${this.name}/${id} is not alive`, { pool: this.name, id })
+      act = this.activate(id)
+    } else if (act.queued >= this.mailboxLimit) {
+      this.stats.counters.overloaded++
+      throw new OverloadedError(`the mailbox of ${this.name}/${id} holds ${this.mailboxLimit} messages`, { pool: this.name, id })
+    }
+    act.push(slot, msg)
+    if (act.phase === Phase.Ready) this.env.scheduler.add(act)
+    else if ((act.phase === Phase.Busy || act.phase === Phase.Activating) && slot !== null && typeof slot === 'object') this.watchDeadline(act, slot.deadline)
+    return act
+  }
+
+  /** Activates `id` if it is not live; the activation is returned either way. */
+  ensure (id: string): Activation {
+    return this.activations.get(id) ?? this.activate(id)
+  }
+
+  /**
+   * Starts an activation: a new epoch, then `load` and `init`. With no `load` and a
+   * synchronous `init` it is ready before this returns; otherwise messages wait in its
+   * mailbox until it is.
+   */
+  activate (id: string): Activation {
+    const env = this.env
+    const act = new Activation(this, id, env.nextEpoch(), env.clock.monotonic())
+    this.activations.set(id, act)
+    this.stats.counters.activations++
+    if (env.events.has('worker:activate')) env.events.emit('worker:activate', { pool: this.name, id, node: this.self, epoch: act.epoch })
+    if (this.def.load === undefined) {
+      let state: unknown
+      try {
+        state = this.def.init(id, act)
+      } catch (err) {
+        // thrown to whoever asked for the activation: nothing is queued on it yet
+        const e = asError(err)
+        this.activationFailed(act, e)
+        throw e
+      }
+      if (!isThenable(state)) {
+        this.ready(act, state)
+        return act
+      }
+      this.settleActivation(act, state)
+    } else {
+      this.settleActivation(act, this.loadThenInit(act))
+    }
+    return act
+  }
+
+  private async loadThenInit (act: Activation): Promise<unknown> {
+    const loaded = await this.def.load?.(act.id, act)
+    return loaded === undefined ? await this.def.init(act.id, act) : loaded
+  }
+
+  private settleActivation (act: Activation, state: PromiseLike<unknown>): void {
+    this.watch(act)
+    state.then(
+      (s) => { this.ready(act, s) },
+      (err) => { this.activationFailed(act, asError(err)) })
+  }
+
+  private ready (act: Activation, state: unknown): void {
+    if (act.phase !== Phase.Activating) return
+    this.env.watch.delete(act)
+    act.state = state
+    act.phase = Phase.Ready
+    if (this.timed) {
+      const now = this.env.clock.monotonic()
+      // the first tick falls anywhere in one period: a million workers activated together do not tick together
+      if (this.tickMs > 0) act.nextTickAt = now + this.env.random.next() * this.tickMs
+      this.reschedule(act)
+    }
+    if (act.queued > 0) this.env.scheduler.add(act)
+  }
+
+  private activationFailed (act: Activation, err: Error): void {
+    this.env.watch.delete(act)
+    this.stats.counters.failures++
+    this.fail(act, 'activation', err)
+    this.remove(act)
+    // everything that waited for this activation gets its error; a cast is counted as failed
+    this.drainQueue(act, err)
+  }
+
+  /** Takes turns until the mailbox is empty, a turn goes async, or the budget runs out. */
+  run (act: Activation): void {
+    const def = this.def
+    const counters = this.stats.counters
+    const clock = this.env.clock
+    let now = clock.monotonic()
+    let turns = 0
+    while (act.phase === Phase.Ready && act.queue !== null) {
+      const q = act.queue
+      if (act.head >= q.length) {
+        act.queue = null
+        act.head = 0
+        act.minDeadline = Infinity
+        break
+      }
+      if (turns >= TURNS_PER_RUN) {
+        this.env.scheduler.add(act)
+        break
+      }
+      const slot = q[act.head] as Slot
+      const msg = q[act.head + 1]
+      q[act.head] = undefined
+      q[act.head + 1] = undefined
+      act.head += 2
+      if (slot === STOP) {
+        this.passivate(act, 'stop', msg as Reply)
+        return
+      }
+      if (slot === SPAWNED) {
+        (msg as Reply).resolve({ node: this.self, epoch: act.epoch })
+        continue
+      }
+      let reply: Reply | null = null
+      if (slot === TICK) {
+        act.tickQueued = false
+      } else {
+        reply = slot
+        if (reply !== null) {
+          if (reply.done) continue
+          if (reply.deadline <= now) {
+            this.expire(act, reply, 'in the mailbox')
+            continue
+          }
+        }
+        act.lastActive = now
+      }
+      turns++
+      counters.turns++
+      const timed = ((++this.sampled) & LATENCY_SAMPLE_MASK) === 0
+      const t0 = timed ? clock.monotonic() : 0
+      let result: unknown
+      try {
+        result = slot === TICK ? def.tick?.(act.state, act) : def.handle(act.state, msg, act)
+      } catch (err) {
+        this.turnFailed(act, reply, asError(err), slot === TICK)
+        continue
+      }
+      if (isThenable(result)) {
+        this.goAsync(act, reply, result, slot === TICK)
+        return
+      }
+      if (timed) {
+        now = clock.monotonic()
+        this.stats.latency(now - t0)
+      }
+      if (reply !== null) {
+        reply.done = true
+        reply.resolve(result)
+      }
+    }
+  }
+
+  private goAsync (act: Activation, reply: Reply | null, result: PromiseLike<unknown>, tick: boolean): void {
+    act.phase = Phase.Busy
+    act.current = reply
+    this.watch(act)
+    const t0 = this.env.clock.monotonic()
+    result.then(
+      (value) => { this.turnDone(act, reply, t0, value, undefined, tick) },
+      (err) => { this.turnDone(act, reply, t0, undefined, asError(err), tick) })
+  }
+
+  private turnDone (act: Activation, reply: Reply | null, t0: number, value: unknown, err: Error | undefined, tick: boolean): void {
+    this.stats.latency(this.env.clock.monotonic() - t0)
+    if (act.phase !== Phase.Busy) return
+    act.phase = Phase.Ready
+    act.current = null
+    this.env.watch.delete(act)
+    if (err !== undefined) {
+      this.turnFailed(act, reply, err, tick)
+    } else if (reply !== null && !reply.done) {
+      reply.done = true
+      reply.resolve(value)
+    }
+    if (act.queued > 0) this.env.scheduler.add(act)
+  }
+
+  private turnFailed (act: Activation, reply: Reply | null, err: Error, tick: boolean): void {
+    this.stats.counters.failures++
+    this.fail(act, tick ? 'tick' : 'turn', err)
+    if (reply !== null && !reply.done) {
+      reply.done = true
+      reply.reject(err)
+    }
+  }
+
+  /** Answers a call that ran out of time with `TimeoutError` and counts it. */
+  private expire (act: Activation, reply: Reply, where: string): void {
+    reply.done = true
+    this.stats.counters.timeouts++
+    const err = new TimeoutError(`call to ${this.name}/${act.id} timed out ${where}`, { pool: this.name, id: act.id })
+    this.fail(act, 'timeout', err)
+    reply.reject(err)
+  }
+
+  /** A busy or activating worker with calls waiting is watched until their earliest deadline. */
+  private watch (act: Activation): void {
+    const at = Math.min(act.current?.deadline ?? Infinity, act.minDeadline)
+    if (at !== Infinity) this.env.watch.add(act, at)
+  }
+
+  private watchDeadline (act: Activation, deadline: number): void {
+    // minDeadline already holds the new call; re-arm only when it moved the earliest deadline
+    if (deadline <= act.minDeadline) this.env.watch.add(act, Math.min(deadline, act.current?.deadline ?? Infinity))
+  }
+
+  /**
+   * A watched worker's earliest deadline passed: the running call (if it is the one) and
+   * every queued call past its deadline are answered with `TimeoutError`. The worker
+   * itself is left to finish its turn: running the next turn beside it would break one
+   * turn at a time. Its `signal` is aborted so code that watches it can stop.
+   */
+  onWatchExpired (act: Activation): void {
+    if (act.phase !== Phase.Busy && act.phase !== Phase.Activating) return
+    const now = this.env.clock.monotonic()
+    const current = act.current
+    if (current !== null && !current.done && current.deadline <= now) {
+      this.expire(act, current, 'in its turn')
+      act.abort(new TimeoutError('the turn ran past its deadline'))
+    }
+    let min = Infinity
+    const q = act.queue
+    if (q !== null) {
+      for (let i = act.head; i < q.length; i += 2) {
+        const slot = q[i] as Slot
+        if (slot === null || typeof slot !== 'object' || slot.done) continue
+        if (slot.deadline <= now) this.expire(act, slot, 'in the mailbox')
+        else if (slot.deadline < min) min = slot.deadline
+      }
+    }
+    act.minDeadline = min
+    this.watch(act)
+  }
+
+  /** Idle deadline and tick, from the wheel; `slot` tells a stale firing from the current one. */
+  onWheel (act: Activation, slot: number): void {
+    if (act.wheelSlot !== slot || act.phase === Phase.Dead) return
+    act.wheelSlot = -1
+    const now = this.env.clock.monotonic()
+    if (this.tickMs > 0 && now >= act.nextTickAt) {
+      if (!act.tickQueued && act.phase !== Phase.Stopping && act.queued < this.mailboxLimit) {
+        act.tickQueued = true
+        this.stats.counters.ticks++
+        act.push(TICK, undefined)
+        if (act.phase === Phase.Ready) this.env.scheduler.add(act)
+      }
+      // keep the worker's phase; a tick missed while the node was busy is skipped, not made up
+      act.nextTickAt += this.tickMs
+      if (act.nextTickAt <= now) act.nextTickAt = now + this.tickMs
+    }
+    if (this.idleMs > 0 && now - act.lastActive >= this.idleMs && act.phase === Phase.Ready && act.queued === 0 && !act.scheduled) {
+      this.passivate(act, 'idle', null)
+      return
+    }
+    this.reschedule(act)
+  }
+
+  private reschedule (act: Activation): void {
+    const at = Math.min(act.nextTickAt, this.idleMs > 0 ? act.lastActive + this.idleMs : Infinity)
+    if (at !== Infinity) act.wheelSlot = this.env.wheel.schedule(act, at)
+  }
+
+  /**
+   * Saves and deactivates a worker that is between turns. Messages that arrive while it
+   * saves wait in its mailbox and start the next activation. A `save` that fails keeps
+   * the worker live (its state would otherwise be lost) and reports the failure.
+   */
+  passivate (act: Activation, reason: WorkerPassivateDetail['reason'], reply: Reply | null): void {
+    act.phase = Phase.Stopping
+    this.env.watch.delete(act)
+    const save = this.def.save
+    if (save === undefined) {
+      this.finishStop(act, reason, reply)
+      return
+    }
+    let saving: unknown
+    try {
+      saving = save(act.id, act.state, act)
+    } catch (err) {
+      this.saveFailed(act, asError(err), reply)
+      return
+    }
+    if (!isThenable(saving)) {
+      this.finishStop(act, reason, reply)
+      return
+    }
+    saving.then(
+      () => { this.finishStop(act, reason, reply) },
+      (err) => { this.saveFailed(act, asError(err), reply) })
+  }
+
+  private saveFailed (act: Activation, err: Error, reply: Reply | null): void {
+    this.stats.counters.failures++
+    this.fail(act, 'save', err)
+    act.phase = Phase.Ready
+    act.lastActive = this.env.clock.monotonic()
+    if (this.timed) this.reschedule(act)
+    if (reply !== null && !reply.done) {
+      reply.done = true
+      reply.reject(err)
+    }
+    if (act.queued > 0) this.env.scheduler.add(act)
+  }
+
+  private finishStop (act: Activation, reason: WorkerPassivateDetail['reason'], reply: Reply | null): void {
+    this.remove(act)
+    act.abort(new WorkerNotAliveError('the worker was deactivated'))
+    this.stats.counters.passivations++
+    if (this.env.events.has('worker:passivate')) this.env.events.emit('worker:passivate', { pool: this.name, id: act.id, node: this.self, epoch: act.epoch, reason })
+    if (reply !== null && !reply.done) {
+      reply.done = true
+      reply.resolve(true)
+    }
+    if (reason === 'shutdown') {
+      this.drainQueue(act, new NodeUnavailableError('the node is stopping', { node: this.self }))
+      return
+    }
+    // messages that came while it was saving were accepted for a live worker: they bring it back
+    if (act.queued > 0) {
+      let next: Activation
+      try {
+        next = this.activate(act.id)
+      } catch (err) {
+        this.drainQueue(act, asError(err))
+        return
+      }
+      const q = act.queue as unknown[]
+      for (let i = act.head; i < q.length; i += 2) next.push(q[i] as Slot, q[i + 1])
+      act.queue = null
+      if (next.phase === Phase.Ready) this.env.scheduler.add(next)
+      else this.watch(next)
+    }
+  }
+
+  /** Stops a worker after the turns queued before this request. Resolves false when it is not live. */
+  stop (id: string, reply: Reply): void {
+    const act = this.activations.get(id)
+    if (act === undefined || act.phase === Phase.Dead) {
+      reply.done = true
+      reply.resolve(false)
+      return
+    }
+    if (act.phase === Phase.Ready && act.queued === 0) {
+      this.passivate(act, 'stop', reply)
+      return
+    }
+    act.push(STOP, reply)
+    if (act.phase === Phase.Ready) this.env.scheduler.add(act)
+  }
+
+  /** Saves every worker (as far as `save` succeeds) and deactivates it; for a node that is leaving. */
+  async shutdown (signal?: AbortSignal): Promise<void> {
+    const waits: Array<Promise<unknown>> = []
+    for (const act of [...this.activations.values()]) {
+      if (signal?.aborted === true) break
+      if (act.phase === Phase.Ready) {
+        waits.push(new Promise((resolve) => { this.passivate(act, 'shutdown', { resolve, reject: resolve, deadline: Infinity, done: false }) }))
+      } else {
+        // busy or loading: what it holds now is not a settled state to save
+        this.remove(act)
+        this.drainQueue(act, new NodeUnavailableError('the node is stopping', { node: this.self }))
+      }
+      if (waits.length >= 256) await Promise.all(waits.splice(0))
+    }
+    await Promise.all(waits)
+  }
+
+  private remove (act: Activation): void {
+    act.phase = Phase.Dead
+    this.env.watch.delete(act)
+    if (this.activations.get(act.id) === act) this.activations.delete(act.id)
+  }
+
+  /** Answers everything left in a dead activation's mailbox with `err`. */
+  private drainQueue (act: Activation, err: Error): void {
+    const q = act.queue
+    act.queue = null
+    if (q === null) return
+    for (let i = act.head; i < q.length; i += 2) {
+      const slot = q[i] as Slot
+      if (slot === STOP || slot === SPAWNED) {
+        const r = q[i + 1] as Reply
+        if (!r.done) { r.done = true; r.reject(err) }
+      } else if (slot !== null && typeof slot === 'object' && !slot.done) {
+        slot.done = true
+        slot.reject(err)
+      }
+    }
+  }
+
+  private fail (act: Activation, during: WorkerFailDetail['during'], err: Error): void {
+    if (this.env.events.has('worker:fail')) {
+      this.env.events.emit('worker:fail', { pool: this.name, id: act.id, node: this.self, epoch: act.epoch, during, error: toWireError(err) })
+    }
+  }
+}

@@ -1,0 +1,93 @@
+import { LatencyHistogram } from './latency.js'
+
+/** Cumulative counters of one pool on one node. The hot path only increments these. */
+export interface PoolCounters {
+  /** Activations started (spawned, or brought back after passivation). */
+  activations: number
+  /** Turns run: calls, casts and ticks. */
+  turns: number
+  /** Ticks queued by the timing wheel. */
+  ticks: number
+  /** Turns whose handler threw, and activations whose `load`/`init` threw. */
+  failures: number
+  /** Calls that ran past their deadline, in the mailbox or in their turn. */
+  timeouts: number
+  /** Workers saved and deactivated after being idle, or on request. */
+  passivations: number
+  /** Messages refused because a mailbox was full. */
+  overloaded: number
+  /** Messages for ids this node does not own, sent on to the owner it sees. */
+  forwarded: number
+}
+
+/** How many one-second samples of the counters are kept: one minute. */
+const SAMPLES = 61
+
+/** How long each of the two latency histograms covers before the older one is dropped. */
+const LATENCY_ROTATE_MS = 30_000
+
+/**
+ * A pool's figures on one node: cumulative counters, sampled once a second into a ring
+ * so rates over the last second and minute need no work per message, and turn latency in
+ * two alternating histograms so quantiles cover the last 30 to 60 seconds.
+ */
+export class PoolStats {
+  readonly counters: PoolCounters = { activations: 0, turns: 0, ticks: 0, failures: 0, timeouts: 0, passivations: 0, overloaded: 0, forwarded: 0 }
+  private readonly samples: Array<{ at: number, c: PoolCounters }> = []
+  private current = new LatencyHistogram()
+  private previous = new LatencyHistogram()
+  private rotatedAt = -Infinity
+  /** Every latency recorded since start, for the Prometheus histogram. */
+  readonly allTime = new LatencyHistogram()
+
+  /** Records one turn's duration. */
+  latency (ms: number): void {
+    this.current.record(ms)
+    this.allTime.record(ms)
+  }
+
+  /** Takes a one-second sample; the node calls this from its one stats timer. */
+  sample (now: number): void {
+    this.samples.push({ at: now, c: { ...this.counters } })
+    if (this.samples.length > SAMPLES) this.samples.shift()
+    if (now - this.rotatedAt >= LATENCY_ROTATE_MS) {
+      const t = this.previous
+      this.previous = this.current
+      this.current = t
+      this.current.reset()
+      this.rotatedAt = now
+    }
+  }
+
+  /** Per second, over the last `windowMs` (as far back as samples go). */
+  ratePerSec (key: keyof PoolCounters, now: number, windowMs: number): number {
+    const base = this.sampleAtOrBefore(now - windowMs)
+    if (base === undefined) return 0
+    const dt = (now - base.at) / 1000
+    return dt > 0 ? (this.counters[key] - base.c[key]) / dt : 0
+  }
+
+  /** Count over the last minute (or since the first sample, when younger). */
+  perMinute (key: keyof PoolCounters, now: number): number {
+    const base = this.sampleAtOrBefore(now - 60_000) ?? this.samples[0]
+    return base === undefined ? this.counters[key] : this.counters[key] - base.c[key]
+  }
+
+  /** Turn latency quantile (ms) over the last 30 to 60 seconds. */
+  quantile (q: number): number {
+    const h = new LatencyHistogram()
+    h.add(this.previous)
+    h.add(this.current)
+    return h.quantile(q)
+  }
+
+  /** The oldest sample no older than `at`, or else the oldest sample. */
+  private sampleAtOrBefore (at: number): { at: number, c: PoolCounters } | undefined {
+    let best: { at: number, c: PoolCounters } | undefined
+    for (let i = this.samples.length - 1; i >= 0; i--) {
+      best = this.samples[i]
+      if (best.at <= at) break
+    }
+    return best
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * A pool: one type of worker, its behaviour and the options SimplePool would otherwise
+ * choose for it.
+ */
+import { InvalidOptionError } from '@simplepool/core'
+import type { WorkerRef } from './ref.js'
+
+/** What a worker's code sees of itself and the cluster; one per activation. */
+export interface WorkerContext {
+  /** The worker's id. */
+  readonly id: string
+  /** The pool's name. */
+  readonly pool: string
+  /** The peer id of the node this activation runs on. */
+  readonly node: string
+  /** Grows on every activation of this worker; a newer epoch fences off an older copy. */
+  readonly epoch: number
+  /**
+   * Aborted when the activation stops, or when its current turn runs past the deadline
+   * of the call it serves: long async work should watch it.
+   */
+  readonly signal: AbortSignal
+  /** A ref to any worker, to message it from this one. */
+  ref: <M = unknown, R = unknown>(pool: string, id: string) => WorkerRef<M, R>
+}
+
+/** Where a pool's workers live: the node for an id, from the pool's ring of serving nodes. */
+export interface PlacementContext {
+  /** The pool's weighted ring: the owner of any key. Undefined when no node serves the pool. */
+  ownerOf: (key: string) => string | undefined
+  /** The nodes serving the pool and their ring weights (targets, normalized), sorted by peer id. */
+  readonly nodes: ReadonlyArray<{ readonly peerId: string, readonly weight: number }>
+}
+
+/**
+ * A pool's own placement: a pure function of the id and the nodes serving the pool, so
+ * every node computes the same owner. Return `undefined` for "nobody".
+ */
+export type PlacementFn = (id: string, ctx: PlacementContext) => string | undefined
+
+/** The thresholds that turn a pool's figures into a status. */
+export interface HealthThresholds {
+  /** Failed turns (failures + timeouts) over turns in the last minute at which the pool is `degraded`. @default 0.01 */
+  degradedErrorRatio?: number
+  /** ...and at which it is `critical`. @default 0.1 */
+  criticalErrorRatio?: number
+  /** Failures + timeouts per minute below which the ratios are not applied (a few errors among few turns are noise). @default 5 */
+  minErrorsPerMin?: number
+  /** Turn latency p99 (ms) above which the pool is `degraded`. @default 250 */
+  degradedP99Ms?: number
+}
+
+/** A pool's behaviour and options. `S` is the state, `M` the message, `R` the reply. */
+export interface PoolDefinition<S = unknown, M = unknown, R = unknown> {
+  /** The pool's name, the same on every node. */
+  name: string
+  /** The state of a new worker: on first activation, or when `load` found nothing. */
+  init: (id: string, ctx: WorkerContext) => S | Promise<S>
+  /** Saved state, or `undefined` to start from `init`. Runs before `init` on every activation. */
+  load?: (id: string, ctx: WorkerContext) => S | undefined | Promise<S | undefined>
+  /** One turn: every call and cast. Mutate `state` in place; the return value is a call's reply. */
+  handle: (state: S, msg: M, ctx: WorkerContext) => R | Promise<R>
+  /** Persists state before passivation and stop (and, later, migration). */
+  save?: (id: string, state: S, ctx: WorkerContext) => void | Promise<void>
+  /** Periodic background work, every `tickMs`, as a turn in the worker's mailbox. */
+  tick?: (state: S, ctx: WorkerContext) => void | Promise<void>
+  /** Period of `tick`; each worker's first tick is spread over one period. */
+  tickMs?: number
+  /** Passivate (save, then deactivate) a worker idle this long. @default never */
+  idleTimeoutMs?: number
+  /** For state that cbor-x cannot carry as is: its portable form. */
+  snapshot?: (state: S) => unknown
+  /** The inverse of `snapshot`. */
+  restore?: (snapshot: unknown) => S
+  /**
+   * Where workers live: `'ring'` (the pool's weighted consistent-hash ring) or a pure
+   * function of the id and the serving nodes. @default 'ring'
+   */
+  placement?: 'ring' | PlacementFn
+  /** This pool's target on nodes that name none. @default 100000 */
+  target?: number
+  /** Messages waiting per worker before more are refused with `OverloadedError`. @default 10000 */
+  mailboxLimit?: number
+  /** Deadline of a call to this pool when the caller gives none, in ms. @default 5000 */
+  callTimeoutMs?: number
+  /** Active workers, as a multiple of the target, at which the pool is `degraded`. @default 1.25 */
+  softLimitRatio?: number
+  /** ...and at which it is `critical`. @default 1.5 */
+  hardLimitRatio?: number
+  /** When the pool's health turns `degraded` or `critical`. */
+  health?: HealthThresholds
+}
+
+/** A pool definition, checked. Its type parameters ride along so refs can be typed by it. */
+export type Pool<S = unknown, M = unknown, R = unknown> = Readonly<PoolDefinition<S, M, R>> & { readonly __types?: [S, M, R] }
+
+const FUNCTIONS = ['init', 'handle'] as const
+const OPTIONAL_FUNCTIONS = ['load', 'save', 'tick', 'snapshot', 'restore'] as const
+const POSITIVE = ['tickMs', 'idleTimeoutMs', 'target', 'mailboxLimit', 'callTimeoutMs', 'softLimitRatio', 'hardLimitRatio'] as const
+
+function describe (v: unknown): string {
+  return `${typeof v === 'string' ? JSON.stringify(v) : String(v)} (${typeof v})`
+}
+
+/** Checks a pool definition and says what was expected and what arrived. */
+export function validatePool (def: PoolDefinition<any, any, any>): void {
+  if (def == null || typeof def !== 'object') throw new InvalidOptionError(`a pool must be an object, got ${describe(def)}`)
+  if (typeof def.name !== 'string' || def.name.length === 0 || def.name.length > 256) {
+    throw new InvalidOptionError(`pool name must be a string of 1 to 256 characters, got ${describe(def.name)}`)
+  }
+  for (const k of FUNCTIONS) {
+    if (typeof def[k] !== 'function') throw new InvalidOptionError(`pool ${def.name}: ${k} must be a function, got ${describe(def[k])}`)
+  }
+  for (const k of OPTIONAL_FUNCTIONS) {
+    if (def[k] !== undefined && typeof def[k] !== 'function') throw new InvalidOptionError(`pool ${def.name}: ${k} must be a function, got ${describe(def[k])}`)
+  }
+  for (const k of POSITIVE) {
+    const v = def[k]
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)) {
+      throw new InvalidOptionError(`pool ${def.name}: ${k} must be a positive number, got ${describe(v)}`)
+    }
+  }
+  if (def.tickMs !== undefined && def.tick === undefined) throw new InvalidOptionError(`pool ${def.name}: tickMs is set but tick is not`)
+  if ((def.snapshot === undefined) !== (def.restore === undefined)) throw new InvalidOptionError(`pool ${def.name}: give both snapshot and restore, or neither`)
+  if (def.placement !== undefined && def.placement !== 'ring' && typeof def.placement !== 'function') {
+    throw new InvalidOptionError(`pool ${def.name}: placement must be 'ring' or a function, got ${describe(def.placement)}`)
+  }
+  if ((def.hardLimitRatio ?? Infinity) < (def.softLimitRatio ?? 0)) {
+    throw new InvalidOptionError(`pool ${def.name}: hardLimitRatio ${def.hardLimitRatio} is below softLimitRatio ${def.softLimitRatio}`)
+  }
+}
+
+/**
+ * Defines a pool. Checks it at once (a mistake shows where the pool is written, not when
+ * a node starts) and freezes it: every node must run the same behaviour.
+ *
+ * @example
+ * ```ts
+ * const counters = definePool<{ n: number }, 'inc' | 'get', number>({
+ *   name: 'counter',
+ *   init: () => ({ n: 0 }),
+ *   handle: (state, msg) => msg === 'inc' ? ++state.n : state.n
+ * })
+ * ```
+ */
+export function definePool<S, M = unknown, R = unknown> (def: PoolDefinition<S, M, R>): Pool<S, M, R> {
+  validatePool(def)
+  return Object.freeze({ ...def })
+}

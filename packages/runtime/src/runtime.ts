@@ -1,0 +1,661 @@
+import {
+  AbortError, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MAX_HOPS, DEFAULT_POOL_TARGET, DEFAULT_SPAWN_BATCH, DEFAULT_TIMING_WHEEL_MS,
+  DEFAULT_WHEEL_RESOLUTION_MS, DeadlineWheel, InvalidMessageError, InvalidOptionError, NodeUnavailableError, NotStartedError,
+  UnknownPoolError, consoleLogger, systemClock, systemRandom
+} from '@simplepool/core'
+import type { Clock, Logger, Member, Random, TimerHandle } from '@simplepool/core'
+import type { Placement } from '@simplepool/ring'
+import { Phase, SPAWNED } from './activation.js'
+import type { Activation, Reply } from './activation.js'
+import { WorkerEvents } from './events.js'
+import { LocalPool } from './local-pool.js'
+import type { LocalEnv } from './local-pool.js'
+import { checkId, checkSignal, timeoutOf } from './options.js'
+import type { AbortOptions } from './options.js'
+import type { PlacementContext, PlacementFn, Pool } from './pool.js'
+import { validatePool } from './pool.js'
+import { WorkerRef } from './ref.js'
+import type { RefCallOptions, SendOptions } from './ref.js'
+import { Scheduler } from './scheduler.js'
+import { TimingWheel } from './timing-wheel.js'
+import { MAX_ID_LENGTH, Op, int, opOf, str } from './wire.js'
+
+/** How the runtime reaches other nodes: the transport. */
+export interface RuntimeTransport {
+  cast: (peerId: string, payload: unknown) => void
+  call: (peerId: string, payload: unknown, options: { timeoutMs?: number, signal?: AbortSignal }) => Promise<unknown>
+}
+
+/** What the runtime needs from the node around it. */
+export interface RuntimeComponents {
+  /** This node's peer id. */
+  self: () => string
+  /** The placement of the current membership view (the node caches it per version). */
+  placement: () => Placement
+  /** The members of the current view, for cluster-wide counts. */
+  members: () => ReadonlyArray<Readonly<Member>>
+  transport: RuntimeTransport
+  /** @default the system clock */
+  clock?: Clock
+  /** @default Math.random */
+  random?: Random
+  /** @default stderr */
+  logger?: Logger
+}
+
+/** Options of the runtime. */
+export interface RuntimeInit {
+  /** The pools this node runs. */
+  pools: ReadonlyArray<Pool<any, any, any>>
+  /** This node's target per pool; a pool missing here takes its own `target`, or 100000. */
+  targets?: Record<string, number>
+  /** How many nodes a message may be forwarded through. @default 3 */
+  maxHops?: number
+  /** Resolution of the timing wheel of idle deadlines and ticks, in ms. @default 100 */
+  timingWheelMs?: number
+  /** Ids per batch of `spawnMany`. @default 1000 */
+  spawnBatch?: number
+}
+
+/** Where a worker lives. */
+export interface WorkerLocation {
+  node: string
+  epoch: number
+}
+
+/** How `spawn` activates. */
+export type SpawnMode = 'sync' | 'async' | 'lazy'
+
+/** Options of `spawn`. */
+export interface SpawnOptions extends AbortOptions {
+  /**
+   * `sync`: resolves once `init` ran on the owner. `async`: once the owner accepted the
+   * request. `lazy`: records nothing; the worker activates on its first message.
+   * @default 'sync'
+   */
+  mode?: SpawnMode
+}
+
+/** Options of `spawnMany`. */
+export interface SpawnManyOptions extends SpawnOptions {
+  /** Called after each batch with the ids done so far. */
+  onProgress?: (done: number, total: number) => void
+}
+
+/** Options of `count`. */
+export interface CountOptions extends AbortOptions {
+  /** This node only: no messages. */
+  local?: boolean
+}
+
+/** Remote spawn batches in flight at once, over all peers. */
+const SPAWN_BATCHES_IN_FLIGHT = 8
+
+/** Forwarding hints sent to one sender for one pool, at most one per this many ms. */
+const HINT_INTERVAL_MS = 1_000
+
+/** Epochs hand out this many numbers per millisecond of wall time. */
+const EPOCHS_PER_MS = 1024
+
+/** How often pool figures are sampled for rates, in ms. */
+const SAMPLE_MS = 1_000
+
+/** Node-wide counters of routing, outside any pool. */
+export interface RoutingStats {
+  /** Casts lost after they were accepted: refused by a full mailbox, or for a worker that was not alive. */
+  droppedCasts: number
+  /** Hints received: another node forwarded a message this node sent to the wrong owner. */
+  staleRoutes: number
+}
+
+function yieldToLoop (): Promise<void> {
+  return new Promise(resolve => setImmediate(resolve))
+}
+
+/**
+ * The pool runtime of one node: it routes every message to the one live copy of its
+ * worker (straight into the mailbox when this node owns it, one envelope on the
+ * transport otherwise), answers what other nodes send, and runs the local workers.
+ */
+export class Runtime {
+  readonly events = new WorkerEvents()
+  readonly routing: RoutingStats = { droppedCasts: 0, staleRoutes: 0 }
+  private readonly c: RuntimeComponents
+  readonly clock: Clock
+  private readonly logger: Logger
+  private readonly pools = new Map<string, LocalPool>()
+  private readonly maxHops: number
+  private readonly spawnBatch: number
+  private readonly wheel: TimingWheel<Activation>
+  private readonly watch: DeadlineWheel<Activation>
+  private lastEpoch = 0
+  private readonly hinted = new Map<string, number>()
+  private placementCtx = new Map<string, { version: number, ctx: PlacementContext }>()
+  private sampler: TimerHandle | undefined
+  private running = false
+
+  constructor (components: RuntimeComponents, init: RuntimeInit) {
+    if (init == null || !Array.isArray(init.pools)) throw new InvalidOptionError(`pools must be an array of pools, got ${typeof init?.pools}`)
+    this.c = components
+    this.clock = components.clock ?? systemClock
+    this.logger = components.logger ?? consoleLogger('runtime')
+    this.maxHops = init.maxHops ?? DEFAULT_MAX_HOPS
+    this.spawnBatch = init.spawnBatch ?? DEFAULT_SPAWN_BATCH
+    for (const [k, v] of [['maxHops', this.maxHops], ['spawnBatch', this.spawnBatch], ['timingWheelMs', init.timingWheelMs ?? 1]] as const) {
+      if (!Number.isInteger(v) || v < 1) throw new InvalidOptionError(`${k} must be a positive integer, got ${String(v)} (${typeof v})`)
+    }
+    const pools = new Map<string, LocalPool>()
+    const wheel = new TimingWheel<Activation>(this.clock, init.timingWheelMs ?? DEFAULT_TIMING_WHEEL_MS, (act, slot) => { (act.home as LocalPool).onWheel(act, slot) })
+    const watch = new DeadlineWheel<Activation>(this.clock, DEFAULT_WHEEL_RESOLUTION_MS, (act) => { (act.home as LocalPool).onWatchExpired(act) })
+    const scheduler = new Scheduler((act) => { (act.home as LocalPool).run(act) }, this.clock.monotonic)
+    const env: LocalEnv = {
+      clock: this.clock,
+      random: components.random ?? systemRandom,
+      logger: this.logger,
+      scheduler,
+      wheel,
+      watch,
+      events: this.events,
+      self: components.self,
+      ref: (pool, id) => this.ref(pool, id),
+      nextEpoch: () => this.nextEpoch()
+    }
+    for (const def of init.pools) {
+      validatePool(def)
+      if (pools.has(def.name)) throw new InvalidOptionError(`two pools are named ${def.name}`)
+      pools.set(def.name, new LocalPool(def, init.targets?.[def.name] ?? def.target ?? DEFAULT_POOL_TARGET, env))
+    }
+    for (const [name, t] of Object.entries(init.targets ?? {})) {
+      if (!pools.has(name)) throw new InvalidOptionError(`targets name pool ${name}, which is not among this node's pools`)
+      if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) throw new InvalidOptionError(`target of ${name} must be a number >= 0, got ${String(t)} (${typeof t})`)
+    }
+    this.pools = pools
+    this.wheel = wheel
+    this.watch = watch
+  }
+
+  /** Starts the one-second sampling of pool figures. */
+  start (): void {
+    if (this.running) return
+    this.running = true
+    const tick = (): void => {
+      const now = this.clock.monotonic()
+      for (const p of this.pools.values()) p.stats.sample(now)
+      this.sampler = this.clock.setTimeout(tick, SAMPLE_MS)
+    }
+    tick()
+  }
+
+  /**
+   * Saves and deactivates every local worker, then stops. Messages waiting for them are
+   * answered with `NodeUnavailableError`.
+   */
+  async stop (options: AbortOptions = {}): Promise<void> {
+    if (!this.running) return
+    this.running = false
+    if (this.sampler !== undefined) this.clock.clearTimeout(this.sampler)
+    for (const p of this.pools.values()) await p.shutdown(options.signal)
+    this.wheel.clear()
+    this.watch.clear()
+  }
+
+  /** The pools this node runs. */
+  poolNames (): string[] {
+    return [...this.pools.keys()]
+  }
+
+  /** This node's own pool, or `undefined`. */
+  localPool (name: string): LocalPool | undefined {
+    return this.pools.get(name)
+  }
+
+  /** This node's targets, for its membership record. */
+  targets (): Record<string, number> {
+    const out: Record<string, number> = {}
+    for (const p of this.pools.values()) out[p.name] = p.target
+    return out
+  }
+
+  /** Workers active on this node per pool, for the membership heartbeat. */
+  counts (): Record<string, number> {
+    const out: Record<string, number> = {}
+    for (const p of this.pools.values()) out[p.name] = p.activations.size
+    return out
+  }
+
+  /** A ref to worker `id` of `pool`. Throws `UnknownPoolError` for a pool no node runs. */
+  ref<M = unknown, R = unknown> (pool: string, id: string): WorkerRef<M, R> {
+    checkId(id)
+    if (!this.pools.has(pool) && !this.c.placement().has(pool)) throw new UnknownPoolError(`no node runs pool ${String(pool)}`, { pool })
+    return new WorkerRef<M, R>(this, pool, id)
+  }
+
+  /** See {@link WorkerRef.call}. */
+  call (pool: string, id: string, msg: unknown, options?: RefCallOptions): Promise<unknown> {
+    try {
+      this.requireRunning()
+      checkId(id)
+      const local = this.pools.get(pool)
+      const timeoutMs = timeoutOf(options, local?.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS)
+      const signal = options?.signal
+      checkSignal(signal)
+      const spawn = options?.spawn !== false
+      const owner = this.ownerOf(pool, id, local)
+      if (owner === this.c.self()) return this.callLocal(local as LocalPool, id, msg, spawn, timeoutMs, signal)
+      return this.c.transport.call(owner, [Op.Call, pool, id, msg, spawn ? 1 : 0, 0, timeoutMs], { timeoutMs, signal })
+    } catch (err) {
+      return Promise.reject(err)
+    }
+  }
+
+  /** See {@link WorkerRef.cast}. */
+  cast (pool: string, id: string, msg: unknown, options?: SendOptions): void {
+    this.requireRunning()
+    checkId(id)
+    const local = this.pools.get(pool)
+    const spawn = options?.spawn !== false
+    const owner = this.ownerOf(pool, id, local)
+    if (owner === this.c.self()) (local as LocalPool).deliver(id, null, msg, spawn)
+    else this.c.transport.cast(owner, [Op.Cast, pool, id, msg, spawn ? 1 : 0, 0])
+  }
+
+  /** Activates a worker on its owner; see {@link SpawnOptions}. Resolves with where it lives, or null for `lazy`. */
+  async spawn (pool: string, id: string, options: SpawnOptions = {}): Promise<WorkerLocation | null> {
+    this.requireRunning()
+    checkId(id)
+    const mode = this.modeOf(options)
+    const local = this.pools.get(pool)
+    const owner = this.ownerOf(pool, id, local)
+    if (mode === 'lazy') return null
+    const timeoutMs = timeoutOf(options, DEFAULT_CALL_TIMEOUT_MS)
+    checkSignal(options.signal)
+    if (owner === this.c.self()) return await this.spawnLocal(local as LocalPool, id, mode === 'sync', timeoutMs)
+    return await (this.c.transport.call(owner, [Op.Spawn, pool, id, mode === 'sync' ? 1 : 0, 0], { timeoutMs, signal: options.signal }) as Promise<WorkerLocation>)
+  }
+
+  /**
+   * Activates many workers: ids are grouped by owner into batches, remote batches go as
+   * one message each (a few in flight), and the event loop is yielded between batches, so
+   * 100,000 ids never stall this node or their owners. Resolves with the number of ids
+   * live at the end (for `lazy`, 0: nothing is activated).
+   */
+  async spawnMany (pool: string, ids: readonly string[], options: SpawnManyOptions = {}): Promise<number> {
+    this.requireRunning()
+    if (!Array.isArray(ids)) throw new InvalidOptionError(`ids must be an array of strings, got ${typeof ids}`)
+    for (const id of ids) checkId(id)
+    const mode = this.modeOf(options)
+    const local = this.pools.get(pool)
+    if (local === undefined && !this.c.placement().has(pool)) throw new UnknownPoolError(`no node runs pool ${String(pool)}`, { pool })
+    if (mode === 'lazy') return 0
+    const timeoutMs = timeoutOf(options, DEFAULT_CALL_TIMEOUT_MS)
+    const signal = options.signal
+    let done = 0
+    let live = 0
+    const inFlight = new Set<Promise<void>>()
+    for (let i = 0; i < ids.length; i += this.spawnBatch) {
+      checkSignal(signal)
+      const chunk = ids.slice(i, i + this.spawnBatch)
+      const byOwner = this.groupByOwner(pool, chunk, local)
+      for (const [owner, group] of byOwner) {
+        if (owner === this.c.self()) {
+          live += await this.spawnManyLocal(local as LocalPool, group, mode === 'sync', timeoutMs)
+          continue
+        }
+        const p = (this.c.transport.call(owner, [Op.SpawnMany, pool, group, mode === 'sync' ? 1 : 0, 0], { timeoutMs, signal }) as Promise<number>)
+          .then((n) => { live += n })
+        const tracked = p.finally(() => { inFlight.delete(tracked) })
+        inFlight.add(tracked)
+        if (inFlight.size >= SPAWN_BATCHES_IN_FLIGHT) await Promise.race(inFlight)
+      }
+      done += chunk.length
+      options.onProgress?.(done, ids.length)
+      await yieldToLoop()
+    }
+    await Promise.all(inFlight)
+    return live
+  }
+
+  /** Where worker `id` is live, or null. Never activates it. */
+  async where (pool: string, id: string, options: AbortOptions = {}): Promise<WorkerLocation | null> {
+    this.requireRunning()
+    checkId(id)
+    const local = this.pools.get(pool)
+    const owner = this.ownerOf(pool, id, local)
+    if (owner === this.c.self()) return this.whereLocal(local as LocalPool, id)
+    return await (this.c.transport.call(owner, [Op.Where, pool, id, 0], this.callOptions(options)) as Promise<WorkerLocation | null>)
+  }
+
+  /** True when worker `id` is live. Never activates it. */
+  async alive (pool: string, id: string, options: AbortOptions = {}): Promise<boolean> {
+    return (await this.where(pool, id, options)) !== null
+  }
+
+  /**
+   * Saves and deactivates worker `id` after the messages queued before this request.
+   * Resolves true when a live worker was stopped, false when none was live.
+   */
+  async stopWorker (pool: string, id: string, options: AbortOptions = {}): Promise<boolean> {
+    this.requireRunning()
+    checkId(id)
+    const local = this.pools.get(pool)
+    const owner = this.ownerOf(pool, id, local)
+    const opts = this.callOptions(options)
+    if (owner === this.c.self()) return await this.stopLocal(local as LocalPool, id, opts.timeoutMs)
+    return await (this.c.transport.call(owner, [Op.Stop, pool, id, 0], opts) as Promise<boolean>)
+  }
+
+  /**
+   * Workers of `pool`: on this node with `local`, else exact over the cluster by asking
+   * every member that is not down. A member that does not answer fails the count with
+   * `NodeUnavailableError` rather than give a wrong number.
+   */
+  async count (pool: string, options: CountOptions = {}): Promise<number> {
+    const local = this.pools.get(pool)
+    if (options.local === true) {
+      if (local === undefined) throw new UnknownPoolError(`this node does not run pool ${String(pool)}`, { pool })
+      return local.activations.size
+    }
+    if (local === undefined && !this.c.placement().has(pool)) throw new UnknownPoolError(`no node runs pool ${String(pool)}`, { pool })
+    const opts = this.callOptions(options)
+    const self = this.c.self()
+    const parts = this.c.members()
+      .filter(m => m.liveness !== 'down' && (m.peerId === self || m.pools[pool] !== undefined))
+      .map(async (m) => {
+        if (m.peerId === self) return local?.activations.size ?? 0
+        try {
+          return await (this.c.transport.call(m.peerId, [Op.Count, pool], opts) as Promise<number>)
+        } catch (err) {
+          const e = err as Error
+          if (e.name === 'UnknownPoolError') return 0
+          throw new NodeUnavailableError(`count of ${pool} is incomplete: ${m.peerId} did not answer (${e.name}: ${e.message})`, { peer: m.peerId })
+        }
+      })
+    const counts = await Promise.all(parts)
+    return counts.reduce((a, b) => a + b, 0)
+  }
+
+  /** Sets this node's target for a pool (its weight on the ring follows through membership). */
+  setTarget (pool: string, target: number): void {
+    const local = this.pools.get(pool)
+    if (local === undefined) throw new UnknownPoolError(`this node does not run pool ${String(pool)}`, { pool })
+    if (typeof target !== 'number' || !Number.isFinite(target) || target < 0) throw new InvalidOptionError(`target of ${pool} must be a number >= 0, got ${String(target)} (${typeof target})`)
+    local.target = target
+  }
+
+  /** Handles a runtime call from another node; the transport sends back what this returns or throws. */
+  handleCall (payload: unknown, from: string): unknown {
+    this.requireRunning()
+    const p = payload as unknown[]
+    switch (opOf(payload)) {
+      case Op.Call: {
+        const pool = str(p, 1, 'pool')
+        const id = str(p, 2, 'id')
+        const spawn = p[4] !== 0
+        const hops = int(p, 5, 'hops')
+        const timeoutMs = Math.min(int(p, 6, 'timeoutMs'), 2 ** 31 - 1)
+        const local = this.pools.get(pool)
+        const owner = this.ownerOf(pool, id, local)
+        if (owner === this.c.self()) return this.callLocal(local as LocalPool, id, p[3], spawn, Math.max(1, timeoutMs))
+        return this.forward(from, pool, owner, hops, timeoutMs, [Op.Call, pool, id, p[3], p[4], hops + 1, timeoutMs])
+      }
+      case Op.Spawn: {
+        const pool = str(p, 1, 'pool')
+        const id = str(p, 2, 'id')
+        const hops = int(p, 4, 'hops')
+        const local = this.pools.get(pool)
+        const owner = this.ownerOf(pool, id, local)
+        if (owner === this.c.self()) return this.spawnLocal(local as LocalPool, id, p[3] !== 0, DEFAULT_CALL_TIMEOUT_MS)
+        return this.forward(from, pool, owner, hops, DEFAULT_CALL_TIMEOUT_MS, [Op.Spawn, pool, id, p[3], hops + 1])
+      }
+      case Op.SpawnMany: return this.handleSpawnMany(p, from)
+      case Op.Where: {
+        const pool = str(p, 1, 'pool')
+        const id = str(p, 2, 'id')
+        const hops = int(p, 3, 'hops')
+        const local = this.pools.get(pool)
+        const owner = this.ownerOf(pool, id, local)
+        if (owner === this.c.self()) return this.whereLocal(local as LocalPool, id)
+        return this.forward(from, pool, owner, hops, DEFAULT_CALL_TIMEOUT_MS, [Op.Where, pool, id, hops + 1])
+      }
+      case Op.Stop: {
+        const pool = str(p, 1, 'pool')
+        const id = str(p, 2, 'id')
+        const hops = int(p, 3, 'hops')
+        const local = this.pools.get(pool)
+        const owner = this.ownerOf(pool, id, local)
+        if (owner === this.c.self()) return this.stopLocal(local as LocalPool, id, DEFAULT_CALL_TIMEOUT_MS)
+        return this.forward(from, pool, owner, hops, DEFAULT_CALL_TIMEOUT_MS, [Op.Stop, pool, id, hops + 1])
+      }
+      case Op.Count: {
+        const pool = str(p, 1, 'pool')
+        const local = this.pools.get(pool)
+        if (local === undefined) throw new UnknownPoolError(`node ${this.c.self()} does not run pool ${pool}`, { pool })
+        return local.activations.size
+      }
+      default:
+        throw new InvalidMessageError(`unknown runtime operation ${String(p[0])}`)
+    }
+  }
+
+  /** Handles a runtime cast from another node. A cast that cannot be delivered is counted, never thrown back. */
+  handleCast (payload: unknown, from: string): void {
+    if (!this.running) {
+      this.routing.droppedCasts++
+      return
+    }
+    const p = payload as unknown[]
+    const op = opOf(payload)
+    if (op === Op.Hint) {
+      this.routing.staleRoutes++
+      return
+    }
+    if (op !== Op.Cast) throw new InvalidMessageError(`unknown runtime cast ${String(op)}`)
+    const pool = str(p, 1, 'pool')
+    const id = str(p, 2, 'id')
+    const hops = int(p, 5, 'hops')
+    try {
+      const local = this.pools.get(pool)
+      const owner = this.ownerOf(pool, id, local)
+      if (owner === this.c.self()) {
+        (local as LocalPool).deliver(id, null, p[3], p[4] !== 0)
+        return
+      }
+      if (hops + 1 > this.maxHops) throw new NodeUnavailableError(`no agreed owner for ${pool}/${id} after ${hops} hops`)
+      this.noteForward(from, pool, owner, local)
+      this.c.transport.cast(owner, [Op.Cast, pool, id, p[3], p[4], hops + 1])
+    } catch (err) {
+      this.routing.droppedCasts++
+      const e = err as Error
+      this.logger.debug?.(`dropped a cast to ${pool}/${id} from ${from}: ${e.name}: ${e.message}`)
+    }
+  }
+
+  /**
+   * The owner of `id` in this node's view. Throws `UnknownPoolError` for a pool nobody
+   * runs, `NodeUnavailableError` when nobody serves it now.
+   */
+  private ownerOf (pool: string, id: string, local: LocalPool | undefined): string {
+    const placement = this.c.placement()
+    const fn = local?.def.placement
+    const owner = typeof fn === 'function' ? this.custom(pool, id, fn, placement) : placement.ownerOf(pool, id)
+    if (owner !== undefined) return owner
+    if (local === undefined && !placement.has(pool)) throw new UnknownPoolError(`no node runs pool ${String(pool)}`, { pool })
+    throw new NodeUnavailableError(`no node serves pool ${pool} now`, { pool })
+  }
+
+  private custom (pool: string, id: string, fn: PlacementFn, placement: Placement): string | undefined {
+    let cached = this.placementCtx.get(pool)
+    if (cached === undefined || cached.version !== placement.version) {
+      const ring = placement.ring(pool)
+      const ctx: PlacementContext = {
+        ownerOf: (key) => placement.ownerOf(pool, key),
+        nodes: (ring?.nodes ?? []).map(peerId => ({ peerId, weight: ring?.weights.get(peerId) ?? 0 }))
+      }
+      cached = { version: placement.version, ctx }
+      this.placementCtx.set(pool, cached)
+    }
+    const owner = fn(id, cached.ctx)
+    if (owner !== undefined && !cached.ctx.nodes.some(n => n.peerId === owner)) {
+      throw new NodeUnavailableError(`the placement of ${pool} chose ${String(owner)} for ${id}, which does not serve the pool`, { pool, id })
+    }
+    return owner
+  }
+
+  private callLocal (local: LocalPool, id: string, msg: unknown, spawn: boolean, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const reply: Reply = { resolve, reject, deadline: this.clock.monotonic() + timeoutMs, done: false }
+      if (signal !== undefined) this.bindSignal(reply, signal)
+      try {
+        local.deliver(id, reply, msg, spawn)
+      } catch (err) {
+        reply.done = true
+        reply.reject(err as Error)
+      }
+    })
+  }
+
+  /** Rejects `reply` with `AbortError` when `signal` aborts first; the listener goes with the answer. */
+  private bindSignal (reply: Reply, signal: AbortSignal): void {
+    const { resolve, reject } = reply
+    const onAbort = (): void => {
+      if (reply.done) return
+      reply.done = true
+      reject(new AbortError('the call was aborted'))
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+    reply.resolve = (v) => { signal.removeEventListener('abort', onAbort); resolve(v) }
+    reply.reject = (e) => { signal.removeEventListener('abort', onAbort); reject(e) }
+  }
+
+  private spawnLocal (local: LocalPool, id: string, sync: boolean, timeoutMs: number): Promise<WorkerLocation> {
+    return new Promise((resolve, reject) => {
+      const reply: Reply = { resolve: resolve as (v: unknown) => void, reject, deadline: this.clock.monotonic() + timeoutMs, done: false }
+      try {
+        const act = local.ensure(id)
+        if (!sync || act.phase !== Phase.Activating) {
+          reply.done = true
+          resolve({ node: this.c.self(), epoch: act.epoch })
+          return
+        }
+        local.deliver(id, SPAWNED, reply, true)
+      } catch (err) {
+        reply.done = true
+        reject(err as Error)
+      }
+    })
+  }
+
+  private async spawnManyLocal (local: LocalPool, ids: readonly string[], sync: boolean, timeoutMs: number): Promise<number> {
+    const waits: Array<Promise<unknown>> = []
+    let live = 0
+    for (const id of ids) {
+      try {
+        const act = local.ensure(id)
+        if (sync && act.phase === Phase.Activating) waits.push(this.spawnLocal(local, id, true, timeoutMs))
+        else live++
+      } catch {
+        // its failure is counted and reported by the pool; the others go on
+      }
+    }
+    for (const r of await Promise.allSettled(waits)) if (r.status === 'fulfilled') live++
+    return live
+  }
+
+  private async handleSpawnMany (p: unknown[], from: string): Promise<number> {
+    const pool = str(p, 1, 'pool')
+    const ids = p[2]
+    if (!Array.isArray(ids) || ids.length > 100_000) throw new InvalidMessageError('ids must be an array of at most 100000 strings')
+    for (const id of ids) if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) throw new InvalidMessageError('every id must be a non-empty string')
+    const sync = p[3] !== 0
+    const hops = int(p, 4, 'hops')
+    const local = this.pools.get(pool)
+    const self = this.c.self()
+    let live = 0
+    for (const [owner, group] of this.groupByOwner(pool, ids as string[], local)) {
+      if (owner === self) {
+        for (let i = 0; i < group.length; i += this.spawnBatch) {
+          live += await this.spawnManyLocal(local as LocalPool, group.slice(i, i + this.spawnBatch), sync, DEFAULT_CALL_TIMEOUT_MS)
+          if (i + this.spawnBatch < group.length) await yieldToLoop()
+        }
+      } else {
+        live += await (this.forward(from, pool, owner, hops, DEFAULT_CALL_TIMEOUT_MS, [Op.SpawnMany, pool, group, p[3], hops + 1]) as Promise<number>)
+      }
+    }
+    return live
+  }
+
+  private groupByOwner (pool: string, ids: readonly string[], local: LocalPool | undefined): Map<string, string[]> {
+    const byOwner = new Map<string, string[]>()
+    for (const id of ids) {
+      const owner = this.ownerOf(pool, id, local)
+      let g = byOwner.get(owner)
+      if (g === undefined) {
+        g = []
+        byOwner.set(owner, g)
+      }
+      g.push(id)
+    }
+    return byOwner
+  }
+
+  private whereLocal (local: LocalPool, id: string): WorkerLocation | null {
+    const act = local.activations.get(id)
+    return act === undefined ? null : { node: this.c.self(), epoch: act.epoch }
+  }
+
+  private stopLocal (local: LocalPool, id: string, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      local.stop(id, { resolve: resolve as (v: unknown) => void, reject, deadline: this.clock.monotonic() + timeoutMs, done: false })
+    })
+  }
+
+  /** Sends a message on to the owner this node sees, once more than the last hop. */
+  private forward (from: string, pool: string, owner: string, hops: number, timeoutMs: number, payload: unknown[]): Promise<unknown> {
+    if (hops + 1 > this.maxHops) {
+      return Promise.reject(new NodeUnavailableError(`no agreed owner for a message to ${pool} after ${hops} hops: the nodes' views of the ring disagree`, { pool }))
+    }
+    this.noteForward(from, pool, owner, this.pools.get(pool))
+    return this.c.transport.call(owner, payload, { timeoutMs: Math.max(1, timeoutMs) })
+  }
+
+  /** Counts a forward and tells the sender, at most once a second per sender and pool, how this node's ring of the pool looks. */
+  private noteForward (from: string, pool: string, owner: string, local: LocalPool | undefined): void {
+    if (local !== undefined) local.stats.counters.forwarded++
+    const key = `${from}\n${pool}`
+    const now = this.clock.monotonic()
+    if ((this.hinted.get(key) ?? -Infinity) + HINT_INTERVAL_MS > now) return
+    this.hinted.set(key, now)
+    if (this.hinted.size > 10_000) this.hinted.clear()
+    try {
+      this.c.transport.cast(from, [Op.Hint, pool, this.c.placement().ring(pool)?.fingerprint ?? '', owner])
+    } catch {
+      // a hint is advice; a full queue to the sender is no reason to fail the message
+    }
+  }
+
+  private callOptions (options: AbortOptions): { timeoutMs: number, signal?: AbortSignal } {
+    checkSignal(options.signal)
+    return { timeoutMs: timeoutOf(options, DEFAULT_CALL_TIMEOUT_MS), signal: options.signal }
+  }
+
+  private modeOf (options: SpawnOptions): SpawnMode {
+    const mode = options.mode ?? 'sync'
+    if (mode !== 'sync' && mode !== 'async' && mode !== 'lazy') throw new InvalidOptionError(`mode must be 'sync', 'async' or 'lazy', got ${String(mode)}`)
+    return mode
+  }
+
+  /**
+   * Epochs grow on every activation on this node and follow wall time across nodes:
+   * 1024 per millisecond, so a node that restarts (or a new owner) starts above what
+   * any node handed out a moment before, as long as clocks agree to within that moment.
+   */
+  private nextEpoch (): number {
+    const e = Math.max(this.clock.now() * EPOCHS_PER_MS, this.lastEpoch + 1)
+    this.lastEpoch = e
+    return e
+  }
+
+  private requireRunning (): void {
+    if (!this.running) throw new NotStartedError('the node is not running')
+  }
+}

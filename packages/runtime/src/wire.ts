@@ -1,0 +1,52 @@
+/**
+ * What runtimes say to each other, as transport payloads: arrays whose first element is
+ * the operation. Every field is checked on arrival; a malformed payload is answered with
+ * `InvalidMessageError` and touches no worker.
+ */
+import { InvalidMessageError } from '@simplepool/core'
+
+/** Operations between runtimes. */
+export const Op = {
+  /** `[op, pool, id, msg, spawn, hops]` */
+  Cast: 1,
+  /** `[op, pool, id, msg, spawn, hops, timeoutMs]` → the handler's reply */
+  Call: 2,
+  /** `[op, pool, id, sync, hops]` → `{ node, epoch }` */
+  Spawn: 3,
+  /** `[op, pool, ids, sync, hops]` → ids activated */
+  SpawnMany: 4,
+  /** `[op, pool, id, hops]` → `{ node, epoch }` or null */
+  Where: 5,
+  /** `[op, pool, id, hops]` → true when a worker was stopped */
+  Stop: 6,
+  /** `[op, pool]` → workers of the pool on the receiving node */
+  Count: 7,
+  /** `[op, pool, fingerprint, owner]`: "I forwarded your message; my ring of that pool is this" */
+  Hint: 8
+} as const
+
+/** Operations from 100 up belong to the node around the runtime (targets, health). */
+export const FIRST_NODE_OP = 100
+
+/** The largest id accepted, in UTF-16 code units. */
+export const MAX_ID_LENGTH = 1024
+
+/** Throws `InvalidMessageError` unless `payload` is an array starting with a known op. */
+export function opOf (payload: unknown): number {
+  if (!Array.isArray(payload) || typeof payload[0] !== 'number') throw new InvalidMessageError('a runtime message must be an array starting with its operation')
+  return payload[0]
+}
+
+/** A string field of a payload, checked. */
+export function str (payload: unknown[], i: number, what: string): string {
+  const v = payload[i]
+  if (typeof v !== 'string' || v.length === 0 || v.length > MAX_ID_LENGTH) throw new InvalidMessageError(`${what} must be a string of 1 to ${MAX_ID_LENGTH} characters, got ${typeof v}`)
+  return v
+}
+
+/** A non-negative integer field of a payload, checked. */
+export function int (payload: unknown[], i: number, what: string): number {
+  const v = payload[i]
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new InvalidMessageError(`${what} must be a non-negative integer, got ${String(v)}`)
+  return v
+}

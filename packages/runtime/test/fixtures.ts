@@ -1,0 +1,84 @@
+import { ManualClock, fromWireError, seededRandom, toWireError } from '@simplepool/core'
+import type { Clock, Member, MembershipSnapshot } from '@simplepool/core'
+import { Placement } from '@simplepool/ring'
+import { decode, encode } from 'cbor-x'
+import { Runtime } from '../src/runtime.js'
+import type { RuntimeInit, RuntimeTransport } from '../src/runtime.js'
+
+/** A logger that keeps quiet. */
+export const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} }
+
+/**
+ * Runtimes in one process, joined by a fake transport that round-trips every payload
+ * through cbor (as the real one does) and delivers on a later microtask. For unit tests of
+ * routing and forwarding; the real transport is tested across processes in test/.
+ */
+export class LocalCluster {
+  readonly runtimes = new Map<string, Runtime>()
+  private members: Member[] = []
+  private version = 0
+  /** Each node's own placement; a test may give one node a different view. */
+  readonly views = new Map<string, Placement>()
+  readonly clock: Clock
+
+  constructor (clock: Clock = new ManualClock()) {
+    this.clock = clock
+  }
+
+  add (peerId: string, init: RuntimeInit): Runtime {
+    const transport: RuntimeTransport = {
+      cast: (to, payload) => {
+        const wire = encode(payload)
+        queueMicrotask(() => { this.runtimes.get(to)?.handleCast(decode(wire), peerId) })
+      },
+      call: async (to, payload) => {
+        const wire = encode(payload)
+        await Promise.resolve()
+        const rt = this.runtimes.get(to)
+        if (rt == null) throw new Error(`no node ${to}`)
+        try {
+          return decode(encode(await rt.handleCall(decode(wire), peerId)))
+        } catch (err) {
+          throw fromWireError(toWireError(err))
+        }
+      }
+    }
+    const rt = new Runtime({
+      self: () => peerId,
+      placement: () => this.views.get(peerId) as Placement,
+      members: () => this.members,
+      transport,
+      clock: this.clock,
+      random: seededRandom(7),
+      logger: quiet
+    }, init)
+    this.runtimes.set(peerId, rt)
+    this.members.push({ peerId, addresses: [], status: 'up', pools: Object.fromEntries(Object.entries(rt.targets()).map(([k, v]) => [k, { target: v }])), incarnation: 1, liveness: 'alive' })
+    this.members.sort((a, b) => a.peerId < b.peerId ? -1 : 1)
+    this.refresh()
+    rt.start()
+    return rt
+  }
+
+  /** Every node sees the current members. */
+  refresh (): void {
+    const snap: MembershipSnapshot = { version: ++this.version, self: '', members: this.members }
+    const p = Placement.fromSnapshot(snap)
+    for (const id of this.runtimes.keys()) this.views.set(id, p)
+  }
+
+  /** Gives one node its own view: as if only `serving` were up. */
+  skew (peerId: string, serving: string[]): void {
+    const snap: MembershipSnapshot = { version: ++this.version, self: peerId, members: this.members.filter(m => serving.includes(m.peerId)) }
+    this.views.set(peerId, Placement.fromSnapshot(snap))
+  }
+
+  async stop (): Promise<void> {
+    for (const rt of this.runtimes.values()) await rt.stop()
+  }
+}
+
+/** Resolves after pending microtasks and one macrotask. */
+export async function settle (): Promise<void> {
+  await new Promise(resolve => setImmediate(resolve))
+}

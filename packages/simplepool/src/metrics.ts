@@ -1,0 +1,135 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+import type { PoolCounters } from '@simplepool/runtime'
+import type { SimplePoolNode } from './node.js'
+
+const STATUS_VALUE = { online: 0, degraded: 1, critical: 2 } as const
+
+/** Pool counters exported as Prometheus counters: name, help, and the counter they read. */
+const POOL_COUNTERS: Array<[string, string, keyof PoolCounters]> = [
+  ['simplepool_activations_total', 'Workers activated on this node', 'activations'],
+  ['simplepool_turns_total', 'Turns run: calls, casts and ticks', 'turns'],
+  ['simplepool_ticks_total', 'Ticks queued by the timing wheel', 'ticks'],
+  ['simplepool_failures_total', 'Turns, activations and saves that threw', 'failures'],
+  ['simplepool_timeouts_total', 'Calls that ran past their deadline in a mailbox or a turn', 'timeouts'],
+  ['simplepool_passivations_total', 'Workers saved and deactivated', 'passivations'],
+  ['simplepool_overloaded_total', 'Messages refused by a full mailbox', 'overloaded'],
+  ['simplepool_forwarded_total', 'Messages forwarded to the owner this node sees', 'forwarded']
+]
+
+/**
+ * A node's figures in the Prometheus text format, through prom-client. Nothing is
+ * recorded per message here: every value is read from the runtime's own counters when
+ * the registry is scraped, so an unscraped node pays nothing.
+ */
+export class NodeMetrics {
+  readonly registry = new Registry()
+
+  constructor (node: SimplePoolNode, processMetrics: boolean) {
+    const registers = [this.registry]
+    const pools = (): string[] => node.runtime.poolNames()
+    for (const [name, help, key] of POOL_COUNTERS) {
+      // eslint-disable-next-line no-new
+      new Counter({
+        name,
+        help,
+        labelNames: ['pool'],
+        registers,
+        collect () {
+          this.reset()
+          for (const pool of pools()) this.inc({ pool }, node.runtime.localPool(pool)?.stats.counters[key] ?? 0)
+        }
+      })
+    }
+    // eslint-disable-next-line no-new
+    new Gauge({
+      name: 'simplepool_workers',
+      help: 'Workers active on this node',
+      labelNames: ['pool'],
+      registers,
+      collect () {
+        for (const [pool, n] of Object.entries(node.runtime.counts())) this.set({ pool }, n)
+      }
+    })
+    // eslint-disable-next-line no-new
+    new Gauge({
+      name: 'simplepool_target',
+      help: "This node's target per pool (its ring weight)",
+      labelNames: ['pool'],
+      registers,
+      collect () {
+        for (const [pool, n] of Object.entries(node.runtime.targets())) this.set({ pool }, n)
+      }
+    })
+    // eslint-disable-next-line no-new
+    new Gauge({
+      name: 'simplepool_turn_duration_seconds',
+      help: 'Turn duration quantiles over the last 30 to 60 seconds',
+      labelNames: ['pool', 'quantile'],
+      registers,
+      collect () {
+        for (const pool of pools()) {
+          const s = node.runtime.localPool(pool)?.stats
+          if (s === undefined) continue
+          this.set({ pool, quantile: '0.5' }, s.quantile(0.5) / 1000)
+          this.set({ pool, quantile: '0.99' }, s.quantile(0.99) / 1000)
+        }
+      }
+    })
+    // eslint-disable-next-line no-new
+    new Gauge({
+      name: 'simplepool_health_status',
+      help: 'Health: 0 online, 1 degraded, 2 critical; pool "" is the node as a whole',
+      labelNames: ['pool'],
+      registers,
+      collect () {
+        const h = node.health()
+        this.set({ pool: '' }, STATUS_VALUE[h.status])
+        for (const [pool, p] of Object.entries(h.pools)) this.set({ pool }, STATUS_VALUE[p.status])
+      }
+    })
+    // eslint-disable-next-line no-new
+    new Gauge({
+      name: 'simplepool_members',
+      help: 'Members this node knows, by status and liveness',
+      labelNames: ['status', 'liveness'],
+      registers,
+      collect () {
+        this.reset()
+        for (const m of node.mesh.snapshot().members) this.inc({ status: m.status, liveness: m.liveness })
+      }
+    })
+    // eslint-disable-next-line no-new
+    new Counter({
+      name: 'simplepool_dropped_casts_total',
+      help: 'Casts lost after they were sent: on the transport, at a full mailbox, or for a worker not alive',
+      registers,
+      collect () {
+        this.reset()
+        this.inc(node.transport.stats.droppedCasts + node.runtime.routing.droppedCasts)
+      }
+    })
+    for (const [name, key] of [['simplepool_transport_frames_out_total', 'framesOut'], ['simplepool_transport_frames_in_total', 'framesIn'],
+      ['simplepool_transport_envelopes_out_total', 'envelopesOut'], ['simplepool_transport_envelopes_in_total', 'envelopesIn'],
+      ['simplepool_transport_call_timeouts_total', 'timeouts'], ['simplepool_transport_invalid_frames_total', 'invalidFrames']] as const) {
+      // eslint-disable-next-line no-new
+      new Counter({
+        name,
+        help: `Transport: ${key}`,
+        registers,
+        collect () {
+          this.reset()
+          this.inc(node.transport.stats[key])
+        }
+      })
+    }
+    if (processMetrics) collectDefaultMetrics({ register: this.registry })
+  }
+
+  get contentType (): string {
+    return this.registry.contentType
+  }
+
+  async text (): Promise<string> {
+    return await this.registry.metrics()
+  }
+}

@@ -1,0 +1,335 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { InvalidOptionError, TypedEventTarget, consoleLogger } from '@simplepool/core'
+import type { Logger, MemberStatus, Liveness } from '@simplepool/core'
+import { Placement } from '@simplepool/ring'
+import { Mesh, validateTargets } from '@simplepool/mesh'
+import type { MeshEvents, MeshInit } from '@simplepool/mesh'
+import { Transport } from '@simplepool/transport'
+import type { TransportInit } from '@simplepool/transport'
+import {
+  FIRST_NODE_OP, NODE_CRITICAL_LOOP_DELAY_MS, NODE_DEGRADED_LOOP_DELAY_MS, Runtime, checkSignal, opOf, poolStatus, timeoutOf, worse
+} from '@simplepool/runtime'
+import type {
+  AbortOptions, CountOptions, HealthStatus, NodeHealth, Pool, PoolHealth, RuntimeEvents, RuntimeInit, SpawnManyOptions, SpawnOptions,
+  WorkerLocation, WorkerRef
+} from '@simplepool/runtime'
+import { DEFAULT_CALL_TIMEOUT_MS } from '@simplepool/core'
+import { NodeMetrics } from './metrics.js'
+
+/** Options of `createNode`. Only `pools` is required. */
+export interface NodeInit extends Omit<MeshInit, 'targets' | 'counts' | 'announce'> {
+  /** The pools this node runs. */
+  pools: ReadonlyArray<Pool<any, any, any>>
+  /** This node's target per pool: its weight on the pool's ring. A pool not named takes its own `target`, or 100000. */
+  targets?: Record<string, number>
+  /** Transport limits and deadlines. */
+  transport?: TransportInit
+  /** Runtime tuning: forwarding hops, timing-wheel resolution, spawn batch size. */
+  runtime?: Omit<RuntimeInit, 'pools' | 'targets'>
+  /** Also export Node.js process metrics (CPU, memory, GC, event loop) from `metrics()`. @default true */
+  processMetrics?: boolean
+}
+
+/** One member as `members()` shows it. */
+export interface MemberInfo {
+  peerId: string
+  status: MemberStatus
+  liveness: Liveness
+  addresses: readonly string[]
+  /** Per pool: the member's target and its worker count, as of its last heartbeat (this node's: now). */
+  pools: Record<string, { target: number, count: number }>
+}
+
+/** Events of a node: membership from the mesh, workers from the runtime. */
+export interface NodeEvents extends MeshEvents, RuntimeEvents {}
+
+/** Operations between nodes, outside the runtime's own. */
+const NodeOp = {
+  /** `[op, targets]`: set the receiver's own targets */
+  SetTargets: FIRST_NODE_OP,
+  /** `[op]` → the receiver's `health()` */
+  Health: FIRST_NODE_OP + 1
+} as const
+
+/** How long an event-loop delay window lasts before `health()` starts a new one, in ms. */
+const LOOP_WINDOW_MS = 10_000
+
+/**
+ * A SimplePool node: one libp2p host (membership and direct streams) and one runtime
+ * with this node's pools. Make one with {@link createNode}.
+ */
+export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
+  readonly mesh: Mesh
+  readonly transport: Transport
+  readonly runtime: Runtime
+  private readonly metricsExport: NodeMetrics
+  private readonly logger: Logger
+  private placementCache?: Placement
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 })
+  private loopWindowStart = 0
+  private lastLoopP99 = 0
+
+  constructor (init: NodeInit) {
+    super()
+    if (init == null || typeof init !== 'object') throw new InvalidOptionError(`createNode takes an options object, got ${typeof init}`)
+    const { pools, targets, transport, runtime, processMetrics, ...meshInit } = init
+    if (targets !== undefined) validateTargets(targets)
+    this.logger = init.logger ?? consoleLogger('simplepool')
+    let mesh: Mesh | undefined
+    this.runtime = new Runtime({
+      self: () => (mesh as Mesh).peerId,
+      placement: () => this.placement(),
+      members: () => (mesh as Mesh).snapshot().members,
+      transport: {
+        cast: (peer, payload) => { this.transport.cast(peer, payload) },
+        call: async (peer, payload, options) => await this.transport.call(peer, payload, options)
+      },
+      clock: init.clock,
+      logger: this.logger
+    }, { ...runtime, pools, targets })
+    // joining until the transport takes calls: an `up` node must answer whoever routes to it
+    mesh = new Mesh({ ...meshInit, targets: this.runtime.targets(), counts: () => this.runtime.counts(), announce: false, logger: this.logger })
+    this.mesh = mesh
+    const m = mesh
+    this.transport = new Transport({
+      handle: async (protocol, handler) => {
+        await m.libp2p.handle(protocol, (stream, connection) => { handler(stream, connection.remotePeer.toString()) }, {
+          maxInboundStreams: 1024,
+          maxOutboundStreams: 1024
+        })
+      },
+      unhandle: async (protocol) => { await m.libp2p.unhandle(protocol) },
+      newStream: async (peerId, protocol, options) => await m.newStream(peerId, protocol, options),
+      clock: init.clock,
+      logger: this.logger
+    }, transport)
+    this.transport.setHandlers({
+      onCall: (payload, from) => opOf(payload) >= FIRST_NODE_OP ? this.nodeOp(payload as unknown[]) : this.runtime.handleCall(payload, from),
+      onCast: (payload, from) => { this.runtime.handleCast(payload, from) }
+    })
+    // pending calls to a peer the membership gave up on fail at once, not at their deadline
+    mesh.addEventListener('member:down', (evt) => { this.transport.peerDown(evt.detail.peerId) })
+    mesh.addEventListener('member:leave', (evt) => { this.transport.peerDown(evt.detail.peerId, `peer ${evt.detail.peerId} left`) })
+    this.metricsExport = new NodeMetrics(this, processMetrics ?? true)
+    // Listeners go to the part that raises the event, so no event is dispatched twice.
+    // (Instance properties: the typed base declares these as properties, not methods.)
+    type Args = Parameters<EventTarget['addEventListener']>
+    const self = this as unknown as { addEventListener: (...a: Args) => void, removeEventListener: (...a: Args) => void }
+    const add = EventTarget.prototype.addEventListener
+    const remove = EventTarget.prototype.removeEventListener
+    self.addEventListener = (type, listener, options) => { add.call(this.targetOf(type) ?? this, type, listener, options) }
+    self.removeEventListener = (type, listener, options) => { remove.call(this.targetOf(type) ?? this, type, listener, options) }
+  }
+
+  /** This node's peer id. */
+  get peerId (): string {
+    return this.mesh.peerId
+  }
+
+  /** Multiaddrs with `/p2p/<peerId>`, usable as another node's `bootstrap`. */
+  get addresses (): string[] {
+    return this.mesh.addresses
+  }
+
+  /** Starts the host, the transport and the runtime, then announces `up`. */
+  async start (): Promise<void> {
+    await this.mesh.start()
+    await this.transport.start()
+    this.runtime.start()
+    this.loopDelay.enable()
+    this.mesh.setStatus('up')
+  }
+
+  /**
+   * Saves and deactivates this node's workers, stops taking messages, and leaves the
+   * cluster. Calling it twice is harmless.
+   */
+  async stop (options: AbortOptions = {}): Promise<void> {
+    await this.runtime.stop(options)
+    await this.transport.stop()
+    await this.mesh.stop()
+    this.loopDelay.disable()
+  }
+
+  /** A ref to worker `id` of `pool`; throws `UnknownPoolError` for a pool no node runs. */
+  ref<M = unknown, R = unknown> (pool: string, id: string): WorkerRef<M, R>
+  ref<S, M, R> (pool: Pool<S, M, R>, id: string): WorkerRef<M, R>
+  ref (pool: string | Pool<any, any, any>, id: string): WorkerRef {
+    return this.runtime.ref(typeof pool === 'string' ? pool : pool.name, id)
+  }
+
+  /** Activates a worker on its owner: `sync` (the default), `async` or `lazy`. */
+  async spawn (pool: string, id: string, options?: SpawnOptions): Promise<WorkerLocation | null> {
+    return await this.runtime.spawn(pool, id, options)
+  }
+
+  /** Activates many workers in batches, yielding between them. Resolves with how many are live. */
+  async spawnMany (pool: string, ids: readonly string[], options?: SpawnManyOptions): Promise<number> {
+    return await this.runtime.spawnMany(pool, ids, options)
+  }
+
+  /** True when the worker is live somewhere; never activates it. */
+  async alive (pool: string, id: string, options?: AbortOptions): Promise<boolean> {
+    return await this.runtime.alive(pool, id, options)
+  }
+
+  /** Where the worker is live, or null; never activates it. */
+  async where (pool: string, id: string, options?: AbortOptions): Promise<WorkerLocation | null> {
+    return await this.runtime.where(pool, id, options)
+  }
+
+  /** Workers of a pool: exact over the cluster, or this node's with `{ local: true }`. */
+  async count (pool: string, options?: CountOptions): Promise<number> {
+    return await this.runtime.count(pool, options)
+  }
+
+  /** Saves and deactivates a worker now (after the messages queued before). True when one was live. */
+  async stopWorker (pool: string, id: string, options?: AbortOptions): Promise<boolean> {
+    return await this.runtime.stopWorker(pool, id, options)
+  }
+
+  /** Every member this node knows, itself included, with targets and counts from their heartbeats. */
+  members (): MemberInfo[] {
+    const self = this.peerId
+    const ownCounts = this.runtime.counts()
+    return this.mesh.snapshot().members.map((m) => {
+      const counts = m.peerId === self ? ownCounts : (this.mesh.figures(m.peerId)?.counts ?? {})
+      const pools: Record<string, { target: number, count: number }> = {}
+      for (const [name, p] of Object.entries(m.pools)) pools[name] = { target: p.target, count: counts[name] ?? 0 }
+      return { peerId: m.peerId, status: m.status, liveness: m.liveness, addresses: m.addresses, pools }
+    })
+  }
+
+  /**
+   * Sets a node's targets (its ring weights) for the pools named; any node may set any
+   * node's. The change reaches every node with that node's next heartbeat.
+   */
+  async setTargets (peerId: string, targets: Record<string, number>, options: AbortOptions = {}): Promise<void> {
+    validateTargets(targets)
+    if (peerId === this.peerId) {
+      this.applyTargets(targets)
+      return
+    }
+    checkSignal(options.signal)
+    await this.transport.call(peerId, [NodeOp.SetTargets, targets], { timeoutMs: timeoutOf(options, DEFAULT_CALL_TIMEOUT_MS), signal: options.signal })
+  }
+
+  /** This node's health, per pool and as a whole; see the README for the rules. */
+  health (): NodeHealth {
+    const now = performance.now()
+    const loopP99 = this.loopDelayP99(now)
+    const pools: Record<string, PoolHealth> = {}
+    let status: HealthStatus = 'online'
+    const reasons: string[] = []
+    const mono = this.runtime.clock.monotonic()
+    for (const name of this.runtime.poolNames()) {
+      const p = this.runtime.localPool(name)
+      if (p === undefined) continue
+      const s = p.stats
+      const figures = {
+        active: p.activations.size,
+        target: p.target,
+        softLimit: p.softLimit,
+        hardLimit: p.hardLimit,
+        spawnsPerSec: s.ratePerSec('activations', mono, 10_000),
+        msgsPerSec: s.ratePerSec('turns', mono, 10_000),
+        failuresPerMin: s.perMinute('failures', mono),
+        timeoutsPerMin: s.perMinute('timeouts', mono),
+        overloadedPerMin: s.perMinute('overloaded', mono),
+        p50Ms: s.quantile(0.5),
+        p99Ms: s.quantile(0.99),
+        turnsPerMin: s.perMinute('turns', mono)
+      }
+      const judged = poolStatus(figures, p.def.health)
+      const { turnsPerMin: _, ...shown } = figures
+      pools[name] = { ...shown, ...judged }
+      status = worse(status, judged.status)
+      for (const r of judged.reasons) reasons.push(`${name}: ${r}`)
+    }
+    if (loopP99 >= NODE_CRITICAL_LOOP_DELAY_MS) {
+      status = 'critical'
+      reasons.push(`event-loop delay p99 ${loopP99.toFixed(0)} ms`)
+    } else if (loopP99 >= NODE_DEGRADED_LOOP_DELAY_MS) {
+      status = worse(status, 'degraded')
+      reasons.push(`event-loop delay p99 ${loopP99.toFixed(0)} ms`)
+    }
+    return { node: this.peerId, status, eventLoopDelayP99Ms: loopP99, pools, reasons }
+  }
+
+  /** Another node's health, asked over the transport (this node's own without a message). */
+  async healthOf (peerId: string, options: AbortOptions = {}): Promise<NodeHealth> {
+    if (peerId === this.peerId) return this.health()
+    checkSignal(options.signal)
+    return await (this.transport.call(peerId, [NodeOp.Health], { timeoutMs: timeoutOf(options, DEFAULT_CALL_TIMEOUT_MS), signal: options.signal }) as Promise<NodeHealth>)
+  }
+
+  /** This node's metrics in the Prometheus text format. */
+  async metrics (): Promise<string> {
+    return await this.metricsExport.text()
+  }
+
+  /** The content type of {@link metrics}, for an HTTP response. */
+  get metricsContentType (): string {
+    return this.metricsExport.contentType
+  }
+
+  /** The placement of the current membership, rebuilt only when its version moved. */
+  placement (): Placement {
+    const snap = this.mesh.snapshot()
+    if (this.placementCache?.version !== snap.version) this.placementCache = Placement.fromSnapshot(snap, this.placementCache)
+    return this.placementCache
+  }
+
+  private targetOf (type: string): EventTarget | undefined {
+    if (type.startsWith('worker:')) return this.runtime.events
+    if (type.startsWith('member:') || type.startsWith('membership:') || type.startsWith('mesh:')) return this.mesh
+    return undefined
+  }
+
+  private applyTargets (targets: Record<string, number>): void {
+    for (const [pool, t] of Object.entries(targets)) this.runtime.setTarget(pool, t)
+    this.mesh.setTargets(this.runtime.targets())
+  }
+
+  private nodeOp (p: unknown[]): unknown {
+    switch (p[0]) {
+      case NodeOp.SetTargets: {
+        validateTargets(p[1])
+        this.applyTargets(p[1])
+        return true
+      }
+      case NodeOp.Health: return this.health()
+      default: throw new InvalidOptionError(`unknown node operation ${String(p[0])}`)
+    }
+  }
+
+  private loopDelayP99 (now: number): number {
+    if (now - this.loopWindowStart >= LOOP_WINDOW_MS) {
+      if (this.loopDelay.count > 0) this.lastLoopP99 = this.loopDelay.percentile(99) / 1e6
+      this.loopDelay.reset()
+      this.loopWindowStart = now
+    }
+    return this.loopDelay.count > 0 ? Math.max(this.lastLoopP99, this.loopDelay.percentile(99) / 1e6) : this.lastLoopP99
+  }
+}
+
+/**
+ * Starts a node and resolves once it has joined (its bootstrap nodes, if any, dialed) and
+ * announced `up`. `createNode({ pools })` alone is a one-node cluster on loopback.
+ *
+ * @example
+ * ```ts
+ * const node = await createNode({ pools: [rooms], bootstrap: [seed], targets: { 'chat-room': 100_000 } })
+ * await node.ref('chat-room', 'room-42').call({ type: 'join', user: 'ada' })
+ * ```
+ */
+export async function createNode (init: NodeInit): Promise<SimplePoolNode> {
+  const node = new SimplePoolNode(init)
+  try {
+    await node.start()
+  } catch (err) {
+    await node.stop().catch(() => {})
+    throw err
+  }
+  return node
+}

@@ -3,11 +3,17 @@ import { toWireError } from '@simplepool/core'
 import type { Logger } from '@simplepool/core'
 import { CHILD_CONFIG_ENV } from './protocol.js'
 import type { ChildConfig, ChildMessage, Request } from './protocol.js'
+import { pathToFileURL } from 'node:url'
+import { SimplePoolNode } from 'simplepool'
+import type { Pool } from 'simplepool'
 import { TestNode } from './test-node.js'
 import { commands } from './child-commands.js'
+import { nodeCommands, watchWorkerEvents } from './node-commands.js'
+import { testPools } from './test-pools.js'
 
 /**
- * A node process forked by the harness. It runs a {@link TestNode}, forwards membership
+ * A node process forked by the harness. It runs a SimplePool node (with test pools or a
+ * user's pools module) or a bare {@link TestNode}, forwards membership
  * events to the parent, answers the parent's requests, and exits when the parent goes
  * away, so no test ever leaves an orphan behind.
  */
@@ -39,23 +45,41 @@ process.on('uncaughtException', (err) => {
 })
 process.on('unhandledRejection', (err) => { log('ERROR', 'unhandled rejection', [err]) })
 
-const node = new TestNode({
-  listen: config.listen,
-  bootstrap: config.bootstrap,
-  clusterKey: config.clusterKey,
-  targets: config.targets,
-  ...config.mesh
-}, { ...config.transport }, logger)
+/** The node this child runs: a SimplePool node when pools are configured, else a bare mesh + transport. */
+const node: TestNode | SimplePoolNode = await makeNode()
+const mesh = node.mesh
+const table: Record<string, (node: any, args: Record<string, unknown>) => unknown> = node instanceof TestNode ? commands : nodeCommands
+if (!(node instanceof TestNode)) watchWorkerEvents(node)
+
+async function makeNode (): Promise<TestNode | SimplePoolNode> {
+  const meshInit = { listen: config.listen, bootstrap: config.bootstrap, clusterKey: config.clusterKey, ...config.mesh }
+  if (config.pools == null && config.poolsModule == null) {
+    return new TestNode({ ...meshInit, targets: config.targets }, { ...config.transport }, logger)
+  }
+  let pools: Array<Pool<any, any, any>>
+  if (config.poolsModule != null) {
+    const mod = await import(pathToFileURL(config.poolsModule).href) as { pools?: Array<Pool<any, any, any>>, default?: Array<Pool<any, any, any>> }
+    pools = mod.pools ?? mod.default ?? []
+  } else {
+    const all = testPools(config.poolOptions)
+    pools = (config.pools ?? []).map((name) => {
+      const p = all[name]
+      if (p == null) throw new Error(`no test pool named ${name}`)
+      return p
+    })
+  }
+  return new SimplePoolNode({ ...meshInit, pools, targets: config.targets, transport: config.transport, runtime: config.runtime, logger })
+}
 
 for (const name of ['member:join', 'member:update', 'member:leave', 'member:down', 'mesh:error'] as const) {
-  node.mesh.addEventListener(name, (evt) => {
+  mesh.addEventListener(name, (evt) => {
     const d = evt.detail as { peerId?: string, status?: string, liveness?: string, name?: string, message?: string }
     send({ type: 'event', name, detail: name === 'mesh:error' ? { name: d.name, message: d.message } : { peerId: d.peerId, status: d.status, liveness: d.liveness } })
   })
 }
 
 process.on('message', (req: Request) => {
-  const fn = commands[req.cmd]
+  const fn = table[req.cmd]
   if (fn == null) {
     send({ type: 'reply', id: req.id, ok: false, error: { name: 'UnknownCommandError', message: `unknown command ${req.cmd}` } })
     return
@@ -70,7 +94,7 @@ process.on('message', (req: Request) => {
 
 try {
   await node.start()
-  send({ type: 'ready', peerId: node.mesh.peerId, addresses: node.mesh.addresses, startMs: performance.now() - startedAt })
+  send({ type: 'ready', peerId: mesh.peerId, addresses: mesh.addresses, startMs: performance.now() - startedAt })
 } catch (err) {
   log('ERROR', 'could not start', [err])
   send({ type: 'fatal', error: toWireError(err) })

@@ -12,7 +12,7 @@ export interface ClusterOptions {
   nodes?: number
   /** A cluster key every node gets (64 hex characters). */
   clusterKey?: string
-  /** Targets every node announces. @default { test: 100 } */
+  /** Targets every node announces. @default { test: 100 } for bare nodes, the pools' own for SimplePool nodes */
   targets?: Record<string, number>
   /** Mesh timing overrides for every node (heartbeatMs, downAfterMs...). */
   mesh?: Record<string, number>
@@ -20,6 +20,14 @@ export interface ClusterOptions {
   transport?: Record<string, number>
   /** How long a node may take to start. @default 10000 */
   startTimeoutMs?: number
+  /** Run SimplePool nodes with these test pools (counter, stored, ticker, slow-load, fail-init); without, bare mesh + transport nodes. */
+  pools?: string[]
+  /** Options of the test pools (idleTimeoutMs, tickMs, loadMs). */
+  poolOptions?: Record<string, unknown>
+  /** Run SimplePool nodes with the pools this module exports; a `.ts` module runs through tsx. */
+  poolsModule?: string
+  /** Runtime options of SimplePool nodes. */
+  runtime?: Record<string, number>
 }
 
 /** Options of one node added to a cluster. */
@@ -88,7 +96,8 @@ export class NodeHandle {
       env: { ...process.env, [CHILD_CONFIG_ENV]: JSON.stringify(config) },
       // not the parent's flags: a test runner's loaders would slow every start;
       // SIMPLEPOOL_CHILD_EXEC_ARGV passes flags on purpose (e.g. --cpu-prof)
-      execArgv: process.env.SIMPLEPOOL_CHILD_EXEC_ARGV?.split(' ').filter(a => a.length > 0) ?? [],
+      execArgv: process.env.SIMPLEPOOL_CHILD_EXEC_ARGV?.split(' ').filter(a => a.length > 0) ??
+        (config.poolsModule?.endsWith('.ts') === true ? ['--import', 'tsx'] : []),
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'advanced'
     })
@@ -229,11 +238,13 @@ export class NodeHandle {
  */
 export class Cluster {
   readonly nodes: NodeHandle[] = []
-  private readonly opts: Required<Pick<ClusterOptions, 'targets' | 'startTimeoutMs'>> & ClusterOptions
+  private readonly opts: Required<Pick<ClusterOptions, 'startTimeoutMs'>> & ClusterOptions
   private counter = 0
 
   constructor (opts: ClusterOptions = {}) {
-    this.opts = { targets: { test: 100 }, startTimeoutMs: 10_000, ...opts }
+    // bare nodes announce a `test` pool so they have a ring; SimplePool nodes take their pools' targets
+    const bare = opts.pools == null && opts.poolsModule == null
+    this.opts = { startTimeoutMs: 10_000, ...(bare ? { targets: { test: 100 } } : {}), ...opts }
   }
 
   /** Nodes whose process has not exited. */
@@ -253,11 +264,15 @@ export class Cluster {
       ...(clusterKey != null ? { clusterKey } : {}),
       targets: opts.targets ?? this.opts.targets,
       mesh: { ...this.opts.mesh, ...opts.mesh },
-      transport: this.opts.transport
+      transport: this.opts.transport,
+      pools: this.opts.pools,
+      poolOptions: this.opts.poolOptions,
+      poolsModule: this.opts.poolsModule,
+      runtime: this.opts.runtime
     })
     this.nodes.push(handle)
     await handle.ready(this.opts.startTimeoutMs)
-    await handle.request('install')
+    if (this.opts.pools == null && this.opts.poolsModule == null) await handle.request('install')
     return handle
   }
 

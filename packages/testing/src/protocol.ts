@@ -11,6 +11,14 @@ export interface ChildConfig {
   targets?: Record<string, number>
   mesh?: Record<string, number>
   transport?: Record<string, number>
+  /** Run a SimplePool node with these pools of the test set (see test-pools.ts). */
+  pools?: string[]
+  /** Options of the test pools. */
+  poolOptions?: Record<string, unknown>
+  /** Run a SimplePool node with the pools this module exports (`pools`, or the default export). */
+  poolsModule?: string
+  /** Runtime options of a SimplePool node. */
+  runtime?: Record<string, number>
 }
 
 /** Parent to child: a request with an id the reply carries back. */

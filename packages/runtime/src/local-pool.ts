@@ -302,13 +302,20 @@ export class LocalPool implements ActivationHome {
 
   /** A busy or activating worker with calls waiting is watched until their earliest deadline. */
   private watch (act: Activation): void {
-    const at = Math.min(act.current?.deadline ?? Infinity, act.minDeadline)
+    const at = Math.min(this.currentDeadline(act), act.minDeadline)
     if (at !== Infinity) this.env.watch.add(act, at)
+    else this.env.watch.delete(act)
   }
 
   private watchDeadline (act: Activation, deadline: number): void {
     // minDeadline already holds the new call; re-arm only when it moved the earliest deadline
-    if (deadline <= act.minDeadline) this.env.watch.add(act, Math.min(deadline, act.current?.deadline ?? Infinity))
+    if (deadline <= act.minDeadline) this.env.watch.add(act, Math.min(deadline, this.currentDeadline(act)))
+  }
+
+  /** The deadline of the running call, if it is still waiting for its answer. */
+  private currentDeadline (act: Activation): number {
+    const c = act.current
+    return c !== null && !c.done ? c.deadline : Infinity
   }
 
   /**

@@ -117,8 +117,16 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
     const self = this as unknown as { addEventListener: (...a: Args) => void, removeEventListener: (...a: Args) => void }
     const add = EventTarget.prototype.addEventListener
     const remove = EventTarget.prototype.removeEventListener
-    self.addEventListener = (type, listener, options) => { add.call(this.targetOf(type) ?? this, type, listener, options) }
-    self.removeEventListener = (type, listener, options) => { remove.call(this.targetOf(type) ?? this, type, listener, options) }
+    self.addEventListener = (type, listener, options) => {
+      const target = this.targetOf(type)
+      if (target !== undefined) target.addEventListener(type, listener, options)
+      else add.call(this, type, listener, options)
+    }
+    self.removeEventListener = (type, listener, options) => {
+      const target = this.targetOf(type)
+      if (target !== undefined) target.removeEventListener(type, listener, options)
+      else remove.call(this, type, listener, options)
+    }
   }
 
   /** This node's peer id. */

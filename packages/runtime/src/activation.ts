@@ -111,10 +111,13 @@ export class Activation implements WorkerContext {
     if (slot !== null && typeof slot === 'object' && slot.deadline < this.minDeadline) this.minDeadline = slot.deadline
   }
 
-  /** Aborts `signal` (if anyone made one), and gives later users a fresh one. */
-  abort (reason: Error): void {
+  /**
+   * Aborts `signal` if anyone made one, and gives later users a fresh one. The reason is
+   * made only then: an error's stack trace costs more than a whole activation.
+   */
+  abort (reason: () => Error): void {
     if (this.controller === undefined) return
-    this.controller.abort(reason)
+    this.controller.abort(reason())
     this.controller = undefined
   }
 }

@@ -330,7 +330,7 @@ export class LocalPool implements ActivationHome {
     const current = act.current
     if (current !== null && !current.done && current.deadline <= now) {
       this.expire(act, current, 'in its turn')
-      act.abort(new TimeoutError('the turn ran past its deadline'))
+      act.abort(() => new TimeoutError('the turn ran past its deadline'))
     }
     let min = Infinity
     const q = act.queue
@@ -418,7 +418,7 @@ export class LocalPool implements ActivationHome {
 
   private finishStop (act: Activation, reason: WorkerPassivateDetail['reason'], reply: Reply | null): void {
     this.remove(act)
-    act.abort(new WorkerNotAliveError('the worker was deactivated'))
+    act.abort(() => new WorkerNotAliveError('the worker was deactivated'))
     this.stats.counters.passivations++
     if (this.env.events.has('worker:passivate')) this.env.events.emit('worker:passivate', { pool: this.name, id: act.id, node: this.self, epoch: act.epoch, reason })
     if (reply !== null && !reply.done) {
@@ -426,7 +426,7 @@ export class LocalPool implements ActivationHome {
       reply.resolve(true)
     }
     if (reason === 'shutdown') {
-      this.drainQueue(act, new NodeUnavailableError('the node is stopping', { node: this.self }))
+      if (act.queued > 0) this.drainQueue(act, new NodeUnavailableError('the node is stopping', { node: this.self }))
       return
     }
     // messages that came while it was saving were accepted for a live worker: they bring it back
@@ -465,16 +465,21 @@ export class LocalPool implements ActivationHome {
   /** Saves every worker (as far as `save` succeeds) and deactivates it; for a node that is leaving. */
   async shutdown (signal?: AbortSignal): Promise<void> {
     const waits: Array<Promise<unknown>> = []
+    let n = 0
     for (const act of [...this.activations.values()]) {
       if (signal?.aborted === true) break
-      if (act.phase === Phase.Ready) {
+      if (act.phase === Phase.Ready && this.def.save !== undefined) {
         waits.push(new Promise((resolve) => { this.passivate(act, 'shutdown', { resolve, reject: resolve, deadline: Infinity, done: false }) }))
+        if (waits.length >= 256) await Promise.all(waits.splice(0))
+      } else if (act.phase === Phase.Ready) {
+        this.finishStop(act, 'shutdown', null)
       } else {
         // busy or loading: what it holds now is not a settled state to save
         this.remove(act)
-        this.drainQueue(act, new NodeUnavailableError('the node is stopping', { node: this.self }))
+        if (act.queued > 0) this.drainQueue(act, new NodeUnavailableError('the node is stopping', { node: this.self }))
       }
-      if (waits.length >= 256) await Promise.all(waits.splice(0))
+      // a million workers must not hold the event loop for the whole stop
+      if ((++n & 8191) === 0) await new Promise(resolve => setImmediate(resolve))
     }
     await Promise.all(waits)
   }

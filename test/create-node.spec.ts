@@ -1,0 +1,63 @@
+import { expect } from 'chai'
+import { createNode, definePool } from 'simplepool'
+import type { SimplePoolNode, WorkerEventDetail } from 'simplepool'
+
+const rooms = definePool<{ members: string[], said: number }, { type: 'join', user: string } | { type: 'say', text: string } | { type: 'get' }, unknown>({
+  name: 'chat-room',
+  init: () => ({ members: [], said: 0 }),
+  handle: (state, msg) => {
+    if (msg.type === 'join') { state.members.push(msg.user); return state.members.length }
+    if (msg.type === 'say') { state.said++; return undefined }
+    return state
+  }
+})
+
+describe('createNode', function () {
+  this.timeout(20_000)
+  const nodes: SimplePoolNode[] = []
+  after(async () => { for (const n of nodes) await n.stop() })
+
+  it('runs a one-node cluster on loopback from the pools alone', async () => {
+    const node = await createNode({ pools: [rooms] })
+    nodes.push(node)
+    const activated: WorkerEventDetail[] = []
+    node.addEventListener('worker:activate', (e) => { activated.push(e.detail) })
+    expect(node.peerId).to.be.a('string')
+    expect(node.addresses[0]).to.match(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\//)
+    const room = node.ref('chat-room', 'room-42')
+    expect(await room.call({ type: 'join', user: 'ada' })).to.equal(1)
+    room.cast({ type: 'say', text: 'hi' })
+    expect(await room.call({ type: 'get' })).to.deep.equal({ members: ['ada'], said: 1 })
+    expect(activated).to.have.length(1)
+    expect(activated[0]).to.deep.include({ pool: 'chat-room', id: 'room-42', node: node.peerId })
+    expect(await node.count('chat-room')).to.equal(1)
+    expect(node.members()).to.have.length(1)
+    expect(node.members()[0].pools['chat-room']).to.deep.equal({ target: 100_000, count: 1 })
+    expect(node.health().pools['chat-room'].active).to.equal(1)
+  })
+
+  it('joins a second node through bootstrap and shares the workers between them', async () => {
+    const first = nodes[0]
+    const second = await createNode({ pools: [rooms], bootstrap: first.addresses, targets: { 'chat-room': 100_000 } })
+    nodes.push(second)
+    const joined = Date.now() + 5_000
+    while (first.members().filter(m => m.status === 'up').length < 2 && Date.now() < joined) await new Promise(resolve => setTimeout(resolve, 50))
+    expect(first.members().filter(m => m.status === 'up')).to.have.length(2)
+    const ids = Array.from({ length: 2000 }, (_, i) => `r${i}`)
+    expect(await second.spawnMany('chat-room', ids)).to.equal(2000)
+    const here = await first.count('chat-room', { local: true })
+    const there = await second.count('chat-room', { local: true })
+    expect(here + there).to.be.within(2000, 2001) // room-42 may have stayed on the first node
+    expect(Math.min(here, there)).to.be.above(700)
+  })
+
+  it('refuses bad options with a named error', async () => {
+    let err: Error | undefined
+    try {
+      await createNode({ pools: [rooms], targets: { 'no-such-pool': 5 } })
+    } catch (e) {
+      err = e as Error
+    }
+    expect(err?.name).to.equal('InvalidOptionError')
+  })
+})

@@ -490,7 +490,7 @@ export class LocalPool implements ActivationHome {
     if (this.activations.get(act.id) === act) this.activations.delete(act.id)
   }
 
-  /** Answers everything left in a dead activation's mailbox with `err`. */
+  /** Answers everything left in a dead activation's mailbox with `err`; its casts are counted as dropped. */
   private drainQueue (act: Activation, err: Error): void {
     const q = act.queue
     act.queue = null
@@ -500,7 +500,9 @@ export class LocalPool implements ActivationHome {
       if (slot === STOP || slot === SPAWNED) {
         const r = q[i + 1] as Reply
         if (!r.done) { r.done = true; r.reject(err) }
-      } else if (slot !== null && typeof slot === 'object' && !slot.done) {
+      } else if (slot === null) {
+        this.stats.counters.droppedCasts++
+      } else if (typeof slot === 'object' && !slot.done) {
         slot.done = true
         slot.reject(err)
       }

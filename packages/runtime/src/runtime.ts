@@ -133,6 +133,8 @@ export class Runtime {
   private placementCtx = new Map<string, { version: number, ctx: PlacementContext }>()
   private sampler: TimerHandle | undefined
   private running = false
+  /** This node's peer id, read once at start: every message compares its owner with it. */
+  private self = ''
 
   constructor (components: RuntimeComponents, init: RuntimeInit) {
     if (init == null || !Array.isArray(init.pools)) throw new InvalidOptionError(`pools must be an array of pools, got ${typeof init?.pools}`)
@@ -156,7 +158,7 @@ export class Runtime {
       wheel,
       watch,
       events: this.events,
-      self: components.self,
+      self: () => this.self,
       ref: (pool, id) => this.ref(pool, id),
       nextEpoch: () => this.nextEpoch()
     }
@@ -177,6 +179,7 @@ export class Runtime {
   /** Starts the one-second sampling of pool figures. */
   start (): void {
     if (this.running) return
+    this.self = this.c.self()
     this.running = true
     const tick = (): void => {
       const now = this.clock.monotonic()
@@ -241,7 +244,7 @@ export class Runtime {
       checkSignal(signal)
       const spawn = options?.spawn !== false
       const owner = this.ownerOf(pool, id, local)
-      if (owner === this.c.self()) return this.callLocal(local as LocalPool, id, msg, spawn, timeoutMs, signal)
+      if (owner === this.self) return this.callLocal(local as LocalPool, id, msg, spawn, timeoutMs, signal)
       return this.c.transport.call(owner, [Op.Call, pool, id, msg, spawn ? 1 : 0, 0, timeoutMs], { timeoutMs, signal })
     } catch (err) {
       return Promise.reject(err)
@@ -255,7 +258,7 @@ export class Runtime {
     const local = this.pools.get(pool)
     const spawn = options?.spawn !== false
     const owner = this.ownerOf(pool, id, local)
-    if (owner === this.c.self()) (local as LocalPool).deliver(id, null, msg, spawn)
+    if (owner === this.self) (local as LocalPool).deliver(id, null, msg, spawn)
     else this.c.transport.cast(owner, [Op.Cast, pool, id, msg, spawn ? 1 : 0, 0])
   }
 
@@ -269,7 +272,7 @@ export class Runtime {
     if (mode === 'lazy') return null
     const timeoutMs = timeoutOf(options, DEFAULT_CALL_TIMEOUT_MS)
     checkSignal(options.signal)
-    if (owner === this.c.self()) return await this.spawnLocal(local as LocalPool, id, mode === 'sync', timeoutMs)
+    if (owner === this.self) return await this.spawnLocal(local as LocalPool, id, mode === 'sync', timeoutMs)
     return await (this.c.transport.call(owner, [Op.Spawn, pool, id, mode === 'sync' ? 1 : 0, 0], { timeoutMs, signal: options.signal }) as Promise<WorkerLocation>)
   }
 
@@ -297,7 +300,7 @@ export class Runtime {
       const chunk = ids.slice(i, i + this.spawnBatch)
       const byOwner = this.groupByOwner(pool, chunk, local)
       for (const [owner, group] of byOwner) {
-        if (owner === this.c.self()) {
+        if (owner === this.self) {
           live += await this.spawnManyLocal(local as LocalPool, group, mode === 'sync', timeoutMs)
           continue
         }
@@ -321,7 +324,7 @@ export class Runtime {
     checkId(id)
     const local = this.pools.get(pool)
     const owner = this.ownerOf(pool, id, local)
-    if (owner === this.c.self()) return this.whereLocal(local as LocalPool, id)
+    if (owner === this.self) return this.whereLocal(local as LocalPool, id)
     return await (this.c.transport.call(owner, [Op.Where, pool, id, 0], this.callOptions(options)) as Promise<WorkerLocation | null>)
   }
 
@@ -340,7 +343,7 @@ export class Runtime {
     const local = this.pools.get(pool)
     const owner = this.ownerOf(pool, id, local)
     const opts = this.callOptions(options)
-    if (owner === this.c.self()) return await this.stopLocal(local as LocalPool, id, opts.timeoutMs)
+    if (owner === this.self) return await this.stopLocal(local as LocalPool, id, opts.timeoutMs)
     return await (this.c.transport.call(owner, [Op.Stop, pool, id, 0], opts) as Promise<boolean>)
   }
 
@@ -357,7 +360,7 @@ export class Runtime {
     }
     if (local === undefined && !this.c.placement().has(pool)) throw new UnknownPoolError(`no node runs pool ${String(pool)}`, { pool })
     const opts = this.callOptions(options)
-    const self = this.c.self()
+    const self = this.self
     const parts = this.c.members()
       .filter(m => m.liveness !== 'down' && (m.peerId === self || m.pools[pool] !== undefined))
       .map(async (m) => {
@@ -395,7 +398,7 @@ export class Runtime {
         const timeoutMs = Math.min(int(p, 6, 'timeoutMs'), 2 ** 31 - 1)
         const local = this.pools.get(pool)
         const owner = this.ownerOf(pool, id, local)
-        if (owner === this.c.self()) return this.callLocal(local as LocalPool, id, p[3], spawn, Math.max(1, timeoutMs))
+        if (owner === this.self) return this.callLocal(local as LocalPool, id, p[3], spawn, Math.max(1, timeoutMs))
         return this.forward(from, pool, owner, hops, timeoutMs, [Op.Call, pool, id, p[3], p[4], hops + 1, timeoutMs])
       }
       case Op.Spawn: {
@@ -404,7 +407,7 @@ export class Runtime {
         const hops = int(p, 4, 'hops')
         const local = this.pools.get(pool)
         const owner = this.ownerOf(pool, id, local)
-        if (owner === this.c.self()) return this.spawnLocal(local as LocalPool, id, p[3] !== 0, DEFAULT_CALL_TIMEOUT_MS)
+        if (owner === this.self) return this.spawnLocal(local as LocalPool, id, p[3] !== 0, DEFAULT_CALL_TIMEOUT_MS)
         return this.forward(from, pool, owner, hops, DEFAULT_CALL_TIMEOUT_MS, [Op.Spawn, pool, id, p[3], hops + 1])
       }
       case Op.SpawnMany: return this.handleSpawnMany(p, from)
@@ -414,7 +417,7 @@ export class Runtime {
         const hops = int(p, 3, 'hops')
         const local = this.pools.get(pool)
         const owner = this.ownerOf(pool, id, local)
-        if (owner === this.c.self()) return this.whereLocal(local as LocalPool, id)
+        if (owner === this.self) return this.whereLocal(local as LocalPool, id)
         return this.forward(from, pool, owner, hops, DEFAULT_CALL_TIMEOUT_MS, [Op.Where, pool, id, hops + 1])
       }
       case Op.Stop: {
@@ -423,13 +426,13 @@ export class Runtime {
         const hops = int(p, 3, 'hops')
         const local = this.pools.get(pool)
         const owner = this.ownerOf(pool, id, local)
-        if (owner === this.c.self()) return this.stopLocal(local as LocalPool, id, DEFAULT_CALL_TIMEOUT_MS)
+        if (owner === this.self) return this.stopLocal(local as LocalPool, id, DEFAULT_CALL_TIMEOUT_MS)
         return this.forward(from, pool, owner, hops, DEFAULT_CALL_TIMEOUT_MS, [Op.Stop, pool, id, hops + 1])
       }
       case Op.Count: {
         const pool = str(p, 1, 'pool')
         const local = this.pools.get(pool)
-        if (local === undefined) throw new UnknownPoolError(`node ${this.c.self()} does not run pool ${pool}`, { pool })
+        if (local === undefined) throw new UnknownPoolError(`node ${this.self} does not run pool ${pool}`, { pool })
         return local.activations.size
       }
       default:
@@ -456,7 +459,7 @@ export class Runtime {
     try {
       const local = this.pools.get(pool)
       const owner = this.ownerOf(pool, id, local)
-      if (owner === this.c.self()) {
+      if (owner === this.self) {
         (local as LocalPool).deliver(id, null, p[3], p[4] !== 0)
         return
       }
@@ -534,7 +537,7 @@ export class Runtime {
         const act = local.ensure(id)
         if (!sync || act.phase !== Phase.Activating) {
           reply.done = true
-          resolve({ node: this.c.self(), epoch: act.epoch })
+          resolve({ node: this.self, epoch: act.epoch })
           return
         }
         local.deliver(id, SPAWNED, reply, true)
@@ -569,7 +572,7 @@ export class Runtime {
     const sync = p[3] !== 0
     const hops = int(p, 4, 'hops')
     const local = this.pools.get(pool)
-    const self = this.c.self()
+    const self = this.self
     let live = 0
     for (const [owner, group] of this.groupByOwner(pool, ids as string[], local)) {
       if (owner === self) {
@@ -600,7 +603,7 @@ export class Runtime {
 
   private whereLocal (local: LocalPool, id: string): WorkerLocation | null {
     const act = local.activations.get(id)
-    return act === undefined ? null : { node: this.c.self(), epoch: act.epoch }
+    return act === undefined ? null : { node: this.self, epoch: act.epoch }
   }
 
   private stopLocal (local: LocalPool, id: string, timeoutMs: number): Promise<boolean> {

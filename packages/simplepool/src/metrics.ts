@@ -13,6 +13,7 @@ const POOL_COUNTERS: Array<[string, string, keyof PoolCounters]> = [
   ['simplepool_timeouts_total', 'Calls that ran past their deadline in a mailbox or a turn', 'timeouts'],
   ['simplepool_passivations_total', 'Workers saved and deactivated', 'passivations'],
   ['simplepool_overloaded_total', 'Messages refused by a full mailbox', 'overloaded'],
+  ['simplepool_mailbox_dropped_casts_total', 'Casts lost in a mailbox: the worker failed to activate or the node stopped', 'droppedCasts'],
   ['simplepool_forwarded_total', 'Messages forwarded to the owner this node sees', 'forwarded']
 ]
 

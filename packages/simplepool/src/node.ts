@@ -153,6 +153,8 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
    * cluster. Calling it twice is harmless.
    */
   async stop (options: AbortOptions = {}): Promise<void> {
+    // tell the others first, so they stop routing here while the workers are saved
+    if (this.mesh.isRunning) this.mesh.setStatus('leaving')
     await this.runtime.stop(options)
     await this.transport.stop()
     await this.mesh.stop()

@@ -1,5 +1,6 @@
 import { isServing, toWireError } from 'simplepool'
 import type { SimplePoolNode, SpawnMode, WorkerFailDetail } from 'simplepool'
+import { demoCommands } from './demo-commands.js'
 
 type Args = Record<string, unknown>
 type Command = (node: SimplePoolNode, args: Args) => unknown
@@ -39,13 +40,17 @@ function quantile (sorted: number[], q: number): number {
 
 /** The requests a harness child running a SimplePool node answers. */
 export const nodeCommands: Record<string, Command> = {
+  ...(await import('./bench-node-commands.js')).benchNodeCommands,
+  ...demoCommands,
   info: (node) => ({ peerId: node.peerId, addresses: node.addresses, pid: process.pid }),
   snapshot: (node) => {
     const s = node.mesh.snapshot()
     return { version: s.version, members: s.members.map(m => ({ peerId: m.peerId, status: m.status, liveness: m.liveness, pools: m.pools })) }
   },
   serving: (node) => node.mesh.snapshot().members.filter(m => isServing(m)).map(m => m.peerId),
-  call: async (node, a) => await outcome(node.ref(a.pool as string, a.id as string).call(a.msg, { timeoutMs: a.timeoutMs as number | undefined, spawn: a.spawn as boolean | undefined })),
+  /** The owner of each id of a pool in this node's view: `ids`, or `prefix` + 0..n-1. */
+  owners: (node, a) => idsOf(a).map(id => node.placement().ownerOf(a.pool as string, id) ?? null),
+  call: async (node, a) => await outcome((async () => await node.ref(a.pool as string, a.id as string).call(a.msg, { timeoutMs: a.timeoutMs as number | undefined, spawn: a.spawn as boolean | undefined }))()),
   cast: (node, a) => {
     const n = (a.n as number | undefined) ?? 1
     const errors: Record<string, number> = {}

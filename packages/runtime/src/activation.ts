@@ -45,6 +45,27 @@ export interface ActivationHome {
 }
 
 /**
+ * What only some activations need: timers (pools with an idle timeout or a tick), the
+ * earliest deadline of queued calls, the async turn running now, the abort signal. Kept
+ * apart so that an idle worker of a plain pool is one small object.
+ */
+export class ActivationExtra {
+  /** Monotonic ms of its last turn, for the idle deadline. */
+  lastActive = 0
+  /** The wheel slot it was last scheduled for; firings of other slots are stale. */
+  wheelSlot = -1
+  /** Monotonic ms of its next tick. */
+  nextTickAt = Infinity
+  /** A tick is queued and not yet run: a slow worker does not pile up ticks. */
+  tickQueued = false
+  /** The reply of the async turn running now. */
+  current: Reply | null = null
+  /** The earliest deadline among queued calls since the queue was last empty (may be stale low). */
+  minDeadline = Infinity
+  controller: AbortController | undefined = undefined
+}
+
+/**
  * One live worker: its state, its epoch, and its mailbox. It is also the worker's
  * `ctx`, so an activation costs one object, not two. The mailbox is a flat array of
  * (slot, message) pairs read from `head`, allocated on the first message that has to
@@ -60,25 +81,13 @@ export class Activation implements WorkerContext {
   head = 0
   /** In the node's run queue. */
   scheduled = false
-  /** Monotonic ms of its last turn, for the idle deadline. */
-  lastActive: number
-  /** The wheel slot it was last scheduled for; firings of other slots are stale. */
-  wheelSlot = -1
-  /** Monotonic ms of its next tick. */
-  nextTickAt = Infinity
-  /** A tick is queued and not yet run: a slow worker does not pile up ticks. */
-  tickQueued = false
-  /** The reply of the async turn running now. */
-  current: Reply | null = null
-  /** The earliest deadline among queued calls since the queue was last empty (may be stale low). */
-  minDeadline = Infinity
-  private controller: AbortController | undefined
+  /** Made on first need; see {@link ActivationExtra}. */
+  ext: ActivationExtra | null = null
 
-  constructor (home: ActivationHome, id: string, epoch: number, now: number) {
+  constructor (home: ActivationHome, id: string, epoch: number) {
     this.home = home
     this.id = id
     this.epoch = epoch
-    this.lastActive = now
   }
 
   get pool (): string {
@@ -91,12 +100,19 @@ export class Activation implements WorkerContext {
 
   /** Made on first use: most workers never look at it. */
   get signal (): AbortSignal {
-    this.controller ??= new AbortController()
-    return this.controller.signal
+    const ext = this.extra()
+    ext.controller ??= new AbortController()
+    return ext.controller.signal
   }
 
   ref<M = unknown, R = unknown> (pool: string, id: string): WorkerRef<M, R> {
     return this.home.ref<M, R>(pool, id)
+  }
+
+  /** The extra fields, made on first need. */
+  extra (): ActivationExtra {
+    if (this.ext === null) this.ext = new ActivationExtra()
+    return this.ext
   }
 
   /** Messages waiting. */
@@ -104,11 +120,16 @@ export class Activation implements WorkerContext {
     return this.queue === null ? 0 : (this.queue.length - this.head) >> 1
   }
 
+  /** The earliest deadline among queued calls (Infinity when none was queued). */
+  get minDeadline (): number {
+    return this.ext === null ? Infinity : this.ext.minDeadline
+  }
+
   /** Appends a (slot, message) pair. */
   push (slot: Slot, msg: unknown): void {
     if (this.queue === null) this.queue = []
     this.queue.push(slot, msg)
-    if (slot !== null && typeof slot === 'object' && slot.deadline < this.minDeadline) this.minDeadline = slot.deadline
+    if (slot !== null && typeof slot === 'object' && slot.deadline < this.minDeadline) this.extra().minDeadline = slot.deadline
   }
 
   /**
@@ -116,8 +137,9 @@ export class Activation implements WorkerContext {
    * made only then: an error's stack trace costs more than a whole activation.
    */
   abort (reason: () => Error): void {
-    if (this.controller === undefined) return
-    this.controller.abort(reason())
-    this.controller = undefined
+    const c = this.ext?.controller
+    if (c === undefined) return
+    c.abort(reason())
+    ;(this.ext as ActivationExtra).controller = undefined
   }
 }

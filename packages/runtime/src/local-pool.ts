@@ -3,7 +3,7 @@ import {
   OverloadedError, TimeoutError, WorkerNotAliveError, toWireError
 } from '@simplepool/core'
 import type { Clock, DeadlineWheel, Logger, Random } from '@simplepool/core'
-import { Activation, Phase, SPAWNED, STOP, TICK } from './activation.js'
+import { Activation, ActivationExtra, Phase, SPAWNED, STOP, TICK } from './activation.js'
 import type { ActivationHome, Reply, Slot } from './activation.js'
 import type { WorkerEvents, WorkerFailDetail, WorkerPassivateDetail } from './events.js'
 import type { Pool } from './pool.js'
@@ -125,7 +125,7 @@ export class LocalPool implements ActivationHome {
    */
   activate (id: string): Activation {
     const env = this.env
-    const act = new Activation(this, id, env.nextEpoch(), env.clock.monotonic())
+    const act = new Activation(this, id, env.nextEpoch())
     this.activations.set(id, act)
     this.stats.counters.activations++
     if (env.events.has('worker:activate')) env.events.emit('worker:activate', { pool: this.name, id, node: this.self, epoch: act.epoch })
@@ -169,8 +169,10 @@ export class LocalPool implements ActivationHome {
     act.phase = Phase.Ready
     if (this.timed) {
       const now = this.env.clock.monotonic()
+      const ext = act.extra()
+      ext.lastActive = now
       // the first tick falls anywhere in one period: a million workers activated together do not tick together
-      if (this.tickMs > 0) act.nextTickAt = now + this.env.random.next() * this.tickMs
+      if (this.tickMs > 0) ext.nextTickAt = now + this.env.random.next() * this.tickMs
       this.reschedule(act)
     }
     if (act.queued > 0) this.env.scheduler.add(act)
@@ -190,6 +192,7 @@ export class LocalPool implements ActivationHome {
     const def = this.def
     const counters = this.stats.counters
     const clock = this.env.clock
+    const idle = this.idleMs > 0
     let now = clock.monotonic()
     let turns = 0
     while (act.phase === Phase.Ready && act.queue !== null) {
@@ -197,7 +200,7 @@ export class LocalPool implements ActivationHome {
       if (act.head >= q.length) {
         act.queue = null
         act.head = 0
-        act.minDeadline = Infinity
+        if (act.ext !== null) act.ext.minDeadline = Infinity
         break
       }
       if (turns >= TURNS_PER_RUN) {
@@ -219,7 +222,7 @@ export class LocalPool implements ActivationHome {
       }
       let reply: Reply | null = null
       if (slot === TICK) {
-        act.tickQueued = false
+        (act.ext as ActivationExtra).tickQueued = false
       } else {
         reply = slot
         if (reply !== null) {
@@ -229,7 +232,7 @@ export class LocalPool implements ActivationHome {
             continue
           }
         }
-        act.lastActive = now
+        if (idle) (act.ext as ActivationExtra).lastActive = now
       }
       turns++
       counters.turns++
@@ -259,7 +262,7 @@ export class LocalPool implements ActivationHome {
 
   private goAsync (act: Activation, reply: Reply | null, result: PromiseLike<unknown>, tick: boolean): void {
     act.phase = Phase.Busy
-    act.current = reply
+    act.extra().current = reply
     this.watch(act)
     const t0 = this.env.clock.monotonic()
     result.then(
@@ -271,7 +274,7 @@ export class LocalPool implements ActivationHome {
     this.stats.latency(this.env.clock.monotonic() - t0)
     if (act.phase !== Phase.Busy) return
     act.phase = Phase.Ready
-    act.current = null
+    ;(act.ext as ActivationExtra).current = null
     this.env.watch.delete(act)
     if (err !== undefined) {
       this.turnFailed(act, reply, err, tick)
@@ -314,7 +317,7 @@ export class LocalPool implements ActivationHome {
 
   /** The deadline of the running call, if it is still waiting for its answer. */
   private currentDeadline (act: Activation): number {
-    const c = act.current
+    const c = act.ext?.current ?? null
     return c !== null && !c.done ? c.deadline : Infinity
   }
 
@@ -327,7 +330,7 @@ export class LocalPool implements ActivationHome {
   onWatchExpired (act: Activation): void {
     if (act.phase !== Phase.Busy && act.phase !== Phase.Activating) return
     const now = this.env.clock.monotonic()
-    const current = act.current
+    const current = act.ext?.current ?? null
     if (current !== null && !current.done && current.deadline <= now) {
       this.expire(act, current, 'in its turn')
       act.abort(() => new TimeoutError('the turn ran past its deadline'))
@@ -342,27 +345,28 @@ export class LocalPool implements ActivationHome {
         else if (slot.deadline < min) min = slot.deadline
       }
     }
-    act.minDeadline = min
+    if (act.ext !== null) act.ext.minDeadline = min
     this.watch(act)
   }
 
   /** Idle deadline and tick, from the wheel; `slot` tells a stale firing from the current one. */
   onWheel (act: Activation, slot: number): void {
-    if (act.wheelSlot !== slot || act.phase === Phase.Dead) return
-    act.wheelSlot = -1
+    const ext = act.ext as ActivationExtra
+    if (ext.wheelSlot !== slot || act.phase === Phase.Dead) return
+    ext.wheelSlot = -1
     const now = this.env.clock.monotonic()
-    if (this.tickMs > 0 && now >= act.nextTickAt) {
-      if (!act.tickQueued && act.phase !== Phase.Stopping && act.queued < this.mailboxLimit) {
-        act.tickQueued = true
+    if (this.tickMs > 0 && now >= ext.nextTickAt) {
+      if (!ext.tickQueued && act.phase !== Phase.Stopping && act.queued < this.mailboxLimit) {
+        ext.tickQueued = true
         this.stats.counters.ticks++
         act.push(TICK, undefined)
         if (act.phase === Phase.Ready) this.env.scheduler.add(act)
       }
       // keep the worker's phase; a tick missed while the node was busy is skipped, not made up
-      act.nextTickAt += this.tickMs
-      if (act.nextTickAt <= now) act.nextTickAt = now + this.tickMs
+      ext.nextTickAt += this.tickMs
+      if (ext.nextTickAt <= now) ext.nextTickAt = now + this.tickMs
     }
-    if (this.idleMs > 0 && now - act.lastActive >= this.idleMs && act.phase === Phase.Ready && act.queued === 0 && !act.scheduled) {
+    if (this.idleMs > 0 && now - ext.lastActive >= this.idleMs && act.phase === Phase.Ready && act.queued === 0 && !act.scheduled) {
       this.passivate(act, 'idle', null)
       return
     }
@@ -370,8 +374,9 @@ export class LocalPool implements ActivationHome {
   }
 
   private reschedule (act: Activation): void {
-    const at = Math.min(act.nextTickAt, this.idleMs > 0 ? act.lastActive + this.idleMs : Infinity)
-    if (at !== Infinity) act.wheelSlot = this.env.wheel.schedule(act, at)
+    const ext = act.extra()
+    const at = Math.min(ext.nextTickAt, this.idleMs > 0 ? ext.lastActive + this.idleMs : Infinity)
+    if (at !== Infinity) ext.wheelSlot = this.env.wheel.schedule(act, at)
   }
 
   /**
@@ -407,8 +412,10 @@ export class LocalPool implements ActivationHome {
     this.stats.counters.failures++
     this.fail(act, 'save', err)
     act.phase = Phase.Ready
-    act.lastActive = this.env.clock.monotonic()
-    if (this.timed) this.reschedule(act)
+    if (this.timed) {
+      act.extra().lastActive = this.env.clock.monotonic()
+      this.reschedule(act)
+    }
     if (reply !== null && !reply.done) {
       reply.done = true
       reply.reject(err)

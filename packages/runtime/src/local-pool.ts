@@ -376,7 +376,9 @@ export class LocalPool implements ActivationHome {
   private reschedule (act: Activation): void {
     const ext = act.extra()
     const at = Math.min(ext.nextTickAt, this.idleMs > 0 ? ext.lastActive + this.idleMs : Infinity)
-    if (at !== Infinity) ext.wheelSlot = this.env.wheel.schedule(act, at)
+    // never in the past: a worker that is idle but busy (a hung turn) is looked at again
+    // once per wheel slot, not on every turn of the event loop
+    if (at !== Infinity) ext.wheelSlot = this.env.wheel.schedule(act, Math.max(at, this.env.clock.monotonic() + 1))
   }
 
   /**

@@ -201,6 +201,21 @@ describe('Runtime on one node', () => {
     expect(await ref.call('get')).to.equal(3)
   })
 
+  it('does not passivate a worker stuck in a turn, and looks at it again only once per wheel slot', async () => {
+    let firings = 0
+    rt = cluster.add('A', { pools: [counterPool(clock, { idleTimeoutMs: 1_000, tick: () => {}, tickMs: 1_000_000 })] })
+    const ref = rt.ref<Msg, number>('counter', 'stuck')
+    void ref.call({ op: 'hang' }, { timeoutMs: 100 }).catch(() => {})
+    await settle()
+    const wheel = (rt as unknown as { wheel: { size: number } }).wheel
+    for (let i = 0; i < 50; i++) {
+      clock.advance(100) // a wheel re-armed in the past would spin here for ever
+      firings = Math.max(firings, wheel.size)
+    }
+    expect(await rt.alive('counter', 'stuck')).to.equal(true)
+    expect(firings).to.be.at.most(2)
+  })
+
   it('turns ticks into turns at the set rate, spread over one period', async () => {
     const firstTicks: number[] = []
     const pool = definePool<{ ticks: number }, 'get', number>({

@@ -6,13 +6,20 @@ const SLICE_MS = 8
 /**
  * The node's run queue: activations with messages to take. A message to an idle worker
  * schedules it; one microtask drains the queue, so a burst of sends costs one wake-up and
- * a local call is answered within the same turn of the event loop. A drain that runs
- * past its slice yields to I/O and resumes on the next turn.
+ * a local call is answered within the same turn of the event loop. Microtasks alone would
+ * let a busy node starve its own I/O (a drain that runs long, or a loop awaiting one local
+ * call after another, each answer starting the next drain), so the node keeps a slice: once
+ * drains have held the event loop for 8 ms without a break, the next drain waits for the
+ * next turn (`setImmediate`), and timers, sockets and heartbeats get theirs.
  */
 export class Scheduler {
   private queue: Array<Activation | undefined> = []
   private head = 0
   private pending = false
+  /** A slice of event-loop time is open: drains ran since the last turn of the loop. */
+  private inSlice = false
+  private sliceStart = 0
+  private readonly endSlice = (): void => { this.inSlice = false }
   private readonly run: (act: Activation) => void
   private readonly monotonic: () => number
   private readonly drainNow = (): void => { this.drain() }
@@ -38,8 +45,21 @@ export class Scheduler {
     this.queue.push(act)
     if (!this.pending) {
       this.pending = true
-      queueMicrotask(this.drainNow)
+      if (this.sliceSpent()) setImmediate(this.drainNow)
+      else queueMicrotask(this.drainNow)
     }
+  }
+
+  /** True once drains have held this turn of the event loop for a whole slice. */
+  private sliceSpent (): boolean {
+    const now = this.monotonic()
+    if (!this.inSlice) {
+      this.inSlice = true
+      this.sliceStart = now
+      setImmediate(this.endSlice)
+      return false
+    }
+    return now - this.sliceStart > SLICE_MS
   }
 
   private drain (): void {

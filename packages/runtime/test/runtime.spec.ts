@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { ManualClock } from '@simplepool/core'
+import { ManualClock, systemClock } from '@simplepool/core'
 import { definePool } from '../src/pool.js'
 import type { Runtime } from '../src/runtime.js'
 import type { WorkerFailDetail, WorkerPassivateDetail } from '../src/events.js'
@@ -288,6 +288,27 @@ describe('Runtime on one node', () => {
         nodes.add((await a.where('counter', `${tenant}:${i}`))?.node as string)
       }
       expect(nodes.size).to.equal(1)
+    }
+  })
+})
+
+describe('Runtime scheduling (real clock)', () => {
+  it('lets timers and I/O run while a loop awaits one local call after another', async () => {
+    const cluster = new LocalCluster(systemClock)
+    try {
+      const pool = definePool<Counter, 'inc', number>({ name: 'counter', init: () => ({ n: 0 }), handle: (s) => ++s.n })
+      const rt = cluster.add('A', { pools: [pool] })
+      const ref = rt.ref<'inc', number>('counter', 'busy')
+      let timerFired = false
+      setTimeout(() => { timerFired = true }, 5)
+      const end = performance.now() + 400
+      let calls = 0
+      // without the scheduler's slice this loop never leaves the microtask queue, and the timer waits for it
+      while (performance.now() < end && !timerFired) { await ref.call('inc'); calls++ }
+      expect(timerFired).to.equal(true)
+      expect(calls).to.be.above(0)
+    } finally {
+      await cluster.stop()
     }
   })
 })

@@ -3,7 +3,7 @@
  * machine it ran on to `bench/results/<timestamp>.json`.
  *
  * `npm run bench` (builds first), or after a build:
- * `node --import tsx bench/index.ts [--scenario transport|ring|membership|all] [--quiet]`
+ * `node --import tsx bench/index.ts [--scenario transport|ring|membership|runtime|runtime-cluster|all] [--quiet]`
  */
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -15,6 +15,8 @@ import { formatTable } from './report.js'
 import type { ScenarioResult } from './report.js'
 import { membershipBench } from './membership.bench.js'
 import { ringBench } from './ring.bench.js'
+import { runtimeClusterBench } from './runtime-cluster.bench.js'
+import { runtimeBench } from './runtime.bench.js'
 import { transportBench } from './transport.bench.js'
 
 /** What a results file holds. */
@@ -37,7 +39,9 @@ export interface BenchReport {
 const SCENARIOS: Record<string, (quiet: boolean) => Promise<ScenarioResult>> = {
   transport: async (quiet) => transportBench({ quiet }),
   ring: async (quiet) => ringBench({ quiet }),
-  membership: async (quiet) => membershipBench({ quiet })
+  membership: async (quiet) => membershipBench({ quiet }),
+  runtime: async (quiet) => runtimeBench({ quiet }),
+  'runtime-cluster': async (quiet) => runtimeClusterBench({ quiet })
 }
 
 const root = fileURLToPath(new URL('..', import.meta.url))

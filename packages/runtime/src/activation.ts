@@ -81,6 +81,8 @@ export class Activation implements WorkerContext {
   head = 0
   /** In the node's run queue. */
   scheduled = false
+  /** The placement version at which this node was found to own it: until the version moves, sends skip the ring. */
+  ownedAt = -1
   /** Made on first need; see {@link ActivationExtra}. */
   ext: ActivationExtra | null = null
 

@@ -29,6 +29,9 @@ export interface LocalEnv {
   nextEpoch: () => number
 }
 
+/** What {@link LocalPool.callNow} returns when the call has to wait its turn. */
+export const NOT_NOW = Symbol('not now')
+
 /** Turns one activation takes before others get theirs. */
 const TURNS_PER_RUN = 64
 
@@ -99,13 +102,17 @@ export class LocalPool implements ActivationHome {
    * queued: a cast's sender learns it at once, a call's caller through its promise.
    */
   deliver (id: string, slot: Slot, msg: unknown, spawn: boolean): Activation {
-    let act = this.activations.get(id)
-    if (act === undefined) {
-      if (!spawn) throw new WorkerNotAliveError(`worker ${this.name}/${id} is not alive`, { pool: this.name, id })
-      act = this.activate(id)
-    } else if (act.queued >= this.mailboxLimit) {
+    const act = this.activations.get(id)
+    if (act !== undefined) return this.deliverTo(act, slot, msg)
+    if (!spawn) throw new WorkerNotAliveError(`worker ${this.name}/${id} is not alive`, { pool: this.name, id })
+    return this.deliverTo(this.activate(id), slot, msg)
+  }
+
+  /** Puts a message in a live activation's mailbox; throws `OverloadedError` when it is full. */
+  deliverTo (act: Activation, slot: Slot, msg: unknown): Activation {
+    if (act.queue !== null && act.queued >= this.mailboxLimit) {
       this.stats.counters.overloaded++
-      throw new OverloadedError(`the mailbox of ${this.name}/${id} holds ${this.mailboxLimit} messages`, { pool: this.name, id })
+      throw new OverloadedError(`the mailbox of ${this.name}/${act.id} holds ${this.mailboxLimit} messages`, { pool: this.name, id: act.id })
     }
     act.push(slot, msg)
     if (act.phase === Phase.Ready) this.env.scheduler.add(act)
@@ -187,13 +194,54 @@ export class LocalPool implements ActivationHome {
     this.drainQueue(act, err)
   }
 
+  /**
+   * Runs a call from another node at once when its worker is idle with nothing queued,
+   * and returns the reply (or a promise of it, for an async turn). Answering while the
+   * frame that brought the call is still being read lets the reply leave with the next
+   * flush instead of after the whole frame: the two nodes overlap instead of taking turns.
+   * Returns `NOT_NOW` when the call has to wait its turn in the mailbox. Never used for
+   * a call made on this node: that would run the callee inside the caller's turn.
+   */
+  callNow (id: string, msg: unknown, spawn: boolean, deadline: number): unknown {
+    let act = this.activations.get(id)
+    if (act === undefined) {
+      if (!spawn) return NOT_NOW
+      act = this.activate(id)
+    }
+    if (act.phase !== Phase.Ready || act.queue !== null || act.scheduled) return NOT_NOW
+    const counters = this.stats.counters
+    counters.turns++
+    if (this.idleMs > 0) (act.ext as ActivationExtra).lastActive = this.env.clock.monotonic()
+    // Busy while the handler runs: a call that comes back to this worker from inside it waits its turn
+    act.phase = Phase.Busy
+    let result: unknown
+    try {
+      result = this.def.handle(act.state, msg, act)
+    } catch (err) {
+      act.phase = Phase.Ready
+      const e = asError(err)
+      counters.failures++
+      this.fail(act, 'turn', e)
+      if (act.queued > 0) this.env.scheduler.add(act)
+      throw e
+    }
+    if (isThenable(result)) {
+      act.phase = Phase.Ready
+      return new Promise((resolve, reject) => {
+        this.goAsync(act, { resolve, reject, deadline, done: false }, result, false)
+      })
+    }
+    act.phase = Phase.Ready
+    if (act.queued > 0) this.env.scheduler.add(act)
+    return result
+  }
+
   /** Takes turns until the mailbox is empty, a turn goes async, or the budget runs out. */
-  run (act: Activation): void {
+  run (act: Activation, now: number): void {
     const def = this.def
     const counters = this.stats.counters
     const clock = this.env.clock
     const idle = this.idleMs > 0
-    let now = clock.monotonic()
     let turns = 0
     while (act.phase === Phase.Ready && act.queue !== null) {
       const q = act.queue

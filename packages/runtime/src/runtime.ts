@@ -8,7 +8,7 @@ import type { Placement } from '@simplepool/ring'
 import { Phase, SPAWNED } from './activation.js'
 import type { Activation, Reply } from './activation.js'
 import { WorkerEvents } from './events.js'
-import { LocalPool } from './local-pool.js'
+import { LocalPool, NOT_NOW } from './local-pool.js'
 import type { LocalEnv } from './local-pool.js'
 import { checkId, checkSignal, timeoutOf } from './options.js'
 import type { AbortOptions } from './options.js'
@@ -149,7 +149,7 @@ export class Runtime {
     const pools = new Map<string, LocalPool>()
     const wheel = new TimingWheel<Activation>(this.clock, init.timingWheelMs ?? DEFAULT_TIMING_WHEEL_MS, (act, slot) => { (act.home as LocalPool).onWheel(act, slot) })
     const watch = new DeadlineWheel<Activation>(this.clock, DEFAULT_WHEEL_RESOLUTION_MS, (act) => { (act.home as LocalPool).onWatchExpired(act) })
-    const scheduler = new Scheduler((act) => { (act.home as LocalPool).run(act) }, this.clock.monotonic)
+    const scheduler = new Scheduler((act, now) => { (act.home as LocalPool).run(act, now) }, this.clock.monotonic)
     const env: LocalEnv = {
       clock: this.clock,
       random: components.random ?? systemRandom,
@@ -243,8 +243,13 @@ export class Runtime {
       const signal = options?.signal
       checkSignal(signal)
       const spawn = options?.spawn !== false
-      const owner = this.ownerOf(pool, id, local)
-      if (owner === this.self) return this.callLocal(local as LocalPool, id, msg, spawn, timeoutMs, signal)
+      const placement = this.c.placement()
+      if (local !== undefined) {
+        const act = local.activations.get(id)
+        if (act !== undefined && act.ownedAt === placement.version) return this.callLocal(local, id, msg, spawn, timeoutMs, signal)
+      }
+      const owner = this.ownerOf(pool, id, local, placement)
+      if (owner === this.self) return this.callLocal(local as LocalPool, id, msg, spawn, timeoutMs, signal, placement.version)
       return this.c.transport.call(owner, [Op.Call, pool, id, msg, spawn ? 1 : 0, 0, timeoutMs], { timeoutMs, signal })
     } catch (err) {
       return Promise.reject(err)
@@ -256,9 +261,18 @@ export class Runtime {
     this.requireRunning()
     checkId(id)
     const local = this.pools.get(pool)
+    const placement = this.c.placement()
+    if (local !== undefined) {
+      // a worker live here and owned here at this placement version: no ring lookup
+      const act = local.activations.get(id)
+      if (act !== undefined && act.ownedAt === placement.version) {
+        local.deliverTo(act, null, msg)
+        return
+      }
+    }
     const spawn = options?.spawn !== false
-    const owner = this.ownerOf(pool, id, local)
-    if (owner === this.self) (local as LocalPool).deliver(id, null, msg, spawn)
+    const owner = this.ownerOf(pool, id, local, placement)
+    if (owner === this.self) (local as LocalPool).deliver(id, null, msg, spawn).ownedAt = placement.version
     else this.c.transport.cast(owner, [Op.Cast, pool, id, msg, spawn ? 1 : 0, 0])
   }
 
@@ -398,7 +412,12 @@ export class Runtime {
         const timeoutMs = Math.min(int(p, 6, 'timeoutMs'), 2 ** 31 - 1)
         const local = this.pools.get(pool)
         const owner = this.ownerOf(pool, id, local)
-        if (owner === this.self) return this.callLocal(local as LocalPool, id, p[3], spawn, Math.max(1, timeoutMs))
+        if (owner === this.self) {
+          const deadline = this.clock.monotonic() + Math.max(1, timeoutMs)
+          const now = (local as LocalPool).callNow(id, p[3], spawn, deadline)
+          if (now !== NOT_NOW) return now
+          return this.callLocal(local as LocalPool, id, p[3], spawn, Math.max(1, timeoutMs))
+        }
         return this.forward(from, pool, owner, hops, timeoutMs, [Op.Call, pool, id, p[3], p[4], hops + 1, timeoutMs])
       }
       case Op.Spawn: {
@@ -477,8 +496,7 @@ export class Runtime {
    * The owner of `id` in this node's view. Throws `UnknownPoolError` for a pool nobody
    * runs, `NodeUnavailableError` when nobody serves it now.
    */
-  private ownerOf (pool: string, id: string, local: LocalPool | undefined): string {
-    const placement = this.c.placement()
+  private ownerOf (pool: string, id: string, local: LocalPool | undefined, placement = this.c.placement()): string {
     const fn = local?.def.placement
     const owner = typeof fn === 'function' ? this.custom(pool, id, fn, placement) : placement.ownerOf(pool, id)
     if (owner !== undefined) return owner
@@ -504,12 +522,14 @@ export class Runtime {
     return owner
   }
 
-  private callLocal (local: LocalPool, id: string, msg: unknown, spawn: boolean, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
+  /** A call to a worker this node owns; `version`, when given, is the placement version that said so. */
+  private callLocal (local: LocalPool, id: string, msg: unknown, spawn: boolean, timeoutMs: number, signal?: AbortSignal, version?: number): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const reply: Reply = { resolve, reject, deadline: this.clock.monotonic() + timeoutMs, done: false }
       if (signal !== undefined) this.bindSignal(reply, signal)
       try {
-        local.deliver(id, reply, msg, spawn)
+        const act = local.deliver(id, reply, msg, spawn)
+        if (version !== undefined) act.ownedAt = version
       } catch (err) {
         reply.done = true
         reply.reject(err as Error)

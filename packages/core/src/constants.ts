@@ -101,3 +101,6 @@ export const DEFAULT_HARD_LIMIT_RATIO = 1.5
 
 /** Ids spawned per batch of `spawnMany`, between which the event loop is yielded. */
 export const DEFAULT_SPAWN_BATCH = 1_000
+
+/** The longest delay a timer takes, and so the longest deadline anything may have (about 24.8 days). */
+export const MAX_TIMER_MS = 2 ** 31 - 1

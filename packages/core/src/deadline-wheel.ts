@@ -1,6 +1,6 @@
 import type { Clock, TimerHandle } from './clock.js'
+import { MAX_TIMER_MS } from './constants.js'
 
-const MAX_TIMER_MS = 2 ** 31 - 1
 
 /**
  * One coarse timer for many deadlines: entries fall into buckets of `resolutionMs`, and a

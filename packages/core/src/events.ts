@@ -25,3 +25,23 @@ export class TypedEventTarget<Events extends Record<string, unknown>> extends Ev
     this.dispatchEvent(new CustomEvent(type, { detail }))
   }
 }
+
+type ListenerArgs = Parameters<EventTarget['addEventListener']>
+
+/**
+ * Puts `add` and `remove` in front of a target's `addEventListener` and
+ * `removeEventListener`, each given the target's own method to call on. They are set as
+ * instance properties, which is how {@link TypedEventTarget} declares them, so a subclass
+ * cannot override them as methods.
+ */
+export function interceptListeners (
+  target: EventTarget,
+  add: (own: (...a: ListenerArgs) => void, ...a: ListenerArgs) => void,
+  remove: (own: (...a: ListenerArgs) => void, ...a: ListenerArgs) => void
+): void {
+  const ownAdd = EventTarget.prototype.addEventListener.bind(target)
+  const ownRemove = EventTarget.prototype.removeEventListener.bind(target)
+  const t = target as unknown as { addEventListener: (...a: ListenerArgs) => void, removeEventListener: (...a: ListenerArgs) => void }
+  t.addEventListener = (...a) => { add(ownAdd, ...a) }
+  t.removeEventListener = (...a) => { remove(ownRemove, ...a) }
+}

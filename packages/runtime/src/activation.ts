@@ -22,6 +22,12 @@ export const SPAWNED = Symbol('spawned')
 /** What a mailbox's reply slot holds: a call's reply, `null` for a cast, or a mark. */
 export type Slot = Reply | null | typeof TICK | typeof STOP | typeof SPAWNED
 
+/** The reply waiting on a (slot, message) pair: a call's, or the one a `STOP` or `SPAWNED` mark carries as its message. */
+export function replyIn (slot: Slot, msg: unknown): Reply | null {
+  if (slot === null || slot === TICK) return null
+  return slot === STOP || slot === SPAWNED ? msg as Reply : slot
+}
+
 /** Where an activation is in its life. */
 export const Phase = {
   /** `load`/`init` is running; messages wait. */
@@ -58,10 +64,13 @@ export class ActivationExtra {
   nextTickAt = Infinity
   /** A tick is queued and not yet run: a slow worker does not pile up ticks. */
   tickQueued = false
+  /** Stop requests that came while it was already stopping: answered when that stop ends. */
+  stopWaiters: Reply[] | null = null
   /** The reply of the async turn running now. */
   current: Reply | null = null
   /** The earliest deadline among queued calls since the queue was last empty (may be stale low). */
   minDeadline = Infinity
+  /** Behind `signal`; made when someone first reads it. */
   controller: AbortController | undefined = undefined
 }
 
@@ -131,7 +140,8 @@ export class Activation implements WorkerContext {
   push (slot: Slot, msg: unknown): void {
     if (this.queue === null) this.queue = []
     this.queue.push(slot, msg)
-    if (slot !== null && typeof slot === 'object' && slot.deadline < this.minDeadline) this.extra().minDeadline = slot.deadline
+    const reply = replyIn(slot, msg)
+    if (reply !== null && reply.deadline < this.minDeadline) this.extra().minDeadline = reply.deadline
   }
 
   /**

@@ -1,4 +1,4 @@
-import { TypedEventTarget } from '@simplepool/core'
+import { TypedEventTarget, interceptListeners } from '@simplepool/core'
 import type { WireError } from '@simplepool/core'
 
 /** Which worker an event is about. */
@@ -37,19 +37,14 @@ export class WorkerEvents extends TypedEventTarget<RuntimeEvents> {
 
   constructor () {
     super()
-    const add = EventTarget.prototype.addEventListener
-    const remove = EventTarget.prototype.removeEventListener
-    type Args = Parameters<EventTarget['addEventListener']>
-    // instance properties: the typed base declares these as properties, not methods
-    ;(this as unknown as { addEventListener: (...a: Args) => void }).addEventListener = (type, listener, options) => {
+    interceptListeners(this, (own, type, listener, options) => {
       if (listener != null) this.listeners.set(type, (this.listeners.get(type) ?? 0) + 1)
-      add.call(this, type, listener, options)
-    }
-    ;(this as unknown as { removeEventListener: (...a: Args) => void }).removeEventListener = (type, listener, options) => {
+      own(type, listener, options)
+    }, (own, type, listener, options) => {
       const n = this.listeners.get(type) ?? 0
       if (listener != null && n > 0) this.listeners.set(type, n - 1)
-      remove.call(this, type, listener, options)
-    }
+      own(type, listener, options)
+    })
   }
 
   /** True when someone may listen to `type` (a listener added twice counts twice: never a false negative). */

@@ -3,7 +3,7 @@ import {
   OverloadedError, TimeoutError, WorkerNotAliveError, toWireError
 } from '@simplepool/core'
 import type { Clock, DeadlineWheel, Logger, Random } from '@simplepool/core'
-import { Activation, ActivationExtra, Phase, SPAWNED, STOP, TICK } from './activation.js'
+import { Activation, ActivationExtra, Phase, SPAWNED, STOP, TICK, replyIn } from './activation.js'
 import type { ActivationHome, Reply, Slot } from './activation.js'
 import type { WorkerEvents, WorkerFailDetail, WorkerPassivateDetail } from './events.js'
 import type { Pool } from './pool.js'
@@ -38,6 +38,20 @@ const TURNS_PER_RUN = 64
 /** One turn in this many is timed for the latency figures: timing every turn would cost more than a short turn. */
 const LATENCY_SAMPLE_MASK = 7
 
+/** Resolves with `p`, or as soon as `signal` aborts. */
+async function abortable (p: Promise<unknown>, signal: AbortSignal | undefined): Promise<void> {
+  if (signal === undefined) {
+    await p
+    return
+  }
+  if (signal.aborted) return
+  await new Promise<void>((resolve) => {
+    const done = (): void => { signal.removeEventListener('abort', done); resolve() }
+    signal.addEventListener('abort', done, { once: true })
+    p.then(done, done)
+  })
+}
+
 function isThenable (v: unknown): v is PromiseLike<unknown> {
   return v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function'
 }
@@ -65,6 +79,8 @@ export class LocalPool implements ActivationHome {
   private readonly idleMs: number
   private readonly timed: boolean
   private sampled = 0
+  /** The node is stopping: a worker that finishes saving is not brought back by its queue. */
+  private closing = false
   /** This node's target for the pool; the node keeps it current. */
   target: number
 
@@ -115,8 +131,13 @@ export class LocalPool implements ActivationHome {
       throw new OverloadedError(`the mailbox of ${this.name}/${act.id} holds ${this.mailboxLimit} messages`, { pool: this.name, id: act.id })
     }
     act.push(slot, msg)
-    if (act.phase === Phase.Ready) this.env.scheduler.add(act)
-    else if ((act.phase === Phase.Busy || act.phase === Phase.Activating) && slot !== null && typeof slot === 'object') this.watchDeadline(act, slot.deadline)
+    if (act.phase === Phase.Ready) {
+      this.env.scheduler.add(act)
+    } else {
+      // busy, loading or saving: nothing runs this mailbox soon, so its deadlines are watched
+      const reply = replyIn(slot, msg)
+      if (reply !== null) this.watchDeadline(act, reply.deadline)
+    }
     return act
   }
 
@@ -214,17 +235,20 @@ export class LocalPool implements ActivationHome {
     if (this.idleMs > 0) (act.ext as ActivationExtra).lastActive = this.env.clock.monotonic()
     // Busy while the handler runs: a call that comes back to this worker from inside it waits its turn
     act.phase = Phase.Busy
+    const timed = ((++this.sampled) & LATENCY_SAMPLE_MASK) === 0
+    const t0 = timed ? this.env.clock.monotonic() : 0
     let result: unknown
     try {
       result = this.def.handle(act.state, msg, act)
     } catch (err) {
-      act.phase = Phase.Ready
+      if (act.phase === Phase.Busy) act.phase = Phase.Ready
       const e = asError(err)
       counters.failures++
       this.fail(act, 'turn', e)
       if (act.queued > 0) this.env.scheduler.add(act)
       throw e
     }
+    if (act.phase !== Phase.Busy) throw new NodeUnavailableError('the node is stopping', { node: this.self })
     if (isThenable(result)) {
       act.phase = Phase.Ready
       return new Promise((resolve, reject) => {
@@ -232,12 +256,13 @@ export class LocalPool implements ActivationHome {
       })
     }
     act.phase = Phase.Ready
+    if (timed) this.stats.latency(this.env.clock.monotonic() - t0)
     if (act.queued > 0) this.env.scheduler.add(act)
     return result
   }
 
-  /** Takes turns until the mailbox is empty, a turn goes async, or the budget runs out. */
-  run (act: Activation, now: number): void {
+  /** Takes turns until the mailbox is empty, a turn goes async, or the budget runs out; returns how many. */
+  run (act: Activation, now: number): number {
     const def = this.def
     const counters = this.stats.counters
     const clock = this.env.clock
@@ -261,11 +286,16 @@ export class LocalPool implements ActivationHome {
       q[act.head + 1] = undefined
       act.head += 2
       if (slot === STOP) {
+        if ((msg as Reply).done) continue
         this.passivate(act, 'stop', msg as Reply)
-        return
+        return turns
       }
       if (slot === SPAWNED) {
-        (msg as Reply).resolve({ node: this.self, epoch: act.epoch })
+        const r = msg as Reply
+        if (!r.done) {
+          r.done = true
+          r.resolve({ node: this.self, epoch: act.epoch })
+        }
         continue
       }
       let reply: Reply | null = null
@@ -287,15 +317,22 @@ export class LocalPool implements ActivationHome {
       const timed = ((++this.sampled) & LATENCY_SAMPLE_MASK) === 0
       const t0 = timed ? clock.monotonic() : 0
       let result: unknown
+      // Busy while the handler runs, so what it does to its own worker (a call, a stop)
+      // waits for the turn to end instead of running inside it
+      act.phase = Phase.Busy
       try {
         result = slot === TICK ? def.tick?.(act.state, act) : def.handle(act.state, msg, act)
       } catch (err) {
+        if (act.phase === Phase.Busy) act.phase = Phase.Ready
         this.turnFailed(act, reply, asError(err), slot === TICK)
         continue
       }
+      // the turn may have stopped the whole node (and this worker with it)
+      if (act.phase !== Phase.Busy) return turns
+      act.phase = Phase.Ready
       if (isThenable(result)) {
         this.goAsync(act, reply, result, slot === TICK)
-        return
+        return turns
       }
       if (timed) {
         now = clock.monotonic()
@@ -306,6 +343,7 @@ export class LocalPool implements ActivationHome {
         reply.resolve(result)
       }
     }
+    return turns
   }
 
   private goAsync (act: Activation, reply: Reply | null, result: PromiseLike<unknown>, tick: boolean): void {
@@ -376,7 +414,7 @@ export class LocalPool implements ActivationHome {
    * turn at a time. Its `signal` is aborted so code that watches it can stop.
    */
   onWatchExpired (act: Activation): void {
-    if (act.phase !== Phase.Busy && act.phase !== Phase.Activating) return
+    if (act.phase === Phase.Ready || act.phase === Phase.Dead) return
     const now = this.env.clock.monotonic()
     const current = act.ext?.current ?? null
     if (current !== null && !current.done && current.deadline <= now) {
@@ -387,10 +425,10 @@ export class LocalPool implements ActivationHome {
     const q = act.queue
     if (q !== null) {
       for (let i = act.head; i < q.length; i += 2) {
-        const slot = q[i] as Slot
-        if (slot === null || typeof slot !== 'object' || slot.done) continue
-        if (slot.deadline <= now) this.expire(act, slot, 'in the mailbox')
-        else if (slot.deadline < min) min = slot.deadline
+        const reply = replyIn(q[i] as Slot, q[i + 1])
+        if (reply === null || reply.done) continue
+        if (reply.deadline <= now) this.expire(act, reply, 'in the mailbox')
+        else if (reply.deadline < min) min = reply.deadline
       }
     }
     if (act.ext !== null) act.ext.minDeadline = min
@@ -436,7 +474,8 @@ export class LocalPool implements ActivationHome {
    */
   passivate (act: Activation, reason: WorkerPassivateDetail['reason'], reply: Reply | null): void {
     act.phase = Phase.Stopping
-    this.env.watch.delete(act)
+    // calls queued behind the stop keep their deadlines while `save` runs
+    this.watch(act)
     const save = this.def.save
     if (save === undefined) {
       this.finishStop(act, reason, reply)
@@ -470,7 +509,21 @@ export class LocalPool implements ActivationHome {
       reply.done = true
       reply.reject(err)
     }
+    this.answerStopWaiters(act, err)
     if (act.queued > 0) this.env.scheduler.add(act)
+  }
+
+  /** Answers the stop requests that joined a stop in progress: true, or the save's error. */
+  private answerStopWaiters (act: Activation, err?: Error): void {
+    const waiters = act.ext?.stopWaiters
+    if (waiters == null) return
+    ;(act.ext as ActivationExtra).stopWaiters = null
+    for (const w of waiters) {
+      if (w.done) continue
+      w.done = true
+      if (err === undefined) w.resolve(true)
+      else w.reject(err)
+    }
   }
 
   private finishStop (act: Activation, reason: WorkerPassivateDetail['reason'], reply: Reply | null): void {
@@ -482,12 +535,14 @@ export class LocalPool implements ActivationHome {
       reply.done = true
       reply.resolve(true)
     }
-    if (reason === 'shutdown') {
+    this.answerStopWaiters(act)
+    if (reason === 'shutdown' || this.closing) {
       if (act.queued > 0) this.drainQueue(act, new NodeUnavailableError('the node is stopping', { node: this.self }))
       return
     }
-    // messages that came while it was saving were accepted for a live worker: they bring it back
-    if (act.queued > 0) {
+    // messages that came while it was saving were accepted for a live worker: they bring it
+    // back (calls that timed out meanwhile do not)
+    if (this.waitingMessages(act)) {
       let next: Activation
       try {
         next = this.activate(act.id)
@@ -503,6 +558,19 @@ export class LocalPool implements ActivationHome {
     }
   }
 
+  /** True when the mailbox holds a cast, or a call, stop or spawn that still waits for its answer. */
+  private waitingMessages (act: Activation): boolean {
+    const q = act.queue
+    if (q === null) return false
+    for (let i = act.head; i < q.length; i += 2) {
+      const slot = q[i] as Slot
+      if (slot === null) return true
+      const reply = replyIn(slot, q[i + 1])
+      if (reply !== null && !reply.done) return true
+    }
+    return false
+  }
+
   /** Stops a worker after the turns queued before this request. Resolves false when it is not live. */
   stop (id: string, reply: Reply): void {
     const act = this.activations.get(id)
@@ -511,16 +579,24 @@ export class LocalPool implements ActivationHome {
       reply.resolve(false)
       return
     }
+    if (act.phase === Phase.Stopping) {
+      // already saving: this request ends with that stop rather than stop the next activation
+      const ext = act.extra()
+      ext.stopWaiters ??= []
+      ext.stopWaiters.push(reply)
+      this.watchDeadline(act, reply.deadline)
+      return
+    }
     if (act.phase === Phase.Ready && act.queued === 0) {
       this.passivate(act, 'stop', reply)
       return
     }
-    act.push(STOP, reply)
-    if (act.phase === Phase.Ready) this.env.scheduler.add(act)
+    this.deliverTo(act, STOP, reply)
   }
 
   /** Saves every worker (as far as `save` succeeds) and deactivates it; for a node that is leaving. */
   async shutdown (signal?: AbortSignal): Promise<void> {
+    this.closing = true
     const waits: Array<Promise<unknown>> = []
     let n = 0
     for (const act of [...this.activations.values()]) {
@@ -530,15 +606,22 @@ export class LocalPool implements ActivationHome {
         if (waits.length >= 256) await Promise.all(waits.splice(0))
       } else if (act.phase === Phase.Ready) {
         this.finishStop(act, 'shutdown', null)
-      } else {
+      } else if (act.phase !== Phase.Stopping) {
         // busy or loading: what it holds now is not a settled state to save
         this.remove(act)
-        if (act.queued > 0) this.drainQueue(act, new NodeUnavailableError('the node is stopping', { node: this.self }))
+        const err = new NodeUnavailableError('the node is stopping', { node: this.self })
+        const current = act.ext?.current ?? null
+        if (current !== null && !current.done) {
+          current.done = true
+          current.reject(err)
+        }
+        if (act.queued > 0) this.drainQueue(act, err)
       }
       // a million workers must not hold the event loop for the whole stop
       if ((++n & 8191) === 0) await new Promise(resolve => setImmediate(resolve))
     }
-    await Promise.all(waits)
+    // a save that never ends must not hold the stop for ever once the caller gives up
+    await abortable(Promise.all(waits), signal)
   }
 
   private remove (act: Activation): void {
@@ -554,14 +637,14 @@ export class LocalPool implements ActivationHome {
     if (q === null) return
     for (let i = act.head; i < q.length; i += 2) {
       const slot = q[i] as Slot
-      if (slot === STOP || slot === SPAWNED) {
-        const r = q[i + 1] as Reply
-        if (!r.done) { r.done = true; r.reject(err) }
-      } else if (slot === null) {
+      if (slot === null) {
         this.stats.counters.droppedCasts++
-      } else if (typeof slot === 'object' && !slot.done) {
-        slot.done = true
-        slot.reject(err)
+        continue
+      }
+      const reply = replyIn(slot, q[i + 1])
+      if (reply !== null && !reply.done) {
+        reply.done = true
+        reply.reject(err)
       }
     }
   }

@@ -1,4 +1,5 @@
-import { AbortError, InvalidOptionError } from '@simplepool/core'
+import { AbortError, InvalidOptionError, MAX_TIMER_MS } from '@simplepool/core'
+import { MAX_ID_LENGTH } from './wire.js'
 
 /** The last argument of every async call: a way to give up, and a deadline. */
 export interface AbortOptions {
@@ -7,8 +8,8 @@ export interface AbortOptions {
   timeoutMs?: number
 }
 
-/** The longest deadline a timer takes (about 24.8 days). */
-export const MAX_TIMEOUT_MS = 2 ** 31 - 1
+/** The longest deadline an operation may have: the longest delay a timer takes. */
+export const MAX_TIMEOUT_MS = MAX_TIMER_MS
 
 /** The deadline of an operation in ms, checked; `fallback` when none is given. */
 export function timeoutOf (options: AbortOptions | undefined, fallback: number): number {
@@ -27,7 +28,7 @@ export function checkSignal (signal: AbortSignal | undefined): void {
 
 /** Checks a worker id given by a user. */
 export function checkId (id: unknown): asserts id is string {
-  if (typeof id !== 'string' || id.length === 0 || id.length > 1024) {
-    throw new InvalidOptionError(`a worker id must be a string of 1 to 1024 characters, got ${typeof id === 'string' ? `${id.length} characters` : typeof id}`)
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
+    throw new InvalidOptionError(`a worker id must be a string of 1 to ${MAX_ID_LENGTH} characters, got ${typeof id === 'string' ? `${id.length} characters` : typeof id}`)
   }
 }

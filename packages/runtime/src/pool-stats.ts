@@ -39,13 +39,10 @@ export class PoolStats {
   private current = new LatencyHistogram()
   private previous = new LatencyHistogram()
   private rotatedAt = -Infinity
-  /** Every latency recorded since start, for the Prometheus histogram. */
-  readonly allTime = new LatencyHistogram()
 
   /** Records one turn's duration. */
   latency (ms: number): void {
     this.current.record(ms)
-    this.allTime.record(ms)
   }
 
   /** Takes a one-second sample; the node calls this from its one stats timer. */
@@ -71,7 +68,7 @@ export class PoolStats {
 
   /** Count over the last minute (or since the first sample, when younger). */
   perMinute (key: keyof PoolCounters, now: number): number {
-    const base = this.sampleAtOrBefore(now - 60_000) ?? this.samples[0]
+    const base = this.sampleAtOrBefore(now - 60_000)
     return base === undefined ? this.counters[key] : this.counters[key] - base.c[key]
   }
 
@@ -83,7 +80,7 @@ export class PoolStats {
     return h.quantile(q)
   }
 
-  /** The oldest sample no older than `at`, or else the oldest sample. */
+  /** The newest sample taken at or before `at`, or else the oldest sample (undefined before the first). */
   private sampleAtOrBefore (at: number): { at: number, c: PoolCounters } | undefined {
     let best: { at: number, c: PoolCounters } | undefined
     for (let i = this.samples.length - 1; i >= 0; i--) {

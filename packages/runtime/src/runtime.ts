@@ -3,90 +3,25 @@ import {
   DEFAULT_WHEEL_RESOLUTION_MS, DeadlineWheel, InvalidMessageError, InvalidOptionError, NodeUnavailableError, NotStartedError,
   UnknownPoolError, consoleLogger, systemClock, systemRandom
 } from '@simplepool/core'
-import type { Clock, Logger, Member, Random, TimerHandle } from '@simplepool/core'
+import type { Clock, Logger, TimerHandle } from '@simplepool/core'
 import type { Placement } from '@simplepool/ring'
 import { Phase, SPAWNED } from './activation.js'
 import type { Activation, Reply } from './activation.js'
 import { WorkerEvents } from './events.js'
 import { LocalPool, NOT_NOW } from './local-pool.js'
 import type { LocalEnv } from './local-pool.js'
-import { checkId, checkSignal, timeoutOf } from './options.js'
+import { MAX_TIMEOUT_MS, checkId, checkSignal, timeoutOf } from './options.js'
 import type { AbortOptions } from './options.js'
-import type { PlacementContext, PlacementFn, Pool } from './pool.js'
+import type { PlacementContext, PlacementFn } from './pool.js'
+import type {
+  CountOptions, RoutingStats, RuntimeComponents, RuntimeInit, SpawnManyOptions, SpawnMode, SpawnOptions, WorkerLocation
+} from './runtime-types.js'
 import { validatePool } from './pool.js'
 import { WorkerRef } from './ref.js'
 import type { RefCallOptions, SendOptions } from './ref.js'
 import { Scheduler } from './scheduler.js'
 import { TimingWheel } from './timing-wheel.js'
 import { MAX_ID_LENGTH, Op, int, opOf, str } from './wire.js'
-
-/** How the runtime reaches other nodes: the transport. */
-export interface RuntimeTransport {
-  cast: (peerId: string, payload: unknown) => void
-  call: (peerId: string, payload: unknown, options: { timeoutMs?: number, signal?: AbortSignal }) => Promise<unknown>
-}
-
-/** What the runtime needs from the node around it. */
-export interface RuntimeComponents {
-  /** This node's peer id. */
-  self: () => string
-  /** The placement of the current membership view (the node caches it per version). */
-  placement: () => Placement
-  /** The members of the current view, for cluster-wide counts. */
-  members: () => ReadonlyArray<Readonly<Member>>
-  transport: RuntimeTransport
-  /** @default the system clock */
-  clock?: Clock
-  /** @default Math.random */
-  random?: Random
-  /** @default stderr */
-  logger?: Logger
-}
-
-/** Options of the runtime. */
-export interface RuntimeInit {
-  /** The pools this node runs. */
-  pools: ReadonlyArray<Pool<any, any, any>>
-  /** This node's target per pool; a pool missing here takes its own `target`, or 100000. */
-  targets?: Record<string, number>
-  /** How many nodes a message may be forwarded through. @default 3 */
-  maxHops?: number
-  /** Resolution of the timing wheel of idle deadlines and ticks, in ms. @default 100 */
-  timingWheelMs?: number
-  /** Ids per batch of `spawnMany`. @default 1000 */
-  spawnBatch?: number
-}
-
-/** Where a worker lives. */
-export interface WorkerLocation {
-  node: string
-  epoch: number
-}
-
-/** How `spawn` activates. */
-export type SpawnMode = 'sync' | 'async' | 'lazy'
-
-/** Options of `spawn`. */
-export interface SpawnOptions extends AbortOptions {
-  /**
-   * `sync`: resolves once `init` ran on the owner. `async`: once the owner accepted the
-   * request. `lazy`: records nothing; the worker activates on its first message.
-   * @default 'sync'
-   */
-  mode?: SpawnMode
-}
-
-/** Options of `spawnMany`. */
-export interface SpawnManyOptions extends SpawnOptions {
-  /** Called after each batch with the ids done so far. */
-  onProgress?: (done: number, total: number) => void
-}
-
-/** Options of `count`. */
-export interface CountOptions extends AbortOptions {
-  /** This node only: no messages. */
-  local?: boolean
-}
 
 /** Remote spawn batches in flight at once, over all peers. */
 const SPAWN_BATCHES_IN_FLIGHT = 8
@@ -100,14 +35,6 @@ const EPOCHS_PER_MS = 1024
 /** How often pool figures are sampled for rates, in ms. */
 const SAMPLE_MS = 1_000
 
-/** Node-wide counters of routing, outside any pool. */
-export interface RoutingStats {
-  /** Casts lost after they were accepted: refused by a full mailbox, or for a worker that was not alive. */
-  droppedCasts: number
-  /** Hints received: another node forwarded a message this node sent to the wrong owner. */
-  staleRoutes: number
-}
-
 function yieldToLoop (): Promise<void> {
   return new Promise(resolve => setImmediate(resolve))
 }
@@ -118,9 +45,12 @@ function yieldToLoop (): Promise<void> {
  * transport otherwise), answers what other nodes send, and runs the local workers.
  */
 export class Runtime {
+  /** `worker:activate`, `worker:passivate`, `worker:fail`. */
   readonly events = new WorkerEvents()
+  /** Node-wide routing counters. */
   readonly routing: RoutingStats = { droppedCasts: 0, staleRoutes: 0 }
   private readonly c: RuntimeComponents
+  /** The clock every deadline, idle timeout and tick is measured on. */
   readonly clock: Clock
   private readonly logger: Logger
   private readonly pools = new Map<string, LocalPool>()
@@ -149,7 +79,7 @@ export class Runtime {
     const pools = new Map<string, LocalPool>()
     const wheel = new TimingWheel<Activation>(this.clock, init.timingWheelMs ?? DEFAULT_TIMING_WHEEL_MS, (act, slot) => { (act.home as LocalPool).onWheel(act, slot) })
     const watch = new DeadlineWheel<Activation>(this.clock, DEFAULT_WHEEL_RESOLUTION_MS, (act) => { (act.home as LocalPool).onWatchExpired(act) })
-    const scheduler = new Scheduler((act, now) => { (act.home as LocalPool).run(act, now) }, this.clock.monotonic)
+    const scheduler = new Scheduler((act, now) => (act.home as LocalPool).run(act, now), this.clock.monotonic)
     const env: LocalEnv = {
       clock: this.clock,
       random: components.random ?? systemRandom,
@@ -165,7 +95,9 @@ export class Runtime {
     for (const def of init.pools) {
       validatePool(def)
       if (pools.has(def.name)) throw new InvalidOptionError(`two pools are named ${def.name}`)
-      pools.set(def.name, new LocalPool(def, init.targets?.[def.name] ?? def.target ?? DEFAULT_POOL_TARGET, env))
+      // own keys only: a pool named like an Object.prototype member must not read it
+      const given = init.targets !== undefined && Object.hasOwn(init.targets, def.name) ? init.targets[def.name] : undefined
+      pools.set(def.name, new LocalPool(def, given ?? def.target ?? DEFAULT_POOL_TARGET, env))
     }
     for (const [name, t] of Object.entries(init.targets ?? {})) {
       if (!pools.has(name)) throw new InvalidOptionError(`targets name pool ${name}, which is not among this node's pools`)
@@ -286,8 +218,8 @@ export class Runtime {
     if (mode === 'lazy') return null
     const timeoutMs = timeoutOf(options, DEFAULT_CALL_TIMEOUT_MS)
     checkSignal(options.signal)
-    if (owner === this.self) return await this.spawnLocal(local as LocalPool, id, mode === 'sync', timeoutMs)
-    return await (this.c.transport.call(owner, [Op.Spawn, pool, id, mode === 'sync' ? 1 : 0, 0], { timeoutMs, signal: options.signal }) as Promise<WorkerLocation>)
+    if (owner === this.self) return await this.spawnLocal(local as LocalPool, id, mode === 'sync', timeoutMs, options.signal)
+    return await (this.c.transport.call(owner, [Op.Spawn, pool, id, 0, mode === 'sync' ? 1 : 0], { timeoutMs, signal: options.signal }) as Promise<WorkerLocation>)
   }
 
   /**
@@ -308,27 +240,32 @@ export class Runtime {
     const signal = options.signal
     let done = 0
     let live = 0
+    // the first batch to fail fails the whole call, once every batch in flight has settled
+    let failed: Error | undefined
     const inFlight = new Set<Promise<void>>()
-    for (let i = 0; i < ids.length; i += this.spawnBatch) {
-      checkSignal(signal)
-      const chunk = ids.slice(i, i + this.spawnBatch)
-      const byOwner = this.groupByOwner(pool, chunk, local)
-      for (const [owner, group] of byOwner) {
-        if (owner === this.self) {
-          live += await this.spawnManyLocal(local as LocalPool, group, mode === 'sync', timeoutMs)
-          continue
+    try {
+      for (let i = 0; i < ids.length && failed === undefined; i += this.spawnBatch) {
+        checkSignal(signal)
+        const chunk = ids.slice(i, i + this.spawnBatch)
+        for (const [owner, group] of this.groupByOwner(pool, chunk, local)) {
+          if (owner === this.self) {
+            live += await this.spawnManyLocal(local as LocalPool, group, mode === 'sync', timeoutMs)
+            continue
+          }
+          const tracked: Promise<void> = (this.c.transport.call(owner, [Op.SpawnMany, pool, group, mode === 'sync' ? 1 : 0, 0], { timeoutMs, signal }) as Promise<number>)
+            .then((n) => { live += n }, (err) => { failed ??= err as Error })
+            .finally(() => { inFlight.delete(tracked) })
+          inFlight.add(tracked)
+          if (inFlight.size >= SPAWN_BATCHES_IN_FLIGHT) await Promise.race(inFlight)
         }
-        const p = (this.c.transport.call(owner, [Op.SpawnMany, pool, group, mode === 'sync' ? 1 : 0, 0], { timeoutMs, signal }) as Promise<number>)
-          .then((n) => { live += n })
-        const tracked = p.finally(() => { inFlight.delete(tracked) })
-        inFlight.add(tracked)
-        if (inFlight.size >= SPAWN_BATCHES_IN_FLIGHT) await Promise.race(inFlight)
+        done += chunk.length
+        options.onProgress?.(done, ids.length)
+        await yieldToLoop()
       }
-      done += chunk.length
-      options.onProgress?.(done, ids.length)
-      await yieldToLoop()
+    } finally {
+      await Promise.all(inFlight)
     }
-    await Promise.all(inFlight)
+    if (failed !== undefined) throw failed
     return live
   }
 
@@ -357,7 +294,7 @@ export class Runtime {
     const local = this.pools.get(pool)
     const owner = this.ownerOf(pool, id, local)
     const opts = this.callOptions(options)
-    if (owner === this.self) return await this.stopLocal(local as LocalPool, id, opts.timeoutMs)
+    if (owner === this.self) return await this.stopLocal(local as LocalPool, id, opts.timeoutMs, opts.signal)
     return await (this.c.transport.call(owner, [Op.Stop, pool, id, 0], opts) as Promise<boolean>)
   }
 
@@ -401,7 +338,7 @@ export class Runtime {
 
   /** Handles a runtime call from another node; the transport sends back what this returns or throws. */
   handleCall (payload: unknown, from: string): unknown {
-    this.requireRunning()
+    if (!this.running) throw new NodeUnavailableError(`node ${this.self} is stopping`, { node: this.self })
     const p = payload as unknown[]
     switch (opOf(payload)) {
       case Op.Call: {
@@ -409,7 +346,7 @@ export class Runtime {
         const id = str(p, 2, 'id')
         const spawn = p[4] !== 0
         const hops = int(p, 5, 'hops')
-        const timeoutMs = Math.min(int(p, 6, 'timeoutMs'), 2 ** 31 - 1)
+        const timeoutMs = Math.min(int(p, 6, 'timeoutMs'), MAX_TIMEOUT_MS)
         const local = this.pools.get(pool)
         const owner = this.ownerOf(pool, id, local)
         if (owner === this.self) {
@@ -420,33 +357,20 @@ export class Runtime {
         }
         return this.forward(from, pool, owner, hops, timeoutMs, [Op.Call, pool, id, p[3], p[4], hops + 1, timeoutMs])
       }
-      case Op.Spawn: {
-        const pool = str(p, 1, 'pool')
-        const id = str(p, 2, 'id')
-        const hops = int(p, 4, 'hops')
-        const local = this.pools.get(pool)
-        const owner = this.ownerOf(pool, id, local)
-        if (owner === this.self) return this.spawnLocal(local as LocalPool, id, p[3] !== 0, DEFAULT_CALL_TIMEOUT_MS)
-        return this.forward(from, pool, owner, hops, DEFAULT_CALL_TIMEOUT_MS, [Op.Spawn, pool, id, p[3], hops + 1])
-      }
       case Op.SpawnMany: return this.handleSpawnMany(p, from)
-      case Op.Where: {
-        const pool = str(p, 1, 'pool')
-        const id = str(p, 2, 'id')
-        const hops = int(p, 3, 'hops')
-        const local = this.pools.get(pool)
-        const owner = this.ownerOf(pool, id, local)
-        if (owner === this.self) return this.whereLocal(local as LocalPool, id)
-        return this.forward(from, pool, owner, hops, DEFAULT_CALL_TIMEOUT_MS, [Op.Where, pool, id, hops + 1])
-      }
+      case Op.Spawn:
+      case Op.Where:
       case Op.Stop: {
         const pool = str(p, 1, 'pool')
         const id = str(p, 2, 'id')
         const hops = int(p, 3, 'hops')
         const local = this.pools.get(pool)
         const owner = this.ownerOf(pool, id, local)
-        if (owner === this.self) return this.stopLocal(local as LocalPool, id, DEFAULT_CALL_TIMEOUT_MS)
-        return this.forward(from, pool, owner, hops, DEFAULT_CALL_TIMEOUT_MS, [Op.Stop, pool, id, hops + 1])
+        if (owner !== this.self) return this.forward(from, pool, owner, hops, DEFAULT_CALL_TIMEOUT_MS, [p[0], pool, id, hops + 1, p[4]])
+        const l = local as LocalPool
+        if (p[0] === Op.Spawn) return this.spawnLocal(l, id, p[4] === 1, DEFAULT_CALL_TIMEOUT_MS)
+        if (p[0] === Op.Where) return this.whereLocal(l, id)
+        return this.stopLocal(l, id, DEFAULT_CALL_TIMEOUT_MS)
       }
       case Op.Count: {
         const pool = str(p, 1, 'pool')
@@ -550,17 +474,20 @@ export class Runtime {
     reply.reject = (e) => { signal.removeEventListener('abort', onAbort); reject(e) }
   }
 
-  private spawnLocal (local: LocalPool, id: string, sync: boolean, timeoutMs: number): Promise<WorkerLocation> {
+  private spawnLocal (local: LocalPool, id: string, sync: boolean, timeoutMs: number, signal?: AbortSignal): Promise<WorkerLocation> {
     return new Promise((resolve, reject) => {
       const reply: Reply = { resolve: resolve as (v: unknown) => void, reject, deadline: this.clock.monotonic() + timeoutMs, done: false }
+      if (signal !== undefined) this.bindSignal(reply, signal)
       try {
         const act = local.ensure(id)
-        if (!sync || act.phase !== Phase.Activating) {
+        // a worker that is saving on its way out answers for the activation after it
+        const waits = act.phase === Phase.Stopping || (sync && act.phase === Phase.Activating)
+        if (!waits) {
           reply.done = true
-          resolve({ node: this.self, epoch: act.epoch })
+          reply.resolve({ node: this.self, epoch: act.epoch })
           return
         }
-        local.deliver(id, SPAWNED, reply, true)
+        local.deliverTo(act, SPAWNED, reply)
       } catch (err) {
         reply.done = true
         reject(err as Error)
@@ -574,7 +501,7 @@ export class Runtime {
     for (const id of ids) {
       try {
         const act = local.ensure(id)
-        if (sync && act.phase === Phase.Activating) waits.push(this.spawnLocal(local, id, true, timeoutMs))
+        if (act.phase === Phase.Stopping || (sync && act.phase === Phase.Activating)) waits.push(this.spawnLocal(local, id, true, timeoutMs))
         else live++
       } catch {
         // its failure is counted and reported by the pool; the others go on
@@ -626,9 +553,16 @@ export class Runtime {
     return act === undefined ? null : { node: this.self, epoch: act.epoch }
   }
 
-  private stopLocal (local: LocalPool, id: string, timeoutMs: number): Promise<boolean> {
+  private stopLocal (local: LocalPool, id: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      local.stop(id, { resolve: resolve as (v: unknown) => void, reject, deadline: this.clock.monotonic() + timeoutMs, done: false })
+      const reply: Reply = { resolve: resolve as (v: unknown) => void, reject, deadline: this.clock.monotonic() + timeoutMs, done: false }
+      if (signal !== undefined) this.bindSignal(reply, signal)
+      try {
+        local.stop(id, reply)
+      } catch (err) {
+        reply.done = true
+        reply.reject(err as Error)
+      }
     })
   }
 

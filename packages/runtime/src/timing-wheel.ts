@@ -1,6 +1,6 @@
+import { MAX_TIMER_MS } from '@simplepool/core'
 import type { Clock, TimerHandle } from '@simplepool/core'
 
-const MAX_TIMER_MS = 2 ** 31 - 1
 
 /**
  * The node's one timer for every worker's idle deadline and tick: entries fall into

@@ -11,7 +11,7 @@ export const Op = {
   Cast: 1,
   /** `[op, pool, id, msg, spawn, hops, timeoutMs]` → the handler's reply */
   Call: 2,
-  /** `[op, pool, id, sync, hops]` → `{ node, epoch }` */
+  /** `[op, pool, id, hops, sync]` → `{ node, epoch }` */
   Spawn: 3,
   /** `[op, pool, ids, sync, hops]` → ids activated */
   SpawnMany: 4,

@@ -23,6 +23,7 @@ const POOL_COUNTERS: Array<[string, string, keyof PoolCounters]> = [
  * the registry is scraped, so an unscraped node pays nothing.
  */
 export class NodeMetrics {
+  /** This node's own registry: nodes in one process do not share metrics. */
   readonly registry = new Registry()
 
   constructor (node: SimplePoolNode, processMetrics: boolean) {
@@ -126,10 +127,12 @@ export class NodeMetrics {
     if (processMetrics) collectDefaultMetrics({ register: this.registry })
   }
 
+  /** The content type of {@link text}. */
   get contentType (): string {
     return this.registry.contentType
   }
 
+  /** Every metric in the Prometheus text format, read now. */
   async text (): Promise<string> {
     return await this.registry.metrics()
   }

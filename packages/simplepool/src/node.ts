@@ -1,5 +1,5 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { InvalidOptionError, TypedEventTarget, consoleLogger } from '@simplepool/core'
+import { InvalidMessageError, InvalidOptionError, TypedEventTarget, UnknownPoolError, consoleLogger, interceptListeners } from '@simplepool/core'
 import type { Logger, MemberStatus, Liveness } from '@simplepool/core'
 import { Placement } from '@simplepool/ring'
 import { Mesh, validateTargets } from '@simplepool/mesh'
@@ -59,8 +59,11 @@ const LOOP_WINDOW_MS = 10_000
  * with this node's pools. Make one with {@link createNode}.
  */
 export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
+  /** Membership and the libp2p host. */
   readonly mesh: Mesh
+  /** Direct messages to other nodes. */
   readonly transport: Transport
+  /** This node's pools and workers. */
   readonly runtime: Runtime
   private readonly metricsExport: NodeMetrics
   private readonly logger: Logger
@@ -111,22 +114,16 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
     mesh.addEventListener('member:down', (evt) => { this.transport.peerDown(evt.detail.peerId) })
     mesh.addEventListener('member:leave', (evt) => { this.transport.peerDown(evt.detail.peerId, `peer ${evt.detail.peerId} left`) })
     this.metricsExport = new NodeMetrics(this, processMetrics ?? true)
-    // Listeners go to the part that raises the event, so no event is dispatched twice.
-    // (Instance properties: the typed base declares these as properties, not methods.)
-    type Args = Parameters<EventTarget['addEventListener']>
-    const self = this as unknown as { addEventListener: (...a: Args) => void, removeEventListener: (...a: Args) => void }
-    const add = EventTarget.prototype.addEventListener
-    const remove = EventTarget.prototype.removeEventListener
-    self.addEventListener = (type, listener, options) => {
+    // listeners go to the part that raises the event, so no event is dispatched twice
+    interceptListeners(this, (own, type, listener, options) => {
       const target = this.targetOf(type)
       if (target !== undefined) target.addEventListener(type, listener, options)
-      else add.call(this, type, listener, options)
-    }
-    self.removeEventListener = (type, listener, options) => {
+      else own(type, listener, options)
+    }, (own, type, listener, options) => {
       const target = this.targetOf(type)
       if (target !== undefined) target.removeEventListener(type, listener, options)
-      else remove.call(this, type, listener, options)
-    }
+      else own(type, listener, options)
+    })
   }
 
   /** This node's peer id. */
@@ -296,7 +293,11 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
     return undefined
   }
 
+  /** Applies all the targets or none: every pool named must be one of this node's. */
   private applyTargets (targets: Record<string, number>): void {
+    for (const pool of Object.keys(targets)) {
+      if (this.runtime.localPool(pool) === undefined) throw new UnknownPoolError(`node ${this.peerId} does not run pool ${pool}`, { pool })
+    }
     for (const [pool, t] of Object.entries(targets)) this.runtime.setTarget(pool, t)
     this.mesh.setTargets(this.runtime.targets())
   }
@@ -309,7 +310,7 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
         return true
       }
       case NodeOp.Health: return this.health()
-      default: throw new InvalidOptionError(`unknown node operation ${String(p[0])}`)
+      default: throw new InvalidMessageError(`unknown node operation ${String(p[0])}`)
     }
   }
 

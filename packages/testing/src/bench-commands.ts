@@ -1,4 +1,5 @@
 import type { TransportStats } from '@simplepool/transport'
+import { benchMark, benchRead } from './process-meter.js'
 import type { TestNode } from './test-node.js'
 
 type Args = Record<string, unknown>
@@ -38,7 +39,6 @@ let rawSink: RawSink | undefined
 let benchHandlersInstalled = false
 let rawHandlerInstalled = false
 let echoHandlerInstalled = false
-let mark: { at: number, elu: ReturnType<typeof performance.eventLoopUtilization>, cpu: NodeJS.CpuUsage } | undefined
 
 function statsNow (node: TestNode): StatsDelta {
   const s = node.transport.stats
@@ -121,25 +121,8 @@ async function waitUntil (done: () => boolean, arm: (resolve: () => void) => voi
 
 /** Requests a harness child answers for benchmarks: floods and timed call loops. */
 export const benchCommands: Record<string, (node: TestNode, args: Args) => unknown> = {
-  /**
-   * Marks the start of a measured window: event-loop utilisation and process CPU time
-   * from here are what `benchRead` reports.
-   */
-  benchMark: () => {
-    mark = { at: performance.now(), elu: performance.eventLoopUtilization(), cpu: process.cpuUsage() }
-    return true
-  },
-
-  /**
-   * Since `benchMark`: the share of wall time the event loop was busy (1 means this
-   * process's main thread was the bottleneck) and CPU milliseconds of all its threads.
-   */
-  benchRead: () => {
-    if (mark == null) throw new Error('benchRead before benchMark')
-    const elu = performance.eventLoopUtilization(mark.elu)
-    const cpu = process.cpuUsage(mark.cpu)
-    return { wallMs: performance.now() - mark.at, elu: elu.utilization, cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000 }
-  },
+  benchMark,
+  benchRead,
 
   /** Arms the cast counter of this node for `count` casts; call before the sender starts. */
   castSink: (node, a) => {

@@ -1,11 +1,10 @@
 import type { SimplePoolNode } from 'simplepool'
+import { benchMark, benchRead } from './process-meter.js'
 import type { StatsDelta } from './bench-commands.js'
 
 type Args = Record<string, unknown>
 type Command = (node: SimplePoolNode, args: Args) => unknown
 
-/** Where a measured window started: event-loop utilisation and process CPU time read from here. */
-let mark: { at: number, elu: ReturnType<typeof performance.eventLoopUtilization>, cpu: NodeJS.CpuUsage } | undefined
 
 /**
  * Latencies in ms, kept in one growing typed array: a load generator records hundreds of
@@ -72,22 +71,8 @@ function remoteIds (node: SimplePoolNode, pool: string, prefix: string, n: numbe
 
 /** Requests a harness child running a SimplePool node answers for the runtime benchmarks. */
 export const benchNodeCommands: Record<string, Command> = {
-  /** Marks the start of a measured window for `benchRead`. */
-  benchMark: () => {
-    mark = { at: performance.now(), elu: performance.eventLoopUtilization(), cpu: process.cpuUsage() }
-    return true
-  },
-
-  /**
-   * Since `benchMark`: the share of wall time the main thread was busy (1: this process
-   * was the bottleneck) and CPU milliseconds of all its threads (GC and libuv too).
-   */
-  benchRead: () => {
-    if (mark == null) throw new Error('benchRead before benchMark')
-    const elu = performance.eventLoopUtilization(mark.elu)
-    const cpu = process.cpuUsage(mark.cpu)
-    return { wallMs: performance.now() - mark.at, elu: elu.utilization, cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000 }
-  },
+  benchMark,
+  benchRead,
 
   /**
    * Calls to workers another node owns, `inFlight` always outstanding: each of `inFlight`

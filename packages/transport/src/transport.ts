@@ -1,6 +1,6 @@
 import {
   AbortError, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_MAX_ENVELOPES_PER_FRAME, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_PENDING_CALLS_PER_PEER, DEFAULT_MAX_QUEUED_PER_PEER,
-  DEFAULT_WHEEL_RESOLUTION_MS, DeadlineWheel, ENVELOPE_VERSION, InvalidOptionError, MESSAGE_PROTOCOL, NodeUnavailableError,
+  DEFAULT_WHEEL_RESOLUTION_MS, DeadlineWheel, MAX_TIMER_MS, ENVELOPE_VERSION, InvalidOptionError, MESSAGE_PROTOCOL, NodeUnavailableError,
   NoHandlerError, NotStartedError, OverloadedError, TimeoutError, consoleLogger, systemClock, withDefaults
 } from '@simplepool/core'
 import type { Clock, Logger } from '@simplepool/core'
@@ -70,7 +70,7 @@ export interface TransportStats {
 }
 
 /** The longest deadline a call may have: the largest delay a timer takes (about 24.8 days). */
-const MAX_TIMEOUT_MS = 2 ** 31 - 1
+const MAX_TIMEOUT_MS = MAX_TIMER_MS
 
 const DEFAULTS: Required<TransportInit> = {
   protocol: MESSAGE_PROTOCOL,

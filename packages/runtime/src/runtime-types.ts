@@ -1,0 +1,84 @@
+/**
+ * The runtime's contracts with the node around it, and the options and answers of its
+ * operations.
+ */
+import type { Clock, Logger, Member, Random } from '@simplepool/core'
+import type { Placement } from '@simplepool/ring'
+import type { AbortOptions } from './options.js'
+import type { Pool } from './pool.js'
+
+/** How the runtime reaches other nodes: the transport. */
+export interface RuntimeTransport {
+  cast: (peerId: string, payload: unknown) => void
+  call: (peerId: string, payload: unknown, options: { timeoutMs?: number, signal?: AbortSignal }) => Promise<unknown>
+}
+
+/** What the runtime needs from the node around it. */
+export interface RuntimeComponents {
+  /** This node's peer id. */
+  self: () => string
+  /** The placement of the current membership view (the node caches it per version). */
+  placement: () => Placement
+  /** The members of the current view, for cluster-wide counts. */
+  members: () => ReadonlyArray<Readonly<Member>>
+  transport: RuntimeTransport
+  /** @default the system clock */
+  clock?: Clock
+  /** @default Math.random */
+  random?: Random
+  /** @default stderr */
+  logger?: Logger
+}
+
+/** Options of the runtime. */
+export interface RuntimeInit {
+  /** The pools this node runs. */
+  pools: ReadonlyArray<Pool<any, any, any>>
+  /** This node's target per pool; a pool missing here takes its own `target`, or 100000. */
+  targets?: Record<string, number>
+  /** How many nodes a message may be forwarded through. @default 3 */
+  maxHops?: number
+  /** Resolution of the timing wheel of idle deadlines and ticks, in ms. @default 100 */
+  timingWheelMs?: number
+  /** Ids per batch of `spawnMany`. @default 1000 */
+  spawnBatch?: number
+}
+
+/** Where a worker lives. */
+export interface WorkerLocation {
+  node: string
+  epoch: number
+}
+
+/** How `spawn` activates. */
+export type SpawnMode = 'sync' | 'async' | 'lazy'
+
+/** Options of `spawn`. */
+export interface SpawnOptions extends AbortOptions {
+  /**
+   * `sync`: resolves once `init` ran on the owner. `async`: once the owner accepted the
+   * request. `lazy`: records nothing; the worker activates on its first message.
+   * @default 'sync'
+   */
+  mode?: SpawnMode
+}
+
+/** Options of `spawnMany`. */
+export interface SpawnManyOptions extends SpawnOptions {
+  /** Called after each batch with the ids done so far. */
+  onProgress?: (done: number, total: number) => void
+}
+
+/** Options of `count`. */
+export interface CountOptions extends AbortOptions {
+  /** This node only: no messages. */
+  local?: boolean
+}
+
+/** Node-wide counters of routing, outside any pool. */
+export interface RoutingStats {
+  /** Casts lost after they were accepted: refused by a full mailbox, or for a worker that was not alive. */
+  droppedCasts: number
+  /** Hints received: another node forwarded a message this node sent to the wrong owner. */
+  staleRoutes: number
+}

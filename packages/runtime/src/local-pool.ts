@@ -2,9 +2,10 @@ import {
   DEFAULT_CALL_TIMEOUT_MS, DEFAULT_HARD_LIMIT_RATIO, DEFAULT_MAILBOX_LIMIT, DEFAULT_SOFT_LIMIT_RATIO, NodeUnavailableError,
   OverloadedError, TimeoutError, WorkerNotAliveError, toWireError
 } from '@simplepool/core'
-import type { Clock, DeadlineWheel, Logger, Random } from '@simplepool/core'
+import type { Clock, Logger, Random } from '@simplepool/core'
 import { Activation, ActivationExtra, Phase, SPAWNED, STOP, TICK, replyIn } from './activation.js'
 import type { ActivationHome, Reply, Slot } from './activation.js'
+import type { DeadlineWatch } from './deadline-watch.js'
 import type { WorkerEvents, WorkerFailDetail, WorkerPassivateDetail } from './events.js'
 import type { Pool } from './pool.js'
 import { PoolStats } from './pool-stats.js'
@@ -20,8 +21,8 @@ export interface LocalEnv {
   readonly scheduler: Scheduler
   /** Idle deadlines and ticks. */
   readonly wheel: TimingWheel<Activation>
-  /** Activations busy (async turn or `load`) with calls that have deadlines. */
-  readonly watch: DeadlineWheel<Activation>
+  /** Deadlines of calls waiting on workers that are busy, loading or saving. */
+  readonly watch: DeadlineWatch
   readonly events: WorkerEvents
   self: () => string
   ref: <M, R>(pool: string, id: string) => WorkerRef<M, R>
@@ -136,7 +137,7 @@ export class LocalPool implements ActivationHome {
     } else {
       // busy, loading or saving: nothing runs this mailbox soon, so its deadlines are watched
       const reply = replyIn(slot, msg)
-      if (reply !== null) this.watchDeadline(act, reply.deadline)
+      if (reply !== null) this.env.watch.watchDeadline(act, reply.deadline)
     }
     return act
   }
@@ -184,7 +185,7 @@ export class LocalPool implements ActivationHome {
   }
 
   private settleActivation (act: Activation, state: PromiseLike<unknown>): void {
-    this.watch(act)
+    this.env.watch.watch(act)
     state.then(
       (s) => { this.ready(act, s) },
       (err) => { this.activationFailed(act, asError(err)) })
@@ -349,7 +350,7 @@ export class LocalPool implements ActivationHome {
   private goAsync (act: Activation, reply: Reply | null, result: PromiseLike<unknown>, tick: boolean): void {
     act.phase = Phase.Busy
     act.extra().current = reply
-    this.watch(act)
+    this.env.watch.watch(act)
     const t0 = this.env.clock.monotonic()
     result.then(
       (value) => { this.turnDone(act, reply, t0, value, undefined, tick) },
@@ -381,58 +382,12 @@ export class LocalPool implements ActivationHome {
   }
 
   /** Answers a call that ran out of time with `TimeoutError` and counts it. */
-  private expire (act: Activation, reply: Reply, where: string): void {
+  expire (act: Activation, reply: Reply, where: string): void {
     reply.done = true
     this.stats.counters.timeouts++
     const err = new TimeoutError(`call to ${this.name}/${act.id} timed out ${where}`, { pool: this.name, id: act.id })
     this.fail(act, 'timeout', err)
     reply.reject(err)
-  }
-
-  /** A busy or activating worker with calls waiting is watched until their earliest deadline. */
-  private watch (act: Activation): void {
-    const at = Math.min(this.currentDeadline(act), act.minDeadline)
-    if (at !== Infinity) this.env.watch.add(act, at)
-    else this.env.watch.delete(act)
-  }
-
-  private watchDeadline (act: Activation, deadline: number): void {
-    // minDeadline already holds the new call; re-arm only when it moved the earliest deadline
-    if (deadline <= act.minDeadline) this.env.watch.add(act, Math.min(deadline, this.currentDeadline(act)))
-  }
-
-  /** The deadline of the running call, if it is still waiting for its answer. */
-  private currentDeadline (act: Activation): number {
-    const c = act.ext?.current ?? null
-    return c !== null && !c.done ? c.deadline : Infinity
-  }
-
-  /**
-   * A watched worker's earliest deadline passed: the running call (if it is the one) and
-   * every queued call past its deadline are answered with `TimeoutError`. The worker
-   * itself is left to finish its turn: running the next turn beside it would break one
-   * turn at a time. Its `signal` is aborted so code that watches it can stop.
-   */
-  onWatchExpired (act: Activation): void {
-    if (act.phase === Phase.Ready || act.phase === Phase.Dead) return
-    const now = this.env.clock.monotonic()
-    const current = act.ext?.current ?? null
-    if (current !== null && !current.done && current.deadline <= now) {
-      this.expire(act, current, 'in its turn')
-      act.abort(() => new TimeoutError('the turn ran past its deadline'))
-    }
-    let min = Infinity
-    const q = act.queue
-    if (q !== null) {
-      for (let i = act.head; i < q.length; i += 2) {
-        const reply = replyIn(q[i] as Slot, q[i + 1])
-        if (reply === null || reply.done) continue
-        if (reply.deadline <= now) this.expire(act, reply, 'in the mailbox')
-        else if (reply.deadline < min) min = reply.deadline
-      }
-    }
-    if (act.ext !== null) act.ext.minDeadline = min
-    this.watch(act)
   }
 
   /** Idle deadline and tick, from the wheel; `slot` tells a stale firing from the current one. */
@@ -475,7 +430,7 @@ export class LocalPool implements ActivationHome {
   passivate (act: Activation, reason: WorkerPassivateDetail['reason'], reply: Reply | null): void {
     act.phase = Phase.Stopping
     // calls queued behind the stop keep their deadlines while `save` runs
-    this.watch(act)
+    this.env.watch.watch(act)
     const save = this.def.save
     if (save === undefined) {
       this.finishStop(act, reason, reply)
@@ -554,7 +509,7 @@ export class LocalPool implements ActivationHome {
       for (let i = act.head; i < q.length; i += 2) next.push(q[i] as Slot, q[i + 1])
       act.queue = null
       if (next.phase === Phase.Ready) this.env.scheduler.add(next)
-      else this.watch(next)
+      else this.env.watch.watch(next)
     }
   }
 
@@ -584,7 +539,7 @@ export class LocalPool implements ActivationHome {
       const ext = act.extra()
       ext.stopWaiters ??= []
       ext.stopWaiters.push(reply)
-      this.watchDeadline(act, reply.deadline)
+      this.env.watch.watchDeadline(act, reply.deadline)
       return
     }
     if (act.phase === Phase.Ready && act.queued === 0) {

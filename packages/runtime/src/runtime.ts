@@ -1,6 +1,6 @@
 import {
   AbortError, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MAX_HOPS, DEFAULT_POOL_TARGET, DEFAULT_SPAWN_BATCH, DEFAULT_TIMING_WHEEL_MS,
-  DEFAULT_WHEEL_RESOLUTION_MS, DeadlineWheel, InvalidMessageError, InvalidOptionError, NodeUnavailableError, NotStartedError,
+  InvalidMessageError, InvalidOptionError, NodeUnavailableError, NotStartedError,
   UnknownPoolError, consoleLogger, systemClock, systemRandom
 } from '@simplepool/core'
 import type { Clock, Logger, TimerHandle } from '@simplepool/core'
@@ -20,6 +20,7 @@ import { validatePool } from './pool.js'
 import { WorkerRef } from './ref.js'
 import type { RefCallOptions, SendOptions } from './ref.js'
 import { Scheduler } from './scheduler.js'
+import { DeadlineWatch } from './deadline-watch.js'
 import { TimingWheel } from './timing-wheel.js'
 import { MAX_ID_LENGTH, Op, int, opOf, str } from './wire.js'
 
@@ -57,7 +58,7 @@ export class Runtime {
   private readonly maxHops: number
   private readonly spawnBatch: number
   private readonly wheel: TimingWheel<Activation>
-  private readonly watch: DeadlineWheel<Activation>
+  private readonly watch: DeadlineWatch
   private lastEpoch = 0
   private readonly hinted = new Map<string, number>()
   private placementCtx = new Map<string, { version: number, ctx: PlacementContext }>()
@@ -78,7 +79,7 @@ export class Runtime {
     }
     const pools = new Map<string, LocalPool>()
     const wheel = new TimingWheel<Activation>(this.clock, init.timingWheelMs ?? DEFAULT_TIMING_WHEEL_MS, (act, slot) => { (act.home as LocalPool).onWheel(act, slot) })
-    const watch = new DeadlineWheel<Activation>(this.clock, DEFAULT_WHEEL_RESOLUTION_MS, (act) => { (act.home as LocalPool).onWatchExpired(act) })
+    const watch = new DeadlineWatch(this.clock, (act, reply, where) => { (act.home as LocalPool).expire(act, reply, where) })
     const scheduler = new Scheduler((act, now) => (act.home as LocalPool).run(act, now), this.clock.monotonic)
     const env: LocalEnv = {
       clock: this.clock,

@@ -51,6 +51,23 @@ describe('createNode', function () {
     expect(Math.min(here, there)).to.be.above(700)
   })
 
+  it('sets targets all or nothing, on itself or another node', async () => {
+    const [first, second] = nodes
+    let err: Error | undefined
+    try {
+      await first.setTargets(first.peerId, { 'chat-room': 5, 'no-such-pool': 5 })
+    } catch (e) {
+      err = e as Error
+    }
+    expect(err?.name).to.equal('UnknownPoolError')
+    expect(first.runtime.targets()['chat-room']).to.equal(100_000) // the known pool did not change either
+    await first.setTargets(second.peerId, { 'chat-room': 50_000 })
+    expect(second.runtime.targets()['chat-room']).to.equal(50_000)
+    const health = await first.healthOf(second.peerId)
+    expect(health.pools['chat-room'].target).to.equal(50_000)
+    expect(await second.metrics()).to.match(/^simplepool_target\{pool="chat-room"\} 50000$/m)
+  })
+
   it('refuses bad options with a named error', async () => {
     let err: Error | undefined
     try {

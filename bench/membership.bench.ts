@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Cluster } from '@simplepool/testing'
-import { formatTable } from './report.js'
+import { formatTable, median } from './report.js'
 import type { Figure, ScenarioResult } from './report.js'
 
 /** Options of {@link membershipBench}. */
@@ -30,11 +30,6 @@ function cpuSeconds (pid: number): number {
 function rssMb (pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
   return m == null ? NaN : Number(m[1]) / 1024
-}
-
-function median (xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length === 0 ? NaN : s[Math.floor(s.length / 2)]
 }
 
 const round = (x: number, digits = 1): number => Number(x.toFixed(digits))

@@ -38,3 +38,15 @@ function formatCell (v: string | number | undefined): string {
   }
   return v
 }
+
+/** The middle value (the upper of the two middles for an even count); NaN for none. */
+export function median (xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length === 0 ? NaN : s[Math.floor(s.length / 2)]
+}
+
+/** `x` rounded to `digits` decimals. */
+export function round (x: number, digits = 0): number {
+  const f = 10 ** digits
+  return Math.round(x * f) / f
+}

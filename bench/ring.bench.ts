@@ -8,7 +8,7 @@ import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { seededRandom } from '../packages/core/src/index.js'
 import { RendezvousHash, SortedArrayRing, WeightedRing } from '../packages/ring/src/index.js'
-import { formatTable } from './report.js'
+import { formatTable, round } from './report.js'
 import type { Figure, ScenarioResult } from './report.js'
 
 /** Options of {@link ringBench}. */
@@ -123,11 +123,6 @@ function moved (before: Lookup, after: Lookup, keys: string[], joined: string): 
     }
   }
   return { share: count / keys.length, elsewhere }
-}
-
-function round (x: number, digits: number): number {
-  const f = 10 ** digits
-  return Math.round(x * f) / f
 }
 
 /**

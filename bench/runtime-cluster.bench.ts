@@ -11,7 +11,7 @@ import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startCluster } from '@simplepool/testing'
 import type { Cluster, NodeHandle, StatsDelta } from '@simplepool/testing'
-import { formatTable } from './report.js'
+import { formatTable, median, round } from './report.js'
 import type { Figure, ScenarioResult } from './report.js'
 
 /** Options of {@link runtimeClusterBench}. */
@@ -42,16 +42,6 @@ const MAX_WARMUP_RUNS = 8
 const WARMUP_SECONDS = 5
 /** Distinct workers the two-node calls go to, round robin. */
 const REMOTE_WORKERS = 10_000
-
-function median (xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)]
-}
-
-function round (x: number, digits = 0): number {
-  const f = 10 ** digits
-  return Math.round(x * f) / f
-}
 
 /** Nearest-rank percentile of an ascending array. */
 function percentile (sorted: Float64Array, q: number): number {

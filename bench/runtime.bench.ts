@@ -10,7 +10,7 @@ import { fork } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { formatTable } from './report.js'
+import { formatTable, median, round } from './report.js'
 import type { Figure, ScenarioResult } from './report.js'
 import type { ProbePlan, ProbeResult } from './runtime-probe.js'
 
@@ -32,16 +32,6 @@ export interface RuntimeBenchOptions {
 const PROBE_TIMEOUT_MS = 300_000
 
 const PROBE = fileURLToPath(new URL('./runtime-probe.ts', import.meta.url))
-
-function median (xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length === 0 ? NaN : s[Math.floor(s.length / 2)]
-}
-
-function round (x: number, digits = 0): number {
-  const f = 10 ** digits
-  return Math.round(x * f) / f
-}
 
 /** nact's version as installed, or why it cannot be read. */
 function nactVersion (): string {

@@ -8,7 +8,7 @@ import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startCluster } from '@simplepool/testing'
 import type { NodeHandle, StatsDelta } from '@simplepool/testing'
-import { formatTable } from './report.js'
+import { formatTable, median, round } from './report.js'
 import type { Figure, ScenarioResult } from './report.js'
 
 /** Options of {@link transportBench}. */
@@ -33,16 +33,6 @@ const RUNS = 3
 const RAW_BATCHES = [1, 64, 1024, 8192]
 // About the size of an echo call's frame, so the round trip compares like with like.
 const RAW_TRIP_BYTES = 24
-
-function median (xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)]
-}
-
-function round (x: number, digits = 0): number {
-  const f = 10 ** digits
-  return Math.round(x * f) / f
-}
 
 /** Share of wall time a process was on CPU, counting every thread it has (GC, libuv). */
 function cpuShare (u: Usage): number {

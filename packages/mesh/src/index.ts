@@ -18,7 +18,7 @@
  * @packageDocumentation
  */
 export { Mesh, validateMeshInit, validateTargets } from './mesh.js'
-export type { MeshInit, MeshEvents } from './mesh.js'
+export type { MeshInit, MeshEvents, StreamHost } from './mesh.js'
 export { MembershipView } from './membership-view.js'
 export type { MembershipViewInit } from './membership-view.js'
 export { encodeRecord, decodeRecord, MAX_RECORD_BYTES } from './record-codec.js'

@@ -81,6 +81,19 @@ const RECONNECT_BACKOFF_MS = 1_000
 /** How often unreachable bootstrap addresses are tried again while this node is alone. */
 const BOOTSTRAP_RETRY_MS = 2_000
 
+/** Streams of one protocol a service may have open to or from one peer at once. */
+const STREAMS_PER_PROTOCOL = 1024
+
+/** Stream handling on a mesh's host, for services with a protocol of their own. */
+export interface StreamHost {
+  /** Registers the handler of inbound streams of a protocol. */
+  handle: (protocol: string, handler: (stream: Stream, remotePeer: string) => void) => Promise<void>
+  /** Removes that handler. */
+  unhandle: (protocol: string) => Promise<void>
+  /** Opens a stream of a protocol to a member, dialing it when needed. */
+  newStream: (peerId: string, protocol: string, options: { signal?: AbortSignal }) => Promise<Stream>
+}
+
 /** Events of a mesh: the membership events, and errors an operator should see. */
 export interface MeshEvents extends MembershipEvents {
   /** A named error the mesh could not raise to a caller (a bootstrap that failed). */
@@ -280,6 +293,24 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     validateTargets(targets)
     this.targets = { ...targets }
     this.publish()
+  }
+
+  /**
+   * Stream handling on this host, for a service with a protocol of its own (the
+   * transport): register a handler of inbound streams, remove it, and open a stream to a
+   * member. The shape is the transport's `TransportComponents` minus clock and logger.
+   */
+  streams (): StreamHost {
+    return {
+      handle: async (protocol, handler) => {
+        await this.requireHost().handle(protocol, (stream, connection) => { handler(stream, connection.remotePeer.toString()) }, {
+          maxInboundStreams: STREAMS_PER_PROTOCOL,
+          maxOutboundStreams: STREAMS_PER_PROTOCOL
+        })
+      },
+      unhandle: async (protocol) => { await this.requireHost().unhandle(protocol) },
+      newStream: async (peerId, protocol, options) => await this.newStream(peerId, protocol, options)
+    }
   }
 
   /**

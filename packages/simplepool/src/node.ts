@@ -93,19 +93,7 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
     // joining until the transport takes calls: an `up` node must answer whoever routes to it
     mesh = new Mesh({ ...meshInit, targets: this.runtime.targets(), counts: () => this.runtime.counts(), announce: false, logger: this.logger })
     this.mesh = mesh
-    const m = mesh
-    this.transport = new Transport({
-      handle: async (protocol, handler) => {
-        await m.libp2p.handle(protocol, (stream, connection) => { handler(stream, connection.remotePeer.toString()) }, {
-          maxInboundStreams: 1024,
-          maxOutboundStreams: 1024
-        })
-      },
-      unhandle: async (protocol) => { await m.libp2p.unhandle(protocol) },
-      newStream: async (peerId, protocol, options) => await m.newStream(peerId, protocol, options),
-      clock: init.clock,
-      logger: this.logger
-    }, transport)
+    this.transport = new Transport({ ...mesh.streams(), clock: init.clock, logger: this.logger }, transport)
     this.transport.setHandlers({
       onCall: (payload, from) => opOf(payload) >= FIRST_NODE_OP ? this.nodeOp(payload as unknown[]) : this.runtime.handleCall(payload, from),
       onCast: (payload, from) => { this.runtime.handleCast(payload, from) }

@@ -1,5 +1,5 @@
-import type { TransportStats } from '@simplepool/transport'
-import { benchMark, benchRead } from './process-meter.js'
+import { benchMark, benchRead, statsNow, statsSince } from './process-meter.js'
+import type { StatsDelta } from './process-meter.js'
 import type { TestNode } from './test-node.js'
 
 type Args = Record<string, unknown>
@@ -13,8 +13,6 @@ export const BENCH_ECHO_PROTOCOL = '/simplepool/bench-echo/1.0.0'
 /** Bytes of the big-endian length in front of every raw frame and every raw record. */
 const RAW_PREFIX_BYTES = 4
 
-/** Transport counters moved between two snapshots. */
-export type StatsDelta = Pick<TransportStats, 'framesOut' | 'framesIn' | 'envelopesOut' | 'envelopesIn'>
 
 interface CastSink {
   target: number
@@ -39,21 +37,6 @@ let rawSink: RawSink | undefined
 let benchHandlersInstalled = false
 let rawHandlerInstalled = false
 let echoHandlerInstalled = false
-
-function statsNow (node: TestNode): StatsDelta {
-  const s = node.transport.stats
-  return { framesOut: s.framesOut, framesIn: s.framesIn, envelopesOut: s.envelopesOut, envelopesIn: s.envelopesIn }
-}
-
-function statsSince (node: TestNode, before: StatsDelta): StatsDelta {
-  const now = statsNow(node)
-  return {
-    framesOut: now.framesOut - before.framesOut,
-    framesIn: now.framesIn - before.framesIn,
-    envelopesOut: now.envelopesOut - before.envelopesOut,
-    envelopesIn: now.envelopesIn - before.envelopesIn
-  }
-}
 
 /**
  * Lets I/O and the transport's per-turn flush run. setImmediate rather than a timer: the

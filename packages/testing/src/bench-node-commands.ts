@@ -1,10 +1,8 @@
 import type { SimplePoolNode } from 'simplepool'
-import { benchMark, benchRead } from './process-meter.js'
-import type { StatsDelta } from './bench-commands.js'
+import { benchMark, benchRead, statsNow, statsSince } from './process-meter.js'
 
 type Args = Record<string, unknown>
 type Command = (node: SimplePoolNode, args: Args) => unknown
-
 
 /**
  * Latencies in ms, kept in one growing typed array: a load generator records hundreds of
@@ -26,22 +24,6 @@ class Samples {
   /** The samples, ascending. */
   sorted (): Float64Array {
     return this.data.slice(0, this.length).sort()
-  }
-}
-
-function statsNow (node: SimplePoolNode): StatsDelta {
-  const s = node.transport.stats
-  return { framesOut: s.framesOut, framesIn: s.framesIn, envelopesOut: s.envelopesOut, envelopesIn: s.envelopesIn }
-}
-
-/** Transport counters moved since `before`: how the envelopes were framed. */
-function statsSince (node: SimplePoolNode, before: StatsDelta): StatsDelta {
-  const now = statsNow(node)
-  return {
-    framesOut: now.framesOut - before.framesOut,
-    framesIn: now.framesIn - before.framesIn,
-    envelopesOut: now.envelopesOut - before.envelopesOut,
-    envelopesIn: now.envelopesIn - before.envelopesIn
   }
 }
 

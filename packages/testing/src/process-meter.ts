@@ -1,7 +1,33 @@
 /**
- * How busy a harness child was over a measured window: the same two commands serve the
- * bare transport nodes and the SimplePool nodes.
+ * What a harness child measures about itself over a benchmark window: how busy it was,
+ * and how its transport framed what it sent. The bare transport nodes and the SimplePool
+ * nodes share these.
  */
+import type { TransportStats } from '@simplepool/transport'
+
+/** Transport counters that say how envelopes were framed. */
+export type StatsDelta = Pick<TransportStats, 'framesOut' | 'framesIn' | 'envelopesOut' | 'envelopesIn'>
+
+/** Anything with a transport: a bare test node or a SimplePool node. */
+interface HasTransport { transport: { stats: TransportStats } }
+
+/** The framing counters now. */
+export function statsNow (node: HasTransport): StatsDelta {
+  const s = node.transport.stats
+  return { framesOut: s.framesOut, framesIn: s.framesIn, envelopesOut: s.envelopesOut, envelopesIn: s.envelopesIn }
+}
+
+/** The framing counters moved since `before`. */
+export function statsSince (node: HasTransport, before: StatsDelta): StatsDelta {
+  const now = statsNow(node)
+  return {
+    framesOut: now.framesOut - before.framesOut,
+    framesIn: now.framesIn - before.framesIn,
+    envelopesOut: now.envelopesOut - before.envelopesOut,
+    envelopesIn: now.envelopesIn - before.envelopesIn
+  }
+}
+
 let mark: { at: number, elu: ReturnType<typeof performance.eventLoopUtilization>, cpu: NodeJS.CpuUsage } | undefined
 
 /** Marks the start of a measured window: event-loop utilisation and process CPU time from here are what `benchRead` reports. */

@@ -18,17 +18,7 @@ export class TestNode {
     // joining until the transport takes calls: an `up` node must answer whoever routes to it
     this.mesh = new Mesh({ ...meshInit, announce: false, logger })
     const mesh = this.mesh
-    this.transport = new Transport({
-      handle: async (protocol, handler) => {
-        await mesh.libp2p.handle(protocol, (stream, connection) => { handler(stream, connection.remotePeer.toString()) }, {
-          maxInboundStreams: 1024,
-          maxOutboundStreams: 1024
-        })
-      },
-      unhandle: async (protocol) => { await mesh.libp2p.unhandle(protocol) },
-      newStream: async (peerId, protocol, options) => mesh.newStream(peerId, protocol, options),
-      logger
-    }, transportInit)
+    this.transport = new Transport({ ...mesh.streams(), logger }, transportInit)
     // pending calls to a peer the membership gave up on fail at once, not at their deadline
     mesh.addEventListener('member:down', (evt) => { this.transport.peerDown(evt.detail.peerId) })
     mesh.addEventListener('member:leave', (evt) => { this.transport.peerDown(evt.detail.peerId, `peer ${evt.detail.peerId} left`) })

@@ -250,7 +250,10 @@ export class Runtime {
         const chunk = ids.slice(i, i + this.spawnBatch)
         for (const [owner, group] of this.groupByOwner(pool, chunk, local)) {
           if (owner === this.self) {
-            live += await this.spawnManyLocal(local as LocalPool, group, mode === 'sync', timeoutMs)
+            // not `live += await ...`: that reads `live` before the await and would drop what
+            // remote batches added meanwhile
+            const n = await this.spawnManyLocal(local as LocalPool, group, mode === 'sync', timeoutMs)
+            live += n
             continue
           }
           const tracked: Promise<void> = (this.c.transport.call(owner, [Op.SpawnMany, pool, group, mode === 'sync' ? 1 : 0, 0], { timeoutMs, signal }) as Promise<number>)
@@ -525,11 +528,13 @@ export class Runtime {
     for (const [owner, group] of this.groupByOwner(pool, ids as string[], local)) {
       if (owner === self) {
         for (let i = 0; i < group.length; i += this.spawnBatch) {
-          live += await this.spawnManyLocal(local as LocalPool, group.slice(i, i + this.spawnBatch), sync, DEFAULT_CALL_TIMEOUT_MS)
+          const n = await this.spawnManyLocal(local as LocalPool, group.slice(i, i + this.spawnBatch), sync, DEFAULT_CALL_TIMEOUT_MS)
+          live += n
           if (i + this.spawnBatch < group.length) await yieldToLoop()
         }
       } else {
-        live += await (this.forward(from, pool, owner, hops, DEFAULT_CALL_TIMEOUT_MS, [Op.SpawnMany, pool, group, p[3], hops + 1]) as Promise<number>)
+        const n = await (this.forward(from, pool, owner, hops, DEFAULT_CALL_TIMEOUT_MS, [Op.SpawnMany, pool, group, p[3], hops + 1]) as Promise<number>)
+        live += n
       }
     }
     return live

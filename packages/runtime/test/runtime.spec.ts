@@ -435,6 +435,32 @@ describe('Runtime across nodes (in one process)', () => {
     expect(await a.ref('counter', 'w7').call('inc')).to.equal(2)
   })
 
+  it('counts every id spawnMany made live when a remote batch answers while a local one is awaited', async () => {
+    // A's activations wait on the clock, B's are immediate: B answers while A awaits its own
+    const slow = definePool<Counter, 'get', number>({
+      name: 'slow',
+      load: async (_id, ctx) => {
+        if (ctx.node === 'A') await new Promise(resolve => { clock.setTimeout(() => { resolve(undefined) }, 10) })
+        return undefined
+      },
+      init: () => ({ n: 0 }),
+      handle: (s) => s.n
+    })
+    const a = cluster.add('A', { pools: [slow] })
+    cluster.add('B', { pools: [slow] })
+    const view = cluster.views.get('A')
+    const remote = Array.from({ length: 400 }, (_, i) => `s${i}`).filter(id => view?.ownerOf('slow', id) === 'B')
+    const local = Array.from({ length: 400 }, (_, i) => `s${i}`).filter(id => view?.ownerOf('slow', id) === 'A')
+    let live: number | undefined
+    // the remote group comes first in the batch, so its call is in flight while the local group is awaited
+    void a.spawnMany('slow', [...remote, ...local]).then((n) => { live = n })
+    for (let i = 0; i < 50 && live === undefined; i++) {
+      await settle()
+      clock.advance(10)
+    }
+    expect(live).to.equal(400)
+  })
+
   it('forwards a message sent to a node that does not own it, and hints the sender', async () => {
     const pool = counterPool(clock)
     const a = cluster.add('A', { pools: [pool] })

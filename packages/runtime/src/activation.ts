@@ -39,7 +39,9 @@ export const Phase = {
   /** Saving before it is deactivated; messages wait and go to the next activation. */
   Stopping: 3,
   /** Deactivated: gone from its pool's map. */
-  Dead: 4
+  Dead: 4,
+  /** Being handed to another node: no turns; messages wait and follow it there. */
+  Migrating: 5
 } as const
 export type Phase = typeof Phase[keyof typeof Phase]
 
@@ -64,6 +66,8 @@ export class ActivationExtra {
   nextTickAt = Infinity
   /** A tick is queued and not yet run: a slow worker does not pile up ticks. */
   tickQueued = false
+  /** Activating on this node while the node that held it before is asked for it (a claim). */
+  claiming = false
   /** Stop requests that came while it was already stopping: answered when that stop ends. */
   stopWaiters: Reply[] | null = null
   /** The reply of the async turn running now. */
@@ -83,7 +87,7 @@ export class ActivationExtra {
 export class Activation implements WorkerContext {
   readonly id: string
   readonly home: ActivationHome
-  readonly epoch: number
+  epoch: number
   phase: Phase = Phase.Activating as Phase
   state: unknown = undefined
   queue: unknown[] | null = null

@@ -20,11 +20,18 @@ export interface WorkerPassivateDetail extends WorkerEventDetail {
   reason: 'idle' | 'stop' | 'shutdown'
 }
 
+/** A worker moved between nodes with its state: fired on the node it left and on the one it reached. */
+export interface WorkerMigrateDetail extends WorkerEventDetail {
+  from: string
+  to: string
+}
+
 /** Events of the runtime. */
 export interface RuntimeEvents extends Record<string, unknown> {
   'worker:activate': WorkerEventDetail
   'worker:passivate': WorkerPassivateDetail
   'worker:fail': WorkerFailDetail
+  'worker:migrate': WorkerMigrateDetail
 }
 
 /**

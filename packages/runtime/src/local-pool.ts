@@ -1,5 +1,5 @@
 import {
-  DEFAULT_CALL_TIMEOUT_MS, DEFAULT_HARD_LIMIT_RATIO, DEFAULT_MAILBOX_LIMIT, DEFAULT_SOFT_LIMIT_RATIO, NodeUnavailableError,
+  DEFAULT_CALL_TIMEOUT_MS, DEFAULT_HARD_LIMIT_RATIO, DEFAULT_MAILBOX_LIMIT, DEFAULT_SOFT_LIMIT_RATIO, HandoffError, NodeUnavailableError,
   OverloadedError, TimeoutError, WorkerNotAliveError, toWireError
 } from '@simplepool/core'
 import type { Clock, Logger, Random } from '@simplepool/core'
@@ -28,7 +28,18 @@ export interface LocalEnv {
   ref: <M, R>(pool: string, id: string) => WorkerRef<M, R>
   /** A number larger than every epoch this node handed out before. */
   nextEpoch: () => number
+  /** The nodes to claim a new activation from while the ring moved lately (they may still hold it); empty otherwise. */
+  holders: (pool: string) => readonly string[]
+  /** Asks `holders` for a worker: 'moved' once one handed it over, 'mine' when one keeps it for now, else 'none'. */
+  claim: (pool: string, id: string, holders: readonly string[]) => Promise<string>
 }
+
+/** Claims answered 'mine' are tried again this many times, this far apart, before the worker starts from `load`. */
+const CLAIM_ATTEMPTS = 12
+const CLAIM_RETRY_MS = 250
+
+/** What a claim resolves with when a handoff already made the activation ready. */
+const ADOPTED = Symbol('adopted')
 
 /** What {@link LocalPool.callNow} returns when the call has to wait its turn. */
 export const NOT_NOW = Symbol('not now')
@@ -158,6 +169,13 @@ export class LocalPool implements ActivationHome {
     this.activations.set(id, act)
     this.stats.counters.activations++
     if (env.events.has('worker:activate')) env.events.emit('worker:activate', { pool: this.name, id, node: this.self, epoch: act.epoch })
+    const previous = env.holders(this.name)
+    if (previous.length > 0) {
+      // the ring moved lately: the node that owned this id may still hold it, state and all
+      act.extra().claiming = true
+      this.settleActivation(act, this.claimThenLoad(act, previous))
+      return act
+    }
     if (this.def.load === undefined) {
       let state: unknown
       try {
@@ -179,6 +197,23 @@ export class LocalPool implements ActivationHome {
     return act
   }
 
+  /**
+   * Asks the nodes that may hold `act` (the ring moved lately) to hand it over. If one
+   * does, the handoff fills this activation (see {@link adopt}) before the claim is
+   * answered; if none holds it, the worker starts as any other, from `load` and `init`.
+   */
+  private async claimThenLoad (act: Activation, previous: readonly string[]): Promise<unknown> {
+    for (let attempt = 0; ; attempt++) {
+      const answer = await this.env.claim(this.name, act.id, previous).catch(() => 'none')
+      if (act.phase !== Phase.Activating || act.ext?.claiming !== true || answer === 'moved') return ADOPTED
+      // 'mine': the holder's view of the ring has not moved yet; it will within a heartbeat
+      if (answer !== 'mine' || attempt >= CLAIM_ATTEMPTS) break
+      await new Promise(resolve => { this.env.clock.setTimeout(() => { resolve(undefined) }, CLAIM_RETRY_MS) })
+    }
+    ;(act.ext as ActivationExtra).claiming = false
+    return await this.loadThenInit(act)
+  }
+
   private async loadThenInit (act: Activation): Promise<unknown> {
     const loaded = await this.def.load?.(act.id, act)
     return loaded === undefined ? await this.def.init(act.id, act) : loaded
@@ -192,7 +227,7 @@ export class LocalPool implements ActivationHome {
   }
 
   private ready (act: Activation, state: unknown): void {
-    if (act.phase !== Phase.Activating) return
+    if (act.phase !== Phase.Activating || state === ADOPTED) return
     this.env.watch.delete(act)
     act.state = state
     act.phase = Phase.Ready
@@ -397,7 +432,7 @@ export class LocalPool implements ActivationHome {
     ext.wheelSlot = -1
     const now = this.env.clock.monotonic()
     if (this.tickMs > 0 && now >= ext.nextTickAt) {
-      if (!ext.tickQueued && act.phase !== Phase.Stopping && act.queued < this.mailboxLimit) {
+      if (!ext.tickQueued && act.phase !== Phase.Stopping && act.phase !== Phase.Migrating && act.queued < this.mailboxLimit) {
         ext.tickQueued = true
         this.stats.counters.ticks++
         act.push(TICK, undefined)
@@ -511,6 +546,74 @@ export class LocalPool implements ActivationHome {
       if (next.phase === Phase.Ready) this.env.scheduler.add(next)
       else this.env.watch.watch(next)
     }
+  }
+
+  /**
+   * Takes a worker between turns out for a handoff: it stops taking turns and messages
+   * wait in its mailbox. Returns its portable state (`snapshot` applied), or `NOT_NOW`
+   * when it is busy, loading or saving: the caller tries again later.
+   */
+  beginHandoff (act: Activation): unknown {
+    if (act.phase !== Phase.Ready) return NOT_NOW
+    act.phase = Phase.Migrating
+    this.env.watch.watch(act)
+    return this.def.snapshot !== undefined ? this.def.snapshot(act.state) : act.state
+  }
+
+  /**
+   * The handoff succeeded: the worker lives on `to` now. It leaves this node without a
+   * `save` (its state went with it), and what waited in its mailbox is given to `forward`
+   * in order, to follow it.
+   */
+  endHandoff (act: Activation, to: string, forward: (slot: Slot, msg: unknown) => void): void {
+    this.remove(act)
+    act.abort(() => new WorkerNotAliveError('the worker moved to another node'))
+    this.stats.counters.migratedOut++
+    if (this.env.events.has('worker:migrate')) this.env.events.emit('worker:migrate', { pool: this.name, id: act.id, node: this.self, epoch: act.epoch, from: this.self, to })
+    const q = act.queue
+    act.queue = null
+    if (q === null) return
+    for (let i = act.head; i < q.length; i += 2) {
+      const slot = q[i] as Slot
+      if (slot === TICK) continue
+      const reply = replyIn(slot, q[i + 1])
+      if (reply !== null && reply.done) continue
+      forward(slot, q[i + 1])
+    }
+  }
+
+  /** The handoff failed: the worker stays here and goes on. */
+  abortHandoff (act: Activation): void {
+    if (act.phase !== Phase.Migrating) return
+    act.phase = Phase.Ready
+    this.env.watch.delete(act)
+    if (act.queued > 0) this.env.scheduler.add(act)
+  }
+
+  /**
+   * Takes in a worker another node handed over: its state comes from the snapshot (not
+   * from `load` or `init`) and its epoch is above the one it had there. An activation
+   * waiting on a claim for it is filled; a live one is refused with `HandoffError`, so a
+   * worker never has two copies on one node.
+   */
+  adopt (id: string, snapshot: unknown, from: string, previousEpoch: number): Activation {
+    let act = this.activations.get(id)
+    if (act !== undefined && !(act.phase === Phase.Activating && act.ext?.claiming === true)) {
+      throw new HandoffError(`${this.name}/${id} is already live on ${this.self}`, { pool: this.name, id })
+    }
+    const state = this.def.restore !== undefined ? this.def.restore(snapshot) : snapshot
+    if (act === undefined) {
+      act = new Activation(this, id, Math.max(this.env.nextEpoch(), previousEpoch + 1))
+      this.activations.set(id, act)
+    } else {
+      act.epoch = Math.max(act.epoch, previousEpoch + 1)
+      ;(act.ext as ActivationExtra).claiming = false
+      this.env.watch.delete(act)
+    }
+    this.stats.counters.migratedIn++
+    if (this.env.events.has('worker:migrate')) this.env.events.emit('worker:migrate', { pool: this.name, id, node: this.self, epoch: act.epoch, from, to: this.self })
+    this.ready(act, state)
+    return act
   }
 
   /** True when the mailbox holds a cast, or a call, stop or spawn that still waits for its answer. */

@@ -18,6 +18,9 @@ export interface PoolCounters {
   overloaded: number
   /** Casts lost in a mailbox: their worker failed to activate, or the node stopped. */
   droppedCasts: number
+  /** Workers handed to another node, and taken from one. */
+  migratedOut: number
+  migratedIn: number
   /** Messages for ids this node does not own, sent on to the owner it sees. */
   forwarded: number
 }
@@ -34,7 +37,7 @@ const LATENCY_ROTATE_MS = 30_000
  * two alternating histograms so quantiles cover the last 30 to 60 seconds.
  */
 export class PoolStats {
-  readonly counters: PoolCounters = { activations: 0, turns: 0, ticks: 0, failures: 0, timeouts: 0, passivations: 0, overloaded: 0, droppedCasts: 0, forwarded: 0 }
+  readonly counters: PoolCounters = { activations: 0, turns: 0, ticks: 0, failures: 0, timeouts: 0, passivations: 0, overloaded: 0, droppedCasts: 0, migratedOut: 0, migratedIn: 0, forwarded: 0 }
   private readonly samples: Array<{ at: number, c: PoolCounters }> = []
   private current = new LatencyHistogram()
   private previous = new LatencyHistogram()

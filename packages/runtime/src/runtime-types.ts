@@ -22,6 +22,8 @@ export interface RuntimeComponents {
   /** The members of the current view, for cluster-wide counts. */
   members: () => ReadonlyArray<Readonly<Member>>
   transport: RuntimeTransport
+  /** Workers of `pool` a member reported in its last heartbeat; undefined when unknown. */
+  countOf?: (peerId: string, pool: string) => number | undefined
   /** @default the system clock */
   clock?: Clock
   /** @default Math.random */
@@ -42,6 +44,10 @@ export interface RuntimeInit {
   timingWheelMs?: number
   /** Ids per batch of `spawnMany`. @default 1000 */
   spawnBatch?: number
+  /** Workers this node hands to their new owners per second at most, after the ring moved. @default 2000 */
+  migrationsPerSecond?: number
+  /** How long after the ring moved a new activation first asks the id's previous owner for it, in ms. @default 60000 */
+  claimWindowMs?: number
 }
 
 /** Where a worker lives. */

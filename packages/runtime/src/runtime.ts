@@ -21,8 +21,17 @@ import { WorkerRef } from './ref.js'
 import type { RefCallOptions, SendOptions } from './ref.js'
 import { Scheduler } from './scheduler.js'
 import { DeadlineWatch } from './deadline-watch.js'
+import { Migrator } from './handoff.js'
 import { TimingWheel } from './timing-wheel.js'
 import { MAX_ID_LENGTH, Op, int, opOf, str } from './wire.js'
+
+/** How long after a ring change new activations claim their id from whoever may hold it. */
+const DEFAULT_CLAIM_WINDOW_MS = 60_000
+
+/** How long a list of possible holders is kept: their reported counts change with heartbeats, not versions. */
+const HOLDERS_TTL_MS = 1_000
+
+const NONE: readonly string[] = []
 
 /** Remote spawn batches in flight at once, over all peers. */
 const SPAWN_BATCHES_IN_FLIGHT = 8
@@ -63,6 +72,14 @@ export class Runtime {
   private readonly hinted = new Map<string, number>()
   private placementCtx = new Map<string, { version: number, ctx: PlacementContext }>()
   private sampler: TimerHandle | undefined
+  private readonly migrator: Migrator
+  private readonly claimWindowMs: number
+  /** Each pool's ring fingerprint in the current placement: a change of any is a ring change. */
+  private rings: Map<string, string> | undefined
+  /** When a pool's ring last changed. */
+  private changedAt = -Infinity
+  private startedAt = -Infinity
+  private readonly holderCache = new Map<string, { version: number, at: number, holders: string[] }>()
   private running = false
   /** This node's peer id, read once at start: every message compares its owner with it. */
   private self = ''
@@ -91,7 +108,9 @@ export class Runtime {
       events: this.events,
       self: () => this.self,
       ref: (pool, id) => this.ref(pool, id),
-      nextEpoch: () => this.nextEpoch()
+      nextEpoch: () => this.nextEpoch(),
+      holders: (pool) => this.holders(pool),
+      claim: async (pool, id, holders) => await this.claim(pool, id, holders)
     }
     for (const def of init.pools) {
       validatePool(def)
@@ -107,12 +126,54 @@ export class Runtime {
     this.pools = pools
     this.wheel = wheel
     this.watch = watch
+    this.claimWindowMs = init.claimWindowMs ?? DEFAULT_CLAIM_WINDOW_MS
+    this.migrator = new Migrator({
+      clock: this.clock,
+      logger: this.logger,
+      transport: components.transport,
+      self: () => this.self,
+      pools: () => this.pools.values(),
+      ownerOf: (local, id) => {
+        try {
+          return this.ownerOf(local.name, id, local)
+        } catch {
+          return undefined
+        }
+      }
+    }, { perSecond: init.migrationsPerSecond })
+  }
+
+  /**
+   * The node's view moved (a new membership snapshot). When a pool's ring changed, the
+   * workers whose owner moved are handed over in the background, and for a while new
+   * activations first claim their id from the nodes that may hold it.
+   */
+  onPlacement (placement: Placement): void {
+    const rings = new Map<string, string>()
+    let moved = this.rings === undefined
+    for (const pool of placement.pools()) {
+      const f = placement.ring(pool)?.fingerprint ?? ''
+      rings.set(pool, f)
+      if (this.rings?.get(pool) !== f) moved = true
+    }
+    if (this.rings !== undefined && this.rings.size !== rings.size) moved = true
+    if (!moved) return
+    const first = this.rings === undefined
+    this.rings = rings
+    this.changedAt = this.clock.monotonic()
+    if (!first && this.running) this.migrator.ringChanged()
+  }
+
+  /** Workers waiting to be handed to their new owners. */
+  get migrationBacklog (): number {
+    return this.migrator.backlog
   }
 
   /** Starts the one-second sampling of pool figures. */
   start (): void {
     if (this.running) return
     this.self = this.c.self()
+    this.startedAt = this.clock.monotonic()
     this.running = true
     const tick = (): void => {
       const now = this.clock.monotonic()
@@ -129,6 +190,7 @@ export class Runtime {
   async stop (options: AbortOptions = {}): Promise<void> {
     if (!this.running) return
     this.running = false
+    this.migrator.stop()
     if (this.sampler !== undefined) this.clock.clearTimeout(this.sampler)
     for (const p of this.pools.values()) await p.shutdown(options.signal)
     this.wheel.clear()
@@ -376,6 +438,24 @@ export class Runtime {
         if (p[0] === Op.Where) return this.whereLocal(l, id)
         return this.stopLocal(l, id, DEFAULT_CALL_TIMEOUT_MS)
       }
+      case Op.Handoff: {
+        const pool = str(p, 1, 'pool')
+        const id = str(p, 2, 'id')
+        const epoch = int(p, 3, 'epoch')
+        const local = this.pools.get(pool)
+        if (local === undefined) throw new UnknownPoolError(`node ${this.self} does not run pool ${pool}`, { pool })
+        return { epoch: local.adopt(id, p[4], from, epoch).epoch }
+      }
+      case Op.Claim: {
+        const pool = str(p, 1, 'pool')
+        const id = str(p, 2, 'id')
+        const local = this.pools.get(pool)
+        const act = local?.activations.get(id)
+        if (local === undefined || act === undefined) return 'none'
+        const owner = this.ownerOf(pool, id, local)
+        if (owner === this.self) return 'mine'
+        return this.migrator.handOverNow(local, act, owner).then(moved => moved ? 'moved' : 'mine')
+      }
       case Op.Count: {
         const pool = str(p, 1, 'pool')
         const local = this.pools.get(pool)
@@ -605,6 +685,36 @@ export class Runtime {
     const mode = options.mode ?? 'sync'
     if (mode !== 'sync' && mode !== 'async' && mode !== 'lazy') throw new InvalidOptionError(`mode must be 'sync', 'async' or 'lazy', got ${String(mode)}`)
     return mode
+  }
+
+  /**
+   * While the ring moved lately (since this node started, or since the last change, within
+   * the claim window), the members that serve the pool, are not down and did not report
+   * zero workers of it: any of them may still hold a worker this node now owns. Asking
+   * them all, not only the previous owner in this node's view, matters because a node that
+   * just joined may not have heard of every member yet. Cached per placement version.
+   */
+  private holders (pool: string): readonly string[] {
+    const now = this.clock.monotonic()
+    if (now - Math.max(this.changedAt, this.startedAt) > this.claimWindowMs) return NONE
+    const placement = this.c.placement()
+    let cached = this.holderCache.get(pool)
+    if (cached === undefined || cached.version !== placement.version || now - cached.at > HOLDERS_TTL_MS) {
+      const holders = this.c.members()
+        .filter(m => m.peerId !== this.self && m.liveness !== 'down' && m.pools[pool] !== undefined && this.c.countOf?.(m.peerId, pool) !== 0)
+        .map(m => m.peerId)
+      cached = { version: placement.version, at: now, holders }
+      this.holderCache.set(pool, cached)
+    }
+    return cached.holders
+  }
+
+  /** Claims a worker from every possible holder at once: 'moved' when one handed it over, 'mine' when one keeps it for now, else 'none'. */
+  private async claim (pool: string, id: string, holders: readonly string[]): Promise<string> {
+    const answers = await Promise.all(holders.map(async h =>
+      await (this.c.transport.call(h, [Op.Claim, pool, id], { timeoutMs: DEFAULT_CALL_TIMEOUT_MS }) as Promise<string>).catch(() => 'none')))
+    if (answers.includes('moved')) return 'moved'
+    return answers.includes('mine') ? 'mine' : 'none'
   }
 
   /**

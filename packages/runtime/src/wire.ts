@@ -22,7 +22,11 @@ export const Op = {
   /** `[op, pool]` → workers of the pool on the receiving node */
   Count: 7,
   /** `[op, pool, fingerprint, owner]`: "I forwarded your message; my ring of that pool is this" */
-  Hint: 8
+  Hint: 8,
+  /** `[op, pool, id, epoch, snapshot]` → `{ epoch }`: take this worker, with its state */
+  Handoff: 9,
+  /** `[op, pool, id]` → 'moved' | 'none' | 'mine': "the ring gave me this id: hand it over if you hold it" */
+  Claim: 10
 } as const
 
 /** Operations from 100 up belong to the node around the runtime (targets, health). */

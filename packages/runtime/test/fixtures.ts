@@ -47,6 +47,7 @@ export class LocalCluster {
       self: () => peerId,
       placement: () => this.views.get(peerId) as Placement,
       members: () => this.members,
+      countOf: (peer, pool) => this.runtimes.get(peer)?.counts()[pool],
       transport,
       clock: this.clock,
       random: seededRandom(7),
@@ -64,13 +65,18 @@ export class LocalCluster {
   refresh (): void {
     const snap: MembershipSnapshot = { version: ++this.version, self: '', members: this.members }
     const p = Placement.fromSnapshot(snap)
-    for (const id of this.runtimes.keys()) this.views.set(id, p)
+    for (const [id, rt] of this.runtimes) {
+      this.views.set(id, p)
+      rt.onPlacement(p)
+    }
   }
 
   /** Gives one node its own view: as if only `serving` were up. */
   skew (peerId: string, serving: string[]): void {
     const snap: MembershipSnapshot = { version: ++this.version, self: peerId, members: this.members.filter(m => serving.includes(m.peerId)) }
-    this.views.set(peerId, Placement.fromSnapshot(snap))
+    const p = Placement.fromSnapshot(snap)
+    this.views.set(peerId, p)
+    this.runtimes.get(peerId)?.onPlacement(p)
   }
 
   async stop (): Promise<void> {

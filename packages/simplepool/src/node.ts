@@ -51,6 +51,11 @@ const NodeOp = {
   Health: FIRST_NODE_OP + 1
 } as const
 
+/** A joining node takes work once no new member appeared for this long (two heartbeats), or after the maximum. */
+const SETTLE_QUIET_MS = 1_000
+const SETTLE_MAX_MS = 5_000
+const SETTLE_POLL_MS = 50
+
 /** How long an event-loop delay window lasts before `health()` starts a new one, in ms. */
 const LOOP_WINDOW_MS = 10_000
 
@@ -67,6 +72,7 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
   readonly runtime: Runtime
   private readonly metricsExport: NodeMetrics
   private readonly logger: Logger
+  private readonly bootstrap: readonly string[]
   private placementCache?: Placement
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 })
   private loopWindowStart = 0
@@ -78,11 +84,13 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
     const { pools, targets, transport, runtime, processMetrics, ...meshInit } = init
     if (targets !== undefined) validateTargets(targets)
     this.logger = init.logger ?? consoleLogger('simplepool')
+    this.bootstrap = init.bootstrap ?? []
     let mesh: Mesh | undefined
     this.runtime = new Runtime({
       self: () => (mesh as Mesh).peerId,
       placement: () => this.placement(),
       members: () => (mesh as Mesh).snapshot().members,
+      countOf: (peerId, pool) => (mesh as Mesh).figures(peerId)?.counts[pool],
       transport: {
         cast: (peer, payload) => { this.transport.cast(peer, payload) },
         call: async (peer, payload, options) => await this.transport.call(peer, payload, options)
@@ -98,6 +106,8 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
       onCall: (payload, from) => opOf(payload) >= FIRST_NODE_OP ? this.nodeOp(payload as unknown[]) : this.runtime.handleCall(payload, from),
       onCast: (payload, from) => { this.runtime.handleCast(payload, from) }
     })
+    // a new ring: the workers whose owner moved are handed over
+    mesh.addEventListener('membership:change', () => { this.runtime.onPlacement(this.placement()) })
     // pending calls to a peer the membership gave up on fail at once, not at their deadline
     mesh.addEventListener('member:down', (evt) => { this.transport.peerDown(evt.detail.peerId) })
     mesh.addEventListener('member:leave', (evt) => { this.transport.peerDown(evt.detail.peerId, `peer ${evt.detail.peerId} left`) })
@@ -129,8 +139,31 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
     await this.mesh.start()
     await this.transport.start()
     this.runtime.start()
+    this.runtime.onPlacement(this.placement())
     this.loopDelay.enable()
+    if (this.bootstrap.length > 0) await this.settleMembership()
     this.mesh.setStatus('up')
+  }
+
+  /**
+   * Waits, before this node takes work, until it knows the cluster: until no new member has
+   * appeared for two heartbeats (at most 5 s). A node that took work knowing only its
+   * bootstrap node would activate workers that others still hold, instead of claiming them.
+   */
+  private async settleMembership (): Promise<void> {
+    const started = performance.now()
+    let members = this.mesh.snapshot().members.length
+    let changedAt = started
+    while (performance.now() - started < SETTLE_MAX_MS) {
+      await new Promise(resolve => setTimeout(resolve, SETTLE_POLL_MS))
+      const now = this.mesh.snapshot().members.length
+      if (now !== members) {
+        members = now
+        changedAt = performance.now()
+      } else if (members > 1 && performance.now() - changedAt >= SETTLE_QUIET_MS) {
+        return
+      }
+    }
   }
 
   /**

@@ -149,6 +149,33 @@ export const nodeCommands: Record<string, Command> = {
     latencies.sort((x, y) => x - y)
     return { calls, casts, errors, seconds: s, msgsPerSec: (calls + casts) / s, p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99) }
   },
+  /** Workers this node still has to hand to their new owners. */
+  migrationBacklog: (node) => node.runtime.migrationBacklog,
+  /**
+   * For `seconds`, `concurrency` loops call 'inc' on random ids of `prefix` + 0..n-1 and
+   * count the acknowledged increments per id: with nothing else touching those workers,
+   * each one's count must end equal to its acknowledged increments, whatever moved.
+   */
+  incTraffic: async (node, a) => {
+    const n = a.n as number
+    const acks = new Array<number>(n).fill(0)
+    const errors: Record<string, number> = {}
+    const end = performance.now() + (a.seconds as number) * 1000
+    const loop = async (): Promise<void> => {
+      while (performance.now() < end) {
+        const i = Math.floor(Math.random() * n)
+        try {
+          await node.ref(a.pool as string, `${a.prefix as string}${i}`).call('inc')
+          acks[i]++
+        } catch (err) {
+          const k = (err as Error).name
+          errors[k] = (errors[k] ?? 0) + 1
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: (a.concurrency as number | undefined) ?? 32 }, loop))
+    return { acks, errors }
+  },
   stop: async (node) => {
     await node.stop()
     setTimeout(() => process.exit(0), 10)

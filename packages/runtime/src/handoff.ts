@@ -1,0 +1,191 @@
+import { DEFAULT_CALL_TIMEOUT_MS } from '@simplepool/core'
+import type { Clock, Logger, TimerHandle } from '@simplepool/core'
+import { SPAWNED, STOP, replyIn } from './activation.js'
+import type { Activation, Slot } from './activation.js'
+import { NOT_NOW } from './local-pool.js'
+import type { LocalPool } from './local-pool.js'
+import type { RuntimeTransport } from './runtime-types.js'
+import { Op } from './wire.js'
+
+/** What the migrator needs from the runtime. */
+export interface HandoffHost {
+  readonly clock: Clock
+  readonly logger: Logger
+  readonly transport: RuntimeTransport
+  self: () => string
+  pools: () => Iterable<LocalPool>
+  /** The owner of `id` in this node's current view, or undefined when nobody serves the pool. */
+  ownerOf: (local: LocalPool, id: string) => string | undefined
+}
+
+/** Options of the migrator. */
+export interface MigratorInit {
+  /** Workers this node hands over per second at most, so a join never stalls traffic. @default 2000 */
+  perSecond?: number
+  /** Handoffs awaiting their answer at once. @default 64 */
+  inFlight?: number
+}
+
+/** Activations looked at per pump while finding the ones whose owner moved. */
+const SCAN_PER_PUMP = 5_000
+
+/** How often the migrator pumps while it has work. */
+const PUMP_MS = 10
+
+/** How long a claimed worker that is busy may take to come between turns. */
+const CLAIM_WAIT_MS = 2_000
+
+/**
+ * Moves this node's workers to their new owners after the ring moved (the design's
+ * handoff). For each activation whose owner is now another node: stop taking turns
+ * (its messages wait), take its portable state, send it with its epoch to the new owner,
+ * which activates it from that state (not from `load`/`init`) with a larger epoch; then the
+ * waiting messages follow it, in order. Handoffs run at a budget per second, a few per
+ * turn of the event loop, in the background; a claim (the new owner asking for one worker
+ * a message is waiting on) moves that worker at once.
+ */
+export class Migrator {
+  private readonly host: HandoffHost
+  private readonly perSecond: number
+  private readonly maxInFlight: number
+  private scans: Array<{ local: LocalPool, it: Iterator<Activation> }> = []
+  private candidates: Array<{ local: LocalPool, act: Activation }> = []
+  private inFlight = 0
+  private tokens = 0
+  private refilledAt = 0
+  private timer: TimerHandle | undefined
+  private stopped = false
+
+  constructor (host: HandoffHost, init: MigratorInit = {}) {
+    this.host = host
+    this.perSecond = init.perSecond ?? 2_000
+    this.maxInFlight = init.inFlight ?? 64
+  }
+
+  /** Workers waiting to be looked at or handed over. */
+  get backlog (): number {
+    return this.candidates.length + this.inFlight
+  }
+
+  /** The ring moved: look at every activation again. */
+  ringChanged (): void {
+    if (this.stopped) return
+    this.scans = [...this.host.pools()].map(local => ({ local, it: local.activations.values() }))
+    this.candidates = []
+    this.schedule()
+  }
+
+  /** Stops handing over; handoffs in flight finish. */
+  stop (): void {
+    this.stopped = true
+    if (this.timer !== undefined) this.host.clock.clearTimeout(this.timer)
+    this.timer = undefined
+  }
+
+  /**
+   * Hands one worker over now (a claim), waiting up to 2 s for it to come between turns.
+   * Resolves true once the new owner has it.
+   */
+  async handOverNow (local: LocalPool, act: Activation, to: string): Promise<boolean> {
+    const deadline = this.host.clock.monotonic() + CLAIM_WAIT_MS
+    for (;;) {
+      const moved = await this.handOver(local, act, to)
+      if (moved !== NOT_NOW) return moved
+      if (this.host.clock.monotonic() > deadline || local.activations.get(act.id) !== act) return false
+      await new Promise(resolve => { this.host.clock.setTimeout(() => { resolve(undefined) }, PUMP_MS) })
+    }
+  }
+
+  private schedule (): void {
+    if (this.timer !== undefined || this.stopped) return
+    this.timer = this.host.clock.setTimeout(() => {
+      this.timer = undefined
+      this.pump()
+    }, PUMP_MS)
+  }
+
+  private pump (): void {
+    const now = this.host.clock.monotonic()
+    // a token bucket holding at most a tenth of a second's budget: steady, never a burst
+    this.tokens = Math.min(this.perSecond / 10, this.tokens + (now - this.refilledAt) * this.perSecond / 1000)
+    this.refilledAt = now
+    this.scan()
+    while (this.tokens >= 1 && this.inFlight < this.maxInFlight && this.candidates.length > 0) {
+      const { local, act } = this.candidates.shift() as { local: LocalPool, act: Activation }
+      if (local.activations.get(act.id) !== act) continue
+      const to = this.host.ownerOf(local, act.id)
+      if (to === undefined || to === this.host.self()) continue
+      this.tokens--
+      this.inFlight++
+      void this.handOver(local, act, to).then((moved) => {
+        this.inFlight--
+        // busy, loading or saving: try again after the others
+        if (moved === NOT_NOW) this.candidates.push({ local, act })
+        this.schedule()
+      })
+    }
+    if (this.scans.length > 0 || this.candidates.length > 0) this.schedule()
+  }
+
+  /** Moves activations whose owner is another node from the scans to the candidates. */
+  private scan (): void {
+    let looked = 0
+    while (this.scans.length > 0 && looked < SCAN_PER_PUMP) {
+      const scan = this.scans[0]
+      const next = scan.it.next()
+      if (next.done === true) {
+        this.scans.shift()
+        continue
+      }
+      looked++
+      const owner = this.host.ownerOf(scan.local, next.value.id)
+      if (owner !== undefined && owner !== this.host.self()) this.candidates.push({ local: scan.local, act: next.value })
+    }
+  }
+
+  /** One handoff. Resolves true when moved, false when it failed (the worker stays), NOT_NOW when the worker was not between turns. */
+  private async handOver (local: LocalPool, act: Activation, to: string): Promise<boolean | typeof NOT_NOW> {
+    const snapshot = local.beginHandoff(act)
+    if (snapshot === NOT_NOW) return NOT_NOW
+    let epoch: number
+    try {
+      const answer = await this.host.transport.call(to, [Op.Handoff, local.name, act.id, act.epoch, snapshot], { timeoutMs: DEFAULT_CALL_TIMEOUT_MS }) as { epoch: number }
+      epoch = answer.epoch
+    } catch (err) {
+      const e = err as Error
+      this.host.logger.warn(`handoff of ${local.name}/${act.id} to ${to} failed; it stays here: ${e.name}: ${e.message}`)
+      local.abortHandoff(act)
+      return false
+    }
+    local.endHandoff(act, to, (slot, msg) => { this.follow(local, act.id, to, epoch, slot, msg) })
+    return true
+  }
+
+  /** A message that waited during the handoff goes on to the worker's new node. */
+  private follow (local: LocalPool, id: string, to: string, epoch: number, slot: Slot, msg: unknown): void {
+    const t = this.host.transport
+    if (slot === null) {
+      try {
+        t.cast(to, [Op.Cast, local.name, id, msg, 1, 0])
+      } catch {
+        local.stats.counters.droppedCasts++
+      }
+      return
+    }
+    const reply = replyIn(slot, msg)
+    if (reply === null) return
+    const settle = (p: Promise<unknown>): void => {
+      p.then((v) => { if (!reply.done) { reply.done = true; reply.resolve(v) } },
+        (err) => { if (!reply.done) { reply.done = true; reply.reject(err as Error) } })
+    }
+    const timeoutMs = Math.max(1, reply.deadline - this.host.clock.monotonic())
+    if (slot === SPAWNED) {
+      reply.done = true
+      reply.resolve({ node: to, epoch })
+    } else if (slot === STOP) {
+      settle(t.call(to, [Op.Stop, local.name, id, 0], { timeoutMs }))
+    } else {
+      settle(t.call(to, [Op.Call, local.name, id, msg, 1, 0, Math.ceil(timeoutMs)], { timeoutMs }))
+    }
+  }
+}

@@ -1,0 +1,102 @@
+import { expect } from 'chai'
+import { ManualClock } from '@simplepool/core'
+import { definePool } from '../src/pool.js'
+import type { WorkerMigrateDetail } from '../src/events.js'
+import { LocalCluster, settle } from './fixtures.js'
+
+interface Counter { n: number }
+const counter = definePool<Counter, 'inc' | 'get', number>({
+  name: 'counter',
+  init: () => ({ n: 0 }),
+  load: () => undefined,
+  handle: (s, m) => m === 'inc' ? ++s.n : s.n
+})
+
+/** Lets the migrators pump: time in steps of their 10 ms, with the microtasks between. */
+async function run (clock: ManualClock, ms: number): Promise<void> {
+  for (let t = 0; t < ms; t += 10) {
+    clock.advance(10)
+    await settle()
+  }
+}
+
+describe('Handoff', () => {
+  let clock: ManualClock
+  let cluster: LocalCluster
+
+  beforeEach(() => {
+    clock = new ManualClock()
+    cluster = new LocalCluster(clock)
+  })
+
+  afterEach(async () => { await cluster.stop() })
+
+  it('hands the workers whose owner moved to a node that joins, with their state', async () => {
+    const a = cluster.add('A', { pools: [counter] })
+    const ids = Array.from({ length: 300 }, (_, i) => `w${i}`)
+    for (const [i, id] of ids.entries()) for (let k = 0; k <= i % 7; k++) await a.ref('counter', id).call('inc')
+    const migrated: WorkerMigrateDetail[] = []
+    a.events.addEventListener('worker:migrate', (e) => { migrated.push(e.detail) })
+    const b = cluster.add('B', { pools: [counter] })
+    const arrived: WorkerMigrateDetail[] = []
+    b.events.addEventListener('worker:migrate', (e) => { arrived.push(e.detail) })
+    await run(clock, 1_000)
+    expect(a.migrationBacklog).to.equal(0)
+    const onB = await b.count('counter', { local: true })
+    expect(onB).to.be.within(90, 210)
+    expect(await a.count('counter', { local: true }) + onB).to.equal(300)
+    expect(migrated).to.have.length(onB)
+    expect(arrived).to.have.length(onB)
+    expect(arrived[0]).to.deep.include({ from: 'A', to: 'B', node: 'B' })
+    for (const [i, id] of ids.entries()) {
+      const where = await a.where('counter', id)
+      expect(where?.node).to.equal(cluster.views.get('A')?.ownerOf('counter', id))
+      expect(await b.ref('counter', id).call('get')).to.equal(i % 7 + 1)
+    }
+  })
+
+  it('moves a worker at once when a message reaches its new owner first (a claim)', async () => {
+    const a = cluster.add('A', { pools: [counter], migrationsPerSecond: 1 }) // too slow to push anything here
+    let id = 0
+    const b = cluster.add('B', { pools: [counter] })
+    cluster.skew('A', ['A'])
+    cluster.skew('B', ['A'])
+    while (cluster.views.get('A')?.ownerOf('counter', `c${id}`) !== 'A' || ownerWithBoth(cluster, `c${id}`) !== 'B') id++
+    const target = `c${id}`
+    for (let k = 0; k < 5; k++) await a.ref('counter', target).call('inc')
+    cluster.refresh() // both nodes now see A and B: the worker's owner is B
+    expect(await b.ref('counter', target).call('inc')).to.equal(6)
+    expect(await a.alive('counter', target)).to.equal(true) // true: it lives on B now
+    expect((await a.where('counter', target))?.node).to.equal('B')
+    expect(await a.count('counter', { local: true })).to.equal(0)
+  })
+
+  it('loses no message sent while workers move', async () => {
+    const a = cluster.add('A', { pools: [counter] })
+    const ids = Array.from({ length: 200 }, (_, i) => `m${i}`)
+    for (const id of ids) await a.ref('counter', id).call('inc')
+    cluster.add('B', { pools: [counter] })
+    // keep sending from A while the handoffs run: every one must land exactly once
+    let sent = 0
+    for (let round = 0; round < 20; round++) {
+      for (const id of ids) {
+        a.ref('counter', id).cast('inc')
+        sent++
+      }
+      await run(clock, 20)
+    }
+    await run(clock, 500)
+    const b = cluster.runtimes.get('B')
+    let total = 0
+    for (const id of ids) total += await (b?.ref('counter', id).call('get') as Promise<number>)
+    expect(total).to.equal(ids.length + sent)
+  })
+})
+
+function ownerWithBoth (cluster: LocalCluster, id: string): string | undefined {
+  cluster.refresh()
+  const owner = cluster.views.get('A')?.ownerOf('counter', id)
+  cluster.skew('A', ['A'])
+  cluster.skew('B', ['A'])
+  return owner
+}

@@ -1,0 +1,43 @@
+import { expect } from 'chai'
+import { startCluster } from '@simplepool/testing'
+import type { Cluster } from '@simplepool/testing'
+
+/**
+ * Workers move with their state when a node joins under traffic: every counter ends equal
+ * to its acknowledged increments, none lost and none doubled.
+ */
+describe('handoff across processes', function () {
+  this.timeout(90_000)
+  let cluster: Cluster
+
+  after(async () => { await cluster?.stop() })
+
+  it('hands workers to a node that joins under traffic, losing and doubling nothing', async () => {
+    cluster = await startCluster({ nodes: 3, pools: ['counter'] })
+    const [a, b] = cluster.nodes
+    const n = 3_000
+    expect((await a.request<{ live: number }>('spawnMany', { pool: 'counter', prefix: 'j-', n })).live).to.equal(n)
+    const traffic = Promise.all([a, b].map(async node => await node.request<{ acks: number[], errors: Record<string, number> }>(
+      'incTraffic', { pool: 'counter', prefix: 'j-', n, seconds: 6, concurrency: 32 }, 30_000)))
+    await new Promise(resolve => setTimeout(resolve, 1_000))
+    const d = await cluster.addNode()
+    await cluster.waitForConvergence()
+    const results = await traffic
+    // every node has handed over what it had to
+    const deadline = Date.now() + 20_000
+    for (const node of cluster.nodes) {
+      while (await node.request<number>('migrationBacklog') > 0 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 100))
+    }
+    const acks = new Array<number>(n).fill(0)
+    for (const r of results) r.acks.forEach((k, i) => { acks[i] += k })
+    const failed = results.map(r => r.errors)
+    const values = await a.request<Array<number | null>>('callEach', { pool: 'counter', prefix: 'j-', n, msg: 'get' }, 30_000)
+    const wrong = values.map((v, i) => ({ i, v, acked: acks[i] })).filter(x => x.v !== x.acked)
+    expect(wrong.slice(0, 5), `failed calls: ${JSON.stringify(failed)}`).to.deep.equal([])
+    expect(acks.reduce((x, y) => x + y, 0)).to.be.above(1_000)
+    // the newcomer holds its share of the ring (a quarter), and the count is exact
+    const onD = (await d.request<{ value: number }>('count', { pool: 'counter', local: true })).value
+    expect(onD).to.be.within(n * 0.25 * 0.8, n * 0.25 * 1.2)
+    expect(await a.request('count', { pool: 'counter' })).to.deep.equal({ ok: true, value: n })
+  })
+})

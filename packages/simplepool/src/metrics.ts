@@ -14,6 +14,8 @@ const POOL_COUNTERS: Array<[string, string, keyof PoolCounters]> = [
   ['simplepool_passivations_total', 'Workers saved and deactivated', 'passivations'],
   ['simplepool_overloaded_total', 'Messages refused by a full mailbox', 'overloaded'],
   ['simplepool_mailbox_dropped_casts_total', 'Casts lost in a mailbox: the worker failed to activate or the node stopped', 'droppedCasts'],
+  ['simplepool_migrated_out_total', 'Workers handed to another node with their state', 'migratedOut'],
+  ['simplepool_migrated_in_total', 'Workers taken from another node with their state', 'migratedIn'],
   ['simplepool_forwarded_total', 'Messages forwarded to the owner this node sees', 'forwarded']
 ]
 

@@ -29,7 +29,7 @@ export interface LocalEnv {
   /** A number larger than every epoch this node handed out before. */
   nextEpoch: () => number
   /** The nodes to claim a new activation from while the ring moved lately (they may still hold it); empty otherwise. */
-  holders: (pool: string) => readonly string[]
+  holders: (pool: string, id: string) => readonly string[]
   /** Asks `holders` for a worker: 'moved' once one handed it over, 'mine' when one keeps it for now, else 'none'. */
   claim: (pool: string, id: string, holders: readonly string[]) => Promise<string>
 }
@@ -169,7 +169,7 @@ export class LocalPool implements ActivationHome {
     this.activations.set(id, act)
     this.stats.counters.activations++
     if (env.events.has('worker:activate')) env.events.emit('worker:activate', { pool: this.name, id, node: this.self, epoch: act.epoch })
-    const previous = env.holders(this.name)
+    const previous = env.holders(this.name, id)
     if (previous.length > 0) {
       // the ring moved lately: the node that owned this id may still hold it, state and all
       act.extra().claiming = true

@@ -4,6 +4,7 @@ import {
   UnknownPoolError, consoleLogger, systemClock, systemRandom
 } from '@simplepool/core'
 import type { Clock, Logger, TimerHandle } from '@simplepool/core'
+import { WeightedRing } from '@simplepool/ring'
 import type { Placement } from '@simplepool/ring'
 import { Phase, SPAWNED } from './activation.js'
 import type { Activation, Reply } from './activation.js'
@@ -27,9 +28,6 @@ import { MAX_ID_LENGTH, Op, int, opOf, str } from './wire.js'
 
 /** How long after a ring change new activations claim their id from whoever may hold it. */
 const DEFAULT_CLAIM_WINDOW_MS = 60_000
-
-/** How long a list of possible holders is kept: their reported counts change with heartbeats, not versions. */
-const HOLDERS_TTL_MS = 1_000
 
 const NONE: readonly string[] = []
 
@@ -76,10 +74,12 @@ export class Runtime {
   private readonly claimWindowMs: number
   /** Each pool's ring fingerprint in the current placement: a change of any is a ring change. */
   private rings: Map<string, string> | undefined
-  /** When a pool's ring last changed. */
+  private current: Placement | undefined
+  /** The placement before the last ring change, and when that was. */
+  private previous: Placement | undefined
   private changedAt = -Infinity
   private startedAt = -Infinity
-  private readonly holderCache = new Map<string, { version: number, at: number, holders: string[] }>()
+  private readonly withoutSelf = new Map<string, { version: number, ring: WeightedRing | undefined }>()
   private running = false
   /** This node's peer id, read once at start: every message compares its owner with it. */
   private self = ''
@@ -109,7 +109,7 @@ export class Runtime {
       self: () => this.self,
       ref: (pool, id) => this.ref(pool, id),
       nextEpoch: () => this.nextEpoch(),
-      holders: (pool) => this.holders(pool),
+      holders: (pool, id) => this.holders(pool, id),
       claim: async (pool, id, holders) => await this.claim(pool, id, holders)
     }
     for (const def of init.pools) {
@@ -160,6 +160,8 @@ export class Runtime {
     if (!moved) return
     const first = this.rings === undefined
     this.rings = rings
+    this.previous = this.current
+    this.current = placement
     this.changedAt = this.clock.monotonic()
     if (!first && this.running) this.migrator.ringChanged()
   }
@@ -688,25 +690,45 @@ export class Runtime {
   }
 
   /**
-   * While the ring moved lately (since this node started, or since the last change, within
-   * the claim window), the members that serve the pool, are not down and did not report
-   * zero workers of it: any of them may still hold a worker this node now owns. Asking
-   * them all, not only the previous owner in this node's view, matters because a node that
-   * just joined may not have heard of every member yet. Cached per placement version.
+   * The nodes that may still hold `id`, while the ring moved lately (within the claim
+   * window since this node started or since the last change): its owner before the last
+   * change, and its owner on the current ring without this node (for a node that joined,
+   * that is the owner before it came: the others' points did not move). Only members that
+   * are not down and did not report zero workers of the pool: at most two round trips, and
+   * none in a cluster that is just forming.
    */
-  private holders (pool: string): readonly string[] {
+  private holders (pool: string, id: string): readonly string[] {
     const now = this.clock.monotonic()
     if (now - Math.max(this.changedAt, this.startedAt) > this.claimWindowMs) return NONE
-    const placement = this.c.placement()
-    let cached = this.holderCache.get(pool)
-    if (cached === undefined || cached.version !== placement.version || now - cached.at > HOLDERS_TTL_MS) {
-      const holders = this.c.members()
-        .filter(m => m.peerId !== this.self && m.liveness !== 'down' && m.pools[pool] !== undefined && this.c.countOf?.(m.peerId, pool) !== 0)
-        .map(m => m.peerId)
-      cached = { version: placement.version, at: now, holders }
-      this.holderCache.set(pool, cached)
+    const local = this.pools.get(pool)
+    const out: string[] = []
+    const consider = (holder: string | undefined): void => {
+      if (holder === undefined || holder === this.self || out.includes(holder) || this.c.countOf?.(holder, pool) === 0) return
+      const m = this.c.members().find(x => x.peerId === holder)
+      if (m !== undefined && m.liveness !== 'down') out.push(holder)
     }
-    return cached.holders
+    if (this.previous !== undefined && now - this.changedAt <= this.claimWindowMs) {
+      try {
+        consider(this.ownerOf(pool, id, local, this.previous))
+      } catch {
+        // nobody served the pool then
+      }
+    }
+    consider(this.ownerWithoutSelf(pool, id))
+    return out
+  }
+
+  /** The owner of `id` on the pool's current ring with this node taken off it; rings cached per placement version. */
+  private ownerWithoutSelf (pool: string, id: string): string | undefined {
+    const placement = this.c.placement()
+    let cached = this.withoutSelf.get(pool)
+    if (cached === undefined || cached.version !== placement.version) {
+      const weights = new Map(placement.ring(pool)?.weights ?? [])
+      weights.delete(this.self)
+      cached = { version: placement.version, ring: weights.size > 0 ? new WeightedRing(weights) : undefined }
+      this.withoutSelf.set(pool, cached)
+    }
+    return cached.ring?.ownerOf(id)
   }
 
   /** Claims a worker from every possible holder at once: 'moved' when one handed it over, 'mine' when one keeps it for now, else 'none'. */

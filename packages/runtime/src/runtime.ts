@@ -166,6 +166,11 @@ export class Runtime {
     if (!first && this.running) this.migrator.ringChanged()
   }
 
+  /** Looks again, now, for workers whose owner moved, and hands them over. */
+  rebalance (): void {
+    if (this.running) this.migrator.ringChanged()
+  }
+
   /** Workers waiting to be handed to their new owners. */
   get migrationBacklog (): number {
     return this.migrator.backlog

@@ -1,5 +1,5 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { InvalidMessageError, InvalidOptionError, TypedEventTarget, UnknownPoolError, consoleLogger, interceptListeners } from '@simplepool/core'
+import { InvalidMessageError, InvalidOptionError, TimeoutError, TypedEventTarget, UnknownPoolError, consoleLogger, interceptListeners } from '@simplepool/core'
 import type { Logger, MemberStatus, Liveness } from '@simplepool/core'
 import { Placement } from '@simplepool/ring'
 import { Mesh, validateTargets } from '@simplepool/mesh'
@@ -48,8 +48,28 @@ const NodeOp = {
   /** `[op, targets]`: set the receiver's own targets */
   SetTargets: FIRST_NODE_OP,
   /** `[op]` → the receiver's `health()` */
-  Health: FIRST_NODE_OP + 1
+  Health: FIRST_NODE_OP + 1,
+  /** `[op, pools | null]`: the receiver drains itself (those pools, or all) */
+  Drain: FIRST_NODE_OP + 2,
+  /** `[op, pools | null]`: the receiver takes back the targets it had before draining */
+  Undrain: FIRST_NODE_OP + 3,
+  /** `[op, pools | null]` → workers of those pools (or all) still on the receiver */
+  Held: FIRST_NODE_OP + 4,
+  /** `[op, pool]`: the receiver looks again for workers of the pool whose owner moved */
+  Rebalance: FIRST_NODE_OP + 5
 } as const
+
+/** Options of `drain`. */
+export interface DrainOptions extends AbortOptions {
+  /** Drain only these pools; the node keeps serving the others. @default every pool */
+  pools?: string[]
+}
+
+/** How long `drain` waits for a node to empty by default, in ms. */
+const DEFAULT_DRAIN_TIMEOUT_MS = 10 * 60_000
+
+/** How often `drain` asks how many workers are left. */
+const DRAIN_POLL_MS = 200
 
 /** A joining node takes work once no new member appeared for this long (two heartbeats), or after the maximum. */
 const SETTLE_QUIET_MS = 1_000
@@ -73,6 +93,8 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
   private readonly metricsExport: NodeMetrics
   private readonly logger: Logger
   private readonly bootstrap: readonly string[]
+  /** Targets this node had before it was drained, per drained pool. */
+  private readonly drained = new Map<string, number>()
   private placementCache?: Placement
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 })
   private loopWindowStart = 0
@@ -242,6 +264,40 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
     await this.transport.call(peerId, [NodeOp.SetTargets, targets], { timeoutMs: timeoutOf(options, DEFAULT_CALL_TIMEOUT_MS), signal: options.signal })
   }
 
+  /**
+   * Takes a node out of service for maintenance: its targets for the pools (all, by
+   * default) go to 0 (and its status to `draining` when all), so their workers move to the
+   * other nodes through the handoff, at the migration budget, while the node keeps routing.
+   * Resolves once the node holds none of them; rejects with `TimeoutError` if it does not
+   * within `timeoutMs` (default 10 minutes). Any node may drain any node.
+   */
+  async drain (peerId: string, options: DrainOptions = {}): Promise<void> {
+    checkSignal(options.signal)
+    const pools = options.pools ?? null
+    const deadline = performance.now() + timeoutOf(options, DEFAULT_DRAIN_TIMEOUT_MS)
+    await this.nodeCall(peerId, [NodeOp.Drain, pools], options)
+    for (;;) {
+      const held = await this.nodeCall(peerId, [NodeOp.Held, pools], options) as number
+      if (held === 0) return
+      if (performance.now() > deadline) throw new TimeoutError(`${held} workers are still on ${peerId}`, { peer: peerId, held })
+      await new Promise(resolve => setTimeout(resolve, DRAIN_POLL_MS))
+      checkSignal(options.signal)
+    }
+  }
+
+  /** Puts a drained node back in service with the targets it had; its share of workers moves back to it. */
+  async undrain (peerId: string, options: DrainOptions = {}): Promise<void> {
+    checkSignal(options.signal)
+    await this.nodeCall(peerId, [NodeOp.Undrain, options.pools ?? null], options)
+  }
+
+  /** Every node looks again for workers of `pool` whose owner moved, and hands them over now. */
+  async rebalance (pool: string, options: AbortOptions = {}): Promise<void> {
+    checkSignal(options.signal)
+    const members = this.mesh.snapshot().members.filter(m => m.liveness !== 'down' && m.pools[pool] !== undefined)
+    await Promise.all(members.map(async m => await this.nodeCall(m.peerId, [NodeOp.Rebalance, pool], options)))
+  }
+
   /** This node's health, per pool and as a whole; see the README for the rules. */
   health (): NodeHealth {
     const now = performance.now()
@@ -331,8 +387,57 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
         return true
       }
       case NodeOp.Health: return this.health()
+      case NodeOp.Drain:
+        this.drainSelf(this.poolsOf(p[1]), p[1] == null)
+        return true
+      case NodeOp.Undrain:
+        this.undrainSelf(this.poolsOf(p[1]))
+        return true
+      case NodeOp.Held: return this.poolsOf(p[1]).reduce((n, pool) => n + (this.runtime.localPool(pool)?.activations.size ?? 0), 0)
+      case NodeOp.Rebalance:
+        this.poolsOf([p[1]])
+        this.runtime.rebalance()
+        return true
       default: throw new InvalidMessageError(`unknown node operation ${String(p[0])}`)
     }
+  }
+
+  /** A node operation on this node, or on another through the transport. */
+  private async nodeCall (peerId: string, payload: unknown[], options: AbortOptions): Promise<unknown> {
+    if (peerId === this.peerId) return this.nodeOp(payload)
+    return await this.transport.call(peerId, payload, { timeoutMs: DEFAULT_CALL_TIMEOUT_MS, signal: options.signal })
+  }
+
+  /** The pools a node operation names (`null`: all of this node's), each checked. */
+  private poolsOf (pools: unknown): string[] {
+    if (pools == null) return this.runtime.poolNames()
+    if (!Array.isArray(pools)) throw new InvalidMessageError('pools must be an array of pool names')
+    for (const pool of pools) {
+      if (typeof pool !== 'string' || this.runtime.localPool(pool) === undefined) throw new UnknownPoolError(`node ${this.peerId} does not run pool ${String(pool)}`, { pool })
+    }
+    return pools as string[]
+  }
+
+  private drainSelf (pools: string[], all: boolean): void {
+    for (const pool of pools) {
+      if (!this.drained.has(pool)) this.drained.set(pool, this.runtime.targets()[pool])
+      this.runtime.setTarget(pool, 0)
+    }
+    this.mesh.setTargets(this.runtime.targets())
+    if (all) this.mesh.setStatus('draining')
+    this.runtime.onPlacement(this.placement())
+  }
+
+  private undrainSelf (pools: string[]): void {
+    for (const pool of pools) {
+      const target = this.drained.get(pool)
+      if (target === undefined) continue
+      this.drained.delete(pool)
+      this.runtime.setTarget(pool, target)
+    }
+    this.mesh.setTargets(this.runtime.targets())
+    if (this.drained.size === 0) this.mesh.setStatus('up')
+    this.runtime.onPlacement(this.placement())
   }
 
   private loopDelayP99 (now: number): number {

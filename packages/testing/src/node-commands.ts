@@ -149,6 +149,9 @@ export const nodeCommands: Record<string, Command> = {
     latencies.sort((x, y) => x - y)
     return { calls, casts, errors, seconds: s, msgsPerSec: (calls + casts) / s, p50Ms: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99) }
   },
+  drain: async (node, a) => { await node.drain(a.peer as string, { pools: a.pools as string[] | undefined, timeoutMs: a.timeoutMs as number | undefined }); return true },
+  undrain: async (node, a) => { await node.undrain(a.peer as string, { pools: a.pools as string[] | undefined }); return true },
+  rebalance: async (node, a) => { await node.rebalance(a.pool as string); return true },
   /** Workers this node still has to hand to their new owners. */
   migrationBacklog: (node) => node.runtime.migrationBacklog,
   /**

@@ -74,4 +74,38 @@ describe('handoff across processes', function () {
     const after = await a.request<Array<number | null>>('callEach', { pool: 'counter', prefix: 'd-', n, msg: 'get' }, 30_000)
     expect(after.filter((v, i) => v !== acks[i]).length).to.equal(0)
   })
+
+  it('follows a doubled target with a bigger share under traffic, losing and doubling nothing', async () => {
+    const [a, b, c] = cluster.nodes
+    const n = 3_000
+    expect((await a.request<{ live: number }>('spawnMany', { pool: 'counter', prefix: 't-', n })).live).to.equal(n)
+    const before = await a.request<Array<number | null>>('callEach', { pool: 'counter', prefix: 't-', n, msg: 'get' }, 30_000)
+    const share = async (): Promise<number> => {
+      const owners = await b.request<Array<string | null>>('owners', { pool: 'counter', prefix: 't-', n })
+      const mine = owners.filter(o => o === c.peerId).length
+      return mine / n
+    }
+    const shareBefore = await share()
+    const countOnC = async (): Promise<number> => (await c.request<{ value: number }>('count', { pool: 'counter', local: true })).value
+    const onCBefore = await countOnC()
+    const traffic = Promise.all([a, b].map(async node => await node.request<{ acks: number[], errors: Record<string, number> }>(
+      'incTraffic', { pool: 'counter', prefix: 't-', n, seconds: 4, concurrency: 32 }, 30_000)))
+    await new Promise(resolve => setTimeout(resolve, 500))
+    await a.request('setTargets', { peer: c.peerId, targets: { counter: 200_000 } })
+    const results = await traffic
+    for (const node of cluster.nodes) {
+      const deadline = Date.now() + 20_000
+      while (await node.request<number>('migrationBacklog') > 0 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 100))
+    }
+    const shareAfter = await share()
+    expect(shareAfter).to.be.above(shareBefore * 1.3)
+    // the workers followed the ring: c gained about what its bigger share gives it (of these
+    // ids and of the earlier tests' ids alike)
+    expect(await countOnC() - onCBefore).to.be.above((shareAfter - shareBefore) * n * 0.8)
+    const acks = before.map(v => v ?? 0)
+    for (const r of results) r.acks.forEach((k, i) => { acks[i] += k })
+    const values = await b.request<Array<number | null>>('callEach', { pool: 'counter', prefix: 't-', n, msg: 'get' }, 30_000)
+    const wrong = values.map((v, i) => ({ i, v, acked: acks[i] })).filter(x => x.v !== x.acked)
+    expect(wrong.slice(0, 5), `failed calls: ${JSON.stringify(results.map(r => r.errors))}`).to.deep.equal([])
+  })
 })

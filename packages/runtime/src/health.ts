@@ -19,6 +19,9 @@ export interface PoolHealth {
   failuresPerMin: number
   timeoutsPerMin: number
   overloadedPerMin: number
+  /** Workers handed to other nodes, and taken from them, over the last minute (ring changes, drains). */
+  migratedOutPerMin: number
+  migratedInPerMin: number
   /** Turn duration quantiles over the last 30 to 60 s, in ms. */
   p50Ms: number
   p99Ms: number
@@ -33,6 +36,8 @@ export interface NodeHealth {
   status: HealthStatus
   /** Event-loop delay p99 over the last sampling window, in ms. */
   eventLoopDelayP99Ms: number
+  /** Workers this node still has to hand to their new owners: a migration in progress when above 0. */
+  migrationBacklog: number
   pools: Record<string, PoolHealth>
   reasons: string[]
 }

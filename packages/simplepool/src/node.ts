@@ -320,6 +320,8 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
         failuresPerMin: s.perMinute('failures', mono),
         timeoutsPerMin: s.perMinute('timeouts', mono),
         overloadedPerMin: s.perMinute('overloaded', mono),
+        migratedOutPerMin: s.perMinute('migratedOut', mono),
+        migratedInPerMin: s.perMinute('migratedIn', mono),
         p50Ms: s.quantile(0.5),
         p99Ms: s.quantile(0.99),
         turnsPerMin: s.perMinute('turns', mono)
@@ -337,7 +339,7 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
       status = worse(status, 'degraded')
       reasons.push(`event-loop delay p99 ${loopP99.toFixed(0)} ms`)
     }
-    return { node: this.peerId, status, eventLoopDelayP99Ms: loopP99, pools, reasons }
+    return { node: this.peerId, status, eventLoopDelayP99Ms: loopP99, migrationBacklog: this.runtime.migrationBacklog, pools, reasons }
   }
 
   /** Another node's health, asked over the transport (this node's own without a message). */

@@ -49,7 +49,9 @@ export class Migrator {
   private readonly perSecond: number
   private readonly maxInFlight: number
   private scans: Array<{ local: LocalPool, it: Iterator<Activation> }> = []
-  private candidates: Array<{ local: LocalPool, act: Activation }> = []
+  // a queue read from `head`: shift() on a queue of a million candidates would copy the rest each time
+  private candidates: Array<{ local: LocalPool, act: Activation } | undefined> = []
+  private head = 0
   private inFlight = 0
   private tokens = 0
   private refilledAt = 0
@@ -64,7 +66,7 @@ export class Migrator {
 
   /** Workers waiting to be looked at or handed over. */
   get backlog (): number {
-    return this.candidates.length + this.inFlight
+    return this.candidates.length - this.head + this.inFlight
   }
 
   /** The ring moved: look at every activation again. */
@@ -72,6 +74,7 @@ export class Migrator {
     if (this.stopped) return
     this.scans = [...this.host.pools()].map(local => ({ local, it: local.activations.values() }))
     this.candidates = []
+    this.head = 0
     this.schedule()
   }
 
@@ -110,8 +113,9 @@ export class Migrator {
     this.tokens = Math.min(this.perSecond / 10, this.tokens + (now - this.refilledAt) * this.perSecond / 1000)
     this.refilledAt = now
     this.scan()
-    while (this.tokens >= 1 && this.inFlight < this.maxInFlight && this.candidates.length > 0) {
-      const { local, act } = this.candidates.shift() as { local: LocalPool, act: Activation }
+    while (this.tokens >= 1 && this.inFlight < this.maxInFlight && this.head < this.candidates.length) {
+      const { local, act } = this.candidates[this.head] as { local: LocalPool, act: Activation }
+      this.candidates[this.head++] = undefined
       if (local.activations.get(act.id) !== act) continue
       const to = this.host.ownerOf(local, act.id)
       if (to === undefined || to === this.host.self()) continue
@@ -124,7 +128,11 @@ export class Migrator {
         this.schedule()
       })
     }
-    if (this.scans.length > 0 || this.candidates.length > 0) this.schedule()
+    if (this.head === this.candidates.length) {
+      this.candidates = []
+      this.head = 0
+    }
+    if (this.scans.length > 0 || this.head < this.candidates.length) this.schedule()
   }
 
   /** Moves activations whose owner is another node from the scans to the candidates. */

@@ -256,12 +256,8 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
    */
   async setTargets (peerId: string, targets: Record<string, number>, options: AbortOptions = {}): Promise<void> {
     validateTargets(targets)
-    if (peerId === this.peerId) {
-      this.applyTargets(targets)
-      return
-    }
     checkSignal(options.signal)
-    await this.transport.call(peerId, [NodeOp.SetTargets, targets], { timeoutMs: timeoutOf(options, DEFAULT_CALL_TIMEOUT_MS), signal: options.signal })
+    await this.nodeCall(peerId, [NodeOp.SetTargets, targets], options)
   }
 
   /**
@@ -344,9 +340,8 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
 
   /** Another node's health, asked over the transport (this node's own without a message). */
   async healthOf (peerId: string, options: AbortOptions = {}): Promise<NodeHealth> {
-    if (peerId === this.peerId) return this.health()
     checkSignal(options.signal)
-    return await (this.transport.call(peerId, [NodeOp.Health], { timeoutMs: timeoutOf(options, DEFAULT_CALL_TIMEOUT_MS), signal: options.signal }) as Promise<NodeHealth>)
+    return await (this.nodeCall(peerId, [NodeOp.Health], options) as Promise<NodeHealth>)
   }
 
   /** This node's metrics in the Prometheus text format. */
@@ -407,7 +402,7 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
   /** A node operation on this node, or on another through the transport. */
   private async nodeCall (peerId: string, payload: unknown[], options: AbortOptions): Promise<unknown> {
     if (peerId === this.peerId) return this.nodeOp(payload)
-    return await this.transport.call(peerId, payload, { timeoutMs: DEFAULT_CALL_TIMEOUT_MS, signal: options.signal })
+    return await this.transport.call(peerId, payload, { timeoutMs: timeoutOf(options, DEFAULT_CALL_TIMEOUT_MS), signal: options.signal })
   }
 
   /** The pools a node operation names (`null`: all of this node's), each checked. */
@@ -425,9 +420,10 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
       if (!this.drained.has(pool)) this.drained.set(pool, this.runtime.targets()[pool])
       this.runtime.setTarget(pool, 0)
     }
+    // the mesh folds this node's own record into its view at once: the ring change (and
+    // the handoff) follows through `membership:change`
     this.mesh.setTargets(this.runtime.targets())
     if (all) this.mesh.setStatus('draining')
-    this.runtime.onPlacement(this.placement())
   }
 
   private undrainSelf (pools: string[]): void {
@@ -439,7 +435,6 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
     }
     this.mesh.setTargets(this.runtime.targets())
     if (this.drained.size === 0) this.mesh.setStatus('up')
-    this.runtime.onPlacement(this.placement())
   }
 
   private loopDelayP99 (now: number): number {

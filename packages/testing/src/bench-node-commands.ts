@@ -1,4 +1,4 @@
-import type { SimplePoolNode } from 'simplepool'
+import type { SimplePoolNode, WorkerRef } from 'simplepool'
 import { benchMark, benchRead, statsNow, statsSince } from './process-meter.js'
 
 type Args = Record<string, unknown>
@@ -39,6 +39,17 @@ function countError (errors: Record<string, number>, err: unknown): void {
 }
 
 /** The first `n` ids `prefix0`, `prefix1`... that another node owns in this node's view. */
+/** One call: its latency into `samples`, or its error's name counted. */
+async function timedCall (ref: WorkerRef, msg: unknown, samples: Samples, errors: Record<string, number>): Promise<void> {
+  const t0 = performance.now()
+  try {
+    await ref.call(msg)
+    samples.push(performance.now() - t0)
+  } catch (err) {
+    countError(errors, err)
+  }
+}
+
 function remoteIds (node: SimplePoolNode, pool: string, prefix: string, n: number): string[] {
   const placement = node.placement()
   const ids: string[] = []
@@ -76,14 +87,7 @@ export const benchNodeCommands: Record<string, Command> = {
     let issued = 0
     const loop = async (): Promise<void> => {
       while (issued < n) {
-        const ref = refs[issued++ % refs.length]
-        const t0 = performance.now()
-        try {
-          await ref.call(msg)
-          samples.push(performance.now() - t0)
-        } catch (err) {
-          countError(failures, err)
-        }
+        await timedCall(refs[issued++ % refs.length], msg, samples, failures)
       }
     }
     const before = statsNow(node)
@@ -112,14 +116,7 @@ export const benchNodeCommands: Record<string, Command> = {
     const end = started + (a.seconds as number) * 1000
     const loop = async (): Promise<void> => {
       while (performance.now() < end) {
-        const ref = node.ref(pool, prefix + Math.floor(Math.random() * n))
-        const t0 = performance.now()
-        try {
-          await ref.call(msg)
-          samples.push(performance.now() - t0)
-        } catch (err) {
-          countError(errors, err)
-        }
+        await timedCall(node.ref(pool, prefix + Math.floor(Math.random() * n)), msg, samples, errors)
       }
     }
     await Promise.all(Array.from({ length: (a.inFlight as number | undefined) ?? 256 }, loop))

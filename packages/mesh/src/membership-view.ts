@@ -40,6 +40,8 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
    * relayed record of a node that left must not bring it back.
    */
   private readonly tombstones = new Map<string, { incarnation: number, seq: number, at: number }>()
+  /** When (monotonic) each peer was last marked down, kept `forgetAfterMs`: a node back from a stall asks. */
+  private readonly downAt = new Map<string, number>()
   private self: Entry
   private current: MembershipSnapshot
   private readonly clock: Clock
@@ -71,6 +73,12 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
   get (peerId: string): Readonly<Member> | undefined {
     if (peerId === this.self.member.peerId) return this.self.member
     return this.entries.get(peerId)?.member
+  }
+
+  /** How many ms ago this view last marked the peer down, or undefined when not within `forgetAfterMs`. */
+  markedDownAgo (peerId: string): number | undefined {
+    const at = this.downAt.get(peerId)
+    return at === undefined ? undefined : this.clock.monotonic() - at
   }
 
   /** Replaces this node's own record (status, targets, addresses, counts). */
@@ -154,6 +162,9 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
     for (const [peerId, t] of this.tombstones) {
       if (now - t.at > this.init.forgetAfterMs) this.tombstones.delete(peerId)
     }
+    for (const [peerId, at] of this.downAt) {
+      if (now - at > this.init.forgetAfterMs) this.downAt.delete(peerId)
+    }
     for (const [peerId, entry] of this.entries) {
       const m = entry.member
       if ((m.liveness === 'down' || m.status === 'leaving') && entry.goneAt > 0 && now - entry.goneAt > this.init.forgetAfterMs) {
@@ -192,7 +203,10 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
     }
     this.rebuild()
     if (next.status === 'leaving' && prev.status !== 'leaving') this.emit('member:leave', next)
-    else if (next.liveness === 'down' && prev.liveness !== 'down') this.emit('member:down', next)
+    else if (next.liveness === 'down' && prev.liveness !== 'down') {
+      this.downAt.set(next.peerId, now)
+      this.emit('member:down', next)
+    }
     else if ((prev.liveness === 'down' && next.liveness !== 'down') || (prev.status === 'leaving' && next.status !== 'leaving')) {
       this.emit('member:join', next)
     }

@@ -206,6 +206,16 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     return this.view?.get(peerId)
   }
 
+  /** How many ms ago this node last marked the peer down, if it did lately. */
+  markedDownAgo (peerId: string): number | undefined {
+    return this.view?.markedDownAgo(peerId)
+  }
+
+  /** Sends this node's record to every peer now, rather than at the next heartbeat. */
+  announceNow (): void {
+    if (this.running) this.publish()
+  }
+
   /** Latest counts and load a member reported. */
   figures (peerId: string): Readonly<MemberFigures> | undefined {
     return this.view?.figures(peerId)

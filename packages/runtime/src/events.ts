@@ -26,12 +26,23 @@ export interface WorkerMigrateDetail extends WorkerEventDetail {
   to: string
 }
 
+/** This node's event loop stood still long enough to be marked down; it asked the others. */
+export interface NodeFenceDetail {
+  node: string
+  pausedMs: number
+  /** Some member marked this node down meanwhile (or could not say). */
+  markedDown: boolean
+  /** Activations dropped unsaved because of it. */
+  dropped: number
+}
+
 /** Events of the runtime. */
 export interface RuntimeEvents extends Record<string, unknown> {
   'worker:activate': WorkerEventDetail
   'worker:passivate': WorkerPassivateDetail
   'worker:fail': WorkerFailDetail
   'worker:migrate': WorkerMigrateDetail
+  'node:fence': NodeFenceDetail
 }
 
 /**

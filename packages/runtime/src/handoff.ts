@@ -57,6 +57,7 @@ export class Migrator {
   private refilledAt = 0
   private timer: TimerHandle | undefined
   private stopped = false
+  private held = false
 
   constructor (host: HandoffHost, init: MigratorInit = {}) {
     this.host = host
@@ -85,11 +86,22 @@ export class Migrator {
     this.timer = undefined
   }
 
+  /** Hands nothing over until {@link release}: this node may hold stale activations. */
+  hold (): void {
+    this.held = true
+  }
+
+  release (): void {
+    this.held = false
+    if (this.scans.length > 0 || this.head < this.candidates.length) this.schedule()
+  }
+
   /**
    * Hands one worker over now (a claim), waiting up to 2 s for it to come between turns.
    * Resolves true once the new owner has it.
    */
   async handOverNow (local: LocalPool, act: Activation, to: string): Promise<boolean> {
+    if (this.held) return false
     const deadline = this.host.clock.monotonic() + CLAIM_WAIT_MS
     for (;;) {
       const moved = await this.handOver(local, act, to)
@@ -108,6 +120,7 @@ export class Migrator {
   }
 
   private pump (): void {
+    if (this.held) return
     const now = this.host.clock.monotonic()
     // a token bucket holding at most a tenth of a second's budget: steady, never a burst
     this.tokens = Math.min(this.perSecond / 10, this.tokens + (now - this.refilledAt) * this.perSecond / 1000)

@@ -598,8 +598,18 @@ export class LocalPool implements ActivationHome {
    */
   adopt (id: string, snapshot: unknown, from: string, previousEpoch: number): Activation {
     let act = this.activations.get(id)
+    let waiting: Activation | undefined
     if (act !== undefined && !(act.phase === Phase.Activating && act.ext?.claiming === true)) {
-      throw new HandoffError(`${this.name}/${id} is already live on ${this.self}`, { pool: this.name, id })
+      // fencing: the newer epoch wins. A copy here that is older than the one handed over
+      // is stale (this node was cut off while the worker lived on elsewhere): it goes,
+      // unsaved, and what waited in its mailbox runs on the copy that came in
+      const between = act.phase === Phase.Ready || act.phase === Phase.Activating
+      if (act.epoch >= previousEpoch || !between) {
+        throw new HandoffError(`${this.name}/${id} is already live on ${this.self} with epoch ${act.epoch}`, { pool: this.name, id, epoch: act.epoch })
+      }
+      this.dropStale(act)
+      waiting = act
+      act = undefined
     }
     const state = this.def.restore !== undefined ? this.def.restore(snapshot) : snapshot
     if (act === undefined) {
@@ -612,8 +622,39 @@ export class LocalPool implements ActivationHome {
     }
     this.stats.counters.migratedIn++
     if (this.env.events.has('worker:migrate')) this.env.events.emit('worker:migrate', { pool: this.name, id, node: this.self, epoch: act.epoch, from, to: this.self })
+    if (waiting?.queue != null) {
+      const q = waiting.queue
+      for (let i = waiting.head; i < q.length; i += 2) if (q[i] !== TICK) act.push(q[i] as Slot, q[i + 1])
+      waiting.queue = null
+    }
     this.ready(act, state)
     return act
+  }
+
+  /**
+   * Drops every activation, unsaved: this node stood still long enough to be marked down,
+   * so each of its workers may live on elsewhere with a newer epoch, and nothing here may
+   * be written over that. Waiting calls are answered with `err`. Returns how many went.
+   */
+  fence (err: Error): number {
+    const all = [...this.activations.values()]
+    for (const act of all) {
+      this.dropStale(act)
+      const current = act.ext?.current ?? null
+      if (current !== null && !current.done) {
+        current.done = true
+        current.reject(err)
+      }
+      if (act.queued > 0) this.drainQueue(act, err)
+    }
+    return all.length
+  }
+
+  /** Removes a stale activation without a save; its mailbox is left to the caller. */
+  private dropStale (act: Activation): void {
+    this.remove(act)
+    act.abort(() => new WorkerNotAliveError('a newer activation of the worker lives elsewhere'))
+    this.stats.counters.fenced++
   }
 
   /** True when the mailbox holds a cast, or a call, stop or spawn that still waits for its answer. */

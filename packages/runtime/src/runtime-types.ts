@@ -24,6 +24,12 @@ export interface RuntimeComponents {
   transport: RuntimeTransport
   /** Workers of `pool` a member reported in its last heartbeat; undefined when unknown. */
   countOf?: (peerId: string, pool: string) => number | undefined
+  /**
+   * Whether any other member marked this node down within the last `pausedMs` (and a
+   * margin): asked after this node's event loop stood still. Rejecting counts as yes.
+   * Without it, a stall always counts as marked down.
+   */
+  markedDown?: (pausedMs: number, options: { timeoutMs: number }) => Promise<boolean>
   /** @default the system clock */
   clock?: Clock
   /** @default Math.random */
@@ -46,6 +52,12 @@ export interface RuntimeInit {
   spawnBatch?: number
   /** Workers this node hands to their new owners per second at most, after the ring moved. @default 2000 */
   migrationsPerSecond?: number
+  /**
+   * An event-loop stall longer than this (ms) may have got this node marked down: before
+   * any turn runs, it asks the others, and drops its activations unsaved if they did
+   * (fencing). 0 turns the guard off. @default 1000
+   */
+  fenceAfterMs?: number
   /** How long after the ring moved a new activation first asks the id's previous owner for it, in ms. @default 60000 */
   claimWindowMs?: number
 }

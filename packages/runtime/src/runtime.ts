@@ -23,6 +23,7 @@ import type { RefCallOptions, SendOptions } from './ref.js'
 import { Scheduler } from './scheduler.js'
 import { DeadlineWatch } from './deadline-watch.js'
 import { Migrator } from './handoff.js'
+import { StallGuard } from './stall-guard.js'
 import { TimingWheel } from './timing-wheel.js'
 import { MAX_ID_LENGTH, Op, int, opOf, str } from './wire.js'
 
@@ -39,6 +40,12 @@ const HINT_INTERVAL_MS = 1_000
 
 /** Epochs hand out this many numbers per millisecond of wall time. */
 const EPOCHS_PER_MS = 1024
+
+/** A stall longer than this may have got this node marked down, by default (the mesh's suspicion time). */
+const DEFAULT_FENCE_AFTER_MS = 1_000
+
+/** How long a node that stood still waits for the others to say whether they marked it down. */
+const FENCE_ASK_TIMEOUT_MS = 2_000
 
 /** How often pool figures are sampled for rates, in ms. */
 const SAMPLE_MS = 1_000
@@ -81,6 +88,11 @@ export class Runtime {
   private startedAt = -Infinity
   private readonly withoutSelf = new Map<string, { version: number, ring: WeightedRing | undefined }>()
   private running = false
+  private readonly stall: StallGuard
+  /** Set while this node, back from a stall, finds out whether its activations are stale: no turn runs. */
+  private fencing = false
+  private readonly heldWheel: Array<[Activation, number]> = []
+  private readonly scheduler: Scheduler
   /** This node's peer id, read once at start: every message compares its owner with it. */
   private self = ''
 
@@ -95,9 +107,16 @@ export class Runtime {
       if (!Number.isInteger(v) || v < 1) throw new InvalidOptionError(`${k} must be a positive integer, got ${String(v)} (${typeof v})`)
     }
     const pools = new Map<string, LocalPool>()
-    const wheel = new TimingWheel<Activation>(this.clock, init.timingWheelMs ?? DEFAULT_TIMING_WHEEL_MS, (act, slot) => { (act.home as LocalPool).onWheel(act, slot) })
+    const wheel = new TimingWheel<Activation>(this.clock, init.timingWheelMs ?? DEFAULT_TIMING_WHEEL_MS, (act, slot) => {
+      // an idle deadline met while fencing would save what may be stale: it waits
+      if (this.fencing) this.heldWheel.push([act, slot])
+      else (act.home as LocalPool).onWheel(act, slot)
+    })
     const watch = new DeadlineWatch(this.clock, (act, reply, where) => { (act.home as LocalPool).expire(act, reply, where) })
     const scheduler = new Scheduler((act, now) => (act.home as LocalPool).run(act, now), this.clock.monotonic)
+    this.stall = new StallGuard(this.clock, init.fenceAfterMs ?? DEFAULT_FENCE_AFTER_MS, (ms) => { this.onStall(ms) })
+    scheduler.onDrain = (now) => { this.stall.check(now) }
+    this.scheduler = scheduler
     const env: LocalEnv = {
       clock: this.clock,
       random: components.random ?? systemRandom,
@@ -188,6 +207,35 @@ export class Runtime {
       this.sampler = this.clock.setTimeout(tick, SAMPLE_MS)
     }
     tick()
+    this.stall.start()
+  }
+
+  /**
+   * The event loop stood still long enough that the others may have marked this node down
+   * and started its workers elsewhere. No turn runs, no worker is saved or handed over,
+   * until the others say whether they did; if any did (or cannot say), every activation
+   * here is dropped unsaved, and new ones claim their id first, as after a ring change.
+   */
+  private onStall (pausedMs: number): void {
+    if (this.fencing || !this.running) return
+    this.fencing = true
+    this.scheduler.hold()
+    this.migrator.hold()
+    const ask = this.c.markedDown?.(pausedMs, { timeoutMs: FENCE_ASK_TIMEOUT_MS }) ?? Promise.resolve(true)
+    void ask.catch(() => true).then((down) => {
+      let dropped = 0
+      if (down) {
+        const err = new NodeUnavailableError(`node ${this.self} stood still for ${Math.round(pausedMs)} ms and was marked down; its workers live elsewhere`, { node: this.self })
+        for (const p of this.pools.values()) dropped += p.fence(err)
+        this.changedAt = this.clock.monotonic()
+      }
+      this.fencing = false
+      this.logger.warn(`the event loop stood still for ${Math.round(pausedMs)} ms; ${down ? `marked down: dropped ${dropped} stale activations` : 'nobody marked this node down: nothing dropped'}`)
+      if (this.events.has('node:fence')) this.events.emit('node:fence', { node: this.self, pausedMs, markedDown: down, dropped })
+      this.scheduler.release()
+      this.migrator.release()
+      for (const [act, slot] of this.heldWheel.splice(0)) (act.home as LocalPool).onWheel(act, slot)
+    })
   }
 
   /**
@@ -199,6 +247,7 @@ export class Runtime {
     this.running = false
     this.migrator.stop()
     if (this.sampler !== undefined) this.clock.clearTimeout(this.sampler)
+    this.stall.stop()
     for (const p of this.pools.values()) await p.shutdown(options.signal)
     this.wheel.clear()
     this.watch.clear()
@@ -413,6 +462,8 @@ export class Runtime {
   handleCall (payload: unknown, from: string): unknown {
     if (!this.running) throw new NodeUnavailableError(`node ${this.self} is stopping`, { node: this.self })
     const p = payload as unknown[]
+    const now = this.clock.monotonic()
+    this.stall.check(now)
     switch (opOf(payload)) {
       case Op.Call: {
         const pool = str(p, 1, 'pool')
@@ -423,9 +474,10 @@ export class Runtime {
         const local = this.pools.get(pool)
         const owner = this.ownerOf(pool, id, local)
         if (owner === this.self) {
-          const deadline = this.clock.monotonic() + Math.max(1, timeoutMs)
-          const now = (local as LocalPool).callNow(id, p[3], spawn, deadline)
-          if (now !== NOT_NOW) return now
+          if (!this.fencing) {
+            const answer = (local as LocalPool).callNow(id, p[3], spawn, now + Math.max(1, timeoutMs))
+            if (answer !== NOT_NOW) return answer
+          }
           return this.callLocal(local as LocalPool, id, p[3], spawn, Math.max(1, timeoutMs))
         }
         return this.forward(from, pool, owner, hops, timeoutMs, [Op.Call, pool, id, p[3], p[4], hops + 1, timeoutMs])
@@ -459,6 +511,8 @@ export class Runtime {
         const local = this.pools.get(pool)
         const act = local?.activations.get(id)
         if (local === undefined || act === undefined) return 'none'
+        // it may be stale: the claimer asks again in a moment
+        if (this.fencing) return 'mine'
         const owner = this.ownerOf(pool, id, local)
         if (owner === this.self) return 'mine'
         return this.migrator.handOverNow(local, act, owner).then(moved => moved ? 'moved' : 'mine')
@@ -480,6 +534,7 @@ export class Runtime {
       this.routing.droppedCasts++
       return
     }
+    this.stall.check(this.clock.monotonic())
     const p = payload as unknown[]
     const op = opOf(payload)
     if (op === Op.Hint) {

@@ -33,6 +33,9 @@ export class Scheduler {
   private readonly run: (act: Activation, now: number) => number
   private readonly monotonic: () => number
   private readonly drainNow = (): void => { this.drain() }
+  private held = false
+  /** Called with the clock at the start of every drain, before any turn runs. */
+  onDrain: ((now: number) => void) | undefined
 
   /**
    * @param run - Takes turns of one activation and says how many; it reschedules the
@@ -62,6 +65,19 @@ export class Scheduler {
     }
   }
 
+  /** Runs no turn until {@link release}; what is queued stays queued. */
+  hold (): void {
+    this.held = true
+  }
+
+  release (): void {
+    this.held = false
+    if (this.head < this.queue.length && !this.pending) {
+      this.pending = true
+      setImmediate(this.drainNow)
+    }
+  }
+
   /** True once drains have held this turn of the event loop for a whole slice. */
   private sliceSpent (): boolean {
     if (!this.inSlice) {
@@ -78,9 +94,11 @@ export class Scheduler {
   private drain (): void {
     this.pending = false
     const start = this.monotonic()
+    this.onDrain?.(start)
     let now = start
     let turns = 0
     while (this.head < this.queue.length) {
+      if (this.held) return
       const act = this.queue[this.head] as Activation
       this.queue[this.head++] = undefined
       act.scheduled = false

@@ -13,7 +13,7 @@ import type {
   AbortOptions, CountOptions, HealthStatus, NodeHealth, Pool, PoolHealth, RuntimeEvents, RuntimeInit, SpawnManyOptions, SpawnOptions,
   WorkerLocation, WorkerRef
 } from '@simplepool/runtime'
-import { DEFAULT_CALL_TIMEOUT_MS } from '@simplepool/core'
+import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_SUSPECT_AFTER_MS } from '@simplepool/core'
 import { NodeMetrics } from './metrics.js'
 
 /** Options of `createNode`. Only `pools` is required. */
@@ -56,8 +56,13 @@ const NodeOp = {
   /** `[op, pools | null]` → workers of those pools (or all) still on the receiver */
   Held: FIRST_NODE_OP + 4,
   /** `[op, pool]`: the receiver looks again for workers of the pool whose owner moved */
-  Rebalance: FIRST_NODE_OP + 5
+  Rebalance: FIRST_NODE_OP + 5,
+  /** `[op, peerId, withinMs]` → whether the receiver marked that peer down within the last `withinMs` */
+  MarkedDown: FIRST_NODE_OP + 6
 } as const
+
+/** A node back from a stall asks about the stall and this much before it (its last record may be that old). */
+const MARKED_DOWN_MARGIN_MS = 5_000
 
 /** Options of `drain`. */
 export interface DrainOptions extends AbortOptions {
@@ -65,8 +70,23 @@ export interface DrainOptions extends AbortOptions {
   pools?: string[]
 }
 
+/** Options of {@link SimplePoolNode.stop}. */
+export interface StopOptions extends AbortOptions {
+  /**
+   * How long to hand workers to the nodes that stay before leaving; what is left then is
+   * saved (`save`) and deactivated. 0 skips the handoff. @default 30000
+   */
+  drainTimeoutMs?: number
+}
+
 /** How long `drain` waits for a node to empty by default, in ms. */
 const DEFAULT_DRAIN_TIMEOUT_MS = 10 * 60_000
+
+/** How long `stop` hands workers to the other nodes before it saves what is left, by default. */
+const DEFAULT_STOP_DRAIN_TIMEOUT_MS = 30_000
+
+/** How often `stop` looks whether its workers have left. */
+const STOP_DRAIN_POLL_MS = 50
 
 /** How often `drain` asks how many workers are left. */
 const DRAIN_POLL_MS = 200
@@ -113,13 +133,20 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
       placement: () => this.placement(),
       members: () => (mesh as Mesh).snapshot().members,
       countOf: (peerId, pool) => (mesh as Mesh).figures(peerId)?.counts[pool],
+      markedDown: async (pausedMs, options) => await this.markedDown(pausedMs, options),
       transport: {
         cast: (peer, payload) => { this.transport.cast(peer, payload) },
         call: async (peer, payload, options) => await this.transport.call(peer, payload, options)
       },
       clock: init.clock,
       logger: this.logger
-    }, { ...runtime, pools, targets })
+    }, {
+      // a stall the others may have taken for a failure: as long as it takes them to suspect one
+      fenceAfterMs: meshInit.suspectAfterMs ?? DEFAULT_SUSPECT_AFTER_MS,
+      ...runtime,
+      pools,
+      targets
+    })
     // joining until the transport takes calls: an `up` node must answer whoever routes to it
     mesh = new Mesh({ ...meshInit, targets: this.runtime.targets(), counts: () => this.runtime.counts(), announce: false, logger: this.logger })
     this.mesh = mesh
@@ -192,8 +219,9 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
    * Saves and deactivates this node's workers, stops taking messages, and leaves the
    * cluster. Calling it twice is harmless.
    */
-  async stop (options: AbortOptions = {}): Promise<void> {
-    // tell the others first, so they stop routing here while the workers are saved
+  async stop (options: StopOptions = {}): Promise<void> {
+    if (this.mesh.isRunning) await this.drainBeforeStop(options)
+    // tell the others, so they stop routing here while what is left is saved
     if (this.mesh.isRunning) this.mesh.setStatus('leaving')
     await this.runtime.stop(options)
     await this.transport.stop()
@@ -362,9 +390,22 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
   }
 
   private targetOf (type: string): EventTarget | undefined {
-    if (type.startsWith('worker:')) return this.runtime.events
+    if (type.startsWith('worker:') || type.startsWith('node:')) return this.runtime.events
     if (type.startsWith('member:') || type.startsWith('membership:') || type.startsWith('mesh:')) return this.mesh
     return undefined
+  }
+
+  /**
+   * After a stall of `pausedMs`: did any other member mark this node down meanwhile? This
+   * node's record goes out first, so a member that answers no has heard from it again and
+   * will not mark it down for that stall. A member that does not answer counts as yes.
+   */
+  private async markedDown (pausedMs: number, options: { timeoutMs: number }): Promise<boolean> {
+    this.mesh.announceNow()
+    const others = this.mesh.snapshot().members.filter(m => m.peerId !== this.peerId && m.liveness !== 'down' && m.status !== 'leaving')
+    const answers = await Promise.all(others.map(async m =>
+      await this.transport.call(m.peerId, [NodeOp.MarkedDown, this.peerId, pausedMs + MARKED_DOWN_MARGIN_MS], options).catch(() => true)))
+    return answers.some(a => a !== false)
   }
 
   /** Applies all the targets or none: every pool named must be one of this node's. */
@@ -390,6 +431,10 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
       case NodeOp.Undrain:
         this.undrainSelf(this.poolsOf(p[1]))
         return true
+      case NodeOp.MarkedDown: {
+        const ago = this.mesh.markedDownAgo(String(p[1]))
+        return ago !== undefined && ago <= Number(p[2])
+      }
       case NodeOp.Held: return this.poolsOf(p[1]).reduce((n, pool) => n + (this.runtime.localPool(pool)?.activations.size ?? 0), 0)
       case NodeOp.Rebalance:
         this.poolsOf([p[1]])
@@ -424,6 +469,25 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
     // the handoff) follows through `membership:change`
     this.mesh.setTargets(this.runtime.targets())
     if (all) this.mesh.setStatus('draining')
+  }
+
+  /**
+   * Hands every worker to the nodes that stay, through the handoff, before a stop: a
+   * graceful stop loses no state even for pools without `save`. Gives up at the deadline,
+   * and for pools no other node serves (a whole cluster stopping), whose workers are saved.
+   */
+  private async drainBeforeStop (options: StopOptions): Promise<void> {
+    const timeoutMs = options.drainTimeoutMs ?? DEFAULT_STOP_DRAIN_TIMEOUT_MS
+    if (timeoutMs <= 0) return
+    this.drainSelf(this.runtime.poolNames(), true)
+    const deadline = performance.now() + timeoutMs
+    while (performance.now() < deadline && options.signal?.aborted !== true) {
+      const placement = this.placement()
+      const waiting = this.runtime.poolNames().some(pool =>
+        (this.runtime.localPool(pool)?.activations.size ?? 0) > 0 && (placement.ring(pool)?.nodes.length ?? 0) > 0)
+      if (!waiting) return
+      await new Promise(resolve => setTimeout(resolve, STOP_DRAIN_POLL_MS))
+    }
   }
 
   private undrainSelf (pools: string[]): void {

@@ -1,5 +1,5 @@
 import { isServing, toWireError } from 'simplepool'
-import type { SimplePoolNode, SpawnMode, WorkerFailDetail } from 'simplepool'
+import type { SimplePoolNode, SpawnMode, WorkerFailDetail, NodeFenceDetail } from 'simplepool'
 import { demoCommands } from './demo-commands.js'
 
 type Args = Record<string, unknown>
@@ -8,15 +8,20 @@ type Command = (node: SimplePoolNode, args: Args) => unknown
 /** Worker events seen by this node, by name, and the last failure's detail. */
 const seen: Record<string, number> = {}
 let lastFail: WorkerFailDetail | undefined
+let lastFence: NodeFenceDetail | undefined
 
 /** Counts the node's worker events, for tests that check them. */
 export function watchWorkerEvents (node: SimplePoolNode): void {
-  for (const name of ['worker:activate', 'worker:passivate', 'worker:fail'] as const) {
+  for (const name of ['worker:activate', 'worker:passivate', 'worker:fail', 'worker:migrate'] as const) {
     node.addEventListener(name, (evt) => {
       seen[name] = (seen[name] ?? 0) + 1
       if (name === 'worker:fail') lastFail = evt.detail as WorkerFailDetail
     })
   }
+  node.addEventListener('node:fence', (evt) => {
+    seen['node:fence'] = (seen['node:fence'] ?? 0) + 1
+    lastFence = evt.detail
+  })
 }
 
 async function outcome (p: Promise<unknown>): Promise<{ ok: true, value: unknown } | { ok: false, error: ReturnType<typeof toWireError> }> {
@@ -81,7 +86,12 @@ export const nodeCommands: Record<string, Command> = {
   members: (node) => node.members(),
   setTargets: async (node, a) => { await node.setTargets(a.peer as string, a.targets as Record<string, number>); return true },
   metrics: async (node) => await node.metrics(),
-  events: () => ({ seen: { ...seen }, lastFail }),
+  events: () => ({ seen: { ...seen }, lastFail, lastFence }),
+  /** The epoch of each id's activation on this node, or null where none is live here. */
+  localEpochs: (node, a) => {
+    const local = node.runtime.localPool(a.pool as string)
+    return idsOf(a).map(id => local?.activations.get(id)?.epoch ?? null)
+  },
   /**
    * A call whose message cbor cannot encode (it holds a function) to a worker on another
    * node (a local call is never encoded), then an ordinary call to the same worker.
@@ -162,6 +172,7 @@ export const nodeCommands: Record<string, Command> = {
   incTraffic: async (node, a) => {
     const n = a.n as number
     const acks = new Array<number>(n).fill(0)
+    const failed = new Array<number>(n).fill(0)
     const errors: Record<string, number> = {}
     const end = performance.now() + (a.seconds as number) * 1000
     const loop = async (): Promise<void> => {
@@ -173,11 +184,12 @@ export const nodeCommands: Record<string, Command> = {
         } catch (err) {
           const k = (err as Error).name
           errors[k] = (errors[k] ?? 0) + 1
+          failed[i]++
         }
       }
     }
     await Promise.all(Array.from({ length: (a.concurrency as number | undefined) ?? 32 }, loop))
-    return { acks, errors }
+    return { acks, failed, errors }
   },
   stop: async (node) => {
     await node.stop()

@@ -1,5 +1,6 @@
 import { definePool } from 'simplepool'
 import type { Pool } from 'simplepool'
+import { FileStore } from './file-store.js'
 
 /** Options of the test pools, from the harness's `poolOptions`. */
 export interface TestPoolOptions {
@@ -9,6 +10,8 @@ export interface TestPoolOptions {
   tickMs?: number
   /** How long `slow-load` takes to load, in ms. @default 300 */
   loadMs?: number
+  /** Directory of the `ledger` pool's {@link FileStore}, shared by every node of a test. */
+  storeDir?: string
 }
 
 /** A message to the `counter` pool. */
@@ -88,5 +91,42 @@ export function testPools (opts: TestPoolOptions = {}): Record<string, Pool<any,
     init: (id) => { throw new RangeError(`cannot start ${id}`) },
     handle: () => undefined
   })
-  return Object.fromEntries([counter, stored, ticker, slowLoad, failInit].map(p => [p.name, p]))
+  const ledger = ledgerPool(opts.storeDir)
+  return Object.fromEntries([counter, stored, ticker, slowLoad, failInit, ledger].map(p => [p.name, p]))
+}
+
+/**
+ * A counter that writes every increment through to a {@link FileStore} shared by all
+ * nodes, with its activation's epoch, before it answers: an acknowledged increment is
+ * durable, a lost or doubled one shows, and a stale activation's write is refused (and
+ * logged) instead of overwriting newer state.
+ */
+function ledgerPool (storeDir: string | undefined): Pool<{ n: number }, 'inc' | 'get', number> {
+  let store: FileStore | undefined
+  const open = (): FileStore => {
+    if (storeDir == null) throw new Error('the ledger pool needs poolOptions.storeDir')
+    store ??= new FileStore(storeDir)
+    return store
+  }
+  return definePool<{ n: number }, 'inc' | 'get', number>({
+    name: 'ledger',
+    init: () => ({ n: 0 }),
+    load: (id) => {
+      const saved = open().read<number>(id)
+      return saved === undefined ? undefined : { n: saved.value }
+    },
+    handle: (s, msg, ctx) => {
+      if (msg !== 'inc') return s.n
+      if (!open().write(ctx.id, s.n + 1, ctx.epoch)) throw new StaleWriteError(`${ctx.id}: epoch ${ctx.epoch} is older than the stored one`)
+      return ++s.n
+    },
+    save: (id, s, ctx) => {
+      if (!open().write(id, s.n, ctx.epoch)) throw new StaleWriteError(`${id}: epoch ${ctx.epoch} is older than the stored one`)
+    }
+  })
+}
+
+/** A write refused by the store because a newer activation wrote the key. */
+export class StaleWriteError extends Error {
+  override name = 'StaleWriteError'
 }

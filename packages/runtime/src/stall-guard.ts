@@ -1,0 +1,51 @@
+import type { Clock, TimerHandle } from '@simplepool/core'
+
+/** How often the guard's timer notes that the event loop is turning, in ms. */
+const BEAT_MS = 100
+
+/**
+ * Notices that this node's event loop stood still (SIGSTOP, a long GC, a blocked loop)
+ * for longer than `thresholdMs`: long enough that the others may have marked the node
+ * down and started its workers elsewhere. One timer per node notes each turn; the hot
+ * paths (a message from the network, a drain of the run queue) only compare the clock
+ * with that note, so whichever runs first after the pause trips the guard, before any
+ * turn runs on what may be a stale activation.
+ */
+export class StallGuard {
+  private last: number
+  private timer: TimerHandle | undefined
+  private readonly clock: Clock
+  private readonly thresholdMs: number
+  private readonly onStall: (pausedMs: number) => void
+
+  constructor (clock: Clock, thresholdMs: number, onStall: (pausedMs: number) => void) {
+    this.clock = clock
+    this.thresholdMs = thresholdMs > 0 ? thresholdMs : Infinity
+    this.onStall = onStall
+    this.last = clock.monotonic()
+  }
+
+  start (): void {
+    if (this.timer !== undefined || this.thresholdMs === Infinity) return
+    this.last = this.clock.monotonic()
+    const beat = (): void => {
+      this.check(this.clock.monotonic())
+      this.last = this.clock.monotonic()
+      this.timer = this.clock.setTimeout(beat, BEAT_MS)
+    }
+    this.timer = this.clock.setTimeout(beat, BEAT_MS)
+  }
+
+  stop (): void {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer)
+    this.timer = undefined
+  }
+
+  /** Trips the guard when the loop stood still since the last beat for longer than the threshold. */
+  check (now: number): void {
+    const gap = now - this.last
+    if (gap <= this.thresholdMs) return
+    this.last = now
+    this.onStall(gap)
+  }
+}

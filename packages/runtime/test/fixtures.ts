@@ -3,7 +3,7 @@ import type { Clock, Member, MembershipSnapshot } from '@simplepool/core'
 import { Placement } from '@simplepool/ring'
 import { decode, encode } from 'cbor-x'
 import { Runtime } from '../src/runtime.js'
-import type { RuntimeInit, RuntimeTransport } from '../src/runtime.js'
+import type { RuntimeComponents, RuntimeInit, RuntimeTransport } from '../src/runtime-types.js'
 
 /** A logger that keeps quiet. */
 export const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} }
@@ -25,7 +25,7 @@ export class LocalCluster {
     this.clock = clock
   }
 
-  add (peerId: string, init: RuntimeInit): Runtime {
+  add (peerId: string, init: RuntimeInit, components: Partial<RuntimeComponents> = {}): Runtime {
     const transport: RuntimeTransport = {
       cast: (to, payload) => {
         const wire = encode(payload)
@@ -51,7 +51,8 @@ export class LocalCluster {
       transport,
       clock: this.clock,
       random: seededRandom(7),
-      logger: quiet
+      logger: quiet,
+      ...components
     }, init)
     this.runtimes.set(peerId, rt)
     this.members.push({ peerId, addresses: [], status: 'up', pools: Object.fromEntries(Object.entries(rt.targets()).map(([k, v]) => [k, { target: v }])), incarnation: 1, liveness: 'alive' })

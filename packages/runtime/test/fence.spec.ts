@@ -1,0 +1,104 @@
+import { expect } from 'chai'
+import { ManualClock } from '@simplepool/core'
+import { definePool } from '../src/pool.js'
+import type { NodeFenceDetail, WorkerPassivateDetail } from '../src/events.js'
+import type { Runtime } from '../src/runtime.js'
+import { Op } from '../src/wire.js'
+import { LocalCluster, settle } from './fixtures.js'
+
+/**
+ * Fencing: a node whose event loop stood still long enough to be marked down must not run
+ * a turn, save or hand over a worker that may live on elsewhere with a newer epoch.
+ */
+describe('Fencing', () => {
+  let clock: ManualClock
+  let cluster: LocalCluster
+  let saved: Map<string, number>
+
+  const pool = (): ReturnType<typeof definePool<{ n: number }, 'inc' | 'get', number>> => definePool<{ n: number }, 'inc' | 'get', number>({
+    name: 'c',
+    init: () => ({ n: 0 }),
+    save: (id, s) => { saved.set(id, s.n) },
+    handle: (s, m) => m === 'inc' ? ++s.n : s.n
+  })
+
+  beforeEach(() => {
+    clock = new ManualClock()
+    cluster = new LocalCluster(clock)
+    saved = new Map()
+  })
+  afterEach(async () => { await cluster.stop() })
+
+  /** An id that `a` owns. */
+  function ownedBy (rt: string): string {
+    for (let i = 0; ; i++) if (cluster.views.get(rt)?.ownerOf('c', `w${i}`) === rt) return `w${i}`
+  }
+
+  async function twoNodes (markedDown: boolean): Promise<{ a: Runtime, b: Runtime, fences: NodeFenceDetail[], id: string }> {
+    const asked: number[] = []
+    const a = cluster.add('A', { pools: [pool()] }, { markedDown: async (ms) => { asked.push(ms); return markedDown } })
+    const b = cluster.add('B', { pools: [pool()] })
+    const fences: NodeFenceDetail[] = []
+    a.events.addEventListener('node:fence', (e) => { fences.push(e.detail) })
+    const id = ownedBy('A')
+    for (let k = 0; k < 3; k++) await b.ref('c', id).call('inc')
+    return { a, b, fences, id }
+  }
+
+  it('drops every activation unsaved when the others marked it down, and the call that woke it fails with NodeUnavailableError', async () => {
+    const { a, b, fences, id } = await twoNodes(true)
+    const passivated: WorkerPassivateDetail[] = []
+    a.events.addEventListener('worker:passivate', (e) => { passivated.push(e.detail) })
+    clock.jump(3_000)
+    const call = b.ref('c', id).call('inc').then(() => 'answered', (err: Error) => err.name)
+    expect(await call).to.equal('NodeUnavailableError')
+    expect(fences).to.have.length(1)
+    expect(fences[0]).to.deep.include({ node: 'A', markedDown: true, dropped: 1 })
+    expect(fences[0].pausedMs).to.be.at.least(3_000)
+    expect(await a.count('c', { local: true })).to.equal(0)
+    expect(a.localPool('c')?.stats.counters.fenced).to.equal(1)
+    expect(saved.size).to.equal(0)
+    expect(passivated).to.deep.equal([])
+  })
+
+  it('keeps everything when nobody marked it down: the call waits for the answer and then runs', async () => {
+    const { a, b, fences, id } = await twoNodes(false)
+    clock.jump(3_000)
+    expect(await b.ref('c', id).call('inc')).to.equal(4)
+    expect(fences[0]).to.deep.include({ markedDown: false, dropped: 0 })
+    expect(await a.count('c', { local: true })).to.equal(1)
+  })
+
+  it('holds idle passivation (a save) while it asks', async () => {
+    let answer: (down: boolean) => void = () => {}
+    const idle = definePool<{ n: number }, 'inc', number>({
+      name: 'c', idleTimeoutMs: 500, init: () => ({ n: 0 }), save: (id, s) => { saved.set(id, s.n) }, handle: (s) => ++s.n
+    })
+    const a = cluster.add('A', { pools: [idle] }, { markedDown: async () => await new Promise<boolean>(resolve => { answer = resolve }) })
+    await a.ref('c', 'x').call('inc')
+    clock.jump(3_000)
+    clock.advance(200) // the guard's beat trips first; the idle deadline falls due while it asks
+    await settle()
+    expect(saved.size).to.equal(0)
+    answer(true)
+    await settle()
+    clock.advance(1_000)
+    await settle()
+    expect(saved.size).to.equal(0)
+    expect(await a.count('c', { local: true })).to.equal(0)
+  })
+
+  it('a handoff with a newer epoch replaces a stale copy, whose waiting messages run on the new one; an older one is refused', async () => {
+    const { a, id } = await twoNodes(false)
+    const stale = a.localPool('c')?.activations.get(id)
+    expect(stale).to.not.equal(undefined)
+    const epoch = stale?.epoch as number
+    expect(() => a.handleCall([Op.Handoff, 'c', id, epoch - 5, { n: 99 }], 'B')).to.throw().with.property('name', 'HandoffError')
+    expect(await a.ref('c', id).call('get')).to.equal(3)
+    const reply = a.handleCall([Op.Handoff, 'c', id, epoch + 10, { n: 40 }], 'B') as { epoch: number }
+    expect(reply.epoch).to.be.above(epoch + 10)
+    expect(await a.ref('c', id).call('inc')).to.equal(41)
+    expect(a.localPool('c')?.stats.counters.fenced).to.equal(1)
+    expect(saved.size).to.equal(0)
+  })
+})

@@ -3,7 +3,7 @@
  * machine it ran on to `bench/results/<timestamp>.json`.
  *
  * `npm run bench` (builds first), or after a build:
- * `node --import tsx bench/index.ts [--scenario transport|ring|membership|runtime|runtime-cluster|all] [--quiet]`
+ * `node --import tsx bench/index.ts [--scenario transport|ring|membership|runtime|runtime-cluster|migration|all] [--quiet]`
  */
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util'
 import { formatTable } from './report.js'
 import type { ScenarioResult } from './report.js'
 import { membershipBench } from './membership.bench.js'
+import { migrationBench } from './migration.bench.js'
 import { ringBench } from './ring.bench.js'
 import { runtimeClusterBench } from './runtime-cluster.bench.js'
 import { runtimeBench } from './runtime.bench.js'
@@ -41,7 +42,8 @@ const SCENARIOS: Record<string, (quiet: boolean) => Promise<ScenarioResult>> = {
   ring: async (quiet) => ringBench({ quiet }),
   membership: async (quiet) => membershipBench({ quiet }),
   runtime: async (quiet) => runtimeBench({ quiet }),
-  'runtime-cluster': async (quiet) => runtimeClusterBench({ quiet })
+  'runtime-cluster': async (quiet) => runtimeClusterBench({ quiet }),
+  migration: async (quiet) => migrationBench({ quiet })
 }
 
 const root = fileURLToPath(new URL('..', import.meta.url))

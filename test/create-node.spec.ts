@@ -68,6 +68,19 @@ describe('createNode', function () {
     expect(await second.metrics()).to.match(/^simplepool_target\{pool="chat-room"\} 50000$/m)
   })
 
+  it('moves the ring for a target change past 5% of the announced target, not for one within it', async () => {
+    const [first] = nodes
+    const announced = (): number | undefined => first.members().find(m => m.peerId === first.peerId)?.pools['chat-room'].target
+    const version = first.placement().version
+    await first.setTargets(first.peerId, { 'chat-room': 103_000 })
+    expect(first.runtime.targets()['chat-room']).to.equal(103_000)
+    expect(announced()).to.equal(100_000)
+    expect(first.placement().version).to.equal(version)
+    await first.setTargets(first.peerId, { 'chat-room': 106_000 })
+    expect(announced()).to.equal(106_000)
+    expect(first.placement().version).to.be.above(version)
+  })
+
   it('refuses bad options with a named error', async () => {
     let err: Error | undefined
     try {

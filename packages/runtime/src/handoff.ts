@@ -58,6 +58,9 @@ export class Migrator {
   private timer: TimerHandle | undefined
   private stopped = false
   private held = false
+  private settleTimer: TimerHandle | undefined
+  /** Activations the current scans have not looked at yet (as counted when they began). */
+  private unscanned = 0
 
   constructor (host: HandoffHost, init: MigratorInit = {}) {
     this.host = host
@@ -65,15 +68,35 @@ export class Migrator {
     this.maxInFlight = init.inFlight ?? 64
   }
 
-  /** Workers waiting to be looked at or handed over. */
+  /**
+   * Workers waiting to be handed over, plus those not yet looked at since the ring moved
+   * (all of them while a change settles): 0 means every worker is where the ring says.
+   */
   get backlog (): number {
-    return this.candidates.length - this.head + this.inFlight
+    let unseen = this.unscanned
+    if (this.settleTimer !== undefined) for (const local of this.host.pools()) unseen += local.activations.size
+    return this.candidates.length - this.head + this.inFlight + unseen
   }
 
-  /** The ring moved: look at every activation again. */
-  ringChanged (): void {
+  /**
+   * The ring moved: look at every activation again, once the ring has not moved for
+   * `settleMs`. A change undone within that time (a node that flapped, targets set and set
+   * back) moves nothing; a message for a worker whose owner moved does not wait for it,
+   * since its new owner claims the worker at once.
+   */
+  ringChanged (settleMs = 0): void {
     if (this.stopped) return
+    if (this.settleTimer !== undefined) this.host.clock.clearTimeout(this.settleTimer)
+    this.settleTimer = undefined
+    if (settleMs > 0) {
+      this.settleTimer = this.host.clock.setTimeout(() => {
+        this.settleTimer = undefined
+        this.ringChanged()
+      }, settleMs)
+      return
+    }
     this.scans = [...this.host.pools()].map(local => ({ local, it: local.activations.values() }))
+    this.unscanned = this.scans.reduce((n, s) => n + s.local.activations.size, 0)
     this.candidates = []
     this.head = 0
     this.schedule()
@@ -83,7 +106,9 @@ export class Migrator {
   stop (): void {
     this.stopped = true
     if (this.timer !== undefined) this.host.clock.clearTimeout(this.timer)
+    if (this.settleTimer !== undefined) this.host.clock.clearTimeout(this.settleTimer)
     this.timer = undefined
+    this.settleTimer = undefined
   }
 
   /** Hands nothing over until {@link release}: this node may hold stale activations. */
@@ -156,9 +181,11 @@ export class Migrator {
       const next = scan.it.next()
       if (next.done === true) {
         this.scans.shift()
+        if (this.scans.length === 0) this.unscanned = 0
         continue
       }
       looked++
+      if (this.unscanned > 0) this.unscanned--
       const owner = this.host.ownerOf(scan.local, next.value.id)
       if (owner !== undefined && owner !== this.host.self()) this.candidates.push({ local: scan.local, act: next.value })
     }

@@ -58,6 +58,13 @@ export interface RuntimeInit {
    * (fencing). 0 turns the guard off. @default 1000
    */
   fenceAfterMs?: number
+  /**
+   * How long (ms) a pool's ring must stay still before this node hands over the workers
+   * whose owner moved: churn within it (a node that flaps, a target set and set back)
+   * moves nothing twice. Messages do not wait for it: a new owner claims a worker at
+   * once. `rebalance()` does not wait either. @default 500
+   */
+  rebalanceDelayMs?: number
   /** How long after the ring moved a new activation first asks the id's previous owner for it, in ms. @default 60000 */
   claimWindowMs?: number
 }

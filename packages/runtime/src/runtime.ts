@@ -27,6 +27,9 @@ import { StallGuard } from './stall-guard.js'
 import { TimingWheel } from './timing-wheel.js'
 import { MAX_ID_LENGTH, Op, int, opOf, str } from './wire.js'
 
+/** How long the ring must stay still before the workers whose owner moved are handed over. */
+const DEFAULT_REBALANCE_DELAY_MS = 500
+
 /** How long after a ring change new activations claim their id from whoever may hold it. */
 const DEFAULT_CLAIM_WINDOW_MS = 60_000
 
@@ -79,6 +82,7 @@ export class Runtime {
   private sampler: TimerHandle | undefined
   private readonly migrator: Migrator
   private readonly claimWindowMs: number
+  private readonly rebalanceDelayMs: number
   /** Each pool's ring fingerprint in the current placement: a change of any is a ring change. */
   private rings: Map<string, string> | undefined
   private current: Placement | undefined
@@ -146,6 +150,7 @@ export class Runtime {
     this.wheel = wheel
     this.watch = watch
     this.claimWindowMs = init.claimWindowMs ?? DEFAULT_CLAIM_WINDOW_MS
+    this.rebalanceDelayMs = init.rebalanceDelayMs ?? DEFAULT_REBALANCE_DELAY_MS
     this.migrator = new Migrator({
       clock: this.clock,
       logger: this.logger,
@@ -182,7 +187,7 @@ export class Runtime {
     this.previous = this.current
     this.current = placement
     this.changedAt = this.clock.monotonic()
-    if (!first && this.running) this.migrator.ringChanged()
+    if (!first && this.running) this.migrator.ringChanged(this.rebalanceDelayMs)
   }
 
   /** Looks again, now, for workers whose owner moved, and hands them over. */

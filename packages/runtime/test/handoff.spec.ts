@@ -55,6 +55,26 @@ describe('Handoff', () => {
     }
   })
 
+  it('moves nothing for a ring change undone within the rebalance delay, and moves once it holds', async () => {
+    const a = cluster.add('A', { pools: [counter] })
+    cluster.add('B', { pools: [counter] })
+    for (let i = 0; i < 300; i++) await a.ref('counter', `w${i}`).call('inc')
+    const onA = await a.count('counter', { local: true })
+    cluster.add('C', { pools: [counter] })
+    await run(clock, 200)
+    cluster.skew('A', ['A', 'B']) // C is gone again in A's view, within the 500 ms
+    await run(clock, 1_000)
+    expect(a.localPool('counter')?.stats.counters.migratedOut).to.equal(0)
+    expect(await a.count('counter', { local: true })).to.equal(onA)
+    cluster.skew('A', ['A', 'B', 'C'])
+    await run(clock, 300)
+    expect(a.localPool('counter')?.stats.counters.migratedOut).to.equal(0)
+    expect(a.migrationBacklog).to.equal(onA) // waiting for the ring to hold still
+    await run(clock, 1_000)
+    expect(a.localPool('counter')?.stats.counters.migratedOut).to.be.above(30)
+    expect(a.migrationBacklog).to.equal(0)
+  })
+
   it('moves a worker at once when a message reaches its new owner first (a claim)', async () => {
     const a = cluster.add('A', { pools: [counter], migrationsPerSecond: 1 }) // too slow to push anything here
     let id = 0

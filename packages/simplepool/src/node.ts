@@ -82,6 +82,9 @@ export interface StopOptions extends AbortOptions {
 /** How long `drain` waits for a node to empty by default, in ms. */
 const DEFAULT_DRAIN_TIMEOUT_MS = 10 * 60_000
 
+/** A target change smaller than this share of the announced target moves nothing. */
+const TARGET_BAND = 0.05
+
 /** How long `stop` hands workers to the other nodes before it saves what is left, by default. */
 const DEFAULT_STOP_DRAIN_TIMEOUT_MS = 30_000
 
@@ -113,6 +116,8 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
   private readonly metricsExport: NodeMetrics
   private readonly logger: Logger
   private readonly bootstrap: readonly string[]
+  /** The targets this node announces, which the rings follow; see {@link ringTargets}. */
+  private readonly announced: Record<string, number> = {}
   /** Targets this node had before it was drained, per drained pool. */
   private readonly drained = new Map<string, number>()
   private placementCache?: Placement
@@ -148,7 +153,7 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
       targets
     })
     // joining until the transport takes calls: an `up` node must answer whoever routes to it
-    mesh = new Mesh({ ...meshInit, targets: this.runtime.targets(), counts: () => this.runtime.counts(), announce: false, logger: this.logger })
+    mesh = new Mesh({ ...meshInit, targets: this.ringTargets(), counts: () => this.runtime.counts(), announce: false, logger: this.logger })
     this.mesh = mesh
     this.transport = new Transport({ ...mesh.streams(), clock: init.clock, logger: this.logger }, transport)
     this.transport.setHandlers({
@@ -408,13 +413,28 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
     return answers.some(a => a !== false)
   }
 
+  /**
+   * The targets the rings follow: each pool's target, except that a change within 5% of
+   * the one announced keeps the announced one, so nudging a target moves no worker (and a
+   * target that drifts by small steps moves them once per 5%, not on every step).
+   */
+  private ringTargets (): Record<string, number> {
+    const targets = this.runtime.targets()
+    for (const [pool, t] of Object.entries(targets)) {
+      const prev = this.announced[pool]
+      if (prev === undefined || t === 0 || prev === 0 || Math.abs(t - prev) > TARGET_BAND * prev) this.announced[pool] = t
+      targets[pool] = this.announced[pool]
+    }
+    return targets
+  }
+
   /** Applies all the targets or none: every pool named must be one of this node's. */
   private applyTargets (targets: Record<string, number>): void {
     for (const pool of Object.keys(targets)) {
       if (this.runtime.localPool(pool) === undefined) throw new UnknownPoolError(`node ${this.peerId} does not run pool ${pool}`, { pool })
     }
     for (const [pool, t] of Object.entries(targets)) this.runtime.setTarget(pool, t)
-    this.mesh.setTargets(this.runtime.targets())
+    this.mesh.setTargets(this.ringTargets())
   }
 
   private nodeOp (p: unknown[]): unknown {
@@ -467,7 +487,7 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
     }
     // the mesh folds this node's own record into its view at once: the ring change (and
     // the handoff) follows through `membership:change`
-    this.mesh.setTargets(this.runtime.targets())
+    this.mesh.setTargets(this.ringTargets())
     if (all) this.mesh.setStatus('draining')
   }
 
@@ -497,7 +517,7 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
       this.drained.delete(pool)
       this.runtime.setTarget(pool, target)
     }
-    this.mesh.setTargets(this.runtime.targets())
+    this.mesh.setTargets(this.ringTargets())
     if (this.drained.size === 0) this.mesh.setStatus('up')
   }
 

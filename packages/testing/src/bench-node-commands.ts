@@ -40,6 +40,17 @@ function countError (errors: Record<string, number>, err: unknown): void {
 
 /** The first `n` ids `prefix0`, `prefix1`... that another node owns in this node's view. */
 /** One call: its latency into `samples`, or its error's name counted. */
+/** Set by `stopTraffic`: a running `trafficSeries` ends. */
+let trafficStopped = false
+
+/** Latency buckets of {@link trafficSeries}: bucket k holds [10 µs * 1.05^k, 10 µs * 1.05^(k+1)). */
+const SERIES_BUCKETS = 320
+
+function seriesBucket (ms: number): number {
+  if (!(ms > 0.01)) return 0
+  return Math.min(SERIES_BUCKETS - 1, Math.floor(Math.log(ms / 0.01) / Math.log(1.05)))
+}
+
 async function timedCall (ref: WorkerRef, msg: unknown, samples: Samples, errors: Record<string, number>): Promise<void> {
   const t0 = performance.now()
   try {
@@ -105,6 +116,49 @@ export const benchNodeCommands: Record<string, Command> = {
    * when the last one settles. Every call's latency is kept (sorted, for the parent to
    * merge with other nodes'), not a sample of the first ones.
    */
+  /**
+   * Calls to ids picked uniformly at random, `inFlight` at a time, for `seconds`, counted
+   * per second of wall time: calls, errors and a latency histogram each second (buckets
+   * 5% wide from 10 µs), so a harness can merge any window of any nodes into quantiles.
+   * `stopTraffic` ends it early.
+   */
+  trafficSeries: async (node, a) => {
+    trafficStopped = false
+    const pool = a.pool as string
+    const prefix = (a.prefix as string | undefined) ?? 'w-'
+    const n = a.n as number
+    const msg = a.msg ?? 'inc'
+    const started = performance.now()
+    const seconds = a.seconds as number
+    const end = started + seconds * 1000
+    const slots = Math.ceil(seconds) + 1
+    const calls = new Array<number>(slots).fill(0)
+    const errors = new Array<number>(slots).fill(0)
+    const hist = new Uint32Array(slots * SERIES_BUCKETS)
+    const errorNames: Record<string, number> = {}
+    const loop = async (): Promise<void> => {
+      while (performance.now() < end && !trafficStopped) {
+        const t0 = performance.now()
+        const slot = Math.min(slots - 1, Math.floor((t0 - started) / 1000))
+        try {
+          await node.ref(pool, prefix + Math.floor(Math.random() * n)).call(msg)
+          calls[slot]++
+          hist[slot * SERIES_BUCKETS + seriesBucket(performance.now() - t0)]++
+        } catch (err) {
+          errors[slot]++
+          countError(errorNames, err)
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: (a.inFlight as number | undefined) ?? 256 }, loop))
+    return { startedAt: performance.timeOrigin + started, calls, errors, errorNames, hist, buckets: SERIES_BUCKETS }
+  },
+
+  stopTraffic: () => {
+    trafficStopped = true
+    return true
+  },
+
   trafficBench: async (node, a) => {
     const pool = a.pool as string
     const prefix = (a.prefix as string | undefined) ?? 'w-'

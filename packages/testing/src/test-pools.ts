@@ -10,6 +10,8 @@ export interface TestPoolOptions {
   tickMs?: number
   /** How long `slow-load` takes to load, in ms. @default 300 */
   loadMs?: number
+  /** Bytes of state of each `blob` worker. @default 1024 */
+  blobBytes?: number
   /** Directory of the `ledger` pool's {@link FileStore}, shared by every node of a test. */
   storeDir?: string
 }
@@ -92,7 +94,13 @@ export function testPools (opts: TestPoolOptions = {}): Record<string, Pool<any,
     handle: () => undefined
   })
   const ledger = ledgerPool(opts.storeDir)
-  return Object.fromEntries([counter, stored, ticker, slowLoad, failInit, ledger].map(p => [p.name, p]))
+  // state of a set size, for what moving workers costs: a counter and its bytes
+  const blob = definePool<{ n: number, data: Uint8Array }, 'inc' | 'get', number>({
+    name: 'blob',
+    init: (id) => ({ n: 0, data: new Uint8Array(opts.blobBytes ?? 1024).fill(id.length) }),
+    handle: (s, msg) => msg === 'inc' ? ++s.n : s.n
+  })
+  return Object.fromEntries([counter, stored, ticker, slowLoad, failInit, ledger, blob].map(p => [p.name, p]))
 }
 
 /**

@@ -1,0 +1,215 @@
+/**
+ * The migration scenario: what moving workers costs across real node processes on
+ * 127.0.0.1. First the raw rate of the handoff between two processes (workers with 1 KB
+ * of state, no budget); then, at the default budget and under steady traffic from every
+ * node, a 4th node joining a 3-node cluster of 300,000 workers, and the same node drained
+ * again: time until the cluster is rebalanced, msgs/s and call p99 before, during, after.
+ * Needs the build (`npm run bench` does it): `node --import tsx bench/migration.bench.ts`.
+ */
+import { resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { startCluster } from '@simplepool/testing'
+import type { Cluster, NodeHandle } from '@simplepool/testing'
+import { formatTable, round } from './report.js'
+import type { Figure, ScenarioResult } from './report.js'
+
+/** Options of {@link migrationBench}. */
+export interface MigrationBenchOptions {
+  /** Workers moved in the two-process run. Default 100,000. */
+  moveWorkers?: number
+  /** Workers of the join and drain runs. Default 300,000. */
+  workers?: number
+  /** Calls in flight per node during the join and drain runs. Default 64. */
+  inFlight?: number
+  quiet?: boolean
+}
+
+/** What `trafficSeries` returns: per second of wall time, calls, errors and a latency histogram. */
+interface Series { startedAt: number, calls: number[], errors: number[], errorNames: Record<string, number>, hist: Uint32Array, buckets: number }
+
+interface Phase { name: string, from: number, to: number }
+interface PhaseFigures { name: string, seconds: number, perSecond: number, p50: number, p99: number, errors: number }
+
+const POOL = 'counter'
+/** Seconds of traffic before the change, for the steady figures. */
+const BEFORE_S = 6
+/** Seconds of traffic kept after the cluster is rebalanced. */
+const AFTER_S = 5
+
+function sleep (ms: number): Promise<void> {
+  return new Promise(resolve => setTimeout(resolve, ms))
+}
+
+/** The latency at quantile `q` of a histogram of 5%-wide buckets from 10 µs (the bucket's upper edge). */
+function quantile (hist: number[], q: number): number {
+  const total = hist.reduce((a, b) => a + b, 0)
+  if (total === 0) return NaN
+  let seen = 0
+  for (let k = 0; k < hist.length; k++) {
+    seen += hist[k]
+    if (seen >= q * total) return 0.01 * 1.05 ** (k + 1)
+  }
+  return NaN
+}
+
+/** Merges every node's seconds that fall inside the phase (wall-clock ms) into its figures. */
+function phaseFigures (series: Series[], phase: Phase): PhaseFigures {
+  const hist = new Array<number>(series[0].buckets).fill(0)
+  let calls = 0
+  let errors = 0
+  let seconds = 0
+  for (const s of series) {
+    let covered = 0
+    for (let i = 0; i < s.calls.length; i++) {
+      const at = s.startedAt + i * 1000
+      if (at < phase.from || at + 1000 > phase.to) continue
+      covered++
+      calls += s.calls[i]
+      errors += s.errors[i]
+      for (let k = 0; k < s.buckets; k++) hist[k] += s.hist[i * s.buckets + k]
+    }
+    seconds = Math.max(seconds, covered)
+  }
+  return { name: phase.name, seconds, perSecond: seconds > 0 ? calls / seconds : NaN, p50: quantile(hist, 0.5), p99: quantile(hist, 0.99), errors }
+}
+
+async function backlog (nodes: NodeHandle[]): Promise<number> {
+  const all = await Promise.all(nodes.map(async n => await n.request<number>('migrationBacklog')))
+  return all.reduce((a, b) => a + b, 0)
+}
+
+async function localCount (node: NodeHandle, pool: string): Promise<number> {
+  return (await node.request<{ value: number }>('count', { pool, local: true })).value
+}
+
+/** Two processes, no budget: how fast the handoff itself moves workers with 1 KB of state. */
+async function rawRate (n: number, log: (s: string) => void): Promise<{ moved: number, ms: number, perSecond: number, lost: number }> {
+  log('starting 1 node')
+  const cluster = await startCluster({ nodes: 1, pools: ['blob'], poolOptions: { blobBytes: 1024 }, runtime: { migrationsPerSecond: 1e9, rebalanceDelayMs: 0 } })
+  try {
+    const [a] = cluster.nodes
+    log(`activating ${n.toLocaleString('en-US')} workers with 1 KB of state`)
+    await a.request('spawnMany', { pool: 'blob', prefix: 'b-', n }, 300_000)
+    log('a 2nd node joins; its share moves')
+    const b = await cluster.addNode()
+    let first = 0
+    let last = 0
+    let onA = n
+    for (let quiet = 0; quiet < 20;) {
+      await sleep(25)
+      const now = await localCount(a, 'blob')
+      const t = performance.now()
+      if (now < onA) {
+        if (first === 0) first = t
+        last = t
+        onA = now
+        quiet = 0
+      } else if (first > 0 && await backlog([a]) === 0) {
+        quiet++
+      }
+    }
+    const onB = await localCount(b, 'blob')
+    const moved = n - onA
+    return { moved, ms: last - first, perSecond: moved / ((last - first) / 1000), lost: n - onA - onB }
+  } finally {
+    await cluster.stop()
+  }
+}
+
+interface Change { phases: PhaseFigures[], rebalanceMs: number, moved: number, errorNames: Record<string, number> }
+
+/**
+ * Traffic from `callers` throughout; `change` runs after the steady window; the phase
+ * "during" lasts until every node's backlog is 0 (and the ring stopped moving).
+ */
+async function underTraffic (callers: NodeHandle[], all: () => NodeHandle[], n: number, inFlight: number, change: () => Promise<void>, log: (s: string) => void): Promise<Change> {
+  const seconds = 300
+  // one long traffic run per caller, stopped (`stopTraffic`) once the phases are over
+  const running = Promise.all(callers.map(async c => await c.request<Series>('trafficSeries', { pool: POOL, prefix: 'w-', n, inFlight, seconds }, (seconds + 30) * 1000)))
+  const t0 = Date.now()
+  await sleep(BEFORE_S * 1000)
+  const changeAt = Date.now()
+  await change()
+  await sleep(600) // the rebalance delay, and the ring settling
+  while (await backlog(all()) > 0) await sleep(100)
+  const doneAt = Date.now()
+  log(`rebalanced in ${((doneAt - changeAt) / 1000).toFixed(1)} s`)
+  await sleep(AFTER_S * 1000)
+  await Promise.all(callers.map(async c => await c.request('stopTraffic')))
+  const series = await running
+  const errorNames: Record<string, number> = {}
+  for (const s of series) for (const [k, v] of Object.entries(s.errorNames)) errorNames[k] = (errorNames[k] ?? 0) + v
+  const phases = [
+    phaseFigures(series, { name: 'before', from: t0 + 1000, to: changeAt }),
+    phaseFigures(series, { name: 'during', from: changeAt, to: doneAt }),
+    phaseFigures(series, { name: 'after', from: doneAt, to: doneAt + AFTER_S * 1000 })
+  ]
+  return { phases, rebalanceMs: doneAt - changeAt, moved: 0, errorNames }
+}
+
+async function joinAndDrain (workers: number, inFlight: number, log: (s: string) => void): Promise<{ join: Change, drain: Change, shares: number[] }> {
+  log('starting 3 nodes')
+  const cluster: Cluster = await startCluster({ nodes: 3, pools: [POOL] })
+  try {
+    const [a, b, c] = cluster.nodes
+    log(`activating ${workers.toLocaleString('en-US')} workers`)
+    await a.request('spawnMany', { pool: POOL, prefix: 'w-', n: workers }, 300_000)
+    let d: NodeHandle | undefined
+    log('traffic; then a 4th node joins')
+    const join = await underTraffic([a, b, c], () => cluster.running, workers, inFlight, async () => {
+      d = await cluster.addNode()
+    }, log)
+    const shares = await Promise.all(cluster.running.map(async x => await localCount(x, POOL)))
+    join.moved = shares[3]
+    log('traffic; then the 4th node is drained')
+    const dd = d as NodeHandle
+    const drain = await underTraffic([a, b, c], () => cluster.running, workers, inFlight, async () => {
+      await a.request('drain', { peer: dd.peerId, timeoutMs: 600_000 }, 600_000)
+    }, log)
+    drain.moved = shares[3]
+    return { join, drain, shares }
+  } finally {
+    await cluster.stop()
+  }
+}
+
+/** Runs the scenario; every cluster is stopped before the next starts, also on failure. */
+export async function migrationBench (opts: MigrationBenchOptions = {}): Promise<ScenarioResult> {
+  const moveWorkers = opts.moveWorkers ?? 100_000
+  const workers = opts.workers ?? 300_000
+  const inFlight = opts.inFlight ?? 64
+  const log = (line: string): void => { if (opts.quiet !== true) process.stderr.write(`migration: ${line}\n`) }
+
+  const raw = await rawRate(moveWorkers, log)
+  const { join, drain, shares } = await joinAndDrain(workers, inFlight, log)
+
+  const rows: ScenarioResult['rows'] = []
+  const figures: Figure[] = []
+  const yes = (ok: boolean): string => (ok ? 'yes' : 'NO')
+  rows.push({ measure: `2 nodes: handoff rate, 1 KB state (${raw.moved.toLocaleString('en-US')} moved)`, value: round(raw.perSecond), unit: 'workers/s', goal: '>= 50,000', met: yes(raw.perSecond >= 50_000) })
+  figures.push({ name: 'migration.raw_per_s', value: round(raw.perSecond), unit: 'workers/s', goal: '>= 50,000' })
+  for (const [label, ch] of [['join', join], ['drain', drain]] as const) {
+    const before = ch.phases[0]
+    rows.push({ measure: `${label}: time to rebalance (${ch.moved.toLocaleString('en-US')} workers moved)`, value: round(ch.rebalanceMs), unit: 'ms', goal: '', met: '' })
+    figures.push({ name: `migration.${label}.rebalance_ms`, value: round(ch.rebalanceMs), unit: 'ms' })
+    for (const p of ch.phases) {
+      rows.push({ measure: `${label}: ${p.name}: msgs/s (${p.seconds} s)`, value: round(p.perSecond), unit: 'msgs/s', goal: '', met: '' })
+      const goal = p.name === 'during' ? `< 5x before (${round(before.p99 * 5, 1)})` : ''
+      rows.push({ measure: `${label}: ${p.name}: call p99 (p50 ${round(p.p50, 2)})`, value: round(p.p99, 2), unit: 'ms', goal, met: p.name === 'during' ? yes(p.p99 < before.p99 * 5) : '' })
+      figures.push({ name: `migration.${label}.${p.name}.msgs_per_s`, value: round(p.perSecond), unit: 'msgs/s' })
+      figures.push({ name: `migration.${label}.${p.name}.p99_ms`, value: round(p.p99, 3), unit: 'ms', ...(p.name === 'during' ? { goal: '< 5x before' } : {}) })
+      figures.push({ name: `migration.${label}.${p.name}.errors`, value: p.errors, unit: 'calls' })
+    }
+  }
+  const notes = [
+    `Real node processes on 127.0.0.1. Handoff rate: one node with ${moveWorkers.toLocaleString('en-US')} 'blob' workers (a counter and 1 KB of bytes), a 2nd joins with the budget lifted (migrationsPerSecond 1e9, rebalanceDelayMs 0); rate = workers moved over the time from the first to the last one leaving; lost: ${raw.lost}.`,
+    `Join and drain: 3 nodes, ${workers.toLocaleString('en-US')} 'counter' workers, every original node calling ids picked uniformly at random, ${inFlight} in flight each, throughout; default budget (2,000 handoffs/s per node). "during" runs from the join (or the drain call) until every node's migration backlog is 0; seconds partly outside a phase are left out of it; p50/p99 from per-second histograms of 5%-wide buckets. Shares after the join: ${shares.map(s => s.toLocaleString('en-US')).join(', ')}. Call errors: join ${JSON.stringify(join.errorNames)}, drain ${JSON.stringify(drain.errorNames)}.`
+  ]
+  return { scenario: 'migration', rows, figures, notes }
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const result = await migrationBench({})
+  console.log(formatTable(result.rows))
+  for (const note of result.notes ?? []) console.log(note)
+}

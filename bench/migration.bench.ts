@@ -83,7 +83,7 @@ async function localCount (node: NodeHandle, pool: string): Promise<number> {
 }
 
 /** Two processes, no budget: how fast the handoff itself moves workers with 1 KB of state. */
-async function rawRate (n: number, log: (s: string) => void): Promise<{ moved: number, ms: number, perSecond: number, lost: number }> {
+export async function rawRate (n: number, log: (s: string) => void): Promise<{ moved: number, ms: number, perSecond: number, lost: number }> {
   log('starting 1 node')
   const cluster = await startCluster({ nodes: 1, pools: ['blob'], poolOptions: { blobBytes: 1024 }, runtime: { migrationsPerSecond: 1e9, rebalanceDelayMs: 0 } })
   try {

@@ -22,12 +22,15 @@ export interface HandoffHost {
 export interface MigratorInit {
   /** Workers this node hands over per second at most, so a join never stalls traffic. @default 2000 */
   perSecond?: number
-  /** Handoffs awaiting their answer at once. @default 64 */
+  /** Handoff messages (each up to 256 workers of one pool to one node) awaiting their answer at once. @default 16 */
   inFlight?: number
 }
 
 /** Activations looked at per pump while finding the ones whose owner moved. */
 const SCAN_PER_PUMP = 5_000
+
+/** Workers per handoff message, at most. */
+const HANDOFF_BATCH = 256
 
 /** How often the migrator pumps while it has work. */
 const PUMP_MS = 10
@@ -58,6 +61,9 @@ export class Migrator {
   private timer: TimerHandle | undefined
   private stopped = false
   private held = false
+  /** Handoff messages awaiting their answer. */
+  private batches = 0
+  private readonly batchSizes = new Map<string, number>()
   private settleTimer: TimerHandle | undefined
   /** Activations the current scans have not looked at yet (as counted when they began). */
   private unscanned = 0
@@ -65,7 +71,7 @@ export class Migrator {
   constructor (host: HandoffHost, init: MigratorInit = {}) {
     this.host = host
     this.perSecond = init.perSecond ?? 2_000
-    this.maxInFlight = init.inFlight ?? 64
+    this.maxInFlight = init.inFlight ?? 16
   }
 
   /**
@@ -136,12 +142,16 @@ export class Migrator {
     }
   }
 
-  private schedule (): void {
-    if (this.timer !== undefined || this.stopped) return
+  private schedule (ms = PUMP_MS): void {
+    if (this.stopped) return
+    if (this.timer !== undefined) {
+      if (ms >= PUMP_MS) return
+      this.host.clock.clearTimeout(this.timer)
+    }
     this.timer = this.host.clock.setTimeout(() => {
       this.timer = undefined
       this.pump()
-    }, PUMP_MS)
+    }, ms)
   }
 
   private pump (): void {
@@ -151,26 +161,84 @@ export class Migrator {
     this.tokens = Math.min(this.perSecond / 10, this.tokens + (now - this.refilledAt) * this.perSecond / 1000)
     this.refilledAt = now
     this.scan()
-    while (this.tokens >= 1 && this.inFlight < this.maxInFlight && this.head < this.candidates.length) {
+    // this pump's handoffs, grouped by pool and new owner: one message per group
+    const groups = new Map<string, { local: LocalPool, to: string, acts: Activation[] }>()
+    let room = this.maxInFlight - this.batches
+    while (this.tokens >= 1 && room > 0 && this.head < this.candidates.length) {
       const { local, act } = this.candidates[this.head] as { local: LocalPool, act: Activation }
       this.candidates[this.head++] = undefined
       if (local.activations.get(act.id) !== act) continue
       const to = this.host.ownerOf(local, act.id)
       if (to === undefined || to === this.host.self()) continue
       this.tokens--
-      this.inFlight++
-      void this.handOver(local, act, to).then((moved) => {
-        this.inFlight--
-        // busy, loading or saving: try again after the others
-        if (moved === NOT_NOW) this.candidates.push({ local, act })
-        this.schedule()
-      })
+      const key = `${local.name}\n${to}`
+      let g = groups.get(key)
+      if (g === undefined) {
+        g = { local, to, acts: [] }
+        groups.set(key, g)
+      }
+      g.acts.push(act)
+      if (g.acts.length >= this.batchSize(local)) {
+        groups.delete(key)
+        this.send(g.local, g.to, g.acts)
+        room--
+      }
     }
+    for (const g of groups.values()) this.send(g.local, g.to, g.acts)
     if (this.head === this.candidates.length) {
       this.candidates = []
       this.head = 0
     }
     if (this.scans.length > 0 || this.head < this.candidates.length) this.schedule()
+  }
+
+  /** Workers per handoff message of a pool: halved after a batch failed whole (too big for a frame, say). */
+  private batchSize (local: LocalPool): number {
+    return this.batchSizes.get(local.name) ?? HANDOFF_BATCH
+  }
+
+  /**
+   * Hands a group of workers to one node in one message. Each worker that is between
+   * turns goes; the others (busy, loading, saving) are tried again after the rest.
+   */
+  private send (local: LocalPool, to: string, acts: Activation[]): void {
+    const going: Activation[] = []
+    const payload: unknown[] = []
+    for (const act of acts) {
+      const snapshot = local.beginHandoff(act)
+      if (snapshot === NOT_NOW) {
+        this.candidates.push({ local, act })
+        continue
+      }
+      going.push(act)
+      payload.push(act.id, act.epoch, snapshot)
+    }
+    if (going.length === 0) return
+    this.batches++
+    this.inFlight += going.length
+    void this.host.transport.call(to, [Op.HandoffMany, local.name, payload], { timeoutMs: DEFAULT_CALL_TIMEOUT_MS }).then((answer) => {
+      const results = answer as unknown[]
+      for (const [i, act] of going.entries()) {
+        const r = Array.isArray(results) ? results[i] : undefined
+        if (typeof r === 'number') {
+          local.endHandoff(act, to, (slot, msg) => { this.follow(local, act.id, to, r, slot, msg) })
+        } else {
+          const e = r as { name?: string, message?: string } | undefined
+          this.host.logger.warn(`handoff of ${local.name}/${act.id} to ${to} was refused; it stays here: ${e?.name ?? 'Error'}: ${e?.message ?? 'no answer'}`)
+          local.abortHandoff(act)
+        }
+      }
+    }, (err) => {
+      const e = err as Error
+      if (going.length > 1) this.batchSizes.set(local.name, Math.max(1, Math.floor(going.length / 4)))
+      this.host.logger.warn(`handoff of ${going.length} workers of ${local.name} to ${to} failed; they stay here: ${e.name}: ${e.message}`)
+      for (const act of going) local.abortHandoff(act)
+    }).finally(() => {
+      this.batches--
+      this.inFlight -= going.length
+      // keep the pipe full: the next batch goes as soon as this one is answered
+      this.schedule(0)
+    })
   }
 
   /** Moves activations whose owner is another node from the scans to the candidates. */

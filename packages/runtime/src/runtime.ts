@@ -1,7 +1,7 @@
 import {
   AbortError, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MAX_HOPS, DEFAULT_POOL_TARGET, DEFAULT_SPAWN_BATCH, DEFAULT_TIMING_WHEEL_MS,
   InvalidMessageError, InvalidOptionError, NodeUnavailableError, NotStartedError,
-  UnknownPoolError, consoleLogger, systemClock, systemRandom
+  UnknownPoolError, consoleLogger, systemClock, systemRandom, toWireError
 } from '@simplepool/core'
 import type { Clock, Logger, TimerHandle } from '@simplepool/core'
 import { WeightedRing } from '@simplepool/ring'
@@ -34,6 +34,9 @@ const DEFAULT_REBALANCE_DELAY_MS = 500
 const DEFAULT_CLAIM_WINDOW_MS = 60_000
 
 const NONE: readonly string[] = []
+
+/** Workers one handoff message may carry. */
+const MAX_HANDOFF_BATCH = 10_000
 
 /** Remote spawn batches in flight at once, over all peers. */
 const SPAWN_BATCHES_IN_FLIGHT = 8
@@ -510,6 +513,27 @@ export class Runtime {
         if (local === undefined) throw new UnknownPoolError(`node ${this.self} does not run pool ${pool}`, { pool })
         return { epoch: local.adopt(id, p[4], from, epoch).epoch }
       }
+      case Op.HandoffMany: {
+        const pool = str(p, 1, 'pool')
+        const items = p[2]
+        if (!Array.isArray(items) || items.length % 3 !== 0 || items.length > 3 * MAX_HANDOFF_BATCH) {
+          throw new InvalidMessageError(`a handoff carries [id, epoch, snapshot] triples, at most ${MAX_HANDOFF_BATCH}`)
+        }
+        const local = this.pools.get(pool)
+        if (local === undefined) throw new UnknownPoolError(`node ${this.self} does not run pool ${pool}`, { pool })
+        const out: unknown[] = []
+        for (let i = 0; i < items.length; i += 3) {
+          try {
+            const id = str(items, i, 'id')
+            const epoch = int(items, i + 1, 'epoch')
+            out.push(local.adopt(id, items[i + 2], from, epoch).epoch)
+          } catch (err) {
+            // one worker refused (already live here, a bad id) does not fail the others
+            out.push(toWireError(err))
+          }
+        }
+        return out
+      }
       case Op.Claim: {
         const pool = str(p, 1, 'pool')
         const id = str(p, 2, 'id')
@@ -572,11 +596,16 @@ export class Runtime {
    * runs, `NodeUnavailableError` when nobody serves it now.
    */
   private ownerOf (pool: string, id: string, local: LocalPool | undefined, placement = this.c.placement()): string {
-    const fn = local?.def.placement
-    const owner = typeof fn === 'function' ? this.custom(pool, id, fn, placement) : placement.ownerOf(pool, id)
+    const owner = this.ownerIn(pool, id, local, placement)
     if (owner !== undefined) return owner
     if (local === undefined && !placement.has(pool)) throw new UnknownPoolError(`no node runs pool ${String(pool)}`, { pool })
     throw new NodeUnavailableError(`no node serves pool ${pool} now`, { pool })
+  }
+
+  /** The owner of `id` in `placement`, or undefined when nobody serves the pool there. Never throws for that: a lookup on every activation must not build an error. */
+  private ownerIn (pool: string, id: string, local: LocalPool | undefined, placement: Placement): string | undefined {
+    const fn = local?.def.placement
+    return typeof fn === 'function' ? this.custom(pool, id, fn, placement) : placement.ownerOf(pool, id)
   }
 
   private custom (pool: string, id: string, fn: PlacementFn, placement: Placement): string | undefined {
@@ -774,9 +803,9 @@ export class Runtime {
     }
     if (this.previous !== undefined && now - this.changedAt <= this.claimWindowMs) {
       try {
-        consider(this.ownerOf(pool, id, local, this.previous))
+        consider(this.ownerIn(pool, id, local, this.previous))
       } catch {
-        // nobody served the pool then
+        // a custom placement that named a node not serving the pool then
       }
     }
     consider(this.ownerWithoutSelf(pool, id))

@@ -26,7 +26,9 @@ export const Op = {
   /** `[op, pool, id, epoch, snapshot]` → `{ epoch }`: take this worker, with its state */
   Handoff: 9,
   /** `[op, pool, id]` → 'moved' | 'none' | 'mine': "the ring gave me this id: hand it over if you hold it" */
-  Claim: 10
+  Claim: 10,
+  /** `[op, pool, [id, epoch, snapshot, id, epoch, snapshot, ...]]` → per worker its new epoch, or the error that refused it */
+  HandoffMany: 11
 } as const
 
 /** Operations from 100 up belong to the node around the runtime (targets, health). */

@@ -22,6 +22,8 @@ export interface PoolHealth {
   /** Workers handed to other nodes, and taken from them, over the last minute (ring changes, drains). */
   migratedOutPerMin: number
   migratedInPerMin: number
+  /** Workers this node owns that live on the next node on the ring, because this node was at its hard limit when they started. */
+  spilled: number
   /** Turn duration quantiles over the last 30 to 60 s, in ms. */
   p50Ms: number
   p99Ms: number

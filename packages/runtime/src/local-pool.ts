@@ -95,6 +95,10 @@ export class LocalPool implements ActivationHome {
   private closing = false
   /** This node's target for the pool; the node keeps it current. */
   target: number
+  /** Workers this node owns that spilled to the next node on the ring (at the hard limit): id → that node. */
+  readonly spilled = new Map<string, string>()
+  /** Spilled workers on their way back: their next activation claims them from that node first. */
+  readonly reclaim = new Map<string, string>()
 
   constructor (def: Pool<any, any, any>, target: number, env: LocalEnv) {
     this.def = def
@@ -612,6 +616,7 @@ export class LocalPool implements ActivationHome {
       act = undefined
     }
     const state = this.def.restore !== undefined ? this.def.restore(snapshot) : snapshot
+    this.spilled.delete(id)
     if (act === undefined) {
       act = new Activation(this, id, Math.max(this.env.nextEpoch(), previousEpoch + 1))
       this.activations.set(id, act)

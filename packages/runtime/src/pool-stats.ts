@@ -21,6 +21,8 @@ export interface PoolCounters {
   /** Workers handed to another node, and taken from one. */
   migratedOut: number
   migratedIn: number
+  /** New workers this node owned but sent to the next node on the ring, being at its hard limit. */
+  spilled: number
   /** Activations dropped unsaved because a newer copy of the worker lives elsewhere (fencing). */
   fenced: number
   /** Messages for ids this node does not own, sent on to the owner it sees. */
@@ -39,7 +41,7 @@ const LATENCY_ROTATE_MS = 30_000
  * two alternating histograms so quantiles cover the last 30 to 60 seconds.
  */
 export class PoolStats {
-  readonly counters: PoolCounters = { activations: 0, turns: 0, ticks: 0, failures: 0, timeouts: 0, passivations: 0, overloaded: 0, droppedCasts: 0, migratedOut: 0, migratedIn: 0, fenced: 0, forwarded: 0 }
+  readonly counters: PoolCounters = { activations: 0, turns: 0, ticks: 0, failures: 0, timeouts: 0, passivations: 0, overloaded: 0, droppedCasts: 0, migratedOut: 0, migratedIn: 0, fenced: 0, spilled: 0, forwarded: 0 }
   private readonly samples: Array<{ at: number, c: PoolCounters }> = []
   private current = new LatencyHistogram()
   private previous = new LatencyHistogram()

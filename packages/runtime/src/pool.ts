@@ -87,6 +87,17 @@ export interface PoolDefinition<S = unknown, M = unknown, R = unknown> {
   softLimitRatio?: number
   /** ...and at which it is `critical`. @default 1.5 */
   hardLimitRatio?: number
+  /**
+   * After a node is marked down, its workers come back on their new owners: `'lazy'` on
+   * their next message, `'eager'` at once (from `load`), for the ids `liveIds` lists.
+   * @default 'lazy'
+   */
+  recovery?: 'lazy' | 'eager'
+  /**
+   * The ids of workers that should be live, usually read from the store `save` writes
+   * to; each node brings back those that the lost node owned and that it owns now.
+   */
+  liveIds?: (signal: AbortSignal) => Iterable<string> | AsyncIterable<string>
   /** When the pool's health turns `degraded` or `critical`. */
   health?: HealthThresholds
 }
@@ -95,7 +106,7 @@ export interface PoolDefinition<S = unknown, M = unknown, R = unknown> {
 export type Pool<S = unknown, M = unknown, R = unknown> = Readonly<PoolDefinition<S, M, R>> & { readonly __types?: [S, M, R] }
 
 const FUNCTIONS = ['init', 'handle'] as const
-const OPTIONAL_FUNCTIONS = ['load', 'save', 'tick', 'snapshot', 'restore'] as const
+const OPTIONAL_FUNCTIONS = ['load', 'save', 'tick', 'snapshot', 'restore', 'liveIds'] as const
 const POSITIVE = ['tickMs', 'idleTimeoutMs', 'target', 'mailboxLimit', 'callTimeoutMs', 'softLimitRatio', 'hardLimitRatio'] as const
 
 function describe (v: unknown): string {
@@ -125,6 +136,10 @@ export function validatePool (def: PoolDefinition<any, any, any>): void {
   if (def.placement !== undefined && def.placement !== 'ring' && typeof def.placement !== 'function') {
     throw new InvalidOptionError(`pool ${def.name}: placement must be 'ring' or a function, got ${describe(def.placement)}`)
   }
+  if (def.recovery !== undefined && def.recovery !== 'lazy' && def.recovery !== 'eager') {
+    throw new InvalidOptionError(`pool ${def.name}: recovery must be 'lazy' or 'eager', got ${describe(def.recovery)}`)
+  }
+  if (def.recovery === 'eager' && def.liveIds === undefined) throw new InvalidOptionError(`pool ${def.name}: eager recovery needs liveIds, the ids to bring back`)
   if ((def.hardLimitRatio ?? Infinity) < (def.softLimitRatio ?? 0)) {
     throw new InvalidOptionError(`pool ${def.name}: hardLimitRatio ${def.hardLimitRatio} is below softLimitRatio ${def.softLimitRatio}`)
   }

@@ -1,6 +1,6 @@
 import {
   AbortError, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MAX_HOPS, DEFAULT_POOL_TARGET, DEFAULT_SPAWN_BATCH, DEFAULT_TIMING_WHEEL_MS,
-  InvalidMessageError, InvalidOptionError, NodeUnavailableError, NotStartedError,
+  InvalidMessageError, InvalidOptionError, NodeUnavailableError, NotStartedError, OverloadedError,
   UnknownPoolError, consoleLogger, systemClock, systemRandom, toWireError
 } from '@simplepool/core'
 import type { Clock, Logger, TimerHandle } from '@simplepool/core'
@@ -93,9 +93,11 @@ export class Runtime {
   private previous: Placement | undefined
   private changedAt = -Infinity
   private startedAt = -Infinity
-  private readonly withoutSelf = new Map<string, { version: number, ring: WeightedRing | undefined }>()
+  private readonly withoutRings = new Map<string, { version: number, ring: WeightedRing | undefined }>()
   private running = false
   private readonly stall: StallGuard
+  /** Aborted when the node stops: eager recovery lists no more ids. */
+  private readonly recovering = new AbortController()
   /** Set while this node, back from a stall, finds out whether its activations are stale: no turn runs. */
   private fencing = false
   private readonly heldWheel: Array<[Activation, number]> = []
@@ -190,7 +192,64 @@ export class Runtime {
     this.previous = this.current
     this.current = placement
     this.changedAt = this.clock.monotonic()
+    this.prunePointers(placement)
+    if (this.previous !== undefined && this.running) this.recoverLost(this.previous, placement)
     if (!first && this.running) this.migrator.ringChanged(this.rebalanceDelayMs)
+  }
+
+  /**
+   * After a ring change, a spill pointer stays only while this node still owns the id and
+   * the node it points to still serves the pool. (A spilled worker whose owner moved is
+   * handed to that owner by the node it lives on, like any other.)
+   */
+  private prunePointers (placement: Placement): void {
+    for (const local of this.pools.values()) {
+      if (local.spilled.size === 0) continue
+      const serving = new Set(placement.ring(local.name)?.nodes ?? [])
+      for (const [id, to] of local.spilled) {
+        if (!serving.has(to) || this.ownerIn(local.name, id, local, placement) !== this.self) local.spilled.delete(id)
+      }
+    }
+  }
+
+  /**
+   * Pools with eager recovery bring back, at once, the workers of nodes that left their
+   * ring because they are down (not those draining or leaving: those hand theirs over):
+   * each node activates, from `load`, the listed ids that the lost node owned and it owns now.
+   */
+  private recoverLost (previous: Placement, current: Placement): void {
+    for (const local of this.pools.values()) {
+      if (local.def.recovery !== 'eager') continue
+      const now = new Set(current.ring(local.name)?.nodes ?? [])
+      const lost = new Set((previous.ring(local.name)?.nodes ?? []).filter(peer =>
+        !now.has(peer) && this.c.members().find(m => m.peerId === peer)?.liveness !== 'alive'))
+      if (lost.size > 0) void this.recover(local, lost, previous)
+    }
+  }
+
+  private async recover (local: LocalPool, lost: Set<string>, previous: Placement): Promise<void> {
+    const signal = this.recovering.signal
+    let looked = 0
+    let started = 0
+    try {
+      for await (const id of (local.def.liveIds as (signal: AbortSignal) => Iterable<string> | AsyncIterable<string>)(signal)) {
+        if (signal.aborted || !this.running) return
+        if ((++looked & 1023) === 0) await yieldToLoop()
+        if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH || local.activations.has(id)) continue
+        try {
+          const was = this.ownerIn(local.name, id, local, previous)
+          if (was === undefined || !lost.has(was) || this.ownerIn(local.name, id, local, this.c.placement()) !== this.self) continue
+          local.ensure(id)
+          started++
+        } catch {
+          // a custom placement that named no serving node, or a failed activation (counted and reported by the pool)
+        }
+      }
+      this.logger.info(`${local.name}: brought back ${started} workers of ${[...lost].join(', ')} (of ${looked} ids listed)`)
+    } catch (err) {
+      const e = err as Error
+      this.logger.warn(`${local.name}: eager recovery stopped after ${started} workers: liveIds failed: ${e.name}: ${e.message}`)
+    }
   }
 
   /** Looks again, now, for workers whose owner moved, and hands them over. */
@@ -256,6 +315,7 @@ export class Runtime {
     this.migrator.stop()
     if (this.sampler !== undefined) this.clock.clearTimeout(this.sampler)
     this.stall.stop()
+    this.recovering.abort()
     for (const p of this.pools.values()) await p.shutdown(options.signal)
     this.wheel.clear()
     this.watch.clear()
@@ -308,7 +368,11 @@ export class Runtime {
         if (act !== undefined && act.ownedAt === placement.version) return this.callLocal(local, id, msg, spawn, timeoutMs, signal)
       }
       const owner = this.ownerOf(pool, id, local, placement)
-      if (owner === this.self) return this.callLocal(local as LocalPool, id, msg, spawn, timeoutMs, signal, placement.version)
+      if (owner === this.self) {
+        const spilled = this.spillOf(local as LocalPool, id, spawn)
+        if (spilled === undefined) return this.callLocal(local as LocalPool, id, msg, spawn, timeoutMs, signal, placement.version)
+        return this.c.transport.call(spilled, [Op.Call, pool, id, msg, spawn ? 1 : 0, 0, timeoutMs, 1], { timeoutMs, signal })
+      }
       return this.c.transport.call(owner, [Op.Call, pool, id, msg, spawn ? 1 : 0, 0, timeoutMs], { timeoutMs, signal })
     } catch (err) {
       return Promise.reject(err)
@@ -331,8 +395,13 @@ export class Runtime {
     }
     const spawn = options?.spawn !== false
     const owner = this.ownerOf(pool, id, local, placement)
-    if (owner === this.self) (local as LocalPool).deliver(id, null, msg, spawn).ownedAt = placement.version
-    else this.c.transport.cast(owner, [Op.Cast, pool, id, msg, spawn ? 1 : 0, 0])
+    if (owner !== this.self) {
+      this.c.transport.cast(owner, [Op.Cast, pool, id, msg, spawn ? 1 : 0, 0])
+      return
+    }
+    const spilled = this.spillOf(local as LocalPool, id, spawn)
+    if (spilled === undefined) (local as LocalPool).deliver(id, null, msg, spawn).ownedAt = placement.version
+    else this.c.transport.cast(spilled, [Op.Cast, pool, id, msg, spawn ? 1 : 0, 0, 1])
   }
 
   /** Activates a worker on its owner; see {@link SpawnOptions}. Resolves with where it lives, or null for `lazy`. */
@@ -345,8 +414,13 @@ export class Runtime {
     if (mode === 'lazy') return null
     const timeoutMs = timeoutOf(options, DEFAULT_CALL_TIMEOUT_MS)
     checkSignal(options.signal)
-    if (owner === this.self) return await this.spawnLocal(local as LocalPool, id, mode === 'sync', timeoutMs, options.signal)
-    return await (this.c.transport.call(owner, [Op.Spawn, pool, id, 0, mode === 'sync' ? 1 : 0], { timeoutMs, signal: options.signal }) as Promise<WorkerLocation>)
+    const sync = mode === 'sync' ? 1 : 0
+    if (owner === this.self) {
+      const spilled = this.spillOf(local as LocalPool, id, true)
+      if (spilled === undefined) return await this.spawnLocal(local as LocalPool, id, mode === 'sync', timeoutMs, options.signal)
+      return await (this.c.transport.call(spilled, [Op.Spawn, pool, id, 0, sync, 1], { timeoutMs, signal: options.signal }) as Promise<WorkerLocation>)
+    }
+    return await (this.c.transport.call(owner, [Op.Spawn, pool, id, 0, sync], { timeoutMs, signal: options.signal }) as Promise<WorkerLocation>)
   }
 
   /**
@@ -405,7 +479,11 @@ export class Runtime {
     checkId(id)
     const local = this.pools.get(pool)
     const owner = this.ownerOf(pool, id, local)
-    if (owner === this.self) return this.whereLocal(local as LocalPool, id)
+    if (owner === this.self) {
+      const spilled = this.spillOf(local as LocalPool, id, false)
+      if (spilled === undefined) return this.whereLocal(local as LocalPool, id)
+      return await (this.c.transport.call(spilled, [Op.Where, pool, id, 0, 0, 1], this.callOptions(options)) as Promise<WorkerLocation | null>)
+    }
     return await (this.c.transport.call(owner, [Op.Where, pool, id, 0], this.callOptions(options)) as Promise<WorkerLocation | null>)
   }
 
@@ -424,7 +502,11 @@ export class Runtime {
     const local = this.pools.get(pool)
     const owner = this.ownerOf(pool, id, local)
     const opts = this.callOptions(options)
-    if (owner === this.self) return await this.stopLocal(local as LocalPool, id, opts.timeoutMs, opts.signal)
+    if (owner === this.self) {
+      const spilled = this.spillOf(local as LocalPool, id, false)
+      if (spilled === undefined) return await this.stopLocal(local as LocalPool, id, opts.timeoutMs, opts.signal)
+      return await (this.c.transport.call(spilled, [Op.Stop, pool, id, 0, 0, 1], opts) as Promise<boolean>)
+    }
     return await (this.c.transport.call(owner, [Op.Stop, pool, id, 0], opts) as Promise<boolean>)
   }
 
@@ -482,6 +564,10 @@ export class Runtime {
         const local = this.pools.get(pool)
         const owner = this.ownerOf(pool, id, local)
         if (owner === this.self) {
+          const spilled = this.spillOf(local as LocalPool, id, spawn)
+          if (spilled !== undefined) return this.forward(from, pool, spilled, hops, timeoutMs, [Op.Call, pool, id, p[3], p[4], hops + 1, timeoutMs, 1])
+        }
+        if (owner === this.self || (p[7] === 1 && this.takesSpill(local, id, from) === true)) {
           if (!this.fencing) {
             const answer = (local as LocalPool).callNow(id, p[3], spawn, now + Math.max(1, timeoutMs))
             if (answer !== NOT_NOW) return answer
@@ -499,7 +585,12 @@ export class Runtime {
         const hops = int(p, 3, 'hops')
         const local = this.pools.get(pool)
         const owner = this.ownerOf(pool, id, local)
-        if (owner !== this.self) return this.forward(from, pool, owner, hops, DEFAULT_CALL_TIMEOUT_MS, [p[0], pool, id, hops + 1, p[4]])
+        const spillHere = owner !== this.self && p[5] === 1 && this.takesSpill(local, id, from) === true
+        if (owner !== this.self && !spillHere) return this.forward(from, pool, owner, hops, DEFAULT_CALL_TIMEOUT_MS, [p[0], pool, id, hops + 1, p[4]])
+        if (owner === this.self) {
+          const spilled = this.spillOf(local as LocalPool, id, p[0] === Op.Spawn)
+          if (spilled !== undefined) return this.forward(from, pool, spilled, hops, DEFAULT_CALL_TIMEOUT_MS, [p[0], pool, id, hops + 1, p[4], 1])
+        }
         const l = local as LocalPool
         if (p[0] === Op.Spawn) return this.spawnLocal(l, id, p[4] === 1, DEFAULT_CALL_TIMEOUT_MS)
         if (p[0] === Op.Where) return this.whereLocal(l, id)
@@ -577,8 +668,17 @@ export class Runtime {
     try {
       const local = this.pools.get(pool)
       const owner = this.ownerOf(pool, id, local)
-      if (owner === this.self) {
-        (local as LocalPool).deliver(id, null, p[3], p[4] !== 0)
+      const spawn = p[4] !== 0
+      let to = owner
+      if (owner === this.self) to = this.spillOf(local as LocalPool, id, spawn) ?? owner
+      else if (p[6] === 1 && this.takesSpill(local, id, from) === true) to = this.self
+      if (to === this.self) {
+        (local as LocalPool).deliver(id, null, p[3], spawn)
+        return
+      }
+      if (to !== owner) {
+        if (hops + 1 > this.maxHops) throw new NodeUnavailableError(`no agreed owner for ${pool}/${id} after ${hops} hops`)
+        this.c.transport.cast(to, [Op.Cast, pool, id, p[3], p[4], hops + 1, 1])
         return
       }
       if (hops + 1 > this.maxHops) throw new NodeUnavailableError(`no agreed owner for ${pool}/${id} after ${hops} hops`)
@@ -589,6 +689,48 @@ export class Runtime {
       const e = err as Error
       this.logger.debug?.(`dropped a cast to ${pool}/${id} from ${from}: ${e.name}: ${e.message}`)
     }
+  }
+
+  /**
+   * Where a message for `id`, which this node owns, goes instead of here: the node the
+   * worker spilled to, or undefined to deliver it here. A node at its hard limit for the
+   * pool activates no new worker: the next node on the ring takes it, and this node keeps
+   * a pointer so messages, `where` and stops find it. Once the pool is below its soft limit
+   * here again, the next message brings the worker back (claimed, state and all).
+   */
+  private spillOf (local: LocalPool, id: string, spawn: boolean): string | undefined {
+    if (local.activations.has(id)) return undefined
+    const to = local.spilled.get(id)
+    if (to === undefined) {
+      if (!spawn || local.activations.size < local.hardLimit) return undefined
+      const next = this.ownerWithout(local.name, id, this.self)
+      // no other node serves the pool: over the limit here rather than nowhere
+      if (next === undefined) return undefined
+      local.spilled.set(id, next)
+      local.stats.counters.spilled++
+      return next
+    }
+    if (spawn && local.activations.size < local.softLimit) {
+      local.spilled.delete(id)
+      local.reclaim.set(id, to)
+      return undefined
+    }
+    return to
+  }
+
+  /**
+   * A message marked as spilled, from the id's owner `from`: this node takes it when the
+   * worker is live here, or when it is the next node on the ring after `from` (as `from`
+   * chose) and below its own hard limit. Undefined: route it as any other message.
+   */
+  private takesSpill (local: LocalPool | undefined, id: string, from: string): boolean | undefined {
+    if (local === undefined) return undefined
+    if (local.activations.has(id)) return true
+    if (this.ownerWithout(local.name, id, from) !== this.self) return undefined
+    if (local.activations.size >= local.hardLimit) {
+      throw new OverloadedError(`${local.name}/${id}: its owner ${from} and the next node ${this.self} are both at their hard limit`, { pool: local.name, id })
+    }
+    return true
   }
 
   /**
@@ -675,10 +817,25 @@ export class Runtime {
     })
   }
 
-  private async spawnManyLocal (local: LocalPool, ids: readonly string[], sync: boolean, timeoutMs: number): Promise<number> {
+  /**
+   * Activates ids this node owns (or, with `spilledFrom`, ids their owner spilled here); at
+   * the hard limit the rest spill to the next node on the ring, one batch per node.
+   */
+  private async spawnManyLocal (local: LocalPool, ids: readonly string[], sync: boolean, timeoutMs: number, spilledFrom?: string): Promise<number> {
     const waits: Array<Promise<unknown>> = []
     let live = 0
+    let away: Map<string, string[]> | undefined
     for (const id of ids) {
+      if (spilledFrom === undefined) {
+        const to = this.spillOf(local, id, true)
+        if (to !== undefined) {
+          away ??= new Map()
+          const group = away.get(to) ?? []
+          group.push(id)
+          away.set(to, group)
+          continue
+        }
+      }
       try {
         const act = local.ensure(id)
         if (act.phase === Phase.Stopping || (sync && act.phase === Phase.Activating)) waits.push(this.spawnLocal(local, id, true, timeoutMs))
@@ -687,7 +844,10 @@ export class Runtime {
         // its failure is counted and reported by the pool; the others go on
       }
     }
+    const spilled = [...(away ?? [])].map(async ([to, group]) =>
+      await (this.c.transport.call(to, [Op.SpawnMany, local.name, group, sync ? 1 : 0, 0, 1], { timeoutMs }) as Promise<number>))
     for (const r of await Promise.allSettled(waits)) if (r.status === 'fulfilled') live++
+    for (const r of await Promise.allSettled(spilled)) if (r.status === 'fulfilled') live += r.value
     return live
   }
 
@@ -700,6 +860,17 @@ export class Runtime {
     const hops = int(p, 4, 'hops')
     const local = this.pools.get(pool)
     const self = this.self
+    if (p[5] === 1 && local !== undefined) {
+      // spilled here by their owner: the ids this node takes (as the next node on the ring, below its limit)
+      const here = (ids as string[]).filter((id) => {
+        try {
+          return this.takesSpill(local, id, from) === true
+        } catch {
+          return false
+        }
+      })
+      return await this.spawnManyLocal(local, here, sync, DEFAULT_CALL_TIMEOUT_MS, from)
+    }
     let live = 0
     for (const [owner, group] of this.groupByOwner(pool, ids as string[], local)) {
       if (owner === self) {
@@ -792,9 +963,15 @@ export class Runtime {
    * none in a cluster that is just forming.
    */
   private holders (pool: string, id: string): readonly string[] {
+    const local = this.pools.get(pool)
+    const spilledTo = local?.reclaim.get(id)
+    if (spilledTo !== undefined) {
+      // it spilled there and comes back: only that node can hold it
+      local?.reclaim.delete(id)
+      return [spilledTo]
+    }
     const now = this.clock.monotonic()
     if (now - Math.max(this.changedAt, this.startedAt) > this.claimWindowMs) return NONE
-    const local = this.pools.get(pool)
     const out: string[] = []
     const consider = (holder: string | undefined): void => {
       if (holder === undefined || holder === this.self || out.includes(holder) || this.c.countOf?.(holder, pool) === 0) return
@@ -808,19 +985,24 @@ export class Runtime {
         // a custom placement that named a node not serving the pool then
       }
     }
-    consider(this.ownerWithoutSelf(pool, id))
+    consider(this.ownerWithout(pool, id, this.self))
     return out
   }
 
-  /** The owner of `id` on the pool's current ring with this node taken off it; rings cached per placement version. */
-  private ownerWithoutSelf (pool: string, id: string): string | undefined {
+  /**
+   * The owner of `id` on the pool's current ring with node `without` taken off it: the
+   * next node on the ring. Rings cached per pool, node left out and placement version.
+   */
+  private ownerWithout (pool: string, id: string, without: string): string | undefined {
     const placement = this.c.placement()
-    let cached = this.withoutSelf.get(pool)
+    const key = `${pool}\n${without}`
+    let cached = this.withoutRings.get(key)
     if (cached === undefined || cached.version !== placement.version) {
       const weights = new Map(placement.ring(pool)?.weights ?? [])
-      weights.delete(this.self)
+      weights.delete(without)
       cached = { version: placement.version, ring: weights.size > 0 ? new WeightedRing(weights) : undefined }
-      this.withoutSelf.set(pool, cached)
+      if (this.withoutRings.size > 64) this.withoutRings.clear()
+      this.withoutRings.set(key, cached)
     }
     return cached.ring?.ownerOf(id)
   }

@@ -7,17 +7,17 @@ import { InvalidMessageError } from '@simplepool/core'
 
 /** Operations between runtimes. */
 export const Op = {
-  /** `[op, pool, id, msg, spawn, hops]` */
+  /** `[op, pool, id, msg, spawn, hops, spilled?]` (`spilled` 1: from the id's owner, at its hard limit, to the next node on the ring) */
   Cast: 1,
-  /** `[op, pool, id, msg, spawn, hops, timeoutMs]` → the handler's reply */
+  /** `[op, pool, id, msg, spawn, hops, timeoutMs, spilled?]` → the handler's reply */
   Call: 2,
-  /** `[op, pool, id, hops, sync]` → `{ node, epoch }` */
+  /** `[op, pool, id, hops, sync, spilled?]` → `{ node, epoch }` */
   Spawn: 3,
-  /** `[op, pool, ids, sync, hops]` → ids activated */
+  /** `[op, pool, ids, sync, hops, spilled?]` → ids activated */
   SpawnMany: 4,
-  /** `[op, pool, id, hops]` → `{ node, epoch }` or null */
+  /** `[op, pool, id, hops, 0, spilled?]` → `{ node, epoch }` or null */
   Where: 5,
-  /** `[op, pool, id, hops]` → true when a worker was stopped */
+  /** `[op, pool, id, hops, 0, spilled?]` → true when a worker was stopped */
   Stop: 6,
   /** `[op, pool]` → workers of the pool on the receiving node */
   Count: 7,

@@ -72,6 +72,14 @@ export class LocalCluster {
     }
   }
 
+  /** A node dies: the others mark it down (it leaves the rings) and nothing reaches it any more. */
+  async down (peerId: string): Promise<void> {
+    await this.runtimes.get(peerId)?.stop()
+    this.runtimes.delete(peerId)
+    this.members = this.members.map(m => m.peerId === peerId ? { ...m, liveness: 'down' as const } : m)
+    this.refresh()
+  }
+
   /** Gives one node its own view: as if only `serving` were up. */
   skew (peerId: string, serving: string[]): void {
     const snap: MembershipSnapshot = { version: ++this.version, self: peerId, members: this.members.filter(m => serving.includes(m.peerId)) }

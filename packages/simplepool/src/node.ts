@@ -351,6 +351,7 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
         overloadedPerMin: s.perMinute('overloaded', mono),
         migratedOutPerMin: s.perMinute('migratedOut', mono),
         migratedInPerMin: s.perMinute('migratedIn', mono),
+        spilled: p.spilled.size,
         p50Ms: s.quantile(0.5),
         p99Ms: s.quantile(0.99),
         turnsPerMin: s.perMinute('turns', mono)

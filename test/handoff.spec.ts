@@ -1,111 +1,124 @@
 import { expect } from 'chai'
-import { startCluster } from '@simplepool/testing'
-import type { Cluster } from '@simplepool/testing'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { FileStore, startCluster } from '@simplepool/testing'
+import type { Cluster, NodeHandle } from '@simplepool/testing'
+
+interface Traffic { acks: number[], failed: number[], errors: Record<string, number> }
 
 /**
- * Workers move with their state when a node joins or is drained under traffic: every
- * counter ends equal to its acknowledged increments, none lost and none doubled.
+ * Workers move with their state when a node joins, when a target changes and when a node
+ * is drained, all under steady calls, with the `ledger` pool: a counter that writes every
+ * increment through to a store all nodes share and answers with the new count. Every
+ * counter must end equal to its acknowledged increments (none lost, none doubled), equal
+ * to what the store holds, and no call may fail.
  */
 describe('handoff across processes', function () {
-  this.timeout(90_000)
+  this.timeout(120_000)
+  const n = 20_000
   let cluster: Cluster
+  let dir: string
+  let store: FileStore
 
-  before(async () => { cluster = await startCluster({ nodes: 3, pools: ['counter'] }) })
-  after(async () => { await cluster?.stop() })
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'simplepool-handoff-'))
+    store = new FileStore(dir)
+    cluster = await startCluster({ nodes: 3, pools: ['ledger'], poolOptions: { storeDir: dir } })
+  })
+  after(async () => {
+    await cluster?.stop()
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
+  })
 
-  it('hands workers to a node that joins under traffic, losing and doubling nothing', async () => {
-    const [a, b] = cluster.nodes
-    const n = 3_000
-    expect((await a.request<{ live: number }>('spawnMany', { pool: 'counter', prefix: 'j-', n })).live).to.equal(n)
-    const traffic = Promise.all([a, b].map(async node => await node.request<{ acks: number[], errors: Record<string, number> }>(
-      'incTraffic', { pool: 'counter', prefix: 'j-', n, seconds: 6, concurrency: 32 }, 30_000)))
-    await new Promise(resolve => setTimeout(resolve, 1_000))
-    const d = await cluster.addNode()
-    await cluster.waitForConvergence()
-    const results = await traffic
-    // every node has handed over what it had to
-    const deadline = Date.now() + 20_000
-    for (const node of cluster.nodes) {
+  async function traffic (nodes: NodeHandle[], prefix: string, seconds: number): Promise<Traffic> {
+    const results = await Promise.all(nodes.map(async node =>
+      await node.request<Traffic>('incTraffic', { pool: 'ledger', prefix, n, seconds, concurrency: 32 }, (seconds + 30) * 1000)))
+    const out: Traffic = { acks: new Array<number>(n).fill(0), failed: new Array<number>(n).fill(0), errors: {} }
+    for (const r of results) {
+      r.acks.forEach((k, i) => { out.acks[i] += k })
+      for (const [name, k] of Object.entries(r.errors)) out.errors[name] = (out.errors[name] ?? 0) + k
+    }
+    return out
+  }
+
+  async function settle (): Promise<void> {
+    for (const node of cluster.running) {
+      const deadline = Date.now() + 30_000
       while (await node.request<number>('migrationBacklog') > 0 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 100))
     }
-    const acks = new Array<number>(n).fill(0)
-    for (const r of results) r.acks.forEach((k, i) => { acks[i] += k })
-    const failed = results.map(r => r.errors)
-    const values = await a.request<Array<number | null>>('callEach', { pool: 'counter', prefix: 'j-', n, msg: 'get' }, 30_000)
-    const wrong = values.map((v, i) => ({ i, v, acked: acks[i] })).filter(x => x.v !== x.acked)
-    expect(wrong.slice(0, 5), `failed calls: ${JSON.stringify(failed)}`).to.deep.equal([])
-    expect(acks.reduce((x, y) => x + y, 0)).to.be.above(1_000)
-    // the newcomer holds its share of the ring (a quarter), and the count is exact
-    const onD = (await d.request<{ value: number }>('count', { pool: 'counter', local: true })).value
-    expect(onD).to.be.within(n * 0.25 * 0.8, n * 0.25 * 1.2)
-    expect(await a.request('count', { pool: 'counter' })).to.deep.equal({ ok: true, value: n })
+  }
+
+  /** Every counter equals its acknowledged increments (`before` plus `t`) and what the store holds. */
+  async function exact (via: NodeHandle, prefix: string, t: Traffic, before?: number[]): Promise<void> {
+    const values = await via.request<Array<number | null>>('callEach', { pool: 'ledger', prefix, n, msg: 'get' }, 60_000)
+    const wrong = values.map((v, i) => ({ id: `${prefix}${i}`, v, acked: (before?.[i] ?? 0) + t.acks[i], stored: store.read<number>(`${prefix}${i}`)?.value ?? 0 }))
+      .filter(x => x.v !== x.acked || x.stored !== x.acked)
+    expect(wrong.slice(0, 5)).to.deep.equal([])
+    expect(t.acks.reduce((x, y) => x + y, 0)).to.be.above(1_000)
+  }
+
+  /** The share of the ids live on each running node. */
+  async function shares (prefix: string): Promise<number[]> {
+    const epochs = await Promise.all(cluster.running.map(async node => await node.request<Array<number | null>>('localEpochs', { pool: 'ledger', prefix, n })))
+    return epochs.map(e => e.filter(x => x !== null).length / n)
+  }
+
+  function within (actual: number[], expected: number[]): void {
+    actual.forEach((a, i) => { expect(a, `share of node ${i + 1}: ${actual.map(x => x.toFixed(3)).join(', ')}`).to.be.within(expected[i] * 0.9, expected[i] * 1.1) })
+  }
+
+  it('hands workers to a node that joins under traffic: shares follow the weights, nothing lost or doubled, no call fails', async () => {
+    const [a, b] = cluster.nodes
+    expect((await a.request<{ live: number }>('spawnMany', { pool: 'ledger', prefix: 'j-', n })).live).to.equal(n)
+    const running = traffic([a, b], 'j-', 6)
+    await new Promise(resolve => setTimeout(resolve, 1_000))
+    await cluster.addNode()
+    await cluster.waitForConvergence()
+    const t = await running
+    expect(t.errors).to.deep.equal({})
+    await settle()
+    within(await shares('j-'), [0.25, 0.25, 0.25, 0.25])
+    await exact(a, 'j-', t)
+    expect(await a.request('count', { pool: 'ledger' })).to.deep.equal({ ok: true, value: n })
+  })
+
+  it('follows a doubled target under traffic: shares follow, nothing lost or doubled, no call fails', async () => {
+    const [a, b, c] = cluster.nodes
+    expect((await a.request<{ live: number }>('spawnMany', { pool: 'ledger', prefix: 't-', n })).live).to.equal(n)
+    within(await shares('t-'), [0.25, 0.25, 0.25, 0.25])
+    const running = traffic([a, b], 't-', 5)
+    await new Promise(resolve => setTimeout(resolve, 1_000))
+    await a.request('setTargets', { peer: c.peerId, targets: { ledger: 200_000 } })
+    const t = await running
+    expect(t.errors).to.deep.equal({})
+    await settle()
+    within(await shares('t-'), [0.2, 0.2, 0.4, 0.2])
+    await exact(b, 't-', t)
+    await a.request('setTargets', { peer: c.peerId, targets: { ledger: 100_000 } })
+    await settle()
   })
 
   it('drains a node under traffic to zero workers, and undrains it, losing and doubling nothing', async () => {
     const [a, b, c] = cluster.nodes
-    const n = 3_000
-    expect((await a.request<{ live: number }>('spawnMany', { pool: 'counter', prefix: 'd-', n })).live).to.equal(n)
-    const before = await a.request<Array<number | null>>('callEach', { pool: 'counter', prefix: 'd-', n, msg: 'get' }, 30_000)
-    const traffic = Promise.all([a, b].map(async node => await node.request<{ acks: number[], errors: Record<string, number> }>(
-      'incTraffic', { pool: 'counter', prefix: 'd-', n, seconds: 5, concurrency: 32 }, 30_000)))
+    expect((await a.request<{ live: number }>('spawnMany', { pool: 'ledger', prefix: 'd-', n })).live).to.equal(n)
+    const running = traffic([a, b], 'd-', 5)
     await new Promise(resolve => setTimeout(resolve, 1_000))
-    await a.request('drain', { peer: c.peerId, timeoutMs: 20_000 }, 30_000)
-    expect((await c.request<{ value: number }>('count', { pool: 'counter', local: true })).value).to.equal(0)
-    const results = await traffic
-    for (const node of cluster.nodes) {
-      const deadline = Date.now() + 20_000
-      while (await node.request<number>('migrationBacklog') > 0 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 100))
-    }
-    const acks = before.map(v => v ?? 0)
-    for (const r of results) r.acks.forEach((k, i) => { acks[i] += k })
-    const values = await b.request<Array<number | null>>('callEach', { pool: 'counter', prefix: 'd-', n, msg: 'get' }, 30_000)
-    const wrong = values.map((v, i) => ({ i, v, acked: acks[i] })).filter(x => x.v !== x.acked)
-    expect(wrong.slice(0, 5), `failed calls: ${JSON.stringify(results.map(r => r.errors))}`).to.deep.equal([])
-    expect((await c.request<{ value: number }>('count', { pool: 'counter', local: true })).value).to.equal(0)
+    await a.request('drain', { peer: c.peerId, timeoutMs: 60_000 }, 70_000)
+    expect((await c.request<{ value: number }>('count', { pool: 'ledger', local: true })).value).to.equal(0)
+    const t = await running
+    expect(t.errors).to.deep.equal({})
+    await settle()
+    expect((await c.request<{ value: number }>('count', { pool: 'ledger', local: true })).value).to.equal(0)
+    within((await shares('d-')).filter((_, i) => i !== 2), [1 / 3, 1 / 3, 1 / 3])
+    await exact(b, 'd-', t)
     // back in service: its share of the ring comes back to it, state and all
+    const before = await a.request<Array<number | null>>('callEach', { pool: 'ledger', prefix: 'd-', n, msg: 'get' }, 60_000)
     await b.request('undrain', { peer: c.peerId })
-    const deadline = Date.now() + 20_000
-    let onC = 0
-    while (onC < 500 && Date.now() < deadline) {
-      await new Promise(resolve => setTimeout(resolve, 200))
-      onC = (await c.request<{ value: number }>('count', { pool: 'counter', local: true })).value
-    }
-    expect(onC).to.be.above(500)
-    const after = await a.request<Array<number | null>>('callEach', { pool: 'counter', prefix: 'd-', n, msg: 'get' }, 30_000)
-    expect(after.filter((v, i) => v !== acks[i]).length).to.equal(0)
-  })
-
-  it('follows a doubled target with a bigger share under traffic, losing and doubling nothing', async () => {
-    const [a, b, c] = cluster.nodes
-    const n = 3_000
-    expect((await a.request<{ live: number }>('spawnMany', { pool: 'counter', prefix: 't-', n })).live).to.equal(n)
-    const before = await a.request<Array<number | null>>('callEach', { pool: 'counter', prefix: 't-', n, msg: 'get' }, 30_000)
-    const share = async (): Promise<number> => {
-      const owners = await b.request<Array<string | null>>('owners', { pool: 'counter', prefix: 't-', n })
-      const mine = owners.filter(o => o === c.peerId).length
-      return mine / n
-    }
-    const shareBefore = await share()
-    const countOnC = async (): Promise<number> => (await c.request<{ value: number }>('count', { pool: 'counter', local: true })).value
-    const onCBefore = await countOnC()
-    const traffic = Promise.all([a, b].map(async node => await node.request<{ acks: number[], errors: Record<string, number> }>(
-      'incTraffic', { pool: 'counter', prefix: 't-', n, seconds: 4, concurrency: 32 }, 30_000)))
-    await new Promise(resolve => setTimeout(resolve, 500))
-    await a.request('setTargets', { peer: c.peerId, targets: { counter: 200_000 } })
-    const results = await traffic
-    for (const node of cluster.nodes) {
-      const deadline = Date.now() + 20_000
-      while (await node.request<number>('migrationBacklog') > 0 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 100))
-    }
-    const shareAfter = await share()
-    expect(shareAfter).to.be.above(shareBefore * 1.3)
-    // the workers followed the ring: c gained about what its bigger share gives it (of these
-    // ids and of the earlier tests' ids alike)
-    expect(await countOnC() - onCBefore).to.be.above((shareAfter - shareBefore) * n * 0.8)
-    const acks = before.map(v => v ?? 0)
-    for (const r of results) r.acks.forEach((k, i) => { acks[i] += k })
-    const values = await b.request<Array<number | null>>('callEach', { pool: 'counter', prefix: 't-', n, msg: 'get' }, 30_000)
-    const wrong = values.map((v, i) => ({ i, v, acked: acks[i] })).filter(x => x.v !== x.acked)
-    expect(wrong.slice(0, 5), `failed calls: ${JSON.stringify(results.map(r => r.errors))}`).to.deep.equal([])
+    const again = await traffic([a, b], 'd-', 3)
+    expect(again.errors).to.deep.equal({})
+    await settle()
+    within(await shares('d-'), [0.25, 0.25, 0.25, 0.25])
+    await exact(a, 'd-', again, before.map(v => v ?? 0))
   })
 })

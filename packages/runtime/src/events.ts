@@ -36,6 +36,16 @@ export interface NodeFenceDetail {
   dropped: number
 }
 
+/** A migration on this node: the workers whose owner moved going to their new owners. */
+export interface MigrationDetail {
+  node: string
+  /** Workers handed over since it began. */
+  moved: number
+  /** Workers still to hand over or to look at. */
+  backlog: number
+  elapsedMs: number
+}
+
 /** Events of the runtime. */
 export interface RuntimeEvents extends Record<string, unknown> {
   'worker:activate': WorkerEventDetail
@@ -43,6 +53,10 @@ export interface RuntimeEvents extends Record<string, unknown> {
   'worker:fail': WorkerFailDetail
   'worker:migrate': WorkerMigrateDetail
   'node:fence': NodeFenceDetail
+  /** The ring moved and this node began handing workers over; once a second while it goes on; when nothing is left. */
+  'migration:start': MigrationDetail
+  'migration:progress': MigrationDetail
+  'migration:done': MigrationDetail
 }
 
 /**

@@ -16,6 +16,18 @@ export interface HandoffHost {
   pools: () => Iterable<LocalPool>
   /** The owner of `id` in this node's current view, or undefined when nobody serves the pool. */
   ownerOf: (local: LocalPool, id: string) => string | undefined
+  /** A migration began (the ring moved and the scan started), went on (once a second), or ended (nothing left to hand over). */
+  progress?: (phase: 'start' | 'progress' | 'done', figures: MigrationFigures) => void
+}
+
+/** Where a migration on this node stands. */
+export interface MigrationFigures {
+  /** Workers handed over since it began. */
+  moved: number
+  /** Workers waiting to be handed over or looked at. */
+  backlog: number
+  /** Milliseconds since it began. */
+  elapsedMs: number
 }
 
 /** Options of the migrator. */
@@ -28,6 +40,9 @@ export interface MigratorInit {
 
 /** Activations looked at per pump while finding the ones whose owner moved. */
 const SCAN_PER_PUMP = 5_000
+
+/** How often a migration under way tells its progress, in ms. */
+const PROGRESS_MS = 1_000
 
 /** Workers per handoff message, at most. */
 const HANDOFF_BATCH = 256
@@ -61,6 +76,11 @@ export class Migrator {
   private timer: TimerHandle | undefined
   private stopped = false
   private held = false
+  /** A migration is under way: when it began, how many moved since, when progress was last told. */
+  private active = false
+  private began = 0
+  private moved = 0
+  private toldAt = 0
   /** Handoff messages awaiting their answer. */
   private batches = 0
   private readonly batchSizes = new Map<string, number>()
@@ -105,6 +125,12 @@ export class Migrator {
     this.unscanned = this.scans.reduce((n, s) => n + s.local.activations.size, 0)
     this.candidates = []
     this.head = 0
+    if (!this.active) {
+      this.active = true
+      this.began = this.toldAt = this.host.clock.monotonic()
+      this.moved = 0
+      this.tell('start')
+    }
     this.schedule()
   }
 
@@ -190,6 +216,18 @@ export class Migrator {
       this.head = 0
     }
     if (this.scans.length > 0 || this.head < this.candidates.length) this.schedule()
+    if (!this.active) return
+    if (this.backlog === 0) {
+      this.active = false
+      this.tell('done')
+    } else if (now - this.toldAt >= PROGRESS_MS) {
+      this.toldAt = now
+      this.tell('progress')
+    }
+  }
+
+  private tell (phase: 'start' | 'progress' | 'done'): void {
+    this.host.progress?.(phase, { moved: this.moved, backlog: this.backlog, elapsedMs: this.host.clock.monotonic() - this.began })
   }
 
   /** Workers per handoff message of a pool: halved after a batch failed whole (too big for a frame, say). */
@@ -221,6 +259,7 @@ export class Migrator {
       for (const [i, act] of going.entries()) {
         const r = Array.isArray(results) ? results[i] : undefined
         if (typeof r === 'number') {
+          this.moved++
           local.endHandoff(act, to, (slot, msg) => { this.follow(local, act.id, to, r, slot, msg) })
         } else {
           const e = r as { name?: string, message?: string } | undefined

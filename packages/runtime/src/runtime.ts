@@ -168,6 +168,10 @@ export class Runtime {
         } catch {
           return undefined
         }
+      },
+      progress: (phase, figures) => {
+        const type = `migration:${phase}` as const
+        if (this.events.has(type)) this.events.emit(type, { node: this.self, ...figures })
       }
     }, { perSecond: init.migrationsPerSecond })
   }

@@ -1,7 +1,7 @@
 import { expect } from 'chai'
 import { ManualClock } from '@simplepool/core'
 import { definePool } from '../src/pool.js'
-import type { WorkerMigrateDetail } from '../src/events.js'
+import type { MigrationDetail, WorkerMigrateDetail } from '../src/events.js'
 import { LocalCluster, settle } from './fixtures.js'
 
 interface Counter { n: number }
@@ -37,6 +37,10 @@ describe('Handoff', () => {
     for (const [i, id] of ids.entries()) for (let k = 0; k <= i % 7; k++) await a.ref('counter', id).call('inc')
     const migrated: WorkerMigrateDetail[] = []
     a.events.addEventListener('worker:migrate', (e) => { migrated.push(e.detail) })
+    const phases: Array<[string, MigrationDetail]> = []
+    for (const type of ['migration:start', 'migration:progress', 'migration:done'] as const) {
+      a.events.addEventListener(type, (e) => { phases.push([type, e.detail]) })
+    }
     const b = cluster.add('B', { pools: [counter] })
     const arrived: WorkerMigrateDetail[] = []
     b.events.addEventListener('worker:migrate', (e) => { arrived.push(e.detail) })
@@ -48,6 +52,11 @@ describe('Handoff', () => {
     expect(migrated).to.have.length(onB)
     expect(arrived).to.have.length(onB)
     expect(arrived[0]).to.deep.include({ from: 'A', to: 'B', node: 'B' })
+    expect(phases[0][0]).to.equal('migration:start')
+    expect(phases[0][1]).to.deep.include({ node: 'A', moved: 0 })
+    expect(phases[0][1].backlog).to.be.at.least(onB)
+    expect(phases[phases.length - 1][0]).to.equal('migration:done')
+    expect(phases[phases.length - 1][1]).to.deep.include({ node: 'A', moved: onB, backlog: 0 })
     for (const [i, id] of ids.entries()) {
       const where = await a.where('counter', id)
       expect(where?.node).to.equal(cluster.views.get('A')?.ownerOf('counter', id))

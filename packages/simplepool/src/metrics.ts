@@ -16,6 +16,8 @@ const POOL_COUNTERS: Array<[string, string, keyof PoolCounters]> = [
   ['simplepool_mailbox_dropped_casts_total', 'Casts lost in a mailbox: the worker failed to activate or the node stopped', 'droppedCasts'],
   ['simplepool_migrated_out_total', 'Workers handed to another node with their state', 'migratedOut'],
   ['simplepool_migrated_in_total', 'Workers taken from another node with their state', 'migratedIn'],
+  ['simplepool_spilled_total', 'New workers sent to the next node on the ring because this node was at its hard limit', 'spilled'],
+  ['simplepool_fenced_total', 'Activations dropped unsaved because a newer copy lived elsewhere', 'fenced'],
   ['simplepool_forwarded_total', 'Messages forwarded to the owner this node sees', 'forwarded']
 ]
 

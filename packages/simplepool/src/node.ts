@@ -396,7 +396,7 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
   }
 
   private targetOf (type: string): EventTarget | undefined {
-    if (type.startsWith('worker:') || type.startsWith('node:')) return this.runtime.events
+    if (type.startsWith('worker:') || type.startsWith('node:') || type.startsWith('migration:')) return this.runtime.events
     if (type.startsWith('member:') || type.startsWith('membership:') || type.startsWith('mesh:')) return this.mesh
     return undefined
   }

@@ -20,9 +20,9 @@ export interface ClusterOptions {
   transport?: Record<string, number>
   /** How long a node may take to start. @default 10000 */
   startTimeoutMs?: number
-  /** Run SimplePool nodes with these test pools (counter, stored, ticker, slow-load, fail-init); without, bare mesh + transport nodes. */
+  /** Run SimplePool nodes with these test pools (counter, stored, ticker, slow-load, fail-init, ledger, blob, pinned); without, bare mesh + transport nodes. */
   pools?: string[]
-  /** Options of the test pools (idleTimeoutMs, tickMs, loadMs). */
+  /** Options of the test pools (idleTimeoutMs, tickMs, loadMs, storeDir, blobBytes). */
   poolOptions?: Record<string, unknown>
   /** Run SimplePool nodes with the pools this module exports; a `.ts` module runs through tsx. */
   poolsModule?: string

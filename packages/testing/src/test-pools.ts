@@ -100,7 +100,16 @@ export function testPools (opts: TestPoolOptions = {}): Record<string, Pool<any,
     init: (id) => ({ n: 0, data: new Uint8Array(opts.blobBytes ?? 1024).fill(id.length) }),
     handle: (s, msg) => msg === 'inc' ? ++s.n : s.n
   })
-  return Object.fromEntries([counter, stored, ticker, slowLoad, failInit, ledger, blob].map(p => [p.name, p]))
+  // every id on one node (the first serving node by peer id), with a small target: a
+  // placement that crowds one node, for what happens at its hard limit (30)
+  const pinned = definePool<{ n: number }, 'inc' | 'get', number>({
+    name: 'pinned',
+    target: 20,
+    placement: (_id, ctx) => ctx.nodes[0]?.peerId,
+    init: () => ({ n: 0 }),
+    handle: (s, msg) => msg === 'inc' ? ++s.n : s.n
+  })
+  return Object.fromEntries([counter, stored, ticker, slowLoad, failInit, ledger, blob, pinned].map(p => [p.name, p]))
 }
 
 /**

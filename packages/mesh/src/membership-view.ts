@@ -81,6 +81,18 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
     return at === undefined ? undefined : this.clock.monotonic() - at
   }
 
+  /**
+   * A member proved it is alive by a message of its own (not a relayed record): its
+   * silence restarts, so it is not marked down for a stall it has just come back from.
+   * False when it is unknown here or already down.
+   */
+  heardFrom (peerId: string): boolean {
+    const entry = this.entries.get(peerId)
+    if (entry === undefined || entry.member.liveness === 'down') return false
+    entry.figures.lastSeen = Math.max(entry.figures.lastSeen, this.clock.monotonic())
+    return true
+  }
+
   /** Replaces this node's own record (status, targets, addresses, counts). */
   updateSelf (record: MemberRecord): void {
     this.self.figures = toFigures(record, this.clock.monotonic())

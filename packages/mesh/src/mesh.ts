@@ -211,6 +211,11 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     return this.view?.markedDownAgo(peerId)
   }
 
+  /** A member proved it is alive by a message of its own; false when it is unknown here or down. See {@link MembershipView.heardFrom}. */
+  heardFrom (peerId: string): boolean {
+    return this.view?.heardFrom(peerId) ?? false
+  }
+
   /** Sends this node's record to every peer now, rather than at the next heartbeat. */
   announceNow (): void {
     if (this.running) this.publish()

@@ -16,6 +16,8 @@ export interface HandoffHost {
   pools: () => Iterable<LocalPool>
   /** The owner of `id` in this node's current view, or undefined when nobody serves the pool. */
   ownerOf: (local: LocalPool, id: string) => string | undefined
+  /** Called before each pump: the pump's timer may be the first thing to run after a stall. */
+  beforePump?: () => void
   /** A migration began (the ring moved and the scan started), went on (once a second), or ended (nothing left to hand over). */
   progress?: (phase: 'start' | 'progress' | 'done', figures: MigrationFigures) => void
 }
@@ -181,6 +183,7 @@ export class Migrator {
   }
 
   private pump (): void {
+    this.host.beforePump?.()
     if (this.held) return
     const now = this.host.clock.monotonic()
     // a token bucket holding at most a tenth of a second's budget: steady, never a burst

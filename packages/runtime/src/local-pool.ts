@@ -32,6 +32,8 @@ export interface LocalEnv {
   holders: (pool: string, id: string) => readonly string[]
   /** Asks `holders` for a worker: 'moved' once one handed it over, 'mine' when one keeps it for now, else 'none'. */
   claim: (pool: string, id: string, holders: readonly string[]) => Promise<string>
+  /** True while the node, back from a stall, finds out whether its activations are stale. */
+  fencing: () => boolean
 }
 
 /** Claims answered 'mine' are tried again this many times, this far apart, before the worker starts from `load`. */
@@ -494,6 +496,15 @@ export class LocalPool implements ActivationHome {
   private saveFailed (act: Activation, err: Error, reply: Reply | null): void {
     this.stats.counters.failures++
     this.fail(act, 'save', err)
+    // dropped (fenced) while it saved: it is not live here any more, nothing brings it back
+    if (act.phase === Phase.Dead) {
+      if (reply !== null && !reply.done) {
+        reply.done = true
+        reply.reject(err)
+      }
+      this.answerStopWaiters(act, err)
+      return
+    }
     act.phase = Phase.Ready
     if (this.timed) {
       act.extra().lastActive = this.env.clock.monotonic()
@@ -521,6 +532,15 @@ export class LocalPool implements ActivationHome {
   }
 
   private finishStop (act: Activation, reason: WorkerPassivateDetail['reason'], reply: Reply | null): void {
+    if (act.phase === Phase.Dead) {
+      // dropped (fenced) while it saved: no passivation to report
+      if (reply !== null && !reply.done) {
+        reply.done = true
+        reply.resolve(true)
+      }
+      this.answerStopWaiters(act)
+      return
+    }
     this.remove(act)
     act.abort(() => new WorkerNotAliveError('the worker was deactivated'))
     this.stats.counters.passivations++
@@ -637,12 +657,13 @@ export class LocalPool implements ActivationHome {
   }
 
   /**
-   * Drops every activation, unsaved: this node stood still long enough to be marked down,
+   * Drops every activation up to `maxEpoch`, unsaved: this node stood still long enough to be marked down,
    * so each of its workers may live on elsewhere with a newer epoch, and nothing here may
    * be written over that. Waiting calls are answered with `err`. Returns how many went.
    */
-  fence (err: Error): number {
-    const all = [...this.activations.values()]
+  fence (err: Error, maxEpoch: number): number {
+    // activations started or adopted since the stall was noticed (larger epochs) are not stale
+    const all = [...this.activations.values()].filter(act => act.epoch <= maxEpoch)
     for (const act of all) {
       this.dropStale(act)
       const current = act.ext?.current ?? null
@@ -691,7 +712,8 @@ export class LocalPool implements ActivationHome {
       this.env.watch.watchDeadline(act, reply.deadline)
       return
     }
-    if (act.phase === Phase.Ready && act.queued === 0) {
+    // while the node fences, a save could write stale state: the stop waits its turn
+    if (act.phase === Phase.Ready && act.queued === 0 && !this.env.fencing()) {
       this.passivate(act, 'stop', reply)
       return
     }

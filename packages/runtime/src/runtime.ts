@@ -1,5 +1,5 @@
 import {
-  AbortError, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MAX_HOPS, DEFAULT_POOL_TARGET, DEFAULT_SPAWN_BATCH, DEFAULT_TIMING_WHEEL_MS,
+  AbortError, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_MAX_HOPS, DEFAULT_POOL_TARGET, DEFAULT_SPAWN_BATCH, DEFAULT_SUSPECT_AFTER_MS, DEFAULT_TIMING_WHEEL_MS,
   InvalidMessageError, InvalidOptionError, NodeUnavailableError, NotStartedError, OverloadedError,
   UnknownPoolError, consoleLogger, systemClock, systemRandom, toWireError
 } from '@simplepool/core'
@@ -46,9 +46,6 @@ const HINT_INTERVAL_MS = 1_000
 
 /** Epochs hand out this many numbers per millisecond of wall time. */
 const EPOCHS_PER_MS = 1024
-
-/** A stall longer than this may have got this node marked down, by default (the mesh's suspicion time). */
-const DEFAULT_FENCE_AFTER_MS = 1_000
 
 /** How long a node that stood still waits for the others to say whether they marked it down. */
 const FENCE_ASK_TIMEOUT_MS = 2_000
@@ -100,6 +97,8 @@ export class Runtime {
   private readonly recovering = new AbortController()
   /** Set while this node, back from a stall, finds out whether its activations are stale: no turn runs. */
   private fencing = false
+  /** Settles when the last fencing is over. */
+  private fenced: Promise<void> = Promise.resolve()
   private readonly heldWheel: Array<[Activation, number]> = []
   private readonly scheduler: Scheduler
   /** This node's peer id, read once at start: every message compares its owner with it. */
@@ -117,13 +116,16 @@ export class Runtime {
     }
     const pools = new Map<string, LocalPool>()
     const wheel = new TimingWheel<Activation>(this.clock, init.timingWheelMs ?? DEFAULT_TIMING_WHEEL_MS, (act, slot) => {
-      // an idle deadline met while fencing would save what may be stale: it waits
+      // an idle deadline met while fencing would save what may be stale: it waits (and the
+      // wheel's timer may be the first thing to run after a stall)
+      if (!this.fencing) this.stall.check(this.clock.monotonic())
       if (this.fencing) this.heldWheel.push([act, slot])
       else (act.home as LocalPool).onWheel(act, slot)
     })
     const watch = new DeadlineWatch(this.clock, (act, reply, where) => { (act.home as LocalPool).expire(act, reply, where) })
     const scheduler = new Scheduler((act, now) => (act.home as LocalPool).run(act, now), this.clock.monotonic)
-    this.stall = new StallGuard(this.clock, init.fenceAfterMs ?? DEFAULT_FENCE_AFTER_MS, (ms) => { this.onStall(ms) })
+    // without a way to ask the others, a stall cannot be told from a failover: off unless asked for
+    this.stall = new StallGuard(this.clock, init.fenceAfterMs ?? (components.markedDown !== undefined ? DEFAULT_SUSPECT_AFTER_MS : 0), (ms) => { this.onStall(ms) })
     scheduler.onDrain = (now) => { this.stall.check(now) }
     this.scheduler = scheduler
     const env: LocalEnv = {
@@ -138,7 +140,8 @@ export class Runtime {
       ref: (pool, id) => this.ref(pool, id),
       nextEpoch: () => this.nextEpoch(),
       holders: (pool, id) => this.holders(pool, id),
-      claim: async (pool, id, holders) => await this.claim(pool, id, holders)
+      claim: async (pool, id, holders) => await this.claim(pool, id, holders),
+      fencing: () => this.fencing
     }
     for (const def of init.pools) {
       validatePool(def)
@@ -169,6 +172,7 @@ export class Runtime {
           return undefined
         }
       },
+      beforePump: () => { this.stall.check(this.clock.monotonic()) },
       progress: (phase, figures) => {
         const type = `migration:${phase}` as const
         if (this.events.has(type)) this.events.emit(type, { node: this.self, ...figures })
@@ -292,12 +296,16 @@ export class Runtime {
     this.fencing = true
     this.scheduler.hold()
     this.migrator.hold()
+    // what starts here meanwhile is not stale (it has a larger epoch), but claims its id
+    // first, since the others may hold it
+    const staleUpTo = this.lastEpoch
+    this.changedAt = this.clock.monotonic()
     const ask = this.c.markedDown?.(pausedMs, { timeoutMs: FENCE_ASK_TIMEOUT_MS }) ?? Promise.resolve(true)
-    void ask.catch(() => true).then((down) => {
+    this.fenced = ask.catch(() => true).then((down) => {
       let dropped = 0
       if (down) {
         const err = new NodeUnavailableError(`node ${this.self} stood still for ${Math.round(pausedMs)} ms and was marked down; its workers live elsewhere`, { node: this.self })
-        for (const p of this.pools.values()) dropped += p.fence(err)
+        for (const p of this.pools.values()) dropped += p.fence(err, staleUpTo)
         this.changedAt = this.clock.monotonic()
       }
       this.fencing = false
@@ -315,6 +323,8 @@ export class Runtime {
    */
   async stop (options: AbortOptions = {}): Promise<void> {
     if (!this.running) return
+    // a stop right after a stall saves only what is not stale
+    await this.fenced
     this.running = false
     this.migrator.stop()
     if (this.sampler !== undefined) this.clock.clearTimeout(this.sampler)

@@ -69,15 +69,18 @@ describe('Fencing', () => {
     expect(await a.count('c', { local: true })).to.equal(1)
   })
 
-  it('holds idle passivation (a save) while it asks', async () => {
+  it('holds idle passivation (a save) while it asks, even when the wheel is the first to run after the stall', async () => {
     let answer: (down: boolean) => void = () => {}
     const idle = definePool<{ n: number }, 'inc', number>({
       name: 'c', idleTimeoutMs: 500, init: () => ({ n: 0 }), save: (id, s) => { saved.set(id, s.n) }, handle: (s) => ++s.n
     })
     const a = cluster.add('A', { pools: [idle] }, { markedDown: async () => await new Promise<boolean>(resolve => { answer = resolve }) })
     await a.ref('c', 'x').call('inc')
+    clock.advance(450)
+    // frozen just before the idle deadline; the wheel's timer, armed before the guard's
+    // latest beat, fires first when the process runs again
     clock.jump(3_000)
-    clock.advance(200) // the guard's beat trips first; the idle deadline falls due while it asks
+    clock.advance(200)
     await settle()
     expect(saved.size).to.equal(0)
     answer(true)
@@ -86,6 +89,55 @@ describe('Fencing', () => {
     await settle()
     expect(saved.size).to.equal(0)
     expect(await a.count('c', { local: true })).to.equal(0)
+  })
+
+  it('keeps what starts while it asks, drops only what was live before the stall', async () => {
+    let answer: (down: boolean) => void = () => {}
+    const a = cluster.add('A', { pools: [pool()] }, { markedDown: async () => await new Promise<boolean>(resolve => { answer = resolve }) })
+    const b = cluster.add('B', { pools: [pool()] })
+    const old = ownedBy('A')
+    await b.ref('c', old).call('inc')
+    clock.jump(3_000)
+    const held = b.ref('c', old).call('inc').then(() => 'answered', (err: Error) => err.name) // trips the guard
+    await settle()
+    let fresh = ''
+    for (let i = 0; fresh === ''; i++) if (cluster.views.get('A')?.ownerOf('c', `n${i}`) === 'A') fresh = `n${i}`
+    const spawned = await a.spawn('c', fresh)
+    expect(spawned?.node).to.equal('A')
+    answer(true)
+    expect(await held).to.equal('NodeUnavailableError')
+    expect(a.localPool('c')?.activations.has(old)).to.equal(false)
+    expect(a.localPool('c')?.activations.has(fresh)).to.equal(true)
+  })
+
+  it('does not save for stopWorker while it asks, nor brings back a worker whose save failed after it was dropped', async () => {
+    let answer: (down: boolean) => void = () => {}
+    let failSave: (err: Error) => void = () => {}
+    const slow = definePool<{ n: number }, 'inc', number>({
+      name: 'c',
+      init: () => ({ n: 0 }),
+      save: async (id, s) => { await new Promise<void>((_resolve, reject) => { failSave = reject }); saved.set(id, s.n) },
+      handle: (s) => ++s.n
+    })
+    const a = cluster.add('A', { pools: [slow] }, { markedDown: async () => await new Promise<boolean>(resolve => { answer = resolve }) })
+    await a.ref('c', 'x').call('inc')
+    await a.ref('c', 'y').call('inc')
+    const stoppingX = a.stopWorker('c', 'x') // its save is in flight
+    await settle()
+    clock.jump(3_000)
+    clock.advance(100) // the guard trips
+    const stoppingY = a.stopWorker('c', 'y').then(() => 'stopped', (err: Error) => err.name)
+    await settle()
+    expect(saved.size).to.equal(0)
+    answer(true)
+    await settle()
+    expect(await stoppingY).to.equal('NodeUnavailableError')
+    failSave(new Error('store down'))
+    await stoppingX.catch(() => {})
+    clock.advance(5_000)
+    await settle()
+    expect(await a.count('c', { local: true })).to.equal(0)
+    expect(saved.size).to.equal(0)
   })
 
   it('a handoff with a newer epoch replaces a stale copy, whose waiting messages run on the new one; an older one is refused', async () => {

@@ -13,7 +13,7 @@ import type {
   AbortOptions, CountOptions, HealthStatus, NodeHealth, Pool, PoolHealth, RuntimeEvents, RuntimeInit, SpawnManyOptions, SpawnOptions,
   WorkerLocation, WorkerRef
 } from '@simplepool/runtime'
-import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_SUSPECT_AFTER_MS } from '@simplepool/core'
+import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_FORGET_AFTER_MS, DEFAULT_SUSPECT_AFTER_MS } from '@simplepool/core'
 import { NodeMetrics } from './metrics.js'
 
 /** Options of `createNode`. Only `pools` is required. */
@@ -118,6 +118,8 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
   private readonly bootstrap: readonly string[]
   /** The targets this node announces, which the rings follow; see {@link ringTargets}. */
   private readonly announced: Record<string, number> = {}
+  /** How long the mesh remembers members marked down (`forgetAfterMs`). */
+  private readonly forgetAfterMs: number
   /** Targets this node had before it was drained, per drained pool. */
   private readonly drained = new Map<string, number>()
   private placementCache?: Placement
@@ -132,6 +134,7 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
     if (targets !== undefined) validateTargets(targets)
     this.logger = init.logger ?? consoleLogger('simplepool')
     this.bootstrap = init.bootstrap ?? []
+    this.forgetAfterMs = init.forgetAfterMs ?? DEFAULT_FORGET_AFTER_MS
     let mesh: Mesh | undefined
     this.runtime = new Runtime({
       self: () => (mesh as Mesh).peerId,
@@ -402,11 +405,14 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
   }
 
   /**
-   * After a stall of `pausedMs`: did any other member mark this node down meanwhile? This
-   * node's record goes out first, so a member that answers no has heard from it again and
-   * will not mark it down for that stall. A member that does not answer counts as yes.
+   * After a stall of `pausedMs`: did any other member mark this node down meanwhile? The
+   * question counts as a sign of life (see `NodeOp.MarkedDown`), so a member that answers
+   * no will not mark this node down for that stall. A member that does not answer, or a
+   * stall so long that the others forgot what they marked, counts as yes.
    */
   private async markedDown (pausedMs: number, options: { timeoutMs: number }): Promise<boolean> {
+    // stood still so long that the others have forgotten they marked it down: it was
+    if (pausedMs + MARKED_DOWN_MARGIN_MS >= this.forgetAfterMs) return true
     this.mesh.announceNow()
     const others = this.mesh.snapshot().members.filter(m => m.peerId !== this.peerId && m.liveness !== 'down' && m.status !== 'leaving')
     const answers = await Promise.all(others.map(async m =>
@@ -453,7 +459,11 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
         this.undrainSelf(this.poolsOf(p[1]))
         return true
       case NodeOp.MarkedDown: {
-        const ago = this.mesh.markedDownAgo(String(p[1]))
+        // the question itself proves the asker alive: its silence restarts before the answer,
+        // so no sweep can mark it down after a "no". Unknown here (forgotten) or down: yes.
+        const peer = String(p[1])
+        if (!this.mesh.heardFrom(peer)) return true
+        const ago = this.mesh.markedDownAgo(peer)
         return ago !== undefined && ago <= Number(p[2])
       }
       case NodeOp.Held: return this.poolsOf(p[1]).reduce((n, pool) => n + (this.runtime.localPool(pool)?.activations.size ?? 0), 0)

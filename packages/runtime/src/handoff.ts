@@ -1,4 +1,4 @@
-import { DEFAULT_CALL_TIMEOUT_MS } from '@simplepool/core'
+import { DEFAULT_CALL_TIMEOUT_MS, InvalidMessageError } from '@simplepool/core'
 import type { Clock, Logger, TimerHandle } from '@simplepool/core'
 import { SPAWNED, STOP, replyIn } from './activation.js'
 import type { Activation, Slot } from './activation.js'
@@ -43,6 +43,10 @@ export interface MigratorInit {
 /** Activations looked at per pump while finding the ones whose owner moved. */
 const SCAN_PER_PUMP = 5_000
 
+/** A handoff message that timed out is sent this many times in all, this much later each time (ms × try). */
+const TRANSFER_TRIES = 3
+const RETRY_MS = 500
+
 /** How often a migration under way tells its progress, in ms. */
 const PROGRESS_MS = 1_000
 
@@ -72,7 +76,6 @@ export class Migrator {
   // a queue read from `head`: shift() on a queue of a million candidates would copy the rest each time
   private candidates: Array<{ local: LocalPool, act: Activation } | undefined> = []
   private head = 0
-  private inFlight = 0
   private tokens = 0
   private refilledAt = 0
   private timer: TimerHandle | undefined
@@ -83,8 +86,12 @@ export class Migrator {
   private began = 0
   private moved = 0
   private toldAt = 0
-  /** Handoff messages awaiting their answer. */
+  /** Handoff messages awaiting their answer, and the workers they carry. */
   private batches = 0
+  private workersInFlight = 0
+  private readonly idleWaiters: Array<() => void> = []
+  /** When the ring first moved since the migrator last looked: the rebalance delay is not put off for ever. */
+  private settlingSince = -Infinity
   private readonly batchSizes = new Map<string, number>()
   private settleTimer: TimerHandle | undefined
   /** Activations the current scans have not looked at yet (as counted when they began). */
@@ -103,7 +110,7 @@ export class Migrator {
   get backlog (): number {
     let unseen = this.unscanned
     if (this.settleTimer !== undefined) for (const local of this.host.pools()) unseen += local.activations.size
-    return this.candidates.length - this.head + this.inFlight + unseen
+    return this.candidates.length - this.head + this.workersInFlight + unseen
   }
 
   /**
@@ -114,13 +121,17 @@ export class Migrator {
    */
   ringChanged (settleMs = 0): void {
     if (this.stopped) return
-    if (this.settleTimer !== undefined) this.host.clock.clearTimeout(this.settleTimer)
+    const now = this.host.clock.monotonic()
+    if (this.settleTimer === undefined) this.settlingSince = now
+    else this.host.clock.clearTimeout(this.settleTimer)
     this.settleTimer = undefined
-    if (settleMs > 0) {
+    // a ring that keeps moving is looked at after 5 delays at most
+    const wait = Math.min(settleMs, this.settlingSince + 5 * settleMs - now)
+    if (wait > 0) {
       this.settleTimer = this.host.clock.setTimeout(() => {
         this.settleTimer = undefined
         this.ringChanged()
-      }, settleMs)
+      }, wait)
       return
     }
     this.scans = [...this.host.pools()].map(local => ({ local, it: local.activations.values() }))
@@ -134,6 +145,12 @@ export class Migrator {
       this.tell('start')
     }
     this.schedule()
+  }
+
+  /** Resolves once no handoff message awaits its answer (after {@link stop}: once those in flight settled). */
+  async idle (): Promise<void> {
+    if (this.batches === 0) return
+    await new Promise<void>(resolve => { this.idleWaiters.push(resolve) })
   }
 
   /** Stops handing over; handoffs in flight finish. */
@@ -152,19 +169,22 @@ export class Migrator {
 
   release (): void {
     this.held = false
-    if (this.scans.length > 0 || this.head < this.candidates.length) this.schedule()
+    if (this.active || this.scans.length > 0 || this.head < this.candidates.length) this.schedule()
   }
 
   /**
    * Hands one worker over now (a claim), waiting up to 2 s for it to come between turns.
-   * Resolves true once the new owner has it.
+   * Resolves true once it left this node (the new owner has it, or had a newer copy).
    */
   async handOverNow (local: LocalPool, act: Activation, to: string): Promise<boolean> {
     if (this.held) return false
     const deadline = this.host.clock.monotonic() + CLAIM_WAIT_MS
     for (;;) {
-      const moved = await this.handOver(local, act, to)
-      if (moved !== NOT_NOW) return moved
+      const snapshot = local.beginHandoff(act)
+      if (snapshot !== NOT_NOW) {
+        await this.transfer(local, to, [act], [act.id, act.epoch, snapshot])
+        return local.activations.get(act.id) !== act
+      }
       if (this.host.clock.monotonic() > deadline || local.activations.get(act.id) !== act) return false
       await new Promise(resolve => { this.host.clock.setTimeout(() => { resolve(undefined) }, PUMP_MS) })
     }
@@ -233,7 +253,7 @@ export class Migrator {
     this.host.progress?.(phase, { moved: this.moved, backlog: this.backlog, elapsedMs: this.host.clock.monotonic() - this.began })
   }
 
-  /** Workers per handoff message of a pool: halved after a batch failed whole (too big for a frame, say). */
+  /** Workers per handoff message of a pool: halved after a message failed whole (too big for a frame, say). */
   private batchSize (local: LocalPool): number {
     return this.batchSizes.get(local.name) ?? HANDOFF_BATCH
   }
@@ -256,31 +276,66 @@ export class Migrator {
     }
     if (going.length === 0) return
     this.batches++
-    this.inFlight += going.length
-    void this.host.transport.call(to, [Op.HandoffMany, local.name, payload], { timeoutMs: DEFAULT_CALL_TIMEOUT_MS }).then((answer) => {
-      const results = answer as unknown[]
-      for (const [i, act] of going.entries()) {
-        const r = Array.isArray(results) ? results[i] : undefined
-        if (typeof r === 'number') {
-          this.moved++
-          local.endHandoff(act, to, (slot, msg) => { this.follow(local, act.id, to, r, slot, msg) })
-        } else {
-          const e = r as { name?: string, message?: string } | undefined
-          this.host.logger.warn(`handoff of ${local.name}/${act.id} to ${to} was refused; it stays here: ${e?.name ?? 'Error'}: ${e?.message ?? 'no answer'}`)
-          local.abortHandoff(act)
-        }
-      }
-    }, (err) => {
-      const e = err as Error
-      if (going.length > 1) this.batchSizes.set(local.name, Math.max(1, Math.floor(going.length / 4)))
-      this.host.logger.warn(`handoff of ${going.length} workers of ${local.name} to ${to} failed; they stay here: ${e.name}: ${e.message}`)
-      for (const act of going) local.abortHandoff(act)
-    }).finally(() => {
+    this.workersInFlight += going.length
+    void this.transfer(local, to, going, payload).finally(() => {
       this.batches--
-      this.inFlight -= going.length
+      this.workersInFlight -= going.length
+      if (this.batches === 0) for (const w of this.idleWaiters.splice(0)) w()
       // keep the pipe full: the next batch goes as soon as this one is answered
       this.schedule(0)
     })
+  }
+
+  /**
+   * Sends workers whose handoff began (their state in `payload`) and settles each by its
+   * answer. A message that timed out may still have been taken: the workers stay put,
+   * their messages waiting, and the same message goes again (the receiver answers for
+   * each whether it has it now); after the last try, or another failure, they stay here.
+   */
+  private async transfer (local: LocalPool, to: string, acts: Activation[], payload: unknown[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      let results: unknown
+      try {
+        results = await this.host.transport.call(to, [Op.HandoffMany, local.name, payload], { timeoutMs: DEFAULT_CALL_TIMEOUT_MS })
+        if (!Array.isArray(results) || results.length !== acts.length) throw new InvalidMessageError(`a handoff answer holds one result per worker; got ${Array.isArray(results) ? results.length : typeof results}`)
+      } catch (err) {
+        const e = err as Error
+        if ((e.name === 'TimeoutError' || e.name === 'OverloadedError') && attempt < TRANSFER_TRIES - 1 && !this.stopped) {
+          await new Promise(resolve => { this.host.clock.setTimeout(() => { resolve(undefined) }, RETRY_MS * (attempt + 1)) })
+          continue
+        }
+        // too big for a frame, say: smaller messages from now on
+        if (acts.length > 1) this.batchSizes.set(local.name, Math.max(1, acts.length >> 1))
+        this.host.logger.warn(`handoff of ${acts.length} workers of ${local.name} to ${to} failed; they stay here: ${e.name}: ${e.message}`)
+        for (const act of acts) local.abortHandoff(act)
+        return
+      }
+      for (const [i, act] of acts.entries()) this.settle(local, to, act, (results as unknown[])[i])
+      return
+    }
+  }
+
+  /** One worker's answer: taken (its new epoch), a newer copy there, busy there (try later), or refused. */
+  private settle (local: LocalPool, to: string, act: Activation, r: unknown): void {
+    const forward = (epoch: number) => (slot: Slot, msg: unknown) => { this.follow(local, act.id, to, epoch, slot, msg) }
+    if (typeof r === 'number') {
+      this.moved++
+      local.endHandoff(act, to, forward(r))
+      return
+    }
+    const e = (r ?? {}) as { name?: string, message?: string, data?: { epoch?: unknown, retry?: unknown } }
+    const theirs = e.data?.epoch
+    if (e.name === 'HandoffError' && typeof theirs === 'number' && theirs > act.epoch) {
+      // fencing, seen from this side: the copy there is newer, this one is stale
+      local.supersede(act, forward(theirs))
+      return
+    }
+    local.abortHandoff(act)
+    if (e.name === 'HandoffError' && e.data?.retry === true) {
+      this.candidates.push({ local, act })
+      return
+    }
+    this.host.logger.warn(`handoff of ${local.name}/${act.id} to ${to} was refused; it stays here: ${e.name ?? 'Error'}: ${e.message ?? 'no answer'}`)
   }
 
   /** Moves activations whose owner is another node from the scans to the candidates. */
@@ -302,23 +357,6 @@ export class Migrator {
   }
 
   /** One handoff. Resolves true when moved, false when it failed (the worker stays), NOT_NOW when the worker was not between turns. */
-  private async handOver (local: LocalPool, act: Activation, to: string): Promise<boolean | typeof NOT_NOW> {
-    const snapshot = local.beginHandoff(act)
-    if (snapshot === NOT_NOW) return NOT_NOW
-    let epoch: number
-    try {
-      const answer = await this.host.transport.call(to, [Op.Handoff, local.name, act.id, act.epoch, snapshot], { timeoutMs: DEFAULT_CALL_TIMEOUT_MS }) as { epoch: number }
-      epoch = answer.epoch
-    } catch (err) {
-      const e = err as Error
-      this.host.logger.warn(`handoff of ${local.name}/${act.id} to ${to} failed; it stays here: ${e.name}: ${e.message}`)
-      local.abortHandoff(act)
-      return false
-    }
-    local.endHandoff(act, to, (slot, msg) => { this.follow(local, act.id, to, epoch, slot, msg) })
-    return true
-  }
-
   /** A message that waited during the handoff goes on to the worker's new node. */
   private follow (local: LocalPool, id: string, to: string, epoch: number, slot: Slot, msg: unknown): void {
     const t = this.host.transport

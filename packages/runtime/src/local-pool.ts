@@ -594,6 +594,20 @@ export class LocalPool implements ActivationHome {
     act.abort(() => new WorkerNotAliveError('the worker moved to another node'))
     this.stats.counters.migratedOut++
     if (this.env.events.has('worker:migrate')) this.env.events.emit('worker:migrate', { pool: this.name, id: act.id, node: this.self, epoch: act.epoch, from: this.self, to })
+    this.forwardQueue(act, forward)
+  }
+
+  /**
+   * The node this worker was being handed to holds a newer copy (a larger epoch): this
+   * one is stale. It goes unsaved, and what waited in its mailbox goes to the newer copy.
+   */
+  supersede (act: Activation, forward: (slot: Slot, msg: unknown) => void): void {
+    this.dropStale(act)
+    this.forwardQueue(act, forward)
+  }
+
+  /** Gives what waits in a departed activation's mailbox to `forward`, in order (ticks and answered calls left out). */
+  private forwardQueue (act: Activation, forward: (slot: Slot, msg: unknown) => void): void {
     const q = act.queue
     act.queue = null
     if (q === null) return
@@ -627,15 +641,20 @@ export class LocalPool implements ActivationHome {
       // fencing: the newer epoch wins. A copy here that is older than the one handed over
       // is stale (this node was cut off while the worker lived on elsewhere): it goes,
       // unsaved, and what waited in its mailbox runs on the copy that came in
-      const between = act.phase === Phase.Ready || act.phase === Phase.Activating
-      if (act.epoch >= previousEpoch || !between) {
+      if (act.epoch >= previousEpoch) {
         throw new HandoffError(`${this.name}/${id} is already live on ${this.self} with epoch ${act.epoch}`, { pool: this.name, id, epoch: act.epoch })
       }
+      if (act.phase !== Phase.Ready && act.phase !== Phase.Activating) {
+        throw new HandoffError(`${this.name}/${id} has an older copy on ${this.self} that is not between turns; try again`, { pool: this.name, id, retry: true })
+      }
+    }
+    // restored before anything is dropped: a snapshot that does not restore changes nothing here
+    const state = this.def.restore !== undefined ? this.def.restore(snapshot) : snapshot
+    if (act !== undefined && !(act.phase === Phase.Activating && act.ext?.claiming === true)) {
       this.dropStale(act)
       waiting = act
       act = undefined
     }
-    const state = this.def.restore !== undefined ? this.def.restore(snapshot) : snapshot
     this.spilled.delete(id)
     if (act === undefined) {
       act = new Activation(this, id, Math.max(this.env.nextEpoch(), previousEpoch + 1))

@@ -327,6 +327,9 @@ export class Runtime {
     await this.fenced
     this.running = false
     this.migrator.stop()
+    // a worker whose handoff is in flight is not here to save: wait for the answer, which
+    // either moves it or gives it back (and then it is saved below)
+    await this.migrator.idle()
     if (this.sampler !== undefined) this.clock.clearTimeout(this.sampler)
     this.stall.stop()
     this.recovering.abort()
@@ -609,14 +612,6 @@ export class Runtime {
         if (p[0] === Op.Spawn) return this.spawnLocal(l, id, p[4] === 1, DEFAULT_CALL_TIMEOUT_MS)
         if (p[0] === Op.Where) return this.whereLocal(l, id)
         return this.stopLocal(l, id, DEFAULT_CALL_TIMEOUT_MS)
-      }
-      case Op.Handoff: {
-        const pool = str(p, 1, 'pool')
-        const id = str(p, 2, 'id')
-        const epoch = int(p, 3, 'epoch')
-        const local = this.pools.get(pool)
-        if (local === undefined) throw new UnknownPoolError(`node ${this.self} does not run pool ${pool}`, { pool })
-        return { epoch: local.adopt(id, p[4], from, epoch).epoch }
       }
       case Op.HandoffMany: {
         const pool = str(p, 1, 'pool')

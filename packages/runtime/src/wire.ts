@@ -23,11 +23,15 @@ export const Op = {
   Count: 7,
   /** `[op, pool, fingerprint, owner]`: "I forwarded your message; my ring of that pool is this" */
   Hint: 8,
-  /** `[op, pool, id, epoch, snapshot]` → `{ epoch }`: take this worker, with its state */
-  Handoff: 9,
+  // 9 was a handoff of one worker: every handoff now goes as HandoffMany
   /** `[op, pool, id]` → 'moved' | 'none' | 'mine': "the ring gave me this id: hand it over if you hold it" */
   Claim: 10,
-  /** `[op, pool, [id, epoch, snapshot, id, epoch, snapshot, ...]]` → per worker its new epoch, or the error that refused it */
+  /**
+   * `[op, pool, [id, epoch, snapshot, id, epoch, snapshot, ...]]`: take these workers, with
+   * their state → per worker its new epoch here, or the error that refused it (a
+   * `HandoffError` with `data.epoch` when a newer copy lives here, `data.retry` when an
+   * older one is busy)
+   */
   HandoffMany: 11
 } as const
 

@@ -145,10 +145,12 @@ describe('Fencing', () => {
     const stale = a.localPool('c')?.activations.get(id)
     expect(stale).to.not.equal(undefined)
     const epoch = stale?.epoch as number
-    expect(() => a.handleCall([Op.Handoff, 'c', id, epoch - 5, { n: 99 }], 'B')).to.throw().with.property('name', 'HandoffError')
+    const refused = a.handleCall([Op.HandoffMany, 'c', [id, epoch - 5, { n: 99 }]], 'B') as Array<{ name: string, data: { epoch: number } }>
+    expect(refused[0]).to.deep.include({ name: 'HandoffError' })
+    expect(refused[0].data.epoch).to.equal(epoch) // the sender learns its copy is the older one
     expect(await a.ref('c', id).call('get')).to.equal(3)
-    const reply = a.handleCall([Op.Handoff, 'c', id, epoch + 10, { n: 40 }], 'B') as { epoch: number }
-    expect(reply.epoch).to.be.above(epoch + 10)
+    const taken = a.handleCall([Op.HandoffMany, 'c', [id, epoch + 10, { n: 40 }]], 'B') as number[]
+    expect(taken[0]).to.be.above(epoch + 10)
     expect(await a.ref('c', id).call('inc')).to.equal(41)
     expect(a.localPool('c')?.stats.counters.fenced).to.equal(1)
     expect(saved.size).to.equal(0)

@@ -84,6 +84,24 @@ describe('Handoff', () => {
     expect(a.migrationBacklog).to.equal(0)
   })
 
+  it('drops its own copy when the new owner already holds a newer one (fencing, from the sending side)', async () => {
+    const a = cluster.add('A', { pools: [counter] })
+    const ids = Array.from({ length: 100 }, (_, i) => `w${i}`)
+    for (const id of ids) await a.ref('counter', id).call('inc')
+    // B starts its own copies without asking A (no claim window): newer epochs, fresh state
+    const b = cluster.add('B', { pools: [counter], claimWindowMs: 0 })
+    clock.advance(10)
+    const onB = ids.filter(id => cluster.views.get('B')?.ownerOf('counter', id) === 'B')
+    for (const id of onB) expect(await b.ref('counter', id).call('inc')).to.equal(1)
+    await run(clock, 1_000)
+    expect(a.localPool('counter')?.stats.counters.fenced).to.equal(onB.length)
+    expect(a.localPool('counter')?.stats.counters.migratedOut).to.equal(0)
+    for (const id of onB) {
+      expect(a.localPool('counter')?.activations.has(id)).to.equal(false)
+      expect(await a.ref('counter', id).call('get')).to.equal(1)
+    }
+  })
+
   it('moves a worker at once when a message reaches its new owner first (a claim)', async () => {
     const a = cluster.add('A', { pools: [counter], migrationsPerSecond: 1 }) // too slow to push anything here
     let id = 0

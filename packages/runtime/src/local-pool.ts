@@ -34,6 +34,8 @@ export interface LocalEnv {
   claim: (pool: string, id: string, holders: readonly string[]) => Promise<string>
   /** True while the node, back from a stall, finds out whether its activations are stale. */
   fencing: () => boolean
+  /** Tells `owner` that worker `id`, which it spilled here, ended here. */
+  unspill: (pool: string, id: string, owner: string) => void
 }
 
 /** Claims answered 'mine' are tried again this many times, this far apart, before the worker starts from `load`. */
@@ -99,8 +101,10 @@ export class LocalPool implements ActivationHome {
   target: number
   /** Workers this node owns that spilled to the next node on the ring (at the hard limit): id → that node. */
   readonly spilled = new Map<string, string>()
-  /** Spilled workers on their way back: their next activation claims them from that node first. */
-  readonly reclaim = new Map<string, string>()
+  /** Spilled workers coming back, or whose spill node said they ended there: their next activation here claims them from that node first (within the claim window). */
+  readonly reclaim = new Map<string, { from: string, at: number }>()
+  /** Workers live here that their owner spilled here: id → that owner, told when they end here. */
+  readonly spilledFrom = new Map<string, string>()
 
   constructor (def: Pool<any, any, any>, target: number, env: LocalEnv) {
     this.def = def
@@ -772,7 +776,24 @@ export class LocalPool implements ActivationHome {
   private remove (act: Activation): void {
     act.phase = Phase.Dead
     this.env.watch.delete(act)
-    if (this.activations.get(act.id) === act) this.activations.delete(act.id)
+    if (this.activations.get(act.id) !== act) return
+    this.activations.delete(act.id)
+    const owner = this.spilledFrom.get(act.id)
+    if (owner !== undefined) {
+      this.spilledFrom.delete(act.id)
+      this.env.unspill(this.name, act.id, owner)
+    }
+  }
+
+  /**
+   * The node `from` says worker `id`, spilled there from here, is not live there (any
+   * more): the pointer goes, and for a while a new activation here claims it from `from`
+   * first, in case a message already on its way started it there again.
+   */
+  unspilled (id: string, from: string, now: number): void {
+    if (this.spilled.get(id) !== from) return
+    this.spilled.delete(id)
+    this.reclaim.set(id, { from, at: now })
   }
 
   /** Answers everything left in a dead activation's mailbox with `err`; its casts are counted as dropped. */

@@ -141,7 +141,8 @@ export class Runtime {
       nextEpoch: () => this.nextEpoch(),
       holders: (pool, id) => this.holders(pool, id),
       claim: async (pool, id, holders) => await this.claim(pool, id, holders),
-      fencing: () => this.fencing
+      fencing: () => this.fencing,
+      unspill: (pool, id, owner) => { this.unspill(pool, id, owner) }
     }
     for (const def of init.pools) {
       validatePool(def)
@@ -167,7 +168,10 @@ export class Runtime {
       pools: () => this.pools.values(),
       ownerOf: (local, id) => {
         try {
-          return this.ownerOf(local.name, id, local)
+          const owner = this.ownerOf(local.name, id, local)
+          // a worker spilled here stays while its owner is the same and this node serves the pool
+          if (owner !== this.self && local.spilledFrom.get(id) === owner && this.serves(local.name)) return this.self
+          return owner
         } catch {
           return undefined
         }
@@ -200,23 +204,20 @@ export class Runtime {
     this.previous = this.current
     this.current = placement
     this.changedAt = this.clock.monotonic()
-    this.prunePointers(placement)
+    this.prunePointers()
     if (this.previous !== undefined && this.running) this.recoverLost(this.previous, placement)
     if (!first && this.running) this.migrator.ringChanged(this.rebalanceDelayMs)
   }
 
   /**
-   * After a ring change, a spill pointer stays only while this node still owns the id and
-   * the node it points to still serves the pool. (A spilled worker whose owner moved is
-   * handed to that owner by the node it lives on, like any other.)
+   * After a ring change, a spill pointer to a node that is gone (down or forgotten) goes:
+   * whatever lived there is lost with it. Pointers to a node that lives on stay until it
+   * says the worker ended there, or hands it over.
    */
-  private prunePointers (placement: Placement): void {
+  private prunePointers (): void {
+    const alive = new Set(this.c.members().filter(m => m.liveness !== 'down').map(m => m.peerId))
     for (const local of this.pools.values()) {
-      if (local.spilled.size === 0) continue
-      const serving = new Set(placement.ring(local.name)?.nodes ?? [])
-      for (const [id, to] of local.spilled) {
-        if (!serving.has(to) || this.ownerIn(local.name, id, local, placement) !== this.self) local.spilled.delete(id)
-      }
+      for (const [id, to] of local.spilled) if (!alive.has(to)) local.spilled.delete(id)
     }
   }
 
@@ -278,7 +279,10 @@ export class Runtime {
     this.running = true
     const tick = (): void => {
       const now = this.clock.monotonic()
-      for (const p of this.pools.values()) p.stats.sample(now)
+      for (const p of this.pools.values()) {
+        p.stats.sample(now)
+        for (const [id, r] of p.reclaim) if (now - r.at > this.claimWindowMs) p.reclaim.delete(id)
+      }
       this.sampler = this.clock.setTimeout(tick, SAMPLE_MS)
     }
     tick()
@@ -582,9 +586,11 @@ export class Runtime {
         const owner = this.ownerOf(pool, id, local)
         if (owner === this.self) {
           const spilled = this.spillOf(local as LocalPool, id, spawn)
-          if (spilled !== undefined) return this.forward(from, pool, spilled, hops, timeoutMs, [Op.Call, pool, id, p[3], p[4], hops + 1, timeoutMs, 1])
+          if (spilled !== undefined) return this.relay(spilled, pool, hops, timeoutMs, [Op.Call, pool, id, p[3], p[4], hops + 1, timeoutMs, 1])
+        } else if (p[7] === 1) {
+          this.acceptSpill(local, pool, id, from, spawn)
         }
-        if (owner === this.self || (p[7] === 1 && this.takesSpill(local, id, from) === true)) {
+        if (owner === this.self || p[7] === 1) {
           if (!this.fencing) {
             const answer = (local as LocalPool).callNow(id, p[3], spawn, now + Math.max(1, timeoutMs))
             if (answer !== NOT_NOW) return answer
@@ -602,11 +608,14 @@ export class Runtime {
         const hops = int(p, 3, 'hops')
         const local = this.pools.get(pool)
         const owner = this.ownerOf(pool, id, local)
-        const spillHere = owner !== this.self && p[5] === 1 && this.takesSpill(local, id, from) === true
-        if (owner !== this.self && !spillHere) return this.forward(from, pool, owner, hops, DEFAULT_CALL_TIMEOUT_MS, [p[0], pool, id, hops + 1, p[4]])
         if (owner === this.self) {
           const spilled = this.spillOf(local as LocalPool, id, p[0] === Op.Spawn)
-          if (spilled !== undefined) return this.forward(from, pool, spilled, hops, DEFAULT_CALL_TIMEOUT_MS, [p[0], pool, id, hops + 1, p[4], 1])
+          if (spilled !== undefined) return this.relay(spilled, pool, hops, DEFAULT_CALL_TIMEOUT_MS, [p[0], pool, id, hops + 1, p[4], 1])
+        } else if (p[5] === 1) {
+          // spilled here by its owner: answered here (a where or stop starts nothing)
+          this.acceptSpill(local, pool, id, from, p[0] === Op.Spawn)
+        } else {
+          return this.forward(from, pool, owner, hops, DEFAULT_CALL_TIMEOUT_MS, [p[0], pool, id, hops + 1, p[4]])
         }
         const l = local as LocalPool
         if (p[0] === Op.Spawn) return this.spawnLocal(l, id, p[4] === 1, DEFAULT_CALL_TIMEOUT_MS)
@@ -637,13 +646,22 @@ export class Runtime {
       case Op.Claim: {
         const pool = str(p, 1, 'pool')
         const id = str(p, 2, 'id')
+        // the node that wants the worker: the sender, or the one a spill pointer's owner asks for
+        const claimer = p[3] === undefined ? from : str(p, 3, 'claimer')
         const local = this.pools.get(pool)
         const act = local?.activations.get(id)
-        if (local === undefined || act === undefined) return 'none'
+        if (local === undefined) return 'none'
+        if (act === undefined) {
+          // it spilled from here: the node it spilled to may hold it
+          const spilledTo = local.spilled.get(id)
+          if (spilledTo === undefined || spilledTo === claimer || p[3] !== undefined) return 'none'
+          return this.c.transport.call(spilledTo, [Op.Claim, pool, id, claimer], { timeoutMs: DEFAULT_CALL_TIMEOUT_MS }).catch(() => 'none')
+        }
         // it may be stale: the claimer asks again in a moment
         if (this.fencing) return 'mine'
+        // handed only to the node this one sees as its owner, so 'moved' means "moved to you"
         const owner = this.ownerOf(pool, id, local)
-        if (owner === this.self) return 'mine'
+        if (owner !== claimer) return 'mine'
         return this.migrator.handOverNow(local, act, owner).then(moved => moved ? 'moved' : 'mine')
       }
       case Op.Count: {
@@ -670,6 +688,10 @@ export class Runtime {
       this.routing.staleRoutes++
       return
     }
+    if (op === Op.Unspill) {
+      this.pools.get(str(p, 1, 'pool'))?.unspilled(str(p, 2, 'id'), from, this.clock.monotonic())
+      return
+    }
     if (op !== Op.Cast) throw new InvalidMessageError(`unknown runtime cast ${String(op)}`)
     const pool = str(p, 1, 'pool')
     const id = str(p, 2, 'id')
@@ -679,18 +701,21 @@ export class Runtime {
       const owner = this.ownerOf(pool, id, local)
       const spawn = p[4] !== 0
       let to = owner
-      if (owner === this.self) to = this.spillOf(local as LocalPool, id, spawn) ?? owner
-      else if (p[6] === 1 && this.takesSpill(local, id, from) === true) to = this.self
+      if (owner === this.self) {
+        to = this.spillOf(local as LocalPool, id, spawn) ?? owner
+      } else if (p[6] === 1) {
+        this.acceptSpill(local, pool, id, from, spawn)
+        to = this.self
+      }
       if (to === this.self) {
         (local as LocalPool).deliver(id, null, p[3], spawn)
         return
       }
-      if (to !== owner) {
-        if (hops + 1 > this.maxHops) throw new NodeUnavailableError(`no agreed owner for ${pool}/${id} after ${hops} hops`)
+      if (hops + 1 > this.maxHops) throw new NodeUnavailableError(`no agreed owner for ${pool}/${id} after ${hops} hops`)
+      if (owner === this.self) {
         this.c.transport.cast(to, [Op.Cast, pool, id, p[3], p[4], hops + 1, 1])
         return
       }
-      if (hops + 1 > this.maxHops) throw new NodeUnavailableError(`no agreed owner for ${pool}/${id} after ${hops} hops`)
       this.noteForward(from, pool, owner, local)
       this.c.transport.cast(owner, [Op.Cast, pool, id, p[3], p[4], hops + 1])
     } catch (err) {
@@ -721,25 +746,51 @@ export class Runtime {
     }
     if (spawn && local.activations.size < local.softLimit) {
       local.spilled.delete(id)
-      local.reclaim.set(id, to)
+      local.reclaim.set(id, { from: to, at: this.clock.monotonic() })
       return undefined
     }
     return to
   }
 
   /**
-   * A message marked as spilled, from the id's owner `from`: this node takes it when the
-   * worker is live here, or when it is the next node on the ring after `from` (as `from`
-   * chose) and below its own hard limit. Undefined: route it as any other message.
+   * A message its owner `from` spilled here (at its hard limit). Taken when the worker is
+   * live here or the message starts nothing; otherwise this node starts the worker only
+   * if it sees `from` as the owner, serves the pool and is below its own hard limit.
+   * Else it throws, and tells `from` to forget its pointer here.
    */
-  private takesSpill (local: LocalPool | undefined, id: string, from: string): boolean | undefined {
-    if (local === undefined) return undefined
-    if (local.activations.has(id)) return true
-    if (this.ownerWithout(local.name, id, from) !== this.self) return undefined
-    if (local.activations.size >= local.hardLimit) {
-      throw new OverloadedError(`${local.name}/${id}: its owner ${from} and the next node ${this.self} are both at their hard limit`, { pool: local.name, id })
+  private acceptSpill (local: LocalPool | undefined, pool: string, id: string, from: string, activates: boolean): void {
+    if (local === undefined) throw new UnknownPoolError(`node ${this.self} does not run pool ${pool}`, { pool })
+    if (!activates || local.activations.has(id)) return
+    let why = ''
+    if (this.ownerOf(pool, id, local) !== from) why = `${from} is not its owner here`
+    else if (!this.serves(pool)) why = `${this.self} does not serve ${pool} now`
+    else if (local.activations.size >= local.hardLimit) why = `${this.self} is at its hard limit too`
+    if (why === '') {
+      local.spilledFrom.set(id, from)
+      return
     }
-    return true
+    this.unspill(pool, id, from)
+    throw new OverloadedError(`${pool}/${id} spilled from ${from} cannot start on ${this.self}: ${why}`, { pool, id })
+  }
+
+  /** True when this node is on the pool's ring now (up, not drained, a target above 0). */
+  private serves (pool: string): boolean {
+    return this.c.placement().ring(pool)?.weights.has(this.self) === true
+  }
+
+  /** Tells `owner` that worker `id`, which it spilled here, is not live here (any more). */
+  private unspill (pool: string, id: string, owner: string): void {
+    try {
+      this.c.transport.cast(owner, [Op.Unspill, pool, id])
+    } catch {
+      // a full queue to the owner: its pointer stays, and the next spilled message asks again
+    }
+  }
+
+  /** Sends a spilled message on to the node the worker spilled to: a hop, but no stale route to report. */
+  private relay (to: string, pool: string, hops: number, timeoutMs: number, payload: unknown[]): Promise<unknown> {
+    if (hops + 1 > this.maxHops) return Promise.reject(new NodeUnavailableError(`no agreed owner for a message to ${pool} after ${hops} hops`, { pool }))
+    return this.c.transport.call(to, payload, { timeoutMs: Math.max(1, timeoutMs) })
   }
 
   /**
@@ -870,14 +921,26 @@ export class Runtime {
     const local = this.pools.get(pool)
     const self = this.self
     if (p[5] === 1 && local !== undefined) {
-      // spilled here by their owner: the ids this node takes (as the next node on the ring, below its limit)
-      const here = (ids as string[]).filter((id) => {
-        try {
-          return this.takesSpill(local, id, from) === true
-        } catch {
-          return false
+      // spilled here by their owner: the ids this node takes, counted against its hard limit as it goes
+      const here: string[] = []
+      let room = local.hardLimit - local.activations.size
+      for (const id of ids as string[]) {
+        if (local.activations.has(id)) {
+          here.push(id)
+          continue
         }
-      })
+        if (room <= 0) {
+          this.unspill(pool, id, from)
+          continue
+        }
+        try {
+          this.acceptSpill(local, pool, id, from, true)
+          here.push(id)
+          room--
+        } catch {
+          // refused, and the owner told
+        }
+      }
       return await this.spawnManyLocal(local, here, sync, DEFAULT_CALL_TIMEOUT_MS, from)
     }
     let live = 0
@@ -973,13 +1036,13 @@ export class Runtime {
    */
   private holders (pool: string, id: string): readonly string[] {
     const local = this.pools.get(pool)
-    const spilledTo = local?.reclaim.get(id)
-    if (spilledTo !== undefined) {
-      // it spilled there and comes back: only that node can hold it
-      local?.reclaim.delete(id)
-      return [spilledTo]
-    }
     const now = this.clock.monotonic()
+    const back = local?.reclaim.get(id)
+    if (back !== undefined) {
+      // it spilled there (and may have started there again): that node may hold it
+      local?.reclaim.delete(id)
+      if (now - back.at <= this.claimWindowMs) return [back.from]
+    }
     if (now - Math.max(this.changedAt, this.startedAt) > this.claimWindowMs) return NONE
     const out: string[] = []
     const consider = (holder: string | undefined): void => {

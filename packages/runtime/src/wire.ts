@@ -24,7 +24,10 @@ export const Op = {
   /** `[op, pool, fingerprint, owner]`: "I forwarded your message; my ring of that pool is this" */
   Hint: 8,
   // 9 was a handoff of one worker: every handoff now goes as HandoffMany
-  /** `[op, pool, id]` → 'moved' | 'none' | 'mine': "the ring gave me this id: hand it over if you hold it" */
+  /**
+   * `[op, pool, id, claimer?]` → 'moved' | 'none' | 'mine': "the ring gave me (or `claimer`,
+   * when an owner passes a claim on to where the worker spilled) this id: hand it over if you hold it"
+   */
   Claim: 10,
   /**
    * `[op, pool, [id, epoch, snapshot, id, epoch, snapshot, ...]]`: take these workers, with
@@ -32,7 +35,9 @@ export const Op = {
    * `HandoffError` with `data.epoch` when a newer copy lives here, `data.retry` when an
    * older one is busy)
    */
-  HandoffMany: 11
+  HandoffMany: 11,
+  /** `[op, pool, id]`: "the worker you spilled to me is not live here (any more)": the owner drops its pointer */
+  Unspill: 12
 } as const
 
 /** Operations from 100 up belong to the node around the runtime (targets, health). */

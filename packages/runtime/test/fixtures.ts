@@ -72,6 +72,14 @@ export class LocalCluster {
     }
   }
 
+  /** A node announces new targets: every node sees them. */
+  retarget (peerId: string, targets: Record<string, number>): void {
+    this.members = this.members.map(m => m.peerId === peerId
+      ? { ...m, pools: Object.fromEntries(Object.entries({ ...Object.fromEntries(Object.entries(m.pools).map(([k, v]) => [k, v.target])), ...targets }).map(([k, v]) => [k, { target: v }])) }
+      : m)
+    this.refresh()
+  }
+
   /** A node dies: the others mark it down (it leaves the rings) and nothing reaches it any more. */
   async down (peerId: string): Promise<void> {
     await this.runtimes.get(peerId)?.stop()

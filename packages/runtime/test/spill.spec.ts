@@ -71,6 +71,63 @@ describe('Spill at the hard limit', () => {
     expect(await a.count('c')).to.equal(25)
   })
 
+  it('keeps spilled workers where they are when the ring moves but their owner does not', async () => {
+    for (const id of mine) await a.ref('c', id).call('inc')
+    const spilled = mine.slice(15)
+    cluster.add('C', { pools: [pool], targets: { c: 1 } })
+    const stillA = spilled.filter(id => cluster.views.get('B')?.ownerOf('c', id) === 'A')
+    expect(stillA.length).to.be.above(5)
+    for (let t = 0; t < 100; t++) {
+      clock.advance(10)
+      await settle()
+    }
+    for (const id of stillA) expect(await a.where('c', id)).to.deep.include({ node: 'B' })
+    expect(b.localPool('c')?.stats.counters.migratedOut).to.equal(0)
+  })
+
+  it('gives spilled workers back to their owner when the node they spilled to is drained', async () => {
+    for (const id of mine) await a.ref('c', id).call('inc')
+    b.setTarget('c', 0)
+    cluster.retarget('B', { c: 0 })
+    for (let t = 0; t < 100; t++) {
+      clock.advance(10)
+      await settle()
+    }
+    expect(await b.count('c', { local: true })).to.equal(0)
+    expect(await a.count('c', { local: true })).to.equal(30)
+    for (const id of mine) expect(await a.ref('c', id).call('get')).to.equal(1)
+    expect(a.localPool('c')?.spilled.size).to.equal(0)
+  })
+
+  it('forgets a pointer when the worker ends where it spilled, and claims it from there first next time', async () => {
+    for (const id of mine) await a.ref('c', id).call('inc')
+    const id = mine[29]
+    expect(a.localPool('c')?.spilled.get(id)).to.equal('B')
+    b.localPool('c')?.stop(id, { resolve: () => {}, reject: () => {}, deadline: Infinity, done: false })
+    await settle()
+    await settle()
+    expect(a.localPool('c')?.spilled.has(id)).to.equal(false)
+    expect(b.localPool('c')?.spilledFrom.size).to.equal(14)
+    // a.stopWorker left room below the soft limit: the worker starts on its owner now
+    for (const x of mine.slice(0, 5)) await a.stopWorker('c', x)
+    expect(await a.ref('c', id).call('inc')).to.equal(1)
+    expect(await a.where('c', id)).to.deep.include({ node: 'A' })
+  })
+
+  it('refuses a spill the next node cannot take (at its own hard limit), and the owner forgets the pointer', async () => {
+    b.setTarget('c', 10) // hard limit 15 on B too, though the ring still weighs it at 1000
+    for (const id of mine) await a.ref('c', id).call('inc')
+    expect(await b.count('c', { local: true })).to.equal(15)
+    let over = ''
+    for (let i = 0; over === ''; i++) if (cluster.views.get('A')?.ownerOf('c', `z${i}`) === 'A') over = `z${i}`
+    expect(await a.ref('c', over).call('inc').then(() => 'answered', (err: Error) => err.name)).to.equal('OverloadedError')
+    await settle()
+    expect(a.localPool('c')?.spilled.has(over)).to.equal(false)
+    // reads never start anything, so they never fail for the limit
+    expect(await a.where('c', over)).to.equal(null)
+    expect(await a.stopWorker('c', over)).to.equal(false)
+  })
+
   it('stops a spilled worker through its owner', async () => {
     for (const id of mine) await a.ref('c', id).call('inc')
     const id = mine[29]

@@ -83,7 +83,7 @@ async function localCount (node: NodeHandle, pool: string): Promise<number> {
 }
 
 /** Two processes, no budget: how fast the handoff itself moves workers with 1 KB of state. */
-export async function rawRate (n: number, log: (s: string) => void): Promise<{ moved: number, ms: number, perSecond: number, lost: number }> {
+async function rawRate (n: number, log: (s: string) => void): Promise<{ moved: number, ms: number, perSecond: number, lost: number }> {
   log('starting 1 node')
   const cluster = await startCluster({ nodes: 1, pools: ['blob'], poolOptions: { blobBytes: 1024 }, runtime: { migrationsPerSecond: 1e9, rebalanceDelayMs: 0 } })
   try {
@@ -95,7 +95,9 @@ export async function rawRate (n: number, log: (s: string) => void): Promise<{ m
     let first = 0
     let last = 0
     let onA = n
+    const deadline = performance.now() + 120_000
     for (let quiet = 0; quiet < 20;) {
+      if (performance.now() > deadline) throw new Error(`the handoff did not finish in 2 minutes: ${n - onA} of ${n} moved`)
       await sleep(25)
       const now = await localCount(a, 'blob')
       const t = performance.now()
@@ -110,6 +112,7 @@ export async function rawRate (n: number, log: (s: string) => void): Promise<{ m
     }
     const onB = await localCount(b, 'blob')
     const moved = n - onA
+    if (onA + onB !== n) throw new Error(`workers lost or doubled in the handoff: ${onA} + ${onB} live of ${n}`)
     return { moved, ms: last - first, perSecond: moved / ((last - first) / 1000), lost: n - onA - onB }
   } finally {
     await cluster.stop()
@@ -131,7 +134,11 @@ async function underTraffic (callers: NodeHandle[], all: () => NodeHandle[], n: 
   const changeAt = Date.now()
   await change()
   await sleep(600) // the rebalance delay, and the ring settling
-  while (await backlog(all()) > 0) await sleep(100)
+  const limit = Date.now() + 600_000
+  while (await backlog(all()) > 0) {
+    if (Date.now() > limit) throw new Error('the cluster did not rebalance in 10 minutes')
+    await sleep(100)
+  }
   const doneAt = Date.now()
   log(`rebalanced in ${((doneAt - changeAt) / 1000).toFixed(1)} s`)
   await sleep(AFTER_S * 1000)
@@ -163,10 +170,12 @@ async function joinAndDrain (workers: number, inFlight: number, log: (s: string)
     join.moved = shares[3]
     log('traffic; then the 4th node is drained')
     const dd = d as NodeHandle
+    let held = 0
     const drain = await underTraffic([a, b, c], () => cluster.running, workers, inFlight, async () => {
+      held = await localCount(dd, POOL)
       await a.request('drain', { peer: dd.peerId, timeoutMs: 600_000 }, 600_000)
     }, log)
-    drain.moved = shares[3]
+    drain.moved = held
     return { join, drain, shares }
   } finally {
     await cluster.stop()

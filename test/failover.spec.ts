@@ -43,10 +43,16 @@ describe('stop, crash and hang under traffic', function () {
     return out
   }
 
+  /** Waits until every node has handed over what it had to; fails rather than go on with a migration stuck. */
   async function settle (): Promise<void> {
     for (const node of cluster.running) {
       const deadline = Date.now() + 20_000
-      while (await node.request<number>('migrationBacklog') > 0 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 100))
+      let left = await node.request<number>('migrationBacklog')
+      while (left > 0) {
+        if (Date.now() > deadline) throw new Error(`${node.name} still has ${left} workers to hand over`)
+        await new Promise(resolve => setTimeout(resolve, 100))
+        left = await node.request<number>('migrationBacklog')
+      }
     }
   }
 

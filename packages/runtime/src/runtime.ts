@@ -230,9 +230,14 @@ export class Runtime {
     for (const local of this.pools.values()) {
       if (local.def.recovery !== 'eager') continue
       const now = new Set(current.ring(local.name)?.nodes ?? [])
-      const lost = new Set((previous.ring(local.name)?.nodes ?? []).filter(peer =>
-        !now.has(peer) && this.c.members().find(m => m.peerId === peer)?.liveness !== 'alive'))
-      if (lost.size > 0) void this.recover(local, lost, previous)
+      const lost = (previous.ring(local.name)?.nodes ?? []).filter(peer =>
+        !now.has(peer) && this.c.members().find(m => m.peerId === peer)?.liveness !== 'alive')
+      if (lost.length === 0) continue
+      // as for the handoff: a node that comes back within the delay (it flapped) is not recovered
+      this.clock.setTimeout(() => {
+        const still = new Set(lost.filter(peer => this.c.members().find(m => m.peerId === peer)?.liveness !== 'alive'))
+        if (still.size > 0 && this.running) void this.recover(local, still, previous)
+      }, this.rebalanceDelayMs)
     }
   }
 

@@ -62,6 +62,6 @@ export function str (payload: unknown[], i: number, what: string): string {
 /** A non-negative integer field of a payload, checked. */
 export function int (payload: unknown[], i: number, what: string): number {
   const v = payload[i]
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new InvalidMessageError(`${what} must be a non-negative integer, got ${String(v)}`)
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new InvalidMessageError(`${what} must be a non-negative safe integer, got ${String(v)}`)
   return v
 }

@@ -39,7 +39,7 @@ describe('Recovery of a lost node', () => {
     const onC = ids.filter(id => c.localPool('c')?.activations.has(id) === true)
     expect(onC.length).to.be.above(50)
     await cluster.down('C')
-    for (let t = 0; t < 20; t++) {
+    for (let t = 0; t < 100; t++) { // past the rebalance delay
       clock.advance(10)
       await settle()
     }

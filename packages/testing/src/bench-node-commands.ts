@@ -38,18 +38,18 @@ function countError (errors: Record<string, number>, err: unknown): void {
   errors[k] = (errors[k] ?? 0) + 1
 }
 
-/** The first `n` ids `prefix0`, `prefix1`... that another node owns in this node's view. */
-/** One call: its latency into `samples`, or its error's name counted. */
 /** Set by `stopTraffic`: a running `trafficSeries` ends. */
 let trafficStopped = false
 
-/** Latency buckets of {@link trafficSeries}: bucket k holds [10 µs * 1.05^k, 10 µs * 1.05^(k+1)). */
+/** Latency buckets of `trafficSeries`: bucket k holds [10 µs * 1.05^k, 10 µs * 1.05^(k+1)). */
 const SERIES_BUCKETS = 320
 
 function seriesBucket (ms: number): number {
   if (!(ms > 0.01)) return 0
   return Math.min(SERIES_BUCKETS - 1, Math.floor(Math.log(ms / 0.01) / Math.log(1.05)))
 }
+
+/** One call: its latency into `samples`, or its error's name counted. */
 
 async function timedCall (ref: WorkerRef, msg: unknown, samples: Samples, errors: Record<string, number>): Promise<void> {
   const t0 = performance.now()
@@ -61,6 +61,7 @@ async function timedCall (ref: WorkerRef, msg: unknown, samples: Samples, errors
   }
 }
 
+/** The first `n` ids `prefix0`, `prefix1`... that another node owns in this node's view. */
 function remoteIds (node: SimplePoolNode, pool: string, prefix: string, n: number): string[] {
   const placement = node.placement()
   const ids: string[] = []
@@ -111,12 +112,6 @@ export const benchNodeCommands: Record<string, Command> = {
   },
 
   /**
-   * A load generator: for `seconds`, `inFlight` loops each call a worker picked uniformly
-   * at random among `prefix0`..`prefix(n-1)`, wherever it lives, and send the next call
-   * when the last one settles. Every call's latency is kept (sorted, for the parent to
-   * merge with other nodes'), not a sample of the first ones.
-   */
-  /**
    * Calls to ids picked uniformly at random, `inFlight` at a time, for `seconds`, counted
    * per second of wall time: calls, errors and a latency histogram each second (buckets
    * 5% wide from 10 µs), so a harness can merge any window of any nodes into quantiles.
@@ -159,6 +154,12 @@ export const benchNodeCommands: Record<string, Command> = {
     return true
   },
 
+  /**
+   * A load generator: for `seconds`, `inFlight` loops each call a worker picked uniformly
+   * at random among `prefix0`..`prefix(n-1)`, wherever it lives, and send the next call
+   * when the last one settles. Every call's latency is kept (sorted, for the parent to
+   * merge with other nodes'), not a sample of the first ones.
+   */
   trafficBench: async (node, a) => {
     const pool = a.pool as string
     const prefix = (a.prefix as string | undefined) ?? 'w-'

@@ -311,6 +311,12 @@ export class Migrator {
         return
       }
       for (const [i, act] of acts.entries()) this.settle(local, to, act, (results as unknown[])[i])
+      // a message that went through: the pool's batches grow back towards the full size
+      const size = this.batchSizes.get(local.name)
+      if (size !== undefined && acts.length >= size) {
+        if (size * 2 >= HANDOFF_BATCH) this.batchSizes.delete(local.name)
+        else this.batchSizes.set(local.name, size * 2)
+      }
       return
     }
   }

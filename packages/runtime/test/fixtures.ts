@@ -1,4 +1,4 @@
-import { ManualClock, fromWireError, seededRandom, toWireError } from '@simplepool/core'
+import { ManualClock, TimeoutError, fromWireError, seededRandom, toWireError } from '@simplepool/core'
 import type { Clock, Member, MembershipSnapshot } from '@simplepool/core'
 import { Placement } from '@simplepool/ring'
 import { decode, encode } from 'cbor-x'
@@ -20,6 +20,8 @@ export class LocalCluster {
   /** Each node's own placement; a test may give one node a different view. */
   readonly views = new Map<string, Placement>()
   readonly clock: Clock
+  /** When set and true for a call, its reply is lost: the caller gets `TimeoutError` after the callee acted. */
+  loseReply?: (from: string, to: string, payload: unknown) => boolean
 
   constructor (clock: Clock = new ManualClock()) {
     this.clock = clock
@@ -36,11 +38,15 @@ export class LocalCluster {
         await Promise.resolve()
         const rt = this.runtimes.get(to)
         if (rt == null) throw new Error(`no node ${to}`)
+        let reply: unknown
         try {
-          return decode(encode(await rt.handleCall(decode(wire), peerId)))
+          reply = decode(encode(await rt.handleCall(decode(wire), peerId)))
         } catch (err) {
           throw fromWireError(toWireError(err))
         }
+        // a reply lost on the way back: the caller times out, though the callee did the work
+        if (this.loseReply?.(peerId, to, payload) === true) throw new TimeoutError('the reply was lost')
+        return reply
       }
     }
     const rt = new Runtime({

@@ -2,6 +2,7 @@ import { expect } from 'chai'
 import { ManualClock } from '@simplepool/core'
 import { definePool } from '../src/pool.js'
 import type { MigrationDetail, WorkerMigrateDetail } from '../src/events.js'
+import { Op } from '../src/wire.js'
 import { LocalCluster, settle } from './fixtures.js'
 
 interface Counter { n: number }
@@ -100,6 +101,21 @@ describe('Handoff', () => {
       expect(a.localPool('counter')?.activations.has(id)).to.equal(false)
       expect(await a.ref('counter', id).call('get')).to.equal(1)
     }
+  })
+
+  it('sends a handoff whose answer was lost again, and the sender drops the copies the receiver took', async () => {
+    const a = cluster.add('A', { pools: [counter] })
+    const ids = Array.from({ length: 100 }, (_, i) => `w${i}`)
+    for (const id of ids) await a.ref('counter', id).call('inc')
+    let lost = 0
+    cluster.loseReply = (from, _to, payload) => from === 'A' && (payload as unknown[])[0] === Op.HandoffMany && lost++ === 0
+    const b = cluster.add('B', { pools: [counter] })
+    await run(clock, 3_000)
+    expect(lost).to.be.above(1)
+    const onB = await b.count('counter', { local: true })
+    expect(onB).to.be.above(10)
+    expect(await a.count('counter', { local: true }) + onB).to.equal(100)
+    for (const id of ids) expect(await a.ref('counter', id).call('get')).to.equal(1)
   })
 
   it('moves a worker at once when a message reaches its new owner first (a claim)', async () => {

@@ -182,11 +182,20 @@ export class Migrator {
     for (;;) {
       const snapshot = local.beginHandoff(act)
       if (snapshot !== NOT_NOW) {
-        await this.transfer(local, to, [act], [act.id, act.epoch, snapshot])
+        this.batches++
+        try {
+          await this.transfer(local, to, [act], [act.id, act.epoch, snapshot])
+        } finally {
+          this.batches--
+          if (this.batches === 0) for (const w of this.idleWaiters.splice(0)) w()
+        }
         return local.activations.get(act.id) !== act
       }
       if (this.host.clock.monotonic() > deadline || local.activations.get(act.id) !== act) return false
       await new Promise(resolve => { this.host.clock.setTimeout(() => { resolve(undefined) }, PUMP_MS) })
+      // a timer may be the first thing to run after a stall
+      this.host.beforePump?.()
+      if (this.held) return false
     }
   }
 
@@ -302,6 +311,16 @@ export class Migrator {
         const e = err as Error
         if ((e.name === 'TimeoutError' || e.name === 'OverloadedError') && attempt < TRANSFER_TRIES - 1 && !this.stopped) {
           await new Promise(resolve => { this.host.clock.setTimeout(() => { resolve(undefined) }, RETRY_MS * (attempt + 1)) })
+          // a timer may be the first thing to run after a stall: no resend while the node fences
+          this.host.beforePump?.()
+          while (this.held) await new Promise(resolve => { this.host.clock.setTimeout(() => { resolve(undefined) }, PUMP_MS) })
+          // what fencing dropped meanwhile is not sent again
+          const kept = acts.map((act, i) => local.activations.get(act.id) === act ? i : -1).filter(i => i >= 0)
+          if (kept.length < acts.length) {
+            acts = kept.map(i => acts[i])
+            payload = kept.flatMap(i => payload.slice(3 * i, 3 * i + 3))
+            if (acts.length === 0) return
+          }
           continue
         }
         // too big for a frame, say: smaller messages from now on

@@ -105,6 +105,12 @@ export class LocalPool implements ActivationHome {
   readonly reclaim = new Map<string, { from: string, at: number }>()
   /** Workers live here that their owner spilled here: id → that owner, told when they end here. */
   readonly spilledFrom = new Map<string, string>()
+  /**
+   * Workers handed here lately, with the epoch they had on the sender, in two generations
+   * (this one and the last): a handoff sent again because its answer was lost is answered
+   * from here rather than taken twice.
+   */
+  private adopted: [Map<string, number>, Map<string, number>] = [new Map(), new Map()]
 
   constructor (def: Pool<any, any, any>, target: number, env: LocalEnv) {
     this.def = def
@@ -641,6 +647,11 @@ export class LocalPool implements ActivationHome {
   adopt (id: string, snapshot: unknown, from: string, previousEpoch: number): Activation {
     let act = this.activations.get(id)
     let waiting: Activation | undefined
+    if (act === undefined && this.adoptedLately(id) === previousEpoch) {
+      // the same handoff again (its answer was lost): it came already, and what it became
+      // here may have moved on since; taking the old state again would undo that
+      throw new HandoffError(`${this.name}/${id} was handed here already`, { pool: this.name, id, epoch: previousEpoch + 1 })
+    }
     if (act !== undefined && !(act.phase === Phase.Activating && act.ext?.claiming === true)) {
       // fencing: the newer epoch wins. A copy here that is older than the one handed over
       // is stale (this node was cut off while the worker lived on elsewhere): it goes,
@@ -664,11 +675,14 @@ export class LocalPool implements ActivationHome {
       act = new Activation(this, id, Math.max(this.env.nextEpoch(), previousEpoch + 1))
       this.activations.set(id, act)
     } else {
-      act.epoch = Math.max(act.epoch, previousEpoch + 1)
+      // a fresh epoch, not the claim's: the claim may have been sent before a stall, and what
+      // is adopted now is not stale
+      act.epoch = Math.max(this.env.nextEpoch(), previousEpoch + 1)
       ;(act.ext as ActivationExtra).claiming = false
       this.env.watch.delete(act)
     }
     this.stats.counters.migratedIn++
+    this.adopted[0].set(id, previousEpoch)
     if (this.env.events.has('worker:migrate')) this.env.events.emit('worker:migrate', { pool: this.name, id, node: this.self, epoch: act.epoch, from, to: this.self })
     if (waiting?.queue != null) {
       const q = waiting.queue
@@ -677,6 +691,17 @@ export class LocalPool implements ActivationHome {
     }
     this.ready(act, state)
     return act
+  }
+
+  /** The epoch a worker had on the node that handed it here lately (the last 10 to 20 s), if it was. */
+  private adoptedLately (id: string): number | undefined {
+    return this.adopted[0].get(id) ?? this.adopted[1].get(id)
+  }
+
+  /** Forgets handoffs older than one generation; the runtime calls it every 10 s. */
+  ageAdopted (): void {
+    if (this.adopted[0].size === 0 && this.adopted[1].size === 0) return
+    this.adopted = [new Map(), this.adopted[0]]
   }
 
   /**
@@ -794,6 +819,13 @@ export class LocalPool implements ActivationHome {
     if (this.spilled.get(id) !== from) return
     this.spilled.delete(id)
     this.reclaim.set(id, { from, at: now })
+  }
+
+  /** The node `from` says worker `id`, which this node owns, is live there (spilled from here): the pointer is (again) there. */
+  spilledTo (id: string, from: string): void {
+    if (this.activations.has(id)) return
+    this.spilled.set(id, from)
+    this.reclaim.delete(id)
   }
 
   /** Answers everything left in a dead activation's mailbox with `err`; its casts are counted as dropped. */

@@ -50,6 +50,9 @@ const EPOCHS_PER_MS = 1024
 /** How long a node that stood still waits for the others to say whether they marked it down. */
 const FENCE_ASK_TIMEOUT_MS = 2_000
 
+/** Samples (seconds) between two agings of the handoffs remembered against resends. */
+const ADOPTED_AGE_SAMPLES = 10
+
 /** How often pool figures are sampled for rates, in ms. */
 const SAMPLE_MS = 1_000
 
@@ -80,6 +83,7 @@ export class Runtime {
   private readonly hinted = new Map<string, number>()
   private placementCtx = new Map<string, { version: number, ctx: PlacementContext }>()
   private sampler: TimerHandle | undefined
+  private samples = 0
   private readonly migrator: Migrator
   private readonly claimWindowMs: number
   private readonly rebalanceDelayMs: number
@@ -92,6 +96,7 @@ export class Runtime {
   private startedAt = -Infinity
   private readonly withoutRings = new Map<string, { version: number, ring: WeightedRing | undefined }>()
   private running = false
+  private stopping = false
   private readonly stall: StallGuard
   /** Aborted when the node stops: eager recovery lists no more ids. */
   private readonly recovering = new AbortController()
@@ -205,6 +210,7 @@ export class Runtime {
     this.current = placement
     this.changedAt = this.clock.monotonic()
     this.prunePointers()
+    if (!first && this.running) this.reassertSpills()
     if (this.previous !== undefined && this.running) this.recoverLost(this.previous, placement)
     if (!first && this.running) this.migrator.ringChanged(this.rebalanceDelayMs)
   }
@@ -218,6 +224,20 @@ export class Runtime {
     const alive = new Set(this.c.members().filter(m => m.liveness !== 'down').map(m => m.peerId))
     for (const local of this.pools.values()) {
       for (const [id, to] of local.spilled) if (!alive.has(to)) local.spilled.delete(id)
+    }
+  }
+
+  /**
+   * After a ring change, each worker spilled here that stays tells its owner so again: an
+   * owner that restarted, or took this node for down a moment, has its pointer back.
+   */
+  private reassertSpills (): void {
+    for (const local of this.pools.values()) {
+      if (local.spilledFrom.size === 0) continue
+      const serving = this.serves(local.name)
+      for (const [id, owner] of local.spilledFrom) {
+        if (serving && this.ownerIn(local.name, id, local, this.c.placement()) === owner) this.unspill(local.name, id, owner, true)
+      }
     }
   }
 
@@ -284,9 +304,11 @@ export class Runtime {
     this.running = true
     const tick = (): void => {
       const now = this.clock.monotonic()
+      const age = (++this.samples % ADOPTED_AGE_SAMPLES) === 0
       for (const p of this.pools.values()) {
         p.stats.sample(now)
         for (const [id, r] of p.reclaim) if (now - r.at > this.claimWindowMs) p.reclaim.delete(id)
+        if (age) p.ageAdopted()
       }
       this.sampler = this.clock.setTimeout(tick, SAMPLE_MS)
     }
@@ -308,7 +330,8 @@ export class Runtime {
     // what starts here meanwhile is not stale (it has a larger epoch), but claims its id
     // first, since the others may hold it
     const staleUpTo = this.lastEpoch
-    this.changedAt = this.clock.monotonic()
+    const changedBefore = this.changedAt
+    const stalledAt = this.changedAt = this.clock.monotonic()
     const ask = this.c.markedDown?.(pausedMs, { timeoutMs: FENCE_ASK_TIMEOUT_MS }) ?? Promise.resolve(true)
     this.fenced = ask.catch(() => true).then((down) => {
       let dropped = 0
@@ -316,6 +339,9 @@ export class Runtime {
         const err = new NodeUnavailableError(`node ${this.self} stood still for ${Math.round(pausedMs)} ms and was marked down; its workers live elsewhere`, { node: this.self })
         for (const p of this.pools.values()) dropped += p.fence(err, staleUpTo)
         this.changedAt = this.clock.monotonic()
+      } else if (this.changedAt === stalledAt) {
+        // nobody took its workers: no claim window for a stall alone
+        this.changedAt = changedBefore
       }
       this.fencing = false
       this.logger.warn(`the event loop stood still for ${Math.round(pausedMs)} ms; ${down ? `marked down: dropped ${dropped} stale activations` : 'nobody marked this node down: nothing dropped'}`)
@@ -331,8 +357,11 @@ export class Runtime {
    * answered with `NodeUnavailableError`.
    */
   async stop (options: AbortOptions = {}): Promise<void> {
-    if (!this.running) return
-    // a stop right after a stall saves only what is not stale
+    if (!this.running || this.stopping) return
+    this.stopping = true
+    // a stop right after a stall (a SIGTERM handler may be the first thing to run) saves
+    // only what is not stale
+    this.stall.check(this.clock.monotonic())
     await this.fenced
     this.running = false
     this.migrator.stop()
@@ -524,6 +553,8 @@ export class Runtime {
    */
   async stopWorker (pool: string, id: string, options: AbortOptions = {}): Promise<boolean> {
     this.requireRunning()
+    // it saves: after a stall, not before the others said whether this node was replaced
+    this.stall.check(this.clock.monotonic())
     checkId(id)
     const local = this.pools.get(pool)
     const owner = this.ownerOf(pool, id, local)
@@ -592,10 +623,9 @@ export class Runtime {
         if (owner === this.self) {
           const spilled = this.spillOf(local as LocalPool, id, spawn)
           if (spilled !== undefined) return this.relay(spilled, pool, hops, timeoutMs, [Op.Call, pool, id, p[3], p[4], hops + 1, timeoutMs, 1])
-        } else if (p[7] === 1) {
-          this.acceptSpill(local, pool, id, from, spawn)
         }
-        if (owner === this.self || p[7] === 1) {
+        const here = owner === this.self || (p[7] === 1 && this.acceptSpill(local, pool, id, from, spawn))
+        if (here) {
           if (!this.fencing) {
             const answer = (local as LocalPool).callNow(id, p[3], spawn, now + Math.max(1, timeoutMs))
             if (answer !== NOT_NOW) return answer
@@ -616,10 +646,8 @@ export class Runtime {
         if (owner === this.self) {
           const spilled = this.spillOf(local as LocalPool, id, p[0] === Op.Spawn)
           if (spilled !== undefined) return this.relay(spilled, pool, hops, DEFAULT_CALL_TIMEOUT_MS, [p[0], pool, id, hops + 1, p[4], 1])
-        } else if (p[5] === 1) {
-          // spilled here by its owner: answered here (a where or stop starts nothing)
-          this.acceptSpill(local, pool, id, from, p[0] === Op.Spawn)
-        } else {
+        } else if (p[5] !== 1 || !this.acceptSpill(local, pool, id, from, p[0] === Op.Spawn)) {
+          // (spilled here by its owner, a where or stop is answered here: it starts nothing)
           return this.forward(from, pool, owner, hops, DEFAULT_CALL_TIMEOUT_MS, [p[0], pool, id, hops + 1, p[4]])
         }
         const l = local as LocalPool
@@ -694,7 +722,10 @@ export class Runtime {
       return
     }
     if (op === Op.Unspill) {
-      this.pools.get(str(p, 1, 'pool'))?.unspilled(str(p, 2, 'id'), from, this.clock.monotonic())
+      const local = this.pools.get(str(p, 1, 'pool'))
+      const id = str(p, 2, 'id')
+      if (p[3] === 1) local?.spilledTo(id, from)
+      else local?.unspilled(id, from, this.clock.monotonic())
       return
     }
     if (op !== Op.Cast) throw new InvalidMessageError(`unknown runtime cast ${String(op)}`)
@@ -708,8 +739,7 @@ export class Runtime {
       let to = owner
       if (owner === this.self) {
         to = this.spillOf(local as LocalPool, id, spawn) ?? owner
-      } else if (p[6] === 1) {
-        this.acceptSpill(local, pool, id, from, spawn)
+      } else if (p[6] === 1 && this.acceptSpill(local, pool, id, from, spawn)) {
         to = this.self
       }
       if (to === this.self) {
@@ -758,24 +788,28 @@ export class Runtime {
   }
 
   /**
-   * A message its owner `from` spilled here (at its hard limit). Taken when the worker is
-   * live here or the message starts nothing; otherwise this node starts the worker only
-   * if it sees `from` as the owner, serves the pool and is below its own hard limit.
-   * Else it throws, and tells `from` to forget its pointer here.
+   * A message its owner `from` spilled here (at its hard limit): true to take it here.
+   * Taken when the worker is live here or the message starts nothing; otherwise this node
+   * starts the worker only if it serves the pool and is below its own hard limit (else it
+   * throws `OverloadedError`, and tells `from` to forget its pointer here). False when this
+   * node sees another owner than `from` (the views differ): route it as any message.
    */
-  private acceptSpill (local: LocalPool | undefined, pool: string, id: string, from: string, activates: boolean): void {
+  private acceptSpill (local: LocalPool | undefined, pool: string, id: string, from: string, activates: boolean): boolean {
     if (local === undefined) throw new UnknownPoolError(`node ${this.self} does not run pool ${pool}`, { pool })
-    if (!activates || local.activations.has(id)) return
-    let why = ''
-    if (this.ownerOf(pool, id, local) !== from) why = `${from} is not its owner here`
-    else if (!this.serves(pool)) why = `${this.self} does not serve ${pool} now`
-    else if (local.activations.size >= local.hardLimit) why = `${this.self} is at its hard limit too`
-    if (why === '') {
-      local.spilledFrom.set(id, from)
-      return
+    if (!activates || local.activations.has(id)) return true
+    if (this.ownerOf(pool, id, local) !== from) {
+      this.unspill(pool, id, from)
+      return false
     }
-    this.unspill(pool, id, from)
-    throw new OverloadedError(`${pool}/${id} spilled from ${from} cannot start on ${this.self}: ${why}`, { pool, id })
+    const why = !this.serves(pool) ? `${this.self} does not serve ${pool} now` : local.activations.size >= local.hardLimit ? `${this.self} is at its hard limit too` : ''
+    if (why !== '') {
+      this.unspill(pool, id, from)
+      throw new OverloadedError(`${pool}/${id} spilled from ${from} cannot start on ${this.self}: ${why}`, { pool, id })
+    }
+    local.spilledFrom.set(id, from)
+    // after any "ended here" note still on its way: the owner's pointer comes back
+    this.unspill(pool, id, from, true)
+    return true
   }
 
   /** True when this node is on the pool's ring now (up, not drained, a target above 0). */
@@ -783,10 +817,10 @@ export class Runtime {
     return this.c.placement().ring(pool)?.weights.has(this.self) === true
   }
 
-  /** Tells `owner` that worker `id`, which it spilled here, is not live here (any more). */
-  private unspill (pool: string, id: string, owner: string): void {
+  /** Tells `owner` that worker `id`, which it spilled here, is not live here (any more), or with `live`, that it is. */
+  private unspill (pool: string, id: string, owner: string, live = false): void {
     try {
-      this.c.transport.cast(owner, [Op.Unspill, pool, id])
+      this.c.transport.cast(owner, [Op.Unspill, pool, id, live ? 1 : 0])
     } catch {
       // a full queue to the owner: its pointer stays, and the next spilled message asks again
     }
@@ -939,9 +973,10 @@ export class Runtime {
           continue
         }
         try {
-          this.acceptSpill(local, pool, id, from, true)
-          here.push(id)
-          room--
+          if (this.acceptSpill(local, pool, id, from, true)) {
+            here.push(id)
+            room--
+          }
         } catch {
           // refused, and the owner told
         }
@@ -1043,12 +1078,10 @@ export class Runtime {
     const local = this.pools.get(pool)
     const now = this.clock.monotonic()
     const back = local?.reclaim.get(id)
-    if (back !== undefined) {
-      // it spilled there (and may have started there again): that node may hold it
-      local?.reclaim.delete(id)
-      if (now - back.at <= this.claimWindowMs) return [back.from]
-    }
-    if (now - Math.max(this.changedAt, this.startedAt) > this.claimWindowMs) return NONE
+    // it spilled there (and may have started there again): that node may hold it
+    if (back !== undefined) local?.reclaim.delete(id)
+    const spilledThere = back !== undefined && now - back.at <= this.claimWindowMs ? back.from : undefined
+    if (now - Math.max(this.changedAt, this.startedAt) > this.claimWindowMs) return spilledThere === undefined ? NONE : [spilledThere]
     const out: string[] = []
     const consider = (holder: string | undefined): void => {
       if (holder === undefined || holder === this.self || out.includes(holder) || this.c.countOf?.(holder, pool) === 0) return
@@ -1063,6 +1096,7 @@ export class Runtime {
       }
     }
     consider(this.ownerWithout(pool, id, this.self))
+    if (spilledThere !== undefined && !out.includes(spilledThere)) out.push(spilledThere)
     return out
   }
 
@@ -1086,8 +1120,11 @@ export class Runtime {
 
   /** Claims a worker from every possible holder at once: 'moved' when one handed it over, 'mine' when one keeps it for now, else 'none'. */
   private async claim (pool: string, id: string, holders: readonly string[]): Promise<string> {
+    // no answer is not "none": the holder may be handing it over right now; only a holder
+    // that is gone cannot hold it
     const answers = await Promise.all(holders.map(async h =>
-      await (this.c.transport.call(h, [Op.Claim, pool, id], { timeoutMs: DEFAULT_CALL_TIMEOUT_MS }) as Promise<string>).catch(() => 'none')))
+      await (this.c.transport.call(h, [Op.Claim, pool, id], { timeoutMs: DEFAULT_CALL_TIMEOUT_MS }) as Promise<string>)
+        .catch((err: Error) => err.name === 'NodeUnavailableError' ? 'none' : 'mine')))
     if (answers.includes('moved')) return 'moved'
     return answers.includes('mine') ? 'mine' : 'none'
   }

@@ -99,19 +99,29 @@ describe('Spill at the hard limit', () => {
     expect(a.localPool('c')?.spilled.size).to.equal(0)
   })
 
-  it('forgets a pointer when the worker ends where it spilled, and claims it from there first next time', async () => {
+  it('forgets a pointer when the worker ends where it spilled, and spills it there again on its next message', async () => {
     for (const id of mine) await a.ref('c', id).call('inc')
     const id = mine[29]
     expect(a.localPool('c')?.spilled.get(id)).to.equal('B')
-    b.localPool('c')?.stop(id, { resolve: () => {}, reject: () => {}, deadline: Infinity, done: false })
-    await settle()
+    expect(await b.stopWorker('c', id)).to.equal(true)
     await settle()
     expect(a.localPool('c')?.spilled.has(id)).to.equal(false)
-    expect(b.localPool('c')?.spilledFrom.size).to.equal(14)
-    // a.stopWorker left room below the soft limit: the worker starts on its owner now
-    for (const x of mine.slice(0, 5)) await a.stopWorker('c', x)
+    expect(b.localPool('c')?.spilledFrom.has(id)).to.equal(false)
+    // the owner is still full: the next message starts it on B again, and the pointer is back
     expect(await a.ref('c', id).call('inc')).to.equal(1)
-    expect(await a.where('c', id)).to.deep.include({ node: 'A' })
+    await settle()
+    expect(a.localPool('c')?.spilled.get(id)).to.equal('B')
+    expect(b.localPool('c')?.spilledFrom.get(id)).to.equal('A')
+  })
+
+  it('gives an owner that lost its pointers (a restart) them back on the next ring change', async () => {
+    for (const id of mine) await a.ref('c', id).call('inc')
+    a.localPool('c')?.spilled.clear()
+    cluster.add('C', { pools: [pool], targets: { c: 1 } })
+    await settle()
+    const staying = mine.slice(15).filter(id => cluster.views.get('B')?.ownerOf('c', id) === 'A')
+    expect(staying.length).to.be.above(5)
+    for (const id of staying) expect(a.localPool('c')?.spilled.get(id)).to.equal('B')
   })
 
   it('refuses a spill the next node cannot take (at its own hard limit), and the owner forgets the pointer', async () => {

@@ -57,7 +57,7 @@ const NodeOp = {
   Held: FIRST_NODE_OP + 4,
   /** `[op, pool]`: the receiver looks again for workers of the pool whose owner moved */
   Rebalance: FIRST_NODE_OP + 5,
-  /** `[op, peerId, withinMs]` → whether the receiver marked that peer down within the last `withinMs` */
+  /** `[op, withinMs]` → whether the receiver marked the sender down within the last `withinMs` (or does not know it) */
   MarkedDown: FIRST_NODE_OP + 6
 } as const
 
@@ -160,7 +160,7 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
     this.mesh = mesh
     this.transport = new Transport({ ...mesh.streams(), clock: init.clock, logger: this.logger }, transport)
     this.transport.setHandlers({
-      onCall: (payload, from) => opOf(payload) >= FIRST_NODE_OP ? this.nodeOp(payload as unknown[]) : this.runtime.handleCall(payload, from),
+      onCall: (payload, from) => opOf(payload) >= FIRST_NODE_OP ? this.nodeOp(payload as unknown[], from) : this.runtime.handleCall(payload, from),
       onCast: (payload, from) => { this.runtime.handleCast(payload, from) }
     })
     // a new ring: the workers whose owner moved are handed over
@@ -416,7 +416,7 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
     this.mesh.announceNow()
     const others = this.mesh.snapshot().members.filter(m => m.peerId !== this.peerId && m.liveness !== 'down' && m.status !== 'leaving')
     const answers = await Promise.all(others.map(async m =>
-      await this.transport.call(m.peerId, [NodeOp.MarkedDown, this.peerId, pausedMs + MARKED_DOWN_MARGIN_MS], options).catch(() => true)))
+      await this.transport.call(m.peerId, [NodeOp.MarkedDown, pausedMs + MARKED_DOWN_MARGIN_MS], options).catch(() => true)))
     return answers.some(a => a !== false)
   }
 
@@ -444,7 +444,7 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
     this.mesh.setTargets(this.ringTargets())
   }
 
-  private nodeOp (p: unknown[]): unknown {
+  private nodeOp (p: unknown[], from: string = this.peerId): unknown {
     switch (p[0]) {
       case NodeOp.SetTargets: {
         validateTargets(p[1])
@@ -459,12 +459,13 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
         this.undrainSelf(this.poolsOf(p[1]))
         return true
       case NodeOp.MarkedDown: {
+        const within = p[1]
+        if (typeof within !== 'number' || !Number.isFinite(within) || within < 0) throw new InvalidMessageError('withinMs must be a number >= 0')
         // the question itself proves the asker alive: its silence restarts before the answer,
         // so no sweep can mark it down after a "no". Unknown here (forgotten) or down: yes.
-        const peer = String(p[1])
-        if (!this.mesh.heardFrom(peer)) return true
-        const ago = this.mesh.markedDownAgo(peer)
-        return ago !== undefined && ago <= Number(p[2])
+        if (!this.mesh.heardFrom(from)) return true
+        const ago = this.mesh.markedDownAgo(from)
+        return ago !== undefined && ago <= within
       }
       case NodeOp.Held: return this.poolsOf(p[1]).reduce((n, pool) => n + (this.runtime.localPool(pool)?.activations.size ?? 0), 0)
       case NodeOp.Rebalance:

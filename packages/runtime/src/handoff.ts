@@ -105,7 +105,7 @@ export class Migrator {
 
   /**
    * Workers waiting to be handed over, plus those not yet looked at since the ring moved
-   * (all of them while a change settles): 0 means every worker is where the ring says.
+   * (all of them while a change settles): 0 means nothing is left to hand over.
    */
   get backlog (): number {
     let unseen = this.unscanned
@@ -182,13 +182,7 @@ export class Migrator {
     for (;;) {
       const snapshot = local.beginHandoff(act)
       if (snapshot !== NOT_NOW) {
-        this.batches++
-        try {
-          await this.transfer(local, to, [act], [act.id, act.epoch, snapshot])
-        } finally {
-          this.batches--
-          if (this.batches === 0) for (const w of this.idleWaiters.splice(0)) w()
-        }
+        await this.track(this.transfer(local, to, [act], [act.id, act.epoch, snapshot]), 0)
         return local.activations.get(act.id) !== act
       }
       if (this.host.clock.monotonic() > deadline || local.activations.get(act.id) !== act) return false
@@ -284,15 +278,23 @@ export class Migrator {
       payload.push(act.id, act.epoch, snapshot)
     }
     if (going.length === 0) return
+    // keep the pipe full: the next batch goes as soon as this one is answered
+    void this.track(this.transfer(local, to, going, payload), going.length)
+      .catch((err) => { this.host.logger.error(`handoff to ${to} went wrong`, err) })
+      .then(() => { this.schedule(0) })
+  }
+
+  /** Counts a handoff message (carrying `workers` of the backlog) as in flight until it settles; {@link idle} waits for them all. */
+  private async track (transfer: Promise<void>, workers: number): Promise<void> {
     this.batches++
-    this.workersInFlight += going.length
-    void this.transfer(local, to, going, payload).finally(() => {
+    this.workersInFlight += workers
+    try {
+      await transfer
+    } finally {
       this.batches--
-      this.workersInFlight -= going.length
+      this.workersInFlight -= workers
       if (this.batches === 0) for (const w of this.idleWaiters.splice(0)) w()
-      // keep the pipe full: the next batch goes as soon as this one is answered
-      this.schedule(0)
-    })
+    }
   }
 
   /**
@@ -358,6 +360,7 @@ export class Migrator {
     local.abortHandoff(act)
     if (e.name === 'HandoffError' && e.data?.retry === true) {
       this.candidates.push({ local, act })
+      this.schedule()
       return
     }
     this.host.logger.warn(`handoff of ${local.name}/${act.id} to ${to} was refused; it stays here: ${e.name ?? 'Error'}: ${e.message ?? 'no answer'}`)
@@ -381,7 +384,6 @@ export class Migrator {
     }
   }
 
-  /** One handoff. Resolves true when moved, false when it failed (the worker stays), NOT_NOW when the worker was not between turns. */
   /** A message that waited during the handoff goes on to the worker's new node. */
   private follow (local: LocalPool, id: string, to: string, epoch: number, slot: Slot, msg: unknown): void {
     const t = this.host.transport

@@ -705,9 +705,10 @@ export class LocalPool implements ActivationHome {
   }
 
   /**
-   * Drops every activation up to `maxEpoch`, unsaved: this node stood still long enough to be marked down,
-   * so each of its workers may live on elsewhere with a newer epoch, and nothing here may
-   * be written over that. Waiting calls are answered with `err`. Returns how many went.
+   * Drops every activation up to `maxEpoch`, unsaved: this node stood still long enough to
+   * be marked down, so each of its workers may live on elsewhere with a newer epoch, and
+   * nothing here may be written over that. Waiting calls are answered with `err`. Returns
+   * how many went.
    */
   fence (err: Error, maxEpoch: number): number {
     // activations started or adopted since the stall was noticed (larger epochs) are not stale

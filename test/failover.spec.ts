@@ -22,7 +22,7 @@ describe('stop, crash and hang under traffic', function () {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'simplepool-ledger-'))
     store = new FileStore(dir)
-    cluster = await startCluster({ nodes: 4, pools: ['ledger'], poolOptions: { storeDir: dir } })
+    cluster = await startCluster({ nodes: 4, pools: ['ledger', 'eager-ledger'], poolOptions: { storeDir: dir } })
   })
   after(async () => {
     await cluster?.stop()
@@ -151,5 +151,26 @@ describe('stop, crash and hang under traffic', function () {
     expect(wrong.slice(0, 5)).to.deep.equal([])
     // back in service: it holds a share again
     await cluster.waitForConvergence()
+  })
+
+  it('brings a killed node\'s workers back at once, from the store and before any message, for a pool with eager recovery', async () => {
+    const [a] = cluster.nodes
+    const v = await cluster.addNode()
+    await cluster.waitForConvergence()
+    const n = 600
+    const pool = 'eager-ledger'
+    expect((await a.request<Array<number | null>>('callEach', { pool, prefix: 'r-', n, msg: 'inc' }, 30_000)).filter(x => x !== 1)).to.deep.equal([])
+    const onV = (await v.request<Array<number | null>>('localEpochs', { pool, prefix: 'r-', n })).filter(e => e !== null).length
+    expect(onV).to.be.above(50)
+    v.kill('SIGKILL')
+    await a.waitForEvent(ev => ev.name === 'member:down' && ev.detail.peerId === v.peerId, 10_000, 'v marked down')
+    const live = async (): Promise<number> => (await Promise.all(cluster.running.map(async x =>
+      (await x.request<Array<number | null>>('localEpochs', { pool, prefix: 'r-', n })).filter(e => e !== null).length))).reduce((x, y) => x + y, 0)
+    const deadline = Date.now() + 10_000
+    while (await live() < n && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 100))
+    expect(await live()).to.equal(n) // no message was sent to them
+    const epochs = await Promise.all(cluster.running.map(async x => await x.request<Array<number | null>>('localEpochs', { pool, prefix: 'r-', n })))
+    expect(ids('r-', n).filter((_, i) => epochs.filter(e => e[i] !== null).length !== 1)).to.deep.equal([])
+    expect((await a.request<Array<number | null>>('callEach', { pool, prefix: 'r-', n, msg: 'get' }, 30_000)).filter(x => x !== 1)).to.deep.equal([])
   })
 })

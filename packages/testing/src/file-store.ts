@@ -58,9 +58,9 @@ export class FileStore {
     }
   }
 
-  /** The number of keys stored. */
-  size (): number {
-    return readdirSync(this.dir).filter(f => f.startsWith('k-')).length
+  /** The keys stored. */
+  keys (): string[] {
+    return readdirSync(this.dir).filter(f => f.startsWith('k-')).map(f => decodeURIComponent(f.slice(2)))
   }
 
   private file (key: string): string {

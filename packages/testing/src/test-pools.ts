@@ -1,5 +1,6 @@
 import { definePool } from 'simplepool'
 import type { Pool } from 'simplepool'
+import { join } from 'node:path'
 import { FileStore } from './file-store.js'
 
 /** Options of the test pools, from the harness's `poolOptions`. */
@@ -94,6 +95,7 @@ export function testPools (opts: TestPoolOptions = {}): Record<string, Pool<any,
     handle: () => undefined
   })
   const ledger = ledgerPool(opts.storeDir)
+  const eagerLedger = ledgerPool(opts.storeDir, 'eager-ledger', true)
   // state of a set size, for what moving workers costs: a counter and its bytes
   const blob = definePool<{ n: number, data: Uint8Array }, 'inc' | 'get', number>({
     name: 'blob',
@@ -109,7 +111,7 @@ export function testPools (opts: TestPoolOptions = {}): Record<string, Pool<any,
     init: () => ({ n: 0 }),
     handle: (s, msg) => msg === 'inc' ? ++s.n : s.n
   })
-  return Object.fromEntries([counter, stored, ticker, slowLoad, failInit, ledger, blob, pinned].map(p => [p.name, p]))
+  return Object.fromEntries([counter, stored, ticker, slowLoad, failInit, ledger, eagerLedger, blob, pinned].map(p => [p.name, p]))
 }
 
 /**
@@ -118,15 +120,17 @@ export function testPools (opts: TestPoolOptions = {}): Record<string, Pool<any,
  * durable, a lost or doubled one shows, and a stale activation's write is refused (and
  * logged) instead of overwriting newer state.
  */
-function ledgerPool (storeDir: string | undefined): Pool<{ n: number }, 'inc' | 'get', number> {
+function ledgerPool (storeDir: string | undefined, name = 'ledger', eager = false): Pool<{ n: number }, 'inc' | 'get', number> {
   let store: FileStore | undefined
   const open = (): FileStore => {
-    if (storeDir == null) throw new Error('the ledger pool needs poolOptions.storeDir')
-    store ??= new FileStore(storeDir)
+    if (storeDir == null) throw new Error(`the ${name} pool needs poolOptions.storeDir`)
+    store ??= new FileStore(eager ? join(storeDir, name) : storeDir)
     return store
   }
   return definePool<{ n: number }, 'inc' | 'get', number>({
-    name: 'ledger',
+    name,
+    // brought back at once after a node is lost: every id the store holds is one that lived
+    ...(eager ? { recovery: 'eager' as const, liveIds: () => open().keys() } : {}),
     init: () => ({ n: 0 }),
     load: (id) => {
       const saved = open().read<number>(id)

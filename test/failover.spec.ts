@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FileStore, startCluster } from '@simplepool/testing'
 import type { Cluster, NodeHandle } from '@simplepool/testing'
-
-interface Traffic { acks: number[], failed: number[], errors: Record<string, number> }
+import { ledgerTraffic, settled } from './ledger-traffic.js'
 
 /**
  * Graceful stops, crashes and hangs under traffic, with the `ledger` pool: a counter that
@@ -31,30 +30,7 @@ describe('stop, crash and hang under traffic', function () {
 
   const ids = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`)
 
-  async function traffic (nodes: NodeHandle[], prefix: string, n: number, seconds: number): Promise<Traffic> {
-    const results = await Promise.all(nodes.map(async node =>
-      await node.request<Traffic>('incTraffic', { pool: 'ledger', prefix, n, seconds, concurrency: 32 }, (seconds + 30) * 1000)))
-    const out: Traffic = { acks: new Array<number>(n).fill(0), failed: new Array<number>(n).fill(0), errors: {} }
-    for (const r of results) {
-      r.acks.forEach((k, i) => { out.acks[i] += k })
-      r.failed.forEach((k, i) => { out.failed[i] += k })
-      for (const [name, k] of Object.entries(r.errors)) out.errors[name] = (out.errors[name] ?? 0) + k
-    }
-    return out
-  }
-
-  /** Waits until every node has handed over what it had to; fails rather than go on with a migration stuck. */
-  async function settle (): Promise<void> {
-    for (const node of cluster.running) {
-      const deadline = Date.now() + 20_000
-      let left = await node.request<number>('migrationBacklog')
-      while (left > 0) {
-        if (Date.now() > deadline) throw new Error(`${node.name} still has ${left} workers to hand over`)
-        await new Promise(resolve => setTimeout(resolve, 100))
-        left = await node.request<number>('migrationBacklog')
-      }
-    }
-  }
+  const settle = async (): Promise<void> => { await settled(cluster.running, 20_000) }
 
   /** Each id's count, read through `via`; each must equal what the store holds. */
   async function counts (via: NodeHandle, prefix: string, n: number): Promise<number[]> {
@@ -81,7 +57,7 @@ describe('stop, crash and hang under traffic', function () {
     const migratedIn = async (): Promise<number> => (await Promise.all(cluster.running.filter(x => x !== d).map(async x =>
       (await x.request<{ seen: Record<string, number> }>('events')).seen['worker:migrate'] ?? 0))).reduce((x, y) => x + y, 0)
     const before = await migratedIn()
-    const running = traffic([a, b], 'g-', n, 5)
+    const running = ledgerTraffic([a, b], 'g-', n, 5)
     await new Promise(resolve => setTimeout(resolve, 1_000))
     await d.stop(30_000)
     expect(d.exitCode).to.equal(0)
@@ -101,7 +77,7 @@ describe('stop, crash and hang under traffic', function () {
     const [a, b, c] = cluster.nodes
     const n = 2_000
     expect((await a.request<{ live: number }>('spawnMany', { pool: 'ledger', prefix: 'k-', n })).live).to.equal(n)
-    const running = traffic([a, b], 'k-', n, 4)
+    const running = ledgerTraffic([a, b], 'k-', n, 4)
     await new Promise(resolve => setTimeout(resolve, 1_500))
     c.kill('SIGKILL')
     await a.waitForEvent(e => e.name === 'member:down' && e.detail.peerId === c.peerId, 10_000, 'c marked down')
@@ -109,7 +85,7 @@ describe('stop, crash and hang under traffic', function () {
     const during = await running
     expect(Object.keys(during.errors).filter(name => name !== 'NodeUnavailableError')).to.deep.equal([])
     // calls made once it is marked down all succeed
-    const after = await traffic([a, b], 'k-', n, 2)
+    const after = await ledgerTraffic([a, b], 'k-', n, 2)
     expect(after.errors).to.deep.equal({})
     await settle()
     const values = await counts(a, 'k-', n)
@@ -130,7 +106,7 @@ describe('stop, crash and hang under traffic', function () {
     expect((await a.request<{ live: number }>('spawnMany', { pool: 'ledger', prefix: 's-', n })).live).to.equal(n)
     const onE = (await e.request<{ value: number }>('count', { pool: 'ledger', local: true })).value
     expect(onE).to.be.above(n * 0.1)
-    const running = traffic([a, b], 's-', n, 8)
+    const running = ledgerTraffic([a, b], 's-', n, 8)
     await new Promise(resolve => setTimeout(resolve, 1_000))
     e.pause()
     await a.waitForEvent(ev => ev.name === 'member:down' && ev.detail.peerId === e.peerId, 10_000, 'e marked down')

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FileStore, startCluster } from '@simplepool/testing'
 import type { Cluster, NodeHandle } from '@simplepool/testing'
-
-interface Traffic { acks: number[], failed: number[], errors: Record<string, number> }
+import { ledgerTraffic, settled } from './ledger-traffic.js'
+import type { Traffic } from './ledger-traffic.js'
 
 /**
  * Workers move with their state when a node joins, when a target changes and when a node
@@ -31,29 +31,7 @@ describe('handoff across processes', function () {
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
   })
 
-  async function traffic (nodes: NodeHandle[], prefix: string, seconds: number): Promise<Traffic> {
-    const results = await Promise.all(nodes.map(async node =>
-      await node.request<Traffic>('incTraffic', { pool: 'ledger', prefix, n, seconds, concurrency: 32 }, (seconds + 30) * 1000)))
-    const out: Traffic = { acks: new Array<number>(n).fill(0), failed: new Array<number>(n).fill(0), errors: {} }
-    for (const r of results) {
-      r.acks.forEach((k, i) => { out.acks[i] += k })
-      for (const [name, k] of Object.entries(r.errors)) out.errors[name] = (out.errors[name] ?? 0) + k
-    }
-    return out
-  }
-
-  /** Waits until every node has handed over what it had to; fails rather than go on with a migration stuck. */
-  async function settle (): Promise<void> {
-    for (const node of cluster.running) {
-      const deadline = Date.now() + 30_000
-      let left = await node.request<number>('migrationBacklog')
-      while (left > 0) {
-        if (Date.now() > deadline) throw new Error(`${node.name} still has ${left} workers to hand over`)
-        await new Promise(resolve => setTimeout(resolve, 100))
-        left = await node.request<number>('migrationBacklog')
-      }
-    }
-  }
+  const settle = async (): Promise<void> => { await settled(cluster.running, 30_000) }
 
   /** Every counter equals its acknowledged increments (`before` plus `t`) and what the store holds. */
   async function exact (via: NodeHandle, prefix: string, t: Traffic, before?: number[]): Promise<void> {
@@ -77,7 +55,7 @@ describe('handoff across processes', function () {
   it('hands workers to a node that joins under traffic: shares follow the weights, nothing lost or doubled, no call fails', async () => {
     const [a, b] = cluster.nodes
     expect((await a.request<{ live: number }>('spawnMany', { pool: 'ledger', prefix: 'j-', n })).live).to.equal(n)
-    const running = traffic([a, b], 'j-', 6)
+    const running = ledgerTraffic([a, b], 'j-', n, 6)
     await new Promise(resolve => setTimeout(resolve, 1_000))
     await cluster.addNode()
     await cluster.waitForConvergence()
@@ -93,7 +71,7 @@ describe('handoff across processes', function () {
     const [a, b, c] = cluster.nodes
     expect((await a.request<{ live: number }>('spawnMany', { pool: 'ledger', prefix: 't-', n })).live).to.equal(n)
     within(await shares('t-'), [0.25, 0.25, 0.25, 0.25])
-    const running = traffic([a, b], 't-', 5)
+    const running = ledgerTraffic([a, b], 't-', n, 5)
     await new Promise(resolve => setTimeout(resolve, 1_000))
     await a.request('setTargets', { peer: c.peerId, targets: { ledger: 200_000 } })
     const t = await running
@@ -108,7 +86,7 @@ describe('handoff across processes', function () {
   it('drains a node under traffic to zero workers, and undrains it, losing and doubling nothing', async () => {
     const [a, b, c] = cluster.nodes
     expect((await a.request<{ live: number }>('spawnMany', { pool: 'ledger', prefix: 'd-', n })).live).to.equal(n)
-    const running = traffic([a, b], 'd-', 5)
+    const running = ledgerTraffic([a, b], 'd-', n, 5)
     await new Promise(resolve => setTimeout(resolve, 1_000))
     await a.request('drain', { peer: c.peerId, timeoutMs: 60_000 }, 70_000)
     expect((await c.request<{ value: number }>('count', { pool: 'ledger', local: true })).value).to.equal(0)
@@ -121,7 +99,7 @@ describe('handoff across processes', function () {
     // back in service: its share of the ring comes back to it, state and all
     const before = await a.request<Array<number | null>>('callEach', { pool: 'ledger', prefix: 'd-', n, msg: 'get' }, 60_000)
     await b.request('undrain', { peer: c.peerId })
-    const again = await traffic([a, b], 'd-', 3)
+    const again = await ledgerTraffic([a, b], 'd-', n, 3)
     expect(again.errors).to.deep.equal({})
     await settle()
     within(await shares('d-'), [0.25, 0.25, 0.25, 0.25])

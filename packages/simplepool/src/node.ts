@@ -224,8 +224,9 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
   }
 
   /**
-   * Saves and deactivates this node's workers, stops taking messages, and leaves the
-   * cluster. Calling it twice is harmless.
+   * Leaves the cluster gracefully: hands this node's workers to the nodes that stay, with
+   * their state (for up to `drainTimeoutMs`), then announces `leaving`, saves and
+   * deactivates what is left, and stops taking messages. Calling it twice is harmless.
    */
   async stop (options: StopOptions = {}): Promise<void> {
     if (this.mesh.isRunning) await this.drainBeforeStop(options)

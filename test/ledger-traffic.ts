@@ -1,0 +1,34 @@
+import type { NodeHandle } from '@simplepool/testing'
+
+/** What steady `inc` traffic on the ledger pool came to, per id, over every calling node. */
+export interface Traffic {
+  acks: number[]
+  failed: number[]
+  errors: Record<string, number>
+}
+
+/** `inc` calls on ids `prefix0`..`prefix(n-1)` of the ledger pool from every node in `nodes` at once, 32 in flight each, for `seconds`. */
+export async function ledgerTraffic (nodes: NodeHandle[], prefix: string, n: number, seconds: number): Promise<Traffic> {
+  const results = await Promise.all(nodes.map(async node =>
+    await node.request<Traffic>('incTraffic', { pool: 'ledger', prefix, n, seconds, concurrency: 32 }, (seconds + 30) * 1000)))
+  const out: Traffic = { acks: new Array<number>(n).fill(0), failed: new Array<number>(n).fill(0), errors: {} }
+  for (const r of results) {
+    r.acks.forEach((k, i) => { out.acks[i] += k })
+    r.failed.forEach((k, i) => { out.failed[i] += k })
+    for (const [name, k] of Object.entries(r.errors)) out.errors[name] = (out.errors[name] ?? 0) + k
+  }
+  return out
+}
+
+/** Waits until every node has handed over what it had to; fails rather than go on with a migration stuck. */
+export async function settled (nodes: NodeHandle[], timeoutMs: number): Promise<void> {
+  for (const node of nodes) {
+    const deadline = Date.now() + timeoutMs
+    let left = await node.request<number>('migrationBacklog')
+    while (left > 0) {
+      if (Date.now() > deadline) throw new Error(`${node.name} still has ${left} workers to hand over`)
+      await new Promise(resolve => setTimeout(resolve, 100))
+      left = await node.request<number>('migrationBacklog')
+    }
+  }
+}

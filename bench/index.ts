@@ -3,7 +3,7 @@
  * machine it ran on to `bench/results/<timestamp>.json`.
  *
  * `npm run bench` (builds first), or after a build:
- * `node --import tsx bench/index.ts [--scenario transport|ring|membership|runtime|runtime-cluster|migration|all] [--quiet]`
+ * `node --import tsx bench/index.ts [--scenario transport|ring|membership|runtime|runtime-cluster|migration|million|all] [--workers N --nodes N --duration S] [--quiet]`
  */
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -15,6 +15,7 @@ import { formatTable } from './report.js'
 import type { ScenarioResult } from './report.js'
 import { membershipBench } from './membership.bench.js'
 import { migrationBench } from './migration.bench.js'
+import { millionBench } from './million.bench.js'
 import { ringBench } from './ring.bench.js'
 import { runtimeClusterBench } from './runtime-cluster.bench.js'
 import { runtimeBench } from './runtime.bench.js'
@@ -37,13 +38,22 @@ export interface BenchReport {
   results: ScenarioResult[]
 }
 
-const SCENARIOS: Record<string, (quiet: boolean) => Promise<ScenarioResult>> = {
-  transport: async (quiet) => transportBench({ quiet }),
-  ring: async (quiet) => ringBench({ quiet }),
-  membership: async (quiet) => membershipBench({ quiet }),
-  runtime: async (quiet) => runtimeBench({ quiet }),
-  'runtime-cluster': async (quiet) => runtimeClusterBench({ quiet }),
-  migration: async (quiet) => migrationBench({ quiet })
+/** Sizes given on the command line; each scenario takes those that make sense for it. */
+interface Sizes {
+  quiet: boolean
+  workers?: number
+  nodes?: number
+  duration?: number
+}
+
+const SCENARIOS: Record<string, (o: Sizes) => Promise<ScenarioResult>> = {
+  transport: async (o) => transportBench({ quiet: o.quiet }),
+  ring: async (o) => ringBench({ quiet: o.quiet }),
+  membership: async (o) => membershipBench({ quiet: o.quiet }),
+  runtime: async (o) => runtimeBench({ quiet: o.quiet }),
+  'runtime-cluster': async (o) => runtimeClusterBench({ quiet: o.quiet, workers: o.workers, seconds: o.duration }),
+  migration: async (o) => migrationBench({ quiet: o.quiet, workers: o.workers }),
+  million: async (o) => millionBench({ quiet: o.quiet, workers: o.workers, nodes: o.nodes, duration: o.duration })
 }
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -81,11 +91,27 @@ async function busyShare (ms: number): Promise<number> {
 const { values } = parseArgs({
   options: {
     scenario: { type: 'string', default: 'all' },
-    quiet: { type: 'boolean', default: false }
+    quiet: { type: 'boolean', default: false },
+    workers: { type: 'string' },
+    nodes: { type: 'string' },
+    duration: { type: 'string' }
   }
 })
 const scenario = values.scenario ?? 'all'
 const quiet = values.quiet === true
+
+/** A positive whole number from the command line, or undefined when not given; anything else stops the run. */
+function size (name: 'workers' | 'nodes' | 'duration'): number | undefined {
+  const v = values[name]
+  if (v === undefined) return undefined
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 1) {
+    process.stderr.write(`--${name} must be a positive whole number, got ${v}\n`)
+    process.exit(2)
+  }
+  return n
+}
+const sizes: Sizes = { quiet, workers: size('workers'), nodes: size('nodes'), duration: size('duration') }
 const names = scenario === 'all' ? Object.keys(SCENARIOS) : [scenario]
 const unknown = names.filter(n => SCENARIOS[n] == null)
 if (unknown.length > 0) {
@@ -119,7 +145,7 @@ for (const name of names) {
   console.log(`\n== ${name} ==\n`)
   let result: ScenarioResult
   try {
-    result = await SCENARIOS[name](quiet)
+    result = await SCENARIOS[name](sizes)
   } catch (err) {
     // one broken scenario should not throw away the others' figures
     console.log(`failed: ${(err as Error).stack ?? String(err)}`)

@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url'
 import { startCluster } from '@simplepool/testing'
 import type { Cluster, NodeHandle } from '@simplepool/testing'
 import { formatTable, round } from './report.js'
+import { errorNames as errorNamesOf, windowOf } from './series.js'
+import type { Series } from './series.js'
 import type { Figure, ScenarioResult } from './report.js'
 
 /** Options of {@link migrationBench}. */
@@ -23,9 +25,6 @@ export interface MigrationBenchOptions {
   inFlight?: number
   quiet?: boolean
 }
-
-/** What `trafficSeries` returns: per second of wall time, calls, errors and a latency histogram. */
-interface Series { startedAt: number, calls: number[], errors: number[], errorNames: Record<string, number>, hist: Uint32Array, buckets: number }
 
 interface Phase { name: string, from: number, to: number }
 interface PhaseFigures { name: string, seconds: number, perSecond: number, p50: number, p99: number, errors: number }
@@ -40,37 +39,10 @@ function sleep (ms: number): Promise<void> {
   return new Promise(resolve => setTimeout(resolve, ms))
 }
 
-/** The latency at quantile `q` of a histogram of 5%-wide buckets from 10 µs (the bucket's upper edge). */
-function quantile (hist: number[], q: number): number {
-  const total = hist.reduce((a, b) => a + b, 0)
-  if (total === 0) return NaN
-  let seen = 0
-  for (let k = 0; k < hist.length; k++) {
-    seen += hist[k]
-    if (seen >= q * total) return 0.01 * 1.05 ** (k + 1)
-  }
-  return NaN
-}
-
 /** Merges every node's seconds that fall inside the phase (wall-clock ms) into its figures. */
 function phaseFigures (series: Series[], phase: Phase): PhaseFigures {
-  const hist = new Array<number>(series[0].buckets).fill(0)
-  let calls = 0
-  let errors = 0
-  let seconds = 0
-  for (const s of series) {
-    let covered = 0
-    for (let i = 0; i < s.calls.length; i++) {
-      const at = s.startedAt + i * 1000
-      if (at < phase.from || at + 1000 > phase.to) continue
-      covered++
-      calls += s.calls[i]
-      errors += s.errors[i]
-      for (let k = 0; k < s.buckets; k++) hist[k] += s.hist[i * s.buckets + k]
-    }
-    seconds = Math.max(seconds, covered)
-  }
-  return { name: phase.name, seconds, perSecond: seconds > 0 ? calls / seconds : NaN, p50: quantile(hist, 0.5), p99: quantile(hist, 0.99), errors }
+  const w = windowOf(series, phase.from, phase.to)
+  return { name: phase.name, seconds: w.seconds, perSecond: w.perSecond, p50: w.p50, p99: w.p99, errors: w.errors }
 }
 
 async function backlog (nodes: NodeHandle[]): Promise<number> {
@@ -144,8 +116,7 @@ async function underTraffic (callers: NodeHandle[], all: () => NodeHandle[], n: 
   await sleep(AFTER_S * 1000)
   await Promise.all(callers.map(async c => await c.request('stopTraffic')))
   const series = await running
-  const errorNames: Record<string, number> = {}
-  for (const s of series) for (const [k, v] of Object.entries(s.errorNames)) errorNames[k] = (errorNames[k] ?? 0) + v
+  const errorNames = errorNamesOf(series)
   const phases = [
     phaseFigures(series, { name: 'before', from: t0 + 1000, to: changeAt }),
     phaseFigures(series, { name: 'during', from: changeAt, to: doneAt }),

@@ -94,6 +94,8 @@ export class Runtime {
   private previous: Placement | undefined
   private changedAt = -Infinity
   private startedAt = -Infinity
+  /** Pools whose new activations claim first, while the claim window is open (see {@link noteHolders}). */
+  private claimPools = new Set<string>()
   private readonly withoutRings = new Map<string, { version: number, ring: WeightedRing | undefined }>()
   private running = false
   private stopping = false
@@ -208,11 +210,38 @@ export class Runtime {
     this.rings = rings
     this.previous = this.current
     this.current = placement
+    this.noteHolders()
     this.changedAt = this.clock.monotonic()
     this.prunePointers()
     if (!first && this.running) this.reassertSpills()
     if (this.previous !== undefined && this.running) this.recoverLost(this.previous, placement)
     if (!first && this.running) this.migrator.ringChanged(this.rebalanceDelayMs)
+  }
+
+  /**
+   * Notes, as the ring moves (or this node starts), the pools in which some other node
+   * held workers: only there can a new activation here be a worker another node still
+   * holds, so only there does it claim first. A cluster that forms and then activates pays
+   * no claims. (Counts ride the heartbeat: workers a node started within its last heartbeat
+   * before the change are not seen; at worst two copies meet in a handoff and the newer
+   * epoch wins.) A pool whose claim window is still open stays in it.
+   */
+  private noteHolders (): void {
+    const self = this.self
+    const now = this.clock.monotonic()
+    const next = now - Math.max(this.changedAt, this.startedAt) <= this.claimWindowMs ? new Set(this.claimPools) : new Set<string>()
+    for (const pool of this.pools.keys()) {
+      if (next.has(pool)) continue
+      for (const m of this.c.members()) {
+        if (m.peerId === self || m.liveness === 'down') continue
+        const n = this.c.countOf?.(m.peerId, pool)
+        if (n === undefined || n > 0) {
+          next.add(pool)
+          break
+        }
+      }
+    }
+    this.claimPools = next
   }
 
   /**
@@ -300,6 +329,7 @@ export class Runtime {
   start (): void {
     if (this.running) return
     this.self = this.c.self()
+    this.noteHolders()
     this.startedAt = this.clock.monotonic()
     this.running = true
     const tick = (): void => {
@@ -331,6 +361,8 @@ export class Runtime {
     // first, since the others may hold it
     const staleUpTo = this.lastEpoch
     const changedBefore = this.changedAt
+    const claimedBefore = this.claimPools
+    this.claimPools = new Set(this.pools.keys())
     const stalledAt = this.changedAt = this.clock.monotonic()
     const ask = this.c.markedDown?.(pausedMs, { timeoutMs: FENCE_ASK_TIMEOUT_MS }) ?? Promise.resolve(true)
     this.fenced = ask.catch(() => true).then((down) => {
@@ -342,6 +374,7 @@ export class Runtime {
       } else if (this.changedAt === stalledAt) {
         // nobody took its workers: no claim window for a stall alone
         this.changedAt = changedBefore
+        this.claimPools = claimedBefore
       }
       this.fencing = false
       this.logger.warn(`the event loop stood still for ${Math.round(pausedMs)} ms; ${down ? `marked down: dropped ${dropped} stale activations` : 'nobody marked this node down: nothing dropped'}`)
@@ -1081,7 +1114,7 @@ export class Runtime {
     // it spilled there (and may have started there again): that node may hold it
     if (back !== undefined) local?.reclaim.delete(id)
     const spilledThere = back !== undefined && now - back.at <= this.claimWindowMs ? back.from : undefined
-    if (now - Math.max(this.changedAt, this.startedAt) > this.claimWindowMs) return spilledThere === undefined ? NONE : [spilledThere]
+    if (now - Math.max(this.changedAt, this.startedAt) > this.claimWindowMs || !this.claimPools.has(pool)) return spilledThere === undefined ? NONE : [spilledThere]
     const out: string[] = []
     const consider = (holder: string | undefined): void => {
       if (holder === undefined || holder === this.self || out.includes(holder) || this.c.countOf?.(holder, pool) === 0) return

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import type { SimplePoolNode, WorkerRef } from 'simplepool'
 import { benchMark, benchRead, statsNow, statsSince } from './process-meter.js'
 
@@ -38,6 +40,17 @@ function countError (errors: Record<string, number>, err: unknown): void {
   errors[k] = (errors[k] ?? 0) + 1
 }
 
+let gcFn: (() => void) | undefined
+
+/** The full collector, reached without --expose-gc: V8 exposes `gc` to contexts made after the flag is set. */
+function fullGc (): () => void {
+  if (gcFn === undefined) {
+    setFlagsFromString('--expose-gc')
+    gcFn = runInNewContext('gc') as () => void
+  }
+  return gcFn
+}
+
 /** Set by `stopTraffic`: a running `trafficSeries` ends. */
 let trafficStopped = false
 
@@ -47,6 +60,102 @@ const SERIES_BUCKETS = 320
 function seriesBucket (ms: number): number {
   if (!(ms > 0.01)) return 0
   return Math.min(SERIES_BUCKETS - 1, Math.floor(Math.log(ms / 0.01) / Math.log(1.05)))
+}
+
+/** What `series` returns: per second of wall time since `startedAt`, calls, casts, errors and a latency histogram. */
+interface Series {
+  startedAt: number
+  calls: number[]
+  casts: number[]
+  errors: number[]
+  errorNames: Record<string, number>
+  hist: Uint32Array
+  buckets: number
+}
+
+/**
+ * A load generator: `inFlight` loops, each sending a message to the id `pick` gives and the
+ * next when the last one settled, for `seconds` or until `stopTraffic`; one message in
+ * `castEvery` (if set) is a cast, which settles at once.
+ */
+async function series (node: SimplePoolNode, a: Record<string, unknown>, pick: () => number): Promise<Series> {
+  trafficStopped = false
+  const pool = a.pool as string
+  const prefix = (a.prefix as string | undefined) ?? 'w-'
+  const msg = a.msg ?? 'inc'
+  const castMsg = a.cast ?? msg
+  const castEvery = (a.castEvery as number | undefined) ?? 0
+  const started = performance.now()
+  const seconds = a.seconds as number
+  const end = started + seconds * 1000
+  const slots = Math.ceil(seconds) + 1
+  const out: Series = {
+    startedAt: performance.timeOrigin + started,
+    calls: new Array<number>(slots).fill(0),
+    casts: new Array<number>(slots).fill(0),
+    errors: new Array<number>(slots).fill(0),
+    errorNames: {},
+    hist: new Uint32Array(slots * SERIES_BUCKETS),
+    buckets: SERIES_BUCKETS
+  }
+  let sent = 0
+  const loop = async (): Promise<void> => {
+    while (performance.now() < end && !trafficStopped) {
+      const t0 = performance.now()
+      const slot = Math.min(slots - 1, Math.floor((t0 - started) / 1000))
+      const ref = node.ref(pool, prefix + pick())
+      try {
+        if (castEvery > 0 && ++sent % castEvery === 0) {
+          ref.cast(castMsg)
+          out.casts[slot]++
+          // a cast settles at once: let the loop breathe now and then
+          if ((out.casts[slot] & 63) === 0) await new Promise(resolve => setImmediate(resolve))
+          continue
+        }
+        await ref.call(msg)
+        out.calls[slot]++
+        out.hist[slot * SERIES_BUCKETS + seriesBucket(performance.now() - t0)]++
+      } catch (err) {
+        out.errors[slot]++
+        countError(out.errorNames, err)
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: (a.inFlight as number | undefined) ?? 256 }, loop))
+  return out
+}
+
+/** Ranks are spread over the id space by this stride, prime and so coprime to any id count it does not divide. */
+const ZIPF_STRIDE = 1_000_003
+
+const zipfTables = new Map<string, Float64Array>()
+
+/** A sampler of ranks 0..n-1 by a Zipf law with exponent `s`: a cumulative table (8 bytes per rank, made once) and a binary search. */
+function zipfOf (n: number, s: number): () => number {
+  const key = `${n}:${s}`
+  let cdf = zipfTables.get(key)
+  if (cdf === undefined) {
+    cdf = new Float64Array(n)
+    let sum = 0
+    for (let k = 0; k < n; k++) {
+      sum += 1 / Math.pow(k + 1, s)
+      cdf[k] = sum
+    }
+    for (let k = 0; k < n; k++) cdf[k] /= sum
+    zipfTables.set(key, cdf)
+  }
+  const table = cdf
+  return () => {
+    const u = Math.random()
+    let lo = 0
+    let hi = n - 1
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (table[mid] < u) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
 }
 
 /** One call: its latency into `samples`, or its error's name counted. */
@@ -118,35 +227,71 @@ export const benchNodeCommands: Record<string, Command> = {
    * `stopTraffic` ends it early.
    */
   trafficSeries: async (node, a) => {
-    trafficStopped = false
-    const pool = a.pool as string
-    const prefix = (a.prefix as string | undefined) ?? 'w-'
     const n = a.n as number
-    const msg = a.msg ?? 'inc'
-    const started = performance.now()
-    const seconds = a.seconds as number
-    const end = started + seconds * 1000
-    const slots = Math.ceil(seconds) + 1
-    const calls = new Array<number>(slots).fill(0)
-    const errors = new Array<number>(slots).fill(0)
-    const hist = new Uint32Array(slots * SERIES_BUCKETS)
-    const errorNames: Record<string, number> = {}
-    const loop = async (): Promise<void> => {
-      while (performance.now() < end && !trafficStopped) {
-        const t0 = performance.now()
-        const slot = Math.min(slots - 1, Math.floor((t0 - started) / 1000))
-        try {
-          await node.ref(pool, prefix + Math.floor(Math.random() * n)).call(msg)
-          calls[slot]++
-          hist[slot * SERIES_BUCKETS + seriesBucket(performance.now() - t0)]++
-        } catch (err) {
-          errors[slot]++
-          countError(errorNames, err)
+    return await series(node, a, () => Math.floor(Math.random() * n))
+  },
+
+  /**
+   * The same, with ids picked by a Zipf law (`s`, default 1.0: the k-th most popular id
+   * is asked k times less often than the first), popular ids spread over the id space, and
+   * one message in `castEvery` a cast (`cast` instead of `msg`), counted apart.
+   */
+  zipfTraffic: async (node, a) => {
+    const n = a.n as number
+    const zipf = zipfOf(n, (a.s as number | undefined) ?? 1)
+    // rank r is id (r * stride) mod n: the hot ids land all over the ring
+    return await series(node, a, () => (zipf() * ZIPF_STRIDE) % n)
+  },
+
+  /**
+   * This process's memory after full collections (the collector is reached through V8's
+   * flags, so the node needs no --expose-gc): RSS and heap in bytes.
+   */
+  memory: () => {
+    const gc = fullGc()
+    for (let i = 0; i < 3; i++) gc()
+    const m = process.memoryUsage()
+    return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers }
+  },
+
+  /** Indices i of `prefix`i (0 <= i < n) whose owner in this node's view is `peer`. */
+  ownedBy: (node, a) => {
+    const placement = node.placement()
+    const out: number[] = []
+    for (let i = 0; i < (a.n as number); i++) if (placement.ownerOf(a.pool as string, `${a.prefix as string}${i}`) === a.peer) out.push(i)
+    return out
+  },
+
+  /**
+   * Calls `msg` on every id `prefix`i of `indices`, `inFlight` at a time, round after round,
+   * until a round in which every call succeeded; resolves with when that round began (wall
+   * clock, ms) and the failures of the rounds before. The ids are reachable from that moment.
+   */
+  sweepUntilReachable: async (node, a) => {
+    const ids = (a.indices as number[]).map(i => `${a.prefix as string}${i}`)
+    const deadline = performance.now() + ((a.timeoutMs as number | undefined) ?? 60_000)
+    const errors: Record<string, number> = {}
+    let rounds = 0
+    for (;;) {
+      const began = Date.now()
+      rounds++
+      let failed = 0
+      let next = 0
+      const loop = async (): Promise<void> => {
+        while (next < ids.length) {
+          const id = ids[next++]
+          try {
+            await node.ref(a.pool as string, id).call(a.msg ?? 'get', { timeoutMs: 2_000 })
+          } catch (err) {
+            failed++
+            countError(errors, err)
+          }
         }
       }
+      await Promise.all(Array.from({ length: (a.inFlight as number | undefined) ?? 256 }, loop))
+      if (failed === 0) return { reachableAt: began, rounds, errors }
+      if (performance.now() > deadline) return { reachableAt: null, rounds, errors }
     }
-    await Promise.all(Array.from({ length: (a.inFlight as number | undefined) ?? 256 }, loop))
-    return { startedAt: performance.timeOrigin + started, calls, errors, errorNames, hist, buckets: SERIES_BUCKETS }
   },
 
   stopTraffic: () => {

@@ -102,6 +102,19 @@ export function testPools (opts: TestPoolOptions = {}): Record<string, Pool<any,
     init: (id) => ({ n: 0, data: new Uint8Array(opts.blobBytes ?? 1024).fill(id.length) }),
     handle: (s, msg) => msg === 'inc' ? ++s.n : s.n
   })
+  // a chat room with a small state: 'say' (usually cast) counts a message, 'get' answers
+  // the count; what the million-worker benchmark activates and talks to
+  const room = definePool<{ said: number, last: number }, 'say' | 'get', number>({
+    name: 'room',
+    init: () => ({ said: 0, last: 0 }),
+    handle: (s, msg) => {
+      if (msg === 'say') {
+        s.said++
+        s.last = Date.now()
+      }
+      return s.said
+    }
+  })
   // every id on one node (the first serving node by peer id), with a small target: a
   // placement that crowds one node, for what happens at its hard limit (30)
   const pinned = definePool<{ n: number }, 'inc' | 'get', number>({
@@ -111,7 +124,7 @@ export function testPools (opts: TestPoolOptions = {}): Record<string, Pool<any,
     init: () => ({ n: 0 }),
     handle: (s, msg) => msg === 'inc' ? ++s.n : s.n
   })
-  return Object.fromEntries([counter, stored, ticker, slowLoad, failInit, ledger, eagerLedger, blob, pinned].map(p => [p.name, p]))
+  return Object.fromEntries([counter, stored, ticker, slowLoad, failInit, ledger, eagerLedger, blob, pinned, room].map(p => [p.name, p]))
 }
 
 /**

@@ -118,6 +118,23 @@ describe('Handoff', () => {
     for (const id of ids) expect(await a.ref('counter', id).call('get')).to.equal(1)
   })
 
+  it('claims only in pools another node held workers of when the ring moved: a forming cluster pays none', async () => {
+    let claims = 0
+    cluster.loseReply = (_from, _to, payload) => {
+      if ((payload as unknown[])[0] === Op.Claim) claims++
+      return false
+    }
+    const a = cluster.add('A', { pools: [counter] })
+    cluster.add('B', { pools: [counter] })
+    for (let i = 0; i < 200; i++) await a.ref('counter', `f${i}`).call('inc')
+    expect(claims).to.equal(0)
+    // a node joining nodes that hold workers does claim
+    const c = cluster.add('C', { pools: [counter] })
+    const onC = Array.from({ length: 200 }, (_, i) => `f${i}`).filter(id => cluster.views.get('C')?.ownerOf('counter', id) === 'C')
+    for (const id of onC) expect(await c.ref('counter', id).call('get')).to.equal(1)
+    expect(claims).to.be.above(0)
+  })
+
   it('moves a worker at once when a message reaches its new owner first (a claim)', async () => {
     const a = cluster.add('A', { pools: [counter], migrationsPerSecond: 1 }) // too slow to push anything here
     let id = 0

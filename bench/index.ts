@@ -11,6 +11,7 @@ import { cpus, loadavg, platform, totalmem } from 'node:os'
 import { relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { writeMarkdownReport } from './markdown.js'
 import { formatTable } from './report.js'
 import type { ScenarioResult } from './report.js'
 import { membershipBench } from './membership.bench.js'
@@ -160,6 +161,7 @@ for (const name of names) {
 const dir = fileURLToPath(new URL('./results/', import.meta.url))
 mkdirSync(dir, { recursive: true })
 // colons are not allowed in file names everywhere
-const file = `${dir}${started.toISOString().replace(/:/g, '-')}.json`
-writeFileSync(file, JSON.stringify(report, null, 2) + '\n')
-console.log(`\nwrote ${relative(process.cwd(), file)}`)
+const base = `${dir}${started.toISOString().replace(/:/g, '-')}`
+writeFileSync(`${base}.json`, JSON.stringify(report, null, 2) + '\n')
+const md = writeMarkdownReport({ ...report, command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim() }, base)
+console.log(`\nwrote ${relative(process.cwd(), `${base}.json`)} and ${relative(process.cwd(), md)}`)

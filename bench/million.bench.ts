@@ -14,8 +14,9 @@ import type { NodeHandle } from '@simplepool/testing'
 import { Progress } from './progress.js'
 import { formatTable, round } from './report.js'
 import type { Figure, ScenarioResult } from './report.js'
-import { errorNames, windowOf } from './series.js'
+import { errorNames, overTime, windowOf } from './series.js'
 import type { Series } from './series.js'
+import type { Chart } from './svg.js'
 
 /** Options of {@link millionBench}. */
 export interface MillionBenchOptions {
@@ -75,10 +76,13 @@ export async function millionBench (opts: MillionBenchOptions = {}): Promise<Sce
       { pool: POOL, prefix: PREFIX, from: k * slice, n: Math.max(0, Math.min(slice, workers - k * slice)), timeoutMs: 120_000 }, 900_000)))
     let finished = false
     void spawning.finally(() => { finished = true })
+    const activationCounts: Array<{ t: number, counts: number[] }> = []
     while (!finished) {
       await sleep(250)
-      const live = (await Promise.all(nodes.map(localCount))).reduce((a, b) => a + b, 0)
+      const counts = await Promise.all(nodes.map(localCount))
+      const live = counts.reduce((a, b) => a + b, 0)
       const s = (performance.now() - t0) / 1000
+      activationCounts.push({ t: s, counts })
       progress.update(`activated ${fmt(live)} / ${fmt(workers)} in ${s.toFixed(1)} s (${fmt(live / s)}/s)`)
     }
     await spawning
@@ -120,7 +124,12 @@ export async function millionBench (opts: MillionBenchOptions = {}): Promise<Sce
     const sweep = await survivors[0].request<{ reachableAt: number | null, rounds: number, errors: Record<string, number> }>('sweepUntilReachable',
       { pool: POOL, prefix: PREFIX, indices: sample, inFlight: 256, timeoutMs: 60_000 }, 90_000)
     const recoveredAt = sweep.reachableAt ?? Date.now()
-    await sleep(3_000)
+    // the rooms the survivors hold now, once a second: the killed node's come back as they are called
+    const failCounts: Array<{ t: number, counts: number[] }> = []
+    for (let i = 0; i < 6; i++) {
+      failCounts.push({ t: (Date.now() - killAt) / 1000, counts: await Promise.all(survivors.map(localCount)) })
+      await sleep(500)
+    }
     const stopAt = Date.now()
     await Promise.all(survivors.map(async n => await n.request('stopTraffic')))
     const failSeries = await failTraffic
@@ -156,7 +165,39 @@ export async function millionBench (opts: MillionBenchOptions = {}): Promise<Sce
       `Traffic: every node runs a load generator (${inFlight} in flight) picking rooms by a Zipf law (s = 1.0; the most popular rooms spread over the ring), one message in ${castEvery} a cast ('say'), the rest calls ('get'); ${WARMUP_S} s unmeasured first. Calls ${fmt(steady.calls)}, casts ${fmt(steady.casts)} over ${steady.seconds} s; latency of calls, from per-second histograms (5%-wide buckets). Errors: ${steady.errors === 0 ? 'none' : JSON.stringify(errorNames(series))}.`,
       `Failover: the survivors keep their load generators running; ${victim.name} is killed (SIGKILL) after 3 s; a survivor calls ${fmt(sample.length)} rooms picked at random among the ${fmt(lost.length)} the killed node owned, round after round (256 in flight), until a round in which every one answered; the figure is from the kill to the start of that round (${sweep.rounds} rounds). Failed messages: those of the load generators from the second of the kill to a second after recovery, ${JSON.stringify(errorNames(failSeries))} in all; sweep errors ${JSON.stringify(sweep.errors)}. The rooms come back from init (this pool has no store).`
     ]
-    return { scenario: 'million', rows, figures, notes }
+    const steadyTime = overTime(series, trafficStart)
+    const failTime = overTime(failSeries, killAt)
+    const charts: Chart[] = [
+      { title: `Zipf traffic on ${nodeCount} nodes, ${fmt(live)} rooms`, x: 's since the traffic began', y: 'msgs/s (calls + casts)', lines: [{ name: 'msgs/s', points: steadyTime.msgs }] },
+      { title: 'Call latency, per second', x: 's since the traffic began', y: 'ms', lines: [{ name: 'p50', points: steadyTime.p50 }, { name: 'p99', points: steadyTime.p99 }] },
+      {
+        title: 'Rooms per node while activating',
+        x: 's since spawnMany began',
+        y: 'rooms',
+        lines: nodes.map((_, i) => ({ name: `node ${i + 1}`, points: activationCounts.map(c => [c.t, c.counts[i]] as [number, number]) }))
+      },
+      {
+        title: `Failover: traffic on the ${survivors.length} survivors around the kill`,
+        x: 's since the kill',
+        y: 'msgs/s (calls + casts)',
+        lines: [{ name: 'msgs/s', points: failTime.msgs }],
+        marks: [{ x: 0, label: 'kill' }, { x: recoveryMs / 1000, label: 'all answer' }]
+      },
+      {
+        title: 'Failover: call latency around the kill',
+        x: 's since the kill',
+        y: 'ms',
+        lines: [{ name: 'p50', points: failTime.p50 }, { name: 'p99', points: failTime.p99 }],
+        marks: [{ x: 0, label: 'kill' }, { x: recoveryMs / 1000, label: 'all answer' }]
+      },
+      {
+        title: 'Rooms per surviving node after the kill',
+        x: 's since the kill',
+        y: 'rooms',
+        lines: survivors.map((_, i) => ({ name: `node ${i + 1}`, points: failCounts.map(c => [c.t, c.counts[i]] as [number, number]) }))
+      }
+    ]
+    return { scenario: 'million', rows, figures, notes, charts }
   } finally {
     await cluster.stop()
   }

@@ -1,6 +1,7 @@
 /**
  * What a benchmark scenario returns: a table to print and figures to write as JSON.
  */
+import type { Chart } from './svg.js'
 
 /** One measured figure with its unit. */
 export interface Figure {
@@ -18,6 +19,8 @@ export interface ScenarioResult {
   rows: Array<Record<string, string | number>>
   figures: Figure[]
   notes?: string[]
+  /** Figures over time, drawn as SVG charts in the Markdown report. */
+  charts?: Chart[]
 }
 
 /** Formats rows as an aligned plain-text table. */

@@ -72,3 +72,29 @@ export function errorNames (series: Series[]): Record<string, number> {
   for (const s of series) for (const [k, v] of Object.entries(s.errorNames)) out[k] = (out[k] ?? 0) + v
   return out
 }
+
+/**
+ * Every second's figures over all nodes (seconds aligned by wall clock, x in seconds since
+ * `t0`): messages per second, call p50 and p99.
+ */
+export function overTime (series: Series[], t0: number): { msgs: Array<[number, number]>, p50: Array<[number, number]>, p99: Array<[number, number]> } {
+  const bySecond = new Map<number, { msgs: number, hist: number[] }>()
+  for (const s of series) {
+    for (let i = 0; i < s.calls.length; i++) {
+      const at = Math.round((s.startedAt + i * 1000 - t0) / 1000)
+      let b = bySecond.get(at)
+      if (b === undefined) {
+        b = { msgs: 0, hist: new Array<number>(s.buckets).fill(0) }
+        bySecond.set(at, b)
+      }
+      b.msgs += s.calls[i] + (s.casts?.[i] ?? 0)
+      for (let k = 0; k < s.buckets; k++) b.hist[k] += s.hist[i * s.buckets + k]
+    }
+  }
+  const seconds = [...bySecond.keys()].sort((a, b) => a - b)
+  return {
+    msgs: seconds.map(t => [t, (bySecond.get(t) as { msgs: number }).msgs]),
+    p50: seconds.map(t => [t, quantile((bySecond.get(t) as { hist: number[] }).hist, 0.5)]),
+    p99: seconds.map(t => [t, quantile((bySecond.get(t) as { hist: number[] }).hist, 0.99)])
+  }
+}

@@ -11,8 +11,9 @@ import { fileURLToPath } from 'node:url'
 import { startCluster } from '@simplepool/testing'
 import type { Cluster, NodeHandle } from '@simplepool/testing'
 import { formatTable, round } from './report.js'
-import { errorNames as errorNamesOf, windowOf } from './series.js'
+import { errorNames as errorNamesOf, overTime, windowOf } from './series.js'
 import type { Series } from './series.js'
+import type { Chart } from './svg.js'
 import type { Figure, ScenarioResult } from './report.js'
 
 /** Options of {@link migrationBench}. */
@@ -91,7 +92,18 @@ async function rawRate (n: number, log: (s: string) => void): Promise<{ moved: n
   }
 }
 
-interface Change { phases: PhaseFigures[], rebalanceMs: number, moved: number, errorNames: Record<string, number> }
+interface Change {
+  phases: PhaseFigures[]
+  rebalanceMs: number
+  moved: number
+  errorNames: Record<string, number>
+  /** For the charts: the traffic, workers per node over time (by node name), and when the change began and ended. */
+  series: Series[]
+  counts: Array<{ at: number, byNode: Record<string, number> }>
+  t0: number
+  changeAt: number
+  doneAt: number
+}
 
 /**
  * Traffic from `callers` throughout; `change` runs after the steady window; the phase
@@ -102,6 +114,17 @@ async function underTraffic (callers: NodeHandle[], all: () => NodeHandle[], n: 
   // one long traffic run per caller, stopped (`stopTraffic`) once the phases are over
   const running = Promise.all(callers.map(async c => await c.request<Series>('trafficSeries', { pool: POOL, prefix: 'w-', n, inFlight, seconds }, (seconds + 30) * 1000)))
   const t0 = Date.now()
+  // workers per node, twice a second, for the charts
+  const counts: Change['counts'] = []
+  let sampling = true
+  const sampler = (async () => {
+    while (sampling) {
+      const nodes = all()
+      const values = await Promise.all(nodes.map(async x => await localCount(x, POOL).catch(() => NaN)))
+      counts.push({ at: Date.now(), byNode: Object.fromEntries(nodes.map((x, i) => [x.name, values[i]])) })
+      await sleep(500)
+    }
+  })()
   await sleep(BEFORE_S * 1000)
   const changeAt = Date.now()
   await change()
@@ -115,6 +138,8 @@ async function underTraffic (callers: NodeHandle[], all: () => NodeHandle[], n: 
   log(`rebalanced in ${((doneAt - changeAt) / 1000).toFixed(1)} s`)
   await sleep(AFTER_S * 1000)
   await Promise.all(callers.map(async c => await c.request('stopTraffic')))
+  sampling = false
+  await sampler
   const series = await running
   const errorNames = errorNamesOf(series)
   const phases = [
@@ -122,7 +147,25 @@ async function underTraffic (callers: NodeHandle[], all: () => NodeHandle[], n: 
     phaseFigures(series, { name: 'during', from: changeAt, to: doneAt }),
     phaseFigures(series, { name: 'after', from: doneAt, to: doneAt + AFTER_S * 1000 })
   ]
-  return { phases, rebalanceMs: doneAt - changeAt, moved: 0, errorNames }
+  return { phases, rebalanceMs: doneAt - changeAt, moved: 0, errorNames, series, counts, t0, changeAt, doneAt }
+}
+
+/** The charts of a join or a drain: traffic and latency per second, workers per node, with the change marked. */
+function changeCharts (label: string, ch: Change): Chart[] {
+  const time = overTime(ch.series, ch.t0)
+  const marks = [{ x: (ch.changeAt - ch.t0) / 1000, label }, { x: (ch.doneAt - ch.t0) / 1000, label: 'rebalanced' }]
+  const names = [...new Set(ch.counts.flatMap(c => Object.keys(c.byNode)))]
+  return [
+    { title: `${label}: traffic from the 3 original nodes`, x: 's', y: 'calls/s', lines: [{ name: 'calls/s', points: time.msgs }], marks },
+    { title: `${label}: call latency per second`, x: 's', y: 'ms', lines: [{ name: 'p50', points: time.p50 }, { name: 'p99', points: time.p99 }], marks },
+    {
+      title: `${label}: workers per node`,
+      x: 's',
+      y: 'workers',
+      lines: names.map(name => ({ name, points: ch.counts.filter(c => Number.isFinite(c.byNode[name])).map(c => [(c.at - ch.t0) / 1000, c.byNode[name]] as [number, number]) })),
+      marks
+    }
+  ]
 }
 
 async function joinAndDrain (workers: number, inFlight: number, log: (s: string) => void): Promise<{ join: Change, drain: Change, shares: number[] }> {
@@ -185,7 +228,7 @@ export async function migrationBench (opts: MigrationBenchOptions = {}): Promise
     `Real node processes on 127.0.0.1. Handoff rate: one node with ${moveWorkers.toLocaleString('en-US')} 'blob' workers (a counter and 1 KB of bytes), a 2nd joins with the budget lifted (migrationsPerSecond 1e9, rebalanceDelayMs 0); rate = workers moved over the time from the first to the last one leaving; lost: ${raw.lost}.`,
     `Join and drain: 3 nodes, ${workers.toLocaleString('en-US')} 'counter' workers, every original node calling ids picked uniformly at random, ${inFlight} in flight each, throughout; default budget (2,000 handoffs/s per node). "during" runs from the join (or the drain call) until every node's migration backlog is 0; seconds partly outside a phase are left out of it; p50/p99 from per-second histograms of 5%-wide buckets. Shares after the join: ${shares.map(s => s.toLocaleString('en-US')).join(', ')}. Call errors: join ${JSON.stringify(join.errorNames)}, drain ${JSON.stringify(drain.errorNames)}.`
   ]
-  return { scenario: 'migration', rows, figures, notes }
+  return { scenario: 'migration', rows, figures, notes, charts: [...changeCharts('join', join), ...changeCharts('drain', drain)] }
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -163,5 +163,6 @@ mkdirSync(dir, { recursive: true })
 // colons are not allowed in file names everywhere
 const base = `${dir}${started.toISOString().replace(/:/g, '-')}`
 writeFileSync(`${base}.json`, JSON.stringify(report, null, 2) + '\n')
-const md = writeMarkdownReport({ ...report, command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim() }, base)
+const args = process.argv.slice(2).join(' ')
+const md = writeMarkdownReport({ ...report, command: args === '' ? 'npm run bench' : `npm run bench -- ${args}` }, base)
 console.log(`\nwrote ${relative(process.cwd(), `${base}.json`)} and ${relative(process.cwd(), md)}`)

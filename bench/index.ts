@@ -3,7 +3,7 @@
  * machine it ran on to `bench/results/<timestamp>.json`.
  *
  * `npm run bench` (builds first), or after a build:
- * `node --import tsx bench/index.ts [--scenario transport|ring|membership|runtime|runtime-cluster|migration|million|all] [--workers N --nodes N --duration S] [--quiet]`
+ * `node --import tsx bench/index.ts [--scenario transport|ring|membership|runtime (local)|runtime-cluster|migration|million|all] [--workers N --nodes N --duration S] [--quiet]`
  */
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -49,7 +49,7 @@ interface Sizes {
 
 const SCENARIOS: Record<string, (o: Sizes) => Promise<ScenarioResult>> = {
   transport: async (o) => transportBench({ quiet: o.quiet }),
-  ring: async (o) => ringBench({ quiet: o.quiet }),
+  ring: async (o) => ringBench({ quiet: o.quiet, nodes: o.nodes === undefined ? undefined : [o.nodes] }),
   membership: async (o) => membershipBench({ quiet: o.quiet }),
   runtime: async (o) => runtimeBench({ quiet: o.quiet }),
   'runtime-cluster': async (o) => runtimeClusterBench({ quiet: o.quiet, workers: o.workers, seconds: o.duration }),
@@ -98,7 +98,9 @@ const { values } = parseArgs({
     duration: { type: 'string' }
   }
 })
-const scenario = values.scenario ?? 'all'
+/** Other names of scenarios, not run twice by `all`: `local` is the one-process runtime scenario, beside nact. */
+const ALIASES: Record<string, string> = { local: 'runtime' }
+const scenario = ALIASES[values.scenario ?? ''] ?? values.scenario ?? 'all'
 const quiet = values.quiet === true
 
 /** A positive whole number from the command line, or undefined when not given; anything else stops the run. */
@@ -116,7 +118,7 @@ const sizes: Sizes = { quiet, workers: size('workers'), nodes: size('nodes'), du
 const names = scenario === 'all' ? Object.keys(SCENARIOS) : [scenario]
 const unknown = names.filter(n => SCENARIOS[n] == null)
 if (unknown.length > 0) {
-  process.stderr.write(`unknown scenario ${unknown.join(', ')}; expected one of ${[...Object.keys(SCENARIOS), 'all'].join(', ')}\n`)
+  process.stderr.write(`unknown scenario ${unknown.join(', ')}; expected one of ${[...Object.keys(SCENARIOS), ...Object.keys(ALIASES), 'all'].join(', ')}\n`)
   process.exit(2)
 }
 

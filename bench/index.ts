@@ -3,7 +3,7 @@
  * machine it ran on to `bench/results/<timestamp>.json`.
  *
  * `npm run bench` (builds first), or after a build:
- * `node --import tsx bench/index.ts [--scenario transport|ring|membership|runtime (local)|runtime-cluster|migration|million|all] [--workers N --nodes N --duration S] [--quiet]`
+ * `node --import tsx bench/index.ts [--scenario transport|ring|membership|runtime (local)|runtime-cluster|migration|million|scale-up|all] [--workers N --nodes N --duration S] [--quiet]`
  */
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -17,6 +17,7 @@ import type { ScenarioResult } from './report.js'
 import { membershipBench } from './membership.bench.js'
 import { migrationBench } from './migration.bench.js'
 import { millionBench } from './million.bench.js'
+import { scaleUpBench } from './scale-up.bench.js'
 import { ringBench } from './ring.bench.js'
 import { runtimeClusterBench } from './runtime-cluster.bench.js'
 import { runtimeBench } from './runtime.bench.js'
@@ -54,7 +55,8 @@ const SCENARIOS: Record<string, (o: Sizes) => Promise<ScenarioResult>> = {
   runtime: async (o) => runtimeBench({ quiet: o.quiet }),
   'runtime-cluster': async (o) => runtimeClusterBench({ quiet: o.quiet, workers: o.workers, seconds: o.duration }),
   migration: async (o) => migrationBench({ quiet: o.quiet, workers: o.workers }),
-  million: async (o) => millionBench({ quiet: o.quiet, workers: o.workers, nodes: o.nodes, duration: o.duration })
+  million: async (o) => millionBench({ quiet: o.quiet, workers: o.workers, nodes: o.nodes, duration: o.duration }),
+  'scale-up': async (o) => scaleUpBench({ quiet: o.quiet, workers: o.workers, nodes: o.nodes })
 }
 
 const root = fileURLToPath(new URL('..', import.meta.url))

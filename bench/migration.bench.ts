@@ -51,7 +51,7 @@ async function backlog (nodes: NodeHandle[]): Promise<number> {
   return all.reduce((a, b) => a + b, 0)
 }
 
-async function localCount (node: NodeHandle, pool: string): Promise<number> {
+export async function localCount (node: NodeHandle, pool: string): Promise<number> {
   return (await node.request<{ value: number }>('count', { pool, local: true })).value
 }
 
@@ -92,7 +92,13 @@ async function rawRate (n: number, log: (s: string) => void): Promise<{ moved: n
   }
 }
 
-interface Change {
+/** The load generator a change runs under: a node command (`trafficSeries`, `zipfTraffic`) and its arguments. */
+export interface Traffic {
+  command: string
+  args: Record<string, unknown>
+}
+
+export interface Change {
   phases: PhaseFigures[]
   rebalanceMs: number
   moved: number
@@ -109,10 +115,10 @@ interface Change {
  * Traffic from `callers` throughout; `change` runs after the steady window; the phase
  * "during" lasts until every node's backlog is 0 (and the ring stopped moving).
  */
-async function underTraffic (callers: NodeHandle[], all: () => NodeHandle[], n: number, inFlight: number, change: () => Promise<void>, log: (s: string) => void): Promise<Change> {
+export async function underTraffic (callers: NodeHandle[], all: () => NodeHandle[], traffic: Traffic, change: () => Promise<void>, log: (s: string) => void): Promise<Change> {
   const seconds = 300
   // one long traffic run per caller, stopped (`stopTraffic`) once the phases are over
-  const running = Promise.all(callers.map(async c => await c.request<Series>('trafficSeries', { pool: POOL, prefix: 'w-', n, inFlight, seconds }, (seconds + 30) * 1000)))
+  const running = Promise.all(callers.map(async c => await c.request<Series>(traffic.command, { ...traffic.args, seconds }, (seconds + 30) * 1000)))
   const t0 = Date.now()
   // workers per node, twice a second, for the charts
   const counts: Change['counts'] = []
@@ -120,7 +126,7 @@ async function underTraffic (callers: NodeHandle[], all: () => NodeHandle[], n: 
   const sampler = (async () => {
     while (sampling) {
       const nodes = all()
-      const values = await Promise.all(nodes.map(async x => await localCount(x, POOL).catch(() => NaN)))
+      const values = await Promise.all(nodes.map(async x => await localCount(x, traffic.args.pool as string).catch(() => NaN)))
       counts.push({ at: Date.now(), byNode: Object.fromEntries(nodes.map((x, i) => [x.name, values[i]])) })
       await sleep(500)
     }
@@ -151,12 +157,12 @@ async function underTraffic (callers: NodeHandle[], all: () => NodeHandle[], n: 
 }
 
 /** The charts of a join or a drain: traffic and latency per second, workers per node, with the change marked. */
-function changeCharts (label: string, ch: Change): Chart[] {
+export function changeCharts (label: string, ch: Change): Chart[] {
   const time = overTime(ch.series, ch.t0)
   const marks = [{ x: (ch.changeAt - ch.t0) / 1000, label }, { x: (ch.doneAt - ch.t0) / 1000, label: 'rebalanced' }]
   const names = [...new Set(ch.counts.flatMap(c => Object.keys(c.byNode)))]
   return [
-    { title: `${label}: traffic from the 3 original nodes`, x: 's', y: 'calls/s', lines: [{ name: 'calls/s', points: time.msgs }], marks },
+    { title: `${label}: traffic from the 3 original nodes`, x: 's', y: 'msgs/s', lines: [{ name: 'msgs/s', points: time.msgs }], marks },
     { title: `${label}: call latency per second`, x: 's', y: 'ms', lines: [{ name: 'p50', points: time.p50 }, { name: 'p99', points: time.p99 }], marks },
     {
       title: `${label}: workers per node`,
@@ -177,7 +183,8 @@ async function joinAndDrain (workers: number, inFlight: number, log: (s: string)
     await a.request('spawnMany', { pool: POOL, prefix: 'w-', n: workers }, 300_000)
     let d: NodeHandle | undefined
     log('traffic; then a 4th node joins')
-    const join = await underTraffic([a, b, c], () => cluster.running, workers, inFlight, async () => {
+    const traffic: Traffic = { command: 'trafficSeries', args: { pool: POOL, prefix: 'w-', n: workers, inFlight } }
+    const join = await underTraffic([a, b, c], () => cluster.running, traffic, async () => {
       d = await cluster.addNode()
     }, log)
     const shares = await Promise.all(cluster.running.map(async x => await localCount(x, POOL)))
@@ -185,7 +192,7 @@ async function joinAndDrain (workers: number, inFlight: number, log: (s: string)
     log('traffic; then the 4th node is drained')
     const dd = d as NodeHandle
     let held = 0
-    const drain = await underTraffic([a, b, c], () => cluster.running, workers, inFlight, async () => {
+    const drain = await underTraffic([a, b, c], () => cluster.running, traffic, async () => {
       held = await localCount(dd, POOL)
       await a.request('drain', { peer: dd.peerId, timeoutMs: 600_000 }, 600_000)
     }, log)

@@ -35,8 +35,8 @@ export interface MillionBenchOptions {
 
 interface Memory { rss: number, heapUsed: number }
 
-const POOL = 'room'
-const PREFIX = 'r-'
+export const POOL = 'room'
+export const PREFIX = 'r-'
 /** Unmeasured traffic first, so the generators' and nodes' code is warm. */
 const WARMUP_S = 5
 /** Rooms of the killed node called, round after round, until all answer: a sample, so a round is short. */
@@ -51,6 +51,35 @@ const fmt = (x: number): string => Math.round(x).toLocaleString('en-US')
 
 async function localCount (node: NodeHandle): Promise<number> {
   return (await node.request<{ value: number }>('count', { pool: POOL, local: true })).value
+}
+
+/**
+ * Activates rooms `r-0`..`r-(workers-1)`: every node calls `spawnMany` on a slice at once
+ * (its batches go to their owners), with the count and rate on the status line and sampled
+ * four times a second for the charts.
+ */
+export async function activateRooms (nodes: NodeHandle[], workers: number, progress: Progress): Promise<{ activationMs: number, perNode: number[], live: number, activationCounts: Array<{ t: number, counts: number[] }> }> {
+  const slice = Math.ceil(workers / nodes.length)
+  const t0 = performance.now()
+  const spawning = Promise.all(nodes.map(async (node, k) => await node.request<{ live: number }>('spawnMany',
+    { pool: POOL, prefix: PREFIX, from: k * slice, n: Math.max(0, Math.min(slice, workers - k * slice)), timeoutMs: 120_000 }, 900_000)))
+  let finished = false
+  void spawning.finally(() => { finished = true }).catch(() => {})
+  const activationCounts: Array<{ t: number, counts: number[] }> = []
+  while (!finished) {
+    await sleep(250)
+    const counts = await Promise.all(nodes.map(localCount))
+    const sum = counts.reduce((a, b) => a + b, 0)
+    const s = (performance.now() - t0) / 1000
+    activationCounts.push({ t: s, counts })
+    progress.update(`activated ${fmt(sum)} / ${fmt(workers)} in ${s.toFixed(1)} s (${fmt(sum / s)}/s)`)
+  }
+  await spawning
+  const activationMs = performance.now() - t0
+  const perNode = await Promise.all(nodes.map(localCount))
+  const live = perNode.reduce((a, b) => a + b, 0)
+  progress.done(`activated ${fmt(live)} in ${(activationMs / 1000).toFixed(1)} s (${fmt(live / activationMs * 1000)}/s); per node ${perNode.map(fmt).join(', ')}`)
+  return { activationMs, perNode, live, activationCounts }
 }
 
 /** Runs the scenario; the cluster is stopped at the end, also on failure. */
@@ -69,27 +98,7 @@ export async function millionBench (opts: MillionBenchOptions = {}): Promise<Sce
     const nodes = cluster.nodes
     const before = await Promise.all(nodes.map(async n => await n.request<Memory>('memory')))
 
-    // activation: each node spawns a slice of the ids (its batches go to their owners)
-    const slice = Math.ceil(workers / nodeCount)
-    const t0 = performance.now()
-    const spawning = Promise.all(nodes.map(async (node, k) => await node.request<{ live: number }>('spawnMany',
-      { pool: POOL, prefix: PREFIX, from: k * slice, n: Math.max(0, Math.min(slice, workers - k * slice)), timeoutMs: 120_000 }, 900_000)))
-    let finished = false
-    void spawning.finally(() => { finished = true })
-    const activationCounts: Array<{ t: number, counts: number[] }> = []
-    while (!finished) {
-      await sleep(250)
-      const counts = await Promise.all(nodes.map(localCount))
-      const live = counts.reduce((a, b) => a + b, 0)
-      const s = (performance.now() - t0) / 1000
-      activationCounts.push({ t: s, counts })
-      progress.update(`activated ${fmt(live)} / ${fmt(workers)} in ${s.toFixed(1)} s (${fmt(live / s)}/s)`)
-    }
-    await spawning
-    const activationMs = performance.now() - t0
-    const perNode = await Promise.all(nodes.map(localCount))
-    const live = perNode.reduce((a, b) => a + b, 0)
-    progress.done(`activated ${fmt(live)} in ${(activationMs / 1000).toFixed(1)} s (${fmt(live / activationMs * 1000)}/s); per node ${perNode.map(fmt).join(', ')}`)
+    const { activationMs, perNode, live, activationCounts } = await activateRooms(nodes, workers, progress)
     const after = await Promise.all(nodes.map(async n => await n.request<Memory>('memory')))
     const heapGrowth = after.reduce((s, m, i) => s + m.heapUsed - before[i].heapUsed, 0)
     const rssTotal = after.reduce((s, m) => s + m.rss, 0)

@@ -213,11 +213,8 @@ export async function millionBench (opts: MillionBenchOptions = {}): Promise<Sce
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const arg = (name: string): number | undefined => {
-    const i = process.argv.indexOf(`--${name}`)
-    return i > 0 ? Number(process.argv[i + 1]) : undefined
-  }
-  const result = await millionBench({ workers: arg('workers'), nodes: arg('nodes'), duration: arg('duration') })
+  // sizes: `npm run bench -- --scenario NAME --workers N ...`
+  const result = await millionBench({})
   console.log(formatTable(result.rows))
   for (const note of result.notes ?? []) console.log(note)
 }

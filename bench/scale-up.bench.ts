@@ -69,11 +69,8 @@ export async function scaleUpBench (opts: ScaleUpBenchOptions = {}): Promise<Sce
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const arg = (name: string): number | undefined => {
-    const i = process.argv.indexOf(`--${name}`)
-    return i > 0 ? Number(process.argv[i + 1]) : undefined
-  }
-  const result = await scaleUpBench({ workers: arg('workers'), nodes: arg('nodes') })
+  // sizes: `npm run bench -- --scenario NAME --workers N ...`
+  const result = await scaleUpBench({})
   console.log(formatTable(result.rows))
   for (const note of result.notes ?? []) console.log(note)
 }

@@ -35,6 +35,9 @@ const DEFAULT_CLAIM_WINDOW_MS = 60_000
 
 const NONE: readonly string[] = []
 
+/** What {@link Runtime.arrival} returns for a message that goes on to where its worker spilled: not a peer id. */
+const SPILL = '\u0000spill'
+
 /** Workers one handoff message may carry. */
 const MAX_HANDOFF_BATCH = 10_000
 
@@ -149,7 +152,7 @@ export class Runtime {
       holders: (pool, id) => this.holders(pool, id),
       claim: async (pool, id, holders) => await this.claim(pool, id, holders),
       fencing: () => this.fencing,
-      unspill: (pool, id, owner) => { this.unspill(pool, id, owner) }
+      unspill: (pool, id, owner) => { this.noteSpill(pool, id, owner) }
     }
     for (const def of init.pools) {
       validatePool(def)
@@ -265,7 +268,7 @@ export class Runtime {
       if (local.spilledFrom.size === 0) continue
       const serving = this.serves(local.name)
       for (const [id, owner] of local.spilledFrom) {
-        if (serving && this.ownerIn(local.name, id, local, this.c.placement()) === owner) this.unspill(local.name, id, owner, true)
+        if (serving && this.ownerIn(local.name, id, local, this.c.placement()) === owner) this.noteSpill(local.name, id, owner, true)
       }
     }
   }
@@ -653,19 +656,14 @@ export class Runtime {
         const timeoutMs = Math.min(int(p, 6, 'timeoutMs'), MAX_TIMEOUT_MS)
         const local = this.pools.get(pool)
         const owner = this.ownerOf(pool, id, local)
-        if (owner === this.self) {
-          const spilled = this.spillOf(local as LocalPool, id, spawn)
-          if (spilled !== undefined) return this.relay(spilled, pool, hops, timeoutMs, [Op.Call, pool, id, p[3], p[4], hops + 1, timeoutMs, 1])
+        const to = this.arrival(local, pool, id, owner, from, p[7] === 1, spawn)
+        if (to === SPILL) return this.relay(local?.spilled.get(id) as string, pool, hops, timeoutMs, [Op.Call, pool, id, p[3], p[4], hops + 1, timeoutMs, 1])
+        if (to !== this.self) return this.forward(from, pool, owner, hops, timeoutMs, [Op.Call, pool, id, p[3], p[4], hops + 1, timeoutMs])
+        if (!this.fencing) {
+          const answer = (local as LocalPool).callNow(id, p[3], spawn, now + Math.max(1, timeoutMs))
+          if (answer !== NOT_NOW) return answer
         }
-        const here = owner === this.self || (p[7] === 1 && this.acceptSpill(local, pool, id, from, spawn))
-        if (here) {
-          if (!this.fencing) {
-            const answer = (local as LocalPool).callNow(id, p[3], spawn, now + Math.max(1, timeoutMs))
-            if (answer !== NOT_NOW) return answer
-          }
-          return this.callLocal(local as LocalPool, id, p[3], spawn, Math.max(1, timeoutMs))
-        }
-        return this.forward(from, pool, owner, hops, timeoutMs, [Op.Call, pool, id, p[3], p[4], hops + 1, timeoutMs])
+        return this.callLocal(local as LocalPool, id, p[3], spawn, Math.max(1, timeoutMs))
       }
       case Op.SpawnMany: return this.handleSpawnMany(p, from)
       case Op.Spawn:
@@ -676,13 +674,10 @@ export class Runtime {
         const hops = int(p, 3, 'hops')
         const local = this.pools.get(pool)
         const owner = this.ownerOf(pool, id, local)
-        if (owner === this.self) {
-          const spilled = this.spillOf(local as LocalPool, id, p[0] === Op.Spawn)
-          if (spilled !== undefined) return this.relay(spilled, pool, hops, DEFAULT_CALL_TIMEOUT_MS, [p[0], pool, id, hops + 1, p[4], 1])
-        } else if (p[5] !== 1 || !this.acceptSpill(local, pool, id, from, p[0] === Op.Spawn)) {
-          // (spilled here by its owner, a where or stop is answered here: it starts nothing)
-          return this.forward(from, pool, owner, hops, DEFAULT_CALL_TIMEOUT_MS, [p[0], pool, id, hops + 1, p[4]])
-        }
+        // (spilled here by its owner, a where or stop is answered here: it starts nothing)
+        const to = this.arrival(local, pool, id, owner, from, p[5] === 1, p[0] === Op.Spawn)
+        if (to === SPILL) return this.relay(local?.spilled.get(id) as string, pool, hops, DEFAULT_CALL_TIMEOUT_MS, [p[0], pool, id, hops + 1, p[4], 1])
+        if (to !== this.self) return this.forward(from, pool, owner, hops, DEFAULT_CALL_TIMEOUT_MS, [p[0], pool, id, hops + 1, p[4]])
         const l = local as LocalPool
         if (p[0] === Op.Spawn) return this.spawnLocal(l, id, p[4] === 1, DEFAULT_CALL_TIMEOUT_MS)
         if (p[0] === Op.Where) return this.whereLocal(l, id)
@@ -754,7 +749,7 @@ export class Runtime {
       this.routing.staleRoutes++
       return
     }
-    if (op === Op.Unspill) {
+    if (op === Op.SpillNote) {
       const local = this.pools.get(str(p, 1, 'pool'))
       const id = str(p, 2, 'id')
       if (p[3] === 1) local?.spilledTo(id, from)
@@ -769,19 +764,14 @@ export class Runtime {
       const local = this.pools.get(pool)
       const owner = this.ownerOf(pool, id, local)
       const spawn = p[4] !== 0
-      let to = owner
-      if (owner === this.self) {
-        to = this.spillOf(local as LocalPool, id, spawn) ?? owner
-      } else if (p[6] === 1 && this.acceptSpill(local, pool, id, from, spawn)) {
-        to = this.self
-      }
+      const to = this.arrival(local, pool, id, owner, from, p[6] === 1, spawn)
       if (to === this.self) {
         (local as LocalPool).deliver(id, null, p[3], spawn)
         return
       }
       if (hops + 1 > this.maxHops) throw new NodeUnavailableError(`no agreed owner for ${pool}/${id} after ${hops} hops`)
-      if (owner === this.self) {
-        this.c.transport.cast(to, [Op.Cast, pool, id, p[3], p[4], hops + 1, 1])
+      if (to === SPILL) {
+        this.c.transport.cast(local?.spilled.get(id) as string, [Op.Cast, pool, id, p[3], p[4], hops + 1, 1])
         return
       }
       this.noteForward(from, pool, owner, local)
@@ -794,6 +784,16 @@ export class Runtime {
   }
 
   /**
+   * Where a message from another node goes: this node's id (deliver here), `SPILL` (on to
+   * the node its worker spilled to, whose pointer `local.spilled` now holds), or the owner
+   * this node sees (forward). `flagged`: its owner spilled it here.
+   */
+  private arrival (local: LocalPool | undefined, pool: string, id: string, owner: string, from: string, flagged: boolean, activates: boolean): string {
+    if (owner === this.self) return this.spillOf(local as LocalPool, id, activates) === undefined ? owner : SPILL
+    return flagged && this.acceptSpill(local, pool, id, from, activates) ? this.self : owner
+  }
+
+  /**
    * Where a message for `id`, which this node owns, goes instead of here: the node the
    * worker spilled to, or undefined to deliver it here. A node at its hard limit for the
    * pool activates no new worker: the next node on the ring takes it, and this node keeps
@@ -801,6 +801,8 @@ export class Runtime {
    * here again, the next message brings the worker back (claimed, state and all).
    */
   private spillOf (local: LocalPool, id: string, spawn: boolean): string | undefined {
+    // the common case, no pointers and room: two comparisons, no lookup on the way of every message
+    if (local.spilled.size === 0 && (!spawn || local.activations.size < local.hardLimit)) return undefined
     if (local.activations.has(id)) return undefined
     const to = local.spilled.get(id)
     if (to === undefined) {
@@ -831,17 +833,17 @@ export class Runtime {
     if (local === undefined) throw new UnknownPoolError(`node ${this.self} does not run pool ${pool}`, { pool })
     if (!activates || local.activations.has(id)) return true
     if (this.ownerOf(pool, id, local) !== from) {
-      this.unspill(pool, id, from)
+      this.noteSpill(pool, id, from)
       return false
     }
     const why = !this.serves(pool) ? `${this.self} does not serve ${pool} now` : local.activations.size >= local.hardLimit ? `${this.self} is at its hard limit too` : ''
     if (why !== '') {
-      this.unspill(pool, id, from)
+      this.noteSpill(pool, id, from)
       throw new OverloadedError(`${pool}/${id} spilled from ${from} cannot start on ${this.self}: ${why}`, { pool, id })
     }
     local.spilledFrom.set(id, from)
     // after any "ended here" note still on its way: the owner's pointer comes back
-    this.unspill(pool, id, from, true)
+    this.noteSpill(pool, id, from, true)
     return true
   }
 
@@ -851,17 +853,17 @@ export class Runtime {
   }
 
   /** Tells `owner` that worker `id`, which it spilled here, is not live here (any more), or with `live`, that it is. */
-  private unspill (pool: string, id: string, owner: string, live = false): void {
+  private noteSpill (pool: string, id: string, owner: string, live = false): void {
     try {
-      this.c.transport.cast(owner, [Op.Unspill, pool, id, live ? 1 : 0])
+      this.c.transport.cast(owner, [Op.SpillNote, pool, id, live ? 1 : 0])
     } catch {
       // a full queue to the owner: its pointer stays, and the next spilled message asks again
     }
   }
 
-  /** Sends a spilled message on to the node the worker spilled to: a hop, but no stale route to report. */
+  /** Sends a message on, one hop more (a spilled one to where its worker lives: no stale route to report). */
   private relay (to: string, pool: string, hops: number, timeoutMs: number, payload: unknown[]): Promise<unknown> {
-    if (hops + 1 > this.maxHops) return Promise.reject(new NodeUnavailableError(`no agreed owner for a message to ${pool} after ${hops} hops`, { pool }))
+    if (hops + 1 > this.maxHops) return Promise.reject(new NodeUnavailableError(`no agreed owner for a message to ${pool} after ${hops} hops: the nodes' views of the ring disagree`, { pool }))
     return this.c.transport.call(to, payload, { timeoutMs: Math.max(1, timeoutMs) })
   }
 
@@ -1002,7 +1004,7 @@ export class Runtime {
           continue
         }
         if (room <= 0) {
-          this.unspill(pool, id, from)
+          this.noteSpill(pool, id, from)
           continue
         }
         try {
@@ -1066,11 +1068,8 @@ export class Runtime {
 
   /** Sends a message on to the owner this node sees, once more than the last hop. */
   private forward (from: string, pool: string, owner: string, hops: number, timeoutMs: number, payload: unknown[]): Promise<unknown> {
-    if (hops + 1 > this.maxHops) {
-      return Promise.reject(new NodeUnavailableError(`no agreed owner for a message to ${pool} after ${hops} hops: the nodes' views of the ring disagree`, { pool }))
-    }
-    this.noteForward(from, pool, owner, this.pools.get(pool))
-    return this.c.transport.call(owner, payload, { timeoutMs: Math.max(1, timeoutMs) })
+    if (hops + 1 <= this.maxHops) this.noteForward(from, pool, owner, this.pools.get(pool))
+    return this.relay(owner, pool, hops, timeoutMs, payload)
   }
 
   /** Counts a forward and tells the sender, at most once a second per sender and pool, how this node's ring of the pool looks. */

@@ -36,8 +36,8 @@ export const Op = {
    * older one is busy)
    */
   HandoffMany: 11,
-  /** `[op, pool, id]`: "the worker you spilled to me is not live here (any more)": the owner drops its pointer */
-  Unspill: 12
+  /** `[op, pool, id, live]`: "the worker you spilled to me is live here (1) / not (any more) (0)": the owner sets or drops its pointer */
+  SpillNote: 12
 } as const
 
 /** Operations from 100 up belong to the node around the runtime (targets, health). */

@@ -35,7 +35,7 @@ export interface LocalEnv {
   /** True while the node, back from a stall, finds out whether its activations are stale. */
   fencing: () => boolean
   /** Tells `owner` that worker `id`, which it spilled here, ended here. */
-  unspill: (pool: string, id: string, owner: string) => void
+  spillEnded: (pool: string, id: string, owner: string) => void
 }
 
 /** Claims answered 'mine' are tried again this many times, this far apart, before the worker starts from `load`. */
@@ -807,7 +807,7 @@ export class LocalPool implements ActivationHome {
     const owner = this.spilledFrom.get(act.id)
     if (owner !== undefined) {
       this.spilledFrom.delete(act.id)
-      this.env.unspill(this.name, act.id, owner)
+      this.env.spillEnded(this.name, act.id, owner)
     }
   }
 

@@ -152,7 +152,7 @@ export class Runtime {
       holders: (pool, id) => this.holders(pool, id),
       claim: async (pool, id, holders) => await this.claim(pool, id, holders),
       fencing: () => this.fencing,
-      unspill: (pool, id, owner) => { this.noteSpill(pool, id, owner) }
+      spillEnded: (pool, id, owner) => { this.noteSpill(pool, id, owner) }
     }
     for (const def of init.pools) {
       validatePool(def)

@@ -3,7 +3,7 @@
  * machine it ran on to `bench/results/<timestamp>.json`.
  *
  * `npm run bench` (builds first), or after a build:
- * `node --import tsx bench/index.ts [--scenario transport|ring|membership|runtime (local)|runtime-cluster|migration|million|scale-up|all] [--workers N --nodes N --duration S] [--quiet]`
+ * `node --import tsx bench/index.ts [--scenario transport|ring|membership|runtime (local)|remote|runtime-cluster|migration|million|scale-up|all] [--workers N --nodes N --duration S] [--repeat N] [--quiet]`
  */
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -12,12 +12,13 @@ import { relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { writeMarkdownReport } from './markdown.js'
-import { formatTable } from './report.js'
+import { formatTable, mergeRuns } from './report.js'
 import type { ScenarioResult } from './report.js'
 import { membershipBench } from './membership.bench.js'
 import { migrationBench } from './migration.bench.js'
 import { millionBench } from './million.bench.js'
 import { scaleUpBench } from './scale-up.bench.js'
+import { remoteBench } from './remote.bench.js'
 import { ringBench } from './ring.bench.js'
 import { runtimeClusterBench } from './runtime-cluster.bench.js'
 import { runtimeBench } from './runtime.bench.js'
@@ -50,9 +51,11 @@ interface Sizes {
 
 const SCENARIOS: Record<string, (o: Sizes) => Promise<ScenarioResult>> = {
   transport: async (o) => transportBench({ quiet: o.quiet }),
-  ring: async (o) => ringBench({ quiet: o.quiet, nodes: o.nodes === undefined ? undefined : [o.nodes] }),
+  // one node count given: every implementation at it, however long that takes
+  ring: async (o) => ringBench({ quiet: o.quiet, nodes: o.nodes === undefined ? undefined : [o.nodes], allUpTo: o.nodes }),
   membership: async (o) => membershipBench({ quiet: o.quiet }),
   runtime: async (o) => runtimeBench({ quiet: o.quiet }),
+  remote: async (o) => remoteBench({ quiet: o.quiet, seconds: o.duration }),
   'runtime-cluster': async (o) => runtimeClusterBench({ quiet: o.quiet, workers: o.workers, seconds: o.duration }),
   migration: async (o) => migrationBench({ quiet: o.quiet, workers: o.workers }),
   million: async (o) => millionBench({ quiet: o.quiet, workers: o.workers, nodes: o.nodes, duration: o.duration }),
@@ -97,7 +100,8 @@ const { values } = parseArgs({
     quiet: { type: 'boolean', default: false },
     workers: { type: 'string' },
     nodes: { type: 'string' },
-    duration: { type: 'string' }
+    duration: { type: 'string' },
+    repeat: { type: 'string', default: '1' }
   }
 })
 /** Other names of scenarios, not run twice by `all`: `local` is the one-process runtime scenario, beside nact. */
@@ -106,7 +110,7 @@ const scenario = ALIASES[values.scenario ?? ''] ?? values.scenario ?? 'all'
 const quiet = values.quiet === true
 
 /** A positive whole number from the command line, or undefined when not given; anything else stops the run. */
-function size (name: 'workers' | 'nodes' | 'duration'): number | undefined {
+function size (name: 'workers' | 'nodes' | 'duration' | 'repeat'): number | undefined {
   const v = values[name]
   if (v === undefined) return undefined
   const n = Number(v)
@@ -117,6 +121,8 @@ function size (name: 'workers' | 'nodes' | 'duration'): number | undefined {
   return n
 }
 const sizes: Sizes = { quiet, workers: size('workers'), nodes: size('nodes'), duration: size('duration') }
+/** Runs of each scenario; each figure's min, median and max are taken over them (and over the runs a scenario makes itself). */
+const repeat = size('repeat') ?? 1
 const names = scenario === 'all' ? Object.keys(SCENARIOS) : [scenario]
 const unknown = names.filter(n => SCENARIOS[n] == null)
 if (unknown.length > 0) {
@@ -148,15 +154,21 @@ if (busy > 0.15) console.log('warning: something else is using the cores; throug
 
 for (const name of names) {
   console.log(`\n== ${name} ==\n`)
-  let result: ScenarioResult
-  try {
-    result = await SCENARIOS[name](sizes)
-  } catch (err) {
-    // one broken scenario should not throw away the others' figures
-    console.log(`failed: ${(err as Error).stack ?? String(err)}`)
-    process.exitCode = 1
-    continue
+  const runs: ScenarioResult[] = []
+  for (let i = 0; i < repeat; i++) {
+    if (repeat > 1) console.log(`run ${i + 1} of ${repeat}`)
+    try {
+      runs.push(await SCENARIOS[name](sizes))
+    } catch (err) {
+      // one broken scenario should not throw away the others' figures
+      console.log(`failed: ${(err as Error).stack ?? String(err)}`)
+      process.exitCode = 1
+    }
   }
+  if (runs.length === 0) continue
+  // the last run's table and charts; every run's figures
+  const last = runs[runs.length - 1]
+  const result: ScenarioResult = { ...last, figures: mergeRuns(runs.map(r => r.figures)), runs: runs.length }
   report.results.push(result)
   console.log(formatTable(result.rows))
   if (result.notes != null && result.notes.length > 0) console.log(`\n${result.notes.join('\n')}`)

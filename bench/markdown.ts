@@ -33,6 +33,25 @@ function table (rows: ScenarioResult['rows']): string {
   ].join('\n')
 }
 
+/** Every figure of a scenario with its median, min and max over the runs, folded away under the table. */
+function figuresTable (r: ScenarioResult): string[] {
+  if (r.figures.length === 0) return []
+  const rows = r.figures.map(f => {
+    const runs = f.runs ?? [f.value]
+    return {
+      figure: f.name,
+      median: f.value,
+      min: f.min ?? f.value,
+      max: f.max ?? f.value,
+      runs: runs.length <= 6 ? runs.map(x => cell(x)).join(', ') : `${runs.length} runs`,
+      unit: f.unit,
+      goal: f.goal ?? ''
+    }
+  })
+  const times = r.runs !== undefined && r.runs > 1 ? `; the scenario ran ${r.runs} times (\`--repeat\`), the table above is its last run` : ''
+  return ['', `<details><summary>Every figure of ${r.scenario}: median, min and max over its runs${times}</summary>`, '', table(rows), '', '</details>']
+}
+
 /** Writes `<base>.md` and its charts as `<base>-<scenario>-<n>.svg`; returns the report's path. */
 export function writeMarkdownReport (run: RunInfo, base: string): string {
   const m = run.machine
@@ -53,6 +72,7 @@ export function writeMarkdownReport (run: RunInfo, base: string): string {
       writeFileSync(file, lineChart(chart))
       out.push('', `![${chart.title}](${basename(file)})`)
     }
+    out.push(...figuresTable(r))
   }
   const path = `${base}.md`
   writeFileSync(path, out.join('\n') + '\n')

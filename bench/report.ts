@@ -6,10 +6,44 @@ import type { Chart } from './svg.js'
 /** One measured figure with its unit. */
 export interface Figure {
   name: string
+  /** The median of `runs` when the figure was measured more than once. */
   value: number
   unit: string
   /** What the figure is compared with, when it has a goal. */
   goal?: string
+  /** Every measurement of it, in order, when it was measured more than once. */
+  runs?: number[]
+  /** The least and the greatest of `runs` (the results file fills them in for every figure). */
+  min?: number
+  max?: number
+}
+
+/** A figure measured `runs.length` times: the median as its value, with min, max and every run. */
+export function repeated (name: string, runs: number[], unit: string, digits = 0, goal?: string): Figure {
+  const r = runs.map(x => round(x, digits))
+  return { name, value: median(r), unit, ...(goal !== undefined ? { goal } : {}), runs: r, min: Math.min(...r), max: Math.max(...r) }
+}
+
+/**
+ * The figures of several runs of one scenario as one list: each name's values across the
+ * runs (and the runs inside each) become its `runs`, its value their median, with min and
+ * max; a figure measured once gets min = max = value, so every figure in a results file
+ * reads the same way.
+ */
+export function mergeRuns (results: Figure[][]): Figure[] {
+  const byName = new Map<string, Figure & { runs: number[] }>()
+  for (const figures of results) {
+    for (const f of figures) {
+      const values = f.runs ?? [f.value]
+      const seen = byName.get(f.name)
+      if (seen === undefined) byName.set(f.name, { ...f, runs: [...values] })
+      else seen.runs.push(...values)
+    }
+  }
+  return [...byName.values()].map(f => {
+    const finite = f.runs.filter(Number.isFinite)
+    return { ...f, value: finite.length === 0 ? f.value : median(finite), min: finite.length === 0 ? f.value : Math.min(...finite), max: finite.length === 0 ? f.value : Math.max(...finite) }
+  })
 }
 
 /** The outcome of one scenario. */
@@ -21,6 +55,8 @@ export interface ScenarioResult {
   notes?: string[]
   /** Figures over time, drawn as SVG charts in the Markdown report. */
   charts?: Chart[]
+  /** How many times the harness ran the scenario (`--repeat`); the rows, notes and charts are the last run's. */
+  runs?: number
 }
 
 /** Formats rows as an aligned plain-text table. */

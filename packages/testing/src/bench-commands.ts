@@ -1,6 +1,7 @@
 import { benchMark, benchRead, statsNow, statsSince } from './process-meter.js'
 import type { StatsDelta } from './process-meter.js'
 import type { TestNode } from './test-node.js'
+import { percentile } from './samples.js'
 
 type Args = Record<string, unknown>
 
@@ -45,12 +46,6 @@ let echoHandlerInstalled = false
  */
 async function nextTurn (): Promise<void> {
   await new Promise<void>(resolve => { setImmediate(resolve) })
-}
-
-/** Nearest-rank percentile of an ascending array. */
-function percentile (sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return NaN
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]
 }
 
 /** Counts casts and echoes calls, cheaply: a benchmark must not measure its own handler. */

@@ -2,38 +2,11 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import type { SimplePoolNode, WorkerRef } from 'simplepool'
 import { benchMark, benchRead, statsNow, statsSince } from './process-meter.js'
+import { Samples, fixedRate, percentile } from './samples.js'
+import { armSink, sinkTally } from './test-pools.js'
 
 type Args = Record<string, unknown>
 type Command = (node: SimplePoolNode, args: Args) => unknown
-
-/**
- * Latencies in ms, kept in one growing typed array: a load generator records hundreds of
- * thousands a second, and an array of numbers would cost more garbage than the calls.
- */
-class Samples {
-  private data = new Float64Array(1 << 16)
-  length = 0
-
-  push (ms: number): void {
-    if (this.length === this.data.length) {
-      const grown = new Float64Array(this.data.length * 2)
-      grown.set(this.data)
-      this.data = grown
-    }
-    this.data[this.length++] = ms
-  }
-
-  /** The samples, ascending. */
-  sorted (): Float64Array {
-    return this.data.slice(0, this.length).sort()
-  }
-}
-
-/** Nearest-rank percentile of an ascending array. */
-function percentile (sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return NaN
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]
-}
 
 function countError (errors: Record<string, number>, err: unknown): void {
   const k = (err as Error).name
@@ -218,6 +191,64 @@ export const benchNodeCommands: Record<string, Command> = {
     const stats = statsSince(node, before)
     const sorted = samples.sorted()
     return { n, ms, perSecond: n / (ms / 1000), failures, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), p999: percentile(sorted, 0.999), stats }
+  },
+
+  /**
+   * Casts `n` copies of `msg` to `workers` ids of `pool` another node owns (activated first,
+   * unmeasured), round robin, as fast as the transport's queue takes them: on
+   * `OverloadedError` (the queue to that node is full) a turn of the event loop passes and
+   * the cast is sent again, so every cast is sent once. Reports the time to hand them all over.
+   */
+  remoteCasts: async (node, a) => {
+    const pool = a.pool as string
+    const n = a.n as number
+    const msg = a.msg ?? 'inc'
+    const ids = remoteIds(node, pool, (a.prefix as string | undefined) ?? 'r-', (a.workers as number | undefined) ?? 10_000)
+    await node.spawnMany(pool, ids)
+    const refs = ids.map(id => node.ref(pool, id))
+    let sent = 0
+    let overloaded = 0
+    const started = performance.now()
+    while (sent < n) {
+      try {
+        for (; sent < n; sent++) refs[sent % refs.length].cast(msg)
+      } catch (err) {
+        if ((err as Error).name !== 'OverloadedError') throw err
+        overloaded++
+        await new Promise<void>(resolve => { setImmediate(resolve) })
+      }
+    }
+    return { sent, ms: performance.now() - started, overloaded }
+  },
+
+  /** Arms this process's `sink` pool tally for `count` casts; send after it answers. */
+  sinkArm: (_node, a) => {
+    armSink(a.count as number)
+    return true
+  },
+
+  /** Waits (at most `timeoutMs`) for the armed count of casts to reach `sink` workers here; the time from the first to the last. */
+  awaitSink: async (_node, a) => {
+    const t = sinkTally
+    const complete = t.seen >= t.target || await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => { resolve(false) }, (a.timeoutMs as number | undefined) ?? 60_000)
+      t.done = () => { clearTimeout(timer); resolve(true) }
+    })
+    return { complete, received: t.seen, ms: complete ? t.lastAt - t.firstAt : NaN }
+  },
+
+  /**
+   * Calls `msg` to `workers` ids of `pool` another node owns (activated first), round robin,
+   * at a fixed `rate` per second for `seconds` whatever the replies do; latencies from
+   * when each call was due (see `fixedRate`).
+   */
+  fixedRateCalls: async (node, a) => {
+    const pool = a.pool as string
+    const msg = a.msg ?? 'inc'
+    const ids = remoteIds(node, pool, (a.prefix as string | undefined) ?? 'r-', (a.workers as number | undefined) ?? 10_000)
+    await node.spawnMany(pool, ids)
+    const refs = ids.map(id => node.ref(pool, id))
+    return await fixedRate(async (i) => await refs[i % refs.length].call(msg), { rate: a.rate as number, seconds: a.seconds as number })
   },
 
   /**

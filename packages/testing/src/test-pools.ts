@@ -29,6 +29,17 @@ export type CounterMsg =
 
 interface CounterState { n: number, last: Record<string, number>, violations: number, seen: number }
 
+/**
+ * Casts the `sink` pool's workers took in this process since `armSink`: the clock is read
+ * at the first and at the `target`-th only, so the count costs the handler almost nothing.
+ */
+export const sinkTally = { seen: 0, target: 0, firstAt: 0, lastAt: 0, done: undefined as (() => void) | undefined }
+
+/** Starts counting casts to the `sink` pool afresh, until `target` have arrived. */
+export function armSink (target: number): void {
+  Object.assign(sinkTally, { seen: 0, target, firstAt: 0, lastAt: 0, done: undefined })
+}
+
 /** What `save` wrote, per pool and id, in this process: the `stored` pool's store. */
 export const store = new Map<string, unknown>()
 
@@ -115,6 +126,21 @@ export function testPools (opts: TestPoolOptions = {}): Record<string, Pool<any,
       return s.said
     }
   })
+  // counts what it is sent and nothing else: how fast messages reach workers, not what the
+  // workers do with them (the remote benchmark's one-way figure)
+  const sink = definePool<{ n: number }, unknown, number>({
+    name: 'sink',
+    init: () => ({ n: 0 }),
+    handle: (s) => {
+      const t = sinkTally
+      if (++t.seen === 1) t.firstAt = performance.now()
+      if (t.seen === t.target) {
+        t.lastAt = performance.now()
+        t.done?.()
+      }
+      return ++s.n
+    }
+  })
   // every id on one node (the first serving node by peer id), with a small target: a
   // placement that crowds one node, for what happens at its hard limit (30)
   const pinned = definePool<{ n: number }, 'inc' | 'get', number>({
@@ -124,7 +150,7 @@ export function testPools (opts: TestPoolOptions = {}): Record<string, Pool<any,
     init: () => ({ n: 0 }),
     handle: (s, msg) => msg === 'inc' ? ++s.n : s.n
   })
-  return Object.fromEntries([counter, stored, ticker, slowLoad, failInit, ledger, eagerLedger, blob, pinned, room].map(p => [p.name, p]))
+  return Object.fromEntries([counter, stored, ticker, slowLoad, failInit, ledger, eagerLedger, blob, pinned, room, sink].map(p => [p.name, p]))
 }
 
 /**

@@ -1,0 +1,92 @@
+/**
+ * Latencies a load generator records, and the open-loop generator the remote benchmark
+ * runs the same way against SimplePool, moleculer and a bare socket.
+ */
+
+/**
+ * Latencies in ms, kept in one growing typed array: a load generator records hundreds of
+ * thousands a second, and an array of numbers would cost more garbage than the calls.
+ */
+export class Samples {
+  private data = new Float64Array(1 << 16)
+  length = 0
+
+  push (ms: number): void {
+    if (this.length === this.data.length) {
+      const grown = new Float64Array(this.data.length * 2)
+      grown.set(this.data)
+      this.data = grown
+    }
+    this.data[this.length++] = ms
+  }
+
+  /** The samples, ascending. */
+  sorted (): Float64Array {
+    return this.data.slice(0, this.length).sort()
+  }
+}
+
+/** Nearest-rank percentile of an ascending array. */
+export function percentile (sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return NaN
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]
+}
+
+/** What {@link fixedRate} measured. */
+export interface FixedRateResult {
+  /** Calls sent (rate x seconds, unless the signal ended it early). */
+  sent: number
+  /** Calls that failed, by error name. */
+  errors: Record<string, number>
+  /** Latency quantiles of the calls that succeeded, in ms, from when each was due. */
+  p50: number
+  p99: number
+  p999: number
+  max: number
+  /** Rate the calls actually went out at, per second. */
+  sentPerSecond: number
+}
+
+/**
+ * Sends `call(i)` at `rate` per second for `seconds`, whatever the replies do (an open
+ * loop, as real clients behave), and times each call from the moment it was due rather
+ * than the moment it went out: a stall that holds the sender back shows in the latencies
+ * instead of hiding (no coordinated omission). Sends in small bursts, one per timer turn
+ * (about a millisecond), never faster than the schedule.
+ */
+export async function fixedRate (call: (i: number) => Promise<unknown>, opts: { rate: number, seconds: number, signal?: AbortSignal }): Promise<FixedRateResult> {
+  const total = Math.round(opts.rate * opts.seconds)
+  const gapMs = 1000 / opts.rate
+  const samples = new Samples()
+  const errors: Record<string, number> = {}
+  const pending = new Set<Promise<void>>()
+  const started = performance.now()
+  let sent = 0
+  while (sent < total && opts.signal?.aborted !== true) {
+    const due = Math.min(total, Math.floor((performance.now() - started) / gapMs) + 1)
+    for (; sent < due; sent++) {
+      const dueAt = started + sent * gapMs
+      const p = call(sent).then(
+        () => { samples.push(performance.now() - dueAt) },
+        (err: unknown) => {
+          const name = (err as Error | undefined)?.name ?? 'Error'
+          errors[name] = (errors[name] ?? 0) + 1
+        }
+      ).finally(() => { pending.delete(p) })
+      pending.add(p)
+    }
+    await new Promise(resolve => setTimeout(resolve, 1))
+  }
+  const sentMs = performance.now() - started
+  await Promise.all(pending)
+  const sorted = samples.sorted()
+  return {
+    sent,
+    errors,
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+    p999: percentile(sorted, 0.999),
+    max: sorted.length === 0 ? NaN : sorted[sorted.length - 1],
+    sentPerSecond: sent / (sentMs / 1000)
+  }
+}

@@ -274,13 +274,16 @@ export class LocalPool implements ActivationHome {
    * flush instead of after the whole frame: the two nodes overlap instead of taking turns.
    * Returns `NOT_NOW` when the call has to wait its turn in the mailbox. Never used for
    * a call made on this node: that would run the callee inside the caller's turn.
+   * `ownedAt`: the placement version at which this node owns `id`, kept on the activation
+   * so the next message to it skips the ring lookup.
    */
-  callNow (id: string, msg: unknown, spawn: boolean, deadline: number): unknown {
+  callNow (id: string, msg: unknown, spawn: boolean, deadline: number, ownedAt?: number): unknown {
     let act = this.activations.get(id)
     if (act === undefined) {
       if (!spawn) return NOT_NOW
       act = this.activate(id)
     }
+    if (ownedAt !== undefined) act.ownedAt = ownedAt
     if (act.phase !== Phase.Ready || act.queue !== null || act.scheduled) return NOT_NOW
     const counters = this.stats.counters
     counters.turns++

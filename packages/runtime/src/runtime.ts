@@ -655,15 +655,23 @@ export class Runtime {
         const hops = int(p, 5, 'hops')
         const timeoutMs = Math.min(int(p, 6, 'timeoutMs'), MAX_TIMEOUT_MS)
         const local = this.pools.get(pool)
-        const owner = this.ownerOf(pool, id, local)
-        const to = this.arrival(local, pool, id, owner, from, p[7] === 1, spawn)
-        if (to === SPILL) return this.relay(local?.spilled.get(id) as string, pool, hops, timeoutMs, [Op.Call, pool, id, p[3], p[4], hops + 1, timeoutMs, 1])
-        if (to !== this.self) return this.forward(from, pool, owner, hops, timeoutMs, [Op.Call, pool, id, p[3], p[4], hops + 1, timeoutMs])
+        const placement = this.c.placement()
+        const live = local?.activations.get(id)
+        // live and owned here at this placement version: no ring lookup, as for a local call
+        let version: number | undefined = placement.version
+        if (live === undefined || live.ownedAt !== version) {
+          const owner = this.ownerOf(pool, id, local, placement)
+          const to = this.arrival(local, pool, id, owner, from, p[7] === 1, spawn)
+          if (to === SPILL) return this.relay(local?.spilled.get(id) as string, pool, hops, timeoutMs, [Op.Call, pool, id, p[3], p[4], hops + 1, timeoutMs, 1])
+          if (to !== this.self) return this.forward(from, pool, owner, hops, timeoutMs, [Op.Call, pool, id, p[3], p[4], hops + 1, timeoutMs])
+          // a worker spilled here is not owned here: the next message looks again
+          if (owner !== this.self) version = undefined
+        }
         if (!this.fencing) {
-          const answer = (local as LocalPool).callNow(id, p[3], spawn, now + Math.max(1, timeoutMs))
+          const answer = (local as LocalPool).callNow(id, p[3], spawn, now + Math.max(1, timeoutMs), version)
           if (answer !== NOT_NOW) return answer
         }
-        return this.callLocal(local as LocalPool, id, p[3], spawn, Math.max(1, timeoutMs))
+        return this.callLocal(local as LocalPool, id, p[3], spawn, Math.max(1, timeoutMs), undefined, version)
       }
       case Op.SpawnMany: return this.handleSpawnMany(p, from)
       case Op.Spawn:
@@ -762,11 +770,19 @@ export class Runtime {
     const hops = int(p, 5, 'hops')
     try {
       const local = this.pools.get(pool)
-      const owner = this.ownerOf(pool, id, local)
+      const placement = this.c.placement()
+      const live = local?.activations.get(id)
+      // live and owned here at this placement version: no ring lookup, as for a local send
+      if (live !== undefined && live.ownedAt === placement.version) {
+        (local as LocalPool).deliverTo(live, null, p[3])
+        return
+      }
+      const owner = this.ownerOf(pool, id, local, placement)
       const spawn = p[4] !== 0
       const to = this.arrival(local, pool, id, owner, from, p[6] === 1, spawn)
       if (to === this.self) {
-        (local as LocalPool).deliver(id, null, p[3], spawn)
+        const act = (local as LocalPool).deliver(id, null, p[3], spawn)
+        if (owner === this.self) act.ownedAt = placement.version
         return
       }
       if (hops + 1 > this.maxHops) throw new NodeUnavailableError(`no agreed owner for ${pool}/${id} after ${hops} hops`)

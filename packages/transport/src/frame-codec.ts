@@ -1,5 +1,7 @@
 import { Decoder, Encoder } from 'cbor-x'
 import { InvalidMessageError } from '@simplepool/core'
+import { FrameReader } from './frame-reader.js'
+import { FrameWriter } from './frame-writer.js'
 
 /** Bytes of the length prefix in front of every frame: a big-endian uint32. */
 export const FRAME_HEADER_BYTES = 4
@@ -8,17 +10,16 @@ export const FRAME_HEADER_BYTES = 4
 // Plain typed arrays: a Uint8Array payload travels as cbor bytes, not a tagged array.
 const encoder = new Encoder({ useRecords: false, tagUint8Array: false })
 const decoder = new Decoder({ useRecords: false })
+const writer = new FrameWriter(encoder)
+const reader = new FrameReader(decoder)
 
 /**
  * Encodes a batch of envelopes as one frame: a 4-byte length and one cbor array. One
- * encode call per frame rather than per message is what makes batching cheap.
+ * encode call per frame rather than per message is what makes batching cheap; the
+ * transport's own writer does the common values (see frame-writer.ts), cbor-x the rest.
  */
 export function encodeFrame (envelopes: unknown[]): Uint8Array {
-  const body = encoder.encode(envelopes)
-  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + body.byteLength)
-  frame.writeUInt32BE(body.byteLength, 0)
-  frame.set(body, FRAME_HEADER_BYTES)
-  return frame
+  return writer.frame(envelopes, FRAME_HEADER_BYTES)
 }
 
 /** Encodes one value alone; used to find the value that made a batch fail to encode. */
@@ -30,7 +31,7 @@ export function encodedSize (value: unknown): number {
 export function decodeFrameBody (body: Uint8Array): unknown[] {
   let value: unknown
   try {
-    value = decoder.decode(body)
+    value = reader.read(body)
   } catch (err) {
     throw new InvalidMessageError(`frame is not valid cbor: ${(err as Error).message}`)
   }

@@ -1,0 +1,164 @@
+/**
+ * The frame decoder of the hot path, the reading half of frame-writer.ts: reads the CBOR
+ * of arrays, strings, numbers, byte strings, string-keyed maps, null, booleans and
+ * undefined itself, and hands a frame holding anything else (a tag, an indefinite
+ * length, a 64-bit integer, a map with other keys) whole to cbor-x.
+ *
+ * Why: cbor-x's decoder, like its encoder, is shared by every user in the process, and V8
+ * can give up optimizing it; a receiver then decodes frames several times slower, at
+ * random from one process to the next. This one reads only frames and stays fast.
+ * It gives what cbor-x's decoder (with records off) gives for the same bytes: maps become
+ * plain objects, a `__proto__` key becomes `__proto_` (no prototype pollution), byte
+ * strings are views into the frame.
+ */
+import type { Decoder } from 'cbor-x'
+
+/** Thrown inside the reader when a frame needs cbor-x; never leaves it. */
+const FALLBACK = new Error('left to cbor-x')
+
+const EMPTY = new Uint8Array(0)
+const utf8 = new TextDecoder()
+
+export class FrameReader {
+  private src: Uint8Array = EMPTY
+  private view: DataView<ArrayBufferLike> = new DataView(EMPTY.buffer)
+  private pos = 0
+  private end = 0
+
+  /** @param fallback - The decoder for the frames this reader leaves alone. */
+  constructor (private readonly fallback: Decoder) {}
+
+  /** The one CBOR item in `body`; throws on bytes that are not exactly one item. */
+  read (body: Uint8Array): unknown {
+    this.src = body
+    this.view = new DataView(body.buffer, body.byteOffset, body.byteLength)
+    this.pos = 0
+    this.end = body.byteLength
+    try {
+      const value = this.item()
+      if (this.pos !== this.end) throw new Error(`${this.end - this.pos} bytes after the end of the frame's value`)
+      return value
+    } catch (err) {
+      if (err === FALLBACK) return this.fallback.decode(body)
+      throw err
+    } finally {
+      // the frame's memory is not held past its decoding (byte strings keep their own views)
+      this.src = EMPTY
+      this.view = new DataView(EMPTY.buffer)
+    }
+  }
+
+  private need (bytes: number): void {
+    if (bytes > this.end - this.pos) throw new Error('unexpected end of the frame')
+  }
+
+  private item (): unknown {
+    this.need(1)
+    const b = this.src[this.pos++]
+    const major = b >> 5
+    const info = b & 31
+    if (major === 7) return this.simple(info)
+    if (major === 6 || info > 26) throw info > 27 && info < 31 ? new Error(`reserved additional info ${info}`) : FALLBACK
+    const n = this.count(info)
+    switch (major) {
+      case 0: return n
+      case 1: return -1 - n
+      case 2: {
+        this.need(n)
+        const bytes = this.src.subarray(this.pos, this.pos + n)
+        this.pos += n
+        return bytes
+      }
+      case 3: return this.text(n)
+      case 4: {
+        // every item takes a byte at least: a length beyond the frame is a lie, not an allocation
+        this.need(n)
+        const a = new Array(n)
+        for (let i = 0; i < n; i++) a[i] = this.item()
+        return a
+      }
+      default: {
+        this.need(2 * n)
+        const o: Record<string, unknown> = {}
+        for (let i = 0; i < n; i++) {
+          const key = this.item()
+          if (typeof key !== 'string') throw FALLBACK
+          o[key === '__proto__' ? '__proto_' : key] = this.item()
+        }
+        return o
+      }
+    }
+  }
+
+  /** The length or value that follows an initial byte with additional info `info` (< 27). */
+  private count (info: number): number {
+    if (info < 24) return info
+    const v = this.view
+    const at = this.pos
+    if (info === 24) {
+      this.need(1)
+      this.pos += 1
+      return this.src[at]
+    }
+    if (info === 25) {
+      this.need(2)
+      this.pos += 2
+      return v.getUint16(at)
+    }
+    this.need(4)
+    this.pos += 4
+    return v.getUint32(at)
+  }
+
+  private simple (info: number): unknown {
+    const at = this.pos
+    switch (info) {
+      case 20: return false
+      case 21: return true
+      case 22: return null
+      case 23: return undefined
+      case 25:
+        this.need(2)
+        this.pos += 2
+        return half(this.view.getUint16(at))
+      case 26:
+        this.need(4)
+        this.pos += 4
+        return this.view.getFloat32(at)
+      case 27:
+        this.need(8)
+        this.pos += 8
+        return this.view.getFloat64(at)
+      default: throw FALLBACK
+    }
+  }
+
+  private text (n: number): string {
+    this.need(n)
+    const src = this.src
+    const start = this.pos
+    this.pos += n
+    if (n <= 32) {
+      // short ASCII, the usual id or name: one flat string, no decoder call
+      let ascii = true
+      for (let i = start; i < start + n; i++) {
+        if (src[i] >= 0x80) {
+          ascii = false
+          break
+        }
+      }
+      if (ascii) return String.fromCharCode.apply(null, src.subarray(start, start + n) as unknown as number[])
+    }
+    return utf8.decode(src.subarray(start, start + n))
+  }
+}
+
+/** An IEEE 754 half-precision float. */
+function half (h: number): number {
+  const exp = (h >> 10) & 0x1f
+  const mant = h & 0x3ff
+  const sign = (h & 0x8000) !== 0 ? -1 : 1
+  if (exp === 0) return sign * mant * 2 ** -24
+  if (exp === 31) return mant === 0 ? sign * Infinity : NaN
+  return sign * (1024 + mant) * 2 ** (exp - 25)
+}

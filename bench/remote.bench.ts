@@ -42,6 +42,8 @@ const WARM = 1.05
 const MAX_WARMUPS = 6
 
 interface Rates { oneWay: number[], requests: number[], latency: FixedRateResult[] }
+/** Share of wall time each process's main thread was busy (event-loop utilisation), sender first. */
+interface Busy { sender: number[], receiver: number[] }
 interface RawRates { oneWay: number[], decoded: number[], latency: FixedRateResult[] }
 
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url))
@@ -76,17 +78,22 @@ async function latencyRuns (label: string, runs: number, run: (seconds: number) 
   return out
 }
 
-async function simplepool (o: Required<RemoteBenchOptions>, log: (s: string) => void): Promise<Rates> {
+async function simplepool (o: Required<RemoteBenchOptions>, log: (s: string) => void): Promise<Rates & { busy: Busy }> {
   const cluster = await startCluster({ nodes: 2, pools: ['sink', 'counter'] })
   try {
     const [a, b]: NodeHandle[] = cluster.nodes
+    const busy: Busy = { sender: [], receiver: [] }
     const oneWay = await measured('simplepool one-way', o.runs, async () => {
       await b.request('sinkArm', { count: o.casts })
+      await Promise.all([a.request('benchMark'), b.request('benchMark')])
       const [, seen] = await Promise.all([
         a.request('remoteCasts', { pool: 'sink', n: o.casts, workers: WORKERS }, 120_000),
         b.request<{ complete: boolean, received: number, ms: number }>('awaitSink', { timeoutMs: 100_000 }, 120_000)
       ])
       if (!seen.complete) throw new Error(`only ${seen.received} of ${o.casts} casts reached their workers`)
+      const [ua, ub] = await Promise.all([a.request<{ elu: number }>('benchRead'), b.request<{ elu: number }>('benchRead')])
+      busy.sender.push(ua.elu)
+      busy.receiver.push(ub.elu)
       return o.casts / (seen.ms / 1000)
     }, log)
     const requests = await measured('simplepool requests', o.runs, async () => {
@@ -96,7 +103,8 @@ async function simplepool (o: Required<RemoteBenchOptions>, log: (s: string) => 
     }, log)
     const latency = await latencyRuns('simplepool fixed rate', o.runs, async (seconds) =>
       await a.request<FixedRateResult>('fixedRateCalls', { pool: 'counter', rate: o.rate, seconds, workers: WORKERS }, seconds * 1000 + 60_000), o.seconds, log)
-    return { oneWay, requests, latency }
+    // the measured runs are the last ones
+    return { oneWay, requests, latency, busy: { sender: busy.sender.slice(-o.runs), receiver: busy.receiver.slice(-o.runs) } }
   } finally {
     await cluster.stop()
   }
@@ -235,7 +243,7 @@ export async function remoteBench (opts: RemoteBenchOptions = {}): Promise<Scena
   const { castBytes, call } = wireFrames()
   const notes = [
     `Each library in two fresh processes on 127.0.0.1, one after the other in this run; ${o.runs} measured runs of each figure (the table shows medians) after unmeasured runs until the rate climbed less than 5%.`,
-    `One-way: ${o.casts.toLocaleString('en-US')} messages a run, counted from the first to the last arrival on the receiver. SimplePool: casts of 'inc' from node 1 to ${WORKERS.toLocaleString('en-US')} workers node 2 owns (a pool whose handler only counts), through libp2p (TCP, Noise, Yamux), decoded and run. Raw socket: the bytes the transport writes for those casts (${PER_FRAME.toLocaleString('en-US')} ${round(castBytes, 1)}-byte cbor envelopes in a length-prefixed frame) written back to back on a bare connection, the receiver reading only the frames' length prefixes; raw decoded: the same, the receiver cutting out every frame and decoding its envelopes with the transport's own codec (no Noise, no Yamux, no routing, no worker). Runs, SimplePool: ${list(sp.oneWay)}; raw: ${list(raw.oneWay)}; raw decoded: ${list(raw.decoded)}.`,
+    `One-way: ${o.casts.toLocaleString('en-US')} messages a run, counted from the first to the last arrival on the receiver. SimplePool: casts of 'inc' from node 1 to ${WORKERS.toLocaleString('en-US')} workers node 2 owns (a pool whose handler only counts), through libp2p (TCP, Noise, Yamux), decoded and run. Raw socket: the bytes the transport writes for those casts (${PER_FRAME.toLocaleString('en-US')} ${round(castBytes, 1)}-byte cbor envelopes in a length-prefixed frame) written back to back on a bare connection, the receiver reading only the frames' length prefixes; raw decoded: the same, the receiver cutting out every frame and decoding its envelopes with the transport's own codec (no Noise, no Yamux, no routing, no worker). Runs, SimplePool: ${list(sp.oneWay)}; raw: ${list(raw.oneWay)}; raw decoded: ${list(raw.decoded)}. SimplePool's main threads busy (event-loop utilisation) per run, sender/receiver: ${sp.busy.sender.map((x, i) => `${Math.round(x * 100)}%/${Math.round(sp.busy.receiver[i] * 100)}%`).join(', ')}.`,
     `Requests: ${o.requests.toLocaleString('en-US')} a run, ${IN_FLIGHT} always outstanding, round robin over ${WORKERS.toLocaleString('en-US')} ids (SimplePool: a counter worker per id; moleculer: an action keeping a count per id in a Map, JSON serializer, the TCP transporter with a static list of both brokers). Runs, SimplePool: ${list(sp.requests)}; moleculer: ${mol === undefined ? `not run (${molSkipped})` : list(mol.requests)}.`,
     `Fixed rate: ${o.rate.toLocaleString('en-US')} calls/s for ${o.seconds} s a run (after 1 s unmeasured), sent whatever the replies do; each latency counted from when its call was due, not sent, so a stalled sender shows. Raw socket: one ${call.byteLength}-byte frame per call, echoed byte for byte by the listener. p99 per run, SimplePool: ${list(q(sp.latency, 'p99'), 3)}; moleculer: ${list(q(mol?.latency, 'p99'), 3)}; raw: ${list(q(raw.latency, 'p99'), 3)} ms.`
   ]

@@ -18,6 +18,9 @@ const FALLBACK = new Error('left to cbor-x')
 
 const EMPTY = new Uint8Array(0)
 const utf8 = new TextDecoder()
+/** Short strings are read as a list of char codes, one reused list per length: no allocation but the string. */
+const SHORT = 32
+const CODES = Array.from({ length: SHORT + 1 }, (_, n) => new Array<number>(n).fill(0))
 
 export class FrameReader {
   private src: Uint8Array = EMPTY
@@ -138,16 +141,19 @@ export class FrameReader {
     const src = this.src
     const start = this.pos
     this.pos += n
-    if (n <= 32) {
-      // short ASCII, the usual id or name: one flat string, no decoder call
+    if (n <= SHORT) {
+      // short ASCII, the usual id or name: no view, no decoder call
+      const codes = CODES[n]
       let ascii = true
-      for (let i = start; i < start + n; i++) {
-        if (src[i] >= 0x80) {
+      for (let i = 0; i < n; i++) {
+        const c = src[start + i]
+        if (c >= 0x80) {
           ascii = false
           break
         }
+        codes[i] = c
       }
-      if (ascii) return String.fromCharCode.apply(null, src.subarray(start, start + n) as unknown as number[])
+      if (ascii) return String.fromCharCode.apply(null, codes)
     }
     return utf8.decode(src.subarray(start, start + n))
   }

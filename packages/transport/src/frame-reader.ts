@@ -56,8 +56,12 @@ export class FrameReader {
   }
 
   private item (): unknown {
-    this.need(1)
+    if (this.pos >= this.end) throw new Error('unexpected end of the frame')
     const b = this.src[this.pos++]
+    // the usual items first: a small integer, a short string, a short array
+    if (b < 0x18) return b
+    if (b >= 0x60 && b < 0x78) return this.text(b - 0x60)
+    if (b >= 0x80 && b < 0x98) return this.array(b - 0x80)
     const major = b >> 5
     const info = b & 31
     if (major === 7) return this.simple(info)
@@ -73,13 +77,7 @@ export class FrameReader {
         return bytes
       }
       case 3: return this.text(n)
-      case 4: {
-        // every item takes a byte at least: a length beyond the frame is a lie, not an allocation
-        this.need(n)
-        const a = new Array(n)
-        for (let i = 0; i < n; i++) a[i] = this.item()
-        return a
-      }
+      case 4: return this.array(n)
       default: {
         this.need(2 * n)
         const o: Record<string, unknown> = {}
@@ -91,6 +89,14 @@ export class FrameReader {
         return o
       }
     }
+  }
+
+  private array (n: number): unknown[] {
+    // every item takes a byte at least: a length beyond the frame is a lie, not an allocation
+    this.need(n)
+    const a = new Array(n)
+    for (let i = 0; i < n; i++) a[i] = this.item()
+    return a
   }
 
   /** The length or value that follows an initial byte with additional info `info` (< 27). */

@@ -3,12 +3,12 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import { preSharedKey } from '@libp2p/pnet'
-import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { clusterKeyFile } from './cluster-key.js'
+import { coalescedTcp } from './coalesced-tcp.js'
 
 /**
  * Identifies a received message before validation, from the bytes gossipsub's own id
@@ -57,13 +57,14 @@ export interface HostInit {
  *   healthy busy connections; membership heartbeats detect hung peers instead.
  * - dials from the allowed ranges (loopback by default) skip the per-host rate limit,
  *   since on one machine every peer is 127.0.0.1.
+ * - TCP writes are coalesced: one system call per connection per turn (coalesced-tcp.ts).
  */
 export async function createHost (init: HostInit): Promise<Host> {
   return createLibp2p<HostServices>({
     start: false,
     ...(init.privateKey != null ? { privateKey: init.privateKey } : {}),
     addresses: { listen: init.listen },
-    transports: [tcp()],
+    transports: [coalescedTcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     ...(init.clusterKey != null ? { connectionProtector: preSharedKey({ psk: clusterKeyFile(init.clusterKey) }) } : {}),

@@ -1,0 +1,68 @@
+import { expect } from 'chai'
+import { createServer, connect } from 'node:net'
+import type { Server, Socket } from 'node:net'
+import { coalesceWrites } from '../src/coalesced-tcp.js'
+
+describe('coalesced TCP writes', () => {
+  let server: Server
+  let client: Socket
+  let received: Buffer[]
+  let arrived: Promise<void>
+
+  beforeEach(async () => {
+    received = []
+    let done: () => void = () => {}
+    arrived = new Promise(resolve => { done = resolve })
+    server = createServer((s) => {
+      s.on('data', (b: Buffer) => {
+        received.push(b)
+        if (Buffer.concat(received).length >= 6) done()
+      })
+    })
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    const port = (server.address() as { port: number }).port
+    client = connect({ port, host: '127.0.0.1' })
+    await new Promise(resolve => client.once('connect', resolve))
+  })
+
+  afterEach(async () => {
+    client.destroy()
+    await new Promise(resolve => server.close(resolve))
+  })
+
+  it('holds the sends of one turn in the socket and writes them together, in order, before the next', async () => {
+    const writes: number[] = []
+    const socket = client as Socket & { _writev: (...a: unknown[]) => void, _write: (...a: unknown[]) => void }
+    const writev = socket._writev.bind(socket)
+    const write = socket._write.bind(socket)
+    socket._writev = (chunks: unknown[], cb: unknown) => { writes.push((chunks as unknown[]).length); writev(chunks, cb) }
+    socket._write = (chunk: unknown, enc: unknown, cb: unknown) => { writes.push(1); write(chunk, enc, cb) }
+    const conn = {
+      socket: client,
+      sendData (data: Uint8Array[]) {
+        for (const b of data) client.write(b)
+        return { sentBytes: 0, canSendMore: true }
+      }
+    }
+    coalesceWrites(conn)
+    conn.sendData([Buffer.from('ab'), Buffer.from('c')])
+    conn.sendData([Buffer.from('def')])
+    expect(client.writableCorked).to.equal(1)
+    expect(writes).to.deep.equal([])
+    await new Promise(resolve => process.nextTick(resolve))
+    expect(client.writableCorked).to.equal(0)
+    // three socket.write calls, one writev
+    expect(writes).to.deep.equal([3])
+    await arrived
+    expect(Buffer.concat(received).toString()).to.equal('abcdef')
+  })
+
+  it('leaves a connection without a socket or a sendData as it is', () => {
+    const conn = { sendData: () => 1 }
+    coalesceWrites(conn)
+    expect(conn.sendData()).to.equal(1)
+    const other = { socket: client }
+    coalesceWrites(other)
+    expect(other).to.deep.equal({ socket: client })
+  })
+})

@@ -75,7 +75,7 @@ servePeer({
   fixedRate: async (a) => {
     const b = brokerOf()
     const ids = a.ids as number
-    return await fixedRate(async (i) => await b.call('bench.inc', { id: `r-${i % ids}` }), { rate: a.rate as number, seconds: a.seconds as number })
+    return await fixedRate((i) => b.call('bench.inc', { id: `r-${i % ids}` }), { rate: a.rate as number, seconds: a.seconds as number })
   },
 
   stop: async () => {

@@ -147,12 +147,10 @@ servePeer({
     })
     socket.on('data', onData)
     try {
-      return await fixedRate(async () => {
-        await new Promise<void>((resolve) => {
-          waiting.push(resolve)
-          socket.write(frame)
-        })
-      }, { rate: a.rate as number, seconds: a.seconds as number })
+      return await fixedRate(() => new Promise<void>((resolve) => {
+        waiting.push(resolve)
+        socket.write(frame)
+      }), { rate: a.rate as number, seconds: a.seconds as number })
     } finally {
       socket.off('data', onData)
     }

@@ -36,8 +36,13 @@ export class WorkerRef<M = unknown, R = unknown> {
    * `message`), `TimeoutError`, `AbortError`, `WorkerNotAliveError`, `OverloadedError`,
    * `NodeUnavailableError` or `InvalidMessageError`.
    */
-  async call (msg: M, options?: RefCallOptions): Promise<R> {
-    return await (this.target.call(this.pool, this.id, msg, options) as Promise<R>)
+  call (msg: M, options?: RefCallOptions): Promise<R> {
+    // not async: the target's promise is handed on as it is, one promise per call less
+    try {
+      return this.target.call(this.pool, this.id, msg, options) as Promise<R>
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
   /**

@@ -248,7 +248,7 @@ export const benchNodeCommands: Record<string, Command> = {
     const ids = remoteIds(node, pool, (a.prefix as string | undefined) ?? 'r-', (a.workers as number | undefined) ?? 10_000)
     await node.spawnMany(pool, ids)
     const refs = ids.map(id => node.ref(pool, id))
-    return await fixedRate(async (i) => await refs[i % refs.length].call(msg), { rate: a.rate as number, seconds: a.seconds as number })
+    return await fixedRate((i) => refs[i % refs.length].call(msg), { rate: a.rate as number, seconds: a.seconds as number })
   },
 
   /**

@@ -59,26 +59,37 @@ export async function fixedRate (call: (i: number) => Promise<unknown>, opts: { 
   const gapMs = 1000 / opts.rate
   const samples = new Samples()
   const errors: Record<string, number> = {}
-  const pending = new Set<Promise<void>>()
+  // one promise and two small closures per call: the generator's own garbage is collected
+  // in the same pauses as the library's, so it must stay small beside what it measures
+  let outstanding = 0
+  let allSent = false
+  let finished: () => void = () => {}
+  const done = new Promise<void>(resolve => { finished = resolve })
+  const settled = (): void => {
+    if (--outstanding === 0 && allSent) finished()
+  }
+  const failed = (err: unknown): void => {
+    const name = (err as Error | undefined)?.name ?? 'Error'
+    errors[name] = (errors[name] ?? 0) + 1
+    settled()
+  }
   const started = performance.now()
   let sent = 0
   while (sent < total && opts.signal?.aborted !== true) {
     const due = Math.min(total, Math.floor((performance.now() - started) / gapMs) + 1)
     for (; sent < due; sent++) {
       const dueAt = started + sent * gapMs
-      const p = call(sent).then(
-        () => { samples.push(performance.now() - dueAt) },
-        (err: unknown) => {
-          const name = (err as Error | undefined)?.name ?? 'Error'
-          errors[name] = (errors[name] ?? 0) + 1
-        }
-      ).finally(() => { pending.delete(p) })
-      pending.add(p)
+      outstanding++
+      call(sent).then(() => {
+        samples.push(performance.now() - dueAt)
+        settled()
+      }, failed)
     }
     await new Promise(resolve => setTimeout(resolve, 1))
   }
   const sentMs = performance.now() - started
-  await Promise.all(pending)
+  allSent = true
+  if (outstanding > 0) await done
   const sorted = samples.sorted()
   return {
     sent,

@@ -16,7 +16,13 @@ import type { TCPOptions } from '@libp2p/tcp'
 type Factory = ReturnType<typeof tcp>
 type Transport = ReturnType<Factory>
 
-/** Corks the connection's socket on its first send of a turn and uncorks it before the turn ends. */
+/**
+ * Corks the connection's socket on its first send of a turn and uncorks it before the turn
+ * ends. Past half the socket's high-water mark the held bytes go at once: a corked socket
+ * that reaches the mark answers `write` with false for bytes it has not even tried to
+ * send, and libp2p's streams then waited for a drain on nearly every send (a flood of
+ * small sends fell from 25,000 to 11,000 a second that way).
+ */
 export function coalesceWrites (maConn: unknown): void {
   const conn = maConn as { socket?: unknown, sendData?: (data: unknown) => unknown }
   const socket = conn.socket
@@ -24,16 +30,26 @@ export function coalesceWrites (maConn: unknown): void {
   // a libp2p whose connections look otherwise is left as it is: only slower
   if (!(socket instanceof Socket) || typeof sendData !== 'function') return
   let corked = false
-  const uncork = (): void => {
+  let scheduled = false
+  const flush = (): void => {
+    if (!corked) return
     corked = false
     socket.uncork()
   }
+  const atTurnEnd = (): void => {
+    scheduled = false
+    flush()
+  }
   conn.sendData = function (this: unknown, data: unknown): unknown {
+    if (corked && socket.writableLength >= socket.writableHighWaterMark / 2) flush()
     if (!corked && !socket.destroyed) {
       corked = true
       socket.cork()
-      // nextTick: after the code that is sending now, before any I/O or timer
-      process.nextTick(uncork)
+      if (!scheduled) {
+        scheduled = true
+        // nextTick: after the code that is sending now, before any I/O or timer
+        process.nextTick(atTurnEnd)
+      }
     }
     return sendData.call(this, data)
   }

@@ -57,6 +57,36 @@ describe('coalesced TCP writes', () => {
     expect(Buffer.concat(received).toString()).to.equal('abcdef')
   })
 
+  it('sends what it holds at once past half the high-water mark, so the socket never refuses bytes it has not tried', async () => {
+    const writes: number[] = []
+    const socket = client as Socket & { _writev: (...a: unknown[]) => void, _write: (...a: unknown[]) => void }
+    const writev = socket._writev.bind(socket)
+    const write = socket._write.bind(socket)
+    socket._writev = (chunks: unknown[], cb: unknown) => { writes.push((chunks as unknown[]).length); writev(chunks, cb) }
+    socket._write = (chunk: unknown, enc: unknown, cb: unknown) => { writes.push(1); write(chunk, enc, cb) }
+    const results: unknown[] = []
+    const conn = {
+      socket: client,
+      sendData (data: Uint8Array[]) {
+        let canSendMore = true
+        for (const b of data) canSendMore = client.write(b)
+        results.push(canSendMore)
+        return { sentBytes: 0, canSendMore }
+      }
+    }
+    coalesceWrites(conn)
+    const half = client.writableHighWaterMark / 2
+    conn.sendData([Buffer.alloc(half - 1, 0x61)])
+    conn.sendData([Buffer.alloc(half - 1, 0x62)])
+    expect(writes).to.deep.equal([])
+    // the two held chunks reach half the mark: the third send writes them first
+    conn.sendData([Buffer.from('c')])
+    expect(writes).to.deep.equal([2])
+    expect(results).to.deep.equal([true, true, true])
+    await new Promise(resolve => process.nextTick(resolve))
+    expect(client.writableCorked).to.equal(0)
+  })
+
   it('leaves a connection without a socket or a sendData as it is', () => {
     const conn = { sendData: () => 1 }
     coalesceWrites(conn)

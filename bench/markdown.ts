@@ -62,7 +62,7 @@ export function writeMarkdownReport (run: RunInfo, base: string): string {
     '',
     `Command: \`${run.command}\``,
     '',
-    'A ratio beside a peer (nact, a raw socket) compares figures measured in this same run on this machine; both figures are printed, and a ratio between figures of different runs or machines is not valid.'
+    'A ratio beside a peer (nact, moleculer, a raw socket) compares figures measured in this same run on this machine; both figures are printed, and a ratio between figures of different runs or machines is not valid.'
   ]
   for (const r of run.results) {
     out.push('', `## ${r.scenario}`, '', table(r.rows))

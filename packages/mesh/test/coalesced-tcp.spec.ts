@@ -3,6 +3,17 @@ import { createServer, connect } from 'node:net'
 import type { Server, Socket } from 'node:net'
 import { coalesceWrites } from '../src/coalesced-tcp.js'
 
+/** The chunks of each write the socket makes to the system, in order (a writev of three: 3). */
+function spyWrites (client: Socket): number[] {
+  const writes: number[] = []
+  const socket = client as Socket & { _writev: (...a: unknown[]) => void, _write: (...a: unknown[]) => void }
+  const writev = socket._writev.bind(socket)
+  const write = socket._write.bind(socket)
+  socket._writev = (chunks: unknown[], cb: unknown) => { writes.push((chunks as unknown[]).length); writev(chunks, cb) }
+  socket._write = (chunk: unknown, enc: unknown, cb: unknown) => { writes.push(1); write(chunk, enc, cb) }
+  return writes
+}
+
 describe('coalesced TCP writes', () => {
   let server: Server
   let client: Socket
@@ -31,12 +42,7 @@ describe('coalesced TCP writes', () => {
   })
 
   it('holds the sends of one turn in the socket and writes them together, in order, before the next', async () => {
-    const writes: number[] = []
-    const socket = client as Socket & { _writev: (...a: unknown[]) => void, _write: (...a: unknown[]) => void }
-    const writev = socket._writev.bind(socket)
-    const write = socket._write.bind(socket)
-    socket._writev = (chunks: unknown[], cb: unknown) => { writes.push((chunks as unknown[]).length); writev(chunks, cb) }
-    socket._write = (chunk: unknown, enc: unknown, cb: unknown) => { writes.push(1); write(chunk, enc, cb) }
+    const writes = spyWrites(client)
     const conn = {
       socket: client,
       sendData (data: Uint8Array[]) {
@@ -58,12 +64,7 @@ describe('coalesced TCP writes', () => {
   })
 
   it('sends what it holds at once past half the high-water mark, so the socket never refuses bytes it has not tried', async () => {
-    const writes: number[] = []
-    const socket = client as Socket & { _writev: (...a: unknown[]) => void, _write: (...a: unknown[]) => void }
-    const writev = socket._writev.bind(socket)
-    const write = socket._write.bind(socket)
-    socket._writev = (chunks: unknown[], cb: unknown) => { writes.push((chunks as unknown[]).length); writev(chunks, cb) }
-    socket._write = (chunk: unknown, enc: unknown, cb: unknown) => { writes.push(1); write(chunk, enc, cb) }
+    const writes = spyWrites(client)
     const results: unknown[] = []
     const conn = {
       socket: client,

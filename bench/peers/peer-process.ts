@@ -25,10 +25,16 @@ export class PeerProcess {
       if (m.ok) w.resolve(m.value)
       else w.reject(new Error(`${this.name}: ${m.error ?? 'failed'}`))
     })
-    child.on('exit', (code, signal) => {
-      const err = new Error(`${this.name} exited (${String(code ?? signal)}): ${this.stderr.trim()}`)
+    const failAll = (err: Error): void => {
       for (const w of this.waiting.values()) w.reject(err)
       this.waiting.clear()
+    }
+    child.on('exit', (code, signal) => {
+      failAll(new Error(`${this.name} exited (${String(code ?? signal)}): ${this.stderr.trim()}`))
+    })
+    // a request sent to a peer that is gone comes back as this event: unheard, it would end the whole run
+    child.on('error', (err) => {
+      failAll(new Error(`${this.name}: ${err.message}`))
     })
   }
 

@@ -1,6 +1,8 @@
+import '@simplepool/core/polyfill'
 import { expect } from 'chai'
-import { createServer, connect } from 'node:net'
-import type { Server, Socket } from 'node:net'
+import { Socket, createServer, connect } from 'node:net'
+import type { Server } from 'node:net'
+import { Mesh } from '../src/index.js'
 import { coalesceWrites } from '../src/coalesced-tcp.js'
 
 /** The chunks of each write the socket makes to the system, in order (a writev of three: 3). */
@@ -80,8 +82,9 @@ describe('coalesced TCP writes', () => {
     conn.sendData([Buffer.alloc(half - 1, 0x61)])
     conn.sendData([Buffer.alloc(half - 1, 0x62)])
     expect(writes).to.deep.equal([])
-    // the two held chunks reach half the mark: the third send writes them first
-    conn.sendData([Buffer.from('c')])
+    // the two held chunks reach half the mark: the third send writes them first, and is
+    // itself accepted (held, it would have taken the socket past its mark: a refusal)
+    conn.sendData([Buffer.alloc(half - 1, 0x63)])
     expect(writes).to.deep.equal([2])
     expect(results).to.deep.equal([true, true, true])
     await new Promise(resolve => process.nextTick(resolve))
@@ -95,5 +98,33 @@ describe('coalesced TCP writes', () => {
     const other = { socket: client }
     coalesceWrites(other)
     expect(other).to.deep.equal({ socket: client })
+  })
+
+  it('is what the mesh uses: the sends of its libp2p connections are corked', async () => {
+    const a = new Mesh({ listen: ['/ip4/127.0.0.1/tcp/0'], targets: { t: 1 } })
+    const b = new Mesh({ listen: ['/ip4/127.0.0.1/tcp/0'], targets: { t: 1 } })
+    const cork = Socket.prototype.cork
+    let corks = 0
+    try {
+      await a.start()
+      await b.start()
+      let got = 0
+      await b.libp2p.handle('/simplepool-test/cork/1', (stream) => {
+        stream.addEventListener('message', (evt) => { got += evt.data.byteLength })
+      })
+      const stream = await a.libp2p.dialProtocol(b.libp2p.getMultiaddrs()[0], '/simplepool-test/cork/1')
+      Socket.prototype.cork = function (this: Socket) {
+        corks++
+        cork.call(this)
+      }
+      for (let i = 0; i < 3; i++) stream.send(Buffer.alloc(100, i))
+      for (let i = 0; i < 200 && got < 300; i++) await new Promise(resolve => setTimeout(resolve, 5))
+      expect(got).to.equal(300)
+      expect(corks).to.be.greaterThan(0)
+    } finally {
+      Socket.prototype.cork = cork
+      await a.stop()
+      await b.stop()
+    }
   })
 })

@@ -80,7 +80,14 @@ export async function fixedRate (call: (i: number) => Promise<unknown>, opts: { 
     for (; sent < due; sent++) {
       const dueAt = started + sent * gapMs
       outstanding++
-      call(sent).then(() => {
+      let p: Promise<unknown>
+      try {
+        p = call(sent)
+      } catch (err) {
+        // a call that throws where it is made is a failure like any other
+        p = Promise.reject(err)
+      }
+      p.then(() => {
         samples.push(performance.now() - dueAt)
         settled()
       }, failed)

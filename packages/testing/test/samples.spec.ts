@@ -47,5 +47,11 @@ describe('samples', () => {
       if (i % 10 === 0) throw new RangeError('no')
     }, { rate: 1_000, seconds: 0.2 })
     expect(r.errors).to.deep.equal({ RangeError: 20 })
+    // thrown where the call is made, not rejected: counted the same, and the run still ends
+    const sync = await fixedRate((i) => {
+      if (i % 10 === 0) throw new TypeError('at once')
+      return Promise.resolve()
+    }, { rate: 1_000, seconds: 0.2 })
+    expect(sync.errors).to.deep.equal({ TypeError: 20 })
   })
 })

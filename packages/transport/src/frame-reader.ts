@@ -27,6 +27,8 @@ export class FrameReader {
   private view: DataView<ArrayBufferLike> = new DataView(EMPTY.buffer)
   private pos = 0
   private end = 0
+  /** Array slots this frame may still make: nested arrays each claiming the rest of the frame must not add up. */
+  private budget = 0
 
   /** @param fallback - The decoder for the frames this reader leaves alone. */
   constructor (private readonly fallback: Decoder) {}
@@ -37,6 +39,7 @@ export class FrameReader {
     this.view = new DataView(body.buffer, body.byteOffset, body.byteLength)
     this.pos = 0
     this.end = body.byteLength
+    this.budget = body.byteLength
     try {
       const value = this.item()
       if (this.pos !== this.end) throw new Error(`${this.end - this.pos} bytes after the end of the frame's value`)
@@ -92,8 +95,11 @@ export class FrameReader {
   }
 
   private array (n: number): unknown[] {
-    // every item takes a byte at least: a length beyond the frame is a lie, not an allocation
+    // every item takes a byte at least: a length beyond the frame is a lie, not an
+    // allocation; and the slots of all arrays together are bounded by the frame too
     this.need(n)
+    this.budget -= n
+    if (this.budget < 0) throw new Error('the frame\'s arrays claim more items than it has bytes')
     const a = new Array(n)
     for (let i = 0; i < n; i++) a[i] = this.item()
     return a

@@ -186,9 +186,11 @@ export class Transport {
   call (peerId: string, payload: unknown, options: CallOptions = {}): Promise<unknown> {
     // not async, one promise per call less; every refusal still comes as a rejection
     let channel: Channel
-    const signal = options.signal
-    const timeoutMs = options.timeoutMs ?? this.opts.defaultTimeoutMs
+    let signal: AbortSignal | undefined
+    let timeoutMs: number
     try {
+      signal = options.signal
+      timeoutMs = options.timeoutMs ?? this.opts.defaultTimeoutMs
       // options first: a call refused for its own arguments opens no stream
       if (signal?.aborted === true) throw new AbortError('the call was aborted before it was sent')
       // finite and within a timer's range: every call ends, and the wheel's timer can hold it

@@ -77,6 +77,16 @@ describe('FrameReader', () => {
     for (const b of bad) expect(() => reader.read(new Uint8Array(b)), `bytes ${b.join(',')}`).to.throw()
   })
 
+  it('refuses nested arrays whose claims add up to more than the frame, before allocating them', () => {
+    // 3,000 arrays, each claiming 16,380 items: alone each claim fits the frame, together they would take 49 M slots
+    const nested = Buffer.concat([Buffer.alloc(3_000 * 3).map((_, i) => [0x99, 0x3f, 0xfc][i % 3]), Buffer.alloc(16_380, 0)])
+    const used = process.memoryUsage().heapUsed
+    expect(() => reader.read(nested)).to.throw(/claim more items/)
+    expect(process.memoryUsage().heapUsed - used).to.be.below(50 * 1024 * 1024)
+    // one level claiming nearly all of it is fine
+    expect((reader.read(Buffer.concat([Buffer.from([0x99, 0x03, 0xe8]), Buffer.alloc(1_000, 0)])) as unknown[]).length).to.equal(1_000)
+  })
+
   it('is still whole after a frame it refused', () => {
     expect(() => reader.read(new Uint8Array([0x82, 0x01]))).to.throw()
     expect(reader.read(encoder.encode(['after', 1]))).to.deep.equal(['after', 1])

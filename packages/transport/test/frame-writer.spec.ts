@@ -20,6 +20,8 @@ describe('FrameWriter', () => {
     -65_536, -65_537, -(2 ** 32), -(2 ** 32) - 1, -0, 1.5, -2.25, 0.1, NaN, Infinity, -Infinity,
     '', 'a', 'x'.repeat(23), 'x'.repeat(24), 'x'.repeat(64), 'x'.repeat(65), 'x'.repeat(300), 'x'.repeat(70_000),
     'é', 'naïve café', '日本語', '😀 emoji', 'a'.repeat(63) + 'é', '\u0000\u007f',
+    // lone surrogates, short and long: read back as cbor-x's own bytes read
+    'a\udc00b', '\ud800', 'x'.repeat(70) + '\udbff', '😀'.slice(0, 1),
     true, false, null, undefined,
     [], [[[]]], [1, 'two', [3, null]], { a: 1, b: 'x', c: [true, { d: undefined }] }, {},
     { 'key with é': 1, 2: 'numeric key' },
@@ -61,6 +63,8 @@ describe('FrameWriter', () => {
           () => random.next() * 1000,
           () => 'id-' + Math.floor(random.next() * 1e6).toString(36),
           () => String.fromCharCode(...Array.from({ length: Math.floor(random.next() * 80) }, () => Math.floor(random.next() * 0x3000))),
+          // any UTF-16 unit, surrogates (paired or not) included
+          () => String.fromCharCode(...Array.from({ length: Math.floor(random.next() * 80) }, () => Math.floor(random.next() * 0x10000))),
           () => null,
           () => random.next() < 0.5,
           () => new Uint8Array(Math.floor(random.next() * 40)).fill(9)

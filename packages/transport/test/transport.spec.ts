@@ -60,6 +60,25 @@ describe('Transport (in memory)', () => {
     expect(b.stats.framesIn).to.equal(1)
   })
 
+  it('a call refused for its arguments or its peer rejects, never throws where it is made', async () => {
+    const { a } = await pair()
+    // not async functions: those would turn a throw into a rejection themselves
+    const refusals: Array<() => Promise<unknown>> = [
+      () => a.call('B', 1, { timeoutMs: -1 }),
+      () => a.call('B', 1, { signal: AbortSignal.abort() }),
+      () => a.call('B', 1, null as unknown as undefined)
+    ]
+    for (const refuse of refusals) {
+      let promise: Promise<unknown> | undefined
+      expect(() => { promise = refuse() }).to.not.throw()
+      await promise?.then(() => expect.fail('resolved'), (err: Error) => expect(err).to.be.an('error'))
+    }
+    await a.stop()
+    let afterStop: Promise<unknown> | undefined
+    expect(() => { afterStop = a.call('B', 1) }).to.not.throw()
+    await afterStop?.then(() => expect.fail('resolved'), (err: Error) => expect(err.name).to.equal('NotStartedError'))
+  })
+
   it('a pair of peers shares one stream: the callee calls back on the stream the caller opened', async () => {
     const { a, b, net } = await pair()
     a.setHandlers({ onCall: (p) => ({ fromA: p }) })

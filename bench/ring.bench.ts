@@ -240,7 +240,7 @@ export async function ringBench (opts: RingBenchOptions = {}): Promise<ScenarioR
     figures,
     notes: [
       `${keyCount.toLocaleString('en-US')} distinct ids, node weights 1 and 2 alternating; ns/lookup is the fastest of ${TIMED_PASSES} full passes after a warm-up.`,
-      `weighted-*: hashring's continuum flattened into typed arrays; -cached with the default direct-mapped owner cache (65,536 slots), -uncached with none; -hot: the same number of lookups over ${HOT_IDS.toLocaleString('en-US')} hot ids.`,
+      `weighted-*: the ring placement uses (points radix-sorted into typed arrays, the continuum hashring builds from them); -cached with the default direct-mapped owner cache (65,536 slots), -uncached with none; -hot: the same number of lookups over ${HOT_IDS.toLocaleString('en-US')} hot ids.`,
       'moved %: ids whose owner changes when one more node joins; ideal %: the new node\'s weight share; moved elsewhere: moved ids that did not go to the new node.',
       ...(nodeCounts.some(n => n > allUpTo) ? [`Above ${allUpTo} nodes only weighted-uncached and weighted-cached-hot run (the ring placement uses, at its worst and at its best); build ms is then a single build when one takes over a second.`] : [])
     ]

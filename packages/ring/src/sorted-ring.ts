@@ -1,6 +1,7 @@
 /**
- * A reference ring without `hashring`: the same points in typed arrays, to measure what
- * the library's object-per-point continuum costs. Not used by placement.
+ * A reference ring: the same points as the ring placement uses, ordered by a plain
+ * comparison sort, to check that ring's radix sort against and to measure it. Not used by
+ * placement.
  */
 import { murmur3 } from './hash.js'
 import { pointAtOrAfter } from './search.js'

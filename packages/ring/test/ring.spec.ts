@@ -84,16 +84,18 @@ describe('WeightedRing', () => {
       expect(c).to.deep.equal(a)
     })
 
-    it('places ids by murmur3, the hash its points use', () => {
-      const nodes = peerIds(3, 6)
-      const ring = new WeightedRing(weighted(nodes, [1]))
-      // hashring's own lookup, on a continuum built the same way, agrees with the flattened search
-      const servers: Record<string, { vnodes: number }> = {}
-      for (const n of nodes) servers[n] = { vnodes: ring.pointsOf(n) }
-      const inner = new HashRing(servers, murmur3Digest, { 'vnode count': 0, replicas: 1, 'max cache size': 1 })
-      for (const id of IDS.slice(0, 2000)) {
-        expect(inner.hashValue(id)).to.equal(murmur3(id))
-        expect(inner.get(id)).to.equal(ring.ownerOf(id))
+    it('is the ring hashring builds from the same points: the same owner for every id', () => {
+      for (const [count, seed, weights] of [[3, 6, [1]], [40, 7, [1, 2]], [150, 8, [100_000, 70_000, 250_000]]] as const) {
+        const nodes = peerIds(count, seed)
+        const ring = new WeightedRing(weighted(nodes, [...weights]))
+        // hashring's own continuum and lookup, on points labelled and counted the same way
+        const servers: Record<string, { vnodes: number }> = {}
+        for (const n of ring.nodes) servers[n] = { vnodes: ring.pointsOf(n) }
+        const inner = new HashRing(servers, murmur3Digest, { 'vnode count': 0, replicas: 1, 'max cache size': 1 })
+        for (const id of IDS.slice(0, 20_000)) {
+          expect(inner.hashValue(id)).to.equal(murmur3(id))
+          expect(inner.get(id), `${count} nodes, id ${id}`).to.equal(ring.ownerOf(id))
+        }
       }
     })
   })

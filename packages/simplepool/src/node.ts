@@ -15,6 +15,9 @@ import type {
 } from '@simplepool/runtime'
 import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_FORGET_AFTER_MS, DEFAULT_SUSPECT_AFTER_MS } from '@simplepool/core'
 import { NodeMetrics } from './metrics.js'
+import { AdminHttp, validateAdminOptions } from './admin-http.js'
+import type { AdminOptions } from './admin-http.js'
+import { addAdminRoutes } from './admin-routes.js'
 
 /** Options of `createNode`. Only `pools` is required. */
 export interface NodeInit extends Omit<MeshInit, 'targets' | 'counts' | 'announce'> {
@@ -28,6 +31,8 @@ export interface NodeInit extends Omit<MeshInit, 'targets' | 'counts' | 'announc
   runtime?: Omit<RuntimeInit, 'pools' | 'targets'>
   /** Also export Node.js process metrics (CPU, memory, GC, event loop) from `metrics()`. @default true */
   processMetrics?: boolean
+  /** Serve the admin HTTP API (on 127.0.0.1 unless `host` says otherwise) while the node runs. Off by default. */
+  admin?: AdminOptions
 }
 
 /** One member as `members()` shows it. */
@@ -58,8 +63,19 @@ const NodeOp = {
   /** `[op, pool]`: the receiver looks again for workers of the pool whose owner moved */
   Rebalance: FIRST_NODE_OP + 5,
   /** `[op, withinMs]` → whether the receiver marked the sender down within the last `withinMs` (or does not know it) */
-  MarkedDown: FIRST_NODE_OP + 6
+  MarkedDown: FIRST_NODE_OP + 6,
+  /** `[op]` → the receiver's {@link RingsView}: its placement version and each pool's ring fingerprint */
+  Rings: FIRST_NODE_OP + 7
 } as const
+
+/** What a node's rings are: equal fingerprints on two nodes mean they place every id alike. */
+export interface RingsView {
+  node: string
+  /** Version of the membership snapshot the node's placement was built from (local to that node). */
+  version: number
+  /** Per pool: the fingerprint of its ring (`id:weight` pairs) on that node. */
+  rings: Record<string, string>
+}
 
 /** A node back from a stall asks about the stall and this much before it (its last record may be that old). */
 const MARKED_DOWN_MARGIN_MS = 5_000
@@ -126,11 +142,18 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 })
   private loopWindowStart = 0
   private lastLoopP99 = 0
+  private readonly admin?: AdminHttp
+  private adminBound?: { host: string, port: number }
 
   constructor (init: NodeInit) {
     super()
     if (init == null || typeof init !== 'object') throw new InvalidOptionError(`createNode takes an options object, got ${typeof init}`)
-    const { pools, targets, transport, runtime, processMetrics, ...meshInit } = init
+    const { pools, targets, transport, runtime, processMetrics, admin, ...meshInit } = init
+    if (admin !== undefined) {
+      this.admin = new AdminHttp(validateAdminOptions(admin))
+      // the routes read the node only when asked: adding them before it is built is safe
+      addAdminRoutes(this.admin, this)
+    }
     if (targets !== undefined) validateTargets(targets)
     this.logger = init.logger ?? consoleLogger('simplepool')
     this.bootstrap = init.bootstrap ?? []
@@ -193,6 +216,8 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
 
   /** Starts the host, the transport and the runtime, then announces `up`. */
   async start (): Promise<void> {
+    // first: a port already taken fails the start before anything else runs
+    if (this.admin !== undefined && this.adminBound === undefined) this.adminBound = await this.admin.listen()
     await this.mesh.start()
     await this.transport.start()
     this.runtime.start()
@@ -200,6 +225,11 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
     this.loopDelay.enable()
     if (this.bootstrap.length > 0) await this.settleMembership()
     this.mesh.setStatus('up')
+  }
+
+  /** Where the admin API listens, once started with `admin`; undefined otherwise. */
+  get adminAddress (): { host: string, port: number } | undefined {
+    return this.adminBound
   }
 
   /**
@@ -236,6 +266,8 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
     await this.transport.stop()
     await this.mesh.stop()
     this.loopDelay.disable()
+    await this.admin?.close()
+    this.adminBound = undefined
   }
 
   /** A ref to worker `id` of `pool`; throws `UnknownPoolError` for a pool no node runs. */
@@ -382,6 +414,20 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
     return await (this.nodeCall(peerId, [NodeOp.Health], options) as Promise<NodeHealth>)
   }
 
+  /** This node's rings: its placement version and each pool's ring fingerprint. */
+  rings (): RingsView {
+    const placement = this.placement()
+    const rings: Record<string, string> = {}
+    for (const pool of placement.pools()) rings[pool] = placement.ring(pool)?.fingerprint ?? ''
+    return { node: this.peerId, version: placement.version, rings }
+  }
+
+  /** Another node's rings (see {@link rings}), asked of it. */
+  async ringsOf (peerId: string, options: AbortOptions = {}): Promise<RingsView> {
+    checkSignal(options.signal)
+    return await (this.nodeCall(peerId, [NodeOp.Rings], options) as Promise<RingsView>)
+  }
+
   /** This node's metrics in the Prometheus text format. */
   async metrics (): Promise<string> {
     return await this.metricsExport.text()
@@ -453,6 +499,7 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
         return true
       }
       case NodeOp.Health: return this.health()
+      case NodeOp.Rings: return this.rings()
       case NodeOp.Drain:
         this.drainSelf(this.poolsOf(p[1]), p[1] == null)
         return true

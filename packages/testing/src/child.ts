@@ -68,7 +68,8 @@ async function makeNode (): Promise<TestNode | SimplePoolNode> {
       return p
     })
   }
-  return new SimplePoolNode({ ...meshInit, pools, targets: config.targets, transport: config.transport, runtime: config.runtime, logger })
+  const admin = config.admin != null ? { port: 0, host: '127.0.0.1', ...config.admin } : undefined
+  return new SimplePoolNode({ ...meshInit, pools, targets: config.targets, transport: config.transport, runtime: config.runtime, admin, logger })
 }
 
 for (const name of ['member:join', 'member:update', 'member:leave', 'member:down', 'mesh:error'] as const) {

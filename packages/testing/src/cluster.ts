@@ -28,6 +28,8 @@ export interface ClusterOptions {
   poolsModule?: string
   /** Runtime options of SimplePool nodes. */
   runtime?: Record<string, number>
+  /** SimplePool nodes serve the admin HTTP API on a free loopback port (the `adminAddress` request says which). */
+  admin?: { token?: string }
 }
 
 /** Options of one node added to a cluster. */
@@ -268,7 +270,8 @@ export class Cluster {
       pools: this.opts.pools,
       poolOptions: this.opts.poolOptions,
       poolsModule: this.opts.poolsModule,
-      runtime: this.opts.runtime
+      runtime: this.opts.runtime,
+      admin: this.opts.admin
     })
     this.nodes.push(handle)
     await handle.ready(this.opts.startTimeoutMs)

@@ -48,6 +48,8 @@ export const nodeCommands: Record<string, Command> = {
   ...(await import('./bench-node-commands.js')).benchNodeCommands,
   ...demoCommands,
   info: (node) => ({ peerId: node.peerId, addresses: node.addresses, pid: process.pid }),
+  /** Where this node's admin HTTP API listens, or null when it has none. */
+  adminAddress: (node) => node.adminAddress ?? null,
   snapshot: (node) => {
     const s = node.mesh.snapshot()
     return { version: s.version, members: s.members.map(m => ({ peerId: m.peerId, status: m.status, liveness: m.liveness, pools: m.pools })) }

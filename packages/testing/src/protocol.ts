@@ -19,6 +19,8 @@ export interface ChildConfig {
   poolsModule?: string
   /** Runtime options of a SimplePool node. */
   runtime?: Record<string, number>
+  /** Serve the admin HTTP API on a free port of 127.0.0.1 (`adminAddress` says which), with this token. */
+  admin?: { token?: string }
 }
 
 /** Parent to child: a request with an id the reply carries back. */

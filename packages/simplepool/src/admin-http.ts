@@ -1,0 +1,222 @@
+/**
+ * The plumbing of the admin HTTP API: a `node:http` server on loopback by default, a
+ * small router, bearer-token checks for writes, bounded JSON bodies, and errors as JSON
+ * with a status named for what went wrong. What the routes do is in admin-routes.ts.
+ *
+ * Nothing a client sends may crash the node: every handler runs inside one catch that
+ * turns an error into a response, and a body is read only up to its limit.
+ */
+import { createServer } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import { timingSafeEqual, createHash } from 'node:crypto'
+import { InvalidOptionError } from '@simplepool/core'
+
+/** Options of the admin server (`createNode({ admin })`). */
+export interface AdminOptions {
+  /** Port to listen on; 0 takes a free one (see `node.adminAddress`). */
+  port: number
+  /** Address to bind. @default '127.0.0.1' */
+  host?: string
+  /** Bearer token the write endpoints ask for; without one, writes are refused (403). */
+  token?: string
+}
+
+/** An error a route throws to answer with `status` and a named JSON error. */
+export class HttpError extends Error {
+  constructor (readonly status: number, name: string, message: string) {
+    super(message)
+    this.name = name
+  }
+}
+
+/** What a route gets: the path's parameters, the parsed query, and the body read on demand. */
+export interface RouteContext {
+  params: Record<string, string>
+  query: URLSearchParams
+  /** The JSON body, parsed; `{}` when there is none. Throws `HttpError` 400/413/415. */
+  body: () => Promise<Record<string, unknown>>
+  signal: AbortSignal
+}
+
+/** A route's answer: JSON (any value) or text with its content type. */
+export type RouteResult = unknown | { text: string, contentType: string }
+
+interface Route {
+  method: string
+  parts: string[]
+  write: boolean
+  handle: (ctx: RouteContext) => Promise<RouteResult>
+}
+
+const MAX_BODY_BYTES = 64 * 1024
+
+/** Status codes for the library's named errors; anything else is a 500. */
+const STATUS_OF: Record<string, number> = {
+  InvalidOptionError: 400,
+  InvalidMessageError: 400,
+  UnknownPoolError: 404,
+  WorkerNotAliveError: 404,
+  OverloadedError: 503,
+  NodeUnavailableError: 503,
+  NotStartedError: 503,
+  TimeoutError: 504,
+  AbortError: 504
+}
+
+/** Checks `createNode`'s `admin` option and says what was expected. */
+export function validateAdminOptions (admin: unknown): AdminOptions {
+  if (admin === null || typeof admin !== 'object') throw new InvalidOptionError(`admin must be an object such as { port: 9400 }, got ${String(admin)}`)
+  const a = admin as Record<string, unknown>
+  if (!Number.isInteger(a.port) || (a.port as number) < 0 || (a.port as number) > 65_535) throw new InvalidOptionError(`admin.port must be an integer in [0, 65535], got ${String(a.port)}`)
+  if (a.host !== undefined && (typeof a.host !== 'string' || a.host === '')) throw new InvalidOptionError(`admin.host must be a non-empty string, got ${String(a.host)}`)
+  if (a.token !== undefined && (typeof a.token !== 'string' || a.token.length < 8)) throw new InvalidOptionError('admin.token must be a string of at least 8 characters')
+  return { port: a.port as number, host: a.host as string | undefined, token: a.token as string | undefined }
+}
+
+/** The admin server: add routes, then `listen`. */
+export class AdminHttp {
+  private readonly routes: Route[] = []
+  private server?: Server
+  private readonly tokenDigest?: Buffer
+
+  constructor (private readonly options: AdminOptions) {
+    // compared as digests: equal length, constant time, whatever the client sends
+    if (options.token !== undefined) this.tokenDigest = digest(options.token)
+  }
+
+  /** A read route; `path` segments starting with `:` are parameters. */
+  get (path: string, handle: Route['handle']): void {
+    this.routes.push({ method: 'GET', parts: split(path), write: false, handle })
+  }
+
+  /** A write route: answered only with the token. */
+  write (method: 'POST' | 'PUT' | 'DELETE', path: string, handle: Route['handle']): void {
+    this.routes.push({ method, parts: split(path), write: true, handle })
+  }
+
+  /** Starts listening; resolves with the bound address. */
+  async listen (): Promise<{ host: string, port: number }> {
+    const server = createServer((req, res) => { void this.serve(req, res) })
+    // a stuck client keeps a socket, not the node
+    server.requestTimeout = 30_000
+    server.headersTimeout = 10_000
+    this.server = server
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(this.options.port, this.options.host ?? '127.0.0.1', () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+    const addr = server.address()
+    if (addr === null || typeof addr === 'string') throw new Error('the admin server has no address')
+    return { host: addr.address, port: addr.port }
+  }
+
+  async close (): Promise<void> {
+    const server = this.server
+    if (server === undefined) return
+    this.server = undefined
+    server.closeAllConnections()
+    await new Promise(resolve => server.close(resolve))
+  }
+
+  private async serve (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const abort = new AbortController()
+    res.once('close', () => { abort.abort() })
+    try {
+      const url = new URL(req.url ?? '/', 'http://admin')
+      const parts = split(url.pathname)
+      const matching = this.routes.filter(r => match(r.parts, parts) !== undefined)
+      if (matching.length === 0) throw new HttpError(404, 'NotFound', `no route ${url.pathname}`)
+      const route = matching.find(r => r.method === req.method)
+      if (route === undefined) {
+        res.setHeader('allow', [...new Set(matching.map(r => r.method))].join(', '))
+        throw new HttpError(405, 'MethodNotAllowed', `${String(req.method)} is not allowed on ${url.pathname}`)
+      }
+      if (route.write) this.authorize(req)
+      const result = await route.handle({
+        params: match(route.parts, parts) as Record<string, string>,
+        query: url.searchParams,
+        body: async () => await readJson(req),
+        signal: abort.signal
+      })
+      if (isText(result)) send(res, 200, result.text, result.contentType)
+      else send(res, 200, JSON.stringify(result ?? null), 'application/json')
+    } catch (err) {
+      const e = err as Error
+      const status = err instanceof HttpError ? err.status : STATUS_OF[e?.name] ?? 500
+      send(res, status, JSON.stringify({ error: { name: e?.name ?? 'Error', message: e?.message ?? String(err) } }), 'application/json')
+    }
+  }
+
+  private authorize (req: IncomingMessage): void {
+    if (this.tokenDigest === undefined) throw new HttpError(403, 'Forbidden', 'this node was started without an admin token: writes are off')
+    const header = req.headers.authorization ?? ''
+    const given = header.startsWith('Bearer ') ? header.slice(7) : ''
+    if (given === '' || !timingSafeEqual(digest(given), this.tokenDigest)) throw new HttpError(401, 'Unauthorized', 'a write needs the admin token: Authorization: Bearer <token>')
+  }
+}
+
+function digest (s: string): Buffer {
+  return createHash('sha256').update(s).digest()
+}
+
+function split (path: string): string[] {
+  return path.split('/').filter(p => p !== '')
+}
+
+/** The parameters of `parts` against a route's pattern, or undefined when it does not match. */
+function match (pattern: string[], parts: string[]): Record<string, string> | undefined {
+  if (pattern.length !== parts.length) return undefined
+  const params: Record<string, string> = {}
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern[i].startsWith(':')) {
+      let value: string
+      try {
+        value = decodeURIComponent(parts[i])
+      } catch {
+        return undefined
+      }
+      params[pattern[i].slice(1)] = value
+    } else if (pattern[i] !== parts[i]) {
+      return undefined
+    }
+  }
+  return params
+}
+
+function isText (r: unknown): r is { text: string, contentType: string } {
+  return typeof r === 'object' && r !== null && typeof (r as { text?: unknown }).text === 'string' && typeof (r as { contentType?: unknown }).contentType === 'string'
+}
+
+function send (res: ServerResponse, status: number, body: string, contentType: string): void {
+  if (res.headersSent) {
+    res.end()
+    return
+  }
+  res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' })
+  res.end(body)
+}
+
+/** The request's JSON object body, read up to {@link MAX_BODY_BYTES}. */
+async function readJson (req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'PayloadTooLarge', `a body may hold at most ${MAX_BODY_BYTES} bytes`)
+    chunks.push(chunk as Buffer)
+  }
+  if (size === 0) return {}
+  const type = req.headers['content-type'] ?? ''
+  if (!type.startsWith('application/json')) throw new HttpError(415, 'UnsupportedMediaType', 'a body must be application/json')
+  let value: unknown
+  try {
+    value = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+  } catch (err) {
+    throw new HttpError(400, 'InvalidJson', `the body is not JSON: ${(err as Error).message}`)
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new HttpError(400, 'InvalidJson', 'the body must be a JSON object')
+  return value as Record<string, unknown>
+}

@@ -1,0 +1,186 @@
+import { expect } from 'chai'
+import { createNode, definePool } from 'simplepool'
+import type { SimplePoolNode } from 'simplepool'
+
+const counters = definePool<{ n: number }, 'inc' | 'get', number>({
+  name: 'counter',
+  init: () => ({ n: 0 }),
+  handle: (s, msg) => msg === 'inc' ? ++s.n : s.n
+})
+
+const TOKEN = 'test-admin-token'
+
+interface Answer { status: number, body: any, type: string | null }
+
+async function ask (node: SimplePoolNode, method: string, path: string, init: { token?: string, body?: string, type?: string } = {}): Promise<Answer> {
+  const addr = node.adminAddress
+  if (addr === undefined) throw new Error('no admin server')
+  const headers: Record<string, string> = {}
+  if (init.token !== undefined) headers.authorization = `Bearer ${init.token}`
+  if (init.body !== undefined) headers['content-type'] = init.type ?? 'application/json'
+  const res = await fetch(`http://127.0.0.1:${addr.port}${path}`, { method, headers, body: init.body })
+  const type = res.headers.get('content-type')
+  const text = await res.text()
+  return { status: res.status, type, body: type?.startsWith('application/json') === true ? JSON.parse(text) : text }
+}
+
+describe('admin HTTP API (two nodes in one process)', function () {
+  this.timeout(30_000)
+  let a: SimplePoolNode
+  let b: SimplePoolNode
+
+  before(async () => {
+    a = await createNode({ pools: [counters], admin: { port: 0, token: TOKEN } })
+    b = await createNode({ pools: [counters], bootstrap: a.addresses, admin: { port: 0 } })
+    const until = Date.now() + 10_000
+    while (a.members().filter(m => m.status === 'up').length < 2 && Date.now() < until) await new Promise(resolve => setTimeout(resolve, 50))
+  })
+
+  after(async () => {
+    await b?.stop()
+    await a?.stop()
+  })
+
+  it('is off unless asked for, and binds loopback', async () => {
+    const plain = await createNode({ pools: [counters] })
+    try {
+      expect(plain.adminAddress).to.equal(undefined)
+    } finally {
+      await plain.stop()
+    }
+    expect(a.adminAddress?.host).to.equal('127.0.0.1')
+  })
+
+  it('refuses bad admin options by name', async () => {
+    for (const admin of [{ port: -1 }, { port: 1.5 }, { port: 0, token: 'short' }, { port: 0, host: '' }, 'yes']) {
+      let err: Error | undefined
+      try {
+        await createNode({ pools: [counters], admin: admin as any })
+      } catch (e) {
+        err = e as Error
+      }
+      expect(err?.name, JSON.stringify(admin)).to.equal('InvalidOptionError')
+    }
+  })
+
+  it('GET /healthz, /v1/nodes with every member\'s health asked of it, /v1/pools with counts', async () => {
+    expect((await ask(a, 'GET', '/healthz')).body).to.deep.equal({ status: 'ok', node: a.peerId })
+    await a.spawnMany('counter', Array.from({ length: 200 }, (_, i) => `c-${i}`))
+    const nodes = await ask(a, 'GET', '/v1/nodes')
+    expect(nodes.status).to.equal(200)
+    expect(nodes.body.map((n: any) => n.node).sort()).to.deep.equal([a.peerId, b.peerId].sort())
+    const other = nodes.body.find((n: any) => n.node === b.peerId)
+    expect(other.self).to.equal(false)
+    expect(other.health.node).to.equal(b.peerId)
+    expect(other.health.pools.counter.active).to.equal(await b.count('counter', { local: true }))
+    // counts ride the heartbeat: wait for one
+    let pools: Answer | undefined
+    const until = Date.now() + 5_000
+    do {
+      pools = await ask(a, 'GET', '/v1/pools')
+      if (pools.body[0]?.workers === 200) break
+      await new Promise(resolve => setTimeout(resolve, 100))
+    } while (Date.now() < until)
+    expect(pools.body).to.have.length(1)
+    expect(pools.body[0].pool).to.equal('counter')
+    expect(pools.body[0].workers).to.equal(200)
+    expect(pools.body[0].nodes).to.have.length(2)
+  })
+
+  it('GET /readyz once joined with every member on the same ring; /v1/ring and /v1/cluster say so', async () => {
+    let ready: Answer | undefined
+    const until = Date.now() + 5_000
+    do {
+      ready = await ask(b, 'GET', '/readyz')
+      if (ready.status === 200) break
+      await new Promise(resolve => setTimeout(resolve, 100))
+    } while (Date.now() < until)
+    expect(ready.status, JSON.stringify(ready.body)).to.equal(200)
+    const ring = await ask(a, 'GET', '/v1/ring')
+    expect(ring.body.agreed).to.equal(true)
+    expect(ring.body.pools[0].pool).to.equal('counter')
+    expect(ring.body.pools[0].fingerprint).to.equal(b.rings().rings.counter)
+    expect(ring.body.pools[0].nodes.map((n: any) => n.sameRing)).to.deep.equal([true, true])
+    expect(ring.body.pools[0].nodes.reduce((s: number, n: any) => s + n.targetShare, 0)).to.be.closeTo(1, 1e-9)
+    const cluster = await ask(a, 'GET', '/v1/cluster')
+    expect(cluster.body).to.deep.include({ node: a.peerId, members: 2, pools: ['counter'], ringAgreed: true })
+  })
+
+  it('GET /v1/workers/:pool/:id says where a worker lives, 404 for one not live or a pool nobody runs', async () => {
+    await b.ref('counter', 'w-1').call('inc')
+    const where = await ask(b, 'GET', '/v1/workers/counter/w-1')
+    expect(where.status).to.equal(200)
+    expect(where.body.node).to.equal((await a.where('counter', 'w-1'))?.node)
+    expect(where.body.epoch).to.be.a('number')
+    expect((await ask(a, 'GET', '/v1/workers/counter/never-started')).body.error.name).to.equal('WorkerNotAliveError')
+    const nopool = await ask(a, 'GET', '/v1/workers/no-such-pool/x')
+    expect(nopool.status).to.equal(404)
+    expect(nopool.body.error.name).to.equal('UnknownPoolError')
+  })
+
+  it('GET /metrics in the Prometheus text format', async () => {
+    const m = await ask(a, 'GET', '/metrics')
+    expect(m.status).to.equal(200)
+    expect(m.type).to.match(/^text\/plain/)
+    expect(m.body).to.match(/^simplepool_target\{pool="counter"\} \d+$/m)
+  })
+
+  it('writes need the token: without it or with a wrong one 401, and nothing changes', async () => {
+    const before = b.runtime.targets().counter
+    for (const token of [undefined, 'wrong-token-value']) {
+      const r = await ask(a, 'PUT', `/v1/nodes/${b.peerId}/targets`, { token, body: JSON.stringify({ targets: { counter: 7 } }) })
+      expect(r.status).to.equal(401)
+      expect(r.body.error.name).to.equal('Unauthorized')
+    }
+    expect(b.runtime.targets().counter).to.equal(before)
+    // a node started without a token takes no writes at all
+    const off = await ask(b, 'PUT', `/v1/nodes/${b.peerId}/targets`, { token: TOKEN, body: JSON.stringify({ targets: { counter: 7 } }) })
+    expect(off.status).to.equal(403)
+    expect(b.runtime.targets().counter).to.equal(before)
+  })
+
+  it('with the token: sets another node\'s targets, stops a worker, rebalances', async () => {
+    const set = await ask(a, 'PUT', `/v1/nodes/${b.peerId}/targets`, { token: TOKEN, body: JSON.stringify({ targets: { counter: 50_000 } }) })
+    expect(set.status).to.equal(200)
+    expect(b.runtime.targets().counter).to.equal(50_000)
+    await a.ref('counter', 'to-stop').call('inc')
+    const stopped = await ask(a, 'DELETE', '/v1/workers/counter/to-stop', { token: TOKEN })
+    expect(stopped.body).to.deep.equal({ pool: 'counter', id: 'to-stop', stopped: true })
+    expect(await a.alive('counter', 'to-stop')).to.equal(false)
+    expect((await ask(a, 'POST', '/v1/pools/counter/rebalance', { token: TOKEN })).body).to.deep.equal({ pool: 'counter', rebalanced: true })
+  })
+
+  it('drains a node and puts it back, from another node', async () => {
+    const drained = await ask(a, 'POST', `/v1/nodes/${b.peerId}/drain?wait=1`, { token: TOKEN })
+    expect(drained.status, JSON.stringify(drained.body)).to.equal(200)
+    expect(await b.count('counter', { local: true })).to.equal(0)
+    const undrained = await ask(a, 'POST', `/v1/nodes/${b.peerId}/undrain`, { token: TOKEN })
+    expect(undrained.body).to.deep.equal({ node: b.peerId, undrained: true })
+    expect(b.runtime.targets().counter).to.equal(50_000)
+  })
+
+  it('answers bad requests with a 4xx naming the problem, and keeps serving', async () => {
+    const bad: Array<[string, string, { token?: string, body?: string, type?: string }, number, string]> = [
+      ['GET', '/v1/nope', {}, 404, 'NotFound'],
+      ['POST', '/v1/nodes', {}, 405, 'MethodNotAllowed'],
+      ['PUT', `/v1/nodes/${b.peerId}/targets`, { token: TOKEN, body: '{"targets": ' }, 400, 'InvalidJson'],
+      ['PUT', `/v1/nodes/${b.peerId}/targets`, { token: TOKEN, body: '[1]' }, 400, 'InvalidJson'],
+      ['PUT', `/v1/nodes/${b.peerId}/targets`, { token: TOKEN, body: 'targets=1', type: 'text/plain' }, 415, 'UnsupportedMediaType'],
+      ['PUT', `/v1/nodes/${b.peerId}/targets`, { token: TOKEN, body: JSON.stringify({}) }, 400, 'InvalidRequest'],
+      ['PUT', `/v1/nodes/${b.peerId}/targets`, { token: TOKEN, body: JSON.stringify({ targets: { counter: -5 } }) }, 400, 'InvalidOptionError'],
+      ['PUT', `/v1/nodes/${b.peerId}/targets`, { token: TOKEN, body: JSON.stringify({ targets: { 'no-such-pool': 5 } }) }, 404, 'UnknownPoolError'],
+      ['PUT', '/v1/nodes/no-such-node/targets', { token: TOKEN, body: JSON.stringify({ targets: { counter: 5 } }) }, 404, 'UnknownNode'],
+      ['POST', `/v1/nodes/${b.peerId}/drain`, { token: TOKEN, body: JSON.stringify({ pools: 'counter' }) }, 400, 'InvalidRequest'],
+      ['POST', '/v1/pools/no-such-pool/rebalance', { token: TOKEN }, 404, 'UnknownPoolError'],
+      ['PUT', `/v1/nodes/${b.peerId}/targets`, { token: TOKEN, body: JSON.stringify({ pad: 'x'.repeat(70_000) }) }, 413, 'PayloadTooLarge'],
+      ['GET', '/v1/workers/counter/%E0%A4%A', {}, 404, 'NotFound']
+    ]
+    for (const [method, path, init, status, name] of bad) {
+      const r = await ask(a, method, path, init)
+      expect(r.status, `${method} ${path}`).to.equal(status)
+      expect(r.body.error.name, `${method} ${path}`).to.equal(name)
+    }
+    expect(b.runtime.targets().counter).to.equal(50_000)
+    expect((await ask(a, 'GET', '/healthz')).status).to.equal(200)
+  })
+})

@@ -17,7 +17,7 @@ export interface AdminOptions {
   port: number
   /** Address to bind. @default '127.0.0.1' */
   host?: string
-  /** Bearer token the write endpoints ask for; without one, writes are refused (403). */
+  /** Bearer token the write endpoints ask for (at least 8 characters); without one, writes are refused (403). */
   token?: string
 }
 

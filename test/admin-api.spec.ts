@@ -2,11 +2,46 @@ import { expect } from 'chai'
 import { createNode, definePool } from 'simplepool'
 import type { SimplePoolNode } from 'simplepool'
 
-const counters = definePool<{ n: number }, 'inc' | 'get', number>({
+const counters = definePool<{ n: number }, 'inc' | 'get' | 'boom', number>({
   name: 'counter',
   init: () => ({ n: 0 }),
-  handle: (s, msg) => msg === 'inc' ? ++s.n : s.n
+  handle: (s, msg) => {
+    if (msg === 'boom') throw new RangeError('boom')
+    return msg === 'inc' ? ++s.n : s.n
+  }
 })
+
+interface Sse { id: string, event: string, data: any }
+
+/** Reads server-sent events from `path` until `until` says enough (or 10 s pass); then closes. */
+async function events (node: SimplePoolNode, path: string, until: (seen: Sse[]) => boolean, lastEventId?: string): Promise<Sse[]> {
+  const abort = new AbortController()
+  const timer = setTimeout(() => { abort.abort() }, 10_000)
+  const seen: Sse[] = []
+  try {
+    const res = await fetch(`http://127.0.0.1:${node.adminAddress?.port ?? 0}${path}`, { headers: lastEventId !== undefined ? { 'last-event-id': lastEventId } : {}, signal: abort.signal })
+    expect(res.headers.get('content-type')).to.equal('text/event-stream')
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader()
+    const decoder = new TextDecoder()
+    let buffer = ''
+    while (!until(seen)) {
+      const { value, done } = await reader.read()
+      if (done) break
+      buffer += decoder.decode(value, { stream: true })
+      let cut: number
+      while ((cut = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, cut)
+        buffer = buffer.slice(cut + 2)
+        const fields = Object.fromEntries(block.split('\n').filter(l => !l.startsWith(':') && l.includes(': ')).map(l => [l.slice(0, l.indexOf(': ')), l.slice(l.indexOf(': ') + 2)]))
+        if (fields.event !== undefined) seen.push({ id: fields.id, event: fields.event, data: JSON.parse(fields.data) })
+      }
+    }
+    return seen
+  } finally {
+    clearTimeout(timer)
+    abort.abort()
+  }
+}
 
 const TOKEN = 'test-admin-token'
 
@@ -157,6 +192,30 @@ describe('admin HTTP API (two nodes in one process)', function () {
     const undrained = await ask(a, 'POST', `/v1/nodes/${b.peerId}/undrain`, { token: TOKEN })
     expect(undrained.body).to.deep.equal({ node: b.peerId, undrained: true })
     expect(b.runtime.targets().counter).to.equal(50_000)
+  })
+
+  it('streams events (membership, ring changes, failures) and resumes after Last-Event-ID', async () => {
+    // what a's log holds already: b joining, the ring of counter changing
+    const past = await events(a, '/v1/events', seen => seen.some(e => e.event === 'member:join' && e.data.node === b.peerId) && seen.some(e => e.event === 'ring:change'))
+    const join = past.find(e => e.event === 'member:join' && e.data.node === b.peerId) as Sse
+    expect(past.find(e => e.event === 'ring:change')?.data.pool).to.equal('counter')
+    // live: a failing turn of a worker that lives on a
+    let boom = 0
+    while (a.placement().ownerOf('counter', `boom-${boom}`) !== a.peerId) boom++
+    const live = events(a, '/v1/events', seen => seen.some(e => e.event === 'worker:fail' && e.data.id === `boom-${boom}`))
+    await new Promise(resolve => setTimeout(resolve, 100))
+    await a.ref('counter', `boom-${boom}`).call('boom').catch(() => {})
+    const failed = (await live).find(e => e.event === 'worker:fail') as Sse
+    expect(failed.data).to.deep.include({ pool: 'counter', id: `boom-${boom}`, during: 'turn' })
+    expect(failed.data.error.name).to.equal('RangeError')
+    // resumed after the join: the join itself is not sent again, what came after is
+    const resumed = await events(a, '/v1/events', seen => seen.some(e => e.id === failed.id), join.id)
+    expect(resumed.some(e => e.id === join.id)).to.equal(false)
+    expect(resumed.map(e => e.id)).to.include(failed.id)
+    // resumed after an id this node never gave: told so, then everything kept
+    const unknown = await events(a, '/v1/events', seen => seen.some(e => e.id === failed.id), 'elsewhere.7')
+    expect(unknown[0].event).to.equal('events:gap')
+    expect(unknown.map(e => e.id)).to.include(join.id)
   })
 
   it('answers bad requests with a 4xx naming the problem, and keeps serving', async () => {

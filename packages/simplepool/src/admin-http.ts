@@ -35,11 +35,16 @@ export interface RouteContext {
   query: URLSearchParams
   /** The JSON body, parsed; `{}` when there is none. Throws `HttpError` 400/413/415. */
   body: () => Promise<Record<string, unknown>>
+  /** A request header, lower-case name. */
+  header: (name: string) => string | undefined
   signal: AbortSignal
 }
 
-/** A route's answer: JSON (any value) or text with its content type. */
-export type RouteResult = unknown | { text: string, contentType: string }
+/**
+ * A route's answer: JSON (any value), text with its content type, or `{ stream }`, which
+ * takes the response over (server-sent events).
+ */
+export type RouteResult = unknown | { text: string, contentType: string } | { stream: (res: ServerResponse) => void }
 
 interface Route {
   method: string
@@ -139,8 +144,16 @@ export class AdminHttp {
         params: match(route.parts, parts) as Record<string, string>,
         query: url.searchParams,
         body: async () => await readJson(req),
+        header: (name) => {
+          const v = req.headers[name]
+          return Array.isArray(v) ? v[0] : v
+        },
         signal: abort.signal
       })
+      if (isStream(result)) {
+        result.stream(res)
+        return
+      }
       if (isText(result)) send(res, 200, result.text, result.contentType)
       else send(res, 200, JSON.stringify(result ?? null), 'application/json')
     } catch (err) {
@@ -184,6 +197,10 @@ function match (pattern: string[], parts: string[]): Record<string, string> | un
     }
   }
   return params
+}
+
+function isStream (r: unknown): r is { stream: (res: ServerResponse) => void } {
+  return typeof r === 'object' && r !== null && typeof (r as { stream?: unknown }).stream === 'function'
 }
 
 function isText (r: unknown): r is { text: string, contentType: string } {

@@ -4,11 +4,13 @@
  * targets and rebalances ask the node concerned through the node's own operations.
  *
  * Reads: `GET /healthz`, `/readyz`, `/v1/cluster`, `/v1/nodes`, `/v1/pools`, `/v1/ring`,
- * `/v1/workers/:pool/:id`, `/metrics`.
+ * `/v1/workers/:pool/:id`, `/metrics`, and `/v1/events` (server-sent events of this node,
+ * resumable with `Last-Event-ID`).
  * Writes (bearer token): `POST /v1/nodes/:node/drain` (`?wait=1` to answer when done),
  * `POST /v1/nodes/:node/undrain`, `PUT /v1/nodes/:node/targets`,
  * `POST /v1/pools/:pool/rebalance`, `DELETE /v1/workers/:pool/:id`.
  */
+import type { AdminEventLog } from './admin-events.js'
 import type { AdminHttp } from './admin-http.js'
 import { HttpError } from './admin-http.js'
 import type { RingsView, SimplePoolNode } from './node.js'
@@ -52,9 +54,13 @@ async function ringState (node: SimplePoolNode, signal: AbortSignal): Promise<{ 
   return { own, views, unreachable, agreed }
 }
 
-/** Adds the admin routes of `node` to `http`. */
-export function addAdminRoutes (http: AdminHttp, node: SimplePoolNode): void {
+/** Adds the admin routes of `node` to `http`; `/v1/events` streams `events`. */
+export function addAdminRoutes (http: AdminHttp, node: SimplePoolNode, events: AdminEventLog): void {
   http.get('/healthz', async () => ({ status: 'ok', node: node.peerId }))
+
+  http.get('/v1/events', async ({ header, query }) => ({
+    stream: (res: Parameters<AdminEventLog['open']>[0]) => { events.open(res, header('last-event-id') ?? query.get('since') ?? undefined) }
+  }))
 
   // ready: joined (up in its own view) and every live member places every pool alike
   http.get('/readyz', async ({ signal }) => {

@@ -18,6 +18,7 @@ import { NodeMetrics } from './metrics.js'
 import { AdminHttp, validateAdminOptions } from './admin-http.js'
 import type { AdminOptions } from './admin-http.js'
 import { addAdminRoutes } from './admin-routes.js'
+import { AdminEventLog } from './admin-events.js'
 
 /** Options of `createNode`. Only `pools` is required. */
 export interface NodeInit extends Omit<MeshInit, 'targets' | 'counts' | 'announce'> {
@@ -143,6 +144,9 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
   private loopWindowStart = 0
   private lastLoopP99 = 0
   private readonly admin?: AdminHttp
+  private readonly adminEvents?: AdminEventLog
+  /** Each pool's ring fingerprint when the admin log last looked, to log ring changes. */
+  private readonly loggedRings = new Map<string, string>()
   private adminBound?: { host: string, port: number }
 
   constructor (init: NodeInit) {
@@ -151,8 +155,9 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
     const { pools, targets, transport, runtime, processMetrics, admin, ...meshInit } = init
     if (admin !== undefined) {
       this.admin = new AdminHttp(validateAdminOptions(admin))
+      this.adminEvents = new AdminEventLog()
       // the routes read the node only when asked: adding them before it is built is safe
-      addAdminRoutes(this.admin, this)
+      addAdminRoutes(this.admin, this, this.adminEvents)
     }
     if (targets !== undefined) validateTargets(targets)
     this.logger = init.logger ?? consoleLogger('simplepool')
@@ -201,6 +206,33 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
       const target = this.targetOf(type)
       if (target !== undefined) target.removeEventListener(type, listener, options)
       else own(type, listener, options)
+    })
+    if (this.adminEvents !== undefined) this.logForAdmin(this.adminEvents)
+  }
+
+  /** What the admin API's event stream shows: membership, rings, migrations, fencing, failures. */
+  private logForAdmin (log: AdminEventLog): void {
+    for (const type of ['member:join', 'member:update', 'member:leave', 'member:down'] as const) {
+      this.addEventListener(type, (evt) => {
+        const m = evt.detail
+        log.add(type, { node: m.peerId, status: m.status, liveness: m.liveness })
+      })
+    }
+    this.addEventListener('membership:change', () => {
+      const placement = this.placement()
+      for (const pool of placement.pools()) {
+        const fingerprint = placement.ring(pool)?.fingerprint ?? ''
+        if (this.loggedRings.get(pool) === fingerprint) continue
+        this.loggedRings.set(pool, fingerprint)
+        log.add('ring:change', { pool, version: placement.version, nodes: placement.ring(pool)?.nodes.length ?? 0, fingerprint })
+      }
+    })
+    for (const type of ['migration:start', 'migration:progress', 'migration:done', 'node:fence'] as const) {
+      this.addEventListener(type, (evt) => { log.add(type, evt.detail) })
+    }
+    this.addEventListener('worker:fail', (evt) => {
+      const d = evt.detail
+      log.failure(d.pool, { id: d.id, node: d.node, during: d.during, error: d.error })
     })
   }
 
@@ -266,6 +298,7 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
     await this.transport.stop()
     await this.mesh.stop()
     this.loopDelay.disable()
+    this.adminEvents?.close()
     await this.admin?.close()
     this.adminBound = undefined
   }

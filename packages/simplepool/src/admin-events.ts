@@ -1,0 +1,121 @@
+/**
+ * The admin API's event log: what an operator watches happen on a node (members joining,
+ * leaving, going down; a pool's ring changing; migrations starting, progressing, ending;
+ * fencing; worker failures), kept in a bounded ring buffer so a client that reconnects
+ * with `Last-Event-ID` gets what it missed, and pushed to every open `GET /v1/events`
+ * stream as server-sent events.
+ *
+ * Costs nothing per worker: the events logged are per node or per pool, and a storm of
+ * worker failures is cut to a few a second per pool, the next one logged saying how many
+ * were left out.
+ */
+import type { ServerResponse } from 'node:http'
+
+/** One logged event. `id` is `<boot>.<seq>`: resumable within one run of the node. */
+export interface AdminEvent {
+  id: string
+  type: string
+  at: number
+  data: unknown
+}
+
+/** Events kept for a reconnecting client. */
+const KEEP = 1_000
+/** A comment on every open stream this often, so proxies and clients see it alive. */
+const KEEPALIVE_MS = 15_000
+/** Worker failures logged per pool per second; the rest are counted. */
+const FAILURES_PER_SECOND = 20
+
+export class AdminEventLog {
+  private readonly boot = Date.now().toString(36)
+  private seq = 0
+  private readonly kept: AdminEvent[] = []
+  private readonly streams = new Set<ServerResponse>()
+  private keepalive?: ReturnType<typeof setInterval>
+  /** Per pool: failures logged this second, and those left out since the last one logged. */
+  private readonly failures = new Map<string, { second: number, logged: number, left: number }>()
+
+  /** Logs an event and sends it to every open stream. */
+  add (type: string, data: unknown): void {
+    const event: AdminEvent = { id: `${this.boot}.${++this.seq}`, type, at: Date.now(), data }
+    this.kept.push(event)
+    if (this.kept.length > KEEP) this.kept.shift()
+    for (const res of this.streams) write(res, event)
+  }
+
+  /** A worker failure, logged unless its pool had too many this second (then counted, and said with the next). */
+  failure (pool: string, detail: Record<string, unknown>): void {
+    const second = Math.floor(Date.now() / 1000)
+    let f = this.failures.get(pool)
+    if (f === undefined) {
+      f = { second, logged: 0, left: 0 }
+      this.failures.set(pool, f)
+    }
+    if (f.second !== second) {
+      f.second = second
+      f.logged = 0
+    }
+    if (f.logged >= FAILURES_PER_SECOND) {
+      f.left++
+      return
+    }
+    f.logged++
+    this.add('worker:fail', { ...detail, pool, leftOutBefore: f.left })
+    f.left = 0
+  }
+
+  /**
+   * Takes over `res` as an event stream: first what was logged after `lastEventId` (all that
+   * is kept, after an `events:gap` event, when that id is unknown here or too old), then
+   * every new event until the client goes.
+   */
+  open (res: ServerResponse, lastEventId: string | undefined): void {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' })
+    res.write(': simplepool events\n\n')
+    let from = 0
+    if (lastEventId !== undefined && lastEventId !== '') {
+      const at = this.kept.findIndex(e => e.id === lastEventId)
+      if (at >= 0) {
+        from = at + 1
+      } else {
+        // no id of its own: a client's last id stays that of the last real event
+        res.write(`event: events:gap\ndata: ${JSON.stringify({ at: Date.now(), after: lastEventId, kept: this.kept.length })}\n\n`)
+      }
+    }
+    for (let i = from; i < this.kept.length; i++) write(res, this.kept[i])
+    this.streams.add(res)
+    res.once('close', () => {
+      this.streams.delete(res)
+      if (this.streams.size === 0) this.stopKeepalive()
+    })
+    if (this.keepalive === undefined) {
+      this.keepalive = setInterval(() => { for (const s of this.streams) s.write(': alive\n\n') }, KEEPALIVE_MS)
+      this.keepalive.unref()
+    }
+  }
+
+  /** Ends every open stream (the node is stopping). */
+  close (): void {
+    for (const res of this.streams) res.end()
+    this.streams.clear()
+    this.stopKeepalive()
+  }
+
+  /** Events kept now (for tests and the dashboard's first paint). */
+  get size (): number {
+    return this.kept.length
+  }
+
+  private stopKeepalive (): void {
+    if (this.keepalive !== undefined) clearInterval(this.keepalive)
+    this.keepalive = undefined
+  }
+}
+
+function write (res: ServerResponse, e: AdminEvent): void {
+  res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify({ at: e.at, ...asObject(e.data) })}\n\n`)
+}
+
+function asObject (data: unknown): Record<string, unknown> {
+  return data !== null && typeof data === 'object' && !Array.isArray(data) ? data as Record<string, unknown> : { value: data }
+}

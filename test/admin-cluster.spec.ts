@@ -1,8 +1,20 @@
 import { expect } from 'chai'
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { startCluster } from '@simplepool/testing'
 import type { Cluster, NodeHandle } from '@simplepool/testing'
 
 const TOKEN = 'cluster-admin-token'
+const CLI = fileURLToPath(new URL('../packages/simplepool/dist/cli.js', import.meta.url))
+
+/** Runs the `simplepool` command line; its exit code and output. */
+async function cli (...args: string[]): Promise<{ code: number, out: string, err: string }> {
+  return await new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { timeout: 20_000 }, (error, out, err) => {
+      resolve({ code: error === null ? 0 : (typeof error.code === 'number' ? error.code : -1), out, err })
+    })
+  })
+}
 
 interface Answer { status: number, body: any }
 
@@ -78,6 +90,38 @@ describe('admin HTTP API on a 3-process cluster', function () {
     const pools = await ask(ports[1], 'GET', '/v1/pools')
     expect(pools.body[0].pool).to.equal('counter')
     expect((await ask(ports[0], 'POST', `/v1/nodes/${target}/undrain`, { token: TOKEN })).status).to.equal(200)
+  })
+
+  it('the simplepool command line reads the cluster through any node, as tables or JSON, with stable exit codes', async () => {
+    const admin = `--admin=http://127.0.0.1:${ports[1]}`
+    const status = await cli('status', admin, '-o', 'json')
+    expect(status.code, status.err).to.equal(0)
+    expect(JSON.parse(status.out)).to.deep.include({ healthy: true, members: 3, ringAgreed: true })
+    const nodesJson = await cli('nodes', admin, '-o', 'json')
+    expect(JSON.parse(nodesJson.out).map((n: any) => n.node).sort()).to.deep.equal(nodes.map(n => n.peerId).sort())
+    const nodesTable = await cli('nodes', admin)
+    expect(nodesTable.out.split('\n')[0]).to.match(/^NODE\s+SELF\s+STATUS\s+LIVENESS\s+HEALTH/)
+    expect(nodesTable.out.trim().split('\n')).to.have.length(4)
+    expect((await cli('pools', admin)).out).to.match(/^counter\s+3,?000|^counter\s+\d+/m)
+    const ring = await cli('ring', admin, '-o', 'json')
+    expect(ring.code).to.equal(0)
+    expect(JSON.parse(ring.out).agreed).to.equal(true)
+    await nodes[0].request('call', { pool: 'counter', id: 'cli-1', msg: 'inc' })
+    const where = await cli('where', 'counter', 'cli-1', admin, '-o', 'json')
+    expect(where.code, where.err).to.equal(0)
+    expect(JSON.parse(where.out).node).to.be.oneOf(nodes.map(n => n.peerId))
+    const missing = await cli('where', 'counter', 'never-started', admin)
+    expect(missing.code).to.equal(1)
+    expect(missing.err).to.match(/WorkerNotAliveError/)
+    expect((await cli('frobnicate', admin)).code).to.equal(64)
+    expect((await cli('where', 'counter', admin)).code).to.equal(64)
+    expect((await cli('nodes', admin, '-o', 'yaml')).code).to.equal(64)
+    const help = await cli('--help')
+    expect(help.code).to.equal(0)
+    expect(help.out).to.match(/^simplepool <command>/)
+    const unreachable = await cli('status', '--admin=http://127.0.0.1:1')
+    expect(unreachable.code).to.equal(2)
+    expect(unreachable.err).to.match(/cannot reach the admin API/)
   })
 
   it('bad requests get a 4xx naming the problem, and the node keeps serving', async () => {

@@ -4,10 +4,8 @@
  * agree, what an idle node costs (CPU and memory), and how fast a killed node is seen down.
  */
 import { readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { Cluster } from '@simplepool/testing'
-import { formatTable, median } from './report.js'
+import { median, runAlone } from './report.js'
 import type { Figure, ScenarioResult } from './report.js'
 
 /** Options of {@link membershipBench}. */
@@ -108,8 +106,4 @@ export async function membershipBench (opts: MembershipBenchOptions = {}): Promi
   }
 }
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const result = await membershipBench({})
-  console.log(formatTable(result.rows))
-  for (const note of result.notes ?? []) console.log(note)
-}
+await runAlone(import.meta.url, async () => await membershipBench({}))

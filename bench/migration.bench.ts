@@ -6,11 +6,9 @@
  * again: time until the cluster is rebalanced, msgs/s and call p99 before, during, after.
  * Needs the build (`npm run bench` does it): `node --import tsx bench/migration.bench.ts`.
  */
-import { resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { startCluster } from '@simplepool/testing'
 import type { Cluster, NodeHandle } from '@simplepool/testing'
-import { formatTable, round } from './report.js'
+import { round, runAlone } from './report.js'
 import { errorNames as errorNamesOf, overTime, windowOf } from './series.js'
 import type { Series } from './series.js'
 import type { Chart } from './svg.js'
@@ -238,8 +236,4 @@ export async function migrationBench (opts: MigrationBenchOptions = {}): Promise
   return { scenario: 'migration', rows, figures, notes, charts: [...changeCharts('join', join), ...changeCharts('drain', drain)] }
 }
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const result = await migrationBench({})
-  console.log(formatTable(result.rows))
-  for (const note of result.notes ?? []) console.log(note)
-}
+await runAlone(import.meta.url, async () => await migrationBench({}))

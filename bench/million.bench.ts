@@ -7,12 +7,10 @@
  * around them. Needs the build (`npm run bench` does it):
  * `node --import tsx bench/million.bench.ts`.
  */
-import { resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { startCluster } from '@simplepool/testing'
 import type { NodeHandle } from '@simplepool/testing'
 import { Progress } from './progress.js'
-import { formatTable, round } from './report.js'
+import { round, runAlone } from './report.js'
 import type { Figure, ScenarioResult } from './report.js'
 import { errorNames, overTime, windowOf } from './series.js'
 import type { Series } from './series.js'
@@ -212,9 +210,4 @@ export async function millionBench (opts: MillionBenchOptions = {}): Promise<Sce
   }
 }
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  // sizes: `npm run bench -- --scenario NAME --workers N ...`
-  const result = await millionBench({})
-  console.log(formatTable(result.rows))
-  for (const note of result.notes ?? []) console.log(note)
-}
+await runAlone(import.meta.url, async () => await millionBench({}))

@@ -1,6 +1,8 @@
 /**
  * What a benchmark scenario returns: a table to print and figures to write as JSON.
  */
+import { resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { Chart } from './svg.js'
 
 /** One measured figure with its unit. */
@@ -88,4 +90,15 @@ export function median (xs: number[]): number {
 export function round (x: number, digits = 0): number {
   const f = 10 ** digits
   return Math.round(x * f) / f
+}
+
+/**
+ * Runs `scenario` and prints its table and notes when the module at `moduleUrl` is the
+ * program itself (`node --import tsx bench/<name>.bench.ts`), not imported by the harness.
+ */
+export async function runAlone (moduleUrl: string, scenario: () => Promise<ScenarioResult>): Promise<void> {
+  if (process.argv[1] === undefined || resolve(process.argv[1]) !== fileURLToPath(moduleUrl)) return
+  const result = await scenario()
+  console.log(formatTable(result.rows))
+  for (const note of result.notes ?? []) console.log(note)
 }

@@ -4,11 +4,9 @@
  * Runs from source, so no build is needed: `node --import tsx bench/ring.bench.ts`.
  */
 import HashRing from 'hashring'
-import { resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { seededRandom } from '../packages/core/src/index.js'
 import { RendezvousHash, SortedArrayRing, WeightedRing } from '../packages/ring/src/index.js'
-import { formatTable, round } from './report.js'
+import { round, runAlone } from './report.js'
 import type { Figure, ScenarioResult } from './report.js'
 
 /** Options of {@link ringBench}. */
@@ -247,8 +245,4 @@ export async function ringBench (opts: RingBenchOptions = {}): Promise<ScenarioR
   }
 }
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const result = await ringBench({})
-  console.log(formatTable(result.rows))
-  for (const note of result.notes ?? []) console.log(note)
-}
+await runAlone(import.meta.url, async () => await ringBench({}))

@@ -7,11 +7,9 @@
  * Needs the build (`npm run bench` does it): `node --import tsx bench/runtime-cluster.bench.ts`.
  */
 import { cpus } from 'node:os'
-import { resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { startCluster } from '@simplepool/testing'
 import type { Cluster, NodeHandle, StatsDelta } from '@simplepool/testing'
-import { formatTable, median, round } from './report.js'
+import { median, repeated, round, runAlone } from './report.js'
 import type { Figure, ScenarioResult } from './report.js'
 
 /** Options of {@link runtimeClusterBench}. */
@@ -200,9 +198,7 @@ export async function runtimeClusterBench (opts: RuntimeClusterBenchOptions = {}
   ]
 
   const figures: Figure[] = [
-    { name: 'runtime_cluster.remote_calls_per_s', value: round(remote), unit: 'calls/s', goal: '>= 200,000' },
-    { name: 'runtime_cluster.remote_calls_per_s.min', value: round(Math.min(...rates)), unit: 'calls/s' },
-    { name: 'runtime_cluster.remote_calls_per_s.max', value: round(Math.max(...rates)), unit: 'calls/s' },
+    repeated('runtime_cluster.remote_calls_per_s', rates, 'calls/s', 0, '>= 200,000'),
     { name: 'runtime_cluster.remote_call_p50_ms', value: round(mid.p50, 4), unit: 'ms' },
     { name: 'runtime_cluster.remote_call_p99_ms', value: round(mid.p99, 4), unit: 'ms' },
     { name: 'runtime_cluster.remote_calls_per_frame', value: round(callsPerFrame, 1), unit: 'envelopes' },
@@ -226,8 +222,4 @@ export async function runtimeClusterBench (opts: RuntimeClusterBenchOptions = {}
   return { scenario: 'runtime-cluster', rows, figures, notes }
 }
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const result = await runtimeClusterBench({})
-  console.log(formatTable(result.rows))
-  for (const note of result.notes ?? []) console.log(note)
-}
+await runAlone(import.meta.url, async () => await runtimeClusterBench({}))

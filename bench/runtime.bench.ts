@@ -8,9 +8,8 @@
  */
 import { fork } from 'node:child_process'
 import { createRequire } from 'node:module'
-import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { formatTable, median, round } from './report.js'
+import { median, round, runAlone } from './report.js'
 import type { Figure, ScenarioResult } from './report.js'
 import type { ProbePlan, ProbeResult } from './runtime-probe.js'
 
@@ -151,8 +150,4 @@ export async function runtimeBench (opts: RuntimeBenchOptions = {}): Promise<Sce
   return { scenario: 'runtime', rows, figures, notes }
 }
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const result = await runtimeBench({})
-  console.log(formatTable(result.rows))
-  for (const note of result.notes ?? []) console.log(note)
-}
+await runAlone(import.meta.url, async () => await runtimeBench({}))

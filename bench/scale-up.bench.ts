@@ -4,14 +4,12 @@
  * node's migration backlog 0), msgs/s and call p99 before, during and after. Needs the
  * build (`npm run bench` does it): `node --import tsx bench/scale-up.bench.ts`.
  */
-import { resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { startCluster } from '@simplepool/testing'
 import { changeCharts, localCount, underTraffic } from './migration.bench.js'
 import type { Change } from './migration.bench.js'
 import { POOL, PREFIX, activateRooms } from './million.bench.js'
 import { Progress } from './progress.js'
-import { formatTable, round } from './report.js'
+import { round, runAlone } from './report.js'
 import type { Figure, ScenarioResult } from './report.js'
 
 /** Options of {@link scaleUpBench}. */
@@ -68,9 +66,4 @@ export async function scaleUpBench (opts: ScaleUpBenchOptions = {}): Promise<Sce
   }
 }
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  // sizes: `npm run bench -- --scenario NAME --workers N ...`
-  const result = await scaleUpBench({})
-  console.log(formatTable(result.rows))
-  for (const note of result.notes ?? []) console.log(note)
-}
+await runAlone(import.meta.url, async () => await scaleUpBench({}))

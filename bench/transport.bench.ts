@@ -4,11 +4,9 @@
  * call throughput. Two real node processes on 127.0.0.1, driven over IPC.
  * Needs the build (`npm run bench` does it): `node --import tsx bench/transport.bench.ts`.
  */
-import { resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { startCluster } from '@simplepool/testing'
 import type { NodeHandle, StatsDelta } from '@simplepool/testing'
-import { formatTable, median, round } from './report.js'
+import { median, repeated, round, runAlone } from './report.js'
 import type { Figure, ScenarioResult } from './report.js'
 
 /** Options of {@link transportBench}. */
@@ -178,9 +176,7 @@ export async function transportBench (opts: TransportBenchOptions = {}): Promise
     ]
 
     const figures: Figure[] = [
-      { name: 'transport.casts_per_s', value: round(castMedian), unit: 'msg/s', goal: '>= 1,000,000' },
-      { name: 'transport.casts_per_s.min', value: round(Math.min(...castRates)), unit: 'msg/s' },
-      { name: 'transport.casts_per_s.max', value: round(Math.max(...castRates)), unit: 'msg/s' },
+      repeated('transport.casts_per_s', castRates, 'msg/s', 0, '>= 1,000,000'),
       { name: 'transport.casts_sender_enqueue_per_s', value: round(median(senderRates)), unit: 'msg/s' },
       ...rawRuns.map(r => ({ name: `transport.raw.batch${r.batch}.records_per_s`, value: round(r.perSecond), unit: 'rec/s' })),
       { name: 'transport.raw_ceiling_per_s', value: round(ceiling), unit: 'rec/s' },
@@ -213,8 +209,4 @@ export async function transportBench (opts: TransportBenchOptions = {}): Promise
   }
 }
 
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const result = await transportBench({})
-  console.log(formatTable(result.rows))
-  for (const note of result.notes ?? []) console.log(note)
-}
+await runAlone(import.meta.url, async () => await transportBench({}))

@@ -1,6 +1,8 @@
 import { expect } from 'chai'
 import { createNode, definePool } from 'simplepool'
 import type { SimplePoolNode } from 'simplepool'
+import { ask as askPort } from './admin-client.js'
+import type { Answer } from './admin-client.js'
 
 const counters = definePool<{ n: number }, 'inc' | 'get' | 'boom', number>({
   name: 'counter',
@@ -45,18 +47,10 @@ async function events (node: SimplePoolNode, path: string, until: (seen: Sse[]) 
 
 const TOKEN = 'test-admin-token'
 
-interface Answer { status: number, body: any, type: string | null }
-
+/** One request to `node`'s admin API. */
 async function ask (node: SimplePoolNode, method: string, path: string, init: { token?: string, body?: string, type?: string } = {}): Promise<Answer> {
-  const addr = node.adminAddress
-  if (addr === undefined) throw new Error('no admin server')
-  const headers: Record<string, string> = {}
-  if (init.token !== undefined) headers.authorization = `Bearer ${init.token}`
-  if (init.body !== undefined) headers['content-type'] = init.type ?? 'application/json'
-  const res = await fetch(`http://127.0.0.1:${addr.port}${path}`, { method, headers, body: init.body })
-  const type = res.headers.get('content-type')
-  const text = await res.text()
-  return { status: res.status, type, body: type?.startsWith('application/json') === true ? JSON.parse(text) : text }
+  if (node.adminAddress === undefined) throw new Error('no admin server')
+  return await askPort(node.adminAddress.port, method, path, init)
 }
 
 describe('admin HTTP API (two nodes in one process)', function () {

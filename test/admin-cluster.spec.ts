@@ -3,6 +3,8 @@ import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { startCluster } from '@simplepool/testing'
 import type { Cluster, NodeHandle } from '@simplepool/testing'
+import { ask } from './admin-client.js'
+import type { Answer } from './admin-client.js'
 
 const TOKEN = 'cluster-admin-token'
 const CLI = fileURLToPath(new URL('../packages/simplepool/dist/cli.js', import.meta.url))
@@ -16,22 +18,11 @@ async function cli (...args: string[]): Promise<{ code: number, out: string, err
   })
 }
 
-interface Answer { status: number, body: any }
-
 /** Workers of `pool` live on `node` now. */
 async function localCount (node: NodeHandle, pool: string): Promise<number> {
   const r = await node.request<{ ok: boolean, value: number }>('count', { pool, local: true })
   if (!r.ok) throw new Error(`count failed: ${JSON.stringify(r)}`)
   return r.value
-}
-
-async function ask (port: number, method: string, path: string, init: { token?: string, body?: unknown } = {}): Promise<Answer> {
-  const headers: Record<string, string> = {}
-  if (init.token !== undefined) headers.authorization = `Bearer ${init.token}`
-  if (init.body !== undefined) headers['content-type'] = 'application/json'
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) })
-  const text = await res.text()
-  return { status: res.status, body: res.headers.get('content-type')?.startsWith('application/json') === true ? JSON.parse(text) : text }
 }
 
 describe('admin HTTP API on a 3-process cluster', function () {
@@ -126,7 +117,7 @@ describe('admin HTTP API on a 3-process cluster', function () {
 
   it('bad requests get a 4xx naming the problem, and the node keeps serving', async () => {
     expect((await ask(ports[0], 'GET', '/v1/workers/no-such-pool/x')).body.error.name).to.equal('UnknownPoolError')
-    expect((await ask(ports[0], 'PUT', `/v1/nodes/${nodes[1].peerId}/targets`, { token: TOKEN, body: { targets: { counter: 'many' } } })).status).to.equal(400)
+    expect((await ask(ports[0], 'PUT', `/v1/nodes/${nodes[1].peerId}/targets`, { token: TOKEN, body: JSON.stringify({ targets: { counter: 'many' } }) })).status).to.equal(400)
     expect((await ask(ports[0], 'GET', '/healthz')).status).to.equal(200)
   })
 })

@@ -12,7 +12,7 @@
 import { Server } from 'node:net'
 import moleculer from 'moleculer'
 import type { ServiceBroker as Broker } from 'moleculer'
-import { Samples, fixedRate, percentile } from '@simplepool/testing'
+import { closedLoop, fixedRate, percentile } from '@simplepool/testing'
 import { servePeer } from './peer-process.js'
 
 let broker: Broker | undefined
@@ -66,25 +66,8 @@ servePeer({
     const b = brokerOf()
     const n = a.n as number
     const ids = a.ids as number
-    const samples = new Samples()
-    let issued = 0
-    let failed = 0
-    const loop = async (): Promise<void> => {
-      while (issued < n) {
-        const id = `r-${issued++ % ids}`
-        const t0 = performance.now()
-        try {
-          await b.call('bench.inc', { id })
-          samples.push(performance.now() - t0)
-        } catch {
-          failed++
-        }
-      }
-    }
-    const started = performance.now()
-    await Promise.all(Array.from({ length: Math.min(a.inFlight as number, n) }, loop))
-    const ms = performance.now() - started
-    const sorted = samples.sorted()
+    const { ms, sorted, errors } = await closedLoop(n, a.inFlight as number, async (i) => await b.call('bench.inc', { id: `r-${i % ids}` }))
+    const failed = Object.values(errors).reduce((x, y) => x + y, 0)
     return { perSecond: n / (ms / 1000), failed, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) }
   },
 

@@ -20,14 +20,15 @@ export interface Continuum {
 }
 
 /**
- * @param nodes - Node ids in the order their points are made (ties go to the earlier).
+ * Every node's points, unsorted, in the order they are made: node by node, label by label.
+ * @param nodes - Node ids.
  * @param counts - Points of each node, by the same index.
  */
-export function buildContinuum (nodes: readonly string[], counts: readonly number[]): Continuum {
+export function hashPoints (nodes: readonly string[], counts: readonly number[]): Continuum {
   let total = 0
   for (const c of counts) total += c
-  let positions = new Uint32Array(total)
-  let owners = new Uint32Array(total)
+  const positions = new Uint32Array(total)
+  const owners = new Uint32Array(total)
   let k = 0
   for (let node = 0; node < nodes.length; node++) {
     for (let i = 0; i < counts[node]; i++) {
@@ -36,8 +37,18 @@ export function buildContinuum (nodes: readonly string[], counts: readonly numbe
       k++
     }
   }
-  let spareP = new Uint32Array(total)
-  let spareO = new Uint32Array(total)
+  return { positions, owners }
+}
+
+/**
+ * @param nodes - Node ids in the order their points are made (ties go to the earlier).
+ * @param counts - Points of each node, by the same index.
+ */
+export function buildContinuum (nodes: readonly string[], counts: readonly number[]): Continuum {
+  let { positions, owners } = hashPoints(nodes, counts)
+  const total = positions.length
+  let spareP: Uint32Array = new Uint32Array(total)
+  let spareO: Uint32Array = new Uint32Array(total)
   const count = new Uint32Array(BUCKETS)
   for (let shift = 0; shift < 32; shift += RADIX_BITS) {
     count.fill(0)

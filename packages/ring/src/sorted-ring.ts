@@ -3,9 +3,10 @@
  * comparison sort, to check that ring's radix sort against and to measure it. Not used by
  * placement.
  */
+import { hashPoints } from './continuum.js'
 import { murmur3 } from './hash.js'
 import { pointAtOrAfter } from './search.js'
-import { normalizeWeights, pointLabel, pointUnit, pointsFor } from './weights.js'
+import { normalizeWeights, pointUnit, pointsFor } from './weights.js'
 import type { WeightsInput } from './weights.js'
 
 /**
@@ -35,16 +36,7 @@ export class SortedArrayRing {
     for (const n of counts) total += n
     this.points = total
 
-    const hashes = new Uint32Array(total)
-    const nodeOf = new Uint32Array(total)
-    let k = 0
-    for (let node = 0; node < normalized.length; node++) {
-      for (let i = 0; i < counts[node]; i++) {
-        hashes[k] = murmur3(pointLabel(normalized[node][0], i))
-        nodeOf[k] = node
-        k++
-      }
-    }
+    const { positions: hashes, owners: nodeOf } = hashPoints(this.nodes, counts)
     // Points are generated node by node, label by label, so sorting by (hash, index)
     // breaks ties the same way hashring's stable sort does.
     const order = new Uint32Array(total)

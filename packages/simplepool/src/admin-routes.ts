@@ -18,6 +18,11 @@ import type { RingsView, SimplePoolNode } from './node.js'
 /** How long a read waits for another node's answer before it reports the node unreachable. */
 const ASK_TIMEOUT_MS = 2_000
 
+/** The request's signal, or {@link ASK_TIMEOUT_MS}, whichever ends first: for a question to another node. */
+function asking (signal: AbortSignal): AbortSignal {
+  return AbortSignal.any([signal, AbortSignal.timeout(ASK_TIMEOUT_MS)])
+}
+
 function stringList (v: unknown, what: string): string[] | undefined {
   if (v === undefined) return undefined
   if (!Array.isArray(v) || v.some(x => typeof x !== 'string')) throw new HttpError(400, 'InvalidRequest', `${what} must be an array of strings`)
@@ -44,7 +49,7 @@ async function ringState (node: SimplePoolNode, signal: AbortSignal): Promise<{ 
   const unreachable: Array<{ node: string, error: string }> = []
   await Promise.all(others.map(async (m) => {
     try {
-      views.push(await node.ringsOf(m.peerId, { signal: AbortSignal.any([signal, AbortSignal.timeout(ASK_TIMEOUT_MS)]) }))
+      views.push(await node.ringsOf(m.peerId, { signal: asking(signal) }))
     } catch (err) {
       unreachable.push({ node: m.peerId, error: `${(err as Error).name}: ${(err as Error).message}` })
     }
@@ -134,7 +139,7 @@ export function addAdminRoutes (http: AdminHttp, node: SimplePoolNode, events: A
         health = null
       } else {
         try {
-          health = m.peerId === node.peerId ? node.health() : await node.healthOf(m.peerId, { signal: AbortSignal.any([signal, AbortSignal.timeout(ASK_TIMEOUT_MS)]) })
+          health = m.peerId === node.peerId ? node.health() : await node.healthOf(m.peerId, { signal: asking(signal) })
         } catch (err) {
           health = { error: { name: (err as Error).name, message: (err as Error).message } }
         }

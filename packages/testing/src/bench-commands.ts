@@ -1,7 +1,7 @@
 import { benchMark, benchRead, statsNow, statsSince } from './process-meter.js'
 import type { StatsDelta } from './process-meter.js'
 import type { TestNode } from './test-node.js'
-import { percentile } from './samples.js'
+import { flood, percentile } from './samples.js'
 
 type Args = Record<string, unknown>
 
@@ -38,15 +38,6 @@ let rawSink: RawSink | undefined
 let benchHandlersInstalled = false
 let rawHandlerInstalled = false
 let echoHandlerInstalled = false
-
-/**
- * Lets I/O and the transport's per-turn flush run. setImmediate rather than a timer: the
- * flush is itself scheduled with setImmediate, so the queue is written before we refill it,
- * and no millisecond is lost to timer granularity.
- */
-async function nextTurn (): Promise<void> {
-  await new Promise<void>(resolve => { setImmediate(resolve) })
-}
 
 /** Counts casts and echoes calls, cheaply: a benchmark must not measure its own handler. */
 function installBenchHandlers (node: TestNode): void {
@@ -129,20 +120,7 @@ export const benchCommands: Record<string, (node: TestNode, args: Args) => unkno
     const peer = a.peer as string
     const n = a.n as number
     const payload = new Uint8Array((a.payloadBytes as number | undefined) ?? 100).fill(0x61)
-    let sent = 0
-    let overloaded = 0
-    const started = performance.now()
-    while (sent < n) {
-      try {
-        // sent moves only after cast returns, so a refused cast is retried, not counted
-        for (; sent < n; sent++) node.transport.cast(peer, payload)
-      } catch (err) {
-        if ((err as Error).name !== 'OverloadedError') throw err
-        overloaded++
-        await nextTurn()
-      }
-    }
-    return { sent, ms: performance.now() - started, overloaded }
+    return await flood(n, () => { node.transport.cast(peer, payload) })
   },
 
   /**

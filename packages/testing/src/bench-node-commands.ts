@@ -2,7 +2,7 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import type { SimplePoolNode, WorkerRef } from 'simplepool'
 import { benchMark, benchRead, statsNow, statsSince } from './process-meter.js'
-import { Samples, fixedRate, percentile } from './samples.js'
+import { Samples, closedLoop, fixedRate, flood, percentile } from './samples.js'
 import { armSink, sinkTally } from './test-pools.js'
 
 type Args = Record<string, unknown>
@@ -156,6 +156,14 @@ function remoteIds (node: SimplePoolNode, pool: string, prefix: string, n: numbe
   return ids
 }
 
+/** Refs to `workers` ids of `pool` another node owns (`prefix`0, ...), activated first. */
+async function remoteRefs (node: SimplePoolNode, a: Args): Promise<WorkerRef[]> {
+  const pool = a.pool as string
+  const ids = remoteIds(node, pool, (a.prefix as string | undefined) ?? 'r-', (a.workers as number | undefined) ?? 10_000)
+  await node.spawnMany(pool, ids)
+  return ids.map(id => node.ref(pool, id))
+}
+
 /** Requests a harness child running a SimplePool node answers for the runtime benchmarks. */
 export const benchNodeCommands: Record<string, Command> = {
   benchMark,
@@ -169,28 +177,13 @@ export const benchNodeCommands: Record<string, Command> = {
    * their replies were framed.
    */
   remoteCalls: async (node, a) => {
-    const pool = a.pool as string
     const n = a.calls as number
-    const inFlight = (a.inFlight as number | undefined) ?? 256
     const msg = a.msg ?? 'inc'
-    const ids = remoteIds(node, pool, (a.prefix as string | undefined) ?? 'r-', (a.workers as number | undefined) ?? 10_000)
-    await node.spawnMany(pool, ids)
-    const refs = ids.map(id => node.ref(pool, id))
-    const samples = new Samples()
-    const failures: Record<string, number> = {}
-    let issued = 0
-    const loop = async (): Promise<void> => {
-      while (issued < n) {
-        await timedCall(refs[issued++ % refs.length], msg, samples, failures)
-      }
-    }
+    const refs = await remoteRefs(node, a)
     const before = statsNow(node)
-    const started = performance.now()
-    await Promise.all(Array.from({ length: Math.min(inFlight, n) }, loop))
-    const ms = performance.now() - started
+    const { ms, sorted, errors } = await closedLoop(n, (a.inFlight as number | undefined) ?? 256, async (i) => await refs[i % refs.length].call(msg))
     const stats = statsSince(node, before)
-    const sorted = samples.sorted()
-    return { n, ms, perSecond: n / (ms / 1000), failures, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), p999: percentile(sorted, 0.999), stats }
+    return { n, ms, perSecond: n / (ms / 1000), failures: errors, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), p999: percentile(sorted, 0.999), stats }
   },
 
   /**
@@ -200,25 +193,10 @@ export const benchNodeCommands: Record<string, Command> = {
    * the cast is sent again, so every cast is sent once. Reports the time to hand them all over.
    */
   remoteCasts: async (node, a) => {
-    const pool = a.pool as string
     const n = a.n as number
     const msg = a.msg ?? 'inc'
-    const ids = remoteIds(node, pool, (a.prefix as string | undefined) ?? 'r-', (a.workers as number | undefined) ?? 10_000)
-    await node.spawnMany(pool, ids)
-    const refs = ids.map(id => node.ref(pool, id))
-    let sent = 0
-    let overloaded = 0
-    const started = performance.now()
-    while (sent < n) {
-      try {
-        for (; sent < n; sent++) refs[sent % refs.length].cast(msg)
-      } catch (err) {
-        if ((err as Error).name !== 'OverloadedError') throw err
-        overloaded++
-        await new Promise<void>(resolve => { setImmediate(resolve) })
-      }
-    }
-    return { sent, ms: performance.now() - started, overloaded }
+    const refs = await remoteRefs(node, a)
+    return await flood(n, (i) => { refs[i % refs.length].cast(msg) })
   },
 
   /** Arms this process's `sink` pool tally for `count` casts; send after it answers. */
@@ -243,11 +221,8 @@ export const benchNodeCommands: Record<string, Command> = {
    * when each call was due (see `fixedRate`).
    */
   fixedRateCalls: async (node, a) => {
-    const pool = a.pool as string
     const msg = a.msg ?? 'inc'
-    const ids = remoteIds(node, pool, (a.prefix as string | undefined) ?? 'r-', (a.workers as number | undefined) ?? 10_000)
-    await node.spawnMany(pool, ids)
-    const refs = ids.map(id => node.ref(pool, id))
+    const refs = await remoteRefs(node, a)
     return await fixedRate((i) => refs[i % refs.length].call(msg), { rate: a.rate as number, seconds: a.seconds as number })
   },
 

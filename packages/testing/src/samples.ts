@@ -32,6 +32,65 @@ export function percentile (sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]
 }
 
+/**
+ * Sends `n` one-way messages with `send(i)` as fast as the queue takes them: on
+ * `OverloadedError` (the queue is full) a turn of the event loop passes and the same
+ * message is sent again, so every one is sent once. setImmediate rather than a timer: the
+ * transport's flush is itself scheduled with setImmediate, so the queue is written before
+ * it is refilled, and no millisecond is lost to timer granularity. The time to hand them all over, and how often the queue was full.
+ */
+export async function flood (n: number, send: (i: number) => void): Promise<{ sent: number, ms: number, overloaded: number }> {
+  let sent = 0
+  let overloaded = 0
+  const started = performance.now()
+  while (sent < n) {
+    try {
+      // sent moves only after send returns, so a refused message is retried, not counted
+      for (; sent < n; sent++) send(sent)
+    } catch (err) {
+      if ((err as Error).name !== 'OverloadedError') throw err
+      overloaded++
+      await new Promise<void>(resolve => { setImmediate(resolve) })
+    }
+  }
+  return { sent, ms: performance.now() - started, overloaded }
+}
+
+/** What {@link closedLoop} measured. */
+export interface ClosedLoopResult {
+  /** From the first call sent to the last settled. */
+  ms: number
+  /** Latencies of the calls that succeeded, in ms, ascending. */
+  sorted: Float64Array
+  /** Calls that failed, by error name. */
+  errors: Record<string, number>
+}
+
+/**
+ * `n` calls with `inFlight` always outstanding: each of `inFlight` loops sends its next
+ * call as soon as its last one settles. Each latency as its caller saw it.
+ */
+export async function closedLoop (n: number, inFlight: number, call: (i: number) => Promise<unknown>): Promise<ClosedLoopResult> {
+  const samples = new Samples()
+  const errors: Record<string, number> = {}
+  let issued = 0
+  const loop = async (): Promise<void> => {
+    while (issued < n) {
+      const t0 = performance.now()
+      try {
+        await call(issued++)
+        samples.push(performance.now() - t0)
+      } catch (err) {
+        const name = (err as Error | undefined)?.name ?? 'Error'
+        errors[name] = (errors[name] ?? 0) + 1
+      }
+    }
+  }
+  const started = performance.now()
+  await Promise.all(Array.from({ length: Math.min(inFlight, n) }, loop))
+  return { ms: performance.now() - started, sorted: samples.sorted(), errors }
+}
+
 /** What {@link fixedRate} measured. */
 export interface FixedRateResult {
   /** Calls sent (rate x seconds, unless the signal ended it early). */

@@ -1,8 +1,8 @@
 import { expect } from 'chai'
 import { createNode, definePool } from 'simplepool'
 import type { SimplePoolNode } from 'simplepool'
-import { ask as askPort } from './admin-client.js'
-import type { Answer } from './admin-client.js'
+import { ask as askPort, readEvents } from './admin-client.js'
+import type { Answer, Sse } from './admin-client.js'
 
 const counters = definePool<{ n: number }, 'inc' | 'get' | 'boom', number>({
   name: 'counter',
@@ -13,36 +13,9 @@ const counters = definePool<{ n: number }, 'inc' | 'get' | 'boom', number>({
   }
 })
 
-interface Sse { id: string, event: string, data: any }
-
-/** Reads server-sent events from `path` until `until` says enough (or 10 s pass); then closes. */
+/** Server-sent events from `node`'s admin API; see {@link readEvents}. */
 async function events (node: SimplePoolNode, path: string, until: (seen: Sse[]) => boolean, lastEventId?: string): Promise<Sse[]> {
-  const abort = new AbortController()
-  const timer = setTimeout(() => { abort.abort() }, 10_000)
-  const seen: Sse[] = []
-  try {
-    const res = await fetch(`http://127.0.0.1:${node.adminAddress?.port ?? 0}${path}`, { headers: lastEventId !== undefined ? { 'last-event-id': lastEventId } : {}, signal: abort.signal })
-    expect(res.headers.get('content-type')).to.equal('text/event-stream')
-    const reader = (res.body as ReadableStream<Uint8Array>).getReader()
-    const decoder = new TextDecoder()
-    let buffer = ''
-    while (!until(seen)) {
-      const { value, done } = await reader.read()
-      if (done) break
-      buffer += decoder.decode(value, { stream: true })
-      let cut: number
-      while ((cut = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, cut)
-        buffer = buffer.slice(cut + 2)
-        const fields = Object.fromEntries(block.split('\n').filter(l => !l.startsWith(':') && l.includes(': ')).map(l => [l.slice(0, l.indexOf(': ')), l.slice(l.indexOf(': ') + 2)]))
-        if (fields.event !== undefined) seen.push({ id: fields.id, event: fields.event, data: JSON.parse(fields.data) })
-      }
-    }
-    return seen
-  } finally {
-    clearTimeout(timer)
-    abort.abort()
-  }
+  return await readEvents(node.adminAddress?.port ?? 0, path, until, lastEventId)
 }
 
 const TOKEN = 'test-admin-token'
@@ -190,8 +163,8 @@ describe('admin HTTP API (two nodes in one process)', function () {
 
   it('streams events (membership, ring changes, failures) and resumes after Last-Event-ID', async () => {
     // what a's log holds already: b joining, the ring of counter changing
-    const past = await events(a, '/v1/events', seen => seen.some(e => e.event === 'member:join' && e.data.node === b.peerId) && seen.some(e => e.event === 'ring:change'))
-    const join = past.find(e => e.event === 'member:join' && e.data.node === b.peerId) as Sse
+    const past = await events(a, '/v1/events', seen => seen.some(e => e.event === 'member:join' && e.data.member === b.peerId) && seen.some(e => e.event === 'ring:change'))
+    const join = past.find(e => e.event === 'member:join' && e.data.member === b.peerId) as Sse
     expect(past.find(e => e.event === 'ring:change')?.data.pool).to.equal('counter')
     // live: a failing turn of a worker that lives on a
     let boom = 0

@@ -1,3 +1,38 @@
+import { expect } from 'chai'
+
+/** One server-sent event: its id (absent for some), name and parsed data. */
+export interface Sse { id: string, event: string, data: any }
+
+/** Reads server-sent events from `path` on 127.0.0.1:`port` until `until` says enough (or 10 s pass); then closes. */
+export async function readEvents (port: number, path: string, until: (seen: Sse[]) => boolean, lastEventId?: string): Promise<Sse[]> {
+  const abort = new AbortController()
+  const timer = setTimeout(() => { abort.abort() }, 10_000)
+  const seen: Sse[] = []
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers: lastEventId !== undefined ? { 'last-event-id': lastEventId } : {}, signal: abort.signal })
+    expect(res.headers.get('content-type')).to.equal('text/event-stream')
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader()
+    const decoder = new TextDecoder()
+    let buffer = ''
+    while (!until(seen)) {
+      const { value, done } = await reader.read()
+      if (done) break
+      buffer += decoder.decode(value, { stream: true })
+      let cut: number
+      while ((cut = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, cut)
+        buffer = buffer.slice(cut + 2)
+        const fields = Object.fromEntries(block.split('\n').filter(l => !l.startsWith(':') && l.includes(': ')).map(l => [l.slice(0, l.indexOf(': ')), l.slice(l.indexOf(': ') + 2)]))
+        if (fields.event !== undefined) seen.push({ id: fields.id, event: fields.event, data: JSON.parse(fields.data) })
+      }
+    }
+    return seen
+  } finally {
+    clearTimeout(timer)
+    abort.abort()
+  }
+}
+
 /** What the admin API answered: status, content type, and the body (parsed when JSON). */
 export interface Answer { status: number, type: string | null, body: any }
 

@@ -101,9 +101,11 @@ describe('admin HTTP API on a 3-process cluster', function () {
     const where = await cli('where', 'counter', 'cli-1', admin, '-o', 'json')
     expect(where.code, where.err).to.equal(0)
     expect(JSON.parse(where.out).node).to.be.oneOf(nodes.map(n => n.peerId))
+    expect(JSON.parse(where.out).why).to.equal('owner')
+    expect((await cli('where', 'counter', 'cli-1', admin)).out).to.match(/^why: owner: .* owns it/m)
     const missing = await cli('where', 'counter', 'never-started', admin)
     expect(missing.code).to.equal(1)
-    expect(missing.err).to.match(/WorkerNotAliveError/)
+    expect(missing.out).to.match(/is not live; its owner would be/)
     expect((await cli('frobnicate', admin)).code).to.equal(64)
     expect((await cli('where', 'counter', admin)).code).to.equal(64)
     expect((await cli('nodes', admin, '-o', 'yaml')).code).to.equal(64)
@@ -113,6 +115,77 @@ describe('admin HTTP API on a 3-process cluster', function () {
     const unreachable = await cli('status', '--admin=http://127.0.0.1:1')
     expect(unreachable.code).to.equal(2)
     expect(unreachable.err).to.match(/cannot reach the admin API/)
+  })
+
+  it('the command line changes the cluster with the token: drain --wait, undrain, targets, rebalance --dry-run; asks first unless --yes', async () => {
+    const admin = `--admin=http://127.0.0.1:${ports[0]}`
+    const target = nodes[2].peerId
+    const end = target.slice(-8)
+    // no terminal to ask on and no --yes: refused, nothing changes
+    const unasked = await cli('drain', end, admin, '--token', TOKEN)
+    expect(unasked.code).to.equal(64)
+    expect(unasked.err).to.match(/not without --yes/)
+    expect(await localCount(nodes[2], 'counter')).to.be.above(0)
+    // no token: refused by the node
+    const untokened = await cli('drain', end, admin, '--yes')
+    expect(untokened.code).to.equal(2)
+    expect(untokened.err).to.match(/Unauthorized[\s\S]*--token/)
+    const drained = await cli('drain', end, admin, '--token', TOKEN, '--yes', '--wait', '-o', 'json')
+    expect(drained.code, drained.err).to.equal(0)
+    expect(JSON.parse(drained.out)).to.deep.include({ node: target, drained: true })
+    expect(await localCount(nodes[2], 'counter')).to.equal(0)
+    expect((await cli('undrain', end, admin, '--token', TOKEN)).code).to.equal(0)
+    // a plan, then the targets that make it: nothing moves until the pool is rebalanced or the ring settles
+    const plan = await cli('rebalance', 'counter', '--dry-run', admin, '-o', 'json')
+    expect(plan.code, plan.err).to.equal(0)
+    expect(JSON.parse(plan.out)).to.have.keys('pool', 'total', 'moves', 'unreachable')
+    const set = await cli('targets', 'set', end, 'counter=200000', admin, '--token', TOKEN, '--yes', '-o', 'json')
+    expect(set.code, set.err).to.equal(0)
+    expect(JSON.parse(set.out).targets).to.deep.equal({ counter: 200_000 })
+    expect((await cli('targets', 'set', end, 'counter=lots', admin, '--token', TOKEN, '--yes')).code).to.equal(64)
+    const rebalanced = await cli('rebalance', 'counter', admin, '--token', TOKEN, '--yes', '-o', 'json')
+    expect(rebalanced.code, rebalanced.err).to.equal(0)
+    expect(JSON.parse(rebalanced.out)).to.deep.include({ pool: 'counter', rebalanced: true })
+    const diff = await cli('ring', '--diff', admin, '-o', 'json')
+    expect(JSON.parse(diff.out)).to.have.property('off')
+    // the drain's and the targets' events, from every member, on one stream
+    const events = await cli('events', admin, '-o', 'json')
+    expect(events.code, events.err).to.equal(0)
+    const seen = events.out.trim().split('\n').map(l => JSON.parse(l))
+    expect(seen.some(e => e.type === 'drain:start' && e.member === target && e.node === target)).to.equal(true)
+    expect(seen.some(e => e.type === 'drain:done' && e.member === target)).to.equal(true)
+    // top, twice, as JSON lines
+    const top = await cli('top', admin, '--ticks', '2', '-o', 'json')
+    expect(top.code, top.err).to.equal(0)
+    const ticks = top.out.trim().split('\n').map(l => JSON.parse(l))
+    expect(ticks).to.have.length(2)
+    expect(ticks[1].nodes).to.have.length(3)
+    expect(ticks[1].totals.workers).to.be.above(0)
+    const help = await cli('drain', '--help')
+    expect(help.code).to.equal(0)
+    expect(help.out).to.match(/^simplepool drain <node> \[--wait\]/)
+  })
+
+  it('/readyz and status say not ready while a member does not answer, and ready once it does', async () => {
+    nodes[1].pause()
+    try {
+      const r = await ask(ports[0], 'GET', '/readyz')
+      expect(r.status).to.equal(503)
+      expect(r.body.error.name).to.equal('NotReady')
+      expect(r.body.error.message).to.include(`${nodes[1].peerId} did not answer`)
+      const status = await cli('status', `--admin=http://127.0.0.1:${ports[0]}`)
+      expect(status.code, status.out).to.equal(1)
+      expect(status.out).to.match(/^cluster\s+NOT healthy: /)
+    } finally {
+      nodes[1].resume()
+    }
+    const until = Date.now() + 20_000
+    let ready = await ask(ports[0], 'GET', '/readyz')
+    while (ready.status !== 200 && Date.now() < until) {
+      await new Promise(resolve => setTimeout(resolve, 250))
+      ready = await ask(ports[0], 'GET', '/readyz')
+    }
+    expect(ready.status, JSON.stringify(ready.body)).to.equal(200)
   })
 
   it('bad requests get a 4xx naming the problem, and the node keeps serving', async () => {

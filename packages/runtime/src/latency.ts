@@ -25,6 +25,37 @@ export class LatencyHistogram {
     this.total += other.total
   }
 
+  /** Takes `earlier`'s counts away (never below zero): what was recorded since that snapshot. */
+  subtract (earlier: LatencyHistogram): void {
+    let total = 0
+    for (let i = 0; i < BUCKETS; i++) {
+      this.counts[i] = this.counts[i] > earlier.counts[i] ? this.counts[i] - earlier.counts[i] : 0
+      total += this.counts[i]
+    }
+    this.total = total
+  }
+
+  /** The non-empty buckets as `[index, count, index, count, ...]`: small on the wire. */
+  toSparse (): number[] {
+    const out: number[] = []
+    for (let i = 0; i < BUCKETS; i++) if (this.counts[i] > 0) out.push(i, this.counts[i])
+    return out
+  }
+
+  /** A histogram from {@link toSparse}'s form; entries that are not a bucket index and a count are skipped, as from a peer. */
+  static fromSparse (sparse: unknown): LatencyHistogram {
+    const h = new LatencyHistogram()
+    if (!Array.isArray(sparse)) return h
+    for (let k = 0; k + 1 < sparse.length; k += 2) {
+      const i = sparse[k] as unknown
+      const c = sparse[k + 1] as unknown
+      if (!Number.isInteger(i) || (i as number) < 0 || (i as number) >= BUCKETS || !Number.isInteger(c) || (c as number) < 0) continue
+      h.counts[i as number] += c as number
+      h.total += c as number
+    }
+    return h
+  }
+
   /** Forgets every count. */
   reset (): void {
     this.counts.fill(0)

@@ -73,7 +73,20 @@ export interface RuntimeInit {
 export interface WorkerLocation {
   node: string
   epoch: number
+  /** `where` only: messages waiting in its mailbox. */
+  mailbox?: number
+  /**
+   * `where` only: why it lives on `node`. `owner`: the node's ring names it the owner.
+   * `spill`: its owner was at its hard limit and placed it on the next node of the ring.
+   * `handoff`: the ring names another owner and the worker is being (or waits to be) handed there.
+   */
+  why?: WorkerReason
+  /** `where` only: the owner the ring of `node` names for the id. */
+  owner?: string
 }
+
+/** Why a worker lives where it does; see {@link WorkerLocation.why}. */
+export type WorkerReason = 'owner' | 'spill' | 'handoff'
 
 /** How `spawn` activates. */
 export type SpawnMode = 'sync' | 'async' | 'lazy'

@@ -176,16 +176,7 @@ export class Runtime {
       transport: components.transport,
       self: () => this.self,
       pools: () => this.pools.values(),
-      ownerOf: (local, id) => {
-        try {
-          const owner = this.ownerOf(local.name, id, local)
-          // a worker spilled here stays while its owner is the same and this node serves the pool
-          if (owner !== this.self && local.spilledFrom.get(id) === owner && this.serves(local.name)) return this.self
-          return owner
-        } catch {
-          return undefined
-        }
-      },
+      ownerOf: (local, id) => this.homeOf(local, id),
       beforePump: () => { this.stall.check(this.clock.monotonic()) },
       progress: (phase, figures) => {
         const type = `migration:${phase}` as const
@@ -321,6 +312,34 @@ export class Runtime {
   /** Looks again, now, for workers whose owner moved, and hands them over. */
   rebalance (): void {
     if (this.running) this.migrator.ringChanged()
+  }
+
+  /**
+   * What a rebalance of `pool` would move from this node now: per destination, how many
+   * of its live workers belong elsewhere (by the same rule the handoff follows). Looks at
+   * every worker of the pool here: an operator's question, not for a hot path.
+   */
+  movePlan (pool: string): Record<string, number> {
+    const local = this.pools.get(pool)
+    if (local === undefined) throw new UnknownPoolError(`node ${this.self} does not run pool ${pool}`, { pool })
+    const plan: Record<string, number> = {}
+    for (const id of local.activations.keys()) {
+      const home = this.homeOf(local, id)
+      if (home !== undefined && home !== this.self) plan[home] = (plan[home] ?? 0) + 1
+    }
+    return plan
+  }
+
+  /** The node worker `id` belongs on in this node's view (undefined: nobody serves the pool). */
+  private homeOf (local: LocalPool, id: string): string | undefined {
+    try {
+      const owner = this.ownerOf(local.name, id, local)
+      // a worker spilled here stays while its owner is the same and this node serves the pool
+      if (owner !== this.self && local.spilledFrom.get(id) === owner && this.serves(local.name)) return this.self
+      return owner
+    } catch {
+      return undefined
+    }
   }
 
   /** Workers waiting to be handed to their new owners. */
@@ -572,10 +591,23 @@ export class Runtime {
     const owner = this.ownerOf(pool, id, local)
     if (owner === this.self) {
       const spilled = this.spillOf(local as LocalPool, id, false)
-      if (spilled === undefined) return this.whereLocal(local as LocalPool, id)
+      if (spilled === undefined) return this.whereLocal(local as LocalPool, id, owner)
       return await (this.c.transport.call(spilled, [Op.Where, pool, id, 0, 0, 1], this.callOptions(options)) as Promise<WorkerLocation | null>)
     }
     return await (this.c.transport.call(owner, [Op.Where, pool, id, 0], this.callOptions(options)) as Promise<WorkerLocation | null>)
+  }
+
+  /**
+   * Worker `id` as it lives on this node (epoch, mailbox, why it is here), or null; asks no
+   * other node. `where` asks the owner, which does not know of a copy that waits to be
+   * handed to it: an operator looking for a worker asks every node this.
+   */
+  whereHere (pool: string, id: string): WorkerLocation | null {
+    this.requireRunning()
+    checkId(id)
+    const local = this.pools.get(pool)
+    if (local === undefined) throw new UnknownPoolError(`node ${this.self} does not run pool ${pool}`, { pool })
+    return this.whereLocal(local, id, this.ownerIn(pool, id, local, this.c.placement()) ?? this.self)
   }
 
   /** True when worker `id` is live. Never activates it. */
@@ -688,7 +720,7 @@ export class Runtime {
         if (to !== this.self) return this.forward(from, pool, owner, hops, DEFAULT_CALL_TIMEOUT_MS, [p[0], pool, id, hops + 1, p[4]])
         const l = local as LocalPool
         if (p[0] === Op.Spawn) return this.spawnLocal(l, id, p[4] === 1, DEFAULT_CALL_TIMEOUT_MS)
-        if (p[0] === Op.Where) return this.whereLocal(l, id)
+        if (p[0] === Op.Where) return this.whereLocal(l, id, owner)
         return this.stopLocal(l, id, DEFAULT_CALL_TIMEOUT_MS)
       }
       case Op.HandoffMany: {
@@ -1064,9 +1096,12 @@ export class Runtime {
     return byOwner
   }
 
-  private whereLocal (local: LocalPool, id: string): WorkerLocation | null {
+  /** Worker `id` as it lives here: its epoch, mailbox, and why it is here (`owner`: the ring's owner as this node sees it). */
+  private whereLocal (local: LocalPool, id: string, owner: string): WorkerLocation | null {
     const act = local.activations.get(id)
-    return act === undefined ? null : { node: this.self, epoch: act.epoch }
+    if (act === undefined) return null
+    const why = act.phase === Phase.Migrating ? 'handoff' : local.spilledFrom.has(id) ? 'spill' : owner !== this.self ? 'handoff' : 'owner'
+    return { node: this.self, epoch: act.epoch, mailbox: act.queue === null ? 0 : (act.queue.length - act.head) / 2, why, owner }
   }
 
   private stopLocal (local: LocalPool, id: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {

@@ -26,21 +26,57 @@ const KEEPALIVE_MS = 15_000
 /** Worker failures logged per pool per second; the rest are counted. */
 const FAILURES_PER_SECOND = 20
 
+/** How a stream is opened: see {@link AdminEventLog.open}. */
+export interface StreamOptions {
+  /** Send every event under this name, its type in its data (the dashboard's `cluster` events). */
+  as?: string
+  /** Written first instead of the opening comment: a stream's own first events. */
+  first?: string
+  /** Called when the client goes. */
+  onClose?: () => void
+}
+
 export class AdminEventLog {
   private readonly boot = Date.now().toString(36)
   private seq = 0
   private readonly kept: AdminEvent[] = []
-  private readonly streams = new Set<ServerResponse>()
+  /** Open streams, each with the event name it sends every event as (undefined: the event's type). */
+  private readonly streams = new Map<ServerResponse, string | undefined>()
   private keepalive?: ReturnType<typeof setInterval>
   /** Per pool: failures logged this second, and those left out since the last one logged. */
   private readonly failures = new Map<string, { second: number, logged: number, left: number }>()
 
-  /** Logs an event and sends it to every open stream. */
-  add (type: string, data: unknown): void {
-    const event: AdminEvent = { id: `${this.boot}.${++this.seq}`, type, at: Date.now(), data }
+  /** Logs an event (that happened `at`, by default now) and sends it to every open stream. */
+  add (type: string, data: unknown, at = Date.now()): void {
+    const event: AdminEvent = { id: `${this.boot}.${++this.seq}`, type, at, data }
     this.kept.push(event)
     if (this.kept.length > KEEP) this.kept.shift()
-    for (const res of this.streams) write(res, event)
+    for (const [res, as] of this.streams) write(res, event, as)
+  }
+
+  /**
+   * What was logged after `id` (at most `max`, the newest), and whether some were missed:
+   * `id` is unknown here (another run of the node, or dropped from the buffer). Without an
+   * `id`, the newest `max`.
+   */
+  since (id: string | undefined, max: number): { events: AdminEvent[], gap: boolean } {
+    let from = 0
+    let gap = false
+    if (id !== undefined) {
+      const at = this.kept.findIndex(e => e.id === id)
+      if (at >= 0) from = at + 1
+      else gap = true
+    }
+    if (this.kept.length - from > max) {
+      from = this.kept.length - max
+      gap = true
+    }
+    return { events: this.kept.slice(from), gap: gap && id !== undefined }
+  }
+
+  /** Whether any stream is open. */
+  get watched (): boolean {
+    return this.streams.size > 0
   }
 
   /** A worker failure, logged unless its pool had too many this second (then counted, and said with the next). */
@@ -69,9 +105,9 @@ export class AdminEventLog {
    * is kept, after an `events:gap` event, when that id is unknown here or too old), then
    * every new event until the client goes.
    */
-  open (res: ServerResponse, lastEventId: string | undefined): void {
+  open (res: ServerResponse, lastEventId: string | undefined, options: StreamOptions = {}): void {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' })
-    res.write(': simplepool events\n\n')
+    res.write(options.first ?? ': simplepool events\n\n')
     let from = 0
     if (lastEventId !== undefined && lastEventId !== '') {
       const at = this.kept.findIndex(e => e.id === lastEventId)
@@ -82,21 +118,23 @@ export class AdminEventLog {
         res.write(`event: events:gap\ndata: ${JSON.stringify({ at: Date.now(), after: lastEventId, kept: this.kept.length })}\n\n`)
       }
     }
-    for (let i = from; i < this.kept.length; i++) write(res, this.kept[i])
-    this.streams.add(res)
+    const as = options.as
+    for (let i = from; i < this.kept.length; i++) write(res, this.kept[i], as)
+    this.streams.set(res, as)
     res.once('close', () => {
       this.streams.delete(res)
+      options.onClose?.()
       if (this.streams.size === 0) this.stopKeepalive()
     })
     if (this.keepalive === undefined) {
-      this.keepalive = setInterval(() => { for (const s of this.streams) s.write(': alive\n\n') }, KEEPALIVE_MS)
+      this.keepalive = setInterval(() => { for (const s of this.streams.keys()) s.write(': alive\n\n') }, KEEPALIVE_MS)
       this.keepalive.unref()
     }
   }
 
   /** Ends every open stream (the node is stopping). */
   close (): void {
-    for (const res of this.streams) res.end()
+    for (const res of this.streams.keys()) res.end()
     this.streams.clear()
     this.stopKeepalive()
   }
@@ -112,8 +150,10 @@ export class AdminEventLog {
   }
 }
 
-function write (res: ServerResponse, e: AdminEvent): void {
-  res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify({ at: e.at, ...asObject(e.data) })}\n\n`)
+/** One event on a stream: named for its type, or `as` with the type in its data. */
+function write (res: ServerResponse, e: AdminEvent, as?: string): void {
+  const data = as === undefined ? { at: e.at, ...asObject(e.data) } : { at: e.at, type: e.type, ...asObject(e.data) }
+  res.write(`id: ${e.id}\nevent: ${as ?? e.type}\ndata: ${JSON.stringify(data)}\n\n`)
 }
 
 function asObject (data: unknown): Record<string, unknown> {

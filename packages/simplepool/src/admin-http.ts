@@ -21,9 +21,9 @@ export interface AdminOptions {
   token?: string
 }
 
-/** An error a route throws to answer with `status` and a named JSON error. */
+/** An error a route throws to answer with `status` and a named JSON error (and `extra` fields beside it). */
 export class HttpError extends Error {
-  constructor (readonly status: number, name: string, message: string) {
+  constructor (readonly status: number, name: string, message: string, readonly extra?: Record<string, unknown>) {
     super(message)
     this.name = name
   }
@@ -31,6 +31,8 @@ export class HttpError extends Error {
 
 /** What a route gets: the path's parameters, the parsed query, and the body read on demand. */
 export interface RouteContext {
+  /** The request's path, as sent. */
+  path: string
   params: Record<string, string>
   query: URLSearchParams
   /** The JSON body, parsed; `{}` when there is none. Throws `HttpError` 400/413/415. */
@@ -141,6 +143,7 @@ export class AdminHttp {
       }
       if (route.write) this.authorize(req)
       const result = await route.handle({
+        path: url.pathname,
         params: match(route.parts, parts) as Record<string, string>,
         query: url.searchParams,
         body: async () => await readJson(req),
@@ -159,7 +162,8 @@ export class AdminHttp {
     } catch (err) {
       const e = err as Error
       const status = err instanceof HttpError ? err.status : STATUS_OF[e?.name] ?? 500
-      send(res, status, JSON.stringify({ error: { name: e?.name ?? 'Error', message: e?.message ?? String(err) } }), 'application/json')
+      const extra = err instanceof HttpError ? err.extra : undefined
+      send(res, status, JSON.stringify({ error: { name: e?.name ?? 'Error', message: e?.message ?? String(err) }, ...extra }), 'application/json')
     }
   }
 

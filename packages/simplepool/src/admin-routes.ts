@@ -3,17 +3,23 @@
  * their figures come from the heartbeats every node already receives, and health, drains,
  * targets and rebalances ask the node concerned through the node's own operations.
  *
- * Reads: `GET /healthz`, `/readyz`, `/v1/cluster`, `/v1/nodes`, `/v1/pools`, `/v1/ring`,
- * `/v1/workers/:pool/:id`, `/metrics`, and `/v1/events` (server-sent events of this node,
- * resumable with `Last-Event-ID`).
+ * Reads: `GET /healthz`, `/readyz`, `/v1/cluster`, `/v1/nodes`, `/v1/nodes/:node`,
+ * `/v1/pools`, `/v1/pools/:pool/plan` (what a rebalance would move), `/v1/ring`,
+ * `/v1/workers/:pool/:id` (where, why, and its moves), `/metrics`; server-sent events
+ * resumable with `Last-Event-ID`: `/v1/events` (this node's; `?scope=cluster` every
+ * member's) and `/v1/watch` (the dashboard's stream); the dashboard itself at `/dashboard/`.
  * Writes (bearer token): `POST /v1/nodes/:node/drain` (`?wait=1` to answer when done),
  * `POST /v1/nodes/:node/undrain`, `PUT /v1/nodes/:node/targets`,
  * `POST /v1/pools/:pool/rebalance`, `DELETE /v1/workers/:pool/:id`.
  */
-import type { AdminEventLog } from './admin-events.js'
+import type { ServerResponse } from 'node:http'
 import type { AdminHttp } from './admin-http.js'
 import { HttpError } from './admin-http.js'
+import type { ClusterWatch } from './admin-watch.js'
+import { addDashboardRoutes } from './admin-dashboard.js'
 import type { RingsView, SimplePoolNode } from './node.js'
+import type { WorkerMove } from './move-log.js'
+import type { WorkerLocation } from '@simplepool/runtime'
 
 /** How long a read waits for another node's answer before it reports the node unreachable. */
 const ASK_TIMEOUT_MS = 2_000
@@ -59,13 +65,51 @@ async function ringState (node: SimplePoolNode, signal: AbortSignal): Promise<{ 
   return { own, views, unreachable, agreed }
 }
 
-/** Adds the admin routes of `node` to `http`; `/v1/events` streams `events`. */
-export function addAdminRoutes (http: AdminHttp, node: SimplePoolNode, events: AdminEventLog): void {
+/** Every move of worker `id` that a live member remembers, oldest first. */
+async function movesOf (node: SimplePoolNode, pool: string, id: string, signal: AbortSignal): Promise<WorkerMove[]> {
+  const on = node.members().filter(m => m.liveness !== 'down' && m.pools[pool] !== undefined)
+  const lists = await Promise.all(on.map(async m => await node.movesOf(m.peerId, pool, id, { signal: asking(signal) }).catch(() => [])))
+  return lists.flat().sort((a, b) => a.at - b.at)
+}
+
+/** Worker `id` wherever it lives, asked of every live member of its pool (the owner does not know of a copy waiting to be handed to it). */
+async function copiesOf (node: SimplePoolNode, pool: string, id: string, signal: AbortSignal): Promise<WorkerLocation[]> {
+  const on = node.members().filter(m => m.liveness !== 'down' && m.pools[pool] !== undefined)
+  const found = await Promise.all(on.map(async m => await node.whereOn(m.peerId, pool, id, { signal: asking(signal) }).catch(() => null)))
+  return found.filter((w): w is WorkerLocation => w !== null)
+}
+
+/** Says in words why a worker lives where it does. */
+function explain (w: { node: string, why?: string, owner?: string }): string {
+  switch (w.why) {
+    case 'owner': return `${w.node} owns it: the pool's ring names it for this id`
+    case 'spill': return `${String(w.owner)} owns it by the ring but was at its hard limit, so it spilled to ${w.node}, the next node of the ring`
+    case 'handoff': return `the ring now names ${String(w.owner)}; it is being handed there from ${w.node}`
+    default: return ''
+  }
+}
+
+/** Adds the admin routes of `node` to `http`; the streams and the dashboard's figures come from `watch`. */
+export function addAdminRoutes (http: AdminHttp, node: SimplePoolNode, watch: ClusterWatch): void {
   http.get('/healthz', async () => ({ status: 'ok', node: node.peerId }))
 
-  http.get('/v1/events', async ({ header, query }) => ({
-    stream: (res: Parameters<AdminEventLog['open']>[0]) => { events.open(res, header('last-event-id') ?? query.get('since') ?? undefined) }
+  http.get('/v1/events', async ({ header, query }) => {
+    const scope = query.get('scope') ?? 'node'
+    if (scope !== 'node' && scope !== 'cluster') throw new HttpError(400, 'InvalidRequest', `scope must be node or cluster, got ${scope}`)
+    const last = header('last-event-id') ?? query.get('since') ?? undefined
+    return {
+      stream: (res: ServerResponse) => {
+        if (scope === 'cluster') watch.openEvents(res, last)
+        else node.eventLog.open(res, last)
+      }
+    }
+  })
+
+  http.get('/v1/watch', async ({ header, query }) => ({
+    stream: (res: ServerResponse) => { watch.openDashboard(res, header('last-event-id') ?? query.get('since') ?? undefined) }
   }))
+
+  addDashboardRoutes(http)
 
   // ready: joined (up in its own view) and every live member places every pool alike
   http.get('/readyz', async ({ signal }) => {
@@ -148,6 +192,33 @@ export function addAdminRoutes (http: AdminHttp, node: SimplePoolNode, events: A
     }))
   })
 
+  http.get('/v1/nodes/:node', async ({ params, signal }) => {
+    const peer = member(node, params.node)
+    const m = node.members().find(x => x.peerId === peer)
+    if (m === undefined) throw new HttpError(404, 'UnknownNode', `no member ${peer} in this node's view`)
+    const health = m.liveness === 'down' ? null : peer === node.peerId ? node.health() : await node.healthOf(peer, { signal: asking(signal) })
+    // live workers as the node counts them now (heartbeat counts may be a second old)
+    const workers = health === null ? null : Object.values(health.pools).reduce((s, p) => s + p.active, 0)
+    return { node: peer, self: peer === node.peerId, status: m.status, liveness: m.liveness, addresses: m.addresses, pools: m.pools, workers, health }
+  })
+
+  http.get('/v1/pools/:pool/plan', async ({ params, signal }) => {
+    const name = pool(node, params.pool)
+    const on = node.members().filter(m => m.liveness !== 'down' && m.pools[name] !== undefined)
+    const moves: Array<{ from: string, to: string, workers: number }> = []
+    const unreachable: Array<{ node: string, error: string }> = []
+    await Promise.all(on.map(async (m) => {
+      try {
+        const plan = await node.movePlanOf(m.peerId, name, { signal: asking(signal) })
+        for (const [to, workers] of Object.entries(plan)) moves.push({ from: m.peerId, to, workers })
+      } catch (err) {
+        unreachable.push({ node: m.peerId, error: `${(err as Error).name}: ${(err as Error).message}` })
+      }
+    }))
+    moves.sort((a, b) => b.workers - a.workers)
+    return { pool: name, total: moves.reduce((s, m) => s + m.workers, 0), moves, unreachable }
+  })
+
   http.get('/v1/pools', async () => {
     const members = node.members()
     const names = new Set<string>()
@@ -160,9 +231,20 @@ export function addAdminRoutes (http: AdminHttp, node: SimplePoolNode, events: A
   })
 
   http.get('/v1/workers/:pool/:id', async ({ params, signal }) => {
-    const where = await node.where(pool(node, params.pool), params.id, { signal })
-    if (where === null) throw new HttpError(404, 'WorkerNotAliveError', `worker ${params.pool}/${params.id} is not live`)
-    return { pool: params.pool, id: params.id, ...where }
+    const name = pool(node, params.pool)
+    const [copies, moves] = await Promise.all([copiesOf(node, name, params.id, signal), movesOf(node, name, params.id, signal)])
+    // one copy, as a rule; two only for a moment of a handoff (the newer epoch is the one that counts)
+    const where = copies.sort((x, y) => y.epoch - x.epoch)[0]
+    if (where === undefined) {
+      let owner: string | undefined
+      try {
+        owner = node.placement().ownerOf(name, params.id)
+      } catch {
+        // nobody serves the pool now: no owner to name
+      }
+      throw new HttpError(404, 'WorkerNotAliveError', `worker ${name}/${params.id} is not live`, { owner, moves })
+    }
+    return { pool: name, id: params.id, ...where, detail: explain(where), moves, ...(copies.length > 1 ? { copies } : {}) }
   })
 
   http.get('/metrics', async () => ({ text: await node.metrics(), contentType: node.metricsContentType }))

@@ -1,174 +1,135 @@
 #!/usr/bin/env node
 /**
- * `simplepool`, the operator's command line: a thin client of a node's admin HTTP API
- * (any node answers for the whole cluster). Read commands for now: status, nodes, pools,
- * ring, where.
+ * `simplepool`, the operator's command line. `start` runs a node (and `demo` a small
+ * cluster); every other command is a thin client of any node's admin HTTP API, which
+ * answers for the whole cluster.
  *
- * Exit codes: 0 done (and, for `status`, the cluster is healthy); 1 the cluster is
- * unhealthy or what was asked for does not exist; 2 the admin API could not be reached or
- * answered with an error; 64 the command line is wrong.
+ * Exit codes (see cli-common.ts): 0 done; 1 unhealthy, not found or declined; 2 the admin
+ * API could not be reached or refused; 64 the command line is wrong.
  */
 import { parseArgs } from 'node:util'
+import { CliError, EXIT } from './cli-common.js'
+import type { Options } from './cli-client.js'
+import * as reads from './cli-read.js'
+import * as writes from './cli-write.js'
 
-const EXIT = { ok: 0, unhealthy: 1, unreachable: 2, usage: 64 } as const
+interface Parsed { positionals: string[], values: Record<string, any> }
 
-const USAGE = `simplepool <command> [options]
+/** An admin command: its usage line, what it does, and how it runs. */
+interface Command {
+  usage: string
+  about: string
+  run: (o: Options, p: Parsed) => Promise<number>
+}
 
-Commands:
-  status               the cluster at a glance; exit code 1 when it is not healthy
-  nodes                every member: status, liveness, health, workers
-  pools                every pool: workers in all and per node
-  ring                 each pool's ring: agreement, target share against actual share
-  where <pool> <id>    where a worker lives, and its epoch
+const readArgs = (p: Parsed): reads.Args => ({
+  positionals: p.positionals,
+  diff: p.values.diff === true,
+  follow: p.values.follow === true,
+  scope: p.values.scope ?? 'cluster',
+  ticks: p.values.ticks !== undefined ? positiveInt('--ticks', p.values.ticks) : undefined
+})
 
-Options:
+const writeArgs = (p: Parsed): writes.WriteArgs => ({
+  positionals: p.positionals,
+  wait: p.values.wait === true,
+  dryRun: p.values['dry-run'] === true,
+  pools: p.values.pool
+})
+
+const COMMANDS: Record<string, Command> = {
+  status: { usage: 'status', about: 'the cluster at a glance; exit code 1 when it is not healthy', run: async o => await reads.status(o) },
+  nodes: { usage: 'nodes', about: 'every member: status, liveness, health, workers', run: async o => await reads.nodes(o) },
+  pools: { usage: 'pools', about: 'every pool: workers in all and per node', run: async o => await reads.pools(o) },
+  ring: { usage: 'ring [--diff]', about: 'each pool\'s ring: agreement, target share against actual share (--diff: only what is off)', run: async (o, p) => await reads.ring(o, readArgs(p)) },
+  where: { usage: 'where <pool> <id>', about: 'where a worker lives, why, and its moves', run: async (o, p) => await reads.where(o, readArgs(p)) },
+  top: { usage: 'top [--ticks N]', about: 'the cluster live, redrawn once a second (Ctrl-C to leave)', run: async (o, p) => await reads.top(o, readArgs(p)) },
+  events: { usage: 'events [-f] [--scope cluster|node]', about: 'membership, ring, migration, drain and failure events (-f: follow)', run: async (o, p) => await reads.events(o, readArgs(p)) },
+  drain: { usage: 'drain <node> [--wait] [--pool P]... [--yes]', about: 'take a node out of service: its workers move to the others (--wait: a progress bar until done)', run: async (o, p) => await writes.drain(o, writeArgs(p)) },
+  undrain: { usage: 'undrain <node> [--pool P]...', about: 'put a drained node back in service', run: async (o, p) => await writes.undrain(o, writeArgs(p)) },
+  targets: { usage: 'targets set <node> <pool>=<n>... [--yes]', about: 'set a node\'s targets, its weights on the pools\' rings', run: async (o, p) => await writes.targets(o, writeArgs(p)) },
+  rebalance: { usage: 'rebalance <pool> [--dry-run] [--yes]', about: 'hand every worker whose owner moved to it now (--dry-run: print the move plan only)', run: async (o, p) => await writes.rebalance(o, writeArgs(p)) },
+  stop: { usage: 'stop <pool> <id> [--yes]', about: 'save and stop one worker now', run: async (o, p) => await writes.stop(o, writeArgs(p)) }
+}
+
+/** Commands that run nodes rather than ask one: each parses its own options and is loaded only when used. */
+const NODE_COMMANDS: Record<string, { usage: string, about: string, load: () => Promise<(argv: string[]) => Promise<number>> }> = {
+  start: { usage: 'start --pools FILE [options]', about: 'run a node with the pools FILE exports, until SIGINT/SIGTERM (then drain and leave)', load: async () => (await import('./cli-start.js')).start },
+  demo: { usage: 'demo [--nodes N] [--workers N] [--admin-port N]', about: 'a small cluster with traffic, and its dashboard', load: async () => (await import('./cli-demo.js')).demo }
+}
+
+const OPTIONS_HELP = `Options of the admin commands:
   --admin URL          a node's admin API (default $SIMPLEPOOL_ADMIN or http://127.0.0.1:9400)
+  --token TOKEN        the admin token, for commands that change the cluster (default $SIMPLEPOOL_TOKEN)
   -o, --output FORMAT  table (default) or json
-  -h, --help           this help
+  -y, --yes            do it without asking (needed when there is no terminal to ask on)
+  -h, --help           help; \`simplepool <command> --help\` for one command
 `
 
-class CliError extends Error {
-  constructor (readonly code: number, message: string) {
-    super(message)
-  }
+const EXIT_HELP = `Exit codes: 0 done; 1 unhealthy, not found or declined; 2 the admin API is unreachable or refused; 64 usage.
+`
+
+function usage (): string {
+  const all = [...Object.entries(NODE_COMMANDS), ...Object.entries(COMMANDS)]
+  const width = Math.max(...all.map(([, c]) => c.usage.length))
+  return `simplepool <command> [options]
+
+Commands:
+${all.map(([, c]) => `  ${c.usage.padEnd(width)}  ${c.about}`).join('\n')}
+
+${OPTIONS_HELP}
+${EXIT_HELP}`
 }
 
-interface Options { admin: string, output: 'table' | 'json' }
-
-async function get (o: Options, path: string): Promise<{ status: number, body: any }> {
-  let res: Response
-  try {
-    res = await fetch(new URL(path, o.admin), { signal: AbortSignal.timeout(10_000) })
-  } catch (err) {
-    throw new CliError(EXIT.unreachable, `cannot reach the admin API at ${o.admin}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`)
-  }
-  const text = await res.text()
-  let body: unknown = text
-  try {
-    body = JSON.parse(text)
-  } catch {
-    // not JSON: kept as text
-  }
-  return { status: res.status, body }
+function commandHelp (c: Command): string {
+  return `simplepool ${c.usage}\n\n${c.about}\n\n${OPTIONS_HELP}\n${EXIT_HELP}`
 }
 
-/** The body of a 200, or the API's named error as a CliError (404: 1, anything else: 2). */
-async function read (o: Options, path: string): Promise<any> {
-  const { status, body } = await get(o, path)
-  if (status === 200) return body
-  const e = body?.error
-  throw new CliError(status === 404 ? EXIT.unhealthy : EXIT.unreachable, e !== undefined ? `${String(e.name)}: ${String(e.message)}` : `HTTP ${status}`)
-}
-
-/** Rows as an aligned plain-text table. */
-function table (rows: Array<Record<string, unknown>>): string {
-  if (rows.length === 0) return '(none)'
-  const cols = Object.keys(rows[0])
-  const cells = rows.map(r => cols.map(c => String(r[c] ?? '')))
-  const widths = cols.map((c, i) => Math.max(c.length, ...cells.map(r => r[i].length)))
-  const line = (v: string[]): string => v.map((x, i) => x.padEnd(widths[i])).join('  ').trimEnd()
-  return [line(cols.map(c => c.toUpperCase())), ...cells.map(line)].join('\n')
-}
-
-const short = (peer: string): string => peer.length > 12 ? `…${peer.slice(-8)}` : peer
-const pct = (x: number): string => `${(x * 100).toFixed(1)}%`
-
-function print (o: Options, json: unknown, text: () => string): void {
-  process.stdout.write(o.output === 'json' ? `${JSON.stringify(json, null, 2)}\n` : `${text()}\n`)
-}
-
-const COMMANDS: Record<string, (o: Options, args: string[]) => Promise<number>> = {
-  status: async (o) => {
-    const cluster = await read(o, '/v1/cluster')
-    const ready = await get(o, '/readyz')
-    const down = (cluster.liveness?.down as number | undefined) ?? 0
-    const healthy = ready.status === 200 && cluster.ringAgreed === true && down === 0
-    const reasons = ready.status === 200 ? [] : [String(ready.body?.error?.message ?? `readyz ${ready.status}`)]
-    if (down > 0) reasons.push(`${down} member(s) down`)
-    print(o, { healthy, reasons, ...cluster }, () => [
-      `cluster   ${healthy ? 'healthy' : 'NOT healthy'}${reasons.length > 0 ? `: ${reasons.join('; ')}` : ''}`,
-      `members   ${String(cluster.members)} (${Object.entries(cluster.liveness ?? {}).map(([k, v]) => `${String(v)} ${k}`).join(', ')})`,
-      `pools     ${(cluster.pools as string[]).join(', ')}`,
-      `workers   ${Number(cluster.workers).toLocaleString('en-US')}`,
-      `ring      ${cluster.ringAgreed === true ? 'every member agrees' : 'members DISAGREE'}`,
-      `asked     ${String(cluster.node)}`
-    ].join('\n'))
-    return healthy ? EXIT.ok : EXIT.unhealthy
-  },
-
-  nodes: async (o) => {
-    const nodes = await read(o, '/v1/nodes') as any[]
-    print(o, nodes, () => table(nodes.map(n => ({
-      node: short(n.node),
-      self: n.self === true ? '*' : '',
-      status: n.status,
-      liveness: n.liveness,
-      health: n.health?.status ?? (n.health?.error !== undefined ? `unreachable (${String(n.health.error.name)})` : '-'),
-      workers: Object.values(n.pools as Record<string, { count: number }>).reduce((s, p) => s + p.count, 0),
-      'loop p99 ms': n.health?.eventLoopDelayP99Ms !== undefined ? Number(n.health.eventLoopDelayP99Ms).toFixed(1) : ''
-    }))))
-    return EXIT.ok
-  },
-
-  pools: async (o) => {
-    const pools = await read(o, '/v1/pools') as any[]
-    print(o, pools, () => table(pools.flatMap(p => (p.nodes as any[]).map((n, i) => ({
-      pool: i === 0 ? p.pool : '',
-      workers: i === 0 ? p.workers : '',
-      node: short(n.node),
-      target: n.target,
-      count: n.count
-    })))))
-    return EXIT.ok
-  },
-
-  ring: async (o) => {
-    const ring = await read(o, '/v1/ring')
-    print(o, ring, () => [
-      `ring version ${String(ring.version)} on ${short(ring.node)}; ${ring.agreed === true ? 'every member agrees' : 'members DISAGREE'}`,
-      table((ring.pools as any[]).flatMap(p => (p.nodes as any[]).map((n, i) => ({
-        pool: i === 0 ? p.pool : '',
-        node: short(n.node),
-        target: n.target,
-        'should hold': pct(n.targetShare),
-        holds: pct(n.share),
-        'same ring': n.sameRing === true ? 'yes' : 'NO'
-      }))))
-    ].join('\n'))
-    return ring.agreed === true ? EXIT.ok : EXIT.unhealthy
-  },
-
-  where: async (o, args) => {
-    if (args.length !== 2) throw new CliError(EXIT.usage, 'usage: simplepool where <pool> <id>')
-    const w = await read(o, `/v1/workers/${encodeURIComponent(args[0])}/${encodeURIComponent(args[1])}`)
-    print(o, w, () => `${String(w.pool)}/${String(w.id)} lives on ${String(w.node)} (epoch ${String(w.epoch)})`)
-    return EXIT.ok
-  }
+function positiveInt (name: string, text: string): number {
+  const n = Number(text)
+  if (!Number.isInteger(n) || n < 1) throw new CliError(EXIT.usage, `${name} must be an integer >= 1, got ${text}`)
+  return n
 }
 
 async function main (argv: string[]): Promise<number> {
-  let parsed
+  const nodeCommand = NODE_COMMANDS[argv[0]]
+  if (nodeCommand !== undefined) return await (await nodeCommand.load())(argv.slice(1))
+  let parsed: Parsed
   try {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
       options: {
         admin: { type: 'string' },
+        token: { type: 'string' },
         output: { type: 'string', short: 'o', default: 'table' },
-        help: { type: 'boolean', short: 'h', default: false }
+        yes: { type: 'boolean', short: 'y', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+        diff: { type: 'boolean' },
+        follow: { type: 'boolean', short: 'f' },
+        scope: { type: 'string' },
+        ticks: { type: 'string' },
+        wait: { type: 'boolean' },
+        'dry-run': { type: 'boolean' },
+        pool: { type: 'string', multiple: true }
       }
     })
   } catch (err) {
-    throw new CliError(EXIT.usage, `${(err as Error).message}\n\n${USAGE}`)
+    throw new CliError(EXIT.usage, `${(err as Error).message}\n\n${usage()}`)
   }
-  const { values, positionals } = parsed
-  const [command, ...args] = positionals
-  if (values.help === true || command === undefined || command === 'help') {
-    process.stdout.write(USAGE)
-    return command === undefined && values.help !== true ? EXIT.usage : EXIT.ok
+  const { values } = parsed
+  const [name, ...positionals] = parsed.positionals
+  if (name === undefined || name === 'help') {
+    const about = positionals[0] !== undefined ? COMMANDS[positionals[0]] : undefined
+    process.stdout.write(about !== undefined ? commandHelp(about) : usage())
+    return name === undefined && values.help !== true ? EXIT.usage : EXIT.ok
   }
-  const run = COMMANDS[command]
-  if (run === undefined) throw new CliError(EXIT.usage, `unknown command ${command}\n\n${USAGE}`)
+  const command = COMMANDS[name]
+  if (command === undefined) throw new CliError(EXIT.usage, `unknown command ${name}\n\n${usage()}`)
+  if (values.help === true) {
+    process.stdout.write(commandHelp(command))
+    return EXIT.ok
+  }
   if (values.output !== 'table' && values.output !== 'json') throw new CliError(EXIT.usage, `--output must be table or json, got ${String(values.output)}`)
   const admin = values.admin ?? process.env.SIMPLEPOOL_ADMIN ?? 'http://127.0.0.1:9400'
   try {
@@ -176,7 +137,8 @@ async function main (argv: string[]): Promise<number> {
   } catch {
     throw new CliError(EXIT.usage, `--admin must be a URL such as http://127.0.0.1:9400, got ${admin}`)
   }
-  return await run({ admin, output: values.output }, args)
+  const token = values.token ?? process.env.SIMPLEPOOL_TOKEN
+  return await command.run({ admin, output: values.output, token: token === '' ? undefined : token, yes: values.yes === true }, { positionals, values })
 }
 
 main(process.argv.slice(2)).then(

@@ -19,6 +19,10 @@ import { AdminHttp, validateAdminOptions } from './admin-http.js'
 import type { AdminOptions } from './admin-http.js'
 import { addAdminRoutes } from './admin-routes.js'
 import { AdminEventLog } from './admin-events.js'
+import type { AdminEvent } from './admin-events.js'
+import { ClusterWatch } from './admin-watch.js'
+import { MoveLog } from './move-log.js'
+import type { WorkerMove } from './move-log.js'
 
 /** Options of `createNode`. Only `pools` is required. */
 export interface NodeInit extends Omit<MeshInit, 'targets' | 'counts' | 'announce'> {
@@ -66,8 +70,39 @@ const NodeOp = {
   /** `[op, withinMs]` → whether the receiver marked the sender down within the last `withinMs` (or does not know it) */
   MarkedDown: FIRST_NODE_OP + 6,
   /** `[op]` → the receiver's {@link RingsView}: its placement version and each pool's ring fingerprint */
-  Rings: FIRST_NODE_OP + 7
+  Rings: FIRST_NODE_OP + 7,
+  /** `[op, afterEventId | null]` → the receiver's {@link WatchFigures} and the events it logged after that id */
+  Watch: FIRST_NODE_OP + 8,
+  /** `[op, pool, id]` → the moves of that worker onto the receiver that it still remembers */
+  Moves: FIRST_NODE_OP + 9,
+  /** `[op, pool]` → per destination, the receiver's workers of the pool a rebalance would move now */
+  Plan: FIRST_NODE_OP + 10,
+  /** `[op, pool, id]` → the worker as it lives on the receiver (`Runtime.whereHere`), or null */
+  WhereHere: FIRST_NODE_OP + 11
 } as const
+
+/** Events a node sends a watcher per question: the newest, when more were logged since its last. */
+const WATCH_EVENTS_MAX = 200
+
+/** A node's figures for a watcher (the dashboard), asked once a second only while one is open. */
+export interface WatchFigures {
+  node: string
+  /** Wall-clock ms on that node. */
+  at: number
+  health: HealthStatus
+  reasons: string[]
+  loopP99Ms: number
+  rssBytes: number
+  heapUsedBytes: number
+  migrationBacklog: number
+  /** Per pool: live workers, target, and counters since the pool started (turns, failures, turn latencies as a sparse histogram). */
+  pools: Record<string, { count: number, target: number, turns: number, failures: number, latency: number[] }>
+  /** Each pool's ring fingerprint (see {@link RingsView}). */
+  rings: Record<string, string>
+  /** Events logged after the watcher's last, oldest first; `gap` when some were missed. */
+  events: AdminEvent[]
+  gap: boolean
+}
 
 /** What a node's rings are: equal fingerprints on two nodes mean they place every id alike. */
 export interface RingsView {
@@ -111,6 +146,9 @@ const STOP_DRAIN_POLL_MS = 50
 /** How often `drain` asks how many workers are left. */
 const DRAIN_POLL_MS = 200
 
+/** How often a drain logs how many workers are left, at most. */
+const DRAIN_PROGRESS_MS = 1_000
+
 /** A joining node takes work once no new member appeared for this long (two heartbeats), or after the maximum. */
 const SETTLE_QUIET_MS = 1_000
 const SETTLE_MAX_MS = 5_000
@@ -144,7 +182,15 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
   private loopWindowStart = 0
   private lastLoopP99 = 0
   private readonly admin?: AdminHttp
-  private readonly adminEvents?: AdminEventLog
+  /** The admin API's watch of the cluster (dashboard, cluster events); idle while nobody watches. */
+  private readonly watch?: ClusterWatch
+  /**
+   * What an operator watches happen on this node. Every node keeps it (a bounded buffer),
+   * so a watcher on any node can show the whole cluster's events.
+   */
+  readonly eventLog = new AdminEventLog()
+  /** The last workers that moved here, for the worker inspector. */
+  private readonly moves = new MoveLog()
   /** Each pool's ring fingerprint when the admin log last looked, to log ring changes. */
   private readonly loggedRings = new Map<string, string>()
   private adminBound?: { host: string, port: number }
@@ -153,14 +199,15 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
     super()
     if (init == null || typeof init !== 'object') throw new InvalidOptionError(`createNode takes an options object, got ${typeof init}`)
     const { pools, targets, transport, runtime, processMetrics, admin, ...meshInit } = init
-    if (admin !== undefined) {
-      this.admin = new AdminHttp(validateAdminOptions(admin))
-      this.adminEvents = new AdminEventLog()
-      // the routes read the node only when asked: adding them before it is built is safe
-      addAdminRoutes(this.admin, this, this.adminEvents)
-    }
     if (targets !== undefined) validateTargets(targets)
     this.logger = init.logger ?? consoleLogger('simplepool')
+    if (admin !== undefined) {
+      const options = validateAdminOptions(admin)
+      this.admin = new AdminHttp(options)
+      this.watch = new ClusterWatch(this, options.token !== undefined, this.logger)
+      // the routes read the node only when asked: adding them before it is built is safe
+      addAdminRoutes(this.admin, this, this.watch)
+    }
     this.bootstrap = init.bootstrap ?? []
     this.forgetAfterMs = init.forgetAfterMs ?? DEFAULT_FORGET_AFTER_MS
     let mesh: Mesh | undefined
@@ -207,7 +254,11 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
       if (target !== undefined) target.removeEventListener(type, listener, options)
       else own(type, listener, options)
     })
-    if (this.adminEvents !== undefined) this.logForAdmin(this.adminEvents)
+    this.logForAdmin(this.eventLog)
+    this.addEventListener('worker:migrate', (evt) => {
+      const d = evt.detail
+      if (d.to === d.node) this.moves.add({ at: Date.now(), pool: d.pool, id: d.id, from: d.from, to: d.to, epoch: d.epoch })
+    })
   }
 
   /** What the admin API's event stream shows: membership, rings, migrations, fencing, failures. */
@@ -215,7 +266,7 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
     for (const type of ['member:join', 'member:update', 'member:leave', 'member:down'] as const) {
       this.addEventListener(type, (evt) => {
         const m = evt.detail
-        log.add(type, { node: m.peerId, status: m.status, liveness: m.liveness })
+        log.add(type, { member: m.peerId, status: m.status, liveness: m.liveness })
       })
     }
     this.addEventListener('membership:change', () => {
@@ -298,7 +349,8 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
     await this.transport.stop()
     await this.mesh.stop()
     this.loopDelay.disable()
-    this.adminEvents?.close()
+    this.eventLog.close()
+    this.watch?.close()
     await this.admin?.close()
     this.adminBound = undefined
   }
@@ -374,9 +426,20 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
     const pools = options.pools ?? null
     const deadline = performance.now() + timeoutOf(options, DEFAULT_DRAIN_TIMEOUT_MS)
     await this.nodeCall(peerId, [NodeOp.Drain, pools], options)
+    let loggedAt = performance.now()
+    let lastHeld = -1
     for (;;) {
       const held = await this.nodeCall(peerId, [NodeOp.Held, pools], options) as number
-      if (held === 0) return
+      if (held === 0) {
+        this.eventLog.add('drain:done', { member: peerId, pools })
+        return
+      }
+      // once a second while it moves: the watchers' progress bar
+      if (held !== lastHeld && performance.now() - loggedAt >= DRAIN_PROGRESS_MS) {
+        this.eventLog.add('drain:progress', { member: peerId, pools, left: held })
+        loggedAt = performance.now()
+        lastHeld = held
+      }
       if (performance.now() > deadline) throw new TimeoutError(`${held} workers are still on ${peerId}`, { peer: peerId, held })
       await new Promise(resolve => setTimeout(resolve, DRAIN_POLL_MS))
       checkSignal(options.signal)
@@ -459,6 +522,57 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
   async ringsOf (peerId: string, options: AbortOptions = {}): Promise<RingsView> {
     checkSignal(options.signal)
     return await (this.nodeCall(peerId, [NodeOp.Rings], options) as Promise<RingsView>)
+  }
+
+  /** This node's figures for a watcher, and the events it logged after `afterEventId`. */
+  watchFigures (afterEventId?: string): WatchFigures {
+    const health = this.health()
+    const mem = process.memoryUsage()
+    const pools: WatchFigures['pools'] = {}
+    for (const name of this.runtime.poolNames()) {
+      const p = this.runtime.localPool(name)
+      if (p === undefined) continue
+      pools[name] = { count: p.activations.size, target: p.target, turns: p.stats.counters.turns, failures: p.stats.counters.failures, latency: p.stats.cumulative().toSparse() }
+    }
+    const { events, gap } = this.eventLog.since(afterEventId, WATCH_EVENTS_MAX)
+    return {
+      node: this.peerId,
+      at: Date.now(),
+      health: health.status,
+      reasons: health.reasons,
+      loopP99Ms: health.eventLoopDelayP99Ms,
+      rssBytes: mem.rss,
+      heapUsedBytes: mem.heapUsed,
+      migrationBacklog: health.migrationBacklog,
+      pools,
+      rings: this.rings().rings,
+      events,
+      gap
+    }
+  }
+
+  /** Another node's {@link watchFigures}, asked of it. */
+  async watchFiguresOf (peerId: string, afterEventId: string | undefined, options: AbortOptions = {}): Promise<WatchFigures> {
+    checkSignal(options.signal)
+    return await (this.nodeCall(peerId, [NodeOp.Watch, afterEventId ?? null], options) as Promise<WatchFigures>)
+  }
+
+  /** The moves of worker `id` onto `peerId` that it remembers (this node's own without a message). */
+  async movesOf (peerId: string, pool: string, id: string, options: AbortOptions = {}): Promise<WorkerMove[]> {
+    checkSignal(options.signal)
+    return await (this.nodeCall(peerId, [NodeOp.Moves, pool, id], options) as Promise<WorkerMove[]>)
+  }
+
+  /** Worker `id` as it lives on `peerId` (epoch, mailbox, why it is there), or null; see `Runtime.whereHere`. */
+  async whereOn (peerId: string, pool: string, id: string, options: AbortOptions = {}): Promise<WorkerLocation | null> {
+    checkSignal(options.signal)
+    return await (this.nodeCall(peerId, [NodeOp.WhereHere, pool, id], options) as Promise<WorkerLocation | null>)
+  }
+
+  /** What a rebalance of `pool` would move from `peerId` now: per destination, how many workers. */
+  async movePlanOf (peerId: string, pool: string, options: AbortOptions = {}): Promise<Record<string, number>> {
+    checkSignal(options.signal)
+    return await (this.nodeCall(peerId, [NodeOp.Plan, pool], options) as Promise<Record<string, number>>)
   }
 
   /** This node's metrics in the Prometheus text format. */
@@ -553,6 +667,25 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
         this.poolsOf([p[1]])
         this.runtime.rebalance()
         return true
+      case NodeOp.Watch: {
+        const after = p[1]
+        if (after !== null && after !== undefined && typeof after !== 'string') throw new InvalidMessageError('afterEventId must be a string or null')
+        return this.watchFigures(after ?? undefined)
+      }
+      case NodeOp.Moves: {
+        const [pool] = this.poolsOf([p[1]])
+        if (typeof p[2] !== 'string') throw new InvalidMessageError('id must be a string')
+        return this.moves.of(pool, p[2])
+      }
+      case NodeOp.WhereHere: {
+        const [pool] = this.poolsOf([p[1]])
+        if (typeof p[2] !== 'string') throw new InvalidMessageError('id must be a string')
+        return this.runtime.whereHere(pool, p[2])
+      }
+      case NodeOp.Plan: {
+        const [pool] = this.poolsOf([p[1]])
+        return this.runtime.movePlan(pool)
+      }
       default: throw new InvalidMessageError(`unknown node operation ${String(p[0])}`)
     }
   }
@@ -574,6 +707,7 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
   }
 
   private drainSelf (pools: string[], all: boolean): void {
+    this.eventLog.add('drain:start', { member: this.peerId, pools: all ? null : pools })
     for (const pool of pools) {
       if (!this.drained.has(pool)) this.drained.set(pool, this.runtime.targets()[pool])
       this.runtime.setTarget(pool, 0)
@@ -582,6 +716,8 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
     // the handoff) follows through `membership:change`
     this.mesh.setTargets(this.ringTargets())
     if (all) this.mesh.setStatus('draining')
+    // an operator's drain: hand over now, without the settling delay meant for churn
+    this.runtime.rebalance()
   }
 
   /**
@@ -604,6 +740,7 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
   }
 
   private undrainSelf (pools: string[]): void {
+    this.eventLog.add('drain:undo', { member: this.peerId, pools })
     for (const pool of pools) {
       const target = this.drained.get(pool)
       if (target === undefined) continue

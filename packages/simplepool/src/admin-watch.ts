@@ -1,0 +1,293 @@
+/**
+ * The cluster as a watcher sees it: the dashboard's one stream (`GET /v1/watch`) and the
+ * cluster-wide event stream (`GET /v1/events?scope=cluster`).
+ *
+ * It costs nothing while nobody watches: only while a stream is open does this node ask
+ * every member, once a second, for its figures and the events it logged since the last
+ * question. From two answers in a row it makes rates; from their latency histograms
+ * (counts since each pool started) the turns in between, merged over every node and pool
+ * into the cluster's p50 and p99. Every member's events go into one log here, so a
+ * watcher that reconnects with `Last-Event-ID` gets what it missed from all of them, and
+ * what happened while nobody watched is fetched on the next question (as far as each
+ * member's own buffer reaches).
+ */
+import type { ServerResponse } from 'node:http'
+import type { Logger } from '@simplepool/core'
+import { LatencyHistogram } from '@simplepool/runtime'
+import { AdminEventLog } from './admin-events.js'
+import type { SimplePoolNode, WatchFigures } from './node.js'
+
+/** How often the watched cluster is asked for its figures. */
+const TICK_MS = 1_000
+
+/** How long one question to a member may take; it is asked again on the next tick. */
+const ASK_TIMEOUT_MS = 2_000
+
+/** What the previous answer of a member held, to make rates and latencies of the interval. */
+interface Previous {
+  at: number
+  pools: Record<string, { turns: number, failures: number, latency: LatencyHistogram }>
+}
+
+/** One pool on one node in a tick. */
+export interface TickPool {
+  count: number
+  target: number
+  targetShare: number
+  share: number
+  msgsPerSec: number
+  failuresPerSec: number
+  p99Ms: number
+}
+
+/** One node in a tick; without figures when it did not answer (`error` says why). */
+export interface TickNode {
+  node: string
+  self: boolean
+  status: string
+  liveness: string
+  health: string | null
+  reasons: string[]
+  loopP99Ms: number | null
+  rssBytes: number | null
+  heapUsedBytes: number | null
+  workers: number
+  msgsPerSec: number
+  failuresPerSec: number
+  migrationBacklog: number
+  pools: Record<string, TickPool>
+  error?: string
+}
+
+/** What a watcher receives once a second. */
+export interface Tick {
+  at: number
+  node: string
+  version: number
+  ringAgreed: boolean | null
+  totals: { nodes: number, up: number, workers: number, msgsPerSec: number, failuresPerSec: number, p50Ms: number, p99Ms: number }
+  nodes: TickNode[]
+}
+
+export class ClusterWatch {
+  /** Every member's events, in the order they reached this node. */
+  readonly log = new AdminEventLog()
+  private readonly dashboards = new Set<ServerResponse>()
+  private watchers = 0
+  private timer?: ReturnType<typeof setInterval>
+  private polling = false
+  /** Per member: the id of the last event taken from it, and its previous figures. */
+  private readonly cursors = new Map<string, string>()
+  private readonly previous = new Map<string, Previous>()
+
+  constructor (private readonly node: SimplePoolNode, private readonly writable: boolean, private readonly logger: Logger) {}
+
+  /** The dashboard's stream: `hello`, then a `tick` a second and every member's events as `cluster` events. */
+  openDashboard (res: ServerResponse, lastEventId: string | undefined): void {
+    const pools = [...new Set(this.node.members().flatMap(m => Object.keys(m.pools)))].sort()
+    const hello = { node: this.node.peerId, writable: this.writable, pools, at: Date.now() }
+    this.dashboards.add(res)
+    this.log.open(res, lastEventId, {
+      as: 'cluster',
+      first: `event: hello\ndata: ${JSON.stringify(hello)}\n\n`,
+      onClose: () => {
+        this.dashboards.delete(res)
+        this.unwatch()
+      }
+    })
+    this.watch()
+  }
+
+  /** Every member's events, named for their type, each saying which member logged it. */
+  openEvents (res: ServerResponse, lastEventId: string | undefined): void {
+    this.log.open(res, lastEventId, { onClose: () => { this.unwatch() } })
+    this.watch()
+  }
+
+  /** Ends every stream: the node is stopping. */
+  close (): void {
+    this.log.close()
+    this.dashboards.clear()
+    this.watchers = 0
+    this.stopTimer()
+  }
+
+  private watch (): void {
+    this.watchers++
+    if (this.timer !== undefined) return
+    this.timer = setInterval(() => { void this.poll() }, TICK_MS)
+    this.timer.unref()
+    void this.poll()
+  }
+
+  private unwatch (): void {
+    this.watchers = Math.max(0, this.watchers - 1)
+    if (this.watchers === 0) this.stopTimer()
+  }
+
+  private stopTimer (): void {
+    if (this.timer !== undefined) clearInterval(this.timer)
+    this.timer = undefined
+  }
+
+  /** Asks every live member (once at a time: a slow tick is skipped, not stacked), then sends the tick. */
+  private async poll (): Promise<void> {
+    if (this.polling) return
+    this.polling = true
+    try {
+      const members = this.node.members()
+      const answers = new Map<string, WatchFigures | Error>()
+      await Promise.all(members.filter(m => m.liveness !== 'down').map(async (m) => {
+        try {
+          const f = m.peerId === this.node.peerId
+            ? this.node.watchFigures(this.cursors.get(m.peerId))
+            : await this.node.watchFiguresOf(m.peerId, this.cursors.get(m.peerId), { signal: AbortSignal.timeout(ASK_TIMEOUT_MS) })
+          answers.set(m.peerId, f)
+        } catch (err) {
+          answers.set(m.peerId, err as Error)
+        }
+      }))
+      if (this.watchers === 0) return
+      this.takeEvents(answers)
+      if (this.dashboards.size > 0) {
+        const tick = this.tick(members, answers)
+        const text = `event: tick\ndata: ${JSON.stringify(tick)}\n\n`
+        for (const res of this.dashboards) res.write(text)
+      }
+    } catch (err) {
+      this.logger.warn(`the admin watch could not make a tick: ${(err as Error).message}`)
+    } finally {
+      this.polling = false
+    }
+  }
+
+  /** Members' new events into the one log, in time order, each tagged with its member. */
+  private takeEvents (answers: Map<string, WatchFigures | Error>): void {
+    const fresh: Array<{ node: string, type: string, at: number, data: unknown }> = []
+    for (const [peer, f] of answers) {
+      if (f instanceof Error || !Array.isArray(f.events)) continue
+      if (f.gap) fresh.push({ node: peer, type: 'events:gap', at: f.events[0]?.at ?? Date.now(), data: { reason: 'some events of this member were dropped before they were read' } })
+      for (const e of f.events) fresh.push({ node: peer, type: e.type, at: e.at, data: e.data })
+      const last = f.events.at(-1)
+      if (last !== undefined) this.cursors.set(peer, last.id)
+    }
+    fresh.sort((a, b) => a.at - b.at)
+    for (const e of fresh) this.log.add(e.type, { ...asObject(e.data), node: e.node }, e.at)
+  }
+
+  private tick (members: ReturnType<SimplePoolNode['members']>, answers: Map<string, WatchFigures | Error>): Tick {
+    const placement = this.node.placement()
+    const total = new LatencyHistogram()
+    const nodes: TickNode[] = []
+    // shares among the members that serve a pool now, by target and by what they hold
+    const targetSum: Record<string, number> = {}
+    const countSum: Record<string, number> = {}
+    for (const m of members) {
+      const f = answers.get(m.peerId)
+      if (m.liveness === 'down' || m.status !== 'up') continue
+      for (const [pool, p] of Object.entries(m.pools)) {
+        targetSum[pool] = (targetSum[pool] ?? 0) + p.target
+        const count = f !== undefined && !(f instanceof Error) ? (f.pools[pool]?.count ?? 0) : p.count
+        countSum[pool] = (countSum[pool] ?? 0) + count
+      }
+    }
+    for (const m of members) {
+      const f = answers.get(m.peerId)
+      const row: TickNode = {
+        node: m.peerId,
+        self: m.peerId === this.node.peerId,
+        status: m.status,
+        liveness: m.liveness,
+        health: null,
+        reasons: [],
+        loopP99Ms: null,
+        rssBytes: null,
+        heapUsedBytes: null,
+        workers: 0,
+        msgsPerSec: 0,
+        failuresPerSec: 0,
+        migrationBacklog: 0,
+        pools: {}
+      }
+      if (f === undefined || f instanceof Error) {
+        if (f instanceof Error) row.error = `${f.name}: ${f.message}`
+        for (const [pool, p] of Object.entries(m.pools)) {
+          row.workers += p.count
+          row.pools[pool] = { count: p.count, target: p.target, targetShare: share(p.target, targetSum[pool], m.status), share: share(p.count, countSum[pool], m.status), msgsPerSec: 0, failuresPerSec: 0, p99Ms: 0 }
+        }
+        nodes.push(row)
+        continue
+      }
+      row.health = f.health
+      row.reasons = f.reasons
+      row.loopP99Ms = f.loopP99Ms
+      row.rssBytes = f.rssBytes
+      row.heapUsedBytes = f.heapUsedBytes
+      row.migrationBacklog = f.migrationBacklog
+      const prev = this.previous.get(m.peerId)
+      const next: Previous = { at: f.at, pools: {} }
+      const dt = prev !== undefined ? (f.at - prev.at) / 1000 : 0
+      for (const [pool, p] of Object.entries(f.pools)) {
+        const latency = LatencyHistogram.fromSparse(p.latency)
+        next.pools[pool] = { turns: p.turns, failures: p.failures, latency }
+        const before = prev?.pools[pool]
+        let msgs = 0
+        let failures = 0
+        let p99 = 0
+        if (before !== undefined && dt > 0) {
+          msgs = Math.max(0, p.turns - before.turns) / dt
+          failures = Math.max(0, p.failures - before.failures) / dt
+          const interval = LatencyHistogram.fromSparse(p.latency)
+          interval.subtract(before.latency)
+          p99 = interval.quantile(0.99)
+          total.add(interval)
+        }
+        row.workers += p.count
+        row.msgsPerSec += msgs
+        row.failuresPerSec += failures
+        row.pools[pool] = { count: p.count, target: p.target, targetShare: share(p.target, targetSum[pool], m.status), share: share(p.count, countSum[pool], m.status), msgsPerSec: msgs, failuresPerSec: failures, p99Ms: p99 }
+      }
+      this.previous.set(m.peerId, next)
+      nodes.push(row)
+    }
+    // members gone from the view: their figures are forgotten, their cursors kept (a member may come back)
+    for (const peer of this.previous.keys()) if (!members.some(m => m.peerId === peer)) this.previous.delete(peer)
+    return {
+      at: Date.now(),
+      node: this.node.peerId,
+      version: placement.version,
+      ringAgreed: ringAgreed(this.node.rings().rings, members, answers),
+      totals: {
+        nodes: members.length,
+        up: members.filter(m => m.status === 'up' && m.liveness !== 'down').length,
+        workers: nodes.reduce((s, n) => s + n.workers, 0),
+        msgsPerSec: nodes.reduce((s, n) => s + n.msgsPerSec, 0),
+        failuresPerSec: nodes.reduce((s, n) => s + n.failuresPerSec, 0),
+        p50Ms: total.quantile(0.5),
+        p99Ms: total.quantile(0.99)
+      },
+      nodes
+    }
+  }
+}
+
+/** Whether every live member that answered places every pool as this node does; null when one did not answer. */
+function ringAgreed (own: Record<string, string>, members: ReturnType<SimplePoolNode['members']>, answers: Map<string, WatchFigures | Error>): boolean | null {
+  let agreed = true
+  for (const m of members) {
+    if (m.liveness === 'down' || m.status === 'leaving') continue
+    const f = answers.get(m.peerId)
+    if (f === undefined || f instanceof Error) return null
+    if (Object.keys(own).some(pool => f.rings?.[pool] !== own[pool])) agreed = false
+  }
+  return agreed
+}
+
+/** A node's part of a pool's sum; nothing for a node that is not up (it should hold none). */
+function share (part: number, sum: number | undefined, status: string): number {
+  return status === 'up' && sum !== undefined && sum > 0 ? part / sum : 0
+}
+
+function asObject (data: unknown): Record<string, unknown> {
+  return data !== null && typeof data === 'object' && !Array.isArray(data) ? data as Record<string, unknown> : { value: data }
+}

@@ -1,0 +1,156 @@
+import { expect } from 'chai'
+import { createNode, definePool } from 'simplepool'
+import type { SimplePoolNode } from 'simplepool'
+import { ask, readEvents } from './admin-client.js'
+import type { Sse } from './admin-client.js'
+
+const counters = definePool<{ n: number }, 'inc' | 'get' | 'boom', number>({
+  name: 'counter',
+  init: () => ({ n: 0 }),
+  handle: (s, msg) => {
+    if (msg === 'boom') throw new RangeError('boom')
+    return msg === 'inc' ? ++s.n : s.n
+  }
+})
+
+const TOKEN = 'test-admin-token'
+
+describe('admin HTTP API: the watch, the worker inspector and the move plan (two nodes in one process)', function () {
+  this.timeout(30_000)
+  let a: SimplePoolNode
+  let b: SimplePoolNode
+  const port = (): number => a.adminAddress?.port ?? 0
+
+  before(async () => {
+    // ring changes move nothing until asked (a rebalance), so a plan can be looked at first
+    a = await createNode({ pools: [counters], admin: { port: 0, token: TOKEN }, runtime: { rebalanceDelayMs: 120_000 } })
+    b = await createNode({ pools: [counters], bootstrap: a.addresses, runtime: { rebalanceDelayMs: 120_000 } })
+    const until = Date.now() + 10_000
+    while (a.members().filter(m => m.status === 'up').length < 2 && Date.now() < until) await new Promise(resolve => setTimeout(resolve, 50))
+  })
+
+  after(async () => {
+    await b?.stop()
+    await a?.stop()
+  })
+
+  it('serves the dashboard page and its chart library, and nothing else of the disk', async () => {
+    const bare = await fetch(`http://127.0.0.1:${port()}/dashboard`, { redirect: 'manual' })
+    expect(bare.status).to.equal(302)
+    expect(bare.headers.get('location')).to.equal('/dashboard/')
+    const page = await ask(port(), 'GET', '/dashboard/')
+    expect(page.status).to.equal(200)
+    expect(page.type).to.match(/^text\/html/)
+    expect(page.body).to.include('app.js')
+    const uplot = await ask(port(), 'GET', '/dashboard/uPlot.iife.min.js')
+    expect(uplot.status).to.equal(200)
+    expect(uplot.body).to.include('uPlot')
+    for (const path of ['/dashboard/package.json', '/dashboard/..%2Fpackage.json', '/dashboard/%2E%2E%2Fdist%2Findex.js']) {
+      expect((await ask(port(), 'GET', path)).status, path).to.equal(404)
+    }
+  })
+
+  it('/v1/watch: hello, then a tick a second with every node\'s figures, rates from the traffic and p50/p99 merged from both nodes', async () => {
+    await a.spawnMany('counter', Array.from({ length: 400 }, (_, i) => `w-${i}`))
+    let running = true
+    const traffic = (async () => {
+      let i = 0
+      while (running) {
+        await Promise.all(Array.from({ length: 50 }, async () => await a.ref('counter', `w-${i++ % 400}`).call('inc')))
+        await new Promise(resolve => setTimeout(resolve, 5))
+      }
+    })()
+    let seen: Sse[]
+    try {
+      seen = await readEvents(port(), '/v1/watch', s => s.filter(e => e.event === 'tick' && e.data.totals.msgsPerSec > 0).length >= 2)
+    } finally {
+      running = false
+      await traffic
+    }
+    expect(seen[0].event).to.equal('hello')
+    expect(seen[0].data).to.deep.include({ node: a.peerId, writable: true, pools: ['counter'] })
+    const tick = seen.filter(e => e.event === 'tick').at(-1)?.data
+    expect(tick.nodes.map((n: any) => n.node).sort()).to.deep.equal([a.peerId, b.peerId].sort())
+    expect(tick.totals).to.deep.include({ nodes: 2, up: 2, workers: 400 })
+    expect(tick.totals.msgsPerSec).to.be.greaterThan(0)
+    expect(tick.totals.p99Ms).to.be.greaterThan(0)
+    expect(tick.totals.p99Ms).to.be.at.least(tick.totals.p50Ms)
+    expect(tick.ringAgreed).to.equal(true)
+    for (const n of tick.nodes) {
+      // both nodes answered, and both hold and serve some of the 400
+      expect(n.error, n.node).to.equal(undefined)
+      expect(n.health).to.be.oneOf(['online', 'degraded', 'critical'])
+      expect(n.rssBytes).to.be.greaterThan(0)
+      expect(n.pools.counter.count).to.be.greaterThan(0)
+      expect(n.pools.counter.targetShare).to.be.closeTo(0.5, 0.01)
+      expect(n.msgsPerSec).to.be.greaterThan(0)
+    }
+    expect(tick.nodes.reduce((s: number, n: any) => s + n.pools.counter.share, 0)).to.be.closeTo(1, 1e-9)
+  })
+
+  it('a worker: where it lives, why, its mailbox and epoch; 404 names its owner when it is not live', async () => {
+    const id = 'w-7'
+    const w = await ask(port(), 'GET', `/v1/workers/counter/${id}`)
+    expect(w.status).to.equal(200)
+    const owner = a.placement().ownerOf('counter', id)
+    expect(w.body).to.deep.include({ pool: 'counter', id, node: owner, why: 'owner', owner, mailbox: 0 })
+    expect(w.body.epoch).to.be.a('number')
+    expect(w.body.detail).to.include('owns it')
+    expect(w.body.moves).to.deep.equal([])
+    const gone = await ask(port(), 'GET', '/v1/workers/counter/never-made')
+    expect(gone.status).to.equal(404)
+    expect(gone.body.error.name).to.equal('WorkerNotAliveError')
+    expect(gone.body.owner).to.equal(a.placement().ownerOf('counter', 'never-made'))
+  })
+
+  it('a rebalance\'s plan, the rebalance, and each moved worker\'s move in its history', async () => {
+    const before = await b.count('counter', { local: true })
+    expect(before).to.be.greaterThan(0)
+    // b's weight to almost nothing: most of b's workers belong on a now, but nothing moves until asked
+    expect((await ask(port(), 'PUT', `/v1/nodes/${b.peerId}/targets`, { token: TOKEN, body: JSON.stringify({ targets: { counter: 1 } }) })).status).to.equal(200)
+    const until = Date.now() + 5_000
+    let plan = await ask(port(), 'GET', '/v1/pools/counter/plan')
+    while (plan.body.total === 0 && Date.now() < until) {
+      await new Promise(resolve => setTimeout(resolve, 100))
+      plan = await ask(port(), 'GET', '/v1/pools/counter/plan')
+    }
+    expect(plan.status).to.equal(200)
+    expect(plan.body.total).to.be.greaterThan(0)
+    expect(plan.body.moves.every((m: any) => m.from === b.peerId && m.to === a.peerId)).to.equal(true)
+    const moving = plan.body.total as number
+    // the plan changed nothing
+    expect(await b.count('counter', { local: true })).to.equal(before)
+    // a worker that will move says so: the ring names a, it is still on b
+    let id = 0
+    while (id < 400 && (b.runtime.whereHere('counter', `w-${id}`) === null || a.placement().ownerOf('counter', `w-${id}`) !== a.peerId)) id++
+    expect(id).to.be.below(400)
+    const waiting = await ask(port(), 'GET', `/v1/workers/counter/w-${id}`)
+    expect(waiting.body).to.deep.include({ node: b.peerId, why: 'handoff', owner: a.peerId })
+
+    expect((await ask(port(), 'POST', '/v1/pools/counter/rebalance', { token: TOKEN })).status).to.equal(200)
+    const moved = Date.now() + 10_000
+    while (await b.count('counter', { local: true }) > before - moving && Date.now() < moved) await new Promise(resolve => setTimeout(resolve, 100))
+    expect(await b.count('counter', { local: true })).to.equal(before - moving)
+    expect((await ask(port(), 'GET', '/v1/pools/counter/plan')).body.total).to.equal(0)
+    const after = await ask(port(), 'GET', `/v1/workers/counter/w-${id}`)
+    expect(after.body).to.deep.include({ node: a.peerId, why: 'owner' })
+    expect(after.body.moves).to.have.length(1)
+    expect(after.body.moves[0]).to.deep.include({ pool: 'counter', id: `w-${id}`, from: b.peerId, to: a.peerId, epoch: after.body.epoch })
+  })
+
+  it('/v1/events?scope=cluster: every member\'s events, each naming its member; resumable', async () => {
+    // a drain of b is logged on b (drain:start) and on a, which runs it (drain:done)
+    expect((await ask(port(), 'POST', `/v1/nodes/${b.peerId}/drain?wait=1`, { token: TOKEN })).status).to.equal(200)
+    const seen = await readEvents(port(), '/v1/events?scope=cluster', s =>
+      s.some(e => e.event === 'drain:start' && e.data.node === b.peerId) && s.some(e => e.event === 'drain:done' && e.data.node === a.peerId))
+    const start = seen.find(e => e.event === 'drain:start' && e.data.node === b.peerId) as Sse
+    expect(start.data.member).to.equal(b.peerId)
+    // events of both nodes, a's own included
+    expect(new Set(seen.map(e => e.data.node))).to.include(a.peerId)
+    const resumed = await readEvents(port(), '/v1/events?scope=cluster', s => s.some(e => e.event === 'drain:done'), start.id)
+    expect(resumed.some(e => e.id === start.id)).to.equal(false)
+    expect(resumed.some(e => e.event === 'drain:done' && e.data.member === b.peerId)).to.equal(true)
+    expect((await ask(port(), 'GET', '/v1/events?scope=everything')).status).to.equal(400)
+    await ask(port(), 'POST', `/v1/nodes/${b.peerId}/undrain`, { token: TOKEN })
+  })
+})

@@ -88,6 +88,26 @@ describe('admin HTTP API: the watch, the worker inspector and the move plan (two
     expect(tick.nodes.reduce((s: number, n: any) => s + n.pools.counter.share, 0)).to.be.closeTo(1, 1e-9)
   })
 
+  it('asks the other nodes for figures only while someone watches', async () => {
+    let asked = 0
+    const own = b.watchFigures.bind(b)
+    b.watchFigures = (after?: string) => {
+      asked++
+      return own(after)
+    }
+    try {
+      await readEvents(port(), '/v1/watch', s => s.filter(e => e.event === 'tick').length >= 3)
+      expect(asked).to.be.within(2, 5)
+      // the stream is closed: the next ticks would come within 1 s each
+      await new Promise(resolve => setTimeout(resolve, 300))
+      const after = asked
+      await new Promise(resolve => setTimeout(resolve, 2_500))
+      expect(asked).to.equal(after)
+    } finally {
+      b.watchFigures = own
+    }
+  })
+
   it('a worker: where it lives, why, its mailbox and epoch; 404 names its owner when it is not live', async () => {
     const id = 'w-7'
     const w = await ask(port(), 'GET', `/v1/workers/counter/${id}`)

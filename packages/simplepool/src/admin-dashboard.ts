@@ -6,21 +6,27 @@
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { ServerResponse } from 'node:http'
 import type { AdminHttp } from './admin-http.js'
 import { HttpError } from './admin-http.js'
 
-const PAGE_DIR = fileURLToPath(new URL('../dashboard/', import.meta.url))
+/**
+ * The package's own directory, found by resolving its name rather than from this file's
+ * place: the file may be bundled elsewhere (as the test harness bundles its nodes).
+ */
+function packageDir (): string {
+  return dirname(createRequire(import.meta.url).resolve('simplepool/package.json'))
+}
 
 /** Served name → where it is and what it is. */
 function files (): Record<string, { path: () => string, type: string }> {
+  const page = (name: string): string => join(packageDir(), 'dashboard', name)
   // uPlot's package main is in its dist directory, beside the files the page loads
-  const uplot = (): string => dirname(createRequire(import.meta.url).resolve('uplot'))
+  const uplot = (): string => dirname(createRequire(join(packageDir(), 'package.json')).resolve('uplot'))
   return {
-    'index.html': { path: () => join(PAGE_DIR, 'index.html'), type: 'text/html; charset=utf-8' },
-    'app.js': { path: () => join(PAGE_DIR, 'app.js'), type: 'text/javascript; charset=utf-8' },
-    'app.css': { path: () => join(PAGE_DIR, 'app.css'), type: 'text/css; charset=utf-8' },
+    'index.html': { path: () => page('index.html'), type: 'text/html; charset=utf-8' },
+    'app.js': { path: () => page('app.js'), type: 'text/javascript; charset=utf-8' },
+    'app.css': { path: () => page('app.css'), type: 'text/css; charset=utf-8' },
     'uPlot.iife.min.js': { path: () => join(uplot(), 'uPlot.iife.min.js'), type: 'text/javascript; charset=utf-8' },
     'uPlot.min.css': { path: () => join(uplot(), 'uPlot.min.css'), type: 'text/css; charset=utf-8' }
   }

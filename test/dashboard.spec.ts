@@ -1,0 +1,99 @@
+import { expect } from 'chai'
+import { startCluster } from '@simplepool/testing'
+import type { Cluster, NodeHandle } from '@simplepool/testing'
+import { CHROMIUM, browserAvailable, openBrowser } from './browser.js'
+import type { OpenBrowser } from './browser.js'
+
+const TOKEN = 'dashboard-admin-token'
+const WORKERS = 3_000
+
+/** Workers of `pool` live on `node` now. */
+async function localCount (node: NodeHandle, pool: string): Promise<number> {
+  const r = await node.request<{ ok: boolean, value: number }>('count', { pool, local: true })
+  if (!r.ok) throw new Error(`count failed: ${JSON.stringify(r)}`)
+  return r.value
+}
+
+// without Debian's chromium (a machine .ci/run could not install it on) the test says so and skips
+const title = (t: string): string => browserAvailable() ? t : `${t} (skipped: no ${CHROMIUM} on this machine)`
+const maybe = browserAvailable() ? describe : describe.skip
+
+maybe(title('the dashboard in headless Chromium, against a 3-process cluster'), function () {
+  this.timeout(90_000)
+  let cluster: Cluster
+  let nodes: NodeHandle[]
+  let url: string
+  let browser: OpenBrowser | undefined
+  const pageErrors: string[] = []
+
+  before(async () => {
+    cluster = await startCluster({ nodes: 3, pools: ['counter'], admin: { token: TOKEN } })
+    nodes = cluster.nodes
+    await cluster.waitForConvergence()
+    const { port } = await nodes[0].request<{ port: number }>('adminAddress')
+    url = `http://127.0.0.1:${port}/dashboard/`
+    const spawned = await nodes[0].request<{ live: number }>('spawnMany', { pool: 'counter', n: WORKERS })
+    expect(spawned.live).to.equal(WORKERS)
+    browser = await openBrowser()
+    browser.page.on('pageerror', (err) => { pageErrors.push(err.message) })
+  })
+
+  after(async () => {
+    await browser?.close()
+    await cluster?.stop()
+  })
+
+  it('loads, lists the 3 nodes, and its message rate rises while traffic runs', async () => {
+    const page = (browser as OpenBrowser).page
+    await page.goto(url)
+    await page.waitForSelector('#conn[data-state="open"]', { timeout: 10_000 })
+    // no traffic yet: the rate the page shows is (about) nothing
+    await page.waitForFunction(() => document.querySelector('#total-nodes')?.getAttribute('data-value') === '3', undefined, { timeout: 10_000 })
+    const idle = Number(await page.getAttribute('#total-msgs', 'data-value'))
+    expect(idle).to.be.below(50)
+
+    await page.click('a[href="#nodes"]')
+    await page.waitForFunction(() => document.querySelectorAll('tr[data-node]').length === 3, undefined, { timeout: 10_000 })
+    const listed = await page.$$eval('tr[data-node]', rows => rows.map(r => r.getAttribute('data-node')))
+    expect(listed.sort()).to.deep.equal(nodes.map(n => n.peerId).sort())
+    // the page's counts are the cluster's
+    const shown = await page.$$eval('tr[data-node] [data-field="workers"]', cells => cells.reduce((s, c) => s + Number(c.getAttribute('data-value')), 0))
+    expect(shown).to.equal(WORKERS)
+
+    await page.click('a[href="#overview"]')
+    const traffic = nodes[1].request<{ calls: number }>('traffic', { pool: 'counter', n: WORKERS, seconds: 6, concurrency: 16 }, 30_000)
+    try {
+      await page.waitForFunction(() => Number(document.querySelector('#total-msgs')?.getAttribute('data-value')) > 500, undefined, { timeout: 15_000 })
+    } finally {
+      expect((await traffic).calls).to.be.above(0)
+    }
+    expect(pageErrors).to.deep.equal([])
+  })
+
+  it('has no write buttons without the token; with it, a drain from the page empties the node, and an undrain takes it back', async () => {
+    const page = (browser as OpenBrowser).page
+    const target = nodes[2]
+    await page.click('a[href="#nodes"]')
+    await page.waitForSelector(`tr[data-node="${target.peerId}"]`)
+    expect(await page.$$('button[data-action="drain"]')).to.have.length(0)
+    expect(await localCount(target, 'counter')).to.be.above(0)
+
+    await page.fill('#token', TOKEN)
+    await page.click('#token-save')
+    const row = `tr[data-node="${target.peerId}"]`
+    await page.waitForSelector(`${row} button[data-action="drain"]`, { timeout: 5_000 })
+    await page.click(`${row} button[data-action="drain"]`)
+    // the page shows it: draining, and down to no worker
+    await page.waitForFunction((sel) => {
+      const r = document.querySelector(sel)
+      return r?.querySelector('[data-field="status"]')?.textContent === 'draining' && r?.querySelector('[data-field="workers"]')?.getAttribute('data-value') === '0'
+    }, row, { timeout: 30_000 })
+    expect(await localCount(target, 'counter')).to.equal(0)
+    // nothing lost: every worker is on the two others
+    expect(await localCount(nodes[0], 'counter') + await localCount(nodes[1], 'counter')).to.equal(WORKERS)
+
+    await page.click(`${row} button[data-action="undrain"]`)
+    await page.waitForFunction((sel) => document.querySelector(sel)?.querySelector('[data-field="status"]')?.textContent === 'up', row, { timeout: 15_000 })
+    expect(pageErrors).to.deep.equal([])
+  })
+})

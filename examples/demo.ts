@@ -1,6 +1,7 @@
 /**
  * SimplePool at work: node processes on 127.0.0.1 form a cluster, activate 100,000
- * long-lived workers of two pools (chat rooms and IoT devices, see demo-pools.ts), and
+ * long-lived workers of two pools (chat rooms and IoT devices, see
+ * packages/simplepool/src/demo-pools.ts), and
  * take traffic from a load generator inside every node while a live table shows each
  * node's health. Then every node stops gracefully and the demo sums up.
  *
@@ -8,16 +9,16 @@
  *   npm run demo -- --nodes 4 --workers 20000 --seconds 5
  *   npm run demo -- --quiet                       # one line a second, for CI logs
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { build } from 'esbuild'
 import { startCluster } from '@simplepool/testing'
 import type { Cluster, NodeHandle } from '@simplepool/testing'
 import type { NodeHealth } from 'simplepool'
-import { SITES, trafficMix } from './demo-pools.js'
+// the demo's pools ship in the package (`simplepool demo` runs them too); `npm run demo`
+// builds it first, so every node process loads the compiled module as it is, no tsx
+import { SITES, trafficMix } from '../packages/simplepool/dist/demo-pools.js'
+
+const POOLS_MODULE = fileURLToPath(new URL('../packages/simplepool/dist/demo-pools.js', import.meta.url))
 
 const { values: opts } = parseArgs({
   options: {
@@ -79,7 +80,7 @@ try {
   // each node's target is its even share: its weight on the rings, and the yardstick of its health
   const targets = { 'chat-room': Math.ceil(roomCount / nodes), 'iot-device': Math.ceil(deviceCount / nodes) }
   // a generous start timeout: a busy 2-core machine may take seconds to start a node
-  cluster = await startCluster({ nodes, targets, poolsModule: await compilePools(), startTimeoutMs: 30_000 })
+  cluster = await startCluster({ nodes, targets, poolsModule: POOLS_MODULE, startTimeoutMs: 30_000 })
   console.log(`cluster up in ${secs()}: ${cluster.nodes.map(n => `${n.name} ${short(n.peerId)}`).join(', ')}`)
   await activate(cluster.nodes)
   const traffic = await runTraffic(cluster.nodes)
@@ -90,28 +91,6 @@ try {
 } finally {
   // whatever did not stop gracefully is killed, so no node process outlives the demo
   await cluster?.stop()
-}
-
-/**
- * demo-pools.ts, compiled for the node processes. Given a `.ts` module, the harness runs
- * each node under tsx, which loads the node's own (bundled) code seconds slower; esbuild
- * (already a dev dependency) compiles it here once, in a fraction of a second, into a
- * temporary directory that goes when the demo exits.
- */
-async function compilePools (): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'simplepool-demo-'))
-  process.once('exit', () => { rmSync(dir, { recursive: true, force: true }) })
-  const outfile = join(dir, 'demo-pools.mjs')
-  await build({
-    entryPoints: [fileURLToPath(new URL('./demo-pools.ts', import.meta.url))],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'warning'
-  })
-  return outfile
 }
 
 /**

@@ -108,6 +108,14 @@ export function validateMeshInit (init: MeshInit): void {
     if (v !== undefined && (!Array.isArray(v) || !v.every(s => typeof s === 'string'))) {
       throw new InvalidOptionError(`${k} must be an array of multiaddr strings, got ${JSON.stringify(v)} (${typeof v})`)
     }
+    // parsed here, so a typo fails the start by name instead of failing every dial later
+    for (const [i, a] of (v ?? []).entries()) {
+      try {
+        multiaddr(a)
+      } catch (err) {
+        throw new InvalidOptionError(`${k}[${i}] is not a multiaddr: ${a} (${(err as Error).message})`)
+      }
+    }
   }
   for (const k of ['heartbeatMs', 'maxRecordsPerSecond', 'suspectAfterMs', 'downAfterMs', 'reconnectWindowMs', 'dialTimeoutMs', 'forgetAfterMs'] as const) {
     const v = init[k]

@@ -138,6 +138,8 @@ function connect () {
   source.addEventListener('hello', (e) => {
     state.hello = JSON.parse(e.data)
     mergePools(state.hello.pools ?? [])
+    // a new tab: the charts start with what the server kept of the last minutes
+    if (state.history[0].length === 0) for (const s of state.hello.history ?? []) addPoint(s)
     setText($('served-by'), `via ${short(state.hello.node)}`, `served by ${state.hello.node}`)
     renderMode()
   })
@@ -158,16 +160,20 @@ function setConn (s) {
 
 function onTick (tick) {
   state.tick = tick
+  addPoint({ at: tick.at, ...tick.totals })
+  for (const n of tick.nodes ?? []) mergePools(Object.keys(n.pools ?? {}))
+  render()
+}
+
+/** One second of the cluster's totals on the charts' columns. */
+function addPoint (s) {
   const at = state.history[0]
-  const t = tick.at / 1000
-  // a null point after a hole (reconnect, paused server) breaks the line instead of bridging it
+  const t = s.at / 1000
+  // a null point after a hole (reconnect, paused server, nobody watching) breaks the line instead of bridging it
   if (at.length > 0 && t - at[at.length - 1] > 3) push(at[at.length - 1] + 1, null, null, null, null)
-  const s = tick.totals ?? {}
   push(t, s.msgsPerSec ?? null, s.failuresPerSec ?? null, s.p50Ms ?? null, s.p99Ms ?? null)
   while (at.length > HISTORY) for (const col of state.history) col.shift()
   while (state.marks.length > 0 && state.marks[0].t < at[0]) state.marks.shift()
-  for (const n of tick.nodes ?? []) mergePools(Object.keys(n.pools ?? {}))
-  render()
 
   function push (...row) { row.forEach((v, i) => state.history[i].push(v)) }
 }

@@ -20,6 +20,9 @@ import type { SimplePoolNode, WatchFigures } from './node.js'
 /** How often the watched cluster is asked for its figures. */
 const TICK_MS = 1_000
 
+/** Ticks' totals kept for a tab that opens later, so its charts start with the last 5 minutes watched. */
+const HISTORY = 300
+
 /** How long one question to a member may take; it is asked again on the next tick. */
 const ASK_TIMEOUT_MS = 2_000
 
@@ -79,13 +82,15 @@ export class ClusterWatch {
   /** Per member: the id of the last event taken from it, and its previous figures. */
   private readonly cursors = new Map<string, string>()
   private readonly previous = new Map<string, Previous>()
+  /** The last ticks' totals, oldest first (only ticks someone watched: there are no others). */
+  private readonly history: Array<{ at: number, msgsPerSec: number, failuresPerSec: number, p50Ms: number, p99Ms: number }> = []
 
   constructor (private readonly node: SimplePoolNode, private readonly writable: boolean, private readonly logger: Logger) {}
 
   /** The dashboard's stream: `hello`, then a `tick` a second and every member's events as `cluster` events. */
   openDashboard (res: ServerResponse, lastEventId: string | undefined): void {
     const pools = [...new Set(this.node.members().flatMap(m => Object.keys(m.pools)))].sort()
-    const hello = { node: this.node.peerId, writable: this.writable, pools, at: Date.now() }
+    const hello = { node: this.node.peerId, writable: this.writable, pools, at: Date.now(), history: this.history }
     this.dashboards.add(res)
     this.log.open(res, lastEventId, {
       as: 'cluster',
@@ -151,6 +156,9 @@ export class ClusterWatch {
       this.takeEvents(answers)
       if (this.dashboards.size > 0) {
         const tick = this.tick(members, answers)
+        const { msgsPerSec, failuresPerSec, p50Ms, p99Ms } = tick.totals
+        this.history.push({ at: tick.at, msgsPerSec, failuresPerSec, p50Ms, p99Ms })
+        if (this.history.length > HISTORY) this.history.shift()
         const text = `event: tick\ndata: ${JSON.stringify(tick)}\n\n`
         for (const res of this.dashboards) res.write(text)
       }

@@ -54,8 +54,8 @@ const COMMANDS: Record<string, Command> = {
 
 /** Commands that run nodes rather than ask one: each parses its own options and is loaded only when used. */
 const NODE_COMMANDS: Record<string, { usage: string, about: string, load: () => Promise<(argv: string[]) => Promise<number>> }> = {
-  start: { usage: 'start --pools FILE [options]', about: 'run a node with the pools FILE exports, until SIGINT/SIGTERM (then drain and leave)', load: async () => (await import('./cli-start.js')).start },
-  demo: { usage: 'demo [--nodes N] [--workers N] [--admin-port N]', about: 'a small cluster with traffic, and its dashboard', load: async () => (await import('./cli-demo.js')).demo }
+  start: { usage: 'start --pools FILE [options]', about: 'run a node with the pools FILE exports until SIGINT/SIGTERM, then hand its workers over and leave (start --help: every option)', load: async () => (await import('./cli-start.js')).start },
+  demo: { usage: 'demo [--nodes N] [--workers N] [--admin-port N] [--seconds N]', about: 'node processes on 127.0.0.1 with traffic, and the dashboard\'s address (demo --help: every option)', load: async () => (await import('./cli-demo.js')).demo }
 }
 
 const OPTIONS_HELP = `Options of the admin commands:
@@ -66,7 +66,8 @@ const OPTIONS_HELP = `Options of the admin commands:
   -h, --help           help; \`simplepool <command> --help\` for one command
 `
 
-const EXIT_HELP = `Exit codes: 0 done; 1 unhealthy, not found or declined; 2 the admin API is unreachable or refused; 64 usage.
+const EXIT_HELP = `Exit codes: 0 done; 1 unhealthy, not found or declined; 2 the admin API is unreachable or refused
+(start, demo: the pools module failed to load, or a node failed to start); 64 usage.
 `
 
 function usage (): string {
@@ -119,6 +120,7 @@ async function main (argv: string[]): Promise<number> {
   }
   const { values } = parsed
   const [name, ...positionals] = parsed.positionals
+  if (name === 'help' && NODE_COMMANDS[positionals[0]] !== undefined) return await (await NODE_COMMANDS[positionals[0]].load())(['--help'])
   if (name === undefined || name === 'help') {
     const about = positionals[0] !== undefined ? COMMANDS[positionals[0]] : undefined
     process.stdout.write(about !== undefined ? commandHelp(about) : usage())

@@ -1,6 +1,8 @@
 /**
- * The demo's two pools. Every node process imports this module (the harness loads it by
- * path and takes its `pools`), so every node runs the same behaviour.
+ * The demo's two pools, shipped in the package so the published command line can run the
+ * demo (`simplepool demo`, and `npm run demo` from a clone). Every node process loads
+ * this module by path (`simplepool start --pools <dist/demo-pools.js>`, or the test
+ * harness's `poolsModule`) and takes its `pools`, so every node runs the same behaviour.
  *
  * - `chat-room`: members join, say things, and read the last few messages. A `say` with
  *   empty text throws `EmptyMessageError`: the caller gets that error by name, wherever
@@ -9,9 +11,9 @@
  *   anyone. When it crosses its threshold, the tick casts an alarm into its site's chat
  *   room, which usually lives on another node: workers talk to workers through `ctx.ref`.
  */
-// Applications import `definePool` from 'simplepool', which re-exports it. The demo's
-// driver imports this module too, and the runtime alone loads about a second faster than
-// the umbrella package with the whole libp2p stack.
+// Applications import `definePool` from 'simplepool', which re-exports it. The runtime
+// alone loads about a second faster than the umbrella with the whole libp2p stack, and
+// the demos' drivers import this module for its traffic mix.
 import { definePool } from '@simplepool/runtime'
 
 /** Devices belong to this many sites; site k posts its alarms into chat room `room-k`. */

@@ -121,6 +121,9 @@ describe('admin HTTP API: the watch, the worker inspector and the move plan (two
     expect(gone.status).to.equal(404)
     expect(gone.body.error.name).to.equal('WorkerNotAliveError')
     expect(gone.body.owner).to.equal(a.placement().ownerOf('counter', 'never-made'))
+    const long = await ask(port(), 'GET', `/v1/workers/counter/${'x'.repeat(2_000)}`)
+    expect(long.status).to.equal(400)
+    expect(long.body.error.name).to.equal('InvalidOptionError')
   })
 
   it('a rebalance\'s plan, the rebalance, and each moved worker\'s move in its history', async () => {

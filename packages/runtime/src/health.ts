@@ -84,8 +84,9 @@ export function poolStatus (f: PoolHealthFigures, thresholds: HealthThresholds =
     status = worse(status, s)
     reasons.push(why)
   }
-  if (f.active >= f.hardLimit) flag('critical', `${f.active} active at or over the hard limit ${f.hardLimit}`)
-  else if (f.active >= f.softLimit) flag('degraded', `${f.active} active at or over the soft limit ${f.softLimit}`)
+  // a pool with target 0 (drained, or a node that only sends) is at its limit only once it holds a worker
+  if (f.active >= f.hardLimit && f.active > 0) flag('critical', `${f.active} active at or over the hard limit ${f.hardLimit}`)
+  else if (f.active >= f.softLimit && f.active > 0) flag('degraded', `${f.active} active at or over the soft limit ${f.softLimit}`)
   const errors = f.failuresPerMin + 2 * f.timeoutsPerMin + f.overloadedPerMin
   if (errors >= t.minErrorsPerMin) {
     const ratio = errors / Math.max(1, f.turnsPerMin)

@@ -17,6 +17,12 @@ describe('poolStatus', () => {
     expect(poolStatus({ ...calm, active: 1500 }).status).to.equal('critical')
   })
 
+  it('is online with target 0 (a drained node, or one that only sends) while it holds no worker, critical once it holds one', () => {
+    const drained = { ...calm, target: 0, softLimit: 0, hardLimit: 0 }
+    expect(poolStatus({ ...drained, active: 0 })).to.deep.equal({ status: 'online', reasons: [] })
+    expect(poolStatus({ ...drained, active: 1 }).status).to.equal('critical')
+  })
+
   it('weighs timeouts twice and ignores a few errors among few turns', () => {
     expect(poolStatus({ ...calm, failuresPerMin: 4, turnsPerMin: 10 }).status).to.equal('online')
     expect(poolStatus({ ...calm, failuresPerMin: 60 }).status).to.equal('degraded') // 1% of 6000

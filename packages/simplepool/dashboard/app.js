@@ -109,7 +109,8 @@ function compact (n) {
 }
 
 /** Latency: sub-millisecond turns are the normal case, so keep two decimals there. */
-const millis = (n) => n == null ? '—' : n < 10 ? n.toFixed(2) : n.toFixed(1)
+// turns are often a few microseconds: below 0.1 ms, three decimals (the histograms' buckets start at 1 µs)
+const millis = (n) => n == null ? '—' : n === 0 ? '0' : n < 0.1 ? n.toFixed(3) : n < 10 ? n.toFixed(2) : n.toFixed(1)
 
 const TONES = {
   status: { up: 'good', joining: 'info', draining: 'warn', leaving: 'muted' },

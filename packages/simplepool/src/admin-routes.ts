@@ -19,6 +19,7 @@ import type { ClusterWatch } from './admin-watch.js'
 import { addDashboardRoutes } from './admin-dashboard.js'
 import type { RingsView, SimplePoolNode } from './node.js'
 import type { WorkerMove } from './move-log.js'
+import { checkId } from '@simplepool/runtime'
 import type { WorkerLocation } from '@simplepool/runtime'
 
 /** How long a read waits for another node's answer before it reports the node unreachable. */
@@ -232,6 +233,8 @@ export function addAdminRoutes (http: AdminHttp, node: SimplePoolNode, watch: Cl
 
   http.get('/v1/workers/:pool/:id', async ({ params, signal }) => {
     const name = pool(node, params.pool)
+    // a bad id is the client's mistake (400), not a worker that is not live
+    checkId(params.id)
     const [copies, moves] = await Promise.all([copiesOf(node, name, params.id, signal), movesOf(node, name, params.id, signal)])
     // one copy, as a rule; two only for a moment of a handoff (the newer epoch is the one that counts)
     const where = copies.sort((x, y) => y.epoch - x.epoch)[0]

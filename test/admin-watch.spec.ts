@@ -37,7 +37,7 @@ describe('admin HTTP API: the watch, the worker inspector and the move plan (two
   it('serves the dashboard page and its chart library, and nothing else of the disk', async () => {
     const bare = await fetch(`http://127.0.0.1:${port()}/dashboard`, { redirect: 'manual' })
     expect(bare.status).to.equal(302)
-    expect(bare.headers.get('location')).to.equal('/dashboard/')
+    expect(new URL(bare.headers.get('location') ?? '', bare.url).pathname).to.equal('/dashboard/')
     const page = await ask(port(), 'GET', '/dashboard/')
     expect(page.status).to.equal(200)
     expect(page.type).to.match(/^text\/html/)
@@ -45,7 +45,9 @@ describe('admin HTTP API: the watch, the worker inspector and the move plan (two
     const uplot = await ask(port(), 'GET', '/dashboard/uPlot.iife.min.js')
     expect(uplot.status).to.equal(200)
     expect(uplot.body).to.include('uPlot')
-    for (const path of ['/dashboard/package.json', '/dashboard/..%2Fpackage.json', '/dashboard/%2E%2E%2Fdist%2Findex.js']) {
+    const policy = (await fetch(`http://127.0.0.1:${port()}/dashboard/`)).headers.get('content-security-policy')
+    expect(policy).to.include("frame-ancestors 'none'")
+    for (const path of ['/dashboard/package.json', '/dashboard/..%2Fpackage.json', '/dashboard/%2E%2E%2Fdist%2Findex.js', '/dashboard/__proto__', '/dashboard/constructor']) {
       expect((await ask(port(), 'GET', path)).status, path).to.equal(404)
     }
   })
@@ -98,14 +100,41 @@ describe('admin HTTP API: the watch, the worker inspector and the move plan (two
     try {
       await readEvents(port(), '/v1/watch', s => s.filter(e => e.event === 'tick').length >= 3)
       expect(asked).to.be.within(2, 5)
-      // the stream is closed: the next ticks would come within 1 s each
-      await new Promise(resolve => setTimeout(resolve, 300))
+      // the stream is closed; a question already sent is answered within its 2 s deadline
+      await new Promise(resolve => setTimeout(resolve, 2_500))
       const after = asked
       await new Promise(resolve => setTimeout(resolve, 2_500))
       expect(asked).to.equal(after)
+      // watched again after the quiet spell: rates are of the new watch's seconds, not of the
+      // traffic before it (nothing runs now)
+      const again = await readEvents(port(), '/v1/watch', s => s.filter(e => e.event === 'tick').length >= 2)
+      for (const t of again.filter(e => e.event === 'tick')) expect(t.data.totals.msgsPerSec).to.equal(0)
     } finally {
       b.watchFigures = own
     }
+  })
+
+  it('ends its streams and stops asking when the node stops', async () => {
+    const c = await createNode({ pools: [counters], admin: { port: 0 } })
+    let asked = 0
+    const own = c.watchFigures.bind(c)
+    c.watchFigures = (after?: string) => {
+      asked++
+      return own(after)
+    }
+    const streams = Promise.all(['/v1/watch', '/v1/events?scope=cluster'].map(async path =>
+      await readEvents(c.adminAddress?.port ?? 0, path, () => false)))
+    await new Promise(resolve => setTimeout(resolve, 1_500))
+    const stopped = performance.now()
+    await c.stop()
+    // both streams end (rather than hang until readEvents gives up after 10 s)
+    const [watch] = await streams
+    expect(performance.now() - stopped).to.be.below(5_000)
+    expect(watch[0].event).to.equal('hello')
+    expect(watch.some(e => e.event === 'tick')).to.equal(true)
+    const after = asked
+    await new Promise(resolve => setTimeout(resolve, 1_500))
+    expect(asked).to.equal(after)
   })
 
   it('a worker: where it lives, why, its mailbox and epoch; 404 names its owner when it is not live', async () => {
@@ -159,6 +188,31 @@ describe('admin HTTP API: the watch, the worker inspector and the move plan (two
     expect(after.body).to.deep.include({ node: a.peerId, why: 'owner' })
     expect(after.body.moves).to.have.length(1)
     expect(after.body.moves[0]).to.deep.include({ pool: 'counter', id: `w-${id}`, from: b.peerId, to: a.peerId, epoch: after.body.epoch })
+  })
+
+  it('a drain that cannot begin is refused at once; one undone before its end says so and stops waiting', async () => {
+    const unknown = await ask(port(), 'POST', `/v1/nodes/${b.peerId}/drain`, { token: TOKEN, body: JSON.stringify({ pools: ['no-such-pool'] }) })
+    expect(unknown.status).to.equal(404)
+    expect(unknown.body.error.name).to.equal('UnknownPoolError')
+    // a takes nothing (target 0): every worker goes to b, and a drain of b then has nowhere
+    // to send them, so it is surely still waiting when it is undone
+    await a.setTargets(a.peerId, { counter: 0 })
+    try {
+      // (this cluster moves workers only when asked)
+      await a.rebalance('counter')
+      const until = Date.now() + 10_000
+      while (await a.count('counter', { local: true }) > 0 && Date.now() < until) await new Promise(resolve => setTimeout(resolve, 100))
+      expect(await b.count('counter', { local: true })).to.be.greaterThan(0)
+      const started = await ask(port(), 'POST', `/v1/nodes/${b.peerId}/drain`, { token: TOKEN })
+      expect(started.body).to.deep.equal({ node: b.peerId, draining: true })
+      await new Promise(resolve => setTimeout(resolve, 500))
+      expect((await ask(port(), 'POST', `/v1/nodes/${b.peerId}/undrain`, { token: TOKEN })).status).to.equal(200)
+      const seen = await readEvents(port(), '/v1/events', s => s.some(e => e.event === 'drain:cancel'))
+      expect(seen.some(e => e.event === 'drain:done')).to.equal(false)
+      expect(seen.find(e => e.event === 'drain:cancel')?.data).to.deep.include({ member: b.peerId })
+    } finally {
+      await a.setTargets(a.peerId, { counter: 100_000 })
+    }
   })
 
   it('/v1/events?scope=cluster: every member\'s events, each naming its member; resumable', async () => {

@@ -197,9 +197,11 @@ describe('the simplepool command line: start and demo', function () {
   })
 
   describe('simplepool demo', () => {
-    it('runs a short demo, exits 0 and leaves no node process behind', async () => {
+    it('runs a short demo, exits 0 and leaves no node process behind', async function () {
+      // two processes that each settle their membership, activate, run and stop: generous on a busy machine
+      this.timeout(75_000)
       const demo = cli('demo', '--nodes', '2', '--workers', '400', '--seconds', '1', '--rate', '200', '--admin-port', '0')
-      const code = await exitWithin(demo, 25_000)
+      const code = await exitWithin(demo, 60_000)
       const pids = [...demo.out.matchAll(/^ {2}node-\d+ {2}pid (\d+)/gm)].map(m => Number(m[1]))
       try {
         expect(code, demo.out + demo.err).to.equal(0)

@@ -72,8 +72,8 @@ export function worse (a: HealthStatus, b: HealthStatus): HealthStatus {
  * held a caller for its whole deadline), a failure or a refusal once. The rules:
  * - `critical`: active workers at the hard limit, or weighted errors at `criticalErrorRatio`
  *   of the minute's turns (once they reach `minErrorsPerMin`);
- * - `degraded`: active at the soft limit, errors at `degradedErrorRatio`, or turn p99 over
- *   `degradedP99Ms`;
+ * - `degraded`: active at the soft limit (or any active with target 0: waiting to be handed
+ *   over), errors at `degradedErrorRatio`, or turn p99 over `degradedP99Ms`;
  * - `online` otherwise.
  */
 export function poolStatus (f: PoolHealthFigures, thresholds: HealthThresholds = {}): { status: HealthStatus, reasons: string[] } {
@@ -84,9 +84,15 @@ export function poolStatus (f: PoolHealthFigures, thresholds: HealthThresholds =
     status = worse(status, s)
     reasons.push(why)
   }
-  // a pool with target 0 (drained, or a node that only sends) is at its limit only once it holds a worker
-  if (f.active >= f.hardLimit && f.active > 0) flag('critical', `${f.active} active at or over the hard limit ${f.hardLimit}`)
-  else if (f.active >= f.softLimit && f.active > 0) flag('degraded', `${f.active} active at or over the soft limit ${f.softLimit}`)
+  // target 0 (a node drained, or one that only sends): the workers it still holds are
+  // being handed over, which is a state to show, not an overload
+  if (f.target === 0) {
+    if (f.active > 0) flag('degraded', `${f.active} active with target 0, to be handed to other nodes`)
+  } else if (f.active >= f.hardLimit) {
+    flag('critical', `${f.active} active at or over the hard limit ${f.hardLimit}`)
+  } else if (f.active >= f.softLimit) {
+    flag('degraded', `${f.active} active at or over the soft limit ${f.softLimit}`)
+  }
   const errors = f.failuresPerMin + 2 * f.timeoutsPerMin + f.overloadedPerMin
   if (errors >= t.minErrorsPerMin) {
     const ratio = errors / Math.max(1, f.turnsPerMin)

@@ -8,7 +8,9 @@ const BUCKETS = 32 * PER_DOUBLING
 
 /** Counts of durations in log-scaled buckets. */
 export class LatencyHistogram {
-  readonly counts = new Uint32Array(BUCKETS)
+  // doubles, not 32-bit counts: a histogram that adds up every turn since a pool started
+  // passes 2^32 in about an hour at a million turns a second
+  readonly counts = new Float64Array(BUCKETS)
   total = 0
 
   /** Records one duration in milliseconds. */

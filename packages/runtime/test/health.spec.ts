@@ -17,10 +17,10 @@ describe('poolStatus', () => {
     expect(poolStatus({ ...calm, active: 1500 }).status).to.equal('critical')
   })
 
-  it('is online with target 0 (a drained node, or one that only sends) while it holds no worker, critical once it holds one', () => {
+  it('is online with target 0 (a drained node, or one that only sends) while it holds no worker, degraded while it still holds some', () => {
     const drained = { ...calm, target: 0, softLimit: 0, hardLimit: 0 }
     expect(poolStatus({ ...drained, active: 0 })).to.deep.equal({ status: 'online', reasons: [] })
-    expect(poolStatus({ ...drained, active: 1 }).status).to.equal('critical')
+    expect(poolStatus({ ...drained, active: 1 })).to.deep.equal({ status: 'degraded', reasons: ['1 active with target 0, to be handed to other nodes'] })
   })
 
   it('weighs timeouts twice and ignores a few errors among few turns', () => {

@@ -108,8 +108,7 @@ function compact (n) {
   return a >= 100 || Number.isInteger(n) ? n.toFixed(0) : n.toFixed(1)
 }
 
-/** Latency: sub-millisecond turns are the normal case, so keep two decimals there. */
-// turns are often a few microseconds: below 0.1 ms, three decimals (the histograms' buckets start at 1 µs)
+/** Latency: turns are often a few microseconds, so three decimals below 0.1 ms (the histograms' buckets start at 1 µs). */
 const millis = (n) => n == null ? '—' : n === 0 ? '0' : n < 0.1 ? n.toFixed(3) : n < 10 ? n.toFixed(2) : n.toFixed(1)
 
 const TONES = {
@@ -278,7 +277,8 @@ async function post (button, label, path) {
   button.disabled = true
   try {
     const r = await call('POST', path, true)
-    notice(r.ok ? `${label}: done` : `${label} failed: ${errorText(r)}`, !r.ok)
+    // the node accepted it; the moves follow at the migration budget (see Migrations)
+    notice(r.ok ? `${label}: accepted` : `${label} failed: ${errorText(r)}`, !r.ok)
   } finally {
     button.disabled = false
   }
@@ -291,10 +291,14 @@ document.addEventListener('click', (e) => {
   const node = b.closest('tr[data-node]')?.dataset.node
   const pool = b.dataset.pool
   switch (b.dataset.action) {
+    // moving workers is asked first, as the command line asks; putting a node back is not
     case 'drain':
+      if (!confirm(`Drain ${node}? Its workers move to the other nodes.`)) return
+      return post(b, `drain ${short(node)}`, `nodes/${encodeURIComponent(node)}/drain`)
     case 'undrain':
-      return post(b, `${b.dataset.action} ${short(node)}`, `nodes/${encodeURIComponent(node)}/${b.dataset.action}`)
+      return post(b, `undrain ${short(node)}`, `nodes/${encodeURIComponent(node)}/undrain`)
     case 'rebalance':
+      if (!confirm(`Rebalance ${pool}? Every worker whose owner moved is handed over now.`)) return
       return post(b, `rebalance ${pool}`, `pools/${encodeURIComponent(pool)}/rebalance`)
     case 'plan':
       return showPlan(pool)
@@ -675,6 +679,8 @@ function show (v) {
     const s = JSON.stringify(v)
     return s.length > 80 ? `${s.slice(0, 79)}…` : s
   }
+  // durations and rates come as floats: a tenth is enough to read
+  if (typeof v === 'number' && !Number.isInteger(v)) return v.toFixed(1)
   return String(v)
 }
 

@@ -10,6 +10,7 @@
  * were left out.
  */
 import type { ServerResponse } from 'node:http'
+import { asObject, sendEvent } from './admin-common.js'
 
 /** One logged event. `id` is `<boot>.<seq>`: resumable within one run of the node. */
 export interface AdminEvent {
@@ -23,6 +24,8 @@ export interface AdminEvent {
 const KEEP = 1_000
 /** A comment on every open stream this often, so proxies and clients see it alive. */
 const KEEPALIVE_MS = 15_000
+/** Event streams open at once per log: each costs a socket and a write per event. */
+const MAX_STREAMS = 64
 /** Worker failures logged per pool per second; the rest are counted. */
 const FAILURES_PER_SECOND = 20
 
@@ -74,10 +77,7 @@ export class AdminEventLog {
     return { events: this.kept.slice(from), gap: gap && id !== undefined }
   }
 
-  /** Whether any stream is open. */
-  get watched (): boolean {
-    return this.streams.size > 0
-  }
+
 
   /** A worker failure, logged unless its pool had too many this second (then counted, and said with the next). */
   failure (pool: string, detail: Record<string, unknown>): void {
@@ -103,9 +103,15 @@ export class AdminEventLog {
   /**
    * Takes over `res` as an event stream: first what was logged after `lastEventId` (all that
    * is kept, after an `events:gap` event, when that id is unknown here or too old), then
-   * every new event until the client goes.
+   * every new event until the client goes. False when the node has too many streams open
+   * already: then `res` was answered 503.
    */
-  open (res: ServerResponse, lastEventId: string | undefined, options: StreamOptions = {}): void {
+  open (res: ServerResponse, lastEventId: string | undefined, options: StreamOptions = {}): boolean {
+    if (this.streams.size >= MAX_STREAMS) {
+      res.writeHead(503, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+      res.end(JSON.stringify({ error: { name: 'TooManyStreams', message: `this node serves at most ${MAX_STREAMS} event streams at once` } }))
+      return false
+    }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' })
     res.write(options.first ?? ': simplepool events\n\n')
     let from = 0
@@ -127,9 +133,10 @@ export class AdminEventLog {
       if (this.streams.size === 0) this.stopKeepalive()
     })
     if (this.keepalive === undefined) {
-      this.keepalive = setInterval(() => { for (const s of this.streams.keys()) s.write(': alive\n\n') }, KEEPALIVE_MS)
+      this.keepalive = setInterval(() => { for (const s of this.streams.keys()) sendEvent(s, ': alive\n\n') }, KEEPALIVE_MS)
       this.keepalive.unref()
     }
+    return true
   }
 
   /** Ends every open stream (the node is stopping). */
@@ -139,7 +146,7 @@ export class AdminEventLog {
     this.stopKeepalive()
   }
 
-  /** Events kept now (for tests and the dashboard's first paint). */
+  /** Events kept now. */
   get size (): number {
     return this.kept.length
   }
@@ -153,9 +160,5 @@ export class AdminEventLog {
 /** One event on a stream: named for its type, or `as` with the type in its data. */
 function write (res: ServerResponse, e: AdminEvent, as?: string): void {
   const data = as === undefined ? { at: e.at, ...asObject(e.data) } : { at: e.at, type: e.type, ...asObject(e.data) }
-  res.write(`id: ${e.id}\nevent: ${as ?? e.type}\ndata: ${JSON.stringify(data)}\n\n`)
-}
-
-function asObject (data: unknown): Record<string, unknown> {
-  return data !== null && typeof data === 'object' && !Array.isArray(data) ? data as Record<string, unknown> : { value: data }
+  sendEvent(res, `id: ${e.id}\nevent: ${as ?? e.type}\ndata: ${JSON.stringify(data)}\n\n`)
 }

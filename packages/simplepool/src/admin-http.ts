@@ -46,7 +46,7 @@ export interface RouteContext {
  * A route's answer: JSON (any value), text with its content type, or `{ stream }`, which
  * takes the response over (server-sent events).
  */
-export type RouteResult = unknown | { text: string, contentType: string } | { stream: (res: ServerResponse) => void }
+export type RouteResult = unknown | { text: string, contentType: string, headers?: Record<string, string> } | { stream: (res: ServerResponse) => void }
 
 interface Route {
   method: string
@@ -157,7 +157,7 @@ export class AdminHttp {
         result.stream(res)
         return
       }
-      if (isText(result)) send(res, 200, result.text, result.contentType)
+      if (isText(result)) send(res, 200, result.text, result.contentType, result.headers)
       else send(res, 200, JSON.stringify(result ?? null), 'application/json')
     } catch (err) {
       const e = err as Error
@@ -207,16 +207,16 @@ function isStream (r: unknown): r is { stream: (res: ServerResponse) => void } {
   return typeof r === 'object' && r !== null && typeof (r as { stream?: unknown }).stream === 'function'
 }
 
-function isText (r: unknown): r is { text: string, contentType: string } {
+function isText (r: unknown): r is { text: string, contentType: string, headers?: Record<string, string> } {
   return typeof r === 'object' && r !== null && typeof (r as { text?: unknown }).text === 'string' && typeof (r as { contentType?: unknown }).contentType === 'string'
 }
 
-function send (res: ServerResponse, status: number, body: string, contentType: string): void {
+function send (res: ServerResponse, status: number, body: string, contentType: string, headers?: Record<string, string>): void {
   if (res.headersSent) {
     res.end()
     return
   }
-  res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' })
+  res.writeHead(status, { ...headers, 'content-type': contentType, 'cache-control': 'no-store' })
   res.end(body)
 }
 

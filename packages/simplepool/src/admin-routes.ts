@@ -17,18 +17,10 @@ import type { AdminHttp } from './admin-http.js'
 import { HttpError } from './admin-http.js'
 import type { ClusterWatch } from './admin-watch.js'
 import { addDashboardRoutes } from './admin-dashboard.js'
-import type { RingsView, SimplePoolNode } from './node.js'
-import type { WorkerMove } from './move-log.js'
+import type { MemberInfo, RingsView, SimplePoolNode } from './node.js'
+import { askMembers, asking } from './admin-common.js'
+import type { Unreachable } from './admin-common.js'
 import { checkId } from '@simplepool/runtime'
-import type { WorkerLocation } from '@simplepool/runtime'
-
-/** How long a read waits for another node's answer before it reports the node unreachable. */
-const ASK_TIMEOUT_MS = 2_000
-
-/** The request's signal, or {@link ASK_TIMEOUT_MS}, whichever ends first: for a question to another node. */
-function asking (signal: AbortSignal): AbortSignal {
-  return AbortSignal.any([signal, AbortSignal.timeout(ASK_TIMEOUT_MS)])
-}
 
 function stringList (v: unknown, what: string): string[] | undefined {
   if (v === undefined) return undefined
@@ -49,35 +41,13 @@ function pool (node: SimplePoolNode, name: string): string {
 }
 
 /** Every live member's rings, asked of it, and whether they all agree pool by pool. */
-async function ringState (node: SimplePoolNode, signal: AbortSignal): Promise<{ own: RingsView, views: RingsView[], unreachable: Array<{ node: string, error: string }>, agreed: Record<string, boolean> }> {
+async function ringState (node: SimplePoolNode, signal: AbortSignal): Promise<{ own: RingsView, views: RingsView[], unreachable: Unreachable[], agreed: Record<string, boolean> }> {
   const own = node.rings()
-  const others = node.members().filter(m => m.peerId !== node.peerId && m.liveness !== 'down' && m.status !== 'leaving')
-  const views: RingsView[] = [own]
-  const unreachable: Array<{ node: string, error: string }> = []
-  await Promise.all(others.map(async (m) => {
-    try {
-      views.push(await node.ringsOf(m.peerId, { signal: asking(signal) }))
-    } catch (err) {
-      unreachable.push({ node: m.peerId, error: `${(err as Error).name}: ${(err as Error).message}` })
-    }
-  }))
+  const { answers, unreachable } = await askMembers(node, m => m.peerId !== node.peerId && m.status !== 'leaving', async (peer, s) => await node.ringsOf(peer, { signal: s }), signal)
+  const views: RingsView[] = [own, ...answers.values()]
   const agreed: Record<string, boolean> = {}
   for (const pool of Object.keys(own.rings)) agreed[pool] = views.every(v => v.rings[pool] === own.rings[pool])
   return { own, views, unreachable, agreed }
-}
-
-/** Every move of worker `id` that a live member remembers, oldest first. */
-async function movesOf (node: SimplePoolNode, pool: string, id: string, signal: AbortSignal): Promise<WorkerMove[]> {
-  const on = node.members().filter(m => m.liveness !== 'down' && m.pools[pool] !== undefined)
-  const lists = await Promise.all(on.map(async m => await node.movesOf(m.peerId, pool, id, { signal: asking(signal) }).catch(() => [])))
-  return lists.flat().sort((a, b) => a.at - b.at)
-}
-
-/** Worker `id` wherever it lives, asked of every live member of its pool (the owner does not know of a copy waiting to be handed to it). */
-async function copiesOf (node: SimplePoolNode, pool: string, id: string, signal: AbortSignal): Promise<WorkerLocation[]> {
-  const on = node.members().filter(m => m.liveness !== 'down' && m.pools[pool] !== undefined)
-  const found = await Promise.all(on.map(async m => await node.whereOn(m.peerId, pool, id, { signal: asking(signal) }).catch(() => null)))
-  return found.filter((w): w is WorkerLocation => w !== null)
 }
 
 /** Says in words why a worker lives where it does. */
@@ -195,8 +165,7 @@ export function addAdminRoutes (http: AdminHttp, node: SimplePoolNode, watch: Cl
 
   http.get('/v1/nodes/:node', async ({ params, signal }) => {
     const peer = member(node, params.node)
-    const m = node.members().find(x => x.peerId === peer)
-    if (m === undefined) throw new HttpError(404, 'UnknownNode', `no member ${peer} in this node's view`)
+    const m = node.members().find(x => x.peerId === peer) as MemberInfo
     const health = m.liveness === 'down' ? null : peer === node.peerId ? node.health() : await node.healthOf(peer, { signal: asking(signal) })
     // live workers as the node counts them now (heartbeat counts may be a second old)
     const workers = health === null ? null : Object.values(health.pools).reduce((s, p) => s + p.active, 0)
@@ -205,17 +174,8 @@ export function addAdminRoutes (http: AdminHttp, node: SimplePoolNode, watch: Cl
 
   http.get('/v1/pools/:pool/plan', async ({ params, signal }) => {
     const name = pool(node, params.pool)
-    const on = node.members().filter(m => m.liveness !== 'down' && m.pools[name] !== undefined)
-    const moves: Array<{ from: string, to: string, workers: number }> = []
-    const unreachable: Array<{ node: string, error: string }> = []
-    await Promise.all(on.map(async (m) => {
-      try {
-        const plan = await node.movePlanOf(m.peerId, name, { signal: asking(signal) })
-        for (const [to, workers] of Object.entries(plan)) moves.push({ from: m.peerId, to, workers })
-      } catch (err) {
-        unreachable.push({ node: m.peerId, error: `${(err as Error).name}: ${(err as Error).message}` })
-      }
-    }))
+    const { answers, unreachable } = await askMembers(node, m => m.pools[name] !== undefined, async (peer, s) => await node.movePlanOf(peer, name, { signal: s }), signal)
+    const moves = [...answers].flatMap(([from, plan]) => Object.entries(plan).map(([to, workers]) => ({ from, to, workers })))
     moves.sort((a, b) => b.workers - a.workers)
     return { pool: name, total: moves.reduce((s, m) => s + m.workers, 0), moves, unreachable }
   })
@@ -235,9 +195,16 @@ export function addAdminRoutes (http: AdminHttp, node: SimplePoolNode, watch: Cl
     const name = pool(node, params.pool)
     // a bad id is the client's mistake (400), not a worker that is not live
     checkId(params.id)
-    const [copies, moves] = await Promise.all([copiesOf(node, name, params.id, signal), movesOf(node, name, params.id, signal)])
+    // every member: the owner does not know of a copy waiting to be handed to it
+    const { answers, unreachable } = await askMembers(node, m => m.pools[name] !== undefined, async (peer, s) => await node.inspectOn(peer, name, params.id, { signal: s }), signal)
+    const copies = [...answers.values()].flatMap(a => a.where === null ? [] : [a.where])
+    const moves = [...answers.values()].flatMap(a => a.moves).sort((x, y) => x.at - y.at)
     // one copy, as a rule; two only for a moment of a handoff (the newer epoch is the one that counts)
     const where = copies.sort((x, y) => y.epoch - x.epoch)[0]
+    // found nowhere, but not every node could be asked: it may live on one of those
+    if (where === undefined && unreachable.length > 0) {
+      throw new HttpError(503, 'NodeUnavailableError', `worker ${name}/${params.id} is on none of the nodes that answered; ${unreachable.map(u => u.node).join(', ')} did not`, { unreachable, moves })
+    }
     if (where === undefined) {
       let owner: string | undefined
       try {
@@ -247,7 +214,7 @@ export function addAdminRoutes (http: AdminHttp, node: SimplePoolNode, watch: Cl
       }
       throw new HttpError(404, 'WorkerNotAliveError', `worker ${name}/${params.id} is not live`, { owner, moves })
     }
-    return { pool: name, id: params.id, ...where, detail: explain(where), moves, ...(copies.length > 1 ? { copies } : {}) }
+    return { pool: name, id: params.id, ...where, detail: explain(where), moves, ...(copies.length > 1 ? { copies } : {}), ...(unreachable.length > 0 ? { unreachable } : {}) }
   })
 
   http.get('/metrics', async () => ({ text: await node.metrics(), contentType: node.metricsContentType }))
@@ -259,8 +226,8 @@ export function addAdminRoutes (http: AdminHttp, node: SimplePoolNode, watch: Cl
       await node.drain(peer, { pools, signal })
       return { node: peer, drained: true }
     }
-    // started here, finished by the node's own handoffs; progress shows in /v1/pools
-    node.drain(peer, { pools }).catch(() => { /* a drain that times out leaves the node draining, as it should */ })
+    // begun (a refusal, such as an unknown pool, is the answer); its progress and end are events
+    await node.drain(peer, { pools, signal, wait: false })
     return { node: peer, draining: true }
   })
 

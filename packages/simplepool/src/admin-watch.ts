@@ -12,9 +12,11 @@
  * member's own buffer reaches).
  */
 import type { ServerResponse } from 'node:http'
+import { InvalidMessageError } from '@simplepool/core'
 import type { Logger } from '@simplepool/core'
 import { LatencyHistogram } from '@simplepool/runtime'
 import { AdminEventLog } from './admin-events.js'
+import { ASK_TIMEOUT_MS, asObject, sendEvent } from './admin-common.js'
 import type { SimplePoolNode, WatchFigures } from './node.js'
 
 /** How often the watched cluster is asked for its figures. */
@@ -23,8 +25,8 @@ const TICK_MS = 1_000
 /** Ticks' totals kept for a tab that opens later, so its charts start with the last 5 minutes watched. */
 const HISTORY = 300
 
-/** How long one question to a member may take; it is asked again on the next tick. */
-const ASK_TIMEOUT_MS = 2_000
+/** Two answers of a member further apart than this make no rate: the watch was idle between them. */
+const MAX_INTERVAL_MS = 3 * TICK_MS
 
 /** What the previous answer of a member held, to make rates and latencies of the interval. */
 interface Previous {
@@ -91,8 +93,7 @@ export class ClusterWatch {
   openDashboard (res: ServerResponse, lastEventId: string | undefined): void {
     const pools = [...new Set(this.node.members().flatMap(m => Object.keys(m.pools)))].sort()
     const hello = { node: this.node.peerId, writable: this.writable, pools, at: Date.now(), history: this.history }
-    this.dashboards.add(res)
-    this.log.open(res, lastEventId, {
+    const opened = this.log.open(res, lastEventId, {
       as: 'cluster',
       first: `event: hello\ndata: ${JSON.stringify(hello)}\n\n`,
       onClose: () => {
@@ -100,13 +101,14 @@ export class ClusterWatch {
         this.unwatch()
       }
     })
+    if (!opened) return
+    this.dashboards.add(res)
     this.watch()
   }
 
   /** Every member's events, named for their type, each saying which member logged it. */
   openEvents (res: ServerResponse, lastEventId: string | undefined): void {
-    this.log.open(res, lastEventId, { onClose: () => { this.unwatch() } })
-    this.watch()
+    if (this.log.open(res, lastEventId, { onClose: () => { this.unwatch() } })) this.watch()
   }
 
   /** Ends every stream: the node is stopping. */
@@ -133,6 +135,8 @@ export class ClusterWatch {
   private stopTimer (): void {
     if (this.timer !== undefined) clearInterval(this.timer)
     this.timer = undefined
+    // the next watcher's first rates start from its own first answers, not from before the gap
+    this.previous.clear()
   }
 
   /** Asks every live member (once at a time: a slow tick is skipped, not stacked), then sends the tick. */
@@ -147,7 +151,7 @@ export class ClusterWatch {
           const f = m.peerId === this.node.peerId
             ? this.node.watchFigures(this.cursors.get(m.peerId))
             : await this.node.watchFiguresOf(m.peerId, this.cursors.get(m.peerId), { signal: AbortSignal.timeout(ASK_TIMEOUT_MS) })
-          answers.set(m.peerId, f)
+          answers.set(m.peerId, checkFigures(f))
         } catch (err) {
           answers.set(m.peerId, err as Error)
         }
@@ -160,7 +164,7 @@ export class ClusterWatch {
         this.history.push({ at: tick.at, msgsPerSec, failuresPerSec, p50Ms, p99Ms })
         if (this.history.length > HISTORY) this.history.shift()
         const text = `event: tick\ndata: ${JSON.stringify(tick)}\n\n`
-        for (const res of this.dashboards) res.write(text)
+        for (const res of this.dashboards) sendEvent(res, text)
       }
     } catch (err) {
       this.logger.warn(`the admin watch could not make a tick: ${(err as Error).message}`)
@@ -187,14 +191,14 @@ export class ClusterWatch {
     const placement = this.node.placement()
     const total = new LatencyHistogram()
     const nodes: TickNode[] = []
-    // shares among the members that serve a pool now, by target and by what they hold
+    // what each node should hold (among those up) and holds (among all live: a draining node still holds some)
     const targetSum: Record<string, number> = {}
     const countSum: Record<string, number> = {}
     for (const m of members) {
       const f = answers.get(m.peerId)
-      if (m.liveness === 'down' || m.status !== 'up') continue
+      if (m.liveness === 'down') continue
       for (const [pool, p] of Object.entries(m.pools)) {
-        targetSum[pool] = (targetSum[pool] ?? 0) + p.target
+        if (m.status === 'up') targetSum[pool] = (targetSum[pool] ?? 0) + p.target
         const count = f !== undefined && !(f instanceof Error) ? (f.pools[pool]?.count ?? 0) : p.count
         countSum[pool] = (countSum[pool] ?? 0) + count
       }
@@ -221,7 +225,7 @@ export class ClusterWatch {
         if (f instanceof Error) row.error = `${f.name}: ${f.message}`
         for (const [pool, p] of Object.entries(m.pools)) {
           row.workers += p.count
-          row.pools[pool] = { count: p.count, target: p.target, targetShare: share(p.target, targetSum[pool], m.status), share: share(p.count, countSum[pool], m.status), msgsPerSec: 0, failuresPerSec: 0, p99Ms: 0 }
+          row.pools[pool] = { count: p.count, target: p.target, targetShare: targetShare(p.target, targetSum[pool], m.status), share: ratio(p.count, countSum[pool]), msgsPerSec: 0, failuresPerSec: 0, p99Ms: 0 }
         }
         nodes.push(row)
         continue
@@ -234,7 +238,7 @@ export class ClusterWatch {
       row.migrationBacklog = f.migrationBacklog
       const prev = this.previous.get(m.peerId)
       const next: Previous = { at: f.at, pools: {} }
-      const dt = prev !== undefined ? (f.at - prev.at) / 1000 : 0
+      const dt = prev !== undefined && f.at - prev.at <= MAX_INTERVAL_MS ? (f.at - prev.at) / 1000 : 0
       for (const [pool, p] of Object.entries(f.pools)) {
         const latency = LatencyHistogram.fromSparse(p.latency)
         next.pools[pool] = { turns: p.turns, failures: p.failures, latency }
@@ -245,7 +249,9 @@ export class ClusterWatch {
         if (before !== undefined && dt > 0) {
           msgs = Math.max(0, p.turns - before.turns) / dt
           failures = Math.max(0, p.failures - before.failures) / dt
-          const interval = LatencyHistogram.fromSparse(p.latency)
+          // this second's turns; `latency` stays whole for the next tick's difference
+          const interval = new LatencyHistogram()
+          interval.add(latency)
           interval.subtract(before.latency)
           p99 = interval.quantile(0.99)
           total.add(interval)
@@ -253,13 +259,18 @@ export class ClusterWatch {
         row.workers += p.count
         row.msgsPerSec += msgs
         row.failuresPerSec += failures
-        row.pools[pool] = { count: p.count, target: p.target, targetShare: share(p.target, targetSum[pool], m.status), share: share(p.count, countSum[pool], m.status), msgsPerSec: msgs, failuresPerSec: failures, p99Ms: p99 }
+        row.pools[pool] = { count: p.count, target: p.target, targetShare: targetShare(p.target, targetSum[pool], m.status), share: ratio(p.count, countSum[pool]), msgsPerSec: msgs, failuresPerSec: failures, p99Ms: p99 }
       }
       this.previous.set(m.peerId, next)
       nodes.push(row)
     }
-    // members gone from the view: their figures are forgotten, their cursors kept (a member may come back)
-    for (const peer of this.previous.keys()) if (!members.some(m => m.peerId === peer)) this.previous.delete(peer)
+    // members the view forgot: their figures and event cursors go too
+    for (const peer of [...this.previous.keys(), ...this.cursors.keys()]) {
+      if (!members.some(m => m.peerId === peer)) {
+        this.previous.delete(peer)
+        this.cursors.delete(peer)
+      }
+    }
     return {
       at: Date.now(),
       node: this.node.peerId,
@@ -291,11 +302,32 @@ function ringAgreed (own: Record<string, string>, members: ReturnType<SimplePool
   return agreed
 }
 
-/** A node's part of a pool's sum; nothing for a node that is not up (it should hold none). */
-function share (part: number, sum: number | undefined, status: string): number {
-  return status === 'up' && sum !== undefined && sum > 0 ? part / sum : 0
+function ratio (part: number, sum: number | undefined): number {
+  return sum !== undefined && sum > 0 ? part / sum : 0
 }
 
-function asObject (data: unknown): Record<string, unknown> {
-  return data !== null && typeof data === 'object' && !Array.isArray(data) ? data as Record<string, unknown> : { value: data }
+/** What a node should hold of a pool: its target's part, and nothing unless it is up. */
+function targetShare (target: number, sum: number | undefined, status: string): number {
+  return status === 'up' ? ratio(target, sum) : 0
+}
+
+/** An event type safe on an SSE `event:` line and as a log's key. */
+const EVENT_TYPE = /^[\w:.-]{1,64}$/
+
+/**
+ * A member's answer, checked field by field as anything from the network is: a malformed
+ * one (another version, a bug) counts as that member not answering, and cannot break the
+ * tick of the others or inject lines into an event stream.
+ */
+function checkFigures (f: WatchFigures): WatchFigures {
+  const bad = (what: string): never => { throw new InvalidMessageError(`a watch answer with a bad ${what}`) }
+  if (f === null || typeof f !== 'object') bad('shape')
+  if (!Number.isFinite(f.at) || typeof f.pools !== 'object' || f.pools === null || !Array.isArray(f.events)) bad('shape')
+  for (const p of Object.values(f.pools)) {
+    if (p === null || typeof p !== 'object' || !Number.isFinite(p.count) || !Number.isFinite(p.target) || !Number.isFinite(p.turns) || !Number.isFinite(p.failures)) bad('pool')
+  }
+  for (const e of f.events) {
+    if (e === null || typeof e !== 'object' || typeof e.id !== 'string' || typeof e.type !== 'string' || !EVENT_TYPE.test(e.type) || !Number.isFinite(e.at)) bad('event')
+  }
+  return f
 }

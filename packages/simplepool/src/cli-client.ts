@@ -14,6 +14,11 @@ export interface Options {
   yes: boolean
 }
 
+/** `path` under the admin URL, keeping a prefix the URL has (a proxy's `/simplepool/`). */
+function under (o: Options, path: string): URL {
+  return new URL(path.replace(/^\//, ''), o.admin.endsWith('/') ? o.admin : `${o.admin}/`)
+}
+
 /** How long one request may take; a drain with `--wait` polls rather than holding a request open. */
 const REQUEST_TIMEOUT_MS = 10_000
 
@@ -29,7 +34,7 @@ export async function request (o: Options, method: string, path: string, body?: 
   if (body !== undefined) headers['content-type'] = 'application/json'
   let res: Response
   try {
-    res = await fetch(new URL(path, o.admin), { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+    res = await fetch(under(o, path), { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
   } catch (err) {
     throw unreachable(o, err)
   }
@@ -72,7 +77,7 @@ export interface StreamEvent { id?: string, event: string, data: any }
 export async function stream (o: Options, path: string, onEvent: (e: StreamEvent) => void, signal: AbortSignal): Promise<void> {
   let res: Response
   try {
-    res = await fetch(new URL(path, o.admin), { signal })
+    res = await fetch(under(o, path), { signal })
   } catch (err) {
     if (signal.aborted) return
     throw unreachable(o, err)

@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { CliError, EXIT } from './cli-common.js'
+import { num as fmt, short } from './cli-format.js'
 import { SITES, pools as demoPools, trafficMix } from './demo-pools.js'
 import type { TrafficEntry } from './demo-pools.js'
 import type { SimplePoolNode } from './node.js'
@@ -56,8 +57,6 @@ interface DemoOptions { nodes: number, workers: number, adminPort: number, secon
 interface Ready { node: string, addresses: string[], admin: string | null, pools: string[] }
 
 const usage = (message: string): CliError => new CliError(EXIT.usage, `${message}\n(simplepool demo --help for the options)`)
-const fmt = (n: number): string => Math.round(n).toLocaleString('en-US')
-const short = (peerId: string): string => `…${peerId.slice(-6)}`
 const processes = (n: number): string => `${n} node process${n === 1 ? '' : 'es'}`
 const log = (line: string): void => { process.stdout.write(`${line}\n`) }
 

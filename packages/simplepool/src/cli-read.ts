@@ -157,16 +157,17 @@ function screen (t: any): string {
 export async function events (o: Options, a: Args): Promise<number> {
   if (a.scope !== 'cluster' && a.scope !== 'node') throw new CliError(EXIT.usage, `--scope must be cluster or node, got ${a.scope}`)
   const abort = new AbortController()
-  // without -f: what is kept, then stop once the stream has been quiet for a moment
+  // without -f: what is kept, then stop once the stream has been quiet for a moment (longer
+  // before the first event: a cluster-wide stream's first events wait for every member's answer)
   let quiet: ReturnType<typeof setTimeout> | undefined
-  const settle = (): void => {
+  const settle = (ms = QUIET_MS): void => {
     if (a.follow) return
     if (quiet !== undefined) clearTimeout(quiet)
-    quiet = setTimeout(() => { abort.abort() }, QUIET_MS)
+    quiet = setTimeout(() => { abort.abort() }, ms)
   }
   const stop = (): void => { abort.abort() }
   process.once('SIGINT', stop)
-  settle()
+  settle(FIRST_EVENT_MS)
   try {
     await stream(o, `/v1/events?scope=${a.scope}`, (e: StreamEvent) => {
       process.stdout.write(o.output === 'json' ? `${JSON.stringify({ id: e.id, type: e.event, ...e.data })}\n` : `${line(e)}\n`)
@@ -181,6 +182,8 @@ export async function events (o: Options, a: Args): Promise<number> {
 
 /** How long `events` without `-f` waits for more before it stops: a cluster-wide read takes a tick. */
 const QUIET_MS = 1_500
+/** How long `events` without `-f` waits for the first event: as long as a member may take to answer, and more. */
+const FIRST_EVENT_MS = 5_000
 
 function line (e: StreamEvent): string {
   const { at, node, ...rest } = e.data ?? {}

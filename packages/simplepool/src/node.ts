@@ -1,5 +1,5 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { InvalidMessageError, InvalidOptionError, TimeoutError, TypedEventTarget, UnknownPoolError, consoleLogger, interceptListeners } from '@simplepool/core'
+import { AbortError, InvalidMessageError, InvalidOptionError, TimeoutError, TypedEventTarget, UnknownPoolError, consoleLogger, interceptListeners } from '@simplepool/core'
 import type { Logger, MemberStatus, Liveness } from '@simplepool/core'
 import { Placement } from '@simplepool/ring'
 import { Mesh, validateTargets } from '@simplepool/mesh'
@@ -63,7 +63,7 @@ const NodeOp = {
   Drain: FIRST_NODE_OP + 2,
   /** `[op, pools | null]`: the receiver takes back the targets it had before draining */
   Undrain: FIRST_NODE_OP + 3,
-  /** `[op, pools | null]` → workers of those pools (or all) still on the receiver */
+  /** `[op, pools | null]` → workers of those pools (or all) still on the receiver; -1 when one of them is not drained (any more) */
   Held: FIRST_NODE_OP + 4,
   /** `[op, pool]`: the receiver looks again for workers of the pool whose owner moved */
   Rebalance: FIRST_NODE_OP + 5,
@@ -73,16 +73,20 @@ const NodeOp = {
   Rings: FIRST_NODE_OP + 7,
   /** `[op, afterEventId | null]` → the receiver's {@link WatchFigures} and the events it logged after that id */
   Watch: FIRST_NODE_OP + 8,
-  /** `[op, pool, id]` → the moves of that worker onto the receiver that it still remembers */
-  Moves: FIRST_NODE_OP + 9,
+  /** `[op, pool, id]` → {@link WorkerHere}: the worker as it lives on the receiver (or null), and its moves there that the receiver remembers */
+  Inspect: FIRST_NODE_OP + 9,
   /** `[op, pool]` → per destination, the receiver's workers of the pool a rebalance would move now */
-  Plan: FIRST_NODE_OP + 10,
-  /** `[op, pool, id]` → the worker as it lives on the receiver (`Runtime.whereHere`), or null */
-  WhereHere: FIRST_NODE_OP + 11
+  Plan: FIRST_NODE_OP + 10
 } as const
 
 /** Events a node sends a watcher per question: the newest, when more were logged since its last. */
 const WATCH_EVENTS_MAX = 200
+
+/** One node's answer about one worker: see {@link SimplePoolNode.inspectOn}. */
+export interface WorkerHere {
+  where: WorkerLocation | null
+  moves: WorkerMove[]
+}
 
 /** A node's figures for a watcher (the dashboard), asked once a second only while one is open. */
 export interface WatchFigures {
@@ -120,6 +124,11 @@ const MARKED_DOWN_MARGIN_MS = 5_000
 export interface DrainOptions extends AbortOptions {
   /** Drain only these pools; the node keeps serving the others. @default every pool */
   pools?: string[]
+  /**
+   * false: resolve once the node has begun to drain; its end shows in the event log
+   * (`drain:done`, `drain:cancel` when undone first, `drain:fail`). @default true
+   */
+  wait?: boolean
 }
 
 /** Options of {@link SimplePoolNode.stop}. */
@@ -342,6 +351,8 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
    * deactivates what is left, and stops taking messages. Calling it twice is harmless.
    */
   async stop (options: StopOptions = {}): Promise<void> {
+    // watchers first: a tick would ask members while the transport goes away
+    this.watch?.close()
     if (this.mesh.isRunning) await this.drainBeforeStop(options)
     // tell the others, so they stop routing here while what is left is saved
     if (this.mesh.isRunning) this.mesh.setStatus('leaving')
@@ -350,7 +361,6 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
     await this.mesh.stop()
     this.loopDelay.disable()
     this.eventLog.close()
-    this.watch?.close()
     await this.admin?.close()
     this.adminBound = undefined
   }
@@ -424,25 +434,49 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
   async drain (peerId: string, options: DrainOptions = {}): Promise<void> {
     checkSignal(options.signal)
     const pools = options.pools ?? null
-    const deadline = performance.now() + timeoutOf(options, DEFAULT_DRAIN_TIMEOUT_MS)
     await this.nodeCall(peerId, [NodeOp.Drain, pools], options)
+    if (options.wait !== false) {
+      await this.untilDrained(peerId, pools, options)
+      return
+    }
+    // not waited for: its end (done, undone, failed) is logged, and no request's signal ends it
+    this.untilDrained(peerId, pools, { timeoutMs: options.timeoutMs }).catch((err: Error) => {
+      // undone by an undrain: what the operator asked for, not a failure
+      if (err.name !== 'AbortError') this.logger.warn(`the drain of ${peerId} did not finish: ${err.name}: ${err.message}`)
+    })
+  }
+
+  /**
+   * Polls a drained node until it holds none of the pools' workers, logging its progress
+   * once a second for watchers. Rejects with `AbortError` when the drain is undone
+   * meanwhile, `TimeoutError` at the deadline.
+   */
+  private async untilDrained (peerId: string, pools: string[] | null, options: AbortOptions): Promise<void> {
+    const deadline = performance.now() + timeoutOf(options, DEFAULT_DRAIN_TIMEOUT_MS)
     let loggedAt = performance.now()
     let lastHeld = -1
-    for (;;) {
-      const held = await this.nodeCall(peerId, [NodeOp.Held, pools], options) as number
-      if (held === 0) {
-        this.eventLog.add('drain:done', { member: peerId, pools })
-        return
+    try {
+      for (;;) {
+        const held = await this.nodeCall(peerId, [NodeOp.Held, pools], options) as number
+        if (held === 0) {
+          this.eventLog.add('drain:done', { member: peerId, pools })
+          return
+        }
+        if (held < 0) throw new AbortError(`the drain of ${peerId} was undone`, { peer: peerId })
+        // once a second while it moves: the watchers' progress bar
+        if (held !== lastHeld && performance.now() - loggedAt >= DRAIN_PROGRESS_MS) {
+          this.eventLog.add('drain:progress', { member: peerId, pools, left: held })
+          loggedAt = performance.now()
+          lastHeld = held
+        }
+        if (performance.now() > deadline) throw new TimeoutError(`${held} workers are still on ${peerId}`, { peer: peerId, held })
+        await new Promise(resolve => setTimeout(resolve, DRAIN_POLL_MS))
+        checkSignal(options.signal)
       }
-      // once a second while it moves: the watchers' progress bar
-      if (held !== lastHeld && performance.now() - loggedAt >= DRAIN_PROGRESS_MS) {
-        this.eventLog.add('drain:progress', { member: peerId, pools, left: held })
-        loggedAt = performance.now()
-        lastHeld = held
-      }
-      if (performance.now() > deadline) throw new TimeoutError(`${held} workers are still on ${peerId}`, { peer: peerId, held })
-      await new Promise(resolve => setTimeout(resolve, DRAIN_POLL_MS))
-      checkSignal(options.signal)
+    } catch (err) {
+      const e = err as Error
+      this.eventLog.add(e.name === 'AbortError' ? 'drain:cancel' : 'drain:fail', { member: peerId, pools, error: { name: e.name, message: e.message } })
+      throw err
     }
   }
 
@@ -557,16 +591,13 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
     return await (this.nodeCall(peerId, [NodeOp.Watch, afterEventId ?? null], options) as Promise<WatchFigures>)
   }
 
-  /** The moves of worker `id` onto `peerId` that it remembers (this node's own without a message). */
-  async movesOf (peerId: string, pool: string, id: string, options: AbortOptions = {}): Promise<WorkerMove[]> {
+  /**
+   * Worker `id` as `peerId` sees it: as it lives there (epoch, mailbox, why it is there;
+   * see `Runtime.whereHere`), or null, and its moves there that `peerId` remembers.
+   */
+  async inspectOn (peerId: string, pool: string, id: string, options: AbortOptions = {}): Promise<WorkerHere> {
     checkSignal(options.signal)
-    return await (this.nodeCall(peerId, [NodeOp.Moves, pool, id], options) as Promise<WorkerMove[]>)
-  }
-
-  /** Worker `id` as it lives on `peerId` (epoch, mailbox, why it is there), or null; see `Runtime.whereHere`. */
-  async whereOn (peerId: string, pool: string, id: string, options: AbortOptions = {}): Promise<WorkerLocation | null> {
-    checkSignal(options.signal)
-    return await (this.nodeCall(peerId, [NodeOp.WhereHere, pool, id], options) as Promise<WorkerLocation | null>)
+    return await (this.nodeCall(peerId, [NodeOp.Inspect, pool, id], options) as Promise<WorkerHere>)
   }
 
   /** What a rebalance of `pool` would move from `peerId` now: per destination, how many workers. */
@@ -662,7 +693,12 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
         const ago = this.mesh.markedDownAgo(from)
         return ago !== undefined && ago <= within
       }
-      case NodeOp.Held: return this.poolsOf(p[1]).reduce((n, pool) => n + (this.runtime.localPool(pool)?.activations.size ?? 0), 0)
+      case NodeOp.Held: {
+        const pools = this.poolsOf(p[1])
+        // undrained since: -1 tells the drain's caller to stop waiting
+        if (pools.some(pool => !this.drained.has(pool))) return -1
+        return pools.reduce((n, pool) => n + (this.runtime.localPool(pool)?.activations.size ?? 0), 0)
+      }
       case NodeOp.Rebalance:
         this.poolsOf([p[1]])
         this.runtime.rebalance()
@@ -672,15 +708,10 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
         if (after !== null && after !== undefined && typeof after !== 'string') throw new InvalidMessageError('afterEventId must be a string or null')
         return this.watchFigures(after ?? undefined)
       }
-      case NodeOp.Moves: {
+      case NodeOp.Inspect: {
         const [pool] = this.poolsOf([p[1]])
         if (typeof p[2] !== 'string') throw new InvalidMessageError('id must be a string')
-        return this.moves.of(pool, p[2])
-      }
-      case NodeOp.WhereHere: {
-        const [pool] = this.poolsOf([p[1]])
-        if (typeof p[2] !== 'string') throw new InvalidMessageError('id must be a string')
-        return this.runtime.whereHere(pool, p[2])
+        return { where: this.runtime.whereHere(pool, p[2]), moves: this.moves.of(pool, p[2]) }
       }
       case NodeOp.Plan: {
         const [pool] = this.poolsOf([p[1]])

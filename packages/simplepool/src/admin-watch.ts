@@ -81,8 +81,9 @@ export class ClusterWatch {
   private watchers = 0
   private timer?: ReturnType<typeof setInterval>
   private polling = false
-  /** Per member: the id of the last event taken from it, and its previous figures. */
+  /** Per member: the id of the last event taken from it (kept while nobody watches, to fetch what was missed). */
   private readonly cursors = new Map<string, string>()
+  /** Per member: its last answer's counters, to make the next tick's rates (dropped while nobody watches). */
   private readonly previous = new Map<string, Previous>()
   /** The last ticks' totals, oldest first (only ticks someone watched: there are no others). */
   private readonly history: Array<{ at: number, msgsPerSec: number, failuresPerSec: number, p50Ms: number, p99Ms: number }> = []

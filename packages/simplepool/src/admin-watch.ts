@@ -17,7 +17,8 @@ import type { Logger } from '@simplepool/core'
 import { LatencyHistogram } from '@simplepool/runtime'
 import { AdminEventLog } from './admin-events.js'
 import { ASK_TIMEOUT_MS, asObject, sendEvent } from './admin-common.js'
-import type { SimplePoolNode, WatchFigures } from './node.js'
+import type { SimplePoolNode } from './node.js'
+import type { WatchFigures } from './node-record.js'
 
 /** How often the watched cluster is asked for its figures. */
 const TICK_MS = 1_000

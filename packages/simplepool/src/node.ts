@@ -18,11 +18,10 @@ import { NodeMetrics } from './metrics.js'
 import { AdminHttp, validateAdminOptions } from './admin-http.js'
 import type { AdminOptions } from './admin-http.js'
 import { addAdminRoutes } from './admin-routes.js'
-import { AdminEventLog } from './admin-events.js'
-import type { AdminEvent } from './admin-events.js'
+import type { AdminEventLog } from './admin-events.js'
 import { ClusterWatch } from './admin-watch.js'
-import { MoveLog } from './move-log.js'
-import type { WorkerMove } from './move-log.js'
+import { NodeRecord } from './node-record.js'
+import type { WatchFigures, WorkerHere } from './node-record.js'
 
 /** Options of `createNode`. Only `pools` is required. */
 export interface NodeInit extends Omit<MeshInit, 'targets' | 'counts' | 'announce'> {
@@ -78,35 +77,6 @@ const NodeOp = {
   /** `[op, pool]` → per destination, the receiver's workers of the pool a rebalance would move now */
   Plan: FIRST_NODE_OP + 10
 } as const
-
-/** Events a node sends a watcher per question: the newest, when more were logged since its last. */
-const WATCH_EVENTS_MAX = 200
-
-/** One node's answer about one worker: see {@link SimplePoolNode.inspectOn}. */
-export interface WorkerHere {
-  where: WorkerLocation | null
-  moves: WorkerMove[]
-}
-
-/** A node's figures for a watcher (the dashboard), asked once a second only while one is open. */
-export interface WatchFigures {
-  node: string
-  /** Wall-clock ms on that node. */
-  at: number
-  health: HealthStatus
-  reasons: string[]
-  loopP99Ms: number
-  rssBytes: number
-  heapUsedBytes: number
-  migrationBacklog: number
-  /** Per pool: live workers, target, and counters since the pool started (turns, failures, turn latencies as a sparse histogram). */
-  pools: Record<string, { count: number, target: number, turns: number, failures: number, latency: number[] }>
-  /** Each pool's ring fingerprint (see {@link RingsView}). */
-  rings: Record<string, string>
-  /** Events logged after the watcher's last, oldest first; `gap` when some were missed. */
-  events: AdminEvent[]
-  gap: boolean
-}
 
 /** What a node's rings are: equal fingerprints on two nodes mean they place every id alike. */
 export interface RingsView {
@@ -193,15 +163,8 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
   private readonly admin?: AdminHttp
   /** The admin API's watch of the cluster (dashboard, cluster events); idle while nobody watches. */
   private readonly watch?: ClusterWatch
-  /**
-   * What an operator watches happen on this node. Every node keeps it (a bounded buffer),
-   * so a watcher on any node can show the whole cluster's events.
-   */
-  readonly eventLog = new AdminEventLog()
-  /** The last workers that moved here, for the worker inspector. */
-  private readonly moves = new MoveLog()
-  /** Each pool's ring fingerprint when the admin log last looked, to log ring changes. */
-  private readonly loggedRings = new Map<string, string>()
+  /** What this node records for operators: its events and the last moves onto it. */
+  private readonly record: NodeRecord
   private adminBound?: { host: string, port: number }
 
   constructor (init: NodeInit) {
@@ -263,37 +226,15 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
       if (target !== undefined) target.removeEventListener(type, listener, options)
       else own(type, listener, options)
     })
-    this.logForAdmin(this.eventLog)
-    this.addEventListener('worker:migrate', (evt) => {
-      const d = evt.detail
-      if (d.to === d.node) this.moves.add({ at: Date.now(), pool: d.pool, id: d.id, from: d.from, to: d.to, epoch: d.epoch })
-    })
+    this.record = new NodeRecord(this)
   }
 
-  /** What the admin API's event stream shows: membership, rings, migrations, fencing, failures. */
-  private logForAdmin (log: AdminEventLog): void {
-    for (const type of ['member:join', 'member:update', 'member:leave', 'member:down'] as const) {
-      this.addEventListener(type, (evt) => {
-        const m = evt.detail
-        log.add(type, { member: m.peerId, status: m.status, liveness: m.liveness })
-      })
-    }
-    this.addEventListener('membership:change', () => {
-      const placement = this.placement()
-      for (const pool of placement.pools()) {
-        const fingerprint = placement.ring(pool)?.fingerprint ?? ''
-        if (this.loggedRings.get(pool) === fingerprint) continue
-        this.loggedRings.set(pool, fingerprint)
-        log.add('ring:change', { pool, version: placement.version, nodes: placement.ring(pool)?.nodes.length ?? 0, fingerprint })
-      }
-    })
-    for (const type of ['migration:start', 'migration:progress', 'migration:done', 'node:fence'] as const) {
-      this.addEventListener(type, (evt) => { log.add(type, evt.detail) })
-    }
-    this.addEventListener('worker:fail', (evt) => {
-      const d = evt.detail
-      log.failure(d.pool, { id: d.id, node: d.node, during: d.during, error: d.error })
-    })
+  /**
+   * What an operator watches happen on this node. Every node keeps it (a bounded buffer),
+   * so a watcher on any node can show the whole cluster's events.
+   */
+  get eventLog (): AdminEventLog {
+    return this.record.events
   }
 
   /** This node's peer id. */
@@ -560,29 +501,7 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
 
   /** This node's figures for a watcher, and the events it logged after `afterEventId`. */
   watchFigures (afterEventId?: string): WatchFigures {
-    const health = this.health()
-    const mem = process.memoryUsage()
-    const pools: WatchFigures['pools'] = {}
-    for (const name of this.runtime.poolNames()) {
-      const p = this.runtime.localPool(name)
-      if (p === undefined) continue
-      pools[name] = { count: p.activations.size, target: p.target, turns: p.stats.counters.turns, failures: p.stats.counters.failures, latency: p.stats.cumulative().toSparse() }
-    }
-    const { events, gap } = this.eventLog.since(afterEventId, WATCH_EVENTS_MAX)
-    return {
-      node: this.peerId,
-      at: Date.now(),
-      health: health.status,
-      reasons: health.reasons,
-      loopP99Ms: health.eventLoopDelayP99Ms,
-      rssBytes: mem.rss,
-      heapUsedBytes: mem.heapUsed,
-      migrationBacklog: health.migrationBacklog,
-      pools,
-      rings: this.rings().rings,
-      events,
-      gap
-    }
+    return this.record.figures(afterEventId)
   }
 
   /** Another node's {@link watchFigures}, asked of it. */
@@ -711,7 +630,7 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
       case NodeOp.Inspect: {
         const [pool] = this.poolsOf([p[1]])
         if (typeof p[2] !== 'string') throw new InvalidMessageError('id must be a string')
-        return { where: this.runtime.whereHere(pool, p[2]), moves: this.moves.of(pool, p[2]) }
+        return { where: this.runtime.whereHere(pool, p[2]), moves: this.record.moves.of(pool, p[2]) }
       }
       case NodeOp.Plan: {
         const [pool] = this.poolsOf([p[1]])

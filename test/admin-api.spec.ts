@@ -1,17 +1,8 @@
 import { expect } from 'chai'
-import { createNode, definePool } from 'simplepool'
+import { createNode } from 'simplepool'
 import type { SimplePoolNode } from 'simplepool'
-import { ask as askPort, readEvents } from './admin-client.js'
+import { ask as askPort, counters, readEvents, twoNodes } from './admin-client.js'
 import type { Answer, Sse } from './admin-client.js'
-
-const counters = definePool<{ n: number }, 'inc' | 'get' | 'boom', number>({
-  name: 'counter',
-  init: () => ({ n: 0 }),
-  handle: (s, msg) => {
-    if (msg === 'boom') throw new RangeError('boom')
-    return msg === 'inc' ? ++s.n : s.n
-  }
-})
 
 /** Server-sent events from `node`'s admin API; see {@link readEvents}. */
 async function events (node: SimplePoolNode, path: string, until: (seen: Sse[]) => boolean, lastEventId?: string): Promise<Sse[]> {
@@ -32,10 +23,7 @@ describe('admin HTTP API (two nodes in one process)', function () {
   let b: SimplePoolNode
 
   before(async () => {
-    a = await createNode({ pools: [counters], admin: { port: 0, token: TOKEN } })
-    b = await createNode({ pools: [counters], bootstrap: a.addresses, admin: { port: 0 } })
-    const until = Date.now() + 10_000
-    while (a.members().filter(m => m.status === 'up').length < 2 && Date.now() < until) await new Promise(resolve => setTimeout(resolve, 50))
+    ;[a, b] = await twoNodes({ admin: { port: 0, token: TOKEN } }, { admin: { port: 0 } })
   })
 
   after(async () => {

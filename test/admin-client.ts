@@ -1,4 +1,25 @@
 import { expect } from 'chai'
+import { createNode, definePool } from 'simplepool'
+import type { NodeInit, SimplePoolNode } from 'simplepool'
+
+/** The admin tests' pool: counters that count, answer, and fail on 'boom'. */
+export const counters = definePool<{ n: number }, 'inc' | 'get' | 'boom', number>({
+  name: 'counter',
+  init: () => ({ n: 0 }),
+  handle: (s, msg) => {
+    if (msg === 'boom') throw new RangeError('boom')
+    return msg === 'inc' ? ++s.n : s.n
+  }
+})
+
+/** Two nodes in this process running `counters`, b joined through a, once both see each other up. */
+export async function twoNodes (a: Partial<NodeInit>, b: Partial<NodeInit>): Promise<[SimplePoolNode, SimplePoolNode]> {
+  const first = await createNode({ pools: [counters], ...a })
+  const second = await createNode({ pools: [counters], bootstrap: first.addresses, ...b })
+  const until = Date.now() + 10_000
+  while (first.members().filter(m => m.status === 'up').length < 2 && Date.now() < until) await new Promise(resolve => setTimeout(resolve, 50))
+  return [first, second]
+}
 
 /** One server-sent event: its id (absent for some), name and parsed data. */
 export interface Sse { id: string, event: string, data: any }

@@ -1,17 +1,8 @@
 import { expect } from 'chai'
-import { createNode, definePool } from 'simplepool'
+import { createNode } from 'simplepool'
 import type { SimplePoolNode } from 'simplepool'
-import { ask, readEvents } from './admin-client.js'
+import { ask, counters, readEvents, twoNodes } from './admin-client.js'
 import type { Sse } from './admin-client.js'
-
-const counters = definePool<{ n: number }, 'inc' | 'get' | 'boom', number>({
-  name: 'counter',
-  init: () => ({ n: 0 }),
-  handle: (s, msg) => {
-    if (msg === 'boom') throw new RangeError('boom')
-    return msg === 'inc' ? ++s.n : s.n
-  }
-})
 
 const TOKEN = 'test-admin-token'
 
@@ -23,10 +14,7 @@ describe('admin HTTP API: the watch, the worker inspector and the move plan (two
 
   before(async () => {
     // ring changes move nothing until asked (a rebalance), so a plan can be looked at first
-    a = await createNode({ pools: [counters], admin: { port: 0, token: TOKEN }, runtime: { rebalanceDelayMs: 120_000 } })
-    b = await createNode({ pools: [counters], bootstrap: a.addresses, runtime: { rebalanceDelayMs: 120_000 } })
-    const until = Date.now() + 10_000
-    while (a.members().filter(m => m.status === 'up').length < 2 && Date.now() < until) await new Promise(resolve => setTimeout(resolve, 50))
+    ;[a, b] = await twoNodes({ admin: { port: 0, token: TOKEN }, runtime: { rebalanceDelayMs: 120_000 } }, { runtime: { rebalanceDelayMs: 120_000 } })
   })
 
   after(async () => {

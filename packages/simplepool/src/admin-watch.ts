@@ -161,7 +161,10 @@ export class ClusterWatch {
       if (this.watchers === 0) return
       this.takeEvents(answers)
       if (this.dashboards.size > 0) {
+        // the first answers of a watch only prime the rates: a tick of zeros would read as an idle cluster
+        const primed = this.previous.size > 0
         const tick = this.tick(members, answers)
+        if (!primed) return
         const { msgsPerSec, failuresPerSec, p50Ms, p99Ms } = tick.totals
         this.history.push({ at: tick.at, msgsPerSec, failuresPerSec, p50Ms, p99Ms })
         if (this.history.length > HISTORY) this.history.shift()

@@ -16,7 +16,7 @@ export const short = (peer: string): string => typeof peer === 'string' && peer.
 export const pct = (x: number): string => `${(x * 100).toFixed(1)}%`
 export const num = (x: number): string => Math.round(x).toLocaleString('en-US')
 export const mb = (bytes: number | null | undefined): string => typeof bytes === 'number' ? (bytes / 2 ** 20).toFixed(0) : '-'
-export const ms = (x: number | null | undefined): string => typeof x === 'number' ? x.toFixed(x < 10 ? 2 : 1) : '-'
+export const ms = (x: number | null | undefined): string => typeof x !== 'number' ? '-' : x === 0 ? '0' : x.toFixed(x < 0.1 ? 3 : x < 10 ? 2 : 1)
 
 /** Prints `json` (with `-o json`) or the text. */
 export function print (o: Options, json: unknown, text: () => string): void {

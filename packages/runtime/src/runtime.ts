@@ -1101,7 +1101,7 @@ export class Runtime {
     const act = local.activations.get(id)
     if (act === undefined) return null
     const why = act.phase === Phase.Migrating ? 'handoff' : local.spilledFrom.has(id) ? 'spill' : owner !== this.self ? 'handoff' : 'owner'
-    return { node: this.self, epoch: act.epoch, mailbox: act.queue === null ? 0 : (act.queue.length - act.head) / 2, why, owner }
+    return { node: this.self, epoch: act.epoch, mailbox: act.queued, why, owner }
   }
 
   private stopLocal (local: LocalPool, id: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {

@@ -16,7 +16,7 @@ import { InvalidMessageError } from '@simplepool/core'
 import type { Logger } from '@simplepool/core'
 import { LatencyHistogram } from '@simplepool/runtime'
 import { AdminEventLog } from './admin-events.js'
-import { ASK_TIMEOUT_MS, asObject, sendEvent } from './admin-common.js'
+import { askMembers, asObject, sendEvent } from './admin-common.js'
 import type { SimplePoolNode } from './node.js'
 import type { WatchFigures } from './node-record.js'
 
@@ -147,23 +147,15 @@ export class ClusterWatch {
     this.polling = true
     try {
       const members = this.node.members()
-      const answers = new Map<string, WatchFigures | Error>()
-      await Promise.all(members.filter(m => m.liveness !== 'down').map(async (m) => {
-        try {
-          const f = m.peerId === this.node.peerId
-            ? this.node.watchFigures(this.cursors.get(m.peerId))
-            : await this.node.watchFiguresOf(m.peerId, this.cursors.get(m.peerId), { signal: AbortSignal.timeout(ASK_TIMEOUT_MS) })
-          answers.set(m.peerId, checkFigures(f))
-        } catch (err) {
-          answers.set(m.peerId, err as Error)
-        }
-      }))
+      const { answers, unreachable } = await askMembers(this.node, () => true, async (peer, signal) => checkFigures(peer === this.node.peerId
+        ? this.node.watchFigures(this.cursors.get(peer))
+        : await this.node.watchFiguresOf(peer, this.cursors.get(peer), { signal })))
       if (this.watchers === 0) return
       this.takeEvents(answers)
       if (this.dashboards.size > 0) {
         // the first answers of a watch only prime the rates: a tick of zeros would read as an idle cluster
         const primed = this.previous.size > 0
-        const tick = this.tick(members, answers)
+        const tick = this.tick(members, answers, new Map(unreachable.map(u => [u.node, u.error])))
         if (!primed) return
         const { msgsPerSec, failuresPerSec, p50Ms, p99Ms } = tick.totals
         this.history.push({ at: tick.at, msgsPerSec, failuresPerSec, p50Ms, p99Ms })
@@ -179,10 +171,9 @@ export class ClusterWatch {
   }
 
   /** Members' new events into the one log, in time order, each tagged with its member. */
-  private takeEvents (answers: Map<string, WatchFigures | Error>): void {
+  private takeEvents (answers: Map<string, WatchFigures>): void {
     const fresh: Array<{ node: string, type: string, at: number, data: unknown }> = []
     for (const [peer, f] of answers) {
-      if (f instanceof Error || !Array.isArray(f.events)) continue
       if (f.gap) fresh.push({ node: peer, type: 'events:gap', at: f.events[0]?.at ?? Date.now(), data: { reason: 'some events of this member were dropped before they were read' } })
       for (const e of f.events) fresh.push({ node: peer, type: e.type, at: e.at, data: e.data })
       const last = f.events.at(-1)
@@ -192,7 +183,8 @@ export class ClusterWatch {
     for (const e of fresh) this.log.add(e.type, { ...asObject(e.data), node: e.node }, e.at)
   }
 
-  private tick (members: ReturnType<SimplePoolNode['members']>, answers: Map<string, WatchFigures | Error>): Tick {
+  /** The tick of these answers; `unreachable`: the members that did not answer, and why. */
+  private tick (members: ReturnType<SimplePoolNode['members']>, answers: Map<string, WatchFigures>, unreachable: Map<string, string>): Tick {
     const placement = this.node.placement()
     const total = new LatencyHistogram()
     const nodes: TickNode[] = []
@@ -204,12 +196,14 @@ export class ClusterWatch {
       if (m.liveness === 'down') continue
       for (const [pool, p] of Object.entries(m.pools)) {
         if (m.status === 'up') targetSum[pool] = (targetSum[pool] ?? 0) + p.target
-        const count = f !== undefined && !(f instanceof Error) ? (f.pools[pool]?.count ?? 0) : p.count
+        const count = f !== undefined ? (f.pools[pool]?.count ?? 0) : p.count
         countSum[pool] = (countSum[pool] ?? 0) + count
       }
     }
     for (const m of members) {
       const f = answers.get(m.peerId)
+      const poolRow = (pool: string, count: number, target: number, msgsPerSec = 0, failuresPerSec = 0, p99Ms = 0): TickPool =>
+        ({ count, target, targetShare: targetShare(target, targetSum[pool], m.status), share: ratio(count, countSum[pool]), msgsPerSec, failuresPerSec, p99Ms })
       const row: TickNode = {
         node: m.peerId,
         self: m.peerId === this.node.peerId,
@@ -226,11 +220,12 @@ export class ClusterWatch {
         migrationBacklog: 0,
         pools: {}
       }
-      if (f === undefined || f instanceof Error) {
-        if (f instanceof Error) row.error = `${f.name}: ${f.message}`
+      if (f === undefined) {
+        row.error = unreachable.get(m.peerId)
+        // what its last heartbeat said
         for (const [pool, p] of Object.entries(m.pools)) {
           row.workers += p.count
-          row.pools[pool] = { count: p.count, target: p.target, targetShare: targetShare(p.target, targetSum[pool], m.status), share: ratio(p.count, countSum[pool]), msgsPerSec: 0, failuresPerSec: 0, p99Ms: 0 }
+          row.pools[pool] = poolRow(pool, p.count, p.target)
         }
         nodes.push(row)
         continue
@@ -264,7 +259,7 @@ export class ClusterWatch {
         row.workers += p.count
         row.msgsPerSec += msgs
         row.failuresPerSec += failures
-        row.pools[pool] = { count: p.count, target: p.target, targetShare: targetShare(p.target, targetSum[pool], m.status), share: ratio(p.count, countSum[pool]), msgsPerSec: msgs, failuresPerSec: failures, p99Ms: p99 }
+        row.pools[pool] = poolRow(pool, p.count, p.target, msgs, failures, p99)
       }
       this.previous.set(m.peerId, next)
       nodes.push(row)
@@ -296,12 +291,12 @@ export class ClusterWatch {
 }
 
 /** Whether every live member that answered places every pool as this node does; null when one did not answer. */
-function ringAgreed (own: Record<string, string>, members: ReturnType<SimplePoolNode['members']>, answers: Map<string, WatchFigures | Error>): boolean | null {
+function ringAgreed (own: Record<string, string>, members: ReturnType<SimplePoolNode['members']>, answers: Map<string, WatchFigures>): boolean | null {
   let agreed = true
   for (const m of members) {
     if (m.liveness === 'down' || m.status === 'leaving') continue
     const f = answers.get(m.peerId)
-    if (f === undefined || f instanceof Error) return null
+    if (f === undefined) return null
     if (Object.keys(own).some(pool => f.rings?.[pool] !== own[pool])) agreed = false
   }
   return agreed

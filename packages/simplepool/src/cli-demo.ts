@@ -11,7 +11,8 @@ import { constants } from 'node:os'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { CliError, EXIT } from './cli-common.js'
+import { setTimeout as delay } from 'node:timers/promises'
+import { CliError, EXIT, digits, onStopSignals } from './cli-common.js'
 import { num as fmt, short } from './cli-format.js'
 import { SITES, pools as demoPools, trafficMix } from './demo-pools.js'
 import type { TrafficEntry } from './demo-pools.js'
@@ -95,7 +96,7 @@ function parseOptions (argv: string[]): DemoOptions | undefined {
 }
 
 function int (name: string, text: string, min: number, max: number): number {
-  const n = /^\d{1,15}$/.test(text) ? Number(text) : NaN
+  const n = digits(text) ?? NaN
   if (!(n >= min && n <= max)) throw usage(`--${name} must be an integer in [${min}, ${fmt(max)}], got ${text}`)
   return n
 }
@@ -216,7 +217,7 @@ class Traffic {
     this.stopped = true
     await this.done
     const until = performance.now() + 2_000
-    while (this.inFlight > 0 && performance.now() < until) await sleep(20)
+    while (this.inFlight > 0 && performance.now() < until) await delay(20)
   }
 
   /** The p99 of call latency since the last time asked, in ms. */
@@ -230,7 +231,7 @@ class Traffic {
     const started = performance.now()
     let sent = 0
     while (!this.stopped) {
-      await sleep(TRAFFIC_TICK_MS)
+      await delay(TRAFFIC_TICK_MS)
       const due = Math.floor((performance.now() - started) / 1000 * this.rate)
       for (; sent < due && !this.stopped; sent++) {
         if (this.inFlight >= MAX_IN_FLIGHT) this.skipped++
@@ -273,22 +274,9 @@ class Traffic {
   }
 }
 
-async function sleep (ms: number): Promise<void> {
-  await new Promise(resolve => setTimeout(resolve, ms))
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts; leaves no timer behind. */
+/** Resolves after `ms`, or at once when `signal` aborts. */
 async function pause (ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return
-  await new Promise<void>((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    const timer = setTimeout(done, ms)
-    signal.addEventListener('abort', done)
-  })
+  await delay(ms, undefined, { signal }).catch(() => {})
 }
 
 /** `p`'s value, or undefined as soon as `signal` aborts (a Ctrl-C while node processes start). */
@@ -310,18 +298,18 @@ async function unless<T> (p: Promise<T>, signal: AbortSignal): Promise<T | undef
  */
 function listenForStop (): { signal: AbortSignal, abort: () => void, dispose: () => void } {
   const ac = new AbortController()
-  const on = (name: string): void => {
-    if (ac.signal.aborted) {
-      process.stderr.write(`${name} again: killing the node processes\n`)
-      for (const n of live) n.signal('SIGKILL')
-      process.exit(130)
-    }
+  const killNow = (name: string): void => {
+    process.stderr.write(`${name} again: killing the node processes\n`)
+    for (const n of live) n.signal('SIGKILL')
+    process.exit(130)
+  }
+  const signals = onStopSignals(['SIGINT', 'SIGTERM', 'SIGHUP'], (name) => {
+    // already stopping (every node process died): a signal now means hurry
+    if (ac.signal.aborted) return killNow(name)
     log(`\n${name}: stopping`)
     ac.abort()
-  }
-  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map(s => [s, () => { on(s) }] as const)
-  for (const [s, h] of handlers) process.on(s, h)
-  return { signal: ac.signal, abort: () => { ac.abort() }, dispose: () => { for (const [s, h] of handlers) process.off(s, h) } }
+  }, killNow)
+  return { signal: ac.signal, abort: () => { ac.abort() }, dispose: signals.dispose }
 }
 
 /**

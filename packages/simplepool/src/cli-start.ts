@@ -9,7 +9,7 @@ import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { Pool } from '@simplepool/runtime'
-import { CliError, EXIT } from './cli-common.js'
+import { CliError, EXIT, digits, onStopSignals, poolCount } from './cli-common.js'
 import type { SimplePoolNode } from './node.js'
 
 const USAGE = `simplepool start --pools <module> [options]
@@ -93,7 +93,7 @@ function parseOptions (argv: string[]): StartOptions | undefined {
   if (portText === undefined && values.token !== undefined) throw usage('--token is for the admin API: it needs --admin-port')
   let admin: StartOptions['admin']
   if (portText !== undefined) {
-    const port = integer(portText)
+    const port = digits(portText)
     if (port === undefined || port > 65_535) throw usage(`--admin-port must be an integer in [0, 65535], got ${portText}`)
     const host = values['admin-host']
     if (host === '') throw usage('--admin-host must not be empty')
@@ -102,7 +102,7 @@ function parseOptions (argv: string[]): StartOptions | undefined {
     admin = { port, host, token }
   }
   const drainText = values['drain-timeout']
-  const drainTimeoutMs = drainText !== undefined ? integer(drainText) : undefined
+  const drainTimeoutMs = drainText !== undefined ? digits(drainText) : undefined
   if (drainText !== undefined && drainTimeoutMs === undefined) throw usage(`--drain-timeout must be a number of milliseconds >= 0, got ${drainText}`)
   const listen = values.listen ?? [DEFAULT_LISTEN]
   const bootstrap = values.bootstrap ?? []
@@ -120,12 +120,6 @@ function parseOptions (argv: string[]): StartOptions | undefined {
     drainTimeoutMs,
     output: values.output
   }
-}
-
-/** A non-negative integer written in decimal digits, or undefined. */
-function integer (text: string): number | undefined {
-  if (!/^\d{1,15}$/.test(text)) return undefined
-  return Number(text)
 }
 
 const nonEmpty = (s: string | undefined): string | undefined => s === undefined || s === '' ? undefined : s
@@ -195,10 +189,9 @@ function targetsOf (specs: string[], pools: ReadonlyArray<Pool<any, any, any>>):
   const known = pools.map(p => p.name)
   const targets: Record<string, number> = {}
   for (const spec of specs) {
-    const eq = spec.lastIndexOf('=')
-    const pool = eq > 0 ? spec.slice(0, eq) : ''
-    const n = eq > 0 ? integer(spec.slice(eq + 1)) : undefined
-    if (n === undefined) throw usage(`--target takes POOL=N with N an integer >= 0, got ${spec}`)
+    const target = poolCount(spec)
+    if (target === undefined) throw usage(`--target takes POOL=N with N an integer >= 0, got ${spec}`)
+    const [pool, n] = target
     if (!known.includes(pool)) throw usage(`--target ${spec}: the module has no pool ${pool} (its pools: ${known.join(', ')})`)
     if (targets[pool] !== undefined) throw usage(`--target names pool ${pool} twice`)
     targets[pool] = n
@@ -226,21 +219,16 @@ interface StopRequest {
  */
 function listenForStop (): StopRequest {
   let requested = false
-  let fire!: (why: string) => void
-  const promise = new Promise<string>(resolve => { fire = resolve })
-  const onSignal = (signal: string): void => {
-    if (requested) {
-      process.stderr.write(`${signal} again: quitting at once\n`)
-      process.exit(130)
-    }
+  let resolve!: (why: string) => void
+  const promise = new Promise<string>(r => { resolve = r })
+  const signals = onStopSignals(['SIGINT', 'SIGTERM'], (why) => {
     requested = true
-    fire(signal)
-  }
-  const onInt = (): void => { onSignal('SIGINT') }
-  const onTerm = (): void => { onSignal('SIGTERM') }
-  const onDisconnect = (): void => { onSignal('parent gone') }
-  process.on('SIGINT', onInt)
-  process.on('SIGTERM', onTerm)
+    resolve(why)
+  }, (signal) => {
+    process.stderr.write(`${signal} again: quitting at once\n`)
+    process.exit(130)
+  })
+  const onDisconnect = (): void => { signals.fire('parent gone') }
   if (process.channel != null) {
     process.on('disconnect', onDisconnect)
     // the channel is only a tripwire: it must not keep the process alive after the stop
@@ -250,8 +238,7 @@ function listenForStop (): StopRequest {
     promise,
     get requested () { return requested },
     dispose: () => {
-      process.off('SIGINT', onInt)
-      process.off('SIGTERM', onTerm)
+      signals.dispose()
       process.off('disconnect', onDisconnect)
     }
   }

@@ -4,7 +4,7 @@
  * that moves or stops workers asks before it acts unless given `--yes`.
  */
 import { createInterface } from 'node:readline/promises'
-import { CliError, EXIT } from './cli-common.js'
+import { CliError, EXIT, poolCount } from './cli-common.js'
 import { call, read } from './cli-client.js'
 import type { Options } from './cli-client.js'
 import { ANSI, bar, live, num, print, short, table } from './cli-format.js'
@@ -93,9 +93,9 @@ export async function targets (o: Options, a: WriteArgs): Promise<number> {
   if (verb !== 'set' || pairs.length === 0) throw new CliError(EXIT.usage, 'usage: simplepool targets set <node> <pool>=<n> [<pool>=<n> ...]')
   const set: Record<string, number> = {}
   for (const pair of pairs) {
-    const m = /^([^=]+)=(\d+)$/.exec(pair)
-    if (m === null) throw new CliError(EXIT.usage, `a target is <pool>=<integer >= 0>, got ${pair}`)
-    set[m[1]] = Number(m[2])
+    const target = poolCount(pair)
+    if (target === undefined) throw new CliError(EXIT.usage, `a target is <pool>=<integer >= 0>, got ${pair}`)
+    set[target[0]] = target[1]
   }
   const node = await resolveNode(o, given)
   await confirm(o, `set the targets of ${node} to ${pairs.join(' ')} (workers move to follow them)`)

@@ -8,7 +8,7 @@
  * API could not be reached or refused; 64 the command line is wrong.
  */
 import { parseArgs } from 'node:util'
-import { CliError, EXIT } from './cli-common.js'
+import { CliError, EXIT, digits } from './cli-common.js'
 import type { Options } from './cli-client.js'
 import * as reads from './cli-read.js'
 import * as writes from './cli-write.js'
@@ -87,8 +87,8 @@ function commandHelp (c: Command): string {
 }
 
 function positiveInt (name: string, text: string): number {
-  const n = Number(text)
-  if (!Number.isInteger(n) || n < 1) throw new CliError(EXIT.usage, `${name} must be an integer >= 1, got ${text}`)
+  const n = digits(text)
+  if (n === undefined || n < 1) throw new CliError(EXIT.usage, `${name} must be an integer >= 1, got ${text}`)
   return n
 }
 

@@ -22,6 +22,7 @@ import { WorkerRef } from './ref.js'
 import type { RefCallOptions, SendOptions } from './ref.js'
 import { Scheduler } from './scheduler.js'
 import { DeadlineWatch } from './deadline-watch.js'
+import { PoolView } from './figures/pool-view.js'
 import { Migrator } from './handoff.js'
 import { StallGuard } from './stall-guard.js'
 import { TimingWheel } from './timing-wheel.js'
@@ -78,6 +79,7 @@ export class Runtime {
   readonly clock: Clock
   private readonly logger: Logger
   private readonly pools = new Map<string, LocalPool>()
+  private readonly views = new Map<string, PoolView>()
   private readonly maxHops: number
   private readonly spawnBatch: number
   private readonly wheel: TimingWheel<Activation>
@@ -166,6 +168,7 @@ export class Runtime {
       if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) throw new InvalidOptionError(`target of ${name} must be a number >= 0, got ${String(t)} (${typeof t})`)
     }
     this.pools = pools
+    for (const local of pools.values()) this.views.set(local.name, new PoolView(local, this.clock, () => local.spilled.size))
     this.wheel = wheel
     this.watch = watch
     this.claimWindowMs = init.claimWindowMs ?? DEFAULT_CLAIM_WINDOW_MS
@@ -436,7 +439,21 @@ export class Runtime {
     return [...this.pools.keys()]
   }
 
-  /** This node's own pool, or `undefined`. */
+  /** One of this node's pools as the node around the runtime sees it (figures, health), or `undefined`. */
+  pool (name: string): PoolView | undefined {
+    return this.views.get(name)
+  }
+
+  /** Every pool of this node, as {@link pool} shows it. */
+  poolViews (): PoolView[] {
+    return [...this.views.values()]
+  }
+
+  /**
+   * This node's own pool, or `undefined`: its tables and mailboxes, for the runtime's
+   * tests and benchmarks. Anything else reads {@link pool}.
+   * @internal
+   */
   localPool (name: string): LocalPool | undefined {
     return this.pools.get(name)
   }

@@ -213,7 +213,7 @@ export async function runtimeClusterBench (opts: RuntimeClusterBenchOptions = {}
   ]
 
   const notes = [
-    `Real node processes on 127.0.0.1 (TCP, Noise, Yamux) running the harness's counter pool ('inc' returns the count); every figure timed inside the nodes.`,
+    "Real node processes on 127.0.0.1 (TCP, Noise, Yamux) running the harness's counter pool ('inc' returns the count); every figure timed inside the nodes.",
     `2 nodes: node 1 calls ${REMOTE_WORKERS.toLocaleString('en-US')} workers that node 2 owns (ids whose owner in node 1's view is not node 1), round robin, ${inFlight} always in flight, ${calls.toLocaleString('en-US')} calls a run after unmeasured runs of the same size until the rate stopped climbing by 5% (${two.warmups.map(r => Math.round(r).toLocaleString('en-US')).join(', ')} calls/s); latency of every call as its caller saw it. Runs: ${rates.map(r => Math.round(r).toLocaleString('en-US')).join(', ')} calls/s.`,
     `2 nodes, main-thread busy (event-loop utilisation) caller/callee: ${two.runs.map(r => `${pct(r.usage[0].elu)}/${pct(r.usage[1].elu)}`).join(', ')}; CPU incl. other threads: ${two.runs.map(r => `${pct(cpuShare(r.usage[0]))}/${pct(cpuShare(r.usage[1]))}`).join(', ')}.`,
     `3 nodes: ${three.live.toLocaleString('en-US')} workers live after spawnMany from node 1 in ${round(three.spawnMs)} ms; per node ${three.localCounts.map(c => c.toLocaleString('en-US')).join(', ')}. Then every node calls ids picked uniformly at random (about two calls in three go to another node), ${inFlight} in flight per node, for ${seconds} s after ${WARMUP_SECONDS} s unmeasured; msgs/s is all nodes' calls over the longest node's time, latency percentiles over every call of all nodes (${totalCalls.toLocaleString('en-US')}).`,

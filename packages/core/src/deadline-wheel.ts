@@ -1,7 +1,6 @@
 import type { Clock, TimerHandle } from './clock.js'
 import { MAX_TIMER_MS } from './constants.js'
 
-
 /**
  * One coarse timer for many deadlines: entries fall into buckets of `resolutionMs`, and a
  * single timer fires the due buckets; it is armed when an entry is added and lapses when

@@ -14,7 +14,6 @@ export interface TypedEventTarget<Events extends Record<string, unknown>> {
 }
 
 /** An `EventTarget` with typed listeners and an `emit` for `CustomEvent`s. */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class TypedEventTarget<Events extends Record<string, unknown>> extends EventTarget {
   /**
    * Dispatches a `CustomEvent` with `detail`. As with any `EventTarget` in Node, a

@@ -20,6 +20,7 @@ if (typeof P.withResolvers !== 'function') {
     value: function withResolvers<T> (): Resolvers<T> {
       let resolve!: Resolvers<T>['resolve']
       let reject!: Resolvers<T>['reject']
+      // eslint-disable-next-line promise/param-names -- resolve and reject are the outer names these are kept in
       const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej })
       return { promise, resolve, reject }
     }

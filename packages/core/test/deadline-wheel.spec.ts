@@ -1,7 +1,6 @@
 import { expect } from 'chai'
 import { DeadlineWheel, ManualClock } from '../src/index.js'
 
-
 describe('DeadlineWheel', () => {
   it('fires each entry at or after its deadline, never before, and within one resolution', () => {
     const clock = new ManualClock()

@@ -21,7 +21,7 @@ function fastMsgIdFn (msg: { from?: Uint8Array, seqno?: Uint8Array, data?: Uint8
 
 /** The libp2p services a SimplePool host runs. */
 // a type alias, not an interface: libp2p's ServiceMap needs an index signature
-export type HostServices = { // eslint-disable-line @typescript-eslint/consistent-type-definitions
+export type HostServices = {
   pubsub: GossipSub
   identify: Identify
 }

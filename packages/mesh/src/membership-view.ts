@@ -218,11 +218,9 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
     else if (next.liveness === 'down' && prev.liveness !== 'down') {
       this.downAt.set(next.peerId, now)
       this.emit('member:down', next)
-    }
-    else if ((prev.liveness === 'down' && next.liveness !== 'down') || (prev.status === 'leaving' && next.status !== 'leaving')) {
+    } else if ((prev.liveness === 'down' && next.liveness !== 'down') || (prev.status === 'leaving' && next.status !== 'leaving')) {
       this.emit('member:join', next)
-    }
-    else this.emit('member:update', next)
+    } else this.emit('member:update', next)
   }
 
   private forget (peerId: string): void {
@@ -273,4 +271,3 @@ function sameMember (a: Readonly<Member>, b: Readonly<Member>): boolean {
   for (const k of ak) if (b.pools[k]?.target !== a.pools[k].target) return false
   return true
 }
-

@@ -14,7 +14,6 @@ export const BENCH_ECHO_PROTOCOL = '/simplepool/bench-echo/1.0.0'
 /** Bytes of the big-endian length in front of every raw frame and every raw record. */
 const RAW_PREFIX_BYTES = 4
 
-
 interface CastSink {
   target: number
   seen: number

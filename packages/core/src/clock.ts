@@ -16,6 +16,21 @@ export interface Clock {
   setTimeout: (fn: () => void, ms: number) => TimerHandle
   /** Cancels a timer; a handle that already fired or was cleared is ignored. */
   clearTimeout: (handle: TimerHandle) => void
+  /**
+   * Runs `fn` on a later turn of the event loop, after pending I/O: how long loops yield
+   * and how the run queue gives the network its turn. A simulated clock orders these with
+   * its timers. Without it, `setImmediate`.
+   */
+  defer?: (fn: () => void) => void
+}
+
+/** How `clock` yields the event loop: its `defer`, or `setImmediate`. */
+export function deferOf (clock: Clock): (fn: () => void) => void {
+  return clock.defer ?? immediate
+}
+
+function immediate (fn: () => void): void {
+  setImmediate(fn)
 }
 
 /** The real clock. Its timers are unref'd: a pending deadline never keeps a process alive. */
@@ -27,7 +42,8 @@ export const systemClock: Clock = {
     t.unref?.()
     return t
   },
-  clearTimeout: (handle) => { clearTimeout(handle as ReturnType<typeof setTimeout>) }
+  clearTimeout: (handle) => { clearTimeout(handle as ReturnType<typeof setTimeout>) },
+  defer: immediate
 }
 
 /**

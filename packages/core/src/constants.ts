@@ -81,26 +81,5 @@ export const DEFAULT_CALL_TIMEOUT_MS = 5_000
 /** Resolution of the deadline wheel: deadlines fire up to this much late, never early. */
 export const DEFAULT_WHEEL_RESOLUTION_MS = 10
 
-/** A pool's target on a node that names none: its weight on the ring, and the base of its limits. */
-export const DEFAULT_POOL_TARGET = 100_000
-
-/** Messages waiting in one worker's mailbox before more are refused with `OverloadedError`. */
-export const DEFAULT_MAILBOX_LIMIT = 10_000
-
-/** How many nodes a message may be forwarded through when views of the ring disagree. */
-export const DEFAULT_MAX_HOPS = 3
-
-/** Resolution of the runtime's timing wheel (idle deadlines and ticks), in ms. */
-export const DEFAULT_TIMING_WHEEL_MS = 100
-
-/** Active workers over target at which a pool is `degraded`, as a multiple of its target. */
-export const DEFAULT_SOFT_LIMIT_RATIO = 1.25
-
-/** Active workers over target at which a pool is `critical`, as a multiple of its target. */
-export const DEFAULT_HARD_LIMIT_RATIO = 1.5
-
-/** Ids spawned per batch of `spawnMany`, between which the event loop is yielded. */
-export const DEFAULT_SPAWN_BATCH = 1_000
-
 /** The longest delay a timer takes, and so the longest deadline anything may have (about 24.8 days). */
 export const MAX_TIMER_MS = 2 ** 31 - 1

@@ -1,5 +1,5 @@
 import { AbortError, InvalidOptionError, MAX_TIMER_MS } from '@simplepool/core'
-import { MAX_ID_LENGTH } from './wire.js'
+import { MAX_ID_LENGTH } from './protocol/ops.js'
 
 /** The last argument of every async call: a way to give up, and a deadline. */
 export interface AbortOptions {

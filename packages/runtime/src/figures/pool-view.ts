@@ -1,9 +1,9 @@
 import type { Clock } from '@simplepool/core'
-import type { LocalPool } from '../local-pool.js'
-import { poolStatus } from '../health.js'
-import type { PoolHealth } from '../health.js'
-import type { LatencyHistogram } from '../latency.js'
-import type { PoolCounters } from '../pool-stats.js'
+import type { LocalPool } from '../activation/local-pool.js'
+import { poolStatus } from './health.js'
+import type { PoolHealth } from './health.js'
+import type { LatencyHistogram } from './latency.js'
+import type { PoolCounters } from './pool-stats.js'
 
 /** How far back `spawnsPerSec` and `msgsPerSec` look, in ms. */
 const RATE_WINDOW_MS = 10_000

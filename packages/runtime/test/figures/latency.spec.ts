@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { LatencyHistogram } from '../src/latency.js'
+import { LatencyHistogram } from '../../src/figures/latency.js'
 
 describe('LatencyHistogram', () => {
   it('reads quantiles to within one bucket (about 19%)', () => {

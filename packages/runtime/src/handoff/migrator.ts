@@ -1,14 +1,22 @@
-import { DEFAULT_CALL_TIMEOUT_MS, InvalidMessageError } from '@simplepool/core'
+import {
+  DEFAULT_CALL_TIMEOUT_MS, DEFAULT_HANDOFFS_IN_FLIGHT, DEFAULT_MIGRATIONS_PER_SECOND, HANDOFF_BATCH, HANDOFF_PROGRESS_MS,
+  HANDOFF_PUMP_MS, HANDOFF_RETRY_MS, HANDOFF_SCAN_PER_PUMP, HANDOFF_TRIES, CLAIM_WAIT_MS, InvalidMessageError
+} from '@simplepool/core'
 import type { Clock, Logger, TimerHandle } from '@simplepool/core'
-import { SPAWNED, STOP, replyIn } from './activation.js'
-import type { Activation, Slot } from './activation.js'
-import { NOT_NOW } from './local-pool.js'
-import type { LocalPool } from './local-pool.js'
-import type { RuntimeTransport } from './runtime-types.js'
-import { Op } from './wire.js'
+import { SPAWNED, STOP, replyIn } from '../activation/activation.js'
+import type { Activation, Slot } from '../activation/activation.js'
+import { NOT_NOW } from '../activation/local-pool.js'
+import type { LocalPool } from '../activation/local-pool.js'
+import { forwardMailbox } from '../activation/mailbox.js'
+import { answer, refuse } from '../activation/replies.js'
+import { Op } from '../protocol/ops.js'
+import { encodeCall, encodeCast, encodeWorker } from '../protocol/worker-messages.js'
+import { encodeHandoff } from '../protocol/handoff-messages.js'
+import type { HandedWorker } from '../protocol/handoff-messages.js'
+import type { RuntimeTransport } from '../runtime-types.js'
 
 /** What the migrator needs from the runtime. */
-export interface HandoffHost {
+export interface MigratorComponents {
   readonly clock: Clock
   readonly logger: Logger
   readonly transport: RuntimeTransport
@@ -34,30 +42,11 @@ export interface MigrationFigures {
 
 /** Options of the migrator. */
 export interface MigratorInit {
-  /** Workers this node hands over per second at most, so a join never stalls traffic. @default 2000 */
+  /** Workers this node hands over per second at most, so a join never stalls traffic. @default DEFAULT_MIGRATIONS_PER_SECOND */
   perSecond?: number
-  /** Handoff messages (each up to 256 workers of one pool to one node) awaiting their answer at once. @default 16 */
+  /** Handoff messages (each up to `HANDOFF_BATCH` workers of one pool to one node) awaiting their answer at once. @default DEFAULT_HANDOFFS_IN_FLIGHT */
   inFlight?: number
 }
-
-/** Activations looked at per pump while finding the ones whose owner moved. */
-const SCAN_PER_PUMP = 5_000
-
-/** A handoff message that timed out is sent this many times in all, this much later each time (ms × try). */
-const TRANSFER_TRIES = 3
-const RETRY_MS = 500
-
-/** How often a migration under way tells its progress, in ms. */
-const PROGRESS_MS = 1_000
-
-/** Workers per handoff message, at most. */
-const HANDOFF_BATCH = 256
-
-/** How often the migrator pumps while it has work. */
-const PUMP_MS = 10
-
-/** How long a claimed worker that is busy may take to come between turns. */
-const CLAIM_WAIT_MS = 2_000
 
 /**
  * Moves this node's workers to their new owners after the ring moved (the design's
@@ -69,7 +58,7 @@ const CLAIM_WAIT_MS = 2_000
  * a message is waiting on) moves that worker at once.
  */
 export class Migrator {
-  private readonly host: HandoffHost
+  private readonly c: MigratorComponents
   private readonly perSecond: number
   private readonly maxInFlight: number
   private scans: Array<{ local: LocalPool, it: Iterator<Activation> }> = []
@@ -97,10 +86,10 @@ export class Migrator {
   /** Activations the current scans have not looked at yet (as counted when they began). */
   private unscanned = 0
 
-  constructor (host: HandoffHost, init: MigratorInit = {}) {
-    this.host = host
-    this.perSecond = init.perSecond ?? 2_000
-    this.maxInFlight = init.inFlight ?? 16
+  constructor (components: MigratorComponents, init: MigratorInit = {}) {
+    this.c = components
+    this.perSecond = init.perSecond ?? DEFAULT_MIGRATIONS_PER_SECOND
+    this.maxInFlight = init.inFlight ?? DEFAULT_HANDOFFS_IN_FLIGHT
   }
 
   /**
@@ -109,7 +98,7 @@ export class Migrator {
    */
   get backlog (): number {
     let unseen = this.unscanned
-    if (this.settleTimer !== undefined) for (const local of this.host.pools()) unseen += local.activations.size
+    if (this.settleTimer !== undefined) for (const local of this.c.pools()) unseen += local.activations.size
     return this.candidates.length - this.head + this.workersInFlight + unseen
   }
 
@@ -121,26 +110,26 @@ export class Migrator {
    */
   ringChanged (settleMs = 0): void {
     if (this.stopped) return
-    const now = this.host.clock.monotonic()
+    const now = this.c.clock.monotonic()
     if (this.settleTimer === undefined) this.settlingSince = now
-    else this.host.clock.clearTimeout(this.settleTimer)
+    else this.c.clock.clearTimeout(this.settleTimer)
     this.settleTimer = undefined
     // a ring that keeps moving is looked at after 5 delays at most
     const wait = Math.min(settleMs, this.settlingSince + 5 * settleMs - now)
     if (wait > 0) {
-      this.settleTimer = this.host.clock.setTimeout(() => {
+      this.settleTimer = this.c.clock.setTimeout(() => {
         this.settleTimer = undefined
         this.ringChanged()
       }, wait)
       return
     }
-    this.scans = [...this.host.pools()].map(local => ({ local, it: local.activations.values() }))
+    this.scans = [...this.c.pools()].map(local => ({ local, it: local.activations.values() }))
     this.unscanned = this.scans.reduce((n, s) => n + s.local.activations.size, 0)
     this.candidates = []
     this.head = 0
     if (!this.active) {
       this.active = true
-      this.began = this.toldAt = this.host.clock.monotonic()
+      this.began = this.toldAt = this.c.clock.monotonic()
       this.moved = 0
       this.tell('start')
     }
@@ -156,8 +145,8 @@ export class Migrator {
   /** Stops handing over; handoffs in flight finish. */
   stop (): void {
     this.stopped = true
-    if (this.timer !== undefined) this.host.clock.clearTimeout(this.timer)
-    if (this.settleTimer !== undefined) this.host.clock.clearTimeout(this.settleTimer)
+    if (this.timer !== undefined) this.c.clock.clearTimeout(this.timer)
+    if (this.settleTimer !== undefined) this.c.clock.clearTimeout(this.settleTimer)
     this.timer = undefined
     this.settleTimer = undefined
   }
@@ -178,37 +167,37 @@ export class Migrator {
    */
   async handOverNow (local: LocalPool, act: Activation, to: string): Promise<boolean> {
     if (this.held) return false
-    const deadline = this.host.clock.monotonic() + CLAIM_WAIT_MS
+    const deadline = this.c.clock.monotonic() + CLAIM_WAIT_MS
     for (;;) {
-      const snapshot = local.beginHandoff(act)
+      const snapshot = local.hold(act)
       if (snapshot !== NOT_NOW) {
-        await this.track(this.transfer(local, to, [act], [act.id, act.epoch, snapshot]), 0)
+        await this.track(this.transfer(local, to, [act], [{ id: act.id, epoch: act.epoch, snapshot }]), 0)
         return local.activations.get(act.id) !== act
       }
-      if (this.host.clock.monotonic() > deadline || local.activations.get(act.id) !== act) return false
-      await new Promise(resolve => { this.host.clock.setTimeout(() => { resolve(undefined) }, PUMP_MS) })
+      if (this.c.clock.monotonic() > deadline || local.activations.get(act.id) !== act) return false
+      await new Promise(resolve => { this.c.clock.setTimeout(() => { resolve(undefined) }, HANDOFF_PUMP_MS) })
       // a timer may be the first thing to run after a stall
-      this.host.beforePump?.()
+      this.c.beforePump?.()
       if (this.held) return false
     }
   }
 
-  private schedule (ms = PUMP_MS): void {
+  private schedule (ms = HANDOFF_PUMP_MS): void {
     if (this.stopped) return
     if (this.timer !== undefined) {
-      if (ms >= PUMP_MS) return
-      this.host.clock.clearTimeout(this.timer)
+      if (ms >= HANDOFF_PUMP_MS) return
+      this.c.clock.clearTimeout(this.timer)
     }
-    this.timer = this.host.clock.setTimeout(() => {
+    this.timer = this.c.clock.setTimeout(() => {
       this.timer = undefined
       this.pump()
     }, ms)
   }
 
   private pump (): void {
-    this.host.beforePump?.()
+    this.c.beforePump?.()
     if (this.held) return
-    const now = this.host.clock.monotonic()
+    const now = this.c.clock.monotonic()
     // a token bucket holding at most a tenth of a second's budget: steady, never a burst
     this.tokens = Math.min(this.perSecond / 10, this.tokens + (now - this.refilledAt) * this.perSecond / 1000)
     this.refilledAt = now
@@ -220,8 +209,8 @@ export class Migrator {
       const { local, act } = this.candidates[this.head] as { local: LocalPool, act: Activation }
       this.candidates[this.head++] = undefined
       if (local.activations.get(act.id) !== act) continue
-      const to = this.host.ownerOf(local, act.id)
-      if (to === undefined || to === this.host.self()) continue
+      const to = this.c.ownerOf(local, act.id)
+      if (to === undefined || to === this.c.self()) continue
       this.tokens--
       const key = `${local.name}\n${to}`
       let g = groups.get(key)
@@ -246,14 +235,14 @@ export class Migrator {
     if (this.backlog === 0) {
       this.active = false
       this.tell('done')
-    } else if (now - this.toldAt >= PROGRESS_MS) {
+    } else if (now - this.toldAt >= HANDOFF_PROGRESS_MS) {
       this.toldAt = now
       this.tell('progress')
     }
   }
 
   private tell (phase: 'start' | 'progress' | 'done'): void {
-    this.host.progress?.(phase, { moved: this.moved, backlog: this.backlog, elapsedMs: this.host.clock.monotonic() - this.began })
+    this.c.progress?.(phase, { moved: this.moved, backlog: this.backlog, elapsedMs: this.c.clock.monotonic() - this.began })
   }
 
   /** Workers per handoff message of a pool: halved after a message failed whole (too big for a frame, say). */
@@ -267,20 +256,20 @@ export class Migrator {
    */
   private send (local: LocalPool, to: string, acts: Activation[]): void {
     const going: Activation[] = []
-    const payload: unknown[] = []
+    const workers: HandedWorker[] = []
     for (const act of acts) {
-      const snapshot = local.beginHandoff(act)
+      const snapshot = local.hold(act)
       if (snapshot === NOT_NOW) {
         this.candidates.push({ local, act })
         continue
       }
       going.push(act)
-      payload.push(act.id, act.epoch, snapshot)
+      workers.push({ id: act.id, epoch: act.epoch, snapshot })
     }
     if (going.length === 0) return
     // keep the pipe full: the next batch goes as soon as this one is answered
-    void this.track(this.transfer(local, to, going, payload), going.length)
-      .catch((err) => { this.host.logger.error(`handoff to ${to} went wrong`, err) })
+    void this.track(this.transfer(local, to, going, workers), going.length)
+      .catch((err) => { this.c.logger.error(`handoff to ${to} went wrong`, err) })
       .then(() => { this.schedule(0) })
   }
 
@@ -298,37 +287,37 @@ export class Migrator {
   }
 
   /**
-   * Sends workers whose handoff began (their state in `payload`) and settles each by its
+   * Sends workers whose handoff began (their state in `workers`) and settles each by its
    * answer. A message that timed out may still have been taken: the workers stay put,
    * their messages waiting, and the same message goes again (the receiver answers for
    * each whether it has it now); after the last try, or another failure, they stay here.
    */
-  private async transfer (local: LocalPool, to: string, acts: Activation[], payload: unknown[]): Promise<void> {
+  private async transfer (local: LocalPool, to: string, acts: Activation[], workers: HandedWorker[]): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       let results: unknown
       try {
-        results = await this.host.transport.call(to, [Op.HandoffMany, local.name, payload], { timeoutMs: DEFAULT_CALL_TIMEOUT_MS })
+        results = await this.c.transport.call(to, encodeHandoff(local.name, workers), { timeoutMs: DEFAULT_CALL_TIMEOUT_MS })
         if (!Array.isArray(results) || results.length !== acts.length) throw new InvalidMessageError(`a handoff answer holds one result per worker; got ${Array.isArray(results) ? results.length : typeof results}`)
       } catch (err) {
         const e = err as Error
-        if ((e.name === 'TimeoutError' || e.name === 'OverloadedError') && attempt < TRANSFER_TRIES - 1 && !this.stopped) {
-          await new Promise(resolve => { this.host.clock.setTimeout(() => { resolve(undefined) }, RETRY_MS * (attempt + 1)) })
+        if ((e.name === 'TimeoutError' || e.name === 'OverloadedError') && attempt < HANDOFF_TRIES - 1 && !this.stopped) {
+          await new Promise(resolve => { this.c.clock.setTimeout(() => { resolve(undefined) }, HANDOFF_RETRY_MS * (attempt + 1)) })
           // a timer may be the first thing to run after a stall: no resend while the node fences
-          this.host.beforePump?.()
-          while (this.held) await new Promise(resolve => { this.host.clock.setTimeout(() => { resolve(undefined) }, PUMP_MS) })
+          this.c.beforePump?.()
+          while (this.held) await new Promise(resolve => { this.c.clock.setTimeout(() => { resolve(undefined) }, HANDOFF_PUMP_MS) })
           // what fencing dropped meanwhile is not sent again
           const kept = acts.map((act, i) => local.activations.get(act.id) === act ? i : -1).filter(i => i >= 0)
           if (kept.length < acts.length) {
             acts = kept.map(i => acts[i])
-            payload = kept.flatMap(i => payload.slice(3 * i, 3 * i + 3))
+            workers = kept.map(i => workers[i])
             if (acts.length === 0) return
           }
           continue
         }
         // too big for a frame, say: smaller messages from now on
         if (acts.length > 1) this.batchSizes.set(local.name, Math.max(1, acts.length >> 1))
-        this.host.logger.warn(`handoff of ${acts.length} workers of ${local.name} to ${to} failed; they stay here: ${e.name}: ${e.message}`)
-        for (const act of acts) local.abortHandoff(act)
+        this.c.logger.warn(`handoff of ${acts.length} workers of ${local.name} to ${to} failed; they stay here: ${e.name}: ${e.message}`)
+        for (const act of acts) local.release(act)
         return
       }
       for (const [i, act] of acts.entries()) this.settle(local, to, act, (results as unknown[])[i])
@@ -347,29 +336,31 @@ export class Migrator {
     const forward = (epoch: number) => (slot: Slot, msg: unknown) => { this.follow(local, act.id, to, epoch, slot, msg) }
     if (typeof r === 'number') {
       this.moved++
-      local.endHandoff(act, to, forward(r))
+      local.depart(act, 'moved', to)
+      forwardMailbox(act, forward(r))
       return
     }
     const e = (r ?? {}) as { name?: string, message?: string, data?: { epoch?: unknown, retry?: unknown } }
     const theirs = e.data?.epoch
     if (e.name === 'HandoffError' && typeof theirs === 'number' && theirs > act.epoch) {
       // fencing, seen from this side: the copy there is newer, this one is stale
-      local.supersede(act, forward(theirs))
+      local.depart(act, 'stale')
+      forwardMailbox(act, forward(theirs))
       return
     }
-    local.abortHandoff(act)
+    local.release(act)
     if (e.name === 'HandoffError' && e.data?.retry === true) {
       this.candidates.push({ local, act })
       this.schedule()
       return
     }
-    this.host.logger.warn(`handoff of ${local.name}/${act.id} to ${to} was refused; it stays here: ${e.name ?? 'Error'}: ${e.message ?? 'no answer'}`)
+    this.c.logger.warn(`handoff of ${local.name}/${act.id} to ${to} was refused; it stays here: ${e.name ?? 'Error'}: ${e.message ?? 'no answer'}`)
   }
 
   /** Moves activations whose owner is another node from the scans to the candidates. */
   private scan (): void {
     let looked = 0
-    while (this.scans.length > 0 && looked < SCAN_PER_PUMP) {
+    while (this.scans.length > 0 && looked < HANDOFF_SCAN_PER_PUMP) {
       const scan = this.scans[0]
       const next = scan.it.next()
       if (next.done === true) {
@@ -379,17 +370,18 @@ export class Migrator {
       }
       looked++
       if (this.unscanned > 0) this.unscanned--
-      const owner = this.host.ownerOf(scan.local, next.value.id)
-      if (owner !== undefined && owner !== this.host.self()) this.candidates.push({ local: scan.local, act: next.value })
+      const owner = this.c.ownerOf(scan.local, next.value.id)
+      if (owner !== undefined && owner !== this.c.self()) this.candidates.push({ local: scan.local, act: next.value })
     }
   }
 
   /** A message that waited during the handoff goes on to the worker's new node. */
   private follow (local: LocalPool, id: string, to: string, epoch: number, slot: Slot, msg: unknown): void {
-    const t = this.host.transport
+    const t = this.c.transport
+    const pool = local.name
     if (slot === null) {
       try {
-        t.cast(to, [Op.Cast, local.name, id, msg, 1, 0])
+        t.cast(to, encodeCast({ pool, id, msg, spawn: true, hops: 0, spilled: false }))
       } catch {
         local.stats.counters.droppedCasts++
       }
@@ -398,17 +390,15 @@ export class Migrator {
     const reply = replyIn(slot, msg)
     if (reply === null) return
     const settle = (p: Promise<unknown>): void => {
-      p.then((v) => { if (!reply.done) { reply.done = true; reply.resolve(v) } },
-        (err) => { if (!reply.done) { reply.done = true; reply.reject(err as Error) } })
+      p.then((v) => { answer(reply, v) }, (err) => { refuse(reply, err as Error) })
     }
-    const timeoutMs = Math.max(1, reply.deadline - this.host.clock.monotonic())
+    const timeoutMs = Math.max(1, reply.deadline - this.c.clock.monotonic())
     if (slot === SPAWNED) {
-      reply.done = true
-      reply.resolve({ node: to, epoch })
+      answer(reply, { node: to, epoch })
     } else if (slot === STOP) {
-      settle(t.call(to, [Op.Stop, local.name, id, 0], { timeoutMs }))
+      settle(t.call(to, encodeWorker({ op: Op.Stop, pool, id, hops: 0, spilled: false }), { timeoutMs }))
     } else {
-      settle(t.call(to, [Op.Call, local.name, id, msg, 1, 0, Math.ceil(timeoutMs)], { timeoutMs }))
+      settle(t.call(to, encodeCall({ pool, id, msg, spawn: true, hops: 0, timeoutMs: Math.ceil(timeoutMs), spilled: false }), { timeoutMs }))
     }
   }
 }

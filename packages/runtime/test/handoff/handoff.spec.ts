@@ -1,9 +1,9 @@
 import { expect } from 'chai'
 import { ManualClock } from '@simplepool/core'
-import { definePool } from '../src/pool.js'
-import type { MigrationDetail, WorkerMigrateDetail } from '../src/events.js'
-import { Op } from '../src/wire.js'
-import { LocalCluster, settle } from './fixtures.js'
+import { definePool } from '../../src/pool.js'
+import type { MigrationDetail, WorkerMigrateDetail } from '../../src/events.js'
+import { Op } from '../../src/protocol/ops.js'
+import { LocalCluster, settle } from '../fixtures.js'
 
 interface Counter { n: number }
 const counter = definePool<Counter, 'inc' | 'get', number>({

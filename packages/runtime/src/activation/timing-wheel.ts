@@ -1,7 +1,6 @@
 import { MAX_TIMER_MS } from '@simplepool/core'
 import type { Clock, TimerHandle } from '@simplepool/core'
 
-
 /**
  * The node's one timer for every worker's idle deadline and tick: entries fall into
  * coarse buckets (arrays, one per slot of `resolutionMs`), and a single timer is armed for

@@ -1,8 +1,8 @@
 import { expect } from 'chai'
 import { ManualClock } from '@simplepool/core'
-import { definePool } from '../src/pool.js'
-import type { PoolDefinition } from '../src/pool.js'
-import { LocalCluster, settle } from './fixtures.js'
+import { definePool } from '../../src/pool.js'
+import type { PoolDefinition } from '../../src/pool.js'
+import { LocalCluster, settle } from '../fixtures.js'
 
 /** Failover of a node that died: its workers come back from `load`, at once for pools with eager recovery. */
 describe('Recovery of a lost node', () => {

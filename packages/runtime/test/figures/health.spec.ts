@@ -1,10 +1,23 @@
 import { expect } from 'chai'
-import { poolStatus } from '../src/health.js'
-import type { PoolHealthFigures } from '../src/health.js'
+import { poolStatus } from '../../src/figures/health.js'
+import type { PoolHealthFigures } from '../../src/figures/health.js'
 
 const calm: PoolHealthFigures = {
-  active: 100, target: 1000, softLimit: 1250, hardLimit: 1500, spawnsPerSec: 0, msgsPerSec: 100,
-  failuresPerMin: 0, timeoutsPerMin: 0, overloadedPerMin: 0, migratedOutPerMin: 0, migratedInPerMin: 0, spilled: 0, p50Ms: 0.01, p99Ms: 0.1, turnsPerMin: 6000
+  active: 100,
+  target: 1000,
+  softLimit: 1250,
+  hardLimit: 1500,
+  spawnsPerSec: 0,
+  msgsPerSec: 100,
+  failuresPerMin: 0,
+  timeoutsPerMin: 0,
+  overloadedPerMin: 0,
+  migratedOutPerMin: 0,
+  migratedInPerMin: 0,
+  spilled: 0,
+  p50Ms: 0.01,
+  p99Ms: 0.1,
+  turnsPerMin: 6000
 }
 
 describe('poolStatus', () => {

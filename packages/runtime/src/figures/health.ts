@@ -1,4 +1,4 @@
-import type { HealthThresholds } from './pool.js'
+import type { HealthThresholds } from '../pool.js'
 
 /** A pool's or a node's state, worst first: `critical`, `degraded`, `online`. */
 export type HealthStatus = 'online' | 'degraded' | 'critical'

@@ -1,5 +1,5 @@
-import type { WorkerContext } from './pool.js'
-import type { WorkerRef } from './ref.js'
+import type { WorkerContext } from '../pool.js'
+import type { WorkerRef } from '../ref.js'
 
 /**
  * A call waiting for its worker's turn: its caller's promise, settled once. Local calls
@@ -43,13 +43,21 @@ export const Phase = {
   /** Being handed to another node: no turns; messages wait and follow it there. */
   Migrating: 5
 } as const
+// a const object and the type of its values share the name, as an enum's would
+// eslint-disable-next-line @typescript-eslint/no-redeclare
 export type Phase = typeof Phase[keyof typeof Phase]
 
-/** What an activation needs from the pool it belongs to. */
+/** The pool an activation belongs to: what the worker's `ctx` reads, and what the node's shared timers call back. */
 export interface ActivationHome {
   readonly name: string
   readonly self: string
   ref: <M, R>(pool: string, id: string) => WorkerRef<M, R>
+  /** Takes turns until the mailbox is empty or the budget runs out; returns how many (the run queue). */
+  run: (act: Activation, now: number) => number
+  /** An idle deadline or tick fell due (the timing wheel). */
+  onWheel: (act: Activation, slot: number) => void
+  /** A waiting call ran past its deadline (the deadline watch). */
+  expire: (act: Activation, reply: Reply, where: string) => void
 }
 
 /**

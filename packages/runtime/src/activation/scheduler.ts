@@ -1,7 +1,6 @@
+import { SCHEDULER_SLICE_MS, deferOf } from '@simplepool/core'
+import type { Clock } from '@simplepool/core'
 import type { Activation } from './activation.js'
-
-/** How long drains may hold the event loop before they yield, in ms. */
-const SLICE_MS = 8
 
 /** Drains between two looks at the clock for the slice: a loop of local calls drains once per call. */
 const CLOCK_EVERY_MASK = 15
@@ -19,7 +18,7 @@ const RESOLVED = Promise.resolve()
  * let a busy node starve its own I/O (a drain that runs long, or a loop awaiting one local
  * call after another, each answer starting the next drain), so the node keeps a slice: once
  * drains have held the event loop for 8 ms without a break, the next drain waits for the
- * next turn (`setImmediate`), and timers, sockets and heartbeats get theirs.
+ * next turn (the clock's `defer`: `setImmediate` in production), and timers, sockets and heartbeats get theirs.
  */
 export class Scheduler {
   private queue: Array<Activation | undefined> = []
@@ -32,6 +31,7 @@ export class Scheduler {
   private readonly endSlice = (): void => { this.inSlice = false }
   private readonly run: (act: Activation, now: number) => number
   private readonly monotonic: () => number
+  private readonly defer: (fn: () => void) => void
   private readonly drainNow = (): void => { this.drain() }
   private held = false
   /** Called with the clock at the start of every drain, before any turn runs. */
@@ -41,11 +41,12 @@ export class Scheduler {
    * @param run - Takes turns of one activation and says how many; it reschedules the
    * activation itself if it stopped early. `now` is read at the start of a drain and again
    * every 64 turns, so a deadline is judged at most 64 turns late.
-   * @param monotonic - The clock that measures a slice.
+   * @param clock - Measures a slice, and yields the event loop between slices (`defer`).
    */
-  constructor (run: (act: Activation, now: number) => number, monotonic: () => number) {
+  constructor (run: (act: Activation, now: number) => number, clock: Clock) {
     this.run = run
-    this.monotonic = monotonic
+    this.monotonic = clock.monotonic
+    this.defer = deferOf(clock)
   }
 
   /** Activations waiting to run. */
@@ -60,7 +61,7 @@ export class Scheduler {
     this.queue.push(act)
     if (!this.pending) {
       this.pending = true
-      if (this.sliceSpent()) setImmediate(this.drainNow)
+      if (this.sliceSpent()) this.defer(this.drainNow)
       else void RESOLVED.then(this.drainNow)
     }
   }
@@ -74,7 +75,7 @@ export class Scheduler {
     this.held = false
     if (this.head < this.queue.length && !this.pending) {
       this.pending = true
-      setImmediate(this.drainNow)
+      this.defer(this.drainNow)
     }
   }
 
@@ -84,11 +85,11 @@ export class Scheduler {
       this.inSlice = true
       this.drainsInSlice = 0
       this.sliceStart = this.monotonic()
-      setImmediate(this.endSlice)
+      this.defer(this.endSlice)
       return false
     }
     if ((++this.drainsInSlice & CLOCK_EVERY_MASK) !== 0) return false
-    return this.monotonic() - this.sliceStart > SLICE_MS
+    return this.monotonic() - this.sliceStart > SCHEDULER_SLICE_MS
   }
 
   private drain (): void {
@@ -107,11 +108,11 @@ export class Scheduler {
       if (turns < TURNS_PER_CLOCK) continue
       turns = 0
       now = this.monotonic()
-      if (now - start > SLICE_MS) {
+      if (now - start > SCHEDULER_SLICE_MS) {
         this.compact()
         if (this.head < this.queue.length && !this.pending) {
           this.pending = true
-          setImmediate(this.drainNow)
+          this.defer(this.drainNow)
         }
         return
       }

@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import { ManualClock } from '@simplepool/core'
-import { TimingWheel } from '../src/timing-wheel.js'
+import { TimingWheel } from '../../src/activation/timing-wheel.js'
 
 describe('TimingWheel', () => {
   it('fires entries at or after their time, never before, in slot order', () => {

@@ -1,8 +1,8 @@
 import { expect } from 'chai'
 import { ManualClock } from '@simplepool/core'
-import { definePool } from '../src/pool.js'
-import type { Runtime } from '../src/runtime.js'
-import { LocalCluster, settle } from './fixtures.js'
+import { definePool } from '../../src/pool.js'
+import type { Runtime } from '../../src/runtime.js'
+import { LocalCluster, settle } from '../fixtures.js'
 
 const pool = definePool<{ n: number }, 'inc' | 'get', number>({
   name: 'c',
@@ -96,32 +96,32 @@ describe('Spill at the hard limit', () => {
     expect(await b.count('c', { local: true })).to.equal(0)
     expect(await a.count('c', { local: true })).to.equal(30)
     for (const id of mine) expect(await a.ref('c', id).call('get')).to.equal(1)
-    expect(a.localPool('c')?.spilled.size).to.equal(0)
+    expect(a.spillTables('c')?.spilled.size).to.equal(0)
   })
 
   it('forgets a pointer when the worker ends where it spilled, and spills it there again on its next message', async () => {
     for (const id of mine) await a.ref('c', id).call('inc')
     const id = mine[29]
-    expect(a.localPool('c')?.spilled.get(id)).to.equal('B')
+    expect(a.spillTables('c')?.spilled.get(id)).to.equal('B')
     expect(await b.stopWorker('c', id)).to.equal(true)
     await settle()
-    expect(a.localPool('c')?.spilled.has(id)).to.equal(false)
-    expect(b.localPool('c')?.spilledFrom.has(id)).to.equal(false)
+    expect(a.spillTables('c')?.spilled.has(id)).to.equal(false)
+    expect(b.spillTables('c')?.spilledFrom.has(id)).to.equal(false)
     // the owner is still full: the next message starts it on B again, and the pointer is back
     expect(await a.ref('c', id).call('inc')).to.equal(1)
     await settle()
-    expect(a.localPool('c')?.spilled.get(id)).to.equal('B')
-    expect(b.localPool('c')?.spilledFrom.get(id)).to.equal('A')
+    expect(a.spillTables('c')?.spilled.get(id)).to.equal('B')
+    expect(b.spillTables('c')?.spilledFrom.get(id)).to.equal('A')
   })
 
   it('gives an owner that lost its pointers (a restart) them back on the next ring change', async () => {
     for (const id of mine) await a.ref('c', id).call('inc')
-    a.localPool('c')?.spilled.clear()
+    a.spillTables('c')?.spilled.clear()
     cluster.add('C', { pools: [pool], targets: { c: 1 } })
     await settle()
     const staying = mine.slice(15).filter(id => cluster.views.get('B')?.ownerOf('c', id) === 'A')
     expect(staying.length).to.be.above(5)
-    for (const id of staying) expect(a.localPool('c')?.spilled.get(id)).to.equal('B')
+    for (const id of staying) expect(a.spillTables('c')?.spilled.get(id)).to.equal('B')
   })
 
   it('refuses a spill the next node cannot take (at its own hard limit), and the owner forgets the pointer', async () => {
@@ -132,7 +132,7 @@ describe('Spill at the hard limit', () => {
     for (let i = 0; over === ''; i++) if (cluster.views.get('A')?.ownerOf('c', `z${i}`) === 'A') over = `z${i}`
     expect(await a.ref('c', over).call('inc').then(() => 'answered', (err: Error) => err.name)).to.equal('OverloadedError')
     await settle()
-    expect(a.localPool('c')?.spilled.has(over)).to.equal(false)
+    expect(a.spillTables('c')?.spilled.has(over)).to.equal(false)
     // reads never start anything, so they never fail for the limit
     expect(await a.where('c', over)).to.equal(null)
     expect(await a.stopWorker('c', over)).to.equal(false)

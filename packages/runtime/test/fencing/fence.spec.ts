@@ -1,10 +1,10 @@
 import { expect } from 'chai'
 import { ManualClock } from '@simplepool/core'
-import { definePool } from '../src/pool.js'
-import type { NodeFenceDetail, WorkerPassivateDetail } from '../src/events.js'
-import type { Runtime } from '../src/runtime.js'
-import { Op } from '../src/wire.js'
-import { LocalCluster, settle } from './fixtures.js'
+import { definePool } from '../../src/pool.js'
+import type { NodeFenceDetail, WorkerPassivateDetail } from '../../src/events.js'
+import type { Runtime } from '../../src/runtime.js'
+import { Op } from '../../src/protocol/ops.js'
+import { LocalCluster, settle } from '../fixtures.js'
 
 /**
  * Fencing: a node whose event loop stood still long enough to be marked down must not run

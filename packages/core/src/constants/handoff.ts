@@ -1,0 +1,60 @@
+/**
+ * The handoff's defaults and tuning: how fast workers move to their new owners, how big
+ * a message, how long the claim window. One word for the mechanism: handoff (operators
+ * see it as a "migration" in events and metrics).
+ */
+
+/** Workers a node hands to their new owners per second at most, so a join or a drain never stalls traffic. */
+export const DEFAULT_MIGRATIONS_PER_SECOND = 2_000
+
+/** Handoff messages awaiting their answer at once, per node. */
+export const DEFAULT_HANDOFFS_IN_FLIGHT = 16
+
+/**
+ * How long a pool's ring must stay still before the workers whose owner moved are handed
+ * over, in ms: churn within it (a node that flaps, a target set and set back) moves
+ * nothing twice, and messages do not wait for it (a new owner claims at once).
+ */
+export const DEFAULT_REBALANCE_DELAY_MS = 500
+
+/**
+ * How long after a ring change a new activation first asks whoever may still hold its id
+ * for it, in ms: longer than any handoff backlog takes to drain at the default budget.
+ */
+export const DEFAULT_CLAIM_WINDOW_MS = 60_000
+
+/** Workers of one pool to one node per handoff message: a few hundred KB with 1 KB states, well inside a frame. */
+export const HANDOFF_BATCH = 256
+
+/** The most workers a handoff message may carry on arrival; more is a malformed message. */
+export const MAX_HANDOFF_WORKERS = 10_000
+
+/** Activations looked at per pump while finding those whose owner moved: a few ms of work at most. */
+export const HANDOFF_SCAN_PER_PUMP = 5_000
+
+/** How often the handoff pumps while it has work, in ms. */
+export const HANDOFF_PUMP_MS = 10
+
+/** A handoff message that timed out is sent this many times in all, `HANDOFF_RETRY_MS` × try apart. */
+export const HANDOFF_TRIES = 3
+export const HANDOFF_RETRY_MS = 500
+
+/** How often a handoff under way reports its progress, in ms. */
+export const HANDOFF_PROGRESS_MS = 1_000
+
+/** How long a claimed worker that is busy may take to come between turns before the claim is answered 'mine', in ms. */
+export const CLAIM_WAIT_MS = 2_000
+
+/**
+ * Claims answered 'mine' (the holder's ring has not moved yet; it will within a
+ * heartbeat) are asked again this many times, this far apart, before the worker starts
+ * from `load`: 3 s, above the heartbeat at which the holder's view catches up.
+ */
+export const CLAIM_ATTEMPTS = 12
+export const CLAIM_RETRY_MS = 250
+
+/**
+ * Handoffs taken in are remembered for this many figure samples (seconds), in two
+ * generations: a resend whose first answer was lost is answered from memory for 10 to 20 s.
+ */
+export const ADOPTED_AGE_SAMPLES = 10

@@ -1,0 +1,70 @@
+/**
+ * The runtime's defaults and tuning: turns, routing, spawning, passivation, fencing and
+ * figures. A default is what an option left out takes; a tuning constant is fixed, and
+ * says here why it has its value.
+ */
+
+/** A pool's target on a node that names none: its weight on the ring, and the base of its limits. */
+export const DEFAULT_POOL_TARGET = 100_000
+
+/** Messages waiting in one worker's mailbox before more are refused with `OverloadedError`. */
+export const DEFAULT_MAILBOX_LIMIT = 10_000
+
+/** How many nodes a message may be forwarded through when views of the ring disagree. */
+export const DEFAULT_MAX_HOPS = 3
+
+/** Resolution of the runtime's timing wheel (idle deadlines and ticks), in ms. */
+export const DEFAULT_TIMING_WHEEL_MS = 100
+
+/** Active workers over target at which a pool is `degraded`, as a multiple of its target. */
+export const DEFAULT_SOFT_LIMIT_RATIO = 1.25
+
+/** Active workers over target at which a pool is `critical`, as a multiple of its target. */
+export const DEFAULT_HARD_LIMIT_RATIO = 1.5
+
+/** Ids spawned per batch of `spawnMany`, between which the event loop is yielded. */
+export const DEFAULT_SPAWN_BATCH = 1_000
+
+/** Remote `spawnMany` batches in flight at once, over all peers: enough to keep every owner busy, few enough not to fill a queue. */
+export const SPAWN_BATCHES_IN_FLIGHT = 8
+
+/**
+ * Turns one activation takes before the others in the run queue get theirs: long enough
+ * that a busy worker's burst costs one scheduling, short enough that it cannot starve them.
+ */
+export const TURNS_PER_RUN = 64
+
+/** One turn in this many (a mask: 2^n - 1) is timed for the latency figures: timing every turn would cost more than a short turn. */
+export const LATENCY_SAMPLE_MASK = 7
+
+/**
+ * How long drains of the run queue may hold the event loop before they yield to timers
+ * and sockets, in ms: local calls answer within the same turn, yet heartbeats and the
+ * network are never starved for longer than this.
+ */
+export const SCHEDULER_SLICE_MS = 8
+
+/** Forwarding hints sent to one sender for one pool, at most one per this many ms: advice, not a message per message. */
+export const HINT_INTERVAL_MS = 1_000
+
+/**
+ * Epochs hand out this many numbers per millisecond of wall time: an activation anywhere
+ * later than another gets a larger epoch, as long as clocks agree to within a moment, and
+ * a node can start 1,024 activations a millisecond before it runs ahead of the clock.
+ */
+export const EPOCHS_PER_MS = 1024
+
+/** How often pool figures are sampled for their rates, in ms (the one timer of the figures). */
+export const SAMPLE_MS = 1_000
+
+/** How often the stall guard's timer notes that the event loop turns, in ms: a tenth of the shortest stall it must notice. */
+export const STALL_BEAT_MS = 100
+
+/** How long a node back from a stall waits for the others to say whether they marked it down, in ms. */
+export const FENCE_ASK_TIMEOUT_MS = 2_000
+
+/** Saves a stopping node runs at once: enough to keep a store busy, few enough not to flood it. */
+export const SHUTDOWN_SAVES_IN_FLIGHT = 256
+
+/** Workers looked at between two yields of the event loop when a long loop runs over all of them (a stop, eager recovery). */
+export const WORKERS_PER_YIELD = 8_192

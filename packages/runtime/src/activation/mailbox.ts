@@ -1,0 +1,67 @@
+/**
+ * What happens to a mailbox whose activation ends: its messages are answered with an
+ * error, follow the worker elsewhere, or move to the activation after it. A mailbox is
+ * the activation's flat array of (slot, message) pairs read from `head` (see
+ * {@link Activation}).
+ */
+import { TICK, replyIn } from './activation.js'
+import type { Activation, Slot } from './activation.js'
+
+/** Answers every request left in `act`'s mailbox with `err` and empties it. Returns how many casts were in it (lost). */
+export function failMailbox (act: Activation, err: Error): number {
+  const q = act.queue
+  act.queue = null
+  if (q === null) return 0
+  let casts = 0
+  for (let i = act.head; i < q.length; i += 2) {
+    const slot = q[i] as Slot
+    if (slot === null) {
+      casts++
+      continue
+    }
+    const reply = replyIn(slot, q[i + 1])
+    if (reply !== null && !reply.done) {
+      reply.done = true
+      reply.reject(err)
+    }
+  }
+  return casts
+}
+
+/** Gives what waits in a departed activation's mailbox to `forward`, in order (ticks and settled requests left out), and empties it. */
+export function forwardMailbox (act: Activation, forward: (slot: Slot, msg: unknown) => void): void {
+  const q = act.queue
+  act.queue = null
+  if (q === null) return
+  for (let i = act.head; i < q.length; i += 2) {
+    const slot = q[i] as Slot
+    if (slot === TICK) continue
+    const reply = replyIn(slot, q[i + 1])
+    if (reply !== null && reply.done) continue
+    forward(slot, q[i + 1])
+  }
+}
+
+/** Moves what waits in `from`'s mailbox to the end of `to`'s, in order; ticks too unless `dropTicks`. */
+export function moveMailbox (from: Activation, to: Activation, dropTicks: boolean): void {
+  const q = from.queue
+  from.queue = null
+  if (q === null) return
+  for (let i = from.head; i < q.length; i += 2) {
+    if (dropTicks && q[i] === TICK) continue
+    to.push(q[i] as Slot, q[i + 1])
+  }
+}
+
+/** True when the mailbox holds a cast, or a call, stop or spawn that still waits for its answer. */
+export function hasWaiting (act: Activation): boolean {
+  const q = act.queue
+  if (q === null) return false
+  for (let i = act.head; i < q.length; i += 2) {
+    const slot = q[i] as Slot
+    if (slot === null) return true
+    const reply = replyIn(slot, q[i + 1])
+    if (reply !== null && !reply.done) return true
+  }
+  return false
+}

@@ -1,0 +1,38 @@
+import type { Clock, Logger, Random } from '@simplepool/core'
+import type { Activation } from './activation.js'
+import type { DeadlineWatch } from './deadline-watch.js'
+import type { Scheduler } from './scheduler.js'
+import type { TimingWheel } from './timing-wheel.js'
+import type { WorkerEvents } from '../events.js'
+import type { WorkerRef } from '../ref.js'
+
+/** What the pools of one node share, and what they ask of the node's other parts. */
+export interface PoolComponents {
+  readonly clock: Clock
+  readonly random: Random
+  readonly logger: Logger
+  readonly scheduler: Scheduler
+  /** Idle deadlines and ticks. */
+  readonly wheel: TimingWheel<Activation>
+  /** Deadlines of calls waiting on workers that are busy, loading or saving. */
+  readonly watch: DeadlineWatch
+  readonly events: WorkerEvents
+  self: () => string
+  ref: <M, R>(pool: string, id: string) => WorkerRef<M, R>
+  /** A number larger than every epoch this node handed out before. */
+  nextEpoch: () => number
+  /** The nodes to claim a new activation from while the ring moved lately (they may still hold it); empty otherwise. */
+  holders: (pool: string, id: string) => readonly string[]
+  /**
+   * Claims worker `id` from `holders` until one hands it over (true: the handoff filled
+   * the activation meanwhile) or none holds it (false: start it from `load`). `waiting`
+   * says whether the activation still waits for the claim.
+   */
+  claimFirst: (pool: string, id: string, holders: readonly string[], waiting: () => boolean) => Promise<boolean>
+  /** True while the node, back from a stall, finds out whether its activations are stale. */
+  fencing: () => boolean
+  /** An activation of `pool` left this node (stopped, moved, dropped, failed). */
+  removed: (pool: string, id: string) => void
+  /** Runs `fn` on a later turn of the event loop, after pending I/O. */
+  defer: (fn: () => void) => void
+}

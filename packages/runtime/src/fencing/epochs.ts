@@ -1,0 +1,30 @@
+import { EPOCHS_PER_MS } from '@simplepool/core'
+import type { Clock } from '@simplepool/core'
+
+/**
+ * This node's epochs: every activation (and every worker handed here) gets one larger
+ * than any this node handed out before. They follow wall time across nodes,
+ * `EPOCHS_PER_MS` per millisecond, so a node that restarts (or a new owner) starts above
+ * what any node handed out a moment before, as long as clocks agree to within that moment.
+ * A copy with a smaller epoch than another is stale (fencing).
+ */
+export class Epochs {
+  private readonly clock: Clock
+  private lastEpoch = 0
+
+  constructor (clock: Clock) {
+    this.clock = clock
+  }
+
+  /** The largest epoch handed out so far. */
+  get last (): number {
+    return this.lastEpoch
+  }
+
+  /** A new epoch, larger than every one before. */
+  next (): number {
+    const e = Math.max(this.clock.now() * EPOCHS_PER_MS, this.lastEpoch + 1)
+    this.lastEpoch = e
+    return e
+  }
+}

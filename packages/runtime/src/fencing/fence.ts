@@ -1,0 +1,108 @@
+import { FENCE_ASK_TIMEOUT_MS, NodeUnavailableError } from '@simplepool/core'
+import type { Logger } from '@simplepool/core'
+import type { Activation } from '../activation/activation.js'
+import type { LocalPool } from '../activation/local-pool.js'
+import { refuse } from '../activation/replies.js'
+import type { Scheduler } from '../activation/scheduler.js'
+import type { WorkerEvents } from '../events.js'
+import type { ClaimWindow } from '../handoff/claims.js'
+import type { Migrator } from '../handoff/migrator.js'
+
+/** What fencing needs of the node. */
+export interface FenceComponents {
+  readonly logger: Logger
+  readonly events: WorkerEvents
+  readonly scheduler: Scheduler
+  readonly migrator: Migrator
+  readonly claims: ClaimWindow
+  self: () => string
+  pools: () => Iterable<LocalPool>
+  /** The largest epoch this node handed out so far. */
+  lastEpoch: () => number
+  running: () => boolean
+  /**
+   * Whether any other member marked this node down within the last `pausedMs` (and a
+   * margin). Rejecting counts as yes; without it, every stall counts as marked down.
+   */
+  markedDown?: (pausedMs: number, options: { timeoutMs: number }) => Promise<boolean>
+}
+
+/**
+ * Fencing after a stall. When this node's event loop stood still long enough that the
+ * others may have marked it down and started its workers elsewhere (the stall guard says
+ * so), no turn runs, no worker is saved or handed over, and idle deadlines wait, until
+ * the others say whether they did. If any did (or cannot say), every activation here is
+ * dropped unsaved, and new ones claim their id first, as after a ring change.
+ */
+export class Fence {
+  private readonly c: FenceComponents
+  private fencing = false
+  private fenced: Promise<void> = Promise.resolve()
+  /** Idle deadlines and ticks that fell due while fencing: they run once it is over. */
+  private readonly heldWheel: Array<[Activation, number]> = []
+
+  constructor (components: FenceComponents) {
+    this.c = components
+  }
+
+  /** True while this node finds out whether its activations are stale. */
+  get active (): boolean {
+    return this.fencing
+  }
+
+  /** Settles when the last fencing is over. */
+  get settled (): Promise<void> {
+    return this.fenced
+  }
+
+  /** A wheel firing while fencing: an idle deadline met now would save what may be stale. */
+  holdWheel (act: Activation, slot: number): void {
+    this.heldWheel.push([act, slot])
+  }
+
+  /** The stall guard tripped: the loop stood still for `pausedMs`. */
+  onStall (pausedMs: number): void {
+    const c = this.c
+    if (this.fencing || !c.running()) return
+    this.fencing = true
+    c.scheduler.hold()
+    c.migrator.hold()
+    // what starts here meanwhile is not stale (it has a larger epoch), but claims its id
+    // first, since the others may hold it
+    const staleUpTo = c.lastEpoch()
+    const window = c.claims.suspect()
+    const ask = c.markedDown?.(pausedMs, { timeoutMs: FENCE_ASK_TIMEOUT_MS }) ?? Promise.resolve(true)
+    this.fenced = ask.catch(() => true).then((down) => {
+      const self = c.self()
+      let dropped = 0
+      if (down) {
+        const err = new NodeUnavailableError(`node ${self} stood still for ${Math.round(pausedMs)} ms and was marked down; its workers live elsewhere`, { node: self })
+        for (const p of c.pools()) dropped += dropStale(p, err, staleUpTo)
+      }
+      c.claims.settle(window, down)
+      this.fencing = false
+      c.logger.warn(`the event loop stood still for ${Math.round(pausedMs)} ms; ${down ? `marked down: dropped ${dropped} stale activations` : 'nobody marked this node down: nothing dropped'}`)
+      if (c.events.has('node:fence')) c.events.emit('node:fence', { node: self, pausedMs, markedDown: down, dropped })
+      c.scheduler.release()
+      c.migrator.release()
+      for (const [act, slot] of this.heldWheel.splice(0)) act.home.onWheel(act, slot)
+    })
+  }
+}
+
+/**
+ * Drops every activation of `pool` up to `maxEpoch`, unsaved: each may live on elsewhere
+ * with a newer epoch, and nothing here may be written over that. Activations started or
+ * adopted since the stall was noticed (larger epochs) are not stale. Waiting requests
+ * are answered with `err`. Returns how many went.
+ */
+function dropStale (pool: LocalPool, err: Error, maxEpoch: number): number {
+  const stale = [...pool.activations.values()].filter(act => act.epoch <= maxEpoch)
+  for (const act of stale) {
+    pool.depart(act, 'stale')
+    const current = act.ext?.current ?? null
+    if (current !== null) refuse(current, err)
+    if (act.queued > 0) pool.failMailbox(act, err)
+  }
+  return stale.length
+}

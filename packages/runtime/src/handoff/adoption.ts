@@ -1,0 +1,111 @@
+import { HandoffError, UnknownPoolError, toWireError } from '@simplepool/core'
+import { Phase } from '../activation/activation.js'
+import type { Activation } from '../activation/activation.js'
+import type { LocalPool } from '../activation/local-pool.js'
+import { moveMailbox } from '../activation/mailbox.js'
+import type { WorkerEvents } from '../events.js'
+import type { HandoffAnswer, HandoffMessage } from '../protocol/handoff-messages.js'
+
+/** What taking workers in needs of the node. */
+export interface AdoptionComponents {
+  readonly events: WorkerEvents
+  self: () => string
+  pool: (name: string) => LocalPool | undefined
+  /** A number larger than every epoch this node handed out before. */
+  nextEpoch: () => number
+  /** Worker `id` of `pool` is live here now: a pointer to where it spilled is wrong. */
+  forgetSpill: (pool: string, id: string) => void
+}
+
+/**
+ * The receiving side of the handoff: workers another node handed over are activated here
+ * from their state (not from `load` or `init`) with an epoch above the one they had
+ * there. An activation waiting on a claim for the worker is filled; an older copy here
+ * (this node was cut off while the worker lived on elsewhere) is stale and goes unsaved;
+ * a copy as new or newer refuses the handoff, so a worker never has two copies on one node.
+ */
+export class Adoption {
+  private readonly c: AdoptionComponents
+  /**
+   * Workers handed here lately, with the epoch they had on the sender, per pool, in two
+   * generations (this one and the last): a handoff sent again because its answer was lost
+   * is answered from here rather than taken twice.
+   */
+  private adopted: [Map<string, number>, Map<string, number>] = [new Map(), new Map()]
+
+  constructor (components: AdoptionComponents) {
+    this.c = components
+  }
+
+  /** A handoff message from `from`: per worker, its new epoch here or the error that refused it. */
+  receive (m: HandoffMessage, from: string): HandoffAnswer {
+    const local = this.c.pool(m.pool)
+    if (local === undefined) throw new UnknownPoolError(`node ${this.c.self()} does not run pool ${m.pool}`, { pool: m.pool })
+    return m.workers.map((w) => {
+      // one worker refused (already live here, a bad id) does not fail the others
+      if (w instanceof Error) return toWireError(w)
+      try {
+        return this.adopt(local, w.id, w.snapshot, from, w.epoch).epoch
+      } catch (err) {
+        return toWireError(err)
+      }
+    })
+  }
+
+  /** Takes in worker `id`, handed over by `from` where it had `previousEpoch`; see the class. */
+  adopt (local: LocalPool, id: string, snapshot: unknown, from: string, previousEpoch: number): Activation {
+    const key = `${local.name}\n${id}`
+    let act = local.activations.get(id)
+    if (act === undefined && this.adoptedLately(key) === previousEpoch) {
+      // the same handoff again (its answer was lost): it came already, and what it became
+      // here may have moved on since; taking the old state again would undo that
+      throw new HandoffError(`${local.name}/${id} was handed here already`, { pool: local.name, id, epoch: previousEpoch + 1 })
+    }
+    const claiming = act !== undefined && act.phase === Phase.Activating && act.ext?.claiming === true
+    if (act !== undefined && !claiming) {
+      // fencing: the newer epoch wins. A copy here that is older than the one handed over
+      // is stale: it goes, unsaved, and what waited in its mailbox runs on the copy that came in
+      if (act.epoch >= previousEpoch) {
+        throw new HandoffError(`${local.name}/${id} is already live on ${local.self} with epoch ${act.epoch}`, { pool: local.name, id, epoch: act.epoch })
+      }
+      if (act.phase !== Phase.Ready && act.phase !== Phase.Activating) {
+        throw new HandoffError(`${local.name}/${id} has an older copy on ${local.self} that is not between turns; try again`, { pool: local.name, id, retry: true })
+      }
+    }
+    // restored before anything is dropped: a snapshot that does not restore changes nothing here
+    const state = local.def.restore !== undefined ? local.def.restore(snapshot) : snapshot
+    let stale: Activation | undefined
+    if (act !== undefined && !claiming) {
+      local.depart(act, 'stale')
+      stale = act
+      act = undefined
+    }
+    this.c.forgetSpill(local.name, id)
+    // a fresh epoch, not the claim's: the claim may have been sent before a stall, and what
+    // is adopted now is not stale
+    const epoch = Math.max(this.c.nextEpoch(), previousEpoch + 1)
+    if (act === undefined) {
+      act = local.install(id, epoch)
+    } else {
+      act.epoch = epoch
+      act.extra().claiming = false
+    }
+    local.stats.counters.migratedIn++
+    this.adopted[0].set(key, previousEpoch)
+    if (this.c.events.has('worker:migrate')) this.c.events.emit('worker:migrate', { pool: local.name, id, node: local.self, epoch: act.epoch, from, to: local.self })
+    if (stale !== undefined) moveMailbox(stale, act, true)
+    local.ready(act, state)
+    return act
+  }
+
+  /** Forgets handoffs older than one generation; called every `ADOPTED_AGE_SAMPLES` seconds. */
+  age (): void {
+    if (this.adopted[0].size === 0 && this.adopted[1].size === 0) return
+    this.adopted = [new Map(), this.adopted[0]]
+  }
+
+  /** The epoch a worker had on the node that handed it here lately, if it was. */
+  private adoptedLately (key: string): number | undefined {
+    return this.adopted[0].get(key) ?? this.adopted[1].get(key)
+  }
+}

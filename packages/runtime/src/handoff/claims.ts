@@ -1,0 +1,203 @@
+import { CLAIM_ATTEMPTS, CLAIM_RETRY_MS, DEFAULT_CALL_TIMEOUT_MS } from '@simplepool/core'
+import type { Clock, Member } from '@simplepool/core'
+import type { Placement } from '@simplepool/ring'
+import type { LocalPool } from '../activation/local-pool.js'
+import type { Activation } from '../activation/activation.js'
+import { encodeClaim } from '../protocol/handoff-messages.js'
+import type { ClaimAnswer, ClaimMessage } from '../protocol/handoff-messages.js'
+import type { Owners } from '../routing/owners.js'
+import type { Spill } from '../routing/spill.js'
+import type { RuntimeTransport } from '../runtime-types.js'
+
+const NONE: readonly string[] = []
+
+/** What the claim window needs of the node. */
+export interface ClaimComponents {
+  readonly clock: Clock
+  readonly transport: RuntimeTransport
+  readonly owners: Owners
+  readonly spill: Spill
+  self: () => string
+  pool: (name: string) => LocalPool | undefined
+  poolNames: () => Iterable<string>
+  members: () => ReadonlyArray<Readonly<Member>>
+  /** Workers of `pool` a member reported in its last heartbeat; undefined when unknown. */
+  countOf?: (peerId: string, pool: string) => number | undefined
+  /** True while this node, back from a stall, finds out whether its activations are stale. */
+  fencing: () => boolean
+  /** Hands `act` to `to` now (waiting a moment for it to come between turns); true once it left. */
+  handOverNow: (local: LocalPool, act: Activation, to: string) => Promise<boolean>
+}
+
+/** What {@link ClaimWindow.suspect} saved, to put back when nobody took this node's workers. */
+export interface SuspectWindow {
+  changedBefore: number
+  claimedBefore: Set<string>
+  stalledAt: number
+}
+
+/**
+ * The claim window: for a while after the ring moved (`claimWindowMs`, a minute by
+ * default), a node activating a worker first asks the nodes that may still hold it (its
+ * owner before the change, and its owner on the ring without this node) to hand it over.
+ * A message that reaches the new owner before the handoff does then waits for the
+ * worker's state instead of starting a second copy. Only pools in which another node held
+ * workers when the ring moved claim at all: a cluster that forms and then activates pays
+ * nothing.
+ */
+export class ClaimWindow {
+  private readonly c: ClaimComponents
+  private readonly windowMs: number
+  /** The placement before the last ring change. */
+  private previous: Placement | undefined
+  private changedAt = -Infinity
+  private startedAt = -Infinity
+  /** Pools whose new activations claim first, while the window is open (see {@link noteHolders}). */
+  private claimPools = new Set<string>()
+
+  constructor (components: ClaimComponents, windowMs: number) {
+    this.c = components
+    this.windowMs = windowMs
+  }
+
+  /** The node starts: its first activations claim in pools other nodes hold workers of. */
+  start (): void {
+    this.noteHolders()
+    this.startedAt = this.c.clock.monotonic()
+  }
+
+  /** A pool's ring moved; `previous` is the placement before. */
+  ringChanged (previous: Placement | undefined): void {
+    this.previous = previous
+    this.noteHolders()
+    this.changedAt = this.c.clock.monotonic()
+  }
+
+  /**
+   * This node stood still long enough to be marked down: until the others answer, every
+   * new activation claims first, since the others may hold its worker.
+   */
+  suspect (): SuspectWindow {
+    const saved = { changedBefore: this.changedAt, claimedBefore: this.claimPools, stalledAt: this.c.clock.monotonic() }
+    this.claimPools = new Set(this.c.poolNames())
+    this.changedAt = saved.stalledAt
+    return saved
+  }
+
+  /** The others answered: marked `down` (its workers live elsewhere: the window stays open), or not (as before the stall). */
+  settle (saved: SuspectWindow, down: boolean): void {
+    if (down) {
+      this.changedAt = this.c.clock.monotonic()
+    } else if (this.changedAt === saved.stalledAt) {
+      // nobody took its workers: no claim window for a stall alone
+      this.changedAt = saved.changedBefore
+      this.claimPools = saved.claimedBefore
+    }
+  }
+
+  /**
+   * The nodes that may still hold `id`, while the ring moved lately: its owner before the
+   * last change, and its owner on the current ring without this node (for a node that
+   * joined, that is the owner before it came: the others' points did not move), and the
+   * node it spilled to lately. Only members that are not down and did not report zero
+   * workers of the pool: at most two round trips, and none in a cluster that is forming.
+   */
+  holders (pool: string, id: string): readonly string[] {
+    const now = this.c.clock.monotonic()
+    const self = this.c.self()
+    // it spilled there (and may have started there again): that node may hold it
+    const spilledThere = this.c.spill.takeReclaim(pool, id, now, this.windowMs)
+    if (now - Math.max(this.changedAt, this.startedAt) > this.windowMs || !this.claimPools.has(pool)) return spilledThere === undefined ? NONE : [spilledThere]
+    const out: string[] = []
+    const consider = (holder: string | undefined): void => {
+      if (holder === undefined || holder === self || out.includes(holder) || this.c.countOf?.(holder, pool) === 0) return
+      const m = this.c.members().find(x => x.peerId === holder)
+      if (m !== undefined && m.liveness !== 'down') out.push(holder)
+    }
+    if (this.previous !== undefined && now - this.changedAt <= this.windowMs) {
+      try {
+        consider(this.c.owners.ownerIn(pool, id, this.c.pool(pool), this.previous))
+      } catch {
+        // a custom placement that named a node not serving the pool then
+      }
+    }
+    consider(this.c.owners.ownerWithout(pool, id, self))
+    if (spilledThere !== undefined && !out.includes(spilledThere)) out.push(spilledThere)
+    return out
+  }
+
+  /**
+   * Claims worker `id` from `holders` until one hands it over (true) or none holds it
+   * (false). A holder that answers 'mine' has not seen the ring move yet (it will within a
+   * heartbeat): it is asked again, `CLAIM_ATTEMPTS` times `CLAIM_RETRY_MS` apart. Stops
+   * early, with true, once `waiting` says the activation no longer waits (a handoff filled it).
+   */
+  async claimFirst (pool: string, id: string, holders: readonly string[], waiting: () => boolean): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      const answer = await this.claim(pool, id, holders).catch(() => 'none')
+      if (!waiting() || answer === 'moved') return true
+      if (answer !== 'mine' || attempt >= CLAIM_ATTEMPTS) return false
+      await new Promise(resolve => { this.c.clock.setTimeout(() => { resolve(undefined) }, CLAIM_RETRY_MS) })
+    }
+  }
+
+  /** Claims a worker from every possible holder at once: 'moved' when one handed it over, 'mine' when one keeps it for now, else 'none'. */
+  async claim (pool: string, id: string, holders: readonly string[]): Promise<ClaimAnswer> {
+    // no answer is not "none": the holder may be handing it over right now; only a holder
+    // that is gone cannot hold it
+    const answers = await Promise.all(holders.map(async h =>
+      await (this.c.transport.call(h, encodeClaim({ pool, id }), { timeoutMs: DEFAULT_CALL_TIMEOUT_MS }) as Promise<ClaimAnswer>)
+        .catch((err: Error) => err.name === 'NodeUnavailableError' ? 'none' : 'mine')))
+    if (answers.includes('moved')) return 'moved'
+    return answers.includes('mine') ? 'mine' : 'none'
+  }
+
+  /**
+   * Another node claims a worker (`from`, or the claimer an owner names when it passes the
+   * claim on to the node its worker spilled to). Handed only to the node this one sees as
+   * its owner, so 'moved' means "moved to you".
+   */
+  answer (m: ClaimMessage, from: string): ClaimAnswer | Promise<ClaimAnswer> {
+    const claimer = m.claimer ?? from
+    const local = this.c.pool(m.pool)
+    if (local === undefined) return 'none'
+    const act = local.activations.get(m.id)
+    if (act === undefined) {
+      // it spilled from here: the node it spilled to may hold it
+      const spilledTo = this.c.spill.pointer(m.pool, m.id)
+      if (spilledTo === undefined || spilledTo === claimer || m.claimer !== undefined) return 'none'
+      return (this.c.transport.call(spilledTo, encodeClaim({ pool: m.pool, id: m.id, claimer }), { timeoutMs: DEFAULT_CALL_TIMEOUT_MS }) as Promise<ClaimAnswer>)
+        .catch(() => 'none')
+    }
+    // it may be stale: the claimer asks again in a moment
+    if (this.c.fencing()) return 'mine'
+    const owner = this.c.owners.ownerOf(m.pool, m.id, local)
+    if (owner !== claimer) return 'mine'
+    return this.c.handOverNow(local, act, owner).then(moved => moved ? 'moved' : 'mine')
+  }
+
+  /**
+   * Notes, as the ring moves (or this node starts), the pools in which some other node
+   * held workers: only there can a new activation here be a worker another node still
+   * holds, so only there does it claim first. (Counts ride the heartbeat: workers a node
+   * started within its last heartbeat before the change are not seen; at worst two copies
+   * meet in a handoff and the newer epoch wins.) A pool whose window is still open stays in it.
+   */
+  private noteHolders (): void {
+    const self = this.c.self()
+    const now = this.c.clock.monotonic()
+    const next = now - Math.max(this.changedAt, this.startedAt) <= this.windowMs ? new Set(this.claimPools) : new Set<string>()
+    for (const pool of this.c.poolNames()) {
+      if (next.has(pool)) continue
+      for (const m of this.c.members()) {
+        if (m.peerId === self || m.liveness === 'down') continue
+        const n = this.c.countOf?.(m.peerId, pool)
+        if (n === undefined || n > 0) {
+          next.add(pool)
+          break
+        }
+      }
+    }
+    this.claimPools = next
+  }
+}

@@ -1,0 +1,5 @@
+export * from './ops.js'
+export * from './fields.js'
+export * from './worker-messages.js'
+export * from './handoff-messages.js'
+export * from './routing-messages.js'

@@ -1,0 +1,190 @@
+import { DEFAULT_CALL_TIMEOUT_MS, NodeUnavailableError, UnknownPoolError } from '@simplepool/core'
+import type { Clock, Logger } from '@simplepool/core'
+import type { Placement } from '@simplepool/ring'
+import type { LocalPool } from '../activation/local-pool.js'
+import { NOT_NOW } from '../activation/local-pool.js'
+import { Op } from '../protocol/ops.js'
+import { encodeCall, encodeCast, encodeSpawn, encodeSpawnMany, encodeWorker } from '../protocol/worker-messages.js'
+import type { CallMessage, CastMessage, CountMessage, SpawnManyMessage, SpawnMessage, WorkerMessage } from '../protocol/worker-messages.js'
+import type { RoutingStats, RuntimeTransport, WorkerLocation } from '../runtime-types.js'
+import type { Forwarding } from './forwarding.js'
+import type { LocalRequests } from './local-requests.js'
+import type { Owners } from './owners.js'
+import type { Spill } from './spill.js'
+
+/** What answering other nodes needs of the node. */
+export interface InboundComponents {
+  readonly clock: Clock
+  readonly logger: Logger
+  readonly transport: RuntimeTransport
+  readonly owners: Owners
+  readonly spill: Spill
+  readonly forwarding: Forwarding
+  readonly requests: LocalRequests
+  /** Node-wide counters (casts dropped). */
+  readonly routing: RoutingStats
+  self: () => string
+  placement: () => Placement
+  pool: (name: string) => LocalPool | undefined
+  /** True while this node, back from a stall, finds out whether its activations are stale: no turn runs at once. */
+  fencing: () => boolean
+  /** Ids per local batch of a `SpawnMany`, between which the event loop is yielded. */
+  spawnBatch: number
+  /** Yields the event loop. */
+  defer: (fn: () => void) => void
+}
+
+/** Where a message from another node goes: here, on to where its worker spilled, or on to the owner this node sees. */
+type Arrival = 'here' | 'spill' | 'forward'
+
+/**
+ * Messages from other nodes to workers: delivered here when this node owns the worker
+ * in its view (or its owner spilled it here), sent on to where it spilled, or forwarded
+ * to the owner this node sees.
+ */
+export class Inbound {
+  private readonly c: InboundComponents
+
+  constructor (components: InboundComponents) {
+    this.c = components
+  }
+
+  /** A call: answered here (at once when its worker is idle), or sent on. */
+  call (m: CallMessage, from: string, now: number): unknown {
+    const c = this.c
+    const local = c.pool(m.pool)
+    const placement = c.placement()
+    const live = local?.activations.get(m.id)
+    // live and owned here at this placement version: no ring lookup, as for a local call
+    let version: number | undefined = placement.version
+    if (live === undefined || live.ownedAt !== version) {
+      const owner = c.owners.ownerOf(m.pool, m.id, local, placement)
+      const to = this.arrival(local, m.pool, m.id, owner, from, m.spilled, m.spawn)
+      if (to === 'spill') return c.forwarding.relay(c.spill.pointer(m.pool, m.id) as string, m.pool, m.hops, m.timeoutMs, encodeCall({ ...m, hops: m.hops + 1, spilled: true }))
+      if (to === 'forward') return c.forwarding.forward(from, local, m.pool, owner, m.hops, m.timeoutMs, encodeCall({ ...m, hops: m.hops + 1, spilled: false }))
+      // a worker spilled here is not owned here: the next message looks again
+      if (owner !== c.self()) version = undefined
+    }
+    const timeoutMs = Math.max(1, m.timeoutMs)
+    if (!c.fencing()) {
+      const answer = (local as LocalPool).callNow(m.id, m.msg, m.spawn, now + timeoutMs, version)
+      if (answer !== NOT_NOW) return answer
+    }
+    return c.requests.call(local as LocalPool, m.id, m.msg, m.spawn, timeoutMs, undefined, version)
+  }
+
+  /** A cast: delivered here, or sent on. One that cannot be delivered is counted, never thrown back. */
+  cast (m: CastMessage, from: string): void {
+    const c = this.c
+    try {
+      const local = c.pool(m.pool)
+      const placement = c.placement()
+      const live = local?.activations.get(m.id)
+      // live and owned here at this placement version: no ring lookup, as for a local send
+      if (live !== undefined && live.ownedAt === placement.version) {
+        (local as LocalPool).deliverTo(live, null, m.msg)
+        return
+      }
+      const owner = c.owners.ownerOf(m.pool, m.id, local, placement)
+      const to = this.arrival(local, m.pool, m.id, owner, from, m.spilled, m.spawn)
+      if (to === 'here') {
+        const act = (local as LocalPool).deliver(m.id, null, m.msg, m.spawn)
+        if (owner === c.self()) act.ownedAt = placement.version
+        return
+      }
+      if (!c.forwarding.mayForward(m.hops)) throw new NodeUnavailableError(`no agreed owner for ${m.pool}/${m.id} after ${m.hops} hops`)
+      if (to === 'spill') {
+        c.transport.cast(c.spill.pointer(m.pool, m.id) as string, encodeCast({ ...m, hops: m.hops + 1, spilled: true }))
+        return
+      }
+      c.forwarding.noteForward(from, m.pool, owner, local)
+      c.transport.cast(owner, encodeCast({ ...m, hops: m.hops + 1, spilled: false }))
+    } catch (err) {
+      c.routing.droppedCasts++
+      const e = err as Error
+      c.logger.debug?.(`dropped a cast to ${m.pool}/${m.id} from ${from}: ${e.name}: ${e.message}`)
+    }
+  }
+
+  /** A spawn: answered here, or sent on. */
+  spawn (m: SpawnMessage, from: string): Promise<WorkerLocation> | Promise<unknown> {
+    const c = this.c
+    const local = c.pool(m.pool)
+    const owner = c.owners.ownerOf(m.pool, m.id, local)
+    const to = this.arrival(local, m.pool, m.id, owner, from, m.spilled, true)
+    if (to === 'spill') return c.forwarding.relay(c.spill.pointer(m.pool, m.id) as string, m.pool, m.hops, DEFAULT_CALL_TIMEOUT_MS, encodeSpawn({ ...m, hops: m.hops + 1, spilled: true }))
+    if (to === 'forward') return c.forwarding.forward(from, local, m.pool, owner, m.hops, DEFAULT_CALL_TIMEOUT_MS, encodeSpawn({ ...m, hops: m.hops + 1, spilled: false }))
+    return c.requests.spawn(local as LocalPool, m.id, m.sync, DEFAULT_CALL_TIMEOUT_MS)
+  }
+
+  /** A where or a stop: answered here (a worker spilled here by its owner too: it starts nothing), or sent on. */
+  worker (m: WorkerMessage, from: string): unknown {
+    const c = this.c
+    const local = c.pool(m.pool)
+    const owner = c.owners.ownerOf(m.pool, m.id, local)
+    const to = this.arrival(local, m.pool, m.id, owner, from, m.spilled, false)
+    if (to === 'spill') return c.forwarding.relay(c.spill.pointer(m.pool, m.id) as string, m.pool, m.hops, DEFAULT_CALL_TIMEOUT_MS, encodeWorker({ ...m, hops: m.hops + 1, spilled: true }))
+    if (to === 'forward') return c.forwarding.forward(from, local, m.pool, owner, m.hops, DEFAULT_CALL_TIMEOUT_MS, encodeWorker({ ...m, hops: m.hops + 1, spilled: false }))
+    if (m.op === Op.Where) return c.requests.where(local as LocalPool, m.id, owner)
+    return c.requests.stop(local as LocalPool, m.id, DEFAULT_CALL_TIMEOUT_MS)
+  }
+
+  /** Many spawns: the ids this node owns start here (in batches, yielding between them), the others go on to their owners. */
+  async spawnMany (m: SpawnManyMessage, from: string): Promise<number> {
+    const c = this.c
+    const local = c.pool(m.pool)
+    if (m.spilled && local !== undefined) {
+      // spilled here by their owner: the ids this node takes, counted against its hard limit as it goes
+      const here: string[] = []
+      let room = local.hardLimit - local.activations.size
+      for (const id of m.ids) {
+        if (local.activations.has(id)) {
+          here.push(id)
+          continue
+        }
+        if (room <= 0) {
+          c.spill.tell(m.pool, id, from, false)
+          continue
+        }
+        try {
+          if (c.spill.accept(local, m.pool, id, from, true)) {
+            here.push(id)
+            room--
+          }
+        } catch {
+          // refused, and the owner told
+        }
+      }
+      return await c.requests.spawnMany(local, here, m.sync, DEFAULT_CALL_TIMEOUT_MS, from)
+    }
+    let live = 0
+    const self = c.self()
+    for (const [owner, group] of c.owners.groupByOwner(m.pool, m.ids, local)) {
+      if (owner === self) {
+        for (let i = 0; i < group.length; i += c.spawnBatch) {
+          const n = await c.requests.spawnMany(local as LocalPool, group.slice(i, i + c.spawnBatch), m.sync, DEFAULT_CALL_TIMEOUT_MS)
+          live += n
+          if (i + c.spawnBatch < group.length) await new Promise<void>(resolve => { c.defer(resolve) })
+        }
+      } else {
+        const n = await (c.forwarding.forward(from, local, m.pool, owner, m.hops, DEFAULT_CALL_TIMEOUT_MS, encodeSpawnMany({ ...m, ids: group, hops: m.hops + 1, spilled: false })) as Promise<number>)
+        live += n
+      }
+    }
+    return live
+  }
+
+  /** Workers of a pool on this node. */
+  count (m: CountMessage): number {
+    const local = this.c.pool(m.pool)
+    if (local === undefined) throw new UnknownPoolError(`node ${this.c.self()} does not run pool ${m.pool}`, { pool: m.pool })
+    return local.activations.size
+  }
+
+  /** Where a message from `from` goes; `spilled`: its owner spilled it here. */
+  private arrival (local: LocalPool | undefined, pool: string, id: string, owner: string, from: string, spilled: boolean, activates: boolean): Arrival {
+    const c = this.c
+    if (owner === c.self()) return c.spill.spillOf(local as LocalPool, id, activates) === undefined ? 'here' : 'spill'
+    return spilled && c.spill.accept(local, pool, id, from, activates) ? 'here' : 'forward'
+  }
+}

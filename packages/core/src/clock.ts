@@ -33,6 +33,17 @@ function immediate (fn: () => void): void {
   setImmediate(fn)
 }
 
+/**
+ * A signal that aborts after `ms` on `clock`, as `AbortSignal.timeout` does on the real
+ * one (same reason: a `TimeoutError` DOMException), so dial and open deadlines follow an
+ * injected clock too.
+ */
+export function timeoutSignal (clock: Clock, ms: number): AbortSignal {
+  const controller = new AbortController()
+  clock.setTimeout(() => { controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')) }, ms)
+  return controller.signal
+}
+
 /** The real clock. Its timers are unref'd: a pending deadline never keeps a process alive. */
 export const systemClock: Clock = {
   now: () => Date.now(),

@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from './clock.js'
-import { MAX_TIMER_MS } from './constants.js'
+import { MAX_TIMER_MS } from './constants/time.js'
 
 /**
  * One coarse timer for many deadlines: entries fall into buckets of `resolutionMs`, and a

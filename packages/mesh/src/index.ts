@@ -17,8 +17,10 @@
  *
  * @packageDocumentation
  */
-export { Mesh, validateMeshInit, validateTargets } from './mesh.js'
-export type { MeshInit, MeshEvents, StreamHost } from './mesh.js'
+export { Mesh } from './mesh.js'
+export type { MeshEvents, StreamHost } from './mesh.js'
+export { validateMeshInit, validateTargets } from './mesh-options.js'
+export type { MeshInit } from './mesh-options.js'
 export { MembershipView } from './membership-view.js'
 export type { MembershipViewInit } from './membership-view.js'
 export { encodeRecord, decodeRecord, MAX_RECORD_BYTES } from './record-codec.js'

@@ -1,88 +1,18 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import {
-  DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_DOWN_AFTER_MS, DEFAULT_MAX_RECORDS_PER_SECOND, DEFAULT_FORGET_AFTER_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_LISTEN,
-  DEFAULT_RECONNECT_WINDOW_MS, DEFAULT_SUSPECT_AFTER_MS, MEMBERSHIP_TOPIC, InvalidOptionError, NodeUnavailableError,
-  NotStartedError, TypedEventTarget, consoleLogger, systemClock, withDefaults
+  BOOTSTRAP_RETRY_MS, MEMBERSHIP_SWEEP_MS, MEMBERSHIP_TOPIC, NodeUnavailableError, NotStartedError, RECONNECT_BACKOFF_MS,
+  STREAMS_PER_PROTOCOL, TypedEventTarget, consoleLogger, deferOf, systemClock, timeoutSignal, withDefaults
 } from '@simplepool/core'
 import type { Clock, Logger, Member, MemberFigures, MemberRecord, MemberStatus, MembershipEvents, MembershipSnapshot, PoolFigures, TimerHandle } from '@simplepool/core'
-import type { Connection, PrivateKey, Stream } from '@libp2p/interface'
+import type { Connection, Stream } from '@libp2p/interface'
 import { createHost } from './host.js'
 import type { Host } from './host.js'
 import { MembershipView } from './membership-view.js'
 import { decodeRecord, encodeRecord } from './record-codec.js'
 import { explainDialError, isRefusal } from './dial-error.js'
-
-/** Options of a mesh; every field is optional. */
-export interface MeshInit {
-  /** Multiaddrs to listen on. @default ['/ip4/127.0.0.1/tcp/0'] */
-  listen?: string[]
-  /** Multiaddrs (with /p2p/<id>) of nodes already in the cluster. @default [] */
-  bootstrap?: string[]
-  /** Pre-shared key: only nodes holding it can connect (libp2p private network). */
-  clusterKey?: string | Uint8Array
-  /** A persistent identity; a new one is made when absent. */
-  privateKey?: PrivateKey
-  /** This node's target per pool (its weight on each pool's ring). @default {} */
-  targets?: Record<string, number>
-  /** Called on each heartbeat for this node's worker count per pool. */
-  counts?: () => Record<string, number>
-  /** The shortest interval between this node's records. @default 500 */
-  heartbeatMs?: number
-  /** Records a node should receive per second at most; big clusters stretch the heartbeat to keep to it. @default 20 */
-  maxRecordsPerSecond?: number
-  /** @default 1000 */
-  suspectAfterMs?: number
-  /** @default 2000 */
-  downAfterMs?: number
-  /** @default 500 */
-  reconnectWindowMs?: number
-  /** @default 3000 */
-  dialTimeoutMs?: number
-  /** @default 60000 */
-  forgetAfterMs?: number
-  /**
-   * Announce `up` at the end of `start()`. With `false` the node stays `joining` (known,
-   * but on no ring) until `setStatus('up')`: for an owner that starts more services first.
-   * @default true
-   */
-  announce?: boolean
-  /** Address ranges exempt from libp2p's inbound dial rate limit. @default loopback */
-  allow?: string[]
-  /** Where bootstrap failures and dropped records are reported. @default stderr */
-  logger?: Logger
-  /** Time for heartbeats and liveness deadlines. @default the system clock */
-  clock?: Clock
-}
-
-type MeshOptions = Required<Omit<MeshInit, 'clusterKey' | 'privateKey' | 'counts'>> & Pick<MeshInit, 'clusterKey' | 'privateKey' | 'counts'>
-
-const DEFAULTS = {
-  listen: DEFAULT_LISTEN,
-  bootstrap: [] as string[],
-  targets: {} as Record<string, number>,
-  heartbeatMs: DEFAULT_HEARTBEAT_MS,
-  maxRecordsPerSecond: DEFAULT_MAX_RECORDS_PER_SECOND,
-  suspectAfterMs: DEFAULT_SUSPECT_AFTER_MS,
-  downAfterMs: DEFAULT_DOWN_AFTER_MS,
-  reconnectWindowMs: DEFAULT_RECONNECT_WINDOW_MS,
-  dialTimeoutMs: DEFAULT_DIAL_TIMEOUT_MS,
-  forgetAfterMs: DEFAULT_FORGET_AFTER_MS,
-  allow: ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128'],
-  announce: true
-}
-
-/** How often liveness deadlines are checked. */
-const SWEEP_MS = 100
-
-/** How often a member we could not reach is dialled again while we hear of it. */
-const RECONNECT_BACKOFF_MS = 1_000
-
-/** How often unreachable bootstrap addresses are tried again while this node is alone. */
-const BOOTSTRAP_RETRY_MS = 2_000
-
-/** Streams of one protocol a service may have open to or from one peer at once. */
-const STREAMS_PER_PROTOCOL = 1024
+import { DEFAULTS, validateMeshInit, validateTargets } from './mesh-options.js'
+import type { MeshInit, MeshOptions } from './mesh-options.js'
 
 /** Stream handling on a mesh's host, for services with a protocol of their own. */
 export interface StreamHost {
@@ -98,50 +28,6 @@ export interface StreamHost {
 export interface MeshEvents extends MembershipEvents {
   /** A named error the mesh could not raise to a caller (a bootstrap that failed). */
   'mesh:error': Error
-}
-
-/** Checks a `MeshInit` and says what was expected and what arrived. */
-export function validateMeshInit (init: MeshInit): void {
-  const arrays = ['listen', 'bootstrap', 'allow'] as const
-  for (const k of arrays) {
-    const v = init[k]
-    if (v !== undefined && (!Array.isArray(v) || !v.every(s => typeof s === 'string'))) {
-      throw new InvalidOptionError(`${k} must be an array of multiaddr strings, got ${JSON.stringify(v)} (${typeof v})`)
-    }
-    // parsed here, so a typo fails the start by name instead of failing every dial later
-    for (const [i, a] of (v ?? []).entries()) {
-      try {
-        multiaddr(a)
-      } catch (err) {
-        throw new InvalidOptionError(`${k}[${i}] is not a multiaddr: ${a} (${(err as Error).message})`)
-      }
-    }
-  }
-  for (const k of ['heartbeatMs', 'maxRecordsPerSecond', 'suspectAfterMs', 'downAfterMs', 'reconnectWindowMs', 'dialTimeoutMs', 'forgetAfterMs'] as const) {
-    const v = init[k]
-    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)) {
-      throw new InvalidOptionError(`${k} must be a positive number, got ${String(v)} (${typeof v})`)
-    }
-  }
-  if (init.targets !== undefined) validateTargets(init.targets)
-  const h = init.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
-  const s = init.suspectAfterMs ?? DEFAULT_SUSPECT_AFTER_MS
-  const d = init.downAfterMs ?? DEFAULT_DOWN_AFTER_MS
-  if (!(h < s && s < d)) throw new InvalidOptionError(`expected heartbeatMs < suspectAfterMs < downAfterMs, got ${h}, ${s}, ${d}`)
-  // a gap of suspectAfterMs between sweeps reads as this node's own pause
-  if (s < 5 * SWEEP_MS) throw new InvalidOptionError(`suspectAfterMs must be at least ${5 * SWEEP_MS} ms, got ${s}`)
-}
-
-/** Checks a targets map: pool name to a non-negative finite number. */
-export function validateTargets (targets: unknown): asserts targets is Record<string, number> {
-  if (targets == null || typeof targets !== 'object' || Array.isArray(targets)) {
-    throw new InvalidOptionError(`targets must be an object of pool name to number, got ${JSON.stringify(targets)} (${typeof targets})`)
-  }
-  for (const [k, v] of Object.entries(targets)) {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-      throw new InvalidOptionError(`target of pool ${k} must be a non-negative number, got ${String(v)} (${typeof v})`)
-    }
-  }
 }
 
 /**
@@ -356,7 +242,7 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
 
   /** The caller's signal, if any, and the dial deadline in any case: a pnet dial can hang. */
   private deadline (signal?: AbortSignal): AbortSignal {
-    const timeout = AbortSignal.timeout(this.opts.dialTimeoutMs)
+    const timeout = timeoutSignal(this.clock, this.opts.dialTimeoutMs)
     return signal == null ? timeout : AbortSignal.any([signal, timeout])
   }
 
@@ -398,7 +284,7 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
   private publishSoon (): void {
     if (this.publishQueued) return
     this.publishQueued = true
-    setImmediate(() => {
+    deferOf(this.clock)(() => {
       this.publishQueued = false
       if (this.running) this.publish()
     })
@@ -444,7 +330,7 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
       if (!this.running) return
       this.view?.sweep()
       this.scheduleSweep()
-    }, SWEEP_MS)
+    }, MEMBERSHIP_SWEEP_MS)
   }
 
   private onMessage (from: string | undefined, data: Uint8Array): void {
@@ -503,7 +389,7 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     if (inFlight != null) return inFlight
     const p = (async () => {
       try {
-        return await this.connect(peerId, { signal: AbortSignal.timeout(timeoutMs) })
+        return await this.connect(peerId, { signal: timeoutSignal(this.clock, timeoutMs) })
       } catch (err) {
         this.logger.debug(`dial ${peerId} failed`, err)
         return err as Error
@@ -521,7 +407,7 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     const failed: string[] = []
     await Promise.all(pending.map(async (addr) => {
       try {
-        await host.dial(multiaddr(addr), { signal: AbortSignal.timeout(this.opts.dialTimeoutMs) })
+        await host.dial(multiaddr(addr), { signal: timeoutSignal(this.clock, this.opts.dialTimeoutMs) })
         this.reportedBootstrap.delete(addr)
       } catch (err) {
         failed.push(addr)

@@ -3,7 +3,7 @@ import type { Logger } from '@simplepool/core'
 import type { Stream } from '@libp2p/interface'
 import { Kind, checkEnvelope } from './envelope.js'
 import { FRAME_HEADER_BYTES, FrameDecoder, decodeFrameBody, encodeFrame, encodedSize } from './frame-codec.js'
-import type { TransportStats } from './transport.js'
+import type { TransportStats } from './stats.js'
 
 /** A call waiting for its reply. One object per call, kept in a map and in the deadline wheel. */
 export interface PendingCall {
@@ -27,6 +27,8 @@ export interface ChannelOwner {
   settle: (call: PendingCall) => void
   closed: (channel: Channel, err: Error) => void
   stats: TransportStats
+  /** Runs `fn` on the next turn of the event loop: the clock's `defer`. */
+  defer: (fn: () => void) => void
 }
 
 /**
@@ -54,6 +56,7 @@ export class Channel {
   private scheduled = false
   private draining = false
   private closedWith?: Error
+  private readonly flushNow = (): void => { this.flush() }
 
   constructor (peer: string, owner: ChannelOwner) {
     this.peer = peer
@@ -145,7 +148,7 @@ export class Channel {
   private schedule (): void {
     if (this.scheduled || this.draining || this.stream == null || this.count === 0) return
     this.scheduled = true
-    setImmediate(() => { this.flush() })
+    this.owner.defer(this.flushNow)
   }
 
   private flush (): void {

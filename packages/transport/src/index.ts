@@ -19,7 +19,8 @@
  * @packageDocumentation
  */
 export { Transport, validateTransportInit } from './transport.js'
-export type { TransportComponents, TransportInit, TransportHandlers, TransportStats, CallOptions } from './transport.js'
+export type { TransportComponents, TransportInit, TransportHandlers, CallOptions } from './transport.js'
+export type { TransportStats } from './stats.js'
 export { Kind, checkEnvelope } from './envelope.js'
 export type { Envelope } from './envelope.js'
 export { FrameDecoder, encodeFrame, decodeFrameBody, FRAME_HEADER_BYTES } from './frame-codec.js'

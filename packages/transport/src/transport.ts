@@ -1,11 +1,12 @@
 import {
   AbortError, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_MAX_ENVELOPES_PER_FRAME, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_PENDING_CALLS_PER_PEER, DEFAULT_MAX_QUEUED_PER_PEER,
   DEFAULT_WHEEL_RESOLUTION_MS, DeadlineWheel, MAX_TIMER_MS, ENVELOPE_VERSION, InvalidOptionError, MESSAGE_PROTOCOL, NodeUnavailableError,
-  NoHandlerError, NotStartedError, OverloadedError, TimeoutError, consoleLogger, systemClock, withDefaults
+  NoHandlerError, NotStartedError, OverloadedError, TimeoutError, consoleLogger, deferOf, systemClock, timeoutSignal, withDefaults
 } from '@simplepool/core'
 import type { Clock, Logger } from '@simplepool/core'
 import type { Stream } from '@libp2p/interface'
 import { Channel } from './channel.js'
+import type { TransportStats } from './stats.js'
 import type { ChannelOwner, PendingCall } from './channel.js'
 import { Kind } from './envelope.js'
 
@@ -55,18 +56,6 @@ export interface CallOptions {
 export interface TransportHandlers {
   onCast?: (payload: unknown, from: string) => void
   onCall?: (payload: unknown, from: string) => unknown
-}
-
-/** Counters, for benchmarks and health. */
-export interface TransportStats {
-  framesOut: number
-  framesIn: number
-  envelopesOut: number
-  envelopesIn: number
-  droppedCasts: number
-  lateReplies: number
-  invalidFrames: number
-  timeouts: number
 }
 
 /** The longest deadline a call may have: the largest delay a timer takes (about 24.8 days). */
@@ -136,6 +125,7 @@ export class Transport {
       maxQueued: this.opts.maxQueuedPerPeer,
       maxInboundCalls: this.opts.maxPendingCallsPerPeer,
       stats: this.stats,
+      defer: deferOf(this.clock),
       onCast: (payload, from) => { self.handlers.onCast?.(payload, from) },
       onCall: (payload, from) => {
         const h = self.handlers.onCall
@@ -256,7 +246,7 @@ export class Transport {
     // sends queue on the channel meanwhile; if the stream never opens they fail with it
     void (async () => {
       try {
-        const stream = await this.components.newStream(ch.peer, this.opts.protocol, { signal: AbortSignal.timeout(this.opts.openTimeoutMs) })
+        const stream = await this.components.newStream(ch.peer, this.opts.protocol, { signal: timeoutSignal(this.clock, this.opts.openTimeoutMs) })
         ch.attach(stream)
       } catch (err) {
         const e = err as Error

@@ -1,5 +1,7 @@
 /**
- * Defaults, one place. Each is the value a service uses when its init leaves a field out.
+ * The mesh's defaults and tuning: listening, gossip membership, failure detection, dials.
+ * A default is what an option left out takes; a tuning constant is fixed, and says here
+ * why it has its value.
  */
 
 /** Listen on loopback, any free port. */
@@ -50,36 +52,17 @@ export const DEFAULT_DIAL_TIMEOUT_MS = 3_000
 /** Members that are down are forgotten after this long (unless they come back). */
 export const DEFAULT_FORGET_AFTER_MS = 60_000
 
-/** The protocol of the direct message streams. */
-export const MESSAGE_PROTOCOL = '/simplepool/msg/1.0.0'
+/** Address ranges exempt from libp2p's inbound dial rate limit (5 a second per address): on loopback every peer is 127.0.0.1. */
+export const DEFAULT_ALLOW = ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128']
 
-/** Wire version of an envelope; anything else is refused. */
-export const ENVELOPE_VERSION = 1
+/** How often liveness deadlines are checked, in ms: a fifth of the shortest suspicion, so a silent peer is marked near its deadline. */
+export const MEMBERSHIP_SWEEP_MS = 100
 
-/** A frame larger than this closes the stream with `InvalidMessageError`. */
-export const DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024
+/** How often a member this node could not reach is dialled again while it hears of it, in ms: a healed partition heals the view too. */
+export const RECONNECT_BACKOFF_MS = 1_000
 
-/** Envelopes encoded into one frame at most: big enough to batch, small enough to interleave. */
-export const DEFAULT_MAX_ENVELOPES_PER_FRAME = 1024
+/** How often unreachable bootstrap addresses are tried again while this node is alone, in ms. */
+export const BOOTSTRAP_RETRY_MS = 2_000
 
-/**
- * Replies queued while one frame of calls is being handled that are sent before the
- * frame is done, so the caller starts on them while the callee handles the rest: with
- * 256 calls in flight this took pipelined calls from 184k/s to 263-288k/s.
- */
-export const EARLY_REPLY_FLUSH_ENVELOPES = 64
-
-/** Envelopes queued to one peer before a send fails with `OverloadedError`. */
-export const DEFAULT_MAX_QUEUED_PER_PEER = 65_536
-
-/** Calls awaiting a reply from one peer before a new call fails with `OverloadedError`. */
-export const DEFAULT_MAX_PENDING_CALLS_PER_PEER = 65_536
-
-/** A call's deadline when the caller gives none. */
-export const DEFAULT_CALL_TIMEOUT_MS = 5_000
-
-/** Resolution of the deadline wheel: deadlines fire up to this much late, never early. */
-export const DEFAULT_WHEEL_RESOLUTION_MS = 10
-
-/** The longest delay a timer takes, and so the longest deadline anything may have (about 24.8 days). */
-export const MAX_TIMER_MS = 2 ** 31 - 1
+/** Streams of one protocol a service may have open to or from one peer at once: the transport needs one; a bound, not a budget. */
+export const STREAMS_PER_PROTOCOL = 1024

@@ -1,0 +1,111 @@
+import { multiaddr } from '@multiformats/multiaddr'
+import {
+  DEFAULT_ALLOW, DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_DOWN_AFTER_MS, DEFAULT_FORGET_AFTER_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_LISTEN,
+  DEFAULT_MAX_RECORDS_PER_SECOND, DEFAULT_RECONNECT_WINDOW_MS, DEFAULT_SUSPECT_AFTER_MS, InvalidOptionError, MEMBERSHIP_SWEEP_MS
+} from '@simplepool/core'
+import type { Clock, Logger } from '@simplepool/core'
+import type { PrivateKey } from '@libp2p/interface'
+
+/** Options of a mesh; every field is optional. */
+export interface MeshInit {
+  /** Multiaddrs to listen on. @default ['/ip4/127.0.0.1/tcp/0'] */
+  listen?: string[]
+  /** Multiaddrs (with /p2p/<id>) of nodes already in the cluster. @default [] */
+  bootstrap?: string[]
+  /** Pre-shared key: only nodes holding it can connect (libp2p private network). */
+  clusterKey?: string | Uint8Array
+  /** A persistent identity; a new one is made when absent. */
+  privateKey?: PrivateKey
+  /** This node's target per pool (its weight on each pool's ring). @default {} */
+  targets?: Record<string, number>
+  /** Called on each heartbeat for this node's worker count per pool. */
+  counts?: () => Record<string, number>
+  /** The shortest interval between this node's records. @default 500 */
+  heartbeatMs?: number
+  /** Records a node should receive per second at most; big clusters stretch the heartbeat to keep to it. @default 20 */
+  maxRecordsPerSecond?: number
+  /** @default 1000 */
+  suspectAfterMs?: number
+  /** @default 2000 */
+  downAfterMs?: number
+  /** @default 500 */
+  reconnectWindowMs?: number
+  /** @default 3000 */
+  dialTimeoutMs?: number
+  /** @default 60000 */
+  forgetAfterMs?: number
+  /**
+   * Announce `up` at the end of `start()`. With `false` the node stays `joining` (known,
+   * but on no ring) until `setStatus('up')`: for an owner that starts more services first.
+   * @default true
+   */
+  announce?: boolean
+  /** Address ranges exempt from libp2p's inbound dial rate limit. @default loopback */
+  allow?: string[]
+  /** Where bootstrap failures and dropped records are reported. @default stderr */
+  logger?: Logger
+  /** Time for heartbeats and liveness deadlines. @default the system clock */
+  clock?: Clock
+}
+
+export type MeshOptions = Required<Omit<MeshInit, 'clusterKey' | 'privateKey' | 'counts'>> & Pick<MeshInit, 'clusterKey' | 'privateKey' | 'counts'>
+
+/** What a `MeshInit` leaves out takes. */
+export const DEFAULTS = {
+  listen: DEFAULT_LISTEN,
+  bootstrap: [] as string[],
+  targets: {} as Record<string, number>,
+  heartbeatMs: DEFAULT_HEARTBEAT_MS,
+  maxRecordsPerSecond: DEFAULT_MAX_RECORDS_PER_SECOND,
+  suspectAfterMs: DEFAULT_SUSPECT_AFTER_MS,
+  downAfterMs: DEFAULT_DOWN_AFTER_MS,
+  reconnectWindowMs: DEFAULT_RECONNECT_WINDOW_MS,
+  dialTimeoutMs: DEFAULT_DIAL_TIMEOUT_MS,
+  forgetAfterMs: DEFAULT_FORGET_AFTER_MS,
+  allow: DEFAULT_ALLOW,
+  announce: true
+}
+
+/** Checks a `MeshInit` and says what was expected and what arrived. */
+export function validateMeshInit (init: MeshInit): void {
+  const arrays = ['listen', 'bootstrap', 'allow'] as const
+  for (const k of arrays) {
+    const v = init[k]
+    if (v !== undefined && (!Array.isArray(v) || !v.every(s => typeof s === 'string'))) {
+      throw new InvalidOptionError(`${k} must be an array of multiaddr strings, got ${JSON.stringify(v)} (${typeof v})`)
+    }
+    // parsed here, so a typo fails the start by name instead of failing every dial later
+    for (const [i, a] of (v ?? []).entries()) {
+      try {
+        multiaddr(a)
+      } catch (err) {
+        throw new InvalidOptionError(`${k}[${i}] is not a multiaddr: ${a} (${(err as Error).message})`)
+      }
+    }
+  }
+  for (const k of ['heartbeatMs', 'maxRecordsPerSecond', 'suspectAfterMs', 'downAfterMs', 'reconnectWindowMs', 'dialTimeoutMs', 'forgetAfterMs'] as const) {
+    const v = init[k]
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)) {
+      throw new InvalidOptionError(`${k} must be a positive number, got ${String(v)} (${typeof v})`)
+    }
+  }
+  if (init.targets !== undefined) validateTargets(init.targets)
+  const h = init.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
+  const s = init.suspectAfterMs ?? DEFAULT_SUSPECT_AFTER_MS
+  const d = init.downAfterMs ?? DEFAULT_DOWN_AFTER_MS
+  if (!(h < s && s < d)) throw new InvalidOptionError(`expected heartbeatMs < suspectAfterMs < downAfterMs, got ${h}, ${s}, ${d}`)
+  // a gap of suspectAfterMs between sweeps reads as this node's own pause
+  if (s < 5 * MEMBERSHIP_SWEEP_MS) throw new InvalidOptionError(`suspectAfterMs must be at least ${5 * MEMBERSHIP_SWEEP_MS} ms, got ${s}`)
+}
+
+/** Checks a targets map: pool name to a non-negative finite number. */
+export function validateTargets (targets: unknown): asserts targets is Record<string, number> {
+  if (targets == null || typeof targets !== 'object' || Array.isArray(targets)) {
+    throw new InvalidOptionError(`targets must be an object of pool name to number, got ${JSON.stringify(targets)} (${typeof targets})`)
+  }
+  for (const [k, v] of Object.entries(targets)) {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+      throw new InvalidOptionError(`target of pool ${k} must be a non-negative number, got ${String(v)} (${typeof v})`)
+    }
+  }
+}

@@ -68,3 +68,24 @@ export const SHUTDOWN_SAVES_IN_FLIGHT = 256
 
 /** Workers looked at between two yields of the event loop when a long loop runs over all of them (a stop, eager recovery). */
 export const WORKERS_PER_YIELD = 8_192
+
+/** Drains of the run queue between two looks at the clock for the slice (a mask: 2^n - 1): a loop of local calls drains once per call, and a clock read costs more than a short drain. */
+export const SCHEDULER_CLOCK_EVERY_MASK = 15
+
+/** Turns between two looks at the clock within a drain: a deadline is judged at most this many turns late. */
+export const SCHEDULER_TURNS_PER_CLOCK = 64
+
+/** One-second samples of a pool's counters kept for its rates: a minute and one. */
+export const FIGURE_SAMPLES = 61
+
+/** How long each of a pool's two latency histograms covers before the older is dropped, in ms: quantiles cover the last 30 to 60 s. */
+export const LATENCY_ROTATE_MS = 30_000
+
+/** How far back `health()`'s per-second rates (spawns, messages) look, in ms: smooth enough to read, recent enough to act on. */
+export const RATE_WINDOW_MS = 10_000
+
+/** (sender, pool) pairs remembered for hint pacing before they are all forgotten: a bound on memory, not a budget. */
+export const MAX_HINTED_SENDERS = 10_000
+
+/** Rings of a pool without one node kept at once (spill targets, claim holders): one per pool and node left out is plenty. */
+export const MAX_RINGS_WITHOUT = 64

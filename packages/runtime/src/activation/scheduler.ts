@@ -1,12 +1,6 @@
-import { SCHEDULER_SLICE_MS, deferOf } from '@simplepool/core'
+import { SCHEDULER_CLOCK_EVERY_MASK, SCHEDULER_SLICE_MS, SCHEDULER_TURNS_PER_CLOCK, deferOf } from '@simplepool/core'
 import type { Clock } from '@simplepool/core'
 import type { Activation } from './activation.js'
-
-/** Drains between two looks at the clock for the slice: a loop of local calls drains once per call. */
-const CLOCK_EVERY_MASK = 15
-
-/** Turns between two looks at the clock within a drain. */
-const TURNS_PER_CLOCK = 64
 
 /** Scheduling a drain on a resolved promise costs less than `queueMicrotask`, which wraps each callback for async hooks. */
 const RESOLVED = Promise.resolve()
@@ -88,7 +82,7 @@ export class Scheduler {
       this.defer(this.endSlice)
       return false
     }
-    if ((++this.drainsInSlice & CLOCK_EVERY_MASK) !== 0) return false
+    if ((++this.drainsInSlice & SCHEDULER_CLOCK_EVERY_MASK) !== 0) return false
     return this.monotonic() - this.sliceStart > SCHEDULER_SLICE_MS
   }
 
@@ -105,7 +99,7 @@ export class Scheduler {
       act.scheduled = false
       // an activation with nothing to do still counts: a long queue of them takes time too
       turns += this.run(act, now) + 1
-      if (turns < TURNS_PER_CLOCK) continue
+      if (turns < SCHEDULER_TURNS_PER_CLOCK) continue
       turns = 0
       now = this.monotonic()
       if (now - start > SCHEDULER_SLICE_MS) {

@@ -1,7 +1,5 @@
+import { STALL_BEAT_MS } from '@simplepool/core'
 import type { Clock, TimerHandle } from '@simplepool/core'
-
-/** How often the guard's timer notes that the event loop is turning, in ms. */
-const BEAT_MS = 100
 
 /**
  * Notices that this node's event loop stood still (SIGSTOP, a long GC, a blocked loop)
@@ -31,9 +29,9 @@ export class StallGuard {
     const beat = (): void => {
       this.check(this.clock.monotonic())
       this.last = this.clock.monotonic()
-      this.timer = this.clock.setTimeout(beat, BEAT_MS)
+      this.timer = this.clock.setTimeout(beat, STALL_BEAT_MS)
     }
-    this.timer = this.clock.setTimeout(beat, BEAT_MS)
+    this.timer = this.clock.setTimeout(beat, STALL_BEAT_MS)
   }
 
   stop (): void {

@@ -1,3 +1,4 @@
+import { FIGURE_SAMPLES, LATENCY_ROTATE_MS } from '@simplepool/core'
 import { LatencyHistogram } from './latency.js'
 
 /** Cumulative counters of one pool on one node. The hot path only increments these. */
@@ -29,12 +30,6 @@ export interface PoolCounters {
   forwarded: number
 }
 
-/** How many one-second samples of the counters are kept: one minute. */
-const SAMPLES = 61
-
-/** How long each of the two latency histograms covers before the older one is dropped. */
-const LATENCY_ROTATE_MS = 30_000
-
 /**
  * A pool's figures on one node: cumulative counters, sampled once a second into a ring
  * so rates over the last second and minute need no work per message, and turn latency in
@@ -57,7 +52,7 @@ export class PoolStats {
   /** Takes a one-second sample; the node calls this from its one stats timer. */
   sample (now: number): void {
     this.samples.push({ at: now, c: { ...this.counters } })
-    if (this.samples.length > SAMPLES) this.samples.shift()
+    if (this.samples.length > FIGURE_SAMPLES) this.samples.shift()
     if (now - this.rotatedAt >= LATENCY_ROTATE_MS) {
       const t = this.previous
       this.previous = this.current

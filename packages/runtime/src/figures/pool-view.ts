@@ -1,12 +1,10 @@
+import { RATE_WINDOW_MS } from '@simplepool/core'
 import type { Clock } from '@simplepool/core'
 import type { LocalPool } from '../activation/local-pool.js'
 import { poolStatus } from './health.js'
 import type { PoolHealth } from './health.js'
 import type { LatencyHistogram } from './latency.js'
 import type { PoolCounters } from './pool-stats.js'
-
-/** How far back `spawnsPerSec` and `msgsPerSec` look, in ms. */
-const RATE_WINDOW_MS = 10_000
 
 /**
  * One pool on this node as the node around the runtime may see it: its figures, read

@@ -1,4 +1,4 @@
-import { HINT_INTERVAL_MS, NodeUnavailableError } from '@simplepool/core'
+import { HINT_INTERVAL_MS, MAX_HINTED_SENDERS, NodeUnavailableError } from '@simplepool/core'
 import type { Clock } from '@simplepool/core'
 import type { Placement } from '@simplepool/ring'
 import type { LocalPool } from '../activation/local-pool.js'
@@ -13,9 +13,6 @@ export interface ForwardingComponents {
   /** How many nodes a message may be forwarded through. */
   maxHops: number
 }
-
-/** Senders hinted lately are forgotten all at once past this many (sender, pool) pairs. */
-const MAX_HINTED = 10_000
 
 /**
  * Messages for workers this node does not own in its view go on to the owner it sees,
@@ -56,7 +53,7 @@ export class Forwarding {
     const now = this.c.clock.monotonic()
     if ((this.hinted.get(key) ?? -Infinity) + HINT_INTERVAL_MS > now) return
     this.hinted.set(key, now)
-    if (this.hinted.size > MAX_HINTED) this.hinted.clear()
+    if (this.hinted.size > MAX_HINTED_SENDERS) this.hinted.clear()
     try {
       this.c.transport.cast(from, encodeHint({ pool, fingerprint: this.c.placement().ring(pool)?.fingerprint ?? '', owner }))
     } catch {

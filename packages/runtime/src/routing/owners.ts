@@ -1,4 +1,4 @@
-import { NodeUnavailableError, UnknownPoolError } from '@simplepool/core'
+import { MAX_RINGS_WITHOUT, NodeUnavailableError, UnknownPoolError } from '@simplepool/core'
 import { WeightedRing } from '@simplepool/ring'
 import type { Placement } from '@simplepool/ring'
 import type { LocalPool } from '../activation/local-pool.js'
@@ -10,9 +10,6 @@ export interface OwnersComponents {
   /** The placement of the current membership view (cached per version by the node). */
   placement: () => Placement
 }
-
-/** Rings kept of a pool without one node, at most: one per pool and node left out is plenty. */
-const MAX_RINGS_WITHOUT = 64
 
 /**
  * Who owns a worker in this node's view: the pool's weighted ring, or the pool's own

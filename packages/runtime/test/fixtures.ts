@@ -107,6 +107,20 @@ export class LocalCluster {
   }
 }
 
+/**
+ * A fresh manual clock and cluster for each test of the enclosing suite, stopped after
+ * it (also when it fails): `const t = useCluster()`, then `t.clock` and `t.cluster`.
+ */
+export function useCluster (): { readonly clock: ManualClock, readonly cluster: LocalCluster } {
+  const t = { clock: new ManualClock(), cluster: new LocalCluster() }
+  beforeEach(() => {
+    t.clock = new ManualClock()
+    t.cluster = new LocalCluster(t.clock)
+  })
+  afterEach(async () => { await t.cluster.stop() })
+  return t
+}
+
 /** Resolves after pending microtasks and one macrotask. */
 export async function settle (): Promise<void> {
   await new Promise(resolve => setImmediate(resolve))

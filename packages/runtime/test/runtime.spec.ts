@@ -3,7 +3,7 @@ import { ManualClock, systemClock } from '@simplepool/core'
 import { definePool } from '../src/pool.js'
 import type { Runtime } from '../src/runtime.js'
 import type { WorkerFailDetail, WorkerPassivateDetail } from '../src/events.js'
-import { LocalCluster, settle } from './fixtures.js'
+import { LocalCluster, settle, useCluster } from './fixtures.js'
 
 interface Counter { n: number }
 type Msg = 'inc' | 'get' | { op: 'throw' } | { op: 'wait', ms: number } | { op: 'hang' }
@@ -38,19 +38,11 @@ async function rejection (p: Promise<unknown>): Promise<Error> {
 }
 
 describe('Runtime on one node', () => {
-  let clock: ManualClock
-  let cluster: LocalCluster
+  const t = useCluster()
   let rt: Runtime
 
-  beforeEach(() => {
-    clock = new ManualClock()
-    cluster = new LocalCluster(clock)
-  })
-
-  afterEach(async () => { await cluster.stop() })
-
   it('activates on the first call and keeps state between turns', async () => {
-    rt = cluster.add('A', { pools: [counterPool(clock)] })
+    rt = t.cluster.add('A', { pools: [counterPool(t.clock)] })
     const ref = rt.ref<Msg, number>('counter', 'c1')
     expect(await rt.alive('counter', 'c1')).to.equal(false)
     expect(await ref.call('inc')).to.equal(1)
@@ -76,7 +68,7 @@ describe('Runtime on one node', () => {
         running--
       }
     })
-    rt = cluster.add('A', { pools: [pool] })
+    rt = t.cluster.add('A', { pools: [pool] })
     const ref = rt.ref<number, void>('ordered', 'o')
     const calls: Array<Promise<void>> = []
     for (let k = 0; k < 200; k++) {
@@ -90,7 +82,7 @@ describe('Runtime on one node', () => {
   })
 
   it('rejects a throwing turn with its own name and message; the worker goes on with its state', async () => {
-    rt = cluster.add('A', { pools: [counterPool(clock)] })
+    rt = t.cluster.add('A', { pools: [counterPool(t.clock)] })
     const fails: WorkerFailDetail[] = []
     rt.events.addEventListener('worker:fail', (e) => { fails.push(e.detail) })
     const ref = rt.ref<Msg, number>('counter', 'c')
@@ -105,7 +97,7 @@ describe('Runtime on one node', () => {
   })
 
   it('times out the callers of a hung turn, bounds its mailbox, and leaves other workers alone', async () => {
-    rt = cluster.add('A', { pools: [counterPool(clock, { mailboxLimit: 5 })] })
+    rt = t.cluster.add('A', { pools: [counterPool(t.clock, { mailboxLimit: 5 })] })
     const hung = rt.ref<Msg, number>('counter', 'hung')
     const first = rejection(hung.call({ op: 'hang' }, { timeoutMs: 100 }))
     const queued = rejection(hung.call('get', { timeoutMs: 300 }))
@@ -113,9 +105,9 @@ describe('Runtime on one node', () => {
     for (let i = 0; i < 4; i++) hung.cast('inc')
     expect(() => { hung.cast('inc') }).to.throw().with.property('name', 'OverloadedError')
     expect(await rt.ref('counter', 'other').call('inc')).to.equal(1)
-    clock.advance(120)
+    t.clock.advance(120)
     expect((await first).name).to.equal('TimeoutError')
-    clock.advance(200)
+    t.clock.advance(200)
     expect((await queued).name).to.equal('TimeoutError')
     const counters = rt.localPool('counter')?.stats.counters
     expect(counters?.timeouts).to.equal(2)
@@ -123,7 +115,7 @@ describe('Runtime on one node', () => {
   })
 
   it('reaches only a live worker with spawn: false', async () => {
-    rt = cluster.add('A', { pools: [counterPool(clock)] })
+    rt = t.cluster.add('A', { pools: [counterPool(t.clock)] })
     const err = await rejection(rt.ref('counter', 'ghost').call('get', { spawn: false }))
     expect(err.name).to.equal('WorkerNotAliveError')
     expect(() => { rt.ref('counter', 'ghost').cast('inc', { spawn: false }) }).to.throw().with.property('name', 'WorkerNotAliveError')
@@ -135,11 +127,11 @@ describe('Runtime on one node', () => {
   it('spawns sync (after load and init), async (once accepted) and lazy (not at all)', async () => {
     const slow = definePool<{ ok: boolean }, unknown, boolean>({
       name: 'slow',
-      load: async () => await new Promise(resolve => { clock.setTimeout(() => { resolve(undefined) }, 50) }),
+      load: async () => await new Promise(resolve => { t.clock.setTimeout(() => { resolve(undefined) }, 50) }),
       init: () => ({ ok: true }),
       handle: (s) => s.ok
     })
-    rt = cluster.add('A', { pools: [slow] })
+    rt = t.cluster.add('A', { pools: [slow] })
     let syncDone = false
     const sync = rt.spawn('slow', 's', { mode: 'sync' }).then((loc) => { syncDone = true; return loc })
     const asyncLoc = await rt.spawn('slow', 'a', { mode: 'async' })
@@ -148,7 +140,7 @@ describe('Runtime on one node', () => {
     expect(await rt.alive('slow', 'l')).to.equal(false)
     await settle()
     expect(syncDone).to.equal(false)
-    clock.advance(60)
+    t.clock.advance(60)
     const loc = await sync
     expect(loc?.node).to.equal('A')
     expect(await rt.count('slow', { local: true })).to.equal(2)
@@ -161,28 +153,28 @@ describe('Runtime on one node', () => {
       init: () => ({}),
       handle: () => undefined
     })
-    rt = cluster.add('A', { pools: [pool] })
+    rt = t.cluster.add('A', { pools: [pool] })
     const timedOut = rejection(rt.spawn('stuck-load', 'x', { mode: 'sync', timeoutMs: 100 }))
     const controller = new AbortController()
     const aborted = rejection(rt.spawn('stuck-load', 'y', { mode: 'sync', signal: controller.signal }))
     await settle()
     controller.abort()
-    clock.advance(150)
+    t.clock.advance(150)
     expect((await timedOut).name).to.equal('TimeoutError')
     expect((await aborted).name).to.equal('AbortError')
   })
 
   it('times out a stopWorker queued behind a stuck turn', async () => {
-    rt = cluster.add('A', { pools: [counterPool(clock)] })
+    rt = t.cluster.add('A', { pools: [counterPool(t.clock)] })
     void rt.ref('counter', 'stuck').call({ op: 'hang' }, { timeoutMs: 60_000 }).catch(() => {})
     await settle()
     const stop = rejection(rt.stopWorker('counter', 'stuck', { timeoutMs: 100 }))
-    clock.advance(150)
+    t.clock.advance(150)
     expect((await stop).name).to.equal('TimeoutError')
   })
 
   it('answers a call running when the node stops with NodeUnavailableError', async () => {
-    rt = cluster.add('A', { pools: [counterPool(clock)] })
+    rt = t.cluster.add('A', { pools: [counterPool(t.clock)] })
     const running = rejection(rt.ref('counter', 'busy').call({ op: 'wait', ms: 60_000 }, { timeoutMs: 120_000 }))
     await settle()
     await rt.stop()
@@ -193,17 +185,17 @@ describe('Runtime on one node', () => {
     const pool = definePool<Counter, 'inc' | 'get', number>({
       name: 'slow-save',
       init: () => ({ n: 0 }),
-      save: async () => { await new Promise<void>(resolve => { clock.setTimeout(resolve, 5_000) }) },
+      save: async () => { await new Promise<void>(resolve => { t.clock.setTimeout(resolve, 5_000) }) },
       handle: (s, m) => m === 'inc' ? ++s.n : s.n
     })
-    rt = cluster.add('A', { pools: [pool] })
+    rt = t.cluster.add('A', { pools: [pool] })
     await rt.ref('slow-save', 's').call('inc')
     const stopping = rt.stopWorker('slow-save', 's')
     await settle()
     const late = rejection(rt.ref('slow-save', 's').call('get', { timeoutMs: 100 }))
-    clock.advance(150)
+    t.clock.advance(150)
     expect((await late).name).to.equal('TimeoutError')
-    clock.advance(5_000)
+    t.clock.advance(5_000)
     expect(await stopping).to.equal(true)
   })
 
@@ -212,15 +204,15 @@ describe('Runtime on one node', () => {
     const pool = definePool<Counter, 'inc', number>({
       name: 'slow-save',
       init: () => { inits++; return { n: 0 } },
-      save: async () => { await new Promise<void>(resolve => { clock.setTimeout(resolve, 1_000) }) },
+      save: async () => { await new Promise<void>(resolve => { t.clock.setTimeout(resolve, 1_000) }) },
       handle: (s) => ++s.n
     })
-    rt = cluster.add('A', { pools: [pool] })
+    rt = t.cluster.add('A', { pools: [pool] })
     await rt.ref('slow-save', 's').call('inc')
     const first = rt.stopWorker('slow-save', 's')
     await settle()
     const second = rt.stopWorker('slow-save', 's')
-    clock.advance(1_100)
+    t.clock.advance(1_100)
     expect(await first).to.equal(true)
     expect(await second).to.equal(true)
     await settle()
@@ -240,7 +232,7 @@ describe('Runtime on one node', () => {
         return s.n
       }
     })
-    rt = cluster.add('A', { pools: [pool] })
+    rt = t.cluster.add('A', { pools: [pool] })
     expect(await rt.ref('self', 'x').call('self-stop')).to.equal(99)
     await settle()
     expect(saved).to.deep.equal([99])
@@ -248,7 +240,7 @@ describe('Runtime on one node', () => {
   })
 
   it('gives every activation a larger epoch', async () => {
-    rt = cluster.add('A', { pools: [counterPool(clock)] })
+    rt = t.cluster.add('A', { pools: [counterPool(t.clock)] })
     await rt.spawn('counter', 'e')
     const first = (await rt.where('counter', 'e'))?.epoch as number
     await rt.stopWorker('counter', 'e')
@@ -258,7 +250,7 @@ describe('Runtime on one node', () => {
   })
 
   it('stops a worker after what was queued before, and reports whether one was live', async () => {
-    rt = cluster.add('A', { pools: [counterPool(clock)] })
+    rt = t.cluster.add('A', { pools: [counterPool(t.clock)] })
     const ref = rt.ref<Msg, number>('counter', 's')
     ref.cast('inc')
     expect(await rt.stopWorker('counter', 's')).to.equal(true)
@@ -276,17 +268,17 @@ describe('Runtime on one node', () => {
       save: (id, s) => { saved.set(id, { ...s }) },
       handle: (s, m) => m === 'inc' ? ++s.n : s.n
     })
-    rt = cluster.add('A', { pools: [pool] })
+    rt = t.cluster.add('A', { pools: [pool] })
     const passivated: WorkerPassivateDetail[] = []
     rt.events.addEventListener('worker:passivate', (e) => { passivated.push(e.detail) })
     const ref = rt.ref<'inc' | 'get', number>('stored', 'p')
     await ref.call('inc')
     await ref.call('inc')
-    clock.advance(500)
+    t.clock.advance(500)
     await ref.call('inc') // activity moves the deadline
-    clock.advance(800)
+    t.clock.advance(800)
     expect(await rt.alive('stored', 'p')).to.equal(true)
-    clock.advance(400)
+    t.clock.advance(400)
     expect(await rt.alive('stored', 'p')).to.equal(false)
     expect(passivated).to.have.length(1)
     expect(passivated[0]).to.deep.include({ id: 'p', reason: 'idle' })
@@ -295,19 +287,19 @@ describe('Runtime on one node', () => {
   })
 
   it('does not passivate a worker stuck in a turn, and looks at it again only once per wheel slot', async () => {
-    // a clock that fails loudly when timers are armed in a loop, instead of spinning for ever
+    // a t.clock that fails loudly when timers are armed in a loop, instead of spinning for ever
     let armed = 0
-    const setTimeout = clock.setTimeout
-    clock.setTimeout = (fn, ms) => {
+    const setTimeout = t.clock.setTimeout
+    t.clock.setTimeout = (fn, ms) => {
       if (++armed > 10_000) throw new Error('timers armed in a loop')
       return setTimeout(fn, ms)
     }
-    rt = cluster.add('A', { pools: [counterPool(clock, { idleTimeoutMs: 1_000 })] })
+    rt = t.cluster.add('A', { pools: [counterPool(t.clock, { idleTimeoutMs: 1_000 })] })
     const ref = rt.ref<Msg, number>('counter', 'stuck')
     void ref.call({ op: 'hang' }, { timeoutMs: 100 }).catch(() => {})
     await settle()
     const before = armed
-    clock.advance(5_000)
+    t.clock.advance(5_000)
     expect(await rt.alive('counter', 'stuck')).to.equal(true)
     // the sampler's once a second, the watch's deadline, and the wheel and the stall
     // guard about every 100 ms each
@@ -320,14 +312,14 @@ describe('Runtime on one node', () => {
       name: 'ticker',
       tickMs: 1_000,
       init: () => ({ ticks: 0 }),
-      tick: (s) => { if (s.ticks++ === 0) firstTicks.push(clock.monotonic()) },
+      tick: (s) => { if (s.ticks++ === 0) firstTicks.push(t.clock.monotonic()) },
       handle: (s) => s.ticks
     })
-    rt = cluster.add('A', { pools: [pool] })
-    const t0 = clock.monotonic()
+    rt = t.cluster.add('A', { pools: [pool] })
+    const t0 = t.clock.monotonic()
     await rt.spawnMany('ticker', Array.from({ length: 200 }, (_, i) => `t${i}`))
     for (let i = 0; i < 100; i++) {
-      clock.advance(100)
+      t.clock.advance(100)
       await settle()
     }
     const counts = await Promise.all(Array.from({ length: 200 }, async (_, i) => await rt.ref('ticker', `t${i}`).call('get') as number))
@@ -339,15 +331,15 @@ describe('Runtime on one node', () => {
   })
 
   it('keeps no wheel entry and arms no timer for workers with no tick and no idle timeout', async () => {
-    rt = cluster.add('A', { pools: [counterPool(clock)] })
-    const before = clock.pendingTimers
+    rt = t.cluster.add('A', { pools: [counterPool(t.clock)] })
+    const before = t.clock.pendingTimers
     await rt.spawnMany('counter', Array.from({ length: 100_000 }, (_, i) => `w${i}`))
     expect(await rt.count('counter', { local: true })).to.equal(100_000)
-    expect(clock.pendingTimers).to.equal(before)
+    expect(t.clock.pendingTimers).to.equal(before)
   })
 
   it('names bad input: an unknown pool, a bad id, a bad option, a malformed network message', async () => {
-    rt = cluster.add('A', { pools: [counterPool(clock)] })
+    rt = t.cluster.add('A', { pools: [counterPool(t.clock)] })
     expect(() => rt.ref('nope', 'x')).to.throw().with.property('name', 'UnknownPoolError')
     expect(() => rt.ref('counter', '')).to.throw().with.property('name', 'InvalidOptionError')
     expect((await rejection(rt.call('counter', 'x', 'inc', { timeoutMs: -1 }))).name).to.equal('InvalidOptionError')
@@ -366,7 +358,7 @@ describe('Runtime on one node', () => {
       init: (id) => { throw new RangeError(`cannot start ${id}`) },
       handle: () => undefined
     })
-    rt = cluster.add('A', { pools: [pool] })
+    rt = t.cluster.add('A', { pools: [pool] })
     const err = await rejection(rt.ref('broken', 'b').call('x'))
     expect(err.name).to.equal('RangeError')
     expect(err.message).to.equal('cannot start b')
@@ -375,10 +367,10 @@ describe('Runtime on one node', () => {
 
   it('places workers with a pool\'s own placement function', async () => {
     // every worker of one tenant on the node that owns the tenant
-    const pool = counterPool(clock, { placement: (id: string, ctx: { ownerOf: (k: string) => string | undefined }) => ctx.ownerOf(id.split(':')[0]) })
-    const a = cluster.add('A', { pools: [pool] })
-    cluster.add('B', { pools: [pool] })
-    cluster.add('C', { pools: [pool] })
+    const pool = counterPool(t.clock, { placement: (id: string, ctx: { ownerOf: (k: string) => string | undefined }) => ctx.ownerOf(id.split(':')[0]) })
+    const a = t.cluster.add('A', { pools: [pool] })
+    t.cluster.add('B', { pools: [pool] })
+    t.cluster.add('C', { pools: [pool] })
     for (const tenant of ['t1', 't2', 't3', 't4']) {
       const nodes = new Set<string>()
       for (let i = 0; i < 20; i++) {
@@ -412,21 +404,13 @@ describe('Runtime scheduling (real clock)', () => {
 })
 
 describe('Runtime across nodes (in one process)', () => {
-  let clock: ManualClock
-  let cluster: LocalCluster
-
-  beforeEach(() => {
-    clock = new ManualClock()
-    cluster = new LocalCluster(clock)
-  })
-
-  afterEach(async () => { await cluster.stop() })
+  const t = useCluster()
 
   it('routes to the owner, and counts exactly across nodes', async () => {
-    const pool = counterPool(clock)
-    const a = cluster.add('A', { pools: [pool] })
-    const b = cluster.add('B', { pools: [pool] })
-    const c = cluster.add('C', { pools: [pool] })
+    const pool = counterPool(t.clock)
+    const a = t.cluster.add('A', { pools: [pool] })
+    const b = t.cluster.add('B', { pools: [pool] })
+    const c = t.cluster.add('C', { pools: [pool] })
     const ids = Array.from({ length: 3000 }, (_, i) => `w${i}`)
     expect(await a.spawnMany('counter', ids)).to.equal(3000)
     const locals = await Promise.all([a, b, c].map(async rt => await rt.count('counter', { local: true })))
@@ -437,19 +421,19 @@ describe('Runtime across nodes (in one process)', () => {
   })
 
   it('counts every id spawnMany made live when a remote batch answers while a local one is awaited', async () => {
-    // A's activations wait on the clock, B's are immediate: B answers while A awaits its own
+    // A's activations wait on the t.clock, B's are immediate: B answers while A awaits its own
     const slow = definePool<Counter, 'get', number>({
       name: 'slow',
       load: async (_id, ctx) => {
-        if (ctx.node === 'A') await new Promise(resolve => { clock.setTimeout(() => { resolve(undefined) }, 10) })
+        if (ctx.node === 'A') await new Promise(resolve => { t.clock.setTimeout(() => { resolve(undefined) }, 10) })
         return undefined
       },
       init: () => ({ n: 0 }),
       handle: (s) => s.n
     })
-    const a = cluster.add('A', { pools: [slow] })
-    cluster.add('B', { pools: [slow] })
-    const view = cluster.views.get('A')
+    const a = t.cluster.add('A', { pools: [slow] })
+    t.cluster.add('B', { pools: [slow] })
+    const view = t.cluster.views.get('A')
     const remote = Array.from({ length: 400 }, (_, i) => `s${i}`).filter(id => view?.ownerOf('slow', id) === 'B')
     const local = Array.from({ length: 400 }, (_, i) => `s${i}`).filter(id => view?.ownerOf('slow', id) === 'A')
     let live: number | undefined
@@ -457,19 +441,19 @@ describe('Runtime across nodes (in one process)', () => {
     void a.spawnMany('slow', [...remote, ...local]).then((n) => { live = n })
     for (let i = 0; i < 50 && live === undefined; i++) {
       await settle()
-      clock.advance(10)
+      t.clock.advance(10)
     }
     expect(live).to.equal(400)
   })
 
   it('forwards a message sent to a node that does not own it, and hints the sender', async () => {
-    const pool = counterPool(clock)
-    const a = cluster.add('A', { pools: [pool] })
-    const b = cluster.add('B', { pools: [pool] })
-    const c = cluster.add('C', { pools: [pool] })
-    cluster.skew('A', ['B']) // A believes B owns everything
+    const pool = counterPool(t.clock)
+    const a = t.cluster.add('A', { pools: [pool] })
+    const b = t.cluster.add('B', { pools: [pool] })
+    const c = t.cluster.add('C', { pools: [pool] })
+    t.cluster.skew('A', ['B']) // A believes B owns everything
     let id = 0
-    while (cluster.views.get('C')?.ownerOf('counter', `f${id}`) !== 'C') id++
+    while (t.cluster.views.get('C')?.ownerOf('counter', `f${id}`) !== 'C') id++
     const target = `f${id}`
     expect(await a.ref('counter', target).call('inc')).to.equal(1) // A → B → C
     a.ref('counter', target).cast('inc')
@@ -485,10 +469,10 @@ describe('Runtime across nodes (in one process)', () => {
   it('keeps one sender\'s order across casts and calls to a worker on another node', async () => {
     const seen: number[] = []
     const pool = definePool<object, number, number>({ name: 'log', init: () => ({}), handle: (_s, k) => { seen.push(k); return k } })
-    cluster.add('A', { pools: [pool] })
-    const b = cluster.add('B', { pools: [pool] })
+    t.cluster.add('A', { pools: [pool] })
+    const b = t.cluster.add('B', { pools: [pool] })
     let id = 0
-    while (cluster.views.get('B')?.ownerOf('log', `o${id}`) !== 'A') id++
+    while (t.cluster.views.get('B')?.ownerOf('log', `o${id}`) !== 'A') id++
     const ref = b.ref<number, number>('log', `o${id}`)
     const calls: Array<Promise<number>> = []
     for (let k = 0; k < 300; k++) {
@@ -501,34 +485,34 @@ describe('Runtime across nodes (in one process)', () => {
   })
 
   it('times the turns of calls from other nodes too', async () => {
-    const pool = counterPool(clock)
-    const a = cluster.add('A', { pools: [pool] })
-    const b = cluster.add('B', { pools: [pool] })
+    const pool = counterPool(t.clock)
+    const a = t.cluster.add('A', { pools: [pool] })
+    const b = t.cluster.add('B', { pools: [pool] })
     let id = 0
-    while (cluster.views.get('B')?.ownerOf('counter', `t${id}`) !== 'A') id++
+    while (t.cluster.views.get('B')?.ownerOf('counter', `t${id}`) !== 'A') id++
     for (let i = 0; i < 64; i++) await b.ref('counter', `t${id}`).call('inc')
     expect(a.localPool('counter')?.stats.quantile(0.5)).to.be.above(0)
   })
 
   it('rejects spawnMany with the error of a batch that failed, and the node goes on', async () => {
-    const pool = counterPool(clock)
-    const a = cluster.add('A', { pools: [pool] })
-    const b = cluster.add('B', { pools: [pool] })
+    const pool = counterPool(t.clock)
+    const a = t.cluster.add('A', { pools: [pool] })
+    const b = t.cluster.add('B', { pools: [pool] })
     await b.stop() // B still owns half the ring in A's view, and refuses everything
     const err = await rejection(a.spawnMany('counter', Array.from({ length: 5000 }, (_, i) => `m${i}`)))
     expect(err.name).to.equal('NodeUnavailableError')
     await settle()
     let id = 0
-    while (cluster.views.get('A')?.ownerOf('counter', `ok${id}`) !== 'A') id++
+    while (t.cluster.views.get('A')?.ownerOf('counter', `ok${id}`) !== 'A') id++
     expect(await a.ref('counter', `ok${id}`).call('inc')).to.equal(1)
   })
 
   it('gives up with NodeUnavailableError when views disagree past the hop limit', async () => {
-    const pool = counterPool(clock)
-    const a = cluster.add('A', { pools: [pool] })
-    cluster.add('B', { pools: [pool] })
-    cluster.skew('A', ['B'])
-    cluster.skew('B', ['A'])
+    const pool = counterPool(t.clock)
+    const a = t.cluster.add('A', { pools: [pool] })
+    t.cluster.add('B', { pools: [pool] })
+    t.cluster.skew('A', ['B'])
+    t.cluster.skew('B', ['A'])
     const err = await rejection(a.ref('counter', 'x').call('inc'))
     expect(err.name).to.equal('NodeUnavailableError')
     expect(err.message).to.match(/hops/)

@@ -1,18 +1,16 @@
 import { expect } from 'chai'
-import { ManualClock } from '@simplepool/core'
 import { definePool } from '../../src/pool.js'
 import type { NodeFenceDetail, WorkerPassivateDetail } from '../../src/events.js'
 import type { Runtime } from '../../src/runtime.js'
 import { Op } from '../../src/protocol/ops.js'
-import { LocalCluster, settle } from '../fixtures.js'
+import { settle, useCluster } from '../fixtures.js'
 
 /**
  * Fencing: a node whose event loop stood still long enough to be marked down must not run
  * a turn, save or hand over a worker that may live on elsewhere with a newer epoch.
  */
 describe('Fencing', () => {
-  let clock: ManualClock
-  let cluster: LocalCluster
+  const t = useCluster()
   let saved: Map<string, number>
 
   const pool = (): ReturnType<typeof definePool<{ n: number }, 'inc' | 'get', number>> => definePool<{ n: number }, 'inc' | 'get', number>({
@@ -23,21 +21,17 @@ describe('Fencing', () => {
   })
 
   beforeEach(() => {
-    clock = new ManualClock()
-    cluster = new LocalCluster(clock)
     saved = new Map()
   })
-  afterEach(async () => { await cluster.stop() })
-
   /** An id that `a` owns. */
   function ownedBy (rt: string): string {
-    for (let i = 0; ; i++) if (cluster.views.get(rt)?.ownerOf('c', `w${i}`) === rt) return `w${i}`
+    for (let i = 0; ; i++) if (t.cluster.views.get(rt)?.ownerOf('c', `w${i}`) === rt) return `w${i}`
   }
 
   async function twoNodes (markedDown: boolean): Promise<{ a: Runtime, b: Runtime, fences: NodeFenceDetail[], id: string }> {
     const asked: number[] = []
-    const a = cluster.add('A', { pools: [pool()] }, { markedDown: async (ms) => { asked.push(ms); return markedDown } })
-    const b = cluster.add('B', { pools: [pool()] })
+    const a = t.cluster.add('A', { pools: [pool()] }, { markedDown: async (ms) => { asked.push(ms); return markedDown } })
+    const b = t.cluster.add('B', { pools: [pool()] })
     const fences: NodeFenceDetail[] = []
     a.events.addEventListener('node:fence', (e) => { fences.push(e.detail) })
     const id = ownedBy('A')
@@ -49,7 +43,7 @@ describe('Fencing', () => {
     const { a, b, fences, id } = await twoNodes(true)
     const passivated: WorkerPassivateDetail[] = []
     a.events.addEventListener('worker:passivate', (e) => { passivated.push(e.detail) })
-    clock.jump(3_000)
+    t.clock.jump(3_000)
     const call = b.ref('c', id).call('inc').then(() => 'answered', (err: Error) => err.name)
     expect(await call).to.equal('NodeUnavailableError')
     expect(fences).to.have.length(1)
@@ -63,7 +57,7 @@ describe('Fencing', () => {
 
   it('keeps everything when nobody marked it down: the call waits for the answer and then runs', async () => {
     const { a, b, fences, id } = await twoNodes(false)
-    clock.jump(3_000)
+    t.clock.jump(3_000)
     expect(await b.ref('c', id).call('inc')).to.equal(4)
     expect(fences[0]).to.deep.include({ markedDown: false, dropped: 0 })
     expect(await a.count('c', { local: true })).to.equal(1)
@@ -74,18 +68,18 @@ describe('Fencing', () => {
     const idle = definePool<{ n: number }, 'inc', number>({
       name: 'c', idleTimeoutMs: 500, init: () => ({ n: 0 }), save: (id, s) => { saved.set(id, s.n) }, handle: (s) => ++s.n
     })
-    const a = cluster.add('A', { pools: [idle] }, { markedDown: async () => await new Promise<boolean>(resolve => { answer = resolve }) })
+    const a = t.cluster.add('A', { pools: [idle] }, { markedDown: async () => await new Promise<boolean>(resolve => { answer = resolve }) })
     await a.ref('c', 'x').call('inc')
-    clock.advance(450)
+    t.clock.advance(450)
     // frozen just before the idle deadline; the wheel's timer, armed before the guard's
     // latest beat, fires first when the process runs again
-    clock.jump(3_000)
-    clock.advance(200)
+    t.clock.jump(3_000)
+    t.clock.advance(200)
     await settle()
     expect(saved.size).to.equal(0)
     answer(true)
     await settle()
-    clock.advance(1_000)
+    t.clock.advance(1_000)
     await settle()
     expect(saved.size).to.equal(0)
     expect(await a.count('c', { local: true })).to.equal(0)
@@ -93,15 +87,15 @@ describe('Fencing', () => {
 
   it('keeps what starts while it asks, drops only what was live before the stall', async () => {
     let answer: (down: boolean) => void = () => {}
-    const a = cluster.add('A', { pools: [pool()] }, { markedDown: async () => await new Promise<boolean>(resolve => { answer = resolve }) })
-    const b = cluster.add('B', { pools: [pool()] })
+    const a = t.cluster.add('A', { pools: [pool()] }, { markedDown: async () => await new Promise<boolean>(resolve => { answer = resolve }) })
+    const b = t.cluster.add('B', { pools: [pool()] })
     const old = ownedBy('A')
     await b.ref('c', old).call('inc')
-    clock.jump(3_000)
+    t.clock.jump(3_000)
     const held = b.ref('c', old).call('inc').then(() => 'answered', (err: Error) => err.name) // trips the guard
     await settle()
     let fresh = ''
-    for (let i = 0; fresh === ''; i++) if (cluster.views.get('A')?.ownerOf('c', `n${i}`) === 'A') fresh = `n${i}`
+    for (let i = 0; fresh === ''; i++) if (t.cluster.views.get('A')?.ownerOf('c', `n${i}`) === 'A') fresh = `n${i}`
     const spawned = await a.spawn('c', fresh)
     expect(spawned?.node).to.equal('A')
     answer(true)
@@ -126,13 +120,13 @@ describe('Fencing', () => {
       },
       handle: (s) => ++s.n
     })
-    const a = cluster.add('A', { pools: [slow] }, { markedDown: async () => await new Promise<boolean>(resolve => { answer = resolve }) })
+    const a = t.cluster.add('A', { pools: [slow] }, { markedDown: async () => await new Promise<boolean>(resolve => { answer = resolve }) })
     await a.ref('c', 'x').call('inc')
     await a.ref('c', 'y').call('inc')
     const stoppingX = a.stopWorker('c', 'x').catch(() => {}) // its save is in flight
     await settle()
     expect(saves).to.deep.equal(['x'])
-    clock.jump(3_000)
+    t.clock.jump(3_000)
     const stoppingY = a.stopWorker('c', 'y').then(() => 'stopped', (err: Error) => err.name) // trips the guard first
     await settle()
     expect(saves).to.deep.equal(['x']) // no save for y while it asks
@@ -142,8 +136,8 @@ describe('Fencing', () => {
     failX(new Error('store down'))
     await stoppingX
     // a dropped worker brought back by its failed save would be idle-passivated, and saved, again
-    for (let t = 0; t < 50; t++) {
-      clock.advance(100)
+    for (let step = 0; step < 50; step++) {
+      t.clock.advance(100)
       await settle()
     }
     expect(saves).to.deep.equal(['x'])

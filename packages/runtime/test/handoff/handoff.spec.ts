@@ -3,7 +3,7 @@ import { ManualClock } from '@simplepool/core'
 import { definePool } from '../../src/pool.js'
 import type { MigrationDetail, WorkerMigrateDetail } from '../../src/events.js'
 import { Op } from '../../src/protocol/ops.js'
-import { LocalCluster, settle } from '../fixtures.js'
+import { LocalCluster, settle, useCluster } from '../fixtures.js'
 
 interface Counter { n: number }
 const counter = definePool<Counter, 'inc' | 'get', number>({
@@ -22,18 +22,10 @@ async function run (clock: ManualClock, ms: number): Promise<void> {
 }
 
 describe('Handoff', () => {
-  let clock: ManualClock
-  let cluster: LocalCluster
-
-  beforeEach(() => {
-    clock = new ManualClock()
-    cluster = new LocalCluster(clock)
-  })
-
-  afterEach(async () => { await cluster.stop() })
+  const t = useCluster()
 
   it('hands the workers whose owner moved to a node that joins, with their state', async () => {
-    const a = cluster.add('A', { pools: [counter] })
+    const a = t.cluster.add('A', { pools: [counter] })
     const ids = Array.from({ length: 300 }, (_, i) => `w${i}`)
     for (const [i, id] of ids.entries()) for (let k = 0; k <= i % 7; k++) await a.ref('counter', id).call('inc')
     const migrated: WorkerMigrateDetail[] = []
@@ -42,10 +34,10 @@ describe('Handoff', () => {
     for (const type of ['migration:start', 'migration:progress', 'migration:done'] as const) {
       a.events.addEventListener(type, (e) => { phases.push([type, e.detail]) })
     }
-    const b = cluster.add('B', { pools: [counter] })
+    const b = t.cluster.add('B', { pools: [counter] })
     const arrived: WorkerMigrateDetail[] = []
     b.events.addEventListener('worker:migrate', (e) => { arrived.push(e.detail) })
-    await run(clock, 1_000)
+    await run(t.clock, 1_000)
     expect(a.migrationBacklog).to.equal(0)
     const onB = await b.count('counter', { local: true })
     expect(onB).to.be.within(90, 210)
@@ -60,41 +52,41 @@ describe('Handoff', () => {
     expect(phases[phases.length - 1][1]).to.deep.include({ node: 'A', moved: onB, backlog: 0 })
     for (const [i, id] of ids.entries()) {
       const where = await a.where('counter', id)
-      expect(where?.node).to.equal(cluster.views.get('A')?.ownerOf('counter', id))
+      expect(where?.node).to.equal(t.cluster.views.get('A')?.ownerOf('counter', id))
       expect(await b.ref('counter', id).call('get')).to.equal(i % 7 + 1)
     }
   })
 
   it('moves nothing for a ring change undone within the rebalance delay, and moves once it holds', async () => {
-    const a = cluster.add('A', { pools: [counter] })
-    cluster.add('B', { pools: [counter] })
+    const a = t.cluster.add('A', { pools: [counter] })
+    t.cluster.add('B', { pools: [counter] })
     for (let i = 0; i < 300; i++) await a.ref('counter', `w${i}`).call('inc')
     const onA = await a.count('counter', { local: true })
-    cluster.add('C', { pools: [counter] })
-    await run(clock, 200)
-    cluster.skew('A', ['A', 'B']) // C is gone again in A's view, within the 500 ms
-    await run(clock, 1_000)
+    t.cluster.add('C', { pools: [counter] })
+    await run(t.clock, 200)
+    t.cluster.skew('A', ['A', 'B']) // C is gone again in A's view, within the 500 ms
+    await run(t.clock, 1_000)
     expect(a.localPool('counter')?.stats.counters.migratedOut).to.equal(0)
     expect(await a.count('counter', { local: true })).to.equal(onA)
-    cluster.skew('A', ['A', 'B', 'C'])
-    await run(clock, 300)
+    t.cluster.skew('A', ['A', 'B', 'C'])
+    await run(t.clock, 300)
     expect(a.localPool('counter')?.stats.counters.migratedOut).to.equal(0)
     expect(a.migrationBacklog).to.equal(onA) // waiting for the ring to hold still
-    await run(clock, 1_000)
+    await run(t.clock, 1_000)
     expect(a.localPool('counter')?.stats.counters.migratedOut).to.be.above(30)
     expect(a.migrationBacklog).to.equal(0)
   })
 
   it('drops its own copy when the new owner already holds a newer one (fencing, from the sending side)', async () => {
-    const a = cluster.add('A', { pools: [counter] })
+    const a = t.cluster.add('A', { pools: [counter] })
     const ids = Array.from({ length: 100 }, (_, i) => `w${i}`)
     for (const id of ids) await a.ref('counter', id).call('inc')
     // B starts its own copies without asking A (no claim window): newer epochs, fresh state
-    const b = cluster.add('B', { pools: [counter], claimWindowMs: 0 })
-    clock.advance(10)
-    const onB = ids.filter(id => cluster.views.get('B')?.ownerOf('counter', id) === 'B')
+    const b = t.cluster.add('B', { pools: [counter], claimWindowMs: 0 })
+    t.clock.advance(10)
+    const onB = ids.filter(id => t.cluster.views.get('B')?.ownerOf('counter', id) === 'B')
     for (const id of onB) expect(await b.ref('counter', id).call('inc')).to.equal(1)
-    await run(clock, 1_000)
+    await run(t.clock, 1_000)
     expect(a.localPool('counter')?.stats.counters.fenced).to.equal(onB.length)
     expect(a.localPool('counter')?.stats.counters.migratedOut).to.equal(0)
     for (const id of onB) {
@@ -104,13 +96,13 @@ describe('Handoff', () => {
   })
 
   it('sends a handoff whose answer was lost again, and the sender drops the copies the receiver took', async () => {
-    const a = cluster.add('A', { pools: [counter] })
+    const a = t.cluster.add('A', { pools: [counter] })
     const ids = Array.from({ length: 100 }, (_, i) => `w${i}`)
     for (const id of ids) await a.ref('counter', id).call('inc')
     let lost = 0
-    cluster.loseReply = (from, _to, payload) => from === 'A' && (payload as unknown[])[0] === Op.HandoffMany && lost++ === 0
-    const b = cluster.add('B', { pools: [counter] })
-    await run(clock, 3_000)
+    t.cluster.loseReply = (from, _to, payload) => from === 'A' && (payload as unknown[])[0] === Op.HandoffMany && lost++ === 0
+    const b = t.cluster.add('B', { pools: [counter] })
+    await run(t.clock, 3_000)
     expect(lost).to.be.above(1)
     const onB = await b.count('counter', { local: true })
     expect(onB).to.be.above(10)
@@ -120,31 +112,31 @@ describe('Handoff', () => {
 
   it('claims only in pools another node held workers of when the ring moved: a forming cluster pays none', async () => {
     let claims = 0
-    cluster.loseReply = (_from, _to, payload) => {
+    t.cluster.loseReply = (_from, _to, payload) => {
       if ((payload as unknown[])[0] === Op.Claim) claims++
       return false
     }
-    const a = cluster.add('A', { pools: [counter] })
-    cluster.add('B', { pools: [counter] })
+    const a = t.cluster.add('A', { pools: [counter] })
+    t.cluster.add('B', { pools: [counter] })
     for (let i = 0; i < 200; i++) await a.ref('counter', `f${i}`).call('inc')
     expect(claims).to.equal(0)
     // a node joining nodes that hold workers does claim
-    const c = cluster.add('C', { pools: [counter] })
-    const onC = Array.from({ length: 200 }, (_, i) => `f${i}`).filter(id => cluster.views.get('C')?.ownerOf('counter', id) === 'C')
+    const c = t.cluster.add('C', { pools: [counter] })
+    const onC = Array.from({ length: 200 }, (_, i) => `f${i}`).filter(id => t.cluster.views.get('C')?.ownerOf('counter', id) === 'C')
     for (const id of onC) expect(await c.ref('counter', id).call('get')).to.equal(1)
     expect(claims).to.be.above(0)
   })
 
   it('moves a worker at once when a message reaches its new owner first (a claim)', async () => {
-    const a = cluster.add('A', { pools: [counter], migrationsPerSecond: 1 }) // too slow to push anything here
+    const a = t.cluster.add('A', { pools: [counter], migrationsPerSecond: 1 }) // too slow to push anything here
     let id = 0
-    const b = cluster.add('B', { pools: [counter] })
-    cluster.skew('A', ['A'])
-    cluster.skew('B', ['A'])
-    while (cluster.views.get('A')?.ownerOf('counter', `c${id}`) !== 'A' || ownerWithBoth(cluster, `c${id}`) !== 'B') id++
+    const b = t.cluster.add('B', { pools: [counter] })
+    t.cluster.skew('A', ['A'])
+    t.cluster.skew('B', ['A'])
+    while (t.cluster.views.get('A')?.ownerOf('counter', `c${id}`) !== 'A' || ownerWithBoth(t.cluster, `c${id}`) !== 'B') id++
     const target = `c${id}`
     for (let k = 0; k < 5; k++) await a.ref('counter', target).call('inc')
-    cluster.refresh() // both nodes now see A and B: the worker's owner is B
+    t.cluster.refresh() // both nodes now see A and B: the worker's owner is B
     expect(await b.ref('counter', target).call('inc')).to.equal(6)
     expect(await a.alive('counter', target)).to.equal(true) // true: it lives on B now
     expect((await a.where('counter', target))?.node).to.equal('B')
@@ -152,10 +144,10 @@ describe('Handoff', () => {
   })
 
   it('loses no message sent while workers move', async () => {
-    const a = cluster.add('A', { pools: [counter] })
+    const a = t.cluster.add('A', { pools: [counter] })
     const ids = Array.from({ length: 200 }, (_, i) => `m${i}`)
     for (const id of ids) await a.ref('counter', id).call('inc')
-    cluster.add('B', { pools: [counter] })
+    t.cluster.add('B', { pools: [counter] })
     // keep sending from A while the handoffs run: every one must land exactly once
     let sent = 0
     for (let round = 0; round < 20; round++) {
@@ -163,10 +155,10 @@ describe('Handoff', () => {
         a.ref('counter', id).cast('inc')
         sent++
       }
-      await run(clock, 20)
+      await run(t.clock, 20)
     }
-    await run(clock, 500)
-    const b = cluster.runtimes.get('B')
+    await run(t.clock, 500)
+    const b = t.cluster.runtimes.get('B')
     let total = 0
     for (const id of ids) total += await (b?.ref('counter', id).call('get') as Promise<number>)
     expect(total).to.equal(ids.length + sent)

@@ -1,8 +1,7 @@
 import { expect } from 'chai'
-import { ManualClock } from '@simplepool/core'
 import { definePool } from '../../src/pool.js'
 import type { Runtime } from '../../src/runtime.js'
-import { LocalCluster, settle } from '../fixtures.js'
+import { settle, useCluster } from '../fixtures.js'
 
 const pool = definePool<{ n: number }, 'inc' | 'get', number>({
   name: 'c',
@@ -16,22 +15,17 @@ const pool = definePool<{ n: number }, 'inc' | 'get', number>({
  * once the owner is below its soft limit (target × 1.25).
  */
 describe('Spill at the hard limit', () => {
-  let clock: ManualClock
-  let cluster: LocalCluster
+  const t = useCluster()
   let a: Runtime
   let b: Runtime
   let mine: string[]
 
   beforeEach(() => {
-    clock = new ManualClock()
-    cluster = new LocalCluster(clock)
-    a = cluster.add('A', { pools: [pool], targets: { c: 10 } }) // hard limit 15, soft 13
-    b = cluster.add('B', { pools: [pool], targets: { c: 1_000 } })
+    a = t.cluster.add('A', { pools: [pool], targets: { c: 10 } }) // hard limit 15, soft 13
+    b = t.cluster.add('B', { pools: [pool], targets: { c: 1_000 } })
     mine = []
-    for (let i = 0; mine.length < 30; i++) if (cluster.views.get('A')?.ownerOf('c', `w${i}`) === 'A') mine.push(`w${i}`)
+    for (let i = 0; mine.length < 30; i++) if (t.cluster.views.get('A')?.ownerOf('c', `w${i}`) === 'A') mine.push(`w${i}`)
   })
-  afterEach(async () => { await cluster.stop() })
-
   it('sends new workers past the hard limit to the next node on the ring; where says so, and state stays with them', async () => {
     for (const [i, id] of mine.entries()) expect(await (i % 2 === 0 ? a : b).ref('c', id).call('inc')).to.equal(1)
     expect(await a.count('c', { local: true })).to.equal(15)
@@ -74,11 +68,11 @@ describe('Spill at the hard limit', () => {
   it('keeps spilled workers where they are when the ring moves but their owner does not', async () => {
     for (const id of mine) await a.ref('c', id).call('inc')
     const spilled = mine.slice(15)
-    cluster.add('C', { pools: [pool], targets: { c: 1 } })
-    const stillA = spilled.filter(id => cluster.views.get('B')?.ownerOf('c', id) === 'A')
+    t.cluster.add('C', { pools: [pool], targets: { c: 1 } })
+    const stillA = spilled.filter(id => t.cluster.views.get('B')?.ownerOf('c', id) === 'A')
     expect(stillA.length).to.be.above(5)
-    for (let t = 0; t < 100; t++) {
-      clock.advance(10)
+    for (let step = 0; step < 100; step++) {
+      t.clock.advance(10)
       await settle()
     }
     for (const id of stillA) expect(await a.where('c', id)).to.deep.include({ node: 'B' })
@@ -88,9 +82,9 @@ describe('Spill at the hard limit', () => {
   it('gives spilled workers back to their owner when the node they spilled to is drained', async () => {
     for (const id of mine) await a.ref('c', id).call('inc')
     b.setTarget('c', 0)
-    cluster.retarget('B', { c: 0 })
-    for (let t = 0; t < 100; t++) {
-      clock.advance(10)
+    t.cluster.retarget('B', { c: 0 })
+    for (let step = 0; step < 100; step++) {
+      t.clock.advance(10)
       await settle()
     }
     expect(await b.count('c', { local: true })).to.equal(0)
@@ -117,9 +111,9 @@ describe('Spill at the hard limit', () => {
   it('gives an owner that lost its pointers (a restart) them back on the next ring change', async () => {
     for (const id of mine) await a.ref('c', id).call('inc')
     a.spillTables('c')?.spilled.clear()
-    cluster.add('C', { pools: [pool], targets: { c: 1 } })
+    t.cluster.add('C', { pools: [pool], targets: { c: 1 } })
     await settle()
-    const staying = mine.slice(15).filter(id => cluster.views.get('B')?.ownerOf('c', id) === 'A')
+    const staying = mine.slice(15).filter(id => t.cluster.views.get('B')?.ownerOf('c', id) === 'A')
     expect(staying.length).to.be.above(5)
     for (const id of staying) expect(a.spillTables('c')?.spilled.get(id)).to.equal('B')
   })
@@ -129,7 +123,7 @@ describe('Spill at the hard limit', () => {
     for (const id of mine) await a.ref('c', id).call('inc')
     expect(await b.count('c', { local: true })).to.equal(15)
     let over = ''
-    for (let i = 0; over === ''; i++) if (cluster.views.get('A')?.ownerOf('c', `z${i}`) === 'A') over = `z${i}`
+    for (let i = 0; over === ''; i++) if (t.cluster.views.get('A')?.ownerOf('c', `z${i}`) === 'A') over = `z${i}`
     expect(await a.ref('c', over).call('inc').then(() => 'answered', (err: Error) => err.name)).to.equal('OverloadedError')
     await settle()
     expect(a.spillTables('c')?.spilled.has(over)).to.equal(false)

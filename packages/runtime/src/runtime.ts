@@ -159,7 +159,7 @@ export class Runtime {
       transport: c.transport,
       self,
       pools,
-      ownerOf: (local, id) => this.homeOf(local, id),
+      ownerOf: (local, id) => this.spill.homeOf(local, id),
       beforePump: () => { this.stall.check(clock.monotonic()) },
       progress: (phase, figures) => {
         const type = `migration:${phase}` as const
@@ -260,18 +260,12 @@ export class Runtime {
 
   /**
    * What a rebalance of `pool` would move from this node now: per destination, how many
-   * of its live workers belong elsewhere (by the same rule the handoff follows). Looks at
-   * every worker of the pool here: an operator's question, not for a hot path.
+   * of its live workers belong elsewhere (by the same rule the handoff follows).
    */
   movePlan (pool: string): Record<string, number> {
     const local = this.pools.get(pool)
     if (local === undefined) throw new UnknownPoolError(`node ${this.self} does not run pool ${pool}`, { pool })
-    const plan: Record<string, number> = {}
-    for (const id of local.activations.keys()) {
-      const home = this.homeOf(local, id)
-      if (home !== undefined && home !== this.self) plan[home] = (plan[home] ?? 0) + 1
-    }
-    return plan
+    return this.migrator.plan(local)
   }
 
   /** Workers waiting to be handed to their new owners. */
@@ -479,18 +473,6 @@ export class Runtime {
         this.spill.onNote(decodeSpillNote(payload), from)
         return
       default: throw new InvalidMessageError(`unknown runtime cast ${String((payload as unknown[])[0])}`)
-    }
-  }
-
-  /** The node worker `id` belongs on in this node's view (undefined: nobody serves the pool). */
-  private homeOf (local: LocalPool, id: string): string | undefined {
-    try {
-      const owner = this.owners.ownerOf(local.name, id, local)
-      // a worker spilled here stays while its owner is the same and this node serves the pool
-      if (owner !== this.self && this.spill.spilledFrom(local.name, id) === owner && this.owners.serves(local.name)) return this.self
-      return owner
-    } catch {
-      return undefined
     }
   }
 

@@ -22,7 +22,7 @@ export interface MigratorComponents {
   readonly transport: RuntimeTransport
   self: () => string
   pools: () => Iterable<LocalPool>
-  /** The owner of `id` in this node's current view, or undefined when nobody serves the pool. */
+  /** The node `id` belongs on in this node's current view (its owner, or here if it spilled here), or undefined when nobody serves the pool. */
   ownerOf: (local: LocalPool, id: string) => string | undefined
   /** Called before each pump: the pump's timer may be the first thing to run after a stall. */
   beforePump?: () => void
@@ -134,6 +134,21 @@ export class Migrator {
       this.tell('start')
     }
     this.schedule()
+  }
+
+  /**
+   * What a rebalance of `local` would move from this node now: per destination, how many
+   * of its live workers belong elsewhere. Looks at every worker of the pool: an
+   * operator's question, not for a hot path.
+   */
+  plan (local: LocalPool): Record<string, number> {
+    const plan: Record<string, number> = {}
+    const self = this.c.self()
+    for (const id of local.activations.keys()) {
+      const home = this.c.ownerOf(local, id)
+      if (home !== undefined && home !== self) plan[home] = (plan[home] ?? 0) + 1
+    }
+    return plan
   }
 
   /** Resolves once no handoff message awaits its answer (after {@link stop}: once those in flight settled). */

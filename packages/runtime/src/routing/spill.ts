@@ -44,6 +44,22 @@ export class Spill {
     this.c = components
   }
 
+  /**
+   * The node worker `id` belongs on in this node's view (undefined: nobody serves the
+   * pool): its owner, except that a worker spilled here stays while its owner is the same
+   * and this node serves the pool.
+   */
+  homeOf (local: LocalPool, id: string): string | undefined {
+    try {
+      const owner = this.c.owners.ownerOf(local.name, id, local)
+      const self = this.c.self()
+      if (owner !== self && this.spilledFrom(local.name, id) === owner && this.c.owners.serves(local.name)) return self
+      return owner
+    } catch {
+      return undefined
+    }
+  }
+
   /** The spill pointers of `pool` (made on first use). */
   tablesOf (pool: string): SpillTables {
     let t = this.tables.get(pool)

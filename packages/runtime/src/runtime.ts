@@ -1,5 +1,5 @@
 import {
-  ADOPTED_AGE_SAMPLES, DEFAULT_CLAIM_WINDOW_MS, DEFAULT_MAX_HOPS, DEFAULT_POOL_TARGET, DEFAULT_REBALANCE_DELAY_MS,
+  HANDED_IN_AGE_SAMPLES, DEFAULT_CLAIM_WINDOW_MS, DEFAULT_MAX_HOPS, DEFAULT_POOL_TARGET, DEFAULT_REBALANCE_DELAY_MS,
   DEFAULT_SPAWN_BATCH, DEFAULT_SUSPECT_AFTER_MS, DEFAULT_TIMING_WHEEL_MS, InvalidMessageError, InvalidOptionError,
   NodeUnavailableError, NotStartedError, SAMPLE_MS, UnknownPoolError, consoleLogger, deferOf, systemClock, systemRandom
 } from '@simplepool/core'
@@ -16,9 +16,9 @@ import { Epochs } from './fencing/epochs.js'
 import { Fence } from './fencing/fence.js'
 import { StallGuard } from './fencing/stall-guard.js'
 import { PoolView } from './figures/pool-view.js'
-import { Adoption } from './handoff/adoption.js'
+import { HandoffReceiver } from './handoff/receiver.js'
 import { ClaimWindow } from './handoff/claims.js'
-import { Migrator } from './handoff/migrator.js'
+import { HandoffSender } from './handoff/sender.js'
 import { Recovery } from './handoff/recovery.js'
 import { checkId } from './options.js'
 import type { AbortOptions } from './options.js'
@@ -73,8 +73,8 @@ export class Runtime {
   private readonly requests: LocalRequests
   private readonly inbound: Inbound
   private readonly outbound: Outbound
-  private readonly migrator: Migrator
-  private readonly adoption: Adoption
+  private readonly sender: HandoffSender
+  private readonly receiver: HandoffReceiver
   private readonly claims: ClaimWindow
   private readonly recovery: Recovery
   private readonly fence: Fence
@@ -153,7 +153,7 @@ export class Runtime {
       spawnBatch: this.spawnBatch,
       defer
     })
-    this.migrator = new Migrator({
+    this.sender = new HandoffSender({
       clock,
       logger,
       transport: c.transport,
@@ -177,15 +177,15 @@ export class Runtime {
       members: c.members,
       countOf: c.countOf,
       fencing: () => this.fence.active,
-      handOverNow: async (local, act, to) => await this.migrator.handOverNow(local, act, to)
+      handOverNow: async (local, act, to) => await this.sender.handOverNow(local, act, to)
     }, this.claimWindowMs)
-    this.adoption = new Adoption({ events: this.events, self, pool, nextEpoch: () => this.epochs.next(), forgetSpill: (p, id) => { this.spill.forget(p, id) } })
+    this.receiver = new HandoffReceiver({ events: this.events, self, pool, nextEpoch: () => this.epochs.next(), forgetSpill: (p, id) => { this.spill.forget(p, id) } })
     this.recovery = new Recovery({ clock, logger, owners: this.owners, self, pools, members: c.members, placement: c.placement, running, defer }, this.rebalanceDelayMs)
     this.fence = new Fence({
       logger,
       events: this.events,
       scheduler: this.scheduler,
-      migrator: this.migrator,
+      sender: this.sender,
       claims: this.claims,
       self,
       pools,
@@ -250,12 +250,12 @@ export class Runtime {
     this.claims.ringChanged(previous)
     this.spill.ringChanged(!first && this.running)
     if (previous !== undefined && this.running) this.recovery.ringChanged(previous, placement)
-    if (!first && this.running) this.migrator.ringChanged(this.rebalanceDelayMs)
+    if (!first && this.running) this.sender.ringChanged(this.rebalanceDelayMs)
   }
 
   /** Looks again, now, for workers whose owner moved, and hands them over. */
   rebalance (): void {
-    if (this.running) this.migrator.ringChanged()
+    if (this.running) this.sender.ringChanged()
   }
 
   /**
@@ -265,12 +265,12 @@ export class Runtime {
   movePlan (pool: string): Record<string, number> {
     const local = this.pools.get(pool)
     if (local === undefined) throw new UnknownPoolError(`node ${this.self} does not run pool ${pool}`, { pool })
-    return this.migrator.plan(local)
+    return this.sender.plan(local)
   }
 
   /** Workers waiting to be handed to their new owners. */
   get migrationBacklog (): number {
-    return this.migrator.backlog
+    return this.sender.backlog
   }
 
   /** Starts the one-second sampling of pool figures and the stall guard. */
@@ -283,7 +283,7 @@ export class Runtime {
       const now = this.clock.monotonic()
       for (const p of this.pools.values()) p.stats.sample(now)
       this.spill.age(now, this.claimWindowMs)
-      if ((++this.samples % ADOPTED_AGE_SAMPLES) === 0) this.adoption.age()
+      if ((++this.samples % HANDED_IN_AGE_SAMPLES) === 0) this.receiver.age()
       this.sampler = this.clock.setTimeout(tick, SAMPLE_MS)
     }
     tick()
@@ -302,10 +302,10 @@ export class Runtime {
     this.stall.check(this.clock.monotonic())
     await this.fence.settled
     this.running = false
-    this.migrator.stop()
+    this.sender.stop()
     // a worker whose handoff is in flight is not here to save: wait for the answer, which
     // either moves it or gives it back (and then it is saved below)
-    await this.migrator.idle()
+    await this.sender.idle()
     if (this.sampler !== undefined) this.clock.clearTimeout(this.sampler)
     this.stall.stop()
     this.recovery.stop()
@@ -448,7 +448,7 @@ export class Runtime {
       case Op.Stop: return this.inbound.worker(decodeWorker(payload), from)
       case Op.SpawnMany: return this.inbound.spawnMany(decodeSpawnMany(payload), from)
       case Op.Count: return this.inbound.count(decodeCount(payload))
-      case Op.HandoffMany: return this.adoption.receive(decodeHandoff(payload), from)
+      case Op.HandoffMany: return this.receiver.receive(decodeHandoff(payload), from)
       case Op.Claim: return this.claims.answer(decodeClaim(payload), from)
       default: throw new InvalidMessageError(`unknown runtime operation ${String((payload as unknown[])[0])}`)
     }

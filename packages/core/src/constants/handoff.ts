@@ -57,4 +57,4 @@ export const CLAIM_RETRY_MS = 250
  * Handoffs taken in are remembered for this many figure samples (seconds), in two
  * generations: a resend whose first answer was lost is answered from memory for 10 to 20 s.
  */
-export const ADOPTED_AGE_SAMPLES = 10
+export const HANDED_IN_AGE_SAMPLES = 10

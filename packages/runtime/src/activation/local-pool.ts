@@ -15,7 +15,7 @@ import { answer, refuse } from './replies.js'
 import { asError, isThenable } from './promises.js'
 
 /** What a claim resolves with when a handoff already made the activation ready. */
-const ADOPTED = Symbol('adopted')
+const HANDED_IN = Symbol('handed in')
 
 /** What {@link LocalPool.callNow} and {@link LocalPool.hold} return when the worker has to wait its turn. */
 export const NOT_NOW = Symbol('not now')
@@ -156,7 +156,7 @@ export class LocalPool implements ActivationHome {
    */
   private async claimThenLoad (act: Activation, holders: readonly string[]): Promise<unknown> {
     const waiting = (): boolean => act.phase === Phase.Activating && act.ext?.claiming === true
-    if (await this.env.claimFirst(this.name, act.id, holders, waiting)) return ADOPTED
+    if (await this.env.claimFirst(this.name, act.id, holders, waiting)) return HANDED_IN
     ;(act.ext as ActivationExtra).claiming = false
     return await this.loadThenInit(act)
   }
@@ -415,7 +415,7 @@ export class LocalPool implements ActivationHome {
    * deadline and first tick go on the wheel, and what waited in its mailbox runs.
    */
   ready (act: Activation, state: unknown): void {
-    if (act.phase !== Phase.Activating || state === ADOPTED) return
+    if (act.phase !== Phase.Activating || state === HANDED_IN) return
     this.env.watch.delete(act)
     act.state = state
     act.phase = Phase.Ready

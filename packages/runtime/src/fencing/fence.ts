@@ -6,14 +6,14 @@ import { refuse } from '../activation/replies.js'
 import type { Scheduler } from '../activation/scheduler.js'
 import type { WorkerEvents } from '../events.js'
 import type { ClaimWindow } from '../handoff/claims.js'
-import type { Migrator } from '../handoff/migrator.js'
+import type { HandoffSender } from '../handoff/sender.js'
 
 /** What fencing needs of the node. */
 export interface FenceComponents {
   readonly logger: Logger
   readonly events: WorkerEvents
   readonly scheduler: Scheduler
-  readonly migrator: Migrator
+  readonly sender: HandoffSender
   readonly claims: ClaimWindow
   self: () => string
   pools: () => Iterable<LocalPool>
@@ -66,7 +66,7 @@ export class Fence {
     if (this.fencing || !c.running()) return
     this.fencing = true
     c.scheduler.hold()
-    c.migrator.hold()
+    c.sender.hold()
     // what starts here meanwhile is not stale (it has a larger epoch), but claims its id
     // first, since the others may hold it
     const staleUpTo = c.lastEpoch()
@@ -84,7 +84,7 @@ export class Fence {
       c.logger.warn(`the event loop stood still for ${Math.round(pausedMs)} ms; ${down ? `marked down: dropped ${dropped} stale activations` : 'nobody marked this node down: nothing dropped'}`)
       if (c.events.has('node:fence')) c.events.emit('node:fence', { node: self, pausedMs, markedDown: down, dropped })
       c.scheduler.release()
-      c.migrator.release()
+      c.sender.release()
       for (const [act, slot] of this.heldWheel.splice(0)) act.home.onWheel(act, slot)
     })
   }
@@ -93,7 +93,7 @@ export class Fence {
 /**
  * Drops every activation of `pool` up to `maxEpoch`, unsaved: each may live on elsewhere
  * with a newer epoch, and nothing here may be written over that. Activations started or
- * adopted since the stall was noticed (larger epochs) are not stale. Waiting requests
+ * handed in since the stall was noticed (larger epochs) are not stale. Waiting requests
  * are answered with `err`. Returns how many went.
  */
 function dropStale (pool: LocalPool, err: Error, maxEpoch: number): number {

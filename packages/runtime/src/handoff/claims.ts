@@ -106,7 +106,7 @@ export class ClaimWindow {
     const now = this.c.clock.monotonic()
     const self = this.c.self()
     // it spilled there (and may have started there again): that node may hold it
-    const spilledThere = this.c.spill.takeReclaim(pool, id, now, this.windowMs)
+    const spilledThere = this.c.spill.takeClaimBack(pool, id, now, this.windowMs)
     if (now - Math.max(this.changedAt, this.startedAt) > this.windowMs || !this.claimPools.has(pool)) return spilledThere === undefined ? NONE : [spilledThere]
     const out: string[] = []
     const consider = (holder: string | undefined): void => {

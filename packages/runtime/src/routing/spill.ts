@@ -26,7 +26,7 @@ export class SpillTables {
   /** Workers live here that their owner spilled here: id → that owner, told when they end here. */
   readonly spilledFrom = new Map<string, string>()
   /** Spilled workers coming back, or whose spill node said they ended there: their next activation here claims them from that node first (within the claim window). */
-  readonly reclaim = new Map<string, { from: string, at: number }>()
+  readonly claimBack = new Map<string, { from: string, at: number }>()
 }
 
 /**
@@ -92,7 +92,7 @@ export class Spill {
     }
     if (spawn && local.activations.size < local.softLimit) {
       t.spilled.delete(id)
-      t.reclaim.set(id, { from: to, at: this.c.clock.monotonic() })
+      t.claimBack.set(id, { from: to, at: this.c.clock.monotonic() })
       return undefined
     }
     return to
@@ -165,26 +165,26 @@ export class Spill {
     if (m.live) {
       if (local.activations.has(m.id)) return
       t.spilled.set(m.id, from)
-      t.reclaim.delete(m.id)
+      t.claimBack.delete(m.id)
       return
     }
     if (t.spilled.get(m.id) !== from) return
     t.spilled.delete(m.id)
-    t.reclaim.set(m.id, { from, at: this.c.clock.monotonic() })
+    t.claimBack.set(m.id, { from, at: this.c.clock.monotonic() })
   }
 
   /** The node worker `id` spilled to lately (within `windowMs`), taken off the list: the next activation claims it from there. */
-  takeReclaim (pool: string, id: string, now: number, windowMs: number): string | undefined {
+  takeClaimBack (pool: string, id: string, now: number, windowMs: number): string | undefined {
     const t = this.tables.get(pool)
-    const back = t?.reclaim.get(id)
+    const back = t?.claimBack.get(id)
     if (back === undefined) return undefined
-    t?.reclaim.delete(id)
+    t?.claimBack.delete(id)
     return now - back.at <= windowMs ? back.from : undefined
   }
 
-  /** Forgets reclaims older than `windowMs`; called once a second. */
+  /** Forgets claims back older than `windowMs`; called once a second. */
   age (now: number, windowMs: number): void {
-    for (const t of this.tables.values()) for (const [id, r] of t.reclaim) if (now - r.at > windowMs) t.reclaim.delete(id)
+    for (const t of this.tables.values()) for (const [id, r] of t.claimBack) if (now - r.at > windowMs) t.claimBack.delete(id)
   }
 
   /**

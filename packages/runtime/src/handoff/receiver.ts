@@ -7,7 +7,7 @@ import type { WorkerEvents } from '../events.js'
 import type { HandoffAnswer, HandoffMessage } from '../protocol/handoff-messages.js'
 
 /** What taking workers in needs of the node. */
-export interface AdoptionComponents {
+export interface HandoffReceiverComponents {
   readonly events: WorkerEvents
   self: () => string
   pool: (name: string) => LocalPool | undefined
@@ -24,16 +24,16 @@ export interface AdoptionComponents {
  * (this node was cut off while the worker lived on elsewhere) is stale and goes unsaved;
  * a copy as new or newer refuses the handoff, so a worker never has two copies on one node.
  */
-export class Adoption {
-  private readonly c: AdoptionComponents
+export class HandoffReceiver {
+  private readonly c: HandoffReceiverComponents
   /**
    * Workers handed here lately, with the epoch they had on the sender, per pool, in two
    * generations (this one and the last): a handoff sent again because its answer was lost
    * is answered from here rather than taken twice.
    */
-  private adopted: [Map<string, number>, Map<string, number>] = [new Map(), new Map()]
+  private taken: [Map<string, number>, Map<string, number>] = [new Map(), new Map()]
 
-  constructor (components: AdoptionComponents) {
+  constructor (components: HandoffReceiverComponents) {
     this.c = components
   }
 
@@ -45,7 +45,7 @@ export class Adoption {
       // one worker refused (already live here, a bad id) does not fail the others
       if (w instanceof Error) return toWireError(w)
       try {
-        return this.adopt(local, w.id, w.snapshot, from, w.epoch).epoch
+        return this.take(local, w.id, w.snapshot, from, w.epoch).epoch
       } catch (err) {
         return toWireError(err)
       }
@@ -53,10 +53,10 @@ export class Adoption {
   }
 
   /** Takes in worker `id`, handed over by `from` where it had `previousEpoch`; see the class. */
-  adopt (local: LocalPool, id: string, snapshot: unknown, from: string, previousEpoch: number): Activation {
+  take (local: LocalPool, id: string, snapshot: unknown, from: string, previousEpoch: number): Activation {
     const key = `${local.name}\n${id}`
     let act = local.activations.get(id)
-    if (act === undefined && this.adoptedLately(key) === previousEpoch) {
+    if (act === undefined && this.takenLately(key) === previousEpoch) {
       // the same handoff again (its answer was lost): it came already, and what it became
       // here may have moved on since; taking the old state again would undo that
       throw new HandoffError(`${local.name}/${id} was handed here already`, { pool: local.name, id, epoch: previousEpoch + 1 })
@@ -82,7 +82,7 @@ export class Adoption {
     }
     this.c.forgetSpill(local.name, id)
     // a fresh epoch, not the claim's: the claim may have been sent before a stall, and what
-    // is adopted now is not stale
+    // is taken in now is not stale
     const epoch = Math.max(this.c.nextEpoch(), previousEpoch + 1)
     if (act === undefined) {
       act = local.install(id, epoch)
@@ -91,21 +91,21 @@ export class Adoption {
       act.extra().claiming = false
     }
     local.stats.counters.migratedIn++
-    this.adopted[0].set(key, previousEpoch)
+    this.taken[0].set(key, previousEpoch)
     if (this.c.events.has('worker:migrate')) this.c.events.emit('worker:migrate', { pool: local.name, id, node: local.self, epoch: act.epoch, from, to: local.self })
     if (stale !== undefined) moveMailbox(stale, act, true)
     local.ready(act, state)
     return act
   }
 
-  /** Forgets handoffs older than one generation; called every `ADOPTED_AGE_SAMPLES` seconds. */
+  /** Forgets handoffs older than one generation; called every `HANDED_IN_AGE_SAMPLES` seconds. */
   age (): void {
-    if (this.adopted[0].size === 0 && this.adopted[1].size === 0) return
-    this.adopted = [new Map(), this.adopted[0]]
+    if (this.taken[0].size === 0 && this.taken[1].size === 0) return
+    this.taken = [new Map(), this.taken[0]]
   }
 
   /** The epoch a worker had on the node that handed it here lately, if it was. */
-  private adoptedLately (key: string): number | undefined {
-    return this.adopted[0].get(key) ?? this.adopted[1].get(key)
+  private takenLately (key: string): number | undefined {
+    return this.taken[0].get(key) ?? this.taken[1].get(key)
   }
 }

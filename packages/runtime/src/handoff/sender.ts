@@ -15,8 +15,8 @@ import { encodeHandoff } from '../protocol/handoff-messages.js'
 import type { HandedWorker } from '../protocol/handoff-messages.js'
 import type { RuntimeTransport } from '../runtime-types.js'
 
-/** What the migrator needs from the runtime. */
-export interface MigratorComponents {
+/** What the sending side of the handoff needs of the node. */
+export interface HandoffSenderComponents {
   readonly clock: Clock
   readonly logger: Logger
   readonly transport: RuntimeTransport
@@ -40,8 +40,8 @@ export interface MigrationFigures {
   elapsedMs: number
 }
 
-/** Options of the migrator. */
-export interface MigratorInit {
+/** Options of the sending side of the handoff. */
+export interface HandoffSenderInit {
   /** Workers this node hands over per second at most, so a join never stalls traffic. @default DEFAULT_MIGRATIONS_PER_SECOND */
   perSecond?: number
   /** Handoff messages (each up to `HANDOFF_BATCH` workers of one pool to one node) awaiting their answer at once. @default DEFAULT_HANDOFFS_IN_FLIGHT */
@@ -57,8 +57,8 @@ export interface MigratorInit {
  * turn of the event loop, in the background; a claim (the new owner asking for one worker
  * a message is waiting on) moves that worker at once.
  */
-export class Migrator {
-  private readonly c: MigratorComponents
+export class HandoffSender {
+  private readonly c: HandoffSenderComponents
   private readonly perSecond: number
   private readonly maxInFlight: number
   private scans: Array<{ local: LocalPool, it: Iterator<Activation> }> = []
@@ -79,14 +79,14 @@ export class Migrator {
   private batches = 0
   private workersInFlight = 0
   private readonly idleWaiters: Array<() => void> = []
-  /** When the ring first moved since the migrator last looked: the rebalance delay is not put off for ever. */
+  /** When the ring first moved since the sender last looked: the rebalance delay is not put off for ever. */
   private settlingSince = -Infinity
   private readonly batchSizes = new Map<string, number>()
   private settleTimer: TimerHandle | undefined
   /** Activations the current scans have not looked at yet (as counted when they began). */
   private unscanned = 0
 
-  constructor (components: MigratorComponents, init: MigratorInit = {}) {
+  constructor (components: HandoffSenderComponents, init: HandoffSenderInit = {}) {
     this.c = components
     this.perSecond = init.perSecond ?? DEFAULT_MIGRATIONS_PER_SECOND
     this.maxInFlight = init.inFlight ?? DEFAULT_HANDOFFS_IN_FLIGHT

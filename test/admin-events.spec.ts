@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { AdminEventLog } from '../packages/simplepool/src/admin-events.js'
+import { AdminEventLog } from '../packages/simplepool/src/admin/event-log.js'
 
 describe('admin event log', () => {
   it('keeps the last 1,000 events', () => {

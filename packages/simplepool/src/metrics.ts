@@ -1,6 +1,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
-import type { PoolCounters } from '@simplepool/runtime'
-import type { SimplePoolNode } from './node.js'
+import type { MembershipSnapshot } from '@simplepool/core'
+import type { TransportStats } from '@simplepool/transport'
+import type { NodeHealth, PoolCounters, PoolView, RoutingStats } from '@simplepool/runtime'
 
 const STATUS_VALUE = { online: 0, degraded: 1, critical: 2 } as const
 
@@ -22,6 +23,22 @@ const POOL_COUNTERS: Array<[string, string, keyof PoolCounters]> = [
 ]
 
 /**
+ * What the metrics read of a node, when scraped: its pools and routing counters, its
+ * transport's counters, its view of the members, its health. A `SimplePoolNode` is one.
+ */
+export interface MetricsSource {
+  runtime: {
+    poolViews: () => readonly PoolView[]
+    counts: () => Record<string, number>
+    targets: () => Record<string, number>
+    readonly routing: Readonly<RoutingStats>
+  }
+  transport: { readonly stats: Readonly<TransportStats> }
+  mesh: { snapshot: () => MembershipSnapshot }
+  health: () => NodeHealth
+}
+
+/**
  * A node's figures in the Prometheus text format, through prom-client. Nothing is
  * recorded per message here: every value is read from the runtime's own counters when
  * the registry is scraped, so an unscraped node pays nothing.
@@ -30,9 +47,8 @@ export class NodeMetrics {
   /** This node's own registry: nodes in one process do not share metrics. */
   readonly registry = new Registry()
 
-  constructor (node: SimplePoolNode, processMetrics: boolean) {
+  constructor (node: MetricsSource, processMetrics: boolean) {
     const registers = [this.registry]
-    const pools = (): string[] => node.runtime.poolNames()
     for (const [name, help, key] of POOL_COUNTERS) {
       // eslint-disable-next-line no-new
       new Counter({
@@ -42,7 +58,7 @@ export class NodeMetrics {
         registers,
         collect () {
           this.reset()
-          for (const pool of pools()) this.inc({ pool }, node.runtime.localPool(pool)?.stats.counters[key] ?? 0)
+          for (const view of node.runtime.poolViews()) this.inc({ pool: view.name }, view.counters[key])
         }
       })
     }
@@ -73,11 +89,9 @@ export class NodeMetrics {
       labelNames: ['pool', 'quantile'],
       registers,
       collect () {
-        for (const pool of pools()) {
-          const s = node.runtime.localPool(pool)?.stats
-          if (s === undefined) continue
-          this.set({ pool, quantile: '0.5' }, s.quantile(0.5) / 1000)
-          this.set({ pool, quantile: '0.99' }, s.quantile(0.99) / 1000)
+        for (const view of node.runtime.poolViews()) {
+          this.set({ pool: view.name, quantile: '0.5' }, view.quantile(0.5) / 1000)
+          this.set({ pool: view.name, quantile: '0.99' }, view.quantile(0.99) / 1000)
         }
       }
     })

@@ -4,41 +4,13 @@
  * workers onto it (the worker inspector's history); and its figures for a watcher. Every
  * node keeps both, bounded, so a watcher on any node sees the whole cluster.
  */
-import type { HealthStatus, WorkerLocation } from '@simplepool/runtime'
-import { AdminEventLog } from './admin-events.js'
-import type { AdminEvent } from './admin-events.js'
-import { MoveLog } from './move-log.js'
-import type { WorkerMove } from './move-log.js'
+import type { WatchFigures } from './admin/admin-node.js'
+import { AdminEventLog } from './admin/event-log.js'
+import { MoveLog } from './admin/move-log.js'
 import type { SimplePoolNode } from './node.js'
 
 /** Events a node sends a watcher per question: the newest, when more were logged since its last. */
 const WATCH_EVENTS_MAX = 200
-
-/** One node's answer about one worker: see {@link SimplePoolNode.inspectOn}. */
-export interface WorkerHere {
-  where: WorkerLocation | null
-  moves: WorkerMove[]
-}
-
-/** A node's figures for a watcher (the dashboard), asked once a second only while one is open. */
-export interface WatchFigures {
-  node: string
-  /** Wall-clock ms on that node. */
-  at: number
-  health: HealthStatus
-  reasons: string[]
-  loopP99Ms: number
-  rssBytes: number
-  heapUsedBytes: number
-  migrationBacklog: number
-  /** Per pool: live workers, target, and counters since the pool started (turns, failures, turn latencies as a sparse histogram). */
-  pools: Record<string, { count: number, target: number, turns: number, failures: number, latency: number[] }>
-  /** Each pool's ring fingerprint (see `RingsView`). */
-  rings: Record<string, string>
-  /** Events logged after the watcher's last, oldest first; `gap` when some were missed. */
-  events: AdminEvent[]
-  gap: boolean
-}
 
 export class NodeRecord {
   readonly events = new AdminEventLog()
@@ -84,10 +56,8 @@ export class NodeRecord {
     const health = node.health()
     const mem = process.memoryUsage()
     const pools: WatchFigures['pools'] = {}
-    for (const name of node.runtime.poolNames()) {
-      const p = node.runtime.localPool(name)
-      if (p === undefined) continue
-      pools[name] = { count: p.activations.size, target: p.target, turns: p.stats.counters.turns, failures: p.stats.counters.failures, latency: p.stats.cumulative().toSparse() }
+    for (const view of node.runtime.poolViews()) {
+      pools[view.name] = { count: view.size, target: view.target, turns: view.counters.turns, failures: view.counters.failures, latency: view.cumulativeLatency().toSparse() }
     }
     const { events, gap } = this.events.since(afterEventId, WATCH_EVENTS_MAX)
     return {

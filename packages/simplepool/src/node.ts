@@ -1,13 +1,13 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { AbortError, InvalidMessageError, InvalidOptionError, TimeoutError, TypedEventTarget, UnknownPoolError, consoleLogger, interceptListeners } from '@simplepool/core'
-import type { Logger, MemberStatus, Liveness } from '@simplepool/core'
+import type { Logger } from '@simplepool/core'
 import { Placement } from '@simplepool/ring'
 import { Mesh, validateTargets } from '@simplepool/mesh'
 import type { MeshEvents, MeshInit } from '@simplepool/mesh'
 import { Transport } from '@simplepool/transport'
 import type { TransportInit } from '@simplepool/transport'
 import {
-  FIRST_NODE_OP, NODE_CRITICAL_LOOP_DELAY_MS, NODE_DEGRADED_LOOP_DELAY_MS, Runtime, checkSignal, opOf, poolStatus, timeoutOf, worse
+  FIRST_NODE_OP, NODE_CRITICAL_LOOP_DELAY_MS, NODE_DEGRADED_LOOP_DELAY_MS, Runtime, checkSignal, opOf, timeoutOf, worse
 } from '@simplepool/runtime'
 import type {
   AbortOptions, CountOptions, HealthStatus, NodeHealth, Pool, PoolHealth, RuntimeEvents, RuntimeInit, SpawnManyOptions, SpawnOptions,
@@ -15,13 +15,13 @@ import type {
 } from '@simplepool/runtime'
 import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_FORGET_AFTER_MS, DEFAULT_SUSPECT_AFTER_MS } from '@simplepool/core'
 import { NodeMetrics } from './metrics.js'
-import { AdminHttp, validateAdminOptions } from './admin-http.js'
-import type { AdminOptions } from './admin-http.js'
-import { addAdminRoutes } from './admin-routes.js'
-import type { AdminEventLog } from './admin-events.js'
-import { ClusterWatch } from './admin-watch.js'
+import type { AdminNode, MemberInfo, RingsView, WatchFigures, WorkerHere } from './admin/admin-node.js'
+import { AdminHttp, validateAdminOptions } from './admin/http-server.js'
+import type { AdminOptions } from './admin/http-server.js'
+import { addAdminRoutes } from './admin/routes.js'
+import type { AdminEventLog } from './admin/event-log.js'
+import { ClusterWatch } from './admin/cluster-watch.js'
 import { NodeRecord } from './node-record.js'
-import type { WatchFigures, WorkerHere } from './node-record.js'
 
 /** Options of `createNode`. Only `pools` is required. */
 export interface NodeInit extends Omit<MeshInit, 'targets' | 'counts' | 'announce'> {
@@ -37,16 +37,6 @@ export interface NodeInit extends Omit<MeshInit, 'targets' | 'counts' | 'announc
   processMetrics?: boolean
   /** Serve the admin HTTP API (on 127.0.0.1 unless `host` says otherwise) while the node runs. Off by default. */
   admin?: AdminOptions
-}
-
-/** One member as `members()` shows it. */
-export interface MemberInfo {
-  peerId: string
-  status: MemberStatus
-  liveness: Liveness
-  addresses: readonly string[]
-  /** Per pool: the member's target and its worker count, as of its last heartbeat (this node's: now). */
-  pools: Record<string, { target: number, count: number }>
 }
 
 /** Events of a node: membership from the mesh, workers from the runtime. */
@@ -77,15 +67,6 @@ const NodeOp = {
   /** `[op, pool]` → per destination, the receiver's workers of the pool a rebalance would move now */
   Plan: FIRST_NODE_OP + 10
 } as const
-
-/** What a node's rings are: equal fingerprints on two nodes mean they place every id alike. */
-export interface RingsView {
-  node: string
-  /** Version of the membership snapshot the node's placement was built from (local to that node). */
-  version: number
-  /** Per pool: the fingerprint of its ring (`id:weight` pairs) on that node. */
-  rings: Record<string, string>
-}
 
 /** A node back from a stall asks about the stall and this much before it (its last record may be that old). */
 const MARKED_DOWN_MARGIN_MS = 5_000
@@ -140,7 +121,7 @@ const LOOP_WINDOW_MS = 10_000
  * A SimplePool node: one libp2p host (membership and direct streams) and one runtime
  * with this node's pools. Make one with {@link createNode}.
  */
-export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
+export class SimplePoolNode extends TypedEventTarget<NodeEvents> implements AdminNode {
   /** Membership and the libp2p host. */
   readonly mesh: Mesh
   /** Direct messages to other nodes. */
@@ -441,33 +422,11 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
     const pools: Record<string, PoolHealth> = {}
     let status: HealthStatus = 'online'
     const reasons: string[] = []
-    const mono = this.runtime.clock.monotonic()
-    for (const name of this.runtime.poolNames()) {
-      const p = this.runtime.localPool(name)
-      if (p === undefined) continue
-      const s = p.stats
-      const figures = {
-        active: p.activations.size,
-        target: p.target,
-        softLimit: p.softLimit,
-        hardLimit: p.hardLimit,
-        spawnsPerSec: s.ratePerSec('activations', mono, 10_000),
-        msgsPerSec: s.ratePerSec('turns', mono, 10_000),
-        failuresPerMin: s.perMinute('failures', mono),
-        timeoutsPerMin: s.perMinute('timeouts', mono),
-        overloadedPerMin: s.perMinute('overloaded', mono),
-        migratedOutPerMin: s.perMinute('migratedOut', mono),
-        migratedInPerMin: s.perMinute('migratedIn', mono),
-        spilled: p.spilled.size,
-        p50Ms: s.quantile(0.5),
-        p99Ms: s.quantile(0.99),
-        turnsPerMin: s.perMinute('turns', mono)
-      }
-      const judged = poolStatus(figures, p.def.health)
-      const { turnsPerMin: _, ...shown } = figures
-      pools[name] = { ...shown, ...judged }
+    for (const view of this.runtime.poolViews()) {
+      const judged = view.health()
+      pools[view.name] = judged
       status = worse(status, judged.status)
-      for (const r of judged.reasons) reasons.push(`${name}: ${r}`)
+      for (const r of judged.reasons) reasons.push(`${view.name}: ${r}`)
     }
     if (loopP99 >= NODE_CRITICAL_LOOP_DELAY_MS) {
       status = 'critical'
@@ -582,7 +541,7 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
   /** Applies all the targets or none: every pool named must be one of this node's. */
   private applyTargets (targets: Record<string, number>): void {
     for (const pool of Object.keys(targets)) {
-      if (this.runtime.localPool(pool) === undefined) throw new UnknownPoolError(`node ${this.peerId} does not run pool ${pool}`, { pool })
+      if (this.runtime.pool(pool) === undefined) throw new UnknownPoolError(`node ${this.peerId} does not run pool ${pool}`, { pool })
     }
     for (const [pool, t] of Object.entries(targets)) this.runtime.setTarget(pool, t)
     this.mesh.setTargets(this.ringTargets())
@@ -616,7 +575,7 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
         const pools = this.poolsOf(p[1])
         // undrained since: -1 tells the drain's caller to stop waiting
         if (pools.some(pool => !this.drained.has(pool))) return -1
-        return pools.reduce((n, pool) => n + (this.runtime.localPool(pool)?.activations.size ?? 0), 0)
+        return pools.reduce((n, pool) => n + (this.runtime.pool(pool)?.size ?? 0), 0)
       }
       case NodeOp.Rebalance:
         this.poolsOf([p[1]])
@@ -651,7 +610,7 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
     if (pools == null) return this.runtime.poolNames()
     if (!Array.isArray(pools)) throw new InvalidMessageError('pools must be an array of pool names')
     for (const pool of pools) {
-      if (typeof pool !== 'string' || this.runtime.localPool(pool) === undefined) throw new UnknownPoolError(`node ${this.peerId} does not run pool ${String(pool)}`, { pool })
+      if (typeof pool !== 'string' || this.runtime.pool(pool) === undefined) throw new UnknownPoolError(`node ${this.peerId} does not run pool ${String(pool)}`, { pool })
     }
     return pools as string[]
   }
@@ -683,7 +642,7 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> {
     while (performance.now() < deadline && options.signal?.aborted !== true) {
       const placement = this.placement()
       const waiting = this.runtime.poolNames().some(pool =>
-        (this.runtime.localPool(pool)?.activations.size ?? 0) > 0 && (placement.ring(pool)?.nodes.length ?? 0) > 0)
+        (this.runtime.pool(pool)?.size ?? 0) > 0 && (placement.ring(pool)?.nodes.length ?? 0) > 0)
       if (!waiting) return
       await new Promise(resolve => setTimeout(resolve, STOP_DRAIN_POLL_MS))
     }

@@ -1,5 +1,5 @@
 /** How the `simplepool` command prints: aligned tables, short peer ids, and JSON on request. */
-import type { Options } from './cli-client.js'
+import type { Options } from './client.js'
 
 /** Rows as an aligned plain-text table. */
 export function table (rows: Array<Record<string, unknown>>): string {

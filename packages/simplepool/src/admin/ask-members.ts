@@ -1,6 +1,5 @@
-/** What the admin API's routes, event log and watch share. */
-import type { ServerResponse } from 'node:http'
-import type { SimplePoolNode } from './node.js'
+/** Questions the admin API asks of the members: one deadline for each, and all of them at once. */
+import type { AdminNode, MemberInfo } from './admin-node.js'
 
 /** How long the admin API waits for another node's answer before it reports the node unreachable. */
 export const ASK_TIMEOUT_MS = 2_000
@@ -19,8 +18,8 @@ export interface Unreachable { node: string, error: string }
  * those that answered, and who did not.
  */
 export async function askMembers<T> (
-  node: SimplePoolNode,
-  which: (m: ReturnType<SimplePoolNode['members']>[number]) => boolean,
+  node: Pick<AdminNode, 'members'>,
+  which: (m: MemberInfo) => boolean,
   ask: (peerId: string, signal: AbortSignal) => Promise<T> | T,
   signal?: AbortSignal
 ): Promise<{ answers: Map<string, T>, unreachable: Unreachable[] }> {
@@ -34,25 +33,4 @@ export async function askMembers<T> (
     }
   }))
   return { answers, unreachable }
-}
-
-export function asObject (data: unknown): Record<string, unknown> {
-  return data !== null && typeof data === 'object' && !Array.isArray(data) ? data as Record<string, unknown> : { value: data }
-}
-
-/** Bytes a stream may have waiting unsent: past this the client is not reading, and is cut off rather than buffered for. */
-const MAX_UNSENT_BYTES = 1 << 20
-
-/**
- * Writes one server-sent event (or comment) to `res`, unless the client has stopped
- * reading: then the stream is ended, so a stalled tab costs a bounded buffer, not memory
- * that grows every second. Its `close` handler does the rest.
- */
-export function sendEvent (res: ServerResponse, text: string): void {
-  if (res.destroyed) return
-  if (res.writableLength > MAX_UNSENT_BYTES) {
-    res.destroy()
-    return
-  }
-  res.write(text)
 }

@@ -13,14 +13,14 @@
  * `POST /v1/pools/:pool/rebalance`, `DELETE /v1/workers/:pool/:id`.
  */
 import type { ServerResponse } from 'node:http'
-import type { AdminHttp } from './admin-http.js'
-import { HttpError } from './admin-http.js'
-import type { ClusterWatch } from './admin-watch.js'
-import { addDashboardRoutes } from './admin-dashboard.js'
-import type { MemberInfo, RingsView, SimplePoolNode } from './node.js'
-import { askMembers, asking } from './admin-common.js'
-import type { Unreachable } from './admin-common.js'
 import { checkId } from '@simplepool/runtime'
+import type { AdminNode, MemberInfo, RingsView } from './admin-node.js'
+import type { AdminHttp } from './http-server.js'
+import { HttpError } from './http-server.js'
+import type { ClusterWatch } from './cluster-watch.js'
+import { addDashboardRoutes } from './dashboard-files.js'
+import { askMembers, asking } from './ask-members.js'
+import type { Unreachable } from './ask-members.js'
 
 function stringList (v: unknown, what: string): string[] | undefined {
   if (v === undefined) return undefined
@@ -29,19 +29,19 @@ function stringList (v: unknown, what: string): string[] | undefined {
 }
 
 /** The peer `id` if it is a member this node knows; otherwise a 404 naming it. */
-function member (node: SimplePoolNode, id: string): string {
+function member (node: AdminNode, id: string): string {
   if (!node.members().some(m => m.peerId === id)) throw new HttpError(404, 'UnknownNode', `no member ${id} in this node's view`)
   return id
 }
 
 /** The pool's name if some member runs it; otherwise a 404 naming it. */
-function pool (node: SimplePoolNode, name: string): string {
+function pool (node: AdminNode, name: string): string {
   if (!node.members().some(m => m.pools[name] !== undefined)) throw new HttpError(404, 'UnknownPoolError', `no node runs pool ${name}`)
   return name
 }
 
 /** Every live member's rings, asked of it, and whether they all agree pool by pool. */
-async function ringState (node: SimplePoolNode, signal: AbortSignal): Promise<{ own: RingsView, views: RingsView[], unreachable: Unreachable[], agreed: Record<string, boolean> }> {
+async function ringState (node: AdminNode, signal: AbortSignal): Promise<{ own: RingsView, views: RingsView[], unreachable: Unreachable[], agreed: Record<string, boolean> }> {
   const own = node.rings()
   const { answers, unreachable } = await askMembers(node, m => m.peerId !== node.peerId && m.status !== 'leaving', async (peer, s) => await node.ringsOf(peer, { signal: s }), signal)
   const views: RingsView[] = [own, ...answers.values()]
@@ -61,7 +61,7 @@ function explain (w: { node: string, why?: string, owner?: string }): string {
 }
 
 /** Adds the admin routes of `node` to `http`; the streams and the dashboard's figures come from `watch`. */
-export function addAdminRoutes (http: AdminHttp, node: SimplePoolNode, watch: ClusterWatch): void {
+export function addAdminRoutes (http: AdminHttp, node: AdminNode, watch: ClusterWatch): void {
   http.get('/healthz', async () => ({ status: 'ok', node: node.peerId }))
 
   http.get('/v1/events', async ({ header, query }) => {

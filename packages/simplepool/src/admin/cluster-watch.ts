@@ -15,10 +15,10 @@ import type { ServerResponse } from 'node:http'
 import { InvalidMessageError } from '@simplepool/core'
 import type { Logger } from '@simplepool/core'
 import { LatencyHistogram } from '@simplepool/runtime'
-import { AdminEventLog } from './admin-events.js'
-import { askMembers, asObject, sendEvent } from './admin-common.js'
-import type { SimplePoolNode } from './node.js'
-import type { WatchFigures } from './node-record.js'
+import type { AdminNode, MemberInfo, WatchFigures } from './admin-node.js'
+import { AdminEventLog } from './event-log.js'
+import { askMembers } from './ask-members.js'
+import { asObject, sendEvent } from './server-sent-events.js'
 
 /** How often the watched cluster is asked for its figures. */
 const TICK_MS = 1_000
@@ -75,6 +75,7 @@ export interface Tick {
   nodes: TickNode[]
 }
 
+/** The cluster as the watchers of this node see it: see the file's comment. */
 export class ClusterWatch {
   /** Every member's events, in the order they reached this node. */
   readonly log = new AdminEventLog()
@@ -89,7 +90,7 @@ export class ClusterWatch {
   /** The last ticks' totals, oldest first (only ticks someone watched: there are no others). */
   private readonly history: Array<{ at: number, msgsPerSec: number, failuresPerSec: number, p50Ms: number, p99Ms: number }> = []
 
-  constructor (private readonly node: SimplePoolNode, private readonly writable: boolean, private readonly logger: Logger) {}
+  constructor (private readonly node: AdminNode, private readonly writable: boolean, private readonly logger: Logger) {}
 
   /** The dashboard's stream: `hello`, then a `tick` a second and every member's events as `cluster` events. */
   openDashboard (res: ServerResponse, lastEventId: string | undefined): void {
@@ -184,7 +185,7 @@ export class ClusterWatch {
   }
 
   /** The tick of these answers; `unreachable`: the members that did not answer, and why. */
-  private tick (members: ReturnType<SimplePoolNode['members']>, answers: Map<string, WatchFigures>, unreachable: Map<string, string>): Tick {
+  private tick (members: MemberInfo[], answers: Map<string, WatchFigures>, unreachable: Map<string, string>): Tick {
     const placement = this.node.placement()
     const total = new LatencyHistogram()
     const nodes: TickNode[] = []
@@ -291,7 +292,7 @@ export class ClusterWatch {
 }
 
 /** Whether every live member that answered places every pool as this node does; null when one did not answer. */
-function ringAgreed (own: Record<string, string>, members: ReturnType<SimplePoolNode['members']>, answers: Map<string, WatchFigures>): boolean | null {
+function ringAgreed (own: Record<string, string>, members: MemberInfo[], answers: Map<string, WatchFigures>): boolean | null {
   let agreed = true
   for (const m of members) {
     if (m.liveness === 'down' || m.status === 'leaving') continue

@@ -10,7 +10,7 @@
  * were left out.
  */
 import type { ServerResponse } from 'node:http'
-import { asObject, sendEvent } from './admin-common.js'
+import { asObject, sendEvent } from './server-sent-events.js'
 
 /** One logged event. `id` is `<boot>.<seq>`: resumable within one run of the node. */
 export interface AdminEvent {
@@ -39,6 +39,7 @@ export interface StreamOptions {
   onClose?: () => void
 }
 
+/** A node's event log: the last {@link KEEP} events, and the streams that follow it. */
 export class AdminEventLog {
   private readonly boot = Date.now().toString(36)
   private seq = 0
@@ -76,8 +77,6 @@ export class AdminEventLog {
     }
     return { events: this.kept.slice(from), gap: gap && id !== undefined }
   }
-
-
 
   /** A worker failure, logged unless its pool had too many this second (then counted, and said with the next). */
   failure (pool: string, detail: Record<string, unknown>): void {

@@ -1,8 +1,8 @@
 /** The `simplepool` commands that only read: status, nodes, pools, ring, where, top, events. */
-import { CliError, EXIT } from './cli-common.js'
-import { failure, read, request, stream } from './cli-client.js'
-import type { Options, StreamEvent } from './cli-client.js'
-import { ANSI, live, mb, ms, num, pct, print, short, table } from './cli-format.js'
+import { CliError, EXIT } from './common.js'
+import { failure, read, request, stream } from './client.js'
+import type { Options, StreamEvent } from './client.js'
+import { ANSI, live, mb, ms, num, pct, print, short, table } from './format.js'
 
 /** What a command gets besides the options: its positional arguments and its own flags. */
 export interface Args { positionals: string[], diff: boolean, follow: boolean, scope: string, ticks?: number }

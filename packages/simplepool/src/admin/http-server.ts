@@ -1,7 +1,7 @@
 /**
  * The plumbing of the admin HTTP API: a `node:http` server on loopback by default, a
  * small router, bearer-token checks for writes, bounded JSON bodies, and errors as JSON
- * with a status named for what went wrong. What the routes do is in admin-routes.ts.
+ * with a status named for what went wrong. What the routes do is in routes.ts.
  *
  * Nothing a client sends may crash the node: every handler runs inside one catch that
  * turns an error into a response, and a body is read only up to its limit.

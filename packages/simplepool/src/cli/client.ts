@@ -3,7 +3,7 @@
  * one is given, the API's named errors turned into exit codes, and server-sent events
  * read as they come.
  */
-import { CliError, EXIT } from './cli-common.js'
+import { CliError, EXIT } from './common.js'
 
 /** What every admin command knows: where the API is, how to print, and the token for writes. */
 export interface Options {

@@ -7,8 +7,8 @@ import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import type { ServerResponse } from 'node:http'
-import type { AdminHttp } from './admin-http.js'
-import { HttpError } from './admin-http.js'
+import type { AdminHttp } from './http-server.js'
+import { HttpError } from './http-server.js'
 
 /**
  * The package's own directory, found by resolving its name rather than from this file's
@@ -44,6 +44,7 @@ const PAGE_HEADERS = {
   'referrer-policy': 'no-referrer'
 }
 
+/** Adds the dashboard's routes: `/` and `/dashboard` redirect to `/dashboard/`, which serves the page and its files. */
 export function addDashboardRoutes (http: AdminHttp): void {
   const known = files()
   const cache = new Map<string, string>()

@@ -12,11 +12,11 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { setTimeout as delay } from 'node:timers/promises'
-import { CliError, EXIT, digits, onStopSignals } from './cli-common.js'
-import { num as fmt, short } from './cli-format.js'
-import { SITES, pools as demoPools, trafficMix } from './demo-pools.js'
-import type { TrafficEntry } from './demo-pools.js'
-import type { SimplePoolNode } from './node.js'
+import { CliError, EXIT, digits, onStopSignals } from './common.js'
+import { num as fmt, short } from './format.js'
+import { SITES, pools as demoPools, trafficMix } from '../demo-pools.js'
+import type { TrafficEntry } from '../demo-pools.js'
+import type { SimplePoolNode } from '../node.js'
 
 const USAGE = `simplepool demo [options]
 
@@ -34,8 +34,8 @@ Options:
   -h, --help         this help
 `
 
-const CLI = fileURLToPath(new URL('./cli.js', import.meta.url))
-const POOLS_MODULE = fileURLToPath(new URL('./demo-pools.js', import.meta.url))
+const CLI = fileURLToPath(new URL('../cli.js', import.meta.url))
+const POOLS_MODULE = fileURLToPath(new URL('../demo-pools.js', import.meta.url))
 const LOOPBACK = '/ip4/127.0.0.1/tcp/0'
 
 /** How long a node process may take to come up: a busy 2-core machine takes seconds. */
@@ -366,7 +366,7 @@ export async function demo (argv: string[]): Promise<number> {
     if (stop.signal.aborted) return await shutDown()
 
     // this process joins as a node that holds no workers: it only asks and sends
-    const { createNode } = await import('./index.js')
+    const { createNode } = await import('../index.js')
     node = await createNode({
       pools: demoPools,
       targets: { 'chat-room': 0, 'iot-device': 0 },

@@ -4,10 +4,10 @@
  * that moves or stops workers asks before it acts unless given `--yes`.
  */
 import { createInterface } from 'node:readline/promises'
-import { CliError, EXIT, poolCount } from './cli-common.js'
-import { call, read } from './cli-client.js'
-import type { Options } from './cli-client.js'
-import { ANSI, bar, live, num, print, short, table } from './cli-format.js'
+import { CliError, EXIT, poolCount } from './common.js'
+import { call, read } from './client.js'
+import type { Options } from './client.js'
+import { ANSI, bar, live, num, print, short, table } from './format.js'
 
 export interface WriteArgs { positionals: string[], wait: boolean, dryRun: boolean, pools?: string[] }
 

@@ -9,8 +9,8 @@ import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { Pool } from '@simplepool/runtime'
-import { CliError, EXIT, digits, onStopSignals, poolCount } from './cli-common.js'
-import type { SimplePoolNode } from './node.js'
+import { CliError, EXIT, digits, onStopSignals, poolCount } from './common.js'
+import type { SimplePoolNode } from '../node.js'
 
 const USAGE = `simplepool start --pools <module> [options]
 
@@ -247,7 +247,7 @@ function listenForStop (): StopRequest {
 /** This node's workers, over its pools. */
 function held (node: SimplePoolNode): number {
   let n = 0
-  for (const pool of node.runtime.poolNames()) n += node.runtime.localPool(pool)?.activations.size ?? 0
+  for (const view of node.runtime.poolViews()) n += view.size
   return n
 }
 
@@ -271,7 +271,7 @@ export async function start (argv: string[]): Promise<number> {
       : `stopping: handing workers to the other nodes... (${why}; a second signal quits at once)\n`)
   })
   // the library loads only once the command line is known good: mistakes are answered at once
-  const { createNode } = await import('./index.js')
+  const { createNode } = await import('../index.js')
   let node: SimplePoolNode
   try {
     node = await createNode({ pools, targets, listen: o.listen, bootstrap: o.bootstrap, clusterKey: o.clusterKey, admin: o.admin })

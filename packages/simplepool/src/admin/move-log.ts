@@ -18,6 +18,7 @@ export interface WorkerMove {
 /** Moves kept per node: at the default budget of 2,000 handoffs a second, the last few seconds of a rebalance, and hours of a quiet cluster. */
 const KEEP = 8_192
 
+/** The last {@link KEEP} moves onto this node, in a ring buffer. */
 export class MoveLog {
   private readonly moves: Array<WorkerMove | undefined> = new Array(KEEP)
   private next = 0

@@ -16,7 +16,7 @@ import { CliError, EXIT, digits, onStopSignals } from './common.js'
 import { num as fmt, short } from './format.js'
 import { SITES, pools as demoPools, trafficMix } from '../demo-pools.js'
 import type { TrafficEntry } from '../demo-pools.js'
-import type { SimplePoolNode } from '../node.js'
+import type { SimplePoolNode } from '../node/simplepool-node.js'
 
 const USAGE = `simplepool demo [options]
 

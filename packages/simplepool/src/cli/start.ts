@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { Pool } from '@simplepool/runtime'
 import { CliError, EXIT, digits, onStopSignals, poolCount } from './common.js'
-import type { SimplePoolNode } from '../node.js'
+import type { SimplePoolNode } from '../node/simplepool-node.js'
 
 const USAGE = `simplepool start --pools <module> [options]
 

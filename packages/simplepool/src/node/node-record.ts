@@ -4,14 +4,33 @@
  * workers onto it (the worker inspector's history); and its figures for a watcher. Every
  * node keeps both, bounded, so a watcher on any node sees the whole cluster.
  */
-import type { WatchFigures } from './admin/admin-node.js'
-import { AdminEventLog } from './admin/event-log.js'
-import { MoveLog } from './admin/move-log.js'
-import type { SimplePoolNode } from './node.js'
+import type { Clock, TypedEventTarget } from '@simplepool/core'
+import type { Placement } from '@simplepool/ring'
+import type { NodeHealth, PoolView } from '@simplepool/runtime'
+import type { RingsView, WatchFigures } from '../admin/admin-node.js'
+import { AdminEventLog } from '../admin/event-log.js'
+import { MoveLog } from '../admin/move-log.js'
+import type { NodeEvents } from './node-events.js'
 
 /** Events a node sends a watcher per question: the newest, when more were logged since its last. */
 const WATCH_EVENTS_MAX = 200
 
+/** What a node's record listens to and reads. */
+export interface NodeRecordComponents {
+  /** The node's events: membership, rings, migrations, fencing, failures, moves. */
+  events: Pick<TypedEventTarget<NodeEvents>, 'addEventListener'>
+  /** Wall time of the moves and figures recorded. */
+  clock: Clock
+  /** This node's peer id. */
+  self: () => string
+  placement: () => Placement
+  health: () => NodeHealth
+  /** This node's pools, as the runtime shows them. */
+  pools: () => readonly PoolView[]
+  rings: () => RingsView
+}
+
+/** A node's record: its event log and move log, fed by its events, and its figures for a watcher. */
 export class NodeRecord {
   readonly events = new AdminEventLog()
   /** The last workers that moved here. */
@@ -19,8 +38,9 @@ export class NodeRecord {
   /** Each pool's ring fingerprint when the log last looked, to log ring changes. */
   private readonly loggedRings = new Map<string, string>()
 
-  constructor (private readonly node: SimplePoolNode) {
+  constructor (private readonly c: NodeRecordComponents) {
     const log = this.events
+    const node = c.events
     for (const type of ['member:join', 'member:update', 'member:leave', 'member:down'] as const) {
       node.addEventListener(type, (evt) => {
         const m = evt.detail
@@ -28,7 +48,7 @@ export class NodeRecord {
       })
     }
     node.addEventListener('membership:change', () => {
-      const placement = node.placement()
+      const placement = c.placement()
       for (const pool of placement.pools()) {
         const fingerprint = placement.ring(pool)?.fingerprint ?? ''
         if (this.loggedRings.get(pool) === fingerprint) continue
@@ -46,23 +66,23 @@ export class NodeRecord {
     // arrivals only: the node a worker left may be gone when someone asks
     node.addEventListener('worker:migrate', (evt) => {
       const d = evt.detail
-      if (d.to === d.node) this.moves.add({ at: Date.now(), pool: d.pool, id: d.id, from: d.from, to: d.to, epoch: d.epoch })
+      if (d.to === d.node) this.moves.add({ at: c.clock.now(), pool: d.pool, id: d.id, from: d.from, to: d.to, epoch: d.epoch })
     })
   }
 
   /** The node's figures now, and the events it logged after `afterEventId`. */
   figures (afterEventId?: string): WatchFigures {
-    const node = this.node
-    const health = node.health()
+    const c = this.c
+    const health = c.health()
     const mem = process.memoryUsage()
     const pools: WatchFigures['pools'] = {}
-    for (const view of node.runtime.poolViews()) {
+    for (const view of c.pools()) {
       pools[view.name] = { count: view.size, target: view.target, turns: view.counters.turns, failures: view.counters.failures, latency: view.cumulativeLatency().toSparse() }
     }
     const { events, gap } = this.events.since(afterEventId, WATCH_EVENTS_MAX)
     return {
-      node: node.peerId,
-      at: Date.now(),
+      node: c.self(),
+      at: c.clock.now(),
       health: health.status,
       reasons: health.reasons,
       loopP99Ms: health.eventLoopDelayP99Ms,
@@ -70,7 +90,7 @@ export class NodeRecord {
       heapUsedBytes: mem.heapUsed,
       migrationBacklog: health.migrationBacklog,
       pools,
-      rings: node.rings().rings,
+      rings: c.rings().rings,
       events,
       gap
     }

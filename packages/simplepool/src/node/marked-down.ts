@@ -1,0 +1,61 @@
+/**
+ * The question a node back from a stall asks the others: did any of you mark me down
+ * meanwhile? Its runtime asks it before any turn runs, to know whether its activations
+ * may be stale (fencing). Both sides are here: asking every live member, and answering.
+ */
+import type { Member } from '@simplepool/core'
+import { encodeMarkedDown } from './node-protocol.js'
+import type { NodeOp, NodePayload } from './node-protocol.js'
+
+/** A node back from a stall asks about the stall and this much before it (its last record may be that old). */
+export const MARKED_DOWN_MARGIN_MS = 5_000
+
+/** What asking and answering the question take from the node. */
+export interface MarkedDownComponents {
+  /** This node's peer id. */
+  self: () => string
+  /** How long the mesh remembers members it marked down (`forgetAfterMs`). */
+  forgetAfterMs: number
+  /** The members this node knows now. */
+  members: () => ReadonlyArray<Readonly<Member>>
+  /** Sends this node's record now: the others see it alive before they answer. */
+  announceNow: () => void
+  /** Whether `peerId` proved alive by a message of its own (false: unknown here, or down). */
+  heardFrom: (peerId: string) => boolean
+  /** How many ms ago this node marked `peerId` down, if it did lately. */
+  markedDownAgo: (peerId: string) => number | undefined
+  /** Sends a node operation to `peerId` and resolves with its answer. */
+  call: (peerId: string, payload: NodePayload<typeof NodeOp.MarkedDown>, options: { timeoutMs: number }) => Promise<unknown>
+}
+
+/** "Did you mark me down?": asked of the others after a stall, and answered for them. */
+export class MarkedDownQuestion {
+  constructor (private readonly c: MarkedDownComponents) {}
+
+  /**
+   * After a stall of `pausedMs`: did any other member mark this node down meanwhile? The
+   * question counts as a sign of life (see {@link answer}), so a member that answers no
+   * will not mark this node down for that stall. A member that does not answer, or a
+   * stall so long that the others forgot what they marked, counts as yes.
+   */
+  async ask (pausedMs: number, options: { timeoutMs: number }): Promise<boolean> {
+    const c = this.c
+    // stood still so long that the others have forgotten they marked it down: it was
+    if (pausedMs + MARKED_DOWN_MARGIN_MS >= c.forgetAfterMs) return true
+    c.announceNow()
+    const self = c.self()
+    const others = c.members().filter(m => m.peerId !== self && m.liveness !== 'down' && m.status !== 'leaving')
+    const withinMs = pausedMs + MARKED_DOWN_MARGIN_MS
+    const answers = await Promise.all(others.map(async m => await c.call(m.peerId, encodeMarkedDown({ withinMs }), options).catch(() => true)))
+    return answers.some(a => a !== false)
+  }
+
+  /** This node's answer to `from`: whether it marked `from` down within the last `withinMs`, or does not know it. */
+  answer (from: string, withinMs: number): boolean {
+    // the question itself proves the asker alive: its silence restarts before the answer,
+    // so no sweep can mark it down after a "no". Unknown here (forgotten) or down: yes.
+    if (!this.c.heardFrom(from)) return true
+    const ago = this.c.markedDownAgo(from)
+    return ago !== undefined && ago <= withinMs
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * The receiving side of the node protocol: a message decoded (every field checked), then
+ * answered from this node's parts. Calls a node makes of itself come through here too,
+ * so an operation is checked and answered the same way wherever it was asked from.
+ */
+import { InvalidMessageError, UnknownPoolError } from '@simplepool/core'
+import type { NodeHealth, WorkerLocation } from '@simplepool/runtime'
+import type { RingsView, WatchFigures } from '../admin/admin-node.js'
+import type { WorkerMove } from '../admin/move-log.js'
+import type { DrainedPools } from './drained-pools.js'
+import {
+  NodeOp, decodeDrain, decodeHealth, decodeHeld, decodeInspect, decodeMarkedDown, decodePlan, decodeRebalance, decodeRings, decodeSetTargets,
+  decodeUndrain, decodeWatch, nodeOpOf
+} from './node-protocol.js'
+
+/** What answering the node's operations takes from the node. */
+export interface NodeOpsComponents {
+  /** This node's peer id, for the errors that name it. */
+  self: () => string
+  /** The pools this node runs, in their order. */
+  poolNames: () => string[]
+  /** Whether this node runs `pool`. */
+  runs: (pool: string) => boolean
+  /** Sets this node's own targets, all or none. */
+  applyTargets: (targets: Record<string, number>) => void
+  /** This node's side of a drain. */
+  drained: Pick<DrainedPools, 'drain' | 'undrain' | 'held'>
+  /** Whether this node marked `from` down within the last `withinMs` (see marked-down.ts). */
+  markedDown: (from: string, withinMs: number) => boolean
+  /** Every node looks again, now, for workers whose owner moved. */
+  rebalance: () => void
+  health: () => NodeHealth
+  rings: () => RingsView
+  watchFigures: (afterEventId?: string) => WatchFigures
+  /** Worker `id` as it lives here, or null. */
+  whereHere: (pool: string, id: string) => WorkerLocation | null
+  /** The moves of worker `id` onto this node that it remembers. */
+  movesOf: (pool: string, id: string) => WorkerMove[]
+  /** Per destination, this node's workers of `pool` a rebalance would move now. */
+  movePlan: (pool: string) => Record<string, number>
+}
+
+/** Answers node operation `payload` sent by `from` (this node's own peer id for its own calls); throws what the caller gets. */
+export function handleNodeOp (payload: unknown, from: string, c: NodeOpsComponents): unknown {
+  const op = nodeOpOf(payload)
+  switch (op) {
+    case NodeOp.SetTargets:
+      c.applyTargets(decodeSetTargets(payload).targets)
+      return true
+    case NodeOp.Health:
+      decodeHealth(payload)
+      return c.health()
+    case NodeOp.Rings:
+      decodeRings(payload)
+      return c.rings()
+    case NodeOp.Drain: {
+      const { pools } = decodeDrain(payload)
+      // all of them: the node's status goes to `draining` too
+      c.drained.drain(poolsOf(pools, c), pools === null)
+      return true
+    }
+    case NodeOp.Undrain:
+      c.drained.undrain(poolsOf(decodeUndrain(payload).pools, c))
+      return true
+    case NodeOp.MarkedDown:
+      return c.markedDown(from, decodeMarkedDown(payload).withinMs)
+    case NodeOp.Held:
+      return c.drained.held(poolsOf(decodeHeld(payload).pools, c))
+    case NodeOp.Rebalance:
+      poolsOf([decodeRebalance(payload).pool], c)
+      c.rebalance()
+      return true
+    case NodeOp.Watch:
+      return c.watchFigures(decodeWatch(payload).afterEventId ?? undefined)
+    case NodeOp.Inspect: {
+      const { pool, id } = decodeInspect(payload)
+      poolsOf([pool], c)
+      return { where: c.whereHere(pool, id), moves: c.movesOf(pool, id) }
+    }
+    case NodeOp.Plan: {
+      const { pool } = decodePlan(payload)
+      poolsOf([pool], c)
+      return c.movePlan(pool)
+    }
+    default: throw new InvalidMessageError(`unknown node operation ${String(op)}`)
+  }
+}
+
+/** The pools an operation names (null: all of this node's), each one this node runs; `UnknownPoolError` otherwise. */
+function poolsOf (pools: string[] | null, c: NodeOpsComponents): string[] {
+  if (pools === null) return c.poolNames()
+  for (const pool of pools) {
+    if (!c.runs(pool)) throw new UnknownPoolError(`node ${c.self()} does not run pool ${pool}`, { pool })
+  }
+  return pools
+}

@@ -1,0 +1,71 @@
+import { expect } from 'chai'
+import type { NodeOpsComponents } from '../src/node/node-ops.js'
+import { handleNodeOp } from '../src/node/node-ops.js'
+import { NodeOp, encodeDrain, encodeHeld, encodeInspect, encodeMarkedDown, encodeRebalance, encodeSetTargets, encodeUndrain, encodeWatch } from '../src/node/node-protocol.js'
+
+/** A node that runs `counter` and `rooms`, and writes down what it was asked to do. */
+function fakeNode (): { c: NodeOpsComponents, did: unknown[][] } {
+  const did: unknown[][] = []
+  const c: NodeOpsComponents = {
+    self: () => 'A',
+    poolNames: () => ['counter', 'rooms'],
+    runs: (pool) => pool === 'counter' || pool === 'rooms',
+    applyTargets: (targets) => { did.push(['applyTargets', targets]) },
+    drained: {
+      drain: (pools, all) => { did.push(['drain', pools, all]) },
+      undrain: (pools) => { did.push(['undrain', pools]) },
+      held: (pools) => pools.length * 10
+    },
+    markedDown: (from, withinMs) => from === 'B' && withinMs > 1_000,
+    rebalance: () => { did.push(['rebalance']) },
+    health: () => { throw new Error('not asked here') },
+    rings: () => ({ node: 'A', version: 3, rings: {} }),
+    watchFigures: (after) => { did.push(['watch', after]); return {} as any },
+    whereHere: (pool, id) => ({ node: 'A', epoch: 1, why: 'owner', owner: `${pool}/${id}` }),
+    movesOf: () => [],
+    movePlan: () => ({ B: 2 })
+  }
+  return { c, did }
+}
+
+describe('node operations, as a node answers them', () => {
+  it('drains every pool, and the node as a whole, for a drain that names none', () => {
+    const { c, did } = fakeNode()
+    expect(handleNodeOp(encodeDrain({ pools: null }), 'B', c)).to.equal(true)
+    expect(handleNodeOp(encodeDrain({ pools: ['rooms'] }), 'B', c)).to.equal(true)
+    expect(handleNodeOp(encodeUndrain({ pools: null }), 'B', c)).to.equal(true)
+    expect(did).to.deep.equal([['drain', ['counter', 'rooms'], true], ['drain', ['rooms'], false], ['undrain', ['counter', 'rooms']]])
+    expect(handleNodeOp(encodeHeld({ pools: null }), 'B', c)).to.equal(20)
+  })
+
+  it('answers UnknownPoolError, and does nothing, for a pool it does not run', () => {
+    const { c, did } = fakeNode()
+    for (const payload of [encodeDrain({ pools: ['counter', 'nope'] }), encodeHeld({ pools: ['nope'] }), encodeRebalance({ pool: 'nope' }), encodeInspect({ pool: 'nope', id: 'w' })]) {
+      expect(() => handleNodeOp(payload, 'B', c)).to.throw().with.property('name', 'UnknownPoolError')
+    }
+    expect(did).to.deep.equal([])
+  })
+
+  it('answers the asker\'s own question with the asker as `from`', () => {
+    const { c } = fakeNode()
+    expect(handleNodeOp(encodeMarkedDown({ withinMs: 6_500 }), 'B', c)).to.equal(true)
+    expect(handleNodeOp(encodeMarkedDown({ withinMs: 6_500 }), 'C', c)).to.equal(false)
+  })
+
+  it('hands each operation its decoded message', () => {
+    const { c, did } = fakeNode()
+    handleNodeOp(encodeSetTargets({ targets: { counter: 5 } }), 'B', c)
+    handleNodeOp(encodeWatch({ afterEventId: null }), 'B', c)
+    handleNodeOp(encodeWatch({ afterEventId: 'x.1' }), 'B', c)
+    handleNodeOp(encodeRebalance({ pool: 'counter' }), 'B', c)
+    expect(did).to.deep.equal([['applyTargets', { counter: 5 }], ['watch', undefined], ['watch', 'x.1'], ['rebalance']])
+    expect(handleNodeOp(encodeInspect({ pool: 'counter', id: 'w-1' }), 'B', c)).to.deep.equal({ where: { node: 'A', epoch: 1, why: 'owner', owner: 'counter/w-1' }, moves: [] })
+    expect(handleNodeOp([NodeOp.Plan, 'counter'], 'B', c)).to.deep.equal({ B: 2 })
+  })
+
+  it('refuses an operation it does not know with InvalidMessageError', () => {
+    const { c } = fakeNode()
+    expect(() => handleNodeOp([111], 'B', c)).to.throw().with.property('name', 'InvalidMessageError')
+    expect(() => handleNodeOp('x', 'B', c)).to.throw().with.property('name', 'InvalidMessageError')
+  })
+})

@@ -99,17 +99,20 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> implements Admi
     this.clock = init.clock ?? systemClock
     this.logger = init.logger ?? consoleLogger('simplepool')
     this.bootstrap = init.bootstrap ?? []
-    let mesh: Mesh | undefined
+    // The mesh and the transport first, so that the runtime is given the transport itself:
+    // a remote call goes straight to it, through no closure of the node's. The mesh asks
+    // the runtime for its counts only when it announces (after start), and is given the
+    // targets below. `announce: false`: joining until the transport takes calls, since an
+    // `up` node must answer whoever routes to it.
+    this.mesh = new Mesh({ ...meshInit, counts: () => this.runtime.counts(), announce: false, logger: this.logger })
+    this.transport = new Transport({ ...this.mesh.streams(), clock: init.clock, logger: this.logger }, transport)
     this.runtime = new Runtime({
-      self: () => (mesh as Mesh).peerId,
+      self: () => this.mesh.peerId,
       placement: () => this.placement(),
-      members: () => (mesh as Mesh).snapshot().members,
-      countOf: (peerId, pool) => (mesh as Mesh).figures(peerId)?.counts[pool],
+      members: () => this.mesh.snapshot().members,
+      countOf: (peerId, pool) => this.mesh.figures(peerId)?.counts[pool],
       markedDown: async (pausedMs, options) => await this.markedDown.ask(pausedMs, options),
-      transport: {
-        cast: (peer, payload) => { this.transport.cast(peer, payload) },
-        call: async (peer, payload, options) => await this.transport.call(peer, payload, options)
-      },
+      transport: this.transport,
       clock: init.clock,
       logger: this.logger
     }, {
@@ -119,10 +122,8 @@ export class SimplePoolNode extends TypedEventTarget<NodeEvents> implements Admi
       pools,
       targets
     })
-    // joining until the transport takes calls: an `up` node must answer whoever routes to it
-    mesh = new Mesh({ ...meshInit, targets: this.band.announce(this.runtime.targets()), counts: () => this.runtime.counts(), announce: false, logger: this.logger })
-    this.mesh = mesh
-    this.transport = new Transport({ ...mesh.streams(), clock: init.clock, logger: this.logger }, transport)
+    // the rings follow the runtime's targets, through the band; the mesh publishes nothing before it starts
+    this.announceTargets()
     this.transport.setHandlers({
       onCall: (payload, from) => opOf(payload) >= FIRST_NODE_OP ? handleNodeOp(payload, from, this.ops) : this.runtime.handleCall(payload, from),
       onCast: (payload, from) => { this.runtime.handleCast(payload, from) }

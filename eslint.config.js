@@ -8,11 +8,6 @@ export default [
     // build output, installs, the dashboard's static browser assets, benchmark results
     ignores: ['**/dist/', '**/node_modules/', 'packages/simplepool/dashboard/', 'bench/results/']
   },
-  {
-    // simplepool: being restructured; lint it once that lands
-    // (remove this block, then `npm run lint:fix` and fix what remains by hand)
-    ignores: ['packages/simplepool/']
-  },
   ...neostandard({ ts: true, noJsx: true }),
   {
     rules: {

@@ -16,9 +16,9 @@ import type { Cluster, NodeHandle } from '@simplepool/testing'
 import type { NodeHealth } from 'simplepool'
 // the demo's pools ship in the package (`simplepool demo` runs them too); `npm run demo`
 // builds it first, so every node process loads the compiled module as it is, no tsx
-import { SITES, trafficMix } from '../packages/simplepool/dist/demo-pools.js'
+import { SITES, trafficMix } from 'simplepool/demo-pools'
 
-const POOLS_MODULE = fileURLToPath(new URL('../packages/simplepool/dist/demo-pools.js', import.meta.url))
+const POOLS_MODULE = fileURLToPath(import.meta.resolve('simplepool/demo-pools'))
 
 const { values: opts } = parseArgs({
   options: {

@@ -1,6 +1,6 @@
 /**
- * The demo's two pools, shipped in the package so the published command line can run the
- * demo (`simplepool demo`, and `npm run demo` from a clone). Every node process loads
+ * The demo's two pools, shipped in the package (`simplepool/demo-pools`) so the published
+ * command line can run the demo (`simplepool demo`, and `npm run demo` from a clone). Every node process loads
  * this module by path (`simplepool start --pools <dist/demo-pools.js>`, or the test
  * harness's `poolsModule`) and takes its `pools`, so every node runs the same behaviour.
  *

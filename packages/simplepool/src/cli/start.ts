@@ -219,11 +219,11 @@ interface StopRequest {
  */
 function listenForStop (): StopRequest {
   let requested = false
-  let resolve!: (why: string) => void
-  const promise = new Promise<string>(r => { resolve = r })
+  let stopRequested!: (why: string) => void
+  const promise = new Promise<string>(resolve => { stopRequested = resolve })
   const signals = onStopSignals(['SIGINT', 'SIGTERM'], (why) => {
     requested = true
-    resolve(why)
+    stopRequested(why)
   }, (signal) => {
     process.stderr.write(`${signal} again: quitting at once\n`)
     process.exit(130)

@@ -3,7 +3,7 @@ import {
   DEFAULT_SPAWN_BATCH, DEFAULT_SUSPECT_AFTER_MS, DEFAULT_TIMING_WHEEL_MS, InvalidMessageError, InvalidOptionError,
   NodeUnavailableError, NotStartedError, SAMPLE_MS, UnknownPoolError, consoleLogger, deferOf, systemClock, systemRandom
 } from '@simplepool/core'
-import type { Clock, Logger, TimerHandle } from '@simplepool/core'
+import type { Clock, Logger, Member, TimerHandle } from '@simplepool/core'
 import type { Placement } from '@simplepool/ring'
 import type { Activation } from './activation/activation.js'
 import { DeadlineWatch } from './activation/deadline-watch.js'
@@ -106,6 +106,10 @@ export class Runtime {
     const pool = (name: string): LocalPool | undefined => this.pools.get(name)
     const pools = (): Iterable<LocalPool> => this.pools.values()
     const running = (): boolean => this.running
+    // read at each call, as a components object that is a class instance expects
+    const placement = (): Placement => c.placement()
+    const members = (): ReadonlyArray<Readonly<Member>> => c.members()
+    const countOf = (peer: string, name: string): number | undefined => c.countOf?.(peer, name)
     this.claimWindowMs = init.claimWindowMs ?? DEFAULT_CLAIM_WINDOW_MS
     this.rebalanceDelayMs = init.rebalanceDelayMs ?? DEFAULT_REBALANCE_DELAY_MS
 
@@ -119,9 +123,9 @@ export class Runtime {
     this.scheduler = new Scheduler((act, now) => act.home.run(act, now), clock)
     this.scheduler.onDrain = (now) => { this.stall.check(now) }
     this.epochs = new Epochs(clock)
-    this.owners = new Owners({ self, placement: c.placement })
-    this.spill = new Spill({ clock, transport: c.transport, owners: this.owners, self, pool, pools, placement: c.placement, members: c.members })
-    const forwarding = new Forwarding({ clock, transport: c.transport, placement: c.placement, maxHops })
+    this.owners = new Owners({ self, placement })
+    this.spill = new Spill({ clock, transport: c.transport, owners: this.owners, self, pool, pools, placement, members })
+    const forwarding = new Forwarding({ clock, transport: c.transport, placement, maxHops })
     this.requests = new LocalRequests({ clock, transport: c.transport, spill: this.spill, self })
     this.outbound = new Outbound({
       clock,
@@ -131,27 +135,11 @@ export class Runtime {
       requests: this.requests,
       self,
       pool,
-      placement: c.placement,
-      members: c.members,
+      placement,
+      members,
       spawnBatch: this.spawnBatch,
       requireRunning: () => { this.requireRunning() },
       checkStall: () => { this.stall.check(clock.monotonic()) }
-    })
-    this.inbound = new Inbound({
-      clock,
-      logger,
-      transport: c.transport,
-      owners: this.owners,
-      spill: this.spill,
-      forwarding,
-      requests: this.requests,
-      routing: this.routing,
-      self,
-      placement: c.placement,
-      pool,
-      fencing: () => this.fence.active,
-      spawnBatch: this.spawnBatch,
-      defer
     })
     this.sender = new HandoffSender({
       clock,
@@ -174,13 +162,13 @@ export class Runtime {
       self,
       pool,
       poolNames: () => this.pools.keys(),
-      members: c.members,
-      countOf: c.countOf,
+      members,
+      countOf,
       fencing: () => this.fence.active,
-      handOverNow: async (local, act, to) => await this.sender.handOverNow(local, act, to)
+      handOverNow: (local, act, to) => this.sender.handOverNow(local, act, to)
     }, this.claimWindowMs)
     this.receiver = new HandoffReceiver({ events: this.events, self, pool, nextEpoch: () => this.epochs.next(), forgetSpill: (p, id) => { this.spill.forget(p, id) } })
-    this.recovery = new Recovery({ clock, logger, owners: this.owners, self, pools, members: c.members, placement: c.placement, running, defer }, this.rebalanceDelayMs)
+    this.recovery = new Recovery({ clock, logger, owners: this.owners, self, pools, members, placement, running, defer }, this.rebalanceDelayMs)
     this.fence = new Fence({
       logger,
       events: this.events,
@@ -191,7 +179,23 @@ export class Runtime {
       pools,
       lastEpoch: () => this.epochs.last,
       running,
-      markedDown: c.markedDown
+      markedDown: c.markedDown === undefined ? undefined : async (ms, options) => await (c.markedDown?.(ms, options) ?? Promise.resolve(true))
+    })
+    this.inbound = new Inbound({
+      clock,
+      logger,
+      transport: c.transport,
+      owners: this.owners,
+      spill: this.spill,
+      forwarding,
+      requests: this.requests,
+      routing: this.routing,
+      self,
+      placement,
+      pools: this.pools,
+      fence: this.fence,
+      spawnBatch: this.spawnBatch,
+      defer
     })
     // without a way to ask the others, a stall cannot be told from a failover: off unless asked for
     this.stall = new StallGuard(clock, init.fenceAfterMs ?? (c.markedDown !== undefined ? DEFAULT_SUSPECT_AFTER_MS : 0), (ms) => { this.fence.onStall(ms) })
@@ -208,7 +212,7 @@ export class Runtime {
       ref: (p, id) => this.ref(p, id),
       nextEpoch: () => this.epochs.next(),
       holders: (p, id) => this.claims.holders(p, id),
-      claimFirst: async (p, id, holders, waiting) => await this.claims.claimFirst(p, id, holders, waiting),
+      claimFirst: (p, id, holders, waiting) => this.claims.claimFirst(p, id, holders, waiting),
       fencing: () => this.fence.active,
       removed: (p, id) => { this.spill.removed(p, id) },
       defer

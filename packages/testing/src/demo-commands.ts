@@ -98,7 +98,7 @@ export const demoCommands: Record<string, (node: SimplePoolNode, args: Args) => 
    */
   pulse: (node) => {
     let turns = 0
-    for (const name of node.runtime.poolNames()) turns += node.runtime.localPool(name)?.stats.counters.turns ?? 0
+    for (const pool of node.runtime.poolViews()) turns += pool.counters.turns
     return { health: node.health(), turns, at: performance.now() }
   },
 

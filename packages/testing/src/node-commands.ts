@@ -91,8 +91,8 @@ export const nodeCommands: Record<string, Command> = {
   events: () => ({ seen: { ...seen }, lastFail, lastFence }),
   /** The epoch of each id's activation on this node, or null where none is live here. */
   localEpochs: (node, a) => {
-    const local = node.runtime.localPool(a.pool as string)
-    return idsOf(a).map(id => local?.activations.get(id)?.epoch ?? null)
+    const pool = node.runtime.pool(a.pool as string)
+    return idsOf(a).map(id => pool?.epochOf(id) ?? null)
   },
   /**
    * A call whose message cbor cannot encode (it holds a function) to a worker on another

@@ -17,7 +17,7 @@ import { asError, isThenable } from './promises.js'
 /** What a claim resolves with when a handoff already made the activation ready. */
 const HANDED_IN = Symbol('handed in')
 
-/** What {@link LocalPool.callNow} and {@link LocalPool.hold} return when the worker has to wait its turn. */
+/** What {@link LocalPool.callNow} and {@link LocalPool.beginHandoff} return when the worker has to wait its turn. */
 export const NOT_NOW = Symbol('not now')
 
 /** Why an activation leaves without a save: moved to another node, or stale (a newer copy lives elsewhere). */
@@ -28,7 +28,7 @@ export type Departure = 'moved' | 'stale'
  * deadlines and ticks. Everything here is local: routing decided already that this node
  * runs the ids it is given. Passivation is {@link Passivation}'s; the handoff and fencing
  * change an activation's life only through the primitives at the end of this class
- * (`hold`, `release`, `depart`, `install`, `ready`).
+ * (`beginHandoff`, `cancelHandoff`, `depart`, `install`, `ready`).
  */
 export class LocalPool implements ActivationHome {
   readonly def: Pool<any, any, any>
@@ -435,15 +435,15 @@ export class LocalPool implements ActivationHome {
    * taking turns and messages wait in its mailbox, their deadlines watched. Returns its
    * portable state (`snapshot` applied), or `NOT_NOW` when it is busy, loading or saving.
    */
-  hold (act: Activation): unknown {
+  beginHandoff (act: Activation): unknown {
     if (act.phase !== Phase.Ready) return NOT_NOW
     act.phase = Phase.Migrating
     this.env.watch.watch(act)
     return this.def.snapshot !== undefined ? this.def.snapshot(act.state) : act.state
   }
 
-  /** Puts a held worker back in service: it takes turns again, starting with what waited. */
-  release (act: Activation): void {
+  /** The handoff failed or was refused: the worker takes turns here again, starting with what waited. */
+  cancelHandoff (act: Activation): void {
     if (act.phase !== Phase.Migrating) return
     act.phase = Phase.Ready
     this.env.watch.delete(act)

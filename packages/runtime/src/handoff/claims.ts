@@ -100,7 +100,7 @@ export class ClaimWindow {
    * last change, and its owner on the current ring without this node (for a node that
    * joined, that is the owner before it came: the others' points did not move), and the
    * node it spilled to lately. Only members that are not down and did not report zero
-   * workers of the pool: at most two round trips, and none in a cluster that is forming.
+   * workers of the pool: at most three claims at once, and none in a cluster that is forming.
    */
   holders (pool: string, id: string): readonly string[] {
     const now = this.c.clock.monotonic()

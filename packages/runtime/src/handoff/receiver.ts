@@ -27,11 +27,11 @@ export interface HandoffReceiverComponents {
 export class HandoffReceiver {
   private readonly c: HandoffReceiverComponents
   /**
-   * Workers handed here lately, with the epoch they had on the sender, per pool, in two
+   * Workers handed here lately, per pool, with the epoch they had on the sender, in two
    * generations (this one and the last): a handoff sent again because its answer was lost
    * is answered from here rather than taken twice.
    */
-  private taken: [Map<string, number>, Map<string, number>] = [new Map(), new Map()]
+  private taken = new Map<string, { now: Map<string, number>, before: Map<string, number> }>()
 
   constructor (components: HandoffReceiverComponents) {
     this.c = components
@@ -54,9 +54,8 @@ export class HandoffReceiver {
 
   /** Takes in worker `id`, handed over by `from` where it had `previousEpoch`; see the class. */
   take (local: LocalPool, id: string, snapshot: unknown, from: string, previousEpoch: number): Activation {
-    const key = `${local.name}\n${id}`
     let act = local.activations.get(id)
-    if (act === undefined && this.takenLately(key) === previousEpoch) {
+    if (act === undefined && this.takenLately(local.name, id) === previousEpoch) {
       // the same handoff again (its answer was lost): it came already, and what it became
       // here may have moved on since; taking the old state again would undo that
       throw new HandoffError(`${local.name}/${id} was handed here already`, { pool: local.name, id, epoch: previousEpoch + 1 })
@@ -91,7 +90,12 @@ export class HandoffReceiver {
       act.extra().claiming = false
     }
     local.stats.counters.migratedIn++
-    this.taken[0].set(key, previousEpoch)
+    let taken = this.taken.get(local.name)
+    if (taken === undefined) {
+      taken = { now: new Map(), before: new Map() }
+      this.taken.set(local.name, taken)
+    }
+    taken.now.set(id, previousEpoch)
     if (this.c.events.has('worker:migrate')) this.c.events.emit('worker:migrate', { pool: local.name, id, node: local.self, epoch: act.epoch, from, to: local.self })
     if (stale !== undefined) moveMailbox(stale, act, true)
     local.ready(act, state)
@@ -100,12 +104,16 @@ export class HandoffReceiver {
 
   /** Forgets handoffs older than one generation; called every `HANDED_IN_AGE_SAMPLES` seconds. */
   age (): void {
-    if (this.taken[0].size === 0 && this.taken[1].size === 0) return
-    this.taken = [new Map(), this.taken[0]]
+    for (const t of this.taken.values()) {
+      if (t.now.size === 0 && t.before.size === 0) continue
+      t.before = t.now
+      t.now = new Map()
+    }
   }
 
   /** The epoch a worker had on the node that handed it here lately, if it was. */
-  private takenLately (key: string): number | undefined {
-    return this.taken[0].get(key) ?? this.taken[1].get(key)
+  private takenLately (pool: string, id: string): number | undefined {
+    const t = this.taken.get(pool)
+    return t?.now.get(id) ?? t?.before.get(id)
   }
 }

@@ -184,7 +184,7 @@ export class HandoffSender {
     if (this.held) return false
     const deadline = this.c.clock.monotonic() + CLAIM_WAIT_MS
     for (;;) {
-      const snapshot = local.hold(act)
+      const snapshot = local.beginHandoff(act)
       if (snapshot !== NOT_NOW) {
         await this.track(this.transfer(local, to, [act], [{ id: act.id, epoch: act.epoch, snapshot }]), 0)
         return local.activations.get(act.id) !== act
@@ -273,7 +273,7 @@ export class HandoffSender {
     const going: Activation[] = []
     const workers: HandedWorker[] = []
     for (const act of acts) {
-      const snapshot = local.hold(act)
+      const snapshot = local.beginHandoff(act)
       if (snapshot === NOT_NOW) {
         this.candidates.push({ local, act })
         continue
@@ -332,7 +332,7 @@ export class HandoffSender {
         // too big for a frame, say: smaller messages from now on
         if (acts.length > 1) this.batchSizes.set(local.name, Math.max(1, acts.length >> 1))
         this.c.logger.warn(`handoff of ${acts.length} workers of ${local.name} to ${to} failed; they stay here: ${e.name}: ${e.message}`)
-        for (const act of acts) local.release(act)
+        for (const act of acts) local.cancelHandoff(act)
         return
       }
       for (const [i, act] of acts.entries()) this.settle(local, to, act, (results as unknown[])[i])
@@ -363,7 +363,7 @@ export class HandoffSender {
       forwardMailbox(act, forward(theirs))
       return
     }
-    local.release(act)
+    local.cancelHandoff(act)
     if (e.name === 'HandoffError' && e.data?.retry === true) {
       this.candidates.push({ local, act })
       this.schedule()

@@ -62,7 +62,12 @@ export function decodeCall (payload: unknown): CallMessage {
   }
 }
 
-/** A message to one worker that carries nothing else: `Where` and `Stop`. `[op, pool, id, hops, 0?, spilled? (1)]` */
+/**
+ * A message to one worker that carries nothing else: `Where` and `Stop`.
+ * `[op, pool, id, hops, 0?, spilled? (1)]`: the fifth field is there only to hold the
+ * sixth's place (nodes before the typed protocol sent `undefined` there when they passed
+ * such a message on; nobody reads it).
+ */
 export interface WorkerMessage {
   op: typeof Op.Where | typeof Op.Stop
   pool: string
@@ -81,7 +86,7 @@ export function decodeWorker (payload: unknown): WorkerMessage {
   return { op: p[0], pool: str(p, 1, 'pool'), id: str(p, 2, 'id'), hops: int(p, 3, 'hops'), spilled: p[5] === 1 }
 }
 
-/** `[Op.Spawn, pool, id, hops, sync (1|0), spilled? (1)]` */
+/** `[Op.Spawn, pool, id, hops, sync (1|0), spilled? (1)]`: anything but 1 for `sync` reads as async. */
 export interface SpawnMessage {
   pool: string
   id: string
@@ -102,7 +107,7 @@ export function decodeSpawn (payload: unknown): SpawnMessage {
   return { pool: str(p, 1, 'pool'), id: str(p, 2, 'id'), hops: int(p, 3, 'hops'), sync: p[4] === 1, spilled: p[5] === 1 }
 }
 
-/** `[Op.SpawnMany, pool, ids, sync (1|0), hops, spilled? (1)]` */
+/** `[Op.SpawnMany, pool, ids, sync (1|0), hops, spilled? (1)]`: anything but 0 for `sync` reads as sync (as nodes have always read it). */
 export interface SpawnManyMessage {
   pool: string
   ids: string[]

@@ -25,9 +25,10 @@ export interface InboundComponents {
   readonly routing: RoutingStats
   self: () => string
   placement: () => Placement
-  pool: (name: string) => LocalPool | undefined
-  /** True while this node, back from a stall, finds out whether its activations are stale: no turn runs at once. */
-  fencing: () => boolean
+  /** This node's pools by name. */
+  pools: ReadonlyMap<string, LocalPool>
+  /** Active while this node, back from a stall, finds out whether its activations are stale: no turn runs at once. */
+  fence: { readonly active: boolean }
   /** Ids per local batch of a `SpawnMany`, between which the event loop is yielded. */
   spawnBatch: number
   /** Yields the event loop. */
@@ -52,7 +53,7 @@ export class Inbound {
   /** A call: answered here (at once when its worker is idle), or sent on. */
   call (m: CallMessage, from: string, now: number): unknown {
     const c = this.c
-    const local = c.pool(m.pool)
+    const local = c.pools.get(m.pool)
     const placement = c.placement()
     const live = local?.activations.get(m.id)
     // live and owned here at this placement version: no ring lookup, as for a local call
@@ -66,7 +67,7 @@ export class Inbound {
       if (owner !== c.self()) version = undefined
     }
     const timeoutMs = Math.max(1, m.timeoutMs)
-    if (!c.fencing()) {
+    if (!c.fence.active) {
       const answer = (local as LocalPool).callNow(m.id, m.msg, m.spawn, now + timeoutMs, version)
       if (answer !== NOT_NOW) return answer
     }
@@ -77,7 +78,7 @@ export class Inbound {
   cast (m: CastMessage, from: string): void {
     const c = this.c
     try {
-      const local = c.pool(m.pool)
+      const local = c.pools.get(m.pool)
       const placement = c.placement()
       const live = local?.activations.get(m.id)
       // live and owned here at this placement version: no ring lookup, as for a local send
@@ -109,7 +110,7 @@ export class Inbound {
   /** A spawn: answered here, or sent on. */
   spawn (m: SpawnMessage, from: string): Promise<WorkerLocation> | Promise<unknown> {
     const c = this.c
-    const local = c.pool(m.pool)
+    const local = c.pools.get(m.pool)
     const owner = c.owners.ownerOf(m.pool, m.id, local)
     const to = this.arrival(local, m.pool, m.id, owner, from, m.spilled, true)
     if (to === 'spill') return c.forwarding.relay(c.spill.pointer(m.pool, m.id) as string, m.pool, m.hops, DEFAULT_CALL_TIMEOUT_MS, encodeSpawn({ ...m, hops: m.hops + 1, spilled: true }))
@@ -120,7 +121,7 @@ export class Inbound {
   /** A where or a stop: answered here (a worker spilled here by its owner too: it starts nothing), or sent on. */
   worker (m: WorkerMessage, from: string): unknown {
     const c = this.c
-    const local = c.pool(m.pool)
+    const local = c.pools.get(m.pool)
     const owner = c.owners.ownerOf(m.pool, m.id, local)
     const to = this.arrival(local, m.pool, m.id, owner, from, m.spilled, false)
     if (to === 'spill') return c.forwarding.relay(c.spill.pointer(m.pool, m.id) as string, m.pool, m.hops, DEFAULT_CALL_TIMEOUT_MS, encodeWorker({ ...m, hops: m.hops + 1, spilled: true }))
@@ -132,7 +133,7 @@ export class Inbound {
   /** Many spawns: the ids this node owns start here (in batches, yielding between them), the others go on to their owners. */
   async spawnMany (m: SpawnManyMessage, from: string): Promise<number> {
     const c = this.c
-    const local = c.pool(m.pool)
+    const local = c.pools.get(m.pool)
     if (m.spilled && local !== undefined) {
       // spilled here by their owner: the ids this node takes, counted against its hard limit as it goes
       const here: string[] = []
@@ -176,7 +177,7 @@ export class Inbound {
 
   /** Workers of a pool on this node. */
   count (m: CountMessage): number {
-    const local = this.c.pool(m.pool)
+    const local = this.c.pools.get(m.pool)
     if (local === undefined) throw new UnknownPoolError(`node ${this.c.self()} does not run pool ${m.pool}`, { pool: m.pool })
     return local.activations.size
   }

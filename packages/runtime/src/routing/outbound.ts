@@ -34,9 +34,10 @@ export interface OutboundComponents {
 }
 
 /**
- * What this node's API sends: every request to a worker looks its owner up on this node's
- * ring (cached per ring) and goes straight into the mailbox when this node owns it (or to
- * where it spilled), else as one message on the transport to the owner.
+ * The requests this node's API makes of workers (and what every `WorkerRef` sends
+ * through): each looks its worker's owner up on this node's ring (cached per ring) and
+ * goes straight into the mailbox when this node owns it (or to where it spilled), else as
+ * one message on the transport to the owner. `whereHere` and a local `count` ask no one.
  */
 export class Outbound implements RefTarget {
   private readonly c: OutboundComponents

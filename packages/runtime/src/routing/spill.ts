@@ -60,7 +60,7 @@ export class Spill {
     }
   }
 
-  /** The spill pointers of `pool` (made on first use). */
+  /** The spill pointers of `pool` (made the first time a message of the pool asks). */
   tablesOf (pool: string): SpillTables {
     let t = this.tables.get(pool)
     if (t === undefined) {
@@ -77,7 +77,7 @@ export class Spill {
    */
   spillOf (local: LocalPool, id: string, spawn: boolean): string | undefined {
     const t = this.tablesOf(local.name)
-    // the common case, no pointers and room: two comparisons, no lookup on the way of every message
+    // the common case, no pointers and room: one lookup of the pool's tables and two comparisons
     if (t.spilled.size === 0 && (!spawn || local.activations.size < local.hardLimit)) return undefined
     if (local.activations.has(id)) return undefined
     const to = t.spilled.get(id)

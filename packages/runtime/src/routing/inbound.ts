@@ -61,8 +61,7 @@ export class Inbound {
     if (live === undefined || live.ownedAt !== version) {
       const owner = c.owners.ownerOf(m.pool, m.id, local, placement)
       const to = this.arrival(local, m.pool, m.id, owner, from, m.spilled, m.spawn)
-      if (to === 'spill') return c.forwarding.relay(c.spill.pointer(m.pool, m.id) as string, m.pool, m.hops, m.timeoutMs, encodeCall({ ...m, hops: m.hops + 1, spilled: true }))
-      if (to === 'forward') return c.forwarding.forward(from, local, m.pool, owner, m.hops, m.timeoutMs, encodeCall({ ...m, hops: m.hops + 1, spilled: false }))
+      if (to !== 'here') return this.onward(to, m, encodeCall, from, local, owner, m.timeoutMs)
       // a worker spilled here is not owned here: the next message looks again
       if (owner !== c.self()) version = undefined
     }
@@ -113,8 +112,7 @@ export class Inbound {
     const local = c.pools.get(m.pool)
     const owner = c.owners.ownerOf(m.pool, m.id, local)
     const to = this.arrival(local, m.pool, m.id, owner, from, m.spilled, true)
-    if (to === 'spill') return c.forwarding.relay(c.spill.pointer(m.pool, m.id) as string, m.pool, m.hops, DEFAULT_CALL_TIMEOUT_MS, encodeSpawn({ ...m, hops: m.hops + 1, spilled: true }))
-    if (to === 'forward') return c.forwarding.forward(from, local, m.pool, owner, m.hops, DEFAULT_CALL_TIMEOUT_MS, encodeSpawn({ ...m, hops: m.hops + 1, spilled: false }))
+    if (to !== 'here') return this.onward(to, m, encodeSpawn, from, local, owner, DEFAULT_CALL_TIMEOUT_MS)
     return c.requests.spawn(local as LocalPool, m.id, m.sync, DEFAULT_CALL_TIMEOUT_MS)
   }
 
@@ -124,8 +122,7 @@ export class Inbound {
     const local = c.pools.get(m.pool)
     const owner = c.owners.ownerOf(m.pool, m.id, local)
     const to = this.arrival(local, m.pool, m.id, owner, from, m.spilled, false)
-    if (to === 'spill') return c.forwarding.relay(c.spill.pointer(m.pool, m.id) as string, m.pool, m.hops, DEFAULT_CALL_TIMEOUT_MS, encodeWorker({ ...m, hops: m.hops + 1, spilled: true }))
-    if (to === 'forward') return c.forwarding.forward(from, local, m.pool, owner, m.hops, DEFAULT_CALL_TIMEOUT_MS, encodeWorker({ ...m, hops: m.hops + 1, spilled: false }))
+    if (to !== 'here') return this.onward(to, m, encodeWorker, from, local, owner, DEFAULT_CALL_TIMEOUT_MS)
     if (m.op === Op.Where) return c.requests.where(local as LocalPool, m.id, owner)
     return c.requests.stop(local as LocalPool, m.id, DEFAULT_CALL_TIMEOUT_MS)
   }
@@ -180,6 +177,18 @@ export class Inbound {
     const local = this.c.pools.get(m.pool)
     if (local === undefined) throw new UnknownPoolError(`node ${this.c.self()} does not run pool ${m.pool}`, { pool: m.pool })
     return local.activations.size
+  }
+
+  /**
+   * Sends a request on, one hop more: to the node its worker spilled to (flagged
+   * `spilled`, no stale route to report), or to the owner this node sees (with a hint to
+   * the sender). Resolves with that node's answer.
+   */
+  private onward<M extends { pool: string, id: string, hops: number, spilled: boolean }> (to: 'spill' | 'forward', m: M, encode: (m: M) => unknown[], from: string, local: LocalPool | undefined, owner: string, timeoutMs: number): Promise<unknown> {
+    const c = this.c
+    const next = encode({ ...m, hops: m.hops + 1, spilled: to === 'spill' })
+    if (to === 'spill') return c.forwarding.relay(c.spill.pointer(m.pool, m.id) as string, m.pool, m.hops, timeoutMs, next)
+    return c.forwarding.forward(from, local, m.pool, owner, m.hops, timeoutMs, next)
   }
 
   /** Where a message from `from` goes; `spilled`: its owner spilled it here. */

@@ -119,7 +119,11 @@ describe('stop, crash and hang under traffic', function () {
     const fence = await e.request<{ lastFence?: { markedDown: boolean, dropped: number } }>('events')
     expect(fence.lastFence?.markedDown).to.equal(true)
     expect(fence.lastFence?.dropped).to.be.above(0)
-    expect(store.staleWrites()).to.deep.equal([])
+    // what E was running when it froze (a turn, the rest of a drain of its run queue) goes
+    // on when it wakes, before the stall guard can look at the clock: those turns' writes
+    // are stale, and the store's conditional write refuses them. They are at most the
+    // calls in flight to E then (32 at once from each of 2 senders); nothing after them runs.
+    expect(store.staleWrites().length).to.be.at.most(64)
     await oneCopyEach('s-', n)
     const values = await counts(a, 's-', n)
     const wrong = values.map((v, i) => ({ i, v, acked: t.acks[i], failed: t.failed[i] }))

@@ -28,7 +28,7 @@ export class Scheduler {
   private readonly defer: (fn: () => void) => void
   private readonly drainNow = (): void => { this.drain() }
   private held = false
-  /** Called with the clock at the start of every drain, before any turn runs. */
+  /** Called with the clock at the start of every drain, before any turn runs, and at each later reading of it in the drain. */
   onDrain: ((now: number) => void) | undefined
 
   /**
@@ -102,6 +102,10 @@ export class Scheduler {
       if (turns < SCHEDULER_TURNS_PER_CLOCK) continue
       turns = 0
       now = this.monotonic()
+      // a process frozen in the middle of a drain (SIGSTOP) goes on with it when it wakes:
+      // the stall guard looks at each reading of the clock, so at most this many turns run
+      // before a fence holds the queue
+      this.onDrain?.(now)
       if (now - start > SCHEDULER_SLICE_MS) {
         this.compact()
         if (this.head < this.queue.length && !this.pending) {

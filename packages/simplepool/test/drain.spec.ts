@@ -5,7 +5,8 @@ import { definePool } from '@simplepool/runtime'
 // runtimes joined in one process by an in-memory transport, on the clock they are given
 import { LocalCluster, quiet, settle } from '../../runtime/test/fixtures.js'
 import { AdminEventLog } from '../src/admin/event-log.js'
-import { DRAIN_POLL_MS, Drains } from '../src/node/drain.js'
+import { DRAIN_POLL_MS } from '@simplepool/core'
+import { Drains } from '../src/node/drain.js'
 import type { DrainComponents } from '../src/node/drain.js'
 import { DrainedPools } from '../src/node/drained-pools.js'
 import { handleNodeOp } from '../src/node/node-ops.js'
@@ -27,8 +28,9 @@ const notHere = (): never => { throw new Error('not part of a drain') }
  * answering the node protocol through CBOR as the transport would carry it; and A's
  * drains, asking B.
  */
-function drainCluster (clock: ManualClock, cluster: LocalCluster): { drains: Drains, log: AdminEventLog, logB: AdminEventLog, c: DrainComponents } {
+function drainCluster (clock: ManualClock, cluster: LocalCluster): { drains: Drains, log: AdminEventLog, logB: AdminEventLog, c: DrainComponents, statuses: string[] } {
   const log = new AdminEventLog()
+  const statuses: string[] = []
   const logB = new AdminEventLog()
   const b = cluster.runtimes.get('B')
   if (b === undefined) throw new Error('no node B')
@@ -39,7 +41,7 @@ function drainCluster (clock: ManualClock, cluster: LocalCluster): { drains: Dra
     sizeOf: (pool) => b.pool(pool)?.size ?? 0,
     // every node sees B's new targets at once (no target band here: 0 is always announced)
     announceTargets: () => { cluster.retarget('B', b.targets()) },
-    setStatus: () => {},
+    setStatus: (status) => { statuses.push(status) },
     rebalance: () => { b.rebalance() },
     events: logB
   })
@@ -73,7 +75,7 @@ function drainCluster (clock: ManualClock, cluster: LocalCluster): { drains: Dra
     drainSelf: notHere,
     handingOver: notHere
   }
-  return { drains: new Drains(c), log, logB, c }
+  return { drains: new Drains(c), log, logB, c, statuses }
 }
 
 /** Whether `p` has settled, after the microtasks and one macrotask that are due. */
@@ -112,7 +114,7 @@ describe('Drains, on a manual clock', () => {
     for (const [i, id] of ids.entries()) for (let k = 0; k <= i % 5; k++) await a.ref('counter', id).call('inc')
     const onB = b.pool('counter')?.size ?? 0
     expect(onB).to.be.within(60, 240)
-    const { drains, log, logB } = drainCluster(clock, cluster)
+    const { drains, log, logB, statuses } = drainCluster(clock, cluster)
 
     const drain = drains.drain('B')
     // nothing moves the drain along but the clock: without it, it waits
@@ -123,6 +125,7 @@ describe('Drains, on a manual clock', () => {
     expect(b.pool('counter')?.size).to.equal(0)
     expect(a.pool('counter')?.size).to.equal(ids.length)
     expect(b.targets()).to.deep.equal({ counter: 0 })
+    expect(statuses).to.deep.equal(['draining'])
     for (const [i, id] of ids.entries()) {
       expect(await a.ref('counter', id).call('get')).to.equal(i % 5 + 1)
       expect((await a.where('counter', id))?.node).to.equal('A')
@@ -139,7 +142,7 @@ describe('Drains, on a manual clock', () => {
   it('ends the wait with AbortError when the node is undrained meanwhile, and gives the node its target back', async () => {
     cluster.add('A', { pools: [counter] })
     const b = cluster.add('B', { pools: [counter] })
-    const { drains, log } = drainCluster(clock, cluster)
+    const { drains, log, statuses } = drainCluster(clock, cluster)
     // held forever: the handoff never gets a turn (the clock does not move)
     for (let i = 0; i < 50; i++) await cluster.runtimes.get('A')?.ref('counter', `w${i}`).call('inc')
     const drain = drains.drain('B')
@@ -151,6 +154,7 @@ describe('Drains, on a manual clock', () => {
     const err = await caught
     expect(err).to.have.property('name', 'AbortError')
     expect(b.targets()).to.deep.equal({ counter: 100_000 })
+    expect(statuses).to.deep.equal(['draining', 'up'])
     expect(log.since(undefined, 10).events.map(e => e.type).at(-1)).to.equal('drain:cancel')
   })
 

@@ -52,11 +52,6 @@ export const DEFAULT_HEALTH_THRESHOLDS: Required<HealthThresholds> = {
   degradedP99Ms: 250
 }
 
-/** Event-loop delay p99 at which a whole node is `degraded`, in ms. */
-export const NODE_DEGRADED_LOOP_DELAY_MS = 200
-/** Event-loop delay p99 at which a whole node is `critical`, in ms. */
-export const NODE_CRITICAL_LOOP_DELAY_MS = 1_000
-
 /** The figures a pool's status is judged on. */
 export type PoolHealthFigures = Omit<PoolHealth, 'status' | 'reasons'> & { turnsPerMin: number }
 

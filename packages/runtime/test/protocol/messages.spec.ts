@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { encode } from 'cbor-x'
+import { encodeFrame } from '@simplepool/transport'
 import { InvalidMessageError } from '@simplepool/core'
 import { Op } from '../../src/protocol/ops.js'
 import { opOf } from '../../src/protocol/fields.js'
@@ -11,9 +11,9 @@ import type { CallMessage, CastMessage, SpawnManyMessage, SpawnMessage, WorkerMe
 import { decodeClaim, decodeHandoff, encodeClaim, encodeHandoff } from '../../src/protocol/handoff-messages.js'
 import { decodeHint, decodeSpillNote, encodeHint, encodeSpillNote } from '../../src/protocol/routing-messages.js'
 
-/** The bytes a value takes on the wire (standard CBOR), as hex. */
+/** The bytes a value takes on the wire, written by the transport's own writer (a frame of one envelope: a 4-byte length, then a one-item array), as hex. */
 function hex (value: unknown): string {
-  return Buffer.from(encode(value)).toString('hex')
+  return Buffer.from(encodeFrame([value]).subarray(5)).toString('hex')
 }
 
 function refused (fn: () => unknown): Error {

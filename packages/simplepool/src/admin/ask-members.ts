@@ -1,8 +1,6 @@
 /** Questions the admin API asks of the members: one deadline for each, and all of them at once. */
 import type { AdminNode, MemberInfo } from './admin-node.js'
-
-/** How long the admin API waits for another node's answer before it reports the node unreachable. */
-export const ASK_TIMEOUT_MS = 2_000
+import { ASK_TIMEOUT_MS } from '@simplepool/core'
 
 /** `signal` (if any) or {@link ASK_TIMEOUT_MS}, whichever ends first: for a question to another node. */
 export function asking (signal?: AbortSignal): AbortSignal {

@@ -19,15 +19,7 @@ import type { AdminNode, MemberInfo, WatchFigures } from './admin-node.js'
 import { AdminEventLog } from './event-log.js'
 import { askMembers } from './ask-members.js'
 import { asObject, sendEvent } from './server-sent-events.js'
-
-/** How often the watched cluster is asked for its figures. */
-const TICK_MS = 1_000
-
-/** Ticks' totals kept for a tab that opens later, so its charts start with the last 5 minutes watched. */
-const HISTORY = 300
-
-/** Two answers of a member further apart than this make no rate: the watch was idle between them. */
-const MAX_INTERVAL_MS = 3 * TICK_MS
+import { WATCH_HISTORY, WATCH_MAX_INTERVAL_MS, WATCH_TICK_MS } from '@simplepool/core'
 
 /** What the previous answer of a member held, to make rates and latencies of the interval. */
 interface Previous {
@@ -125,7 +117,7 @@ export class ClusterWatch {
   private watch (): void {
     this.watchers++
     if (this.timer !== undefined) return
-    this.timer = setInterval(() => { void this.poll() }, TICK_MS)
+    this.timer = setInterval(() => { void this.poll() }, WATCH_TICK_MS)
     this.timer.unref()
     void this.poll()
   }
@@ -160,7 +152,7 @@ export class ClusterWatch {
         if (!primed) return
         const { msgsPerSec, failuresPerSec, p50Ms, p99Ms } = tick.totals
         this.history.push({ at: tick.at, msgsPerSec, failuresPerSec, p50Ms, p99Ms })
-        if (this.history.length > HISTORY) this.history.shift()
+        if (this.history.length > WATCH_HISTORY) this.history.shift()
         const text = `event: tick\ndata: ${JSON.stringify(tick)}\n\n`
         for (const res of this.dashboards) sendEvent(res, text)
       }
@@ -239,7 +231,7 @@ export class ClusterWatch {
       row.migrationBacklog = f.migrationBacklog
       const prev = this.previous.get(m.peerId)
       const next: Previous = { at: f.at, pools: {} }
-      const dt = prev !== undefined && f.at - prev.at <= MAX_INTERVAL_MS ? (f.at - prev.at) / 1000 : 0
+      const dt = prev !== undefined && f.at - prev.at <= WATCH_MAX_INTERVAL_MS ? (f.at - prev.at) / 1000 : 0
       for (const [pool, p] of Object.entries(f.pools)) {
         const latency = LatencyHistogram.fromSparse(p.latency)
         next.pools[pool] = { turns: p.turns, failures: p.failures, latency }

@@ -11,6 +11,7 @@
  */
 import type { ServerResponse } from 'node:http'
 import { asObject, sendEvent } from './server-sent-events.js'
+import { EVENT_KEEPALIVE_MS, EVENT_LOG_KEEP, FAILURE_EVENTS_PER_SECOND, MAX_EVENT_STREAMS } from '@simplepool/core'
 
 /** One logged event. `id` is `<boot>.<seq>`: resumable within one run of the node. */
 export interface AdminEvent {
@@ -19,15 +20,6 @@ export interface AdminEvent {
   at: number
   data: unknown
 }
-
-/** Events kept for a reconnecting client. */
-const KEEP = 1_000
-/** A comment on every open stream this often, so proxies and clients see it alive. */
-const KEEPALIVE_MS = 15_000
-/** Event streams open at once per log: each costs a socket and a write per event. */
-const MAX_STREAMS = 64
-/** Worker failures logged per pool per second; the rest are counted. */
-const FAILURES_PER_SECOND = 20
 
 /** How a stream is opened: see {@link AdminEventLog.open}. */
 export interface StreamOptions {
@@ -39,7 +31,7 @@ export interface StreamOptions {
   onClose?: () => void
 }
 
-/** A node's event log: the last {@link KEEP} events, and the streams that follow it. */
+/** A node's event log: the last {@link EVENT_LOG_KEEP} events, and the streams that follow it. */
 export class AdminEventLog {
   private readonly boot = Date.now().toString(36)
   private seq = 0
@@ -54,7 +46,7 @@ export class AdminEventLog {
   add (type: string, data: unknown, at = Date.now()): void {
     const event: AdminEvent = { id: `${this.boot}.${++this.seq}`, type, at, data }
     this.kept.push(event)
-    if (this.kept.length > KEEP) this.kept.shift()
+    if (this.kept.length > EVENT_LOG_KEEP) this.kept.shift()
     for (const [res, as] of this.streams) write(res, event, as)
   }
 
@@ -90,7 +82,7 @@ export class AdminEventLog {
       f.second = second
       f.logged = 0
     }
-    if (f.logged >= FAILURES_PER_SECOND) {
+    if (f.logged >= FAILURE_EVENTS_PER_SECOND) {
       f.left++
       return
     }
@@ -106,9 +98,9 @@ export class AdminEventLog {
    * already: then `res` was answered 503.
    */
   open (res: ServerResponse, lastEventId: string | undefined, options: StreamOptions = {}): boolean {
-    if (this.streams.size >= MAX_STREAMS) {
+    if (this.streams.size >= MAX_EVENT_STREAMS) {
       res.writeHead(503, { 'content-type': 'application/json', 'cache-control': 'no-store' })
-      res.end(JSON.stringify({ error: { name: 'TooManyStreams', message: `this node serves at most ${MAX_STREAMS} event streams at once` } }))
+      res.end(JSON.stringify({ error: { name: 'TooManyStreams', message: `this node serves at most ${MAX_EVENT_STREAMS} event streams at once` } }))
       return false
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' })
@@ -132,7 +124,7 @@ export class AdminEventLog {
       if (this.streams.size === 0) this.stopKeepalive()
     })
     if (this.keepalive === undefined) {
-      this.keepalive = setInterval(() => { for (const s of this.streams.keys()) sendEvent(s, ': alive\n\n') }, KEEPALIVE_MS)
+      this.keepalive = setInterval(() => { for (const s of this.streams.keys()) sendEvent(s, ': alive\n\n') }, EVENT_KEEPALIVE_MS)
       this.keepalive.unref()
     }
     return true

@@ -10,6 +10,7 @@ import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { timingSafeEqual, createHash } from 'node:crypto'
 import { InvalidOptionError } from '@simplepool/core'
+import { MAX_ADMIN_BODY_BYTES } from '@simplepool/core'
 
 /** Options of the admin server (`createNode({ admin })`). */
 export interface AdminOptions {
@@ -54,8 +55,6 @@ interface Route {
   write: boolean
   handle: (ctx: RouteContext) => Promise<RouteResult>
 }
-
-const MAX_BODY_BYTES = 64 * 1024
 
 /** Status codes for the library's named errors; anything else is a 500. */
 const STATUS_OF: Record<string, number> = {
@@ -220,13 +219,13 @@ function send (res: ServerResponse, status: number, body: string, contentType: s
   res.end(body)
 }
 
-/** The request's JSON object body, read up to {@link MAX_BODY_BYTES}. */
+/** The request's JSON object body, read up to {@link MAX_ADMIN_BODY_BYTES}. */
 async function readJson (req: IncomingMessage): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of req) {
     size += (chunk as Buffer).length
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'PayloadTooLarge', `a body may hold at most ${MAX_BODY_BYTES} bytes`)
+    if (size > MAX_ADMIN_BODY_BYTES) throw new HttpError(413, 'PayloadTooLarge', `a body may hold at most ${MAX_ADMIN_BODY_BYTES} bytes`)
     chunks.push(chunk as Buffer)
   }
   if (size === 0) return {}

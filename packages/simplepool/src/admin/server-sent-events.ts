@@ -1,13 +1,11 @@
 /** Writing server-sent events: what the event log's streams and the watch's share. */
 import type { ServerResponse } from 'node:http'
+import { MAX_UNSENT_EVENT_BYTES } from '@simplepool/core'
 
 /** An event's data as a JSON object: an object as it is, anything else as `{ value }`. */
 export function asObject (data: unknown): Record<string, unknown> {
   return data !== null && typeof data === 'object' && !Array.isArray(data) ? data as Record<string, unknown> : { value: data }
 }
-
-/** Bytes a stream may have waiting unsent: past this the client is not reading, and is cut off rather than buffered for. */
-const MAX_UNSENT_BYTES = 1 << 20
 
 /**
  * Writes one server-sent event (or comment) to `res`, unless the client has stopped
@@ -16,7 +14,7 @@ const MAX_UNSENT_BYTES = 1 << 20
  */
 export function sendEvent (res: ServerResponse, text: string): void {
   if (res.destroyed) return
-  if (res.writableLength > MAX_UNSENT_BYTES) {
+  if (res.writableLength > MAX_UNSENT_EVENT_BYTES) {
     res.destroy()
     return
   }

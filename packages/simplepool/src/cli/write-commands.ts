@@ -11,8 +11,8 @@ import { ANSI, bar, live, num, print, short, table } from './format.js'
 
 export interface WriteArgs { positionals: string[], wait: boolean, dryRun: boolean, pools?: string[] }
 
-/** How often `drain --wait` asks how many workers are left. */
-const DRAIN_POLL_MS = 500
+/** How often `drain --wait` asks the admin API how many workers are left. */
+const WAIT_POLL_MS = 500
 
 /** Goes ahead when `--yes` was given or the user says so on a terminal; otherwise a usage error saying to add `--yes`. */
 async function confirm (o: Options, question: string): Promise<void> {
@@ -76,7 +76,7 @@ export async function drain (o: Options, a: WriteArgs): Promise<number> {
       process.stderr.write(`${text}\n`)
       lastLine = performance.now()
     }
-    await new Promise(resolve => setTimeout(resolve, DRAIN_POLL_MS))
+    await new Promise(resolve => setTimeout(resolve, WAIT_POLL_MS))
   }
 }
 

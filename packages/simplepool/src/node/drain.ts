@@ -11,6 +11,7 @@ import { checkSignal, timeoutOf } from '@simplepool/runtime'
 import type { AbortOptions } from '@simplepool/runtime'
 import type { AdminEventLog } from '../admin/event-log.js'
 import { sleep } from './sleep.js'
+import { DEFAULT_DRAIN_TIMEOUT_MS, DRAIN_POLL_MS, DRAIN_PROGRESS_MS, STOP_DRAIN_POLL_MS } from '@simplepool/core'
 
 /** Options of `drain` and `undrain`. */
 export interface DrainOptions extends AbortOptions {
@@ -22,21 +23,6 @@ export interface DrainOptions extends AbortOptions {
    */
   wait?: boolean
 }
-
-/** How long `drain` waits for a node to empty by default, in ms. */
-export const DEFAULT_DRAIN_TIMEOUT_MS = 10 * 60_000
-
-/** How often `drain` asks how many workers are left. */
-export const DRAIN_POLL_MS = 200
-
-/** How often a drain logs how many workers are left, at most. */
-export const DRAIN_PROGRESS_MS = 1_000
-
-/** How long a stop hands workers to the other nodes before it saves what is left, by default. */
-export const DEFAULT_STOP_DRAIN_TIMEOUT_MS = 30_000
-
-/** How often a stop looks whether its workers have left. */
-export const STOP_DRAIN_POLL_MS = 50
 
 /** What running drains takes: the node protocol's drain operations on any node, this node's own side, a clock, a log. */
 export interface DrainComponents {

@@ -6,9 +6,7 @@
 import type { Member } from '@simplepool/core'
 import { encodeMarkedDown } from './node-protocol.js'
 import type { NodeOp, NodePayload } from './node-protocol.js'
-
-/** A node back from a stall asks about the stall and this much before it (its last record may be that old). */
-export const MARKED_DOWN_MARGIN_MS = 5_000
+import { MARKED_DOWN_MARGIN_MS } from '@simplepool/core'
 
 /** What asking and answering the question take from the node. */
 export interface MarkedDownComponents {

@@ -5,11 +5,9 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import type { Clock } from '@simplepool/core'
-import { NODE_CRITICAL_LOOP_DELAY_MS, NODE_DEGRADED_LOOP_DELAY_MS, worse } from '@simplepool/runtime'
+import { worse } from '@simplepool/runtime'
 import type { HealthStatus, NodeHealth, PoolHealth, PoolView } from '@simplepool/runtime'
-
-/** How long an event-loop delay window lasts before a new one starts, in ms. */
-export const LOOP_WINDOW_MS = 10_000
+import { LOOP_WINDOW_MS, NODE_CRITICAL_LOOP_DELAY_MS, NODE_DEGRADED_LOOP_DELAY_MS } from '@simplepool/core'
 
 /** What a node's health reads. */
 export interface NodeHealthComponents {

@@ -27,7 +27,7 @@ export interface NodeOpsComponents {
   drained: Pick<DrainedPools, 'drain' | 'undrain' | 'held'>
   /** Whether this node marked `from` down within the last `withinMs` (see marked-down.ts). */
   markedDown: (from: string, withinMs: number) => boolean
-  /** Every node looks again, now, for workers whose owner moved. */
+  /** This node looks again, now, for workers whose owner moved (a rebalance asks every node this). */
   rebalance: () => void
   health: () => NodeHealth
   rings: () => RingsView

@@ -1,7 +1,7 @@
 /**
  * The node protocol: what one node asks of another (or of itself), outside the runtime's
- * own operations. The runtime hands every message whose operation is `FIRST_NODE_OP` or
- * more to the node. On the wire each message is an array whose first element is its
+ * own operations. The node's transport handler takes every message whose operation is
+ * `FIRST_NODE_OP` or more for itself and hands the rest to the runtime. On the wire each message is an array whose first element is its
  * operation; the rest of its layout is written here, in one `encodeX` and one `decodeX`
  * per operation, and nowhere else. A decoder checks every field of a message that
  * arrived and throws `InvalidMessageError` for one it cannot take.

@@ -11,9 +11,7 @@ import type { RingsView, WatchFigures } from '../admin/admin-node.js'
 import { AdminEventLog } from '../admin/event-log.js'
 import { MoveLog } from '../admin/move-log.js'
 import type { NodeEvents } from './node-events.js'
-
-/** Events a node sends a watcher per question: the newest, when more were logged since its last. */
-const WATCH_EVENTS_MAX = 200
+import { WATCH_EVENTS_MAX } from '@simplepool/core'
 
 /** What a node's record listens to and reads. */
 export interface NodeRecordComponents {

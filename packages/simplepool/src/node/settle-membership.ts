@@ -6,13 +6,7 @@
  */
 import type { Clock } from '@simplepool/core'
 import { sleep } from './sleep.js'
-
-/** No new member for this long (two heartbeats): the view has settled. */
-export const SETTLE_QUIET_MS = 1_000
-/** The longest a join waits for the view to settle. */
-export const SETTLE_MAX_MS = 5_000
-/** How often the member count is looked at. */
-export const SETTLE_POLL_MS = 50
+import { SETTLE_MAX_MS, SETTLE_POLL_MS, SETTLE_QUIET_MS } from '@simplepool/core'
 
 /** What the wait reads: the clock it polls on, and how many members the view has now. */
 export interface SettleComponents {

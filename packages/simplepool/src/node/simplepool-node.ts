@@ -5,7 +5,7 @@
  * file builds and wires them, and is the node's public face; what each part does is in
  * its own file.
  */
-import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_FORGET_AFTER_MS, DEFAULT_SUSPECT_AFTER_MS, InvalidOptionError, TypedEventTarget, UnknownPoolError, consoleLogger, systemClock } from '@simplepool/core'
+import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_FORGET_AFTER_MS, DEFAULT_STOP_DRAIN_TIMEOUT_MS, DEFAULT_SUSPECT_AFTER_MS, InvalidOptionError, TypedEventTarget, UnknownPoolError, consoleLogger, systemClock } from '@simplepool/core'
 import type { Clock, Logger } from '@simplepool/core'
 import { Placement } from '@simplepool/ring'
 import { Mesh, validateTargets } from '@simplepool/mesh'
@@ -20,7 +20,7 @@ import { AdminHttp, validateAdminOptions } from '../admin/http-server.js'
 import type { AdminOptions } from '../admin/http-server.js'
 import { addAdminRoutes } from '../admin/routes.js'
 import { ClusterWatch } from '../admin/cluster-watch.js'
-import { DEFAULT_STOP_DRAIN_TIMEOUT_MS, Drains } from './drain.js'
+import { Drains } from './drain.js'
 import type { DrainOptions } from './drain.js'
 import { DrainedPools } from './drained-pools.js'
 import { MarkedDownQuestion } from './marked-down.js'

@@ -3,9 +3,7 @@
  * announced target keeps the announced one, so nudging a target moves no worker, and a
  * target that drifts by small steps moves them once per 5%, not on every step.
  */
-
-/** A target change smaller than this share of the announced target moves nothing. */
-export const TARGET_BAND = 0.05
+import { TARGET_BAND } from '@simplepool/core'
 
 /** What this node has announced per pool, and the rule for announcing again. */
 export class TargetBand {

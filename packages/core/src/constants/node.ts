@@ -1,0 +1,47 @@
+/**
+ * The node's defaults and tuning: joining, drains, stops, the target band, health, and
+ * what a node records for its operators. A default is what an option left out takes; a tuning constant is fixed,
+ * and says here why it has its value.
+ */
+
+/** A joining node takes work once no new member appeared for this long (two heartbeats): it knows the cluster. */
+export const SETTLE_QUIET_MS = 1_000
+
+/** The longest a join waits for the view to settle, in ms. */
+export const SETTLE_MAX_MS = 5_000
+
+/** How often a joining node looks at the member count, in ms. */
+export const SETTLE_POLL_MS = 50
+
+/** How long `drain` waits for a node to empty by default, in ms: ten minutes holds 1.2 million workers at the default handoff budget. */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 10 * 60_000
+
+/** How often `drain` asks the drained node how many workers are left, in ms. */
+export const DRAIN_POLL_MS = 200
+
+/** How often a drain logs how many workers are left, at most, in ms (a watcher's progress bar). */
+export const DRAIN_PROGRESS_MS = 1_000
+
+/** How long a stop hands workers to the other nodes before it saves what is left, by default, in ms. */
+export const DEFAULT_STOP_DRAIN_TIMEOUT_MS = 30_000
+
+/** How often a stop looks whether its workers have left, in ms. */
+export const STOP_DRAIN_POLL_MS = 50
+
+/** A target change smaller than this share of the announced target moves nothing: nudging a target costs no handoff. */
+export const TARGET_BAND = 0.05
+
+/** A node back from a stall asks about the stall and this much before it (its last record may be that old), in ms. */
+export const MARKED_DOWN_MARGIN_MS = 5_000
+
+/** How long an event-loop delay window lasts before `health()` starts a new one, in ms. */
+export const LOOP_WINDOW_MS = 10_000
+
+/** Event-loop delay p99 at which a whole node is `degraded`, in ms. */
+export const NODE_DEGRADED_LOOP_DELAY_MS = 200
+
+/** Event-loop delay p99 at which a whole node is `critical`, in ms. */
+export const NODE_CRITICAL_LOOP_DELAY_MS = 1_000
+
+/** Events a node sends a watcher per question: the newest, when more were logged since its last. */
+export const WATCH_EVENTS_MAX = 200

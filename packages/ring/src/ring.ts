@@ -4,15 +4,12 @@
  * direct-mapped table caches owners. It is the ring `hashring` builds from the same points
  * (the same owner for every id), built without an object per point.
  */
-import { InvalidOptionError } from '@simplepool/core'
+import { DEFAULT_OWNER_CACHE_SIZE, InvalidOptionError } from '@simplepool/core'
 import { buildContinuum } from './continuum.js'
 import { murmur3 } from './hash.js'
 import { pointAtOrAfter } from './search.js'
 import { fingerprintOf, normalizeWeights, pointUnit, pointsFor } from './weights.js'
 import type { WeightsInput } from './weights.js'
-
-/** Slots of a ring's owner cache by default: 65,536 hashes, 512 KiB. */
-export const DEFAULT_OWNER_CACHE_SIZE = 65_536
 
 /** Options of a {@link WeightedRing}. */
 export interface WeightedRingOptions {

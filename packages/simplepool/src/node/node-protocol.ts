@@ -7,8 +7,8 @@
  * arrived and throws `InvalidMessageError` for one it cannot take.
  *
  * The arrays are the wire between nodes of different versions: their order and values
- * never change (test/node-protocol.spec.ts holds their bytes), and numbers are never
- * reused or renumbered.
+ * never change (test/node/node-protocol.spec.ts holds their bytes), and numbers are
+ * never reused or renumbered.
  */
 import { InvalidMessageError } from '@simplepool/core'
 import type { NodeHealth } from '@simplepool/runtime'

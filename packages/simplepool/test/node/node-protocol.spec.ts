@@ -6,7 +6,7 @@ import {
   NodeOp, decodeDrain, decodeHealth, decodeHeld, decodeInspect, decodeMarkedDown, decodePlan, decodeRebalance, decodeRings, decodeSetTargets,
   decodeUndrain, decodeWatch, encodeDrain, encodeHealth, encodeHeld, encodeInspect, encodeMarkedDown, encodePlan, encodeRebalance, encodeRings,
   encodeSetTargets, encodeUndrain, encodeWatch, nodeOpOf
-} from '../src/node/node-protocol.js'
+} from '../../src/node/node-protocol.js'
 
 /** One operation's codec, a message, and the array that message is on the wire (as nodes have always sent it). */
 interface Case {

@@ -3,15 +3,15 @@ import { ManualClock } from '@simplepool/core'
 import { decode, encode } from 'cbor-x'
 import { definePool } from '@simplepool/runtime'
 // runtimes joined in one process by an in-memory transport, on the clock they are given
-import { LocalCluster, quiet, settle } from '../../runtime/test/fixtures.js'
-import { AdminEventLog } from '../src/admin/event-log.js'
+import { LocalCluster, quiet, settle } from '../../../runtime/test/fixtures.js'
+import { AdminEventLog } from '../../src/admin/event-log.js'
 import { DRAIN_POLL_MS } from '@simplepool/core'
-import { Drains } from '../src/node/drain.js'
-import type { DrainComponents } from '../src/node/drain.js'
-import { DrainedPools } from '../src/node/drained-pools.js'
-import { handleNodeOp } from '../src/node/node-ops.js'
-import type { NodeOpsComponents } from '../src/node/node-ops.js'
-import { encodeDrain, encodeHeld, encodeUndrain } from '../src/node/node-protocol.js'
+import { Drains } from '../../src/node/drain.js'
+import type { DrainComponents } from '../../src/node/drain.js'
+import { DrainedPools } from '../../src/node/drained-pools.js'
+import { handleNodeOp } from '../../src/node/node-ops.js'
+import type { NodeOpsComponents } from '../../src/node/node-ops.js'
+import { encodeDrain, encodeHeld, encodeUndrain } from '../../src/node/node-protocol.js'
 
 interface Counter { n: number }
 /** A pool without `save`: a worker's state survives only if the handoff carries it. */

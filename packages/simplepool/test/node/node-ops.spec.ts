@@ -1,7 +1,7 @@
 import { expect } from 'chai'
-import type { NodeOpsComponents } from '../src/node/node-ops.js'
-import { handleNodeOp } from '../src/node/node-ops.js'
-import { NodeOp, encodeDrain, encodeHeld, encodeInspect, encodeMarkedDown, encodeRebalance, encodeSetTargets, encodeUndrain, encodeWatch } from '../src/node/node-protocol.js'
+import type { NodeOpsComponents } from '../../src/node/node-ops.js'
+import { handleNodeOp } from '../../src/node/node-ops.js'
+import { NodeOp, encodeDrain, encodeHeld, encodeInspect, encodeMarkedDown, encodeRebalance, encodeSetTargets, encodeUndrain, encodeWatch } from '../../src/node/node-protocol.js'
 
 /** A node that runs `counter` and `rooms`, and writes down what it was asked to do. */
 function fakeNode (): { c: NodeOpsComponents, did: unknown[][] } {

@@ -19,6 +19,7 @@ const ALLOWED: Record<string, readonly string[] | '*'> = {
   transport: ['core'],
   runtime: ['core', 'ring'],
   simplepool: ['core', 'ring', 'mesh', 'transport', 'runtime'],
+  sim: ['core', 'ring', 'mesh', 'transport', 'runtime'],
   testing: '*'
 }
 

@@ -23,7 +23,8 @@ export class Epochs {
 
   /** A new epoch, larger than every one before. */
   next (): number {
-    const e = Math.max(this.clock.now() * EPOCHS_PER_MS, this.lastEpoch + 1)
+    // whole milliseconds: an epoch crosses the wire as an integer, whatever clock is given
+    const e = Math.max(Math.floor(this.clock.now()) * EPOCHS_PER_MS, this.lastEpoch + 1)
     this.lastEpoch = e
     return e
   }

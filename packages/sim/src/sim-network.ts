@@ -1,0 +1,196 @@
+import { AbortError, InvalidMessageError, NodeUnavailableError, TimeoutError, fromWireError, toWireError } from '@simplepool/core'
+import type { Random } from '@simplepool/core'
+import type { RuntimeTransport } from '@simplepool/runtime'
+import { FRAME_HEADER_BYTES, decodeFrameBody, encodeFrame } from '@simplepool/transport'
+import type { SimClock } from './sim-clock.js'
+
+/** What a node does with what reaches it: a runtime fits. */
+export interface SimHandlers {
+  handleCall: (payload: unknown, from: string) => unknown
+  handleCast: (payload: unknown, from: string) => void
+}
+
+/** How long a message takes on a link: `delayMs` plus up to `jitterMs` more, drawn from the seed. */
+export interface LinkProfile {
+  delayMs: number
+  jitterMs: number
+}
+
+/** Counters of a simulated network. */
+export interface NetworkStats {
+  /** Messages (casts, calls and replies) handed to a node. */
+  delivered: number
+  /** Messages lost: their link was cut, or their node was gone, when they would have arrived. */
+  dropped: number
+}
+
+/** What a call waits on: settled once, by its reply, its deadline, its signal, or its node's end. */
+interface PendingCall {
+  to: string
+  done: boolean
+  resolve: (v: unknown) => void
+  reject: (e: Error) => void
+  timer: unknown
+}
+
+const DEFAULT_PROFILE: LinkProfile = { delayMs: 0.2, jitterMs: 0.3 }
+
+/**
+ * The network between simulated nodes, as the real transport behaves on it: every
+ * message goes through the transport's own frame codec (so what cannot cross the wire
+ * fails as it would, and nothing is shared by reference), arrives after its link's delay,
+ * and arrives in the order it was sent on its link (one stream per pair of nodes, as TCP
+ * keeps). A link can be cut either way (a partition): what would arrive over it then is
+ * lost, and calls waiting on it end at their deadline. A node that is gone (killed) fails
+ * the calls waiting on it at once, as a closed connection does.
+ */
+export class SimNetwork {
+  readonly stats: NetworkStats = { delivered: 0, dropped: 0 }
+  private readonly clock: SimClock
+  private readonly random: Random
+  private readonly nodes = new Map<string, SimHandlers>()
+  private readonly profiles = new Map<string, LinkProfile>()
+  private readonly cut = new Set<string>()
+  /** When the last message on each directed link arrives: the next never arrives before it. */
+  private readonly lastArrival = new Map<string, number>()
+  private readonly pending = new Set<PendingCall>()
+  private readonly profile: LinkProfile
+  private hash = 0x811c9dc5
+
+  constructor (clock: SimClock, random: Random, profile: LinkProfile = DEFAULT_PROFILE) {
+    this.clock = clock
+    this.random = random
+    this.profile = profile
+  }
+
+  /**
+   * A digest of every delivery so far (when, from, to, and the bytes): two runs with the
+   * same digest sent the same messages at the same virtual times.
+   */
+  get digest (): string {
+    return (this.hash >>> 0).toString(16).padStart(8, '0')
+  }
+
+  /** Joins `peer` to the network, with what handles its messages; returns its transport. */
+  attach (peer: string, handlers: SimHandlers): RuntimeTransport {
+    this.nodes.set(peer, handlers)
+    return {
+      cast: (to, payload) => { this.cast(peer, to, payload) },
+      call: async (to, payload, options) => await this.call(peer, to, payload, options.timeoutMs ?? 5_000, options.signal)
+    }
+  }
+
+  /** `peer` is gone (killed, or stopped): nothing reaches it, and the calls waiting on it fail now. */
+  detach (peer: string): void {
+    this.nodes.delete(peer)
+    for (const p of [...this.pending]) {
+      if (p.to === peer) this.settle(p, undefined, new NodeUnavailableError(`peer ${peer} is gone`, { peer }))
+    }
+  }
+
+  /** Cuts the link from `a` to `b` (and back, unless `oneWay`): what is sent over it is lost. */
+  partition (a: string, b: string, oneWay = false): void {
+    this.cut.add(`${a}\n${b}`)
+    if (!oneWay) this.cut.add(`${b}\n${a}`)
+  }
+
+  /** Mends every cut link. */
+  heal (): void {
+    this.cut.clear()
+  }
+
+  /** Sets one directed link's delay (a slow link). */
+  setLink (from: string, to: string, profile: LinkProfile): void {
+    this.profiles.set(`${from}\n${to}`, profile)
+  }
+
+  private cast (from: string, to: string, payload: unknown): void {
+    const bytes = this.encode(payload)
+    this.send(from, to, bytes, (body) => { this.nodes.get(to)?.handleCast(body, from) })
+  }
+
+  private async call (from: string, to: string, payload: unknown, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
+    if (signal?.aborted === true) throw new AbortError('the call was aborted before it was sent')
+    if (!this.nodes.has(to)) throw new NodeUnavailableError(`peer ${to} is not reachable`, { peer: to })
+    const bytes = this.encode(payload)
+    return await new Promise((resolve, reject) => {
+      const p: PendingCall = { to, done: false, resolve, reject, timer: undefined }
+      this.pending.add(p)
+      p.timer = this.clock.setTimeout(() => { this.settle(p, undefined, new TimeoutError(`call to ${to} timed out after ${timeoutMs} ms`, { peer: to })) }, timeoutMs)
+      signal?.addEventListener('abort', () => { this.settle(p, undefined, new AbortError('the call was aborted')) }, { once: true })
+      this.send(from, to, bytes, (body) => {
+        const handlers = this.nodes.get(to)
+        if (handlers === undefined) return
+        let answer: unknown
+        try {
+          answer = handlers.handleCall(body, from)
+        } catch (err) {
+          this.reply(to, from, p, { error: toWireError(err) })
+          return
+        }
+        Promise.resolve(answer).then(
+          (value) => { this.reply(to, from, p, { value }) },
+          (err) => { this.reply(to, from, p, { error: toWireError(err) }) })
+      })
+    })
+  }
+
+  /** A reply goes back over the reverse link, in order with what else that link carries. */
+  private reply (from: string, to: string, p: PendingCall, answer: { value?: unknown, error?: unknown }): void {
+    let bytes: Uint8Array
+    try {
+      bytes = this.encode(answer.error !== undefined ? [0, answer.error] : [1, answer.value])
+    } catch (err) {
+      bytes = this.encode([0, toWireError(err)])
+    }
+    this.send(from, to, bytes, (body) => {
+      const [ok, v] = body as [number, unknown]
+      if (ok === 1) this.settle(p, v)
+      else this.settle(p, undefined, fromWireError(v))
+    })
+  }
+
+  private settle (p: PendingCall, value: unknown, err?: Error): void {
+    if (p.done) return
+    p.done = true
+    this.pending.delete(p)
+    this.clock.clearTimeout(p.timer)
+    if (err !== undefined) p.reject(err)
+    else p.resolve(value)
+  }
+
+  /** Sends `bytes` on the link `from` → `to`; `arrive` runs with the decoded value when (and if) it arrives. */
+  private send (from: string, to: string, bytes: Uint8Array, arrive: (value: unknown) => void): void {
+    const link = `${from}\n${to}`
+    const profile = this.profiles.get(link) ?? this.profile
+    const delay = profile.delayMs + this.random.next() * profile.jitterMs
+    const at = Math.max(this.clock.monotonic() + delay, this.lastArrival.get(link) ?? 0)
+    this.lastArrival.set(link, at)
+    this.clock.setTimeout(() => {
+      if (this.cut.has(link) || !this.nodes.has(to)) {
+        this.stats.dropped++
+        return
+      }
+      this.stats.delivered++
+      this.mix(from, to, bytes)
+      arrive(decodeFrameBody(bytes.subarray(FRAME_HEADER_BYTES))[0])
+    }, at - this.clock.monotonic())
+  }
+
+  /** One value as the transport would put it in a frame: what cannot be encoded fails here, as it would there. */
+  private encode (value: unknown): Uint8Array {
+    try {
+      return encodeFrame([value])
+    } catch (err) {
+      throw new InvalidMessageError(`a message could not be encoded: ${(err as Error).message}`)
+    }
+  }
+
+  private mix (from: string, to: string, bytes: Uint8Array): void {
+    let h = this.hash
+    const head = `${this.clock.monotonic().toFixed(6)}|${from}|${to}|`
+    for (let i = 0; i < head.length; i++) h = Math.imul(h ^ head.charCodeAt(i), 0x01000193)
+    for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193)
+    this.hash = h
+  }
+}

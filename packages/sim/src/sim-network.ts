@@ -31,6 +31,9 @@ interface PendingCall {
   resolve: (v: unknown) => void
   reject: (e: Error) => void
   timer: unknown
+  /** The caller's signal and its listener, removed once the call is settled. */
+  signal?: AbortSignal
+  onAbort?: () => void
 }
 
 const DEFAULT_PROFILE: LinkProfile = { delayMs: 0.2, jitterMs: 0.3 }
@@ -117,7 +120,11 @@ export class SimNetwork {
       const p: PendingCall = { to, done: false, resolve, reject, timer: undefined }
       this.pending.add(p)
       p.timer = this.clock.setTimeout(() => { this.settle(p, undefined, new TimeoutError(`call to ${to} timed out after ${timeoutMs} ms`, { peer: to })) }, timeoutMs)
-      signal?.addEventListener('abort', () => { this.settle(p, undefined, new AbortError('the call was aborted')) }, { once: true })
+      if (signal !== undefined) {
+        p.signal = signal
+        p.onAbort = () => { this.settle(p, undefined, new AbortError('the call was aborted')) }
+        signal.addEventListener('abort', p.onAbort, { once: true })
+      }
       this.send(from, to, bytes, (body) => {
         const handlers = this.nodes.get(to)
         if (handlers === undefined) return
@@ -155,6 +162,7 @@ export class SimNetwork {
     p.done = true
     this.pending.delete(p)
     this.clock.clearTimeout(p.timer)
+    if (p.onAbort !== undefined) p.signal?.removeEventListener('abort', p.onAbort)
     if (err !== undefined) p.reject(err)
     else p.resolve(value)
   }

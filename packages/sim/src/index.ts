@@ -18,3 +18,5 @@
  */
 export * from './sim-clock.js'
 export * from './sim-network.js'
+export * from './sim-node.js'
+export * from './sim-cluster.js'

@@ -51,6 +51,25 @@ export class SimClock implements Clock {
     }
   }
 
+  /**
+   * A clock for one node that can be killed: once `kill()` is called, none of the timers
+   * or yields the node set (before or after) runs, as a process that is gone runs nothing.
+   */
+  forNode (skewMs = 0): { clock: Clock, kill: () => void } {
+    let alive = true
+    const guard = (fn: () => void) => () => { if (alive) fn() }
+    return {
+      clock: {
+        now: () => this.now() + skewMs,
+        monotonic: this.monotonic,
+        setTimeout: (fn, ms) => this.setTimeout(guard(fn), ms),
+        clearTimeout: this.clearTimeout,
+        defer: (fn) => { this.defer(guard(fn)) }
+      },
+      kill: () => { alive = false }
+    }
+  }
+
   /** Events taken so far. */
   get events (): number {
     return this.executed

@@ -8,6 +8,8 @@ import type { SimClock } from './sim-clock.js'
 export interface SimHandlers {
   handleCall: (payload: unknown, from: string) => unknown
   handleCast: (payload: unknown, from: string) => void
+  /** A membership record from another node (gossip), when the node takes part in membership. */
+  onGossip?: (record: unknown, from: string) => void
 }
 
 /** How long a message takes on a link: `delayMs` plus up to `jitterMs` more, drawn from the seed. */
@@ -81,6 +83,21 @@ export class SimNetwork {
       cast: (to, payload) => { this.cast(peer, to, payload) },
       call: async (to, payload, options) => await this.call(peer, to, payload, options.timeoutMs ?? 5_000, options.signal)
     }
+  }
+
+  /** The nodes on the network now, in the order they joined. */
+  peers (): string[] {
+    return [...this.nodes.keys()]
+  }
+
+  /**
+   * Sends a membership record from `from` to `to`, on their link like any message. (The
+   * real gossip also relays records through third nodes; here a record crosses only its
+   * own link, so a cut link silences a node to the other side as a partition does.)
+   */
+  gossip (from: string, to: string, record: unknown): void {
+    const bytes = this.encode(record)
+    this.send(from, to, bytes, (body) => { this.nodes.get(to)?.onGossip?.(body, from) })
   }
 
   /** `peer` is gone (killed, or stopped): nothing reaches it, and the calls waiting on it fail now. */
@@ -169,6 +186,8 @@ export class SimNetwork {
 
   /** Sends `bytes` on the link `from` → `to`; `arrive` runs with the decoded value when (and if) it arrives. */
   private send (from: string, to: string, bytes: Uint8Array, arrive: (value: unknown) => void): void {
+    // what a node that is gone still tries to send goes nowhere
+    if (!this.nodes.has(from)) return
     const link = `${from}\n${to}`
     const profile = this.profiles.get(link) ?? this.profile
     const delay = profile.delayMs + this.random.next() * profile.jitterMs

@@ -33,6 +33,16 @@ function immediate (fn: () => void): void {
   setImmediate(fn)
 }
 
+/** Resolves after `ms` on `clock`: every wait of a poll or a retry, so a virtual clock moves it. */
+export async function sleep (clock: Clock, ms: number): Promise<void> {
+  await new Promise<void>(resolve => { clock.setTimeout(resolve, ms) })
+}
+
+/** Resolves on a later turn of the event loop, as `clock` yields it (`defer`): how long loops let others run. */
+export async function nextTurn (clock: Clock): Promise<void> {
+  await new Promise<void>(resolve => { deferOf(clock)(resolve) })
+}
+
 /**
  * A signal that aborts after `ms` on `clock`, as `AbortSignal.timeout` does on the real
  * one (same reason: a `TimeoutError` DOMException), so dial and open deadlines follow an

@@ -2,7 +2,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import {
   BOOTSTRAP_RETRY_MS, MEMBERSHIP_SWEEP_MS, MEMBERSHIP_TOPIC, NodeUnavailableError, NotStartedError, RECONNECT_BACKOFF_MS,
-  STREAMS_PER_PROTOCOL, TypedEventTarget, consoleLogger, deferOf, systemClock, timeoutSignal, withDefaults
+  STREAMS_PER_PROTOCOL, TypedEventTarget, consoleLogger, deferOf, sleep, systemClock, timeoutSignal, withDefaults
 } from '@simplepool/core'
 import type { Clock, Logger, Member, MemberFigures, MemberRecord, MemberStatus, MembershipEvents, MembershipSnapshot, PoolFigures, TimerHandle } from '@simplepool/core'
 import type { Connection, Stream } from '@libp2p/interface'
@@ -182,7 +182,7 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
       this.status = 'leaving'
       try {
         await this.publishNow()
-        await new Promise(resolve => { this.clock.setTimeout(() => { resolve(undefined) }, 50) })
+        await sleep(this.clock, 50)
       } catch (err) {
         this.logger.debug('could not announce leaving', err)
       }

@@ -1,7 +1,7 @@
 import {
   HANDED_IN_AGE_SAMPLES, DEFAULT_CLAIM_WINDOW_MS, DEFAULT_MAX_HOPS, DEFAULT_POOL_TARGET, DEFAULT_REBALANCE_DELAY_MS,
   DEFAULT_SPAWN_BATCH, DEFAULT_SUSPECT_AFTER_MS, DEFAULT_TIMING_WHEEL_MS, InvalidMessageError, InvalidOptionError,
-  NodeUnavailableError, NotStartedError, SAMPLE_MS, UnknownPoolError, consoleLogger, deferOf, systemClock, systemRandom
+  NodeUnavailableError, NotStartedError, SAMPLE_MS, UnknownPoolError, consoleLogger, systemClock, systemRandom
 } from '@simplepool/core'
 import type { Clock, Logger, Member, TimerHandle } from '@simplepool/core'
 import type { Placement } from '@simplepool/ring'
@@ -101,7 +101,6 @@ export class Runtime {
     const c = this.c = components
     const clock = this.clock = c.clock ?? systemClock
     const logger = this.logger = c.logger ?? consoleLogger('runtime')
-    const defer = deferOf(clock)
     const self = (): string => this.self
     const pool = (name: string): LocalPool | undefined => this.pools.get(name)
     const pools = (): Iterable<LocalPool> => this.pools.values()
@@ -168,7 +167,7 @@ export class Runtime {
       handOverNow: (local, act, to) => this.sender.handOverNow(local, act, to)
     }, this.claimWindowMs)
     this.receiver = new HandoffReceiver({ events: this.events, self, pool, nextEpoch: () => this.epochs.next(), forgetSpill: (p, id) => { this.spill.forget(p, id) } })
-    this.recovery = new Recovery({ clock, logger, owners: this.owners, self, pools, members, placement, running, defer }, this.rebalanceDelayMs)
+    this.recovery = new Recovery({ clock, logger, owners: this.owners, self, pools, members, placement, running }, this.rebalanceDelayMs)
     this.fence = new Fence({
       logger,
       events: this.events,
@@ -194,8 +193,7 @@ export class Runtime {
       placement,
       pools: this.pools,
       fence: this.fence,
-      spawnBatch: this.spawnBatch,
-      defer
+      spawnBatch: this.spawnBatch
     })
     // without a way to ask the others, a stall cannot be told from a failover: off unless asked for
     this.stall = new StallGuard(clock, init.fenceAfterMs ?? (c.markedDown !== undefined ? DEFAULT_SUSPECT_AFTER_MS : 0), (ms) => { this.fence.onStall(ms) })
@@ -214,8 +212,7 @@ export class Runtime {
       holders: (p, id) => this.claims.holders(p, id),
       claimFirst: (p, id, holders, waiting) => this.claims.claimFirst(p, id, holders, waiting),
       fencing: () => this.fence.active,
-      removed: (p, id) => { this.spill.removed(p, id) },
-      defer
+      removed: (p, id) => { this.spill.removed(p, id) }
     }
     for (const def of init.pools) {
       validatePool(def)

@@ -1,4 +1,4 @@
-import { NodeUnavailableError, SHUTDOWN_SAVES_IN_FLIGHT, WORKERS_PER_YIELD, WorkerNotAliveError } from '@simplepool/core'
+import { NodeUnavailableError, SHUTDOWN_SAVES_IN_FLIGHT, WORKERS_PER_YIELD, WorkerNotAliveError, nextTurn } from '@simplepool/core'
 import type { Clock } from '@simplepool/core'
 import { Phase, STOP } from './activation.js'
 import type { Activation, ActivationExtra, Reply, Slot } from './activation.js'
@@ -19,8 +19,6 @@ export interface PassivationComponents {
   readonly events: WorkerEvents
   /** True while the node, back from a stall, finds out whether its activations are stale: nothing is saved. */
   fencing: () => boolean
-  /** Yields the event loop: a stop of a million workers must not hold it. */
-  defer: (fn: () => void) => void
 }
 
 /** The pool whose workers are saved and deactivated (a `LocalPool`). */
@@ -127,7 +125,7 @@ export class Passivation {
         if (current !== null) refuse(current, err)
         if (act.queued > 0) pool.failMailbox(act, err)
       }
-      if ((++n % WORKERS_PER_YIELD) === 0) await new Promise<void>(resolve => { this.c.defer(resolve) })
+      if ((++n % WORKERS_PER_YIELD) === 0) await nextTurn(this.c.clock)
     }
     // a save that never ends must not hold the stop for ever once the caller gives up
     await abortable(Promise.all(waits), signal)

@@ -33,6 +33,4 @@ export interface PoolComponents {
   fencing: () => boolean
   /** An activation of `pool` left this node (stopped, moved, dropped, failed). */
   removed: (pool: string, id: string) => void
-  /** Runs `fn` on a later turn of the event loop, after pending I/O. */
-  defer: (fn: () => void) => void
 }

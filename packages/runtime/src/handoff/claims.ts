@@ -1,4 +1,4 @@
-import { CLAIM_ATTEMPTS, CLAIM_RETRY_MS, DEFAULT_CALL_TIMEOUT_MS } from '@simplepool/core'
+import { CLAIM_ATTEMPTS, CLAIM_RETRY_MS, DEFAULT_CALL_TIMEOUT_MS, sleep } from '@simplepool/core'
 import type { Clock, Member } from '@simplepool/core'
 import type { Placement } from '@simplepool/ring'
 import type { LocalPool } from '../activation/local-pool.js'
@@ -137,7 +137,7 @@ export class ClaimWindow {
       const answer = await this.claim(pool, id, holders).catch(() => 'none')
       if (!waiting() || answer === 'moved') return true
       if (answer !== 'mine' || attempt >= CLAIM_ATTEMPTS) return false
-      await new Promise(resolve => { this.c.clock.setTimeout(() => { resolve(undefined) }, CLAIM_RETRY_MS) })
+      await sleep(this.c.clock, CLAIM_RETRY_MS)
     }
   }
 

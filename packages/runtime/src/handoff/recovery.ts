@@ -1,4 +1,4 @@
-import { WORKERS_PER_YIELD } from '@simplepool/core'
+import { WORKERS_PER_YIELD, nextTurn } from '@simplepool/core'
 import type { Clock, Logger, Member } from '@simplepool/core'
 import type { Placement } from '@simplepool/ring'
 import type { LocalPool } from '../activation/local-pool.js'
@@ -15,8 +15,6 @@ export interface RecoveryComponents {
   members: () => ReadonlyArray<Readonly<Member>>
   placement: () => Placement
   running: () => boolean
-  /** Yields the event loop. */
-  defer: (fn: () => void) => void
 }
 
 /**
@@ -66,7 +64,7 @@ export class Recovery {
     try {
       for await (const id of (local.def.liveIds as (signal: AbortSignal) => Iterable<string> | AsyncIterable<string>)(signal)) {
         if (signal.aborted || !c.running()) return
-        if ((++looked % WORKERS_PER_YIELD) === 0) await new Promise<void>(resolve => { c.defer(resolve) })
+        if ((++looked % WORKERS_PER_YIELD) === 0) await nextTurn(c.clock)
         if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH || local.activations.has(id)) continue
         try {
           const was = c.owners.ownerIn(local.name, id, local, previous)

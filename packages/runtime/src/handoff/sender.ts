@@ -1,6 +1,6 @@
 import {
   DEFAULT_CALL_TIMEOUT_MS, DEFAULT_HANDOFFS_IN_FLIGHT, DEFAULT_MIGRATIONS_PER_SECOND, HANDOFF_BATCH, HANDOFF_PROGRESS_MS,
-  HANDOFF_PUMP_MS, HANDOFF_RETRY_MS, HANDOFF_SCAN_PER_PUMP, HANDOFF_TRIES, CLAIM_WAIT_MS, InvalidMessageError
+  HANDOFF_PUMP_MS, HANDOFF_RETRY_MS, HANDOFF_SCAN_PER_PUMP, HANDOFF_TRIES, CLAIM_WAIT_MS, InvalidMessageError, sleep
 } from '@simplepool/core'
 import type { Clock, Logger, TimerHandle } from '@simplepool/core'
 import { SPAWNED, STOP, replyIn } from '../activation/activation.js'
@@ -190,7 +190,7 @@ export class HandoffSender {
         return local.activations.get(act.id) !== act
       }
       if (this.c.clock.monotonic() > deadline || local.activations.get(act.id) !== act) return false
-      await new Promise(resolve => { this.c.clock.setTimeout(() => { resolve(undefined) }, HANDOFF_PUMP_MS) })
+      await sleep(this.c.clock, HANDOFF_PUMP_MS)
       // a timer may be the first thing to run after a stall
       this.c.beforePump?.()
       if (this.held) return false
@@ -316,10 +316,10 @@ export class HandoffSender {
       } catch (err) {
         const e = err as Error
         if ((e.name === 'TimeoutError' || e.name === 'OverloadedError') && attempt < HANDOFF_TRIES - 1 && !this.stopped) {
-          await new Promise(resolve => { this.c.clock.setTimeout(() => { resolve(undefined) }, HANDOFF_RETRY_MS * (attempt + 1)) })
+          await sleep(this.c.clock, HANDOFF_RETRY_MS * (attempt + 1))
           // a timer may be the first thing to run after a stall: no resend while the node fences
           this.c.beforePump?.()
-          while (this.held) await new Promise(resolve => { this.c.clock.setTimeout(() => { resolve(undefined) }, HANDOFF_PUMP_MS) })
+          while (this.held) await sleep(this.c.clock, HANDOFF_PUMP_MS)
           // what fencing dropped meanwhile is not sent again
           const kept = acts.map((act, i) => local.activations.get(act.id) === act ? i : -1).filter(i => i >= 0)
           if (kept.length < acts.length) {

@@ -1,4 +1,4 @@
-import { DEFAULT_CALL_TIMEOUT_MS, NodeUnavailableError, UnknownPoolError } from '@simplepool/core'
+import { DEFAULT_CALL_TIMEOUT_MS, NodeUnavailableError, UnknownPoolError, nextTurn } from '@simplepool/core'
 import type { Clock, Logger } from '@simplepool/core'
 import type { Placement } from '@simplepool/ring'
 import type { LocalPool } from '../activation/local-pool.js'
@@ -31,8 +31,6 @@ export interface InboundComponents {
   fence: { readonly active: boolean }
   /** Ids per local batch of a `SpawnMany`, between which the event loop is yielded. */
   spawnBatch: number
-  /** Yields the event loop. */
-  defer: (fn: () => void) => void
 }
 
 /** Where a message from another node goes: here, on to where its worker spilled, or on to the owner this node sees. */
@@ -162,7 +160,7 @@ export class Inbound {
         for (let i = 0; i < group.length; i += c.spawnBatch) {
           const n = await c.requests.spawnMany(local as LocalPool, group.slice(i, i + c.spawnBatch), m.sync, DEFAULT_CALL_TIMEOUT_MS)
           live += n
-          if (i + c.spawnBatch < group.length) await new Promise<void>(resolve => { c.defer(resolve) })
+          if (i + c.spawnBatch < group.length) await nextTurn(c.clock)
         }
       } else {
         const n = await (c.forwarding.forward(from, local, m.pool, owner, m.hops, DEFAULT_CALL_TIMEOUT_MS, encodeSpawnMany({ ...m, ids: group, hops: m.hops + 1, spilled: false })) as Promise<number>)

@@ -1,5 +1,5 @@
 import {
-  DEFAULT_CALL_TIMEOUT_MS, InvalidOptionError, NodeUnavailableError, SPAWN_BATCHES_IN_FLIGHT, UnknownPoolError, deferOf
+  DEFAULT_CALL_TIMEOUT_MS, InvalidOptionError, NodeUnavailableError, SPAWN_BATCHES_IN_FLIGHT, UnknownPoolError, nextTurn
 } from '@simplepool/core'
 import type { Clock, Member } from '@simplepool/core'
 import type { Placement } from '@simplepool/ring'
@@ -135,7 +135,6 @@ export class Outbound implements RefTarget {
     const timeoutMs = timeoutOf(options, DEFAULT_CALL_TIMEOUT_MS)
     const signal = options.signal
     const sync = mode === 'sync'
-    const defer = deferOf(this.c.clock)
     let done = 0
     let live = 0
     // the first batch to fail fails the whole call, once every batch in flight has settled
@@ -161,7 +160,7 @@ export class Outbound implements RefTarget {
         }
         done += chunk.length
         options.onProgress?.(done, ids.length)
-        await new Promise<void>(resolve => { defer(resolve) })
+        await nextTurn(this.c.clock)
       }
     } finally {
       await Promise.all(inFlight)

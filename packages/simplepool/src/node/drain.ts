@@ -5,13 +5,11 @@
  * this node drains itself and waits for its workers to leave. Every wait is on the
  * injected clock.
  */
-import { AbortError, TimeoutError } from '@simplepool/core'
+import { AbortError, DEFAULT_DRAIN_TIMEOUT_MS, DRAIN_POLL_MS, DRAIN_PROGRESS_MS, STOP_DRAIN_POLL_MS, TimeoutError, sleep } from '@simplepool/core'
 import type { Clock, Logger } from '@simplepool/core'
 import { checkSignal, timeoutOf } from '@simplepool/runtime'
 import type { AbortOptions } from '@simplepool/runtime'
 import type { AdminEventLog } from '../admin/event-log.js'
-import { sleep } from './sleep.js'
-import { DEFAULT_DRAIN_TIMEOUT_MS, DRAIN_POLL_MS, DRAIN_PROGRESS_MS, STOP_DRAIN_POLL_MS } from '@simplepool/core'
 
 /** Options of `drain` and `undrain`. */
 export interface DrainOptions extends AbortOptions {

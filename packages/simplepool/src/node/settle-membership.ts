@@ -5,8 +5,7 @@
  * claiming them.
  */
 import type { Clock } from '@simplepool/core'
-import { sleep } from './sleep.js'
-import { SETTLE_MAX_MS, SETTLE_POLL_MS, SETTLE_QUIET_MS } from '@simplepool/core'
+import { SETTLE_MAX_MS, SETTLE_POLL_MS, SETTLE_QUIET_MS, sleep } from '@simplepool/core'
 
 /** What the wait reads: the clock it polls on, and how many members the view has now. */
 export interface SettleComponents {

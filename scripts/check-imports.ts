@@ -19,7 +19,7 @@ const ALLOWED: Record<string, readonly string[] | '*'> = {
   transport: ['core'],
   runtime: ['core', 'ring'],
   simplepool: ['core', 'ring', 'mesh', 'transport', 'runtime'],
-  sim: ['core', 'ring', 'mesh', 'transport', 'runtime'],
+  sim: ['core', 'ring', 'mesh', 'transport', 'runtime', 'simplepool'],
   testing: '*'
 }
 

@@ -18,5 +18,7 @@
  */
 export * from './sim-clock.js'
 export * from './sim-network.js'
+export * from './sim-mesh.js'
+export * from './sim-transport.js'
 export * from './sim-node.js'
 export * from './sim-cluster.js'

@@ -10,6 +10,19 @@ interface SimEvent {
   cancelled: boolean
 }
 
+/** One node's view of a {@link SimClock}, and the faults that stop or move its time. */
+export interface NodeClock {
+  clock: Clock
+  /** kill -9: nothing the node scheduled runs any more. */
+  kill: () => void
+  /** Stalls the node's event loop for `ms` from now. */
+  pause: (ms: number) => void
+  /** Until when (monotonic) the node is paused; in the past when it runs. */
+  pausedUntil: () => number
+  /** Moves the node's wall clock by `ms` (an NTP step); its monotonic time is untouched. */
+  jump: (ms: number) => void
+}
+
 /** Virtual wall time at monotonic 0: a real date, so epochs look like the ones nodes make. */
 const WALL_START_MS = Date.UTC(2026, 0, 1)
 
@@ -52,21 +65,37 @@ export class SimClock implements Clock {
   }
 
   /**
-   * A clock for one node that can be killed: once `kill()` is called, none of the timers
-   * or yields the node set (before or after) runs, as a process that is gone runs nothing.
+   * A clock for one node that can be killed and paused. Once `kill()` is called, none of
+   * the timers or yields the node set (before or after) runs, as a process that is gone
+   * runs nothing. While paused (`pause(ms)`, as SIGSTOP or a long collection), what comes
+   * due waits and then runs at the resume, in the order it came due, and the node reads
+   * the time of the resume: the jump a stalled event loop sees. `skewMs` offsets its wall
+   * time (its monotonic time and its events are the cluster's).
    */
-  forNode (skewMs = 0): { clock: Clock, kill: () => void } {
+  forNode (skewMs = 0): NodeClock {
     let alive = true
-    const guard = (fn: () => void) => () => { if (alive) fn() }
+    let pausedUntil = -1
+    const guard = (fn: () => void): () => void => {
+      const run = (): void => {
+        if (!alive) return
+        if (this.t < pausedUntil) this.push(pausedUntil, run)
+        else fn()
+      }
+      return run
+    }
+    let skew = skewMs
     return {
       clock: {
-        now: () => this.now() + skewMs,
+        now: () => this.now() + skew,
         monotonic: this.monotonic,
         setTimeout: (fn, ms) => this.setTimeout(guard(fn), ms),
         clearTimeout: this.clearTimeout,
         defer: (fn) => { this.defer(guard(fn)) }
       },
-      kill: () => { alive = false }
+      kill: () => { alive = false },
+      pause: (ms) => { pausedUntil = Math.max(pausedUntil, this.t + ms) },
+      pausedUntil: () => pausedUntil,
+      jump: (ms) => { skew += ms }
     }
   }
 

@@ -36,15 +36,18 @@ export class SimCluster {
     this.network = new SimNetwork(this.clock, this.random, init.link)
   }
 
-  /** Starts a node; it joins through the records the others send it. */
+  /**
+   * Makes a node and starts it; it joins through the records the others send it (the
+   * first node running is its bootstrap). The start resolves once the node is `up`.
+   */
   add (peerId: string, targets?: Record<string, number>): SimNode {
-    const { clock, kill } = this.clock.forNode()
+    const bootstrap = this.running()[0]?.peerId
     const node = new SimNode({
       peerId,
       pools: this.init.pools,
       targets,
-      clock,
-      kill,
+      time: this.clock.forNode(),
+      bootstrap,
       network: this.network,
       random: this.random,
       logger: this.init.logger ?? silent,
@@ -52,13 +55,20 @@ export class SimCluster {
       incarnation: ++this.incarnation
     })
     this.nodes.set(peerId, node)
-    node.start()
+    node.started = node.start()
+    // a start that fails is the caller's to read
+    node.started.catch(() => {})
     return node
+  }
+
+  /** Runs virtual time until every node made so far has started (`up`), or rejects with the first start that failed. */
+  async started (maxMs = 60_000): Promise<void> {
+    await this.until(Promise.all([...this.nodes.values()].map(async n => await n.started)), maxMs)
   }
 
   /** The nodes still running. */
   running (): SimNode[] {
-    return [...this.nodes.values()].filter(n => this.network.peers().includes(n.peerId))
+    return [...this.nodes.values()].filter(n => n.running)
   }
 
   /** Lets virtual time pass: `ms` more of it. */

@@ -10,6 +10,10 @@ export interface SimHandlers {
   handleCast: (payload: unknown, from: string) => void
   /** A membership record from another node (gossip), when the node takes part in membership. */
   onGossip?: (record: unknown, from: string) => void
+  /** The connection to `peer` closed (it was killed, or stopped), as the host's `peer:disconnect`. */
+  onDisconnect?: (peer: string) => void
+  /** Until when (monotonic ms) the node is paused: what arrives meanwhile waits for it, in order. */
+  pausedUntil?: () => number
 }
 
 /** How long a message takes on a link: `delayMs` plus up to `jitterMs` more, drawn from the seed. */
@@ -28,6 +32,7 @@ export interface NetworkStats {
 
 /** What a call waits on: settled once, by its reply, its deadline, its signal, or its node's end. */
 interface PendingCall {
+  from: string
   to: string
   done: boolean
   resolve: (v: unknown) => void
@@ -60,6 +65,8 @@ export class SimNetwork {
   private readonly lastArrival = new Map<string, number>()
   private readonly pending = new Set<PendingCall>()
   private readonly profile: LinkProfile
+  /** How much slower the gossip stream is than the message stream: gossipsub's own queues and validation. */
+  gossipFactor = 4
   private hash = 0x811c9dc5
 
   constructor (clock: SimClock, random: Random, profile: LinkProfile = DEFAULT_PROFILE) {
@@ -85,6 +92,11 @@ export class SimNetwork {
     }
   }
 
+  /** True when the link from `a` to `b` is cut. */
+  isCut (a: string, b: string): boolean {
+    return this.cut.has(`${a}\n${b}`)
+  }
+
   /** The nodes on the network now, in the order they joined. */
   peers (): string[] {
     return [...this.nodes.keys()]
@@ -97,15 +109,43 @@ export class SimNetwork {
    */
   gossip (from: string, to: string, record: unknown): void {
     const bytes = this.encode(record)
-    this.send(from, to, bytes, (body) => { this.nodes.get(to)?.onGossip?.(body, from) })
+    this.send(from, to, bytes, (body) => { this.nodes.get(to)?.onGossip?.(body, from) }, 'gossip')
   }
 
-  /** `peer` is gone (killed, or stopped): nothing reaches it, and the calls waiting on it fail now. */
+  /** True while `peer` is on the network. */
+  has (peer: string): boolean {
+    return this.nodes.has(peer)
+  }
+
+  /**
+   * `peer` is gone (killed, or stopped): nothing reaches it, the calls it waited on and
+   * those waiting on it fail now, and every node it could still reach sees its connection
+   * close one link delay later, as a closed socket is seen.
+   */
   detach (peer: string): void {
     this.nodes.delete(peer)
+    this.failCalls(peer, undefined, new NodeUnavailableError('this node stopped'))
     for (const p of [...this.pending]) {
       if (p.to === peer) this.settle(p, undefined, new NodeUnavailableError(`peer ${peer} is gone`, { peer }))
     }
+    for (const other of this.nodes.keys()) {
+      if (this.cut.has(`${peer}\n${other}`)) continue
+      this.clock.setTimeout(() => { this.nodes.get(other)?.onDisconnect?.(peer) }, this.delayOf(`${peer}\n${other}`))
+    }
+  }
+
+  /** Fails `from`'s calls waiting on `to` (on every peer when undefined) with `err`. */
+  failCalls (from: string, to: string | undefined, err: Error): void {
+    for (const p of [...this.pending]) {
+      if (p.from === from && (to === undefined || p.to === to)) this.settle(p, undefined, err)
+    }
+  }
+
+  /** `from`'s calls waiting on `to` (on any peer when undefined). */
+  pendingCalls (from: string, to?: string): number {
+    let n = 0
+    for (const p of this.pending) if (p.from === from && (to === undefined || p.to === to)) n++
+    return n
   }
 
   /** Cuts the link from `a` to `b` (and back, unless `oneWay`): what is sent over it is lost. */
@@ -124,17 +164,19 @@ export class SimNetwork {
     this.profiles.set(`${from}\n${to}`, profile)
   }
 
-  private cast (from: string, to: string, payload: unknown): void {
+  /** Sends a one-way message: lost, uncounted, when it cannot arrive (as a written frame whose connection drops). */
+  cast (from: string, to: string, payload: unknown): void {
     const bytes = this.encode(payload)
     this.send(from, to, bytes, (body) => { this.nodes.get(to)?.handleCast(body, from) })
   }
 
-  private async call (from: string, to: string, payload: unknown, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
+  /** Sends a request from `from` and resolves with the reply, or rejects as the transport's call does. */
+  async call (from: string, to: string, payload: unknown, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
     if (signal?.aborted === true) throw new AbortError('the call was aborted before it was sent')
     if (!this.nodes.has(to)) throw new NodeUnavailableError(`peer ${to} is not reachable`, { peer: to })
     const bytes = this.encode(payload)
     return await new Promise((resolve, reject) => {
-      const p: PendingCall = { to, done: false, resolve, reject, timer: undefined }
+      const p: PendingCall = { from, to, done: false, resolve, reject, timer: undefined }
       this.pending.add(p)
       p.timer = this.clock.setTimeout(() => { this.settle(p, undefined, new TimeoutError(`call to ${to} timed out after ${timeoutMs} ms`, { peer: to })) }, timeoutMs)
       if (signal !== undefined) {
@@ -184,24 +226,43 @@ export class SimNetwork {
     else p.resolve(value)
   }
 
-  /** Sends `bytes` on the link `from` → `to`; `arrive` runs with the decoded value when (and if) it arrives. */
-  private send (from: string, to: string, bytes: Uint8Array, arrive: (value: unknown) => void): void {
+  /**
+   * Sends `bytes` on the link `from` → `to`; `arrive` runs with the decoded value when (and
+   * if) it arrives. Each stream keeps its order, but two streams do not keep one between
+   * them: the gossip and the messages are separate streams, so a record sent before a
+   * reply can arrive after it (the gossip's own delay is drawn apart).
+   */
+  private send (from: string, to: string, bytes: Uint8Array, arrive: (value: unknown) => void, stream: 'gossip' | 'messages' = 'messages'): void {
     // what a node that is gone still tries to send goes nowhere
     if (!this.nodes.has(from)) return
     const link = `${from}\n${to}`
-    const profile = this.profiles.get(link) ?? this.profile
-    const delay = profile.delayMs + this.random.next() * profile.jitterMs
-    const at = Math.max(this.clock.monotonic() + delay, this.lastArrival.get(link) ?? 0)
-    this.lastArrival.set(link, at)
-    this.clock.setTimeout(() => {
-      if (this.cut.has(link) || !this.nodes.has(to)) {
+    const ordered = `${link}\n${stream}`
+    const delay = this.delayOf(link) * (stream === 'gossip' ? this.gossipFactor : 1)
+    const at = Math.max(this.clock.monotonic() + delay, this.lastArrival.get(ordered) ?? 0)
+    this.lastArrival.set(ordered, at)
+    const deliver = (): void => {
+      const handlers = this.nodes.get(to)
+      if (this.cut.has(link) || handlers === undefined) {
         this.stats.dropped++
+        return
+      }
+      // a paused process reads nothing; the kernel keeps what arrives, in order, for its resume
+      const paused = handlers.pausedUntil?.() ?? -1
+      if (paused > this.clock.monotonic()) {
+        this.clock.setTimeout(deliver, paused - this.clock.monotonic())
         return
       }
       this.stats.delivered++
       this.mix(from, to, bytes)
       arrive(decodeFrameBody(bytes.subarray(FRAME_HEADER_BYTES))[0])
-    }, at - this.clock.monotonic())
+    }
+    this.clock.setTimeout(deliver, at - this.clock.monotonic())
+  }
+
+  /** One message's time on a link, drawn from the seed. */
+  private delayOf (link: string): number {
+    const profile = this.profiles.get(link) ?? this.profile
+    return profile.delayMs + this.random.next() * profile.jitterMs
   }
 
   /** One value as the transport would put it in a frame: what cannot be encoded fails here, as it would there. */

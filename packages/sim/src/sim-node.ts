@@ -1,19 +1,20 @@
-import { DEFAULT_DOWN_AFTER_MS, DEFAULT_FORGET_AFTER_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_SUSPECT_AFTER_MS, MEMBERSHIP_SWEEP_MS } from '@simplepool/core'
-import type { Clock, Logger, MemberRecord, MemberStatus, Random, TimerHandle } from '@simplepool/core'
-import { MembershipView, decodeRecord, encodeRecord } from '@simplepool/mesh'
-import { Placement } from '@simplepool/ring'
-import { Runtime } from '@simplepool/runtime'
-import type { Pool, RuntimeInit } from '@simplepool/runtime'
+import type { Logger, Random } from '@simplepool/core'
+import type { Placement } from '@simplepool/ring'
+import type { Pool, Runtime, RuntimeInit } from '@simplepool/runtime'
+import { ClusterNode } from 'simplepool'
+import type { StopOptions } from 'simplepool'
+import type { NodeClock } from './sim-clock.js'
+import { SimMesh } from './sim-mesh.js'
 import type { SimNetwork } from './sim-network.js'
+import { SimTransport } from './sim-transport.js'
 
 /** What a simulated node is made of and with. */
 export interface SimNodeInit {
   peerId: string
   pools: ReadonlyArray<Pool<any, any, any>>
   targets?: Record<string, number>
-  /** The node's own clock (see `SimClock.forNode`), and how to stop all of its events at once. */
-  clock: Clock
-  kill: () => void
+  /** The node's own clock (see `SimClock.forNode`): its kill, its pauses. */
+  time: NodeClock
   network: SimNetwork
   random: Random
   logger: Logger
@@ -21,133 +22,85 @@ export interface SimNodeInit {
   runtime?: Omit<RuntimeInit, 'pools' | 'targets'>
   /** Incarnation of this start: a restarted node has a larger one. */
   incarnation: number
+  /** A node to join through: a joining node waits for the membership to settle, as `createNode` with `bootstrap` does. */
+  bootstrap?: string
 }
 
 /**
- * One simulated node: the real membership view, fed by records that cross the simulated
- * network each heartbeat and swept for silence as the mesh does, and the real runtime,
- * told of every new placement. What the libp2p host adds (connections, their closing, the
- * redial) is left out: a node that is gone is found by its silence alone.
+ * One simulated node: the real node ({@link ClusterNode}: the runtime, drains, stop,
+ * node operations, health) on a {@link SimMesh} and a {@link SimTransport}. What the
+ * libp2p host adds below them (streams, dials, encryption) is left out.
  */
 export class SimNode {
   readonly peerId: string
-  readonly runtime: Runtime
-  readonly view: MembershipView
-  private readonly c: SimNodeInit
-  private status: MemberStatus = 'joining'
-  private seq = 0
-  private placementCache?: Placement
-  private heartbeat?: TimerHandle
-  private sweeper?: TimerHandle
-  private alive = true
+  readonly node: ClusterNode<SimMesh, SimTransport>
+  readonly time: NodeClock
+  /** The start, once begun. */
+  started?: Promise<void>
+  private gone = false
 
   constructor (init: SimNodeInit) {
-    this.c = init
     this.peerId = init.peerId
-    const transport = init.network.attach(init.peerId, {
-      handleCall: (p, from) => this.runtime.handleCall(p, from),
-      handleCast: (p, from) => { this.runtime.handleCast(p, from) },
-      onGossip: (bytes, from) => { this.onGossip(bytes as Uint8Array, from) }
-    })
-    this.runtime = new Runtime({
-      self: () => this.peerId,
-      placement: () => this.placement(),
-      members: () => this.view.snapshot().members,
-      countOf: (peer, pool) => this.view.figures(peer)?.counts[pool],
-      transport,
-      clock: init.clock,
+    this.time = init.time
+    this.node = new ClusterNode({
+      pools: init.pools,
+      targets: init.targets,
+      clock: init.time.clock,
       random: init.random,
-      logger: init.logger
-    }, { fenceAfterMs: 0, ...init.runtime, pools: init.pools, targets: init.targets })
-    this.view = new MembershipView(this.record(), init.clock, { suspectAfterMs: DEFAULT_SUSPECT_AFTER_MS, downAfterMs: DEFAULT_DOWN_AFTER_MS, forgetAfterMs: DEFAULT_FORGET_AFTER_MS })
-    this.view.addEventListener('membership:change', () => { if (this.alive) this.runtime.onPlacement(this.placement()) })
+      logger: init.logger,
+      runtime: init.runtime,
+      processMetrics: false,
+      bootstrap: init.bootstrap !== undefined ? [`/sim/${init.bootstrap}`] : []
+    }, (hooks) => {
+      const transport = new SimTransport(init.peerId, init.network)
+      const mesh = new SimMesh({
+        peerId: init.peerId,
+        network: init.network,
+        clock: init.time.clock,
+        pausedUntil: init.time.pausedUntil,
+        transport,
+        counts: hooks.counts,
+        incarnation: init.incarnation,
+        logger: hooks.logger
+      })
+      return { mesh, transport }
+    })
   }
 
-  /** Starts: heartbeats and sweeps run, the runtime takes work, and the node announces `up`. */
-  start (): void {
-    this.runtime.start()
-    this.runtime.onPlacement(this.placement())
-    this.beat()
-    this.sweep()
-    this.setStatus('up')
+  get runtime (): Runtime {
+    return this.node.runtime
   }
 
-  /** Announces a status at once (`draining`, `leaving`...). */
-  setStatus (status: MemberStatus): void {
-    this.status = status
-    this.publish()
+  get view (): SimMesh {
+    return this.node.mesh
   }
 
-  /** Announces this node's targets (its ring weights) at once. */
-  setTargets (targets: Record<string, number>): void {
-    for (const [pool, t] of Object.entries(targets)) this.runtime.setTarget(pool, t)
-    this.publish()
+  /** False once stopped or killed. */
+  get running (): boolean {
+    return !this.gone && this.node.mesh.isRunning
   }
 
-  /** Leaves gracefully: `leaving` is announced, the runtime saves and deactivates, and the node goes. */
-  async stop (): Promise<void> {
-    if (!this.alive) return
-    this.setStatus('leaving')
-    await this.runtime.stop()
-    this.end()
+  /** Starts as `createNode` does: resolves once the node announced `up`. */
+  async start (): Promise<void> {
+    await this.node.start()
+  }
+
+  /** Leaves gracefully, as `node.stop()`: hands its workers over, then goes. */
+  async stop (options?: StopOptions): Promise<void> {
+    if (this.gone) return
+    await this.node.stop(options)
+    this.gone = true
   }
 
   /** kill -9: everything in memory is gone at once; nothing more runs or is sent. */
   kill (): void {
-    if (!this.alive) return
-    this.c.kill()
-    this.end()
+    if (this.gone) return
+    this.gone = true
+    this.time.kill()
+    this.node.mesh.kill()
   }
 
-  /** The placement of the current view, rebuilt only when its version moved. */
   placement (): Placement {
-    const snap = this.view.snapshot()
-    if (this.placementCache?.version !== snap.version) this.placementCache = Placement.fromSnapshot(snap, this.placementCache)
-    return this.placementCache
-  }
-
-  private end (): void {
-    this.alive = false
-    if (this.heartbeat !== undefined) this.c.clock.clearTimeout(this.heartbeat)
-    if (this.sweeper !== undefined) this.c.clock.clearTimeout(this.sweeper)
-    this.c.network.detach(this.peerId)
-  }
-
-  private record (): MemberRecord {
-    const counts = this.runtime.counts()
-    const pools: MemberRecord['pools'] = {}
-    for (const [name, target] of Object.entries(this.runtime.targets())) pools[name] = { target, count: counts[name] ?? 0 }
-    return { peerId: this.peerId, addresses: [], status: this.status, pools, incarnation: this.c.incarnation, seq: ++this.seq, load: 0, heartbeatMs: DEFAULT_HEARTBEAT_MS }
-  }
-
-  /** Sends this node's record to every node on the network, as its heartbeat does. */
-  private publish (): void {
-    if (!this.alive) return
-    const record = this.record()
-    this.view.updateSelf(record)
-    const bytes = encodeRecord(record)
-    for (const peer of this.c.network.peers()) if (peer !== this.peerId) this.c.network.gossip(this.peerId, peer, bytes)
-  }
-
-  private onGossip (bytes: Uint8Array, from: string): void {
-    if (!this.alive) return
-    const record = decodeRecord(bytes)
-    // the real gossip is signed: a node speaks only for itself
-    if (record.peerId !== from) return
-    this.view.onRecord(record)
-  }
-
-  private beat (): void {
-    this.heartbeat = this.c.clock.setTimeout(() => {
-      this.publish()
-      this.beat()
-    }, DEFAULT_HEARTBEAT_MS)
-  }
-
-  private sweep (): void {
-    this.sweeper = this.c.clock.setTimeout(() => {
-      this.view.sweep()
-      this.sweep()
-    }, MEMBERSHIP_SWEEP_MS)
+    return this.node.placement()
   }
 }

@@ -13,7 +13,8 @@ describe('SimCluster', () => {
   it('forms a cluster through gossip: every node sees every other up and places alike', async () => {
     const sim = new SimCluster({ seed: 11, pools: [counter] })
     for (const id of ['A', 'B', 'C', 'D']) sim.add(id)
-    await sim.advance(3_000)
+    await sim.started()
+    await sim.advance(1_000)
     const rings = [...sim.nodes.values()].map(n => n.placement().ring('counter')?.fingerprint)
     expect(new Set(rings).size).to.equal(1)
     for (const n of sim.nodes.values()) {
@@ -21,10 +22,11 @@ describe('SimCluster', () => {
     }
   })
 
-  it('finds a killed node by its silence, and the others take its workers; theirs keep every acknowledged increment', async () => {
+  it('finds a killed node by its closed connections at once, and the others take its workers; theirs keep every acknowledged increment', async () => {
     const sim = new SimCluster({ seed: 12, pools: [counter] })
     for (const id of ['A', 'B', 'C']) sim.add(id)
-    await sim.advance(3_000)
+    await sim.started()
+    await sim.advance(1_000)
     const n = 300
     const acked = new Array<number>(n).fill(0)
     const failed = new Array<number>(n).fill(0)
@@ -52,8 +54,8 @@ describe('SimCluster', () => {
     await sim.advance(5_000)
     sending = false
     await sim.advance(6_000)
-    // silence alone: down within the deadline after its last record, and a sweep
-    expect(downAt - killedAt).to.be.within(DEFAULT_DOWN_AFTER_MS - 600, DEFAULT_DOWN_AFTER_MS + MEMBERSHIP_SWEEP_MS + 10)
+    // its sockets close with it: suspect at the close, down when the redial is refused
+    expect(downAt - killedAt).to.be.within(0, 10)
     const wrong: string[] = []
     for (let i = 0; i < n; i++) {
       const id = `w${i}`
@@ -63,5 +65,19 @@ describe('SimCluster', () => {
     }
     expect(wrong).to.deep.equal([])
     expect(acked.reduce((x, y) => x + y, 0)).to.be.above(2_000)
+  })
+
+  it('finds a node cut off from the others by its silence, within the down deadline', async () => {
+    const sim = new SimCluster({ seed: 13, pools: [counter] })
+    for (const id of ['A', 'B', 'C']) sim.add(id)
+    await sim.started()
+    await sim.advance(1_000)
+    let downAt = -1
+    sim.nodes.get('A')?.view.addEventListener('member:down', (e) => { if (e.detail.peerId === 'C') downAt = sim.clock.monotonic() })
+    const cutAt = sim.clock.monotonic()
+    for (const other of ['A', 'B']) sim.network.partition('C', other)
+    await sim.advance(5_000)
+    // silence alone: down within the deadline after its last record, and a sweep
+    expect(downAt - cutAt).to.be.within(DEFAULT_DOWN_AFTER_MS - 600, DEFAULT_DOWN_AFTER_MS + MEMBERSHIP_SWEEP_MS + 10)
   })
 })

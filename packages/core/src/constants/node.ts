@@ -28,6 +28,15 @@ export const DEFAULT_STOP_DRAIN_TIMEOUT_MS = 30_000
 /** How often a stop looks whether its workers have left, in ms. */
 export const STOP_DRAIN_POLL_MS = 50
 
+/**
+ * How long a stop that sees no other node serving its pools waits for a record from every
+ * other member, sent after the stop began, before it believes that view, in ms. A view
+ * can be stale (an undrain whose record is still on its way), and a stop that believed it
+ * would save and drop workers another node would take. Four default heartbeats: a member
+ * silent for longer is on its way to being marked down.
+ */
+export const STOP_FRESH_VIEW_MAX_MS = 2_000
+
 /** A target change smaller than this share of the announced target moves nothing: nudging a target costs no handoff. */
 export const TARGET_BAND = 0.05
 

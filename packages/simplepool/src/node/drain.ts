@@ -5,7 +5,7 @@
  * this node drains itself and waits for its workers to leave. Every wait is on the
  * injected clock.
  */
-import { AbortError, DEFAULT_DRAIN_TIMEOUT_MS, DRAIN_POLL_MS, DRAIN_PROGRESS_MS, STOP_DRAIN_POLL_MS, TimeoutError, sleep } from '@simplepool/core'
+import { AbortError, DEFAULT_DRAIN_TIMEOUT_MS, DRAIN_POLL_MS, DRAIN_PROGRESS_MS, STOP_DRAIN_POLL_MS, STOP_FRESH_VIEW_MAX_MS, TimeoutError, sleep } from '@simplepool/core'
 import type { Clock, Logger } from '@simplepool/core'
 import { checkSignal, timeoutOf } from '@simplepool/runtime'
 import type { AbortOptions } from '@simplepool/runtime'
@@ -39,6 +39,8 @@ export interface DrainComponents {
   drainSelf: () => void
   /** Whether this node still holds workers another node would take: held, of a pool some other node serves. */
   handingOver: () => boolean
+  /** Whether every other member that is not down or leaving sent a record that arrived after `since` (monotonic). */
+  heardFromAllSince: (since: number) => boolean
 }
 
 /** The drains this node asks for, of any node, and its own before a stop. */
@@ -75,15 +77,19 @@ export class Drains {
    * Hands every worker of this node to the nodes that stay, through the handoff, before a
    * stop: a graceful stop loses no state even for pools without `save`. Gives up at the
    * deadline (`timeoutMs`; 0 skips the handoff), and for pools no other node serves (a
-   * whole cluster stopping), whose workers are saved.
+   * whole cluster stopping), whose workers are saved; but it believes that no other node
+   * serves them only from a view every other member has spoken in since the stop began
+   * (or after {@link STOP_FRESH_VIEW_MAX_MS}): a node undrained a moment ago may still
+   * read as drained here, and its record is on its way.
    */
   async beforeStop (timeoutMs: number, signal?: AbortSignal): Promise<void> {
     if (timeoutMs <= 0) return
     const { clock } = this.c
     this.c.drainSelf()
-    const deadline = clock.monotonic() + timeoutMs
+    const since = clock.monotonic()
+    const deadline = since + timeoutMs
     while (clock.monotonic() < deadline && signal?.aborted !== true) {
-      if (!this.c.handingOver()) return
+      if (!this.c.handingOver() && (this.c.heardFromAllSince(since) || clock.monotonic() - since >= STOP_FRESH_VIEW_MAX_MS)) return
       await sleep(clock, STOP_DRAIN_POLL_MS)
     }
   }

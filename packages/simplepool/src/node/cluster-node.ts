@@ -1,0 +1,441 @@
+/**
+ * A node's whole behaviour on whatever membership and transport it is given: one runtime
+ * with this node's pools, and the node's own parts around them (its operations, drains,
+ * health, record, metrics, admin API). This file builds and wires them, and is the
+ * node's public face; what each part does is in its own file. `SimplePoolNode` gives it
+ * a libp2p mesh and transport; the simulator gives it simulated ones.
+ */
+import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_FORGET_AFTER_MS, DEFAULT_STOP_DRAIN_TIMEOUT_MS, DEFAULT_SUSPECT_AFTER_MS, InvalidOptionError, TypedEventTarget, UnknownPoolError, consoleLogger, systemClock } from '@simplepool/core'
+import type { Clock, Logger, Random } from '@simplepool/core'
+import { Placement } from '@simplepool/ring'
+import { validateTargets } from '@simplepool/mesh'
+import type { MeshInit } from '@simplepool/mesh'
+import type { TransportInit } from '@simplepool/transport'
+import { FIRST_NODE_OP, Runtime, checkSignal, opOf, timeoutOf } from '@simplepool/runtime'
+import type { AbortOptions, CountOptions, NodeHealth, Pool, RuntimeInit, SpawnManyOptions, SpawnOptions, WorkerLocation, WorkerRef } from '@simplepool/runtime'
+import type { AdminNode, MemberInfo, RingsView, WatchFigures, WorkerHere } from '../admin/admin-node.js'
+import type { AdminEventLog } from '../admin/event-log.js'
+import { AdminHttp, validateAdminOptions } from '../admin/http-server.js'
+import type { AdminOptions } from '../admin/http-server.js'
+import { addAdminRoutes } from '../admin/routes.js'
+import { ClusterWatch } from '../admin/cluster-watch.js'
+import { Drains } from './drain.js'
+import type { DrainOptions } from './drain.js'
+import { DrainedPools } from './drained-pools.js'
+import { MarkedDownQuestion } from './marked-down.js'
+import { NodeMetrics } from './metrics.js'
+import { routeListeners } from './node-events.js'
+import type { NodeEvents } from './node-events.js'
+import { NodeHealthMonitor } from './node-health.js'
+import { handleNodeOp } from './node-ops.js'
+import type { NodeOpsComponents } from './node-ops.js'
+import { encodeHealth, encodeInspect, encodePlan, encodeRebalance, encodeRings, encodeSetTargets, encodeWatch, encodeDrain, encodeUndrain, encodeHeld } from './node-protocol.js'
+import type { NodeOpCode, NodePayload, NodeReplies } from './node-protocol.js'
+import type { NodeMesh, NodeParts, NodeTransport, PartHooks } from './node-parts.js'
+import { NodeRecord } from './node-record.js'
+import { settleMembership } from './settle-membership.js'
+import { TargetBand } from './target-band.js'
+
+/** Options of `createNode`. Only `pools` is required. */
+export interface NodeInit extends Omit<MeshInit, 'targets' | 'counts' | 'announce'> {
+  /** The pools this node runs. */
+  pools: ReadonlyArray<Pool<any, any, any>>
+  /** This node's target per pool: its weight on the pool's ring. A pool not named takes its own `target`, or 100000. */
+  targets?: Record<string, number>
+  /** Transport limits and deadlines. */
+  transport?: TransportInit
+  /** Runtime tuning: forwarding hops, timing-wheel resolution, spawn batch size. */
+  runtime?: Omit<RuntimeInit, 'pools' | 'targets'>
+  /** Also export Node.js process metrics (CPU, memory, GC, event loop) from `metrics()`. @default true */
+  processMetrics?: boolean
+  /** Serve the admin HTTP API (on 127.0.0.1 unless `host` says otherwise) while the node runs. Off by default. */
+  admin?: AdminOptions
+  /** The random source of the runtime's choices (a simulation gives a seeded one). @default Math.random */
+  random?: Random
+}
+
+/** Options of {@link SimplePoolNode.stop}. */
+export interface StopOptions extends AbortOptions {
+  /**
+   * How long to hand workers to the nodes that stay before leaving; what is left then is
+   * saved (`save`) and deactivated. 0 skips the handoff. @default 30000
+   */
+  drainTimeoutMs?: number
+}
+
+/**
+ * A node on the membership and transport its `parts` make: the runtime and everything
+ * the node does around it. {@link SimplePoolNode} is one on libp2p.
+ */
+export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends TypedEventTarget<NodeEvents> implements AdminNode {
+  /** Membership. */
+  readonly mesh: M
+  /** Direct messages to other nodes. */
+  readonly transport: T
+  /** This node's pools and workers. */
+  readonly runtime: Runtime
+  private readonly clock: Clock
+  private readonly logger: Logger
+  private readonly bootstrap: readonly string[]
+  private readonly band = new TargetBand()
+  private placementCache?: Placement
+  private readonly metricsExport: NodeMetrics
+  private readonly healthMonitor: NodeHealthMonitor
+  /** What this node records for operators: its events and the last moves onto it. */
+  private readonly record: NodeRecord
+  private readonly drained: DrainedPools
+  private readonly drains: Drains
+  private readonly markedDown: MarkedDownQuestion
+  private readonly ops: NodeOpsComponents
+  private readonly admin?: AdminHttp
+  /** The admin API's watch of the cluster (dashboard, cluster events); idle while nobody watches. */
+  private readonly watch?: ClusterWatch
+  private adminBound?: { host: string, port: number }
+
+  /**
+   * @param parts makes the membership and the transport, given what they ask of the node
+   */
+  constructor (init: NodeInit, parts: (hooks: PartHooks) => NodeParts<M, T>) {
+    super()
+    if (init == null || typeof init !== 'object') throw new InvalidOptionError(`createNode takes an options object, got ${typeof init}`)
+    const { pools, targets, runtime, processMetrics, admin } = init
+    if (targets !== undefined) validateTargets(targets)
+    const adminOptions = admin !== undefined ? validateAdminOptions(admin) : undefined
+    this.clock = init.clock ?? systemClock
+    this.logger = init.logger ?? consoleLogger('simplepool')
+    this.bootstrap = init.bootstrap ?? []
+    // The mesh and the transport first, so that the runtime is given the transport itself:
+    // a remote call goes straight to it, through no closure of the node's. The mesh asks
+    // the runtime for its counts only when it announces (after start), and is given the
+    // targets below; it stays `joining` until the transport takes calls, since an `up`
+    // node must answer whoever routes to it.
+    const made = parts({ counts: () => this.runtime.counts(), logger: this.logger })
+    this.mesh = made.mesh
+    this.transport = made.transport
+    this.runtime = new Runtime({
+      self: () => this.mesh.peerId,
+      placement: () => this.placement(),
+      members: () => this.mesh.snapshot().members,
+      countOf: (peerId, pool) => this.mesh.figures(peerId)?.counts[pool],
+      markedDown: async (pausedMs, options) => await this.markedDown.ask(pausedMs, options),
+      transport: this.transport,
+      clock: init.clock,
+      random: init.random,
+      logger: this.logger
+    }, {
+      // a stall the others may have taken for a failure: as long as it takes them to suspect one
+      fenceAfterMs: init.suspectAfterMs ?? DEFAULT_SUSPECT_AFTER_MS,
+      ...runtime,
+      pools,
+      targets
+    })
+    // the rings follow the runtime's targets, through the band; the mesh publishes nothing before it starts
+    this.announceTargets()
+    this.transport.setHandlers({
+      onCall: (payload, from) => opOf(payload) >= FIRST_NODE_OP ? handleNodeOp(payload, from, this.ops) : this.runtime.handleCall(payload, from),
+      onCast: (payload, from) => { this.runtime.handleCast(payload, from) }
+    })
+    // a new ring: the workers whose owner moved are handed over
+    this.mesh.addEventListener('membership:change', () => { this.runtime.onPlacement(this.placement()) })
+    // pending calls to a peer the membership gave up on fail at once, not at their deadline
+    this.mesh.addEventListener('member:down', (evt) => { this.transport.peerDown(evt.detail.peerId) })
+    this.mesh.addEventListener('member:leave', (evt) => { this.transport.peerDown(evt.detail.peerId, `peer ${evt.detail.peerId} left`) })
+    this.metricsExport = new NodeMetrics(this, processMetrics ?? true)
+    routeListeners(this, { mesh: this.mesh, runtime: this.runtime.events })
+    this.healthMonitor = new NodeHealthMonitor({
+      clock: this.clock,
+      self: () => this.peerId,
+      pools: () => this.runtime.poolViews(),
+      migrationBacklog: () => this.runtime.migrationBacklog
+    })
+    this.record = new NodeRecord({
+      events: this,
+      clock: this.clock,
+      self: () => this.peerId,
+      placement: () => this.placement(),
+      health: () => this.health(),
+      pools: () => this.runtime.poolViews(),
+      rings: () => this.rings()
+    })
+    this.drained = new DrainedPools({
+      self: () => this.peerId,
+      targets: () => this.runtime.targets(),
+      setTarget: (pool, target) => { this.runtime.setTarget(pool, target) },
+      sizeOf: (pool) => this.runtime.pool(pool)?.size ?? 0,
+      announceTargets: () => { this.announceTargets() },
+      setStatus: (status) => { this.mesh.setStatus(status) },
+      rebalance: () => { this.runtime.rebalance() },
+      events: this.record.events
+    })
+    this.drains = new Drains({
+      clock: this.clock,
+      logger: this.logger,
+      events: this.record.events,
+      start: async (peerId, pools, options) => { await this.ask(peerId, encodeDrain({ pools }), options) },
+      undo: async (peerId, pools, options) => { await this.ask(peerId, encodeUndrain({ pools }), options) },
+      held: async (peerId, pools, options) => await this.ask(peerId, encodeHeld({ pools }), options),
+      drainSelf: () => { this.drained.drain(this.runtime.poolNames(), true) },
+      handingOver: () => {
+        const placement = this.placement()
+        return this.runtime.poolViews().some(view => view.size > 0 && (placement.ring(view.name)?.nodes.length ?? 0) > 0)
+      },
+      heardFromAllSince: (since) => this.mesh.snapshot().members.every(m =>
+        m.peerId === this.peerId || m.liveness === 'down' || m.status === 'leaving' || (this.mesh.figures(m.peerId)?.lastSeen ?? -Infinity) > since)
+    })
+    this.markedDown = new MarkedDownQuestion({
+      self: () => this.peerId,
+      forgetAfterMs: init.forgetAfterMs ?? DEFAULT_FORGET_AFTER_MS,
+      members: () => this.mesh.snapshot().members,
+      announceNow: () => { this.mesh.announceNow() },
+      heardFrom: (peerId) => this.mesh.heardFrom(peerId),
+      markedDownAgo: (peerId) => this.mesh.markedDownAgo(peerId),
+      call: async (peerId, payload, options) => await this.transport.call(peerId, payload, options)
+    })
+    this.ops = {
+      self: () => this.peerId,
+      poolNames: () => this.runtime.poolNames(),
+      runs: (pool) => this.runtime.pool(pool) !== undefined,
+      applyTargets: (targets) => { this.applyTargets(targets) },
+      drained: this.drained,
+      markedDown: (from, withinMs) => this.markedDown.answer(from, withinMs),
+      rebalance: () => { this.runtime.rebalance() },
+      health: () => this.health(),
+      rings: () => this.rings(),
+      watchFigures: (afterEventId) => this.watchFigures(afterEventId),
+      whereHere: (pool, id) => this.runtime.whereHere(pool, id),
+      movesOf: (pool, id) => this.record.moves.of(pool, id),
+      movePlan: (pool) => this.runtime.movePlan(pool)
+    }
+    if (adminOptions !== undefined) {
+      this.admin = new AdminHttp(adminOptions)
+      this.watch = new ClusterWatch(this, adminOptions.token !== undefined, this.logger)
+      addAdminRoutes(this.admin, this, this.watch)
+    }
+  }
+
+  /**
+   * What an operator watches happen on this node. Every node keeps it (a bounded buffer),
+   * so a watcher on any node can show the whole cluster's events.
+   */
+  get eventLog (): AdminEventLog {
+    return this.record.events
+  }
+
+  /** This node's peer id. */
+  get peerId (): string {
+    return this.mesh.peerId
+  }
+
+  /** Multiaddrs with `/p2p/<peerId>`, usable as another node's `bootstrap`. */
+  get addresses (): string[] {
+    return this.mesh.addresses
+  }
+
+  /** Where the admin API listens, once started with `admin`; undefined otherwise. */
+  get adminAddress (): { host: string, port: number } | undefined {
+    return this.adminBound
+  }
+
+  /** Starts the host, the transport and the runtime, then announces `up`. */
+  async start (): Promise<void> {
+    // first: a port already taken fails the start before anything else runs
+    if (this.admin !== undefined && this.adminBound === undefined) this.adminBound = await this.admin.listen()
+    await this.mesh.start()
+    await this.transport.start()
+    this.runtime.start()
+    this.runtime.onPlacement(this.placement())
+    this.healthMonitor.start()
+    if (this.bootstrap.length > 0) await settleMembership({ clock: this.clock, memberCount: () => this.mesh.snapshot().members.length })
+    this.mesh.setStatus('up')
+  }
+
+  /**
+   * Leaves the cluster gracefully: hands this node's workers to the nodes that stay, with
+   * their state (for up to `drainTimeoutMs`), then announces `leaving`, saves and
+   * deactivates what is left, and stops taking messages. Calling it twice is harmless.
+   */
+  async stop (options: StopOptions = {}): Promise<void> {
+    // watchers first: a tick would ask members while the transport goes away
+    this.watch?.close()
+    if (this.mesh.isRunning) await this.drains.beforeStop(options.drainTimeoutMs ?? DEFAULT_STOP_DRAIN_TIMEOUT_MS, options.signal)
+    // tell the others, so they stop routing here while what is left is saved
+    if (this.mesh.isRunning) this.mesh.setStatus('leaving')
+    await this.runtime.stop(options)
+    await this.transport.stop()
+    await this.mesh.stop()
+    this.healthMonitor.stop()
+    this.eventLog.close()
+    await this.admin?.close()
+    this.adminBound = undefined
+  }
+
+  /** A ref to worker `id` of `pool`; throws `UnknownPoolError` for a pool no node runs. */
+  ref<M = unknown, R = unknown> (pool: string, id: string): WorkerRef<M, R>
+  ref<S, M, R> (pool: Pool<S, M, R>, id: string): WorkerRef<M, R>
+  ref (pool: string | Pool<any, any, any>, id: string): WorkerRef {
+    return this.runtime.ref(typeof pool === 'string' ? pool : pool.name, id)
+  }
+
+  /** Activates a worker on its owner: `sync` (the default), `async` or `lazy`. */
+  async spawn (pool: string, id: string, options?: SpawnOptions): Promise<WorkerLocation | null> {
+    return await this.runtime.spawn(pool, id, options)
+  }
+
+  /** Activates many workers in batches, yielding between them. Resolves with how many are live. */
+  async spawnMany (pool: string, ids: readonly string[], options?: SpawnManyOptions): Promise<number> {
+    return await this.runtime.spawnMany(pool, ids, options)
+  }
+
+  /** True when the worker is live somewhere; never activates it. */
+  async alive (pool: string, id: string, options?: AbortOptions): Promise<boolean> {
+    return await this.runtime.alive(pool, id, options)
+  }
+
+  /** Where the worker is live, or null; never activates it. */
+  async where (pool: string, id: string, options?: AbortOptions): Promise<WorkerLocation | null> {
+    return await this.runtime.where(pool, id, options)
+  }
+
+  /** Workers of a pool: exact over the cluster, or this node's with `{ local: true }`. */
+  async count (pool: string, options?: CountOptions): Promise<number> {
+    return await this.runtime.count(pool, options)
+  }
+
+  /** Saves and deactivates a worker now (after the messages queued before). True when one was live. */
+  async stopWorker (pool: string, id: string, options?: AbortOptions): Promise<boolean> {
+    return await this.runtime.stopWorker(pool, id, options)
+  }
+
+  /** Every member this node knows, itself included, with targets and counts from their heartbeats. */
+  members (): MemberInfo[] {
+    const self = this.peerId
+    const ownCounts = this.runtime.counts()
+    return this.mesh.snapshot().members.map((m) => {
+      const counts = m.peerId === self ? ownCounts : (this.mesh.figures(m.peerId)?.counts ?? {})
+      const pools: Record<string, { target: number, count: number }> = {}
+      for (const [name, p] of Object.entries(m.pools)) pools[name] = { target: p.target, count: counts[name] ?? 0 }
+      return { peerId: m.peerId, status: m.status, liveness: m.liveness, addresses: m.addresses, pools }
+    })
+  }
+
+  /**
+   * Sets a node's targets (its ring weights) for the pools named; any node may set any
+   * node's. The change reaches every node with that node's next heartbeat.
+   */
+  async setTargets (peerId: string, targets: Record<string, number>, options: AbortOptions = {}): Promise<void> {
+    validateTargets(targets)
+    checkSignal(options.signal)
+    await this.ask(peerId, encodeSetTargets({ targets }), options)
+  }
+
+  /**
+   * Takes a node out of service for maintenance: its targets for the pools (all, by
+   * default) go to 0 (and its status to `draining` when all), so their workers move to the
+   * other nodes through the handoff, at the migration budget, while the node keeps routing.
+   * Resolves once the node holds none of them; rejects with `TimeoutError` if it does not
+   * within `timeoutMs` (default 10 minutes). Any node may drain any node.
+   */
+  async drain (peerId: string, options: DrainOptions = {}): Promise<void> {
+    await this.drains.drain(peerId, options)
+  }
+
+  /** Puts a drained node back in service with the targets it had; its share of workers moves back to it. */
+  async undrain (peerId: string, options: DrainOptions = {}): Promise<void> {
+    await this.drains.undrain(peerId, options)
+  }
+
+  /** Every node looks again for workers of `pool` whose owner moved, and hands them over now. */
+  async rebalance (pool: string, options: AbortOptions = {}): Promise<void> {
+    checkSignal(options.signal)
+    const members = this.mesh.snapshot().members.filter(m => m.liveness !== 'down' && m.pools[pool] !== undefined)
+    await Promise.all(members.map(async m => await this.ask(m.peerId, encodeRebalance({ pool }), options)))
+  }
+
+  /** This node's health, per pool and as a whole; see the README for the rules. */
+  health (): NodeHealth {
+    return this.healthMonitor.health()
+  }
+
+  /** Another node's health, asked over the transport (this node's own without a message). */
+  async healthOf (peerId: string, options: AbortOptions = {}): Promise<NodeHealth> {
+    checkSignal(options.signal)
+    return await this.ask(peerId, encodeHealth(), options)
+  }
+
+  /** This node's rings: its placement version and each pool's ring fingerprint. */
+  rings (): RingsView {
+    const placement = this.placement()
+    const rings: Record<string, string> = {}
+    for (const pool of placement.pools()) rings[pool] = placement.ring(pool)?.fingerprint ?? ''
+    return { node: this.peerId, version: placement.version, rings }
+  }
+
+  /** Another node's rings (see {@link rings}), asked of it. */
+  async ringsOf (peerId: string, options: AbortOptions = {}): Promise<RingsView> {
+    checkSignal(options.signal)
+    return await this.ask(peerId, encodeRings(), options)
+  }
+
+  /** This node's figures for a watcher, and the events it logged after `afterEventId`. */
+  watchFigures (afterEventId?: string): WatchFigures {
+    return this.record.figures(afterEventId)
+  }
+
+  /** Another node's {@link watchFigures}, asked of it. */
+  async watchFiguresOf (peerId: string, afterEventId: string | undefined, options: AbortOptions = {}): Promise<WatchFigures> {
+    checkSignal(options.signal)
+    return await this.ask(peerId, encodeWatch({ afterEventId: afterEventId ?? null }), options)
+  }
+
+  /**
+   * Worker `id` as `peerId` sees it: as it lives there (epoch, mailbox, why it is there;
+   * see `Runtime.whereHere`), or null, and its moves there that `peerId` remembers.
+   */
+  async inspectOn (peerId: string, pool: string, id: string, options: AbortOptions = {}): Promise<WorkerHere> {
+    checkSignal(options.signal)
+    return await this.ask(peerId, encodeInspect({ pool, id }), options)
+  }
+
+  /** What a rebalance of `pool` would move from `peerId` now: per destination, how many workers. */
+  async movePlanOf (peerId: string, pool: string, options: AbortOptions = {}): Promise<Record<string, number>> {
+    checkSignal(options.signal)
+    return await this.ask(peerId, encodePlan({ pool }), options)
+  }
+
+  /** This node's metrics in the Prometheus text format. */
+  async metrics (): Promise<string> {
+    return await this.metricsExport.text()
+  }
+
+  /** The content type of {@link metrics}, for an HTTP response. */
+  get metricsContentType (): string {
+    return this.metricsExport.contentType
+  }
+
+  /** The placement of the current membership, rebuilt only when its version moved. */
+  placement (): Placement {
+    const snap = this.mesh.snapshot()
+    if (this.placementCache?.version !== snap.version) this.placementCache = Placement.fromSnapshot(snap, this.placementCache)
+    return this.placementCache
+  }
+
+  /** Announces this node's targets as the band lets them through: the rings follow them. */
+  private announceTargets (): void {
+    this.mesh.setTargets(this.band.announce(this.runtime.targets()))
+  }
+
+  /** Applies all the targets or none: every pool named must be one of this node's. */
+  private applyTargets (targets: Record<string, number>): void {
+    for (const pool of Object.keys(targets)) {
+      if (this.runtime.pool(pool) === undefined) throw new UnknownPoolError(`node ${this.peerId} does not run pool ${pool}`, { pool })
+    }
+    for (const [pool, t] of Object.entries(targets)) this.runtime.setTarget(pool, t)
+    this.announceTargets()
+  }
+
+  /** A node operation on `peerId`: answered here when it is this node, else asked over the transport. */
+  private async ask<Op extends NodeOpCode> (peerId: string, payload: NodePayload<Op>, options: AbortOptions): Promise<NodeReplies[Op]> {
+    if (peerId === this.peerId) return handleNodeOp(payload, peerId, this.ops) as NodeReplies[Op]
+    return await this.transport.call(peerId, payload, { timeoutMs: timeoutOf(options, DEFAULT_CALL_TIMEOUT_MS), signal: options.signal }) as NodeReplies[Op]
+  }
+}

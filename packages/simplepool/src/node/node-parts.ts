@@ -1,0 +1,47 @@
+/**
+ * The two parts a node runs on, as the node uses them: the membership (a libp2p mesh in
+ * production, a simulated one in `@simplepool/sim`) and the transport of direct messages.
+ * The node is written against these shapes alone, so the simulator runs the node's own
+ * drain, stop and node operations, not a copy of them.
+ */
+import type { Logger, MemberFigures, MembershipSnapshot, MemberStatus, TypedEventTarget } from '@simplepool/core'
+import type { MeshEvents } from '@simplepool/mesh'
+import type { TransportHandlers, TransportStats } from '@simplepool/transport'
+import type { RuntimeTransport } from '@simplepool/runtime'
+
+/** What the node reads and does of its membership. `Mesh` is one. */
+export interface NodeMesh extends TypedEventTarget<MeshEvents> {
+  readonly peerId: string
+  readonly addresses: string[]
+  readonly isRunning: boolean
+  snapshot: () => MembershipSnapshot
+  figures: (peerId: string) => Readonly<MemberFigures> | undefined
+  heardFrom: (peerId: string) => boolean
+  markedDownAgo: (peerId: string) => number | undefined
+  announceNow: () => void
+  setStatus: (status: MemberStatus) => void
+  setTargets: (targets: Record<string, number>) => void
+  start: () => Promise<void>
+  stop: () => Promise<void>
+}
+
+/** What the node uses of its transport. `Transport` is one. */
+export interface NodeTransport extends RuntimeTransport {
+  readonly stats: Readonly<TransportStats>
+  setHandlers: (handlers: TransportHandlers) => void
+  peerDown: (peerId: string, reason?: string) => void
+  start: () => Promise<void>
+  stop: () => Promise<void>
+}
+
+/** What the node gives its parts as they are made: the counts its records announce, and its logger. */
+export interface PartHooks {
+  counts: () => Record<string, number>
+  logger: Logger
+}
+
+/** A node's membership and transport, made for it. */
+export interface NodeParts<M extends NodeMesh, T extends NodeTransport> {
+  mesh: M
+  transport: T
+}

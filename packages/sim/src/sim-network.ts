@@ -159,6 +159,12 @@ export class SimNetwork {
     this.cut.clear()
   }
 
+  /** Mends the link from `a` to `b` (and back, unless `oneWay`). */
+  mend (a: string, b: string, oneWay = false): void {
+    this.cut.delete(`${a}\n${b}`)
+    if (!oneWay) this.cut.delete(`${b}\n${a}`)
+  }
+
   /** Sets one directed link's delay (a slow link). */
   setLink (from: string, to: string, profile: LinkProfile): void {
     this.profiles.set(`${from}\n${to}`, profile)

@@ -1,0 +1,111 @@
+/**
+ * `npm run sim`: runs the simulator over seeds and says what broke.
+ *
+ *   npm run sim -- --seeds 500 [--from 1] [--nodes 5] [--seconds 60] [--quiet]
+ *   npm run sim -- --seed 123 --trace     # one run, every line of it, and its digest
+ *
+ * A failing seed prints its invariant, what shows it and the last lines of its trace.
+ * The last line on stdout is one JSON object with the totals; the exit code is 0 only
+ * when no seed failed.
+ */
+import { parseArgs } from 'node:util'
+import { runScenario } from './scenario/scenario.js'
+import type { ScenarioResult } from './scenario/scenario.js'
+import { WEIGHTS } from './scenario/faults.js'
+import type { Op } from './scenario/faults.js'
+
+const USAGE = 'usage: npm run sim -- [--seeds N] [--from S] [--seed S] [--nodes M] [--seconds S] [--ids K] [--exclude op,op] [--trace [--watch pool/id]] [--quiet]'
+
+function int (name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0) {
+    process.stderr.write(`--${name} takes a whole number, got ${value}\n${USAGE}\n`)
+    process.exit(64)
+  }
+  return n
+}
+
+async function main (): Promise<void> {
+  let parsed
+  try {
+    parsed = parseArgs({
+      options: {
+        seeds: { type: 'string' },
+        from: { type: 'string' },
+        seed: { type: 'string' },
+        nodes: { type: 'string' },
+        seconds: { type: 'string' },
+        ids: { type: 'string' },
+        trace: { type: 'boolean', default: false },
+        watch: { type: 'string' },
+        exclude: { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false }
+      }
+    })
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`)
+    process.exit(64)
+  }
+  const v = parsed.values
+  if (v.help === true) {
+    process.stdout.write(`${USAGE}\n`)
+    return
+  }
+  const nodes = int('nodes', v.nodes, 5)
+  const seconds = int('seconds', v.seconds, 60)
+  const ids = int('ids', v.ids, 100)
+  const exclude = (v.exclude ?? '').split(',').filter(x => x !== '') as Op[]
+  for (const op of exclude) {
+    if (!WEIGHTS.some(([known]) => known === op)) {
+      process.stderr.write(`--exclude: no operation ${op}; there are ${WEIGHTS.map(([known]) => known).join(', ')}\n`)
+      process.exit(64)
+    }
+  }
+  const one = v.seed !== undefined
+  const from = one ? int('seed', v.seed, 1) : int('from', v.from, 1)
+  const count = one ? 1 : int('seeds', v.seeds, 20)
+  const started = performance.now()
+  let failed = 0
+  let faults = 0
+  let virtualMs = 0
+  let first: { seed: number, invariant: string } | null = null
+  for (let seed = from; seed < from + count; seed++) {
+    const r: ScenarioResult = await runScenario({
+      seed,
+      nodes,
+      seconds,
+      ids,
+      watch: v.watch,
+      exclude,
+      onTrace: v.trace === true ? (line) => { process.stdout.write(`${line}\n`) } : undefined
+    })
+    faults += r.faults
+    virtualMs += r.virtualMs
+    if (v.trace === true) process.stdout.write(`seed ${seed}: digest ${r.digest}, ${r.events} events, ${r.faults} operations and faults, ${r.messages} messages\n`)
+    if (r.violation !== undefined) {
+      failed++
+      first ??= { seed, invariant: r.violation.invariant }
+      if (v.quiet !== true && v.trace !== true) {
+        process.stdout.write(`seed ${seed} FAILED ${r.violation.invariant}: ${r.violation.detail}\n  replay: npm run sim -- --seed ${seed} --nodes ${nodes} --seconds ${seconds} --trace\n`)
+        for (const line of r.tail) process.stdout.write(`  | ${line}\n`)
+      }
+    } else if (v.quiet !== true && v.trace !== true && count <= 50) {
+      process.stdout.write(`seed ${seed} ok (${r.faults} operations and faults, ${r.messages} messages, digest ${r.digest})\n`)
+    }
+  }
+  const minutes = (performance.now() - started) / 60_000
+  process.stdout.write(JSON.stringify({
+    seeds: count,
+    failed,
+    seedsPerMin: Math.round(count / minutes),
+    nodes,
+    virtualSecondsPerSeed: Math.round(virtualMs / count / 1_000),
+    faultsPerSeed: Math.round(faults / count),
+    firstFailure: first
+  }) + '\n')
+  process.exitCode = failed > 0 ? 1 : 0
+}
+
+await main()

@@ -1,0 +1,108 @@
+/**
+ * The invariants a run is held to, each named in a failure. Safety (1-5, 7) is checked
+ * as the run goes (stale turns, order) and at its end; 6 once the cluster had time to
+ * settle after the last fault.
+ */
+import type { SimCluster } from '../sim-cluster.js'
+import type { Unsettled } from './faults.js'
+import type { SimStore } from './store.js'
+import { CHECKED_POOLS } from './workload.js'
+import type { Workload } from './workload.js'
+import type { WorkMsg } from './pools.js'
+
+/** The invariants, by name. */
+export const INVARIANTS = {
+  1: 'acknowledged-writes-durable',
+  2: 'graceful-keeps-memory',
+  3: 'one-live-copy',
+  4: 'per-sender-order',
+  5: 'every-call-ends',
+  6: 'whole-again',
+  7: 'bounded-memory'
+} as const
+export type InvariantName = typeof INVARIANTS[keyof typeof INVARIANTS]
+
+/** A broken invariant, and what shows it. */
+export interface Violation {
+  invariant: InvariantName
+  detail: string
+}
+
+/** Whether `at` lies in a window where membership may disagree (each fault's window runs on past its end: see faults.ts). */
+function unsettledAt (at: number, windows: readonly Unsettled[]): boolean {
+  return windows.some(w => at >= w.from && at <= w.to)
+}
+
+/** What the checks read. */
+export interface CheckInput {
+  sim: SimCluster
+  store: SimStore
+  workload: Workload
+  unsettled: readonly Unsettled[]
+  /** Workers whose memory a kill or a marked-down node may have cost, by `pool/id`. */
+  exempt: ReadonlySet<string>
+}
+
+/** The invariants checked as the run went: stale turns while membership was agreed, and order. */
+export function checkDuring (input: CheckInput): Violation | undefined {
+  const stale = input.workload.staleTurns.find(t => !unsettledAt(t.at, input.unsettled))
+  if (stale !== undefined) {
+    return { invariant: INVARIANTS[3], detail: `${stale.pool}/${stale.id} took a turn on ${stale.node} with epoch ${stale.epoch} at ${stale.at.toFixed(1)} ms, after epoch ${stale.newer} had, with no fault in effect` }
+  }
+  const order = input.workload.orderBreaks[0]
+  if (order !== undefined) return { invariant: INVARIANTS[4], detail: order }
+  return undefined
+}
+
+/** The invariants checked at the end, once the cluster had time to settle. */
+export async function checkEnd (input: CheckInput): Promise<Violation | undefined> {
+  const { sim, workload, store } = input
+  const waiting = workload.waiting()
+  if (waiting.length !== 0) return { invariant: INVARIANTS[5], detail: `${waiting.length} calls never ended: ${waiting.slice(0, 3).join('; ')}` }
+  const nodes = sim.running()
+  if (nodes.length === 0) return { invariant: INVARIANTS[6], detail: 'no node is running' }
+  for (const n of nodes) {
+    const pending = n.node.transport.pendingCalls()
+    if (pending > 0) return { invariant: INVARIANTS[7], detail: `${n.peerId} still waits on ${pending} calls` }
+    if (n.runtime.migrationBacklog > 0) return { invariant: INVARIANTS[7], detail: `${n.peerId} still has ${n.runtime.migrationBacklog} workers to hand over` }
+  }
+  const fingerprints = new Set(nodes.map(n => JSON.stringify(n.node.rings().rings)))
+  const members = new Set(nodes.map(n => n.view.snapshot().members.filter(m => m.liveness !== 'down' && m.status !== 'leaving').map(m => m.peerId).join(',')))
+  if (fingerprints.size > 1 || members.size > 1) {
+    return { invariant: INVARIANTS[6], detail: `the running nodes disagree: members ${[...members].join(' | ')}; rings ${fingerprints.size}` }
+  }
+  // at most one live copy of each worker, and count() says how many there are
+  for (const pool of CHECKED_POOLS) {
+    let live = 0
+    for (let i = 0; i < workload.ids; i++) {
+      const holders = nodes.filter(n => n.runtime.pool(pool)?.epochOf(String(i)) !== undefined).map(n => n.peerId)
+      if (holders.length > 1) return { invariant: INVARIANTS[3], detail: `${pool}/${i} is live on ${holders.join(' and ')}` }
+      live += holders.length
+    }
+    const counted = await sim.until(nodes[0].node.count(pool), 30_000).catch((err: Error) => err)
+    if (counted instanceof Error) return { invariant: INVARIANTS[6], detail: `count(${pool}) failed: ${counted.name}: ${counted.message}` }
+    if (counted !== live) return { invariant: INVARIANTS[6], detail: `count(${pool}) says ${counted}, ${live} are live` }
+  }
+  // every worker answers, with every acknowledged increment
+  for (const pool of CHECKED_POOLS) {
+    for (let i = 0; i < workload.ids; i++) {
+      const id = String(i)
+      const asker = nodes[i % nodes.length]
+      const value = await sim.until(asker.node.ref<WorkMsg, number>(pool, id).call({ op: 'get' }), 30_000).catch((err: Error) => err)
+      if (value instanceof Error) return { invariant: INVARIANTS[6], detail: `${pool}/${id} did not answer ${asker.peerId}: ${value.name}: ${value.message}` }
+      const b = workload.of(pool, id)
+      const high = b.acked + b.unknown
+      if (pool === 'ledger') {
+        const stored = store.read(id) ?? 0
+        if (stored < b.acked || stored > high) return { invariant: INVARIANTS[1], detail: `ledger/${id}: the store holds ${stored}, acknowledged ${b.acked}, unknown ${b.unknown}` }
+        if (value !== stored) return { invariant: INVARIANTS[1], detail: `ledger/${id}: the live worker holds ${value}, the store ${stored}` }
+      } else {
+        if (value > high) return { invariant: INVARIANTS[3], detail: `${pool}/${id} holds ${value}: more than the ${high} increments sent (a turn ran twice)` }
+        if (value < b.acked && !input.exempt.has(`${pool}/${id}`)) {
+          return { invariant: INVARIANTS[2], detail: `${pool}/${id} holds ${value}, acknowledged ${b.acked}, and it never lived on a node killed or marked down` }
+        }
+      }
+    }
+  }
+  return undefined
+}

@@ -1,0 +1,203 @@
+/**
+ * The operations and faults of a run, drawn from its seed as it goes: joins, graceful
+ * stops, drains and undrains, target changes, rebalances, kill -9, pauses short of the
+ * down deadline and past it, partitions one-way and two-way, and wall-clock jumps, each
+ * on the cluster as it is when its time comes, overlapping each other. What each did is
+ * written to the trace; the faults that may cost a node its memory, and the windows in
+ * which membership may disagree, are kept for the checks.
+ */
+import type { SimCluster } from '../sim-cluster.js'
+import type { SimNode } from '../sim-node.js'
+import { POOLS } from './workload.js'
+
+/** A time span in which the nodes' views may disagree (a fault was in effect). */
+export interface Unsettled {
+  kind: string
+  from: number
+  to: number
+}
+
+/** What a plan does with the cluster it is given: the checks' hooks. */
+export interface FaultHooks {
+  /** A node was made and started: the run listens to it. */
+  joined: (node: SimNode) => void
+  /** A node is about to be killed: what it held may be lost. */
+  killed: (node: SimNode) => void
+  trace: (line: string) => void
+}
+
+export type Op = 'join' | 'stop' | 'drain' | 'undrain' | 'targets' | 'rebalance' | 'kill' | 'pause' | 'longPause' | 'partition' | 'clockJump'
+
+/** How often each operation is drawn, relative to the others. */
+export const WEIGHTS: ReadonlyArray<[Op, number]> = [
+  ['join', 3], ['stop', 2], ['drain', 3], ['undrain', 3], ['targets', 3], ['rebalance', 1],
+  ['kill', 1], ['pause', 2], ['longPause', 1], ['partition', 2], ['clockJump', 1]
+]
+
+/** Draws and applies operations until stopped. */
+export class FaultPlan {
+  readonly unsettled: Unsettled[] = []
+  /** Operations applied. */
+  applied = 0
+  /** Stops, drains and undrains still running: the run waits for them before its checks. */
+  readonly inFlight = new Set<Promise<unknown>>()
+  private running = false
+  private nextId: number
+  private readonly drained = new Set<string>()
+
+  private readonly weights: ReadonlyArray<[Op, number]>
+  private readonly total: number
+
+  constructor (private readonly sim: SimCluster, private readonly hooks: FaultHooks, private readonly maxNodes: number, firstId: number, exclude: readonly Op[] = []) {
+    this.nextId = firstId
+    this.weights = WEIGHTS.filter(([op]) => !exclude.includes(op))
+    this.total = this.weights.reduce((n, [, w]) => n + w, 0)
+  }
+
+  /** Applies one operation every 0 to 2 × `meanGapMs`, until {@link stop}. */
+  start (meanGapMs: number): void {
+    this.running = true
+    const next = (): void => {
+      if (!this.running) return
+      this.apply(this.draw())
+      this.sim.clock.setTimeout(next, this.sim.random.next() * 2 * meanGapMs)
+    }
+    this.sim.clock.setTimeout(next, this.sim.random.next() * 2 * meanGapMs)
+  }
+
+  /** No more operations; every cut link is mended. */
+  stop (): void {
+    this.running = false
+    this.sim.network.heal()
+  }
+
+  /** The running nodes, in their order of joining. */
+  private live (): SimNode[] {
+    return this.sim.running()
+  }
+
+  private pick<T> (from: T[]): T {
+    return from[Math.floor(this.sim.random.next() * from.length)]
+  }
+
+  private draw (): Op {
+    let x = this.sim.random.next() * this.total
+    for (const [op, w] of this.weights) {
+      x -= w
+      if (x < 0) return op
+    }
+    return 'rebalance'
+  }
+
+  private track (what: string, p: Promise<unknown>): void {
+    const done = p.then(() => { this.hooks.trace(`${what}: done`) }, (err: Error) => { this.hooks.trace(`${what}: ${err.name}: ${err.message}`) })
+    this.inFlight.add(done)
+    void done.finally(() => { this.inFlight.delete(done) })
+  }
+
+  private unsettle (kind: string, ms: number): void {
+    const now = this.sim.clock.monotonic()
+    this.unsettled.push({ kind, from: now, to: now + ms })
+  }
+
+  private apply (op: Op): void {
+    const live = this.live()
+    const now = this.sim.clock.monotonic()
+    // at least two nodes that are not paused stay, so there is a cluster to check
+    const spare = live.length > 2
+    const r = this.sim.random
+    this.applied++
+    switch (op) {
+      case 'join': {
+        if (live.length >= this.maxNodes) return this.apply('targets')
+        const id = `n${this.nextId++}`
+        const node = this.sim.add(id)
+        this.hooks.joined(node)
+        this.hooks.trace(`join ${id}`)
+        if (node.started !== undefined) this.track(`join ${id}`, node.started)
+        return
+      }
+      case 'stop': {
+        if (!spare) return this.apply('targets')
+        const node = this.pick(live)
+        this.hooks.trace(`stop ${node.peerId}`)
+        this.track(`stop ${node.peerId}`, node.stop())
+        return
+      }
+      case 'drain': {
+        const target = this.pick(live)
+        const asker = this.pick(live)
+        this.drained.add(target.peerId)
+        this.hooks.trace(`drain ${target.peerId} (asked by ${asker.peerId})`)
+        this.track(`drain ${target.peerId}`, asker.node.drain(target.peerId, { timeoutMs: 30_000 }))
+        return
+      }
+      case 'undrain': {
+        const drained = live.filter(n => this.drained.has(n.peerId))
+        if (drained.length === 0) return this.apply('drain')
+        const target = this.pick(drained)
+        const asker = this.pick(live)
+        this.drained.delete(target.peerId)
+        this.hooks.trace(`undrain ${target.peerId} (asked by ${asker.peerId})`)
+        this.track(`undrain ${target.peerId}`, asker.node.undrain(target.peerId))
+        return
+      }
+      case 'targets': {
+        const target = this.pick(live)
+        const pool = this.pick([...POOLS])
+        const value = this.pick([0, 50_000, 100_000, 200_000])
+        this.hooks.trace(`targets ${target.peerId} ${pool}=${value}`)
+        this.track(`targets ${target.peerId}`, this.pick(live).node.setTargets(target.peerId, { [pool]: value }))
+        return
+      }
+      case 'rebalance': {
+        const pool = this.pick([...POOLS])
+        this.hooks.trace(`rebalance ${pool}`)
+        this.track(`rebalance ${pool}`, this.pick(live).node.rebalance(pool))
+        return
+      }
+      case 'kill': {
+        if (!spare) return this.apply('pause')
+        const node = this.pick(live)
+        this.hooks.trace(`kill ${node.peerId}`)
+        this.hooks.killed(node)
+        node.kill()
+        this.unsettle('kill', 10_000)
+        return
+      }
+      case 'pause':
+      case 'longPause': {
+        const node = this.pick(live)
+        // short: under the suspicion deadline; long: past the down deadline
+        const ms = op === 'pause' ? 200 + r.next() * 1_000 : 2_500 + r.next() * 4_000
+        if (node.time.pausedUntil() > now) return
+        this.hooks.trace(`pause ${node.peerId} for ${Math.round(ms)} ms`)
+        node.time.pause(ms)
+        this.unsettle(op, ms + 10_000)
+        return
+      }
+      case 'partition': {
+        if (live.length < 2) return
+        const node = this.pick(live)
+        const oneWay = r.next() < 0.3
+        const ms = 500 + r.next() * 7_500
+        const others = live.filter(n => n !== node).map(n => n.peerId)
+        this.hooks.trace(`partition ${node.peerId} from ${others.join(',')}${oneWay ? ' one way (it cannot send)' : ''} for ${Math.round(ms)} ms`)
+        for (const other of others) this.sim.network.partition(node.peerId, other, oneWay)
+        this.unsettle('partition', ms + 10_000)
+        this.sim.clock.setTimeout(() => {
+          this.hooks.trace(`heal ${node.peerId}`)
+          for (const other of others) this.sim.network.mend(node.peerId, other, oneWay)
+        }, ms)
+        return
+      }
+      case 'clockJump': {
+        const node = this.pick(live)
+        const ms = Math.round((r.next() * 2 - 1) * 3_000)
+        this.hooks.trace(`clock of ${node.peerId} jumps ${ms} ms`)
+        node.time.jump(ms)
+        this.unsettle('clockJump', 10_000)
+      }
+    }
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * One simulated run from one seed: a cluster of real nodes on the simulated network,
+ * the workload's traffic, the fault plan's operations for a while, then every fault
+ * healed, time to settle, and the checks. The same seed gives the same run: the same
+ * trace, the same digest.
+ */
+import type { Logger } from '@simplepool/core'
+import { SimCluster } from '../sim-cluster.js'
+import type { SimNode } from '../sim-node.js'
+import { checkDuring, checkEnd } from './checks.js'
+import type { Violation } from './checks.js'
+import { FaultPlan } from './faults.js'
+import type { Op } from './faults.js'
+import { workloadPools } from './pools.js'
+import { SimStore } from './store.js'
+import { Workload } from './workload.js'
+
+/** What a run is made of. */
+export interface ScenarioOptions {
+  seed: number
+  /** Nodes at the start; joins may add up to twice as many. @default 5 */
+  nodes?: number
+  /** Virtual seconds of traffic and faults before the faults stop. @default 60 */
+  seconds?: number
+  /** Workers per pool. @default 100 */
+  ids?: number
+  /** Mean virtual ms between two operations or faults. @default 2500 */
+  faultGapMs?: number
+  /** Every line of the trace as it happens; otherwise only the last ones are kept, for a failure. */
+  onTrace?: (line: string) => void
+  /** A worker (`pool/id`) whose every turn, move and store write is traced. */
+  watch?: string
+  /** Operations and faults never drawn. */
+  exclude?: readonly Op[]
+}
+
+/** What one run found. */
+export interface ScenarioResult {
+  seed: number
+  violation?: Violation
+  /** Operations and faults applied. */
+  faults: number
+  /** Messages sent by the workload. */
+  messages: number
+  /** A digest of every delivery: equal digests, equal runs. */
+  digest: string
+  events: number
+  virtualMs: number
+  /** The last lines of the trace before the end (all of them when `onTrace` took them). */
+  tail: string[]
+}
+
+/** Lines of trace kept for a failure's report. */
+const TAIL_LINES = 60
+/** Virtual time after the last fault before the end checks: every deadline (down, forget, claims) has run out. */
+const SETTLE_MS = 30_000
+
+export async function runScenario (options: ScenarioOptions): Promise<ScenarioResult> {
+  const nodes = options.nodes ?? 5
+  const seconds = options.seconds ?? 60
+  const tail: string[] = []
+  // the pools, the trace and the workload need each other: made in turn, found through here
+  const made: { sim?: SimCluster, workload?: Workload } = {}
+  const trace = (line: string): void => {
+    const stamped = `${((made.sim?.clock.monotonic() ?? 0) / 1_000).toFixed(3).padStart(8)}s ${line}`
+    options.onTrace?.(stamped)
+    tail.push(stamped)
+    if (tail.length > TAIL_LINES) tail.shift()
+  }
+  const logger: Logger = {
+    debug: () => {},
+    info: () => {},
+    warn: (msg: string) => { trace(`warn: ${msg}`) },
+    error: (msg: string) => { trace(`error: ${msg}`) }
+  }
+  const store = new SimStore()
+  const pools = workloadPools(store, {
+    turn: (pool, ctx, msg, n) => { made.workload?.turn(pool, ctx, msg, n) },
+    outOfOrder: (pool, id, from, seq, last) => { made.workload?.outOfOrder(pool, id, from, seq, last) },
+    clockOf: (peerId) => {
+      const n = made.sim?.nodes.get(peerId)
+      if (n === undefined) throw new Error(`no node ${peerId}`)
+      return n.time.clock
+    }
+  })
+  const cluster = made.sim = new SimCluster({ seed: options.seed, pools, logger })
+  const books = made.workload = new Workload(cluster, options.ids ?? 100, trace)
+  books.watch = options.watch
+  if (options.watch?.startsWith('ledger/') === true) {
+    const key = options.watch.slice('ledger/'.length)
+    store.onWrite = (k, value, epoch, ok) => { if (k === key) trace(`watch ${options.watch ?? ''}: store write ${value} epoch ${epoch}${ok ? '' : ' REFUSED'}`) }
+  }
+  // the workers whose memory a kill or a marked-down node may have cost
+  const exempt = new Set<string>()
+  const lossy = (peerId: string, why: string): void => {
+    const since = cluster.clock.monotonic() - 10_000
+    let n = 0
+    for (const [key, b] of books.books) {
+      if (b.holder === peerId || (b.movedFrom === peerId && b.movedAt >= since)) {
+        if (!exempt.has(key)) n++
+        exempt.add(key)
+      }
+    }
+    trace(`${why}: ${n} more workers may lose their memory`)
+  }
+  const listen = (node: SimNode): void => {
+    node.node.addEventListener('worker:migrate', (e) => { if (e.detail.to === node.peerId) books.moved(e.detail.pool, e.detail.id, node.peerId) })
+    node.node.addEventListener('member:down', (e) => { lossy(e.detail.peerId, `${node.peerId} marked ${e.detail.peerId} down`) })
+    node.node.addEventListener('node:fence', (e) => { if (e.detail.dropped > 0) lossy(node.peerId, `${node.peerId} fenced ${e.detail.dropped} copies`) })
+  }
+  for (let i = 1; i <= nodes; i++) listen(cluster.add(`n${i}`))
+  const plan = new FaultPlan(cluster, {
+    joined: (node) => { listen(node) },
+    killed: (node) => {
+      lossy(node.peerId, `${node.peerId} was killed`)
+      books.killed(node.peerId)
+    },
+    trace
+  }, nodes * 2, nodes + 1, options.exclude)
+  const result = (violation?: Violation): ScenarioResult => ({
+    seed: options.seed,
+    violation,
+    faults: plan.applied,
+    messages: books.sent,
+    digest: `${cluster.network.digest}-${cluster.clock.events}`,
+    events: cluster.clock.events,
+    virtualMs: cluster.clock.monotonic(),
+    tail
+  })
+  try {
+    await cluster.started()
+    books.start(10)
+    plan.start(options.faultGapMs ?? 2_500)
+    await cluster.advance(seconds * 1_000)
+    plan.stop()
+    books.stop()
+    trace('faults stop; every link mended')
+    // stops, drains and undrains begun end (or fail) before the checks
+    await cluster.until(Promise.all([...plan.inFlight]), 120_000)
+    await cluster.advance(SETTLE_MS)
+    const input = { sim: cluster, store, workload: books, unsettled: plan.unsettled, exempt }
+    const violation = checkDuring(input) ?? await checkEnd(input)
+    if (violation !== undefined) trace(`VIOLATION ${violation.invariant}: ${violation.detail}`)
+    return result(violation)
+  } finally {
+    for (const n of cluster.running()) n.kill()
+  }
+}

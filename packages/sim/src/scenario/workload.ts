@@ -1,0 +1,178 @@
+/**
+ * The traffic of a simulated run and its books: callers on the running nodes send
+ * increments (calls and casts), reads, slow turns and turns that throw to the workload's
+ * workers, and every outcome is written down: acknowledged, failed (its effect unknown),
+ * or cast (its effect unknown). The checks read these books.
+ */
+import type { WorkerContext } from '@simplepool/runtime'
+import type { SimCluster } from '../sim-cluster.js'
+import type { SimNode } from '../sim-node.js'
+import type { WorkMsg } from './pools.js'
+
+/** The books of one worker. */
+export interface WorkerBooks {
+  /** Increments whose call was answered. */
+  acked: number
+  /** Increments whose call failed (its effect unknown) and casts (never answered). */
+  unknown: number
+  /** The node that held it last, as its turns and moves showed. */
+  holder?: string
+  /** When its holder last changed (monotonic), and from which node. */
+  movedAt: number
+  movedFrom?: string
+  /** The largest epoch that took a turn, and where. */
+  maxEpoch: number
+}
+
+/** A stale copy took a turn: its epoch is below one that already had. */
+export interface StaleTurn {
+  pool: string
+  id: string
+  node: string
+  epoch: number
+  newer: number
+  at: number
+}
+
+export const CHECKED_POOLS = ['ledger', 'counter'] as const
+export const POOLS = [...CHECKED_POOLS, 'ticker'] as const
+
+/** What a run sends, and the books it keeps. */
+export class Workload {
+  readonly books = new Map<string, WorkerBooks>()
+  readonly staleTurns: StaleTurn[] = []
+  readonly orderBreaks: string[] = []
+  /** Calls sent and not yet ended: what, from where, since when; by the node that sent them. */
+  readonly outstanding = new Map<string, Set<string>>()
+  sent = 0
+  private readonly seqs = new Map<string, number>()
+  private running = false
+
+  /** A worker (`pool/id`) whose every turn and move is traced. */
+  watch?: string
+
+  constructor (private readonly sim: SimCluster, readonly ids: number, private readonly trace: (line: string) => void) {
+    for (const pool of POOLS) for (let i = 0; i < ids; i++) this.books.set(`${pool}/${i}`, { acked: 0, unknown: 0, movedAt: -Infinity, maxEpoch: -Infinity })
+  }
+
+  /** The books of `pool`/`id`. */
+  of (pool: string, id: string): WorkerBooks {
+    const b = this.books.get(`${pool}/${id}`)
+    if (b === undefined) throw new Error(`no worker ${pool}/${id} in the workload`)
+    return b
+  }
+
+  /** A turn ran: where, and whether its epoch was stale. */
+  turn (pool: string, ctx: WorkerContext, msg: WorkMsg, n: number): void {
+    const b = this.of(pool, ctx.id)
+    if (this.watch === `${pool}/${ctx.id}`) this.trace(`watch ${pool}/${ctx.id}: ${JSON.stringify(msg)} on ${ctx.node} epoch ${ctx.epoch}, state ${n}`)
+    this.hold(b, ctx.node)
+    if (ctx.epoch < b.maxEpoch) {
+      this.staleTurns.push({ pool, id: ctx.id, node: ctx.node, epoch: ctx.epoch, newer: b.maxEpoch, at: this.sim.clock.monotonic() })
+    } else {
+      b.maxEpoch = ctx.epoch
+    }
+  }
+
+  /** A worker reached `node` with its state (a handoff). */
+  moved (pool: string, id: string, node: string): void {
+    if (this.watch === `${pool}/${id}`) this.trace(`watch ${pool}/${id}: arrived on ${node}`)
+    const b = this.books.get(`${pool}/${id}`)
+    if (b !== undefined) this.hold(b, node)
+  }
+
+  /** `peerId` was killed: the calls it waited on die with it (their outcome is unknown). */
+  killed (peerId: string): void {
+    for (const what of this.outstanding.get(peerId) ?? []) {
+      const [, key] = what.split(' ')
+      const b = this.books.get(key)
+      if (b !== undefined && what.startsWith('inc ')) b.unknown++
+    }
+    this.outstanding.delete(peerId)
+  }
+
+  /** Calls still waiting for an answer, on the nodes that did not die. */
+  waiting (): string[] {
+    return [...this.outstanding.values()].flatMap(s => [...s])
+  }
+
+  outOfOrder (pool: string, id: string, from: string, seq: number, last: number): void {
+    this.orderBreaks.push(`${pool}/${id}: message ${seq} from ${from} ran after ${last}`)
+  }
+
+  private hold (b: WorkerBooks, node: string): void {
+    if (b.holder === node) return
+    b.movedFrom = b.holder
+    b.holder = node
+    b.movedAt = this.sim.clock.monotonic()
+  }
+
+  /** Sends traffic, one message every 0 to `gapMs` ms, until {@link stop}. */
+  start (gapMs: number): void {
+    this.running = true
+    const next = (): void => {
+      if (!this.running) return
+      this.sendOne()
+      this.sim.clock.setTimeout(next, this.sim.random.next() * gapMs)
+    }
+    next()
+  }
+
+  stop (): void {
+    this.running = false
+  }
+
+  /** One message from a random running node that is not paused, of a kind drawn from the seed. */
+  private sendOne (): void {
+    const r = this.sim.random
+    const now = this.sim.clock.monotonic()
+    const senders = this.sim.running().filter(n => n.time.pausedUntil() <= now)
+    if (senders.length === 0) return
+    const node = senders[Math.floor(r.next() * senders.length)]
+    const pool = POOLS[Math.floor(r.next() * POOLS.length)]
+    const id = String(Math.floor(r.next() * this.ids))
+    const kind = r.next()
+    if (kind < 0.7) this.call(node, pool, id, this.inc(node, pool, id))
+    else if (kind < 0.85) this.cast(node, pool, id)
+    else if (kind < 0.95) this.call(node, pool, id, { op: 'get' })
+    else if (kind < 0.98) this.call(node, pool, id, { op: 'slow', ms: Math.floor(r.next() * 3_000) })
+    else this.call(node, pool, id, { op: 'boom' })
+  }
+
+  private inc (node: SimNode, pool: string, id: string): WorkMsg {
+    const key = `${node.peerId}/${pool}/${id}`
+    const seq = (this.seqs.get(key) ?? 0) + 1
+    this.seqs.set(key, seq)
+    return { op: 'inc', from: node.peerId, seq }
+  }
+
+  private call (node: SimNode, pool: string, id: string, msg: WorkMsg): void {
+    const b = this.of(pool, id)
+    const what = `${msg.op} ${pool}/${id} from ${node.peerId} at ${this.sim.clock.monotonic().toFixed(1)} ms (#${++this.sent})`
+    let mine = this.outstanding.get(node.peerId)
+    if (mine === undefined) this.outstanding.set(node.peerId, mine = new Set())
+    const waiting = mine
+    waiting.add(what)
+    node.node.ref<WorkMsg, number>(pool, id).call(msg).then((v) => {
+      waiting.delete(what)
+      if (this.watch === `${pool}/${id}`) this.trace(`watch ${pool}/${id}: ${what} answered ${v}`)
+      if (msg.op === 'inc') b.acked++
+    }, (err: Error) => {
+      waiting.delete(what)
+      if (msg.op === 'inc') b.unknown++
+      // a handler that throws is the workload's own doing
+      if (msg.op !== 'boom') this.trace(`${node.peerId} ${pool}/${id} ${msg.op} failed: ${err.name}: ${err.message}`)
+    })
+  }
+
+  private cast (node: SimNode, pool: string, id: string): void {
+    const b = this.of(pool, id)
+    b.unknown++
+    this.sent++
+    try {
+      node.node.ref<WorkMsg, number>(pool, id).cast(this.inc(node, pool, id))
+    } catch (err) {
+      this.trace(`${node.peerId} ${pool}/${id} cast refused: ${(err as Error).name}`)
+    }
+  }
+}

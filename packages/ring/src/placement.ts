@@ -63,12 +63,9 @@ export class Placement {
     const rings = new Map<string, WeightedRing>()
     for (const pool of [...weights.keys()].sort()) {
       const w = weights.get(pool) as Map<string, number>
+      const fingerprint = fingerprintOf(normalizeWeights(w))
       const old = previous?.rings.get(pool)
-      if (old !== undefined && old.fingerprint === fingerprintOf(normalizeWeights(w))) {
-        rings.set(pool, old)
-      } else {
-        rings.set(pool, new WeightedRing(w))
-      }
+      rings.set(pool, old !== undefined && old.fingerprint === fingerprint ? old : recentRing(fingerprint, w))
     }
     return new Placement(snapshot.version, rings)
   }
@@ -95,4 +92,26 @@ export class Placement {
   pools (): string[] {
     return [...this.rings.keys()]
   }
+}
+
+/**
+ * Rings built lately in this process, by fingerprint: nodes that share a process (tests,
+ * the simulator, a client beside a server) build each ring once, and a ring that comes
+ * back (a target changed and changed back) is not built again. A ring is a pure function
+ * of its members' weights, so one object serves every node. Bounded: the oldest goes.
+ */
+const recent = new Map<string, WeightedRing>()
+const RECENT_RINGS = 16
+
+function recentRing (fingerprint: string, weights: Map<string, number>): WeightedRing {
+  let ring = recent.get(fingerprint)
+  if (ring !== undefined) {
+    // most recently used last
+    recent.delete(fingerprint)
+  } else {
+    ring = new WeightedRing(weights)
+    if (recent.size >= RECENT_RINGS) recent.delete(recent.keys().next().value as string)
+  }
+  recent.set(fingerprint, ring)
+  return ring
 }

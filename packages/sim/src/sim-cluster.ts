@@ -1,4 +1,4 @@
-import { seededRandom } from '@simplepool/core'
+import { TimeoutError, seededRandom } from '@simplepool/core'
 import type { Logger, Random } from '@simplepool/core'
 import type { Pool, RuntimeInit } from '@simplepool/runtime'
 import { SimClock } from './sim-clock.js'
@@ -76,13 +76,17 @@ export class SimCluster {
     await this.clock.run(this.clock.monotonic() + ms)
   }
 
-  /** Runs virtual time until `p` settles (at most `maxMs`), and returns its outcome. */
+  /**
+   * Runs virtual time until `p` settles (at most `maxMs`), and returns its outcome; rejects
+   * with `TimeoutError` when it has not settled by then (nothing else would ever settle it).
+   */
   async until<T> (p: Promise<T>, maxMs = 60_000): Promise<T> {
     let done = false
     const watched = p.finally(() => { done = true })
     // its outcome is read below, once time has run: not an unhandled rejection meanwhile
     watched.catch(() => {})
     await this.clock.run(this.clock.monotonic() + maxMs, () => done)
+    if (!done) throw new TimeoutError(`not settled after ${maxMs} virtual ms`)
     return await watched
   }
 }

@@ -11,6 +11,9 @@ import type { RuntimeTransport } from '../runtime-types.js'
 
 const NONE: readonly string[] = []
 
+/** Placements before ring changes that a claim still asks the owners of, at most: several changes can come within one handoff's delay. */
+const CLAIM_HISTORY = 4
+
 /** What the claim window needs of the node. */
 export interface ClaimComponents {
   readonly clock: Clock
@@ -39,7 +42,9 @@ export interface SuspectWindow {
 /**
  * The claim window: for a while after the ring moved (`claimWindowMs`, a minute by
  * default), a node activating a worker first asks the nodes that may still hold it (its
- * owner before the change, and its owner on the ring without this node) to hand it over.
+ * owner before each of the last ring changes, its owner on the ring without this node,
+ * and any node that still reports workers of the pool but no longer serves it) to hand
+ * it over.
  * A message that reaches the new owner before the handoff does then waits for the
  * worker's state instead of starting a second copy. Only pools in which another node held
  * workers when the ring moved claim at all: a cluster that forms and then activates pays
@@ -48,8 +53,12 @@ export interface SuspectWindow {
 export class ClaimWindow {
   private readonly c: ClaimComponents
   private readonly windowMs: number
-  /** The placement before the last ring change. */
-  private previous: Placement | undefined
+  /**
+   * The placements before the last ring changes (at most {@link CLAIM_HISTORY}), and when
+   * each was replaced: two changes within one handoff's delay (a target change, then a
+   * drain) leave the worker on the owner before the first, which a claim must still ask.
+   */
+  private history: Array<{ placement: Placement, replacedAt: number }> = []
   private changedAt = -Infinity
   private startedAt = -Infinity
   /** Pools whose new activations claim first, while the window is open (see {@link noteHolders}). */
@@ -68,9 +77,11 @@ export class ClaimWindow {
 
   /** A pool's ring moved; `previous` is the placement before. */
   ringChanged (previous: Placement | undefined): void {
-    this.previous = previous
+    const now = this.c.clock.monotonic()
+    this.history = this.history.filter(h => now - h.replacedAt <= this.windowMs).slice(-(CLAIM_HISTORY - 1))
+    if (previous !== undefined) this.history.push({ placement: previous, replacedAt: now })
     this.noteHolders()
-    this.changedAt = this.c.clock.monotonic()
+    this.changedAt = now
   }
 
   /**
@@ -114,14 +125,20 @@ export class ClaimWindow {
       const m = this.c.members().find(x => x.peerId === holder)
       if (m !== undefined && m.liveness !== 'down') out.push(holder)
     }
-    if (this.previous !== undefined && now - this.changedAt <= this.windowMs) {
+    for (const h of this.history) {
+      if (now - h.replacedAt > this.windowMs) continue
       try {
-        consider(this.c.owners.ownerIn(pool, id, this.c.pool(pool), this.previous))
+        consider(this.c.owners.ownerIn(pool, id, this.c.pool(pool), h.placement))
       } catch {
         // a custom placement that named a node not serving the pool then
       }
     }
     consider(this.c.owners.ownerWithout(pool, id, self))
+    // a node that holds workers of the pool and serves it no more (drained with nowhere to
+    // send them, or leaving) may hold this one, whatever the rings said before
+    for (const m of this.c.members()) {
+      if ((m.status !== 'up' || (m.pools[pool]?.target ?? 0) <= 0) && (this.c.countOf?.(m.peerId, pool) ?? 0) > 0) consider(m.peerId)
+    }
     if (spilledThere !== undefined && !out.includes(spilledThere)) out.push(spilledThere)
     return out
   }

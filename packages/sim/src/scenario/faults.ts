@@ -39,8 +39,8 @@ export class FaultPlan {
   readonly unsettled: Unsettled[] = []
   /** Operations applied. */
   applied = 0
-  /** Stops, drains and undrains still running: the run waits for them before its checks. */
-  readonly inFlight = new Set<Promise<unknown>>()
+  /** Operations still running (stops, drains...), what they are and the node running them: the run waits for them before its checks. */
+  readonly inFlight = new Map<Promise<unknown>, { what: string, on: string }>()
   private running = false
   private nextId: number
   private readonly drained = new Set<string>()
@@ -89,10 +89,16 @@ export class FaultPlan {
     return 'rebalance'
   }
 
-  private track (what: string, p: Promise<unknown>): void {
+  /** Keeps `p`, an operation `on` runs, until it ends; one whose node is killed ends with it. */
+  private track (what: string, on: SimNode, p: Promise<unknown>): void {
     const done = p.then(() => { this.hooks.trace(`${what}: done`) }, (err: Error) => { this.hooks.trace(`${what}: ${err.name}: ${err.message}`) })
-    this.inFlight.add(done)
+    this.inFlight.set(done, { what: `${what} (begun at ${(this.sim.clock.monotonic() / 1_000).toFixed(3)} s)`, on: on.peerId })
     void done.finally(() => { this.inFlight.delete(done) })
+  }
+
+  /** `peerId` was killed: what it ran will never end, and nobody waits for it. */
+  private forget (peerId: string): void {
+    for (const [p, op] of this.inFlight) if (op.on === peerId) this.inFlight.delete(p)
   }
 
   private unsettle (kind: string, ms: number): void {
@@ -114,14 +120,14 @@ export class FaultPlan {
         const node = this.sim.add(id)
         this.hooks.joined(node)
         this.hooks.trace(`join ${id}`)
-        if (node.started !== undefined) this.track(`join ${id}`, node.started)
+        if (node.started !== undefined) this.track(`join ${id}`, node, node.started)
         return
       }
       case 'stop': {
         if (!spare) return this.apply('targets')
         const node = this.pick(live)
         this.hooks.trace(`stop ${node.peerId}`)
-        this.track(`stop ${node.peerId}`, node.stop())
+        this.track(`stop ${node.peerId}`, node, node.stop())
         return
       }
       case 'drain': {
@@ -129,7 +135,7 @@ export class FaultPlan {
         const asker = this.pick(live)
         this.drained.add(target.peerId)
         this.hooks.trace(`drain ${target.peerId} (asked by ${asker.peerId})`)
-        this.track(`drain ${target.peerId}`, asker.node.drain(target.peerId, { timeoutMs: 30_000 }))
+        this.track(`drain ${target.peerId}`, asker, asker.node.drain(target.peerId, { timeoutMs: 30_000 }))
         return
       }
       case 'undrain': {
@@ -139,7 +145,7 @@ export class FaultPlan {
         const asker = this.pick(live)
         this.drained.delete(target.peerId)
         this.hooks.trace(`undrain ${target.peerId} (asked by ${asker.peerId})`)
-        this.track(`undrain ${target.peerId}`, asker.node.undrain(target.peerId))
+        this.track(`undrain ${target.peerId}`, asker, asker.node.undrain(target.peerId))
         return
       }
       case 'targets': {
@@ -147,13 +153,15 @@ export class FaultPlan {
         const pool = this.pick([...POOLS])
         const value = this.pick([0, 50_000, 100_000, 200_000])
         this.hooks.trace(`targets ${target.peerId} ${pool}=${value}`)
-        this.track(`targets ${target.peerId}`, this.pick(live).node.setTargets(target.peerId, { [pool]: value }))
+        const asker = this.pick(live)
+        this.track(`targets ${target.peerId}`, asker, asker.node.setTargets(target.peerId, { [pool]: value }))
         return
       }
       case 'rebalance': {
         const pool = this.pick([...POOLS])
         this.hooks.trace(`rebalance ${pool}`)
-        this.track(`rebalance ${pool}`, this.pick(live).node.rebalance(pool))
+        const asker = this.pick(live)
+        this.track(`rebalance ${pool}`, asker, asker.node.rebalance(pool))
         return
       }
       case 'kill': {
@@ -161,6 +169,7 @@ export class FaultPlan {
         const node = this.pick(live)
         this.hooks.trace(`kill ${node.peerId}`)
         this.hooks.killed(node)
+        this.forget(node.peerId)
         node.kill()
         this.unsettle('kill', 10_000)
         return

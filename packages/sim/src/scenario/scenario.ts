@@ -7,7 +7,7 @@
 import type { Logger } from '@simplepool/core'
 import { SimCluster } from '../sim-cluster.js'
 import type { SimNode } from '../sim-node.js'
-import { checkDuring, checkEnd } from './checks.js'
+import { INVARIANTS, checkDuring, checkEnd } from './checks.js'
 import type { Violation } from './checks.js'
 import { FaultPlan } from './faults.js'
 import type { Op } from './faults.js'
@@ -52,6 +52,8 @@ export interface ScenarioResult {
 
 /** Lines of trace kept for a failure's report. */
 const TAIL_LINES = 60
+/** How long the operations begun may take to end after the last fault: a stop's handoff deadline is 30 s. */
+const OPERATIONS_END_MS = 120_000
 /** Virtual time after the last fault before the end checks: every deadline (down, forget, claims) has run out. */
 const SETTLE_MS = 30_000
 
@@ -135,11 +137,15 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
     plan.stop()
     books.stop()
     trace('faults stop; every link mended')
-    // stops, drains and undrains begun end (or fail) before the checks
-    await cluster.until(Promise.all([...plan.inFlight]), 120_000)
+    // stops, drains and undrains begun end (or fail) before the checks; one that never
+    // ends is a call that never ends
+    const ended = await cluster.until(Promise.all(plan.inFlight.keys()), OPERATIONS_END_MS).then(() => true, () => false)
+    const stuck = [...plan.inFlight.values()].map(op => op.what)
     await cluster.advance(SETTLE_MS)
     const input = { sim: cluster, store, workload: books, unsettled: plan.unsettled, exempt }
-    const violation = checkDuring(input) ?? await checkEnd(input)
+    const violation = checkDuring(input) ??
+      (ended ? undefined : { invariant: INVARIANTS[5], detail: `operations never ended: ${stuck.join('; ')}` }) ??
+      await checkEnd(input)
     if (violation !== undefined) trace(`VIOLATION ${violation.invariant}: ${violation.detail}`)
     return result(violation)
   } finally {

@@ -11,12 +11,13 @@ function cluster (seed: number, opts: Parameters<typeof member>[2] = {}): Member
 }
 
 describe('Placement', () => {
-  it('gives the same owner for 10k ids from two placements of equal snapshots', () => {
+  it('gives the same owner for 10k ids from two placements of equal snapshots, sharing the rings built in this process', () => {
     const a = Placement.fromSnapshot(snapshot(7, cluster(1)))
     const b = Placement.fromSnapshot(snapshot(7, cluster(1)))
     expect(a).to.not.equal(b)
     for (const pool of ['chat', 'jobs']) {
-      expect(a.ring(pool)).to.not.equal(b.ring(pool))
+      // a ring is a pure function of its weights: nodes in one process share it
+      expect(a.ring(pool)).to.equal(b.ring(pool))
       for (const id of IDS) expect(a.ownerOf(pool, id)).to.equal(b.ownerOf(pool, id))
     }
   })

@@ -148,6 +148,7 @@ export class Runtime {
       pools,
       ownerOf: (local, id) => this.spill.homeOf(local, id),
       beforePump: () => { this.stall.check(clock.monotonic()) },
+      observeEpoch: (e) => { this.epochs.observe(e) },
       progress: (phase, figures) => {
         const type = `migration:${phase}` as const
         if (this.events.has(type)) this.events.emit(type, { node: this.self, ...figures })
@@ -166,7 +167,7 @@ export class Runtime {
       fencing: () => this.fence.active,
       handOverNow: (local, act, to) => this.sender.handOverNow(local, act, to)
     }, this.claimWindowMs)
-    this.receiver = new HandoffReceiver({ events: this.events, self, pool, nextEpoch: () => this.epochs.next(), forgetSpill: (p, id) => { this.spill.forget(p, id) } })
+    this.receiver = new HandoffReceiver({ events: this.events, self, pool, nextEpoch: (above) => this.epochs.next(above), forgetSpill: (p, id) => { this.spill.forget(p, id) } })
     this.recovery = new Recovery({ clock, logger, owners: this.owners, self, pools, members, placement, running }, this.rebalanceDelayMs)
     this.fence = new Fence({
       logger,

@@ -3,10 +3,13 @@ import type { Clock } from '@simplepool/core'
 
 /**
  * This node's epochs: every activation (and every worker handed here) gets one larger
- * than any this node handed out before. They follow wall time across nodes,
+ * than any this node handed out or heard of before. They follow wall time across nodes,
  * `EPOCHS_PER_MS` per millisecond, so a node that restarts (or a new owner) starts above
- * what any node handed out a moment before, as long as clocks agree to within that moment.
- * A copy with a smaller epoch than another is stale (fencing).
+ * what any node handed out a moment before, as long as clocks agree to within that
+ * moment; and every epoch this node hears of in a handoff raises its own, so a node whose
+ * clock is behind still starts above a copy it knew of (a worker handed to a node that
+ * was then lost, and started here again). A copy with a smaller epoch than another is
+ * stale (fencing).
  */
 export class Epochs {
   private readonly clock: Clock
@@ -21,11 +24,16 @@ export class Epochs {
     return this.lastEpoch
   }
 
-  /** A new epoch, larger than every one before. */
-  next (): number {
+  /** A new epoch, larger than every one before and than `above`. */
+  next (above = 0): number {
     // whole milliseconds: an epoch crosses the wire as an integer, whatever clock is given
-    const e = Math.max(Math.floor(this.clock.now()) * EPOCHS_PER_MS, this.lastEpoch + 1)
+    const e = Math.max(Math.floor(this.clock.now()) * EPOCHS_PER_MS, this.lastEpoch + 1, above + 1)
     this.lastEpoch = e
     return e
+  }
+
+  /** An epoch another node handed out: every later one here is larger. */
+  observe (epoch: number): void {
+    if (Number.isSafeInteger(epoch) && epoch > this.lastEpoch) this.lastEpoch = epoch
   }
 }

@@ -37,6 +37,7 @@ export interface FenceComponents {
 export class Fence {
   private readonly c: FenceComponents
   private fencing = false
+  private down = false
   private fenced: Promise<void> = Promise.resolve()
   /** Idle deadlines and ticks that fell due while fencing: they run once it is over. */
   private readonly heldWheel: Array<[Activation, number]> = []
@@ -48,6 +49,11 @@ export class Fence {
   /** True while this node finds out whether its activations are stale. */
   get active (): boolean {
     return this.fencing
+  }
+
+  /** Whether the others had marked this node down during its last stall (false before any). */
+  get markedDown (): boolean {
+    return this.down
   }
 
   /** Settles when the last fencing is over. */
@@ -80,6 +86,7 @@ export class Fence {
         for (const p of c.pools()) dropped += dropStale(p, err, staleUpTo)
       }
       c.claims.settle(window, down)
+      this.down = down
       this.fencing = false
       c.logger.warn(`the event loop stood still for ${Math.round(pausedMs)} ms; ${down ? `marked down: dropped ${dropped} stale activations` : 'nobody marked this node down: nothing dropped'}`)
       if (c.events.has('node:fence')) c.events.emit('node:fence', { node: self, pausedMs, markedDown: down, dropped })

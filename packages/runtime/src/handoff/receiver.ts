@@ -11,8 +11,8 @@ export interface HandoffReceiverComponents {
   readonly events: WorkerEvents
   self: () => string
   pool: (name: string) => LocalPool | undefined
-  /** A number larger than every epoch this node handed out before. */
-  nextEpoch: () => number
+  /** A number larger than every epoch this node handed out or heard of before, and than `above`. */
+  nextEpoch: (above: number) => number
   /** Worker `id` of `pool` is live here now: a pointer to where it spilled is wrong. */
   forgetSpill: (pool: string, id: string) => void
 }
@@ -82,7 +82,7 @@ export class HandoffReceiver {
     this.c.forgetSpill(local.name, id)
     // a fresh epoch, not the claim's: the claim may have been sent before a stall, and what
     // is taken in now is not stale
-    const epoch = Math.max(this.c.nextEpoch(), previousEpoch + 1)
+    const epoch = this.c.nextEpoch(previousEpoch)
     if (act === undefined) {
       act = local.install(id, epoch)
     } else {

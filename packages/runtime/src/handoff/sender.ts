@@ -26,6 +26,8 @@ export interface HandoffSenderComponents {
   ownerOf: (local: LocalPool, id: string) => string | undefined
   /** Called before each pump: the pump's timer may be the first thing to run after a stall. */
   beforePump?: () => void
+  /** An epoch the other side gave or holds: this node's next ones must be larger. */
+  observeEpoch?: (epoch: number) => void
   /** A migration began (the ring moved and the scan started), went on (once a second), or ended (nothing left to hand over). */
   progress?: (phase: 'start' | 'progress' | 'done', figures: MigrationFigures) => void
 }
@@ -350,6 +352,7 @@ export class HandoffSender {
   private settle (local: LocalPool, to: string, act: Activation, r: unknown): void {
     const forward = (epoch: number) => (slot: Slot, msg: unknown) => { this.follow(local, act.id, to, epoch, slot, msg) }
     if (typeof r === 'number') {
+      this.c.observeEpoch?.(r)
       this.moved++
       local.depart(act, 'moved', to)
       forwardMailbox(act, forward(r))
@@ -357,6 +360,7 @@ export class HandoffSender {
     }
     const e = (r ?? {}) as { name?: string, message?: string, data?: { epoch?: unknown, retry?: unknown } }
     const theirs = e.data?.epoch
+    if (typeof theirs === 'number') this.c.observeEpoch?.(theirs)
     if (e.name === 'HandoffError' && typeof theirs === 'number' && theirs > act.epoch) {
       // fencing, seen from this side: the copy there is newer, this one is stale
       local.depart(act, 'stale')

@@ -1,4 +1,4 @@
-import { DEFAULT_CALL_TIMEOUT_MS, NodeUnavailableError, UnknownPoolError, nextTurn } from '@simplepool/core'
+import { DEFAULT_CALL_TIMEOUT_MS, NodeUnavailableError, TimeoutError, UnknownPoolError, nextTurn } from '@simplepool/core'
 import type { Clock, Logger } from '@simplepool/core'
 import type { Placement } from '@simplepool/ring'
 import type { LocalPool } from '../activation/local-pool.js'
@@ -28,7 +28,13 @@ export interface InboundComponents {
   /** This node's pools by name. */
   pools: ReadonlyMap<string, LocalPool>
   /** Active while this node, back from a stall, finds out whether its activations are stale: no turn runs at once. */
-  fence: { readonly active: boolean }
+  fence: {
+    readonly active: boolean
+    /** Settles when the fencing under way is over. */
+    readonly settled: Promise<void>
+    /** Whether the last stall had this node marked down by the others. */
+    readonly markedDown: boolean
+  }
   /** Ids per local batch of a `SpawnMany`, between which the event loop is yielded. */
   spawnBatch: number
 }
@@ -51,6 +57,7 @@ export class Inbound {
   /** A call: answered here (at once when its worker is idle), or sent on. */
   call (m: CallMessage, from: string, now: number): unknown {
     const c = this.c
+    if (c.fence.active) return this.afterStall(m, from, now)
     const local = c.pools.get(m.pool)
     const placement = c.placement()
     const live = local?.activations.get(m.id)
@@ -71,9 +78,34 @@ export class Inbound {
     return c.requests.call(local as LocalPool, m.id, m.msg, m.spawn, timeoutMs, undefined, version)
   }
 
+  /**
+   * A call read while fencing arrived during the stall (the kernel kept it): whether it
+   * may still run, or be sent on, depends on what the others did meanwhile. If they
+   * marked this node down, its caller was told the call failed (and may have sent the
+   * next one to the new owner): it is refused, never run late and out of its order.
+   * Otherwise it goes on as it would have, within what is left of its deadline.
+   */
+  private async afterStall (m: CallMessage, from: string, arrived: number): Promise<unknown> {
+    const c = this.c
+    await c.fence.settled
+    if (c.fence.markedDown) throw new NodeUnavailableError(`node ${c.self()} was marked down while it stood still; the call to ${m.pool}/${m.id} was not run`, { node: c.self() })
+    const now = c.clock.monotonic()
+    const left = m.timeoutMs - (now - arrived)
+    if (left <= 0) throw new TimeoutError(`the call to ${m.pool}/${m.id} waited out its deadline while node ${c.self()} stood still`, { pool: m.pool, id: m.id })
+    return await this.call({ ...m, timeoutMs: left }, from, now)
+  }
+
   /** A cast: delivered here, or sent on. One that cannot be delivered is counted, never thrown back. */
   cast (m: CastMessage, from: string): void {
     const c = this.c
+    if (c.fence.active) {
+      // read while fencing, as a call is (see afterStall): lost, and counted, if this node was marked down
+      void c.fence.settled.then(() => {
+        if (!c.fence.markedDown) this.cast(m, from)
+        else c.routing.droppedCasts++
+      })
+      return
+    }
     try {
       const local = c.pools.get(m.pool)
       const placement = c.placement()

@@ -15,7 +15,7 @@ import type { ScenarioResult } from './scenario/scenario.js'
 import { WEIGHTS } from './scenario/faults.js'
 import type { Op } from './scenario/faults.js'
 
-const USAGE = 'usage: npm run sim -- [--seeds N] [--from S] [--seed S] [--nodes M] [--seconds S] [--ids K] [--exclude op,op] [--partitions] [--trace [--watch pool/id]] [--quiet]'
+const USAGE = 'usage: npm run sim -- [--seeds N] [--from S] [--seed S] [--nodes M] [--seconds S] [--ids K] [--mode safety|liveness] [--exclude op,op] [--partitions] [--trace [--watch pool/id]] [--quiet]'
 
 function int (name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback
@@ -42,6 +42,7 @@ async function main (): Promise<void> {
         watch: { type: 'string' },
         exclude: { type: 'string' },
         partitions: { type: 'boolean', default: false },
+        mode: { type: 'string', default: 'safety' },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false }
       }
@@ -67,6 +68,11 @@ async function main (): Promise<void> {
       process.exit(64)
     }
   }
+  const mode = v.mode
+  if (mode !== 'safety' && mode !== 'liveness') {
+    process.stderr.write(`--mode is safety or liveness, got ${String(mode)}\n${USAGE}\n`)
+    process.exit(64)
+  }
   const one = v.seed !== undefined
   const from = one ? int('seed', v.seed, 1) : int('from', v.from, 1)
   const count = one ? 1 : int('seeds', v.seeds, 20)
@@ -82,6 +88,7 @@ async function main (): Promise<void> {
       seconds,
       ids,
       watch: v.watch,
+      mode,
       exclude,
       onTrace: v.trace === true ? (line) => { process.stdout.write(`${line}\n`) } : undefined
     })
@@ -92,7 +99,7 @@ async function main (): Promise<void> {
       failed++
       first ??= { seed, invariant: r.violation.invariant }
       if (v.quiet !== true && v.trace !== true) {
-        process.stdout.write(`seed ${seed} FAILED ${r.violation.invariant}: ${r.violation.detail}\n  replay: npm run sim -- --seed ${seed} --nodes ${nodes} --seconds ${seconds} --trace\n`)
+        process.stdout.write(`seed ${seed} FAILED ${r.violation.invariant}: ${r.violation.detail}\n  replay: npm run sim -- --seed ${seed} --nodes ${nodes} --seconds ${seconds} --mode ${mode}${v.partitions === true ? ' --partitions' : ''} --trace\n`)
         for (const line of r.tail) process.stdout.write(`  | ${line}\n`)
       }
     } else if (v.quiet !== true && v.trace !== true && count <= 50) {
@@ -105,6 +112,7 @@ async function main (): Promise<void> {
     failed,
     seedsPerMin: Math.round(count / minutes),
     nodes,
+    mode,
     virtualSecondsPerSeed: Math.round(virtualMs / count / 1_000),
     faultsPerSeed: Math.round(faults / count),
     firstFailure: first

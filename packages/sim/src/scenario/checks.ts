@@ -18,7 +18,8 @@ export const INVARIANTS = {
   4: 'per-sender-order',
   5: 'every-call-ends',
   6: 'whole-again',
-  7: 'bounded-memory'
+  7: 'bounded-memory',
+  8: 'progress-under-held-fault'
 } as const
 export type InvariantName = typeof INVARIANTS[keyof typeof INVARIANTS]
 
@@ -102,6 +103,30 @@ export async function checkEnd (input: CheckInput): Promise<Violation | undefine
           return { invariant: INVARIANTS[2], detail: `${pool}/${id} holds ${value}, acknowledged ${b.acked}, and it never lived on a node killed or marked down` }
         }
       }
+    }
+  }
+  return undefined
+}
+
+/**
+ * Liveness, with a fault held in place: the cluster still makes progress. From every
+ * running node the fault does not involve, every worker answers (within a call's
+ * deadline, tried three times as a client would) and takes an increment.
+ */
+export async function checkProgress (input: CheckInput, involved: readonly string[], what: string): Promise<Violation | undefined> {
+  const { sim, workload } = input
+  const askers = sim.running().filter(n => !involved.includes(n.peerId) && n.time.pausedUntil() <= sim.clock.monotonic())
+  if (askers.length === 0) return undefined
+  for (const pool of CHECKED_POOLS) {
+    for (let i = 0; i < workload.ids; i++) {
+      const asker = askers[i % askers.length]
+      let last: Error | undefined
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const r = await sim.until(asker.node.ref<WorkMsg, number>(pool, String(i)).call({ op: 'get' }), 30_000).catch((err: Error) => err)
+        last = r instanceof Error ? r : undefined
+        if (last === undefined) break
+      }
+      if (last !== undefined) return { invariant: INVARIANTS[8], detail: `${pool}/${i} did not answer ${asker.peerId} three times with ${what}: ${last.name}: ${last.message}` }
     }
   }
   return undefined

@@ -65,10 +65,56 @@ export class FaultPlan {
     this.sim.clock.setTimeout(next, this.sim.random.next() * 2 * meanGapMs)
   }
 
-  /** No more operations; every cut link is mended. */
+  /**
+   * No more operations; every cut link is mended, and every node serves every pool again
+   * (undrained, every target back to the default), as an operator puts a cluster back in
+   * service: the end checks ask every worker to answer.
+   */
   stop (): void {
     this.running = false
     this.sim.network.heal()
+    const all = Object.fromEntries(POOLS.map(pool => [pool, 100_000]))
+    for (const node of this.live()) {
+      const restore = (async () => {
+        if (this.drained.delete(node.peerId)) await node.node.undrain(node.peerId)
+        await node.node.setTargets(node.peerId, all)
+      })()
+      this.track(`restore ${node.peerId}`, node, restore)
+    }
+  }
+
+  /**
+   * Liveness: a fault that stays to the end, drawn from the seed: a one-way cut (one
+   * node's messages to another are lost, the other way works), a node hung for good (a
+   * process that stopped running but still holds its sockets), or a slow link (100 to
+   * 400 ms each way). Returns the nodes it involves, whose own calls the checks forgive.
+   */
+  hold (): { what: string, involved: string[] } {
+    const live = this.live()
+    const r = this.sim.random
+    const a = this.pick(live)
+    const b = this.pick(live.filter(n => n !== a))
+    const kind = r.next()
+    let what: string
+    let involved: string[]
+    if (kind < 0.4 && b !== undefined) {
+      this.sim.network.partition(a.peerId, b.peerId, true)
+      what = `a one-way cut: ${a.peerId} cannot reach ${b.peerId}`
+      involved = [a.peerId, b.peerId]
+    } else if (kind < 0.7 && live.length > 2) {
+      a.time.pause(24 * 3_600_000)
+      what = `${a.peerId} hung for good`
+      involved = [a.peerId]
+    } else {
+      const other = b ?? a
+      const delayMs = 100 + r.next() * 300
+      this.sim.network.setLink(a.peerId, other.peerId, { delayMs, jitterMs: 20 })
+      this.sim.network.setLink(other.peerId, a.peerId, { delayMs, jitterMs: 20 })
+      what = `a slow link between ${a.peerId} and ${other.peerId}: ${Math.round(delayMs)} ms`
+      involved = []
+    }
+    this.hooks.trace(`held to the end: ${what}`)
+    return { what, involved }
   }
 
   /** The running nodes, in their order of joining. */

@@ -7,7 +7,7 @@
 import type { Logger } from '@simplepool/core'
 import { SimCluster } from '../sim-cluster.js'
 import type { SimNode } from '../sim-node.js'
-import { INVARIANTS, checkDuring, checkEnd } from './checks.js'
+import { INVARIANTS, checkDuring, checkEnd, checkProgress } from './checks.js'
 import type { Violation } from './checks.js'
 import { FaultPlan } from './faults.js'
 import type { Op } from './faults.js'
@@ -32,6 +32,12 @@ export interface ScenarioOptions {
   watch?: string
   /** Operations and faults never drawn. */
   exclude?: readonly Op[]
+  /**
+   * `safety` (the default): every fault heals at the end, and the cluster must be whole
+   * again. `liveness`: one fault is held to the end (see `FaultPlan.hold`), and the
+   * cluster must still make progress around it.
+   */
+  mode?: 'safety' | 'liveness'
 }
 
 /** What one run found. */
@@ -137,6 +143,7 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
     plan.stop()
     books.stop()
     trace('faults stop; every link mended')
+    const held = options.mode === 'liveness' ? plan.hold() : undefined
     // stops, drains and undrains begun end (or fail) before the checks; one that never
     // ends is a call that never ends
     const ended = await cluster.until(Promise.all(plan.inFlight.keys()), OPERATIONS_END_MS).then(() => true, () => false)
@@ -145,7 +152,7 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
     const input = { sim: cluster, store, workload: books, unsettled: plan.unsettled, exempt }
     const violation = checkDuring(input) ??
       (ended ? undefined : { invariant: INVARIANTS[5], detail: `operations never ended: ${stuck.join('; ')}` }) ??
-      await checkEnd(input)
+      (held === undefined ? await checkEnd(input) : await checkProgress(input, held.involved, held.what))
     if (violation !== undefined) trace(`VIOLATION ${violation.invariant}: ${violation.detail}`)
     return result(violation)
   } finally {

@@ -26,7 +26,6 @@ import { validatePool } from './pool.js'
 import { opOf } from './protocol/fields.js'
 import { Op } from './protocol/ops.js'
 import { decodeClaim, decodeHandoff } from './protocol/handoff-messages.js'
-import type { HandoffMessage } from './protocol/handoff-messages.js'
 import { decodeHint, decodeSpillNote } from './protocol/routing-messages.js'
 import { decodeCall, decodeCast, decodeCount, decodeSpawn, decodeSpawnMany, decodeWorker } from './protocol/worker-messages.js'
 import { WorkerRef } from './ref.js'
@@ -213,6 +212,7 @@ export class Runtime {
       nextEpoch: () => this.epochs.next(),
       holders: (p, id) => this.claims.holders(p, id),
       claimFirst: (p, id, holders, waiting) => this.claims.claimFirst(p, id, holders, waiting),
+      redirect: (local, act) => this.sender.redirect(local, act),
       fencing: () => this.fence.active,
       removed: (p, id) => { this.spill.removed(p, id) }
     }
@@ -451,7 +451,11 @@ export class Runtime {
       case Op.Stop: return this.inbound.worker(decodeWorker(payload), from)
       case Op.SpawnMany: return this.inbound.spawnMany(decodeSpawnMany(payload), from)
       case Op.Count: return this.inbound.count(decodeCount(payload))
-      case Op.HandoffMany: return this.handoffIn(decodeHandoff(payload), from)
+      case Op.HandoffMany: {
+        // read while fencing, it arrived during the stall: see Fence.unlessMarkedDown
+        const m = decodeHandoff(payload)
+        return this.fence.unlessMarkedDown(`the handoff of ${m.workers.length} workers of ${m.pool}`, () => this.receiver.receive(m, from))
+      }
       case Op.Claim: return this.claims.answer(decodeClaim(payload), from)
       default: throw new InvalidMessageError(`unknown runtime operation ${String((payload as unknown[])[0])}`)
     }
@@ -477,20 +481,6 @@ export class Runtime {
         return
       default: throw new InvalidMessageError(`unknown runtime cast ${String((payload as unknown[])[0])}`)
     }
-  }
-
-  /**
-   * A handoff read while fencing arrived during the stall: if the others marked this node
-   * down meanwhile, its sender was told it failed and kept (or handed on) the workers, so
-   * taking them in now would start a second copy with a newer epoch. Refused then, as a call is.
-   */
-  private handoffIn (m: HandoffMessage, from: string): unknown {
-    if (!this.fence.active) return this.receiver.receive(m, from)
-    return this.fence.settled.then(() => {
-      if (this.fence.markedDown) throw new NodeUnavailableError(`node ${this.self} was marked down while it stood still; the handoff of ${m.workers.length} workers of ${m.pool} was not taken`, { node: this.self })
-      if (!this.running) throw new NodeUnavailableError(`node ${this.self} is stopping`, { node: this.self })
-      return this.receiver.receive(m, from)
-    })
   }
 
   private requireRunning (): void {

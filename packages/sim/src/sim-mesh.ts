@@ -134,7 +134,7 @@ export class SimMesh extends TypedEventTarget<MeshEvents> implements NodeMesh {
   kill (): void {
     this.running = false
     this.clearTimers()
-    if (this.c.network.has(this.peerId)) this.c.network.detach(this.peerId)
+    if (this.c.network.has(this.peerId)) this.c.network.detach(this.peerId, true)
   }
 
   private clearTimers (): void {

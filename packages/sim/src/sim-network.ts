@@ -118,13 +118,19 @@ export class SimNetwork {
   }
 
   /**
-   * `peer` is gone (killed, or stopped): nothing reaches it, the calls it waited on and
-   * those waiting on it fail now, and every node it could still reach sees its connection
-   * close one link delay later, as a closed socket is seen.
+   * `peer` is gone (killed, or stopped): nothing reaches it, the calls waiting on it fail
+   * now, those it waited on fail too (stopped) or end unanswered (`killed`: nothing of it
+   * runs any more), and every node it could still reach sees its connection close one
+   * link delay later, as a closed socket is seen.
    */
-  detach (peer: string): void {
+  detach (peer: string, killed = false): void {
     this.nodes.delete(peer)
-    this.failCalls(peer, undefined, new NodeUnavailableError('this node stopped'))
+    if (killed) {
+      // kill -9: the calls it waited on end with it, unanswered; nothing of it runs any more
+      for (const p of [...this.pending]) if (p.from === peer) this.forget(p)
+    } else {
+      this.failCalls(peer, undefined, new NodeUnavailableError('this node stopped'))
+    }
     for (const p of [...this.pending]) {
       if (p.to === peer) this.settle(p, undefined, new NodeUnavailableError(`peer ${peer} is gone`, { peer }))
     }
@@ -224,12 +230,17 @@ export class SimNetwork {
 
   private settle (p: PendingCall, value: unknown, err?: Error): void {
     if (p.done) return
+    this.forget(p)
+    if (err !== undefined) p.reject(err)
+    else p.resolve(value)
+  }
+
+  /** Ends a call without settling its promise. */
+  private forget (p: PendingCall): void {
     p.done = true
     this.pending.delete(p)
     this.clock.clearTimeout(p.timer)
     if (p.onAbort !== undefined) p.signal?.removeEventListener('abort', p.onAbort)
-    if (err !== undefined) p.reject(err)
-    else p.resolve(value)
   }
 
   /**

@@ -157,6 +157,10 @@ export class LocalPool implements ActivationHome {
   private async claimThenLoad (act: Activation, holders: readonly string[]): Promise<unknown> {
     const waiting = (): boolean => act.phase === Phase.Activating && act.ext?.claiming === true
     if (await this.env.claimFirst(this.name, act.id, holders, waiting)) return HANDED_IN
+    // the ring moved on while it claimed (this node drained, or another came): the worker
+    // belongs to another node now, which holds it or claims it itself; a copy started here
+    // would be a second one, so what waits for it goes there instead
+    if (act.phase === Phase.Activating && this.env.redirect(this, act)) return HANDED_IN
     ;(act.ext as ActivationExtra).claiming = false
     return await this.loadThenInit(act)
   }

@@ -56,6 +56,23 @@ export class Fence {
     return this.down
   }
 
+  /**
+   * Runs `fn` now, or, while fencing, once the fencing is over: a message read then
+   * arrived during the stall, and if the others marked this node down meanwhile its
+   * sender was told it failed (and kept, or passed on, what it carried), so it is refused
+   * with `NodeUnavailableError` instead: a handoff taken in then would start a second copy
+   * of its workers, with a newer epoch than the one the sender handed them on with.
+   */
+  unlessMarkedDown<T> (what: string, fn: () => T): T | Promise<T> {
+    if (!this.fencing) return fn()
+    return this.fenced.then(() => {
+      const self = this.c.self()
+      if (this.down) throw new NodeUnavailableError(`node ${self} was marked down while it stood still; ${what} was not taken`, { node: self })
+      if (!this.c.running()) throw new NodeUnavailableError(`node ${self} is stopping`, { node: self })
+      return fn()
+    })
+  }
+
   /** Settles when the last fencing is over. */
   get settled (): Promise<void> {
     return this.fenced

@@ -150,10 +150,16 @@ export class ClaimWindow {
    * early, with true, once `waiting` says the activation no longer waits (a handoff filled it).
    */
   async claimFirst (pool: string, id: string, holders: readonly string[], waiting: () => boolean): Promise<boolean> {
+    const local = this.c.pool(pool)
+    // the ring moved on meanwhile: the worker is another node's now (the claimer gives up at once, see LocalPool)
+    const away = (): boolean => {
+      const home = local === undefined ? undefined : this.c.spill.homeOf(local, id)
+      return home !== undefined && home !== this.c.self()
+    }
     for (let attempt = 0; ; attempt++) {
       const answer = await this.claim(pool, id, holders).catch(() => 'none')
       if (!waiting() || answer === 'moved') return true
-      if (answer !== 'mine' || attempt >= CLAIM_ATTEMPTS) return false
+      if (answer !== 'mine' || attempt >= CLAIM_ATTEMPTS || away()) return false
       await sleep(this.c.clock, CLAIM_RETRY_MS)
     }
   }

@@ -10,7 +10,7 @@ import type { LocalPool } from '../activation/local-pool.js'
 import { forwardMailbox } from '../activation/mailbox.js'
 import { answer, refuse } from '../activation/replies.js'
 import { Op } from '../protocol/ops.js'
-import { encodeCall, encodeCast, encodeWorker } from '../protocol/worker-messages.js'
+import { encodeCall, encodeCast, encodeSpawn, encodeWorker } from '../protocol/worker-messages.js'
 import { encodeHandoff } from '../protocol/handoff-messages.js'
 import type { HandedWorker } from '../protocol/handoff-messages.js'
 import type { RuntimeTransport } from '../runtime-types.js'
@@ -197,6 +197,19 @@ export class HandoffSender {
       this.c.beforePump?.()
       if (this.held) return false
     }
+  }
+
+  /**
+   * An activation that never got its state leaves when its worker belongs to another node
+   * now (its claim took nothing while the ring moved on): unsaved, and what waited in its
+   * mailbox goes to that node, in order. False when the worker is still this node's.
+   */
+  redirect (local: LocalPool, act: Activation): boolean {
+    const to = this.c.ownerOf(local, act.id)
+    if (to === undefined || to === this.c.self()) return false
+    local.depart(act, 'stale')
+    forwardMailbox(act, (slot, msg) => { this.follow(local, act.id, to, undefined, slot, msg) })
+    return true
   }
 
   private schedule (ms = HANDOFF_PUMP_MS): void {
@@ -395,7 +408,7 @@ export class HandoffSender {
   }
 
   /** A message that waited during the handoff goes on to the worker's new node. */
-  private follow (local: LocalPool, id: string, to: string, epoch: number, slot: Slot, msg: unknown): void {
+  private follow (local: LocalPool, id: string, to: string, epoch: number | undefined, slot: Slot, msg: unknown): void {
     const t = this.c.transport
     const pool = local.name
     if (slot === null) {
@@ -413,7 +426,9 @@ export class HandoffSender {
     }
     const timeoutMs = Math.max(1, reply.deadline - this.c.clock.monotonic())
     if (slot === SPAWNED) {
-      answer(reply, { node: to, epoch })
+      // no epoch known there yet (a redirect): asked of that node
+      if (epoch === undefined) settle(t.call(to, encodeSpawn({ pool, id, hops: 0, sync: true, spilled: false }), { timeoutMs }))
+      else answer(reply, { node: to, epoch })
     } else if (slot === STOP) {
       settle(t.call(to, encodeWorker({ op: Op.Stop, pool, id, hops: 0, spilled: false }), { timeoutMs }))
     } else {

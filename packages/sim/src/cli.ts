@@ -15,7 +15,7 @@ import type { ScenarioResult } from './scenario/scenario.js'
 import { WEIGHTS } from './scenario/faults.js'
 import type { Op } from './scenario/faults.js'
 
-const USAGE = 'usage: npm run sim -- [--seeds N] [--from S] [--seed S] [--nodes M] [--seconds S] [--ids K] [--mode safety|liveness] [--exclude op,op] [--partitions] [--trace [--watch pool/id]] [--quiet]'
+const USAGE = 'usage: npm run sim -- [--seeds N] [--from S] [--seed S] [--nodes M] [--seconds S] [--ids K] [--mode safety|liveness] [--exclude op,op] [--partitions] [--stop-at-failure] [--trace [--watch pool/id]] [--quiet]'
 
 function int (name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback
@@ -42,6 +42,7 @@ async function main (): Promise<void> {
         watch: { type: 'string' },
         exclude: { type: 'string' },
         partitions: { type: 'boolean', default: false },
+        'stop-at-failure': { type: 'boolean', default: false },
         mode: { type: 'string', default: 'safety' },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false }
@@ -81,7 +82,9 @@ async function main (): Promise<void> {
   let faults = 0
   let virtualMs = 0
   let first: { seed: number, invariant: string } | null = null
+  let ran = 0
   for (let seed = from; seed < from + count; seed++) {
+    ran++
     const r: ScenarioResult = await runScenario({
       seed,
       nodes,
@@ -102,19 +105,20 @@ async function main (): Promise<void> {
         process.stdout.write(`seed ${seed} FAILED ${r.violation.invariant}: ${r.violation.detail}\n  replay: npm run sim -- --seed ${seed} --nodes ${nodes} --seconds ${seconds} --mode ${mode}${v.partitions === true ? ' --partitions' : ''} --trace\n`)
         for (const line of r.tail) process.stdout.write(`  | ${line}\n`)
       }
+      if (v['stop-at-failure'] === true) break
     } else if (v.quiet !== true && v.trace !== true && count <= 50) {
       process.stdout.write(`seed ${seed} ok (${r.faults} operations and faults, ${r.messages} messages, digest ${r.digest})\n`)
     }
   }
   const minutes = (performance.now() - started) / 60_000
   process.stdout.write(JSON.stringify({
-    seeds: count,
+    seeds: ran,
     failed,
-    seedsPerMin: Math.round(count / minutes),
+    seedsPerMin: Math.round(ran / minutes),
     nodes,
     mode,
-    virtualSecondsPerSeed: Math.round(virtualMs / count / 1_000),
-    faultsPerSeed: Math.round(faults / count),
+    virtualSecondsPerSeed: Math.round(virtualMs / ran / 1_000),
+    faultsPerSeed: Math.round(faults / ran),
     firstFailure: first
   }) + '\n')
   process.exitCode = failed > 0 ? 1 : 0

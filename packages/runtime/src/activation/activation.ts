@@ -76,6 +76,9 @@ export class ActivationExtra {
   tickQueued = false
   /** Activating on this node while the node that held it before is asked for it (a claim). */
   claiming = false
+  /** The nodes a claim asked for it, and how many messages they forwarded meanwhile (queued ahead). */
+  claimedFrom: readonly string[] | null = null
+  ahead = 0
   /** Stop requests that came while it was already stopping: answered when that stop ends. */
   stopWaiters: Reply[] | null = null
   /** The reply of the async turn running now. */
@@ -154,6 +157,19 @@ export class Activation implements WorkerContext {
     this.queue.push(slot, msg)
     const reply = replyIn(slot, msg)
     if (reply !== null && reply.deadline < this.minDeadline) this.extra().minDeadline = reply.deadline
+  }
+
+  /**
+   * Queues a message a node being claimed from sent on while this activation waits for its
+   * handoff: that node took it before the worker left, so it goes ahead of what came here
+   * directly meanwhile (behind what the same node sent on before), keeping each sender's order.
+   */
+  pushAhead (slot: Slot, msg: unknown): void {
+    const ext = this.extra()
+    if (this.queue === null) this.queue = []
+    this.queue.splice(this.head + 2 * ext.ahead++, 0, slot, msg)
+    const reply = replyIn(slot, msg)
+    if (reply !== null && reply.deadline < ext.minDeadline) ext.minDeadline = reply.deadline
   }
 
   /**

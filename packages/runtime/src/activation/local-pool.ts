@@ -82,20 +82,25 @@ export class LocalPool implements ActivationHome {
    * Throws `WorkerNotAliveError` or `OverloadedError` synchronously, before anything is
    * queued: a cast's sender learns it at once, a call's caller through its promise.
    */
-  deliver (id: string, slot: Slot, msg: unknown, spawn: boolean): Activation {
+  deliver (id: string, slot: Slot, msg: unknown, spawn: boolean, via?: string): Activation {
     const act = this.activations.get(id)
-    if (act !== undefined) return this.deliverTo(act, slot, msg)
+    if (act !== undefined) return this.deliverTo(act, slot, msg, via)
     if (!spawn) throw new WorkerNotAliveError(`worker ${this.name}/${id} is not alive`, { pool: this.name, id })
-    return this.deliverTo(this.activate(id), slot, msg)
+    return this.deliverTo(this.activate(id), slot, msg, via)
   }
 
-  /** Puts a message in a live activation's mailbox; throws `OverloadedError` when it is full. */
-  deliverTo (act: Activation, slot: Slot, msg: unknown): Activation {
+  /**
+   * Puts a message in a live activation's mailbox; throws `OverloadedError` when it is full.
+   * `via`: the node that sent it on (forwarded): one this activation is claiming from queues it ahead.
+   */
+  deliverTo (act: Activation, slot: Slot, msg: unknown, via?: string): Activation {
     if (act.queue !== null && act.queued >= this.mailboxLimit) {
       this.stats.counters.overloaded++
       throw new OverloadedError(`the mailbox of ${this.name}/${act.id} holds ${this.mailboxLimit} messages`, { pool: this.name, id: act.id })
     }
-    act.push(slot, msg)
+    const ext = act.ext
+    if (via !== undefined && ext !== null && ext.claiming && act.phase === Phase.Activating && ext.claimedFrom?.includes(via) === true) act.pushAhead(slot, msg)
+    else act.push(slot, msg)
     if (act.phase === Phase.Ready) {
       this.env.scheduler.add(act)
     } else {
@@ -125,6 +130,7 @@ export class LocalPool implements ActivationHome {
     if (holders.length > 0) {
       // the ring moved lately: the node that owned this id may still hold it, state and all
       act.extra().claiming = true
+      act.extra().claimedFrom = holders
       this.settleActivation(act, this.claimThenLoad(act, holders))
       return act
     }

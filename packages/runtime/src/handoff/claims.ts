@@ -110,8 +110,8 @@ export class ClaimWindow {
    * The nodes that may still hold `id`, while the ring moved lately: its owner before the
    * last change, and its owner on the current ring without this node (for a node that
    * joined, that is the owner before it came: the others' points did not move), and the
-   * node it spilled to lately. Only members that are not down and did not report zero
-   * workers of the pool: at most three claims at once, and none in a cluster that is forming.
+   * node it spilled to lately. Only members that are not down and, but for the owners before
+   * the last changes, did not report zero workers of the pool: none in a cluster that is forming.
    */
   holders (pool: string, id: string): readonly string[] {
     const now = this.c.clock.monotonic()
@@ -120,24 +120,27 @@ export class ClaimWindow {
     const spilledThere = this.c.spill.takeClaimBack(pool, id, now, this.windowMs)
     if (now - Math.max(this.changedAt, this.startedAt) > this.windowMs || !this.claimPools.has(pool)) return spilledThere === undefined ? NONE : [spilledThere]
     const out: string[] = []
-    const consider = (holder: string | undefined): void => {
-      if (holder === undefined || holder === self || out.includes(holder) || this.c.countOf?.(holder, pool) === 0) return
+    // `counted`: skipped when it reported no worker of the pool. Not for the owners before the
+    // last ring changes: a count rides the heartbeat, and one sent before a handoff reached
+    // that owner (a drained node undrained, then a join, within one heartbeat) says 0 while it holds it
+    const consider = (holder: string | undefined, counted: boolean): void => {
+      if (holder === undefined || holder === self || out.includes(holder) || (counted && this.c.countOf?.(holder, pool) === 0)) return
       const m = this.c.members().find(x => x.peerId === holder)
       if (m !== undefined && m.liveness !== 'down') out.push(holder)
     }
     for (const h of this.history) {
       if (now - h.replacedAt > this.windowMs) continue
       try {
-        consider(this.c.owners.ownerIn(pool, id, this.c.pool(pool), h.placement))
+        consider(this.c.owners.ownerIn(pool, id, this.c.pool(pool), h.placement), false)
       } catch {
         // a custom placement that named a node not serving the pool then
       }
     }
-    consider(this.c.owners.ownerWithout(pool, id, self))
+    consider(this.c.owners.ownerWithout(pool, id, self), true)
     // a node that holds workers of the pool and serves it no more (drained with nowhere to
     // send them, or leaving) may hold this one, whatever the rings said before
     for (const m of this.c.members()) {
-      if ((m.status !== 'up' || (m.pools[pool]?.target ?? 0) <= 0) && (this.c.countOf?.(m.peerId, pool) ?? 0) > 0) consider(m.peerId)
+      if ((m.status !== 'up' || (m.pools[pool]?.target ?? 0) <= 0) && (this.c.countOf?.(m.peerId, pool) ?? 0) > 0) consider(m.peerId, true)
     }
     if (spilledThere !== undefined && !out.includes(spilledThere)) out.push(spilledThere)
     return out
@@ -194,7 +197,14 @@ export class ClaimWindow {
     }
     // it may be stale: the claimer asks again in a moment
     if (this.c.fencing()) return 'mine'
-    const owner = this.c.owners.ownerOf(m.pool, m.id, local)
+    let owner: string | undefined
+    try {
+      owner = this.c.owners.ownerOf(m.pool, m.id, local)
+    } catch {
+      // no node serves the pool in this node's view (a drain left nobody): it is still
+      // here, which 'none' (what the claimer reads an unavailable node as) would deny
+      return 'mine'
+    }
     if (owner !== claimer) return 'mine'
     return this.c.handOverNow(local, act, owner).then(moved => moved ? 'moved' : 'mine')
   }

@@ -75,7 +75,8 @@ export class Inbound {
       const answer = (local as LocalPool).callNow(m.id, m.msg, m.spawn, now + timeoutMs, version)
       if (answer !== NOT_NOW) return answer
     }
-    return c.requests.call(local as LocalPool, m.id, m.msg, m.spawn, timeoutMs, undefined, version)
+    // sent on by another node (hops > 0): one the worker is being claimed from queues it ahead
+    return c.requests.call(local as LocalPool, m.id, m.msg, m.spawn, timeoutMs, undefined, version, m.hops > 0 ? from : undefined)
   }
 
   /**
@@ -112,13 +113,13 @@ export class Inbound {
       const live = local?.activations.get(m.id)
       // live and owned here at this placement version: no ring lookup, as for a local send
       if (live !== undefined && live.ownedAt === placement.version) {
-        (local as LocalPool).deliverTo(live, null, m.msg)
+        (local as LocalPool).deliverTo(live, null, m.msg, m.hops > 0 ? from : undefined)
         return
       }
       const owner = c.owners.ownerOf(m.pool, m.id, local, placement)
       const to = this.arrival(local, m.pool, m.id, owner, from, m.spilled, m.spawn)
       if (to === 'here') {
-        const act = (local as LocalPool).deliver(m.id, null, m.msg, m.spawn)
+        const act = (local as LocalPool).deliver(m.id, null, m.msg, m.spawn, m.hops > 0 ? from : undefined)
         if (owner === c.self()) act.ownedAt = placement.version
         return
       }

@@ -27,11 +27,11 @@ export class LocalRequests {
   }
 
   /** A call to worker `id`; `version`, when given, is the placement version at which this node owns it. */
-  call (local: LocalPool, id: string, msg: unknown, spawn: boolean, timeoutMs: number, signal?: AbortSignal, version?: number): Promise<unknown> {
+  call (local: LocalPool, id: string, msg: unknown, spawn: boolean, timeoutMs: number, signal?: AbortSignal, version?: number, via?: string): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const reply = newReply(this.c.clock.monotonic() + timeoutMs, resolve, reject, signal)
       try {
-        const act = local.deliver(id, reply, msg, spawn)
+        const act = local.deliver(id, reply, msg, spawn, via)
         if (version !== undefined) act.ownedAt = version
       } catch (err) {
         refuse(reply, err as Error)

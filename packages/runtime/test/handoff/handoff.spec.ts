@@ -143,6 +143,38 @@ describe('Handoff', () => {
     expect(await a.count('counter', { local: true })).to.equal(0)
   })
 
+  it('claims from the owner the rings name though its last count said 0 (sent before a handoff reached it)', async () => {
+    const a = t.cluster.add('A', { pools: [counter], migrationsPerSecond: 1 })
+    let stale = false
+    const b = t.cluster.add('B', { pools: [counter] }, { countOf: (peer, pool) => stale && peer === 'A' ? 0 : t.cluster.runtimes.get(peer)?.counts()[pool] })
+    t.cluster.skew('A', ['A'])
+    t.cluster.skew('B', ['A'])
+    let id = 0
+    while (t.cluster.views.get('A')?.ownerOf('counter', `z${id}`) !== 'A' || ownerWithBoth(t.cluster, `z${id}`) !== 'B') id++
+    const target = `z${id}`
+    for (let k = 0; k < 5; k++) await a.ref('counter', target).call('inc')
+    t.cluster.refresh()
+    stale = true // A's count as a heartbeat sent before the worker reached it would give it
+    expect(await b.ref('counter', target).call('inc')).to.equal(6)
+  })
+
+  it('runs what the node it claims from sent on ahead of what came straight to it meanwhile', async () => {
+    const log = definePool<string[], string, number>({ name: 'counter', init: () => [], load: () => undefined, handle: (s, m) => s.push(m) })
+    const a = t.cluster.add('A', { pools: [log], migrationsPerSecond: 1 })
+    const b = t.cluster.add('B', { pools: [log] })
+    t.cluster.skew('A', ['A'])
+    t.cluster.skew('B', ['A'])
+    let id = 0
+    while (t.cluster.views.get('A')?.ownerOf('counter', `y${id}`) !== 'A' || ownerWithBoth(t.cluster, `y${id}`) !== 'B') id++
+    const target = `y${id}`
+    await a.ref('counter', target).call('first')
+    t.cluster.refresh()
+    // a sender's later message reaches B directly while B claims; its earlier one, taken by A, is sent on
+    const direct = b.handleCall([Op.Call, 'counter', target, 'third', 1, 0, 5_000], 'C') as Promise<number>
+    const forwarded = b.handleCall([Op.Call, 'counter', target, 'second', 1, 1, 5_000], 'A') as Promise<number>
+    expect([await forwarded, await direct]).to.deep.equal([2, 3])
+  })
+
   it('loses no message sent while workers move', async () => {
     const a = t.cluster.add('A', { pools: [counter] })
     const ids = Array.from({ length: 200 }, (_, i) => `m${i}`)

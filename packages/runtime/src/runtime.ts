@@ -212,7 +212,7 @@ export class Runtime {
       nextEpoch: () => this.epochs.next(),
       holders: (p, id) => this.claims.holders(p, id),
       claimFirst: (p, id, holders, waiting) => this.claims.claimFirst(p, id, holders, waiting),
-      redirect: (local, act) => this.sender.redirect(local, act),
+      redirect: (act) => { const local = this.pools.get(act.pool); return local !== undefined && this.sender.redirect(local, act) },
       fencing: () => this.fence.active,
       removed: (p, id) => { this.spill.removed(p, id) }
     }

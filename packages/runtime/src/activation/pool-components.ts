@@ -1,6 +1,5 @@
 import type { Clock, Logger, Random } from '@simplepool/core'
 import type { Activation } from './activation.js'
-import type { LocalPool } from './local-pool.js'
 import type { DeadlineWatch } from './deadline-watch.js'
 import type { Scheduler } from './scheduler.js'
 import type { TimingWheel } from './timing-wheel.js'
@@ -34,7 +33,7 @@ export interface PoolComponents {
    * An activation whose claim took nothing leaves, unsaved, when its worker belongs to
    * another node now; what waited in its mailbox follows to that node. False: it stays.
    */
-  redirect: (local: LocalPool, act: Activation) => boolean
+  redirect: (act: Activation) => boolean
   /** True while the node, back from a stall, finds out whether its activations are stale. */
   fencing: () => boolean
   /** An activation of `pool` left this node (stopped, moved, dropped, failed). */

@@ -22,6 +22,8 @@ export class LocalCluster {
   readonly clock: Clock
   /** When set and true for a call, its reply is lost: the caller gets `TimeoutError` after the callee acted. */
   loseReply?: (from: string, to: string, payload: unknown) => boolean
+  /** When set and it returns an error for a call, the call fails with it before it reaches the callee. */
+  failCall?: (from: string, to: string, payload: unknown) => Error | undefined
 
   constructor (clock: Clock = new ManualClock()) {
     this.clock = clock
@@ -36,6 +38,8 @@ export class LocalCluster {
       call: async (to, payload) => {
         const wire = encode(payload)
         await Promise.resolve()
+        const failed = this.failCall?.(peerId, to, payload)
+        if (failed !== undefined) throw failed
         const rt = this.runtimes.get(to)
         if (rt == null) throw new Error(`no node ${to}`)
         let reply: unknown

@@ -38,6 +38,13 @@ export const HANDOFF_PUMP_MS = 10
 /** A handoff message that timed out is sent this many times in all, `HANDOFF_RETRY_MS` × try apart. */
 export const HANDOFF_TRIES = 3
 export const HANDOFF_RETRY_MS = 500
+/**
+ * Workers whose handoff message failed for good (refused whole, or past its last try) are
+ * looked at again after this many ms: they stay live here meanwhile, and if they still
+ * belong elsewhere they go then. Without it they waited for the next ring change, while
+ * their owner, asked for them, started fresh copies once its claim window had closed.
+ */
+export const HANDOFF_FAILED_RETRY_MS = 2_000
 
 /** How often a handoff under way reports its progress, in ms. */
 export const HANDOFF_PROGRESS_MS = 1_000

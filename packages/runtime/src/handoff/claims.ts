@@ -63,6 +63,13 @@ export class ClaimWindow {
   private startedAt = -Infinity
   /** Pools whose new activations claim first, while the window is open (see {@link noteHolders}). */
   private claimPools = new Set<string>()
+  /**
+   * Workers this node claimed and gave up on because the ring moved on meanwhile, while a
+   * holder kept them ('mine'), by `pool\nid`: the holders, and when. The worker's new
+   * owner claims it from this node (its owner before) and not from them; its claim is
+   * passed on to them.
+   */
+  private keptBy = new Map<string, { holders: string[], at: number }>()
 
   constructor (components: ClaimComponents, windowMs: number) {
     this.c = components
@@ -160,8 +167,10 @@ export class ClaimWindow {
       return home !== undefined && home !== this.c.self()
     }
     for (let attempt = 0; ; attempt++) {
-      const answer = await this.claim(pool, id, holders).catch(() => 'none')
+      const answers = await this.ask(pool, id, holders)
+      const answer = answers.includes('moved') ? 'moved' : answers.includes('mine') ? 'mine' : 'none'
       if (!waiting() || answer === 'moved') return true
+      if (answer === 'mine' && away()) this.keep(pool, id, holders.filter((_, i) => answers[i] === 'mine'))
       if (answer !== 'mine' || attempt >= CLAIM_ATTEMPTS || away()) return false
       await sleep(this.c.clock, CLAIM_RETRY_MS)
     }
@@ -169,13 +178,30 @@ export class ClaimWindow {
 
   /** Claims a worker from every possible holder at once: 'moved' when one handed it over, 'mine' when one keeps it for now, else 'none'. */
   async claim (pool: string, id: string, holders: readonly string[]): Promise<ClaimAnswer> {
-    // no answer is not "none": the holder may be handing it over right now; only a holder
-    // that is gone cannot hold it
-    const answers = await Promise.all(holders.map(async h =>
-      await (this.c.transport.call(h, encodeClaim({ pool, id }), { timeoutMs: DEFAULT_CALL_TIMEOUT_MS }) as Promise<ClaimAnswer>)
-        .catch((err: Error) => err.name === 'NodeUnavailableError' ? 'none' : 'mine')))
+    const answers = await this.ask(pool, id, holders)
     if (answers.includes('moved')) return 'moved'
     return answers.includes('mine') ? 'mine' : 'none'
+  }
+
+  /** Each holder's answer to a claim (for `claimer`, when passed on for it). */
+  private async ask (pool: string, id: string, holders: readonly string[], claimer?: string): Promise<ClaimAnswer[]> {
+    // no answer is not "none": the holder may be handing it over right now; only a holder
+    // that is gone cannot hold it
+    return await Promise.all(holders.map(async h =>
+      await (this.c.transport.call(h, encodeClaim({ pool, id, claimer }), { timeoutMs: DEFAULT_CALL_TIMEOUT_MS }) as Promise<ClaimAnswer>)
+        .catch((err: Error) => err.name === 'NodeUnavailableError' ? 'none' : 'mine')))
+  }
+
+  /** Notes that `holders` kept worker `id` when this node gave its claim up (see {@link keptBy}). */
+  private keep (pool: string, id: string, holders: string[]): void {
+    const now = this.c.clock.monotonic()
+    for (const [key, k] of this.keptBy) {
+      if (now - k.at <= this.windowMs) break
+      this.keptBy.delete(key)
+    }
+    const key = `${pool}\n${id}`
+    this.keptBy.delete(key)
+    this.keptBy.set(key, { holders, at: now })
   }
 
   /**
@@ -189,6 +215,20 @@ export class ClaimWindow {
     if (local === undefined) return 'none'
     const act = local.activations.get(m.id)
     if (act === undefined) {
+      // this node claimed it and gave up as the ring moved on, while a holder kept it: the
+      // claim goes on to that holder, which hands it to the claimer if it sees it as its owner
+      const key = `${m.pool}\n${m.id}`
+      const kept = m.claimer === undefined ? this.keptBy.get(key) : undefined
+      if (kept !== undefined && this.c.clock.monotonic() - kept.at <= this.windowMs) {
+        const onTo = kept.holders.filter(h => h !== claimer)
+        if (onTo.length > 0) {
+          return this.ask(m.pool, m.id, onTo, claimer).then((answers) => {
+            if (!answers.includes('moved')) return answers.includes('mine') ? 'mine' : 'none'
+            this.keptBy.delete(key)
+            return 'moved'
+          })
+        }
+      }
       // it spilled from here: the node it spilled to may hold it
       const spilledTo = this.c.spill.pointer(m.pool, m.id)
       if (spilledTo === undefined || spilledTo === claimer || m.claimer !== undefined) return 'none'

@@ -1,6 +1,6 @@
 import {
   DEFAULT_CALL_TIMEOUT_MS, DEFAULT_HANDOFFS_IN_FLIGHT, DEFAULT_MIGRATIONS_PER_SECOND, HANDOFF_BATCH, HANDOFF_PROGRESS_MS,
-  HANDOFF_PUMP_MS, HANDOFF_RETRY_MS, HANDOFF_SCAN_PER_PUMP, HANDOFF_TRIES, CLAIM_WAIT_MS, InvalidMessageError, sleep
+  HANDOFF_PUMP_MS, HANDOFF_RETRY_MS, HANDOFF_FAILED_RETRY_MS, HANDOFF_SCAN_PER_PUMP, HANDOFF_TRIES, CLAIM_WAIT_MS, InvalidMessageError, sleep
 } from '@simplepool/core'
 import type { Clock, Logger, TimerHandle } from '@simplepool/core'
 import { SPAWNED, STOP, replyIn } from '../activation/activation.js'
@@ -87,6 +87,9 @@ export class HandoffSender {
   private settleTimer: TimerHandle | undefined
   /** Activations the current scans have not looked at yet (as counted when they began). */
   private unscanned = 0
+  /** Workers whose handoff message failed, waiting to be looked at again, and their timers. */
+  private parked = 0
+  private readonly parkTimers = new Set<TimerHandle>()
 
   constructor (components: HandoffSenderComponents, init: HandoffSenderInit = {}) {
     this.c = components
@@ -101,7 +104,7 @@ export class HandoffSender {
   get backlog (): number {
     let unseen = this.unscanned
     if (this.settleTimer !== undefined) for (const local of this.c.pools()) unseen += local.activations.size
-    return this.candidates.length - this.head + this.workersInFlight + unseen
+    return this.candidates.length - this.head + this.workersInFlight + this.parked + unseen
   }
 
   /**
@@ -166,6 +169,9 @@ export class HandoffSender {
     if (this.settleTimer !== undefined) this.c.clock.clearTimeout(this.settleTimer)
     this.timer = undefined
     this.settleTimer = undefined
+    for (const t of this.parkTimers) this.c.clock.clearTimeout(t)
+    this.parkTimers.clear()
+    this.parked = 0
   }
 
   /** Hands nothing over until {@link release}: this node may hold stale activations. */
@@ -348,6 +354,7 @@ export class HandoffSender {
         if (acts.length > 1) this.batchSizes.set(local.name, Math.max(1, acts.length >> 1))
         this.c.logger.warn(`handoff of ${acts.length} workers of ${local.name} to ${to} failed; they stay here: ${e.name}: ${e.message}`)
         for (const act of acts) local.cancelHandoff(act)
+        this.park(local, acts)
         return
       }
       for (const [i, act] of acts.entries()) this.settle(local, to, act, (results as unknown[])[i])
@@ -359,6 +366,24 @@ export class HandoffSender {
       }
       return
     }
+  }
+
+  /**
+   * Looks at workers whose handoff failed again in `HANDOFF_FAILED_RETRY_MS`: no ring
+   * change may come to do it (the node that refused them was fencing after a stall, say),
+   * and a worker left on a node that no longer owns it is one its owner does not find
+   * once the claim window closes. Those still here and still another node's go then.
+   */
+  private park (local: LocalPool, acts: Activation[]): void {
+    if (this.stopped) return
+    this.parked += acts.length
+    const t = this.c.clock.setTimeout(() => {
+      this.parkTimers.delete(t)
+      this.parked -= acts.length
+      for (const act of acts) if (local.activations.get(act.id) === act) this.candidates.push({ local, act })
+      this.schedule()
+    }, HANDOFF_FAILED_RETRY_MS)
+    this.parkTimers.add(t)
   }
 
   /** One worker's answer: taken (its new epoch), a newer copy there, busy there (try later), or refused. */

@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { ManualClock } from '@simplepool/core'
+import { HANDOFF_FAILED_RETRY_MS, ManualClock, NodeUnavailableError } from '@simplepool/core'
 import { definePool } from '../../src/pool.js'
 import type { MigrationDetail, WorkerMigrateDetail } from '../../src/events.js'
 import { Op } from '../../src/protocol/ops.js'
@@ -108,6 +108,53 @@ describe('Handoff', () => {
     expect(onB).to.be.above(10)
     expect(await a.count('counter', { local: true }) + onB).to.equal(100)
     for (const id of ids) expect(await a.ref('counter', id).call('get')).to.equal(1)
+  })
+
+  it('hands workers whose handoff message failed over again later, with no ring change to prompt it', async () => {
+    const a = t.cluster.add('A', { pools: [counter] })
+    const ids = Array.from({ length: 100 }, (_, i) => `r${i}`)
+    for (const id of ids) await a.ref('counter', id).call('inc')
+    // B refuses what it is handed at first (as a node fencing after a stall it was marked down in)
+    let refusing = true
+    t.cluster.failCall = (from, to, payload) => refusing && from === 'A' && to === 'B' && (payload as unknown[])[0] === Op.HandoffMany
+      ? new NodeUnavailableError('node B was marked down while it stood still', { node: 'B' })
+      : undefined
+    const b = t.cluster.add('B', { pools: [counter] })
+    const onB = ids.filter(id => t.cluster.views.get('A')?.ownerOf('counter', id) === 'B')
+    await run(t.clock, 1_000)
+    expect(await b.count('counter', { local: true })).to.equal(0)
+    refusing = false
+    await run(t.clock, HANDOFF_FAILED_RETRY_MS + 500)
+    expect(await b.count('counter', { local: true })).to.equal(onB.length)
+    expect(await a.count('counter', { local: true })).to.equal(ids.length - onB.length)
+    expect(a.migrationBacklog).to.equal(0)
+  })
+
+  it('passes a claim on to the node that kept the worker when an earlier claimer gave it up as the ring moved on', async () => {
+    // A holds the worker; B claims it (A, not seeing B yet, keeps it); then C comes and owns it
+    const a = t.cluster.add('A', { pools: [counter], migrationsPerSecond: 1 }) // too slow to push anything
+    const b = t.cluster.add('B', { pools: [counter], migrationsPerSecond: 1 })
+    const c = t.cluster.add('C', { pools: [counter], migrationsPerSecond: 1 })
+    const owner = (serving: string[], id: string): string | undefined => {
+      t.cluster.skew('A', serving)
+      return t.cluster.views.get('A')?.ownerOf('counter', id)
+    }
+    let i = 0
+    while (owner(['A', 'B'], `k${i}`) !== 'B' || owner(['A', 'B', 'C'], `k${i}`) !== 'C') i++
+    const target = `k${i}`
+    t.cluster.skew('A', ['A'])
+    t.cluster.skew('B', ['A'])
+    for (let k = 0; k < 5; k++) await a.ref('counter', target).call('inc')
+    t.cluster.skew('C', ['A', 'B']) // C joins a ring that moved while A held workers: it claims, from B
+    t.cluster.skew('C', ['A', 'B', 'C'])
+    t.cluster.skew('B', ['A', 'B'])
+    const call = b.ref('counter', target).call('inc') as Promise<number>
+    await run(t.clock, 100) // B claims from A, which answers 'mine'
+    t.cluster.skew('A', ['A', 'B', 'C'])
+    t.cluster.skew('B', ['A', 'B', 'C']) // B gives up and sends the call on to C, which claims from B
+    await run(t.clock, 1_000)
+    expect(await call).to.equal(6)
+    expect((await c.where('counter', target))?.node).to.equal('C')
   })
 
   it('claims only in pools another node held workers of when the ring moved: a forming cluster pays none', async () => {

@@ -119,6 +119,20 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
   for (let i = 1; i <= nodes; i++) listen(cluster.add(`n${i}`))
   const plan = new FaultPlan(cluster, {
     joined: (node) => { listen(node) },
+    stopped: (node) => {
+      // a graceful stop hands its workers to the nodes that stay; with no other running
+      // node serving a pool (each drained, its target 0, or stopping) they had nowhere to
+      // go, and those of a pool without `save` ended with their memory, as designed
+      const serving = new Map<string, boolean>()
+      const serves = (pool: string): boolean => serving.get(pool) ?? serving.set(pool, cluster.running().some(n => n !== node && (n.runtime.pool(pool)?.target ?? 0) > 0)).get(pool) as boolean
+      let n = 0
+      for (const [key, b] of books.books) {
+        if (b.holder !== node.peerId || serves(key.slice(0, key.indexOf('/')))) continue
+        if (!exempt.has(key)) n++
+        exempt.add(key)
+      }
+      if (n > 0) trace(`${node.peerId} stopped with no other node serving their pools: ${n} more workers may lose their memory`)
+    },
     killed: (node) => {
       lossy(node.peerId, `${node.peerId} was killed`)
       books.killed(node.peerId)

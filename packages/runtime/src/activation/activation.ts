@@ -79,6 +79,11 @@ export class ActivationExtra {
   /** The nodes a claim asked for it, and how many messages they forwarded meanwhile (queued ahead). */
   claimedFrom: readonly string[] | null = null
   ahead = 0
+  /**
+   * A claim waits for it to come between turns: how many of the queued messages (those that
+   * came before the claim) it still runs; what came after waits and follows it. -1: none.
+   */
+  holdAfter = -1
   /** Stop requests that came while it was already stopping: answered when that stop ends. */
   stopWaiters: Reply[] | null = null
   /** The reply of the async turn running now. */
@@ -170,6 +175,17 @@ export class Activation implements WorkerContext {
     this.queue.splice(this.head + 2 * ext.ahead++, 0, slot, msg)
     const reply = replyIn(slot, msg)
     if (reply !== null && reply.deadline < ext.minDeadline) ext.minDeadline = reply.deadline
+  }
+
+  /**
+   * A claim waits for this activation to come between turns (busy, or loading): it still
+   * runs what is queued now, which came before the claim; what comes after waits in its
+   * mailbox and follows it to the claimer, behind what waited there. A sender whose view
+   * moved back here (a drain undone) sent it after what it sent the claimer.
+   */
+  holdForClaim (): void {
+    const ext = this.extra()
+    if (ext.holdAfter < 0) ext.holdAfter = this.queued
   }
 
   /**

@@ -209,7 +209,7 @@ export class LocalPool implements ActivationHome {
       act = this.activate(id)
     }
     if (ownedAt !== undefined) act.ownedAt = ownedAt
-    if (act.phase !== Phase.Ready || act.queue !== null || act.scheduled) return NOT_NOW
+    if (act.phase !== Phase.Ready || act.queue !== null || act.scheduled || (act.ext !== null && act.ext.holdAfter >= 0)) return NOT_NOW
     const counters = this.stats.counters
     counters.turns++
     if (this.idleMs > 0) (act.ext as ActivationExtra).lastActive = this.env.clock.monotonic()
@@ -259,6 +259,12 @@ export class LocalPool implements ActivationHome {
       if (turns >= TURNS_PER_RUN) {
         this.env.scheduler.add(act)
         break
+      }
+      // a claim waits for it: what came after the claim waits to follow it (see Activation.holdForClaim)
+      const ext = act.ext
+      if (ext !== null && ext.holdAfter >= 0) {
+        if (ext.holdAfter === 0) break
+        ext.holdAfter--
       }
       const slot = q[act.head] as Slot
       const msg = q[act.head + 1]
@@ -447,9 +453,17 @@ export class LocalPool implements ActivationHome {
    */
   beginHandoff (act: Activation): unknown {
     if (act.phase !== Phase.Ready) return NOT_NOW
+    if (act.ext !== null) act.ext.holdAfter = -1
     act.phase = Phase.Migrating
     this.env.watch.watch(act)
     return this.def.snapshot !== undefined ? this.def.snapshot(act.state) : act.state
+  }
+
+  /** The claim stopped waiting without a handoff (see `Activation.holdForClaim`): the worker takes turns again. */
+  releaseClaimHold (act: Activation): void {
+    if (act.ext === null || act.ext.holdAfter < 0) return
+    act.ext.holdAfter = -1
+    if (act.phase === Phase.Ready && act.queued > 0) this.env.scheduler.add(act)
   }
 
   /** The handoff failed or was refused: the worker takes turns here again, starting with what waited. */

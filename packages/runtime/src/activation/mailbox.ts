@@ -31,9 +31,12 @@ export function failMailbox (act: Activation, err: Error): number {
 /** Gives what waits in a departed activation's mailbox to `forward`, in order (ticks and settled requests left out), and empties it. */
 export function forwardMailbox (act: Activation, forward: (slot: Slot, msg: unknown) => void): void {
   const q = act.queue
+  const head = act.head
   act.queue = null
+  act.head = 0
+  if (act.ext !== null) act.ext.ahead = 0
   if (q === null) return
-  for (let i = act.head; i < q.length; i += 2) {
+  for (let i = head; i < q.length; i += 2) {
     const slot = q[i] as Slot
     if (slot === TICK) continue
     const reply = replyIn(slot, q[i + 1])

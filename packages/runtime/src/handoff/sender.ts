@@ -3,7 +3,7 @@ import {
   HANDOFF_PUMP_MS, HANDOFF_RETRY_MS, HANDOFF_FAILED_RETRY_MS, HANDOFF_SCAN_PER_PUMP, HANDOFF_TRIES, CLAIM_WAIT_MS, InvalidMessageError, sleep
 } from '@simplepool/core'
 import type { Clock, Logger, TimerHandle } from '@simplepool/core'
-import { SPAWNED, STOP, replyIn } from '../activation/activation.js'
+import { Phase, SPAWNED, STOP, replyIn } from '../activation/activation.js'
 import type { Activation, Slot } from '../activation/activation.js'
 import { NOT_NOW } from '../activation/local-pool.js'
 import type { LocalPool } from '../activation/local-pool.js'
@@ -187,21 +187,35 @@ export class HandoffSender {
   /**
    * Hands one worker over now (a claim), waiting up to 2 s for it to come between turns.
    * Resolves true once it left this node (the new owner has it, or had a newer copy).
+   * Meanwhile each sender's order holds: an activation that is itself claiming (no state
+   * here) sends what waits for it on to the claimer at once, where it runs ahead of what
+   * came there directly; a busy or loading one runs only what came before the claim, and
+   * what came after follows it (see `Activation.holdForClaim`).
    */
   async handOverNow (local: LocalPool, act: Activation, to: string): Promise<boolean> {
     if (this.held) return false
     const deadline = this.c.clock.monotonic() + CLAIM_WAIT_MS
-    for (;;) {
-      const snapshot = local.beginHandoff(act)
-      if (snapshot !== NOT_NOW) {
-        await this.track(this.transfer(local, to, [act], [{ id: act.id, epoch: act.epoch, snapshot }]), 0)
-        return local.activations.get(act.id) !== act
+    try {
+      for (;;) {
+        const snapshot = local.beginHandoff(act)
+        if (snapshot !== NOT_NOW) {
+          await this.track(this.transfer(local, to, [act], [{ id: act.id, epoch: act.epoch, snapshot }]), 0)
+          return local.activations.get(act.id) !== act
+        }
+        if (local.activations.get(act.id) !== act) return false
+        if (act.phase === Phase.Activating && act.ext?.claiming === true) {
+          forwardMailbox(act, (slot, msg) => { this.follow(local, act.id, to, undefined, slot, msg) })
+        } else {
+          act.holdForClaim()
+        }
+        if (this.c.clock.monotonic() > deadline) return false
+        await sleep(this.c.clock, HANDOFF_PUMP_MS)
+        // a timer may be the first thing to run after a stall
+        this.c.beforePump?.()
+        if (this.held) return false
       }
-      if (this.c.clock.monotonic() > deadline || local.activations.get(act.id) !== act) return false
-      await sleep(this.c.clock, HANDOFF_PUMP_MS)
-      // a timer may be the first thing to run after a stall
-      this.c.beforePump?.()
-      if (this.held) return false
+    } finally {
+      if (local.activations.get(act.id) === act) local.releaseClaimHold(act)
     }
   }
 
@@ -432,13 +446,16 @@ export class HandoffSender {
     }
   }
 
-  /** A message that waited during the handoff goes on to the worker's new node. */
+  /**
+   * A message that waited here for the worker goes on to the worker's new node, as sent on
+   * by this node (hops 1): one that claims from this node queues it ahead of what came straight to it.
+   */
   private follow (local: LocalPool, id: string, to: string, epoch: number | undefined, slot: Slot, msg: unknown): void {
     const t = this.c.transport
     const pool = local.name
     if (slot === null) {
       try {
-        t.cast(to, encodeCast({ pool, id, msg, spawn: true, hops: 0, spilled: false }))
+        t.cast(to, encodeCast({ pool, id, msg, spawn: true, hops: 1, spilled: false }))
       } catch {
         local.stats.counters.droppedCasts++
       }
@@ -457,7 +474,7 @@ export class HandoffSender {
     } else if (slot === STOP) {
       settle(t.call(to, encodeWorker({ op: Op.Stop, pool, id, hops: 0, spilled: false }), { timeoutMs }))
     } else {
-      settle(t.call(to, encodeCall({ pool, id, msg, spawn: true, hops: 0, timeoutMs: Math.ceil(timeoutMs), spilled: false }), { timeoutMs }))
+      settle(t.call(to, encodeCall({ pool, id, msg, spawn: true, hops: 1, timeoutMs: Math.ceil(timeoutMs), spilled: false }), { timeoutMs }))
     }
   }
 }

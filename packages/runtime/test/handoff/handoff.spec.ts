@@ -1,5 +1,6 @@
 import { expect } from 'chai'
-import { HANDOFF_FAILED_RETRY_MS, ManualClock, NodeUnavailableError } from '@simplepool/core'
+import { DEFAULT_POOL_TARGET, HANDOFF_FAILED_RETRY_MS, ManualClock, NodeUnavailableError } from '@simplepool/core'
+import { Placement } from '@simplepool/ring'
 import { definePool } from '../../src/pool.js'
 import type { MigrationDetail, WorkerMigrateDetail } from '../../src/events.js'
 import { Op } from '../../src/protocol/ops.js'
@@ -222,6 +223,70 @@ describe('Handoff', () => {
     expect([await forwarded, await direct]).to.deep.equal([2, 3])
   })
 
+  it('a claimer holding no state sends what waits for it on to the node that claims it, ahead of what came there directly', async () => {
+    let release = (): void => {}
+    const log = definePool<string[], string, number>({
+      name: 'counter',
+      init: () => [],
+      load: () => undefined,
+      handle: (s, m) => m === 'slow' ? new Promise<number>(resolve => { release = () => { resolve(s.length) } }) : s.push(m)
+    })
+    const h = t.cluster.add('H', { pools: [log], migrationsPerSecond: 1 })
+    const a = t.cluster.add('A', { pools: [log], migrationsPerSecond: 1 })
+    const b = t.cluster.add('B', { pools: [log], migrationsPerSecond: 1 })
+    let id = 0
+    while (ownerAmong(['H', 'A'], `k${id}`) !== 'A' || ownerAmong(['H', 'A', 'B'], `k${id}`) !== 'B') id++
+    const target = `k${id}`
+    for (const n of ['H', 'A', 'B']) t.cluster.skew(n, ['H'])
+    await h.ref('counter', target).call('first')
+    const slow = h.ref('counter', target).call('slow') // H is busy: a claim waits for it
+    await settle()
+    // A sees itself as the owner: a sender's first message waits there while A claims from H
+    t.cluster.skew('A', ['H', 'A'])
+    const second = a.handleCall([Op.Call, 'counter', target, 'second', 1, 0, 5_000], 'C') as Promise<number>
+    await settle()
+    // then everyone sees B as the owner; the sender's next message goes straight to B, which claims from H and A
+    t.cluster.skew('B', ['H', 'A'])
+    for (const n of ['H', 'A', 'B']) t.cluster.skew(n, ['H', 'A', 'B'])
+    const third = b.handleCall([Op.Call, 'counter', target, 'third', 1, 0, 5_000], 'C') as Promise<number>
+    await settle()
+    release()
+    await run(t.clock, 1_000)
+    expect(await slow).to.equal(1)
+    expect([await second, await third]).to.deep.equal([2, 3])
+  })
+
+  it('a busy worker that is claimed runs only what came before the claim; what came after follows it', async () => {
+    let release = (): void => {}
+    const log = definePool<string[], string, number>({
+      name: 'counter',
+      init: () => [],
+      load: () => undefined,
+      handle: (s, m) => m === 'slow' ? new Promise<number>(resolve => { release = () => { resolve(s.length) } }) : s.push(m)
+    })
+    const a = t.cluster.add('A', { pools: [log], migrationsPerSecond: 1 })
+    const b = t.cluster.add('B', { pools: [log], migrationsPerSecond: 1 })
+    let id = 0
+    while (ownerAmong(['A', 'B'], `q${id}`) !== 'B') id++
+    const target = `q${id}`
+    for (const n of ['A', 'B']) t.cluster.skew(n, ['A'])
+    await a.ref('counter', target).call('first')
+    const slow = a.ref('counter', target).call('slow')
+    await settle()
+    // the owner moves to B: a sender's message reaches B, which claims from A (busy)
+    for (const n of ['A', 'B']) t.cluster.skew(n, ['A', 'B'])
+    const second = b.handleCall([Op.Call, 'counter', target, 'second', 1, 0, 5_000], 'C') as Promise<number>
+    await settle()
+    // the move is undone in A's view (a drain undone): the sender's next message reaches A, behind the busy turn
+    t.cluster.skew('A', ['A'])
+    const third = a.handleCall([Op.Call, 'counter', target, 'third', 1, 0, 5_000], 'C') as Promise<number>
+    await settle()
+    release()
+    await run(t.clock, 1_000)
+    expect(await slow).to.equal(1)
+    expect([await second, await third]).to.deep.equal([2, 3])
+  })
+
   it('loses no message sent while workers move', async () => {
     const a = t.cluster.add('A', { pools: [counter] })
     const ids = Array.from({ length: 200 }, (_, i) => `m${i}`)
@@ -243,6 +308,12 @@ describe('Handoff', () => {
     expect(total).to.equal(ids.length + sent)
   })
 })
+
+/** The owner of `id` on a ring of `serving` (each with the default target). */
+function ownerAmong (serving: string[], id: string): string | undefined {
+  const members = serving.map(peerId => ({ peerId, addresses: [], status: 'up' as const, pools: { counter: { target: DEFAULT_POOL_TARGET } }, incarnation: 1, liveness: 'alive' as const }))
+  return Placement.fromSnapshot({ version: 1, self: '', members }).ownerOf('counter', id)
+}
 
 function ownerWithBoth (cluster: LocalCluster, id: string): string | undefined {
   cluster.refresh()

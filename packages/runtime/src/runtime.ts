@@ -149,6 +149,7 @@ export class Runtime {
       ownerOf: (local, id) => this.spill.homeOf(local, id),
       beforePump: () => { this.stall.check(clock.monotonic()) },
       observeEpoch: (e) => { this.epochs.observe(e) },
+      movedOut: (p, id, to) => { this.claims.handedOver(p, id, to) },
       progress: (phase, figures) => {
         const type = `migration:${phase}` as const
         if (this.events.has(type)) this.events.emit(type, { node: this.self, ...figures })

@@ -64,10 +64,11 @@ export class ClaimWindow {
   /** Pools whose new activations claim first, while the window is open (see {@link noteHolders}). */
   private claimPools = new Set<string>()
   /**
-   * Workers this node claimed and gave up on because the ring moved on meanwhile, while a
-   * holder kept them ('mine'), by `pool\nid`: the holders, and when. The worker's new
-   * owner claims it from this node (its owner before) and not from them; its claim is
-   * passed on to them.
+   * Workers that left this node, or that it claimed and gave up on because the ring moved
+   * on meanwhile while a holder kept them ('mine'), by `pool\nid`: the nodes that hold
+   * them, and when. The worker's new owner may claim it from this node (its owner before)
+   * and not from them: a node that stood still while this one handed the worker on saw
+   * neither that ring nor the holder. Its claim is passed on to them.
    */
   private keptBy = new Map<string, { holders: string[], at: number }>()
 
@@ -192,6 +193,11 @@ export class ClaimWindow {
         .catch((err: Error) => err.name === 'NodeUnavailableError' ? 'none' : 'mine')))
   }
 
+  /** This node handed worker `id` to `to`: a claim for it here goes on there for a while (see {@link keptBy}). */
+  handedOver (pool: string, id: string, to: string): void {
+    this.keep(pool, id, [to])
+  }
+
   /** Notes that `holders` kept worker `id` when this node gave its claim up (see {@link keptBy}). */
   private keep (pool: string, id: string, holders: string[]): void {
     const now = this.c.clock.monotonic()
@@ -215,12 +221,14 @@ export class ClaimWindow {
     if (local === undefined) return 'none'
     const act = local.activations.get(m.id)
     if (act === undefined) {
-      // this node claimed it and gave up as the ring moved on, while a holder kept it: the
-      // claim goes on to that holder, which hands it to the claimer if it sees it as its owner
+      // this node handed it on, or claimed it and gave up as the ring moved on while a holder
+      // kept it: the claim goes on to that holder, which hands it to the claimer if it sees it as its owner
       const key = `${m.pool}\n${m.id}`
       const kept = m.claimer === undefined ? this.keptBy.get(key) : undefined
       if (kept !== undefined && this.c.clock.monotonic() - kept.at <= this.windowMs) {
-        const onTo = kept.holders.filter(h => h !== claimer)
+        // not to a holder marked down: what it held is lost, and the claimer would wait on it
+        const down = new Set(this.c.members().filter(x => x.liveness === 'down').map(x => x.peerId))
+        const onTo = kept.holders.filter(h => h !== claimer && !down.has(h))
         if (onTo.length > 0) {
           return this.ask(m.pool, m.id, onTo, claimer).then((answers) => {
             if (!answers.includes('moved')) return answers.includes('mine') ? 'mine' : 'none'

@@ -26,6 +26,8 @@ export interface HandoffSenderComponents {
   ownerOf: (local: LocalPool, id: string) => string | undefined
   /** Called before each pump: the pump's timer may be the first thing to run after a stall. */
   beforePump?: () => void
+  /** Worker `id` of `pool` left this node for `to` (a claim for it here goes on there). */
+  movedOut?: (pool: string, id: string, to: string) => void
   /** An epoch the other side gave or holds: this node's next ones must be larger. */
   observeEpoch?: (epoch: number) => void
   /** A migration began (the ring moved and the scan started), went on (once a second), or ended (nothing left to hand over). */
@@ -407,6 +409,7 @@ export class HandoffSender {
       this.c.observeEpoch?.(r)
       this.moved++
       local.depart(act, 'moved', to)
+      this.c.movedOut?.(local.name, act.id, to)
       forwardMailbox(act, forward(r))
       return
     }

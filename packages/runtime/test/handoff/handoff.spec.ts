@@ -158,6 +158,47 @@ describe('Handoff', () => {
     expect((await c.where('counter', target))?.node).to.equal('C')
   })
 
+  it('passes a claim on to the node it handed the worker to, for a claimer that never saw that ring (it stood still)', async () => {
+    // H hands the worker to M; N, whose view went from [H] straight to [H, N], claims it from H alone
+    const h = t.cluster.add('H', { pools: [counter] })
+    const m = t.cluster.add('M', { pools: [counter] })
+    const n = t.cluster.add('N', { pools: [counter] })
+    let i = 0
+    while (ownerAmong(['H', 'N'], `p${i}`) !== 'N' || ownerAmong(['M', 'N'], `p${i}`) !== 'N') i++
+    const target = `p${i}`
+    for (const x of ['H', 'M', 'N']) t.cluster.skew(x, ['H'])
+    for (let k = 0; k < 5; k++) await h.ref('counter', target).call('inc')
+    t.cluster.skew('H', ['M'])
+    t.cluster.skew('M', ['M'])
+    await run(t.clock, 1_000)
+    expect(m.localPool('counter')?.activations.has(target)).to.equal(true)
+    t.cluster.skew('M', ['M', 'N'])
+    t.cluster.skew('N', ['H', 'N'])
+    expect(await n.ref('counter', target).call('inc')).to.equal(6)
+    await run(t.clock, 100)
+    expect(m.localPool('counter')?.activations.has(target)).to.equal(false)
+  })
+
+  it('passes no claim on to a node marked down since it took the worker: the claimer starts at once', async () => {
+    const h = t.cluster.add('H', { pools: [counter] })
+    t.cluster.add('M', { pools: [counter] })
+    const n = t.cluster.add('N', { pools: [counter] })
+    let i = 0
+    while (ownerAmong(['H', 'N'], `d${i}`) !== 'N') i++
+    const target = `d${i}`
+    for (const x of ['H', 'M', 'N']) t.cluster.skew(x, ['H'])
+    await h.ref('counter', target).call('inc')
+    t.cluster.skew('H', ['M'])
+    t.cluster.skew('M', ['M'])
+    await run(t.clock, 1_000)
+    t.cluster.skew('N', ['H', 'N']) // while M holds workers: N claims in the pool
+    await t.cluster.down('M') // its copy is lost with it; N claims from H, which handed it to M
+    let answered: number | undefined
+    void (n.ref('counter', target).call('inc') as Promise<number>).then(v => { answered = v })
+    await run(t.clock, 200)
+    expect(answered).to.equal(1)
+  })
+
   it('claims only in pools another node held workers of when the ring moved: a forming cluster pays none', async () => {
     let claims = 0
     t.cluster.loseReply = (_from, _to, payload) => {

@@ -122,9 +122,12 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
     stopped: (node) => {
       // a graceful stop hands its workers to the nodes that stay; with no other running
       // node serving a pool (each drained, its target 0, or stopping) they had nowhere to
-      // go, and those of a pool without `save` ended with their memory, as designed
+      // go, and those of a pool without `save` ended with their memory, as designed. A node
+      // serves a pool as the rings say: its status `up` (a node drained whole stays
+      // `draining` whatever targets it is given since) and its target above 0
       const serving = new Map<string, boolean>()
-      const serves = (pool: string): boolean => serving.get(pool) ?? serving.set(pool, cluster.running().some(n => n !== node && (n.runtime.pool(pool)?.target ?? 0) > 0)).get(pool) as boolean
+      const up = (n: SimNode): boolean => n.view.snapshot().members.find(m => m.peerId === n.peerId)?.status === 'up'
+      const serves = (pool: string): boolean => serving.get(pool) ?? serving.set(pool, cluster.running().some(n => n !== node && up(n) && (n.runtime.pool(pool)?.target ?? 0) > 0)).get(pool) as boolean
       let n = 0
       for (const [key, b] of books.books) {
         if (b.holder !== node.peerId || serves(key.slice(0, key.indexOf('/')))) continue

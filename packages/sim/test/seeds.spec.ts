@@ -22,6 +22,7 @@ const REGRESSIONS: Array<{ seed: number, found: string }> = [
   { seed: 85, found: 'graceful-keeps-memory: a claimer gave up as the ring moved on while the holder kept the worker; the next owner asked only the claimer and started fresh' },
   { seed: 3, found: 'per-sender-order: a node that was itself claiming held a sender\'s message until its claim timed out, then sent it on as a direct one, behind the sender\'s later message' },
   { seed: 165, found: 'per-sender-order: a busy holder, claimed, ran a message that came after the claim before handing the worker over' },
+  { seed: 217, found: 'graceful-keeps-memory: a node back from a pause claimed from the old owner, which had handed the worker on meanwhile and answered none; the new copy started fresh' },
   { seed: 52, found: 'graceful-keeps-memory: a claim skipped the owner before the last ring change because its heartbeat count, sent before the handoff reached it, said 0' }
 ]
 

@@ -30,11 +30,16 @@ const REGRESSIONS: Array<{ seed: number, found: string }> = [
 const FIXED = Array.from({ length: 24 }, (_, i) => 1_000 + i)
 
 /**
- * Fixed seeds that still break an invariant: bugs the simulator found that are not fixed
- * yet. Each is skipped with what it shows, until its fix lands and it leaves this list.
+ * Seeds that still break an invariant: bugs the simulator found that are not fixed yet
+ * (found by `npm run sim -- --seeds 400`). Each is listed, skipped, with what it shows,
+ * until its fix lands and it moves to the regressions.
  */
 const OPEN: Record<number, string> = {
-  1003: 'one-live-copy: a stale copy took a turn after a newer epoch had, with no fault in effect'
+  57: 'per-sender-order: a message from one sender ran after a later one (two former holders sending on)',
+  159: 'graceful-keeps-memory: an undrain during a stop put the stopping node back on the ring; the stop then ran out its deadline and dropped the workers that came back',
+  161: 'one-live-copy: a node whose clock had jumped ahead was killed; the next copy\'s epoch is below its copy\'s',
+  295: 'per-sender-order: a node back from a pause passed a claim on to a node that was paused, and the new owner did not claim from the node that held the message',
+  340: 'per-sender-order'
 }
 
 /** The runs `npm run sim` makes by default: 5 nodes, 60 virtual seconds, no partitions (see the README). */
@@ -64,15 +69,14 @@ describe('the simulator over a fixed set of seeds', function () {
   }
 
   for (const seed of FIXED) {
-    const open = OPEN[seed]
-    if (open !== undefined) {
-      it.skip(`seed ${seed}: skipped, it still finds an open bug: ${open}`)
-      continue
-    }
     it(`seed ${seed}: 60 virtual seconds at 5 nodes, 20 or more operations and faults, break no invariant`, async () => {
       const r = await runScenario({ ...OPTIONS, seed })
       expect(r.violation, report(r)).to.equal(undefined)
       expect(r.faults).to.be.at.least(15)
     })
+  }
+
+  for (const [seed, open] of Object.entries(OPEN)) {
+    it.skip(`seed ${seed}: skipped, it still finds an open bug: ${open}`)
   }
 })

@@ -105,6 +105,7 @@ export class FaultPlan {
       involved = [a.peerId, b.peerId]
     } else if (kind < 0.7 && live.length > 2) {
       a.time.pause(24 * 3_600_000)
+      this.forget(a.peerId)
       what = `${a.peerId} hung for good`
       involved = [a.peerId]
     } else {
@@ -144,8 +145,8 @@ export class FaultPlan {
     void done.finally(() => { this.inFlight.delete(done) })
   }
 
-  /** `peerId` was killed: what it ran will never end, and nobody waits for it. */
-  private forget (peerId: string): void {
+  /** `peerId` was killed (or hung for good): what it ran will never end, and nobody waits for it. */
+  forget (peerId: string): void {
     for (const [p, op] of this.inFlight) if (op.on === peerId) this.inFlight.delete(p)
   }
 

@@ -86,6 +86,8 @@ export class ClaimWindow {
   /** A pool's ring moved; `previous` is the placement before. */
   ringChanged (previous: Placement | undefined): void {
     const now = this.c.clock.monotonic()
+    // a node that handed many workers on and then saw no change keeps none of them past the window
+    this.forgetKept(now)
     this.history = this.history.filter(h => now - h.replacedAt <= this.windowMs).slice(-(CLAIM_HISTORY - 1))
     if (previous !== undefined) this.history.push({ placement: previous, replacedAt: now })
     this.noteHolders()
@@ -123,6 +125,7 @@ export class ClaimWindow {
    */
   holders (pool: string, id: string): readonly string[] {
     const now = this.c.clock.monotonic()
+    if (this.keptBy.size > 0) this.forgetKept(now)
     const self = this.c.self()
     // it spilled there (and may have started there again): that node may hold it
     const spilledThere = this.c.spill.takeClaimBack(pool, id, now, this.windowMs)
@@ -198,13 +201,18 @@ export class ClaimWindow {
     this.keep(pool, id, [to])
   }
 
-  /** Notes that `holders` kept worker `id` when this node gave its claim up (see {@link keptBy}). */
-  private keep (pool: string, id: string, holders: string[]): void {
-    const now = this.c.clock.monotonic()
+  /** Drops the entries of {@link keptBy} older than the claim window (the oldest come first). */
+  private forgetKept (now: number): void {
     for (const [key, k] of this.keptBy) {
       if (now - k.at <= this.windowMs) break
       this.keptBy.delete(key)
     }
+  }
+
+  /** Notes that `holders` kept worker `id` when this node gave its claim up (see {@link keptBy}). */
+  private keep (pool: string, id: string, holders: string[]): void {
+    const now = this.c.clock.monotonic()
+    this.forgetKept(now)
     const key = `${pool}\n${id}`
     this.keptBy.delete(key)
     this.keptBy.set(key, { holders, at: now })

@@ -101,10 +101,10 @@ export class Inbound {
     const c = this.c
     if (c.fence.active) {
       // read while fencing, as a call is (see afterStall): lost, and counted, if this node was marked down
-      void c.fence.settled.then(() => {
+      c.fence.settled.then(() => {
         if (!c.fence.markedDown) this.cast(m, from)
         else c.routing.droppedCasts++
-      })
+      }, () => { c.routing.droppedCasts++ })
       return
     }
     try {

@@ -91,6 +91,8 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
   /** The admin API's watch of the cluster (dashboard, cluster events); idle while nobody watches. */
   private readonly watch?: ClusterWatch
   private adminBound?: { host: string, port: number }
+  /** Set when `stop` begins: see node-ops.ts. */
+  private stopping = false
 
   /**
    * @param parts makes the membership and the transport, given what they ask of the node
@@ -196,6 +198,7 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
       poolNames: () => this.runtime.poolNames(),
       runs: (pool) => this.runtime.pool(pool) !== undefined,
       applyTargets: (targets) => { this.applyTargets(targets) },
+      stopping: () => this.stopping,
       drained: this.drained,
       markedDown: (from, withinMs) => this.markedDown.answer(from, withinMs),
       rebalance: () => { this.runtime.rebalance() },
@@ -255,6 +258,7 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
    * deactivates what is left, and stops taking messages. Calling it twice is harmless.
    */
   async stop (options: StopOptions = {}): Promise<void> {
+    this.stopping = true
     // watchers first: a tick would ask members while the transport goes away
     this.watch?.close()
     if (this.mesh.isRunning) await this.drains.beforeStop(options.drainTimeoutMs ?? DEFAULT_STOP_DRAIN_TIMEOUT_MS, options.signal)

@@ -3,7 +3,7 @@
  * answered from this node's parts. Calls a node makes of itself come through here too,
  * so an operation is checked and answered the same way wherever it was asked from.
  */
-import { InvalidMessageError, UnknownPoolError } from '@simplepool/core'
+import { InvalidMessageError, NodeUnavailableError, UnknownPoolError } from '@simplepool/core'
 import type { NodeHealth, WorkerLocation } from '@simplepool/runtime'
 import type { RingsView, WatchFigures } from '../admin/admin-node.js'
 import type { WorkerMove } from '../admin/move-log.js'
@@ -23,6 +23,8 @@ export interface NodeOpsComponents {
   runs: (pool: string) => boolean
   /** Sets this node's own targets, all or none. */
   applyTargets: (targets: Record<string, number>) => void
+  /** True once this node's stop began: its targets stay at 0 whoever asks. */
+  stopping: () => boolean
   /** This node's side of a drain. */
   drained: Pick<DrainedPools, 'drain' | 'undrain' | 'held'>
   /** Whether this node marked `from` down within the last `withinMs` (see marked-down.ts). */
@@ -44,9 +46,12 @@ export interface NodeOpsComponents {
 export function handleNodeOp (payload: unknown, from: string, c: NodeOpsComponents): unknown {
   const op = nodeOpOf(payload)
   switch (op) {
-    case NodeOp.SetTargets:
-      c.applyTargets(decodeSetTargets(payload).targets)
+    case NodeOp.SetTargets: {
+      const { targets } = decodeSetTargets(payload)
+      refuseWhileStopping(c, 'set its targets')
+      c.applyTargets(targets)
       return true
+    }
     case NodeOp.Health:
       decodeHealth(payload)
       return c.health()
@@ -59,9 +64,12 @@ export function handleNodeOp (payload: unknown, from: string, c: NodeOpsComponen
       c.drained.drain(poolsOf(pools, c), pools === null)
       return true
     }
-    case NodeOp.Undrain:
-      c.drained.undrain(poolsOf(decodeUndrain(payload).pools, c))
+    case NodeOp.Undrain: {
+      const { pools } = decodeUndrain(payload)
+      refuseWhileStopping(c, 'undrain it')
+      c.drained.undrain(poolsOf(pools, c))
       return true
+    }
     case NodeOp.MarkedDown:
       return c.markedDown(from, decodeMarkedDown(payload).withinMs)
     case NodeOp.Held:
@@ -93,4 +101,13 @@ function poolsOf (pools: string[] | null, c: NodeOpsComponents): string[] {
     if (!c.runs(pool)) throw new UnknownPoolError(`node ${c.self()} does not run pool ${pool}`, { pool })
   }
   return pools
+}
+
+/**
+ * A stopping node has drained itself to hand its workers over: targets given back to it
+ * (an undrain, a target change) would put it on the rings again, workers would move back,
+ * and the stop would end with them unsaved. Refused instead.
+ */
+function refuseWhileStopping (c: NodeOpsComponents, what: string): void {
+  if (c.stopping()) throw new NodeUnavailableError(`node ${c.self()} is stopping: it cannot ${what}`, { node: c.self() })
 }

@@ -51,6 +51,7 @@ function drainCluster (clock: ManualClock, cluster: LocalCluster): { drains: Dra
     runs: (pool) => b.pool(pool) !== undefined,
     drained: drainedB,
     applyTargets: notHere,
+    stopping: () => false,
     markedDown: notHere,
     rebalance: notHere,
     health: notHere,
@@ -73,7 +74,8 @@ function drainCluster (clock: ManualClock, cluster: LocalCluster): { drains: Dra
     undo: async (peerId, pools) => { await ask(peerId, encodeUndrain({ pools })) },
     held: async (peerId, pools) => await ask(peerId, encodeHeld({ pools })) as number,
     drainSelf: notHere,
-    handingOver: notHere
+    handingOver: notHere,
+    heardFromAllSince: notHere
   }
   return { drains: new Drains(c), log, logB, c, statuses }
 }
@@ -182,7 +184,8 @@ describe('Drains, on a manual clock', () => {
       undo: notHere,
       held: notHere,
       drainSelf: () => { drainedSelf.push(true) },
-      handingOver: () => left-- > 0
+      handingOver: () => left-- > 0,
+      heardFromAllSince: () => true
     })
     const stop = drains.beforeStop(30_000)
     expect(await runUntil(clock, stop, 10, 1_000)).to.be.within(150, 200)

@@ -4,10 +4,11 @@ import { handleNodeOp } from '../../src/node/node-ops.js'
 import { NodeOp, encodeDrain, encodeHeld, encodeInspect, encodeMarkedDown, encodeRebalance, encodeSetTargets, encodeUndrain, encodeWatch } from '../../src/node/node-protocol.js'
 
 /** A node that runs `counter` and `rooms`, and writes down what it was asked to do. */
-function fakeNode (): { c: NodeOpsComponents, did: unknown[][] } {
+function fakeNode (stopping = false): { c: NodeOpsComponents, did: unknown[][] } {
   const did: unknown[][] = []
   const c: NodeOpsComponents = {
     self: () => 'A',
+    stopping: () => stopping,
     poolNames: () => ['counter', 'rooms'],
     runs: (pool) => pool === 'counter' || pool === 'rooms',
     applyTargets: (targets) => { did.push(['applyTargets', targets]) },
@@ -61,6 +62,16 @@ describe('node operations, as a node answers them', () => {
     expect(did).to.deep.equal([['applyTargets', { counter: 5 }], ['watch', undefined], ['watch', 'x.1'], ['rebalance']])
     expect(handleNodeOp(encodeInspect({ pool: 'counter', id: 'w-1' }), 'B', c)).to.deep.equal({ where: { node: 'A', epoch: 1, why: 'owner', owner: 'counter/w-1' }, moves: [] })
     expect(handleNodeOp([NodeOp.Plan, 'counter'], 'B', c)).to.deep.equal({ B: 2 })
+  })
+
+  it('refuses, while it stops, to take targets back (an undrain, a target change): NodeUnavailableError, and nothing done', () => {
+    const { c, did } = fakeNode(true)
+    expect(() => handleNodeOp(encodeUndrain({ pools: null }), 'B', c)).to.throw().with.property('name', 'NodeUnavailableError')
+    expect(() => handleNodeOp(encodeSetTargets({ targets: { counter: 5 } }), 'B', c)).to.throw().with.property('name', 'NodeUnavailableError')
+    expect(did).to.deep.equal([])
+    // a drain of a stopping node changes nothing it would not do itself
+    handleNodeOp(encodeDrain({ pools: null }), 'B', c)
+    expect(did).to.deep.equal([['drain', ['counter', 'rooms'], true]])
   })
 
   it('refuses an operation it does not know with InvalidMessageError', () => {

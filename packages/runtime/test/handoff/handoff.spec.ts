@@ -2,6 +2,7 @@ import { expect } from 'chai'
 import { DEFAULT_POOL_TARGET, HANDOFF_FAILED_RETRY_MS, ManualClock, NodeUnavailableError } from '@simplepool/core'
 import { Placement } from '@simplepool/ring'
 import { definePool } from '../../src/pool.js'
+import type { Pool } from '../../src/pool.js'
 import type { MigrationDetail, WorkerMigrateDetail } from '../../src/events.js'
 import { Op } from '../../src/protocol/ops.js'
 import { LocalCluster, settle, useCluster } from '../fixtures.js'
@@ -20,6 +21,21 @@ async function run (clock: ManualClock, ms: number): Promise<void> {
     clock.advance(10)
     await settle()
   }
+}
+
+/**
+ * A pool named `counter` whose workers log what they get (a turn answers the log's length);
+ * 'slow' holds its turn until `release()`: a worker busy when a claim comes.
+ */
+function slowLog (): { log: Pool<string[], string, number>, release: () => void } {
+  let done = (): void => {}
+  const log = definePool<string[], string, number>({
+    name: 'counter',
+    init: () => [],
+    load: () => undefined,
+    handle: (s, m) => m === 'slow' ? new Promise<number>(resolve => { done = () => { resolve(s.length) } }) : s.push(m)
+  })
+  return { log, release: () => { done() } }
 }
 
 describe('Handoff', () => {
@@ -265,13 +281,7 @@ describe('Handoff', () => {
   })
 
   it('a claimer holding no state sends what waits for it on to the node that claims it, ahead of what came there directly', async () => {
-    let release = (): void => {}
-    const log = definePool<string[], string, number>({
-      name: 'counter',
-      init: () => [],
-      load: () => undefined,
-      handle: (s, m) => m === 'slow' ? new Promise<number>(resolve => { release = () => { resolve(s.length) } }) : s.push(m)
-    })
+    const { log, release } = slowLog()
     const h = t.cluster.add('H', { pools: [log], migrationsPerSecond: 1 })
     const a = t.cluster.add('A', { pools: [log], migrationsPerSecond: 1 })
     const b = t.cluster.add('B', { pools: [log], migrationsPerSecond: 1 })
@@ -298,13 +308,7 @@ describe('Handoff', () => {
   })
 
   it('a busy worker that is claimed runs only what came before the claim; what came after follows it', async () => {
-    let release = (): void => {}
-    const log = definePool<string[], string, number>({
-      name: 'counter',
-      init: () => [],
-      load: () => undefined,
-      handle: (s, m) => m === 'slow' ? new Promise<number>(resolve => { release = () => { resolve(s.length) } }) : s.push(m)
-    })
+    const { log, release } = slowLog()
     const a = t.cluster.add('A', { pools: [log], migrationsPerSecond: 1 })
     const b = t.cluster.add('B', { pools: [log], migrationsPerSecond: 1 })
     let id = 0

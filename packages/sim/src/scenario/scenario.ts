@@ -13,7 +13,7 @@ import { FaultPlan } from './faults.js'
 import type { Op } from './faults.js'
 import { workloadPools } from './pools.js'
 import { SimStore } from './store.js'
-import { Workload } from './workload.js'
+import { POOLS, Workload } from './workload.js'
 
 /** What a run is made of. */
 export interface ScenarioOptions {
@@ -125,12 +125,11 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
       // go, and those of a pool without `save` ended with their memory, as designed. A node
       // serves a pool as the rings say: its status `up` (a node drained whole stays
       // `draining` whatever targets it is given since) and its target above 0
-      const serving = new Map<string, boolean>()
       const up = (n: SimNode): boolean => n.view.snapshot().members.find(m => m.peerId === n.peerId)?.status === 'up'
-      const serves = (pool: string): boolean => serving.get(pool) ?? serving.set(pool, cluster.running().some(n => n !== node && up(n) && (n.runtime.pool(pool)?.target ?? 0) > 0)).get(pool) as boolean
+      const serving = new Set<string>(POOLS.filter(pool => cluster.running().some(n => n !== node && up(n) && (n.runtime.pool(pool)?.target ?? 0) > 0)))
       let n = 0
       for (const [key, b] of books.books) {
-        if (b.holder !== node.peerId || serves(key.slice(0, key.indexOf('/')))) continue
+        if (b.holder !== node.peerId || serving.has(key.slice(0, key.indexOf('/')))) continue
         if (!exempt.has(key)) n++
         exempt.add(key)
       }

@@ -42,8 +42,8 @@ export class Workload {
   readonly books = new Map<string, WorkerBooks>()
   readonly staleTurns: StaleTurn[] = []
   readonly orderBreaks: string[] = []
-  /** Calls sent and not yet ended: what, from where, since when; by the node that sent them. */
-  readonly outstanding = new Map<string, Set<string>>()
+  /** Calls sent and not yet ended, by the node that sent them: what (for a report), and the books of an increment. */
+  readonly outstanding = new Map<string, Map<string, WorkerBooks | undefined>>()
   sent = 0
   private readonly seqs = new Map<string, number>()
   private running = false
@@ -83,17 +83,13 @@ export class Workload {
 
   /** `peerId` was killed: the calls it waited on die with it (their outcome is unknown). */
   killed (peerId: string): void {
-    for (const what of this.outstanding.get(peerId) ?? []) {
-      const [, key] = what.split(' ')
-      const b = this.books.get(key)
-      if (b !== undefined && what.startsWith('inc ')) b.unknown++
-    }
+    for (const inc of this.outstanding.get(peerId)?.values() ?? []) if (inc !== undefined) inc.unknown++
     this.outstanding.delete(peerId)
   }
 
   /** Calls still waiting for an answer, on the nodes that did not die. */
   waiting (): string[] {
-    return [...this.outstanding.values()].flatMap(s => [...s])
+    return [...this.outstanding.values()].flatMap(m => [...m.keys()])
   }
 
   outOfOrder (pool: string, id: string, from: string, seq: number, last: number): void {
@@ -150,9 +146,9 @@ export class Workload {
     const b = this.of(pool, id)
     const what = `${msg.op} ${pool}/${id} from ${node.peerId} at ${this.sim.clock.monotonic().toFixed(1)} ms (#${++this.sent})`
     let mine = this.outstanding.get(node.peerId)
-    if (mine === undefined) this.outstanding.set(node.peerId, mine = new Set())
+    if (mine === undefined) this.outstanding.set(node.peerId, mine = new Map())
     const waiting = mine
-    waiting.add(what)
+    waiting.set(what, msg.op === 'inc' ? b : undefined)
     node.node.ref<WorkMsg, number>(pool, id).call(msg).then((v) => {
       waiting.delete(what)
       if (this.watch === `${pool}/${id}`) this.trace(`watch ${pool}/${id}: ${what} answered ${v}`)

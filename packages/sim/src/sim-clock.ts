@@ -116,6 +116,7 @@ export class SimClock implements Clock {
    */
   async run (untilMs: number, stop?: () => boolean): Promise<void> {
     if (!(untilMs >= this.t)) throw new InvalidOptionError(`run until ${untilMs} ms, before the clock's ${this.t} ms`)
+    await settleTurn()
     for (;;) {
       if (stop?.() === true) return
       const next = this.pop(untilMs)
@@ -174,9 +175,19 @@ function before (a: SimEvent, b: SimEvent): boolean {
 }
 
 /**
- * Resolves once every promise reaction queued so far, and those they queue, have run: a
- * real macrotask, which nothing else in a simulation uses.
+ * Resolves once every promise reaction queued so far, and those they queue, have run.
+ * Called from a promise reaction (after the first `await` of {@link SimClock.run}), a
+ * `process.nextTick` callback runs only once Node has drained the whole microtask queue,
+ * so the resolve it makes is the last reaction of the drain: exact, and about twice as
+ * fast as a `setImmediate`, which turns the whole event loop (timers, poll) per event.
+ * The run's first settle is a `setImmediate`, since its caller may not be a reaction.
+ * Nothing a simulated node runs may use `process.nextTick` itself (nothing does).
  */
 async function settle (): Promise<void> {
+  await new Promise<void>(resolve => { process.nextTick(resolve) })
+}
+
+/** A real macrotask: whatever called {@link SimClock.run} has finished its turn. */
+async function settleTurn (): Promise<void> {
   await new Promise<void>(resolve => { setImmediate(resolve) })
 }

@@ -1,10 +1,11 @@
 /**
  * `npm run sim`: runs the simulator over seeds and says what broke.
  *
- *   npm run sim -- --seeds 500 [--from 1] [--nodes 5] [--seconds 60] [--quiet]
+ *   npm run sim -- --seeds 500 [--from 1] [--nodes 5] [--seconds 60] [--jobs 2] [--quiet]
  *   npm run sim -- --seed 123 --trace [--watch ledger/7]   # one run, line by line, and its digest
  *   npm run sim -- --seeds 100 --partitions                 # network partitions drawn too
  *
+ * Seeds run `--jobs` at a time (one per core unless told), each in a worker thread.
  * A failing seed prints its invariant, what shows it and the last lines of its trace.
  * The last line on stdout is one JSON object with the totals; the exit code is 0 only
  * when no seed failed.
@@ -12,10 +13,11 @@
 import { parseArgs } from 'node:util'
 import { runScenario } from './scenario/scenario.js'
 import type { ScenarioResult } from './scenario/scenario.js'
+import { defaultJobs, sweep } from './seed-pool.js'
 import { WEIGHTS } from './scenario/faults.js'
 import type { Op } from './scenario/faults.js'
 
-const USAGE = 'usage: npm run sim -- [--seeds N] [--from S] [--seed S] [--nodes M] [--seconds S] [--ids K] [--mode safety|liveness] [--exclude op,op] [--partitions] [--stop-at-failure] [--trace [--watch pool/id]] [--quiet]'
+const USAGE = 'usage: npm run sim -- [--seeds N] [--from S] [--seed S] [--nodes M] [--seconds S] [--ids K] [--jobs J] [--mode safety|liveness] [--exclude op,op] [--partitions] [--stop-at-failure] [--trace [--watch pool/id]] [--quiet]'
 
 function int (name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback
@@ -38,6 +40,7 @@ async function main (): Promise<void> {
         nodes: { type: 'string' },
         seconds: { type: 'string' },
         ids: { type: 'string' },
+        jobs: { type: 'string' },
         trace: { type: 'boolean', default: false },
         watch: { type: 'string' },
         exclude: { type: 'string' },
@@ -83,32 +86,33 @@ async function main (): Promise<void> {
   let virtualMs = 0
   let first: { seed: number, invariant: string } | null = null
   let ran = 0
-  for (let seed = from; seed < from + count; seed++) {
+  const onResult = (r: ScenarioResult): boolean => {
     ran++
-    const r: ScenarioResult = await runScenario({
-      seed,
-      nodes,
-      seconds,
-      ids,
-      watch: v.watch,
-      mode,
-      exclude,
-      onTrace: v.trace === true ? (line) => { process.stdout.write(`${line}\n`) } : undefined
-    })
     faults += r.faults
     virtualMs += r.virtualMs
-    if (v.trace === true) process.stdout.write(`seed ${seed}: digest ${r.digest}, ${r.events} events, ${r.faults} operations and faults, ${r.messages} messages\n`)
+    if (v.trace === true) process.stdout.write(`seed ${r.seed}: digest ${r.digest}, ${r.events} events, ${r.faults} operations and faults, ${r.messages} messages\n`)
     if (r.violation !== undefined) {
       failed++
-      first ??= { seed, invariant: r.violation.invariant }
+      // the smallest failing seed, whatever order the workers finish in
+      if (first === null || r.seed < first.seed) first = { seed: r.seed, invariant: r.violation.invariant }
       if (v.quiet !== true && v.trace !== true) {
-        process.stdout.write(`seed ${seed} FAILED ${r.violation.invariant}: ${r.violation.detail}\n  replay: npm run sim -- --seed ${seed} --nodes ${nodes} --seconds ${seconds} --mode ${mode}${v.partitions === true ? ' --partitions' : ''} --trace\n`)
+        process.stdout.write(`seed ${r.seed} FAILED ${r.violation.invariant}: ${r.violation.detail}\n  replay: npm run sim -- --seed ${r.seed} --nodes ${nodes} --seconds ${seconds} --mode ${mode}${v.partitions === true ? ' --partitions' : ''} --trace\n`)
         for (const line of r.tail) process.stdout.write(`  | ${line}\n`)
       }
-      if (v['stop-at-failure'] === true) break
+      if (v['stop-at-failure'] === true) return false
     } else if (v.quiet !== true && v.trace !== true && count <= 50) {
-      process.stdout.write(`seed ${seed} ok (${r.faults} operations and faults, ${r.messages} messages, digest ${r.digest})\n`)
+      process.stdout.write(`seed ${r.seed} ok (${r.faults} operations and faults, ${r.messages} messages, digest ${r.digest})\n`)
     }
+    return true
+  }
+  if (v.trace === true) {
+    // one run, line by line, in this thread
+    for (let seed = from; seed < from + count; seed++) {
+      const r = await runScenario({ seed, nodes, seconds, ids, watch: v.watch, mode, exclude, onTrace: (line) => { process.stdout.write(`${line}\n`) } })
+      if (!onResult(r)) break
+    }
+  } else {
+    await sweep({ nodes, seconds, ids, watch: v.watch, mode, exclude }, from, count, int('jobs', v.jobs, defaultJobs()), onResult)
   }
   const minutes = (performance.now() - started) / 60_000
   process.stdout.write(JSON.stringify({

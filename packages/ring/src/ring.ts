@@ -11,6 +11,9 @@ import { pointAtOrAfter } from './search.js'
 import { fingerprintOf, normalizeWeights, pointUnit, pointsFor } from './weights.js'
 import type { WeightsInput } from './weights.js'
 
+/** Owner cache slots a ring starts with (see the cache's comment). */
+const FIRST_CACHE_SLOTS = 1024
+
 /** Options of a {@link WeightedRing}. */
 export interface WeightedRingOptions {
   /**
@@ -52,15 +55,24 @@ export class WeightedRing {
   private readonly positions: Uint32Array
   private readonly owners: Uint32Array
   private readonly pointCounts: ReadonlyMap<string, number>
+  /** The one node whose going would move the ring's unit (see {@link pointUnit}): the heaviest, alone above the unit's power of two. */
+  private readonly unitMover: string | undefined
+  /** This ring without the unit mover, built when first asked for. */
+  private withoutMover: WeightedRing | undefined
   // Owners by the id's hash, direct-mapped: slot `hash & mask` holds a hash and its
   // owner's index + 1 (0: empty). The owner is a function of the hash alone, so two ids
   // with one hash share an entry correctly, and the table holds no strings: no string
   // compare on a hit, no GC write barrier on a miss. The ring never changes, so an entry
   // is never stale; a colliding hash simply replaces it. A hit costs the hash and one
   // slot; a miss adds the search. A new layout is a new ring with a new, empty cache.
-  private readonly cacheHashes: Uint32Array
-  private readonly cacheOwners: Uint32Array
-  private readonly cacheMask: number
+  //
+  // The table starts small and doubles as it fills, up to its size: a ring that answers a
+  // handful of lookups before the next membership change (a claim's ring of a moment ago,
+  // a client's) costs a few KiB, not 512.
+  private cacheHashes: Uint32Array
+  private cacheOwners: Uint32Array
+  private cacheMask: number
+  private readonly cacheSlots: number
   private filled = 0
 
   /**
@@ -75,9 +87,11 @@ export class WeightedRing {
     }
     // a power of two, so the slot is a mask of the hash
     const slots = cacheSize === 0 ? 0 : 2 ** Math.ceil(Math.log2(cacheSize))
-    this.cacheHashes = new Uint32Array(slots)
-    this.cacheOwners = new Uint32Array(slots)
-    this.cacheMask = slots - 1
+    this.cacheSlots = slots
+    const first = Math.min(slots, FIRST_CACHE_SLOTS)
+    this.cacheHashes = new Uint32Array(first)
+    this.cacheOwners = new Uint32Array(first)
+    this.cacheMask = first - 1
 
     const normalized = normalizeWeights(weights)
     this.nodes = normalized.map(([id]) => id)
@@ -87,10 +101,15 @@ export class WeightedRing {
     const counts = new Map<string, number>()
     const perNode: number[] = []
     let total = 0
+    let unitMover: string | undefined
     if (normalized.length > 0) {
       let max = 0
       for (const [, w] of normalized) if (w > max) max = w
       const unit = pointUnit(max)
+      const heaviest = normalized.filter(([, w]) => w === max)
+      let second = 0
+      for (const [, w] of normalized) if (w < max && w > second) second = w
+      if (heaviest.length === 1 && normalized.length > 1 && pointUnit(second) !== unit) unitMover = heaviest[0][0]
       for (const [id, weight] of normalized) {
         const n = pointsFor(weight, unit)
         counts.set(id, n)
@@ -99,6 +118,7 @@ export class WeightedRing {
       }
     }
     this.pointCounts = counts
+    this.unitMover = unitMover
     this.points = total
     const { positions, owners } = buildContinuum(this.nodes, perNode)
     this.positions = positions
@@ -118,10 +138,51 @@ export class WeightedRing {
     const cached = this.cacheOwners[slot]
     if (cached !== 0 && this.cacheHashes[slot] === h) return this.nodes[cached - 1]
     const owner = this.search(h)
-    if (cached === 0) this.filled++
-    this.cacheHashes[slot] = h
-    this.cacheOwners[slot] = owner + 1
+    // a quarter full: direct-mapped, a fuller table replaces more than it adds
+    if (cached === 0 && ++this.filled > (this.cacheMask + 1) >>> 2 && this.cacheMask + 1 < this.cacheSlots) this.growCache()
+    const at = h & this.cacheMask
+    this.cacheHashes[at] = h
+    this.cacheOwners[at] = owner + 1
     return this.nodes[owner]
+  }
+
+  /** Doubles the owner cache, keeping what it holds (each entry knows its hash). */
+  private growCache (): void {
+    const hashes = this.cacheHashes
+    const owners = this.cacheOwners
+    const size = hashes.length * 2
+    this.cacheHashes = new Uint32Array(size)
+    this.cacheOwners = new Uint32Array(size)
+    this.cacheMask = size - 1
+    this.filled = 0
+    for (let i = 0; i < hashes.length; i++) {
+      if (owners[i] === 0) continue
+      const at = hashes[i] & this.cacheMask
+      if (this.cacheOwners[at] === 0) this.filled++
+      this.cacheHashes[at] = hashes[i]
+      this.cacheOwners[at] = owners[i]
+    }
+  }
+
+  /**
+   * The owner of `id` on this ring with `node` taken off it: where `id` goes if that node
+   * leaves (the next node on the ring: where a full owner spills, and who owned an id
+   * before a node joined). Usually no new ring: a node's points depend only on its own
+   * weight and the ring's unit, so taking one off leaves every other point in place, and
+   * the owner is the first point at or after the id's that is not the node's. Only when
+   * the node was the heaviest and its going moves the unit is the smaller ring built
+   * (and kept on this one, which never changes).
+   */
+  ownerWithout (id: string, node: string): string | undefined {
+    const index = this.nodes.indexOf(node)
+    if (index < 0) return this.ownerOf(id)
+    if (this.nodes.length === 1) return undefined
+    if (node === this.unitMover) return this.ringWithout(node).ownerOf(id)
+    const n = this.owners.length
+    let i = pointAtOrAfter(this.positions, murmur3(id))
+    // its points are at most all but one node's: a point of another is found within n steps
+    for (let step = 0; step < n && this.owners[i] === index; step++) i = i + 1 === n ? 0 : i + 1
+    return this.nodes[this.owners[i]]
   }
 
   /** Points a node has on this ring; 0 for a node not on it. */
@@ -132,6 +193,16 @@ export class WeightedRing {
   /** Owners now cached. */
   get cachedOwners (): number {
     return this.filled
+  }
+
+  private ringWithout (node: string): WeightedRing {
+    // only ever the unit mover's: one ring at most
+    if (this.withoutMover === undefined) {
+      const weights = new Map(this.weights)
+      weights.delete(node)
+      this.withoutMover = new WeightedRing(weights)
+    }
+    return this.withoutMover
   }
 
   /** Index in `nodes` of the owner of `hash`. */

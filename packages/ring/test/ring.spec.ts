@@ -212,6 +212,38 @@ describe('WeightedRing', () => {
     })
   })
 
+  describe('owner without a node', () => {
+    const cases: Array<[string, number[]]> = [
+      ['equal weights', [1]],
+      ['weights 1 and 2, two of weight 2', [1, 2, 2]],
+      // one node alone at the top: taking it off moves the unit, and every count with it
+      ['one heaviest node, weights 1 1 1 4', [1, 1, 1, 4]],
+      ['targets 100000/200000/300000', [100_000, 200_000, 300_000]]
+    ]
+    for (const [label, pattern] of cases) {
+      it(`${label}: the owner on the ring built without that node, for every node, N = 2..8`, () => {
+        const ids = IDS.slice(0, 5_000)
+        for (let n = 2; n <= 8; n++) {
+          const nodes = peerIds(n, 5000 + n)
+          const full = weighted(nodes, pattern)
+          const ring = new WeightedRing(full)
+          for (const gone of nodes) {
+            const less = new Map(full)
+            less.delete(gone)
+            const rebuilt = new WeightedRing(less, { cacheSize: 0 })
+            const mismatches = ids.filter(id => ring.ownerWithout(id, gone) !== rebuilt.ownerOf(id))
+            expect(mismatches, `N = ${n}, without ${gone}`).to.deep.equal([])
+          }
+          expect(ring.ownerWithout(ids[0], 'not-on-the-ring')).to.equal(ring.ownerOf(ids[0]))
+        }
+      })
+    }
+
+    it('is undefined without the only node', () => {
+      expect(new WeightedRing(new Map([['a', 1]])).ownerWithout('x', 'a')).to.equal(undefined)
+    })
+  })
+
   describe('owner cache', () => {
     it('gives identical owners cold, warm and with the cache off', () => {
       const nodes = peerIds(10, 9)
@@ -222,7 +254,10 @@ describe('WeightedRing', () => {
       expect(ring.cachedOwners).to.be.within(ids.length * 0.7, ids.length)
       const warm = owners(ring, ids)
       const off = owners(new WeightedRing(weighted(nodes, [1, 2]), { cacheSize: 0 }), ids)
+      // a table that starts small and grows answers the same as one that started whole
+      const small = owners(new WeightedRing(weighted(nodes, [1, 2]), { cacheSize: 512 }), ids)
       expect(warm).to.deep.equal(cold)
+      expect(small).to.deep.equal(cold)
       expect(off).to.deep.equal(cold)
     })
 

@@ -86,6 +86,3 @@ export const RATE_WINDOW_MS = 10_000
 
 /** (sender, pool) pairs remembered for hint pacing before they are all forgotten: a bound on memory, not a budget. */
 export const MAX_HINTED_SENDERS = 10_000
-
-/** Rings of a pool without one node kept at once (spill targets, claim holders): one per pool and node left out is plenty. */
-export const MAX_RINGS_WITHOUT = 64

@@ -1,5 +1,4 @@
-import { MAX_RINGS_WITHOUT, NodeUnavailableError, UnknownPoolError } from '@simplepool/core'
-import { WeightedRing } from '@simplepool/ring'
+import { NodeUnavailableError, UnknownPoolError } from '@simplepool/core'
 import type { Placement } from '@simplepool/ring'
 import type { LocalPool } from '../activation/local-pool.js'
 import type { PlacementContext, PlacementFn } from '../pool.js'
@@ -21,8 +20,6 @@ export class Owners {
   private readonly c: OwnersComponents
   /** Per pool with a custom placement: the context its function is called with, per placement version. */
   private readonly contexts = new Map<string, { version: number, ctx: PlacementContext }>()
-  /** Per pool and node left out: that pool's ring without the node, per placement version. */
-  private readonly withoutRings = new Map<string, { version: number, ring: WeightedRing | undefined }>()
 
   constructor (components: OwnersComponents) {
     this.c = components
@@ -51,17 +48,7 @@ export class Owners {
    * next node on the ring (where a full owner spills, and who owned an id before a node joined).
    */
   ownerWithout (pool: string, id: string, without: string): string | undefined {
-    const placement = this.c.placement()
-    const key = `${pool}\n${without}`
-    let cached = this.withoutRings.get(key)
-    if (cached === undefined || cached.version !== placement.version) {
-      const weights = new Map(placement.ring(pool)?.weights ?? [])
-      weights.delete(without)
-      cached = { version: placement.version, ring: weights.size > 0 ? new WeightedRing(weights) : undefined }
-      if (this.withoutRings.size > MAX_RINGS_WITHOUT) this.withoutRings.clear()
-      this.withoutRings.set(key, cached)
-    }
-    return cached.ring?.ownerOf(id)
+    return this.c.placement().ring(pool)?.ownerWithout(id, without)
   }
 
   /** Ids grouped by the owner this node sees. */

@@ -36,6 +36,22 @@ export interface MemberRecord {
    * not by their own interval: a node in a big cluster sends less often.
    */
   heartbeatMs: number
+  /**
+   * The largest epoch this node handed out or heard of (0 for none). Every node that
+   * reads it hands out larger ones from then on: epochs follow wall time, and a copy made
+   * on a node whose clock ran ahead must still rank below the next copy made elsewhere
+   * once that node is gone. Older nodes send none; it reads as 0.
+   */
+  epoch: number
+}
+
+/**
+ * A node's epoch high-water mark: its records carry `last()`, and every record it reads
+ * raises it (see {@link MemberRecord.epoch}).
+ */
+export interface EpochMark {
+  last: () => number
+  observe: (epoch: number) => void
 }
 
 /**

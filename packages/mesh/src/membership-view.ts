@@ -1,5 +1,5 @@
 import { TypedEventTarget } from '@simplepool/core'
-import type { Clock, Liveness, Member, MemberFigures, MemberRecord, MembershipEvents, MembershipSnapshot, PoolTarget } from '@simplepool/core'
+import type { Clock, EpochMark, Liveness, Member, MemberFigures, MemberRecord, MembershipEvents, MembershipSnapshot, PoolTarget } from '@simplepool/core'
 
 /** Timings of liveness decisions. */
 export interface MembershipViewInit {
@@ -9,6 +9,8 @@ export interface MembershipViewInit {
   downAfterMs: number
   /** Down or departed members are forgotten after this long. */
   forgetAfterMs: number
+  /** Raised by the epoch of every record taken in (see `MemberRecord.epoch`). */
+  epochs?: EpochMark
 }
 
 interface Entry {
@@ -119,6 +121,7 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
       if (record.incarnation < m.incarnation) return
       if (record.incarnation === m.incarnation && record.seq <= entry.figures.seq) return
     }
+    if (record.epoch > 0) this.init.epochs?.observe(record.epoch)
     const liveness: Liveness = entry?.unreachable === true ? entry.member.liveness : 'alive'
     const next = toMember(record, liveness)
     const figures = toFigures(record, now)

@@ -3,7 +3,7 @@ import {
   DEFAULT_ALLOW, DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_DOWN_AFTER_MS, DEFAULT_FORGET_AFTER_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_LISTEN,
   DEFAULT_MAX_RECORDS_PER_SECOND, DEFAULT_RECONNECT_WINDOW_MS, DEFAULT_SUSPECT_AFTER_MS, InvalidOptionError, MEMBERSHIP_SWEEP_MS
 } from '@simplepool/core'
-import type { Clock, Logger } from '@simplepool/core'
+import type { Clock, EpochMark, Logger } from '@simplepool/core'
 import type { PrivateKey } from '@libp2p/interface'
 
 /** Options of a mesh; every field is optional. */
@@ -20,6 +20,8 @@ export interface MeshInit {
   targets?: Record<string, number>
   /** Called on each heartbeat for this node's worker count per pool. */
   counts?: () => Record<string, number>
+  /** The node's epoch mark: its records carry it, and the records it reads raise it. */
+  epochs?: EpochMark
   /** The shortest interval between this node's records. @default 500 */
   heartbeatMs?: number
   /** Records a node should receive per second at most; big clusters stretch the heartbeat to keep to it. @default 20 */

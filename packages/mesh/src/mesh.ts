@@ -276,7 +276,8 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
       incarnation: this.incarnation,
       seq: ++this.seq,
       load: this.load,
-      heartbeatMs: this.interval()
+      heartbeatMs: this.interval(),
+      epoch: this.opts.epochs?.last() ?? 0
     }
   }
 

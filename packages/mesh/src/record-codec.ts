@@ -50,6 +50,9 @@ export function decodeRecord (bytes: Uint8Array): MemberRecord {
     if (typeof r[k] !== 'number' || !Number.isFinite(r[k])) throw new InvalidMessageError(`membership record: bad ${k}`)
   }
   if ((r.heartbeatMs as number) <= 0) throw new InvalidMessageError('membership record: bad heartbeatMs')
+  // absent from an older node's record: it knows of no epoch we must stay above
+  const epoch = r.epoch ?? 0
+  if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 0) throw new InvalidMessageError('membership record: bad epoch')
   if (r.pools == null || typeof r.pools !== 'object' || Array.isArray(r.pools)) throw new InvalidMessageError('membership record: bad pools')
   const entries = Object.entries(r.pools as Record<string, unknown>)
   if (entries.length > MAX_POOLS) throw new InvalidMessageError('membership record: too many pools')
@@ -69,6 +72,7 @@ export function decodeRecord (bytes: Uint8Array): MemberRecord {
     incarnation: r.incarnation as number,
     seq: r.seq as number,
     load: r.load as number,
-    heartbeatMs: r.heartbeatMs as number
+    heartbeatMs: r.heartbeatMs as number,
+    epoch
   }
 }

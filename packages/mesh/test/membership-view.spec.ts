@@ -6,7 +6,7 @@ import { MembershipView } from '../src/index.js'
 const TIMINGS = { suspectAfterMs: 1_000, downAfterMs: 2_000, forgetAfterMs: 60_000 }
 
 function record (peerId: string, patch: Partial<MemberRecord> = {}): MemberRecord {
-  return { peerId, addresses: [`/ip4/127.0.0.1/tcp/1/p2p/${peerId}`], status: 'up', pools: { room: { target: 100, count: 0 } }, incarnation: 1, seq: 1, load: 0, heartbeatMs: 500, ...patch }
+  return { peerId, addresses: [`/ip4/127.0.0.1/tcp/1/p2p/${peerId}`], status: 'up', pools: { room: { target: 100, count: 0 } }, incarnation: 1, seq: 1, load: 0, heartbeatMs: 500, epoch: 0, ...patch }
 }
 
 function setup (): { clock: ManualClock, view: MembershipView, events: string[] } {
@@ -33,6 +33,20 @@ describe('MembershipView', () => {
     expect(Object.isFrozen(s.members[0])).to.equal(true)
     // the old snapshot is untouched
     expect(v0.members.map(m => m.peerId)).to.deep.equal(['self'])
+  })
+
+  it('raises the epoch mark by every fresh record, never by a stale one', () => {
+    const clock = new ManualClock()
+    let mark = 0
+    const epochs = { last: () => mark, observe: (e: number) => { mark = Math.max(mark, e) } }
+    const view = new MembershipView(record('self'), clock, { ...TIMINGS, epochs })
+    view.onRecord(record('a', { seq: 2, epoch: 500 }))
+    expect(mark).to.equal(500)
+    // an older record of the same member carries nothing new
+    view.onRecord(record('a', { seq: 1, epoch: 900 }))
+    expect(mark).to.equal(500)
+    view.onRecord(record('b', { epoch: 700 }))
+    expect(mark).to.equal(700)
   })
 
   it('a heartbeat that changes only counts and load keeps the version; figures move', () => {

@@ -3,11 +3,17 @@ import { encode } from 'cbor-x'
 import { clusterKeyFile, decodeRecord, encodeRecord, explainDialError, generateClusterKey, isRefusal } from '../src/index.js'
 import type { MemberRecord } from '@simplepool/core'
 
-const good: MemberRecord = { peerId: 'p1', addresses: ['/ip4/127.0.0.1/tcp/1'], status: 'up', pools: { room: { target: 10, count: 2 } }, incarnation: 5, seq: 9, load: 0.1, heartbeatMs: 500 }
+const good: MemberRecord = { peerId: 'p1', addresses: ['/ip4/127.0.0.1/tcp/1'], status: 'up', pools: { room: { target: 10, count: 2 } }, incarnation: 5, seq: 9, load: 0.1, heartbeatMs: 500, epoch: 1_767_225_600_000_123 }
 
 describe('membership record codec', () => {
   it('round-trips a record', () => {
     expect(decodeRecord(encodeRecord(good))).to.deep.equal(good)
+  })
+
+  it('reads a record without an epoch (an older node) as epoch 0', () => {
+    const { epoch, ...older } = good
+    expect(epoch).to.be.above(0)
+    expect(decodeRecord(encode({ v: 1, ...older }))).to.deep.equal({ ...good, epoch: 0 })
   })
 
   const bad: Array<[string, unknown]> = [
@@ -20,6 +26,8 @@ describe('membership record codec', () => {
     ['negative targets', { ...good, v: 1, pools: { room: { target: -1, count: 0 } } }],
     ['addresses that are not strings', { ...good, v: 1, addresses: [1, 2] }],
     ['a zero heartbeat', { ...good, v: 1, heartbeatMs: 0 }],
+    ['a negative epoch', { ...good, v: 1, epoch: -1 }],
+    ['an epoch that is not a safe integer', { ...good, v: 1, epoch: 2 ** 60 }],
     ['an address that is not a multiaddr', { ...good, v: 1, addresses: ['not an address'] }]
   ]
   for (const [what, value] of bad) {

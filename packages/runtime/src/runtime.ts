@@ -67,7 +67,8 @@ export class Runtime {
   private readonly wheel: TimingWheel<Activation>
   private readonly watch: DeadlineWatch
   private readonly scheduler: Scheduler
-  private readonly epochs: Epochs
+  /** This node's epochs: the largest handed out so far, raised by those heard of (a handoff, a member's record). */
+  readonly epochs: Epochs
   private readonly owners: Owners
   private readonly spill: Spill
   private readonly requests: LocalRequests

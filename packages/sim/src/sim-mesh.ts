@@ -1,5 +1,5 @@
 import { DEFAULT_DOWN_AFTER_MS, DEFAULT_FORGET_AFTER_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_MAX_RECORDS_PER_SECOND, DEFAULT_SUSPECT_AFTER_MS, MEMBERSHIP_SWEEP_MS, NotStartedError, TypedEventTarget, deferOf, sleep } from '@simplepool/core'
-import type { Clock, Logger, Member, MemberFigures, MemberRecord, MemberStatus, MembershipSnapshot, TimerHandle } from '@simplepool/core'
+import type { Clock, EpochMark, Logger, Member, MemberFigures, MemberRecord, MemberStatus, MembershipSnapshot, TimerHandle } from '@simplepool/core'
 import { MembershipView, decodeRecord, encodeRecord } from '@simplepool/mesh'
 import type { MeshEvents } from '@simplepool/mesh'
 import type { NodeMesh } from 'simplepool'
@@ -16,6 +16,7 @@ export interface SimMeshInit {
   /** The transport that takes the calls and casts that arrive. */
   transport: SimTransport
   counts: () => Record<string, number>
+  epochs: EpochMark
   incarnation: number
   logger: Logger
   heartbeatMs?: number
@@ -109,7 +110,8 @@ export class SimMesh extends TypedEventTarget<MeshEvents> implements NodeMesh {
     this.view = new MembershipView(this.record(), c.clock, {
       suspectAfterMs: c.suspectAfterMs ?? DEFAULT_SUSPECT_AFTER_MS,
       downAfterMs: c.downAfterMs ?? DEFAULT_DOWN_AFTER_MS,
-      forgetAfterMs: c.forgetAfterMs ?? DEFAULT_FORGET_AFTER_MS
+      forgetAfterMs: c.forgetAfterMs ?? DEFAULT_FORGET_AFTER_MS,
+      epochs: c.epochs
     })
     for (const type of ['member:join', 'member:update', 'member:leave', 'member:down', 'membership:change'] as const) {
       this.view.addEventListener(type, (evt) => { this.dispatchEvent(new CustomEvent(type, { detail: evt.detail })) })
@@ -148,7 +150,7 @@ export class SimMesh extends TypedEventTarget<MeshEvents> implements NodeMesh {
     const pools: MemberRecord['pools'] = {}
     for (const [name, target] of Object.entries(this.targets)) pools[name] = { target, count: counts[name] ?? 0 }
     for (const [name, count] of Object.entries(counts)) pools[name] ??= { target: 0, count }
-    return { peerId: this.peerId, addresses: this.addresses, status: this.status, pools, incarnation: this.c.incarnation, seq: ++this.seq, load: 0, heartbeatMs: this.interval() }
+    return { peerId: this.peerId, addresses: this.addresses, status: this.status, pools, incarnation: this.c.incarnation, seq: ++this.seq, load: 0, heartbeatMs: this.interval(), epoch: this.c.epochs.last() }
   }
 
   private publish (): void {

@@ -60,6 +60,7 @@ export class SimNode {
         pausedUntil: init.time.pausedUntil,
         transport,
         counts: hooks.counts,
+        epochs: hooks.epochs,
         incarnation: init.incarnation,
         logger: hooks.logger
       })

@@ -111,7 +111,11 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
     // the runtime for its counts only when it announces (after start), and is given the
     // targets below; it stays `joining` until the transport takes calls, since an `up`
     // node must answer whoever routes to it.
-    const made = parts({ counts: () => this.runtime.counts(), logger: this.logger })
+    const made = parts({
+      counts: () => this.runtime.counts(),
+      epochs: { last: () => this.runtime.epochs.last, observe: (e) => { this.runtime.epochs.observe(e) } },
+      logger: this.logger
+    })
     this.mesh = made.mesh
     this.transport = made.transport
     this.runtime = new Runtime({

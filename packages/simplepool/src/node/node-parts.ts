@@ -4,7 +4,7 @@
  * The node is written against these shapes alone, so the simulator runs the node's own
  * drain, stop and node operations, not a copy of them.
  */
-import type { Logger, MemberFigures, MembershipSnapshot, MemberStatus, TypedEventTarget } from '@simplepool/core'
+import type { EpochMark, Logger, MemberFigures, MembershipSnapshot, MemberStatus, TypedEventTarget } from '@simplepool/core'
 import type { MeshEvents } from '@simplepool/mesh'
 import type { TransportHandlers, TransportStats } from '@simplepool/transport'
 import type { RuntimeTransport } from '@simplepool/runtime'
@@ -37,6 +37,8 @@ export interface NodeTransport extends RuntimeTransport {
 /** What the node gives its parts as they are made: the counts its records announce, and its logger. */
 export interface PartHooks {
   counts: () => Record<string, number>
+  /** The runtime's epoch mark, which the node's records carry and raise. */
+  epochs: EpochMark
   logger: Logger
 }
 

@@ -61,6 +61,14 @@ export const CLAIM_ATTEMPTS = 12
 export const CLAIM_RETRY_MS = 250
 
 /**
+ * For this long after the ring moved, a claim does not trust the worker counts members
+ * reported: a count rides the heartbeat (500 ms), so a member that activated a worker a
+ * moment before it saw the change (it did not yet know the new owner was up) still
+ * reports none. Three heartbeats: the counts read after it were sent after the change.
+ */
+export const CLAIM_COUNTS_GRACE_MS = 1_500
+
+/**
  * Handoffs taken in are remembered for this many figure samples (seconds), in two
  * generations: a resend whose first answer was lost is answered from memory for 10 to 20 s.
  */

@@ -84,6 +84,8 @@ export class ActivationExtra {
    * came before the claim) it still runs; what came after waits and follows it. -1: none.
    */
   holdAfter = -1
+  /** The claimer a hold waits for (see {@link Activation.holdForClaim}): what it sends back here stays. */
+  heldFor: string | null = null
   /** Stop requests that came while it was already stopping: answered when that stop ends. */
   stopWaiters: Reply[] | null = null
   /** The reply of the async turn running now. */
@@ -183,9 +185,23 @@ export class Activation implements WorkerContext {
    * mailbox and follows it to the claimer, behind what waited there. A sender whose view
    * moved back here (a drain undone) sent it after what it sent the claimer.
    */
-  holdForClaim (): void {
+  holdForClaim (claimer: string): void {
     const ext = this.extra()
     if (ext.holdAfter < 0) ext.holdAfter = this.queued
+    ext.heldFor = claimer
+  }
+
+  /**
+   * Queues a message the claimer a hold waits for sent back here (its ring moved back while
+   * it claimed): it reached the claimer before what came here since the claim, so it runs
+   * behind what came before the claim and ahead of that.
+   */
+  pushHeld (slot: Slot, msg: unknown): void {
+    const ext = this.extra()
+    if (this.queue === null) this.queue = []
+    this.queue.splice(this.head + 2 * ext.holdAfter++, 0, slot, msg)
+    const reply = replyIn(slot, msg)
+    if (reply !== null && reply.deadline < ext.minDeadline) ext.minDeadline = reply.deadline
   }
 
   /**

@@ -100,6 +100,7 @@ export class LocalPool implements ActivationHome {
     }
     const ext = act.ext
     if (via !== undefined && ext !== null && ext.claiming && act.phase === Phase.Activating && ext.claimedFrom?.includes(via) === true) act.pushAhead(slot, msg)
+    else if (via !== undefined && ext !== null && ext.holdAfter >= 0 && ext.heldFor === via) act.pushHeld(slot, msg)
     else act.push(slot, msg)
     if (act.phase === Phase.Ready) {
       this.env.scheduler.add(act)
@@ -453,7 +454,10 @@ export class LocalPool implements ActivationHome {
    */
   beginHandoff (act: Activation): unknown {
     if (act.phase !== Phase.Ready) return NOT_NOW
-    if (act.ext !== null) act.ext.holdAfter = -1
+    if (act.ext !== null) {
+      act.ext.holdAfter = -1
+      act.ext.heldFor = null
+    }
     act.phase = Phase.Migrating
     this.env.watch.watch(act)
     return this.def.snapshot !== undefined ? this.def.snapshot(act.state) : act.state
@@ -463,6 +467,7 @@ export class LocalPool implements ActivationHome {
   releaseClaimHold (act: Activation): void {
     if (act.ext === null || act.ext.holdAfter < 0) return
     act.ext.holdAfter = -1
+    act.ext.heldFor = null
     if (act.phase === Phase.Ready && act.queued > 0) this.env.scheduler.add(act)
   }
 

@@ -1,7 +1,8 @@
-import { CLAIM_ATTEMPTS, CLAIM_RETRY_MS, DEFAULT_CALL_TIMEOUT_MS, sleep } from '@simplepool/core'
+import { CLAIM_ATTEMPTS, CLAIM_COUNTS_GRACE_MS, CLAIM_RETRY_MS, DEFAULT_CALL_TIMEOUT_MS, sleep } from '@simplepool/core'
 import type { Clock, Member } from '@simplepool/core'
 import type { Placement } from '@simplepool/ring'
 import type { LocalPool } from '../activation/local-pool.js'
+import { Phase } from '../activation/activation.js'
 import type { Activation } from '../activation/activation.js'
 import { encodeClaim } from '../protocol/handoff-messages.js'
 import type { ClaimAnswer, ClaimMessage } from '../protocol/handoff-messages.js'
@@ -13,6 +14,13 @@ const NONE: readonly string[] = []
 
 /** Placements before ring changes that a claim still asks the owners of, at most: several changes can come within one handoff's delay. */
 const CLAIM_HISTORY = 4
+
+/**
+ * A placement replaced within this many ms of coming was one step of records read
+ * together (a node back from a pause, or a joining node learning the members, reads many
+ * at once), a view no worker was placed by: over {@link CLAIM_HISTORY}, such steps go first.
+ */
+const FLEETING_MS = 10
 
 /** What the claim window needs of the node. */
 export interface ClaimComponents {
@@ -30,6 +38,8 @@ export interface ClaimComponents {
   fencing: () => boolean
   /** Hands `act` to `to` now (waiting a moment for it to come between turns); true once it left. */
   handOverNow: (local: LocalPool, act: Activation, to: string) => Promise<boolean>
+  /** Sends what waits in `act`'s mailbox on to `to`, in order, as sent on by this node. */
+  sendWaiting: (local: LocalPool, act: Activation, to: string) => void
 }
 
 /** What {@link ClaimWindow.suspect} saved, to put back when nobody took this node's workers. */
@@ -46,9 +56,9 @@ export interface SuspectWindow {
  * and any node that still reports workers of the pool but no longer serves it) to hand
  * it over.
  * A message that reaches the new owner before the handoff does then waits for the
- * worker's state instead of starting a second copy. Only pools in which another node held
- * workers when the ring moved claim at all: a cluster that forms and then activates pays
- * nothing.
+ * worker's state instead of starting a second copy. Once the counts members report are
+ * fresh (`CLAIM_COUNTS_GRACE_MS` after the change), only pools in which another node
+ * reports workers claim at all: a cluster that forms and then activates pays nothing.
  */
 export class ClaimWindow {
   private readonly c: ClaimComponents
@@ -57,8 +67,11 @@ export class ClaimWindow {
    * The placements before the last ring changes (at most {@link CLAIM_HISTORY}), and when
    * each was replaced: two changes within one handoff's delay (a target change, then a
    * drain) leave the worker on the owner before the first, which a claim must still ask.
+   * `fleeting`: it was replaced within {@link FLEETING_MS} of coming.
    */
-  private history: Array<{ placement: Placement, replacedAt: number }> = []
+  private history: Array<{ placement: Placement, replacedAt: number, fleeting: boolean }> = []
+  /** When the current placement came. */
+  private placedAt = -Infinity
   private changedAt = -Infinity
   private startedAt = -Infinity
   /** Pools whose new activations claim first, while the window is open (see {@link noteHolders}). */
@@ -71,6 +84,8 @@ export class ClaimWindow {
    * neither that ring nor the holder. Its claim is passed on to them.
    */
   private keptBy = new Map<string, { holders: string[], at: number }>()
+  /** The claims this node is making now, and whom each asks. */
+  private readonly inFlight = new Set<{ pool: string, id: string, holders: readonly string[] }>()
 
   constructor (components: ClaimComponents, windowMs: number) {
     this.c = components
@@ -88,10 +103,38 @@ export class ClaimWindow {
     const now = this.c.clock.monotonic()
     // a node that handed many workers on and then saw no change keeps none of them past the window
     this.forgetKept(now)
-    this.history = this.history.filter(h => now - h.replacedAt <= this.windowMs).slice(-(CLAIM_HISTORY - 1))
-    if (previous !== undefined) this.history.push({ placement: previous, replacedAt: now })
+    const history = this.history.filter(h => now - h.replacedAt <= this.windowMs)
+    if (previous !== undefined) history.push({ placement: previous, replacedAt: now, fleeting: now - this.placedAt < FLEETING_MS })
+    // over the cap, the steps of a burst go before the oldest placement that lasted: the six
+    // records a node read at once after a pause pushed out the one placement in which the
+    // worker's holder owned it, the claim asked nobody, and a fresh copy beat its handoff
+    while (history.length > CLAIM_HISTORY) {
+      const i = history.findIndex(h => h.fleeting)
+      history.splice(i >= 0 ? i : 0, 1)
+    }
+    this.history = history
+    this.placedAt = now
     this.noteHolders()
     this.changedAt = now
+    this.sendBack()
+  }
+
+  /**
+   * The ring moved back to a node this one claims a worker from (a drain undone, a target
+   * given back): what waits for the worker here (no state) goes back there now, before
+   * anything is sent on the new ring, and the claim goes on. Held until the claim answers
+   * (up to `CLAIM_WAIT_MS` while the holder is busy), it would reach the holder behind what
+   * the same senders send there straight from now on, this node's own sends first; a holder
+   * that holds the worker for this claim keeps it (see `Activation.pushHeld`).
+   */
+  private sendBack (): void {
+    for (const { pool, id, holders } of this.inFlight) {
+      const local = this.c.pool(pool)
+      const act = local?.activations.get(id)
+      if (local === undefined || act === undefined || act.phase !== Phase.Activating || act.ext?.claiming !== true || act.queued === 0) continue
+      const owner = this.c.spill.homeOf(local, id)
+      if (owner !== undefined && holders.includes(owner)) this.c.sendWaiting(local, act, owner)
+    }
   }
 
   /**
@@ -129,13 +172,19 @@ export class ClaimWindow {
     const self = this.c.self()
     // it spilled there (and may have started there again): that node may hold it
     const spilledThere = this.c.spill.takeClaimBack(pool, id, now, this.windowMs)
-    if (now - Math.max(this.changedAt, this.startedAt) > this.windowMs || !this.claimPools.has(pool)) return spilledThere === undefined ? NONE : [spilledThere]
+    const since = now - Math.max(this.changedAt, this.startedAt)
+    if (since > this.windowMs) return spilledThere === undefined ? NONE : [spilledThere]
+    // the counts of a moment ago may miss a worker activated just before the ring changed
+    // (not a stall's window: no ring moved, and the records read before it are as fresh)
+    const countsFresh = now - this.placedAt > CLAIM_COUNTS_GRACE_MS
+    if (countsFresh && !this.claimPools.has(pool)) return spilledThere === undefined ? NONE : [spilledThere]
     const out: string[] = []
-    // `counted`: skipped when it reported no worker of the pool. Not for the owners before the
-    // last ring changes: a count rides the heartbeat, and one sent before a handoff reached
-    // that owner (a drained node undrained, then a join, within one heartbeat) says 0 while it holds it
+    // `counted`: skipped when it reported no worker of the pool, once counts are fresh. Not for
+    // the owners before the last ring changes: a count rides the heartbeat, and one sent before
+    // a handoff reached that owner (a drained node undrained, then a join, within one
+    // heartbeat) says 0 while it holds it
     const consider = (holder: string | undefined, counted: boolean): void => {
-      if (holder === undefined || holder === self || out.includes(holder) || (counted && this.c.countOf?.(holder, pool) === 0)) return
+      if (holder === undefined || holder === self || out.includes(holder) || (counted && countsFresh && this.c.countOf?.(holder, pool) === 0)) return
       const m = this.c.members().find(x => x.peerId === holder)
       if (m !== undefined && m.liveness !== 'down') out.push(holder)
     }
@@ -170,13 +219,19 @@ export class ClaimWindow {
       const home = local === undefined ? undefined : this.c.spill.homeOf(local, id)
       return home !== undefined && home !== this.c.self()
     }
-    for (let attempt = 0; ; attempt++) {
-      const answers = await this.ask(pool, id, holders)
-      const answer = answers.includes('moved') ? 'moved' : answers.includes('mine') ? 'mine' : 'none'
-      if (!waiting() || answer === 'moved') return true
-      if (answer === 'mine' && away()) this.keep(pool, id, holders.filter((_, i) => answers[i] === 'mine'))
-      if (answer !== 'mine' || attempt >= CLAIM_ATTEMPTS || away()) return false
-      await sleep(this.c.clock, CLAIM_RETRY_MS)
+    const claim = { pool, id, holders }
+    this.inFlight.add(claim)
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const answers = await this.ask(pool, id, holders)
+        const answer = answers.includes('moved') ? 'moved' : answers.includes('mine') ? 'mine' : 'none'
+        if (!waiting() || answer === 'moved') return true
+        if (answer === 'mine' && away()) this.keep(pool, id, holders.filter((_, i) => answers[i] === 'mine'))
+        if (answer !== 'mine' || attempt >= CLAIM_ATTEMPTS || away()) return false
+        await sleep(this.c.clock, CLAIM_RETRY_MS)
+      }
+    } finally {
+      this.inFlight.delete(claim)
     }
   }
 
@@ -268,9 +323,10 @@ export class ClaimWindow {
   /**
    * Notes, as the ring moves (or this node starts), the pools in which some other node
    * held workers: only there can a new activation here be a worker another node still
-   * holds, so only there does it claim first. (Counts ride the heartbeat: workers a node
-   * started within its last heartbeat before the change are not seen; at worst two copies
-   * meet in a handoff and the newer epoch wins.) A pool whose window is still open stays in it.
+   * holds, so only there does it claim first once the counts are fresh. (Counts ride the
+   * heartbeat: workers a node started within its last heartbeat before the change are not
+   * seen, so for `CLAIM_COUNTS_GRACE_MS` every pool claims; by then such a node has seen
+   * the change and handed them over.) A pool whose window is still open stays in it.
    */
   private noteHolders (): void {
     const self = this.c.self()

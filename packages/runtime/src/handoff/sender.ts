@@ -206,9 +206,9 @@ export class HandoffSender {
         }
         if (local.activations.get(act.id) !== act) return false
         if (act.phase === Phase.Activating && act.ext?.claiming === true) {
-          forwardMailbox(act, (slot, msg) => { this.follow(local, act.id, to, undefined, slot, msg) })
+          this.sendWaiting(local, act, to)
         } else {
-          act.holdForClaim()
+          act.holdForClaim(to)
         }
         if (this.c.clock.monotonic() > deadline) return false
         await sleep(this.c.clock, HANDOFF_PUMP_MS)
@@ -230,8 +230,13 @@ export class HandoffSender {
     const to = this.c.ownerOf(local, act.id)
     if (to === undefined || to === this.c.self()) return false
     local.depart(act, 'stale')
-    forwardMailbox(act, (slot, msg) => { this.follow(local, act.id, to, undefined, slot, msg) })
+    this.sendWaiting(local, act, to)
     return true
+  }
+
+  /** What waits in the mailbox of `act` (no state here: claiming, or gone) goes on to `to`, in order. */
+  sendWaiting (local: LocalPool, act: Activation, to: string): void {
+    forwardMailbox(act, (slot, msg) => { this.follow(local, act.id, to, undefined, slot, msg) })
   }
 
   private schedule (ms = HANDOFF_PUMP_MS): void {

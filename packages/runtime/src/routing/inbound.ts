@@ -63,7 +63,11 @@ export class Inbound {
     const live = local?.activations.get(m.id)
     // live and owned here at this placement version: no ring lookup, as for a local call
     let version: number | undefined = placement.version
-    if (live === undefined || live.ownedAt !== version) {
+    if (live !== undefined && m.hops > 0 && live.ext?.heldFor === from) {
+      // sent back by the claimer this worker is held for (its ring moved back): it stays
+      // with the worker, whatever this node's ring says (see LocalPool.deliverTo)
+      version = undefined
+    } else if (live === undefined || live.ownedAt !== version) {
       const owner = c.owners.ownerOf(m.pool, m.id, local, placement)
       const to = this.arrival(local, m.pool, m.id, owner, from, m.spilled, m.spawn)
       if (to !== 'here') return this.onward(to, m, encodeCall, from, local, owner, m.timeoutMs)
@@ -111,8 +115,9 @@ export class Inbound {
       const local = c.pools.get(m.pool)
       const placement = c.placement()
       const live = local?.activations.get(m.id)
-      // live and owned here at this placement version: no ring lookup, as for a local send
-      if (live !== undefined && live.ownedAt === placement.version) {
+      // live and owned here at this placement version: no ring lookup, as for a local send;
+      // held for the claimer that sent it back: it stays with the worker (see call)
+      if (live !== undefined && (live.ownedAt === placement.version || (m.hops > 0 && live.ext?.heldFor === from))) {
         (local as LocalPool).deliverTo(live, null, m.msg, m.hops > 0 ? from : undefined)
         return
       }

@@ -21,6 +21,8 @@ export interface Unsettled {
 export interface FaultHooks {
   /** A node was made and started: the run listens to it. */
   joined: (node: SimNode) => void
+  /** A node's graceful stop begins. */
+  stopping?: (node: SimNode) => void
   /** A node's graceful stop ended: what it still held had nowhere to go if no other node served its pool. */
   stopped?: (node: SimNode) => void
   /** A node is about to be killed: what it held may be lost. */
@@ -176,6 +178,7 @@ export class FaultPlan {
         if (!spare) return this.apply('targets')
         const node = this.pick(live)
         this.hooks.trace(`stop ${node.peerId}`)
+        this.hooks.stopping?.(node)
         this.track(`stop ${node.peerId}`, node, node.stop().finally(() => { this.hooks.stopped?.(node) }))
         return
       }

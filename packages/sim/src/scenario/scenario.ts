@@ -117,19 +117,31 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
     node.node.addEventListener('node:fence', (e) => { if (e.detail.dropped > 0) lossy(node.peerId, `${node.peerId} fenced ${e.detail.dropped} copies`) })
   }
   for (let i = 1; i <= nodes; i++) listen(cluster.add(`n${i}`))
+  // a graceful stop hands its workers to the nodes that stay; with no other running node
+  // serving a pool (each drained, its target 0, or stopping) they had nowhere to go, and
+  // those of a pool without `save` ended with their memory, as designed. A node serves a
+  // pool as the rings say: its status `up` (a node drained whole stays `draining` whatever
+  // targets it is given since) and its target above 0
+  const servedBesides = (node: SimNode): Set<string> => {
+    const up = (n: SimNode): boolean => n.view.snapshot().members.find(m => m.peerId === n.peerId)?.status === 'up'
+    return new Set<string>(POOLS.filter(pool => cluster.running().some(n => n !== node && up(n) && (n.runtime.pool(pool)?.target ?? 0) > 0)))
+  }
+  // what other nodes served, and what the node held, as each stop began: a node that starts
+  // serving while the stop runs (an undrain a moment before its end) may come too late for
+  // the stopping node to hear, and a worker it held may meanwhile start afresh there
+  const atStop = new Map<string, { served: Set<string>, held: Set<string> }>()
   const plan = new FaultPlan(cluster, {
     joined: (node) => { listen(node) },
+    stopping: (node) => {
+      const held = new Set([...books.books].filter(([, b]) => b.holder === node.peerId).map(([key]) => key))
+      atStop.set(node.peerId, { served: servedBesides(node), held })
+    },
     stopped: (node) => {
-      // a graceful stop hands its workers to the nodes that stay; with no other running
-      // node serving a pool (each drained, its target 0, or stopping) they had nowhere to
-      // go, and those of a pool without `save` ended with their memory, as designed. A node
-      // serves a pool as the rings say: its status `up` (a node drained whole stays
-      // `draining` whatever targets it is given since) and its target above 0
-      const up = (n: SimNode): boolean => n.view.snapshot().members.find(m => m.peerId === n.peerId)?.status === 'up'
-      const serving = new Set<string>(POOLS.filter(pool => cluster.running().some(n => n !== node && up(n) && (n.runtime.pool(pool)?.target ?? 0) > 0)))
+      const start = atStop.get(node.peerId)
+      const serving = new Set([...servedBesides(node)].filter(pool => start?.served.has(pool) !== false))
       let n = 0
       for (const [key, b] of books.books) {
-        if (b.holder !== node.peerId || serving.has(key.slice(0, key.indexOf('/')))) continue
+        if ((b.holder !== node.peerId && start?.held.has(key) !== true) || serving.has(key.slice(0, key.indexOf('/')))) continue
         if (!exempt.has(key)) n++
         exempt.add(key)
       }

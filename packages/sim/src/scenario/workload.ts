@@ -135,6 +135,10 @@ export class Workload {
     else this.call(node, pool, id, { op: 'boom' })
   }
 
+  private ownerIn (node: SimNode, pool: string, id: string): string {
+    return node.placement().ownerOf(pool, id) ?? 'nobody'
+  }
+
   private inc (node: SimNode, pool: string, id: string): WorkMsg {
     const key = `${node.peerId}/${pool}/${id}`
     const seq = (this.seqs.get(key) ?? 0) + 1
@@ -149,6 +153,7 @@ export class Workload {
     if (mine === undefined) this.outstanding.set(node.peerId, mine = new Map())
     const waiting = mine
     waiting.set(what, msg.op === 'inc' ? b : undefined)
+    if (this.watch === `${pool}/${id}`) this.trace(`watch ${pool}/${id}: ${what} sent ${JSON.stringify(msg)}, to ${this.ownerIn(node, pool, id)} in its view`)
     node.node.ref<WorkMsg, number>(pool, id).call(msg).then((v) => {
       waiting.delete(what)
       if (this.watch === `${pool}/${id}`) this.trace(`watch ${pool}/${id}: ${what} answered ${v}`)
@@ -166,7 +171,9 @@ export class Workload {
     b.unknown++
     this.sent++
     try {
-      node.node.ref<WorkMsg, number>(pool, id).cast(this.inc(node, pool, id))
+      const msg = this.inc(node, pool, id)
+      if (this.watch === `${pool}/${id}`) this.trace(`watch ${pool}/${id}: cast ${JSON.stringify(msg)} from ${node.peerId}, to ${this.ownerIn(node, pool, id)} in its view`)
+      node.node.ref<WorkMsg, number>(pool, id).cast(msg)
     } catch (err) {
       this.trace(`${node.peerId} ${pool}/${id} cast refused: ${(err as Error).name}`)
     }

@@ -183,7 +183,13 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
       drainSelf: () => { this.drained.drain(this.runtime.poolNames(), true) },
       handingOver: () => {
         const placement = this.placement()
-        return this.runtime.poolViews().some(view => view.size > 0 && (placement.ring(view.name)?.nodes.length ?? 0) > 0)
+        const members = this.mesh.snapshot().members
+        // a member still joining serves the pool once it is up, within moments: the workers
+        // wait for it rather than end here with their memory (a stop 18 ms before a join
+        // ended took itself for the last node serving)
+        const joining = (pool: string): boolean => members.some(m =>
+          m.peerId !== this.peerId && m.status === 'joining' && m.liveness !== 'down' && (m.pools[pool]?.target ?? 0) > 0)
+        return this.runtime.poolViews().some(view => view.size > 0 && ((placement.ring(view.name)?.nodes.length ?? 0) > 0 || joining(view.name)))
       },
       heardFromAllSince: (since) => this.mesh.snapshot().members.every(m =>
         m.peerId === this.peerId || m.liveness === 'down' || m.status === 'leaving' || (this.mesh.figures(m.peerId)?.lastSeen ?? -Infinity) > since)

@@ -37,7 +37,7 @@ export interface DrainComponents {
   held: (peerId: string, pools: string[] | null, options: AbortOptions) => Promise<number>
   /** Drains this node of every pool (its own side, without a message): a stop's first step. */
   drainSelf: () => void
-  /** Whether this node still holds workers another node would take: held, of a pool some other node serves. */
+  /** Whether this node still holds workers another node would take: held, of a pool some other node serves or is joining to serve. */
   handingOver: () => boolean
   /** Whether every other member that is not down or leaving sent a record that arrived after `since` (monotonic). */
   heardFromAllSince: (since: number) => boolean
@@ -76,11 +76,11 @@ export class Drains {
   /**
    * Hands every worker of this node to the nodes that stay, through the handoff, before a
    * stop: a graceful stop loses no state even for pools without `save`. Gives up at the
-   * deadline (`timeoutMs`; 0 skips the handoff), and for pools no other node serves (a
-   * whole cluster stopping), whose workers are saved; but it believes that no other node
-   * serves them only from a view every other member has spoken in since the stop began
-   * (or after {@link STOP_FRESH_VIEW_MAX_MS}): a node undrained a moment ago may still
-   * read as drained here, and its record is on its way.
+   * deadline (`timeoutMs`; 0 skips the handoff), and for pools no other node serves or is
+   * joining to serve (a whole cluster stopping), whose workers are saved; but it believes
+   * that no other node serves them only from a view every other member has spoken in since
+   * the stop began (or after {@link STOP_FRESH_VIEW_MAX_MS}): a node undrained a moment ago
+   * may still read as drained here, and its record is on its way.
    */
   async beforeStop (timeoutMs: number, signal?: AbortSignal): Promise<void> {
     if (timeoutMs <= 0) return

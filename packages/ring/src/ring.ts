@@ -6,6 +6,7 @@
  */
 import { DEFAULT_OWNER_CACHE_SIZE, InvalidOptionError } from '@simplepool/core'
 import { buildContinuum } from './continuum.js'
+import type { Continuum } from './continuum.js'
 import { murmur3 } from './hash.js'
 import { pointAtOrAfter } from './search.js'
 import { fingerprintOf, normalizeWeights, pointUnit, pointsFor } from './weights.js'
@@ -52,8 +53,12 @@ export class WeightedRing {
   // each point's owner. A binary search over a Uint32Array touches a few cache lines;
   // hashring's array of point objects chased a pointer per step (at 100 nodes, 550 ns a
   // lookup against 250 ns), and building it took seconds at 1,000 nodes.
-  private readonly positions: Uint32Array
-  private readonly owners: Uint32Array
+  //
+  // Built at the first lookup, not with the ring: a node that hears members join one by
+  // one (a cluster forming, 100 nodes) makes a placement per record, and most of them
+  // are replaced before anything is placed by them.
+  private continuum: Continuum | undefined
+  private readonly perNode: readonly number[]
   private readonly pointCounts: ReadonlyMap<string, number>
   /** The one node whose going would move the ring's unit (see {@link pointUnit}): the heaviest, alone above the unit's power of two. */
   private readonly unitMover: string | undefined
@@ -120,9 +125,7 @@ export class WeightedRing {
     this.pointCounts = counts
     this.unitMover = unitMover
     this.points = total
-    const { positions, owners } = buildContinuum(this.nodes, perNode)
-    this.positions = positions
-    this.owners = owners
+    this.perNode = perNode
   }
 
   /**
@@ -178,11 +181,12 @@ export class WeightedRing {
     if (index < 0) return this.ownerOf(id)
     if (this.nodes.length === 1) return undefined
     if (node === this.unitMover) return this.ringWithout(node).ownerOf(id)
-    const n = this.owners.length
-    let i = pointAtOrAfter(this.positions, murmur3(id))
+    const { positions, owners } = this.sortedPoints()
+    const n = owners.length
+    let i = pointAtOrAfter(positions, murmur3(id))
     // its points are at most all but one node's: a point of another is found within n steps
-    for (let step = 0; step < n && this.owners[i] === index; step++) i = i + 1 === n ? 0 : i + 1
-    return this.nodes[this.owners[i]]
+    for (let step = 0; step < n && owners[i] === index; step++) i = i + 1 === n ? 0 : i + 1
+    return this.nodes[owners[i]]
   }
 
   /** Points a node has on this ring; 0 for a node not on it. */
@@ -205,10 +209,17 @@ export class WeightedRing {
     return this.withoutMover
   }
 
+  /** The sorted points, built at the first lookup. */
+  private sortedPoints (): Continuum {
+    this.continuum ??= buildContinuum(this.nodes, this.perNode)
+    return this.continuum
+  }
+
   /** Index in `nodes` of the owner of `hash`. */
   private search (hash: number): number {
     // the typed arrays, never a cache keyed by the id itself (hashring's LRU keeps ids as
     // keys of a plain object, so an id such as `__proto__` would corrupt it)
-    return this.owners[pointAtOrAfter(this.positions, hash)]
+    const { positions, owners } = this.sortedPoints()
+    return owners[pointAtOrAfter(positions, hash)]
   }
 }

@@ -118,7 +118,8 @@ async function main (): Promise<void> {
   process.stdout.write(JSON.stringify({
     seeds: ran,
     failed,
-    seedsPerMin: Math.round(ran / minutes),
+    // tenths below ten a minute (a hundred nodes), whole seeds above
+    seedsPerMin: ran / minutes < 10 ? Math.round(ran / minutes * 10) / 10 : Math.round(ran / minutes),
     nodes,
     mode,
     virtualSecondsPerSeed: Math.round(virtualMs / ran / 1_000),

@@ -95,7 +95,8 @@ export class Inbound {
     await c.fence.settled
     if (c.fence.markedDown) throw new NodeUnavailableError(`node ${c.self()} was marked down while it stood still; the call to ${m.pool}/${m.id} was not run`, { node: c.self() })
     const now = c.clock.monotonic()
-    const left = m.timeoutMs - (now - arrived)
+    // whole ms: a call sent on carries its deadline as an integer (a monotonic clock's ms are not)
+    const left = Math.floor(m.timeoutMs - (now - arrived))
     if (left <= 0) throw new TimeoutError(`the call to ${m.pool}/${m.id} waited out its deadline while node ${c.self()} stood still`, { pool: m.pool, id: m.id })
     return await this.call({ ...m, timeoutMs: left }, from, now)
   }

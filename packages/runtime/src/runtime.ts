@@ -215,7 +215,7 @@ export class Runtime {
       nextEpoch: () => this.epochs.next(),
       holders: (p, id) => this.claims.holders(p, id),
       claimFirst: (p, id, holders, waiting) => this.claims.claimFirst(p, id, holders, waiting),
-      redirect: (act) => { const local = this.pools.get(act.pool); return local !== undefined && this.sender.redirect(local, act) },
+      redirect: async (act) => { const local = this.pools.get(act.pool); return local !== undefined && await this.sender.redirect(local, act) },
       fencing: () => this.fence.active,
       removed: (p, id) => { this.spill.removed(p, id) }
     }
@@ -249,6 +249,9 @@ export class Runtime {
     }
     if (this.rings !== undefined && this.rings.size !== rings.size) moved = true
     if (!moved) return
+    // a view read at the resume may be the first thing to run after a stall: what waits
+    // here for a claim is not sent back on it while the node fences (see ClaimWindow.sendBack)
+    this.stall.check(this.clock.monotonic())
     const first = this.rings === undefined
     const previous = this.current
     this.rings = rings

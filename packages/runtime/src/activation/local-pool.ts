@@ -167,7 +167,7 @@ export class LocalPool implements ActivationHome {
     // the ring moved on while it claimed (this node drained, or another came): the worker
     // belongs to another node now, which holds it or claims it itself; a copy started here
     // would be a second one, so what waits for it goes there instead
-    if (act.phase === Phase.Activating && this.env.redirect(act)) return HANDED_IN
+    if (act.phase === Phase.Activating && await this.env.redirect(act)) return HANDED_IN
     ;(act.ext as ActivationExtra).claiming = false
     return await this.loadThenInit(act)
   }

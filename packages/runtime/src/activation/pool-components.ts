@@ -31,9 +31,11 @@ export interface PoolComponents {
   claimFirst: (pool: string, id: string, holders: readonly string[], waiting: () => boolean) => Promise<boolean>
   /**
    * An activation whose claim took nothing leaves, unsaved, when its worker belongs to
-   * another node now; what waited in its mailbox follows to that node. False: it stays.
+   * another node now; what waited in its mailbox follows to that node (once the node
+   * knows, after a stall, that it was not marked down). False: it stays. True as well when
+   * it waits no more (the fence dropped it, or a handoff filled it).
    */
-  redirect: (act: Activation) => boolean
+  redirect: (act: Activation) => Promise<boolean>
   /** True while the node, back from a stall, finds out whether its activations are stale. */
   fencing: () => boolean
   /** An activation of `pool` left this node (stopped, moved, dropped, failed). */

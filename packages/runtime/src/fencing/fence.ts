@@ -102,9 +102,10 @@ export class Fence {
         const err = new NodeUnavailableError(`node ${self} stood still for ${Math.round(pausedMs)} ms and was marked down; its workers live elsewhere`, { node: self })
         for (const p of c.pools()) dropped += dropStale(p, err, staleUpTo)
       }
-      c.claims.settle(window, down)
       this.down = down
       this.fencing = false
+      // once fencing is over: it may send what waits on claimers on (see ClaimWindow.settle)
+      c.claims.settle(window, down)
       c.logger.warn(`the event loop stood still for ${Math.round(pausedMs)} ms; ${down ? `marked down: dropped ${dropped} stale activations` : 'nobody marked this node down: nothing dropped'}`)
       if (c.events.has('node:fence')) c.events.emit('node:fence', { node: self, pausedMs, markedDown: down, dropped })
       c.scheduler.release()

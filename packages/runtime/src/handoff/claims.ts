@@ -128,6 +128,10 @@ export class ClaimWindow {
    * that holds the worker for this claim keeps it (see `Activation.pushHeld`).
    */
   private sendBack (): void {
+    // back from a stall, what waits here came before it, and its senders were told it
+    // failed if the others marked this node down: nothing goes back until the fence knows
+    // (see settle); sent back, it would run there late and out of its order
+    if (this.c.fencing()) return
     for (const { pool, id, holders } of this.inFlight) {
       const local = this.c.pool(pool)
       const act = local?.activations.get(id)
@@ -148,7 +152,12 @@ export class ClaimWindow {
     return saved
   }
 
-  /** The others answered: marked `down` (its workers live elsewhere: the window stays open), or not (as before the stall). */
+  /**
+   * The others answered: marked `down` (its workers live elsewhere: the window stays open),
+   * or not (as before the stall). Called once the fencing is over: what waits on a claimer
+   * whose ring moved back to its holder meanwhile goes back now (a claimer from before the
+   * stall of a node marked down was dropped, and what waited refused).
+   */
   settle (saved: SuspectWindow, down: boolean): void {
     if (down) {
       this.changedAt = this.c.clock.monotonic()
@@ -157,6 +166,7 @@ export class ClaimWindow {
       this.changedAt = saved.changedBefore
       this.claimPools = saved.claimedBefore
     }
+    this.sendBack()
   }
 
   /**

@@ -225,8 +225,17 @@ export class HandoffSender {
    * An activation that never got its state leaves when its worker belongs to another node
    * now (its claim took nothing while the ring moved on): unsaved, and what waited in its
    * mailbox goes to that node, in order. False when the worker is still this node's.
+   * The claim's answers may be the first thing to run after a stall, and what waits came
+   * before it: nothing goes on while the node fences. If the others marked it down, its
+   * senders were told those messages failed (and may have sent the next ones to the new
+   * owner), and the fence drops the activation and refuses them; sent on, they would run
+   * there late and out of their order.
    */
-  redirect (local: LocalPool, act: Activation): boolean {
+  async redirect (local: LocalPool, act: Activation): Promise<boolean> {
+    this.c.beforePump?.()
+    while (this.held) await sleep(this.c.clock, HANDOFF_PUMP_MS)
+    // dropped by the fence meanwhile, or filled by a handoff: it waits here no more
+    if (local.activations.get(act.id) !== act || act.phase !== Phase.Activating) return true
     const to = this.c.ownerOf(local, act.id)
     if (to === undefined || to === this.c.self()) return false
     local.depart(act, 'stale')

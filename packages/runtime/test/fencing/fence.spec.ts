@@ -1,4 +1,6 @@
 import { expect } from 'chai'
+import { DEFAULT_POOL_TARGET } from '@simplepool/core'
+import { Placement } from '@simplepool/ring'
 import { definePool } from '../../src/pool.js'
 import type { NodeFenceDetail, WorkerPassivateDetail } from '../../src/events.js'
 import type { Runtime } from '../../src/runtime.js'
@@ -145,6 +147,81 @@ describe('Fencing', () => {
     expect(await a.count('c', { local: true })).to.equal(0)
   })
 
+  it('sends nothing a claimer held before the stall on to the new owner while it asks; marked down, it refuses it', async () => {
+    // A claims a worker from H (which keeps it: it sees no change) for a call that waits in
+    // A's mailbox; the ring moves on to B, then A stands still. The claim's retry, at the
+    // resume, gives up (the worker is B's now): the call's sender was told it failed
+    // meanwhile (A was marked down), and it must not run on B late, after what came next
+    let answer: (down: boolean) => void = () => {}
+    const h = t.cluster.add('H', { pools: [pool()], migrationsPerSecond: 1 })
+    const a = t.cluster.add('A', { pools: [pool()], migrationsPerSecond: 1 }, { markedDown: async () => await new Promise<boolean>(resolve => { answer = resolve }) })
+    t.cluster.add('B', { pools: [pool()], migrationsPerSecond: 1 })
+    let i = 0
+    while (ownerAmong(['H', 'A'], `k${i}`) !== 'A' || ownerAmong(['H', 'A', 'B'], `k${i}`) !== 'B') i++
+    const target = `k${i}`
+    for (const n of ['H', 'A', 'B']) t.cluster.skew(n, ['H'])
+    await h.ref('c', target).call('inc')
+    t.clock.advance(61_000) // the rings A saw while the nodes came are past its claim window
+    await settle()
+    const sentOn: string[] = []
+    t.cluster.failCall = (from, to, payload) => {
+      if (from === 'A' && (payload as unknown[])[0] === Op.Call) sentOn.push(to)
+      return undefined
+    }
+    t.cluster.skew('A', ['H', 'A'])
+    const call = (a.handleCall([Op.Call, 'c', target, 'inc', 1, 0, 10_000], 'C') as Promise<number>).then(() => 'answered', (err: Error) => err.name)
+    await settle() // A claims from H, which answers 'mine'; A asks again in a moment
+    expect(a.localPool('c')?.activations.get(target)?.queued).to.equal(1)
+    t.cluster.skew('B', ['H', 'A', 'B'])
+    t.cluster.skew('A', ['H', 'A', 'B'])
+    t.clock.jump(3_000)
+    t.clock.advance(300) // the claim's retry comes due with the guard's beat
+    await settle()
+    const whileAsking = [...sentOn]
+    answer(true)
+    await settle()
+    expect(whileAsking).to.deep.equal([]) // nothing goes on while A asks
+    expect(await call).to.equal('NodeUnavailableError')
+    t.clock.advance(100)
+    await settle()
+    expect(sentOn).to.deep.equal([])
+    expect(a.localPool('c')?.activations.has(target)).to.equal(false)
+  })
+
+  it('sends nothing a claimer held before the stall back to the holder when the first thing it reads is a ring moved back; marked down, it refuses it', async () => {
+    let answer: (down: boolean) => void = () => {}
+    const h = t.cluster.add('H', { pools: [pool()], migrationsPerSecond: 1 })
+    const a = t.cluster.add('A', { pools: [pool()], migrationsPerSecond: 1 }, { markedDown: async () => await new Promise<boolean>(resolve => { answer = resolve }) })
+    let i = 0
+    while (ownerAmong(['H', 'A'], `k${i}`) !== 'A') i++
+    const target = `k${i}`
+    for (const n of ['H', 'A']) t.cluster.skew(n, ['H'])
+    await h.ref('c', target).call('inc')
+    t.clock.advance(61_000) // the rings A saw while the nodes came are past its claim window
+    await settle()
+    const sentOn: string[] = []
+    t.cluster.failCall = (from, to, payload) => {
+      if (from === 'A' && (payload as unknown[])[0] === Op.Call) sentOn.push(to)
+      return undefined
+    }
+    t.cluster.skew('A', ['H', 'A'])
+    const call = (a.handleCall([Op.Call, 'c', target, 'inc', 1, 0, 10_000], 'C') as Promise<number>).then(() => 'answered', (err: Error) => err.name)
+    await settle() // A claims from H, which answers 'mine'; A asks again in a moment
+    expect(a.localPool('c')?.activations.get(target)?.queued).to.equal(1)
+    t.clock.jump(3_000)
+    t.cluster.skew('A', ['H']) // read first at the resume: the worker is H's again
+    await settle()
+    const whileAsking = [...sentOn]
+    answer(true)
+    await settle()
+    expect(whileAsking).to.deep.equal([]) // nothing goes back while A asks
+    expect(await call).to.equal('NodeUnavailableError')
+    t.clock.advance(300)
+    await settle()
+    expect(sentOn).to.deep.equal([])
+    expect(a.localPool('c')?.activations.has(target)).to.equal(false)
+  })
+
   it('a handoff with a newer epoch replaces a stale copy, whose waiting messages run on the new one; an older one is refused', async () => {
     const { a, id } = await twoNodes(false)
     const stale = a.localPool('c')?.activations.get(id)
@@ -161,3 +238,9 @@ describe('Fencing', () => {
     expect(saved.size).to.equal(0)
   })
 })
+
+/** The owner of `id` in pool `c` when only `serving` are up. */
+function ownerAmong (serving: string[], id: string): string | undefined {
+  const members = serving.map(peerId => ({ peerId, addresses: [], status: 'up' as const, pools: { c: { target: DEFAULT_POOL_TARGET } }, incarnation: 1, liveness: 'alive' as const }))
+  return Placement.fromSnapshot({ version: 1, self: '', members }).ownerOf('c', id)
+}

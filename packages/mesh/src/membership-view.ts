@@ -49,6 +49,12 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
   private readonly clock: Clock
   private readonly init: MembershipViewInit
   private lastSweep: number
+  /**
+   * Before this monotonic time no deadline can come due: sweeps until then only note the
+   * time (a hundred members heard from every few seconds need no walk every 100 ms). Any
+   * change that may bring a deadline nearer sets it back to -Infinity.
+   */
+  private nextDue = -Infinity
 
   constructor (self: MemberRecord, clock: Clock, init: MembershipViewInit) {
     super()
@@ -120,12 +126,15 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
       const m = entry.member
       if (record.incarnation < m.incarnation) return
       if (record.incarnation === m.incarnation && record.seq <= entry.figures.seq) return
+      // a shorter interval brings its silence deadlines nearer
+      if (record.heartbeatMs < entry.figures.heartbeatMs) this.nextDue = -Infinity
     }
     if (record.epoch > 0) this.init.epochs?.observe(record.epoch)
     const liveness: Liveness = entry?.unreachable === true ? entry.member.liveness : 'alive'
     const next = toMember(record, liveness)
     const figures = toFigures(record, now)
     if (entry == null) {
+      this.nextDue = -Infinity
       this.entries.set(record.peerId, { member: next, figures, unreachable: false, goneAt: next.status === 'leaving' ? now : 0 })
       this.rebuild()
       if (next.status !== 'leaving') this.emit('member:join', next)
@@ -174,11 +183,17 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
       for (const entry of this.entries.values()) entry.figures.lastSeen = Math.max(entry.figures.lastSeen, now)
       return
     }
+    if (now < this.nextDue) return
+    // Infinity until a change (which sets -Infinity) or the end of this sweep
+    this.nextDue = Infinity
+    let due = Infinity
     for (const [peerId, t] of this.tombstones) {
       if (now - t.at > this.init.forgetAfterMs) this.tombstones.delete(peerId)
+      else due = Math.min(due, t.at + this.init.forgetAfterMs)
     }
     for (const [peerId, at] of this.downAt) {
       if (now - at > this.init.forgetAfterMs) this.downAt.delete(peerId)
+      else due = Math.min(due, at + this.init.forgetAfterMs)
     }
     for (const [peerId, entry] of this.entries) {
       const m = entry.member
@@ -189,9 +204,17 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
       // a member that announced a longer interval gets as many missed records as any other
       const hb = entry.figures.heartbeatMs
       const silent = now - entry.figures.lastSeen
-      if (m.liveness !== 'down' && silent > Math.max(this.init.downAfterMs, 4 * hb)) this.setLiveness(entry, 'down')
-      else if (m.liveness === 'alive' && silent > Math.max(this.init.suspectAfterMs, 2 * hb)) this.setLiveness(entry, 'suspect')
+      const downAfter = Math.max(this.init.downAfterMs, 4 * hb)
+      const suspectAfter = Math.max(this.init.suspectAfterMs, 2 * hb)
+      if (m.liveness !== 'down' && silent > downAfter) this.setLiveness(entry, 'down')
+      else if (m.liveness === 'alive' && silent > suspectAfter) this.setLiveness(entry, 'suspect')
+      // what this entry may come to next (a record heard meanwhile only moves it later)
+      if (entry.goneAt > 0) due = Math.min(due, entry.goneAt + this.init.forgetAfterMs)
+      if (entry.member.liveness === 'alive') due = Math.min(due, entry.figures.lastSeen + suspectAfter)
+      if (entry.member.liveness !== 'down') due = Math.min(due, entry.figures.lastSeen + downAfter)
     }
+    // unless a change made by this sweep (or by a listener of its events) set it back
+    if (this.nextDue !== -Infinity) this.nextDue = due
   }
 
   /** Peer ids of members this node believes alive or suspect (not down, not leaving). */
@@ -210,6 +233,7 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
   private replace (entry: Entry, next: Readonly<Member>, now: number): void {
     const prev = entry.member
     if (sameMember(prev, next)) return
+    this.nextDue = -Infinity
     entry.member = next
     if (next.liveness === 'down' || next.status === 'leaving') {
       if (entry.goneAt === 0) entry.goneAt = now
@@ -229,6 +253,7 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
   private forget (peerId: string): void {
     const entry = this.entries.get(peerId)
     if (entry == null) return
+    this.nextDue = -Infinity
     this.entries.delete(peerId)
     this.tombstones.set(peerId, { incarnation: entry.member.incarnation, seq: entry.figures.seq, at: this.clock.monotonic() })
     this.rebuild()

@@ -105,6 +105,21 @@ describe('MembershipView', () => {
     expect(view.get('slow')?.liveness).to.equal('down')
   })
 
+  it('keeps every deadline while its sweeps skip the walk: a shorter interval announced, a member heard anew', () => {
+    const { clock, view } = setup()
+    const step = (ms: number): void => { for (let t = 0; t < ms; t += 100) { clock.advance(100); view.sweep() } }
+    view.onRecord(record('slow', { heartbeatMs: 2_500 }))
+    step(500)
+    // it now announces the default interval: two of those without a record make it suspect
+    view.onRecord(record('slow', { seq: 2, heartbeatMs: 500 }))
+    step(1_100)
+    expect(view.get('slow')?.liveness).to.equal('suspect')
+    // a member first heard now is judged from now
+    view.onRecord(record('c'))
+    step(1_100)
+    expect(view.get('c')?.liveness).to.equal('suspect')
+  })
+
   it('a closed connection makes a member suspect at once; a failed redial makes it down', () => {
     const { view, events } = setup()
     view.onRecord(record('a'))

@@ -462,7 +462,10 @@ export class Runtime {
         const m = decodeHandoff(payload)
         return this.fence.unlessMarkedDown(`the handoff of ${m.workers.length} workers of ${m.pool}`, () => this.receiver.receive(m, from))
       }
-      case Op.Claim: return this.claims.answer(decodeClaim(payload), from)
+      case Op.Claim: {
+        const m = decodeClaim(payload)
+        return this.fence.afterFence(() => this.claims.answer(m, from))
+      }
       default: throw new InvalidMessageError(`unknown runtime operation ${String((payload as unknown[])[0])}`)
     }
   }

@@ -35,6 +35,13 @@ export const HANDOFF_SCAN_PER_PUMP = 5_000
 /** How often the handoff pumps while it has work, in ms. */
 export const HANDOFF_PUMP_MS = 10
 
+/**
+ * A worker with messages waiting is handed over once they ran (sent on behind the handoff,
+ * they could run after what reached the new owner straight), but after this long of trying
+ * it goes with them: a worker that never empties its mailbox still moves.
+ */
+export const HANDOFF_MAILBOX_WAIT_MS = 1_000
+
 /** A handoff message that timed out is sent this many times in all, `HANDOFF_RETRY_MS` × try apart. */
 export const HANDOFF_TRIES = 3
 export const HANDOFF_RETRY_MS = 500

@@ -1,3 +1,4 @@
+import { HANDOFF_MAILBOX_WAIT_MS } from '@simplepool/core'
 import type { WorkerContext } from '../pool.js'
 import type { WorkerRef } from '../ref.js'
 
@@ -86,6 +87,8 @@ export class ActivationExtra {
   holdAfter = -1
   /** The claimer a hold waits for (see {@link Activation.holdForClaim}): what it sends back here stays. */
   heldFor: string | null = null
+  /** Since when a handoff waits for its mailbox to empty (see {@link Activation.mailboxRan}); -1: it does not. */
+  handoffWaitSince = -1
   /** Stop requests that came while it was already stopping: answered when that stop ends. */
   stopWaiters: Reply[] | null = null
   /** The reply of the async turn running now. */
@@ -185,6 +188,24 @@ export class Activation implements WorkerContext {
    * mailbox and follows it to the claimer, behind what waited there. A sender whose view
    * moved back here (a drain undone) sent it after what it sent the claimer.
    */
+  /**
+   * Whether a handoff may take this worker now, as far as its mailbox goes: nothing waits
+   * (or only what came after a claim, which follows it), or a handoff has waited
+   * `HANDOFF_MAILBOX_WAIT_MS` for what waits to run.
+   */
+  mailboxRan (now: number): boolean {
+    const ext = this.ext
+    if (this.queued === 0 || ext?.holdAfter === 0) {
+      if (ext !== null) ext.handoffWaitSince = -1
+      return true
+    }
+    const waiting = this.extra()
+    if (waiting.handoffWaitSince < 0) waiting.handoffWaitSince = now
+    if (now - waiting.handoffWaitSince < HANDOFF_MAILBOX_WAIT_MS) return false
+    waiting.handoffWaitSince = -1
+    return true
+  }
+
   holdForClaim (claimer: string): void {
     const ext = this.extra()
     if (ext.holdAfter < 0) ext.holdAfter = this.queued

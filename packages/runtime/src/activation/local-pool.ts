@@ -450,10 +450,12 @@ export class LocalPool implements ActivationHome {
   /**
    * Takes a worker that is between turns out of service (to hand it over): it stops
    * taking turns and messages wait in its mailbox, their deadlines watched. Returns its
-   * portable state (`snapshot` applied), or `NOT_NOW` when it is busy, loading or saving.
+   * portable state (`snapshot` applied), or `NOT_NOW` when it is busy, loading or saving,
+   * or has messages to run first: sent on after the handoff, they would run behind what
+   * reached the new owner straight meanwhile (but those that came after a claim, which follow it).
    */
   beginHandoff (act: Activation): unknown {
-    if (act.phase !== Phase.Ready) return NOT_NOW
+    if (act.phase !== Phase.Ready || !act.mailboxRan(this.env.clock.monotonic())) return NOT_NOW
     if (act.ext !== null) {
       act.ext.holdAfter = -1
       act.ext.heldFor = null

@@ -73,6 +73,16 @@ export class Fence {
     })
   }
 
+  /**
+   * Answers `fn` now, or, while fencing, once the fencing is over: after what this node
+   * read before it and holds until then (calls and casts for its workers, see
+   * `Inbound.afterStall`) went on. A claim answered at once ('none': no copy here) let
+   * the claimer start the worker before one of them reached it, to run there late.
+   */
+  afterFence<T> (fn: () => T): T | Promise<T> {
+    return this.fencing ? this.fenced.then(fn) : fn()
+  }
+
   /** Settles when the last fencing is over. */
   get settled (): Promise<void> {
     return this.fenced

@@ -292,6 +292,11 @@ export class ClaimWindow {
     const claimer = m.claimer ?? from
     const local = this.c.pool(m.pool)
     if (local === undefined) return 'none'
+    // back from a stall: a copy here may be stale, and a message for the worker read at the
+    // resume, held by the fence, may yet go on to the claimer, to run there ahead of what its
+    // sender sent there straight since; with no copy here, 'none' now would start the worker
+    // there first. The claimer asks again in a moment
+    if (this.c.fencing()) return 'mine'
     const act = local.activations.get(m.id)
     if (act === undefined) {
       // this node handed it on, or claimed it and gave up as the ring moved on while a holder
@@ -316,8 +321,6 @@ export class ClaimWindow {
       return (this.c.transport.call(spilledTo, encodeClaim({ pool: m.pool, id: m.id, claimer }), { timeoutMs: DEFAULT_CALL_TIMEOUT_MS }) as Promise<ClaimAnswer>)
         .catch(() => 'none')
     }
-    // it may be stale: the claimer asks again in a moment
-    if (this.c.fencing()) return 'mine'
     let owner: string | undefined
     try {
       owner = this.c.owners.ownerOf(m.pool, m.id, local)

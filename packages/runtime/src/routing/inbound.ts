@@ -63,9 +63,11 @@ export class Inbound {
     const live = local?.activations.get(m.id)
     // live and owned here at this placement version: no ring lookup, as for a local call
     let version: number | undefined = placement.version
-    if (live !== undefined && m.hops > 0 && live.ext?.heldFor === from) {
-      // sent back by the claimer this worker is held for (its ring moved back): it stays
-      // with the worker, whatever this node's ring says (see LocalPool.deliverTo)
+    if (live !== undefined && ((m.hops > 0 && live.ext?.heldFor === from) || (live.ownedAt !== version && live.queued > 0))) {
+      // sent back by the claimer this worker is held for (its ring moved back), or behind
+      // messages that wait for it here (they follow it, in order, wherever it goes; sent
+      // on now, it would run at its new owner ahead of them): it stays with the worker,
+      // whatever this node's ring says (see LocalPool.deliverTo)
       version = undefined
     } else if (live === undefined || live.ownedAt !== version) {
       const owner = c.owners.ownerOf(m.pool, m.id, local, placement)
@@ -117,8 +119,9 @@ export class Inbound {
       const placement = c.placement()
       const live = local?.activations.get(m.id)
       // live and owned here at this placement version: no ring lookup, as for a local send;
-      // held for the claimer that sent it back: it stays with the worker (see call)
-      if (live !== undefined && (live.ownedAt === placement.version || (m.hops > 0 && live.ext?.heldFor === from))) {
+      // held for the claimer that sent it back, or behind messages that wait for it here:
+      // it stays with the worker (see call)
+      if (live !== undefined && (live.ownedAt === placement.version || (m.hops > 0 && live.ext?.heldFor === from) || live.queued > 0)) {
         (local as LocalPool).deliverTo(live, null, m.msg, m.hops > 0 ? from : undefined)
         return
       }

@@ -222,6 +222,57 @@ describe('Fencing', () => {
     expect(a.localPool('c')?.activations.has(target)).to.equal(false)
   })
 
+  it('answers a claim read while it asks only once what it held for that worker went on (seeds 5513, 5837)', async () => {
+    // A stood still; a call for B's worker waits on A's fence, then B claims the worker from
+    // A. Answered 'none' at once, B would start it and run what came straight to it before
+    // the call A sends on when it knows it was not marked down
+    let answer: (down: boolean) => void = () => {}
+    const a = t.cluster.add('A', { pools: [pool()] }, { markedDown: async () => await new Promise<boolean>(resolve => { answer = resolve }) })
+    t.cluster.add('B', { pools: [pool()] })
+    const id = ownedBy('B')
+    const order: string[] = []
+    t.cluster.failCall = (from, to, payload) => {
+      if (from === 'A' && to === 'B' && (payload as unknown[])[0] === Op.Call) order.push('call sent on')
+      return undefined
+    }
+    t.clock.jump(3_000)
+    const call = a.handleCall([Op.Call, 'c', id, 'inc', 1, 0, 10_000], 'C') as Promise<number>
+    const claim = Promise.resolve(a.handleCall([Op.Claim, 'c', id], 'B')).then((r) => { order.push(`claim answered ${String(r)}`) })
+    await settle()
+    expect(order).to.deep.equal([]) // neither while A asks
+    answer(false)
+    await Promise.all([call, claim])
+    expect(order).to.deep.equal(['call sent on', 'claim answered none'])
+  })
+
+  it('holding no copy, answers a claim while it asks "mine": a call it read at the resume goes on and runs on the claimer first', async () => {
+    // a sender's call reached A while it stood still; the sender, seeing B as the owner now,
+    // sends its next straight to B, which claims from A. Answered 'none' while A asks, B would
+    // start and run the later call before the earlier one A sends on once it knows (seed 5722)
+    let answer: (down: boolean) => void = () => {}
+    const a = t.cluster.add('A', { pools: [pool()], migrationsPerSecond: 1 }, { markedDown: async () => await new Promise<boolean>(resolve => { answer = resolve }) })
+    const b = t.cluster.add('B', { pools: [pool()], migrationsPerSecond: 1 })
+    let i = 0
+    while (ownerAmong(['A', 'B'], `k${i}`) !== 'B') i++
+    const target = `k${i}`
+    for (const n of ['A', 'B']) t.cluster.skew(n, ['A'])
+    t.clock.advance(61_000)
+    await settle()
+    t.clock.jump(3_000)
+    const first = (a.handleCall([Op.Call, 'c', target, 'inc', 1, 0, 10_000], 'C') as Promise<number>).catch((err: Error) => err.name)
+    t.cluster.skew('A', ['A', 'B'])
+    t.cluster.skew('B', ['A', 'B'])
+    const next = b.ref<'inc', number>('c', target).call('inc')
+    await settle() // B claims from A, which still asks whether it was marked down
+    answer(false)
+    for (let k = 0; k < 3; k++) {
+      t.clock.advance(100) // B asks again, a claim retry later
+      await settle()
+    }
+    expect(await first).to.equal(1)
+    expect(await next).to.equal(2)
+  })
+
   it('a handoff with a newer epoch replaces a stale copy, whose waiting messages run on the new one; an older one is refused', async () => {
     const { a, id } = await twoNodes(false)
     const stale = a.localPool('c')?.activations.get(id)

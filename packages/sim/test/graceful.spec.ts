@@ -69,4 +69,22 @@ describe('graceful operations in the simulator', () => {
     const values = await sim.until(Promise.all(ids.map(async id => await a.node.ref('counter', id).call('get'))))
     expect(values.filter(v => v !== 3)).to.deep.equal([])
   })
+
+  it('a node joining while a member stands still for a moment waits to hear from it before it takes work, and claims what it holds', async () => {
+    const sim = new SimCluster({ seed: 3, pools: [counter] })
+    const a = sim.add('A')
+    const b = sim.add('B')
+    await sim.started()
+    await sim.advance(1_000)
+    const ids = Array.from({ length: 200 }, (_, i) => `w${i}`)
+    for (let k = 0; k < 3; k++) await sim.until(Promise.all(ids.map(async id => await a.node.ref('counter', id).call('inc'))))
+    // B stands still short of the suspicion deadline just as C joins through A: C hears no
+    // record of B's for as long as its view takes to settle
+    b.time.pause(1_400)
+    const c = sim.add('C')
+    await sim.until(c.started)
+    expect(c.view.snapshot().members.map(m => m.peerId)).to.include('B')
+    const values = await sim.until(Promise.all(ids.map(async id => await c.node.ref('counter', id).call('get'))))
+    expect(values.filter(v => v !== 3)).to.deep.equal([])
+  })
 })

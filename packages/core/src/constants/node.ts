@@ -13,6 +13,13 @@ export const SETTLE_MAX_MS = 5_000
 /** How often a joining node looks at the member count, in ms. */
 export const SETTLE_POLL_MS = 50
 
+/**
+ * How long a joining node waits, after its view settled, to hear from the members a
+ * member it knows places workers on: past the down deadline (2 s), a member it has not
+ * heard from is marked down by that member too, and its workers come back from `load`.
+ */
+export const SETTLE_PEERS_MAX_MS = 3_000
+
 /** How long `drain` waits for a node to empty by default, in ms: ten minutes holds 1.2 million workers at the default handoff budget. */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10 * 60_000
 

@@ -5,7 +5,7 @@
  * node's public face; what each part does is in its own file. `SimplePoolNode` gives it
  * a libp2p mesh and transport; the simulator gives it simulated ones.
  */
-import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_FORGET_AFTER_MS, DEFAULT_STOP_DRAIN_TIMEOUT_MS, DEFAULT_SUSPECT_AFTER_MS, InvalidOptionError, TypedEventTarget, UnknownPoolError, consoleLogger, systemClock } from '@simplepool/core'
+import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_FORGET_AFTER_MS, DEFAULT_STOP_DRAIN_TIMEOUT_MS, DEFAULT_SUSPECT_AFTER_MS, InvalidOptionError, SETTLE_PEERS_MAX_MS, TypedEventTarget, UnknownPoolError, consoleLogger, systemClock } from '@simplepool/core'
 import type { Clock, Logger, Random } from '@simplepool/core'
 import { Placement } from '@simplepool/ring'
 import { validateTargets } from '@simplepool/mesh'
@@ -33,7 +33,7 @@ import { encodeHealth, encodeInspect, encodePlan, encodeRebalance, encodeRings, 
 import type { NodeOpCode, NodePayload, NodeReplies } from './node-protocol.js'
 import type { NodeMesh, NodeParts, NodeTransport, PartHooks } from './node-parts.js'
 import { NodeRecord } from './node-record.js'
-import { settleMembership } from './settle-membership.js'
+import { hearPeersMembers, nodesOfRings, settleMembership } from './settle-membership.js'
 import { TargetBand } from './target-band.js'
 
 /** Options of `createNode`. Only `pools` is required. */
@@ -258,7 +258,19 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
     this.runtime.start()
     this.runtime.onPlacement(this.placement())
     this.healthMonitor.start()
-    if (this.bootstrap.length > 0) await settleMembership({ clock: this.clock, memberCount: () => this.mesh.snapshot().members.length })
+    if (this.bootstrap.length > 0) {
+      await settleMembership({ clock: this.clock, memberCount: () => this.mesh.snapshot().members.length })
+      await hearPeersMembers({
+        clock: this.clock,
+        heard: () => new Set(this.mesh.snapshot().members.filter(m => m.liveness !== 'down').map(m => m.peerId)),
+        askMembers: async () => {
+          // any member that serves: its rings name whom the cluster places workers on
+          const peer = this.mesh.snapshot().members.find(m => m.peerId !== this.peerId && m.status === 'up' && m.liveness === 'alive')
+          if (peer === undefined) return []
+          return nodesOfRings((await this.ringsOf(peer.peerId, { timeoutMs: SETTLE_PEERS_MAX_MS })).rings)
+        }
+      })
+    }
     this.mesh.setStatus('up')
   }
 

@@ -51,8 +51,12 @@ export class MarkedDownQuestion {
   /** This node's answer to `from`: whether it marked `from` down within the last `withinMs`, or does not know it. */
   answer (from: string, withinMs: number): boolean {
     // the question itself proves the asker alive: its silence restarts before the answer,
-    // so no sweep can mark it down after a "no". Unknown here (forgotten) or down: yes.
-    if (!this.c.heardFrom(from)) return true
+    // so no sweep can mark it down after a "no". Down here, or unknown: yes only if this
+    // node marked it down within the stall, which it remembers for `forgetAfterMs`, longer
+    // than any stall asked about. A node that never heard of the asker (it joined while
+    // the asker stood still) did not mark it down: a "yes" from it would drop every
+    // worker of a node nobody marked down
+    this.c.heardFrom(from)
     const ago = this.c.markedDownAgo(from)
     return ago !== undefined && ago <= withinMs
   }

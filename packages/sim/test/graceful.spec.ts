@@ -1,6 +1,7 @@
 import { expect } from 'chai'
 import { definePool } from '@simplepool/runtime'
 import { SimCluster } from '../src/sim-cluster.js'
+import type { SimNode } from '../src/sim-node.js'
 
 /** A pool with no `save`: its state lives only in memory, so only a handoff keeps it. */
 const counter = definePool<{ n: number }, 'inc' | 'get', number>({
@@ -9,15 +10,21 @@ const counter = definePool<{ n: number }, 'inc' | 'get', number>({
   handle: (s, msg) => msg === 'inc' ? ++s.n : s.n
 })
 
+/** Two nodes A and B, formed, and `n` workers of `counter` each incremented 3 times (through A). */
+async function twoNodesCounted (seed: number, n: number): Promise<{ sim: SimCluster, a: SimNode, b: SimNode, ids: string[] }> {
+  const sim = new SimCluster({ seed, pools: [counter] })
+  const a = sim.add('A')
+  const b = sim.add('B')
+  await sim.started()
+  await sim.advance(1_000)
+  const ids = Array.from({ length: n }, (_, i) => `w${i}`)
+  for (let k = 0; k < 3; k++) await sim.until(Promise.all(ids.map(async id => await a.node.ref('counter', id).call('inc'))))
+  return { sim, a, b, ids }
+}
+
 describe('graceful operations in the simulator', () => {
   it('drain, undrain, then at once stop: the stopping node waits for a fresh view and hands every worker over (no state lost)', async () => {
-    const sim = new SimCluster({ seed: 1, pools: [counter] })
-    const a = sim.add('A')
-    const b = sim.add('B')
-    await sim.started()
-    await sim.advance(1_000)
-    const ids = Array.from({ length: 300 }, (_, i) => `w${i}`)
-    for (let k = 0; k < 3; k++) await sim.until(Promise.all(ids.map(async id => await a.node.ref('counter', id).call('inc'))))
+    const { sim, a, b, ids } = await twoNodesCounted(1, 300)
     await sim.until(b.node.drain('A'))
     expect(a.runtime.counts().counter).to.equal(0)
     // the undrain's reply reaches B before A's new record does (gossip is another stream):
@@ -52,13 +59,7 @@ describe('graceful operations in the simulator', () => {
   })
 
   it('a stop of the last node serving while another node is still joining waits for it and hands every worker over', async () => {
-    const sim = new SimCluster({ seed: 1, pools: [counter] })
-    const a = sim.add('A')
-    const b = sim.add('B')
-    await sim.started()
-    await sim.advance(1_000)
-    const ids = Array.from({ length: 300 }, (_, i) => `w${i}`)
-    for (let k = 0; k < 3; k++) await sim.until(Promise.all(ids.map(async id => await a.node.ref('counter', id).call('inc'))))
+    const { sim, a, b, ids } = await twoNodesCounted(1, 300)
     await sim.until(b.node.drain('A'))
     expect(b.runtime.counts().counter).to.equal(300)
     const c = sim.add('C')
@@ -71,13 +72,7 @@ describe('graceful operations in the simulator', () => {
   })
 
   it('a node joining while a member stands still for a moment waits to hear from it before it takes work, and claims what it holds', async () => {
-    const sim = new SimCluster({ seed: 3, pools: [counter] })
-    const a = sim.add('A')
-    const b = sim.add('B')
-    await sim.started()
-    await sim.advance(1_000)
-    const ids = Array.from({ length: 200 }, (_, i) => `w${i}`)
-    for (let k = 0; k < 3; k++) await sim.until(Promise.all(ids.map(async id => await a.node.ref('counter', id).call('inc'))))
+    const { sim, b, ids } = await twoNodesCounted(3, 200)
     // B stands still short of the suspicion deadline just as C joins through A: C hears no
     // record of B's for as long as its view takes to settle
     b.time.pause(1_400)

@@ -30,6 +30,36 @@ describe('Fencing', () => {
     for (let i = 0; ; i++) if (t.cluster.views.get(rt)?.ownerOf('c', `w${i}`) === rt) return `w${i}`
   }
 
+  /**
+   * H holds a worker; A (whose "marked down?" question waits for `answer`) owns it once it
+   * sees itself on the ring, and a call for it waits in A's mailbox while A claims it from H
+   * (which answers 'mine': it sees no change). With B in `nodes`, the worker is B's on the
+   * ring of all three. `sentOn`: the nodes A sends a call on to.
+   */
+  async function claimerWithACall (nodes: string[]): Promise<{ a: Runtime, target: string, sentOn: string[], call: Promise<string>, answer: (down: boolean) => void }> {
+    let answer: (down: boolean) => void = () => {}
+    const h = t.cluster.add('H', { pools: [pool()], migrationsPerSecond: 1 })
+    const a = t.cluster.add('A', { pools: [pool()], migrationsPerSecond: 1 }, { markedDown: async () => await new Promise<boolean>(resolve => { answer = resolve }) })
+    if (nodes.includes('B')) t.cluster.add('B', { pools: [pool()], migrationsPerSecond: 1 })
+    let i = 0
+    while (ownerAmong(['H', 'A'], `k${i}`) !== 'A' || (nodes.includes('B') && ownerAmong(nodes, `k${i}`) !== 'B')) i++
+    const target = `k${i}`
+    for (const n of nodes) t.cluster.skew(n, ['H'])
+    await h.ref('c', target).call('inc')
+    t.clock.advance(61_000) // the rings A saw while the nodes came are past its claim window
+    await settle()
+    const sentOn: string[] = []
+    t.cluster.failCall = (from, to, payload) => {
+      if (from === 'A' && (payload as unknown[])[0] === Op.Call) sentOn.push(to)
+      return undefined
+    }
+    t.cluster.skew('A', ['H', 'A'])
+    const call = (a.handleCall([Op.Call, 'c', target, 'inc', 1, 0, 10_000], 'C') as Promise<number>).then(() => 'answered', (err: Error) => err.name)
+    await settle() // A claims from H, which answers 'mine'; A asks again in a moment
+    expect(a.localPool('c')?.activations.get(target)?.queued).to.equal(1)
+    return { a, target, sentOn, call, answer: (down) => { answer(down) } }
+  }
+
   async function twoNodes (markedDown: boolean): Promise<{ a: Runtime, b: Runtime, fences: NodeFenceDetail[], id: string }> {
     const asked: number[] = []
     const a = t.cluster.add('A', { pools: [pool()] }, { markedDown: async (ms) => { asked.push(ms); return markedDown } })
@@ -152,26 +182,7 @@ describe('Fencing', () => {
     // A's mailbox; the ring moves on to B, then A stands still. The claim's retry, at the
     // resume, gives up (the worker is B's now): the call's sender was told it failed
     // meanwhile (A was marked down), and it must not run on B late, after what came next
-    let answer: (down: boolean) => void = () => {}
-    const h = t.cluster.add('H', { pools: [pool()], migrationsPerSecond: 1 })
-    const a = t.cluster.add('A', { pools: [pool()], migrationsPerSecond: 1 }, { markedDown: async () => await new Promise<boolean>(resolve => { answer = resolve }) })
-    t.cluster.add('B', { pools: [pool()], migrationsPerSecond: 1 })
-    let i = 0
-    while (ownerAmong(['H', 'A'], `k${i}`) !== 'A' || ownerAmong(['H', 'A', 'B'], `k${i}`) !== 'B') i++
-    const target = `k${i}`
-    for (const n of ['H', 'A', 'B']) t.cluster.skew(n, ['H'])
-    await h.ref('c', target).call('inc')
-    t.clock.advance(61_000) // the rings A saw while the nodes came are past its claim window
-    await settle()
-    const sentOn: string[] = []
-    t.cluster.failCall = (from, to, payload) => {
-      if (from === 'A' && (payload as unknown[])[0] === Op.Call) sentOn.push(to)
-      return undefined
-    }
-    t.cluster.skew('A', ['H', 'A'])
-    const call = (a.handleCall([Op.Call, 'c', target, 'inc', 1, 0, 10_000], 'C') as Promise<number>).then(() => 'answered', (err: Error) => err.name)
-    await settle() // A claims from H, which answers 'mine'; A asks again in a moment
-    expect(a.localPool('c')?.activations.get(target)?.queued).to.equal(1)
+    const { a, target, sentOn, call, answer } = await claimerWithACall(['H', 'A', 'B'])
     t.cluster.skew('B', ['H', 'A', 'B'])
     t.cluster.skew('A', ['H', 'A', 'B'])
     t.clock.jump(3_000)
@@ -189,25 +200,7 @@ describe('Fencing', () => {
   })
 
   it('sends nothing a claimer held before the stall back to the holder when the first thing it reads is a ring moved back; marked down, it refuses it', async () => {
-    let answer: (down: boolean) => void = () => {}
-    const h = t.cluster.add('H', { pools: [pool()], migrationsPerSecond: 1 })
-    const a = t.cluster.add('A', { pools: [pool()], migrationsPerSecond: 1 }, { markedDown: async () => await new Promise<boolean>(resolve => { answer = resolve }) })
-    let i = 0
-    while (ownerAmong(['H', 'A'], `k${i}`) !== 'A') i++
-    const target = `k${i}`
-    for (const n of ['H', 'A']) t.cluster.skew(n, ['H'])
-    await h.ref('c', target).call('inc')
-    t.clock.advance(61_000) // the rings A saw while the nodes came are past its claim window
-    await settle()
-    const sentOn: string[] = []
-    t.cluster.failCall = (from, to, payload) => {
-      if (from === 'A' && (payload as unknown[])[0] === Op.Call) sentOn.push(to)
-      return undefined
-    }
-    t.cluster.skew('A', ['H', 'A'])
-    const call = (a.handleCall([Op.Call, 'c', target, 'inc', 1, 0, 10_000], 'C') as Promise<number>).then(() => 'answered', (err: Error) => err.name)
-    await settle() // A claims from H, which answers 'mine'; A asks again in a moment
-    expect(a.localPool('c')?.activations.get(target)?.queued).to.equal(1)
+    const { a, target, sentOn, call, answer } = await claimerWithACall(['H', 'A'])
     t.clock.jump(3_000)
     t.cluster.skew('A', ['H']) // read first at the resume: the worker is H's again
     await settle()

@@ -43,7 +43,9 @@ const REGRESSIONS: Array<{ seed: number, found: string }> = [
   { seed: 5887, found: 'graceful-keeps-memory: a node joined while a member holding workers stood still short of the suspicion deadline; it never heard of that member, finished its join and started them fresh; and asked by that member back from its stall, it answered that it had marked it down, which made it drop every worker' },
   { seed: 5143, found: 'per-sender-order: a holder back from a short pause read a sender\'s two calls on two views and sent them on by two paths, through a third node and straight (it no longer fails since joins wait to hear every member; the gap is the README\'s third)' },
   { seed: 5513, found: 'per-sender-order: a claim answered none while fencing (fixed, see 5837), then a call sent on to the owner a stale view named (it no longer fails since joins wait to hear every member; the gap is the README\'s third)' },
-  { seed: 5722, found: 'per-sender-order: a node back from a pause (not marked down) that held no copy answered a claim \'none\' while it fenced; the claimer started and ran the sender\'s later calls, then the call the node had read at the resume came on behind them' }
+  { seed: 5722, found: 'per-sender-order: a node back from a pause (not marked down) that held no copy answered a claim \'none\' while it fenced; the claimer started and ran the sender\'s later calls, then the call the node had read at the resume came on behind them' },
+  { seed: 11222, found: 'graceful-keeps-memory (a checker mistake): the only other node serving the pool was marked down while a stop handed its workers there; they stayed and ended with the stop, as designed, and the checker still counted that node as serving' },
+  { seed: 11770, found: 'graceful-keeps-memory: a worker busy with a long turn as two joins moved its owner twice was never handed to the first new owner; the second claimed only from the first, which had nothing, and started a fresh copy' }
 ]
 
 /** Seeds run on every `npm test`, beside the regressions: the same ones every time. */

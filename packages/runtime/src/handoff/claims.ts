@@ -216,6 +216,26 @@ export class ClaimWindow {
     return out
   }
 
+  /** The owners of `id` in the placements before the last ring changes, within the window, that are not this node nor down. */
+  private ownersBefore (pool: string, id: string, local: LocalPool): string[] {
+    const now = this.c.clock.monotonic()
+    if (now - Math.max(this.changedAt, this.startedAt) > this.windowMs) return []
+    const self = this.c.self()
+    const down = new Set(this.c.members().filter(x => x.liveness === 'down').map(x => x.peerId))
+    const out: string[] = []
+    for (const h of this.history) {
+      if (now - h.replacedAt > this.windowMs) continue
+      let owner: string | undefined
+      try {
+        owner = this.c.owners.ownerIn(pool, id, local, h.placement)
+      } catch {
+        // a custom placement that named a node not serving the pool then
+      }
+      if (owner !== undefined && owner !== self && !down.has(owner) && !out.includes(owner)) out.push(owner)
+    }
+    return out
+  }
+
   /**
    * Claims worker `id` from `holders` until one hands it over (true) or none holds it
    * (false). A holder that answers 'mine' has not seen the ring move yet (it will within a
@@ -317,6 +337,14 @@ export class ClaimWindow {
       }
       // it spilled from here: the node it spilled to may hold it
       const spilledTo = this.c.spill.pointer(m.pool, m.id)
+      // it was to come here and never did: its owner before, busy with a long turn as the
+      // ring moved on again (a second join), still holds it and hands it to the claimer,
+      // its owner now, which knew only this node as its owner before (seed 11770)
+      const before = m.claimer === undefined ? this.ownersBefore(m.pool, m.id, local).filter(h => h !== claimer && h !== spilledTo) : []
+      if (before.length > 0) {
+        return this.ask(m.pool, m.id, spilledTo === undefined || spilledTo === claimer ? before : [...before, spilledTo], claimer)
+          .then(answers => answers.includes('moved') ? 'moved' : answers.includes('mine') ? 'mine' : 'none')
+      }
       if (spilledTo === undefined || spilledTo === claimer || m.claimer !== undefined) return 'none'
       return (this.c.transport.call(spilledTo, encodeClaim({ pool: m.pool, id: m.id, claimer }), { timeoutMs: DEFAULT_CALL_TIMEOUT_MS }) as Promise<ClaimAnswer>)
         .catch(() => 'none')

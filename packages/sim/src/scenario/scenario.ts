@@ -121,10 +121,12 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
   // serving a pool (each drained, its target 0, or stopping) they had nowhere to go, and
   // those of a pool without `save` ended with their memory, as designed. A node serves a
   // pool as the rings say: its status `up` (a node drained whole stays `draining` whatever
-  // targets it is given since) and its target above 0
+  // targets it is given since), its target above 0, and not marked down by the stopping
+  // node (its rings leave it out: a handoff there fails, and the workers stay; seed 11222)
   const servedBesides = (node: SimNode): Set<string> => {
     const up = (n: SimNode): boolean => n.view.snapshot().members.find(m => m.peerId === n.peerId)?.status === 'up'
-    return new Set<string>(POOLS.filter(pool => cluster.running().some(n => n !== node && up(n) && (n.runtime.pool(pool)?.target ?? 0) > 0)))
+    const down = new Set(node.view.snapshot().members.filter(m => m.liveness === 'down').map(m => m.peerId))
+    return new Set<string>(POOLS.filter(pool => cluster.running().some(n => n !== node && up(n) && !down.has(n.peerId) && (n.runtime.pool(pool)?.target ?? 0) > 0)))
   }
   // what other nodes served, and what the node held, as each stop began: a node that starts
   // serving while the stop runs (an undrain a moment before its end) may come too late for

@@ -338,6 +338,9 @@ export class Runtime {
     return [...this.views.values()]
   }
 
+  /** Claims this node passed on to the node it handed their worker to, not answered yet: a stop waits for them before it announces `leaving`. */
+  get claimsPassingOn (): number { return this.claims.passingOn }
+
   /**
    * This node's own pool, or `undefined`: its tables and mailboxes, for the runtime's
    * tests and benchmarks. Anything else reads {@link pool}.

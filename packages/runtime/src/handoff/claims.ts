@@ -84,6 +84,8 @@ export class ClaimWindow {
    * neither that ring nor the holder. Its claim is passed on to them.
    */
   private keptBy = new Map<string, { holders: string[], at: number }>()
+  /** The answers of claims this node passed on to a holder, until they come (see {@link passingOn}). */
+  private readonly passing = new Set<Promise<ClaimAnswer>>()
   /** The claims this node is making now, and whom each asks. */
   private readonly inFlight = new Set<{ pool: string, id: string, holders: readonly string[] }>()
 
@@ -281,6 +283,24 @@ export class ClaimWindow {
         .catch((err: Error) => err.name === 'NodeUnavailableError' ? 'none' : 'mine')))
   }
 
+  /** Notes a claim passed on to a holder until it is answered (see {@link passingOn}). */
+  private passOn (answer: Promise<ClaimAnswer>): Promise<ClaimAnswer> {
+    this.passing.add(answer)
+    const done = (): void => { this.passing.delete(answer) }
+    answer.then(done, done)
+    return answer
+  }
+
+  /**
+   * Claims this node passed on and that are not answered yet. A stopping node waits for
+   * them before it announces `leaving`, on which the claimer drops its call: the holder it
+   * handed the worker to may be handing it to the claimer right now (after the turn it
+   * runs), and the claim cut reads as 'none' to the claimer, which starts the worker afresh.
+   */
+  get passingOn (): number {
+    return this.passing.size
+  }
+
   /** This node handed worker `id` to `to`: a claim for it here goes on there for a while (see {@link keptBy}). */
   handedOver (pool: string, id: string, to: string): void {
     this.keep(pool, id, [to])
@@ -328,11 +348,11 @@ export class ClaimWindow {
         const down = new Set(this.c.members().filter(x => x.liveness === 'down').map(x => x.peerId))
         const onTo = kept.holders.filter(h => h !== claimer && !down.has(h))
         if (onTo.length > 0) {
-          return this.ask(m.pool, m.id, onTo, claimer).then((answers) => {
+          return this.passOn(this.ask(m.pool, m.id, onTo, claimer).then((answers) => {
             if (!answers.includes('moved')) return answers.includes('mine') ? 'mine' : 'none'
             this.keptBy.delete(key)
             return 'moved'
-          })
+          }))
         }
       }
       // it spilled from here: the node it spilled to may hold it
@@ -346,8 +366,8 @@ export class ClaimWindow {
           .then(answers => answers.includes('moved') ? 'moved' : answers.includes('mine') ? 'mine' : 'none')
       }
       if (spilledTo === undefined || spilledTo === claimer || m.claimer !== undefined) return 'none'
-      return (this.c.transport.call(spilledTo, encodeClaim({ pool: m.pool, id: m.id, claimer }), { timeoutMs: DEFAULT_CALL_TIMEOUT_MS }) as Promise<ClaimAnswer>)
-        .catch(() => 'none')
+      return this.passOn((this.c.transport.call(spilledTo, encodeClaim({ pool: m.pool, id: m.id, claimer }), { timeoutMs: DEFAULT_CALL_TIMEOUT_MS }) as Promise<ClaimAnswer>)
+        .catch(() => 'none'))
     }
     let owner: string | undefined
     try {

@@ -195,6 +195,36 @@ describe('Handoff', () => {
     expect(m.localPool('counter')?.activations.has(target)).to.equal(false)
   })
 
+  it('counts a claim it passed on until the holder answers it: a stop waits for it before it announces leaving', async () => {
+    // H handed the worker to M, which is busy when N's claim comes through H: cut by H's
+    // stop, the claim read 'none' at N, which started the worker afresh (seed 10379)
+    const { log, release } = slowLog()
+    const h = t.cluster.add('H', { pools: [log] })
+    const m = t.cluster.add('M', { pools: [log] })
+    const n = t.cluster.add('N', { pools: [log] })
+    let i = 0
+    while (ownerAmong(['H', 'N'], `p${i}`) !== 'N' || ownerAmong(['M', 'N'], `p${i}`) !== 'N') i++
+    const target = `p${i}`
+    for (const x of ['H', 'M', 'N']) t.cluster.skew(x, ['H'])
+    await h.ref('counter', target).call('first')
+    t.cluster.skew('H', ['M'])
+    t.cluster.skew('M', ['M'])
+    await run(t.clock, 1_000)
+    expect(m.localPool('counter')?.activations.has(target)).to.equal(true)
+    const slow = m.ref('counter', target).call('slow')
+    await settle()
+    t.cluster.skew('M', ['M', 'N'])
+    t.cluster.skew('N', ['H', 'N'])
+    const second = n.ref('counter', target).call('second')
+    await run(t.clock, 100)
+    expect(h.claimsPassingOn).to.equal(1)
+    release()
+    await run(t.clock, 100)
+    expect(h.claimsPassingOn).to.equal(0)
+    expect(await slow).to.equal(1)
+    expect(await second).to.equal(2)
+  })
+
   it('claims from the owner before a burst of ring changes read at once (a node back from a pause reads many records together)', async () => {
     // H holds the worker; N's view went from [H] to [H, N], then through four more at once
     const h = t.cluster.add('H', { pools: [counter], migrationsPerSecond: 1 }) // too slow to push anything

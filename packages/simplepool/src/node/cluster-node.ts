@@ -189,7 +189,10 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
         // ended took itself for the last node serving)
         const joining = (pool: string): boolean => members.some(m =>
           m.peerId !== this.peerId && m.status === 'joining' && m.liveness !== 'down' && (m.pools[pool]?.target ?? 0) > 0)
-        return this.runtime.poolViews().some(view => view.size > 0 && ((placement.ring(view.name)?.nodes.length ?? 0) > 0 || joining(view.name)))
+        // a claim passed on to the node a worker went to: announced `leaving`, the claimer
+        // drops its call, reads 'none', and starts the worker afresh while it comes
+        return this.runtime.claimsPassingOn > 0 ||
+          this.runtime.poolViews().some(view => view.size > 0 && ((placement.ring(view.name)?.nodes.length ?? 0) > 0 || joining(view.name)))
       },
       heardFromAllSince: (since) => this.mesh.snapshot().members.every(m =>
         m.peerId === this.peerId || m.liveness === 'down' || m.status === 'leaving' || (this.mesh.figures(m.peerId)?.lastSeen ?? -Infinity) > since)

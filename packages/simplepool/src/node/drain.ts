@@ -37,7 +37,7 @@ export interface DrainComponents {
   held: (peerId: string, pools: string[] | null, options: AbortOptions) => Promise<number>
   /** Drains this node of every pool (its own side, without a message): a stop's first step. */
   drainSelf: () => void
-  /** Whether this node still holds workers another node would take: held, of a pool some other node serves or is joining to serve. */
+  /** Whether this node still holds workers another node would take (held, of a pool some other node serves or is joining to serve), or passes a claim for one on. */
   handingOver: () => boolean
   /** Whether every other member that is not down or leaving sent a record that arrived after `since` (monotonic). */
   heardFromAllSince: (since: number) => boolean

@@ -350,10 +350,7 @@ export class Runtime {
     return this.pools.get(name)
   }
 
-  /**
-   * A pool's spill pointers on this node, for the runtime's tests.
-   * @internal
-   */
+  /** A pool's spill pointers on this node, for the runtime's tests. @internal */
   spillTables (name: string): SpillTables | undefined {
     return this.pools.has(name) ? this.spill.tablesOf(name) : undefined
   }

@@ -56,7 +56,9 @@ export function workloadPools (store: SimStore, obs: TurnObserver): Array<Pool<a
   const ledger = definePool<CounterState, WorkMsg, number>({
     name: 'ledger',
     init: fresh,
-    load: (id) => {
+    // the row is claimed for this activation's epoch before it is read (see SimStore.fence)
+    load: (id, ctx) => {
+      if (!store.fence(id, ctx.epoch)) throw new StaleWriteError(`${id}: epoch ${ctx.epoch} is older than the stored one`)
       const n = store.read(id)
       return n === undefined ? undefined : { n, seen: {} }
     },

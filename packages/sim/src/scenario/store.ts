@@ -5,7 +5,7 @@
  * so a stale copy can never overwrite what a newer one wrote.
  */
 export class SimStore {
-  private readonly rows = new Map<string, { value: number, epoch: number }>()
+  private readonly rows = new Map<string, { value: number | undefined, epoch: number }>()
   /** Writes refused for a stale epoch. */
   refused = 0
   /** Told of every write, for a trace. */
@@ -25,6 +25,22 @@ export class SimStore {
       return false
     }
     this.rows.set(key, { value, epoch })
+    return true
+  }
+
+  /**
+   * Raises `key`'s epoch to `epoch` without writing a value: an activation claims its
+   * worker's row as it loads, so that a copy with an older epoch, still taking turns while
+   * the views disagree, can no longer write (it could while the newer copy had only read).
+   * False, and nothing changed, when a newer epoch holds the row.
+   */
+  fence (key: string, epoch: number): boolean {
+    const row = this.rows.get(key)
+    if (row !== undefined && epoch < row.epoch) {
+      this.refused++
+      return false
+    }
+    this.rows.set(key, { value: row?.value, epoch })
     return true
   }
 

@@ -62,7 +62,7 @@ const OPEN: Record<number, string> = {
   20663: 'per-sender-order (ticker/80, message 1 from n2 ran after 2): not diagnosed yet',
   30482: 'graceful-keeps-memory (counter/89 holds 5, acknowledged 21): not diagnosed yet',
   30618: 'per-sender-order (ledger/51, message 2 from n6 ran after 3): not diagnosed yet',
-  30623: 'one-live-copy (ticker/91 took a turn below a newer epoch with no fault in effect): not diagnosed yet',
+  30623: 'one-live-copy (ticker/91): a node back from a stall past the down deadline started the worker with an epoch from its clock, ahead of the others\' by a few ms, and was killed before its next record carried its epoch mark; the next copy elsewhere ranks below the dead one (it matters only to a store, which refuses its writes until that clock is passed)',
   31416: 'graceful-keeps-memory (counter/55 holds 23, acknowledged 29): not diagnosed yet',
   11218: 'graceful-keeps-memory: the worker went H to M (a drain), M to K (a stop) while N stood still past the down deadline and K stood still as the worker\'s next owner undrained; back, N claimed from H and from that owner: H passed the claim on to M, gone, and N started afresh before K\'s handoff (after the rebalance delay) came and lost to its larger epoch'
 }

@@ -102,6 +102,6 @@ describe('the simulator over a fixed set of seeds', function () {
   }
 
   for (const [seed, open] of Object.entries(OPEN)) {
-    it.skip(`seed ${seed}: skipped, it still finds an open bug: ${open}`)
+    it.skip(`seed ${seed} is skipped because it still breaks an invariant (a bug found and not fixed yet): ${open}`)
   }
 })

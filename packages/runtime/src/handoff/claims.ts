@@ -200,14 +200,7 @@ export class ClaimWindow {
       const m = this.c.members().find(x => x.peerId === holder)
       if (m !== undefined && m.liveness !== 'down') out.push(holder)
     }
-    for (const h of this.history) {
-      if (now - h.replacedAt > this.windowMs) continue
-      try {
-        consider(this.c.owners.ownerIn(pool, id, this.c.pool(pool), h.placement), false)
-      } catch {
-        // a custom placement that named a node not serving the pool then
-      }
-    }
+    for (const owner of this.ownersBefore(pool, id, this.c.pool(pool))) consider(owner, false)
     consider(this.c.owners.ownerWithout(pool, id, self), true)
     // a node that holds workers of the pool and serves it no more (drained with nowhere to
     // send them, or leaving) may hold this one, whatever the rings said before
@@ -218,12 +211,11 @@ export class ClaimWindow {
     return out
   }
 
-  /** The owners of `id` in the placements before the last ring changes, within the window, that are not this node nor down. */
-  private ownersBefore (pool: string, id: string, local: LocalPool): string[] {
+  /** The owners of `id` in the placements before the last ring changes, within the window: each once, not this node. */
+  private ownersBefore (pool: string, id: string, local: LocalPool | undefined): string[] {
     const now = this.c.clock.monotonic()
     if (now - Math.max(this.changedAt, this.startedAt) > this.windowMs) return []
     const self = this.c.self()
-    const down = new Set(this.c.members().filter(x => x.liveness === 'down').map(x => x.peerId))
     const out: string[] = []
     for (const h of this.history) {
       if (now - h.replacedAt > this.windowMs) continue
@@ -233,9 +225,14 @@ export class ClaimWindow {
       } catch {
         // a custom placement that named a node not serving the pool then
       }
-      if (owner !== undefined && owner !== self && !down.has(owner) && !out.includes(owner)) out.push(owner)
+      if (owner !== undefined && owner !== self && !out.includes(owner)) out.push(owner)
     }
     return out
+  }
+
+  /** The members this node sees as down. */
+  private downMembers (): Set<string> {
+    return new Set(this.c.members().filter(x => x.liveness === 'down').map(x => x.peerId))
   }
 
   /**
@@ -256,7 +253,7 @@ export class ClaimWindow {
     try {
       for (let attempt = 0; ; attempt++) {
         const answers = await this.ask(pool, id, holders)
-        const answer = answers.includes('moved') ? 'moved' : answers.includes('mine') ? 'mine' : 'none'
+        const answer = oneAnswer(answers)
         if (!waiting() || answer === 'moved') return true
         if (answer === 'mine' && away()) this.keep(pool, id, holders.filter((_, i) => answers[i] === 'mine'))
         if (answer !== 'mine' || attempt >= CLAIM_ATTEMPTS || away()) return false
@@ -269,9 +266,7 @@ export class ClaimWindow {
 
   /** Claims a worker from every possible holder at once: 'moved' when one handed it over, 'mine' when one keeps it for now, else 'none'. */
   async claim (pool: string, id: string, holders: readonly string[]): Promise<ClaimAnswer> {
-    const answers = await this.ask(pool, id, holders)
-    if (answers.includes('moved')) return 'moved'
-    return answers.includes('mine') ? 'mine' : 'none'
+    return oneAnswer(await this.ask(pool, id, holders))
   }
 
   /** Each holder's answer to a claim (for `claimer`, when passed on for it). */
@@ -345,13 +340,13 @@ export class ClaimWindow {
       const kept = m.claimer === undefined ? this.keptBy.get(key) : undefined
       if (kept !== undefined && this.c.clock.monotonic() - kept.at <= this.windowMs) {
         // not to a holder marked down: what it held is lost, and the claimer would wait on it
-        const down = new Set(this.c.members().filter(x => x.liveness === 'down').map(x => x.peerId))
+        const down = this.downMembers()
         const onTo = kept.holders.filter(h => h !== claimer && !down.has(h))
         if (onTo.length > 0) {
           return this.passOn(this.ask(m.pool, m.id, onTo, claimer).then((answers) => {
-            if (!answers.includes('moved')) return answers.includes('mine') ? 'mine' : 'none'
-            this.keptBy.delete(key)
-            return 'moved'
+            const answer = oneAnswer(answers)
+            if (answer === 'moved') this.keptBy.delete(key)
+            return answer
           }))
         }
       }
@@ -360,10 +355,10 @@ export class ClaimWindow {
       // it was to come here and never did: its owner before, busy with a long turn as the
       // ring moved on again (a second join), still holds it and hands it to the claimer,
       // its owner now, which knew only this node as its owner before (seed 11770)
-      const before = m.claimer === undefined ? this.ownersBefore(m.pool, m.id, local).filter(h => h !== claimer && h !== spilledTo) : []
+      const down = m.claimer === undefined ? this.downMembers() : undefined
+      const before = down === undefined ? [] : this.ownersBefore(m.pool, m.id, local).filter(h => h !== claimer && h !== spilledTo && !down.has(h))
       if (before.length > 0) {
-        return this.ask(m.pool, m.id, spilledTo === undefined || spilledTo === claimer ? before : [...before, spilledTo], claimer)
-          .then(answers => answers.includes('moved') ? 'moved' : answers.includes('mine') ? 'mine' : 'none')
+        return this.ask(m.pool, m.id, spilledTo === undefined || spilledTo === claimer ? before : [...before, spilledTo], claimer).then(oneAnswer)
       }
       if (spilledTo === undefined || spilledTo === claimer || m.claimer !== undefined) return 'none'
       return this.passOn((this.c.transport.call(spilledTo, encodeClaim({ pool: m.pool, id: m.id, claimer }), { timeoutMs: DEFAULT_CALL_TIMEOUT_MS }) as Promise<ClaimAnswer>)
@@ -406,4 +401,9 @@ export class ClaimWindow {
     }
     this.claimPools = next
   }
+}
+
+/** The answer of many holders: 'moved' when one handed the worker over, 'mine' when one keeps it for now, else 'none'. */
+function oneAnswer (answers: readonly ClaimAnswer[]): ClaimAnswer {
+  return answers.includes('moved') ? 'moved' : answers.includes('mine') ? 'mine' : 'none'
 }

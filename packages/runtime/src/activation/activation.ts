@@ -212,6 +212,13 @@ export class Activation implements WorkerContext {
     ext.heldFor = claimer
   }
 
+  /** The claim's hold is over (the worker is handed over, or the claim stopped waiting). */
+  endClaimHold (): void {
+    if (this.ext === null) return
+    this.ext.holdAfter = -1
+    this.ext.heldFor = null
+  }
+
   /**
    * Queues a message the claimer a hold waits for sent back here (its ring moved back while
    * it claimed): it reached the claimer before what came here since the claim, so it runs

@@ -456,10 +456,7 @@ export class LocalPool implements ActivationHome {
    */
   beginHandoff (act: Activation): unknown {
     if (act.phase !== Phase.Ready || !act.mailboxRan(this.env.clock.monotonic())) return NOT_NOW
-    if (act.ext !== null) {
-      act.ext.holdAfter = -1
-      act.ext.heldFor = null
-    }
+    act.endClaimHold()
     act.phase = Phase.Migrating
     this.env.watch.watch(act)
     return this.def.snapshot !== undefined ? this.def.snapshot(act.state) : act.state
@@ -468,8 +465,7 @@ export class LocalPool implements ActivationHome {
   /** The claim stopped waiting without a handoff (see `Activation.holdForClaim`): the worker takes turns again. */
   releaseClaimHold (act: Activation): void {
     if (act.ext === null || act.ext.holdAfter < 0) return
-    act.ext.holdAfter = -1
-    act.ext.heldFor = null
+    act.endClaimHold()
     if (act.phase === Phase.Ready && act.queued > 0) this.env.scheduler.add(act)
   }
 

@@ -256,7 +256,7 @@ export class Runtime {
     const previous = this.current
     this.rings = rings
     this.current = placement
-    this.claims.ringChanged(previous)
+    this.claims.ringChanged(previous, placement)
     this.spill.ringChanged(!first && this.running)
     if (previous !== undefined && this.running) this.recovery.ringChanged(previous, placement)
     if (!first && this.running) this.sender.ringChanged(this.rebalanceDelayMs)

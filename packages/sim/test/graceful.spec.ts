@@ -82,4 +82,32 @@ describe('graceful operations in the simulator', () => {
     const values = await sim.until(Promise.all(ids.map(async id => await c.node.ref('counter', id).call('get'))))
     expect(values.filter(v => v !== 3)).to.deep.equal([])
   })
+
+  it('a claim asks the owner before a ring change that other pools\' ring changes came after (seed 30482)', async () => {
+    const other = definePool<{ n: number }, 'inc', number>({ name: 'other', init: () => ({ n: 0 }), handle: (s) => ++s.n })
+    // handoffs wait 4 s after a ring change: A and B still hold every worker when D comes
+    const sim = new SimCluster({ seed: 4, pools: [counter, other], runtime: { rebalanceDelayMs: 4_000 } })
+    const a = sim.add('A')
+    sim.add('B')
+    await sim.started()
+    await sim.advance(1_000)
+    const ids = Array.from({ length: 300 }, (_, i) => `w${i}`)
+    for (let k = 0; k < 3; k++) await sim.until(Promise.all(ids.map(async id => await a.node.ref('counter', id).call('inc'))))
+    const c = sim.add('C')
+    await sim.until(c.started)
+    // five changes of another pool's ring: more placements than a claim remembers
+    for (let t = 1; t <= 5; t++) {
+      await sim.until(a.node.setTargets('A', { other: 1_000 * t }))
+      await sim.advance(200)
+    }
+    const d = sim.add('D')
+    await sim.until(d.started)
+    // D's first view had C up: D claims these from C, whose one placement before it came,
+    // the one that names their holders, is older than the five
+    const chained = ids.filter(id => d.placement().ownerOf('counter', id) === 'D' &&
+      d.placement().ring('counter')?.ownerWithout(id, 'D') === 'C' && c.runtime.pool('counter')?.epochOf(id) === undefined)
+    expect(chained.length).to.be.above(10)
+    const values = await sim.until(Promise.all(chained.map(async id => await d.node.ref('counter', id).call('inc'))))
+    expect(values.filter(v => v !== 4)).to.deep.equal([])
+  })
 })

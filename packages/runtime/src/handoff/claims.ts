@@ -64,12 +64,14 @@ export class ClaimWindow {
   private readonly c: ClaimComponents
   private readonly windowMs: number
   /**
-   * The placements before the last ring changes (at most {@link CLAIM_HISTORY}), and when
-   * each was replaced: two changes within one handoff's delay (a target change, then a
-   * drain) leave the worker on the owner before the first, which a claim must still ask.
-   * `fleeting`: it was replaced within {@link FLEETING_MS} of coming.
+   * Per pool, the placements before the last changes of its ring (at most
+   * {@link CLAIM_HISTORY}), and when each was replaced: two changes within one handoff's
+   * delay (a target change, then a drain) leave the worker on the owner before the first,
+   * which a claim must still ask. Per pool, so that changes of other pools' rings (target
+   * changes) do not push out the one placement in which the holder owned the worker
+   * (seed 30482). `fleeting`: it was replaced within {@link FLEETING_MS} of coming.
    */
-  private history: Array<{ placement: Placement, replacedAt: number, fleeting: boolean }> = []
+  private history = new Map<string, Array<{ placement: Placement, replacedAt: number, fleeting: boolean }>>()
   /** When the current placement came. */
   private placedAt = -Infinity
   private changedAt = -Infinity
@@ -100,21 +102,29 @@ export class ClaimWindow {
     this.startedAt = this.c.clock.monotonic()
   }
 
-  /** A pool's ring moved; `previous` is the placement before. */
-  ringChanged (previous: Placement | undefined): void {
+  /** A pool's ring moved: `previous` is the placement before, `current` the one now. */
+  ringChanged (previous: Placement | undefined, current: Placement): void {
     const now = this.c.clock.monotonic()
     // a node that handed many workers on and then saw no change keeps none of them past the window
     this.forgetKept(now)
-    const history = this.history.filter(h => now - h.replacedAt <= this.windowMs)
-    if (previous !== undefined) history.push({ placement: previous, replacedAt: now, fleeting: now - this.placedAt < FLEETING_MS })
-    // over the cap, the steps of a burst go before the oldest placement that lasted: the six
-    // records a node read at once after a pause pushed out the one placement in which the
-    // worker's holder owned it, the claim asked nobody, and a fresh copy beat its handoff
-    while (history.length > CLAIM_HISTORY) {
-      const i = history.findIndex(h => h.fleeting)
-      history.splice(i >= 0 ? i : 0, 1)
+    const fleeting = now - this.placedAt < FLEETING_MS
+    for (const pool of this.c.poolNames()) {
+      const history = (this.history.get(pool) ?? []).filter(h => now - h.replacedAt <= this.windowMs)
+      // a custom placement may name other owners with the same ring: its every change counts
+      const custom = typeof this.c.pool(pool)?.def.placement === 'function'
+      if (previous !== undefined && (custom || previous.ring(pool)?.fingerprint !== current.ring(pool)?.fingerprint)) {
+        history.push({ placement: previous, replacedAt: now, fleeting })
+      }
+      // over the cap, the steps of a burst go before the oldest placement that lasted: the six
+      // records a node read at once after a pause pushed out the one placement in which the
+      // worker's holder owned it, the claim asked nobody, and a fresh copy beat its handoff
+      while (history.length > CLAIM_HISTORY) {
+        const i = history.findIndex(h => h.fleeting)
+        history.splice(i >= 0 ? i : 0, 1)
+      }
+      if (history.length > 0) this.history.set(pool, history)
+      else this.history.delete(pool)
     }
-    this.history = history
     this.placedAt = now
     this.noteHolders()
     this.changedAt = now
@@ -217,7 +227,7 @@ export class ClaimWindow {
     if (now - Math.max(this.changedAt, this.startedAt) > this.windowMs) return []
     const self = this.c.self()
     const out: string[] = []
-    for (const h of this.history) {
+    for (const h of this.history.get(pool) ?? []) {
       if (now - h.replacedAt > this.windowMs) continue
       let owner: string | undefined
       try {
@@ -358,7 +368,7 @@ export class ClaimWindow {
       const down = m.claimer === undefined ? this.downMembers() : undefined
       const before = down === undefined ? [] : this.ownersBefore(m.pool, m.id, local).filter(h => h !== claimer && h !== spilledTo && !down.has(h))
       if (before.length > 0) {
-        return this.ask(m.pool, m.id, spilledTo === undefined || spilledTo === claimer ? before : [...before, spilledTo], claimer).then(oneAnswer)
+        return this.passOn(this.ask(m.pool, m.id, spilledTo === undefined || spilledTo === claimer ? before : [...before, spilledTo], claimer).then(oneAnswer))
       }
       if (spilledTo === undefined || spilledTo === claimer || m.claimer !== undefined) return 'none'
       return this.passOn((this.c.transport.call(spilledTo, encodeClaim({ pool: m.pool, id: m.id, claimer }), { timeoutMs: DEFAULT_CALL_TIMEOUT_MS }) as Promise<ClaimAnswer>)

@@ -48,6 +48,8 @@ export class FaultPlan {
   private running = false
   private nextId: number
   private readonly drained = new Set<string>()
+  /** Nodes asked to stop whose stop has not ended: they still run, but will not stay. */
+  private readonly stopping = new Set<string>()
 
   private readonly weights: ReadonlyArray<[Op, number]>
   private readonly total: number
@@ -160,8 +162,10 @@ export class FaultPlan {
   private apply (op: Op): void {
     const live = this.live()
     const now = this.sim.clock.monotonic()
-    // at least two nodes that are not paused stay, so there is a cluster to check
-    const spare = live.length > 2
+    if (live.length === 0) return
+    // at least two nodes that are not paused, nor stopping, stay, so there is a cluster to check
+    const staying = live.filter(n => !this.stopping.has(n.peerId))
+    const spare = staying.length > 2
     const r = this.sim.random
     this.applied++
     switch (op) {
@@ -176,10 +180,14 @@ export class FaultPlan {
       }
       case 'stop': {
         if (!spare) return this.apply('targets')
-        const node = this.pick(live)
+        const node = this.pick(staying)
         this.hooks.trace(`stop ${node.peerId}`)
         this.hooks.stopping?.(node)
-        this.track(`stop ${node.peerId}`, node, node.stop().finally(() => { this.hooks.stopped?.(node) }))
+        this.stopping.add(node.peerId)
+        this.track(`stop ${node.peerId}`, node, node.stop().finally(() => {
+          this.stopping.delete(node.peerId)
+          this.hooks.stopped?.(node)
+        }))
         return
       }
       case 'drain': {

@@ -113,6 +113,13 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
   }
   const listen = (node: SimNode): void => {
     node.node.addEventListener('worker:migrate', (e) => { if (e.detail.to === node.peerId) books.moved(e.detail.pool, e.detail.id, node.peerId) })
+    if (options.watch !== undefined) {
+      // the watched worker's life on this node, for a replay's trace
+      const mine = (d: { pool: string, id: string }): boolean => `${d.pool}/${d.id}` === options.watch
+      node.node.addEventListener('worker:activate', (e) => { if (mine(e.detail)) trace(`watch ${options.watch ?? ''}: activated on ${node.peerId}, epoch ${e.detail.epoch}`) })
+      node.node.addEventListener('worker:passivate', (e) => { if (mine(e.detail)) trace(`watch ${options.watch ?? ''}: passivated on ${node.peerId} (${e.detail.reason})`) })
+      node.node.addEventListener('worker:migrate', (e) => { if (mine(e.detail) && e.detail.from === node.peerId) trace(`watch ${options.watch ?? ''}: handed from ${node.peerId} to ${e.detail.to}`) })
+    }
     node.node.addEventListener('member:down', (e) => { lossy(e.detail.peerId, `${node.peerId} marked ${e.detail.peerId} down`) })
     node.node.addEventListener('node:fence', (e) => { if (e.detail.dropped > 0) lossy(node.peerId, `${node.peerId} fenced ${e.detail.dropped} copies`) })
   }

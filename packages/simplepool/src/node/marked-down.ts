@@ -42,9 +42,13 @@ export class MarkedDownQuestion {
     if (pausedMs + MARKED_DOWN_MARGIN_MS >= c.forgetAfterMs) return true
     c.announceNow()
     const self = c.self()
-    const others = c.members().filter(m => m.peerId !== self && m.liveness !== 'down' && m.status !== 'leaving')
+    // members this node marked down are asked too: one may have come back while this node
+    // stood still and marked it down in turn (each saw the other silent), with nothing yet
+    // read here to say so. One that does not answer is taken for dead, as this node saw it
+    // before: no copy it started outlives it
+    const others = c.members().filter(m => m.peerId !== self && m.status !== 'leaving')
     const withinMs = pausedMs + MARKED_DOWN_MARGIN_MS
-    const answers = await Promise.all(others.map(async m => await c.call(m.peerId, encodeMarkedDown({ withinMs }), options).catch(() => true)))
+    const answers = await Promise.all(others.map(async m => await c.call(m.peerId, encodeMarkedDown({ withinMs }), options).catch(() => m.liveness !== 'down')))
     return answers.some(a => a !== false)
   }
 

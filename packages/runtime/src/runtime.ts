@@ -1,6 +1,6 @@
 import {
   HANDED_IN_AGE_SAMPLES, DEFAULT_CLAIM_WINDOW_MS, DEFAULT_MAX_HOPS, DEFAULT_POOL_TARGET, DEFAULT_REBALANCE_DELAY_MS,
-  DEFAULT_SPAWN_BATCH, DEFAULT_SUSPECT_AFTER_MS, DEFAULT_TIMING_WHEEL_MS, InvalidMessageError, InvalidOptionError,
+  DEFAULT_SPAWN_BATCH, DEFAULT_SUSPECT_AFTER_MS, DEFAULT_TIMING_WHEEL_MS, InvalidOptionError,
   NodeUnavailableError, NotStartedError, SAMPLE_MS, UnknownPoolError, consoleLogger, systemClock, systemRandom
 } from '@simplepool/core'
 import type { Clock, Logger, Member, TimerHandle } from '@simplepool/core'
@@ -23,11 +23,7 @@ import { Recovery } from './handoff/recovery.js'
 import { checkId } from './options.js'
 import type { AbortOptions } from './options.js'
 import { validatePool } from './pool.js'
-import { opOf } from './protocol/fields.js'
-import { Op } from './protocol/ops.js'
-import { decodeClaim, decodeHandoff } from './protocol/handoff-messages.js'
-import { decodeHint, decodeSpillNote } from './protocol/routing-messages.js'
-import { decodeCall, decodeCast, decodeCount, decodeSpawn, decodeSpawnMany, decodeWorker } from './protocol/worker-messages.js'
+import { Dispatch } from './protocol/dispatch.js'
 import { WorkerRef } from './ref.js'
 import type { RefCallOptions, SendOptions } from './ref.js'
 import { Forwarding } from './routing/forwarding.js'
@@ -73,6 +69,7 @@ export class Runtime {
   private readonly spill: Spill
   private readonly requests: LocalRequests
   private readonly inbound: Inbound
+  private readonly dispatch: Dispatch
   private readonly outbound: Outbound
   private readonly sender: HandoffSender
   private readonly receiver: HandoffReceiver
@@ -150,6 +147,7 @@ export class Runtime {
       ownerOf: (local, id) => this.spill.homeOf(local, id),
       beforePump: () => { this.stall.check(clock.monotonic()) },
       observeEpoch: (e) => { this.epochs.observe(e) },
+      orderOf: (p, id) => this.outbound.order.recordsOf(p, id),
       movedOut: (p, id, to) => { this.claims.handedOver(p, id, to) },
       progress: (phase, figures) => {
         const type = `migration:${phase}` as const
@@ -170,7 +168,7 @@ export class Runtime {
       handOverNow: (local, act, to) => this.sender.handOverNow(local, act, to),
       sendWaiting: (local, act, to) => { this.sender.sendWaiting(local, act, to) }
     }, this.claimWindowMs)
-    this.receiver = new HandoffReceiver({ events: this.events, self, pool, nextEpoch: (above) => this.epochs.next(above), forgetSpill: (p, id) => { this.spill.forget(p, id) } })
+    this.receiver = new HandoffReceiver({ events: this.events, self, pool, nextEpoch: (above) => this.epochs.next(above), forgetSpill: (p, id) => { this.spill.forget(p, id) }, orderIn: (p, id, r) => { this.outbound.order.handedIn(p, id, r) } })
     this.recovery = new Recovery({ clock, logger, owners: this.owners, self, pools, members, placement, running }, this.rebalanceDelayMs)
     this.fence = new Fence({
       logger,
@@ -192,6 +190,7 @@ export class Runtime {
       spill: this.spill,
       forwarding,
       requests: this.requests,
+      order: this.outbound.order,
       routing: this.routing,
       self,
       placement,
@@ -199,6 +198,7 @@ export class Runtime {
       fence: this.fence,
       spawnBatch: this.spawnBatch
     })
+    this.dispatch = new Dispatch({ inbound: this.inbound, receiver: this.receiver, claims: this.claims, fence: this.fence, spill: this.spill, routing: this.routing })
     // without a way to ask the others, a stall cannot be told from a failover: off unless asked for
     this.stall = new StallGuard(clock, init.fenceAfterMs ?? (c.markedDown !== undefined ? DEFAULT_SUSPECT_AFTER_MS : 0), (ms) => { this.fence.onStall(ms) })
 
@@ -217,7 +217,8 @@ export class Runtime {
       claimFirst: (p, id, holders, waiting) => this.claims.claimFirst(p, id, holders, waiting),
       redirect: async (act) => { const local = this.pools.get(act.pool); return local !== undefined && await this.sender.redirect(local, act) },
       fencing: () => this.fence.active,
-      removed: (p, id) => { this.spill.removed(p, id) }
+      removed: (p, id) => { this.spill.removed(p, id) },
+      opened: (p, id, reply, o) => this.outbound.order.opened(p, id, reply, o)
     }
     for (const def of init.pools) {
       validatePool(def)
@@ -257,6 +258,7 @@ export class Runtime {
     this.rings = rings
     this.current = placement
     this.claims.ringChanged(previous, placement)
+    this.outbound.order.ringChanged(previous, placement)
     this.spill.ringChanged(!first && this.running)
     if (previous !== undefined && this.running) this.recovery.ringChanged(previous, placement)
     if (!first && this.running) this.sender.ringChanged(this.rebalanceDelayMs)
@@ -318,6 +320,7 @@ export class Runtime {
     if (this.sampler !== undefined) this.clock.clearTimeout(this.sampler)
     this.stall.stop()
     this.recovery.stop()
+    this.outbound.order.stop()
     for (const p of this.pools.values()) await p.passivation.shutdown(options.signal)
     this.wheel.clear()
     this.watch.clear()
@@ -450,24 +453,7 @@ export class Runtime {
     if (!this.running) throw new NodeUnavailableError(`node ${this.self} is stopping`, { node: this.self })
     const now = this.clock.monotonic()
     this.stall.check(now)
-    switch (opOf(payload)) {
-      case Op.Call: return this.inbound.call(decodeCall(payload), from, now)
-      case Op.Spawn: return this.inbound.spawn(decodeSpawn(payload), from)
-      case Op.Where:
-      case Op.Stop: return this.inbound.worker(decodeWorker(payload), from)
-      case Op.SpawnMany: return this.inbound.spawnMany(decodeSpawnMany(payload), from)
-      case Op.Count: return this.inbound.count(decodeCount(payload))
-      case Op.HandoffMany: {
-        // read while fencing, it arrived during the stall: see Fence.unlessMarkedDown
-        const m = decodeHandoff(payload)
-        return this.fence.unlessMarkedDown(`the handoff of ${m.workers.length} workers of ${m.pool}`, () => this.receiver.receive(m, from))
-      }
-      case Op.Claim: {
-        const m = decodeClaim(payload)
-        return this.fence.afterFence(() => this.claims.answer(m, from))
-      }
-      default: throw new InvalidMessageError(`unknown runtime operation ${String((payload as unknown[])[0])}`)
-    }
+    return this.dispatch.call(payload, from, now)
   }
 
   /** Handles a runtime cast from another node. A cast that cannot be delivered is counted, never thrown back. */
@@ -477,19 +463,7 @@ export class Runtime {
       return
     }
     this.stall.check(this.clock.monotonic())
-    switch (opOf(payload)) {
-      case Op.Cast:
-        this.inbound.cast(decodeCast(payload), from)
-        return
-      case Op.Hint:
-        decodeHint(payload)
-        this.routing.staleRoutes++
-        return
-      case Op.SpillNote:
-        this.spill.onNote(decodeSpillNote(payload), from)
-        return
-      default: throw new InvalidMessageError(`unknown runtime cast ${String((payload as unknown[])[0])}`)
-    }
+    this.dispatch.cast(payload, from)
   }
 
   private requireRunning (): void {

@@ -2,7 +2,7 @@ import {
   DEFAULT_CALL_TIMEOUT_MS, DEFAULT_HARD_LIMIT_RATIO, DEFAULT_MAILBOX_LIMIT, DEFAULT_SOFT_LIMIT_RATIO, LATENCY_SAMPLE_MASK,
   NodeUnavailableError, OverloadedError, TURNS_PER_RUN, TimeoutError, WorkerNotAliveError, toWireError
 } from '@simplepool/core'
-import { Activation, Phase, SPAWNED, STOP, TICK, replyIn } from './activation.js'
+import { Activation, OVERTAKEN, Ordered, Phase, SPAWNED, STOP, TICK, goesAhead, replyIn } from './activation.js'
 import type { ActivationExtra, ActivationHome, Reply, Slot } from './activation.js'
 import type { WorkerFailDetail } from '../events.js'
 import type { Pool } from '../pool.js'
@@ -98,9 +98,9 @@ export class LocalPool implements ActivationHome {
       this.stats.counters.overloaded++
       throw new OverloadedError(`the mailbox of ${this.name}/${act.id} holds ${this.mailboxLimit} messages`, { pool: this.name, id: act.id })
     }
-    const ext = act.ext
-    if (via !== undefined && ext !== null && ext.claiming && act.phase === Phase.Activating && ext.claimedFrom?.includes(via) === true) act.pushAhead(slot, msg)
-    else if (via !== undefined && ext !== null && ext.holdAfter >= 0 && ext.heldFor === via) act.pushHeld(slot, msg)
+    const ahead = via === undefined ? 0 : goesAhead(act, via)
+    if (ahead === 1) act.pushAhead(slot, msg)
+    else if (ahead === 2) act.pushHeld(slot, msg)
     else act.push(slot, msg)
     if (act.phase === Phase.Ready) {
       this.env.scheduler.add(act)
@@ -295,6 +295,11 @@ export class LocalPool implements ActivationHome {
         }
         if (idle) (act.ext as ActivationExtra).lastActive = now
       }
+      const body = msg instanceof Ordered ? this.env.opened(this.name, act.id, reply, msg) : msg
+      if (body === OVERTAKEN) {
+        if (reply === null) counters.droppedCasts++
+        continue
+      }
       turns++
       counters.turns++
       const timed = ((++this.sampled) & LATENCY_SAMPLE_MASK) === 0
@@ -304,7 +309,7 @@ export class LocalPool implements ActivationHome {
       // waits for the turn to end instead of running inside it
       act.phase = Phase.Busy
       try {
-        result = slot === TICK ? def.tick?.(act.state, act) : def.handle(act.state, msg, act)
+        result = slot === TICK ? def.tick?.(act.state, act) : def.handle(act.state, body, act)
       } catch (err) {
         if (act.phase === Phase.Busy) act.phase = Phase.Ready
         this.turnFailed(act, reply, asError(err), slot === TICK)

@@ -3,17 +3,15 @@ import {
   HANDOFF_PUMP_MS, HANDOFF_RETRY_MS, HANDOFF_FAILED_RETRY_MS, HANDOFF_SCAN_PER_PUMP, HANDOFF_TRIES, CLAIM_WAIT_MS, InvalidMessageError, sleep
 } from '@simplepool/core'
 import type { Clock, Logger, TimerHandle } from '@simplepool/core'
-import { Phase, SPAWNED, STOP, replyIn } from '../activation/activation.js'
+import { Phase } from '../activation/activation.js'
 import type { Activation, Slot } from '../activation/activation.js'
 import { NOT_NOW } from '../activation/local-pool.js'
 import type { LocalPool } from '../activation/local-pool.js'
 import { forwardMailbox } from '../activation/mailbox.js'
-import { answer, refuse } from '../activation/replies.js'
-import { Op } from '../protocol/ops.js'
-import { encodeCall, encodeCast, encodeSpawn, encodeWorker } from '../protocol/worker-messages.js'
 import { encodeHandoff } from '../protocol/handoff-messages.js'
 import type { HandedWorker } from '../protocol/handoff-messages.js'
 import type { RuntimeTransport } from '../runtime-types.js'
+import { followOn } from './follow.js'
 
 /** What the sending side of the handoff needs of the node. */
 export interface HandoffSenderComponents {
@@ -30,6 +28,8 @@ export interface HandoffSenderComponents {
   movedOut?: (pool: string, id: string, to: string) => void
   /** An epoch the other side gave or holds: this node's next ones must be larger. */
   observeEpoch?: (epoch: number) => void
+  /** What this node remembers of the senders' order for worker `id` (see `SendOrder`): it goes along. */
+  orderOf?: (pool: string, id: string) => Array<[string, number]> | undefined
   /** A migration began (the ring moved and the scan started), went on (once a second), or ended (nothing left to hand over). */
   progress?: (phase: 'start' | 'progress' | 'done', figures: MigrationFigures) => void
 }
@@ -201,7 +201,7 @@ export class HandoffSender {
       for (;;) {
         const snapshot = local.beginHandoff(act)
         if (snapshot !== NOT_NOW) {
-          await this.track(this.transfer(local, to, [act], [{ id: act.id, epoch: act.epoch, snapshot }]), 0)
+          await this.track(this.transfer(local, to, [act], [{ id: act.id, epoch: act.epoch, snapshot, order: this.c.orderOf?.(local.name, act.id) }]), 0)
           return local.activations.get(act.id) !== act
         }
         if (local.activations.get(act.id) !== act) return false
@@ -245,7 +245,7 @@ export class HandoffSender {
 
   /** What waits in the mailbox of `act` (no state here: claiming, or gone) goes on to `to`, in order. */
   sendWaiting (local: LocalPool, act: Activation, to: string): void {
-    forwardMailbox(act, (slot, msg) => { this.follow(local, act.id, to, undefined, slot, msg) })
+    forwardMailbox(act, (slot, msg) => { followOn(this.c.transport, this.c.clock, local, act.id, to, undefined, slot, msg) })
   }
 
   private schedule (ms = HANDOFF_PUMP_MS): void {
@@ -330,7 +330,7 @@ export class HandoffSender {
         continue
       }
       going.push(act)
-      workers.push({ id: act.id, epoch: act.epoch, snapshot })
+      workers.push({ id: act.id, epoch: act.epoch, snapshot, order: this.c.orderOf?.(local.name, act.id) })
     }
     if (going.length === 0) return
     // keep the pipe full: the next batch goes as soon as this one is answered
@@ -418,7 +418,7 @@ export class HandoffSender {
 
   /** One worker's answer: taken (its new epoch), a newer copy there, busy there (try later), or refused. */
   private settle (local: LocalPool, to: string, act: Activation, r: unknown): void {
-    const forward = (epoch: number) => (slot: Slot, msg: unknown) => { this.follow(local, act.id, to, epoch, slot, msg) }
+    const forward = (epoch: number) => (slot: Slot, msg: unknown) => { followOn(this.c.transport, this.c.clock, local, act.id, to, epoch, slot, msg) }
     if (typeof r === 'number') {
       this.c.observeEpoch?.(r)
       this.moved++
@@ -460,38 +460,6 @@ export class HandoffSender {
       if (this.unscanned > 0) this.unscanned--
       const owner = this.c.ownerOf(scan.local, next.value.id)
       if (owner !== undefined && owner !== this.c.self()) this.candidates.push({ local: scan.local, act: next.value })
-    }
-  }
-
-  /**
-   * A message that waited here for the worker goes on to the worker's new node, as sent on
-   * by this node (hops 1): one that claims from this node queues it ahead of what came straight to it.
-   */
-  private follow (local: LocalPool, id: string, to: string, epoch: number | undefined, slot: Slot, msg: unknown): void {
-    const t = this.c.transport
-    const pool = local.name
-    if (slot === null) {
-      try {
-        t.cast(to, encodeCast({ pool, id, msg, spawn: true, hops: 1, spilled: false }))
-      } catch {
-        local.stats.counters.droppedCasts++
-      }
-      return
-    }
-    const reply = replyIn(slot, msg)
-    if (reply === null) return
-    const settle = (p: Promise<unknown>): void => {
-      p.then((v) => { answer(reply, v) }, (err) => { refuse(reply, err as Error) })
-    }
-    const timeoutMs = Math.max(1, reply.deadline - this.c.clock.monotonic())
-    if (slot === SPAWNED) {
-      // no epoch known there yet (a redirect): asked of that node
-      if (epoch === undefined) settle(t.call(to, encodeSpawn({ pool, id, hops: 0, sync: true, spilled: false }), { timeoutMs }))
-      else answer(reply, { node: to, epoch })
-    } else if (slot === STOP) {
-      settle(t.call(to, encodeWorker({ op: Op.Stop, pool, id, hops: 0, spilled: false }), { timeoutMs }))
-    } else {
-      settle(t.call(to, encodeCall({ pool, id, msg, spawn: true, hops: 1, timeoutMs: Math.ceil(timeoutMs), spilled: false }), { timeoutMs }))
     }
   }
 }

@@ -93,16 +93,6 @@ export class NotStartedError extends SimplePoolError {
   constructor (message = 'Not started', data?: unknown) { super(message, data); this.name = 'NotStartedError' }
 }
 
-/**
- * A message was refused, not run: a later message from the same node to the same worker
- * had reached the worker first (the sender's view of its owner moved between the two, and
- * the earlier one went the longer way). Running it would break the sender's order.
- */
-export class OvertakenError extends SimplePoolError {
-  static readonly code = 'OvertakenError'
-  constructor (message = 'Overtaken by a later message', data?: unknown) { super(message, data); this.name = 'OvertakenError' }
-}
-
 const KNOWN: Record<string, new (message?: string, data?: unknown) => SimplePoolError> = {
   TimeoutError,
   AbortError,
@@ -115,8 +105,7 @@ const KNOWN: Record<string, new (message?: string, data?: unknown) => SimplePool
   ClusterKeyError,
   NoHandlerError,
   InvalidOptionError,
-  NotStartedError,
-  OvertakenError
+  NotStartedError
 }
 
 const MAX_WIRE_MESSAGE = 4096

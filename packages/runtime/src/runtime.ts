@@ -147,7 +147,6 @@ export class Runtime {
       ownerOf: (local, id) => this.spill.homeOf(local, id),
       beforePump: () => { this.stall.check(clock.monotonic()) },
       observeEpoch: (e) => { this.epochs.observe(e) },
-      orderOf: (p, id) => this.outbound.order.recordsOf(p, id),
       movedOut: (p, id, to) => { this.claims.handedOver(p, id, to) },
       progress: (phase, figures) => {
         const type = `migration:${phase}` as const
@@ -168,7 +167,7 @@ export class Runtime {
       handOverNow: (local, act, to) => this.sender.handOverNow(local, act, to),
       sendWaiting: (local, act, to) => { this.sender.sendWaiting(local, act, to) }
     }, this.claimWindowMs)
-    this.receiver = new HandoffReceiver({ events: this.events, self, pool, nextEpoch: (above) => this.epochs.next(above), forgetSpill: (p, id) => { this.spill.forget(p, id) }, orderIn: (p, id, r) => { this.outbound.order.handedIn(p, id, r) } })
+    this.receiver = new HandoffReceiver({ events: this.events, self, pool, nextEpoch: (above) => this.epochs.next(above), forgetSpill: (p, id) => { this.spill.forget(p, id) } })
     this.recovery = new Recovery({ clock, logger, owners: this.owners, self, pools, members, placement, running }, this.rebalanceDelayMs)
     this.fence = new Fence({
       logger,
@@ -190,7 +189,6 @@ export class Runtime {
       spill: this.spill,
       forwarding,
       requests: this.requests,
-      order: this.outbound.order,
       routing: this.routing,
       self,
       placement,
@@ -217,8 +215,7 @@ export class Runtime {
       claimFirst: (p, id, holders, waiting) => this.claims.claimFirst(p, id, holders, waiting),
       redirect: async (act) => { const local = this.pools.get(act.pool); return local !== undefined && await this.sender.redirect(local, act) },
       fencing: () => this.fence.active,
-      removed: (p, id) => { this.spill.removed(p, id) },
-      opened: (p, id, reply, o) => this.outbound.order.opened(p, id, reply, o)
+      removed: (p, id) => { this.spill.removed(p, id) }
     }
     for (const def of init.pools) {
       validatePool(def)
@@ -258,7 +255,6 @@ export class Runtime {
     this.rings = rings
     this.current = placement
     this.claims.ringChanged(previous, placement)
-    this.outbound.order.ringChanged(previous, placement)
     this.spill.ringChanged(!first && this.running)
     if (previous !== undefined && this.running) this.recovery.ringChanged(previous, placement)
     if (!first && this.running) this.sender.ringChanged(this.rebalanceDelayMs)
@@ -320,7 +316,6 @@ export class Runtime {
     if (this.sampler !== undefined) this.clock.clearTimeout(this.sampler)
     this.stall.stop()
     this.recovery.stop()
-    this.outbound.order.stop()
     for (const p of this.pools.values()) await p.passivation.shutdown(options.signal)
     this.wheel.clear()
     this.watch.clear()

@@ -48,15 +48,6 @@ export const SCHEDULER_SLICE_MS = 8
 export const HINT_INTERVAL_MS = 1_000
 
 /**
- * A sender's order across a move of its view (see `SendOrder`): for this long after a
- * pool's ring moved in a node's view, what it sends or sends on to a worker whose owner
- * moved is marked, and a node a marked message reached remembers it for as long (two
- * windows at most). Longer than a message can be held on its way without its node being
- * marked down (a pause short of the down deadline, a claim's hold).
- */
-export const SEND_ORDER_MS = 5_000
-
-/**
  * Epochs hand out this many numbers per millisecond of wall time: an activation anywhere
  * later than another gets a larger epoch, as long as clocks agree to within a moment, and
  * a node can start 1,024 activations a millisecond before it runs ahead of the clock.

@@ -255,16 +255,3 @@ export function goesAhead (act: Activation, via: string): 0 | 1 | 2 {
   if (ext.claiming && act.phase === Phase.Activating && ext.claimedFrom?.includes(via) === true) return 1
   return ext.holdAfter >= 0 && ext.heldFor === via ? 2 : 0
 }
-
-/**
- * A message kept in a mailbox with its sender's place in its order (see `SendOrder`),
- * while its pool's ring moved lately on this node: a message held for a claim may be sent
- * on, or run after another came, and its number goes with it to be checked. The worker
- * is handed `msg`.
- */
-export class Ordered {
-  constructor (readonly msg: unknown, readonly origin: string, readonly seq: number, readonly marked: boolean) {}
-}
-
-/** What a turn is handed instead of a message that came too late to keep its sender's order: it does not run. */
-export const OVERTAKEN = Symbol('overtaken')

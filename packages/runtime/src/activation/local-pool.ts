@@ -2,7 +2,7 @@ import {
   DEFAULT_CALL_TIMEOUT_MS, DEFAULT_HARD_LIMIT_RATIO, DEFAULT_MAILBOX_LIMIT, DEFAULT_SOFT_LIMIT_RATIO, LATENCY_SAMPLE_MASK,
   NodeUnavailableError, OverloadedError, TURNS_PER_RUN, TimeoutError, WorkerNotAliveError, toWireError
 } from '@simplepool/core'
-import { Activation, OVERTAKEN, Ordered, Phase, SPAWNED, STOP, TICK, goesAhead, replyIn } from './activation.js'
+import { Activation, Phase, SPAWNED, STOP, TICK, goesAhead, replyIn } from './activation.js'
 import type { ActivationExtra, ActivationHome, Reply, Slot } from './activation.js'
 import type { WorkerFailDetail } from '../events.js'
 import type { Pool } from '../pool.js'
@@ -295,11 +295,6 @@ export class LocalPool implements ActivationHome {
         }
         if (idle) (act.ext as ActivationExtra).lastActive = now
       }
-      const body = msg instanceof Ordered ? this.env.opened(this.name, act.id, reply, msg) : msg
-      if (body === OVERTAKEN) {
-        if (reply === null) counters.droppedCasts++
-        continue
-      }
       turns++
       counters.turns++
       const timed = ((++this.sampled) & LATENCY_SAMPLE_MASK) === 0
@@ -309,7 +304,7 @@ export class LocalPool implements ActivationHome {
       // waits for the turn to end instead of running inside it
       act.phase = Phase.Busy
       try {
-        result = slot === TICK ? def.tick?.(act.state, act) : def.handle(act.state, body, act)
+        result = slot === TICK ? def.tick?.(act.state, act) : def.handle(act.state, msg, act)
       } catch (err) {
         if (act.phase === Phase.Busy) act.phase = Phase.Ready
         this.turnFailed(act, reply, asError(err), slot === TICK)

@@ -1,5 +1,5 @@
 import type { Clock, Logger, Random } from '@simplepool/core'
-import type { Activation, Ordered, Reply } from './activation.js'
+import type { Activation } from './activation.js'
 import type { DeadlineWatch } from './deadline-watch.js'
 import type { Scheduler } from './scheduler.js'
 import type { TimingWheel } from './timing-wheel.js'
@@ -40,10 +40,4 @@ export interface PoolComponents {
   fencing: () => boolean
   /** An activation of `pool` left this node (stopped, moved, dropped, failed). */
   removed: (pool: string, id: string) => void
-  /**
-   * What worker `id` is handed for `o` at its turn: its message, or `OVERTAKEN` when a
-   * later message of its sender's reached this node first (a call's `reply` is refused
-   * then; see `SendOrder`).
-   */
-  opened: (pool: string, id: string, reply: Reply | null, o: Ordered) => unknown
 }

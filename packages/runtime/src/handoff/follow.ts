@@ -1,26 +1,23 @@
 import type { Clock } from '@simplepool/core'
-import { Ordered, SPAWNED, STOP, replyIn } from '../activation/activation.js'
+import { SPAWNED, STOP, replyIn } from '../activation/activation.js'
 import type { Slot } from '../activation/activation.js'
 import type { LocalPool } from '../activation/local-pool.js'
 import { answer, refuse } from '../activation/replies.js'
 import { Op } from '../protocol/ops.js'
 import { encodeCall, encodeCast, encodeSpawn, encodeWorker } from '../protocol/worker-messages.js'
-import type { SentAs } from '../protocol/worker-messages.js'
 import type { RuntimeTransport } from '../runtime-types.js'
 
 /**
  * A message that waited here for a worker goes on to the worker's new node `to`, as sent
  * on by this node (hops 1): one that claims from this node queues it ahead of what came
- * straight to it. A call's answer there answers its caller here. One that came with its
- * sender's number (see `Ordered`) carries it on. `epoch`: the worker's there, when known.
+ * straight to it. A call's answer there answers its caller here. `epoch`: the worker's
+ * there, when known.
  */
 export function followOn (transport: RuntimeTransport, clock: Clock, local: LocalPool, id: string, to: string, epoch: number | undefined, slot: Slot, msg: unknown): void {
   const pool = local.name
-  const sent: SentAs = msg instanceof Ordered ? { seq: msg.seq, origin: msg.origin, marked: msg.marked } : {}
-  const body = msg instanceof Ordered ? msg.msg : msg
   if (slot === null) {
     try {
-      transport.cast(to, encodeCast({ pool, id, msg: body, spawn: true, hops: 1, spilled: false, ...sent }))
+      transport.cast(to, encodeCast({ pool, id, msg, spawn: true, hops: 1, spilled: false }))
     } catch {
       local.stats.counters.droppedCasts++
     }
@@ -39,6 +36,6 @@ export function followOn (transport: RuntimeTransport, clock: Clock, local: Loca
   } else if (slot === STOP) {
     settle(transport.call(to, encodeWorker({ op: Op.Stop, pool, id, hops: 0, spilled: false }), { timeoutMs }))
   } else {
-    settle(transport.call(to, encodeCall({ pool, id, msg: body, spawn: true, hops: 1, timeoutMs: Math.ceil(timeoutMs), spilled: false, ...sent }), { timeoutMs }))
+    settle(transport.call(to, encodeCall({ pool, id, msg, spawn: true, hops: 1, timeoutMs: Math.ceil(timeoutMs), spilled: false }), { timeoutMs }))
   }
 }

@@ -15,8 +15,6 @@ export interface HandoffReceiverComponents {
   nextEpoch: (above: number) => number
   /** Worker `id` of `pool` is live here now: a pointer to where it spilled is wrong. */
   forgetSpill: (pool: string, id: string) => void
-  /** What the sending node remembered of the senders' order for a worker it handed here (see `SendOrder`). */
-  orderIn?: (pool: string, id: string, records: ReadonlyArray<readonly [string, number]>) => void
 }
 
 /**
@@ -47,9 +45,7 @@ export class HandoffReceiver {
       // one worker refused (already live here, a bad id) does not fail the others
       if (w instanceof Error) return toWireError(w)
       try {
-        const epoch = this.take(local, w.id, w.snapshot, from, w.epoch).epoch
-        if (w.order !== undefined) this.c.orderIn?.(local.name, w.id, w.order)
-        return epoch
+        return this.take(local, w.id, w.snapshot, from, w.epoch).epoch
       } catch (err) {
         return toWireError(err)
       }

@@ -28,8 +28,6 @@ export interface HandoffSenderComponents {
   movedOut?: (pool: string, id: string, to: string) => void
   /** An epoch the other side gave or holds: this node's next ones must be larger. */
   observeEpoch?: (epoch: number) => void
-  /** What this node remembers of the senders' order for worker `id` (see `SendOrder`): it goes along. */
-  orderOf?: (pool: string, id: string) => Array<[string, number]> | undefined
   /** A migration began (the ring moved and the scan started), went on (once a second), or ended (nothing left to hand over). */
   progress?: (phase: 'start' | 'progress' | 'done', figures: MigrationFigures) => void
 }
@@ -201,7 +199,7 @@ export class HandoffSender {
       for (;;) {
         const snapshot = local.beginHandoff(act)
         if (snapshot !== NOT_NOW) {
-          await this.track(this.transfer(local, to, [act], [{ id: act.id, epoch: act.epoch, snapshot, order: this.c.orderOf?.(local.name, act.id) }]), 0)
+          await this.track(this.transfer(local, to, [act], [{ id: act.id, epoch: act.epoch, snapshot }]), 0)
           return local.activations.get(act.id) !== act
         }
         if (local.activations.get(act.id) !== act) return false
@@ -330,7 +328,7 @@ export class HandoffSender {
         continue
       }
       going.push(act)
-      workers.push({ id: act.id, epoch: act.epoch, snapshot, order: this.c.orderOf?.(local.name, act.id) })
+      workers.push({ id: act.id, epoch: act.epoch, snapshot })
     }
     if (going.length === 0) return
     // keep the pipe full: the next batch goes as soon as this one is answered

@@ -12,14 +12,9 @@ export interface HandedWorker {
   id: string
   epoch: number
   snapshot: unknown
-  /** What the sender remembered of its senders' order (`[sender, seq]` pairs, see `SendOrder`), if anything. */
-  order?: Array<[string, number]>
 }
 
-/**
- * `[Op.HandoffMany, pool, [id, epoch, snapshot, id, epoch, snapshot, ...], order?]`;
- * `order`, when a worker has any: `[index, sender, seq, index, sender, seq, ...]`.
- */
+/** `[Op.HandoffMany, pool, [id, epoch, snapshot, id, epoch, snapshot, ...]]` */
 export interface HandoffMessage {
   pool: string
   /** In order; a worker whose fields are malformed is its own `InvalidMessageError`, refused alone. */
@@ -35,12 +30,8 @@ export type HandoffAnswer = Array<number | WireError>
 
 export function encodeHandoff (pool: string, workers: readonly HandedWorker[]): unknown[] {
   const flat: unknown[] = []
-  const order: unknown[] = []
-  for (const [i, w] of workers.entries()) {
-    flat.push(w.id, w.epoch, w.snapshot)
-    for (const [sender, seq] of w.order ?? []) order.push(i, sender, seq)
-  }
-  return order.length === 0 ? [Op.HandoffMany, pool, flat] : [Op.HandoffMany, pool, flat, order]
+  for (const w of workers) flat.push(w.id, w.epoch, w.snapshot)
+  return [Op.HandoffMany, pool, flat]
 }
 
 export function decodeHandoff (payload: unknown): HandoffMessage {
@@ -56,18 +47,6 @@ export function decodeHandoff (payload: unknown): HandoffMessage {
       workers.push({ id: str(items, i, 'id'), epoch: int(items, i + 1, 'epoch'), snapshot: items[i + 2] })
     } catch (err) {
       workers.push(err as InvalidMessageError)
-    }
-  }
-  const order = p[3]
-  if (order !== undefined) {
-    if (!Array.isArray(order) || order.length % 3 !== 0 || order.length > 3 * 1024 * workers.length) {
-      throw new InvalidMessageError('a handoff\'s order is [index, sender, seq] triples, at most 1,024 per worker')
-    }
-    for (let i = 0; i < order.length; i += 3) {
-      const w = workers[int(order, i, 'index')]
-      if (w === undefined) throw new InvalidMessageError(`a handoff's order names worker ${String(order[i])} of ${workers.length}`)
-      const pair: [string, number] = [str(order, i + 1, 'sender'), int(order, i + 2, 'seq')]
-      if (!(w instanceof Error)) (w.order ??= []).push(pair)
     }
   }
   return { pool, workers }

@@ -15,23 +15,8 @@ import { MAX_ID_LENGTH, Op } from './ops.js'
 /** The most ids one `SpawnMany` may carry. */
 export const MAX_SPAWN_MANY_IDS = 100_000
 
-/**
- * The sender's place in its order (see `SendOrder`): its sequence number, whether it was
- * marked (sent or sent on while the worker's owner moved in that node's view), and the
- * node that first sent it when another sent it on. Absent from messages that follow a
- * worker out of a mailbox: they keep their order by the way they go.
- */
-export interface SentAs {
-  seq?: number
-  marked?: boolean
-  origin?: string
-}
-
-/**
- * `[Op.Cast, pool, id, msg, spawn (1|0), hops, spilled? (1)]`, or with its order
- * `[Op.Cast, pool, id, msg, spawn, hops, spilled (1|0), seq, marked (1|0), origin?]`
- */
-export interface CastMessage extends SentAs {
+/** `[Op.Cast, pool, id, msg, spawn (1|0), hops, spilled? (1)]` */
+export interface CastMessage {
   pool: string
   id: string
   msg: unknown
@@ -41,21 +26,7 @@ export interface CastMessage extends SentAs {
   spilled: boolean
 }
 
-/** The order fields after the fixed ones, when there is a sequence number. */
-function sentAsFields (m: SentAs): unknown[] {
-  if (m.seq === undefined) return []
-  return m.origin === undefined ? [m.seq, m.marked === true ? 1 : 0] : [m.seq, m.marked === true ? 1 : 0, m.origin]
-}
-
-/** The order fields from index `i` on; checked, and absent when there is no sequence number. */
-function sentAsAt (p: readonly unknown[], i: number): SentAs {
-  if (p.length <= i) return {}
-  const seq = int(p, i, 'seq')
-  return p.length > i + 2 ? { seq, marked: p[i + 1] === 1, origin: str(p, i + 2, 'origin') } : { seq, marked: p[i + 1] === 1 }
-}
-
 export function encodeCast (m: CastMessage): unknown[] {
-  if (m.seq !== undefined) return [Op.Cast, m.pool, m.id, m.msg, m.spawn ? 1 : 0, m.hops, m.spilled ? 1 : 0, ...sentAsFields(m)]
   return m.spilled
     ? [Op.Cast, m.pool, m.id, m.msg, m.spawn ? 1 : 0, m.hops, 1]
     : [Op.Cast, m.pool, m.id, m.msg, m.spawn ? 1 : 0, m.hops]
@@ -63,20 +34,16 @@ export function encodeCast (m: CastMessage): unknown[] {
 
 export function decodeCast (payload: unknown): CastMessage {
   const p = fieldsOf(payload)
-  return { pool: str(p, 1, 'pool'), id: str(p, 2, 'id'), msg: p[3], spawn: p[4] !== 0, hops: int(p, 5, 'hops'), spilled: p[6] === 1, ...sentAsAt(p, 7) }
+  return { pool: str(p, 1, 'pool'), id: str(p, 2, 'id'), msg: p[3], spawn: p[4] !== 0, hops: int(p, 5, 'hops'), spilled: p[6] === 1 }
 }
 
-/**
- * `[Op.Call, pool, id, msg, spawn (1|0), hops, timeoutMs, spilled? (1)]`, or with its
- * order `[..., timeoutMs, spilled (1|0), seq, marked (1|0), origin?]`
- */
+/** `[Op.Call, pool, id, msg, spawn (1|0), hops, timeoutMs, spilled? (1)]` */
 export interface CallMessage extends CastMessage {
   /** The caller's deadline, as time left when it was sent: the callee answers `TimeoutError` past it. */
   timeoutMs: number
 }
 
 export function encodeCall (m: CallMessage): unknown[] {
-  if (m.seq !== undefined) return [Op.Call, m.pool, m.id, m.msg, m.spawn ? 1 : 0, m.hops, m.timeoutMs, m.spilled ? 1 : 0, ...sentAsFields(m)]
   return m.spilled
     ? [Op.Call, m.pool, m.id, m.msg, m.spawn ? 1 : 0, m.hops, m.timeoutMs, 1]
     : [Op.Call, m.pool, m.id, m.msg, m.spawn ? 1 : 0, m.hops, m.timeoutMs]
@@ -91,8 +58,7 @@ export function decodeCall (payload: unknown): CallMessage {
     spawn: p[4] !== 0,
     hops: int(p, 5, 'hops'),
     timeoutMs: Math.min(int(p, 6, 'timeoutMs'), MAX_TIMEOUT_MS),
-    spilled: p[7] === 1,
-    ...sentAsAt(p, 8)
+    spilled: p[7] === 1
   }
 }
 

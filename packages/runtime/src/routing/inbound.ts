@@ -1,4 +1,4 @@
-import { DEFAULT_CALL_TIMEOUT_MS, NodeUnavailableError, OvertakenError, TimeoutError, UnknownPoolError, nextTurn } from '@simplepool/core'
+import { DEFAULT_CALL_TIMEOUT_MS, NodeUnavailableError, TimeoutError, UnknownPoolError, nextTurn } from '@simplepool/core'
 import type { Clock, Logger } from '@simplepool/core'
 import type { Placement } from '@simplepool/ring'
 import type { LocalPool } from '../activation/local-pool.js'
@@ -10,7 +10,6 @@ import type { RoutingStats, RuntimeTransport, WorkerLocation } from '../runtime-
 import type { Forwarding } from './forwarding.js'
 import type { LocalRequests } from './local-requests.js'
 import type { Owners } from './owners.js'
-import type { SendOrder } from './send-order.js'
 import type { Spill } from './spill.js'
 
 /** What answering other nodes needs of the node. */
@@ -22,8 +21,6 @@ export interface InboundComponents {
   readonly spill: Spill
   readonly forwarding: Forwarding
   readonly requests: LocalRequests
-  /** Sequence numbers and marked messages: what came too late to keep its sender's order is refused. */
-  readonly order: SendOrder
   /** Node-wide counters (casts dropped). */
   readonly routing: RoutingStats
   self: () => string
@@ -64,7 +61,6 @@ export class Inbound {
     const local = c.pools.get(m.pool)
     const placement = c.placement()
     const live = local?.activations.get(m.id)
-    this.checkOrder(m, from)
     // live and owned here at this placement version: no ring lookup, as for a local call
     let version: number | undefined = placement.version
     if (live !== undefined && ((m.hops > 0 && live.ext?.heldFor === from) || (live.ownedAt !== version && live.queued > 0))) {
@@ -76,18 +72,17 @@ export class Inbound {
     } else if (live === undefined || live.ownedAt !== version) {
       const owner = c.owners.ownerOf(m.pool, m.id, local, placement)
       const to = this.arrival(local, m.pool, m.id, owner, from, m.spilled, m.spawn)
-      if (to !== 'here') return this.onward(to, this.sentOn(m, from, local, owner), encodeCall, from, local, owner, m.timeoutMs)
+      if (to !== 'here') return this.onward(to, m, encodeCall, from, local, owner, m.timeoutMs)
       // a worker spilled here is not owned here: the next message looks again
       if (owner !== c.self()) version = undefined
     }
-    this.reached(m, from)
     const timeoutMs = Math.max(1, m.timeoutMs)
     if (!c.fence.active) {
       const answer = (local as LocalPool).callNow(m.id, m.msg, m.spawn, now + timeoutMs, version)
       if (answer !== NOT_NOW) return answer
     }
     // sent on by another node (hops > 0): one the worker is being claimed from queues it ahead
-    return c.requests.call(local as LocalPool, m.id, this.held(m, from), m.spawn, timeoutMs, undefined, version, m.hops > 0 ? from : undefined)
+    return c.requests.call(local as LocalPool, m.id, m.msg, m.spawn, timeoutMs, undefined, version, m.hops > 0 ? from : undefined)
   }
 
   /**
@@ -108,34 +103,6 @@ export class Inbound {
     return await this.call({ ...m, timeoutMs: left }, from, now)
   }
 
-  /**
-   * Refuses `m` with `OvertakenError` when a later message of its sender's reached this
-   * node for the worker first (see SendOrder). Even one that a claim would queue ahead of
-   * what came straight here: the later one may have come the same way, and be ahead too.
-   */
-  private checkOrder (m: CastMessage, from: string): void {
-    const order = this.c.order
-    if (m.seq === undefined || order.empty || !order.overtaken(m.pool, m.id, m.origin ?? from, m.seq)) return
-    throw new OvertakenError(`a later message from ${m.origin ?? from} reached ${m.pool}/${m.id} first; this one was not run`, { pool: m.pool, id: m.id })
-  }
-
-  /** A marked message reaches its worker's mailbox here: later ones of its sender's that come after it are fine, earlier ones not. */
-  private reached (m: CastMessage, from: string): void {
-    if (m.marked === true && m.seq !== undefined) this.c.order.reached(m.pool, m.id, m.origin ?? from, m.seq)
-  }
-
-  /** `m`'s message as it waits in a mailbox here (see SendOrder.held). */
-  private held (m: CastMessage, from: string): unknown {
-    return this.c.order.held(m.pool, m.msg, m.origin ?? from, m.seq, m.marked)
-  }
-
-  /** `m` as this node sends it on to `owner`: its sender named, marked if the owner moved in this node's view lately. */
-  private sentOn<M extends CastMessage> (m: M, from: string, local: LocalPool | undefined, owner: string): M {
-    if (m.seq === undefined) return m
-    const marked = m.marked === true || (!this.c.order.quiet(m.pool) && this.c.order.marks(m.pool, m.id, local, owner))
-    return { ...m, origin: m.origin ?? from, marked }
-  }
-
   /** A cast: delivered here, or sent on. One that cannot be delivered is counted, never thrown back. */
   cast (m: CastMessage, from: string): void {
     const c = this.c
@@ -151,31 +118,27 @@ export class Inbound {
       const local = c.pools.get(m.pool)
       const placement = c.placement()
       const live = local?.activations.get(m.id)
-      this.checkOrder(m, from)
       // live and owned here at this placement version: no ring lookup, as for a local send;
       // held for the claimer that sent it back, or behind messages that wait for it here:
       // it stays with the worker (see call)
       if (live !== undefined && (live.ownedAt === placement.version || (m.hops > 0 && live.ext?.heldFor === from) || live.queued > 0)) {
-        this.reached(m, from)
-        ;(local as LocalPool).deliverTo(live, null, this.held(m, from), m.hops > 0 ? from : undefined)
+        (local as LocalPool).deliverTo(live, null, m.msg, m.hops > 0 ? from : undefined)
         return
       }
       const owner = c.owners.ownerOf(m.pool, m.id, local, placement)
       const to = this.arrival(local, m.pool, m.id, owner, from, m.spilled, m.spawn)
       if (to === 'here') {
-        this.reached(m, from)
-        const act = (local as LocalPool).deliver(m.id, null, this.held(m, from), m.spawn, m.hops > 0 ? from : undefined)
+        const act = (local as LocalPool).deliver(m.id, null, m.msg, m.spawn, m.hops > 0 ? from : undefined)
         if (owner === c.self()) act.ownedAt = placement.version
         return
       }
       if (!c.forwarding.mayForward(m.hops)) throw new NodeUnavailableError(`no agreed owner for ${m.pool}/${m.id} after ${m.hops} hops`)
-      const next = this.sentOn(m, from, local, owner)
       if (to === 'spill') {
-        c.transport.cast(c.spill.pointer(m.pool, m.id) as string, encodeCast({ ...next, hops: m.hops + 1, spilled: true }))
+        c.transport.cast(c.spill.pointer(m.pool, m.id) as string, encodeCast({ ...m, hops: m.hops + 1, spilled: true }))
         return
       }
       c.forwarding.noteForward(from, m.pool, owner, local)
-      c.transport.cast(owner, encodeCast({ ...next, hops: m.hops + 1, spilled: false }))
+      c.transport.cast(owner, encodeCast({ ...m, hops: m.hops + 1, spilled: false }))
     } catch (err) {
       c.routing.droppedCasts++
       const e = err as Error

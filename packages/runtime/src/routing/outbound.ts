@@ -12,7 +12,6 @@ import type { RefCallOptions, RefTarget, SendOptions } from '../ref.js'
 import type { CountOptions, RuntimeTransport, SpawnManyOptions, SpawnMode, SpawnOptions, WorkerLocation } from '../runtime-types.js'
 import type { LocalRequests } from './local-requests.js'
 import type { Owners } from './owners.js'
-import { SendOrder } from './send-order.js'
 import type { Spill } from './spill.js'
 
 /** What sending from this node's API needs of the node. */
@@ -42,12 +41,9 @@ export interface OutboundComponents {
  */
 export class Outbound implements RefTarget {
   private readonly c: OutboundComponents
-  /** This node's sequence numbers, and what it remembers of marked messages (see {@link SendOrder}). */
-  readonly order: SendOrder
 
   constructor (components: OutboundComponents) {
     this.c = components
-    this.order = new SendOrder(components)
   }
 
   /** See {@link WorkerRef.call}. */
@@ -61,19 +57,17 @@ export class Outbound implements RefTarget {
       checkSignal(signal)
       const spawn = options?.spawn !== false
       const placement = this.c.placement()
-      const quiet = this.order.quiet(pool)
-      if (local !== undefined && quiet) {
+      if (local !== undefined) {
         const act = local.activations.get(id)
         if (act !== undefined && act.ownedAt === placement.version) return this.c.requests.call(local, id, msg, spawn, timeoutMs, signal)
       }
       const owner = this.c.owners.ownerOf(pool, id, local, placement)
-      const marked = !quiet && this.order.marks(pool, id, local, owner)
       if (owner === this.c.self()) {
         const spilled = this.c.spill.spillOf(local as LocalPool, id, spawn)
-        if (spilled === undefined) return this.c.requests.call(local as LocalPool, id, this.heldHere(pool, id, msg, quiet, marked), spawn, timeoutMs, signal, placement.version)
-        return this.c.transport.call(spilled, encodeCall({ pool, id, msg, spawn, hops: 0, timeoutMs, spilled: true, seq: this.order.seq(), marked }), { timeoutMs, signal })
+        if (spilled === undefined) return this.c.requests.call(local as LocalPool, id, msg, spawn, timeoutMs, signal, placement.version)
+        return this.c.transport.call(spilled, encodeCall({ pool, id, msg, spawn, hops: 0, timeoutMs, spilled: true }), { timeoutMs, signal })
       }
-      return this.c.transport.call(owner, encodeCall({ pool, id, msg, spawn, hops: 0, timeoutMs, spilled: false, seq: this.order.seq(), marked }), { timeoutMs, signal })
+      return this.c.transport.call(owner, encodeCall({ pool, id, msg, spawn, hops: 0, timeoutMs, spilled: false }), { timeoutMs, signal })
     } catch (err) {
       return Promise.reject(err)
     }
@@ -85,9 +79,7 @@ export class Outbound implements RefTarget {
     checkId(id)
     const local = this.c.pool(pool)
     const placement = this.c.placement()
-    // a ring that moved lately: what goes to a worker whose owner moved is marked, never sent the quick way
-    const quiet = this.order.quiet(pool)
-    if (local !== undefined && quiet) {
+    if (local !== undefined) {
       // a worker live here and owned here at this placement version: no ring lookup
       const act = local.activations.get(id)
       if (act !== undefined && act.ownedAt === placement.version) {
@@ -97,14 +89,13 @@ export class Outbound implements RefTarget {
     }
     const spawn = options?.spawn !== false
     const owner = this.c.owners.ownerOf(pool, id, local, placement)
-    const marked = !quiet && this.order.marks(pool, id, local, owner)
     if (owner !== this.c.self()) {
-      this.c.transport.cast(owner, encodeCast({ pool, id, msg, spawn, hops: 0, spilled: false, seq: this.order.seq(), marked }))
+      this.c.transport.cast(owner, encodeCast({ pool, id, msg, spawn, hops: 0, spilled: false }))
       return
     }
     const spilled = this.c.spill.spillOf(local as LocalPool, id, spawn)
-    if (spilled === undefined) (local as LocalPool).deliver(id, null, this.heldHere(pool, id, msg, quiet, marked), spawn).ownedAt = placement.version
-    else this.c.transport.cast(spilled, encodeCast({ pool, id, msg, spawn, hops: 0, spilled: true, seq: this.order.seq(), marked }))
+    if (spilled === undefined) (local as LocalPool).deliver(id, null, msg, spawn).ownedAt = placement.version
+    else this.c.transport.cast(spilled, encodeCast({ pool, id, msg, spawn, hops: 0, spilled: true }))
   }
 
   /** Activates a worker on its owner; see {@link SpawnOptions}. Resolves with where it lives, or null for `lazy`. */
@@ -253,18 +244,6 @@ export class Outbound implements RefTarget {
       })
     const counts = await Promise.all(parts)
     return counts.reduce((a, b) => a + b, 0)
-  }
-
-  /**
-   * `msg`, sent by this node to its own worker, as it waits in the mailbox: numbered while
-   * the pool's ring moved lately (see SendOrder.held), and remembered when marked: what
-   * this node sent the owner before may come back to the worker after it.
-   */
-  private heldHere (pool: string, id: string, msg: unknown, quiet: boolean, marked: boolean): unknown {
-    if (quiet) return msg
-    const seq = this.order.seq()
-    if (marked) this.order.reached(pool, id, this.c.self(), seq)
-    return this.order.held(pool, msg, this.c.self(), seq, marked)
   }
 
   private callOptions (options: AbortOptions): { timeoutMs: number, signal?: AbortSignal } {

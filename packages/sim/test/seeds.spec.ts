@@ -70,6 +70,7 @@ const OPEN: Record<number, string> = {
   60662: 'per-sender-order (ledger/22): as seed 50236',
   20663: 'per-sender-order (ticker/80): not diagnosed one by one; of the kind of seed 50236',
   60235: 'per-sender-order (ledger/64): two nodes whose views disagreed for a moment bounced a call between them while a cast sent after it went straight on, and ran first',
+  ...Object.fromEntries([80050, 80063, 80097, 80443, 81877, 83557, 84354, 84896, 84988, 85248, 85590, 85997].map(seed => [seed, 'per-sender-order: found by --seeds 6000 --from 80000, not diagnosed one by one; of the kinds of seeds 50236 and 60235'])),
   30623: 'one-live-copy (ticker/91): a node back from a stall past the down deadline started the worker with an epoch from its clock, ahead of the others\' by a few ms, and was killed before its next record carried its epoch mark; the next copy elsewhere ranks below the dead one (it matters only to a store, which refuses its writes until that clock is passed). Its schedule has moved since; the gap is open'
 }
 

@@ -20,6 +20,42 @@ export interface Continuum {
 }
 
 /**
+ * The hashed positions of nodes' points, by node id, labels 0 to n - 1. A point's position
+ * depends on its node and label alone, so every ring this process builds (every member's
+ * view of every pool, after every change) reuses them: hashing was nine tenths of a build
+ * (55 of 62 ms at 100 nodes). Kept up to {@link POINT_CACHE_BYTES}, least recently used out.
+ */
+const pointCache = new Map<string, Uint32Array>()
+let pointCacheBytes = 0
+/** 32 MiB: every point of some 2,000 nodes at the most points a node gets (4,095). */
+const POINT_CACHE_BYTES = 32 * 1024 * 1024
+
+/** The positions of `node`'s first `count` points (or more): from the cache, hashing only what it lacks. */
+export function pointsOf (node: string, count: number): Uint32Array {
+  const known = pointCache.get(node)
+  if (known !== undefined) pointCache.delete(node)
+  let points = known
+  if (points === undefined || points.length < count) {
+    points = new Uint32Array(count)
+    const from = known === undefined ? 0 : known.length
+    if (known !== undefined) {
+      points.set(known)
+      pointCacheBytes -= known.byteLength
+    }
+    for (let i = from; i < count; i++) points[i] = murmur3(pointLabel(node, i))
+    pointCacheBytes += points.byteLength
+  }
+  // most recently used last: the first key is the one to go
+  pointCache.set(node, points)
+  for (const [oldest, p] of pointCache) {
+    if (pointCacheBytes <= POINT_CACHE_BYTES || oldest === node) break
+    pointCache.delete(oldest)
+    pointCacheBytes -= p.byteLength
+  }
+  return points
+}
+
+/**
  * Every node's points, unsorted, in the order they are made: node by node, label by label.
  * @param nodes - Node ids.
  * @param counts - Points of each node, by the same index.
@@ -31,11 +67,10 @@ export function hashPoints (nodes: readonly string[], counts: readonly number[])
   const owners = new Uint32Array(total)
   let k = 0
   for (let node = 0; node < nodes.length; node++) {
-    for (let i = 0; i < counts[node]; i++) {
-      positions[k] = murmur3(pointLabel(nodes[node], i))
-      owners[k] = node
-      k++
-    }
+    const count = counts[node]
+    positions.set(pointsOf(nodes[node], count).subarray(0, count), k)
+    owners.fill(node, k, k + count)
+    k += count
   }
   return { positions, owners }
 }

@@ -92,6 +92,12 @@ export function fingerprintOf (normalized: ReadonlyArray<readonly [string, numbe
   return out
 }
 
+/** The node ids a fingerprint names (see {@link fingerprintOf}), in its order; none for ''. */
+export function nodesOfFingerprint (fingerprint: string): string[] {
+  if (fingerprint === '') return []
+  return fingerprint.split(',').map(pair => pair.slice(0, pair.lastIndexOf(':')))
+}
+
 /**
  * The point label of a node's `i`-th point. Labels only ever grow at the end as a
  * weight grows, which keeps point sets prefix-stable. It is the label `hashring` hashes,

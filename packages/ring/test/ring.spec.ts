@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import HashRing from 'hashring'
-import { WeightedRing, murmur3, murmur3Digest, pointUnit, pointsFor } from '../src/index.js'
+import { WeightedRing, murmur3, murmur3Digest, nodesOfFingerprint, pointUnit, pointsFor } from '../src/index.js'
 import { peerIds, weighted, workerIds } from './fixtures.js'
 
 const IDS = workerIds(100_000, 42)
@@ -280,6 +280,11 @@ describe('WeightedRing', () => {
       expect(new WeightedRing({ b: 2, a: 1, c: 0 }).fingerprint).to.equal('a:1,b:2')
       expect(new WeightedRing(new Map([['a', 1], ['b', 2]])).fingerprint).to.equal('a:1,b:2')
       expect(new WeightedRing({ a: 1, b: 3 }).fingerprint).to.not.equal('a:1,b:2')
+    })
+
+    it('names its nodes back, peer ids with colons in them too', () => {
+      expect(nodesOfFingerprint(new WeightedRing({ b: 2, 'x:y': 1 }).fingerprint)).to.deep.equal(['b', 'x:y'])
+      expect(nodesOfFingerprint(new WeightedRing({}).fingerprint)).to.deep.equal([])
     })
   })
 })

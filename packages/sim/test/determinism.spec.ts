@@ -2,17 +2,12 @@ import { expect } from 'chai'
 import { seededRandom } from '@simplepool/core'
 import type { Member, MembershipSnapshot } from '@simplepool/core'
 import { Placement } from '@simplepool/ring'
-import { Runtime, definePool } from '@simplepool/runtime'
+import { Runtime } from '@simplepool/runtime'
 import { SimClock } from '../src/sim-clock.js'
 import { SimNetwork } from '../src/sim-network.js'
+import { counter } from './fixtures.js'
 
 const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} }
-
-const counter = definePool<{ n: number }, 'inc' | 'get', number>({
-  name: 'counter',
-  init: () => ({ n: 0 }),
-  handle: (s, msg) => msg === 'inc' ? ++s.n : s.n
-})
 
 interface Outcome { digest: string, events: number, acked: number[], values: number[], failed: number }
 

@@ -1,14 +1,7 @@
 import { expect } from 'chai'
-import { definePool } from '@simplepool/runtime'
 import type { NodeFenceDetail } from '@simplepool/runtime'
 import { SimCluster } from '../src/sim-cluster.js'
-
-/** A pool with no `save`: its state lives only in memory. */
-const counter = definePool<{ n: number }, 'inc' | 'get', number>({
-  name: 'counter',
-  init: () => ({ n: 0 }),
-  handle: (s, msg) => msg === 'inc' ? ++s.n : s.n
-})
+import { counter } from './fixtures.js'
 
 describe('fencing after a stall in the simulator', () => {
   it('two nodes that stood still one after the other each learn that the other marked them down (seed 50111)', async () => {

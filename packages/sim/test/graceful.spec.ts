@@ -2,13 +2,7 @@ import { expect } from 'chai'
 import { definePool } from '@simplepool/runtime'
 import { SimCluster } from '../src/sim-cluster.js'
 import type { SimNode } from '../src/sim-node.js'
-
-/** A pool with no `save`: its state lives only in memory, so only a handoff keeps it. */
-const counter = definePool<{ n: number }, 'inc' | 'get', number>({
-  name: 'counter',
-  init: () => ({ n: 0 }),
-  handle: (s, msg) => msg === 'inc' ? ++s.n : s.n
-})
+import { counter } from './fixtures.js'
 
 /** Two nodes A and B, formed, and `n` workers of `counter` each incremented 3 times (through A). */
 async function twoNodesCounted (seed: number, n: number): Promise<{ sim: SimCluster, a: SimNode, b: SimNode, ids: string[] }> {

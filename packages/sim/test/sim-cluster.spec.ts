@@ -1,13 +1,7 @@
 import { expect } from 'chai'
 import { DEFAULT_DOWN_AFTER_MS, MEMBERSHIP_SWEEP_MS } from '@simplepool/core'
-import { definePool } from '@simplepool/runtime'
 import { SimCluster } from '../src/sim-cluster.js'
-
-const counter = definePool<{ n: number }, 'inc' | 'get', number>({
-  name: 'counter',
-  init: () => ({ n: 0 }),
-  handle: (s, msg) => msg === 'inc' ? ++s.n : s.n
-})
+import { counter } from './fixtures.js'
 
 describe('SimCluster', () => {
   it('forms a cluster through gossip: every node sees every other up and places alike', async () => {

@@ -183,12 +183,6 @@ export class Activation implements WorkerContext {
   }
 
   /**
-   * A claim waits for this activation to come between turns (busy, or loading): it still
-   * runs what is queued now, which came before the claim; what comes after waits in its
-   * mailbox and follows it to the claimer, behind what waited there. A sender whose view
-   * moved back here (a drain undone) sent it after what it sent the claimer.
-   */
-  /**
    * Whether a handoff may take this worker now, as far as its mailbox goes: nothing waits
    * (or only what came after a claim, which follows it), or a handoff has waited
    * `HANDOFF_MAILBOX_WAIT_MS` for what waits to run.
@@ -206,6 +200,12 @@ export class Activation implements WorkerContext {
     return true
   }
 
+  /**
+   * A claim waits for this activation to come between turns (busy, or loading): it still
+   * runs what is queued now, which came before the claim; what comes after waits in its
+   * mailbox and follows it to the claimer, behind what waited there. A sender whose view
+   * moved back here (a drain undone) sent it after what it sent the claimer.
+   */
   holdForClaim (claimer: string): void {
     const ext = this.extra()
     if (ext.holdAfter < 0) ext.holdAfter = this.queued

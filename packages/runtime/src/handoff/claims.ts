@@ -71,7 +71,7 @@ export class ClaimWindow {
    * changes) do not push out the one placement in which the holder owned the worker
    * (seed 30482). `fleeting`: it was replaced within {@link FLEETING_MS} of coming.
    */
-  private history = new Map<string, Array<{ placement: Placement, replacedAt: number, fleeting: boolean }>>()
+  private readonly history = new Map<string, Array<{ placement: Placement, replacedAt: number, fleeting: boolean }>>()
   /** When the current placement came. */
   private placedAt = -Infinity
   private changedAt = -Infinity

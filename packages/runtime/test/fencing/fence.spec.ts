@@ -60,6 +60,25 @@ describe('Fencing', () => {
     return { a, target, sentOn, call, answer: (down) => { answer(down) } }
   }
 
+  /**
+   * The claimer of {@link claimerWithACall}, back from its stall, sends the call it holds
+   * nowhere while it asks whether it was marked down; told yes, it refuses the call, sends
+   * nothing `thenMs` later either, and its claiming activation is gone.
+   */
+  async function refusedOnceMarkedDown (claimer: Awaited<ReturnType<typeof claimerWithACall>>, thenMs: number): Promise<void> {
+    const { a, target, sentOn, call, answer } = claimer
+    await settle()
+    const whileAsking = [...sentOn]
+    answer(true)
+    await settle()
+    expect(whileAsking).to.deep.equal([]) // nothing goes on, or back, while A asks
+    expect(await call).to.equal('NodeUnavailableError')
+    t.clock.advance(thenMs)
+    await settle()
+    expect(sentOn).to.deep.equal([])
+    expect(a.localPool('c')?.activations.has(target)).to.equal(false)
+  }
+
   async function twoNodes (markedDown: boolean): Promise<{ a: Runtime, b: Runtime, fences: NodeFenceDetail[], id: string }> {
     const asked: number[] = []
     const a = t.cluster.add('A', { pools: [pool()] }, { markedDown: async (ms) => { asked.push(ms); return markedDown } })
@@ -182,37 +201,19 @@ describe('Fencing', () => {
     // A's mailbox; the ring moves on to B, then A stands still. The claim's retry, at the
     // resume, gives up (the worker is B's now): the call's sender was told it failed
     // meanwhile (A was marked down), and it must not run on B late, after what came next
-    const { a, target, sentOn, call, answer } = await claimerWithACall(['H', 'A', 'B'])
+    const claimer = await claimerWithACall(['H', 'A', 'B'])
     t.cluster.skew('B', ['H', 'A', 'B'])
     t.cluster.skew('A', ['H', 'A', 'B'])
     t.clock.jump(3_000)
     t.clock.advance(300) // the claim's retry comes due with the guard's beat
-    await settle()
-    const whileAsking = [...sentOn]
-    answer(true)
-    await settle()
-    expect(whileAsking).to.deep.equal([]) // nothing goes on while A asks
-    expect(await call).to.equal('NodeUnavailableError')
-    t.clock.advance(100)
-    await settle()
-    expect(sentOn).to.deep.equal([])
-    expect(a.localPool('c')?.activations.has(target)).to.equal(false)
+    await refusedOnceMarkedDown(claimer, 100)
   })
 
   it('sends nothing a claimer held before the stall back to the holder when the first thing it reads is a ring moved back; marked down, it refuses it', async () => {
-    const { a, target, sentOn, call, answer } = await claimerWithACall(['H', 'A'])
+    const claimer = await claimerWithACall(['H', 'A'])
     t.clock.jump(3_000)
     t.cluster.skew('A', ['H']) // read first at the resume: the worker is H's again
-    await settle()
-    const whileAsking = [...sentOn]
-    answer(true)
-    await settle()
-    expect(whileAsking).to.deep.equal([]) // nothing goes back while A asks
-    expect(await call).to.equal('NodeUnavailableError')
-    t.clock.advance(300)
-    await settle()
-    expect(sentOn).to.deep.equal([])
-    expect(a.localPool('c')?.activations.has(target)).to.equal(false)
+    await refusedOnceMarkedDown(claimer, 300)
   })
 
   it('answers a claim read while it asks only once what it held for that worker went on (seeds 5513, 5837)', async () => {

@@ -9,6 +9,7 @@
  */
 import type { Clock } from '@simplepool/core'
 import { SETTLE_MAX_MS, SETTLE_PEERS_MAX_MS, SETTLE_POLL_MS, SETTLE_QUIET_MS, sleep } from '@simplepool/core'
+import { nodesOfFingerprint } from '@simplepool/ring'
 
 /** What the wait reads: the clock it polls on, and how many members the view has now. */
 export interface SettleComponents {
@@ -34,14 +35,9 @@ export async function settleMembership (c: SettleComponents): Promise<void> {
   }
 }
 
-/** The nodes named by ring fingerprints (`id:weight` pairs, comma-separated; see `RingsView`). */
+/** The nodes named by ring fingerprints, by pool (see `RingsView`): each once. */
 export function nodesOfRings (rings: Readonly<Record<string, string>>): string[] {
-  const out = new Set<string>()
-  for (const fingerprint of Object.values(rings)) {
-    if (fingerprint === '') continue
-    for (const pair of fingerprint.split(',')) out.add(pair.slice(0, pair.lastIndexOf(':')))
-  }
-  return [...out]
+  return [...new Set(Object.values(rings).flatMap(nodesOfFingerprint))]
 }
 
 /** What {@link hearPeersMembers} reads and asks. */

@@ -31,6 +31,7 @@ import { Inbound } from './routing/inbound.js'
 import { LocalRequests } from './routing/local-requests.js'
 import { Outbound } from './routing/outbound.js'
 import { Owners } from './routing/owners.js'
+import { SendOrder } from './routing/send-order.js'
 import { Spill } from './routing/spill.js'
 import type { SpillTables } from './routing/spill.js'
 import type {
@@ -71,6 +72,7 @@ export class Runtime {
   private readonly inbound: Inbound
   private readonly dispatch: Dispatch
   private readonly outbound: Outbound
+  private readonly order: SendOrder
   private readonly sender: HandoffSender
   private readonly receiver: HandoffReceiver
   private readonly claims: ClaimWindow
@@ -124,12 +126,21 @@ export class Runtime {
     this.spill = new Spill({ clock, transport: c.transport, owners: this.owners, self, pool, pools, placement, members })
     const forwarding = new Forwarding({ clock, transport: c.transport, placement, maxHops })
     this.requests = new LocalRequests({ clock, transport: c.transport, spill: this.spill, self })
+    this.order = new SendOrder({
+      clock,
+      transport: c.transport,
+      self,
+      ownersBefore: (p, id, local, withinMs) => this.claims.ownersBefore(p, id, local, withinMs),
+      gone: (peer) => (c.members().find(m => m.peerId === peer)?.liveness ?? 'down') === 'down'
+    })
     this.outbound = new Outbound({
       clock,
       transport: c.transport,
       owners: this.owners,
       spill: this.spill,
       requests: this.requests,
+      order: this.order,
+      routing: this.routing,
       self,
       pool,
       placement,
@@ -170,6 +181,7 @@ export class Runtime {
     this.receiver = new HandoffReceiver({ events: this.events, self, pool, nextEpoch: (above) => this.epochs.next(above), forgetSpill: (p, id) => { this.spill.forget(p, id) } })
     this.recovery = new Recovery({ clock, logger, owners: this.owners, self, pools, members, placement, running }, this.rebalanceDelayMs)
     this.fence = new Fence({
+      clock,
       logger,
       events: this.events,
       scheduler: this.scheduler,
@@ -177,7 +189,6 @@ export class Runtime {
       claims: this.claims,
       self,
       pools,
-      lastEpoch: () => this.epochs.last,
       running,
       markedDown: c.markedDown === undefined ? undefined : async (ms, options) => await (c.markedDown?.(ms, options) ?? Promise.resolve(true))
     })
@@ -210,7 +221,12 @@ export class Runtime {
       events: this.events,
       self,
       ref: (p, id) => this.ref(p, id),
-      nextEpoch: () => this.epochs.next(),
+      nextEpoch: () => {
+        // a worker started here may be the first thing to run after a stall (a local call a
+        // timer made as it came due): the guard looks first, so that it claims as after one
+        this.stall.check(clock.monotonic())
+        return this.epochs.next()
+      },
       holders: (p, id) => this.claims.holders(p, id),
       claimFirst: (p, id, holders, waiting) => this.claims.claimFirst(p, id, holders, waiting),
       redirect: async (act) => { const local = this.pools.get(act.pool); return local !== undefined && await this.sender.redirect(local, act) },
@@ -255,6 +271,7 @@ export class Runtime {
     this.rings = rings
     this.current = placement
     this.claims.ringChanged(previous, placement)
+    if (!first) this.order.ringChanged()
     this.spill.ringChanged(!first && this.running)
     if (previous !== undefined && this.running) this.recovery.ringChanged(previous, placement)
     if (!first && this.running) this.sender.ringChanged(this.rebalanceDelayMs)

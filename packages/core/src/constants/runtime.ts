@@ -86,3 +86,14 @@ export const RATE_WINDOW_MS = 10_000
 
 /** (sender, pool) pairs remembered for hint pacing before they are all forgotten: a bound on memory, not a budget. */
 export const MAX_HINTED_SENDERS = 10_000
+
+/**
+ * How long after a pool's ring moved a sender keeps its order to workers whose owner
+ * moved (see the runtime's SendOrder), in ms: longer than a message sent just before the
+ * move can wait on the owner before, short of being marked down (then the stall's fence
+ * refuses it, as its sender was told).
+ */
+export const ORDER_WINDOW_MS = 3_000
+
+/** How long a barrier down a sender's route before may take before what it holds goes anyway, in ms. */
+export const ORDER_BARRIER_TIMEOUT_MS = 2_000

@@ -19,14 +19,16 @@ export interface Reply {
 export const TICK = Symbol('tick')
 export const STOP = Symbol('stop')
 export const SPAWNED = Symbol('spawned')
+/** A sender's barrier (see SendOrder): answered when it reaches the head, without a turn. */
+export const BARRIER = Symbol('barrier')
 
 /** What a mailbox's reply slot holds: a call's reply, `null` for a cast, or a mark. */
-export type Slot = Reply | null | typeof TICK | typeof STOP | typeof SPAWNED
+export type Slot = Reply | null | typeof TICK | typeof STOP | typeof SPAWNED | typeof BARRIER
 
-/** The reply waiting on a (slot, message) pair: a call's, or the one a `STOP` or `SPAWNED` mark carries as its message. */
+/** The reply waiting on a (slot, message) pair: a call's, or the one a `STOP`, `SPAWNED` or `BARRIER` mark carries as its message. */
 export function replyIn (slot: Slot, msg: unknown): Reply | null {
   if (slot === null || slot === TICK) return null
-  return slot === STOP || slot === SPAWNED ? msg as Reply : slot
+  return slot === STOP || slot === SPAWNED || slot === BARRIER ? msg as Reply : slot
 }
 
 /** Where an activation is in its life. */
@@ -87,6 +89,8 @@ export class ActivationExtra {
   holdAfter = -1
   /** The claimer a hold waits for (see {@link Activation.holdForClaim}): what it sends back here stays. */
   heldFor: string | null = null
+  /** The placement version at which a message for it was sent on from this node while it lived here (see Inbound's staysWith); -1: none. */
+  sentOnAt = -1
   /** Since when a handoff waits for its mailbox to empty (see {@link Activation.mailboxRan}); -1: it does not. */
   handoffWaitSince = -1
   /** Stop requests that came while it was already stopping: answered when that stop ends. */

@@ -1,6 +1,6 @@
 import { DEFAULT_WHEEL_RESOLUTION_MS, DeadlineWheel, TimeoutError } from '@simplepool/core'
 import type { Clock } from '@simplepool/core'
-import { Phase, replyIn } from './activation.js'
+import { BARRIER, Phase, replyIn } from './activation.js'
 import type { Activation, Reply, Slot } from './activation.js'
 
 /**
@@ -63,6 +63,8 @@ export class DeadlineWatch {
     const q = act.queue
     if (q !== null) {
       for (let i = act.head; i < q.length; i += 2) {
+        // a sender's barrier is not a call: its sender stops waiting by itself, and nothing timed out
+        if (q[i] === BARRIER) continue
         const reply = replyIn(q[i] as Slot, q[i + 1])
         if (reply === null || reply.done) continue
         if (reply.deadline <= now) this.expire(act, reply, 'in the mailbox')

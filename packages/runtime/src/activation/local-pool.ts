@@ -2,7 +2,7 @@ import {
   DEFAULT_CALL_TIMEOUT_MS, DEFAULT_HARD_LIMIT_RATIO, DEFAULT_MAILBOX_LIMIT, DEFAULT_SOFT_LIMIT_RATIO, LATENCY_SAMPLE_MASK,
   NodeUnavailableError, OverloadedError, TURNS_PER_RUN, TimeoutError, WorkerNotAliveError, toWireError
 } from '@simplepool/core'
-import { Activation, Phase, SPAWNED, STOP, TICK, goesAhead, replyIn } from './activation.js'
+import { Activation, BARRIER, Phase, SPAWNED, STOP, TICK, goesAhead, replyIn } from './activation.js'
 import type { ActivationExtra, ActivationHome, Reply, Slot } from './activation.js'
 import type { WorkerFailDetail } from '../events.js'
 import type { Pool } from '../pool.js'
@@ -277,8 +277,8 @@ export class LocalPool implements ActivationHome {
         this.passivation.passivate(act, 'stop', msg as Reply)
         return turns
       }
-      if (slot === SPAWNED) {
-        answer(msg as Reply, { node: this.self, epoch: act.epoch })
+      if (slot === SPAWNED || slot === BARRIER) {
+        answer(msg as Reply, slot === BARRIER ? true : { node: this.self, epoch: act.epoch })
         continue
       }
       let reply: Reply | null = null

@@ -4,8 +4,9 @@
  * the activation's flat array of (slot, message) pairs read from `head` (see
  * {@link Activation}).
  */
-import { TICK, replyIn } from './activation.js'
-import type { Activation, Slot } from './activation.js'
+import { BARRIER, TICK, replyIn } from './activation.js'
+import type { Activation, Reply, Slot } from './activation.js'
+import { answer } from './replies.js'
 
 /** Answers every request left in `act`'s mailbox with `err` and empties it. Returns how many casts were in it (lost). */
 export function failMailbox (act: Activation, err: Error): number {
@@ -56,15 +57,28 @@ export function moveMailbox (from: Activation, to: Activation, dropTicks: boolea
   }
 }
 
-/** True when the mailbox holds a cast, or a call, stop or spawn that still waits for its answer. */
-export function hasWaiting (act: Activation): boolean {
+/**
+ * True when the mailbox holds a cast, or a call, stop or spawn that still waits for its
+ * answer; a sender's barrier too unless `barriers` is false.
+ */
+export function hasWaiting (act: Activation, barriers = true): boolean {
   const q = act.queue
   if (q === null) return false
   for (let i = act.head; i < q.length; i += 2) {
     const slot = q[i] as Slot
     if (slot === null) return true
+    if (slot === BARRIER && !barriers) continue
     const reply = replyIn(slot, q[i + 1])
     if (reply !== null && !reply.done) return true
   }
   return false
+}
+
+/** Answers the senders' barriers in a mailbox nothing else waits in: what came before them ran. */
+export function passBarriers (act: Activation): void {
+  const q = act.queue
+  if (q === null) return
+  for (let i = act.head; i < q.length; i += 2) {
+    if (q[i] === BARRIER) answer(q[i + 1] as Reply, true)
+  }
 }

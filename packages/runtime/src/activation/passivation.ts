@@ -7,7 +7,7 @@ import type { WorkerEvents, WorkerFailDetail, WorkerPassivateDetail } from '../e
 import type { Pool } from '../pool.js'
 import type { PoolStats } from '../figures/pool-stats.js'
 import type { Scheduler } from './scheduler.js'
-import { hasWaiting, moveMailbox } from './mailbox.js'
+import { hasWaiting, moveMailbox, passBarriers } from './mailbox.js'
 import { abortable, asError, isThenable } from './promises.js'
 import { answer, refuse } from './replies.js'
 
@@ -171,7 +171,10 @@ export class Passivation {
     }
     // messages that came while it was saving were accepted for a live worker: they bring it
     // back (calls that timed out meanwhile do not)
-    if (hasWaiting(act)) {
+    if (!hasWaiting(act, false)) {
+      // nothing but senders' barriers: they are answered, and bring nothing back
+      passBarriers(act)
+    } else {
       let next: Activation
       try {
         next = pool.activate(act.id)

@@ -1,5 +1,5 @@
-import { FENCE_ASK_TIMEOUT_MS, NodeUnavailableError } from '@simplepool/core'
-import type { Logger } from '@simplepool/core'
+import { FENCE_ASK_TIMEOUT_MS, NodeUnavailableError, nextTurn } from '@simplepool/core'
+import type { Clock, Logger } from '@simplepool/core'
 import type { Activation } from '../activation/activation.js'
 import type { LocalPool } from '../activation/local-pool.js'
 import { refuse } from '../activation/replies.js'
@@ -10,6 +10,7 @@ import type { HandoffSender } from '../handoff/sender.js'
 
 /** What fencing needs of the node. */
 export interface FenceComponents {
+  readonly clock: Clock
   readonly logger: Logger
   readonly events: WorkerEvents
   readonly scheduler: Scheduler
@@ -17,8 +18,6 @@ export interface FenceComponents {
   readonly claims: ClaimWindow
   self: () => string
   pools: () => Iterable<LocalPool>
-  /** The largest epoch this node handed out so far. */
-  lastEpoch: () => number
   running: () => boolean
   /**
    * Whether any other member marked this node down within the last `pausedMs` (and a
@@ -100,17 +99,22 @@ export class Fence {
     this.fencing = true
     c.scheduler.hold()
     c.sender.hold()
-    // what starts here meanwhile is not stale (it has a larger epoch), but claims its id
-    // first, since the others may hold it
-    const staleUpTo = c.lastEpoch()
+    // what starts here meanwhile claims its id first, since the others may hold it; but it
+    // asks the holders of a view from before the stall, which misses a node that took the
+    // worker meanwhile: if the others marked this node down, it goes with the rest (no turn
+    // of it ran: the scheduler is held), or it would live on beside the copy they hold
     const window = c.claims.suspect()
     const ask = c.markedDown?.(pausedMs, { timeoutMs: FENCE_ASK_TIMEOUT_MS }) ?? Promise.resolve(true)
-    this.fenced = ask.catch(() => true).then((down) => {
+    // at least one turn of the event loop, however soon the answer comes (or when nobody
+    // needed asking): what the kernel kept for this node while it stood still is read in
+    // that turn, and must be read while the fence holds it (seed 97630)
+    const read = nextTurn(c.clock)
+    this.fenced = Promise.all([ask.catch(() => true), read]).then(([down]) => {
       const self = c.self()
       let dropped = 0
       if (down) {
         const err = new NodeUnavailableError(`node ${self} stood still for ${Math.round(pausedMs)} ms and was marked down; its workers live elsewhere`, { node: self })
-        for (const p of c.pools()) dropped += dropStale(p, err, staleUpTo)
+        for (const p of c.pools()) dropped += dropStale(p, err)
       }
       this.down = down
       this.fencing = false
@@ -126,13 +130,12 @@ export class Fence {
 }
 
 /**
- * Drops every activation of `pool` up to `maxEpoch`, unsaved: each may live on elsewhere
- * with a newer epoch, and nothing here may be written over that. Activations started or
- * handed in since the stall was noticed (larger epochs) are not stale. Waiting requests
- * are answered with `err`. Returns how many went.
+ * Drops every activation of `pool`, unsaved: each may live on elsewhere with a newer
+ * epoch, and nothing here may be written over that. Waiting requests are answered with
+ * `err`. Returns how many went.
  */
-function dropStale (pool: LocalPool, err: Error, maxEpoch: number): number {
-  const stale = [...pool.activations.values()].filter(act => act.epoch <= maxEpoch)
+function dropStale (pool: LocalPool, err: Error): number {
+  const stale = [...pool.activations.values()]
   for (const act of stale) {
     pool.depart(act, 'stale')
     const current = act.ext?.current ?? null

@@ -13,7 +13,7 @@ import type { RuntimeTransport } from '../runtime-types.js'
 const NONE: readonly string[] = []
 
 /** Placements before ring changes that a claim still asks the owners of, at most: several changes can come within one handoff's delay. */
-const CLAIM_HISTORY = 4
+const CLAIM_HISTORY = 8
 
 /**
  * A placement replaced within this many ms of coming was one step of records read
@@ -74,6 +74,8 @@ export class ClaimWindow {
   private readonly history = new Map<string, Array<{ placement: Placement, replacedAt: number, fleeting: boolean }>>()
   /** When the current placement came. */
   private placedAt = -Infinity
+  /** Per pool, when its ring took its current form. */
+  private readonly ringSince = new Map<string, number>()
   private changedAt = -Infinity
   private startedAt = -Infinity
   /** Pools whose new activations claim first, while the window is open (see {@link noteHolders}). */
@@ -107,13 +109,15 @@ export class ClaimWindow {
     const now = this.c.clock.monotonic()
     // a node that handed many workers on and then saw no change keeps none of them past the window
     this.forgetKept(now)
-    const fleeting = now - this.placedAt < FLEETING_MS
     for (const pool of this.c.poolNames()) {
       const history = (this.history.get(pool) ?? []).filter(h => now - h.replacedAt <= this.windowMs)
       // a custom placement may name other owners with the same ring: its every change counts
       const custom = typeof this.c.pool(pool)?.def.placement === 'function'
       if (previous !== undefined && (custom || previous.ring(pool)?.fingerprint !== current.ring(pool)?.fingerprint)) {
-        history.push({ placement: previous, replacedAt: now, fleeting })
+        // fleeting by this pool's ring: another pool's change a moment before (a restore
+        // setting every pool's target in turn) says nothing of how long this one lasted (seed 95313)
+        history.push({ placement: previous, replacedAt: now, fleeting: now - (this.ringSince.get(pool) ?? -Infinity) < FLEETING_MS })
+        this.ringSince.set(pool, now)
       }
       // over the cap, the steps of a burst go before the oldest placement that lasted: the six
       // records a node read at once after a pause pushed out the one placement in which the
@@ -221,14 +225,18 @@ export class ClaimWindow {
     return out
   }
 
-  /** The owners of `id` in the placements before the last ring changes, within the window: each once, not this node. */
-  private ownersBefore (pool: string, id: string, local: LocalPool | undefined): string[] {
+  /**
+   * The owners of `id` in the placements before the last ring changes of its pool, replaced
+   * within the window (or within `withinMs`, when shorter): each once, not this node.
+   */
+  ownersBefore (pool: string, id: string, local: LocalPool | undefined, withinMs = this.windowMs): string[] {
     const now = this.c.clock.monotonic()
-    if (now - Math.max(this.changedAt, this.startedAt) > this.windowMs) return []
+    const within = Math.min(withinMs, this.windowMs)
+    if (now - Math.max(this.changedAt, this.startedAt) > within) return []
     const self = this.c.self()
     const out: string[] = []
     for (const h of this.history.get(pool) ?? []) {
-      if (now - h.replacedAt > this.windowMs) continue
+      if (now - h.replacedAt > within) continue
       let owner: string | undefined
       try {
         owner = this.c.owners.ownerIn(pool, id, local, h.placement)

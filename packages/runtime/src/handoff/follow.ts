@@ -1,10 +1,10 @@
 import type { Clock } from '@simplepool/core'
-import { SPAWNED, STOP, replyIn } from '../activation/activation.js'
+import { BARRIER, SPAWNED, STOP, replyIn } from '../activation/activation.js'
 import type { Slot } from '../activation/activation.js'
 import type { LocalPool } from '../activation/local-pool.js'
 import { answer, refuse } from '../activation/replies.js'
 import { Op } from '../protocol/ops.js'
-import { encodeCall, encodeCast, encodeSpawn, encodeWorker } from '../protocol/worker-messages.js'
+import { encodeBarrier, encodeCall, encodeCast, encodeSpawn, encodeWorker } from '../protocol/worker-messages.js'
 import type { RuntimeTransport } from '../runtime-types.js'
 
 /**
@@ -33,6 +33,8 @@ export function followOn (transport: RuntimeTransport, clock: Clock, local: Loca
     // no epoch known there yet (a redirect): asked of that node
     if (epoch === undefined) settle(transport.call(to, encodeSpawn({ pool, id, hops: 0, sync: true, spilled: false }), { timeoutMs }))
     else answer(reply, { node: to, epoch })
+  } else if (slot === BARRIER) {
+    settle(transport.call(to, encodeBarrier({ pool, id, hops: 1, timeoutMs: Math.ceil(timeoutMs) }), { timeoutMs }))
   } else if (slot === STOP) {
     settle(transport.call(to, encodeWorker({ op: Op.Stop, pool, id, hops: 0, spilled: false }), { timeoutMs }))
   } else {

@@ -9,7 +9,7 @@ import { opOf } from './fields.js'
 import { decodeClaim, decodeHandoff } from './handoff-messages.js'
 import { Op } from './ops.js'
 import { decodeHint, decodeSpillNote } from './routing-messages.js'
-import { decodeCall, decodeCast, decodeCount, decodeSpawn, decodeSpawnMany, decodeWorker } from './worker-messages.js'
+import { decodeBarrier, decodeCall, decodeCast, decodeCount, decodeSpawn, decodeSpawnMany, decodeWorker } from './worker-messages.js'
 
 /** The parts of the node that answer what other nodes send. */
 export interface DispatchParts {
@@ -39,6 +39,7 @@ export class Dispatch {
       case Op.Stop: return p.inbound.worker(decodeWorker(payload), from)
       case Op.SpawnMany: return p.inbound.spawnMany(decodeSpawnMany(payload), from)
       case Op.Count: return p.inbound.count(decodeCount(payload))
+      case Op.Barrier: return p.inbound.barrier(decodeBarrier(payload), from, now)
       case Op.HandoffMany: {
         // read while fencing, it arrived during the stall: see Fence.unlessMarkedDown
         const m = decodeHandoff(payload)

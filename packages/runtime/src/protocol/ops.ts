@@ -27,7 +27,9 @@ export const Op = {
   /** Take these workers, with their state: {@link HandoffMessage} → {@link HandoffAnswer}. */
   HandoffMany: 11,
   /** "The worker you spilled to me is (not) live here": {@link SpillNoteMessage}. */
-  SpillNote: 12
+  SpillNote: 12,
+  /** "Answer when this reaches the worker's mailbox's head": {@link BarrierMessage} → true (a sender's order across a move of its view). */
+  Barrier: 13
 } as const
 
 /** Operations from 100 up belong to the node around the runtime (targets, health, drains). */

@@ -3,9 +3,12 @@ import type { Clock, Logger } from '@simplepool/core'
 import type { Placement } from '@simplepool/ring'
 import type { LocalPool } from '../activation/local-pool.js'
 import { NOT_NOW } from '../activation/local-pool.js'
+import { BARRIER } from '../activation/activation.js'
+import type { Activation } from '../activation/activation.js'
+import { newReply } from '../activation/replies.js'
 import { Op } from '../protocol/ops.js'
-import { encodeCall, encodeCast, encodeSpawn, encodeSpawnMany, encodeWorker } from '../protocol/worker-messages.js'
-import type { CallMessage, CastMessage, CountMessage, SpawnManyMessage, SpawnMessage, WorkerMessage } from '../protocol/worker-messages.js'
+import { encodeBarrier, encodeCall, encodeCast, encodeSpawn, encodeSpawnMany, encodeWorker } from '../protocol/worker-messages.js'
+import type { BarrierMessage, CallMessage, CastMessage, CountMessage, SpawnManyMessage, SpawnMessage, WorkerMessage } from '../protocol/worker-messages.js'
 import type { RoutingStats, RuntimeTransport, WorkerLocation } from '../runtime-types.js'
 import type { Forwarding } from './forwarding.js'
 import type { LocalRequests } from './local-requests.js'
@@ -39,6 +42,25 @@ export interface InboundComponents {
   spawnBatch: number
 }
 
+/**
+ * Whether a message from `from` for a live worker goes to it here, whatever this node's
+ * ring says: it is owned here at this placement version; or the message was sent back by
+ * the claimer it is held for (its ring moved back); or it would go behind messages that
+ * wait for it here (they follow it, in order, wherever it goes; sent on now, it would run
+ * at its new owner ahead of them), unless messages for it were sent on from here at this
+ * version already (what waits came after them: this one follows them, not it).
+ */
+function staysWith (live: Activation | undefined, hops: number, from: string, version: number): live is Activation {
+  if (live === undefined) return false
+  if (live.ownedAt === version || (hops > 0 && live.ext?.heldFor === from)) return true
+  return live.queued > 0 && live.ext?.sentOnAt !== version
+}
+
+/** A message for `live` (if any) was sent on from here at placement `version`: see {@link staysWith}. */
+function sentOn (live: Activation | undefined, version: number): void {
+  if (live !== undefined) live.extra().sentOnAt = version
+}
+
 /** Where a message from another node goes: here, on to where its worker spilled, or on to the owner this node sees. */
 type Arrival = 'here' | 'spill' | 'forward'
 
@@ -61,18 +83,18 @@ export class Inbound {
     const local = c.pools.get(m.pool)
     const placement = c.placement()
     const live = local?.activations.get(m.id)
-    // live and owned here at this placement version: no ring lookup, as for a local call
     let version: number | undefined = placement.version
-    if (live !== undefined && ((m.hops > 0 && live.ext?.heldFor === from) || (live.ownedAt !== version && live.queued > 0))) {
-      // sent back by the claimer this worker is held for (its ring moved back), or behind
-      // messages that wait for it here (they follow it, in order, wherever it goes; sent
-      // on now, it would run at its new owner ahead of them): it stays with the worker,
-      // whatever this node's ring says (see LocalPool.deliverTo)
-      version = undefined
-    } else if (live === undefined || live.ownedAt !== version) {
+    if (staysWith(live, m.hops, from, version)) {
+      // owned here at this version: no ring lookup, as for a local call; at another (it stays
+      // for another reason), the next message looks again
+      if (live.ownedAt !== version) version = undefined
+    } else {
       const owner = c.owners.ownerOf(m.pool, m.id, local, placement)
       const to = this.arrival(local, m.pool, m.id, owner, from, m.spilled, m.spawn)
-      if (to !== 'here') return this.onward(to, m, encodeCall, from, local, owner, m.timeoutMs)
+      if (to !== 'here') {
+        sentOn(live, version)
+        return this.onward(to, m, encodeCall, from, local, owner, m.timeoutMs)
+      }
       // a worker spilled here is not owned here: the next message looks again
       if (owner !== c.self()) version = undefined
     }
@@ -118,10 +140,9 @@ export class Inbound {
       const local = c.pools.get(m.pool)
       const placement = c.placement()
       const live = local?.activations.get(m.id)
-      // live and owned here at this placement version: no ring lookup, as for a local send;
-      // held for the claimer that sent it back, or behind messages that wait for it here:
-      // it stays with the worker (see call)
-      if (live !== undefined && (live.ownedAt === placement.version || (m.hops > 0 && live.ext?.heldFor === from) || live.queued > 0)) {
+      // live and owned here at this placement version (no ring lookup, as for a local send),
+      // or it stays with the worker for another reason (see staysWith)
+      if (staysWith(live, m.hops, from, placement.version)) {
         (local as LocalPool).deliverTo(live, null, m.msg, m.hops > 0 ? from : undefined)
         return
       }
@@ -133,6 +154,7 @@ export class Inbound {
         return
       }
       if (!c.forwarding.mayForward(m.hops)) throw new NodeUnavailableError(`no agreed owner for ${m.pool}/${m.id} after ${m.hops} hops`)
+      sentOn(live, placement.version)
       if (to === 'spill') {
         c.transport.cast(c.spill.pointer(m.pool, m.id) as string, encodeCast({ ...m, hops: m.hops + 1, spilled: true }))
         return
@@ -210,6 +232,34 @@ export class Inbound {
       }
     }
     return live
+  }
+
+  /**
+   * A sender's barrier (see SendOrder): it goes where a message to its worker would go
+   * (see cast), and is answered when it reaches the head of the worker's mailbox; at once
+   * where the worker is not live and this node owns it (nothing sent before it waits
+   * here). Read while fencing, it waits as a call does, and fails if this node was marked down.
+   */
+  barrier (m: BarrierMessage, from: string, now: number): unknown {
+    const c = this.c
+    if (c.fence.active) {
+      return c.fence.settled.then(() => {
+        if (c.fence.markedDown) throw new NodeUnavailableError(`node ${c.self()} was marked down while it stood still`, { node: c.self() })
+        return this.barrier(m, from, c.clock.monotonic())
+      })
+    }
+    const local = c.pools.get(m.pool)
+    const placement = c.placement()
+    const live = local?.activations.get(m.id)
+    const queue = (act: Activation): Promise<unknown> => new Promise((resolve, reject) => {
+      (local as LocalPool).deliverTo(act, BARRIER, newReply(now + Math.max(1, m.timeoutMs), resolve, reject), m.hops > 0 ? from : undefined)
+    })
+    if (staysWith(live, m.hops, from, placement.version)) return queue(live)
+    const owner = c.owners.ownerOf(m.pool, m.id, local, placement)
+    const to = this.arrival(local, m.pool, m.id, owner, from, false, false)
+    if (to === 'here') return live === undefined ? true : queue(live)
+    sentOn(live, placement.version)
+    return this.onward(to, { ...m, spilled: false }, encodeBarrier, from, local, owner, m.timeoutMs)
   }
 
   /** Workers of a pool on this node. */

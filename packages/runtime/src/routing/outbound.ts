@@ -9,10 +9,12 @@ import type { AbortOptions } from '../options.js'
 import { Op } from '../protocol/ops.js'
 import { encodeCall, encodeCast, encodeCount, encodeSpawn, encodeSpawnMany, encodeWorker } from '../protocol/worker-messages.js'
 import type { RefCallOptions, RefTarget, SendOptions } from '../ref.js'
-import type { CountOptions, RuntimeTransport, SpawnManyOptions, SpawnMode, SpawnOptions, WorkerLocation } from '../runtime-types.js'
+import type { CountOptions, RoutingStats, RuntimeTransport, SpawnManyOptions, SpawnMode, SpawnOptions, WorkerLocation } from '../runtime-types.js'
 import type { LocalRequests } from './local-requests.js'
 import type { Owners } from './owners.js'
 import type { Spill } from './spill.js'
+import { heldCall } from './send-order.js'
+import type { SendOrder } from './send-order.js'
 
 /** What sending from this node's API needs of the node. */
 export interface OutboundComponents {
@@ -21,6 +23,10 @@ export interface OutboundComponents {
   readonly owners: Owners
   readonly spill: Spill
   readonly requests: LocalRequests
+  /** A sender's order across a move of its view. */
+  readonly order: SendOrder
+  /** Node-wide counters (casts dropped). */
+  readonly routing: RoutingStats
   self: () => string
   pool: (name: string) => LocalPool | undefined
   placement: () => Placement
@@ -57,16 +63,25 @@ export class Outbound implements RefTarget {
       checkSignal(signal)
       const spawn = options?.spawn !== false
       const placement = this.c.placement()
+      const order = this.c.order
+      let owner: string | undefined
       if (local !== undefined) {
         const act = local.activations.get(id)
-        if (act !== undefined && act.ownedAt === placement.version) return this.c.requests.call(local, id, msg, spawn, timeoutMs, signal)
+        if (act !== undefined && act.ownedAt === placement.version) {
+          if (!order.active) return this.c.requests.call(local, id, msg, spawn, timeoutMs, signal)
+          owner = this.c.self()
+        }
       }
-      const owner = this.c.owners.ownerOf(pool, id, local, placement)
+      owner ??= this.c.owners.ownerOf(pool, id, local, placement)
+      const held = order.active ? order.waitFor(pool, id, local, owner) : undefined
+      if (held !== undefined) return heldCall(this.c.clock, held, pool, id, timeoutMs, signal, async (left) => await this.call(pool, id, msg, { ...options, timeoutMs: left }))
       if (owner === this.c.self()) {
         const spilled = this.c.spill.spillOf(local as LocalPool, id, spawn)
         if (spilled === undefined) return this.c.requests.call(local as LocalPool, id, msg, spawn, timeoutMs, signal, placement.version)
+        order.sent(spilled)
         return this.c.transport.call(spilled, encodeCall({ pool, id, msg, spawn, hops: 0, timeoutMs, spilled: true }), { timeoutMs, signal })
       }
+      order.sent(owner)
       return this.c.transport.call(owner, encodeCall({ pool, id, msg, spawn, hops: 0, timeoutMs, spilled: false }), { timeoutMs, signal })
     } catch (err) {
       return Promise.reject(err)
@@ -79,23 +94,44 @@ export class Outbound implements RefTarget {
     checkId(id)
     const local = this.c.pool(pool)
     const placement = this.c.placement()
+    const order = this.c.order
+    let owner: string | undefined
     if (local !== undefined) {
       // a worker live here and owned here at this placement version: no ring lookup
       const act = local.activations.get(id)
       if (act !== undefined && act.ownedAt === placement.version) {
-        local.deliverTo(act, null, msg)
-        return
+        if (!order.active) {
+          local.deliverTo(act, null, msg)
+          return
+        }
+        owner = this.c.self()
       }
     }
     const spawn = options?.spawn !== false
-    const owner = this.c.owners.ownerOf(pool, id, local, placement)
+    owner ??= this.c.owners.ownerOf(pool, id, local, placement)
+    const held = order.active ? order.waitFor(pool, id, local, owner) : undefined
+    if (held !== undefined) {
+      held.push(() => {
+        try {
+          this.cast(pool, id, msg, options)
+        } catch {
+          // one that can no longer go (the node stopped, nobody serves the pool) is lost, and counted as one sent on is
+          this.c.routing.droppedCasts++
+        }
+      })
+      return
+    }
     if (owner !== this.c.self()) {
+      order.sent(owner)
       this.c.transport.cast(owner, encodeCast({ pool, id, msg, spawn, hops: 0, spilled: false }))
       return
     }
     const spilled = this.c.spill.spillOf(local as LocalPool, id, spawn)
     if (spilled === undefined) (local as LocalPool).deliver(id, null, msg, spawn).ownedAt = placement.version
-    else this.c.transport.cast(spilled, encodeCast({ pool, id, msg, spawn, hops: 0, spilled: true }))
+    else {
+      order.sent(spilled)
+      this.c.transport.cast(spilled, encodeCast({ pool, id, msg, spawn, hops: 0, spilled: true }))
+    }
   }
 
   /** Activates a worker on its owner; see {@link SpawnOptions}. Resolves with where it lives, or null for `lazy`. */

@@ -136,7 +136,10 @@ describe('Fencing', () => {
     expect(await a.count('c', { local: true })).to.equal(0)
   })
 
-  it('keeps what starts while it asks, drops only what was live before the stall', async () => {
+  // what starts while it asks claimed from the holders of a view from before the stall,
+  // which misses a node that took the worker meanwhile: kept, it lived beside that node's
+  // copy and won its handoff with a larger epoch (found by the simulator, seed 91698)
+  it('drops what started while it asked too, once it hears it was marked down', async () => {
     let answer: (down: boolean) => void = () => {}
     const a = t.cluster.add('A', { pools: [pool()] }, { markedDown: async () => await new Promise<boolean>(resolve => { answer = resolve }) })
     const b = t.cluster.add('B', { pools: [pool()] })
@@ -152,7 +155,7 @@ describe('Fencing', () => {
     answer(true)
     expect(await held).to.equal('NodeUnavailableError')
     expect(a.localPool('c')?.activations.has(old)).to.equal(false)
-    expect(a.localPool('c')?.activations.has(fresh)).to.equal(true)
+    expect(a.localPool('c')?.activations.has(fresh)).to.equal(false)
   })
 
   it('does not save for stopWorker while it asks, nor brings back a worker whose save failed after it was dropped', async () => {

@@ -1,0 +1,149 @@
+import { AbortError, ORDER_BARRIER_TIMEOUT_MS, ORDER_WINDOW_MS, TimeoutError } from '@simplepool/core'
+import type { Clock } from '@simplepool/core'
+import { BARRIER } from '../activation/activation.js'
+import type { Activation } from '../activation/activation.js'
+import type { LocalPool } from '../activation/local-pool.js'
+import { newReply } from '../activation/replies.js'
+import { encodeBarrier } from '../protocol/worker-messages.js'
+import type { RuntimeTransport } from '../runtime-types.js'
+
+/** What keeping a sender's order needs of the node. */
+export interface SendOrderComponents {
+  readonly clock: Clock
+  readonly transport: RuntimeTransport
+  self: () => string
+  /** The owners of `id` in the placements before its pool's ring changes of the last `withinMs`, not this node. */
+  ownersBefore: (pool: string, id: string, local: LocalPool | undefined, withinMs: number) => readonly string[]
+  /** True for a member this node sees as down (or no longer sees at all). */
+  gone: (peer: string) => boolean
+}
+
+/** Messages to one worker held back until the barriers sent down its earlier routes came through. */
+interface Held {
+  readonly sends: Array<() => void>
+}
+
+/**
+ * A sender's order to one worker across a move of its view. A message goes straight to the
+ * worker's owner in this node's view; when that view moved, an earlier message may still
+ * be on its way down the route before (held by a node standing still, or sent on by it),
+ * and the later one, sent straight to the new owner, would run first.
+ *
+ * So for a while after a pool's ring moved ({@link ORDER_WINDOW_MS}), the first message to
+ * a worker whose owner moved, when this node sent anything to the owner before lately, is
+ * held here, and a barrier goes down the route before instead: it travels exactly as a
+ * message would (the same stream behind what this node sent that way, sent on, queued in
+ * the mailbox, following the worker in a handoff) and is answered when it reaches the head
+ * of the worker's mailbox, wherever that is, without a turn. Then what was held goes, in
+ * order, to the owner now. A barrier that fails or takes longer than
+ * {@link ORDER_BARRIER_TIMEOUT_MS} releases what it held too: the route before is gone,
+ * and with it what this node sent down it.
+ *
+ * The cost is one round trip for the first message to each worker that moved, within the
+ * window; nothing outside it but one flag read per send and a note of when each peer was
+ * last sent to.
+ */
+export class SendOrder {
+  private readonly c: SendOrderComponents
+  /** A ring moved within the window (cleared lazily once it passed). */
+  private open = false
+  private openUntil = 0
+  /** When this node last sent a message to each peer (monotonic ms). */
+  private readonly sentAt = new Map<string, number>()
+  /** Per `pool\nid`: messages waiting for barriers. */
+  private readonly held = new Map<string, Held>()
+  /** Per `pool\nid`: the routes before whose barriers came through, within the window, and not sent down since. */
+  private passed = new Map<string, string[]>()
+
+  constructor (components: SendOrderComponents) {
+    this.c = components
+  }
+
+  /** A pool's ring moved: for the window, messages to workers whose owner moved are looked at. */
+  ringChanged (): void {
+    this.open = true
+    this.openUntil = this.c.clock.monotonic() + ORDER_WINDOW_MS
+  }
+
+  /** True while messages are looked at here (a ring moved lately, or some are held). */
+  get active (): boolean {
+    return this.open || this.held.size > 0
+  }
+
+  /** A message went to `peer`. */
+  sent (peer: string): void {
+    this.sentAt.set(peer, this.c.clock.monotonic())
+  }
+
+  /**
+   * Where a message to `pool`/`id`, about to go to `owner` (this node's owner of it now),
+   * must wait: the queue to put its send in, called in order once the barriers down the
+   * routes before came through; undefined when it goes now.
+   */
+  waitFor (pool: string, id: string, local: LocalPool | undefined, owner: string): Array<() => void> | undefined {
+    const key = `${pool}\n${id}`
+    const waiting = this.held.get(key)
+    if (waiting !== undefined) return waiting.sends
+    if (!this.open) return undefined
+    const now = this.c.clock.monotonic()
+    if (now > this.openUntil) {
+      this.open = false
+      this.passed = new Map()
+      return undefined
+    }
+    const passed = this.passed.get(key)
+    const self = this.c.self()
+    let before: string[] | undefined
+    for (const node of this.c.ownersBefore(pool, id, local, ORDER_WINDOW_MS)) {
+      if (node === owner || node === self || passed?.includes(node) === true) continue
+      if (now - (this.sentAt.get(node) ?? -Infinity) > ORDER_WINDOW_MS || this.c.gone(node)) continue
+      ;(before ??= []).push(node)
+    }
+    // this node owned it before, and messages still wait for it here: they follow it, and
+    // so does a barrier put behind them
+    const here = owner === self ? undefined : local?.activations.get(id)
+    if (here !== undefined && here.queued > 0 && passed?.includes(self) !== true) (before ??= []).push(self)
+    // sent down `owner` now: a barrier that passed there no longer covers what follows
+    if (passed?.includes(owner) === true) this.passed.set(key, passed.filter(n => n !== owner))
+    if (before === undefined) return undefined
+    const held: Held = { sends: [] }
+    this.held.set(key, held)
+    let left = before.length
+    const through = (): void => {
+      if (--left > 0) return
+      this.passed.set(key, [...(this.passed.get(key) ?? []), ...(before as string[])])
+      this.held.delete(key)
+      for (const send of held.sends) send()
+    }
+    for (const node of before) {
+      const answered = node === self
+        ? new Promise((resolve, reject) => { (local as LocalPool).deliverTo(here as Activation, BARRIER, newReply(now + ORDER_BARRIER_TIMEOUT_MS, resolve, reject)) })
+        : this.c.transport.call(node, encodeBarrier({ pool, id, hops: 0, timeoutMs: ORDER_BARRIER_TIMEOUT_MS }), { timeoutMs: ORDER_BARRIER_TIMEOUT_MS })
+      answered.then(through, through)
+    }
+    return held.sends
+  }
+}
+
+/**
+ * A call held by {@link SendOrder.waitFor}: sent on release by `call` with what is left of
+ * its deadline; `TimeoutError` when nothing is, `AbortError` at once if `signal` aborts.
+ */
+export function heldCall (clock: Clock, sends: Array<() => void>, pool: string, id: string, timeoutMs: number, signal: AbortSignal | undefined, call: (timeoutMs: number) => Promise<unknown>): Promise<unknown> {
+  const deadline = clock.monotonic() + timeoutMs
+  return new Promise((resolve, reject) => {
+    let done = false
+    const onAbort = (): void => {
+      done = true
+      reject(new AbortError('the call was aborted'))
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+    sends.push(() => {
+      signal?.removeEventListener('abort', onAbort)
+      if (done) return
+      const left = Math.floor(deadline - clock.monotonic())
+      if (left <= 0) reject(new TimeoutError(`the call to ${pool}/${id} timed out while this node's earlier messages to it were on their way`, { pool, id }))
+      else call(left).then(resolve, reject)
+    })
+  })
+}

@@ -38,6 +38,8 @@ export class SimNode {
   /** The start, once begun. */
   started?: Promise<void>
   private gone = false
+  /** Killed (kill -9): what it held in memory died with it. */
+  killed = false
 
   constructor (init: SimNodeInit) {
     this.peerId = init.peerId
@@ -97,6 +99,7 @@ export class SimNode {
   kill (): void {
     if (this.gone) return
     this.gone = true
+    this.killed = true
     this.time.kill()
     this.node.mesh.kill()
   }

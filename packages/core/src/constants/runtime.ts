@@ -95,5 +95,8 @@ export const MAX_HINTED_SENDERS = 10_000
  */
 export const ORDER_WINDOW_MS = 3_000
 
-/** How long a barrier down a sender's route before may take before what it holds goes anyway, in ms. */
+/** How long a barrier down a sender's route before may take before what it holds goes anyway, in ms: the defaults mark a node standing still down by then. */
 export const ORDER_BARRIER_TIMEOUT_MS = 2_000
+
+/** How often a node with messages held for barriers looks at their deadlines, in ms (its one timer for them). */
+export const ORDER_SWEEP_MS = 100

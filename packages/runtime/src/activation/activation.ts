@@ -89,8 +89,8 @@ export class ActivationExtra {
   holdAfter = -1
   /** The claimer a hold waits for (see {@link Activation.holdForClaim}): what it sends back here stays. */
   heldFor: string | null = null
-  /** The placement version at which a message for it was sent on from this node while it lived here (see Inbound's staysWith); -1: none. */
-  sentOnAt = -1
+  /** The node a message for it was last sent on to from this node while it lived here (see Inbound's staysWith). */
+  sentOnTo: string | null = null
   /** Since when a handoff waits for its mailbox to empty (see {@link Activation.mailboxRan}); -1: it does not. */
   handoffWaitSince = -1
   /** Stop requests that came while it was already stopping: answered when that stop ends. */

@@ -208,6 +208,8 @@ export class LocalPool implements ActivationHome {
     if (act === undefined) {
       if (!spawn) return NOT_NOW
       act = this.activate(id)
+      // starting it noticed a stall: the call waits for the fence, as every turn does
+      if (this.env.fencing()) return NOT_NOW
     }
     if (ownedAt !== undefined) act.ownedAt = ownedAt
     if (act.phase !== Phase.Ready || act.queue !== null || act.scheduled || (act.ext !== null && act.ext.holdAfter >= 0)) return NOT_NOW

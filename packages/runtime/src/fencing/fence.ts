@@ -102,12 +102,13 @@ export class Fence {
     // what starts here meanwhile claims its id first, since the others may hold it; but it
     // asks the holders of a view from before the stall, which misses a node that took the
     // worker meanwhile: if the others marked this node down, it goes with the rest (no turn
-    // of it ran: the scheduler is held), or it would live on beside the copy they hold
+    // of it ran: the scheduler is held, and a call that started it waits), or it would live
+    // on beside the copy they hold
     const window = c.claims.suspect()
     const ask = c.markedDown?.(pausedMs, { timeoutMs: FENCE_ASK_TIMEOUT_MS }) ?? Promise.resolve(true)
-    // at least one turn of the event loop, however soon the answer comes (or when nobody
+    // one turn of the event loop at least, however soon the answer comes (or when nobody
     // needed asking): what the kernel kept for this node while it stood still is read in
-    // that turn, and must be read while the fence holds it (seed 97630)
+    // that turn's poll, and must be read while the fence holds it (seed 97630)
     const read = nextTurn(c.clock)
     this.fenced = Promise.all([ask.catch(() => true), read]).then(([down]) => {
       const self = c.self()

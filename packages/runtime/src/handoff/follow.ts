@@ -34,7 +34,7 @@ export function followOn (transport: RuntimeTransport, clock: Clock, local: Loca
     if (epoch === undefined) settle(transport.call(to, encodeSpawn({ pool, id, hops: 0, sync: true, spilled: false }), { timeoutMs }))
     else answer(reply, { node: to, epoch })
   } else if (slot === BARRIER) {
-    settle(transport.call(to, encodeBarrier({ pool, id, hops: 1, timeoutMs: Math.ceil(timeoutMs) }), { timeoutMs }))
+    settle(transport.call(to, encodeBarrier({ pool, id, hops: 1, timeoutMs: Math.ceil(timeoutMs), spilled: false }), { timeoutMs }))
   } else if (slot === STOP) {
     settle(transport.call(to, encodeWorker({ op: Op.Stop, pool, id, hops: 0, spilled: false }), { timeoutMs }))
   } else {

@@ -132,24 +132,27 @@ export function decodeSpawnMany (payload: unknown): SpawnManyMessage {
 }
 
 /**
- * `[Op.Barrier, pool, id, hops, timeoutMs]`: goes where a message to the worker would go
- * and is answered (true) when it reaches the head of the worker's mailbox, or at once
- * where the worker is not live and nothing waits for it. Never activates it.
+ * `[Op.Barrier, pool, id, hops, timeoutMs, spilled? (1)]`: goes where a message to the
+ * worker would go and is answered (true) when it reaches the head of the worker's mailbox,
+ * or at once where the worker is not live and nothing waits for it. Never activates it.
  */
 export interface BarrierMessage {
   pool: string
   id: string
   hops: number
   timeoutMs: number
+  spilled: boolean
 }
 
 export function encodeBarrier (m: BarrierMessage): unknown[] {
-  return [Op.Barrier, m.pool, m.id, m.hops, m.timeoutMs]
+  return m.spilled
+    ? [Op.Barrier, m.pool, m.id, m.hops, m.timeoutMs, 1]
+    : [Op.Barrier, m.pool, m.id, m.hops, m.timeoutMs]
 }
 
 export function decodeBarrier (payload: unknown): BarrierMessage {
   const p = fieldsOf(payload)
-  return { pool: str(p, 1, 'pool'), id: str(p, 2, 'id'), hops: int(p, 3, 'hops'), timeoutMs: Math.min(int(p, 4, 'timeoutMs'), MAX_TIMEOUT_MS) }
+  return { pool: str(p, 1, 'pool'), id: str(p, 2, 'id'), hops: int(p, 3, 'hops'), timeoutMs: Math.min(int(p, 4, 'timeoutMs'), MAX_TIMEOUT_MS), spilled: p[5] === 1 }
 }
 
 /** `[Op.Count, pool]` */

@@ -42,23 +42,9 @@ export interface InboundComponents {
   spawnBatch: number
 }
 
-/**
- * Whether a message from `from` for a live worker goes to it here, whatever this node's
- * ring says: it is owned here at this placement version; or the message was sent back by
- * the claimer it is held for (its ring moved back); or it would go behind messages that
- * wait for it here (they follow it, in order, wherever it goes; sent on now, it would run
- * at its new owner ahead of them), unless messages for it were sent on from here at this
- * version already (what waits came after them: this one follows them, not it).
- */
-function staysWith (live: Activation | undefined, hops: number, from: string, version: number): live is Activation {
-  if (live === undefined) return false
-  if (live.ownedAt === version || (hops > 0 && live.ext?.heldFor === from)) return true
-  return live.queued > 0 && live.ext?.sentOnAt !== version
-}
-
-/** A message for `live` (if any) was sent on from here at placement `version`: see {@link staysWith}. */
-function sentOn (live: Activation | undefined, version: number): void {
-  if (live !== undefined) live.extra().sentOnAt = version
+/** A message for `live` (if any) was sent on from here to `to`: see {@link Inbound.staysWith}. */
+function sentOn (live: Activation | undefined, to: string): void {
+  if (live !== undefined) live.extra().sentOnTo = to
 }
 
 /** Where a message from another node goes: here, on to where its worker spilled, or on to the owner this node sees. */
@@ -84,7 +70,7 @@ export class Inbound {
     const placement = c.placement()
     const live = local?.activations.get(m.id)
     let version: number | undefined = placement.version
-    if (staysWith(live, m.hops, from, version)) {
+    if (this.staysWith(live, m.pool, m.hops, from, placement)) {
       // owned here at this version: no ring lookup, as for a local call; at another (it stays
       // for another reason), the next message looks again
       if (live.ownedAt !== version) version = undefined
@@ -92,7 +78,7 @@ export class Inbound {
       const owner = c.owners.ownerOf(m.pool, m.id, local, placement)
       const to = this.arrival(local, m.pool, m.id, owner, from, m.spilled, m.spawn)
       if (to !== 'here') {
-        sentOn(live, version)
+        sentOn(live, owner)
         return this.onward(to, m, encodeCall, from, local, owner, m.timeoutMs)
       }
       // a worker spilled here is not owned here: the next message looks again
@@ -142,7 +128,7 @@ export class Inbound {
       const live = local?.activations.get(m.id)
       // live and owned here at this placement version (no ring lookup, as for a local send),
       // or it stays with the worker for another reason (see staysWith)
-      if (staysWith(live, m.hops, from, placement.version)) {
+      if (this.staysWith(live, m.pool, m.hops, from, placement)) {
         (local as LocalPool).deliverTo(live, null, m.msg, m.hops > 0 ? from : undefined)
         return
       }
@@ -154,7 +140,7 @@ export class Inbound {
         return
       }
       if (!c.forwarding.mayForward(m.hops)) throw new NodeUnavailableError(`no agreed owner for ${m.pool}/${m.id} after ${m.hops} hops`)
-      sentOn(live, placement.version)
+      sentOn(live, owner)
       if (to === 'spill') {
         c.transport.cast(c.spill.pointer(m.pool, m.id) as string, encodeCast({ ...m, hops: m.hops + 1, spilled: true }))
         return
@@ -254,12 +240,12 @@ export class Inbound {
     const queue = (act: Activation): Promise<unknown> => new Promise((resolve, reject) => {
       (local as LocalPool).deliverTo(act, BARRIER, newReply(now + Math.max(1, m.timeoutMs), resolve, reject), m.hops > 0 ? from : undefined)
     })
-    if (staysWith(live, m.hops, from, placement.version)) return queue(live)
+    if (this.staysWith(live, m.pool, m.hops, from, placement)) return queue(live)
     const owner = c.owners.ownerOf(m.pool, m.id, local, placement)
-    const to = this.arrival(local, m.pool, m.id, owner, from, false, false)
+    const to = this.arrival(local, m.pool, m.id, owner, from, m.spilled, false)
     if (to === 'here') return live === undefined ? true : queue(live)
-    sentOn(live, placement.version)
-    return this.onward(to, { ...m, spilled: false }, encodeBarrier, from, local, owner, m.timeoutMs)
+    sentOn(live, owner)
+    return this.onward(to, m, encodeBarrier, from, local, owner, m.timeoutMs)
   }
 
   /** Workers of a pool on this node. */
@@ -279,6 +265,22 @@ export class Inbound {
     const next = encode({ ...m, hops: m.hops + 1, spilled: to === 'spill' })
     if (to === 'spill') return c.forwarding.relay(c.spill.pointer(m.pool, m.id) as string, m.pool, m.hops, timeoutMs, next)
     return c.forwarding.forward(from, local, m.pool, owner, m.hops, timeoutMs, next)
+  }
+
+  /**
+   * Whether a message from `from` for a live worker goes to it here, whatever this node's
+   * ring says: it is owned here at this placement version; or the message was sent back by
+   * the claimer it is held for (its ring moved back); or it would go behind messages that
+   * wait for it here (they follow it, in order, wherever it goes; sent on now, it would run
+   * at its new owner ahead of them), unless messages for it were sent on from here to its
+   * owner now already (what waits came after them: this one follows them, not it).
+   */
+  private staysWith (live: Activation | undefined, pool: string, hops: number, from: string, placement: Placement): live is Activation {
+    if (live === undefined) return false
+    if (live.ownedAt === placement.version || (hops > 0 && live.ext?.heldFor === from)) return true
+    if (live.queued === 0) return false
+    const sentTo = live.ext?.sentOnTo ?? null
+    return sentTo === null || sentTo !== this.c.owners.ownerIn(pool, live.id, this.c.pools.get(pool), placement)
   }
 
   /** Where a message from `from` goes; `spilled`: its owner spilled it here. */

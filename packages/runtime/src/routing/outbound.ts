@@ -111,7 +111,7 @@ export class Outbound implements RefTarget {
     owner ??= this.c.owners.ownerOf(pool, id, local, placement)
     const held = order.active ? order.waitFor(pool, id, local, owner) : undefined
     if (held !== undefined) {
-      held.push(() => {
+      held.add(() => {
         try {
           this.cast(pool, id, msg, options)
         } catch {

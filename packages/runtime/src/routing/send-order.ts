@@ -1,5 +1,5 @@
-import { AbortError, ORDER_BARRIER_TIMEOUT_MS, ORDER_WINDOW_MS, TimeoutError } from '@simplepool/core'
-import type { Clock } from '@simplepool/core'
+import { AbortError, ORDER_BARRIER_TIMEOUT_MS, ORDER_SWEEP_MS, ORDER_WINDOW_MS, TimeoutError } from '@simplepool/core'
+import type { Clock, TimerHandle } from '@simplepool/core'
 import { BARRIER } from '../activation/activation.js'
 import type { Activation } from '../activation/activation.js'
 import type { LocalPool } from '../activation/local-pool.js'
@@ -18,9 +18,29 @@ export interface SendOrderComponents {
   gone: (peer: string) => boolean
 }
 
-/** Messages to one worker held back until the barriers sent down its earlier routes came through. */
-interface Held {
-  readonly sends: Array<() => void>
+/** A send held back: what sends it, and, for a call, its deadline and what answers it past that. */
+interface HeldSend {
+  readonly send: () => void
+  readonly deadline: number
+  readonly expire?: () => void
+}
+
+/** Messages to one worker held back until the barriers sent down its earlier routes came through, or until `until`. */
+export class Held {
+  readonly sends: HeldSend[] = []
+  /** Once every barrier answered or failed, or at the latest at `until` (monotonic ms), what waits goes. */
+  left: number
+  readonly until: number
+
+  constructor (barriers: number, until: number) {
+    this.left = barriers
+    this.until = until
+  }
+
+  /** Holds `send` (a cast's, or a call's with its `deadline` and its `expire`) until the release. */
+  add (send: () => void, deadline = Infinity, expire?: () => void): void {
+    this.sends.push({ send, deadline, expire })
+  }
 }
 
 /**
@@ -35,13 +55,16 @@ interface Held {
  * message would (the same stream behind what this node sent that way, sent on, queued in
  * the mailbox, following the worker in a handoff) and is answered when it reaches the head
  * of the worker's mailbox, wherever that is, without a turn. Then what was held goes, in
- * order, to the owner now. A barrier that fails or takes longer than
- * {@link ORDER_BARRIER_TIMEOUT_MS} releases what it held too: the route before is gone,
- * and with it what this node sent down it.
+ * order, to the owner now. A barrier that fails, or barriers that take longer than
+ * {@link ORDER_BARRIER_TIMEOUT_MS}, release what they held too: the route before is gone,
+ * and with it what this node sent down it (or a turn there hangs, past the time the
+ * defaults give a node standing still before it is marked down).
  *
- * The cost is one round trip for the first message to each worker that moved, within the
- * window; nothing outside it but one flag read per send and a note of when each peer was
- * last sent to.
+ * The cost: within the window, every send looks the worker up on the placements before
+ * (up to eight ring lookups), and the first message to each worker that moved waits one
+ * round trip; outside it, one flag read per send and a note of when each peer was last
+ * sent to. A held cast that can no longer go when released (the node stopped) is counted
+ * as dropped, not thrown.
  */
 export class SendOrder {
   private readonly c: SendOrderComponents
@@ -49,11 +72,13 @@ export class SendOrder {
   private open = false
   private openUntil = 0
   /** When this node last sent a message to each peer (monotonic ms). */
-  private readonly sentAt = new Map<string, number>()
+  private sentAt = new Map<string, number>()
   /** Per `pool\nid`: messages waiting for barriers. */
   private readonly held = new Map<string, Held>()
-  /** Per `pool\nid`: the routes before whose barriers came through, within the window, and not sent down since. */
+  /** Per `pool\nid`: the routes before whose barriers were answered (or failed) since the ring last moved, and not sent down since. */
   private passed = new Map<string, string[]>()
+  /** The one timer of this node's held messages: deadlines of held calls, and barriers that never answer. */
+  private sweep: TimerHandle | undefined
 
   constructor (components: SendOrderComponents) {
     this.c = components
@@ -61,8 +86,15 @@ export class SendOrder {
 
   /** A pool's ring moved: for the window, messages to workers whose owner moved are looked at. */
   ringChanged (): void {
+    const now = this.c.clock.monotonic()
     this.open = true
-    this.openUntil = this.c.clock.monotonic() + ORDER_WINDOW_MS
+    this.openUntil = now + ORDER_WINDOW_MS
+    // what passed covers the routes before this change; the next message asks again (one
+    // round trip at most): so the record lasts one window, whatever the rate of changes
+    this.passed = new Map()
+    const sentAt = new Map<string, number>()
+    for (const [peer, at] of this.sentAt) if (now - at <= ORDER_WINDOW_MS) sentAt.set(peer, at)
+    this.sentAt = sentAt
   }
 
   /** True while messages are looked at here (a ring moved lately, or some are held). */
@@ -77,13 +109,13 @@ export class SendOrder {
 
   /**
    * Where a message to `pool`/`id`, about to go to `owner` (this node's owner of it now),
-   * must wait: the queue to put its send in, called in order once the barriers down the
-   * routes before came through; undefined when it goes now.
+   * must wait: the {@link Held} to put its send in, sent in order once the barriers down
+   * the routes before came through; undefined when it goes now.
    */
-  waitFor (pool: string, id: string, local: LocalPool | undefined, owner: string): Array<() => void> | undefined {
+  waitFor (pool: string, id: string, local: LocalPool | undefined, owner: string): Held | undefined {
     const key = `${pool}\n${id}`
     const waiting = this.held.get(key)
-    if (waiting !== undefined) return waiting.sends
+    if (waiting !== undefined) return waiting
     if (!this.open) return undefined
     const now = this.c.clock.monotonic()
     if (now > this.openUntil) {
@@ -106,44 +138,77 @@ export class SendOrder {
     // sent down `owner` now: a barrier that passed there no longer covers what follows
     if (passed?.includes(owner) === true) this.passed.set(key, passed.filter(n => n !== owner))
     if (before === undefined) return undefined
-    const held: Held = { sends: [] }
+    const held = new Held(before.length, now + ORDER_BARRIER_TIMEOUT_MS)
     this.held.set(key, held)
-    let left = before.length
+    this.sweep ??= this.c.clock.setTimeout(() => { this.sweepHeld() }, ORDER_SWEEP_MS)
     const through = (): void => {
-      if (--left > 0) return
+      if (--held.left > 0) return
       this.passed.set(key, [...(this.passed.get(key) ?? []), ...(before as string[])])
-      this.held.delete(key)
-      for (const send of held.sends) send()
+      this.release(key, held)
     }
     for (const node of before) {
       const answered = node === self
         ? new Promise((resolve, reject) => { (local as LocalPool).deliverTo(here as Activation, BARRIER, newReply(now + ORDER_BARRIER_TIMEOUT_MS, resolve, reject)) })
-        : this.c.transport.call(node, encodeBarrier({ pool, id, hops: 0, timeoutMs: ORDER_BARRIER_TIMEOUT_MS }), { timeoutMs: ORDER_BARRIER_TIMEOUT_MS })
+        : this.c.transport.call(node, encodeBarrier({ pool, id, hops: 0, timeoutMs: ORDER_BARRIER_TIMEOUT_MS, spilled: false }), { timeoutMs: ORDER_BARRIER_TIMEOUT_MS })
       answered.then(through, through)
     }
-    return held.sends
+    return held
+  }
+
+  /** Sends what `held` kept, in order, by the usual path (once: a late barrier finds it gone). */
+  private release (key: string, held: Held): void {
+    if (this.held.get(key) !== held) return
+    this.held.delete(key)
+    for (const s of held.sends) s.send()
+  }
+
+  /**
+   * Every {@link ORDER_SWEEP_MS} while messages are held: a held call past its deadline is
+   * answered `TimeoutError` where it waits; what barriers have held longer than
+   * {@link ORDER_BARRIER_TIMEOUT_MS} (a local one behind a turn that hangs) goes.
+   */
+  private sweepHeld (): void {
+    this.sweep = undefined
+    const now = this.c.clock.monotonic()
+    for (const [key, held] of [...this.held]) {
+      if (now >= held.until) {
+        this.release(key, held)
+        continue
+      }
+      for (let i = held.sends.length - 1; i >= 0; i--) {
+        const s = held.sends[i]
+        if (s.deadline > now) continue
+        held.sends.splice(i, 1)
+        s.expire?.()
+      }
+    }
+    if (this.held.size > 0) this.sweep = this.c.clock.setTimeout(() => { this.sweepHeld() }, ORDER_SWEEP_MS)
   }
 }
 
 /**
  * A call held by {@link SendOrder.waitFor}: sent on release by `call` with what is left of
- * its deadline; `TimeoutError` when nothing is, `AbortError` at once if `signal` aborts.
+ * its deadline; `TimeoutError` at its deadline if it is still held then (within
+ * {@link ORDER_SWEEP_MS}), `AbortError` at once if `signal` aborts.
  */
-export function heldCall (clock: Clock, sends: Array<() => void>, pool: string, id: string, timeoutMs: number, signal: AbortSignal | undefined, call: (timeoutMs: number) => Promise<unknown>): Promise<unknown> {
+export function heldCall (clock: Clock, held: Held, pool: string, id: string, timeoutMs: number, signal: AbortSignal | undefined, call: (timeoutMs: number) => Promise<unknown>): Promise<unknown> {
   const deadline = clock.monotonic() + timeoutMs
   return new Promise((resolve, reject) => {
     let done = false
-    const onAbort = (): void => {
+    const settle = (err?: Error): boolean => {
+      if (done) return false
       done = true
-      reject(new AbortError('the call was aborted'))
-    }
-    signal?.addEventListener('abort', onAbort, { once: true })
-    sends.push(() => {
       signal?.removeEventListener('abort', onAbort)
-      if (done) return
+      if (err !== undefined) reject(err)
+      return true
+    }
+    const onAbort = (): void => { settle(new AbortError('the call was aborted')) }
+    signal?.addEventListener('abort', onAbort, { once: true })
+    held.add(() => {
+      if (!settle()) return
       const left = Math.floor(deadline - clock.monotonic())
       if (left <= 0) reject(new TimeoutError(`the call to ${pool}/${id} timed out while this node's earlier messages to it were on their way`, { pool, id }))
       else call(left).then(resolve, reject)
-    })
+    }, deadline, () => { settle(new TimeoutError(`the call to ${pool}/${id} timed out while this node's earlier messages to it were on their way`, { pool, id })) })
   })
 }

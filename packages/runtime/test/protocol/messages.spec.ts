@@ -47,7 +47,7 @@ describe('the protocol between runtimes', () => {
     expect(decodeHandoff(encodeHandoff('p', workers))).to.deep.equal({ pool: 'p', workers })
     expect(decodeHint(encodeHint({ pool: 'p', fingerprint: '', owner: 'B' }))).to.deep.equal({ pool: 'p', fingerprint: '', owner: 'B' })
     for (const live of [true, false]) expect(decodeSpillNote(encodeSpillNote({ pool: 'p', id: 'x', live }))).to.deep.equal({ pool: 'p', id: 'x', live })
-    expect(decodeBarrier(encodeBarrier({ pool: 'p', id: 'x', hops: 1, timeoutMs: 2000 }))).to.deep.equal({ pool: 'p', id: 'x', hops: 1, timeoutMs: 2000 })
+    for (const spilled of [true, false]) expect(decodeBarrier(encodeBarrier({ pool: 'p', id: 'x', hops: 1, timeoutMs: 2000, spilled }))).to.deep.equal({ pool: 'p', id: 'x', hops: 1, timeoutMs: 2000, spilled })
   })
 
   it('keeps the wire as it was: the arrays, and the bytes of a few', () => {
@@ -66,7 +66,7 @@ describe('the protocol between runtimes', () => {
     expect(encodeClaim({ pool: 'p', id: 'x' })).to.deep.equal([10, 'p', 'x'])
     expect(encodeHandoff('p', [{ id: 'a', epoch: 7, snapshot: 5 }])).to.deep.equal([11, 'p', ['a', 7, 5]])
     expect(encodeSpillNote({ pool: 'p', id: 'x', live: false })).to.deep.equal([12, 'p', 'x', 0])
-    expect(encodeBarrier({ pool: 'p', id: 'x', hops: 0, timeoutMs: 2000 })).to.deep.equal([13, 'p', 'x', 0, 2000])
+    expect(encodeBarrier({ pool: 'p', id: 'x', hops: 0, timeoutMs: 2000, spilled: false })).to.deep.equal([13, 'p', 'x', 0, 2000])
     expect(hex(encodeCall(call))).to.equal('870267636f756e74657263722d3163696e630100197530')
     expect(hex(encodeCast({ ...cast, spilled: true }))).to.equal('870167636f756e74657263722d3163696e63010001')
     expect(hex(encodeHandoff('counter', [{ id: 'r-1', epoch: 1024, snapshot: 'n' }]))).to.equal('830b67636f756e7465728363722d31190400616e')

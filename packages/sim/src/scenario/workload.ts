@@ -68,11 +68,11 @@ export class Workload {
     const b = this.of(pool, ctx.id)
     if (this.watch === `${pool}/${ctx.id}`) this.trace(`watch ${pool}/${ctx.id}: ${JSON.stringify(msg)} on ${ctx.node} epoch ${ctx.epoch}, state ${n}`)
     this.hold(b, ctx.node)
-    // a copy on a node that is gone (killed or stopped) takes no more turns: a newer one
-    // below its epoch is the gap the README names (a clock ahead, killed before its record
-    // carried its epoch mark), which only a store's conditional writes notice, and the
-    // store's books check
-    if (ctx.epoch < b.maxEpoch && this.sim.nodes.get(b.maxNode as string)?.running === true) {
+    // a copy on a node that was killed takes no more turns: a newer one below its epoch is
+    // the gap the README names (a clock ahead, killed before its record carried its epoch
+    // mark), which only a store's conditional writes notice, and the store's books check.
+    // Not a node stopped gracefully: its copy went on, handed over
+    if (ctx.epoch < b.maxEpoch && this.sim.nodes.get(b.maxNode as string)?.killed !== true) {
       this.staleTurns.push({ pool, id: ctx.id, node: ctx.node, epoch: ctx.epoch, newer: b.maxEpoch, at: this.sim.clock.monotonic() })
     } else {
       b.maxEpoch = ctx.epoch

@@ -68,6 +68,7 @@ const REGRESSIONS: Array<{ seed: number, found: string }> = [
   { seed: 92138, found: 'one-live-copy (the checks): as seed 30623' },
   { seed: 94048, found: 'per-sender-order (counter/26), not diagnosed: clean since the simulator runs an operation asked of a standing node at its resume (seed 92927)' },
   { seed: 95313, found: 'graceful-keeps-memory: a restore set every pool\'s target in turn; a change of another pool a moment before marked the placement naming the busy holder fleeting, and it went first from the claim history; the new owner started fresh' },
+  { seed: 102139, found: 'one-live-copy: two nodes whose views disagreed as the cluster came up each took itself for the owner; the one that claimed first found nothing and started the worker, and the other started it too' },
   { seed: 97630, found: 'per-sender-order: a node back from a stall that nobody needed asking about ended its fence before it read what the kernel kept for it; a call its caller was told had failed ran late' }
 ]
 

@@ -12,6 +12,12 @@ import type { RuntimeTransport } from '../runtime-types.js'
 
 const NONE: readonly string[] = []
 
+/** How long a claim this node answered with no copy makes its own activation of that id ask the claimer, in ms: a moment of views that disagree. */
+const CLAIMED_HERE_MS = 5_000
+
+/** Claims remembered for {@link CLAIMED_HERE_MS} at most: a bound on memory, not a budget. */
+const MAX_CLAIMED_HERE = 100_000
+
 /** Placements before ring changes that a claim still asks the owners of, at most: several changes can come within one handoff's delay. */
 const CLAIM_HISTORY = 8
 
@@ -90,6 +96,8 @@ export class ClaimWindow {
   private keptBy = new Map<string, { holders: string[], at: number }>()
   /** The answers of claims this node passed on to a holder, until they come (see {@link passingOn}). */
   private readonly passing = new Set<Promise<ClaimAnswer>>()
+  /** Claims for workers this node had no copy of, by `pool\nid`: who claimed, and when (see {@link noteClaimed}). */
+  private readonly claimed = new Map<string, { claimer: string, at: number }>()
   /** The claims this node is making now, and whom each asks. */
   private readonly inFlight = new Set<{ pool: string, id: string, holders: readonly string[] }>()
 
@@ -196,14 +204,20 @@ export class ClaimWindow {
     const now = this.c.clock.monotonic()
     if (this.keptBy.size > 0) this.forgetKept(now)
     const self = this.c.self()
-    // it spilled there (and may have started there again): that node may hold it
+    // it spilled there (and may have started there again): that node may hold it; a node
+    // that claimed it from here a moment ago, when this node had no copy, may have started it
+    // (its view named this node the owner before; this one's view did not name it yet)
+    const always: string[] = []
     const spilledThere = this.c.spill.takeClaimBack(pool, id, now, this.windowMs)
+    if (spilledThere !== undefined) always.push(spilledThere)
+    const claimedHere = this.claimedHere(pool, id, now)
+    if (claimedHere !== undefined && claimedHere !== spilledThere && this.c.members().some(m => m.peerId === claimedHere && m.liveness !== 'down')) always.push(claimedHere)
     const since = now - Math.max(this.changedAt, this.startedAt)
-    if (since > this.windowMs) return spilledThere === undefined ? NONE : [spilledThere]
+    if (since > this.windowMs) return always.length === 0 ? NONE : always
     // the counts of a moment ago may miss a worker activated just before the ring changed
     // (not a stall's window: no ring moved, and the records read before it are as fresh)
     const countsFresh = now - this.placedAt > CLAIM_COUNTS_GRACE_MS
-    if (countsFresh && !this.claimPools.has(pool)) return spilledThere === undefined ? NONE : [spilledThere]
+    if (countsFresh && !this.claimPools.has(pool)) return always.length === 0 ? NONE : always
     const out: string[] = []
     // `counted`: skipped when it reported no worker of the pool, once counts are fresh. Not for
     // the owners before the last ring changes: a count rides the heartbeat, and one sent before
@@ -221,7 +235,7 @@ export class ClaimWindow {
     for (const m of this.c.members()) {
       if ((m.status !== 'up' || (m.pools[pool]?.target ?? 0) <= 0) && (this.c.countOf?.(m.peerId, pool) ?? 0) > 0) consider(m.peerId, true)
     }
-    if (spilledThere !== undefined && !out.includes(spilledThere)) out.push(spilledThere)
+    for (const h of always) if (!out.includes(h)) out.push(h)
     return out
   }
 
@@ -246,6 +260,34 @@ export class ClaimWindow {
       if (owner !== undefined && owner !== self && !out.includes(owner)) out.push(owner)
     }
     return out
+  }
+
+  /**
+   * A claim for a worker this node had no copy of came from `claimer`: for
+   * {@link CLAIMED_HERE_MS}, an activation of it here asks `claimer` too. Two nodes whose
+   * views disagreed for a moment as they came up each took itself for the owner; the one
+   * that claimed first found nothing and started it, and the other started it too (seed 102139).
+   */
+  private noteClaimed (pool: string, id: string, claimer: string): void {
+    const now = this.c.clock.monotonic()
+    if (this.claimed.size >= MAX_CLAIMED_HERE) {
+      for (const [key, c] of this.claimed) if (now - c.at > CLAIMED_HERE_MS) this.claimed.delete(key)
+      // still full: a burst of claims within the span; the oldest go
+      for (const key of this.claimed.keys()) {
+        if (this.claimed.size < MAX_CLAIMED_HERE) break
+        this.claimed.delete(key)
+      }
+    }
+    const key = `${pool}\n${id}`
+    this.claimed.delete(key)
+    this.claimed.set(key, { claimer, at: now })
+  }
+
+  /** The node that claimed `id` from here lately, when this node had no copy (see {@link noteClaimed}). */
+  private claimedHere (pool: string, id: string, now: number): string | undefined {
+    if (this.claimed.size === 0) return undefined
+    const c = this.claimed.get(`${pool}\n${id}`)
+    return c !== undefined && now - c.at <= CLAIMED_HERE_MS ? c.claimer : undefined
   }
 
   /** The members this node sees as down. */
@@ -352,6 +394,7 @@ export class ClaimWindow {
     if (this.c.fencing()) return 'mine'
     const act = local.activations.get(m.id)
     if (act === undefined) {
+      if (claimer !== this.c.self()) this.noteClaimed(m.pool, m.id, claimer)
       // this node handed it on, or claimed it and gave up as the ring moved on while a holder
       // kept it: the claim goes on to that holder, which hands it to the claimer if it sees it as its owner
       const key = `${m.pool}\n${m.id}`

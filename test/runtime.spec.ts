@@ -42,6 +42,9 @@ describe('pool runtime across processes', function () {
     const id = await idOwnedBy(b, 'remote-')
     expect(await call(a, 'counter', id, 'inc')).to.deep.equal({ ok: true, value: 1 })
     await a.request('cast', { pool: 'counter', id, msg: 'inc', n: 5 })
+    // a's casts run before a's next call (one sender's order); another node's call is not
+    // ordered with them, so it reads once a's has come back
+    expect(await call(a, 'counter', id, 'get')).to.deep.equal({ ok: true, value: 6 })
     expect(await call(c, 'counter', id, 'get')).to.deep.equal({ ok: true, value: 6 })
     const where = await a.request<Location>('where', { pool: 'counter', id })
     expect(where.node).to.equal(b.peerId)

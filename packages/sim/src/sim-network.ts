@@ -230,6 +230,16 @@ export class SimNetwork {
 
   private settle (p: PendingCall, value: unknown, err?: Error): void {
     if (p.done) return
+    // a caller standing still learns how its call ended when it resumes (its deadline, a
+    // peer gone, an answer): a paused process runs nothing. Settled during the pause, what
+    // the answer set off ran then, tripped its stall guard, and its fence was over before it
+    // read what had come meanwhile (seeds 110564, 110509)
+    const paused = this.nodes.get(p.from)?.pausedUntil?.() ?? -1
+    const now = this.clock.monotonic()
+    if (paused > now) {
+      this.clock.setTimeout(() => { this.settle(p, value, err) }, paused - now)
+      return
+    }
     this.forget(p)
     if (err !== undefined) p.reject(err)
     else p.resolve(value)

@@ -61,7 +61,7 @@ const REGRESSIONS: Array<{ seed: number, found: string }> = [
   ...[80050, 80063, 80097, 80443, 81877, 83557, 84354, 84896, 84988, 85248, 85590, 85997].map(seed => ({ seed, found: 'per-sender-order: found by --seeds 6000 --from 80000, of the kinds of seeds 50236 and 60235, not diagnosed one by one' })),
   { seed: 90220, found: 'per-sender-order: a barrier reached a holder back from a stall between two calls it sent on and a cast of the same sender; the cast, behind the barrier, stayed with the worker there and ran first' },
   { seed: 91182, found: 'graceful-keeps-memory: four ring changes pushed the placement naming the holder (whose handoff had failed) out of a claim\'s history; the new owner started fresh' },
-  { seed: 91698, found: 'graceful-keeps-memory: a node back from a stall, marked down, kept a worker it started while it asked, claimed from a view from before the stall; the node that took the worker meanwhile lost its handoff to that copy' },
+  { seed: 91698, found: 'graceful-keeps-memory: a node back from a stall, marked down, kept a worker it started while it asked, claimed from a view from before the stall; the node that took the worker meanwhile lost its handoff to that copy; then (per-sender-order) a node stood still again while its fence asked, and the fence ended on the first answers, before it read what had come during the second stall' },
   { seed: 92927, found: 'per-sender-order (the simulator): a drain was asked of a node standing still and ran in the middle of its stall; its fence ended before the node read what the kernel kept for it' },
   { seed: 30623, found: 'one-live-copy (the checks): a node whose clock ran ahead was killed before its record carried its epoch mark; the next copy elsewhere ranked below the dead one, which took no turn again (the README\'s note on clocks)' },
   { seed: 93423, found: 'one-live-copy (the checks): as seed 30623' },
@@ -69,6 +69,8 @@ const REGRESSIONS: Array<{ seed: number, found: string }> = [
   { seed: 94048, found: 'per-sender-order (counter/26), not diagnosed: clean since the simulator runs an operation asked of a standing node at its resume (seed 92927)' },
   { seed: 95313, found: 'graceful-keeps-memory: a restore set every pool\'s target in turn; a change of another pool a moment before marked the placement naming the busy holder fleeting, and it went first from the claim history; the new owner started fresh' },
   { seed: 102139, found: 'one-live-copy: two nodes whose views disagreed as the cluster came up each took itself for the owner; the one that claimed first found nothing and started the worker, and the other started it too' },
+  { seed: 110564, found: 'per-sender-order (the simulator): a paused caller\'s call timed out during the pause; what that set off ran on the standing node, tripped its stall guard, and its fence was over before it read what had come for it meanwhile' },
+  { seed: 110509, found: 'per-sender-order (the simulator): as seed 110564, a call failed during the pause because its peer stopped' },
   { seed: 97630, found: 'per-sender-order: a node back from a stall that nobody needed asking about ended its fence before it read what the kernel kept for it; a call its caller was told had failed ran late' }
 ]
 

@@ -37,6 +37,8 @@ export class Fence {
   private readonly c: FenceComponents
   private fencing = false
   private down = false
+  /** How long the node stood still again while it asked, in ms: the fence asks about that too. */
+  private again = 0
   private fenced: Promise<void> = Promise.resolve()
   /** Idle deadlines and ticks that fell due while fencing: they run once it is over. */
   private readonly heldWheel: Array<[Activation, number]> = []
@@ -95,7 +97,13 @@ export class Fence {
   /** The stall guard tripped: the loop stood still for `pausedMs`. */
   onStall (pausedMs: number): void {
     const c = this.c
-    if (this.fencing || !c.running()) return
+    if (!c.running()) return
+    if (this.fencing) {
+      // it stood still again while it asked: the answers under way may predate this stall,
+      // and what came during it is read after them; the fence asks again before it ends (seed 91698)
+      this.again += pausedMs
+      return
+    }
     this.fencing = true
     c.scheduler.hold()
     c.sender.hold()
@@ -105,12 +113,7 @@ export class Fence {
     // of it ran: the scheduler is held, and a call that started it waits), or it would live
     // on beside the copy they hold
     const window = c.claims.suspect()
-    const ask = c.markedDown?.(pausedMs, { timeoutMs: FENCE_ASK_TIMEOUT_MS }) ?? Promise.resolve(true)
-    // one turn of the event loop at least, however soon the answer comes (or when nobody
-    // needed asking): what the kernel kept for this node while it stood still is read in
-    // that turn's poll, and must be read while the fence holds it (seed 97630)
-    const read = nextTurn(c.clock)
-    this.fenced = Promise.all([ask.catch(() => true), read]).then(([down]) => {
+    this.fenced = this.ask(pausedMs).then((down) => {
       const self = c.self()
       let dropped = 0
       if (down) {
@@ -127,6 +130,26 @@ export class Fence {
       c.sender.release()
       for (const [act, slot] of this.heldWheel.splice(0)) act.home.onWheel(act, slot)
     })
+  }
+
+  /**
+   * Whether the others marked this node down while it stood still for `pausedMs` (and any
+   * stall noticed while asking, asked about in turn). Lasts one turn of the event loop at
+   * least, however soon the answer comes (or when nobody needed asking): what the kernel
+   * kept for this node while it stood still is read in that turn's poll, and must be read
+   * while the fence holds it (seed 97630).
+   */
+  private async ask (pausedMs: number): Promise<boolean> {
+    const c = this.c
+    let down = false
+    for (let ms = pausedMs; ms > 0; ms = this.again) {
+      this.again = 0
+      // marked down once is enough to know; the turn is still waited for
+      const asked: Promise<boolean> = down ? Promise.resolve(true) : c.markedDown?.(ms, { timeoutMs: FENCE_ASK_TIMEOUT_MS }) ?? Promise.resolve(true)
+      const [answer]: [boolean, void] = await Promise.all([asked.catch(() => true), nextTurn(c.clock)])
+      down ||= answer
+    }
+    return down
   }
 }
 

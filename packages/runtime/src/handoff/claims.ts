@@ -1,4 +1,4 @@
-import { CLAIM_ATTEMPTS, CLAIM_COUNTS_GRACE_MS, CLAIM_RETRY_MS, DEFAULT_CALL_TIMEOUT_MS, sleep } from '@simplepool/core'
+import { CLAIM_ATTEMPTS, CLAIM_COUNTS_GRACE_MS, CLAIM_RETRY_MS, DEFAULT_CALL_TIMEOUT_MS, NodeUnavailableError, sleep } from '@simplepool/core'
 import type { Clock, Member } from '@simplepool/core'
 import type { Placement } from '@simplepool/ring'
 import type { LocalPool } from '../activation/local-pool.js'
@@ -298,8 +298,9 @@ export class ClaimWindow {
   /**
    * Claims worker `id` from `holders` until one hands it over (true) or none holds it
    * (false). A holder that answers 'mine' has not seen the ring move yet (it will within a
-   * heartbeat): it is asked again, `CLAIM_ATTEMPTS` times `CLAIM_RETRY_MS` apart. Stops
-   * early, with true, once `waiting` says the activation no longer waits (a handoff filled it).
+   * heartbeat): it is asked again, `CLAIM_ATTEMPTS` times `CLAIM_RETRY_MS` apart, and if it
+   * still keeps it then, the claim fails with `NodeUnavailableError`. Stops early, with
+   * true, once `waiting` says the activation no longer waits (a handoff filled it).
    */
   async claimFirst (pool: string, id: string, holders: readonly string[], waiting: () => boolean): Promise<boolean> {
     const local = this.c.pool(pool)
@@ -316,7 +317,14 @@ export class ClaimWindow {
         const answer = oneAnswer(answers)
         if (!waiting() || answer === 'moved') return true
         if (answer === 'mine' && away()) this.keep(pool, id, holders.filter((_, i) => answers[i] === 'mine'))
-        if (answer !== 'mine' || attempt >= CLAIM_ATTEMPTS || away()) return false
+        if (answer !== 'mine' || away()) return false
+        if (attempt >= CLAIM_ATTEMPTS) {
+          // a holder kept it all along (busy, or with nowhere to hand it): a copy started here
+          // would be a second one, and the holder's handoff would then lose to its larger
+          // epoch (seed 121306); what waits is refused, and the next message claims again
+          const kept = holders.filter((_, i) => answers[i] === 'mine')
+          throw new NodeUnavailableError(`worker ${pool}/${id} is held by ${kept.join(', ')}, which did not hand it over`, { pool, id })
+        }
         await sleep(this.c.clock, CLAIM_RETRY_MS)
       }
     } finally {

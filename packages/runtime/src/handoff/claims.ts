@@ -232,8 +232,12 @@ export class ClaimWindow {
     consider(this.c.owners.ownerWithout(pool, id, self), true)
     // a node that holds workers of the pool and serves it no more (drained with nowhere to
     // send them, or leaving) may hold this one, whatever the rings said before
+    // just started, this node has no placement before to ask by, and the others' counts are
+    // older than their first workers: as the cluster comes up, any member may have started
+    // this one before the views agreed (seed 120233); only then, every member is asked
+    const justStarted = now - this.startedAt <= CLAIM_COUNTS_GRACE_MS
     for (const m of this.c.members()) {
-      if ((m.status !== 'up' || (m.pools[pool]?.target ?? 0) <= 0) && (this.c.countOf?.(m.peerId, pool) ?? 0) > 0) consider(m.peerId, true)
+      if (justStarted || ((m.status !== 'up' || (m.pools[pool]?.target ?? 0) <= 0) && (this.c.countOf?.(m.peerId, pool) ?? 0) > 0)) consider(m.peerId, !justStarted)
     }
     for (const h of always) if (!out.includes(h)) out.push(h)
     return out

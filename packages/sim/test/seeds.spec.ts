@@ -87,7 +87,9 @@ const FIXED = Array.from({ length: 24 }, (_, i) => 1_000 + i)
  * regressions. A code change moves every seed's schedule: one may pass today and the bug
  * it showed still be there.
  */
-const OPEN: Record<number, string> = {}
+const OPEN: Record<number, string> = {
+  132253: 'per-sender-order (ledger/85): two calls of one sender to a node that stood still a second (not marked down) as it stopped gracefully reached the new owner in swapped order, both behind the handoff; not diagnosed yet (found by --seeds 3000 --from 130000)'
+}
 
 /** The runs `npm run sim` makes by default: 5 nodes, 60 virtual seconds, no partitions (see the README). */
 const OPTIONS: Omit<ScenarioOptions, 'seed'> = { nodes: 5, seconds: 60, exclude: ['partition'] }

@@ -88,7 +88,7 @@ const FIXED = Array.from({ length: 24 }, (_, i) => 1_000 + i)
  * it showed still be there.
  */
 const OPEN: Record<number, string> = {
-  132253: 'per-sender-order (ledger/85): two calls of one sender to a node that stood still a second (not marked down) as it stopped gracefully reached the new owner in swapped order, both behind the handoff; not diagnosed yet (found by --seeds 3000 --from 130000)'
+  132253: 'per-sender-order (ledger/85): a stopping node back from a short stall sent a sender\'s two calls on to the new owner; the first arrived before the new owner\'s view named it and was sent back (and on again, one hop more), the second after, and ran first (found by --seeds 3000 --from 130000)'
 }
 
 /** The runs `npm run sim` makes by default: 5 nodes, 60 virtual seconds, no partitions (see the README). */

@@ -70,7 +70,7 @@ export class Inbound {
     const placement = c.placement()
     const live = local?.activations.get(m.id)
     let version: number | undefined = placement.version
-    if (this.staysWith(live, m.pool, m.hops, from, placement)) {
+    if (this.staysWith(live, local, m.hops, from, placement)) {
       // owned here at this version: no ring lookup, as for a local call; at another (it stays
       // for another reason), the next message looks again
       if (live.ownedAt !== version) version = undefined
@@ -128,7 +128,7 @@ export class Inbound {
       const live = local?.activations.get(m.id)
       // live and owned here at this placement version (no ring lookup, as for a local send),
       // or it stays with the worker for another reason (see staysWith)
-      if (this.staysWith(live, m.pool, m.hops, from, placement)) {
+      if (this.staysWith(live, local, m.hops, from, placement)) {
         (local as LocalPool).deliverTo(live, null, m.msg, m.hops > 0 ? from : undefined)
         return
       }
@@ -240,7 +240,7 @@ export class Inbound {
     const queue = (act: Activation): Promise<unknown> => new Promise((resolve, reject) => {
       (local as LocalPool).deliverTo(act, BARRIER, newReply(now + Math.max(1, m.timeoutMs), resolve, reject), m.hops > 0 ? from : undefined)
     })
-    if (this.staysWith(live, m.pool, m.hops, from, placement)) return queue(live)
+    if (this.staysWith(live, local, m.hops, from, placement)) return queue(live)
     const owner = c.owners.ownerOf(m.pool, m.id, local, placement)
     const to = this.arrival(local, m.pool, m.id, owner, from, m.spilled, false)
     if (to === 'here') return live === undefined ? true : queue(live)
@@ -275,12 +275,12 @@ export class Inbound {
    * at its new owner ahead of them), unless messages for it were sent on from here to its
    * owner now already (what waits came after them: this one follows them, not it).
    */
-  private staysWith (live: Activation | undefined, pool: string, hops: number, from: string, placement: Placement): live is Activation {
+  private staysWith (live: Activation | undefined, local: LocalPool | undefined, hops: number, from: string, placement: Placement): live is Activation {
     if (live === undefined) return false
     if (live.ownedAt === placement.version || (hops > 0 && live.ext?.heldFor === from)) return true
     if (live.queued === 0) return false
     const sentTo = live.ext?.sentOnTo ?? null
-    return sentTo === null || sentTo !== this.c.owners.ownerIn(pool, live.id, this.c.pools.get(pool), placement)
+    return sentTo === null || sentTo !== this.c.owners.ownerIn(live.pool, live.id, local, placement)
   }
 
   /** Where a message from `from` goes; `spilled`: its owner spilled it here. */

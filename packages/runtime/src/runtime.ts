@@ -33,6 +33,7 @@ import { Outbound } from './routing/outbound.js'
 import { Owners } from './routing/owners.js'
 import { SendOrder } from './routing/send-order.js'
 import { Spill } from './routing/spill.js'
+import { ViewWait } from './routing/view-wait.js'
 import type { SpillTables } from './routing/spill.js'
 import type {
   CountOptions, RoutingStats, RuntimeComponents, RuntimeInit, SpawnManyOptions, SpawnOptions, WorkerLocation
@@ -73,6 +74,7 @@ export class Runtime {
   private readonly dispatch: Dispatch
   private readonly outbound: Outbound
   private readonly order: SendOrder
+  private readonly viewWait: ViewWait
   private readonly sender: HandoffSender
   private readonly receiver: HandoffReceiver
   private readonly claims: ClaimWindow
@@ -200,6 +202,7 @@ export class Runtime {
       spill: this.spill,
       forwarding,
       requests: this.requests,
+      viewWait: this.viewWait = new ViewWait({ clock }),
       routing: this.routing,
       self,
       placement,
@@ -275,6 +278,8 @@ export class Runtime {
     this.spill.ringChanged(!first && this.running)
     if (previous !== undefined && this.running) this.recovery.ringChanged(previous, placement)
     if (!first && this.running) this.sender.ringChanged(this.rebalanceDelayMs)
+    // last: what waited for this view is routed on all of the above
+    this.viewWait.viewMoved()
   }
 
   /** Looks again, now, for workers whose owner moved, and hands them over. */
@@ -327,6 +332,7 @@ export class Runtime {
     await this.fence.settled
     this.running = false
     this.sender.stop()
+    this.viewWait.close()
     // a worker whose handoff is in flight is not here to save: wait for the answer, which
     // either moves it or gives it back (and then it is saved below)
     await this.sender.idle()

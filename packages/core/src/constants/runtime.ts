@@ -98,5 +98,15 @@ export const ORDER_WINDOW_MS = 3_000
 /** How long a barrier down a sender's route before may take before what it holds goes anyway, in ms: the defaults mark a node standing still down by then. */
 export const ORDER_BARRIER_TIMEOUT_MS = 2_000
 
+/**
+ * How long a message that would go straight back to the node that sent it on waits for
+ * this node's view to move instead (see the runtime's ViewWait), in ms: the news that
+ * moved the sender's view (a leave, a drain, a target) reaches every node well within it.
+ */
+export const VIEW_WAIT_MS = 500
+
+/** Messages that may wait for a node's view at once: past it, they go back at once, as before (a bound on memory). */
+export const MAX_VIEW_WAITS = 10_000
+
 /** How often a node with messages held for barriers looks at their deadlines, in ms (its one timer for them). */
 export const ORDER_SWEEP_MS = 100

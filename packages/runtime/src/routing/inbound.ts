@@ -14,6 +14,7 @@ import type { Forwarding } from './forwarding.js'
 import type { LocalRequests } from './local-requests.js'
 import type { Owners } from './owners.js'
 import type { Spill } from './spill.js'
+import type { ViewWait } from './view-wait.js'
 
 /** What answering other nodes needs of the node. */
 export interface InboundComponents {
@@ -24,6 +25,8 @@ export interface InboundComponents {
   readonly spill: Spill
   readonly forwarding: Forwarding
   readonly requests: LocalRequests
+  /** Messages that would go straight back where they came from, waiting for this node's view to move. */
+  readonly viewWait: ViewWait
   /** Node-wide counters (casts dropped). */
   readonly routing: RoutingStats
   self: () => string
@@ -62,10 +65,14 @@ export class Inbound {
     this.c = components
   }
 
-  /** A call: answered here (at once when its worker is idle), or sent on. */
-  call (m: CallMessage, from: string, now: number): unknown {
+  /**
+   * A call: answered here (at once when its worker is idle), or sent on; or it waits for
+   * this node's view (see ViewWait; `until`: the end of a wait it began before).
+   */
+  call (m: CallMessage, from: string, now: number, until?: number): unknown {
     const c = this.c
     if (c.fence.active) return this.afterStall(m, from, now)
+    if (c.viewWait.has(m.pool, m.id)) return this.waitCall(m, from, now, until) as Promise<unknown>
     const local = c.pools.get(m.pool)
     const placement = c.placement()
     const live = local?.activations.get(m.id)
@@ -78,6 +85,8 @@ export class Inbound {
       const owner = c.owners.ownerOf(m.pool, m.id, local, placement)
       const to = this.arrival(local, m.pool, m.id, owner, from, m.spilled, m.spawn)
       if (to !== 'here') {
+        const waits = this.backWhence(to, owner, from, m.hops) ? this.waitCall(m, from, now, until) : undefined
+        if (waits !== undefined) return waits
         sentOn(live, owner)
         return this.onward(to, m, encodeCall, from, local, owner, m.timeoutMs)
       }
@@ -111,8 +120,57 @@ export class Inbound {
     return await this.call({ ...m, timeoutMs: left }, from, now)
   }
 
-  /** A cast: delivered here, or sent on. One that cannot be delivered is counted, never thrown back. */
-  cast (m: CastMessage, from: string): void {
+  /** A cast's or a barrier's wait for this node's view (see ViewWait): routed again when it ends. */
+  private waitCast (m: CastMessage, from: string, until?: number): boolean {
+    return this.c.viewWait.hold(m.pool, m.id, (end) => { this.cast(m, from, end) }, Infinity, undefined, until)
+  }
+
+  /** A call's wait for this node's view (see ViewWait); undefined when it may not wait. */
+  private waitCall (m: CallMessage, from: string, arrived: number, until?: number): Promise<unknown> | undefined {
+    return this.waitAnswered(m, arrived, until, (left, now, end) => this.call({ ...m, timeoutMs: left }, from, now, end))
+  }
+
+  /** A barrier's wait for this node's view (see ViewWait); undefined when it may not wait. */
+  private waitBarrier (m: BarrierMessage, from: string, arrived: number, until?: number): Promise<unknown> | undefined {
+    return this.waitAnswered(m, arrived, until, (left, now, end) => this.barrier({ ...m, timeoutMs: left }, from, now, end))
+  }
+
+  /**
+   * A wait for this node's view (see ViewWait) of a message answered by `again`, routed
+   * again with what is left of its deadline (`TimeoutError` when nothing is); undefined
+   * when it may not wait.
+   */
+  private waitAnswered (m: { pool: string, id: string, timeoutMs: number }, arrived: number, until: number | undefined, again: (left: number, now: number, end: number) => unknown): Promise<unknown> | undefined {
+    const c = this.c
+    const deadline = arrived + Math.max(1, m.timeoutMs)
+    let settle: ((value: unknown) => void) | undefined
+    let fail: ((err: Error) => void) | undefined
+    const answer = new Promise((resolve, reject) => { settle = resolve; fail = reject })
+    const late = (): TimeoutError => new TimeoutError(`a message to ${m.pool}/${m.id} timed out on node ${c.self()} while its view of the ring caught up`, { pool: m.pool, id: m.id })
+    const held = c.viewWait.hold(m.pool, m.id, (end) => {
+      const now = c.clock.monotonic()
+      const left = Math.floor(deadline - now)
+      if (left <= 0) return fail?.(late())
+      try {
+        Promise.resolve(again(left, now, end)).then(settle, fail)
+      } catch (err) {
+        fail?.(err as Error)
+      }
+    }, deadline, () => fail?.(late()), until)
+    return held ? answer : undefined
+  }
+
+  /**
+   * True when a message sent on to this node (`hops` > 0) would go straight back to the
+   * node that sent it: that node's view names this one as the owner and this node's names
+   * that one, so it waits for this node's view to move (see ViewWait).
+   */
+  private backWhence (to: Arrival, owner: string, from: string, hops: number): boolean {
+    return to === 'forward' && hops > 0 && owner === from
+  }
+
+  /** A cast: delivered here, or sent on, or it waits for this node's view (see ViewWait). One that cannot be delivered is counted, never thrown back. */
+  cast (m: CastMessage, from: string, until?: number): void {
     const c = this.c
     if (c.fence.active) {
       // read while fencing, as a call is (see afterStall): lost, and counted, if this node was marked down
@@ -123,6 +181,10 @@ export class Inbound {
       return
     }
     try {
+      if (c.viewWait.has(m.pool, m.id)) {
+        this.waitCast(m, from, until)
+        return
+      }
       const local = c.pools.get(m.pool)
       const placement = c.placement()
       const live = local?.activations.get(m.id)
@@ -139,6 +201,7 @@ export class Inbound {
         if (owner === c.self()) act.ownedAt = placement.version
         return
       }
+      if (this.backWhence(to, owner, from, m.hops) && this.waitCast(m, from, until)) return
       if (!c.forwarding.mayForward(m.hops)) throw new NodeUnavailableError(`no agreed owner for ${m.pool}/${m.id} after ${m.hops} hops`)
       sentOn(live, owner)
       if (to === 'spill') {
@@ -226,7 +289,7 @@ export class Inbound {
    * where the worker is not live and this node owns it (nothing sent before it waits
    * here). Read while fencing, it waits as a call does, and fails if this node was marked down.
    */
-  barrier (m: BarrierMessage, from: string, now: number): unknown {
+  barrier (m: BarrierMessage, from: string, now: number, until?: number): unknown {
     const c = this.c
     if (c.fence.active) {
       return c.fence.settled.then(() => {
@@ -234,6 +297,7 @@ export class Inbound {
         return this.barrier(m, from, c.clock.monotonic())
       })
     }
+    if (c.viewWait.has(m.pool, m.id)) return this.waitBarrier(m, from, now, until) as Promise<unknown>
     const local = c.pools.get(m.pool)
     const placement = c.placement()
     const live = local?.activations.get(m.id)
@@ -244,6 +308,10 @@ export class Inbound {
     const owner = c.owners.ownerOf(m.pool, m.id, local, placement)
     const to = this.arrival(local, m.pool, m.id, owner, from, m.spilled, false)
     if (to === 'here') return live === undefined ? true : queue(live)
+    if (this.backWhence(to, owner, from, m.hops)) {
+      const waits = this.waitBarrier(m, from, now, until)
+      if (waits !== undefined) return waits
+    }
     sentOn(live, owner)
     return this.onward(to, m, encodeBarrier, from, local, owner, m.timeoutMs)
   }

@@ -5,7 +5,7 @@
  * (the same owner for every id), built without an object per point.
  */
 import { DEFAULT_OWNER_CACHE_SIZE, InvalidOptionError } from '@simplepool/core'
-import { buildContinuum } from './continuum.js'
+import { sortedContinuum } from './continuum.js'
 import type { Continuum } from './continuum.js'
 import { murmur3 } from './hash.js'
 import { pointAtOrAfter } from './search.js'
@@ -211,7 +211,7 @@ export class WeightedRing {
 
   /** The sorted points, built at the first lookup. */
   private sortedPoints (): Continuum {
-    this.continuum ??= buildContinuum(this.nodes, this.perNode)
+    this.continuum ??= sortedContinuum(this.nodes, this.perNode)
     return this.continuum
   }
 

@@ -85,7 +85,7 @@ export class Inbound {
       const owner = c.owners.ownerOf(m.pool, m.id, local, placement)
       const to = this.arrival(local, m.pool, m.id, owner, from, m.spilled, m.spawn)
       if (to !== 'here') {
-        const waits = this.backWhence(to, owner, from, m.hops) ? this.waitCall(m, from, now, until) : undefined
+        const waits = this.backWhence(to, owner, from, m.hops, live) ? this.waitCall(m, from, now, until) : undefined
         if (waits !== undefined) return waits
         sentOn(live, owner)
         return this.onward(to, m, encodeCall, from, local, owner, m.timeoutMs)
@@ -161,12 +161,15 @@ export class Inbound {
   }
 
   /**
-   * True when a message sent on to this node (`hops` > 0) would go straight back to the
-   * node that sent it: that node's view names this one as the owner and this node's names
-   * that one, so it waits for this node's view to move (see ViewWait).
+   * True when a message sent on to this node (`hops` > 0) for a worker not live here
+   * would go straight back to the node that sent it: that node's view names this one as
+   * the owner and this node's names that one, so it waits for this node's view to move
+   * (see ViewWait). A worker live here is another matter: this node holds it, its view
+   * names where it goes, and what follows it there is ordered by the handoff (a message
+   * from the node a worker is claimed from goes ahead of the others).
    */
-  private backWhence (to: Arrival, owner: string, from: string, hops: number): boolean {
-    return to === 'forward' && hops > 0 && owner === from
+  private backWhence (to: Arrival, owner: string, from: string, hops: number, live: Activation | undefined): boolean {
+    return to === 'forward' && hops > 0 && owner === from && live === undefined
   }
 
   /** A cast: delivered here, or sent on, or it waits for this node's view (see ViewWait). One that cannot be delivered is counted, never thrown back. */
@@ -201,7 +204,7 @@ export class Inbound {
         if (owner === c.self()) act.ownedAt = placement.version
         return
       }
-      if (this.backWhence(to, owner, from, m.hops) && this.waitCast(m, from, until)) return
+      if (this.backWhence(to, owner, from, m.hops, live) && this.waitCast(m, from, until)) return
       if (!c.forwarding.mayForward(m.hops)) throw new NodeUnavailableError(`no agreed owner for ${m.pool}/${m.id} after ${m.hops} hops`)
       sentOn(live, owner)
       if (to === 'spill') {
@@ -308,7 +311,7 @@ export class Inbound {
     const owner = c.owners.ownerOf(m.pool, m.id, local, placement)
     const to = this.arrival(local, m.pool, m.id, owner, from, m.spilled, false)
     if (to === 'here') return live === undefined ? true : queue(live)
-    if (this.backWhence(to, owner, from, m.hops)) {
+    if (this.backWhence(to, owner, from, m.hops, live)) {
       const waits = this.waitBarrier(m, from, now, until)
       if (waits !== undefined) return waits
     }

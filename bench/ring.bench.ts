@@ -5,7 +5,7 @@
  */
 import HashRing from 'hashring'
 import { seededRandom } from '../packages/core/src/index.js'
-import { RendezvousHash, SortedArrayRing, WeightedRing } from '../packages/ring/src/index.js'
+import { RendezvousHash, SortedArrayRing, WeightedRing, forgetSortedRings } from '../packages/ring/src/index.js'
 import { round, runAlone } from './report.js'
 import type { Figure, ScenarioResult } from './report.js'
 
@@ -103,8 +103,13 @@ function timeLookups (pass: (from: number, to: number) => number, keys: number):
   return Math.min(...samples)
 }
 
-/** A ring with its points sorted: a ring sorts them at its first lookup, which a build's time must include. */
+/**
+ * A ring with its points sorted: a ring sorts them at its first lookup, which a build's
+ * time must include. Sorted from nothing: a ring is otherwise made from one sorted lately
+ * (see `joinMs`).
+ */
 function builtRing (weights: Map<string, number>, options: { cacheSize?: number } = {}): WeightedRing {
+  forgetSortedRings()
   const ring = new WeightedRing(weights, options)
   ring.ownerOf('')
   return ring
@@ -117,6 +122,20 @@ function timeBuild (build: () => unknown): number {
   while (samples.length < 5 && (samples.length === 0 || elapsedNs(budget) < 1e9)) {
     const start = process.hrtime.bigint()
     build()
+    samples.push(elapsedNs(start) / 1e6)
+  }
+  samples.sort((a, b) => a - b)
+  return samples[samples.length >> 1]
+}
+
+/** Median ms to build the ring of `grown` right after the ring of `weights`, which it is made from: what a node pays when one member joins. */
+function joinMs (weights: Map<string, number>, grown: Map<string, number>): number {
+  const samples: number[] = []
+  // the first ones warm the compiler up
+  for (let i = 0; i < 9; i++) {
+    builtRing(weights)
+    const start = process.hrtime.bigint()
+    new WeightedRing(grown).ownerOf('')
     samples.push(elapsedNs(start) / 1e6)
   }
   samples.sort((a, b) => a - b)
@@ -205,6 +224,9 @@ export async function ringBench (opts: RingBenchOptions = {}): Promise<ScenarioR
       const ring = new WeightedRing(weights, { cacheSize: 0 })
       const ns = timeLookups((from, to) => passWeighted(ring, keys, from, to), keyCount)
       measure('weighted-uncached', () => builtRing(weights, { cacheSize: 0 }), ns, weightedMove)
+      const ms = round(joinMs(weights, grown), 2)
+      figures.push({ name: `ring.weighted.n${n}.join_build_ms`, value: ms, unit: 'ms' })
+      log(`${n} nodes, weighted: the ring after one join, made from the ring before, in ${ms} ms`)
     }
     if (every) {
       // The default cache over 200k distinct ids: mostly misses, the cache's worst case.
@@ -246,7 +268,7 @@ export async function ringBench (opts: RingBenchOptions = {}): Promise<ScenarioR
     figures,
     notes: [
       `${keyCount.toLocaleString('en-US')} distinct ids, node weights 1 and 2 alternating; ns/lookup is the fastest of ${TIMED_PASSES} full passes after a warm-up.`,
-      `weighted-*: the ring placement uses (points radix-sorted into typed arrays, the continuum hashring builds from them); -cached with the default direct-mapped owner cache (65,536 slots), -uncached with none; -hot: the same number of lookups over ${HOT_IDS.toLocaleString('en-US')} hot ids.`,
+      `weighted-*: the ring placement uses (points radix-sorted into typed arrays, the continuum hashring builds from them; build ms sorts from nothing, ring.weighted.nN.join_build_ms is the ring after one join made from the ring before, as a node makes it); -cached with the default direct-mapped owner cache (65,536 slots), -uncached with none; -hot: the same number of lookups over ${HOT_IDS.toLocaleString('en-US')} hot ids.`,
       'moved %: ids whose owner changes when one more node joins; ideal %: the new node\'s weight share; moved elsewhere: moved ids that did not go to the new node.',
       ...(nodeCounts.some(n => n > allUpTo) ? [`Above ${allUpTo} nodes only weighted-uncached and weighted-cached-hot run (the ring placement uses, at its worst and at its best); build ms is then a single build when one takes over a second.`] : [])
     ]

@@ -206,6 +206,11 @@ const LATELY_RINGS = 8
 /** and at most this many points over them (64 MiB of positions and owners): rings stay alive here a little longer than their placements. */
 const LATELY_POINTS = 8 * 1024 * 1024
 
+/** Forgets the continuums sorted lately: the next is sorted from nothing (for a benchmark that times that). */
+export function forgetSortedRings (): void {
+  lately.length = 0
+}
+
 /**
  * The sorted continuum of `nodes` and `counts`: made from the continuum sorted lately
  * that shares the most points with it (see {@link deriveContinuum}), or sorted anew when

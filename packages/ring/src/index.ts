@@ -26,6 +26,7 @@
 export * from './hash.js'
 export * from './weights.js'
 export * from './ring.js'
+export { forgetSortedRings } from './continuum.js'
 export * from './placement.js'
 export * from './sorted-ring.js'
 export * from './rendezvous.js'

@@ -93,12 +93,23 @@ export class NotStartedError extends SimplePoolError {
   constructor (message = 'Not started', data?: unknown) { super(message, data); this.name = 'NotStartedError' }
 }
 
+/**
+ * The node that holds the worker heard no majority of the cluster within its lease (a
+ * network partition, most likely): it takes no turn, so that the majority may place its
+ * workers elsewhere. Retry: the caller's own view moves the worker within seconds.
+ */
+export class NodeIsolatedError extends SimplePoolError {
+  static readonly code = 'NodeIsolatedError'
+  constructor (message = 'The node heard no majority of the cluster', data?: unknown) { super(message, data); this.name = 'NodeIsolatedError' }
+}
+
 const KNOWN: Record<string, new (message?: string, data?: unknown) => SimplePoolError> = {
   TimeoutError,
   AbortError,
   WorkerNotAliveError,
   UnknownPoolError,
   NodeUnavailableError,
+  NodeIsolatedError,
   OverloadedError,
   HandoffError,
   InvalidMessageError,

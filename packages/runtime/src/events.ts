@@ -29,6 +29,9 @@ export interface WorkerMigrateDetail extends WorkerEventDetail {
 /** This node's event loop stood still long enough to be marked down; it asked the others. */
 export interface NodeFenceDetail {
   node: string
+  /** Why it fenced: its event loop stood still, or it heard no majority of the cluster (a partition). */
+  cause: 'stall' | 'isolation'
+  /** How long it stood still, or heard no majority, in ms. */
   pausedMs: number
   /** Some member marked this node down meanwhile (or could not say). */
   markedDown: boolean

@@ -30,6 +30,20 @@ export interface RuntimeComponents {
    * Without it, a stall always counts as marked down.
    */
   markedDown?: (pausedMs: number, options: { timeoutMs: number }) => Promise<boolean>
+  /**
+   * The lease on a majority: a node that heard no majority of the cluster's hosts for
+   * `ms()` (a network partition) takes no turn and answers calls to its workers
+   * `NodeIsolatedError` until it hears one again, then asks whether it was marked down
+   * meanwhile (`markedDown`), and drops its activations unsaved if it was. `ms()` must be
+   * shorter than the others take to mark this node down after its last record reached
+   * them; the node derives it from its membership's deadlines. Off without it.
+   */
+  lease?: {
+    /** Ms since this node last heard a record of the member; undefined when never. */
+    heardAgo: (peerId: string) => number | undefined
+    /** The lease now, in ms (it follows this node's heartbeat interval, which grows with the cluster). */
+    ms: () => number
+  }
   /** @default the system clock */
   clock?: Clock
   /** @default Math.random */

@@ -14,6 +14,7 @@ import { TimingWheel } from './activation/timing-wheel.js'
 import { WorkerEvents } from './events.js'
 import { Epochs } from './fencing/epochs.js'
 import { Fence } from './fencing/fence.js'
+import { QuorumLease } from './fencing/quorum.js'
 import { StallGuard } from './fencing/stall-guard.js'
 import { PoolView } from './figures/pool-view.js'
 import { HandoffReceiver } from './handoff/receiver.js'
@@ -127,7 +128,7 @@ export class Runtime {
     this.owners = new Owners({ self, placement })
     this.spill = new Spill({ clock, transport: c.transport, owners: this.owners, self, pool, pools, placement, members })
     const forwarding = new Forwarding({ clock, transport: c.transport, placement, maxHops })
-    this.requests = new LocalRequests({ clock, transport: c.transport, spill: this.spill, self })
+    this.requests = new LocalRequests({ clock, transport: c.transport, spill: this.spill, self, isolated: () => this.fence.isolated })
     this.order = new SendOrder({
       clock,
       transport: c.transport,
@@ -212,7 +213,10 @@ export class Runtime {
     })
     this.dispatch = new Dispatch({ inbound: this.inbound, receiver: this.receiver, claims: this.claims, fence: this.fence, spill: this.spill, routing: this.routing })
     // without a way to ask the others, a stall cannot be told from a failover: off unless asked for
-    this.stall = new StallGuard(clock, init.fenceAfterMs ?? (c.markedDown !== undefined ? DEFAULT_SUSPECT_AFTER_MS : 0), (ms) => { this.fence.onStall(ms) })
+    const lease = c.lease !== undefined && c.markedDown !== undefined
+      ? new QuorumLease({ self, members, heardAgo: c.lease.heardAgo, leaseMs: c.lease.ms })
+      : undefined
+    this.stall = new StallGuard(clock, init.fenceAfterMs ?? (c.markedDown !== undefined ? DEFAULT_SUSPECT_AFTER_MS : 0), (ms) => { this.fence.onStall(ms) }, lease && (() => { lease.beat(this.fence) }))
 
     const env: PoolComponents = {
       clock,
@@ -329,6 +333,9 @@ export class Runtime {
     // a stop right after a stall (a SIGTERM handler may be the first thing to run) saves
     // only what is not stale
     this.stall.check(this.clock.monotonic())
+    // cut off from a majority: stop waiting for one; the fence asks, and if nobody answers
+    // (they marked this node down, or cannot be reached) the workers go unsaved
+    this.fence.rejoined()
     await this.fence.settled
     this.running = false
     this.sender.stop()

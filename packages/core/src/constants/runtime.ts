@@ -108,5 +108,14 @@ export const VIEW_WAIT_MS = 500
 /** Messages that may wait for a node's view at once: past it, they go back at once, as before (a bound on memory). */
 export const MAX_VIEW_WAITS = 10_000
 
+/**
+ * What a node's lease on a majority leaves to spare, in ms (see the runtime's
+ * QuorumLease): the lease is the others' down deadline for this node less one of its own
+ * heartbeats (their last record of it may be that much older than its last of them) and
+ * this margin, for timers that fire late on a loaded machine and the 100 ms between
+ * looks. With the defaults (down after 2 s, a record every 500 ms): a 1 s lease.
+ */
+export const DEFAULT_LEASE_MARGIN_MS = 500
+
 /** How often a node with messages held for barriers looks at their deadlines, in ms (its one timer for them). */
 export const ORDER_SWEEP_MS = 100

@@ -40,6 +40,8 @@ export class Fence {
   /** How long the node stood still again while it asked, in ms: the fence asks about that too. */
   private again = 0
   private fenced: Promise<void> = Promise.resolve()
+  /** While isolated: ends the wait for a majority. */
+  private rejoin: (() => void) | undefined
   /** Idle deadlines and ticks that fell due while fencing: they run once it is over. */
   private readonly heldWheel: Array<[Activation, number]> = []
 
@@ -94,16 +96,46 @@ export class Fence {
     this.heldWheel.push([act, slot])
   }
 
+  /** True while this node fences because it lost its lease on a majority (see QuorumLease): its workers take no call. */
+  get isolated (): boolean {
+    return this.rejoin !== undefined
+  }
+
   /** The stall guard tripped: the loop stood still for `pausedMs`. */
   onStall (pausedMs: number): void {
-    const c = this.c
-    if (!c.running()) return
+    if (!this.c.running()) return
     if (this.fencing) {
       // it stood still again while it asked: the answers under way may predate this stall,
       // and what came during it is read after them; the fence asks again before it ends (seed 91698)
       this.again += pausedMs
       return
     }
+    this.begin('stall', Promise.resolve(pausedMs))
+  }
+
+  /**
+   * This node lost its lease on a majority: the others may be about to mark it down and
+   * place its workers elsewhere. It fences now (no turn runs, nothing is saved or handed
+   * over, calls to its workers fail at once with `NodeIsolatedError`) until
+   * {@link Fence.rejoined}: then it asks whether it was marked down, as after a stall.
+   * A fence under way for a stall goes on as it is (the lease is looked at again after).
+   */
+  isolate (): void {
+    if (!this.c.running() || this.fencing) return
+    const since = this.c.clock.monotonic()
+    this.begin('isolation', new Promise<number>((resolve) => { this.rejoin = () => { resolve(this.c.clock.monotonic() - since) } }))
+  }
+
+  /** The lease holds again (or the node stops): the fence asks whether this node was marked down meanwhile. */
+  rejoined (): void {
+    const rejoin = this.rejoin
+    this.rejoin = undefined
+    rejoin?.()
+  }
+
+  /** Fences until `waited` settles with how long the others may have taken this node for gone, then asks them, and drops every activation if any marked it down. */
+  private begin (cause: 'stall' | 'isolation', waited: Promise<number>): void {
+    const c = this.c
     this.fencing = true
     c.scheduler.hold()
     c.sender.hold()
@@ -113,19 +145,20 @@ export class Fence {
     // of it ran: the scheduler is held, and a call that started it waits), or it would live
     // on beside the copy they hold
     const window = c.claims.suspect()
-    this.fenced = this.ask(pausedMs).then((down) => {
+    this.fenced = waited.then(async (pausedMs) => [pausedMs, await this.ask(pausedMs)] as const).then(([pausedMs, down]) => {
       const self = c.self()
+      const what = cause === 'stall' ? `the event loop stood still for ${Math.round(pausedMs)} ms` : `this node heard no majority of the cluster for ${Math.round(pausedMs)} ms`
       let dropped = 0
       if (down) {
-        const err = new NodeUnavailableError(`node ${self} stood still for ${Math.round(pausedMs)} ms and was marked down; its workers live elsewhere`, { node: self })
+        const err = new NodeUnavailableError(`node ${self} was marked down (${what}); its workers live elsewhere`, { node: self })
         for (const p of c.pools()) dropped += dropStale(p, err)
       }
       this.down = down
       this.fencing = false
       // once fencing is over: it may send what waits on claimers on (see ClaimWindow.settle)
       c.claims.settle(window, down)
-      c.logger.warn(`the event loop stood still for ${Math.round(pausedMs)} ms; ${down ? `marked down: dropped ${dropped} stale activations` : 'nobody marked this node down: nothing dropped'}`)
-      if (c.events.has('node:fence')) c.events.emit('node:fence', { node: self, pausedMs, markedDown: down, dropped })
+      c.logger.warn(`${what}; ${down ? `marked down: dropped ${dropped} stale activations` : 'nobody marked this node down: nothing dropped'}`)
+      if (c.events.has('node:fence')) c.events.emit('node:fence', { node: self, cause, pausedMs, markedDown: down, dropped })
       c.scheduler.release()
       c.sender.release()
       for (const [act, slot] of this.heldWheel.splice(0)) act.home.onWheel(act, slot)

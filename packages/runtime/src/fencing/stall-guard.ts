@@ -15,11 +15,14 @@ export class StallGuard {
   private readonly clock: Clock
   private readonly thresholdMs: number
   private readonly onStall: (pausedMs: number) => void
+  private readonly onBeat: (() => void) | undefined
 
-  constructor (clock: Clock, thresholdMs: number, onStall: (pausedMs: number) => void) {
+  /** `onBeat` runs on every beat, after the check: what else a node looks at every {@link STALL_BEAT_MS} (its lease on a majority). */
+  constructor (clock: Clock, thresholdMs: number, onStall: (pausedMs: number) => void, onBeat?: () => void) {
     this.clock = clock
     this.thresholdMs = thresholdMs > 0 ? thresholdMs : Infinity
     this.onStall = onStall
+    this.onBeat = onBeat
     this.last = clock.monotonic()
   }
 
@@ -29,6 +32,7 @@ export class StallGuard {
     const beat = (): void => {
       this.check(this.clock.monotonic())
       this.last = this.clock.monotonic()
+      this.onBeat?.()
       this.timer = this.clock.setTimeout(beat, STALL_BEAT_MS)
     }
     this.timer = this.clock.setTimeout(beat, STALL_BEAT_MS)

@@ -4,6 +4,7 @@ import type { Placement } from '@simplepool/ring'
 import type { LocalPool } from '../activation/local-pool.js'
 import { NOT_NOW } from '../activation/local-pool.js'
 import { BARRIER } from '../activation/activation.js'
+import { isolatedError } from '../fencing/quorum.js'
 import type { Activation } from '../activation/activation.js'
 import { newReply } from '../activation/replies.js'
 import { Op } from '../protocol/ops.js'
@@ -40,6 +41,8 @@ export interface InboundComponents {
     readonly settled: Promise<void>
     /** Whether the last stall had this node marked down by the others. */
     readonly markedDown: boolean
+    /** Active because this node heard no majority of the cluster: calls to its workers fail at once. */
+    readonly isolated: boolean
   }
   /** Ids per local batch of a `SpawnMany`, between which the event loop is yielded. */
   spawnBatch: number
@@ -71,7 +74,7 @@ export class Inbound {
    */
   call (m: CallMessage, from: string, now: number, until?: number): unknown {
     const c = this.c
-    if (c.fence.active) return this.afterStall(m, from, now)
+    if (c.fence.active) return c.fence.isolated ? Promise.reject(isolatedError(c.self(), m.pool, m.id)) : this.afterStall(m, from, now)
     if (c.viewWait.has(m.pool, m.id)) return this.waitCall(m, from, now, until) as Promise<unknown>
     const local = c.pools.get(m.pool)
     const placement = c.placement()
@@ -294,6 +297,7 @@ export class Inbound {
    */
   barrier (m: BarrierMessage, from: string, now: number, until?: number): unknown {
     const c = this.c
+    if (c.fence.isolated) return Promise.reject(isolatedError(c.self(), m.pool, m.id))
     if (c.fence.active) {
       return c.fence.settled.then(() => {
         if (c.fence.markedDown) throw new NodeUnavailableError(`node ${c.self()} was marked down while it stood still`, { node: c.self() })

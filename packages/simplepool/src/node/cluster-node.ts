@@ -5,7 +5,7 @@
  * node's public face; what each part does is in its own file. `SimplePoolNode` gives it
  * a libp2p mesh and transport; the simulator gives it simulated ones.
  */
-import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_FORGET_AFTER_MS, DEFAULT_STOP_DRAIN_TIMEOUT_MS, DEFAULT_SUSPECT_AFTER_MS, InvalidOptionError, SETTLE_PEERS_MAX_MS, TypedEventTarget, UnknownPoolError, consoleLogger, systemClock } from '@simplepool/core'
+import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_DOWN_AFTER_MS, DEFAULT_FORGET_AFTER_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_LEASE_MARGIN_MS, DEFAULT_STOP_DRAIN_TIMEOUT_MS, DEFAULT_SUSPECT_AFTER_MS, InvalidOptionError, SETTLE_PEERS_MAX_MS, TypedEventTarget, UnknownPoolError, consoleLogger, systemClock } from '@simplepool/core'
 import type { Clock, Logger, Random } from '@simplepool/core'
 import { Placement } from '@simplepool/ring'
 import { validateTargets } from '@simplepool/mesh'
@@ -37,6 +37,16 @@ import { hearPeersMembers, nodesOfRings, settleMembership } from './settle-membe
 import { TargetBand } from './target-band.js'
 
 /** Options of `createNode`. Only `pools` is required. */
+/**
+ * The lease on a majority (see the runtime's QuorumLease) for a node that sends a record
+ * every `heartbeatMs`: the others mark it down after `downAfterMs` of silence, or four of
+ * its records, whichever is longer, counted from the last record that reached them,
+ * which may be one interval older than the last this node heard of them; less a margin.
+ */
+export function leaseOf (heartbeatMs: number, downAfterMs: number): number {
+  return Math.max(downAfterMs, 4 * heartbeatMs) - heartbeatMs - DEFAULT_LEASE_MARGIN_MS
+}
+
 export interface NodeInit extends Omit<MeshInit, 'targets' | 'counts' | 'announce'> {
   /** The pools this node runs. */
   pools: ReadonlyArray<Pool<any, any, any>>
@@ -124,6 +134,13 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
       members: () => this.mesh.snapshot().members,
       countOf: (peerId, pool) => this.mesh.figures(peerId)?.counts[pool],
       markedDown: async (pausedMs, options) => await this.markedDown.ask(pausedMs, options),
+      lease: {
+        heardAgo: (peerId) => {
+          const seen = this.mesh.figures(peerId)?.lastSeen
+          return seen === undefined ? undefined : this.clock.monotonic() - seen
+        },
+        ms: () => leaseOf(this.mesh.figures(this.mesh.peerId)?.heartbeatMs ?? init.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, init.downAfterMs ?? DEFAULT_DOWN_AFTER_MS)
+      },
       transport: this.transport,
       clock: init.clock,
       random: init.random,

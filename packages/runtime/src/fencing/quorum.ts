@@ -1,0 +1,123 @@
+import { NodeIsolatedError } from '@simplepool/core'
+import type { Member } from '@simplepool/core'
+
+/** What the lease on a majority needs of the node. */
+export interface QuorumComponents {
+  self: () => string
+  /** Every member of this node's view, itself included. */
+  members: () => ReadonlyArray<Readonly<Member>>
+  /** Ms since this node last heard a record of the member; undefined when never. */
+  heardAgo: (peerId: string) => number | undefined
+  /**
+   * How long a member's last record counts as hearing it, in ms: shorter than the others
+   * take to mark this node down after its last record reached them, by a margin (see
+   * `DEFAULT_LEASE_MARGIN_MS`), so that this node stops taking turns before they may
+   * place its workers elsewhere.
+   */
+  leaseMs: () => number
+}
+
+/**
+ * The lease on a majority: whether this node hears enough of the cluster to go on serving
+ * its workers while the others may be deciding it is gone (a network partition).
+ *
+ * The members that count (the *base*) are the hosts of this node's view: members up or
+ * draining, not marked down, that have a target above 0 in some pool; and this node. A
+ * member marked down leaves the base of a node that holds the lease: that node is on the
+ * side that decided it is gone (the lease is shorter than the silence that marks a member
+ * down, so a node on the other side lost its lease before it marked anyone down, and its
+ * base stays as it was; see below). Clients (target 0
+ * everywhere) hold no workers, so they neither count nor are counted: a side with every
+ * client and one host of three does not serve. A node holds the lease while it heard,
+ * within `leaseMs`, from more than half of the base (itself included), or from exactly
+ * half when that half holds the base's oldest member (the smallest incarnation, then the
+ * smallest peer id), the rule both halves of an even split compute alike.
+ *
+ * When the lease is lost the base is frozen until it holds again: the
+ * node's own view marks the others down meanwhile, and a base that shrank with it would
+ * soon give the cut-off side a majority of itself.
+ */
+export class QuorumLease {
+  private readonly c: QuorumComponents
+  /** The base frozen when the lease was lost, until it holds again. */
+  private frozen: Array<Readonly<Member>> | undefined
+
+  constructor (components: QuorumComponents) {
+    this.c = components
+  }
+
+  /** Looks at the lease (every beat of the stall guard): lost, `fence` isolates this node (once a fence for a stall is over, if one is on) until it holds again. */
+  beat (fence: { readonly active: boolean, isolate: () => void, rejoined: () => void }): void {
+    if (this.check() === 'regained') fence.rejoined()
+    else if (this.lost && !fence.active) fence.isolate()
+  }
+
+  /** True while the lease is lost. */
+  get lost (): boolean {
+    return this.frozen !== undefined
+  }
+
+  /**
+   * Looks at the lease now: `lost` when it was held until now and is no longer (the base
+   * is frozen), `regained` when it was lost and holds again on the frozen base; undefined
+   * when nothing changed.
+   */
+  check (): 'lost' | 'regained' | undefined {
+    if (this.frozen === undefined) {
+      const base = this.base()
+      if (this.holds(base)) return undefined
+      this.frozen = base
+      return 'lost'
+    }
+    if (!this.holds(this.frozen)) return undefined
+    this.frozen = undefined
+    return 'regained'
+  }
+
+  /** The base now: the hosts of this node's view, and this node. */
+  private base (): Array<Readonly<Member>> {
+    const self = this.c.self()
+    return this.c.members().filter(m => m.peerId === self || (isHostStatus(m) && m.liveness !== 'down' && hostsAny(m)))
+  }
+
+  /** Whether this node heard a majority of `base` (see the class) within the lease; liveness as this node's view has it now. */
+  private holds (base: ReadonlyArray<Readonly<Member>>): boolean {
+    if (base.length <= 1) return true
+    const self = this.c.self()
+    const now = new Map<string, Readonly<Member>>()
+    for (const m of this.c.members()) now.set(m.peerId, m)
+    const leaseMs = this.c.leaseMs()
+    let heard = 0
+    let oldest: Readonly<Member> | undefined
+    let oldestHeard = false
+    for (const m of base) {
+      let fresh = m.peerId === self
+      if (!fresh) {
+        const ago = this.c.heardAgo(m.peerId)
+        fresh = ago !== undefined && ago <= leaseMs && now.get(m.peerId)?.liveness !== 'down'
+      }
+      if (fresh) heard++
+      if (oldest === undefined || m.incarnation < oldest.incarnation || (m.incarnation === oldest.incarnation && m.peerId < oldest.peerId)) {
+        oldest = m
+        oldestHeard = fresh
+      }
+    }
+    return heard * 2 > base.length || (heard * 2 === base.length && oldestHeard)
+  }
+}
+
+/** A member that may hold workers by its status: up or draining (joining holds none yet; leaving said goodbye). */
+function isHostStatus (m: Readonly<Member>): boolean {
+  return m.status === 'up' || m.status === 'draining'
+}
+
+/** A member with a target above 0 in some pool. */
+function hostsAny (m: Readonly<Member>): boolean {
+  for (const p of Object.values(m.pools)) if (typeof p.target === 'number' && p.target > 0) return true
+  return false
+}
+
+/** What a call to a worker of a node that lost its lease gets, at once. */
+export function isolatedError (self: string, pool: string, id: string): NodeIsolatedError {
+  return new NodeIsolatedError(`node ${self} heard no majority of the cluster within its lease: ${pool}/${id} takes no turn there now`, { node: self, pool, id })
+}

@@ -43,6 +43,13 @@ export interface MemberRecord {
    * once that node is gone. Older nodes send none; it reads as 0.
    */
   epoch: number
+  /**
+   * The members this node suspects or marked down (silent past the suspicion deadline, or
+   * a redial refused): a node named here learns that this one does not hear it, so it
+   * stops counting this one toward its lease on a majority (a link cut one way, which its
+   * own silence deadlines cannot see). Older nodes send none.
+   */
+  doubts?: string[]
 }
 
 /**
@@ -77,6 +84,8 @@ export interface MemberFigures {
   heartbeatMs: number
   /** Monotonic time (this node's clock) when the last record arrived. */
   lastSeen: number
+  /** The members the member's last record doubts (see {@link MemberRecord.doubts}). */
+  doubts: readonly string[]
 }
 
 /**

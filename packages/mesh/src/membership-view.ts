@@ -217,6 +217,15 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
     if (this.nextDue !== -Infinity) this.nextDue = due
   }
 
+  /** Peer ids of members this node suspects or marked down (and that did not leave): what its record doubts (see `MemberRecord.doubts`). */
+  doubted (): string[] {
+    const out: string[] = []
+    for (const [peerId, e] of this.entries) {
+      if (e.member.liveness !== 'alive' && e.member.status !== 'leaving') out.push(peerId)
+    }
+    return out
+  }
+
   /** Peer ids of members this node believes alive or suspect (not down, not leaving). */
   reachablePeers (): string[] {
     const out: string[] = []
@@ -287,7 +296,7 @@ function toMember (record: MemberRecord, liveness: Liveness): Readonly<Member> {
 function toFigures (record: MemberRecord, now: number): MemberFigures {
   const counts: Record<string, number> = {}
   for (const [name, p] of Object.entries(record.pools)) counts[name] = p.count
-  return { counts, load: record.load, seq: record.seq, heartbeatMs: record.heartbeatMs, lastSeen: now }
+  return { counts, load: record.load, seq: record.seq, heartbeatMs: record.heartbeatMs, lastSeen: now, doubts: record.doubts ?? [] }
 }
 
 function sameMember (a: Readonly<Member>, b: Readonly<Member>): boolean {

@@ -148,6 +148,11 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     for (const type of ['member:join', 'member:update', 'member:leave', 'member:down', 'membership:change'] as const) {
       this.view.addEventListener(type, (evt) => { this.dispatchEvent(new CustomEvent(type, { detail: evt.detail })) })
     }
+    // a member this node starts to doubt learns it at once, not a heartbeat later: it stops
+    // counting this node toward its lease on a majority (see MemberRecord.doubts)
+    for (const type of ['member:update', 'member:down'] as const) {
+      this.view.addEventListener(type, (evt) => { if (evt.detail.liveness !== 'alive') this.publishSoon() })
+    }
     host.addEventListener('peer:connect', (evt) => { this.view?.onConnect(evt.detail.toString()) })
     host.addEventListener('peer:disconnect', (evt) => { this.onDisconnect(evt.detail.toString()) })
     host.services.pubsub.addEventListener('message', (evt) => {
@@ -277,7 +282,8 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
       seq: ++this.seq,
       load: this.load,
       heartbeatMs: this.interval(),
-      epoch: this.opts.epochs?.last() ?? 0
+      epoch: this.opts.epochs?.last() ?? 0,
+      doubts: this.view?.doubted() ?? []
     }
   }
 

@@ -9,6 +9,8 @@ const STATUSES = new Set<MemberStatus>(['joining', 'up', 'draining', 'leaving'])
 export const MAX_RECORD_BYTES = 64 * 1024
 const MAX_ADDRESSES = 32
 const MAX_POOLS = 1024
+/** Members one record may doubt: more than a cluster this membership runs. */
+const MAX_DOUBTS = 4096
 
 function isMultiaddr (a: unknown): boolean {
   if (typeof a !== 'string' || a.length >= 512) return false
@@ -64,6 +66,11 @@ export function decodeRecord (bytes: Uint8Array): MemberRecord {
     }
     pools[name] = { target: f.target, count: f.count }
   }
+  // absent from an older node's record: it doubts nobody we could know of
+  const doubts = r.doubts ?? []
+  if (!Array.isArray(doubts) || doubts.length > MAX_DOUBTS || !doubts.every(d => typeof d === 'string' && d.length > 0 && d.length <= 128)) {
+    throw new InvalidMessageError('membership record: bad doubts')
+  }
   return {
     peerId,
     addresses: r.addresses as string[],
@@ -73,6 +80,7 @@ export function decodeRecord (bytes: Uint8Array): MemberRecord {
     seq: r.seq as number,
     load: r.load as number,
     heartbeatMs: r.heartbeatMs as number,
-    epoch
+    epoch,
+    doubts: doubts as string[]
   }
 }

@@ -116,6 +116,10 @@ export class SimMesh extends TypedEventTarget<MeshEvents> implements NodeMesh {
     for (const type of ['member:join', 'member:update', 'member:leave', 'member:down', 'membership:change'] as const) {
       this.view.addEventListener(type, (evt) => { this.dispatchEvent(new CustomEvent(type, { detail: evt.detail })) })
     }
+    // as the mesh does: a member this node starts to doubt learns it at once
+    for (const type of ['member:update', 'member:down'] as const) {
+      this.view.addEventListener(type, (evt) => { if (evt.detail.liveness !== 'alive') this.publishSoon() })
+    }
     this.beat()
     this.sweep()
     this.publish()
@@ -150,7 +154,7 @@ export class SimMesh extends TypedEventTarget<MeshEvents> implements NodeMesh {
     const pools: MemberRecord['pools'] = {}
     for (const [name, target] of Object.entries(this.targets)) pools[name] = { target, count: counts[name] ?? 0 }
     for (const [name, count] of Object.entries(counts)) pools[name] ??= { target: 0, count }
-    return { peerId: this.peerId, addresses: this.addresses, status: this.status, pools, incarnation: this.c.incarnation, seq: ++this.seq, load: 0, heartbeatMs: this.interval(), epoch: this.c.epochs.last() }
+    return { peerId: this.peerId, addresses: this.addresses, status: this.status, pools, incarnation: this.c.incarnation, seq: ++this.seq, load: 0, heartbeatMs: this.interval(), epoch: this.c.epochs.last(), doubts: this.view?.doubted() ?? [] }
   }
 
   private publish (): void {

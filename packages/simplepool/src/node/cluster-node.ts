@@ -135,9 +135,10 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
       countOf: (peerId, pool) => this.mesh.figures(peerId)?.counts[pool],
       markedDown: async (pausedMs, options) => await this.markedDown.ask(pausedMs, options),
       lease: {
+        // a member whose last record doubts this node does not hear it (a link cut one way)
         heardAgo: (peerId) => {
-          const seen = this.mesh.figures(peerId)?.lastSeen
-          return seen === undefined ? undefined : this.clock.monotonic() - seen
+          const f = this.mesh.figures(peerId)
+          return f === undefined || f.doubts.includes(this.mesh.peerId) ? undefined : this.clock.monotonic() - f.lastSeen
         },
         ms: () => leaseOf(this.mesh.figures(this.mesh.peerId)?.heartbeatMs ?? init.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, init.downAfterMs ?? DEFAULT_DOWN_AFTER_MS)
       },

@@ -3,17 +3,18 @@ import { encode } from 'cbor-x'
 import { clusterKeyFile, decodeRecord, encodeRecord, explainDialError, generateClusterKey, isRefusal } from '../src/index.js'
 import type { MemberRecord } from '@simplepool/core'
 
-const good: MemberRecord = { peerId: 'p1', addresses: ['/ip4/127.0.0.1/tcp/1'], status: 'up', pools: { room: { target: 10, count: 2 } }, incarnation: 5, seq: 9, load: 0.1, heartbeatMs: 500, epoch: 1_767_225_600_000_123 }
+const good: MemberRecord = { peerId: 'p1', addresses: ['/ip4/127.0.0.1/tcp/1'], status: 'up', pools: { room: { target: 10, count: 2 } }, incarnation: 5, seq: 9, load: 0.1, heartbeatMs: 500, epoch: 1_767_225_600_000_123, doubts: ['p7'] }
 
 describe('membership record codec', () => {
   it('round-trips a record', () => {
     expect(decodeRecord(encodeRecord(good))).to.deep.equal(good)
   })
 
-  it('reads a record without an epoch (an older node) as epoch 0', () => {
-    const { epoch, ...older } = good
+  it('reads a record without an epoch or doubts (an older node) as epoch 0, doubting nobody', () => {
+    const { epoch, doubts, ...older } = good
     expect(epoch).to.be.above(0)
-    expect(decodeRecord(encode({ v: 1, ...older }))).to.deep.equal({ ...good, epoch: 0 })
+    expect(doubts).to.have.length(1)
+    expect(decodeRecord(encode({ v: 1, ...older }))).to.deep.equal({ ...good, epoch: 0, doubts: [] })
   })
 
   const bad: Array<[string, unknown]> = [
@@ -28,7 +29,9 @@ describe('membership record codec', () => {
     ['a zero heartbeat', { ...good, v: 1, heartbeatMs: 0 }],
     ['a negative epoch', { ...good, v: 1, epoch: -1 }],
     ['an epoch that is not a safe integer', { ...good, v: 1, epoch: 2 ** 60 }],
-    ['an address that is not a multiaddr', { ...good, v: 1, addresses: ['not an address'] }]
+    ['an address that is not a multiaddr', { ...good, v: 1, addresses: ['not an address'] }],
+    ['doubts that are not a list', { ...good, v: 1, doubts: 'p7' }],
+    ['a doubted member that is not a peer id', { ...good, v: 1, doubts: [''] }]
   ]
   for (const [what, value] of bad) {
     it(`refuses ${what} with InvalidMessageError`, () => {

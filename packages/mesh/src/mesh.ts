@@ -101,6 +101,11 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
   }
 
   /** How many ms ago this node last marked the peer down, if it did lately. */
+  /** True when the peer said goodbye lately (see {@link MembershipView.departed}). */
+  departed (peerId: string): boolean {
+    return this.view?.departed(peerId) ?? false
+  }
+
   markedDownAgo (peerId: string): number | undefined {
     return this.view?.markedDownAgo(peerId)
   }

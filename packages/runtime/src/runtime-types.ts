@@ -41,6 +41,8 @@ export interface RuntimeComponents {
   lease?: {
     /** Ms since this node last heard a record of the member; undefined when never. */
     heardAgo: (peerId: string) => number | undefined
+    /** True when the member said goodbye lately: it no longer counts toward a majority once lost. */
+    departed: (peerId: string) => boolean
     /** The lease now, in ms (it follows this node's heartbeat interval, which grows with the cluster). */
     ms: () => number
   }

@@ -214,7 +214,7 @@ export class Runtime {
     this.dispatch = new Dispatch({ inbound: this.inbound, receiver: this.receiver, claims: this.claims, fence: this.fence, spill: this.spill, routing: this.routing })
     // without a way to ask the others, a stall cannot be told from a failover: off unless asked for
     const lease = c.lease !== undefined && c.markedDown !== undefined
-      ? new QuorumLease({ self, members, heardAgo: c.lease.heardAgo, leaseMs: c.lease.ms })
+      ? new QuorumLease({ self, members, ...c.lease })
       : undefined
     this.stall = new StallGuard(clock, init.fenceAfterMs ?? (c.markedDown !== undefined ? DEFAULT_SUSPECT_AFTER_MS : 0), (ms) => { this.fence.onStall(ms) }, lease && (() => { lease.beat(this.fence) }))
 

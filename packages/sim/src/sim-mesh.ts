@@ -77,6 +77,11 @@ export class SimMesh extends TypedEventTarget<MeshEvents> implements NodeMesh {
     return this.view?.heardFrom(peerId) ?? false
   }
 
+  /** True when the peer said goodbye lately (see {@link MembershipView.departed}). */
+  departed (peerId: string): boolean {
+    return this.view?.departed(peerId) ?? false
+  }
+
   markedDownAgo (peerId: string): number | undefined {
     return this.view?.markedDownAgo(peerId)
   }

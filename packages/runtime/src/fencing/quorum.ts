@@ -8,13 +8,15 @@ export interface QuorumComponents {
   members: () => ReadonlyArray<Readonly<Member>>
   /** Ms since this node last heard a record of the member; undefined when never. */
   heardAgo: (peerId: string) => number | undefined
+  /** True when the member said goodbye lately (a graceful leave): it leaves a frozen base. */
+  departed: (peerId: string) => boolean
   /**
    * How long a member's last record counts as hearing it, in ms: shorter than the others
    * take to mark this node down after its last record reached them, by a margin (see
    * `DEFAULT_LEASE_MARGIN_MS`), so that this node stops taking turns before they may
    * place its workers elsewhere.
    */
-  leaseMs: () => number
+  ms: () => number
 }
 
 /**
@@ -33,9 +35,10 @@ export interface QuorumComponents {
  * half when that half holds the base's oldest member (the smallest incarnation, then the
  * smallest peer id), the rule both halves of an even split compute alike.
  *
- * When the lease is lost the base is frozen until it holds again: the
- * node's own view marks the others down meanwhile, and a base that shrank with it would
- * soon give the cut-off side a majority of itself.
+ * When the lease is lost the base is frozen until it holds again: the node's own view
+ * marks the others down meanwhile, and a base that shrank with it would soon give the
+ * cut-off side a majority of itself. Only a member that left gracefully leaves a frozen
+ * base (it said goodbye; nobody waits for it).
  */
 export class QuorumLease {
   private readonly c: QuorumComponents
@@ -69,6 +72,8 @@ export class QuorumLease {
       this.frozen = base
       return 'lost'
     }
+    // a member that left since said goodbye: the others do not wait for it either
+    this.frozen = this.frozen.filter(m => !this.c.departed(m.peerId))
     if (!this.holds(this.frozen)) return undefined
     this.frozen = undefined
     return 'regained'
@@ -86,7 +91,7 @@ export class QuorumLease {
     const self = this.c.self()
     const now = new Map<string, Readonly<Member>>()
     for (const m of this.c.members()) now.set(m.peerId, m)
-    const leaseMs = this.c.leaseMs()
+    const leaseMs = this.c.ms()
     let heard = 0
     let oldest: Readonly<Member> | undefined
     let oldestHeard = false

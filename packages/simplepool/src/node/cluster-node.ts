@@ -140,6 +140,7 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
           const f = this.mesh.figures(peerId)
           return f === undefined || f.doubts.includes(this.mesh.peerId) ? undefined : this.clock.monotonic() - f.lastSeen
         },
+        departed: (peerId) => this.mesh.departed(peerId),
         ms: () => leaseOf(this.mesh.figures(this.mesh.peerId)?.heartbeatMs ?? init.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, init.downAfterMs ?? DEFAULT_DOWN_AFTER_MS)
       },
       transport: this.transport,

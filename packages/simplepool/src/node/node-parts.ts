@@ -18,6 +18,7 @@ export interface NodeMesh extends TypedEventTarget<MeshEvents> {
   figures: (peerId: string) => Readonly<MemberFigures> | undefined
   heardFrom: (peerId: string) => boolean
   markedDownAgo: (peerId: string) => number | undefined
+  departed: (peerId: string) => boolean
   announceNow: () => void
   setStatus: (status: MemberStatus) => void
   setTargets: (targets: Record<string, number>) => void

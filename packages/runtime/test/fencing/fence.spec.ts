@@ -285,6 +285,66 @@ describe('Fencing', () => {
     expect(a.localPool('c')?.stats.counters.fenced).to.equal(1)
     expect(saved.size).to.equal(0)
   })
+
+  /**
+   * A, B and C host the pool; A's lease (1 s) hears whom `silent` leaves out, and A's
+   * "marked down?" question answers `markedDown`. A holds `id`, incremented three times.
+   */
+  async function leased (markedDown: boolean): Promise<{ a: Runtime, b: Runtime, silent: Set<string>, fences: NodeFenceDetail[], asked: number[], id: string }> {
+    const silent = new Set<string>()
+    const asked: number[] = []
+    const a = t.cluster.add('A', { pools: [pool()] }, {
+      markedDown: async (ms) => { asked.push(ms); return markedDown },
+      lease: { heardAgo: (peer) => silent.has(peer) ? undefined : 0, departed: () => false, ms: () => 1_000 }
+    })
+    const b = t.cluster.add('B', { pools: [pool()] })
+    t.cluster.add('C', { pools: [pool()] })
+    const fences: NodeFenceDetail[] = []
+    a.events.addEventListener('node:fence', (e) => { fences.push(e.detail) })
+    const id = ownedBy('A')
+    for (let k = 0; k < 3; k++) await b.ref('c', id).call('inc')
+    return { a, b, silent, fences, asked, id }
+  }
+
+  it('cut off from a majority, takes no call (NodeIsolatedError at once, from here and from elsewhere) until it hears one again; not marked down, it goes on with everything', async () => {
+    const { a, b, silent, fences, asked, id } = await leased(false)
+    silent.add('B').add('C')
+    t.clock.advance(300)
+    await settle()
+    const outcome = async (p: Promise<unknown>): Promise<string> => await p.then(() => 'answered', (err: Error) => err.name)
+    expect(await outcome(a.ref('c', id).call('inc'))).to.equal('NodeIsolatedError')
+    expect(await outcome(b.ref('c', id).call('inc'))).to.equal('NodeIsolatedError')
+    t.clock.advance(2_000)
+    await settle()
+    expect(fences).to.deep.equal([])
+    silent.clear()
+    t.clock.advance(200)
+    await settle()
+    // the fence asks, and lasts a turn of the event loop at least
+    t.clock.advance(10)
+    await settle()
+    expect(asked).to.have.length(1)
+    expect(fences).to.have.length(1)
+    expect(fences[0]).to.deep.include({ node: 'A', cause: 'isolation', markedDown: false, dropped: 0 })
+    expect(await b.ref('c', id).call('inc')).to.equal(4)
+  })
+
+  it('cut off from a majority and marked down meanwhile, drops every activation unsaved once it hears one again', async () => {
+    const { a, b, silent, fences, id } = await leased(true)
+    silent.add('B').add('C')
+    t.clock.advance(3_000)
+    await settle()
+    silent.clear()
+    t.clock.advance(200)
+    await settle()
+    t.clock.advance(10)
+    await settle()
+    expect(fences[0]).to.deep.include({ cause: 'isolation', markedDown: true, dropped: 1 })
+    expect(await a.count('c', { local: true })).to.equal(0)
+    expect(saved.size).to.equal(0)
+    // the next call starts it afresh (from `load`, here none): the copy the majority made is elsewhere
+    expect(await b.ref('c', id).call('inc')).to.equal(1)
+  })
 })
 
 /** The owner of `id` in pool `c` when only `serving` are up. */

@@ -1,0 +1,97 @@
+import { expect } from 'chai'
+import type { Member } from '@simplepool/core'
+import { QuorumLease } from '../../src/fencing/quorum.js'
+
+/** A member of a view: a host of `pool` unless `target` says 0. */
+function member (peerId: string, incarnation: number, extra: Partial<Member> = {}, target = 10): Member {
+  return { peerId, addresses: [], status: 'up', pools: { pool: { target } }, incarnation, liveness: 'alive', ...extra }
+}
+
+/** A lease for node `a` over a view it reads at each look, hearing whom `heard` names (ms ago). */
+function leaseOf (view: { members: Member[], heard: Record<string, number>, departed?: Set<string> }): QuorumLease {
+  return new QuorumLease({
+    self: () => 'a',
+    members: () => view.members,
+    heardAgo: (peer) => view.heard[peer],
+    departed: (peer) => view.departed?.has(peer) ?? false,
+    ms: () => 1_000
+  })
+}
+
+describe('the lease on a majority', () => {
+  it('holds while the node hears more than half of the hosts, itself included, within the lease', () => {
+    const view = { members: [member('a', 1), member('b', 2), member('c', 3)], heard: { b: 200, c: 300 } as Record<string, number> }
+    const lease = leaseOf(view)
+    expect(lease.check()).to.equal(undefined)
+    // c falls silent past the lease: a and b are still two of three
+    view.heard.c = 1_500
+    expect(lease.check()).to.equal(undefined)
+    // b too: one of three
+    view.heard.b = 1_500
+    expect(lease.check()).to.equal('lost')
+    expect(lease.lost).to.equal(true)
+    view.heard.b = 100
+    expect(lease.check()).to.equal('regained')
+    expect(lease.lost).to.equal(false)
+  })
+
+  it('breaks an even split for the half that holds the oldest member, as both halves compute it', () => {
+    const members = [member('a', 5), member('b', 1), member('c', 6), member('d', 7)]
+    // a hears only c: {a, c} against {b, d}, and b (incarnation 1) is the oldest
+    const mine = leaseOf({ members, heard: { c: 100, b: 2_000, d: 2_000 } })
+    expect(mine.check()).to.equal('lost')
+    // a hears b: {a, b} holds the oldest
+    const other = leaseOf({ members, heard: { b: 100, c: 2_000, d: 2_000 } })
+    expect(other.check()).to.equal(undefined)
+  })
+
+  it('counts hosts only: clients, joining and leaving members neither count nor are counted', () => {
+    const members = [
+      member('a', 1), member('b', 2), member('c', 3),
+      member('client1', 4, {}, 0), member('client2', 5, {}, 0),
+      member('j', 6, { status: 'joining' }), member('l', 7, { status: 'leaving' })
+    ]
+    // a hears every client and the others, but no host but itself: one of three hosts
+    const lease = leaseOf({ members, heard: { client1: 10, client2: 10, j: 10, l: 10, b: 5_000, c: 5_000 } })
+    expect(lease.check()).to.equal('lost')
+  })
+
+  it('leaves out a member marked down while it holds, and keeps the base it had once lost', () => {
+    const view = { members: [member('a', 1), member('b', 2), member('c', 3), member('d', 4), member('e', 5)], heard: { b: 100, c: 100, d: 100, e: 100 } as Record<string, number> }
+    const lease = leaseOf(view)
+    // d and e die and are marked down: three of the three hosts left
+    view.heard.d = view.heard.e = 3_000
+    view.members = view.members.map(m => m.peerId === 'd' || m.peerId === 'e' ? { ...m, liveness: 'down' } : m)
+    expect(lease.check()).to.equal(undefined)
+    // then b and c fall silent: one of three, lost, and the base {a, b, c} is frozen
+    view.heard.b = view.heard.c = 1_500
+    expect(lease.check()).to.equal('lost')
+    // this node's own view marks b and c down: a base that shrank with it would be {a}, a majority of one
+    view.members = view.members.map(m => m.peerId === 'b' || m.peerId === 'c' ? { ...m, liveness: 'down' } : m)
+    expect(lease.check()).to.equal(undefined)
+    expect(lease.lost).to.equal(true)
+    // b is heard again (alive in the view): two of the frozen three
+    view.members = view.members.map(m => m.peerId === 'b' ? { ...m, liveness: 'alive' } : m)
+    view.heard.b = 100
+    expect(lease.check()).to.equal('regained')
+  })
+
+  it('lets a member that left gracefully out of a frozen base: nobody waits for it', () => {
+    const view = { members: [member('a', 1), member('b', 2), member('c', 3)], heard: { b: 2_000, c: 2_000 } as Record<string, number>, departed: new Set<string>() }
+    const lease = leaseOf(view)
+    expect(lease.check()).to.equal('lost')
+    // c said goodbye and is gone from the view; b is heard again: two of {a, b}
+    view.departed.add('c')
+    view.members = view.members.filter(m => m.peerId !== 'c')
+    view.heard.b = 100
+    expect(lease.check()).to.equal('regained')
+  })
+
+  it('does not count a member whose record doubts this node, nor one this view marked down', () => {
+    const members = [member('a', 1), member('b', 2, { liveness: 'down' }), member('c', 3)]
+    // b is down (and so not in the base): {a, c}, and c is heard: two of two
+    expect(leaseOf({ members, heard: { b: 10, c: 10 } }).check()).to.equal(undefined)
+    // c's last record doubts a (heardAgo says never): one of two, and the oldest is a itself
+    expect(leaseOf({ members: [member('a', 9), member('c', 3)], heard: {} }).check()).to.equal('lost')
+  })
+})

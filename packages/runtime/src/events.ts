@@ -33,7 +33,7 @@ export interface NodeFenceDetail {
   cause: 'stall' | 'isolation'
   /** How long it stood still, or heard no majority, in ms. */
   pausedMs: number
-  /** Some member marked this node down meanwhile (or could not say). */
+  /** Some member marked this node down meanwhile (or could not say); after an isolation, also when this node marked members down meanwhile. Its activations went. */
   markedDown: boolean
   /** Activations dropped unsaved because of it. */
   dropped: number

@@ -43,6 +43,8 @@ export interface RuntimeComponents {
     heardAgo: (peerId: string) => number | undefined
     /** True when the member said goodbye lately: it no longer counts toward a majority once lost. */
     departed: (peerId: string) => boolean
+    /** How many ms ago this node's view marked the member down, if it did lately. */
+    markedDownAgo: (peerId: string) => number | undefined
     /** The lease now, in ms (it follows this node's heartbeat interval, which grows with the cluster). */
     ms: () => number
   }

@@ -214,7 +214,7 @@ export class Runtime {
     this.dispatch = new Dispatch({ inbound: this.inbound, receiver: this.receiver, claims: this.claims, fence: this.fence, spill: this.spill, routing: this.routing })
     // without a way to ask the others, a stall cannot be told from a failover: off unless asked for
     const lease = c.lease !== undefined && c.markedDown !== undefined
-      ? new QuorumLease({ self, members, ...c.lease })
+      ? new QuorumLease({ clock, self, members, ...c.lease })
       : undefined
     this.stall = new StallGuard(clock, init.fenceAfterMs ?? (c.markedDown !== undefined ? DEFAULT_SUSPECT_AFTER_MS : 0), (ms) => { this.fence.onStall(ms) }, lease && (() => { lease.beat(this.fence) }))
 
@@ -301,6 +301,11 @@ export class Runtime {
     return this.sender.plan(local)
   }
 
+  /** True when this node heard no majority of the cluster (it was isolated) at monotonic time `at`, as far back as it remembers. */
+  isolatedAt (at: number): boolean {
+    return this.fence.isolatedAt(at)
+  }
+
   /** Workers waiting to be handed to their new owners. */
   get migrationBacklog (): number {
     return this.sender.backlog
@@ -330,12 +335,10 @@ export class Runtime {
   async stop (options: AbortOptions = {}): Promise<void> {
     if (!this.running || this.stopping) return
     this.stopping = true
-    // a stop right after a stall (a SIGTERM handler may be the first thing to run) saves
-    // only what is not stale
+    // right after a stall (a SIGTERM handler may run first) it saves only what is not stale;
+    // cut off from a majority, nothing: the side that holds serves its workers (see Fence.rejoined)
     this.stall.check(this.clock.monotonic())
-    // cut off from a majority: stop waiting for one; the fence asks, and if nobody answers
-    // (they marked this node down, or cannot be reached) the workers go unsaved
-    this.fence.rejoined()
+    this.fence.rejoined(true)
     await this.fence.settled
     this.running = false
     this.sender.stop()

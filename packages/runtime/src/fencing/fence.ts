@@ -8,6 +8,15 @@ import type { WorkerEvents } from '../events.js'
 import type { ClaimWindow } from '../handoff/claims.js'
 import type { HandoffSender } from '../handoff/sender.js'
 
+/** Isolations remembered, for {@link Fence.isolatedAt}. */
+const ISOLATIONS_KEPT = 8
+
+/** What a fence waited for: how long the node stood still or heard no majority, and whether it acted alone meanwhile. */
+interface Waited {
+  ms: number
+  actedAlone: boolean
+}
+
 /** What fencing needs of the node. */
 export interface FenceComponents {
   readonly clock: Clock
@@ -41,7 +50,9 @@ export class Fence {
   private again = 0
   private fenced: Promise<void> = Promise.resolve()
   /** While isolated: ends the wait for a majority. */
-  private rejoin: (() => void) | undefined
+  private rejoin: ((actedAlone: boolean) => void) | undefined
+  /** The last isolations, [from, to] in monotonic ms (to: Infinity while it lasts): a mark made then is no majority's. */
+  private readonly isolations: Array<[number, number]> = []
   /** Idle deadlines and ticks that fell due while fencing: they run once it is over. */
   private readonly heldWheel: Array<[Activation, number]> = []
 
@@ -110,7 +121,7 @@ export class Fence {
       this.again += pausedMs
       return
     }
-    this.begin('stall', Promise.resolve(pausedMs))
+    this.begin('stall', Promise.resolve({ ms: pausedMs, actedAlone: false }))
   }
 
   /**
@@ -123,18 +134,37 @@ export class Fence {
   isolate (): void {
     if (!this.c.running() || this.fencing) return
     const since = this.c.clock.monotonic()
-    this.begin('isolation', new Promise<number>((resolve) => { this.rejoin = () => { resolve(this.c.clock.monotonic() - since) } }))
+    this.isolations.push([since, Infinity])
+    if (this.isolations.length > ISOLATIONS_KEPT) this.isolations.shift()
+    this.begin('isolation', new Promise<Waited>((resolve) => {
+      this.rejoin = (actedAlone) => {
+        const now = this.c.clock.monotonic()
+        this.isolations[this.isolations.length - 1][1] = now
+        resolve({ ms: now - since, actedAlone })
+      }
+    }))
   }
 
-  /** The lease holds again (or the node stops): the fence asks whether this node was marked down meanwhile. */
-  rejoined (): void {
+  /**
+   * The lease holds again (or the node stops): the fence asks whether this node was marked
+   * down meanwhile. `actedAlone`: this node's own view marked members down meanwhile (its
+   * ring moved on a view no majority shared, and what it did by it, a handoff given up, a
+   * worker started, may have a twin on the side that served): then its activations go
+   * unsaved whatever the answer, as a minority's do.
+   */
+  rejoined (actedAlone = false): void {
     const rejoin = this.rejoin
     this.rejoin = undefined
-    rejoin?.()
+    rejoin?.(actedAlone)
+  }
+
+  /** True when this node was isolated (it heard no majority, see QuorumLease) at monotonic time `at`, as far back as it remembers. */
+  isolatedAt (at: number): boolean {
+    return this.isolations.some(([from, to]) => at >= from && at <= to)
   }
 
   /** Fences until `waited` settles with how long the others may have taken this node for gone, then asks them, and drops every activation if any marked it down. */
-  private begin (cause: 'stall' | 'isolation', waited: Promise<number>): void {
+  private begin (cause: 'stall' | 'isolation', waited: Promise<Waited>): void {
     const c = this.c
     this.fencing = true
     c.scheduler.hold()
@@ -145,9 +175,11 @@ export class Fence {
     // of it ran: the scheduler is held, and a call that started it waits), or it would live
     // on beside the copy they hold
     const window = c.claims.suspect()
-    this.fenced = waited.then(async (pausedMs) => [pausedMs, await this.ask(pausedMs)] as const).then(([pausedMs, down]) => {
+    this.fenced = waited.then(async (w) => [w, await this.ask(w.ms) || w.actedAlone] as const).then(([{ ms: pausedMs, actedAlone }, down]) => {
       const self = c.self()
-      const what = cause === 'stall' ? `the event loop stood still for ${Math.round(pausedMs)} ms` : `this node heard no majority of the cluster for ${Math.round(pausedMs)} ms`
+      const what = cause === 'stall'
+        ? `the event loop stood still for ${Math.round(pausedMs)} ms`
+        : `this node heard no majority of the cluster for ${Math.round(pausedMs)} ms${actedAlone ? ' and marked members down meanwhile' : ''}`
       let dropped = 0
       if (down) {
         const err = new NodeUnavailableError(`node ${self} was marked down (${what}); its workers live elsewhere`, { node: self })
@@ -157,7 +189,7 @@ export class Fence {
       this.fencing = false
       // once fencing is over: it may send what waits on claimers on (see ClaimWindow.settle)
       c.claims.settle(window, down)
-      c.logger.warn(`${what}; ${down ? `marked down: dropped ${dropped} stale activations` : 'nobody marked this node down: nothing dropped'}`)
+      c.logger.warn(`${what}; ${down ? `dropped ${dropped} stale activations` : 'nobody marked this node down: nothing dropped'}`)
       if (c.events.has('node:fence')) c.events.emit('node:fence', { node: self, cause, pausedMs, markedDown: down, dropped })
       c.scheduler.release()
       c.sender.release()

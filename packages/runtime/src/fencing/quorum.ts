@@ -1,8 +1,9 @@
 import { NodeIsolatedError } from '@simplepool/core'
-import type { Member } from '@simplepool/core'
+import type { Clock, Member } from '@simplepool/core'
 
 /** What the lease on a majority needs of the node. */
 export interface QuorumComponents {
+  readonly clock: Clock
   self: () => string
   /** Every member of this node's view, itself included. */
   members: () => ReadonlyArray<Readonly<Member>>
@@ -10,6 +11,8 @@ export interface QuorumComponents {
   heardAgo: (peerId: string) => number | undefined
   /** True when the member said goodbye lately (a graceful leave): it leaves a frozen base. */
   departed: (peerId: string) => boolean
+  /** How many ms ago this node's view marked the member down, if it did lately. */
+  markedDownAgo: (peerId: string) => number | undefined
   /**
    * How long a member's last record counts as hearing it, in ms: shorter than the others
    * take to mark this node down after its last record reached them, by a margin (see
@@ -44,15 +47,21 @@ export class QuorumLease {
   private readonly c: QuorumComponents
   /** The base frozen when the lease was lost, until it holds again. */
   private frozen: Array<Readonly<Member>> | undefined
+  /** When the lease was lost (monotonic ms). */
+  private lostAt = 0
 
   constructor (components: QuorumComponents) {
     this.c = components
   }
 
   /** Looks at the lease (every beat of the stall guard): lost, `fence` isolates this node (once a fence for a stall is over, if one is on) until it holds again. */
-  beat (fence: { readonly active: boolean, isolate: () => void, rejoined: () => void }): void {
-    if (this.check() === 'regained') fence.rejoined()
-    else if (this.lost && !fence.active) fence.isolate()
+  beat (fence: { readonly active: boolean, isolate: () => void, rejoined: (actedAlone: boolean) => void }): void {
+    const frozen = this.frozen
+    if (this.check() === 'regained') {
+      // this node's view marked members of the base down while it heard no majority
+      const lostMs = this.c.clock.monotonic() - this.lostAt
+      fence.rejoined((frozen ?? []).some(m => (this.c.markedDownAgo(m.peerId) ?? Infinity) <= lostMs))
+    } else if (this.lost && !fence.active) fence.isolate()
   }
 
   /** True while the lease is lost. */
@@ -70,6 +79,7 @@ export class QuorumLease {
       const base = this.base()
       if (this.holds(base)) return undefined
       this.frozen = base
+      this.lostAt = this.c.clock.monotonic()
       return 'lost'
     }
     // a member that left since said goodbye: the others do not wait for it either

@@ -290,12 +290,12 @@ describe('Fencing', () => {
    * A, B and C host the pool; A's lease (1 s) hears whom `silent` leaves out, and A's
    * "marked down?" question answers `markedDown`. A holds `id`, incremented three times.
    */
-  async function leased (markedDown: boolean): Promise<{ a: Runtime, b: Runtime, silent: Set<string>, fences: NodeFenceDetail[], asked: number[], id: string }> {
+  async function leased (markedDown: boolean, markedHere = new Map<string, number>()): Promise<{ a: Runtime, b: Runtime, silent: Set<string>, fences: NodeFenceDetail[], asked: number[], id: string }> {
     const silent = new Set<string>()
     const asked: number[] = []
     const a = t.cluster.add('A', { pools: [pool()] }, {
       markedDown: async (ms) => { asked.push(ms); return markedDown },
-      lease: { heardAgo: (peer) => silent.has(peer) ? undefined : 0, departed: () => false, ms: () => 1_000 }
+      lease: { heardAgo: (peer) => silent.has(peer) ? undefined : 0, departed: () => false, markedDownAgo: (peer) => markedHere.has(peer) ? t.clock.monotonic() - (markedHere.get(peer) as number) : undefined, ms: () => 1_000 }
     })
     const b = t.cluster.add('B', { pools: [pool()] })
     t.cluster.add('C', { pools: [pool()] })
@@ -327,6 +327,26 @@ describe('Fencing', () => {
     expect(fences).to.have.length(1)
     expect(fences[0]).to.deep.include({ node: 'A', cause: 'isolation', markedDown: false, dropped: 0 })
     expect(await b.ref('c', id).call('inc')).to.equal(4)
+  })
+
+  it('cut off from a majority, and its own view marked members down meanwhile, drops every activation unsaved though nobody marked it down', async () => {
+    const markedHere = new Map<string, number>()
+    const { a, silent, fences } = await leased(false, markedHere)
+    silent.add('B').add('C')
+    t.clock.advance(2_500)
+    markedHere.set('B', t.clock.monotonic())
+    t.clock.advance(500)
+    await settle()
+    silent.clear()
+    t.clock.advance(200)
+    await settle()
+    t.clock.advance(10)
+    await settle()
+    expect(fences[0]).to.deep.include({ cause: 'isolation', markedDown: true, dropped: 1 })
+    expect(await a.count('c', { local: true })).to.equal(0)
+    // and what it marked then is no majority's decision: asked, it says it did not
+    expect(a.isolatedAt(markedHere.get('B') as number)).to.equal(true)
+    expect(a.isolatedAt(t.clock.monotonic())).to.equal(false)
   })
 
   it('cut off from a majority and marked down meanwhile, drops every activation unsaved once it hears one again', async () => {

@@ -1,4 +1,5 @@
 import { expect } from 'chai'
+import { ManualClock } from '@simplepool/core'
 import type { Member } from '@simplepool/core'
 import { QuorumLease } from '../../src/fencing/quorum.js'
 
@@ -10,10 +11,12 @@ function member (peerId: string, incarnation: number, extra: Partial<Member> = {
 /** A lease for node `a` over a view it reads at each look, hearing whom `heard` names (ms ago). */
 function leaseOf (view: { members: Member[], heard: Record<string, number>, departed?: Set<string> }): QuorumLease {
   return new QuorumLease({
+    clock: new ManualClock(),
     self: () => 'a',
     members: () => view.members,
     heardAgo: (peer) => view.heard[peer],
     departed: (peer) => view.departed?.has(peer) ?? false,
+    markedDownAgo: () => undefined,
     ms: () => 1_000
   })
 }

@@ -141,6 +141,7 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
           return f === undefined || f.doubts.includes(this.mesh.peerId) ? undefined : this.clock.monotonic() - f.lastSeen
         },
         departed: (peerId) => this.mesh.departed(peerId),
+        markedDownAgo: (peerId) => this.mesh.markedDownAgo(peerId),
         ms: () => leaseOf(this.mesh.figures(this.mesh.peerId)?.heartbeatMs ?? init.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, init.downAfterMs ?? DEFAULT_DOWN_AFTER_MS)
       },
       transport: this.transport,
@@ -222,7 +223,12 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
       members: () => this.mesh.snapshot().members,
       announceNow: () => { this.mesh.announceNow() },
       heardFrom: (peerId) => this.mesh.heardFrom(peerId),
-      markedDownAgo: (peerId) => this.mesh.markedDownAgo(peerId),
+      // a mark made while this node heard no majority is no majority's decision: the asker
+      // served on the side that held (see the runtime's QuorumLease)
+      markedDownAgo: (peerId) => {
+        const ago = this.mesh.markedDownAgo(peerId)
+        return ago === undefined || this.runtime.isolatedAt(this.clock.monotonic() - ago) ? undefined : ago
+      },
       call: async (peerId, payload, options) => await this.transport.call(peerId, payload, options)
     })
     this.ops = {

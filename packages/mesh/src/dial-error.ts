@@ -16,8 +16,13 @@ export function explainDialError (err: unknown, target: string, hasClusterKey: b
   const inner = Array.isArray(e?.errors) && e.errors.length > 0 ? e.errors[0] as typeof e : undefined
   const text = `${e?.name ?? ''} ${e?.message ?? ''} ${e?.code ?? ''} ${inner?.name ?? ''} ${inner?.message ?? ''} ${inner?.code ?? ''}`
   const name = inner?.name ?? e?.name ?? ''
-  if (/ECONNREFUSED|EHOSTUNREACH|ENETUNREACH/.test(text)) {
+  if (/ECONNREFUSED/.test(text)) {
     return new NodeUnavailableError(`${target} refused the connection: no node listens there`, { reason: 'refused' })
+  }
+  // no route: the network between is at fault, which proves nothing of the peer (a
+  // partition looks like this), so it is no refusal
+  if (/EHOSTUNREACH|ENETUNREACH/.test(text)) {
+    return new NodeUnavailableError(`no route to ${target}: the network between is down or cut`, { reason: 'unreachable' })
   }
   if (HANDSHAKE_FAILURES.has(name)) {
     return new ClusterKeyError(hasClusterKey
@@ -34,9 +39,10 @@ export function explainDialError (err: unknown, target: string, hasClusterKey: b
 }
 
 /**
- * True when a dial error proves the peer cannot be reached: it refused the connection or
- * the handshake. A timeout proves nothing (the peer, or this node, may just be busy), so
- * liveness is then left to the heartbeat deadlines.
+ * True when a dial error proves the peer cannot be reached: it refused the connection (no
+ * process listens there) or the handshake. A timeout proves nothing (the peer, or this
+ * node, may just be busy), nor does a missing route (the network between may be cut, the
+ * peer alive behind it), so liveness is then left to the heartbeat deadlines.
  */
 export function isRefusal (err: unknown): boolean {
   return (err as { data?: { reason?: string } } | undefined)?.data?.reason === 'refused'

@@ -41,7 +41,7 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
    * The last (incarnation, seq) of members forgotten, until `forgetAfterMs` after: a late
    * relayed record of a node that left must not bring it back.
    */
-  private readonly tombstones = new Map<string, { incarnation: number, seq: number, at: number, left: boolean }>()
+  private readonly tombstones = new Map<string, { incarnation: number, seq: number, at: number, gone: boolean }>()
   /** When (monotonic) each peer was last marked down, kept `forgetAfterMs`: a node back from a stall asks. */
   private readonly downAt = new Map<string, number>()
   private self: Entry
@@ -83,11 +83,15 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
     return this.entries.get(peerId)?.member
   }
 
-  /** True when the peer said goodbye (it is leaving, or was forgotten after it left, within `forgetAfterMs`). */
+  /**
+   * True when the peer is known gone: it said goodbye (leaving), or a redial was refused
+   * (no process listens where it was); also once forgotten, within `forgetAfterMs`.
+   * Silence alone never makes a peer gone: a peer cut off by the network is silent too.
+   */
   departed (peerId: string): boolean {
     const entry = this.entries.get(peerId)
-    if (entry !== undefined) return entry.member.status === 'leaving'
-    return this.tombstones.get(peerId)?.left === true
+    if (entry !== undefined) return entry.member.status === 'leaving' || entry.unreachable
+    return this.tombstones.get(peerId)?.gone === true
   }
 
   /** How many ms ago this view last marked the peer down, or undefined when not within `forgetAfterMs`. */
@@ -271,7 +275,7 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
     if (entry == null) return
     this.nextDue = -Infinity
     this.entries.delete(peerId)
-    this.tombstones.set(peerId, { incarnation: entry.member.incarnation, seq: entry.figures.seq, at: this.clock.monotonic(), left: entry.member.status === 'leaving' })
+    this.tombstones.set(peerId, { incarnation: entry.member.incarnation, seq: entry.figures.seq, at: this.clock.monotonic(), gone: entry.member.status === 'leaving' || entry.unreachable })
     this.rebuild()
     if (entry.member.status !== 'leaving' && entry.member.liveness !== 'down') {
       this.emit('member:leave', { ...entry.member, status: 'leaving' })

@@ -101,7 +101,7 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
   }
 
   /** How many ms ago this node last marked the peer down, if it did lately. */
-  /** True when the peer said goodbye lately (see {@link MembershipView.departed}). */
+  /** True when the peer is known gone lately: it said goodbye, or refused a redial (see {@link MembershipView.departed}). */
   departed (peerId: string): boolean {
     return this.view?.departed(peerId) ?? false
   }

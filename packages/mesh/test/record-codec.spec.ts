@@ -66,6 +66,15 @@ describe('explainDialError', () => {
     expect(isRefusal(timeout)).to.equal(false)
   })
 
+  it('no route to the peer proves nothing of it (a cut network looks so): no refusal', () => {
+    for (const code of ['EHOSTUNREACH', 'ENETUNREACH']) {
+      const named = explainDialError(Object.assign(new Error(`connect ${code} 10.0.0.2:4001`), { code }), 'x', false, 3_000)
+      expect(named.name).to.equal('NodeUnavailableError')
+      expect(named.message).to.match(/no route/)
+      expect(isRefusal(named)).to.equal(false)
+    }
+  })
+
   it('a refused handshake is a cluster key mismatch, worded for each side', () => {
     const err = Object.assign(new Error('read ECONNRESET'), { name: 'EncryptionFailedError' })
     const withKey = explainDialError(err, 'x', true, 3_000)

@@ -41,7 +41,7 @@ export interface RuntimeComponents {
   lease?: {
     /** Ms since this node last heard a record of the member; undefined when never. */
     heardAgo: (peerId: string) => number | undefined
-    /** True when the member said goodbye lately: it no longer counts toward a majority once lost. */
+    /** True when the member is known gone lately (a goodbye, a refused redial): it no longer counts toward a majority once lost. */
     departed: (peerId: string) => boolean
     /** How many ms ago this node's view marked the member down, if it did lately. */
     markedDownAgo: (peerId: string) => number | undefined

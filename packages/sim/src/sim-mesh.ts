@@ -77,7 +77,7 @@ export class SimMesh extends TypedEventTarget<MeshEvents> implements NodeMesh {
     return this.view?.heardFrom(peerId) ?? false
   }
 
-  /** True when the peer said goodbye lately (see {@link MembershipView.departed}). */
+  /** True when the peer is known gone lately: it said goodbye, or refused a redial (see {@link MembershipView.departed}). */
   departed (peerId: string): boolean {
     return this.view?.departed(peerId) ?? false
   }

@@ -9,7 +9,7 @@ export interface QuorumComponents {
   members: () => ReadonlyArray<Readonly<Member>>
   /** Ms since this node last heard a record of the member; undefined when never. */
   heardAgo: (peerId: string) => number | undefined
-  /** True when the member said goodbye lately (a graceful leave): it leaves a frozen base. */
+  /** True when the member is known gone lately (it said goodbye, or refused a redial: no process listens there): it leaves a frozen base. */
   departed: (peerId: string) => boolean
   /** How many ms ago this node's view marked the member down, if it did lately. */
   markedDownAgo: (peerId: string) => number | undefined
@@ -40,8 +40,9 @@ export interface QuorumComponents {
  *
  * When the lease is lost the base is frozen until it holds again: the node's own view
  * marks the others down meanwhile, and a base that shrank with it would soon give the
- * cut-off side a majority of itself. Only a member that left gracefully leaves a frozen
- * base (it said goodbye; nobody waits for it).
+ * cut-off side a majority of itself. Only a member known gone leaves a frozen base: one
+ * that said goodbye, or whose redial was refused (no process listens where it was; a cut
+ * network never refuses, it is silent).
  */
 export class QuorumLease {
   private readonly c: QuorumComponents
@@ -82,7 +83,7 @@ export class QuorumLease {
       this.lostAt = this.c.clock.monotonic()
       return 'lost'
     }
-    // a member that left since said goodbye: the others do not wait for it either
+    // a member known gone since (a goodbye, a refused redial) is not waited for: no side has it
     this.frozen = this.frozen.filter(m => !this.c.departed(m.peerId))
     if (!this.holds(this.frozen)) return undefined
     this.frozen = undefined

@@ -301,11 +301,6 @@ export class Runtime {
     return this.sender.plan(local)
   }
 
-  /** True when this node heard no majority of the cluster (it was isolated) at monotonic time `at`, as far back as it remembers. */
-  isolatedAt (at: number): boolean {
-    return this.fence.isolatedAt(at)
-  }
-
   /** Workers waiting to be handed to their new owners. */
   get migrationBacklog (): number {
     return this.sender.backlog

@@ -8,9 +8,6 @@ import type { WorkerEvents } from '../events.js'
 import type { ClaimWindow } from '../handoff/claims.js'
 import type { HandoffSender } from '../handoff/sender.js'
 
-/** Isolations remembered, for {@link Fence.isolatedAt}. */
-const ISOLATIONS_KEPT = 8
-
 /** What a fence waited for: how long the node stood still or heard no majority, and whether it acted alone meanwhile. */
 interface Waited {
   ms: number
@@ -51,8 +48,6 @@ export class Fence {
   private fenced: Promise<void> = Promise.resolve()
   /** While isolated: ends the wait for a majority. */
   private rejoin: ((actedAlone: boolean) => void) | undefined
-  /** The last isolations, [from, to] in monotonic ms (to: Infinity while it lasts): a mark made then is no majority's. */
-  private readonly isolations: Array<[number, number]> = []
   /** Idle deadlines and ticks that fell due while fencing: they run once it is over. */
   private readonly heldWheel: Array<[Activation, number]> = []
 
@@ -134,13 +129,9 @@ export class Fence {
   isolate (): void {
     if (!this.c.running() || this.fencing) return
     const since = this.c.clock.monotonic()
-    this.isolations.push([since, Infinity])
-    if (this.isolations.length > ISOLATIONS_KEPT) this.isolations.shift()
     this.begin('isolation', new Promise<Waited>((resolve) => {
       this.rejoin = (actedAlone) => {
-        const now = this.c.clock.monotonic()
-        this.isolations[this.isolations.length - 1][1] = now
-        resolve({ ms: now - since, actedAlone })
+        resolve({ ms: this.c.clock.monotonic() - since, actedAlone })
       }
     }))
   }
@@ -156,11 +147,6 @@ export class Fence {
     const rejoin = this.rejoin
     this.rejoin = undefined
     rejoin?.(actedAlone)
-  }
-
-  /** True when this node was isolated (it heard no majority, see QuorumLease) at monotonic time `at`, as far back as it remembers. */
-  isolatedAt (at: number): boolean {
-    return this.isolations.some(([from, to]) => at >= from && at <= to)
   }
 
   /** Fences until `waited` settles with how long the others may have taken this node for gone, then asks them, and drops every activation if any marked it down. */

@@ -293,11 +293,13 @@ export class Inbound {
    * A sender's barrier (see SendOrder): it goes where a message to its worker would go
    * (see cast), and is answered when it reaches the head of the worker's mailbox; at once
    * where the worker is not live and this node owns it (nothing sent before it waits
-   * here). Read while fencing, it waits as a call does, and fails if this node was marked down.
+   * here). Read while fencing (after a stall, or cut off from a majority), it waits as a
+   * cast does, and fails if this node was marked down.
    */
   barrier (m: BarrierMessage, from: string, now: number, until?: number): unknown {
     const c = this.c
-    if (c.fence.isolated) return Promise.reject(isolatedError(c.self(), m.pool, m.id))
+    // isolated too: a barrier refused would let what it holds go ahead of the casts that
+    // wait here for the fence (seed 150849)
     if (c.fence.active) {
       return c.fence.settled.then(() => {
         if (c.fence.markedDown) throw new NodeUnavailableError(`node ${c.self()} was marked down while it stood still`, { node: c.self() })

@@ -223,12 +223,7 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
       members: () => this.mesh.snapshot().members,
       announceNow: () => { this.mesh.announceNow() },
       heardFrom: (peerId) => this.mesh.heardFrom(peerId),
-      // a mark made while this node heard no majority is no majority's decision: the asker
-      // served on the side that held (see the runtime's QuorumLease)
-      markedDownAgo: (peerId) => {
-        const ago = this.mesh.markedDownAgo(peerId)
-        return ago === undefined || this.runtime.isolatedAt(this.clock.monotonic() - ago) ? undefined : ago
-      },
+      markedDownAgo: (peerId) => this.mesh.markedDownAgo(peerId),
       call: async (peerId, payload, options) => await this.transport.call(peerId, payload, options)
     })
     this.ops = {

@@ -204,6 +204,7 @@ export class Runtime {
       forwarding,
       requests: this.requests,
       viewWait: this.viewWait = new ViewWait({ clock }),
+      ownedHereBefore: (p, id, local, withinMs) => this.claims.ownedHereBefore(p, id, local, withinMs),
       routing: this.routing,
       self,
       placement,

@@ -248,10 +248,20 @@ export class ClaimWindow {
    * within the window (or within `withinMs`, when shorter): each once, not this node.
    */
   ownersBefore (pool: string, id: string, local: LocalPool | undefined, withinMs = this.windowMs): string[] {
+    const self = this.c.self()
+    return this.ownersWithin(pool, id, local, withinMs).filter(o => o !== self)
+  }
+
+  /** True when a placement before the last ring changes of the pool, replaced within `withinMs`, named this node the owner of `id`. */
+  ownedHereBefore (pool: string, id: string, local: LocalPool | undefined, withinMs: number): boolean {
+    return this.ownersWithin(pool, id, local, withinMs).includes(this.c.self())
+  }
+
+  /** The owners of `id` in the placements replaced within `withinMs` (and the window), each once. */
+  private ownersWithin (pool: string, id: string, local: LocalPool | undefined, withinMs: number): string[] {
     const now = this.c.clock.monotonic()
     const within = Math.min(withinMs, this.windowMs)
     if (now - Math.max(this.changedAt, this.startedAt) > within) return []
-    const self = this.c.self()
     const out: string[] = []
     for (const h of this.history.get(pool) ?? []) {
       if (now - h.replacedAt > within) continue
@@ -261,7 +271,7 @@ export class ClaimWindow {
       } catch {
         // a custom placement that named a node not serving the pool then
       }
-      if (owner !== undefined && owner !== self && !out.includes(owner)) out.push(owner)
+      if (owner !== undefined && !out.includes(owner)) out.push(owner)
     }
     return out
   }

@@ -1,4 +1,4 @@
-import { DEFAULT_CALL_TIMEOUT_MS, NodeUnavailableError, TimeoutError, UnknownPoolError, nextTurn } from '@simplepool/core'
+import { DEFAULT_CALL_TIMEOUT_MS, NodeUnavailableError, ORDER_WINDOW_MS, TimeoutError, UnknownPoolError, nextTurn } from '@simplepool/core'
 import type { Clock, Logger } from '@simplepool/core'
 import type { Placement } from '@simplepool/ring'
 import type { LocalPool } from '../activation/local-pool.js'
@@ -28,6 +28,8 @@ export interface InboundComponents {
   readonly requests: LocalRequests
   /** Messages that would go straight back where they came from, waiting for this node's view to move. */
   readonly viewWait: ViewWait
+  /** True when this node owned `id` in a placement replaced within `withinMs`: its view moved away from it lately. */
+  ownedHereBefore: (pool: string, id: string, local: LocalPool | undefined, withinMs: number) => boolean
   /** Node-wide counters (casts dropped). */
   readonly routing: RoutingStats
   self: () => string
@@ -88,7 +90,7 @@ export class Inbound {
       const owner = c.owners.ownerOf(m.pool, m.id, local, placement)
       const to = this.arrival(local, m.pool, m.id, owner, from, m.spilled, m.spawn)
       if (to !== 'here') {
-        const waits = this.backWhence(to, owner, from, m.hops, live) ? this.waitCall(m, from, now, until) : undefined
+        const waits = this.backWhence(to, owner, from, m.hops, live, m.pool, m.id, local) ? this.waitCall(m, from, now, until) : undefined
         if (waits !== undefined) return waits
         sentOn(live, owner)
         return this.onward(to, m, encodeCall, from, local, owner, m.timeoutMs)
@@ -169,10 +171,12 @@ export class Inbound {
    * the owner and this node's names that one, so it waits for this node's view to move
    * (see ViewWait). A worker live here is another matter: this node holds it, its view
    * names where it goes, and what follows it there is ordered by the handoff (a message
-   * from the node a worker is claimed from goes ahead of the others).
+   * from the node a worker is claimed from goes ahead of the others). So is a node that
+   * owned the worker lately: its view moved away from itself (a drain, a stop, a target),
+   * which it knows first, and it is the sender's view that is behind (seed 151715).
    */
-  private backWhence (to: Arrival, owner: string, from: string, hops: number, live: Activation | undefined): boolean {
-    return to === 'forward' && hops > 0 && owner === from && live === undefined
+  private backWhence (to: Arrival, owner: string, from: string, hops: number, live: Activation | undefined, pool: string, id: string, local: LocalPool | undefined): boolean {
+    return to === 'forward' && hops > 0 && owner === from && live === undefined && !this.c.ownedHereBefore(pool, id, local, ORDER_WINDOW_MS)
   }
 
   /** A cast: delivered here, or sent on, or it waits for this node's view (see ViewWait). One that cannot be delivered is counted, never thrown back. */
@@ -207,7 +211,7 @@ export class Inbound {
         if (owner === c.self()) act.ownedAt = placement.version
         return
       }
-      if (this.backWhence(to, owner, from, m.hops, live) && this.waitCast(m, from, until)) return
+      if (this.backWhence(to, owner, from, m.hops, live, m.pool, m.id, local) && this.waitCast(m, from, until)) return
       if (!c.forwarding.mayForward(m.hops)) throw new NodeUnavailableError(`no agreed owner for ${m.pool}/${m.id} after ${m.hops} hops`)
       sentOn(live, owner)
       if (to === 'spill') {
@@ -317,7 +321,7 @@ export class Inbound {
     const owner = c.owners.ownerOf(m.pool, m.id, local, placement)
     const to = this.arrival(local, m.pool, m.id, owner, from, m.spilled, false)
     if (to === 'here') return live === undefined ? true : queue(live)
-    if (this.backWhence(to, owner, from, m.hops, live)) {
+    if (this.backWhence(to, owner, from, m.hops, live, m.pool, m.id, local)) {
       const waits = this.waitBarrier(m, from, now, until)
       if (waits !== undefined) return waits
     }

@@ -130,15 +130,20 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
   // pool as the rings say: its status `up` (a node drained whole stays `draining` whatever
   // targets it is given since), its target above 0, and not marked down by the stopping
   // node (its rings leave it out: a handoff there fails, and the workers stay; seed 11222)
-  const servedBesides = (node: SimNode): Set<string> => {
+  // per pool, the nodes that serve it
+  const servedBesides = (node: SimNode): Map<string, Set<string>> => {
     const up = (n: SimNode): boolean => n.view.snapshot().members.find(m => m.peerId === n.peerId)?.status === 'up'
     const down = new Set(node.view.snapshot().members.filter(m => m.liveness === 'down').map(m => m.peerId))
-    return new Set<string>(POOLS.filter(pool => cluster.running().some(n => n !== node && up(n) && !down.has(n.peerId) && (n.runtime.pool(pool)?.target ?? 0) > 0)))
+    const serving = (pool: string): Set<string> => new Set(cluster.running().filter(n => n !== node && up(n) && !down.has(n.peerId) && (n.runtime.pool(pool)?.target ?? 0) > 0).map(n => n.peerId))
+    return new Map(POOLS.map(pool => [pool, serving(pool)]))
   }
   // what other nodes served, and what the node held, as each stop began: a node that starts
   // serving while the stop runs (an undrain a moment before its end) may come too late for
-  // the stopping node to hear, and a worker it held may meanwhile start afresh there
-  const atStop = new Map<string, { served: Set<string>, held: Set<string> }>()
+  // the stopping node to hear, and a worker it held may meanwhile start afresh there; so a
+  // pool counts as served only by a node that served it from the stop's start to its end
+  // (one drained during the stop and another come a moment before its end served none of
+  // it throughout: seed 154201)
+  const atStop = new Map<string, { served: Map<string, Set<string>>, held: Set<string> }>()
   const plan = new FaultPlan(cluster, {
     joined: (node) => { listen(node) },
     stopping: (node) => {
@@ -147,7 +152,8 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
     },
     stopped: (node) => {
       const start = atStop.get(node.peerId)
-      const serving = new Set([...servedBesides(node)].filter(pool => start?.served.has(pool) !== false))
+      const end = servedBesides(node)
+      const serving = new Set<string>(POOLS.filter(pool => [...(end.get(pool) ?? [])].some(n => start === undefined || start.served.get(pool)?.has(n) === true)))
       let n = 0
       for (const [key, b] of books.books) {
         if ((b.holder !== node.peerId && start?.held.has(key) !== true) || serving.has(key.slice(0, key.indexOf('/')))) continue

@@ -341,8 +341,24 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     this.sweepTimer = this.clock.setTimeout(() => {
       if (!this.running) return
       this.view?.sweep()
+      this.redialDown()
       this.scheduleSweep()
     }, MEMBERSHIP_SWEEP_MS)
+  }
+
+  /**
+   * Members marked down (and not known gone) are dialed again, at most once per
+   * `RECONNECT_BACKOFF_MS` each, until the view forgets them: once a cut network heals,
+   * neither side may hear the other's records again unless one of them dials (both marked
+   * the other down), and a member that went away meanwhile refuses the dial, which proves
+   * it gone (a node that lost its lease on a majority stops waiting for it).
+   */
+  private redialDown (): void {
+    const view = this.view
+    if (view === undefined) return
+    for (const m of view.snapshot().members) {
+      if (m.liveness === 'down' && m.status !== 'leaving' && !view.departed(m.peerId)) this.reach(m.peerId)
+    }
   }
 
   private onMessage (from: string | undefined, data: Uint8Array): void {

@@ -94,7 +94,8 @@ const PARTITION_REGRESSIONS: Array<{ seed: number, found: string }> = [
   { seed: 80, found: 'acknowledged-writes-durable: a node cut off one way (it could not send) heard a majority and so kept its lease, while the others marked it down and served its workers (records now name the members their node doubts)' },
   { seed: 28, found: 'bounded-memory: a node that lost its lease waited for a member that had left gracefully meanwhile, and stayed cut off for good (a member gone leaves the frozen base)' },
   { seed: 36, found: 'acknowledged-writes-durable: two hosts split one way; the younger, cut off, marked the older down, gave up a handoff whose answer was lost and kept the worker; back, nobody had marked it down, and its stale copy lived on (a node that marked members down while isolated now drops its copies)' },
-  { seed: 197, found: 'every-call-ends: with partitions, not diagnosed one by one (found by --seeds 200 --from 1 --partitions on the first cut of the lease)' }
+  { seed: 197, found: 'every-call-ends: with partitions, not diagnosed one by one (found by --seeds 200 --from 1 --partitions on the first cut of the lease)' },
+  { seed: 409, found: 'whole-again: a node cut off kept waiting for a member of its frozen base that had stopped on the other side of the cut; nobody dialed it again, so nothing proved it gone (members marked down are now dialed again until forgotten)' }
 ]
 
 /** Seeds run on every `npm test`, beside the regressions: the same ones every time. */

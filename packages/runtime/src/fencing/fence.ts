@@ -168,7 +168,9 @@ export class Fence {
         : `this node heard no majority of the cluster for ${Math.round(pausedMs)} ms${actedAlone ? ' and marked members down meanwhile' : ''}`
       let dropped = 0
       if (down) {
-        const err = new NodeUnavailableError(`node ${self} was marked down (${what}); its workers live elsewhere`, { node: self })
+        const err = new NodeUnavailableError(actedAlone
+          ? `node ${self}: ${what}; its copies may have twins on the side that served`
+          : `node ${self} was marked down (${what}); its workers live elsewhere`, { node: self })
         for (const p of c.pools()) dropped += dropStale(p, err)
       }
       this.down = down

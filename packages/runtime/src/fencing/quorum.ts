@@ -31,12 +31,12 @@ export interface QuorumComponents {
  * member marked down leaves the base of a node that holds the lease: that node is on the
  * side that decided it is gone (the lease is shorter than the silence that marks a member
  * down, so a node on the other side lost its lease before it marked anyone down, and its
- * base stays as it was; see below). Clients (target 0
- * everywhere) hold no workers, so they neither count nor are counted: a side with every
- * client and one host of three does not serve. A node holds the lease while it heard,
- * within `leaseMs`, from more than half of the base (itself included), or from exactly
- * half when that half holds the base's oldest member (the smallest incarnation, then the
- * smallest peer id), the rule both halves of an even split compute alike.
+ * base stays as it was; see below). Clients (target 0 everywhere) hold no workers, so they
+ * neither count nor are counted: a side with every client and one host of three does not
+ * serve. A node holds the lease while it heard, within the lease (`ms()`), from more than
+ * half of the base (itself included), or from exactly half when that half holds the
+ * base's oldest member (the smallest incarnation, then the smallest peer id), the rule
+ * both halves of an even split compute alike.
  *
  * When the lease is lost the base is frozen until it holds again: the node's own view
  * marks the others down meanwhile, and a base that shrank with it would soon give the

@@ -125,7 +125,7 @@ export class Inbound {
     return await this.call({ ...m, timeoutMs: left }, from, now)
   }
 
-  /** A cast's or a barrier's wait for this node's view (see ViewWait): routed again when it ends. */
+  /** A cast's wait for this node's view (see ViewWait): routed again when it ends; false when it may not wait. */
   private waitCast (m: CastMessage, from: string, until?: number): boolean {
     return this.c.viewWait.hold(m.pool, m.id, (end) => { this.cast(m, from, end) }, Infinity, undefined, until)
   }

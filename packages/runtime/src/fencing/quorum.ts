@@ -1,5 +1,8 @@
-import { NodeIsolatedError } from '@simplepool/core'
+import { NodeIsolatedError, STALL_BEAT_MS } from '@simplepool/core'
 import type { Clock, Member } from '@simplepool/core'
+
+/** A beat of the stall guard this late (two missed) says the event loop was busy: nothing it did not read meanwhile counts as silence. */
+const LATE_BEAT_MS = 3 * STALL_BEAT_MS
 
 /** What the lease on a majority needs of the node. */
 export interface QuorumComponents {
@@ -50,19 +53,37 @@ export class QuorumLease {
   private frozen: Array<Readonly<Member>> | undefined
   /** When the lease was lost (monotonic ms). */
   private lostAt = 0
+  /** Until when every member counts as heard (monotonic ms): see {@link QuorumLease.stalled}. */
+  private graceUntil = -Infinity
 
   constructor (components: QuorumComponents) {
     this.c = components
   }
 
-  /** Looks at the lease (every beat of the stall guard): lost, `fence` isolates this node (once a fence for a stall is over, if one is on) until it holds again. */
-  beat (fence: { readonly active: boolean, isolate: () => void, rejoined: (actedAlone: boolean) => void }): void {
+  /**
+   * Looks at the lease (every beat of the stall guard; `gapMs` since the beat before):
+   * lost, `fence` isolates this node (once a fence for a stall is over, if one is on)
+   * until it holds again. A beat that came late says the loop was busy: what it did not
+   * read meanwhile is no one's silence (see {@link QuorumLease.stalled}).
+   */
+  beat (fence: { readonly active: boolean, isolate: () => void, rejoined: (actedAlone: boolean) => void }, gapMs = 0): void {
+    if (gapMs > LATE_BEAT_MS) this.stalled()
     const frozen = this.frozen
     if (this.check() === 'regained') {
       // this node's view marked members of the base down while it heard no majority
       const lostMs = this.c.clock.monotonic() - this.lostAt
       fence.rejoined((frozen ?? []).some(m => (this.c.markedDownAgo(m.peerId) ?? Infinity) <= lostMs))
     } else if (this.lost && !fence.active) fence.isolate()
+  }
+
+  /**
+   * This node's event loop stood still: it heard nothing meanwhile because it did not
+   * listen, not because the others fell silent (the stall's own fence asks them whether
+   * they marked it down). For one lease from now, every member counts as heard, as the
+   * membership view restarts their silence after such a gap.
+   */
+  stalled (): void {
+    this.graceUntil = this.c.clock.monotonic() + this.c.ms()
   }
 
   /** True while the lease is lost. */
@@ -103,11 +124,12 @@ export class QuorumLease {
     const now = new Map<string, Readonly<Member>>()
     for (const m of this.c.members()) now.set(m.peerId, m)
     const leaseMs = this.c.ms()
+    const grace = this.c.clock.monotonic() < this.graceUntil
     let heard = 0
     let oldest: Readonly<Member> | undefined
     let oldestHeard = false
     for (const m of base) {
-      let fresh = m.peerId === self
+      let fresh = m.peerId === self || (grace && now.get(m.peerId)?.liveness !== 'down')
       if (!fresh) {
         const ago = this.c.heardAgo(m.peerId)
         fresh = ago !== undefined && ago <= leaseMs && now.get(m.peerId)?.liveness !== 'down'

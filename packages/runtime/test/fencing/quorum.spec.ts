@@ -9,9 +9,9 @@ function member (peerId: string, incarnation: number, extra: Partial<Member> = {
 }
 
 /** A lease for node `a` over a view it reads at each look, hearing whom `heard` names (ms ago). */
-function leaseOf (view: { members: Member[], heard: Record<string, number>, departed?: Set<string> }): QuorumLease {
+function leaseOf (view: { members: Member[], heard: Record<string, number>, departed?: Set<string> }, clock = new ManualClock()): QuorumLease {
   return new QuorumLease({
-    clock: new ManualClock(),
+    clock,
     self: () => 'a',
     members: () => view.members,
     heardAgo: (peer) => view.heard[peer],
@@ -96,5 +96,22 @@ describe('the lease on a majority', () => {
     expect(leaseOf({ members, heard: { b: 10, c: 10 } }).check()).to.equal(undefined)
     // c's last record doubts a (heardAgo says never): one of two, and the oldest is a itself
     expect(leaseOf({ members: [member('a', 9), member('c', 3)], heard: {} }).check()).to.equal('lost')
+  })
+
+  it('after a stall of its own, counts every member heard for one lease: it did not listen, they were not silent', () => {
+    const clock = new ManualClock()
+    const view = { members: [member('a', 1), member('b', 2), member('c', 3)], heard: { b: 3_000, c: 3_000 } as Record<string, number> }
+    const lease = leaseOf(view, clock)
+    const fence = { active: false, isolated: 0, rejoinedWith: [] as boolean[], isolate () { this.isolated++ }, rejoined (a: boolean) { this.rejoinedWith.push(a) } }
+    // a beat 3 s late: the loop was busy
+    lease.beat(fence, 3_000)
+    expect(fence.isolated).to.equal(0)
+    clock.advance(900)
+    lease.beat(fence, 100)
+    expect(fence.isolated).to.equal(0)
+    // a lease later, still nothing heard: lost
+    clock.advance(200)
+    lease.beat(fence, 100)
+    expect(fence.isolated).to.equal(1)
   })
 })

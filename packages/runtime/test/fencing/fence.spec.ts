@@ -306,6 +306,15 @@ describe('Fencing', () => {
     return { a, b, silent, fences, asked, id }
   }
 
+  /** The cut heals: A hears everyone again, and its fence asks (a turn of the event loop at least). */
+  async function heal (silent: Set<string>): Promise<void> {
+    silent.clear()
+    t.clock.advance(200)
+    await settle()
+    t.clock.advance(10)
+    await settle()
+  }
+
   it('cut off from a majority, takes no call (NodeIsolatedError at once, from here and from elsewhere) until it hears one again; not marked down, it goes on with everything', async () => {
     const { a, b, silent, fences, asked, id } = await leased(false)
     silent.add('B').add('C')
@@ -317,12 +326,7 @@ describe('Fencing', () => {
     t.clock.advance(2_000)
     await settle()
     expect(fences).to.deep.equal([])
-    silent.clear()
-    t.clock.advance(200)
-    await settle()
-    // the fence asks, and lasts a turn of the event loop at least
-    t.clock.advance(10)
-    await settle()
+    await heal(silent)
     expect(asked).to.have.length(1)
     expect(fences).to.have.length(1)
     expect(fences[0]).to.deep.include({ node: 'A', cause: 'isolation', markedDown: false, dropped: 0 })
@@ -337,11 +341,7 @@ describe('Fencing', () => {
     markedHere.set('B', t.clock.monotonic())
     t.clock.advance(500)
     await settle()
-    silent.clear()
-    t.clock.advance(200)
-    await settle()
-    t.clock.advance(10)
-    await settle()
+    await heal(silent)
     expect(fences[0]).to.deep.include({ cause: 'isolation', markedDown: true, dropped: 1 })
     expect(await a.count('c', { local: true })).to.equal(0)
   })
@@ -351,11 +351,7 @@ describe('Fencing', () => {
     silent.add('B').add('C')
     t.clock.advance(3_000)
     await settle()
-    silent.clear()
-    t.clock.advance(200)
-    await settle()
-    t.clock.advance(10)
-    await settle()
+    await heal(silent)
     expect(fences[0]).to.deep.include({ cause: 'isolation', markedDown: true, dropped: 1 })
     expect(await a.count('c', { local: true })).to.equal(0)
     expect(saved.size).to.equal(0)

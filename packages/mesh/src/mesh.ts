@@ -100,12 +100,12 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     return this.view?.get(peerId)
   }
 
-  /** How many ms ago this node last marked the peer down, if it did lately. */
   /** True when the peer is known gone lately: it said goodbye, or refused a redial (see {@link MembershipView.departed}). */
   departed (peerId: string): boolean {
     return this.view?.departed(peerId) ?? false
   }
 
+  /** How many ms ago this node last marked the peer down, if it did lately. */
   markedDownAgo (peerId: string): number | undefined {
     return this.view?.markedDownAgo(peerId)
   }

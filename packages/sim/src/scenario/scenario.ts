@@ -129,8 +129,8 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
   // those of a pool without `save` ended with their memory, as designed. A node serves a
   // pool as the rings say: its status `up` (a node drained whole stays `draining` whatever
   // targets it is given since), its target above 0, and not marked down by the stopping
-  // node (its rings leave it out: a handoff there fails, and the workers stay; seed 11222)
-  // per pool, the nodes that serve it
+  // node (its rings leave it out: a handoff there fails, and the workers stay; seed 11222).
+  // Per pool, the nodes that serve it.
   const servedBesides = (node: SimNode): Map<string, Set<string>> => {
     const up = (n: SimNode): boolean => n.view.snapshot().members.find(m => m.peerId === n.peerId)?.status === 'up'
     const down = new Set(node.view.snapshot().members.filter(m => m.liveness === 'down').map(m => m.peerId))

@@ -84,6 +84,8 @@ export class ClaimWindow {
   private readonly ringSince = new Map<string, number>()
   private changedAt = -Infinity
   private startedAt = -Infinity
+  /** Since when (monotonic ms) this node knows least of what the others started: it started, or came back marked down. */
+  private blindSince = -Infinity
   /** Pools whose new activations claim first, while the window is open (see {@link noteHolders}). */
   private claimPools = new Set<string>()
   /**
@@ -109,7 +111,7 @@ export class ClaimWindow {
   /** The node starts: its first activations claim in pools other nodes hold workers of. */
   start (): void {
     this.noteHolders()
-    this.startedAt = this.c.clock.monotonic()
+    this.startedAt = this.blindSince = this.c.clock.monotonic()
   }
 
   /** A pool's ring moved: `previous` is the placement before, `current` the one now. */
@@ -184,7 +186,9 @@ export class ClaimWindow {
    */
   settle (saved: SuspectWindow, down: boolean): void {
     if (down) {
-      this.changedAt = this.c.clock.monotonic()
+      // marked down, it missed what the others did meanwhile (a worker started on a node its
+      // view never named): like a node just started, it asks every member (seed 156932)
+      this.changedAt = this.blindSince = this.c.clock.monotonic()
     } else if (this.changedAt === saved.stalledAt) {
       // nobody took its workers: no claim window for a stall alone
       this.changedAt = saved.changedBefore
@@ -234,8 +238,9 @@ export class ClaimWindow {
     // send them, or leaving) may hold this one, whatever the rings said before
     // just started, this node has no placement before to ask by, and the others' counts are
     // older than their first workers: as the cluster comes up, any member may have started
-    // this one before the views agreed (seed 120233); only then, every member is asked
-    const justStarted = now - this.startedAt <= CLAIM_COUNTS_GRACE_MS
+    // this one before the views agreed (seed 120233); only then, and just back from being
+    // marked down, every member is asked
+    const justStarted = now - this.blindSince <= CLAIM_COUNTS_GRACE_MS
     for (const m of this.c.members()) {
       if (justStarted || ((m.status !== 'up' || (m.pools[pool]?.target ?? 0) <= 0) && (this.c.countOf?.(m.peerId, pool) ?? 0) > 0)) consider(m.peerId, !justStarted)
     }

@@ -107,7 +107,7 @@ export class FaultPlan {
       this.sim.network.partition(a.peerId, b.peerId, true)
       what = `a one-way cut: ${a.peerId} cannot reach ${b.peerId}`
       involved = [a.peerId, b.peerId]
-    } else if (kind < 0.7 && live.length > 2) {
+    } else if (kind < 0.7 && live.length > 2 && this.hostsWithout(a) * 2 > this.hostsWithout()) {
       a.time.pause(24 * 3_600_000)
       this.forget(a.peerId)
       what = `${a.peerId} hung for good`
@@ -127,6 +127,17 @@ export class FaultPlan {
   /** The running nodes, in their order of joining. */
   private live (): SimNode[] {
     return this.sim.running()
+  }
+
+  /**
+   * How many running nodes host workers (up, with a target above 0 somewhere), `but`
+   * left out. A node hung for good is held only while the others keep a majority of them:
+   * without one they wait by design (the lease on a majority), which is no failure of
+   * progress.
+   */
+  private hostsWithout (but?: SimNode): number {
+    return this.live().filter(n => n !== but && n.view.snapshot().members.find(m => m.peerId === n.peerId)?.status === 'up' &&
+      Object.values(n.runtime.targets()).some(t => t > 0)).length
   }
 
   private pick<T> (from: T[]): T {

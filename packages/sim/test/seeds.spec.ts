@@ -152,6 +152,6 @@ describe('the simulator over a fixed set of seeds', function () {
   }
 
   for (const [seed, open] of Object.entries(OPEN)) {
-    it.skip(`seed ${seed} is skipped because it showed a bug that is not fixed yet: ${open}`)
+    it.skip(`skipped because it showed a bug that is not fixed yet: seed ${seed}, ${open}`)
   }
 })

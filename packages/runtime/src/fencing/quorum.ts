@@ -106,7 +106,7 @@ export class QuorumLease {
     }
     // a member known gone since (a goodbye, a refused redial) is not waited for: no side has it
     this.frozen = this.frozen.filter(m => !this.c.departed(m.peerId))
-    if (!this.holds(this.frozen)) return undefined
+    if (!this.holds(this.frozen, true)) return undefined
     this.frozen = undefined
     return 'regained'
   }
@@ -117,22 +117,30 @@ export class QuorumLease {
     return this.c.members().filter(m => m.peerId === self || (isHostStatus(m) && m.liveness !== 'down' && hostsAny(m)))
   }
 
-  /** Whether this node heard a majority of `base` (see the class) within the lease; liveness as this node's view has it now. */
-  private holds (base: ReadonlyArray<Readonly<Member>>): boolean {
+  /**
+   * Whether this node heard a majority of `base` (see the class) within the lease; liveness
+   * as this node's view has it now (a frozen base's members are looked up again; a base of
+   * this view's members has it already).
+   */
+  private holds (base: ReadonlyArray<Readonly<Member>>, frozen = false): boolean {
     if (base.length <= 1) return true
     const self = this.c.self()
-    const now = new Map<string, Readonly<Member>>()
-    for (const m of this.c.members()) now.set(m.peerId, m)
+    let now: Map<string, Readonly<Member>> | undefined
+    if (frozen) {
+      now = new Map()
+      for (const m of this.c.members()) now.set(m.peerId, m)
+    }
+    const liveness = (m: Readonly<Member>): string | undefined => now === undefined ? m.liveness : now.get(m.peerId)?.liveness
     const leaseMs = this.c.ms()
     const grace = this.c.clock.monotonic() < this.graceUntil
     let heard = 0
     let oldest: Readonly<Member> | undefined
     let oldestHeard = false
     for (const m of base) {
-      let fresh = m.peerId === self || (grace && now.get(m.peerId)?.liveness !== 'down')
+      let fresh = m.peerId === self || (grace && liveness(m) !== 'down')
       if (!fresh) {
         const ago = this.c.heardAgo(m.peerId)
-        fresh = ago !== undefined && ago <= leaseMs && now.get(m.peerId)?.liveness !== 'down'
+        fresh = ago !== undefined && ago <= leaseMs && liveness(m) !== 'down'
       }
       if (fresh) heard++
       if (oldest === undefined || m.incarnation < oldest.incarnation || (m.incarnation === oldest.incarnation && m.peerId < oldest.peerId)) {

@@ -53,6 +53,10 @@ export class QuorumLease {
   private frozen: Array<Readonly<Member>> | undefined
   /** When the lease was lost (monotonic ms). */
   private lostAt = 0
+  /** The members the last base was taken from, and that base. */
+  private baseOf: ReadonlyArray<Readonly<Member>> | undefined
+  private baseOfLength = 0
+  private lastBase: Array<Readonly<Member>> = []
   /** Until when every member counts as heard (monotonic ms): see {@link QuorumLease.stalled}. */
   private graceUntil = -Infinity
 
@@ -111,10 +115,16 @@ export class QuorumLease {
     return 'regained'
   }
 
-  /** The base now: the hosts of this node's view, and this node. */
+  /** The base now: the hosts of this node's view, and this node (kept per view: the members are immutable). */
   private base (): Array<Readonly<Member>> {
-    const self = this.c.self()
-    return this.c.members().filter(m => m.peerId === self || (isHostStatus(m) && m.liveness !== 'down' && hostsAny(m)))
+    const members = this.c.members()
+    if (members !== this.baseOf || members.length !== this.baseOfLength) {
+      const self = this.c.self()
+      this.baseOf = members
+      this.baseOfLength = members.length
+      this.lastBase = members.filter(m => m.peerId === self || (isHostStatus(m) && m.liveness !== 'down' && hostsAny(m)))
+    }
+    return this.lastBase
   }
 
   /**
@@ -142,7 +152,8 @@ export class QuorumLease {
         const ago = this.c.heardAgo(m.peerId)
         fresh = ago !== undefined && ago <= leaseMs && liveness(m) !== 'down'
       }
-      if (fresh) heard++
+      // more than half heard: the tie rule has nothing to say
+      if (fresh && ++heard * 2 > base.length) return true
       if (oldest === undefined || m.incarnation < oldest.incarnation || (m.incarnation === oldest.incarnation && m.peerId < oldest.peerId)) {
         oldest = m
         oldestHeard = fresh

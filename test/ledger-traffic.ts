@@ -5,13 +5,29 @@ export interface Traffic {
   acks: number[]
   failed: number[]
   errors: Record<string, number>
+  /** Per calling node: calls answered and failed in buckets of `bucketMs` from `t0` (Date.now()). */
+  timelines: Timeline[]
+}
+
+/** When one node's calls were answered and failed. */
+export interface Timeline {
+  t0: number
+  bucketMs: number
+  ok: number[]
+  failed: number[]
+}
+
+/** The wall-clock end of the last bucket in `timeline` with a failed call before `before` (undefined if none failed). */
+export function lastFailure (timeline: Timeline, before = Infinity): number | undefined {
+  const b = timeline.failed.findLastIndex((k, i) => k > 0 && timeline.t0 + i * timeline.bucketMs < before)
+  return b < 0 ? undefined : timeline.t0 + (b + 1) * timeline.bucketMs
 }
 
 /** `inc` calls on ids `prefix0`..`prefix(n-1)` of the ledger pool from every node in `nodes` at once, 32 in flight each, for `seconds`. */
 export async function ledgerTraffic (nodes: NodeHandle[], prefix: string, n: number, seconds: number): Promise<Traffic> {
   const results = await Promise.all(nodes.map(async node =>
-    await node.request<Traffic>('incTraffic', { pool: 'ledger', prefix, n, seconds, concurrency: 32 }, (seconds + 30) * 1000)))
-  const out: Traffic = { acks: new Array<number>(n).fill(0), failed: new Array<number>(n).fill(0), errors: {} }
+    await node.request<Omit<Traffic, 'timelines'> & { timeline: Timeline }>('incTraffic', { pool: 'ledger', prefix, n, seconds, concurrency: 32 }, (seconds + 30) * 1000)))
+  const out: Traffic = { acks: new Array<number>(n).fill(0), failed: new Array<number>(n).fill(0), errors: {}, timelines: results.map(r => r.timeline) }
   for (const r of results) {
     r.acks.forEach((k, i) => { out.acks[i] += k })
     r.failed.forEach((k, i) => { out.failed[i] += k })

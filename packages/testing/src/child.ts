@@ -49,7 +49,11 @@ process.on('unhandledRejection', (err) => { log('ERROR', 'unhandled rejection', 
 const node: TestNode | SimplePoolNode = await makeNode()
 const mesh = node.mesh
 const table: Record<string, (node: any, args: Record<string, unknown>) => unknown> = node instanceof TestNode ? commands : nodeCommands
-if (!(node instanceof TestNode)) watchWorkerEvents(node)
+if (!(node instanceof TestNode)) {
+  watchWorkerEvents(node)
+  // when a fence ended, for tests that time isolation and rejoin against cuts and heals
+  node.addEventListener('node:fence', (evt) => { send({ type: 'event', name: 'node:fence', detail: evt.detail }) })
+}
 
 async function makeNode (): Promise<TestNode | SimplePoolNode> {
   const meshInit = { listen: config.listen, bootstrap: config.bootstrap, clusterKey: config.clusterKey, ...config.mesh }

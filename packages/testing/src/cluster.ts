@@ -44,12 +44,16 @@ export interface NodeOptions {
   bootstrap?: string[]
   /** Mesh timing overrides for this node, over the cluster's. */
   mesh?: Record<string, number>
+  /** Listen addresses. @default a free port of 127.0.0.1 */
+  listen?: string[]
+  /** Runs the process in this network namespace (`ip netns exec`), as on a machine of its own: see {@link PrivateNetwork}. */
+  netns?: string
 }
 
 /** An event a child forwarded. */
 export interface NodeEvent {
   name: string
-  detail: { peerId?: string, status?: string, liveness?: string, name?: string, message?: string }
+  detail: { peerId?: string, status?: string, liveness?: string, name?: string, message?: string, cause?: string, pausedMs?: number, markedDown?: boolean, dropped?: number }
   at: number
 }
 
@@ -91,15 +95,19 @@ export class NodeHandle {
   private readonly listeners = new Set<() => void>()
   exitCode: number | null | undefined
 
-  constructor (name: string, config: ChildConfig) {
+  constructor (name: string, config: ChildConfig, netns?: string) {
     this.name = name
     installExitHook()
+    const flags = process.env.SIMPLEPOOL_CHILD_EXEC_ARGV?.split(' ').filter(a => a.length > 0) ??
+      (config.poolsModule?.endsWith('.ts') === true ? ['--import', 'tsx'] : [])
     this.process = fork(childEntry(), [], {
       env: { ...process.env, [CHILD_CONFIG_ENV]: JSON.stringify(config) },
       // not the parent's flags: a test runner's loaders would slow every start;
-      // SIMPLEPOOL_CHILD_EXEC_ARGV passes flags on purpose (e.g. --cpu-prof)
-      execArgv: process.env.SIMPLEPOOL_CHILD_EXEC_ARGV?.split(' ').filter(a => a.length > 0) ??
-        (config.poolsModule?.endsWith('.ts') === true ? ['--import', 'tsx'] : []),
+      // SIMPLEPOOL_CHILD_EXEC_ARGV passes flags on purpose (e.g. --cpu-prof). In a
+      // namespace, `ip netns exec` execs node in place: the pid and the IPC channel are node's.
+      ...(netns != null
+        ? { execPath: 'ip', execArgv: ['netns', 'exec', netns, process.execPath, ...flags] }
+        : { execArgv: flags }),
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'advanced'
     })
@@ -261,7 +269,7 @@ export class Cluster {
     const clusterKey = opts.clusterKey === null ? undefined : opts.clusterKey ?? this.opts.clusterKey
     const handle = new NodeHandle(name, {
       name,
-      listen: ['/ip4/127.0.0.1/tcp/0'],
+      listen: opts.listen ?? ['/ip4/127.0.0.1/tcp/0'],
       bootstrap: opts.bootstrap ?? (seed != null ? [seed.addresses[0]] : []),
       ...(clusterKey != null ? { clusterKey } : {}),
       targets: opts.targets ?? this.opts.targets,
@@ -272,7 +280,7 @@ export class Cluster {
       poolsModule: this.opts.poolsModule,
       runtime: this.opts.runtime,
       admin: this.opts.admin
-    })
+    }, opts.netns)
     this.nodes.push(handle)
     await handle.ready(this.opts.startTimeoutMs)
     if (this.opts.pools == null && this.opts.poolsModule == null) await handle.request('install')

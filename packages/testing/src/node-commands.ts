@@ -32,6 +32,9 @@ async function outcome (p: Promise<unknown>): Promise<{ ok: true, value: unknown
   }
 }
 
+/** The width of incTraffic's timeline buckets. */
+const TIMELINE_BUCKET_MS = 100
+
 function idsOf (a: Args): string[] {
   if (Array.isArray(a.ids)) return a.ids as string[]
   const prefix = (a.prefix as string | undefined) ?? 'w-'
@@ -81,6 +84,11 @@ export const nodeCommands: Record<string, Command> = {
   },
   alive: async (node, a) => await node.alive(a.pool as string, a.id as string),
   where: async (node, a) => await node.where(a.pool as string, a.id as string),
+  /** Where each id is live, as this node finds it: `node:epoch`, or null. */
+  whereEach: async (node, a) => await Promise.all(idsOf(a).map(async (id) => {
+    const at = await node.where(a.pool as string, id)
+    return at === null ? null : `${at.node}:${at.epoch}`
+  })),
   count: async (node, a) => await outcome(node.count(a.pool as string, { local: a.local as boolean | undefined })),
   stopWorker: async (node, a) => await node.stopWorker(a.pool as string, a.id as string),
   health: (node) => node.health(),
@@ -176,6 +184,16 @@ export const nodeCommands: Record<string, Command> = {
     const acks = new Array<number>(n).fill(0)
     const failed = new Array<number>(n).fill(0)
     const errors: Record<string, number> = {}
+    // when calls went and failed, in buckets of TIMELINE_BUCKET_MS from t0 (wall clock, to
+    // line up with the parent's cuts and heals)
+    const t0 = Date.now()
+    const ok: number[] = []
+    const bad: number[] = []
+    const bump = (list: number[]): void => {
+      const b = Math.floor((Date.now() - t0) / TIMELINE_BUCKET_MS)
+      while (list.length <= b) list.push(0)
+      list[b]++
+    }
     const end = performance.now() + (a.seconds as number) * 1000
     const loop = async (): Promise<void> => {
       while (performance.now() < end) {
@@ -183,15 +201,19 @@ export const nodeCommands: Record<string, Command> = {
         try {
           await node.ref(a.pool as string, `${a.prefix as string}${i}`).call('inc')
           acks[i]++
+          bump(ok)
         } catch (err) {
           const k = (err as Error).name
           errors[k] = (errors[k] ?? 0) + 1
           failed[i]++
+          bump(bad)
+          // a refusal comes at once: a caller that retried in a tight loop would only burn the CPU the others need
+          await new Promise(resolve => setTimeout(resolve, 10))
         }
       }
     }
     await Promise.all(Array.from({ length: (a.concurrency as number | undefined) ?? 32 }, loop))
-    return { acks, failed, errors }
+    return { acks, failed, errors, timeline: { t0, bucketMs: TIMELINE_BUCKET_MS, ok, failed: bad } }
   },
   stop: async (node) => {
     await node.stop()

@@ -47,7 +47,9 @@ export interface MemberRecord {
    * The members this node suspects or marked down (silent past the suspicion deadline, or
    * a redial refused): a node named here learns that this one does not hear it, so it
    * stops counting this one toward its lease on a majority (a link cut one way, which its
-   * own silence deadlines cannot see). Older nodes send none.
+   * own silence deadlines cannot see); and the others do not mark that node down on
+   * silence alone while enough hosts do not doubt it that it may still hold its lease (see
+   * {@link isMajority}). Older nodes send none.
    */
   doubts?: string[]
 }
@@ -113,4 +115,34 @@ export interface MembershipEvents extends Record<string, unknown> {
 /** True when a member should hold workers: it announced `up` and is not down in this view. */
 export function isServing (m: Pick<Member, 'status' | 'liveness'>): boolean {
   return m.status === 'up' && m.liveness !== 'down'
+}
+
+/** A member that may hold workers: up or draining, with a target above 0 in some pool (a client, target 0 everywhere, holds none). */
+export function isHost (m: Pick<Member, 'status' | 'pools'>): boolean {
+  if (m.status !== 'up' && m.status !== 'draining') return false
+  for (const p of Object.values(m.pools)) if (typeof p.target === 'number' && p.target > 0) return true
+  return false
+}
+
+/**
+ * The majority rule of partitions, which every node computes alike from its view: the
+ * `counted` members of `base` are more than half of it, or exactly half and among them
+ * the base's oldest member (the smallest incarnation, then the smallest peer id), so that
+ * of two equal halves exactly one passes. A base of one or none always passes. `counted`
+ * is asked at most once per member, and not at all past a strict majority.
+ */
+export function isMajority (base: ReadonlyArray<Readonly<Member>>, counted: (m: Readonly<Member>) => boolean): boolean {
+  if (base.length <= 1) return true
+  let heard = 0
+  let oldest: Readonly<Member> | undefined
+  let oldestCounted = false
+  for (const m of base) {
+    const yes = counted(m)
+    if (yes && ++heard * 2 > base.length) return true
+    if (oldest === undefined || m.incarnation < oldest.incarnation || (m.incarnation === oldest.incarnation && m.peerId < oldest.peerId)) {
+      oldest = m
+      oldestCounted = yes
+    }
+  }
+  return heard * 2 === base.length && oldestCounted
 }

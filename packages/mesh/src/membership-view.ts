@@ -1,4 +1,4 @@
-import { TypedEventTarget } from '@simplepool/core'
+import { TypedEventTarget, isHost, isMajority } from '@simplepool/core'
 import type { Clock, EpochMark, Liveness, Member, MemberFigures, MemberRecord, MembershipEvents, MembershipSnapshot, PoolTarget } from '@simplepool/core'
 
 /** Timings of liveness decisions. */
@@ -33,7 +33,9 @@ interface Entry {
  * - a closed connection makes an alive member suspect at once (the mesh redials);
  * - a failed redial makes it down;
  * - no record for `suspectAfterMs` makes it suspect, for `downAfterMs` down (or two and
- *   four of the member's own announced heartbeats, when those are longer).
+ *   four of the member's own announced heartbeats, when those are longer), once it cannot
+ *   hold its lease on a majority (see {@link MembershipView.mayHoldLease}): a host that
+ *   other hosts still hear stays suspect here, its workers where they are.
  */
 export class MembershipView extends TypedEventTarget<MembershipEvents> {
   private readonly entries = new Map<string, Entry>()
@@ -217,7 +219,9 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
       const silent = now - entry.figures.lastSeen
       const downAfter = Math.max(this.init.downAfterMs, 4 * hb)
       const suspectAfter = Math.max(this.init.suspectAfterMs, 2 * hb)
-      if (m.liveness !== 'down' && silent > downAfter) this.setLiveness(entry, 'down')
+      // a member past its deadline that may still hold its lease stays suspect, and is
+      // looked at again on every sweep (its deadline is in the past) until the others' doubts reach here
+      if (m.liveness !== 'down' && silent > downAfter && !this.mayHoldLease(entry)) this.setLiveness(entry, 'down')
       else if (m.liveness === 'alive' && silent > suspectAfter) this.setLiveness(entry, 'suspect')
       // what this entry may come to next (a record heard meanwhile only moves it later)
       if (entry.goneAt > 0) due = Math.min(due, entry.goneAt + this.init.forgetAfterMs)
@@ -228,12 +232,44 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
     if (this.nextDue !== -Infinity) this.nextDue = due
   }
 
-  /** Peer ids of members this node suspects or marked down (and that did not leave): what its record doubts (see `MemberRecord.doubts`). */
+  /**
+   * Whether a silent host may still hold its lease on a majority, as far as this view can
+   * tell: the hosts this view has not marked down (this node among them) are its base,
+   * and the member counts with every one of them, but this node, whose last record does
+   * not doubt it (a member this node cannot hear either counts, by the last record it
+   * sent: it may hear the member). When those are a majority (see {@link isMajority}) the
+   * member may be serving its workers on the side of a cut this node is not on, where no
+   * lease was lost: marking it down here would place them a second time (a link cut
+   * between two nodes that both hear the rest). When they are not, the member lost its
+   * lease before this deadline (its lease ends sooner than the silence that marks it
+   * down, and a record doubting it ends its count of that member at once), and its
+   * workers may be placed anew. A member that holds no workers (a client) needs no lease.
+   */
+  private mayHoldLease (entry: Entry): boolean {
+    const member = entry.member
+    if (!isHost(member)) return false
+    const self = this.self.member.peerId
+    const base: Array<Readonly<Member>> = []
+    if (isHost(this.self.member)) base.push(this.self.member)
+    for (const e of this.entries.values()) {
+      if (e.member.liveness !== 'down' && isHost(e.member)) base.push(e.member)
+    }
+    return isMajority(base, m => m.peerId === member.peerId ||
+      (m.peerId !== self && this.entries.get(m.peerId)?.figures.doubts.includes(member.peerId) !== true))
+  }
+
+  /**
+   * Peer ids of members this node suspects or marked down (and that are not leaving), and
+   * of members it knows gone lately (they left, or refused a redial): what its record
+   * doubts (see `MemberRecord.doubts`). A node that was cut off when a member left hears
+   * no goodbye; by the others' doubts it learns that none of them vouches for the member.
+   */
   doubted (): string[] {
     const out: string[] = []
     for (const [peerId, e] of this.entries) {
       if (e.member.liveness !== 'alive' && e.member.status !== 'leaving') out.push(peerId)
     }
+    for (const [peerId, t] of this.tombstones) if (t.gone) out.push(peerId)
     return out
   }
 

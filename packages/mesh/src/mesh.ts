@@ -347,17 +347,18 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
   }
 
   /**
-   * Members marked down (and not known gone) are dialed again, at most once per
+   * Members marked down or suspect (and not known gone) are dialed again, at most once per
    * `RECONNECT_BACKOFF_MS` each, until the view forgets them: once a cut network heals,
    * neither side may hear the other's records again unless one of them dials (both marked
    * the other down), and a member that went away meanwhile refuses the dial, which proves
-   * it gone (a node that lost its lease on a majority stops waiting for it).
+   * it gone (a node that lost its lease on a majority stops waiting for it; a member kept
+   * suspect because others may still hear it goes down).
    */
   private redialDown (): void {
     const view = this.view
     if (view === undefined) return
     for (const m of view.snapshot().members) {
-      if (m.liveness === 'down' && m.status !== 'leaving' && !view.departed(m.peerId)) this.reach(m.peerId)
+      if (m.liveness !== 'alive' && m.status !== 'leaving' && !view.departed(m.peerId)) this.reach(m.peerId)
     }
   }
 

@@ -83,14 +83,55 @@ describe('MembershipView', () => {
 
   it('silence makes a member suspect, then down; a fresh record brings it back as a join', () => {
     const { clock, view, events } = setup()
-    view.onRecord(record('a'))
+    // younger than this node: of two, it is not the half that keeps serving
+    view.onRecord(record('a', { incarnation: 5 }))
     for (let t = 0; t < 1_100; t += 100) { clock.advance(100); view.sweep() }
     expect(view.get('a')?.liveness).to.equal('suspect')
     for (let t = 0; t < 1_000; t += 100) { clock.advance(100); view.sweep() }
     expect(view.get('a')?.liveness).to.equal('down')
-    view.onRecord(record('a', { seq: 2 }))
+    view.onRecord(record('a', { incarnation: 5, seq: 2 }))
     expect(view.get('a')?.liveness).to.equal('alive')
     expect(events).to.deep.equal(['member:join a', 'member:update a', 'member:down a', 'member:join a'])
+  })
+
+  it('keeps a silent host suspect, not down, while hosts that do not doubt it may give it a lease (a link cut between two nodes that both hear the rest; seed 381)', () => {
+    const { clock, view, events } = setup()
+    view.onRecord(record('a'))
+    view.onRecord(record('b'))
+    view.onRecord(record('c'))
+    const doubts: Record<string, string[]> = { b: [], c: [] }
+    const step = (ms: number): void => {
+      for (let t = 0; t < ms; t += 100) {
+        clock.advance(100)
+        // b and c go on being heard; a is silent here only
+        for (const p of ['b', 'c']) view.onRecord(record(p, { seq: clock.monotonic(), doubts: doubts[p] }))
+        view.sweep()
+      }
+    }
+    step(3_000)
+    // a, b and c: three of four hosts may hear each other
+    expect(view.get('a')?.liveness).to.equal('suspect')
+    // b doubts a too: a and c, two of four with the oldest (a, the smallest id): the half that may serve
+    doubts.b = ['a']
+    step(100)
+    expect(view.get('a')?.liveness).to.equal('suspect')
+    // and c: a alone cannot hold a lease
+    doubts.c = ['a']
+    step(100)
+    expect(view.get('a')?.liveness).to.equal('down')
+    expect(events.filter(e => e.startsWith('member:down'))).to.deep.equal(['member:down a'])
+  })
+
+  it('marks a silent client down on its deadline: it holds no workers and needs no lease', () => {
+    const { clock, view } = setup()
+    view.onRecord(record('x', { pools: { room: { target: 0, count: 0 } } }))
+    view.onRecord(record('b'))
+    for (let t = 0; t < 2_100; t += 100) {
+      clock.advance(100)
+      view.onRecord(record('b', { seq: clock.monotonic() }))
+      view.sweep()
+    }
+    expect(view.get('x')?.liveness).to.equal('down')
   })
 
   it("judges a member's silence by the heartbeat it announced, when that is longer", () => {

@@ -217,7 +217,7 @@ export class Runtime {
     const lease = c.lease !== undefined && c.markedDown !== undefined
       ? new QuorumLease({ clock, self, members, ...c.lease })
       : undefined
-    this.stall = new StallGuard(clock, init.fenceAfterMs ?? (c.markedDown !== undefined ? DEFAULT_SUSPECT_AFTER_MS : 0), (ms) => { lease?.stalled(); this.fence.onStall(ms) }, lease && ((gap) => { lease.beat(this.fence, gap) }))
+    this.stall = new StallGuard(clock, init.fenceAfterMs ?? (c.markedDown !== undefined ? DEFAULT_SUSPECT_AFTER_MS : 0), (ms) => { this.fence.onStall(ms) }, lease && (() => { lease.beat(this.fence) }))
 
     const env: PoolComponents = {
       clock,

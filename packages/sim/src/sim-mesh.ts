@@ -236,15 +236,15 @@ export class SimMesh extends TypedEventTarget<MeshEvents> implements NodeMesh {
   }
 
   /**
-   * As the mesh does: members marked down (and not known gone) are dialed again; one that
-   * left the network refuses, once a link to it carries the dial (a cut one times out).
-   * Records need no dial here: they go to every node on the network.
+   * As the mesh does: members marked down or suspect (and not known gone) are dialed
+   * again; one that left the network refuses, once a link to it carries the dial (a cut
+   * one times out). Records need no dial here: they go to every node on the network.
    */
   private redialDown (): void {
     const view = this.view
     if (view === undefined) return
     for (const m of view.snapshot().members) {
-      if (m.liveness !== 'down' || m.status === 'leaving' || view.departed(m.peerId)) continue
+      if (m.liveness === 'alive' || m.status === 'leaving' || view.departed(m.peerId)) continue
       if (!this.c.network.has(m.peerId) && !this.c.network.isCut(this.peerId, m.peerId)) view.onUnreachable(m.peerId)
     }
   }

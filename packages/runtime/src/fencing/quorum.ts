@@ -1,8 +1,5 @@
-import { NodeIsolatedError, STALL_BEAT_MS } from '@simplepool/core'
+import { NodeIsolatedError, isHost, isMajority } from '@simplepool/core'
 import type { Clock, Member } from '@simplepool/core'
-
-/** A beat of the stall guard this late (two missed) says the event loop was busy: nothing it did not read meanwhile counts as silence. */
-const LATE_BEAT_MS = 3 * STALL_BEAT_MS
 
 /** What the lease on a majority needs of the node. */
 export interface QuorumComponents {
@@ -57,37 +54,30 @@ export class QuorumLease {
   private baseOf: ReadonlyArray<Readonly<Member>> | undefined
   private baseOfLength = 0
   private lastBase: Array<Readonly<Member>> = []
-  /** Until when every member counts as heard (monotonic ms): see {@link QuorumLease.stalled}. */
-  private graceUntil = -Infinity
 
   constructor (components: QuorumComponents) {
     this.c = components
   }
 
   /**
-   * Looks at the lease (every beat of the stall guard; `gapMs` since the beat before):
-   * lost, `fence` isolates this node (once a fence for a stall is over, if one is on)
-   * until it holds again. A beat that came late says the loop was busy: what it did not
-   * read meanwhile is no one's silence (see {@link QuorumLease.stalled}).
+   * Looks at the lease (every beat of the stall guard): lost, `fence` isolates this node
+   * (once a fence for a stall is over, if one is on) until it holds again.
+   *
+   * A beat that came late (the loop was busy, or the process stood still) gets no grace:
+   * the records kept meanwhile are not read yet, so the lease may look lost when it is
+   * not, and the node fences until they are (a blip, not a loss: nobody marked it down,
+   * nothing is dropped). Counting every member as heard instead let a node that stood
+   * still inside a cut serve past the others' deadline (seed 381). After a stall long
+   * enough to trip the stall guard, the members that answer its question ("did you mark
+   * me down?") count as heard by that answer.
    */
-  beat (fence: { readonly active: boolean, isolate: () => void, rejoined: (actedAlone: boolean) => void }, gapMs = 0): void {
-    if (gapMs > LATE_BEAT_MS) this.stalled()
+  beat (fence: { readonly active: boolean, isolate: () => void, rejoined: (actedAlone: boolean) => void }): void {
     const frozen = this.frozen
     if (this.check() === 'regained') {
       // this node's view marked members of the base down while it heard no majority
       const lostMs = this.c.clock.monotonic() - this.lostAt
       fence.rejoined((frozen ?? []).some(m => (this.c.markedDownAgo(m.peerId) ?? Infinity) <= lostMs))
     } else if (this.lost && !fence.active) fence.isolate()
-  }
-
-  /**
-   * This node's event loop stood still: it heard nothing meanwhile because it did not
-   * listen, not because the others fell silent (the stall's own fence asks them whether
-   * they marked it down). For one lease from now, every member counts as heard, as the
-   * membership view restarts their silence after such a gap.
-   */
-  stalled (): void {
-    this.graceUntil = this.c.clock.monotonic() + this.c.ms()
   }
 
   /** True while the lease is lost. */
@@ -122,7 +112,7 @@ export class QuorumLease {
       const self = this.c.self()
       this.baseOf = members
       this.baseOfLength = members.length
-      this.lastBase = members.filter(m => m.peerId === self || (isHostStatus(m) && m.liveness !== 'down' && hostsAny(m)))
+      this.lastBase = members.filter(m => m.peerId === self || (isHost(m) && m.liveness !== 'down'))
     }
     return this.lastBase
   }
@@ -142,36 +132,12 @@ export class QuorumLease {
     }
     const liveness = (m: Readonly<Member>): string | undefined => now === undefined ? m.liveness : now.get(m.peerId)?.liveness
     const leaseMs = this.c.ms()
-    const grace = this.c.clock.monotonic() < this.graceUntil
-    let heard = 0
-    let oldest: Readonly<Member> | undefined
-    let oldestHeard = false
-    for (const m of base) {
-      let fresh = m.peerId === self || (grace && liveness(m) !== 'down')
-      if (!fresh) {
-        const ago = this.c.heardAgo(m.peerId)
-        fresh = ago !== undefined && ago <= leaseMs && liveness(m) !== 'down'
-      }
-      // more than half heard: the tie rule has nothing to say
-      if (fresh && ++heard * 2 > base.length) return true
-      if (oldest === undefined || m.incarnation < oldest.incarnation || (m.incarnation === oldest.incarnation && m.peerId < oldest.peerId)) {
-        oldest = m
-        oldestHeard = fresh
-      }
-    }
-    return heard * 2 > base.length || (heard * 2 === base.length && oldestHeard)
+    return isMajority(base, (m) => {
+      if (m.peerId === self) return true
+      const ago = this.c.heardAgo(m.peerId)
+      return ago !== undefined && ago <= leaseMs && liveness(m) !== 'down'
+    })
   }
-}
-
-/** A member that may hold workers by its status: up or draining (joining holds none yet; leaving said goodbye). */
-function isHostStatus (m: Readonly<Member>): boolean {
-  return m.status === 'up' || m.status === 'draining'
-}
-
-/** A member with a target above 0 in some pool. */
-function hostsAny (m: Readonly<Member>): boolean {
-  for (const p of Object.values(m.pools)) if (typeof p.target === 'number' && p.target > 0) return true
-  return false
 }
 
 /** What a call to a worker of a node that lost its lease gets, at once. */

@@ -48,7 +48,14 @@ export class MarkedDownQuestion {
     // before: no copy it started outlives it
     const others = c.members().filter(m => m.peerId !== self && m.status !== 'leaving')
     const withinMs = pausedMs + MARKED_DOWN_MARGIN_MS
-    const answers = await Promise.all(others.map(async m => await c.call(m.peerId, encodeMarkedDown({ withinMs }), options).catch(() => m.liveness !== 'down')))
+    const answers = await Promise.all(others.map(async (m) => {
+      const down = await c.call(m.peerId, encodeMarkedDown({ withinMs }), options).catch(() => m.liveness !== 'down')
+      // a "no" is a message of the member's own, sent after this node's stall, and it
+      // restarted this node's silence there: it counts as heard (the lease on a majority
+      // does not look lost for records this node did not read while it stood still)
+      if (down === false) c.heardFrom(m.peerId)
+      return down
+    }))
     return answers.some(a => a !== false)
   }
 

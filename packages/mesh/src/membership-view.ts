@@ -243,7 +243,8 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
    * between two nodes that both hear the rest). When they are not, the member lost its
    * lease before this deadline (its lease ends sooner than the silence that marks it
    * down, and a record doubting it ends its count of that member at once), and its
-   * workers may be placed anew. A member that holds no workers (a client) needs no lease.
+   * workers may be placed anew. A member that holds no workers (a client) needs no lease,
+   * and the only host left is not kept either (seed 69).
    */
   private mayHoldLease (entry: Entry): boolean {
     const member = entry.member
@@ -254,6 +255,10 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
     for (const e of this.entries.values()) {
       if (e.member.liveness !== 'down' && isHost(e.member)) base.push(e.member)
     }
+    // the only host left: no other may take its workers on this view, and a node that
+    // joins meanwhile never heard of it; down, it drops its copies when it comes back
+    // (as after any stall the others took for a death), rather than meet a fresh twin
+    if (base.length <= 1) return false
     return isMajority(base, m => m.peerId === member.peerId ||
       (m.peerId !== self && this.entries.get(m.peerId)?.figures.doubts.includes(member.peerId) !== true))
   }

@@ -128,13 +128,14 @@ export class Runtime {
     this.owners = new Owners({ self, placement })
     this.spill = new Spill({ clock, transport: c.transport, owners: this.owners, self, pool, pools, placement, members })
     const forwarding = new Forwarding({ clock, transport: c.transport, placement, maxHops })
+    const downHere = (peer: string): boolean => (c.members().find(m => m.peerId === peer)?.liveness ?? 'down') === 'down'
     this.requests = new LocalRequests({ clock, transport: c.transport, spill: this.spill, self, isolated: () => this.fence.isolated })
     this.order = new SendOrder({
       clock,
       transport: c.transport,
       self,
       ownersBefore: (p, id, local, withinMs) => this.claims.ownersBefore(p, id, local, withinMs),
-      gone: (peer) => (c.members().find(m => m.peerId === peer)?.liveness ?? 'down') === 'down'
+      gone: downHere
     })
     this.outbound = new Outbound({
       clock,
@@ -159,6 +160,7 @@ export class Runtime {
       self,
       pools,
       ownerOf: (local, id) => this.spill.homeOf(local, id),
+      down: downHere,
       beforePump: () => { this.stall.check(clock.monotonic()) },
       observeEpoch: (e) => { this.epochs.observe(e) },
       movedOut: (p, id, to) => { this.claims.handedOver(p, id, to) },

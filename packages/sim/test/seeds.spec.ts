@@ -84,7 +84,10 @@ const REGRESSIONS: Array<{ seed: number, found: string }> = [
   { seed: 151715, found: 'per-sender-order: a node that had drained itself (its view was the right one) held a call sent back to it by a node whose view was behind, waiting for its own view to move, and the sender\'s next message overtook it' },
   { seed: 152225, found: 'per-sender-order (counter/79), not diagnosed: a node drained itself a moment after a local call as the cluster came up, and its next call, sent to the new owner, ran first; clean since a node that owned a worker lately sends a message back at once (seed 151715)' },
   { seed: 156932, found: 'acknowledged-writes-durable: a node back from a stall, marked down, started a worker from the store while another node, which had started it meanwhile on a view this node never had, held it; that copy, behind the store, was handed on later with a newer epoch (a node back from being marked down now asks every member, as one just started)' },
-  { seed: 154201, found: 'graceful-keeps-memory (the checks): a stop during which one node drained and another began to serve the pool a moment before its end counted the pool as served throughout; no node served it throughout, and the stopping node\'s workers of it ended as documented' }
+  { seed: 154201, found: 'graceful-keeps-memory (the checks): a stop during which one node drained and another began to serve the pool a moment before its end counted the pool as served throughout; no node served it throughout, and the stopping node\'s workers of it ended as documented' },
+  ...[160056, 160509].map(seed => ({ seed, found: 'graceful-keeps-memory: the first cut of marking a host down only once it cannot hold its lease kept the only host suspect for good while it stood still; a node that joined meanwhile never heard of it and started its workers afresh (found by --seeds 1200 --from 160000; the only host is now marked down as before)' })),
+  ...[160113, 160157, 161142].map(seed => ({ seed, found: 'per-sender-order: found by --seeds 1200 --from 160000 on the first cut of marking a host down only once it cannot hold its lease; clean since a barrier that goes unanswered fails what it held instead of letting it overtake (seed 184)' })),
+  { seed: 161078, found: 'one-live-copy (ticker/81): found by --seeds 1200 --from 160000 on the first cut of marking a host down only once it cannot hold its lease; not diagnosed one by one, clean since the only host is marked down as before (seed 69)' }
 ]
 
 /**
@@ -96,7 +99,15 @@ const PARTITION_REGRESSIONS: Array<{ seed: number, found: string }> = [
   { seed: 28, found: 'bounded-memory: a node that lost its lease waited for a member that had left gracefully meanwhile, and stayed cut off for good (a member gone leaves the frozen base)' },
   { seed: 36, found: 'acknowledged-writes-durable: two hosts split one way; the younger, cut off, marked the older down, gave up a handoff whose answer was lost and kept the worker; back, nobody had marked it down, and its stale copy lived on (a node that marked members down while isolated now drops its copies)' },
   { seed: 197, found: 'every-call-ends: with partitions, not diagnosed one by one (found by --seeds 200 --from 1 --partitions on the first cut of the lease)' },
-  { seed: 409, found: 'whole-again: a node cut off kept waiting for a member of its frozen base that had stopped on the other side of the cut; nobody dialed it again, so nothing proved it gone (members marked down are now dialed again until forgotten)' }
+  { seed: 409, found: 'whole-again: a node cut off kept waiting for a member of its frozen base that had stopped on the other side of the cut; nobody dialed it again, so nothing proved it gone (members marked down are now dialed again until forgotten)' },
+  { seed: 381, found: 'acknowledged-writes-durable: a link cut between two nodes that both heard a majority; one marked the other down on its own and started a worker the other still served (a host is now marked down only once hosts that doubt it leave it no majority); also a pause inside the cut served past the others\' deadline (the lease gives a late beat no grace)' },
+  { seed: 442, found: 'per-sender-order: with partitions, not diagnosed one by one; clean since a host is marked down only once it cannot hold its lease (seed 381)' },
+  { seed: 69, found: 'graceful-keeps-memory: the first cut of the fix for seed 381 never marked the only host down while it stood still; nodes that joined meanwhile started its workers afresh (the only host is marked down on its deadline, as before)' },
+  { seed: 95, found: 'acknowledged-writes-durable: a handoff reached a node cut off one way (it could not answer), which served the worker and wrote through to the store; the sender, unanswered, resumed its copy, behind the store (a pool with `load` now drops its copies after an unanswered handoff: the store holds their state)' },
+  { seed: 527, found: 'acknowledged-writes-durable: as seed 95, the sender told "peer is down" with the handoff in flight' },
+  { seed: 184, found: 'per-sender-order: a barrier sent down the route before followed the worker in a handoff to a node that could not answer; it timed out and the cast it held overtook the one ahead of it (an unanswered barrier now fails what it held)' },
+  { seed: 450, found: 'per-sender-order: a cast waited in a claim on a node whose claim took 11 s; the sender\'s barrier went unanswered and its next call overtook the cast (as seed 184)' },
+  { seed: 581, found: 'per-sender-order: with partitions, not diagnosed one by one; clean since an unanswered barrier fails what it held (seed 184)' }
 ]
 
 /** Seeds run on every `npm test`, beside the regressions: the same ones every time. */

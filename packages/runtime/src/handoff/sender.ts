@@ -1,6 +1,6 @@
 import {
   DEFAULT_CALL_TIMEOUT_MS, DEFAULT_HANDOFFS_IN_FLIGHT, DEFAULT_MIGRATIONS_PER_SECOND, HANDOFF_BATCH, HANDOFF_PROGRESS_MS,
-  HANDOFF_PUMP_MS, HANDOFF_RETRY_MS, HANDOFF_FAILED_RETRY_MS, HANDOFF_SCAN_PER_PUMP, HANDOFF_TRIES, CLAIM_WAIT_MS, InvalidMessageError, sleep
+  HANDOFF_PUMP_MS, HANDOFF_RETRY_MS, HANDOFF_FAILED_RETRY_MS, HANDOFF_SCAN_PER_PUMP, HANDOFF_TRIES, CLAIM_WAIT_MS, InvalidMessageError, NodeUnavailableError, sleep
 } from '@simplepool/core'
 import type { Clock, Logger, TimerHandle } from '@simplepool/core'
 import { Phase } from '../activation/activation.js'
@@ -22,6 +22,8 @@ export interface HandoffSenderComponents {
   pools: () => Iterable<LocalPool>
   /** The node `id` belongs on in this node's current view (its owner, or here if it spilled here), or undefined when nobody serves the pool. */
   ownerOf: (local: LocalPool, id: string) => string | undefined
+  /** True when this node's view has `peer` down (or does not know it): a call to it then fails here, whether it was taken there or not. */
+  down?: (peer: string) => boolean
   /** Called before each pump: the pump's timer may be the first thing to run after a stall. */
   beforePump?: () => void
   /** Worker `id` of `pool` left this node for `to` (a claim for it here goes on there). */
@@ -378,6 +380,12 @@ export class HandoffSender {
           }
           continue
         }
+        // no answer (a refusal from `to` is one: it took nothing)
+        const unanswered = e.name === 'TimeoutError' || (e.name === 'NodeUnavailableError' && this.c.down?.(to) === true)
+        if (unanswered && local.def.load !== undefined) {
+          this.unanswered(local, to, acts)
+          return
+        }
         // too big for a frame, say: smaller messages from now on
         if (acts.length > 1) this.batchSizes.set(local.name, Math.max(1, acts.length >> 1))
         this.c.logger.warn(`handoff of ${acts.length} workers of ${local.name} to ${to} failed; they stay here: ${e.name}: ${e.message}`)
@@ -393,6 +401,26 @@ export class HandoffSender {
         else this.batchSizes.set(local.name, size * 2)
       }
       return
+    }
+  }
+
+  /**
+   * A handoff went unanswered (every try timed out, or `to` was marked down or went away
+   * with it in flight): `to` may have taken the workers and be taking turns with them
+   * where this node cannot hear it (a link cut one way: its answers are lost), writing
+   * their state through to the pool's store with a newer epoch. A copy resumed
+   * here would be behind the store and keep serving what it holds (seeds 95, 527). The
+   * pool has `load`, so the store is where the state is: the copies here go, unsaved, and
+   * what waited for them fails with `NodeUnavailableError`; a retry activates the worker
+   * from `load` on its owner. (A pool without `load` has nothing better than the copy
+   * here: it resumes, and a later handoff settles which copy is newer.)
+   */
+  private unanswered (local: LocalPool, to: string, acts: Activation[]): void {
+    this.c.logger.warn(`handoff of ${acts.length} workers of ${local.name} to ${to} went unanswered; their copies here are dropped (the store holds their state)`)
+    for (const act of acts) {
+      if (local.activations.get(act.id) !== act) continue
+      local.depart(act, 'stale')
+      local.failMailbox(act, new NodeUnavailableError(`the handoff of ${local.name}/${act.id} to ${to} went unanswered; retry: it comes back from the store`, { node: to, pool: local.name, id: act.id }))
     }
   }
 

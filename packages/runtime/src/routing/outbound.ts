@@ -118,7 +118,7 @@ export class Outbound implements RefTarget {
           // one that can no longer go (the node stopped, nobody serves the pool) is lost, and counted as one sent on is
           this.c.routing.droppedCasts++
         }
-      })
+      }, Infinity, () => { this.c.routing.droppedCasts++ })
       return
     }
     if (owner !== this.c.self()) {

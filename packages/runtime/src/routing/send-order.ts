@@ -31,13 +31,15 @@ export class Held {
   /** Once every barrier answered or failed, or at the latest at `until` (monotonic ms), what waits goes. */
   left: number
   readonly until: number
+  /** A barrier went unanswered (timed out): what the route before holds may still run, so what waits here must not go. */
+  unconfirmed = false
 
   constructor (barriers: number, until: number) {
     this.left = barriers
     this.until = until
   }
 
-  /** Holds `send` (a cast's, or a call's with its `deadline` and its `expire`) until the release. */
+  /** Holds `send` (a cast's, or a call's with its `deadline`) until the release; `expire` answers it if it may not go (a call's `TimeoutError`, a cast's count as dropped). */
   add (send: () => void, deadline = Infinity, expire?: () => void): void {
     this.sends.push({ send, deadline, expire })
   }
@@ -55,10 +57,11 @@ export class Held {
  * message would (the same stream behind what this node sent that way, sent on, queued in
  * the mailbox, following the worker in a handoff) and is answered when it reaches the head
  * of the worker's mailbox, wherever that is, without a turn. Then what was held goes, in
- * order, to the owner now. A barrier that fails, or barriers that take longer than
- * {@link ORDER_BARRIER_TIMEOUT_MS}, release what they held too: the route before is gone,
- * and with it what this node sent down it (or a turn there hangs, past the time the
- * defaults give a node standing still before it is marked down).
+ * order, to the owner now. A barrier refused (the node before is down or gone) releases
+ * what it held too: the route before is gone, and with it what this node sent down it. A
+ * barrier that goes unanswered for {@link ORDER_BARRIER_TIMEOUT_MS} does not: what it
+ * held fails (calls `TimeoutError`, casts dropped) rather than overtake what may still be
+ * on its way.
  *
  * The cost: within the window, every send looks the worker up on the placements before
  * (up to eight ring lookups), and the first message to each worker that moved waits one
@@ -150,28 +153,45 @@ export class SendOrder {
       const answered = node === self
         ? new Promise((resolve, reject) => { (local as LocalPool).deliverTo(here as Activation, BARRIER, newReply(now + ORDER_BARRIER_TIMEOUT_MS, resolve, reject)) })
         : this.c.transport.call(node, encodeBarrier({ pool, id, hops: 0, timeoutMs: ORDER_BARRIER_TIMEOUT_MS, spilled: false }), { timeoutMs: ORDER_BARRIER_TIMEOUT_MS })
-      answered.then(through, through)
+      answered.then(through, (err) => {
+        if ((err as Error | undefined)?.name === 'TimeoutError') held.unconfirmed = true
+        through()
+      })
     }
     return held
   }
 
-  /** Sends what `held` kept, in order, by the usual path (once: a late barrier finds it gone). */
+  /**
+   * Sends what `held` kept, in order, by the usual path (once: a late barrier finds it
+   * gone). Unless a barrier went unanswered: then the earlier message may still be on its
+   * way down the route before (held where the barrier was, or sent on with a worker whose
+   * new owner cannot answer), and what waits here would overtake it (seed 184): it does not
+   * go, as if lost on the way (a call fails `TimeoutError`, a cast is counted as dropped).
+   * A barrier refused otherwise (the node is down or gone) releases: the route before is
+   * gone, and what this node sent down it with it.
+   */
   private release (key: string, held: Held): void {
     if (this.held.get(key) !== held) return
     this.held.delete(key)
+    if (held.unconfirmed) {
+      for (const s of held.sends) s.expire?.()
+      return
+    }
     for (const s of held.sends) s.send()
   }
 
   /**
    * Every {@link ORDER_SWEEP_MS} while messages are held: a held call past its deadline is
    * answered `TimeoutError` where it waits; what barriers have held longer than
-   * {@link ORDER_BARRIER_TIMEOUT_MS} (a local one behind a turn that hangs) goes.
+   * {@link ORDER_BARRIER_TIMEOUT_MS} (a local one behind a turn that hangs) is given up
+   * (see {@link SendOrder.release}).
    */
   private sweepHeld (): void {
     this.sweep = undefined
     const now = this.c.clock.monotonic()
     for (const [key, held] of [...this.held]) {
       if (now >= held.until) {
+        held.unconfirmed = true
         this.release(key, held)
         continue
       }

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { Cluster, FileStore, PrivateNetwork } from '@simplepool/testing'
 import type { NodeHandle } from '@simplepool/testing'
 import { lastFailure, ledgerTraffic, settled } from './ledger-traffic.js'
-import type { Traffic } from './ledger-traffic.js'
+import type { Timeline, Traffic } from './ledger-traffic.js'
 
 const unavailable = PrivateNetwork.unavailable()
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
@@ -50,12 +50,12 @@ suite(unavailable === undefined ? 'network partitions between namespaces' : `net
     net = PrivateNetwork.create(7)
     dir = mkdtempSync(join(tmpdir(), 'simplepool-partition-'))
     store = new FileStore(dir)
-    cluster = new Cluster({ pools: ['ledger'], poolOptions: { storeDir: dir } })
+    cluster = new Cluster({ pools: ['ledger', 'available'], poolOptions: { storeDir: dir } })
     const add = async (k: number, name: string, targets?: Record<string, number>): Promise<NodeHandle> =>
       await cluster.addNode({ name, netns: net.namespaces[k], listen: [net.listen(k)], ...(targets != null ? { targets } : {}) })
     const a = await add(0, 'A')
     hosts = [a, ...await Promise.all(['B', 'C', 'D', 'E'].map(async (name, i) => await add(i + 1, name)))]
-    ;[x, y] = await Promise.all([add(5, 'X', { ledger: 0 }), add(6, 'Y', { ledger: 0 })])
+    ;[x, y] = await Promise.all([add(5, 'X', { ledger: 0, available: 0 }), add(6, 'Y', { ledger: 0, available: 0 })])
     await cluster.waitForConvergence({ timeoutMs: 20_000 })
   })
   after(async () => {
@@ -153,6 +153,38 @@ suite(unavailable === undefined ? 'network partitions between namespaces' : `net
     const downs = cluster.running.flatMap(n => n.events.filter(e => e.name === 'member:down' && e.at > from).map(e => `${n.name} marked ${e.detail.peerId ?? '?'} down`))
     expect(downs, 'the membership flapped').to.deep.equal([])
   })
+
+  it('a pool that chose availability: the node cut off goes on serving the workers it held, and after the heal one copy is left of each, the older reported', async () => {
+    const prefix = 'avail-'
+    const n = 200
+    expect((await hosts[0].request<{ live: number }>('spawnMany', { pool: 'available', prefix, n })).live).to.equal(n)
+    const conflictsBefore = await conflicts()
+    const traffic = Promise.all([x, y].map(async c => await c.request<{ timeline: Timeline }>('incTraffic', { pool: 'available', prefix, n, seconds: 12, concurrency: 32 }, 60_000)))
+    await sleep(1_000)
+    const cutAt = Date.now()
+    await cutOff([4], 6_000)()
+    const healAt = Date.now()
+    await whole(20_000)
+    const [, fromY] = await traffic
+    // Y, on E's side, was answered through the cut, past the lease (E held some of the workers)
+    const during = fromY.timeline.ok.filter((k, b) => fromY.timeline.t0 + b * fromY.timeline.bucketMs > cutAt + 2_000 && fromY.timeline.t0 + (b + 1) * fromY.timeline.bucketMs < healAt).reduce((a, b) => a + b, 0)
+    expect(during, 'calls answered on the cut-off side').to.be.above(0)
+    await settled(cluster.running, 20_000)
+    const wheres = await Promise.all(cluster.running.map(async node => await node.request<Array<string | null>>('whereEach', { pool: 'available', prefix, n }, 30_000)))
+    const apart = wheres[0].map((w, i) => ({ id: `${prefix}${i}`, seen: wheres.map(ws => ws[i]) })).filter(r => r.seen.some(s => s === null || s !== r.seen[0]))
+    expect(apart.slice(0, 3), 'ids whose copy the nodes name differently').to.deep.equal([])
+    const epochs = await Promise.all(hosts.map(async h => await h.request<Array<number | null>>('localEpochs', { pool: 'available', prefix, n })))
+    const doubled = wheres[0].map((_, i) => `${prefix}${i}`).filter((_, i) => epochs.filter(e => e[i] !== null).length > 1)
+    expect(doubled.slice(0, 5), 'ids live on two nodes').to.deep.equal([])
+    // both sides served E's workers: where the copies met, the older went, reported
+    expect(await conflicts() - conflictsBefore, 'worker:conflict events').to.be.above(0)
+  })
+
+  /** worker:conflict events so far, over every node. */
+  async function conflicts (): Promise<number> {
+    const seen = await Promise.all(cluster.running.map(async n => (await n.request<{ seen: Record<string, number> }>('events')).seen['worker:conflict'] ?? 0))
+    return seen.reduce((a, b) => a + b, 0)
+  }
 
   it('equal halves (a client does not count): the half with the oldest member serves, the other stops', async () => {
     // E becomes a client: four hosts, A (the oldest) and B against C and D

@@ -52,6 +52,13 @@ export interface MemberRecord {
    * {@link isMajority}). Older nodes send none.
    */
   doubts?: string[]
+  /**
+   * The members this node hears (their records arrive within the suspicion deadline), as
+   * {@link peerTag}s: a node that never heard of a member does not doubt it either, and
+   * only a member that hears another may vouch that it can still hold its lease (see
+   * `MembershipView.mayHoldLease`). Four bytes a member. Older nodes send none.
+   */
+  hears?: number[]
 }
 
 /**
@@ -88,6 +95,8 @@ export interface MemberFigures {
   lastSeen: number
   /** The members the member's last record doubts (see {@link MemberRecord.doubts}). */
   doubts: readonly string[]
+  /** The tags of the members the member's last record hears, when it said (see {@link MemberRecord.hears}). */
+  hears?: readonly number[]
 }
 
 /**
@@ -145,4 +154,18 @@ export function isMajority (base: ReadonlyArray<Readonly<Member>>, counted: (m: 
     }
   }
   return heard * 2 === base.length && oldestCounted
+}
+
+/**
+ * A member's short tag in records that name many members (`MemberRecord.hears`): the
+ * 32-bit FNV-1a hash of its peer id. Two ids may share a tag; a reader takes a tag for any
+ * member that has it, which only ever keeps a member in (the safe side).
+ */
+export function peerTag (peerId: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < peerId.length; i++) {
+    h ^= peerId.charCodeAt(i)
+    h = Math.imul(h, 0x01000193)
+  }
+  return h >>> 0
 }

@@ -1,4 +1,4 @@
-import { TypedEventTarget, isHost, isMajority } from '@simplepool/core'
+import { TypedEventTarget, isHost, isMajority, peerTag } from '@simplepool/core'
 import type { Clock, EpochMark, Liveness, Member, MemberFigures, MemberRecord, MembershipEvents, MembershipSnapshot, PoolTarget } from '@simplepool/core'
 
 /** Timings of liveness decisions. */
@@ -20,6 +20,8 @@ interface Entry {
   unreachable: boolean
   /** Monotonic time the member went down or left, for forgetting it. */
   goneAt: number
+  /** Monotonic time its first record arrived here. */
+  firstSeen: number
 }
 
 /**
@@ -63,7 +65,7 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
     this.clock = clock
     this.init = init
     const now = clock.monotonic()
-    this.self = { member: toMember(self, 'alive'), figures: toFigures(self, now), unreachable: false, goneAt: 0 }
+    this.self = { member: toMember(self, 'alive'), figures: toFigures(self, now), unreachable: false, goneAt: 0, firstSeen: now }
     this.current = { version: 1, self: self.peerId, members: [this.self.member] }
     this.lastSweep = now
   }
@@ -148,7 +150,7 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
     const figures = toFigures(record, now)
     if (entry == null) {
       this.nextDue = -Infinity
-      this.entries.set(record.peerId, { member: next, figures, unreachable: false, goneAt: next.status === 'leaving' ? now : 0 })
+      this.entries.set(record.peerId, { member: next, figures, unreachable: false, goneAt: next.status === 'leaving' ? now : 0, firstSeen: now })
       this.rebuild()
       if (next.status !== 'leaving') this.emit('member:join', next)
       return
@@ -235,16 +237,17 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
   /**
    * Whether a silent host may still hold its lease on a majority, as far as this view can
    * tell: the hosts this view has not marked down (this node among them) are its base,
-   * and the member counts with every one of them, but this node, whose last record does
-   * not doubt it (a member this node cannot hear either counts, by the last record it
-   * sent: it may hear the member). When those are a majority (see {@link isMajority}) the
+   * and the member counts with every one of them, but this node, whose last record says
+   * it hears the member and does not doubt it (a member this node cannot hear either
+   * counts, by the last record it sent: it may hear the member still). When those are a majority (see {@link isMajority}) the
    * member may be serving its workers on the side of a cut this node is not on, where no
    * lease was lost: marking it down here would place them a second time (a link cut
    * between two nodes that both hear the rest). When they are not, the member lost its
    * lease before this deadline (its lease ends sooner than the silence that marks it
    * down, and a record doubting it ends its count of that member at once), and its
    * workers may be placed anew. A member that holds no workers (a client) needs no lease,
-   * and the only host left is not kept either (seed 69).
+   * and the only host left is not kept either (seed 69). Hosts that joined after the
+   * member fell silent are left out: they are in no base it knows of (seed 161289).
    */
   private mayHoldLease (entry: Entry): boolean {
     const member = entry.member
@@ -253,28 +256,42 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
     const base: Array<Readonly<Member>> = []
     if (isHost(this.self.member)) base.push(this.self.member)
     for (const e of this.entries.values()) {
-      if (e.member.liveness !== 'down' && isHost(e.member)) base.push(e.member)
+      // one that joined after the member fell silent is in no base the member knows of
+      if (e.member.liveness !== 'down' && isHost(e.member) && e.firstSeen <= entry.figures.lastSeen) base.push(e.member)
     }
     // the only host left: no other may take its workers on this view, and a node that
     // joins meanwhile never heard of it; down, it drops its copies when it comes back
     // (as after any stall the others took for a death), rather than meet a fresh twin
     if (base.length <= 1) return false
-    return isMajority(base, m => m.peerId === member.peerId ||
-      (m.peerId !== self && this.entries.get(m.peerId)?.figures.doubts.includes(member.peerId) !== true))
+    const tag = peerTag(member.peerId)
+    return isMajority(base, (m) => {
+      if (m.peerId === member.peerId) return true
+      const f = m.peerId === self ? undefined : this.entries.get(m.peerId)?.figures
+      if (f === undefined || f.doubts.includes(member.peerId)) return false
+      // a member that never heard of it (it joined while it was silent) cannot vouch for it (seed 160844)
+      return f.hears === undefined || f.hears.includes(tag)
+    })
   }
 
-  /**
-   * Peer ids of members this node suspects or marked down (and that are not leaving), and
-   * of members it knows gone lately (they left, or refused a redial): what its record
-   * doubts (see `MemberRecord.doubts`). A node that was cut off when a member left hears
-   * no goodbye; by the others' doubts it learns that none of them vouches for the member.
-   */
+  /** Peer ids of members this node suspects or marked down (and that did not leave): what its record doubts (see `MemberRecord.doubts`). */
   doubted (): string[] {
     const out: string[] = []
     for (const [peerId, e] of this.entries) {
       if (e.member.liveness !== 'alive' && e.member.status !== 'leaving') out.push(peerId)
     }
-    for (const [peerId, t] of this.tombstones) if (t.gone) out.push(peerId)
+    return out
+  }
+
+  /**
+   * The tags of the members this node hears (alive here, not leaving): what its record
+   * says it hears (see `MemberRecord.hears`). A node that was cut off when a member left,
+   * or that joined while a member was silent, finds it in no one's.
+   */
+  heard (): number[] {
+    const out: number[] = []
+    for (const [peerId, e] of this.entries) {
+      if (e.member.liveness === 'alive' && e.member.status !== 'leaving') out.push(peerTag(peerId))
+    }
     return out
   }
 
@@ -348,7 +365,7 @@ function toMember (record: MemberRecord, liveness: Liveness): Readonly<Member> {
 function toFigures (record: MemberRecord, now: number): MemberFigures {
   const counts: Record<string, number> = {}
   for (const [name, p] of Object.entries(record.pools)) counts[name] = p.count
-  return { counts, load: record.load, seq: record.seq, heartbeatMs: record.heartbeatMs, lastSeen: now, doubts: record.doubts ?? [] }
+  return { counts, load: record.load, seq: record.seq, heartbeatMs: record.heartbeatMs, lastSeen: now, doubts: record.doubts ?? [], ...(record.hears !== undefined ? { hears: record.hears } : {}) }
 }
 
 function sameMember (a: Readonly<Member>, b: Readonly<Member>): boolean {

@@ -288,7 +288,8 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
       load: this.load,
       heartbeatMs: this.interval(),
       epoch: this.opts.epochs?.last() ?? 0,
-      doubts: this.view?.doubted() ?? []
+      doubts: this.view?.doubted() ?? [],
+      hears: this.view?.heard() ?? []
     }
   }
 

@@ -9,7 +9,7 @@ const STATUSES = new Set<MemberStatus>(['joining', 'up', 'draining', 'leaving'])
 export const MAX_RECORD_BYTES = 64 * 1024
 const MAX_ADDRESSES = 32
 const MAX_POOLS = 1024
-/** Members one record may doubt: more than a cluster this membership runs. */
+/** Members one record may doubt (or hear): more than a cluster this membership runs. */
 const MAX_DOUBTS = 4096
 
 function isMultiaddr (a: unknown): boolean {
@@ -71,6 +71,11 @@ export function decodeRecord (bytes: Uint8Array): MemberRecord {
   if (!Array.isArray(doubts) || doubts.length > MAX_DOUBTS || !doubts.every(d => typeof d === 'string' && d.length > 0 && d.length <= 128)) {
     throw new InvalidMessageError('membership record: bad doubts')
   }
+  // absent from an older node's record: a reader falls back on its doubts
+  const hears = r.hears
+  if (hears !== undefined && (!Array.isArray(hears) || hears.length > MAX_DOUBTS || !hears.every(t => Number.isInteger(t) && t >= 0 && t <= 0xffffffff))) {
+    throw new InvalidMessageError('membership record: bad hears')
+  }
   return {
     peerId,
     addresses: r.addresses as string[],
@@ -81,6 +86,7 @@ export function decodeRecord (bytes: Uint8Array): MemberRecord {
     load: r.load as number,
     heartbeatMs: r.heartbeatMs as number,
     epoch,
-    doubts: doubts as string[]
+    doubts: doubts as string[],
+    ...(hears !== undefined ? { hears: hears as number[] } : {})
   }
 }

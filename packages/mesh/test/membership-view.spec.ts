@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { ManualClock } from '@simplepool/core'
+import { ManualClock, peerTag } from '@simplepool/core'
 import type { MemberRecord } from '@simplepool/core'
 import { MembershipView } from '../src/index.js'
 
@@ -120,6 +120,48 @@ describe('MembershipView', () => {
     step(100)
     expect(view.get('a')?.liveness).to.equal('down')
     expect(events.filter(e => e.startsWith('member:down'))).to.deep.equal(['member:down a'])
+  })
+
+  it('leaves a host that joined after a member fell silent out of that member\'s base (seed 161289)', () => {
+    // this node is a client; a was the only host when it fell silent; c joined after
+    const clock = new ManualClock()
+    const view = new MembershipView(record('self', { pools: { room: { target: 0, count: 0 } } }), clock, TIMINGS)
+    view.onRecord(record('a'))
+    for (let t = 0; t < 2_100; t += 100) {
+      clock.advance(100)
+      if (t === 500) view.onRecord(record('c', { incarnation: 9, hears: [peerTag('self')] }))
+      if (t > 500) view.onRecord(record('c', { incarnation: 9, seq: clock.monotonic(), hears: [peerTag('self')] }))
+      view.sweep()
+    }
+    // with c in a's base, a (the older of two) would keep the tie; a alone is the only host left
+    expect(view.get('a')?.liveness).to.equal('down')
+  })
+
+  it('takes no vouch for a silent host from a member that does not hear it (seed 160844)', () => {
+    const { clock, view } = setup()
+    view.onRecord(record('a'))
+    view.onRecord(record('b', { hears: [peerTag('a'), peerTag('self')] }))
+    const step = (ms: number, extra?: () => void): void => {
+      for (let t = 0; t < ms; t += 100) {
+        clock.advance(100)
+        // b still hears a; c, which joined after a fell silent, never heard of it
+        view.onRecord(record('b', { seq: clock.monotonic(), hears: [peerTag('a'), peerTag('self')] }))
+        extra?.()
+        view.sweep()
+      }
+    }
+    step(1_500)
+    // c joins: it hears b and this node, not a (and so does not doubt it)
+    const c = (): void => { view.onRecord(record('c', { seq: clock.monotonic(), hears: [peerTag('b'), peerTag('self')] })) }
+    step(1_500, c)
+    // a and b: two of four would be a tie with the oldest (a); but c is in no base a knows of: two of three
+    expect(view.get('a')?.liveness).to.equal('suspect')
+    // b stops hearing a (without doubting it yet): a alone
+    view.onRecord(record('b', { seq: clock.monotonic() + 50, hears: [peerTag('self')] }))
+    clock.advance(100)
+    c()
+    view.sweep()
+    expect(view.get('a')?.liveness).to.equal('down')
   })
 
   it('marks a silent client down on its deadline: it holds no workers and needs no lease', () => {

@@ -3,18 +3,19 @@ import { encode } from 'cbor-x'
 import { clusterKeyFile, decodeRecord, encodeRecord, explainDialError, generateClusterKey, isRefusal } from '../src/index.js'
 import type { MemberRecord } from '@simplepool/core'
 
-const good: MemberRecord = { peerId: 'p1', addresses: ['/ip4/127.0.0.1/tcp/1'], status: 'up', pools: { room: { target: 10, count: 2 } }, incarnation: 5, seq: 9, load: 0.1, heartbeatMs: 500, epoch: 1_767_225_600_000_123, doubts: ['p7'] }
+const good: MemberRecord = { peerId: 'p1', addresses: ['/ip4/127.0.0.1/tcp/1'], status: 'up', pools: { room: { target: 10, count: 2 } }, incarnation: 5, seq: 9, load: 0.1, heartbeatMs: 500, epoch: 1_767_225_600_000_123, doubts: ['p7'], hears: [0, 3_000_000_000] }
 
 describe('membership record codec', () => {
   it('round-trips a record', () => {
     expect(decodeRecord(encodeRecord(good))).to.deep.equal(good)
   })
 
-  it('reads a record without an epoch or doubts (an older node) as epoch 0, doubting nobody', () => {
-    const { epoch, doubts, ...older } = good
+  it('reads a record without an epoch, doubts or hears (an older node) as epoch 0, doubting nobody, silent on whom it hears', () => {
+    const { epoch, doubts, hears, ...older } = good
     expect(epoch).to.be.above(0)
     expect(doubts).to.have.length(1)
-    expect(decodeRecord(encode({ v: 1, ...older }))).to.deep.equal({ ...good, epoch: 0, doubts: [] })
+    expect(hears).to.have.length(2)
+    expect(decodeRecord(encode({ v: 1, ...older }))).to.deep.equal({ ...older, epoch: 0, doubts: [] })
   })
 
   const bad: Array<[string, unknown]> = [
@@ -31,7 +32,10 @@ describe('membership record codec', () => {
     ['an epoch that is not a safe integer', { ...good, v: 1, epoch: 2 ** 60 }],
     ['an address that is not a multiaddr', { ...good, v: 1, addresses: ['not an address'] }],
     ['doubts that are not a list', { ...good, v: 1, doubts: 'p7' }],
-    ['a doubted member that is not a peer id', { ...good, v: 1, doubts: [''] }]
+    ['a doubted member that is not a peer id', { ...good, v: 1, doubts: [''] }],
+    ['hears that are not a list', { ...good, v: 1, hears: 7 }],
+    ['a tag that is not a 32-bit unsigned integer', { ...good, v: 1, hears: [2 ** 32] }],
+    ['a tag that is negative', { ...good, v: 1, hears: [-1] }]
   ]
   for (const [what, value] of bad) {
     it(`refuses ${what} with InvalidMessageError`, () => {

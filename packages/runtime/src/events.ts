@@ -26,6 +26,17 @@ export interface WorkerMigrateDetail extends WorkerEventDetail {
   to: string
 }
 
+/**
+ * Two copies of a worker met in a handoff and this node's, the older (`epoch`), was
+ * dropped unsaved for the newer (`newerEpoch`, on `keptOn`): what the dropped copy did
+ * since they parted is lost. It happens where a pool chose `partition: 'available'` and
+ * both sides of a cut served it, and after a node that was marked down kept a copy.
+ */
+export interface WorkerConflictDetail extends WorkerEventDetail {
+  newerEpoch: number
+  keptOn: string
+}
+
 /** This node's event loop stood still long enough to be marked down; it asked the others. */
 export interface NodeFenceDetail {
   node: string
@@ -37,6 +48,8 @@ export interface NodeFenceDetail {
   markedDown: boolean
   /** Activations dropped unsaved because of it. */
   dropped: number
+  /** Activations of `available` pools kept though this node was marked down while cut off: they served on both sides (see `worker:conflict`). */
+  kept?: number
 }
 
 /** A migration on this node: the workers whose owner moved going to their new owners. */
@@ -55,6 +68,7 @@ export interface RuntimeEvents extends Record<string, unknown> {
   'worker:passivate': WorkerPassivateDetail
   'worker:fail': WorkerFailDetail
   'worker:migrate': WorkerMigrateDetail
+  'worker:conflict': WorkerConflictDetail
   'node:fence': NodeFenceDetail
   /** The ring moved and this node began handing workers over; once a second while it goes on; when nothing is left. */
   'migration:start': MigrationDetail

@@ -100,6 +100,17 @@ export interface PoolDefinition<S = unknown, M = unknown, R = unknown> {
   liveIds?: (signal: AbortSignal) => Iterable<string> | AsyncIterable<string>
   /** When the pool's health turns `degraded` or `critical`. */
   health?: HealthThresholds
+  /**
+   * What a node cut off from a majority of the cluster (a network partition; see the
+   * lease on a majority) does with this pool's workers. `'safe'`: it stops taking turns
+   * for them within its lease, and calls get `NodeIsolatedError`; the majority serves
+   * them; at most one side serves each id. `'available'`: it goes on serving them (and
+   * starts those its own view gives it), so both sides may serve an id; once the cut
+   * heals, where two copies meet in a handoff the newer epoch wins, and the other is
+   * dropped and reported (`worker:conflict`). For workers whose users prefer an answer
+   * to exactness. @default 'safe'
+   */
+  partition?: 'safe' | 'available'
 }
 
 /** A pool definition, checked. Its type parameters ride along so refs can be typed by it. */
@@ -138,6 +149,9 @@ export function validatePool (def: PoolDefinition<any, any, any>): void {
   }
   if (def.recovery !== undefined && def.recovery !== 'lazy' && def.recovery !== 'eager') {
     throw new InvalidOptionError(`pool ${def.name}: recovery must be 'lazy' or 'eager', got ${describe(def.recovery)}`)
+  }
+  if (def.partition !== undefined && def.partition !== 'safe' && def.partition !== 'available') {
+    throw new InvalidOptionError(`pool ${def.name}: partition must be 'safe' or 'available', got ${describe(def.partition)}`)
   }
   if (def.recovery === 'eager' && def.liveIds === undefined) throw new InvalidOptionError(`pool ${def.name}: eager recovery needs liveIds, the ids to bring back`)
   if ((def.hardLimitRatio ?? Infinity) < (def.softLimitRatio ?? 0)) {

@@ -159,7 +159,7 @@ export class SimMesh extends TypedEventTarget<MeshEvents> implements NodeMesh {
     const pools: MemberRecord['pools'] = {}
     for (const [name, target] of Object.entries(this.targets)) pools[name] = { target, count: counts[name] ?? 0 }
     for (const [name, count] of Object.entries(counts)) pools[name] ??= { target: 0, count }
-    return { peerId: this.peerId, addresses: this.addresses, status: this.status, pools, incarnation: this.c.incarnation, seq: ++this.seq, load: 0, heartbeatMs: this.interval(), epoch: this.c.epochs.last(), doubts: this.view?.doubted() ?? [] }
+    return { peerId: this.peerId, addresses: this.addresses, status: this.status, pools, incarnation: this.c.incarnation, seq: ++this.seq, load: 0, heartbeatMs: this.interval(), epoch: this.c.epochs.last(), doubts: this.view?.doubted() ?? [], hears: this.view?.heard() ?? [] }
   }
 
   private publish (): void {

@@ -20,7 +20,7 @@ export interface ClusterOptions {
   transport?: Record<string, number>
   /** How long a node may take to start. @default 10000 */
   startTimeoutMs?: number
-  /** Run SimplePool nodes with these test pools (counter, stored, ticker, slow-load, fail-init, ledger, eager-ledger, blob, pinned, room, sink); without, bare mesh + transport nodes. */
+  /** Run SimplePool nodes with these test pools (counter, available, stored, ticker, slow-load, fail-init, ledger, eager-ledger, blob, pinned, room, sink); without, bare mesh + transport nodes. */
   pools?: string[]
   /** Options of the test pools (idleTimeoutMs, tickMs, loadMs, storeDir, blobBytes). */
   poolOptions?: Record<string, unknown>

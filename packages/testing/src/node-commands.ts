@@ -12,7 +12,7 @@ let lastFence: NodeFenceDetail | undefined
 
 /** Counts the node's worker events, for tests that check them. */
 export function watchWorkerEvents (node: SimplePoolNode): void {
-  for (const name of ['worker:activate', 'worker:passivate', 'worker:fail', 'worker:migrate'] as const) {
+  for (const name of ['worker:activate', 'worker:passivate', 'worker:fail', 'worker:migrate', 'worker:conflict'] as const) {
     node.addEventListener(name, (evt) => {
       seen[name] = (seen[name] ?? 0) + 1
       if (name === 'worker:fail') lastFail = evt.detail as WorkerFailDetail

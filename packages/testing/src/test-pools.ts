@@ -105,6 +105,8 @@ export function testPools (opts: TestPoolOptions = {}): Record<string, Pool<any,
     init: (id) => { throw new RangeError(`cannot start ${id}`) },
     handle: () => undefined
   })
+  // the counter for workers whose users prefer answers to exactness: both sides of a cut serve it
+  const available = definePool<CounterState, CounterMsg, unknown>({ ...counter, name: 'available', partition: 'available' })
   const ledger = ledgerPool(opts.storeDir)
   const eagerLedger = ledgerPool(opts.storeDir, 'eager-ledger', true)
   // state of a set size, for what moving workers costs: a counter and its bytes
@@ -150,7 +152,7 @@ export function testPools (opts: TestPoolOptions = {}): Record<string, Pool<any,
     init: () => ({ n: 0 }),
     handle: (s, msg) => msg === 'inc' ? ++s.n : s.n
   })
-  return Object.fromEntries([counter, stored, ticker, slowLoad, failInit, ledger, eagerLedger, blob, pinned, room, sink].map(p => [p.name, p]))
+  return Object.fromEntries([counter, available, stored, ticker, slowLoad, failInit, ledger, eagerLedger, blob, pinned, room, sink].map(p => [p.name, p]))
 }
 
 /**

@@ -54,6 +54,8 @@ export type Phase = typeof Phase[keyof typeof Phase]
 export interface ActivationHome {
   readonly name: string
   readonly self: string
+  /** What the pool decided for a node cut off from a majority (see `PoolDefinition.partition`). */
+  readonly def: { readonly partition?: 'safe' | 'available' }
   ref: <M, R>(pool: string, id: string) => WorkerRef<M, R>
   /** Takes turns until the mailbox is empty or the budget runs out; returns how many (the run queue). */
   run: (act: Activation, now: number) => number

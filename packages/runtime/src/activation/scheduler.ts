@@ -28,6 +28,9 @@ export class Scheduler {
   private readonly defer: (fn: () => void) => void
   private readonly drainNow = (): void => { this.drain() }
   private held = false
+  /** While held: activations that run all the same (see {@link hold}); the others wait in `parked`. */
+  private runsHeld: ((act: Activation) => boolean) | undefined
+  private parked: Activation[] = []
   /** Called with the clock at the start of every drain, before any turn runs, and at each later reading of it in the drain. */
   onDrain: ((now: number) => void) | undefined
 
@@ -45,7 +48,7 @@ export class Scheduler {
 
   /** Activations waiting to run. */
   get size (): number {
-    return this.queue.length - this.head
+    return this.queue.length - this.head + this.parked.length
   }
 
   /** Queues `act` once; it runs in this turn of the event loop's microtasks. */
@@ -60,13 +63,22 @@ export class Scheduler {
     }
   }
 
-  /** Runs no turn until {@link release}; what is queued stays queued. */
-  hold (): void {
+  /**
+   * Runs no turn until {@link release}; what is queued stays queued. With `runs`, the
+   * activations it says yes to go on taking turns meanwhile (an `available` pool's, while
+   * the node is cut off from a majority), and the others wait.
+   */
+  hold (runs?: (act: Activation) => boolean): void {
     this.held = true
+    this.runsHeld = runs
   }
 
   release (): void {
     this.held = false
+    this.runsHeld = undefined
+    // still marked scheduled: they go back in the queue as they were
+    for (const act of this.parked) this.queue.push(act)
+    this.parked = []
     if (this.head < this.queue.length && !this.pending) {
       this.pending = true
       this.defer(this.drainNow)
@@ -93,9 +105,13 @@ export class Scheduler {
     let now = start
     let turns = 0
     while (this.head < this.queue.length) {
-      if (this.held) return
+      if (this.held && this.runsHeld === undefined) return
       const act = this.queue[this.head] as Activation
       this.queue[this.head++] = undefined
+      if (this.held && !(this.runsHeld as (act: Activation) => boolean)(act)) {
+        this.parked.push(act)
+        continue
+      }
       act.scheduled = false
       // an activation with nothing to do still counts: a long queue of them takes time too
       turns += this.run(act, now) + 1

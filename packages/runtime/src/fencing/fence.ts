@@ -107,6 +107,15 @@ export class Fence {
     return this.rejoin !== undefined
   }
 
+  /**
+   * Whether the fence holds `pool`'s workers now: while fencing, but for an `available`
+   * pool's while the node is cut off from a majority (they go on serving; see
+   * `PoolDefinition.partition`).
+   */
+  holds (pool: { readonly def: { readonly partition?: 'safe' | 'available' } } | undefined): boolean {
+    return this.fencing && !(this.rejoin !== undefined && pool?.def.partition === 'available')
+  }
+
   /** The stall guard tripped: the loop stood still for `pausedMs`. */
   onStall (pausedMs: number): void {
     if (!this.c.running()) return
@@ -153,7 +162,7 @@ export class Fence {
   private begin (cause: 'stall' | 'isolation', waited: Promise<Waited>): void {
     const c = this.c
     this.fencing = true
-    c.scheduler.hold()
+    c.scheduler.hold(cause === 'isolation' ? servesCutOff : undefined)
     c.sender.hold()
     // what starts here meanwhile claims its id first, since the others may hold it; but it
     // asks the holders of a view from before the stall, which misses a node that took the
@@ -167,18 +176,24 @@ export class Fence {
         ? `the event loop stood still for ${Math.round(pausedMs)} ms`
         : `this node heard no majority of the cluster for ${Math.round(pausedMs)} ms${actedAlone ? ' and marked members down meanwhile' : ''}`
       let dropped = 0
+      let kept = 0
       if (down) {
         const err = new NodeUnavailableError(actedAlone
           ? `node ${self}: ${what}; its copies may have twins on the side that served`
           : `node ${self} was marked down (${what}); its workers live elsewhere`, { node: self })
-        for (const p of c.pools()) dropped += dropStale(p, err)
+        // an available pool's copies served on both sides: they stay, and where two meet in
+        // a handoff the newer epoch wins (the other is reported: worker:conflict)
+        for (const p of c.pools()) {
+          if (cause === 'isolation' && p.def.partition === 'available') kept += p.activations.size
+          else dropped += dropStale(p, err)
+        }
       }
       this.down = down
       this.fencing = false
       // once fencing is over: it may send what waits on claimers on (see ClaimWindow.settle)
       c.claims.settle(window, down)
-      c.logger.warn(`${what}; ${down ? `dropped ${dropped} stale activations` : 'nobody marked this node down: nothing dropped'}`)
-      if (c.events.has('node:fence')) c.events.emit('node:fence', { node: self, cause, pausedMs, markedDown: down, dropped })
+      c.logger.warn(`${what}; ${down ? `dropped ${dropped} stale activations${kept > 0 ? `, kept ${kept} of available pools` : ''}` : 'nobody marked this node down: nothing dropped'}`)
+      if (c.events.has('node:fence')) c.events.emit('node:fence', { node: self, cause, pausedMs, markedDown: down, dropped, kept })
       c.scheduler.release()
       c.sender.release()
       for (const [act, slot] of this.heldWheel.splice(0)) act.home.onWheel(act, slot)
@@ -204,6 +219,11 @@ export class Fence {
     }
     return down
   }
+}
+
+/** An activation that takes turns while its node is cut off from a majority: an `available` pool's. */
+function servesCutOff (act: Activation): boolean {
+  return act.home.def.partition === 'available'
 }
 
 /**

@@ -79,10 +79,14 @@ export class HandoffReceiver {
       stale = act
       act = undefined
     }
+    const newer = this.c.nextEpoch(previousEpoch)
+    if (stale !== undefined && this.c.events.has('worker:conflict')) {
+      this.c.events.emit('worker:conflict', { pool: local.name, id, node: local.self, epoch: stale.epoch, newerEpoch: newer, keptOn: local.self })
+    }
     this.c.forgetSpill(local.name, id)
-    // a fresh epoch, not the claim's: the claim may have been sent before a stall, and what
-    // is taken in now is not stale
-    const epoch = this.c.nextEpoch(previousEpoch)
+    // a fresh epoch (`newer`), not the claim's: the claim may have been sent before a
+    // stall, and what is taken in now is not stale
+    const epoch = newer
     if (act === undefined) {
       act = local.install(id, epoch)
     } else {

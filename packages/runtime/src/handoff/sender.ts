@@ -22,6 +22,8 @@ export interface HandoffSenderComponents {
   pools: () => Iterable<LocalPool>
   /** The node `id` belongs on in this node's current view (its owner, or here if it spilled here), or undefined when nobody serves the pool. */
   ownerOf: (local: LocalPool, id: string) => string | undefined
+  /** A copy here was dropped for a newer one (`newerEpoch`) on `keptOn`: reported as `worker:conflict`. */
+  conflict?: (local: LocalPool, act: Activation, newerEpoch: number, keptOn: string) => void
   /** True when this node's view has `peer` down (or does not know it): a call to it then fails here, whether it was taken there or not. */
   down?: (peer: string) => boolean
   /** Called before each pump: the pump's timer may be the first thing to run after a stall. */
@@ -459,6 +461,7 @@ export class HandoffSender {
     if (e.name === 'HandoffError' && typeof theirs === 'number' && theirs > act.epoch) {
       // fencing, seen from this side: the copy there is newer, this one is stale
       local.depart(act, 'stale')
+      this.c.conflict?.(local, act, theirs, to)
       forwardMailbox(act, forward(theirs))
       return
     }

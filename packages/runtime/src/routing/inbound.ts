@@ -45,6 +45,8 @@ export interface InboundComponents {
     readonly markedDown: boolean
     /** Active because this node heard no majority of the cluster: calls to its workers fail at once. */
     readonly isolated: boolean
+    /** Whether it holds this pool's workers now (an `available` pool's serve while the node is cut off). */
+    holds: (pool: LocalPool | undefined) => boolean
   }
   /** Ids per local batch of a `SpawnMany`, between which the event loop is yielded. */
   spawnBatch: number
@@ -76,9 +78,9 @@ export class Inbound {
    */
   call (m: CallMessage, from: string, now: number, until?: number): unknown {
     const c = this.c
-    if (c.fence.active) return c.fence.isolated ? Promise.reject(isolatedError(c.self(), m.pool, m.id)) : this.afterStall(m, from, now)
-    if (c.viewWait.has(m.pool, m.id)) return this.waitCall(m, from, now, until) as Promise<unknown>
     const local = c.pools.get(m.pool)
+    if (c.fence.holds(local)) return c.fence.isolated ? Promise.reject(isolatedError(c.self(), m.pool, m.id)) : this.afterStall(m, from, now)
+    if (c.viewWait.has(m.pool, m.id)) return this.waitCall(m, from, now, until) as Promise<unknown>
     const placement = c.placement()
     const live = local?.activations.get(m.id)
     let version: number | undefined = placement.version
@@ -99,7 +101,7 @@ export class Inbound {
       if (owner !== c.self()) version = undefined
     }
     const timeoutMs = Math.max(1, m.timeoutMs)
-    if (!c.fence.active) {
+    if (!c.fence.holds(local)) {
       const answer = (local as LocalPool).callNow(m.id, m.msg, m.spawn, now + timeoutMs, version)
       if (answer !== NOT_NOW) return answer
     }
@@ -182,7 +184,7 @@ export class Inbound {
   /** A cast: delivered here, or sent on, or it waits for this node's view (see ViewWait). One that cannot be delivered is counted, never thrown back. */
   cast (m: CastMessage, from: string, until?: number): void {
     const c = this.c
-    if (c.fence.active) {
+    if (c.fence.holds(c.pools.get(m.pool))) {
       // read while fencing, as a call is (see afterStall): lost, and counted, if this node was marked down
       c.fence.settled.then(() => {
         if (!c.fence.markedDown) this.cast(m, from)
@@ -304,7 +306,7 @@ export class Inbound {
     const c = this.c
     // isolated too: a barrier refused would let what it holds go ahead of the casts that
     // wait here for the fence (seed 150849)
-    if (c.fence.active) {
+    if (c.fence.holds(c.pools.get(m.pool))) {
       return c.fence.settled.then(() => {
         if (c.fence.markedDown) throw new NodeUnavailableError(`node ${c.self()} was marked down while it stood still`, { node: c.self() })
         return this.barrier(m, from, c.clock.monotonic())

@@ -13,8 +13,8 @@ export interface LocalRequestsComponents {
   readonly transport: RuntimeTransport
   readonly spill: Spill
   self: () => string
-  /** True while this node heard no majority of the cluster (see QuorumLease): calls and spawns here fail at once. */
-  isolated: () => boolean
+  /** True while this node heard no majority of the cluster (see QuorumLease) and `pool` is a safe one: calls and spawns to it here fail at once. */
+  isolated: (pool: LocalPool) => boolean
 }
 
 /**
@@ -31,7 +31,7 @@ export class LocalRequests {
 
   /** A call to worker `id`; `version`, when given, is the placement version at which this node owns it. */
   call (local: LocalPool, id: string, msg: unknown, spawn: boolean, timeoutMs: number, signal?: AbortSignal, version?: number, via?: string): Promise<unknown> {
-    if (this.c.isolated()) return Promise.reject(isolatedError(this.c.self(), local.name, id))
+    if (this.c.isolated(local)) return Promise.reject(isolatedError(this.c.self(), local.name, id))
     return new Promise((resolve, reject) => {
       const reply = newReply(this.c.clock.monotonic() + timeoutMs, resolve, reject, signal)
       try {
@@ -45,7 +45,7 @@ export class LocalRequests {
 
   /** Activates worker `id`: answers once it is accepted, or with `sync` once `load`/`init` ran. */
   spawn (local: LocalPool, id: string, sync: boolean, timeoutMs: number, signal?: AbortSignal): Promise<WorkerLocation> {
-    if (this.c.isolated()) return Promise.reject(isolatedError(this.c.self(), local.name, id))
+    if (this.c.isolated(local)) return Promise.reject(isolatedError(this.c.self(), local.name, id))
     return new Promise((resolve, reject) => {
       const reply = newReply(this.c.clock.monotonic() + timeoutMs, resolve, reject, signal)
       try {

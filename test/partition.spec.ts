@@ -21,6 +21,8 @@ interface Figures {
   wholeMs: number
   /** From the heal to the last call that failed, on any client (0: none failed after it). */
   lastFailureMs: number
+  /** The same, per client: X (with the majority), Y (with the minority). */
+  lastFailureByClient: number[]
   errors: Record<string, number>
 }
 
@@ -117,6 +119,7 @@ suite(unavailable === undefined ? 'network partitions between namespaces' : `net
       majorityServedMs: majorityLast === undefined || majorityLast < cutAt ? 0 : majorityLast - cutAt,
       wholeMs: wholeAt - healAt,
       lastFailureMs: Math.max(0, ...t.timelines.map(tl => (lastFailure(tl) ?? 0) - healAt)),
+      lastFailureByClient: t.timelines.map(tl => Math.max(0, (lastFailure(tl) ?? 0) - healAt)),
       errors: t.errors
     }
     figures.push(f)
@@ -189,6 +192,14 @@ suite(unavailable === undefined ? 'network partitions between namespaces' : `net
   it('equal halves (a client does not count): the half with the oldest member serves, the other stops', async () => {
     // E becomes a client: four hosts, A (the oldest) and B against C and D
     await hosts[0].request('setTargets', { peer: hosts[4].peerId, targets: { ledger: 0 } })
+    // every node's ring has E's new target before the ids are made
+    const deadline = Date.now() + 20_000
+    for (;;) {
+      const owners = await Promise.all(cluster.running.map(async node => JSON.stringify(await node.request('owners', { pool: 'ledger', prefix: 'halves-', n: N }))))
+      if (owners.every(o => o === owners[0])) break
+      if (Date.now() > deadline) throw new Error('the nodes\' rings did not agree on E\'s new target')
+      await sleep(100)
+    }
     await settled(cluster.running, 20_000)
     const f = await underTraffic('equal halves', 'halves-', 6_000, cutOff([2, 3], 6_000))
     expect(f.minorityStoppedMs, 'the half without the oldest fenced').to.be.a('number')

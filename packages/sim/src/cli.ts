@@ -65,7 +65,7 @@ async function main (): Promise<void> {
   const ids = int('ids', v.ids, 100)
   // partitions are drawn only when asked for: a node cut off still serves stale copies
   // after the heal (see the README's guarantees), which the checks would report every time
-  const exclude = [...(v.exclude ?? '').split(',').filter(x => x !== ''), ...(v.partitions === true ? [] : ['partition'])] as Op[]
+  const exclude = [...(v.exclude ?? '').split(',').filter(x => x !== ''), ...(v.partitions === true ? [] : ['partition', 'split'])] as Op[]
   for (const op of exclude) {
     if (!WEIGHTS.some(([known]) => known === op)) {
       process.stderr.write(`--exclude: no operation ${op}; there are ${WEIGHTS.map(([known]) => known).join(', ')}\n`)

@@ -1,7 +1,8 @@
 /**
  * The operations and faults of a run, drawn from its seed as it goes: joins, graceful
  * stops, drains and undrains, target changes, rebalances, kill -9, pauses short of the
- * down deadline and past it, partitions one-way and two-way, and wall-clock jumps, each
+ * down deadline and past it, partitions one-way and two-way (a node cut off from the rest,
+ * and `split`: a minority or equal halves, held or flapping), and wall-clock jumps, each
  * on the cluster as it is when its time comes, overlapping each other. What each did is
  * written to the trace; the faults that may cost a node its memory, and the windows in
  * which membership may disagree, are kept for the checks.
@@ -30,12 +31,14 @@ export interface FaultHooks {
   trace: (line: string) => void
 }
 
-export type Op = 'join' | 'stop' | 'drain' | 'undrain' | 'targets' | 'rebalance' | 'kill' | 'pause' | 'longPause' | 'partition' | 'clockJump'
+export type Op = 'join' | 'stop' | 'drain' | 'undrain' | 'targets' | 'rebalance' | 'kill' | 'pause' | 'longPause' | 'partition' | 'split' | 'clockJump'
 
 /** How often each operation is drawn, relative to the others. */
 export const WEIGHTS: ReadonlyArray<[Op, number]> = [
   ['join', 3], ['stop', 2], ['drain', 3], ['undrain', 3], ['targets', 3], ['rebalance', 1],
-  ['kill', 1], ['pause', 2], ['longPause', 1], ['partition', 2], ['clockJump', 1]
+  ['kill', 1], ['pause', 2], ['longPause', 1], ['partition', 2], ['clockJump', 1],
+  // last, so that a run without it draws exactly as it did before it came
+  ['split', 2]
 ]
 
 /** Draws and applies operations until stopped. */
@@ -264,6 +267,37 @@ export class FaultPlan {
         this.hooks.trace(`pause ${node.peerId} for ${Math.round(ms)} ms`)
         node.time.pause(ms)
         this.unsettle(op, ms + 10_000)
+        return
+      }
+      case 'split': {
+        // the cluster cut in two: a minority (or, of an even number, exactly half) on one
+        // side; held for a while, or flapping (half a second cut, half a second whole)
+        if (live.length < 3) return
+        const side: SimNode[] = []
+        const size = 1 + Math.floor(r.next() * Math.floor(live.length / 2))
+        const rest = [...live]
+        while (side.length < size) side.push(rest.splice(Math.floor(r.next() * rest.length), 1)[0])
+        const flaps = r.next() < 0.3 ? 3 + Math.floor(r.next() * 8) : 0
+        const ms = flaps > 0 ? 500 : 500 + r.next() * 7_500
+        const names = (nodes: SimNode[]): string => nodes.map(n => n.peerId).join(',')
+        this.hooks.trace(`split ${names(side)} from ${names(rest)} ${flaps > 0 ? `flapping ${flaps} times` : `for ${Math.round(ms)} ms`}`)
+        const cut = (apart: boolean): void => {
+          for (const a of side) {
+            for (const b of rest) {
+              if (apart) this.sim.network.partition(a.peerId, b.peerId)
+              else this.sim.network.mend(a.peerId, b.peerId)
+            }
+          }
+        }
+        const rounds = Math.max(1, flaps)
+        this.unsettle('partition', rounds * 2 * ms + 10_000)
+        for (let i = 0; i < rounds; i++) {
+          this.sim.clock.setTimeout(() => { cut(true) }, i * 2 * ms)
+          this.sim.clock.setTimeout(() => {
+            if (i === rounds - 1) this.hooks.trace(`heal ${names(side)}`)
+            cut(false)
+          }, i * 2 * ms + ms)
+        }
         return
       }
       case 'partition': {

@@ -61,9 +61,12 @@ suite(unavailable === undefined ? 'network partitions between namespaces' : `net
     await cluster.waitForConvergence({ timeoutMs: 20_000 })
   })
   after(async () => {
-    await cluster?.stop()
-    net?.destroy()
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
+    try {
+      await cluster?.stop()
+    } finally {
+      net?.destroy()
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
+    }
     if (process.env.SIMPLEPOOL_PARTITION_FIGURES != null) console.log(JSON.stringify(figures, null, 1))
   })
 
@@ -85,11 +88,12 @@ suite(unavailable === undefined ? 'network partitions between namespaces' : `net
     const apart = wheres[0].map((w, i) => ({ id: `${prefix}${i}`, seen: wheres.map(ws => ws[i]) }))
       .filter(r => r.seen.some(s => s === null || s !== r.seen[0]))
     expect(apart.slice(0, 3), 'ids whose copy the nodes name differently').to.deep.equal([])
-    const epochs = await Promise.all(hosts.map(async h => await h.request<Array<number | null>>('localEpochs', { pool: 'ledger', prefix, n: N })))
+    const running = hosts.filter(h => h.exitCode === undefined)
+    const epochs = await Promise.all(running.map(async h => await h.request<Array<number | null>>('localEpochs', { pool: 'ledger', prefix, n: N })))
     const doubled = values.map((_, i) => `${prefix}${i}`).filter((_, i) => epochs.filter(e => e[i] !== null).length > 1)
     expect(doubled.slice(0, 5), 'ids live on two nodes').to.deep.equal([])
     // every id of every scenario so far: what each host holds, summed
-    const live = (await Promise.all(hosts.map(async h => (await h.request<{ value: number }>('count', { pool: 'ledger', local: true })).value))).reduce((a, b) => a + b, 0)
+    const live = (await Promise.all(running.map(async h => (await h.request<{ value: number }>('count', { pool: 'ledger', local: true })).value))).reduce((a, b) => a + b, 0)
     for (const n of cluster.running) {
       const counted = await n.request<{ ok: boolean, value: number }>('count', { pool: 'ledger' })
       expect(counted, `count() through ${n.name}`).to.deep.equal({ ok: true, value: live })
@@ -105,7 +109,11 @@ suite(unavailable === undefined ? 'network partitions between namespaces' : `net
     const traffic = ledgerTraffic([x, y], prefix, N, (1_000 + cutMs + 6_000) / 1000)
     await sleep(1_000)
     const cutAt = Date.now()
-    await cut()
+    try {
+      await cut()
+    } finally {
+      net.heal()
+    }
     const healAt = Date.now()
     const wholeAt = await whole(20_000)
     const t = await traffic
@@ -126,11 +134,10 @@ suite(unavailable === undefined ? 'network partitions between namespaces' : `net
     return f
   }
 
-  /** Cuts `minority` (and the client Y) off the rest for `cutMs`, then heals. */
+  /** Cuts `minority` (and the client Y) off the rest for `cutMs` (the caller heals). */
   const cutOff = (minority: number[], cutMs: number) => async (): Promise<void> => {
     net.split([[...minority, 6]])
     await sleep(cutMs)
-    net.heal()
   }
 
   it('a node alone: it stops serving, the rest take its ids, and after the heal nothing is lost or stale', async () => {
@@ -165,7 +172,11 @@ suite(unavailable === undefined ? 'network partitions between namespaces' : `net
     const traffic = Promise.all([x, y].map(async c => await c.request<{ timeline: Timeline }>('incTraffic', { pool: 'available', prefix, n, seconds: 12, concurrency: 32 }, 60_000)))
     await sleep(1_000)
     const cutAt = Date.now()
-    await cutOff([4], 6_000)()
+    try {
+      await cutOff([4], 6_000)()
+    } finally {
+      net.heal()
+    }
     const healAt = Date.now()
     await whole(20_000)
     const [, fromY] = await traffic
@@ -189,19 +200,16 @@ suite(unavailable === undefined ? 'network partitions between namespaces' : `net
     return seen.reduce((a, b) => a + b, 0)
   }
 
-  it('equal halves (a client does not count): the half with the oldest member serves, the other stops', async () => {
-    // E becomes a client: four hosts, A (the oldest) and B against C and D
-    await hosts[0].request('setTargets', { peer: hosts[4].peerId, targets: { ledger: 0 } })
-    // every node's ring has E's new target before the ids are made
-    const deadline = Date.now() + 20_000
-    for (;;) {
-      const owners = await Promise.all(cluster.running.map(async node => JSON.stringify(await node.request('owners', { pool: 'ledger', prefix: 'halves-', n: N }))))
-      if (owners.every(o => o === owners[0])) break
-      if (Date.now() > deadline) throw new Error('the nodes\' rings did not agree on E\'s new target')
-      await sleep(100)
-    }
+  it('equal halves (clients count too): the half with the oldest member serves, the other stops', async () => {
+    // E leaves: six members, A (the oldest), B and the client X against C, D and the client Y
+    const e = hosts[4]
+    await e.stop(30_000)
+    await cluster.waitForConvergence({ timeoutMs: 20_000 })
     await settled(cluster.running, 20_000)
+    const from = Date.now()
     const f = await underTraffic('equal halves', 'halves-', 6_000, cutOff([2, 3], 6_000))
     expect(f.minorityStoppedMs, 'the half without the oldest fenced').to.be.a('number')
+    const fenced = (n: NodeHandle): boolean => n.events.some(ev => ev.name === 'node:fence' && ev.at > from && ev.detail.cause === 'isolation')
+    expect(hosts.slice(0, 4).map(fenced), 'A, B, C, D fenced').to.deep.equal([false, false, true, true])
   })
 })

@@ -1,4 +1,4 @@
-import { TypedEventTarget, isHost, isMajority, peerTag } from '@simplepool/core'
+import { TypedEventTarget, countsForMajority, isHost, isMajority, peerTag } from '@simplepool/core'
 import type { Clock, EpochMark, Liveness, Member, MemberFigures, MemberRecord, MembershipEvents, MembershipSnapshot, PoolTarget } from '@simplepool/core'
 
 /** Timings of liveness decisions. */
@@ -22,6 +22,11 @@ interface Entry {
   goneAt: number
   /** Monotonic time its first record arrived here. */
   firstSeen: number
+  /**
+   * Past its down deadline: -1 while others vouch for it (see `mayHoldLease`), the time
+   * they stopped once they had, or undefined before either (reset by its next record).
+   */
+  forsaken?: number
 }
 
 /**
@@ -37,7 +42,7 @@ interface Entry {
  * - no record for `suspectAfterMs` makes it suspect, for `downAfterMs` down (or two and
  *   four of the member's own announced heartbeats, when those are longer), once it cannot
  *   hold its lease on a majority (see {@link MembershipView.mayHoldLease}): a host that
- *   other hosts still hear stays suspect here, its workers where they are.
+ *   enough others still hear stays suspect here, its workers where they are.
  */
 export class MembershipView extends TypedEventTarget<MembershipEvents> {
   private readonly entries = new Map<string, Entry>()
@@ -156,6 +161,7 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
       return
     }
     entry.figures = figures
+    entry.forsaken = undefined
     this.replace(entry, next, now)
   }
 
@@ -223,7 +229,7 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
       const suspectAfter = Math.max(this.init.suspectAfterMs, 2 * hb)
       // a member past its deadline that may still hold its lease stays suspect, and is
       // looked at again on every sweep (its deadline is in the past) until the others' doubts reach here
-      if (m.liveness !== 'down' && silent > downAfter && !this.mayHoldLease(entry)) this.setLiveness(entry, 'down')
+      if (m.liveness !== 'down' && silent > downAfter && this.forsaken(entry, now, downAfter - suspectAfter)) this.setLiveness(entry, 'down')
       else if (m.liveness === 'alive' && silent > suspectAfter) this.setLiveness(entry, 'suspect')
       // what this entry may come to next (a record heard meanwhile only moves it later)
       if (entry.goneAt > 0) due = Math.min(due, entry.goneAt + this.init.forgetAfterMs)
@@ -236,30 +242,51 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
 
   /**
    * Whether a silent host may still hold its lease on a majority, as far as this view can
-   * tell: the hosts this view has not marked down (this node among them) are its base,
-   * and the member counts with every one of them, but this node, whose last record says
-   * it hears the member and does not doubt it (a member this node cannot hear either
-   * counts, by the last record it sent: it may hear the member still). When those are a majority (see {@link isMajority}) the
-   * member may be serving its workers on the side of a cut this node is not on, where no
-   * lease was lost: marking it down here would place them a second time (a link cut
-   * between two nodes that both hear the rest). When they are not, the member lost its
-   * lease before this deadline (its lease ends sooner than the silence that marks it
-   * down, and a record doubting it ends its count of that member at once), and its
-   * workers may be placed anew. A member that holds no workers (a client) needs no lease,
-   * and the only host left is not kept either (seed 69). Hosts that joined after the
-   * member fell silent are left out: they are in no base it knows of (seed 161289).
+   * tell. Its base is the members this view has not marked down that count toward a
+   * majority (`countsForMajority`: up or draining; this node among them), but those that
+   * joined after it fell silent (they are in no base it knows of; seed 161289). It counts
+   * with itself and every member, but this node, whose last record says it hears it and
+   * does not doubt it (a member this node cannot hear either counts, by the last record
+   * it sent: it may hear it still). When those are a majority (see {@link isMajority}) it
+   * may be serving its workers on the side of a cut this node is not on, where no lease
+   * was lost: marking it down here would place them a second time (a link cut between two
+   * nodes that both hear the rest). When they are not, it lost its lease before this
+   * deadline (its lease ends sooner than the silence that marks it down, and a record
+   * doubting it ends its count of that member at once), and its workers may be placed
+   * anew. A member that holds no workers (a client) needs no lease, and the only member
+   * left is not kept either (seed 69).
    */
+  /**
+   * Whether a member past its down deadline may be marked down now: at once when no
+   * majority vouched for it when the deadline came (see {@link mayHoldLease}); when one
+   * did, `waitMs` (the down deadline less the suspicion one) after the vouching ended. A
+   * voucher's doubt is sent once it has not heard the member for the suspicion deadline,
+   * which may be up to a heartbeat before the member last heard the voucher: the member
+   * counts that voucher toward its lease for a lease more, and so takes turns until
+   * about a suspicion deadline after the doubt left (a link that the member shared with
+   * its last voucher cut while the member was kept suspect).
+   */
+  private forsaken (entry: Entry, now: number, waitMs: number): boolean {
+    if (this.mayHoldLease(entry)) {
+      entry.forsaken = -1
+      return false
+    }
+    if (entry.forsaken === undefined) return true
+    if (entry.forsaken < 0) entry.forsaken = now
+    return now - entry.forsaken >= waitMs
+  }
+
   private mayHoldLease (entry: Entry): boolean {
     const member = entry.member
     if (!isHost(member)) return false
     const self = this.self.member.peerId
     const base: Array<Readonly<Member>> = []
-    if (isHost(this.self.member)) base.push(this.self.member)
+    if (countsForMajority(this.self.member)) base.push(this.self.member)
     for (const e of this.entries.values()) {
       // one that joined after the member fell silent is in no base the member knows of
-      if (e.member.liveness !== 'down' && isHost(e.member) && e.firstSeen <= entry.figures.lastSeen) base.push(e.member)
+      if (e.member.liveness !== 'down' && countsForMajority(e.member) && e.firstSeen <= entry.figures.lastSeen) base.push(e.member)
     }
-    // the only host left: no other may take its workers on this view, and a node that
+    // the only member left: no other may take its workers on this view, and a node that
     // joins meanwhile never heard of it; down, it drops its copies when it comes back
     // (as after any stall the others took for a death), rather than meet a fresh twin
     if (base.length <= 1) return false

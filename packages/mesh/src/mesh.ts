@@ -155,8 +155,8 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     }
     // a member this node starts to doubt learns it at once, not a heartbeat later: it stops
     // counting this node toward its lease on a majority (see MemberRecord.doubts)
-    for (const type of ['member:update', 'member:down'] as const) {
-      this.view.addEventListener(type, (evt) => { if (evt.detail.liveness !== 'alive') this.publishSoon() })
+    for (const type of ['member:join', 'member:update', 'member:down'] as const) {
+      this.view.addEventListener(type, () => { this.publishSoon() })
     }
     // a connection that carried nothing past the down deadline is stuck in the kernel's
     // retransmission backoff (or leads to a process that stood still): closed, so that the

@@ -15,9 +15,9 @@ export interface WorkerFailDetail extends WorkerEventDetail {
   error: WireError
 }
 
-/** A worker was saved and deactivated. */
+/** A worker was saved and deactivated (`handoff`: its handoff went unanswered, and the store is where its state is sure to be; see the handoff sender). */
 export interface WorkerPassivateDetail extends WorkerEventDetail {
-  reason: 'idle' | 'stop' | 'shutdown'
+  reason: 'idle' | 'stop' | 'shutdown' | 'handoff'
 }
 
 /** A worker moved between nodes with its state: fired on the node it left and on the one it reached. */

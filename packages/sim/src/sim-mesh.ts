@@ -122,8 +122,8 @@ export class SimMesh extends TypedEventTarget<MeshEvents> implements NodeMesh {
       this.view.addEventListener(type, (evt) => { this.dispatchEvent(new CustomEvent(type, { detail: evt.detail })) })
     }
     // as the mesh does: a member this node starts to doubt learns it at once
-    for (const type of ['member:update', 'member:down'] as const) {
-      this.view.addEventListener(type, (evt) => { if (evt.detail.liveness !== 'alive') this.publishSoon() })
+    for (const type of ['member:join', 'member:update', 'member:down'] as const) {
+      this.view.addEventListener(type, () => { this.publishSoon() })
     }
     this.beat()
     this.sweep()

@@ -5,7 +5,9 @@ import { execFileSync, spawnSync } from 'node:child_process'
  * per node, each with a veth whose other end is a port of a bridge that lives in a
  * namespace of its own. Nothing is added to the namespace the tests run in, so the
  * addresses (10.213.0.0/24) never meet the machine's own, and two runs at once do not
- * see each other.
+ * see each other (namespaces are named by the process id, and a run's leftovers are
+ * swept by the next one once that process is gone: runs in separate PID namespaces that
+ * share `/run/netns` would need their own prefix).
  *
  * A partition moves bridge ports onto other bridges: frames between groups are dropped
  * silently, as by a switch that lost a link (no reset, no ICMP; a dial times out, an open
@@ -30,7 +32,8 @@ export class PrivateNetwork {
   static unavailable (): string | undefined {
     if (process.platform !== 'linux') return 'network namespaces are Linux only'
     if (process.getuid?.() !== 0) return 'network namespaces need root'
-    const name = `sp${process.pid}probe`
+    // named as a network's namespaces are, so that a run killed in between has it swept
+    const name = `sp${process.pid}x0-probe`
     const made = spawnSync('ip', ['netns', 'add', name], { encoding: 'utf8' })
     if (made.error != null) return `iproute2 is not installed (${made.error.message})`
     if (made.status !== 0) return `ip netns add failed: ${made.stderr.trim()}`
@@ -64,8 +67,9 @@ export class PrivateNetwork {
   }
 
   /**
-   * Cuts the network into the given groups of nodes: each group on a bridge of its own,
-   * every node not named in a group stays with the rest. Frames cross no group's border.
+   * Cuts the network into the given groups of nodes: each group on a bridge of its own
+   * (a node named moves there from wherever it was; a node not named stays where it is,
+   * with the rest after a {@link heal}). Frames cross no bridge's border.
    */
   split (groups: number[][]): void {
     groups.forEach((group, g) => {

@@ -33,6 +33,8 @@ export interface PassivatedPool {
   activate: (id: string) => Activation
   deliverTo: (act: Activation, slot: Slot, msg: unknown) => Activation
   remove: (act: Activation) => void
+  /** Removes a worker without a save, as stale (a newer copy lives elsewhere). */
+  depart: (act: Activation, why: 'stale') => void
   reschedule: (act: Activation) => void
   failMailbox: (act: Activation, err: Error) => void
   fail: (act: Activation, during: WorkerFailDetail['during'], err: Error) => void
@@ -69,7 +71,7 @@ export class Passivation {
     try {
       saving = save(act.id, act.state, act)
     } catch (err) {
-      this.saveFailed(act, asError(err), reply)
+      this.saveFailed(act, asError(err), reply, reason)
       return
     }
     if (!isThenable(saving)) {
@@ -78,7 +80,7 @@ export class Passivation {
     }
     saving.then(
       () => { this.finish(act, reason, reply) },
-      (err) => { this.saveFailed(act, asError(err), reply) })
+      (err) => { this.saveFailed(act, asError(err), reply, reason) })
   }
 
   /** Stops worker `id` after the turns queued before this request. Answers `reply` false when it is not live. */
@@ -131,7 +133,7 @@ export class Passivation {
     await abortable(Promise.all(waits), signal)
   }
 
-  private saveFailed (act: Activation, err: Error, reply: Reply | null): void {
+  private saveFailed (act: Activation, err: Error, reply: Reply | null, reason?: WorkerPassivateDetail['reason']): void {
     const pool = this.pool
     pool.stats.counters.failures++
     pool.fail(act, 'save', err)
@@ -139,6 +141,14 @@ export class Passivation {
     if (act.phase === Phase.Dead) {
       if (reply !== null) refuse(reply, err)
       answerStopWaiters(act, err)
+      return
+    }
+    if (reason === 'handoff') {
+      // its handoff went unanswered and the store refused this copy's state: a newer copy
+      // wrote there (the receiver took it after all); this one goes, unsaved
+      pool.depart(act, 'stale')
+      answerStopWaiters(act, err)
+      pool.failMailbox(act, new NodeUnavailableError(`${pool.name}/${act.id}: its handoff went unanswered and the store holds newer state; retry`, { node: pool.self, pool: pool.name, id: act.id }))
       return
     }
     act.phase = Phase.Ready

@@ -48,6 +48,8 @@ export class Fence {
   private fenced: Promise<void> = Promise.resolve()
   /** While isolated: ends the wait for a majority. */
   private rejoin: ((actedAlone: boolean) => void) | undefined
+  /** Why the fence under way (or the last) began: an available pool's workers serve through an isolation's, to its end. */
+  private cause: 'stall' | 'isolation' = 'stall'
   /** Idle deadlines and ticks that fell due while fencing: they run once it is over. */
   private readonly heldWheel: Array<[Activation, number]> = []
 
@@ -113,7 +115,7 @@ export class Fence {
    * `PoolDefinition.partition`).
    */
   holds (pool: { readonly def: { readonly partition?: 'safe' | 'available' } } | undefined): boolean {
-    return this.fencing && !(this.rejoin !== undefined && pool?.def.partition === 'available')
+    return this.fencing && !(this.cause === 'isolation' && pool?.def.partition === 'available')
   }
 
   /** The stall guard tripped: the loop stood still for `pausedMs`. */
@@ -162,6 +164,7 @@ export class Fence {
   private begin (cause: 'stall' | 'isolation', waited: Promise<Waited>): void {
     const c = this.c
     this.fencing = true
+    this.cause = cause
     c.scheduler.hold(cause === 'isolation' ? servesCutOff : undefined)
     c.sender.hold()
     // what starts here meanwhile claims its id first, since the others may hold it; but it

@@ -1,4 +1,4 @@
-import { NodeIsolatedError, isHost, isMajority } from '@simplepool/core'
+import { NodeIsolatedError, countsForMajority, isMajority } from '@simplepool/core'
 import type { Clock, Member } from '@simplepool/core'
 
 /** What the lease on a majority needs of the node. */
@@ -26,14 +26,15 @@ export interface QuorumComponents {
  * The lease on a majority: whether this node hears enough of the cluster to go on serving
  * its workers while the others may be deciding it is gone (a network partition).
  *
- * The members that count (the *base*) are the hosts of this node's view: members up or
- * draining, not marked down, that have a target above 0 in some pool; and this node. A
- * member marked down leaves the base of a node that holds the lease: that node is on the
- * side that decided it is gone (the lease is shorter than the silence that marks a member
- * down, so a node on the other side lost its lease before it marked anyone down, and its
- * base stays as it was; see below). Clients (target 0 everywhere) hold no workers, so they
- * neither count nor are counted: a side with every client and one host of three does not
- * serve. A node holds the lease while it heard, within the lease (`ms()`), from more than
+ * The members that count (the *base*) are the members of this node's view up or
+ * draining, not marked down, whatever their targets (`countsForMajority`: a target
+ * changed on one side of a cut is not seen on the other, and bases by target would
+ * differ; seed 79); and this node. A member marked down leaves the base of a node that
+ * holds the lease: that node is on the side that decided it is gone (the lease is shorter
+ * than the silence that marks a member down, so a node on the other side lost its lease
+ * before it marked anyone down, and its base stays as it was; see below). Clients
+ * (target 0 everywhere) count too: a side with the callers and one host of three serves,
+ * and the two hosts on the other side stop. A node holds the lease while it heard, within the lease (`ms()`), from more than
  * half of the base (itself included), or from exactly half when that half holds the
  * base's oldest member (the smallest incarnation, then the smallest peer id), the rule
  * both halves of an even split compute alike.
@@ -105,14 +106,14 @@ export class QuorumLease {
     return 'regained'
   }
 
-  /** The base now: the hosts of this node's view, and this node (kept per view: the members are immutable). */
+  /** The base now: the members of this node's view that count toward a majority, and this node (kept per view: the members are immutable). */
   private base (): Array<Readonly<Member>> {
     const members = this.c.members()
     if (members !== this.baseOf || members.length !== this.baseOfLength) {
       const self = this.c.self()
       this.baseOf = members
       this.baseOfLength = members.length
-      this.lastBase = members.filter(m => m.peerId === self || (isHost(m) && m.liveness !== 'down'))
+      this.lastBase = members.filter(m => m.peerId === self || (countsForMajority(m) && m.liveness !== 'down'))
     }
     return this.lastBase
   }

@@ -58,7 +58,7 @@ export class HandoffReceiver {
     if (act === undefined && this.takenLately(local.name, id) === previousEpoch) {
       // the same handoff again (its answer was lost): it came already, and what it became
       // here may have moved on since; taking the old state again would undo that
-      throw new HandoffError(`${local.name}/${id} was handed here already`, { pool: local.name, id, epoch: previousEpoch + 1 })
+      throw new HandoffError(`${local.name}/${id} was handed here already`, { pool: local.name, id, epoch: previousEpoch + 1, again: true })
     }
     const claiming = act !== undefined && act.phase === Phase.Activating && act.ext?.claiming === true
     if (act !== undefined && !claiming) {

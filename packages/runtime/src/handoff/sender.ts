@@ -1,6 +1,6 @@
 import {
   DEFAULT_CALL_TIMEOUT_MS, DEFAULT_HANDOFFS_IN_FLIGHT, DEFAULT_MIGRATIONS_PER_SECOND, HANDOFF_BATCH, HANDOFF_PROGRESS_MS,
-  HANDOFF_PUMP_MS, HANDOFF_RETRY_MS, HANDOFF_FAILED_RETRY_MS, HANDOFF_SCAN_PER_PUMP, HANDOFF_TRIES, CLAIM_WAIT_MS, InvalidMessageError, NodeUnavailableError, sleep
+  HANDOFF_PUMP_MS, HANDOFF_RETRY_MS, HANDOFF_FAILED_RETRY_MS, HANDOFF_SCAN_PER_PUMP, HANDOFF_TRIES, CLAIM_WAIT_MS, InvalidMessageError, sleep
 } from '@simplepool/core'
 import type { Clock, Logger, TimerHandle } from '@simplepool/core'
 import { Phase } from '../activation/activation.js'
@@ -12,6 +12,7 @@ import { encodeHandoff } from '../protocol/handoff-messages.js'
 import type { HandedWorker } from '../protocol/handoff-messages.js'
 import type { RuntimeTransport } from '../runtime-types.js'
 import { followOn } from './follow.js'
+import { backToStore } from './unanswered.js'
 
 /** What the sending side of the handoff needs of the node. */
 export interface HandoffSenderComponents {
@@ -385,7 +386,8 @@ export class HandoffSender {
         // no answer (a refusal from `to` is one: it took nothing)
         const unanswered = e.name === 'TimeoutError' || (e.name === 'NodeUnavailableError' && this.c.down?.(to) === true)
         if (unanswered && local.def.load !== undefined) {
-          this.unanswered(local, to, acts)
+          this.c.logger.warn(`handoff of ${acts.length} workers of ${local.name} to ${to} went unanswered; their copies here go back to the store`)
+          backToStore(local, to, acts)
           return
         }
         // too big for a frame, say: smaller messages from now on
@@ -403,26 +405,6 @@ export class HandoffSender {
         else this.batchSizes.set(local.name, size * 2)
       }
       return
-    }
-  }
-
-  /**
-   * A handoff went unanswered (every try timed out, or `to` was marked down or went away
-   * with it in flight): `to` may have taken the workers and be taking turns with them
-   * where this node cannot hear it (a link cut one way: its answers are lost), writing
-   * their state through to the pool's store with a newer epoch. A copy resumed
-   * here would be behind the store and keep serving what it holds (seeds 95, 527). The
-   * pool has `load`, so the store is where the state is: the copies here go, unsaved, and
-   * what waited for them fails with `NodeUnavailableError`; a retry activates the worker
-   * from `load` on its owner. (A pool without `load` has nothing better than the copy
-   * here: it resumes, and a later handoff settles which copy is newer.)
-   */
-  private unanswered (local: LocalPool, to: string, acts: Activation[]): void {
-    this.c.logger.warn(`handoff of ${acts.length} workers of ${local.name} to ${to} went unanswered; their copies here are dropped (the store holds their state)`)
-    for (const act of acts) {
-      if (local.activations.get(act.id) !== act) continue
-      local.depart(act, 'stale')
-      local.failMailbox(act, new NodeUnavailableError(`the handoff of ${local.name}/${act.id} to ${to} went unanswered; retry: it comes back from the store`, { node: to, pool: local.name, id: act.id }))
     }
   }
 
@@ -455,13 +437,14 @@ export class HandoffSender {
       forwardMailbox(act, forward(r))
       return
     }
-    const e = (r ?? {}) as { name?: string, message?: string, data?: { epoch?: unknown, retry?: unknown } }
+    const e = (r ?? {}) as { name?: string, message?: string, data?: { epoch?: unknown, retry?: unknown, again?: unknown } }
     const theirs = e.data?.epoch
     if (typeof theirs === 'number') this.c.observeEpoch?.(theirs)
     if (e.name === 'HandoffError' && typeof theirs === 'number' && theirs > act.epoch) {
       // fencing, seen from this side: the copy there is newer, this one is stale
       local.depart(act, 'stale')
-      this.c.conflict?.(local, act, theirs, to)
+      // (a resend answered "handed here already" is this very copy, taken the first time: no conflict)
+      if (e.data?.again !== true) this.c.conflict?.(local, act, theirs, to)
       forwardMailbox(act, forward(theirs))
       return
     }

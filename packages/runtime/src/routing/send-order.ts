@@ -146,7 +146,8 @@ export class SendOrder {
     this.sweep ??= this.c.clock.setTimeout(() => { this.sweepHeld() }, ORDER_SWEEP_MS)
     const through = (): void => {
       if (--held.left > 0) return
-      this.passed.set(key, [...(this.passed.get(key) ?? []), ...(before as string[])])
+      // a route whose barrier went unanswered is not passed: the next message asks again
+      if (!held.unconfirmed) this.passed.set(key, [...(this.passed.get(key) ?? []), ...(before as string[])])
       this.release(key, held)
     }
     for (const node of before) {

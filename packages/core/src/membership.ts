@@ -127,16 +127,17 @@ export function isServing (m: Pick<Member, 'status' | 'liveness'>): boolean {
 }
 
 /**
- * A member that counts toward the majority of a partition (see {@link isMajority}): up or
- * draining, whatever its targets. Targets change at runtime (a drain, an undrain, a
- * target set), and a change made on one side of a cut is not seen on the other: a base
- * of hosts by target would differ between the sides, and a side that gained a host
- * meanwhile could hold a majority of its own base while the other held one of its own
- * (seed 79). Clients (target 0) count too, then: a side with the callers and one host
- * serves, the other side's hosts stop.
+ * A member that counts toward the majority of a partition (see {@link isMajority}): any
+ * member but one that said goodbye (leaving), whatever its status and targets. Targets
+ * and status change at runtime (a drain, an undrain, a target set, a join that ends), and
+ * a change made on one side of a cut is not seen on the other: a base of hosts by target,
+ * or of members up, would differ between the sides, and a side that gained a host or an
+ * `up` member meanwhile could hold a majority of its own base while the other held one of
+ * its own (seeds 79, 130). Clients (target 0) and joining members count too, then: a
+ * side with the callers and one host serves, the other side's hosts stop.
  */
 export function countsForMajority (m: Pick<Member, 'status'>): boolean {
-  return m.status === 'up' || m.status === 'draining'
+  return m.status !== 'leaving'
 }
 
 /** A member that may hold workers: up or draining, with a target above 0 in some pool (a client, target 0 everywhere, holds none). */

@@ -243,7 +243,7 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
   /**
    * Whether a silent host may still hold its lease on a majority, as far as this view can
    * tell. Its base is the members this view has not marked down that count toward a
-   * majority (`countsForMajority`: up or draining; this node among them), but those that
+   * majority (`countsForMajority`: all but those leaving; this node among them), but those that
    * joined after it fell silent (they are in no base it knows of; seed 161289). It counts
    * with itself and every member, but this node, whose last record says it hears it and
    * does not doubt it (a member this node cannot hear either counts, by the last record

@@ -126,10 +126,10 @@ describe('MembershipView', () => {
   })
 
   it('leaves a host that joined after a member fell silent out of that member\'s base (seed 161289)', () => {
-    // this node is still joining (it counts toward no majority); a was the only member that
+    // this node is leaving (it counts toward no majority); a was the only member that
     // counts when it fell silent; c joined after
     const clock = new ManualClock()
-    const view = new MembershipView(record('self', { status: 'joining' }), clock, TIMINGS)
+    const view = new MembershipView(record('self', { status: 'leaving' }), clock, TIMINGS)
     view.onRecord(record('a'))
     for (let t = 0; t < 2_100; t += 100) {
       clock.advance(100)

@@ -87,6 +87,7 @@ const REGRESSIONS: Array<{ seed: number, found: string }> = [
   { seed: 154201, found: 'graceful-keeps-memory (the checks): a stop during which one node drained and another began to serve the pool a moment before its end counted the pool as served throughout; no node served it throughout, and the stopping node\'s workers of it ended as documented' },
   ...[160056, 160509].map(seed => ({ seed, found: 'graceful-keeps-memory: the first cut of marking a host down only once it cannot hold its lease kept the only host suspect for good while it stood still; a node that joined meanwhile never heard of it and started its workers afresh (found by --seeds 1200 --from 160000; the only host is now marked down as before)' })),
   ...[160113, 160157, 161142].map(seed => ({ seed, found: 'per-sender-order: found by --seeds 1200 --from 160000 on the first cut of marking a host down only once it cannot hold its lease; clean since a barrier that goes unanswered fails what it held instead of letting it overtake (seed 184)' })),
+  { seed: 171519, found: 'per-sender-order (ledger/34): found by --seeds 2000 --from 170000 at the commit that drew splits; clean since the review\'s fixes (an unanswered barrier\'s route is not passed), not diagnosed one by one' },
   { seed: 160844, found: 'per-sender-order: found by --seeds 2000 --from 160000 on the second cut of marking a host down only once it cannot hold its lease: nodes that joined while a host stood still counted as vouching for it (they had never heard of it), so it stayed in the ring and a call waited there past the sender\'s next one (records now say whom their node hears)' },
   { seed: 161289, found: 'graceful-keeps-memory: as seed 160844; a node that joined while the only host stood still made it one of two, the older, kept; the joiner, which had never heard of it, started its worker afresh (a host that joined after a member fell silent is left out of that member\'s base)' },
   { seed: 161078, found: 'one-live-copy (ticker/81): found by --seeds 1200 --from 160000 on the first cut of marking a host down only once it cannot hold its lease; not diagnosed one by one, clean since the only host is marked down as before (seed 69)' }
@@ -96,7 +97,7 @@ const REGRESSIONS: Array<{ seed: number, found: string }> = [
  * Seeds that found a bug with network partitions drawn too (`--partitions`), each kept as
  * it found it.
  */
-const PARTITION_REGRESSIONS: Array<{ seed: number, found: string }> = [
+const PARTITION_REGRESSIONS: Array<{ seed: number, found: string, splits?: boolean }> = [
   { seed: 80, found: 'acknowledged-writes-durable: a node cut off one way (it could not send) heard a majority and so kept its lease, while the others marked it down and served its workers (records now name the members their node doubts)' },
   { seed: 28, found: 'bounded-memory: a node that lost its lease waited for a member that had left gracefully meanwhile, and stayed cut off for good (a member gone leaves the frozen base)' },
   { seed: 36, found: 'acknowledged-writes-durable: two hosts split one way; the younger, cut off, marked the older down, gave up a handoff whose answer was lost and kept the worker; back, nobody had marked it down, and its stale copy lived on (a node that marked members down while isolated now drops its copies)' },
@@ -109,6 +110,7 @@ const PARTITION_REGRESSIONS: Array<{ seed: number, found: string }> = [
   { seed: 527, found: 'acknowledged-writes-durable: as seed 95, the sender told "peer is down" with the handoff in flight' },
   { seed: 184, found: 'per-sender-order: a barrier sent down the route before followed the worker in a handoff to a node that could not answer; it timed out and the cast it held overtook the one ahead of it (an unanswered barrier now fails what it held)' },
   { seed: 450, found: 'per-sender-order: a cast waited in a claim on a node whose claim took 11 s; the sender\'s barrier went unanswered and its next call overtook the cast (as seed 184)' },
+  { seed: 130, splits: true, found: 'acknowledged-writes-durable, with splits drawn: a member joining when a cut came became up on one side; the other side, which counted only members up, held a majority of a base without it while the first held a tie with the oldest; both served (every member but one leaving counts now)' },
   { seed: 581, found: 'per-sender-order: with partitions, not diagnosed one by one; clean since an unanswered barrier fails what it held (seed 184)' }
 ]
 
@@ -134,7 +136,13 @@ const FIXED = Array.from({ length: 24 }, (_, i) => 1_000 + i)
  * regressions. A code change moves every seed's schedule: one may pass today and the bug
  * it showed still be there.
  */
-const OPEN: Record<number, string> = {}
+const OPEN: Record<number, string> = {
+  654: 'with splits drawn (--partitions): acknowledged-writes-durable. A worker\'s copy, stale (state 17), was handed during a flapping cut to a node that took it with a fresh epoch, while another node had started the worker from the store and acknowledged two increments; when the copies met, the handed one ranked newer and the increments were lost. An epoch bumped on every handoff ranks a copy by when it moved, not by the state it carries',
+  261: 'with splits drawn (--partitions): per-sender-order (ledger/88, a node cut off three times, then halves), not diagnosed yet',
+  417: 'with splits drawn (--partitions): per-sender-order (ticker/61, halves for 7.5 s, then a flapping node), not diagnosed yet',
+  813: 'with splits drawn (--partitions): graceful-keeps-memory (counter/30 after two one-way cuts), not diagnosed yet',
+  944: 'with splits drawn (--partitions): per-sender-order (ledger/23, a node alone, then a flapping pair), not diagnosed yet'
+}
 
 /** The runs `npm run sim` makes by default: 5 nodes, 60 virtual seconds, no partitions (see the README). */
 const OPTIONS: Omit<ScenarioOptions, 'seed'> = { nodes: 5, seconds: 60, exclude: ['partition', 'split'] }
@@ -162,10 +170,10 @@ describe('the simulator over a fixed set of seeds', function () {
     })
   }
 
-  for (const { seed, found } of PARTITION_REGRESSIONS) {
+  for (const { seed, found, splits } of PARTITION_REGRESSIONS) {
     it(`seed ${seed}, partitions drawn too, stays clean (it found: ${found})`, async () => {
-      // as they were found: before splits were drawn
-      const r = await runScenario({ ...OPTIONS, exclude: ['split'], seed })
+      // as they were found: most before splits were drawn
+      const r = await runScenario({ ...OPTIONS, exclude: splits === true ? [] : ['split'], seed })
       expect(r.violation, report(r)).to.equal(undefined)
     })
   }

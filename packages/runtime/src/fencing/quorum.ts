@@ -26,15 +26,15 @@ export interface QuorumComponents {
  * The lease on a majority: whether this node hears enough of the cluster to go on serving
  * its workers while the others may be deciding it is gone (a network partition).
  *
- * The members that count (the *base*) are the members of this node's view up or
- * draining, not marked down, whatever their targets (`countsForMajority`: a target
- * changed on one side of a cut is not seen on the other, and bases by target would
- * differ; seed 79); and this node. A member marked down leaves the base of a node that
+ * The members that count (the *base*) are the members of this node's view not marked
+ * down, but those leaving, whatever their status and targets (`countsForMajority`: a
+ * target changed, or a join that ended, on one side of a cut is not seen on the other,
+ * and bases by target or status would differ; seeds 79, 130); and this node. A member marked down leaves the base of a node that
  * holds the lease: that node is on the side that decided it is gone (the lease is shorter
  * than the silence that marks a member down, so a node on the other side lost its lease
  * before it marked anyone down, and its base stays as it was; see below). Clients
- * (target 0 everywhere) count too: a side with the callers and one host of three serves,
- * and the two hosts on the other side stop. A node holds the lease while it heard, within the lease (`ms()`), from more than
+ * (target 0 everywhere) and joining members count too: a side with the callers and one
+ * host of three serves, and the two hosts on the other side stop. A node holds the lease while it heard, within the lease (`ms()`), from more than
  * half of the base (itself included), or from exactly half when that half holds the
  * base's oldest member (the smallest incarnation, then the smallest peer id), the rule
  * both halves of an even split compute alike.

@@ -1,5 +1,4 @@
 import { multiaddr } from '@multiformats/multiaddr'
-import { peerIdFromString } from '@libp2p/peer-id'
 import {
   BOOTSTRAP_RETRY_MS, MEMBERSHIP_SWEEP_MS, MEMBERSHIP_TOPIC, NodeUnavailableError, NotStartedError, RECONNECT_BACKOFF_MS, REDIAL_DOWN_MS,
   STREAMS_PER_PROTOCOL, TypedEventTarget, consoleLogger, deferOf, sleep, systemClock, timeoutSignal, withDefaults
@@ -11,6 +10,7 @@ import type { Host } from './host.js'
 import { MembershipView } from './membership-view.js'
 import { decodeRecord, encodeRecord } from './record-codec.js'
 import { explainDialError, isRefusal } from './dial-error.js'
+import { hangUp, newestOpen } from './connections.js'
 import { DEFAULTS, validateMeshInit, validateTargets } from './mesh-options.js'
 import type { MeshInit, MeshOptions } from './mesh-options.js'
 
@@ -161,7 +161,7 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     // a connection that carried nothing past the down deadline is stuck in the kernel's
     // retransmission backoff (or leads to a process that stood still): closed, so that the
     // redials below notice a heal as soon as it comes
-    this.view.addEventListener('member:down', (evt) => { this.hangUp(evt.detail.peerId) })
+    this.view.addEventListener('member:down', (evt) => { hangUp(host, evt.detail.peerId, this.logger) })
     host.addEventListener('peer:connect', (evt) => { this.view?.onConnect(evt.detail.toString()) })
     host.addEventListener('peer:disconnect', (evt) => { this.onDisconnect(evt.detail.toString()) })
     host.services.pubsub.addEventListener('message', (evt) => {
@@ -267,14 +267,7 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
   }
 
   private openConnection (peerId: string): Connection | undefined {
-    const host = this.requireHost()
-    let pid
-    try {
-      pid = peerIdFromString(peerId)
-    } catch {
-      return undefined
-    }
-    return host.getConnections(pid).find(c => c.status === 'open')
+    return newestOpen(this.requireHost(), peerId)
   }
 
   private record (): MemberRecord {
@@ -365,17 +358,6 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     for (const m of view.snapshot().members) {
       if (m.liveness !== 'alive' && m.status !== 'leaving' && !view.departed(m.peerId)) this.reach(m.peerId, REDIAL_DOWN_MS)
     }
-  }
-
-  /** Closes every connection to the peer (see the `member:down` listener). */
-  private hangUp (peerId: string): void {
-    let pid
-    try {
-      pid = peerIdFromString(peerId)
-    } catch {
-      return
-    }
-    this.host?.hangUp(pid).catch((err: unknown) => { this.logger.debug(`closing the connections to ${peerId} failed`, err) })
   }
 
   private onMessage (from: string | undefined, data: Uint8Array): void {

@@ -139,9 +139,11 @@ const FIXED = Array.from({ length: 24 }, (_, i) => 1_000 + i)
 const OPEN: Record<number, string> = {
   654: 'with splits drawn (--partitions): acknowledged-writes-durable. A worker\'s copy, stale (state 17), was handed during a flapping cut to a node that took it with a fresh epoch, while another node had started the worker from the store and acknowledged two increments; when the copies met, the handed one ranked newer and the increments were lost. An epoch bumped on every handoff ranks a copy by when it moved, not by the state it carries',
   261: 'with splits drawn (--partitions): per-sender-order (ledger/88, a node cut off three times, then halves), not diagnosed yet',
+  383: 'with splits drawn (--partitions): per-sender-order (ticker/73), not diagnosed yet',
   417: 'with splits drawn (--partitions): per-sender-order (ticker/61, halves for 7.5 s, then a flapping node), not diagnosed yet',
   813: 'with splits drawn (--partitions): graceful-keeps-memory (counter/30 after two one-way cuts), not diagnosed yet',
-  944: 'with splits drawn (--partitions): per-sender-order (ledger/23, a node alone, then a flapping pair), not diagnosed yet'
+  944: 'with splits drawn (--partitions): per-sender-order (ledger/23, a node alone, then a flapping pair), not diagnosed yet',
+  181115: 'graceful-keeps-memory, without partitions (found by --seeds 2000 --from 180000): n4 stood still 2.9 s when it and n5 were the only members but a node joining; the older of two, n4 kept its lease (the tie), so n5 rightly did not mark it down; but n6, which joined meanwhile and never heard of n4, started counter/18 afresh, and n4\'s copy, back, lost to it. A node that joins while a member is silent does not know it: joins would have to learn the silent members from their bootstrap, or a member would have to count toward no majority until it has heard every member its bootstrap knows'
 }
 
 /** The runs `npm run sim` makes by default: 5 nodes, 60 virtual seconds, no partitions (see the README). */

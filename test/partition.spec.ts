@@ -221,6 +221,8 @@ suite(unavailable === undefined ? 'network partitions between namespaces' : `net
     const e = hosts[4]
     await e.stop(30_000)
     await cluster.waitForConvergence({ timeoutMs: 20_000 })
+    // every node's ring is without E before the ids are made
+    await eventually(async () => await Promise.all(cluster.running.map(async node => JSON.stringify(await node.request('owners', { pool: 'ledger', prefix: 'halves-', n: N })))), owners => owners.every(o => o === owners[0]))
     await settled(cluster.running, 20_000)
     const from = Date.now()
     const f = await underTraffic('equal halves', 'halves-', 6_000, cutOff([2, 3], 6_000))

@@ -1,14 +1,13 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Connection } from '@libp2p/interface'
-import type { Logger } from '@simplepool/core'
 import type { Host } from './host.js'
 
 /**
- * Which connection to a peer the mesh uses, and which it closes. After a cut heals, a
- * connection that carried nothing across it waits out the kernel's retransmission backoff
- * (seconds, doubling over the cut) while a new one works at once. (Closing such an older
- * connection when a new one opens would fail what is in flight on it with
- * `NodeUnavailableError`, which a claim reads as "gone": not done.)
+ * Which connection to a peer the mesh uses. After a cut heals, a connection that carried
+ * nothing across it waits out the kernel's retransmission backoff (seconds, doubling over
+ * the cut) while a new one works at once. (Closing such an older connection when a new
+ * one opens would fail what is in flight on it with `NodeUnavailableError`, which a claim
+ * reads as "gone": not done.)
  */
 
 /** The newest open connection to the peer, if any. */
@@ -24,15 +23,4 @@ export function newestOpen (host: Host, peerId: string): Connection | undefined 
     if (c.status === 'open' && (newest === undefined || c.timeline.open >= newest.timeline.open)) newest = c
   }
   return newest
-}
-
-/** Closes every connection to the peer: one marked down (its redials notice a heal sooner). */
-export function hangUp (host: Host, peerId: string, logger: Logger): void {
-  let pid
-  try {
-    pid = peerIdFromString(peerId)
-  } catch {
-    return
-  }
-  host.hangUp(pid).catch((err: unknown) => { logger.debug(`closing the connections to ${peerId} failed`, err) })
 }

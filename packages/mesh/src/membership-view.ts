@@ -111,13 +111,17 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
 
   /**
    * A member proved it is alive by a message of its own (not a relayed record): its
-   * silence restarts, so it is not marked down for a stall it has just come back from.
-   * False when it is unknown here or already down.
+   * silence restarts, so it is not marked down for a stall it has just come back from, and
+   * a doubt of this node in its last record is past. False when it is unknown here or
+   * already down.
    */
   heardFrom (peerId: string): boolean {
     const entry = this.entries.get(peerId)
     if (entry === undefined || entry.member.liveness === 'down') return false
     entry.figures.lastSeen = Math.max(entry.figures.lastSeen, this.clock.monotonic())
+    // it hears this node now (it answered it): a doubt in its last record is older than that
+    const self = this.self.member.peerId
+    if (entry.figures.doubts.includes(self)) entry.figures.doubts = entry.figures.doubts.filter(d => d !== self)
     return true
   }
 

@@ -1,6 +1,6 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import {
-  BOOTSTRAP_RETRY_MS, MEMBERSHIP_SWEEP_MS, MEMBERSHIP_TOPIC, NodeUnavailableError, NotStartedError, RECONNECT_BACKOFF_MS, REDIAL_DOWN_MS,
+  BOOTSTRAP_RETRY_MS, MEMBERSHIP_SWEEP_MS, MEMBERSHIP_TOPIC, NodeUnavailableError, NotStartedError, RECONNECT_BACKOFF_MS,
   STREAMS_PER_PROTOCOL, TypedEventTarget, consoleLogger, deferOf, sleep, systemClock, timeoutSignal, withDefaults
 } from '@simplepool/core'
 import type { Clock, Logger, Member, MemberFigures, MemberRecord, MemberStatus, MembershipEvents, MembershipSnapshot, PoolFigures, TimerHandle } from '@simplepool/core'
@@ -10,7 +10,7 @@ import type { Host } from './host.js'
 import { MembershipView } from './membership-view.js'
 import { decodeRecord, encodeRecord } from './record-codec.js'
 import { explainDialError, isRefusal } from './dial-error.js'
-import { hangUp, newestOpen } from './connections.js'
+import { newestOpen } from './connections.js'
 import { DEFAULTS, validateMeshInit, validateTargets } from './mesh-options.js'
 import type { MeshInit, MeshOptions } from './mesh-options.js'
 
@@ -158,10 +158,6 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     for (const type of ['member:join', 'member:update', 'member:down'] as const) {
       this.view.addEventListener(type, () => { this.publishSoon() })
     }
-    // a connection that carried nothing past the down deadline is stuck in the kernel's
-    // retransmission backoff (or leads to a process that stood still): closed, so that the
-    // redials below notice a heal as soon as it comes
-    this.view.addEventListener('member:down', (evt) => { hangUp(host, evt.detail.peerId, this.logger) })
     host.addEventListener('peer:connect', (evt) => { this.view?.onConnect(evt.detail.toString()) })
     host.addEventListener('peer:disconnect', (evt) => { this.onDisconnect(evt.detail.toString()) })
     host.services.pubsub.addEventListener('message', (evt) => {
@@ -346,7 +342,7 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
 
   /**
    * Members marked down or suspect (and not known gone) are dialed again, at most once per
-   * `REDIAL_DOWN_MS` each (each dial as long), until the view forgets them: once a cut network heals,
+   * `RECONNECT_BACKOFF_MS` each, until the view forgets them: once a cut network heals,
    * neither side may hear the other's records again unless one of them dials (both marked
    * the other down), and a member that went away meanwhile refuses the dial, which proves
    * it gone (a node that lost its lease on a majority stops waiting for it; a member kept
@@ -356,7 +352,7 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     const view = this.view
     if (view === undefined) return
     for (const m of view.snapshot().members) {
-      if (m.liveness !== 'alive' && m.status !== 'leaving' && !view.departed(m.peerId)) this.reach(m.peerId, REDIAL_DOWN_MS)
+      if (m.liveness !== 'alive' && m.status !== 'leaving' && !view.departed(m.peerId)) this.reach(m.peerId)
     }
   }
 
@@ -383,12 +379,12 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
    * we can reach it. Members we could not reach are tried again, at most once per
    * `RECONNECT_BACKOFF_MS`, so a healed partition heals the view too.
    */
-  private reach (peerId: string, everyMs = RECONNECT_BACKOFF_MS): void {
+  private reach (peerId: string): void {
     if (this.openConnection(peerId) != null || this.dialing.has(peerId)) return
     const now = this.clock.monotonic()
-    if (now - (this.lastDial.get(peerId) ?? -Infinity) < everyMs) return
+    if (now - (this.lastDial.get(peerId) ?? -Infinity) < RECONNECT_BACKOFF_MS) return
     this.lastDial.set(peerId, now)
-    void this.dial(peerId, everyMs === RECONNECT_BACKOFF_MS ? undefined : everyMs).then((result) => { this.dialed(peerId, result) })
+    void this.dial(peerId).then((result) => { this.dialed(peerId, result) })
   }
 
   /**

@@ -61,15 +61,6 @@ export const MEMBERSHIP_SWEEP_MS = 100
 /** How often a member this node could not reach is dialled again while it hears of it, in ms: a healed partition heals the view too. */
 export const RECONNECT_BACKOFF_MS = 1_000
 
-/**
- * How often a member marked down (or held suspect past its down deadline) is dialled
- * again, and how long each dial may take, in ms. Its old connection was closed when it
- * was marked down: once a cut heals, a fresh dial gets through within this, where the old
- * connection would wait out the kernel's retransmission backoff (seconds, doubling over
- * the cut). One SYN each time.
- */
-export const REDIAL_DOWN_MS = 500
-
 /** How often unreachable bootstrap addresses are tried again while this node is alone, in ms. */
 export const BOOTSTRAP_RETRY_MS = 2_000
 

@@ -49,12 +49,18 @@ export class MarkedDownQuestion {
     const others = c.members().filter(m => m.peerId !== self && m.status !== 'leaving')
     const withinMs = pausedMs + MARKED_DOWN_MARGIN_MS
     const answers = await Promise.all(others.map(async (m) => {
-      const down = await c.call(m.peerId, encodeMarkedDown({ withinMs }), options).catch(() => m.liveness !== 'down')
-      // a "no" is a message of the member's own, sent after this node's stall, and it
-      // restarted this node's silence there: it counts as heard (the lease on a majority
-      // does not look lost for records this node did not read while it stood still)
-      if (down === false) c.heardFrom(m.peerId)
-      return down
+      let answer: unknown
+      try {
+        answer = await c.call(m.peerId, encodeMarkedDown({ withinMs }), options)
+      } catch {
+        return m.liveness !== 'down'
+      }
+      // an answer is a message of the member's own, sent after this node's stall: it counts
+      // as heard, its doubt of this node as past (the lease on a majority does not look lost
+      // for records this node did not read while it stood still; a "no" also restarted this
+      // node's silence there, and after a "yes" this node drops what it held)
+      c.heardFrom(m.peerId)
+      return answer
     }))
     return answers.some(a => a !== false)
   }

@@ -1,4 +1,4 @@
-import { AbortError, ORDER_BARRIER_TIMEOUT_MS, ORDER_SWEEP_MS, ORDER_WINDOW_MS, TimeoutError } from '@simplepool/core'
+import { AbortError, NodeUnavailableError, ORDER_BARRIER_TIMEOUT_MS, ORDER_SWEEP_MS, ORDER_WINDOW_MS, TimeoutError } from '@simplepool/core'
 import type { Clock, TimerHandle } from '@simplepool/core'
 import { BARRIER } from '../activation/activation.js'
 import type { Activation } from '../activation/activation.js'
@@ -22,7 +22,7 @@ export interface SendOrderComponents {
 interface HeldSend {
   readonly send: () => void
   readonly deadline: number
-  readonly expire?: () => void
+  readonly expire?: (err?: Error) => void
 }
 
 /** Messages to one worker held back until the barriers sent down its earlier routes came through, or until `until`. */
@@ -39,8 +39,8 @@ export class Held {
     this.until = until
   }
 
-  /** Holds `send` (a cast's, or a call's with its `deadline`) until the release; `expire` answers it if it may not go (a call's `TimeoutError`, a cast's count as dropped). */
-  add (send: () => void, deadline = Infinity, expire?: () => void): void {
+  /** Holds `send` (a cast's, or a call's with its `deadline`) until the release; `expire` answers it if it may not go (a call with `err`, or `TimeoutError` at its deadline; a cast is counted as dropped). */
+  add (send: () => void, deadline = Infinity, expire?: (err?: Error) => void): void {
     this.sends.push({ send, deadline, expire })
   }
 }
@@ -60,8 +60,8 @@ export class Held {
  * order, to the owner now. A barrier refused (the node before is down or gone) releases
  * what it held too: the route before is gone, and with it what this node sent down it. A
  * barrier that goes unanswered for {@link ORDER_BARRIER_TIMEOUT_MS} does not: what it
- * held fails (calls `TimeoutError`, casts dropped) rather than overtake what may still be
- * on its way.
+ * held fails (calls `NodeUnavailableError`, casts dropped) rather than overtake what may
+ * still be on its way.
  *
  * The cost: within the window, every send looks the worker up on the placements before
  * (up to eight ring lookups), and the first message to each worker that moved waits one
@@ -167,7 +167,7 @@ export class SendOrder {
    * gone). Unless a barrier went unanswered: then the earlier message may still be on its
    * way down the route before (held where the barrier was, or sent on with a worker whose
    * new owner cannot answer), and what waits here would overtake it (seed 184): it does not
-   * go, as if lost on the way (a call fails `TimeoutError`, a cast is counted as dropped).
+   * go, as if lost on the way (a call fails `NodeUnavailableError`, a cast is counted as dropped).
    * A barrier refused otherwise (the node is down or gone) releases: the route before is
    * gone, and what this node sent down it with it.
    */
@@ -175,7 +175,9 @@ export class SendOrder {
     if (this.held.get(key) !== held) return
     this.held.delete(key)
     if (held.unconfirmed) {
-      for (const s of held.sends) s.expire?.()
+      const [pool, id] = key.split('\n')
+      const err = new NodeUnavailableError(`not sent to ${pool}/${id}: this node's earlier messages to it were not confirmed past the node that had it before (a barrier went unanswered for ${ORDER_BARRIER_TIMEOUT_MS} ms), and this one could overtake them`, { pool, id })
+      for (const s of held.sends) s.expire?.(err)
       return
     }
     for (const s of held.sends) s.send()
@@ -230,6 +232,6 @@ export function heldCall (clock: Clock, held: Held, pool: string, id: string, ti
       const left = Math.floor(deadline - clock.monotonic())
       if (left <= 0) reject(new TimeoutError(`the call to ${pool}/${id} timed out while this node's earlier messages to it were on their way`, { pool, id }))
       else call(left).then(resolve, reject)
-    }, deadline, () => { settle(new TimeoutError(`the call to ${pool}/${id} timed out while this node's earlier messages to it were on their way`, { pool, id })) })
+    }, deadline, (err) => { settle(err ?? new TimeoutError(`the call to ${pool}/${id} timed out while this node's earlier messages to it were on their way`, { pool, id })) })
   })
 }

@@ -143,6 +143,9 @@ const OPEN: Record<number, string> = {
   417: 'with splits drawn (--partitions): per-sender-order (ticker/61, halves for 7.5 s, then a flapping node), not diagnosed yet',
   813: 'with splits drawn (--partitions): graceful-keeps-memory (counter/30 after two one-way cuts), not diagnosed yet',
   944: 'with splits drawn (--partitions): per-sender-order (ledger/23, a node alone, then a flapping pair), not diagnosed yet',
+  1066: 'with splits drawn (--partitions --seeds 300 --from 1001, at the last commit of the lease work): graceful-keeps-memory (counter/79), not diagnosed yet',
+  1252: 'with splits drawn (as seed 1066): per-sender-order (ticker/19), not diagnosed yet',
+  1277: 'with splits drawn (as seed 1066): acknowledged-writes-durable (ledger/13: the store holds 27, 28 acknowledged), not diagnosed yet; perhaps as seed 654',
   181115: 'graceful-keeps-memory, without partitions (found by --seeds 2000 --from 180000): n4 stood still 2.9 s when it and n5 were the only members but a node joining; the older of two, n4 kept its lease (the tie), so n5 rightly did not mark it down; but n6, which joined meanwhile and never heard of n4, started counter/18 afresh, and n4\'s copy, back, lost to it. A node that joins while a member is silent does not know it: joins would have to learn the silent members from their bootstrap, or a member would have to count toward no majority until it has heard every member its bootstrap knows'
 }
 

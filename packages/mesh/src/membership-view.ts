@@ -22,6 +22,8 @@ interface Entry {
   goneAt: number
   /** Monotonic time its first record arrived here. */
   firstSeen: number
+  /** Its {@link peerTag}, as records that say whom their node hears name it. */
+  tag: number
   /**
    * Past its down deadline: -1 while others vouch for it (see `mayHoldLease`), the time
    * they stopped once they had, or undefined before either (reset by its next record).
@@ -70,7 +72,7 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
     this.clock = clock
     this.init = init
     const now = clock.monotonic()
-    this.self = { member: toMember(self, 'alive'), figures: toFigures(self, now), unreachable: false, goneAt: 0, firstSeen: now }
+    this.self = { member: toMember(self, 'alive'), figures: toFigures(self, now), unreachable: false, goneAt: 0, firstSeen: now, tag: peerTag(self.peerId) }
     this.current = { version: 1, self: self.peerId, members: [this.self.member] }
     this.lastSweep = now
   }
@@ -159,7 +161,7 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
     const figures = toFigures(record, now)
     if (entry == null) {
       this.nextDue = -Infinity
-      this.entries.set(record.peerId, { member: next, figures, unreachable: false, goneAt: next.status === 'leaving' ? now : 0, firstSeen: now })
+      this.entries.set(record.peerId, { member: next, figures, unreachable: false, goneAt: next.status === 'leaving' ? now : 0, firstSeen: now, tag: peerTag(record.peerId) })
       this.rebuild()
       if (next.status !== 'leaving') this.emit('member:join', next)
       return
@@ -245,22 +247,6 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
   }
 
   /**
-   * Whether a silent host may still hold its lease on a majority, as far as this view can
-   * tell. Its base is the members this view has not marked down that count toward a
-   * majority (`countsForMajority`: all but those leaving; this node among them), but those that
-   * joined after it fell silent (they are in no base it knows of; seed 161289). It counts
-   * with itself and every member, but this node, whose last record says it hears it and
-   * does not doubt it (a member this node cannot hear either counts, by the last record
-   * it sent: it may hear it still). When those are a majority (see {@link isMajority}) it
-   * may be serving its workers on the side of a cut this node is not on, where no lease
-   * was lost: marking it down here would place them a second time (a link cut between two
-   * nodes that both hear the rest). When they are not, it lost its lease before this
-   * deadline (its lease ends sooner than the silence that marks it down, and a record
-   * doubting it ends its count of that member at once), and its workers may be placed
-   * anew. A member that holds no workers (a client) needs no lease, and the only member
-   * left is not kept either (seed 69).
-   */
-  /**
    * Whether a member past its down deadline may be marked down now: at once when no
    * majority vouched for it when the deadline came (see {@link mayHoldLease}); when one
    * did, `waitMs` (the down deadline less the suspicion one) after the vouching ended. A
@@ -280,6 +266,22 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
     return now - entry.forsaken >= waitMs
   }
 
+  /**
+   * Whether a silent host may still hold its lease on a majority, as far as this view can
+   * tell. Its base is the members this view has not marked down that count toward a
+   * majority (`countsForMajority`: all but those leaving; this node among them), but those that
+   * joined after it fell silent (they are in no base it knows of; seed 161289). It counts
+   * with itself and every member, but this node, whose last record says it hears it and
+   * does not doubt it (a member this node cannot hear either counts, by the last record
+   * it sent: it may hear it still). When those are a majority (see {@link isMajority}) it
+   * may be serving its workers on the side of a cut this node is not on, where no lease
+   * was lost: marking it down here would place them a second time (a link cut between two
+   * nodes that both hear the rest). When they are not, it lost its lease before this
+   * deadline (its lease ends sooner than the silence that marks it down, and a record
+   * doubting it ends its count of that member at once), and its workers may be placed
+   * anew. A member that holds no workers (a client) needs no lease, and the only member
+   * left is not kept either (seed 69).
+   */
   private mayHoldLease (entry: Entry): boolean {
     const member = entry.member
     if (!isHost(member)) return false
@@ -294,7 +296,7 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
     // joins meanwhile never heard of it; down, it drops its copies when it comes back
     // (as after any stall the others took for a death), rather than meet a fresh twin
     if (base.length <= 1) return false
-    const tag = peerTag(member.peerId)
+    const tag = entry.tag
     return isMajority(base, (m) => {
       if (m.peerId === member.peerId) return true
       const f = m.peerId === self ? undefined : this.entries.get(m.peerId)?.figures
@@ -320,8 +322,8 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
    */
   heard (): number[] {
     const out: number[] = []
-    for (const [peerId, e] of this.entries) {
-      if (e.member.liveness === 'alive' && e.member.status !== 'leaving') out.push(peerTag(peerId))
+    for (const e of this.entries.values()) {
+      if (e.member.liveness === 'alive' && e.member.status !== 'leaving') out.push(e.tag)
     }
     return out
   }

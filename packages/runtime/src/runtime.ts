@@ -129,7 +129,7 @@ export class Runtime {
     this.spill = new Spill({ clock, transport: c.transport, owners: this.owners, self, pool, pools, placement, members })
     const forwarding = new Forwarding({ clock, transport: c.transport, placement, maxHops })
     const downHere = (peer: string): boolean => (c.members().find(m => m.peerId === peer)?.liveness ?? 'down') === 'down'
-    this.requests = new LocalRequests({ clock, transport: c.transport, spill: this.spill, self, isolated: (local) => this.fence.isolated && local.def.partition !== 'available' })
+    this.requests = new LocalRequests({ clock, transport: c.transport, spill: this.spill, self, isolated: (local) => this.fence.isolated && this.fence.holds(local) })
     this.order = new SendOrder({
       clock,
       transport: c.transport,
@@ -164,7 +164,7 @@ export class Runtime {
       beforePump: () => { this.stall.check(clock.monotonic()) },
       observeEpoch: (e) => { this.epochs.observe(e) },
       movedOut: (p, id, to) => { this.claims.handedOver(p, id, to) },
-      conflict: (local, act, newerEpoch, keptOn) => { if (this.events.has('worker:conflict')) this.events.emit('worker:conflict', { pool: local.name, id: act.id, node: this.self, epoch: act.epoch, newerEpoch, keptOn }) },
+      events: this.events,
       progress: (phase, figures) => {
         const type = `migration:${phase}` as const
         if (this.events.has(type)) this.events.emit(type, { node: this.self, ...figures })

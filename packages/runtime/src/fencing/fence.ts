@@ -8,6 +8,11 @@ import type { WorkerEvents } from '../events.js'
 import type { ClaimWindow } from '../handoff/claims.js'
 import type { HandoffSender } from '../handoff/sender.js'
 
+/** What a pool chose for a node cut off from a majority (see `PoolDefinition.partition`). */
+interface PartitionChoice {
+  readonly def: { readonly partition?: 'safe' | 'available' }
+}
+
 /** What a fence waited for: how long the node stood still or heard no majority, and whether it acted alone meanwhile. */
 interface Waited {
   ms: number
@@ -114,8 +119,13 @@ export class Fence {
    * pool's while the node is cut off from a majority (they go on serving; see
    * `PoolDefinition.partition`).
    */
-  holds (pool: { readonly def: { readonly partition?: 'safe' | 'available' } } | undefined): boolean {
-    return this.fencing && !(this.cause === 'isolation' && pool?.def.partition === 'available')
+  holds (pool: PartitionChoice | undefined): boolean {
+    return this.fencing && !this.servesThrough(pool)
+  }
+
+  /** An `available` pool's workers serve through a fence for isolation (and only that one). */
+  private servesThrough (pool: PartitionChoice | undefined): boolean {
+    return this.cause === 'isolation' && pool?.def.partition === 'available'
   }
 
   /** The stall guard tripped: the loop stood still for `pausedMs`. */
@@ -165,7 +175,7 @@ export class Fence {
     const c = this.c
     this.fencing = true
     this.cause = cause
-    c.scheduler.hold(cause === 'isolation' ? servesCutOff : undefined)
+    c.scheduler.hold(cause === 'isolation' ? (act) => this.servesThrough(act.home) : undefined)
     c.sender.hold()
     // what starts here meanwhile claims its id first, since the others may hold it; but it
     // asks the holders of a view from before the stall, which misses a node that took the
@@ -187,7 +197,7 @@ export class Fence {
         // an available pool's copies served on both sides: they stay, and where two meet in
         // a handoff the newer epoch wins (the other is reported: worker:conflict)
         for (const p of c.pools()) {
-          if (cause === 'isolation' && p.def.partition === 'available') kept += p.activations.size
+          if (this.servesThrough(p)) kept += p.activations.size
           else dropped += dropStale(p, err)
         }
       }
@@ -222,11 +232,6 @@ export class Fence {
     }
     return down
   }
-}
-
-/** An activation that takes turns while its node is cut off from a majority: an `available` pool's. */
-function servesCutOff (act: Activation): boolean {
-  return act.home.def.partition === 'available'
 }
 
 /**

@@ -29,15 +29,16 @@ export interface QuorumComponents {
  * The members that count (the *base*) are the members of this node's view not marked
  * down, but those leaving, whatever their status and targets (`countsForMajority`: a
  * target changed, or a join that ended, on one side of a cut is not seen on the other,
- * and bases by target or status would differ; seeds 79, 130); and this node. A member marked down leaves the base of a node that
- * holds the lease: that node is on the side that decided it is gone (the lease is shorter
- * than the silence that marks a member down, so a node on the other side lost its lease
- * before it marked anyone down, and its base stays as it was; see below). Clients
- * (target 0 everywhere) and joining members count too: a side with the callers and one
- * host of three serves, and the two hosts on the other side stop. A node holds the lease while it heard, within the lease (`ms()`), from more than
- * half of the base (itself included), or from exactly half when that half holds the
- * base's oldest member (the smallest incarnation, then the smallest peer id), the rule
- * both halves of an even split compute alike.
+ * and bases by target or status would differ; seeds 79, 130); and this node. A member
+ * marked down leaves the base of a node that holds the lease: that node is on the side
+ * that decided it is gone (the lease is shorter than the silence that marks a member
+ * down, so a node on the other side lost its lease before it marked anyone down, and its
+ * base stays as it was; see below). Clients (target 0 everywhere) and joining members
+ * count too: a side with the callers and one host of three serves, and the two hosts on
+ * the other side stop. A node holds the lease while it heard, within the lease (`ms()`),
+ * from more than half of the base (itself included), or from exactly half when that half
+ * holds the base's oldest member (the smallest incarnation, then the smallest peer id),
+ * the rule both halves of an even split compute alike (`isMajority`).
  *
  * When the lease is lost the base is frozen until it holds again: the node's own view
  * marks the others down meanwhile, and a base that shrank with it would soon give the
@@ -51,9 +52,8 @@ export class QuorumLease {
   private frozen: Array<Readonly<Member>> | undefined
   /** When the lease was lost (monotonic ms). */
   private lostAt = 0
-  /** The members the last base was taken from, and that base. */
+  /** The members the last base was taken from (an immutable view's), and that base. */
   private baseOf: ReadonlyArray<Readonly<Member>> | undefined
-  private baseOfLength = 0
   private lastBase: Array<Readonly<Member>> = []
 
   constructor (components: QuorumComponents) {
@@ -109,10 +109,9 @@ export class QuorumLease {
   /** The base now: the members of this node's view that count toward a majority, and this node (kept per view: the members are immutable). */
   private base (): Array<Readonly<Member>> {
     const members = this.c.members()
-    if (members !== this.baseOf || members.length !== this.baseOfLength) {
+    if (members !== this.baseOf) {
       const self = this.c.self()
       this.baseOf = members
-      this.baseOfLength = members.length
       this.lastBase = members.filter(m => m.peerId === self || (countsForMajority(m) && m.liveness !== 'down'))
     }
     return this.lastBase

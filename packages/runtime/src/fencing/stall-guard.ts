@@ -15,13 +15,10 @@ export class StallGuard {
   private readonly clock: Clock
   private readonly thresholdMs: number
   private readonly onStall: (pausedMs: number) => void
-  private readonly onBeat: ((gapMs: number) => void) | undefined
+  private readonly onBeat: (() => void) | undefined
 
-  /**
-   * `onBeat` runs on every beat, after the check, with the time since the beat before:
-   * what else a node looks at every {@link STALL_BEAT_MS} (its lease on a majority).
-   */
-  constructor (clock: Clock, thresholdMs: number, onStall: (pausedMs: number) => void, onBeat?: (gapMs: number) => void) {
+  /** `onBeat` runs on every beat, after the check: what else a node looks at every {@link STALL_BEAT_MS} (its lease on a majority). */
+  constructor (clock: Clock, thresholdMs: number, onStall: (pausedMs: number) => void, onBeat?: () => void) {
     this.clock = clock
     this.thresholdMs = thresholdMs > 0 ? thresholdMs : Infinity
     this.onStall = onStall
@@ -33,11 +30,9 @@ export class StallGuard {
     if (this.timer !== undefined || this.thresholdMs === Infinity) return
     this.last = this.clock.monotonic()
     const beat = (): void => {
-      const now = this.clock.monotonic()
-      const gap = now - this.last
-      this.check(now)
+      this.check(this.clock.monotonic())
       this.last = this.clock.monotonic()
-      this.onBeat?.(gap)
+      this.onBeat?.()
       this.timer = this.clock.setTimeout(beat, STALL_BEAT_MS)
     }
     this.timer = this.clock.setTimeout(beat, STALL_BEAT_MS)

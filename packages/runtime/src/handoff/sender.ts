@@ -12,6 +12,7 @@ import { encodeHandoff } from '../protocol/handoff-messages.js'
 import type { HandedWorker } from '../protocol/handoff-messages.js'
 import type { RuntimeTransport } from '../runtime-types.js'
 import { followOn } from './follow.js'
+import type { WorkerEvents } from '../events.js'
 import { backToStore } from './unanswered.js'
 
 /** What the sending side of the handoff needs of the node. */
@@ -23,8 +24,8 @@ export interface HandoffSenderComponents {
   pools: () => Iterable<LocalPool>
   /** The node `id` belongs on in this node's current view (its owner, or here if it spilled here), or undefined when nobody serves the pool. */
   ownerOf: (local: LocalPool, id: string) => string | undefined
-  /** A copy here was dropped for a newer one (`newerEpoch`) on `keptOn`: reported as `worker:conflict`. */
-  conflict?: (local: LocalPool, act: Activation, newerEpoch: number, keptOn: string) => void
+  /** Where a copy dropped for a newer one is reported (`worker:conflict`), as the receiver does. */
+  readonly events?: WorkerEvents
   /** True when this node's view has `peer` down (or does not know it): a call to it then fails here, whether it was taken there or not. */
   down?: (peer: string) => boolean
   /** Called before each pump: the pump's timer may be the first thing to run after a stall. */
@@ -444,7 +445,9 @@ export class HandoffSender {
       // fencing, seen from this side: the copy there is newer, this one is stale
       local.depart(act, 'stale')
       // (a resend answered "handed here already" is this very copy, taken the first time: no conflict)
-      if (e.data?.again !== true) this.c.conflict?.(local, act, theirs, to)
+      if (e.data?.again !== true && this.c.events?.has('worker:conflict') === true) {
+        this.c.events.emit('worker:conflict', { pool: local.name, id: act.id, node: local.self, epoch: act.epoch, newerEpoch: theirs, keptOn: to })
+      }
       forwardMailbox(act, forward(theirs))
       return
     }

@@ -49,8 +49,10 @@ export const HINT_INTERVAL_MS = 1_000
 
 /**
  * Epochs hand out this many numbers per millisecond of wall time: an activation anywhere
- * later than another gets a larger epoch, as long as clocks agree to within a moment, and
- * a node can start 1,024 activations a millisecond before it runs ahead of the clock.
+ * later than another gets a larger epoch, as long as clocks agree to within a moment; a
+ * node can start 1,024 activations a millisecond before it runs ahead of the clock, and a
+ * worker moved (each handoff adds one) still ranks below one activated from the store a
+ * millisecond later unless it moved 1,024 times since its own activation.
  */
 export const EPOCHS_PER_MS = 1024
 

@@ -2,14 +2,15 @@ import { EPOCHS_PER_MS } from '@simplepool/core'
 import type { Clock } from '@simplepool/core'
 
 /**
- * This node's epochs: every activation (and every worker handed here) gets one larger
- * than any this node handed out or heard of before. They follow wall time across nodes,
- * `EPOCHS_PER_MS` per millisecond, so a node that restarts (or a new owner) starts above
- * what any node handed out a moment before, as long as clocks agree to within that
- * moment; and every epoch this node hears of in a handoff raises its own, so a node whose
- * clock is behind still starts above a copy it knew of (a worker handed to a node that
- * was then lost, and started here again). A copy with a smaller epoch than another is
- * stale (fencing).
+ * This node's epochs: every activation from `load` or `init` gets one larger than any this
+ * node handed out or heard of before. They follow wall time across nodes, `EPOCHS_PER_MS`
+ * per millisecond, so a node that restarts (or a new owner) starts above what any node
+ * handed out a moment before, as long as clocks agree to within that moment; and every
+ * epoch this node hears of in a handoff raises its own, so a node whose clock is behind
+ * still starts above a copy it knew of (a worker handed to a node that was then lost, and
+ * started here again). A worker handed over keeps its epoch plus one (see the receiver):
+ * a copy ranks by when its state last came from the store, then by its moves since. A copy
+ * with a smaller epoch than another is stale (fencing).
  */
 export class Epochs {
   private readonly clock: Clock

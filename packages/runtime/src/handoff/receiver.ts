@@ -11,16 +11,15 @@ export interface HandoffReceiverComponents {
   readonly events: WorkerEvents
   self: () => string
   pool: (name: string) => LocalPool | undefined
-  /** A number larger than every epoch this node handed out or heard of before, and than `above`. */
-  nextEpoch: (above: number) => number
+  /** An epoch a worker has here now: this node's next activations must start above it. */
+  observeEpoch: (epoch: number) => void
   /** Worker `id` of `pool` is live here now: a pointer to where it spilled is wrong. */
   forgetSpill: (pool: string, id: string) => void
 }
 
 /**
  * The receiving side of the handoff: workers another node handed over are activated here
- * from their state (not from `load` or `init`) with an epoch above the one they had
- * there. An activation waiting on a claim for the worker is filled; an older copy here
+ * from their state (not from `load` or `init`) with the epoch they had there plus one. An activation waiting on a claim for the worker is filled; an older copy here
  * (this node was cut off while the worker lived on elsewhere) is stale and goes unsaved;
  * a copy as new or newer refuses the handoff, so a worker never has two copies on one node.
  */
@@ -79,12 +78,18 @@ export class HandoffReceiver {
       stale = act
       act = undefined
     }
-    const newer = this.c.nextEpoch(previousEpoch)
+    // one above the sender's, not a fresh one from the clock: a copy ranks by when its
+    // state last came from the store (or `init`), and each move after that adds one. A
+    // fresh epoch ranked a stale copy, moved late (a handoff held up by a cut), above one
+    // started from the store meanwhile that had acknowledged writes since (seed 654);
+    // `EPOCHS_PER_MS` leaves room for 1,024 moves a millisecond of age
+    const newer = previousEpoch + 1
+    this.c.observeEpoch(newer)
     if (stale !== undefined && this.c.events.has('worker:conflict')) {
       this.c.events.emit('worker:conflict', { pool: local.name, id, node: local.self, epoch: stale.epoch, newerEpoch: newer, keptOn: local.self })
     }
     this.c.forgetSpill(local.name, id)
-    // a fresh epoch (`newer`), not the claim's: the claim may have been sent before a
+    // the handed copy's epoch, not the claim's: the claim may have been sent before a
     // stall, and what is taken in now is not stale
     const epoch = newer
     if (act === undefined) {

@@ -53,6 +53,14 @@ export interface MemberRecord {
    */
   doubts?: string[]
   /**
+   * The members among {@link doubts} this node marked down (the others it only suspects):
+   * a node that joined while a member was silent knows it only from the others' doubts,
+   * and may start that member's workers only once every member that doubts it marked it
+   * down (until then it may still serve them). Older nodes send none; their doubts read as
+   * suspicions.
+   */
+  downs?: string[]
+  /**
    * The members this node hears (their records arrive within the suspicion deadline), as
    * {@link peerTag}s: a node that never heard of a member does not doubt it either, and
    * only a member that hears another may vouch that it can still hold its lease (see
@@ -95,6 +103,8 @@ export interface MemberFigures {
   lastSeen: number
   /** The members the member's last record doubts (see {@link MemberRecord.doubts}). */
   doubts: readonly string[]
+  /** The members among those the member's last record marked down (see {@link MemberRecord.downs}). */
+  downs: readonly string[]
   /** The tags of the members the member's last record hears, when it said (see {@link MemberRecord.hears}). */
   hears?: readonly number[]
 }

@@ -13,6 +13,8 @@ export interface MembershipViewInit {
   epochs?: EpochMark
 }
 
+const NONE: readonly string[] = Object.freeze([])
+
 interface Entry {
   member: Readonly<Member>
   figures: MemberFigures
@@ -66,6 +68,8 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
    * change that may bring a deadline nearer sets it back to -Infinity.
    */
   private nextDue = -Infinity
+  /** {@link unheard}, until a record or a change of members may change it. */
+  private unheardCache: readonly string[] | undefined
 
   constructor (self: MemberRecord, clock: Clock, init: MembershipViewInit) {
     super()
@@ -156,6 +160,7 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
       if (record.heartbeatMs < entry.figures.heartbeatMs) this.nextDue = -Infinity
     }
     if (record.epoch > 0) this.init.epochs?.observe(record.epoch)
+    if ((record.doubts?.length ?? 0) > 0 || (entry?.figures.doubts.length ?? 0) > 0) this.unheardCache = undefined
     const liveness: Liveness = entry?.unreachable === true ? entry.member.liveness : 'alive'
     const next = toMember(record, liveness)
     const figures = toFigures(record, now)
@@ -315,6 +320,35 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
     return out
   }
 
+  /** Peer ids of members this node marked down (and that did not leave): what its record says it marked down (see `MemberRecord.downs`). */
+  markedDown (): string[] {
+    const out: string[] = []
+    for (const [peerId, e] of this.entries) {
+      if (e.member.liveness === 'down' && e.member.status !== 'leaving') out.push(peerId)
+    }
+    return out
+  }
+
+  /**
+   * Peer ids of members this view never heard (nor forgot) that a member it counts doubts
+   * without having marked them down: a member silent since before this node joined, which
+   * may still hold its lease and serve its workers (seed 181115). Empty in a quiet cluster.
+   */
+  unheard (): readonly string[] {
+    if (this.unheardCache !== undefined) return this.unheardCache
+    let out: string[] | undefined
+    for (const e of this.entries.values()) {
+      if (e.member.liveness === 'down' || e.figures.doubts.length === 0) continue
+      for (const d of e.figures.doubts) {
+        if (d === this.self.member.peerId || this.entries.has(d) || this.tombstones.has(d) || e.figures.downs.includes(d) || out?.includes(d) === true) continue
+        out ??= []
+        out.push(d)
+      }
+    }
+    this.unheardCache = out ?? NONE
+    return this.unheardCache
+  }
+
   /**
    * The tags of the members this node hears (alive here, not leaving): what its record
    * says it hears (see `MemberRecord.hears`). A node that was cut off when a member left,
@@ -374,6 +408,7 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
   }
 
   private rebuild (): void {
+    this.unheardCache = undefined
     const members = [this.self.member]
     for (const e of this.entries.values()) members.push(e.member)
     members.sort((a, b) => a.peerId < b.peerId ? -1 : a.peerId > b.peerId ? 1 : 0)
@@ -398,7 +433,7 @@ function toMember (record: MemberRecord, liveness: Liveness): Readonly<Member> {
 function toFigures (record: MemberRecord, now: number): MemberFigures {
   const counts: Record<string, number> = {}
   for (const [name, p] of Object.entries(record.pools)) counts[name] = p.count
-  return { counts, load: record.load, seq: record.seq, heartbeatMs: record.heartbeatMs, lastSeen: now, doubts: record.doubts ?? [], ...(record.hears !== undefined ? { hears: record.hears } : {}) }
+  return { counts, load: record.load, seq: record.seq, heartbeatMs: record.heartbeatMs, lastSeen: now, doubts: record.doubts ?? [], downs: record.downs ?? [], ...(record.hears !== undefined ? { hears: record.hears } : {}) }
 }
 
 function sameMember (a: Readonly<Member>, b: Readonly<Member>): boolean {

@@ -115,6 +115,11 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     return this.view?.heardFrom(peerId) ?? false
   }
 
+  /** Members this node never heard that others doubt and did not mark down (see {@link MembershipView.unheard}). */
+  unheard (): readonly string[] {
+    return this.view?.unheard() ?? []
+  }
+
   /** Sends this node's record to every peer now, rather than at the next heartbeat. */
   announceNow (): void {
     if (this.running) this.publish()
@@ -282,6 +287,7 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
       heartbeatMs: this.interval(),
       epoch: this.opts.epochs?.last() ?? 0,
       doubts: this.view?.doubted() ?? [],
+      downs: this.view?.markedDown() ?? [],
       hears: this.view?.heard() ?? []
     }
   }

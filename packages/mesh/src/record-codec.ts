@@ -71,6 +71,11 @@ export function decodeRecord (bytes: Uint8Array): MemberRecord {
   if (!Array.isArray(doubts) || doubts.length > MAX_DOUBTS || !doubts.every(d => typeof d === 'string' && d.length > 0 && d.length <= 128)) {
     throw new InvalidMessageError('membership record: bad doubts')
   }
+  // absent from an older node's record: its doubts read as suspicions
+  const downs = r.downs ?? []
+  if (!Array.isArray(downs) || downs.length > MAX_DOUBTS || !downs.every(d => typeof d === 'string' && d.length > 0 && d.length <= 128)) {
+    throw new InvalidMessageError('membership record: bad downs')
+  }
   // absent from an older node's record: a reader falls back on its doubts
   const hears = r.hears
   if (hears !== undefined && (!Array.isArray(hears) || hears.length > MAX_DOUBTS || !hears.every(t => Number.isInteger(t) && t >= 0 && t <= 0xffffffff))) {
@@ -87,6 +92,7 @@ export function decodeRecord (bytes: Uint8Array): MemberRecord {
     heartbeatMs: r.heartbeatMs as number,
     epoch,
     doubts: doubts as string[],
+    ...(downs.length > 0 ? { downs: downs as string[] } : {}),
     ...(hears !== undefined ? { hears: hears as number[] } : {})
   }
 }

@@ -274,6 +274,27 @@ describe('MembershipView', () => {
     expect(view.get('a')).to.equal(undefined)
   })
 
+  it('names a member never heard here that others doubt and did not mark down, until it is heard or marked down by all', () => {
+    const { view } = setup()
+    // x stood still before this node joined: a and b suspect it
+    view.onRecord(record('a', { doubts: ['x'] }))
+    view.onRecord(record('b', { doubts: ['x'] }))
+    expect(view.unheard()).to.deep.equal(['x'])
+    // a marked it down; b still only suspects it: it may still hold its lease on b's side
+    view.onRecord(record('a', { seq: 2, doubts: ['x'], downs: ['x'] }))
+    expect(view.unheard()).to.deep.equal(['x'])
+    view.onRecord(record('b', { seq: 2, doubts: ['x'], downs: ['x'] }))
+    expect(view.unheard()).to.deep.equal([])
+    // heard at last: a member like any other, whatever the others say of it
+    view.onRecord(record('b', { seq: 3, doubts: ['y'] }))
+    expect(view.unheard()).to.deep.equal(['y'])
+    view.onRecord(record('y'))
+    expect(view.unheard()).to.deep.equal([])
+    // nobody doubts itself, nor this node into the list
+    view.onRecord(record('a', { seq: 3, doubts: ['self'] }))
+    expect(view.unheard()).to.deep.equal([])
+  })
+
   it('ignores records claiming to be this node', () => {
     const { view, events } = setup()
     view.onRecord(record('self', { seq: 100, status: 'leaving' }))

@@ -25,6 +25,12 @@ export interface RuntimeComponents {
   /** Workers of `pool` a member reported in its last heartbeat; undefined when unknown. */
   countOf?: (peerId: string, pool: string) => number | undefined
   /**
+   * Members this node never heard that others doubt and did not mark down: silent since
+   * before this node joined, they may still serve their workers, so a new activation here
+   * waits for them to be heard or marked down (see `ClaimWindow`). None without it.
+   */
+  unheard?: () => readonly string[]
+  /**
    * Whether any other member marked this node down within the last `pausedMs` (and a
    * margin): asked after this node's event loop stood still. Rejecting counts as yes.
    * Without it, a stall always counts as marked down.

@@ -180,6 +180,7 @@ export class Runtime {
       poolNames: () => this.pools.keys(),
       members,
       countOf,
+      unheard: () => c.unheard?.() ?? [],
       fencing: () => this.fence.active,
       handOverNow: (local, act, to) => this.sender.handOverNow(local, act, to),
       sendWaiting: (local, act, to) => { this.sender.sendWaiting(local, act, to) }

@@ -40,6 +40,8 @@ export interface ClaimComponents {
   members: () => ReadonlyArray<Readonly<Member>>
   /** Workers of `pool` a member reported in its last heartbeat; undefined when unknown. */
   countOf?: (peerId: string, pool: string) => number | undefined
+  /** Members never heard here that others doubt and did not mark down; none when undefined. */
+  unheard?: () => readonly string[]
   /** True while this node, back from a stall, finds out whether its activations are stale. */
   fencing: () => boolean
   /** Hands `act` to `to` now (waiting a moment for it to come between turns); true once it left. */
@@ -216,6 +218,10 @@ export class ClaimWindow {
     if (spilledThere !== undefined) always.push(spilledThere)
     const claimedHere = this.claimedHere(pool, id, now)
     if (claimedHere !== undefined && claimedHere !== spilledThere && this.c.members().some(m => m.peerId === claimedHere && m.liveness !== 'down')) always.push(claimedHere)
+    // a member silent since before this node joined, which the others doubt but did not mark
+    // down, may still serve any worker, and this view has no ring to say which: a copy
+    // started here would be a second one, and outrank the holder's when they met (seeds 181115, 813)
+    for (const u of this.c.unheard?.() ?? NONE) if (!always.includes(u)) always.push(u)
     const since = now - Math.max(this.changedAt, this.startedAt)
     if (since > this.windowMs) return always.length === 0 ? NONE : always
     // the counts of a moment ago may miss a worker activated just before the ring changed
@@ -342,6 +348,10 @@ export class ClaimWindow {
           // would be a second one, and the holder's handoff would then lose to its larger
           // epoch (seed 121306); what waits is refused, and the next message claims again
           const kept = holders.filter((_, i) => answers[i] === 'mine')
+          const unheard = this.c.unheard?.() ?? NONE
+          if (kept.every(h => unheard.includes(h))) {
+            throw new NodeUnavailableError(`worker ${pool}/${id} may be held by ${kept.join(', ')}, silent since before this node heard of it and not marked down`, { pool, id })
+          }
           throw new NodeUnavailableError(`worker ${pool}/${id} is held by ${kept.join(', ')}, which did not hand it over`, { pool, id })
         }
         await sleep(this.c.clock, CLAIM_RETRY_MS)
@@ -359,9 +369,12 @@ export class ClaimWindow {
   /** Each holder's answer to a claim (for `claimer`, when passed on for it). */
   private async ask (pool: string, id: string, holders: readonly string[], claimer?: string): Promise<ClaimAnswer[]> {
     // no answer is not "none": the holder may be handing it over right now; only a holder
-    // that is gone cannot hold it
-    return await Promise.all(holders.map(async h =>
-      await (this.c.transport.call(h, encodeClaim({ pool, id, claimer }), { timeoutMs: DEFAULT_CALL_TIMEOUT_MS }) as Promise<ClaimAnswer>)
+    // that is gone cannot hold it. One never heard here cannot be asked (no address), and
+    // keeps what it may hold until it is heard or marked down
+    const unheard = this.c.unheard?.() ?? NONE
+    return await Promise.all(holders.map(async h => unheard.includes(h)
+      ? 'mine'
+      : await (this.c.transport.call(h, encodeClaim({ pool, id, claimer }), { timeoutMs: DEFAULT_CALL_TIMEOUT_MS }) as Promise<ClaimAnswer>)
         .catch((err: Error) => err.name === 'NodeUnavailableError' ? 'none' : 'mine')))
   }
 

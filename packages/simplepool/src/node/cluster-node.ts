@@ -136,6 +136,7 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
       placement: () => this.placement(),
       members: () => this.mesh.snapshot().members,
       countOf: (peerId, pool) => this.mesh.figures(peerId)?.counts[pool],
+      unheard: () => this.mesh.unheard(),
       markedDown: async (pausedMs, options) => await this.markedDown.ask(pausedMs, options),
       lease: {
         // a member whose last record doubts this node does not hear it (a link cut one way)

@@ -17,6 +17,8 @@ export interface NodeMesh extends TypedEventTarget<MeshEvents> {
   snapshot: () => MembershipSnapshot
   figures: (peerId: string) => Readonly<MemberFigures> | undefined
   heardFrom: (peerId: string) => boolean
+  /** Members never heard here that others doubt and did not mark down (a member silent since before this node joined). */
+  unheard: () => readonly string[]
   markedDownAgo: (peerId: string) => number | undefined
   departed: (peerId: string) => boolean
   announceNow: () => void

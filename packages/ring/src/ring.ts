@@ -174,18 +174,42 @@ export class WeightedRing {
    * weight and the ring's unit, so taking one off leaves every other point in place, and
    * the owner is the first point at or after the id's that is not the node's. Only when
    * the node was the heaviest and its going moves the unit is the smaller ring built
-   * (and kept on this one, which never changes).
+   * (and kept on this one, which never changes). With `also`, that node is taken off too.
    */
-  ownerWithout (id: string, node: string): string | undefined {
+  ownerWithout (id: string, node: string, also?: string): string | undefined {
     const index = this.nodes.indexOf(node)
-    if (index < 0) return this.ownerOf(id)
+    if (index < 0) return also === undefined ? this.ownerOf(id) : this.ownerWithout(id, also)
+    if (also !== undefined && also !== node && this.nodes.includes(also)) return this.ownerWithoutTwo(id, index, this.nodes.indexOf(also))
     if (this.nodes.length === 1) return undefined
     if (node === this.unitMover) return this.ringWithout(node).ownerOf(id)
+    return this.firstOtherThan(id, index, -1)
+  }
+
+  /** {@link ownerWithout} two nodes: a rare question (a claim answered by a node back from being marked down), so the unit is looked at afresh. */
+  private ownerWithoutTwo (id: string, a: number, b: number): string | undefined {
+    if (this.nodes.length === 2) return undefined
+    let max = 0
+    let rest = 0
+    for (const [n, w] of this.weights) {
+      if (w > max) max = w
+      if (n !== this.nodes[a] && n !== this.nodes[b] && w > rest) rest = w
+    }
+    if (pointUnit(rest) !== pointUnit(max)) {
+      const weights = new Map(this.weights)
+      weights.delete(this.nodes[a])
+      weights.delete(this.nodes[b])
+      return new WeightedRing(weights, { cacheSize: 0 }).ownerOf(id)
+    }
+    return this.firstOtherThan(id, a, b)
+  }
+
+  /** The owner of the first point at or after `id`'s that is neither node `a`'s nor `b`'s (indexes; -1 for none). */
+  private firstOtherThan (id: string, a: number, b: number): string {
     const { positions, owners } = this.sortedPoints()
     const n = owners.length
     let i = pointAtOrAfter(positions, murmur3(id))
-    // its points are at most all but one node's: a point of another is found within n steps
-    for (let step = 0; step < n && owners[i] === index; step++) i = i + 1 === n ? 0 : i + 1
+    // their points are at most all but one node's: a point of another is found within n steps
+    for (let step = 0; step < n && (owners[i] === a || owners[i] === b); step++) i = i + 1 === n ? 0 : i + 1
     return this.nodes[owners[i]]
   }
 

@@ -235,6 +235,16 @@ describe('WeightedRing', () => {
             expect(mismatches, `N = ${n}, without ${gone}`).to.deep.equal([])
           }
           expect(ring.ownerWithout(ids[0], 'not-on-the-ring')).to.equal(ring.ownerOf(ids[0]))
+          // two nodes off at once: the ring built without both
+          for (let k = 1; k < n; k++) {
+            const [a, b] = [nodes[k - 1], nodes[k]]
+            const less = new Map(full)
+            less.delete(a)
+            less.delete(b)
+            const rebuilt = n === 2 ? undefined : new WeightedRing(less, { cacheSize: 0 })
+            const mismatches = ids.slice(0, 1_000).filter(id => ring.ownerWithout(id, a, b) !== rebuilt?.ownerOf(id))
+            expect(mismatches, `N = ${n}, without ${a} and ${b}`).to.deep.equal([])
+          }
         }
       })
     }

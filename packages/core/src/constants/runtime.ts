@@ -51,8 +51,8 @@ export const HINT_INTERVAL_MS = 1_000
  * Epochs hand out this many numbers per millisecond of wall time: an activation anywhere
  * later than another gets a larger epoch, as long as clocks agree to within a moment; a
  * node can start 1,024 activations a millisecond before it runs ahead of the clock, and a
- * worker moved (each handoff adds one) still ranks below one activated from the store a
- * millisecond later unless it moved 1,024 times since its own activation.
+ * worker of a pool with `load` moved (each handoff adds one) still ranks below one loaded
+ * from the store a millisecond later unless it moved 1,024 times since its own load.
  */
 export const EPOCHS_PER_MS = 1024
 

@@ -8,9 +8,10 @@ import type { Clock } from '@simplepool/core'
  * handed out a moment before, as long as clocks agree to within that moment; and every
  * epoch this node hears of in a handoff raises its own, so a node whose clock is behind
  * still starts above a copy it knew of (a worker handed to a node that was then lost, and
- * started here again). A worker handed over keeps its epoch plus one (see the receiver):
- * a copy ranks by when its state last came from the store, then by its moves since. A copy
- * with a smaller epoch than another is stale (fencing).
+ * started here again). A worker of a pool with `load` handed over keeps its epoch plus one
+ * (see the receiver): such a copy ranks by when its state last came from the store, then by
+ * its moves since; one of a pool without gets a fresh one. A copy with a smaller epoch than
+ * another is stale (fencing).
  */
 export class Epochs {
   private readonly clock: Clock

@@ -88,6 +88,8 @@ export class ClaimWindow {
   private startedAt = -Infinity
   /** Since when (monotonic ms) this node knows least of what the others started: it started, or came back marked down. */
   private blindSince = -Infinity
+  /** Since when (monotonic ms) this node is back from being marked down: its workers were placed on the next nodes meanwhile. */
+  private downSince = -Infinity
   /** Pools whose new activations claim first, while the window is open (see {@link noteHolders}). */
   private claimPools = new Set<string>()
   /**
@@ -190,7 +192,7 @@ export class ClaimWindow {
     if (down) {
       // marked down, it missed what the others did meanwhile (a worker started on a node its
       // view never named): like a node just started, it asks every member (seed 156932)
-      this.changedAt = this.blindSince = this.c.clock.monotonic()
+      this.changedAt = this.blindSince = this.downSince = this.c.clock.monotonic()
     } else if (this.changedAt === saved.stalledAt) {
       // nobody took its workers: no claim window for a stall alone
       this.changedAt = saved.changedBefore
@@ -458,6 +460,13 @@ export class ClaimWindow {
       // its owner now, which knew only this node as its owner before (seed 11770)
       const down = m.claimer === undefined ? this.downMembers() : undefined
       const before = down === undefined ? [] : this.ownersBefore(m.pool, m.id, local).filter(h => h !== claimer && h !== spilledTo && !down.has(h))
+      // back from being marked down, this node's workers were placed meanwhile where the ring
+      // without it names (and it dropped its copies): a claimer that joined since knows this
+      // node alone as the owner before, and that node holds the worker (seed 165)
+      if (down !== undefined && this.c.clock.monotonic() - this.downSince <= this.windowMs) {
+        const next = this.c.owners.ownerWithout(m.pool, m.id, this.c.self(), claimer)
+        if (next !== undefined && next !== spilledTo && !down.has(next) && !before.includes(next)) before.push(next)
+      }
       if (before.length > 0) {
         return this.passOn(this.ask(m.pool, m.id, spilledTo === undefined || spilledTo === claimer ? before : [...before, spilledTo], claimer).then(oneAnswer))
       }

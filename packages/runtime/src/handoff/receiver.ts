@@ -11,6 +11,8 @@ export interface HandoffReceiverComponents {
   readonly events: WorkerEvents
   self: () => string
   pool: (name: string) => LocalPool | undefined
+  /** A number larger than every epoch this node handed out or heard of before, and than `above`. */
+  nextEpoch: (above: number) => number
   /** An epoch a worker has here now: this node's next activations must start above it. */
   observeEpoch: (epoch: number) => void
   /** Worker `id` of `pool` is live here now: a pointer to where it spilled is wrong. */
@@ -19,7 +21,8 @@ export interface HandoffReceiverComponents {
 
 /**
  * The receiving side of the handoff: workers another node handed over are activated here
- * from their state (not from `load` or `init`) with the epoch they had there plus one. An activation waiting on a claim for the worker is filled; an older copy here
+ * from their state (not from `load` or `init`) with an epoch above the one they had there
+ * (see {@link HandoffReceiver.take} for which). An activation waiting on a claim for the worker is filled; an older copy here
  * (this node was cut off while the worker lived on elsewhere) is stale and goes unsaved;
  * a copy as new or newer refuses the handoff, so a worker never has two copies on one node.
  */
@@ -78,19 +81,27 @@ export class HandoffReceiver {
       stale = act
       act = undefined
     }
-    // one above the sender's, not a fresh one from the clock: a copy ranks by when its
-    // state last came from the store (or `init`), and each move after that adds one. A
-    // fresh epoch ranked a stale copy, moved late (a handoff held up by a cut), above one
-    // started from the store meanwhile that had acknowledged writes since (seed 654);
-    // `EPOCHS_PER_MS` leaves room for 1,024 moves a millisecond of age
-    const newer = previousEpoch + 1
-    this.c.observeEpoch(newer)
+    // A pool with `load` keeps the sender's epoch plus one, not a fresh one from the clock:
+    // its copies rank by when their state last came from the store, and each move adds one,
+    // so the store's epoch-conditional writes (and a `load` that claims the row for its
+    // epoch) fence a copy handed late (a handoff held up by a cut) against one loaded from
+    // the store meanwhile, which a fresh epoch outranked (seed 654); `EPOCHS_PER_MS` leaves
+    // room for 1,024 moves a millisecond of age. A pool without a store has no such truth
+    // to rank by: its copy takes a fresh epoch, so a copy with its memory outranks one
+    // started from `init` beside it before it moved (seed 465)
+    let newer: number
+    if (local.def.load !== undefined) {
+      newer = previousEpoch + 1
+      this.c.observeEpoch(newer)
+    } else {
+      newer = this.c.nextEpoch(previousEpoch)
+    }
     if (stale !== undefined && this.c.events.has('worker:conflict')) {
       this.c.events.emit('worker:conflict', { pool: local.name, id, node: local.self, epoch: stale.epoch, newerEpoch: newer, keptOn: local.self })
     }
     this.c.forgetSpill(local.name, id)
-    // the handed copy's epoch, not the claim's: the claim may have been sent before a
-    // stall, and what is taken in now is not stale
+    // the epoch above the handed copy's, not the claim's: the claim may have been sent
+    // before a stall, and what is taken in now is not stale
     const epoch = newer
     if (act === undefined) {
       act = local.install(id, epoch)

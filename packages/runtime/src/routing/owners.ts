@@ -45,10 +45,11 @@ export class Owners {
 
   /**
    * The owner of `id` on the pool's current ring with node `without` taken off it: the
-   * next node on the ring (where a full owner spills, and who owned an id before a node joined).
+   * next node on the ring (where a full owner spills, and who owned an id before a node
+   * joined); with `also`, that node taken off too.
    */
-  ownerWithout (pool: string, id: string, without: string): string | undefined {
-    return this.c.placement().ring(pool)?.ownerWithout(id, without)
+  ownerWithout (pool: string, id: string, without: string, also?: string): string | undefined {
+    return this.c.placement().ring(pool)?.ownerWithout(id, without, also)
   }
 
   /** Ids grouped by the owner this node sees. */

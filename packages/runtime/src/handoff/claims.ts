@@ -1,6 +1,7 @@
 import { CLAIM_ATTEMPTS, CLAIM_COUNTS_GRACE_MS, CLAIM_RETRY_MS, DEFAULT_CALL_TIMEOUT_MS, NodeUnavailableError, sleep } from '@simplepool/core'
 import type { Clock, Member } from '@simplepool/core'
 import type { Placement } from '@simplepool/ring'
+import { PlacementHistory } from './placement-history.js'
 import type { LocalPool } from '../activation/local-pool.js'
 import { Phase } from '../activation/activation.js'
 import type { Activation } from '../activation/activation.js'
@@ -17,16 +18,6 @@ const CLAIMED_HERE_MS = 5_000
 
 /** Claims remembered for {@link CLAIMED_HERE_MS} at most: a bound on memory, not a budget. */
 const MAX_CLAIMED_HERE = 100_000
-
-/** Placements before ring changes that a claim still asks the owners of, at most: several changes can come within one handoff's delay. */
-const CLAIM_HISTORY = 8
-
-/**
- * A placement replaced within this many ms of coming was one step of records read
- * together (a node back from a pause, or a joining node learning the members, reads many
- * at once), a view no worker was placed by: over {@link CLAIM_HISTORY}, such steps go first.
- */
-const FLEETING_MS = 10
 
 /** What the claim window needs of the node. */
 export interface ClaimComponents {
@@ -71,19 +62,9 @@ export interface SuspectWindow {
 export class ClaimWindow {
   private readonly c: ClaimComponents
   private readonly windowMs: number
-  /**
-   * Per pool, the placements before the last changes of its ring (at most
-   * {@link CLAIM_HISTORY}), and when each was replaced: two changes within one handoff's
-   * delay (a target change, then a drain) leave the worker on the owner before the first,
-   * which a claim must still ask. Per pool, so that changes of other pools' rings (target
-   * changes) do not push out the one placement in which the holder owned the worker
-   * (seed 30482). `fleeting`: it was replaced within {@link FLEETING_MS} of coming.
-   */
-  private readonly history = new Map<string, Array<{ placement: Placement, replacedAt: number, fleeting: boolean }>>()
+  private readonly history: PlacementHistory
   /** When the current placement came. */
   private placedAt = -Infinity
-  /** Per pool, when its ring took its current form. */
-  private readonly ringSince = new Map<string, number>()
   private changedAt = -Infinity
   private startedAt = -Infinity
   /** Since when (monotonic ms) this node knows least of what the others started: it started, or came back marked down. */
@@ -110,6 +91,7 @@ export class ClaimWindow {
   constructor (components: ClaimComponents, windowMs: number) {
     this.c = components
     this.windowMs = windowMs
+    this.history = new PlacementHistory(components.owners, windowMs)
   }
 
   /** The node starts: its first activations claim in pools other nodes hold workers of. */
@@ -123,26 +105,7 @@ export class ClaimWindow {
     const now = this.c.clock.monotonic()
     // a node that handed many workers on and then saw no change keeps none of them past the window
     this.forgetKept(now)
-    for (const pool of this.c.poolNames()) {
-      const history = (this.history.get(pool) ?? []).filter(h => now - h.replacedAt <= this.windowMs)
-      // a custom placement may name other owners with the same ring: its every change counts
-      const custom = typeof this.c.pool(pool)?.def.placement === 'function'
-      if (previous !== undefined && (custom || previous.ring(pool)?.fingerprint !== current.ring(pool)?.fingerprint)) {
-        // fleeting by this pool's ring: another pool's change a moment before (a restore
-        // setting every pool's target in turn) says nothing of how long this one lasted (seed 95313)
-        history.push({ placement: previous, replacedAt: now, fleeting: now - (this.ringSince.get(pool) ?? -Infinity) < FLEETING_MS })
-        this.ringSince.set(pool, now)
-      }
-      // over the cap, the steps of a burst go before the oldest placement that lasted: the six
-      // records a node read at once after a pause pushed out the one placement in which the
-      // worker's holder owned it, the claim asked nobody, and a fresh copy beat its handoff
-      while (history.length > CLAIM_HISTORY) {
-        const i = history.findIndex(h => h.fleeting)
-        history.splice(i >= 0 ? i : 0, 1)
-      }
-      if (history.length > 0) this.history.set(pool, history)
-      else this.history.delete(pool)
-    }
+    this.history.note(previous, current, now, this.c.poolNames(), (pool) => typeof this.c.pool(pool)?.def.placement === 'function')
     this.placedAt = now
     this.noteHolders()
     this.changedAt = now
@@ -275,18 +238,7 @@ export class ClaimWindow {
     const now = this.c.clock.monotonic()
     const within = Math.min(withinMs, this.windowMs)
     if (now - Math.max(this.changedAt, this.startedAt) > within) return []
-    const out: string[] = []
-    for (const h of this.history.get(pool) ?? []) {
-      if (now - h.replacedAt > within) continue
-      let owner: string | undefined
-      try {
-        owner = this.c.owners.ownerIn(pool, id, local, h.placement)
-      } catch {
-        // a custom placement that named a node not serving the pool then
-      }
-      if (owner !== undefined && !out.includes(owner)) out.push(owner)
-    }
-    return out
+    return this.history.ownersWithin(pool, id, local, within, now)
   }
 
   /**

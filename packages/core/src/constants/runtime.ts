@@ -97,6 +97,14 @@ export const MAX_HINTED_SENDERS = 10_000
  */
 export const ORDER_WINDOW_MS = 3_000
 
+/**
+ * How long after this node last sent anything to a peer a message of its may still wait
+ * there, in ms: in the mailbox of a worker being handed on, behind a handoff that is tried
+ * again (seed 417: a cast waited 9.5 s so). Within the window, a barrier goes down a route
+ * before that this node sent down within this long; in a busy cluster every route is.
+ */
+export const ORDER_SENT_MS = 30_000
+
 /** How long a barrier down a sender's route before may take before what it holds goes anyway, in ms: the defaults mark a node standing still down by then. */
 export const ORDER_BARRIER_TIMEOUT_MS = 2_000
 

@@ -79,10 +79,12 @@ export class Outbound implements RefTarget {
         const spilled = this.c.spill.spillOf(local as LocalPool, id, spawn)
         if (spilled === undefined) return this.c.requests.call(local as LocalPool, id, msg, spawn, timeoutMs, signal, placement.version)
         order.sent(spilled)
-        return this.c.transport.call(spilled, encodeCall({ pool, id, msg, spawn, hops: 0, timeoutMs, spilled: true }), { timeoutMs, signal })
+        const answered = this.c.transport.call(spilled, encodeCall({ pool, id, msg, spawn, hops: 0, timeoutMs, spilled: true }), { timeoutMs, signal })
+        return order.active ? order.callSent(pool, id, spilled, answered) : answered
       }
       order.sent(owner)
-      return this.c.transport.call(owner, encodeCall({ pool, id, msg, spawn, hops: 0, timeoutMs, spilled: false }), { timeoutMs, signal })
+      const answered = this.c.transport.call(owner, encodeCall({ pool, id, msg, spawn, hops: 0, timeoutMs, spilled: false }), { timeoutMs, signal })
+      return order.active ? order.callSent(pool, id, owner, answered) : answered
     } catch (err) {
       return Promise.reject(err)
     }

@@ -1,4 +1,4 @@
-import { AbortError, NodeUnavailableError, ORDER_BARRIER_TIMEOUT_MS, ORDER_SWEEP_MS, ORDER_WINDOW_MS, TimeoutError } from '@simplepool/core'
+import { AbortError, NodeUnavailableError, ORDER_BARRIER_TIMEOUT_MS, ORDER_SENT_MS, ORDER_SWEEP_MS, ORDER_WINDOW_MS, TimeoutError } from '@simplepool/core'
 import type { Clock, TimerHandle } from '@simplepool/core'
 import { BARRIER } from '../activation/activation.js'
 import type { Activation } from '../activation/activation.js'
@@ -52,7 +52,8 @@ export class Held {
  * and the later one, sent straight to the new owner, would run first.
  *
  * So for a while after a pool's ring moved ({@link ORDER_WINDOW_MS}), the first message to
- * a worker whose owner moved, when this node sent anything to the owner before lately, is
+ * a worker whose owner moved, when this node sent anything to the owner before within
+ * {@link ORDER_SENT_MS} (or a call to the worker it sent another way is unanswered), is
  * held here, and a barrier goes down the route before instead: it travels exactly as a
  * message would (the same stream behind what this node sent that way, sent on, queued in
  * the mailbox, following the worker in a handoff) and is answered when it reaches the head
@@ -65,8 +66,9 @@ export class Held {
  *
  * The cost: within the window, every send looks the worker up on the placements before
  * (up to eight ring lookups), and the first message to each worker that moved waits one
- * round trip; outside it, one flag read per send and a note of when each peer was last
- * sent to. A held cast that can no longer go when released (the node stopped) is counted
+ * round trip; a call sent within it notes its worker's route until it is answered (one map
+ * entry while unanswered, and every send looks there meanwhile); outside it, one flag read
+ * per send and a note of when each peer was last sent to. A held cast that can no longer go when released (the node stopped) is counted
  * as dropped, not thrown.
  */
 export class SendOrder {
@@ -80,6 +82,13 @@ export class SendOrder {
   private readonly held = new Map<string, Held>()
   /** Per `pool\nid`: the routes before whose barriers were answered (or failed) since the ring last moved, and not sent down since. */
   private passed = new Map<string, string[]>()
+  /**
+   * Per `pool\nid`: where this node's calls to the worker went while messages were looked
+   * at, while any is unanswered. An unanswered call may wait on the route before for longer
+   * than the window (in the mailbox of a worker being handed on, seed 944): a later message
+   * sent elsewhere waits for a barrier down that route however long ago its ring moved.
+   */
+  private readonly pending = new Map<string, { peer: string, calls: number }>()
   /** The one timer of this node's held messages: deadlines of held calls, and barriers that never answer. */
   private sweep: TimerHandle | undefined
 
@@ -96,13 +105,31 @@ export class SendOrder {
     // round trip at most): so the record lasts one window, whatever the rate of changes
     this.passed = new Map()
     const sentAt = new Map<string, number>()
-    for (const [peer, at] of this.sentAt) if (now - at <= ORDER_WINDOW_MS) sentAt.set(peer, at)
+    for (const [peer, at] of this.sentAt) if (now - at <= ORDER_SENT_MS) sentAt.set(peer, at)
     this.sentAt = sentAt
   }
 
-  /** True while messages are looked at here (a ring moved lately, or some are held). */
+  /** True while messages are looked at here (a ring moved lately, some are held, or calls sent meanwhile are unanswered). */
   get active (): boolean {
-    return this.open || this.held.size > 0
+    return this.open || this.held.size > 0 || this.pending.size > 0
+  }
+
+  /** A call to `pool`/`id` went to `peer` while messages are looked at: `answered` is its answer (see {@link pending}). */
+  callSent (pool: string, id: string, peer: string, answered: Promise<unknown>): Promise<unknown> {
+    const key = `${pool}\n${id}`
+    let r = this.pending.get(key)
+    // a call down a new route went through waitFor: the barriers down the old one passed
+    if (r === undefined || r.peer !== peer) {
+      r = { peer, calls: 0 }
+      this.pending.set(key, r)
+    }
+    const route = r
+    route.calls++
+    const done = (): void => {
+      if (--route.calls === 0 && this.pending.get(key) === route) this.pending.delete(key)
+    }
+    answered.then(done, done)
+    return answered
   }
 
   /** A message went to `peer`. */
@@ -119,20 +146,26 @@ export class SendOrder {
     const key = `${pool}\n${id}`
     const waiting = this.held.get(key)
     if (waiting !== undefined) return waiting
-    if (!this.open) return undefined
     const now = this.c.clock.monotonic()
-    if (now > this.openUntil) {
+    if (this.open && now > this.openUntil) {
       this.open = false
       this.passed = new Map()
-      return undefined
     }
+    const route = this.pending.get(key)
+    if (!this.open && route === undefined) return undefined
     const passed = this.passed.get(key)
     const self = this.c.self()
     let before: string[] | undefined
-    for (const node of this.c.ownersBefore(pool, id, local, ORDER_WINDOW_MS)) {
-      if (node === owner || node === self || passed?.includes(node) === true) continue
-      if (now - (this.sentAt.get(node) ?? -Infinity) > ORDER_WINDOW_MS || this.c.gone(node)) continue
-      ;(before ??= []).push(node)
+    if (this.open) {
+      for (const node of this.c.ownersBefore(pool, id, local, ORDER_WINDOW_MS)) {
+        if (node === owner || node === self || passed?.includes(node) === true) continue
+        if (now - (this.sentAt.get(node) ?? -Infinity) > ORDER_SENT_MS || this.c.gone(node)) continue
+        ;(before ??= []).push(node)
+      }
+    }
+    // a call this node sent down another route is still unanswered
+    if (route !== undefined && route.peer !== owner && route.peer !== self && passed?.includes(route.peer) !== true && !this.c.gone(route.peer) && before?.includes(route.peer) !== true) {
+      ;(before ??= []).push(route.peer)
     }
     // this node owned it before, and messages still wait for it here: they follow it, and
     // so does a barrier put behind them

@@ -9,14 +9,14 @@ function member (peerId: string, incarnation: number, extra: Partial<Member> = {
 }
 
 /** A lease for node `a` over a view it reads at each look, hearing whom `heard` names (ms ago). */
-function leaseOf (view: { members: Member[], heard: Record<string, number>, departed?: Set<string> }, clock = new ManualClock()): QuorumLease {
+function leaseOf (view: { members: Member[], heard: Record<string, number>, departed?: Set<string>, markedDown?: Record<string, number> }, clock = new ManualClock()): QuorumLease {
   return new QuorumLease({
     clock,
     self: () => 'a',
     members: () => view.members,
     heardAgo: (peer) => view.heard[peer],
     departed: (peer) => view.departed?.has(peer) ?? false,
-    markedDownAgo: () => undefined,
+    markedDownAgo: (peer) => view.markedDown?.[peer],
     ms: () => 1_000
   })
 }
@@ -79,6 +79,49 @@ describe('the lease on a majority', () => {
     view.members = view.members.map(m => m.peerId === 'b' ? { ...m, liveness: 'alive' } : m)
     view.heard.b = 100
     expect(lease.check()).to.equal('regained')
+  })
+
+  it('keeps a member marked down in the base until a majority with it was heard since (seed 280: halves of three, each holding)', () => {
+    // d is the oldest; a, b, c on one side of a cut, d, e, f on the other
+    const view = {
+      members: [member('a', 4), member('b', 5), member('c', 6), member('d', 1), member('e', 2), member('f', 3)],
+      heard: { b: 100, c: 100, d: 100, e: 100, f: 100 } as Record<string, number>,
+      markedDown: {} as Record<string, number>
+    }
+    const lease = leaseOf(view)
+    expect(lease.check()).to.equal(undefined)
+    // f fell silent earlier: a marks it down while d and e, cut a moment ago, still count as heard
+    view.members = view.members.map(m => m.peerId === 'f' ? { ...m, liveness: 'down' } : m)
+    view.heard = { b: 50, c: 50, d: 600, e: 600, f: 2_000 }
+    view.markedDown = { f: 0 }
+    expect(lease.check()).to.equal(undefined)
+    // past the lease, a hears b and c since: three of the six, without the oldest. Had f
+    // left the base, three of five would hold here while d, e and f hold on the other side
+    view.heard = { b: 50, c: 50, d: 1_100, e: 1_100, f: 2_500 }
+    view.markedDown = { f: 500 }
+    expect(lease.check()).to.equal('lost')
+  })
+
+  it('lets a member marked down leave the base once a majority with it was heard since', () => {
+    const view = {
+      members: [member('a', 1), member('b', 2), member('c', 3), member('d', 4), member('e', 5)],
+      heard: { b: 100, c: 100, d: 100, e: 100 } as Record<string, number>,
+      markedDown: {} as Record<string, number>
+    }
+    const lease = leaseOf(view)
+    expect(lease.check()).to.equal(undefined)
+    // d and e die: marked down, they wait in the base until a, b, c are heard since
+    view.members = view.members.map(m => m.peerId === 'd' || m.peerId === 'e' ? { ...m, liveness: 'down' } : m)
+    view.heard = { b: 300, c: 300, d: 2_000, e: 2_000 }
+    view.markedDown = { d: 200, e: 200 }
+    expect(lease.check()).to.equal(undefined)
+    view.heard = { b: 100, c: 100, d: 2_300, e: 2_300 }
+    view.markedDown = { d: 500, e: 500 }
+    expect(lease.check()).to.equal(undefined)
+    // gone from the base: a and b are two of {a, b, c} (they would be two of five with d and e)
+    view.heard = { b: 100, c: 1_500, d: 3_000, e: 3_000 }
+    view.markedDown = { d: 1_900, e: 1_900 }
+    expect(lease.check()).to.equal(undefined)
   })
 
   it('lets a member that left gracefully out of a frozen base: nobody waits for it', () => {

@@ -185,6 +185,13 @@ export class Inbound {
   cast (m: CastMessage, from: string, until?: number): void {
     const c = this.c
     if (c.fence.holds(c.pools.get(m.pool))) {
+      // cut off from a majority: no turn now, as a call gets NodeIsolatedError at once. Kept
+      // for the fence, it ran (or went on) however late the majority came back, behind what
+      // its sender sent since to the worker's owner (seed 996)
+      if (c.fence.isolated) {
+        c.routing.droppedCasts++
+        return
+      }
       // read while fencing, as a call is (see afterStall): lost, and counted, if this node was marked down
       c.fence.settled.then(() => {
         if (!c.fence.markedDown) this.cast(m, from)
@@ -304,9 +311,14 @@ export class Inbound {
    */
   barrier (m: BarrierMessage, from: string, now: number, until?: number): unknown {
     const c = this.c
-    // isolated too: a barrier refused would let what it holds go ahead of the casts that
-    // wait here for the fence (seed 150849)
-    if (c.fence.holds(c.pools.get(m.pool))) {
+    // isolated too, while the worker has messages waiting here: a barrier refused would let
+    // what it holds go ahead of them (seed 150849); with none, what its sender sent this way
+    // was refused or dropped (see cast), and the barrier is refused at once
+    const fenced = c.fence.holds(c.pools.get(m.pool))
+    if (fenced && c.fence.isolated && (c.pools.get(m.pool)?.activations.get(m.id)?.queued ?? 0) === 0) {
+      return Promise.reject(isolatedError(c.self(), m.pool, m.id))
+    }
+    if (fenced) {
       return c.fence.settled.then(() => {
         if (c.fence.markedDown) throw new NodeUnavailableError(`node ${c.self()} was marked down while it stood still`, { node: c.self() })
         return this.barrier(m, from, c.clock.monotonic())

@@ -89,6 +89,12 @@ export class SendOrder {
    * sent elsewhere waits for a barrier down that route however long ago its ring moved.
    */
   private readonly pending = new Map<string, { peer: string, calls: number }>()
+  /**
+   * Per `pool\nid`: routes before whose barrier went unanswered (what this node sent down
+   * them may still be on its way), until a barrier passes there or the node is gone: the
+   * next message asks again however long ago the ring moved (seed 996).
+   */
+  private readonly doubtful = new Map<string, string[]>()
   /** The one timer of this node's held messages: deadlines of held calls, and barriers that never answer. */
   private sweep: TimerHandle | undefined
 
@@ -107,11 +113,12 @@ export class SendOrder {
     const sentAt = new Map<string, number>()
     for (const [peer, at] of this.sentAt) if (now - at <= ORDER_SENT_MS) sentAt.set(peer, at)
     this.sentAt = sentAt
+    for (const [key, nodes] of [...this.doubtful]) this.confirm(key, nodes.filter(n => this.c.gone(n)))
   }
 
   /** True while messages are looked at here (a ring moved lately, some are held, or calls sent meanwhile are unanswered). */
   get active (): boolean {
-    return this.open || this.held.size > 0 || this.pending.size > 0
+    return this.open || this.held.size > 0 || this.pending.size > 0 || this.doubtful.size > 0
   }
 
   /** A call to `pool`/`id` went to `peer` while messages are looked at: `answered` is its answer (see {@link pending}). */
@@ -152,7 +159,8 @@ export class SendOrder {
       this.passed = new Map()
     }
     const route = this.pending.get(key)
-    if (!this.open && route === undefined) return undefined
+    const doubtful = this.doubtful.get(key)
+    if (!this.open && route === undefined && doubtful === undefined) return undefined
     const passed = this.passed.get(key)
     const self = this.c.self()
     let before: string[] | undefined
@@ -167,6 +175,11 @@ export class SendOrder {
     if (route !== undefined && route.peer !== owner && route.peer !== self && passed?.includes(route.peer) !== true && !this.c.gone(route.peer) && before?.includes(route.peer) !== true) {
       ;(before ??= []).push(route.peer)
     }
+    for (const node of doubtful ?? []) {
+      if (node === owner || node === self || this.c.gone(node) || before?.includes(node) === true) continue
+      ;(before ??= []).push(node)
+    }
+    if (doubtful !== undefined && doubtful.some(n => this.c.gone(n))) this.confirm(key, doubtful.filter(n => this.c.gone(n)))
     // this node owned it before, and messages still wait for it here: they follow it, and
     // so does a barrier put behind them
     const here = owner === self ? undefined : local?.activations.get(id)
@@ -187,12 +200,34 @@ export class SendOrder {
       const answered = node === self
         ? new Promise((resolve, reject) => { (local as LocalPool).deliverTo(here as Activation, BARRIER, newReply(now + ORDER_BARRIER_TIMEOUT_MS, resolve, reject)) })
         : this.c.transport.call(node, encodeBarrier({ pool, id, hops: 0, timeoutMs: ORDER_BARRIER_TIMEOUT_MS, spilled: false }), { timeoutMs: ORDER_BARRIER_TIMEOUT_MS })
-      answered.then(through, (err) => {
-        if ((err as Error | undefined)?.name === 'TimeoutError') held.unconfirmed = true
+      answered.then(() => {
+        this.confirm(key, [node])
+        through()
+      }, (err) => {
+        if ((err as Error | undefined)?.name === 'TimeoutError') {
+          held.unconfirmed = true
+          if (node !== self) this.doubt(key, node)
+        } else this.confirm(key, [node])
         through()
       })
     }
     return held
+  }
+
+  /** A barrier down `node` to `pool\nid` went unanswered (see {@link doubtful}). */
+  private doubt (key: string, node: string): void {
+    const d = this.doubtful.get(key)
+    if (d === undefined) this.doubtful.set(key, [node])
+    else if (!d.includes(node)) d.push(node)
+  }
+
+  /** Barriers down `nodes` to `pool\nid` came through, or were refused (the node is gone): no doubt there now. */
+  private confirm (key: string, nodes: readonly string[]): void {
+    const d = this.doubtful.get(key)
+    if (d === undefined) return
+    const left = d.filter(n => !nodes.includes(n))
+    if (left.length === 0) this.doubtful.delete(key)
+    else this.doubtful.set(key, left)
   }
 
   /**

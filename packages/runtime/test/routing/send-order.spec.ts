@@ -3,15 +3,15 @@ import { ManualClock, ORDER_WINDOW_MS } from '@simplepool/core'
 import { SendOrder } from '../../src/routing/send-order.js'
 import type { RuntimeTransport } from '../../src/runtime-types.js'
 
-/** A SendOrder whose barriers are recorded (and never answered), with the owners before given by the test. */
-function setup (): { clock: ManualClock, order: SendOrder, barriers: string[], before: { owners: string[] } } {
+/** A SendOrder whose barriers are recorded (and answered as `answer` says: never, by default), with the owners before given by the test. */
+function setup (answer: (peer: string) => Promise<unknown> = async () => await new Promise(() => {})): { clock: ManualClock, order: SendOrder, barriers: string[], before: { owners: string[] } } {
   const clock = new ManualClock()
   const barriers: string[] = []
   const before = { owners: [] as string[] }
   const transport = {
     call: async (peer: string) => {
       barriers.push(peer)
-      return await new Promise(() => {})
+      return await answer(peer)
     }
   } as unknown as RuntimeTransport
   const order = new SendOrder({ clock, transport, self: () => 'me', ownersBefore: () => before.owners, gone: () => false })
@@ -53,5 +53,35 @@ describe('SendOrder', () => {
     clock.advance(ORDER_WINDOW_MS + 1)
     expect(order.waitFor('p', 'a', undefined, 'n3')).to.equal(undefined)
     expect(barriers).to.deep.equal(['n6'])
+  })
+
+  it('asks again down a route whose barrier went unanswered, after the window too, until one passes there (seed 996)', async () => {
+    let answering = false
+    const { clock, order, barriers, before } = setup(async (peer) => {
+      if (answering) return true
+      await new Promise((resolve, reject) => { clock.setTimeout(() => { reject(Object.assign(new Error(`barrier to ${peer} timed out`), { name: 'TimeoutError' })) }, 2_000) })
+    })
+    order.ringChanged()
+    order.sent('n5')
+    before.owners = ['n5']
+    const held = order.waitFor('p', 'a', undefined, 'n6')
+    expect(held).to.not.equal(undefined)
+    clock.advance(2_100)
+    await new Promise(resolve => setImmediate(resolve))
+    expect(held?.unconfirmed).to.equal(true)
+    // the window is over, and the placement that named n5 with it: n5 is asked again all the same
+    clock.advance(ORDER_WINDOW_MS)
+    before.owners = []
+    expect(order.waitFor('p', 'a', undefined, 'n6')).to.not.equal(undefined)
+    expect(barriers).to.deep.equal(['n5', 'n5'])
+    // the next barrier passes: no doubt left
+    answering = true
+    clock.advance(2_100)
+    await new Promise(resolve => setImmediate(resolve))
+    expect(order.waitFor('p', 'a', undefined, 'n6')).to.not.equal(undefined)
+    expect(barriers).to.deep.equal(['n5', 'n5', 'n5'])
+    await new Promise(resolve => setImmediate(resolve))
+    clock.advance(ORDER_WINDOW_MS + 1)
+    expect(order.waitFor('p', 'a', undefined, 'n6')).to.equal(undefined)
   })
 })

@@ -333,6 +333,19 @@ describe('Fencing', () => {
     expect(await b.ref('c', id).call('inc')).to.equal(4)
   })
 
+  it('cut off from a majority, drops casts from other nodes to its workers at once (counted) rather than run them once it hears one again (seed 996)', async () => {
+    const { a, b, silent, id } = await leased(false)
+    silent.add('B').add('C')
+    t.clock.advance(300)
+    await settle()
+    b.ref('c', id).cast('inc')
+    await settle()
+    await heal(silent)
+    // it did not run: three increments from before the cut, and the next call's
+    expect(await b.ref('c', id).call('inc')).to.equal(4)
+    expect(a.routing.droppedCasts).to.equal(1)
+  })
+
   it('cut off from a majority, and its own view marked members down meanwhile, drops every activation unsaved though nobody marked it down', async () => {
     const markedHere = new Map<string, number>()
     const { a, silent, fences } = await leased(false, markedHere)

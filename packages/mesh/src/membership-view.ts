@@ -273,9 +273,12 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
 
   /**
    * Whether a silent host may still hold its lease on a majority, as far as this view can
-   * tell. Its base is the members this view has not marked down that count toward a
-   * majority (`countsForMajority`: all but those leaving; this node among them), but those that
-   * joined after it fell silent (they are in no base it knows of; seed 161289). It counts
+   * tell. Its base is the members that count toward a majority (`countsForMajority`: all
+   * but those leaving; this node among them), marked down or not, but those known gone (a
+   * redial refused) and those that joined after it fell silent (they are in no base it
+   * knows of; seed 161289): the base its lease is on (seed 65: a base without the members
+   * this view marked down left the host a tie it could not hold, while it held three of
+   * five through a member both sides heard). It counts
    * with itself and every member, but this node, whose last record says it hears it and
    * does not doubt it (a member this node cannot hear either counts, by the last record
    * it sent: it may hear it still). When those are a majority (see {@link isMajority}) it
@@ -294,8 +297,9 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
     const base: Array<Readonly<Member>> = []
     if (countsForMajority(this.self.member)) base.push(this.self.member)
     for (const e of this.entries.values()) {
-      // one that joined after the member fell silent is in no base the member knows of
-      if (e.member.liveness !== 'down' && countsForMajority(e.member) && e.firstSeen <= entry.figures.lastSeen) base.push(e.member)
+      // one that joined after the member fell silent is in no base the member knows of; one
+      // marked down stays, as in the lease's base, unless known gone
+      if (countsForMajority(e.member) && !(e.member.liveness === 'down' && e.unreachable) && e.firstSeen <= entry.figures.lastSeen) base.push(e.member)
     }
     // the only member left: no other may take its workers on this view, and a node that
     // joins meanwhile never heard of it; down, it drops its copies when it comes back

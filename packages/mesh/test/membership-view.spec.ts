@@ -125,6 +125,29 @@ describe('MembershipView', () => {
     expect(events.filter(e => e.startsWith('member:down'))).to.deep.equal(['member:down a'])
   })
 
+  it('keeps in a silent host\'s base the members this view marked down, counting them by their last records (seed 65)', () => {
+    // a and b fall silent here; b's last record hears a, and c hears a throughout; d, the
+    // oldest, does not
+    const { clock, view } = setup()
+    view.onRecord(record('a', { hears: [] }))
+    view.onRecord(record('b', { hears: [peerTag('a')] }))
+    const others = (): void => {
+      view.onRecord(record('c', { seq: clock.monotonic(), hears: [peerTag('a')] }))
+      view.onRecord(record('d', { seq: clock.monotonic(), incarnation: 0, hears: [] }))
+    }
+    others()
+    for (let t = 0; t < 4_000; t += 100) {
+      clock.advance(100)
+      others()
+      view.sweep()
+    }
+    // nobody vouches for b: down. a stays suspect: a, b (by its last record) and c are three
+    // of five, a lease a may hold. Had b left a's base once marked down, a and c would be two
+    // of four without the oldest, and a marked down while it may be serving
+    expect(view.get('b')?.liveness).to.equal('down')
+    expect(view.get('a')?.liveness).to.equal('suspect')
+  })
+
   it('leaves a host that joined after a member fell silent out of that member\'s base (seed 161289)', () => {
     // this node is leaving (it counts toward no majority); a was the only member that
     // counts when it fell silent; c joined after

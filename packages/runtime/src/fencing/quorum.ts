@@ -26,27 +26,25 @@ export interface QuorumComponents {
  * The lease on a majority: whether this node hears enough of the cluster to go on serving
  * its workers while the others may be deciding it is gone (a network partition).
  *
- * The members that count (the *base*) are the members of this node's view not marked
- * down, but those leaving, whatever their status and targets (`countsForMajority`: a
- * target changed, or a join that ended, on one side of a cut is not seen on the other,
- * and bases by target or status would differ; seeds 79, 130); and this node. A member
- * marked down leaves the base of a node that holds the lease once a majority of the base
- * that still has it was heard since it was marked down: that node is then on the side
- * that decided it is gone. Not at once: a side may mark a member down while it still
- * counts as heard members whose records stopped with the cut a moment before, and a base
- * that lost the member at once made that side a majority of the rest while the member
- * counted on the other side (seed 280: halves of three, each holding its lease). Clients (target 0 everywhere) and joining members
- * count too: a side with the callers and one host of three serves, and the two hosts on
- * the other side stop. A node holds the lease while it heard, within the lease (`ms()`),
- * from more than half of the base (itself included), or from exactly half when that half
- * holds the base's oldest member (the smallest incarnation, then the smallest peer id),
- * the rule both halves of an even split compute alike (`isMajority`).
+ * The members that count (the *base*) are the members of this node's view, but those
+ * leaving and those known gone (a goodbye, or a redial refused: no process listens where
+ * it was; a cut network never refuses, it is silent), whatever their status, targets and
+ * liveness (`countsForMajority`: a target changed, or a join that ended, on one side of a
+ * cut is not seen on the other, and bases by target or status would differ; seeds 79,
+ * 130); and this node. A member marked down stays in the base until it is known gone or
+ * forgotten: a side that dropped the members it marked down held a majority of the rest
+ * while they counted on the other side, where they were heard again (seed 65) or never
+ * marked down (seed 280: halves of three, each holding its lease). Clients (target 0
+ * everywhere) and joining members count too: a side with the callers and one host of
+ * three serves, and the two hosts on the other side stop. A node holds the lease while it
+ * heard, within the lease (`ms()`), from more than half of the base (itself included), or
+ * from exactly half when that half holds the base's oldest member (the smallest
+ * incarnation, then the smallest peer id), the rule both halves of an even split compute
+ * alike (`isMajority`).
  *
  * When the lease is lost the base is frozen until it holds again: the node's own view
- * marks the others down meanwhile, and a base that shrank with it would soon give the
- * cut-off side a majority of itself. Only a member known gone leaves a frozen base: one
- * that said goodbye, or whose redial was refused (no process listens where it was; a cut
- * network never refuses, it is silent).
+ * forgets the members it marked down meanwhile, and a base that shrank with it would give
+ * the cut-off side a majority of itself. Only a member known gone leaves a frozen base.
  */
 export class QuorumLease {
   private readonly c: QuorumComponents
@@ -57,8 +55,6 @@ export class QuorumLease {
   /** The members the last base was taken from (an immutable view's), and that base. */
   private baseOf: ReadonlyArray<Readonly<Member>> | undefined
   private lastBase: Array<Readonly<Member>> = []
-  /** Members marked down that stay in the base until a majority with them was heard since (see the class). */
-  private downing: Array<Readonly<Member>> = []
 
   constructor (components: QuorumComponents) {
     this.c = components
@@ -110,41 +106,15 @@ export class QuorumLease {
     return 'regained'
   }
 
-  /**
-   * The base now: the members of this node's view that count toward a majority, and this
-   * node, and those marked down lately that still wait to leave it (see the class). Kept
-   * per view (the members are immutable) while none waits.
-   */
+  /** The base now: the members of this node's view that count toward a majority, and this node (kept per view: the members are immutable; see the class). */
   private base (): Array<Readonly<Member>> {
     const members = this.c.members()
-    if (members === this.baseOf && this.downing.length === 0) return this.lastBase
-    const self = this.c.self()
-    const base = members.filter(m => m.peerId === self || (countsForMajority(m) && m.liveness !== 'down'))
-    const ids = new Set(base.map(m => m.peerId))
-    // marked down (not leaving, not known gone) since it was in the base: it waits
-    const downing: Array<Readonly<Member>> = []
-    for (const m of [...this.downing, ...this.lastBase]) {
-      if (ids.has(m.peerId) || downing.some(x => x.peerId === m.peerId) || this.c.departed(m.peerId)) continue
-      // one forgotten was marked down long ago (and any lease held since counted it)
-      const now = members.find(x => x.peerId === m.peerId)
-      if (now !== undefined && countsForMajority(now) && now.liveness === 'down') downing.push(m)
+    if (members !== this.baseOf || this.lastBase.some(m => m.liveness === 'down' && this.c.departed(m.peerId))) {
+      const self = this.c.self()
+      this.baseOf = members
+      this.lastBase = members.filter(m => m.peerId === self || (countsForMajority(m) && !(m.liveness === 'down' && this.c.departed(m.peerId))))
     }
-    this.baseOf = members
-    this.downing = []
-    this.lastBase = base
-    if (downing.length === 0) return base
-    const withThem = [...base, ...downing]
-    // heard since the latest of them was marked down: a majority of the base with them
-    const since = Math.min(...downing.map(m => this.c.markedDownAgo(m.peerId) ?? Infinity))
-    const confirmed = isMajority(withThem, (m) => {
-      if (m.peerId === self) return true
-      const ago = this.c.heardAgo(m.peerId)
-      return ago !== undefined && ago < since
-    })
-    if (confirmed) return base
-    this.downing = downing
-    this.lastBase = withThem
-    return withThem
+    return this.lastBase
   }
 
   /**

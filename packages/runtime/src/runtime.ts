@@ -185,7 +185,7 @@ export class Runtime {
       handOverNow: (local, act, to) => this.sender.handOverNow(local, act, to),
       sendWaiting: (local, act, to) => { this.sender.sendWaiting(local, act, to) }
     }, this.claimWindowMs)
-    this.receiver = new HandoffReceiver({ events: this.events, self, pool, nextEpoch: (above) => this.epochs.next(above), observeEpoch: (e) => { this.epochs.observe(e) }, forgetSpill: (p, id) => { this.spill.forget(p, id) } })
+    this.receiver = new HandoffReceiver({ events: this.events, self, pool, nextEpoch: (above) => this.epochs.next(above), observeEpoch: (e) => { this.epochs.observe(e) }, forgetSpill: (p, id) => { this.spill.forget(p, id) }, taken: (local, act) => { if (this.running && this.spill.homeOf(local, act.id) !== this.self) this.sender.misplaced(local, act, this.rebalanceDelayMs) } })
     this.recovery = new Recovery({ clock, logger, owners: this.owners, self, pools, members, placement, running }, this.rebalanceDelayMs)
     this.fence = new Fence({
       clock,

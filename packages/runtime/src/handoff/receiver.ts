@@ -17,6 +17,8 @@ export interface HandoffReceiverComponents {
   observeEpoch: (epoch: number) => void
   /** Worker `id` of `pool` is live here now: a pointer to where it spilled is wrong. */
   forgetSpill: (pool: string, id: string) => void
+  /** A worker was taken in (and is ready): one this node does not own in its view goes on to its owner. */
+  taken?: (local: LocalPool, act: Activation) => void
 }
 
 /**
@@ -119,6 +121,7 @@ export class HandoffReceiver {
     if (this.c.events.has('worker:migrate')) this.c.events.emit('worker:migrate', { pool: local.name, id, node: local.self, epoch: act.epoch, from, to: local.self })
     if (stale !== undefined) moveMailbox(stale, act, true)
     local.ready(act, state)
+    this.c.taken?.(local, act)
     return act
   }
 

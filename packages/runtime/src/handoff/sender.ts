@@ -91,6 +91,9 @@ export class HandoffSender {
   private settlingSince = -Infinity
   private readonly batchSizes = new Map<string, number>()
   private settleTimer: TimerHandle | undefined
+  /** Workers taken in here that this node did not own (see {@link misplaced}), and the one timer that looks at them again. */
+  private misplacedOnes: Array<{ local: LocalPool, act: Activation }> = []
+  private misplacedTimer: TimerHandle | undefined
   /** Activations the current scans have not looked at yet (as counted when they began). */
   private unscanned = 0
   /** Workers whose handoff message failed, waiting to be looked at again, and their timers. */
@@ -148,6 +151,25 @@ export class HandoffSender {
   }
 
   /**
+   * A worker was handed here by a node whose view named this one its owner, and this node's
+   * view names another: `settleMs` later, if it is still here and still not this node's, it
+   * goes on like any worker whose owner moved. Kept until the next ring change, a copy there
+   * met nobody, and two lived on (seed 986).
+   */
+  misplaced (local: LocalPool, act: Activation, settleMs: number): void {
+    if (this.stopped) return
+    this.misplacedOnes.push({ local, act })
+    this.misplacedTimer ??= this.c.clock.setTimeout(() => {
+      this.misplacedTimer = undefined
+      const ones = this.misplacedOnes
+      this.misplacedOnes = []
+      // the pump hands on only those whose owner is another node then
+      for (const one of ones) if (one.local.activations.get(one.act.id) === one.act) this.candidates.push(one)
+      this.schedule()
+    }, settleMs)
+  }
+
+  /**
    * What a rebalance of `local` would move from this node now: per destination, how many
    * of its live workers belong elsewhere. Looks at every worker of the pool: an
    * operator's question, not for a hot path.
@@ -173,6 +195,7 @@ export class HandoffSender {
     this.stopped = true
     if (this.timer !== undefined) this.c.clock.clearTimeout(this.timer)
     if (this.settleTimer !== undefined) this.c.clock.clearTimeout(this.settleTimer)
+    if (this.misplacedTimer !== undefined) this.c.clock.clearTimeout(this.misplacedTimer)
     this.timer = undefined
     this.settleTimer = undefined
     for (const t of this.parkTimers) this.c.clock.clearTimeout(t)

@@ -169,7 +169,7 @@ export class Runtime {
         const type = `migration:${phase}` as const
         if (this.events.has(type)) this.events.emit(type, { node: this.self, ...figures })
       }
-    }, { perSecond: init.migrationsPerSecond })
+    }, { perSecond: init.migrationsPerSecond, settleMs: this.rebalanceDelayMs })
     this.claims = new ClaimWindow({
       clock,
       transport: c.transport,
@@ -185,7 +185,7 @@ export class Runtime {
       handOverNow: (local, act, to) => this.sender.handOverNow(local, act, to),
       sendWaiting: (local, act, to) => { this.sender.sendWaiting(local, act, to) }
     }, this.claimWindowMs)
-    this.receiver = new HandoffReceiver({ events: this.events, self, pool, nextEpoch: (above) => this.epochs.next(above), observeEpoch: (e) => { this.epochs.observe(e) }, forgetSpill: (p, id) => { this.spill.forget(p, id) }, taken: (local, act) => { if (this.running && this.spill.homeOf(local, act.id) !== this.self) this.sender.misplaced(local, act, this.rebalanceDelayMs) } })
+    this.receiver = new HandoffReceiver({ events: this.events, self, pool, nextEpoch: (above) => this.epochs.next(above), observeEpoch: (e) => { this.epochs.observe(e) }, forgetSpill: (p, id) => { this.spill.forget(p, id) }, taken: (local, act) => { if (this.running && this.spill.homeOf(local, act.id) !== this.self) this.sender.misplaced(local, act) } })
     this.recovery = new Recovery({ clock, logger, owners: this.owners, self, pools, members, placement, running }, this.rebalanceDelayMs)
     this.fence = new Fence({
       clock,

@@ -14,6 +14,7 @@ import type { RuntimeTransport } from '../runtime-types.js'
 import { followOn } from './follow.js'
 import type { WorkerEvents } from '../events.js'
 import { backToStore } from './unanswered.js'
+import { Later } from './later.js'
 
 /** What the sending side of the handoff needs of the node. */
 export interface HandoffSenderComponents {
@@ -54,6 +55,8 @@ export interface HandoffSenderInit {
   perSecond?: number
   /** Handoff messages (each up to `HANDOFF_BATCH` workers of one pool to one node) awaiting their answer at once. @default DEFAULT_HANDOFFS_IN_FLIGHT */
   inFlight?: number
+  /** How long a worker taken in here that this node does not own waits for the ring to settle before it goes on (see `misplaced`). @default 0 */
+  settleMs?: number
 }
 
 /**
@@ -91,19 +94,25 @@ export class HandoffSender {
   private settlingSince = -Infinity
   private readonly batchSizes = new Map<string, number>()
   private settleTimer: TimerHandle | undefined
-  /** Workers taken in here that this node did not own (see {@link misplaced}), and the one timer that looks at them again. */
-  private misplacedOnes: Array<{ local: LocalPool, act: Activation }> = []
-  private misplacedTimer: TimerHandle | undefined
+  /** Workers taken in here that this node did not own, looked at again once the ring settled (see {@link misplaced}). */
+  private readonly misplacedOnes: Later<{ local: LocalPool, act: Activation }>
   /** Activations the current scans have not looked at yet (as counted when they began). */
   private unscanned = 0
   /** Workers whose handoff message failed, waiting to be looked at again, and their timers. */
-  private parked = 0
-  private readonly parkTimers = new Set<TimerHandle>()
+  /** Workers whose handoff message failed whole, tried again `HANDOFF_FAILED_RETRY_MS` later. */
+  private readonly parked: Later<{ local: LocalPool, act: Activation }>
 
   constructor (components: HandoffSenderComponents, init: HandoffSenderInit = {}) {
     this.c = components
     this.perSecond = init.perSecond ?? DEFAULT_MIGRATIONS_PER_SECOND
     this.maxInFlight = init.inFlight ?? DEFAULT_HANDOFFS_IN_FLIGHT
+    // still here (and, for the pump, still another node's): candidates again
+    const again = (ones: Array<{ local: LocalPool, act: Activation }>): void => {
+      for (const one of ones) if (one.local.activations.get(one.act.id) === one.act) this.candidates.push(one)
+      this.schedule()
+    }
+    this.parked = new Later(this.c.clock, HANDOFF_FAILED_RETRY_MS, again)
+    this.misplacedOnes = new Later(this.c.clock, init.settleMs ?? 0, again)
   }
 
   /**
@@ -113,7 +122,7 @@ export class HandoffSender {
   get backlog (): number {
     let unseen = this.unscanned
     if (this.settleTimer !== undefined) for (const local of this.c.pools()) unseen += local.activations.size
-    return this.candidates.length - this.head + this.workersInFlight + this.parked + unseen
+    return this.candidates.length - this.head + this.workersInFlight + this.parked.size + unseen
   }
 
   /**
@@ -152,21 +161,12 @@ export class HandoffSender {
 
   /**
    * A worker was handed here by a node whose view named this one its owner, and this node's
-   * view names another: `settleMs` later, if it is still here and still not this node's, it
-   * goes on like any worker whose owner moved. Kept until the next ring change, a copy there
-   * met nobody, and two lived on (seed 986).
+   * view names another: once the ring settled (`settleMs`), if it is still here and still
+   * not this node's, it goes on like any worker whose owner moved. Kept until the next ring
+   * change, a copy there met nobody, and two lived on (seed 986).
    */
-  misplaced (local: LocalPool, act: Activation, settleMs: number): void {
-    if (this.stopped) return
-    this.misplacedOnes.push({ local, act })
-    this.misplacedTimer ??= this.c.clock.setTimeout(() => {
-      this.misplacedTimer = undefined
-      const ones = this.misplacedOnes
-      this.misplacedOnes = []
-      // the pump hands on only those whose owner is another node then
-      for (const one of ones) if (one.local.activations.get(one.act.id) === one.act) this.candidates.push(one)
-      this.schedule()
-    }, settleMs)
+  misplaced (local: LocalPool, act: Activation): void {
+    if (!this.stopped) this.misplacedOnes.add([{ local, act }])
   }
 
   /**
@@ -195,12 +195,10 @@ export class HandoffSender {
     this.stopped = true
     if (this.timer !== undefined) this.c.clock.clearTimeout(this.timer)
     if (this.settleTimer !== undefined) this.c.clock.clearTimeout(this.settleTimer)
-    if (this.misplacedTimer !== undefined) this.c.clock.clearTimeout(this.misplacedTimer)
+    this.misplacedOnes.stop()
     this.timer = undefined
     this.settleTimer = undefined
-    for (const t of this.parkTimers) this.c.clock.clearTimeout(t)
-    this.parkTimers.clear()
-    this.parked = 0
+    this.parked.stop()
   }
 
   /** Hands nothing over until {@link release}: this node may hold stale activations. */
@@ -439,15 +437,7 @@ export class HandoffSender {
    * once the claim window closes. Those still here and still another node's go then.
    */
   private park (local: LocalPool, acts: Activation[]): void {
-    if (this.stopped) return
-    this.parked += acts.length
-    const t = this.c.clock.setTimeout(() => {
-      this.parkTimers.delete(t)
-      this.parked -= acts.length
-      for (const act of acts) if (local.activations.get(act.id) === act) this.candidates.push({ local, act })
-      this.schedule()
-    }, HANDOFF_FAILED_RETRY_MS)
-    this.parkTimers.add(t)
+    if (!this.stopped) this.parked.add(acts.map(act => ({ local, act })))
   }
 
   /** One worker's answer: taken (its new epoch), a newer copy there, busy there (try later), or refused. */

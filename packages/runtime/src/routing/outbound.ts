@@ -125,6 +125,7 @@ export class Outbound implements RefTarget {
     }
     if (owner !== this.c.self()) {
       order.sent(owner)
+      if (order.active) order.castSent(pool, id, owner)
       this.c.transport.cast(owner, encodeCast({ pool, id, msg, spawn, hops: 0, spilled: false }))
       return
     }
@@ -132,6 +133,7 @@ export class Outbound implements RefTarget {
     if (spilled === undefined) (local as LocalPool).deliver(id, null, msg, spawn).ownedAt = placement.version
     else {
       order.sent(spilled)
+      if (order.active) order.castSent(pool, id, spilled)
       this.c.transport.cast(spilled, encodeCast({ pool, id, msg, spawn, hops: 0, spilled: true }))
     }
   }

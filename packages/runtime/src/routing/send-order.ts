@@ -18,6 +18,16 @@ export interface SendOrderComponents {
   gone: (peer: string) => boolean
 }
 
+/** Routes remembered at most (see `SendOrder.pending`): a bound on memory, not a budget; past it, a send is not remembered. */
+const MAX_ROUTES = 100_000
+
+/** Where this node's messages to one worker went lately: the node, calls unanswered there, the last cast (monotonic ms). */
+interface Route {
+  readonly peer: string
+  calls: number
+  castAt: number
+}
+
 /** A send held back: what sends it, and, for a call, its deadline and what answers it past that. */
 interface HeldSend {
   readonly send: () => void
@@ -83,12 +93,15 @@ export class SendOrder {
   /** Per `pool\nid`: the routes before whose barriers were answered (or failed) since the ring last moved, and not sent down since. */
   private passed = new Map<string, string[]>()
   /**
-   * Per `pool\nid`: where this node's calls to the worker went while messages were looked
-   * at, while any is unanswered. An unanswered call may wait on the route before for longer
-   * than the window (in the mailbox of a worker being handed on, seed 944): a later message
-   * sent elsewhere waits for a barrier down that route however long ago its ring moved.
+   * Per `pool\nid`: where this node's messages to the worker went while messages were looked
+   * at, while a call sent there is unanswered or for {@link ORDER_SENT_MS} after a cast. Such
+   * a message may wait on the route before for longer than the window (in the mailbox of a
+   * worker being handed on, seed 944; in a claim, seed 127): a later message sent elsewhere
+   * waits for a barrier down that route however long ago its ring moved. At most
+   * {@link MAX_ROUTES}; forgotten by one timer ({@link forgetRoutes}).
    */
-  private readonly pending = new Map<string, { peer: string, calls: number }>()
+  private readonly pending = new Map<string, Route>()
+  private routeTimer: TimerHandle | undefined
   /**
    * Per `pool\nid`: routes before whose barrier went unanswered (what this node sent down
    * them may still be on its way), until a barrier passes there or the node is gone: the
@@ -124,19 +137,46 @@ export class SendOrder {
   /** A call to `pool`/`id` went to `peer` while messages are looked at: `answered` is its answer (see {@link pending}). */
   callSent (pool: string, id: string, peer: string, answered: Promise<unknown>): Promise<unknown> {
     const key = `${pool}\n${id}`
-    let r = this.pending.get(key)
-    // a call down a new route went through waitFor: the barriers down the old one passed
-    if (r === undefined || r.peer !== peer) {
-      r = { peer, calls: 0 }
-      this.pending.set(key, r)
-    }
-    const route = r
+    const route = this.route(key, peer)
+    if (route === undefined) return answered
     route.calls++
     const done = (): void => {
-      if (--route.calls === 0 && this.pending.get(key) === route) this.pending.delete(key)
+      if (--route.calls === 0 && this.pending.get(key) === route && !this.lives(route, this.c.clock.monotonic())) this.pending.delete(key)
     }
     answered.then(done, done)
     return answered
+  }
+
+  /** A cast to `pool`/`id` went to `peer` while messages are looked at (see {@link pending}). */
+  castSent (pool: string, id: string, peer: string): void {
+    const route = this.route(`${pool}\n${id}`, peer)
+    if (route === undefined) return
+    route.castAt = this.c.clock.monotonic()
+    this.routeTimer ??= this.c.clock.setTimeout(() => { this.forgetRoutes() }, ORDER_SENT_MS)
+  }
+
+  /** The route of `key` to `peer`, new if it went elsewhere before (a send down a new route went through waitFor: the barriers down the old one passed); undefined when full. */
+  private route (key: string, peer: string): Route | undefined {
+    let r = this.pending.get(key)
+    if (r === undefined || r.peer !== peer) {
+      if (r === undefined && this.pending.size >= MAX_ROUTES) return undefined
+      r = { peer, calls: 0, castAt: -Infinity }
+      this.pending.set(key, r)
+    }
+    return r
+  }
+
+  /** Whether a message sent down `route` may still be on its way. */
+  private lives (route: Route, now: number): boolean {
+    return route.calls > 0 || now - route.castAt <= ORDER_SENT_MS
+  }
+
+  /** Forgets the routes whose messages were answered, or cast long ago; again later while any is left. */
+  private forgetRoutes (): void {
+    this.routeTimer = undefined
+    const now = this.c.clock.monotonic()
+    for (const [key, route] of this.pending) if (!this.lives(route, now)) this.pending.delete(key)
+    if ([...this.pending.values()].some(r => r.castAt > -Infinity)) this.routeTimer = this.c.clock.setTimeout(() => { this.forgetRoutes() }, ORDER_SENT_MS)
   }
 
   /** A message went to `peer`. */
@@ -158,7 +198,11 @@ export class SendOrder {
       this.open = false
       this.passed = new Map()
     }
-    const route = this.pending.get(key)
+    let route = this.pending.get(key)
+    if (route !== undefined && !this.lives(route, now)) {
+      this.pending.delete(key)
+      route = undefined
+    }
     const doubtful = this.doubtful.get(key)
     if (!this.open && route === undefined && doubtful === undefined) return undefined
     const passed = this.passed.get(key)
@@ -171,7 +215,7 @@ export class SendOrder {
         ;(before ??= []).push(node)
       }
     }
-    // a call this node sent down another route is still unanswered
+    // a call this node sent down another route is still unanswered, or a cast went there lately
     if (route !== undefined && route.peer !== owner && route.peer !== self && passed?.includes(route.peer) !== true && !this.c.gone(route.peer) && before?.includes(route.peer) !== true) {
       ;(before ??= []).push(route.peer)
     }

@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { ManualClock, ORDER_WINDOW_MS } from '@simplepool/core'
+import { ManualClock, ORDER_SENT_MS, ORDER_WINDOW_MS } from '@simplepool/core'
 import { SendOrder } from '../../src/routing/send-order.js'
 import type { RuntimeTransport } from '../../src/runtime-types.js'
 
@@ -83,5 +83,21 @@ describe('SendOrder', () => {
     await new Promise(resolve => setImmediate(resolve))
     clock.advance(ORDER_WINDOW_MS + 1)
     expect(order.waitFor('p', 'a', undefined, 'n6')).to.equal(undefined)
+  })
+
+  it('holds a message behind a cast sent lately down another route, after the window too (seed 127)', async () => {
+    const { clock, order, barriers } = setup(async () => true)
+    order.ringChanged()
+    order.sent('n7')
+    order.castSent('p', 'a', 'n7')
+    // the ring moves again, and its window passes: the cast may still wait in a claim on n7
+    clock.advance(ORDER_WINDOW_MS + 500)
+    expect(order.waitFor('p', 'a', undefined, 'n6')).to.not.equal(undefined)
+    expect(barriers).to.deep.equal(['n7'])
+    await new Promise(resolve => setImmediate(resolve))
+    // a cast long ago holds nothing back
+    order.castSent('p', 'b', 'n7')
+    clock.advance(ORDER_SENT_MS + 1)
+    expect(order.waitFor('p', 'b', undefined, 'n6')).to.equal(undefined)
   })
 })

@@ -136,7 +136,8 @@ const PARTITION_REGRESSIONS: Array<{ seed: number, found: string, splits?: boole
   { seed: 808, splits: true, found: 'per-sender-order, with splits drawn: as seed 397' },
   { seed: 127, splits: true, found: 'per-sender-order, with splits drawn: a cast waited 8 s in a claim on the owner before (cut off one way meanwhile); the sender\'s next message went to the new owner once the window was over, with no barrier (a cast sent within the window now keeps its worker\'s route for ORDER_SENT_MS, as an unanswered call does)' },
   { seed: 446, splits: true, found: 'per-sender-order, with splits drawn: not diagnosed one by one; clean since seed 986' },
-  { seed: 1168, splits: true, found: 'acknowledged-writes-durable, with splits drawn: as seed 446' }
+  { seed: 1168, splits: true, found: 'acknowledged-writes-durable, with splits drawn: as seed 446' },
+  { seed: 150, splits: true, found: 'one-live-copy, with splits drawn, a false alarm of the check: a handoff of a pool without a store went unanswered (the receiver could not send) and the worker resumed on the sender; the receiver, marked down, dropped its copy, and the sender\'s lived on below that copy\'s epoch, one copy at a time (the check now lets a copy below the epoch of one dropped by a fence take turns after the drop)' }
 ]
 
 /**
@@ -162,6 +163,7 @@ const FIXED = Array.from({ length: 24 }, (_, i) => 1_000 + i)
  * it showed still be there.
  */
 const OPEN: Record<number, string> = {
+  20: 'with splits drawn (--partitions): per-sender-order (counter/38, message 8 from n2 ran after 9). A drain, then an undrain, while two nodes each had a claiming activation of the worker: each sent what waited in its claim to the other as the ring moved back and forth (ClaimWindow.sendBack, LocalPool redirect), a dozen times in 2 s; the casts and calls of one sender came back through different hops and ran out of order. Not fixed yet: a claim whose waiting messages came from the node it would send them back to should keep them'
 }
 
 /** The runs `npm run sim` makes by default: 5 nodes, 60 virtual seconds, no partitions (see the README). */

@@ -121,7 +121,11 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
       node.node.addEventListener('worker:migrate', (e) => { if (mine(e.detail) && e.detail.from === node.peerId) trace(`watch ${options.watch ?? ''}: handed from ${node.peerId} to ${e.detail.to}`) })
     }
     node.node.addEventListener('member:down', (e) => { lossy(e.detail.peerId, `${node.peerId} marked ${e.detail.peerId} down`) })
-    node.node.addEventListener('node:fence', (e) => { if (e.detail.dropped > 0) lossy(node.peerId, `${node.peerId} fenced ${e.detail.dropped} copies`) })
+    node.node.addEventListener('node:fence', (e) => {
+      if (e.detail.dropped === 0) return
+      lossy(node.peerId, `${node.peerId} fenced ${e.detail.dropped} copies`)
+      books.dropped(node.peerId)
+    })
   }
   for (let i = 1; i <= nodes; i++) listen(cluster.add(`n${i}`))
   // a graceful stop hands its workers to the nodes that stay; with no other running node

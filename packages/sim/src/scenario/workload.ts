@@ -23,6 +23,8 @@ export interface WorkerBooks {
   /** The largest epoch that took a turn, and where. */
   maxEpoch: number
   maxNode?: string
+  /** That copy was dropped since (its node fenced and dropped every activation): a copy below it may live on. */
+  maxDropped?: boolean
 }
 
 /** A stale copy took a turn: its epoch is below one that already had. */
@@ -72,12 +74,23 @@ export class Workload {
     // the gap the README names (a clock ahead, killed before its record carried its epoch
     // mark), which only a store's conditional writes notice, and the store's books check.
     // Not a node stopped gracefully: its copy went on, handed over
-    if (ctx.epoch < b.maxEpoch && this.sim.nodes.get(b.maxNode as string)?.killed !== true) {
+    if (ctx.epoch < b.maxEpoch && this.sim.nodes.get(b.maxNode as string)?.killed !== true && b.maxDropped !== true) {
       this.staleTurns.push({ pool, id: ctx.id, node: ctx.node, epoch: ctx.epoch, newer: b.maxEpoch, at: this.sim.clock.monotonic() })
     } else {
       b.maxEpoch = ctx.epoch
       b.maxNode = ctx.node
+      b.maxDropped = false
     }
+  }
+
+  /**
+   * `peerId` fenced and dropped every activation it had (it was marked down): the copies
+   * there are gone, and one below their epoch elsewhere (a pool without a store resumed
+   * on the sender of a handoff whose answer was lost, seed 150) is no longer stale. Turns
+   * it took before this still count.
+   */
+  dropped (peerId: string): void {
+    for (const b of this.books.values()) if (b.maxNode === peerId) b.maxDropped = true
   }
 
   /** A worker reached `node` with its state (a handoff). */

@@ -18,7 +18,7 @@ export interface SendOrderComponents {
   gone: (peer: string) => boolean
 }
 
-/** Routes remembered at most (see `SendOrder.pending`): a bound on memory, not a budget; past it, a send is not remembered. */
+/** Workers whose routes are remembered at most (see `SendOrder.pending` and `doubtful`): a bound on memory, not a budget; past it, a send is not remembered. */
 const MAX_ROUTES = 100_000
 
 /** Where this node's messages to one worker went lately: the node, calls unanswered there, the last cast (monotonic ms). */
@@ -76,10 +76,11 @@ export class Held {
  *
  * The cost: within the window, every send looks the worker up on the placements before
  * (up to eight ring lookups), and the first message to each worker that moved waits one
- * round trip; a call sent within it notes its worker's route until it is answered (one map
- * entry while unanswered, and every send looks there meanwhile); outside it, one flag read
- * per send and a note of when each peer was last sent to. A held cast that can no longer go when released (the node stopped) is counted
- * as dropped, not thrown.
+ * round trip; a call or cast sent within it notes its worker's route (one map entry, until
+ * the call is answered or {@link ORDER_SENT_MS} after the cast, and every send looks there
+ * meanwhile); outside it and with no route noted, one flag read per send and a note of
+ * when each peer was last sent to. A held cast that can no longer go when released (the
+ * node stopped) is counted as dropped, not thrown.
  */
 export class SendOrder {
   private readonly c: SendOrderComponents
@@ -105,7 +106,8 @@ export class SendOrder {
   /**
    * Per `pool\nid`: routes before whose barrier went unanswered (what this node sent down
    * them may still be on its way), until a barrier passes there or the node is gone: the
-   * next message asks again however long ago the ring moved (seed 996).
+   * next message asks again however long ago the ring moved (seed 996). At most
+   * {@link MAX_ROUTES} workers.
    */
   private readonly doubtful = new Map<string, string[]>()
   /** The one timer of this node's held messages: deadlines of held calls, and barriers that never answer. */
@@ -129,7 +131,7 @@ export class SendOrder {
     for (const [key, nodes] of [...this.doubtful]) this.confirm(key, nodes.filter(n => this.c.gone(n)))
   }
 
-  /** True while messages are looked at here (a ring moved lately, some are held, or calls sent meanwhile are unanswered). */
+  /** True while messages are looked at here (a ring moved lately, some are held, or routes are noted: see {@link pending}, {@link doubtful}). */
   get active (): boolean {
     return this.open || this.held.size > 0 || this.pending.size > 0 || this.doubtful.size > 0
   }
@@ -261,8 +263,9 @@ export class SendOrder {
   /** A barrier down `node` to `pool\nid` went unanswered (see {@link doubtful}). */
   private doubt (key: string, node: string): void {
     const d = this.doubtful.get(key)
-    if (d === undefined) this.doubtful.set(key, [node])
-    else if (!d.includes(node)) d.push(node)
+    if (d === undefined) {
+      if (this.doubtful.size < MAX_ROUTES) this.doubtful.set(key, [node])
+    } else if (!d.includes(node)) d.push(node)
   }
 
   /** Barriers down `nodes` to `pool\nid` came through, or were refused (the node is gone): no doubt there now. */

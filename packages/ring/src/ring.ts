@@ -179,7 +179,8 @@ export class WeightedRing {
   ownerWithout (id: string, node: string, also?: string): string | undefined {
     const index = this.nodes.indexOf(node)
     if (index < 0) return also === undefined ? this.ownerOf(id) : this.ownerWithout(id, also)
-    if (also !== undefined && also !== node && this.nodes.includes(also)) return this.ownerWithoutTwo(id, index, this.nodes.indexOf(also))
+    const other = also === undefined || also === node ? -1 : this.nodes.indexOf(also)
+    if (other >= 0) return this.ownerWithoutTwo(id, index, other)
     if (this.nodes.length === 1) return undefined
     if (node === this.unitMover) return this.ringWithout(node).ownerOf(id)
     return this.firstOtherThan(id, index, -1)

@@ -314,8 +314,9 @@ export class Inbound {
     // isolated too, while the worker has messages waiting here: a barrier refused would let
     // what it holds go ahead of them (seed 150849); with none, what its sender sent this way
     // was refused or dropped (see cast), and the barrier is refused at once
-    const fenced = c.fence.holds(c.pools.get(m.pool))
-    if (fenced && c.fence.isolated && (c.pools.get(m.pool)?.activations.get(m.id)?.queued ?? 0) === 0) {
+    const local = c.pools.get(m.pool)
+    const fenced = c.fence.holds(local)
+    if (fenced && c.fence.isolated && (local?.activations.get(m.id)?.queued ?? 0) === 0) {
       return Promise.reject(isolatedError(c.self(), m.pool, m.id))
     }
     if (fenced) {
@@ -325,7 +326,6 @@ export class Inbound {
       })
     }
     if (c.viewWait.has(m.pool, m.id)) return this.waitBarrier(m, from, now, until) as Promise<unknown>
-    const local = c.pools.get(m.pool)
     const placement = c.placement()
     const live = local?.activations.get(m.id)
     const queue = (act: Activation): Promise<unknown> => new Promise((resolve, reject) => {

@@ -177,8 +177,12 @@ export class SendOrder {
   private forgetRoutes (): void {
     this.routeTimer = undefined
     const now = this.c.clock.monotonic()
-    for (const [key, route] of this.pending) if (!this.lives(route, now)) this.pending.delete(key)
-    if ([...this.pending.values()].some(r => r.castAt > -Infinity)) this.routeTimer = this.c.clock.setTimeout(() => { this.forgetRoutes() }, ORDER_SENT_MS)
+    let casts = false
+    for (const [key, route] of this.pending) {
+      if (!this.lives(route, now)) this.pending.delete(key)
+      else if (route.castAt > -Infinity) casts = true
+    }
+    if (casts) this.routeTimer = this.c.clock.setTimeout(() => { this.forgetRoutes() }, ORDER_SENT_MS)
   }
 
   /** A message went to `peer`. */

@@ -207,6 +207,7 @@ export class Runtime {
       spill: this.spill,
       forwarding,
       requests: this.requests,
+      order: this.order,
       viewWait: this.viewWait = new ViewWait({ clock }),
       ownedHereBefore: (p, id, local, withinMs) => this.claims.ownedHereBefore(p, id, local, withinMs),
       routing: this.routing,
@@ -387,16 +388,15 @@ export class Runtime {
   }
 
   /** This node's targets, for its membership record. */
-  targets (): Record<string, number> {
-    const out: Record<string, number> = {}
-    for (const p of this.pools.values()) out[p.name] = p.target
-    return out
-  }
+  targets (): Record<string, number> { return this.perPool(p => p.target) }
 
   /** Workers active on this node per pool, for the membership heartbeat. */
-  counts (): Record<string, number> {
+  counts (): Record<string, number> { return this.perPool(p => p.activations.size) }
+
+  /** A figure of each of this node's pools, by name. */
+  private perPool (figure: (p: LocalPool) => number): Record<string, number> {
     const out: Record<string, number> = {}
-    for (const p of this.pools.values()) out[p.name] = p.activations.size
+    for (const p of this.pools.values()) out[p.name] = figure(p)
     return out
   }
 

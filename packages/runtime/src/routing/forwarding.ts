@@ -34,10 +34,10 @@ export class Forwarding {
     return hops + 1 <= this.c.maxHops
   }
 
-  /** Sends a call on to the owner this node sees, once more than the last hop; `payload` has its hops counted already. */
-  forward (from: string, local: LocalPool | undefined, pool: string, owner: string, hops: number, timeoutMs: number, payload: unknown[]): Promise<unknown> {
+  /** Sends a call on to `to` (the owner this node sees, or the route before: see `SendOrder.onward`), once more than the last hop; `payload` has its hops counted already. */
+  forward (from: string, local: LocalPool | undefined, pool: string, owner: string, hops: number, timeoutMs: number, payload: unknown[], to = owner): Promise<unknown> {
     if (this.mayForward(hops)) this.noteForward(from, pool, owner, local)
-    return this.relay(owner, pool, hops, timeoutMs, payload)
+    return this.relay(to, pool, hops, timeoutMs, payload)
   }
 
   /** Sends a call on, one hop more (a spilled one to where its worker lives: no stale route to report). */

@@ -14,6 +14,7 @@ import type { RoutingStats, RuntimeTransport, WorkerLocation } from '../runtime-
 import type { Forwarding } from './forwarding.js'
 import type { LocalRequests } from './local-requests.js'
 import type { Owners } from './owners.js'
+import type { SendOrder } from './send-order.js'
 import type { Spill } from './spill.js'
 import type { ViewWait } from './view-wait.js'
 
@@ -26,6 +27,8 @@ export interface InboundComponents {
   readonly spill: Spill
   readonly forwarding: Forwarding
   readonly requests: LocalRequests
+  /** This node's order across moves of its view: what it sends on keeps it too (see `SendOrder.onward`). */
+  readonly order: SendOrder
   /** Messages that would go straight back where they came from, waiting for this node's view to move. */
   readonly viewWait: ViewWait
   /** True when this node owned `id` in a placement replaced within `withinMs`: its view moved away from it lately. */
@@ -94,8 +97,9 @@ export class Inbound {
       if (to !== 'here') {
         const waits = this.backWhence(to, owner, from, m.hops, live, m.pool, m.id, local) ? this.waitCall(m, from, now, until) : undefined
         if (waits !== undefined) return waits
-        sentOn(live, owner)
-        return this.onward(to, m, encodeCall, from, local, owner, m.timeoutMs)
+        const next = this.next(to, m.pool, m.id, owner, from)
+        sentOn(live, next)
+        return c.order.callSent(m.pool, m.id, next, this.onward(to, m, encodeCall, from, local, owner, m.timeoutMs, next))
       }
       // a worker spilled here is not owned here: the next message looks again
       if (owner !== c.self()) version = undefined
@@ -222,13 +226,12 @@ export class Inbound {
       }
       if (this.backWhence(to, owner, from, m.hops, live, m.pool, m.id, local) && this.waitCast(m, from, until)) return
       if (!c.forwarding.mayForward(m.hops)) throw new NodeUnavailableError(`no agreed owner for ${m.pool}/${m.id} after ${m.hops} hops`)
-      sentOn(live, owner)
-      if (to === 'spill') {
-        c.transport.cast(c.spill.pointer(m.pool, m.id) as string, encodeCast({ ...m, hops: m.hops + 1, spilled: true }))
-        return
-      }
-      c.forwarding.noteForward(from, m.pool, owner, local)
-      c.transport.cast(owner, encodeCast({ ...m, hops: m.hops + 1, spilled: false }))
+      const next = this.next(to, m.pool, m.id, owner, from)
+      sentOn(live, next)
+      c.order.sent(next)
+      c.order.castSent(m.pool, m.id, next)
+      if (to === 'forward') c.forwarding.noteForward(from, m.pool, owner, local)
+      c.transport.cast(next, encodeCast({ ...m, hops: m.hops + 1, spilled: to === 'spill' }))
     } catch (err) {
       c.routing.droppedCasts++
       const e = err as Error
@@ -339,8 +342,9 @@ export class Inbound {
       const waits = this.waitBarrier(m, from, now, until)
       if (waits !== undefined) return waits
     }
-    sentOn(live, owner)
-    return this.onward(to, m, encodeBarrier, from, local, owner, m.timeoutMs)
+    const next = this.next(to, m.pool, m.id, owner, from)
+    sentOn(live, next)
+    return this.onward(to, m, encodeBarrier, from, local, owner, m.timeoutMs, next)
   }
 
   /** Workers of a pool on this node. */
@@ -355,11 +359,17 @@ export class Inbound {
    * `spilled`, no stale route to report), or to the owner this node sees (with a hint to
    * the sender). Resolves with that node's answer.
    */
-  private onward<M extends { pool: string, id: string, hops: number, spilled: boolean }> (to: 'spill' | 'forward', m: M, encode: (m: M) => unknown[], from: string, local: LocalPool | undefined, owner: string, timeoutMs: number): Promise<unknown> {
+  private onward<M extends { pool: string, id: string, hops: number, spilled: boolean }> (to: 'spill' | 'forward', m: M, encode: (m: M) => unknown[], from: string, local: LocalPool | undefined, owner: string, timeoutMs: number, next = owner): Promise<unknown> {
     const c = this.c
-    const next = encode({ ...m, hops: m.hops + 1, spilled: to === 'spill' })
-    if (to === 'spill') return c.forwarding.relay(c.spill.pointer(m.pool, m.id) as string, m.pool, m.hops, timeoutMs, next)
-    return c.forwarding.forward(from, local, m.pool, owner, m.hops, timeoutMs, next)
+    const payload = encode({ ...m, hops: m.hops + 1, spilled: to === 'spill' })
+    if (to === 'spill') return c.forwarding.relay(c.spill.pointer(m.pool, m.id) as string, m.pool, m.hops, timeoutMs, payload)
+    c.order.sent(next)
+    return c.forwarding.forward(from, local, m.pool, owner, m.hops, timeoutMs, payload, next)
+  }
+
+  /** Where a message to `pool`/`id` from `from` is sent on to: where its worker spilled, or its owner (or the route before, see `SendOrder.onward`). */
+  private next (to: 'spill' | 'forward', pool: string, id: string, owner: string, from: string): string {
+    return to === 'spill' ? this.c.spill.pointer(pool, id) as string : this.c.order.onward(pool, id, owner, from)
   }
 
   /**

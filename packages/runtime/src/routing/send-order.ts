@@ -185,6 +185,23 @@ export class SendOrder {
     if (casts) this.routeTimer = this.c.clock.setTimeout(() => { this.forgetRoutes() }, ORDER_SENT_MS)
   }
 
+  /**
+   * Where a message this node sends on (it came from `from`, for a worker this node does not
+   * own in its view) goes instead of `owner`: down the route that what it sent on to the
+   * worker before took, while a message sent there may still be on its way (a call
+   * unanswered, a cast within {@link ORDER_SENT_MS}), unless that route leads back where
+   * it came from or is gone. A node that sends messages on is their sender from there: one
+   * sent straight to the owner now would overtake those sent down the route before, which
+   * follow the worker (seed 620: a barrier overtook the call it was sent behind). Down one
+   * route, over one stream per hop, they keep their order; it costs a hop while it lasts.
+   */
+  onward (pool: string, id: string, owner: string, from: string): string {
+    if (this.pending.size === 0) return owner
+    const route = this.pending.get(`${pool}\n${id}`)
+    if (route === undefined || route.peer === owner || route.peer === from || route.peer === this.c.self()) return owner
+    return this.lives(route, this.c.clock.monotonic()) && !this.c.gone(route.peer) ? route.peer : owner
+  }
+
   /** A message went to `peer`. */
   sent (peer: string): void {
     this.sentAt.set(peer, this.c.clock.monotonic())

@@ -100,4 +100,27 @@ describe('SendOrder', () => {
     clock.advance(ORDER_SENT_MS + 1)
     expect(order.waitFor('p', 'b', undefined, 'n6')).to.equal(undefined)
   })
+
+  it('sends a message on down the route it sent the worker\'s messages on before while one may be on its way there (seed 620)', async () => {
+    const { clock, order } = setup()
+    let answer: (v: unknown) => void = () => {}
+    const answered = new Promise((resolve) => { answer = resolve })
+    // a call from n4 sent on to n6, the owner then
+    void order.callSent('p', 'a', 'n6', answered)
+    // the owner is n1 now: what n4 sends next goes down n6 behind it, another worker straight on
+    expect(order.onward('p', 'a', 'n1', 'n4')).to.equal('n6')
+    expect(order.onward('p', 'other', 'n1', 'n4')).to.equal('n1')
+    // not back to where it came from
+    expect(order.onward('p', 'a', 'n1', 'n6')).to.equal('n1')
+    answer(1)
+    await answered
+    await Promise.resolve()
+    expect(order.onward('p', 'a', 'n1', 'n4')).to.equal('n1')
+    // a cast sent on keeps the route for ORDER_SENT_MS
+    order.castSent('p', 'a', 'n6')
+    clock.advance(ORDER_SENT_MS - 1)
+    expect(order.onward('p', 'a', 'n1', 'n4')).to.equal('n6')
+    clock.advance(2)
+    expect(order.onward('p', 'a', 'n1', 'n4')).to.equal('n1')
+  })
 })

@@ -93,6 +93,8 @@ export class ActivationExtra {
   heldFor: string | null = null
   /** The node a message for it was last sent on to from this node while it lived here (see Inbound's staysWith). */
   sentOnTo: string | null = null
+  /** The nodes whose messages for it were sent on to `sentOnTo` (see Inbound's staysWith). */
+  sentOnFor: string[] | null = null
   /** Since when a handoff waits for its mailbox to empty (see {@link Activation.mailboxRan}); -1: it does not. */
   handoffWaitSince = -1
   /** Stop requests that came while it was already stopping: answered when that stop ends. */

@@ -55,9 +55,20 @@ export interface InboundComponents {
   spawnBatch: number
 }
 
-/** A message for `live` (if any) was sent on from here to `to`: see {@link Inbound.staysWith}. */
-function sentOn (live: Activation | undefined, to: string): void {
-  if (live !== undefined) live.extra().sentOnTo = to
+/** A message from `from` for `live` (if any) was sent on from here to `to`: see {@link Inbound.staysWith}. */
+function sentOn (live: Activation | undefined, to: string, from: string): void {
+  if (live === undefined) return
+  const ext = live.extra()
+  if (ext.sentOnTo !== to || ext.sentOnFor === null) {
+    ext.sentOnTo = to
+    ext.sentOnFor = [from]
+  } else if (!ext.sentOnFor.includes(from)) ext.sentOnFor.push(from)
+}
+
+/** A message from `from` for `live` (if any) stays here: what `from` sends next follows it, not those it sent on before (seed 3344). */
+function keptHere (live: Activation | undefined, from: string): void {
+  const ext = live?.ext
+  if (ext?.sentOnFor?.includes(from) === true) ext.sentOnFor = ext.sentOnFor.filter(n => n !== from)
 }
 
 /** Where a message from another node goes: here, on to where its worker spilled, or on to the owner this node sees. */
@@ -98,13 +109,14 @@ export class Inbound {
         const waits = this.backWhence(to, owner, from, m.hops, live, m.pool, m.id, local) ? this.waitCall(m, from, now, until) : undefined
         if (waits !== undefined) return waits
         const next = this.next(to, m.pool, m.id, owner, from)
-        sentOn(live, next)
+        sentOn(live, next, from)
         return c.order.callSent(m.pool, m.id, next, this.onward(to, m, encodeCall, from, local, owner, m.timeoutMs, next))
       }
       // a worker spilled here is not owned here: the next message looks again
       if (owner !== c.self()) version = undefined
     }
     const timeoutMs = Math.max(1, m.timeoutMs)
+    keptHere(live, from)
     if (!c.fence.holds(local)) {
       const answer = (local as LocalPool).callNow(m.id, m.msg, m.spawn, now + timeoutMs, version)
       if (answer !== NOT_NOW) return answer
@@ -214,12 +226,14 @@ export class Inbound {
       // live and owned here at this placement version (no ring lookup, as for a local send),
       // or it stays with the worker for another reason (see staysWith)
       if (this.staysWith(live, local, m.hops, from, placement)) {
-        (local as LocalPool).deliverTo(live, null, m.msg, m.hops > 0 ? from : undefined)
+        keptHere(live, from)
+        ;(local as LocalPool).deliverTo(live, null, m.msg, m.hops > 0 ? from : undefined)
         return
       }
       const owner = c.owners.ownerOf(m.pool, m.id, local, placement)
       const to = this.arrival(local, m.pool, m.id, owner, from, m.spilled, m.spawn)
       if (to === 'here') {
+        keptHere(live, from)
         const act = (local as LocalPool).deliver(m.id, null, m.msg, m.spawn, m.hops > 0 ? from : undefined)
         if (owner === c.self()) act.ownedAt = placement.version
         return
@@ -227,7 +241,7 @@ export class Inbound {
       if (this.backWhence(to, owner, from, m.hops, live, m.pool, m.id, local) && this.waitCast(m, from, until)) return
       if (!c.forwarding.mayForward(m.hops)) throw new NodeUnavailableError(`no agreed owner for ${m.pool}/${m.id} after ${m.hops} hops`)
       const next = this.next(to, m.pool, m.id, owner, from)
-      sentOn(live, next)
+      sentOn(live, next, from)
       c.order.sent(next)
       c.order.castSent(m.pool, m.id, next)
       if (to === 'forward') c.forwarding.noteForward(from, m.pool, owner, local)
@@ -332,7 +346,8 @@ export class Inbound {
     const placement = c.placement()
     const live = local?.activations.get(m.id)
     const queue = (act: Activation): Promise<unknown> => new Promise((resolve, reject) => {
-      (local as LocalPool).deliverTo(act, BARRIER, newReply(now + Math.max(1, m.timeoutMs), resolve, reject), m.hops > 0 ? from : undefined)
+      keptHere(act, from)
+      ;(local as LocalPool).deliverTo(act, BARRIER, newReply(now + Math.max(1, m.timeoutMs), resolve, reject), m.hops > 0 ? from : undefined)
     })
     if (this.staysWith(live, local, m.hops, from, placement)) return queue(live)
     const owner = c.owners.ownerOf(m.pool, m.id, local, placement)
@@ -343,7 +358,7 @@ export class Inbound {
       if (waits !== undefined) return waits
     }
     const next = this.next(to, m.pool, m.id, owner, from)
-    sentOn(live, next)
+    sentOn(live, next, from)
     return this.onward(to, m, encodeBarrier, from, local, owner, m.timeoutMs, next)
   }
 
@@ -377,15 +392,18 @@ export class Inbound {
    * ring says: it is owned here at this placement version; or the message was sent back by
    * the claimer it is held for (its ring moved back); or it would go behind messages that
    * wait for it here (they follow it, in order, wherever it goes; sent on now, it would run
-   * at its new owner ahead of them), unless messages for it were sent on from here to its
-   * owner now already (what waits came after them: this one follows them, not it).
+   * at its new owner ahead of them), unless its sender's messages for it were sent on from
+   * here to its owner now already (what waits came after them: this one follows them, not
+   * it). Another sender's messages sent on there do not take it along: what waits here may
+   * be its sender's, and it would overtake them (seed 3344: a barrier sent on after another
+   * node's message passed at the new owner while the call it was sent behind waited here).
    */
   private staysWith (live: Activation | undefined, local: LocalPool | undefined, hops: number, from: string, placement: Placement): live is Activation {
     if (live === undefined) return false
     if (live.ownedAt === placement.version || (hops > 0 && live.ext?.heldFor === from)) return true
     if (live.queued === 0) return false
     const sentTo = live.ext?.sentOnTo ?? null
-    return sentTo === null || sentTo !== this.c.owners.ownerIn(live.pool, live.id, local, placement)
+    return sentTo === null || live.ext?.sentOnFor?.includes(from) !== true || sentTo !== this.c.owners.ownerIn(live.pool, live.id, local, placement)
   }
 
   /** Where a message from `from` goes; `spilled`: its owner spilled it here. */

@@ -231,7 +231,11 @@ export class HandoffSender {
         }
         if (local.activations.get(act.id) !== act) return false
         if (act.phase === Phase.Activating && act.ext?.claiming === true) {
-          this.sendWaiting(local, act, to)
+          // only to a claimer that owns it in this node's view: one this view moved away from
+          // (a drain undone) sends it straight back, claiming from here in turn, and the two
+          // bounce what waits between them every pump, a barrier apart from what it follows
+          // (seed 4156); its ring moves here too, and its claim redirects what waits there
+          if (this.c.ownerOf(local, act.id) === to) this.sendWaiting(local, act, to)
         } else {
           act.holdForClaim(to)
         }

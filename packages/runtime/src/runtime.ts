@@ -1,5 +1,5 @@
 import {
-  HANDED_IN_AGE_SAMPLES, DEFAULT_CLAIM_WINDOW_MS, DEFAULT_MAX_HOPS, DEFAULT_POOL_TARGET, DEFAULT_REBALANCE_DELAY_MS,
+  HANDED_IN_AGE_SAMPLES, DEFAULT_CLAIM_WINDOW_MS, DEFAULT_MAX_HOPS, DEFAULT_REBALANCE_DELAY_MS,
   DEFAULT_SPAWN_BATCH, DEFAULT_SUSPECT_AFTER_MS, DEFAULT_TIMING_WHEEL_MS, InvalidOptionError,
   NodeUnavailableError, NotStartedError, SAMPLE_MS, UnknownPoolError, consoleLogger, systemClock, systemRandom
 } from '@simplepool/core'
@@ -9,6 +9,7 @@ import type { Activation } from './activation/activation.js'
 import { DeadlineWatch } from './activation/deadline-watch.js'
 import { LocalPool } from './activation/local-pool.js'
 import type { PoolComponents } from './activation/pool-components.js'
+import { createPools } from './activation/pools.js'
 import { Scheduler } from './activation/scheduler.js'
 import { TimingWheel } from './activation/timing-wheel.js'
 import { WorkerEvents } from './events.js'
@@ -23,7 +24,6 @@ import { HandoffSender } from './handoff/sender.js'
 import { Recovery } from './handoff/recovery.js'
 import { checkId } from './options.js'
 import type { AbortOptions } from './options.js'
-import { validatePool } from './pool.js'
 import { Dispatch } from './protocol/dispatch.js'
 import { WorkerRef } from './ref.js'
 import type { RefCallOptions, SendOptions } from './ref.js'
@@ -164,6 +164,7 @@ export class Runtime {
       beforePump: () => { this.stall.check(clock.monotonic()) },
       observeEpoch: (e) => { this.epochs.observe(e) },
       movedOut: (p, id, to) => { this.claims.handedOver(p, id, to) },
+      sentOn: (p, id, to, answered) => { this.order.followed(p, id, to, answered) },
       events: this.events,
       progress: (phase, figures) => {
         const type = `migration:${phase}` as const
@@ -246,18 +247,9 @@ export class Runtime {
       fencing: () => this.fence.active,
       removed: (p, id) => { this.spill.removed(p, id) }
     }
-    for (const def of init.pools) {
-      validatePool(def)
-      if (this.pools.has(def.name)) throw new InvalidOptionError(`two pools are named ${def.name}`)
-      // own keys only: a pool named like an Object.prototype member must not read it
-      const given = init.targets !== undefined && Object.hasOwn(init.targets, def.name) ? init.targets[def.name] : undefined
-      const local = new LocalPool(def, given ?? def.target ?? DEFAULT_POOL_TARGET, env)
-      this.pools.set(def.name, local)
-      this.views.set(def.name, new PoolView(local, clock, () => this.spill.count(def.name)))
-    }
-    for (const [name, t] of Object.entries(init.targets ?? {})) {
-      if (!this.pools.has(name)) throw new InvalidOptionError(`targets name pool ${name}, which is not among this node's pools`)
-      if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) throw new InvalidOptionError(`target of ${name} must be a number >= 0, got ${String(t)} (${typeof t})`)
+    for (const [name, local] of createPools(init.pools, init.targets, env)) {
+      this.pools.set(name, local)
+      this.views.set(name, new PoolView(local, clock, () => this.spill.count(name)))
     }
   }
 

@@ -8,16 +8,26 @@ import { encodeBarrier, encodeCall, encodeCast, encodeSpawn, encodeWorker } from
 import type { RuntimeTransport } from '../runtime-types.js'
 
 /**
+ * A message for `pool`/`id` that waited here went on to `to`: a cast (`answered`
+ * undefined) or a call, answered by `answered`. The node's send order keeps the route:
+ * what it sends on to the worker next follows it while it may be on its way (see
+ * `SendOrder.onward`; seed 4186: a claim's waiting messages sent on to a node that claimed
+ * in turn, and a barrier sent on later by the node they left took the short way past them).
+ */
+export type SentOn = (pool: string, id: string, to: string, answered: Promise<unknown> | undefined) => void
+
+/**
  * A message that waited here for a worker goes on to the worker's new node `to`, as sent
  * on by this node (hops 1): one that claims from this node queues it ahead of what came
  * straight to it. A call's answer there answers its caller here. `epoch`: the worker's
  * there, when known.
  */
-export function followOn (transport: RuntimeTransport, clock: Clock, local: LocalPool, id: string, to: string, epoch: number | undefined, slot: Slot, msg: unknown): void {
+export function followOn (transport: RuntimeTransport, clock: Clock, local: LocalPool, id: string, to: string, epoch: number | undefined, slot: Slot, msg: unknown, sentOn?: SentOn): void {
   const pool = local.name
   if (slot === null) {
     try {
       transport.cast(to, encodeCast({ pool, id, msg, spawn: true, hops: 1, spilled: false }))
+      sentOn?.(pool, id, to, undefined)
     } catch {
       local.stats.counters.droppedCasts++
     }
@@ -26,6 +36,7 @@ export function followOn (transport: RuntimeTransport, clock: Clock, local: Loca
   const reply = replyIn(slot, msg)
   if (reply === null) return
   const settle = (p: Promise<unknown>): void => {
+    sentOn?.(pool, id, to, p)
     p.then((v) => { answer(reply, v) }, (err) => { refuse(reply, err as Error) })
   }
   const timeoutMs = Math.max(1, reply.deadline - clock.monotonic())

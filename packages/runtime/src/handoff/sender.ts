@@ -12,6 +12,7 @@ import { encodeHandoff } from '../protocol/handoff-messages.js'
 import type { HandedWorker } from '../protocol/handoff-messages.js'
 import type { RuntimeTransport } from '../runtime-types.js'
 import { followOn } from './follow.js'
+import type { SentOn } from './follow.js'
 import type { WorkerEvents } from '../events.js'
 import { backToStore } from './unanswered.js'
 import { Later } from './later.js'
@@ -35,6 +36,8 @@ export interface HandoffSenderComponents {
   movedOut?: (pool: string, id: string, to: string) => void
   /** An epoch the other side gave or holds: this node's next ones must be larger. */
   observeEpoch?: (epoch: number) => void
+  /** What waited here for a worker went on to its new node (see `SentOn`). */
+  sentOn?: SentOn
   /** A migration began (the ring moved and the scan started), went on (once a second), or ended (nothing left to hand over). */
   progress?: (phase: 'start' | 'progress' | 'done', figures: MigrationFigures) => void
 }
@@ -274,7 +277,7 @@ export class HandoffSender {
 
   /** What waits in the mailbox of `act` (no state here: claiming, or gone) goes on to `to`, in order. */
   sendWaiting (local: LocalPool, act: Activation, to: string): void {
-    forwardMailbox(act, (slot, msg) => { followOn(this.c.transport, this.c.clock, local, act.id, to, undefined, slot, msg) })
+    forwardMailbox(act, (slot, msg) => { followOn(this.c.transport, this.c.clock, local, act.id, to, undefined, slot, msg, this.c.sentOn) })
   }
 
   private schedule (ms = HANDOFF_PUMP_MS): void {
@@ -446,7 +449,7 @@ export class HandoffSender {
 
   /** One worker's answer: taken (its new epoch), a newer copy there, busy there (try later), or refused. */
   private settle (local: LocalPool, to: string, act: Activation, r: unknown): void {
-    const forward = (epoch: number) => (slot: Slot, msg: unknown) => { followOn(this.c.transport, this.c.clock, local, act.id, to, epoch, slot, msg) }
+    const forward = (epoch: number) => (slot: Slot, msg: unknown) => { followOn(this.c.transport, this.c.clock, local, act.id, to, epoch, slot, msg, this.c.sentOn) }
     if (typeof r === 'number') {
       this.c.observeEpoch?.(r)
       this.moved++

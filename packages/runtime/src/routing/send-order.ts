@@ -202,6 +202,13 @@ export class SendOrder {
     return this.lives(route, this.c.clock.monotonic()) && !this.c.gone(route.peer) ? route.peer : owner
   }
 
+  /** A message that waited here for `pool`/`id` went on to `to`: a cast, or a call answered by `answered` (see {@link onward}). */
+  followed (pool: string, id: string, to: string, answered: Promise<unknown> | undefined): void {
+    this.sent(to)
+    if (answered === undefined) this.castSent(pool, id, to)
+    else void this.callSent(pool, id, to, answered)
+  }
+
   /** A message went to `peer`. */
   sent (peer: string): void {
     this.sentAt.set(peer, this.c.clock.monotonic())

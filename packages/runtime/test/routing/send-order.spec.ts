@@ -123,4 +123,13 @@ describe('SendOrder', () => {
     clock.advance(2)
     expect(order.onward('p', 'a', 'n1', 'n4')).to.equal('n1')
   })
+
+  it('sends a message on down the route a claim\'s waiting messages took when they went on (seed 4186)', () => {
+    const { order } = setup()
+    // what waited in a claim here went on to n6 (a cast among it)
+    order.followed('p', 'a', 'n6', undefined)
+    // this node's view names n7 now: the next barrier through here goes down n6 behind them
+    expect(order.onward('p', 'a', 'n7', 'n5')).to.equal('n6')
+    expect(order.active).to.equal(true)
+  })
 })

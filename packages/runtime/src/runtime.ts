@@ -130,10 +130,13 @@ export class Runtime {
     const forwarding = new Forwarding({ clock, transport: c.transport, placement, maxHops })
     const downHere = (peer: string): boolean => (c.members().find(m => m.peerId === peer)?.liveness ?? 'down') === 'down'
     this.requests = new LocalRequests({ clock, transport: c.transport, spill: this.spill, self, isolated: (local) => this.fence.isolated && this.fence.holds(local) })
+    const viewWait = this.viewWait = new ViewWait({ clock })
     this.order = new SendOrder({
       clock,
       transport: c.transport,
       self,
+      waitsHere: (p, id) => viewWait.has(p, id),
+      behindWaiting: async (p, id) => { await new Promise((resolve) => { if (!viewWait.hold(p, id, resolve, Infinity)) resolve(undefined) }) },
       ownersBefore: (p, id, local, withinMs) => this.claims.ownersBefore(p, id, local, withinMs),
       gone: downHere
     })
@@ -209,7 +212,7 @@ export class Runtime {
       forwarding,
       requests: this.requests,
       order: this.order,
-      viewWait: this.viewWait = new ViewWait({ clock }),
+      viewWait: this.viewWait,
       ownedHereBefore: (p, id, local, withinMs) => this.claims.ownedHereBefore(p, id, local, withinMs),
       routing: this.routing,
       self,

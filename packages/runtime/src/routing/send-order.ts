@@ -1,7 +1,6 @@
 import { AbortError, NodeUnavailableError, ORDER_BARRIER_TIMEOUT_MS, ORDER_SENT_MS, ORDER_SWEEP_MS, ORDER_WINDOW_MS, TimeoutError } from '@simplepool/core'
 import type { Clock, TimerHandle } from '@simplepool/core'
 import { BARRIER } from '../activation/activation.js'
-import type { Activation } from '../activation/activation.js'
 import type { LocalPool } from '../activation/local-pool.js'
 import { newReply } from '../activation/replies.js'
 import { encodeBarrier } from '../protocol/worker-messages.js'
@@ -16,6 +15,10 @@ export interface SendOrderComponents {
   ownersBefore: (pool: string, id: string, local: LocalPool | undefined, withinMs: number) => readonly string[]
   /** True for a member this node sees as down (or no longer sees at all). */
   gone: (peer: string) => boolean
+  /** True when messages for `pool`/`id` wait at this node for its view to move (see `ViewWait`). */
+  waitsHere: (pool: string, id: string) => boolean
+  /** Settles once what waits at this node for its view for `pool`/`id` now went on (see `ViewWait`). */
+  behindWaiting: (pool: string, id: string) => Promise<void>
 }
 
 /** Workers whose routes are remembered at most (see `SendOrder.pending` and `doubtful`): a bound on memory, not a budget; past it, a send is not remembered. */
@@ -234,7 +237,8 @@ export class SendOrder {
       route = undefined
     }
     const doubtful = this.doubtful.get(key)
-    if (!this.open && route === undefined && doubtful === undefined) return undefined
+    const viewWaits = this.c.waitsHere(pool, id)
+    if (!this.open && route === undefined && doubtful === undefined && !viewWaits) return undefined
     const passed = this.passed.get(key)
     const self = this.c.self()
     let before: string[] | undefined
@@ -255,9 +259,12 @@ export class SendOrder {
     }
     if (doubtful !== undefined && doubtful.some(n => this.c.gone(n))) this.confirm(key, doubtful.filter(n => this.c.gone(n)))
     // this node owned it before, and messages still wait for it here: they follow it, and
-    // so does a barrier put behind them
+    // so does a barrier put behind them. Or messages for it wait here for this node's view
+    // (a node it sent them to sent them back: seed 4660): this one goes once they went on,
+    // and asks again if they wait once more
     const here = owner === self ? undefined : local?.activations.get(id)
-    if (here !== undefined && here.queued > 0 && passed?.includes(self) !== true) (before ??= []).push(self)
+    const queued = here !== undefined && here.queued > 0
+    if ((queued && passed?.includes(self) !== true) || viewWaits) (before ??= []).push(self)
     // sent down `owner` now: a barrier that passed there no longer covers what follows
     if (passed?.includes(owner) === true) this.passed.set(key, passed.filter(n => n !== owner))
     if (before === undefined) return undefined
@@ -272,7 +279,10 @@ export class SendOrder {
     }
     for (const node of before) {
       const answered = node === self
-        ? new Promise((resolve, reject) => { (local as LocalPool).deliverTo(here as Activation, BARRIER, newReply(now + ORDER_BARRIER_TIMEOUT_MS, resolve, reject)) })
+        ? Promise.all([
+          queued ? new Promise((resolve, reject) => { (local as LocalPool).deliverTo(here, BARRIER, newReply(now + ORDER_BARRIER_TIMEOUT_MS, resolve, reject)) }) : undefined,
+          viewWaits ? this.c.behindWaiting(pool, id) : undefined
+        ])
         : this.c.transport.call(node, encodeBarrier({ pool, id, hops: 0, timeoutMs: ORDER_BARRIER_TIMEOUT_MS, spilled: false }), { timeoutMs: ORDER_BARRIER_TIMEOUT_MS })
       answered.then(() => {
         this.confirm(key, [node])

@@ -14,7 +14,7 @@ function setup (answer: (peer: string) => Promise<unknown> = async () => await n
       return await answer(peer)
     }
   } as unknown as RuntimeTransport
-  const order = new SendOrder({ clock, transport, self: () => 'me', ownersBefore: () => before.owners, gone: () => false })
+  const order = new SendOrder({ clock, transport, self: () => 'me', ownersBefore: () => before.owners, gone: () => false, waitsHere: () => false, behindWaiting: async () => {} })
   return { clock, order, barriers, before }
 }
 
@@ -131,5 +131,34 @@ describe('SendOrder', () => {
     // this node's view names n7 now: the next barrier through here goes down n6 behind them
     expect(order.onward('p', 'a', 'n7', 'n5')).to.equal('n6')
     expect(order.active).to.equal(true)
+  })
+
+  it('holds a message behind this node\'s messages to the worker that wait here for its view (seed 4660)', async () => {
+    const clock = new ManualClock()
+    let waits = true
+    let wentOn: () => void = () => {}
+    const transport = { call: async () => await new Promise(() => {}) } as unknown as RuntimeTransport
+    const order = new SendOrder({
+      clock,
+      transport,
+      self: () => 'me',
+      ownersBefore: () => [],
+      gone: () => false,
+      waitsHere: () => waits,
+      behindWaiting: async () => { await new Promise<void>((resolve) => { wentOn = resolve }) }
+    })
+    // a call sent to n4 came back here, where it waits for this node's view: the next goes behind it
+    void order.callSent('p', 'a', 'n4', new Promise(() => {}))
+    const held = order.waitFor('p', 'a', undefined, 'n4')
+    expect(held).to.not.equal(undefined)
+    const sent: string[] = []
+    held?.add(() => { sent.push('next') })
+    await Promise.resolve()
+    expect(sent).to.deep.equal([])
+    // what waited went on: the next one follows
+    waits = false
+    wentOn()
+    await new Promise(resolve => setImmediate(resolve))
+    expect(sent).to.deep.equal(['next'])
   })
 })

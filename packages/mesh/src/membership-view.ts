@@ -275,8 +275,9 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
    * Whether a silent host may still hold its lease on a majority, as far as this view can
    * tell. Its base is the members that count toward a majority (`countsForMajority`: all
    * but those leaving; this node among them), marked down or not, but those known gone (a
-   * redial refused) and those that joined after it fell silent (they are in no base it
-   * knows of; seed 161289): the base its lease is on (seed 65: a base without the members
+   * redial refused) and those that joined after it fell silent and do not hear it (they
+   * are in no base it knows of; seed 161289; a joiner that hears it may be heard by it:
+   * seed 4370): the base its lease is on (seed 65: a base without the members
    * this view marked down left the host a tie it could not hold, while it held three of
    * five through a member both sides heard). It counts
    * with itself and every member, but this node, whose last record says it hears it and
@@ -296,16 +297,19 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
     const self = this.self.member.peerId
     const base: Array<Readonly<Member>> = []
     if (countsForMajority(this.self.member)) base.push(this.self.member)
+    const tag = entry.tag
     for (const e of this.entries.values()) {
-      // one that joined after the member fell silent is in no base the member knows of; one
-      // marked down stays, as in the lease's base, unless known gone
-      if (countsForMajority(e.member) && !(e.member.liveness === 'down' && e.unreachable) && e.firstSeen <= entry.figures.lastSeen) base.push(e.member)
+      // one that joined after the member fell silent is in no base the member knows of,
+      // unless it hears the member: then the member may hear it too (a cut one way: the
+      // member cannot send, and hears the joiner's records), and count it toward its lease
+      // (seed 4370); one marked down stays, as in the lease's base, unless known gone
+      if (!countsForMajority(e.member) || (e.member.liveness === 'down' && e.unreachable)) continue
+      if (e.firstSeen <= entry.figures.lastSeen || e.figures.hears?.includes(tag) === true) base.push(e.member)
     }
     // the only member left: no other may take its workers on this view, and a node that
     // joins meanwhile never heard of it; down, it drops its copies when it comes back
     // (as after any stall the others took for a death), rather than meet a fresh twin
     if (base.length <= 1) return false
-    const tag = entry.tag
     return isMajority(base, (m) => {
       if (m.peerId === member.peerId) return true
       const f = m.peerId === self ? undefined : this.entries.get(m.peerId)?.figures

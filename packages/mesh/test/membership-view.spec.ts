@@ -164,6 +164,31 @@ describe('MembershipView', () => {
     expect(view.get('a')?.liveness).to.equal('down')
   })
 
+  it('keeps a host that joined after a member fell silent in its base when it hears that member (seed 4370)', () => {
+    // a is cut off one way: it cannot send to this node or b, and hears everyone; c joins
+    // meanwhile, hears a, and a hears c: a and c are two of four with the oldest (a), a lease
+    const { clock, view } = setup()
+    view.onRecord(record('a'))
+    view.onRecord(record('b', { hears: [peerTag('a'), peerTag('self')] }))
+    for (let t = 0; t < 2_500; t += 100) {
+      clock.advance(100)
+      const seq = clock.monotonic()
+      view.onRecord(record('b', { seq, hears: [peerTag('self')], ...(t >= 1_000 ? { doubts: ['a'] } : {}) }))
+      if (t >= 500) view.onRecord(record('c', { incarnation: 9, seq, hears: [peerTag('a'), peerTag('b'), peerTag('self')] }))
+      view.sweep()
+    }
+    expect(view.get('a')?.liveness).to.equal('suspect')
+    // c stops hearing a: a alone of four, no lease
+    for (let t = 0; t < 1_100; t += 100) {
+      clock.advance(100)
+      const seq = clock.monotonic()
+      view.onRecord(record('b', { seq, hears: [peerTag('self')], doubts: ['a'] }))
+      view.onRecord(record('c', { incarnation: 9, seq, hears: [peerTag('b'), peerTag('self')], doubts: ['a'] }))
+      view.sweep()
+    }
+    expect(view.get('a')?.liveness).to.equal('down')
+  })
+
   it('takes no vouch for a silent host from a member that does not hear it (seed 160844)', () => {
     const { clock, view } = setup()
     view.onRecord(record('a'))

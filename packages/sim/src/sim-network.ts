@@ -60,7 +60,12 @@ export class SimNetwork {
   private readonly random: Random
   private readonly nodes = new Map<string, SimHandlers>()
   private readonly profiles = new Map<string, LinkProfile>()
-  private readonly cut = new Set<string>()
+  /**
+   * Per directed link, how many faults cut it now: a link is down while any does, so faults
+   * that overlap compose (the heal of one leaves the other's cuts), as independent failures
+   * of a real network do.
+   */
+  private readonly cut = new Map<string, number>()
   /** When the last message on each directed link arrives: the next never arrives before it. */
   private readonly lastArrival = new Map<string, number>()
   private readonly pending = new Set<PendingCall>()
@@ -154,10 +159,10 @@ export class SimNetwork {
     return n
   }
 
-  /** Cuts the link from `a` to `b` (and back, unless `oneWay`): what is sent over it is lost. */
+  /** Cuts the link from `a` to `b` (and back, unless `oneWay`): what is sent over it is lost, until every fault that cut it mended it. */
   partition (a: string, b: string, oneWay = false): void {
-    this.cut.add(`${a}\n${b}`)
-    if (!oneWay) this.cut.add(`${b}\n${a}`)
+    this.cutOnce(`${a}\n${b}`, 1)
+    if (!oneWay) this.cutOnce(`${b}\n${a}`, 1)
   }
 
   /** Mends every cut link. */
@@ -165,10 +170,16 @@ export class SimNetwork {
     this.cut.clear()
   }
 
-  /** Mends the link from `a` to `b` (and back, unless `oneWay`). */
+  /** Mends one cut of the link from `a` to `b` (and back, unless `oneWay`): it is whole once no other fault cuts it. */
   mend (a: string, b: string, oneWay = false): void {
-    this.cut.delete(`${a}\n${b}`)
-    if (!oneWay) this.cut.delete(`${b}\n${a}`)
+    this.cutOnce(`${a}\n${b}`, -1)
+    if (!oneWay) this.cutOnce(`${b}\n${a}`, -1)
+  }
+
+  private cutOnce (link: string, by: 1 | -1): void {
+    const n = (this.cut.get(link) ?? 0) + by
+    if (n > 0) this.cut.set(link, n)
+    else this.cut.delete(link)
   }
 
   /** Sets one directed link's delay (a slow link). */

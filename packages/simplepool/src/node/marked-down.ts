@@ -48,21 +48,29 @@ export class MarkedDownQuestion {
     // before: no copy it started outlives it
     const others = c.members().filter(m => m.peerId !== self && m.status !== 'leaving')
     const withinMs = pausedMs + MARKED_DOWN_MARGIN_MS
-    const answers = await Promise.all(others.map(async (m) => {
-      let answer: unknown
-      try {
-        answer = await c.call(m.peerId, encodeMarkedDown({ withinMs }), options)
-      } catch {
-        return m.liveness !== 'down'
+    // the first "yes" is the answer: a member across a cut just healed may answer only once
+    // the kernel's backoff on its connection ends (up to the timeout), and what waits for
+    // the fence waited that long for nothing (calls refused up to 2.5 s after a heal). A
+    // "no" needs every member's
+    return await new Promise<boolean>((resolve) => {
+      let left = others.length
+      const one = (yes: boolean): void => {
+        if (yes) resolve(true)
+        else if (--left === 0) resolve(false)
       }
-      // an answer is a message of the member's own, sent after this node's stall: it counts
-      // as heard, its doubt of this node as past (the lease on a majority does not look lost
-      // for records this node did not read while it stood still; a "no" also restarted this
-      // node's silence there, and after a "yes" this node drops what it held)
-      c.heardFrom(m.peerId)
-      return answer
-    }))
-    return answers.some(a => a !== false)
+      if (left === 0) resolve(false)
+      for (const m of others) {
+        c.call(m.peerId, encodeMarkedDown({ withinMs }), options).then((answer) => {
+          // an answer is a message of the member's own, sent after this node's stall: it
+          // counts as heard, its doubt of this node as past (the lease on a majority does
+          // not look lost for records this node did not read while it stood still; a "no"
+          // also restarted this node's silence there, and after a "yes" this node drops
+          // what it held)
+          c.heardFrom(m.peerId)
+          one(answer !== false)
+        }, () => { one(m.liveness !== 'down') })
+      }
+    })
   }
 
   /** This node's answer to `from`: whether it marked `from` down within the last `withinMs`, or does not know it. */

@@ -91,7 +91,8 @@ const REGRESSIONS: Array<{ seed: number, found: string }> = [
   { seed: 160844, found: 'per-sender-order: found by --seeds 2000 --from 160000 on the second cut of marking a host down only once it cannot hold its lease: nodes that joined while a host stood still counted as vouching for it (they had never heard of it), so it stayed in the ring and a call waited there past the sender\'s next one (records now say whom their node hears)' },
   { seed: 161289, found: 'graceful-keeps-memory: as seed 160844; a node that joined while the only host stood still made it one of two, the older, kept; the joiner, which had never heard of it, started its worker afresh (a host that joined after a member fell silent is left out of that member\'s base)' },
   { seed: 161078, found: 'one-live-copy (ticker/81): found by --seeds 1200 --from 160000 on the first cut of marking a host down only once it cannot hold its lease; not diagnosed one by one, clean since the only host is marked down as before (seed 69)' },
-  { seed: 181115, found: 'graceful-keeps-memory: a node joined while a host stood still (the host kept its lease by the tie with the only other member, so nobody marked it down); the joiner never heard of it and started one of its workers afresh, which outranked the host\'s copy when they met (a node now waits for a member the others doubt and did not mark down, never heard here, before it starts any worker: NodeUnavailableError meanwhile)' }
+  { seed: 181115, found: 'graceful-keeps-memory: a node joined while a host stood still (the host kept its lease by the tie with the only other member, so nobody marked it down); the joiner never heard of it and started one of its workers afresh, which outranked the host\'s copy when they met (a node now waits for a member the others doubt and did not mark down, never heard here, before it starts any worker: NodeUnavailableError meanwhile)' },
+  { seed: 300101, found: 'per-sender-order: a node sent a cast on down a route a cast had taken 10 s before (the route was kept for ORDER_SENT_MS); that node sent it back after a wait for its view, and the sender\'s next call, which came straight, ran first (a route is kept for sending on only within ORDER_WINDOW_MS after a cast)' }
 ]
 
 /**
@@ -215,4 +216,19 @@ describe('the simulator over a fixed set of seeds', function () {
       expect(r.faults).to.be.at.least(15)
     })
   }
+
+  // Seeds that still show a bug (found by `npm run sim -- --seeds N --partitions`), skipped
+  // with what each shows until its fix lands and it moves to the regressions. A change
+  // moves every seed's schedule: one may pass later and the bug it showed still be there.
+  it.skip('skipped because it shows a bug not fixed yet: seed 10207 with splits drawn (--partitions), per-sender-order (ledger/74, message 1 from n1 ran after 2): a node sent a call on to the owner it saw, whose view named the sender back; once its own view named itself, the same sender\'s next call came straight to it and started the worker, and the first came back behind it. Messages carry no first sender a node could order them by (the README\'s third known gap)')
+  it.skip('skipped because it shows a bug not fixed yet: seed 10107 with splits drawn (--partitions), per-sender-order (ledger/23, message 3 from n6 ran after 4): as seed 10207, a call held for a barrier and then sent to a node that sent it on twice')
+  it.skip('skipped because it shows a bug not fixed yet: seed 10215 with splits drawn (--partitions), per-sender-order (ticker/89, message 2 from n7 ran after 3): not diagnosed one by one')
+  it.skip('skipped because it shows a bug not fixed yet: seed 10374 with splits drawn (--partitions), per-sender-order (ledger/62, message 7 from n1 ran after 8): not diagnosed one by one')
+  it.skip('skipped because it shows a bug not fixed yet: seed 11130 with splits drawn (--partitions), per-sender-order (ticker/95, message 4 from n1 ran after 5): not diagnosed one by one')
+  it.skip('skipped because it shows a bug not fixed yet: seed 11375 with splits drawn (--partitions), per-sender-order (ledger/16, message 6 from n1 ran after 7): not diagnosed one by one')
+  it.skip('skipped because it shows a bug not fixed yet: seed 11732 with splits drawn (--partitions), per-sender-order (ledger/79, message 3 from n7 ran after 4): not diagnosed one by one')
+  it.skip('skipped because it shows a bug not fixed yet: seed 12354 with splits drawn (--partitions), per-sender-order (counter/53, message 4 from n3 ran after 5): not diagnosed one by one')
+  it.skip('skipped because it shows a bug not fixed yet: seed 12830 with splits drawn (--partitions), per-sender-order (counter/28, message 10 from n5 ran after 11): not diagnosed one by one')
+  it.skip('skipped because it shows a bug not fixed yet: seed 301450 without partitions, per-sender-order (ledger/82, message 2 from n3 ran after 4): a call reached a node that stood still past the down deadline and ran there after its fence, once the worker was handed back to it, behind the sender\'s later calls; it should have been refused (the README\'s gap of a node paused past the down deadline). Not diagnosed further')
+  it.skip('skipped because it shows a bug not fixed yet: seed 11621 with splits drawn (--partitions), graceful-keeps-memory (counter/61 holds 25, acknowledged 28): nodes joined during a split, heard by both sides (a network that is not transitive, see docs/architecture.md); one of them started the worker afresh while the node on the other side that held it, with its memory, was in a slow turn')
 })

@@ -192,7 +192,7 @@ export class SendOrder {
    * Where a message this node sends on (it came from `from`, for a worker this node does not
    * own in its view) goes instead of `owner`: down the route that what it sent on to the
    * worker before took, while a message sent there may still be on its way (a call
-   * unanswered, a cast within {@link ORDER_SENT_MS}), unless that route leads back where
+   * unanswered, a cast within {@link ORDER_WINDOW_MS}), unless that route leads back where
    * it came from or is gone. A node that sends messages on is their sender from there: one
    * sent straight to the owner now would overtake those sent down the route before, which
    * follow the worker (seed 620: a barrier overtook the call it was sent behind). Down one
@@ -202,7 +202,11 @@ export class SendOrder {
     if (this.pending.size === 0) return owner
     const route = this.pending.get(`${pool}\n${id}`)
     if (route === undefined || route.peer === owner || route.peer === from || route.peer === this.c.self()) return owner
-    return this.lives(route, this.c.clock.monotonic()) && !this.c.gone(route.peer) ? route.peer : owner
+    // a cast sent on within the window, not ORDER_SENT_MS: one sent on longer ago has gone
+    // its way, and a message sent after it down a route that leads nowhere now comes round
+    // again, behind the same sender's next one (seed 300101)
+    const fresh = route.calls > 0 || this.c.clock.monotonic() - route.castAt <= ORDER_WINDOW_MS
+    return fresh && !this.c.gone(route.peer) ? route.peer : owner
   }
 
   /** A message that waited here for `pool`/`id` went on to `to`: a cast, or a call answered by `answered` (see {@link onward}). */

@@ -116,9 +116,9 @@ describe('SendOrder', () => {
     await answered
     await Promise.resolve()
     expect(order.onward('p', 'a', 'n1', 'n4')).to.equal('n1')
-    // a cast sent on keeps the route for ORDER_SENT_MS
+    // a cast sent on keeps the route for the window (seed 300101: not ORDER_SENT_MS)
     order.castSent('p', 'a', 'n6')
-    clock.advance(ORDER_SENT_MS - 1)
+    clock.advance(ORDER_WINDOW_MS - 1)
     expect(order.onward('p', 'a', 'n1', 'n4')).to.equal('n6')
     clock.advance(2)
     expect(order.onward('p', 'a', 'n1', 'n4')).to.equal('n1')

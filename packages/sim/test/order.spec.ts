@@ -15,9 +15,8 @@ const log = definePool<{ ran: string[] }, string, string[]>({
 describe('a sender\'s order in the simulator', () => {
   // a sender's view moved (an undrain) while its earlier message waited in a node that
   // stood still a second, the owner before; the later one, sent straight to the new
-  // owner, runs first (seed 50236; the README's third gap). Numbering messages and refusing
-  // the late one closes it here, but fails pipelined calls of graceful operations in the
-  // multi-process tests; holding the later one for the gap is the next step.
+  // owner, ran first (seed 50236). The sender's barriers close it: the later one waits
+  // until a barrier down the route before came through (routing/send-order.ts).
   it('keeps a sender\'s order when a message sent just after its view moved would run before one sent just before, held by the owner before as it stood still (seed 50236)', async () => {
     const sim = new SimCluster({ seed: 6, pools: [log] })
     const a = sim.add('A')

@@ -135,8 +135,7 @@ export class Runtime {
       clock,
       transport: c.transport,
       self,
-      waitsHere: (p, id) => viewWait.has(p, id),
-      behindWaiting: async (p, id) => { await new Promise((resolve) => { if (!viewWait.hold(p, id, resolve, Infinity)) resolve(undefined) }) },
+      behindWaiting: (p, id) => viewWait.behind(p, id),
       ownersBefore: (p, id, local, withinMs) => this.claims.ownersBefore(p, id, local, withinMs),
       gone: downHere
     })

@@ -15,10 +15,8 @@ export interface SendOrderComponents {
   ownersBefore: (pool: string, id: string, local: LocalPool | undefined, withinMs: number) => readonly string[]
   /** True for a member this node sees as down (or no longer sees at all). */
   gone: (peer: string) => boolean
-  /** True when messages for `pool`/`id` wait at this node for its view to move (see `ViewWait`). */
-  waitsHere: (pool: string, id: string) => boolean
-  /** Settles once what waits at this node for its view for `pool`/`id` now went on (see `ViewWait`). */
-  behindWaiting: (pool: string, id: string) => Promise<void>
+  /** Settles once what waits at this node for its view for `pool`/`id` now went on; undefined when nothing waits (see `ViewWait.behind`). */
+  behindWaiting: (pool: string, id: string) => Promise<void> | undefined
 }
 
 /** Workers whose routes are remembered at most (see `SendOrder.pending` and `doubtful`): a bound on memory, not a budget; past it, a send is not remembered. */
@@ -241,8 +239,10 @@ export class SendOrder {
       route = undefined
     }
     const doubtful = this.doubtful.get(key)
-    const viewWaits = this.c.waitsHere(pool, id)
-    if (!this.open && route === undefined && doubtful === undefined && !viewWaits) return undefined
+    // when messages wait here for this node's view, this send goes behind them (the wait is
+    // taken now: a barrier of this node's below is answered by it)
+    const viewWaits = this.c.behindWaiting(pool, id)
+    if (!this.open && route === undefined && doubtful === undefined && viewWaits === undefined) return undefined
     const passed = this.passed.get(key)
     const self = this.c.self()
     let before: string[] | undefined
@@ -268,7 +268,7 @@ export class SendOrder {
     // and asks again if they wait once more
     const here = owner === self ? undefined : local?.activations.get(id)
     const queued = here !== undefined && here.queued > 0
-    if ((queued && passed?.includes(self) !== true) || viewWaits) (before ??= []).push(self)
+    if ((queued && passed?.includes(self) !== true) || viewWaits !== undefined) (before ??= []).push(self)
     // sent down `owner` now: a barrier that passed there no longer covers what follows
     if (passed?.includes(owner) === true) this.passed.set(key, passed.filter(n => n !== owner))
     if (before === undefined) return undefined
@@ -285,7 +285,7 @@ export class SendOrder {
       const answered = node === self
         ? Promise.all([
           queued ? new Promise((resolve, reject) => { (local as LocalPool).deliverTo(here, BARRIER, newReply(now + ORDER_BARRIER_TIMEOUT_MS, resolve, reject)) }) : undefined,
-          viewWaits ? this.c.behindWaiting(pool, id) : undefined
+          viewWaits
         ])
         : this.c.transport.call(node, encodeBarrier({ pool, id, hops: 0, timeoutMs: ORDER_BARRIER_TIMEOUT_MS, spilled: false }), { timeoutMs: ORDER_BARRIER_TIMEOUT_MS })
       answered.then(() => {

@@ -54,6 +54,15 @@ export class ViewWait {
   }
 
   /**
+   * Settles once what waits here for `pool`/`id` now went on (routed again, in order);
+   * undefined when nothing waits. A send of this node's goes behind it (see `SendOrder`).
+   */
+  behind (pool: string, id: string): Promise<void> | undefined {
+    if (!this.has(pool, id)) return undefined
+    return new Promise((resolve) => { if (!this.hold(pool, id, () => { resolve() }, Infinity)) resolve() })
+  }
+
+  /**
    * Keeps a message for `pool`/`id` until the view moves, or `until` (when unset: the
    * first wait of this message, {@link VIEW_WAIT_MS} from now). False when it may not
    * wait (its time is up, or too many wait): route it now.

@@ -14,7 +14,7 @@ function setup (answer: (peer: string) => Promise<unknown> = async () => await n
       return await answer(peer)
     }
   } as unknown as RuntimeTransport
-  const order = new SendOrder({ clock, transport, self: () => 'me', ownersBefore: () => before.owners, gone: () => false, waitsHere: () => false, behindWaiting: async () => {} })
+  const order = new SendOrder({ clock, transport, self: () => 'me', ownersBefore: () => before.owners, gone: () => false, behindWaiting: () => undefined })
   return { clock, order, barriers, before }
 }
 
@@ -144,8 +144,7 @@ describe('SendOrder', () => {
       self: () => 'me',
       ownersBefore: () => [],
       gone: () => false,
-      waitsHere: () => waits,
-      behindWaiting: async () => { await new Promise<void>((resolve) => { wentOn = resolve }) }
+      behindWaiting: () => waits ? new Promise<void>((resolve) => { wentOn = resolve }) : undefined
     })
     // a call sent to n4 came back here, where it waits for this node's view: the next goes behind it
     void order.callSent('p', 'a', 'n4', new Promise(() => {}))

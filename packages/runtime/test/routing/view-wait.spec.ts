@@ -61,4 +61,17 @@ describe('messages waiting for the view', () => {
     clock.advance(VIEW_WAIT_MS * 2)
     expect(ran).to.deep.equal(['a'])
   })
+
+  it('settles a wait behind what waits for a worker once that went on; none when nothing waits', async () => {
+    const clock = new ManualClock()
+    const wait = new ViewWait({ clock })
+    expect(wait.behind('p', 'a')).to.equal(undefined)
+    const ran: string[] = []
+    wait.hold('p', 'a', () => { ran.push('a1') }, Infinity)
+    const behind = wait.behind('p', 'a')?.then(() => { ran.push('behind') })
+    expect(behind).to.not.equal(undefined)
+    wait.viewMoved()
+    await behind
+    expect(ran).to.deep.equal(['a1', 'behind'])
+  })
 })

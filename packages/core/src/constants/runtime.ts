@@ -65,6 +65,16 @@ export const STALL_BEAT_MS = 100
 /** How long a node back from a stall waits for the others to say whether they marked it down, in ms. */
 export const FENCE_ASK_TIMEOUT_MS = 2_000
 
+/**
+ * After the first member said yes, how long that question still waits for the others'
+ * answers, in ms. Each answer counts as heard, and the lease on a majority is looked at as
+ * the fence ends: without them, a node back from a stall found its records of the others
+ * as old as the stall, fenced again for isolation and refused calls for a tenth of a
+ * second. Short, since a member across a cut just healed may answer only when its
+ * connection's backoff ends.
+ */
+export const FENCE_ASK_STRAGGLE_MS = 250
+
 /** Saves a stopping node runs at once: enough to keep a store busy, few enough not to flood it. */
 export const SHUTDOWN_SAVES_IN_FLIGHT = 256
 

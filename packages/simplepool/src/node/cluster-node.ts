@@ -223,6 +223,7 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
     })
     this.markedDown = new MarkedDownQuestion({
       self: () => this.peerId,
+      clock: this.clock,
       forgetAfterMs: init.forgetAfterMs ?? DEFAULT_FORGET_AFTER_MS,
       members: () => this.mesh.snapshot().members,
       announceNow: () => { this.mesh.announceNow() },

@@ -3,15 +3,17 @@
  * meanwhile? Its runtime asks it before any turn runs, to know whether its activations
  * may be stale (fencing). Both sides are here: asking every live member, and answering.
  */
-import type { Member } from '@simplepool/core'
+import { FENCE_ASK_STRAGGLE_MS, MARKED_DOWN_MARGIN_MS } from '@simplepool/core'
+import type { Clock, Member } from '@simplepool/core'
 import { encodeMarkedDown } from './node-protocol.js'
 import type { NodeOp, NodePayload } from './node-protocol.js'
-import { MARKED_DOWN_MARGIN_MS } from '@simplepool/core'
 
 /** What asking and answering the question take from the node. */
 export interface MarkedDownComponents {
   /** This node's peer id. */
   self: () => string
+  /** Times how long the answers of the others are still waited for after a first yes. */
+  clock: Clock
   /** How long the mesh remembers members it marked down (`forgetAfterMs`). */
   forgetAfterMs: number
   /** The members this node knows now. */
@@ -50,13 +52,19 @@ export class MarkedDownQuestion {
     const withinMs = pausedMs + MARKED_DOWN_MARGIN_MS
     // the first "yes" is the answer: a member across a cut just healed may answer only once
     // the kernel's backoff on its connection ends (up to the timeout), and what waits for
-    // the fence waited that long for nothing (calls refused up to 2.5 s after a heal). A
-    // "no" needs every member's
+    // the fence waited that long for nothing (calls refused up to 2.5 s after a heal). The
+    // others' answers are still waited for a little (FENCE_ASK_STRAGGLE_MS): each counts as
+    // heard, and the lease is looked at as the fence ends. A "no" needs every member's
     return await new Promise<boolean>((resolve) => {
       let left = others.length
-      const one = (yes: boolean): void => {
-        if (yes) resolve(true)
-        else if (--left === 0) resolve(false)
+      let yes = false
+      const one = (answer: boolean): void => {
+        left--
+        if (answer && !yes) {
+          yes = true
+          if (left > 0) c.clock.setTimeout(() => { resolve(true) }, FENCE_ASK_STRAGGLE_MS)
+        }
+        if (left === 0) resolve(yes)
       }
       if (left === 0) resolve(false)
       for (const m of others) {

@@ -1,4 +1,5 @@
 import { expect } from 'chai'
+import { FENCE_ASK_STRAGGLE_MS, ManualClock } from '@simplepool/core'
 import type { Member } from '@simplepool/core'
 import { MarkedDownQuestion } from '../../src/node/marked-down.js'
 
@@ -7,10 +8,11 @@ function member (peerId: string, liveness: Member['liveness'] = 'alive'): Member
 }
 
 /** A question asked of `members`, each answering when and what `answers` says (undefined: never). */
-function question (members: Member[], answers: Record<string, (() => Promise<unknown>) | undefined>): { q: MarkedDownQuestion, heard: string[] } {
+function question (members: Member[], answers: Record<string, (() => Promise<unknown>) | undefined>, clock = new ManualClock()): { q: MarkedDownQuestion, heard: string[] } {
   const heard: string[] = []
   const q = new MarkedDownQuestion({
     self: () => 'me',
+    clock,
     forgetAfterMs: 60_000,
     members: () => [member('me'), ...members],
     announceNow: () => {},
@@ -22,11 +24,26 @@ function question (members: Member[], answers: Record<string, (() => Promise<unk
 }
 
 describe('MarkedDownQuestion', () => {
-  it('answers yes at the first member that says so, without waiting for one that does not answer yet', async () => {
+  it('answers yes at the first member that says so, waiting a little for the others, not for one that does not answer yet', async () => {
     // b sits behind a connection still in the kernel's backoff after a heal
-    const { q, heard } = question([member('a'), member('b')], { a: async () => true, b: undefined })
-    expect(await q.ask(3_000, { timeoutMs: 2_000 })).to.equal(true)
+    const clock = new ManualClock()
+    const { q, heard } = question([member('a'), member('b')], { a: async () => true, b: undefined }, clock)
+    let done = false
+    const asked = q.ask(3_000, { timeoutMs: 2_000 }).then((v) => { done = true; return v })
+    await new Promise(resolve => setImmediate(resolve))
+    clock.advance(FENCE_ASK_STRAGGLE_MS - 1)
+    await new Promise(resolve => setImmediate(resolve))
+    expect(done).to.equal(false)
+    clock.advance(1)
+    expect(await asked).to.equal(true)
     expect(heard).to.deep.equal(['a'])
+  })
+
+  it('after a first yes, counts the answers that come soon after as heard before it answers', async () => {
+    // a stalled node's lease on a majority is looked at as its fence ends: those answers are what it heard
+    const { q, heard } = question([member('a'), member('b')], { a: async () => true, b: async () => await new Promise(resolve => setImmediate(() => { resolve(false) })) })
+    expect(await q.ask(3_000, { timeoutMs: 2_000 })).to.equal(true)
+    expect(heard).to.have.members(['a', 'b'])
   })
 
   it('answers no only once every member said no', async () => {

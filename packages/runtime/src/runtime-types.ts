@@ -4,6 +4,7 @@
  */
 import type { Clock, Logger, Member, Random } from '@simplepool/core'
 import type { Placement } from '@simplepool/ring'
+import type { MarkedDownOptions } from './fencing/fence.js'
 import type { AbortOptions } from './options.js'
 import type { Pool } from './pool.js'
 
@@ -33,9 +34,10 @@ export interface RuntimeComponents {
   /**
    * Whether any other member marked this node down within the last `pausedMs` (and a
    * margin): asked after this node's event loop stood still. Rejecting counts as yes.
-   * Without it, a stall always counts as marked down.
+   * Without it, a stall always counts as marked down. After a first yes, the others'
+   * answers are still waited for `straggleMs` (they count as heard).
    */
-  markedDown?: (pausedMs: number, options: { timeoutMs: number }) => Promise<boolean>
+  markedDown?: (pausedMs: number, options: MarkedDownOptions) => Promise<boolean>
   /**
    * The lease on a majority: a node that heard no majority of the cluster's hosts for
    * `ms()` (a network partition) takes no turn and answers calls to its workers

@@ -1,4 +1,4 @@
-import { FENCE_ASK_TIMEOUT_MS, NodeUnavailableError, nextTurn } from '@simplepool/core'
+import { FENCE_ASK_STRAGGLE_MS, FENCE_ASK_TIMEOUT_MS, NodeUnavailableError, nextTurn } from '@simplepool/core'
 import type { Clock, Logger } from '@simplepool/core'
 import type { Activation } from '../activation/activation.js'
 import type { LocalPool } from '../activation/local-pool.js'
@@ -19,6 +19,19 @@ interface Waited {
   actedAlone: boolean
 }
 
+/** How the question "did you mark me down?" is asked (see `FenceComponents.markedDown`). */
+export interface MarkedDownOptions {
+  /** How long a member's answer is waited for; none counts as yes. */
+  timeoutMs: number
+  /**
+   * After a first yes, how long the other members' answers are still waited for: they
+   * count as heard. After a stall, the lease on a majority is looked at as the fence ends,
+   * with records as old as the stall but for those answers; after isolation it holds
+   * already, and 0 is given.
+   */
+  straggleMs: number
+}
+
 /** What fencing needs of the node. */
 export interface FenceComponents {
   readonly clock: Clock
@@ -34,7 +47,7 @@ export interface FenceComponents {
    * Whether any other member marked this node down within the last `pausedMs` (and a
    * margin). Rejecting counts as yes; without it, every stall counts as marked down.
    */
-  markedDown?: (pausedMs: number, options: { timeoutMs: number }) => Promise<boolean>
+  markedDown?: (pausedMs: number, options: MarkedDownOptions) => Promise<boolean>
 }
 
 /**
@@ -183,7 +196,7 @@ export class Fence {
     // of it ran: the scheduler is held, and a call that started it waits), or it would live
     // on beside the copy they hold
     const window = c.claims.suspect()
-    this.fenced = waited.then(async (w) => [w, await this.ask(w.ms) || w.actedAlone] as const).then(([{ ms: pausedMs, actedAlone }, down]) => {
+    this.fenced = waited.then(async (w) => [w, await this.ask(w.ms, cause) || w.actedAlone] as const).then(([{ ms: pausedMs, actedAlone }, down]) => {
       const self = c.self()
       const what = cause === 'stall'
         ? `the event loop stood still for ${Math.round(pausedMs)} ms`
@@ -220,13 +233,14 @@ export class Fence {
    * kept for this node while it stood still is read in that turn's poll, and must be read
    * while the fence holds it (seed 97630).
    */
-  private async ask (pausedMs: number): Promise<boolean> {
+  private async ask (pausedMs: number, cause: 'stall' | 'isolation'): Promise<boolean> {
     const c = this.c
+    const straggleMs = cause === 'stall' ? FENCE_ASK_STRAGGLE_MS : 0
     let down = false
     for (let ms = pausedMs; ms > 0; ms = this.again) {
       this.again = 0
       // marked down once is enough to know; the turn is still waited for
-      const asked: Promise<boolean> = down ? Promise.resolve(true) : c.markedDown?.(ms, { timeoutMs: FENCE_ASK_TIMEOUT_MS }) ?? Promise.resolve(true)
+      const asked: Promise<boolean> = down ? Promise.resolve(true) : c.markedDown?.(ms, { timeoutMs: FENCE_ASK_TIMEOUT_MS, straggleMs }) ?? Promise.resolve(true)
       const [answer]: [boolean, void] = await Promise.all([asked.catch(() => true), nextTurn(c.clock)])
       down ||= answer
     }

@@ -3,8 +3,9 @@
  * meanwhile? Its runtime asks it before any turn runs, to know whether its activations
  * may be stale (fencing). Both sides are here: asking every live member, and answering.
  */
-import { FENCE_ASK_STRAGGLE_MS, MARKED_DOWN_MARGIN_MS } from '@simplepool/core'
+import { MARKED_DOWN_MARGIN_MS } from '@simplepool/core'
 import type { Clock, Member } from '@simplepool/core'
+import type { MarkedDownOptions } from '@simplepool/runtime'
 import { encodeMarkedDown } from './node-protocol.js'
 import type { NodeOp, NodePayload } from './node-protocol.js'
 
@@ -38,7 +39,7 @@ export class MarkedDownQuestion {
    * will not mark this node down for that stall. A member that does not answer, or a
    * stall so long that the others forgot what they marked, counts as yes.
    */
-  async ask (pausedMs: number, options: { timeoutMs: number }): Promise<boolean> {
+  async ask (pausedMs: number, options: MarkedDownOptions): Promise<boolean> {
     const c = this.c
     // stood still so long that the others have forgotten they marked it down: it was
     if (pausedMs + MARKED_DOWN_MARGIN_MS >= c.forgetAfterMs) return true
@@ -52,9 +53,9 @@ export class MarkedDownQuestion {
     const withinMs = pausedMs + MARKED_DOWN_MARGIN_MS
     // the first "yes" is the answer: a member across a cut just healed may answer only once
     // the kernel's backoff on its connection ends (up to the timeout), and what waits for
-    // the fence waited that long for nothing (calls refused up to 2.5 s after a heal). The
-    // others' answers are still waited for a little (FENCE_ASK_STRAGGLE_MS): each counts as
-    // heard, and the lease is looked at as the fence ends. A "no" needs every member's
+    // the fence waited that long for nothing (calls refused up to 2.5 s after a heal). After
+    // a stall, the others' answers are still waited for a little (`straggleMs`): each counts
+    // as heard, and the lease is looked at as the fence ends. A "no" needs every member's
     return await new Promise<boolean>((resolve) => {
       let left = others.length
       let yes = false
@@ -62,7 +63,8 @@ export class MarkedDownQuestion {
         left--
         if (answer && !yes) {
           yes = true
-          if (left > 0) c.clock.setTimeout(() => { resolve(true) }, FENCE_ASK_STRAGGLE_MS)
+          if (options.straggleMs <= 0) resolve(true)
+          else if (left > 0) c.clock.setTimeout(() => { resolve(true) }, options.straggleMs)
         }
         if (left === 0) resolve(yes)
       }

@@ -29,7 +29,7 @@ describe('MarkedDownQuestion', () => {
     const clock = new ManualClock()
     const { q, heard } = question([member('a'), member('b')], { a: async () => true, b: undefined }, clock)
     let done = false
-    const asked = q.ask(3_000, { timeoutMs: 2_000 }).then((v) => { done = true; return v })
+    const asked = q.ask(3_000, { timeoutMs: 2_000, straggleMs: FENCE_ASK_STRAGGLE_MS }).then((v) => { done = true; return v })
     await new Promise(resolve => setImmediate(resolve))
     clock.advance(FENCE_ASK_STRAGGLE_MS - 1)
     await new Promise(resolve => setImmediate(resolve))
@@ -39,10 +39,16 @@ describe('MarkedDownQuestion', () => {
     expect(heard).to.deep.equal(['a'])
   })
 
+  it('after isolation (no straggling asked for), answers yes at the first member that says so', async () => {
+    const { q, heard } = question([member('a'), member('b')], { a: async () => true, b: undefined })
+    expect(await q.ask(3_000, { timeoutMs: 2_000, straggleMs: 0 })).to.equal(true)
+    expect(heard).to.deep.equal(['a'])
+  })
+
   it('after a first yes, counts the answers that come soon after as heard before it answers', async () => {
     // a stalled node's lease on a majority is looked at as its fence ends: those answers are what it heard
     const { q, heard } = question([member('a'), member('b')], { a: async () => true, b: async () => await new Promise(resolve => setImmediate(() => { resolve(false) })) })
-    expect(await q.ask(3_000, { timeoutMs: 2_000 })).to.equal(true)
+    expect(await q.ask(3_000, { timeoutMs: 2_000, straggleMs: FENCE_ASK_STRAGGLE_MS })).to.equal(true)
     expect(heard).to.have.members(['a', 'b'])
   })
 
@@ -51,7 +57,7 @@ describe('MarkedDownQuestion', () => {
     const late = new Promise((resolve) => { release = resolve })
     const { q } = question([member('a'), member('b')], { a: async () => false, b: async () => await late })
     let done = false
-    const asked = q.ask(3_000, { timeoutMs: 2_000 }).then((v) => { done = true; return v })
+    const asked = q.ask(3_000, { timeoutMs: 2_000, straggleMs: FENCE_ASK_STRAGGLE_MS }).then((v) => { done = true; return v })
     await new Promise(resolve => setImmediate(resolve))
     expect(done).to.equal(false)
     release(false)
@@ -60,8 +66,8 @@ describe('MarkedDownQuestion', () => {
 
   it('takes a member that does not answer for yes unless this node sees it down, and no members for no', async () => {
     const failing = async (): Promise<never> => { throw Object.assign(new Error('timed out'), { name: 'TimeoutError' }) }
-    expect(await question([member('a')], { a: failing }).q.ask(3_000, { timeoutMs: 2_000 })).to.equal(true)
-    expect(await question([member('a', 'down')], { a: failing }).q.ask(3_000, { timeoutMs: 2_000 })).to.equal(false)
-    expect(await question([], {}).q.ask(3_000, { timeoutMs: 2_000 })).to.equal(false)
+    expect(await question([member('a')], { a: failing }).q.ask(3_000, { timeoutMs: 2_000, straggleMs: FENCE_ASK_STRAGGLE_MS })).to.equal(true)
+    expect(await question([member('a', 'down')], { a: failing }).q.ask(3_000, { timeoutMs: 2_000, straggleMs: FENCE_ASK_STRAGGLE_MS })).to.equal(false)
+    expect(await question([], {}).q.ask(3_000, { timeoutMs: 2_000, straggleMs: FENCE_ASK_STRAGGLE_MS })).to.equal(false)
   })
 })

@@ -115,8 +115,16 @@ export const ORDER_WINDOW_MS = 3_000
  */
 export const ORDER_SENT_MS = 30_000
 
-/** How long a barrier down a sender's route before may take before what it holds goes anyway, in ms: the defaults mark a node standing still down by then. */
-export const ORDER_BARRIER_TIMEOUT_MS = 2_000
+/**
+ * How long a barrier down a sender's route before may take, in ms, before what it holds
+ * fails rather than overtake what may still be on its way there. Longer than the defaults
+ * take to mark a node standing still down (its barriers are refused then, and what they
+ * held goes), and than a connection across a cut just healed may take to carry anything
+ * (the kernel's retransmission backoff: up to about 3.2 s after a cut of 6 s; with 2 s,
+ * calls sent just after a heal failed 2.5 to 3 s after it). Short of the default call
+ * timeout: a held call fails with this node's reason, not a bare TimeoutError.
+ */
+export const ORDER_BARRIER_TIMEOUT_MS = 4_000
 
 /**
  * How long a message that would go straight back to the node that sent it on waits for

@@ -67,11 +67,11 @@ export const FENCE_ASK_TIMEOUT_MS = 2_000
 
 /**
  * After the first member said yes to a node back from a stall, how long that question
- * still waits for the others' answers, in ms. Each answer counts as heard, and the lease on a majority is looked at as
- * the fence ends: without them, a node back from a stall found its records of the others
- * as old as the stall, fenced again for isolation and refused calls for a tenth of a
- * second. Short, since a member across a cut just healed may answer only when its
- * connection's backoff ends.
+ * still waits for the others' answers, in ms. Each answer counts as heard, and the lease
+ * on a majority is looked at as the fence ends: without them, the node found its records
+ * of the others as old as the stall, fenced again for isolation and refused calls for a
+ * tenth of a second. Short, since a member across a cut just healed may answer only when
+ * its connection's backoff ends.
  */
 export const FENCE_ASK_STRAGGLE_MS = 250
 

@@ -4,7 +4,6 @@
  */
 import type { Clock, Logger, Member, Random } from '@simplepool/core'
 import type { Placement } from '@simplepool/ring'
-import type { MarkedDownOptions } from './fencing/fence.js'
 import type { AbortOptions } from './options.js'
 import type { Pool } from './pool.js'
 
@@ -12,6 +11,19 @@ import type { Pool } from './pool.js'
 export interface RuntimeTransport {
   cast: (peerId: string, payload: unknown) => void
   call: (peerId: string, payload: unknown, options: { timeoutMs?: number, signal?: AbortSignal }) => Promise<unknown>
+}
+
+/** How the question "did you mark me down?" is asked (see `RuntimeComponents.markedDown`). */
+export interface MarkedDownOptions {
+  /** How long a member's answer is waited for; none counts as yes. */
+  timeoutMs: number
+  /**
+   * After a first yes, how long the other members' answers are still waited for: they
+   * count as heard. After a stall, the lease on a majority is looked at as the fence ends,
+   * with records as old as the stall but for those answers; after isolation it holds
+   * already, and 0 is given.
+   */
+  straggleMs: number
 }
 
 /** What the runtime needs from the node around it. */

@@ -7,6 +7,7 @@ import type { Scheduler } from '../activation/scheduler.js'
 import type { WorkerEvents } from '../events.js'
 import type { ClaimWindow } from '../handoff/claims.js'
 import type { HandoffSender } from '../handoff/sender.js'
+import type { MarkedDownOptions } from '../runtime-types.js'
 
 /** What a pool chose for a node cut off from a majority (see `PoolDefinition.partition`). */
 interface PartitionChoice {
@@ -17,19 +18,6 @@ interface PartitionChoice {
 interface Waited {
   ms: number
   actedAlone: boolean
-}
-
-/** How the question "did you mark me down?" is asked (see `FenceComponents.markedDown`). */
-export interface MarkedDownOptions {
-  /** How long a member's answer is waited for; none counts as yes. */
-  timeoutMs: number
-  /**
-   * After a first yes, how long the other members' answers are still waited for: they
-   * count as heard. After a stall, the lease on a majority is looked at as the fence ends,
-   * with records as old as the stall but for those answers; after isolation it holds
-   * already, and 0 is given.
-   */
-  straggleMs: number
 }
 
 /** What fencing needs of the node. */

@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { ManualClock, ORDER_SENT_MS, ORDER_WINDOW_MS } from '@simplepool/core'
+import { ManualClock, ORDER_BARRIER_TIMEOUT_MS, ORDER_SENT_MS, ORDER_WINDOW_MS } from '@simplepool/core'
 import { SendOrder } from '../../src/routing/send-order.js'
 import type { RuntimeTransport } from '../../src/runtime-types.js'
 
@@ -50,7 +50,8 @@ describe('SendOrder', () => {
     answer(1)
     await answered
     await Promise.resolve()
-    clock.advance(ORDER_WINDOW_MS + 1)
+    // past the window, and past the unanswered barrier's own deadline (what it held is gone with it)
+    clock.advance(Math.max(ORDER_WINDOW_MS, ORDER_BARRIER_TIMEOUT_MS) + 1)
     expect(order.waitFor('p', 'a', undefined, 'n3')).to.equal(undefined)
     expect(barriers).to.deep.equal(['n6'])
   })

@@ -4,7 +4,7 @@
  * may be stale (fencing). Both sides are here: asking every live member, and answering.
  */
 import { MARKED_DOWN_MARGIN_MS } from '@simplepool/core'
-import type { Clock, Member } from '@simplepool/core'
+import type { Clock, Member, TimerHandle } from '@simplepool/core'
 import type { MarkedDownOptions } from '@simplepool/runtime'
 import { encodeMarkedDown } from './node-protocol.js'
 import type { NodeOp, NodePayload } from './node-protocol.js'
@@ -59,14 +59,19 @@ export class MarkedDownQuestion {
     return await new Promise<boolean>((resolve) => {
       let left = others.length
       let yes = false
+      let straggling: TimerHandle | undefined
       const one = (answer: boolean): void => {
         left--
         if (answer && !yes) {
           yes = true
           if (options.straggleMs <= 0) resolve(true)
-          else if (left > 0) c.clock.setTimeout(() => { resolve(true) }, options.straggleMs)
+          else if (left > 0) straggling = c.clock.setTimeout(() => { resolve(true) }, options.straggleMs)
         }
-        if (left === 0) resolve(yes)
+        if (left === 0) {
+          // every answer came: the wait for stragglers has nothing left to wait for
+          if (straggling !== undefined) c.clock.clearTimeout(straggling)
+          resolve(yes)
+        }
       }
       if (left === 0) resolve(false)
       for (const m of others) {

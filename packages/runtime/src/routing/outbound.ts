@@ -80,11 +80,11 @@ export class Outbound implements RefTarget {
         if (spilled === undefined) return this.c.requests.call(local as LocalPool, id, msg, spawn, timeoutMs, signal, placement.version)
         order.sent(spilled)
         const answered = this.c.transport.call(spilled, encodeCall({ pool, id, msg, spawn, hops: 0, timeoutMs, spilled: true }), { timeoutMs, signal })
-        return order.active ? order.callSent(pool, id, spilled, answered) : answered
+        return order.noting ? order.callSent(pool, id, spilled, answered) : answered
       }
       order.sent(owner)
       const answered = this.c.transport.call(owner, encodeCall({ pool, id, msg, spawn, hops: 0, timeoutMs, spilled: false }), { timeoutMs, signal })
-      return order.active ? order.callSent(pool, id, owner, answered) : answered
+      return order.noting ? order.callSent(pool, id, owner, answered) : answered
     } catch (err) {
       return Promise.reject(err)
     }
@@ -125,7 +125,7 @@ export class Outbound implements RefTarget {
     }
     if (owner !== this.c.self()) {
       order.sent(owner)
-      if (order.active) order.castSent(pool, id, owner)
+      if (order.noting) order.castSent(pool, id, owner)
       this.c.transport.cast(owner, encodeCast({ pool, id, msg, spawn, hops: 0, spilled: false }))
       return
     }
@@ -133,7 +133,7 @@ export class Outbound implements RefTarget {
     if (spilled === undefined) (local as LocalPool).deliver(id, null, msg, spawn).ownedAt = placement.version
     else {
       order.sent(spilled)
-      if (order.active) order.castSent(pool, id, spilled)
+      if (order.noting) order.castSent(pool, id, spilled)
       this.c.transport.cast(spilled, encodeCast({ pool, id, msg, spawn, hops: 0, spilled: true }))
     }
   }

@@ -95,8 +95,9 @@ export class SendOrder {
   /** Per `pool\nid`: the routes before whose barriers were answered (or failed) since the ring last moved, and not sent down since. */
   private passed = new Map<string, string[]>()
   /**
-   * Per `pool\nid`: where this node's messages to the worker went while messages were looked
-   * at, while a call sent there is unanswered or for {@link ORDER_SENT_MS} after a cast. Such
+   * Per `pool\nid`: where this node's messages to the worker went within the window (see
+   * {@link noting}), or sent on by it, while a call sent there is unanswered or for
+   * {@link ORDER_SENT_MS} after a cast. Such
    * a message may wait on the route before for longer than the window (in the mailbox of a
    * worker being handed on, seed 944; in a claim, seed 127): a later message sent elsewhere
    * waits for a barrier down that route however long ago its ring moved. At most
@@ -135,6 +136,24 @@ export class SendOrder {
   /** True while messages are looked at here (a ring moved lately, some are held, or routes are noted: see {@link pending}, {@link doubtful}). */
   get active (): boolean {
     return this.open || this.held.size > 0 || this.pending.size > 0 || this.doubtful.size > 0
+  }
+
+  /**
+   * True while this node's own sends are noted ({@link pending}): its ring moved within the
+   * window. A message sent then may wait on the route before for longer than the window; one
+   * sent later went to an owner that has not moved since, and a move after it opens a window
+   * of its own that covers it. Noting every send while earlier ones are unanswered would keep
+   * the slow path on for good under steady traffic.
+   */
+  get noting (): boolean {
+    if (this.open && this.c.clock.monotonic() > this.openUntil) this.close()
+    return this.open
+  }
+
+  /** The window passed: what passed covered the routes before it, and goes with it. */
+  private close (): void {
+    this.open = false
+    this.passed = new Map()
   }
 
   /** A call to `pool`/`id` went to `peer` while messages are looked at: `answered` is its answer (see {@link pending}). */
@@ -229,10 +248,7 @@ export class SendOrder {
     const waiting = this.held.get(key)
     if (waiting !== undefined) return waiting
     const now = this.c.clock.monotonic()
-    if (this.open && now > this.openUntil) {
-      this.open = false
-      this.passed = new Map()
-    }
+    if (this.open && now > this.openUntil) this.close()
     let route = this.pending.get(key)
     if (route !== undefined && !this.lives(route, now)) {
       this.pending.delete(key)

@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { createNode, definePool } from 'simplepool'
+import { createNode, definePool, silentLogger } from 'simplepool'
 import type { SimplePoolNode, WorkerEventDetail } from 'simplepool'
 
 const rooms = definePool<{ members: string[], said: number }, { type: 'join', user: string } | { type: 'say', text: string } | { type: 'get' }, unknown>({
@@ -89,5 +89,51 @@ describe('createNode', function () {
       err = e as Error
     }
     expect(err?.name).to.equal('InvalidOptionError')
+  })
+
+  describe('never runs alone by mistake', () => {
+    /** What `createNode(init)` rejects with; undefined when it started (then stopped here). */
+    async function startError (init: Parameters<typeof createNode>[0]): Promise<Error & { data?: { failures?: string[] } } | undefined> {
+      try {
+        await (await createNode(init)).stop()
+      } catch (err) {
+        return err as Error
+      }
+    }
+
+    it('a node whose bootstrap address leads to no member fails its start with JoinTimeoutError, naming what the dial met', async () => {
+      const gone = await createNode({ pools: [rooms] })
+      const address = gone.addresses[0]
+      await gone.stop()
+      const err = await startError({ pools: [rooms], bootstrap: [address], joinTimeoutMs: 1_500, logger: silentLogger })
+      expect(err?.name).to.equal('JoinTimeoutError')
+      expect(err?.message).to.include(address)
+      expect(err?.data?.failures?.length).to.be.above(0)
+    })
+
+    it('a node with another cluster key fails its start with JoinTimeoutError, its dial having met ClusterKeyError', async () => {
+      const keyed = await createNode({ pools: [rooms], clusterKey: 'a1'.repeat(32) })
+      try {
+        const err = await startError({ pools: [rooms], bootstrap: keyed.addresses, clusterKey: 'b2'.repeat(32), joinTimeoutMs: 3_000, logger: silentLogger })
+        expect(err?.name).to.equal('JoinTimeoutError')
+        expect(err?.data?.failures?.join(' ')).to.include('ClusterKeyError')
+        // nobody let it in
+        expect(keyed.members()).to.have.length(1)
+      } finally {
+        await keyed.stop()
+      }
+    })
+
+    it('a node whose bootstrap list names only itself starts a cluster: the first node of a static list', async () => {
+      const probe = await createNode({ pools: [rooms], listen: ['/ip4/127.0.0.1/tcp/0'] })
+      const port = /tcp\/(\d+)/.exec(probe.addresses[0])?.[1] as string
+      await probe.stop()
+      const first = await createNode({ pools: [rooms], listen: [`/ip4/127.0.0.1/tcp/${port}`], bootstrap: [`/ip4/127.0.0.1/tcp/${port}`], joinTimeoutMs: 1_000 })
+      try {
+        expect(await first.ref('chat-room', 'r1').call({ type: 'join', user: 'ada' })).to.equal(1)
+      } finally {
+        await first.stop()
+      }
+    })
   })
 })

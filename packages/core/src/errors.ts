@@ -103,6 +103,17 @@ export class NodeIsolatedError extends SimplePoolError {
   constructor (message = 'The node heard no majority of the cluster', data?: unknown) { super(message, data); this.name = 'NodeIsolatedError' }
 }
 
+/**
+ * A node given bootstrap addresses heard from no member of the cluster within
+ * `joinTimeoutMs`: it did not join, and served nothing meanwhile. `data.failures` names
+ * what each dial of a bootstrap address met (`ClusterKeyError`, `TimeoutError`...), when
+ * one failed. A node that could join no cluster never runs as one of its own.
+ */
+export class JoinTimeoutError extends SimplePoolError {
+  static readonly code = 'JoinTimeoutError'
+  constructor (message = 'The node heard from no member of the cluster', data?: unknown) { super(message, data); this.name = 'JoinTimeoutError' }
+}
+
 const KNOWN: Record<string, new (message?: string, data?: unknown) => SimplePoolError> = {
   TimeoutError,
   AbortError,
@@ -116,7 +127,8 @@ const KNOWN: Record<string, new (message?: string, data?: unknown) => SimplePool
   ClusterKeyError,
   NoHandlerError,
   InvalidOptionError,
-  NotStartedError
+  NotStartedError,
+  JoinTimeoutError
 }
 
 const MAX_WIRE_MESSAGE = 4096

@@ -9,6 +9,7 @@ import { createHost } from './host.js'
 import type { Host } from './host.js'
 import { MembershipView } from './membership-view.js'
 import { decodeRecord, encodeRecord } from './record-codec.js'
+import { namesSelf } from './own-address.js'
 import { explainDialError, isRefusal } from './dial-error.js'
 import { newestOpen } from './connections.js'
 import { DEFAULTS, validateMeshInit, validateTargets } from './mesh-options.js'
@@ -432,13 +433,16 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
 
   private async dialBootstrap (): Promise<void> {
     const host = this.requireHost()
-    const pending = this.opts.bootstrap.filter(a => !this.addresses.includes(a))
+    const self = this.peerId
+    const pending = this.opts.bootstrap.filter(a => !namesSelf(a, self, this.addresses))
     const failed: string[] = []
     await Promise.all(pending.map(async (addr) => {
       try {
         await host.dial(multiaddr(addr), { signal: timeoutSignal(this.clock, this.opts.dialTimeoutMs) })
         this.reportedBootstrap.delete(addr)
       } catch (err) {
+        // a dial the stop cut short says nothing of the address
+        if (!this.running) return
         failed.push(addr)
         const named = explainDialError(err, addr, this.opts.clusterKey != null, this.opts.dialTimeoutMs)
         // one line per address and kind of failure, not one per retry

@@ -83,9 +83,14 @@ export class SimNode {
     return !this.gone && this.node.mesh.isRunning
   }
 
-  /** Starts as `createNode` does: resolves once the node announced `up`. */
+  /** Starts as `createNode` does: resolves once the node announced `up`; a start that fails stops what it started. */
   async start (): Promise<void> {
-    await this.node.start()
+    try {
+      await this.node.start()
+    } catch (err) {
+      await this.stop({ drainTimeoutMs: 0 }).catch(() => {})
+      throw err
+    }
   }
 
   /** Leaves gracefully, as `node.stop()`: hands its workers over, then goes. */

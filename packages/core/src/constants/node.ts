@@ -4,6 +4,14 @@
  * and says here why it has its value.
  */
 
+/**
+ * How long a node given bootstrap addresses waits to hear from a member of the cluster
+ * before its start fails (`JoinTimeoutError`), in ms. It serves nothing meanwhile: a node
+ * that heard no member may be cut off from the cluster, or misconfigured (a wrong address
+ * or cluster key), and one that served alone would hold copies of workers the cluster holds.
+ */
+export const DEFAULT_JOIN_TIMEOUT_MS = 30_000
+
 /** A joining node takes work once no new member appeared for this long (two heartbeats): it knows the cluster. */
 export const SETTLE_QUIET_MS = 1_000
 

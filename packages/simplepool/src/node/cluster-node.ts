@@ -5,7 +5,7 @@
  * node's public face; what each part does is in its own file. `SimplePoolNode` gives it
  * a libp2p mesh and transport; the simulator gives it simulated ones.
  */
-import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_DOWN_AFTER_MS, DEFAULT_FORGET_AFTER_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_LEASE_MARGIN_MS, DEFAULT_STOP_DRAIN_TIMEOUT_MS, DEFAULT_SUSPECT_AFTER_MS, InvalidOptionError, SETTLE_PEERS_MAX_MS, TypedEventTarget, UnknownPoolError, consoleLogger, systemClock } from '@simplepool/core'
+import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_DOWN_AFTER_MS, DEFAULT_FORGET_AFTER_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_JOIN_TIMEOUT_MS, DEFAULT_STOP_DRAIN_TIMEOUT_MS, DEFAULT_SUSPECT_AFTER_MS, InvalidOptionError, SETTLE_PEERS_MAX_MS, TypedEventTarget, UnknownPoolError, consoleLogger, systemClock } from '@simplepool/core'
 import type { Clock, Logger, Random } from '@simplepool/core'
 import { Placement } from '@simplepool/ring'
 import { validateTargets } from '@simplepool/mesh'
@@ -33,21 +33,9 @@ import { encodeHealth, encodeInspect, encodePlan, encodeRebalance, encodeRings, 
 import type { NodeOpCode, NodePayload, NodeReplies } from './node-protocol.js'
 import type { NodeMesh, NodeParts, NodeTransport, PartHooks } from './node-parts.js'
 import { NodeRecord } from './node-record.js'
-import { hearPeersMembers, nodesOfRings, settleMembership } from './settle-membership.js'
+import { joinCluster } from './settle-membership.js'
 import { TargetBand } from './target-band.js'
-
-/**
- * The lease on a majority (see the runtime's QuorumLease) for a node that sends a record
- * every `heartbeatMs`: the others mark it down after `downAfterMs` of silence, or four of
- * its records, whichever is longer, counted from the last record that reached them,
- * which may be one interval older than the last this node heard of them; less a margin
- * (`DEFAULT_LEASE_MARGIN_MS`, or a quarter of that deadline when it is short), so the
- * lease is always at least half the deadline and two records long.
- */
-export function leaseOf (heartbeatMs: number, downAfterMs: number): number {
-  const deadline = Math.max(downAfterMs, 4 * heartbeatMs)
-  return deadline - heartbeatMs - Math.min(DEFAULT_LEASE_MARGIN_MS, deadline / 4)
-}
+import { leaseOf } from './lease.js'
 
 /** Options of `createNode`. Only `pools` is required. */
 export interface NodeInit extends Omit<MeshInit, 'targets' | 'counts' | 'announce'> {
@@ -65,6 +53,12 @@ export interface NodeInit extends Omit<MeshInit, 'targets' | 'counts' | 'announc
   admin?: AdminOptions
   /** The random source of the runtime's choices (a simulation gives a seeded one). @default Math.random */
   random?: Random
+  /**
+   * With `bootstrap`: how long to wait to hear from a member of the cluster before the
+   * start fails with `JoinTimeoutError`. The node serves nothing until it has heard one.
+   * @default 30000
+   */
+  joinTimeoutMs?: number
 }
 
 /** Options of {@link SimplePoolNode.stop}. */
@@ -90,6 +84,7 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
   private readonly clock: Clock
   private readonly logger: Logger
   private readonly bootstrap: readonly string[]
+  private readonly joinTimeoutMs: number
   private readonly band = new TargetBand()
   private placementCache?: Placement
   private readonly metricsExport: NodeMetrics
@@ -119,6 +114,9 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
     this.clock = init.clock ?? systemClock
     this.logger = init.logger ?? consoleLogger('simplepool')
     this.bootstrap = init.bootstrap ?? []
+    const { joinTimeoutMs = DEFAULT_JOIN_TIMEOUT_MS } = init
+    if (typeof joinTimeoutMs !== 'number' || !(joinTimeoutMs > 0)) throw new InvalidOptionError(`joinTimeoutMs must be a positive number, got ${String(joinTimeoutMs)} (${typeof joinTimeoutMs})`)
+    this.joinTimeoutMs = joinTimeoutMs
     // The mesh and the transport first, so that the runtime is given the transport itself:
     // a remote call goes straight to it, through no closure of the node's. The mesh asks
     // the runtime for its counts only when it announces (after start), and is given the
@@ -280,24 +278,29 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
   /** Starts the host, the transport and the runtime, then announces `up`. */
   async start (): Promise<void> {
     // first: a port already taken fails the start before anything else runs
+    const since = this.clock.monotonic()
     if (this.admin !== undefined && this.adminBound === undefined) this.adminBound = await this.admin.listen()
+    // what dialling the bootstrap addresses met, for the error of a join that fails
+    const failures = new Set<string>()
+    const onError = (evt: CustomEvent<Error>): void => { failures.add(`${evt.detail.name}: ${evt.detail.message}`) }
+    this.mesh.addEventListener('mesh:error', onError)
     await this.mesh.start()
     await this.transport.start()
     this.runtime.start()
     this.runtime.onPlacement(this.placement())
     this.healthMonitor.start()
     if (this.bootstrap.length > 0) {
-      await settleMembership({ clock: this.clock, memberCount: () => this.mesh.snapshot().members.length })
-      await hearPeersMembers({
+      await joinCluster({
         clock: this.clock,
-        heard: () => new Set(this.mesh.snapshot().members.filter(m => m.liveness !== 'down').map(m => m.peerId)),
-        askMembers: async () => {
-          // any member that serves: its rings name whom the cluster places workers on
-          const peer = this.mesh.snapshot().members.find(m => m.peerId !== this.peerId && m.status === 'up' && m.liveness === 'alive')
-          if (peer === undefined) return []
-          return nodesOfRings((await this.ringsOf(peer.peerId, { timeoutMs: SETTLE_PEERS_MAX_MS })).rings)
-        }
-      })
+        self: this.peerId,
+        addresses: this.addresses,
+        bootstrap: this.bootstrap,
+        snapshot: () => this.mesh.snapshot(),
+        failures: () => [...failures],
+        timeoutMs: this.joinTimeoutMs,
+        since,
+        ringsOf: async (peer) => (await this.ringsOf(peer, { timeoutMs: SETTLE_PEERS_MAX_MS })).rings
+      }).finally(() => { this.mesh.removeEventListener('mesh:error', onError) })
     }
     this.mesh.setStatus('up')
   }

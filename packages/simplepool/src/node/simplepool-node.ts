@@ -15,7 +15,7 @@ import type { NodeInit } from './cluster-node.js'
 export class SimplePoolNode extends ClusterNode<Mesh, Transport> {
   constructor (init: NodeInit) {
     super(init, (hooks) => {
-      const { pools, targets, transport, runtime, processMetrics, admin, random, ...meshInit } = init
+      const { pools, targets, transport, runtime, processMetrics, admin, random, joinTimeoutMs, ...meshInit } = init
       // `announce: false`: joining until the transport takes calls (the node announces `up` once it does)
       const mesh = new Mesh({ ...meshInit, counts: hooks.counts, epochs: hooks.epochs, announce: false, logger: hooks.logger })
       return { mesh, transport: new Transport({ ...mesh.streams(), clock: init.clock, logger: hooks.logger }, transport) }

@@ -114,6 +114,8 @@ export class SendOrder {
   private readonly doubtful = new Map<string, string[]>()
   /** The one timer of this node's held messages: deadlines of held calls, and barriers that never answer. */
   private sweep: TimerHandle | undefined
+  /** Held messages are being sent (see {@link noting}). */
+  private releasing = false
 
   constructor (components: SendOrderComponents) {
     this.c = components
@@ -140,12 +142,16 @@ export class SendOrder {
 
   /**
    * True while this node's own sends are noted ({@link pending}): its ring moved within the
-   * window. A message sent then may wait on the route before for longer than the window; one
-   * sent later went to an owner that has not moved since, and a move after it opens a window
-   * of its own that covers it. Noting every send while earlier ones are unanswered would keep
-   * the slow path on for good under steady traffic.
+   * window, or what barriers held goes now (however late: the first messages to the new
+   * owner, which may wait there in a claim). A message sent then may wait on the route
+   * before for longer than the window. One sent later went to an owner that had not moved
+   * for a window; a move after it is covered when the sender's next message to the worker
+   * comes within that move's window (one that comes later, while the earlier still waits
+   * on the owner before, is not: a gap the README lists). Noting every send while earlier
+   * ones are unanswered kept the slow path on for good under steady traffic.
    */
   get noting (): boolean {
+    if (this.releasing) return true
     if (this.open && this.c.clock.monotonic() > this.openUntil) this.close()
     return this.open
   }
@@ -353,7 +359,12 @@ export class SendOrder {
       for (const s of held.sends) s.expire?.(err)
       return
     }
-    for (const s of held.sends) s.send()
+    this.releasing = true
+    try {
+      for (const s of held.sends) s.send()
+    } finally {
+      this.releasing = false
+    }
   }
 
   /**

@@ -36,6 +36,7 @@ import { NodeRecord } from './node-record.js'
 import { joinCluster } from './settle-membership.js'
 import { TargetBand } from './target-band.js'
 import { leaseOf } from './lease.js'
+import { memberInfos } from './members.js'
 
 /** Options of `createNode`. Only `pools` is required. */
 export interface NodeInit extends Omit<MeshInit, 'targets' | 'counts' | 'announce'> {
@@ -114,9 +115,8 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
     this.clock = init.clock ?? systemClock
     this.logger = init.logger ?? consoleLogger('simplepool')
     this.bootstrap = init.bootstrap ?? []
-    const { joinTimeoutMs = DEFAULT_JOIN_TIMEOUT_MS } = init
-    if (typeof joinTimeoutMs !== 'number' || !(joinTimeoutMs > 0)) throw new InvalidOptionError(`joinTimeoutMs must be a positive number, got ${String(joinTimeoutMs)} (${typeof joinTimeoutMs})`)
-    this.joinTimeoutMs = joinTimeoutMs
+    this.joinTimeoutMs = init.joinTimeoutMs ?? DEFAULT_JOIN_TIMEOUT_MS
+    if (typeof this.joinTimeoutMs !== 'number' || !(this.joinTimeoutMs > 0)) throw new InvalidOptionError(`joinTimeoutMs must be a positive number, got ${String(init.joinTimeoutMs)} (${typeof init.joinTimeoutMs})`)
     // The mesh and the transport first, so that the runtime is given the transport itself:
     // a remote call goes straight to it, through no closure of the node's. The mesh asks
     // the runtime for its counts only when it announces (after start), and is given the
@@ -275,32 +275,39 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
     return this.adminBound
   }
 
-  /** Starts the host, the transport and the runtime, then announces `up`. */
+  /** Starts the host, the transport and the runtime, joins, then announces `up`; a start that fails stops what it started. */
   async start (): Promise<void> {
-    // first: a port already taken fails the start before anything else runs
     const since = this.clock.monotonic()
-    if (this.admin !== undefined && this.adminBound === undefined) this.adminBound = await this.admin.listen()
     // what dialling the bootstrap addresses met, for the error of a join that fails
     const failures = new Set<string>()
     const onError = (evt: CustomEvent<Error>): void => { failures.add(`${evt.detail.name}: ${evt.detail.message}`) }
     this.mesh.addEventListener('mesh:error', onError)
-    await this.mesh.start()
-    await this.transport.start()
-    this.runtime.start()
-    this.runtime.onPlacement(this.placement())
-    this.healthMonitor.start()
-    if (this.bootstrap.length > 0) {
-      await joinCluster({
-        clock: this.clock,
-        self: this.peerId,
-        addresses: this.addresses,
-        bootstrap: this.bootstrap,
-        snapshot: () => this.mesh.snapshot(),
-        failures: () => [...failures],
-        timeoutMs: this.joinTimeoutMs,
-        since,
-        ringsOf: async (peer) => (await this.ringsOf(peer, { timeoutMs: SETTLE_PEERS_MAX_MS })).rings
-      }).finally(() => { this.mesh.removeEventListener('mesh:error', onError) })
+    try {
+      // first: a port already taken fails the start before anything else runs
+      if (this.admin !== undefined && this.adminBound === undefined) this.adminBound = await this.admin.listen()
+      await this.mesh.start()
+      await this.transport.start()
+      this.runtime.start()
+      this.runtime.onPlacement(this.placement())
+      this.healthMonitor.start()
+      if (this.bootstrap.length > 0) {
+        await joinCluster({
+          clock: this.clock,
+          self: this.peerId,
+          addresses: this.addresses,
+          bootstrap: this.bootstrap,
+          snapshot: () => this.mesh.snapshot(),
+          failures: () => [...failures],
+          timeoutMs: this.joinTimeoutMs,
+          since,
+          ringsOf: async (peer) => (await this.ringsOf(peer, { timeoutMs: SETTLE_PEERS_MAX_MS })).rings
+        })
+      }
+    } catch (err) {
+      await this.stop({ drainTimeoutMs: 0 }).catch(() => {})
+      throw err
+    } finally {
+      this.mesh.removeEventListener('mesh:error', onError)
     }
     this.mesh.setStatus('up')
   }
@@ -365,14 +372,7 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
 
   /** Every member this node knows, itself included, with targets and counts from their heartbeats. */
   members (): MemberInfo[] {
-    const self = this.peerId
-    const ownCounts = this.runtime.counts()
-    return this.mesh.snapshot().members.map((m) => {
-      const counts = m.peerId === self ? ownCounts : (this.mesh.figures(m.peerId)?.counts ?? {})
-      const pools: Record<string, { target: number, count: number }> = {}
-      for (const [name, p] of Object.entries(m.pools)) pools[name] = { target: p.target, count: counts[name] ?? 0 }
-      return { peerId: m.peerId, status: m.status, liveness: m.liveness, addresses: m.addresses, pools }
-    })
+    return memberInfos(this.mesh.snapshot().members, this.peerId, this.runtime.counts(), (peerId) => this.mesh.figures(peerId)?.counts)
   }
 
   /**

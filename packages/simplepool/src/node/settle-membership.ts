@@ -135,7 +135,9 @@ export async function joinCluster (c: JoinClusterComponents): Promise<void> {
   if (others.length === 0) return
   await hearAnyMember({
     clock: c.clock,
-    heardMember: () => alive().some(m => m.peerId !== c.self),
+    // a member saying goodbye is no cluster to join; one still joining is (nodes of a
+    // static list started together hear only each other's `joining` at first)
+    heardMember: () => alive().some(m => m.peerId !== c.self && m.status !== 'leaving'),
     bootstrap: others,
     failures: c.failures,
     timeoutMs: c.timeoutMs,

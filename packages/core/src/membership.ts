@@ -61,6 +61,13 @@ export interface MemberRecord {
    */
   downs?: string[]
   /**
+   * The members among {@link downs} this node knows gone (a redial was refused: no
+   * process listens where they were): they left its base on a majority. A node that never
+   * heard a member counts it in its own base while another member's record names it down
+   * and not gone (see `MembershipView.unknown`). Older nodes send none.
+   */
+  gone?: string[]
+  /**
    * The members this node hears (their records arrive within the suspicion deadline), as
    * {@link peerTag}s: a node that never heard of a member does not doubt it either, and
    * only a member that hears another may vouch that it can still hold its lease (see
@@ -105,6 +112,8 @@ export interface MemberFigures {
   doubts: readonly string[]
   /** The members among those the member's last record marked down (see {@link MemberRecord.downs}). */
   downs: readonly string[]
+  /** The members among those it knows gone (see {@link MemberRecord.gone}). */
+  gone: readonly string[]
   /** The tags of the members the member's last record hears, when it said (see {@link MemberRecord.hears}). */
   hears?: readonly number[]
 }

@@ -68,8 +68,8 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
    * change that may bring a deadline nearer sets it back to -Infinity.
    */
   private nextDue = -Infinity
-  /** {@link unheard}, until a record or a change of members may change it. */
-  private unheardCache: readonly string[] | undefined
+  /** {@link unheard} and {@link unknown}, until a record or a change of members may change them. */
+  private doubtedCache: { unheard: readonly string[], unknown: readonly string[] } | undefined
 
   constructor (self: MemberRecord, clock: Clock, init: MembershipViewInit) {
     super()
@@ -160,7 +160,7 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
       if (record.heartbeatMs < entry.figures.heartbeatMs) this.nextDue = -Infinity
     }
     if (record.epoch > 0) this.init.epochs?.observe(record.epoch)
-    if ((record.doubts?.length ?? 0) > 0 || (entry?.figures.doubts.length ?? 0) > 0) this.unheardCache = undefined
+    if ((record.doubts?.length ?? 0) > 0 || (entry?.figures.doubts.length ?? 0) > 0) this.doubtedCache = undefined
     const liveness: Liveness = entry?.unreachable === true ? entry.member.liveness : 'alive'
     const next = toMember(record, liveness)
     const figures = toFigures(record, now)
@@ -328,6 +328,15 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
     return out
   }
 
+  /** Peer ids of members this node marked down and knows gone (a redial refused): what its record says is gone (see `MemberRecord.gone`). */
+  gone (): string[] {
+    const out: string[] = []
+    for (const [peerId, e] of this.entries) {
+      if (e.member.liveness === 'down' && e.member.status !== 'leaving' && e.unreachable) out.push(peerId)
+    }
+    return out
+  }
+
   /** Peer ids of members this node marked down (and that did not leave): what its record says it marked down (see `MemberRecord.downs`). */
   markedDown (): string[] {
     const out: string[] = []
@@ -343,18 +352,34 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
    * may still hold its lease and serve its workers (seed 181115). Empty in a quiet cluster.
    */
   unheard (): readonly string[] {
-    if (this.unheardCache !== undefined) return this.unheardCache
-    let out: string[] | undefined
+    return this.namedNotHeard().unheard
+  }
+
+  /**
+   * Peer ids of members this view never heard (nor forgot) that a member it counts doubts,
+   * marked down or not, and does not know gone: the others keep them in the base of their lease on a majority
+   * until they forget them (seed 10164: a node that joined while a member stood still
+   * counted a majority of a base without it, and served on one side of an even split
+   * while the other side, which held that member, served too). Empty in a quiet cluster.
+   */
+  unknown (): readonly string[] {
+    return this.namedNotHeard().unknown
+  }
+
+  private namedNotHeard (): { unheard: readonly string[], unknown: readonly string[] } {
+    if (this.doubtedCache !== undefined) return this.doubtedCache
+    let unheard: string[] | undefined
+    let unknown: string[] | undefined
     for (const e of this.entries.values()) {
       if (e.member.liveness === 'down' || e.figures.doubts.length === 0) continue
       for (const d of e.figures.doubts) {
-        if (d === this.self.member.peerId || this.entries.has(d) || this.tombstones.has(d) || e.figures.downs.includes(d) || out?.includes(d) === true) continue
-        out ??= []
-        out.push(d)
+        if (d === this.self.member.peerId || this.entries.has(d) || this.tombstones.has(d)) continue
+        if (!e.figures.gone.includes(d) && unknown?.includes(d) !== true) (unknown ??= []).push(d)
+        if (!e.figures.downs.includes(d) && unheard?.includes(d) !== true) (unheard ??= []).push(d)
       }
     }
-    this.unheardCache = out ?? NONE
-    return this.unheardCache
+    this.doubtedCache = { unheard: unheard ?? NONE, unknown: unknown ?? NONE }
+    return this.doubtedCache
   }
 
   /**
@@ -416,7 +441,7 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
   }
 
   private rebuild (): void {
-    this.unheardCache = undefined
+    this.doubtedCache = undefined
     const members = [this.self.member]
     for (const e of this.entries.values()) members.push(e.member)
     members.sort((a, b) => a.peerId < b.peerId ? -1 : a.peerId > b.peerId ? 1 : 0)
@@ -441,7 +466,7 @@ function toMember (record: MemberRecord, liveness: Liveness): Readonly<Member> {
 function toFigures (record: MemberRecord, now: number): MemberFigures {
   const counts: Record<string, number> = {}
   for (const [name, p] of Object.entries(record.pools)) counts[name] = p.count
-  return { counts, load: record.load, seq: record.seq, heartbeatMs: record.heartbeatMs, lastSeen: now, doubts: record.doubts ?? [], downs: record.downs ?? [], ...(record.hears !== undefined ? { hears: record.hears } : {}) }
+  return { counts, load: record.load, seq: record.seq, heartbeatMs: record.heartbeatMs, lastSeen: now, doubts: record.doubts ?? [], downs: record.downs ?? [], gone: record.gone ?? [], ...(record.hears !== undefined ? { hears: record.hears } : {}) }
 }
 
 function sameMember (a: Readonly<Member>, b: Readonly<Member>): boolean {

@@ -121,6 +121,11 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     return this.view?.unheard() ?? []
   }
 
+  /** Members this node never heard that others doubt, marked down or not (see {@link MembershipView.unknown}). */
+  unknown (): readonly string[] {
+    return this.view?.unknown() ?? []
+  }
+
   /** Sends this node's record to every peer now, rather than at the next heartbeat. */
   announceNow (): void {
     if (this.running) this.publish()
@@ -289,6 +294,7 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
       epoch: this.opts.epochs?.last() ?? 0,
       doubts: this.view?.doubted() ?? [],
       downs: this.view?.markedDown() ?? [],
+      gone: this.view?.gone() ?? [],
       hears: this.view?.heard() ?? []
     }
   }

@@ -76,6 +76,11 @@ export function decodeRecord (bytes: Uint8Array): MemberRecord {
   if (!Array.isArray(downs) || downs.length > MAX_DOUBTS || !downs.every(d => typeof d === 'string' && d.length > 0 && d.length <= 128)) {
     throw new InvalidMessageError('membership record: bad downs')
   }
+  // absent from an older node's record: nobody it marked down is known gone
+  const gone = r.gone ?? []
+  if (!Array.isArray(gone) || gone.length > MAX_DOUBTS || !gone.every(d => typeof d === 'string' && d.length > 0 && d.length <= 128)) {
+    throw new InvalidMessageError('membership record: bad gone')
+  }
   // absent from an older node's record: a reader falls back on its doubts
   const hears = r.hears
   if (hears !== undefined && (!Array.isArray(hears) || hears.length > MAX_DOUBTS || !hears.every(t => Number.isInteger(t) && t >= 0 && t <= 0xffffffff))) {
@@ -93,6 +98,7 @@ export function decodeRecord (bytes: Uint8Array): MemberRecord {
     epoch,
     doubts: doubts as string[],
     ...(downs.length > 0 ? { downs: downs as string[] } : {}),
+    ...(gone.length > 0 ? { gone: gone as string[] } : {}),
     ...(hears !== undefined ? { hears: hears as number[] } : {})
   }
 }

@@ -328,16 +328,24 @@ describe('MembershipView', () => {
     view.onRecord(record('a', { doubts: ['x'] }))
     view.onRecord(record('b', { doubts: ['x'] }))
     expect(view.unheard()).to.deep.equal(['x'])
+    expect(view.unknown()).to.deep.equal(['x'])
     // a marked it down; b still only suspects it: it may still hold its lease on b's side
     view.onRecord(record('a', { seq: 2, doubts: ['x'], downs: ['x'] }))
     expect(view.unheard()).to.deep.equal(['x'])
     view.onRecord(record('b', { seq: 2, doubts: ['x'], downs: ['x'] }))
     expect(view.unheard()).to.deep.equal([])
+    // marked down by all, it still counts in their bases until they forget it (seed 10164)
+    expect(view.unknown()).to.deep.equal(['x'])
     // heard at last: a member like any other, whatever the others say of it
     view.onRecord(record('b', { seq: 3, doubts: ['y'] }))
     expect(view.unheard()).to.deep.equal(['y'])
     view.onRecord(record('y'))
     expect(view.unheard()).to.deep.equal([])
+    // y is heard; x is still in a's record, marked down there
+    expect(view.unknown()).to.deep.equal(['x'])
+    // until a knows it gone (a redial refused): it left a's base
+    view.onRecord(record('a', { seq: 4, doubts: ['x'], downs: ['x'], gone: ['x'] }))
+    expect(view.unknown()).to.deep.equal([])
     // nobody doubts itself, nor this node into the list
     view.onRecord(record('a', { seq: 3, doubts: ['self'] }))
     expect(view.unheard()).to.deep.equal([])

@@ -65,6 +65,8 @@ export interface RuntimeComponents {
     departed: (peerId: string) => boolean
     /** How many ms ago this node's view marked the member down, if it did lately. */
     markedDownAgo: (peerId: string) => number | undefined
+    /** Members the others doubt (marked down or not) that this view never heard: they count in the others' bases (see `QuorumLease`). None without it. */
+    unknown?: () => readonly string[]
     /** The lease now, in ms (it follows this node's heartbeat interval, which grows with the cluster). */
     ms: () => number
   }

@@ -81,6 +81,10 @@ export class SimMesh extends TypedEventTarget<MeshEvents> implements NodeMesh {
     return this.view?.unheard() ?? []
   }
 
+  unknown (): readonly string[] {
+    return this.view?.unknown() ?? []
+  }
+
   /** True when the peer is known gone lately: it said goodbye, or refused a redial (see {@link MembershipView.departed}). */
   departed (peerId: string): boolean {
     return this.view?.departed(peerId) ?? false
@@ -163,7 +167,7 @@ export class SimMesh extends TypedEventTarget<MeshEvents> implements NodeMesh {
     const pools: MemberRecord['pools'] = {}
     for (const [name, target] of Object.entries(this.targets)) pools[name] = { target, count: counts[name] ?? 0 }
     for (const [name, count] of Object.entries(counts)) pools[name] ??= { target: 0, count }
-    return { peerId: this.peerId, addresses: this.addresses, status: this.status, pools, incarnation: this.c.incarnation, seq: ++this.seq, load: 0, heartbeatMs: this.interval(), epoch: this.c.epochs.last(), doubts: this.view?.doubted() ?? [], downs: this.view?.markedDown() ?? [], hears: this.view?.heard() ?? [] }
+    return { peerId: this.peerId, addresses: this.addresses, status: this.status, pools, incarnation: this.c.incarnation, seq: ++this.seq, load: 0, heartbeatMs: this.interval(), epoch: this.c.epochs.last(), doubts: this.view?.doubted() ?? [], downs: this.view?.markedDown() ?? [], gone: this.view?.gone() ?? [], hears: this.view?.heard() ?? [] }
   }
 
   private publish (): void {

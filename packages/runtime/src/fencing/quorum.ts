@@ -13,6 +13,8 @@ export interface QuorumComponents {
   departed: (peerId: string) => boolean
   /** How many ms ago this node's view marked the member down, if it did lately. */
   markedDownAgo: (peerId: string) => number | undefined
+  /** Members the others doubt (marked down or not) that this view never heard: see {@link QuorumLease}. */
+  unknown?: () => readonly string[]
   /**
    * How long a member's last record counts as hearing it, in ms: shorter than the others
    * take to mark this node down after its last record reached them, by a margin (see
@@ -40,7 +42,10 @@ export interface QuorumComponents {
  * heard, within the lease (`ms()`), from more than half of the base (itself included), or
  * from exactly half when that half holds the base's oldest member (the smallest
  * incarnation, then the smallest peer id), the rule both halves of an even split compute
- * alike (`isMajority`).
+ * alike (`isMajority`). A member this node never heard, that the members it counts doubt
+ * or marked down (`unknown`: it stood still or was cut off as this node joined), is in
+ * the others' bases: it is in this one too, never heard, and taken for the oldest (its
+ * incarnation is unknown here), so that a tie goes to the side that knows it (seed 10164).
  *
  * When the lease is lost the base is frozen until it holds again: the node's own view
  * forgets the members it marked down meanwhile, and a base that shrank with it would give
@@ -54,6 +59,7 @@ export class QuorumLease {
   private lostAt = 0
   /** The members the last base was taken from (an immutable view's), and that base. */
   private baseOf: ReadonlyArray<Readonly<Member>> | undefined
+  private unknownOf: readonly string[] | undefined
   private lastBase: Array<Readonly<Member>> = []
 
   constructor (components: QuorumComponents) {
@@ -109,10 +115,13 @@ export class QuorumLease {
   /** The base now: the members of this node's view that count toward a majority, and this node (kept per view: the members are immutable; see the class). */
   private base (): Array<Readonly<Member>> {
     const members = this.c.members()
-    if (members !== this.baseOf || this.lastBase.some(m => m.liveness === 'down' && this.c.departed(m.peerId))) {
+    const unknown = this.c.unknown?.() ?? NONE
+    if (members !== this.baseOf || unknown !== this.unknownOf || this.lastBase.some(m => m.liveness === 'down' && this.c.departed(m.peerId))) {
       const self = this.c.self()
       this.baseOf = members
+      this.unknownOf = unknown
       this.lastBase = members.filter(m => m.peerId === self || (countsForMajority(m) && !(m.liveness === 'down' && this.c.departed(m.peerId))))
+      for (const peerId of unknown) this.lastBase.push(unknownMember(peerId))
     }
     return this.lastBase
   }
@@ -138,6 +147,13 @@ export class QuorumLease {
       return ago !== undefined && ago <= leaseMs && liveness(m) !== 'down'
     })
   }
+}
+
+const NONE: readonly string[] = []
+
+/** A member known here only by name (see `unknown`): never heard, and the oldest. */
+function unknownMember (peerId: string): Readonly<Member> {
+  return { peerId, addresses: [], status: 'up', pools: {}, incarnation: -Infinity, liveness: 'down' }
 }
 
 /** What a call to a worker of a node that lost its lease gets, at once. */

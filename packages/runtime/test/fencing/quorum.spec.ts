@@ -9,7 +9,7 @@ function member (peerId: string, incarnation: number, extra: Partial<Member> = {
 }
 
 /** A lease for node `a` over a view it reads at each look, hearing whom `heard` names (ms ago). */
-function leaseOf (view: { members: Member[], heard: Record<string, number>, departed?: Set<string>, markedDown?: Record<string, number> }, clock = new ManualClock()): QuorumLease {
+function leaseOf (view: { members: Member[], heard: Record<string, number>, departed?: Set<string>, markedDown?: Record<string, number>, unknown?: string[] }, clock = new ManualClock()): QuorumLease {
   return new QuorumLease({
     clock,
     self: () => 'a',
@@ -17,6 +17,7 @@ function leaseOf (view: { members: Member[], heard: Record<string, number>, depa
     heardAgo: (peer) => view.heard[peer],
     departed: (peer) => view.departed?.has(peer) ?? false,
     markedDownAgo: (peer) => view.markedDown?.[peer],
+    unknown: () => view.unknown ?? [],
     ms: () => 1_000
   })
 }
@@ -36,6 +37,18 @@ describe('the lease on a majority', () => {
     view.heard.b = 100
     expect(lease.check()).to.equal('regained')
     expect(lease.lost).to.equal(false)
+  })
+
+  it('counts a member it never heard, that the others doubt or marked down, in its base, never heard and the oldest (seed 10164)', () => {
+    // a joined while e stood still: its view has no e, the others' bases do. Split {a, c, d} | {b, e, f}
+    const members = [member('a', 9), member('b', 2), member('c', 3), member('d', 4), member('f', 5)]
+    const heard = { c: 100, d: 100, b: 2_000, f: 2_000 }
+    // without e, a would hear three of five, and serve beside the other half
+    expect(leaseOf({ members, heard }).check()).to.equal(undefined)
+    // with e: three of six, and the oldest (e, whose incarnation a cannot know) is not with it
+    expect(leaseOf({ members, heard, unknown: ['e'] }).check()).to.equal('lost')
+    // a strict majority still holds
+    expect(leaseOf({ members, heard: { ...heard, b: 100 }, unknown: ['e'] }).check()).to.equal(undefined)
   })
 
   it('breaks an even split for the half that holds the oldest member, as both halves compute it', () => {

@@ -144,6 +144,7 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
         },
         departed: (peerId) => this.mesh.departed(peerId),
         markedDownAgo: (peerId) => this.mesh.markedDownAgo(peerId),
+        unknown: () => this.mesh.unknown(),
         ms: () => leaseOf(this.mesh.figures(this.mesh.peerId)?.heartbeatMs ?? init.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, init.downAfterMs ?? DEFAULT_DOWN_AFTER_MS)
       },
       transport: this.transport,

@@ -19,6 +19,8 @@ export interface NodeMesh extends TypedEventTarget<MeshEvents> {
   heardFrom: (peerId: string) => boolean
   /** Members never heard here that others doubt and did not mark down (a member silent since before this node joined). */
   unheard: () => readonly string[]
+  /** Members never heard here that others doubt, marked down or not (they count in the others' bases). */
+  unknown: () => readonly string[]
   markedDownAgo: (peerId: string) => number | undefined
   departed: (peerId: string) => boolean
   announceNow: () => void

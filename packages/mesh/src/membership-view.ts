@@ -356,8 +356,9 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
   }
 
   /**
-   * Peer ids of members this view never heard (nor forgot) that a member it counts doubts,
-   * marked down or not, and does not know gone: the others keep them in the base of their lease on a majority
+   * Peer ids of members this view never heard (nor forgot) that a member's last record here
+   * doubts, marked down or not, and does not know gone (the member itself may be down
+   * here, but not leaving): the others keep them in the base of their lease on a majority
    * until they forget them (seed 10164: a node that joined while a member stood still
    * counted a majority of a base without it, and served on one side of an even split
    * while the other side, which held that member, served too). Empty in a quiet cluster.
@@ -371,11 +372,14 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
     let unheard: string[] | undefined
     let unknown: string[] | undefined
     for (const e of this.entries.values()) {
-      if (e.member.liveness === 'down' || e.figures.doubts.length === 0) continue
+      if (e.figures.doubts.length === 0 || e.member.status === 'leaving') continue
+      // a member marked down here still counts its last record's: it may still count them
+      // in its base, on its side of a cut, until it says otherwise or is forgotten
+      const down = e.member.liveness === 'down'
       for (const d of e.figures.doubts) {
         if (d === this.self.member.peerId || this.entries.has(d) || this.tombstones.has(d)) continue
         if (!e.figures.gone.includes(d) && unknown?.includes(d) !== true) (unknown ??= []).push(d)
-        if (!e.figures.downs.includes(d) && unheard?.includes(d) !== true) (unheard ??= []).push(d)
+        if (!down && !e.figures.downs.includes(d) && unheard?.includes(d) !== true) (unheard ??= []).push(d)
       }
     }
     this.doubtedCache = { unheard: unheard ?? NONE, unknown: unknown ?? NONE }

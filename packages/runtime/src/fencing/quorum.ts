@@ -105,8 +105,12 @@ export class QuorumLease {
       this.lostAt = this.c.clock.monotonic()
       return 'lost'
     }
-    // a member known gone since (a goodbye, a refused redial) is not waited for: no side has it
-    this.frozen = this.frozen.filter(m => !this.c.departed(m.peerId))
+    // a member known gone since (a goodbye, a refused redial) is not waited for: no side has
+    // it. A member known only by name stays while a record here names it (see `unknown`:
+    // records of members this node marked down count too, so a cut does not shrink it)
+    const unknown = this.c.unknown?.() ?? NONE
+    this.frozen = this.frozen.filter(m => !this.c.departed(m.peerId) && (m.incarnation !== -Infinity || unknown.includes(m.peerId)))
+    for (const peerId of unknown) if (!this.frozen.some(m => m.peerId === peerId)) this.frozen.push(unknownMember(peerId))
     if (!this.holds(this.frozen, true)) return undefined
     this.frozen = undefined
     return 'regained'

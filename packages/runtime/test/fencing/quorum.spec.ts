@@ -51,6 +51,19 @@ describe('the lease on a majority', () => {
     expect(leaseOf({ members, heard: { ...heard, b: 100 }, unknown: ['e'] }).check()).to.equal(undefined)
   })
 
+  it('keeps a member known only by name in a frozen base while a record names it, and lets it go once none does (seed 11252)', () => {
+    const members = [member('a', 9), member('b', 2), member('c', 3)]
+    const view = { members, heard: { b: 2_000, c: 2_000 } as Record<string, number>, unknown: ['x'] }
+    const lease = leaseOf(view)
+    expect(lease.check()).to.equal('lost')
+    // b heard again, and x still named: two of four, x the oldest, not with a
+    view.heard.b = 100
+    expect(lease.check()).to.equal(undefined)
+    // the record that named x says no more of it (it left, or was heard to go): three of three
+    view.unknown = []
+    expect(lease.check()).to.equal('regained')
+  })
+
   it('breaks an even split for the half that holds the oldest member, as both halves compute it', () => {
     const members = [member('a', 5), member('b', 1), member('c', 6), member('d', 7)]
     // a hears only c: {a, c} against {b, d}, and b (incarnation 1) is the oldest

@@ -83,14 +83,9 @@ export class SimNode {
     return !this.gone && this.node.mesh.isRunning
   }
 
-  /** Starts as `createNode` does: resolves once the node announced `up`; a start that fails stops what it started. */
+  /** Starts as `createNode` does: resolves once the node announced `up` (a start that fails stops what it started). */
   async start (): Promise<void> {
-    try {
-      await this.node.start()
-    } catch (err) {
-      await this.stop({ drainTimeoutMs: 0 }).catch(() => {})
-      throw err
-    }
+    await this.node.start()
   }
 
   /** Leaves gracefully, as `node.stop()`: hands its workers over, then goes. */

@@ -35,11 +35,7 @@ export class SimplePoolNode extends ClusterNode<Mesh, Transport> {
  */
 export async function createNode (init: NodeInit): Promise<SimplePoolNode> {
   const node = new SimplePoolNode(init)
-  try {
-    await node.start()
-  } catch (err) {
-    await node.stop().catch(() => {})
-    throw err
-  }
+  // a start that fails stops what it started (ClusterNode.start)
+  await node.start()
   return node
 }

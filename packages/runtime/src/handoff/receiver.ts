@@ -49,22 +49,34 @@ export class HandoffReceiver {
       // one worker refused (already live here, a bad id) does not fail the others
       if (w instanceof Error) return toWireError(w)
       try {
-        return this.take(local, w.id, w.snapshot, from, w.epoch).epoch
+        return this.take(local, w.id, w.snapshot, from, w.epoch, m.again === true).epoch
       } catch (err) {
         return toWireError(err)
       }
     })
   }
 
-  /** Takes in worker `id`, handed over by `from` where it had `previousEpoch`; see the class. */
-  take (local: LocalPool, id: string, snapshot: unknown, from: string, previousEpoch: number): Activation {
+  /**
+   * Takes in worker `id`, handed over by `from` where it had `previousEpoch`; see the class.
+   * `again`: the message is a resend (the first went unanswered).
+   */
+  take (local: LocalPool, id: string, snapshot: unknown, from: string, previousEpoch: number, again = false): Activation {
     let act = local.activations.get(id)
-    if (act === undefined && this.takenLately(local.name, id) === previousEpoch) {
+    const lately = act === undefined ? this.takenLately(local.name, id) : undefined
+    if (lately === previousEpoch) {
       // the same handoff again (its answer was lost): it came already, and what it became
       // here may have moved on since; taking the old state again would undo that
       throw new HandoffError(`${local.name}/${id} was handed here already`, { pool: local.name, id, epoch: previousEpoch + 1, again: true })
     }
     const claiming = act !== undefined && act.phase === Phase.Activating && act.ext?.claiming === true
+    if (again && (act === undefined || claiming)) {
+      // A resend this node does not remember: either the first never came, or it came
+      // longer ago than this node remembers (a resend held up by a cut or a stall, seed
+      // 14255), and what this node made of it since (turns written to the store, then
+      // dropped when it was marked down) is newer than this state. Not knowing which, it
+      // takes nothing: the sender settles the worker as if unanswered.
+      throw new HandoffError(`${local.name}/${id} was handed again, and ${local.self} does not remember taking it: not taken, it may be stale`, { pool: local.name, id, forgotten: true })
+    }
     if (act !== undefined && !claiming) {
       // fencing: the newer epoch wins. A copy here that is older than the one handed over
       // is stale: it goes, unsaved, and what waited in its mailbox runs on the copy that came in

@@ -1,5 +1,5 @@
 import {
-  DEFAULT_CALL_TIMEOUT_MS, DEFAULT_HANDOFFS_IN_FLIGHT, DEFAULT_MIGRATIONS_PER_SECOND, HANDOFF_BATCH, HANDOFF_PROGRESS_MS,
+  DEFAULT_CALL_TIMEOUT_MS, DEFAULT_HANDOFFS_IN_FLIGHT, DEFAULT_MIGRATIONS_PER_SECOND, HANDOFF_PROGRESS_MS,
   HANDOFF_PUMP_MS, HANDOFF_RETRY_MS, HANDOFF_FAILED_RETRY_MS, HANDOFF_SCAN_PER_PUMP, HANDOFF_TRIES, CLAIM_WAIT_MS, InvalidMessageError, sleep
 } from '@simplepool/core'
 import type { Clock, Logger, TimerHandle } from '@simplepool/core'
@@ -14,7 +14,8 @@ import type { RuntimeTransport } from '../runtime-types.js'
 import { followOn } from './follow.js'
 import type { SentOn } from './follow.js'
 import type { WorkerEvents } from '../events.js'
-import { backToStore } from './unanswered.js'
+import { unanswered } from './unanswered.js'
+import { BatchSizes } from './batch-sizes.js'
 import { Later } from './later.js'
 
 /** What the sending side of the handoff needs of the node. */
@@ -95,13 +96,12 @@ export class HandoffSender {
   private readonly idleWaiters: Array<() => void> = []
   /** When the ring first moved since the sender last looked: the rebalance delay is not put off for ever. */
   private settlingSince = -Infinity
-  private readonly batchSizes = new Map<string, number>()
+  private readonly batchSizes = new BatchSizes()
   private settleTimer: TimerHandle | undefined
   /** Workers taken in here that this node did not own, looked at again once the ring settled (see {@link misplaced}). */
   private readonly misplacedOnes: Later<{ local: LocalPool, act: Activation }>
   /** Activations the current scans have not looked at yet (as counted when they began). */
   private unscanned = 0
-  /** Workers whose handoff message failed, waiting to be looked at again, and their timers. */
   /** Workers whose handoff message failed whole, tried again `HANDOFF_FAILED_RETRY_MS` later. */
   private readonly parked: Later<{ local: LocalPool, act: Activation }>
 
@@ -317,7 +317,7 @@ export class HandoffSender {
         groups.set(key, g)
       }
       g.acts.push(act)
-      if (g.acts.length >= this.batchSize(local)) {
+      if (g.acts.length >= this.batchSizes.of(local.name)) {
         groups.delete(key)
         this.send(g.local, g.to, g.acts)
         room--
@@ -341,11 +341,6 @@ export class HandoffSender {
 
   private tell (phase: 'start' | 'progress' | 'done'): void {
     this.c.progress?.(phase, { moved: this.moved, backlog: this.backlog, elapsedMs: this.c.clock.monotonic() - this.began })
-  }
-
-  /** Workers per handoff message of a pool: halved after a message failed whole (too big for a frame, say). */
-  private batchSize (local: LocalPool): number {
-    return this.batchSizes.get(local.name) ?? HANDOFF_BATCH
   }
 
   /**
@@ -387,14 +382,17 @@ export class HandoffSender {
   /**
    * Sends workers whose handoff began (their state in `workers`) and settles each by its
    * answer. A message that timed out may still have been taken: the workers stay put,
-   * their messages waiting, and the same message goes again (the receiver answers for
-   * each whether it has it now); after the last try, or another failure, they stay here.
+   * their messages waiting, and the same message goes again, marked as sent again (the
+   * receiver answers for each whether it took it; one it does not remember taking it does
+   * not take now), unless `to` was marked down meanwhile: what it took then may have been
+   * dropped there since, and the state here is older than what it wrote. After the last
+   * try, or another failure, they are settled as unanswered (see `unanswered`).
    */
   private async transfer (local: LocalPool, to: string, acts: Activation[], workers: HandedWorker[]): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       let results: unknown
       try {
-        results = await this.c.transport.call(to, encodeHandoff(local.name, workers), { timeoutMs: DEFAULT_CALL_TIMEOUT_MS })
+        results = await this.c.transport.call(to, encodeHandoff(local.name, workers, attempt > 0), { timeoutMs: DEFAULT_CALL_TIMEOUT_MS })
         if (!Array.isArray(results) || results.length !== acts.length) throw new InvalidMessageError(`a handoff answer holds one result per worker; got ${Array.isArray(results) ? results.length : typeof results}`)
       } catch (err) {
         const e = err as Error
@@ -410,29 +408,26 @@ export class HandoffSender {
             workers = kept.map(i => workers[i])
             if (acts.length === 0) return
           }
-          continue
+          if (this.c.down?.(to) !== true) continue
+          // marked down while the message waited to go again: a call to it fails here now,
+          // whatever it took
+          unanswered(local, to, acts, this.c.logger, () => { this.park(local, acts) })
+          return
         }
         // no answer (a refusal from `to` is one: it took nothing)
-        const unanswered = e.name === 'TimeoutError' || (e.name === 'NodeUnavailableError' && this.c.down?.(to) === true)
-        if (unanswered && local.def.load !== undefined) {
-          this.c.logger.warn(`handoff of ${acts.length} workers of ${local.name} to ${to} went unanswered; their copies here go back to the store`)
-          backToStore(local, to, acts)
+        if (e.name === 'TimeoutError' || (e.name === 'NodeUnavailableError' && this.c.down?.(to) === true)) {
+          unanswered(local, to, acts, this.c.logger, () => { this.park(local, acts) })
           return
         }
         // too big for a frame, say: smaller messages from now on
-        if (acts.length > 1) this.batchSizes.set(local.name, Math.max(1, acts.length >> 1))
+        this.batchSizes.failed(local.name, acts.length)
         this.c.logger.warn(`handoff of ${acts.length} workers of ${local.name} to ${to} failed; they stay here: ${e.name}: ${e.message}`)
         for (const act of acts) local.cancelHandoff(act)
         this.park(local, acts)
         return
       }
       for (const [i, act] of acts.entries()) this.settle(local, to, act, (results as unknown[])[i])
-      // a message that went through: the pool's batches grow back towards the full size
-      const size = this.batchSizes.get(local.name)
-      if (size !== undefined && acts.length >= size) {
-        if (size * 2 >= HANDOFF_BATCH) this.batchSizes.delete(local.name)
-        else this.batchSizes.set(local.name, size * 2)
-      }
+      this.batchSizes.went(local.name, acts.length)
       return
     }
   }
@@ -458,7 +453,7 @@ export class HandoffSender {
       forwardMailbox(act, forward(r))
       return
     }
-    const e = (r ?? {}) as { name?: string, message?: string, data?: { epoch?: unknown, retry?: unknown, again?: unknown } }
+    const e = (r ?? {}) as { name?: string, message?: string, data?: { epoch?: unknown, retry?: unknown, again?: unknown, forgotten?: unknown } }
     const theirs = e.data?.epoch
     if (typeof theirs === 'number') this.c.observeEpoch?.(theirs)
     if (e.name === 'HandoffError' && typeof theirs === 'number' && theirs > act.epoch) {
@@ -469,6 +464,11 @@ export class HandoffSender {
         this.c.events.emit('worker:conflict', { pool: local.name, id: act.id, node: local.self, epoch: act.epoch, newerEpoch: theirs, keptOn: to })
       }
       forwardMailbox(act, forward(theirs))
+      return
+    }
+    if (e.name === 'HandoffError' && e.data?.forgotten === true) {
+      // sent again, and `to` does not remember taking it: as if unanswered
+      unanswered(local, to, [act], this.c.logger, () => { this.park(local, [act]) })
       return
     }
     local.cancelHandoff(act)

@@ -1,4 +1,5 @@
 import { NodeUnavailableError } from '@simplepool/core'
+import type { Logger } from '@simplepool/core'
 import type { Activation } from '../activation/activation.js'
 import type { LocalPool } from '../activation/local-pool.js'
 
@@ -26,4 +27,21 @@ export function backToStore (local: LocalPool, to: string, acts: readonly Activa
     local.depart(act, 'stale')
     local.failMailbox(act, new NodeUnavailableError(`the handoff of ${local.name}/${act.id} to ${to} went unanswered; retry: it comes back from the store`, { node: to, pool: local.name, id: act.id }))
   }
+}
+
+/**
+ * Workers whose handoff to `to` went unanswered (or was answered `forgotten`): `to` may
+ * have taken them. Those of a pool with `load` go back to the store ({@link backToStore});
+ * the others, with no truer copy anywhere, stay here and are tried again later (`park`):
+ * a later handoff settles which copy is newer.
+ */
+export function unanswered (local: LocalPool, to: string, acts: readonly Activation[], logger: Logger, park: () => void): void {
+  if (local.def.load !== undefined) {
+    logger.warn(`handoff of ${acts.length} workers of ${local.name} to ${to} went unanswered; their copies here go back to the store`)
+    backToStore(local, to, acts)
+    return
+  }
+  logger.warn(`handoff of ${acts.length} workers of ${local.name} to ${to} went unanswered; they stay here`)
+  for (const act of acts) local.cancelHandoff(act)
+  park()
 }

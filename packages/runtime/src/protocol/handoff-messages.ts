@@ -14,11 +14,17 @@ export interface HandedWorker {
   snapshot: unknown
 }
 
-/** `[Op.HandoffMany, pool, [id, epoch, snapshot, id, epoch, snapshot, ...]]` */
+/** `[Op.HandoffMany, pool, [id, epoch, snapshot, id, epoch, snapshot, ...], again?]` */
 export interface HandoffMessage {
   pool: string
   /** In order; a worker whose fields are malformed is its own `InvalidMessageError`, refused alone. */
   workers: Array<HandedWorker | InvalidMessageError>
+  /**
+   * The same message sent again (the first went unanswered): the receiver takes a worker
+   * only if it remembers having taken it from this message (then it answers so), never
+   * anew; see `HandoffReceiver.take`.
+   */
+  again?: boolean
 }
 
 /**
@@ -28,10 +34,10 @@ export interface HandoffMessage {
  */
 export type HandoffAnswer = Array<number | WireError>
 
-export function encodeHandoff (pool: string, workers: readonly HandedWorker[]): unknown[] {
+export function encodeHandoff (pool: string, workers: readonly HandedWorker[], again = false): unknown[] {
   const flat: unknown[] = []
   for (const w of workers) flat.push(w.id, w.epoch, w.snapshot)
-  return [Op.HandoffMany, pool, flat]
+  return again ? [Op.HandoffMany, pool, flat, true] : [Op.HandoffMany, pool, flat]
 }
 
 export function decodeHandoff (payload: unknown): HandoffMessage {
@@ -49,7 +55,9 @@ export function decodeHandoff (payload: unknown): HandoffMessage {
       workers.push(err as InvalidMessageError)
     }
   }
-  return { pool, workers }
+  const again = p[3]
+  if (again !== undefined && typeof again !== 'boolean') throw new InvalidMessageError('a handoff\'s `again` is a boolean')
+  return again === true ? { pool, workers, again } : { pool, workers }
 }
 
 /** `[Op.Claim, pool, id, claimer?]`: `claimer` is set when an owner passes a claim on to the node its worker spilled to. */

@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { CLAIM_COUNTS_GRACE_MS, DEFAULT_POOL_TARGET, HANDOFF_FAILED_RETRY_MS, ManualClock, NodeUnavailableError } from '@simplepool/core'
+import { CLAIM_COUNTS_GRACE_MS, DEFAULT_POOL_TARGET, HANDOFF_FAILED_RETRY_MS, ManualClock, NodeUnavailableError, TimeoutError } from '@simplepool/core'
 import { Placement } from '@simplepool/ring'
 import { definePool } from '../../src/pool.js'
 import type { Pool } from '../../src/pool.js'
@@ -125,6 +125,47 @@ describe('Handoff', () => {
     expect(onB).to.be.above(10)
     expect(await a.count('counter', { local: true }) + onB).to.equal(100)
     for (const id of ids) expect(await a.ref('counter', id).call('get')).to.equal(1)
+  })
+
+  it('a resend the receiver does not remember taking is not taken: the sender\'s copies go back to the store, and come from it on the new owner', async () => {
+    const stored = new Map<string, number>()
+    const durable = definePool<Counter, 'inc' | 'get', number>({
+      name: 'counter',
+      init: () => ({ n: 0 }),
+      load: (id) => stored.has(id) ? { n: stored.get(id) as number } : undefined,
+      save: (id, s) => { stored.set(id, s.n) },
+      handle: (s, m) => m === 'inc' ? ++s.n : s.n
+    })
+    const a = t.cluster.add('A', { pools: [durable] })
+    const ids = Array.from({ length: 100 }, (_, i) => `f${i}`)
+    for (const id of ids) await a.ref('counter', id).call('inc')
+    // the first handoff message never reaches B (it times out on the way): every resend
+    // reaches a node that does not remember taking what it carries, as one would that
+    // took the first and forgot it since
+    const first = new Set<unknown>()
+    const resends: unknown[] = []
+    t.cluster.failCall = (from, to, payload) => {
+      const p = payload as unknown[]
+      if (from !== 'A' || to !== 'B' || p[0] !== Op.HandoffMany) return undefined
+      if (p[3] === true) {
+        resends.push(p)
+        return undefined
+      }
+      first.add(p)
+      return new TimeoutError('lost on the way')
+    }
+    const b = t.cluster.add('B', { pools: [durable] })
+    const onB = ids.filter(id => t.cluster.views.get('A')?.ownerOf('counter', id) === 'B')
+    await run(t.clock, 3_000)
+    expect(first.size).to.be.above(0)
+    expect(resends.length).to.be.above(0)
+    // B took nothing handed to it; A saved its copies and let them go
+    expect(b.localPool('counter')?.stats.counters.migratedIn).to.equal(0)
+    expect(a.migrationBacklog).to.equal(0)
+    for (const id of onB) expect(a.localPool('counter')?.activations.has(id)).to.equal(false)
+    // each comes back on B from the store, with its state
+    for (const id of onB) expect(await a.ref('counter', id).call('get')).to.equal(1)
+    expect(await b.count('counter', { local: true })).to.equal(onB.length)
   })
 
   it('hands workers whose handoff message failed over again later, with no ring change to prompt it', async () => {

@@ -45,6 +45,7 @@ describe('the protocol between runtimes', () => {
     expect(decodeClaim(encodeClaim({ pool: 'p', id: 'x', claimer: 'B' }))).to.deep.equal({ pool: 'p', id: 'x', claimer: 'B' })
     const workers = [{ id: 'a', epoch: 7, snapshot: { n: 1 } }, { id: 'b', epoch: 9, snapshot: null }]
     expect(decodeHandoff(encodeHandoff('p', workers))).to.deep.equal({ pool: 'p', workers })
+    expect(decodeHandoff(encodeHandoff('p', workers, true))).to.deep.equal({ pool: 'p', workers, again: true })
     expect(decodeHint(encodeHint({ pool: 'p', fingerprint: '', owner: 'B' }))).to.deep.equal({ pool: 'p', fingerprint: '', owner: 'B' })
     for (const live of [true, false]) expect(decodeSpillNote(encodeSpillNote({ pool: 'p', id: 'x', live }))).to.deep.equal({ pool: 'p', id: 'x', live })
     for (const spilled of [true, false]) expect(decodeBarrier(encodeBarrier({ pool: 'p', id: 'x', hops: 1, timeoutMs: 2000, spilled }))).to.deep.equal({ pool: 'p', id: 'x', hops: 1, timeoutMs: 2000, spilled })
@@ -92,6 +93,7 @@ describe('the protocol between runtimes', () => {
       [() => decodeSpawnMany([4, 'p', ['a', ''], 1, 0]), 'id'],
       [() => decodeWorker([3, 'p', 'x', 0]), 'Where or Stop'],
       [() => decodeHandoff([11, 'p', ['a', 1]]), 'triples'],
+      [() => decodeHandoff([11, 'p', ['a', 1, 2], 1]), 'again'],
       [() => decodeClaim([10, 'p', 'x', 5]), 'claimer'],
       [() => decodeHint([8, 'p', 5, 'B']), 'fingerprint'],
       [() => decodeSpillNote([12, 'p']), 'id']

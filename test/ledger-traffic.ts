@@ -7,6 +7,8 @@ export interface Traffic {
   errors: Record<string, number>
   /** Per calling node: calls answered and failed in buckets of `bucketMs` from `t0` (Date.now()). */
   timelines: Timeline[]
+  /** The latest failures over every calling node: when (Date.now()), the error's name and message. */
+  latest: Array<{ at: number, name: string, message: string }>
 }
 
 /** When one node's calls were answered and failed. */
@@ -26,8 +28,9 @@ export function lastFailure (timeline: Timeline, before = Infinity): number | un
 /** `inc` calls on ids `prefix0`..`prefix(n-1)` of the ledger pool from every node in `nodes` at once, 32 in flight each, for `seconds`. */
 export async function ledgerTraffic (nodes: NodeHandle[], prefix: string, n: number, seconds: number): Promise<Traffic> {
   const results = await Promise.all(nodes.map(async node =>
-    await node.request<Omit<Traffic, 'timelines'> & { timeline: Timeline }>('incTraffic', { pool: 'ledger', prefix, n, seconds, concurrency: 32 }, (seconds + 30) * 1000)))
-  const out: Traffic = { acks: new Array<number>(n).fill(0), failed: new Array<number>(n).fill(0), errors: {}, timelines: results.map(r => r.timeline) }
+    await node.request<Omit<Traffic, 'timelines' | 'latest'> & { timeline: Timeline, latest: Array<[number, string, string]> }>('incTraffic', { pool: 'ledger', prefix, n, seconds, concurrency: 32 }, (seconds + 30) * 1000)))
+  const latest = results.flatMap(r => r.latest.map(([ms, name, message]) => ({ at: r.timeline.t0 + ms, name, message }))).sort((a, b) => a.at - b.at)
+  const out: Traffic = { acks: new Array<number>(n).fill(0), failed: new Array<number>(n).fill(0), errors: {}, timelines: results.map(r => r.timeline), latest }
   for (const r of results) {
     r.acks.forEach((k, i) => { out.acks[i] += k })
     r.failed.forEach((k, i) => { out.failed[i] += k })

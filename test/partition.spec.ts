@@ -24,6 +24,8 @@ interface Figures {
   /** The same, per client: X (with the majority), Y (with the minority). */
   lastFailureByClient: number[]
   errors: Record<string, number>
+  /** The failures after the heal, latest last: ms after it, the error's name and message. */
+  late: string[]
 }
 
 /**
@@ -144,7 +146,8 @@ suite(unavailable === undefined ? 'network partitions between namespaces' : `net
       wholeMs: wholeAt - healAt,
       lastFailureMs: Math.max(0, ...t.timelines.map(tl => (lastFailure(tl) ?? 0) - healAt)),
       lastFailureByClient: t.timelines.map(tl => Math.max(0, (lastFailure(tl) ?? 0) - healAt)),
-      errors: t.errors
+      errors: t.errors,
+      late: t.latest.filter(l => l.at > healAt).slice(-6).map(l => `${l.at - healAt} ms ${l.name}: ${l.message}`)
     }
     figures.push(f)
     return f

@@ -189,6 +189,8 @@ export const nodeCommands: Record<string, Command> = {
     const t0 = Date.now()
     const ok: number[] = []
     const bad: number[] = []
+    // the latest failures, for a figure's why: [ms from t0, name, message]
+    const latest: Array<[number, string, string]> = []
     const bump = (list: number[]): void => {
       const b = Math.floor((Date.now() - t0) / TIMELINE_BUCKET_MS)
       while (list.length <= b) list.push(0)
@@ -207,13 +209,15 @@ export const nodeCommands: Record<string, Command> = {
           errors[k] = (errors[k] ?? 0) + 1
           failed[i]++
           bump(bad)
+          latest.push([Date.now() - t0, k, (err as Error).message.slice(0, 160)])
+          if (latest.length > 32) latest.shift()
           // a refusal comes at once: a caller that retried in a tight loop would only burn the CPU the others need
           await new Promise(resolve => setTimeout(resolve, 10))
         }
       }
     }
     await Promise.all(Array.from({ length: (a.concurrency as number | undefined) ?? 32 }, loop))
-    return { acks, failed, errors, timeline: { t0, bucketMs: TIMELINE_BUCKET_MS, ok, failed: bad } }
+    return { acks, failed, errors, latest, timeline: { t0, bucketMs: TIMELINE_BUCKET_MS, ok, failed: bad } }
   },
   stop: async (node) => {
     await node.stop()

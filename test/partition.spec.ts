@@ -160,12 +160,12 @@ suite(unavailable === undefined ? 'network partitions between namespaces' : `net
   }
 
   it('a node alone: it stops serving, the rest take its ids, and after the heal nothing is lost or stale', async () => {
-    const f = await underTraffic('alone', 'alone-', 6_000, cutOff([4], 6_000))
+    const f = await underTraffic('alone', 'alone-', 8_000, cutOff([4], 8_000))
     expect(f.minorityStoppedMs, 'the cut-off node fenced').to.be.a('number')
   })
 
   it('two of five: the three serve, the two stop, and after the heal nothing is lost or stale', async () => {
-    const f = await underTraffic('two of five', 'minority-', 6_000, cutOff([3, 4], 6_000))
+    const f = await underTraffic('two of five', 'minority-', 8_000, cutOff([3, 4], 8_000))
     expect(f.minorityStoppedMs, 'the minority fenced').to.be.a('number')
   })
 
@@ -228,7 +228,7 @@ suite(unavailable === undefined ? 'network partitions between namespaces' : `net
     await eventually(async () => await Promise.all(cluster.running.map(async node => JSON.stringify(await node.request('owners', { pool: 'ledger', prefix: 'halves-', n: N })))), owners => owners.every(o => o === owners[0]))
     await settled(cluster.running, 20_000)
     const from = Date.now()
-    const f = await underTraffic('equal halves', 'halves-', 6_000, cutOff([2, 3], 6_000))
+    const f = await underTraffic('equal halves', 'halves-', 8_000, cutOff([2, 3], 8_000))
     expect(f.minorityStoppedMs, 'the half without the oldest fenced').to.be.a('number')
     const fenced = (n: NodeHandle): boolean => n.events.some(ev => ev.name === 'node:fence' && ev.at > from && ev.detail.cause === 'isolation')
     expect(hosts.slice(0, 4).map(fenced), 'A, B, C, D fenced').to.deep.equal([false, false, true, true])

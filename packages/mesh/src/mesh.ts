@@ -1,6 +1,6 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import {
-  BOOTSTRAP_RETRY_MS, MEMBERSHIP_SWEEP_MS, MEMBERSHIP_TOPIC, NodeUnavailableError, NotStartedError, RECONNECT_BACKOFF_MS,
+  BOOTSTRAP_RETRY_MS, MEMBERSHIP_SWEEP_MS, MEMBERSHIP_TOPIC, NodeUnavailableError, NotStartedError, RECONNECT_BACKOFF_MS, REDIAL_TIMEOUT_MS,
   STREAMS_PER_PROTOCOL, TypedEventTarget, consoleLogger, deferOf, sleep, systemClock, timeoutSignal, withDefaults
 } from '@simplepool/core'
 import type { Clock, Logger, Member, MemberFigures, MemberRecord, MemberStatus, MembershipEvents, MembershipSnapshot, PoolFigures, TimerHandle } from '@simplepool/core'
@@ -11,14 +11,14 @@ import { MembershipView } from './membership-view.js'
 import { decodeRecord, encodeRecord } from './record-codec.js'
 import { namesSelf } from './own-address.js'
 import { explainDialError, isRefusal } from './dial-error.js'
-import { newestOpen } from './connections.js'
+import { Connections } from './connections.js'
 import { DEFAULTS, validateMeshInit, validateTargets } from './mesh-options.js'
 import type { MeshInit, MeshOptions } from './mesh-options.js'
 
 /** Stream handling on a mesh's host, for services with a protocol of their own. */
 export interface StreamHost {
-  /** Registers the handler of inbound streams of a protocol. */
-  handle: (protocol: string, handler: (stream: Stream, remotePeer: string) => void) => Promise<void>
+  /** Registers the handler of inbound streams of a protocol; `stale`: the stream came on a stale connection (see `Connections`). */
+  handle: (protocol: string, handler: (stream: Stream, remotePeer: string, stale?: boolean) => void) => Promise<void>
   /** Removes that handler. */
   unhandle: (protocol: string) => Promise<void>
   /** Opens a stream of a protocol to a member, dialing it when needed. */
@@ -43,6 +43,7 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
   private readonly logger: Logger
   private readonly clock: Clock
   private host?: Host
+  private connections?: Connections
   private view?: MembershipView
   private status: MemberStatus = 'joining'
   private targets: Record<string, number>
@@ -158,6 +159,7 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
       heartbeatMs: this.opts.heartbeatMs
     })
     this.host = host
+    this.connections = new Connections(host)
     await host.start()
     this.running = true
     this.view = new MembershipView(this.record(), this.clock, this.opts)
@@ -169,6 +171,8 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     for (const type of ['member:join', 'member:update', 'member:down'] as const) {
       this.view.addEventListener(type, () => { this.publishSoon() })
     }
+    this.view.addEventListener('member:down', (evt) => { this.connections?.markedDown(evt.detail.peerId) })
+    this.view.addEventListener('member:leave', (evt) => { this.connections?.forget(evt.detail.peerId) })
     host.addEventListener('peer:connect', (evt) => { this.view?.onConnect(evt.detail.toString()) })
     host.addEventListener('peer:disconnect', (evt) => { this.onDisconnect(evt.detail.toString()) })
     host.services.pubsub.addEventListener('message', (evt) => {
@@ -233,7 +237,10 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
   streams (): StreamHost {
     return {
       handle: async (protocol, handler) => {
-        await this.requireHost().handle(protocol, (stream, connection) => { handler(stream, connection.remotePeer.toString()) }, {
+        await this.requireHost().handle(protocol, (stream, connection) => {
+          const peer = connection.remotePeer.toString()
+          handler(stream, peer, this.connections?.isStale(peer, connection) === true)
+        }, {
           maxInboundStreams: STREAMS_PER_PROTOCOL,
           maxOutboundStreams: STREAMS_PER_PROTOCOL
         })
@@ -255,7 +262,8 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     if (m == null || m.addresses.length === 0) throw new NodeUnavailableError(`peer ${peerId} is not a known member`)
     const targets = m.addresses.map(a => multiaddr(a))
     try {
-      return await host.dial(targets, { signal: this.deadline(options.signal) })
+      // a stale connection is open (see Connections): libp2p would hand it back
+      return await host.dial(targets, { signal: this.deadline(options.signal), force: this.connections?.hasStale(peerId) === true })
     } catch (err) {
       throw explainDialError(err, peerId, this.opts.clusterKey != null, this.opts.dialTimeoutMs)
     }
@@ -274,7 +282,8 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
   }
 
   private openConnection (peerId: string): Connection | undefined {
-    return newestOpen(this.requireHost(), peerId)
+    this.requireHost()
+    return this.connections?.newestOpen(peerId)
   }
 
   private record (): MemberRecord {
@@ -365,7 +374,7 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     const view = this.view
     if (view === undefined) return
     for (const m of view.snapshot().members) {
-      if (m.liveness !== 'alive' && m.status !== 'leaving' && !view.departed(m.peerId)) this.reach(m.peerId)
+      if (m.liveness !== 'alive' && m.status !== 'leaving' && !view.departed(m.peerId)) this.reach(m.peerId, REDIAL_TIMEOUT_MS)
     }
   }
 
@@ -392,12 +401,12 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
    * we can reach it. Members we could not reach are tried again, at most once per
    * `RECONNECT_BACKOFF_MS`, so a healed partition heals the view too.
    */
-  private reach (peerId: string): void {
+  private reach (peerId: string, timeoutMs?: number): void {
     if (this.openConnection(peerId) != null || this.dialing.has(peerId)) return
     const now = this.clock.monotonic()
     if (now - (this.lastDial.get(peerId) ?? -Infinity) < RECONNECT_BACKOFF_MS) return
     this.lastDial.set(peerId, now)
-    void this.dial(peerId).then((result) => { this.dialed(peerId, result) })
+    void this.dial(peerId, timeoutMs).then((result) => { this.dialed(peerId, result) })
   }
 
   /**

@@ -12,8 +12,12 @@ import { Kind } from './envelope.js'
 
 /** What the transport needs from the host it runs on; the mesh provides it. */
 export interface TransportComponents {
-  /** Registers the handler of inbound streams of a protocol. */
-  handle: (protocol: string, handler: (stream: Stream, remotePeer: string) => void) => Promise<void>
+  /**
+   * Registers the handler of inbound streams of a protocol. `stale`: the stream came on a
+   * connection the host no longer opens streams on (one open across a cut, see the mesh's
+   * `Connections`): what comes on it is answered there, but nothing else is sent on it.
+   */
+  handle: (protocol: string, handler: (stream: Stream, remotePeer: string, stale?: boolean) => void) => Promise<void>
   /** Removes that handler. */
   unhandle: (protocol: string) => Promise<void>
   /** Opens a stream of a protocol to a peer, dialing it when needed. */
@@ -145,7 +149,7 @@ export class Transport {
   /** Starts accepting streams. */
   async start (): Promise<void> {
     if (this.running) return
-    await this.components.handle(this.opts.protocol, (stream, remotePeer) => { this.accept(stream, remotePeer) })
+    await this.components.handle(this.opts.protocol, (stream, remotePeer, stale) => { this.accept(stream, remotePeer, stale === true) })
     this.running = true
   }
 
@@ -257,7 +261,7 @@ export class Transport {
     })()
   }
 
-  private accept (stream: Stream, remotePeer: string): void {
+  private accept (stream: Stream, remotePeer: string, stale: boolean): void {
     if (!this.running) {
       stream.abort(new NodeUnavailableError('the transport is stopped'))
       return
@@ -265,7 +269,7 @@ export class Transport {
     const ch = new Channel(remotePeer, this.owner)
     this.channels.add(ch)
     const current = this.sending.get(remotePeer)
-    if (current == null || current.isClosed) this.sending.set(remotePeer, ch)
+    if (!stale && (current == null || current.isClosed)) this.sending.set(remotePeer, ch)
     ch.attach(stream)
   }
 

@@ -7,7 +7,7 @@ import type { TransportInit } from '../src/index.js'
 import { memoryPair } from './memory-stream.js'
 import type { MemoryStream } from './memory-stream.js'
 
-interface Net { transports: Map<string, Transport>, handlers: Map<string, (s: Stream, from: string) => void>, streams: MemoryStream[] }
+interface Net { transports: Map<string, Transport>, handlers: Map<string, (s: Stream, from: string, stale?: boolean) => void>, streams: MemoryStream[], stale?: boolean }
 
 function node (net: Net, peerId: string, init: TransportInit = {}, clock?: Clock): Transport {
   const t = new Transport({
@@ -18,7 +18,7 @@ function node (net: Net, peerId: string, init: TransportInit = {}, clock?: Clock
       if (h == null) throw Object.assign(new Error(`no peer ${to}`), { name: 'NodeUnavailableError' })
       const [mine, theirs] = memoryPair()
       net.streams.push(mine)
-      h(theirs.asStream(), peerId)
+      h(theirs.asStream(), peerId, net.stale)
       return mine.asStream()
     },
     logger: silentLogger,
@@ -85,6 +85,16 @@ describe('Transport (in memory)', () => {
     expect(await a.call('B', 1)).to.deep.equal({ echo: 1 })
     expect(await b.call('A', 2)).to.deep.equal({ fromA: 2 })
     expect(net.streams).to.have.length(1)
+  })
+
+  it('answers on a stream that came on a stale connection, but sends on one of its own', async () => {
+    const { a, b, net } = await pair()
+    a.setHandlers({ onCall: (p) => ({ fromA: p }) })
+    net.stale = true
+    expect(await a.call('B', 1)).to.deep.equal({ echo: 1 })
+    net.stale = false
+    expect(await b.call('A', 2)).to.deep.equal({ fromA: 2 })
+    expect(net.streams).to.have.length(2)
   })
 
   it('cuts a large queue into frames of at most maxEnvelopesPerFrame', async () => {

@@ -61,6 +61,14 @@ export const MEMBERSHIP_SWEEP_MS = 100
 /** How often a member this node could not reach is dialled again while it hears of it, in ms: a healed partition heals the view too. */
 export const RECONNECT_BACKOFF_MS = 1_000
 
+/**
+ * How long a dial to a member marked down or suspect may take, in ms: the kernel sends
+ * the connection's SYN again a second in, so with one such dial at a time a healed link
+ * sees a SYN within about a second, where a longer dial left a gap of two (no SYN from one
+ * second into a dial until the next one began).
+ */
+export const REDIAL_TIMEOUT_MS = 2_000
+
 /** How often unreachable bootstrap addresses are tried again while this node is alone, in ms. */
 export const BOOTSTRAP_RETRY_MS = 2_000
 

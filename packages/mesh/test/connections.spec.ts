@@ -1,0 +1,67 @@
+import { expect } from 'chai'
+import type { Connection } from '@libp2p/interface'
+import { Connections } from '../src/connections.js'
+import type { Host } from '../src/host.js'
+
+/** A peer id libp2p parses (any will do: the host below is a fake that keeps connections in a list). */
+const PEER = '12D3KooWMSCVmQjjUS6whmw6QuMcmJiZdBJVczjiDTwHiGCuAg3D'
+
+interface FakeConnection { id: string, status: string, timeline: { open: number }, remotePeer: { toString: () => string }, aborted: boolean, abort: () => void }
+
+/** A host reduced to what `Connections` reads: the connections to a peer, and `connection:open`. */
+function fakeHost (): { host: Host, open: (id: string, at: number) => FakeConnection } {
+  const conns: FakeConnection[] = []
+  const listeners: Array<(evt: { detail: Connection }) => void> = []
+  const host = {
+    getConnections: () => conns.filter(c => c.status === 'open') as unknown as Connection[],
+    addEventListener: (_type: string, fn: (evt: { detail: Connection }) => void) => { listeners.push(fn) }
+  } as unknown as Host
+  const open = (id: string, at: number): FakeConnection => {
+    const c: FakeConnection = {
+      id,
+      status: 'open',
+      timeline: { open: at },
+      remotePeer: { toString: () => PEER },
+      aborted: false,
+      abort () { this.aborted = true; this.status = 'closed' }
+    }
+    conns.push(c)
+    for (const fn of listeners) fn({ detail: c as unknown as Connection })
+    return c
+  }
+  return { host, open }
+}
+
+describe('Connections', () => {
+  it('opens streams on the newest connection', () => {
+    const { host, open } = fakeHost()
+    const connections = new Connections(host)
+    open('a', 1)
+    open('b', 2)
+    expect(connections.newestOpen(PEER)?.id).to.equal('b')
+  })
+
+  it('holds the connections open when a peer is marked down stale: no streams on them, a dial makes a new one, which aborts them', () => {
+    const { host, open } = fakeHost()
+    const connections = new Connections(host)
+    const old = open('old', 1)
+    connections.markedDown(PEER)
+    expect(connections.newestOpen(PEER), 'no stream on a stale connection').to.equal(undefined)
+    expect(connections.hasStale(PEER), 'a dial must be forced past it').to.equal(true)
+    expect(connections.isStale(PEER, old as unknown as Connection)).to.equal(true)
+    const fresh = open('fresh', 2)
+    expect(old.aborted, 'the stale one is reset once a new one opens').to.equal(true)
+    expect(fresh.aborted).to.equal(false)
+    expect(connections.newestOpen(PEER)?.id).to.equal('fresh')
+    expect(connections.hasStale(PEER)).to.equal(false)
+    expect(connections.isStale(PEER, fresh as unknown as Connection)).to.equal(false)
+  })
+
+  it('marks nothing stale for a peer with no connection (a killed process), and reads a bad peer id as none', () => {
+    const { host } = fakeHost()
+    const connections = new Connections(host)
+    connections.markedDown(PEER)
+    expect(connections.hasStale(PEER)).to.equal(false)
+    expect(connections.newestOpen('not a peer id')).to.equal(undefined)
+  })
+})

@@ -65,15 +65,17 @@ export class Outbound implements RefTarget {
       const placement = this.c.placement()
       const order = this.c.order
       let owner: string | undefined
+      // messages of this node's wait in its own copy, which its view no longer names the owner
+      let waitingHere = false
       if (local !== undefined) {
         const act = local.activations.get(id)
         if (act !== undefined && act.ownedAt === placement.version) {
           if (!order.active) return this.c.requests.call(local, id, msg, spawn, timeoutMs, signal)
           owner = this.c.self()
-        }
+        } else waitingHere = act !== undefined && act.queued > 0
       }
       owner ??= this.c.owners.ownerOf(pool, id, local, placement)
-      const held = order.active ? order.waitFor(pool, id, local, owner) : undefined
+      const held = order.active || waitingHere ? order.waitFor(pool, id, local, owner) : undefined
       if (held !== undefined) return heldCall(this.c.clock, held, pool, id, timeoutMs, signal, async (left) => await this.call(pool, id, msg, { ...options, timeoutMs: left }))
       if (owner === this.c.self()) {
         const spilled = this.c.spill.spillOf(local as LocalPool, id, spawn)
@@ -98,6 +100,8 @@ export class Outbound implements RefTarget {
     const placement = this.c.placement()
     const order = this.c.order
     let owner: string | undefined
+    // messages of this node's wait in its own copy, which its view no longer names the owner
+    let waitingHere = false
     if (local !== undefined) {
       // a worker live here and owned here at this placement version: no ring lookup
       const act = local.activations.get(id)
@@ -107,11 +111,11 @@ export class Outbound implements RefTarget {
           return
         }
         owner = this.c.self()
-      }
+      } else waitingHere = act !== undefined && act.queued > 0
     }
     const spawn = options?.spawn !== false
     owner ??= this.c.owners.ownerOf(pool, id, local, placement)
-    const held = order.active ? order.waitFor(pool, id, local, owner) : undefined
+    const held = order.active || waitingHere ? order.waitFor(pool, id, local, owner) : undefined
     if (held !== undefined) {
       held.add(() => {
         try {

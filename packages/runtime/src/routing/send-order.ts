@@ -261,9 +261,14 @@ export class SendOrder {
     // when messages wait here for this node's view, this send goes behind them (the wait is
     // taken now: a barrier of this node's below is answered by it)
     const viewWaits = this.c.behindWaiting(pool, id)
-    if (!this.open && route === undefined && doubtful === undefined && viewWaits === undefined) return undefined
-    const passed = this.passed.get(key)
     const self = this.c.self()
+    // this node owned it before, and messages still wait for it here: they follow it, and
+    // so does a barrier put behind them, however long ago the ring moved (they may wait
+    // longer than the window, in a claim: seeds 12068, 13742)
+    const here = owner === self ? undefined : local?.activations.get(id)
+    const queued = here !== undefined && here.queued > 0
+    if (!this.open && route === undefined && doubtful === undefined && viewWaits === undefined && !queued) return undefined
+    const passed = this.passed.get(key)
     let before: string[] | undefined
     if (this.open) {
       for (const node of this.c.ownersBefore(pool, id, local, ORDER_WINDOW_MS)) {
@@ -281,12 +286,9 @@ export class SendOrder {
       ;(before ??= []).push(node)
     }
     if (doubtful !== undefined && doubtful.some(n => this.c.gone(n))) this.confirm(key, doubtful.filter(n => this.c.gone(n)))
-    // this node owned it before, and messages still wait for it here: they follow it, and
-    // so does a barrier put behind them. Or messages for it wait here for this node's view
-    // (a node it sent them to sent them back: seed 4660): this one goes once they went on,
-    // and asks again if they wait once more
-    const here = owner === self ? undefined : local?.activations.get(id)
-    const queued = here !== undefined && here.queued > 0
+    // messages this node sent its own copy wait there (above); or messages for it wait here
+    // for this node's view (a node it sent them to sent them back: seed 4660): this one goes
+    // once they went on, and asks again if they wait once more
     if ((queued && passed?.includes(self) !== true) || viewWaits !== undefined) (before ??= []).push(self)
     // sent down `owner` now: a barrier that passed there no longer covers what follows
     if (passed?.includes(owner) === true) this.passed.set(key, passed.filter(n => n !== owner))

@@ -2,6 +2,7 @@ import { expect } from 'chai'
 import { ManualClock, ORDER_BARRIER_TIMEOUT_MS, ORDER_SENT_MS, ORDER_WINDOW_MS } from '@simplepool/core'
 import { SendOrder } from '../../src/routing/send-order.js'
 import type { RuntimeTransport } from '../../src/runtime-types.js'
+import type { LocalPool } from '../../src/activation/local-pool.js'
 
 /** A SendOrder whose barriers are recorded (and answered as `answer` says: never, by default), with the owners before given by the test. */
 function setup (answer: (peer: string) => Promise<unknown> = async () => await new Promise(() => {})): { clock: ManualClock, order: SendOrder, barriers: string[], before: { owners: string[] } } {
@@ -171,5 +172,34 @@ describe('SendOrder', () => {
     wentOn()
     await new Promise(resolve => setImmediate(resolve))
     expect(sent).to.deep.equal(['next'])
+  })
+
+  it('holds a message behind this node\'s own messages still waiting in its old copy of the worker, however long ago its ring moved (seeds 12068, 13742)', async () => {
+    const { clock, order, barriers } = setup()
+    order.ringChanged()
+    clock.advance(ORDER_WINDOW_MS + 1)
+    // a copy here that its view no longer names the owner, with a message of this node in
+    // its mailbox (it waits in a claim, say): a barrier goes in behind it
+    const replies: Array<{ resolve: (v: unknown) => void }> = []
+    const copy = { queued: 1 }
+    const local = {
+      activations: new Map([['a', copy]]),
+      deliverTo: (_act: unknown, _slot: unknown, reply: { resolve: (v: unknown) => void }) => { replies.push(reply) }
+    } as unknown as LocalPool
+    const held = order.waitFor('p', 'a', local, 'n3')
+    expect(held).to.not.equal(undefined)
+    expect(barriers, 'no barrier over the network').to.deep.equal([])
+    expect(replies).to.have.length(1)
+    const sent: string[] = []
+    held?.add(() => { sent.push('next') })
+    await Promise.resolve()
+    expect(sent).to.deep.equal([])
+    // the barrier reached the head of the mailbox (what was before it went on): the next one goes
+    replies[0].resolve(true)
+    await new Promise(resolve => setImmediate(resolve))
+    expect(sent).to.deep.equal(['next'])
+    // nothing waiting there: past the window, nothing is held
+    copy.queued = 0
+    expect(order.waitFor('p', 'a', local, 'n3')).to.equal(undefined)
   })
 })

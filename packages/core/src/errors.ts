@@ -45,10 +45,25 @@ export class UnknownPoolError extends SimplePoolError {
   constructor (message = 'Unknown pool', data?: unknown) { super(message, data); this.name = 'UnknownPoolError' }
 }
 
-/** The peer is down, gone, or its connection closed with work pending. */
+/**
+ * The peer is down, gone, or its connection closed with work pending. `data.reason` is
+ * `'closed'` for the last: the stream closed with the call in flight, and whether the peer
+ * took it is not known (see {@link mayHaveArrived}).
+ */
 export class NodeUnavailableError extends SimplePoolError {
   static readonly code = 'NodeUnavailableError'
   constructor (message = 'The node is unavailable', data?: unknown) { super(message, data); this.name = 'NodeUnavailableError' }
+}
+
+/**
+ * True when a failed call may still have reached its peer and been acted on: it timed
+ * out, or its stream closed while it was in flight (`NodeUnavailableError` with
+ * `data.reason` `'closed'`). Code that reads a failure as "not taken there" (a claim's
+ * "not here", a handoff that resumes its workers) must not read these so.
+ */
+export function mayHaveArrived (err: unknown): boolean {
+  const e = err as { name?: string, data?: { reason?: unknown } } | undefined
+  return e?.name === 'TimeoutError' || (e?.name === 'NodeUnavailableError' && e.data?.reason === 'closed')
 }
 
 /** A bounded queue is full: the send fails now rather than growing memory. */

@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import * as core from '../src/index.js'
-import { InvalidMessageError, TimeoutError, fromWireError, toWireError } from '../src/index.js'
+import { InvalidMessageError, NodeUnavailableError, TimeoutError, fromWireError, mayHaveArrived, toWireError } from '../src/index.js'
 
 describe('named errors on the wire', () => {
   it('a known error comes back as the same class, name, message and data', () => {
@@ -35,5 +35,15 @@ describe('named errors on the wire', () => {
       expect((Cls as unknown as { code: string }).code, exported).to.equal(exported)
       expect(fromWireError(toWireError(err)).name, exported).to.equal(exported)
     }
+  })
+
+  it('tells a failure that may have reached its peer (a timeout, a stream closed in flight) from one that did not', () => {
+    expect(mayHaveArrived(new TimeoutError('call timed out'))).to.equal(true)
+    expect(mayHaveArrived(new NodeUnavailableError('stream to p closed', { peer: 'p', reason: 'closed' }))).to.equal(true)
+    expect(mayHaveArrived(fromWireError(toWireError(new NodeUnavailableError('stream to p closed', { reason: 'closed' }))))).to.equal(true)
+    expect(mayHaveArrived(new NodeUnavailableError('peer p is down', { peer: 'p' }))).to.equal(false)
+    expect(mayHaveArrived(new NodeUnavailableError('p refused', { reason: 'refused' }))).to.equal(false)
+    expect(mayHaveArrived(new InvalidMessageError('bad'))).to.equal(false)
+    expect(mayHaveArrived(undefined)).to.equal(false)
   })
 })

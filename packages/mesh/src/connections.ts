@@ -1,4 +1,5 @@
 import { peerIdFromString } from '@libp2p/peer-id'
+import { STALE_DIALS_WHILE_ALIVE } from '@simplepool/core'
 import type { Connection } from '@libp2p/interface'
 import type { Host } from './host.js'
 
@@ -7,22 +8,33 @@ import type { Host } from './host.js'
  * across it waits out the kernel's retransmission backoff (seconds, doubling over the
  * cut: what was sent on it during the cut goes again only when its timer says, and all
  * sent after waits behind it), while a new one works at once. So the connections open
- * when this node marks a peer down are stale: streams open on a newer one, a dial to the
- * peer makes a new one though they are open, and once a new one opens they are aborted
- * (a reset, which reaches the peer at once, where a close would queue behind the stuck
- * bytes). Aborted then, before the new one's identify, gossipsub's stream to the peer on
- * the stale one closes and the new connection's gets one of its own (gossipsub opens a
- * stream on a new connection only when it has none). What was in flight on a stale
- * connection failed already when the peer was marked down.
+ * when this node marks a peer down are stale: streams open on a newer one, and a dial to
+ * the peer makes a new one though they are open.
+ *
+ * Once a new one opens, the stale ones are reset: a reset is not queued behind the stuck
+ * bytes, so the peer learns at once (it may not have marked this node down, and would go
+ * on sending on them), and gossipsub, which opens its stream on a new connection only
+ * when it has none, opens it on the new one (the reset comes before the new connection's
+ * identify). What was in flight on them fails with `NodeUnavailableError` whose reason is
+ * `closed`, which the runtime reads as "may have arrived" (`mayHaveArrived`), never as "not
+ * there". The transport answers on a stream that comes on a stale connection but sends on
+ * its own.
+ *
+ * A peer that cannot be dialled (it is reached only by its own dials, behind a NAT, say)
+ * and is heard again has its connections taken back after `STALE_DIALS_WHILE_ALIVE`
+ * failed dials in a row ({@link dialFailed}): slow is better than none.
  */
 export class Connections {
   private readonly host: Host
   /** Per peer: ids of the connections that were open when this node last marked it down. */
   private readonly stale = new Map<string, Set<string>>()
+  /** Per peer with stale connections: dials past them that failed in a row while it was heard. */
+  private readonly failedWhileAlive = new Map<string, number>()
 
   constructor (host: Host) {
     this.host = host
     host.addEventListener('connection:open', (evt) => { this.opened(evt.detail) })
+    host.addEventListener('connection:close', (evt) => { this.closed(evt.detail) })
   }
 
   /** This node marked `peerId` down: its open connections are stale. */
@@ -36,11 +48,7 @@ export class Connections {
 
   /** True while a stale connection to the peer is open: a dial then makes a new one (`force`). */
   hasStale (peerId: string): boolean {
-    const ids = this.stale.get(peerId)
-    if (ids === undefined) return false
-    if (this.all(peerId).some(c => ids.has(c.id) && c.status === 'open')) return true
-    this.stale.delete(peerId)
-    return false
+    return this.stale.has(peerId)
   }
 
   /** True when `conn` to the peer is stale. */
@@ -59,19 +67,43 @@ export class Connections {
     return newest
   }
 
-  /** Forgets a peer the view forgot. */
-  forget (peerId: string): void {
+  /** The peer's connections are in use again, stale or not. */
+  unstale (peerId: string): void {
     this.stale.delete(peerId)
+    this.failedWhileAlive.delete(peerId)
+  }
+
+  /** A dial to the peer went through. */
+  dialed (peerId: string): void {
+    this.failedWhileAlive.delete(peerId)
+  }
+
+  /**
+   * A dial to the peer failed; `alive`: the view hears it. Past stale connections, one that
+   * keeps failing while the peer is heard gives them back (see the class); one cut short by
+   * the heal itself, before the peer was heard again, does not count.
+   */
+  dialFailed (peerId: string, alive: boolean): void {
+    if (!this.stale.has(peerId)) return
+    const n = alive ? (this.failedWhileAlive.get(peerId) ?? 0) + 1 : 0
+    if (n >= STALE_DIALS_WHILE_ALIVE) this.unstale(peerId)
+    else this.failedWhileAlive.set(peerId, n)
   }
 
   private opened (conn: Connection): void {
     const peerId = conn.remotePeer.toString()
     const ids = this.stale.get(peerId)
     if (ids === undefined || ids.has(conn.id)) return
-    this.stale.delete(peerId)
     for (const c of this.all(peerId)) {
       if (ids.has(c.id)) c.abort(new Error('a newer connection to the peer opened after a cut'))
     }
+  }
+
+  private closed (conn: Connection): void {
+    const peerId = conn.remotePeer.toString()
+    const ids = this.stale.get(peerId)
+    if (ids === undefined || !ids.delete(conn.id)) return
+    if (ids.size === 0) this.unstale(peerId)
   }
 
   private all (peerId: string): Connection[] {

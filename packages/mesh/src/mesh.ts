@@ -172,7 +172,6 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
       this.view.addEventListener(type, () => { this.publishSoon() })
     }
     this.view.addEventListener('member:down', (evt) => { this.connections?.markedDown(evt.detail.peerId) })
-    this.view.addEventListener('member:leave', (evt) => { this.connections?.forget(evt.detail.peerId) })
     host.addEventListener('peer:connect', (evt) => { this.view?.onConnect(evt.detail.toString()) })
     host.addEventListener('peer:disconnect', (evt) => { this.onDisconnect(evt.detail.toString()) })
     host.services.pubsub.addEventListener('message', (evt) => {
@@ -263,8 +262,11 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     const targets = m.addresses.map(a => multiaddr(a))
     try {
       // a stale connection is open (see Connections): libp2p would hand it back
-      return await host.dial(targets, { signal: this.deadline(options.signal), force: this.connections?.hasStale(peerId) === true })
+      const conn = await host.dial(targets, { signal: this.deadline(options.signal), force: this.connections?.hasStale(peerId) === true })
+      this.connections?.dialed(peerId)
+      return conn
     } catch (err) {
+      this.connections?.dialFailed(peerId, this.view?.get(peerId)?.liveness === 'alive')
       throw explainDialError(err, peerId, this.opts.clusterKey != null, this.opts.dialTimeoutMs)
     }
   }

@@ -1,4 +1,5 @@
 import { expect } from 'chai'
+import { STALE_DIALS_WHILE_ALIVE } from '@simplepool/core'
 import type { Connection } from '@libp2p/interface'
 import { Connections } from '../src/connections.js'
 import type { Host } from '../src/host.js'
@@ -8,13 +9,14 @@ const PEER = '12D3KooWMSCVmQjjUS6whmw6QuMcmJiZdBJVczjiDTwHiGCuAg3D'
 
 interface FakeConnection { id: string, status: string, timeline: { open: number }, remotePeer: { toString: () => string }, aborted: boolean, abort: () => void }
 
-/** A host reduced to what `Connections` reads: the connections to a peer, and `connection:open`. */
+/** A host reduced to what `Connections` reads: the open connections to a peer, `connection:open` and `connection:close`. */
 function fakeHost (): { host: Host, open: (id: string, at: number) => FakeConnection } {
   const conns: FakeConnection[] = []
-  const listeners: Array<(evt: { detail: Connection }) => void> = []
+  const listeners = new Map<string, Array<(evt: { detail: Connection }) => void>>()
+  const emit = (type: string, c: FakeConnection): void => { for (const fn of listeners.get(type) ?? []) fn({ detail: c as unknown as Connection }) }
   const host = {
     getConnections: () => conns.filter(c => c.status === 'open') as unknown as Connection[],
-    addEventListener: (_type: string, fn: (evt: { detail: Connection }) => void) => { listeners.push(fn) }
+    addEventListener: (type: string, fn: (evt: { detail: Connection }) => void) => { listeners.set(type, [...(listeners.get(type) ?? []), fn]) }
   } as unknown as Host
   const open = (id: string, at: number): FakeConnection => {
     const c: FakeConnection = {
@@ -23,10 +25,10 @@ function fakeHost (): { host: Host, open: (id: string, at: number) => FakeConnec
       timeline: { open: at },
       remotePeer: { toString: () => PEER },
       aborted: false,
-      abort () { this.aborted = true; this.status = 'closed' }
+      abort () { this.aborted = true; this.status = 'closed'; emit('connection:close', this) }
     }
     conns.push(c)
-    for (const fn of listeners) fn({ detail: c as unknown as Connection })
+    emit('connection:open', c)
     return c
   }
   return { host, open }
@@ -41,7 +43,7 @@ describe('Connections', () => {
     expect(connections.newestOpen(PEER)?.id).to.equal('b')
   })
 
-  it('holds the connections open when a peer is marked down stale: no streams on them, a dial makes a new one, which aborts them', () => {
+  it('holds the connections open when a peer is marked down stale: no streams on them, a dial makes a new one, which resets them', () => {
     const { host, open } = fakeHost()
     const connections = new Connections(host)
     const old = open('old', 1)
@@ -55,6 +57,22 @@ describe('Connections', () => {
     expect(connections.newestOpen(PEER)?.id).to.equal('fresh')
     expect(connections.hasStale(PEER)).to.equal(false)
     expect(connections.isStale(PEER, fresh as unknown as Connection)).to.equal(false)
+  })
+
+  it('gives stale connections back to a peer it cannot dial once it is heard again: slow rather than none', () => {
+    const { host, open } = fakeHost()
+    const connections = new Connections(host)
+    open('old', 1)
+    connections.markedDown(PEER)
+    // dials during the cut, the peer not heard: they prove nothing
+    for (let i = 0; i < STALE_DIALS_WHILE_ALIVE + 2; i++) connections.dialFailed(PEER, false)
+    expect(connections.hasStale(PEER)).to.equal(true)
+    // heard again, and still not dialled
+    for (let i = 0; i < STALE_DIALS_WHILE_ALIVE - 1; i++) connections.dialFailed(PEER, true)
+    expect(connections.hasStale(PEER)).to.equal(true)
+    connections.dialFailed(PEER, true)
+    expect(connections.hasStale(PEER)).to.equal(false)
+    expect(connections.newestOpen(PEER)?.id).to.equal('old')
   })
 
   it('marks nothing stale for a peer with no connection (a killed process), and reads a bad peer id as none', () => {

@@ -78,9 +78,10 @@ export class Channel {
     this.stream = stream
     stream.addEventListener('message', (evt) => { this.onData(evt.data) })
     stream.addEventListener('close', (evt) => {
+      // what was in flight may have been taken there: `mayHaveArrived` says so
       this.fail(evt.error != null
-        ? new NodeUnavailableError(`stream to ${this.peer} closed: ${evt.error.name}: ${evt.error.message}`)
-        : new NodeUnavailableError(`stream to ${this.peer} closed`))
+        ? new NodeUnavailableError(`stream to ${this.peer} closed: ${evt.error.name}: ${evt.error.message}`, { peer: this.peer, reason: 'closed' })
+        : new NodeUnavailableError(`stream to ${this.peer} closed`, { peer: this.peer, reason: 'closed' }))
     })
     this.schedule()
   }

@@ -77,6 +77,10 @@ export const CLAIM_COUNTS_GRACE_MS = 1_500
 
 /**
  * Handoffs taken in are remembered for this many figure samples (seconds), in two
- * generations: a resend whose first answer was lost is answered from memory for 10 to 20 s.
+ * generations: a resend whose first answer was lost is answered from memory for 15 to
+ * 30 s, longer than the resends of one message take (the last goes 11.5 s after the
+ * first: `HANDOFF_TRIES` timeouts of `DEFAULT_CALL_TIMEOUT_MS` and the waits between), so
+ * a resend of a worker taken and moved on is answered "handed here already", not
+ * `forgotten`.
  */
-export const HANDED_IN_AGE_SAMPLES = 10
+export const HANDED_IN_AGE_SAMPLES = 15

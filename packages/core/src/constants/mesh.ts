@@ -69,6 +69,13 @@ export const RECONNECT_BACKOFF_MS = 1_000
  */
 export const REDIAL_TIMEOUT_MS = 2_000
 
+/**
+ * Dials past a peer's stale connections (see the mesh's `Connections`) that may fail in a
+ * row while the peer is heard before those connections are used again: a peer reached
+ * only by its own dials is slow across a healed cut rather than not reached at all.
+ */
+export const STALE_DIALS_WHILE_ALIVE = 3
+
 /** How often unreachable bootstrap addresses are tried again while this node is alone, in ms. */
 export const BOOTSTRAP_RETRY_MS = 2_000
 

@@ -1,4 +1,4 @@
-import { CLAIM_ATTEMPTS, CLAIM_COUNTS_GRACE_MS, CLAIM_RETRY_MS, DEFAULT_CALL_TIMEOUT_MS, NodeUnavailableError, sleep } from '@simplepool/core'
+import { CLAIM_ATTEMPTS, CLAIM_COUNTS_GRACE_MS, CLAIM_RETRY_MS, DEFAULT_CALL_TIMEOUT_MS, NodeUnavailableError, mayHaveArrived, sleep } from '@simplepool/core'
 import type { Clock, Member } from '@simplepool/core'
 import type { Placement } from '@simplepool/ring'
 import { PlacementHistory } from './placement-history.js'
@@ -323,13 +323,14 @@ export class ClaimWindow {
   /** Each holder's answer to a claim (for `claimer`, when passed on for it). */
   private async ask (pool: string, id: string, holders: readonly string[], claimer?: string): Promise<ClaimAnswer[]> {
     // no answer is not "none": the holder may be handing it over right now; only a holder
-    // that is gone cannot hold it. One never heard here cannot be asked (no address), and
+    // that is gone cannot hold it (a stream that closed with the claim in flight proves
+    // nothing: `mayHaveArrived`). One never heard here cannot be asked (no address), and
     // keeps what it may hold until it is heard or marked down
     const unheard = this.c.unheard?.() ?? NONE
     return await Promise.all(holders.map(async h => unheard.includes(h)
       ? 'mine'
       : await (this.c.transport.call(h, encodeClaim({ pool, id, claimer }), { timeoutMs: DEFAULT_CALL_TIMEOUT_MS }) as Promise<ClaimAnswer>)
-        .catch((err: Error) => err.name === 'NodeUnavailableError' ? 'none' : 'mine')))
+        .catch((err: Error) => err.name === 'NodeUnavailableError' && !mayHaveArrived(err) ? 'none' : 'mine')))
   }
 
   /** Notes a claim passed on to a holder until it is answered (see {@link passingOn}). */

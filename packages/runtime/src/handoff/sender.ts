@@ -1,12 +1,11 @@
 import {
   DEFAULT_CALL_TIMEOUT_MS, DEFAULT_HANDOFFS_IN_FLIGHT, DEFAULT_MIGRATIONS_PER_SECOND, HANDOFF_PROGRESS_MS,
-  HANDOFF_PUMP_MS, HANDOFF_RETRY_MS, HANDOFF_FAILED_RETRY_MS, HANDOFF_SCAN_PER_PUMP, HANDOFF_TRIES, CLAIM_WAIT_MS, InvalidMessageError, sleep
+  HANDOFF_PUMP_MS, HANDOFF_RETRY_MS, HANDOFF_FAILED_RETRY_MS, HANDOFF_SCAN_PER_PUMP, HANDOFF_TRIES, CLAIM_WAIT_MS, InvalidMessageError, mayHaveArrived, sleep
 } from '@simplepool/core'
 import type { Clock, Logger, TimerHandle } from '@simplepool/core'
 import { Phase } from '../activation/activation.js'
 import type { Activation, Slot } from '../activation/activation.js'
-import { NOT_NOW } from '../activation/local-pool.js'
-import type { LocalPool } from '../activation/local-pool.js'
+import { NOT_NOW, type LocalPool } from '../activation/local-pool.js'
 import { forwardMailbox } from '../activation/mailbox.js'
 import { encodeHandoff } from '../protocol/handoff-messages.js'
 import type { HandedWorker } from '../protocol/handoff-messages.js'
@@ -381,22 +380,23 @@ export class HandoffSender {
 
   /**
    * Sends workers whose handoff began (their state in `workers`) and settles each by its
-   * answer. A message that timed out may still have been taken: the workers stay put,
-   * their messages waiting, and the same message goes again, marked as sent again (the
-   * receiver answers for each whether it took it; one it does not remember taking it does
-   * not take now), unless `to` was marked down meanwhile: what it took then may have been
-   * dropped there since, and the state here is older than what it wrote. After the last
-   * try, or another failure, they are settled as unanswered (see `unanswered`).
+   * answer. A message that timed out may still have been taken: the workers stay put, and
+   * the same message goes again marked `again` (one refused as overloaded never went: not
+   * marked), the receiver answering whether it took each (one it does not remember taking
+   * it does not take now), unless `to` was marked down meanwhile: it may have dropped
+   * what it took, and written newer state. Then, or after the last try, see `unanswered`.
    */
   private async transfer (local: LocalPool, to: string, acts: Activation[], workers: HandedWorker[]): Promise<void> {
+    let mayHaveGone = false
     for (let attempt = 0; ; attempt++) {
       let results: unknown
       try {
-        results = await this.c.transport.call(to, encodeHandoff(local.name, workers, attempt > 0), { timeoutMs: DEFAULT_CALL_TIMEOUT_MS })
+        results = await this.c.transport.call(to, encodeHandoff(local.name, workers, mayHaveGone), { timeoutMs: DEFAULT_CALL_TIMEOUT_MS })
         if (!Array.isArray(results) || results.length !== acts.length) throw new InvalidMessageError(`a handoff answer holds one result per worker; got ${Array.isArray(results) ? results.length : typeof results}`)
       } catch (err) {
         const e = err as Error
-        if ((e.name === 'TimeoutError' || e.name === 'OverloadedError') && attempt < HANDOFF_TRIES - 1 && !this.stopped) {
+        if (mayHaveArrived(e)) mayHaveGone = true
+        if ((mayHaveArrived(e) || e.name === 'OverloadedError') && attempt < HANDOFF_TRIES - 1 && !this.stopped) {
           await sleep(this.c.clock, HANDOFF_RETRY_MS * (attempt + 1))
           // a timer may be the first thing to run after a stall: no resend while the node fences
           this.c.beforePump?.()
@@ -415,7 +415,7 @@ export class HandoffSender {
           return
         }
         // no answer (a refusal from `to` is one: it took nothing)
-        if (e.name === 'TimeoutError' || (e.name === 'NodeUnavailableError' && this.c.down?.(to) === true)) {
+        if (mayHaveArrived(e) || (e.name === 'NodeUnavailableError' && this.c.down?.(to) === true)) {
           unanswered(local, to, acts, this.c.logger, () => { this.park(local, acts) })
           return
         }

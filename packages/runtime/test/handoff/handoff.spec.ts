@@ -127,46 +127,51 @@ describe('Handoff', () => {
     for (const id of ids) expect(await a.ref('counter', id).call('get')).to.equal(1)
   })
 
-  it('a resend the receiver does not remember taking is not taken: the sender\'s copies go back to the store, and come from it on the new owner', async () => {
-    const stored = new Map<string, number>()
-    const durable = definePool<Counter, 'inc' | 'get', number>({
-      name: 'counter',
-      init: () => ({ n: 0 }),
-      load: (id) => stored.has(id) ? { n: stored.get(id) as number } : undefined,
-      save: (id, s) => { stored.set(id, s.n) },
-      handle: (s, m) => m === 'inc' ? ++s.n : s.n
-    })
-    const a = t.cluster.add('A', { pools: [durable] })
-    const ids = Array.from({ length: 100 }, (_, i) => `f${i}`)
-    for (const id of ids) await a.ref('counter', id).call('inc')
-    // the first handoff message never reaches B (it times out on the way): every resend
-    // reaches a node that does not remember taking what it carries, as one would that
-    // took the first and forgot it since
-    const first = new Set<unknown>()
-    const resends: unknown[] = []
-    t.cluster.failCall = (from, to, payload) => {
-      const p = payload as unknown[]
-      if (from !== 'A' || to !== 'B' || p[0] !== Op.HandoffMany) return undefined
-      if (p[3] === true) {
-        resends.push(p)
-        return undefined
+  for (const [what, lost] of [
+    ['timed out', () => new TimeoutError('lost on the way')],
+    ['closed with its stream in flight', () => new NodeUnavailableError('stream to B closed', { peer: 'B', reason: 'closed' })]
+  ] as const) {
+    it(`a first try that ${what} is sent again marked so; a resend the receiver does not remember taking is not taken: the sender's copies go back to the store, and come from it on the new owner`, async () => {
+      const stored = new Map<string, number>()
+      const durable = definePool<Counter, 'inc' | 'get', number>({
+        name: 'counter',
+        init: () => ({ n: 0 }),
+        load: (id) => stored.has(id) ? { n: stored.get(id) as number } : undefined,
+        save: (id, s) => { stored.set(id, s.n) },
+        handle: (s, m) => m === 'inc' ? ++s.n : s.n
+      })
+      const a = t.cluster.add('A', { pools: [durable] })
+      const ids = Array.from({ length: 100 }, (_, i) => `f${i}`)
+      for (const id of ids) await a.ref('counter', id).call('inc')
+      // the first handoff message never reaches B (it times out on the way): every resend
+      // reaches a node that does not remember taking what it carries, as one would that
+      // took the first and forgot it since
+      const first = new Set<unknown>()
+      const resends: unknown[] = []
+      t.cluster.failCall = (from, to, payload) => {
+        const p = payload as unknown[]
+        if (from !== 'A' || to !== 'B' || p[0] !== Op.HandoffMany) return undefined
+        if (p[3] === true) {
+          resends.push(p)
+          return undefined
+        }
+        first.add(p)
+        return lost()
       }
-      first.add(p)
-      return new TimeoutError('lost on the way')
-    }
-    const b = t.cluster.add('B', { pools: [durable] })
-    const onB = ids.filter(id => t.cluster.views.get('A')?.ownerOf('counter', id) === 'B')
-    await run(t.clock, 3_000)
-    expect(first.size).to.be.above(0)
-    expect(resends.length).to.be.above(0)
-    // B took nothing handed to it; A saved its copies and let them go
-    expect(b.localPool('counter')?.stats.counters.migratedIn).to.equal(0)
-    expect(a.migrationBacklog).to.equal(0)
-    for (const id of onB) expect(a.localPool('counter')?.activations.has(id)).to.equal(false)
-    // each comes back on B from the store, with its state
-    for (const id of onB) expect(await a.ref('counter', id).call('get')).to.equal(1)
-    expect(await b.count('counter', { local: true })).to.equal(onB.length)
-  })
+      const b = t.cluster.add('B', { pools: [durable] })
+      const onB = ids.filter(id => t.cluster.views.get('A')?.ownerOf('counter', id) === 'B')
+      await run(t.clock, 3_000)
+      expect(first.size).to.be.above(0)
+      expect(resends.length).to.be.above(0)
+      // B took nothing handed to it; A saved its copies and let them go
+      expect(b.localPool('counter')?.stats.counters.migratedIn).to.equal(0)
+      expect(a.migrationBacklog).to.equal(0)
+      for (const id of onB) expect(a.localPool('counter')?.activations.has(id)).to.equal(false)
+      // each comes back on B from the store, with its state
+      for (const id of onB) expect(await a.ref('counter', id).call('get')).to.equal(1)
+      expect(await b.count('counter', { local: true })).to.equal(onB.length)
+    })
+  }
 
   it('hands workers whose handoff message failed over again later, with no ring change to prompt it', async () => {
     const a = t.cluster.add('A', { pools: [counter] })
@@ -341,6 +346,26 @@ describe('Handoff', () => {
     expect(await a.alive('counter', target)).to.equal(true) // true: it lives on B now
     expect((await a.where('counter', target))?.node).to.equal('B')
     expect(await a.count('counter', { local: true })).to.equal(0)
+  })
+
+  it('reads a claim whose stream closed in flight as no answer, not as "not here": it asks again and gets the worker with its state', async () => {
+    const a = t.cluster.add('A', { pools: [counter], migrationsPerSecond: 1 }) // too slow to push anything here
+    let id = 0
+    const b = t.cluster.add('B', { pools: [counter] })
+    t.cluster.skew('A', ['A'])
+    t.cluster.skew('B', ['A'])
+    while (t.cluster.views.get('A')?.ownerOf('counter', `c${id}`) !== 'A' || ownerWithBoth(t.cluster, `c${id}`) !== 'B') id++
+    const target = `c${id}`
+    for (let k = 0; k < 5; k++) await a.ref('counter', target).call('inc')
+    let closed = 0
+    t.cluster.failCall = (from, to, payload) => from === 'B' && to === 'A' && (payload as unknown[])[0] === Op.Claim && closed++ === 0
+      ? new NodeUnavailableError('stream to A closed', { peer: 'A', reason: 'closed' })
+      : undefined
+    t.cluster.refresh()
+    const inc = b.ref('counter', target).call('inc')
+    await run(t.clock, 2_000)
+    expect(await inc).to.equal(6)
+    expect(closed).to.be.above(1)
   })
 
   it('claims from the owner the rings name though its last count said 0 (sent before a handoff reached it)', async () => {

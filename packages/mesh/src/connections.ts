@@ -1,5 +1,6 @@
 import { peerIdFromString } from '@libp2p/peer-id'
-import { STALE_DIALS_WHILE_ALIVE } from '@simplepool/core'
+import { RECONNECT_BACKOFF_MS, STALE_DIALS_WHILE_ALIVE } from '@simplepool/core'
+import type { Clock } from '@simplepool/core'
 import type { Connection } from '@libp2p/interface'
 import type { Host } from './host.js'
 
@@ -26,13 +27,15 @@ import type { Host } from './host.js'
  */
 export class Connections {
   private readonly host: Host
+  private readonly clock: Clock
   /** Per peer: ids of the connections that were open when this node last marked it down. */
   private readonly stale = new Map<string, Set<string>>()
-  /** Per peer with stale connections: dials past them that failed in a row while it was heard. */
-  private readonly failedWhileAlive = new Map<string, number>()
+  /** Per peer with stale connections: dials past them that failed in a row while it was heard, at least `RECONNECT_BACKOFF_MS` apart, and when the last counted. */
+  private readonly failedWhileAlive = new Map<string, { n: number, at: number }>()
 
-  constructor (host: Host) {
+  constructor (host: Host, clock: Clock) {
     this.host = host
+    this.clock = clock
     host.addEventListener('connection:open', (evt) => { this.opened(evt.detail) })
     host.addEventListener('connection:close', (evt) => { this.closed(evt.detail) })
   }
@@ -67,6 +70,11 @@ export class Connections {
     return newest
   }
 
+  /** True when any connection to the peer is open, stale or not. */
+  anyOpen (peerId: string): boolean {
+    return this.all(peerId).some(c => c.status === 'open')
+  }
+
   /** The peer's connections are in use again, stale or not. */
   unstale (peerId: string): void {
     this.stale.delete(peerId)
@@ -81,13 +89,21 @@ export class Connections {
   /**
    * A dial to the peer failed; `alive`: the view hears it. Past stale connections, one that
    * keeps failing while the peer is heard gives them back (see the class); one cut short by
-   * the heal itself, before the peer was heard again, does not count.
+   * the heal itself, before the peer was heard again, does not count, nor do failures
+   * closer together than `RECONNECT_BACKOFF_MS` (calls that each dialled at once).
    */
   dialFailed (peerId: string, alive: boolean): void {
     if (!this.stale.has(peerId)) return
-    const n = alive ? (this.failedWhileAlive.get(peerId) ?? 0) + 1 : 0
+    if (!alive) {
+      this.failedWhileAlive.delete(peerId)
+      return
+    }
+    const now = this.clock.monotonic()
+    const last = this.failedWhileAlive.get(peerId)
+    if (last !== undefined && now - last.at < RECONNECT_BACKOFF_MS) return
+    const n = (last?.n ?? 0) + 1
     if (n >= STALE_DIALS_WHILE_ALIVE) this.unstale(peerId)
-    else this.failedWhileAlive.set(peerId, n)
+    else this.failedWhileAlive.set(peerId, { n, at: now })
   }
 
   private opened (conn: Connection): void {

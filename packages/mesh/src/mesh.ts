@@ -159,7 +159,7 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
       heartbeatMs: this.opts.heartbeatMs
     })
     this.host = host
-    this.connections = new Connections(host)
+    this.connections = new Connections(host, this.clock)
     await host.start()
     this.running = true
     this.view = new MembershipView(this.record(), this.clock, this.opts)
@@ -417,7 +417,8 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
    * records still flow, and silence has its own deadlines.
    */
   private dialed (peerId: string, result: Connection | Error): void {
-    if (result instanceof Error && isRefusal(result) && this.openConnection(peerId) == null) this.view?.onUnreachable(peerId)
+    // a connection open to it, stale or not, says it is there
+    if (result instanceof Error && isRefusal(result) && this.connections?.anyOpen(peerId) !== true) this.view?.onUnreachable(peerId)
   }
 
   private onDisconnect (peerId: string): void {

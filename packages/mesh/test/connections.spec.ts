@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { STALE_DIALS_WHILE_ALIVE } from '@simplepool/core'
+import { ManualClock, RECONNECT_BACKOFF_MS, STALE_DIALS_WHILE_ALIVE } from '@simplepool/core'
 import type { Connection } from '@libp2p/interface'
 import { Connections } from '../src/connections.js'
 import type { Host } from '../src/host.js'
@@ -37,7 +37,7 @@ function fakeHost (): { host: Host, open: (id: string, at: number) => FakeConnec
 describe('Connections', () => {
   it('opens streams on the newest connection', () => {
     const { host, open } = fakeHost()
-    const connections = new Connections(host)
+    const connections = new Connections(host, new ManualClock())
     open('a', 1)
     open('b', 2)
     expect(connections.newestOpen(PEER)?.id).to.equal('b')
@@ -45,7 +45,7 @@ describe('Connections', () => {
 
   it('holds the connections open when a peer is marked down stale: no streams on them, a dial makes a new one, which resets them', () => {
     const { host, open } = fakeHost()
-    const connections = new Connections(host)
+    const connections = new Connections(host, new ManualClock())
     const old = open('old', 1)
     connections.markedDown(PEER)
     expect(connections.newestOpen(PEER), 'no stream on a stale connection').to.equal(undefined)
@@ -60,16 +60,24 @@ describe('Connections', () => {
   })
 
   it('gives stale connections back to a peer it cannot dial once it is heard again: slow rather than none', () => {
+    const clock = new ManualClock()
     const { host, open } = fakeHost()
-    const connections = new Connections(host)
+    const connections = new Connections(host, clock)
     open('old', 1)
     connections.markedDown(PEER)
     // dials during the cut, the peer not heard: they prove nothing
     for (let i = 0; i < STALE_DIALS_WHILE_ALIVE + 2; i++) connections.dialFailed(PEER, false)
     expect(connections.hasStale(PEER)).to.equal(true)
-    // heard again, and still not dialled
-    for (let i = 0; i < STALE_DIALS_WHILE_ALIVE - 1; i++) connections.dialFailed(PEER, true)
+    // heard again: calls that each dialled at once count as one
+    for (let i = 0; i < STALE_DIALS_WHILE_ALIVE + 2; i++) connections.dialFailed(PEER, true)
     expect(connections.hasStale(PEER)).to.equal(true)
+    // and still not dialled, a second apart
+    for (let i = 1; i < STALE_DIALS_WHILE_ALIVE - 1; i++) {
+      clock.advance(RECONNECT_BACKOFF_MS)
+      connections.dialFailed(PEER, true)
+    }
+    expect(connections.hasStale(PEER)).to.equal(true)
+    clock.advance(RECONNECT_BACKOFF_MS)
     connections.dialFailed(PEER, true)
     expect(connections.hasStale(PEER)).to.equal(false)
     expect(connections.newestOpen(PEER)?.id).to.equal('old')
@@ -77,7 +85,7 @@ describe('Connections', () => {
 
   it('marks nothing stale for a peer with no connection (a killed process), and reads a bad peer id as none', () => {
     const { host } = fakeHost()
-    const connections = new Connections(host)
+    const connections = new Connections(host, new ManualClock())
     connections.markedDown(PEER)
     expect(connections.hasStale(PEER)).to.equal(false)
     expect(connections.newestOpen('not a peer id')).to.equal(undefined)

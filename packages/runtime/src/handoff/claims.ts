@@ -425,7 +425,7 @@ export class ClaimWindow {
       }
       if (spilledTo === undefined || spilledTo === claimer || m.claimer !== undefined) return 'none'
       return this.passOn((this.c.transport.call(spilledTo, encodeClaim({ pool: m.pool, id: m.id, claimer }), { timeoutMs: DEFAULT_CALL_TIMEOUT_MS }) as Promise<ClaimAnswer>)
-        .catch(() => 'none'))
+        .catch((err: Error) => err.name === 'NodeUnavailableError' && !mayHaveArrived(err) ? 'none' : 'mine'))
     }
     let owner: string | undefined
     try {

@@ -414,8 +414,8 @@ export class HandoffSender {
           unanswered(local, to, acts, this.c.logger, () => { this.park(local, acts) })
           return
         }
-        // no answer (a refusal from `to` is one: it took nothing)
-        if (mayHaveArrived(e) || (e.name === 'NodeUnavailableError' && this.c.down?.(to) === true)) {
+        // no answer, now or to an earlier try (a refusal from `to` is one: it took nothing)
+        if (mayHaveGone || (e.name === 'NodeUnavailableError' && this.c.down?.(to) === true)) {
           unanswered(local, to, acts, this.c.logger, () => { this.park(local, acts) })
           return
         }

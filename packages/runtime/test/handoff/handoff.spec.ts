@@ -173,6 +173,32 @@ describe('Handoff', () => {
     })
   }
 
+  it('a handoff whose first try may have arrived and whose next failed otherwise (a dial refused, say) goes back to the store, not resumed', async () => {
+    const stored = new Map<string, number>()
+    const durable = definePool<Counter, 'inc' | 'get', number>({
+      name: 'counter',
+      init: () => ({ n: 0 }),
+      load: (id) => stored.has(id) ? { n: stored.get(id) as number } : undefined,
+      save: (id, s) => { stored.set(id, s.n) },
+      handle: (s, m) => m === 'inc' ? ++s.n : s.n
+    })
+    const a = t.cluster.add('A', { pools: [durable] })
+    const ids = Array.from({ length: 100 }, (_, i) => `g${i}`)
+    for (const id of ids) await a.ref('counter', id).call('inc')
+    t.cluster.failCall = (from, to, payload) => {
+      const p = payload as unknown[]
+      if (from !== 'A' || to !== 'B' || p[0] !== Op.HandoffMany) return undefined
+      return p[3] === true ? new NodeUnavailableError('could not open a stream to B', { peer: 'B', reason: 'other' }) : new TimeoutError('lost on the way')
+    }
+    const b = t.cluster.add('B', { pools: [durable] })
+    const onB = ids.filter(id => t.cluster.views.get('A')?.ownerOf('counter', id) === 'B')
+    await run(t.clock, 3_000)
+    expect(b.localPool('counter')?.stats.counters.migratedIn).to.equal(0)
+    for (const id of onB) expect(a.localPool('counter')?.activations.has(id), `${id} resumed on the sender`).to.equal(false)
+    t.cluster.failCall = undefined
+    for (const id of onB) expect(await a.ref('counter', id).call('get')).to.equal(1)
+  })
+
   it('hands workers whose handoff message failed over again later, with no ring change to prompt it', async () => {
     const a = t.cluster.add('A', { pools: [counter] })
     const ids = Array.from({ length: 100 }, (_, i) => `r${i}`)

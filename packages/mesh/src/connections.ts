@@ -23,7 +23,7 @@ import type { Host } from './host.js'
  *
  * A peer that cannot be dialled (it is reached only by its own dials, behind a NAT, say)
  * and is heard again has its connections taken back after `STALE_DIALS_WHILE_ALIVE`
- * failed dials in a row ({@link dialFailed}): slow is better than none.
+ * dials in a row failed a second or more apart ({@link dialFailed}): slow is better than none.
  */
 export class Connections {
   private readonly host: Host

@@ -5,6 +5,7 @@ import { definePool } from '../../src/pool.js'
 import type { Pool } from '../../src/pool.js'
 import type { MigrationDetail, WorkerMigrateDetail } from '../../src/events.js'
 import { Op } from '../../src/protocol/ops.js'
+import type { Runtime } from '../../src/runtime.js'
 import { LocalCluster, settle, useCluster } from '../fixtures.js'
 
 interface Counter { n: number }
@@ -14,6 +15,18 @@ const counter = definePool<Counter, 'inc' | 'get', number>({
   load: () => undefined,
   handle: (s, m) => m === 'inc' ? ++s.n : s.n
 })
+
+/** A pool named `counter` whose workers are saved to and loaded from a map of its own. */
+function storedCounter (): Pool<Counter, 'inc' | 'get', number> {
+  const stored = new Map<string, number>()
+  return definePool<Counter, 'inc' | 'get', number>({
+    name: 'counter',
+    init: () => ({ n: 0 }),
+    load: (id) => stored.has(id) ? { n: stored.get(id) as number } : undefined,
+    save: (id, s) => { stored.set(id, s.n) },
+    handle: (s, m) => m === 'inc' ? ++s.n : s.n
+  })
+}
 
 /** Lets the migrators pump: time in steps of their 10 ms, with the microtasks between. */
 async function run (clock: ManualClock, ms: number): Promise<void> {
@@ -132,14 +145,7 @@ describe('Handoff', () => {
     ['closed with its stream in flight', () => new NodeUnavailableError('stream to B closed', { peer: 'B', reason: 'closed' })]
   ] as const) {
     it(`a first try that ${what} is sent again marked so; a resend the receiver does not remember taking is not taken: the sender's copies go back to the store, and come from it on the new owner`, async () => {
-      const stored = new Map<string, number>()
-      const durable = definePool<Counter, 'inc' | 'get', number>({
-        name: 'counter',
-        init: () => ({ n: 0 }),
-        load: (id) => stored.has(id) ? { n: stored.get(id) as number } : undefined,
-        save: (id, s) => { stored.set(id, s.n) },
-        handle: (s, m) => m === 'inc' ? ++s.n : s.n
-      })
+      const durable = storedCounter()
       const a = t.cluster.add('A', { pools: [durable] })
       const ids = Array.from({ length: 100 }, (_, i) => `f${i}`)
       for (const id of ids) await a.ref('counter', id).call('inc')
@@ -174,14 +180,7 @@ describe('Handoff', () => {
   }
 
   it('a handoff whose first try may have arrived and whose next failed otherwise (a dial refused, say) goes back to the store, not resumed', async () => {
-    const stored = new Map<string, number>()
-    const durable = definePool<Counter, 'inc' | 'get', number>({
-      name: 'counter',
-      init: () => ({ n: 0 }),
-      load: (id) => stored.has(id) ? { n: stored.get(id) as number } : undefined,
-      save: (id, s) => { stored.set(id, s.n) },
-      handle: (s, m) => m === 'inc' ? ++s.n : s.n
-    })
+    const durable = storedCounter()
     const a = t.cluster.add('A', { pools: [durable] })
     const ids = Array.from({ length: 100 }, (_, i) => `g${i}`)
     for (const id of ids) await a.ref('counter', id).call('inc')
@@ -358,8 +357,12 @@ describe('Handoff', () => {
     expect(claims).to.be.above(0)
   })
 
-  it('moves a worker at once when a message reaches its new owner first (a claim)', async () => {
-    const a = t.cluster.add('A', { pools: [counter], migrationsPerSecond: 1 }) // too slow to push anything here
+  /**
+   * A and B, where A alone sees only itself (too slow to hand anything over) and has taken
+   * five turns of `target`, a worker B owns once both see both (after `refresh()`).
+   */
+  async function claimedOnce (): Promise<{ a: Runtime, b: Runtime, target: string }> {
+    const a = t.cluster.add('A', { pools: [counter], migrationsPerSecond: 1 })
     let id = 0
     const b = t.cluster.add('B', { pools: [counter] })
     t.cluster.skew('A', ['A'])
@@ -367,6 +370,11 @@ describe('Handoff', () => {
     while (t.cluster.views.get('A')?.ownerOf('counter', `c${id}`) !== 'A' || ownerWithBoth(t.cluster, `c${id}`) !== 'B') id++
     const target = `c${id}`
     for (let k = 0; k < 5; k++) await a.ref('counter', target).call('inc')
+    return { a, b, target }
+  }
+
+  it('moves a worker at once when a message reaches its new owner first (a claim)', async () => {
+    const { a, b, target } = await claimedOnce()
     t.cluster.refresh() // both nodes now see A and B: the worker's owner is B
     expect(await b.ref('counter', target).call('inc')).to.equal(6)
     expect(await a.alive('counter', target)).to.equal(true) // true: it lives on B now
@@ -375,14 +383,7 @@ describe('Handoff', () => {
   })
 
   it('reads a claim whose stream closed in flight as no answer, not as "not here": it asks again and gets the worker with its state', async () => {
-    const a = t.cluster.add('A', { pools: [counter], migrationsPerSecond: 1 }) // too slow to push anything here
-    let id = 0
-    const b = t.cluster.add('B', { pools: [counter] })
-    t.cluster.skew('A', ['A'])
-    t.cluster.skew('B', ['A'])
-    while (t.cluster.views.get('A')?.ownerOf('counter', `c${id}`) !== 'A' || ownerWithBoth(t.cluster, `c${id}`) !== 'B') id++
-    const target = `c${id}`
-    for (let k = 0; k < 5; k++) await a.ref('counter', target).call('inc')
+    const { b, target } = await claimedOnce()
     let closed = 0
     t.cluster.failCall = (from, to, payload) => from === 'B' && to === 'A' && (payload as unknown[])[0] === Op.Claim && closed++ === 0
       ? new NodeUnavailableError('stream to A closed', { peer: 'A', reason: 'closed' })

@@ -236,5 +236,6 @@ describe('the simulator over a fixed set of seeds', function () {
   // Seeds that still show a bug (found by `npm run sim -- --seeds N --partitions`), skipped
   // with what each shows until its fix lands and it moves to the regressions. A change
   // moves every seed's schedule: one may pass later and the bug it showed still be there.
+  it.skip('skipped because it shows a bug not fixed yet: seed 12573 with splits drawn (--partitions), per-sender-order (ticker/97, message 8 from n2 ran after 9): by the trace, n2 sent a call to n7, the owner it saw, across a flapping split, just before a join moved its ring; the call reached n7 after the heal and was sent on to the new owner 4.6 s later; n2\'s next call, sent after the window, went straight there and ran first (the first of the gaps the README lists, the owner before another node)')
   it.skip('skipped because it shows a bug not fixed yet: seed 10207 with splits drawn (--partitions), per-sender-order (ledger/74, message 1 from n1 ran after 2): a node sent a call on to the owner it saw, whose view named the sender back; once its own view named itself, the same sender\'s next call came straight to it and started the worker, and the first came back behind it. Messages carry no first sender a node could order them by (a known gap the README lists)')
 })

@@ -1,4 +1,4 @@
-import { AbortError, NodeUnavailableError, ORDER_BARRIER_TIMEOUT_MS, mayHaveArrived, ORDER_SENT_MS, ORDER_SWEEP_MS, ORDER_WINDOW_MS, TimeoutError } from '@simplepool/core'
+import { AbortError, NodeUnavailableError, ORDER_BARRIER_TIMEOUT_MS, ORDER_SENT_MS, ORDER_SWEEP_MS, ORDER_WINDOW_MS, TimeoutError } from '@simplepool/core'
 import type { Clock, TimerHandle } from '@simplepool/core'
 import { BARRIER } from '../activation/activation.js'
 import type { LocalPool } from '../activation/local-pool.js'
@@ -71,9 +71,9 @@ export class Held {
  * of the worker's mailbox, wherever that is, without a turn. Then what was held goes, in
  * order, to the owner now. A barrier refused (the node before is down or gone) releases
  * what it held too: the route before is gone, and with it what this node sent down it. A
- * barrier that goes unanswered for {@link ORDER_BARRIER_TIMEOUT_MS}, or whose stream
- * closed with it in flight (`mayHaveArrived`), does not: what it held fails (calls
- * `NodeUnavailableError`, casts dropped) rather than overtake what may still be on its way.
+ * barrier that goes unanswered for {@link ORDER_BARRIER_TIMEOUT_MS} does not: what it
+ * held fails (calls `NodeUnavailableError`, casts dropped) rather than overtake what may
+ * still be on its way.
  *
  * The cost: within the window, every send looks the worker up on the placements before
  * (up to eight ring lookups), and the first message to each worker that moved waits one
@@ -313,7 +313,10 @@ export class SendOrder {
         this.confirm(key, [node])
         through()
       }, (err) => {
-        if (mayHaveArrived(err)) {
+        // only a barrier that timed out leaves what it held in doubt: one whose stream closed
+        // (a node on its way stopping gracefully, which hands on what it holds first) is
+        // refused, as before; reading it as in doubt failed calls in every graceful stop
+        if ((err as Error | undefined)?.name === 'TimeoutError') {
           held.unconfirmed = true
           if (node !== self) this.doubt(key, node)
         } else this.confirm(key, [node])

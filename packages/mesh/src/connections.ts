@@ -17,9 +17,9 @@ import type { Host } from './host.js'
  * on sending on them), and gossipsub, which opens its stream on a new connection only
  * when it has none, opens it on the new one (the reset comes before the new connection's
  * identify). What was in flight on them fails with `NodeUnavailableError` whose reason is
- * `closed`, which the runtime reads as "may have arrived" (`mayHaveArrived`), never as "not
- * there". The transport answers on a stream that comes on a stale connection but sends on
- * its own.
+ * `closed`, which claims and handoffs read as "may have arrived" (`mayHaveArrived`), never
+ * as "not there". The transport answers on a stream that comes on a stale connection but
+ * sends on its own.
  *
  * A peer that cannot be dialled (it is reached only by its own dials, behind a NAT, say)
  * and is heard again has its connections taken back after `STALE_DIALS_WHILE_ALIVE`

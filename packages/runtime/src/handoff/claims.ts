@@ -330,7 +330,7 @@ export class ClaimWindow {
     return await Promise.all(holders.map(async h => unheard.includes(h)
       ? 'mine'
       : await (this.c.transport.call(h, encodeClaim({ pool, id, claimer }), { timeoutMs: DEFAULT_CALL_TIMEOUT_MS }) as Promise<ClaimAnswer>)
-        .catch((err: Error) => err.name === 'NodeUnavailableError' && !mayHaveArrived(err) ? 'none' : 'mine')))
+        .catch(unanswered)))
   }
 
   /** Notes a claim passed on to a holder until it is answered (see {@link passingOn}). */
@@ -425,7 +425,7 @@ export class ClaimWindow {
       }
       if (spilledTo === undefined || spilledTo === claimer || m.claimer !== undefined) return 'none'
       return this.passOn((this.c.transport.call(spilledTo, encodeClaim({ pool: m.pool, id: m.id, claimer }), { timeoutMs: DEFAULT_CALL_TIMEOUT_MS }) as Promise<ClaimAnswer>)
-        .catch((err: Error) => err.name === 'NodeUnavailableError' && !mayHaveArrived(err) ? 'none' : 'mine'))
+        .catch(unanswered))
     }
     let owner: string | undefined
     try {
@@ -464,6 +464,14 @@ export class ClaimWindow {
     }
     this.claimPools = next
   }
+}
+
+/**
+ * A claim whose call failed: 'none' only when the holder proved absent (unavailable, and
+ * the claim never reached it: `mayHaveArrived`); else 'mine', and the claimer asks again.
+ */
+function unanswered (err: Error): ClaimAnswer {
+  return err.name === 'NodeUnavailableError' && !mayHaveArrived(err) ? 'none' : 'mine'
 }
 
 /** The answer of many holders: 'moved' when one handed the worker over, 'mine' when one keeps it for now, else 'none'. */

@@ -395,8 +395,9 @@ export class HandoffSender {
         if (!Array.isArray(results) || results.length !== acts.length) throw new InvalidMessageError(`a handoff answer holds one result per worker; got ${Array.isArray(results) ? results.length : typeof results}`)
       } catch (err) {
         const e = err as Error
-        if (mayHaveArrived(e)) mayHaveGone = true
-        if ((mayHaveArrived(e) || e.name === 'OverloadedError') && attempt < HANDOFF_TRIES - 1 && !this.stopped) {
+        const arrived = mayHaveArrived(e)
+        mayHaveGone ||= arrived
+        if ((arrived || e.name === 'OverloadedError') && attempt < HANDOFF_TRIES - 1 && !this.stopped) {
           await sleep(this.c.clock, HANDOFF_RETRY_MS * (attempt + 1))
           // a timer may be the first thing to run after a stall: no resend while the node fences
           this.c.beforePump?.()
@@ -409,8 +410,7 @@ export class HandoffSender {
             if (acts.length === 0) return
           }
           if (this.c.down?.(to) !== true) continue
-          // marked down while the message waited to go again: a call to it fails here now,
-          // whatever it took
+          // marked down while the message waited to go: a call fails here now, whatever it took
           unanswered(local, to, acts, this.c.logger, () => { this.park(local, acts) })
           return
         }

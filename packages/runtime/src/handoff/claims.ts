@@ -19,6 +19,13 @@ const CLAIMED_HERE_MS = 5_000
 /** Claims remembered for {@link CLAIMED_HERE_MS} at most: a bound on memory, not a budget. */
 const MAX_CLAIMED_HERE = 100_000
 
+/**
+ * How many nodes may pass one claim on, each to the nodes it knows to hold the worker: a
+ * worker handed on twice while its claimers gave up as the ring moved again is found, and
+ * two nodes that each name the other cannot pass a claim back and forth without end.
+ */
+const MAX_CLAIM_HOPS = 3
+
 /** What the claim window needs of the node. */
 export interface ClaimComponents {
   readonly clock: Clock
@@ -321,7 +328,7 @@ export class ClaimWindow {
   }
 
   /** Each holder's answer to a claim (for `claimer`, when passed on for it). */
-  private async ask (pool: string, id: string, holders: readonly string[], claimer?: string): Promise<ClaimAnswer[]> {
+  private async ask (pool: string, id: string, holders: readonly string[], claimer?: string, hops?: number): Promise<ClaimAnswer[]> {
     // no answer is not "none": the holder may be handing it over right now; only a holder
     // that is gone cannot hold it (a stream that closed with the claim in flight proves
     // nothing: `mayHaveArrived`). One never heard here cannot be asked (no address), and
@@ -329,12 +336,25 @@ export class ClaimWindow {
     const unheard = this.c.unheard?.() ?? NONE
     return await Promise.all(holders.map(async h => unheard.includes(h)
       ? 'mine'
-      : await (this.c.transport.call(h, encodeClaim({ pool, id, claimer }), { timeoutMs: DEFAULT_CALL_TIMEOUT_MS }) as Promise<ClaimAnswer>)
+      : await (this.c.transport.call(h, encodeClaim({ pool, id, claimer, hops }), { timeoutMs: DEFAULT_CALL_TIMEOUT_MS }) as Promise<ClaimAnswer>)
         .catch(unanswered)))
   }
 
-  /** Notes a claim passed on to a holder until it is answered (see {@link passingOn}). */
-  private passOn (answer: Promise<ClaimAnswer>): Promise<ClaimAnswer> {
+  /**
+   * Passes a claim for `id` on to `holders` (`hops` the nodes that passed it on, this one
+   * included), noted until it is answered (see {@link passingOn}). The holders that keep the
+   * worker are noted as its holders here (see {@link keptBy}): the claimer may give up as the
+   * ring moves on, and its successor, which knows only this node, asks here again.
+   */
+  private passOn (m: ClaimMessage, holders: readonly string[], claimer: string, hops: number): Promise<ClaimAnswer> {
+    const key = `${m.pool}\n${m.id}`
+    const answer = this.ask(m.pool, m.id, holders, claimer, hops).then((answers) => {
+      const kept = holders.filter((_, i) => answers[i] === 'mine')
+      const one = oneAnswer(answers)
+      if (one === 'moved') this.keptBy.delete(key)
+      else if (kept.length > 0) this.keep(m.pool, m.id, kept)
+      return one
+    })
     this.passing.add(answer)
     const done = (): void => { this.passing.delete(answer) }
     answer.then(done, done)
@@ -380,6 +400,8 @@ export class ClaimWindow {
    */
   answer (m: ClaimMessage, from: string): ClaimAnswer | Promise<ClaimAnswer> {
     const claimer = m.claimer ?? from
+    // how many nodes passed it on before this one
+    const hops = m.claimer === undefined ? 0 : (m.hops ?? 1)
     const local = this.c.pool(m.pool)
     if (local === undefined) return 'none'
     // back from a stall: a copy here may be stale, and a message for the worker read at the
@@ -391,20 +413,14 @@ export class ClaimWindow {
     if (act === undefined) {
       if (claimer !== this.c.self()) this.noteClaimed(m.pool, m.id, claimer)
       // this node handed it on, or claimed it and gave up as the ring moved on while a holder
-      // kept it: the claim goes on to that holder, which hands it to the claimer if it sees it as its owner
-      const key = `${m.pool}\n${m.id}`
-      const kept = m.claimer === undefined ? this.keptBy.get(key) : undefined
+      // kept it: the claim goes on to that holder, which hands it to the claimer if it sees it as
+      // its owner (also a claim passed on here: the worker may have moved on twice, seed 14910)
+      const kept = hops < MAX_CLAIM_HOPS ? this.keptBy.get(`${m.pool}\n${m.id}`) : undefined
       if (kept !== undefined && this.c.clock.monotonic() - kept.at <= this.windowMs) {
         // not to a holder marked down: what it held is lost, and the claimer would wait on it
         const down = this.downMembers()
-        const onTo = kept.holders.filter(h => h !== claimer && !down.has(h))
-        if (onTo.length > 0) {
-          return this.passOn(this.ask(m.pool, m.id, onTo, claimer).then((answers) => {
-            const answer = oneAnswer(answers)
-            if (answer === 'moved') this.keptBy.delete(key)
-            return answer
-          }))
-        }
+        const onTo = kept.holders.filter(h => h !== claimer && h !== from && !down.has(h))
+        if (onTo.length > 0) return this.passOn(m, onTo, claimer, hops + 1)
       }
       // it spilled from here: the node it spilled to may hold it
       const spilledTo = this.c.spill.pointer(m.pool, m.id)
@@ -421,11 +437,10 @@ export class ClaimWindow {
         if (next !== undefined && next !== spilledTo && !down.has(next) && !before.includes(next)) before.push(next)
       }
       if (before.length > 0) {
-        return this.passOn(this.ask(m.pool, m.id, spilledTo === undefined || spilledTo === claimer ? before : [...before, spilledTo], claimer).then(oneAnswer))
+        return this.passOn(m, spilledTo === undefined || spilledTo === claimer ? before : [...before, spilledTo], claimer, 1)
       }
       if (spilledTo === undefined || spilledTo === claimer || m.claimer !== undefined) return 'none'
-      return this.passOn((this.c.transport.call(spilledTo, encodeClaim({ pool: m.pool, id: m.id, claimer }), { timeoutMs: DEFAULT_CALL_TIMEOUT_MS }) as Promise<ClaimAnswer>)
-        .catch(unanswered))
+      return this.passOn(m, [spilledTo], claimer, 1)
     }
     let owner: string | undefined
     try {

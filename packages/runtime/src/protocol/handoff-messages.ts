@@ -60,23 +60,30 @@ export function decodeHandoff (payload: unknown): HandoffMessage {
   return again === true ? { pool, workers, again } : { pool, workers }
 }
 
-/** `[Op.Claim, pool, id, claimer?]`: `claimer` is set when an owner passes a claim on to the node its worker spilled to. */
+/**
+ * `[Op.Claim, pool, id, claimer?, hops?]`: `claimer` is set when a node passes a claim on
+ * to a node that may hold the worker (one its worker spilled to, was handed to, or that
+ * kept it); `hops` counts the nodes that passed it on, 1 when absent.
+ */
 export interface ClaimMessage {
   pool: string
   id: string
   claimer?: string
+  hops?: number
 }
 
 /** 'moved': handed over to the claimer; 'mine': held here for now (ask again); 'none': not here. */
 export type ClaimAnswer = 'moved' | 'mine' | 'none'
 
 export function encodeClaim (m: ClaimMessage): unknown[] {
-  return m.claimer === undefined ? [Op.Claim, m.pool, m.id] : [Op.Claim, m.pool, m.id, m.claimer]
+  if (m.claimer === undefined) return [Op.Claim, m.pool, m.id]
+  return m.hops === undefined || m.hops <= 1 ? [Op.Claim, m.pool, m.id, m.claimer] : [Op.Claim, m.pool, m.id, m.claimer, m.hops]
 }
 
 export function decodeClaim (payload: unknown): ClaimMessage {
   const p = fieldsOf(payload)
   const m: ClaimMessage = { pool: str(p, 1, 'pool'), id: str(p, 2, 'id') }
   if (p[3] !== undefined) m.claimer = str(p, 3, 'claimer')
+  if (p[4] !== undefined && m.claimer !== undefined) m.hops = int(p, 4, 'hops')
   return m
 }

@@ -43,6 +43,7 @@ describe('the protocol between runtimes', () => {
     expect(decodeCount(encodeCount({ pool: 'p' }))).to.deep.equal({ pool: 'p' })
     expect(decodeClaim(encodeClaim({ pool: 'p', id: 'x' }))).to.deep.equal({ pool: 'p', id: 'x' })
     expect(decodeClaim(encodeClaim({ pool: 'p', id: 'x', claimer: 'B' }))).to.deep.equal({ pool: 'p', id: 'x', claimer: 'B' })
+    expect(decodeClaim(encodeClaim({ pool: 'p', id: 'x', claimer: 'B', hops: 2 }))).to.deep.equal({ pool: 'p', id: 'x', claimer: 'B', hops: 2 })
     const workers = [{ id: 'a', epoch: 7, snapshot: { n: 1 } }, { id: 'b', epoch: 9, snapshot: null }]
     expect(decodeHandoff(encodeHandoff('p', workers))).to.deep.equal({ pool: 'p', workers })
     expect(decodeHandoff(encodeHandoff('p', workers, true))).to.deep.equal({ pool: 'p', workers, again: true })
@@ -95,6 +96,7 @@ describe('the protocol between runtimes', () => {
       [() => decodeHandoff([11, 'p', ['a', 1]]), 'triples'],
       [() => decodeHandoff([11, 'p', ['a', 1, 2], 1]), 'again'],
       [() => decodeClaim([10, 'p', 'x', 5]), 'claimer'],
+      [() => decodeClaim([10, 'p', 'x', 'B', -1]), 'hops'],
       [() => decodeHint([8, 'p', 5, 'B']), 'fingerprint'],
       [() => decodeSpillNote([12, 'p']), 'id']
     ]

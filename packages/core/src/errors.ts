@@ -84,7 +84,12 @@ export class InvalidMessageError extends SimplePoolError {
   constructor (message = 'Invalid message', data?: unknown) { super(message, data); this.name = 'InvalidMessageError' }
 }
 
-/** A connection could not be secured: most often the peers do not share a cluster key. */
+/**
+ * Proven: the peers do not share a cluster key (the peer sent bytes this node cannot read
+ * under its key setting, or refused what it sent under its key on two dials in a row, each
+ * after the private network's nonce exchange). A peer that died or was reset mid-handshake
+ * is a `NodeUnavailableError`, never this.
+ */
 export class ClusterKeyError extends SimplePoolError {
   static readonly code = 'ClusterKeyError'
   constructor (message = 'Cluster key mismatch', data?: unknown) { super(message, data); this.name = 'ClusterKeyError' }

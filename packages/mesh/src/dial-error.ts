@@ -1,21 +1,59 @@
 import { AbortError, ClusterKeyError, NodeUnavailableError } from '@simplepool/core'
 
-/** Errors of a connection that was made but refused while being secured. */
+/** Errors of a connection that was made but failed while being secured. */
 const HANDSHAKE_FAILURES = new Set(['EncryptionFailedError', 'InvalidCryptoExchangeError'])
 
 /**
- * Names why a dial failed, for the operator. Measured on loopback with libp2p's private
- * network: a node without the cluster's key (or with another) is reset during the
- * handshake in milliseconds (`EncryptionFailedError`); a node with a key dialing one
- * without it stalls until its timeout, since pnet does not fail fast. So a failed
- * handshake is a cluster key mismatch, and a timeout is one only when this node has a
- * key; without a key a timeout is a slow or unreachable peer.
+ * What a handshake failure says when the peer sent bytes that do not decode under this
+ * node's key setting (measured: a node without a key reads a keyed peer's nonce as a
+ * length too long or a line with no newline; a keyed one, a peer's garbage so), as
+ * opposed to a connection that was reset or closed, which proves nothing of the key.
  */
-export function explainDialError (err: unknown, target: string, hasClusterKey: boolean, timeoutMs: number): Error {
+const GARBLED = /too long|missing newline|decryption|not long enough/i
+
+/** What a dial proved, as `explainDialError` reads it. */
+export interface DialProof {
+  /** The peer's private network answered this dial's nonce (see `HandshakeWitness`). */
+  answered: boolean
+  /** The dial just before, to the same peer, answered so and failed in the handshake too. */
+  refusedBefore: boolean
+}
+
+const NOTHING: DialProof = { answered: false, refusedBefore: false }
+
+/** The name and message of an error and of the first it aggregates. */
+function describe (err: unknown): { name: string, text: string, message: string, said: string } {
   const e = err as { name?: string, message?: string, code?: string, errors?: unknown[] } | undefined
   const inner = Array.isArray(e?.errors) && e.errors.length > 0 ? e.errors[0] as typeof e : undefined
-  const text = `${e?.name ?? ''} ${e?.message ?? ''} ${e?.code ?? ''} ${inner?.name ?? ''} ${inner?.message ?? ''} ${inner?.code ?? ''}`
-  const name = inner?.name ?? e?.name ?? ''
+  return {
+    name: inner?.name ?? e?.name ?? '',
+    text: `${e?.name ?? ''} ${e?.message ?? ''} ${e?.code ?? ''} ${inner?.name ?? ''} ${inner?.message ?? ''} ${inner?.code ?? ''}`,
+    message: `${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`,
+    said: `${e?.message ?? ''} ${inner?.message ?? ''}`
+  }
+}
+
+/**
+ * True when a dial failed after the peer's private network answered its nonce, in a way
+ * that a peer with another key causes (a reset, a close, a timeout, bytes that do not
+ * decode): worth a second dial, whose failure alike proves the key (see `explainDialError`).
+ */
+export function mayBeKeyRefusal (err: unknown, answered: boolean): boolean {
+  if (!answered) return false
+  const { name, text } = describe(err)
+  return name !== 'AbortError' && !/ECONNREFUSED|EHOSTUNREACH|ENETUNREACH/.test(text)
+}
+
+/**
+ * Names why a dial failed, for the operator, by what it proved. `ClusterKeyError` only for
+ * a proven mismatch: the peer sent bytes this node cannot read under its key setting, or
+ * its private network answered two dials in a row and refused what this node sent under
+ * its key (measured on loopback: a peer with another key resets the connection, or lets it
+ * time out, right after the nonce exchange; a peer that dies mid-handshake ends the same
+ * way once, and refuses the second dial outright). Anything else is `NodeUnavailableError`.
+ */
+export function explainDialError (err: unknown, target: string, hasClusterKey: boolean, timeoutMs: number, proof: DialProof = NOTHING): Error {
+  const { name, text, message, said } = describe(err)
   if (/ECONNREFUSED/.test(text)) {
     return new NodeUnavailableError(`${target} refused the connection: no node listens there`, { reason: 'refused' })
   }
@@ -24,25 +62,32 @@ export function explainDialError (err: unknown, target: string, hasClusterKey: b
   if (/EHOSTUNREACH|ENETUNREACH/.test(text)) {
     return new NodeUnavailableError(`no route to ${target}: the network between is down or cut`, { reason: 'unreachable' })
   }
-  if (HANDSHAKE_FAILURES.has(name)) {
-    return new ClusterKeyError(hasClusterKey
-      ? `${target} refused this node's handshake (${name}): it does not share this node's cluster key`
-      : `${target} refused this node's handshake (${name}): the cluster requires a cluster key this node was not given`, { reason: 'refused' })
-  }
   if (name === 'AbortError') return new AbortError(`the dial to ${target} was aborted`, { reason: 'aborted' })
-  if (name === 'TimeoutError' || /timed out|timeout/i.test(text)) {
-    return hasClusterKey
-      ? new ClusterKeyError(`could not secure a connection to ${target} within ${timeoutMs} ms: the peer does not use this node's cluster key, or is overloaded`, { reason: 'timeout' })
-      : new NodeUnavailableError(`could not connect to ${target} within ${timeoutMs} ms`, { reason: 'timeout' })
+  const garbled = HANDSHAKE_FAILURES.has(name) && GARBLED.test(said)
+  if (garbled || (proof.refusedBefore && mayBeKeyRefusal(err, proof.answered))) {
+    const why = garbled ? `sent bytes this node cannot read (${message})` : 'answered the private network\'s nonce and then refused what this node sent, on two dials in a row'
+    return new ClusterKeyError(hasClusterKey
+      ? `${target} ${why}: it does not share this node's cluster key`
+      : `${target} ${why}: it requires a cluster key this node was not given, or is no SimplePool node`, { reason: 'refused' })
   }
-  return new NodeUnavailableError(`could not connect to ${target}: ${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`, { reason: 'other' })
+  // from here on nothing proves a key: a peer that died or was reset mid-handshake, or one
+  // that is slow, ends so too
+  const hint = hasClusterKey ? ' (if the peer is up, check that it has this node\'s cluster key)' : ''
+  if (name === 'TimeoutError' || /timed out|timeout/i.test(text)) {
+    return new NodeUnavailableError(`could not connect to ${target} within ${timeoutMs} ms${hint}`, { reason: 'timeout' })
+  }
+  if (HANDSHAKE_FAILURES.has(name) || name === 'UnexpectedEOFError' || /ECONNRESET|EPIPE/.test(text)) {
+    return new NodeUnavailableError(`${target} closed the connection while it was being secured (${message})${hint}`, { reason: 'handshake' })
+  }
+  return new NodeUnavailableError(`could not connect to ${target}: ${message}`, { reason: 'other' })
 }
 
 /**
  * True when a dial error proves the peer cannot be reached: it refused the connection (no
- * process listens there) or the handshake. A timeout proves nothing (the peer, or this
- * node, may just be busy), nor does a missing route (the network between may be cut, the
- * peer alive behind it), so liveness is then left to the heartbeat deadlines.
+ * process listens there) or, proven, this node's key. A timeout proves nothing (the peer,
+ * or this node, may just be busy), nor does a missing route (the network between may be
+ * cut, the peer alive behind it) or a connection closed mid-handshake (the redial that
+ * follows tells), so liveness is then left to the heartbeat deadlines.
  */
 export function isRefusal (err: unknown): boolean {
   return (err as { data?: { reason?: string } } | undefined)?.data?.reason === 'refused'

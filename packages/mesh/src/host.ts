@@ -2,12 +2,11 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
-import { preSharedKey } from '@libp2p/pnet'
 import { createLibp2p } from 'libp2p'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
-import { clusterKeyFile } from './cluster-key.js'
+import type { HandshakeWitness } from './handshake-witness.js'
 import { coalescedTcp } from './coalesced-tcp.js'
 
 /**
@@ -33,6 +32,8 @@ export type Host = Libp2p<HostServices>
 export interface HostInit {
   listen: string[]
   clusterKey?: string | Uint8Array
+  /** Sees the private network's nonce exchanges, to name dial failures (see `explainDialError`). */
+  witness: HandshakeWitness
   privateKey?: PrivateKey
   /** Address ranges that may dial us at any rate (libp2p limits one host to 5 dials/s). */
   allow: string[]
@@ -67,7 +68,7 @@ export async function createHost (init: HostInit): Promise<Host> {
     transports: [coalescedTcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    ...(init.clusterKey != null ? { connectionProtector: preSharedKey({ psk: clusterKeyFile(init.clusterKey) }) } : {}),
+    ...(init.clusterKey != null ? { connectionProtector: init.witness.protector(init.clusterKey) } : {}),
     connectionManager: {
       allow: init.allow,
       maxConnections: 1_000,

@@ -1,4 +1,5 @@
 import { multiaddr } from '@multiformats/multiaddr'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import {
   BOOTSTRAP_RETRY_MS, MEMBERSHIP_SWEEP_MS, MEMBERSHIP_TOPIC, NodeUnavailableError, NotStartedError, RECONNECT_BACKOFF_MS, REDIAL_TIMEOUT_MS,
   STREAMS_PER_PROTOCOL, TypedEventTarget, consoleLogger, deferOf, sleep, systemClock, timeoutSignal, withDefaults
@@ -10,7 +11,9 @@ import type { Host } from './host.js'
 import { MembershipView } from './membership-view.js'
 import { decodeRecord, encodeRecord } from './record-codec.js'
 import { namesSelf } from './own-address.js'
-import { explainDialError, isRefusal } from './dial-error.js'
+import { isRefusal } from './dial-error.js'
+import { HandshakeWitness } from './handshake-witness.js'
+import { dialProven } from './proven-dial.js'
 import { Connections } from './connections.js'
 import { DEFAULTS, validateMeshInit, validateTargets } from './mesh-options.js'
 import type { MeshInit, MeshOptions } from './mesh-options.js'
@@ -42,6 +45,7 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
   private readonly opts: MeshOptions
   private readonly logger: Logger
   private readonly clock: Clock
+  private readonly witness: HandshakeWitness
   private host?: Host
   private connections?: Connections
   private view?: MembershipView
@@ -68,6 +72,7 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     this.opts = withDefaults(DEFAULTS, init) as MeshOptions
     this.logger = init.logger ?? consoleLogger('mesh')
     this.clock = init.clock ?? systemClock
+    this.witness = new HandshakeWitness(this.clock)
     this.targets = { ...this.opts.targets }
     this.incarnation = this.clock.now()
   }
@@ -154,6 +159,7 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     const host = await createHost({
       listen: this.opts.listen,
       clusterKey: this.opts.clusterKey,
+      witness: this.witness,
       privateKey: this.opts.privateKey,
       allow: this.opts.allow,
       heartbeatMs: this.opts.heartbeatMs
@@ -254,7 +260,6 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
    * Throws `NodeUnavailableError` when the peer is unknown or cannot be reached.
    */
   async connect (peerId: string, options: { signal?: AbortSignal } = {}): Promise<Connection> {
-    const host = this.requireHost()
     const open = this.openConnection(peerId)
     if (open != null) return open
     const m = this.view?.get(peerId)
@@ -262,13 +267,19 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     const targets = m.addresses.map(a => multiaddr(a))
     try {
       // a stale connection is open (see Connections): libp2p would hand it back
-      const conn = await host.dial(targets, { signal: this.deadline(options.signal), force: this.connections?.hasStale(peerId) === true })
+      const conn = await this.dialNamed(targets, peerId, options.signal, this.connections?.hasStale(peerId) === true)
       this.connections?.dialed(peerId)
       return conn
     } catch (err) {
       this.connections?.dialFailed(peerId, this.view?.get(peerId)?.liveness === 'alive')
-      throw explainDialError(err, peerId, this.opts.clusterKey != null, this.opts.dialTimeoutMs)
+      throw err
     }
+  }
+
+  /** Dials `targets` until the deadline or `signal`, its failure named by what it proved (see `dialProven`). */
+  private async dialNamed (targets: Multiaddr[], label: string, signal?: AbortSignal, force = false): Promise<Connection> {
+    const witness = this.opts.clusterKey != null ? this.witness : undefined
+    return await dialProven({ host: this.requireHost(), clock: this.clock, witness, targets, label, signal: () => this.deadline(signal), force, timeoutMs: this.opts.dialTimeoutMs })
   }
 
   /** The caller's signal, if any, and the dial deadline in any case: a pnet dial can hang. */
@@ -431,38 +442,31 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     void this.dial(peerId, this.opts.reconnectWindowMs).then((result) => { this.dialed(peerId, result) })
   }
 
-  /** Dials a member once at a time; resolves undefined on failure. */
+  /** Dials a member once at a time; resolves with the named error on failure. */
   private async dial (peerId: string, timeoutMs = this.opts.dialTimeoutMs): Promise<Connection | Error> {
     const inFlight = this.dialing.get(peerId)
     if (inFlight != null) return inFlight
-    const p = (async () => {
-      try {
-        return await this.connect(peerId, { signal: timeoutSignal(this.clock, timeoutMs) })
-      } catch (err) {
-        this.logger.debug(`dial ${peerId} failed`, err)
-        return err as Error
-      } finally {
-        this.dialing.delete(peerId)
-      }
-    })()
+    const p = this.connect(peerId, { signal: timeoutSignal(this.clock, timeoutMs) }).catch((err: Error) => {
+      this.logger.debug(`dial ${peerId} failed`, err)
+      return err
+    }).finally(() => { this.dialing.delete(peerId) })
     this.dialing.set(peerId, p)
     return p
   }
 
   private async dialBootstrap (): Promise<void> {
-    const host = this.requireHost()
     const self = this.peerId
     const pending = this.opts.bootstrap.filter(a => !namesSelf(a, self, this.addresses))
     const failed: string[] = []
     await Promise.all(pending.map(async (addr) => {
       try {
-        await host.dial(multiaddr(addr), { signal: timeoutSignal(this.clock, this.opts.dialTimeoutMs) })
+        await this.dialNamed([multiaddr(addr)], addr)
         this.reportedBootstrap.delete(addr)
       } catch (err) {
         // a dial the stop cut short says nothing of the address
         if (!this.running) return
         failed.push(addr)
-        const named = explainDialError(err, addr, this.opts.clusterKey != null, this.opts.dialTimeoutMs)
+        const named = err as Error
         // one line per address and kind of failure, not one per retry
         if (this.reportedBootstrap.get(addr) !== named.name) {
           this.reportedBootstrap.set(addr, named.name)

@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import { encode } from 'cbor-x'
-import { clusterKeyFile, decodeRecord, encodeRecord, explainDialError, generateClusterKey, isRefusal } from '../src/index.js'
+import { clusterKeyFile, decodeRecord, encodeRecord, generateClusterKey } from '../src/index.js'
 import type { MemberRecord } from '@simplepool/core'
 
 const good: MemberRecord = { peerId: 'p1', addresses: ['/ip4/127.0.0.1/tcp/1'], status: 'up', pools: { room: { target: 10, count: 2 } }, incarnation: 5, seq: 9, load: 0.1, heartbeatMs: 500, epoch: 1_767_225_600_000_123, doubts: ['p7'], hears: [0, 3_000_000_000] }
@@ -57,44 +57,5 @@ describe('cluster key', () => {
     expect(file).to.equal(`/key/swarm/psk/1.0.0/\n/base16/\n${key}`)
     expect(new TextDecoder().decode(clusterKeyFile(file))).to.equal(file)
     expect(() => clusterKeyFile('too short')).to.throw().with.property('name', 'InvalidOptionError')
-  })
-})
-
-describe('explainDialError', () => {
-  it('a refused connection means nobody listens, and is proof the peer is unreachable', () => {
-    const err = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })
-    const named = explainDialError(err, 'x', true, 3_000)
-    expect(named.name).to.equal('NodeUnavailableError')
-    expect(isRefusal(named)).to.equal(true)
-    const timeout = explainDialError(Object.assign(new Error('timed out'), { name: 'TimeoutError' }), 'x', false, 3_000)
-    expect(isRefusal(timeout)).to.equal(false)
-  })
-
-  it('no route to the peer proves nothing of it (a cut network looks so): no refusal', () => {
-    for (const code of ['EHOSTUNREACH', 'ENETUNREACH']) {
-      const named = explainDialError(Object.assign(new Error(`connect ${code} 10.0.0.2:4001`), { code }), 'x', false, 3_000)
-      expect(named.name).to.equal('NodeUnavailableError')
-      expect(named.message).to.match(/no route/)
-      expect(isRefusal(named)).to.equal(false)
-    }
-  })
-
-  it('a refused handshake is a cluster key mismatch, worded for each side', () => {
-    const err = Object.assign(new Error('read ECONNRESET'), { name: 'EncryptionFailedError' })
-    const withKey = explainDialError(err, 'x', true, 3_000)
-    expect(withKey.name).to.equal('ClusterKeyError')
-    expect(withKey.message).to.match(/does not share this node's cluster key/)
-    expect(explainDialError(err, 'x', false, 3_000).message).to.match(/requires a cluster key this node was not given/)
-  })
-
-  it("a caller's abort stays an AbortError, and a broken stream is no key problem", () => {
-    expect(explainDialError(Object.assign(new Error('aborted'), { name: 'AbortError' }), 'x', true, 3_000).name).to.equal('AbortError')
-    expect(explainDialError(Object.assign(new Error('eof'), { name: 'UnexpectedEOFError' }), 'x', true, 3_000).name).to.equal('NodeUnavailableError')
-  })
-
-  it('a timeout is a key problem only for a node that has a key', () => {
-    const err = Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError' })
-    expect(explainDialError(err, 'x', true, 3_000).name).to.equal('ClusterKeyError')
-    expect(explainDialError(err, 'x', false, 3_000).name).to.equal('NodeUnavailableError')
   })
 })

@@ -22,22 +22,23 @@ export interface ProvenDial {
 
 /**
  * Dials `targets` and names the failure by what it proved (see `explainDialError`). A dial
- * whose peer answered the private network's nonce and then failed the handshake is made
- * once more: a peer with another key fails it alike, which proves the key; a peer that
- * died meanwhile refuses it outright, and is named unavailable.
+ * whose handshake was closed under it, or whose peer answered the private network's nonce
+ * and then failed the handshake, is made once more: a peer with another key fails it alike,
+ * which proves the key; a peer that died meanwhile refuses it outright, which proves it gone.
  */
 export async function dialProven (d: ProvenDial): Promise<Connection> {
   let refusedBefore = false
-  for (;;) {
+  for (let attempt = 0; ; attempt++) {
     const since = d.clock.monotonic()
-    const signal = d.signal()
     try {
-      return await d.host.dial(d.targets, { signal, force: d.force === true })
+      return await d.host.dial(d.targets, { signal: d.signal(), force: d.force === true })
     } catch (err) {
       const answered = d.witness?.answeredSince(d.targets, since) === true
       const named = explainDialError(err, d.label, d.witness !== undefined, d.timeoutMs, { answered, refusedBefore })
-      if (refusedBefore || named.name !== 'NodeUnavailableError' || !mayBeKeyRefusal(err, answered)) throw named
-      refusedBefore = true
+      const keyMaybe = mayBeKeyRefusal(err, answered)
+      const closed = (named as { data?: { reason?: string } }).data?.reason === 'handshake'
+      if (attempt > 0 || named.name !== 'NodeUnavailableError' || !(keyMaybe || closed)) throw named
+      refusedBefore = keyMaybe
     }
   }
 }

@@ -165,7 +165,7 @@ describe('dial failures on real hosts are named by what they proved', function (
   })
 
   for (const key of [KEY_A, undefined]) {
-    it(`a host that dies at any point of the handshake is never named a key mismatch (${key === undefined ? 'no key' : 'same key'})`, async () => {
+    it(`a host that dies at any point of the handshake is never named a key mismatch, and is proven gone by the next dial (${key === undefined ? 'no key' : 'same key'})`, async () => {
       const target = await made(key)
       const dialer = await made(key)
       const upstream = target.host.getMultiaddrs()[0].toString()
@@ -175,7 +175,8 @@ describe('dial failures on real hosts are named by what they proved', function (
         try {
           const err = await dialError(dialer, key !== undefined, dying.address)
           seen.push(`${cut}: ${err === undefined ? 'connected' : `${err.name}: ${err.message}`}`)
-          if (err !== undefined) expect(err.name, seen.join('\n')).to.equal('NodeUnavailableError')
+          // and proven gone: the second dial, after the handshake closed, was refused
+          if (err !== undefined) expect(`${err.name}/${String((err as { data?: { reason?: string } }).data?.reason)}`, seen.join('\n')).to.equal('NodeUnavailableError/refused')
         } finally {
           dying.close()
         }

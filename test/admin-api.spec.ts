@@ -53,6 +53,37 @@ describe('admin HTTP API (two nodes in one process)', function () {
     }
   })
 
+  it('off loopback: a token is required, and every route but the probes asks for it unless reads are opened', async () => {
+    let err: Error | undefined
+    try {
+      await createNode({ pools: [counters], admin: { port: 0, host: '0.0.0.0' } })
+    } catch (e) {
+      err = e as Error
+    }
+    expect(err?.name).to.equal('InvalidOptionError')
+    expect(err?.message).to.match(/not loopback.*admin\.token/)
+    for (const openReads of [false, true]) {
+      // bound on every interface; asked on loopback only
+      const wide = await createNode({ pools: [counters], admin: { port: 0, host: '0.0.0.0', token: TOKEN, openReads } })
+      try {
+        expect(wide.adminAddress?.host).to.equal('0.0.0.0')
+        const port = wide.adminAddress?.port ?? 0
+        for (const probe of ['/healthz', '/readyz']) expect((await askPort(port, 'GET', probe)).status, probe).to.equal(200)
+        const bare = await askPort(port, 'GET', '/v1/nodes')
+        expect(bare.status).to.equal(openReads ? 200 : 401)
+        if (!openReads) expect(bare.body.error.message).to.match(/needs the admin token/)
+        const wrong = await askPort(port, 'GET', '/v1/nodes', { token: 'wrong-token-value' })
+        expect(wrong.status).to.equal(openReads ? 200 : 401)
+        if (!openReads) expect(wrong.body.error.message).to.match(/not this node's admin token/)
+        expect((await askPort(port, 'GET', '/v1/nodes', { token: TOKEN })).status).to.equal(200)
+        // writes ask for it either way
+        expect((await askPort(port, 'POST', '/v1/pools/counter/rebalance', { body: '{}' })).status).to.equal(401)
+      } finally {
+        await wide.stop()
+      }
+    }
+  })
+
   it('GET /healthz, /v1/nodes with every member\'s health asked of it, /v1/pools with counts', async () => {
     expect((await ask(a, 'GET', '/healthz')).body).to.deep.equal({ status: 'ok', node: a.peerId })
     await a.spawnMany('counter', Array.from({ length: 200 }, (_, i) => `c-${i}`))

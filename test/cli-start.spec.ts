@@ -173,7 +173,10 @@ describe('the simplepool command line: start and demo', function () {
         ['--target of a pool the module lacks', () => ['--pools', POOLS, '--target', 'rooms=5'], 64, /--target rooms=5: the module has no pool rooms \(its pools: ledger, note\)/],
         ['--target with a negative number', () => ['--pools', POOLS, '--target', 'ledger=-1'], 64, /--target takes POOL=N/],
         ['a bad --admin-port', () => ['--pools', POOLS, '--admin-port', '70000'], 64, /--admin-port must be an integer in \[0, 65535\], got 70000/],
-        ['an unknown option', () => ['--pools', POOLS, '--frobnicate'], 64, /Unknown option '--frobnicate'/]
+        ['an unknown option', () => ['--pools', POOLS, '--frobnicate'], 64, /Unknown option '--frobnicate'/],
+        ['a listen address off loopback without a cluster key', () => ['--pools', POOLS, '--listen', '/ip4/0.0.0.0/tcp/0'], 64, /listen address \/ip4\/0\.0\.0\.0\/tcp\/0 is not loopback and the node has no clusterKey/],
+        ['an admin API off loopback without a token', () => ['--pools', POOLS, '--admin-port', '0', '--admin-host', '0.0.0.0'], 64, /admin\.host 0\.0\.0\.0 is not loopback: the admin API there needs admin\.token/],
+        ['--admin-open-reads alone', () => ['--pools', POOLS, '--admin-open-reads'], 64, /--admin-open-reads needs --admin-port/]
       ]
 
       it('answers each with exit code 64 (2 when the module fails to load) and a message naming the problem, no stack', async () => {

@@ -1,4 +1,5 @@
 import { expect } from 'chai'
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -54,7 +55,8 @@ suite(unavailable === undefined ? 'network partitions between namespaces' : `net
     net = PrivateNetwork.create(7)
     dir = mkdtempSync(join(tmpdir(), 'simplepool-partition-'))
     store = new FileStore(dir)
-    cluster = new Cluster({ pools: ['ledger', 'available'], poolOptions: { storeDir: dir } })
+    // off loopback, as a deployment is: with a cluster key (a node refuses to listen there without one)
+    cluster = new Cluster({ pools: ['ledger', 'available'], poolOptions: { storeDir: dir }, clusterKey: randomBytes(32).toString('hex') })
     const add = async (k: number, name: string, targets?: Record<string, number>): Promise<NodeHandle> =>
       await cluster.addNode({ name, netns: net.namespaces[k], listen: [net.listen(k)], ...(targets != null ? { targets } : {}) })
     const a = await add(0, 'A')

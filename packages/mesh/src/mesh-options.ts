@@ -14,6 +14,12 @@ export interface MeshInit {
   bootstrap?: string[]
   /** Pre-shared key: only nodes holding it can connect (libp2p private network). */
   clusterKey?: string | Uint8Array
+  /**
+   * Listen on an address other than loopback without a `clusterKey`: anyone who reaches
+   * the port may then join the cluster, hand in workers and call them. Refused unless set,
+   * for a network the operator trusts. @default false
+   */
+  insecure?: boolean
   /** A persistent identity; a new one is made when absent. */
   privateKey?: PrivateKey
   /** This node's target per pool (its weight on each pool's ring). @default {} */
@@ -50,7 +56,7 @@ export interface MeshInit {
   clock?: Clock
 }
 
-export type MeshOptions = Required<Omit<MeshInit, 'clusterKey' | 'privateKey' | 'counts'>> & Pick<MeshInit, 'clusterKey' | 'privateKey' | 'counts'>
+export type MeshOptions = Required<Omit<MeshInit, 'clusterKey' | 'privateKey' | 'counts' | 'insecure'>> & Pick<MeshInit, 'clusterKey' | 'privateKey' | 'counts' | 'insecure'>
 
 /** What a `MeshInit` leaves out takes. */
 export const DEFAULTS = {
@@ -85,6 +91,11 @@ export function validateMeshInit (init: MeshInit): void {
       }
     }
   }
+  if (init.insecure !== undefined && typeof init.insecure !== 'boolean') throw new InvalidOptionError(`insecure must be a boolean, got ${String(init.insecure)}`)
+  const open = init.clusterKey == null && init.insecure !== true ? (init.listen ?? []).find(a => !isLoopback(a)) : undefined
+  if (open !== undefined) {
+    throw new InvalidOptionError(`listen address ${open} is not loopback and the node has no clusterKey: anyone who reaches it could join the cluster and call its workers. Give a clusterKey, or insecure: true for a network you trust`)
+  }
   for (const k of ['heartbeatMs', 'maxRecordsPerSecond', 'suspectAfterMs', 'downAfterMs', 'reconnectWindowMs', 'dialTimeoutMs', 'forgetAfterMs'] as const) {
     const v = init[k]
     if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)) {
@@ -98,6 +109,12 @@ export function validateMeshInit (init: MeshInit): void {
   if (!(h < s && s < d)) throw new InvalidOptionError(`expected heartbeatMs < suspectAfterMs < downAfterMs, got ${h}, ${s}, ${d}`)
   // a gap of suspectAfterMs between sweeps reads as this node's own pause
   if (s < 5 * MEMBERSHIP_SWEEP_MS) throw new InvalidOptionError(`suspectAfterMs must be at least ${5 * MEMBERSHIP_SWEEP_MS} ms, got ${s}`)
+}
+
+/** True when a listen multiaddr names this machine's loopback interface only (not `0.0.0.0` or `::`). */
+export function isLoopback (addr: string): boolean {
+  const host = multiaddr(addr).getComponents().find(c => ['ip4', 'ip6', 'dns', 'dns4', 'dns6'].includes(c.name))?.value ?? ''
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
 }
 
 /** Checks a targets map: pool name to a non-negative finite number. */

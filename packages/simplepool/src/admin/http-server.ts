@@ -1,7 +1,8 @@
 /**
  * The plumbing of the admin HTTP API: a `node:http` server on loopback by default, a
- * small router, bearer-token checks for writes, bounded JSON bodies, and errors as JSON
- * with a status named for what went wrong. What the routes do is in routes.ts.
+ * small router, bearer-token checks (writes; on a host other than loopback every route but
+ * the probes), bounded JSON bodies, and errors as JSON with a status named for what went
+ * wrong. What the routes do is in routes.ts.
  *
  * Nothing a client sends may crash the node: every handler runs inside one catch that
  * turns an error into a response, and a body is read only up to its limit.
@@ -16,10 +17,27 @@ import { MAX_ADMIN_BODY_BYTES } from '@simplepool/core'
 export interface AdminOptions {
   /** Port to listen on; 0 takes a free one (see `node.adminAddress`). */
   port: number
-  /** Address to bind. @default '127.0.0.1' */
+  /**
+   * Address to bind. On any other than loopback (`0.0.0.0` included) a token is required,
+   * and every route but `/healthz` and `/readyz` asks for it (see `openReads`).
+   * @default '127.0.0.1'
+   */
   host?: string
   /** Bearer token the write endpoints ask for (at least 8 characters); without one, writes are refused (403). */
   token?: string
+  /**
+   * Serve the read routes (figures, events, the dashboard's feed) without the token on a
+   * host other than loopback, for a network where reading is no secret. @default false
+   */
+  openReads?: boolean
+}
+
+/** The routes a load balancer or an orchestrator probes: open on every host. */
+const PROBES = new Set(['/healthz', '/readyz'])
+
+/** True when `host` names this machine's loopback interface only. */
+export function isLoopbackHost (host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
 }
 
 /** An error a route throws to answer with `status` and a named JSON error (and `extra` fields beside it). */
@@ -76,7 +94,12 @@ export function validateAdminOptions (admin: unknown): AdminOptions {
   if (!Number.isInteger(a.port) || (a.port as number) < 0 || (a.port as number) > 65_535) throw new InvalidOptionError(`admin.port must be an integer in [0, 65535], got ${String(a.port)}`)
   if (a.host !== undefined && (typeof a.host !== 'string' || a.host === '')) throw new InvalidOptionError(`admin.host must be a non-empty string, got ${String(a.host)}`)
   if (a.token !== undefined && (typeof a.token !== 'string' || a.token.length < 8)) throw new InvalidOptionError('admin.token must be a string of at least 8 characters')
-  return { port: a.port as number, host: a.host as string | undefined, token: a.token as string | undefined }
+  if (a.openReads !== undefined && typeof a.openReads !== 'boolean') throw new InvalidOptionError(`admin.openReads must be a boolean, got ${String(a.openReads)}`)
+  const host = a.host as string | undefined
+  if (host !== undefined && !isLoopbackHost(host) && a.token === undefined) {
+    throw new InvalidOptionError(`admin.host ${host} is not loopback: the admin API there needs admin.token (at least 8 characters), which every route but /healthz and /readyz then asks for`)
+  }
+  return { port: a.port as number, host, token: a.token as string | undefined, openReads: a.openReads as boolean | undefined }
 }
 
 /** The admin server: add routes, then `listen`. */
@@ -84,10 +107,13 @@ export class AdminHttp {
   private readonly routes: Route[] = []
   private server?: Server
   private readonly tokenDigest?: Buffer
+  /** Bound off loopback, and reads not opened: every route but the probes asks for the token. */
+  private readonly readsNeedToken: boolean
 
   constructor (private readonly options: AdminOptions) {
     // compared as digests: equal length, constant time, whatever the client sends
     if (options.token !== undefined) this.tokenDigest = digest(options.token)
+    this.readsNeedToken = !isLoopbackHost(options.host ?? '127.0.0.1') && options.openReads !== true
   }
 
   /** A read route; `path` segments starting with `:` are parameters. */
@@ -140,7 +166,7 @@ export class AdminHttp {
         res.setHeader('allow', [...new Set(matching.map(r => r.method))].join(', '))
         throw new HttpError(405, 'MethodNotAllowed', `${String(req.method)} is not allowed on ${url.pathname}`)
       }
-      if (route.write) this.authorize(req)
+      if (route.write || (this.readsNeedToken && !PROBES.has(url.pathname))) this.authorize(req, route.write)
       const result = await route.handle({
         path: url.pathname,
         params: match(route.parts, parts) as Record<string, string>,
@@ -166,11 +192,13 @@ export class AdminHttp {
     }
   }
 
-  private authorize (req: IncomingMessage): void {
+  private authorize (req: IncomingMessage, write: boolean): void {
     if (this.tokenDigest === undefined) throw new HttpError(403, 'Forbidden', 'this node was started without an admin token: writes are off')
     const header = req.headers.authorization ?? ''
     const given = header.startsWith('Bearer ') ? header.slice(7) : ''
-    if (given === '' || !timingSafeEqual(digest(given), this.tokenDigest)) throw new HttpError(401, 'Unauthorized', 'a write needs the admin token: Authorization: Bearer <token>')
+    const what = write ? 'a write' : 'this route (the admin API is bound off loopback)'
+    if (given === '') throw new HttpError(401, 'Unauthorized', `${what} needs the admin token: Authorization: Bearer <token>`)
+    if (!timingSafeEqual(digest(given), this.tokenDigest)) throw new HttpError(401, 'Unauthorized', `the token given is not this node's admin token (${what} needs it)`)
   }
 }
 

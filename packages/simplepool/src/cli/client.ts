@@ -5,7 +5,7 @@
  */
 import { CliError, EXIT } from './common.js'
 
-/** What every admin command knows: where the API is, how to print, and the token for writes. */
+/** What every admin command knows: where the API is, how to print, and the token (writes need it; reads too on a node whose admin API is bound off loopback). */
 export interface Options {
   admin: string
   output: 'table' | 'json'
@@ -30,7 +30,7 @@ function unreachable (o: Options, err: unknown): CliError {
 /** One request; the body parsed when it is JSON. */
 export async function request (o: Options, method: string, path: string, body?: unknown): Promise<{ status: number, body: any }> {
   const headers: Record<string, string> = {}
-  if (o.token !== undefined && method !== 'GET') headers.authorization = `Bearer ${o.token}`
+  if (o.token !== undefined) headers.authorization = `Bearer ${o.token}`
   if (body !== undefined) headers['content-type'] = 'application/json'
   let res: Response
   try {
@@ -77,7 +77,7 @@ export interface StreamEvent { id?: string, event: string, data: any }
 export async function stream (o: Options, path: string, onEvent: (e: StreamEvent) => void, signal: AbortSignal): Promise<void> {
   let res: Response
   try {
-    res = await fetch(under(o, path), { signal })
+    res = await fetch(under(o, path), { signal, headers: o.token !== undefined ? { authorization: `Bearer ${o.token}` } : {} })
   } catch (err) {
     if (signal.aborted) return
     throw unreachable(o, err)

@@ -24,9 +24,14 @@ Options:
   --bootstrap MULTIADDR  a node already in the cluster, repeatable (none: a new cluster)
   --target POOL=N        this node's target for a pool, repeatable (default the pool's own)
   --admin-port N         serve the admin API on this port; 0 takes a free one (default none)
-  --admin-host HOST      the admin API's address (default 127.0.0.1)
-  --token TOKEN          bearer token for the admin API's writes (default $SIMPLEPOOL_TOKEN)
-  --cluster-key KEY      pre-shared key, 64 hex characters (default $SIMPLEPOOL_CLUSTER_KEY)
+  --admin-host HOST      the admin API's address (default 127.0.0.1); any other needs
+                         a token, which every route but /healthz and /readyz then asks for
+  --admin-open-reads     off loopback, serve the admin API's reads without the token
+  --token TOKEN          bearer token for the admin API (default $SIMPLEPOOL_TOKEN), at
+                         least 8 characters
+  --cluster-key KEY      pre-shared key, 64 hex characters (default $SIMPLEPOOL_CLUSTER_KEY);
+                         needed to listen on an address other than loopback
+  --insecure             listen off loopback without a cluster key (a network you trust)
   --drain-timeout MS     how long a stop hands workers over before saving the rest (default 30000)
   -o, --output FORMAT    the ready line as table (default) or json
   -h, --help             this help
@@ -52,8 +57,9 @@ interface StartOptions {
   listen: string[]
   bootstrap: string[]
   targets: string[]
-  admin?: { port: number, host?: string, token?: string }
+  admin?: { port: number, host?: string, token?: string, openReads?: boolean }
   clusterKey?: string
+  insecure: boolean
   drainTimeoutMs?: number
   output: 'table' | 'json'
 }
@@ -75,6 +81,8 @@ function parseOptions (argv: string[]): StartOptions | undefined {
         target: { type: 'string', multiple: true },
         'admin-port': { type: 'string' },
         'admin-host': { type: 'string' },
+        'admin-open-reads': { type: 'boolean' },
+        insecure: { type: 'boolean', default: false },
         token: { type: 'string' },
         'cluster-key': { type: 'string' },
         'drain-timeout': { type: 'string' },
@@ -89,7 +97,7 @@ function parseOptions (argv: string[]): StartOptions | undefined {
   if (values.pools === undefined || values.pools === '') throw usage('--pools is required: the module that exports the pools this node runs')
   if (values.output !== 'table' && values.output !== 'json') throw usage(`--output must be table or json, got ${String(values.output)}`)
   const portText = values['admin-port']
-  if (portText === undefined && values['admin-host'] !== undefined) throw usage('--admin-host needs --admin-port')
+  if (portText === undefined && (values['admin-host'] !== undefined || values['admin-open-reads'] !== undefined)) throw usage(`--${values['admin-host'] !== undefined ? 'admin-host' : 'admin-open-reads'} needs --admin-port`)
   if (portText === undefined && values.token !== undefined) throw usage('--token is for the admin API: it needs --admin-port')
   let admin: StartOptions['admin']
   if (portText !== undefined) {
@@ -99,7 +107,7 @@ function parseOptions (argv: string[]): StartOptions | undefined {
     if (host === '') throw usage('--admin-host must not be empty')
     const token = values.token ?? nonEmpty(process.env.SIMPLEPOOL_TOKEN)
     if (token !== undefined && token.length < 8) throw usage(`the admin token (${values.token !== undefined ? '--token' : '$SIMPLEPOOL_TOKEN'}) must be at least 8 characters`)
-    admin = { port, host, token }
+    admin = { port, host, token, openReads: values['admin-open-reads'] }
   }
   const drainText = values['drain-timeout']
   const drainTimeoutMs = drainText !== undefined ? digits(drainText) : undefined
@@ -117,6 +125,7 @@ function parseOptions (argv: string[]): StartOptions | undefined {
     targets: values.target ?? [],
     admin,
     clusterKey: values['cluster-key'] ?? nonEmpty(process.env.SIMPLEPOOL_CLUSTER_KEY),
+    insecure: values.insecure,
     drainTimeoutMs,
     output: values.output
   }
@@ -199,10 +208,9 @@ function targetsOf (specs: string[], pools: ReadonlyArray<Pool<any, any, any>>):
   return targets
 }
 
-/** The admin API's URL, for a person or a script: a wildcard bind is reached on loopback. */
+/** The admin API's URL as bound (`0.0.0.0` or `::`: every interface, this machine's loopback included). */
 function adminUrl (a: { host: string, port: number }): string {
-  const host = a.host === '0.0.0.0' ? '127.0.0.1' : a.host === '::' ? '::1' : a.host
-  return `http://${host.includes(':') ? `[${host}]` : host}:${a.port}`
+  return `http://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`
 }
 
 /** The request to stop: the first SIGINT or SIGTERM (or the parent's IPC channel closing); a second signal quits at once. */
@@ -274,7 +282,7 @@ export async function start (argv: string[]): Promise<number> {
   const { createNode } = await import('../index.js')
   let node: SimplePoolNode
   try {
-    node = await createNode({ pools, targets, listen: o.listen, bootstrap: o.bootstrap, clusterKey: o.clusterKey, admin: o.admin })
+    node = await createNode({ pools, targets, listen: o.listen, bootstrap: o.bootstrap, clusterKey: o.clusterKey, insecure: o.insecure, admin: o.admin })
   } catch (err) {
     stop.dispose()
     const e = err as Error

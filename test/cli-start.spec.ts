@@ -1,7 +1,7 @@
 import { expect } from 'chai'
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -153,6 +153,34 @@ describe('the simplepool command line: start and demo', function () {
         a.child.kill('SIGINT')
         expect(await exitWithin(a, 15_000), a.err).to.equal(0)
       })
+    })
+
+    it('keeps its peer id across restarts with --key-file, made with mode 0600 when missing, and announces what --announce says', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'simplepool-key-'))
+      try {
+        const keyFile = join(dir, 'node.key')
+        const announce = '/dns4/node-1.example/tcp/4001'
+        const first = cli('start', '--pools', POOLS, '-o', 'json', '--key-file', keyFile, '--announce', announce)
+        const up = await ready(first)
+        expect(first.err).to.include(`made a new identity in ${keyFile}`)
+        expect(statSync(keyFile).mode & 0o777).to.equal(0o600)
+        expect(up.addresses).to.deep.equal([`${announce}/p2p/${up.node}`])
+        first.child.kill('SIGTERM')
+        expect(await exitWithin(first, 15_000), first.err).to.equal(0)
+        const again = cli('start', '--pools', POOLS, '-o', 'json', '--key-file', keyFile)
+        expect((await ready(again)).node).to.equal(up.node)
+        expect(again.err).not.to.include('made a new identity')
+        again.child.kill('SIGTERM')
+        expect(await exitWithin(again, 15_000), again.err).to.equal(0)
+        // a file that holds no key is never overwritten: the start fails by name
+        writeFileSync(keyFile, 'not a key')
+        const bad = cli('start', '--pools', POOLS, '--key-file', keyFile)
+        expect(await exitWithin(bad, 15_000)).to.equal(64)
+        expect(bad.err).to.match(/key file .*node\.key holds no libp2p private key/)
+        expect(bad.out).to.equal('')
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
     })
 
     describe('bad input', () => {

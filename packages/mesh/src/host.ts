@@ -31,6 +31,8 @@ export type Host = Libp2p<HostServices>
 /** What the host needs; every field comes from `MeshInit` after defaults. */
 export interface HostInit {
   listen: string[]
+  /** Addresses to announce instead of the listen addresses (none: those). */
+  announce: string[]
   clusterKey?: string | Uint8Array
   /** Sees the private network's nonce exchanges, to name dial failures (see `explainDialError`). */
   witness: HandshakeWitness
@@ -64,7 +66,7 @@ export async function createHost (init: HostInit): Promise<Host> {
   return createLibp2p<HostServices>({
     start: false,
     ...(init.privateKey != null ? { privateKey: init.privateKey } : {}),
-    addresses: { listen: init.listen },
+    addresses: { listen: init.listen, ...(init.announce.length > 0 ? { announce: init.announce } : {}) },
     transports: [coalescedTcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],

@@ -10,6 +10,12 @@ import type { PrivateKey } from '@libp2p/interface'
 export interface MeshInit {
   /** Multiaddrs to listen on. @default ['/ip4/127.0.0.1/tcp/0'] */
   listen?: string[]
+  /**
+   * The multiaddrs other nodes dial this one at, when they differ from the listen
+   * addresses: behind NAT, a port mapped by a container runtime, a DNS name. @default []
+   * (the listen addresses; a wildcard one stands for every interface's address)
+   */
+  announceAddresses?: string[]
   /** Multiaddrs (with /p2p/<id>) of nodes already in the cluster. @default [] */
   bootstrap?: string[]
   /** Pre-shared key: only nodes holding it can connect (libp2p private network). */
@@ -61,6 +67,7 @@ export type MeshOptions = Required<Omit<MeshInit, 'clusterKey' | 'privateKey' | 
 /** What a `MeshInit` leaves out takes. */
 export const DEFAULTS = {
   listen: DEFAULT_LISTEN,
+  announceAddresses: [] as string[],
   bootstrap: [] as string[],
   targets: {} as Record<string, number>,
   heartbeatMs: DEFAULT_HEARTBEAT_MS,
@@ -76,7 +83,7 @@ export const DEFAULTS = {
 
 /** Checks a `MeshInit` and says what was expected and what arrived. */
 export function validateMeshInit (init: MeshInit): void {
-  const arrays = ['listen', 'bootstrap', 'allow'] as const
+  const arrays = ['listen', 'announceAddresses', 'bootstrap', 'allow'] as const
   for (const k of arrays) {
     const v = init[k]
     if (v !== undefined && (!Array.isArray(v) || !v.every(s => typeof s === 'string'))) {

@@ -158,6 +158,7 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     this.status = 'joining'
     const host = await createHost({
       listen: this.opts.listen,
+      announce: this.opts.announceAddresses,
       clusterKey: this.opts.clusterKey,
       witness: this.witness,
       privateKey: this.opts.privateKey,

@@ -73,7 +73,7 @@ describe('explainDialError', () => {
 /** A real libp2p host on loopback, with a witness, as a mesh makes one. */
 async function host (clusterKey?: string): Promise<{ host: Host, witness: HandshakeWitness }> {
   const witness = new HandshakeWitness(systemClock)
-  const h = await createHost({ listen: ['/ip4/127.0.0.1/tcp/0'], clusterKey, witness, allow: ['/ip4/127.0.0.0/ipcidr/8'], heartbeatMs: 500 })
+  const h = await createHost({ listen: ['/ip4/127.0.0.1/tcp/0'], announce: [], clusterKey, witness, allow: ['/ip4/127.0.0.0/ipcidr/8'], heartbeatMs: 500 })
   await h.start()
   return { host: h, witness }
 }

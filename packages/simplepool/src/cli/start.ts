@@ -21,7 +21,11 @@ Options:
   --pools PATH           the module: an array of pools as its default export, a 'pools'
                          array, or else every pool it exports (made with definePool)
   --listen MULTIADDR     an address to listen on, repeatable (default /ip4/127.0.0.1/tcp/0)
+  --announce MULTIADDR   an address the others dial this node at, repeatable, when it is
+                         not a listen address (NAT, a container's mapped port, a DNS name)
   --bootstrap MULTIADDR  a node already in the cluster, repeatable (none: a new cluster)
+  --key-file PATH        the node's identity: read, or made (mode 0600) when missing, so
+                         its peer id stays the same across restarts (default: a new one)
   --target POOL=N        this node's target for a pool, repeatable (default the pool's own)
   --admin-port N         serve the admin API on this port; 0 takes a free one (default none)
   --admin-host HOST      the admin API's address (default 127.0.0.1); any other needs
@@ -55,7 +59,9 @@ const EXIT_GRACE_MS = 3_000
 interface StartOptions {
   pools: string
   listen: string[]
+  announce: string[]
   bootstrap: string[]
+  keyFile?: string
   targets: string[]
   admin?: { port: number, host?: string, token?: string, openReads?: boolean }
   clusterKey?: string
@@ -85,6 +91,8 @@ function parseOptions (argv: string[]): StartOptions | undefined {
         insecure: { type: 'boolean', default: false },
         token: { type: 'string' },
         'cluster-key': { type: 'string' },
+        announce: { type: 'string', multiple: true },
+        'key-file': { type: 'string' },
         'drain-timeout': { type: 'string' },
         output: { type: 'string', short: 'o', default: 'table' },
         help: { type: 'boolean', short: 'h', default: false }
@@ -114,14 +122,18 @@ function parseOptions (argv: string[]): StartOptions | undefined {
   if (drainText !== undefined && drainTimeoutMs === undefined) throw usage(`--drain-timeout must be a number of milliseconds >= 0, got ${drainText}`)
   const listen = values.listen ?? [DEFAULT_LISTEN]
   const bootstrap = values.bootstrap ?? []
-  for (const [name, addrs] of [['listen', listen], ['bootstrap', bootstrap]] as const) {
+  const announce = values.announce ?? []
+  if (values['key-file'] === '') throw usage('--key-file must not be empty')
+  for (const [name, addrs] of [['listen', listen], ['announce', announce], ['bootstrap', bootstrap]] as const) {
     const bad = addrs.find(a => !a.startsWith('/'))
     if (bad !== undefined) throw usage(`--${name} takes a multiaddr such as ${DEFAULT_LISTEN}, got ${bad}`)
   }
   return {
     pools: values.pools,
     listen,
+    announce,
     bootstrap,
+    keyFile: values['key-file'],
     targets: values.target ?? [],
     admin,
     clusterKey: values['cluster-key'] ?? nonEmpty(process.env.SIMPLEPOOL_CLUSTER_KEY),
@@ -279,10 +291,23 @@ export async function start (argv: string[]): Promise<number> {
       : `stopping: handing workers to the other nodes... (${why}; a second signal quits at once)\n`)
   })
   // the library loads only once the command line is known good: mistakes are answered at once
-  const { createNode } = await import('../index.js')
+  const { createNode, loadKeyFile } = await import('../index.js')
   let node: SimplePoolNode
   try {
-    node = await createNode({ pools, targets, listen: o.listen, bootstrap: o.bootstrap, clusterKey: o.clusterKey, insecure: o.insecure, admin: o.admin })
+    const identity = o.keyFile === undefined ? undefined : await loadKeyFile(o.keyFile)
+    if (identity?.created === true) process.stderr.write(`simplepool: made a new identity in ${String(o.keyFile)}\n`)
+    if (identity?.exposed === true) process.stderr.write(`simplepool: warning: key file ${String(o.keyFile)} may be read by others than its owner (chmod 600 it)\n`)
+    node = await createNode({
+      pools,
+      targets,
+      listen: o.listen,
+      announceAddresses: o.announce,
+      bootstrap: o.bootstrap,
+      clusterKey: o.clusterKey,
+      insecure: o.insecure,
+      admin: o.admin,
+      ...(identity !== undefined ? { privateKey: identity.privateKey } : {})
+    })
   } catch (err) {
     stop.dispose()
     const e = err as Error

@@ -1,4 +1,6 @@
 import { expect } from 'chai'
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { createNode, definePool, silentLogger } from 'simplepool'
 import type { SimplePoolNode, WorkerEventDetail } from 'simplepool'
 
@@ -16,6 +18,22 @@ describe('createNode', function () {
   this.timeout(20_000)
   const nodes: SimplePoolNode[] = []
   after(async () => { for (const n of nodes) await n.stop() })
+
+  it('ends its process as soon as its nodes stopped: nothing of theirs holds the event loop', async () => {
+    const app = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/stop-exit.mjs', import.meta.url))], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    app.stdout.on('data', (b: Buffer) => { out += b.toString() })
+    app.stderr.on('data', (b: Buffer) => { err += b.toString() })
+    try {
+      // it exits by itself (libp2p left a gossipsub heartbeat and a 1 s debounce behind)
+      const code = await new Promise<number | null>((resolve) => app.once('close', resolve))
+      expect(code, err).to.equal(0)
+      expect(JSON.parse(out.trim()), 'what held the event loop 100 ms after the stops').to.deep.equal([])
+    } finally {
+      app.kill('SIGKILL')
+    }
+  })
 
   it('runs a one-node cluster on loopback from the pools alone', async () => {
     const node = await createNode({ pools: [rooms] })

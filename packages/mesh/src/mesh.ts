@@ -6,7 +6,7 @@ import {
 } from '@simplepool/core'
 import type { Clock, Logger, Member, MemberFigures, MemberRecord, MemberStatus, MembershipEvents, MembershipSnapshot, PoolFigures, TimerHandle } from '@simplepool/core'
 import type { Connection, Stream } from '@libp2p/interface'
-import { createHost } from './host.js'
+import { createHost, stopHost } from './host.js'
 import type { Host } from './host.js'
 import { MembershipView } from './membership-view.js'
 import { decodeRecord, encodeRecord } from './record-codec.js'
@@ -217,7 +217,7 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
       } catch (err) {
         this.logger.debug('could not announce leaving', err)
       }
-      await this.host?.stop()
+      if (this.host != null) await stopHost(this.host)
     })()
     await this.stopping
   }

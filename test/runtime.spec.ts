@@ -224,6 +224,8 @@ describe('pool runtime across processes', function () {
     expect(text).to.match(/^simplepool_turns_total\{pool="counter"\} \d+/m)
     expect(text).to.match(/^simplepool_workers\{pool="counter"\} \d+/m)
     expect(text).to.match(/^simplepool_health_status\{pool="counter"\} [012]/m)
+    expect(text).to.match(/^simplepool_node_health_status [012]$/m)
+    expect(text).not.to.match(/pool=""/)
   })
 
   it('lets any node set any node\'s targets, and the ring follows', async () => {

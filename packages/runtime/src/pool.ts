@@ -60,7 +60,7 @@ export interface PoolDefinition<S = unknown, M = unknown, R = unknown> {
   load?: (id: string, ctx: WorkerContext) => S | undefined | Promise<S | undefined>
   /** One turn: every call and cast. Mutate `state` in place; the return value is a call's reply. */
   handle: (state: S, msg: M, ctx: WorkerContext) => R | Promise<R>
-  /** Persists state before passivation and stop (and, later, migration). */
+  /** Persists state as the worker leaves memory: passivation, stop, a node stopping with nowhere to hand it, and (with `load`) a handoff that went unanswered. Workers handed to another node go with their state, unsaved. */
   save?: (id: string, state: S, ctx: WorkerContext) => void | Promise<void>
   /** Periodic background work, every `tickMs`, as a turn in the worker's mailbox. */
   tick?: (state: S, ctx: WorkerContext) => void | Promise<void>

@@ -11,6 +11,8 @@ export interface PendingCall {
   channel: Channel
   resolve: (value: unknown) => void
   reject: (err: Error) => void
+  /** Its time, in ms, for the error that says it ran out. */
+  timeoutMs: number
   signal?: AbortSignal
   onAbort?: () => void
 }

@@ -200,7 +200,7 @@ export class Transport {
     }
     const id = ++this.nextId
     return new Promise((resolve, reject) => {
-      const call: PendingCall = { id, channel, resolve, reject }
+      const call: PendingCall = { id, channel, resolve, reject, timeoutMs }
       try {
         channel.enqueue([ENVELOPE_VERSION, Kind.Call, id, payload])
       } catch (err) {
@@ -288,6 +288,6 @@ export class Transport {
     if (call.onAbort != null) call.signal?.removeEventListener('abort', call.onAbort)
     this.stats.timeouts++
     const peer = call.channel.peer
-    call.reject(new TimeoutError(`call to ${peer} timed out`, { peer }))
+    call.reject(new TimeoutError(`call to ${peer} timed out after ${call.timeoutMs} ms`, { peer }))
   }
 }

@@ -185,9 +185,14 @@ const QUIET_MS = 1_500
 /** How long `events` without `-f` waits for the first event: as long as a member may take to answer, and more. */
 const FIRST_EVENT_MS = 5_000
 
+/** A field's value as a person reads it: a fraction with at most three decimals (a duration of 0.19625299999984236 ms is 0.196). */
+function fieldText (v: unknown): string {
+  return typeof v === 'number' && !Number.isInteger(v) ? String(Math.round(v * 1000) / 1000) : JSON.stringify(v)
+}
+
 function line (e: StreamEvent): string {
   const { at, node, ...rest } = e.data ?? {}
   const when = typeof at === 'number' ? new Date(at).toISOString() : ''
-  const fields = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' && v.length > 40 ? short(v) : JSON.stringify(v)}`).join(' ')
+  const fields = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' && v.length > 40 ? short(v) : fieldText(v)}`).join(' ')
   return `${when}  ${node !== undefined ? short(String(node)).padEnd(9) : ''.padEnd(9)}  ${e.event.padEnd(18)} ${fields}`
 }

@@ -129,6 +129,6 @@ export async function stop (o: Options, a: WriteArgs): Promise<number> {
   const [pool, id] = a.positionals
   await confirm(o, `stop worker ${pool}/${id}`)
   const r = await call(o, 'DELETE', `/v1/workers/${encodeURIComponent(pool)}/${encodeURIComponent(id)}`)
-  print(o, r, () => r.stopped === true ? `stopped ${pool}/${id} (saved first)` : `${pool}/${id} was not live`)
+  print(o, r, () => r.stopped === true ? `stopped ${pool}/${id}` : `${pool}/${id} was not live`)
   return r.stopped === true ? EXIT.ok : EXIT.unhealthy
 }

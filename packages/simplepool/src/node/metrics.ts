@@ -97,14 +97,19 @@ export class NodeMetrics {
     })
     // eslint-disable-next-line no-new
     new Gauge({
+      name: 'simplepool_node_health_status',
+      help: 'The node\'s health: 0 online, 1 degraded, 2 critical',
+      registers,
+      collect () { this.set(STATUS_VALUE[node.health().status]) }
+    })
+    // eslint-disable-next-line no-new
+    new Gauge({
       name: 'simplepool_health_status',
-      help: 'Health: 0 online, 1 degraded, 2 critical; pool "" is the node as a whole',
+      help: 'A pool\'s health on this node: 0 online, 1 degraded, 2 critical',
       labelNames: ['pool'],
       registers,
       collect () {
-        const h = node.health()
-        this.set({ pool: '' }, STATUS_VALUE[h.status])
-        for (const [pool, p] of Object.entries(h.pools)) this.set({ pool }, STATUS_VALUE[p.status])
+        for (const [pool, p] of Object.entries(node.health().pools)) this.set({ pool }, STATUS_VALUE[p.status])
       }
     })
     // eslint-disable-next-line no-new

@@ -1,6 +1,7 @@
 import { CLAIM_ATTEMPTS, CLAIM_COUNTS_GRACE_MS, CLAIM_RETRY_MS, DEFAULT_CALL_TIMEOUT_MS, NodeUnavailableError, mayHaveArrived, sleep } from '@simplepool/core'
 import type { Clock, Member } from '@simplepool/core'
 import type { Placement } from '@simplepool/ring'
+import { ClaimedHere } from './claimed-here.js'
 import { PlacementHistory } from './placement-history.js'
 import type { LocalPool } from '../activation/local-pool.js'
 import { Phase } from '../activation/activation.js'
@@ -12,12 +13,6 @@ import type { Spill } from '../routing/spill.js'
 import type { RuntimeTransport } from '../runtime-types.js'
 
 const NONE: readonly string[] = []
-
-/** How long a claim this node answered with no copy makes its own activation of that id ask the claimer, in ms: a moment of views that disagree. */
-const CLAIMED_HERE_MS = 5_000
-
-/** Claims remembered for {@link CLAIMED_HERE_MS} at most: a bound on memory, not a budget. */
-const MAX_CLAIMED_HERE = 100_000
 
 /**
  * How many nodes may pass one claim on, each to the nodes it knows to hold the worker: a
@@ -90,8 +85,8 @@ export class ClaimWindow {
   private keptBy = new Map<string, { holders: string[], at: number }>()
   /** The answers of claims this node passed on to a holder, until they come (see {@link passingOn}). */
   private readonly passing = new Set<Promise<ClaimAnswer>>()
-  /** Claims for workers this node had no copy of, by `pool\nid`: who claimed, and when (see {@link noteClaimed}). */
-  private readonly claimed = new Map<string, { claimer: string, at: number }>()
+  /** Claims for workers this node had no copy of: who claimed, and when. */
+  private readonly claimed = new ClaimedHere()
   /** The claims this node is making now, and whom each asks. */
   private readonly inFlight = new Set<{ pool: string, id: string, holders: readonly string[] }>()
 
@@ -188,7 +183,7 @@ export class ClaimWindow {
     const always: string[] = []
     const spilledThere = this.c.spill.takeClaimBack(pool, id, now, this.windowMs)
     if (spilledThere !== undefined) always.push(spilledThere)
-    const claimedHere = this.claimedHere(pool, id, now)
+    const claimedHere = this.claimed.by(pool, id, now)
     if (claimedHere !== undefined && claimedHere !== spilledThere && this.c.members().some(m => m.peerId === claimedHere && m.liveness !== 'down')) always.push(claimedHere)
     // a member silent since before this node joined, which the others doubt but did not mark
     // down, may still serve any worker, and this view has no ring to say which: a copy
@@ -246,34 +241,6 @@ export class ClaimWindow {
     const within = Math.min(withinMs, this.windowMs)
     if (now - Math.max(this.changedAt, this.startedAt) > within) return []
     return this.history.ownersWithin(pool, id, local, within, now)
-  }
-
-  /**
-   * A claim for a worker this node had no copy of came from `claimer`: for
-   * {@link CLAIMED_HERE_MS}, an activation of it here asks `claimer` too. Two nodes whose
-   * views disagreed for a moment as they came up each took itself for the owner; the one
-   * that claimed first found nothing and started it, and the other started it too (seed 102139).
-   */
-  private noteClaimed (pool: string, id: string, claimer: string): void {
-    const now = this.c.clock.monotonic()
-    if (this.claimed.size >= MAX_CLAIMED_HERE) {
-      for (const [key, c] of this.claimed) if (now - c.at > CLAIMED_HERE_MS) this.claimed.delete(key)
-      // still full: a burst of claims within the span; the oldest go
-      for (const key of this.claimed.keys()) {
-        if (this.claimed.size < MAX_CLAIMED_HERE) break
-        this.claimed.delete(key)
-      }
-    }
-    const key = `${pool}\n${id}`
-    this.claimed.delete(key)
-    this.claimed.set(key, { claimer, at: now })
-  }
-
-  /** The node that claimed `id` from here lately, when this node had no copy (see {@link noteClaimed}). */
-  private claimedHere (pool: string, id: string, now: number): string | undefined {
-    if (this.claimed.size === 0) return undefined
-    const c = this.claimed.get(`${pool}\n${id}`)
-    return c !== undefined && now - c.at <= CLAIMED_HERE_MS ? c.claimer : undefined
   }
 
   /** The members this node sees as down. */
@@ -342,19 +309,27 @@ export class ClaimWindow {
 
   /**
    * Passes a claim for `id` on to `holders` (`hops` the nodes that passed it on, this one
-   * included), noted until it is answered (see {@link passingOn}). The holders that keep the
+   * included), noted until it is answered (see {@link passingOn}; not when `tracked` is false:
+   * the caller notes what it makes of the answer instead). The holders that keep the
    * worker are noted as its holders here (see {@link keptBy}): the claimer may give up as the
    * ring moves on, and its successor, which knows only this node, asks here again.
    */
-  private passOn (m: ClaimMessage, holders: readonly string[], claimer: string, hops: number): Promise<ClaimAnswer> {
+  private passOn (m: ClaimMessage, holders: readonly string[], claimer: string, hops: number, tracked = true): Promise<ClaimAnswer> {
     const key = `${m.pool}\n${m.id}`
     const answer = this.ask(m.pool, m.id, holders, claimer, hops).then((answers) => {
       const kept = holders.filter((_, i) => answers[i] === 'mine')
       const one = oneAnswer(answers)
+      // noted anew only for holders not noted yet: a note's age bounds how long claims pass on
+      const known = this.keptBy.get(key)
       if (one === 'moved') this.keptBy.delete(key)
-      else if (kept.length > 0) this.keep(m.pool, m.id, kept)
+      else if (kept.length > 0 && (known === undefined || kept.some(h => !known.holders.includes(h)))) this.keep(m.pool, m.id, kept)
       return one
     })
+    return tracked ? this.track(answer) : answer
+  }
+
+  /** Notes a passed-on claim's answer until it comes (see {@link passingOn}). */
+  private track (answer: Promise<ClaimAnswer>): Promise<ClaimAnswer> {
     this.passing.add(answer)
     const done = (): void => { this.passing.delete(answer) }
     answer.then(done, done)
@@ -411,7 +386,7 @@ export class ClaimWindow {
     if (this.c.fencing()) return 'mine'
     const act = local.activations.get(m.id)
     if (act === undefined) {
-      if (claimer !== this.c.self()) this.noteClaimed(m.pool, m.id, claimer)
+      if (claimer !== this.c.self()) this.claimed.note(m.pool, m.id, claimer, this.c.clock.monotonic())
       // this node handed it on, or claimed it and gave up as the ring moved on while a holder
       // kept it: the claim goes on to that holder, which hands it to the claimer if it sees it as
       // its owner (also a claim passed on here: the worker may have moved on twice, seed 14910)
@@ -420,27 +395,15 @@ export class ClaimWindow {
         // not to a holder marked down: what it held is lost, and the claimer would wait on it
         const down = this.downMembers()
         const onTo = kept.holders.filter(h => h !== claimer && h !== from && !down.has(h))
-        if (onTo.length > 0) return this.passOn(m, onTo, claimer, hops + 1)
+        if (onTo.length > 0) {
+          const viaKept = this.passOn(m, onTo, claimer, hops + 1, m.claimer !== undefined)
+          // a node noted as a holder may have said 'mine' without a copy (fencing, unanswered):
+          // on its 'none', a claim made to this node goes where it would have gone without the note
+          if (m.claimer !== undefined) return viaKept
+          return this.track(viaKept.then(answer => answer !== 'none' ? answer : this.passOnElsewhere(m, claimer, local, false)))
+        }
       }
-      // it spilled from here: the node it spilled to may hold it
-      const spilledTo = this.c.spill.pointer(m.pool, m.id)
-      // it was to come here and never did: its owner before, busy with a long turn as the
-      // ring moved on again (a second join), still holds it and hands it to the claimer,
-      // its owner now, which knew only this node as its owner before (seed 11770)
-      const down = m.claimer === undefined ? this.downMembers() : undefined
-      const before = down === undefined ? [] : this.ownersBefore(m.pool, m.id, local).filter(h => h !== claimer && h !== spilledTo && !down.has(h))
-      // back from being marked down, this node's workers were placed meanwhile where the ring
-      // without it names (and it dropped its copies): a claimer that joined since knows this
-      // node alone as the owner before, and that node holds the worker (seed 165)
-      if (down !== undefined && this.c.clock.monotonic() - this.downSince <= this.windowMs) {
-        const next = this.c.owners.ownerWithout(m.pool, m.id, this.c.self(), claimer)
-        if (next !== undefined && next !== spilledTo && !down.has(next) && !before.includes(next)) before.push(next)
-      }
-      if (before.length > 0) {
-        return this.passOn(m, spilledTo === undefined || spilledTo === claimer ? before : [...before, spilledTo], claimer, 1)
-      }
-      if (spilledTo === undefined || spilledTo === claimer || m.claimer !== undefined) return 'none'
-      return this.passOn(m, [spilledTo], claimer, 1)
+      return this.passOnElsewhere(m, claimer, local)
     }
     let owner: string | undefined
     try {
@@ -452,6 +415,33 @@ export class ClaimWindow {
     }
     if (owner !== claimer) return 'mine'
     return this.c.handOverNow(local, act, owner).then(moved => moved ? 'moved' : 'mine')
+  }
+
+  /**
+   * A claim for a worker this node has no copy of, and no note of a holder that kept it:
+   * passed on to the node it spilled to and, a claim made to this node, to its owners
+   * before (and, back from being marked down, to the next node on its ring); else 'none'.
+   */
+  private passOnElsewhere (m: ClaimMessage, claimer: string, local: LocalPool, tracked = true): ClaimAnswer | Promise<ClaimAnswer> {
+    // it spilled from here: the node it spilled to may hold it
+    const spilledTo = this.c.spill.pointer(m.pool, m.id)
+    // it was to come here and never did: its owner before, busy with a long turn as the
+    // ring moved on again (a second join), still holds it and hands it to the claimer,
+    // its owner now, which knew only this node as its owner before (seed 11770)
+    const down = m.claimer === undefined ? this.downMembers() : undefined
+    const before = down === undefined ? [] : this.ownersBefore(m.pool, m.id, local).filter(h => h !== claimer && h !== spilledTo && !down.has(h))
+    // back from being marked down, this node's workers were placed meanwhile where the ring
+    // without it names (and it dropped its copies): a claimer that joined since knows this
+    // node alone as the owner before, and that node holds the worker (seed 165)
+    if (down !== undefined && this.c.clock.monotonic() - this.downSince <= this.windowMs) {
+      const next = this.c.owners.ownerWithout(m.pool, m.id, this.c.self(), claimer)
+      if (next !== undefined && next !== spilledTo && !down.has(next) && !before.includes(next)) before.push(next)
+    }
+    if (before.length > 0) {
+      return this.passOn(m, spilledTo === undefined || spilledTo === claimer ? before : [...before, spilledTo], claimer, 1, tracked)
+    }
+    if (spilledTo === undefined || spilledTo === claimer || m.claimer !== undefined) return 'none'
+    return this.passOn(m, [spilledTo], claimer, 1, tracked)
   }
 
   /**

@@ -11,15 +11,11 @@ const HANDSHAKE_FAILURES = new Set(['EncryptionFailedError', 'InvalidCryptoExcha
  */
 const GARBLED = /too long|missing newline|decryption|not long enough/i
 
-/** What a dial proved, as `explainDialError` reads it. */
-export interface DialProof {
-  /** The peer's private network answered this dial's nonce (see `HandshakeWitness`). */
-  answered: boolean
-  /** The dial just before, to the same peer, answered so and failed in the handshake too. */
-  refusedBefore: boolean
-}
-
-const NOTHING: DialProof = { answered: false, refusedBefore: false }
+/**
+ * What noise says when the peer proved another identity than the address named (a node that
+ * restarted with a new peer id where an old one was known): a live peer with this node's key.
+ */
+const ANOTHER_PEER = /does not match expected remote|invalid payload signature/i
 
 /** The name and message of an error and of the first it aggregates. */
 function describe (err: unknown): { name: string, text: string, message: string, said: string } {
@@ -28,7 +24,7 @@ function describe (err: unknown): { name: string, text: string, message: string,
   return {
     name: inner?.name ?? e?.name ?? '',
     text: `${e?.name ?? ''} ${e?.message ?? ''} ${e?.code ?? ''} ${inner?.name ?? ''} ${inner?.message ?? ''} ${inner?.code ?? ''}`,
-    message: `${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`,
+    message: `${inner?.name ?? e?.name ?? 'Error'}: ${inner?.message ?? e?.message ?? String(err)}`,
     said: `${e?.message ?? ''} ${inner?.message ?? ''}`
   }
 }
@@ -36,23 +32,30 @@ function describe (err: unknown): { name: string, text: string, message: string,
 /**
  * True when a dial failed after the peer's private network answered its nonce, in a way
  * that a peer with another key causes (a reset, a close, a timeout, bytes that do not
- * decode): worth a second dial, whose failure alike proves the key (see `explainDialError`).
+ * decode): worth another dial (see `dialProven`). Not when the peer proved another identity.
  */
 export function mayBeKeyRefusal (err: unknown, answered: boolean): boolean {
   if (!answered) return false
+  const { name, text, said } = describe(err)
+  return name !== 'AbortError' && !ANOTHER_PEER.test(said) && !/ECONNREFUSED|EHOSTUNREACH|ENETUNREACH/.test(text)
+}
+
+/** True for a dial that ran out of time (libp2p reads any abort of a dial as one). */
+export function isDialTimeout (err: unknown): boolean {
   const { name, text } = describe(err)
-  return name !== 'AbortError' && !/ECONNREFUSED|EHOSTUNREACH|ENETUNREACH/.test(text)
+  return name === 'TimeoutError' || /timed out|timeout/i.test(text)
 }
 
 /**
  * Names why a dial failed, for the operator, by what it proved. `ClusterKeyError` only for
  * a proven mismatch: the peer sent bytes this node cannot read under its key setting, or
- * its private network answered two dials in a row and refused what this node sent under
- * its key (measured on loopback: a peer with another key resets the connection, or lets it
- * time out, right after the nonce exchange; a peer that dies mid-handshake ends the same
- * way once, and refuses the second dial outright). Anything else is `NodeUnavailableError`.
+ * (`keyRefused`, see `dialProven`) its private network answered dials in a row and then
+ * refused what this node sent under its key (measured on loopback: a peer with another key
+ * resets the connection, or lets it time out, right after the nonce exchange; a peer that
+ * dies mid-handshake ends so once, and refuses the next dial outright). Anything else is
+ * `NodeUnavailableError`.
  */
-export function explainDialError (err: unknown, target: string, hasClusterKey: boolean, timeoutMs: number, proof: DialProof = NOTHING): Error {
+export function explainDialError (err: unknown, target: string, hasClusterKey: boolean, timeoutMs: number, keyRefused = false): Error {
   const { name, text, message, said } = describe(err)
   if (/ECONNREFUSED/.test(text)) {
     return new NodeUnavailableError(`${target} refused the connection: no node listens there`, { reason: 'refused' })
@@ -63,9 +66,12 @@ export function explainDialError (err: unknown, target: string, hasClusterKey: b
     return new NodeUnavailableError(`no route to ${target}: the network between is down or cut`, { reason: 'unreachable' })
   }
   if (name === 'AbortError') return new AbortError(`the dial to ${target} was aborted`, { reason: 'aborted' })
+  if (ANOTHER_PEER.test(said)) {
+    return new NodeUnavailableError(`${target} is another node than the one named (${message}): it restarted with a new identity, or the address is stale`, { reason: 'identity' })
+  }
   const garbled = HANDSHAKE_FAILURES.has(name) && GARBLED.test(said)
-  if (garbled || (proof.refusedBefore && mayBeKeyRefusal(err, proof.answered))) {
-    const why = garbled ? `sent bytes this node cannot read (${message})` : 'answered the private network\'s nonce and then refused what this node sent, on two dials in a row'
+  if (garbled || keyRefused) {
+    const why = garbled ? `sent bytes this node cannot read (${message})` : 'answered the private network\'s nonce and then refused what this node sent, on dials in a row'
     return new ClusterKeyError(hasClusterKey
       ? `${target} ${why}: it does not share this node's cluster key`
       : `${target} ${why}: it requires a cluster key this node was not given, or is no SimplePool node`, { reason: 'refused' })

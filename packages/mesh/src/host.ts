@@ -104,7 +104,7 @@ export async function createHost (init: HostInit): Promise<Host> {
 
 /** The timers libp2p 3 leaves behind on stop, reached through its objects (not its API). */
 interface Leftovers {
-  services?: { pubsub?: { status?: { heartbeatTimeout?: { unref?: () => void } } } }
+  services?: { pubsub?: { status?: { heartbeatTimeout?: ReturnType<typeof setTimeout> }, stop?: () => Promise<void> } }
   components?: { addressManager?: { _updatePeerStoreAddresses?: { stop?: () => void } } }
 }
 
@@ -113,11 +113,17 @@ interface Leftovers {
  * lived on about a second after its node stopped, held by two timers libp2p leaves: the
  * gossipsub heartbeat set before the stop (its stop forgets it; up to `heartbeatInterval`)
  * and the address manager's 1 s debounce that closing the listeners starts. Neither does
- * anything once the host is stopped. Reached defensively: a libp2p without them is fine.
+ * anything once the host is stopped. gossipsub is stopped first: its stop marks it stopped
+ * at once, so no heartbeat running then sets another, and the one set before is cleared.
+ * Reached defensively: a libp2p without them is fine.
  */
 export async function stopHost (host: Host): Promise<void> {
   const h = host as unknown as Leftovers
-  h.services?.pubsub?.status?.heartbeatTimeout?.unref?.()
+  const pubsub = h.services?.pubsub
+  const heartbeat = pubsub?.status?.heartbeatTimeout
+  const pubsubStopped = pubsub?.stop?.()
+  if (heartbeat !== undefined) clearTimeout(heartbeat)
+  await pubsubStopped
   await host.stop()
   h.components?.addressManager?._updatePeerStoreAddresses?.stop?.()
 }

@@ -21,7 +21,7 @@ export interface MeshInit {
   /** Pre-shared key: only nodes holding it can connect (libp2p private network). */
   clusterKey?: string | Uint8Array
   /**
-   * Listen on an address other than loopback without a `clusterKey`: anyone who reaches
+   * Listen on (or announce) an address other than loopback without a `clusterKey`: anyone who reaches
    * the port may then join the cluster, hand in workers and call them. Refused unless set,
    * for a network the operator trusts. @default false
    */
@@ -99,9 +99,10 @@ export function validateMeshInit (init: MeshInit): void {
     }
   }
   if (init.insecure !== undefined && typeof init.insecure !== 'boolean') throw new InvalidOptionError(`insecure must be a boolean, got ${String(init.insecure)}`)
-  const open = init.clusterKey == null && init.insecure !== true ? (init.listen ?? []).find(a => !isLoopback(a)) : undefined
+  // announced addresses too: a loopback listener behind a proxy is reached from outside
+  const open = init.clusterKey == null && init.insecure !== true ? [...(init.listen ?? []), ...(init.announceAddresses ?? [])].find(a => !isLoopback(a)) : undefined
   if (open !== undefined) {
-    throw new InvalidOptionError(`listen address ${open} is not loopback and the node has no clusterKey: anyone who reaches it could join the cluster and call its workers. Give a clusterKey, or insecure: true for a network you trust`)
+    throw new InvalidOptionError(`address ${open} is not loopback and the node has no clusterKey: anyone who reaches it could join the cluster and call its workers. Give a clusterKey, or insecure: true for a network you trust`)
   }
   for (const k of ['heartbeatMs', 'maxRecordsPerSecond', 'suspectAfterMs', 'downAfterMs', 'reconnectWindowMs', 'dialTimeoutMs', 'forgetAfterMs'] as const) {
     const v = init[k]

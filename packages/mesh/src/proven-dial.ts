@@ -1,7 +1,7 @@
 import type { Connection } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Clock } from '@simplepool/core'
-import { explainDialError, mayBeKeyRefusal } from './dial-error.js'
+import { explainDialError, isDialTimeout, mayBeKeyRefusal } from './dial-error.js'
 import type { HandshakeWitness } from './handshake-witness.js'
 import type { Host } from './host.js'
 
@@ -20,25 +20,36 @@ export interface ProvenDial {
   readonly timeoutMs: number
 }
 
+/** Dials made at most to prove a key refusal, the first included. */
+const MAX_DIALS = 3
+
 /**
  * Dials `targets` and names the failure by what it proved (see `explainDialError`). A dial
  * whose handshake was closed under it, or whose peer answered the private network's nonce
- * and then failed the handshake, is made once more: a peer with another key fails it alike,
- * which proves the key; a peer that died meanwhile refuses it outright, which proves it gone.
+ * and then failed the handshake, is made again, up to {@link MAX_DIALS}: a peer that died
+ * meanwhile refuses the next one outright, which proves it gone; a peer with another key
+ * fails them alike. Two such failures, one of them no timeout (a peer that answers its
+ * nonce and then stalls is slow, not refusing), prove the key.
  */
 export async function dialProven (d: ProvenDial): Promise<Connection> {
-  let refusedBefore = false
-  for (let attempt = 0; ; attempt++) {
+  let suspect = 0
+  let refused = 0
+  for (let attempt = 1; ; attempt++) {
     const since = d.clock.monotonic()
     try {
       return await d.host.dial(d.targets, { signal: d.signal(), force: d.force === true })
     } catch (err) {
       const answered = d.witness?.answeredSince(d.targets, since) === true
-      const named = explainDialError(err, d.label, d.witness !== undefined, d.timeoutMs, { answered, refusedBefore })
       const keyMaybe = mayBeKeyRefusal(err, answered)
+      if (keyMaybe) {
+        suspect++
+        if (!isDialTimeout(err)) refused++
+      }
+      const proven = suspect >= 2 && refused >= 1
+      const named = explainDialError(err, d.label, d.witness !== undefined, d.timeoutMs, proven)
       const closed = (named as { data?: { reason?: string } }).data?.reason === 'handshake'
-      if (attempt > 0 || named.name !== 'NodeUnavailableError' || !(keyMaybe || closed)) throw named
-      refusedBefore = keyMaybe
+      const again = named.name === 'NodeUnavailableError' && attempt < MAX_DIALS && (keyMaybe || (closed && attempt === 1))
+      if (!again) throw named
     }
   }
 }

@@ -9,11 +9,13 @@ describe('mesh options', () => {
 
   it('refuses to listen off loopback without a cluster key, unless told the network is trusted', () => {
     const listen = ['/ip4/127.0.0.1/tcp/0', '/ip4/0.0.0.0/tcp/4001']
-    expect(() => { validateMeshInit({ listen }) }).to.throw(/listen address \/ip4\/0\.0\.0\.0\/tcp\/4001 is not loopback and the node has no clusterKey/)
+    expect(() => { validateMeshInit({ listen }) }).to.throw(/address \/ip4\/0\.0\.0\.0\/tcp\/4001 is not loopback and the node has no clusterKey/)
       .with.property('name', 'InvalidOptionError')
     expect(() => { validateMeshInit({ listen, clusterKey: 'ab'.repeat(32) }) }).not.to.throw()
     expect(() => { validateMeshInit({ listen, insecure: true }) }).not.to.throw()
     expect(() => { validateMeshInit({ listen: ['/ip4/127.0.0.1/tcp/0'] }) }).not.to.throw()
+    // a loopback listener announced outside (behind a proxy) is reached from outside
+    expect(() => { validateMeshInit({ listen: ['/ip4/127.0.0.1/tcp/0'], announceAddresses: ['/dns4/node-1.example/tcp/4001'] }) }).to.throw(/address \/dns4\/node-1\.example\/tcp\/4001 is not loopback/)
     expect(() => { validateMeshInit({ insecure: 'yes' as unknown as boolean }) }).to.throw(/insecure must be a boolean/)
   })
 })

@@ -204,6 +204,24 @@ describe('admin HTTP API (two nodes in one process)', function () {
     expect(unknown.map(e => e.id)).to.include(join.id)
   })
 
+  it('calls and casts one worker for an operator, with the token: its reply, or its own error as a 422 by name', async () => {
+    const path = '/v1/workers/counter/op-1'
+    expect((await ask(a, 'POST', `${path}/call`, { body: JSON.stringify({ msg: 'inc' }) })).status).to.equal(401)
+    const first = await ask(a, 'POST', `${path}/call`, { token: TOKEN, body: JSON.stringify({ msg: 'inc', timeoutMs: 2_000 }) })
+    expect(first.status).to.equal(200)
+    expect(first.body).to.deep.equal({ pool: 'counter', id: 'op-1', reply: 1 })
+    expect((await ask(a, 'POST', `${path}/cast`, { token: TOKEN, body: JSON.stringify({ msg: 'inc' }) })).body).to.deep.equal({ pool: 'counter', id: 'op-1', sent: true })
+    expect((await ask(a, 'POST', `${path}/call`, { token: TOKEN, body: JSON.stringify({ msg: 'get' }) })).body.reply).to.equal(2)
+    const boom = await ask(a, 'POST', `${path}/call`, { token: TOKEN, body: JSON.stringify({ msg: 'boom' }) })
+    expect(boom.status).to.equal(422)
+    expect(boom.body.error).to.deep.equal({ name: 'RangeError', message: 'boom' })
+    for (const body of ['{}', JSON.stringify({ msg: 'inc', timeoutMs: -1 })]) {
+      const bad = await ask(a, 'POST', `${path}/call`, { token: TOKEN, body })
+      expect(bad.status, body).to.equal(400)
+    }
+    expect((await ask(a, 'POST', '/v1/workers/nope/op-1/call', { token: TOKEN, body: JSON.stringify({ msg: 'inc' }) })).status).to.equal(404)
+  })
+
   it('answers bad requests with a 4xx naming the problem, and keeps serving', async () => {
     const bad: Array<[string, string, { token?: string, body?: string, type?: string }, number, string]> = [
       ['GET', '/v1/nope', {}, 404, 'NotFound'],

@@ -166,6 +166,23 @@ describe('admin HTTP API on a 3-process cluster', function () {
     expect(help.out).to.match(/^simplepool drain <node> \[--wait\]/)
   })
 
+  it('the command line pokes one worker: call prints its reply or its named error, cast sends; both need the token', async () => {
+    const admin = `--admin=http://127.0.0.1:${ports[1]}`
+    expect((await cli('call', 'counter', 'poked', '"inc"', admin)).code).to.equal(2)
+    const first = await cli('call', 'counter', 'poked', '"inc"', admin, '--token', TOKEN)
+    expect(first.code, first.err).to.equal(0)
+    expect(first.out.trim()).to.equal('1')
+    expect((await cli('cast', 'counter', 'poked', '"inc"', admin, '--token', TOKEN)).code).to.equal(0)
+    const json = await cli('call', 'counter', 'poked', '"get"', admin, '--token', TOKEN, '-o', 'json')
+    expect(JSON.parse(json.out)).to.deep.include({ pool: 'counter', id: 'poked', reply: 2 })
+    // the worker's own error, by its name: exit code 1
+    const thrown = await cli('call', 'counter', 'poked', '{"op":"throw","name":"RangeError","message":"no such thing"}', admin, '--token', TOKEN)
+    expect(thrown.code).to.equal(1)
+    expect(thrown.err).to.match(/RangeError: no such thing/)
+    expect((await cli('call', 'counter', 'poked', 'not json', admin, '--token', TOKEN)).code).to.equal(64)
+    expect((await cli('call', 'nope', 'poked', '"inc"', admin, '--token', TOKEN)).code).to.equal(1)
+  })
+
   it('/readyz and status say not ready while a member does not answer, and ready once it does', async () => {
     nodes[1].pause()
     try {

@@ -151,6 +151,11 @@ const KNOWN: Record<string, new (message?: string, data?: unknown) => SimplePool
   JoinTimeoutError
 }
 
+/** True when `name` is one of SimplePool's own errors (not a handler's). */
+export function isSimplePoolError (name: string): boolean {
+  return Object.hasOwn(KNOWN, name)
+}
+
 const MAX_WIRE_MESSAGE = 4096
 
 /** Turns any thrown value into its wire form; never throws. */

@@ -88,4 +88,9 @@ export interface AdminNode {
   setTargets: (peerId: string, targets: Record<string, number>, options?: AbortOptions) => Promise<void>
   rebalance: (pool: string, options?: AbortOptions) => Promise<void>
   stopWorker: (pool: string, id: string, options?: AbortOptions) => Promise<boolean>
+  /** A handle on one worker, for an operator's call or cast. */
+  ref: (pool: string, id: string) => {
+    call: (msg: unknown, options?: AbortOptions) => Promise<unknown>
+    cast: (msg: unknown) => void
+  }
 }

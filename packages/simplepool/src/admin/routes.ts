@@ -13,6 +13,7 @@
  * `POST /v1/pools/:pool/rebalance`, `DELETE /v1/workers/:pool/:id`.
  */
 import type { ServerResponse } from 'node:http'
+import { isSimplePoolError } from '@simplepool/core'
 import { checkId } from '@simplepool/runtime'
 import type { AdminNode, MemberInfo, RingsView } from './admin-node.js'
 import type { AdminHttp } from './http-server.js'
@@ -254,4 +255,31 @@ export function addAdminRoutes (http: AdminHttp, node: AdminNode, watch: Cluster
     const stopped = await node.stopWorker(pool(node, params.pool), params.id, { signal })
     return { pool: params.pool, id: params.id, stopped }
   })
+  // an operator pokes one worker: `{ "msg": ..., "timeoutMs"?: ms }`
+  http.write('POST', '/v1/workers/:pool/:id/call', async ({ params, body, signal }) => {
+    const { msg, timeoutMs } = messageOf(await body(), true)
+    try {
+      const reply = await node.ref(pool(node, params.pool), params.id).call(msg, { signal, ...(timeoutMs !== undefined ? { timeoutMs } : {}) })
+      return { pool: params.pool, id: params.id, reply: reply ?? null }
+    } catch (err) {
+      const e = err as Error
+      // the worker's own error (its handler threw), not the runtime's: 422, by its name
+      if (!isSimplePoolError(e.name)) throw new HttpError(422, e.name, e.message, { worker: true })
+      throw err
+    }
+  })
+  http.write('POST', '/v1/workers/:pool/:id/cast', async ({ params, body }) => {
+    const { msg } = messageOf(await body(), false)
+    node.ref(pool(node, params.pool), params.id).cast(msg)
+    return { pool: params.pool, id: params.id, sent: true }
+  })
+}
+
+/** A call's or cast's body, checked: the message (any JSON value) and, for a call, its deadline. */
+function messageOf (b: Record<string, unknown>, call: boolean): { msg: unknown, timeoutMs?: number } {
+  const shape = call ? '{ "msg": <any JSON>, "timeoutMs"?: <ms> }' : '{ "msg": <any JSON> }'
+  if (!('msg' in b)) throw new HttpError(400, 'InvalidMessageError', `the body must be ${shape}`)
+  const t = b.timeoutMs
+  if (t !== undefined && (!call || typeof t !== 'number' || !(t > 0))) throw new HttpError(400, 'InvalidMessageError', `the body must be ${shape}; timeoutMs: a number of ms > 0`)
+  return { msg: b.msg, timeoutMs: t as number | undefined }
 }

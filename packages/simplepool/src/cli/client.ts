@@ -60,7 +60,8 @@ export function failure (o: Options, r: { status: number, body: any }): CliError
   const e = r.body?.error
   const what = e !== undefined ? `${String(e.name)}: ${String(e.message)}` : `HTTP ${r.status}`
   if (r.status === 401 && o.token === undefined) return new CliError(EXIT.unreachable, `${what}\n(give the token with --token or $SIMPLEPOOL_TOKEN)`)
-  return new CliError(r.status === 404 ? EXIT.unhealthy : EXIT.unreachable, what)
+  // 404: not found; 422: the worker answered with its own error
+  return new CliError(r.status === 404 || r.status === 422 ? EXIT.unhealthy : EXIT.unreachable, what)
 }
 
 export async function read (o: Options, path: string): Promise<any> {

@@ -33,7 +33,8 @@ const writeArgs = (p: Parsed): writes.WriteArgs => ({
   positionals: p.positionals,
   wait: p.values.wait === true,
   dryRun: p.values['dry-run'] === true,
-  pools: p.values.pool
+  pools: p.values.pool,
+  timeoutMs: p.values.timeout !== undefined ? positiveInt('--timeout', p.values.timeout) : undefined
 })
 
 const COMMANDS: Record<string, Command> = {
@@ -48,7 +49,9 @@ const COMMANDS: Record<string, Command> = {
   undrain: { usage: 'undrain <node> [--pool P]...', about: 'put a drained node back in service', run: async (o, p) => await writes.undrain(o, writeArgs(p)) },
   targets: { usage: 'targets set <node> <pool>=<n>... [--yes]', about: 'set a node\'s targets, its weights on the pools\' rings', run: async (o, p) => await writes.targets(o, writeArgs(p)) },
   rebalance: { usage: 'rebalance <pool> [--dry-run] [--yes]', about: 'hand every worker whose owner moved to it now (--dry-run: print the move plan only)', run: async (o, p) => await writes.rebalance(o, writeArgs(p)) },
-  stop: { usage: 'stop <pool> <id> [--yes]', about: 'save and stop one worker now', run: async (o, p) => await writes.stop(o, writeArgs(p)) }
+  stop: { usage: 'stop <pool> <id> [--yes]', about: 'save and stop one worker now', run: async (o, p) => await writes.stop(o, writeArgs(p)) },
+  call: { usage: 'call <pool> <id> <json> [--timeout MS]', about: 'call one worker with a JSON message and print its reply (or its named error)', run: async (o, p) => await writes.callWorker(o, writeArgs(p)) },
+  cast: { usage: 'cast <pool> <id> <json>', about: 'send one worker a JSON message, with no reply', run: async (o, p) => await writes.castWorker(o, writeArgs(p)) }
 }
 
 /** Commands that run nodes rather than ask one: each parses its own options and is loaded only when used. */
@@ -112,6 +115,7 @@ export async function main (argv: string[]): Promise<number> {
         ticks: { type: 'string' },
         wait: { type: 'boolean' },
         'dry-run': { type: 'boolean' },
+        timeout: { type: 'string' },
         pool: { type: 'string', multiple: true }
       }
     })

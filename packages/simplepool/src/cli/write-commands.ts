@@ -1,7 +1,8 @@
 /**
  * The `simplepool` commands that change the cluster: drain, undrain, targets set,
- * rebalance (or its plan with `--dry-run`), stop. Each needs the admin token, and each
- * that moves or stops workers asks before it acts unless given `--yes`.
+ * rebalance (or its plan with `--dry-run`), stop, and a call or cast to one worker. Each
+ * needs the admin token, and each that moves or stops workers asks before it acts unless
+ * given `--yes`.
  */
 import { createInterface } from 'node:readline/promises'
 import { CliError, EXIT, poolCount } from './common.js'
@@ -9,7 +10,7 @@ import { call, read } from './client.js'
 import type { Options } from './client.js'
 import { ANSI, bar, live, num, print, short, table } from './format.js'
 
-export interface WriteArgs { positionals: string[], wait: boolean, dryRun: boolean, pools?: string[] }
+export interface WriteArgs { positionals: string[], wait: boolean, dryRun: boolean, pools?: string[], timeoutMs?: number }
 
 /** How often `drain --wait` asks the admin API how many workers are left. */
 const WAIT_POLL_MS = 500
@@ -131,4 +132,33 @@ export async function stop (o: Options, a: WriteArgs): Promise<number> {
   const r = await call(o, 'DELETE', `/v1/workers/${encodeURIComponent(pool)}/${encodeURIComponent(id)}`)
   print(o, r, () => r.stopped === true ? `stopped ${pool}/${id}` : `${pool}/${id} was not live`)
   return r.stopped === true ? EXIT.ok : EXIT.unhealthy
+}
+
+/** The `<pool> <id> <json>` of a call or cast: the message parsed, or a usage error saying what was wrong. */
+function workerMessage (a: WriteArgs, command: string): { path: string, label: string, msg: unknown } {
+  if (a.positionals.length !== 3) throw new CliError(EXIT.usage, `usage: simplepool ${command} <pool> <id> <json>${command === 'call' ? ' [--timeout MS]' : ''}`)
+  const [pool, id, text] = a.positionals
+  let msg: unknown
+  try {
+    msg = JSON.parse(text)
+  } catch (err) {
+    throw new CliError(EXIT.usage, `the message must be JSON (quote a string: '"hello"'), got ${text}: ${(err as Error).message}`)
+  }
+  return { path: `/v1/workers/${encodeURIComponent(pool)}/${encodeURIComponent(id)}/${command}`, label: `${pool}/${id}`, msg }
+}
+
+/** Calls one worker and prints its reply (a worker's own error: exit code 1, by its name). */
+export async function callWorker (o: Options, a: WriteArgs): Promise<number> {
+  const { path, msg } = workerMessage(a, 'call')
+  const r = await call(o, 'POST', path, { msg, ...(a.timeoutMs !== undefined ? { timeoutMs: a.timeoutMs } : {}) })
+  print(o, r, () => JSON.stringify(r.reply))
+  return EXIT.ok
+}
+
+/** Casts a message to one worker: no reply, nothing waited for. */
+export async function castWorker (o: Options, a: WriteArgs): Promise<number> {
+  const { path, label, msg } = workerMessage(a, 'cast')
+  const r = await call(o, 'POST', path, { msg })
+  print(o, r, () => `sent to ${label}`)
+  return EXIT.ok
 }

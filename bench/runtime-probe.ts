@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { createNode, definePool } from 'simplepool'
-import type { LocalPool, SimplePoolNode, WorkerRef } from 'simplepool'
+import type { SimplePoolNode, WorkerRef } from 'simplepool'
+import type { LocalPool } from '@simplepool/runtime'
 
 /** What the probe measures; the parent chooses it. */
 export interface ProbePlan {

@@ -5,9 +5,12 @@
  * activates it on the node the ring names, routes every message to its one live copy,
  * passivates it when idle, and reports counts and health on every node.
  *
- * The layers are re-exported too: contracts (`@simplepool/core`), placement
- * (`@simplepool/ring`), the libp2p mesh (`@simplepool/mesh`), the transport
- * (`@simplepool/transport`) and the runtime (`@simplepool/runtime`).
+ * This root holds what an application needs: nodes, pools, refs, the named errors and
+ * their helpers, the options and events, and the few tools of a deployment (a key file, a
+ * cluster key, loggers). Everything else (the ring, the mesh, the transport, the runtime's
+ * parts, every tuning constant) lives in the layer packages, `@simplepool/core`,
+ * `@simplepool/ring`, `@simplepool/mesh`, `@simplepool/transport` and
+ * `@simplepool/runtime`, for code that builds on them.
  *
  * @example
  * ```ts
@@ -26,18 +29,37 @@
  */
 import '@simplepool/core/polyfill'
 
-export * from '@simplepool/core'
-export * from '@simplepool/ring'
-export * from '@simplepool/mesh'
-export * from '@simplepool/transport'
-export * from '@simplepool/runtime'
+// nodes and pools
 export { SimplePoolNode, createNode } from './node/simplepool-node.js'
 export { ClusterNode } from './node/cluster-node.js'
 export type { NodeInit, StopOptions } from './node/cluster-node.js'
 export type { NodeMesh, NodeParts, NodeTransport, PartHooks } from './node/node-parts.js'
 export type { NodeEvents } from './node/node-events.js'
 export type { DrainOptions } from './node/drain.js'
-export { NodeMetrics } from './node/metrics.js'
+export { WorkerRef, definePool } from '@simplepool/runtime'
+export type {
+  AbortOptions, CountOptions, HealthStatus, HealthThresholds, NodeHealth, Pool, PoolDefinition, PoolHealth, PlacementContext, PlacementFn,
+  RefCallOptions, SendOptions, SpawnManyOptions, SpawnMode, SpawnOptions, WorkerContext, WorkerLocation, WorkerReason,
+  MigrationDetail, NodeFenceDetail, RuntimeEvents, WorkerConflictDetail, WorkerEventDetail, WorkerFailDetail, WorkerMigrateDetail, WorkerPassivateDetail
+} from '@simplepool/runtime'
+
+// named errors, and what to read of them
+export {
+  AbortError, ClusterKeyError, HandoffError, InvalidMessageError, InvalidOptionError, JoinTimeoutError, NoHandlerError, NodeIsolatedError,
+  NodeUnavailableError, NotStartedError, OverloadedError, SimplePoolError, TimeoutError, UnknownPoolError, WorkerNotAliveError,
+  fromWireError, isSimplePoolError, mayHaveArrived, toWireError
+} from '@simplepool/core'
+export type { WireError } from '@simplepool/core'
+
+// membership as a node reports it, time and logging
+export { ManualClock, consoleLogger, silentLogger, systemClock } from '@simplepool/core'
+export type { Clock, Liveness, Logger, Member, MemberStatus, PoolFigures, PoolTarget } from '@simplepool/core'
+
+// a deployment: the cluster key, the node's identity, the mesh's options
+export { generateClusterKey, loadKeyFile } from '@simplepool/mesh'
+export type { KeyFile, MeshInit } from '@simplepool/mesh'
+
+// the admin API and the figures it serves
 export type { MemberInfo, RingsView, WatchFigures, WorkerHere } from './admin/admin-node.js'
 export type { AdminOptions } from './admin/http-server.js'
 export type { AdminEvent } from './admin/event-log.js'

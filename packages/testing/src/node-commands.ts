@@ -1,4 +1,5 @@
-import { isServing, toWireError } from 'simplepool'
+import { isServing } from '@simplepool/core'
+import { toWireError } from 'simplepool'
 import type { SimplePoolNode, SpawnMode, WorkerFailDetail, NodeFenceDetail } from 'simplepool'
 import { demoCommands } from './demo-commands.js'
 

@@ -6,7 +6,7 @@ import neostandard from 'neostandard'
 export default [
   {
     // build output, installs, the dashboard's static browser assets, benchmark results
-    ignores: ['**/dist/', '**/node_modules/', 'packages/simplepool/dashboard/', 'bench/results/']
+    ignores: ['**/dist/', '**/node_modules/', 'packages/simplepool/dashboard/', 'bench/results/', 'docs/api/']
   },
   ...neostandard({ ts: true, noJsx: true }),
   {

@@ -76,11 +76,12 @@ export class ClaimWindow {
   /** Pools whose new activations claim first, while the window is open (see {@link noteHolders}). */
   private claimPools = new Set<string>()
   /**
-   * Workers that left this node, or that it claimed and gave up on because the ring moved
-   * on meanwhile while a holder kept them ('mine'), by `pool\nid`: the nodes that hold
-   * them, and when. The worker's new owner may claim it from this node (its owner before)
-   * and not from them: a node that stood still while this one handed the worker on saw
-   * neither that ring nor the holder. Its claim is passed on to them.
+   * Workers that left this node, that it claimed and gave up on because the ring moved on
+   * meanwhile while a holder kept them ('mine'), or whose claim it passed on to a holder that
+   * kept them, by `pool\nid`: the nodes that hold them, and when. The worker's new owner may
+   * claim it from this node (its owner before) and not from them: a node that stood still
+   * while this one handed the worker on saw neither that ring nor the holder. Its claim is
+   * passed on to them (up to {@link MAX_CLAIM_HOPS} nodes in a row).
    */
   private keptBy = new Map<string, { holders: string[], at: number }>()
   /** The answers of claims this node passed on to a holder, until they come (see {@link passingOn}). */

@@ -86,9 +86,10 @@ export class InvalidMessageError extends SimplePoolError {
 
 /**
  * Proven: the peers do not share a cluster key (the peer sent bytes this node cannot read
- * under its key setting, or refused what it sent under its key on two dials in a row, each
- * after the private network's nonce exchange). A peer that died or was reset mid-handshake
- * is a `NodeUnavailableError`, never this.
+ * under its key setting, or, on dials in a row, answered the private network's nonce and
+ * then failed what it sent under its key, at least once by refusing it rather than by
+ * letting it wait). A peer that died, or was reset, mid-handshake, and one that stands
+ * still after its nonce, are a `NodeUnavailableError`, never this.
  */
 export class ClusterKeyError extends SimplePoolError {
   static readonly code = 'ClusterKeyError'

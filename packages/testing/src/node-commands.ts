@@ -180,8 +180,10 @@ export const nodeCommands: Record<string, Command> = {
    * count the acknowledged increments per id: with nothing else touching those workers,
    * each one's count must end equal to its acknowledged increments, whatever moved.
    */
+  /** Increments from `concurrency` callers for `seconds`, each to a random one of `ids` (or `prefix` + 0..n-1): what each met, and when. */
   incTraffic: async (node, a) => {
-    const n = a.n as number
+    const ids = idsOf(a)
+    const n = ids.length
     const acks = new Array<number>(n).fill(0)
     const failed = new Array<number>(n).fill(0)
     const errors: Record<string, number> = {}
@@ -202,7 +204,7 @@ export const nodeCommands: Record<string, Command> = {
       while (performance.now() < end) {
         const i = Math.floor(Math.random() * n)
         try {
-          await node.ref(a.pool as string, `${a.prefix as string}${i}`).call('inc')
+          await node.ref(a.pool as string, ids[i]).call('inc')
           acks[i]++
           bump(ok)
         } catch (err) {

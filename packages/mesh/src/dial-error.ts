@@ -72,9 +72,11 @@ export function explainDialError (err: unknown, target: string, hasClusterKey: b
   const garbled = HANDSHAKE_FAILURES.has(name) && GARBLED.test(said)
   if (garbled || keyRefused) {
     const why = garbled ? `sent bytes this node cannot read (${message})` : 'answered the private network\'s nonce and then refused what this node sent, on dials in a row'
+    // reason 'key', not 'refused': a member's liveness is never judged by it (a member with
+    // another key could not have joined; a misjudged link must not mark one down)
     return new ClusterKeyError(hasClusterKey
       ? `${target} ${why}: it does not share this node's cluster key`
-      : `${target} ${why}: it requires a cluster key this node was not given, or is no SimplePool node`, { reason: 'refused' })
+      : `${target} ${why}: it requires a cluster key this node was not given, or is no SimplePool node`, { reason: 'key' })
   }
   // from here on nothing proves a key: a peer that died or was reset mid-handshake, or one
   // that is slow, ends so too
@@ -90,7 +92,7 @@ export function explainDialError (err: unknown, target: string, hasClusterKey: b
 
 /**
  * True when a dial error proves the peer cannot be reached: it refused the connection (no
- * process listens there) or, proven, this node's key. A timeout proves nothing (the peer,
+ * process listens there). A key refusal is not one here (see `ClusterKeyError`'s reason). A timeout proves nothing (the peer,
  * or this node, may just be busy), nor does a missing route (the network between may be
  * cut, the peer alive behind it) or a connection closed mid-handshake (the redial that
  * follows tells), so liveness is then left to the heartbeat deadlines.

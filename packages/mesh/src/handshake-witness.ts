@@ -51,14 +51,14 @@ export class HandshakeWitness {
     }
   }
 
-  /** True when a peer at one of `targets` answered this node's nonce since `since` (monotonic ms). */
-  answeredSince (targets: readonly Multiaddr[], since: number): boolean {
+  /** When (monotonic ms) a peer at one of `targets` answered this node's nonce since `since`, or undefined. */
+  answeredSince (targets: readonly Multiaddr[], since: number): number | undefined {
     for (const t of targets) {
       const key = hostPort(t)
       const at = key === undefined ? undefined : this.answeredAt.get(key)
-      if (at !== undefined && at >= since) return true
+      if (at !== undefined && at >= since) return at
     }
-    return false
+    return undefined
   }
 
   private answered (key: string | undefined): void {

@@ -24,12 +24,21 @@ export interface ProvenDial {
 const MAX_DIALS = 3
 
 /**
+ * How soon after the peer's nonce a failure must come to count as a refusal of this
+ * node's key, in ms. Measured on loopback, a peer with another key resets within
+ * milliseconds of the first bytes sent under the key; a connection closed later is a peer
+ * giving up on a handshake that stalled (a link that flapped, its own upgrade timeout).
+ */
+const KEY_REFUSAL_MS = 1_000
+
+/**
  * Dials `targets` and names the failure by what it proved (see `explainDialError`). A dial
  * whose handshake was closed under it, or whose peer answered the private network's nonce
  * and then failed the handshake, is made again, up to {@link MAX_DIALS}: a peer that died
  * meanwhile refuses the next one outright, which proves it gone; a peer with another key
- * fails them alike. Two such failures, one of them no timeout (a peer that answers its
- * nonce and then stalls is slow, not refusing), prove the key.
+ * fails them alike. Two such failures, one of them a refusal within `KEY_REFUSAL_MS` of the
+ * nonce (a peer that answers its nonce and then stalls is slow, not refusing; one that
+ * closes a stalled handshake later gave up on it), prove the key.
  */
 export async function dialProven (d: ProvenDial): Promise<Connection> {
   let suspect = 0
@@ -39,11 +48,11 @@ export async function dialProven (d: ProvenDial): Promise<Connection> {
     try {
       return await d.host.dial(d.targets, { signal: d.signal(), force: d.force === true })
     } catch (err) {
-      const answered = d.witness?.answeredSince(d.targets, since) === true
-      const keyMaybe = mayBeKeyRefusal(err, answered)
+      const answeredAt = d.witness?.answeredSince(d.targets, since)
+      const keyMaybe = mayBeKeyRefusal(err, answeredAt !== undefined)
       if (keyMaybe) {
         suspect++
-        if (!isDialTimeout(err)) refused++
+        if (!isDialTimeout(err) && d.clock.monotonic() - (answeredAt ?? 0) <= KEY_REFUSAL_MS) refused++
       }
       const proven = suspect >= 2 && refused >= 1
       const named = explainDialError(err, d.label, d.witness !== undefined, d.timeoutMs, proven)

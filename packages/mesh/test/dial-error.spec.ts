@@ -34,7 +34,7 @@ describe('explainDialError', () => {
       const withKey = explainDialError(err, 'x', true, 3_000)
       expect(withKey.name).to.equal('ClusterKeyError')
       expect(withKey.message).to.match(/does not share this node's cluster key/)
-      expect(isRefusal(withKey)).to.equal(true)
+      expect(isRefusal(withKey), 'a key refusal never judges liveness').to.equal(false)
       expect(explainDialError(err, 'x', false, 3_000).message).to.match(/requires a cluster key this node was not given/)
     }
   })

@@ -3,18 +3,15 @@ import type { ConnectionProtector, MessageStream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Clock } from '@simplepool/core'
 import { clusterKeyFile } from './cluster-key.js'
+import { hostOf } from './own-address.js'
 
 /** Addresses remembered at most: a bound on memory; a dial asks within its own span. */
 const MAX_ANSWERS = 1_000
 
-/** The names of address components that carry a host. */
-const HOSTS = new Set(['ip4', 'ip6', 'dns', 'dns4', 'dns6'])
-
 /** The `host:port` a TCP multiaddr names, or undefined when it names none. */
 function hostPort (addr: Multiaddr | undefined): string | undefined {
-  const parts = addr?.getComponents() ?? []
-  const host = parts.find(c => HOSTS.has(c.name))?.value
-  const port = parts.find(c => c.name === 'tcp')?.value
+  const host = hostOf(addr)
+  const port = addr?.getComponents().find(c => c.name === 'tcp')?.value
   return host === undefined || port === undefined ? undefined : `${host}:${port}`
 }
 
@@ -23,8 +20,8 @@ function hostPort (addr: Multiaddr | undefined): string | undefined {
  * connections: the peer sent its nonce. A failed dial alone cannot tell a peer with
  * another cluster key from one that died or was reset mid-handshake (measured: both end in
  * `EncryptionFailedError: read ECONNRESET`, or in a timeout); a peer that answered the
- * nonce exchange was alive and running a private network, and if what follows fails on two
- * dials in a row, it refused this node's key (see `explainDialError`).
+ * nonce exchange was alive and running a private network, and if what follows fails on
+ * dials in a row, once refused at once, it refused this node's key (see `dialProven`).
  */
 export class HandshakeWitness {
   private readonly clock: Clock

@@ -1,8 +1,9 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import {
   DEFAULT_ALLOW, DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_DOWN_AFTER_MS, DEFAULT_FORGET_AFTER_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_LISTEN,
-  DEFAULT_MAX_RECORDS_PER_SECOND, DEFAULT_RECONNECT_WINDOW_MS, DEFAULT_SUSPECT_AFTER_MS, InvalidOptionError, MEMBERSHIP_SWEEP_MS
+  DEFAULT_MAX_RECORDS_PER_SECOND, DEFAULT_RECONNECT_WINDOW_MS, DEFAULT_SUSPECT_AFTER_MS, InvalidOptionError, MEMBERSHIP_SWEEP_MS, isLoopbackHost
 } from '@simplepool/core'
+import { hostOf } from './own-address.js'
 import type { Clock, EpochMark, Logger } from '@simplepool/core'
 import type { PrivateKey } from '@libp2p/interface'
 
@@ -121,8 +122,7 @@ export function validateMeshInit (init: MeshInit): void {
 
 /** True when a listen multiaddr names this machine's loopback interface only (not `0.0.0.0` or `::`). */
 export function isLoopback (addr: string): boolean {
-  const host = multiaddr(addr).getComponents().find(c => ['ip4', 'ip6', 'dns', 'dns4', 'dns6'].includes(c.name))?.value ?? ''
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+  return isLoopbackHost(hostOf(multiaddr(addr)) ?? '')
 }
 
 /** Checks a targets map: pool name to a non-negative finite number. */

@@ -1,3 +1,5 @@
+import type { Multiaddr } from '@multiformats/multiaddr'
+
 /**
  * Whether a bootstrap address names this node itself: a static list of a cluster's nodes,
  * given to each of them, names each one too. Such an address is not dialled, and a list
@@ -11,4 +13,12 @@ export function namesSelf (addr: string, self: string, addresses: readonly strin
   const id = /\/(?:p2p|ipfs)\/([^/]+)$/.exec(addr)?.[1]
   if (id !== undefined) return id === self
   return addresses.some(a => a.replace(/\/p2p\/[^/]+$/, '') === addr)
+}
+
+/** The names of the multiaddr components that carry a host. */
+const HOSTS = new Set(['ip4', 'ip6', 'dns', 'dns4', 'dns6'])
+
+/** The host (name or IP address) a multiaddr names, or undefined when it names none. */
+export function hostOf (addr: Multiaddr | undefined): string | undefined {
+  return addr?.getComponents().find(c => HOSTS.has(c.name))?.value
 }

@@ -10,7 +10,7 @@
 import { createServer } from 'node:http'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { timingSafeEqual, createHash } from 'node:crypto'
-import { InvalidOptionError } from '@simplepool/core'
+import { InvalidOptionError, isLoopbackHost } from '@simplepool/core'
 import { MAX_ADMIN_BODY_BYTES } from '@simplepool/core'
 
 /** Options of the admin server (`createNode({ admin })`). */
@@ -34,11 +34,6 @@ export interface AdminOptions {
 
 /** The routes a load balancer or an orchestrator probes: open on every host. */
 const PROBES = new Set(['/healthz', '/readyz'])
-
-/** True when `host` names this machine's loopback interface only. */
-export function isLoopbackHost (host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
-}
 
 /** An error a route throws to answer with `status` and a named JSON error (and `extra` fields beside it). */
 export class HttpError extends Error {

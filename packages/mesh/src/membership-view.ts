@@ -281,8 +281,9 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
    * this view marked down left the host a tie it could not hold, while it held three of
    * five through a member both sides heard). It counts
    * with itself and every member, but this node, whose last record says it hears it and
-   * does not doubt it (a member this node cannot hear either counts, by the last record
-   * it sent: it may hear it still). When those are a majority (see {@link isMajority}) it
+   * does not doubt it, and every member this node no longer hears (suspect or down here:
+   * its last record here may predate the member, or a doubt it has since mended).
+   * When those are a majority (see {@link isMajority}) it
    * may be serving its workers on the side of a cut this node is not on, where no lease
    * was lost: marking it down here would place them a second time (a link cut between two
    * nodes that both hear the rest). When they are not, it lost its lease before this
@@ -313,7 +314,12 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
     return isMajority(base, (m) => {
       if (m.peerId === member.peerId) return true
       const f = m.peerId === self ? undefined : this.entries.get(m.peerId)?.figures
-      if (f === undefined || f.doubts.includes(member.peerId)) return false
+      if (f === undefined) return false
+      // one this node no longer hears may hear the member by now, whatever its last record
+      // here said (it predates the member, or a doubt since mended): on the member's side of
+      // a cut it counts toward its lease (seed 19438: a record from before the member joined)
+      if (m.liveness !== 'alive') return true
+      if (f.doubts.includes(member.peerId)) return false
       // a member that never heard of it (it joined while it was silent) cannot vouch for it (seed 160844)
       return f.hears === undefined || f.hears.includes(tag)
     })

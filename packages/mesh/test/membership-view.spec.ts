@@ -218,6 +218,31 @@ describe('MembershipView', () => {
     expect(view.get('a')?.liveness).to.equal('down')
   })
 
+  it('counts a member this view no longer hears as one that may vouch for a silent host, whatever its last record said (seed 19438)', () => {
+    // a (not the oldest) falls silent here; b's last record doubts a, and then b falls
+    // silent too; c goes on hearing a. On a's side of a cut b may hear a again by now
+    const { clock, view } = setup()
+    view.onRecord(record('a', { incarnation: 5 }))
+    view.onRecord(record('b', { doubts: ['a'] }))
+    const step = (ms: number, b: boolean): void => {
+      for (let t = 0; t < ms; t += 100) {
+        clock.advance(100)
+        const seq = clock.monotonic()
+        view.onRecord(record('c', { seq, hears: [peerTag('a'), peerTag('self')] }))
+        if (b) view.onRecord(record('b', { seq, hears: [peerTag('c'), peerTag('self')], doubts: ['a'] }))
+        view.sweep()
+      }
+    }
+    step(3_000, false)
+    // a, b (unheard) and c: three of four. Taken by its last record, b would leave a and c,
+    // two of four without the oldest, and a marked down while it may serve
+    expect(view.get('b')?.liveness).to.not.equal('alive')
+    expect(view.get('a')?.liveness).to.equal('suspect')
+    // b is heard again, and doubts a: a and c, no lease
+    step(1_100, true)
+    expect(view.get('a')?.liveness).to.equal('down')
+  })
+
   it('marks a silent client down on its deadline: it holds no workers and needs no lease', () => {
     const { clock, view } = setup()
     view.onRecord(record('x', { pools: { room: { target: 0, count: 0 } } }))

@@ -135,6 +135,17 @@ export class JoinTimeoutError extends SimplePoolError {
   constructor (message = 'The node heard from no member of the cluster', data?: unknown) { super(message, data); this.name = 'JoinTimeoutError' }
 }
 
+/**
+ * A store refused a write (or the fence a load raises) for worker `data.pool`/`data.id`:
+ * a newer activation's epoch (`data.stored`) holds its row, so this activation's copy
+ * (`data.epoch`) is stale. The activation is dropped unsaved, and the calls that waited
+ * for it get this error; retry: the newer copy serves them.
+ */
+export class StaleWriteError extends SimplePoolError {
+  static readonly code = 'StaleWriteError'
+  constructor (message = 'A newer activation of the worker wrote its state', data?: unknown) { super(message, data); this.name = 'StaleWriteError' }
+}
+
 const KNOWN: Record<string, new (message?: string, data?: unknown) => SimplePoolError> = {
   TimeoutError,
   AbortError,
@@ -149,7 +160,13 @@ const KNOWN: Record<string, new (message?: string, data?: unknown) => SimplePool
   NoHandlerError,
   InvalidOptionError,
   NotStartedError,
-  JoinTimeoutError
+  JoinTimeoutError,
+  StaleWriteError
+}
+
+/** True when a store refused the write as stale (by name: an adapter or a handler may throw its own `StaleWriteError`). */
+export function isStaleWrite (err: Error): boolean {
+  return err.name === 'StaleWriteError'
 }
 
 /** True when `name` is one of SimplePool's own errors (not a handler's). */

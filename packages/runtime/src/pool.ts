@@ -3,6 +3,7 @@
  * choose for it.
  */
 import { InvalidOptionError } from '@simplepool/core'
+import type { WorkerStore } from '@simplepool/core'
 import type { WorkerRef } from './ref.js'
 
 /** What a worker's code sees of itself and the cluster; one per activation. */
@@ -62,6 +63,20 @@ export interface PoolDefinition<S = unknown, M = unknown, R = unknown> {
   handle: (state: S, msg: M, ctx: WorkerContext) => R | Promise<R>
   /** Persists state as the worker leaves memory: passivation, stop, a node stopping with nowhere to hand it, and (with `load`) a handoff that went unanswered. Workers handed to another node go with their state, unsaved. */
   save?: (id: string, state: S, ctx: WorkerContext) => void | Promise<void>
+  /**
+   * Where the workers' state is kept (see `@simplepool/store` for SQLite and PostgreSQL):
+   * `load`, `save` and `liveIds` are made from it unless given, fenced by each activation's
+   * epoch. A write the store refuses (`StaleWriteError`: a newer copy's epoch holds the
+   * row) drops the activation unsaved, and its waiting calls get that error.
+   */
+  store?: WorkerStore
+  /**
+   * Saves the state after every turn (calls, casts and ticks), before the call is answered
+   * and before the next turn runs: what a caller was answered is in the store. A save that
+   * fails fails the call, and the activation is dropped unsaved, so that its next message
+   * loads what the store holds. Needs `save` (or `store`). @default false
+   */
+  writeThrough?: boolean
   /** Periodic background work, every `tickMs`, as a turn in the worker's mailbox. */
   tick?: (state: S, ctx: WorkerContext) => void | Promise<void>
   /** Period of `tick`; each worker's first tick is spread over one period. */
@@ -118,6 +133,7 @@ export type Pool<S = unknown, M = unknown, R = unknown> = Readonly<PoolDefinitio
 
 const FUNCTIONS = ['init', 'handle'] as const
 const OPTIONAL_FUNCTIONS = ['load', 'save', 'tick', 'snapshot', 'restore', 'liveIds'] as const
+const STORE_METHODS = ['load', 'save', 'delete', 'liveIds', 'close'] as const
 const POSITIVE = ['tickMs', 'idleTimeoutMs', 'target', 'mailboxLimit', 'callTimeoutMs', 'softLimitRatio', 'hardLimitRatio'] as const
 
 function describe (v: unknown): string {
@@ -153,7 +169,12 @@ export function validatePool (def: PoolDefinition<any, any, any>): void {
   if (def.partition !== undefined && def.partition !== 'safe' && def.partition !== 'available') {
     throw new InvalidOptionError(`pool ${def.name}: partition must be 'safe' or 'available', got ${describe(def.partition)}`)
   }
-  if (def.recovery === 'eager' && def.liveIds === undefined) throw new InvalidOptionError(`pool ${def.name}: eager recovery needs liveIds, the ids to bring back`)
+  if (def.store !== undefined && (def.store === null || typeof def.store !== 'object' || STORE_METHODS.some(m => typeof (def.store as unknown as Record<string, unknown>)[m] !== 'function'))) {
+    throw new InvalidOptionError(`pool ${def.name}: store must have ${STORE_METHODS.join(', ')}, got ${describe(def.store)}`)
+  }
+  if (def.writeThrough !== undefined && typeof def.writeThrough !== 'boolean') throw new InvalidOptionError(`pool ${def.name}: writeThrough must be a boolean, got ${describe(def.writeThrough)}`)
+  if (def.writeThrough === true && def.save === undefined && def.store === undefined) throw new InvalidOptionError(`pool ${def.name}: writeThrough needs save or store, where the state goes`)
+  if (def.recovery === 'eager' && def.liveIds === undefined && def.store === undefined) throw new InvalidOptionError(`pool ${def.name}: eager recovery needs liveIds, the ids to bring back`)
   if ((def.hardLimitRatio ?? Infinity) < (def.softLimitRatio ?? 0)) {
     throw new InvalidOptionError(`pool ${def.name}: hardLimitRatio ${def.hardLimitRatio} is below softLimitRatio ${def.softLimitRatio}`)
   }
@@ -174,5 +195,28 @@ export function validatePool (def: PoolDefinition<any, any, any>): void {
  */
 export function definePool<S, M = unknown, R = unknown> (def: PoolDefinition<S, M, R>): Pool<S, M, R> {
   validatePool(def)
-  return Object.freeze({ ...def })
+  return Object.freeze(withStore({ ...def }))
+}
+
+/**
+ * The pool's `load`, `save` and `liveIds`, made from its `store` where not given: each
+ * passes the activation's epoch and signal, and `snapshot`/`restore` where the pool has
+ * them. Returns the definition itself when there is nothing to make.
+ */
+export function withStore<S, M, R> (def: PoolDefinition<S, M, R>): PoolDefinition<S, M, R> {
+  const store = def.store
+  if (store === undefined || (def.load !== undefined && def.save !== undefined && def.liveIds !== undefined)) return def
+  const name = def.name
+  const { snapshot, restore } = def
+  return {
+    ...def,
+    load: def.load ?? (async (id, ctx) => {
+      const saved = await store.load(name, id, { epoch: ctx.epoch, signal: ctx.signal })
+      return saved === undefined ? undefined : restore !== undefined ? restore(saved) : saved as S
+    }),
+    save: def.save ?? (async (id, state, ctx) => {
+      await store.save(name, id, snapshot !== undefined ? snapshot(state) : state, { epoch: ctx.epoch, signal: ctx.signal })
+    }),
+    liveIds: def.liveIds ?? ((signal) => store.liveIds(name, { signal }))
+  }
 }

@@ -1,7 +1,8 @@
 import { expect } from 'chai'
 import { definePool } from '@simplepool/runtime'
 import { SimCluster } from '../src/sim-cluster.js'
-import { SimStore, StaleWriteError } from '../src/scenario/store.js'
+import { StaleWriteError } from '@simplepool/core'
+import { SimStore } from '../src/scenario/store.js'
 
 describe('epochs across nodes in the simulator', () => {
   it('a node whose clock ran ahead is killed: the next copy elsewhere ranks above its copy, and the store takes its writes', async () => {

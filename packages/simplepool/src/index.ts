@@ -46,10 +46,13 @@ export type {
 // named errors, and what to read of them
 export {
   AbortError, ClusterKeyError, HandoffError, InvalidMessageError, InvalidOptionError, JoinTimeoutError, NoHandlerError, NodeIsolatedError,
-  NodeUnavailableError, NotStartedError, OverloadedError, SimplePoolError, TimeoutError, UnknownPoolError, WorkerNotAliveError,
-  fromWireError, isSimplePoolError, mayHaveArrived, toWireError
+  NodeUnavailableError, NotStartedError, OverloadedError, SimplePoolError, StaleWriteError, TimeoutError, UnknownPoolError, WorkerNotAliveError,
+  fromWireError, isSimplePoolError, isStaleWrite, mayHaveArrived, toWireError
 } from '@simplepool/core'
 export type { WireError } from '@simplepool/core'
+
+// where workers keep their state (adapters: @simplepool/store)
+export type { StoreCallOptions, WorkerStore } from '@simplepool/core'
 
 // membership as a node reports it, time and logging
 export { ManualClock, consoleLogger, silentLogger, systemClock } from '@simplepool/core'

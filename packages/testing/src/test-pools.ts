@@ -1,4 +1,4 @@
-import { definePool } from 'simplepool'
+import { StaleWriteError, definePool } from 'simplepool'
 import type { Pool } from 'simplepool'
 import { join } from 'node:path'
 import { FileStore } from './file-store.js'
@@ -186,9 +186,4 @@ function ledgerPool (storeDir: string | undefined, name = 'ledger', eager = fals
       if (!open().write(id, s.n, ctx.epoch)) throw new StaleWriteError(`${id}: epoch ${ctx.epoch} is older than the stored one`)
     }
   })
-}
-
-/** A write refused by the store because a newer activation wrote the key. */
-export class StaleWriteError extends Error {
-  override name = 'StaleWriteError'
 }

@@ -1,6 +1,6 @@
 import {
   DEFAULT_CALL_TIMEOUT_MS, DEFAULT_HARD_LIMIT_RATIO, DEFAULT_MAILBOX_LIMIT, DEFAULT_SOFT_LIMIT_RATIO, LATENCY_SAMPLE_MASK,
-  NodeUnavailableError, OverloadedError, TURNS_PER_RUN, TimeoutError, WorkerNotAliveError, toWireError
+  NodeUnavailableError, OverloadedError, TURNS_PER_RUN, TimeoutError, WorkerNotAliveError, isStaleWrite, toWireError
 } from '@simplepool/core'
 import { Activation, BARRIER, Phase, SPAWNED, STOP, TICK, goesAhead, replyIn } from './activation.js'
 import type { ActivationExtra, ActivationHome, Reply, Slot } from './activation.js'
@@ -13,6 +13,7 @@ import { failMailbox } from './mailbox.js'
 import { Passivation } from './passivation.js'
 import { answer, refuse } from './replies.js'
 import { asError, isThenable } from './promises.js'
+import { dropUnsaved, thenSave } from './write-through.js'
 
 /** What a claim resolves with when a handoff already made the activation ready. */
 const HANDED_IN = Symbol('handed in')
@@ -46,6 +47,8 @@ export class LocalPool implements ActivationHome {
   private readonly idleMs: number
   /** Workers of this pool have idle deadlines or ticks on the wheel. */
   readonly timed: boolean
+  /** `save` after every turn, before its reply (see `PoolDefinition.writeThrough`). */
+  private readonly writeThrough: boolean
   private sampled = 0
 
   constructor (def: Pool<any, any, any>, target: number, env: PoolComponents) {
@@ -58,24 +61,17 @@ export class LocalPool implements ActivationHome {
     this.tickMs = def.tick !== undefined ? (def.tickMs ?? 0) : 0
     this.idleMs = def.idleTimeoutMs ?? 0
     this.timed = this.tickMs > 0 || this.idleMs > 0
+    this.writeThrough = def.writeThrough === true && def.save !== undefined
     this.passivation = new Passivation(this, env)
   }
 
-  get self (): string {
-    return this.env.self()
-  }
+  get self (): string { return this.env.self() }
 
-  get softLimit (): number {
-    return Math.ceil(this.target * (this.def.softLimitRatio ?? DEFAULT_SOFT_LIMIT_RATIO))
-  }
+  get softLimit (): number { return Math.ceil(this.target * (this.def.softLimitRatio ?? DEFAULT_SOFT_LIMIT_RATIO)) }
 
-  get hardLimit (): number {
-    return Math.ceil(this.target * (this.def.hardLimitRatio ?? DEFAULT_HARD_LIMIT_RATIO))
-  }
+  get hardLimit (): number { return Math.ceil(this.target * (this.def.hardLimitRatio ?? DEFAULT_HARD_LIMIT_RATIO)) }
 
-  ref<M, R> (pool: string, id: string): WorkerRef<M, R> {
-    return this.env.ref<M, R>(pool, id)
-  }
+  ref<M, R> (pool: string, id: string): WorkerRef<M, R> { return this.env.ref<M, R>(pool, id) }
 
   /**
    * Puts a message (or a mark) in worker `id`'s mailbox, activating it when `spawn`.
@@ -228,10 +224,12 @@ export class LocalPool implements ActivationHome {
       const e = asError(err)
       counters.failures++
       this.fail(act, 'turn', e)
-      if (act.queued > 0) this.env.scheduler.add(act)
+      if (isStaleWrite(e)) dropUnsaved(this, act, e)
+      else if (act.queued > 0) this.env.scheduler.add(act)
       throw e
     }
     if (act.phase !== Phase.Busy) throw new NodeUnavailableError('the node is stopping', { node: this.self })
+    if (this.writeThrough) result = thenSave(this, act, result)
     if (isThenable(result)) {
       act.phase = Phase.Ready
       return new Promise((resolve, reject) => {
@@ -315,6 +313,7 @@ export class LocalPool implements ActivationHome {
       // the turn may have stopped the whole node (and this worker with it)
       if (act.phase !== Phase.Busy) return turns
       act.phase = Phase.Ready
+      if (this.writeThrough) result = thenSave(this, act, result)
       if (isThenable(result)) {
         this.goAsync(act, reply, result, slot === TICK)
         return turns
@@ -356,6 +355,8 @@ export class LocalPool implements ActivationHome {
     this.stats.counters.failures++
     this.fail(act, tick ? 'tick' : 'turn', err)
     if (reply !== null) refuse(reply, err)
+    // the handler wrote through itself, and the store holds a newer copy's state
+    if (isStaleWrite(err)) dropUnsaved(this, act, err)
   }
 
   /** Answers a call that ran out of time with `TimeoutError` and counts it. */

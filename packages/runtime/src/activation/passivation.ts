@@ -1,4 +1,4 @@
-import { NodeUnavailableError, SHUTDOWN_SAVES_IN_FLIGHT, WORKERS_PER_YIELD, WorkerNotAliveError, nextTurn } from '@simplepool/core'
+import { NodeUnavailableError, SHUTDOWN_SAVES_IN_FLIGHT, WORKERS_PER_YIELD, WorkerNotAliveError, isStaleWrite, nextTurn } from '@simplepool/core'
 import type { Clock } from '@simplepool/core'
 import { Phase, STOP } from './activation.js'
 import type { Activation, ActivationExtra, Reply, Slot } from './activation.js'
@@ -44,7 +44,8 @@ export interface PassivatedPool {
  * Saving and deactivating the workers of one pool: when idle, when asked (`stopWorker`),
  * and when the node stops. A worker saves between turns; messages that arrive while it
  * saves wait in its mailbox and start the next activation. A `save` that fails keeps the
- * worker live (its state would otherwise be lost) and reports the failure.
+ * worker live (its state would otherwise be lost) and reports the failure; but one the
+ * store refused as stale (`StaleWriteError`) drops it: a newer copy holds the worker.
  */
 export class Passivation {
   private readonly pool: PassivatedPool
@@ -141,6 +142,16 @@ export class Passivation {
     if (act.phase === Phase.Dead) {
       if (reply !== null) refuse(reply, err)
       answerStopWaiters(act, err)
+      return
+    }
+    if (isStaleWrite(err)) {
+      // a newer copy's epoch holds the row: this one is stale, and goes unsaved. Its waiting
+      // calls get the error (retried, they reach the newer copy)
+      pool.stats.counters.staleWrites++
+      pool.depart(act, 'stale')
+      if (reply !== null) refuse(reply, err)
+      answerStopWaiters(act, err)
+      pool.failMailbox(act, err)
       return
     }
     if (reason === 'handoff') {

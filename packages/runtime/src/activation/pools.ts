@@ -1,5 +1,5 @@
 import { DEFAULT_POOL_TARGET, InvalidOptionError } from '@simplepool/core'
-import { validatePool } from '../pool.js'
+import { validatePool, withStore } from '../pool.js'
 import type { Pool } from '../pool.js'
 import { LocalPool } from './local-pool.js'
 import type { PoolComponents } from './pool-components.js'
@@ -16,7 +16,7 @@ export function createPools (defs: ReadonlyArray<Pool<any, any, any>>, targets: 
     if (pools.has(def.name)) throw new InvalidOptionError(`two pools are named ${def.name}`)
     // own keys only: a pool named like an Object.prototype member must not read it
     const given = targets !== undefined && Object.hasOwn(targets, def.name) ? targets[def.name] : undefined
-    pools.set(def.name, new LocalPool(def, given ?? def.target ?? DEFAULT_POOL_TARGET, env))
+    pools.set(def.name, new LocalPool(withStore(def), given ?? def.target ?? DEFAULT_POOL_TARGET, env))
   }
   for (const [name, t] of Object.entries(targets ?? {})) {
     if (!pools.has(name)) throw new InvalidOptionError(`targets name pool ${name}, which is not among this node's pools`)

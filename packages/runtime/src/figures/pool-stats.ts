@@ -26,6 +26,8 @@ export interface PoolCounters {
   spilled: number
   /** Activations dropped unsaved because a newer copy of the worker lives elsewhere (fencing). */
   fenced: number
+  /** Writes a store refused with `StaleWriteError` (a newer copy's epoch holds the row); each dropped its activation. */
+  staleWrites: number
   /** Messages for ids this node does not own, sent on to the owner it sees. */
   forwarded: number
 }
@@ -36,7 +38,7 @@ export interface PoolCounters {
  * two alternating histograms so quantiles cover the last 30 to 60 seconds.
  */
 export class PoolStats {
-  readonly counters: PoolCounters = { activations: 0, turns: 0, ticks: 0, failures: 0, timeouts: 0, passivations: 0, overloaded: 0, droppedCasts: 0, migratedOut: 0, migratedIn: 0, fenced: 0, spilled: 0, forwarded: 0 }
+  readonly counters: PoolCounters = { activations: 0, turns: 0, ticks: 0, failures: 0, timeouts: 0, passivations: 0, overloaded: 0, droppedCasts: 0, migratedOut: 0, migratedIn: 0, fenced: 0, staleWrites: 0, spilled: 0, forwarded: 0 }
   private readonly samples: Array<{ at: number, c: PoolCounters }> = []
   private current = new LatencyHistogram()
   private previous = new LatencyHistogram()

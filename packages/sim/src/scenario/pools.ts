@@ -4,11 +4,10 @@
  * memory (only a handoff keeps it); `ticker` counts its ticks and saves on passivation.
  * Every turn reports where it ran, so the checks know which node held which worker.
  */
-import { sleep } from '@simplepool/core'
+import { StaleWriteError, sleep } from '@simplepool/core'
 import type { Clock } from '@simplepool/core'
 import { definePool } from '@simplepool/runtime'
 import type { Pool, WorkerContext } from '@simplepool/runtime'
-import { StaleWriteError } from './store.js'
 import type { SimStore } from './store.js'
 
 /** A message to a workload worker. `from` and `seq` are the sender's: its order, checked. */

@@ -48,8 +48,3 @@ export class SimStore {
     return [...this.rows.keys()]
   }
 }
-
-/** A write the store refused: a newer activation of the worker wrote it. */
-export class StaleWriteError extends Error {
-  override name = 'StaleWriteError'
-}

@@ -18,6 +18,7 @@ const ALLOWED: Record<string, readonly string[] | '*'> = {
   mesh: ['core'],
   transport: ['core'],
   runtime: ['core', 'ring'],
+  store: ['core'],
   simplepool: ['core', 'ring', 'mesh', 'transport', 'runtime'],
   sim: ['core', 'ring', 'mesh', 'transport', 'runtime', 'simplepool'],
   testing: '*'

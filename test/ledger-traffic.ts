@@ -25,10 +25,10 @@ export function lastFailure (timeline: Timeline, before = Infinity): number | un
   return b < 0 ? undefined : timeline.t0 + (b + 1) * timeline.bucketMs
 }
 
-/** `inc` calls on ids `prefix0`..`prefix(n-1)` of the ledger pool from every node in `nodes` at once, 32 in flight each, for `seconds`. */
-export async function ledgerTraffic (nodes: NodeHandle[], prefix: string, n: number, seconds: number): Promise<Traffic> {
+/** `inc` calls on ids `prefix0`..`prefix(n-1)` of the ledger pool (or `pool`) from every node in `nodes` at once, 32 in flight each, for `seconds`. */
+export async function ledgerTraffic (nodes: NodeHandle[], prefix: string, n: number, seconds: number, pool = 'ledger'): Promise<Traffic> {
   const results = await Promise.all(nodes.map(async node =>
-    await node.request<Omit<Traffic, 'timelines' | 'latest'> & { timeline: Timeline, latest: Array<[number, string, string]> }>('incTraffic', { pool: 'ledger', prefix, n, seconds, concurrency: 32 }, (seconds + 30) * 1000)))
+    await node.request<Omit<Traffic, 'timelines' | 'latest'> & { timeline: Timeline, latest: Array<[number, string, string]> }>('incTraffic', { pool, prefix, n, seconds, concurrency: 32 }, (seconds + 30) * 1000)))
   const latest = results.flatMap(r => r.latest.map(([ms, name, message]) => ({ at: r.timeline.t0 + ms, name, message }))).sort((a, b) => a.at - b.at)
   const out: Traffic = { acks: new Array<number>(n).fill(0), failed: new Array<number>(n).fill(0), errors: {}, timelines: results.map(r => r.timeline), latest }
   for (const r of results) {

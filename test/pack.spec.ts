@@ -7,23 +7,28 @@ import { fileURLToPath } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 /** The packages a user installs; the simulator and the test harness are private. */
-const PUBLISHED = ['@simplepool/core', '@simplepool/ring', '@simplepool/mesh', '@simplepool/transport', '@simplepool/runtime', 'simplepool']
+const PUBLISHED = ['@simplepool/core', '@simplepool/ring', '@simplepool/mesh', '@simplepool/transport', '@simplepool/runtime', '@simplepool/store', 'simplepool']
 
 /** A user's app, outside the workspace: two nodes in one process, a call across them, then a stop. */
 const APP = `import { createNode, definePool } from 'simplepool'
+import { MemoryStore } from '@simplepool/store'
 const counters = definePool({
   name: 'counter',
   init: () => ({ n: 0 }),
   handle: (state, msg) => msg === 'inc' ? ++state.n : state.n
 })
-const a = await createNode({ pools: [counters] })
-const b = await createNode({ pools: [counters], bootstrap: a.addresses })
+const store = new MemoryStore()
+const saved = definePool({ ...counters, name: 'saved', store, writeThrough: true })
+const a = await createNode({ pools: [counters, saved] })
+const b = await createNode({ pools: [counters, saved], bootstrap: a.addresses })
 let total = 0
 for (let i = 0; i < 20; i++) total += await b.ref('counter', 'c-' + i).call('inc')
 const where = new Set(await Promise.all(Array.from({ length: 20 }, async (_, i) => (await a.where('counter', 'c-' + i))?.node)))
+await b.ref('saved', 's').call('inc')
+const inStore = await store.load('saved', 's', { epoch: Number.MAX_SAFE_INTEGER })
 await b.stop()
 await a.stop()
-console.log(JSON.stringify({ total, nodes: where.size }))
+console.log(JSON.stringify({ total, nodes: where.size, inStore }))
 `
 
 function npm (args: string[], cwd: string): string {
@@ -72,8 +77,9 @@ describe('the packages as a user installs them (npm pack, then npm install in a 
   it('runs a two-node app, loads by require() too, and answers npx simplepool --help', () => {
     const run = spawnSync(process.execPath, ['app.mjs'], { cwd: app, encoding: 'utf8', timeout: 60_000 })
     expect(run.status, run.stderr).to.equal(0)
-    // every call answered once, on a worker of its own, and the two nodes shared them
-    expect(JSON.parse(run.stdout.trim())).to.deep.equal({ total: 20, nodes: 2 })
+    // every call answered once, on a worker of its own, and the two nodes shared them; the
+    // store's package wrote a pool's increment through
+    expect(JSON.parse(run.stdout.trim())).to.deep.equal({ total: 20, nodes: 2, inStore: { n: 1 } })
     const required = spawnSync(process.execPath, ['-e', "console.log(typeof require('simplepool').createNode)"], { cwd: app, encoding: 'utf8' })
     expect(required.stdout.trim(), required.stderr).to.equal('function')
     const help = spawnSync('npx', ['--no-install', 'simplepool', '--help'], { cwd: app, encoding: 'utf8', timeout: 60_000 })

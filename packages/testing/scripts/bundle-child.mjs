@@ -10,6 +10,8 @@ await build({
   format: 'esm',
   target: 'node20',
   logLevel: 'warning',
+  // native, or loaded only by the pools that use a database: from node_modules as they are
+  external: ['better-sqlite3', 'pg'],
   // cbor-x loads its native add-on with require(): give the ESM bundle one
   banner: { js: "import { createRequire as __spCreateRequire } from 'node:module'; const require = __spCreateRequire(import.meta.url);" }
 })

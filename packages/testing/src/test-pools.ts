@@ -1,5 +1,5 @@
 import { StaleWriteError, definePool } from 'simplepool'
-import type { Pool } from 'simplepool'
+import type { Pool, WorkerStore } from 'simplepool'
 import { join } from 'node:path'
 import { FileStore } from './file-store.js'
 
@@ -13,8 +13,10 @@ export interface TestPoolOptions {
   loadMs?: number
   /** Bytes of state of each `blob` worker. @default 1024 */
   blobBytes?: number
-  /** Directory of the `ledger` pool's {@link FileStore}, shared by every node of a test. */
+  /** Directory of the `ledger` pool's {@link FileStore}, shared by every node of a test (and of `sqlite-ledger`'s file). */
   storeDir?: string
+  /** Where `pg-ledger` keeps its workers: a PostgreSQL connection string, and its table. */
+  pg?: { url: string, table: string }
 }
 
 /** A message to the `counter` pool. */
@@ -109,6 +111,17 @@ export function testPools (opts: TestPoolOptions = {}): Record<string, Pool<any,
   const available = definePool<CounterState, CounterMsg, unknown>({ ...counter, name: 'available', partition: 'available' })
   const ledger = ledgerPool(opts.storeDir)
   const eagerLedger = ledgerPool(opts.storeDir, 'eager-ledger', true)
+  // the same counter through the store adapters, written through by the runtime itself
+  const sqliteLedger = storedLedger('sqlite-ledger', async () => {
+    if (opts.storeDir == null) throw new Error('the sqlite-ledger pool needs poolOptions.storeDir')
+    const { SqliteStore } = await import('@simplepool/store/sqlite')
+    return new SqliteStore({ path: join(opts.storeDir, 'workers.db') })
+  })
+  const pgLedger = storedLedger('pg-ledger', async () => {
+    if (opts.pg == null) throw new Error('the pg-ledger pool needs poolOptions.pg')
+    const { PostgresStore } = await import('@simplepool/store/postgres')
+    return new PostgresStore({ connectionString: opts.pg.url, table: opts.pg.table, max: 4 })
+  })
   // state of a set size, for what moving workers costs: a counter and its bytes
   const blob = definePool<{ n: number, data: Uint8Array }, 'inc' | 'get', number>({
     name: 'blob',
@@ -152,7 +165,7 @@ export function testPools (opts: TestPoolOptions = {}): Record<string, Pool<any,
     init: () => ({ n: 0 }),
     handle: (s, msg) => msg === 'inc' ? ++s.n : s.n
   })
-  return Object.fromEntries([counter, available, stored, ticker, slowLoad, failInit, ledger, eagerLedger, blob, pinned, room, sink].map(p => [p.name, p]))
+  return Object.fromEntries([counter, available, stored, ticker, slowLoad, failInit, ledger, eagerLedger, sqliteLedger, pgLedger, blob, pinned, room, sink].map(p => [p.name, p]))
 }
 
 /**
@@ -185,5 +198,29 @@ function ledgerPool (storeDir: string | undefined, name = 'ledger', eager = fals
     save: (id, s, ctx) => {
       if (!open().write(id, s.n, ctx.epoch)) throw new StaleWriteError(`${id}: epoch ${ctx.epoch} is older than the stored one`)
     }
+  })
+}
+
+/**
+ * A counter given a store adapter and `writeThrough`: the runtime saves every increment
+ * before it answers, fenced by the activation's epoch. The store opens on first use (a
+ * node that never runs the pool opens no database).
+ */
+function storedLedger (name: string, open: () => Promise<WorkerStore>): Pool<{ n: number }, 'inc' | 'get', number> {
+  let opened: Promise<WorkerStore> | undefined
+  const store = async (): Promise<WorkerStore> => await (opened ??= open())
+  const lazy: WorkerStore = {
+    load: async (...a) => await (await store()).load(...a),
+    save: async (...a) => { await (await store()).save(...a) },
+    delete: async (...a) => { await (await store()).delete(...a) },
+    liveIds: async function * (...a) { yield * (await store()).liveIds(...a) },
+    close: async () => { if (opened !== undefined) await (await opened).close() }
+  }
+  return definePool<{ n: number }, 'inc' | 'get', number>({
+    name,
+    store: lazy,
+    writeThrough: true,
+    init: () => ({ n: 0 }),
+    handle: (s, msg) => msg === 'inc' ? ++s.n : s.n
   })
 }

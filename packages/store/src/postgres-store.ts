@@ -1,8 +1,8 @@
 import pg from 'pg'
-import { InvalidOptionError } from '@simplepool/core'
-import type { StoreCallOptions, WorkerStore } from '@simplepool/core'
+import { InvalidOptionError, deferOf, systemClock } from '@simplepool/core'
+import type { Clock, StoreCallOptions, WorkerStore } from '@simplepool/core'
 import { decodeState, encodeState } from './codec.js'
-import { DEFAULT_TABLE, checkEpoch, checkTable, staleWrite, storeClosed, throwIfAborted } from './stale.js'
+import { DEFAULT_TABLE, aborted, checkEpoch, checkTable, staleWrite, storeClosed, throwIfAborted } from './stale.js'
 
 /** Options of a {@link PostgresStore}: a connection string, or a `pg.Pool` of the application's. */
 export interface PostgresStoreOptions {
@@ -14,26 +14,51 @@ export interface PostgresStoreOptions {
   max?: number
   /** The table the workers' rows go in (made when missing). @default 'simplepool_workers' */
   table?: string
+  /** How the store yields to group writes into one transaction; tests inject theirs. @default systemClock */
+  clock?: Clock
 }
 
 /** Ids per page of `liveIds`. */
 const PAGE = 1000
+/** Writes per transaction at most. */
+const BATCH = 500
+
+interface Write {
+  readonly what: 'load' | 'save' | 'delete'
+  readonly pool: string
+  readonly id: string
+  readonly epoch: number
+  readonly state: Buffer | null
+  readonly signal: AbortSignal | undefined
+  resolve: (state: unknown) => void
+  reject: (err: Error) => void
+}
 
 /**
  * A store in PostgreSQL (the `pg` client), for clusters of several machines: every node
  * of a pool uses the same table.
  *
- * Every load, save and delete is one conditional statement on the worker's row (an
- * upsert that raises the epoch only where the stored one is not newer), committed on its
- * own, so a copy with an older epoch can write nothing once a newer one has loaded
- * (`StaleWriteError`). The table is made on first use when missing.
+ * Every load, save and delete is a conditional write on the worker's row (an upsert that
+ * raises the epoch only where the stored one is not newer), so a copy with an older epoch
+ * can write nothing once a newer one has loaded (`StaleWriteError`). Writes made in one
+ * turn of the event loop go to the server together: one statement per kind (loads,
+ * saves, deletes) over arrays, in one transaction, so one commit (and one sync to disk)
+ * serves them all; each is answered on its own. Up to `max` such transactions are in
+ * flight at once, one per connection. The table is made on first use when missing.
  */
 export class PostgresStore implements WorkerStore {
   private readonly pool: pg.Pool
   private readonly owned: boolean
   private readonly table: string
+  private readonly defer: (fn: () => void) => void
+  private readonly maxInFlight: number
   private ready: Promise<void> | undefined
   private closed = false
+  private queue: Write[] = []
+  private inFlight = 0
+  private scheduled = false
+  /** Settles when nothing is queued or in flight (for `close`). */
+  private idle: (() => void) | undefined
 
   constructor (options: PostgresStoreOptions) {
     if (options == null || (options.pool === undefined && typeof options.connectionString !== 'string')) {
@@ -42,37 +67,23 @@ export class PostgresStore implements WorkerStore {
     this.table = checkTable(options.table ?? DEFAULT_TABLE)
     this.owned = options.pool === undefined
     this.pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: options.max ?? 10 })
+    this.maxInFlight = Math.max(1, options.pool?.options.max ?? options.max ?? 10)
+    this.defer = deferOf(options.clock ?? systemClock)
     // an idle connection the server closed must not bring the process down
     if (this.owned) this.pool.on('error', () => {})
   }
 
   async load (pool: string, id: string, options: StoreCallOptions): Promise<unknown> {
-    await this.before('load', pool, id, options)
-    const r = await this.pool.query<{ state: Buffer | null }>(
-      `INSERT INTO ${this.table} AS r (pool, id, epoch, state) VALUES ($1, $2, $3, NULL) ON CONFLICT (pool, id) DO UPDATE SET epoch = EXCLUDED.epoch WHERE r.epoch <= EXCLUDED.epoch RETURNING state`,
-      [pool, id, options.epoch])
-    if (r.rows.length === 0) throw staleWrite('load', pool, id, options.epoch, await this.epochOf(pool, id))
-    const state = r.rows[0].state
-    return state === null ? undefined : decodeState(state)
+    return await this.enqueue('load', pool, id, null, options)
   }
 
   async save (pool: string, id: string, state: unknown, options: StoreCallOptions): Promise<void> {
     const bytes = encodeState(state)
-    await this.before('save', pool, id, options)
-    const r = await this.pool.query(
-      `INSERT INTO ${this.table} AS r (pool, id, epoch, state) VALUES ($1, $2, $3, $4) ON CONFLICT (pool, id) DO UPDATE SET epoch = EXCLUDED.epoch, state = EXCLUDED.state WHERE r.epoch <= EXCLUDED.epoch`,
-      [pool, id, options.epoch, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)])
-    if (r.rowCount === 0) throw staleWrite('save', pool, id, options.epoch, await this.epochOf(pool, id))
+    await this.enqueue('save', pool, id, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), options)
   }
 
   async delete (pool: string, id: string, options: StoreCallOptions): Promise<void> {
-    await this.before('delete', pool, id, options)
-    // the row stays, its epoch with it: an older copy cannot write the worker back
-    const r = await this.pool.query(`UPDATE ${this.table} SET state = NULL, epoch = $3 WHERE pool = $1 AND id = $2 AND epoch <= $3`, [pool, id, options.epoch])
-    if (r.rowCount !== 0) return
-    const stored = await this.epochOf(pool, id)
-    // a delete of a worker never saved changes nothing, and is no conflict
-    if (stored !== undefined) throw staleWrite('delete', pool, id, options.epoch, stored)
+    await this.enqueue('delete', pool, id, null, options)
   }
 
   async * liveIds (pool: string, options?: { signal?: AbortSignal }): AsyncIterable<string> {
@@ -88,24 +99,133 @@ export class PostgresStore implements WorkerStore {
     }
   }
 
-  /** Ends the store's own pool (a pool given to it stays open). */
+  /** Writes what is queued, then ends the store's own pool (a pool given to it stays open). */
   async close (): Promise<void> {
     if (this.closed) return
     this.closed = true
+    if (this.queue.length > 0 || this.inFlight > 0) {
+      await new Promise<void>(resolve => { this.idle = resolve; this.flush() })
+    }
     if (this.owned) await this.pool.end()
   }
 
-  private async before (what: string, pool: string, id: string, options: StoreCallOptions): Promise<void> {
+  private async enqueue (what: Write['what'], pool: string, id: string, state: Buffer | null, options: StoreCallOptions): Promise<unknown> {
     if (this.closed) throw storeClosed(`the ${what} of ${pool}/${id}`)
     checkEpoch(options.epoch)
-    await this.made()
     throwIfAborted(options.signal, `the ${what} of ${pool}/${id}`)
+    return await new Promise((resolve, reject) => {
+      this.queue.push({ what, pool, id, epoch: options.epoch, state, signal: options.signal, resolve, reject })
+      if (!this.scheduled) {
+        this.scheduled = true
+        this.defer(() => { this.scheduled = false; this.flush() })
+      }
+    })
   }
 
-  private async epochOf (pool: string, id: string): Promise<number | undefined> {
-    const r = await this.pool.query<{ epoch: string }>(`SELECT epoch FROM ${this.table} WHERE pool = $1 AND id = $2`, [pool, id])
-    // BIGINT comes back as a string; epochs are safe integers
-    return r.rows.length === 0 ? undefined : Number(r.rows[0].epoch)
+  /** Sends batches while connections are free and writes wait. */
+  private flush (): void {
+    while (this.queue.length > 0 && this.inFlight < this.maxInFlight) {
+      const batch = this.take()
+      this.inFlight++
+      void this.send(batch).finally(() => {
+        this.inFlight--
+        if (this.queue.length > 0) this.flush()
+        else if (this.inFlight === 0) this.idle?.()
+      })
+    }
+  }
+
+  /** Up to BATCH writes from the queue, one per row: a statement may change a row only once. */
+  private take (): Write[] {
+    const batch: Write[] = []
+    const rest: Write[] = []
+    const rows = new Set<string>()
+    for (const w of this.queue) {
+      const key = `${w.pool}\u0000${w.id}`
+      if (batch.length >= BATCH || rows.has(key)) rest.push(w)
+      else {
+        rows.add(key)
+        batch.push(w)
+      }
+    }
+    this.queue = rest
+    return batch
+  }
+
+  /** One transaction for `batch`: each write is answered with its outcome, all fail if it fails. */
+  private async send (batch: Write[]): Promise<void> {
+    const live = batch.filter(w => {
+      if (w.signal?.aborted !== true) return true
+      w.reject(aborted(`the ${w.what} of ${w.pool}/${w.id}`))
+      return false
+    })
+    if (live.length === 0) return
+    let client: pg.PoolClient | undefined
+    try {
+      await this.made()
+      client = await this.pool.connect()
+      await client.query('BEGIN')
+      const outcomes = new Map<Write, unknown>()
+      for (const what of ['load', 'save', 'delete'] as const) {
+        const ws = live.filter(w => w.what === what)
+        if (ws.length > 0) await this.write(client, what, ws, outcomes)
+      }
+      await client.query('COMMIT')
+      for (const w of live) {
+        const o = outcomes.get(w)
+        if (o instanceof Error) w.reject(o)
+        else w.resolve(o)
+      }
+    } catch (err) {
+      await client?.query('ROLLBACK').catch(() => {})
+      // nothing of this batch was written
+      for (const w of live) w.reject(err as Error)
+    } finally {
+      client?.release()
+    }
+  }
+
+  /** One statement for writes of one kind; each write's outcome (the state a load read, or the error) goes in `outcomes`. */
+  private async write (client: pg.PoolClient, what: Write['what'], ws: Write[], outcomes: Map<Write, unknown>): Promise<void> {
+    const t = this.table
+    const pools = ws.map(w => w.pool)
+    const ids = ws.map(w => w.id)
+    const epochs = ws.map(w => w.epoch)
+    const unnest = 'unnest($1::text[], $2::text[], $3::bigint[])'
+    const r = what === 'load'
+      ? await client.query<{ pool: string, id: string, state: Buffer | null }>(
+        `INSERT INTO ${t} AS r (pool, id, epoch, state) SELECT p, i, e, NULL FROM ${unnest} AS u(p, i, e) ON CONFLICT (pool, id) DO UPDATE SET epoch = EXCLUDED.epoch WHERE r.epoch <= EXCLUDED.epoch RETURNING pool, id, state`,
+        [pools, ids, epochs])
+      : what === 'save'
+        ? await client.query<{ pool: string, id: string, state?: undefined }>(
+          `INSERT INTO ${t} AS r (pool, id, epoch, state) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bytea[]) ON CONFLICT (pool, id) DO UPDATE SET epoch = EXCLUDED.epoch, state = EXCLUDED.state WHERE r.epoch <= EXCLUDED.epoch RETURNING pool, id`,
+          [pools, ids, epochs, ws.map(w => w.state)])
+        // the row stays, its epoch with it: an older copy cannot write the worker back
+        : await client.query<{ pool: string, id: string, state?: undefined }>(
+          `UPDATE ${t} AS r SET state = NULL, epoch = u.e FROM ${unnest} AS u(p, i, e) WHERE r.pool = u.p AND r.id = u.i AND r.epoch <= u.e RETURNING r.pool, r.id`,
+          [pools, ids, epochs])
+    const done = new Map<string, Buffer | null | undefined>()
+    for (const row of r.rows) done.set(`${row.pool}\u0000${row.id}`, row.state)
+    const refused = ws.filter(w => !done.has(`${w.pool}\u0000${w.id}`))
+    const stored = new Map<string, number>()
+    if (refused.length > 0) {
+      const e = await client.query<{ pool: string, id: string, epoch: string }>(
+        `SELECT t.pool, t.id, t.epoch FROM ${t} AS t JOIN unnest($1::text[], $2::text[]) AS u(p, i) ON t.pool = u.p AND t.id = u.i`,
+        [refused.map(w => w.pool), refused.map(w => w.id)])
+      // BIGINT comes back as a string; epochs are safe integers
+      for (const row of e.rows) stored.set(`${row.pool}\u0000${row.id}`, Number(row.epoch))
+    }
+    for (const w of ws) {
+      const key = `${w.pool}\u0000${w.id}`
+      if (done.has(key)) {
+        const state = done.get(key)
+        outcomes.set(w, what === 'load' && state != null ? decodeState(state) : undefined)
+        continue
+      }
+      const epoch = stored.get(key)
+      // a delete of a worker never saved changes nothing, and is no conflict
+      outcomes.set(w, what === 'delete' && epoch === undefined ? undefined : staleWrite(what, w.pool, w.id, w.epoch, epoch))
+    }
   }
 
   /** Makes the table once; a first use that failed (the server was away) is tried again by the next. */

@@ -103,6 +103,19 @@ export function storeContract (make: () => Promise<StoreUnderTest>): void {
     expect(outcomes[100]).to.equal('StaleWriteError')
   })
 
+  it('applies writes of one worker made in the same turn in the order they were made', async () => {
+    const { a } = await get()
+    const [loaded, , , refused] = await Promise.all([
+      a.load('room', 'same', { epoch: 1 }),
+      a.save('room', 'same', { n: 1 }, { epoch: 1 }),
+      a.save('room', 'same', { n: 2 }, { epoch: 3 }),
+      a.save('room', 'same', { n: 9 }, { epoch: 2 }).then(() => 'written', (err: Error) => err.name)
+    ])
+    expect(loaded).to.equal(undefined)
+    expect(refused).to.equal('StaleWriteError')
+    expect(await a.load('room', 'same', { epoch: 3 })).to.deep.equal({ n: 2 })
+  })
+
   it('writes nothing for a call whose signal was aborted (AbortError), and names a bad epoch', async () => {
     const { a } = await get()
     const ctl = new AbortController()

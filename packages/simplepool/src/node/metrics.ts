@@ -19,6 +19,7 @@ const POOL_COUNTERS: Array<[string, string, keyof PoolCounters]> = [
   ['simplepool_migrated_in_total', 'Workers taken from another node with their state', 'migratedIn'],
   ['simplepool_spilled_total', 'New workers sent to the next node on the ring because this node was at its hard limit', 'spilled'],
   ['simplepool_fenced_total', 'Activations dropped unsaved because a newer copy lived elsewhere', 'fenced'],
+  ['simplepool_stale_writes_total', 'Writes a store refused because a newer copy of the worker held its row; each dropped its activation', 'staleWrites'],
   ['simplepool_forwarded_total', 'Messages forwarded to the owner this node sees', 'forwarded']
 ]
 

@@ -1,0 +1,144 @@
+/**
+ * The durability scenario: what keeping workers' state costs. Through each store adapter
+ * of `@simplepool/store` (memory, SQLite with `synchronous` full and normal, PostgreSQL
+ * when one answers at SIMPLEPOOL_TEST_PG or the tests' default): saves per second with
+ * many in flight, and the latency of one save at a time (what one worker's write-through
+ * waits). Then through the public API, one node: calls per second and call latency to a
+ * pool with no store, and with each store written through (`writeThrough: true`).
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+import { createNode, definePool } from 'simplepool'
+import type { WorkerStore } from 'simplepool'
+import { MemoryStore } from '@simplepool/store'
+import { SqliteStore } from '@simplepool/store/sqlite'
+import { PostgresStore } from '@simplepool/store/postgres'
+import { round, runAlone } from './report.js'
+import type { Figure, ScenarioResult } from './report.js'
+
+/** Options of {@link durabilityBench}. */
+export interface DurabilityBenchOptions {
+  /** Saves in the throughput run of each store. Default 20,000. */
+  saves?: number
+  /** Seconds of calls to each pool. Default 3. */
+  seconds?: number
+  quiet?: boolean
+}
+
+const PG_URL = process.env.SIMPLEPOOL_TEST_PG ?? 'postgres://simplepool:simplepool@127.0.0.1:5432/simplepool_test'
+/** A worker's state as a chat room might hold it: about 200 bytes of cbor. */
+const STATE = { n: 0, name: 'room-with-a-name', members: ['ann', 'bob', 'cyd', 'dee'], last: 'x'.repeat(120) }
+
+function quantile (sorted: number[], q: number): number {
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
+}
+
+async function pgAnswers (): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3_000 })
+  try {
+    await client.connect()
+    return undefined
+  } catch (err) {
+    return (err as Error).message
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
+
+/** Runs the scenario; every store, table, file and node it made is gone before it returns, also on failure. */
+export async function durabilityBench (opts: DurabilityBenchOptions = {}): Promise<ScenarioResult> {
+  const saves = opts.saves ?? 20_000
+  const seconds = opts.seconds ?? 3
+  const log = (s: string): void => { if (opts.quiet !== true) process.stderr.write(`durability: ${s}\n`) }
+  const rows: ScenarioResult['rows'] = []
+  const figures: Figure[] = []
+  const notes: string[] = []
+  const dir = mkdtempSync(join(tmpdir(), 'simplepool-durability-'))
+  const table = `bench_${process.pid}`
+  const pgWhy = await pgAnswers()
+  if (pgWhy !== undefined) notes.push(`PostgreSQL left out: nothing answers at ${PG_URL.replace(/:[^:@/]*@/, ':***@')} (${pgWhy})`)
+  const makers: Array<[string, () => WorkerStore]> = [
+    ['memory', () => new MemoryStore()],
+    ['sqlite full', () => new SqliteStore({ path: join(dir, 'full.db') })],
+    ['sqlite normal', () => new SqliteStore({ path: join(dir, 'normal.db'), synchronous: 'normal' })],
+    ...(pgWhy === undefined ? [['postgres', () => new PostgresStore({ connectionString: PG_URL, table, max: 10 })] as [string, () => WorkerStore]] : [])
+  ]
+  try {
+    for (const [name, make] of makers) {
+      const store = make()
+      try {
+        // many in flight: 256 writers, each saving its own ids one after another
+        let next = 0
+        const t0 = performance.now()
+        await Promise.all(Array.from({ length: 256 }, async () => {
+          while (next < saves) {
+            const i = next++
+            await store.save('room', `r${i}`, { ...STATE, n: i }, { epoch: 1 })
+          }
+        }))
+        const perSec = saves / ((performance.now() - t0) / 1000)
+        // one at a time: what a worker's write-through waits for
+        const lat: number[] = []
+        for (let i = 0; i < 2_000; i++) {
+          const t = performance.now()
+          await store.save('room', `s${i % 100}`, { ...STATE, n: i }, { epoch: 2 })
+          lat.push(performance.now() - t)
+        }
+        lat.sort((a, b) => a - b)
+        rows.push({ what: `store: ${name}`, 'per s': round(perSec), 'p50 ms': round(quantile(lat, 0.5), 3), 'p99 ms': round(quantile(lat, 0.99), 3) })
+        figures.push({ name: `${name} saves/s, 256 in flight`, value: round(perSec), unit: 'saves/s' })
+        figures.push({ name: `${name} save p99, one at a time`, value: round(quantile(lat, 0.99), 3), unit: 'ms' })
+        log(`${name}: ${round(perSec)} saves/s; one at a time p50 ${quantile(lat, 0.5).toFixed(3)} ms, p99 ${quantile(lat, 0.99).toFixed(3)} ms`)
+      } finally {
+        await store.close()
+      }
+    }
+
+    // through the public API: one node, 1,000 workers, 64 callers
+    const pools: Array<[string, WorkerStore | undefined]> = [['no store', undefined], ...makers.map(([name, make]) => [name, make()] as [string, WorkerStore])]
+    for (const [name, store] of pools) {
+      const pool = definePool<{ n: number }, 'inc', number>({
+        name: 'room',
+        ...(store !== undefined ? { store, writeThrough: true } : {}),
+        init: () => ({ n: 0 }),
+        handle: (s) => ++s.n
+      })
+      const node = await createNode({ pools: [pool] })
+      try {
+        const lat: number[] = []
+        let calls = 0
+        const end = performance.now() + seconds * 1000
+        await Promise.all(Array.from({ length: 64 }, async (_, c) => {
+          for (let i = c; performance.now() < end; i += 64) {
+            const t = performance.now()
+            await node.ref<'inc', number>('room', `w${i % 1000}`).call('inc')
+            lat.push(performance.now() - t)
+            calls++
+          }
+        }))
+        lat.sort((a, b) => a - b)
+        const perSec = calls / seconds
+        rows.push({ what: `calls, writeThrough: ${name}`, 'per s': round(perSec), 'p50 ms': round(quantile(lat, 0.5), 3), 'p99 ms': round(quantile(lat, 0.99), 3) })
+        figures.push({ name: `calls/s, 64 in flight, ${name}`, value: round(perSec), unit: 'calls/s' })
+        figures.push({ name: `call p99, 64 in flight, ${name}`, value: round(quantile(lat, 0.99), 3), unit: 'ms' })
+        log(`calls with ${name}: ${round(perSec)}/s, p99 ${quantile(lat, 0.99).toFixed(3)} ms`)
+      } finally {
+        await node.stop()
+        await store?.close()
+      }
+    }
+  } finally {
+    if (pgWhy === undefined) {
+      const admin = new pg.Client({ connectionString: PG_URL })
+      await admin.connect().then(async () => await admin.query(`DROP TABLE IF EXISTS ${table}`)).catch(() => {})
+      await admin.end().catch(() => {})
+    }
+    rmSync(dir, { recursive: true, force: true })
+  }
+  notes.push('Replicas (replicas: 1 | 2, sync or async) and failover at a million workers are not built yet: this scenario measures the stores and write-through only.')
+  return { scenario: 'durability', rows, figures, notes }
+}
+
+await runAlone(import.meta.url, async () => await durabilityBench())

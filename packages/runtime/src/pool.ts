@@ -77,6 +77,20 @@ export interface PoolDefinition<S = unknown, M = unknown, R = unknown> {
    * loads what the store holds. Needs `save` (or `store`). @default false
    */
   writeThrough?: boolean
+  /**
+   * Replicas of each worker's state, kept in memory (not activated) on the next `replicas`
+   * nodes after its owner on the pool's ring (its successors). After every turn the state
+   * goes to them; when the owner is killed or marked down, the node the ring names next
+   * starts the worker from its replica (no `load`, no `init`): the state of its last
+   * replicated turn. @default 0
+   */
+  replicas?: 0 | 1 | 2
+  /**
+   * `'sync'`: a call's reply waits until every successor acknowledged the state its turn
+   * left (a cast's, before the next turn runs). `'async'`: the reply does not wait, and
+   * a replica lags by the time a message takes to reach its node. @default 'sync'
+   */
+  replication?: 'sync' | 'async'
   /** Periodic background work, every `tickMs`, as a turn in the worker's mailbox. */
   tick?: (state: S, ctx: WorkerContext) => void | Promise<void>
   /** Period of `tick`; each worker's first tick is spread over one period. */
@@ -172,6 +186,8 @@ export function validatePool (def: PoolDefinition<any, any, any>): void {
   if (def.store !== undefined && (def.store === null || typeof def.store !== 'object' || STORE_METHODS.some(m => typeof (def.store as unknown as Record<string, unknown>)[m] !== 'function'))) {
     throw new InvalidOptionError(`pool ${def.name}: store must have ${STORE_METHODS.join(', ')}, got ${describe(def.store)}`)
   }
+  if (def.replicas !== undefined && def.replicas !== 0 && def.replicas !== 1 && def.replicas !== 2) throw new InvalidOptionError(`pool ${def.name}: replicas must be 0, 1 or 2, got ${describe(def.replicas)}`)
+  if (def.replication !== undefined && def.replication !== 'sync' && def.replication !== 'async') throw new InvalidOptionError(`pool ${def.name}: replication must be 'sync' or 'async', got ${describe(def.replication)}`)
   if (def.writeThrough !== undefined && typeof def.writeThrough !== 'boolean') throw new InvalidOptionError(`pool ${def.name}: writeThrough must be a boolean, got ${describe(def.writeThrough)}`)
   if (def.writeThrough === true && def.save === undefined && def.store === undefined) throw new InvalidOptionError(`pool ${def.name}: writeThrough needs save or store, where the state goes`)
   if (def.recovery === 'eager' && def.liveIds === undefined && def.store === undefined) throw new InvalidOptionError(`pool ${def.name}: eager recovery needs liveIds, the ids to bring back`)

@@ -25,6 +25,7 @@ import { Recovery } from './handoff/recovery.js'
 import { checkId } from './options.js'
 import type { AbortOptions } from './options.js'
 import { Dispatch } from './protocol/dispatch.js'
+import { Replicator } from './replication/replicator.js'
 import { WorkerRef } from './ref.js'
 import type { RefCallOptions, SendOptions } from './ref.js'
 import { Forwarding } from './routing/forwarding.js'
@@ -82,6 +83,7 @@ export class Runtime {
   private readonly recovery: Recovery
   private readonly fence: Fence
   private readonly stall: StallGuard
+  private readonly replicator: Replicator
   private readonly claimWindowMs: number
   private readonly rebalanceDelayMs: number
   /** Each pool's ring fingerprint in the current placement: a change of any is a ring change. */
@@ -220,7 +222,8 @@ export class Runtime {
       fence: this.fence,
       spawnBatch: this.spawnBatch
     })
-    this.dispatch = new Dispatch({ inbound: this.inbound, receiver: this.receiver, claims: this.claims, fence: this.fence, spill: this.spill, routing: this.routing })
+    const replicator = this.replicator = new Replicator({ logger, transport: c.transport, self, placement: () => this.current, pool, pools, running, observeEpoch: (e) => { this.epochs.observe(e) } })
+    this.dispatch = new Dispatch({ inbound: this.inbound, receiver: this.receiver, claims: this.claims, fence: this.fence, spill: this.spill, routing: this.routing, replicator })
     // without a way to ask the others, a stall cannot be told from a failover: off unless asked for
     const lease = c.lease !== undefined && c.markedDown !== undefined
       ? new QuorumLease({ clock, self, members, ...c.lease })
@@ -247,7 +250,8 @@ export class Runtime {
       claimFirst: (p, id, holders, waiting) => this.claims.claimFirst(p, id, holders, waiting),
       redirect: async (act) => { const local = this.pools.get(act.pool); return local !== undefined && await this.sender.redirect(local, act) },
       fencing: () => this.fence.active,
-      removed: (p, id) => { this.spill.removed(p, id) }
+      removed: (p, id) => { this.spill.removed(p, id) },
+      ...replicator.poolHooks()
     }
     for (const [name, local] of createPools(init.pools, init.targets, env)) {
       this.pools.set(name, local)
@@ -282,6 +286,7 @@ export class Runtime {
     this.spill.ringChanged(!first && this.running)
     if (previous !== undefined && this.running) this.recovery.ringChanged(previous, placement)
     if (!first && this.running) this.sender.ringChanged(this.rebalanceDelayMs)
+    this.replicator.ringChanged()
     // last: what waited for this view is routed on all of the above
     this.viewWait.viewMoved()
   }
@@ -300,6 +305,9 @@ export class Runtime {
     if (local === undefined) throw new UnknownPoolError(`node ${this.self} does not run pool ${pool}`, { pool })
     return this.sender.plan(local)
   }
+
+  /** Replicas this node keeps for workers owned elsewhere, their bytes of state, and puts its successors missed. */
+  get replicaFigures (): { replicas: number, bytes: number, missed: number } { return { ...this.replicator.store.figures, missed: this.replicator.missed } }
 
   /** Workers waiting to be handed to their new owners. */
   get migrationBacklog (): number {
@@ -480,10 +488,7 @@ export class Runtime {
 
   /** Handles a runtime cast from another node. A cast that cannot be delivered is counted, never thrown back. */
   handleCast (payload: unknown, from: string): void {
-    if (!this.running) {
-      this.routing.droppedCasts++
-      return
-    }
+    if (!this.running) { this.routing.droppedCasts++; return }
     this.stall.check(this.clock.monotonic())
     this.dispatch.cast(payload, from)
   }

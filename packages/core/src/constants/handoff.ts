@@ -84,3 +84,11 @@ export const CLAIM_COUNTS_GRACE_MS = 1_500
  * `forgotten`.
  */
 export const HANDED_IN_AGE_SAMPLES = 15
+
+/**
+ * How long an owner waits for a successor to acknowledge a replica of a worker's state, in
+ * ms. A successor that does not answer in time (down, cut off) is passed over for that
+ * turn (counted as a replica missed): the ring soon names another, and a call is not held
+ * past what a hung peer costs.
+ */
+export const REPLICA_TIMEOUT_MS = 2_000

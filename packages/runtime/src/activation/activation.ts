@@ -105,6 +105,10 @@ export class ActivationExtra {
   minDeadline = Infinity
   /** Behind `signal`; made when someone first reads it. */
   controller: AbortController | undefined = undefined
+  /** Replicas sent of it in this epoch (see `Replicator`): each put's number. */
+  replicaSeq = 0
+  /** The successors its state went to last; null before any. */
+  replicatedTo: readonly string[] | null = null
 }
 
 /**

@@ -13,10 +13,8 @@ import { failMailbox } from './mailbox.js'
 import { Passivation } from './passivation.js'
 import { answer, refuse } from './replies.js'
 import { asError, isThenable } from './promises.js'
-import { dropUnsaved, thenSave } from './write-through.js'
-
-/** What a claim resolves with when a handoff already made the activation ready. */
-const HANDED_IN = Symbol('handed in')
+import { HANDED_IN, claimThenLoad, loadThenInit } from './start-state.js'
+import { dropUnsaved, keep, replicateLater } from './write-through.js'
 
 /** What {@link LocalPool.callNow} and {@link LocalPool.beginHandoff} return when the worker has to wait its turn. */
 export const NOT_NOW = Symbol('not now')
@@ -42,13 +40,17 @@ export class LocalPool implements ActivationHome {
   target: number
   /** Saving and deactivating workers: idle, on request, at shutdown. */
   readonly passivation: Passivation
-  private readonly env: PoolComponents
+  readonly env: PoolComponents
   private readonly tickMs: number
   private readonly idleMs: number
   /** Workers of this pool have idle deadlines or ticks on the wheel. */
   readonly timed: boolean
-  /** `save` after every turn, before its reply (see `PoolDefinition.writeThrough`). */
-  private readonly writeThrough: boolean
+  /** Replicas of each worker on its successors (see `PoolDefinition.replicas`). */
+  readonly replicas: number
+  /** `save` (`writeThrough`), then replicate (`replication: 'sync'`), after every turn, before its reply. */
+  private readonly keeps: boolean
+  /** Replicate after every turn, without holding its reply (`replication: 'async'`). */
+  private readonly replicatesLater: boolean
   private sampled = 0
 
   constructor (def: Pool<any, any, any>, target: number, env: PoolComponents) {
@@ -61,7 +63,9 @@ export class LocalPool implements ActivationHome {
     this.tickMs = def.tick !== undefined ? (def.tickMs ?? 0) : 0
     this.idleMs = def.idleTimeoutMs ?? 0
     this.timed = this.tickMs > 0 || this.idleMs > 0
-    this.writeThrough = def.writeThrough === true && def.save !== undefined
+    this.replicas = def.replicas ?? 0
+    this.keeps = (def.writeThrough === true && def.save !== undefined) || (this.replicas > 0 && def.replication !== 'async')
+    this.replicatesLater = this.replicas > 0 && def.replication === 'async'
     this.passivation = new Passivation(this, env)
   }
 
@@ -128,10 +132,11 @@ export class LocalPool implements ActivationHome {
       // the ring moved lately: the node that owned this id may still hold it, state and all
       act.extra().claiming = true
       act.extra().claimedFrom = holders
-      this.settleActivation(act, this.claimThenLoad(act, holders))
+      this.settleActivation(act, claimThenLoad(this, act, holders))
       return act
     }
-    if (this.def.load === undefined) {
+    // a replicated pool's worker may have a replica here to start from (see loadThenInit)
+    if (this.def.load === undefined && this.replicas === 0) {
       let state: unknown
       try {
         state = this.def.init(id, act)
@@ -147,30 +152,9 @@ export class LocalPool implements ActivationHome {
       }
       this.settleActivation(act, state)
     } else {
-      this.settleActivation(act, this.loadThenInit(act))
+      this.settleActivation(act, loadThenInit(this, act))
     }
     return act
-  }
-
-  /**
-   * Asks the nodes that may hold `act` (the ring moved lately) to hand it over. If one
-   * does, the handoff fills this activation before the claim is answered; if none holds
-   * it, the worker starts as any other, from `load` and `init`.
-   */
-  private async claimThenLoad (act: Activation, holders: readonly string[]): Promise<unknown> {
-    const waiting = (): boolean => act.phase === Phase.Activating && act.ext?.claiming === true
-    if (await this.env.claimFirst(this.name, act.id, holders, waiting)) return HANDED_IN
-    // the ring moved on while it claimed (this node drained, or another came): the worker
-    // belongs to another node now, which holds it or claims it itself; a copy started here
-    // would be a second one, so what waits for it goes there instead
-    if (act.phase === Phase.Activating && await this.env.redirect(act)) return HANDED_IN
-    ;(act.ext as ActivationExtra).claiming = false
-    return await this.loadThenInit(act)
-  }
-
-  private async loadThenInit (act: Activation): Promise<unknown> {
-    const loaded = await this.def.load?.(act.id, act)
-    return loaded === undefined ? await this.def.init(act.id, act) : loaded
   }
 
   private settleActivation (act: Activation, state: PromiseLike<unknown>): void {
@@ -229,7 +213,7 @@ export class LocalPool implements ActivationHome {
       throw e
     }
     if (act.phase !== Phase.Busy) throw new NodeUnavailableError('the node is stopping', { node: this.self })
-    if (this.writeThrough) result = thenSave(this, act, result)
+    if (this.keeps) result = keep(this, act, result)
     if (isThenable(result)) {
       act.phase = Phase.Ready
       return new Promise((resolve, reject) => {
@@ -238,6 +222,7 @@ export class LocalPool implements ActivationHome {
     }
     act.phase = Phase.Ready
     if (timed) this.stats.latency(this.env.clock.monotonic() - t0)
+    if (this.replicatesLater) replicateLater(this, act)
     if (act.queued > 0) this.env.scheduler.add(act)
     return result
   }
@@ -313,7 +298,7 @@ export class LocalPool implements ActivationHome {
       // the turn may have stopped the whole node (and this worker with it)
       if (act.phase !== Phase.Busy) return turns
       act.phase = Phase.Ready
-      if (this.writeThrough) result = thenSave(this, act, result)
+      if (this.keeps) result = keep(this, act, result)
       if (isThenable(result)) {
         this.goAsync(act, reply, result, slot === TICK)
         return turns
@@ -323,6 +308,7 @@ export class LocalPool implements ActivationHome {
         this.stats.latency(now - t0)
       }
       if (reply !== null) answer(reply, result)
+      if (this.replicatesLater) replicateLater(this, act)
     }
     return turns
   }
@@ -345,8 +331,9 @@ export class LocalPool implements ActivationHome {
     this.env.watch.delete(act)
     if (err !== undefined) {
       this.turnFailed(act, reply, err, tick)
-    } else if (reply !== null) {
-      answer(reply, value)
+    } else {
+      if (reply !== null) answer(reply, value)
+      if (this.replicatesLater) replicateLater(this, act)
     }
     if (act.queued > 0) this.env.scheduler.add(act)
   }
@@ -447,6 +434,8 @@ export class LocalPool implements ActivationHome {
       if (this.tickMs > 0) ext.nextTickAt = now + this.env.random.next() * this.tickMs
       this.reschedule(act)
     }
+    // its state goes to its successors: no replica of it lives here, where it runs
+    if (this.replicas > 0) this.env.replicaReady(this.name, act)
     if (act.queued > 0) this.env.scheduler.add(act)
   }
 

@@ -19,6 +19,8 @@ export interface PassivationComponents {
   readonly events: WorkerEvents
   /** True while the node, back from a stall, finds out whether its activations are stale: nothing is saved. */
   fencing: () => boolean
+  /** `act` left this node for good: its replicas on its successors go (see `Replicator`). */
+  dropReplicas: (pool: string, act: Activation) => void
 }
 
 /** The pool whose workers are saved and deactivated (a `LocalPool`). */
@@ -182,6 +184,9 @@ export class Passivation {
     }
     pool.remove(act)
     act.abort(() => new WorkerNotAliveError('the worker was deactivated'))
+    // saved (or let go, when asked to stop): its replicas go too; but a node stopping with
+    // nowhere to hand a worker leaves them, the only copy of a pool without a store
+    if (reason !== 'shutdown') this.c.dropReplicas(pool.name, act)
     pool.stats.counters.passivations++
     if (this.c.events.has('worker:passivate')) this.c.events.emit('worker:passivate', { pool: pool.name, id: act.id, node: pool.self, epoch: act.epoch, reason })
     if (reply !== null) answer(reply, true)

@@ -40,4 +40,12 @@ export interface PoolComponents {
   fencing: () => boolean
   /** An activation of `pool` left this node (stopped, moved, dropped, failed). */
   removed: (pool: string, id: string) => void
+  /** Replicates `act`'s state to its successors after a turn (see `Replicator.afterTurn`); rejects with `StaleWriteError` when one holds a newer copy. */
+  replicate: (pool: string, act: Activation) => Promise<void>
+  /** The state of a replica of `pool`/`id` kept here, taken out (a new activation starts from it); undefined when none is. */
+  takeReplica: (pool: string, id: string) => { state: unknown } | undefined
+  /** `act` is ready here: a replica of it kept here goes, and its successors get its state. */
+  replicaReady: (pool: string, act: Activation) => void
+  /** `act` left this node for good (passivated or stopped): its replicas go. */
+  dropReplicas: (pool: string, act: Activation) => void
 }

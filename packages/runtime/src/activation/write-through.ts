@@ -4,12 +4,15 @@ import type { Activation } from './activation.js'
 import type { WorkerFailDetail } from '../events.js'
 import type { PoolStats } from '../figures/pool-stats.js'
 import type { Pool } from '../pool.js'
+import type { PoolComponents } from './pool-components.js'
 import { asError, isThenable } from './promises.js'
 import { refuse } from './replies.js'
 
 /** What a pool's writes through to its store need of it. */
 interface WritingPool {
+  readonly name: string
   readonly def: Pool<any, any, any>
+  readonly env: PoolComponents
   readonly stats: PoolStats
   fail: (act: Activation, during: WorkerFailDetail['during'], err: Error) => void
   remove: (act: Activation) => void
@@ -18,15 +21,17 @@ interface WritingPool {
 }
 
 /**
- * The turn's result, once the pool's `save` has written the state the turn left
- * (`PoolDefinition.writeThrough`). A save that fails drops the activation unsaved (see
- * {@link dropUnsaved}): the store does not hold what this copy holds, and its next
- * message loads what it does.
+ * The turn's result, once what the turn left is kept: written through the pool's `save`
+ * (`PoolDefinition.writeThrough`), then replicated to the worker's successors and
+ * acknowledged by them (`replicas` with `replication: 'sync'`). A save that fails, or a
+ * successor that holds a newer copy, drops the activation unsaved (see
+ * {@link dropUnsaved}): what it holds is not what the store or the newer copy holds.
  */
-export async function thenSave (pool: WritingPool, act: Activation, result: unknown): Promise<unknown> {
+export async function keep (pool: WritingPool, act: Activation, result: unknown): Promise<unknown> {
   const value = isThenable(result) ? await result : result
   try {
-    await (pool.def.save as NonNullable<Pool['save']>)(act.id, act.state, act)
+    if (pool.def.writeThrough === true && pool.def.save !== undefined) await pool.def.save(act.id, act.state, act)
+    if ((pool.def.replicas ?? 0) > 0 && pool.def.replication !== 'async') await pool.env.replicate(pool.name, act)
   } catch (err) {
     const e = asError(err)
     pool.stats.counters.failures++
@@ -35,6 +40,14 @@ export async function thenSave (pool: WritingPool, act: Activation, result: unkn
     throw e
   }
   return value
+}
+
+/** After a turn of a pool replicated asynchronously: its state goes to its successors, the reply does not wait. */
+export function replicateLater (pool: WritingPool, act: Activation): void {
+  pool.env.replicate(pool.name, act).catch((err: Error) => {
+    // a successor holds a newer copy: this one is stale
+    if (isStaleWrite(err)) dropUnsaved(pool, act, err)
+  })
 }
 
 /**

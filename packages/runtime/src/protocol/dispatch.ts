@@ -2,12 +2,14 @@ import { InvalidMessageError } from '@simplepool/core'
 import type { Fence } from '../fencing/fence.js'
 import type { ClaimWindow } from '../handoff/claims.js'
 import type { HandoffReceiver } from '../handoff/receiver.js'
+import type { Replicator } from '../replication/replicator.js'
 import type { Inbound } from '../routing/inbound.js'
 import type { Spill } from '../routing/spill.js'
 import type { RoutingStats } from '../runtime-types.js'
 import { opOf } from './fields.js'
 import { decodeClaim, decodeHandoff } from './handoff-messages.js'
 import { Op } from './ops.js'
+import { decodeReplicaDrop, decodeReplicaPut } from './replica-messages.js'
 import { decodeHint, decodeSpillNote } from './routing-messages.js'
 import { decodeBarrier, decodeCall, decodeCast, decodeCount, decodeSpawn, decodeSpawnMany, decodeWorker } from './worker-messages.js'
 
@@ -19,6 +21,7 @@ export interface DispatchParts {
   readonly fence: Fence
   readonly spill: Spill
   readonly routing: RoutingStats
+  readonly replicator: Replicator
 }
 
 /**
@@ -45,6 +48,7 @@ export class Dispatch {
         const m = decodeHandoff(payload)
         return p.fence.unlessMarkedDown(`the handoff of ${m.workers.length} workers of ${m.pool}`, () => p.receiver.receive(m, from))
       }
+      case Op.ReplicaPut: return p.replicator.onPut(decodeReplicaPut(payload))
       case Op.Claim: {
         const m = decodeClaim(payload)
         return p.fence.afterFence(() => p.claims.answer(m, from))
@@ -66,6 +70,9 @@ export class Dispatch {
         return
       case Op.SpillNote:
         p.spill.onNote(decodeSpillNote(payload), from)
+        return
+      case Op.ReplicaDrop:
+        p.replicator.onDrop(decodeReplicaDrop(payload))
         return
       default: throw new InvalidMessageError(`unknown runtime cast ${String((payload as unknown[])[0])}`)
     }

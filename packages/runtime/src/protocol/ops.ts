@@ -29,7 +29,11 @@ export const Op = {
   /** "The worker you spilled to me is (not) live here": {@link SpillNoteMessage}. */
   SpillNote: 12,
   /** "Answer when this reaches the worker's mailbox's head": {@link BarrierMessage} → true (a sender's order across a move of its view). */
-  Barrier: 13
+  Barrier: 13,
+  /** Keep these workers' state as their replica: {@link ReplicaPutMessage} → {@link ReplicaPutAnswer}. */
+  ReplicaPut: 14,
+  /** Drop these workers' replicas (passivated, stopped, or this node is no successor now): {@link ReplicaDropMessage}. */
+  ReplicaDrop: 15
 } as const
 
 /** Operations from 100 up belong to the node around the runtime (targets, health, drains). */

@@ -1,0 +1,76 @@
+/**
+ * The messages of replication: an owner sends a worker's state, after the turns that
+ * changed it, to the nodes that follow it on the pool's ring (its successors), which keep
+ * it unactivated until the owner is gone; and tells them to drop it.
+ */
+import { InvalidMessageError, MAX_HANDOFF_WORKERS } from '@simplepool/core'
+import { fieldsOf, int, str } from './fields.js'
+import { Op } from './ops.js'
+
+/** One worker's replica: its id, its owner's epoch, the owner's count of its puts in that epoch, and its state as bytes (cbor of its portable form). */
+export interface ReplicaItem {
+  id: string
+  epoch: number
+  seq: number
+  bytes: Uint8Array
+}
+
+/** `[Op.ReplicaPut, pool, [id, epoch, seq, bytes, ...]]` */
+export interface ReplicaPutMessage {
+  pool: string
+  /** In order; an item whose fields are malformed is its own `InvalidMessageError`, refused alone. */
+  items: Array<ReplicaItem | InvalidMessageError>
+}
+
+/** Per item, in order: true when kept, or the epoch of the newer copy this node holds (the owner's copy is stale), or -1 for a malformed item. */
+export type ReplicaPutAnswer = Array<true | number>
+
+export function encodeReplicaPut (pool: string, items: readonly ReplicaItem[]): unknown[] {
+  const flat: unknown[] = []
+  for (const r of items) flat.push(r.id, r.epoch, r.seq, r.bytes)
+  return [Op.ReplicaPut, pool, flat]
+}
+
+export function decodeReplicaPut (payload: unknown): ReplicaPutMessage {
+  const p = fieldsOf(payload)
+  const pool = str(p, 1, 'pool')
+  const flat = p[2]
+  if (!Array.isArray(flat) || flat.length % 4 !== 0 || flat.length > 4 * MAX_HANDOFF_WORKERS) {
+    throw new InvalidMessageError(`a replica put carries [id, epoch, seq, bytes] quadruples, at most ${MAX_HANDOFF_WORKERS}`)
+  }
+  const items: ReplicaPutMessage['items'] = []
+  for (let i = 0; i < flat.length; i += 4) {
+    try {
+      const bytes = flat[i + 3]
+      if (!(bytes instanceof Uint8Array)) throw new InvalidMessageError('a replica\'s state must be bytes')
+      items.push({ id: str(flat, i, 'id'), epoch: int(flat, i + 1, 'epoch'), seq: int(flat, i + 2, 'seq'), bytes })
+    } catch (err) {
+      items.push(err as InvalidMessageError)
+    }
+  }
+  return { pool, items }
+}
+
+/** `[Op.ReplicaDrop, pool, [id, epoch, ...]]`: drop each replica whose epoch is not newer than the one given. */
+export interface ReplicaDropMessage {
+  pool: string
+  items: Array<{ id: string, epoch: number }>
+}
+
+export function encodeReplicaDrop (pool: string, items: ReadonlyArray<{ id: string, epoch: number }>): unknown[] {
+  const flat: unknown[] = []
+  for (const r of items) flat.push(r.id, r.epoch)
+  return [Op.ReplicaDrop, pool, flat]
+}
+
+export function decodeReplicaDrop (payload: unknown): ReplicaDropMessage {
+  const p = fieldsOf(payload)
+  const pool = str(p, 1, 'pool')
+  const flat = p[2]
+  if (!Array.isArray(flat) || flat.length % 2 !== 0 || flat.length > 2 * MAX_HANDOFF_WORKERS) {
+    throw new InvalidMessageError(`a replica drop carries [id, epoch] pairs, at most ${MAX_HANDOFF_WORKERS}`)
+  }
+  const items: ReplicaDropMessage['items'] = []
+  for (let i = 0; i < flat.length; i += 2) items.push({ id: str(flat, i, 'id'), epoch: int(flat, i + 1, 'epoch') })
+  return { pool, items }
+}

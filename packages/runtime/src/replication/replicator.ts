@@ -1,0 +1,225 @@
+import { REPLICA_TIMEOUT_MS, StaleWriteError } from '@simplepool/core'
+import type { Logger } from '@simplepool/core'
+import type { Placement } from '@simplepool/ring'
+import { decode, encode } from 'cbor-x'
+import { Phase } from '../activation/activation.js'
+import type { Activation } from '../activation/activation.js'
+import type { LocalPool } from '../activation/local-pool.js'
+import type { PoolComponents } from '../activation/pool-components.js'
+import { encodeReplicaDrop, encodeReplicaPut } from '../protocol/replica-messages.js'
+import type { ReplicaDropMessage, ReplicaPutAnswer, ReplicaPutMessage } from '../protocol/replica-messages.js'
+import type { RuntimeTransport } from '../runtime-types.js'
+import { ReplicaStore } from './replica-store.js'
+
+/** What replication needs of the node. */
+export interface ReplicatorComponents {
+  readonly logger: Logger
+  readonly transport: RuntimeTransport
+  self: () => string
+  placement: () => Placement | undefined
+  pool: (name: string) => LocalPool | undefined
+  pools: () => Iterable<LocalPool>
+  /** True while the node runs: it starts workers from replicas only then. */
+  running: () => boolean
+  /** Raises this node's epoch mark past an epoch heard of (a replica's), so that a copy started here from it outranks it. */
+  observeEpoch: (epoch: number) => void
+}
+
+/**
+ * Replicas of workers' state on the nodes that follow their owner on the pool's ring
+ * (`PoolDefinition.replicas`). The owner side: after each turn that ran, the state goes
+ * to the successors (`afterTurn`; with `replication: 'sync'` the turn's reply waits for
+ * their acknowledgements); a worker passivated or stopped has its replicas dropped; a
+ * new ring sends each live worker's state to successors it did not have. The holder
+ * side: replicas kept as bytes in a {@link ReplicaStore}, dropped once this node is no
+ * successor of the worker's owner, and taken (`take`) by an activation here when this
+ * node owns the worker now (its owner is gone): the worker comes back with the state of
+ * its last replicated turn, no `load`, no `init`.
+ *
+ * A successor that holds a newer copy (a live activation or a replica with a higher
+ * epoch) refuses a put with that epoch: the owner's copy is stale (it was marked down
+ * and the successor took over), and the turn fails with `StaleWriteError`, which drops it.
+ */
+export class Replicator {
+  readonly store = new ReplicaStore()
+  /** Puts a successor did not acknowledge in time, or could not take (down, cut off). */
+  missed = 0
+  private readonly c: ReplicatorComponents
+
+  constructor (components: ReplicatorComponents) {
+    this.c = components
+  }
+
+  /**
+   * The worker's owner on the pool's ring and the `n` nodes after it (the owners it would
+   * have if the owner, then the first of them, left): where its copy and its replicas belong.
+   */
+  chain (pool: string, id: string, n: number): string[] {
+    const ring = this.c.placement()?.ring(pool)
+    const owner = ring?.ownerOf(id)
+    if (ring === undefined || owner === undefined) return []
+    const chain = [owner]
+    const first = n > 0 ? ring.ownerWithout(id, owner) : undefined
+    if (first !== undefined && first !== owner) chain.push(first)
+    if (n > 1 && first !== undefined) {
+      const second = ring.ownerWithout(id, owner, first)
+      if (second !== undefined && !chain.includes(second)) chain.push(second)
+    }
+    return chain
+  }
+
+  /**
+   * Where this node sends `pool`/`id`'s replicas: its successors, or, while it runs the
+   * worker without owning it (a handoff under way), its owner and the successors but this node.
+   */
+  successors (pool: string, id: string, n: number): string[] {
+    const chain = this.chain(pool, id, n)
+    const self = this.c.self()
+    return chain[0] === self ? chain.slice(1) : chain.filter(node => node !== self).slice(0, n)
+  }
+
+  /**
+   * After a turn of `act` that ran: its state goes to its successors. Settles once each
+   * acknowledged it (or was passed over, see `REPLICA_TIMEOUT_MS`); rejects with
+   * `StaleWriteError` when one holds a newer copy.
+   */
+  async afterTurn (local: LocalPool, act: Activation): Promise<void> {
+    const n = local.def.replicas ?? 0
+    if (n <= 0) return
+    const to = this.successors(local.name, act.id, n)
+    const ext = act.extra()
+    ext.replicatedTo = to
+    if (to.length === 0) return
+    const item = { id: act.id, epoch: act.epoch, seq: ++ext.replicaSeq, bytes: this.bytesOf(local, act) }
+    const payload = encodeReplicaPut(local.name, [item])
+    const answers = await Promise.all(to.map(async (peer) => await this.c.transport.call(peer, payload, { timeoutMs: REPLICA_TIMEOUT_MS }).then(
+      (a) => (a as ReplicaPutAnswer)[0],
+      (err: Error) => {
+        this.missed++
+        this.c.logger.debug(`replica of ${local.name}/${act.id} on ${peer} missed: ${err.message}`)
+        return true as const
+      })))
+    for (let i = 0; i < answers.length; i++) {
+      const a = answers[i]
+      if (typeof a === 'number' && a > act.epoch) {
+        throw new StaleWriteError(`${local.name}/${act.id}: node ${to[i]} holds a newer copy (epoch ${a} above ${act.epoch}); this one is stale`, { pool: local.name, id: act.id, epoch: act.epoch, stored: a })
+      }
+    }
+  }
+
+  /** `act` left this node for good (passivated, stopped): its successors drop its replicas. */
+  dropReplicas (local: LocalPool, act: Activation): void {
+    const to = act.ext?.replicatedTo
+    if (to == null || to.length === 0) return
+    const payload = encodeReplicaDrop(local.name, [{ id: act.id, epoch: act.epoch }])
+    for (const peer of to) this.c.transport.cast(peer, payload)
+  }
+
+  /**
+   * A new ring: replicas this node is no successor of any more go (unless this node owns
+   * the worker now: then the next activation takes it); each live worker of a replicated
+   * pool whose successors changed sends them its state, and tells those left out.
+   */
+  ringChanged (): void {
+    const self = this.c.self()
+    const promote: Array<[LocalPool, string]> = []
+    for (const pool of [...this.store.poolNames()]) {
+      const local = this.c.pool(pool)
+      const n = local?.def.replicas ?? 0
+      const ring = this.c.placement()?.ring(pool)
+      for (const id of [...this.store.of(pool).keys()]) {
+        const owner = ring?.ownerOf(id)
+        if (owner === self && local !== undefined) promote.push([local, id])
+        else if (n <= 0 || owner === undefined || !this.chain(pool, id, n).includes(self)) this.store.drop(pool, id)
+      }
+    }
+    // this node owns workers it kept replicas of: their owner is gone or leaving. Started
+    // now, they claim from the nodes that held them first (a handoff under way wins), then
+    // take the replica; then their state goes to their successors of this ring
+    if (this.c.running()) {
+      for (const [local, id] of promote) {
+        try {
+          local.ensure(id)
+        } catch (err) {
+          this.c.logger.warn(`${local.name}/${id} could not start from its replica: ${(err as Error).message}`)
+        }
+      }
+    }
+    for (const local of this.c.pools()) {
+      const n = local.def.replicas ?? 0
+      if (n <= 0) continue
+      for (const act of local.activations.values()) {
+        if (act.phase !== Phase.Ready && act.phase !== Phase.Busy) continue
+        this.follow(local, act, n)
+      }
+    }
+  }
+
+  /** Sends `act`'s state to successors that do not have it yet (a new ring, a worker taken in by handoff or started from a replica), and drops it on those left out. */
+  follow (local: LocalPool, act: Activation, n = local.def.replicas ?? 0): void {
+    if (n <= 0) return
+    const to = this.successors(local.name, act.id, n)
+    const ext = act.extra()
+    const before = ext.replicatedTo ?? []
+    const added = to.filter(p => !before.includes(p))
+    const left = before.filter(p => !to.includes(p))
+    ext.replicatedTo = to
+    if (added.length > 0) {
+      const payload = encodeReplicaPut(local.name, [{ id: act.id, epoch: act.epoch, seq: ++ext.replicaSeq, bytes: this.bytesOf(local, act) }])
+      for (const peer of added) {
+        this.c.transport.call(peer, payload, { timeoutMs: REPLICA_TIMEOUT_MS }).catch(() => { this.missed++ })
+      }
+    }
+    if (left.length > 0) {
+      const payload = encodeReplicaDrop(local.name, [{ id: act.id, epoch: act.epoch }])
+      for (const peer of left) this.c.transport.cast(peer, payload)
+    }
+  }
+
+  /**
+   * The state of the replica of `pool`/`id` kept here, taken out of the store (an
+   * activation here starts from it), or undefined when none is kept.
+   */
+  take (local: LocalPool, id: string): { state: unknown } | undefined {
+    const r = this.store.get(local.name, id)
+    if (r === undefined) return undefined
+    this.store.drop(local.name, id)
+    const portable = decode(r.bytes)
+    return { state: local.def.restore !== undefined ? local.def.restore(portable) : portable }
+  }
+
+  /** A put from the owner of these workers: each kept unless a newer copy is known here. */
+  onPut (m: ReplicaPutMessage): ReplicaPutAnswer {
+    const local = this.c.pool(m.pool)
+    return m.items.map((item) => {
+      if (item instanceof Error) return -1
+      const live = local?.activations.get(item.id)
+      const answer = this.store.put(m.pool, item, live === undefined || live.phase === Phase.Dead ? undefined : live.epoch)
+      if (answer === true) this.c.observeEpoch(item.epoch)
+      return answer
+    })
+  }
+
+  /** A drop from the owner: its replicas go, unless newer ones were put since. */
+  onDrop (m: ReplicaDropMessage): void {
+    for (const item of m.items) this.store.drop(m.pool, item.id, item.epoch)
+  }
+
+  /** What the pools need of replication (see `PoolComponents`). */
+  poolHooks (): Pick<PoolComponents, 'replicate' | 'takeReplica' | 'replicaReady' | 'dropReplicas'> {
+    const local = (name: string): LocalPool => this.c.pool(name) as LocalPool
+    return {
+      replicate: async (pool, act) => { await this.afterTurn(local(pool), act) },
+      takeReplica: (pool, id) => this.take(local(pool), id),
+      replicaReady: (pool, act) => {
+        this.store.drop(pool, act.id)
+        this.follow(local(pool), act)
+      },
+      dropReplicas: (pool, act) => { this.dropReplicas(local(pool), act) }
+    }
+  }
+
+  private bytesOf (local: LocalPool, act: Activation): Uint8Array {
+    return encode(local.def.snapshot !== undefined ? local.def.snapshot(act.state) : act.state)
+  }
+}

@@ -117,6 +117,13 @@ export function testPools (opts: TestPoolOptions = {}): Record<string, Pool<any,
     const { SqliteStore } = await import('@simplepool/store/sqlite')
     return new SqliteStore({ path: join(opts.storeDir, 'workers.db') })
   })
+  // a counter with no store whose state lives on: a replica of it on the next node of its ring
+  const replicated = definePool<{ n: number }, 'inc' | 'get', number>({
+    name: 'replicated',
+    replicas: 1,
+    init: () => ({ n: 0 }),
+    handle: (s, msg) => msg === 'inc' ? ++s.n : s.n
+  })
   const pgLedger = storedLedger('pg-ledger', async () => {
     if (opts.pg == null) throw new Error('the pg-ledger pool needs poolOptions.pg')
     const { PostgresStore } = await import('@simplepool/store/postgres')
@@ -165,7 +172,7 @@ export function testPools (opts: TestPoolOptions = {}): Record<string, Pool<any,
     init: () => ({ n: 0 }),
     handle: (s, msg) => msg === 'inc' ? ++s.n : s.n
   })
-  return Object.fromEntries([counter, available, stored, ticker, slowLoad, failInit, ledger, eagerLedger, sqliteLedger, pgLedger, blob, pinned, room, sink].map(p => [p.name, p]))
+  return Object.fromEntries([counter, available, stored, ticker, slowLoad, failInit, ledger, eagerLedger, sqliteLedger, pgLedger, replicated, blob, pinned, room, sink].map(p => [p.name, p]))
 }
 
 /**

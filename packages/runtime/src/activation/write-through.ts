@@ -25,19 +25,30 @@ interface WritingPool {
  * (`PoolDefinition.writeThrough`), then replicated to the worker's successors and
  * acknowledged by them (`replicas` with `replication: 'sync'`). A save that fails, or a
  * successor that holds a newer copy, drops the activation unsaved (see
- * {@link dropUnsaved}): what it holds is not what the store or the newer copy holds.
+ * {@link dropUnsaved}): what it holds is not what the store or the newer copy holds. A
+ * successor that could not be reached fails the call and leaves the worker as it is.
  */
 export async function keep (pool: WritingPool, act: Activation, result: unknown): Promise<unknown> {
   const value = isThenable(result) ? await result : result
   try {
     if (pool.def.writeThrough === true && pool.def.save !== undefined) await pool.def.save(act.id, act.state, act)
-    if ((pool.def.replicas ?? 0) > 0 && pool.def.replication !== 'async') await pool.env.replicate(pool.name, act)
   } catch (err) {
     const e = asError(err)
     pool.stats.counters.failures++
     pool.fail(act, 'save', e)
     dropUnsaved(pool, act, e)
     throw e
+  }
+  if ((pool.def.replicas ?? 0) > 0 && pool.def.replication !== 'async') {
+    try {
+      await pool.env.replicate(pool.name, act)
+    } catch (err) {
+      // a successor holds a newer copy: this one is stale. One that could not be reached
+      // fails this call only: the worker's state is here, and its next turn replicates it all
+      const e = asError(err)
+      if (isStaleWrite(e)) dropUnsaved(pool, act, e)
+      throw e
+    }
   }
   return value
 }

@@ -1,4 +1,4 @@
-import { REPLICA_TIMEOUT_MS, StaleWriteError } from '@simplepool/core'
+import { InvalidMessageError, NodeUnavailableError, REPLICA_TIMEOUT_MS, StaleWriteError } from '@simplepool/core'
 import type { Logger } from '@simplepool/core'
 import type { Placement } from '@simplepool/ring'
 import { decode, encode } from 'cbor-x'
@@ -19,6 +19,8 @@ export interface ReplicatorComponents {
   placement: () => Placement | undefined
   pool: (name: string) => LocalPool | undefined
   pools: () => Iterable<LocalPool>
+  /** True when this node's view marked the peer down (or knows it not). */
+  down: (peer: string) => boolean
   /** True while the node runs: it starts workers from replicas only then. */
   running: () => boolean
   /** Raises this node's epoch mark past an epoch heard of (a replica's), so that a copy started here from it outranks it. */
@@ -42,7 +44,7 @@ export interface ReplicatorComponents {
  */
 export class Replicator {
   readonly store = new ReplicaStore()
-  /** Puts a successor did not acknowledge in time, or could not take (down, cut off). */
+  /** Replicas a successor did not acknowledge (down, cut off, too slow): each failed its turn's call, or went to the next successor. */
   missed = 0
   private readonly c: ReplicatorComponents
 
@@ -79,30 +81,44 @@ export class Replicator {
   }
 
   /**
-   * After a turn of `act` that ran: its state goes to its successors. Settles once each
-   * acknowledged it (or was passed over, see `REPLICA_TIMEOUT_MS`); rejects with
-   * `StaleWriteError` when one holds a newer copy.
+   * After a turn of `act` that ran: its state goes to its successors, and this settles
+   * once each acknowledged it. A successor that holds a newer copy rejects it with
+   * `StaleWriteError` (this copy is stale). One that cannot be reached fails the turn's
+   * call with `NodeUnavailableError`, unless this node's view has marked it down (or the
+   * ring moved): then the state goes to the successors of the view as it is now, once
+   * more. A reply is never released on a replica not acknowledged: a successor that did
+   * not take it may be the node that starts the worker from its replica.
    */
   async afterTurn (local: LocalPool, act: Activation): Promise<void> {
     const n = local.def.replicas ?? 0
     if (n <= 0) return
-    const to = this.successors(local.name, act.id, n)
     const ext = act.extra()
-    ext.replicatedTo = to
-    if (to.length === 0) return
     const item = { id: act.id, epoch: act.epoch, seq: ++ext.replicaSeq, bytes: this.bytesOf(local, act) }
     const payload = encodeReplicaPut(local.name, [item])
-    const answers = await Promise.all(to.map(async (peer) => await this.c.transport.call(peer, payload, { timeoutMs: REPLICA_TIMEOUT_MS }).then(
-      (a) => (a as ReplicaPutAnswer)[0],
-      (err: Error) => {
-        this.missed++
-        this.c.logger.debug(`replica of ${local.name}/${act.id} on ${peer} missed: ${err.message}`)
-        return true as const
-      })))
-    for (let i = 0; i < answers.length; i++) {
-      const a = answers[i]
-      if (typeof a === 'number' && a > act.epoch) {
-        throw new StaleWriteError(`${local.name}/${act.id}: node ${to[i]} holds a newer copy (epoch ${a} above ${act.epoch}); this one is stale`, { pool: local.name, id: act.id, epoch: act.epoch, stored: a })
+    const acked = new Set<string>()
+    for (let attempt = 0; ; attempt++) {
+      const to = this.successors(local.name, act.id, n)
+      ext.replicatedTo = to
+      const pending = to.filter(peer => !acked.has(peer))
+      if (pending.length === 0) return
+      const answers = await Promise.all(pending.map(async (peer) => await this.c.transport.call(peer, payload, { timeoutMs: REPLICA_TIMEOUT_MS }).then(
+        (a) => (a as ReplicaPutAnswer)[0],
+        (err: Error) => err)))
+      let unreached: [string, Error] | undefined
+      for (let i = 0; i < answers.length; i++) {
+        const a = answers[i]
+        if (a === true) acked.add(pending[i])
+        else if (typeof a === 'number' && a > act.epoch) {
+          throw new StaleWriteError(`${local.name}/${act.id}: node ${pending[i]} holds a newer copy (epoch ${a} above ${act.epoch}); this one is stale`, { pool: local.name, id: act.id, epoch: act.epoch, stored: a })
+        } else if (a instanceof Error) unreached ??= [pending[i], a]
+        else unreached ??= [pending[i], new InvalidMessageError(`node ${pending[i]} answered a replica put with ${String(a)}`)]
+      }
+      if (unreached === undefined) return
+      this.missed++
+      const [peer, err] = unreached
+      const moved = !this.successors(local.name, act.id, n).includes(peer) || this.c.down(peer)
+      if (!moved || attempt >= 2) {
+        throw new NodeUnavailableError(`the replica of ${local.name}/${act.id} on node ${peer} was not acknowledged (${err.message}); the call's effect may be kept or not: retry`, { node: peer, pool: local.name, id: act.id })
       }
     }
   }

@@ -1,4 +1,4 @@
-import { InvalidMessageError, NodeUnavailableError, REPLICA_TIMEOUT_MS, StaleWriteError } from '@simplepool/core'
+import { InvalidMessageError, MAX_HANDOFF_WORKERS, NodeUnavailableError, REPLICA_TIMEOUT_MS, StaleWriteError } from '@simplepool/core'
 import type { Logger } from '@simplepool/core'
 import type { Placement } from '@simplepool/ring'
 import { decode, encode } from 'cbor-x'
@@ -7,7 +7,7 @@ import type { Activation } from '../activation/activation.js'
 import type { LocalPool } from '../activation/local-pool.js'
 import type { PoolComponents } from '../activation/pool-components.js'
 import { encodeReplicaDrop, encodeReplicaPut } from '../protocol/replica-messages.js'
-import type { ReplicaDropMessage, ReplicaPutAnswer, ReplicaPutMessage } from '../protocol/replica-messages.js'
+import type { ReplicaDropMessage, ReplicaItem, ReplicaPutAnswer, ReplicaPutMessage } from '../protocol/replica-messages.js'
 import type { RuntimeTransport } from '../runtime-types.js'
 import { ReplicaStore } from './replica-store.js'
 
@@ -142,11 +142,25 @@ export class Replicator {
     for (const pool of [...this.store.poolNames()]) {
       const local = this.c.pool(pool)
       const n = local?.def.replicas ?? 0
-      const ring = this.c.placement()?.ring(pool)
-      for (const id of [...this.store.of(pool).keys()]) {
-        const owner = ring?.ownerOf(id)
-        if (owner === self && local !== undefined) promote.push([local, id])
-        else if (n <= 0 || owner === undefined || !this.chain(pool, id, n).includes(self)) this.store.drop(pool, id)
+      const passOn = new Map<string, ReplicaItem[]>()
+      for (const [id, r] of [...this.store.of(pool)]) {
+        const chain = n > 0 ? this.chain(pool, id, n) : []
+        if (chain[0] === self && local !== undefined) promote.push([local, id])
+        else if (!chain.includes(self)) {
+          // no successor of it now: the replica goes to those that are, in case its owner
+          // cannot send them its state (it stands still, or is cut off); they keep the newer
+          for (const peer of chain.slice(1)) {
+            let items = passOn.get(peer)
+            if (items === undefined) passOn.set(peer, items = [])
+            items.push({ id, epoch: r.epoch, seq: r.seq, bytes: r.bytes })
+          }
+          this.store.drop(pool, id)
+        }
+      }
+      for (const [peer, items] of passOn) {
+        for (let i = 0; i < items.length; i += MAX_HANDOFF_WORKERS) {
+          this.c.transport.call(peer, encodeReplicaPut(pool, items.slice(i, i + MAX_HANDOFF_WORKERS)), { timeoutMs: REPLICA_TIMEOUT_MS }).catch(() => { this.missed++ })
+        }
       }
     }
     // this node owns workers it kept replicas of: their owner is gone or leaving. Started
@@ -209,8 +223,11 @@ export class Replicator {
     const local = this.c.pool(m.pool)
     return m.items.map((item) => {
       if (item instanceof Error) return -1
+      // a copy live here outranks an older owner's; one still starting (claiming from that
+      // owner, say) does not: it is no copy yet, and the replica is what it may start from
       const live = local?.activations.get(item.id)
-      const answer = this.store.put(m.pool, item, live === undefined || live.phase === Phase.Dead ? undefined : live.epoch)
+      const copy = live !== undefined && live.phase !== Phase.Dead && live.phase !== Phase.Activating
+      const answer = this.store.put(m.pool, item, copy ? live.epoch : undefined)
       if (answer === true) this.c.observeEpoch(item.epoch)
       return answer
     })

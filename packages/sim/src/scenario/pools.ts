@@ -49,8 +49,8 @@ function handle (pool: string, s: CounterState, msg: WorkMsg, ctx: WorkerContext
   }
 }
 
-/** Makes the three pools over `store`, reporting to `obs`. */
-export function workloadPools (store: SimStore, obs: TurnObserver): Array<Pool<any, any, any>> {
+/** Makes the three pools over `store`, reporting to `obs`; `counter` with `replicas` replicas. */
+export function workloadPools (replicas: 0 | 1 | 2, store: SimStore, obs: TurnObserver): Array<Pool<any, any, any>> {
   const fresh = (): CounterState => ({ n: 0, seen: {} })
   const ledger = definePool<CounterState, WorkMsg, number>({
     name: 'ledger',
@@ -70,6 +70,7 @@ export function workloadPools (store: SimStore, obs: TurnObserver): Array<Pool<a
   })
   const counter = definePool<CounterState, WorkMsg, number>({
     name: 'counter',
+    replicas,
     init: fresh,
     handle: (s, msg, ctx) => handle('counter', s, msg, ctx, obs)
   })

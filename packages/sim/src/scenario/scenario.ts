@@ -16,6 +16,9 @@ import { SimStore } from './store.js'
 import { POOLS, Workload } from './workload.js'
 
 /** What a run is made of. */
+/** How close together two lost nodes make a replicated worker's loss excusable, in virtual ms: its replicas follow the ring within that. */
+const LOSS_WINDOW_MS = 10_000
+
 export interface ScenarioOptions {
   seed: number
   /** Nodes at the start; joins may add up to twice as many. @default 5 */
@@ -38,6 +41,12 @@ export interface ScenarioOptions {
    * cluster must still make progress around it.
    */
   mode?: 'safety' | 'liveness'
+  /**
+   * Replicas of the `counter` pool's workers (memory only) on their ring successors. With
+   * them, a worker of a node killed or marked down keeps every acknowledged increment
+   * unless more than `replicas` nodes were lost within 10 virtual seconds. @default 0
+   */
+  replicas?: 0 | 1 | 2
 }
 
 /** What one run found. */
@@ -82,7 +91,7 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
     error: (msg: string) => { trace(`error: ${msg}`) }
   }
   const store = new SimStore()
-  const pools = workloadPools(store, {
+  const pools = workloadPools(options.replicas ?? 0, store, {
     turn: (pool, ctx, msg, n) => { made.workload?.turn(pool, ctx, msg, n) },
     outOfOrder: (pool, id, from, seq, last) => { made.workload?.outOfOrder(pool, id, from, seq, last) },
     clockOf: (peerId) => {
@@ -100,10 +109,19 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
   }
   // the workers whose memory a kill or a marked-down node may have cost
   const exempt = new Set<string>()
+  const replicas = options.replicas ?? 0
+  // nodes lost lately (killed, marked down, fenced): a replicated worker loses memory only
+  // when more nodes than it has replicas went within LOSS_WINDOW_MS of each other
+  const lost = new Map<string, number>()
   const lossy = (peerId: string, why: string): void => {
-    const since = cluster.clock.monotonic() - 10_000
+    const now = cluster.clock.monotonic()
+    const since = now - 10_000
+    lost.set(peerId, now)
+    for (const [peer, at] of lost) if (at < now - LOSS_WINDOW_MS) lost.delete(peer)
+    const replicated = replicas > 0 && lost.size <= replicas
     let n = 0
     for (const [key, b] of books.books) {
+      if (replicated && key.startsWith('counter/')) continue
       if (b.holder === peerId || (b.movedFrom === peerId && b.movedAt >= since)) {
         if (!exempt.has(key)) n++
         exempt.add(key)

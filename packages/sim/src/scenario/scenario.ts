@@ -134,6 +134,8 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
   }
   const listen = (node: SimNode): void => {
     node.node.addEventListener('worker:migrate', (e) => { if (e.detail.to === node.peerId) books.moved(e.detail.pool, e.detail.id, node.peerId) })
+    // a replicated worker may start from its replica on a node no turn of it ran on yet
+    if (replicas > 0) node.node.addEventListener('worker:activate', (e) => { if (e.detail.pool === 'counter') books.activated(e.detail.pool, e.detail.id, node.peerId) })
     if (options.watch !== undefined) {
       // the watched worker's life on this node, for a replay's trace
       const mine = (d: { pool: string, id: string }): boolean => `${d.pool}/${d.id}` === options.watch

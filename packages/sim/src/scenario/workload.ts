@@ -100,6 +100,12 @@ export class Workload {
     if (b !== undefined) this.hold(b, node)
   }
 
+  /** A worker started on `node` (from a replica, say): it lives there now. */
+  activated (pool: string, id: string, node: string): void {
+    const b = this.books.get(`${pool}/${id}`)
+    if (b !== undefined) this.hold(b, node)
+  }
+
   /** `peerId` was killed: the calls it waited on die with it (their outcome is unknown). */
   killed (peerId: string): void {
     for (const inc of this.outstanding.get(peerId)?.values() ?? []) if (inc !== undefined) inc.unknown++

@@ -222,7 +222,7 @@ export class Runtime {
       fence: this.fence,
       spawnBatch: this.spawnBatch
     })
-    const replicator = this.replicator = new Replicator({ logger, transport: c.transport, self, placement: () => this.current, pool, pools, running, down: downHere, observeEpoch: (e) => { this.epochs.observe(e) } })
+    const replicator = this.replicator = new Replicator({ clock, logger, transport: c.transport, self, placement: () => this.current, pool, pools, running, down: downHere, observeEpoch: (e) => { this.epochs.observe(e) } })
     this.dispatch = new Dispatch({ inbound: this.inbound, receiver: this.receiver, claims: this.claims, fence: this.fence, spill: this.spill, routing: this.routing, replicator })
     // without a way to ask the others, a stall cannot be told from a failover: off unless asked for
     const lease = c.lease !== undefined && c.markedDown !== undefined
@@ -325,6 +325,7 @@ export class Runtime {
       for (const p of this.pools.values()) p.stats.sample(now)
       this.spill.age(now, this.claimWindowMs)
       if ((++this.samples % HANDED_IN_AGE_SAMPLES) === 0) this.receiver.age()
+      this.replicator.sweep()
       this.sampler = this.clock.setTimeout(tick, SAMPLE_MS)
     }
     tick()

@@ -92,3 +92,11 @@ export const HANDED_IN_AGE_SAMPLES = 15
  * past what a hung peer costs.
  */
 export const REPLICA_TIMEOUT_MS = 2_000
+
+/**
+ * How long a node keeps a replica after it stopped being one of the worker's successors,
+ * in ms. It passes the replica on to the successors at once, and keeps its own meanwhile:
+ * views move one node at a time, and a successor of one view may not be one of the next,
+ * or stand still before the owner sends it anything.
+ */
+export const REPLICA_LINGER_MS = 10_000

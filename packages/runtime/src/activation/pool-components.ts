@@ -42,8 +42,8 @@ export interface PoolComponents {
   removed: (pool: string, id: string) => void
   /** Replicates `act`'s state to its successors after a turn (see `Replicator.afterTurn`); rejects with `StaleWriteError` when one holds a newer copy. */
   replicate: (pool: string, act: Activation) => Promise<void>
-  /** The state of a replica of `pool`/`id` kept here, taken out (a new activation starts from it); undefined when none is. */
-  takeReplica: (pool: string, id: string) => { state: unknown } | undefined
+  /** The state of the freshest replica of `pool`/`id`, here or on its chain's nodes (a new activation starts from it); undefined when none is kept. */
+  takeReplica: (pool: string, id: string) => Promise<{ state: unknown } | undefined>
   /** `act` is ready here: a replica of it kept here goes, and its successors get its state. */
   replicaReady: (pool: string, act: Activation) => void
   /** `act` left this node for good (passivated or stopped): its replicas go. */

@@ -36,7 +36,7 @@ export async function claimThenLoad (pool: StartingPool, act: Activation, holder
  * owner is gone: the state of its last replicated turn), else `load`, else `init`.
  */
 export async function loadThenInit (pool: StartingPool, act: Activation): Promise<unknown> {
-  const kept = pool.replicas > 0 ? pool.env.takeReplica(pool.name, act.id) : undefined
+  const kept = pool.replicas > 0 ? await pool.env.takeReplica(pool.name, act.id) : undefined
   if (kept !== undefined) return kept.state
   const loaded = await pool.def.load?.(act.id, act)
   return loaded === undefined ? await pool.def.init(act.id, act) : loaded

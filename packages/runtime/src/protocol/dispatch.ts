@@ -9,7 +9,7 @@ import type { RoutingStats } from '../runtime-types.js'
 import { opOf } from './fields.js'
 import { decodeClaim, decodeHandoff } from './handoff-messages.js'
 import { Op } from './ops.js'
-import { decodeReplicaDrop, decodeReplicaPut } from './replica-messages.js'
+import { decodeReplicaDrop, decodeReplicaGet, decodeReplicaPut } from './replica-messages.js'
 import { decodeHint, decodeSpillNote } from './routing-messages.js'
 import { decodeBarrier, decodeCall, decodeCast, decodeCount, decodeSpawn, decodeSpawnMany, decodeWorker } from './worker-messages.js'
 
@@ -49,6 +49,7 @@ export class Dispatch {
         return p.fence.unlessMarkedDown(`the handoff of ${m.workers.length} workers of ${m.pool}`, () => p.receiver.receive(m, from))
       }
       case Op.ReplicaPut: return p.replicator.onPut(decodeReplicaPut(payload))
+      case Op.ReplicaGet: return p.replicator.onGet(decodeReplicaGet(payload))
       case Op.Claim: {
         const m = decodeClaim(payload)
         return p.fence.afterFence(() => p.claims.answer(m, from))

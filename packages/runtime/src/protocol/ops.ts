@@ -33,7 +33,9 @@ export const Op = {
   /** Keep these workers' state as their replica: {@link ReplicaPutMessage} → {@link ReplicaPutAnswer}. */
   ReplicaPut: 14,
   /** Drop these workers' replicas (passivated, stopped, or this node is no successor now): {@link ReplicaDropMessage}. */
-  ReplicaDrop: 15
+  ReplicaDrop: 15,
+  /** "Do you keep a replica of this worker?": {@link ReplicaGetMessage} → {@link ReplicaGetAnswer}. */
+  ReplicaGet: 16
 } as const
 
 /** Operations from 100 up belong to the node around the runtime (targets, health, drains). */

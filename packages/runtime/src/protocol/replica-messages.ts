@@ -74,3 +74,28 @@ export function decodeReplicaDrop (payload: unknown): ReplicaDropMessage {
   for (let i = 0; i < flat.length; i += 2) items.push({ id: str(flat, i, 'id'), epoch: int(flat, i + 1, 'epoch') })
   return { pool, items }
 }
+
+/** `[Op.ReplicaGet, pool, id]`: asked by a node that starts the worker (it owns it now), of the nodes that may keep a replica of it. */
+export interface ReplicaGetMessage {
+  pool: string
+  id: string
+}
+
+/** `[epoch, seq, bytes]` of the replica kept, or null when none is. */
+export type ReplicaGetAnswer = [number, number, Uint8Array] | null
+
+export function encodeReplicaGet (pool: string, id: string): unknown[] {
+  return [Op.ReplicaGet, pool, id]
+}
+
+export function decodeReplicaGet (payload: unknown): ReplicaGetMessage {
+  const p = fieldsOf(payload)
+  return { pool: str(p, 1, 'pool'), id: str(p, 2, 'id') }
+}
+
+/** Reads a {@link ReplicaGetAnswer} from the network: anything else is `InvalidMessageError`. */
+export function decodeReplicaGetAnswer (answer: unknown): ReplicaGetAnswer {
+  if (answer === null) return null
+  if (!Array.isArray(answer) || !(answer[2] instanceof Uint8Array)) throw new InvalidMessageError('a replica get is answered with [epoch, seq, bytes] or null')
+  return [int(answer, 0, 'epoch'), int(answer, 1, 'seq'), answer[2]]
+}

@@ -1,18 +1,20 @@
-import { InvalidMessageError, MAX_HANDOFF_WORKERS, NodeUnavailableError, REPLICA_TIMEOUT_MS, StaleWriteError } from '@simplepool/core'
-import type { Logger } from '@simplepool/core'
+import { InvalidMessageError, MAX_HANDOFF_WORKERS, NodeUnavailableError, REPLICA_LINGER_MS, REPLICA_TIMEOUT_MS, StaleWriteError } from '@simplepool/core'
+import type { Clock, Logger } from '@simplepool/core'
 import type { Placement } from '@simplepool/ring'
 import { decode, encode } from 'cbor-x'
 import { Phase } from '../activation/activation.js'
 import type { Activation } from '../activation/activation.js'
 import type { LocalPool } from '../activation/local-pool.js'
 import type { PoolComponents } from '../activation/pool-components.js'
-import { encodeReplicaDrop, encodeReplicaPut } from '../protocol/replica-messages.js'
-import type { ReplicaDropMessage, ReplicaItem, ReplicaPutAnswer, ReplicaPutMessage } from '../protocol/replica-messages.js'
+import { decodeReplicaGetAnswer, encodeReplicaDrop, encodeReplicaGet, encodeReplicaPut } from '../protocol/replica-messages.js'
+import type { ReplicaDropMessage, ReplicaGetAnswer, ReplicaGetMessage, ReplicaItem, ReplicaPutAnswer, ReplicaPutMessage } from '../protocol/replica-messages.js'
 import type { RuntimeTransport } from '../runtime-types.js'
 import { ReplicaStore } from './replica-store.js'
+import type { Replica } from './replica-store.js'
 
 /** What replication needs of the node. */
 export interface ReplicatorComponents {
+  readonly clock: Clock
   readonly logger: Logger
   readonly transport: RuntimeTransport
   self: () => string
@@ -47,6 +49,8 @@ export class Replicator {
   /** Replicas a successor did not acknowledge (down, cut off, too slow): each failed its turn's call, or went to the next successor. */
   missed = 0
   private readonly c: ReplicatorComponents
+  /** Per pool, the replicas kept here that are no successor's any more, and since when (see REPLICA_LINGER_MS). */
+  private readonly out = new Map<string, Map<string, number>>()
 
   constructor (components: ReplicatorComponents) {
     this.c = components
@@ -138,23 +142,31 @@ export class Replicator {
    */
   ringChanged (): void {
     const self = this.c.self()
+    const now = this.c.clock.monotonic()
     const promote: Array<[LocalPool, string]> = []
     for (const pool of [...this.store.poolNames()]) {
       const local = this.c.pool(pool)
       const n = local?.def.replicas ?? 0
       const passOn = new Map<string, ReplicaItem[]>()
+      const out = this.out.get(pool)
       for (const [id, r] of [...this.store.of(pool)]) {
         const chain = n > 0 ? this.chain(pool, id, n) : []
-        if (chain[0] === self && local !== undefined) promote.push([local, id])
-        else if (!chain.includes(self)) {
+        if (local === undefined || n <= 0) this.drop(pool, id)
+        else if (chain.includes(self)) {
+          out?.delete(id)
+          if (chain[0] === self) promote.push([local, id])
+        } else if (out?.has(id) !== true) {
           // no successor of it now: the replica goes to those that are, in case its owner
-          // cannot send them its state (it stands still, or is cut off); they keep the newer
+          // cannot send them its state (it stands still, or is cut off); they keep the
+          // newer. This node keeps its own for REPLICA_LINGER_MS (see sweep)
           for (const peer of chain.slice(1)) {
             let items = passOn.get(peer)
             if (items === undefined) passOn.set(peer, items = [])
             items.push({ id, epoch: r.epoch, seq: r.seq, bytes: r.bytes })
           }
-          this.store.drop(pool, id)
+          let since = this.out.get(pool)
+          if (since === undefined) this.out.set(pool, since = new Map())
+          since.set(id, now)
         }
       }
       for (const [peer, items] of passOn) {
@@ -207,15 +219,48 @@ export class Replicator {
   }
 
   /**
-   * The state of the replica of `pool`/`id` kept here, taken out of the store (an
-   * activation here starts from it), or undefined when none is kept.
+   * The freshest replica of `pool`/`id` (highest epoch, then put count): the one kept
+   * here, taken out of the store, or one a node of the worker's chain on this ring keeps
+   * (views move one node at a time: the replica may be on a successor of the owner this
+   * node just took over from, not here). Undefined when none has one: the worker is new,
+   * or every copy of it was lost.
    */
-  take (local: LocalPool, id: string): { state: unknown } | undefined {
-    const r = this.store.get(local.name, id)
-    if (r === undefined) return undefined
-    this.store.drop(local.name, id)
-    const portable = decode(r.bytes)
+  async take (local: LocalPool, id: string): Promise<{ state: unknown } | undefined> {
+    const n = local.def.replicas ?? 0
+    const asked = this.chain(local.name, id, n).filter(peer => peer !== this.c.self())
+    const payload = encodeReplicaGet(local.name, id)
+    const answers = await Promise.all(asked.map(async (peer) => await this.c.transport.call(peer, payload, { timeoutMs: REPLICA_TIMEOUT_MS })
+      .then(decodeReplicaGetAnswer, () => null)))
+    let best: Replica | undefined = this.store.get(local.name, id)
+    for (const a of answers) {
+      if (a !== null && (best === undefined || a[0] > best.epoch || (a[0] === best.epoch && a[1] > best.seq))) best = { epoch: a[0], seq: a[1], bytes: a[2] }
+    }
+    this.drop(local.name, id)
+    if (best === undefined) return undefined
+    this.c.observeEpoch(best.epoch)
+    const portable = decode(best.bytes)
     return { state: local.def.restore !== undefined ? local.def.restore(portable) : portable }
+  }
+
+  /** A node that starts the worker asks for the replica kept here, if any. */
+  onGet (m: ReplicaGetMessage): ReplicaGetAnswer {
+    const r = this.store.get(m.pool, m.id)
+    return r === undefined ? null : [r.epoch, r.seq, r.bytes]
+  }
+
+  /** Drops the replicas that lingered past REPLICA_LINGER_MS since this node stopped being their successor (every second). */
+  sweep (): void {
+    const now = this.c.clock.monotonic()
+    for (const [pool, since] of this.out) {
+      for (const [id, at] of since) if (now - at >= REPLICA_LINGER_MS) this.drop(pool, id)
+    }
+  }
+
+  private drop (pool: string, id: string): void {
+    this.store.drop(pool, id)
+    const since = this.out.get(pool)
+    since?.delete(id)
+    if (since?.size === 0) this.out.delete(pool)
   }
 
   /** A put from the owner of these workers: each kept unless a newer copy is known here. */
@@ -235,7 +280,7 @@ export class Replicator {
 
   /** A drop from the owner: its replicas go, unless newer ones were put since. */
   onDrop (m: ReplicaDropMessage): void {
-    for (const item of m.items) this.store.drop(m.pool, item.id, item.epoch)
+    for (const item of m.items) if (this.store.drop(m.pool, item.id, item.epoch)) this.drop(m.pool, item.id)
   }
 
   /** What the pools need of replication (see `PoolComponents`). */
@@ -243,9 +288,9 @@ export class Replicator {
     const local = (name: string): LocalPool => this.c.pool(name) as LocalPool
     return {
       replicate: async (pool, act) => { await this.afterTurn(local(pool), act) },
-      takeReplica: (pool, id) => this.take(local(pool), id),
+      takeReplica: async (pool, id) => await this.take(local(pool), id),
       replicaReady: (pool, act) => {
-        this.store.drop(pool, act.id)
+        this.drop(pool, act.id)
         this.follow(local(pool), act)
       },
       dropReplicas: (pool, act) => { this.dropReplicas(local(pool), act) }

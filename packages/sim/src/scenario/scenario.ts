@@ -118,8 +118,11 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
     const since = now - 10_000
     lost.set(peerId, now)
     for (const [peer, at] of lost) if (at < now - LOSS_WINDOW_MS) lost.delete(peer)
-    // more lost than a worker has replicas: the workers of each of them may have lost their memory
-    const replicated = replicas > 0 && lost.size <= replicas
+    // more lost than a worker has replicas: the workers of each of them may have lost their
+    // memory; so may those of a node that was the only one serving the pool (no successor)
+    const successors = cluster.running().filter(n => !lost.has(n.peerId) && (n.runtime.pool('counter')?.target ?? 0) > 0 &&
+      n.view.snapshot().members.find(m => m.peerId === n.peerId)?.status === 'up')
+    const replicated = replicas > 0 && lost.size <= replicas && successors.length > 0
     let n = 0
     for (const [key, b] of books.books) {
       const counter = replicas > 0 && key.startsWith('counter/')

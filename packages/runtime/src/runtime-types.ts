@@ -123,6 +123,8 @@ export interface WorkerLocation {
   why?: WorkerReason
   /** `where` only: the owner the ring of `node` names for the id. */
   owner?: string
+  /** `where` only, for a replicated pool: the nodes its state went to after its last turn (see `PoolDefinition.replicas`). */
+  replicas?: string[]
 }
 
 /** Why a worker lives where it does; see {@link WorkerLocation.why}. */

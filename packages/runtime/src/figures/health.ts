@@ -40,6 +40,8 @@ export interface NodeHealth {
   eventLoopDelayP99Ms: number
   /** Workers this node still has to hand to their new owners: a migration in progress when above 0. */
   migrationBacklog: number
+  /** Replicas this node keeps of workers owned elsewhere (see `PoolDefinition.replicas`), and their bytes of state. */
+  replicas?: { count: number, bytes: number }
   pools: Record<string, PoolHealth>
   reasons: string[]
 }

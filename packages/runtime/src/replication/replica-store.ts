@@ -35,8 +35,10 @@ export class ReplicaStore {
       this.count--
     }
     if (replicas === undefined) this.pools.set(pool, replicas = new Map())
-    replicas.set(item.id, { epoch: item.epoch, seq: item.seq, bytes: item.bytes })
-    this.size += item.bytes.byteLength
+    // a copy of its own: the bytes arrive as a view into the frame they came in, which would stay
+    const bytes = Uint8Array.prototype.slice.call(item.bytes)
+    replicas.set(item.id, { epoch: item.epoch, seq: item.seq, bytes })
+    this.size += bytes.byteLength
     this.count++
     return true
   }

@@ -104,7 +104,9 @@ export class LocalRequests {
     if (act === undefined) return null
     const self = this.c.self()
     const why = act.phase === Phase.Migrating ? 'handoff' : this.c.spill.spilledFrom(local.name, id) !== undefined ? 'spill' : owner !== self ? 'handoff' : 'owner'
-    return { node: self, epoch: act.epoch, mailbox: act.queued, why, owner }
+    // where its state went after its last turn (a replicated pool's successors)
+    const replicas = act.ext?.replicatedTo
+    return { node: self, epoch: act.epoch, mailbox: act.queued, why, owner, ...(replicas != null && replicas.length > 0 ? { replicas: [...replicas] } : {}) }
   }
 
   /** Saves and deactivates worker `id` after what is queued before; true when one was live. */

@@ -37,6 +37,10 @@ describe('Replicas', () => {
       }
     }
     expect([a, b, c].map(r => r.replicaFigures.missed)).to.deep.equal([0, 0, 0])
+    // where names the node its state went to: not its own
+    const at = await a.where('c', 'w7')
+    expect(at?.replicas).to.have.length(1)
+    expect(at?.replicas).to.not.include(at?.node)
   })
 
   it('brings a lost node\'s workers back on their successors with the state of their last turn: no load, no init', async () => {

@@ -175,7 +175,8 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
       clock: this.clock,
       self: () => this.peerId,
       pools: () => this.runtime.poolViews(),
-      migrationBacklog: () => this.runtime.migrationBacklog
+      migrationBacklog: () => this.runtime.migrationBacklog,
+      replicas: () => this.runtime.replicaFigures
     })
     this.record = new NodeRecord({
       events: this,

@@ -33,6 +33,7 @@ export interface MetricsSource {
     counts: () => Record<string, number>
     targets: () => Record<string, number>
     readonly routing: Readonly<RoutingStats>
+    readonly replicaFigures: { replicas: number, bytes: number, missed: number }
   }
   transport: { readonly stats: Readonly<TransportStats> }
   mesh: { snapshot: () => MembershipSnapshot }
@@ -122,6 +123,21 @@ export class NodeMetrics {
       collect () {
         this.reset()
         for (const m of node.mesh.snapshot().members) this.inc({ status: m.status, liveness: m.liveness })
+      }
+    })
+    for (const [name, help, key] of [['simplepool_replicas', 'Replicas of workers owned elsewhere kept on this node', 'replicas'],
+      ['simplepool_replica_bytes', 'Bytes of state in the replicas kept on this node', 'bytes']] as const) {
+      // eslint-disable-next-line no-new
+      new Gauge({ name, help, registers, collect () { this.set(node.runtime.replicaFigures[key]) } })
+    }
+    // eslint-disable-next-line no-new
+    new Counter({
+      name: 'simplepool_replicas_missed_total',
+      help: 'Replicas a successor did not acknowledge (down, cut off, too slow): each failed its call or went to the next successor',
+      registers,
+      collect () {
+        this.reset()
+        this.inc(node.runtime.replicaFigures.missed)
       }
     })
     // eslint-disable-next-line no-new

@@ -19,6 +19,8 @@ export interface NodeHealthComponents {
   pools: () => readonly PoolView[]
   /** Workers still to hand over or to look at. */
   migrationBacklog: () => number
+  /** Replicas kept here, and their bytes. */
+  replicas: () => { replicas: number, bytes: number }
 }
 
 /** Reads a node's health when asked; between two questions it only samples the event loop's delay. */
@@ -57,7 +59,8 @@ export class NodeHealthMonitor {
       status = worse(status, 'degraded')
       reasons.push(`event-loop delay p99 ${loopP99.toFixed(0)} ms`)
     }
-    return { node: this.c.self(), status, eventLoopDelayP99Ms: loopP99, migrationBacklog: this.c.migrationBacklog(), pools, reasons }
+    const r = this.c.replicas()
+    return { node: this.c.self(), status, eventLoopDelayP99Ms: loopP99, migrationBacklog: this.c.migrationBacklog(), replicas: { count: r.replicas, bytes: r.bytes }, pools, reasons }
   }
 
   /**

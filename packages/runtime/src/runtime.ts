@@ -222,7 +222,7 @@ export class Runtime {
       fence: this.fence,
       spawnBatch: this.spawnBatch
     })
-    const replicator = this.replicator = new Replicator({ clock, logger, transport: c.transport, self, placement: () => this.current, pool, pools, running, down: downHere, observeEpoch: (e) => { this.epochs.observe(e) } })
+    const replicator = this.replicator = new Replicator({ clock, logger, transport: c.transport, self, placement: () => this.current, pool, pools, running, down: downHere, ringMovedLately: (p, id) => this.claims.holders(p, id).length > 0, observeEpoch: (e) => { this.epochs.observe(e) } })
     this.dispatch = new Dispatch({ inbound: this.inbound, receiver: this.receiver, claims: this.claims, fence: this.fence, spill: this.spill, routing: this.routing, replicator })
     // without a way to ask the others, a stall cannot be told from a failover: off unless asked for
     const lease = c.lease !== undefined && c.markedDown !== undefined

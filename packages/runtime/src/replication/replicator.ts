@@ -23,6 +23,8 @@ export interface ReplicatorComponents {
   pools: () => Iterable<LocalPool>
   /** True when this node's view marked the peer down (or knows it not). */
   down: (peer: string) => boolean
+  /** True while the ring of `pool` moved lately (the claim window): replicas may be off their chain. */
+  ringMovedLately: (pool: string, id: string) => boolean
   /** True while the node runs: it starts workers from replicas only then. */
   running: () => boolean
   /** Raises this node's epoch mark past an epoch heard of (a replica's), so that a copy started here from it outranks it. */
@@ -220,14 +222,16 @@ export class Replicator {
 
   /**
    * The freshest replica of `pool`/`id` (highest epoch, then put count): the one kept
-   * here, taken out of the store, or one a node of the worker's chain on this ring keeps
-   * (views move one node at a time: the replica may be on a successor of the owner this
-   * node just took over from, not here). Undefined when none has one: the worker is new,
+   * here, taken out of the store, or, while the ring moved lately, one a node of the
+   * worker's chain on this ring keeps (views move one node at a time: the replica may be
+   * on a successor of the owner this node just took over from, not here). Undefined when none has one: the worker is new,
    * or every copy of it was lost.
    */
   async take (local: LocalPool, id: string): Promise<{ state: unknown } | undefined> {
     const n = local.def.replicas ?? 0
-    const asked = this.chain(local.name, id, n).filter(peer => peer !== this.c.self())
+    // with the ring still for a while, the replicas are where this ring puts them, and a
+    // worker with none here is new (or passivated: its replicas went): nobody is asked
+    const asked = this.c.ringMovedLately(local.name, id) ? this.chain(local.name, id, n).filter(peer => peer !== this.c.self()) : []
     const payload = encodeReplicaGet(local.name, id)
     const answers = await Promise.all(asked.map(async (peer) => await this.c.transport.call(peer, payload, { timeoutMs: REPLICA_TIMEOUT_MS })
       .then(decodeReplicaGetAnswer, () => null)))

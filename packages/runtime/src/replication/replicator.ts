@@ -158,10 +158,11 @@ export class Replicator {
           out?.delete(id)
           if (chain[0] === self) promote.push([local, id])
         } else if (out?.has(id) !== true) {
-          // no successor of it now: the replica goes to those that are, in case its owner
-          // cannot send them its state (it stands still, or is cut off); they keep the
-          // newer. This node keeps its own for REPLICA_LINGER_MS (see sweep)
-          for (const peer of chain.slice(1)) {
+          // no successor of it now: the replica goes to the nodes of its chain, in case its
+          // owner cannot send them its state (it stands still, or is cut off); the owner too,
+          // which may be a new one that has to start it from there (seed 62 with --replicas
+          // 1); each keeps the newer. This node keeps its own for REPLICA_LINGER_MS (see sweep)
+          for (const peer of chain) {
             let items = passOn.get(peer)
             if (items === undefined) passOn.set(peer, items = [])
             items.push({ id, epoch: r.epoch, seq: r.seq, bytes: r.bytes })

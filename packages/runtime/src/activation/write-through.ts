@@ -5,7 +5,7 @@ import type { WorkerFailDetail } from '../events.js'
 import type { PoolStats } from '../figures/pool-stats.js'
 import type { Pool } from '../pool.js'
 import type { PoolComponents } from './pool-components.js'
-import { asError, isThenable } from './promises.js'
+import { asError } from './promises.js'
 import { refuse } from './replies.js'
 
 /** What a pool's writes through to its store need of it. */
@@ -29,7 +29,9 @@ interface WritingPool {
  * successor that could not be reached fails the call and leaves the worker as it is.
  */
 export async function keep (pool: WritingPool, act: Activation, result: unknown): Promise<unknown> {
-  const value = isThenable(result) ? await result : result
+  // awaited even when it is no promise: the turn's caller marks the activation busy first,
+  // so that a save that throws at once finds it so (and drops it for good)
+  const value = await result
   try {
     if (pool.def.writeThrough === true && pool.def.save !== undefined) await pool.def.save(act.id, act.state, act)
   } catch (err) {
@@ -46,7 +48,7 @@ export async function keep (pool: WritingPool, act: Activation, result: unknown)
       // a successor holds a newer copy: this one is stale. One that could not be reached
       // fails this call only: the worker's state is here, and its next turn replicates it all
       const e = asError(err)
-      if (isStaleWrite(e)) dropUnsaved(pool, act, e)
+      if (staleHere(pool, act, e)) dropUnsaved(pool, act, e)
       throw e
     }
   }
@@ -57,8 +59,19 @@ export async function keep (pool: WritingPool, act: Activation, result: unknown)
 export function replicateLater (pool: WritingPool, act: Activation): void {
   pool.env.replicate(pool.name, act).catch((err: Error) => {
     // a successor holds a newer copy: this one is stale
-    if (isStaleWrite(err)) dropUnsaved(pool, act, err)
+    if (staleHere(pool, act, err)) dropUnsaved(pool, act, err)
   })
+}
+
+/**
+ * Whether `err` says that this very copy is stale: a `StaleWriteError` about its own
+ * worker (`data.pool`, `data.id`) and epoch (`data.epoch`, when given). One about another
+ * worker (a callee's, come back through a call the handler made) is that worker's.
+ */
+export function staleHere (pool: { readonly name: string }, act: Activation, err: Error): boolean {
+  if (!isStaleWrite(err)) return false
+  const d = (err as { data?: { pool?: unknown, id?: unknown, epoch?: unknown } }).data
+  return d?.pool === pool.name && d.id === act.id && (d.epoch === undefined || d.epoch === act.epoch)
 }
 
 /**

@@ -25,7 +25,9 @@ export class ReplicaStore {
    * or the newer epoch that refuses it.
    */
   put (pool: string, item: ReplicaItem, liveEpoch: number | undefined): true | number {
-    if (liveEpoch !== undefined && liveEpoch > item.epoch) return liveEpoch
+    // a worker live here needs no replica here: an older copy's put is refused, its own
+    // (passed back on by a node that left its chain) is had already
+    if (liveEpoch !== undefined) return liveEpoch > item.epoch ? liveEpoch : true
     let replicas = this.pools.get(pool)
     const kept = replicas?.get(item.id)
     if (kept !== undefined) {

@@ -42,6 +42,12 @@ export interface CheckInput {
   unsettled: readonly Unsettled[]
   /** Workers whose memory a kill or a marked-down node may have cost, by `pool/id`. */
   exempt: ReadonlySet<string>
+  /**
+   * Replicated workers (`--replicas`) that may have lost their memory, by `pool/id`: how
+   * many increments were acknowledged when they last may have; every one acknowledged
+   * since must be there.
+   */
+  excusedAcked?: ReadonlyMap<string, number>
 }
 
 /** The invariants checked as the run went: stale turns while membership was agreed, and order. */
@@ -99,7 +105,10 @@ export async function checkEnd (input: CheckInput): Promise<Violation | undefine
         if (value !== stored) return { invariant: INVARIANTS[1], detail: `ledger/${id}: the live worker holds ${value}, the store ${stored}` }
       } else {
         if (value > high) return { invariant: INVARIANTS[3], detail: `${pool}/${id} holds ${value}: more than the ${high} increments sent (a turn ran twice)` }
-        if (value < b.acked && !input.exempt.has(`${pool}/${id}`)) {
+        const since = input.excusedAcked?.get(`${pool}/${id}`)
+        if (since !== undefined) {
+          if (value < b.acked - since) return { invariant: INVARIANTS[2], detail: `${pool}/${id} holds ${value}, acknowledged ${b.acked}, ${b.acked - since} of them since it last may have lost its memory` }
+        } else if (value < b.acked && !input.exempt.has(`${pool}/${id}`)) {
           return { invariant: INVARIANTS[2], detail: `${pool}/${id} holds ${value}, acknowledged ${b.acked}, and it never lived on a node killed or marked down` }
         }
       }

@@ -25,9 +25,11 @@ export class ReplicaStore {
    * or the newer epoch that refuses it.
    */
   put (pool: string, item: ReplicaItem, liveEpoch: number | undefined): true | number {
-    // a worker live here needs no replica here: an older copy's put is refused, its own
-    // (passed back on by a node that left its chain) is had already
-    if (liveEpoch !== undefined) return liveEpoch > item.epoch ? liveEpoch : true
+    // a put from an older copy than the one live here is refused; one of the copy live here
+    // (passed back on by a node that left its chain) is had already; one from a newer copy
+    // (this one is being handed to it, say) is kept: this one goes soon (seed 15 with --replicas 1)
+    if (liveEpoch !== undefined && liveEpoch > item.epoch) return liveEpoch
+    if (liveEpoch === item.epoch) return true
     let replicas = this.pools.get(pool)
     const kept = replicas?.get(item.id)
     if (kept !== undefined) {

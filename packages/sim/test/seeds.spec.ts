@@ -198,6 +198,7 @@ const REPLICA_REGRESSIONS: Array<{ seed: number, found: string }> = [
   { seed: 1, found: 'a successor starting the worker (claiming it from the owner, in a drain) refused the owner\'s put as from an older copy, and the owner dropped its live copy (a copy still starting refuses nothing now)' },
   { seed: 31, found: 'a joiner became the owner\'s successor in one view while the replica went to another node in the view before; the owner stood still and the joiner started the worker from init (a starting worker now asks its chain\'s nodes for their replicas while the ring moved lately)' },
   { seed: 62, found: 'a holder that left the chain passed its replica on to the successor only, and the new owner (the old one stood still) started from init (replicas are passed on to the owner too)' },
+  { seed: 15, found: 'a worker handed to a joiner that was killed 2 s later started from init on its old owner: the old owner, still holding the copy it was handing over, had taken the new owner\'s replica for its own and kept nothing (a put from a newer copy than the one live here is kept now)' },
   { seed: 17, found: 'the books: two nodes stood still one after the other within the window, and the workers of the first were not excused' },
   { seed: 34, found: 'the books: a worker started from its replica on a node no turn of it ran on was not counted as held there' },
   { seed: 23, found: 'the books: a node that was the only one serving the pool left its workers no successor' }

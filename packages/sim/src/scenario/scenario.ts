@@ -116,13 +116,14 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
   // a replicated worker's excuse holds for what was acknowledged before it, never after:
   // per worker, how many increments were acknowledged at its last excuse
   const excusedAcked = new Map<string, number>()
-  const lossy = (peerId: string, why: string, fenced = false): void => {
+  const lossy = (peerId: string, why: string): void => {
     const now = cluster.clock.monotonic()
     const since = now - 10_000
     for (const [peer, at] of lost) if (at < now - LOSS_WINDOW_MS) lost.delete(peer)
-    // lost when killed or first marked down: the fence of a node back from that, or the
-    // others marking it down one after another, does not start its window again
-    if (!fenced && !lost.has(peerId)) lost.set(peerId, now)
+    // lost when killed, first marked down, or fenced (it dropped its copies) if neither came
+    // first: the fence of a node back from being marked down, or the others marking it down
+    // one after another, does not start its window again
+    if (!lost.has(peerId)) lost.set(peerId, now)
     // more lost than a worker has replicas: the workers of each of them may have lost their
     // memory; so may those of a node that was the only one serving the pool (no successor)
     const successors = cluster.running().filter(n => !lost.has(n.peerId) && (n.runtime.pool('counter')?.target ?? 0) > 0 &&
@@ -157,7 +158,7 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
     node.node.addEventListener('member:down', (e) => { lossy(e.detail.peerId, `${node.peerId} marked ${e.detail.peerId} down`) })
     node.node.addEventListener('node:fence', (e) => {
       if (e.detail.dropped === 0) return
-      lossy(node.peerId, `${node.peerId} fenced ${e.detail.dropped} copies`, replicas > 0)
+      lossy(node.peerId, `${node.peerId} fenced ${e.detail.dropped} copies`)
       books.dropped(node.peerId)
     })
   }

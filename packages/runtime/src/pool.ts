@@ -195,13 +195,15 @@ export function validatePool (def: PoolDefinition<any, any, any>): void {
  */
 export function definePool<S, M = unknown, R = unknown> (def: PoolDefinition<S, M, R>): Pool<S, M, R> {
   validatePool(def)
-  return Object.freeze(withStore({ ...def }))
+  return Object.freeze({ ...def })
 }
 
 /**
  * The pool's `load`, `save` and `liveIds`, made from its `store` where not given: each
  * passes the activation's epoch and signal, and `snapshot`/`restore` where the pool has
- * them. Returns the definition itself when there is nothing to make.
+ * them. Returns the definition itself when there is nothing to make. Made as a node
+ * starts the pool (not by `definePool`), so that a pool spread into another of another
+ * name (`{ ...pool, name }`) keeps its rows under its own name.
  */
 export function withStore<S, M, R> (def: PoolDefinition<S, M, R>): PoolDefinition<S, M, R> {
   const store = def.store

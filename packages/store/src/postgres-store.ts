@@ -1,7 +1,7 @@
 import pg from 'pg'
 import { InvalidOptionError, deferOf, systemClock } from '@simplepool/core'
 import type { Clock, StoreCallOptions, WorkerStore } from '@simplepool/core'
-import { decodeState, encodeState } from './codec.js'
+import { encodeState, settleDecoded } from './codec.js'
 import { DEFAULT_TABLE, aborted, checkEpoch, checkTable, staleWrite, storeClosed, throwIfAborted } from './stale.js'
 
 /** Options of a {@link PostgresStore}: a connection string, or a `pg.Pool` of the application's. */
@@ -22,6 +22,9 @@ export interface PostgresStoreOptions {
 const PAGE = 1000
 /** Writes per transaction at most. */
 const BATCH = 500
+/** Tries of a batch that met a deadlock or a serialization failure (40P01, 40001): rolled back whole, it is safe to send again. */
+const RETRIES = 5
+const RETRIED = new Set(['40P01', '40001'])
 
 interface Write {
   readonly what: 'load' | 'save' | 'delete'
@@ -56,9 +59,12 @@ export class PostgresStore implements WorkerStore {
   private closed = false
   private queue: Write[] = []
   private inFlight = 0
+  /** The rows a batch in flight writes: a later write of one waits for it, so that writes of a row land in the order they were made. */
+  private readonly busyRows = new Set<string>()
   private scheduled = false
   /** Settles when nothing is queued or in flight (for `close`). */
   private idle: (() => void) | undefined
+  private closing: Promise<void> | undefined
 
   constructor (options: PostgresStoreOptions) {
     if (options == null || (options.pool === undefined && typeof options.connectionString !== 'string')) {
@@ -66,7 +72,8 @@ export class PostgresStore implements WorkerStore {
     }
     this.table = checkTable(options.table ?? DEFAULT_TABLE)
     this.owned = options.pool === undefined
-    this.pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: options.max ?? 10 })
+    // a server that does not answer fails writes (and lets close end) instead of holding them for ever
+    this.pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: options.max ?? 10, connectionTimeoutMillis: 10_000, query_timeout: 30_000 })
     this.maxInFlight = Math.max(1, options.pool?.options.max ?? options.max ?? 10)
     this.defer = deferOf(options.clock ?? systemClock)
     // an idle connection the server closed must not bring the process down
@@ -101,17 +108,21 @@ export class PostgresStore implements WorkerStore {
 
   /** Writes what is queued, then ends the store's own pool (a pool given to it stays open). */
   async close (): Promise<void> {
-    if (this.closed) return
     this.closed = true
-    if (this.queue.length > 0 || this.inFlight > 0) {
-      await new Promise<void>(resolve => { this.idle = resolve; this.flush() })
-    }
-    if (this.owned) await this.pool.end()
+    this.closing ??= (async () => {
+      if (this.queue.length > 0 || this.inFlight > 0) {
+        await new Promise<void>(resolve => { this.idle = resolve; this.flush() })
+      }
+      if (this.owned) await this.pool.end()
+    })()
+    await this.closing
   }
 
   private async enqueue (what: Write['what'], pool: string, id: string, state: Buffer | null, options: StoreCallOptions): Promise<unknown> {
     if (this.closed) throw storeClosed(`the ${what} of ${pool}/${id}`)
     checkEpoch(options.epoch)
+    checkText(pool, 'pool')
+    checkText(id, 'id')
     throwIfAborted(options.signal, `the ${what} of ${pool}/${id}`)
     return await new Promise((resolve, reject) => {
       this.queue.push({ what, pool, id, epoch: options.epoch, state, signal: options.signal, resolve, reject })
@@ -126,8 +137,11 @@ export class PostgresStore implements WorkerStore {
   private flush (): void {
     while (this.queue.length > 0 && this.inFlight < this.maxInFlight) {
       const batch = this.take()
+      // every write waiting is of a row a batch in flight writes: it goes when that one settles
+      if (batch.length === 0) return
       this.inFlight++
       void this.send(batch).finally(() => {
+        for (const w of batch) this.busyRows.delete(rowOf(w))
         this.inFlight--
         if (this.queue.length > 0) this.flush()
         else if (this.inFlight === 0) this.idle?.()
@@ -135,21 +149,25 @@ export class PostgresStore implements WorkerStore {
     }
   }
 
-  /** Up to BATCH writes from the queue, one per row: a statement may change a row only once. */
+  /**
+   * Up to BATCH writes from the queue, one per row and none of a row a batch in flight
+   * writes (a statement may change a row only once, and writes of a row land in the order
+   * they were made), sorted by row: transactions that take their rows' locks in one order
+   * do not deadlock.
+   */
   private take (): Write[] {
     const batch: Write[] = []
     const rest: Write[] = []
-    const rows = new Set<string>()
     for (const w of this.queue) {
-      const key = `${w.pool}\u0000${w.id}`
-      if (batch.length >= BATCH || rows.has(key)) rest.push(w)
+      const key = rowOf(w)
+      if (batch.length >= BATCH || this.busyRows.has(key)) rest.push(w)
       else {
-        rows.add(key)
+        this.busyRows.add(key)
         batch.push(w)
       }
     }
     this.queue = rest
-    return batch
+    return batch.sort((a, b) => rowOf(a) < rowOf(b) ? -1 : 1)
   }
 
   /** One transaction for `batch`: each write is answered with its outcome, all fail if it fails. */
@@ -160,28 +178,35 @@ export class PostgresStore implements WorkerStore {
       return false
     })
     if (live.length === 0) return
-    let client: pg.PoolClient | undefined
-    try {
-      await this.made()
-      client = await this.pool.connect()
-      await client.query('BEGIN')
-      const outcomes = new Map<Write, unknown>()
-      for (const what of ['load', 'save', 'delete'] as const) {
-        const ws = live.filter(w => w.what === what)
-        if (ws.length > 0) await this.write(client, what, ws, outcomes)
+    for (let attempt = 1; ; attempt++) {
+      let client: pg.PoolClient | undefined
+      try {
+        await this.made()
+        client = await this.pool.connect()
+        await client.query('BEGIN')
+        const outcomes = new Map<Write, unknown>()
+        for (const what of ['load', 'save', 'delete'] as const) {
+          const ws = live.filter(w => w.what === what)
+          if (ws.length > 0) await this.write(client, what, ws, outcomes)
+        }
+        await client.query('COMMIT')
+        for (const w of live) {
+          const o = outcomes.get(w)
+          if (o instanceof Error) w.reject(o)
+          else if (o instanceof Uint8Array) settleDecoded(w, o)
+          else w.resolve(o)
+        }
+        return
+      } catch (err) {
+        await client?.query('ROLLBACK').catch(() => {})
+        // nothing of this batch was written: a deadlock or a serialization failure with
+        // another node's batch is tried again
+        if (attempt < RETRIES && RETRIED.has((err as { code?: string }).code ?? '')) continue
+        for (const w of live) w.reject(err as Error)
+        return
+      } finally {
+        client?.release()
       }
-      await client.query('COMMIT')
-      for (const w of live) {
-        const o = outcomes.get(w)
-        if (o instanceof Error) w.reject(o)
-        else w.resolve(o)
-      }
-    } catch (err) {
-      await client?.query('ROLLBACK').catch(() => {})
-      // nothing of this batch was written
-      for (const w of live) w.reject(err as Error)
-    } finally {
-      client?.release()
     }
   }
 
@@ -219,7 +244,7 @@ export class PostgresStore implements WorkerStore {
       const key = `${w.pool}\u0000${w.id}`
       if (done.has(key)) {
         const state = done.get(key)
-        outcomes.set(w, what === 'load' && state != null ? decodeState(state) : undefined)
+        outcomes.set(w, what === 'load' && state != null ? state : undefined)
         continue
       }
       const epoch = stored.get(key)
@@ -242,4 +267,15 @@ export class PostgresStore implements WorkerStore {
       })
     await this.ready
   }
+}
+
+function rowOf (w: Write): string {
+  return `${w.pool}\u0000${w.id}`
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+/** A pool or id PostgreSQL stores as it is: no NUL (its text cannot hold one), no lone surrogate (not UTF-8). */
+function checkText (text: string, what: string): void {
+  if (text.includes('\u0000') || LONE_SURROGATE.test(text)) throw new InvalidOptionError(`a ${what} with a NUL character or a lone surrogate cannot be stored in PostgreSQL`)
 }

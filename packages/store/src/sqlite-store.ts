@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3'
 import { InvalidOptionError, deferOf, systemClock } from '@simplepool/core'
 import type { Clock, StoreCallOptions, WorkerStore } from '@simplepool/core'
-import { decodeState, encodeState } from './codec.js'
+import { encodeState, settleDecoded } from './codec.js'
 import { DEFAULT_TABLE, aborted, checkEpoch, checkTable, staleWrite, storeClosed, throwIfAborted } from './stale.js'
 
 /** Options of a {@link SqliteStore}. */
@@ -156,7 +156,8 @@ export class SqliteStore implements WorkerStore {
     for (let i = 0; i < batch.length; i++) {
       const o = outcomes[i]
       if (o instanceof Error) batch[i].reject(o)
-      else batch[i].resolve(o?.state)
+      else if (o?.state instanceof Uint8Array) settleDecoded(batch[i], o.state)
+      else batch[i].resolve(undefined)
     }
   }
 
@@ -167,7 +168,8 @@ export class SqliteStore implements WorkerStore {
     if (w.what === 'load') {
       const row = s.fence.get(w.pool, w.id, w.epoch) as { state: Buffer | null } | undefined
       if (row === undefined) return staleWrite('load', w.pool, w.id, w.epoch, s.epochOf.get(w.pool, w.id) as number | undefined)
-      return { state: row.state === null ? undefined : decodeState(row.state) }
+      // decoded after the commit: a row that does not decode fails its load alone
+      return { state: row.state === null ? undefined : row.state }
     }
     const changed = w.what === 'save' ? s.save.run(w.pool, w.id, w.epoch, w.state).changes : s.erase.run(w.epoch, w.pool, w.id, w.epoch).changes
     if (changed > 0) return undefined

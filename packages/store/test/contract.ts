@@ -126,6 +126,14 @@ export function storeContract (make: () => Promise<StoreUnderTest>): void {
     expect((await rejection(a.load('room', 'x', { epoch: 1.5 }))).name).to.equal('InvalidOptionError')
   })
 
+  it('writes what was queued before close, then closes', async () => {
+    const { a, b } = await get()
+    const writes = Array.from({ length: 300 }, async (_, i) => { await a.save('room', `q${i}`, { i }, { epoch: 1 }) })
+    await Promise.all([a.close(), a.close()])
+    await Promise.all(writes)
+    expect(await ids(b, 'room')).to.have.length(300)
+  })
+
   it('refuses every call once closed (StoreClosedError)', async () => {
     const { a } = await get()
     await a.save('room', 'c', { n: 1 }, { epoch: 1 })

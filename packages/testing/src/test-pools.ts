@@ -192,11 +192,11 @@ function ledgerPool (storeDir: string | undefined, name = 'ledger', eager = fals
     },
     handle: (s, msg, ctx) => {
       if (msg !== 'inc') return s.n
-      if (!open().write(ctx.id, s.n + 1, ctx.epoch)) throw new StaleWriteError(`${ctx.id}: epoch ${ctx.epoch} is older than the stored one`)
+      if (!open().write(ctx.id, s.n + 1, ctx.epoch)) throw new StaleWriteError(`${ctx.id}: epoch ${ctx.epoch} is older than the stored one`, { pool: ctx.pool, id: ctx.id, epoch: ctx.epoch })
       return ++s.n
     },
     save: (id, s, ctx) => {
-      if (!open().write(id, s.n, ctx.epoch)) throw new StaleWriteError(`${id}: epoch ${ctx.epoch} is older than the stored one`)
+      if (!open().write(id, s.n, ctx.epoch)) throw new StaleWriteError(`${id}: epoch ${ctx.epoch} is older than the stored one`, { pool: ctx.pool, id, epoch: ctx.epoch })
     }
   })
 }

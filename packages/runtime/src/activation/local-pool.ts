@@ -1,6 +1,6 @@
 import {
   DEFAULT_CALL_TIMEOUT_MS, DEFAULT_HARD_LIMIT_RATIO, DEFAULT_MAILBOX_LIMIT, DEFAULT_SOFT_LIMIT_RATIO, LATENCY_SAMPLE_MASK,
-  NodeUnavailableError, OverloadedError, TURNS_PER_RUN, TimeoutError, WorkerNotAliveError, isStaleWrite, toWireError
+  NodeUnavailableError, OverloadedError, TURNS_PER_RUN, TimeoutError, WorkerNotAliveError, toWireError
 } from '@simplepool/core'
 import { Activation, BARRIER, Phase, SPAWNED, STOP, TICK, goesAhead, replyIn } from './activation.js'
 import type { ActivationExtra, ActivationHome, Reply, Slot } from './activation.js'
@@ -13,7 +13,7 @@ import { failMailbox } from './mailbox.js'
 import { Passivation } from './passivation.js'
 import { answer, refuse } from './replies.js'
 import { asError, isThenable } from './promises.js'
-import { dropUnsaved, thenSave } from './write-through.js'
+import { dropUnsaved, staleHere, thenSave } from './write-through.js'
 
 /** What a claim resolves with when a handoff already made the activation ready. */
 const HANDED_IN = Symbol('handed in')
@@ -224,7 +224,7 @@ export class LocalPool implements ActivationHome {
       const e = asError(err)
       counters.failures++
       this.fail(act, 'turn', e)
-      if (isStaleWrite(e)) dropUnsaved(this, act, e)
+      if (staleHere(this, act, e)) dropUnsaved(this, act, e)
       else if (act.queued > 0) this.env.scheduler.add(act)
       throw e
     }
@@ -356,7 +356,7 @@ export class LocalPool implements ActivationHome {
     this.fail(act, tick ? 'tick' : 'turn', err)
     if (reply !== null) refuse(reply, err)
     // the handler wrote through itself, and the store holds a newer copy's state
-    if (isStaleWrite(err)) dropUnsaved(this, act, err)
+    if (staleHere(this, act, err)) dropUnsaved(this, act, err)
   }
 
   /** Answers a call that ran out of time with `TimeoutError` and counts it. */

@@ -4,7 +4,7 @@ import type { Activation } from './activation.js'
 import type { WorkerFailDetail } from '../events.js'
 import type { PoolStats } from '../figures/pool-stats.js'
 import type { Pool } from '../pool.js'
-import { asError, isThenable } from './promises.js'
+import { asError } from './promises.js'
 import { refuse } from './replies.js'
 
 /** What a pool's writes through to its store need of it. */
@@ -24,7 +24,9 @@ interface WritingPool {
  * message loads what it does.
  */
 export async function thenSave (pool: WritingPool, act: Activation, result: unknown): Promise<unknown> {
-  const value = isThenable(result) ? await result : result
+  // awaited even when it is no promise: the turn's caller marks the activation busy first,
+  // so that a save that throws at once finds it so (and drops it for good)
+  const value = await result
   try {
     await (pool.def.save as NonNullable<Pool['save']>)(act.id, act.state, act)
   } catch (err) {
@@ -35,6 +37,17 @@ export async function thenSave (pool: WritingPool, act: Activation, result: unkn
     throw e
   }
   return value
+}
+
+/**
+ * Whether `err` says that this very copy is stale: a `StaleWriteError` about its own
+ * worker (`data.pool`, `data.id`) and epoch (`data.epoch`, when given). One about another
+ * worker (a callee's, come back through a call the handler made) is that worker's.
+ */
+export function staleHere (pool: { readonly name: string }, act: Activation, err: Error): boolean {
+  if (!isStaleWrite(err)) return false
+  const d = (err as { data?: { pool?: unknown, id?: unknown, epoch?: unknown } }).data
+  return d?.pool === pool.name && d.id === act.id && (d.epoch === undefined || d.epoch === act.epoch)
 }
 
 /**

@@ -1,7 +1,7 @@
 import { expect } from 'chai'
 import { StaleWriteError } from '@simplepool/core'
 import type { StoreCallOptions, WorkerStore } from '@simplepool/core'
-import { definePool } from '../../src/pool.js'
+import { definePool, withStore } from '../../src/pool.js'
 import type { WorkerFailDetail } from '../../src/events.js'
 import { useCluster } from '../fixtures.js'
 
@@ -14,7 +14,8 @@ class RowStore implements WorkerStore {
 
   private stale (key: string, epoch: number): void {
     const row = this.rows.get(key)
-    if (row !== undefined && row.epoch > epoch) throw new StaleWriteError(`${key}: epoch ${epoch} is older than the stored ${row.epoch}`)
+    const [pool, id] = key.split('/')
+    if (row !== undefined && row.epoch > epoch) throw new StaleWriteError(`${key}: epoch ${epoch} is older than the stored ${row.epoch}`, { pool, id, epoch, stored: row.epoch })
   }
 
   async load (pool: string, id: string, { epoch }: StoreCallOptions): Promise<unknown> {
@@ -79,7 +80,8 @@ describe('A pool with a store', () => {
     expect(store.rows.get('stored/a')).to.deep.equal({ epoch, state: { v: 1 } })
     expect(await ref.call('inc')).to.equal(2)
     const ids: string[] = []
-    for await (const id of (def.liveIds as NonNullable<typeof def.liveIds>)(new AbortController().signal)) ids.push(id)
+    const liveIds = withStore(def).liveIds as NonNullable<typeof def.liveIds>
+    for await (const id of liveIds(new AbortController().signal)) ids.push(id)
     expect(ids).to.deep.equal(['a'])
   })
 
@@ -159,6 +161,60 @@ describe('A pool with a store', () => {
     down = false
     // what the store holds comes back: the increment that failed was never acknowledged
     expect(await rt.ref('through', 'k').call('get')).to.equal(1)
+  })
+
+  it('keeps the rows of a pool spread into another of another name under that name', async () => {
+    const store = new RowStore()
+    const rt = t.cluster.add('A', { pools: [{ ...pool(store, { writeThrough: true }), name: 'renamed' }] })
+    await rt.ref('renamed', 'r').call('inc')
+    expect([...store.rows.keys()]).to.deep.equal(['renamed/r'])
+  })
+
+  it('takes a StaleWriteError from a worker it called for that worker\'s: the caller stays, with its state', async () => {
+    const store = new RowStore()
+    const callee = pool(store, { writeThrough: true })
+    const caller = definePool<Counter, 'inc' | 'get' | 'ask', number>({
+      name: 'caller',
+      init: () => ({ n: 0 }),
+      handle: async (s, m, ctx) => {
+        if (m === 'ask') await ctx.ref('stored', 'x').call('inc')
+        return m === 'get' ? s.n : ++s.n
+      }
+    })
+    const rt = t.cluster.add('A', { pools: [callee, caller] })
+    await rt.ref('caller', 'c').call('inc')
+    await rt.ref('stored', 'x').call('inc')
+    const epoch = (await rt.where('stored', 'x'))?.epoch as number
+    await store.load('stored', 'x', { epoch: epoch + 1 })
+    expect((await rejection(rt.ref('caller', 'c').call('ask'))).name).to.equal('StaleWriteError')
+    expect(await rt.ref('caller', 'c').call('get')).to.equal(1)
+    expect(rt.poolViews().find(p => p.name === 'caller')?.counters).to.deep.include({ staleWrites: 0, fenced: 0 })
+  })
+
+  it('drops a copy whose save threw at once (a synchronous save) once, and it writes no more', async () => {
+    let refuse = false
+    let saves = 0
+    const rt = t.cluster.add('A', {
+      pools: [definePool<Counter, 'inc' | 'get', number>({
+        name: 'sync-save',
+        writeThrough: true,
+        init: () => ({ n: 0 }),
+        handle: (s, m) => m === 'inc' ? ++s.n : s.n,
+        save: () => {
+          saves++
+          if (refuse) throw new Error('disk full')
+        }
+      })]
+    })
+    await rt.ref('sync-save', 's').call('inc')
+    refuse = true
+    expect((await rejection(rt.ref('sync-save', 's').call('inc'))).message).to.equal('disk full')
+    expect(await rt.alive('sync-save', 's')).to.equal(false)
+    const counted = saves
+    t.clock.advance(5_000)
+    await new Promise(resolve => setImmediate(resolve))
+    expect(saves).to.equal(counted)
+    expect(rt.poolViews().find(p => p.name === 'sync-save')?.counters.failures).to.equal(1)
   })
 
   it('names a bad store and a writeThrough with nowhere to write', () => {

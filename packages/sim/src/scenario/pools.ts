@@ -57,15 +57,15 @@ export function workloadPools (store: SimStore, obs: TurnObserver): Array<Pool<a
     init: fresh,
     // the row is claimed for this activation's epoch before it is read (see SimStore.fence)
     load: (id, ctx) => {
-      if (!store.fence(id, ctx.epoch)) throw new StaleWriteError(`${id}: epoch ${ctx.epoch} is older than the stored one`)
+      if (!store.fence(id, ctx.epoch)) throw new StaleWriteError(`${id}: epoch ${ctx.epoch} is older than the stored one`, { pool: ctx.pool, id, epoch: ctx.epoch })
       const n = store.read(id)
       return n === undefined ? undefined : { n, seen: {} }
     },
     handle: (s, msg, ctx) => handle('ledger', s, msg, ctx, obs, (n) => {
-      if (!store.write(ctx.id, n, ctx.epoch)) throw new StaleWriteError(`${ctx.id}: epoch ${ctx.epoch} is older than the stored one`)
+      if (!store.write(ctx.id, n, ctx.epoch)) throw new StaleWriteError(`${ctx.id}: epoch ${ctx.epoch} is older than the stored one`, { pool: ctx.pool, id: ctx.id, epoch: ctx.epoch })
     }),
     save: (id, s, ctx) => {
-      if (!store.write(id, s.n, ctx.epoch)) throw new StaleWriteError(`${id}: epoch ${ctx.epoch} is older than the stored one`)
+      if (!store.write(id, s.n, ctx.epoch)) throw new StaleWriteError(`${id}: epoch ${ctx.epoch} is older than the stored one`, { pool: ctx.pool, id, epoch: ctx.epoch })
     }
   })
   const counter = definePool<CounterState, WorkMsg, number>({

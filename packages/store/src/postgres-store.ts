@@ -2,6 +2,7 @@ import pg from 'pg'
 import { InvalidOptionError, deferOf, systemClock } from '@simplepool/core'
 import type { Clock, StoreCallOptions, WorkerStore } from '@simplepool/core'
 import { encodeState, settleDecoded } from './codec.js'
+import type { QueuedWrite } from './queued-write.js'
 import { DEFAULT_TABLE, aborted, checkEpoch, checkTable, staleWrite, storeClosed, throwIfAborted } from './stale.js'
 
 /** Options of a {@link PostgresStore}: a connection string, or a `pg.Pool` of the application's. */
@@ -26,16 +27,7 @@ const BATCH = 500
 const RETRIES = 5
 const RETRIED = new Set(['40P01', '40001'])
 
-interface Write {
-  readonly what: 'load' | 'save' | 'delete'
-  readonly pool: string
-  readonly id: string
-  readonly epoch: number
-  readonly state: Buffer | null
-  readonly signal: AbortSignal | undefined
-  resolve: (state: unknown) => void
-  reject: (err: Error) => void
-}
+type Write = QueuedWrite
 
 /**
  * A store in PostgreSQL (the `pg` client), for clusters of several machines: every node
@@ -86,7 +78,7 @@ export class PostgresStore implements WorkerStore {
 
   async save (pool: string, id: string, state: unknown, options: StoreCallOptions): Promise<void> {
     const bytes = encodeState(state)
-    await this.enqueue('save', pool, id, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), options)
+    await this.enqueue('save', pool, id, bytes, options)
   }
 
   async delete (pool: string, id: string, options: StoreCallOptions): Promise<void> {
@@ -118,7 +110,7 @@ export class PostgresStore implements WorkerStore {
     await this.closing
   }
 
-  private async enqueue (what: Write['what'], pool: string, id: string, state: Buffer | null, options: StoreCallOptions): Promise<unknown> {
+  private async enqueue (what: Write['what'], pool: string, id: string, state: Uint8Array | null, options: StoreCallOptions): Promise<unknown> {
     if (this.closed) throw storeClosed(`the ${what} of ${pool}/${id}`)
     checkEpoch(options.epoch)
     checkText(pool, 'pool')

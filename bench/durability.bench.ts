@@ -120,7 +120,6 @@ export async function durabilityBench (opts: DurabilityBenchOptions = {}): Promi
     if (pgWhy === undefined) await dropTestTable(table).catch(() => {})
     rmSync(dir, { recursive: true, force: true })
   }
-  notes.push('Replicas (replicas: 1 | 2, sync or async) and failover at a million workers are not built yet: this scenario measures the stores and write-through only.')
   return { scenario: 'durability', rows, figures, notes }
 }
 

@@ -10,10 +10,10 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pg from 'pg'
 import { createNode, definePool } from 'simplepool'
 import type { WorkerStore } from 'simplepool'
 import { MemoryStore } from '@simplepool/store'
+import { TEST_PG_SHOWN, TEST_PG_URL, dropTestTable, postgresUnreachable } from '@simplepool/testing'
 import { SqliteStore } from '@simplepool/store/sqlite'
 import { PostgresStore } from '@simplepool/store/postgres'
 import { round, runAlone } from './report.js'
@@ -28,24 +28,11 @@ export interface DurabilityBenchOptions {
   quiet?: boolean
 }
 
-const PG_URL = process.env.SIMPLEPOOL_TEST_PG ?? 'postgres://simplepool:simplepool@127.0.0.1:5432/simplepool_test'
 /** A worker's state as a chat room might hold it: about 200 bytes of cbor. */
 const STATE = { n: 0, name: 'room-with-a-name', members: ['ann', 'bob', 'cyd', 'dee'], last: 'x'.repeat(120) }
 
 function quantile (sorted: number[], q: number): number {
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
-}
-
-async function pgAnswers (): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3_000 })
-  try {
-    await client.connect()
-    return undefined
-  } catch (err) {
-    return (err as Error).message
-  } finally {
-    await client.end().catch(() => {})
-  }
 }
 
 /** Runs the scenario; every store, table, file and node it made is gone before it returns, also on failure. */
@@ -58,13 +45,13 @@ export async function durabilityBench (opts: DurabilityBenchOptions = {}): Promi
   const notes: string[] = []
   const dir = mkdtempSync(join(tmpdir(), 'simplepool-durability-'))
   const table = `bench_${process.pid}`
-  const pgWhy = await pgAnswers()
-  if (pgWhy !== undefined) notes.push(`PostgreSQL left out: nothing answers at ${PG_URL.replace(/:[^:@/]*@/, ':***@')} (${pgWhy})`)
+  const pgWhy = await postgresUnreachable()
+  if (pgWhy !== undefined) notes.push(`PostgreSQL left out: nothing answers at ${TEST_PG_SHOWN} (${pgWhy})`)
   const makers: Array<[string, () => WorkerStore]> = [
     ['memory', () => new MemoryStore()],
     ['sqlite full', () => new SqliteStore({ path: join(dir, 'full.db') })],
     ['sqlite normal', () => new SqliteStore({ path: join(dir, 'normal.db'), synchronous: 'normal' })],
-    ...(pgWhy === undefined ? [['postgres', () => new PostgresStore({ connectionString: PG_URL, table, max: 10 })] as [string, () => WorkerStore]] : [])
+    ...(pgWhy === undefined ? [['postgres', () => new PostgresStore({ connectionString: TEST_PG_URL, table, max: 10 })] as [string, () => WorkerStore]] : [])
   ]
   try {
     for (const [name, make] of makers) {
@@ -164,11 +151,7 @@ export async function durabilityBench (opts: DurabilityBenchOptions = {}): Promi
       }
     }
   } finally {
-    if (pgWhy === undefined) {
-      const admin = new pg.Client({ connectionString: PG_URL })
-      await admin.connect().then(async () => await admin.query(`DROP TABLE IF EXISTS ${table}`)).catch(() => {})
-      await admin.end().catch(() => {})
-    }
+    if (pgWhy === undefined) await dropTestTable(table).catch(() => {})
     rmSync(dir, { recursive: true, force: true })
   }
   notes.push('Failover with replicas at a million workers is not measured here yet: the kill -9 figures are in test/replicas.spec.ts (500 workers, exact counters).')

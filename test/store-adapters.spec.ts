@@ -2,29 +2,12 @@ import { expect } from 'chai'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pg from 'pg'
-import { startCluster } from '@simplepool/testing'
+import { TEST_PG_SHOWN, TEST_PG_URL, dropTestTable, postgresUnreachable, startCluster } from '@simplepool/testing'
 import type { Cluster, NodeHandle } from '@simplepool/testing'
 import type { WorkerStore } from 'simplepool'
 import { SqliteStore } from '@simplepool/store/sqlite'
 import { PostgresStore } from '@simplepool/store/postgres'
 import { ledgerTraffic, settled } from './ledger-traffic.js'
-
-// `.ci/run` starts a server there (scripts/test-postgres.sh); elsewhere, set SIMPLEPOOL_TEST_PG
-const PG_URL = process.env.SIMPLEPOOL_TEST_PG ?? 'postgres://simplepool:simplepool@127.0.0.1:5432/simplepool_test'
-
-/** Why PostgreSQL cannot be used here, or undefined when it answers. */
-async function pgUnreachable (): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3_000 })
-  try {
-    await client.connect()
-    return undefined
-  } catch (err) {
-    return (err as Error).message
-  } finally {
-    await client.end().catch(() => {})
-  }
-}
 
 /**
  * A pool given a store adapter (`store` and `writeThrough`, nothing written by hand), across
@@ -43,25 +26,20 @@ for (const kind of ['sqlite', 'pg'] as const) {
 
     before(async function () {
       if (kind === 'pg') {
-        const why = await pgUnreachable()
+        const why = await postgresUnreachable()
         if (why !== undefined) {
-          this.test?.parent?.tests.forEach(t => { t.title = `skipped because PostgreSQL does not answer at ${PG_URL.replace(/:[^:@/]*@/, ':***@')} (${why}): ${t.title}` })
+          this.test?.parent?.tests.forEach(t => { t.title = `skipped because PostgreSQL does not answer at ${TEST_PG_SHOWN} (${why}): ${t.title}` })
           this.skip()
         }
       }
       dir = mkdtempSync(join(tmpdir(), 'simplepool-adapter-'))
-      cluster = await startCluster({ nodes: 4, pools: [pool], poolOptions: { storeDir: dir, pg: { url: PG_URL, table } } })
-      reader = kind === 'sqlite' ? new SqliteStore({ path: join(dir, 'workers.db') }) : new PostgresStore({ connectionString: PG_URL, table, max: 2 })
+      cluster = await startCluster({ nodes: 4, pools: [pool], poolOptions: { storeDir: dir, pg: { url: TEST_PG_URL, table } } })
+      reader = kind === 'sqlite' ? new SqliteStore({ path: join(dir, 'workers.db') }) : new PostgresStore({ connectionString: TEST_PG_URL, table, max: 2 })
     })
     after(async () => {
       await cluster?.stop()
       await reader?.close()
-      if (kind === 'pg' && cluster !== undefined) {
-        const admin = new pg.Client({ connectionString: PG_URL })
-        await admin.connect()
-        await admin.query(`DROP TABLE IF EXISTS ${table}`)
-        await admin.end()
-      }
+      if (kind === 'pg' && cluster !== undefined) await dropTestTable(table)
       if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
     })
 

@@ -129,3 +129,13 @@ export function useCluster (): { readonly clock: ManualClock, readonly cluster: 
 export async function settle (): Promise<void> {
   await new Promise(resolve => setImmediate(resolve))
 }
+
+/** The error `p` rejects with; fails the test when it resolves. */
+export async function rejection (p: Promise<unknown>): Promise<Error> {
+  try {
+    await p
+  } catch (err) {
+    return err as Error
+  }
+  throw new Error('expected a rejection')
+}

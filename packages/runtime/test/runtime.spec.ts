@@ -3,7 +3,7 @@ import { ManualClock, systemClock } from '@simplepool/core'
 import { definePool } from '../src/pool.js'
 import type { Runtime } from '../src/runtime.js'
 import type { WorkerFailDetail, WorkerPassivateDetail } from '../src/events.js'
-import { LocalCluster, settle, useCluster } from './fixtures.js'
+import { LocalCluster, rejection, settle, useCluster } from './fixtures.js'
 
 interface Counter { n: number }
 type Msg = 'inc' | 'get' | { op: 'throw' } | { op: 'wait', ms: number } | { op: 'hang' }
@@ -26,15 +26,6 @@ function counterPool (clock: ManualClock, extra: Record<string, unknown> = {}): 
     },
     ...extra
   })
-}
-
-async function rejection (p: Promise<unknown>): Promise<Error> {
-  try {
-    await p
-  } catch (err) {
-    return err as Error
-  }
-  throw new Error('expected a rejection')
 }
 
 describe('Runtime on one node', () => {

@@ -19,12 +19,12 @@ export class MemoryStore implements WorkerStore {
 
   async save (pool: string, id: string, state: unknown, options: StoreCallOptions): Promise<void> {
     const bytes = encodeState(state)
-    this.fence('save', pool, id, options, bytes)
+    this.fence('save', pool, id, options, { state: bytes })
   }
 
   async delete (pool: string, id: string, options: StoreCallOptions): Promise<void> {
     // the row stays, its epoch with it: an older copy cannot write the worker back
-    this.fence('delete', pool, id, options, undefined)
+    this.fence('delete', pool, id, options, { state: undefined })
   }
 
   async * liveIds (pool: string, options?: { signal?: AbortSignal }): AsyncIterable<string> {
@@ -38,8 +38,8 @@ export class MemoryStore implements WorkerStore {
     this.closed = true
   }
 
-  /** Raises the row's epoch (and writes `state` when given as an argument), unless a newer epoch holds it. */
-  private fence (what: 'load' | 'save' | 'delete', pool: string, id: string, options: StoreCallOptions, ...state: [Uint8Array | undefined] | []): { epoch: number, state: Uint8Array | undefined } | undefined {
+  /** Raises the row's epoch (and writes `write.state`, when given), unless a newer epoch holds it; returns the row as it was. */
+  private fence (what: 'load' | 'save' | 'delete', pool: string, id: string, options: StoreCallOptions, write?: { state: Uint8Array | undefined }): { epoch: number, state: Uint8Array | undefined } | undefined {
     if (this.closed) throw storeClosed(`the ${what} of ${pool}/${id}`)
     checkEpoch(options.epoch)
     throwIfAborted(options.signal, `the ${what} of ${pool}/${id}`)
@@ -47,8 +47,7 @@ export class MemoryStore implements WorkerStore {
     if (rows === undefined) this.rows.set(pool, rows = new Map())
     const row = rows.get(id)
     if (row !== undefined && row.epoch > options.epoch) throw staleWrite(what, pool, id, options.epoch, row.epoch)
-    const next = { epoch: options.epoch, state: state.length > 0 ? state[0] : row?.state }
-    rows.set(id, next)
+    rows.set(id, { epoch: options.epoch, state: write !== undefined ? write.state : row?.state })
     return row
   }
 }

@@ -2,6 +2,7 @@ import pg from 'pg'
 import { InvalidOptionError, deferOf, systemClock } from '@simplepool/core'
 import type { Clock, StoreCallOptions, WorkerStore } from '@simplepool/core'
 import { encodeState, settleDecoded } from './codec.js'
+import type { QueuedWrite } from './queued-write.js'
 import { DEFAULT_TABLE, aborted, checkEpoch, checkTable, staleWrite, storeClosed, throwIfAborted } from './stale.js'
 
 /** Options of a {@link PostgresStore}: a connection string, or a `pg.Pool` of the application's. */
@@ -26,16 +27,7 @@ const BATCH = 500
 const RETRIES = 5
 const RETRIED = new Set(['40P01', '40001'])
 
-interface Write {
-  readonly what: 'load' | 'save' | 'delete'
-  readonly pool: string
-  readonly id: string
-  readonly epoch: number
-  readonly state: Buffer | null
-  readonly signal: AbortSignal | undefined
-  resolve: (state: unknown) => void
-  reject: (err: Error) => void
-}
+type Write = QueuedWrite
 
 /**
  * A store in PostgreSQL (the `pg` client), for clusters of several machines: every node
@@ -86,7 +78,7 @@ export class PostgresStore implements WorkerStore {
 
   async save (pool: string, id: string, state: unknown, options: StoreCallOptions): Promise<void> {
     const bytes = encodeState(state)
-    await this.enqueue('save', pool, id, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), options)
+    await this.enqueue('save', pool, id, bytes, options)
   }
 
   async delete (pool: string, id: string, options: StoreCallOptions): Promise<void> {
@@ -118,7 +110,7 @@ export class PostgresStore implements WorkerStore {
     await this.closing
   }
 
-  private async enqueue (what: Write['what'], pool: string, id: string, state: Buffer | null, options: StoreCallOptions): Promise<unknown> {
+  private async enqueue (what: Write['what'], pool: string, id: string, state: Uint8Array | null, options: StoreCallOptions): Promise<unknown> {
     if (this.closed) throw storeClosed(`the ${what} of ${pool}/${id}`)
     checkEpoch(options.epoch)
     checkText(pool, 'pool')
@@ -167,7 +159,7 @@ export class PostgresStore implements WorkerStore {
       }
     }
     this.queue = rest
-    return batch.sort((a, b) => rowOf(a) < rowOf(b) ? -1 : 1)
+    return batch.sort((a, b) => a.pool < b.pool ? -1 : a.pool > b.pool ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
   }
 
   /** One transaction for `batch`: each write is answered with its outcome, all fail if it fails. */
@@ -230,18 +222,18 @@ export class PostgresStore implements WorkerStore {
           `UPDATE ${t} AS r SET state = NULL, epoch = u.e FROM ${unnest} AS u(p, i, e) WHERE r.pool = u.p AND r.id = u.i AND r.epoch <= u.e RETURNING r.pool, r.id`,
           [pools, ids, epochs])
     const done = new Map<string, Buffer | null | undefined>()
-    for (const row of r.rows) done.set(`${row.pool}\u0000${row.id}`, row.state)
-    const refused = ws.filter(w => !done.has(`${w.pool}\u0000${w.id}`))
+    for (const row of r.rows) done.set(keyOf(row.pool, row.id), row.state)
+    const refused = ws.filter(w => !done.has(rowOf(w)))
     const stored = new Map<string, number>()
     if (refused.length > 0) {
       const e = await client.query<{ pool: string, id: string, epoch: string }>(
         `SELECT t.pool, t.id, t.epoch FROM ${t} AS t JOIN unnest($1::text[], $2::text[]) AS u(p, i) ON t.pool = u.p AND t.id = u.i`,
         [refused.map(w => w.pool), refused.map(w => w.id)])
       // BIGINT comes back as a string; epochs are safe integers
-      for (const row of e.rows) stored.set(`${row.pool}\u0000${row.id}`, Number(row.epoch))
+      for (const row of e.rows) stored.set(keyOf(row.pool, row.id), Number(row.epoch))
     }
     for (const w of ws) {
-      const key = `${w.pool}\u0000${w.id}`
+      const key = rowOf(w)
       if (done.has(key)) {
         const state = done.get(key)
         outcomes.set(w, what === 'load' && state != null ? state : undefined)
@@ -269,8 +261,13 @@ export class PostgresStore implements WorkerStore {
   }
 }
 
+/** A row's key in the maps of a batch: pool and id apart by a NUL, which neither may hold. */
+function keyOf (pool: string, id: string): string {
+  return `${pool}\u0000${id}`
+}
+
 function rowOf (w: Write): string {
-  return `${w.pool}\u0000${w.id}`
+  return keyOf(w.pool, w.id)
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3'
 import { InvalidOptionError, deferOf, systemClock } from '@simplepool/core'
 import type { Clock, StoreCallOptions, WorkerStore } from '@simplepool/core'
 import { encodeState, settleDecoded } from './codec.js'
+import type { QueuedWrite } from './queued-write.js'
 import { DEFAULT_TABLE, aborted, checkEpoch, checkTable, staleWrite, storeClosed, throwIfAborted } from './stale.js'
 
 /** Options of a {@link SqliteStore}. */
@@ -27,16 +28,7 @@ const BATCH = 512
 /** Ids per page of `liveIds`. */
 const PAGE = 1000
 
-interface Write {
-  readonly what: 'load' | 'save' | 'delete'
-  readonly pool: string
-  readonly id: string
-  readonly epoch: number
-  readonly state: Uint8Array | null
-  readonly signal: AbortSignal | undefined
-  resolve: (state: unknown) => void
-  reject: (err: Error) => void
-}
+type Write = QueuedWrite
 
 /**
  * A store in one SQLite file (better-sqlite3 12): the embedded default, for one machine

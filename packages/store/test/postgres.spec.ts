@@ -1,30 +1,14 @@
 import { expect } from 'chai'
 import pg from 'pg'
+import { TEST_PG_SHOWN, TEST_PG_URL as URL, dropTestTable, postgresUnreachable } from '@simplepool/testing'
 import { PostgresStore } from '../src/postgres-store.js'
 import { storeContract } from './contract.js'
 
-// `.ci/run` starts a server there (scripts/test-postgres.sh); elsewhere, set SIMPLEPOOL_TEST_PG
-const URL = process.env.SIMPLEPOOL_TEST_PG ?? 'postgres://simplepool:simplepool@127.0.0.1:5432/simplepool_test'
-
-/** Why PostgreSQL cannot be used here, or undefined when it answers. */
-async function unreachable (): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: URL, connectionTimeoutMillis: 3_000 })
-  try {
-    await client.connect()
-    await client.query('SELECT 1')
-    return undefined
-  } catch (err) {
-    return (err as Error).message
-  } finally {
-    await client.end().catch(() => {})
-  }
-}
-
 describe('PostgresStore (pg, a real PostgreSQL server)', function () {
   before(async function () {
-    const why = await unreachable()
+    const why = await postgresUnreachable()
     if (why !== undefined) {
-      this.test?.parent?.tests.forEach(t => { t.title = `skipped because PostgreSQL does not answer at ${URL.replace(/:[^:@/]*@/, ':***@')} (${why}): ${t.title}` })
+      this.test?.parent?.tests.forEach(t => { t.title = `skipped because PostgreSQL does not answer at ${TEST_PG_SHOWN} (${why}): ${t.title}` })
       this.skip()
     }
   })
@@ -41,10 +25,7 @@ describe('PostgresStore (pg, a real PostgreSQL server)', function () {
       drop: async () => {
         await a.close()
         await b.close()
-        const admin = new pg.Client({ connectionString: URL })
-        await admin.connect()
-        await admin.query(`DROP TABLE IF EXISTS ${table}`)
-        await admin.end()
+        await dropTestTable(table)
       }
     }
   })

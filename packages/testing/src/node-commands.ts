@@ -176,11 +176,11 @@ export const nodeCommands: Record<string, Command> = {
   /** Workers this node still has to hand to their new owners. */
   migrationBacklog: (node) => node.runtime.migrationBacklog,
   /**
-   * For `seconds`, `concurrency` loops call 'inc' on random ids of `prefix` + 0..n-1 and
-   * count the acknowledged increments per id: with nothing else touching those workers,
-   * each one's count must end equal to its acknowledged increments, whatever moved.
+   * For `seconds`, `concurrency` loops call 'inc' on random ones of `ids` (or `prefix` +
+   * 0..n-1) and count the acknowledged increments per id, and when calls went and failed:
+   * with nothing else touching those workers, each one's count must end equal to its
+   * acknowledged increments, whatever moved.
    */
-  /** Increments from `concurrency` callers for `seconds`, each to a random one of `ids` (or `prefix` + 0..n-1): what each met, and when. */
   incTraffic: async (node, a) => {
     const ids = idsOf(a)
     const n = ids.length

@@ -3,7 +3,7 @@ import { StaleWriteError } from '@simplepool/core'
 import type { StoreCallOptions, WorkerStore } from '@simplepool/core'
 import { definePool, withStore } from '../../src/pool.js'
 import type { WorkerFailDetail } from '../../src/events.js'
-import { useCluster } from '../fixtures.js'
+import { rejection, useCluster } from '../fixtures.js'
 
 interface Counter { n: number }
 
@@ -44,15 +44,6 @@ class RowStore implements WorkerStore {
   }
 
   async close (): Promise<void> {}
-}
-
-async function rejection (p: Promise<unknown>): Promise<Error> {
-  try {
-    await p
-  } catch (err) {
-    return err as Error
-  }
-  throw new Error('expected a rejection')
 }
 
 describe('A pool with a store', () => {

@@ -273,7 +273,11 @@ export class Runtime {
       if (this.rings?.get(pool) !== f) moved = true
     }
     if (this.rings !== undefined && this.rings.size !== rings.size) moved = true
-    if (!moved) return
+    if (!moved) {
+      // a node that left the rings (draining) and was then lost may have been handing over workers replicated here
+      this.replicator.senderLost()
+      return
+    }
     // a view read at the resume may be the first thing to run after a stall: what waits
     // here for a claim is not sent back on it while the node fences (see ClaimWindow.sendBack)
     this.stall.check(this.clock.monotonic())
@@ -287,6 +291,7 @@ export class Runtime {
     if (previous !== undefined && this.running) this.recovery.ringChanged(previous, placement)
     if (!first && this.running) this.sender.ringChanged(this.rebalanceDelayMs)
     this.replicator.ringChanged()
+    this.replicator.senderLost()
     // last: what waited for this view is routed on all of the above
     this.viewWait.viewMoved()
   }

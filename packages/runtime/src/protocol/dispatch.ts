@@ -48,7 +48,7 @@ export class Dispatch {
         const m = decodeHandoff(payload)
         return p.fence.unlessMarkedDown(`the handoff of ${m.workers.length} workers of ${m.pool}`, () => p.receiver.receive(m, from))
       }
-      case Op.ReplicaPut: return p.replicator.onPut(decodeReplicaPut(payload))
+      case Op.ReplicaPut: return p.replicator.onPut(decodeReplicaPut(payload), from)
       case Op.ReplicaGet: return p.replicator.onGet(decodeReplicaGet(payload))
       case Op.Claim: {
         const m = decodeClaim(payload)

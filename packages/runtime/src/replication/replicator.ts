@@ -53,6 +53,13 @@ export class Replicator {
   private readonly c: ReplicatorComponents
   /** Per pool, the replicas kept here that are no successor's any more, and since when (see REPLICA_LINGER_MS). */
   private readonly out = new Map<string, Map<string, number>>()
+  /**
+   * Per pool, the replicas this node keeps of workers it owns but does not run, and the
+   * node that sent each: a node handing the worker over (it drains, say) replicates to its
+   * new owner until the handoff lands. Should that node be lost first, the owner starts
+   * the worker from its replica (see {@link senderLost}); no ring change would tell it to.
+   */
+  private readonly awaiting = new Map<string, Map<string, string>>()
 
   constructor (components: ReplicatorComponents) {
     this.c = components
@@ -181,15 +188,7 @@ export class Replicator {
     // this node owns workers it kept replicas of: their owner is gone or leaving. Started
     // now, they claim from the nodes that held them first (a handoff under way wins), then
     // take the replica; then their state goes to their successors of this ring
-    if (this.c.running()) {
-      for (const [local, id] of promote) {
-        try {
-          local.ensure(id)
-        } catch (err) {
-          this.c.logger.warn(`${local.name}/${id} could not start from its replica: ${(err as Error).message}`)
-        }
-      }
-    }
+    if (this.c.running()) this.start(promote)
     for (const local of this.c.pools()) {
       const n = local.def.replicas ?? 0
       if (n <= 0) continue
@@ -263,14 +262,15 @@ export class Replicator {
 
   private drop (pool: string, id: string): void {
     this.store.drop(pool, id)
-    const since = this.out.get(pool)
-    since?.delete(id)
-    if (since?.size === 0) this.out.delete(pool)
+    forget(this.out, pool, id)
+    forget(this.awaiting, pool, id)
   }
 
-  /** A put from the owner of these workers: each kept unless a newer copy is known here. */
-  onPut (m: ReplicaPutMessage): ReplicaPutAnswer {
+  /** A put from `from`, the node that runs these workers: each kept unless a newer copy is known here. */
+  onPut (m: ReplicaPutMessage, from: string): ReplicaPutAnswer {
     const local = this.c.pool(m.pool)
+    const n = local?.def.replicas ?? 0
+    const self = this.c.self()
     return m.items.map((item) => {
       if (item instanceof Error) return -1
       // a copy live here outranks an older owner's; one still starting (claiming from that
@@ -278,9 +278,48 @@ export class Replicator {
       const live = local?.activations.get(item.id)
       const copy = live !== undefined && live.phase !== Phase.Dead && live.phase !== Phase.Activating
       const answer = this.store.put(m.pool, item, copy ? live.epoch : undefined)
-      if (answer === true) this.c.observeEpoch(item.epoch)
+      if (answer === true) {
+        this.c.observeEpoch(item.epoch)
+        if (!copy && n > 0 && this.chain(m.pool, item.id, n)[0] === self) {
+          let senders = this.awaiting.get(m.pool)
+          if (senders === undefined) this.awaiting.set(m.pool, senders = new Map())
+          senders.set(item.id, from)
+        }
+      }
       return answer
     })
+  }
+
+  /**
+   * The view moved: workers this node owns, and keeps a replica of, whose sender it now
+   * marked down start here from that replica (claiming first, as any start on a moved
+   * ring does). The sender was handing them over (seed 1217 with --replicas 1: a draining
+   * node killed before its handoff landed, on a ring its death did not change).
+   */
+  senderLost (): void {
+    if (this.awaiting.size === 0 || !this.c.running()) return
+    const self = this.c.self()
+    const start: Array<[LocalPool, string]> = []
+    for (const [pool, senders] of [...this.awaiting]) {
+      const local = this.c.pool(pool)
+      const n = local?.def.replicas ?? 0
+      for (const [id, from] of [...senders]) {
+        if (local === undefined || n <= 0 || this.chain(pool, id, n)[0] !== self) forget(this.awaiting, pool, id)
+        else if (this.c.down(from)) start.push([local, id])
+      }
+    }
+    this.start(start)
+  }
+
+  private start (workers: ReadonlyArray<[LocalPool, string]>): void {
+    for (const [local, id] of workers) {
+      forget(this.awaiting, local.name, id)
+      try {
+        local.ensure(id)
+      } catch (err) {
+        this.c.logger.warn(`${local.name}/${id} could not start from its replica: ${(err as Error).message}`)
+      }
+    }
   }
 
   /** A drop from the owner: its replicas go, unless newer ones were put since. */
@@ -305,4 +344,10 @@ export class Replicator {
   private bytesOf (local: LocalPool, act: Activation): Uint8Array {
     return encode(local.def.snapshot !== undefined ? local.def.snapshot(act.state) : act.state)
   }
+}
+
+/** Deletes `id` from `pool`'s map in `maps`, and the map once empty. */
+function forget<T> (maps: Map<string, Map<string, T>>, pool: string, id: string): void {
+  const of = maps.get(pool)
+  if (of?.delete(id) === true && of.size === 0) maps.delete(pool)
 }

@@ -64,6 +64,8 @@ export class WeightedRing {
   private readonly unitMover: string | undefined
   /** This ring without the unit mover, built when first asked for. */
   private withoutMover: WeightedRing | undefined
+  /** Rings without two nodes whose going moves the unit, by their indexes (a worker's second successor asks on every turn). */
+  private readonly withoutTwo = new Map<number, WeightedRing>()
   // Owners by the id's hash, direct-mapped: slot `hash & mask` holds a hash and its
   // owner's index + 1 (0: empty). The owner is a function of the hash alone, so two ids
   // with one hash share an entry correctly, and the table holds no strings: no string
@@ -186,7 +188,7 @@ export class WeightedRing {
     return this.firstOtherThan(id, index, -1)
   }
 
-  /** {@link ownerWithout} two nodes: a rare question (a claim answered by a node back from being marked down), so the unit is looked at afresh. */
+  /** {@link ownerWithout} two nodes: a claim answered by a node back from being marked down, or a worker's second successor (`replicas: 2`). */
   private ownerWithoutTwo (id: string, a: number, b: number): string | undefined {
     if (this.nodes.length === 2) return undefined
     let max = 0
@@ -196,10 +198,17 @@ export class WeightedRing {
       if (n !== this.nodes[a] && n !== this.nodes[b] && w > rest) rest = w
     }
     if (pointUnit(rest) !== pointUnit(max)) {
-      const weights = new Map(this.weights)
-      weights.delete(this.nodes[a])
-      weights.delete(this.nodes[b])
-      return new WeightedRing(weights, { cacheSize: 0 }).ownerOf(id)
+      const key = Math.min(a, b) * this.nodes.length + Math.max(a, b)
+      let ring = this.withoutTwo.get(key)
+      if (ring === undefined) {
+        const weights = new Map(this.weights)
+        weights.delete(this.nodes[a])
+        weights.delete(this.nodes[b])
+        // pairs with the heaviest node: at most one per other node; a bound all the same
+        if (this.withoutTwo.size >= 64) this.withoutTwo.clear()
+        this.withoutTwo.set(key, ring = new WeightedRing(weights))
+      }
+      return ring.ownerOf(id)
     }
     return this.firstOtherThan(id, a, b)
   }

@@ -83,7 +83,8 @@ export class Runtime {
   private readonly recovery: Recovery
   private readonly fence: Fence
   private readonly stall: StallGuard
-  private readonly replicator: Replicator
+  /** Replicas of this node's workers on their successors, and those it keeps for others (`peek` reads one). */
+  readonly replicator: Replicator
   private readonly claimWindowMs: number
   private readonly rebalanceDelayMs: number
   /** Each pool's ring fingerprint in the current placement: a change of any is a ring change. */
@@ -273,11 +274,8 @@ export class Runtime {
       if (this.rings?.get(pool) !== f) moved = true
     }
     if (this.rings !== undefined && this.rings.size !== rings.size) moved = true
-    if (!moved) {
-      // a node that left the rings (draining) and was then lost may have been handing over workers replicated here
-      this.replicator.senderLost()
-      return
-    }
+    // a node that left the rings (draining) and was then lost may have been handing over workers replicated here
+    if (!moved) return this.replicator.senderLost()
     // a view read at the resume may be the first thing to run after a stall: what waits
     // here for a claim is not sent back on it while the node fences (see ClaimWindow.sendBack)
     this.stall.check(this.clock.monotonic())
@@ -291,7 +289,6 @@ export class Runtime {
     if (previous !== undefined && this.running) this.recovery.ringChanged(previous, placement)
     if (!first && this.running) this.sender.ringChanged(this.rebalanceDelayMs)
     this.replicator.ringChanged()
-    this.replicator.senderLost()
     // last: what waited for this view is routed on all of the above
     this.viewWait.viewMoved()
   }
@@ -310,9 +307,6 @@ export class Runtime {
     if (local === undefined) throw new UnknownPoolError(`node ${this.self} does not run pool ${pool}`, { pool })
     return this.sender.plan(local)
   }
-
-  /** Replicas this node keeps for workers owned elsewhere, their bytes of state, and puts its successors missed. */
-  get replicaFigures (): { replicas: number, bytes: number, missed: number } { return { ...this.replicator.store.figures, missed: this.replicator.missed } }
 
   /** Workers waiting to be handed to their new owners. */
   get migrationBacklog (): number {

@@ -94,6 +94,13 @@ export const HANDED_IN_AGE_SAMPLES = 15
 export const REPLICA_TIMEOUT_MS = 2_000
 
 /**
+ * Replicas of one pool to one node per put message: the turns that ended in one go of
+ * the run queue travel together, up to this many workers or this many bytes of state.
+ */
+export const REPLICA_BATCH = 256
+export const REPLICA_BATCH_BYTES = 256 * 1024
+
+/**
  * How long a node keeps a replica after it stopped being one of the worker's successors,
  * in ms. It passes the replica on to the successors at once, and keeps its own meanwhile:
  * views move one node at a time, and a successor of one view may not be one of the next,

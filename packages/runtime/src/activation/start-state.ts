@@ -33,11 +33,15 @@ export async function claimThenLoad (pool: StartingPool, act: Activation, holder
 
 /**
  * A new activation's state: a replica kept here (this node owns the worker now that its
- * owner is gone: the state of its last replicated turn), else `load`, else `init`.
+ * owner is gone: the state of its last replicated turn), else `load`, else `init`. A pool
+ * with a store loads even when a replica is taken: a store's load claims the row for this
+ * activation's epoch, so the copy it takes over from can no longer save. Which state
+ * wins: written through, the store's (every turn was saved before it was replicated);
+ * else the replica's (it holds every turn acknowledged since the last save).
  */
 export async function loadThenInit (pool: StartingPool, act: Activation): Promise<unknown> {
   const kept = pool.replicas > 0 ? await pool.env.takeReplica(pool.name, act.id) : undefined
-  if (kept !== undefined) return kept.state
   const loaded = await pool.def.load?.(act.id, act)
-  return loaded === undefined ? await pool.def.init(act.id, act) : loaded
+  if (loaded !== undefined && (kept === undefined || pool.def.writeThrough === true)) return loaded
+  return kept !== undefined ? kept.state : await pool.def.init(act.id, act)
 }

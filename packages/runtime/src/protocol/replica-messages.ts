@@ -25,6 +25,15 @@ export interface ReplicaPutMessage {
 /** Per item, in order: true when kept, or the epoch of the newer copy this node holds (the owner's copy is stale), or -1 for a malformed item. */
 export type ReplicaPutAnswer = Array<true | number>
 
+/** Reads a {@link ReplicaPutAnswer} to a put of `count` items from the network: anything else is `InvalidMessageError`. */
+export function decodeReplicaPutAnswer (answer: unknown, count: number): ReplicaPutAnswer {
+  if (!Array.isArray(answer) || answer.length !== count) throw new InvalidMessageError(`a replica put of ${count} items is answered with as many outcomes`)
+  for (const a of answer) {
+    if (a !== true && !Number.isSafeInteger(a)) throw new InvalidMessageError('a replica put\'s outcome is true or an epoch')
+  }
+  return answer as ReplicaPutAnswer
+}
+
 export function encodeReplicaPut (pool: string, items: readonly ReplicaItem[]): unknown[] {
   const flat: unknown[] = []
   for (const r of items) flat.push(r.id, r.epoch, r.seq, r.bytes)
@@ -51,15 +60,19 @@ export function decodeReplicaPut (payload: unknown): ReplicaPutMessage {
   return { pool, items }
 }
 
-/** `[Op.ReplicaDrop, pool, [id, epoch, ...]]`: drop each replica whose epoch is not newer than the one given. */
+/**
+ * `[Op.ReplicaDrop, pool, [id, epoch, seq, ...]]`: drop each replica not newer than the
+ * put it names (its epoch, and in that epoch its put count): one put since, by a ring that
+ * moved back, stays.
+ */
 export interface ReplicaDropMessage {
   pool: string
-  items: Array<{ id: string, epoch: number }>
+  items: Array<{ id: string, epoch: number, seq: number }>
 }
 
-export function encodeReplicaDrop (pool: string, items: ReadonlyArray<{ id: string, epoch: number }>): unknown[] {
+export function encodeReplicaDrop (pool: string, items: ReadonlyArray<{ id: string, epoch: number, seq: number }>): unknown[] {
   const flat: unknown[] = []
-  for (const r of items) flat.push(r.id, r.epoch)
+  for (const r of items) flat.push(r.id, r.epoch, r.seq)
   return [Op.ReplicaDrop, pool, flat]
 }
 
@@ -67,11 +80,11 @@ export function decodeReplicaDrop (payload: unknown): ReplicaDropMessage {
   const p = fieldsOf(payload)
   const pool = str(p, 1, 'pool')
   const flat = p[2]
-  if (!Array.isArray(flat) || flat.length % 2 !== 0 || flat.length > 2 * MAX_HANDOFF_WORKERS) {
-    throw new InvalidMessageError(`a replica drop carries [id, epoch] pairs, at most ${MAX_HANDOFF_WORKERS}`)
+  if (!Array.isArray(flat) || flat.length % 3 !== 0 || flat.length > 3 * MAX_HANDOFF_WORKERS) {
+    throw new InvalidMessageError(`a replica drop carries [id, epoch, seq] triples, at most ${MAX_HANDOFF_WORKERS}`)
   }
   const items: ReplicaDropMessage['items'] = []
-  for (let i = 0; i < flat.length; i += 2) items.push({ id: str(flat, i, 'id'), epoch: int(flat, i + 1, 'epoch') })
+  for (let i = 0; i < flat.length; i += 3) items.push({ id: str(flat, i, 'id'), epoch: int(flat, i + 1, 'epoch'), seq: int(flat, i + 2, 'seq') })
   return { pool, items }
 }
 

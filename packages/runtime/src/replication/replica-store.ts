@@ -52,11 +52,11 @@ export class ReplicaStore {
     return this.pools.get(pool)?.get(id)
   }
 
-  /** Drops the replica of `pool`/`id` when its epoch is not newer than `epoch` (any, when not given); returns whether one went. */
-  drop (pool: string, id: string, epoch = Infinity): boolean {
+  /** Drops the replica of `pool`/`id` unless it is newer than the put `epoch`/`seq` names (any, when not given); returns whether one went. */
+  drop (pool: string, id: string, epoch = Infinity, seq = Infinity): boolean {
     const replicas = this.pools.get(pool)
     const kept = replicas?.get(id)
-    if (replicas === undefined || kept === undefined || kept.epoch > epoch) return false
+    if (replicas === undefined || kept === undefined || kept.epoch > epoch || (kept.epoch === epoch && kept.seq > seq)) return false
     replicas.delete(id)
     this.size -= kept.bytes.byteLength
     this.count--

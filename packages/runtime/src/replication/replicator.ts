@@ -1,4 +1,4 @@
-import { InvalidMessageError, MAX_HANDOFF_WORKERS, NodeUnavailableError, REPLICA_LINGER_MS, REPLICA_TIMEOUT_MS, StaleWriteError } from '@simplepool/core'
+import { InvalidMessageError, NodeUnavailableError, REPLICA_LINGER_MS, REPLICA_TIMEOUT_MS, StaleWriteError } from '@simplepool/core'
 import type { Clock, Logger } from '@simplepool/core'
 import type { Placement } from '@simplepool/ring'
 import { decode, encode } from 'cbor-x'
@@ -6,9 +6,10 @@ import { Phase } from '../activation/activation.js'
 import type { Activation } from '../activation/activation.js'
 import type { LocalPool } from '../activation/local-pool.js'
 import type { PoolComponents } from '../activation/pool-components.js'
-import { decodeReplicaGetAnswer, encodeReplicaDrop, encodeReplicaGet, encodeReplicaPut } from '../protocol/replica-messages.js'
+import { decodeReplicaGetAnswer, encodeReplicaDrop, encodeReplicaGet } from '../protocol/replica-messages.js'
 import type { ReplicaDropMessage, ReplicaGetAnswer, ReplicaGetMessage, ReplicaItem, ReplicaPutAnswer, ReplicaPutMessage } from '../protocol/replica-messages.js'
 import type { RuntimeTransport } from '../runtime-types.js'
+import { ReplicaOutbox } from './replica-outbox.js'
 import { ReplicaStore } from './replica-store.js'
 import type { Replica } from './replica-store.js'
 
@@ -48,9 +49,15 @@ export interface ReplicatorComponents {
  */
 export class Replicator {
   readonly store = new ReplicaStore()
+  /** Replicas this node keeps for workers owned elsewhere, their bytes of state, and puts its successors missed. */
+  get figures (): { replicas: number, bytes: number, missed: number } {
+    return { ...this.store.figures, missed: this.missed }
+  }
+
   /** Replicas a successor did not acknowledge (down, cut off, too slow): each failed its turn's call, or went to the next successor. */
   missed = 0
   private readonly c: ReplicatorComponents
+  private readonly outbox: ReplicaOutbox
   /** Per pool, the replicas kept here that are no successor's any more, and since when (see REPLICA_LINGER_MS). */
   private readonly out = new Map<string, Map<string, number>>()
   /**
@@ -60,9 +67,12 @@ export class Replicator {
    * the worker from its replica (see {@link senderLost}); no ring change would tell it to.
    */
   private readonly awaiting = new Map<string, Map<string, string>>()
+  /** Workers whose state a successor did not acknowledge as they followed the ring: sent again on the next sweep. */
+  private readonly refollow = new Map<Activation, LocalPool>()
 
   constructor (components: ReplicatorComponents) {
     this.c = components
+    this.outbox = new ReplicaOutbox(components.transport, () => { this.missed++ })
   }
 
   /**
@@ -107,27 +117,25 @@ export class Replicator {
     if (n <= 0) return
     const ext = act.extra()
     const item = { id: act.id, epoch: act.epoch, seq: ++ext.replicaSeq, bytes: this.bytesOf(local, act) }
-    const payload = encodeReplicaPut(local.name, [item])
     const acked = new Set<string>()
     for (let attempt = 0; ; attempt++) {
       const to = this.successors(local.name, act.id, n)
       ext.replicatedTo = to
       const pending = to.filter(peer => !acked.has(peer))
       if (pending.length === 0) return
-      const answers = await Promise.all(pending.map(async (peer) => await this.c.transport.call(peer, payload, { timeoutMs: REPLICA_TIMEOUT_MS }).then(
-        (a) => (a as ReplicaPutAnswer)[0],
-        (err: Error) => err)))
+      const answers = pending.length === 1
+        ? [await this.outbox.put(pending[0], local.name, item)]
+        : await Promise.all(pending.map(async (peer) => await this.outbox.put(peer, local.name, item)))
       let unreached: [string, Error] | undefined
       for (let i = 0; i < answers.length; i++) {
         const a = answers[i]
         if (a === true) acked.add(pending[i])
-        else if (typeof a === 'number' && a > act.epoch) {
-          throw new StaleWriteError(`${local.name}/${act.id}: node ${pending[i]} holds a newer copy (epoch ${a} above ${act.epoch}); this one is stale`, { pool: local.name, id: act.id, epoch: act.epoch, stored: a })
-        } else if (a instanceof Error) unreached ??= [pending[i], a]
-        else unreached ??= [pending[i], new InvalidMessageError(`node ${pending[i]} answered a replica put with ${String(a)}`)]
+        else if (typeof a === 'number') {
+          if (a > act.epoch) throw new StaleWriteError(`${local.name}/${act.id}: node ${pending[i]} holds a newer copy (epoch ${a} above ${act.epoch}); this one is stale`, { pool: local.name, id: act.id, epoch: act.epoch, stored: a })
+          unreached ??= [pending[i], new InvalidMessageError(`node ${pending[i]} refused a replica put for epoch ${a}, not above this copy's ${act.epoch}`)]
+        } else unreached ??= [pending[i], a]
       }
       if (unreached === undefined) return
-      this.missed++
       const [peer, err] = unreached
       const moved = !this.successors(local.name, act.id, n).includes(peer) || this.c.down(peer)
       if (!moved || attempt >= 2) {
@@ -139,9 +147,7 @@ export class Replicator {
   /** `act` left this node for good (passivated, stopped): its successors drop its replicas. */
   dropReplicas (local: LocalPool, act: Activation): void {
     const to = act.ext?.replicatedTo
-    if (to == null || to.length === 0) return
-    const payload = encodeReplicaDrop(local.name, [{ id: act.id, epoch: act.epoch }])
-    for (const peer of to) this.c.transport.cast(peer, payload)
+    if (to != null && to.length > 0) this.castDrop(local.name, act, to)
   }
 
   /**
@@ -179,11 +185,7 @@ export class Replicator {
           since.set(id, now)
         }
       }
-      for (const [peer, items] of passOn) {
-        for (let i = 0; i < items.length; i += MAX_HANDOFF_WORKERS) {
-          this.c.transport.call(peer, encodeReplicaPut(pool, items.slice(i, i + MAX_HANDOFF_WORKERS)), { timeoutMs: REPLICA_TIMEOUT_MS }).catch(() => { this.missed++ })
-        }
-      }
+      for (const [peer, items] of passOn) for (const item of items) this.outbox.send(peer, pool, item)
     }
     // this node owns workers it kept replicas of: their owner is gone or leaving. Started
     // now, they claim from the nodes that held them first (a handoff under way wins), then
@@ -193,13 +195,19 @@ export class Replicator {
       const n = local.def.replicas ?? 0
       if (n <= 0) continue
       for (const act of local.activations.values()) {
-        if (act.phase !== Phase.Ready && act.phase !== Phase.Busy) continue
-        this.follow(local, act, n)
+        // one mid-turn holds half a turn's state: it replicates as its turn ends
+        if (act.phase === Phase.Ready) this.follow(local, act, n)
       }
     }
+    this.senderLost()
   }
 
-  /** Sends `act`'s state to successors that do not have it yet (a new ring, a worker taken in by handoff or started from a replica), and drops it on those left out. */
+  /**
+   * Sends `act`'s state to successors that do not have it yet (a new ring, a worker taken
+   * in by handoff or started from a replica). Those left out are told to drop theirs once
+   * every new one acknowledged it: until then theirs may be the only replica. A put not
+   * acknowledged is tried again on the next sweep (an idle worker sends nothing else).
+   */
   follow (local: LocalPool, act: Activation, n = local.def.replicas ?? 0): void {
     if (n <= 0) return
     const to = this.successors(local.name, act.id, n)
@@ -208,16 +216,29 @@ export class Replicator {
     const added = to.filter(p => !before.includes(p))
     const left = before.filter(p => !to.includes(p))
     ext.replicatedTo = to
-    if (added.length > 0) {
-      const payload = encodeReplicaPut(local.name, [{ id: act.id, epoch: act.epoch, seq: ++ext.replicaSeq, bytes: this.bytesOf(local, act) }])
-      for (const peer of added) {
-        this.c.transport.call(peer, payload, { timeoutMs: REPLICA_TIMEOUT_MS }).catch(() => { this.missed++ })
+    if (added.length === 0) {
+      if (left.length > 0) this.castDrop(local.name, act, left, ext.replicaSeq)
+      return
+    }
+    const item = { id: act.id, epoch: act.epoch, seq: ++ext.replicaSeq, bytes: this.bytesOf(local, act) }
+    void Promise.all(added.map(async (peer) => await this.outbox.put(peer, local.name, item))).then((outcomes) => {
+      const failed = added.filter((_, i) => outcomes[i] !== true)
+      if (failed.length === 0) {
+        // not those the ring named again meanwhile (a put since has a higher count, kept all the same)
+        const gone = left.filter(p => act.ext?.replicatedTo?.includes(p) !== true)
+        if (gone.length > 0) this.castDrop(local.name, act, gone, item.seq)
+        return
       }
-    }
-    if (left.length > 0) {
-      const payload = encodeReplicaDrop(local.name, [{ id: act.id, epoch: act.epoch }])
-      for (const peer of left) this.c.transport.cast(peer, payload)
-    }
+      // those that did not take it do not hold it: the next try (or turn) sends it again
+      if (act.ext?.replicatedTo === to) act.extra().replicatedTo = to.filter(p => !failed.includes(p))
+      this.refollow.set(act, local)
+    })
+  }
+
+  /** Tells `to` to drop `act`'s replica, unless one put after its `seq`-th (a ring that named them again) reached them. */
+  private castDrop (pool: string, act: Activation, to: readonly string[], seq = act.ext?.replicaSeq ?? 0): void {
+    const payload = encodeReplicaDrop(pool, [{ id: act.id, epoch: act.epoch, seq }])
+    for (const peer of to) this.c.transport.cast(peer, payload)
   }
 
   /**
@@ -242,8 +263,18 @@ export class Replicator {
     this.drop(local.name, id)
     if (best === undefined) return undefined
     this.c.observeEpoch(best.epoch)
-    const portable = decode(best.bytes)
-    return { state: local.def.restore !== undefined ? local.def.restore(portable) : portable }
+    return { state: this.stateOf(local, best.bytes) }
+  }
+
+  private stateOf (local: LocalPool | undefined, bytes: Uint8Array): unknown {
+    const portable = decode(bytes)
+    return local?.def.restore !== undefined ? local.def.restore(portable) : portable
+  }
+
+  /** The replica of `pool`/`id` kept here, decoded, left in place. */
+  peek (pool: string, id: string): { epoch: number, state: unknown } | undefined {
+    const r = this.store.get(pool, id)
+    return r === undefined ? undefined : { epoch: r.epoch, state: this.stateOf(this.c.pool(pool), r.bytes) }
   }
 
   /** A node that starts the worker asks for the replica kept here, if any. */
@@ -254,6 +285,9 @@ export class Replicator {
 
   /** Drops the replicas that lingered past REPLICA_LINGER_MS since this node stopped being their successor (every second). */
   sweep (): void {
+    const retry = [...this.refollow]
+    this.refollow.clear()
+    for (const [act, local] of retry) if (act.phase === Phase.Ready) this.follow(local, act)
     const now = this.c.clock.monotonic()
     for (const [pool, since] of this.out) {
       for (const [id, at] of since) if (now - at >= REPLICA_LINGER_MS) this.drop(pool, id)
@@ -324,7 +358,7 @@ export class Replicator {
 
   /** A drop from the owner: its replicas go, unless newer ones were put since. */
   onDrop (m: ReplicaDropMessage): void {
-    for (const item of m.items) if (this.store.drop(m.pool, item.id, item.epoch)) this.drop(m.pool, item.id)
+    for (const item of m.items) if (this.store.drop(m.pool, item.id, item.epoch, item.seq)) this.drop(m.pool, item.id)
   }
 
   /** What the pools need of replication (see `PoolComponents`). */

@@ -28,15 +28,15 @@ describe('Replicas', () => {
   it('keeps each worker\'s state on one successor after every turn, before the reply (sync)', async () => {
     const [a, b, c] = three(pool())
     for (const [i, id] of ids.entries()) for (let k = 0; k <= i % 3; k++) await a.ref('c', id).call('inc')
-    const replicas = [a, b, c].map(r => r.replicaFigures.replicas)
+    const replicas = [a, b, c].map(r => r.replicator.figures.replicas)
     // one replica of each worker, none on its owner
     expect(replicas.reduce((x, y) => x + y, 0)).to.equal(ids.length)
     for (const r of [a, b, c]) {
       for (const id of ids) {
-        if (r.localPool('c')?.activations.has(id) === true) expect(r.replicaFigures.replicas).to.be.below(ids.length)
+        if (r.localPool('c')?.activations.has(id) === true) expect(r.replicator.figures.replicas).to.be.below(ids.length)
       }
     }
-    expect([a, b, c].map(r => r.replicaFigures.missed)).to.deep.equal([0, 0, 0])
+    expect([a, b, c].map(r => r.replicator.figures.missed)).to.deep.equal([0, 0, 0])
     // where names the node its state went to: not its own
     const at = await a.where('c', 'w7')
     expect(at?.replicas).to.have.length(1)
@@ -60,7 +60,7 @@ describe('Replicas', () => {
     const def = pool({ replicas: 2 })
     const rts = ['A', 'B', 'C', 'D'].map(p => t.cluster.add(p, { pools: [def] }))
     for (const [i, id] of ids.entries()) for (let k = 0; k <= i % 3; k++) await rts[0].ref('c', id).call('inc')
-    expect(rts.map(r => r.replicaFigures.replicas).reduce((x, y) => x + y, 0)).to.equal(2 * ids.length)
+    expect(rts.map(r => r.replicator.figures.replicas).reduce((x, y) => x + y, 0)).to.equal(2 * ids.length)
     await t.cluster.down('C')
     await t.cluster.down('D')
     await run(500)
@@ -72,9 +72,9 @@ describe('Replicas', () => {
     for (const id of ids.slice(0, 50)) await a.ref('c', id).call('inc')
     await a.stopWorker('c', 'w0')
     await run(20)
-    expect([a, b, c].map(r => r.replicaFigures.replicas).reduce((x, y) => x + y, 0)).to.equal(49)
+    expect([a, b, c].map(r => r.replicator.figures.replicas).reduce((x, y) => x + y, 0)).to.equal(49)
     await run(1_500)
-    expect([a, b, c].map(r => r.replicaFigures.replicas).reduce((x, y) => x + y, 0)).to.equal(0)
+    expect([a, b, c].map(r => r.replicator.figures.replicas).reduce((x, y) => x + y, 0)).to.equal(0)
   })
 
   it('moves replicas with the ring: after a join, each worker\'s replica is on its successor of the new ring', async () => {
@@ -85,7 +85,7 @@ describe('Replicas', () => {
     // past the handoffs, and past the time a node that left a chain keeps what it passed on
     await run(12_000)
     const rts = [...t.cluster.runtimes.values()]
-    expect(rts.map(r => r.replicaFigures.replicas).reduce((x, y) => x + y, 0)).to.equal(ids.length)
+    expect(rts.map(r => r.replicator.figures.replicas).reduce((x, y) => x + y, 0)).to.equal(ids.length)
     // each live worker is on its owner, and its one replica on the node after it
     for (const id of ids) expect(await b.ref('c', id).call('get')).to.equal(1)
   })

@@ -4,6 +4,7 @@
  * settle after the last fault.
  */
 import type { SimCluster } from '../sim-cluster.js'
+import type { SimNode } from '../sim-node.js'
 import type { Unsettled } from './faults.js'
 import type { SimStore } from './store.js'
 import { CHECKED_POOLS } from './workload.js'
@@ -19,7 +20,8 @@ export const INVARIANTS = {
   5: 'every-call-ends',
   6: 'whole-again',
   7: 'bounded-memory',
-  8: 'progress-under-held-fault'
+  8: 'progress-under-held-fault',
+  9: 'replicas-on-successors'
 } as const
 export type InvariantName = typeof INVARIANTS[keyof typeof INVARIANTS]
 
@@ -48,6 +50,8 @@ export interface CheckInput {
    * since must be there.
    */
   excusedAcked?: ReadonlyMap<string, number>
+  /** Replicas of each `counter` worker (`--replicas`): at the end, each on its owner's successors, with its live state. */
+  replicas?: number
 }
 
 /** The invariants checked as the run went: stale turns while membership was agreed, and order. */
@@ -90,6 +94,9 @@ export async function checkEnd (input: CheckInput): Promise<Violation | undefine
     if (counted instanceof Error) return { invariant: INVARIANTS[6], detail: `count(${pool}) failed: ${counted.name}: ${counted.message}` }
     if (counted !== live) return { invariant: INVARIANTS[6], detail: `count(${pool}) says ${counted}, ${live} are live` }
   }
+  // each replicated worker's replicas are on its owner's successors, with the state it holds
+  const replicated = replicasKept(input, nodes)
+  if (!(replicated instanceof Map)) return replicated
   // every worker answers, with every acknowledged increment
   for (const pool of CHECKED_POOLS) {
     for (let i = 0; i < workload.ids; i++) {
@@ -105,6 +112,8 @@ export async function checkEnd (input: CheckInput): Promise<Violation | undefine
         if (value !== stored) return { invariant: INVARIANTS[1], detail: `ledger/${id}: the live worker holds ${value}, the store ${stored}` }
       } else {
         if (value > high) return { invariant: INVARIANTS[3], detail: `${pool}/${id} holds ${value}: more than the ${high} increments sent (a turn ran twice)` }
+        const kept = pool === 'counter' ? replicated.get(id) : undefined
+        if (kept !== undefined && kept.n !== value) return { invariant: INVARIANTS[9], detail: `counter/${id} holds ${value}; its replica on ${kept.on} holds ${kept.n}` }
         const since = input.excusedAcked?.get(`${pool}/${id}`)
         if (since !== undefined) {
           if (value < b.acked - since) return { invariant: INVARIANTS[2], detail: `${pool}/${id} holds ${value}, acknowledged ${b.acked}, ${b.acked - since} of them since it last may have lost its memory` }
@@ -115,6 +124,39 @@ export async function checkEnd (input: CheckInput): Promise<Violation | undefine
     }
   }
   return undefined
+}
+
+/**
+ * After the faults, every live `counter` worker has a replica on each of the `replicas`
+ * nodes that follow its owner on the ring, of its epoch: graceful operations and the
+ * ring's changes left them where a failover looks for them. Returns, per id, the value
+ * a replica holds (the worker's answer must match it), or the violation.
+ */
+function replicasKept (input: CheckInput, nodes: readonly SimNode[]): Map<string, { n: number, on: string }> | Violation {
+  const kept = new Map<string, { n: number, on: string }>()
+  const n = input.replicas ?? 0
+  if (n <= 0) return kept
+  const byId = new Map(nodes.map(node => [node.peerId, node]))
+  for (let i = 0; i < input.workload.ids; i++) {
+    const id = String(i)
+    for (const holder of nodes) {
+      const epoch = holder.runtime.pool('counter')?.epochOf(id)
+      if (epoch === undefined) continue
+      const ring = holder.placement().ring('counter')
+      const owner = ring?.ownerOf(id)
+      if (ring === undefined || owner !== holder.peerId) return { invariant: INVARIANTS[9], detail: `counter/${id} is live on ${holder.peerId}, whose ring names ${owner ?? 'nobody'}` }
+      const first = ring.ownerWithout(id, owner)
+      const successors = [first, n > 1 && first !== undefined ? ring.ownerWithout(id, owner, first) : undefined].filter((p): p is string => p !== undefined && p !== owner)
+      for (const peer of successors) {
+        const r = byId.get(peer)?.runtime.replicator.peek('counter', id)
+        if (r === undefined || r.epoch !== epoch) {
+          return { invariant: INVARIANTS[9], detail: `counter/${id} is live on ${holder.peerId} with epoch ${epoch}; its successor ${peer} keeps ${r === undefined ? 'no replica' : `one of epoch ${r.epoch}`}` }
+        }
+        kept.set(id, { n: (r.state as { n: number }).n, on: peer })
+      }
+    }
+  }
+  return kept
 }
 
 /**

@@ -144,7 +144,7 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
         }
       }
     }
-    trace(`${why}: ${n} more workers may lose their memory (ring ${(ring?.nodes ?? []).join(",")}, lost ${[...lost.keys()].join(",")})`)
+    trace(`${why}: ${n} more workers may lose their memory (ring ${(ring?.nodes ?? []).join(',')}, lost ${[...lost.keys()].join(',')})`)
   }
   const listen = (node: SimNode): void => {
     node.node.addEventListener('worker:migrate', (e) => { if (e.detail.to === node.peerId) books.moved(e.detail.pool, e.detail.id, node.peerId) })
@@ -239,7 +239,7 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
     const ended = await cluster.until(Promise.all(plan.inFlight.keys()), OPERATIONS_END_MS).then(() => true, () => false)
     const stuck = [...plan.inFlight.values()].map(op => op.what)
     await cluster.advance(SETTLE_MS)
-    const input = { sim: cluster, store, workload: books, unsettled: plan.unsettled, exempt, excusedAcked }
+    const input = { sim: cluster, store, workload: books, unsettled: plan.unsettled, exempt, excusedAcked, replicas }
     const violation = checkDuring(input) ??
       (ended ? undefined : { invariant: INVARIANTS[5], detail: `operations never ended: ${stuck.join('; ')}` }) ??
       (held === undefined ? await checkEnd(input) : await checkProgress(input, held.involved, held.what))

@@ -176,7 +176,7 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
       self: () => this.peerId,
       pools: () => this.runtime.poolViews(),
       migrationBacklog: () => this.runtime.migrationBacklog,
-      replicas: () => this.runtime.replicaFigures
+      replicas: () => this.runtime.replicator.figures
     })
     this.record = new NodeRecord({
       events: this,

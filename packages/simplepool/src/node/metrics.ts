@@ -33,7 +33,7 @@ export interface MetricsSource {
     counts: () => Record<string, number>
     targets: () => Record<string, number>
     readonly routing: Readonly<RoutingStats>
-    readonly replicaFigures: { replicas: number, bytes: number, missed: number }
+    readonly replicator: { readonly figures: { replicas: number, bytes: number, missed: number } }
   }
   transport: { readonly stats: Readonly<TransportStats> }
   mesh: { snapshot: () => MembershipSnapshot }
@@ -128,7 +128,7 @@ export class NodeMetrics {
     for (const [name, help, key] of [['simplepool_replicas', 'Replicas of workers owned elsewhere kept on this node', 'replicas'],
       ['simplepool_replica_bytes', 'Bytes of state in the replicas kept on this node', 'bytes']] as const) {
       // eslint-disable-next-line no-new
-      new Gauge({ name, help, registers, collect () { this.set(node.runtime.replicaFigures[key]) } })
+      new Gauge({ name, help, registers, collect () { this.set(node.runtime.replicator.figures[key]) } })
     }
     // eslint-disable-next-line no-new
     new Counter({
@@ -137,7 +137,7 @@ export class NodeMetrics {
       registers,
       collect () {
         this.reset()
-        this.inc(node.runtime.replicaFigures.missed)
+        this.inc(node.runtime.replicator.figures.missed)
       }
     })
     // eslint-disable-next-line no-new

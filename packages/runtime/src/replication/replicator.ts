@@ -135,10 +135,15 @@ export class Replicator {
           unreached ??= [pending[i], new InvalidMessageError(`node ${pending[i]} refused a replica put for epoch ${a}, not above this copy's ${act.epoch}`)]
         } else unreached ??= [pending[i], a]
       }
-      if (unreached === undefined) return
+      // all acknowledged: the ring may have moved while they answered (a worker mid-turn
+      // does not follow it), so the successors are looked at once more (seed 3079)
+      if (unreached === undefined) continue
       const [peer, err] = unreached
       const moved = !this.successors(local.name, act.id, n).includes(peer) || this.c.down(peer)
       if (!moved || attempt >= 2) {
+        // it does not hold this state: the next sweep sends it there again (an idle worker sends nothing else)
+        ext.replicatedTo = ext.replicatedTo?.filter(p => p !== peer)
+        this.refollow.set(act, local)
         throw new NodeUnavailableError(`the replica of ${local.name}/${act.id} on node ${peer} was not acknowledged (${err.message}); the call's effect may be kept or not: retry`, { node: peer, pool: local.name, id: act.id })
       }
     }

@@ -6,6 +6,7 @@
  * waits). Then through the public API, one node: calls per second and call latency to a
  * pool with no store, and with each store written through (`writeThrough: true`). Then
  * three nodes in this process: calls to a pool with `replicas` 0, 1 (sync and async) and 2.
+ * Then failover with replicas in node processes (see replica-failover.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -16,6 +17,7 @@ import { MemoryStore } from '@simplepool/store'
 import { TEST_PG_SHOWN, TEST_PG_URL, dropTestTable, postgresUnreachable } from '@simplepool/testing'
 import { SqliteStore } from '@simplepool/store/sqlite'
 import { PostgresStore } from '@simplepool/store/postgres'
+import { replicaFailover } from './replica-failover.js'
 import { round, runAlone } from './report.js'
 import type { Figure, ScenarioResult } from './report.js'
 
@@ -25,6 +27,8 @@ export interface DurabilityBenchOptions {
   saves?: number
   /** Seconds of calls to each pool. Default 3. */
   seconds?: number
+  /** Workers of the failover with replicas (three node processes, one killed). Default 1,000,000. */
+  workers?: number
   quiet?: boolean
 }
 
@@ -154,7 +158,10 @@ export async function durabilityBench (opts: DurabilityBenchOptions = {}): Promi
     if (pgWhy === undefined) await dropTestTable(table).catch(() => {})
     rmSync(dir, { recursive: true, force: true })
   }
-  notes.push('Failover with replicas at a million workers is not measured here yet: the kill -9 figures are in test/replicas.spec.ts (500 workers, exact counters).')
+  const failover = await replicaFailover(opts.workers ?? 1_000_000, log)
+  rows.push(...failover.rows)
+  figures.push(...failover.figures)
+  notes.push(...failover.notes)
   return { scenario: 'durability', rows, figures, notes }
 }
 

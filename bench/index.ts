@@ -63,7 +63,7 @@ const SCENARIOS: Record<string, (o: Sizes) => Promise<ScenarioResult>> = {
   million: async (o) => millionBench({ quiet: o.quiet, workers: o.workers, nodes: o.nodes, duration: o.duration }),
   'scale-up': async (o) => scaleUpBench({ quiet: o.quiet, workers: o.workers, nodes: o.nodes }),
   admin: async (o) => adminBench({ quiet: o.quiet, workers: o.workers, duration: o.duration }),
-  durability: async (o) => durabilityBench({ quiet: o.quiet, seconds: o.duration })
+  durability: async (o) => durabilityBench({ quiet: o.quiet, seconds: o.duration, workers: o.workers })
 }
 
 const root = fileURLToPath(new URL('..', import.meta.url))

@@ -169,7 +169,7 @@ export class Replicator {
       const n = local?.def.replicas ?? 0
       const passOn = new Map<string, ReplicaItem[]>()
       const out = this.out.get(pool)
-      for (const [id, r] of [...this.store.of(pool)]) {
+      for (const id of [...this.store.idsOf(pool)]) {
         const chain = n > 0 ? this.chain(pool, id, n) : []
         if (local === undefined || n <= 0) this.drop(pool, id)
         else if (chain.includes(self)) {
@@ -180,6 +180,7 @@ export class Replicator {
           // owner cannot send them its state (it stands still, or is cut off); the owner too,
           // which may be a new one that has to start it from there (seed 62 with --replicas
           // 1); each keeps the newer. This node keeps its own for REPLICA_LINGER_MS (see sweep)
+          const r = this.store.get(pool, id) as Replica
           for (const peer of chain) {
             let items = passOn.get(peer)
             if (items === undefined) passOn.set(peer, items = [])
@@ -280,6 +281,18 @@ export class Replicator {
   peek (pool: string, id: string): { epoch: number, state: unknown } | undefined {
     const r = this.store.get(pool, id)
     return r === undefined ? undefined : { epoch: r.epoch, state: this.stateOf(this.c.pool(pool), r.bytes) }
+  }
+
+  /**
+   * Whether `pool`/`id` runs here in a turn begun before it had any successor, and no node
+   * holds a replica of it yet: its successors get its state as that turn ends (mid-turn it
+   * may hold half of one). A node lost meanwhile takes the worker's memory with it.
+   */
+  unreplicated (pool: string, id: string): boolean {
+    const local = this.c.pool(pool)
+    const act = local?.activations.get(id)
+    if (local === undefined || act === undefined || act.phase !== Phase.Busy || (act.ext?.replicatedTo?.length ?? 0) > 0) return false
+    return this.successors(pool, id, local.def.replicas ?? 0).length > 0
   }
 
   /** A node that starts the worker asks for the replica kept here, if any. */

@@ -134,7 +134,16 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
     let n = 0
     for (const [key, b] of books.books) {
       const counter = replicas > 0 && key.startsWith('counter/')
-      if (counter && replicated) continue
+      if (counter && replicated) {
+        // mid-turn as it gained its first successor, no node held it yet (seed 5059 with
+        // --replicas 2: a node joined as the only other one during a slow turn, then the
+        // owner stood still before that turn ended)
+        if (b.holder === peerId && cluster.nodes.get(peerId)?.runtime.replicator.unreplicated('counter', key.slice('counter/'.length)) === true) {
+          n++
+          excusedAcked.set(key, b.acked)
+        }
+        continue
+      }
       const of = (peer: string): boolean => b.holder === peer || (b.movedFrom === peer && b.movedAt >= since)
       if (counter ? [...lost.keys()].some(of) : of(peerId)) {
         if (counter) excusedAcked.set(key, b.acked)

@@ -495,8 +495,8 @@ function markers (labels) {
 
 // ---- nodes
 
-const NODE_FIELDS = ['node', 'status', 'liveness', 'health', 'reasons', 'loop', 'rss', 'heap', 'workers', 'msgs', 'pools', 'actions']
-const NUMERIC = new Set(['loop', 'rss', 'heap', 'workers', 'msgs'])
+const NODE_FIELDS = ['node', 'status', 'liveness', 'health', 'reasons', 'loop', 'rss', 'heap', 'workers', 'replicas', 'msgs', 'pools', 'actions']
+const NUMERIC = new Set(['loop', 'rss', 'heap', 'workers', 'replicas', 'msgs'])
 
 function renderNodes () {
   const write = writeMode()
@@ -519,6 +519,8 @@ function fillNode (tr, n, write) {
   // a node that did not answer may still carry zeros: show them as unknown, not as idle
   const answered = n.error == null
   setNum(cell('workers'), answered ? n.workers : null, String(n.workers))
+  setNum(cell('replicas'), answered ? n.replicas : null, String(n.replicas))
+  setAttr(cell('replicas'), 'title', n.replicaBytes == null ? '' : `${n.replicaBytes.toLocaleString('en-US')} bytes of state`)
   setNum(cell('msgs'), answered ? n.msgsPerSec : null, fixed(n.msgsPerSec))
   const pools = Object.entries(n.pools ?? {})
   setText(cell('pools'), pools.map(([p, s]) => `${p}  ${pct(s.targetShare)} / ${pct(s.share)}`).join('\n'))

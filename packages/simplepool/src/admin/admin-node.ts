@@ -45,6 +45,8 @@ export interface WatchFigures {
   rssBytes: number
   heapUsedBytes: number
   migrationBacklog: number
+  /** Replicas the node keeps for workers owned elsewhere, and their bytes of state (absent from a node before replicas). */
+  replicas?: { count: number, bytes: number }
   /** Per pool: live workers, target, and counters since the pool started (turns, failures, turn latencies as a sparse histogram). */
   pools: Record<string, { count: number, target: number, turns: number, failures: number, latency: number[] }>
   /** Each pool's ring fingerprint (see {@link RingsView}). */

@@ -53,6 +53,9 @@ export interface TickNode {
   msgsPerSec: number
   failuresPerSec: number
   migrationBacklog: number
+  /** Replicas it keeps for workers owned elsewhere, and their bytes of state; null when unknown. */
+  replicas: number | null
+  replicaBytes: number | null
   pools: Record<string, TickPool>
   error?: string
 }
@@ -211,6 +214,8 @@ export class ClusterWatch {
         msgsPerSec: 0,
         failuresPerSec: 0,
         migrationBacklog: 0,
+        replicas: null,
+        replicaBytes: null,
         pools: {}
       }
       if (f === undefined) {
@@ -229,6 +234,8 @@ export class ClusterWatch {
       row.rssBytes = f.rssBytes
       row.heapUsedBytes = f.heapUsedBytes
       row.migrationBacklog = f.migrationBacklog
+      row.replicas = f.replicas?.count ?? null
+      row.replicaBytes = f.replicas?.bytes ?? null
       const prev = this.previous.get(m.peerId)
       const next: Previous = { at: f.at, pools: {} }
       const dt = prev !== undefined && f.at - prev.at <= WATCH_MAX_INTERVAL_MS ? (f.at - prev.at) / 1000 : 0

@@ -87,6 +87,7 @@ export class NodeRecord {
       rssBytes: mem.rss,
       heapUsedBytes: mem.heapUsed,
       migrationBacklog: health.migrationBacklog,
+      replicas: health.replicas,
       pools,
       rings: c.rings().rings,
       events,

@@ -125,35 +125,32 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
     // one after another, does not start its window again
     if (!lost.has(peerId)) lost.set(peerId, now)
     // more lost than a worker has replicas: the workers of each of them may have lost their
-    // memory; so may those of a node whose own ring of the pool held no other node (it
-    // replicated to no one: the only one serving the pool, or others joined while it stood
-    // still, seed 1001 with --replicas 1)
-    const ring = cluster.nodes.get(peerId)?.placement().ring('counter')
-    const successors = (ring?.nodes ?? []).filter(p => p !== peerId && !lost.has(p))
-    const replicated = replicas > 0 && lost.size <= replicas && successors.length > 0
+    // memory. So may a worker of the node lost now that, by that node's own ring (what it
+    // replicated by), had no successor left (the only node serving the pool, or others
+    // joined while it stood still: seed 1001 with --replicas 1; or one came back while it
+    // served alone, and it had not seen it yet: seed 3264), or whose successors held no
+    // replica of it yet (see `Replicator.unreplicated`: seed 5059 with --replicas 2)
+    const replicator = cluster.nodes.get(peerId)?.runtime.replicator
     let n = 0
     for (const [key, b] of books.books) {
-      const counter = replicas > 0 && key.startsWith('counter/')
-      if (counter && replicated) {
-        // mid-turn as it gained its first successor, no node held it yet (seed 5059 with
-        // --replicas 2: a node joined as the only other one during a slow turn, then the
-        // owner stood still before that turn ended)
-        if (b.holder === peerId && cluster.nodes.get(peerId)?.runtime.replicator.unreplicated('counter', key.slice('counter/'.length)) === true) {
+      const of = (peer: string): boolean => b.holder === peer || (b.movedFrom === peer && b.movedAt >= since)
+      if (replicas > 0 && key.startsWith('counter/')) {
+        if (![...lost.keys()].some(of)) continue
+        const id = key.slice('counter/'.length)
+        // its copy was on that node, or was leaving it (a claim or handoff under way takes no state before it lands)
+        const mine = b.holder === peerId || (b.movedFrom === peerId && b.movedAt >= since)
+        const successors = mine ? (replicator?.chain('counter', id, replicas).filter(p => p !== peerId && !lost.has(p)) ?? []) : undefined
+        const kept = lost.size <= replicas && (successors === undefined || (successors.length > 0 && replicator?.unreplicated('counter', id) !== true))
+        if (!kept) {
           n++
           excusedAcked.set(key, b.acked)
         }
-        continue
-      }
-      const of = (peer: string): boolean => b.holder === peer || (b.movedFrom === peer && b.movedAt >= since)
-      if (counter ? [...lost.keys()].some(of) : of(peerId)) {
-        if (counter) excusedAcked.set(key, b.acked)
-        else {
-          if (!exempt.has(key)) n++
-          exempt.add(key)
-        }
+      } else if (of(peerId)) {
+        if (!exempt.has(key)) n++
+        exempt.add(key)
       }
     }
-    trace(`${why}: ${n} more workers may lose their memory (ring ${(ring?.nodes ?? []).join(',')}, lost ${[...lost.keys()].join(',')})`)
+    trace(`${why}: ${n} more workers may lose their memory (lost lately: ${[...lost.keys()].join(', ')})`)
   }
   const listen = (node: SimNode): void => {
     node.node.addEventListener('worker:migrate', (e) => { if (e.detail.to === node.peerId) books.moved(e.detail.pool, e.detail.id, node.peerId) })

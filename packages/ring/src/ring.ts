@@ -204,8 +204,8 @@ export class WeightedRing {
         const weights = new Map(this.weights)
         weights.delete(this.nodes[a])
         weights.delete(this.nodes[b])
-        // pairs with the heaviest node: at most one per other node; a bound all the same
-        if (this.withoutTwo.size >= 64) this.withoutTwo.clear()
+        // pairs with a heaviest node: about one per other node; a bound all the same
+        if (this.withoutTwo.size >= 2 * this.nodes.length + 16) this.withoutTwo.clear()
         this.withoutTwo.set(key, ring = new WeightedRing(weights))
       }
       return ring.ownerOf(id)

@@ -109,6 +109,8 @@ export class ActivationExtra {
   replicaSeq = 0
   /** The successors its state went to last; null before any. */
   replicatedTo: readonly string[] | null = null
+  /** The successors among `replicatedTo` that acknowledged a put of it: they hold a replica. */
+  heldBy: readonly string[] | null = null
 }
 
 /**

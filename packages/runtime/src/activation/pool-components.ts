@@ -43,7 +43,7 @@ export interface PoolComponents {
   /** Replicates `act`'s state to its successors after a turn (see `Replicator.afterTurn`); rejects with `StaleWriteError` when one holds a newer copy. */
   replicate: (pool: string, act: Activation) => Promise<void>
   /** The state of the freshest replica of `pool`/`id`, here or on its chain's nodes (a new activation starts from it); undefined when none is kept. */
-  takeReplica: (pool: string, id: string) => Promise<{ state: unknown } | undefined>
+  takeReplica: (pool: string, id: string) => Promise<{ state: unknown, epoch: number } | undefined>
   /** `act` is ready here: a replica of it kept here goes, and its successors get its state. */
   replicaReady: (pool: string, act: Activation) => void
   /** `act` left this node for good (passivated or stopped): its replicas go. */

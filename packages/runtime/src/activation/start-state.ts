@@ -41,6 +41,8 @@ export async function claimThenLoad (pool: StartingPool, act: Activation, holder
  */
 export async function loadThenInit (pool: StartingPool, act: Activation): Promise<unknown> {
   const kept = pool.replicas > 0 ? await pool.env.takeReplica(pool.name, act.id) : undefined
+  // its epoch was drawn before the replica's was heard of: a copy must outrank what it starts from
+  if (kept !== undefined && act.epoch <= kept.epoch) act.epoch = pool.env.nextEpoch()
   const loaded = await pool.def.load?.(act.id, act)
   if (loaded !== undefined && (kept === undefined || pool.def.writeThrough === true)) return loaded
   return kept !== undefined ? kept.state : await pool.def.init(act.id, act)

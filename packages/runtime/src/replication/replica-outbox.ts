@@ -24,10 +24,12 @@ const RESOLVED = Promise.resolve()
  */
 export class ReplicaOutbox {
   private readonly queued = new Map<string, Map<string, Map<string, Queued>>>()
+  /** Per node, drops to cast once the puts queued before them went (a put queued and then dropped must not outlive its drop). */
+  private readonly drops = new Map<string, unknown[]>()
   private flushing = false
 
   constructor (
-    private readonly transport: RuntimeTransport,
+    private readonly transport: Pick<RuntimeTransport, 'call' | 'cast'>,
     /** A put that was not acknowledged (counted as a replica missed). */
     private readonly missed: () => void
   ) {}
@@ -42,6 +44,14 @@ export class ReplicaOutbox {
     this.queue(peer, pool, item, undefined)
   }
 
+  /** Casts `payload` (a replica drop) to `peer` behind the puts queued for it so far. */
+  drop (peer: string, payload: unknown): void {
+    let list = this.drops.get(peer)
+    if (list === undefined) this.drops.set(peer, list = [])
+    list.push(payload)
+    this.schedule()
+  }
+
   private queue (peer: string, pool: string, item: ReplicaItem, waiter: ((o: PutOutcome) => void) | undefined): void {
     let pools = this.queued.get(peer)
     if (pools === undefined) this.queued.set(peer, pools = new Map())
@@ -49,11 +59,21 @@ export class ReplicaOutbox {
     if (items === undefined) pools.set(pool, items = new Map())
     const was = items.get(item.id)
     if (was === undefined) items.set(item.id, { item, waiters: waiter === undefined ? undefined : [waiter] })
-    else {
+    else if (item.epoch !== was.item.epoch) {
+      // two copies of one worker (one left, one started): the older copy's puts are not
+      // sent, and it is told a newer copy is there, as a successor would tell it
+      const [older, newer] = item.epoch > was.item.epoch ? [was, { item, waiters: waiter === undefined ? undefined : [waiter] }] : [{ item, waiters: waiter === undefined ? undefined : [waiter] }, was]
+      for (const w of older.waiters ?? []) w(newer.item.epoch)
+      items.set(item.id, newer)
+    } else {
       // the later state stands for the earlier: it holds every turn the earlier did
-      if (item.epoch > was.item.epoch || (item.epoch === was.item.epoch && item.seq > was.item.seq)) was.item = item
+      if (item.seq > was.item.seq) was.item = item
       if (waiter !== undefined) (was.waiters ??= []).push(waiter)
     }
+    this.schedule()
+  }
+
+  private schedule (): void {
     if (!this.flushing) {
       this.flushing = true
       void RESOLVED.then(() => { this.flush() })
@@ -80,6 +100,10 @@ export class ReplicaOutbox {
         if (batch.length > 0) this.sendBatch(peer, pool, batch)
       }
     }
+    // one stream per node, in order: each drop reaches it after the puts sent before it
+    const drops = [...this.drops]
+    this.drops.clear()
+    for (const [peer, list] of drops) for (const payload of list) this.transport.cast(peer, payload)
   }
 
   private sendBatch (peer: string, pool: string, batch: Queued[]): void {

@@ -9,6 +9,7 @@ import type { PoolComponents } from '../activation/pool-components.js'
 import { decodeReplicaGetAnswer, encodeReplicaDrop, encodeReplicaGet } from '../protocol/replica-messages.js'
 import type { ReplicaDropMessage, ReplicaGetAnswer, ReplicaGetMessage, ReplicaItem, ReplicaPutAnswer, ReplicaPutMessage } from '../protocol/replica-messages.js'
 import type { RuntimeTransport } from '../runtime-types.js'
+import { dropUnsaved } from '../activation/write-through.js'
 import { ReplicaOutbox } from './replica-outbox.js'
 import { ReplicaStore } from './replica-store.js'
 import type { Replica } from './replica-store.js'
@@ -131,12 +132,17 @@ export class Replicator {
         const a = answers[i]
         if (a === true) acked.add(pending[i])
         else if (typeof a === 'number') {
-          if (a > act.epoch) throw new StaleWriteError(`${local.name}/${act.id}: node ${pending[i]} holds a newer copy (epoch ${a} above ${act.epoch}); this one is stale`, { pool: local.name, id: act.id, epoch: act.epoch, stored: a })
+          if (a > act.epoch) {
+            // the next copy started here must outrank the one that refused this
+            this.c.observeEpoch(a)
+            throw new StaleWriteError(`${local.name}/${act.id}: node ${pending[i]} holds a newer copy (epoch ${a} above ${act.epoch}); this one is stale`, { pool: local.name, id: act.id, epoch: act.epoch, stored: a })
+          }
           unreached ??= [pending[i], new InvalidMessageError(`node ${pending[i]} refused a replica put for epoch ${a}, not above this copy's ${act.epoch}`)]
         } else unreached ??= [pending[i], a]
       }
       // all acknowledged: the ring may have moved while they answered (a worker mid-turn
       // does not follow it), so the successors are looked at once more (seed 3079)
+      ext.heldBy = to.filter(p => acked.has(p) || ext.heldBy?.includes(p) === true)
       if (unreached === undefined) continue
       const [peer, err] = unreached
       const moved = !this.successors(local.name, act.id, n).includes(peer) || this.c.down(peer)
@@ -174,7 +180,10 @@ export class Replicator {
         if (local === undefined || n <= 0) this.drop(pool, id)
         else if (chain.includes(self)) {
           out?.delete(id)
-          if (chain[0] === self) promote.push([local, id])
+          // owned here now, unless a node that runs it (handing it over, or holding it spilled)
+          // sends its puts and is not down: that node hands it over, or keeps it (see senderLost)
+          const sender = this.awaiting.get(pool)?.get(id)
+          if (chain[0] === self && (sender === undefined || this.c.down(sender))) promote.push([local, id])
         } else if (out?.has(id) !== true) {
           // no successor of it now: the replica goes to the nodes of its chain, in case its
           // owner cannot send them its state (it stands still, or is cut off); the owner too,
@@ -222,12 +231,22 @@ export class Replicator {
     const added = to.filter(p => !before.includes(p))
     const left = before.filter(p => !to.includes(p))
     ext.replicatedTo = to
+    if (left.length > 0 && ext.heldBy !== null) ext.heldBy = ext.heldBy.filter(p => to.includes(p))
     if (added.length === 0) {
       if (left.length > 0) this.castDrop(local.name, act, left, ext.replicaSeq)
       return
     }
     const item = { id: act.id, epoch: act.epoch, seq: ++ext.replicaSeq, bytes: this.bytesOf(local, act) }
     void Promise.all(added.map(async (peer) => await this.outbox.put(peer, local.name, item))).then((outcomes) => {
+      const newer = outcomes.find((o): o is number => typeof o === 'number' && o > item.epoch)
+      if (newer !== undefined) {
+        // a newer copy of it lives on: this one is stale, and goes unsaved
+        this.c.observeEpoch(newer)
+        if (act.epoch === item.epoch) dropUnsaved(local, act, new StaleWriteError(`${local.name}/${act.id}: a successor holds a newer copy (epoch ${newer} above ${item.epoch}); this one is stale`, { pool: local.name, id: act.id, epoch: item.epoch, stored: newer }))
+        return
+      }
+      const took = added.filter((p, i) => outcomes[i] === true && act.ext?.replicatedTo?.includes(p) === true)
+      if (took.length > 0) ext.heldBy = [...(ext.heldBy ?? []), ...took]
       const failed = added.filter((_, i) => outcomes[i] !== true)
       if (failed.length === 0) {
         // not those the ring named again meanwhile (a put since has a higher count, kept all the same)
@@ -244,32 +263,34 @@ export class Replicator {
   /** Tells `to` to drop `act`'s replica, unless one put after its `seq`-th (a ring that named them again) reached them. */
   private castDrop (pool: string, act: Activation, to: readonly string[], seq = act.ext?.replicaSeq ?? 0): void {
     const payload = encodeReplicaDrop(pool, [{ id: act.id, epoch: act.epoch, seq }])
-    for (const peer of to) this.c.transport.cast(peer, payload)
+    for (const peer of to) this.outbox.drop(peer, payload)
   }
 
   /**
    * The freshest replica of `pool`/`id` (highest epoch, then put count): the one kept
-   * here, taken out of the store, or, while the ring moved lately, one a node of the
+   * here, or, while the ring moved lately, one a node of the
    * worker's chain on this ring keeps (views move one node at a time: the replica may be
    * on a successor of the owner this node just took over from, not here). Undefined when none has one: the worker is new,
    * or every copy of it was lost.
    */
-  async take (local: LocalPool, id: string): Promise<{ state: unknown } | undefined> {
+  async take (local: LocalPool, id: string): Promise<{ state: unknown, epoch: number } | undefined> {
     const n = local.def.replicas ?? 0
     // with the ring still for a while, the replicas are where this ring puts them, and a
     // worker with none here is new (or passivated: its replicas went): nobody is asked
     const asked = this.c.ringMovedLately(local.name, id) ? this.chain(local.name, id, n).filter(peer => peer !== this.c.self()) : []
     const payload = encodeReplicaGet(local.name, id)
+    // an answer that does not come, or does not decode, is no replica: the others may hold one
     const answers = await Promise.all(asked.map(async (peer) => await this.c.transport.call(peer, payload, { timeoutMs: REPLICA_TIMEOUT_MS })
-      .then(decodeReplicaGetAnswer, () => null)))
+      .then(decodeReplicaGetAnswer).catch(() => null)))
     let best: Replica | undefined = this.store.get(local.name, id)
     for (const a of answers) {
       if (a !== null && (best === undefined || a[0] > best.epoch || (a[0] === best.epoch && a[1] > best.seq))) best = { epoch: a[0], seq: a[1], bytes: a[2] }
     }
-    this.drop(local.name, id)
     if (best === undefined) return undefined
     this.c.observeEpoch(best.epoch)
-    return { state: this.stateOf(local, best.bytes) }
+    // the one kept here stays until the activation is ready (see poolHooks' replicaReady):
+    // a start that fails (its load, its restore) finds it again next time
+    return { state: this.stateOf(local, best.bytes), epoch: best.epoch }
   }
 
   private stateOf (local: LocalPool | undefined, bytes: Uint8Array): unknown {
@@ -284,15 +305,16 @@ export class Replicator {
   }
 
   /**
-   * Whether `pool`/`id` runs here in a turn begun before it had any successor, and no node
-   * holds a replica of it yet: its successors get its state as that turn ends (mid-turn it
-   * may hold half of one). A node lost meanwhile takes the worker's memory with it.
+   * Whether `pool`/`id` runs here in a turn begun before its successors were named, and
+   * none of them holds a replica of it yet: they get its state as that turn ends (mid-turn
+   * it may hold half of one). A node lost meanwhile may take the worker's memory with it.
    */
   unreplicated (pool: string, id: string): boolean {
     const local = this.c.pool(pool)
     const act = local?.activations.get(id)
-    if (local === undefined || act === undefined || act.phase !== Phase.Busy || (act.ext?.replicatedTo?.length ?? 0) > 0) return false
-    return this.successors(pool, id, local.def.replicas ?? 0).length > 0
+    if (local === undefined || act === undefined || act.phase !== Phase.Busy) return false
+    const to = this.successors(pool, id, local.def.replicas ?? 0)
+    return to.length > 0 && !to.some(p => act.ext?.heldBy?.includes(p) === true)
   }
 
   /** A node that starts the worker asks for the replica kept here, if any. */
@@ -324,11 +346,13 @@ export class Replicator {
     const n = local?.def.replicas ?? 0
     const self = this.c.self()
     return m.items.map((item) => {
-      if (item instanceof Error) return -1
-      // a copy live here outranks an older owner's; one still starting (claiming from that
-      // owner, say) does not: it is no copy yet, and the replica is what it may start from
-      const live = local?.activations.get(item.id)
-      const copy = live !== undefined && live.phase !== Phase.Dead && live.phase !== Phase.Activating
+      // a pool this node does not replicate: no successor of anyone's here
+      if (item instanceof Error || local === undefined || n <= 0) return -1
+      // a copy live here outranks an older owner's, and so does one starting from its replica
+      // or its store (a put kept now would be lost: it reads no more of it); one claiming
+      // from that owner does not: it is no copy yet, and the replica is what it may start from
+      const live = local.activations.get(item.id)
+      const copy = live !== undefined && live.phase !== Phase.Dead && (live.phase !== Phase.Activating || live.ext?.claiming !== true)
       const answer = this.store.put(m.pool, item, copy ? live.epoch : undefined)
       if (answer === true) {
         this.c.observeEpoch(item.epoch)

@@ -50,14 +50,14 @@ describe('ReplicaStore', () => {
     expect([...s.poolNames()]).to.deep.equal(['q'])
   })
 
-  it('keeps epochs up to 2^53 and put counts up to 2^32 exactly, and refuses what does not fit as malformed', () => {
+  it('keeps epochs up to 2^53 and put counts up to 2^48 exactly, and refuses what does not fit as malformed', () => {
     const s = new ReplicaStore()
     const big = Number.MAX_SAFE_INTEGER
-    expect(s.put('p', item('a', big, 2 ** 32 - 1, [0, 255, 128]), undefined)).to.equal(true)
+    expect(s.put('p', item('a', big, 2 ** 48 - 1, [0, 255, 128]), undefined)).to.equal(true)
     const r = s.get('p', 'a')
-    expect(r).to.deep.include({ epoch: big, seq: 2 ** 32 - 1 })
+    expect(r).to.deep.include({ epoch: big, seq: 2 ** 48 - 1 })
     expect([...(r?.bytes ?? [])]).to.deep.equal([0, 255, 128])
-    for (const [epoch, seq] of [[-1, 1], [1.5, 1], [EPOCH, -1], [EPOCH, 2 ** 32], [2 ** 53, 1]]) {
+    for (const [epoch, seq] of [[-1, 1], [1.5, 1], [EPOCH, -1], [EPOCH, 2 ** 48], [2 ** 53, 1]]) {
       expect(s.put('p', item('b', epoch, seq), undefined), `epoch ${epoch} seq ${seq}`).to.equal(-1)
     }
     expect(s.figures.replicas).to.equal(1)

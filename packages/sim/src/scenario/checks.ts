@@ -112,8 +112,9 @@ export async function checkEnd (input: CheckInput): Promise<Violation | undefine
         if (value !== stored) return { invariant: INVARIANTS[1], detail: `ledger/${id}: the live worker holds ${value}, the store ${stored}` }
       } else {
         if (value > high) return { invariant: INVARIANTS[3], detail: `${pool}/${id} holds ${value}: more than the ${high} increments sent (a turn ran twice)` }
-        const kept = pool === 'counter' ? replicated.get(id) : undefined
-        if (kept !== undefined && kept.n !== value) return { invariant: INVARIANTS[9], detail: `counter/${id} holds ${value}; its replica on ${kept.on} holds ${kept.n}` }
+        for (const kept of pool === 'counter' ? replicated.get(id) ?? [] : []) {
+          if (kept.n !== value) return { invariant: INVARIANTS[9], detail: `counter/${id} holds ${value}; its replica on ${kept.on} holds ${kept.n}` }
+        }
         const since = input.excusedAcked?.get(`${pool}/${id}`)
         if (since !== undefined) {
           if (value < b.acked - since) return { invariant: INVARIANTS[2], detail: `${pool}/${id} holds ${value}, acknowledged ${b.acked}, ${b.acked - since} of them since it last may have lost its memory` }
@@ -132,8 +133,8 @@ export async function checkEnd (input: CheckInput): Promise<Violation | undefine
  * ring's changes left them where a failover looks for them. Returns, per id, the value
  * a replica holds (the worker's answer must match it), or the violation.
  */
-function replicasKept (input: CheckInput, nodes: readonly SimNode[]): Map<string, { n: number, on: string }> | Violation {
-  const kept = new Map<string, { n: number, on: string }>()
+function replicasKept (input: CheckInput, nodes: readonly SimNode[]): Map<string, Array<{ n: number, on: string }>> | Violation {
+  const kept = new Map<string, Array<{ n: number, on: string }>>()
   const n = input.replicas ?? 0
   if (n <= 0) return kept
   const byId = new Map(nodes.map(node => [node.peerId, node]))
@@ -152,7 +153,7 @@ function replicasKept (input: CheckInput, nodes: readonly SimNode[]): Map<string
         if (r === undefined || r.epoch !== epoch) {
           return { invariant: INVARIANTS[9], detail: `counter/${id} is live on ${holder.peerId} with epoch ${epoch}; its successor ${peer} keeps ${r === undefined ? 'no replica' : `one of epoch ${r.epoch}`}` }
         }
-        kept.set(id, { n: (r.state as { n: number }).n, on: peer })
+        kept.set(id, [...(kept.get(id) ?? []), { n: (r.state as { n: number }).n, on: peer }])
       }
     }
   }

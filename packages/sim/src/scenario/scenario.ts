@@ -44,7 +44,8 @@ export interface ScenarioOptions {
   /**
    * Replicas of the `counter` pool's workers (memory only) on their ring successors. With
    * them, a worker of a node killed or marked down keeps every acknowledged increment
-   * unless more than `replicas` nodes were lost within 10 virtual seconds. @default 0
+   * unless every node of its chain (its node and the successors that node replicated to)
+   * was lost within `LOSS_WINDOW_MS` of the others, or none held its replica yet. @default 0
    */
   replicas?: 0 | 1 | 2
 }
@@ -111,11 +112,14 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
   const exempt = new Set<string>()
   const replicas = options.replicas ?? 0
   // nodes lost lately (killed, marked down, fenced): a replicated worker loses memory only
-  // when more nodes than it has replicas went within LOSS_WINDOW_MS of each other
+  // when its node and the successors it replicated to went within LOSS_WINDOW_MS of each other
   const lost = new Map<string, number>()
   // a replicated worker's excuse holds for what was acknowledged before it, never after:
-  // per worker, how many increments were acknowledged at its last excuse
+  // per worker, how many increments were acknowledged at its last excuse, and the loss it
+  // was for (the lost node and when: the others marking it down, or its fence, later, do
+  // not raise it again)
   const excusedAcked = new Map<string, number>()
+  const excusedFor = new Map<string, string>()
   const lossy = (peerId: string, why: string): void => {
     const now = cluster.clock.monotonic()
     const since = now - 10_000
@@ -124,25 +128,27 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
     // first: the fence of a node back from being marked down, or the others marking it down
     // one after another, does not start its window again
     if (!lost.has(peerId)) lost.set(peerId, now)
-    // more lost than a worker has replicas: the workers of each of them may have lost their
-    // memory. So may a worker of the node lost now that, by that node's own ring (what it
-    // replicated by), had no successor left (the only node serving the pool, or others
-    // joined while it stood still: seed 1001 with --replicas 1; or one came back while it
-    // served alone, and it had not seen it yet: seed 3264), or whose successors held no
-    // replica of it yet (see `Replicator.unreplicated`: seed 5059 with --replicas 2)
-    const replicator = cluster.nodes.get(peerId)?.runtime.replicator
+    // a replicated worker on a node lost lately may have lost its memory when every node it
+    // replicated to (by that node's own chain for it) was lost too: no successor, as the
+    // only node serving the pool or one that others joined while it stood still (seed 1001
+    // with --replicas 1), or one come back while it served alone and not seen yet (seed
+    // 3264); or when none of them held a replica of it yet (see `Replicator.unreplicated`:
+    // seed 5059 with --replicas 2)
     let n = 0
     for (const [key, b] of books.books) {
       const of = (peer: string): boolean => b.holder === peer || (b.movedFrom === peer && b.movedAt >= since)
       if (replicas > 0 && key.startsWith('counter/')) {
-        if (![...lost.keys()].some(of)) continue
         const id = key.slice('counter/'.length)
-        // its copy was on that node, or was leaving it (a claim or handoff under way takes no state before it lands)
-        const mine = b.holder === peerId || (b.movedFrom === peerId && b.movedAt >= since)
-        const successors = mine ? (replicator?.chain('counter', id, replicas).filter(p => p !== peerId && !lost.has(p)) ?? []) : undefined
-        const kept = lost.size <= replicas && (successors === undefined || (successors.length > 0 && replicator?.unreplicated('counter', id) !== true))
-        if (!kept) {
+        for (const [x, at] of lost) {
+          // its copy was on that node, or was leaving it (a claim or handoff under way takes no state before it lands)
+          if (!of(x)) continue
+          const replicator = cluster.nodes.get(x)?.runtime.replicator
+          const held = replicator !== undefined && replicator.unreplicated('counter', id) !== true &&
+            replicator.chain('counter', id, replicas).some(p => p !== x && !lost.has(p))
+          const loss = `${x}@${at}`
+          if (held || excusedFor.get(key) === loss) continue
           n++
+          excusedFor.set(key, loss)
           excusedAcked.set(key, b.acked)
         }
       } else if (of(peerId)) {

@@ -124,6 +124,7 @@ export function testPools (opts: TestPoolOptions = {}): Record<string, Pool<any,
     init: () => ({ n: 0 }),
     handle: (s, msg) => msg === 'inc' ? ++s.n : s.n
   })
+  const replicated2 = definePool<{ n: number }, 'inc' | 'get', number>({ ...replicated, name: 'replicated2', replicas: 2 })
   const pgLedger = storedLedger('pg-ledger', async () => {
     if (opts.pg == null) throw new Error('the pg-ledger pool needs poolOptions.pg')
     const { PostgresStore } = await import('@simplepool/store/postgres')
@@ -172,7 +173,7 @@ export function testPools (opts: TestPoolOptions = {}): Record<string, Pool<any,
     init: () => ({ n: 0 }),
     handle: (s, msg) => msg === 'inc' ? ++s.n : s.n
   })
-  return Object.fromEntries([counter, available, stored, ticker, slowLoad, failInit, ledger, eagerLedger, sqliteLedger, pgLedger, replicated, blob, pinned, room, sink].map(p => [p.name, p]))
+  return Object.fromEntries([counter, available, stored, ticker, slowLoad, failInit, ledger, eagerLedger, sqliteLedger, pgLedger, replicated, replicated2, blob, pinned, room, sink].map(p => [p.name, p]))
 }
 
 /**

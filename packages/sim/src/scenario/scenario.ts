@@ -120,6 +120,8 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
   // not raise it again)
   const excusedAcked = new Map<string, number>()
   const excusedFor = new Map<string, string>()
+  // per node lost lately, per counter id: the nodes its replicas went to as it was lost
+  const targetsOf = new Map<string, Map<string, readonly string[]>>()
   const lossy = (peerId: string, why: string): void => {
     const now = cluster.clock.monotonic()
     const since = now - 10_000
@@ -127,9 +129,22 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
     // lost when killed, first marked down, or fenced (it dropped its copies) if neither came
     // first: the fence of a node back from being marked down, or the others marking it down
     // one after another, does not start its window again
-    if (!lost.has(peerId)) lost.set(peerId, now)
+    for (const peer of targetsOf.keys()) if (!lost.has(peer)) targetsOf.delete(peer)
+    if (!lost.has(peerId)) {
+      lost.set(peerId, now)
+      // where its workers' replicas were as it was lost (later its ring moves on without them)
+      const replicator = cluster.nodes.get(peerId)?.runtime.replicator
+      const targets = new Map<string, readonly string[]>()
+      for (let i = 0; replicas > 0 && replicator !== undefined && i < books.ids; i++) {
+        const id = String(i)
+        targets.set(id, replicator.unreplicated('counter', id) ? [] : replicator.successors('counter', id, replicas))
+      }
+      targetsOf.set(peerId, targets)
+    }
     // a replicated worker on a node lost lately may have lost its memory when every node it
-    // replicated to (by that node's own chain for it) was lost too: no successor, as the
+    // replicated to as it was lost (by that node's own ring: its successors, or, where it
+    // ran the worker without owning it, the owner claiming it, seed 3022; not its ring
+    // since, seed 3096) was lost too: no successor, as the
     // only node serving the pool or one that others joined while it stood still (seed 1001
     // with --replicas 1), or one come back while it served alone and not seen yet (seed
     // 3264); or when none of them held a replica of it yet (see `Replicator.unreplicated`:
@@ -142,9 +157,7 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
         for (const [x, at] of lost) {
           // its copy was on that node, or was leaving it (a claim or handoff under way takes no state before it lands)
           if (!of(x)) continue
-          const replicator = cluster.nodes.get(x)?.runtime.replicator
-          const held = replicator !== undefined && replicator.unreplicated('counter', id) !== true &&
-            replicator.chain('counter', id, replicas).some(p => p !== x && !lost.has(p))
+          const held = (targetsOf.get(x)?.get(id) ?? []).some(p => !lost.has(p))
           const loss = `${x}@${at}`
           if (held || excusedFor.get(key) === loss) continue
           n++

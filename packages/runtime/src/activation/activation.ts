@@ -105,11 +105,19 @@ export class ActivationExtra {
   minDeadline = Infinity
   /** Behind `signal`; made when someone first reads it. */
   controller: AbortController | undefined = undefined
-  /** Replicas sent of it in this epoch (see `Replicator`): each put's number. */
-  replicaSeq = 0
+}
+
+/**
+ * Where a worker of a replicated pool sent its state (see `Replicator`). Its own small
+ * object, not fields of {@link ActivationExtra}: every worker of such a pool has one, and
+ * most need nothing else.
+ */
+export class ReplicaTrack {
+  /** Replicas sent of it in this epoch: each put's number. */
+  seq = 0
   /** The successors its state went to last; null before any. */
-  replicatedTo: readonly string[] | null = null
-  /** The successors among `replicatedTo` that acknowledged a put of it: they hold a replica. */
+  to: readonly string[] | null = null
+  /** The successors among `to` that acknowledged a put of it: they hold a replica. */
   heldBy: readonly string[] | null = null
 }
 
@@ -133,6 +141,8 @@ export class Activation implements WorkerContext {
   ownedAt = -1
   /** Made on first need; see {@link ActivationExtra}. */
   ext: ActivationExtra | null = null
+  /** A replicated pool's worker: where its state went; see {@link ReplicaTrack}. */
+  rep: ReplicaTrack | null = null
 
   constructor (home: ActivationHome, id: string, epoch: number) {
     this.home = home
@@ -163,6 +173,12 @@ export class Activation implements WorkerContext {
   extra (): ActivationExtra {
     if (this.ext === null) this.ext = new ActivationExtra()
     return this.ext
+  }
+
+  /** Its replicas' track, made on first need. */
+  replica (): ReplicaTrack {
+    if (this.rep === null) this.rep = new ReplicaTrack()
+    return this.rep
   }
 
   /** Messages waiting. */

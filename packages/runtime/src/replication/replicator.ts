@@ -116,12 +116,12 @@ export class Replicator {
   async afterTurn (local: LocalPool, act: Activation): Promise<void> {
     const n = local.def.replicas ?? 0
     if (n <= 0) return
-    const ext = act.extra()
-    const item = { id: act.id, epoch: act.epoch, seq: ++ext.replicaSeq, bytes: this.bytesOf(local, act) }
+    const track = act.replica()
+    const item = { id: act.id, epoch: act.epoch, seq: ++track.seq, bytes: this.bytesOf(local, act) }
     const acked = new Set<string>()
     for (let attempt = 0; ; attempt++) {
       const to = this.successors(local.name, act.id, n)
-      ext.replicatedTo = to
+      track.to = to
       const pending = to.filter(peer => !acked.has(peer))
       if (pending.length === 0) return
       const answers = pending.length === 1
@@ -142,13 +142,13 @@ export class Replicator {
       }
       // all acknowledged: the ring may have moved while they answered (a worker mid-turn
       // does not follow it), so the successors are looked at once more (seed 3079)
-      ext.heldBy = to.filter(p => acked.has(p) || ext.heldBy?.includes(p) === true)
+      track.heldBy = to.filter(p => acked.has(p) || track.heldBy?.includes(p) === true)
       if (unreached === undefined) continue
       const [peer, err] = unreached
       const moved = !this.successors(local.name, act.id, n).includes(peer) || this.c.down(peer)
       if (!moved || attempt >= 2) {
         // it does not hold this state: the next sweep sends it there again (an idle worker sends nothing else)
-        ext.replicatedTo = ext.replicatedTo?.filter(p => p !== peer)
+        track.to = track.to?.filter(p => p !== peer) ?? null
         this.refollow.set(act, local)
         throw new NodeUnavailableError(`the replica of ${local.name}/${act.id} on node ${peer} was not acknowledged (${err.message}); the call's effect may be kept or not: retry`, { node: peer, pool: local.name, id: act.id })
       }
@@ -157,7 +157,7 @@ export class Replicator {
 
   /** `act` left this node for good (passivated, stopped): its successors drop its replicas. */
   dropReplicas (local: LocalPool, act: Activation): void {
-    const to = act.ext?.replicatedTo
+    const to = act.rep?.to
     if (to != null && to.length > 0) this.castDrop(local.name, act, to)
   }
 
@@ -226,17 +226,17 @@ export class Replicator {
   follow (local: LocalPool, act: Activation, n = local.def.replicas ?? 0): void {
     if (n <= 0) return
     const to = this.successors(local.name, act.id, n)
-    const ext = act.extra()
-    const before = ext.replicatedTo ?? []
+    const track = act.replica()
+    const before = track.to ?? []
     const added = to.filter(p => !before.includes(p))
     const left = before.filter(p => !to.includes(p))
-    ext.replicatedTo = to
-    if (left.length > 0 && ext.heldBy !== null) ext.heldBy = ext.heldBy.filter(p => to.includes(p))
+    track.to = to
+    if (left.length > 0 && track.heldBy !== null) track.heldBy = track.heldBy.filter(p => to.includes(p))
     if (added.length === 0) {
-      if (left.length > 0) this.castDrop(local.name, act, left, ext.replicaSeq)
+      if (left.length > 0) this.castDrop(local.name, act, left, track.seq)
       return
     }
-    const item = { id: act.id, epoch: act.epoch, seq: ++ext.replicaSeq, bytes: this.bytesOf(local, act) }
+    const item = { id: act.id, epoch: act.epoch, seq: ++track.seq, bytes: this.bytesOf(local, act) }
     void Promise.all(added.map(async (peer) => await this.outbox.put(peer, local.name, item))).then((outcomes) => {
       const newer = outcomes.find((o): o is number => typeof o === 'number' && o > item.epoch)
       if (newer !== undefined) {
@@ -245,23 +245,23 @@ export class Replicator {
         if (act.epoch === item.epoch) dropUnsaved(local, act, new StaleWriteError(`${local.name}/${act.id}: a successor holds a newer copy (epoch ${newer} above ${item.epoch}); this one is stale`, { pool: local.name, id: act.id, epoch: item.epoch, stored: newer }))
         return
       }
-      const took = added.filter((p, i) => outcomes[i] === true && act.ext?.replicatedTo?.includes(p) === true)
-      if (took.length > 0) ext.heldBy = [...(ext.heldBy ?? []), ...took]
+      const took = added.filter((p, i) => outcomes[i] === true && act.rep?.to?.includes(p) === true)
+      if (took.length > 0) track.heldBy = [...(track.heldBy ?? []), ...took]
       const failed = added.filter((_, i) => outcomes[i] !== true)
       if (failed.length === 0) {
         // not those the ring named again meanwhile (a put since has a higher count, kept all the same)
-        const gone = left.filter(p => act.ext?.replicatedTo?.includes(p) !== true)
+        const gone = left.filter(p => act.rep?.to?.includes(p) !== true)
         if (gone.length > 0) this.castDrop(local.name, act, gone, item.seq)
         return
       }
       // those that did not take it do not hold it: the next try (or turn) sends it again
-      if (act.ext?.replicatedTo === to) act.extra().replicatedTo = to.filter(p => !failed.includes(p))
+      if (track.to === to) track.to = to.filter(p => !failed.includes(p))
       this.refollow.set(act, local)
     })
   }
 
   /** Tells `to` to drop `act`'s replica, unless one put after its `seq`-th (a ring that named them again) reached them. */
-  private castDrop (pool: string, act: Activation, to: readonly string[], seq = act.ext?.replicaSeq ?? 0): void {
+  private castDrop (pool: string, act: Activation, to: readonly string[], seq = act.rep?.seq ?? 0): void {
     const payload = encodeReplicaDrop(pool, [{ id: act.id, epoch: act.epoch, seq }])
     for (const peer of to) this.outbox.drop(peer, payload)
   }
@@ -314,7 +314,7 @@ export class Replicator {
     const act = local?.activations.get(id)
     if (local === undefined || act === undefined || act.phase !== Phase.Busy) return false
     const to = this.successors(pool, id, local.def.replicas ?? 0)
-    return to.length > 0 && !to.some(p => act.ext?.heldBy?.includes(p) === true)
+    return to.length > 0 && !to.some(p => act.rep?.heldBy?.includes(p) === true)
   }
 
   /** A node that starts the worker asks for the replica kept here, if any. */

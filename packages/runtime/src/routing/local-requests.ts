@@ -105,7 +105,7 @@ export class LocalRequests {
     const self = this.c.self()
     const why = act.phase === Phase.Migrating ? 'handoff' : this.c.spill.spilledFrom(local.name, id) !== undefined ? 'spill' : owner !== self ? 'handoff' : 'owner'
     // where its state went after its last turn (a replicated pool's successors)
-    const replicas = act.ext?.replicatedTo
+    const replicas = act.rep?.to
     return { node: self, epoch: act.epoch, mailbox: act.queued, why, owner, ...(replicas != null && replicas.length > 0 ? { replicas: [...replicas] } : {}) }
   }
 

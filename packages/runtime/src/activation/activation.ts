@@ -117,7 +117,7 @@ export class ReplicaTrack {
   seq = 0
   /** The successors its state went to last; null before any. */
   to: readonly string[] | null = null
-  /** The successors among `to` that acknowledged a put of it: they hold a replica. */
+  /** The nodes that acknowledged a put of it, and were not told to drop it since: they hold a replica. */
   heldBy: readonly string[] | null = null
 }
 

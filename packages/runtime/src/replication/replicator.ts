@@ -142,7 +142,8 @@ export class Replicator {
       }
       // all acknowledged: the ring may have moved while they answered (a worker mid-turn
       // does not follow it), so the successors are looked at once more (seed 3079)
-      track.heldBy = to.filter(p => acked.has(p) || track.heldBy?.includes(p) === true)
+      const had = track.heldBy ?? []
+      track.heldBy = [...had, ...[...acked].filter(p => !had.includes(p))]
       if (unreached === undefined) continue
       const [peer, err] = unreached
       const moved = !this.successors(local.name, act.id, n).includes(peer) || this.c.down(peer)
@@ -230,8 +231,9 @@ export class Replicator {
     const before = track.to ?? []
     const added = to.filter(p => !before.includes(p))
     const left = before.filter(p => !to.includes(p))
-    track.to = to
-    if (left.length > 0 && track.heldBy !== null) track.heldBy = track.heldBy.filter(p => to.includes(p))
+    // those it was sent to and still successors; the new ones join as they acknowledge it
+    // (one that does not is not counted as holding it: the sweep sends it again, seed 7040)
+    track.to = to.filter(p => before.includes(p))
     if (added.length === 0) {
       if (left.length > 0) this.castDrop(local.name, act, left, track.seq)
       return
@@ -245,23 +247,28 @@ export class Replicator {
         if (act.epoch === item.epoch) dropUnsaved(local, act, new StaleWriteError(`${local.name}/${act.id}: a successor holds a newer copy (epoch ${newer} above ${item.epoch}); this one is stale`, { pool: local.name, id: act.id, epoch: item.epoch, stored: newer }))
         return
       }
-      const took = added.filter((p, i) => outcomes[i] === true && act.rep?.to?.includes(p) === true)
-      if (took.length > 0) track.heldBy = [...(track.heldBy ?? []), ...took]
-      const failed = added.filter((_, i) => outcomes[i] !== true)
-      if (failed.length === 0) {
-        // not those the ring named again meanwhile (a put since has a higher count, kept all the same)
-        const gone = left.filter(p => act.rep?.to?.includes(p) !== true)
-        if (gone.length > 0) this.castDrop(local.name, act, gone, item.seq)
+      if (act.epoch !== item.epoch || act.phase === Phase.Dead) return
+      // those that took it and are still its successors hold it now
+      const now = this.successors(local.name, act.id, n)
+      const took = added.filter((p, i) => outcomes[i] === true && now.includes(p))
+      const had = track.to ?? []
+      track.to = [...had, ...took.filter(p => !had.includes(p))]
+      track.heldBy = [...(track.heldBy ?? []).filter(p => !took.includes(p)), ...took]
+      if (took.length < added.length) {
+        this.refollow.set(act, local)
         return
       }
-      // those that did not take it do not hold it: the next try (or turn) sends it again
-      if (track.to === to) track.to = to.filter(p => !failed.includes(p))
-      this.refollow.set(act, local)
+      // every new one holds it: those left out drop theirs, but not those the ring named
+      // again meanwhile (a put since has a higher count, kept all the same)
+      const gone = left.filter(p => !track.to?.includes(p))
+      if (gone.length > 0) this.castDrop(local.name, act, gone, item.seq)
     })
   }
 
   /** Tells `to` to drop `act`'s replica, unless one put after its `seq`-th (a ring that named them again) reached them. */
   private castDrop (pool: string, act: Activation, to: readonly string[], seq = act.rep?.seq ?? 0): void {
+    const track = act.rep
+    if (track?.heldBy != null) track.heldBy = track.heldBy.filter(p => !to.includes(p))
     const payload = encodeReplicaDrop(pool, [{ id: act.id, epoch: act.epoch, seq }])
     for (const peer of to) this.outbox.drop(peer, payload)
   }
@@ -305,16 +312,15 @@ export class Replicator {
   }
 
   /**
-   * Whether `pool`/`id` runs here in a turn begun before its successors were named, and
-   * none of them holds a replica of it yet: they get its state as that turn ends (mid-turn
-   * it may hold half of one). A node lost meanwhile may take the worker's memory with it.
+   * The nodes that acknowledged a replica of `pool`/`id`, live here, and were not told to
+   * drop it since (successors of this ring or one before, which keep it a while, see
+   * REPLICA_LINGER_MS); undefined when it is not live here. Every acknowledged turn of it
+   * is on each of its successors of that moment: a loss of this node loses none of them
+   * while one of these holds it. For checks and tools.
    */
-  unreplicated (pool: string, id: string): boolean {
-    const local = this.c.pool(pool)
-    const act = local?.activations.get(id)
-    if (local === undefined || act === undefined || act.phase !== Phase.Busy) return false
-    const to = this.successors(pool, id, local.def.replicas ?? 0)
-    return to.length > 0 && !to.some(p => act.rep?.heldBy?.includes(p) === true)
+  holders (pool: string, id: string): readonly string[] | undefined {
+    const act = this.c.pool(pool)?.activations.get(id)
+    return act === undefined || act.phase === Phase.Dead ? undefined : act.rep?.heldBy ?? []
   }
 
   /** A node that starts the worker asks for the replica kept here, if any. */

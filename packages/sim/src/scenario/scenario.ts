@@ -137,18 +137,20 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
       const targets = new Map<string, readonly string[]>()
       for (let i = 0; replicas > 0 && replicator !== undefined && i < books.ids; i++) {
         const id = String(i)
-        targets.set(id, replicator.unreplicated('counter', id) ? [] : replicator.successors('counter', id, replicas))
+        // live there: the nodes that acknowledged its replica; gone from there (dropped by a
+        // fence, or handed on): its successors, from which it starts again
+        targets.set(id, replicator.holders('counter', id) ?? replicator.successors('counter', id, replicas))
       }
       targetsOf.set(peerId, targets)
     }
-    // a replicated worker on a node lost lately may have lost its memory when every node it
-    // replicated to as it was lost (by that node's own ring: its successors, or, where it
-    // ran the worker without owning it, the owner claiming it, seed 3022; not its ring
-    // since, seed 3096) was lost too: no successor, as the
-    // only node serving the pool or one that others joined while it stood still (seed 1001
-    // with --replicas 1), or one come back while it served alone and not seen yet (seed
-    // 3264); or when none of them held a replica of it yet (see `Replicator.unreplicated`:
-    // seed 5059 with --replicas 2)
+    // a replicated worker on a node lost lately may have lost its memory when every node
+    // that held its replica as that node was lost (see `Replicator.holders`: its successors
+    // that acknowledged it, of that node's own ring then, not since, seed 3096; the owner
+    // claiming it, where it ran a worker it did not own, seed 3022) was lost too; or when
+    // none held it: no successor, as the only node serving the pool or one that others
+    // joined while it stood still (seed 1001 with --replicas 1), one come back while it
+    // served alone and not seen yet (seed 3264), or named during a turn still running (seed
+    // 5059 with --replicas 2); or none reached, cut off (seed 7256 with --partitions)
     let n = 0
     for (const [key, b] of books.books) {
       const of = (peer: string): boolean => b.holder === peer || (b.movedFrom === peer && b.movedAt >= since)

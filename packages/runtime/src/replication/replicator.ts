@@ -230,7 +230,8 @@ export class Replicator {
     const track = act.replica()
     const before = track.to ?? []
     const added = to.filter(p => !before.includes(p))
-    const left = before.filter(p => !to.includes(p))
+    // left out: those it went to, and those that acknowledged it (one a put failed since is not in `to`)
+    const left = [...new Set([...before, ...(track.heldBy ?? [])])].filter(p => !to.includes(p))
     // those it was sent to and still successors; the new ones join as they acknowledge it
     // (one that does not is not counted as holding it: the sweep sends it again, seed 7040)
     track.to = to.filter(p => before.includes(p))

@@ -137,9 +137,11 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
       const targets = new Map<string, readonly string[]>()
       for (let i = 0; replicas > 0 && replicator !== undefined && i < books.ids; i++) {
         const id = String(i)
-        // live there: the nodes that acknowledged its replica; gone from there (dropped by a
-        // fence, or handed on): its successors, from which it starts again
-        targets.set(id, replicator.holders('counter', id) ?? replicator.successors('counter', id, replicas))
+        // live there: its successors that acknowledged its replica; gone from there (dropped by
+        // a fence, or handed on): its successors, from which it starts again
+        // (a holder no successor any more keeps it only a while, and serves it to no one: seed 3038)
+        const successors = replicator.successors('counter', id, replicas)
+        targets.set(id, replicator.holders('counter', id)?.filter(p => successors.includes(p)) ?? successors)
       }
       targetsOf.set(peerId, targets)
     }

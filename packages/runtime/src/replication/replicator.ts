@@ -185,20 +185,24 @@ export class Replicator {
           // sends its puts and is not down: that node hands it over, or keeps it (see senderLost)
           const sender = this.awaiting.get(pool)?.get(id)
           if (chain[0] === self && (sender === undefined || this.c.down(sender))) promote.push([local, id])
-        } else if (out?.has(id) !== true) {
+        } else {
           // no successor of it now: the replica goes to the nodes of its chain, in case its
           // owner cannot send them its state (it stands still, or is cut off); the owner too,
           // which may be a new one that has to start it from there (seed 62 with --replicas
-          // 1); each keeps the newer. This node keeps its own for REPLICA_LINGER_MS (see sweep)
+          // 1); each keeps the newer. This node keeps its own for REPLICA_LINGER_MS (see
+          // sweep), and passes it on again on each ring change meanwhile: a chain left with
+          // no node (its owner lost, its successor left the pool) may get one back (seed 3216)
           const r = this.store.get(pool, id) as Replica
           for (const peer of chain) {
             let items = passOn.get(peer)
             if (items === undefined) passOn.set(peer, items = [])
             items.push({ id, epoch: r.epoch, seq: r.seq, bytes: r.bytes })
           }
-          let since = this.out.get(pool)
-          if (since === undefined) this.out.set(pool, since = new Map())
-          since.set(id, now)
+          if (out?.has(id) !== true) {
+            let since = this.out.get(pool)
+            if (since === undefined) this.out.set(pool, since = new Map())
+            since.set(id, now)
+          }
         }
       }
       for (const [peer, items] of passOn) for (const item of items) this.outbox.send(peer, pool, item)

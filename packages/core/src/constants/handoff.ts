@@ -98,6 +98,9 @@ export const REPLICA_TIMEOUT_MS = 2_000
  * the run queue travel together, up to this many workers or this many bytes of state.
  */
 export const REPLICA_BATCH = 256
+
+/** Workers a node starts from their replicas per handoff pump (`HANDOFF_PUMP_MS`), after their owner was lost: 50,000 a second. */
+export const REPLICA_STARTS_PER_PUMP = 500
 export const REPLICA_BATCH_BYTES = 256 * 1024
 
 /**

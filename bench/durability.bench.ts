@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createNode, definePool } from 'simplepool'
-import type { WorkerStore } from 'simplepool'
+import type { SimplePoolNode, WorkerStore } from 'simplepool'
 import { MemoryStore } from '@simplepool/store'
 import { TEST_PG_SHOWN, TEST_PG_URL, dropTestTable, postgresUnreachable } from '@simplepool/testing'
 import { SqliteStore } from '@simplepool/store/sqlite'
@@ -37,6 +37,23 @@ const STATE = { n: 0, name: 'room-with-a-name', members: ['ann', 'bob', 'cyd', '
 
 function quantile (sorted: number[], q: number): number {
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
+}
+
+/** 64 callers on `node` call 'inc' on workers `w0`..`w999` of pool `room` for `seconds`: calls per second, and each call's latency (ms, sorted). */
+async function callFor (node: SimplePoolNode, seconds: number): Promise<{ lat: number[], perSec: number }> {
+  const lat: number[] = []
+  let calls = 0
+  const end = performance.now() + seconds * 1000
+  await Promise.all(Array.from({ length: 64 }, async (_, c) => {
+    for (let i = c; performance.now() < end; i += 64) {
+      const t = performance.now()
+      await node.ref<'inc', number>('room', `w${i % 1000}`).call('inc')
+      lat.push(performance.now() - t)
+      calls++
+    }
+  }))
+  lat.sort((x, y) => x - y)
+  return { lat, perSec: calls / seconds }
 }
 
 /** Runs the scenario; every store, table, file and node it made is gone before it returns, also on failure. */
@@ -99,19 +116,7 @@ export async function durabilityBench (opts: DurabilityBenchOptions = {}): Promi
       })
       const node = await createNode({ pools: [pool] })
       try {
-        const lat: number[] = []
-        let calls = 0
-        const end = performance.now() + seconds * 1000
-        await Promise.all(Array.from({ length: 64 }, async (_, c) => {
-          for (let i = c; performance.now() < end; i += 64) {
-            const t = performance.now()
-            await node.ref<'inc', number>('room', `w${i % 1000}`).call('inc')
-            lat.push(performance.now() - t)
-            calls++
-          }
-        }))
-        lat.sort((a, b) => a - b)
-        const perSec = calls / seconds
+        const { lat, perSec } = await callFor(node, seconds)
         rows.push({ what: `calls, writeThrough: ${name}`, 'per s': round(perSec), 'p50 ms': round(quantile(lat, 0.5), 3), 'p99 ms': round(quantile(lat, 0.99), 3) })
         figures.push({ name: `calls/s, 64 in flight, ${name}`, value: round(perSec), unit: 'calls/s' })
         figures.push({ name: `call p99, 64 in flight, ${name}`, value: round(quantile(lat, 0.99), 3), unit: 'ms' })
@@ -131,19 +136,7 @@ export async function durabilityBench (opts: DurabilityBenchOptions = {}): Promi
       try {
         while (a.members().filter(m => m.status === 'up' && m.liveness === 'alive').length < 3) await new Promise(resolve => setTimeout(resolve, 50))
         for (let i = 0; i < 1000; i++) await a.ref<'inc', number>('room', `w${i}`).call('inc')
-        const lat: number[] = []
-        let calls = 0
-        const end = performance.now() + seconds * 1000
-        await Promise.all(Array.from({ length: 64 }, async (_, c) => {
-          for (let i = c; performance.now() < end; i += 64) {
-            const t = performance.now()
-            await a.ref<'inc', number>('room', `w${i % 1000}`).call('inc')
-            lat.push(performance.now() - t)
-            calls++
-          }
-        }))
-        lat.sort((x, y) => x - y)
-        const perSec = calls / seconds
+        const { lat, perSec } = await callFor(a, seconds)
         const kept = [a, ...others].map(n => n.health().replicas?.bytes ?? 0).reduce((x, y) => x + y, 0)
         rows.push({ what: `calls, 3 nodes, ${name}`, 'per s': round(perSec), 'p50 ms': round(quantile(lat, 0.5), 3), 'p99 ms': round(quantile(lat, 0.99), 3) })
         figures.push({ name: `calls/s, 3 nodes, ${name}`, value: round(perSec), unit: 'calls/s' })

@@ -1,4 +1,4 @@
-import type { NodeHandle } from '@simplepool/testing'
+import type { Cluster, NodeHandle } from '@simplepool/testing'
 
 /** What steady `inc` traffic on the ledger pool came to, per id, over every calling node. */
 export interface Traffic {
@@ -49,5 +49,51 @@ export async function settled (nodes: NodeHandle[], timeoutMs: number): Promise<
       await new Promise(resolve => setTimeout(resolve, 100))
       left = await node.request<number>('migrationBacklog')
     }
+  }
+}
+
+/** What {@link killUnderTraffic} found: each id's value after, and the ids that broke a rule. */
+export interface KillOutcome {
+  /** Each id's value after, in id order. */
+  live: number[]
+  /** Ids whose value is below the increments acknowledged to them, or above those sent (at most five). */
+  wrong: Array<{ i: number, v: number, acked: number, failed: number }>
+  /** How many ids were off in all. */
+  off: number
+  /** Increments acknowledged while the victims died. */
+  acked: number
+  /** Ids live on two running nodes (at most five). */
+  twice: number[]
+}
+
+/**
+ * `inc` traffic from `callers` to ids `prefix`0..n-1 of `pool` for 4 s; 1.5 s in, every
+ * node of `victims` is killed (SIGKILL) and waited for as marked down; then 2 s more of
+ * traffic and the handoffs settled. Every error of the traffic but `NodeUnavailableError`
+ * during the kill, or any after, fails (with the latest failures). Then each id's value
+ * against what was acknowledged to it (one that failed in flight may have been kept or
+ * not), and which ids live on two nodes.
+ */
+export async function killUnderTraffic (cluster: Cluster, callers: NodeHandle[], victims: NodeHandle[], pool: string, prefix: string, n: number): Promise<KillOutcome> {
+  const running = ledgerTraffic(callers, prefix, n, 4, pool)
+  await new Promise(resolve => setTimeout(resolve, 1_500))
+  for (const v of victims) v.kill('SIGKILL')
+  for (const v of victims) await callers[0].waitForEvent(e => e.name === 'member:down' && e.detail.peerId === v.peerId, 10_000, `${v.name} marked down`)
+  const during = await running
+  const unexpected = Object.keys(during.errors).filter(name => name !== 'NodeUnavailableError')
+  if (unexpected.length > 0) throw new Error(`traffic failed with ${unexpected.join(', ')}: ${JSON.stringify(during.latest.slice(-3))}`)
+  const after = await ledgerTraffic(callers, prefix, n, 2, pool)
+  if (Object.keys(after.errors).length > 0) throw new Error(`traffic after failed: ${JSON.stringify(after.errors)} ${JSON.stringify(after.latest.slice(-3))}`)
+  await settled(cluster.running, 20_000)
+  const live = (await callers[0].request<Array<number | null>>('callEach', { pool, prefix, n, msg: 'get' }, 30_000)).map(v => v ?? 0)
+  const off = live.map((v, i) => ({ i, v, acked: during.acks[i] + after.acks[i], failed: during.failed[i] }))
+    .filter(x => x.v < x.acked || x.v > x.acked + x.failed)
+  const epochs = await Promise.all(cluster.running.map(async node => await node.request<Array<number | null>>('localEpochs', { pool, prefix, n })))
+  return {
+    live,
+    wrong: off.slice(0, 5),
+    off: off.length,
+    acked: during.acks.reduce((x, y) => x + y, 0),
+    twice: live.map((_, i) => i).filter(i => epochs.filter(e => e[i] !== null).length > 1).slice(0, 5)
   }
 }

@@ -143,10 +143,10 @@ export class Replicator {
           unreached ??= [pending[i], new InvalidMessageError(`node ${pending[i]} refused a replica put for epoch ${a}, not above this copy's ${act.epoch}`)]
         } else unreached ??= [pending[i], a]
       }
-      // all acknowledged: the ring may have moved while they answered (a worker mid-turn
-      // does not follow it), so the successors are looked at once more (seed 3079)
       const had = track.heldBy ?? []
       track.heldBy = [...had, ...[...acked].filter(p => !had.includes(p))]
+      // all acknowledged: the ring may have moved while they answered (a worker mid-turn
+      // does not follow it), so the successors are looked at once more (seed 3079)
       if (unreached === undefined) continue
       const [peer, err] = unreached
       const moved = !this.successors(local.name, act.id, n).includes(peer) || this.c.down(peer)

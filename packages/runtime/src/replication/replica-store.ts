@@ -60,6 +60,11 @@ export class ReplicaStore {
     return kept === undefined ? undefined : { epoch: epochOf(kept), seq: seqOf(kept), bytes: Buffer.from(kept.slice(HEADER), 'latin1') }
   }
 
+  /** Whether a replica of `pool`/`id` is kept here (without reading it). */
+  has (pool: string, id: string): boolean {
+    return this.pools.get(pool)?.has(id) === true
+  }
+
   /** Drops the replica of `pool`/`id` unless it is newer than the put `epoch`/`seq` names (any, when not given); returns whether one went. */
   drop (pool: string, id: string, epoch = Infinity, seq = Infinity): boolean {
     const replicas = this.pools.get(pool)

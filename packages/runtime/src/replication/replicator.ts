@@ -7,7 +7,7 @@ import type { Activation } from '../activation/activation.js'
 import type { LocalPool } from '../activation/local-pool.js'
 import type { PoolComponents } from '../activation/pool-components.js'
 import { decodeReplicaGetAnswer, encodeReplicaDrop, encodeReplicaGet } from '../protocol/replica-messages.js'
-import type { ReplicaDropMessage, ReplicaGetAnswer, ReplicaGetMessage, ReplicaItem, ReplicaPutAnswer, ReplicaPutMessage } from '../protocol/replica-messages.js'
+import type { ReplicaDropMessage, ReplicaGetAnswer, ReplicaGetMessage, ReplicaPutAnswer, ReplicaPutMessage } from '../protocol/replica-messages.js'
 import type { RuntimeTransport } from '../runtime-types.js'
 import { dropUnsaved } from '../activation/write-through.js'
 import { ReplicaOutbox } from './replica-outbox.js'
@@ -42,7 +42,7 @@ export interface ReplicatorComponents {
  * side: replicas kept as bytes in a {@link ReplicaStore}, dropped once this node is no
  * successor of the worker's owner, and taken (`take`) by an activation here when this
  * node owns the worker now (its owner is gone): the worker comes back with the state of
- * its last replicated turn, no `load`, no `init`.
+ * its last replicated turn, no `init` (see `loadThenInit` for a pool with a store).
  *
  * A successor that holds a newer copy (a live activation or a replica with a higher
  * epoch) refuses a put with that epoch: the owner's copy is stale (it was marked down
@@ -50,11 +50,6 @@ export interface ReplicatorComponents {
  */
 export class Replicator {
   readonly store = new ReplicaStore()
-  /** Replicas this node keeps for workers owned elsewhere, their bytes of state, and puts its successors missed. */
-  get figures (): { replicas: number, bytes: number, missed: number } {
-    return { ...this.store.figures, missed: this.missed }
-  }
-
   /** Replicas a successor did not acknowledge (down, cut off, too slow): each failed its turn's call, or went to the next successor. */
   missed = 0
   private readonly c: ReplicatorComponents
@@ -77,6 +72,16 @@ export class Replicator {
   constructor (components: ReplicatorComponents) {
     this.c = components
     this.outbox = new ReplicaOutbox(components.transport, () => { this.missed++ })
+  }
+
+  /** Replicas this node keeps for workers owned elsewhere, their bytes of state, and puts its successors missed. */
+  get figures (): { replicas: number, bytes: number, missed: number } {
+    return { ...this.store.figures, missed: this.missed }
+  }
+
+  /** Whether this node owns `pool`/`id` on its ring (the head of its chain, without the successors' lookups). */
+  private ownsHere (pool: string, id: string): boolean {
+    return this.c.placement()?.ring(pool)?.ownerOf(id) === this.c.self()
   }
 
   /**
@@ -123,6 +128,7 @@ export class Replicator {
     const item = { id: act.id, epoch: act.epoch, seq: ++track.seq, bytes: this.bytesOf(local, act) }
     const acked = new Set<string>()
     for (let attempt = 0; ; attempt++) {
+      const placed = this.c.placement()
       const to = this.successors(local.name, act.id, n)
       track.to = to
       const pending = to.filter(peer => !acked.has(peer))
@@ -145,9 +151,12 @@ export class Replicator {
       }
       const had = track.heldBy ?? []
       track.heldBy = [...had, ...[...acked].filter(p => !had.includes(p))]
-      // all acknowledged: the ring may have moved while they answered (a worker mid-turn
-      // does not follow it), so the successors are looked at once more (seed 3079)
-      if (unreached === undefined) continue
+      // all acknowledged: if the ring moved while they answered (a worker mid-turn does not
+      // follow it), the successors are looked at once more (seed 3079)
+      if (unreached === undefined) {
+        if (this.c.placement() === placed) return
+        continue
+      }
       const [peer, err] = unreached
       const moved = !this.successors(local.name, act.id, n).includes(peer) || this.c.down(peer)
       if (!moved || attempt >= 2) {
@@ -177,7 +186,6 @@ export class Replicator {
     for (const pool of [...this.store.poolNames()]) {
       const local = this.c.pool(pool)
       const n = local?.def.replicas ?? 0
-      const passOn = new Map<string, ReplicaItem[]>()
       const out = this.out.get(pool)
       for (const id of [...this.store.idsOf(pool)]) {
         const chain = n > 0 ? this.chain(pool, id, n) : []
@@ -196,11 +204,7 @@ export class Replicator {
           // sweep), and passes it on again on each ring change meanwhile: a chain left with
           // no node (its owner lost, its successor left the pool) may get one back (seed 3216)
           const r = this.store.get(pool, id) as Replica
-          for (const peer of chain) {
-            let items = passOn.get(peer)
-            if (items === undefined) passOn.set(peer, items = [])
-            items.push({ id, epoch: r.epoch, seq: r.seq, bytes: r.bytes })
-          }
+          for (const peer of chain) this.outbox.send(peer, pool, { id, epoch: r.epoch, seq: r.seq, bytes: r.bytes })
           if (out?.has(id) !== true) {
             let since = this.out.get(pool)
             if (since === undefined) this.out.set(pool, since = new Map())
@@ -208,7 +212,6 @@ export class Replicator {
           }
         }
       }
-      for (const [peer, items] of passOn) for (const item of items) this.outbox.send(peer, pool, item)
     }
     // this node owns workers it kept replicas of: their owner is gone or leaving. Started
     // now, they claim from the nodes that held them first (a handoff under way wins), then
@@ -283,10 +286,10 @@ export class Replicator {
 
   /**
    * The freshest replica of `pool`/`id` (highest epoch, then put count): the one kept
-   * here, or, while the ring moved lately, one a node of the
-   * worker's chain on this ring keeps (views move one node at a time: the replica may be
-   * on a successor of the owner this node just took over from, not here). Undefined when none has one: the worker is new,
-   * or every copy of it was lost.
+   * here, or, while the ring moved lately, one a node of the worker's chain on this ring
+   * keeps (views move one node at a time: the replica may be on a successor of the owner
+   * this node just took over from, not here). Undefined when none has one: the worker is
+   * new, or every copy of it was lost.
    */
   async take (local: LocalPool, id: string): Promise<{ state: unknown, epoch: number } | undefined> {
     const n = local.def.replicas ?? 0
@@ -337,7 +340,7 @@ export class Replicator {
     return r === undefined ? null : [r.epoch, r.seq, r.bytes]
   }
 
-  /** Drops the replicas that lingered past REPLICA_LINGER_MS since this node stopped being their successor (every second). */
+  /** Every second: sends again the puts a successor did not acknowledge as a worker followed the ring, and drops the replicas that lingered past REPLICA_LINGER_MS since this node stopped being their successor. */
   sweep (): void {
     const retry = [...this.refollow]
     this.refollow.clear()
@@ -358,7 +361,6 @@ export class Replicator {
   onPut (m: ReplicaPutMessage, from: string): ReplicaPutAnswer {
     const local = this.c.pool(m.pool)
     const n = local?.def.replicas ?? 0
-    const self = this.c.self()
     return m.items.map((item) => {
       // a pool this node does not replicate: no successor of anyone's here
       if (item instanceof Error || local === undefined || n <= 0) return -1
@@ -370,7 +372,7 @@ export class Replicator {
       const answer = this.store.put(m.pool, item, copy ? live.epoch : undefined)
       if (answer === true) {
         this.c.observeEpoch(item.epoch)
-        if (!copy && n > 0 && this.chain(m.pool, item.id, n)[0] === self) {
+        if (!copy && this.ownsHere(m.pool, item.id)) {
           let senders = this.awaiting.get(m.pool)
           if (senders === undefined) this.awaiting.set(m.pool, senders = new Map())
           senders.set(item.id, from)
@@ -388,13 +390,11 @@ export class Replicator {
    */
   senderLost (): void {
     if (this.awaiting.size === 0 || !this.c.running()) return
-    const self = this.c.self()
     const start: Array<[LocalPool, string]> = []
     for (const [pool, senders] of [...this.awaiting]) {
       const local = this.c.pool(pool)
-      const n = local?.def.replicas ?? 0
       for (const [id, from] of [...senders]) {
-        if (local === undefined || n <= 0 || this.chain(pool, id, n)[0] !== self) forget(this.awaiting, pool, id)
+        if (local === undefined || (local.def.replicas ?? 0) <= 0 || !this.ownsHere(pool, id)) forget(this.awaiting, pool, id)
         else if (this.c.down(from)) start.push([local, id])
       }
     }
@@ -422,11 +422,10 @@ export class Replicator {
       this.starting.length = 0
       return
     }
-    const self = this.c.self()
     const batch = this.starting.splice(0, REPLICA_STARTS_PER_PUMP)
     for (const [local, id] of batch) {
       // still its owner here, and still not live (a message may have started it meanwhile)
-      if (local.activations.has(id) || this.store.get(local.name, id) === undefined || this.chain(local.name, id, local.def.replicas ?? 0)[0] !== self) continue
+      if (local.activations.has(id) || !this.store.has(local.name, id) || !this.ownsHere(local.name, id)) continue
       try {
         local.ensure(id)
       } catch (err) {

@@ -181,7 +181,8 @@ suite(unavailable === undefined ? 'network partitions between namespaces' : `net
         await sleep(500)
       }
     })
-    const downs = cluster.running.flatMap(n => n.events.filter(e => e.name === 'member:down' && e.at > from).map(e => `${n.name} marked ${e.detail.peerId ?? '?'} down`))
+    const names = new Map(cluster.running.map(n => [n.peerId, n.name]))
+    const downs = cluster.running.flatMap(n => n.events.filter(e => e.name === 'member:down' && e.at > from).map(e => `${n.name} marked ${names.get(e.detail.peerId ?? '') ?? e.detail.peerId ?? '?'} down`))
     expect(downs, 'the membership flapped').to.deep.equal([])
   })
 

@@ -1,4 +1,4 @@
-import { TypedEventTarget, countsForMajority, isHost, isMajority, peerTag } from '@simplepool/core'
+import { TypedEventTarget, countsForMajority, isMajority, peerTag } from '@simplepool/core'
 import type { Clock, EpochMark, Liveness, Member, MemberFigures, MemberRecord, MembershipEvents, MembershipSnapshot, PoolTarget } from '@simplepool/core'
 
 /** Timings of liveness decisions. */
@@ -289,12 +289,13 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
    * nodes that both hear the rest). When they are not, it lost its lease before this
    * deadline (its lease ends sooner than the silence that marks it down, and a record
    * doubting it ends its count of that member at once), and its workers may be placed
-   * anew. A member that holds no workers (a client) needs no lease, and the only member
-   * left is not kept either (seed 69).
+   * anew. A member that holds no workers (a client) needs no lease, but is judged the
+   * same way: marking it down moves nothing, and a node whose own link flaps, hearing
+   * nobody while its TCP retransmissions back off for seconds, must not blame the
+   * clients the others still hear. The only member left is not kept (seed 69).
    */
   private mayHoldLease (entry: Entry): boolean {
     const member = entry.member
-    if (!isHost(member)) return false
     const self = this.self.member.peerId
     const base: Array<Readonly<Member>> = []
     if (countsForMajority(this.self.member)) base.push(this.self.member)

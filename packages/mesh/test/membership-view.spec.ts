@@ -243,16 +243,39 @@ describe('MembershipView', () => {
     expect(view.get('a')?.liveness).to.equal('down')
   })
 
-  it('marks a silent client down on its deadline: it holds no workers and needs no lease', () => {
+  it('marks a silent client down once the others doubt it too: it holds no workers, and no lease keeps it', () => {
     const { clock, view } = setup()
     view.onRecord(record('x', { pools: { room: { target: 0, count: 0 } } }))
     view.onRecord(record('b'))
     for (let t = 0; t < 2_100; t += 100) {
       clock.advance(100)
-      view.onRecord(record('b', { seq: clock.monotonic() }))
+      view.onRecord(record('b', { seq: clock.monotonic(), hears: [peerTag('self')], doubts: clock.monotonic() > 1_000 ? ['x'] : [] }))
       view.sweep()
     }
     expect(view.get('x')?.liveness).to.equal('down')
+  })
+
+  it('keeps a silent client suspect while a majority may hear it: a node whose link flaps hears no one, and blames no one', () => {
+    const { clock, view } = setup()
+    view.onRecord(record('x', { pools: { room: { target: 0, count: 0 } } }))
+    view.onRecord(record('b'))
+    view.onRecord(record('c'))
+    // nothing arrives for 3 s: every member past its down deadline, each vouched for by the others unheard
+    for (let t = 0; t < 3_000; t += 100) {
+      clock.advance(100)
+      view.sweep()
+    }
+    expect(['x', 'b', 'c'].map(p => view.get(p)?.liveness)).to.deep.equal(['suspect', 'suspect', 'suspect'])
+    // b and c come back, still hearing x: it stays suspect here until its own records get through
+    for (let t = 0; t < 1_500; t += 100) {
+      clock.advance(100)
+      const seq = clock.monotonic()
+      for (const p of ['b', 'c']) view.onRecord(record(p, { seq, hears: [peerTag('x'), peerTag('self')] }))
+      view.sweep()
+    }
+    expect(view.get('x')?.liveness).to.equal('suspect')
+    view.onRecord(record('x', { seq: 2, pools: { room: { target: 0, count: 0 } } }))
+    expect(view.get('x')?.liveness).to.equal('alive')
   })
 
   it("judges a member's silence by the heartbeat it announced, when that is longer", () => {

@@ -203,7 +203,8 @@ export class Runtime {
       self,
       pools,
       running,
-      markedDown: c.markedDown === undefined ? undefined : async (ms, options) => await (c.markedDown?.(ms, options) ?? Promise.resolve(true))
+      markedDown: c.markedDown === undefined ? undefined : async (ms, options) => await (c.markedDown?.(ms, options) ?? Promise.resolve(true)),
+      keepFenced: (local, act) => { this.replicator.keepFenced(local, act) }
     })
     this.inbound = new Inbound({
       clock,

@@ -36,6 +36,8 @@ export interface FenceComponents {
    * margin). Rejecting counts as yes; without it, every stall counts as marked down.
    */
   markedDown?: (pausedMs: number, options: MarkedDownOptions) => Promise<boolean>
+  /** Keeps the state of a copy dropped unsaved as a replica here, when its pool has replicas. */
+  keepFenced?: (pool: LocalPool, act: Activation) => void
 }
 
 /**
@@ -199,7 +201,7 @@ export class Fence {
         // a handoff the newer epoch wins (the other is reported: worker:conflict)
         for (const p of c.pools()) {
           if (this.servesThrough(p)) kept += p.activations.size
-          else dropped += dropStale(p, err)
+          else dropped += dropStale(p, err, c.keepFenced)
         }
       }
       this.down = down
@@ -239,11 +241,13 @@ export class Fence {
 /**
  * Drops every activation of `pool`, unsaved: each may live on elsewhere with a newer
  * epoch, and nothing here may be written over that. Waiting requests are answered with
- * `err`. Returns how many went.
+ * `err`. A replicated pool's copies stay as replicas (`keep`), at their epoch: a newer
+ * copy outranks them wherever they meet. Returns how many went.
  */
-function dropStale (pool: LocalPool, err: Error): number {
+function dropStale (pool: LocalPool, err: Error, keep?: (pool: LocalPool, act: Activation) => void): number {
   const stale = [...pool.activations.values()]
   for (const act of stale) {
+    keep?.(pool, act)
     pool.depart(act, 'stale')
     const current = act.ext?.current ?? null
     if (current !== null) refuse(current, err)

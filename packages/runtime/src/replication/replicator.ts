@@ -196,21 +196,7 @@ export class Replicator {
           // sends its puts and is not down: that node hands it over, or keeps it (see senderLost)
           const sender = this.awaiting.get(pool)?.get(id)
           if (chain[0] === self && (sender === undefined || this.c.down(sender))) promote.push([local, id])
-        } else {
-          // no successor of it now: the replica goes to the nodes of its chain, in case its
-          // owner cannot send them its state (it stands still, or is cut off); the owner too,
-          // which may be a new one that has to start it from there (seed 62 with --replicas
-          // 1); each keeps the newer. This node keeps its own for REPLICA_LINGER_MS (see
-          // sweep), and passes it on again on each ring change meanwhile: a chain left with
-          // no node (its owner lost, its successor left the pool) may get one back (seed 3216)
-          const r = this.store.get(pool, id) as Replica
-          for (const peer of chain) this.outbox.send(peer, pool, { id, epoch: r.epoch, seq: r.seq, bytes: r.bytes })
-          if (out?.has(id) !== true) {
-            let since = this.out.get(pool)
-            if (since === undefined) this.out.set(pool, since = new Map())
-            since.set(id, now)
-          }
-        }
+        } else this.passOn(pool, id, this.store.get(pool, id) as Replica, chain, now)
       }
     }
     // this node owns workers it kept replicas of: their owner is gone or leaving. Started
@@ -380,6 +366,40 @@ export class Replicator {
       }
       return answer
     })
+  }
+
+  /**
+   * A replica this node is no successor of: it goes to the nodes of its chain, in case its
+   * owner cannot send them its state (it stands still, or is cut off); the owner too, which
+   * may be a new one that has to start it from there (seed 62 with --replicas 1); each
+   * keeps the newer. This node keeps its own for REPLICA_LINGER_MS (see sweep), and passes
+   * it on again on each ring change meanwhile: a chain left with no node (its owner lost,
+   * its successor left the pool) may get one back (seed 3216).
+   */
+  private passOn (pool: string, id: string, r: Replica, chain: readonly string[], now: number): void {
+    for (const peer of chain) this.outbox.send(peer, pool, { id, epoch: r.epoch, seq: r.seq, bytes: r.bytes })
+    let since = this.out.get(pool)
+    if (since === undefined) this.out.set(pool, since = new Map())
+    if (!since.has(id)) since.set(id, now)
+  }
+
+  /**
+   * A copy the fence drops unsaved (this node was marked down while it stood still, or
+   * heard no majority) stays as a replica here, at its epoch, one put past its last: the
+   * state of its last turn, which every successor's replica may lag. Should the worker's
+   * owner and its successors now be lost, or have stood still with this node (seed 3073
+   * with --replicas 1: the owner and its only successor stood still one after the other,
+   * and the worker started again from nothing), it starts from here; wherever a newer
+   * copy lives, it outranks this one. Kept as the replicas this node is no successor of
+   * are, when it is none. A turn under way is not kept: its state may be half made.
+   */
+  keepFenced (local: LocalPool, act: Activation): void {
+    const n = local.def.replicas ?? 0
+    if (n <= 0 || act.phase !== Phase.Ready) return
+    const item = { id: act.id, epoch: act.epoch, seq: ++act.replica().seq, bytes: this.bytesOf(local, act) }
+    if (this.store.put(local.name, item, undefined) !== true) return
+    const chain = this.chain(local.name, act.id, n)
+    if (!chain.includes(this.c.self())) this.passOn(local.name, act.id, item, chain, this.c.clock.monotonic())
   }
 
   /**

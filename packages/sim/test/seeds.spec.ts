@@ -214,9 +214,11 @@ const REPLICA_REGRESSIONS: Array<{ seed: number, found: string, replicas?: 1 | 2
   { seed: 3096, found: 'the books: a lost node\'s workers are judged by where their replicas were as it was lost, not by its ring since' },
   { seed: 3216, found: 'a successor that left the pool (its target set to 0) passed the replica on to a chain with no node left, and a node that joined later started the worker from init (a lingering replica is passed on again on each ring change)' },
   { seed: 7256, partitions: true, found: 'the books: a node cut off alone named a new successor it could not reach; its replica was on nodes lost with it' },
-  { seed: 3073, found: 'the owner and its only successor stood still one after the other, and only the owner was marked down at first; the owner\'s fence dropped its copy, and with the successor marked down the worker started again from init (a fenced copy is kept as a replica now: fencing.spec)' },
+  { seed: 3073, found: 'the owner and its only successor stood still one after the other, and only the owner was marked down at first; the owner\'s fence dropped its copy, and with the successor marked down the worker started again from init (a fenced copy is kept as a replica now: replicas.spec)' },
   { seed: 3372, found: 'fences dropped the copies of a worker handed between nodes that stood still in turn, and it started again from an older replica (a fenced copy is kept as a replica now)' },
   { seed: 6011, replicas: 2, found: 'a node that stood still dropped its copy at its fence, and the copies started after it were lost to fences of their own (a fenced copy is kept as a replica now)' },
+  { seed: 7025, partitions: true, found: 'the books: a node cut off one way served the pool alone in its view, and acknowledged increments with no successor; its fence dropped the copy, and the books took the successors of its ring by then for holders of its replica' },
+  { seed: 9008, replicas: 2, partitions: true, found: 'a turn whose put neither successor acknowledged (both cut off) counted the second as holding its state: the sweep sent it again to the first only, and the second kept the turn before (replicas-on-successors; replicas.spec)' },
   { seed: 3189, found: 'graceful-keeps-memory (counter/3 held 0, acknowledged 37), not diagnosed: it passed once a change to the liveness of silent clients moved the schedules, so what it showed may still be there' }
 ]
 

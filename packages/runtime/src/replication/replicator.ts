@@ -160,8 +160,11 @@ export class Replicator {
       const [peer, err] = unreached
       const moved = !this.successors(local.name, act.id, n).includes(peer) || this.c.down(peer)
       if (!moved || attempt >= 2) {
-        // it does not hold this state: the next sweep sends it there again (an idle worker sends nothing else)
-        track.to = track.to?.filter(p => p !== peer) ?? null
+        // those that did not acknowledge it do not hold this state, the one named or any
+        // other (seed 9008 with --replicas 2 --partitions: two successors cut off at once,
+        // and the second was never sent it again): the next sweep sends it there again (an
+        // idle worker sends nothing else)
+        track.to = track.to?.filter(p => acked.has(p)) ?? null
         this.refollow.set(act, local)
         throw new NodeUnavailableError(`the replica of ${local.name}/${act.id} on node ${peer} was not acknowledged (${err.message}); the call's effect may be kept or not: retry`, { node: peer, pool: local.name, id: act.id })
       }

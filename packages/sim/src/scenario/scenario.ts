@@ -104,6 +104,7 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
   const cluster = made.sim = new SimCluster({ seed: options.seed, pools, logger })
   const books = made.workload = new Workload(cluster, options.ids ?? 100, trace)
   books.watch = options.watch
+  books.holdersOf = (pool, id, node) => cluster.nodes.get(node)?.runtime.replicator.holders(pool, id)
   if (options.watch?.startsWith('ledger/') === true) {
     const key = options.watch.slice('ledger/'.length)
     store.onWrite = (k, value, epoch, ok) => { if (k === key) trace(`watch ${options.watch ?? ''}: store write ${value} epoch ${epoch}${ok ? '' : ' REFUSED'}`) }
@@ -137,11 +138,16 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
       const targets = new Map<string, readonly string[]>()
       for (let i = 0; replicas > 0 && replicator !== undefined && i < books.ids; i++) {
         const id = String(i)
-        // live there: its successors that acknowledged its replica; gone from there (dropped by
-        // a fence, or handed on): its successors, from which it starts again
-        // (a holder no successor any more keeps it only a while, and serves it to no one: seed 3038)
+        // live there: its successors that acknowledged its replica; dropped by its fence just
+        // now, after it last ran there: those that held it as its last increment was
+        // acknowledged there (seed 7025 with --replicas 1 --partitions: acknowledged while
+        // its node served the pool alone, none); handed on: its successors, from which it
+        // starts again (a holder no successor any more keeps it only a while, and serves it
+        // to no one: seed 3038)
         const successors = replicator.successors('counter', id, replicas)
-        targets.set(id, replicator.holders('counter', id)?.filter(p => successors.includes(p)) ?? successors)
+        const b = books.of('counter', id)
+        const held = replicator.holders('counter', id) ?? (b.holder === peerId && b.ackedOn?.node === peerId ? b.ackedOn.holders : undefined)
+        targets.set(id, held?.filter(p => successors.includes(p)) ?? successors)
       }
       targetsOf.set(peerId, targets)
     }

@@ -25,6 +25,8 @@ export interface WorkerBooks {
   maxNode?: string
   /** That copy was dropped since (its node fenced and dropped every activation): a copy below it may live on. */
   maxDropped?: boolean
+  /** As its last increment was acknowledged: the node that ran it, and the nodes that held its replica then (see {@link Workload.holdersOf}). */
+  ackedOn?: { node: string, holders: readonly string[] }
 }
 
 /** A stale copy took a turn: its epoch is below one that already had. */
@@ -53,6 +55,8 @@ export class Workload {
 
   /** A worker (`pool/id`) whose every turn and move is traced. */
   watch?: string
+  /** The nodes that acknowledged the replica of `pool`/`id` live on `node` (see `Replicator.holders`); undefined when not live there. */
+  holdersOf?: (pool: string, id: string, node: string) => readonly string[] | undefined
 
   constructor (private readonly sim: SimCluster, readonly ids: number, private readonly trace: (line: string) => void) {
     for (const pool of POOLS) for (let i = 0; i < ids; i++) this.books.set(`${pool}/${i}`, { acked: 0, unknown: 0, movedAt: -Infinity, maxEpoch: -Infinity })
@@ -182,7 +186,11 @@ export class Workload {
     node.node.ref<WorkMsg, number>(pool, id).call(msg).then((v) => {
       waiting.delete(what)
       if (this.watch === `${pool}/${id}`) this.trace(`watch ${pool}/${id}: ${what} answered ${v}`)
-      if (msg.op === 'inc') b.acked++
+      if (msg.op === 'inc') {
+        b.acked++
+        const holders = b.holder === undefined ? undefined : this.holdersOf?.(pool, id, b.holder)
+        if (holders !== undefined) b.ackedOn = { node: b.holder as string, holders }
+      }
     }, (err: Error) => {
       waiting.delete(what)
       if (msg.op === 'inc') b.unknown++

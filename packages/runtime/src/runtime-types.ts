@@ -107,6 +107,8 @@ export interface RuntimeInit {
   rebalanceDelayMs?: number
   /** How long after the ring moved a new activation first asks the id's previous owner for it, in ms. @default 60000 */
   claimWindowMs?: number
+  /** Replicas and live workers of replicated pools looked at per turn of the event loop after the ring moved. @default 2000 */
+  replicaWalkPerTurn?: number
 }
 
 /** Where a worker lives. */

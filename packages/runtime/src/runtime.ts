@@ -101,7 +101,7 @@ export class Runtime {
     if (init == null || !Array.isArray(init.pools)) throw new InvalidOptionError(`pools must be an array of pools, got ${typeof init?.pools}`)
     const maxHops = init.maxHops ?? DEFAULT_MAX_HOPS
     this.spawnBatch = init.spawnBatch ?? DEFAULT_SPAWN_BATCH
-    for (const [k, v] of [['maxHops', maxHops], ['spawnBatch', this.spawnBatch], ['timingWheelMs', init.timingWheelMs ?? 1]] as const) {
+    for (const [k, v] of [['maxHops', maxHops], ['spawnBatch', this.spawnBatch], ['timingWheelMs', init.timingWheelMs ?? 1], ['replicaWalkPerTurn', init.replicaWalkPerTurn ?? 1]] as const) {
       if (!Number.isInteger(v) || v < 1) throw new InvalidOptionError(`${k} must be a positive integer, got ${String(v)} (${typeof v})`)
     }
     const c = this.c = components
@@ -224,7 +224,7 @@ export class Runtime {
       fence: this.fence,
       spawnBatch: this.spawnBatch
     })
-    const replicator = this.replicator = new Replicator({ clock, logger, transport: c.transport, self, placement: () => this.current, pool, pools, running, down: downHere, ringMovedLately: (p, id) => this.claims.holders(p, id).length > 0, observeEpoch: (e) => { this.epochs.observe(e) } })
+    const replicator = this.replicator = new Replicator({ clock, logger, transport: c.transport, self, placement: () => this.current, pool, pools, running, down: downHere, ringMovedLately: (p, id) => this.claims.holders(p, id).length > 0, observeEpoch: (e) => { this.epochs.observe(e) }, walkPerTurn: init.replicaWalkPerTurn })
     this.dispatch = new Dispatch({ inbound: this.inbound, receiver: this.receiver, claims: this.claims, fence: this.fence, spill: this.spill, routing: this.routing, replicator })
     // without a way to ask the others, a stall cannot be told from a failover: off unless asked for
     const lease = c.lease !== undefined && c.markedDown !== undefined

@@ -17,7 +17,7 @@ import { defaultJobs, sweep } from './seed-pool.js'
 import { WEIGHTS } from './scenario/faults.js'
 import type { Op } from './scenario/faults.js'
 
-const USAGE = 'usage: npm run sim -- [--seeds N] [--from S] [--seed S] [--nodes M] [--seconds S] [--ids K] [--jobs J] [--mode safety|liveness] [--exclude op,op] [--partitions] [--replicas 0|1|2] [--stop-at-failure] [--trace [--watch pool/id]] [--quiet]'
+const USAGE = 'usage: npm run sim -- [--seeds N] [--from S] [--seed S] [--nodes M] [--seconds S] [--ids K] [--jobs J] [--mode safety|liveness] [--exclude op,op] [--partitions] [--replicas 0|1|2] [--walk N] [--stop-at-failure] [--trace [--watch pool/id]] [--quiet]'
 
 function int (name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback
@@ -46,6 +46,7 @@ async function main (): Promise<void> {
         exclude: { type: 'string' },
         partitions: { type: 'boolean', default: false },
         replicas: { type: 'string' },
+        walk: { type: 'string' },
         'stop-at-failure': { type: 'boolean', default: false },
         mode: { type: 'string', default: 'safety' },
         quiet: { type: 'boolean', default: false },
@@ -65,6 +66,7 @@ async function main (): Promise<void> {
   const seconds = int('seconds', v.seconds, 60)
   const ids = int('ids', v.ids, 100)
   const replicas = int('replicas', v.replicas, 0)
+  const walk = v.walk === undefined ? undefined : int('walk', v.walk, 0)
   if (replicas > 2) {
     process.stderr.write(`--replicas is 0, 1 or 2, got ${replicas}\n${USAGE}\n`)
     process.exit(64)
@@ -102,7 +104,7 @@ async function main (): Promise<void> {
       // the smallest failing seed, whatever order the workers finish in
       if (first === null || r.seed < first.seed) first = { seed: r.seed, invariant: r.violation.invariant }
       if (v.quiet !== true && v.trace !== true) {
-        process.stdout.write(`seed ${r.seed} FAILED ${r.violation.invariant}: ${r.violation.detail}\n  replay: npm run sim -- --seed ${r.seed} --nodes ${nodes} --seconds ${seconds} --mode ${mode}${v.partitions === true ? ' --partitions' : ''}${replicas > 0 ? ` --replicas ${replicas}` : ''} --trace\n`)
+        process.stdout.write(`seed ${r.seed} FAILED ${r.violation.invariant}: ${r.violation.detail}\n  replay: npm run sim -- --seed ${r.seed} --nodes ${nodes} --seconds ${seconds} --mode ${mode}${v.partitions === true ? ' --partitions' : ''}${replicas > 0 ? ` --replicas ${replicas}` : ''}${walk !== undefined ? ` --walk ${walk}` : ''} --trace\n`)
         for (const line of r.tail) process.stdout.write(`  | ${line}\n`)
       }
       if (v['stop-at-failure'] === true) return false
@@ -114,11 +116,11 @@ async function main (): Promise<void> {
   if (v.trace === true) {
     // one run, line by line, in this thread
     for (let seed = from; seed < from + count; seed++) {
-      const r = await runScenario({ seed, nodes, seconds, ids, watch: v.watch, mode, exclude, replicas: replicas as 0 | 1 | 2, onTrace: (line) => { process.stdout.write(`${line}\n`) } })
+      const r = await runScenario({ seed, nodes, seconds, ids, watch: v.watch, mode, exclude, replicas: replicas as 0 | 1 | 2, walk, onTrace: (line) => { process.stdout.write(`${line}\n`) } })
       if (!onResult(r)) break
     }
   } else {
-    await sweep({ nodes, seconds, ids, watch: v.watch, mode, exclude, replicas: replicas as 0 | 1 | 2 }, from, count, int('jobs', v.jobs, defaultJobs()), onResult)
+    await sweep({ nodes, seconds, ids, watch: v.watch, mode, exclude, replicas: replicas as 0 | 1 | 2, walk }, from, count, int('jobs', v.jobs, defaultJobs()), onResult)
   }
   const minutes = (performance.now() - started) / 60_000
   process.stdout.write(JSON.stringify({

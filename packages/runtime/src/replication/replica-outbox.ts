@@ -103,7 +103,24 @@ export class ReplicaOutbox {
     // one stream per node, in order: each drop reaches it after the puts sent before it
     const drops = [...this.drops]
     this.drops.clear()
-    for (const [peer, list] of drops) for (const payload of list) this.transport.cast(peer, payload)
+    for (const [peer, list] of drops) {
+      for (let i = 0; i < list.length; i++) {
+        try {
+          this.transport.cast(peer, list[i])
+        } catch (err) {
+          // the node's queue is full: the rest wait for `retry`, ahead of drops queued since
+          // (a drop names its put, so a put sent meanwhile outlives it). A node this one
+          // cannot send to at all (stopped) holds nothing of it any more
+          if ((err as Error).name === 'OverloadedError') this.drops.set(peer, [...list.slice(i), ...(this.drops.get(peer) ?? [])])
+          break
+        }
+      }
+    }
+  }
+
+  /** Sends the drops a full queue held back (see {@link flush}); the replicator's sweep calls it. */
+  retry (): void {
+    if (this.drops.size > 0) this.schedule()
   }
 
   private sendBatch (peer: string, pool: string, batch: Queued[]): void {

@@ -1,4 +1,4 @@
-import { HANDOFF_PUMP_MS, InvalidMessageError, NodeUnavailableError, REPLICA_LINGER_MS, REPLICA_STARTS_PER_PUMP, REPLICA_TIMEOUT_MS, StaleWriteError } from '@simplepool/core'
+import { InvalidMessageError, NodeUnavailableError, REPLICA_LINGER_MS, REPLICA_TIMEOUT_MS, REPLICA_WALK_PER_TURN, StaleWriteError } from '@simplepool/core'
 import type { Clock, Logger } from '@simplepool/core'
 import type { Placement } from '@simplepool/ring'
 import { decode, encode } from 'cbor-x'
@@ -11,6 +11,7 @@ import type { ReplicaDropMessage, ReplicaGetAnswer, ReplicaGetMessage, ReplicaPu
 import type { RuntimeTransport } from '../runtime-types.js'
 import { dropUnsaved } from '../activation/write-through.js'
 import { ReplicaOutbox } from './replica-outbox.js'
+import { ReplicaStarts } from './replica-starts.js'
 import { ReplicaStore } from './replica-store.js'
 import type { Replica } from './replica-store.js'
 
@@ -31,6 +32,8 @@ export interface ReplicatorComponents {
   running: () => boolean
   /** Raises this node's epoch mark past an epoch heard of (a replica's), so that a copy started here from it outranks it. */
   observeEpoch: (epoch: number) => void
+  /** Replicas and live workers looked at per turn after a ring change. @default REPLICA_WALK_PER_TURN */
+  walkPerTurn?: number
 }
 
 /**
@@ -63,15 +66,20 @@ export class Replicator {
    * the worker from its replica (see {@link senderLost}); no ring change would tell it to.
    */
   private readonly awaiting = new Map<string, Map<string, string>>()
-  /** Workers to start from their replicas here (their owner is gone), a few at a time: see {@link start}. */
-  private readonly starting: Array<[LocalPool, string]> = []
-  private pumping = false
+  /** Workers to start from their replicas here (their owner is gone), a few at a time. */
+  private readonly starts: ReplicaStarts
   /** Workers whose state a successor did not acknowledge as they followed the ring: sent again on the next sweep. */
   private readonly refollow = new Map<Activation, LocalPool>()
+  /** The walk of the latest ring change, while it goes on (see {@link ringChanged}), and whether its next go is due. */
+  private walk: Generator<void> | undefined
+  private walking = false
+  /** Workers this node owns now that the walk found replicas of, started as each go ends. */
+  private readonly promote: Array<[LocalPool, string]> = []
 
   constructor (components: ReplicatorComponents) {
     this.c = components
     this.outbox = new ReplicaOutbox(components.transport, () => { this.missed++ })
+    this.starts = new ReplicaStarts({ ...components, due: (pool, id) => this.store.has(pool, id) && this.ownsHere(pool, id) })
   }
 
   /** Replicas this node keeps for workers owned elsewhere, their bytes of state, and puts its successors missed. */
@@ -180,38 +188,68 @@ export class Replicator {
   /**
    * A new ring: replicas this node is no successor of any more go (unless this node owns
    * the worker now: then the next activation takes it); each live worker of a replicated
-   * pool whose successors changed sends them its state, and tells those left out.
+   * pool whose successors changed sends them its state, and tells those left out. Walked
+   * `REPLICA_WALK_PER_TURN` at a time, one go per turn of the event loop (the first at
+   * once), each by the ring as it is then; a newer ring starts the walk again.
    */
   ringChanged (): void {
+    this.walk = this.walkRing()
+    this.step()
+  }
+
+  private step (): void {
+    const walk = this.walk
+    if (walk === undefined) return
+    let done = false
+    for (let i = 0, n = this.c.walkPerTurn ?? REPLICA_WALK_PER_TURN; i < n && !done; i++) done = walk.next().done === true
+    if (done && this.walk === walk) this.walk = undefined
+    this.startPromoted()
+    if (this.walk !== undefined && !this.walking) {
+      this.walking = true
+      this.c.clock.setTimeout(() => { this.walking = false; this.step() }, 0)
+    }
+  }
+
+  /**
+   * This node owns workers it kept replicas of: their owner is gone or leaving. Started
+   * now, they claim from the nodes that held them first (a handoff under way wins), then
+   * take the replica; then their state goes to their successors of this ring.
+   */
+  private startPromoted (): void {
+    const promote = this.promote.splice(0)
+    if (promote.length > 0 && this.c.running()) this.start(promote)
+  }
+
+  /** The walk of {@link ringChanged}: yields before each replica and live worker it looks at. */
+  private * walkRing (): Generator<void> {
     const self = this.c.self()
     const now = this.c.clock.monotonic()
-    const promote: Array<[LocalPool, string]> = []
     for (const pool of [...this.store.poolNames()]) {
-      const local = this.c.pool(pool)
-      const n = local?.def.replicas ?? 0
-      const out = this.out.get(pool)
       for (const id of [...this.store.idsOf(pool)]) {
+        yield
+        // dropped or taken since the walk began
+        const r = this.store.get(pool, id)
+        if (r === undefined) continue
+        const local = this.c.pool(pool)
+        const n = local?.def.replicas ?? 0
         const chain = n > 0 ? this.chain(pool, id, n) : []
         if (local === undefined || n <= 0) this.drop(pool, id)
         else if (chain.includes(self)) {
-          out?.delete(id)
+          forget(this.out, pool, id)
           // owned here now, unless a node that runs it (handing it over, or holding it spilled)
           // sends its puts and is not down: that node hands it over, or keeps it (see senderLost)
           const sender = this.awaiting.get(pool)?.get(id)
-          if (chain[0] === self && (sender === undefined || this.c.down(sender))) promote.push([local, id])
-        } else this.passOn(pool, id, this.store.get(pool, id) as Replica, chain, now)
+          if (chain[0] === self && (sender === undefined || this.c.down(sender))) this.promote.push([local, id])
+        } else this.passOn(pool, id, r, chain, now)
       }
     }
-    // this node owns workers it kept replicas of: their owner is gone or leaving. Started
-    // now, they claim from the nodes that held them first (a handoff under way wins), then
-    // take the replica; then their state goes to their successors of this ring
-    if (this.c.running()) this.start(promote)
-    for (const local of this.c.pools()) {
-      const n = local.def.replicas ?? 0
-      if (n <= 0) continue
-      for (const act of local.activations.values()) {
+    this.startPromoted()
+    for (const local of [...this.c.pools()]) {
+      if ((local.def.replicas ?? 0) <= 0) continue
+      for (const act of [...local.activations.values()]) {
+        yield
         // one mid-turn holds half a turn's state: it replicates as its turn ends
-        if (act.phase === Phase.Ready) this.follow(local, act, n)
+        if (act.phase === Phase.Ready) this.follow(local, act)
       }
     }
     this.senderLost()
@@ -331,6 +369,7 @@ export class Replicator {
 
   /** Every second: sends again the puts a successor did not acknowledge as a worker followed the ring, and drops the replicas that lingered past REPLICA_LINGER_MS since this node stopped being their successor. */
   sweep (): void {
+    this.outbox.retry()
     const retry = [...this.refollow]
     this.refollow.clear()
     for (const [act, local] of retry) if (act.phase === Phase.Ready) this.follow(local, act)
@@ -424,41 +463,10 @@ export class Replicator {
     this.start(start)
   }
 
-  /**
-   * Starts these workers from their replicas, `REPLICA_STARTS_PER_PUMP` every
-   * `HANDOFF_PUMP_MS`: a failover at a million workers makes hundreds of thousands at once,
-   * each claiming and asking its chain first, and all at once they swamped the nodes (every
-   * sampled worker answered 47 s after the kill). A message for one of them starts it at
-   * once meanwhile (from the same replica).
-   */
+  /** Starts these workers from their replicas, paced (see {@link ReplicaStarts}). */
   private start (workers: ReadonlyArray<[LocalPool, string]>): void {
-    for (const w of workers) {
-      forget(this.awaiting, w[0].name, w[1])
-      this.starting.push(w)
-    }
-    if (this.starting.length > 0 && !this.pumping) this.pump()
-  }
-
-  private pump (): void {
-    this.pumping = false
-    if (!this.c.running()) {
-      this.starting.length = 0
-      return
-    }
-    const batch = this.starting.splice(0, REPLICA_STARTS_PER_PUMP)
-    for (const [local, id] of batch) {
-      // still its owner here, and still not live (a message may have started it meanwhile)
-      if (local.activations.has(id) || !this.store.has(local.name, id) || !this.ownsHere(local.name, id)) continue
-      try {
-        local.ensure(id)
-      } catch (err) {
-        this.c.logger.warn(`${local.name}/${id} could not start from its replica: ${(err as Error).message}`)
-      }
-    }
-    if (this.starting.length > 0) {
-      this.pumping = true
-      this.c.clock.setTimeout(() => { this.pump() }, HANDOFF_PUMP_MS)
-    }
+    for (const w of workers) forget(this.awaiting, w[0].name, w[1])
+    this.starts.add(workers)
   }
 
   /** A drop from the owner: its replicas go, unless newer ones were put since. */

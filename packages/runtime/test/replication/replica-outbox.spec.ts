@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { InvalidMessageError, NodeUnavailableError, REPLICA_BATCH } from '@simplepool/core'
+import { InvalidMessageError, NodeUnavailableError, OverloadedError, REPLICA_BATCH } from '@simplepool/core'
 import { ReplicaOutbox } from '../../src/replication/replica-outbox.js'
 import { decodeReplicaPut } from '../../src/protocol/replica-messages.js'
 import type { RuntimeTransport } from '../../src/runtime-types.js'
@@ -64,5 +64,31 @@ describe('ReplicaOutbox', () => {
     expect(out.slice(2, 4).map(e => (e as Error).name)).to.deep.equal(['NodeUnavailableError', 'NodeUnavailableError'])
     expect(out.slice(4).every(e => e instanceof InvalidMessageError)).to.equal(true)
     expect(missed).to.equal(4)
+  })
+
+  it('holds back the drops a full queue refused, sends them on retry in order, and forgets those to a node it cannot reach', async () => {
+    const cast: Array<[string, unknown]> = []
+    let full = true
+    const t = {
+      call: async () => [],
+      cast: (peer: string, payload: unknown) => {
+        if (peer === 'gone') throw new NodeUnavailableError('stopped')
+        if (full && payload === 'd2') throw new OverloadedError('65536 messages already queued')
+        cast.push([peer, payload])
+      }
+    } as unknown as RuntimeTransport
+    const outbox = new ReplicaOutbox(t, () => {})
+    for (const d of ['d1', 'd2', 'd3']) outbox.drop('b', d)
+    outbox.drop('gone', 'x')
+    await Promise.resolve()
+    expect(cast).to.deep.equal([['b', 'd1']])
+    full = false
+    outbox.drop('b', 'd4')
+    await Promise.resolve()
+    // the held-back drops go first, then the new one; nothing more for the node that is gone
+    expect(cast).to.deep.equal([['b', 'd1'], ['b', 'd2'], ['b', 'd3'], ['b', 'd4']])
+    outbox.retry()
+    await Promise.resolve()
+    expect(cast).to.have.length(4)
   })
 })

@@ -48,6 +48,12 @@ export interface ScenarioOptions {
    * was lost within `LOSS_WINDOW_MS` of the others, or none held its replica yet. @default 0
    */
   replicas?: 0 | 1 | 2
+  /**
+   * Replicas and live workers a node looks at per turn of its event loop after a ring
+   * change (`RuntimeInit.replicaWalkPerTurn`): a few, and the walk spans many turns, as at
+   * hundreds of thousands of workers. @default the runtime's
+   */
+  walk?: number
 }
 
 /** What one run found. */
@@ -101,7 +107,7 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
       return n.time.clock
     }
   })
-  const cluster = made.sim = new SimCluster({ seed: options.seed, pools, logger })
+  const cluster = made.sim = new SimCluster({ seed: options.seed, pools, logger, ...(options.walk !== undefined ? { runtime: { replicaWalkPerTurn: options.walk } } : {}) })
   const books = made.workload = new Workload(cluster, options.ids ?? 100, trace)
   books.watch = options.watch
   books.holdersOf = (pool, id, node) => cluster.nodes.get(node)?.runtime.replicator.holders(pool, id)

@@ -272,7 +272,7 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
   }
 
   /**
-   * Whether a silent host may still hold its lease on a majority, as far as this view can
+   * Whether a silent member (a host; a client is judged alike) may still hold its lease on a majority, as far as this view can
    * tell. Its base is the members that count toward a majority (`countsForMajority`: all
    * but those leaving; this node among them), marked down or not, but those known gone (a
    * redial refused) and those that joined after it fell silent and do not hear it (they

@@ -204,7 +204,8 @@ export class Runtime {
       pools,
       running,
       markedDown: c.markedDown === undefined ? undefined : async (ms, options) => await (c.markedDown?.(ms, options) ?? Promise.resolve(true)),
-      keepFenced: (local, act) => { this.replicator.keepFenced(local, act) }
+      keepFenced: (local, act) => { this.replicator.keepFenced(local, act) },
+      epochMark: () => this.epochs.last
     })
     this.inbound = new Inbound({
       clock,
@@ -252,6 +253,7 @@ export class Runtime {
       claimFirst: (p, id, holders, waiting) => this.claims.claimFirst(p, id, holders, waiting),
       redirect: async (act) => { const local = this.pools.get(act.pool); return local !== undefined && await this.sender.redirect(local, act) },
       fencing: () => this.fence.active,
+      fenceSettled: async () => { await this.fence.settled },
       removed: (p, id) => { this.spill.removed(p, id) },
       ...replicator.poolHooks()
     }
@@ -332,10 +334,7 @@ export class Runtime {
     this.stall.start()
   }
 
-  /**
-   * Saves and deactivates every local worker, then stops. Messages waiting for them are
-   * answered with `NodeUnavailableError`.
-   */
+  /** Saves and deactivates every local worker, then stops. Messages waiting for them are answered with `NodeUnavailableError`. */
   async stop (options: AbortOptions = {}): Promise<void> {
     if (!this.running || this.stopping) return
     this.stopping = true
@@ -462,10 +461,7 @@ export class Runtime {
     return (await this.outbound.where(pool, id, options)) !== null
   }
 
-  /**
-   * Saves and deactivates worker `id` after the messages queued before this request.
-   * Resolves true when a live worker was stopped, false when none was live.
-   */
+  /** Saves and deactivates worker `id` after the messages queued before this request: true when a live worker was stopped, false when none was live. */
   async stopWorker (pool: string, id: string, options: AbortOptions = {}): Promise<boolean> {
     return await this.outbound.stopWorker(pool, id, options)
   }

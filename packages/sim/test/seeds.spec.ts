@@ -193,7 +193,7 @@ const FIXED = Array.from({ length: 24 }, (_, i) => 1_000 + i)
 
 /** The runs `npm run sim` makes by default: 5 nodes, 60 virtual seconds, no partitions (see the README). */
 /** Seeds that found a bug with replicas of the counter pool (`--replicas 1`), kept as regressions. */
-const REPLICA_REGRESSIONS: Array<{ seed: number, found: string, replicas?: 1 | 2, partitions?: boolean }> = [
+const REPLICA_REGRESSIONS: Array<{ seed: number, found: string, replicas?: 1 | 2, partitions?: boolean, walk?: number }> = [
   { seed: 4, found: 'a replica holder that left the chain (a drain) dropped its replica while the owner stood still, and the owner\'s successor had none when it took over (a holder now passes its replicas on to the chain, and keeps its own 10 s); later, with the end check of replicas, a drop decided on one ring that reached a successor after a put of the next, which named it again (a drop now names its put)' },
   { seed: 1, found: 'a successor starting the worker (claiming it from the owner, in a drain) refused the owner\'s put as from an older copy, and the owner dropped its live copy (a copy still starting refuses nothing now)' },
   { seed: 31, found: 'a joiner became the owner\'s successor in one view while the replica went to another node in the view before; the owner stood still and the joiner started the worker from init (a starting worker now asks its chain\'s nodes for their replicas while the ring moved lately)' },
@@ -219,6 +219,11 @@ const REPLICA_REGRESSIONS: Array<{ seed: number, found: string, replicas?: 1 | 2
   { seed: 6011, replicas: 2, found: 'a node that stood still dropped its copy at its fence, and the copies started after it were lost to fences of their own (a fenced copy is kept as a replica now)' },
   { seed: 7025, partitions: true, found: 'the books: a node cut off one way served the pool alone in its view, and acknowledged increments with no successor; its fence dropped the copy, and the books took the successors of its ring by then for holders of its replica' },
   { seed: 9008, replicas: 2, partitions: true, found: 'a turn whose put neither successor acknowledged (both cut off) counted the second as holding its state: the sweep sent it again to the first only, and the second kept the turn before (replicas-on-successors; replicas.spec)' },
+  { seed: 41018, replicas: 2, partitions: true, found: 'a copy started while its node\'s fence asked, from an old replica, was kept as a replica at the fence with the epoch drawn just then, and outranked the newest copy (a fence keeps only copies from before it now, by their epoch)' },
+  { seed: 50282, found: 'a turn\'s reply waited for its replica while its node, cut off, fenced; its successor marked down, the pool had no other node, and the reply went out just before the fence dropped the only copy (a reply of a replicated turn now waits for a fence under way, and fails if the copy went)' },
+  { seed: 52077, walk: 3, partitions: true, found: 'the books: a worker that was on a killed node moved to a node that started it from nothing, its replica\'s holder cut off and lost later in the window; the kill was not looked at again' },
+  { seed: 60192, found: 'a copy handed in just before its node stood still, which took no turn there, was not kept at the fence, and its replica lingered out on a node drained meanwhile (a fence now keeps every copy from before the stall, by its epoch)' },
+  { seed: 61188, replicas: 2, partitions: true, found: 'an owner cut off dropped its copy at its fence (only a stall\'s fence kept them then); with the ring still since, its next start asked no successor for a replica and began from init (every fence keeps copies from before it now)' },
   { seed: 3189, found: 'graceful-keeps-memory (counter/3 held 0, acknowledged 37), not diagnosed: it passed once a change to the liveness of silent clients moved the schedules, so what it showed may still be there' }
 ]
 
@@ -255,9 +260,9 @@ describe('the simulator over a fixed set of seeds', function () {
     })
   }
 
-  for (const { seed, found, replicas = 1, partitions = false } of REPLICA_REGRESSIONS) {
-    it(`seed ${seed} with ${replicas} replica${replicas > 1 ? 's' : ''} of the counter pool${partitions ? ', partitions drawn,' : ''} stays clean (it found: ${found})`, async () => {
-      const r = await runScenario({ ...OPTIONS, ...(partitions ? { exclude: [] } : {}), replicas, seed })
+  for (const { seed, found, replicas = 1, partitions = false, walk } of REPLICA_REGRESSIONS) {
+    it(`seed ${seed} with ${replicas} replica${replicas > 1 ? 's' : ''} of the counter pool${partitions ? ', partitions drawn,' : ''}${walk !== undefined ? ` walks of ${walk},` : ''} stays clean (it found: ${found})`, async () => {
+      const r = await runScenario({ ...OPTIONS, ...(partitions ? { exclude: [] } : {}), replicas, seed, walk })
       expect(r.violation, report(r)).to.equal(undefined)
     })
   }
@@ -287,4 +292,6 @@ describe('the simulator over a fixed set of seeds', function () {
   it.skip('skipped because it shows a bug not fixed yet: seed 15391 with splits drawn (--partitions), per-sender-order (counter/80, message 8 from n2 ran after 10). Not diagnosed')
   it.skip('skipped because it shows a bug not fixed yet: seed 16268 with splits drawn (--partitions), per-sender-order (counter/8, message 1 from n1 ran after 2). Not diagnosed')
   it.skip('skipped because it shows a bug not fixed yet: seed 16906 with splits drawn (--partitions), per-sender-order (counter/15, message 1 from n7 ran after 2). Not diagnosed')
+  it.skip('skipped because it shows a bug not fixed yet: seed 41136 with --replicas 2, partitions drawn, graceful-keeps-memory (counter/0 holds 0, acknowledged 18): in the books, by the trace: the worker was handed to n6, the only node left serving the pool, between two of its fences, and the second dropped it; the books know who acknowledged its replica only as of its last increment, on the node before, so they do not excuse a loss that may be legitimate (no successor held it)')
+  it.skip('skipped because it shows a bug not fixed yet: seed 62112 with --replicas 1, partitions drawn and walks of 3, graceful-keeps-memory (counter/7 holds 14, acknowledged 15): by the trace, a node cut off and acting alone started a copy from an old replica while its fence asked, and that copy\'s replica reached the node holding the live copy with a newer epoch before the fence dropped it, and outranked it there. Holding such follows until the fence ends fixed it but left replicas behind their workers in other seeds, not understood yet')
 })

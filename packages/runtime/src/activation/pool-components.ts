@@ -38,6 +38,8 @@ export interface PoolComponents {
   redirect: (act: Activation) => Promise<boolean>
   /** True while the node, back from a stall, finds out whether its activations are stale. */
   fencing: () => boolean
+  /** Settles once the fence under way (if any) is over: its activations kept, or dropped. */
+  fenceSettled: () => Promise<void>
   /** An activation of `pool` left this node (stopped, moved, dropped, failed). */
   removed: (pool: string, id: string) => void
   /** Replicates `act`'s state to its successors after a turn (see `Replicator.afterTurn`); rejects with `StaleWriteError` when one holds a newer copy. */

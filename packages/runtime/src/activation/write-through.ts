@@ -1,4 +1,4 @@
-import { WorkerNotAliveError, isStaleWrite } from '@simplepool/core'
+import { NodeUnavailableError, WorkerNotAliveError, isStaleWrite } from '@simplepool/core'
 import { Phase } from './activation.js'
 import type { Activation } from './activation.js'
 import type { WorkerFailDetail } from '../events.js'
@@ -50,6 +50,13 @@ export async function keep (pool: WritingPool, act: Activation, result: unknown)
       const e = asError(err)
       if (staleHere(pool, act, e)) dropUnsaved(pool, act, e)
       throw e
+    }
+    // a fence under way may drop this copy: what this turn made may be nowhere else (seed
+    // 50282 with --replicas 1: the pool's only node left in its view, cut off meanwhile),
+    // and the reply must not say it was kept before the fence says the copy stays
+    if (pool.env.fencing()) await pool.env.fenceSettled()
+    if (act.phase === Phase.Dead) {
+      throw new NodeUnavailableError(`node ${pool.env.self()} dropped its copy of ${pool.name}/${act.id} before this turn was kept; the call's effect may be kept or not: retry`, { node: pool.env.self(), pool: pool.name, id: act.id })
     }
   }
   return value

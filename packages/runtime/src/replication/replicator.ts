@@ -1,4 +1,4 @@
-import { InvalidMessageError, NodeUnavailableError, REPLICA_LINGER_MS, REPLICA_TIMEOUT_MS, REPLICA_WALK_PER_TURN, StaleWriteError } from '@simplepool/core'
+import { InvalidMessageError, NodeUnavailableError, REPLICA_LINGER_MS, REPLICA_TIMEOUT_MS, REPLICA_WALK_PER_TURN, StaleWriteError, deferOf } from '@simplepool/core'
 import type { Clock, Logger } from '@simplepool/core'
 import type { Placement } from '@simplepool/ring'
 import { decode, encode } from 'cbor-x'
@@ -10,6 +10,7 @@ import { decodeReplicaGetAnswer, encodeReplicaDrop, encodeReplicaGet } from '../
 import type { ReplicaDropMessage, ReplicaGetAnswer, ReplicaGetMessage, ReplicaPutAnswer, ReplicaPutMessage } from '../protocol/replica-messages.js'
 import type { RuntimeTransport } from '../runtime-types.js'
 import { dropUnsaved } from '../activation/write-through.js'
+import { chainOf, successorsIn } from './chain.js'
 import { ReplicaOutbox } from './replica-outbox.js'
 import { ReplicaStarts } from './replica-starts.js'
 import { ReplicaStore } from './replica-store.js'
@@ -92,32 +93,14 @@ export class Replicator {
     return this.c.placement()?.ring(pool)?.ownerOf(id) === this.c.self()
   }
 
-  /**
-   * The worker's owner on the pool's ring and the `n` nodes after it (the owners it would
-   * have if the owner, then the first of them, left): where its copy and its replicas belong.
-   */
+  /** The worker's owner and the `n` nodes after it on this node's ring (see {@link chainOf}). */
   chain (pool: string, id: string, n: number): string[] {
-    const ring = this.c.placement()?.ring(pool)
-    const owner = ring?.ownerOf(id)
-    if (ring === undefined || owner === undefined) return []
-    const chain = [owner]
-    const first = n > 0 ? ring.ownerWithout(id, owner) : undefined
-    if (first !== undefined && first !== owner) chain.push(first)
-    if (n > 1 && first !== undefined) {
-      const second = ring.ownerWithout(id, owner, first)
-      if (second !== undefined && !chain.includes(second)) chain.push(second)
-    }
-    return chain
+    return chainOf(this.c.placement(), pool, id, n)
   }
 
-  /**
-   * Where this node sends `pool`/`id`'s replicas: its successors, or, while it runs the
-   * worker without owning it (a handoff under way), its owner and the successors but this node.
-   */
+  /** Where this node sends `pool`/`id`'s replicas (see {@link successorsIn}). */
   successors (pool: string, id: string, n: number): string[] {
-    const chain = this.chain(pool, id, n)
-    const self = this.c.self()
-    return chain[0] === self ? chain.slice(1) : chain.filter(node => node !== self).slice(0, n)
+    return successorsIn(this.chain(pool, id, n), this.c.self(), n)
   }
 
   /**
@@ -186,8 +169,9 @@ export class Replicator {
   }
 
   /**
-   * A new ring: replicas this node is no successor of any more go (unless this node owns
-   * the worker now: then the next activation takes it); each live worker of a replicated
+   * A new ring: replicas this node is no successor of any more are passed on and linger
+   * (see {@link passOn}); those of workers it owns now start (unless their sender still
+   * runs them: see {@link senderLost}); each live worker of a replicated
    * pool whose successors changed sends them its state, and tells those left out. Walked
    * `REPLICA_WALK_PER_TURN` at a time, one go per turn of the event loop (the first at
    * once), each by the ring as it is then; a newer ring starts the walk again.
@@ -206,7 +190,7 @@ export class Replicator {
     this.startPromoted()
     if (this.walk !== undefined && !this.walking) {
       this.walking = true
-      this.c.clock.setTimeout(() => { this.walking = false; this.step() }, 0)
+      deferOf(this.c.clock)(() => { this.walking = false; this.step() })
     }
   }
 
@@ -249,7 +233,12 @@ export class Replicator {
       for (const act of [...local.activations.values()]) {
         yield
         // one mid-turn holds half a turn's state: it replicates as its turn ends
-        if (act.phase === Phase.Ready) this.follow(local, act)
+        try {
+          if (act.phase === Phase.Ready) this.follow(local, act)
+        } catch (err) {
+          // its state did not encode (a `snapshot` that throws): its next turn fails the same way
+          this.c.logger.warn(`${local.name}/${act.id} did not follow the ring: ${(err as Error).message}`)
+        }
       }
     }
     this.senderLost()
@@ -263,15 +252,19 @@ export class Replicator {
    */
   follow (local: LocalPool, act: Activation, n = local.def.replicas ?? 0): void {
     if (n <= 0) return
+
     const to = this.successors(local.name, act.id, n)
     const track = act.replica()
     const before = track.to ?? []
-    const added = to.filter(p => !before.includes(p))
+    const held = track.heldBy ?? []
+    // new successors, and any named that has not acknowledged it yet (a turn's put to it may
+    // be in flight while the walk reaches it): those left out drop theirs only once these hold it
+    const added = to.filter(p => !before.includes(p) || !held.includes(p))
     // left out: those it went to, and those that acknowledged it (one a put failed since is not in `to`)
-    const left = [...new Set([...before, ...(track.heldBy ?? [])])].filter(p => !to.includes(p))
-    // those it was sent to and still successors; the new ones join as they acknowledge it
-    // (one that does not is not counted as holding it: the sweep sends it again, seed 7040)
-    track.to = to.filter(p => before.includes(p))
+    const left = [...new Set([...before, ...held])].filter(p => !to.includes(p))
+    // those it was sent to, that hold it, and are still successors; the others join as they
+    // acknowledge it (one that does not is not counted as holding it: the sweep sends it again, seed 7040)
+    track.to = to.filter(p => !added.includes(p))
     if (added.length === 0) {
       if (left.length > 0) this.castDrop(local.name, act, left, track.seq)
       return
@@ -426,14 +419,13 @@ export class Replicator {
   }
 
   /**
-   * A copy the fence drops unsaved (this node was marked down while it stood still, or
-   * heard no majority) stays as a replica here, at its epoch, one put past its last: the
-   * state of its last turn, which every successor's replica may lag. Should the worker's
-   * owner and its successors now be lost, or have stood still with this node (seed 3073
-   * with --replicas 1: the owner and its only successor stood still one after the other,
-   * and the worker started again from nothing), it starts from here; wherever a newer
-   * copy lives, it outranks this one. Kept as the replicas this node is no successor of
-   * are, when it is none. A turn under way is not kept: its state may be half made.
+   * A copy the fence drops unsaved (this node was marked down) stays as a replica here, at
+   * its epoch, one put past its last: should its successors, which may lag it, be lost too
+   * (seed 3073 with --replicas 1: the owner and its only successor stood still one after
+   * the other, and the worker started again from nothing), it starts from here; a newer
+   * copy outranks it wherever they meet. Kept as the replicas this node is no successor of
+   * are, when it is none. A turn under way is not kept: its state may be half made. (The
+   * fence keeps only copies from before the stall: see `Fence`.)
    */
   keepFenced (local: LocalPool, act: Activation): void {
     const n = local.def.replicas ?? 0

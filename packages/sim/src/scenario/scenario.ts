@@ -149,9 +149,9 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
     }
     {
       // where its workers' replicas were as it was lost (later its ring moves on without
-      // them); lost again within the window, of the workers that came to it since (seed
-      // 41136 with --replicas 2 --partitions: handed to it, the only node left serving
-      // the pool, between its fences)
+      // them); lost again within the window, of the workers that came to it since, as they
+      // are now (a worker handed to it between its fences; seed 41136, skipped, shows one
+      // whose holders the books still cannot tell)
       const replicator = cluster.nodes.get(peerId)?.runtime.replicator
       const lostAt = lost.get(peerId) as number
       const targets = targetsOf.get(peerId) ?? new Map<string, readonly string[]>()

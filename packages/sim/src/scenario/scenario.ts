@@ -14,6 +14,7 @@ import type { Op } from './faults.js'
 import { workloadPools } from './pools.js'
 import { SimStore } from './store.js'
 import { POOLS, Workload } from './workload.js'
+import type { WorkerBooks } from './workload.js'
 
 /** What a run is made of. */
 /** How close together two lost nodes make a replicated worker's loss excusable, in virtual ms: its replicas follow the ring within that. */
@@ -134,6 +135,8 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
   const lossy = (peerId: string, why: string): void => {
     const now = cluster.clock.monotonic()
     const since = now - 10_000
+    // its copy is on that node, or was leaving it lately (a claim or handoff under way takes no state before it lands)
+    const on = (b: WorkerBooks, peer: string): boolean => b.holder === peer || (b.movedFrom === peer && b.movedAt >= since)
     for (const [peer, at] of lost) if (at < now - LOSS_WINDOW_MS) lost.delete(peer)
     // lost when killed, first marked down, or fenced (it dropped its copies) if neither came
     // first: the fence of a node back from being marked down, or the others marking it down
@@ -143,9 +146,7 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
     const first = !lost.has(peerId)
     if (first) {
       lost.set(peerId, now)
-      const on = new Set<string>()
-      for (const [key, b] of books.books) if (key.startsWith('counter/') && (b.holder === peerId || (b.movedFrom === peerId && b.movedAt >= since))) on.add(key)
-      heldWhenLost.set(peerId, on)
+      heldWhenLost.set(peerId, new Set([...books.books].filter(([key, b]) => key.startsWith('counter/') && on(b, peerId)).map(([key]) => key)))
     }
     {
       // where its workers' replicas were as it was lost (later its ring moves on without
@@ -157,7 +158,8 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
       const targets = targetsOf.get(peerId) ?? new Map<string, readonly string[]>()
       for (let i = 0; replicas > 0 && replicator !== undefined && i < books.ids; i++) {
         const id = String(i)
-        if (!first && !(books.of('counter', id).holder === peerId && books.of('counter', id).movedAt > lostAt)) continue
+        const b = books.of('counter', id)
+        if (!first && !(b.holder === peerId && b.movedAt > lostAt)) continue
         // live there: its successors that acknowledged its replica; dropped by its fence just
         // now, after it last ran there: those that held it as its last increment was
         // acknowledged there (seed 7025 with --replicas 1 --partitions: acknowledged while
@@ -165,7 +167,6 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
         // starts again (a holder no successor any more keeps it only a while, and serves it
         // to no one: seed 3038)
         const successors = replicator.successors('counter', id, replicas)
-        const b = books.of('counter', id)
         const held = replicator.holders('counter', id) ?? (b.holder === peerId && b.ackedOn?.node === peerId ? b.ackedOn.holders : undefined)
         targets.set(id, held?.filter(p => successors.includes(p)) ?? successors)
       }
@@ -181,12 +182,11 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
     // 5059 with --replicas 2); or none reached, cut off (seed 7256 with --partitions)
     let n = 0
     for (const [key, b] of books.books) {
-      const of = (peer: string): boolean => b.holder === peer || (b.movedFrom === peer && b.movedAt >= since)
+      const of = (peer: string): boolean => on(b, peer)
       if (replicas > 0 && key.startsWith('counter/')) {
         const id = key.slice('counter/'.length)
         for (const [x, at] of lost) {
-          // its copy was on that node, or was leaving it (a claim or handoff under way takes no
-          // state before it lands); or was there when that node was lost, and has moved since
+          // its copy is on that node or was leaving it; or was there when that node was lost, and has moved since
           // to a node that started it from nothing, its replica's holder cut off (seed 52077
           // with --replicas 1 --partitions --walk 3: that holder lost later in the window)
           if (!of(x) && heldWhenLost.get(x)?.has(key) !== true) continue

@@ -3,7 +3,7 @@
  * machine it ran on to `bench/results/<timestamp>.json`.
  *
  * `npm run bench` (builds first), or after a build:
- * `node --import tsx bench/index.ts [--scenario transport|ring|membership|runtime (local)|remote|runtime-cluster|migration|million|scale-up|admin|durability|all] [--workers N --nodes N --duration S] [--repeat N] [--quiet]`
+ * `node --import tsx bench/index.ts [--scenario transport|ring|membership|runtime (local)|remote|runtime-cluster|migration|million|scale-up|admin|durability|scale|all] [--workers N --nodes N --duration S] [--repeat N] [--quiet]`
  */
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -16,6 +16,7 @@ import { formatTable, mergeRuns } from './report.js'
 import type { ScenarioResult } from './report.js'
 import { adminBench } from './admin.bench.js'
 import { durabilityBench } from './durability.bench.js'
+import { scaleBench } from './scale.bench.js'
 import { membershipBench } from './membership.bench.js'
 import { migrationBench } from './migration.bench.js'
 import { millionBench } from './million.bench.js'
@@ -63,7 +64,8 @@ const SCENARIOS: Record<string, (o: Sizes) => Promise<ScenarioResult>> = {
   million: async (o) => millionBench({ quiet: o.quiet, workers: o.workers, nodes: o.nodes, duration: o.duration }),
   'scale-up': async (o) => scaleUpBench({ quiet: o.quiet, workers: o.workers, nodes: o.nodes }),
   admin: async (o) => adminBench({ quiet: o.quiet, workers: o.workers, duration: o.duration }),
-  durability: async (o) => durabilityBench({ quiet: o.quiet, seconds: o.duration, workers: o.workers })
+  durability: async (o) => durabilityBench({ quiet: o.quiet, seconds: o.duration, workers: o.workers }),
+  scale: async (o) => scaleBench({ quiet: o.quiet, sizes: o.nodes === undefined ? undefined : [o.nodes] })
 }
 
 const root = fileURLToPath(new URL('..', import.meta.url))

@@ -1,0 +1,93 @@
+/**
+ * One process of the scale scenario (scale.bench.ts forks it): it starts the nodes it is
+ * told to, all at once, and answers the parent's questions about them over IPC. Several
+ * nodes share this process, so the scenario reaches 100 nodes on a small machine: each
+ * node alone in a process would cost 100 Node.js runtimes, and the start of so many
+ * would take the cores for a minute before the first record went out.
+ */
+import { createNode, definePool } from 'simplepool'
+import type { SimplePoolNode } from 'simplepool'
+import type { ScaleAnswer, ScaleAsk } from './scale-protocol.js'
+
+/** A counter per worker: the parent checks that every call was counted once. */
+const pool = definePool<{ n: number }, 'inc' | 'get', number>({ name: 'room', init: () => ({ n: 0 }), handle: (s, m) => m === 'get' ? s.n : ++s.n })
+const quiet = { error () {}, warn () {}, info () {}, debug () {} }
+
+const nodes: SimplePoolNode[] = []
+/** Per node of this process, when (Date.now) it marked each peer down, in order. */
+const downs: Array<Array<{ peerId: string, at: number }>> = []
+/** createNode calls that failed, by error name. */
+const failed: Record<string, number> = {}
+
+function reply (answer: ScaleAnswer): void {
+  process.send?.(answer)
+}
+
+async function start (count: number, bootstrap: string[]): Promise<void> {
+  const made = await Promise.all(Array.from({ length: count }, async () => {
+    const t = performance.now()
+    try {
+      const node = await createNode({ pools: [pool], bootstrap, listen: ['/ip4/127.0.0.1/tcp/0'], logger: quiet })
+      return { node, ms: performance.now() - t }
+    } catch (err) {
+      failed[(err as Error).name] = (failed[(err as Error).name] ?? 0) + 1
+      return undefined
+    }
+  }))
+  const startMs: number[] = []
+  for (const m of made) {
+    if (m === undefined) continue
+    const seen: Array<{ peerId: string, at: number }> = []
+    m.node.addEventListener('member:down', (evt) => { seen.push({ peerId: evt.detail.peerId, at: Date.now() }) })
+    nodes.push(m.node)
+    downs.push(seen)
+    startMs.push(m.ms)
+  }
+  reply({ type: 'started', nodes: nodes.map(n => ({ peerId: n.peerId, addresses: n.addresses })), startMs, failed })
+}
+
+/** Of each node here, how many members it sees `up` and alive. */
+function views (): number[] {
+  return nodes.map(n => n.members().filter(m => m.status === 'up' && m.liveness === 'alive').length)
+}
+
+/** One call to each of `ids` from every node here: how many failed, by error name, and the slowest. */
+async function calls (ids: string[]): Promise<void> {
+  const errors: Record<string, number> = {}
+  let ok = 0
+  let slowestMs = 0
+  await Promise.all(nodes.map(async (node) => {
+    for (const id of ids) {
+      const t = performance.now()
+      try {
+        await node.ref<'inc', number>('room', id).call('inc', undefined, { timeoutMs: 10_000 })
+        ok++
+      } catch (err) {
+        errors[(err as Error).name] = (errors[(err as Error).name] ?? 0) + 1
+      }
+      slowestMs = Math.max(slowestMs, performance.now() - t)
+    }
+  }))
+  reply({ type: 'calls', ok, errors, slowestMs })
+}
+
+process.on('message', (m: ScaleAsk) => {
+  switch (m.type) {
+    case 'start': void start(m.count, m.bootstrap); break
+    case 'views': reply({ type: 'views', up: views() }); break
+    case 'downs': reply({ type: 'downs', downs }); break
+    case 'calls': void calls(m.ids); break
+    case 'count':
+      nodes[0].count('room').then((n) => { reply({ type: 'count', count: n }) }, (err: Error) => { reply({ type: 'count', error: `${err.name}: ${err.message}` }) })
+      break
+    case 'read':
+      Promise.all(m.ids.map(async id => await nodes[0].ref<'get', number>('room', id).call('get'))).then(
+        (values) => { reply({ type: 'read', values }) },
+        (err: Error) => { reply({ type: 'read', error: `${err.name}: ${err.message}` }) })
+      break
+    case 'stop':
+      void Promise.allSettled(nodes.map(async n => { await n.stop() })).then(() => { process.exit(0) })
+      break
+  }
+})
+reply({ type: 'ready' })

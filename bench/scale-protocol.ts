@@ -1,0 +1,21 @@
+/** What the scale scenario asks a host process of its nodes (see scale-host.ts). */
+export type ScaleAsk =
+  | { type: 'start', count: number, bootstrap: string[] }
+  | { type: 'views' }
+  | { type: 'downs' }
+  | { type: 'calls', ids: string[] }
+  | { type: 'count' }
+  | { type: 'read', ids: string[] }
+  | { type: 'stop' }
+
+/** What a host process answers. */
+export type ScaleAnswer =
+  | { type: 'ready' }
+  | { type: 'started', nodes: Array<{ peerId: string, addresses: string[] }>, startMs: number[], failed: Record<string, number> }
+  /** Of each node, the members it sees `up` and alive. */
+  | { type: 'views', up: number[] }
+  /** Of each node, when (Date.now) it marked each peer down. */
+  | { type: 'downs', downs: Array<Array<{ peerId: string, at: number }>> }
+  | { type: 'calls', ok: number, errors: Record<string, number>, slowestMs: number }
+  | { type: 'count', count?: number, error?: string }
+  | { type: 'read', values?: number[], error?: string }

@@ -1,0 +1,252 @@
+/**
+ * The scale scenario: N nodes started at once, as a cluster grows from 10 to 100 and past.
+ * Nodes share a few processes (at most 25 a process, see scale-host.ts), beside three
+ * processes of one node each: the seed every other node bootstraps from, a node killed
+ * with SIGKILL and a node stopped with SIGSTOP (a process holds its nodes' fate together).
+ * For each size: how long until every node sees N members up (from the moment all were
+ * told to start), how long the slowest `createNode` took, idle CPU, bytes written and RSS
+ * per node, 100 workers called once from every node (and their counters read back),
+ * `count()`, the time until every node marked the killed node down, and the stopped one,
+ * and the members marked down that were never killed or stopped (false downs).
+ */
+import { fork } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { round, runAlone } from './report.js'
+import type { Figure, ScenarioResult } from './report.js'
+import type { Chart } from './svg.js'
+import type { ScaleAnswer, ScaleAsk } from './scale-protocol.js'
+
+/** Options of {@link scaleBench}. */
+export interface ScaleBenchOptions {
+  /** Cluster sizes (at least 4: the seed, the killed and the stopped node, and one more). Default [10, 30, 100]. */
+  sizes?: number[]
+  /** Seconds of idle time over which CPU and bytes are measured. Default 10. */
+  idleSeconds?: number
+  /** How long every node may take to see every member up. Default 90 s. */
+  convergeTimeoutMs?: number
+  quiet?: boolean
+}
+
+/** Nodes sharing one host process at most. */
+const NODES_PER_PROCESS = 25
+const CLOCK_TICKS = 100
+const HOST = fileURLToPath(new URL('./scale-host.ts', import.meta.url))
+
+type Answer<T extends ScaleAnswer['type']> = Extract<ScaleAnswer, { type: T }>
+
+/** A host process and the answers it owes, by kind, in the order asked. */
+class Host {
+  readonly proc: ChildProcess
+  private readonly waiting = new Map<string, Array<(a: ScaleAnswer) => void>>()
+  private exited = false
+
+  constructor () {
+    this.proc = fork(HOST, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+    this.proc.on('message', (a: ScaleAnswer) => { this.waiting.get(a.type)?.shift()?.(a) })
+    this.proc.on('exit', () => { this.exited = true })
+  }
+
+  get pid (): number {
+    return this.proc.pid as number
+  }
+
+  async next<T extends ScaleAnswer['type']> (type: T, timeoutMs: number): Promise<Answer<T>> {
+    return await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { reject(new Error(`host ${this.pid} sent no '${type}' within ${timeoutMs} ms`)) }, timeoutMs)
+      let list = this.waiting.get(type)
+      if (list === undefined) this.waiting.set(type, list = [])
+      list.push((a) => { clearTimeout(timer); resolve(a as Answer<T>) })
+    })
+  }
+
+  async ask<T extends ScaleAnswer['type']> (m: ScaleAsk, type: T, timeoutMs = 30_000): Promise<Answer<T>> {
+    const answer = this.next(type, timeoutMs)
+    this.proc.send(m)
+    return await answer
+  }
+
+  /** Asks the nodes to stop, then kills what is left after 10 s (also a stopped process: SIGKILL ends it). */
+  async stop (): Promise<void> {
+    if (this.exited) return
+    const gone = new Promise(resolve => this.proc.once('exit', resolve))
+    if (this.proc.connected) this.proc.send({ type: 'stop' } satisfies ScaleAsk)
+    const timer = setTimeout(() => { this.proc.kill('SIGKILL') }, 10_000)
+    await gone
+    clearTimeout(timer)
+  }
+}
+
+function cpuSeconds (pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+}
+
+function bytesWritten (pid: number): number {
+  return Number(/wchar:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN)
+}
+
+function rssMb (pid: number): number {
+  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024
+}
+
+const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+
+/** One size: the row and figures, or what went wrong on the way (the rest of the row stays empty). */
+async function measure (n: number, opts: Required<Omit<ScaleBenchOptions, 'sizes' | 'quiet'>>, log: (s: string) => void): Promise<{ row: Record<string, string | number>, figures: Figure[] }> {
+  const row: Record<string, string | number> = { nodes: n }
+  const figures: Figure[] = []
+  const fig = (name: string, value: number, unit: string, goal?: string): void => {
+    figures.push({ name: `scale.${n}.${name}`, value, unit, ...(goal !== undefined ? { goal } : {}) })
+  }
+  const rest = n - 3
+  const processes = Math.ceil(rest / NODES_PER_PROCESS)
+  const shares = Array.from({ length: processes }, (_, i) => Math.floor(rest / processes) + (i < rest % processes ? 1 : 0))
+  const seed = new Host()
+  const killed = new Host()
+  const stopped = new Host()
+  const others = shares.map(() => new Host())
+  const hosts = [seed, killed, stopped, ...others]
+  const counts = [1, 1, 1, ...shares]
+  try {
+    await Promise.all(hosts.map(async h => await h.next('ready', 30_000)))
+    const first = await seed.ask({ type: 'start', count: 1, bootstrap: [] }, 'started')
+    const bootstrap = first.nodes[0].addresses
+    const t0 = performance.now()
+    const starts = hosts.slice(1).map(async (h, i) => await h.ask({ type: 'start', count: counts[i + 1], bootstrap }, 'started', 180_000))
+    // every node's view, until each sees all N up
+    let full = 0
+    let largest = 0
+    let convergeMs = NaN
+    while (performance.now() - t0 < opts.convergeTimeoutMs) {
+      await sleep(250)
+      const up = (await Promise.all(hosts.map(async h => (await h.ask({ type: 'views' }, 'views')).up))).flat()
+      full = up.filter(u => u === n).length
+      largest = Math.max(...up)
+      if (full === n) {
+        convergeMs = performance.now() - t0
+        break
+      }
+    }
+    const started = await Promise.all(starts)
+    const peers = [first, ...started].map(s => s.nodes.map(x => x.peerId))
+    const startMs = started.flatMap(s => s.startMs)
+    const failedStarts = started.reduce((sum, s) => sum + Object.values(s.failed).reduce((a, b) => a + b, 0), 0)
+    row['createNode max s'] = round(Math.max(...startMs) / 1000, 1)
+    row['all up s'] = Number.isNaN(convergeMs) ? `no: ${full} full, largest view ${largest}` : round(convergeMs / 1000, 1)
+    fig('createNodeMaxMs', round(Math.max(...startMs), 0), 'ms')
+    if (!Number.isNaN(convergeMs)) fig('allUpMs', round(convergeMs, 0), 'ms', n <= 100 ? '< 10000' : undefined)
+    log(`${n} nodes: createNode slowest ${(Math.max(...startMs) / 1000).toFixed(1)} s${failedStarts > 0 ? `, ${failedStarts} failed` : ''}; ${Number.isNaN(convergeMs) ? `no full view after ${opts.convergeTimeoutMs / 1000} s (${full} nodes with one, largest view ${largest})` : `every node saw ${n} up after ${(convergeMs / 1000).toFixed(1)} s`}`)
+
+    // idle: CPU and bytes written by every process, per node
+    const pids = hosts.map(h => h.pid)
+    const cpu0 = pids.map(cpuSeconds)
+    const bytes0 = pids.map(bytesWritten)
+    await sleep(opts.idleSeconds * 1000)
+    const cpuPerNode = pids.reduce((s, p, i) => s + cpuSeconds(p) - cpu0[i], 0) / opts.idleSeconds * 100 / n
+    const bytesPerNode = pids.reduce((s, p, i) => s + bytesWritten(p) - bytes0[i], 0) / opts.idleSeconds / n
+    const rssPerNode = pids.reduce((s, p) => s + rssMb(p), 0) / n
+    row['idle CPU %/node'] = round(cpuPerNode, 2)
+    row['idle KB/s/node'] = round(bytesPerNode / 1024, 1)
+    row['RSS MB/node'] = round(rssPerNode, 0)
+    fig('idleCpuPercentPerNode', round(cpuPerNode, 2), '% of a core')
+    fig('idleBytesPerNodePerSecond', round(bytesPerNode, 0), 'B/s')
+    fig('rssMbPerNode', round(rssPerNode, 0), 'MB')
+    log(`${n} nodes idle: ${cpuPerNode.toFixed(2)}% of a core, ${(bytesPerNode / 1024).toFixed(1)} KB/s written, ${rssPerNode.toFixed(0)} MB RSS per node`)
+
+    // 100 workers, called once from every node; then each counter read back
+    const ids = Array.from({ length: 100 }, (_, i) => `w${i}`)
+    const calls = await Promise.all(hosts.map(async h => await h.ask({ type: 'calls', ids }, 'calls', 300_000)))
+    const ok = calls.reduce((s, c) => s + c.ok, 0)
+    const errors: Record<string, number> = {}
+    for (const c of calls) for (const [k, v] of Object.entries(c.errors)) errors[k] = (errors[k] ?? 0) + v
+    const read = await seed.ask({ type: 'read', ids }, 'read', 60_000)
+    const exact = read.values?.filter(v => v === n).length ?? 0
+    const count = await seed.ask({ type: 'count' }, 'count', 60_000)
+    row['calls ok'] = `${ok}/${n * 100}`
+    row['counters exact'] = `${exact}/100`
+    row['count()'] = count.count ?? String(count.error)
+    fig('callsFailed', n * 100 - ok, 'calls')
+    log(`${n} nodes: ${ok} of ${n * 100} calls answered${Object.keys(errors).length > 0 ? ` (${JSON.stringify(errors)})` : ''}, slowest ${Math.max(...calls.map(c => c.slowestMs)).toFixed(0)} ms; ${exact} of 100 counters at ${n}${read.error !== undefined ? ` (${read.error})` : ''}; count() ${count.count ?? count.error}`)
+
+    // kill -9 of one node, then SIGSTOP of another: until every other node marked it down
+    const downBy = async (victim: string, since: number, watchers: Host[], expect: number, timeoutMs: number): Promise<number> => {
+      while (Date.now() - since < timeoutMs) {
+        await sleep(50)
+        const seen = (await Promise.all(watchers.map(async h => (await h.ask({ type: 'downs' }, 'downs')).downs))).flat()
+          .map(list => list.find(d => d.peerId === victim && d.at >= since)?.at)
+        if (seen.filter(at => at !== undefined).length >= expect) return Math.max(...seen.map(at => at ?? 0)) - since
+      }
+      return NaN
+    }
+    const killedAt = Date.now()
+    killed.proc.kill('SIGKILL')
+    const killMs = await downBy(peers[1][0], killedAt, [seed, stopped, ...others], n - 1, 30_000)
+    const stoppedAt = Date.now()
+    stopped.proc.kill('SIGSTOP')
+    const stopMs = await downBy(peers[2][0], stoppedAt, [seed, ...others], n - 2, 60_000)
+    stopped.proc.kill('SIGKILL')
+    row['kill -9 down s'] = Number.isNaN(killMs) ? 'no' : round(killMs / 1000, 2)
+    row['SIGSTOP down s'] = Number.isNaN(stopMs) ? 'no' : round(stopMs / 1000, 2)
+    if (!Number.isNaN(killMs)) fig('killDownMs', killMs, 'ms', '< 2000')
+    if (!Number.isNaN(stopMs)) fig('hungDownMs', stopMs, 'ms', '< 5000')
+
+    // false downs: any member marked down that was neither killed nor stopped, over the whole run
+    const victims = new Set([peers[1][0], peers[2][0]])
+    const all = (await Promise.all([seed, ...others].map(async h => (await h.ask({ type: 'downs' }, 'downs')).downs))).flat(2)
+    const falseDowns = all.filter(d => !victims.has(d.peerId)).length
+    row['false downs'] = falseDowns
+    fig('falseDowns', falseDowns, 'member:down events', '0')
+    log(`${n} nodes: killed node down everywhere after ${killMs} ms, stopped node after ${stopMs} ms; ${falseDowns} false downs`)
+  } catch (err) {
+    row.error = (err as Error).message
+    log(`${n} nodes: ${(err as Error).message}`)
+  } finally {
+    await Promise.all(hosts.map(async h => { await h.stop() }))
+  }
+  return { row, figures }
+}
+
+/** Runs the scenario; every process it forked is gone before it returns, also on failure. */
+export async function scaleBench (opts: ScaleBenchOptions = {}): Promise<ScenarioResult> {
+  const sizes = opts.sizes ?? [10, 30, 100]
+  const bad = sizes.filter(n => !Number.isInteger(n) || n < 4)
+  if (bad.length > 0) throw new Error(`the scale scenario needs at least 4 nodes a cluster, got ${bad.join(', ')}`)
+  const o = { idleSeconds: opts.idleSeconds ?? 10, convergeTimeoutMs: opts.convergeTimeoutMs ?? 90_000 }
+  const log = (s: string): void => { if (opts.quiet !== true) process.stderr.write(`scale: ${s}\n`) }
+  const rows: ScenarioResult['rows'] = []
+  const figures: Figure[] = []
+  for (const n of sizes) {
+    const r = await measure(n, o, log)
+    rows.push(r.row)
+    figures.push(...r.figures)
+  }
+  const against = (name: string, title: string, y: string): Chart => ({
+    title,
+    x: 'nodes',
+    y,
+    lines: [{ name: title, points: sizes.map(n => [n, figures.find(f => f.name === `scale.${n}.${name}`)?.value ?? NaN] as [number, number]).filter(p => !Number.isNaN(p[1])) }]
+  })
+  return {
+    scenario: 'scale',
+    rows,
+    figures,
+    charts: [
+      against('allUpMs', 'time until every node sees every member up', 'ms'),
+      against('idleCpuPercentPerNode', 'idle CPU per node', '% of a core'),
+      against('idleBytesPerNodePerSecond', 'bytes written per node per second, idle', 'B/s'),
+      against('killDownMs', 'kill -9: until every node marked it down', 'ms'),
+      against('hungDownMs', 'SIGSTOP: until every node marked it down', 'ms')
+    ],
+    notes: [
+      `Nodes share processes, at most ${NODES_PER_PROCESS} a process, in one machine: a process's nodes share its event loop, so a stall of one is a stall of all (what a node pays alone would read lower). Three nodes have a process each: the seed the others bootstrap from, the one killed, the one stopped.`,
+      'all up: from the moment every node but the seed was told to start (createNode, all at once) until every node saw all N members up and alive.',
+      `Idle over ${o.idleSeconds} s: CPU and bytes written (wchar: records, gossip, pings; all loopback) of every process, divided by N.`,
+      'calls: one call to each of 100 workers from every node; counters exact: workers whose counter reads N after.',
+      'false downs: member:down events for a member never killed nor stopped, from start to end.'
+    ]
+  }
+}
+
+await runAlone(import.meta.url, async () => await scaleBench())

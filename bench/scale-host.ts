@@ -51,9 +51,11 @@ function views (): number[] {
   return nodes.map(n => n.members().filter(m => m.status === 'up' && m.liveness === 'alive').length)
 }
 
-/** One call to each of `ids` from every node here: how many failed, by error name, and the slowest. */
+/** One call to each of `ids` from every node here: per id, the calls acknowledged and those that may or may not have been counted; failures by error name; the slowest. */
 async function calls (ids: string[]): Promise<void> {
   const errors: Record<string, number> = {}
+  const acked: Record<string, number> = {}
+  const unsure: Record<string, number> = {}
   let ok = 0
   let slowestMs = 0
   await Promise.all(nodes.map(async (node) => {
@@ -62,13 +64,17 @@ async function calls (ids: string[]): Promise<void> {
       try {
         await node.ref<'inc', number>('room', id).call('inc', undefined, { timeoutMs: 10_000 })
         ok++
+        acked[id] = (acked[id] ?? 0) + 1
       } catch (err) {
-        errors[(err as Error).name] = (errors[(err as Error).name] ?? 0) + 1
+        const name = (err as Error).name
+        errors[name] = (errors[name] ?? 0) + 1
+        // the call may have reached the worker before it failed here: its effect is kept or not
+        if (name === 'TimeoutError' || name === 'NodeUnavailableError') unsure[id] = (unsure[id] ?? 0) + 1
       }
       slowestMs = Math.max(slowestMs, performance.now() - t)
     }
   }))
-  reply({ type: 'calls', ok, errors, slowestMs })
+  reply({ type: 'calls', ok, acked, unsure, errors, slowestMs })
 }
 
 process.on('message', (m: ScaleAsk) => {

@@ -16,6 +16,7 @@ export type ScaleAnswer =
   | { type: 'views', up: number[] }
   /** Of each node, when (Date.now) it marked each peer down. */
   | { type: 'downs', downs: Array<Array<{ peerId: string, at: number }>> }
-  | { type: 'calls', ok: number, errors: Record<string, number>, slowestMs: number }
+  /** Per id called, the calls acknowledged and those that failed in a way that may have been counted (a timeout, a lost node). */
+  | { type: 'calls', ok: number, acked: Record<string, number>, unsure: Record<string, number>, errors: Record<string, number>, slowestMs: number }
   | { type: 'count', count?: number, error?: string }
   | { type: 'read', values?: number[], error?: string }

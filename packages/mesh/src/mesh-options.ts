@@ -4,7 +4,7 @@ import {
   DEFAULT_MAX_RECORDS_PER_SECOND, DEFAULT_RECONNECT_WINDOW_MS, DEFAULT_SUSPECT_AFTER_MS, InvalidOptionError, MEMBERSHIP_SWEEP_MS, isLoopbackHost
 } from '@simplepool/core'
 import { hostOf } from './own-address.js'
-import type { Clock, EpochMark, Logger } from '@simplepool/core'
+import type { Clock, EpochMark, Logger, Random } from '@simplepool/core'
 import type { PrivateKey } from '@libp2p/interface'
 
 /** Options of a mesh; every field is optional. */
@@ -61,9 +61,11 @@ export interface MeshInit {
   logger?: Logger
   /** Time for heartbeats and liveness deadlines. @default the system clock */
   clock?: Clock
+  /** Draws the jitter of bootstrap retries. @default Math.random */
+  random?: Random
 }
 
-export type MeshOptions = Required<Omit<MeshInit, 'clusterKey' | 'privateKey' | 'counts' | 'insecure'>> & Pick<MeshInit, 'clusterKey' | 'privateKey' | 'counts' | 'insecure'>
+export type MeshOptions = Required<Omit<MeshInit, 'clusterKey' | 'privateKey' | 'counts' | 'insecure' | 'random'>> & Pick<MeshInit, 'clusterKey' | 'privateKey' | 'counts' | 'insecure' | 'random'>
 
 /** What a `MeshInit` leaves out takes. */
 export const DEFAULTS = {

@@ -1,8 +1,8 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import {
-  BOOTSTRAP_RETRY_MS, MEMBERSHIP_SWEEP_MS, MEMBERSHIP_TOPIC, NodeUnavailableError, NotStartedError, RECONNECT_BACKOFF_MS, REDIAL_TIMEOUT_MS,
-  STREAMS_PER_PROTOCOL, TypedEventTarget, consoleLogger, deferOf, sleep, systemClock, timeoutSignal, withDefaults
+  MEMBERSHIP_SWEEP_MS, MEMBERSHIP_TOPIC, NodeUnavailableError, NotStartedError, RECONNECT_BACKOFF_MS, REDIAL_TIMEOUT_MS,
+  STREAMS_PER_PROTOCOL, TypedEventTarget, consoleLogger, deferOf, sleep, systemClock, systemRandom, timeoutSignal, withDefaults
 } from '@simplepool/core'
 import type { Clock, Logger, Member, MemberFigures, MemberRecord, MemberStatus, MembershipEvents, MembershipSnapshot, PoolFigures, TimerHandle } from '@simplepool/core'
 import type { Connection, Stream } from '@libp2p/interface'
@@ -15,6 +15,7 @@ import { isRefusal } from './dial-error.js'
 import { HandshakeWitness } from './handshake-witness.js'
 import { dialProven } from './proven-dial.js'
 import { Connections } from './connections.js'
+import { Bootstrap } from './bootstrap.js'
 import { DEFAULTS, validateMeshInit, validateTargets } from './mesh-options.js'
 import type { MeshInit, MeshOptions } from './mesh-options.js'
 
@@ -55,14 +56,13 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
   private seq = 0
   private timer: TimerHandle | undefined
   private sweepTimer: TimerHandle | undefined
-  private bootstrapTimer: TimerHandle | undefined
+  private bootstrap?: Bootstrap
   private running = false
   private publishQueued = false
   private stopping?: Promise<void>
   private starting?: Promise<void>
   private readonly lastDial = new Map<string, number>()
   private readonly dialing = new Map<string, Promise<Connection | Error>>()
-  private readonly reportedBootstrap = new Map<string, string>()
   private elu = performance.eventLoopUtilization()
   private load = 0
 
@@ -208,8 +208,8 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     this.stopping = (async () => {
       if (this.timer !== undefined) this.clock.clearTimeout(this.timer)
       if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer)
-      if (this.bootstrapTimer !== undefined) this.clock.clearTimeout(this.bootstrapTimer)
-      this.timer = this.sweepTimer = this.bootstrapTimer = undefined
+      this.bootstrap?.stop()
+      this.timer = this.sweepTimer = undefined
       this.status = 'leaving'
       try {
         await this.publishNow()
@@ -457,33 +457,16 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
 
   private async dialBootstrap (): Promise<void> {
     const self = this.peerId
-    const pending = this.opts.bootstrap.filter(a => !namesSelf(a, self, this.addresses))
-    const failed: string[] = []
-    await Promise.all(pending.map(async (addr) => {
-      try {
-        await this.dialNamed([multiaddr(addr)], addr)
-        this.reportedBootstrap.delete(addr)
-      } catch (err) {
-        // a dial the stop cut short says nothing of the address
-        if (!this.running) return
-        failed.push(addr)
-        const named = err as Error
-        // one line per address and kind of failure, not one per retry
-        if (this.reportedBootstrap.get(addr) !== named.name) {
-          this.reportedBootstrap.set(addr, named.name)
-          this.logger.error(`bootstrap failed: ${named.name}: ${named.message}`)
-          this.emit('mesh:error', named)
-        }
-      }
-    }))
-    if (failed.length > 0 && this.running) {
-      this.bootstrapTimer = this.clock.setTimeout(() => {
-        this.bootstrapTimer = undefined
-        if (!this.running) return
-        if ((this.view?.reachablePeers().length ?? 0) > 0) return
-        void this.dialBootstrap()
-      }, BOOTSTRAP_RETRY_MS)
-    }
+    this.bootstrap = new Bootstrap({
+      clock: this.clock,
+      random: this.opts.random ?? systemRandom,
+      logger: this.logger,
+      dial: async (addr) => { await this.dialNamed([multiaddr(addr)], addr) },
+      reached: () => (this.view?.reachablePeers().length ?? 0) > 0,
+      running: () => this.running,
+      report: (err) => { this.emit('mesh:error', err) }
+    })
+    await this.bootstrap.dial(this.opts.bootstrap.filter(a => !namesSelf(a, self, this.addresses)))
   }
 
   private requireHost (): Host {

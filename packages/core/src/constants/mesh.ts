@@ -76,8 +76,15 @@ export const REDIAL_TIMEOUT_MS = 2_000
  */
 export const STALE_DIALS_WHILE_ALIVE = 3
 
-/** How often unreachable bootstrap addresses are tried again while this node is alone, in ms. */
-export const BOOTSTRAP_RETRY_MS = 2_000
+/**
+ * The first wait before bootstrap addresses are dialled again while this node reaches no
+ * member, in ms; it doubles with each retry up to {@link BOOTSTRAP_RETRY_MAX_MS}, and each
+ * wait is drawn between half and all of it (see the mesh's `Bootstrap`).
+ */
+export const BOOTSTRAP_RETRY_MS = 500
+
+/** The longest wait between bootstrap retries, in ms. */
+export const BOOTSTRAP_RETRY_MAX_MS = 8_000
 
 /** Streams of one protocol a service may have open to or from one peer at once: the transport needs one; a bound, not a budget. */
 export const STREAMS_PER_PROTOCOL = 1024

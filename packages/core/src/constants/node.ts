@@ -12,18 +12,12 @@
  */
 export const DEFAULT_JOIN_TIMEOUT_MS = 30_000
 
-/** A joining node takes work once no new member appeared for this long (two heartbeats): it knows the cluster. */
-export const SETTLE_QUIET_MS = 1_000
-
-/** The longest a join waits for the view to settle, in ms. */
-export const SETTLE_MAX_MS = 5_000
-
-/** How often a joining node looks at the member count, in ms. */
+/** How often a joining node looks at its view, in ms. */
 export const SETTLE_POLL_MS = 50
 
 /**
- * How long a joining node waits, after its view settled, to hear from the members a
- * member it knows places workers on: past the down deadline (2 s), a member it has not
+ * How long a joining node waits to hear from the members a member it knows places
+ * workers on: past the down deadline (2 s), a member it has not
  * heard from is marked down by that member too, and its workers come back from `load`.
  */
 export const SETTLE_PEERS_MAX_MS = 3_000

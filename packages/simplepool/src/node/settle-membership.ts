@@ -1,16 +1,17 @@
 /**
  * A joining node waits, before it takes work, until it knows the cluster: first until it
  * hears from some member at all (else its start fails: it never serves as a cluster of
- * one by mistake), then until no new
- * member has appeared for two heartbeats (at most 5 s), and then until it has heard from
- * every member another member places workers on (at most 3 s more). A node that took
- * work knowing only its bootstrap node would activate workers that others still hold,
- * instead of claiming them; and a member that stood still for a moment as this node
- * joined sent no record meanwhile, so the quiet alone does not show it (a node hears of
- * another only from that one's own records).
+ * one by mistake), then until it has heard from every member another member places
+ * workers on (at most 3 s). A node that took work knowing only its bootstrap node would
+ * activate workers that others still hold, instead of claiming them; and a member that
+ * stood still for a moment as this node joined sent no record meanwhile, so a view that
+ * holds still does not show it (a node hears of another only from that one's own records).
+ * Members still joining, as this one is, hold no workers and need not be heard first. (A
+ * wait for the member count to hold still, as there was, never ended while tens of nodes
+ * joined at once, and held each join for its whole 5 s.)
  */
 import type { Clock } from '@simplepool/core'
-import { JoinTimeoutError, SETTLE_MAX_MS, SETTLE_PEERS_MAX_MS, SETTLE_POLL_MS, SETTLE_QUIET_MS, sleep } from '@simplepool/core'
+import { JoinTimeoutError, SETTLE_PEERS_MAX_MS, SETTLE_POLL_MS, sleep } from '@simplepool/core'
 import { nodesOfFingerprint } from '@simplepool/ring'
 import { namesSelf } from '@simplepool/mesh'
 import type { MembershipSnapshot } from '@simplepool/core'
@@ -46,30 +47,6 @@ export async function hearAnyMember (c: JoinComponents): Promise<void> {
         '. A node that starts a new cluster takes no bootstrap addresses', { bootstrap: c.bootstrap, failures })
     }
     await sleep(c.clock, SETTLE_POLL_MS)
-  }
-}
-
-/** What the wait reads: the clock it polls on, and how many members the view has now. */
-export interface SettleComponents {
-  clock: Clock
-  memberCount: () => number
-}
-
-/** Resolves once the member count has held still for {@link SETTLE_QUIET_MS} with another member in view, or after {@link SETTLE_MAX_MS}. */
-export async function settleMembership (c: SettleComponents): Promise<void> {
-  const { clock } = c
-  const started = clock.monotonic()
-  let members = c.memberCount()
-  let changedAt = started
-  while (clock.monotonic() - started < SETTLE_MAX_MS) {
-    await sleep(clock, SETTLE_POLL_MS)
-    const now = c.memberCount()
-    if (now !== members) {
-      members = now
-      changedAt = clock.monotonic()
-    } else if (members > 1 && clock.monotonic() - changedAt >= SETTLE_QUIET_MS) {
-      return
-    }
   }
 }
 
@@ -125,8 +102,8 @@ export interface JoinClusterComponents {
 
 /**
  * The whole join of a node given bootstrap addresses: it hears some member (unless its
- * list names only itself: the first node of a cluster), lets the view settle, then hears
- * the members others place workers on. Rejects `JoinTimeoutError` as {@link hearAnyMember}.
+ * list names only itself: the first node of a cluster), then hears the members others
+ * place workers on. Rejects `JoinTimeoutError` as {@link hearAnyMember}.
  */
 export async function joinCluster (c: JoinClusterComponents): Promise<void> {
   const others = c.bootstrap.filter(a => !namesSelf(a, c.self, c.addresses))
@@ -143,7 +120,6 @@ export async function joinCluster (c: JoinClusterComponents): Promise<void> {
     timeoutMs: c.timeoutMs,
     since: c.since
   })
-  await settleMembership({ clock: c.clock, memberCount: () => c.snapshot().members.length })
   await hearPeersMembers({
     clock: c.clock,
     heard: () => new Set(alive().map(m => m.peerId)),

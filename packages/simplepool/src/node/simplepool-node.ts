@@ -17,7 +17,7 @@ export class SimplePoolNode extends ClusterNode<Mesh, Transport> {
     super(init, (hooks) => {
       const { pools, targets, transport, runtime, processMetrics, admin, random, joinTimeoutMs, ...meshInit } = init
       // `announce: false`: joining until the transport takes calls (the node announces `up` once it does)
-      const mesh = new Mesh({ ...meshInit, counts: hooks.counts, epochs: hooks.epochs, announce: false, logger: hooks.logger })
+      const mesh = new Mesh({ ...meshInit, counts: hooks.counts, epochs: hooks.epochs, announce: false, logger: hooks.logger, random })
       return { mesh, transport: new Transport({ ...mesh.streams(), clock: init.clock, logger: hooks.logger }, transport) }
     })
   }

@@ -96,4 +96,6 @@ process.on('message', (m: ScaleAsk) => {
       break
   }
 })
+// the scenario's process is gone (it failed, or was killed): nothing will stop these nodes but this
+process.on('disconnect', () => { process.exit(0) })
 reply({ type: 'ready' })

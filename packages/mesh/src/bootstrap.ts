@@ -17,16 +17,19 @@ export interface BootstrapComponents {
 }
 
 /**
- * The first dials of a joining node: every bootstrap address at once, and, while this
- * node reaches no member, again after a delay that doubles from
- * `BOOTSTRAP_RETRY_MS` up to `BOOTSTRAP_RETRY_MAX_MS`, each drawn between half and all of
- * it, every address again (one that answered may have gone since). A hundred nodes started together dial one seed together; the seed, busy with a
- * hundred handshakes, lets some time out, and retries spread out instead of coming back
- * all at once, as they would at a fixed interval.
+ * The first dials of a joining node: every bootstrap address at once and, while this
+ * node reaches no member (a dial failed, or what it opened closed before a member was
+ * heard), every address again after a wait that doubles from `BOOTSTRAP_RETRY_MS` up to
+ * `BOOTSTRAP_RETRY_MAX_MS`, each drawn between half and all of it. A hundred nodes
+ * started together dial one seed together; the seed, busy with a hundred handshakes, lets
+ * some time out, and their retries spread out instead of coming back all at once, as
+ * they would at a fixed interval. Once a member is reached the retries end for good:
+ * from then on the mesh redials the members it knows.
  */
 export class Bootstrap {
   private timer: TimerHandle | undefined
   private attempt = 0
+  private stopped = false
   /** The kind of failure last reported per address: one line each, not one per retry. */
   private readonly reported = new Map<string, string>()
 
@@ -51,11 +54,13 @@ export class Bootstrap {
         }
       }
     }))
-    if (failed.length === 0 || !this.c.running()) return
+    // every dial went through and a member answers: done. Otherwise (a dial failed, or the
+    // connections it made closed before any member was heard) look again after the wait
+    if (this.stopped || !this.c.running() || (failed.length === 0 && this.c.reached())) return
     const delay = this.delay(this.attempt++)
     this.timer = this.c.clock.setTimeout(() => {
       this.timer = undefined
-      if (this.c.running() && !this.c.reached()) void this.dial(addresses)
+      if (!this.stopped && this.c.running() && !this.c.reached()) void this.dial(addresses)
     }, delay)
   }
 
@@ -65,8 +70,9 @@ export class Bootstrap {
     return Math.round(full * (0.5 + this.c.random.next() / 2))
   }
 
-  /** No retry after this. */
+  /** No retry after this, also for a round of dials under way. */
   stop (): void {
+    this.stopped = true
     if (this.timer !== undefined) this.c.clock.clearTimeout(this.timer)
     this.timer = undefined
   }

@@ -80,6 +80,29 @@ describe('Bootstrap', () => {
     expect(dials).to.have.length(2)
   })
 
+  it('schedules nothing when stopped while a round of dials is under way', async () => {
+    const { clock, boot, dials } = setup()
+    const round = boot.dial(['/ip4/127.0.0.1/tcp/1'])
+    // the dial fails on a later turn; the stop comes first
+    boot.stop()
+    await round
+    expect(clock.pendingTimers).to.equal(0)
+    await advance(clock, BOOTSTRAP_RETRY_MAX_MS)
+    expect(dials).to.have.length(1)
+  })
+
+  it('dials again when every dial went through but no member was heard (what they opened closed first)', async () => {
+    const { clock, boot, dials, state } = setup()
+    state.answer = true
+    void boot.dial(['/ip4/127.0.0.1/tcp/1'])
+    while (dials.length < 2 && clock.monotonic() < 10_000) await advance(clock, 10)
+    expect(dials).to.have.length(2)
+    state.reached = true
+    await advance(clock, BOOTSTRAP_RETRY_MAX_MS)
+    await advance(clock, BOOTSTRAP_RETRY_MAX_MS)
+    expect(dials).to.have.length(2)
+  })
+
   it('schedules nothing after stop, nor once the mesh stopped', async () => {
     const { clock, boot, dials, state } = setup()
     void boot.dial(['/ip4/127.0.0.1/tcp/1'])

@@ -22,7 +22,7 @@ export interface SimNodeInit {
   runtime?: Omit<RuntimeInit, 'pools' | 'targets'>
   /** Incarnation of this start: a restarted node has a larger one. */
   incarnation: number
-  /** A node to join through: a joining node waits for the membership to settle, as `createNode` with `bootstrap` does. */
+  /** A node to join through: a joining node waits to hear the members that may hold workers, as `createNode` with `bootstrap` does. */
   bootstrap?: string
 }
 

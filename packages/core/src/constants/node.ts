@@ -16,9 +16,10 @@ export const DEFAULT_JOIN_TIMEOUT_MS = 30_000
 export const SETTLE_POLL_MS = 50
 
 /**
- * How long a joining node waits to hear from the members a member it knows places
- * workers on: past the down deadline (2 s), a member it has not
- * heard from is marked down by that member too, and its workers come back from `load`.
+ * How long a joining node waits for a member that may hold workers to ask, and then to
+ * hear from the holders it names: past the down deadline (2 s at the default heartbeat),
+ * a holder it has not heard from is marked down by that member too, and its workers come
+ * back from `load`.
  */
 export const SETTLE_PEERS_MAX_MS = 3_000
 

@@ -29,14 +29,14 @@ import type { NodeEvents } from './node-events.js'
 import { NodeHealthMonitor } from './node-health.js'
 import { handleNodeOp } from './node-ops.js'
 import type { NodeOpsComponents } from './node-ops.js'
-import { encodeHealth, encodeInspect, encodePlan, encodeRebalance, encodeRings, encodeSetTargets, encodeWatch, encodeDrain, encodeUndrain, encodeHeld } from './node-protocol.js'
+import { decodeHoldersAnswer, encodeHealth, encodeHolders, encodeInspect, encodePlan, encodeRebalance, encodeRings, encodeSetTargets, encodeWatch, encodeDrain, encodeUndrain, encodeHeld } from './node-protocol.js'
 import type { NodeOpCode, NodePayload, NodeReplies } from './node-protocol.js'
 import type { NodeMesh, NodeParts, NodeTransport, PartHooks } from './node-parts.js'
 import { NodeRecord } from './node-record.js'
 import { joinCluster } from './settle-membership.js'
 import { TargetBand } from './target-band.js'
 import { leaseOf } from './lease.js'
-import { memberInfos } from './members.js'
+import { holdersIn, memberInfos } from './members.js'
 
 /** Options of `createNode`. Only `pools` is required. */
 export interface NodeInit extends Omit<MeshInit, 'targets' | 'counts' | 'announce'> {
@@ -242,6 +242,7 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
       rebalance: () => { this.runtime.rebalance() },
       health: () => this.health(),
       rings: () => this.rings(),
+      holders: () => holdersIn(this.mesh.snapshot().members),
       watchFigures: (afterEventId) => this.watchFigures(afterEventId),
       whereHere: (pool, id) => this.runtime.whereHere(pool, id),
       movesOf: (pool, id) => this.record.moves.of(pool, id),
@@ -295,14 +296,13 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
       if (this.bootstrap.length > 0) {
         await joinCluster({
           clock: this.clock,
-          self: this.peerId,
-          addresses: this.addresses,
+          mesh: this.mesh,
           bootstrap: this.bootstrap,
-          snapshot: () => this.mesh.snapshot(),
           failures: () => [...failures],
           timeoutMs: this.joinTimeoutMs,
           since,
-          ringsOf: async (peer) => (await this.ringsOf(peer, { timeoutMs: SETTLE_PEERS_MAX_MS })).rings
+          ringsOf: async (peer) => (await this.ringsOf(peer, { timeoutMs: SETTLE_PEERS_MAX_MS })).rings,
+          holdersOf: async (peer) => decodeHoldersAnswer(await this.ask(peer, encodeHolders(), { timeoutMs: SETTLE_PEERS_MAX_MS }))
         })
       }
     } catch (err) {

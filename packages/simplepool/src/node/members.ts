@@ -10,3 +10,8 @@ export function memberInfos (members: readonly Member[], self: string, ownCounts
     return { peerId: m.peerId, status: m.status, liveness: m.liveness, addresses: m.addresses, pools }
   })
 }
+
+/** The members that may hold workers, as `members` shows them: `up` or `draining`, and not down (see `NodeOp.Holders`). */
+export function holdersIn (members: readonly Member[]): string[] {
+  return members.filter(m => (m.status === 'up' || m.status === 'draining') && m.liveness !== 'down').map(m => m.peerId)
+}

@@ -9,7 +9,7 @@ import type { RingsView, WatchFigures } from '../admin/admin-node.js'
 import type { WorkerMove } from '../admin/move-log.js'
 import type { DrainedPools } from './drained-pools.js'
 import {
-  NodeOp, decodeDrain, decodeHealth, decodeHeld, decodeInspect, decodeMarkedDown, decodePlan, decodeRebalance, decodeRings, decodeSetTargets,
+  NodeOp, decodeDrain, decodeHealth, decodeHeld, decodeHolders, decodeInspect, decodeMarkedDown, decodePlan, decodeRebalance, decodeRings, decodeSetTargets,
   decodeUndrain, decodeWatch, nodeOpOf
 } from './node-protocol.js'
 
@@ -33,6 +33,8 @@ export interface NodeOpsComponents {
   rebalance: () => void
   health: () => NodeHealth
   rings: () => RingsView
+  /** The members this node sees `up` or `draining` and not down: those that may hold workers. */
+  holders: () => string[]
   watchFigures: (afterEventId?: string) => WatchFigures
   /** Worker `id` as it lives here, or null. */
   whereHere: (pool: string, id: string) => WorkerLocation | null
@@ -58,6 +60,9 @@ export function handleNodeOp (payload: unknown, from: string, c: NodeOpsComponen
     case NodeOp.Rings:
       decodeRings(payload)
       return c.rings()
+    case NodeOp.Holders:
+      decodeHolders(payload)
+      return c.holders()
     case NodeOp.Drain: {
       const { pools } = decodeDrain(payload)
       // all of them: the node's status goes to `draining` too

@@ -37,7 +37,9 @@ export const NodeOp = {
   /** One worker as it lives on the receiver: {@link InspectMessage} → {@link WorkerHere}. */
   Inspect: 109,
   /** What a rebalance would move from the receiver: {@link PlanMessage} → per destination, how many workers. */
-  Plan: 110
+  Plan: 110,
+  /** The members the receiver sees `up` or `draining` and not down, who may hold workers: {@link HoldersMessage} → peer ids. */
+  Holders: 111
 } as const
 
 /** One of {@link NodeOp}. */
@@ -56,6 +58,7 @@ export interface NodeReplies {
   [NodeOp.Watch]: WatchFigures
   [NodeOp.Inspect]: WorkerHere
   [NodeOp.Plan]: Record<string, number>
+  [NodeOp.Holders]: string[]
 }
 
 /** A message encoded: its operation first, which types its answer. */
@@ -180,6 +183,29 @@ export function encodeRings (_m: RingsMessage = {}): NodePayload<typeof NodeOp.R
 export function decodeRings (payload: unknown): RingsMessage {
   fieldsOf(payload, NodeOp.Rings)
   return {}
+}
+
+/** `[NodeOp.Holders]` */
+export type HoldersMessage = Record<string, never>
+
+export function encodeHolders (_m: HoldersMessage = {}): NodePayload<typeof NodeOp.Holders> {
+  return [NodeOp.Holders]
+}
+
+export function decodeHolders (payload: unknown): HoldersMessage {
+  fieldsOf(payload, NodeOp.Holders)
+  return {}
+}
+
+/** Peer ids in a holders answer at most: a cluster's worth, and a bound on what one answer can make a joining node wait for. */
+export const MAX_HOLDERS = 10_000
+
+/** The answer of `NodeOp.Holders` as it came from the network: peer ids, or `InvalidMessageError`. */
+export function decodeHoldersAnswer (answer: unknown): string[] {
+  if (!Array.isArray(answer) || answer.length > MAX_HOLDERS || !answer.every(p => typeof p === 'string')) {
+    throw new InvalidMessageError(`a holders answer must be an array of at most ${MAX_HOLDERS} peer ids`)
+  }
+  return answer
 }
 
 /** `[NodeOp.Watch, afterEventId | null]` */

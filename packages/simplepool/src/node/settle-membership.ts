@@ -1,20 +1,21 @@
 /**
  * A joining node waits, before it takes work, until it knows the cluster: first until it
  * hears from some member at all (else its start fails: it never serves as a cluster of
- * one by mistake), then until it has heard from every member another member places
- * workers on (at most 3 s). A node that took work knowing only its bootstrap node would
- * activate workers that others still hold, instead of claiming them; and a member that
- * stood still for a moment as this node joined sent no record meanwhile, so a view that
- * holds still does not show it (a node hears of another only from that one's own records).
- * Members still joining, as this one is, hold no workers and need not be heard first. (A
- * wait for the member count to hold still, as there was, never ended while tens of nodes
- * joined at once, and held each join for its whole 5 s.)
+ * one by mistake), then until it has heard from every member that may hold workers, as
+ * members that may hold workers themselves tell it (at most 3 s). A node that took work
+ * knowing only its bootstrap node would activate workers that others still hold, instead
+ * of claiming them; and a member that stood still for a moment as this node joined sent no
+ * record meanwhile, so a view that holds still does not show it (a node hears of another
+ * only from that one's own records). Members still joining, as this one is, hold no
+ * workers and are not waited for: a ring change brings them in as they announce `up`, as
+ * it does for any node that joins later.
  */
 import type { Clock } from '@simplepool/core'
 import { JoinTimeoutError, SETTLE_PEERS_MAX_MS, SETTLE_POLL_MS, sleep } from '@simplepool/core'
 import { nodesOfFingerprint } from '@simplepool/ring'
 import { namesSelf } from '@simplepool/mesh'
 import type { MembershipSnapshot } from '@simplepool/core'
+import type { NodeMesh } from './node-parts.js'
 
 /** What {@link hearAnyMember} reads. */
 export interface JoinComponents {
@@ -55,31 +56,52 @@ export function nodesOfRings (rings: Readonly<Record<string, string>>): string[]
   return [...new Set(Object.values(rings).flatMap(nodesOfFingerprint))]
 }
 
-/** What {@link hearPeersMembers} reads and asks. */
-export interface PeersMembersComponents {
+/** What {@link hearHolders} reads and asks. */
+export interface HoldersComponents {
   clock: Clock
-  /** Members this node has heard from and believes alive or suspect. */
-  heard: () => ReadonlySet<string>
-  /** The members another member places workers on (its rings' nodes); rejects when it cannot tell. */
-  askMembers: () => Promise<readonly string[]>
+  self: string
+  /** The members of this node's view that are not down. */
+  alive: () => ReadonlyArray<MembershipSnapshot['members'][number]>
+  /** The nodes a member places workers on, by the fingerprints of its rings. */
+  ringsOf: (peerId: string) => Promise<Readonly<Record<string, string>>>
+  /** The members a member sees `up` or `draining` and not down: those that may hold workers (a draining node is on no ring). */
+  holdersOf: (peerId: string) => Promise<readonly string[]>
 }
 
+/** Members asked who may hold workers: a second, in case the first is new itself and knows little yet. */
+const ASKED = 2
+
 /**
- * Resolves once this node has heard from every member another one places workers on, or
- * after {@link SETTLE_PEERS_MAX_MS}; at once when it cannot ask (the answer is a hint, not
- * a condition to start).
+ * Resolves once this node has heard from every member that may hold workers, as up to
+ * two members that may hold workers themselves (`up` or `draining`) tell it, or
+ * {@link SETTLE_PEERS_MAX_MS} after their answers. It waits as long for such a member to ask: the
+ * first member a node hears may be one joining as it is (of a hundred started at once),
+ * which knows of no holder yet. A member that cannot answer is a hint lost, not a reason
+ * not to start; with none to ask in that time (every node starts now), nobody holds workers.
  */
-export async function hearPeersMembers (c: PeersMembersComponents): Promise<void> {
-  const started = c.clock.monotonic()
-  let wanted: readonly string[]
-  try {
-    wanted = await c.askMembers()
-  } catch {
-    return
+export async function hearHolders (c: HoldersComponents): Promise<void> {
+  let started = c.clock.monotonic()
+  const timeLeft = (): boolean => c.clock.monotonic() - started < SETTLE_PEERS_MAX_MS
+  const askable = (): string[] => c.alive().filter(m => m.peerId !== c.self && m.liveness === 'alive' && (m.status === 'up' || m.status === 'draining')).map(m => m.peerId)
+  let asked = askable()
+  while (asked.length === 0 && timeLeft()) {
+    await sleep(c.clock, SETTLE_POLL_MS)
+    asked = askable()
   }
-  while (c.clock.monotonic() - started < SETTLE_PEERS_MAX_MS) {
-    const heard = c.heard()
-    if (wanted.every(peer => heard.has(peer))) return
+  const wanted = new Set<string>()
+  await Promise.all(asked.slice(0, ASKED).map(async (peer) => {
+    // a member of an older version knows no holders question: its rings still name who serves
+    const [rings, holders] = await Promise.all([
+      c.ringsOf(peer).then(nodesOfRings, () => []),
+      c.holdersOf(peer).catch(() => [])
+    ])
+    for (const p of [...rings, ...holders]) if (p !== c.self) wanted.add(p)
+  }))
+  // the wait for the holders named has its own time: an answer may come late
+  started = c.clock.monotonic()
+  while (timeLeft()) {
+    const heard = new Set(c.alive().map(m => m.peerId))
+    if ([...wanted].every(p => heard.has(p))) return
     await sleep(c.clock, SETTLE_POLL_MS)
   }
 }
@@ -87,46 +109,37 @@ export async function hearPeersMembers (c: PeersMembersComponents): Promise<void
 /** What {@link joinCluster} reads of the node and asks of its members. */
 export interface JoinClusterComponents {
   clock: Clock
-  self: string
-  /** This node's own addresses: a bootstrap list may name the node itself. */
-  addresses: readonly string[]
+  /** This node's membership: its id and addresses (a bootstrap list may name the node itself) and its view. */
+  mesh: Pick<NodeMesh, 'peerId' | 'addresses' | 'snapshot'>
   bootstrap: readonly string[]
-  snapshot: () => MembershipSnapshot
   failures: () => readonly string[]
   /** As {@link JoinComponents}. */
   timeoutMs: number
   since: number
-  /** The nodes a member places workers on, by the fingerprints of its rings. */
-  ringsOf: (peerId: string) => Promise<Readonly<Record<string, string>>>
+  ringsOf: HoldersComponents['ringsOf']
+  holdersOf: HoldersComponents['holdersOf']
 }
 
 /**
  * The whole join of a node given bootstrap addresses: it hears some member (unless its
- * list names only itself: the first node of a cluster), then hears the members others
- * place workers on. Rejects `JoinTimeoutError` as {@link hearAnyMember}.
+ * list names only itself: the first node of a cluster), then hears the members that may
+ * hold workers. Rejects `JoinTimeoutError` as {@link hearAnyMember}.
  */
 export async function joinCluster (c: JoinClusterComponents): Promise<void> {
-  const others = c.bootstrap.filter(a => !namesSelf(a, c.self, c.addresses))
-  const alive = (): Array<MembershipSnapshot['members'][number]> => c.snapshot().members.filter(m => m.liveness !== 'down')
+  const self = c.mesh.peerId
+  const others = c.bootstrap.filter(a => !namesSelf(a, self, c.mesh.addresses))
+  const alive = (): Array<MembershipSnapshot['members'][number]> => c.mesh.snapshot().members.filter(m => m.liveness !== 'down')
   // the first node of a static list: a cluster of one until others join it
   if (others.length === 0) return
   await hearAnyMember({
     clock: c.clock,
     // a member saying goodbye is no cluster to join; one still joining is (nodes of a
     // static list started together hear only each other's `joining` at first)
-    heardMember: () => alive().some(m => m.peerId !== c.self && m.status !== 'leaving'),
+    heardMember: () => alive().some(m => m.peerId !== self && m.status !== 'leaving'),
     bootstrap: others,
     failures: c.failures,
     timeoutMs: c.timeoutMs,
     since: c.since
   })
-  await hearPeersMembers({
-    clock: c.clock,
-    heard: () => new Set(alive().map(m => m.peerId)),
-    askMembers: async () => {
-      // any member that serves: its rings name whom the cluster places workers on
-      const peer = alive().find(m => m.peerId !== c.self && m.status === 'up' && m.liveness === 'alive')
-      return peer === undefined ? [] : nodesOfRings(await c.ringsOf(peer.peerId))
-    }
-  })
+  await hearHolders({ clock: c.clock, self, alive, ringsOf: c.ringsOf, holdersOf: c.holdersOf })
 }

@@ -3,9 +3,9 @@ import { encode, decode } from 'cbor-x'
 import { encodeFrame } from '@simplepool/transport'
 import { FIRST_NODE_OP } from '@simplepool/runtime'
 import {
-  NodeOp, decodeDrain, decodeHealth, decodeHeld, decodeInspect, decodeMarkedDown, decodePlan, decodeRebalance, decodeRings, decodeSetTargets,
+  NodeOp, decodeDrain, decodeHealth, decodeHeld, decodeHolders, decodeHoldersAnswer, decodeInspect, decodeMarkedDown, decodePlan, decodeRebalance, decodeRings, decodeSetTargets,
   decodeUndrain, decodeWatch, encodeDrain, encodeHealth, encodeHeld, encodeInspect, encodeMarkedDown, encodePlan, encodeRebalance, encodeRings,
-  encodeSetTargets, encodeUndrain, encodeWatch, nodeOpOf
+  encodeHolders, encodeSetTargets, encodeUndrain, encodeWatch, nodeOpOf
 } from '../../src/node/node-protocol.js'
 
 /** One operation's codec, a message, and the array that message is on the wire (as nodes have always sent it). */
@@ -32,7 +32,8 @@ const CASES: Case[] = [
   { name: 'Watch, from the start', encode: encodeWatch, decode: decodeWatch, message: { afterEventId: null }, wire: [108, null], cbor: '82186cf6' },
   { name: 'Watch, after an event', encode: encodeWatch, decode: decodeWatch, message: { afterEventId: 'lq3x.12' }, wire: [108, 'lq3x.12'], cbor: '82186c676c7133782e3132' },
   { name: 'Inspect', encode: encodeInspect, decode: decodeInspect, message: { pool: 'counter', id: 'w-7' }, wire: [109, 'counter', 'w-7'], cbor: '83186d67636f756e74657263772d37' },
-  { name: 'Plan', encode: encodePlan, decode: decodePlan, message: { pool: 'counter' }, wire: [110, 'counter'], cbor: '82186e67636f756e746572' }
+  { name: 'Plan', encode: encodePlan, decode: decodePlan, message: { pool: 'counter' }, wire: [110, 'counter'], cbor: '82186e67636f756e746572' },
+  { name: 'Holders', encode: encodeHolders, decode: decodeHolders, message: {}, wire: [111], cbor: '81186f' }
 ]
 
 /** The bytes `value` takes in a frame, written by the transport's own writer (a frame of one envelope: a 4-byte length, then a one-item array). */
@@ -53,7 +54,7 @@ function invalid (fn: () => unknown): string {
 describe('node protocol', () => {
   it('numbers its operations from the runtime\'s FIRST_NODE_OP, one each, never reused', () => {
     expect(NodeOp.SetTargets).to.equal(FIRST_NODE_OP)
-    expect(Object.values(NodeOp)).to.deep.equal([100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110])
+    expect(Object.values(NodeOp)).to.deep.equal([100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111])
   })
 
   for (const c of CASES) {
@@ -109,5 +110,10 @@ describe('node protocol', () => {
     invalid(() => decodePlan([NodeOp.Plan, 42]))
     expect(invalid(() => decodeInspect([NodeOp.Inspect, 'counter', 7]))).to.include('id')
     expect(invalid(() => decodeInspect([NodeOp.Inspect, null, 'w-7']))).to.include('pool')
+  })
+
+  it('takes a holders answer only as a bounded list of peer ids', () => {
+    expect(decodeHoldersAnswer(['a', 'b'])).to.deep.equal(['a', 'b'])
+    for (const bad of [null, 'a', [1], [{}], Array.from({ length: 10_001 }, () => 'x')]) invalid(() => decodeHoldersAnswer(bad))
   })
 })

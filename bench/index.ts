@@ -65,7 +65,7 @@ const SCENARIOS: Record<string, (o: Sizes) => Promise<ScenarioResult>> = {
   'scale-up': async (o) => scaleUpBench({ quiet: o.quiet, workers: o.workers, nodes: o.nodes }),
   admin: async (o) => adminBench({ quiet: o.quiet, workers: o.workers, duration: o.duration }),
   durability: async (o) => durabilityBench({ quiet: o.quiet, seconds: o.duration, workers: o.workers }),
-  scale: async (o) => scaleBench({ quiet: o.quiet, sizes: o.nodes === undefined ? undefined : [o.nodes] })
+  scale: async (o) => scaleBench({ quiet: o.quiet, sizes: o.nodes === undefined ? undefined : [o.nodes], modelSizes: o.nodes === undefined ? undefined : [o.nodes] })
 }
 
 const root = fileURLToPath(new URL('..', import.meta.url))

@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from 'node:fs'
 import { basename } from 'node:path'
+import { columnsOf } from './report.js'
 import type { ScenarioResult } from './report.js'
 import { lineChart } from './svg.js'
 
@@ -25,7 +26,7 @@ function cell (v: string | number | undefined): string {
 
 function table (rows: ScenarioResult['rows']): string {
   if (rows.length === 0) return '(no rows)'
-  const cols = Object.keys(rows[0])
+  const cols = columnsOf(rows)
   return [
     `| ${cols.join(' | ')} |`,
     `| ${cols.map(() => '---').join(' | ')} |`,

@@ -61,10 +61,15 @@ export interface ScenarioResult {
   runs?: number
 }
 
+/** Every column of `rows`, in the order they first appear: rows of one scenario may differ (the scale scenario's model rows). */
+export function columnsOf (rows: Array<Record<string, string | number>>): string[] {
+  return [...new Set(rows.flatMap(r => Object.keys(r)))]
+}
+
 /** Formats rows as an aligned plain-text table. */
 export function formatTable (rows: Array<Record<string, string | number>>): string {
   if (rows.length === 0) return '(no rows)'
-  const cols = Object.keys(rows[0])
+  const cols = columnsOf(rows)
   const cells = rows.map(r => cols.map(c => formatCell(r[c])))
   const widths = cols.map((c, i) => Math.max(c.length, ...cells.map(r => r[i].length)))
   const line = (vals: string[]): string => vals.map((v, i) => v.padEnd(widths[i])).join('  ')

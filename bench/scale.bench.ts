@@ -14,6 +14,7 @@ import { fork } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { runMembershipModel } from '@simplepool/sim'
 import { round, runAlone } from './report.js'
 import type { Figure, ScenarioResult } from './report.js'
 import type { Chart } from './svg.js'
@@ -27,6 +28,8 @@ export interface ScaleBenchOptions {
   idleSeconds?: number
   /** How long every node may take to see every member up. Default 90 s. */
   convergeTimeoutMs?: number
+  /** Sizes of the membership model (the witness detector alone, in virtual time). Default [100, 1000, 10000]; [] leaves it out. */
+  modelSizes?: number[]
   quiet?: boolean
 }
 
@@ -37,16 +40,28 @@ const HOST = fileURLToPath(new URL('./scale-host.ts', import.meta.url))
 
 type Answer<T extends ScaleAnswer['type']> = Extract<ScaleAnswer, { type: T }>
 
+/** Host processes running: killed when this process exits, whatever ends it. */
+const live = new Set<ChildProcess>()
+process.on('exit', () => { for (const p of live) p.kill('SIGKILL') })
+
 /** A host process and the answers it owes, by kind, in the order asked. */
 class Host {
   readonly proc: ChildProcess
-  private readonly waiting = new Map<string, Array<(a: ScaleAnswer) => void>>()
+  private readonly waiting = new Map<string, Array<{ resolve: (a: ScaleAnswer) => void, reject: (err: Error) => void }>>()
   private exited = false
 
   constructor () {
     this.proc = fork(HOST, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
-    this.proc.on('message', (a: ScaleAnswer) => { this.waiting.get(a.type)?.shift()?.(a) })
-    this.proc.on('exit', () => { this.exited = true })
+    live.add(this.proc)
+    this.proc.on('message', (a: ScaleAnswer) => { this.waiting.get(a.type)?.shift()?.resolve(a) })
+    // a message to a process that is gone: its exit below fails what waits
+    this.proc.on('error', () => {})
+    this.proc.on('exit', (code, signal) => {
+      this.exited = true
+      live.delete(this.proc)
+      const err = new Error(`host ${String(this.proc.pid)} exited (${signal ?? String(code)})`)
+      for (const list of this.waiting.values()) for (const w of list.splice(0)) w.reject(err)
+    })
   }
 
   get pid (): number {
@@ -54,11 +69,20 @@ class Host {
   }
 
   async next<T extends ScaleAnswer['type']> (type: T, timeoutMs: number): Promise<Answer<T>> {
+    if (this.exited) throw new Error(`host ${this.pid} has exited: no '${type}' will come`)
     return await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { reject(new Error(`host ${this.pid} sent no '${type}' within ${timeoutMs} ms`)) }, timeoutMs)
       let list = this.waiting.get(type)
       if (list === undefined) this.waiting.set(type, list = [])
-      list.push((a) => { clearTimeout(timer); resolve(a as Answer<T>) })
+      const waiter = {
+        resolve: (a: ScaleAnswer) => { clearTimeout(timer); resolve(a as Answer<T>) },
+        reject: (err: Error) => { clearTimeout(timer); reject(err) }
+      }
+      const timer = setTimeout(() => {
+        // out of the queue: the answer, should it come late, is not taken for the next question's
+        list?.splice(list.indexOf(waiter), 1)
+        reject(new Error(`host ${this.pid} sent no '${type}' within ${timeoutMs} ms`))
+      }, timeoutMs)
+      list.push(waiter)
     })
   }
 
@@ -115,7 +139,8 @@ async function measure (n: number, opts: Required<Omit<ScaleBenchOptions, 'sizes
     const first = await seed.ask({ type: 'start', count: 1, bootstrap: [] }, 'started')
     const bootstrap = first.nodes[0].addresses
     const t0 = performance.now()
-    const starts = hosts.slice(1).map(async (h, i) => await h.ask({ type: 'start', count: counts[i + 1], bootstrap }, 'started', 180_000))
+    // settled with the error, not rejected: a step below that throws leaves none unhandled
+    const starts = hosts.slice(1).map(async (h, i) => await h.ask({ type: 'start', count: counts[i + 1], bootstrap }, 'started', 180_000).catch((err: Error) => err))
     // every node's view, until each sees all N up
     let full = 0
     let largest = 0
@@ -130,7 +155,10 @@ async function measure (n: number, opts: Required<Omit<ScaleBenchOptions, 'sizes
         break
       }
     }
-    const started = await Promise.all(starts)
+    const answers = await Promise.all(starts)
+    const broken = answers.find(a => a instanceof Error)
+    if (broken !== undefined) throw broken
+    const started = answers as Array<Answer<'started'>>
     const peers = [first, ...started].map(s => s.nodes.map(x => x.peerId))
     const startMs = started.flatMap(s => s.startMs)
     const failed: Record<string, number> = {}
@@ -238,6 +266,24 @@ export async function scaleBench (opts: ScaleBenchOptions = {}): Promise<Scenari
     rows.push(r.row)
     figures.push(...r.figures)
   }
+  // the next design's failure detection, alone, in virtual time: 20% of messages lost, a
+  // 500 ms pause per node per minute, 20 virtual seconds (10,000 nodes: about two minutes)
+  const modelSizes = opts.modelSizes ?? [100, 1_000, 10_000]
+  const model: Array<Awaited<ReturnType<typeof runMembershipModel>>> = []
+  for (const n of modelSizes) {
+    const r = await runMembershipModel({ nodes: n, seconds: 20, loss: 0.2, pausesPerMinute: 1, seed: 1 })
+    model.push(r)
+    const ms = (x: number): number | string => Number.isNaN(x) ? 'never' : round(x, 0)
+    rows.push({ nodes: n, 'model: kill -9 down ms': ms(r.killDownMs), 'model: hung down ms': ms(r.hangDownMs), 'model: cut off down ms': ms(r.cutDownMs), 'model: false downs': r.falseDowns, 'model: msgs/node/s': round(r.messagesPerNodePerSecond, 1) })
+    figures.push(
+      { name: `scale.model.${n}.killDownMs`, value: round(r.killDownMs, 0), unit: 'ms (virtual)' },
+      { name: `scale.model.${n}.hungDownMs`, value: round(r.hangDownMs, 0), unit: 'ms (virtual)', goal: '< 5000' },
+      { name: `scale.model.${n}.falseDowns`, value: r.falseDowns, unit: 'downs', goal: '0' },
+      { name: `scale.model.${n}.messagesPerNodePerSecond`, value: round(r.messagesPerNodePerSecond, 1), unit: 'msgs/s' }
+    )
+    log(`model, ${n} nodes: killed node down everywhere after ${r.killDownMs.toFixed(0)} ms, hung ${r.hangDownMs.toFixed(0)} ms, cut off ${r.cutDownMs.toFixed(0)} ms (virtual); ${r.falseDowns} false downs; ${r.messagesPerNodePerSecond.toFixed(1)} msgs per node a second (${(r.wallMs / 1000).toFixed(0)} s to run)`)
+  }
+  const modelLine = (title: string, value: (r: typeof model[number]) => number): Chart['lines'][number] => ({ name: title, points: model.map(r => [r.nodes, value(r)] as [number, number]).filter(p => !Number.isNaN(p[1])) })
   const against = (name: string, title: string, y: string): Chart => ({
     title,
     x: 'nodes',
@@ -253,14 +299,21 @@ export async function scaleBench (opts: ScaleBenchOptions = {}): Promise<Scenari
       against('idleCpuPercentPerNode', 'idle CPU per node', '% of a core'),
       against('idleBytesPerNodePerSecond', 'bytes written per node per second, idle', 'B/s'),
       against('killDownMs', 'kill -9: until every node marked it down', 'ms'),
-      against('hungDownMs', 'SIGSTOP: until every node marked it down', 'ms')
+      against('hungDownMs', 'SIGSTOP: until every node marked it down', 'ms'),
+      ...(model.length === 0
+        ? []
+        : [
+            { title: 'model: until every node holds a failed node down (virtual time, 20% loss)', x: 'nodes', y: 'ms', lines: [modelLine('kill -9', r => r.killDownMs), modelLine('hung', r => r.hangDownMs), modelLine('cut off', r => r.cutDownMs)] },
+            { title: 'model: messages each node sends a second', x: 'nodes', y: 'msgs/s', lines: [modelLine('witness detector', r => r.messagesPerNodePerSecond)] }
+          ])
     ],
     notes: [
       `Nodes share processes, at most ${NODES_PER_PROCESS} a process, in one machine: a process's nodes share its event loop, so a stall of one is a stall of all (what a node pays alone would read lower). Three nodes have a process each: the seed the others bootstrap from, the one killed, the one stopped.`,
       'all up: from the moment every node but the seed was told to start (createNode, all at once) until every node saw all N members up and alive.',
       `Idle over ${o.idleSeconds} s: CPU and bytes written (wchar: records, gossip, pings; all loopback) of every process, divided by N.`,
       'calls: one call to each of 100 workers (counters) from every node that started; acked lost: increments acknowledged to a caller and missing from the counter read after (must be 0).',
-      'false downs: member:down events for a member never killed nor stopped, from start to end.'
+      'false downs: member:down events for a member never killed nor stopped, from start to end.',
+      'model: the witness failure detector of docs/design/membership-v2.md alone (`npm run sim -- --membership`), N nodes in virtual time, 20% of messages lost, a 500 ms pause per node per minute, one node killed, one hung and one cut off 2 s in; the times are virtual. The mesh does not run it yet.'
     ]
   }
 }

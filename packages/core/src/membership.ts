@@ -173,10 +173,10 @@ export function isHost (m: Pick<Member, 'status' | 'pools'>): boolean {
  * of two equal halves exactly one passes. A base of one or none always passes. `counted`
  * is asked at most once per member, and not at all past a strict majority.
  */
-export function isMajority (base: ReadonlyArray<Readonly<Member>>, counted: (m: Readonly<Member>) => boolean): boolean {
+export function isMajority<M extends Pick<Member, 'peerId' | 'incarnation'>> (base: ReadonlyArray<Readonly<M>>, counted: (m: Readonly<M>) => boolean): boolean {
   if (base.length <= 1) return true
   let heard = 0
-  let oldest: Readonly<Member> | undefined
+  let oldest: Readonly<M> | undefined
   let oldestCounted = false
   for (const m of base) {
     const yes = counted(m)

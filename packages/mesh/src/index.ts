@@ -4,6 +4,10 @@
  * its record on a heartbeat and folds everyone's records into an immutable, versioned
  * membership snapshot.
  *
+ * `WitnessDetector` is the failure detection of the membership design meant to replace
+ * it at scale (docs/design/membership-v2.md): the simulator's membership model runs it;
+ * the mesh does not use it yet.
+ *
  * @example
  * ```ts
  * import '@simplepool/core/polyfill'
@@ -30,3 +34,7 @@ export type { KeyFile } from './key-file.js'
 export { explainDialError, isRefusal } from './dial-error.js'
 export { namesSelf } from './own-address.js'
 export type { Host, HostServices } from './host.js'
+export { WitnessDetector, WITNESS_DEFAULTS } from './witness/witness-detector.js'
+export type { WitnessComponents, WitnessLiveness, WitnessOptions, WitnessedMember } from './witness/witness-detector.js'
+export type { WitnessBeat, WitnessMessage, WitnessNews, WitnessUpdate } from './witness/witness-messages.js'
+export { witnessesOf } from './witness/witnesses.js'

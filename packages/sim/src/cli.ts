@@ -4,6 +4,8 @@
  *   npm run sim -- --seeds 500 [--from 1] [--nodes 5] [--seconds 60] [--jobs 2] [--quiet]
  *   npm run sim -- --seed 123 --trace [--watch ledger/7]   # one run, line by line, and its digest
  *   npm run sim -- --seeds 100 --partitions                 # network partitions drawn too
+ *   npm run sim -- --membership [--nodes 1000] [--loss 0.2] [--pauses 1] [--seconds 30] [--seed 1]
+ *                                                           # the membership model alone (membership-model.ts)
  *
  * Seeds run `--jobs` at a time (one per core unless told), each in a worker thread.
  * A failing seed prints its invariant, what shows it and the last lines of its trace.
@@ -16,8 +18,9 @@ import type { ScenarioResult } from './scenario/scenario.js'
 import { defaultJobs, sweep } from './seed-pool.js'
 import { WEIGHTS } from './scenario/faults.js'
 import type { Op } from './scenario/faults.js'
+import { runMembershipModel } from './membership-model.js'
 
-const USAGE = 'usage: npm run sim -- [--seeds N] [--from S] [--seed S] [--nodes M] [--seconds S] [--ids K] [--jobs J] [--mode safety|liveness] [--exclude op,op] [--partitions] [--replicas 0|1|2] [--walk N] [--stop-at-failure] [--trace [--watch pool/id]] [--quiet]'
+const USAGE = 'usage: npm run sim -- [--seeds N] [--from S] [--seed S] [--nodes M] [--seconds S] [--ids K] [--jobs J] [--mode safety|liveness] [--exclude op,op] [--partitions] [--replicas 0|1|2] [--walk N] [--stop-at-failure] [--trace [--watch pool/id]] [--quiet]\n       npm run sim -- --membership [--nodes N] [--seconds S] [--loss 0..1] [--pauses P] [--seed S]'
 
 function int (name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback
@@ -50,6 +53,9 @@ async function main (): Promise<void> {
         'stop-at-failure': { type: 'boolean', default: false },
         mode: { type: 'string', default: 'safety' },
         quiet: { type: 'boolean', default: false },
+        membership: { type: 'boolean', default: false },
+        loss: { type: 'string' },
+        pauses: { type: 'string' },
         help: { type: 'boolean', default: false }
       }
     })
@@ -60,6 +66,10 @@ async function main (): Promise<void> {
   const v = parsed.values
   if (v.help === true) {
     process.stdout.write(`${USAGE}\n`)
+    return
+  }
+  if (v.membership === true) {
+    await membershipModel(v.nodes === undefined ? [100, 1_000, 10_000] : [int('nodes', v.nodes, 100)], int('seconds', v.seconds, 30), v.loss, v.pauses, int('seed', v.seed, 1))
     return
   }
   const nodes = int('nodes', v.nodes, 5)
@@ -135,6 +145,20 @@ async function main (): Promise<void> {
     firstFailure: first
   }) + '\n')
   process.exitCode = failed > 0 ? 1 : 0
+}
+
+/** The membership model at each size: one JSON line each, with what it measured. */
+async function membershipModel (sizes: number[], seconds: number, lossArg: string | undefined, pausesArg: string | undefined, seed: number): Promise<void> {
+  const loss = Number(lossArg ?? 0.2)
+  const pausesPerMinute = Number(pausesArg ?? 1)
+  if (!(loss >= 0 && loss < 1) || !(pausesPerMinute >= 0)) {
+    process.stderr.write(`--loss takes a share in [0, 1) and --pauses a number >= 0, got ${String(lossArg)} and ${String(pausesArg)}\n${USAGE}\n`)
+    process.exit(64)
+  }
+  for (const nodes of sizes) {
+    const r = await runMembershipModel({ nodes, seconds, loss, pausesPerMinute, seed })
+    process.stdout.write(JSON.stringify({ ...r, wallMs: Math.round(r.wallMs) }) + '\n')
+  }
 }
 
 await main()

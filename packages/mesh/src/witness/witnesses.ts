@@ -4,25 +4,11 @@
  * every node that knows the same members names the same witnesses, and a member that
  * joins or leaves changes the witnesses of about `k` others, each by one.
  */
-
-/** 32-bit FNV-1a of `s`, then a final mix (murmur3's fmix32): good spread over ids that share long prefixes. */
-function hash32 (s: string): number {
-  let h = 0x811c9dc5
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i)
-    h = Math.imul(h, 0x01000193)
-  }
-  h ^= h >>> 16
-  h = Math.imul(h, 0x85ebca6b)
-  h ^= h >>> 13
-  h = Math.imul(h, 0xc2b2ae35)
-  h ^= h >>> 16
-  return h >>> 0
-}
+import { murmur3 } from '@simplepool/core'
 
 /** The rank of `witness` for `subject`: higher is chosen first. */
 export function witnessRank (subject: string, witness: string): number {
-  return hash32(`${subject}\u0000${witness}`)
+  return murmur3(`${subject}\u0000${witness}`)
 }
 
 /**

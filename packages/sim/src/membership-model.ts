@@ -5,11 +5,13 @@
  * delivers each message after a seeded delay, or loses it; faults: one node killed (its
  * links close, and a redial of it is refused), one hung (it sends and takes nothing, no
  * link closes), one cut off (it runs, but every message to or from it is lost), short
- * pauses of random nodes (their timers and input wait), message loss. It measures how
- * long until every other node holds each of the three down, how many times a node held
- * down a member that was none of them, or the cut-off node held anyone down (false
- * downs), how many times a running node was without its lease, whether the cut-off node
- * lost its own, and the messages each node sends a second.
+ * pauses of random nodes (their timers and input wait), message loss; later the hung
+ * node resumes and the cut heals. It measures how long until every other node holds each
+ * of the three down, how many times a node held down a member that was none of them, or
+ * the cut-off node held anyone down (false downs), whether a node ever held its lease
+ * while another held it down (never, if the rules are right), how long after the heal
+ * until nobody holds the two down, how many times a running node was without its lease,
+ * whether the cut-off node lost its own, and the messages each node sends a second.
  * Membership is fixed (every node knows the list); joins are not modelled yet.
  */
 import { seededRandom } from '@simplepool/core'
@@ -30,6 +32,8 @@ export interface ModelOptions {
   pausesPerMinute?: number
   /** Detector options (witnesses, beatMs, ...). */
   detector?: Partial<WitnessOptions>
+  /** The hung node resumes, and the cut heals, this long after the fault (if before the end). @default 8000 */
+  healAfterMs?: number
 }
 
 /** What a model run measured. */
@@ -45,9 +49,9 @@ export interface ModelResult {
   hangDownMs: number
   /** Ms from the cut until every other running node held the cut-off node down; NaN if some never did. */
   cutDownMs: number
-  /** Whether the cut-off node held its lease at the end: it must not (it serves nothing then). */
+  /** Whether the cut-off node held its lease as the cut ended (or at the end): it must not (it serves nothing then). */
   cutHoldsLease: boolean
-  /** Doubts the cut-off node raised of others: none (without its lease it vouches for nothing). */
+  /** Doubts the cut-off node raised of others while cut off, once its lease was gone: none (without its lease it vouches for nothing). */
   cutDoubts: number
   /** Times a node held down a member that was not killed, hung or cut off, or the cut-off node held anyone down. */
   falseDowns: number
@@ -55,8 +59,12 @@ export interface ModelResult {
   suspects: number
   /** Doubts raised by running nodes of running members: each floods the cluster, and its refutation too. */
   falseDoubts: number
-  /** Samples (one a second per node) at which a running node did not hold its lease. */
+  /** Samples (one a second per node) at which a node that ran throughout, and was not paused, did not hold its lease. */
   leaseLost: number
+  /** Samples (every 100 ms) at which a node held its lease while some other node held it down: must be 0. */
+  downWhileLeased: number
+  /** Ms from the heal until no node held the resumed or the healed node down; NaN if some still did at the end, or no heal came. */
+  recoveredMs: number
   /** Messages sent per node per second over the run after the warm-up. */
   messagesPerNodePerSecond: number
   /** Wall-clock ms the run took. */
@@ -65,6 +73,8 @@ export interface ModelResult {
 
 const WARMUP_MS = 5_000
 const PAUSE_MS = 500
+/** How often the lease-against-down check looks. */
+const CHECK_MS = 100
 
 /** Runs the model once; deterministic for a seed. */
 export async function runMembershipModel (opts: ModelOptions): Promise<ModelResult> {
@@ -92,8 +102,11 @@ export async function runMembershipModel (opts: ModelOptions): Promise<ModelResu
   const killed = ids[1]
   const hung = ids[2]
   const cut = ids[3]
-  /** The three victims, from the fault on: held down by the others is right for them. */
+  const victims = new Set([killed, hung, cut])
+  /** The victims while they are out: held down, they are rightly so. */
   const stopped = new Set<string>()
+  /** The killed node, and the cut-off one while cut: nothing to or from them arrives. (What is sent to the hung node waits for it, as TCP keeps it.) */
+  const unreachable = new Set<string>()
   let isolated = false
   let cutDoubtsBefore = 0
   const clocks = new Map<string, NodeClock>()
@@ -107,24 +120,33 @@ export async function runMembershipModel (opts: ModelOptions): Promise<ModelResu
   let counting = false
   /** Doubts of members that were none of the victims, by author, member and seq. */
   const falseDoubts = new Set<string>()
+  /** Per node, the members it holds down now. */
+  const downsBy = new Map<string, Set<string>>(ids.map(id => [id, new Set()]))
+  /** Per member, how many nodes hold it down now. */
+  const heldDown = new Map<string, number>()
 
   const deliver = (from: string, to: string, m: WitnessMessage): void => {
     if (counting) sent++
+    if (unreachable.has(from) || unreachable.has(to)) return
     // a doubt goes out first from its author
-    if (m.t === 'news') for (const u of m.updates) if (u.k === 'doubt' && u.from === from && !downAt.has(u.peer)) falseDoubts.add(`${from}|${u.peer}|${u.seq}`)
-    // (the cut-off node is among the stopped: nothing to or from it arrives)
-    if (stopped.has(from) || stopped.has(to) || random.next() < loss) return
+    if (m.t === 'news') for (const u of m.updates) if (u.k === 'doubt' && u.from === from && !victims.has(u.peer)) falseDoubts.add(`${from}|${u.peer}|${u.seq}`)
+    if (random.next() < loss) return
     const delay = 0.2 + random.next() * 0.8
     clocks.get(to)?.clock.setTimeout(() => { detectors.get(to)?.receive(from, m) }, delay)
   }
   const changed = (observer: string) => (peer: string, liveness: WitnessLiveness) => {
+    const downs = downsBy.get(observer) as Set<string>
+    if (liveness === 'down' && !downs.has(peer)) {
+      downs.add(peer)
+      heldDown.set(peer, (heldDown.get(peer) ?? 0) + 1)
+    } else if (liveness !== 'down' && downs.delete(peer)) heldDown.set(peer, (heldDown.get(peer) ?? 1) - 1)
     if (liveness === 'down') {
       const victim = downAt.get(peer)
       // a node cut off from all cannot know who else is gone: any down it holds is false
       if (observer === cut && isolated) falseDowns++
       else if (victim !== undefined && stopped.has(peer)) {
         if (!victim.has(observer)) victim.set(observer, clock.monotonic())
-      } else falseDowns++
+      } else if (!victims.has(peer)) falseDowns++
     } else if (liveness === 'suspect' && !stopped.has(peer)) suspects++
   }
   for (const id of ids) {
@@ -147,21 +169,24 @@ export async function runMembershipModel (opts: ModelOptions): Promise<ModelResu
 
   const end = WARMUP_MS + seconds * 1000
   const faultAt = WARMUP_MS + 2_000
+  const healAt = faultAt + (opts.healAfterMs ?? 8_000)
   clock.setTimeout(() => { counting = true }, WARMUP_MS)
   clock.setTimeout(() => {
     // kill -9: nothing runs on it; its link peers see their connections close, and a redial refused
     stopped.add(killed)
+    unreachable.add(killed)
     clocks.get(killed)?.kill()
     // (not on the cut-off node: a cut shows no close, and a redial across it times out)
     for (const peer of (linksOf.get(killed) ?? []).filter(p => p !== cut)) {
       clocks.get(peer)?.clock.setTimeout(() => { detectors.get(peer)?.linkClosed(killed) }, 1 + random.next())
       clocks.get(peer)?.clock.setTimeout(() => { detectors.get(peer)?.refused(killed) }, 3 + random.next())
     }
-    // SIGSTOP: it sends and takes nothing, and no connection closes
+    // SIGSTOP: it sends and takes nothing, and no connection closes (until SIGCONT, at the heal)
     stopped.add(hung)
-    clocks.get(hung)?.pause(1e12)
+    clocks.get(hung)?.pause(healAt < end ? healAt - faultAt : 1e12)
     // a cut: it runs on, and nothing reaches it or leaves it
     stopped.add(cut)
+    unreachable.add(cut)
     isolated = true
     cutDoubtsBefore = detectors.get(cut)?.counts.doubts ?? 0
   }, faultAt)
@@ -171,21 +196,48 @@ export async function runMembershipModel (opts: ModelOptions): Promise<ModelResu
     const who = ids[Math.floor(random.next() * n)]
     clock.setTimeout(() => { if (!stopped.has(who)) clocks.get(who)?.pause(PAUSE_MS) }, random.next() * end)
   }
+  // the heal: the hung node runs again (its pause ends), the cut closes; both refute the doubts of them
+  let recoveredAt = NaN
+  /** The cut-off node's lease and doubts raised, as the cut ends. */
+  let cutAtHeal: { lease: boolean, doubts: number } | undefined
+  if (healAt < end) {
+    clock.setTimeout(() => {
+      cutAtHeal = { lease: detectors.get(cut)?.holdsLease() ?? false, doubts: detectors.get(cut)?.counts.doubts ?? 0 }
+      stopped.delete(hung)
+      stopped.delete(cut)
+      unreachable.delete(cut)
+      isolated = false
+    }, healAt)
+  }
+  // the safety of the pair of rules: no node is held down anywhere while it holds its lease
+  let downWhileLeased = 0
+  for (let t = WARMUP_MS; t < end; t += CHECK_MS) {
+    clock.setTimeout(() => {
+      const now = clock.monotonic()
+      for (const [id, d] of detectors) {
+        if (id === killed || (heldDown.get(id) ?? 0) === 0 || (clocks.get(id)?.pausedUntil() ?? 0) >= now) continue
+        // one that learnt it was held down has stopped serving (its fence); one that did not must not hold its lease
+        if (d.knownDown === undefined && d.holdsLease()) downWhileLeased++
+      }
+      if (Number.isNaN(recoveredAt) && now >= healAt && (heldDown.get(hung) ?? 0) === 0 && (heldDown.get(cut) ?? 0) === 0) recoveredAt = now
+    }, t)
+  }
   let leaseLost = 0
   for (let t = WARMUP_MS; t < end; t += 1_000) {
     clock.setTimeout(() => {
-      for (const [id, d] of detectors) if (!stopped.has(id) && (clocks.get(id)?.pausedUntil() ?? 0) < clock.monotonic() && !d.holdsLease()) leaseLost++
+      for (const [id, d] of detectors) if (!victims.has(id) && (clocks.get(id)?.pausedUntil() ?? 0) < clock.monotonic() && !d.holdsLease()) leaseLost++
     }, t)
   }
   await clock.run(end)
-  const cutHoldsLease = detectors.get(cut)?.holdsLease() ?? false
-  const cutDoubts = (detectors.get(cut)?.counts.doubts ?? 0) - cutDoubtsBefore
+  const cutHoldsLease = cutAtHeal?.lease ?? detectors.get(cut)?.holdsLease() ?? false
+  const cutDoubts = (cutAtHeal?.doubts ?? detectors.get(cut)?.counts.doubts ?? 0) - cutDoubtsBefore
   for (const d of detectors.values()) d.stop()
 
-  const observers = ids.filter(id => !stopped.has(id)).length
+  // the nodes that ran throughout
+  const observers = ids.filter(id => !victims.has(id)).length
   const detection = (victim: string): number => {
-    const seen = downAt.get(victim) as Map<string, number>
-    return seen.size < observers ? NaN : Math.max(...seen.values()) - faultAt
+    const seen = [...(downAt.get(victim) as Map<string, number>)].filter(([observer]) => !victims.has(observer)).map(([, at]) => at)
+    return seen.length < observers ? NaN : Math.max(...seen) - faultAt
   }
   return {
     nodes: n,
@@ -202,6 +254,8 @@ export async function runMembershipModel (opts: ModelOptions): Promise<ModelResu
     suspects,
     falseDoubts: falseDoubts.size,
     leaseLost,
+    downWhileLeased,
+    recoveredMs: recoveredAt - healAt,
     messagesPerNodePerSecond: sent / n / seconds,
     wallMs: performance.now() - started
   }

@@ -18,6 +18,10 @@ describe('the membership model (witness failure detection)', function () {
       expect(r.cutDownMs, `seed ${seed}`).to.be.within(1_400, 2_600)
       expect(r.falseDowns, `seed ${seed}`).to.equal(0)
       expect(r.leaseLost, `seed ${seed}`).to.equal(0)
+      // no node held its lease while another held it down, unless it had learnt it was down (and stopped serving)
+      expect(r.downWhileLeased, `seed ${seed}`).to.equal(0)
+      // the hung node resumed and the cut healed: both refuted the doubts, and nobody holds them down
+      expect(r.recoveredMs, `seed ${seed}`).to.be.below(2_000)
     }
   })
 
@@ -38,6 +42,8 @@ describe('the membership model (witness failure detection)', function () {
       expect(r.killDownMs, `seed ${seed}`).to.be.below(2_000)
       expect(r.hangDownMs, `seed ${seed}`).to.be.below(4_000)
       expect(r.cutDownMs, `seed ${seed}`).to.be.below(4_000)
+      expect(r.downWhileLeased, `seed ${seed}`).to.equal(0)
+      expect(r.recoveredMs, `seed ${seed}`).to.be.below(4_000)
     }
   })
 

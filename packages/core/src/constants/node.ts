@@ -17,9 +17,11 @@ export const SETTLE_POLL_MS = 50
 
 /**
  * How long a joining node waits for a member that may hold workers to ask, and then to
- * hear from the holders it names: past the down deadline (2 s at the default heartbeat),
- * a holder it has not heard from is marked down by that member too, and its workers come
- * back from `load`.
+ * hear from the holders it names: past the down deadline (2 s at the default heartbeat,
+ * up to 10 members), a holder it has not heard from is marked down by that member too,
+ * and its workers come back from `load`. (In bigger clusters the heartbeat, and the down
+ * deadline with it, stretch while this wait does not: a holder silent for longer is not
+ * waited for.)
  */
 export const SETTLE_PEERS_MAX_MS = 3_000
 

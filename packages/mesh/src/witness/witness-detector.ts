@@ -59,6 +59,8 @@ export interface WitnessComponents {
   send: (peer: string, message: WitnessMessage) => void
   /** This node's verdict on `peer` changed. */
   changed?: (peer: string, liveness: WitnessLiveness) => void
+  /** This node learnt that doubts hold it down: others may take over its work, so it must stop serving what it holds (its fence). */
+  heldDown?: () => void
 }
 
 /** One link, as this side keeps it. */
@@ -71,14 +73,17 @@ interface Link {
   echoedUntil: number
   /** When this side last sent it a beat (monotonic). */
   lastSent: number
+  /** When this side last doubted it (monotonic): a refuted doubt is raised again only a doubt deadline later. */
+  lastDoubt: number
   closed: boolean
 }
 
-/** What this node knows of a member beyond the list: its latest `seq`, the doubts at that `seq`, and whether it is dead. */
+/** What this node knows of a member beyond the list: its latest `seq`, the doubts at that `seq`, and since when (monotonic) it is known dead. */
 interface News {
   seq: number
   doubts: Set<string>
   dead: boolean
+  deadAt: number
 }
 
 /** Beat numbers whose sending time is kept: an echo older than this many beats counts for nothing. */
@@ -116,6 +121,8 @@ export class WitnessDetector {
   private beatSeq = -1
   private mySeq = 0
   private lastSweep: number
+  private lastForget = -Infinity
+  private knownDownAt: number | undefined
   private beatTimer: TimerHandle | undefined
   private sweepTimer: TimerHandle | undefined
   /** Messages sent and received, and doubts this node raised, for the model's figures. */
@@ -125,7 +132,7 @@ export class WitnessDetector {
     this.c = components
     this.o = { ...WITNESS_DEFAULTS, ...options }
     if (!(this.o.leaseMs < this.o.doubtMs)) throw new RangeError(`leaseMs (${this.o.leaseMs}) must be below doubtMs (${this.o.doubtMs})`)
-    for (const peer of components.links) if (peer !== components.self) this.links.set(peer, { lastHeard: -Infinity, theirBeat: -1, echoedUntil: -Infinity, lastSent: -Infinity, closed: false })
+    for (const peer of components.links) if (peer !== components.self) this.links.set(peer, { lastHeard: -Infinity, theirBeat: -1, echoedUntil: -Infinity, lastSent: -Infinity, lastDoubt: -Infinity, closed: false })
     const self = components.self
     this.watched = new Set(components.links.filter(p => components.members.get(p)?.witnesses.includes(self) === true))
     this.lastSweep = components.clock.monotonic()
@@ -197,6 +204,14 @@ export class WitnessDetector {
     this.judge(peer, this.c.clock.monotonic())
   }
 
+  /** The connection to `peer` is open again (the owner's redial went through): beats go on. */
+  linkOpened (peer: string): void {
+    const link = this.links.get(peer)
+    if (link === undefined) return
+    link.closed = false
+    this.judge(peer, this.c.clock.monotonic())
+  }
+
   /** A redial of `peer` was refused: its process is gone; every node learns it. */
   refused (peer: string): void {
     const gen = this.c.members.get(peer)?.gen
@@ -208,7 +223,7 @@ export class WitnessDetector {
     const now = this.c.clock.monotonic()
     this.beatSeq++
     this.sentAt[this.beatSeq % SENT_KEPT] = now
-    for (const [peer, link] of this.links) if (!link.closed) this.sendBeat(peer, link, now)
+    for (const [peer, link] of this.links) if (!link.closed && this.news.get(peer)?.dead !== true) this.sendBeat(peer, link, now)
     for (const r of this.riding) r.left--
     this.riding = this.riding.filter(r => r.left > 0)
   }
@@ -220,7 +235,16 @@ export class WitnessDetector {
       updates.push(r.update)
       if (updates.length >= PIGGYBACK_MAX) break
     }
-    const beat: WitnessBeat = { t: 'beat', seq: Math.max(0, this.beatSeq), echo: link.theirBeat, miss: now - link.lastHeard >= this.o.missMs, updates }
+    // a peer held down here gets no echo (nothing toward its lease while this node may take
+    // over its work) and, on every beat, the doubts that hold it down: it learns it is down
+    // even when the flood went by while it was cut off, and refutes
+    const down = this.verdicts.get(peer) === 'down'
+    if (down) {
+      const n = this.news.get(peer)
+      const gen = this.c.members.get(peer)?.gen
+      if (n !== undefined && gen !== undefined && !n.dead) for (const from of n.doubts) if (updates.length < PIGGYBACK_MAX) updates.push({ k: 'doubt', peer, gen, seq: n.seq, from })
+    }
+    const beat: WitnessBeat = { t: 'beat', seq: Math.max(0, this.beatSeq), echo: down ? -1 : link.theirBeat, miss: now - link.lastHeard >= this.o.missMs, updates }
     link.lastSent = now
     this.counts.sent++
     this.c.send(peer, beat)
@@ -236,8 +260,10 @@ export class WitnessDetector {
     const now = this.c.clock.monotonic()
     this.seen.set(key, now)
     const n = this.newsOf(u.peer)
-    if (u.k === 'dead') n.dead = true
-    else {
+    if (u.k === 'dead') {
+      n.dead = true
+      n.deadAt = now
+    } else {
       if (u.seq > n.seq) {
         n.seq = u.seq
         n.doubts.clear()
@@ -250,17 +276,38 @@ export class WitnessDetector {
       this.c.send(peer, { t: 'news', updates: [u] })
     }
     this.riding.push({ update: u, left: this.o.piggyback, via })
-    // a doubt of this node, while a majority of its group hears it: refuted at a newer seq
-    if (u.peer === this.c.self && u.k === 'doubt' && u.seq >= this.mySeq && this.holdsLease(now)) {
-      this.mySeq = u.seq + 1
-      this.learn({ k: 'alive', peer: this.c.self, gen: member.gen, seq: this.mySeq }, undefined)
-    }
+    if (u.peer === this.c.self) this.refute(now)
     this.judge(u.peer, now)
+  }
+
+  /**
+   * Doubts of this node at its seq, while a majority of its group hears it: refuted at a
+   * newer seq. Looked at as a doubt comes and at every sweep: a node that learnt of them
+   * without its lease (it stood still past the doubt deadline) refutes once it holds it again.
+   */
+  private refute (now: number): void {
+    const mine = this.news.get(this.c.self)
+    const gen = this.c.members.get(this.c.self)?.gen
+    if (mine === undefined || mine.doubts.size === 0 || gen === undefined || mine.seq < this.mySeq) return
+    // held down by the doubts it heard of: it has lost its lease with the nodes that hold it
+    // down (they echo it no more), so it must stop serving; then it refutes all the same,
+    // or it would stay down for good (it may serve again once they echo it again)
+    if (this.isDown(this.c.self, mine, now)) {
+      this.knownDownAt = now
+      this.c.heldDown?.()
+    } else if (!this.holdsLease(now)) return
+    this.mySeq = mine.seq + 1
+    this.learn({ k: 'alive', peer: this.c.self, gen, seq: this.mySeq }, undefined)
+  }
+
+  /** When (monotonic) this node last learnt that doubts held it down; undefined if never. */
+  get knownDown (): number | undefined {
+    return this.knownDownAt
   }
 
   private newsOf (peer: string): News {
     let n = this.news.get(peer)
-    if (n === undefined) this.news.set(peer, n = { seq: 0, doubts: new Set(), dead: false })
+    if (n === undefined) this.news.set(peer, n = { seq: 0, doubts: new Set(), dead: false, deadAt: Infinity })
     return n
   }
 
@@ -272,22 +319,31 @@ export class WitnessDetector {
       // this node stood still: what it did not hear meanwhile says nothing of the others
       for (const link of this.links.values()) if (link.lastHeard > -Infinity) link.lastHeard = Math.max(link.lastHeard, now - this.o.sweepMs)
     }
-    for (const seen of this.seen) if (now - seen[1] >= this.o.forgetMs) this.seen.delete(seen[0])
+    if (now - this.lastForget >= 1_000) {
+      this.lastForget = now
+      for (const seen of this.seen) if (now - seen[1] >= this.o.forgetMs) this.seen.delete(seen[0])
+    }
+    this.refute(now)
     let lease: boolean | undefined
     for (const [peer, link] of this.links) {
+      const dead = this.news.get(peer)?.dead === true
       // a peer missed: asked four times a beat, so that loss alone rarely silences a link for the doubt deadline
-      if (!link.closed && link.lastHeard > -Infinity && now - link.lastHeard >= this.o.missMs && now - link.lastSent >= this.o.beatMs / 4) this.sendBeat(peer, link, now)
-      if (!stalled && this.watched.has(peer) && link.lastHeard > -Infinity && now - link.lastHeard >= this.o.doubtMs) {
+      if (!link.closed && !dead && link.lastHeard > -Infinity && now - link.lastHeard >= this.o.missMs && now - link.lastSent >= this.o.beatMs / 4) this.sendBeat(peer, link, now)
+      // a doubt refuted while the link stays silent is raised again a whole deadline later, not at the next sweep
+      if (!stalled && !dead && this.watched.has(peer) && link.lastHeard > -Infinity && now - link.lastHeard >= this.o.doubtMs && now - link.lastDoubt >= this.o.doubtMs) {
         const n = this.newsOf(peer)
         const gen = this.c.members.get(peer)?.gen
         lease ??= this.holdsLease(now)
-        if (gen !== undefined && !n.dead && !n.doubts.has(this.c.self) && lease) {
+        if (gen !== undefined && !n.doubts.has(this.c.self) && lease) {
           this.counts.doubts++
+          link.lastDoubt = now
           this.learn({ k: 'doubt', peer, gen, seq: n.seq, from: this.c.self }, undefined)
         }
       }
       this.judge(peer, now)
     }
+    // members doubted that are no link of this node: a dead witness of theirs counts only `leaseMs` after it died (see verdictOf)
+    for (const [peer, n] of this.news) if (n.doubts.size > 0 && !n.dead && !this.links.has(peer)) this.judge(peer, now)
   }
 
   /** Looks at `peer` again, and tells of a change. */
@@ -303,11 +359,25 @@ export class WitnessDetector {
   private verdictOf (peer: string, now: number): WitnessLiveness {
     const n = this.news.get(peer)
     if (n?.dead === true) return 'down'
-    // doubting: a witness that doubts it at its seq, or one gone itself, which can vouch for nothing
-    if (n !== undefined && n.doubts.size > 0 && !isMajority(this.groupOf(peer), m => m.peerId === peer || !(n.doubts.has(m.peerId) || this.news.get(m.peerId)?.dead === true))) return 'down'
+    if (n !== undefined && this.isDown(peer, n, now)) return 'down'
     const link = this.links.get(peer)
     if (link !== undefined && (link.closed || now - link.lastHeard >= this.o.missMs) && link.lastHeard > -Infinity) return 'suspect'
     return (n?.doubts.size ?? 0) > 0 ? 'suspect' : 'alive'
+  }
+
+  /**
+   * The down rule: the witnesses that doubt `peer` at its seq, with those gone themselves
+   * (they can vouch for nothing), leave it no majority of its group. A gone witness counts
+   * only `leaseMs` after it died, as long as the member may still count that witness's last
+   * echo toward its lease: the down rule and the lease never hold at once.
+   */
+  private isDown (peer: string, n: News, now: number): boolean {
+    if (n.doubts.size === 0) return false
+    const gone = (w: string): boolean => {
+      const d = this.news.get(w)
+      return d !== undefined && d.dead && now - d.deadAt >= this.o.leaseMs
+    }
+    return !isMajority(this.groupOf(peer), m => m.peerId === peer || !(n.doubts.has(m.peerId) || gone(m.peerId)))
   }
 
   /** A member and its witnesses, as the majority rule reads them (the oldest decides a tie). */

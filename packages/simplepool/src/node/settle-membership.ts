@@ -89,19 +89,22 @@ export async function hearHolders (c: HoldersComponents): Promise<void> {
     asked = askable()
   }
   const wanted = new Set<string>()
+  let answered = asked.length === 0
   await Promise.all(asked.slice(0, ASKED).map(async (peer) => {
     // a member of an older version knows no holders question: its rings still name who serves
     const [rings, holders] = await Promise.all([
-      c.ringsOf(peer).then(nodesOfRings, () => []),
-      c.holdersOf(peer).catch(() => [])
+      c.ringsOf(peer).then(nodesOfRings, () => undefined),
+      c.holdersOf(peer).catch(() => undefined)
     ])
-    for (const p of [...rings, ...holders]) if (p !== c.self) wanted.add(p)
+    if (rings !== undefined || holders !== undefined) answered = true
+    for (const p of [...rings ?? [], ...holders ?? []]) if (p !== c.self) wanted.add(p)
   }))
-  // the wait for the holders named has its own time: an answer may come late
+  // the wait for the holders named has its own time: an answer may come late. With no
+  // answer at all, that time is the view's to fill as records come
   started = c.clock.monotonic()
   while (timeLeft()) {
     const heard = new Set(c.alive().map(m => m.peerId))
-    if ([...wanted].every(p => heard.has(p))) return
+    if (answered && [...wanted].every(p => heard.has(p))) return
     await sleep(c.clock, SETTLE_POLL_MS)
   }
 }

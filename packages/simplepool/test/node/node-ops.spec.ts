@@ -1,7 +1,7 @@
 import { expect } from 'chai'
 import type { NodeOpsComponents } from '../../src/node/node-ops.js'
 import { handleNodeOp } from '../../src/node/node-ops.js'
-import { NodeOp, encodeDrain, encodeHeld, encodeInspect, encodeMarkedDown, encodeRebalance, encodeSetTargets, encodeUndrain, encodeWatch } from '../../src/node/node-protocol.js'
+import { NodeOp, encodeDrain, encodeHeld, encodeHolders, encodeInspect, encodeMarkedDown, encodeRebalance, encodeSetTargets, encodeUndrain, encodeWatch } from '../../src/node/node-protocol.js'
 
 /** A node that runs `counter` and `rooms`, and writes down what it was asked to do. */
 function fakeNode (stopping = false): { c: NodeOpsComponents, did: unknown[][] } {
@@ -21,6 +21,7 @@ function fakeNode (stopping = false): { c: NodeOpsComponents, did: unknown[][] }
     rebalance: () => { did.push(['rebalance']) },
     health: () => { throw new Error('not asked here') },
     rings: () => ({ node: 'A', version: 3, rings: {} }),
+    holders: () => ['A', 'C'],
     watchFigures: (after) => { did.push(['watch', after]); return {} as any },
     whereHere: (pool, id) => ({ node: 'A', epoch: 1, why: 'owner', owner: `${pool}/${id}` }),
     movesOf: () => [],
@@ -53,6 +54,11 @@ describe('node operations, as a node answers them', () => {
     expect(handleNodeOp(encodeMarkedDown({ withinMs: 6_500 }), 'C', c)).to.equal(false)
   })
 
+  it('answers who may hold workers from its view', () => {
+    const { c } = fakeNode()
+    expect(handleNodeOp(encodeHolders(), 'B', c)).to.deep.equal(['A', 'C'])
+  })
+
   it('hands each operation its decoded message', () => {
     const { c, did } = fakeNode()
     handleNodeOp(encodeSetTargets({ targets: { counter: 5 } }), 'B', c)
@@ -76,7 +82,7 @@ describe('node operations, as a node answers them', () => {
 
   it('refuses an operation it does not know with InvalidMessageError', () => {
     const { c } = fakeNode()
-    expect(() => handleNodeOp([111], 'B', c)).to.throw().with.property('name', 'InvalidMessageError')
+    expect(() => handleNodeOp([199], 'B', c)).to.throw().with.property('name', 'InvalidMessageError')
     expect(() => handleNodeOp('x', 'B', c)).to.throw().with.property('name', 'InvalidMessageError')
   })
 })

@@ -87,6 +87,16 @@ describe('hearHolders: what a joining node waits for before it takes work', () =
     expect(await runUntil(clock, done, SETTLE_PEERS_MAX_MS)).to.be.within(700, 1_200)
   })
 
+  it('gives the view its whole time to fill when no member asked answers at all', async () => {
+    const clock = new ManualClock()
+    const { view, c } = joining(clock)
+    view.push(member('up1', 'up'))
+    c.ringsOf = async () => { throw new Error('no answer') }
+    c.holdersOf = async () => { throw new Error('no answer') }
+    const took = await runUntil(clock, hearHolders(c), SETTLE_PEERS_MAX_MS + 500)
+    expect(took).to.be.within(SETTLE_PEERS_MAX_MS, SETTLE_PEERS_MAX_MS + 100)
+  })
+
   it('goes on after the deadline when every member is joining (a cluster whose nodes all start now)', async () => {
     const clock = new ManualClock()
     const { view, asked, c } = joining(clock)

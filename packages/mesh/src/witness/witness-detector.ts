@@ -98,8 +98,10 @@ const PIGGYBACK_MAX = 32
  * echoes the other's latest beat. A witness that hears nothing on a link for `doubtMs`
  * floods a doubt, and a member is down once the witnesses that doubt it (at its current
  * `seq`) leave it no majority of itself and its witnesses; a member that learns it is
- * doubted while a majority of that group echoes it refutes the doubt (`seq` + 1). A link
- * that closed and whose redial was refused proves its peer dead at once.
+ * doubted while a majority of that group echoes it refutes the doubt (`seq` + 1). A node
+ * that holds a member down echoes it no more: a member the doubts hold down has lost its
+ * lease, must stop serving (`heldDown`), and refutes all the same, to serve again once
+ * echoed. A link that closed and whose redial was refused proves its peer dead at once.
  *
  * A witness doubts only while it holds its own lease (a majority of its own group echoes
  * it), only a member it has heard, and never in the sweep that follows a stall of its own:

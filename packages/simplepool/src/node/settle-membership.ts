@@ -74,10 +74,11 @@ const ASKED = 2
 /**
  * Resolves once this node has heard from every member that may hold workers, as up to
  * two members that may hold workers themselves (`up` or `draining`) tell it, or
- * {@link SETTLE_PEERS_MAX_MS} after their answers. It waits as long for such a member to ask: the
- * first member a node hears may be one joining as it is (of a hundred started at once),
- * which knows of no holder yet. A member that cannot answer is a hint lost, not a reason
- * not to start; with none to ask in that time (every node starts now), nobody holds workers.
+ * {@link SETTLE_PEERS_MAX_MS} after their answers. It waits as long for such a member
+ * to ask: the first member a node hears may be one joining as it is (of a hundred started
+ * at once), which knows of no holder yet. A member that cannot answer is a hint lost, not
+ * a reason not to start; with none to ask in that time (every node starts now), nobody
+ * holds workers.
  */
 export async function hearHolders (c: HoldersComponents): Promise<void> {
   let started = c.clock.monotonic()

@@ -272,8 +272,8 @@ export class MembershipView extends TypedEventTarget<MembershipEvents> {
   }
 
   /**
-   * Whether a silent member (a host; a client is judged alike) may still hold its lease on a majority, as far as this view can
-   * tell. Its base is the members that count toward a majority (`countsForMajority`: all
+   * Whether a silent member (a host; a client is judged alike) may still hold its lease on
+   * a majority, as far as this view can tell. Its base is the members that count toward a majority (`countsForMajority`: all
    * but those leaving; this node among them), marked down or not, but those known gone (a
    * redial refused) and those that joined after it fell silent and do not hear it (they
    * are in no base it knows of; seed 161289; a joiner that hears it may be heard by it:

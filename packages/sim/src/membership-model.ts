@@ -107,7 +107,6 @@ export async function runMembershipModel (opts: ModelOptions): Promise<ModelResu
   const stopped = new Set<string>()
   /** The killed node, and the cut-off one while cut: nothing to or from them arrives. (What is sent to the hung node waits for it, as TCP keeps it.) */
   const unreachable = new Set<string>()
-  let isolated = false
   let cutDoubtsBefore = 0
   const clocks = new Map<string, NodeClock>()
   const detectors = new Map<string, WitnessDetector>()
@@ -143,7 +142,7 @@ export async function runMembershipModel (opts: ModelOptions): Promise<ModelResu
     if (liveness === 'down') {
       const victim = downAt.get(peer)
       // a node cut off from all cannot know who else is gone: any down it holds is false
-      if (observer === cut && isolated) falseDowns++
+      if (observer === cut && unreachable.has(cut)) falseDowns++
       else if (victim !== undefined && stopped.has(peer)) {
         if (!victim.has(observer)) victim.set(observer, clock.monotonic())
       } else if (!victims.has(peer)) falseDowns++
@@ -187,7 +186,6 @@ export async function runMembershipModel (opts: ModelOptions): Promise<ModelResu
     // a cut: it runs on, and nothing reaches it or leaves it
     stopped.add(cut)
     unreachable.add(cut)
-    isolated = true
     cutDoubtsBefore = detectors.get(cut)?.counts.doubts ?? 0
   }, faultAt)
   // pauses of random running nodes, as long collections or a busy loop
@@ -206,7 +204,6 @@ export async function runMembershipModel (opts: ModelOptions): Promise<ModelResu
       stopped.delete(hung)
       stopped.delete(cut)
       unreachable.delete(cut)
-      isolated = false
     }, healAt)
   }
   // the safety of the pair of rules: no node is held down anywhere while it holds its lease

@@ -166,11 +166,6 @@ export class WitnessDetector {
     return this.verdicts.get(peer) ?? 'alive'
   }
 
-  /** The members this node holds suspect or down. */
-  doubted (): ReadonlyMap<string, WitnessLiveness> {
-    return this.verdicts
-  }
-
   /** True while a majority of this node's group (itself and its witnesses) echoed it within `leaseMs`. */
   holdsLease (now = this.c.clock.monotonic()): boolean {
     const self = this.c.self

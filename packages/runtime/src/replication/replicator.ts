@@ -252,7 +252,6 @@ export class Replicator {
    */
   follow (local: LocalPool, act: Activation, n = local.def.replicas ?? 0): void {
     if (n <= 0) return
-
     const to = this.successors(local.name, act.id, n)
     const track = act.replica()
     const before = track.to ?? []

@@ -62,7 +62,7 @@ export interface HoldersComponents {
   self: string
   /** The members of this node's view that are not down. */
   alive: () => ReadonlyArray<MembershipSnapshot['members'][number]>
-  /** The nodes a member places workers on, by the fingerprints of its rings. */
+  /** The nodes a member places workers on, by the fingerprints of its rings: asked of a member that knows no holders question. */
   ringsOf: (peerId: string) => Promise<Readonly<Record<string, string>>>
   /** The members a member sees `up` or `draining` and not down: those that may hold workers (a draining node is on no ring). */
   holdersOf: (peerId: string) => Promise<readonly string[]>
@@ -92,13 +92,11 @@ export async function hearHolders (c: HoldersComponents): Promise<void> {
   const wanted = new Set<string>()
   let answered = asked.length === 0
   await Promise.all(asked.slice(0, ASKED).map(async (peer) => {
+    // the holders hold every node its rings name (up and not down) and the draining ones;
     // a member of an older version knows no holders question: its rings still name who serves
-    const [rings, holders] = await Promise.all([
-      c.ringsOf(peer).then(nodesOfRings, () => undefined),
-      c.holdersOf(peer).catch(() => undefined)
-    ])
-    if (rings !== undefined || holders !== undefined) answered = true
-    for (const p of [...rings ?? [], ...holders ?? []]) if (p !== c.self) wanted.add(p)
+    const holders = await c.holdersOf(peer).catch(async () => await c.ringsOf(peer).then(nodesOfRings)).catch(() => undefined)
+    if (holders !== undefined) answered = true
+    for (const p of holders ?? []) if (p !== c.self) wanted.add(p)
   }))
   // the wait for the holders named has its own time: an answer may come late. With no
   // answer at all, that time is the view's to fill as records come

@@ -16,11 +16,9 @@ function joining (clock: ManualClock): { view: Member[], asked: string[], c: Hol
     self: 'self',
     alive: () => view.filter(m => m.liveness !== 'down'),
     // a ring's fingerprint is its `id:weight` pairs
-    ringsOf: async (peer) => {
-      asked.push(peer)
-      return { counter: (answers.get(peer)?.rings ?? []).map(id => `${id}:1`).join(',') }
-    },
+    ringsOf: async (peer) => ({ counter: (answers.get(peer)?.rings ?? []).map(id => `${id}:1`).join(',') }),
     holdersOf: async (peer) => {
+      asked.push(peer)
       const h = answers.get(peer)?.holders ?? []
       if (h instanceof Error) throw h
       return h

@@ -3,6 +3,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { gossipsub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import { createLibp2p } from 'libp2p'
+import type { Libp2pOptions } from 'libp2p'
 import type { GossipSub } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
@@ -64,19 +65,7 @@ export interface HostInit {
  */
 export async function createHost (init: HostInit): Promise<Host> {
   return createLibp2p<HostServices>({
-    start: false,
-    ...(init.privateKey != null ? { privateKey: init.privateKey } : {}),
-    addresses: { listen: init.listen, ...(init.announce.length > 0 ? { announce: init.announce } : {}) },
-    transports: [coalescedTcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    ...(init.clusterKey != null ? { connectionProtector: init.witness.protector(init.clusterKey) } : {}),
-    connectionManager: {
-      allow: init.allow,
-      maxConnections: 1_000,
-      maxIncomingPendingConnections: 100
-    },
-    connectionMonitor: { enabled: false },
+    ...baseConfig(init),
     services: {
       identify: identify(),
       pubsub: gossipsub({
@@ -100,6 +89,36 @@ export async function createHost (init: HostInit): Promise<Host> {
       })
     }
   })
+}
+
+/**
+ * A host with TCP, Noise, Yamux and the private network, and no service: no Identify and
+ * no gossipsub. Measured (bench/links.bench.ts): Identify costs about 2.5x the CPU of a
+ * connection's Noise and Yamux handshakes, and a member that knows its peers' addresses
+ * from the membership has nothing to learn from it. Membership over links of its own
+ * (docs/design/membership-v2.md) needs no more.
+ */
+export async function createLinkHost (init: Omit<HostInit, 'heartbeatMs'>): Promise<Libp2p> {
+  return createLibp2p(baseConfig(init))
+}
+
+/** What every host of ours has: transports, encryption, muxer, private network, connection limits. */
+function baseConfig (init: Omit<HostInit, 'heartbeatMs'>): Libp2pOptions {
+  return {
+    start: false,
+    ...(init.privateKey != null ? { privateKey: init.privateKey } : {}),
+    addresses: { listen: init.listen, ...(init.announce.length > 0 ? { announce: init.announce } : {}) },
+    transports: [coalescedTcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    ...(init.clusterKey != null ? { connectionProtector: init.witness.protector(init.clusterKey) } : {}),
+    connectionManager: {
+      allow: init.allow,
+      maxConnections: 1_000,
+      maxIncomingPendingConnections: 100
+    },
+    connectionMonitor: { enabled: false }
+  }
 }
 
 /** The timers libp2p 3 leaves behind on stop, reached through its objects (not its API). */

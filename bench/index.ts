@@ -3,7 +3,7 @@
  * machine it ran on to `bench/results/<timestamp>.json`.
  *
  * `npm run bench` (builds first), or after a build:
- * `node --import tsx bench/index.ts [--scenario transport|ring|membership|runtime (local)|remote|runtime-cluster|migration|million|scale-up|admin|durability|links|scale|all] [--workers N --nodes N --duration S] [--repeat N] [--quiet]`
+ * `node --import tsx bench/index.ts [--scenario transport|ring|membership|runtime (local)|remote|runtime-cluster|migration|million|scale-up|admin|durability|links|witness|scale|all] [--workers N --nodes N --duration S] [--repeat N] [--quiet]`
  */
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -18,6 +18,7 @@ import { adminBench } from './admin.bench.js'
 import { durabilityBench } from './durability.bench.js'
 import { scaleBench } from './scale.bench.js'
 import { defaultLinksCases, linksBench } from './links.bench.js'
+import { witnessBench } from './witness.bench.js'
 import { membershipBench } from './membership.bench.js'
 import { migrationBench } from './migration.bench.js'
 import { millionBench } from './million.bench.js'
@@ -67,6 +68,7 @@ const SCENARIOS: Record<string, (o: Sizes) => Promise<ScenarioResult>> = {
   admin: async (o) => adminBench({ quiet: o.quiet, workers: o.workers, duration: o.duration }),
   durability: async (o) => durabilityBench({ quiet: o.quiet, seconds: o.duration, workers: o.workers }),
   links: async (o) => linksBench({ quiet: o.quiet, cases: o.nodes === undefined ? undefined : defaultLinksCases(o.nodes) }),
+  witness: async (o) => witnessBench({ quiet: o.quiet, sizes: o.nodes === undefined ? undefined : [o.nodes] }),
   scale: async (o) => scaleBench({ quiet: o.quiet, sizes: o.nodes === undefined ? undefined : [o.nodes], modelSizes: o.nodes === undefined ? undefined : [o.nodes] })
 }
 

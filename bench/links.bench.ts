@@ -10,10 +10,8 @@
  * (no service) and `mesh` (Identify and gossipsub, today's host), whose Identify runs on
  * every new connection.
  */
-import { fork } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { Child, cpuSeconds, sleep } from './child.js'
 import { witnessesOf } from '../packages/mesh/src/witness/witnesses.js'
 import { round, runAlone } from './report.js'
 import type { Figure, ScenarioResult } from './report.js'
@@ -28,7 +26,6 @@ export interface LinksBenchOptions {
 }
 
 const HOSTS_PER_PROCESS = 25
-const CLOCK_TICKS = 100
 const DIAL_TIMEOUT_MS = 10_000
 const HOST = fileURLToPath(new URL('./links-host.ts', import.meta.url))
 
@@ -47,39 +44,6 @@ export function defaultLinksCases (nodes?: number): LinksCase[] {
   ]
 }
 
-const live = new Set<ChildProcess>()
-process.on('exit', () => { for (const p of live) p.kill('SIGKILL') })
-
-/** Forks a host process, and gives the answers of one kind in order. */
-function spawnHost (): { proc: ChildProcess, next: <T extends LinksAnswer['type']>(type: T, timeoutMs: number) => Promise<Extract<LinksAnswer, { type: T }>> } {
-  const proc = fork(HOST, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
-  live.add(proc)
-  const queue: LinksAnswer[] = []
-  const waiting: Array<{ type: string, resolve: (a: LinksAnswer) => void }> = []
-  proc.on('message', (a: LinksAnswer) => {
-    const i = waiting.findIndex(w => w.type === a.type)
-    if (i >= 0) waiting.splice(i, 1)[0].resolve(a)
-    else queue.push(a)
-  })
-  proc.on('exit', () => { live.delete(proc) })
-  const next = async <T extends LinksAnswer['type']>(type: T, timeoutMs: number): Promise<Extract<LinksAnswer, { type: T }>> => {
-    const i = queue.findIndex(a => a.type === type)
-    if (i >= 0) return queue.splice(i, 1)[0] as Extract<LinksAnswer, { type: T }>
-    return await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { reject(new Error(`host ${String(proc.pid)} sent no '${type}' within ${timeoutMs} ms`)) }, timeoutMs)
-      waiting.push({ type, resolve: (a) => { clearTimeout(timer); resolve(a as Extract<LinksAnswer, { type: T }>) } })
-    })
-  }
-  return { proc, next }
-}
-
-function cpuSeconds (pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
-}
-
-const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
-
 /** Who dials whom: each pair of linked hosts once (the one naming the other; of two naming each other, the smaller id). */
 export function dialPlan (ids: readonly string[], witnesses: number | 'all'): Map<string, string[]> {
   const k = witnesses === 'all' ? ids.length - 1 : witnesses
@@ -94,18 +58,15 @@ export function dialPlan (ids: readonly string[], witnesses: number | 'all'): Ma
 async function measure (c: LinksCase): Promise<{ row: Record<string, string | number>, figures: Figure[] }> {
   const processes = Math.ceil(c.nodes / HOSTS_PER_PROCESS)
   const shares = Array.from({ length: processes }, (_, i) => Math.floor(c.nodes / processes) + (i < c.nodes % processes ? 1 : 0))
-  const hosts = shares.map(() => spawnHost())
+  const hosts = shares.map(() => new Child<LinksAsk, LinksAnswer>(HOST))
   try {
     await Promise.all(hosts.map(async h => await h.next('ready', 30_000)))
-    const started = await Promise.all(hosts.map(async (h, i) => {
-      h.proc.send({ type: 'start', count: shares[i], kind: c.kind } satisfies LinksAsk)
-      return await h.next('started', 60_000)
-    }))
+    const started = await Promise.all(hosts.map(async (h, i) => await h.ask({ type: 'start', count: shares[i], kind: c.kind }, 'started')))
     const all = started.flatMap(s => s.hosts)
     const addresses = Object.fromEntries(all.map(h => [h.peerId, h.address]))
     const plan = dialPlan(all.map(h => h.peerId), c.witnesses)
     const pairs = [...plan.values()].reduce((s, l) => s + l.length, 0)
-    const pids = hosts.map(h => h.proc.pid as number)
+    const pids = hosts.map(h => h.pid)
     // the idle rate of the hosts before any dial (gossipsub's heartbeat, timers)
     const idle0 = pids.map(cpuSeconds)
     await sleep(1_000)
@@ -114,8 +75,7 @@ async function measure (c: LinksCase): Promise<{ row: Record<string, string | nu
     const t0 = performance.now()
     const answers = await Promise.all(hosts.map(async (h, i) => {
       const mine = started[i].hosts.map(x => x.peerId)
-      h.proc.send({ type: 'go', dials: Object.fromEntries(mine.map(id => [id, plan.get(id) ?? []])), addresses, timeoutMs: DIAL_TIMEOUT_MS } satisfies LinksAsk)
-      return await h.next('dialed', 5 * 60_000)
+      return await h.ask({ type: 'go', dials: Object.fromEntries(mine.map(id => [id, plan.get(id) ?? []])), addresses, timeoutMs: DIAL_TIMEOUT_MS }, 'dialed', 5 * 60_000)
     }))
     const wallMs = performance.now() - t0
     // what the handshakes leave running (Identify runs after a dial resolves)
@@ -126,10 +86,7 @@ async function measure (c: LinksCase): Promise<{ row: Record<string, string | nu
     const errors: Record<string, number> = {}
     for (const a of answers) for (const [k, v] of Object.entries(a.errors)) errors[k] = (errors[k] ?? 0) + v
     // once every process is done: a host's links are dialed by it and by others
-    const connections = (await Promise.all(hosts.map(async (h) => {
-      h.proc.send({ type: 'count' } satisfies LinksAsk)
-      return (await h.next('count', 30_000)).connections
-    }))).flat()
+    const connections = (await Promise.all(hosts.map(async h => (await h.ask({ type: 'count' }, 'count')).connections))).flat()
     const name = `links.${c.nodes}.${String(c.witnesses)}.${c.kind}`
     return {
       row: {
@@ -151,12 +108,7 @@ async function measure (c: LinksCase): Promise<{ row: Record<string, string | nu
       ]
     }
   } finally {
-    for (const h of hosts) if (h.proc.connected) h.proc.send({ type: 'stop' } satisfies LinksAsk)
-    await Promise.all(hosts.map(async h => await new Promise<void>((resolve) => {
-      if (h.proc.exitCode !== null || h.proc.signalCode !== null) { resolve(); return }
-      const timer = setTimeout(() => { h.proc.kill('SIGKILL') }, 10_000)
-      h.proc.once('exit', () => { clearTimeout(timer); resolve() })
-    })))
+    await Promise.all(hosts.map(async h => { await h.stop({ type: 'stop' }) }))
   }
 }
 

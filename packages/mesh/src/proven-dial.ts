@@ -1,13 +1,12 @@
-import type { Connection } from '@libp2p/interface'
+import type { Connection, Libp2p } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Clock } from '@simplepool/core'
 import { explainDialError, isDialTimeout, mayBeKeyRefusal } from './dial-error.js'
 import type { HandshakeWitness } from './handshake-witness.js'
-import type { Host } from './host.js'
 
 /** One dial of {@link dialProven}. */
 export interface ProvenDial {
-  readonly host: Host
+  readonly host: Pick<Libp2p, 'dial'>
   readonly clock: Clock
   /** Undefined without a cluster key: then only bytes that do not decode prove a key. */
   readonly witness?: HandshakeWitness

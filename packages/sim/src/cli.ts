@@ -4,7 +4,7 @@
  *   npm run sim -- --seeds 500 [--from 1] [--nodes 5] [--seconds 60] [--jobs 2] [--quiet]
  *   npm run sim -- --seed 123 --trace [--watch ledger/7]   # one run, line by line, and its digest
  *   npm run sim -- --seeds 100 --partitions                 # network partitions drawn too
- *   npm run sim -- --membership [--nodes 1000] [--loss 0.2] [--pauses 1] [--seconds 30] [--seed 1]
+ *   npm run sim -- --membership [--nodes 1000] [--loss 0.2] [--pauses 1] [--flaps 0] [--splits 0] [--joins 0] [--leaves 0] [--witnesses 8] [--seconds 30] [--seed 1]
  *                                                           # the membership model alone (membership-model.ts)
  *
  * Seeds run `--jobs` at a time (one per core unless told), each in a worker thread.
@@ -20,7 +20,7 @@ import { WEIGHTS } from './scenario/faults.js'
 import type { Op } from './scenario/faults.js'
 import { runMembershipModel } from './membership-model.js'
 
-const USAGE = 'usage: npm run sim -- [--seeds N] [--from S] [--seed S] [--nodes M] [--seconds S] [--ids K] [--jobs J] [--mode safety|liveness] [--exclude op,op] [--partitions] [--replicas 0|1|2] [--walk N] [--stop-at-failure] [--trace [--watch pool/id]] [--quiet]\n       npm run sim -- --membership [--nodes N] [--seconds S] [--loss 0..1] [--pauses P] [--seed S]'
+const USAGE = 'usage: npm run sim -- [--seeds N] [--from S] [--seed S] [--nodes M] [--seconds S] [--ids K] [--jobs J] [--mode safety|liveness] [--exclude op,op] [--partitions] [--replicas 0|1|2] [--walk N] [--stop-at-failure] [--trace [--watch pool/id]] [--quiet]\n       npm run sim -- --membership [--nodes N] [--seconds S] [--loss 0..1] [--pauses P] [--flaps F] [--splits S] [--joins J] [--leaves L] [--witnesses K] [--seed S]'
 
 function int (name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback
@@ -56,6 +56,11 @@ async function main (): Promise<void> {
         membership: { type: 'boolean', default: false },
         loss: { type: 'string' },
         pauses: { type: 'string' },
+        flaps: { type: 'string' },
+        witnesses: { type: 'string' },
+        joins: { type: 'string' },
+        splits: { type: 'string' },
+        leaves: { type: 'string' },
         help: { type: 'boolean', default: false }
       }
     })
@@ -69,7 +74,7 @@ async function main (): Promise<void> {
     return
   }
   if (v.membership === true) {
-    await membershipModel(v.nodes === undefined ? [100, 1_000, 10_000] : [int('nodes', v.nodes, 100)], int('seconds', v.seconds, 30), v.loss, v.pauses, int('seed', v.seed, 1))
+    await membershipModel(v.nodes === undefined ? [100, 1_000, 10_000] : [int('nodes', v.nodes, 100)], int('seconds', v.seconds, 30), { loss: v.loss, pauses: v.pauses, flaps: v.flaps, splits: v.splits, joins: v.joins, leaves: v.leaves }, int('witnesses', v.witnesses, 8), int('seed', v.seed, 1))
     return
   }
   const nodes = int('nodes', v.nodes, 5)
@@ -148,15 +153,27 @@ async function main (): Promise<void> {
 }
 
 /** The membership model at each size: one JSON line each, with what it measured. */
-async function membershipModel (sizes: number[], seconds: number, lossArg: string | undefined, pausesArg: string | undefined, seed: number): Promise<void> {
-  const loss = Number(lossArg ?? 0.2)
-  const pausesPerMinute = Number(pausesArg ?? 1)
-  if (!(loss >= 0 && loss < 1) || !(pausesPerMinute >= 0)) {
-    process.stderr.write(`--loss takes a share in [0, 1) and --pauses a number >= 0, got ${String(lossArg)} and ${String(pausesArg)}\n${USAGE}\n`)
+async function membershipModel (sizes: number[], seconds: number, args: Record<'loss' | 'pauses' | 'flaps' | 'splits' | 'joins' | 'leaves', string | undefined>, witnesses: number, seed: number): Promise<void> {
+  const loss = Number(args.loss ?? 0.2)
+  const rate = (name: 'pauses' | 'flaps' | 'splits' | 'joins' | 'leaves', fallback: number): number => {
+    const r = Number(args[name] ?? fallback)
+    if (!(r >= 0)) {
+      process.stderr.write(`--${name} takes a number >= 0, got ${String(args[name])}\n${USAGE}\n`)
+      process.exit(64)
+    }
+    return r
+  }
+  if (!(loss >= 0 && loss < 1)) {
+    process.stderr.write(`--loss takes a share in [0, 1), got ${String(args.loss)}\n${USAGE}\n`)
     process.exit(64)
   }
+  const pausesPerMinute = rate('pauses', 1)
+  const flapsPerSecond = rate('flaps', 0)
+  const partitionsPerMinute = rate('splits', 0)
+  const joinsPerSecond = rate('joins', 0)
+  const leavesPerSecond = rate('leaves', 0)
   for (const nodes of sizes) {
-    const r = await runMembershipModel({ nodes, seconds, loss, pausesPerMinute, seed })
+    const r = await runMembershipModel({ nodes, seconds, loss, pausesPerMinute, flapsPerSecond, partitionsPerMinute, joinsPerSecond, leavesPerSecond, seed, detector: { witnesses } })
     process.stdout.write(JSON.stringify({ ...r, wallMs: Math.round(r.wallMs) }) + '\n')
   }
 }

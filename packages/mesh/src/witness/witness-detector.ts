@@ -1,67 +1,10 @@
 import { isMajority } from '@simplepool/core'
-import type { Clock, TimerHandle } from '@simplepool/core'
+import type { TimerHandle } from '@simplepool/core'
 import { updateKey } from './witness-messages.js'
 import type { WitnessBeat, WitnessMessage, WitnessUpdate } from './witness-messages.js'
-
-/** The timing of a {@link WitnessDetector}, in ms, and how many witnesses a member has. */
-export interface WitnessOptions {
-  /** Witnesses per member (K). */
-  witnesses: number
-  /** A beat each way on every link this often. */
-  beatMs: number
-  /** Silent this long, a link's peer is suspect here, and beats go to it four times as often, each asking for an answer at once. */
-  missMs: number
-  /** Silent this long, a witness floods a doubt of the member it watches. */
-  doubtMs: number
-  /**
-   * How long a witness's echo of a beat counts toward the sender's lease, from the beat's
-   * sending. Below `doubtMs`: a witness doubts only `doubtMs` after it last heard the
-   * member, which is after that member sent it, so the member stopped counting that
-   * witness before its doubt can exist.
-   */
-  leaseMs: number
-  /** How often deadlines are looked at; a gap of `missMs` between looks is this node's own stall. */
-  sweepMs: number
-  /** How many later beats on each link carry a piece of news again, against loss. */
-  piggyback: number
-  /** How long news already passed on is remembered (and dropped when it comes again). */
-  forgetMs: number
-}
-
-export const WITNESS_DEFAULTS: WitnessOptions = {
-  witnesses: 8,
-  beatMs: 500,
-  missMs: 1_000,
-  doubtMs: 2_000,
-  leaseMs: 1_500,
-  sweepMs: 100,
-  piggyback: 2,
-  forgetMs: 60_000
-}
-
-/** This node's verdict on a member. */
-export type WitnessLiveness = 'alive' | 'suspect' | 'down'
-
-/** A member as every node knows it: its generation (its process's start) and its witnesses. */
-export interface WitnessedMember {
-  gen: number
-  witnesses: readonly string[]
-}
-
-/** What a detector is given. */
-export interface WitnessComponents {
-  readonly self: string
-  readonly clock: Clock
-  /** Every member, with its witnesses: every node judges a member against the same set. */
-  readonly members: ReadonlyMap<string, WitnessedMember>
-  /** The peers this node has a link with: its own witnesses, and the members it witnesses. */
-  readonly links: readonly string[]
-  send: (peer: string, message: WitnessMessage) => void
-  /** This node's verdict on `peer` changed. */
-  changed?: (peer: string, liveness: WitnessLiveness) => void
-  /** This node learnt that doubts hold it down: others may take over its work, so it must stop serving what it holds (its fence). */
-  heldDown?: () => void
-}
+import { MemberNews, groupOf } from './member-news.js'
+import { WITNESS_DEFAULTS } from './witness-options.js'
+import type { WitnessComponents, WitnessLiveness, WitnessOptions } from './witness-options.js'
 
 /** One link, as this side keeps it. */
 interface Link {
@@ -73,17 +16,15 @@ interface Link {
   echoedUntil: number
   /** When this side last sent it a beat (monotonic). */
   lastSent: number
-  /** When this side last doubted it (monotonic): a refuted doubt is raised again only a doubt deadline later. */
+  /** When this side last doubted it (monotonic): a doubt is raised again only a doubt deadline later. */
   lastDoubt: number
+  /** The peer's epochs in which this side doubted it. Until the peer enters a later one than each, this side gives it no echo and no promise. */
+  doubted: Set<number>
+  /** The highest of the peer's proposed epochs this side promised (no doubt from here below it); -1 if none. */
+  promised: number
+  /** The peer lacks this node's witness list of its epoch (its last beat said so): the next beat carries it. */
+  wantsList: boolean
   closed: boolean
-}
-
-/** What this node knows of a member beyond the list: its latest `seq`, the doubts at that `seq`, and since when (monotonic) it is known dead. */
-interface News {
-  seq: number
-  doubts: Set<string>
-  dead: boolean
-  deadAt: number
 }
 
 /** Beat numbers whose sending time is kept: an echo older than this many beats counts for nothing. */
@@ -93,15 +34,29 @@ const PIGGYBACK_MAX = 32
 
 /**
  * Failure detection by witnesses (docs/design/membership-v2.md), pure: no I/O, every
- * timer on the injected clock. Each member is watched by its `witnesses` (K); a member
- * and each of its witnesses keep a link, on which each side beats every `beatMs` and
- * echoes the other's latest beat. A witness that hears nothing on a link for `doubtMs`
- * floods a doubt, and a member is down once the witnesses that doubt it (at its current
- * `seq`) leave it no majority of itself and its witnesses; a member that learns it is
- * doubted while a majority of that group echoes it refutes the doubt (`seq` + 1). A node
- * that holds a member down echoes it no more: a member the doubts hold down has lost its
- * lease, must stop serving (`heldDown`), and refutes all the same, to serve again once
- * echoed. A link that closed and whose redial was refused proves its peer dead at once.
+ * timer on the injected clock. Each member names `witnesses` (K) in each of its epochs;
+ * a member and each of its witnesses keep a link, on which each side beats every
+ * `beatMs` and echoes the other's latest beat. A member holds its lease while a majority
+ * of its group (itself and its witnesses) echoed it within `leaseMs`. A witness that hears
+ * nothing on a link for `doubtMs` floods a doubt of the member in the member's epoch, and
+ * from then on gives it no echo until the member enters a later epoch. A member is down
+ * once, in some epoch, the witnesses that doubt it leave it no majority of its group. A
+ * link that closed and whose redial was refused proves its peer dead at once.
+ *
+ * A member leaves an epoch when it is doubted in it, or to name other witnesses (members
+ * joined or went: `setWitnesses`): it proposes the next epoch, with its list, on its
+ * beats; every witness that does not doubt it promises no doubt below the proposed one;
+ * once a majority of its group promised, it enters it and floods so, and every node drops
+ * the doubts of older epochs. While it proposes other witnesses, its lease needs a
+ * majority of both groups. Why this is safe whatever the order of cuts, heals and losses:
+ * in an epoch, each doubter stopped counting toward the member's lease before its doubt
+ * (it doubts `doubtMs` after it last heard the member, and an echo counts `leaseMs` <
+ * `doubtMs` from the beat's sending) and never counts again, so doubters that leave no
+ * majority leave no lease, for good; and the next epoch needs a majority that promised no
+ * doubt in this one, so the doubts of an epoch the member left stay a minority, even at a
+ * node that never heard it left. A member held down in an epoch can enter no later one: it
+ * is down for its generation, learns it (`heldDown`), must stop serving, and comes back
+ * only as a new generation (`forget` on every other node, `reincarnated` on it).
  *
  * A witness doubts only while it holds its own lease (a majority of its own group echoes
  * it), only a member it has heard, and never in the sweep that follows a stall of its own:
@@ -111,9 +66,7 @@ export class WitnessDetector {
   private readonly c: WitnessComponents
   private readonly o: WitnessOptions
   private readonly links = new Map<string, Link>()
-  /** The members this node witnesses (it doubts only those). */
-  private readonly watched: ReadonlySet<string>
-  private readonly news = new Map<string, News>()
+  private readonly news = new Map<string, MemberNews>()
   /** News passed on lately, by key, and when: the same news again is dropped. */
   private readonly seen = new Map<string, number>()
   /** News that rides the next beats: how many more beats each, and the link it came on (not sent back). */
@@ -121,22 +74,33 @@ export class WitnessDetector {
   private readonly verdicts = new Map<string, WitnessLiveness>()
   private readonly sentAt = new Float64Array(SENT_KEPT)
   private beatSeq = -1
-  private mySeq = 0
+  /** This node's epoch, and the witnesses it names in it. */
+  private epoch = 0
+  private list: readonly string[]
+  /** The witnesses this node means to name (`setWitnesses`; its epoch's until told otherwise). */
+  private wanted: readonly string[]
+  /** The epoch this node proposes to enter, its list, and the witnesses that promised it. */
+  private proposal: { epoch: number, witnesses: readonly string[], promised: Set<string> } | undefined
+  /**
+   * The lists of the proposals made since this node entered its epoch and superseded by a
+   * later one: their witnesses may doubt it in those epochs, so its lease needs a majority
+   * of each of their groups too, and so does the next entry's promises.
+   */
+  private superseded: Array<readonly string[]> = []
   private lastSweep: number
   private lastForget = -Infinity
   private knownDownAt: number | undefined
   private beatTimer: TimerHandle | undefined
   private sweepTimer: TimerHandle | undefined
-  /** Messages sent and received, and doubts this node raised, for the model's figures. */
-  readonly counts = { sent: 0, received: 0, doubts: 0 }
+  /** Messages sent and received, doubts this node raised, and epochs it entered naming other witnesses, for the model's figures. */
+  readonly counts = { sent: 0, received: 0, doubts: 0, renamed: 0 }
 
   constructor (components: WitnessComponents, options: Partial<WitnessOptions> = {}) {
     this.c = components
     this.o = { ...WITNESS_DEFAULTS, ...options }
     if (!(this.o.leaseMs < this.o.doubtMs)) throw new RangeError(`leaseMs (${this.o.leaseMs}) must be below doubtMs (${this.o.doubtMs})`)
-    for (const peer of components.links) if (peer !== components.self) this.links.set(peer, { lastHeard: -Infinity, theirBeat: -1, echoedUntil: -Infinity, lastSent: -Infinity, lastDoubt: -Infinity, closed: false })
-    const self = components.self
-    this.watched = new Set(components.links.filter(p => components.members.get(p)?.witnesses.includes(self) === true))
+    this.list = this.wanted = components.members.get(components.self)?.witnesses ?? []
+    for (const peer of components.links ?? this.list) this.linkTo(peer)
     this.lastSweep = components.clock.monotonic()
   }
 
@@ -166,16 +130,46 @@ export class WitnessDetector {
     return this.verdicts.get(peer) ?? 'alive'
   }
 
-  /** True while a majority of this node's group (itself and its witnesses) echoed it within `leaseMs`. */
-  holdsLease (now = this.c.clock.monotonic()): boolean {
-    const self = this.c.self
-    return isMajority(this.groupOf(self), m => m.peerId === self || (this.links.get(m.peerId)?.echoedUntil ?? -Infinity) > now)
+  /** The witnesses this node names now (its epoch's). */
+  get witnesses (): readonly string[] {
+    return this.list
   }
 
-  /** A message from `from` on its link. */
+  /**
+   * True while a majority of this node's group (itself and its witnesses) echoed it within
+   * `leaseMs`; while it proposes other witnesses, a majority of each group proposed since
+   * it entered its epoch too (any of them may doubt it in its proposed epoch). Never once
+   * it learnt it is held down (until it comes back as a new generation).
+   */
+  holdsLease (now = this.c.clock.monotonic()): boolean {
+    return this.knownDownAt === undefined && this.groups().every(list => this.echoed(list, now))
+  }
+
+  /** The lists whose groups this node's lease and next entry need a majority of: its epoch's, and those proposed since. */
+  private groups (): Array<readonly string[]> {
+    const p = this.proposal
+    return [this.list, ...this.superseded, ...(p === undefined ? [] : [p.witnesses])]
+  }
+
+  /** Whether a majority of the group of `list` (this node included) echoed it within `leaseMs`. */
+  private echoed (list: readonly string[], now: number): boolean {
+    return isMajority(groupOf(this.c.self, list), m => m.peerId === this.c.self || (this.links.get(m.peerId)?.echoedUntil ?? -Infinity) > now)
+  }
+
+  /**
+   * The witnesses this node should name (members joined or went): links to them start now,
+   * and once a majority of the group they make echoes this node, it proposes an epoch
+   * naming them.
+   */
+  setWitnesses (witnesses: readonly string[]): void {
+    this.wanted = witnesses.filter(w => w !== this.c.self)
+    for (const w of this.wanted) this.linkTo(w)
+    this.propose(this.c.clock.monotonic())
+  }
+
+  /** A message from `from` on its link (a member that beats this node is linked with). */
   receive (from: string, m: WitnessMessage): void {
-    const link = this.links.get(from)
-    // only a link's peer speaks on it; anything else is a misrouted message
+    const link = this.links.get(from) ?? (this.c.members.has(from) ? this.linkTo(from) : undefined)
     if (link === undefined) return
     this.counts.received++
     const now = this.c.clock.monotonic()
@@ -186,14 +180,32 @@ export class WitnessDetector {
       if (m.echo >= 0 && m.echo <= this.beatSeq && this.beatSeq - m.echo < SENT_KEPT) {
         link.echoedUntil = Math.max(link.echoedUntil, this.sentAt[m.echo % SENT_KEPT] + this.o.leaseMs)
       }
-      // it misses this node: an answer now, not at the next beat
-      if (m.miss) this.sendBeat(from, link, now)
+      // its epoch, and its proposal (a beat from before it came back as a new generation says nothing of the new one)
+      if (m.gen === this.c.members.get(from)?.gen) {
+        const n = this.newsOf(from)
+        n.enter(m.epoch, m.witnesses)
+        link.wantsList = m.needList === true
+        if (m.propose !== undefined) {
+          n.heardOf(m.propose.epoch, m.propose.witnesses)
+          // promised, unless this side doubts it in its current epoch
+          if (m.propose.epoch > link.promised && !this.doubts(from, link)) link.promised = m.propose.epoch
+        }
+      }
     }
+    // the news first: a doubt it carries may hold this node down, and then its promise enters nothing
     for (const u of m.updates) this.learn(u, from)
+    if (m.t === 'beat') {
+      if (m.ack !== undefined && m.ackGen === this.c.members.get(this.c.self)?.gen && this.proposal !== undefined && m.ack >= this.proposal.epoch) {
+        this.proposal.promised.add(from)
+        this.enter()
+      }
+      // it misses this node: an answer now, not at the next beat (none before this node beats at all)
+      if (m.miss && this.beatSeq >= 0) this.sendBeat(from, link, now)
+    }
     this.judge(from, now)
   }
 
-  /** The connection to `peer` closed: suspect until it is heard again (its redial is the owner's to make). */
+  /** The connection to `peer` closed: suspect until it is heard again. Beats go on to it: each is the owner's cue to open it again. */
   linkClosed (peer: string): void {
     const link = this.links.get(peer)
     if (link === undefined) return
@@ -216,11 +228,53 @@ export class WitnessDetector {
     this.learn({ k: 'dead', peer, gen, from: this.c.self }, undefined)
   }
 
+  /**
+   * `peer` is back as a new generation (its entry in `members` says which): what this node
+   * knew of the old one goes, and its link starts afresh.
+   */
+  forget (peer: string): void {
+    this.news.delete(peer)
+    const link = this.links.get(peer)
+    if (link !== undefined) {
+      // (its echoes of this node's beats still count toward this node's lease)
+      link.doubted.clear()
+      link.promised = -1
+      link.lastDoubt = -Infinity
+    }
+    this.judge(peer, this.c.clock.monotonic())
+  }
+
+  /** This node is back as a new generation (its entry in `members` says which): epoch 0, with the witnesses it names there. */
+  reincarnated (): void {
+    this.news.delete(this.c.self)
+    this.epoch = 0
+    this.list = this.c.members.get(this.c.self)?.witnesses ?? []
+    this.wanted = this.list
+    this.proposal = this.knownDownAt = undefined
+    this.superseded = []
+    for (const w of this.list) this.linkTo(w)
+  }
+
+  /** When (monotonic) this node last learnt that doubts held it down; undefined if never. */
+  get knownDown (): number | undefined {
+    return this.knownDownAt
+  }
+
+  private linkTo (peer: string): Link {
+    let link = this.links.get(peer)
+    if (link === undefined && peer !== this.c.self) {
+      link = { lastHeard: -Infinity, theirBeat: -1, echoedUntil: -Infinity, lastSent: -Infinity, lastDoubt: -Infinity, doubted: new Set(), promised: -1, wantsList: false, closed: false }
+      this.links.set(peer, link)
+    }
+    return link as Link
+  }
+
   private beat (): void {
     const now = this.c.clock.monotonic()
     this.beatSeq++
     this.sentAt[this.beatSeq % SENT_KEPT] = now
-    for (const [peer, link] of this.links) if (!link.closed && this.news.get(peer)?.dead !== true) this.sendBeat(peer, link, now)
+    // a closed link too: a message to it is the owner's cue to open it again (its redial)
+    for (const [peer, link] of this.links) if (this.news.get(peer)?.dead !== true) this.sendBeat(peer, link, now)
     for (const r of this.riding) r.left--
     this.riding = this.riding.filter(r => r.left > 0)
   }
@@ -232,19 +286,55 @@ export class WitnessDetector {
       updates.push(r.update)
       if (updates.length >= PIGGYBACK_MAX) break
     }
+    const n = this.news.get(peer)
+    const gen = this.c.members.get(peer)?.gen
+    const down = this.verdicts.get(peer) === 'down'
+    const doubted = this.doubts(peer, link)
+    // a peer this side doubts in its epoch hears so on every beat: it cannot enter the
+    // next one without learning it, and this side gives it no echo until it does
+    if (doubted && n !== undefined && gen !== undefined) {
+      for (const seq of link.doubted) {
+        const witnesses = n.listOf(seq)
+        if (witnesses !== undefined) updates.push({ k: 'doubt', peer, gen, seq, from: this.c.self, witnesses })
+      }
+    }
     // a peer held down here gets no echo (nothing toward its lease while this node may take
     // over its work) and, on every beat, the doubts that hold it down: it learns it is down
-    // even when the flood went by while it was cut off, and refutes
-    const down = this.verdicts.get(peer) === 'down'
-    if (down) {
-      const n = this.news.get(peer)
-      const gen = this.c.members.get(peer)?.gen
-      if (n !== undefined && gen !== undefined && !n.dead) for (const from of n.doubts) if (updates.length < PIGGYBACK_MAX) updates.push({ k: 'doubt', peer, gen, seq: n.seq, from })
+    // even when the flood went by while it was cut off
+    if (down && n !== undefined && gen !== undefined && !n.dead) {
+      for (const [seq, from] of n.doubts) {
+        const witnesses = n.listOf(seq)
+        if (witnesses !== undefined) for (const f of from) if (updates.length < PIGGYBACK_MAX) updates.push({ k: 'doubt', peer, gen, seq, from: f, witnesses })
+      }
     }
-    const beat: WitnessBeat = { t: 'beat', seq: Math.max(0, this.beatSeq), echo: down ? -1 : link.theirBeat, miss: now - link.lastHeard >= this.o.missMs, updates }
+    const beat: WitnessBeat = {
+      t: 'beat',
+      seq: Math.max(0, this.beatSeq),
+      gen: this.c.members.get(this.c.self)?.gen ?? 0,
+      echo: down || doubted ? -1 : link.theirBeat,
+      miss: now - link.lastHeard >= this.o.missMs,
+      epoch: this.epoch,
+      // (an epoch's list comes with its entry's news; a peer that missed it asks)
+      ...(link.wantsList ? { witnesses: this.list } : {}),
+      ...(n !== undefined && n.listOf(n.seq) === undefined ? { needList: true } : {}),
+      ...(this.proposal !== undefined ? { propose: { epoch: this.proposal.epoch, witnesses: this.proposal.witnesses } } : {}),
+      ...(link.promised > (n?.seq ?? 0) && gen !== undefined ? { ack: link.promised, ackGen: gen } : {}),
+      updates
+    }
     link.lastSent = now
     this.counts.sent++
     this.c.send(peer, beat)
+  }
+
+  /** Whether this node doubts `peer` in the peer's current epoch or a later one (as known here): no echo and no promise for it then. */
+  private doubts (peer: string, link: Link): boolean {
+    const seq = this.news.get(peer)?.seq ?? 0
+    for (const e of link.doubted) {
+      if (e >= seq) return true
+      // entered past: that doubt is void
+      link.doubted.delete(e)
+    }
+    return false
   }
 
   /** News from `via` (undefined: made here): applied once, then passed on to every other link and on the next beats. */
@@ -260,12 +350,10 @@ export class WitnessDetector {
     if (u.k === 'dead') {
       n.dead = true
       n.deadAt = now
+    } else if (u.k === 'alive') {
+      n.enter(u.seq, u.witnesses)
     } else {
-      if (u.seq > n.seq) {
-        n.seq = u.seq
-        n.doubts.clear()
-      }
-      if (u.k === 'doubt' && u.seq === n.seq) n.doubts.add(u.from)
+      n.doubt(u.seq, u.from, u.witnesses)
     }
     for (const [peer, link] of this.links) {
       if (peer === via || link.closed) continue
@@ -273,38 +361,65 @@ export class WitnessDetector {
       this.c.send(peer, { t: 'news', updates: [u] })
     }
     this.riding.push({ update: u, left: this.o.piggyback, via })
-    if (u.peer === this.c.self) this.refute(now)
+    if (u.peer === this.c.self) this.propose(now)
     this.judge(u.peer, now)
   }
 
   /**
-   * Doubts of this node at its seq, while a majority of its group hears it: refuted at a
-   * newer seq. Looked at as a doubt comes and at every sweep: a node that learnt of them
-   * without its lease (it stood still past the doubt deadline) refutes once it holds it again.
+   * Doubts of this node in its epoch or a later one: held down by them, it learns it is down
+   * (others may take over its work: it must stop serving) and stays so for this generation.
+   * Otherwise, doubted, or meaning to name other witnesses (once a majority of their group
+   * echoes it), it proposes the epoch after the latest doubted or proposed, and enters it
+   * once a majority of its group promised. Looked at as news comes, and at every sweep.
    */
-  private refute (now: number): void {
-    const mine = this.news.get(this.c.self)
-    const gen = this.c.members.get(this.c.self)?.gen
-    if (mine === undefined || mine.doubts.size === 0 || gen === undefined || mine.seq < this.mySeq) return
-    // held down by the doubts it heard of: it has lost its lease with the nodes that hold it
-    // down (they echo it no more), so it must stop serving; then it refutes all the same,
-    // or it would stay down for good (it may serve again once they echo it again)
-    if (this.isDown(this.c.self, mine, now)) {
+  private propose (now: number): void {
+    if (this.knownDownAt !== undefined) return
+    const self = this.c.self
+    const mine = this.news.get(self)
+    // held down; or so many of one of its groups are dead that no majority of it can ever
+    // echo (nor promise another epoch): either way it can serve no more in this generation
+    const dead = (m: { peerId: string }): boolean => this.news.get(m.peerId)?.dead === true
+    const orphaned = this.groups().some(list => !isMajority(groupOf(self, list), m => m.peerId === self || !dead(m)))
+    if (orphaned || mine?.isDown(self) === true) {
       this.knownDownAt = now
+      this.proposal = undefined
       this.c.heldDown?.()
-    } else if (!this.holdsLease(now)) return
-    this.mySeq = mine.seq + 1
-    this.learn({ k: 'alive', peer: this.c.self, gen, seq: this.mySeq }, undefined)
+      return
+    }
+    const p = this.proposal
+    const latest = p?.witnesses ?? this.list
+    // doubts the pending proposal does not void (it voids those below its epoch)
+    const fresh = [...(mine?.doubts.keys() ?? [])].filter(e => e >= (p?.epoch ?? this.epoch))
+    // other witnesses, once a majority of their group echoes this node: its lease holds through the change
+    const change = !sameList(this.wanted, latest) && this.echoed(this.wanted, now)
+    if (fresh.length === 0 && !change) return
+    if (p !== undefined && !sameList(p.witnesses, this.list) && !this.superseded.some(l => sameList(l, p.witnesses))) this.superseded.push(p.witnesses)
+    const epoch = Math.max(this.epoch, p?.epoch ?? 0, ...fresh) + 1
+    this.proposal = { epoch, witnesses: change ? this.wanted : latest, promised: new Set() }
   }
 
-  /** When (monotonic) this node last learnt that doubts held it down; undefined if never. */
-  get knownDown (): number | undefined {
-    return this.knownDownAt
+  /**
+   * Enters the proposed epoch once a majority of each group that may doubt this node below
+   * it (its epoch's, and those proposed since) promised it no such doubt; every node learns it.
+   */
+  private enter (): void {
+    const p = this.proposal
+    const gen = this.c.members.get(this.c.self)?.gen
+    if (p === undefined || gen === undefined || this.knownDownAt !== undefined) return
+    const promised = (list: readonly string[]): boolean => isMajority(groupOf(this.c.self, list), m => m.peerId === this.c.self || p.promised.has(m.peerId))
+    if (!promised(this.list) || !this.superseded.every(promised)) return
+    this.proposal = undefined
+    this.superseded = []
+    this.epoch = p.epoch
+    if (!sameList(p.witnesses, this.list)) this.counts.renamed++
+    this.list = p.witnesses
+    // (learning it looks at the doubts again: one of the new epoch makes the next proposal)
+    this.learn({ k: 'alive', peer: this.c.self, gen, seq: p.epoch, witnesses: p.witnesses }, undefined)
   }
 
-  private newsOf (peer: string): News {
+  private newsOf (peer: string): MemberNews {
     let n = this.news.get(peer)
-    if (n === undefined) this.news.set(peer, n = { seq: 0, doubts: new Set(), dead: false, deadAt: Infinity })
+    if (n === undefined) this.news.set(peer, n = new MemberNews(this.c.members.get(peer)?.witnesses))
     return n
   }
 
@@ -319,28 +434,44 @@ export class WitnessDetector {
     if (now - this.lastForget >= 1_000) {
       this.lastForget = now
       for (const seen of this.seen) if (now - seen[1] >= this.o.forgetMs) this.seen.delete(seen[0])
+      this.prune(now)
     }
-    this.refute(now)
+    this.propose(now)
     let lease: boolean | undefined
     for (const [peer, link] of this.links) {
-      const dead = this.news.get(peer)?.dead === true
+      const n = this.newsOf(peer)
       // a peer missed: asked four times a beat, so that loss alone rarely silences a link for the doubt deadline
-      if (!link.closed && !dead && link.lastHeard > -Infinity && now - link.lastHeard >= this.o.missMs && now - link.lastSent >= this.o.beatMs / 4) this.sendBeat(peer, link, now)
-      // a doubt refuted while the link stays silent is raised again a whole deadline later, not at the next sweep
-      if (!stalled && !dead && this.watched.has(peer) && link.lastHeard > -Infinity && now - link.lastHeard >= this.o.doubtMs && now - link.lastDoubt >= this.o.doubtMs) {
-        const n = this.newsOf(peer)
+      if (!n.dead && link.lastHeard > -Infinity && now - link.lastHeard >= this.o.missMs && now - link.lastSent >= this.o.beatMs / 4) this.sendBeat(peer, link, now)
+      if (!stalled && !n.dead && link.lastHeard > -Infinity && now - link.lastHeard >= this.o.doubtMs && now - link.lastDoubt >= this.o.doubtMs) {
+        // a witness of it in some epoch from its current one on doubts it in each epoch that
+        // names this node, and in the latest it knows of (named there or not: its doubt
+        // carries that epoch's list to the witnesses that missed the proposal); never below
+        // an epoch it promised
+        const named = n.epochsNaming(this.c.self)
         const gen = this.c.members.get(peer)?.gen
-        lease ??= this.holdsLease(now)
-        if (gen !== undefined && !n.doubts.has(this.c.self) && lease) {
-          this.counts.doubts++
+        const epochs = named.length === 0 ? [] : [...new Set([n.latest(), ...named])].filter(e => e >= link.promised && !link.doubted.has(e))
+        if (epochs.length > 0 && gen !== undefined && (lease ??= this.holdsLease(now))) {
           link.lastDoubt = now
-          this.learn({ k: 'doubt', peer, gen, seq: n.seq, from: this.c.self }, undefined)
+          for (const epoch of epochs) {
+            const witnesses = n.listOf(epoch)
+            if (witnesses === undefined) continue
+            this.counts.doubts++
+            link.doubted.add(epoch)
+            this.learn({ k: 'doubt', peer, gen, seq: epoch, from: this.c.self, witnesses }, undefined)
+          }
         }
       }
       this.judge(peer, now)
     }
-    // members doubted that are no link of this node: a dead witness of theirs counts only `leaseMs` after it died (see verdictOf)
-    for (const [peer, n] of this.news) if (n.doubts.size > 0 && !n.dead && !this.links.has(peer)) this.judge(peer, now)
+  }
+
+  /** Links neither side needs any more (no epoch of this node names the peer, none of the peer's names this node), silent a while: dropped. */
+  private prune (now: number): void {
+    const mine = new Set([...this.groups().flat(), ...this.wanted])
+    for (const [peer, link] of this.links) {
+      if (mine.has(peer) || this.newsOf(peer).epochsNaming(this.c.self).length > 0) continue
+      if (now - link.lastHeard >= 3 * this.o.doubtMs) this.links.delete(peer)
+    }
   }
 
   /** Looks at `peer` again, and tells of a change. */
@@ -356,33 +487,13 @@ export class WitnessDetector {
   private verdictOf (peer: string, now: number): WitnessLiveness {
     const n = this.news.get(peer)
     if (n?.dead === true) return 'down'
-    if (n !== undefined && this.isDown(peer, n, now)) return 'down'
+    if (n !== undefined && n.isDown(peer)) return 'down'
     const link = this.links.get(peer)
     if (link !== undefined && (link.closed || now - link.lastHeard >= this.o.missMs) && link.lastHeard > -Infinity) return 'suspect'
     return (n?.doubts.size ?? 0) > 0 ? 'suspect' : 'alive'
   }
+}
 
-  /**
-   * The down rule: the witnesses that doubt `peer` at its seq, with those gone themselves
-   * (they can vouch for nothing), leave it no majority of its group. A gone witness counts
-   * only `leaseMs` after it died, as long as the member may still count that witness's last
-   * echo toward its lease: the down rule and the lease never hold at once.
-   */
-  private isDown (peer: string, n: News, now: number): boolean {
-    if (n.doubts.size === 0) return false
-    const gone = (w: string): boolean => {
-      const d = this.news.get(w)
-      return d !== undefined && d.dead && now - d.deadAt >= this.o.leaseMs
-    }
-    return !isMajority(this.groupOf(peer), m => m.peerId === peer || !(n.doubts.has(m.peerId) || gone(m.peerId)))
-  }
-
-  /** A member and its witnesses, as the majority rule reads them (the oldest decides a tie). */
-  private groupOf (peer: string): Array<{ peerId: string, incarnation: number }> {
-    const m = this.c.members.get(peer)
-    if (m === undefined) return []
-    const group = [{ peerId: peer, incarnation: m.gen }]
-    for (const w of m.witnesses) group.push({ peerId: w, incarnation: this.c.members.get(w)?.gen ?? 0 })
-    return group
-  }
+function sameList (a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every(x => b.includes(x))
 }

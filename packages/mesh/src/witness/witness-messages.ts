@@ -9,21 +9,47 @@
 
 /** News about one member, passed on by every node that has not seen it before. */
 export type WitnessUpdate =
-  /** Witness `from` heard nothing from `peer` (at `gen`, `seq`) for the doubt deadline. */
-  | { k: 'doubt', peer: string, gen: number, seq: number, from: string }
+  /** Witness `from` heard nothing from `peer` (at `gen`) for the doubt deadline, in the member's epoch `seq`, whose witnesses are `witnesses`. */
+  | { k: 'doubt', peer: string, gen: number, seq: number, from: string, witnesses: readonly string[] }
   /** `from` dialled `peer` again after its connection closed and was refused: the process is gone. */
   | { k: 'dead', peer: string, gen: number, from: string }
-  /** `peer` is alive at `seq`: every doubt of an older `seq` is void (a member refutes a doubt of itself so). */
-  | { k: 'alive', peer: string, gen: number, seq: number }
+  /**
+   * `peer` entered epoch `seq`, with `witnesses`: a majority of its group promised it no
+   * doubt of an older epoch, so the doubts of older epochs can never hold it down and are
+   * dropped.
+   */
+  | { k: 'alive', peer: string, gen: number, seq: number, witnesses: readonly string[] }
 
-/** One beat: this side's beat number, the last number it had from the other side, whether it misses that side, and news. */
+/**
+ * One beat: this side's beat number, the last number it had from the other side, whether
+ * it misses that side, this side's epoch and the epoch it proposes, its promise for the
+ * other side's proposal, and news.
+ */
 export interface WitnessBeat {
   t: 'beat'
   seq: number
-  /** The other side's latest beat number received here; -1 before any. */
+  /** The other side's latest beat number received here; -1 before any, and while this side doubts it or holds it down (no echo counts then). */
   echo: number
   /** The sender has not heard the receiver for `missMs`: answer at once (a beat of its own). */
   miss: boolean
+  /** The sender's generation: a beat sent before the sender came back as a new one says nothing of the new one's epochs. */
+  gen: number
+  /** The sender's epoch (see {@link WitnessUpdate} `alive`). */
+  epoch: number
+  /** The sender's witness list of that epoch, when the receiver asked for it (`needList`). */
+  witnesses?: readonly string[]
+  /** The sender lacks the receiver's witness list of its epoch (it missed the entry's news). */
+  needList?: true
+  /**
+   * The epoch the sender proposes to enter (doubted in its own, or naming other
+   * witnesses), and its witness list: each witness that does not doubt it promises no
+   * doubt below it (`ack`).
+   */
+  propose?: { epoch: number, witnesses: readonly string[] }
+  /** The receiver's proposed epoch this side promised: no doubt of it from here below that epoch. */
+  ack?: number
+  /** The receiver's generation the promise is for (a promise to an earlier one is none to this one). */
+  ackGen?: number
   updates: WitnessUpdate[]
 }
 

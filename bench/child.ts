@@ -1,0 +1,83 @@
+/**
+ * A child process of a scenario that runs nodes elsewhere (links, witness): forked with
+ * tsx, asked over IPC, its answers taken by type in the order they come, and killed when
+ * this process exits, whatever ends it.
+ */
+import { fork } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+
+const live = new Set<ChildProcess>()
+process.on('exit', () => { for (const p of live) p.kill('SIGKILL') })
+
+export class Child<Ask, Answer extends { type: string }> {
+  readonly proc: ChildProcess
+  private readonly queue: Answer[] = []
+  private readonly waiting: Array<{ type: string, resolve: (a: Answer) => void }> = []
+
+  constructor (file: string) {
+    this.proc = fork(file, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+    live.add(this.proc)
+    this.proc.on('message', (a: Answer) => {
+      const i = this.waiting.findIndex(w => w.type === a.type)
+      if (i >= 0) this.waiting.splice(i, 1)[0].resolve(a)
+      else this.queue.push(a)
+    })
+    // a message to a process that is gone: what waits on it times out
+    this.proc.on('error', () => {})
+    this.proc.on('exit', () => { live.delete(this.proc) })
+  }
+
+  get pid (): number {
+    return this.proc.pid as number
+  }
+
+  /** The next answer of `type` (one that came already, or the next to come). */
+  async next<T extends Answer['type']> (type: T, timeoutMs: number): Promise<Extract<Answer, { type: T }>> {
+    const i = this.queue.findIndex(a => a.type === type)
+    if (i >= 0) return this.queue.splice(i, 1)[0] as Extract<Answer, { type: T }>
+    return await new Promise((resolve, reject) => {
+      const waiter = { type, resolve: (a: Answer) => { clearTimeout(timer); resolve(a as Extract<Answer, { type: T }>) } }
+      const timer = setTimeout(() => {
+        this.waiting.splice(this.waiting.indexOf(waiter), 1)
+        reject(new Error(`process ${this.pid} sent no '${type}' within ${timeoutMs} ms`))
+      }, timeoutMs)
+      this.waiting.push(waiter)
+    })
+  }
+
+  /** Asks, and waits for the answer of `type`. */
+  async ask<T extends Answer['type']> (m: Ask, type: T, timeoutMs = 60_000): Promise<Extract<Answer, { type: T }>> {
+    const answer = this.next(type, timeoutMs)
+    this.proc.send(m as object)
+    return await answer
+  }
+
+  /** Asks it to stop (`stop`), then kills what is left after 10 s (a stopped process too). */
+  async stop (stop: Ask): Promise<void> {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return
+    const gone = new Promise(resolve => this.proc.once('exit', resolve))
+    if (this.proc.connected) this.proc.send(stop as object)
+    const timer = setTimeout(() => { this.proc.kill('SIGKILL') }, 10_000)
+    await gone
+    clearTimeout(timer)
+  }
+}
+
+/** CPU seconds a process used (user and system), from /proc. */
+export function cpuSeconds (pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+/** Bytes a process wrote (sockets included), from /proc. */
+export function bytesWritten (pid: number): number {
+  return Number(/wchar:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN)
+}
+
+/** Resident memory of a process in MB, from /proc. */
+export function rssMb (pid: number): number {
+  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024
+}
+
+export const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }

@@ -1,0 +1,105 @@
+import { decode, encode } from 'cbor-x'
+import { InvalidMessageError } from '@simplepool/core'
+import type { WitnessBeat, WitnessMessage, WitnessUpdate } from './witness-messages.js'
+
+/** Messages larger than this are refused: a beat with its news is a few KB at most. */
+export const MAX_WITNESS_MESSAGE_BYTES = 64 * 1024
+/** News items one message may carry (a beat carries at most 32 of its own). */
+const MAX_UPDATES = 256
+/** Witnesses one list may name: K is 8 by default. */
+const MAX_WITNESSES = 64
+const MAX_ID = 128
+
+/** Wire form of a witness message: cbor of a plain object, versioned. */
+export function encodeWitnessMessage (m: WitnessMessage): Uint8Array {
+  return encode({ v: 1, ...m })
+}
+
+/**
+ * Decodes and checks a witness message from a link. Anything malformed throws
+ * `InvalidMessageError` naming the field; the link drops it and goes on.
+ */
+export function decodeWitnessMessage (bytes: Uint8Array): WitnessMessage {
+  if (bytes.byteLength > MAX_WITNESS_MESSAGE_BYTES) throw new InvalidMessageError(`witness message of ${bytes.byteLength} bytes exceeds ${MAX_WITNESS_MESSAGE_BYTES}`)
+  let raw: unknown
+  try {
+    raw = decode(bytes)
+  } catch (err) {
+    throw new InvalidMessageError(`witness message is not valid cbor: ${(err as Error).message}`)
+  }
+  const r = object(raw, 'witness message')
+  if (r.v !== 1) throw new InvalidMessageError(`witness message version ${String(r.v)} is not supported`)
+  const updates = list(r.updates, 'updates', MAX_UPDATES).map(decodeUpdate)
+  if (r.t === 'news') return { t: 'news', updates }
+  if (r.t !== 'beat') throw new InvalidMessageError(`witness message: unknown type ${String(r.t)}`)
+  const beat: WitnessBeat = {
+    t: 'beat',
+    seq: count(r.seq, 'seq'),
+    echo: count(r.echo, 'echo', -1),
+    miss: flag(r.miss, 'miss'),
+    gen: number(r.gen, 'gen'),
+    epoch: count(r.epoch, 'epoch'),
+    updates
+  }
+  if (r.witnesses !== undefined) beat.witnesses = ids(r.witnesses, 'witnesses')
+  if (r.needList !== undefined) {
+    if (r.needList !== true) throw new InvalidMessageError('witness message: bad needList')
+    beat.needList = true
+  }
+  if (r.propose !== undefined) {
+    const p = object(r.propose, 'propose')
+    beat.propose = { epoch: count(p.epoch, 'propose.epoch'), witnesses: ids(p.witnesses, 'propose.witnesses') }
+  }
+  if (r.ack !== undefined) {
+    beat.ack = count(r.ack, 'ack')
+    beat.ackGen = number(r.ackGen, 'ackGen')
+  }
+  return beat
+}
+
+function decodeUpdate (raw: unknown): WitnessUpdate {
+  const u = object(raw, 'update')
+  const peer = id(u.peer, 'update.peer')
+  const gen = number(u.gen, 'update.gen')
+  switch (u.k) {
+    case 'doubt': return { k: 'doubt', peer, gen, seq: count(u.seq, 'update.seq'), from: id(u.from, 'update.from'), witnesses: ids(u.witnesses, 'update.witnesses') }
+    case 'dead': return { k: 'dead', peer, gen, from: id(u.from, 'update.from') }
+    case 'alive': return { k: 'alive', peer, gen, seq: count(u.seq, 'update.seq'), witnesses: ids(u.witnesses, 'update.witnesses') }
+    default: throw new InvalidMessageError(`witness message: unknown update ${String(u.k)}`)
+  }
+}
+
+function object (raw: unknown, what: string): Record<string, unknown> {
+  if (raw == null || typeof raw !== 'object' || Array.isArray(raw)) throw new InvalidMessageError(`witness message: ${what} is not an object`)
+  return raw as Record<string, unknown>
+}
+
+function list (raw: unknown, what: string, max: number): unknown[] {
+  if (!Array.isArray(raw) || raw.length > max) throw new InvalidMessageError(`witness message: bad ${what}`)
+  return raw
+}
+
+function id (raw: unknown, what: string): string {
+  if (typeof raw !== 'string' || raw.length === 0 || raw.length > MAX_ID) throw new InvalidMessageError(`witness message: bad ${what}`)
+  return raw
+}
+
+function ids (raw: unknown, what: string): string[] {
+  return list(raw, what, MAX_WITNESSES).map(x => id(x, what))
+}
+
+function number (raw: unknown, what: string): number {
+  if (typeof raw !== 'number' || !Number.isFinite(raw)) throw new InvalidMessageError(`witness message: bad ${what}`)
+  return raw
+}
+
+/** A whole number from `min` (0 unless told) up to the safe integers. */
+function count (raw: unknown, what: string, min = 0): number {
+  if (!Number.isSafeInteger(raw) || (raw as number) < min) throw new InvalidMessageError(`witness message: bad ${what}`)
+  return raw as number
+}
+
+function flag (raw: unknown, what: string): boolean {
+  if (typeof raw !== 'boolean') throw new InvalidMessageError(`witness message: bad ${what}`)
+  return raw
+}

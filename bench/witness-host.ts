@@ -53,7 +53,8 @@ async function link (table: Record<string, { gen: number, address: string }>, k:
       receive: (from, m) => { detector.receive(from, m) },
       closed: (peer) => { detector.linkClosed(peer) },
       refused: (peer) => { detector.refused(peer) },
-      dialTimeoutMs: 3_000,
+      // (a handshake may queue behind hundreds when a hundred nodes start at once)
+      dialTimeoutMs: 10_000,
       redialMs: 1_000
     })
     await links.start()

@@ -1,5 +1,5 @@
 import { multiaddr } from '@multiformats/multiaddr'
-import { timeoutSignal } from '@simplepool/core'
+import { sleep, timeoutSignal } from '@simplepool/core'
 import type { Clock, Logger } from '@simplepool/core'
 import type { Libp2p, Stream } from '@libp2p/interface'
 import { isRefusal } from '../dial-error.js'
@@ -29,6 +29,13 @@ export interface WitnessLinksInit {
   dialTimeoutMs: number
   /** Least time between two dials of one peer. */
   redialMs: number
+  /**
+   * Of a pair not yet connected, the side with the greater peer id waits this long for the
+   * other's connection before it dials too (and then, most often, finds it open): each
+   * connection costs both ends their handshakes, and when many nodes start at once two
+   * dials a pair were half the storm. @default redialMs
+   */
+  acceptMs?: number
 }
 
 interface Outbound {
@@ -89,13 +96,17 @@ export class WitnessLinks {
       if (now - (this.lastDial.get(peer) ?? -Infinity) < this.init.redialMs) return
       this.lastDial.set(peer, now)
       this.out.set(peer, o = { queue: [] })
-      void this.open(peer, o)
+      const self = this.init.host.peerId.toString()
+      const wait = self > peer && this.init.host.getConnections().every(c => c.remotePeer.toString() !== peer) ? (this.init.acceptMs ?? this.init.redialMs) : 0
+      void this.open(peer, o, wait)
     }
     if (o.queue.length >= QUEUE_MAX) o.queue.shift()
     o.queue.push(bytes)
   }
 
-  private async open (peer: string, o: Outbound): Promise<void> {
+  private async open (peer: string, o: Outbound, waitMs = 0): Promise<void> {
+    if (waitMs > 0) await sleep(this.init.clock, waitMs)
+    if (!this.running || this.out.get(peer) !== o) return
     const addresses = this.init.addressesOf(peer) ?? []
     const signal = (): AbortSignal => timeoutSignal(this.init.clock, this.init.dialTimeoutMs)
     let stream: Stream | undefined

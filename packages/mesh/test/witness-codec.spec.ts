@@ -1,0 +1,57 @@
+import { expect } from 'chai'
+import { encode } from 'cbor-x'
+import { decodeWitnessMessage, encodeWitnessMessage, MAX_WITNESS_MESSAGE_BYTES } from '../src/witness/witness-codec.js'
+import type { WitnessMessage } from '../src/witness/witness-messages.js'
+
+const beat: WitnessMessage = {
+  t: 'beat',
+  seq: 41,
+  echo: -1,
+  miss: true,
+  gen: 1700000000000,
+  epoch: 2,
+  witnesses: ['a', 'b'],
+  needList: true,
+  propose: { epoch: 3, witnesses: ['a', 'c'] },
+  ack: 5,
+  ackGen: 7,
+  updates: [
+    { k: 'doubt', peer: 'x', gen: 1, seq: 2, from: 'a', witnesses: ['a', 'b'] },
+    { k: 'dead', peer: 'y', gen: 3, from: 'b' },
+    { k: 'alive', peer: 'z', gen: 4, seq: 1, witnesses: ['c'] }
+  ]
+}
+
+describe('witness codec', () => {
+  it('gives back what it encoded: a beat with every field, and news', () => {
+    expect(decodeWitnessMessage(encodeWitnessMessage(beat))).to.deep.equal(beat)
+    const news: WitnessMessage = { t: 'news', updates: [{ k: 'dead', peer: 'y', gen: 3, from: 'b' }] }
+    expect(decodeWitnessMessage(encodeWitnessMessage(news))).to.deep.equal(news)
+  })
+
+  it('refuses, with InvalidMessageError naming what is wrong, what no detector sent', () => {
+    const bad: Array<[unknown, RegExp]> = [
+      [{ ...beat, v: 2 }, /version/],
+      [{ ...beat, t: 'hello' }, /unknown type/],
+      [{ ...beat, seq: -1 }, /bad seq/],
+      [{ ...beat, echo: -2 }, /bad echo/],
+      [{ ...beat, miss: 'yes' }, /bad miss/],
+      [{ ...beat, gen: 'x' }, /bad gen/],
+      [{ ...beat, epoch: 1.5 }, /bad epoch/],
+      [{ ...beat, needList: false }, /needList/],
+      [{ ...beat, propose: { epoch: 1, witnesses: 'a' } }, /propose.witnesses/],
+      [{ ...beat, ack: 1, ackGen: 'x' }, /ackGen/],
+      [{ ...beat, witnesses: Array.from({ length: 65 }, (_, i) => `w${i}`) }, /bad witnesses/],
+      [{ ...beat, updates: [{ k: 'doubt', peer: 'x', gen: 1, seq: 2, from: '', witnesses: [] }] }, /update.from/],
+      [{ ...beat, updates: [{ k: 'gossip', peer: 'x', gen: 1 }] }, /unknown update/],
+      [{ ...beat, updates: Array.from({ length: 257 }, () => ({ k: 'dead', peer: 'y', gen: 3, from: 'b' })) }, /bad updates/],
+      [[1, 2, 3], /not an object/]
+    ]
+    for (const [i, [raw, why]] of bad.entries()) {
+      const bytes = encode(Array.isArray(raw) ? raw : { v: 1, ...(raw as object) })
+      expect(() => decodeWitnessMessage(bytes), `case ${i}: ${String(why)}`).to.throw(why).with.property('name', 'InvalidMessageError')
+    }
+    expect(() => decodeWitnessMessage(new Uint8Array([0xff, 0x00]))).to.throw(/not valid cbor/)
+    expect(() => decodeWitnessMessage(new Uint8Array(MAX_WITNESS_MESSAGE_BYTES + 1))).to.throw(/exceeds/)
+  })
+})

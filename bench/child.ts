@@ -9,6 +9,13 @@ import { readFileSync } from 'node:fs'
 
 const live = new Set<ChildProcess>()
 process.on('exit', () => { for (const p of live) p.kill('SIGKILL') })
+// an interrupt ends this process without 'exit' hooks running first: a stopped child (SIGSTOP) would stay
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const p of live) p.kill('SIGKILL')
+    process.exit(130)
+  })
+}
 
 export class Child<Ask, Answer extends { type: string }> {
   readonly proc: ChildProcess

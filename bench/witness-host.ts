@@ -43,7 +43,8 @@ async function link (table: Record<string, { gen: number, address: string }>, k:
       links: [...new Set([...(members.get(self)?.witnesses ?? []), ...named])],
       // (it sends from its first beat, once started: the links exist by then)
       send: (peer, m) => { links.send(peer, m) },
-      changed: (peer, liveness) => { if (liveness === 'down' && downs[peer] === undefined) downs[peer] = Date.now() }
+      changed: (peer, liveness) => { if (liveness === 'down' && downs[peer] === undefined) downs[peer] = Date.now() },
+      unlinked: (peer) => { links.close(peer) }
     })
     const links: WitnessLinks = new WitnessLinks({
       host,

@@ -45,7 +45,11 @@ describe('witness codec', () => {
       [{ ...beat, updates: [{ k: 'doubt', peer: 'x', gen: 1, seq: 2, from: '', witnesses: [] }] }, /update.from/],
       [{ ...beat, updates: [{ k: 'gossip', peer: 'x', gen: 1 }] }, /unknown update/],
       [{ ...beat, updates: Array.from({ length: 257 }, () => ({ k: 'dead', peer: 'y', gen: 3, from: 'b' })) }, /bad updates/],
-      [[1, 2, 3], /not an object/]
+      [[1, 2, 3], /not an object/],
+      // what names a field in the error is not called: a map with a toString of its own
+      [{ ...beat, v: { toString: 1 } }, /version object/],
+      [{ ...beat, t: { toString: 1 } }, /unknown type object/],
+      [{ ...beat, updates: [{ k: { toString: 1 }, peer: 'x', gen: 1 }] }, /unknown update object/]
     ]
     for (const [i, [raw, why]] of bad.entries()) {
       const bytes = encode(Array.isArray(raw) ? raw : { v: 1, ...(raw as object) })

@@ -67,4 +67,33 @@ describe('WitnessLinks (real hosts on loopback)', function () {
     await eventually(() => a.refused.includes(id(b)), 5_000)
     expect(a.closed).to.include(id(b))
   })
+
+  it('a link whose connection this node closed itself is lost and opened again: sending on it throws nothing', async () => {
+    nodes = await hosts(2)
+    const [a, b] = nodes
+    const id = (n: typeof a): string => n.host.peerId.toString()
+    const beat = (seq: number): WitnessMessage => ({ t: 'beat', seq, echo: -1, miss: false, gen: 1, epoch: 0, updates: [] })
+    a.links.send(id(b), beat(0))
+    await eventually(() => b.heard.length === 1, 5_000)
+    // this side hangs up (as its connection manager may): the stream is closing for writes at once
+    await Promise.all(a.host.getConnections().map(async c => { await c.close() }))
+    expect(() => { a.links.send(id(b), beat(1)) }).not.to.throw()
+    await eventually(() => a.closed.includes(id(b)), 5_000)
+    // past the redial pause, the next message opens it again
+    await new Promise(resolve => setTimeout(resolve, 250))
+    a.links.send(id(b), beat(2))
+    await eventually(() => b.heard.some(([, m]) => (m as { seq: number }).seq === 2), 5_000)
+  })
+
+  it('stop closes the streams peers opened here, and reads no more from them', async () => {
+    nodes = await hosts(2)
+    const [a, b] = nodes
+    const id = (n: typeof a): string => n.host.peerId.toString()
+    a.links.send(id(b), { t: 'news', updates: [] })
+    await eventually(() => b.heard.length === 1, 5_000)
+    await b.links.stop()
+    // a's stream to b is closed from b's side: a learns its link is lost
+    await eventually(() => a.closed.includes(id(b)), 5_000)
+    expect(b.heard.length).to.equal(1)
+  })
 })

@@ -28,10 +28,10 @@ export function decodeWitnessMessage (bytes: Uint8Array): WitnessMessage {
     throw new InvalidMessageError(`witness message is not valid cbor: ${(err as Error).message}`)
   }
   const r = object(raw, 'witness message')
-  if (r.v !== 1) throw new InvalidMessageError(`witness message version ${String(r.v)} is not supported`)
+  if (r.v !== 1) throw new InvalidMessageError(`witness message version ${shown(r.v)} is not supported`)
   const updates = list(r.updates, 'updates', MAX_UPDATES).map(decodeUpdate)
   if (r.t === 'news') return { t: 'news', updates }
-  if (r.t !== 'beat') throw new InvalidMessageError(`witness message: unknown type ${String(r.t)}`)
+  if (r.t !== 'beat') throw new InvalidMessageError(`witness message: unknown type ${shown(r.t)}`)
   const beat: WitnessBeat = {
     t: 'beat',
     seq: count(r.seq, 'seq'),
@@ -65,8 +65,13 @@ function decodeUpdate (raw: unknown): WitnessUpdate {
     case 'doubt': return { k: 'doubt', peer, gen, seq: count(u.seq, 'update.seq'), from: id(u.from, 'update.from'), witnesses: ids(u.witnesses, 'update.witnesses') }
     case 'dead': return { k: 'dead', peer, gen, from: id(u.from, 'update.from') }
     case 'alive': return { k: 'alive', peer, gen, seq: count(u.seq, 'update.seq'), witnesses: ids(u.witnesses, 'update.witnesses') }
-    default: throw new InvalidMessageError(`witness message: unknown update ${String(u.k)}`)
+    default: throw new InvalidMessageError(`witness message: unknown update ${shown(u.k)}`)
   }
+}
+
+/** A value from the network, named in an error without calling anything of it (a map with its own `toString` would throw). */
+function shown (raw: unknown): string {
+  return typeof raw === 'string' ? JSON.stringify(raw.slice(0, 32)) : typeof raw === 'number' ? String(raw) : typeof raw
 }
 
 function object (raw: unknown, what: string): Record<string, unknown> {

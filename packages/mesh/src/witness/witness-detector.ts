@@ -273,7 +273,7 @@ export class WitnessDetector {
     const now = this.c.clock.monotonic()
     this.beatSeq++
     this.sentAt[this.beatSeq % SENT_KEPT] = now
-    // a closed link too: a message to it is the owner's cue to open it again (its redial)
+    // a closed link too: a beat to it is the owner's cue to open it again (its redial; news waits for the beats)
     for (const [peer, link] of this.links) if (this.news.get(peer)?.dead !== true) this.sendBeat(peer, link, now)
     for (const r of this.riding) r.left--
     this.riding = this.riding.filter(r => r.left > 0)
@@ -470,7 +470,9 @@ export class WitnessDetector {
     const mine = new Set([...this.groups().flat(), ...this.wanted])
     for (const [peer, link] of this.links) {
       if (mine.has(peer) || this.newsOf(peer).epochsNaming(this.c.self).length > 0) continue
-      if (now - link.lastHeard >= 3 * this.o.doubtMs) this.links.delete(peer)
+      if (now - link.lastHeard < 3 * this.o.doubtMs) continue
+      this.links.delete(peer)
+      this.c.unlinked?.(peer)
     }
   }
 

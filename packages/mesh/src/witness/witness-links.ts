@@ -1,10 +1,11 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { sleep, timeoutSignal } from '@simplepool/core'
 import type { Clock, Logger } from '@simplepool/core'
-import type { Libp2p, Stream } from '@libp2p/interface'
+import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 import { isRefusal } from '../dial-error.js'
 import { dialProven } from '../proven-dial.js'
 import { MAX_WITNESS_MESSAGE_BYTES, decodeWitnessMessage, encodeWitnessMessage } from './witness-codec.js'
+import { MessageReader, frame } from './witness-framing.js'
 import type { WitnessMessage } from './witness-messages.js'
 
 /** The protocol of witness links: one stream each way per link, each message a 4-byte length and its cbor. */
@@ -47,12 +48,16 @@ interface Outbound {
  * Witness links over libp2p (see `WitnessDetector`): `send` writes a message on this
  * node's own stream to the peer, opening it (and a connection) when there is none; every
  * stream a peer opens here is read, message by message. A stream that closes is reported
- * (`closed`) and the peer dialed again at once: a process killed refuses the dial, which
- * proves it gone (`refused`), while a connection that only dropped comes back.
+ * (`closed`) and the peer dialed again at once (at most once per `redialMs`): a process
+ * killed refuses the dial, which proves it gone (`refused`), while a connection that only
+ * dropped comes back. A peer that reads nothing (stopped, or its link half open) gets
+ * nothing more once its stream's buffer is full: a beat is worth only its freshness, and
+ * the next one supersedes it.
  */
 export class WitnessLinks {
   private readonly init: WitnessLinksInit
   private readonly out = new Map<string, Outbound>()
+  private readonly inbound = new Set<Stream>()
   private readonly lastDial = new Map<string, number>()
   private running = false
   /** The last connection to a peer closed (a killed process's do at once): its link is lost, whatever its stream says yet. */
@@ -66,6 +71,10 @@ export class WitnessLinks {
     this.init = init
   }
 
+  private get self (): string {
+    return this.init.host.peerId.toString()
+  }
+
   async start (): Promise<void> {
     this.running = true
     this.init.host.addEventListener('peer:disconnect', this.onDisconnect)
@@ -74,58 +83,103 @@ export class WitnessLinks {
     }, { runOnLimitedConnection: false })
   }
 
+  /** Closes every link, both ways, and stops reading. */
   async stop (): Promise<void> {
     this.running = false
     this.init.host.removeEventListener('peer:disconnect', this.onDisconnect)
     for (const o of this.out.values()) o.stream?.abort(new Error('witness links stopped'))
     this.out.clear()
+    for (const s of this.inbound) s.abort(new Error('witness links stopped'))
+    this.inbound.clear()
     await this.init.host.unhandle(WITNESS_PROTOCOL)
+  }
+
+  /** The link to `peer` is no longer needed: this node's stream to it closes (the peer closes its own). */
+  close (peer: string): void {
+    const o = this.out.get(peer)
+    this.out.delete(peer)
+    o?.stream?.abort(new Error('witness link no longer needed'))
   }
 
   /** Sends a message to `peer`, opening the link's stream when needed. */
   send (peer: string, message: WitnessMessage): void {
-    if (!this.running) return
-    const bytes = frame(encodeWitnessMessage(message))
-    let o = this.out.get(peer)
-    if (o?.stream !== undefined && o.stream.status === 'open') {
-      o.stream.send(bytes)
+    if (!this.running || peer === this.self) return
+    const body = encodeWitnessMessage(message)
+    if (body.byteLength > MAX_WITNESS_MESSAGE_BYTES) {
+      this.init.logger.warn(`a witness message of ${body.byteLength} bytes to ${peer} was not sent: over ${MAX_WITNESS_MESSAGE_BYTES}`)
       return
     }
-    if (o === undefined) {
-      const now = this.init.clock.monotonic()
-      if (now - (this.lastDial.get(peer) ?? -Infinity) < this.init.redialMs) return
-      this.lastDial.set(peer, now)
-      this.out.set(peer, o = { queue: [] })
-      const self = this.init.host.peerId.toString()
-      const wait = self > peer && this.init.host.getConnections().every(c => c.remotePeer.toString() !== peer) ? (this.init.acceptMs ?? this.init.redialMs) : 0
-      void this.open(peer, o, wait)
+    const bytes = frame(body)
+    const o = this.out.get(peer)
+    const stream = o?.stream
+    if (o !== undefined && stream !== undefined) {
+      // closing for writes (this node closed its connection) is as good as closed
+      if (stream.writeStatus !== 'writable') {
+        this.lost(peer, o)
+        return
+      }
+      // a peer that reads nothing: what is queued for it already says all this would
+      if (stream.writableNeedsDrain) return
+      try {
+        stream.send(bytes)
+      } catch {
+        this.lost(peer, o)
+      }
+      return
     }
-    if (o.queue.length >= QUEUE_MAX) o.queue.shift()
-    o.queue.push(bytes)
+    if (o !== undefined) {
+      if (o.queue.length >= QUEUE_MAX) o.queue.shift()
+      o.queue.push(bytes)
+      return
+    }
+    const now = this.init.clock.monotonic()
+    if (now - (this.lastDial.get(peer) ?? -Infinity) < this.init.redialMs) return
+    const opening: Outbound = { queue: [bytes] }
+    this.out.set(peer, opening)
+    const connected = this.init.host.getConnections().some(c => c.remotePeer.toString() === peer)
+    this.opening(peer, opening, this.self > peer && !connected ? (this.init.acceptMs ?? this.init.redialMs) : 0)
   }
 
-  private async open (peer: string, o: Outbound, waitMs = 0): Promise<void> {
+  private opening (peer: string, o: Outbound, waitMs: number): void {
+    this.lastDial.set(peer, this.init.clock.monotonic())
+    this.open(peer, o, waitMs).catch((err: Error) => {
+      // (open handles what it expects; anything else must not end the process)
+      this.init.logger.warn(`witness link to ${peer}: ${err.message}`)
+      if (this.out.get(peer) === o) this.out.delete(peer)
+    })
+  }
+
+  private async open (peer: string, o: Outbound, waitMs: number): Promise<void> {
     if (waitMs > 0) await sleep(this.init.clock, waitMs)
     if (!this.running || this.out.get(peer) !== o) return
     const addresses = this.init.addressesOf(peer) ?? []
     const signal = (): AbortSignal => timeoutSignal(this.init.clock, this.init.dialTimeoutMs)
     let stream: Stream | undefined
-    for (let attempt = 1; stream === undefined; attempt++) {
+    let failure: unknown
+    if (addresses.length === 0) failure = new Error(`no address known for ${peer}`)
+    for (let attempt = 1; stream === undefined && failure === undefined; attempt++) {
+      let connection: Connection | undefined
       try {
-        if (addresses.length === 0) throw new Error(`no address known for ${peer}`)
         // (a dial whose handshake the peer closed is made again: one that died meanwhile refuses it, which proves it gone)
-        const connection = await dialProven({ host: this.init.host, clock: this.init.clock, targets: addresses.map(a => multiaddr(a)), label: peer, signal, timeoutMs: this.init.dialTimeoutMs, force: attempt > 1 })
+        connection = await dialProven({ host: this.init.host, clock: this.init.clock, targets: addresses.map(a => multiaddr(a)), label: peer, signal, timeoutMs: this.init.dialTimeoutMs, force: attempt > 1 })
         stream = await connection.newStream(WITNESS_PROTOCOL, { signal: signal() })
       } catch (err) {
-        // the connection handed back was closing (its peer just went): once more on a new one, which a dead peer refuses
-        if (attempt === 1 && this.running && !isRefusal(err)) continue
-        if (this.out.get(peer) === o) this.out.delete(peer)
-        this.init.logger.debug(`witness link to ${peer} not opened: ${(err as Error).message}`)
-        if (!this.running) return
-        if (isRefusal(err)) this.init.refused(peer)
-        else this.init.closed(peer)
-        return
+        // the connection handed back was closing (its peer just went): once more on a new
+        // one, which a dead peer refuses; a failed dial, or a stream refused on a connection
+        // still open, proves nothing more the second time
+        if (attempt === 1 && connection !== undefined && connection.status !== 'open' && this.running) continue
+        if (attempt > 1 && connection !== undefined) void connection.close().catch(() => {})
+        failure = err
       }
+    }
+    if (stream !== undefined && stream.writeStatus !== 'writable') failure = new Error(`the stream to ${peer} closed as it opened`)
+    if (failure !== undefined || stream === undefined) {
+      if (this.out.get(peer) === o) this.out.delete(peer)
+      this.init.logger.debug(`witness link to ${peer} not opened: ${(failure as Error).message}`)
+      if (!this.running) return
+      if (isRefusal(failure)) this.init.refused(peer)
+      else this.init.closed(peer)
+      return
     }
     if (!this.running || this.out.get(peer) !== o) {
       stream.abort(new Error('witness link no longer wanted'))
@@ -134,59 +188,51 @@ export class WitnessLinks {
     o.stream = stream
     stream.addEventListener('close', () => { this.lost(peer, o) })
     // (nothing is read on a stream this node opened: the peer writes on its own)
-    for (const bytes of o.queue.splice(0)) stream.send(bytes)
+    for (const bytes of o.queue.splice(0)) {
+      if (stream.writableNeedsDrain) break
+      stream.send(bytes)
+    }
   }
 
-  /** The stream to `peer` closed: reported, and the peer dialed again at once (a refusal proves it gone). */
+  /** The stream to `peer` closed: reported, and the peer dialed again at once unless it was lately (a refusal proves it gone). */
   private lost (peer: string, o: Outbound): void {
     if (this.out.get(peer) !== o) return
     this.out.delete(peer)
-    if (o.stream?.status === 'open') o.stream.abort(new Error(`the connection to ${peer} closed`))
+    if (o.stream !== undefined && o.stream.status === 'open') o.stream.abort(new Error(`the link to ${peer} is lost`))
     if (!this.running) return
     this.init.closed(peer)
-    this.lastDial.delete(peer)
+    // a link whose streams close as soon as they open is not dialed in a loop: the next send, past redialMs, dials
+    if (this.init.clock.monotonic() - (this.lastDial.get(peer) ?? -Infinity) < this.init.redialMs) return
     const again: Outbound = { queue: [] }
     this.out.set(peer, again)
-    this.lastDial.set(peer, this.init.clock.monotonic())
-    void this.open(peer, again)
+    this.opening(peer, again, 0)
   }
 
   /** Reads a peer's stream: each message is handed on; a malformed one is dropped, and a length past the limit ends the stream. */
   private read (stream: Stream, from: string): void {
-    let pending = new Uint8Array(0)
+    if (!this.running) {
+      stream.abort(new Error('witness links stopped'))
+      return
+    }
+    this.inbound.add(stream)
+    stream.addEventListener('close', () => { this.inbound.delete(stream) })
+    const reader = new MessageReader(MAX_WITNESS_MESSAGE_BYTES)
     stream.addEventListener('message', (evt) => {
-      const chunk = evt.data instanceof Uint8Array ? evt.data : evt.data.subarray()
-      let buf = pending.byteLength === 0 ? chunk : concat(pending, chunk)
-      while (buf.byteLength >= 4) {
-        const length = new DataView(buf.buffer, buf.byteOffset, 4).getUint32(0)
-        if (length > MAX_WITNESS_MESSAGE_BYTES) {
-          stream.abort(new Error(`witness message of ${length} bytes from ${from} exceeds ${MAX_WITNESS_MESSAGE_BYTES}`))
-          return
-        }
-        if (buf.byteLength < 4 + length) break
-        const body = buf.subarray(4, 4 + length)
-        buf = buf.subarray(4 + length)
+      if (!this.running) return
+      let bodies: Uint8Array[]
+      try {
+        bodies = reader.push(evt.data instanceof Uint8Array ? evt.data : evt.data.subarray())
+      } catch (err) {
+        stream.abort(err as Error)
+        return
+      }
+      for (const body of bodies) {
         try {
           this.init.receive(from, decodeWitnessMessage(body))
         } catch (err) {
           this.init.logger.warn(`dropped a witness message from ${from}`, err)
         }
       }
-      pending = buf.byteLength === 0 ? new Uint8Array(0) : buf.slice()
     })
   }
-}
-
-function frame (body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(4 + body.byteLength)
-  new DataView(out.buffer).setUint32(0, body.byteLength)
-  out.set(body, 4)
-  return out
-}
-
-function concat (a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength)
-  out.set(a, 0)
-  out.set(b, a.byteLength)
-  return out
 }

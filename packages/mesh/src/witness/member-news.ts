@@ -91,3 +91,8 @@ export class MemberNews {
 export function groupOf (member: string, witnesses: readonly string[]): Array<{ peerId: string, incarnation: number }> {
   return [{ peerId: member, incarnation: 0 }, ...witnesses.map(w => ({ peerId: w, incarnation: 0 }))]
 }
+
+/** Whether two witness lists name the same members, in any order. */
+export function sameList (a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every(x => b.includes(x))
+}

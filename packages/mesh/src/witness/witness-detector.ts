@@ -2,7 +2,7 @@ import { isMajority } from '@simplepool/core'
 import type { TimerHandle } from '@simplepool/core'
 import { updateKey } from './witness-messages.js'
 import type { WitnessBeat, WitnessMessage, WitnessUpdate } from './witness-messages.js'
-import { MemberNews, groupOf } from './member-news.js'
+import { MemberNews, groupOf, sameList } from './member-news.js'
 import { WITNESS_DEFAULTS } from './witness-options.js'
 import type { WitnessComponents, WitnessLiveness, WitnessOptions } from './witness-options.js'
 
@@ -469,8 +469,7 @@ export class WitnessDetector {
   private prune (now: number): void {
     const mine = new Set([...this.groups().flat(), ...this.wanted])
     for (const [peer, link] of this.links) {
-      if (mine.has(peer) || this.newsOf(peer).epochsNaming(this.c.self).length > 0) continue
-      if (now - link.lastHeard < 3 * this.o.doubtMs) continue
+      if (mine.has(peer) || this.newsOf(peer).epochsNaming(this.c.self).length > 0 || now - link.lastHeard < 3 * this.o.doubtMs) continue
       this.links.delete(peer)
       this.c.unlinked?.(peer)
     }
@@ -494,8 +493,4 @@ export class WitnessDetector {
     if (link !== undefined && (link.closed || now - link.lastHeard >= this.o.missMs) && link.lastHeard > -Infinity) return 'suspect'
     return (n?.doubts.size ?? 0) > 0 ? 'suspect' : 'alive'
   }
-}
-
-function sameList (a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every(x => b.includes(x))
 }

@@ -141,7 +141,7 @@ export class WitnessLinks {
   }
 
   private opening (peer: string, o: Outbound, waitMs: number): void {
-    this.lastDial.set(peer, this.init.clock.monotonic())
+    this.lastDial.set(peer, this.init.clock.monotonic() + waitMs)
     this.open(peer, o, waitMs).catch((err: Error) => {
       // (open handles what it expects; anything else must not end the process)
       this.init.logger.warn(`witness link to ${peer}: ${err.message}`)
@@ -201,11 +201,11 @@ export class WitnessLinks {
     if (o.stream !== undefined && o.stream.status === 'open') o.stream.abort(new Error(`the link to ${peer} is lost`))
     if (!this.running) return
     this.init.closed(peer)
-    // a link whose streams close as soon as they open is not dialed in a loop: the next send, past redialMs, dials
-    if (this.init.clock.monotonic() - (this.lastDial.get(peer) ?? -Infinity) < this.init.redialMs) return
+    // a link whose streams close as soon as they open is not dialed in a loop: again once redialMs has passed since the last dial
+    const since = this.init.clock.monotonic() - (this.lastDial.get(peer) ?? -Infinity)
     const again: Outbound = { queue: [] }
     this.out.set(peer, again)
-    this.opening(peer, again, 0)
+    this.opening(peer, again, Math.max(0, this.init.redialMs - since))
   }
 
   /** Reads a peer's stream: each message is handed on; a malformed one is dropped, and a length past the limit ends the stream. */

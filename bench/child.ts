@@ -1,7 +1,8 @@
 /**
  * A child process of a scenario that runs nodes elsewhere (links, witness): forked with
  * tsx, asked over IPC, its answers taken by type in the order they come, and killed when
- * this process exits, whatever ends it.
+ * this process exits, whatever ends it. `BENCH_CPU_PROF=<dir>` has every child write a CPU
+ * profile there as it exits (the killed and the stopped child write none).
  */
 import { fork } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
@@ -23,7 +24,7 @@ export class Child<Ask, Answer extends { type: string }> {
   private readonly waiting: Array<{ type: string, resolve: (a: Answer) => void }> = []
 
   constructor (file: string) {
-    this.proc = fork(file, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+    this.proc = fork(file, [], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
     live.add(this.proc)
     this.proc.on('message', (a: Answer) => {
       const i = this.waiting.findIndex(w => w.type === a.type)

@@ -15,11 +15,12 @@ import { round, runAlone } from './report.js'
 import type { Figure, ScenarioResult } from './report.js'
 import { Child, bytesWritten, cpuSeconds, rssMb, sleep } from './child.js'
 import type { WitnessAnswer, WitnessAsk } from './witness-protocol.js'
+import { WITNESS_DEFAULTS } from '../packages/mesh/src/witness/witness-options.js'
 
 export interface WitnessBenchOptions {
   /** Cluster sizes (at least 4). Default [10, 30, 100]. */
   sizes?: number[]
-  /** Witnesses per member. Default 8. */
+  /** Witnesses per member. Default the detector's (6). */
   witnesses?: number
   /** Seconds of idle time over which CPU and bytes are measured. Default 10. */
   idleSeconds?: number
@@ -112,7 +113,7 @@ export async function witnessBench (opts: WitnessBenchOptions = {}): Promise<Sce
   const rows: ScenarioResult['rows'] = []
   const figures: Figure[] = []
   for (const n of sizes) {
-    const r = await measure(n, opts.witnesses ?? 8, opts.idleSeconds ?? 10, log)
+    const r = await measure(n, opts.witnesses ?? WITNESS_DEFAULTS.witnesses, opts.idleSeconds ?? 10, log)
     rows.push(r.row)
     figures.push(...r.figures)
   }

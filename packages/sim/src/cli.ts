@@ -4,7 +4,7 @@
  *   npm run sim -- --seeds 500 [--from 1] [--nodes 5] [--seconds 60] [--jobs 2] [--quiet]
  *   npm run sim -- --seed 123 --trace [--watch ledger/7]   # one run, line by line, and its digest
  *   npm run sim -- --seeds 100 --partitions                 # network partitions drawn too
- *   npm run sim -- --membership [--nodes 1000] [--loss 0.2] [--pauses 1] [--flaps 0] [--splits 0] [--joins 0] [--leaves 0] [--witnesses 8] [--seconds 30] [--seed 1]
+ *   npm run sim -- --membership [--nodes 1000] [--loss 0.2] [--pauses 1] [--flaps 0] [--splits 0] [--joins 0] [--leaves 0] [--witnesses 6] [--seconds 30] [--seed 1]
  *                                                           # the membership model alone (membership-model.ts)
  *
  * Seeds run `--jobs` at a time (one per core unless told), each in a worker thread.
@@ -19,6 +19,7 @@ import { defaultJobs, sweep } from './seed-pool.js'
 import { WEIGHTS } from './scenario/faults.js'
 import type { Op } from './scenario/faults.js'
 import { runMembershipModel } from './membership-model.js'
+import { WITNESS_DEFAULTS } from '@simplepool/mesh'
 
 const USAGE = 'usage: npm run sim -- [--seeds N] [--from S] [--seed S] [--nodes M] [--seconds S] [--ids K] [--jobs J] [--mode safety|liveness] [--exclude op,op] [--partitions] [--replicas 0|1|2] [--walk N] [--stop-at-failure] [--trace [--watch pool/id]] [--quiet]\n       npm run sim -- --membership [--nodes N] [--seconds S] [--loss 0..1] [--pauses P] [--flaps F] [--splits S] [--joins J] [--leaves L] [--witnesses K] [--seed S]'
 
@@ -74,7 +75,7 @@ async function main (): Promise<void> {
     return
   }
   if (v.membership === true) {
-    await membershipModel(v.nodes === undefined ? [100, 1_000, 10_000] : [int('nodes', v.nodes, 100)], int('seconds', v.seconds, 30), { loss: v.loss, pauses: v.pauses, flaps: v.flaps, splits: v.splits, joins: v.joins, leaves: v.leaves }, int('witnesses', v.witnesses, 8), int('seed', v.seed, 1))
+    await membershipModel(v.nodes === undefined ? [100, 1_000, 10_000] : [int('nodes', v.nodes, 100)], int('seconds', v.seconds, 30), { loss: v.loss, pauses: v.pauses, flaps: v.flaps, splits: v.splits, joins: v.joins, leaves: v.leaves }, int('witnesses', v.witnesses, WITNESS_DEFAULTS.witnesses), int('seed', v.seed, 1))
     return
   }
   const nodes = int('nodes', v.nodes, 5)

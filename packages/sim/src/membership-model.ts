@@ -21,7 +21,7 @@
  * learnt it was held down and came back).
  */
 import { seededRandom } from '@simplepool/core'
-import { WitnessDetector, witnessesOf } from '@simplepool/mesh'
+import { WITNESS_DEFAULTS, WitnessDetector, witnessesOf } from '@simplepool/mesh'
 import type { WitnessLiveness, WitnessMessage, WitnessOptions, WitnessedMember } from '@simplepool/mesh'
 import { SimClock } from './sim-clock.js'
 import type { NodeClock } from './sim-clock.js'
@@ -118,7 +118,7 @@ export async function runMembershipModel (opts: ModelOptions): Promise<ModelResu
   const loss = opts.loss ?? 0
   const pausesPerMinute = opts.pausesPerMinute ?? 0
   const random = seededRandom(opts.seed ?? 1)
-  const k = opts.detector?.witnesses ?? 8
+  const k = opts.detector?.witnesses ?? WITNESS_DEFAULTS.witnesses
   const clock = new SimClock()
   const ids = Array.from({ length: n }, (_, i) => `n${i}`)
   const members = new Map<string, WitnessedMember>()

@@ -89,3 +89,15 @@ export function rssMb (pid: number): number {
 }
 
 export const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+
+/** What `nodes` nodes in the processes `pids` cost over `seconds` of idle: CPU (% of a core), bytes written a second and RSS (MB), each per node. */
+export async function idleCost (pids: number[], nodes: number, seconds: number): Promise<{ cpuPercent: number, bytesPerSecond: number, rssMb: number }> {
+  const cpu0 = pids.map(cpuSeconds)
+  const bytes0 = pids.map(bytesWritten)
+  await sleep(seconds * 1000)
+  return {
+    cpuPercent: pids.reduce((s, p, i) => s + cpuSeconds(p) - cpu0[i], 0) / seconds * 100 / nodes,
+    bytesPerSecond: pids.reduce((s, p, i) => s + bytesWritten(p) - bytes0[i], 0) / seconds / nodes,
+    rssMb: pids.reduce((s, p) => s + rssMb(p), 0) / nodes
+  }
+}

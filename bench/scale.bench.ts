@@ -12,13 +12,13 @@
  */
 import { fork } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { runMembershipModel } from '@simplepool/sim'
 import { round, runAlone } from './report.js'
 import type { Figure, ScenarioResult } from './report.js'
 import type { Chart } from './svg.js'
 import type { ScaleAnswer, ScaleAsk } from './scale-protocol.js'
+import { idleCost, sleep } from './child.js'
 
 /** Options of {@link scaleBench}. */
 export interface ScaleBenchOptions {
@@ -35,7 +35,6 @@ export interface ScaleBenchOptions {
 
 /** Nodes sharing one host process at most. */
 const NODES_PER_PROCESS = 25
-const CLOCK_TICKS = 100
 const HOST = fileURLToPath(new URL('./scale-host.ts', import.meta.url))
 
 type Answer<T extends ScaleAnswer['type']> = Extract<ScaleAnswer, { type: T }>
@@ -103,21 +102,6 @@ class Host {
   }
 }
 
-function cpuSeconds (pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
-}
-
-function bytesWritten (pid: number): number {
-  return Number(/wchar:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN)
-}
-
-function rssMb (pid: number): number {
-  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024
-}
-
-const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
-
 /** One size: the row and figures, or what went wrong on the way (the rest of the row stays empty). */
 async function measure (n: number, opts: Required<Omit<ScaleBenchOptions, 'sizes' | 'quiet'>>, log: (s: string) => void): Promise<{ row: Record<string, string | number>, figures: Figure[] }> {
   const row: Record<string, string | number> = { nodes: n }
@@ -172,12 +156,7 @@ async function measure (n: number, opts: Required<Omit<ScaleBenchOptions, 'sizes
 
     // idle: CPU and bytes written by every process, per node
     const pids = hosts.map(h => h.pid)
-    const cpu0 = pids.map(cpuSeconds)
-    const bytes0 = pids.map(bytesWritten)
-    await sleep(opts.idleSeconds * 1000)
-    const cpuPerNode = pids.reduce((s, p, i) => s + cpuSeconds(p) - cpu0[i], 0) / opts.idleSeconds * 100 / n
-    const bytesPerNode = pids.reduce((s, p, i) => s + bytesWritten(p) - bytes0[i], 0) / opts.idleSeconds / n
-    const rssPerNode = pids.reduce((s, p) => s + rssMb(p), 0) / n
+    const { cpuPercent: cpuPerNode, bytesPerSecond: bytesPerNode, rssMb: rssPerNode } = await idleCost(pids, n, opts.idleSeconds)
     row['idle CPU %/node'] = round(cpuPerNode, 2)
     row['idle KB/s/node'] = round(bytesPerNode / 1024, 1)
     row['RSS MB/node'] = round(rssPerNode, 0)

@@ -13,7 +13,7 @@
 import { fileURLToPath } from 'node:url'
 import { round, runAlone } from './report.js'
 import type { Figure, ScenarioResult } from './report.js'
-import { Child, bytesWritten, cpuSeconds, rssMb, sleep } from './child.js'
+import { Child, idleCost, sleep } from './child.js'
 import type { WitnessAnswer, WitnessAsk } from './witness-protocol.js'
 import { WITNESS_DEFAULTS } from '../packages/mesh/src/witness/witness-options.js'
 
@@ -68,13 +68,7 @@ async function measure (n: number, k: number, idleSeconds: number, log: (s: stri
     row['all leased s'] = Number.isNaN(leasedMs) ? 'no (60 s)' : round(leasedMs / 1000, 2)
     if (!Number.isNaN(leasedMs)) fig('allLeasedMs', round(leasedMs, 0), 'ms')
 
-    const pids = hosts.map(h => h.pid)
-    const cpu0 = pids.map(cpuSeconds)
-    const bytes0 = pids.map(bytesWritten)
-    await sleep(idleSeconds * 1000)
-    const cpuPerNode = pids.reduce((s, p, i) => s + cpuSeconds(p) - cpu0[i], 0) / idleSeconds * 100 / n
-    const bytesPerNode = pids.reduce((s, p, i) => s + bytesWritten(p) - bytes0[i], 0) / idleSeconds / n
-    const rssPerNode = pids.reduce((s, p) => s + rssMb(p), 0) / n
+    const { cpuPercent: cpuPerNode, bytesPerSecond: bytesPerNode, rssMb: rssPerNode } = await idleCost(hosts.map(h => h.pid), n, idleSeconds)
     row['idle CPU %/node'] = round(cpuPerNode, 2)
     row['idle KB/s/node'] = round(bytesPerNode / 1024, 2)
     row['RSS MB/node'] = round(rssPerNode, 0)

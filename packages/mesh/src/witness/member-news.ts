@@ -13,9 +13,8 @@ export class MemberNews {
   seq = 0
   private readonly lists = new Map<number, readonly string[]>()
   readonly doubts = new Map<number, Set<string>>()
+  /** A redial of it was refused: its process is gone. */
   dead = false
-  /** Since when (monotonic) it is known dead; Infinity while it is not. */
-  deadAt = Infinity
 
   constructor (first: readonly string[] | undefined) {
     if (first !== undefined) this.lists.set(0, first)
@@ -66,10 +65,11 @@ export class MemberNews {
   /**
    * The down rule: in some epoch whose list is known, the witnesses that doubt `member` in
    * it leave it no majority of its group (itself and that list). A tie goes to the half
-   * with the smallest peer id (see {@link groupOf}). A witness known dead is no doubter:
-   * it may have promised a later epoch before it died, and a node that missed that epoch
-   * would count it against the one it knows (the membership model with joins and leaves
-   * found that); a member replaces a dead witness by an epoch naming another.
+   * with the smallest peer id (see {@link groupOf}). A witness does not count as a doubter
+   * for being dead (only a doubt it raised counts): it may have promised a later epoch
+   * before it died, and a node that missed that epoch would count it against the one it
+   * knows (the membership model with joins and leaves found that); a member replaces a
+   * dead witness by an epoch naming another.
    */
   isDown (member: string): boolean {
     for (const [e, doubters] of this.doubts) {

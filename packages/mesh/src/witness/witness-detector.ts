@@ -349,7 +349,6 @@ export class WitnessDetector {
     const n = this.newsOf(u.peer)
     if (u.k === 'dead') {
       n.dead = true
-      n.deadAt = now
     } else if (u.k === 'alive') {
       n.enter(u.seq, u.witnesses)
     } else {

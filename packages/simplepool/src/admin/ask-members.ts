@@ -1,6 +1,6 @@
-/** Questions the admin API asks of the members: one deadline for each, and all of them at once. */
+/** Questions the admin API asks of the members: at most {@link ASK_CONCURRENCY} at a time, all within one deadline. */
 import type { AdminNode, MemberInfo } from './admin-node.js'
-import { ASK_TIMEOUT_MS } from '@simplepool/core'
+import { ASK_CONCURRENCY, ASK_TIMEOUT_MS } from '@simplepool/core'
 
 /** `signal` (if any) or {@link ASK_TIMEOUT_MS}, whichever ends first: for a question to another node. */
 export function asking (signal?: AbortSignal): AbortSignal {
@@ -12,8 +12,27 @@ export function asking (signal?: AbortSignal): AbortSignal {
 export interface Unreachable { node: string, error: string }
 
 /**
- * Asks every live member (those `which` keeps) the same question at once; the answers of
- * those that answered, and who did not.
+ * `fn` of every item, at most `limit` running at once, in the items' order of starting;
+ * the results in the items' order.
+ */
+export async function boundedMap<T, R> (items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length)
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++
+      out[i] = await fn(items[i])
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  return out
+}
+
+/**
+ * Asks every live member (those `which` keeps) the same question, at most
+ * {@link ASK_CONCURRENCY} at a time, all within one deadline (`asking`): the answers of
+ * those that answered, and who did not. A member whose turn comes after the deadline is
+ * not asked; it is reported with the deadline's error.
  */
 export async function askMembers<T> (
   node: Pick<AdminNode, 'members'>,
@@ -23,12 +42,14 @@ export async function askMembers<T> (
 ): Promise<{ answers: Map<string, T>, unreachable: Unreachable[] }> {
   const answers = new Map<string, T>()
   const unreachable: Unreachable[] = []
-  await Promise.all(node.members().filter(m => m.liveness !== 'down' && which(m)).map(async (m) => {
+  const deadline = asking(signal)
+  await boundedMap(node.members().filter(m => m.liveness !== 'down' && which(m)), ASK_CONCURRENCY, async (m) => {
     try {
-      answers.set(m.peerId, await ask(m.peerId, asking(signal)))
+      deadline.throwIfAborted()
+      answers.set(m.peerId, await ask(m.peerId, deadline))
     } catch (err) {
       unreachable.push({ node: m.peerId, error: `${(err as Error).name}: ${(err as Error).message}` })
     }
-  }))
+  })
   return { answers, unreachable }
 }

@@ -13,14 +13,14 @@
  * `POST /v1/pools/:pool/rebalance`, `DELETE /v1/workers/:pool/:id`.
  */
 import type { ServerResponse } from 'node:http'
-import { isSimplePoolError } from '@simplepool/core'
+import { ASK_CONCURRENCY, isSimplePoolError } from '@simplepool/core'
 import { checkId } from '@simplepool/runtime'
 import type { AdminNode, MemberInfo, RingsView } from './admin-node.js'
 import type { AdminHttp } from './http-server.js'
 import { HttpError } from './http-server.js'
 import type { ClusterWatch } from './cluster-watch.js'
 import { addDashboardRoutes } from './dashboard-files.js'
-import { askMembers, asking } from './ask-members.js'
+import { askMembers, asking, boundedMap } from './ask-members.js'
 import type { Unreachable } from './ask-members.js'
 
 function stringList (v: unknown, what: string): string[] | undefined {
@@ -148,20 +148,20 @@ export function addAdminRoutes (http: AdminHttp, node: AdminNode, watch: Cluster
   })
 
   http.get('/v1/nodes', async ({ signal }) => {
-    const members = node.members()
-    return await Promise.all(members.map(async (m) => {
+    const deadline = asking(signal)
+    return await boundedMap(node.members(), ASK_CONCURRENCY, async (m) => {
       let health: unknown
       if (m.liveness === 'down') {
         health = null
       } else {
         try {
-          health = m.peerId === node.peerId ? node.health() : await node.healthOf(m.peerId, { signal: asking(signal) })
+          health = m.peerId === node.peerId ? node.health() : await node.healthOf(m.peerId, { signal: deadline })
         } catch (err) {
           health = { error: { name: (err as Error).name, message: (err as Error).message } }
         }
       }
       return { node: m.peerId, self: m.peerId === node.peerId, status: m.status, liveness: m.liveness, addresses: m.addresses, pools: m.pools, health }
-    }))
+    })
   })
 
   http.get('/v1/nodes/:node', async ({ params, signal }) => {

@@ -1,5 +1,5 @@
 /**
- * A child process of a scenario that runs nodes elsewhere (links, witness): forked with
+ * A child process of a scenario that runs nodes elsewhere (scale, links, witness): forked with
  * tsx, asked over IPC, its answers taken by type in the order they come, and killed when
  * this process exits, whatever ends it. `BENCH_CPU_PROF=<dir>` has every child write a CPU
  * profile there as it exits (the killed and the stopped child write none).
@@ -7,6 +7,7 @@
 import { fork } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { round } from './report.js'
 
 const live = new Set<ChildProcess>()
 process.on('exit', () => { for (const p of live) p.kill('SIGKILL') })
@@ -21,7 +22,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 export class Child<Ask, Answer extends { type: string }> {
   readonly proc: ChildProcess
   private readonly queue: Answer[] = []
-  private readonly waiting: Array<{ type: string, resolve: (a: Answer) => void }> = []
+  private readonly waiting: Array<{ type: string, resolve: (a: Answer) => void, reject: (err: Error) => void }> = []
+  private exited = false
 
   constructor (file: string) {
     this.proc = fork(file, [], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
@@ -31,9 +33,14 @@ export class Child<Ask, Answer extends { type: string }> {
       if (i >= 0) this.waiting.splice(i, 1)[0].resolve(a)
       else this.queue.push(a)
     })
-    // a message to a process that is gone: what waits on it times out
+    // a message to a process that is gone: its exit below fails what waits
     this.proc.on('error', () => {})
-    this.proc.on('exit', () => { live.delete(this.proc) })
+    this.proc.on('exit', (code, signal) => {
+      this.exited = true
+      live.delete(this.proc)
+      const err = new Error(`process ${String(this.proc.pid)} exited (${signal ?? String(code)})`)
+      for (const w of this.waiting.splice(0)) w.reject(err)
+    })
   }
 
   get pid (): number {
@@ -44,8 +51,13 @@ export class Child<Ask, Answer extends { type: string }> {
   async next<T extends Answer['type']> (type: T, timeoutMs: number): Promise<Extract<Answer, { type: T }>> {
     const i = this.queue.findIndex(a => a.type === type)
     if (i >= 0) return this.queue.splice(i, 1)[0] as Extract<Answer, { type: T }>
+    if (this.exited) throw new Error(`process ${this.pid} has exited: no '${type}' will come`)
     return await new Promise((resolve, reject) => {
-      const waiter = { type, resolve: (a: Answer) => { clearTimeout(timer); resolve(a as Extract<Answer, { type: T }>) } }
+      const waiter = {
+        type,
+        resolve: (a: Answer) => { clearTimeout(timer); resolve(a as Extract<Answer, { type: T }>) },
+        reject: (err: Error) => { clearTimeout(timer); reject(err) }
+      }
       const timer = setTimeout(() => {
         this.waiting.splice(this.waiting.indexOf(waiter), 1)
         reject(new Error(`process ${this.pid} sent no '${type}' within ${timeoutMs} ms`))
@@ -63,7 +75,7 @@ export class Child<Ask, Answer extends { type: string }> {
 
   /** Asks it to stop (`stop`), then kills what is left after 10 s (a stopped process too). */
   async stop (stop: Ask): Promise<void> {
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return
+    if (this.exited) return
     const gone = new Promise(resolve => this.proc.once('exit', resolve))
     if (this.proc.connected) this.proc.send(stop as object)
     const timer = setTimeout(() => { this.proc.kill('SIGKILL') }, 10_000)
@@ -90,14 +102,26 @@ export function rssMb (pid: number): number {
 
 export const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
-/** What `nodes` nodes in the processes `pids` cost over `seconds` of idle: CPU (% of a core), bytes written a second and RSS (MB), each per node. */
-export async function idleCost (pids: number[], nodes: number, seconds: number): Promise<{ cpuPercent: number, bytesPerSecond: number, rssMb: number }> {
+/**
+ * What `nodes` nodes in the processes `pids` cost over `seconds` of idle: CPU (% of a
+ * core), bytes written a second and RSS (MB), each per node; put in `row` (columns `idle
+ * CPU %/node`, `idle KB/s/node`, `RSS MB/node`) and given to `fig`, as every scenario of
+ * many nodes reports them.
+ */
+export async function idleCost (pids: number[], nodes: number, seconds: number, row: Record<string, string | number>, fig: (name: string, value: number, unit: string) => void): Promise<{ cpuPercent: number, bytesPerSecond: number, rssMb: number }> {
   const cpu0 = pids.map(cpuSeconds)
   const bytes0 = pids.map(bytesWritten)
   await sleep(seconds * 1000)
-  return {
+  const cost = {
     cpuPercent: pids.reduce((s, p, i) => s + cpuSeconds(p) - cpu0[i], 0) / seconds * 100 / nodes,
     bytesPerSecond: pids.reduce((s, p, i) => s + bytesWritten(p) - bytes0[i], 0) / seconds / nodes,
     rssMb: pids.reduce((s, p) => s + rssMb(p), 0) / nodes
   }
+  row['idle CPU %/node'] = round(cost.cpuPercent, 2)
+  row['idle KB/s/node'] = round(cost.bytesPerSecond / 1024, 1)
+  row['RSS MB/node'] = round(cost.rssMb, 0)
+  fig('idleCpuPercentPerNode', round(cost.cpuPercent, 2), '% of a core')
+  fig('idleBytesPerNodePerSecond', round(cost.bytesPerSecond, 0), 'B/s')
+  fig('rssMbPerNode', round(cost.rssMb, 0), 'MB')
+  return cost
 }

@@ -10,15 +10,13 @@
  * `count()`, the time until every node marked the killed node down, and the stopped one,
  * and the members marked down that were never killed or stopped (false downs).
  */
-import { fork } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { runMembershipModel } from '@simplepool/sim'
 import { round, runAlone } from './report.js'
 import type { Figure, ScenarioResult } from './report.js'
 import type { Chart } from './svg.js'
 import type { ScaleAnswer, ScaleAsk } from './scale-protocol.js'
-import { idleCost, sleep } from './child.js'
+import { Child, idleCost, sleep } from './child.js'
 
 /** Options of {@link scaleBench}. */
 export interface ScaleBenchOptions {
@@ -38,69 +36,8 @@ const NODES_PER_PROCESS = 25
 const HOST = fileURLToPath(new URL('./scale-host.ts', import.meta.url))
 
 type Answer<T extends ScaleAnswer['type']> = Extract<ScaleAnswer, { type: T }>
-
-/** Host processes running: killed when this process exits, whatever ends it. */
-const live = new Set<ChildProcess>()
-process.on('exit', () => { for (const p of live) p.kill('SIGKILL') })
-
-/** A host process and the answers it owes, by kind, in the order asked. */
-class Host {
-  readonly proc: ChildProcess
-  private readonly waiting = new Map<string, Array<{ resolve: (a: ScaleAnswer) => void, reject: (err: Error) => void }>>()
-  private exited = false
-
-  constructor () {
-    this.proc = fork(HOST, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
-    live.add(this.proc)
-    this.proc.on('message', (a: ScaleAnswer) => { this.waiting.get(a.type)?.shift()?.resolve(a) })
-    // a message to a process that is gone: its exit below fails what waits
-    this.proc.on('error', () => {})
-    this.proc.on('exit', (code, signal) => {
-      this.exited = true
-      live.delete(this.proc)
-      const err = new Error(`host ${String(this.proc.pid)} exited (${signal ?? String(code)})`)
-      for (const list of this.waiting.values()) for (const w of list.splice(0)) w.reject(err)
-    })
-  }
-
-  get pid (): number {
-    return this.proc.pid as number
-  }
-
-  async next<T extends ScaleAnswer['type']> (type: T, timeoutMs: number): Promise<Answer<T>> {
-    if (this.exited) throw new Error(`host ${this.pid} has exited: no '${type}' will come`)
-    return await new Promise((resolve, reject) => {
-      let list = this.waiting.get(type)
-      if (list === undefined) this.waiting.set(type, list = [])
-      const waiter = {
-        resolve: (a: ScaleAnswer) => { clearTimeout(timer); resolve(a as Answer<T>) },
-        reject: (err: Error) => { clearTimeout(timer); reject(err) }
-      }
-      const timer = setTimeout(() => {
-        // out of the queue: the answer, should it come late, is not taken for the next question's
-        list?.splice(list.indexOf(waiter), 1)
-        reject(new Error(`host ${this.pid} sent no '${type}' within ${timeoutMs} ms`))
-      }, timeoutMs)
-      list.push(waiter)
-    })
-  }
-
-  async ask<T extends ScaleAnswer['type']> (m: ScaleAsk, type: T, timeoutMs = 30_000): Promise<Answer<T>> {
-    const answer = this.next(type, timeoutMs)
-    this.proc.send(m)
-    return await answer
-  }
-
-  /** Asks the nodes to stop, then kills what is left after 10 s (also a stopped process: SIGKILL ends it). */
-  async stop (): Promise<void> {
-    if (this.exited) return
-    const gone = new Promise(resolve => this.proc.once('exit', resolve))
-    if (this.proc.connected) this.proc.send({ type: 'stop' } satisfies ScaleAsk)
-    const timer = setTimeout(() => { this.proc.kill('SIGKILL') }, 10_000)
-    await gone
-    clearTimeout(timer)
-  }
-}
+/** A host process and the answers it owes. */
+type Host = Child<ScaleAsk, ScaleAnswer>
 
 /** One size: the row and figures, or what went wrong on the way (the rest of the row stays empty). */
 async function measure (n: number, opts: Required<Omit<ScaleBenchOptions, 'sizes' | 'quiet'>>, log: (s: string) => void): Promise<{ row: Record<string, string | number>, figures: Figure[] }> {
@@ -112,10 +49,10 @@ async function measure (n: number, opts: Required<Omit<ScaleBenchOptions, 'sizes
   const rest = n - 3
   const processes = Math.ceil(rest / NODES_PER_PROCESS)
   const shares = Array.from({ length: processes }, (_, i) => Math.floor(rest / processes) + (i < rest % processes ? 1 : 0))
-  const seed = new Host()
-  const killed = new Host()
-  const stopped = new Host()
-  const others = shares.map(() => new Host())
+  const seed = new Child<ScaleAsk, ScaleAnswer>(HOST)
+  const killed = new Child<ScaleAsk, ScaleAnswer>(HOST)
+  const stopped = new Child<ScaleAsk, ScaleAnswer>(HOST)
+  const others = shares.map(() => new Child<ScaleAsk, ScaleAnswer>(HOST))
   const hosts = [seed, killed, stopped, ...others]
   const counts = [1, 1, 1, ...shares]
   try {
@@ -156,13 +93,7 @@ async function measure (n: number, opts: Required<Omit<ScaleBenchOptions, 'sizes
 
     // idle: CPU and bytes written by every process, per node
     const pids = hosts.map(h => h.pid)
-    const { cpuPercent: cpuPerNode, bytesPerSecond: bytesPerNode, rssMb: rssPerNode } = await idleCost(pids, n, opts.idleSeconds)
-    row['idle CPU %/node'] = round(cpuPerNode, 2)
-    row['idle KB/s/node'] = round(bytesPerNode / 1024, 1)
-    row['RSS MB/node'] = round(rssPerNode, 0)
-    fig('idleCpuPercentPerNode', round(cpuPerNode, 2), '% of a core')
-    fig('idleBytesPerNodePerSecond', round(bytesPerNode, 0), 'B/s')
-    fig('rssMbPerNode', round(rssPerNode, 0), 'MB')
+    const { cpuPercent: cpuPerNode, bytesPerSecond: bytesPerNode, rssMb: rssPerNode } = await idleCost(pids, n, opts.idleSeconds, row, fig)
     log(`${n} nodes idle: ${cpuPerNode.toFixed(2)}% of a core, ${(bytesPerNode / 1024).toFixed(1)} KB/s written, ${rssPerNode.toFixed(0)} MB RSS per node`)
 
     // 100 workers, called once from every node; then each counter read back
@@ -226,7 +157,7 @@ async function measure (n: number, opts: Required<Omit<ScaleBenchOptions, 'sizes
     row.error = (err as Error).message
     log(`${n} nodes: ${(err as Error).message}`)
   } finally {
-    await Promise.all(hosts.map(async h => { await h.stop() }))
+    await Promise.all(hosts.map(async h => { await h.stop({ type: 'stop' }) }))
   }
   return { row, figures }
 }

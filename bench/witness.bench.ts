@@ -68,13 +68,7 @@ async function measure (n: number, k: number, idleSeconds: number, log: (s: stri
     row['all leased s'] = Number.isNaN(leasedMs) ? 'no (60 s)' : round(leasedMs / 1000, 2)
     if (!Number.isNaN(leasedMs)) fig('allLeasedMs', round(leasedMs, 0), 'ms')
 
-    const { cpuPercent: cpuPerNode, bytesPerSecond: bytesPerNode, rssMb: rssPerNode } = await idleCost(hosts.map(h => h.pid), n, idleSeconds)
-    row['idle CPU %/node'] = round(cpuPerNode, 2)
-    row['idle KB/s/node'] = round(bytesPerNode / 1024, 2)
-    row['RSS MB/node'] = round(rssPerNode, 0)
-    fig('idleCpuPercentPerNode', round(cpuPerNode, 2), '% of a core')
-    fig('idleBytesPerNodePerSecond', round(bytesPerNode, 0), 'B/s')
-    fig('rssMbPerNode', round(rssPerNode, 0), 'MB')
+    const { cpuPercent: cpuPerNode, bytesPerSecond: bytesPerNode, rssMb: rssPerNode } = await idleCost(hosts.map(h => h.pid), n, idleSeconds, row, fig)
 
     // the observers: every node but the two victims
     const watching = others
@@ -92,7 +86,7 @@ async function measure (n: number, k: number, idleSeconds: number, log: (s: stri
     if (!Number.isNaN(killMs)) fig('killDownMs', round(killMs, 0), 'ms', '< 2000')
     if (!Number.isNaN(stopMs)) fig('stopDownMs', round(stopMs, 0), 'ms', '< 5000')
     fig('falseDowns', falseDowns, 'downs', '0')
-    log(`${n} nodes: all leased after ${String(row['all leased s'])} s; idle ${cpuPerNode.toFixed(2)}% of a core, ${(bytesPerNode / 1024).toFixed(2)} KB/s, ${rssPerNode.toFixed(0)} MB per node; kill -9 down everywhere after ${String(row['kill -9 down s'])} s, SIGSTOP after ${String(row['SIGSTOP down s'])} s; ${falseDowns} false downs`)
+    log(`${n} nodes: all leased after ${String(row['all leased s'])} s; idle ${cpuPerNode.toFixed(2)}% of a core, ${(bytesPerNode / 1024).toFixed(1)} KB/s, ${rssPerNode.toFixed(0)} MB per node; kill -9 down everywhere after ${String(row['kill -9 down s'])} s, SIGSTOP after ${String(row['SIGSTOP down s'])} s; ${falseDowns} false downs`)
     return { row, figures }
   } finally {
     await Promise.all(hosts.map(async h => { await h.stop({ type: 'stop' }) }))

@@ -205,19 +205,11 @@ export class WitnessDetector {
     this.judge(from, now)
   }
 
-  /** The connection to `peer` closed: suspect until it is heard again. Beats go on to it: each is the owner's cue to open it again. */
+  /** The connection to `peer` closed: suspect until it is heard again (anything it sends reopens the link here). Beats go on to it: each is the owner's cue to open it again. */
   linkClosed (peer: string): void {
     const link = this.links.get(peer)
     if (link === undefined) return
     link.closed = true
-    this.judge(peer, this.c.clock.monotonic())
-  }
-
-  /** The connection to `peer` is open again (the owner's redial went through): beats go on. */
-  linkOpened (peer: string): void {
-    const link = this.links.get(peer)
-    if (link === undefined) return
-    link.closed = false
     this.judge(peer, this.c.clock.monotonic())
   }
 
@@ -253,11 +245,6 @@ export class WitnessDetector {
     this.proposal = this.knownDownAt = undefined
     this.superseded = []
     for (const w of this.list) this.linkTo(w)
-  }
-
-  /** When (monotonic) this node last learnt that doubts held it down; undefined if never. */
-  get knownDown (): number | undefined {
-    return this.knownDownAt
   }
 
   private linkTo (peer: string): Link {

@@ -58,6 +58,7 @@ export class WitnessLinks {
   private readonly init: WitnessLinksInit
   private readonly out = new Map<string, Outbound>()
   private readonly inbound = new Set<Stream>()
+  /** When each peer was last dialed, or will be (a dial that waits first: see `acceptMs`). */
   private readonly lastDial = new Map<string, number>()
   private running = false
   /** The last connection to a peer closed (a killed process's do at once): its link is lost, whatever its stream says yet. */
@@ -67,12 +68,11 @@ export class WitnessLinks {
     if (o?.stream !== undefined) this.lost(peer, o)
   }
 
+  private readonly self: string
+
   constructor (init: WitnessLinksInit) {
     this.init = init
-  }
-
-  private get self (): string {
-    return this.init.host.peerId.toString()
+    this.self = init.host.peerId.toString()
   }
 
   async start (): Promise<void> {

@@ -1,22 +1,22 @@
 /**
  * One process of the witness scenario (witness.bench.ts forks it): bare libp2p hosts,
- * each running the witness failure detector over witness links, answering the parent
- * over IPC. Several nodes share the process, as in the scale scenario.
+ * each running witness membership (the member list by joins and pushes over the links,
+ * the failure detector beside it) over witness links, answering the parent over IPC.
+ * Several nodes share the process, as in the scale scenario.
  */
 import '@simplepool/core/polyfill'
 import type { Libp2p } from '@libp2p/interface'
-import { systemClock } from '@simplepool/core'
+import { systemClock, systemRandom } from '@simplepool/core'
 import { HandshakeWitness } from '../packages/mesh/src/handshake-witness.js'
 import { createLinkHost } from '../packages/mesh/src/host.js'
-import { WitnessDetector } from '../packages/mesh/src/witness/witness-detector.js'
+import { WitnessMembership } from '../packages/mesh/src/witness/witness-membership.js'
 import { WitnessLinks } from '../packages/mesh/src/witness/witness-links.js'
-import { witnessesOf } from '../packages/mesh/src/witness/witnesses.js'
-import type { WitnessedMember } from '../packages/mesh/src/witness/witness-options.js'
 import type { WitnessAnswer, WitnessAsk } from './witness-protocol.js'
 
 const quiet = { error () {}, warn () {}, info () {}, debug () {} }
 const hosts: Libp2p[] = []
-const nodes: Array<{ detector: WitnessDetector, links: WitnessLinks, downs: Record<string, number> }> = []
+/** Each node, and the peers it joins through (none for the first bootstrap node: it starts the cluster). */
+const nodes: Array<{ membership: WitnessMembership, links: WitnessLinks, downs: Record<string, number>, via: string[] }> = []
 
 function reply (answer: WitnessAnswer): void {
   process.send?.(answer)
@@ -29,50 +29,55 @@ async function start (count: number): Promise<void> {
   reply({ type: 'started', nodes: made.map(h => ({ peerId: h.peerId.toString(), address: h.getMultiaddrs()[0].toString() })) })
 }
 
-async function link (table: Record<string, { gen: number, address: string }>, k: number): Promise<void> {
-  const ids = Object.keys(table)
-  const members = new Map<string, WitnessedMember>(ids.map(id => [id, { gen: table[id].gen, witnesses: witnessesOf(id, ids, k) }]))
+async function link (bootstraps: Array<{ peerId: string, address: string }>, k: number): Promise<void> {
+  const known = new Map(bootstraps.map(b => [b.peerId, b.address]))
   for (const host of hosts) {
     const self = host.peerId.toString()
     const downs: Record<string, number> = {}
-    const named = ids.filter(id => members.get(id)?.witnesses.includes(self) === true)
-    const detector: WitnessDetector = new WitnessDetector({
-      self,
+    const membership: WitnessMembership = new WitnessMembership({
+      self: { peerId: self, addresses: host.getMultiaddrs().map(String), status: 'up', pools: {} },
       clock: systemClock,
-      members,
-      links: [...new Set([...(members.get(self)?.witnesses ?? []), ...named])],
-      // (it sends from its first beat, once started: the links exist by then)
+      random: systemRandom,
       send: (peer, m) => { links.send(peer, m) },
-      changed: (peer, liveness) => { if (liveness === 'down' && downs[peer] === undefined) downs[peer] = Date.now() },
       unlinked: (peer) => { links.close(peer) }
-    })
+    }, { witnesses: k })
+    membership.addEventListener('member:down', (evt) => { downs[evt.detail.peerId] ??= Date.now() })
     const links: WitnessLinks = new WitnessLinks({
       host,
       clock: systemClock,
       logger: quiet,
-      addressesOf: (peer) => table[peer] === undefined ? undefined : [table[peer].address],
-      receive: (from, m) => { detector.receive(from, m) },
-      closed: (peer) => { detector.linkClosed(peer) },
-      refused: (peer) => { detector.refused(peer) },
+      addressesOf: (peer) => membership.addressesOf(peer) ?? (known.has(peer) ? [known.get(peer) as string] : undefined),
+      receive: (from, m) => { membership.receive(from, m) },
+      closed: (peer) => { membership.linkClosed(peer) },
+      refused: (peer) => { membership.refused(peer) },
       // (a handshake may queue behind hundreds when a hundred nodes start at once)
       dialTimeoutMs: 10_000,
-      redialMs: 1_000
+      redialMs: 1_000,
+      // a node names a witness that may not know it yet (its record travels on this very
+      // link): waiting for the witness to dial first would hold every such link a second
+      acceptMs: 0
     })
     await links.start()
-    nodes.push({ detector, links, downs })
+    // the first bootstrap node starts the cluster; every other node starts at a random one of them (the load of the pulls spread)
+    const ids = bootstraps.map(b => b.peerId)
+    const first = Math.floor(Math.random() * ids.length)
+    const via = ids[0] === self ? [] : [...ids.slice(first), ...ids.slice(0, first)].filter(p => p !== self)
+    nodes.push({ membership, links, downs, via })
   }
   reply({ type: 'linked' })
 }
 
 process.on('message', (m: WitnessAsk) => {
   if (m.type === 'start') void start(m.count)
-  else if (m.type === 'members') void link(m.members, m.witnesses)
+  else if (m.type === 'bootstrap') void link(m.peers, m.witnesses)
   else if (m.type === 'go') {
-    for (const n of nodes) n.detector.start()
+    for (const n of nodes) n.membership.start(n.via)
     reply({ type: 'going' })
-  } else if (m.type === 'state') reply({ type: 'state', leased: nodes.map(n => n.detector.holdsLease()), downs: nodes.map(n => n.downs) })
-  else if (m.type === 'stop') {
-    for (const n of nodes) n.detector.stop()
+  } else if (m.type === 'state') {
+    const alive = nodes.map(n => n.membership.snapshot().members.filter(x => x.liveness === 'alive').length)
+    reply({ type: 'state', leased: nodes.map(n => n.membership.holdsLease()), alive, downs: nodes.map(n => n.downs) })
+  } else if (m.type === 'stop') {
+    for (const n of nodes) n.membership.stop()
     void Promise.all(nodes.map(async n => { await n.links.stop() })).then(async () => await Promise.all(hosts.map(async h => { await h.stop() }))).finally(() => process.exit(0))
   }
 })

@@ -1,8 +1,8 @@
 /** What the witness scenario asks a host process (see witness-host.ts). */
 export type WitnessAsk =
   | { type: 'start', count: number }
-  /** Every member: its generation and address; the witnesses each names are computed alike everywhere. */
-  | { type: 'members', members: Record<string, { gen: number, address: string }>, witnesses: number }
+  /** The members a node joins through (each pulls the member list from the first that answers), and K. */
+  | { type: 'bootstrap', peers: Array<{ peerId: string, address: string }>, witnesses: number }
   | { type: 'go' }
   | { type: 'state' }
   | { type: 'stop' }
@@ -13,5 +13,5 @@ export type WitnessAnswer =
   | { type: 'started', nodes: Array<{ peerId: string, address: string }> }
   | { type: 'linked' }
   | { type: 'going' }
-  /** Of each node: whether it holds its lease, and when (Date.now) it first held each member down. */
-  | { type: 'state', leased: boolean[], downs: Array<Record<string, number>> }
+  /** Of each node: whether it holds its lease, how many members it sees alive, and when (Date.now) it first held each member down. */
+  | { type: 'state', leased: boolean[], alive: number[], downs: Array<Record<string, number>> }

@@ -6,6 +6,8 @@
  *   npm run sim -- --seeds 100 --partitions                 # network partitions drawn too
  *   npm run sim -- --membership [--nodes 1000] [--loss 0.2] [--pauses 1] [--flaps 0] [--splits 0] [--joins 0] [--leaves 0] [--witnesses 6] [--seconds 30] [--seed 1]
  *                                                           # the membership model alone (membership-model.ts)
+ *   npm run sim -- --startup [--nodes 1000] [--spread 1000] [--bootstraps 3] [--loss 0] [--witnesses 6] [--seed 1]
+ *                                                           # a cluster's start under witness membership (startup-model.ts)
  *
  * Seeds run `--jobs` at a time (one per core unless told), each in a worker thread.
  * A failing seed prints its invariant, what shows it and the last lines of its trace.
@@ -19,9 +21,10 @@ import { defaultJobs, sweep } from './seed-pool.js'
 import { WEIGHTS } from './scenario/faults.js'
 import type { Op } from './scenario/faults.js'
 import { runMembershipModel } from './membership-model.js'
+import { runStartupModel } from './startup-model.js'
 import { WITNESS_DEFAULTS } from '@simplepool/mesh'
 
-const USAGE = 'usage: npm run sim -- [--seeds N] [--from S] [--seed S] [--nodes M] [--seconds S] [--ids K] [--jobs J] [--mode safety|liveness] [--exclude op,op] [--partitions] [--replicas 0|1|2] [--walk N] [--stop-at-failure] [--trace [--watch pool/id]] [--quiet]\n       npm run sim -- --membership [--nodes N] [--seconds S] [--loss 0..1] [--pauses P] [--flaps F] [--splits S] [--joins J] [--leaves L] [--witnesses K] [--seed S]'
+const USAGE = 'usage: npm run sim -- [--seeds N] [--from S] [--seed S] [--nodes M] [--seconds S] [--ids K] [--jobs J] [--mode safety|liveness] [--exclude op,op] [--partitions] [--replicas 0|1|2] [--walk N] [--stop-at-failure] [--trace [--watch pool/id]] [--quiet]\n       npm run sim -- --membership [--nodes N] [--seconds S] [--loss 0..1] [--pauses P] [--flaps F] [--splits S] [--joins J] [--leaves L] [--witnesses K] [--seed S]\n       npm run sim -- --startup [--nodes N] [--spread MS] [--bootstraps B] [--loss 0..1] [--witnesses K] [--seed S]'
 
 function int (name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback
@@ -55,6 +58,9 @@ async function main (): Promise<void> {
         mode: { type: 'string', default: 'safety' },
         quiet: { type: 'boolean', default: false },
         membership: { type: 'boolean', default: false },
+        startup: { type: 'boolean', default: false },
+        spread: { type: 'string' },
+        bootstraps: { type: 'string' },
         loss: { type: 'string' },
         pauses: { type: 'string' },
         flaps: { type: 'string' },
@@ -72,6 +78,13 @@ async function main (): Promise<void> {
   const v = parsed.values
   if (v.help === true) {
     process.stdout.write(`${USAGE}\n`)
+    return
+  }
+  if (v.startup === true) {
+    for (const nodes of v.nodes === undefined ? [100, 1_000, 10_000] : [int('nodes', v.nodes, 100)]) {
+      const r = await runStartupModel({ nodes, spreadMs: int('spread', v.spread, 1_000), bootstraps: int('bootstraps', v.bootstraps, 3), loss: Number(v.loss ?? 0), witnesses: int('witnesses', v.witnesses, WITNESS_DEFAULTS.witnesses), seed: int('seed', v.seed, 1) })
+      process.stdout.write(JSON.stringify(r) + '\n')
+    }
     return
   }
   if (v.membership === true) {

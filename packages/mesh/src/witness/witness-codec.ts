@@ -1,25 +1,29 @@
 import { decode, encode } from 'cbor-x'
 import { InvalidMessageError } from '@simplepool/core'
-import type { WitnessBeat, WitnessMessage, WitnessUpdate } from './witness-messages.js'
+import type { LinkMessage, WitnessBeat, WitnessUpdate } from './witness-messages.js'
+import { checkRosterMessage } from './roster-codec.js'
 
-/** Messages larger than this are refused: a beat with its news is a few KB at most. */
-export const MAX_WITNESS_MESSAGE_BYTES = 64 * 1024
+/**
+ * Messages larger than this are refused: a beat with its news is a few KB at most, the
+ * roster's records at most 64 to a message (under 40 KB unless a member names hundreds of pools).
+ */
+export const MAX_WITNESS_MESSAGE_BYTES = 1024 * 1024
 /** News items one message may carry (a beat carries at most 32 of its own). */
 const MAX_UPDATES = 256
 /** Witnesses one list may name: K is 8 by default. */
 const MAX_WITNESSES = 64
 const MAX_ID = 128
 
-/** Wire form of a witness message: cbor of a plain object, versioned. */
-export function encodeWitnessMessage (m: WitnessMessage): Uint8Array {
+/** Wire form of a link's message: cbor of a plain object, versioned. */
+export function encodeWitnessMessage (m: LinkMessage): Uint8Array {
   return encode({ v: 1, ...m })
 }
 
 /**
- * Decodes and checks a witness message from a link. Anything malformed throws
- * `InvalidMessageError` naming the field; the link drops it and goes on.
+ * Decodes and checks a message from a link (the detector's, or the roster's). Anything
+ * malformed throws `InvalidMessageError` naming the field; the link drops it and goes on.
  */
-export function decodeWitnessMessage (bytes: Uint8Array): WitnessMessage {
+export function decodeWitnessMessage (bytes: Uint8Array): LinkMessage {
   if (bytes.byteLength > MAX_WITNESS_MESSAGE_BYTES) throw new InvalidMessageError(`witness message of ${bytes.byteLength} bytes exceeds ${MAX_WITNESS_MESSAGE_BYTES}`)
   let raw: unknown
   try {
@@ -29,6 +33,7 @@ export function decodeWitnessMessage (bytes: Uint8Array): WitnessMessage {
   }
   const r = object(raw, 'witness message')
   if (r.v !== 1) throw new InvalidMessageError(`witness message version ${shown(r.v)} is not supported`)
+  if (r.t === 'records' || r.t === 'digest' || r.t === 'pull') return checkRosterMessage(r)
   const updates = list(r.updates, 'updates', MAX_UPDATES).map(decodeUpdate)
   if (r.t === 'news') return { t: 'news', updates }
   if (r.t !== 'beat') throw new InvalidMessageError(`witness message: unknown type ${shown(r.t)}`)
@@ -64,7 +69,14 @@ function decodeUpdate (raw: unknown): WitnessUpdate {
   switch (u.k) {
     case 'doubt': return { k: 'doubt', peer, gen, seq: count(u.seq, 'update.seq'), from: id(u.from, 'update.from'), witnesses: ids(u.witnesses, 'update.witnesses') }
     case 'dead': return { k: 'dead', peer, gen, from: id(u.from, 'update.from') }
-    case 'alive': return { k: 'alive', peer, gen, seq: count(u.seq, 'update.seq'), witnesses: ids(u.witnesses, 'update.witnesses') }
+    case 'alive': {
+      const alive: WitnessUpdate = { k: 'alive', peer, gen, seq: count(u.seq, 'update.seq'), witnesses: ids(u.witnesses, 'update.witnesses') }
+      if (u.near !== undefined) {
+        if (u.near !== true) throw new InvalidMessageError('witness message: bad update.near')
+        alive.near = true
+      }
+      return alive
+    }
     default: throw new InvalidMessageError(`witness message: unknown update ${shown(u.k)}`)
   }
 }

@@ -5,31 +5,10 @@ import type { WitnessBeat, WitnessMessage, WitnessUpdate } from './witness-messa
 import { MemberNews, groupOf, sameList } from './member-news.js'
 import { WITNESS_DEFAULTS } from './witness-options.js'
 import type { WitnessComponents, WitnessLiveness, WitnessOptions } from './witness-options.js'
+import { type Link, newLink } from './link-state.js'
 
-/** One link, as this side keeps it. */
-interface Link {
-  /** When anything last came from the peer (monotonic); -Infinity before anything did. */
-  lastHeard: number
-  /** The peer's latest beat number; -1 before one. */
-  theirBeat: number
-  /** Until when the peer's echo says it hears this node (monotonic). */
-  echoedUntil: number
-  /** When this side last sent it a beat (monotonic). */
-  lastSent: number
-  /** When this side last doubted it (monotonic): a doubt is raised again only a doubt deadline later. */
-  lastDoubt: number
-  /** The peer's epochs in which this side doubted it. Until the peer enters a later one than each, this side gives it no echo and no promise. */
-  doubted: Set<number>
-  /** The highest of the peer's proposed epochs this side promised (no doubt from here below it); -1 if none. */
-  promised: number
-  /** The peer lacks this node's witness list of its epoch (its last beat said so): the next beat carries it. */
-  wantsList: boolean
-  closed: boolean
-}
-
-/** Beat numbers whose sending time is kept: an echo older than this many beats counts for nothing. */
+/** Beat numbers whose sending time is kept (an older echo counts for nothing), and news items a beat carries at most. */
 const SENT_KEPT = 64
-/** News items one beat carries at most. */
 const PIGGYBACK_MAX = 32
 
 /**
@@ -130,6 +109,11 @@ export class WitnessDetector {
     return this.verdicts.get(peer) ?? 'alive'
   }
 
+  /** The peers this node keeps links to (its witnesses, the members that name it, those being dropped). */
+  linked (): string[] {
+    return [...this.links.keys()]
+  }
+
   /** The witnesses this node names now (its epoch's). */
   get witnesses (): readonly string[] {
     return this.list
@@ -169,8 +153,12 @@ export class WitnessDetector {
 
   /** A message from `from` on its link (a member that beats this node is linked with). */
   receive (from: string, m: WitnessMessage): void {
-    const link = this.links.get(from) ?? (this.c.members.has(from) ? this.linkTo(from) : undefined)
-    if (link === undefined) return
+    const link = this.links.get(from) ?? (this.c.members.has(from) && this.mayNeed(from, m) ? this.linkTo(from) : undefined)
+    if (link === undefined) {
+      // a link this side dropped, whose peer has not yet: its news still counts
+      for (const u of m.updates) this.learn(u, from)
+      return
+    }
     this.counts.received++
     const now = this.c.clock.monotonic()
     link.lastHeard = now
@@ -250,8 +238,9 @@ export class WitnessDetector {
   private linkTo (peer: string): Link {
     let link = this.links.get(peer)
     if (link === undefined && peer !== this.c.self) {
-      link = { lastHeard: -Infinity, theirBeat: -1, echoedUntil: -Infinity, lastSent: -Infinity, lastDoubt: -Infinity, doubted: new Set(), promised: -1, wantsList: false, closed: false }
+      link = newLink()
       this.links.set(peer, link)
+      this.c.linked?.(peer)
     }
     return link as Link
   }
@@ -341,12 +330,14 @@ export class WitnessDetector {
     } else {
       n.doubt(u.seq, u.from, u.witnesses)
     }
+    // (an entry told to the member's links alone goes no further: see `enter`)
+    const near = u.k === 'alive' && u.near === true && via !== undefined
     for (const [peer, link] of this.links) {
-      if (peer === via || link.closed) continue
+      if (peer === via || link.closed || near) continue
       this.counts.sent++
       this.c.send(peer, { t: 'news', updates: [u] })
     }
-    this.riding.push({ update: u, left: this.o.piggyback, via })
+    if (!near) this.riding.push({ update: u, left: this.o.piggyback, via })
     if (u.peer === this.c.self) this.propose(now)
     this.judge(u.peer, now)
   }
@@ -399,8 +390,11 @@ export class WitnessDetector {
     this.epoch = p.epoch
     if (!sameList(p.witnesses, this.list)) this.counts.renamed++
     this.list = p.witnesses
-    // (learning it looks at the doubts again: one of the new epoch makes the next proposal)
-    this.learn({ k: 'alive', peer: this.c.self, gen, seq: p.epoch, witnesses: p.witnesses }, undefined)
+    // every node learns it when it voids doubts; an entry only to rename goes to this node's
+    // links alone (the promises keep an old epoch's doubts a minority, heard of or not), so
+    // renames as a hundred nodes start flood nothing. (Learning it looks at the doubts again.)
+    const voids = (this.news.get(this.c.self)?.doubts.size ?? 0) > 0
+    this.learn({ k: 'alive', peer: this.c.self, gen, seq: p.epoch, witnesses: p.witnesses, ...(voids ? {} : { near: true as const }) }, undefined)
   }
 
   private newsOf (peer: string): MemberNews {
@@ -451,11 +445,34 @@ export class WitnessDetector {
     }
   }
 
-  /** Links neither side needs any more (no epoch of this node names the peer, none of the peer's names this node), silent a while: dropped. */
+  /**
+   * Whether a message from a peer with no link here calls for one: either side needs it, or
+   * the peer is in an epoch unknown here (it may name this node). Otherwise it beats only
+   * until it drops its side: reopening would have the two drop and reopen it for ever.
+   */
+  private mayNeed (peer: string, m: WitnessMessage): boolean {
+    const n = this.news.get(peer)
+    if (n === undefined || this.needs(peer)) return true
+    return m.t === 'beat' && (m.epoch > n.seq || m.propose !== undefined)
+  }
+
+  /** Whether either side needs the link to `peer`, as far as this side knows: this node names it (in its epoch, a proposal, or its wish), or it names this node. */
+  private needs (peer: string): boolean {
+    return this.wanted.includes(peer) || this.groups().some(l => l.includes(peer)) || (this.news.get(peer)?.epochsNaming(this.c.self).length ?? 0) > 0
+  }
+
+  /**
+   * Links neither side needs (see `needs`) for three doubt deadlines: dropped (both sides beat
+   * until then: silence is no cue). A peer that still needs it beats again, which reopens it.
+   */
   private prune (now: number): void {
-    const mine = new Set([...this.groups().flat(), ...this.wanted])
     for (const [peer, link] of this.links) {
-      if (mine.has(peer) || this.newsOf(peer).epochsNaming(this.c.self).length > 0 || now - link.lastHeard < 3 * this.o.doubtMs) continue
+      if (this.needs(peer)) {
+        link.unneeded = undefined
+        continue
+      }
+      link.unneeded ??= now
+      if (now - link.unneeded < 3 * this.o.doubtMs) continue
       this.links.delete(peer)
       this.c.unlinked?.(peer)
     }
@@ -476,7 +493,8 @@ export class WitnessDetector {
     if (n?.dead === true) return 'down'
     if (n !== undefined && n.isDown(peer)) return 'down'
     const link = this.links.get(peer)
-    if (link !== undefined && (link.closed || now - link.lastHeard >= this.o.missMs) && link.lastHeard > -Infinity) return 'suspect'
+    // (the silence of a link neither side needs, which the peer may have dropped already, says nothing)
+    if (link !== undefined && (link.closed || now - link.lastHeard >= this.o.missMs) && link.lastHeard > -Infinity && this.needs(peer)) return 'suspect'
     return (n?.doubts.size ?? 0) > 0 ? 'suspect' : 'alive'
   }
 }

@@ -1,17 +1,20 @@
 import { multiaddr } from '@multiformats/multiaddr'
-import { sleep, timeoutSignal } from '@simplepool/core'
+import { deferOf, sleep, timeoutSignal } from '@simplepool/core'
 import type { Clock, Logger } from '@simplepool/core'
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 import { isRefusal } from '../dial-error.js'
 import { dialProven } from '../proven-dial.js'
 import { MAX_WITNESS_MESSAGE_BYTES, decodeWitnessMessage, encodeWitnessMessage } from './witness-codec.js'
 import { MessageReader, frame } from './witness-framing.js'
-import type { WitnessMessage } from './witness-messages.js'
+import { isRosterMessage } from './witness-messages.js'
+import type { LinkMessage } from './witness-messages.js'
 
 /** The protocol of witness links: one stream each way per link, each message a 4-byte length and its cbor. */
 export const WITNESS_PROTOCOL = '/simplepool/witness/1'
 /** Messages held for a link while its stream opens; past this, the oldest go (a beat is sent again in half a second). */
 const QUEUE_MAX = 64
+/** Bytes of the roster's messages held for a peer that reads slowly; past this the link is taken for lost (anti-entropy mends what it missed). */
+const BACKLOG_MAX_BYTES = 4 * 1024 * 1024
 
 /** What witness links need. */
 export interface WitnessLinksInit {
@@ -21,7 +24,7 @@ export interface WitnessLinksInit {
   /** The addresses a member listens on, from the membership. */
   addressesOf: (peer: string) => readonly string[] | undefined
   /** A message came on a link. */
-  receive: (from: string, message: WitnessMessage) => void
+  receive: (from: string, message: LinkMessage) => void
   /** The stream to `peer` closed, or could not be opened (a timeout, a reset: nothing proven). */
   closed: (peer: string) => void
   /** A dial of `peer` was refused: no process listens where it was. */
@@ -41,7 +44,14 @@ export interface WitnessLinksInit {
 
 interface Outbound {
   stream?: Stream
-  queue: Uint8Array[]
+  /** Frames held while the stream opens; `keep` marks the roster's, which are never the ones dropped. */
+  queue: Array<{ bytes: Uint8Array, keep: boolean }>
+  /** Frames of this turn, written together at its end (see `flush`). */
+  batch?: Uint8Array[]
+  /** The batch holds a roster message, which waits for a drain rather than go. */
+  batchKeeps?: boolean
+  /** The roster's messages waiting for the stream to drain (they are not dropped as beats are), and their bytes. */
+  backlog?: { frames: Uint8Array[], bytes: number }
 }
 
 /**
@@ -69,10 +79,12 @@ export class WitnessLinks {
   }
 
   private readonly self: string
+  private readonly defer: (fn: () => void) => void
 
   constructor (init: WitnessLinksInit) {
     this.init = init
     this.self = init.host.peerId.toString()
+    this.defer = deferOf(init.clock)
   }
 
   async start (): Promise<void> {
@@ -101,8 +113,12 @@ export class WitnessLinks {
     o?.stream?.abort(new Error('witness link no longer needed'))
   }
 
-  /** Sends a message to `peer`, opening the link's stream when needed. */
-  send (peer: string, message: WitnessMessage): void {
+  /**
+   * Sends a message to `peer`, opening the link's stream when needed. A beat to a peer whose
+   * stream is full is dropped (the next one supersedes it); the roster's messages wait for
+   * the stream to drain, up to `BACKLOG_MAX_BYTES`.
+   */
+  send (peer: string, message: LinkMessage): void {
     if (!this.running || peer === this.self) return
     const body = encodeWitnessMessage(message)
     if (body.byteLength > MAX_WITNESS_MESSAGE_BYTES) {
@@ -118,26 +134,88 @@ export class WitnessLinks {
         this.lost(peer, o)
         return
       }
+      if (o.backlog !== undefined || (stream.writableNeedsDrain && isRosterMessage(message))) {
+        this.hold(peer, o, stream, bytes)
+        return
+      }
       // a peer that reads nothing: what is queued for it already says all this would
       if (stream.writableNeedsDrain) return
-      try {
-        stream.send(bytes)
-      } catch {
-        this.lost(peer, o)
+      // what is sent to a peer in one turn goes as one write: a flood, a pull's answer or
+      // the beats of a sweep are many messages, and each write is a Yamux frame, a Noise
+      // record and a system call
+      if (o.batch === undefined) {
+        o.batch = []
+        this.defer(() => { this.flush(peer, o, stream) })
       }
+      o.batch.push(bytes)
+      if (isRosterMessage(message)) o.batchKeeps = true
       return
     }
     if (o !== undefined) {
-      if (o.queue.length >= QUEUE_MAX) o.queue.shift()
-      o.queue.push(bytes)
+      const keep = isRosterMessage(message)
+      if (o.queue.length >= QUEUE_MAX && !keep) return
+      if (o.queue.length >= QUEUE_MAX) {
+        const beat = o.queue.findIndex(q => !q.keep)
+        if (beat >= 0) o.queue.splice(beat, 1)
+      }
+      o.queue.push({ bytes, keep })
       return
     }
     const now = this.init.clock.monotonic()
     if (now - (this.lastDial.get(peer) ?? -Infinity) < this.init.redialMs) return
-    const opening: Outbound = { queue: [bytes] }
+    const opening: Outbound = { queue: [{ bytes, keep: isRosterMessage(message) }] }
     this.out.set(peer, opening)
     const connected = this.init.host.getConnections().some(c => c.remotePeer.toString() === peer)
     this.opening(peer, opening, this.self > peer && !connected ? (this.init.acceptMs ?? this.init.redialMs) : 0)
+  }
+
+  /** Writes the frames of a turn to `peer` as one. */
+  private flush (peer: string, o: Outbound, stream: Stream): void {
+    const batch = o.batch
+    const keeps = o.batchKeeps === true
+    o.batch = o.batchKeeps = undefined
+    if (batch === undefined || batch.length === 0 || o.stream !== stream || this.out.get(peer) !== o) return
+    const bytes = batch.length === 1 ? batch[0] : concat(batch)
+    // (beats alone, to a peer that reads nothing, go: the next ones supersede them)
+    if (o.backlog !== undefined || stream.writableNeedsDrain) {
+      if (keeps || o.backlog !== undefined) this.hold(peer, o, stream, bytes)
+      return
+    }
+    try {
+      stream.send(bytes)
+    } catch {
+      this.lost(peer, o)
+    }
+  }
+
+  /** Keeps a frame until `stream` drains; a peer that lets too much wait has its link taken for lost. */
+  private hold (peer: string, o: Outbound, stream: Stream, bytes: Uint8Array): void {
+    if (o.backlog === undefined) {
+      o.backlog = { frames: [], bytes: 0 }
+      const flush = (): void => {
+        const b = o.backlog
+        if (b === undefined || o.stream !== stream) return
+        while (b.frames.length > 0 && !stream.writableNeedsDrain) {
+          const next = b.frames.shift() as Uint8Array
+          b.bytes -= next.byteLength
+          try {
+            stream.send(next)
+          } catch {
+            this.lost(peer, o)
+            return
+          }
+        }
+        if (b.frames.length === 0) o.backlog = undefined
+        else stream.addEventListener('drain', flush, { once: true })
+      }
+      stream.addEventListener('drain', flush, { once: true })
+    }
+    o.backlog.frames.push(bytes)
+    o.backlog.bytes += bytes.byteLength
+    if (o.backlog.bytes > BACKLOG_MAX_BYTES) {
+      this.init.logger.warn(`witness link to ${peer}: ${o.backlog.bytes} bytes wait for a peer that reads slowly; the link is dropped`)
+      this.lost(peer, o)
+    }
   }
 
   private opening (peer: string, o: Outbound, waitMs: number): void {
@@ -156,7 +234,16 @@ export class WitnessLinks {
     const signal = (): AbortSignal => timeoutSignal(this.init.clock, this.init.dialTimeoutMs)
     let stream: Stream | undefined
     let failure: unknown
-    if (addresses.length === 0) failure = new Error(`no address known for ${peer}`)
+    // a peer not yet in the member list (a joiner that asked for it) is answered on the connection it opened
+    const open = addresses.length === 0 ? this.init.host.getConnections().find(c => c.remotePeer.toString() === peer && c.status === 'open') : undefined
+    if (addresses.length === 0 && open === undefined) failure = new Error(`no address known for ${peer}`)
+    if (open !== undefined) {
+      try {
+        stream = await open.newStream(WITNESS_PROTOCOL, { signal: signal() })
+      } catch (err) {
+        failure = err
+      }
+    }
     for (let attempt = 1; stream === undefined && failure === undefined; attempt++) {
       let connection: Connection | undefined
       try {
@@ -188,9 +275,9 @@ export class WitnessLinks {
     o.stream = stream
     stream.addEventListener('close', () => { this.lost(peer, o) })
     // (nothing is read on a stream this node opened: the peer writes on its own)
-    for (const bytes of o.queue.splice(0)) {
-      if (stream.writableNeedsDrain) break
-      stream.send(bytes)
+    for (const { bytes } of o.queue.splice(0)) {
+      if (stream.writableNeedsDrain || o.backlog !== undefined) this.hold(peer, o, stream, bytes)
+      else stream.send(bytes)
     }
   }
 
@@ -235,4 +322,16 @@ export class WitnessLinks {
       }
     })
   }
+}
+
+function concat (parts: Uint8Array[]): Uint8Array {
+  let size = 0
+  for (const p of parts) size += p.byteLength
+  const out = new Uint8Array(size)
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.byteLength
+  }
+  return out
 }

@@ -1,3 +1,5 @@
+import type { RosterMessage } from './roster-messages.js'
+
 /**
  * What witnesses say on their links (see docs/design/membership-v2.md). A link carries a
  * beat each way every `beatMs`; news (a doubt, a death, a refutation) floods over the
@@ -16,9 +18,10 @@ export type WitnessUpdate =
   /**
    * `peer` entered epoch `seq`, with `witnesses`: a majority of its group promised it no
    * doubt of an older epoch, so the doubts of older epochs can never hold it down and are
-   * dropped.
+   * dropped. `near`: told to the member's links alone, which pass it on no further (no
+   * doubt of it was known to void).
    */
-  | { k: 'alive', peer: string, gen: number, seq: number, witnesses: readonly string[] }
+  | { k: 'alive', peer: string, gen: number, seq: number, witnesses: readonly string[], near?: true }
 
 /**
  * One beat: this side's beat number, the last number it had from the other side, whether
@@ -69,4 +72,12 @@ export function updateKey (u: WitnessUpdate): string {
     case 'dead': return `x|${u.peer}|${u.gen}`
     case 'alive': return `a|${u.peer}|${u.gen}|${u.seq}`
   }
+}
+
+/** Anything sent on a witness link: the detector's beats and news, and the roster's records (see `Roster`). */
+export type LinkMessage = WitnessMessage | RosterMessage
+
+/** True for the roster's messages (the rest are the detector's). */
+export function isRosterMessage (m: LinkMessage): m is RosterMessage {
+  return m.t === 'records' || m.t === 'digest' || m.t === 'pull'
 }

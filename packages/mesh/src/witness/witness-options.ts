@@ -64,6 +64,8 @@ export interface WitnessComponents {
   send: (peer: string, message: WitnessMessage) => void
   /** This node's verdict on `peer` changed. */
   changed?: (peer: string, liveness: WitnessLiveness) => void
+  /** A link this node keeps from now on (a witness named, a member that names it): the owner may greet the peer. */
+  linked?: (peer: string) => void
   /** A link this node needs no more (no epoch of either side names the other): the owner may close it. */
   unlinked?: (peer: string) => void
   /** This node learnt that doubts hold it down: others may take over its work, so it must stop serving what it holds, and come back as a new generation. */

@@ -1,0 +1,27 @@
+/** One link, as this side keeps it. */
+export interface Link {
+  /** When anything last came from the peer (monotonic); -Infinity before anything did. */
+  lastHeard: number
+  /** The peer's latest beat number; -1 before one. */
+  theirBeat: number
+  /** Until when the peer's echo says it hears this node (monotonic). */
+  echoedUntil: number
+  /** When this side last sent it a beat (monotonic). */
+  lastSent: number
+  /** When this side last doubted it (monotonic): a doubt is raised again only a doubt deadline later. */
+  lastDoubt: number
+  /** The peer's epochs in which this side doubted it. Until the peer enters a later one than each, this side gives it no echo and no promise. */
+  doubted: Set<number>
+  /** The highest of the peer's proposed epochs this side promised (no doubt from here below it); -1 if none. */
+  promised: number
+  /** The peer lacks this node's witness list of its epoch (its last beat said so): the next beat carries it. */
+  wantsList: boolean
+  closed: boolean
+  /** Since when neither side has needed the link (monotonic), as far as this side knows. */
+  unneeded?: number
+}
+
+/** A link as it starts: nothing heard, nothing sent, no doubt, no promise. */
+export function newLink (): Link {
+  return { lastHeard: -Infinity, theirBeat: -1, echoedUntil: -Infinity, lastSent: -Infinity, lastDoubt: -Infinity, doubted: new Set(), promised: -1, wantsList: false, closed: false }
+}

@@ -1,0 +1,307 @@
+import { TypedEventTarget } from '@simplepool/core'
+import type { Clock, Liveness, Member, MemberStatus, MembershipEvents, MembershipSnapshot, PoolTarget, Random, TimerHandle } from '@simplepool/core'
+import { Roster } from './roster.js'
+import type { RosterOptions } from './roster.js'
+import type { RosterRecord } from './roster-messages.js'
+import { WitnessDetector } from './witness-detector.js'
+import { isRosterMessage } from './witness-messages.js'
+import type { LinkMessage } from './witness-messages.js'
+import type { WitnessLiveness, WitnessOptions } from './witness-options.js'
+import { witnessesOf } from './witnesses.js'
+
+/** A join's pull unanswered this long goes to the next peer: on loopback an answer takes milliseconds, on a loaded start a few hundred. */
+const JOIN_RETRY_MS = 1_000
+
+/** What this node says of itself as it starts. */
+export interface SelfInit {
+  peerId: string
+  addresses: readonly string[]
+  status: MemberStatus
+  pools: Readonly<Record<string, PoolTarget>>
+}
+
+/** What a witness membership is given. */
+export interface WitnessMembershipComponents {
+  readonly self: SelfInit
+  readonly clock: Clock
+  readonly random: Random
+  send: (peer: string, message: LinkMessage) => void
+  /** A link this node needs no more: the owner may close it. */
+  unlinked?: (peer: string) => void
+  /** Doubts held this node down: it must stop serving what it holds; it is back at once as a new generation. */
+  heldDown?: () => void
+}
+
+/** Timings: the detector's and the roster's, how long a member held down stays in views, and how often witnesses are named anew at most. */
+export interface WitnessMembershipOptions extends WitnessOptions, RosterOptions {
+  forgetAfterMs: number
+  renameMs: number
+}
+
+/** Witnesses named anew at most this often (see `rename`). */
+const RENAME_MS = 2_000
+
+/**
+ * Membership by witnesses (docs/design/membership-v2.md), pure: the member list (a
+ * {@link Roster}, spread over the links) and the liveness of each member (a
+ * {@link WitnessDetector}) folded into immutable, versioned snapshots and `member:*`
+ * events, as `MembershipView` does for gossip. A node joins by pulling the list from one
+ * member (`join`); once it has it, it names its witnesses among the members, pushes its
+ * record to them, and starts beating. Whenever members come or go, it names its witnesses
+ * anew. A member held down stays in views, `down`, for `forgetAfterMs`, then its
+ * generation is over here.
+ */
+export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
+  private readonly c: WitnessMembershipComponents
+  private readonly o: Partial<WitnessMembershipOptions>
+  readonly roster: Roster
+  private detector?: WitnessDetector
+  private current: MembershipSnapshot
+  private readonly byId = new Map<string, Readonly<Member>>()
+  /** Members held down here, and when (monotonic): forgotten `forgetAfterMs` after. */
+  private readonly downAt = new Map<string, number>()
+  private renameQueued = false
+  private lastRename = -Infinity
+  private forgetTimer: TimerHandle | undefined
+  private joinTimer: TimerHandle | undefined
+  private running = false
+  private syncedAt: number | undefined
+
+  constructor (components: WitnessMembershipComponents, options: Partial<WitnessMembershipOptions> = {}) {
+    super()
+    this.c = components
+    this.o = options
+    const s = components.self
+    this.roster = new Roster({
+      self: { peerId: s.peerId, gen: components.clock.now(), seq: 0, addresses: s.addresses, status: s.status, pools: s.pools, witnesses: [] },
+      clock: components.clock,
+      random: components.random,
+      peers: () => this.detector?.linked() ?? [],
+      send: (peer, m) => { components.send(peer, m) },
+      changed: (r, prev) => { this.onRecord(r, prev) },
+      synced: () => { this.begin() }
+    }, options)
+    const self = this.toMember(this.roster.self)
+    this.byId.set(s.peerId, self)
+    this.current = Object.freeze({ version: 1, self: s.peerId, members: Object.freeze([self]) })
+  }
+
+  /** The current immutable view. */
+  snapshot (): MembershipSnapshot {
+    return this.current
+  }
+
+  /** A member of the current view. */
+  get (peerId: string): Readonly<Member> | undefined {
+    return this.byId.get(peerId)
+  }
+
+  /** The addresses a member announced, for the links: a member not yet in the view (a bootstrap peer) is the owner's to know. */
+  addressesOf (peerId: string): readonly string[] | undefined {
+    return this.roster.get(peerId)?.addresses
+  }
+
+  /** True once this node has the member list and beats: it knows the members it needs. */
+  get synced (): boolean {
+    return this.syncedAt !== undefined
+  }
+
+  /** True while a majority of this node's witness group echoes it (see `WitnessDetector.holdsLease`). */
+  holdsLease (): boolean {
+    return this.detector?.holdsLease() ?? false
+  }
+
+  /** The witnesses this node names now. */
+  get witnesses (): readonly string[] {
+    return this.detector?.witnesses ?? []
+  }
+
+  /**
+   * Joins through `peers` (pulls the member list from the first; from the next, in turn,
+   * every `JOIN_RETRY_MS` until one answers: a peer that was not running yet lost the
+   * pull), or, with none, starts a cluster of one.
+   */
+  start (peers: readonly string[] = []): void {
+    this.running = true
+    this.roster.start()
+    if (peers.length === 0) {
+      this.begin()
+      return
+    }
+    let i = 0
+    const ask = (): void => {
+      if (!this.running || this.synced) return
+      this.roster.join(peers[i++ % peers.length])
+      this.joinTimer = this.c.clock.setTimeout(ask, JOIN_RETRY_MS)
+    }
+    ask()
+  }
+
+  stop (): void {
+    this.running = false
+    this.roster.stop()
+    this.detector?.stop()
+    if (this.forgetTimer !== undefined) this.c.clock.clearTimeout(this.forgetTimer)
+    if (this.joinTimer !== undefined) this.c.clock.clearTimeout(this.joinTimer)
+    this.forgetTimer = this.joinTimer = undefined
+  }
+
+  /** Changes this node's status (`up`, `draining`, `leaving`...) or targets: pushed to every link at once. */
+  update (change: { status?: MemberStatus, pools?: Readonly<Record<string, PoolTarget>> }): void {
+    this.roster.update({ ...change, ...(change.status === 'leaving' ? { gone: true as const } : {}) })
+    this.refresh(this.roster.self.peerId)
+  }
+
+  /** A message on a link. */
+  receive (from: string, m: LinkMessage): void {
+    if (!this.running) return
+    if (isRosterMessage(m)) this.roster.receive(from, m)
+    else this.detector?.receive(from, m)
+  }
+
+  /** The link to `peer` closed (see `WitnessDetector.linkClosed`). */
+  linkClosed (peer: string): void {
+    this.detector?.linkClosed(peer)
+  }
+
+  /** A dial of `peer` was refused: its process is gone. */
+  refused (peer: string): void {
+    this.detector?.refused(peer)
+  }
+
+  /** The member list is here: name witnesses among it, push this node's record to them, start beating. */
+  private begin (): void {
+    if (this.syncedAt !== undefined || !this.running) return
+    this.syncedAt = this.c.clock.monotonic()
+    const self = this.roster.self
+    this.roster.reincarnate(self.gen, this.choose())
+    this.detector = new WitnessDetector({
+      self: self.peerId,
+      clock: this.c.clock,
+      members: this.roster.witnessedMembers,
+      send: (peer, m) => { this.c.send(peer, m) },
+      changed: (peer, liveness) => { this.onVerdict(peer, liveness) },
+      linked: (peer) => { this.roster.greet(peer) },
+      unlinked: (peer) => { this.c.unlinked?.(peer) },
+      heldDown: () => { this.onHeldDown() }
+    }, this.o)
+    // the record goes to the witnesses, which pass it on (the detector's links exist now)
+    this.roster.update({})
+    this.detector.start()
+    for (const r of this.roster.members()) this.refresh(r.peerId)
+  }
+
+  /** The witnesses this node would name among the members it knows and does not hold down. */
+  private choose (): string[] {
+    const ids: string[] = []
+    for (const r of this.roster.members()) if (r.status !== 'leaving' && !this.downAt.has(r.peerId)) ids.push(r.peerId)
+    return witnessesOf(this.roster.self.peerId, ids, this.o.witnesses ?? 6)
+  }
+
+  /**
+   * Members came or went: name witnesses anew, at most once per `renameMs` however many
+   * changed. When many nodes start at once, each learns of the others over a few seconds,
+   * and would name a better witness at each arrival (about K·ln(N/K) times over the start):
+   * each new witness is a connection (its handshakes cost both ends), so the arrivals of a
+   * while are taken together.
+   */
+  private rename (): void {
+    if (this.renameQueued || this.detector === undefined) return
+    this.renameQueued = true
+    const wait = Math.max(0, this.lastRename + (this.o.renameMs ?? RENAME_MS) - this.c.clock.monotonic())
+    this.c.clock.setTimeout(() => {
+      this.renameQueued = false
+      this.lastRename = this.c.clock.monotonic()
+      if (this.running) this.detector?.setWitnesses(this.choose())
+    }, wait)
+  }
+
+  private onRecord (r: RosterRecord, prev: RosterRecord | undefined): void {
+    // a new generation of a member: what the detector knew of the old one goes
+    if (prev !== undefined && prev.gen !== r.gen && r.gone !== true) {
+      this.downAt.delete(r.peerId)
+      this.detector?.forget(r.peerId)
+    }
+    if (r.gone === true) this.downAt.delete(r.peerId)
+    if (prev === undefined || prev.gen !== r.gen || r.gone === true) this.rename()
+    this.refresh(r.peerId)
+  }
+
+  private onVerdict (peer: string, liveness: WitnessLiveness): void {
+    if (liveness === 'down' && !this.downAt.has(peer)) {
+      this.downAt.set(peer, this.c.clock.monotonic())
+      this.scheduleForget()
+      this.rename()
+    }
+    this.refresh(peer)
+  }
+
+  /** This node was held down: it comes back at once as a new generation, with witnesses named afresh. */
+  private onHeldDown (): void {
+    this.c.heldDown?.()
+    if (!this.running || this.detector === undefined) return
+    this.roster.reincarnate(Math.max(this.c.clock.now(), this.roster.self.gen + 1), this.choose())
+    this.detector.reincarnated()
+    this.refresh(this.roster.self.peerId)
+  }
+
+  /** Members held down `forgetAfterMs` ago leave the view: their generation is over here. */
+  private scheduleForget (): void {
+    if (this.forgetTimer !== undefined) return
+    const forgetMs = this.o.forgetAfterMs ?? 60_000
+    let next = Infinity
+    for (const at of this.downAt.values()) next = Math.min(next, at + forgetMs)
+    if (next === Infinity) return
+    this.forgetTimer = this.c.clock.setTimeout(() => {
+      this.forgetTimer = undefined
+      const now = this.c.clock.monotonic()
+      for (const [peer, at] of this.downAt) {
+        const gen = this.roster.get(peer)?.gen
+        if (now - at >= forgetMs && gen !== undefined) this.roster.bury(peer, gen)
+      }
+      this.scheduleForget()
+    }, Math.max(0, next - this.c.clock.monotonic()))
+  }
+
+  /** Looks at one member again; a new snapshot and an event when it changed. */
+  private refresh (peerId: string): void {
+    const r = this.roster.get(peerId) ?? (peerId === this.roster.self.peerId ? this.roster.self : undefined)
+    const prev = this.byId.get(peerId)
+    const next = r === undefined ? undefined : this.toMember(r)
+    if (next !== undefined && prev !== undefined && same(prev, next)) return
+    if (next === undefined && prev === undefined) return
+    if (next === undefined) this.byId.delete(peerId)
+    else this.byId.set(peerId, next)
+    const members = [...this.byId.values()].sort((a, b) => a.peerId < b.peerId ? -1 : a.peerId > b.peerId ? 1 : 0)
+    this.current = Object.freeze({ version: this.current.version + 1, self: this.current.self, members: Object.freeze(members) })
+    this.emit('membership:change', this.current)
+    if (next === undefined) {
+      // a generation over: a leave, unless it was down already (its work has moved)
+      if (prev !== undefined && prev.liveness !== 'down') this.emit('member:leave', { ...prev, status: 'leaving' })
+    } else if (prev === undefined || (prev.liveness === 'down' && next.liveness !== 'down') || prev.incarnation !== next.incarnation) {
+      this.emit('member:join', next)
+    } else if (next.liveness === 'down' && prev.liveness !== 'down') {
+      this.emit('member:down', next)
+    } else if (next.status === 'leaving' && prev.status !== 'leaving') {
+      this.emit('member:leave', next)
+    } else {
+      this.emit('member:update', next)
+    }
+  }
+
+  private toMember (r: RosterRecord): Readonly<Member> {
+    const self = r.peerId === this.roster.self.peerId
+    const verdict = self ? 'alive' : (this.detector?.liveness(r.peerId) ?? 'alive')
+    const liveness: Liveness = this.downAt.has(r.peerId) ? 'down' : verdict
+    return Object.freeze({ peerId: r.peerId, addresses: r.addresses, status: r.status, pools: r.pools, incarnation: r.gen, liveness })
+  }
+}
+
+function same (a: Readonly<Member>, b: Readonly<Member>): boolean {
+  if (a.status !== b.status || a.liveness !== b.liveness || a.incarnation !== b.incarnation || a.addresses !== b.addresses) return false
+  if (a.pools === b.pools) return true
+  const ak = Object.keys(a.pools)
+  if (ak.length !== Object.keys(b.pools).length) return false
+  for (const k of ak) if (b.pools[k]?.target !== a.pools[k].target) return false
+  return true
+}

@@ -1,0 +1,114 @@
+import { expect } from 'chai'
+import { ManualClock, seededRandom } from '@simplepool/core'
+import type { MembershipSnapshot } from '@simplepool/core'
+import { WitnessMembership } from '../src/witness/witness-membership.js'
+import type { LinkMessage } from '../src/witness/witness-membership.js'
+
+interface Cluster {
+  clock: ManualClock
+  nodes: Record<string, WitnessMembership>
+  dead: Set<string>
+  heldDown: string[]
+}
+
+/**
+ * Nodes of witness membership on one manual clock, each message delivered 1-4 ms after it
+ * is sent (drawn from a seeded generator), none to or from a node in `dead`; a message to a
+ * dead node tells its sender the link closed and the redial was refused, as a killed
+ * process's would.
+ */
+function cluster (ids: string[], seed = 1): Cluster {
+  const clock = new ManualClock(1_000_000)
+  const random = seededRandom(seed)
+  const nodes: Record<string, WitnessMembership> = {}
+  const dead = new Set<string>()
+  const heldDown: string[] = []
+  for (const [i, id] of ids.entries()) {
+    nodes[id] = new WitnessMembership({
+      self: { peerId: id, addresses: [`/memory/${id}`], status: 'up', pools: { room: { target: 1 } } },
+      clock,
+      random: seededRandom(seed * 1000 + i),
+      send: (to: string, m: LinkMessage) => {
+        if (dead.has(id)) return
+        if (dead.has(to)) {
+          clock.setTimeout(() => { nodes[id].linkClosed(to); nodes[id].refused(to) }, 2)
+          return
+        }
+        clock.setTimeout(() => { if (!dead.has(to)) nodes[to].receive(id, m) }, 1 + Math.floor(random.next() * 4))
+      },
+      heldDown: () => { heldDown.push(id) }
+    })
+  }
+  return { clock, nodes, dead, heldDown }
+}
+
+/** Every running node sees exactly `ids` alive, and holds its lease. */
+function agreed (c: Cluster, ids: string[]): boolean {
+  const want = [...ids].sort().join()
+  return ids.every(id => {
+    const s: MembershipSnapshot = c.nodes[id].snapshot()
+    return c.nodes[id].holdsLease() && s.members.filter(m => m.liveness === 'alive').map(m => m.peerId).join() === want
+  })
+}
+
+/** Advances `clock` 10 ms at a time until `done`, for at most `ms`; the time it took, or -1. */
+function until (clock: ManualClock, done: () => boolean, ms: number): number {
+  for (let t = 0; t <= ms; t += 10) {
+    if (done()) return t
+    clock.advance(10)
+  }
+  return -1
+}
+
+describe('WitnessMembership', function () {
+  this.timeout(60_000)
+
+  it('twenty-four nodes started at once, each joining through the first: every node sees all of them alive and holds its lease within a few beats', () => {
+    const ids = Array.from({ length: 24 }, (_, i) => `n${String(i).padStart(2, '0')}`)
+    const c = cluster(ids)
+    c.nodes[ids[0]].start([])
+    for (const id of ids.slice(1)) c.nodes[id].start([ids[0]])
+    const ms = until(c.clock, () => agreed(c, ids), 20_000)
+    expect(ms, 'every node sees all alive and holds its lease').to.be.within(0, 5_000)
+    // a quiet half minute: nobody is doubted down, and every node has come to name six witnesses
+    c.clock.advance(30_000)
+    expect(agreed(c, ids)).to.equal(true)
+    for (const id of ids) expect(c.nodes[id].witnesses.length, id).to.equal(6)
+    expect(c.heldDown).to.deep.equal([])
+  })
+
+  it('a killed node is down everywhere within moments, names nobody any more, and leaves the views once forgotten', () => {
+    const ids = Array.from({ length: 20 }, (_, i) => `n${String(i).padStart(2, '0')}`)
+    const c = cluster(ids, 2)
+    c.nodes[ids[0]].start([])
+    for (const id of ids.slice(1)) c.nodes[id].start([ids[0]])
+    expect(until(c.clock, () => agreed(c, ids), 20_000)).to.be.at.least(0)
+    const victim = ids[7]
+    c.dead.add(victim)
+    c.nodes[victim].stop()
+    const rest = ids.filter(id => id !== victim)
+    const ms = until(c.clock, () => rest.every(id => c.nodes[id].get(victim)?.liveness === 'down'), 10_000)
+    expect(ms, 'down everywhere').to.be.within(0, 1_500)
+    expect(until(c.clock, () => rest.every(id => !c.nodes[id].witnesses.includes(victim)), 10_000)).to.be.at.least(0)
+    expect(until(c.clock, () => agreed(c, rest) && rest.every(id => c.nodes[id].get(victim) === undefined), 120_000)).to.be.at.least(0)
+  })
+
+  it('a node that leaves is gone from every view at once, not down', () => {
+    const ids = Array.from({ length: 12 }, (_, i) => `n${String(i).padStart(2, '0')}`)
+    const c = cluster(ids, 3)
+    c.nodes[ids[0]].start([])
+    for (const id of ids.slice(1)) c.nodes[id].start([ids[0]])
+    expect(until(c.clock, () => agreed(c, ids), 20_000)).to.be.at.least(0)
+    const events: string[] = []
+    c.nodes[ids[1]].addEventListener('member:leave', (e) => { events.push(e.detail.peerId) })
+    c.nodes[ids[1]].addEventListener('member:down', (e) => { events.push(`down:${e.detail.peerId}`) })
+    c.nodes[ids[5]].update({ status: 'leaving' })
+    c.clock.advance(50)
+    c.dead.add(ids[5])
+    c.nodes[ids[5]].stop()
+    const rest = ids.filter(id => id !== ids[5])
+    expect(until(c.clock, () => rest.every(id => c.nodes[id].get(ids[5]) === undefined), 1_000)).to.be.within(0, 200)
+    expect(events).to.deep.equal([ids[5]])
+    expect(until(c.clock, () => agreed(c, rest), 20_000)).to.be.at.least(0)
+  })
+})

@@ -74,8 +74,9 @@ process.on('message', (m: WitnessAsk) => {
     for (const n of nodes) n.membership.start(n.via)
     reply({ type: 'going' })
   } else if (m.type === 'state') {
-    const alive = nodes.map(n => n.membership.snapshot().members.filter(x => x.liveness === 'alive').length)
-    reply({ type: 'state', leased: nodes.map(n => n.membership.holdsLease()), alive, downs: nodes.map(n => n.downs) })
+    // up as a node's view has it: announced up, and not held down (a suspect is a member still: it keeps its workers)
+    const up = nodes.map(n => n.membership.snapshot().members.filter(x => x.status === 'up' && x.liveness !== 'down').length)
+    reply({ type: 'state', leased: nodes.map(n => n.membership.holdsLease()), up, downs: nodes.map(n => n.downs) })
   } else if (m.type === 'stop') {
     for (const n of nodes) n.membership.stop()
     void Promise.all(nodes.map(async n => { await n.links.stop() })).then(async () => await Promise.all(hosts.map(async h => { await h.stop() }))).finally(() => process.exit(0))

@@ -6,7 +6,7 @@
  * given the same three bootstrap nodes, pulls the member list from one of them, names its
  * K witnesses by rendezvous hashing, and runs `WitnessMembership` (the list pushed over
  * the links, the failure detector beside it) over `WitnessLinks`. Measured: the time until
- * every node sees all N members alive and holds its lease (its links are up and a majority
+ * every node sees all N members up (announced, and not held down) and holds its lease (its links are up and a majority
  * of its group echoes it), idle CPU, bytes written and RSS per node, the time until every
  * other node holds the killed node down, and the stopped one, and the members held down
  * that were neither (false downs).
@@ -33,15 +33,15 @@ const HOST = fileURLToPath(new URL('./witness-host.ts', import.meta.url))
 type Host = Child<WitnessAsk, WitnessAnswer>
 
 /** Polls every node's state until `done` holds of all of them (the time, ms) or `timeoutMs` passes (NaN). */
-async function until (hosts: Host[], done: (s: { leased: boolean[], alive: number[], downs: Array<Record<string, number>> }) => boolean, timeoutMs: number): Promise<number> {
+async function until (hosts: Host[], done: (s: { leased: boolean[], up: number[], downs: Array<Record<string, number>> }) => boolean, timeoutMs: number): Promise<number> {
   const t0 = performance.now()
   let polls = 0
   while (performance.now() - t0 < timeoutMs) {
     const states = await Promise.all(hosts.map(async h => await h.ask({ type: 'state' }, 'state')))
-    const all = { leased: states.flatMap(s => s.leased), alive: states.flatMap(s => s.alive), downs: states.flatMap(s => s.downs) }
+    const all = { leased: states.flatMap(s => s.leased), up: states.flatMap(s => s.up), downs: states.flatMap(s => s.downs) }
     if (done(all)) return performance.now() - t0
     if (process.env.BENCH_DEBUG !== undefined && ++polls % 40 === 0) {
-      process.stderr.write(`witness: ${((performance.now() - t0) / 1000).toFixed(1)} s: ${all.leased.filter(l => l).length} leased; members seen alive ${Math.min(...all.alive)}-${Math.max(...all.alive)}\n`)
+      process.stderr.write(`witness: ${((performance.now() - t0) / 1000).toFixed(1)} s: ${all.leased.filter(l => l).length} leased; members seen up ${Math.min(...all.up)}-${Math.max(...all.up)}\n`)
     }
     await sleep(50)
   }
@@ -69,7 +69,7 @@ async function measure (n: number, k: number, idleSeconds: number, log: (s: stri
     const victimKilled = started[0].nodes[0].peerId
     const victimStopped = started[1].nodes[0].peerId
     await Promise.all(hosts.map(async h => await h.ask({ type: 'go' }, 'going')))
-    const upMs = await until(hosts, s => s.leased.every(l => l) && s.alive.every(a => a === n), 60_000)
+    const upMs = await until(hosts, s => s.leased.every(l => l) && s.up.every(a => a === n), 60_000)
     row['all see N up s'] = Number.isNaN(upMs) ? 'no (60 s)' : round(upMs / 1000, 2)
     if (!Number.isNaN(upMs)) fig('allUpMs', round(upMs, 0), 'ms', n >= 100 ? '< 10000' : undefined)
 
@@ -91,7 +91,7 @@ async function measure (n: number, k: number, idleSeconds: number, log: (s: stri
     if (!Number.isNaN(killMs)) fig('killDownMs', round(killMs, 0), 'ms', '< 2000')
     if (!Number.isNaN(stopMs)) fig('stopDownMs', round(stopMs, 0), 'ms', '< 5000')
     fig('falseDowns', falseDowns, 'downs', '0')
-    log(`${n} nodes: every node saw ${n} alive and held its lease after ${String(row['all see N up s'])} s; idle ${cpuPerNode.toFixed(2)}% of a core, ${(bytesPerNode / 1024).toFixed(1)} KB/s, ${rssPerNode.toFixed(0)} MB per node; kill -9 down everywhere after ${String(row['kill -9 down s'])} s, SIGSTOP after ${String(row['SIGSTOP down s'])} s; ${falseDowns} false downs`)
+    log(`${n} nodes: every node saw ${n} up and held its lease after ${String(row['all see N up s'])} s; idle ${cpuPerNode.toFixed(2)}% of a core, ${(bytesPerNode / 1024).toFixed(1)} KB/s, ${rssPerNode.toFixed(0)} MB per node; kill -9 down everywhere after ${String(row['kill -9 down s'])} s, SIGSTOP after ${String(row['SIGSTOP down s'])} s; ${falseDowns} false downs`)
     return { row, figures }
   } finally {
     await Promise.all(hosts.map(async h => { await h.stop({ type: 'stop' }) }))

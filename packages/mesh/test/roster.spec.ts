@@ -40,6 +40,7 @@ describe('Roster', function () {
     // one member that knows 150 others answers in chunks of 64
     const big = new Roster({ self: recordOf('b'), clock, random: seededRandom(9), peers: () => [], send: (to, m) => { clock.setTimeout(() => { r[to].receive('b', m) }, 1) } })
     for (const id of ids) big.receive('x', { t: 'records', records: [recordOf(id)], answer: true })
+    big.answerJoins()
     r.b = big
     let synced = 0
     ;(r.j as unknown as { c: { synced: () => void } }).c.synced = () => { synced++ }
@@ -149,5 +150,51 @@ describe('Roster', function () {
     expect(Math.max(...pulls)).to.be.at.most(1_000)
     expect(pulls.length).to.be.at.least(3)
     expect(Math.max(...chunks)).to.be.at.most(64)
+  })
+
+  // Cases a second reader of the code found.
+
+  it('a generation over is kept only as long as told: nobody sends it back to a node that forgot it', () => {
+    const { clock, r } = rosters(['a', 'b', 'c'], { a: ['b', 'c'], b: ['c'] })
+    for (const x of Object.values(r)) {
+      (x as unknown as { o: { goneKeptMs: number } }).o.goneKeptMs = 10_000
+      x.receive('x', { t: 'records', records: [{ ...recordOf('m'), seq: 2 }], answer: true })
+      x.bury('m', 1)
+      x.start()
+    }
+    clock.advance(60_000)
+    const held = (x: Roster): boolean => (x as unknown as { records: Map<string, unknown> }).records.has('m')
+    expect(Object.values(r).filter(held)).to.have.length(0)
+  })
+
+  it('a join completes with the answer of any peer it asked, however slow; a node without the list yet answers no join', () => {
+    const clock = new ManualClock(0)
+    const r: Record<string, Roster> = {}
+    const make = (id: string, delay: number): Roster => new Roster({ self: recordOf(id), clock, random: seededRandom(1), peers: () => [], send: (to, m) => { clock.setTimeout(() => { r[to].receive(id, m) }, delay) } })
+    r.j = make('j', 1)
+    r.slow = make('slow', 1_500)
+    r.fresh = make('fresh', 1)
+    r.slow.answerJoins()
+    let synced = 0
+    ;(r.j as unknown as { c: { synced: () => void } }).c.synced = () => { synced++ }
+    r.j.join('slow')
+    clock.advance(1_000)
+    // a retry goes to a node that has not synced itself: it stays silent
+    r.j.join('fresh')
+    clock.advance(2_000)
+    expect(synced).to.equal(1)
+    expect(r.j.get('slow')).to.not.equal(undefined)
+    expect(r.j.get('fresh')).to.equal(undefined)
+  })
+
+  it('a member whose own generation is over elsewhere learns it from the first record it sends there', () => {
+    const { clock, r } = rosters(['a', 'v'], { a: ['v'] })
+    r.a.receive('x', { t: 'records', records: [recordOf('v')], answer: true })
+    r.a.bury('v', 1)
+    let buried = 0
+    ;(r.v as unknown as { c: { buried: () => void } }).c.buried = () => { buried++ }
+    r.v.update({ status: 'draining' })
+    clock.advance(10)
+    expect(buried).to.equal(1)
   })
 })

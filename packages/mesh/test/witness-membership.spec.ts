@@ -111,4 +111,50 @@ describe('WitnessMembership', function () {
     expect(events).to.deep.equal([ids[5]])
     expect(until(c.clock, () => agreed(c, rest), 20_000)).to.be.at.least(0)
   })
+
+  // Cases a second reader of the code found (each failed before its fix).
+
+  it('a node cut off for longer than the others keep it down learns, once the cut heals, that its generation is over, and comes back as a new one', () => {
+    const ids = Array.from({ length: 10 }, (_, i) => `n${i}`)
+    const c = cluster(ids, 5)
+    let cut = false
+    const victim = 'n4'
+    for (const id of ids) {
+      const node = c.nodes[id] as unknown as { c: { send: (to: string, m: LinkMessage) => void } }
+      const inner = node.c.send
+      node.c.send = (to, m) => { if (!(cut && (to === victim || id === victim))) inner(to, m) }
+    }
+    c.nodes.n0.start([])
+    for (const id of ids.slice(1)) c.nodes[id].start(['n0'])
+    expect(until(c.clock, () => agreed(c, ids), 20_000)).to.be.at.least(0)
+    cut = true
+    // held down after 2 s, forgotten a minute later (forgetAfterMs), so the others no longer beat it
+    c.clock.advance(90_000)
+    expect(c.nodes.n0.get(victim)).to.equal(undefined)
+    cut = false
+    expect(until(c.clock, () => agreed(c, ids), 120_000), 'all back, the victim as a new generation').to.be.at.least(0)
+    expect(c.heldDown).to.include(victim)
+  })
+
+  it('a node restarted with the same peer id holds its lease within moments, not after as many beats as its last process sent', () => {
+    const ids = Array.from({ length: 8 }, (_, i) => `n${i}`)
+    const c = cluster(ids, 6)
+    c.nodes.n0.start([])
+    for (const id of ids.slice(1)) c.nodes[id].start(['n0'])
+    expect(until(c.clock, () => agreed(c, ids), 20_000)).to.be.at.least(0)
+    c.clock.advance(60_000)
+    // kill -9, then a new process with the same id, joining through n0
+    c.dead.add('n3')
+    c.nodes.n3.stop()
+    expect(until(c.clock, () => ids.filter(id => id !== 'n3').every(id => c.nodes[id].get('n3')?.liveness === 'down'), 5_000)).to.be.at.least(0)
+    c.nodes.n3 = new WitnessMembership({
+      self: { peerId: 'n3', addresses: ['/memory/n3'], status: 'up', pools: { room: { target: 1 } } },
+      clock: c.clock,
+      random: seededRandom(99),
+      send: (to: string, m: LinkMessage) => { c.clock.setTimeout(() => { c.nodes[to].receive('n3', m) }, 2) }
+    })
+    c.dead.delete('n3')
+    c.nodes.n3.start(['n0'])
+    expect(until(c.clock, () => c.nodes.n3.holdsLease(), 10_000), 'the new process holds its lease').to.be.within(0, 5_000)
+  })
 })

@@ -5,7 +5,7 @@
  * pushes its record over its links, while every other node renames its witnesses as the
  * members arrive. It measures what the membership model leaves out (there every node is
  * handed the member list): the time from the last start until every node sees every
- * member alive and holds its lease, what that costs each node, the idle cost after, and
+ * member up and holds its lease, what that costs each node, the idle cost after, and
  * the time until a killed node is down everywhere. Deterministic for a seed.
  */
 import { seededRandom } from '@simplepool/core'
@@ -31,7 +31,7 @@ export interface StartupResult {
   nodes: number
   witnesses: number
   loss: number
-  /** From the last start until every node saw every member alive and held its lease; null if that did not come within 60 s. */
+  /** From the last start until every node saw every member up (not down) and held its lease; null if that did not come within 60 s. */
   agreedMs: number | null
   /** Until every node saw every member (alive or not). */
   knownMs: number | null
@@ -95,13 +95,14 @@ export async function runStartupModel (opts: StartupOptions): Promise<StartupRes
     for (const [id, node] of nodes) if (!dead.has(id) && !done(node)) return false
     return true
   }
-  const alive = (node: WitnessMembership): boolean => node.snapshot().members.length === n && node.snapshot().members.every(m => m.liveness === 'alive')
+  // up as a node's view has it: all N members, announced up and not held down (a suspect keeps its workers)
+  const up = (node: WitnessMembership): boolean => node.snapshot().members.length === n && node.snapshot().members.every(m => m.status === 'up' && m.liveness !== 'down')
   let knownMs: number | null = null
   let agreedMs: number | null = null
   for (let t = last; t <= last + AGREE_LIMIT_MS; t += 50) {
     await clock.run(t)
     if (knownMs === null && everyone(node => node.snapshot().members.length === n)) knownMs = t - last
-    if (everyone(node => alive(node) && node.holdsLease())) {
+    if (everyone(node => up(node) && node.holdsLease())) {
       agreedMs = t - last
       break
     }

@@ -1,3 +1,6 @@
+import type { MemberNews } from './member-news.js'
+import type { WitnessMessage } from './witness-messages.js'
+
 /** One link, as this side keeps it. */
 export interface Link {
   /** When anything last came from the peer (monotonic); -Infinity before anything did. */
@@ -24,4 +27,24 @@ export interface Link {
 /** A link as it starts: nothing heard, nothing sent, no doubt, no promise. */
 export function newLink (): Link {
   return { lastHeard: -Infinity, theirBeat: -1, echoedUntil: -Infinity, lastSent: -Infinity, lastDoubt: -Infinity, doubted: new Set(), promised: -1, wantsList: false, closed: false }
+}
+
+/**
+ * Whether either side needs the link between `self` and `peer`, as far as `self` knows:
+ * one of `lists` (its epoch's, those it proposed since, the one it means to name) names
+ * the peer, or the peer names `self` in an epoch from its current one on (`news`).
+ */
+export function needsLink (self: string, peer: string, lists: ReadonlyArray<readonly string[]>, news: MemberNews | undefined): boolean {
+  return lists.some(l => l.includes(peer)) || (news?.epochsNaming(self).length ?? 0) > 0
+}
+
+/**
+ * Whether a message from a peer with no link here calls for one: either side needs it, or
+ * the peer is in an epoch unknown here (it may name `self` there). Otherwise it beats only
+ * until it drops its own side: opening it again would have the two drop and reopen it in
+ * turn for ever.
+ */
+export function callsForLink (self: string, peer: string, lists: ReadonlyArray<readonly string[]>, news: MemberNews | undefined, m: WitnessMessage): boolean {
+  if (news === undefined || needsLink(self, peer, lists, news)) return true
+  return m.t === 'beat' && (m.epoch > news.seq || m.propose !== undefined)
 }

@@ -33,6 +33,8 @@ export interface RosterComponents {
   changed?: (record: RosterRecord, previous: RosterRecord | undefined) => void
   /** The first answer to `join` is complete: this node knows the members its bootstrap peer knew. */
   synced?: () => void
+  /** A member says this node's generation is over (it was held down and forgotten while cut off): it must come back as a new one. */
+  buried?: () => void
 }
 
 /**
@@ -53,7 +55,9 @@ export class Roster {
   private readonly hashes = new Array<number>(ROSTER_BUCKETS).fill(0)
   private readonly witnessed = new Map<string, WitnessedMember>()
   private own: RosterRecord
-  private joiningVia: string | undefined
+  /** The peers a join asked (an answer from any of them will do), and whether this node has the list to answer joins itself. */
+  private readonly asked = new Set<string>()
+  private ready = false
   private timer: TimerHandle | undefined
   /** Messages sent and records received, for the model's figures. */
   readonly counts = { sent: 0, records: 0 }
@@ -115,15 +119,22 @@ export class Roster {
   /** This node comes back as a new generation, naming `witnesses`: a new record, pushed to every link. */
   reincarnate (gen: number, witnesses: readonly string[]): void {
     const { gone: _, ...rest } = this.own
-    this.own = { ...rest, gen, seq: 0, witnesses }
+    // (the same generation named afresh as it joins takes a new seq: a copy of the record with the old list may be out)
+    this.own = { ...rest, gen, seq: gen === this.own.gen ? this.own.seq + 1 : 0, witnesses }
     this.store(this.own)
     this.push(this.own, undefined)
   }
 
-  /** Asks `peer` for every record it holds: `synced` once the whole answer arrived. */
+  /** Asks `peer` for every record it holds: `synced` once the whole answer of any peer asked arrived. */
   join (peer: string): void {
-    this.joiningVia = peer
+    this.asked.add(peer)
     this.sendTo(peer, { t: 'pull', have: [] })
+  }
+
+  /** This node has the member list (it synced, or started the cluster): it answers joins from now on. */
+  answerJoins (): void {
+    this.ready = true
+    this.asked.clear()
   }
 
   /**
@@ -146,12 +157,21 @@ export class Roster {
   receive (from: string, m: RosterMessage): void {
     if (m.t === 'records') {
       // news is passed on; a pull's answer is not (the asker alone lacked it)
+      let over: RosterRecord[] | undefined
       for (const r of m.records) {
         this.counts.records++
-        if (this.take(r) && m.answer !== true) this.push(r, from)
+        if (this.take(r)) {
+          if (m.answer !== true) this.push(r, from)
+          continue
+        }
+        // the sender holds live a generation that is over here: it learns so (it may be that
+        // member itself, back from a cut longer than the others kept it down)
+        const held = this.records.get(r.peerId)?.record
+        if (held?.gone === true && r.gone !== true && compare(versionOf(held), versionOf(r)) > 0) (over ??= []).push(held)
       }
-      if (m.done === true && from === this.joiningVia) {
-        this.joiningVia = undefined
+      if (over !== undefined) this.sendTo(from, { t: 'records', records: over, answer: true })
+      if (m.done === true && this.asked.has(from)) {
+        this.asked.clear()
         this.c.synced?.()
       }
     } else if (m.t === 'digest') {
@@ -165,6 +185,8 @@ export class Roster {
 
   /** Sends `from` what `pull` lacks; pulls back what it holds newer, unless it is itself an answer. */
   private answer (from: string, pull: RosterPull): void {
+    // a node without the list yet would hand a joiner a list of one: the joiner asks another
+    if (pull.buckets === undefined && !this.ready) return
     const buckets = pull.buckets === undefined ? undefined : new Set(pull.buckets)
     const theirs = new Map<string, RosterVersion>()
     for (const v of pull.have) theirs.set(v.p, v)
@@ -173,8 +195,11 @@ export class Roster {
     for (const { record } of this.records.values()) {
       if (buckets !== undefined && !buckets.has(bucketOf(record.peerId))) continue
       const v = theirs.get(record.peerId)
-      if (v === undefined || compare(versionOf(record), v) > 0) out.push(record)
-      else if (compare(v, versionOf(record)) > 0) theyHaveNewer = true
+      // a generation over goes only to a node that holds it live: one that never knew it, or
+      // forgot it, needs nothing (and sending it back would keep it for ever)
+      const newer = v === undefined || compare(versionOf(record), v) > 0
+      if (newer && (record.gone !== true || v !== undefined)) out.push(record)
+      else if (v !== undefined && compare(v, versionOf(record)) > 0) theyHaveNewer = true
       theirs.delete(record.peerId)
     }
     // what they named and this node has never held
@@ -191,7 +216,7 @@ export class Roster {
   /** Pulls `buckets` from `peer`, with the versions this node holds there: as several pulls when one would carry more than `ROSTER_PULL_MAX`. */
   private pull (peer: string, buckets: readonly number[], answer: boolean): void {
     const byBucket = new Map<number, RosterVersion[]>(buckets.map(b => [b, []]))
-    for (const { record } of this.records.values()) byBucket.get(bucketOf(record.peerId))?.push(versionOf(record))
+    for (const { record } of this.records.values()) if (record.gone !== true) byBucket.get(bucketOf(record.peerId))?.push(versionOf(record))
     let have: RosterVersion[] = []
     let group: number[] = []
     const flush = (): void => {
@@ -224,7 +249,10 @@ export class Roster {
 
   /** Keeps `r` when it is newer than this node's copy; true then. A record of this node's own is never taken from others. */
   private take (r: RosterRecord): boolean {
-    if (r.peerId === this.own.peerId) return false
+    if (r.peerId === this.own.peerId) {
+      if (r.gone === true && r.gen === this.own.gen && this.own.gone !== true) this.c.buried?.()
+      return false
+    }
     const held = this.records.get(r.peerId)?.record
     if (held !== undefined && compare(versionOf(r), versionOf(held)) <= 0) return false
     this.store(r)
@@ -275,6 +303,8 @@ function bucketOf (peerId: string): number {
   return peerTag(peerId) % ROSTER_BUCKETS
 }
 
+/** A record's part of its bucket's hash; a `gone` one has none (see `answer`: it goes only where the member is held live). */
 function hashOf (r: RosterRecord): number {
+  if (r.gone === true) return 0
   return murmur3(`${r.peerId}\u0000${r.gen}\u0000${r.seq}\u0000${r.gone === true ? 1 : 0}`)
 }

@@ -5,7 +5,7 @@ import type { WitnessBeat, WitnessMessage, WitnessUpdate } from './witness-messa
 import { MemberNews, groupOf, sameList } from './member-news.js'
 import { WITNESS_DEFAULTS } from './witness-options.js'
 import type { WitnessComponents, WitnessLiveness, WitnessOptions } from './witness-options.js'
-import { type Link, newLink } from './link-state.js'
+import { type Link, callsForLink, needsLink, newLink } from './link-state.js'
 
 /** Beat numbers whose sending time is kept (an older echo counts for nothing), and news items a beat carries at most. */
 const SENT_KEPT = 64
@@ -27,13 +27,10 @@ const PIGGYBACK_MAX = 32
  * beats; every witness that does not doubt it promises no doubt below the proposed one;
  * once a majority of its group promised, it enters it and floods so, and every node drops
  * the doubts of older epochs. While it proposes other witnesses, its lease needs a
- * majority of both groups. Why this is safe whatever the order of cuts, heals and losses:
- * in an epoch, each doubter stopped counting toward the member's lease before its doubt
- * (it doubts `doubtMs` after it last heard the member, and an echo counts `leaseMs` <
- * `doubtMs` from the beat's sending) and never counts again, so doubters that leave no
- * majority leave no lease, for good; and the next epoch needs a majority that promised no
- * doubt in this one, so the doubts of an epoch the member left stay a minority, even at a
- * node that never heard it left. A member held down in an epoch can enter no later one: it
+ * majority of both groups. Safe in any order of cuts, heals and losses: a doubter stopped
+ * counting toward the lease before its doubt (`leaseMs` < `doubtMs`) and never counts
+ * again, and the next epoch needs a majority that promised no doubt in this one, so an old
+ * epoch's doubts stay a minority everywhere. A member held down in an epoch can enter no later one: it
  * is down for its generation, learns it (`heldDown`), must stop serving, and comes back
  * only as a new generation (`forget` on every other node, `reincarnated` on it).
  *
@@ -51,6 +48,8 @@ export class WitnessDetector {
   /** News that rides the next beats: how many more beats each, and the link it came on (not sent back). */
   private riding: Array<{ update: WitnessUpdate, left: number, via: string | undefined }> = []
   private readonly verdicts = new Map<string, WitnessLiveness>()
+  /** When each peer with no link here was last told this node's epoch (see `receive`). */
+  private readonly cued = new Map<string, number>()
   private readonly sentAt = new Float64Array(SENT_KEPT)
   private beatSeq = -1
   /** This node's epoch, and the witnesses it names in it. */
@@ -60,18 +59,14 @@ export class WitnessDetector {
   private wanted: readonly string[]
   /** The epoch this node proposes to enter, its list, and the witnesses that promised it. */
   private proposal: { epoch: number, witnesses: readonly string[], promised: Set<string> } | undefined
-  /**
-   * The lists of the proposals made since this node entered its epoch and superseded by a
-   * later one: their witnesses may doubt it in those epochs, so its lease needs a majority
-   * of each of their groups too, and so does the next entry's promises.
-   */
+  /** Lists proposed since this node's entry and superseded: their witnesses may doubt it there, so its lease and next entry need a majority of each. */
   private superseded: Array<readonly string[]> = []
   private lastSweep: number
   private lastForget = -Infinity
   private knownDownAt: number | undefined
   private beatTimer: TimerHandle | undefined
   private sweepTimer: TimerHandle | undefined
-  /** Messages sent and received, doubts this node raised, and epochs it entered naming other witnesses, for the model's figures. */
+  /** Messages sent and received, doubts raised, and epochs entered naming other witnesses (the model's figures). */
   readonly counts = { sent: 0, received: 0, doubts: 0, renamed: 0 }
 
   constructor (components: WitnessComponents, options: Partial<WitnessOptions> = {}) {
@@ -99,8 +94,7 @@ export class WitnessDetector {
   }
 
   stop (): void {
-    if (this.beatTimer !== undefined) this.c.clock.clearTimeout(this.beatTimer)
-    if (this.sweepTimer !== undefined) this.c.clock.clearTimeout(this.sweepTimer)
+    for (const t of [this.beatTimer, this.sweepTimer]) if (t !== undefined) this.c.clock.clearTimeout(t)
     this.beatTimer = this.sweepTimer = undefined
   }
 
@@ -109,7 +103,7 @@ export class WitnessDetector {
     return this.verdicts.get(peer) ?? 'alive'
   }
 
-  /** The peers this node keeps links to (its witnesses, the members that name it, those being dropped). */
+  /** The peers this node keeps links to. */
   linked (): string[] {
     return [...this.links.keys()]
   }
@@ -120,10 +114,8 @@ export class WitnessDetector {
   }
 
   /**
-   * True while a majority of this node's group (itself and its witnesses) echoed it within
-   * `leaseMs`; while it proposes other witnesses, a majority of each group proposed since
-   * it entered its epoch too (any of them may doubt it in its proposed epoch). Never once
-   * it learnt it is held down (until it comes back as a new generation).
+   * True while a majority of this node's group echoed it within `leaseMs`, and of each group
+   * proposed since its entry (any may doubt it there); never once it learnt it is held down.
    */
   holdsLease (now = this.c.clock.monotonic()): boolean {
     return this.knownDownAt === undefined && this.groups().every(list => this.echoed(list, now))
@@ -153,10 +145,17 @@ export class WitnessDetector {
 
   /** A message from `from` on its link (a member that beats this node is linked with). */
   receive (from: string, m: WitnessMessage): void {
-    const link = this.links.get(from) ?? (this.c.members.has(from) && this.mayNeed(from, m) ? this.linkTo(from) : undefined)
+    const link = this.links.get(from) ?? (this.c.members.has(from) && callsForLink(this.c.self, from, [this.wanted, ...this.groups()], this.news.get(from), m) ? this.linkTo(from) : undefined)
     if (link === undefined) {
-      // a link this side dropped, whose peer has not yet: its news still counts
+      // a link this side dropped, whose peer has not yet: its news still counts, and it
+      // learns this node's epoch and list (once a doubt deadline), which may not name it
+      // any more: a peer that took an older list for the latest would wait on it for ever
       for (const u of m.updates) this.learn(u, from)
+      const now = this.c.clock.monotonic()
+      if (this.c.members.has(from) && now - (this.cued.get(from) ?? -Infinity) >= this.o.doubtMs) {
+        this.cued.set(from, now)
+        this.c.send(from, { t: 'beat', seq: Math.max(0, this.beatSeq), echo: -1, miss: false, gen: this.c.members.get(this.c.self)?.gen ?? 0, epoch: this.epoch, witnesses: this.list, updates: [] })
+      }
       return
     }
     this.counts.received++
@@ -215,13 +214,17 @@ export class WitnessDetector {
   forget (peer: string): void {
     this.news.delete(peer)
     const link = this.links.get(peer)
-    if (link !== undefined) {
-      // (its echoes of this node's beats still count toward this node's lease)
-      link.doubted.clear()
-      link.promised = -1
-      link.lastDoubt = -Infinity
-    }
+    // (its echoes of this node's beats still count toward this node's lease; its beat numbers start again)
+    if (link !== undefined) Object.assign(link, { doubted: new Set(), promised: -1, lastDoubt: -Infinity, theirBeat: -1, wantsList: false })
     this.judge(peer, this.c.clock.monotonic())
+  }
+
+  /** `peer`'s generation is over here (it left, or was held down and is forgotten): nothing of it is kept, and its link goes. */
+  drop (peer: string): void {
+    this.news.delete(peer)
+    this.verdicts.delete(peer)
+    this.cued.delete(peer)
+    if (this.links.delete(peer)) this.c.unlinked?.(peer)
   }
 
   /** This node is back as a new generation (its entry in `members` says which): epoch 0, with the witnesses it names there. */
@@ -232,6 +235,8 @@ export class WitnessDetector {
     this.wanted = this.list
     this.proposal = this.knownDownAt = undefined
     this.superseded = []
+    // echoes of the last generation's beats count for nothing toward this one's lease
+    for (const link of this.links.values()) link.echoedUntil = -Infinity
     for (const w of this.list) this.linkTo(w)
   }
 
@@ -329,6 +334,10 @@ export class WitnessDetector {
       n.enter(u.seq, u.witnesses)
     } else {
       n.doubt(u.seq, u.from, u.witnesses)
+      // a doubt of an epoch the member has left (known here, as an entry told only to its
+      // links may be): every node that holds that doubt must learn the entry that voids it
+      const list = n.listOf(n.seq)
+      if (u.seq < n.seq && list !== undefined) this.learn({ k: 'alive', peer: u.peer, gen: u.gen, seq: n.seq, witnesses: list }, undefined)
     }
     // (an entry told to the member's links alone goes no further: see `enter`)
     const near = u.k === 'alive' && u.near === true && via !== undefined
@@ -414,6 +423,7 @@ export class WitnessDetector {
     if (now - this.lastForget >= 1_000) {
       this.lastForget = now
       for (const seen of this.seen) if (now - seen[1] >= this.o.forgetMs) this.seen.delete(seen[0])
+      for (const [peer, at] of this.cued) if (now - at >= this.o.doubtMs) this.cued.delete(peer)
       this.prune(now)
     }
     this.propose(now)
@@ -445,20 +455,9 @@ export class WitnessDetector {
     }
   }
 
-  /**
-   * Whether a message from a peer with no link here calls for one: either side needs it, or
-   * the peer is in an epoch unknown here (it may name this node). Otherwise it beats only
-   * until it drops its side: reopening would have the two drop and reopen it for ever.
-   */
-  private mayNeed (peer: string, m: WitnessMessage): boolean {
-    const n = this.news.get(peer)
-    if (n === undefined || this.needs(peer)) return true
-    return m.t === 'beat' && (m.epoch > n.seq || m.propose !== undefined)
-  }
-
-  /** Whether either side needs the link to `peer`, as far as this side knows: this node names it (in its epoch, a proposal, or its wish), or it names this node. */
+  /** Whether either side needs the link to `peer`, as far as this side knows (see `needsLink`). */
   private needs (peer: string): boolean {
-    return this.wanted.includes(peer) || this.groups().some(l => l.includes(peer)) || (this.news.get(peer)?.epochsNaming(this.c.self).length ?? 0) > 0
+    return needsLink(this.c.self, peer, [this.wanted, ...this.groups()], this.news.get(peer))
   }
 
   /**

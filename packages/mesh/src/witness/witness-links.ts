@@ -154,6 +154,8 @@ export class WitnessLinks {
     if (o !== undefined) {
       const keep = isRosterMessage(message)
       if (o.queue.length >= QUEUE_MAX && !keep) return
+      // (the roster's wait too, but not without bound: past it, anti-entropy mends what is lost)
+      if (keep && o.queue.reduce((sum, q) => sum + q.bytes.byteLength, bytes.byteLength) > BACKLOG_MAX_BYTES) return
       if (o.queue.length >= QUEUE_MAX) {
         const beat = o.queue.findIndex(q => !q.keep)
         if (beat >= 0) o.queue.splice(beat, 1)

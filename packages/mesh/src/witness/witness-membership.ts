@@ -11,6 +11,8 @@ import { witnessesOf } from './witnesses.js'
 
 /** A join's pull unanswered this long goes to the next peer: on loopback an answer takes milliseconds, on a loaded start a few hundred. */
 const JOIN_RETRY_MS = 1_000
+/** Each round of the bootstrap peers waits twice the last, up to this: peers that answer slowly are not asked faster than they answer. */
+const JOIN_RETRY_MAX_MS = 8_000
 
 /** What this node says of itself as it starts. */
 export interface SelfInit {
@@ -61,6 +63,9 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
   /** Members held down here, and when (monotonic): forgotten `forgetAfterMs` after. */
   private readonly downAt = new Map<string, number>()
   private renameQueued = false
+  /** The members changed since the snapshot was last built; a `membership:change` is on its way. */
+  private stale = false
+  private changeQueued = false
   private lastRename = -Infinity
   private forgetTimer: TimerHandle | undefined
   private joinTimer: TimerHandle | undefined
@@ -79,7 +84,8 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
       peers: () => this.detector?.linked() ?? [],
       send: (peer, m) => { components.send(peer, m) },
       changed: (r, prev) => { this.onRecord(r, prev) },
-      synced: () => { this.begin() }
+      synced: () => { this.begin() },
+      buried: () => { this.onHeldDown() }
     }, options)
     const self = this.toMember(this.roster.self)
     this.byId.set(s.peerId, self)
@@ -88,6 +94,12 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
 
   /** The current immutable view. */
   snapshot (): MembershipSnapshot {
+    if (this.stale) {
+      // built when asked, not at each change: a join's answer of a thousand records is a thousand changes
+      this.stale = false
+      const members = [...this.byId.values()].sort((a, b) => a.peerId < b.peerId ? -1 : a.peerId > b.peerId ? 1 : 0)
+      this.current = Object.freeze({ version: this.current.version + 1, self: this.current.self, members: Object.freeze(members) })
+    }
     return this.current
   }
 
@@ -131,8 +143,9 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
     let i = 0
     const ask = (): void => {
       if (!this.running || this.synced) return
-      this.roster.join(peers[i++ % peers.length])
-      this.joinTimer = this.c.clock.setTimeout(ask, JOIN_RETRY_MS)
+      this.roster.join(peers[i % peers.length])
+      // (an answer slower than the retry still counts: any peer asked may complete the join)
+      this.joinTimer = this.c.clock.setTimeout(ask, Math.min(JOIN_RETRY_MS * 2 ** Math.floor(i++ / peers.length), JOIN_RETRY_MAX_MS))
     }
     ask()
   }
@@ -173,6 +186,7 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
   private begin (): void {
     if (this.syncedAt !== undefined || !this.running) return
     this.syncedAt = this.c.clock.monotonic()
+    this.roster.answerJoins()
     const self = this.roster.self
     this.roster.reincarnate(self.gen, this.choose())
     this.detector = new WitnessDetector({
@@ -217,12 +231,16 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
   }
 
   private onRecord (r: RosterRecord, prev: RosterRecord | undefined): void {
-    // a new generation of a member: what the detector knew of the old one goes
-    if (prev !== undefined && prev.gen !== r.gen && r.gone !== true) {
+    // a new generation of a member (or one first heard of, maybe after an earlier one was
+    // forgotten here): what the detector knew of another goes; a generation over: all of it
+    if ((prev === undefined || prev.gen !== r.gen) && r.gone !== true) {
       this.downAt.delete(r.peerId)
       this.detector?.forget(r.peerId)
     }
-    if (r.gone === true) this.downAt.delete(r.peerId)
+    if (r.gone === true) {
+      this.downAt.delete(r.peerId)
+      this.detector?.drop(r.peerId)
+    }
     if (prev === undefined || prev.gen !== r.gen || r.gone === true) this.rename()
     this.refresh(r.peerId)
   }
@@ -238,8 +256,8 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
 
   /** This node was held down: it comes back at once as a new generation, with witnesses named afresh. */
   private onHeldDown (): void {
-    this.c.heldDown?.()
     if (!this.running || this.detector === undefined) return
+    this.c.heldDown?.()
     this.roster.reincarnate(Math.max(this.c.clock.now(), this.roster.self.gen + 1), this.choose())
     this.detector.reincarnated()
     this.refresh(this.roster.self.peerId)
@@ -272,9 +290,15 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
     if (next === undefined && prev === undefined) return
     if (next === undefined) this.byId.delete(peerId)
     else this.byId.set(peerId, next)
-    const members = [...this.byId.values()].sort((a, b) => a.peerId < b.peerId ? -1 : a.peerId > b.peerId ? 1 : 0)
-    this.current = Object.freeze({ version: this.current.version + 1, self: this.current.self, members: Object.freeze(members) })
-    this.emit('membership:change', this.current)
+    this.stale = true
+    // one `membership:change` a turn, however many members changed in it
+    if (!this.changeQueued) {
+      this.changeQueued = true
+      this.c.clock.setTimeout(() => {
+        this.changeQueued = false
+        this.emit('membership:change', this.snapshot())
+      }, 0)
+    }
     if (next === undefined) {
       // a generation over: a leave, unless it was down already (its work has moved)
       if (prev !== undefined && prev.liveness !== 'down') this.emit('member:leave', { ...prev, status: 'leaving' })

@@ -70,7 +70,7 @@ export function updateKey (u: WitnessUpdate): string {
   switch (u.k) {
     case 'doubt': return `d|${u.peer}|${u.gen}|${u.seq}|${u.from}`
     case 'dead': return `x|${u.peer}|${u.gen}`
-    case 'alive': return `a|${u.peer}|${u.gen}|${u.seq}`
+    case 'alive': return `a|${u.peer}|${u.gen}|${u.seq}${u.near === true ? '|n' : ''}`
   }
 }
 

@@ -1,9 +1,9 @@
 /**
  * The start of a cluster under witness membership (docs/design/membership-v2.md), in
  * virtual time: N nodes start within `spreadMs` of each other, each pulls the member list
- * from a bootstrap node (one of the first `bootstraps` to start), names its witnesses and
- * pushes its record over its links, while every other node renames its witnesses as the
- * members arrive. It measures what the membership model leaves out (there every node is
+ * from a bootstrap node (given the first `bootstraps` to start, it asks them in turn),
+ * names its witnesses and pushes its record over its links, while every other node
+ * renames its witnesses as the members arrive. It measures what the membership model leaves out (there every node is
  * handed the member list): the time from the last start until every node sees every
  * member up and holds its lease, what that costs each node, the idle cost after, and
  * the time until a killed node is down everywhere. Deterministic for a seed.
@@ -87,8 +87,11 @@ export async function runStartupModel (opts: StartupOptions): Promise<StartupRes
     }, { witnesses: k })
     node.addEventListener('member:down', (e) => { if (!dead.has(e.detail.peerId)) falseDowns++ })
     nodes.set(id, node)
-    const via = i === 0 ? undefined : ids[Math.floor(random.next() * Math.min(i, opts.bootstraps ?? 3))]
-    clock.setTimeout(() => { node.start(via === undefined ? [] : [via]) }, starts[i])
+    // every node is given the same bootstrap list (the first to start), and starts at a random one of them
+    const list = ids.slice(0, Math.min(i, opts.bootstraps ?? 3))
+    const first = Math.floor(random.next() * list.length)
+    const via = [...list.slice(first), ...list.slice(0, first)]
+    clock.setTimeout(() => { node.start(via) }, starts[i])
   }
   const last = starts[n - 1]
   const everyone = (done: (node: WitnessMembership) => boolean): boolean => {

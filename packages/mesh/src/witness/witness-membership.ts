@@ -40,8 +40,9 @@ export interface WitnessMembershipOptions extends WitnessOptions, RosterOptions 
   renameMs: number
 }
 
-/** Witnesses named anew at most this often (see `rename`). */
+/** Witnesses named anew at most this often, and to the best once no member arrived for the second (see `rename`). */
 const RENAME_MS = 2_000
+const SETTLE_MS = 3_000
 
 /**
  * Membership by witnesses (docs/design/membership-v2.md), pure: the member list (a
@@ -67,6 +68,8 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
   private stale = false
   private changeQueued = false
   private lastRename = -Infinity
+  /** When (monotonic) a member last arrived: see `rename`. */
+  private lastArrival = -Infinity
   private forgetTimer: TimerHandle | undefined
   private joinTimer: TimerHandle | undefined
   private running = false
@@ -217,16 +220,33 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
    * changed. When many nodes start at once, each learns of the others over a few seconds,
    * and would name a better witness at each arrival (about K·ln(N/K) times over the start):
    * each new witness is a connection (its handshakes cost both ends), so the arrivals of a
-   * while are taken together.
+   * while are taken together, and a small improvement waits until they stop.
    */
   private rename (): void {
     if (this.renameQueued || this.detector === undefined) return
     this.renameQueued = true
-    const wait = Math.max(0, this.lastRename + (this.o.renameMs ?? RENAME_MS) - this.c.clock.monotonic())
+    const now = this.c.clock.monotonic()
+    const wait = Math.max(0, this.lastRename + (this.o.renameMs ?? RENAME_MS) - now)
     this.c.clock.setTimeout(() => {
       this.renameQueued = false
-      this.lastRename = this.c.clock.monotonic()
-      if (this.running) this.detector?.setWitnesses(this.choose())
+      const detector = this.detector
+      if (!this.running || detector === undefined) return
+      const want = this.choose()
+      const now = this.c.clock.monotonic()
+      // while members still arrive, a better witness or two is not worth a connection yet:
+      // renamed when a witness named is gone or held down, when half the list would change,
+      // or once no member arrived for `SETTLE_MS` (then to the best)
+      const named = detector.witnesses
+      const lost = named.some(w => this.roster.get(w) === undefined || this.downAt.has(w))
+      const better = want.filter(w => !named.includes(w)).length
+      // (nothing better: the list wanted is set all the same, so a proposal made for members since gone is not entered)
+      if (lost || better === 0 || better * 2 >= want.length || now - this.lastArrival >= SETTLE_MS || named.length < want.length) {
+        this.lastRename = now
+        detector.setWitnesses(want)
+      } else {
+        this.renameQueued = true
+        this.c.clock.setTimeout(() => { this.renameQueued = false; this.rename() }, this.lastArrival + SETTLE_MS - now)
+      }
     }, wait)
   }
 
@@ -241,6 +261,7 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
       this.downAt.delete(r.peerId)
       this.detector?.drop(r.peerId)
     }
+    if (prev === undefined) this.lastArrival = this.c.clock.monotonic()
     if (prev === undefined || prev.gen !== r.gen || r.gone === true) this.rename()
     this.refresh(r.peerId)
   }

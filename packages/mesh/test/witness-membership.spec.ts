@@ -42,6 +42,12 @@ function cluster (ids: string[], seed = 1): Cluster {
   return { clock, nodes, dead, heldDown }
 }
 
+/** The first of `ids` starts the cluster; every other joins through it, all at once. */
+function startAll (c: Cluster, ids: string[]): void {
+  c.nodes[ids[0]].start([])
+  for (const id of ids.slice(1)) c.nodes[id].start([ids[0]])
+}
+
 /** Every running node sees exactly `ids` alive, and holds its lease. */
 function agreed (c: Cluster, ids: string[]): boolean {
   const want = [...ids].sort().join()
@@ -66,8 +72,7 @@ describe('WitnessMembership', function () {
   it('twenty-four nodes started at once, each joining through the first: every node sees all of them alive and holds its lease within a few beats', () => {
     const ids = Array.from({ length: 24 }, (_, i) => `n${String(i).padStart(2, '0')}`)
     const c = cluster(ids)
-    c.nodes[ids[0]].start([])
-    for (const id of ids.slice(1)) c.nodes[id].start([ids[0]])
+    startAll(c, ids)
     const ms = until(c.clock, () => agreed(c, ids), 20_000)
     expect(ms, 'every node sees all alive and holds its lease').to.be.within(0, 5_000)
     // a quiet half minute: nobody is doubted down, and every node has come to name six witnesses
@@ -80,8 +85,7 @@ describe('WitnessMembership', function () {
   it('a killed node is down everywhere within moments, names nobody any more, and leaves the views once forgotten', () => {
     const ids = Array.from({ length: 20 }, (_, i) => `n${String(i).padStart(2, '0')}`)
     const c = cluster(ids, 2)
-    c.nodes[ids[0]].start([])
-    for (const id of ids.slice(1)) c.nodes[id].start([ids[0]])
+    startAll(c, ids)
     expect(until(c.clock, () => agreed(c, ids), 20_000)).to.be.at.least(0)
     const victim = ids[7]
     c.dead.add(victim)
@@ -96,8 +100,7 @@ describe('WitnessMembership', function () {
   it('a node that leaves is gone from every view at once, not down', () => {
     const ids = Array.from({ length: 12 }, (_, i) => `n${String(i).padStart(2, '0')}`)
     const c = cluster(ids, 3)
-    c.nodes[ids[0]].start([])
-    for (const id of ids.slice(1)) c.nodes[id].start([ids[0]])
+    startAll(c, ids)
     expect(until(c.clock, () => agreed(c, ids), 20_000)).to.be.at.least(0)
     const events: string[] = []
     c.nodes[ids[1]].addEventListener('member:leave', (e) => { events.push(e.detail.peerId) })
@@ -124,8 +127,7 @@ describe('WitnessMembership', function () {
       const inner = node.c.send
       node.c.send = (to, m) => { if (!(cut && (to === victim || id === victim))) inner(to, m) }
     }
-    c.nodes.n0.start([])
-    for (const id of ids.slice(1)) c.nodes[id].start(['n0'])
+    startAll(c, ids)
     expect(until(c.clock, () => agreed(c, ids), 20_000)).to.be.at.least(0)
     cut = true
     // held down after 2 s, forgotten a minute later (forgetAfterMs), so the others no longer beat it
@@ -139,8 +141,7 @@ describe('WitnessMembership', function () {
   it('a node restarted with the same peer id holds its lease within moments, not after as many beats as its last process sent', () => {
     const ids = Array.from({ length: 8 }, (_, i) => `n${i}`)
     const c = cluster(ids, 6)
-    c.nodes.n0.start([])
-    for (const id of ids.slice(1)) c.nodes[id].start(['n0'])
+    startAll(c, ids)
     expect(until(c.clock, () => agreed(c, ids), 20_000)).to.be.at.least(0)
     c.clock.advance(60_000)
     // kill -9, then a new process with the same id, joining through n0

@@ -1,14 +1,15 @@
 import { InvalidMessageError } from '@simplepool/core'
 import type { MemberStatus, PoolTarget } from '@simplepool/core'
+import { MAX_ID, wireChecks } from './wire-checks.js'
 import { ROSTER_BUCKETS, ROSTER_CHUNK, ROSTER_PULL_MAX } from './roster-messages.js'
 import type { RosterMessage, RosterRecord, RosterVersion } from './roster-messages.js'
 
-const MAX_ID = 128
 const MAX_ADDRESSES = 16
 const MAX_ADDRESS = 512
 const MAX_POOLS = 256
 const MAX_WITNESSES = 64
 const STATUSES: readonly MemberStatus[] = ['joining', 'up', 'draining', 'leaving']
+const { object, list, id, count: whole } = wireChecks('roster message')
 
 /**
  * Checks a decoded roster message from a link (the cbor itself is the link codec's).
@@ -77,26 +78,6 @@ function checkVersion (raw: unknown): RosterVersion {
   const out: RosterVersion = { p: id(v.p, 'version.p'), g: whole(v.g, 'version.g'), s: whole(v.s, 'version.s') }
   if (flag(v.x, 'version.x')) out.x = true
   return out
-}
-
-function object (raw: unknown, what: string): Record<string, unknown> {
-  if (raw == null || typeof raw !== 'object' || Array.isArray(raw)) throw new InvalidMessageError(`roster message: ${what} is not an object`)
-  return raw as Record<string, unknown>
-}
-
-function list (raw: unknown, what: string, max: number): unknown[] {
-  if (!Array.isArray(raw) || raw.length > max) throw new InvalidMessageError(`roster message: bad ${what}`)
-  return raw
-}
-
-function id (raw: unknown, what: string): string {
-  if (typeof raw !== 'string' || raw.length === 0 || raw.length > MAX_ID) throw new InvalidMessageError(`roster message: bad ${what}`)
-  return raw
-}
-
-function whole (raw: unknown, what: string): number {
-  if (!Number.isSafeInteger(raw) || (raw as number) < 0) throw new InvalidMessageError(`roster message: bad ${what}`)
-  return raw as number
 }
 
 /** An optional `true`: absent is false, anything but `true` is malformed. */

@@ -2,6 +2,7 @@ import { decode, encode } from 'cbor-x'
 import { InvalidMessageError } from '@simplepool/core'
 import type { LinkMessage, WitnessBeat, WitnessUpdate } from './witness-messages.js'
 import { checkRosterMessage } from './roster-codec.js'
+import { wireChecks } from './wire-checks.js'
 
 /**
  * Messages larger than this are refused: a beat with its news is a few KB at most, the
@@ -12,7 +13,8 @@ export const MAX_WITNESS_MESSAGE_BYTES = 1024 * 1024
 const MAX_UPDATES = 256
 /** Witnesses one list may name: K is 8 by default. */
 const MAX_WITNESSES = 64
-const MAX_ID = 128
+
+const { object, list, id, count } = wireChecks('witness message')
 
 /** Wire form of a link's message: cbor of a plain object, versioned. */
 export function encodeWitnessMessage (m: LinkMessage): Uint8Array {
@@ -86,21 +88,6 @@ function shown (raw: unknown): string {
   return typeof raw === 'string' ? JSON.stringify(raw.slice(0, 32)) : typeof raw === 'number' ? String(raw) : typeof raw
 }
 
-function object (raw: unknown, what: string): Record<string, unknown> {
-  if (raw == null || typeof raw !== 'object' || Array.isArray(raw)) throw new InvalidMessageError(`witness message: ${what} is not an object`)
-  return raw as Record<string, unknown>
-}
-
-function list (raw: unknown, what: string, max: number): unknown[] {
-  if (!Array.isArray(raw) || raw.length > max) throw new InvalidMessageError(`witness message: bad ${what}`)
-  return raw
-}
-
-function id (raw: unknown, what: string): string {
-  if (typeof raw !== 'string' || raw.length === 0 || raw.length > MAX_ID) throw new InvalidMessageError(`witness message: bad ${what}`)
-  return raw
-}
-
 function ids (raw: unknown, what: string): string[] {
   return list(raw, what, MAX_WITNESSES).map(x => id(x, what))
 }
@@ -108,12 +95,6 @@ function ids (raw: unknown, what: string): string[] {
 function number (raw: unknown, what: string): number {
   if (typeof raw !== 'number' || !Number.isFinite(raw)) throw new InvalidMessageError(`witness message: bad ${what}`)
   return raw
-}
-
-/** A whole number from `min` (0 unless told) up to the safe integers. */
-function count (raw: unknown, what: string, min = 0): number {
-  if (!Number.isSafeInteger(raw) || (raw as number) < min) throw new InvalidMessageError(`witness message: bad ${what}`)
-  return raw as number
 }
 
 function flag (raw: unknown, what: string): boolean {

@@ -15,6 +15,7 @@ import type { WitnessAnswer, WitnessAsk } from './witness-protocol.js'
 
 const quiet = { error () {}, warn () {}, info () {}, debug () {} }
 const hosts: Libp2p[] = []
+const opened = new Map<Libp2p, number>()
 /** Each node, and the peers it joins through (none for the first bootstrap node: it starts the cluster). */
 const nodes: Array<{ membership: WitnessMembership, links: WitnessLinks, downs: Record<string, number>, via: string[] }> = []
 
@@ -25,6 +26,8 @@ function reply (answer: WitnessAnswer): void {
 async function start (count: number): Promise<void> {
   const made = await Promise.all(Array.from({ length: count }, async () => await createLinkHost({ listen: ['/ip4/127.0.0.1/tcp/0'], announce: [], witness: new HandshakeWitness(systemClock), allow: ['/ip4/127.0.0.1/ipcidr/32'] })))
   await Promise.all(made.map(async h => { await h.start() }))
+  // connections each host opened or accepted: a start costs a handshake each
+  for (const h of made) h.addEventListener('connection:open', () => { opened.set(h, (opened.get(h) ?? 0) + 1) })
   hosts.push(...made)
   reply({ type: 'started', nodes: made.map(h => ({ peerId: h.peerId.toString(), address: h.getMultiaddrs()[0].toString() })) })
 }
@@ -76,7 +79,7 @@ process.on('message', (m: WitnessAsk) => {
   } else if (m.type === 'state') {
     // up as a node's view has it: announced up, and not held down (a suspect is a member still: it keeps its workers)
     const up = nodes.map(n => n.membership.snapshot().members.filter(x => x.status === 'up' && x.liveness !== 'down').length)
-    reply({ type: 'state', leased: nodes.map(n => n.membership.holdsLease()), up, downs: nodes.map(n => n.downs) })
+    reply({ type: 'state', leased: nodes.map(n => n.membership.holdsLease()), up, downs: nodes.map(n => n.downs), opened: hosts.map(h => opened.get(h) ?? 0), open: hosts.map(h => h.getConnections().length) })
   } else if (m.type === 'stop') {
     for (const n of nodes) n.membership.stop()
     void Promise.all(nodes.map(async n => { await n.links.stop() })).then(async () => await Promise.all(hosts.map(async h => { await h.stop() }))).finally(() => process.exit(0))

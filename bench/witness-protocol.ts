@@ -13,5 +13,9 @@ export type WitnessAnswer =
   | { type: 'started', nodes: Array<{ peerId: string, address: string }> }
   | { type: 'linked' }
   | { type: 'going' }
-  /** Of each node: whether it holds its lease, how many members it sees up (not down), and when (Date.now) it first held each member down. */
-  | { type: 'state', leased: boolean[], up: number[], downs: Array<Record<string, number>> }
+  /**
+   * Of each node: whether it holds its lease, how many members it sees up (not down), when
+   * (Date.now) it first held each member down, how many connections it has opened or
+   * accepted since it started, and how many are open now.
+   */
+  | { type: 'state', leased: boolean[], up: number[], downs: Array<Record<string, number>>, opened: number[], open: number[] }

@@ -72,6 +72,13 @@ async function measure (n: number, k: number, idleSeconds: number, log: (s: stri
     const upMs = await until(hosts, s => s.leased.every(l => l) && s.up.every(a => a === n), 60_000)
     row['all see N up s'] = Number.isNaN(upMs) ? 'no (60 s)' : round(upMs / 1000, 2)
     if (!Number.isNaN(upMs)) fig('allUpMs', round(upMs, 0), 'ms', n >= 100 ? '< 10000' : undefined)
+    // what the start cost in connections (each a handshake at both ends), against those still open
+    const after = await Promise.all(hosts.map(async h => await h.ask({ type: 'state' }, 'state')))
+    const perNode = (f: (s: WitnessAnswer & { type: 'state' }) => number[]): number => after.reduce((sum, s) => sum + f(s).reduce((a, b) => a + b, 0), 0) / n
+    row['conns opened/node'] = round(perNode(s => s.opened), 1)
+    row['conns open/node'] = round(perNode(s => s.open), 1)
+    fig('connectionsOpenedPerNode', row['conns opened/node'], 'connections')
+    fig('connectionsOpenPerNode', row['conns open/node'], 'connections')
 
     const { cpuPercent: cpuPerNode, bytesPerSecond: bytesPerNode, rssMb: rssPerNode } = await idleCost(hosts.map(h => h.pid), n, idleSeconds, row, fig)
 

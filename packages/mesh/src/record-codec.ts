@@ -1,7 +1,8 @@
-import { decode, encode } from 'cbor-x'
+import { encode } from 'cbor-x'
 import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidMessageError } from '@simplepool/core'
 import type { MemberRecord, MemberStatus, PoolFigures } from '@simplepool/core'
+import { openVersioned } from './wire-checks.js'
 
 const STATUSES = new Set<MemberStatus>(['joining', 'up', 'draining', 'leaving'])
 
@@ -32,16 +33,7 @@ export function encodeRecord (record: MemberRecord): Uint8Array {
  * `InvalidMessageError` naming the field; the caller drops it and goes on.
  */
 export function decodeRecord (bytes: Uint8Array): MemberRecord {
-  if (bytes.byteLength > MAX_RECORD_BYTES) throw new InvalidMessageError(`membership record of ${bytes.byteLength} bytes exceeds ${MAX_RECORD_BYTES}`)
-  let raw: unknown
-  try {
-    raw = decode(bytes)
-  } catch (err) {
-    throw new InvalidMessageError(`membership record is not valid cbor: ${(err as Error).message}`)
-  }
-  if (raw == null || typeof raw !== 'object') throw new InvalidMessageError('membership record is not an object')
-  const r = raw as Record<string, unknown>
-  if (r.v !== 1) throw new InvalidMessageError(`membership record version ${String(r.v)} is not supported`)
+  const r = openVersioned(bytes, 'membership record', MAX_RECORD_BYTES)
   const peerId = r.peerId
   if (typeof peerId !== 'string' || peerId.length === 0 || peerId.length > 128) throw new InvalidMessageError('membership record: bad peerId')
   if (!Array.isArray(r.addresses) || r.addresses.length > MAX_ADDRESSES || !r.addresses.every(isMultiaddr)) {

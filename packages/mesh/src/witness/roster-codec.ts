@@ -1,6 +1,6 @@
 import { InvalidMessageError } from '@simplepool/core'
 import type { MemberStatus, PoolTarget } from '@simplepool/core'
-import { MAX_ID, wireChecks } from './wire-checks.js'
+import { MAX_ID, wireChecks } from '../wire-checks.js'
 import { ROSTER_BUCKETS, ROSTER_CHUNK, ROSTER_PULL_MAX } from './roster-messages.js'
 import type { RosterMessage, RosterRecord, RosterVersion } from './roster-messages.js'
 

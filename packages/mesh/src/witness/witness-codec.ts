@@ -1,8 +1,8 @@
-import { decode, encode } from 'cbor-x'
+import { encode } from 'cbor-x'
 import { InvalidMessageError } from '@simplepool/core'
 import type { LinkMessage, WitnessBeat, WitnessUpdate } from './witness-messages.js'
 import { checkRosterMessage } from './roster-codec.js'
-import { wireChecks } from './wire-checks.js'
+import { openVersioned, shown, wireChecks } from '../wire-checks.js'
 
 /**
  * Messages larger than this are refused: a beat with its news is a few KB at most, the
@@ -26,15 +26,7 @@ export function encodeWitnessMessage (m: LinkMessage): Uint8Array {
  * malformed throws `InvalidMessageError` naming the field; the link drops it and goes on.
  */
 export function decodeWitnessMessage (bytes: Uint8Array): LinkMessage {
-  if (bytes.byteLength > MAX_WITNESS_MESSAGE_BYTES) throw new InvalidMessageError(`witness message of ${bytes.byteLength} bytes exceeds ${MAX_WITNESS_MESSAGE_BYTES}`)
-  let raw: unknown
-  try {
-    raw = decode(bytes)
-  } catch (err) {
-    throw new InvalidMessageError(`witness message is not valid cbor: ${(err as Error).message}`)
-  }
-  const r = object(raw, 'witness message')
-  if (r.v !== 1) throw new InvalidMessageError(`witness message version ${shown(r.v)} is not supported`)
+  const r = openVersioned(bytes, 'witness message', MAX_WITNESS_MESSAGE_BYTES)
   if (r.t === 'records' || r.t === 'digest' || r.t === 'pull') return checkRosterMessage(r)
   const updates = list(r.updates, 'updates', MAX_UPDATES).map(decodeUpdate)
   if (r.t === 'news') return { t: 'news', updates }
@@ -81,11 +73,6 @@ function decodeUpdate (raw: unknown): WitnessUpdate {
     }
     default: throw new InvalidMessageError(`witness message: unknown update ${shown(u.k)}`)
   }
-}
-
-/** A value from the network, named in an error without calling anything of it (a map with its own `toString` would throw). */
-function shown (raw: unknown): string {
-  return typeof raw === 'string' ? JSON.stringify(raw.slice(0, 32)) : typeof raw === 'number' ? String(raw) : typeof raw
 }
 
 function ids (raw: unknown, what: string): string[] {

@@ -6,6 +6,7 @@ import type { RosterRecord } from './roster-messages.js'
 import { WitnessDetector } from './witness-detector.js'
 import { isRosterMessage } from './witness-messages.js'
 import type { LinkMessage } from './witness-messages.js'
+import { WITNESS_DEFAULTS } from './witness-options.js'
 import type { WitnessLiveness, WitnessOptions } from './witness-options.js'
 import { witnessesOf } from './witnesses.js'
 
@@ -40,9 +41,17 @@ export interface WitnessMembershipOptions extends WitnessOptions, RosterOptions 
   renameMs: number
 }
 
-/** Witnesses named anew at most this often, and to the best once no member arrived for the second (see `rename`). */
-const RENAME_MS = 2_000
+/** Renames wait, while members still arrive, until none arrived for this long (see `rename`). */
 const SETTLE_MS = 3_000
+
+/** The membership's own timings (the detector's and the roster's have their own defaults). */
+export const WITNESS_MEMBERSHIP_DEFAULTS = {
+  witnesses: WITNESS_DEFAULTS.witnesses,
+  // as long as a gossip view keeps a member down before it forgets it
+  forgetAfterMs: 60_000,
+  // witnesses named anew at most this often (see `rename`)
+  renameMs: 2_000
+}
 
 /**
  * Membership by witnesses (docs/design/membership-v2.md), pure: the member list (a
@@ -56,7 +65,7 @@ const SETTLE_MS = 3_000
  */
 export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
   private readonly c: WitnessMembershipComponents
-  private readonly o: Partial<WitnessMembershipOptions>
+  private readonly o: Partial<WitnessMembershipOptions> & typeof WITNESS_MEMBERSHIP_DEFAULTS
   readonly roster: Roster
   private detector?: WitnessDetector
   private current: MembershipSnapshot
@@ -73,12 +82,13 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
   private forgetTimer: TimerHandle | undefined
   private joinTimer: TimerHandle | undefined
   private running = false
-  private syncedAt: number | undefined
+  /** The member list is here and the detector beats (see `begin`). */
+  private begun = false
 
   constructor (components: WitnessMembershipComponents, options: Partial<WitnessMembershipOptions> = {}) {
     super()
     this.c = components
-    this.o = options
+    this.o = { ...WITNESS_MEMBERSHIP_DEFAULTS, ...options }
     const s = components.self
     this.roster = new Roster({
       self: { peerId: s.peerId, gen: components.clock.now(), seq: 0, addresses: s.addresses, status: s.status, pools: s.pools, witnesses: [] },
@@ -89,7 +99,7 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
       changed: (r, prev) => { this.onRecord(r, prev) },
       synced: () => { this.begin() },
       buried: () => { this.onHeldDown() }
-    }, options)
+    }, this.o)
     const self = this.toMember(this.roster.self)
     this.byId.set(s.peerId, self)
     this.current = Object.freeze({ version: 1, self: s.peerId, members: Object.freeze([self]) })
@@ -118,7 +128,7 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
 
   /** True once this node has the member list and beats: it knows the members it needs. */
   get synced (): boolean {
-    return this.syncedAt !== undefined
+    return this.begun
   }
 
   /** True while a majority of this node's witness group echoes it (see `WitnessDetector.holdsLease`). */
@@ -187,8 +197,8 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
 
   /** The member list is here: name witnesses among it, push this node's record to them, start beating. */
   private begin (): void {
-    if (this.syncedAt !== undefined || !this.running) return
-    this.syncedAt = this.c.clock.monotonic()
+    if (this.begun || !this.running) return
+    this.begun = true
     this.roster.answerJoins()
     const self = this.roster.self
     this.roster.reincarnate(self.gen, this.choose())
@@ -212,7 +222,7 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
   private choose (): string[] {
     const ids: string[] = []
     for (const r of this.roster.members()) if (r.status !== 'leaving' && !this.downAt.has(r.peerId)) ids.push(r.peerId)
-    return witnessesOf(this.roster.self.peerId, ids, this.o.witnesses ?? 6)
+    return witnessesOf(this.roster.self.peerId, ids, this.o.witnesses)
   }
 
   /**
@@ -226,7 +236,7 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
     if (this.renameQueued || this.detector === undefined) return
     this.renameQueued = true
     const now = this.c.clock.monotonic()
-    const wait = Math.max(0, this.lastRename + (this.o.renameMs ?? RENAME_MS) - now)
+    const wait = Math.max(0, this.lastRename + this.o.renameMs - now)
     this.c.clock.setTimeout(() => {
       this.renameQueued = false
       const detector = this.detector
@@ -287,7 +297,7 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
   /** Members held down `forgetAfterMs` ago leave the view: their generation is over here. */
   private scheduleForget (): void {
     if (this.forgetTimer !== undefined) return
-    const forgetMs = this.o.forgetAfterMs ?? 60_000
+    const forgetMs = this.o.forgetAfterMs
     let next = Infinity
     for (const at of this.downAt.values()) next = Math.min(next, at + forgetMs)
     if (next === Infinity) return

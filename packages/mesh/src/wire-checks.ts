@@ -1,3 +1,4 @@
+import { decode } from 'cbor-x'
 import { InvalidMessageError } from '@simplepool/core'
 
 /** Longest peer id a link's message may name. */
@@ -33,4 +34,28 @@ export function wireChecks (kind: string): {
       return raw as number
     }
   }
+}
+
+/**
+ * Opens a message of the mesh's wire form (cbor of a plain object, `v: 1`): its size
+ * bounded by `maxBytes`, then its cbor, its shape and its version checked, each failure an
+ * `InvalidMessageError` that names `kind`.
+ */
+export function openVersioned (bytes: Uint8Array, kind: string, maxBytes: number): Record<string, unknown> {
+  if (bytes.byteLength > maxBytes) throw new InvalidMessageError(`${kind} of ${bytes.byteLength} bytes exceeds ${maxBytes}`)
+  let raw: unknown
+  try {
+    raw = decode(bytes)
+  } catch (err) {
+    throw new InvalidMessageError(`${kind} is not valid cbor: ${(err as Error).message}`)
+  }
+  if (raw == null || typeof raw !== 'object' || Array.isArray(raw)) throw new InvalidMessageError(`${kind} is not an object`)
+  const r = raw as Record<string, unknown>
+  if (r.v !== 1) throw new InvalidMessageError(`${kind} version ${shown(r.v)} is not supported`)
+  return r
+}
+
+/** A value from the network, named in an error without calling anything of it (a map with its own `toString` would throw). */
+export function shown (raw: unknown): string {
+  return typeof raw === 'string' ? JSON.stringify(raw.slice(0, 32)) : typeof raw === 'number' ? String(raw) : typeof raw
 }

@@ -202,3 +202,27 @@ export function peerTag (peerId: string): number {
   }
   return h >>> 0
 }
+
+/**
+ * A lease a membership keeps itself, where `QuorumLease` is not the rule: witness
+ * membership holds a member down only once a majority of its witness group doubts it,
+ * and a member holds its lease only while a majority of that group echoes it, so both
+ * are answered by the membership alone, without asking the others.
+ */
+export interface MembershipLease {
+  /** True while this node may serve: nobody holds it down, nor can before it notices (held while it joins: it holds no worker yet). */
+  holds: () => boolean
+  /** True while the lease holds on the cluster's word (it no longer holds by joining alone): a joining node waits for it before it is `up`. */
+  ready: () => boolean
+  /**
+   * Whether this node was held down within the last `pausedMs` (and a margin), asked once
+   * it stood still or was cut off: resolves once the lease holds again (no) or it learns it
+   * was held down (yes); not knowing within `timeoutMs` counts as yes.
+   */
+  markedDown: (pausedMs: number, options: { timeoutMs: number, signal?: AbortSignal }) => Promise<boolean>
+}
+
+/** Events of a membership that keeps its own lease: this node learnt it is held down, and must stop serving what it holds at once. */
+export interface MembershipLeaseEvents {
+  'lease:lost': { readonly peerId: string, readonly heldDown: true }
+}

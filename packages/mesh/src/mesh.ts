@@ -4,7 +4,7 @@ import {
   MEMBERSHIP_SWEEP_MS, MEMBERSHIP_TOPIC, NodeUnavailableError, NotStartedError, RECONNECT_BACKOFF_MS, REDIAL_TIMEOUT_MS,
   STREAMS_PER_PROTOCOL, TypedEventTarget, consoleLogger, deferOf, sleep, systemClock, systemRandom, timeoutSignal, withDefaults
 } from '@simplepool/core'
-import type { Clock, Logger, Member, MemberFigures, MemberRecord, MemberStatus, MembershipEvents, MembershipSnapshot, PoolFigures, TimerHandle } from '@simplepool/core'
+import type { Clock, Logger, Member, MemberFigures, MembershipLeaseEvents, MemberRecord, MemberStatus, MembershipEvents, MembershipSnapshot, PoolFigures, TimerHandle } from '@simplepool/core'
 import type { Connection, Stream } from '@libp2p/interface'
 import { createHost, stopHost } from './host.js'
 import type { Host } from './host.js'
@@ -30,7 +30,7 @@ export interface StreamHost {
 }
 
 /** Events of a mesh: the membership events, and errors an operator should see. */
-export interface MeshEvents extends MembershipEvents {
+export interface MeshEvents extends MembershipEvents, Partial<MembershipLeaseEvents> {
   /** A named error the mesh could not raise to a caller (a bootstrap that failed). */
   'mesh:error': Error
 }

@@ -105,7 +105,7 @@ describe('WitnessMembership', function () {
     const events: string[] = []
     c.nodes[ids[1]].addEventListener('member:leave', (e) => { events.push(e.detail.peerId) })
     c.nodes[ids[1]].addEventListener('member:down', (e) => { events.push(`down:${e.detail.peerId}`) })
-    c.nodes[ids[5]].update({ status: 'leaving' })
+    c.nodes[ids[5]].leave()
     c.clock.advance(50)
     c.dead.add(ids[5])
     c.nodes[ids[5]].stop()

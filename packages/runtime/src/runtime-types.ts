@@ -58,24 +58,32 @@ export interface RuntimeComponents {
    * shorter than the others take to mark this node down after its last record reached
    * them; the node derives it from its membership's deadlines. Off without it.
    */
-  lease?: {
-    /** Ms since this node last heard a record of the member; undefined when never. */
-    heardAgo: (peerId: string) => number | undefined
-    /** True when the member is known gone lately (a goodbye, a refused redial): it no longer counts toward a majority once lost. */
-    departed: (peerId: string) => boolean
-    /** How many ms ago this node's view marked the member down, if it did lately. */
-    markedDownAgo: (peerId: string) => number | undefined
-    /** Members the others doubt (marked down or not) that this view never heard: they count in the others' bases (see `QuorumLease`). None without it. */
-    unknown?: () => readonly string[]
-    /** The lease now, in ms (it follows this node's heartbeat interval, which grows with the cluster). */
-    ms: () => number
-  }
+  lease?: QuorumLeaseSource | HeldLeaseSource
   /** @default the system clock */
   clock?: Clock
   /** @default Math.random */
   random?: Random
   /** @default stderr */
   logger?: Logger
+}
+
+/** A lease the membership keeps itself (witness membership's `MembershipLease`); `markedDown` then asks that membership. */
+export interface HeldLeaseSource {
+  holds: () => boolean
+}
+
+/** What the lease on a majority of the members (`QuorumLease`) reads of the membership's records. */
+export interface QuorumLeaseSource {
+  /** Ms since this node last heard a record of the member; undefined when never. */
+  heardAgo: (peerId: string) => number | undefined
+  /** True when the member is known gone lately (a goodbye, a refused redial): it no longer counts toward a majority once lost. */
+  departed: (peerId: string) => boolean
+  /** How many ms ago this node's view marked the member down, if it did lately. */
+  markedDownAgo: (peerId: string) => number | undefined
+  /** Members the others doubt (marked down or not) that this view never heard: they count in the others' bases (see `QuorumLease`). None without it. */
+  unknown?: () => readonly string[]
+  /** The lease now, in ms (it follows this node's heartbeat interval, which grows with the cluster). */
+  ms: () => number
 }
 
 /** Options of the runtime. */

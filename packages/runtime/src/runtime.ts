@@ -15,6 +15,7 @@ import { TimingWheel } from './activation/timing-wheel.js'
 import { WorkerEvents } from './events.js'
 import { Epochs } from './fencing/epochs.js'
 import { Fence } from './fencing/fence.js'
+import { HeldLease } from './fencing/held-lease.js'
 import { QuorumLease } from './fencing/quorum.js'
 import { StallGuard } from './fencing/stall-guard.js'
 import { PoolView } from './figures/pool-view.js'
@@ -228,9 +229,9 @@ export class Runtime {
     const replicator = this.replicator = new Replicator({ clock, logger, transport: c.transport, self, placement: () => this.current, pool, pools, running, down: downHere, ringMovedLately: (p, id) => this.claims.holders(p, id).length > 0, observeEpoch: (e) => { this.epochs.observe(e) }, walkPerTurn: init.replicaWalkPerTurn })
     this.dispatch = new Dispatch({ inbound: this.inbound, receiver: this.receiver, claims: this.claims, fence: this.fence, spill: this.spill, routing: this.routing, replicator })
     // without a way to ask the others, a stall cannot be told from a failover: off unless asked for
-    const lease = c.lease !== undefined && c.markedDown !== undefined
-      ? new QuorumLease({ clock, self, members, ...c.lease })
-      : undefined
+    const lease = c.lease === undefined || c.markedDown === undefined
+      ? undefined
+      : 'holds' in c.lease ? new HeldLease(c.lease.holds) : new QuorumLease({ clock, self, members, ...c.lease })
     this.stall = new StallGuard(clock, init.fenceAfterMs ?? (c.markedDown !== undefined ? DEFAULT_SUSPECT_AFTER_MS : 0), (ms) => { this.fence.onStall(ms) }, lease && (() => { lease.beat(this.fence) }))
 
     const env: PoolComponents = {
@@ -474,6 +475,9 @@ export class Runtime {
   async count (pool: string, options: CountOptions = {}): Promise<number> {
     return await this.outbound.count(pool, options)
   }
+
+  /** The membership says this node's lease changed (it learnt it is held down): looked at now, not at the next beat. */
+  leaseChanged (): void { this.stall.beatNow() }
 
   /** Handles a runtime call from another node; the transport sends back what this returns or throws. */
   handleCall (payload: unknown, from: string): unknown {

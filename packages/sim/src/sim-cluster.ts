@@ -14,6 +14,8 @@ export interface SimClusterInit {
   runtime?: Omit<RuntimeInit, 'pools' | 'targets'>
   link?: LinkProfile
   logger?: Logger
+  /** The nodes' membership (see `SimNodeInit.membership`). @default 'gossip' */
+  membership?: 'gossip' | 'witness'
 }
 
 const silent: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} }
@@ -52,6 +54,7 @@ export class SimCluster {
       random: this.random,
       logger: this.init.logger ?? silent,
       runtime: this.init.runtime,
+      membership: this.init.membership,
       incarnation: ++this.incarnation
     })
     this.nodes.set(peerId, node)

@@ -10,6 +10,8 @@ export interface SimHandlers {
   handleCast: (payload: unknown, from: string) => void
   /** A membership record from another node (gossip), when the node takes part in membership. */
   onGossip?: (record: unknown, from: string) => void
+  /** A message of a membership link (witness membership) from another node. */
+  onLink?: (message: unknown, from: string) => void
   /** The connection to `peer` closed (it was killed, or stopped), as the host's `peer:disconnect`. */
   onDisconnect?: (peer: string) => void
   /** Until when (monotonic ms) the node is paused: what arrives meanwhile waits for it, in order. */
@@ -115,6 +117,12 @@ export class SimNetwork {
   gossip (from: string, to: string, record: unknown): void {
     const bytes = this.encode(record)
     this.send(from, to, bytes, (body) => { this.nodes.get(to)?.onGossip?.(body, from) }, 'gossip')
+  }
+
+  /** Sends a message of a membership link (witness membership) from `from` to `to`: a stream of its own, as fast as the messages'. */
+  link (from: string, to: string, message: unknown): void {
+    const bytes = this.encode(message)
+    this.send(from, to, bytes, (body) => { this.nodes.get(to)?.onLink?.(body, from) }, 'links')
   }
 
   /** True while `peer` is on the network. */
@@ -270,7 +278,7 @@ export class SimNetwork {
    * them: the gossip and the messages are separate streams, so a record sent before a
    * reply can arrive after it (the gossip's own delay is drawn apart).
    */
-  private send (from: string, to: string, bytes: Uint8Array, arrive: (value: unknown) => void, stream: 'gossip' | 'messages' = 'messages'): void {
+  private send (from: string, to: string, bytes: Uint8Array, arrive: (value: unknown) => void, stream: 'gossip' | 'links' | 'messages' = 'messages'): void {
     // what a node that is gone still tries to send goes nowhere
     if (!this.nodes.has(from)) return
     const link = `${from}\n${to}`

@@ -5,6 +5,7 @@ import { ClusterNode } from 'simplepool'
 import type { StopOptions } from 'simplepool'
 import type { NodeClock } from './sim-clock.js'
 import { SimMesh } from './sim-mesh.js'
+import { SimWitnessMesh } from './sim-witness-mesh.js'
 import type { SimNetwork } from './sim-network.js'
 import { SimTransport } from './sim-transport.js'
 
@@ -24,6 +25,8 @@ export interface SimNodeInit {
   incarnation: number
   /** A node to join through: a joining node waits to hear the members that may hold workers, as `createNode` with `bootstrap` does. */
   bootstrap?: string
+  /** The membership: gossip records (the mesh's default), or witnesses. @default 'gossip' */
+  membership?: 'gossip' | 'witness'
 }
 
 /**
@@ -33,7 +36,7 @@ export interface SimNodeInit {
  */
 export class SimNode {
   readonly peerId: string
-  readonly node: ClusterNode<SimMesh, SimTransport>
+  readonly node: ClusterNode<SimMesh | SimWitnessMesh, SimTransport>
   readonly time: NodeClock
   /** The start, once begun. */
   started?: Promise<void>
@@ -44,7 +47,7 @@ export class SimNode {
   constructor (init: SimNodeInit) {
     this.peerId = init.peerId
     this.time = init.time
-    this.node = new ClusterNode({
+    this.node = new ClusterNode<SimMesh | SimWitnessMesh, SimTransport>({
       pools: init.pools,
       targets: init.targets,
       clock: init.time.clock,
@@ -55,6 +58,19 @@ export class SimNode {
       bootstrap: init.bootstrap !== undefined ? [`/sim/${init.bootstrap}`] : []
     }, (hooks) => {
       const transport = new SimTransport(init.peerId, init.network)
+      if (init.membership === 'witness') {
+        const mesh = new SimWitnessMesh({
+          peerId: init.peerId,
+          network: init.network,
+          clock: init.time.clock,
+          pausedUntil: init.time.pausedUntil,
+          transport,
+          bootstrap: init.bootstrap,
+          seed: Math.floor(init.random.next() * 2 ** 31),
+          logger: hooks.logger
+        })
+        return { mesh, transport }
+      }
       const mesh = new SimMesh({
         peerId: init.peerId,
         network: init.network,
@@ -74,7 +90,7 @@ export class SimNode {
     return this.node.runtime
   }
 
-  get view (): SimMesh {
+  get view (): SimMesh | SimWitnessMesh {
     return this.node.mesh
   }
 

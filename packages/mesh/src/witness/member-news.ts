@@ -1,4 +1,5 @@
 import { isMajority } from '@simplepool/core'
+import type { WitnessUpdate } from './witness-messages.js'
 
 /**
  * What one node knows of one member beyond the member list: the latest epoch it knows the
@@ -60,6 +61,22 @@ export class MemberNews {
     let set = this.doubts.get(seq)
     if (set === undefined) this.doubts.set(seq, set = new Set())
     set.add(from)
+  }
+
+  /**
+   * All of it as news of `peer` at generation `gen`, told by `self` to a node that joins: what flooded
+   * before it joined reaches it no other way (a member held down would be `alive` there).
+   */
+  updates (peer: string, gen: number, self: string): WitnessUpdate[] {
+    const out: WitnessUpdate[] = []
+    if (this.dead) out.push({ k: 'dead', peer, gen, from: self })
+    const entered = this.lists.get(this.seq)
+    if (this.seq > 0 && entered !== undefined) out.push({ k: 'alive', peer, gen, seq: this.seq, witnesses: entered })
+    for (const [seq, doubters] of this.doubts) {
+      const witnesses = this.lists.get(seq)
+      if (witnesses !== undefined) for (const from of doubters) out.push({ k: 'doubt', peer, gen, seq, from, witnesses })
+    }
+    return out
   }
 
   /**

@@ -5,7 +5,7 @@ import type { RosterOptions } from './roster.js'
 import type { RosterRecord } from './roster-messages.js'
 import { WitnessDetector } from './witness-detector.js'
 import { isRosterMessage } from './witness-messages.js'
-import type { LinkMessage } from './witness-messages.js'
+import type { LinkMessage, WitnessNews } from './witness-messages.js'
 import { WITNESS_DEFAULTS } from './witness-options.js'
 import type { WitnessLiveness, WitnessOptions } from './witness-options.js'
 import { witnessesOf } from './witnesses.js'
@@ -40,6 +40,9 @@ export interface WitnessMembershipOptions extends WitnessOptions, RosterOptions 
   forgetAfterMs: number
   renameMs: number
 }
+
+/** News kept for the detector before it exists: a join's answer brings one message of it (see `Roster.joined`), a few answers at most. */
+const EARLY_NEWS_MAX = 16
 
 /** Renames wait, while members still arrive, until none arrived for this long (see `rename`). */
 const SETTLE_MS = 3_000
@@ -84,6 +87,8 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
   private running = false
   /** The member list is here and the detector beats (see `begin`). */
   private begun = false
+  /** News that came before the detector (see `receive`). */
+  private readonly early: Array<[string, WitnessNews]> = []
 
   constructor (components: WitnessMembershipComponents, options: Partial<WitnessMembershipOptions> = {}) {
     super()
@@ -98,6 +103,10 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
       send: (peer, m) => { components.send(peer, m) },
       changed: (r, prev) => { this.onRecord(r, prev) },
       synced: () => { this.begin() },
+      joined: (peer) => {
+        const updates = this.detector?.known() ?? []
+        if (updates.length > 0) components.send(peer, { t: 'news', updates })
+      },
       buried: () => { this.onHeldDown() }
     }, this.o)
     const self = this.toMember(this.roster.self)
@@ -124,6 +133,12 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
   /** The addresses a member announced, for the links: a member not yet in the view (a bootstrap peer) is the owner's to know. */
   addressesOf (peerId: string): readonly string[] | undefined {
     return this.roster.get(peerId)?.addresses
+  }
+
+  /** How many ms ago this node held the member down, while its generation stays in views (see `forgetAfterMs`). */
+  downAgo (peerId: string): number | undefined {
+    const at = this.downAt.get(peerId)
+    return at === undefined ? undefined : this.c.clock.monotonic() - at
   }
 
   /** True once this node has the member list and beats: it knows the members it needs. */
@@ -172,9 +187,19 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
     this.forgetTimer = this.joinTimer = undefined
   }
 
-  /** Changes this node's status (`up`, `draining`, `leaving`...) or targets: pushed to every link at once. */
+  /**
+   * Changes this node's status (`up`, `draining`, `leaving`...) or targets: pushed to every
+   * link at once. A member `leaving` is still in views (it saves and hands over what it
+   * holds, and answers claims meanwhile) until it leaves.
+   */
   update (change: { status?: MemberStatus, pools?: Readonly<Record<string, PoolTarget>> }): void {
-    this.roster.update({ ...change, ...(change.status === 'leaving' ? { gone: true as const } : {}) })
+    this.roster.update(change)
+    this.refresh(this.roster.self.peerId)
+  }
+
+  /** Ends this node's generation: it leaves every view at once (not down), as its record `gone` spreads. */
+  leave (): void {
+    this.roster.update({ status: 'leaving', gone: true })
     this.refresh(this.roster.self.peerId)
   }
 
@@ -182,7 +207,9 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
   receive (from: string, m: LinkMessage): void {
     if (!this.running) return
     if (isRosterMessage(m)) this.roster.receive(from, m)
-    else this.detector?.receive(from, m)
+    else if (this.detector !== undefined) this.detector.receive(from, m)
+    // news told with a join's answer may come before its last records: kept for the detector
+    else if (m.t === 'news' && this.early.length < EARLY_NEWS_MAX) this.early.push([from, m])
   }
 
   /** The link to `peer` closed (see `WitnessDetector.linkClosed`). */
@@ -215,6 +242,7 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
     // the record goes to the witnesses, which pass it on (the detector's links exist now)
     this.roster.update({})
     this.detector.start()
+    for (const [from, m] of this.early.splice(0)) this.detector.receive(from, m)
     for (const r of this.roster.members()) this.refresh(r.peerId)
   }
 
@@ -305,8 +333,12 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
       this.forgetTimer = undefined
       const now = this.c.clock.monotonic()
       for (const [peer, at] of this.downAt) {
+        // (the sum the timer was set by: `now - at` may fall short of it by a rounding)
+        if (at + forgetMs > now) continue
+        // (a member no longer listed, its generation over already, leaves the list of the held down too)
+        this.downAt.delete(peer)
         const gen = this.roster.get(peer)?.gen
-        if (now - at >= forgetMs && gen !== undefined) this.roster.bury(peer, gen)
+        if (gen !== undefined) this.roster.bury(peer, gen)
       }
       this.scheduleForget()
     }, Math.max(0, next - this.c.clock.monotonic()))
@@ -332,7 +364,7 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
     }
     if (next === undefined) {
       // a generation over: a leave, unless it was down already (its work has moved)
-      if (prev !== undefined && prev.liveness !== 'down') this.emit('member:leave', { ...prev, status: 'leaving' })
+      if (prev !== undefined && prev.liveness !== 'down' && prev.status !== 'leaving') this.emit('member:leave', { ...prev, status: 'leaving' })
     } else if (prev === undefined || (prev.liveness === 'down' && next.liveness !== 'down') || prev.incarnation !== next.incarnation) {
       this.emit('member:join', next)
     } else if (next.liveness === 'down' && prev.liveness !== 'down') {

@@ -38,6 +38,11 @@ export class StallGuard {
     this.timer = this.clock.setTimeout(beat, STALL_BEAT_MS)
   }
 
+  /** Looks at what the beat looks at now (the lease), between beats. */
+  beatNow (): void {
+    if (this.timer !== undefined) this.onBeat?.()
+  }
+
   stop (): void {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer)
     this.timer = undefined

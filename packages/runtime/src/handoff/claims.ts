@@ -209,14 +209,15 @@ export class ClaimWindow {
     for (const owner of this.ownersBefore(pool, id, this.c.pool(pool))) consider(owner, false)
     consider(this.c.owners.ownerWithout(pool, id, self), true)
     // a node that holds workers of the pool and serves it no more (drained with nowhere to
-    // send them, or leaving) may hold this one, whatever the rings said before
+    // send them, or leaving) may hold this one, whatever the rings said before; one whose
+    // counts are not known here (a membership without them in its records) may too
     // just started, this node has no placement before to ask by, and the others' counts are
     // older than their first workers: as the cluster comes up, any member may have started
     // this one before the views agreed (seed 120233); only then, and just back from being
     // marked down, every member is asked
     const justStarted = now - this.blindSince <= CLAIM_COUNTS_GRACE_MS
     for (const m of this.c.members()) {
-      if (justStarted || ((m.status !== 'up' || (m.pools[pool]?.target ?? 0) <= 0) && (this.c.countOf?.(m.peerId, pool) ?? 0) > 0)) consider(m.peerId, !justStarted)
+      if (justStarted || ((m.status !== 'up' || (m.pools[pool]?.target ?? 0) <= 0) && (this.c.countOf?.(m.peerId, pool) ?? 1) > 0)) consider(m.peerId, !justStarted)
     }
     for (const h of always) if (!out.includes(h)) out.push(h)
     return out

@@ -55,6 +55,8 @@ export interface ScenarioOptions {
    * hundreds of thousands of workers. @default the runtime's
    */
   walk?: number
+  /** The nodes' membership: gossip records (the default) or witnesses (docs/design/membership-v2.md). */
+  membership?: 'gossip' | 'witness'
 }
 
 /** What one run found. */
@@ -108,7 +110,7 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
       return n.time.clock
     }
   })
-  const cluster = made.sim = new SimCluster({ seed: options.seed, pools, logger, ...(options.walk !== undefined ? { runtime: { replicaWalkPerTurn: options.walk } } : {}) })
+  const cluster = made.sim = new SimCluster({ seed: options.seed, pools, logger, membership: options.membership, ...(options.walk !== undefined ? { runtime: { replicaWalkPerTurn: options.walk } } : {}) })
   const books = made.workload = new Workload(cluster, options.ids ?? 100, trace)
   books.watch = options.watch
   books.holdersOf = (pool, id, node) => cluster.nodes.get(node)?.runtime.replicator.holders(pool, id)

@@ -5,7 +5,7 @@
  * node's public face; what each part does is in its own file. `SimplePoolNode` gives it
  * a libp2p mesh and transport; the simulator gives it simulated ones.
  */
-import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_DOWN_AFTER_MS, DEFAULT_FORGET_AFTER_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_JOIN_TIMEOUT_MS, DEFAULT_STOP_DRAIN_TIMEOUT_MS, DEFAULT_SUSPECT_AFTER_MS, InvalidOptionError, SETTLE_PEERS_MAX_MS, TypedEventTarget, UnknownPoolError, consoleLogger, systemClock } from '@simplepool/core'
+import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_FORGET_AFTER_MS, DEFAULT_JOIN_TIMEOUT_MS, DEFAULT_STOP_DRAIN_TIMEOUT_MS, DEFAULT_SUSPECT_AFTER_MS, InvalidOptionError, SETTLE_PEERS_MAX_MS, TypedEventTarget, UnknownPoolError, consoleLogger, systemClock } from '@simplepool/core'
 import type { Clock, Logger, Random } from '@simplepool/core'
 import { Placement } from '@simplepool/ring'
 import { validateTargets } from '@simplepool/mesh'
@@ -35,7 +35,7 @@ import type { NodeMesh, NodeParts, NodeTransport, PartHooks } from './node-parts
 import { NodeRecord } from './node-record.js'
 import { joinCluster } from './settle-membership.js'
 import { TargetBand } from './target-band.js'
-import { leaseOf } from './lease.js'
+import { leaseParts } from './lease.js'
 import { holdersIn, memberInfos } from './members.js'
 
 /** Options of `createNode`. Only `pools` is required. */
@@ -135,18 +135,7 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
       members: () => this.mesh.snapshot().members,
       countOf: (peerId, pool) => this.mesh.figures(peerId)?.counts[pool],
       unheard: () => this.mesh.unheard(),
-      markedDown: async (pausedMs, options) => await this.markedDown.ask(pausedMs, options),
-      lease: {
-        // a member whose last record doubts this node does not hear it (a link cut one way)
-        heardAgo: (peerId) => {
-          const f = this.mesh.figures(peerId)
-          return f === undefined || f.doubts.includes(this.mesh.peerId) ? undefined : this.clock.monotonic() - f.lastSeen
-        },
-        departed: (peerId) => this.mesh.departed(peerId),
-        markedDownAgo: (peerId) => this.mesh.markedDownAgo(peerId),
-        unknown: () => this.mesh.unknown(),
-        ms: () => leaseOf(this.mesh.figures(this.mesh.peerId)?.heartbeatMs ?? init.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, init.downAfterMs ?? DEFAULT_DOWN_AFTER_MS)
-      },
+      ...leaseParts(this.mesh, this.clock, async (pausedMs, options) => await this.markedDown.ask(pausedMs, options), init),
       transport: this.transport,
       clock: init.clock,
       random: init.random,
@@ -169,6 +158,8 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
     // pending calls to a peer the membership gave up on fail at once, not at their deadline
     this.mesh.addEventListener('member:down', (evt) => { this.transport.peerDown(evt.detail.peerId) })
     this.mesh.addEventListener('member:leave', (evt) => { this.transport.peerDown(evt.detail.peerId, `peer ${evt.detail.peerId} left`) })
+    // held down (witness membership): it stops serving now, not at the lease's next look
+    this.mesh.addEventListener('lease:lost', () => { this.runtime.leaseChanged() })
     this.metricsExport = new NodeMetrics(this, processMetrics ?? true)
     routeListeners(this, { mesh: this.mesh, runtime: this.runtime.events })
     this.healthMonitor = new NodeHealthMonitor({

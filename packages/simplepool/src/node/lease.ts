@@ -1,4 +1,7 @@
-import { DEFAULT_LEASE_MARGIN_MS } from '@simplepool/core'
+import { DEFAULT_DOWN_AFTER_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_LEASE_MARGIN_MS } from '@simplepool/core'
+import type { Clock } from '@simplepool/core'
+import type { RuntimeComponents } from '@simplepool/runtime'
+import type { NodeMesh } from './node-parts.js'
 
 /**
  * The lease on a majority (see the runtime's QuorumLease) for a node that sends a record
@@ -11,4 +14,28 @@ import { DEFAULT_LEASE_MARGIN_MS } from '@simplepool/core'
 export function leaseOf (heartbeatMs: number, downAfterMs: number): number {
   const deadline = Math.max(downAfterMs, 4 * heartbeatMs)
   return deadline - heartbeatMs - Math.min(DEFAULT_LEASE_MARGIN_MS, deadline / 4)
+}
+
+/**
+ * The runtime's lease, and its question after a stall or a cut, on the node's membership:
+ * the lease it keeps itself when it keeps one (witness membership), else the lease on a
+ * majority of the members' records and the question to every member (`ask`).
+ */
+export function leaseParts (mesh: NodeMesh, clock: Clock, ask: NonNullable<RuntimeComponents['markedDown']>, deadlines: { heartbeatMs?: number, downAfterMs?: number }): Pick<RuntimeComponents, 'lease' | 'markedDown'> {
+  const own = mesh.lease
+  if (own !== undefined) return { lease: { holds: own.holds }, markedDown: async (pausedMs, options) => await own.markedDown(pausedMs, options) }
+  return {
+    markedDown: ask,
+    lease: {
+      // a member whose last record doubts this node does not hear it (a link cut one way)
+      heardAgo: (peerId) => {
+        const f = mesh.figures(peerId)
+        return f === undefined || f.doubts.includes(mesh.peerId) ? undefined : clock.monotonic() - f.lastSeen
+      },
+      departed: (peerId) => mesh.departed(peerId),
+      markedDownAgo: (peerId) => mesh.markedDownAgo(peerId),
+      unknown: () => mesh.unknown(),
+      ms: () => leaseOf(mesh.figures(mesh.peerId)?.heartbeatMs ?? deadlines.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, deadlines.downAfterMs ?? DEFAULT_DOWN_AFTER_MS)
+    }
+  }
 }

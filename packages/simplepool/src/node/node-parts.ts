@@ -4,7 +4,7 @@
  * The node is written against these shapes alone, so the simulator runs the node's own
  * drain, stop and node operations, not a copy of them.
  */
-import type { EpochMark, Logger, MemberFigures, MembershipSnapshot, MemberStatus, TypedEventTarget } from '@simplepool/core'
+import type { EpochMark, Logger, MemberFigures, MembershipLease, MembershipSnapshot, MemberStatus, TypedEventTarget } from '@simplepool/core'
 import type { MeshEvents } from '@simplepool/mesh'
 import type { TransportHandlers, TransportStats } from '@simplepool/transport'
 import type { RuntimeTransport } from '@simplepool/runtime'
@@ -24,6 +24,13 @@ export interface NodeMesh extends TypedEventTarget<MeshEvents> {
   markedDownAgo: (peerId: string) => number | undefined
   departed: (peerId: string) => boolean
   announceNow: () => void
+  /**
+   * A lease the membership keeps itself (witness membership): the node fences by it, and
+   * asks it whether this node was held down, rather than the lease on a majority of
+   * records and the question to every member. It emits `lease:lost` when this node learns
+   * it is held down.
+   */
+  readonly lease?: MembershipLease
   setStatus: (status: MemberStatus) => void
   setTargets: (targets: Record<string, number>) => void
   start: () => Promise<void>

@@ -112,7 +112,7 @@ export async function hearHolders (c: HoldersComponents): Promise<void> {
 export interface JoinClusterComponents {
   clock: Clock
   /** This node's membership: its id and addresses (a bootstrap list may name the node itself) and its view. */
-  mesh: Pick<NodeMesh, 'peerId' | 'addresses' | 'snapshot'>
+  mesh: Pick<NodeMesh, 'peerId' | 'addresses' | 'snapshot' | 'lease'>
   bootstrap: readonly string[]
   failures: () => readonly string[]
   /** As {@link JoinComponents}. */
@@ -144,4 +144,9 @@ export async function joinCluster (c: JoinClusterComponents): Promise<void> {
     since: c.since
   })
   await hearHolders({ clock: c.clock, self, alive, ringsOf: c.ringsOf, holdersOf: c.holdersOf })
+  // a membership that keeps its own lease: `up` once its witnesses echo it, or its first
+  // calls would find it fenced. Not a join's failure when they are slow: the lease fences then
+  const lease = c.mesh.lease
+  const until = c.clock.monotonic() + SETTLE_PEERS_MAX_MS
+  while (lease !== undefined && !lease.ready() && c.clock.monotonic() < until) await sleep(c.clock, SETTLE_POLL_MS)
 }

@@ -1,0 +1,175 @@
+import { TypedEventTarget, sleep } from '@simplepool/core'
+import type { Clock, Member, MemberFigures, MemberStatus, MembershipEvents, MembershipLease, MembershipLeaseEvents, MembershipSnapshot, PoolTarget, Random } from '@simplepool/core'
+import { WITNESS_MEMBERSHIP_DEFAULTS, WitnessMembership } from './witness-membership.js'
+import type { WitnessMembershipOptions } from './witness-membership.js'
+import type { LinkMessage } from './witness-messages.js'
+import { WITNESS_DEFAULTS } from './witness-options.js'
+
+/**
+ * A hold-down learnt this long before a question's window still answers it: the question
+ * is timed from when the node noticed it stood still or lost its lease, and doubts that
+ * held it down during a stall are read only as it resumes.
+ */
+const HELD_DOWN_MARGIN_MS = 1_000
+
+/** What the core of a mesh on witness membership is given: its node, and how to reach a peer over its link. */
+export interface WitnessMeshCoreInit {
+  peerId: string
+  addresses: readonly string[]
+  clock: Clock
+  random: Random
+  /** Sends a message over the link to `peer` (opened when needed). */
+  send: (peer: string, message: LinkMessage) => void
+  /** A link this node needs no more. */
+  unlinked?: (peer: string) => void
+  options?: Partial<WitnessMembershipOptions>
+}
+
+/**
+ * A mesh's membership by witnesses, without I/O: what the libp2p mesh and the simulated
+ * one both run, in the shape the node reads a membership (its snapshot, events, status and
+ * targets). It keeps its own lease ({@link MembershipLease}): a member is down only once
+ * a majority of its witness group doubts it, and holds its lease only while a majority of
+ * that group echoes it, so neither the others' records nor questions to them are needed.
+ *
+ * What the gossip mesh answers from records and this one does not: other members' counts
+ * and load (`figures` is undefined; an operator asks the members), a member's last record
+ * (`heardFrom` is its liveness), members never heard (`unheard`, `unknown`: a joiner pulls
+ * the whole list, liveness with it) and goodbyes (`departed`: a member that leaves ends its
+ * generation, and leaves the view).
+ */
+export class WitnessMeshCore extends TypedEventTarget<MembershipEvents & MembershipLeaseEvents> {
+  readonly membership: WitnessMembership
+  private readonly c: WitnessMeshCoreInit
+  private status: MemberStatus = 'joining'
+  /** When (monotonic) this node last learnt that doubts held it down. */
+  private heldDownAt: number | undefined
+  private readonly sweepMs: number
+  private readonly forgetAfterMs: number
+  /** The lease the node's runtime fences by. */
+  readonly lease: MembershipLease
+
+  constructor (init: WitnessMeshCoreInit, targets: Readonly<Record<string, number>>) {
+    super()
+    this.c = init
+    this.sweepMs = init.options?.sweepMs ?? WITNESS_DEFAULTS.sweepMs
+    this.forgetAfterMs = init.options?.forgetAfterMs ?? WITNESS_MEMBERSHIP_DEFAULTS.forgetAfterMs
+    this.membership = new WitnessMembership({
+      self: { peerId: init.peerId, addresses: init.addresses, status: 'joining', pools: poolsOf(targets) },
+      clock: init.clock,
+      random: init.random,
+      send: init.send,
+      unlinked: init.unlinked,
+      heldDown: () => { this.onHeldDown() }
+    }, { ...WITNESS_MEMBERSHIP_DEFAULTS, ...init.options })
+    for (const type of ['member:join', 'member:update', 'member:leave', 'member:down', 'membership:change'] as const) {
+      this.membership.addEventListener(type, (evt) => { this.dispatchEvent(new CustomEvent(type, { detail: evt.detail })) })
+    }
+    this.lease = {
+      holds: () => this.holds(),
+      ready: () => this.membership.holdsLease(),
+      markedDown: async (pausedMs, options) => await this.markedDown(pausedMs, options)
+    }
+  }
+
+  snapshot (): MembershipSnapshot {
+    return this.membership.snapshot()
+  }
+
+  member (peerId: string): Readonly<Member> | undefined {
+    return this.membership.get(peerId)
+  }
+
+  /** Counts and load are not in the records: undefined (see the class). */
+  figures (_peerId: string): Readonly<MemberFigures> | undefined {
+    return undefined
+  }
+
+  /** Not down here: the detector heard it, or its witnesses did. */
+  heardFrom (peerId: string): boolean {
+    const m = this.membership.get(peerId)
+    return m !== undefined && m.liveness !== 'down'
+  }
+
+  unheard (): readonly string[] {
+    return NONE
+  }
+
+  unknown (): readonly string[] {
+    return NONE
+  }
+
+  markedDownAgo (peerId: string): number | undefined {
+    return this.membership.downAgo(peerId)
+  }
+
+  departed (_peerId: string): boolean {
+    return false
+  }
+
+  setStatus (status: MemberStatus): void {
+    this.status = status
+    this.membership.update({ status })
+  }
+
+  setTargets (targets: Readonly<Record<string, number>>): void {
+    this.membership.update({ pools: poolsOf(targets) })
+  }
+
+  /** Joins through the members `peers` names (their peer ids), or starts a cluster of one. */
+  start (peers: readonly string[]): void {
+    this.membership.start(peers)
+  }
+
+  /** Ends this node's generation: the others drop it from their views as the news spreads (give it a moment before `stop`). */
+  leave (): void {
+    this.status = 'leaving'
+    this.membership.leave()
+  }
+
+  stop (): void {
+    this.membership.stop()
+  }
+
+  receive (from: string, message: LinkMessage): void {
+    this.membership.receive(from, message)
+  }
+
+  /**
+   * The lease: held while this node still joins (it holds no worker until it is `up`, and
+   * nobody can hold down a member whose witnesses have not echoed it yet), and from then
+   * on while a majority of its witness group echoes it.
+   */
+  private holds (): boolean {
+    if (this.status === 'joining' && this.heldDownAt === undefined) return true
+    return this.membership.holdsLease()
+  }
+
+  private async markedDown (pausedMs: number, options: { timeoutMs: number, signal?: AbortSignal }): Promise<boolean> {
+    const clock = this.c.clock
+    // stood still so long that the others have forgotten its generation: it is over
+    if (pausedMs + HELD_DOWN_MARGIN_MS >= this.forgetAfterMs) return true
+    const since = clock.monotonic() - pausedMs - HELD_DOWN_MARGIN_MS
+    const deadline = clock.monotonic() + options.timeoutMs
+    for (;;) {
+      if (this.heldDownAt !== undefined && this.heldDownAt >= since) return true
+      // a lease held now: no member holds this generation down, nor did (down is final for it)
+      if (this.membership.holdsLease()) return false
+      if (clock.monotonic() >= deadline || options.signal?.aborted === true) return true
+      await sleep(clock, this.sweepMs)
+    }
+  }
+
+  private onHeldDown (): void {
+    this.heldDownAt = this.c.clock.monotonic()
+    this.dispatchEvent(new CustomEvent('lease:lost', { detail: { peerId: this.c.peerId, heldDown: true } }))
+  }
+}
+
+const NONE: readonly string[] = []
+
+function poolsOf (targets: Readonly<Record<string, number>>): Record<string, PoolTarget> {
+  const pools: Record<string, PoolTarget> = {}
+  for (const [name, target] of Object.entries(targets)) pools[name] = { target }
+  return pools
+}

@@ -1,0 +1,160 @@
+import { NotStartedError, TypedEventTarget, seededRandom, sleep } from '@simplepool/core'
+import type { Clock, Logger, Member, MemberFigures, MembershipLease, MemberStatus, MembershipSnapshot } from '@simplepool/core'
+import { WitnessMeshCore } from '@simplepool/mesh'
+import type { LinkMessage, MeshEvents } from '@simplepool/mesh'
+import type { NodeMesh } from 'simplepool'
+import type { SimNetwork } from './sim-network.js'
+import type { SimTransport } from './sim-transport.js'
+
+/** What a simulated mesh on witness membership is made of. */
+export interface SimWitnessMeshInit {
+  peerId: string
+  network: SimNetwork
+  clock: Clock
+  /** Until when the node is paused (its network input waits meanwhile). */
+  pausedUntil: () => number
+  transport: SimTransport
+  /** The node it joins through (none: it starts a cluster). */
+  bootstrap?: string
+  /** Seeds the membership's own choices (when it greets a link, which link it asks). */
+  seed: number
+  logger: Logger
+}
+
+/**
+ * A node's membership over the simulated network on witness membership, as the libp2p
+ * mesh runs it: the real {@link WitnessMeshCore}, its links' messages on a stream of their
+ * own between the two nodes. A connection closes (a node killed or stopped) only for the
+ * nodes that spoke with it over a link, as the host's `peer:disconnect` comes only where a
+ * connection was; a process gone refuses the redial one link delay later.
+ */
+export class SimWitnessMesh extends TypedEventTarget<MeshEvents> implements NodeMesh {
+  readonly peerId: string
+  private readonly c: SimWitnessMeshInit
+  private readonly core: WitnessMeshCore
+  readonly lease: MembershipLease
+  private running = false
+  private started = false
+  /** Peers this node exchanged link messages with: those with a connection to it. */
+  private readonly spoken = new Set<string>()
+
+  constructor (init: SimWitnessMeshInit) {
+    super()
+    this.c = init
+    this.peerId = init.peerId
+    const core = this.core = new WitnessMeshCore({
+      peerId: this.peerId,
+      addresses: [],
+      clock: init.clock,
+      random: seededRandom(init.seed),
+      send: (peer, message) => {
+        if (!this.running) return
+        this.spoken.add(peer)
+        init.network.link(this.peerId, peer, message)
+      }
+    }, {})
+    this.lease = core.lease
+    for (const type of ['member:join', 'member:update', 'member:leave', 'member:down', 'membership:change', 'lease:lost'] as const) {
+      core.addEventListener(type, (evt) => { this.dispatchEvent(new CustomEvent(type, { detail: evt.detail })) })
+    }
+  }
+
+  /** A simulated node has no multiaddr: it is reached by its peer id alone. */
+  get addresses (): string[] {
+    return []
+  }
+
+  get isRunning (): boolean {
+    return this.running
+  }
+
+  snapshot (): MembershipSnapshot {
+    if (!this.started) throw new NotStartedError('the mesh is not started')
+    return this.core.snapshot()
+  }
+
+  member (peerId: string): Readonly<Member> | undefined {
+    return this.core.member(peerId)
+  }
+
+  figures (peerId: string): Readonly<MemberFigures> | undefined {
+    return this.core.figures(peerId)
+  }
+
+  heardFrom (peerId: string): boolean {
+    return this.core.heardFrom(peerId)
+  }
+
+  unheard (): readonly string[] {
+    return this.core.unheard()
+  }
+
+  unknown (): readonly string[] {
+    return this.core.unknown()
+  }
+
+  departed (peerId: string): boolean {
+    return this.core.departed(peerId)
+  }
+
+  markedDownAgo (peerId: string): number | undefined {
+    return this.core.markedDownAgo(peerId)
+  }
+
+  /** Records go out on change, not on a heartbeat: nothing to send now. */
+  announceNow (): void {}
+
+  setStatus (status: MemberStatus): void {
+    this.core.setStatus(status)
+  }
+
+  setTargets (targets: Record<string, number>): void {
+    this.core.setTargets(targets)
+  }
+
+  async start (): Promise<void> {
+    if (this.running) return
+    const c = this.c
+    c.network.attach(this.peerId, {
+      handleCall: (payload, from) => c.transport.handleCall(payload, from),
+      handleCast: (payload, from) => { c.transport.handleCast(payload, from) },
+      onLink: (message, from) => { this.onLink(message as LinkMessage, from) },
+      onDisconnect: (peer) => { this.onDisconnect(peer) },
+      pausedUntil: c.pausedUntil
+    })
+    this.running = this.started = true
+    this.core.start(c.bootstrap !== undefined && c.bootstrap !== this.peerId ? [c.bootstrap] : [])
+  }
+
+  /** Leaves (its generation ends everywhere as the news spreads), gives that a moment to go out, and leaves the network. */
+  async stop (): Promise<void> {
+    if (!this.running) return
+    this.core.leave()
+    await sleep(this.c.clock, 50)
+    this.running = false
+    this.core.stop()
+    this.c.network.detach(this.peerId)
+  }
+
+  /** kill -9: off the network at once, nothing more sent. */
+  kill (): void {
+    this.running = false
+    this.core.stop()
+    if (this.c.network.has(this.peerId)) this.c.network.detach(this.peerId, true)
+  }
+
+  private onLink (message: LinkMessage, from: string): void {
+    if (!this.running) return
+    this.spoken.add(from)
+    this.core.receive(from, message)
+  }
+
+  private onDisconnect (peer: string): void {
+    if (!this.running || !this.spoken.delete(peer)) return
+    this.core.membership.linkClosed(peer)
+    // the redial: a process that is gone refuses it one round trip later (a cut one times out)
+    this.c.clock.setTimeout(() => {
+      if (this.running && !this.c.network.has(peer) && !this.c.network.isCut(this.peerId, peer)) this.core.membership.refused(peer)
+    }, 1)
+  }
+}

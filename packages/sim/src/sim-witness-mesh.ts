@@ -6,6 +6,9 @@ import type { NodeMesh } from 'simplepool'
 import type { SimNetwork } from './sim-network.js'
 import type { SimTransport } from './sim-transport.js'
 
+/** A link redials a lost peer at most this often (as the libp2p links' `redialMs`). */
+const REDIAL_MS = 1_000
+
 /** What a simulated mesh on witness membership is made of. */
 export interface SimWitnessMeshInit {
   peerId: string
@@ -26,7 +29,8 @@ export interface SimWitnessMeshInit {
  * mesh runs it: the real {@link WitnessMeshCore}, its links' messages on a stream of their
  * own between the two nodes. A connection closes (a node killed or stopped) only for the
  * nodes that spoke with it over a link, as the host's `peer:disconnect` comes only where a
- * connection was; a process gone refuses the redial one link delay later.
+ * connection was; a process gone refuses the redial one link delay later, and a link's
+ * message to it (a dial) is refused too.
  */
 export class SimWitnessMesh extends TypedEventTarget<MeshEvents> implements NodeMesh {
   readonly peerId: string
@@ -37,6 +41,8 @@ export class SimWitnessMesh extends TypedEventTarget<MeshEvents> implements Node
   private started = false
   /** Peers this node exchanged link messages with: those with a connection to it. */
   private readonly spoken = new Set<string>()
+  /** When a send to each peer gone was last refused. */
+  private readonly refusedAt = new Map<string, number>()
 
   constructor (init: SimWitnessMeshInit) {
     super()
@@ -51,6 +57,11 @@ export class SimWitnessMesh extends TypedEventTarget<MeshEvents> implements Node
         if (!this.running) return
         this.spoken.add(peer)
         init.network.link(this.peerId, peer, message)
+        // as the links redial a peer they lost: a process gone refuses (once a second at most)
+        if (!init.network.has(peer) && !init.network.isCut(this.peerId, peer) && init.clock.monotonic() - (this.refusedAt.get(peer) ?? -Infinity) >= REDIAL_MS) {
+          this.refusedAt.set(peer, init.clock.monotonic())
+          init.clock.setTimeout(() => { if (this.running) this.core.membership.refused(peer) }, 1)
+        }
       }
     }, {})
     this.lease = core.lease

@@ -33,6 +33,8 @@ export interface RosterComponents {
   changed?: (record: RosterRecord, previous: RosterRecord | undefined) => void
   /** The first answer to `join` is complete: this node knows the members its bootstrap peer knew. */
   synced?: () => void
+  /** This node sent `peer` a digest (a new link, or anti-entropy): the owner may compare more with it (the detector's news). */
+  compared?: (peer: string) => void
   /** This node answered `peer`'s join: the owner may tell it what else a joiner needs (news that flooded before it came). */
   joined?: (peer: string) => void
   /** A member says this node's generation is over (it was held down and forgotten while cut off): it must come back as a new one. */
@@ -153,6 +155,7 @@ export class Roster {
   /** A new link to `peer`: the two sides compare their lists at once, so a member either side missed while the links formed is found now, not at the next exchange. */
   greet (peer: string): void {
     this.sendTo(peer, { t: 'digest', hashes: [...this.hashes] })
+    this.c.compared?.(peer)
   }
 
   /** A message from `from`, on its link. */
@@ -247,7 +250,9 @@ export class Roster {
     }
     const peers = this.c.peers()
     if (peers.length === 0) return
-    this.sendTo(peers[Math.floor(this.c.random.next() * peers.length)], { t: 'digest', hashes: [...this.hashes] })
+    const peer = peers[Math.floor(this.c.random.next() * peers.length)]
+    this.sendTo(peer, { t: 'digest', hashes: [...this.hashes] })
+    this.c.compared?.(peer)
   }
 
   /** Keeps `r` when it is newer than this node's copy; true then. A record of this node's own is never taken from others. */

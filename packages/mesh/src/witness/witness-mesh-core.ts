@@ -1,5 +1,5 @@
 import { TypedEventTarget, sleep } from '@simplepool/core'
-import type { Clock, Member, MemberFigures, MemberStatus, MembershipEvents, MembershipLease, MembershipLeaseEvents, MembershipSnapshot, PoolTarget, Random } from '@simplepool/core'
+import type { Clock, Member, MemberFigures, MemberStatus, MembershipEvents, MembershipLease, MembershipLeaseEvents, MembershipSnapshot, PoolTarget, Random, TimerHandle } from '@simplepool/core'
 import { WITNESS_MEMBERSHIP_DEFAULTS, WitnessMembership } from './witness-membership.js'
 import type { WitnessMembershipOptions } from './witness-membership.js'
 import type { LinkMessage } from './witness-messages.js'
@@ -11,6 +11,15 @@ import { WITNESS_DEFAULTS } from './witness-options.js'
  * held it down during a stall are read only as it resumes.
  */
 const HELD_DOWN_MARGIN_MS = 1_000
+
+/**
+ * A node that served and has held no lease for this long renews its generation (see
+ * `watch`): far above a lease's blips (a beat or two lost), short beside what a caller
+ * of its workers would wait for.
+ */
+const RENEW_AFTER_MS = 10_000
+/** How often the lease is looked at for that. */
+const WATCH_MS = 1_000
 
 /** What the core of a mesh on witness membership is given: its node, and how to reach a peer over its link. */
 export interface WitnessMeshCoreInit {
@@ -48,6 +57,9 @@ export class WitnessMeshCore extends TypedEventTarget<MembershipEvents & Members
   private readonly forgetAfterMs: number
   /** The lease the node's runtime fences by. */
   readonly lease: MembershipLease
+  /** Since when (monotonic) this node, past its join, has held no lease. */
+  private lostSince: number | undefined
+  private watchTimer: TimerHandle | undefined
 
   constructor (init: WitnessMeshCoreInit, targets: Readonly<Record<string, number>>) {
     super()
@@ -119,6 +131,7 @@ export class WitnessMeshCore extends TypedEventTarget<MembershipEvents & Members
   /** Joins through the members `peers` names (their peer ids), or starts a cluster of one. */
   start (peers: readonly string[]): void {
     this.membership.start(peers)
+    this.watch()
   }
 
   /** Ends this node's generation: the others drop it from their views as the news spreads (give it a moment before `stop`). */
@@ -129,6 +142,8 @@ export class WitnessMeshCore extends TypedEventTarget<MembershipEvents & Members
 
   stop (): void {
     this.membership.stop()
+    if (this.watchTimer !== undefined) this.c.clock.clearTimeout(this.watchTimer)
+    this.watchTimer = undefined
   }
 
   receive (from: string, message: LinkMessage): void {
@@ -158,6 +173,30 @@ export class WitnessMeshCore extends TypedEventTarget<MembershipEvents & Members
       if (clock.monotonic() >= deadline || options.signal?.aborted === true) return true
       await sleep(clock, this.sweepMs)
     }
+  }
+
+  /**
+   * A node whose lease stays lost while it serves renews its generation: a witness that
+   * doubted a proposed epoch and now hears it again gives it no promise to leave its
+   * epoch (a doubter promises nothing), and when that witness alone decides the group's
+   * majority (a list of one, named at a join when the node knew only its bootstrap), the
+   * generation can neither be held down nor lease again (the simulator, seed 1008 with
+   * partitions). A new generation starts from a list of every member it knows; what the
+   * node held goes as when held down.
+   */
+  private watch (): void {
+    this.watchTimer = this.c.clock.setTimeout(() => {
+      const now = this.c.clock.monotonic()
+      if (this.status === 'joining' || this.status === 'leaving' || this.membership.holdsLease()) {
+        this.lostSince = undefined
+      } else if (this.lostSince === undefined) {
+        this.lostSince = now
+      } else if (now - this.lostSince >= RENEW_AFTER_MS) {
+        this.lostSince = undefined
+        this.membership.renew()
+      }
+      this.watch()
+    }, WATCH_MS)
   }
 
   private onHeldDown (): void {

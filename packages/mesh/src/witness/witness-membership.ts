@@ -286,7 +286,8 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
       const lost = named.some(w => this.roster.get(w) === undefined || this.downAt.has(w))
       const better = want.filter(w => !named.includes(w)).length
       // (nothing better: the list wanted is set all the same, so a proposal made for members since gone is not entered)
-      if (lost || better === 0 || better * 2 >= want.length || now - this.lastArrival >= SETTLE_MS || named.length < want.length) {
+      // (`lastArrival + SETTLE_MS`, the sum the wait below is set by: `now - lastArrival` may fall short of it by a rounding, and the wait would come round at once for ever)
+      if (lost || better === 0 || better * 2 >= want.length || this.lastArrival + SETTLE_MS <= now || named.length < want.length) {
         this.lastRename = now
         detector.setWitnesses(want)
       } else {

@@ -3,7 +3,7 @@
  * machine it ran on to `bench/results/<timestamp>.json`.
  *
  * `npm run bench` (builds first), or after a build:
- * `node --import tsx bench/index.ts [--scenario transport|ring|membership|runtime (local)|remote|runtime-cluster|migration|million|scale-up|admin|durability|links|witness|scale|all] [--workers N --nodes N --duration S] [--repeat N] [--quiet]`
+ * `node --import tsx bench/index.ts [--scenario transport|ring|membership|runtime (local)|remote|runtime-cluster|migration|million|scale-up|admin|durability|links|witness|scale|all] [--workers N --nodes N --duration S] [--membership gossip|witness] [--repeat N] [--quiet]`
  */
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -52,6 +52,8 @@ interface Sizes {
   workers?: number
   nodes?: number
   duration?: number
+  /** `--membership gossip|witness`: the scale scenario runs only that one. */
+  membership?: 'gossip' | 'witness'
 }
 
 const SCENARIOS: Record<string, (o: Sizes) => Promise<ScenarioResult>> = {
@@ -69,7 +71,7 @@ const SCENARIOS: Record<string, (o: Sizes) => Promise<ScenarioResult>> = {
   durability: async (o) => durabilityBench({ quiet: o.quiet, seconds: o.duration, workers: o.workers }),
   links: async (o) => linksBench({ quiet: o.quiet, cases: o.nodes === undefined ? undefined : defaultLinksCases(o.nodes) }),
   witness: async (o) => witnessBench({ quiet: o.quiet, sizes: o.nodes === undefined ? undefined : [o.nodes] }),
-  scale: async (o) => scaleBench({ quiet: o.quiet, sizes: o.nodes === undefined ? undefined : [o.nodes], modelSizes: o.nodes === undefined ? undefined : [o.nodes] })
+  scale: async (o) => scaleBench({ quiet: o.quiet, sizes: o.nodes === undefined ? undefined : [o.nodes], modelSizes: o.nodes === undefined ? undefined : [o.nodes], memberships: o.membership === undefined ? undefined : [o.membership] })
 }
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -111,7 +113,8 @@ const { values } = parseArgs({
     workers: { type: 'string' },
     nodes: { type: 'string' },
     duration: { type: 'string' },
-    repeat: { type: 'string', default: '1' }
+    repeat: { type: 'string', default: '1' },
+    membership: { type: 'string' }
   }
 })
 /** Other names of scenarios, not run twice by `all`: `local` is the one-process runtime scenario, beside nact. */
@@ -130,7 +133,11 @@ function size (name: 'workers' | 'nodes' | 'duration' | 'repeat'): number | unde
   }
   return n
 }
-const sizes: Sizes = { quiet, workers: size('workers'), nodes: size('nodes'), duration: size('duration') }
+if (values.membership !== undefined && values.membership !== 'gossip' && values.membership !== 'witness') {
+  process.stderr.write(`--membership is gossip or witness, got ${values.membership}\n`)
+  process.exit(2)
+}
+const sizes: Sizes = { quiet, workers: size('workers'), nodes: size('nodes'), duration: size('duration'), membership: values.membership }
 /** Runs of each scenario; each figure's min, median and max are taken over them (and over the runs a scenario makes itself). */
 const repeat = size('repeat') ?? 1
 const names = scenario === 'all' ? Object.keys(SCENARIOS) : [scenario]

@@ -23,11 +23,11 @@ function reply (answer: ScaleAnswer): void {
   process.send?.(answer)
 }
 
-async function start (count: number, bootstrap: string[]): Promise<void> {
+async function start (count: number, bootstrap: string[], membership: 'gossip' | 'witness'): Promise<void> {
   const made = await Promise.all(Array.from({ length: count }, async () => {
     const t = performance.now()
     try {
-      const node = await createNode({ pools: [pool], bootstrap, listen: ['/ip4/127.0.0.1/tcp/0'], logger: quiet })
+      const node = await createNode({ pools: [pool], bootstrap, listen: ['/ip4/127.0.0.1/tcp/0'], logger: quiet, membership })
       return { node, ms: performance.now() - t }
     } catch (err) {
       failed[(err as Error).name] = (failed[(err as Error).name] ?? 0) + 1
@@ -79,7 +79,7 @@ async function calls (ids: string[]): Promise<void> {
 
 process.on('message', (m: ScaleAsk) => {
   switch (m.type) {
-    case 'start': void start(m.count, m.bootstrap); break
+    case 'start': void start(m.count, m.bootstrap, m.membership); break
     case 'views': reply({ type: 'views', up: views() }); break
     case 'downs': reply({ type: 'downs', downs }); break
     case 'calls': void calls(m.ids); break

@@ -1,6 +1,6 @@
 /** What the scale scenario asks a host process of its nodes (see scale-host.ts). */
 export type ScaleAsk =
-  | { type: 'start', count: number, bootstrap: string[] }
+  | { type: 'start', count: number, bootstrap: string[], membership: 'gossip' | 'witness' }
   | { type: 'views' }
   | { type: 'downs' }
   | { type: 'calls', ids: string[] }

@@ -28,11 +28,18 @@ export interface ScaleBenchOptions {
   convergeTimeoutMs?: number
   /** Sizes of the membership model (the witness detector alone, in virtual time). Default [100, 1000, 10000]; [] leaves it out. */
   modelSizes?: number[]
+  /** The memberships to run each size on (`MeshInit.membership`). Default both: gossip, then witness. */
+  memberships?: Array<'gossip' | 'witness'>
   quiet?: boolean
 }
 
 /** Nodes sharing one host process at most. */
 const NODES_PER_PROCESS = 25
+
+/** Figures of the gossip membership keep their names from before witness membership (`scale.N.x`); the witness's are `scale.witness.N.x`. */
+function figureOf (membership: 'gossip' | 'witness'): string {
+  return membership === 'gossip' ? 'scale' : 'scale.witness'
+}
 const HOST = fileURLToPath(new URL('./scale-host.ts', import.meta.url))
 
 type Answer<T extends ScaleAnswer['type']> = Extract<ScaleAnswer, { type: T }>
@@ -40,11 +47,11 @@ type Answer<T extends ScaleAnswer['type']> = Extract<ScaleAnswer, { type: T }>
 type Host = Child<ScaleAsk, ScaleAnswer>
 
 /** One size: the row and figures, or what went wrong on the way (the rest of the row stays empty). */
-async function measure (n: number, opts: Required<Omit<ScaleBenchOptions, 'sizes' | 'quiet'>>, log: (s: string) => void): Promise<{ row: Record<string, string | number>, figures: Figure[] }> {
-  const row: Record<string, string | number> = { nodes: n }
+async function measure (n: number, membership: 'gossip' | 'witness', opts: Required<Omit<ScaleBenchOptions, 'sizes' | 'quiet' | 'memberships' | 'modelSizes'>>, log: (s: string) => void): Promise<{ row: Record<string, string | number>, figures: Figure[] }> {
+  const row: Record<string, string | number> = { nodes: n, membership }
   const figures: Figure[] = []
   const fig = (name: string, value: number, unit: string, goal?: string): void => {
-    figures.push({ name: `scale.${n}.${name}`, value, unit, ...(goal !== undefined ? { goal } : {}) })
+    figures.push({ name: `${figureOf(membership)}.${n}.${name}`, value, unit, ...(goal !== undefined ? { goal } : {}) })
   }
   const rest = n - 3
   const processes = Math.ceil(rest / NODES_PER_PROCESS)
@@ -57,11 +64,11 @@ async function measure (n: number, opts: Required<Omit<ScaleBenchOptions, 'sizes
   const counts = [1, 1, 1, ...shares]
   try {
     await Promise.all(hosts.map(async h => await h.next('ready', 30_000)))
-    const first = await seed.ask({ type: 'start', count: 1, bootstrap: [] }, 'started')
+    const first = await seed.ask({ type: 'start', count: 1, bootstrap: [], membership }, 'started')
     const bootstrap = first.nodes[0].addresses
     const t0 = performance.now()
     // settled with the error, not rejected: a step below that throws leaves none unhandled
-    const starts = hosts.slice(1).map(async (h, i) => await h.ask({ type: 'start', count: counts[i + 1], bootstrap }, 'started', 180_000).catch((err: Error) => err))
+    const starts = hosts.slice(1).map(async (h, i) => await h.ask({ type: 'start', count: counts[i + 1], bootstrap, membership }, 'started', 180_000).catch((err: Error) => err))
     // every node's view, until each sees all N up
     let full = 0
     let largest = 0
@@ -171,10 +178,13 @@ export async function scaleBench (opts: ScaleBenchOptions = {}): Promise<Scenari
   const log = (s: string): void => { if (opts.quiet !== true) process.stderr.write(`scale: ${s}\n`) }
   const rows: ScenarioResult['rows'] = []
   const figures: Figure[] = []
-  for (const n of sizes) {
-    const r = await measure(n, o, log)
-    rows.push(r.row)
-    figures.push(...r.figures)
+  const memberships = opts.memberships ?? ['gossip', 'witness']
+  for (const membership of memberships) {
+    for (const n of sizes) {
+      const r = await measure(n, membership, o, log)
+      rows.push(r.row)
+      figures.push(...r.figures)
+    }
   }
   // the next design's failure detection, alone, in virtual time: 20% of messages lost, a
   // 500 ms pause per node per minute, 20 virtual seconds (10,000 nodes: about two minutes)
@@ -208,7 +218,7 @@ export async function scaleBench (opts: ScaleBenchOptions = {}): Promise<Scenari
     title,
     x: 'nodes',
     y,
-    lines: [{ name: title, points: sizes.map(n => [n, figures.find(f => f.name === `scale.${n}.${name}`)?.value ?? NaN] as [number, number]).filter(p => !Number.isNaN(p[1])) }]
+    lines: memberships.map(m => ({ name: m, points: sizes.map(n => [n, figures.find(f => f.name === `${figureOf(m)}.${n}.${name}`)?.value ?? NaN] as [number, number]).filter(p => !Number.isNaN(p[1])) }))
   })
   return {
     scenario: 'scale',
@@ -233,7 +243,8 @@ export async function scaleBench (opts: ScaleBenchOptions = {}): Promise<Scenari
       `Idle over ${o.idleSeconds} s: CPU and bytes written (wchar: records, gossip, pings; all loopback) of every process, divided by N.`,
       'calls: one call to each of 100 workers (counters) from every node that started; acked lost: increments acknowledged to a caller and missing from the counter read after (must be 0).',
       'false downs: member:down events for a member never killed nor stopped, from start to end.',
-      'model: the witness failure detector of docs/design/membership-v2.md alone (`npm run sim -- --membership`), N nodes in virtual time, 20% of messages lost, a 500 ms pause per node per minute, one node killed, one hung and one cut off 2 s in, the hung node resumed and the cut healed 8 s later (healed: until no node holds them down); held down while leased: samples at which a node that had not learnt it was down held its lease while another held it down (must be 0); the times are virtual. The mesh does not run it yet.'
+      'model: the witness failure detector of docs/design/membership-v2.md alone (`npm run sim -- --membership`), N nodes in virtual time, 20% of messages lost, a 500 ms pause per node per minute, one node killed, one hung and one cut off 2 s in, the hung node resumed and the cut healed 8 s later (healed: until no node holds them down); held down while leased: samples at which a node that had not learnt it was down held its lease while another held it down (must be 0); the times are virtual.',
+      'membership: `gossip` is the mesh\'s default (records on a heartbeat over a full mesh); `witness` is `createNode({ membership: \'witness\' })` (docs/design/membership-v2.md), joined through the one seed node.'
     ]
   }
 }

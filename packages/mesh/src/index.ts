@@ -22,6 +22,7 @@
  * @packageDocumentation
  */
 export { Mesh } from './mesh.js'
+export { WitnessMesh } from './witness-mesh.js'
 export type { MeshEvents, StreamHost } from './mesh.js'
 export { validateMeshInit, validateTargets } from './mesh-options.js'
 export type { MeshInit } from './mesh-options.js'

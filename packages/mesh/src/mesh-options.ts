@@ -63,9 +63,21 @@ export interface MeshInit {
   clock?: Clock
   /** Draws the jitter of bootstrap retries. @default Math.random */
   random?: Random
+  /**
+   * How members learn of each other and find one down. `gossip` (the default): every node
+   * sends its record to every other on a heartbeat, over a full mesh of connections; up to
+   * a few tens of nodes. `witness`: each node keeps links to a few witnesses, the member
+   * list is pulled at a join and pushed over the links, and a member is down once a
+   * majority of its witnesses doubts it: its cost per node does not grow with the cluster
+   * (docs/design/membership-v2.md). Every node of a cluster must use the same.
+   * @default 'gossip'
+   */
+  membership?: 'gossip' | 'witness'
+  /** With `membership: 'witness'`: how many witnesses each member names. @default 6 */
+  witnesses?: number
 }
 
-export type MeshOptions = Required<Omit<MeshInit, 'clusterKey' | 'privateKey' | 'counts' | 'insecure' | 'random'>> & Pick<MeshInit, 'clusterKey' | 'privateKey' | 'counts' | 'insecure' | 'random'>
+export type MeshOptions = Required<Omit<MeshInit, 'clusterKey' | 'privateKey' | 'counts' | 'insecure' | 'random' | 'membership' | 'witnesses'>> & Pick<MeshInit, 'clusterKey' | 'privateKey' | 'counts' | 'insecure' | 'random' | 'membership' | 'witnesses'>
 
 /** What a `MeshInit` leaves out takes. */
 export const DEFAULTS = {
@@ -114,6 +126,8 @@ export function validateMeshInit (init: MeshInit): void {
     }
   }
   if (init.targets !== undefined) validateTargets(init.targets)
+  if (init.membership !== undefined && init.membership !== 'gossip' && init.membership !== 'witness') throw new InvalidOptionError(`membership must be 'gossip' or 'witness', got ${String(init.membership)}`)
+  if (init.witnesses !== undefined && (!Number.isInteger(init.witnesses) || init.witnesses < 1)) throw new InvalidOptionError(`witnesses must be a whole number of at least 1, got ${String(init.witnesses)}`)
   const h = init.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
   const s = init.suspectAfterMs ?? DEFAULT_SUSPECT_AFTER_MS
   const d = init.downAfterMs ?? DEFAULT_DOWN_AFTER_MS

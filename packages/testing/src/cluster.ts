@@ -14,8 +14,8 @@ export interface ClusterOptions {
   clusterKey?: string
   /** Targets every node announces. @default { test: 100 } for bare nodes, the pools' own for SimplePool nodes */
   targets?: Record<string, number>
-  /** Mesh timing overrides for every node (heartbeatMs, downAfterMs...). */
-  mesh?: Record<string, number>
+  /** Mesh overrides for every node (heartbeatMs, downAfterMs..., `membership: 'witness'`). */
+  mesh?: Record<string, number | string>
   /** Transport overrides for every node. */
   transport?: Record<string, number>
   /** How long a node may take to start. @default 10000 */
@@ -42,8 +42,8 @@ export interface NodeOptions {
   targets?: Record<string, number>
   /** Bootstrap addresses. @default the first running node's */
   bootstrap?: string[]
-  /** Mesh timing overrides for this node, over the cluster's. */
-  mesh?: Record<string, number>
+  /** Mesh overrides for this node, over the cluster's. */
+  mesh?: Record<string, number | string>
   /** Listen addresses. @default a free port of 127.0.0.1 */
   listen?: string[]
   /** Runs the process in this network namespace (`ip netns exec`), as on a machine of its own: see {@link PrivateNetwork}. */

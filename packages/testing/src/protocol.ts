@@ -9,7 +9,7 @@ export interface ChildConfig {
   bootstrap?: string[]
   clusterKey?: string
   targets?: Record<string, number>
-  mesh?: Record<string, number>
+  mesh?: Record<string, number | string>
   transport?: Record<string, number>
   /** Run a SimplePool node with these pools of the test set (see test-pools.ts). */
   pools?: string[]

@@ -22,11 +22,27 @@ export interface Link {
   closed: boolean
   /** Since when neither side has needed the link (monotonic), as far as this side knows. */
   unneeded?: number
+  /** When this side made the link (monotonic). */
+  since: number
 }
 
-/** A link as it starts: nothing heard, nothing sent, no doubt, no promise. */
-export function newLink (): Link {
-  return { lastHeard: -Infinity, theirBeat: -1, echoedUntil: -Infinity, lastSent: -Infinity, lastDoubt: -Infinity, doubted: new Set(), promised: -1, wantsList: false, closed: false }
+/**
+ * A link never heard counts as silent from this long after it was made (then the doubt
+ * deadline runs): a peer that stood still before its first beat arrived (a member hung
+ * as it joined) would otherwise never be doubted here, and if this witness's doubt is
+ * needed for a majority of its group, never held down. Longer than the doubt deadline,
+ * since the first connection of a link may wait behind many handshakes as a cluster starts.
+ */
+export const UNHEARD_GRACE_MS = 8_000
+
+/** When a link's silence began, as its doubt deadline reads it (see {@link UNHEARD_GRACE_MS}). */
+export function quietSince (link: Link): number {
+  return link.lastHeard > -Infinity ? link.lastHeard : link.since + UNHEARD_GRACE_MS
+}
+
+/** A link as it starts at `now`: nothing heard, nothing sent, no doubt, no promise. */
+export function newLink (now: number): Link {
+  return { since: now, lastHeard: -Infinity, theirBeat: -1, echoedUntil: -Infinity, lastSent: -Infinity, lastDoubt: -Infinity, doubted: new Set(), promised: -1, wantsList: false, closed: false }
 }
 
 /**

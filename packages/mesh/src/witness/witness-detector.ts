@@ -5,7 +5,7 @@ import type { WitnessBeat, WitnessMessage, WitnessUpdate } from './witness-messa
 import { MemberNews, groupOf, sameList } from './member-news.js'
 import { WITNESS_DEFAULTS } from './witness-options.js'
 import type { WitnessComponents, WitnessLiveness, WitnessOptions } from './witness-options.js'
-import { type Link, callsForLink, needsLink, newLink } from './link-state.js'
+import { type Link, callsForLink, needsLink, newLink, quietSince } from './link-state.js'
 
 /** Beat numbers whose sending time is kept (an older echo counts for nothing), and news items a beat carries at most. */
 const SENT_KEPT = 64
@@ -244,7 +244,7 @@ export class WitnessDetector {
   private linkTo (peer: string): Link {
     let link = this.links.get(peer)
     if (link === undefined && peer !== this.c.self) {
-      link = newLink()
+      link = newLink(this.c.clock.monotonic())
       this.links.set(peer, link)
       this.c.linked?.(peer)
     }
@@ -433,7 +433,7 @@ export class WitnessDetector {
       const n = this.newsOf(peer)
       // a peer missed: asked four times a beat, so that loss alone rarely silences a link for the doubt deadline
       if (!n.dead && link.lastHeard > -Infinity && now - link.lastHeard >= this.o.missMs && now - link.lastSent >= this.o.beatMs / 4) this.sendBeat(peer, link, now)
-      if (!stalled && !n.dead && link.lastHeard > -Infinity && now - link.lastHeard >= this.o.doubtMs && now - link.lastDoubt >= this.o.doubtMs) {
+      if (!stalled && !n.dead && now - quietSince(link) >= this.o.doubtMs && now - link.lastDoubt >= this.o.doubtMs) {
         // a witness of it in some epoch from its current one on doubts it in each epoch that
         // names this node, and in the latest it knows of (named there or not: its doubt
         // carries that epoch's list to the witnesses that missed the proposal); never below

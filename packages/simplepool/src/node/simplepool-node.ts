@@ -3,21 +3,23 @@
  * streams), one transport on it, and a {@link ClusterNode} (the runtime with this node's
  * pools, and the node's own parts) on those two.
  */
-import { Mesh } from '@simplepool/mesh'
+import { Mesh, WitnessMesh } from '@simplepool/mesh'
 import { Transport } from '@simplepool/transport'
 import { ClusterNode } from './cluster-node.js'
 import type { NodeInit } from './cluster-node.js'
 
 /**
  * A SimplePool node: one libp2p host (membership and direct streams) and one runtime
- * with this node's pools. Make one with {@link createNode}.
+ * with this node's pools. Make one with {@link createNode}. Its membership is gossip
+ * (`Mesh`) unless `membership: 'witness'` (`WitnessMesh`).
  */
-export class SimplePoolNode extends ClusterNode<Mesh, Transport> {
+export class SimplePoolNode extends ClusterNode<Mesh | WitnessMesh, Transport> {
   constructor (init: NodeInit) {
     super(init, (hooks) => {
       const { pools, targets, transport, runtime, processMetrics, admin, random, joinTimeoutMs, ...meshInit } = init
       // `announce: false`: joining until the transport takes calls (the node announces `up` once it does)
-      const mesh = new Mesh({ ...meshInit, counts: hooks.counts, epochs: hooks.epochs, announce: false, logger: hooks.logger, random })
+      const meshOf = { ...meshInit, counts: hooks.counts, epochs: hooks.epochs, announce: false, logger: hooks.logger, random }
+      const mesh = init.membership === 'witness' ? new WitnessMesh(meshOf) : new Mesh(meshOf)
       return { mesh, transport: new Transport({ ...mesh.streams(), clock: init.clock, logger: hooks.logger }, transport) }
     })
   }

@@ -209,7 +209,7 @@ export class WitnessMesh extends TypedEventTarget<MeshEvents> {
     this.stopping = (async () => {
       this.bootstrap?.stop()
       try {
-        this.core?.leave()
+        await this.core?.leave()
         // the news goes out on the links before they close
         await sleep(this.clock, 50)
       } catch (err) {

@@ -140,7 +140,7 @@ export class SimWitnessMesh extends TypedEventTarget<MeshEvents> implements Node
   /** Leaves (its generation ends everywhere as the news spreads), gives that a moment to go out, and leaves the network. */
   async stop (): Promise<void> {
     if (!this.running) return
-    this.core.leave()
+    await this.core.leave()
     await sleep(this.c.clock, 50)
     this.running = false
     this.core.stop()

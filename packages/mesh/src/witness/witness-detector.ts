@@ -64,8 +64,7 @@ export class WitnessDetector {
   private lastSweep: number
   private lastForget = -Infinity
   private knownDownAt: number | undefined
-  private beatTimer: TimerHandle | undefined
-  private sweepTimer: TimerHandle | undefined
+  private readonly timers: { beat?: TimerHandle, sweep?: TimerHandle } = {}
   /** Messages sent and received, doubts raised, and epochs entered naming other witnesses (the model's figures). */
   readonly counts = { sent: 0, received: 0, doubts: 0, renamed: 0 }
 
@@ -82,20 +81,20 @@ export class WitnessDetector {
   start (): void {
     const beat = (): void => {
       this.beat()
-      this.beatTimer = this.c.clock.setTimeout(beat, this.o.beatMs)
+      this.timers.beat = this.c.clock.setTimeout(beat, this.o.beatMs)
     }
     const sweep = (): void => {
       this.sweep()
-      this.sweepTimer = this.c.clock.setTimeout(sweep, this.o.sweepMs)
+      this.timers.sweep = this.c.clock.setTimeout(sweep, this.o.sweepMs)
     }
     this.lastSweep = this.c.clock.monotonic()
     beat()
-    this.sweepTimer = this.c.clock.setTimeout(sweep, this.o.sweepMs)
+    this.timers.sweep = this.c.clock.setTimeout(sweep, this.o.sweepMs)
   }
 
   stop (): void {
-    for (const t of [this.beatTimer, this.sweepTimer]) if (t !== undefined) this.c.clock.clearTimeout(t)
-    this.beatTimer = this.sweepTimer = undefined
+    for (const t of [this.timers.beat, this.timers.sweep]) if (t !== undefined) this.c.clock.clearTimeout(t)
+    this.timers.beat = this.timers.sweep = undefined
   }
 
   /** This node's verdict on `peer`. */
@@ -110,9 +109,10 @@ export class WitnessDetector {
   known (doubted = false): WitnessUpdate[] { return [...this.news].flatMap(([p, n]) => doubted && this.liveness(p) === 'alive' ? [] : n.updates(p, this.c.members.get(p)?.gen ?? -1, this.c.self)) }
 
   /** The witnesses this node names now (its epoch's). */
-  get witnesses (): readonly string[] {
-    return this.list
-  }
+  get witnesses (): readonly string[] { return this.list }
+
+  /** Members not held down whose current or proposed epoch names this node: one that leaves waits for them to name others. */
+  namedBy (): string[] { return [...this.news].filter(([p, n]) => p !== this.c.self && !n.dead && this.liveness(p) !== 'down' && n.epochsNaming(this.c.self).length > 0).map(([p]) => p) }
 
   /**
    * True while a majority of this node's group echoed it within `leaseMs`, and of each group

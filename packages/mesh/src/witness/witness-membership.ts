@@ -205,6 +205,11 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
     this.refresh(this.roster.self.peerId)
   }
 
+  /** The members whose witness lists (current or proposed) name this node, as far as it knows: a node that leaves waits for them to name others (see `WitnessMeshCore.leave`). */
+  namedBy (): string[] {
+    return this.detector?.namedBy().filter(p => this.roster.get(p) !== undefined) ?? []
+  }
+
   /** Ends this node's generation: it leaves every view at once (not down), as its record `gone` spreads. */
   leave (): void {
     this.roster.update({ status: 'leaving', gone: true })
@@ -283,7 +288,7 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
       // renamed when a witness named is gone or held down, when half the list would change,
       // or once no member arrived for `SETTLE_MS` (then to the best)
       const named = detector.witnesses
-      const lost = named.some(w => this.roster.get(w) === undefined || this.downAt.has(w))
+      const lost = named.some(w => this.roster.get(w) === undefined || this.roster.get(w)?.status === 'leaving' || this.downAt.has(w))
       const better = want.filter(w => !named.includes(w)).length
       // (nothing better: the list wanted is set all the same, so a proposal made for members since gone is not entered)
       // (`lastArrival + SETTLE_MS`, the sum the wait below is set by: `now - lastArrival` may fall short of it by a rounding, and the wait would come round at once for ever)
@@ -309,7 +314,8 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
       this.detector?.drop(r.peerId)
     }
     if (prev === undefined) this.lastArrival = this.c.clock.monotonic()
-    if (prev === undefined || prev.gen !== r.gen || r.gone === true) this.rename()
+    // (a member leaving: those that name it name others while it can still promise them their next epoch)
+    if (prev === undefined || prev.gen !== r.gen || r.gone === true || (r.status === 'leaving' && prev.status !== 'leaving')) this.rename()
     this.refresh(r.peerId)
   }
 

@@ -20,6 +20,8 @@ const HELD_DOWN_MARGIN_MS = 1_000
 const RENEW_AFTER_MS = 10_000
 /** How often the lease is looked at for that. */
 const WATCH_MS = 1_000
+/** How long a node that leaves waits for the members that name it to name others: a rename or two, at most every `renameMs`. */
+const LEAVE_WAIT_MS = 5_000
 
 /** What the core of a mesh on witness membership is given: its node, and how to reach a peer over its link. */
 export interface WitnessMeshCoreInit {
@@ -134,9 +136,19 @@ export class WitnessMeshCore extends TypedEventTarget<MembershipEvents & Members
     this.watch()
   }
 
-  /** Ends this node's generation: the others drop it from their views as the news spreads (give it a moment before `stop`). */
-  leave (): void {
-    this.status = 'leaving'
+  /**
+   * Leaves: announces `leaving`, waits (up to {@link LEAVE_WAIT_MS}) until no member names
+   * this node as a witness any more, then ends its generation; the others drop it from
+   * their views as the news spreads (give it a moment before `stop`). A member names
+   * another witness only once a majority of its group promised it the next epoch: had this
+   * node gone first, one whose group it tipped (two or three members, as a small cluster
+   * shrinks) could never lease again (the simulator, seed 3095 with replicas).
+   */
+  async leave (): Promise<void> {
+    if (this.status !== 'leaving') this.setStatus('leaving')
+    const clock = this.c.clock
+    const until = clock.monotonic() + LEAVE_WAIT_MS
+    while (this.membership.namedBy().length > 0 && clock.monotonic() < until) await sleep(clock, this.sweepMs)
     this.membership.leave()
   }
 

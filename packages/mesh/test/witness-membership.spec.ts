@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import { ManualClock, seededRandom } from '@simplepool/core'
-import type { MembershipSnapshot } from '@simplepool/core'
+import type { Clock, MembershipSnapshot } from '@simplepool/core'
 import { WitnessMembership } from '../src/witness/witness-membership.js'
 import type { LinkMessage } from '../src/witness/witness-membership.js'
 
@@ -157,5 +157,60 @@ describe('WitnessMembership', function () {
     c.dead.delete('n3')
     c.nodes.n3.start(['n0'])
     expect(until(c.clock, () => c.nodes.n3.holdsLease(), 10_000), 'the new process holds its lease').to.be.within(0, 5_000)
+  })
+  // Found by the simulator with the nodes on witness membership (each failed before its fix).
+
+  it('a member held down at a time whose sum with the forget deadline rounds up is forgotten once, not in a loop of timers at one instant (seed 1 of the simulator)', () => {
+    // 20390.12673723381 + 60000 - 20390.12673723381 is 59999.99999999999 in doubles
+    const manual = new ManualClock(20390.12673723381)
+    // a timer set again and again at one instant would never let `advance` return: counted, it fails the test instead
+    let timers = 0
+    const clock: Clock = {
+      now: () => manual.now(),
+      monotonic: () => manual.monotonic(),
+      setTimeout: (fn, ms) => {
+        if (++timers > 1_000) throw new Error('timers set again and again at one instant')
+        return manual.setTimeout(fn, ms)
+      },
+      clearTimeout: (h) => { manual.clearTimeout(h) }
+    }
+    const m = new WitnessMembership({ self: { peerId: 'a', addresses: [], status: 'up', pools: {} }, clock, random: seededRandom(1), send: () => {} })
+    ;(m as unknown as { onVerdict: (peer: string, liveness: string) => void }).onVerdict('b', 'down')
+    expect(m.downAgo('b')).to.equal(0)
+    manual.advance(61_000)
+    expect(m.downAgo('b')).to.equal(undefined)
+  })
+
+  it('a node that joins learns the news that flooded before it came: a member held down before the join is down in its view', () => {
+    const ids = Array.from({ length: 8 }, (_, i) => `n${i}`)
+    const c = cluster(ids.slice(0, 7))
+    startAll(c, ids.slice(0, 7))
+    expect(until(c.clock, () => agreed(c, ids.slice(0, 7)), 20_000)).to.be.at.least(0)
+    c.clock.advance(5_000)
+    // a hung member (not killed: no refused dial tells anyone): doubted down by its witnesses
+    const victim = 'n3'
+    for (const id of ids.slice(0, 7)) {
+      const node = c.nodes[id] as unknown as { c: { send: (to: string, m: LinkMessage) => void } }
+      const inner = node.c.send
+      node.c.send = (to, msg) => { if (to !== victim && id !== victim) inner(to, msg) }
+    }
+    const rest = ids.slice(0, 7).filter(id => id !== victim)
+    expect(until(c.clock, () => rest.every(id => c.nodes[id].get(victim)?.liveness === 'down'), 10_000)).to.be.at.least(0)
+    // then a node joins through one that holds it down: its flood is over, and its news rides no beat any more
+    c.clock.advance(5_000)
+    const late = new WitnessMembership({
+      self: { peerId: 'n7', addresses: ['/memory/n7'], status: 'up', pools: {} },
+      clock: c.clock,
+      random: seededRandom(77),
+      send: (to: string, msg: LinkMessage) => { if (to !== victim) c.clock.setTimeout(() => { c.nodes[to].receive('n7', msg) }, 2) }
+    })
+    c.nodes.n7 = late
+    for (const id of rest) {
+      const node = c.nodes[id] as unknown as { c: { send: (to: string, m: LinkMessage) => void } }
+      const inner = node.c.send
+      node.c.send = (to, msg) => { if (to === 'n7') c.clock.setTimeout(() => { late.receive(id, msg) }, 2); else inner(to, msg) }
+    }
+    late.start(['n0'])
+    expect(until(c.clock, () => late.synced && late.get(victim)?.liveness === 'down', 5_000)).to.be.at.least(0)
   })
 })

@@ -1,0 +1,41 @@
+import { expect } from 'chai'
+import { runScenario } from '../src/scenario/scenario.js'
+import type { ScenarioResult } from '../src/scenario/scenario.js'
+
+/**
+ * Seeds that found a bug with the nodes on witness membership (`npm run sim -- --witness`),
+ * each kept as it found it: the run must stay clean. `npm run sim -- --seed S --witness
+ * [--partitions] [--replicas 1] --trace` replays one.
+ */
+const WITNESS_REGRESSIONS: Array<{ seed: number, found: string, partitions?: boolean, replicas?: 1 }> = [
+  { seed: 1, found: 'graceful-keeps-memory: a node that joined after a member was killed never heard the news that held it down (it flooded before the join), kept it on its ring, and its calls failed there; then a timer to forget members held down, set by a sum that rounded up, came round at one instant for ever' },
+  { seed: 4, found: 'graceful-keeps-memory (not traced; clean since joiners are told the news, as seed 1)' },
+  { seed: 5, found: 'bounded-memory: a node still had workers to hand over at the end (not traced; clean since joiners are told the news, as seed 1)' },
+  { seed: 1006, partitions: true, found: 'the run never ended: a rename waiting for members to stop arriving was set by a difference that rounded down, and came round at one instant for ever' },
+  { seed: 1008, partitions: true, found: 'bounded-memory: a node whose witness doubted a proposed epoch of it while cut off, and alone decided its group of two, could neither lease nor be held down once the cut healed (it now renews its generation after 10 s without a lease); and nodes cut off while a member was held down never learnt it (news of suspect and down members now goes with the roster\'s digests)' },
+  { seed: 1017, partitions: true, found: 'bounded-memory: as seed 1008' },
+  { seed: 1022, partitions: true, found: 'bounded-memory: as seed 1008' },
+  { seed: 1024, partitions: true, found: 'bounded-memory: as seed 1008' },
+  { seed: 1033, partitions: true, found: 'bounded-memory: as seed 1008' },
+  { seed: 1035, partitions: true, found: 'bounded-memory: as seed 1008' },
+  { seed: 3095, replicas: 1, found: 'graceful-keeps-memory: a node left while another named it as one of a witness group of two; that one could never leave the epoch (the leaver promised nothing any more), lost its lease for good, and renewed its generation, dropping what it held (a node that leaves now waits until no member names it)' }
+]
+
+function report (r: ScenarioResult): string {
+  return `${r.violation?.invariant ?? ''}: ${r.violation?.detail ?? ''}\n${r.tail.join('\n')}`
+}
+
+describe('the simulator with the nodes on witness membership, over a fixed set of seeds', function () {
+  this.timeout(120_000)
+
+  for (const { seed, found, partitions = false, replicas } of WITNESS_REGRESSIONS) {
+    it(`seed ${seed}${partitions ? ', partitions drawn,' : ''}${replicas !== undefined ? ` with ${replicas} replica,` : ''} stays clean (it found: ${found})`, async () => {
+      const r = await runScenario({ seed, nodes: 5, seconds: 60, membership: 'witness', exclude: partitions ? [] : ['partition', 'split'], ...(replicas !== undefined ? { replicas } : {}) })
+      expect(r.violation, report(r)).to.equal(undefined)
+    })
+  }
+
+  // Seeds that still show a bug with witness membership, skipped with what each shows.
+  it.skip('skipped because it shows a bug not fixed yet: seed 1056 with witness membership, partitions drawn, per-sender-order (counter/68, message 6 from n3 ran after 7): of the kind of the per-sender-order seeds with partitions skipped in seeds.spec.ts (the known gap the README lists). Not diagnosed further')
+  it.skip('skipped because it shows a bug not fixed yet: seed 3080 with witness membership and --replicas 1, per-sender-order (ledger/19, message 1 from n2 ran after 2): the first node, paused 5.8 s as the cluster formed, was held down by nobody (it had named no witness yet: it started alone), and at its resume ran a sender\'s two queued calls out of order. Not diagnosed further: the order a node back from a long pause it was not marked down for runs what waited, and a first node that cannot be doubted before it names witnesses')
+})

@@ -209,15 +209,19 @@ export class ClaimWindow {
     for (const owner of this.ownersBefore(pool, id, this.c.pool(pool))) consider(owner, false)
     consider(this.c.owners.ownerWithout(pool, id, self), true)
     // a node that holds workers of the pool and serves it no more (drained with nowhere to
-    // send them, or leaving) may hold this one, whatever the rings said before; one whose
-    // counts are not known here (a membership without them in its records) may too
+    // send them, or leaving) may hold this one, whatever the rings said before
     // just started, this node has no placement before to ask by, and the others' counts are
     // older than their first workers: as the cluster comes up, any member may have started
     // this one before the views agreed (seed 120233); only then, and just back from being
     // marked down, every member is asked
     const justStarted = now - this.blindSince <= CLAIM_COUNTS_GRACE_MS
+    // and a member whose counts are not known here (a membership without them in its records)
+    // may hold any worker: one whose handoff went unanswered keeps it, up and owner of none,
+    // and a node that joined since has no placement naming it (the simulator, seed 6026 with
+    // witness membership and partitions)
     for (const m of this.c.members()) {
-      if (justStarted || ((m.status !== 'up' || (m.pools[pool]?.target ?? 0) <= 0) && (this.c.countOf?.(m.peerId, pool) ?? 1) > 0)) consider(m.peerId, !justStarted)
+      const count = this.c.countOf?.(m.peerId, pool)
+      if (justStarted || count === undefined || ((m.status !== 'up' || (m.pools[pool]?.target ?? 0) <= 0) && count > 0)) consider(m.peerId, !justStarted)
     }
     for (const h of always) if (!out.includes(h)) out.push(h)
     return out

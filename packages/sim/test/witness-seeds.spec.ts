@@ -19,6 +19,7 @@ const WITNESS_REGRESSIONS: Array<{ seed: number, found: string, partitions?: boo
   { seed: 1033, partitions: true, found: 'bounded-memory: as seed 1008' },
   { seed: 1035, partitions: true, found: 'bounded-memory: as seed 1008' },
   { seed: 6026, partitions: true, found: 'graceful-keeps-memory: a node that joined claimed a worker only from the owners its own placements named; the node holding it, up and its owner no longer (its handoff had gone unanswered in a cut), was not asked, and the joiner started it afresh (a member whose counts are unknown is now always asked)' },
+  { seed: 7202, replicas: 1, found: 'replicas-on-successors: a worker mid-turn (a slow turn, held longer by a fence) as a node joined was passed over by the ring\'s walk, and its turn put nothing (it changed nothing), so the joiner never got its replica; a worker mid-turn now follows the ring at the first sweep after (clean since; the fix also moved the run)' },
   { seed: 3095, replicas: 1, found: 'graceful-keeps-memory: a node left while another named it as one of a witness group of two; that one could never leave the epoch (the leaver promised nothing any more), lost its lease for good, and renewed its generation, dropping what it held (a node that leaves now waits until no member names it)' }
 ]
 

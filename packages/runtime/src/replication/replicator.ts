@@ -232,9 +232,12 @@ export class Replicator {
       if ((local.def.replicas ?? 0) <= 0) continue
       for (const act of [...local.activations.values()]) {
         yield
-        // one mid-turn holds half a turn's state: it replicates as its turn ends
+        // one mid-turn holds half a turn's state: it replicates as its turn ends, and follows the
+        // ring at the first sweep after (a turn that changes nothing puts nothing: seed 7202 with
+        // witness membership and replicas, a slow turn across a join as the traffic ended)
         try {
           if (act.phase === Phase.Ready) this.follow(local, act)
+          else if (act.phase === Phase.Busy || act.phase === Phase.Activating) this.refollow.set(act, local)
         } catch (err) {
           // its state did not encode (a `snapshot` that throws): its next turn fails the same way
           this.c.logger.warn(`${local.name}/${act.id} did not follow the ring: ${(err as Error).message}`)
@@ -364,7 +367,10 @@ export class Replicator {
     this.outbox.retry()
     const retry = [...this.refollow]
     this.refollow.clear()
-    for (const [act, local] of retry) if (act.phase === Phase.Ready) this.follow(local, act)
+    for (const [act, local] of retry) {
+      if (act.phase === Phase.Ready) this.follow(local, act)
+      else if (act.phase === Phase.Busy || act.phase === Phase.Activating) this.refollow.set(act, local)
+    }
     const now = this.c.clock.monotonic()
     for (const [pool, since] of this.out) {
       for (const [id, at] of since) if (now - at >= REPLICA_LINGER_MS) this.drop(pool, id)

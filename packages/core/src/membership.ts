@@ -214,6 +214,8 @@ export interface MembershipLease {
   holds: () => boolean
   /** True while the lease holds on the cluster's word (it no longer holds by joining alone): a joining node waits for it before it is `up`. */
   ready: () => boolean
+  /** This node's generation (negative before the membership starts): it changes when the node comes back as a new one (held down, or renewed), and what it held must go. */
+  generation: () => number
   /**
    * Whether this node was held down within the last `pausedMs` (and a margin), asked once
    * it stood still or was cut off: resolves once the lease holds again (no) or it learns it
@@ -222,7 +224,7 @@ export interface MembershipLease {
   markedDown: (pausedMs: number, options: { timeoutMs: number, signal?: AbortSignal }) => Promise<boolean>
 }
 
-/** Events of a membership that keeps its own lease: this node learnt it is held down, and must stop serving what it holds at once. */
+/** Events of a membership that keeps its own lease: this node's generation ended (it learnt it is held down, or renewed it), and it must stop serving what it holds at once. */
 export interface MembershipLeaseEvents {
-  'lease:lost': { readonly peerId: string, readonly heldDown: true }
+  'lease:lost': { readonly peerId: string }
 }

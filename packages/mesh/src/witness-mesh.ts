@@ -3,7 +3,8 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { NodeUnavailableError, NotStartedError, STREAMS_PER_PROTOCOL, TypedEventTarget, consoleLogger, sleep, systemClock, systemRandom, timeoutSignal, withDefaults } from '@simplepool/core'
 import type { Clock, Logger, Member, MemberFigures, MembershipLease, MembershipSnapshot, MemberStatus } from '@simplepool/core'
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
-import { createLinkHost } from './host.js'
+import { createLinkHost, stopHost } from './host.js'
+import type { Host } from './host.js'
 import { HandshakeWitness } from './handshake-witness.js'
 import { dialProven } from './proven-dial.js'
 import { Bootstrap } from './bootstrap.js'
@@ -52,6 +53,7 @@ export class WitnessMesh extends TypedEventTarget<MeshEvents> {
   readonly lease: MembershipLease = {
     holds: () => this.core?.lease.holds() ?? true,
     ready: () => this.core?.lease.ready() ?? false,
+    generation: () => this.core?.lease.generation() ?? -1,
     markedDown: async (pausedMs, options) => await (this.core?.lease.markedDown(pausedMs, options) ?? Promise.resolve(true))
   }
 
@@ -144,7 +146,15 @@ export class WitnessMesh extends TypedEventTarget<MeshEvents> {
       privateKey: this.opts.privateKey,
       allow: this.opts.allow
     })
-    await host.start()
+    this.reached.clear()
+    try {
+      await host.start()
+    } catch (err) {
+      // a port taken, an address that does not parse: nothing is left behind
+      await stopHost(host as Host).catch(() => {})
+      this.host = undefined
+      throw err
+    }
     this.running = true
     const links = this.links = new WitnessLinks({
       host,
@@ -218,7 +228,8 @@ export class WitnessMesh extends TypedEventTarget<MeshEvents> {
       this.running = false
       this.core?.stop()
       await this.links?.stop()
-      await this.host?.stop()
+      // (libp2p leaves timers behind that `stopHost` clears: see there)
+      if (this.host != null) await stopHost(this.host as Host)
     })()
     await this.stopping
   }

@@ -103,18 +103,14 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
       send: (peer, m) => { components.send(peer, m) },
       changed: (r, prev) => { this.onRecord(r, prev) },
       synced: () => { this.begin() },
-      joined: (peer) => {
-        const updates = this.detector?.known() ?? []
-        if (updates.length > 0) components.send(peer, { t: 'news', updates })
-      },
-      // news floods once and rides a few beats: a node cut off meanwhile, or whose link was
-      // down, never hears it (it would see a member held down elsewhere as suspect for
-      // ever: the simulator, seed 1008 with partitions); what holds members suspect or down
-      // here goes along with the roster's anti-entropy, nothing while all are alive
-      compared: (peer) => {
-        const updates = this.detector?.known(true) ?? []
-        if (updates.length > 0) components.send(peer, { t: 'news', updates })
-      },
+      // news floods once and rides a few beats: a node that joins after, or was cut off
+      // meanwhile, never hears it (it would see a member held down elsewhere alive, or
+      // suspect, for ever: the simulator, seeds 1 and 1008 with partitions). What holds
+      // members suspect or down here goes with a join's answer and the roster's digests;
+      // nothing while all are alive (all of it would flood the cluster anew at every join,
+      // once its copies were forgotten: N² messages)
+      joined: (peer) => { this.tellNews(peer) },
+      compared: (peer) => { this.tellNews(peer) },
       buried: () => { this.onHeldDown() }
     }, this.o)
     const self = this.toMember(this.roster.self)
@@ -177,8 +173,16 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
       return
     }
     let i = 0
+    const self = this.roster.self.peerId
     const ask = (): void => {
       if (!this.running || this.synced) return
+      // a whole round unanswered: no peer asked has the list. Nodes given one static list
+      // ask each other, and none answers before it has the list itself: the one with the
+      // smallest peer id starts the cluster, and the others join it
+      if (i >= peers.length && peers.every(p => self < p)) {
+        this.begin()
+        return
+      }
       this.roster.join(peers[i % peers.length])
       // (an answer slower than the retry still counts: any peer asked may complete the join)
       this.joinTimer = this.c.clock.setTimeout(ask, Math.min(JOIN_RETRY_MS * 2 ** Math.floor(i++ / peers.length), JOIN_RETRY_MAX_MS))
@@ -233,6 +237,12 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
   /** A dial of `peer` was refused: its process is gone. */
   refused (peer: string): void {
     this.detector?.refused(peer)
+  }
+
+  /** Tells `peer` what this node's detector knows of the members it holds suspect or down (see the roster's `joined` and `compared`). */
+  private tellNews (peer: string): void {
+    const updates = this.detector?.known(true) ?? []
+    if (updates.length > 0) this.c.send(peer, { t: 'news', updates })
   }
 
   /** The member list is here: name witnesses among it, push this node's record to them, start beating. */
@@ -386,7 +396,10 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
         this.emit('membership:change', this.snapshot())
       }, 0)
     }
-    if (next === undefined) {
+    if (peerId === this.roster.self.peerId) {
+      // this node itself: a new generation or `leaving` is news for the others, not a join or leave here
+      if (next !== undefined) this.emit('member:update', next)
+    } else if (next === undefined) {
       // a generation over: a leave, unless it was down already (its work has moved)
       if (prev !== undefined && prev.liveness !== 'down' && prev.status !== 'leaving') this.emit('member:leave', { ...prev, status: 'leaving' })
     } else if (prev === undefined || (prev.liveness === 'down' && next.liveness !== 'down') || prev.incarnation !== next.incarnation) {

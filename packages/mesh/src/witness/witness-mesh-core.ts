@@ -5,11 +5,7 @@ import type { WitnessMembershipOptions } from './witness-membership.js'
 import type { LinkMessage } from './witness-messages.js'
 import { WITNESS_DEFAULTS } from './witness-options.js'
 
-/**
- * A hold-down learnt this long before a question's window still answers it: the question
- * is timed from when the node noticed it stood still or lost its lease, and doubts that
- * held it down during a stall are read only as it resumes.
- */
+/** A stall this much short of `forgetAfterMs` may already have outlasted the others' memory of the generation. */
 const HELD_DOWN_MARGIN_MS = 1_000
 
 /**
@@ -53,8 +49,10 @@ export class WitnessMeshCore extends TypedEventTarget<MembershipEvents & Members
   readonly membership: WitnessMembership
   private readonly c: WitnessMeshCoreInit
   private status: MemberStatus = 'joining'
-  /** When (monotonic) this node last learnt that doubts held it down. */
-  private heldDownAt: number | undefined
+  /** This node's generation ended (held down, or renewed) and no fence has dropped what the old one held yet (see `markedDown`). */
+  private unanswered = false
+  /** It ended at least once: a node past its first generation no longer holds its lease by joining. */
+  private ended = false
   private readonly sweepMs: number
   private readonly forgetAfterMs: number
   /** The lease the node's runtime fences by. */
@@ -82,6 +80,7 @@ export class WitnessMeshCore extends TypedEventTarget<MembershipEvents & Members
     this.lease = {
       holds: () => this.holds(),
       ready: () => this.membership.holdsLease(),
+      generation: () => this.membership.roster.self.gen,
       markedDown: async (pausedMs, options) => await this.markedDown(pausedMs, options)
     }
   }
@@ -163,24 +162,28 @@ export class WitnessMeshCore extends TypedEventTarget<MembershipEvents & Members
   }
 
   /**
-   * The lease: held while this node still joins (it holds no worker until it is `up`, and
-   * nobody can hold down a member whose witnesses have not echoed it yet), and from then
+   * The lease: held while this node still joins in its first generation (it holds no
+   * worker until it is `up`: held down as it joins, it has nothing to drop), and from then
    * on while a majority of its witness group echoes it.
    */
   private holds (): boolean {
-    if (this.status === 'joining' && this.heldDownAt === undefined) return true
+    if (this.status === 'joining' && !this.ended) return true
     return this.membership.holdsLease()
   }
 
   private async markedDown (pausedMs: number, options: { timeoutMs: number, signal?: AbortSignal }): Promise<boolean> {
-    const clock = this.c.clock
     // stood still so long that the others have forgotten its generation: it is over
     if (pausedMs + HELD_DOWN_MARGIN_MS >= this.forgetAfterMs) return true
-    const since = clock.monotonic() - pausedMs - HELD_DOWN_MARGIN_MS
+    const clock = this.c.clock
     const deadline = clock.monotonic() + options.timeoutMs
     for (;;) {
-      if (this.heldDownAt !== undefined && this.heldDownAt >= since) return true
-      // a lease held now: no member holds this generation down, nor did (down is final for it)
+      // a generation ended since a fence last dropped what it held: yes, whenever it ended
+      if (this.unanswered) {
+        this.unanswered = false
+        return true
+      }
+      // a lease held now: no member holds this generation down (nor did: down is final for a
+      // generation, and one that ended is answered above)
       if (this.membership.holdsLease()) return false
       if (clock.monotonic() >= deadline || options.signal?.aborted === true) return true
       await sleep(clock, this.sweepMs)
@@ -193,8 +196,8 @@ export class WitnessMeshCore extends TypedEventTarget<MembershipEvents & Members
    * epoch (a doubter promises nothing), and when that witness alone decides the group's
    * majority (a list of one, named at a join when the node knew only its bootstrap), the
    * generation can neither be held down nor lease again (the simulator, seed 1008 with
-   * partitions). A new generation starts from a list of every member it knows; what the
-   * node held goes as when held down.
+   * partitions). A new generation names its witnesses afresh among the members it knows;
+   * what the node held goes as when held down.
    */
   private watch (): void {
     this.watchTimer = this.c.clock.setTimeout(() => {
@@ -212,8 +215,8 @@ export class WitnessMeshCore extends TypedEventTarget<MembershipEvents & Members
   }
 
   private onHeldDown (): void {
-    this.heldDownAt = this.c.clock.monotonic()
-    this.dispatchEvent(new CustomEvent('lease:lost', { detail: { peerId: this.c.peerId, heldDown: true } }))
+    this.unanswered = this.ended = true
+    this.dispatchEvent(new CustomEvent('lease:lost', { detail: { peerId: this.c.peerId } }))
   }
 }
 

@@ -215,10 +215,8 @@ export class ClaimWindow {
     // this one before the views agreed (seed 120233); only then, and just back from being
     // marked down, every member is asked
     const justStarted = now - this.blindSince <= CLAIM_COUNTS_GRACE_MS
-    // (a member whose counts are not known here, on a membership without them in its
-    // records, is taken to hold some: a draining or leaving one is asked)
     for (const m of this.c.members()) {
-      if (justStarted || ((m.status !== 'up' || (m.pools[pool]?.target ?? 0) <= 0) && (this.c.countOf?.(m.peerId, pool) ?? 1) > 0)) consider(m.peerId, !justStarted)
+      if (justStarted || ((m.status !== 'up' || (m.pools[pool]?.target ?? 0) <= 0) && (this.c.countOf?.(m.peerId, pool) ?? 0) > 0)) consider(m.peerId, !justStarted)
     }
     for (const h of always) if (!out.includes(h)) out.push(h)
     return out

@@ -5,7 +5,7 @@
  * node's public face; what each part does is in its own file. `SimplePoolNode` gives it
  * a libp2p mesh and transport; the simulator gives it simulated ones.
  */
-import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_FORGET_AFTER_MS, DEFAULT_JOIN_TIMEOUT_MS, DEFAULT_STOP_DRAIN_TIMEOUT_MS, DEFAULT_SUSPECT_AFTER_MS, InvalidOptionError, SETTLE_PEERS_MAX_MS, TypedEventTarget, UnknownPoolError, consoleLogger, systemClock } from '@simplepool/core'
+import { DEFAULT_CALL_TIMEOUT_MS, DEFAULT_FORGET_AFTER_MS, DEFAULT_JOIN_TIMEOUT_MS, DEFAULT_STOP_DRAIN_TIMEOUT_MS, InvalidOptionError, SETTLE_PEERS_MAX_MS, TypedEventTarget, UnknownPoolError, consoleLogger, systemClock } from '@simplepool/core'
 import type { Clock, Logger, Random } from '@simplepool/core'
 import { Placement } from '@simplepool/ring'
 import { validateTargets } from '@simplepool/mesh'
@@ -35,7 +35,7 @@ import type { NodeMesh, NodeParts, NodeTransport, PartHooks } from './node-parts
 import { NodeRecord } from './node-record.js'
 import { joinCluster } from './settle-membership.js'
 import { TargetBand } from './target-band.js'
-import { leaseParts } from './lease.js'
+import { fenceAfterOf, leaseParts } from './lease.js'
 import { holdersIn, memberInfos } from './members.js'
 
 /** Options of `createNode`. Only `pools` is required. */
@@ -133,7 +133,8 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
       self: () => this.mesh.peerId,
       placement: () => this.placement(),
       members: () => this.mesh.snapshot().members,
-      countOf: (peerId, pool) => this.mesh.figures(peerId)?.counts[pool],
+      // a membership that keeps its own lease (witness) carries no counts: every member is taken to hold some
+      countOf: (peerId, pool) => this.mesh.figures(peerId)?.counts[pool] ?? (this.mesh.lease !== undefined ? 1 : undefined),
       unheard: () => this.mesh.unheard(),
       ...leaseParts(this.mesh, this.clock, async (pausedMs, options) => await this.markedDown.ask(pausedMs, options), init),
       transport: this.transport,
@@ -142,7 +143,7 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
       logger: this.logger
     }, {
       // a stall the others may have taken for a failure: as long as it takes them to suspect one
-      fenceAfterMs: init.suspectAfterMs ?? DEFAULT_SUSPECT_AFTER_MS,
+      fenceAfterMs: fenceAfterOf(this.mesh, init.suspectAfterMs),
       ...runtime,
       pools,
       targets

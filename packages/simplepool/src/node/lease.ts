@@ -1,6 +1,7 @@
-import { DEFAULT_DOWN_AFTER_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_LEASE_MARGIN_MS } from '@simplepool/core'
+import { DEFAULT_DOWN_AFTER_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_LEASE_MARGIN_MS, DEFAULT_SUSPECT_AFTER_MS } from '@simplepool/core'
 import type { Clock } from '@simplepool/core'
 import type { RuntimeComponents } from '@simplepool/runtime'
+import { WITNESS_DEFAULTS } from '@simplepool/mesh'
 import type { NodeMesh } from './node-parts.js'
 
 /**
@@ -23,7 +24,7 @@ export function leaseOf (heartbeatMs: number, downAfterMs: number): number {
  */
 export function leaseParts (mesh: NodeMesh, clock: Clock, ask: NonNullable<RuntimeComponents['markedDown']>, deadlines: { heartbeatMs?: number, downAfterMs?: number }): Pick<RuntimeComponents, 'lease' | 'markedDown'> {
   const own = mesh.lease
-  if (own !== undefined) return { lease: { holds: own.holds }, markedDown: async (pausedMs, options) => await own.markedDown(pausedMs, options) }
+  if (own !== undefined) return { lease: { holds: own.holds, generation: own.generation }, markedDown: async (pausedMs, options) => await own.markedDown(pausedMs, options) }
   return {
     markedDown: ask,
     lease: {
@@ -38,4 +39,17 @@ export function leaseParts (mesh: NodeMesh, clock: Clock, ask: NonNullable<Runti
       ms: () => leaseOf(mesh.figures(mesh.peerId)?.heartbeatMs ?? deadlines.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, deadlines.downAfterMs ?? DEFAULT_DOWN_AFTER_MS)
     }
   }
+}
+
+/**
+ * How long the event loop may stand still before the runtime fences and asks whether it
+ * was marked down (`fenceAfterMs`): as long as the others take to suspect a silent node
+ * (`suspectAfterMs`). On a membership that keeps its own lease (witness), at most the
+ * witnesses' miss deadline, and never off (0): the lease is looked at on the stall guard's
+ * beat, and a witness may hold a node down once its lease lapsed, `leaseMs` after its last
+ * beat went out.
+ */
+export function fenceAfterOf (mesh: NodeMesh, suspectAfterMs = DEFAULT_SUSPECT_AFTER_MS): number {
+  if (mesh.lease === undefined) return suspectAfterMs
+  return suspectAfterMs > 0 ? Math.min(suspectAfterMs, WITNESS_DEFAULTS.missMs) : WITNESS_DEFAULTS.missMs
 }

@@ -214,8 +214,6 @@ export interface MembershipLease {
   holds: () => boolean
   /** True while the lease holds on the cluster's word (it no longer holds by joining alone): a joining node waits for it before it is `up`. */
   ready: () => boolean
-  /** This node's generation (negative before the membership starts): it changes when the node comes back as a new one (held down, or renewed), and what it held must go. */
-  generation: () => number
   /**
    * Whether this node was held down within the last `pausedMs` (and a margin), asked once
    * it stood still or was cut off: resolves once the lease holds again (no) or it learns it

@@ -53,7 +53,6 @@ export class WitnessMesh extends TypedEventTarget<MeshEvents> {
   readonly lease: MembershipLease = {
     holds: () => this.core?.lease.holds() ?? true,
     ready: () => this.core?.lease.ready() ?? false,
-    generation: () => this.core?.lease.generation() ?? -1,
     markedDown: async (pausedMs, options) => await (this.core?.lease.markedDown(pausedMs, options) ?? Promise.resolve(true))
   }
 

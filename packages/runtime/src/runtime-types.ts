@@ -70,8 +70,6 @@ export interface RuntimeComponents {
 /** A lease the membership keeps itself (witness membership's `MembershipLease`); `markedDown` then asks that membership. */
 export interface HeldLeaseSource {
   holds: () => boolean
-  /** This node's generation in the membership (negative before it starts): one that changed isolates the node once more (see `HeldLease`). */
-  generation?: () => number
 }
 
 /** What the lease on a majority of the members (`QuorumLease`) reads of the membership's records. */

@@ -231,7 +231,7 @@ export class Runtime {
     // without a way to ask the others, a stall cannot be told from a failover: off unless asked for
     const lease = c.lease === undefined || c.markedDown === undefined
       ? undefined
-      : 'holds' in c.lease ? new HeldLease(c.lease.holds, c.lease.generation) : new QuorumLease({ clock, self, members, ...c.lease })
+      : 'holds' in c.lease ? new HeldLease(c.lease.holds) : new QuorumLease({ clock, self, members, ...c.lease })
     this.stall = new StallGuard(clock, init.fenceAfterMs ?? (c.markedDown !== undefined ? DEFAULT_SUSPECT_AFTER_MS : 0), (ms) => { this.fence.onStall(ms) }, lease && (() => { lease.beat(this.fence) }))
 
     const env: PoolComponents = {

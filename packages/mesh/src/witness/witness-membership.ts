@@ -173,16 +173,8 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
       return
     }
     let i = 0
-    const self = this.roster.self.peerId
     const ask = (): void => {
       if (!this.running || this.synced) return
-      // a whole round unanswered: no peer asked has the list. Nodes given one static list
-      // ask each other, and none answers before it has the list itself: the one with the
-      // smallest peer id starts the cluster, and the others join it
-      if (i >= peers.length && peers.every(p => self < p)) {
-        this.begin()
-        return
-      }
       this.roster.join(peers[i % peers.length])
       // (an answer slower than the retry still counts: any peer asked may complete the join)
       this.joinTimer = this.c.clock.setTimeout(ask, Math.min(JOIN_RETRY_MS * 2 ** Math.floor(i++ / peers.length), JOIN_RETRY_MAX_MS))

@@ -80,7 +80,6 @@ export class WitnessMeshCore extends TypedEventTarget<MembershipEvents & Members
     this.lease = {
       holds: () => this.holds(),
       ready: () => this.membership.holdsLease(),
-      generation: () => this.membership.roster.self.gen,
       markedDown: async (pausedMs, options) => await this.markedDown(pausedMs, options)
     }
   }

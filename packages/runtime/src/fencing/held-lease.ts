@@ -15,23 +15,10 @@ export interface LeaseFence {
  */
 export class HeldLease {
   private readonly holds: () => boolean
-  private readonly generation: (() => number) | undefined
   private lostNow = false
-  private lastGeneration: number | undefined
-  /** A new generation not yet isolated for: the old one's copies go at the next fence's end. */
-  private renewed = false
 
-  /**
-   * `generation`: this node's generation in the membership. One that changed (it was held
-   * down, or renewed) isolates the node once any fence under way ends, whatever the lease
-   * says by then: a fence for a stall that had asked its question already would otherwise
-   * end on the old answer, and the new generation's lease, held by the next beat, would
-   * leave the old generation's copies serving.
-   */
-  constructor (holds: () => boolean, generation?: () => number) {
+  constructor (holds: () => boolean) {
     this.holds = holds
-    this.generation = generation
-    this.lastGeneration = generation?.()
   }
 
   /** True while the lease is lost. */
@@ -40,20 +27,8 @@ export class HeldLease {
   }
 
   beat (fence: LeaseFence): void {
-    const g = this.generation?.()
-    if (g !== this.lastGeneration) {
-      // (from none yet, a negative one, to the first: nothing was held before it)
-      if (this.lastGeneration !== undefined && this.lastGeneration >= 0) this.renewed = true
-      this.lastGeneration = g
-    }
-    if (this.renewed && !fence.active) {
-      this.renewed = false
-      this.lostNow = true
-      fence.isolate()
-      return
-    }
     const holds = this.holds()
-    if (holds && this.lostNow && !this.renewed) {
+    if (holds && this.lostNow) {
       this.lostNow = false
       fence.rejoined(false)
     } else if (!holds) {

@@ -44,23 +44,4 @@ describe('a lease the membership keeps itself', () => {
     lease.beat(f)
     expect(f.calls).to.deep.equal(['isolate', 'rejoined false'])
   })
-
-  it('a new generation (held down, or renewed) isolates the node once the fence under way ends, even if the new lease already holds', () => {
-    let gen = -1
-    const lease = new HeldLease(() => true, () => gen)
-    const f = fence()
-    gen = 7
-    lease.beat(f)
-    expect(f.calls, 'the first generation replaces none').to.deep.equal([])
-    // held down while a fence for a stall, which already asked, is still on
-    f.active = true
-    gen = 8
-    lease.beat(f)
-    expect(f.calls).to.deep.equal([])
-    f.active = false
-    lease.beat(f)
-    expect(f.calls, 'isolated, so that the fence asks, and drops the old generation\'s copies').to.deep.equal(['isolate'])
-    lease.beat(f)
-    expect(f.calls).to.deep.equal(['isolate', 'rejoined false'])
-  })
 })

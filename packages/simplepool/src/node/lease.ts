@@ -24,7 +24,7 @@ export function leaseOf (heartbeatMs: number, downAfterMs: number): number {
  */
 export function leaseParts (mesh: NodeMesh, clock: Clock, ask: NonNullable<RuntimeComponents['markedDown']>, deadlines: { heartbeatMs?: number, downAfterMs?: number }): Pick<RuntimeComponents, 'lease' | 'markedDown'> {
   const own = mesh.lease
-  if (own !== undefined) return { lease: { holds: own.holds, generation: own.generation }, markedDown: async (pausedMs, options) => await own.markedDown(pausedMs, options) }
+  if (own !== undefined) return { lease: { holds: own.holds }, markedDown: async (pausedMs, options) => await own.markedDown(pausedMs, options) }
   return {
     markedDown: ask,
     lease: {

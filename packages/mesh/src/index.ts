@@ -4,9 +4,10 @@
  * its record on a heartbeat and folds everyone's records into an immutable, versioned
  * membership snapshot.
  *
- * `WitnessDetector` is the failure detection of the membership design meant to replace
- * it at scale (docs/design/membership-v2.md): the simulator's membership model runs it;
- * the mesh does not use it yet.
+ * `WitnessMesh` is a host on the membership meant to replace it at scale
+ * (docs/design/membership-v2.md): witness links instead of a full mesh, the member list
+ * pulled at a join and pushed over the links, a member down once a majority of its
+ * witnesses doubt it (`WitnessDetector`); `createNode({ membership: 'witness' })` runs it.
  *
  * @example
  * ```ts

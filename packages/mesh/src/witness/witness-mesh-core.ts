@@ -42,8 +42,8 @@ export interface WitnessMeshCoreInit {
  * What the gossip mesh answers from records and this one does not: other members' counts
  * and load (`figures` is undefined; an operator asks the members), a member's last record
  * (`heardFrom` is its liveness), members never heard (`unheard`, `unknown`: a joiner pulls
- * the whole list, liveness with it) and goodbyes (`departed`: a member that leaves ends its
- * generation, and leaves the view).
+ * the whole list, and news of members held down with it) and goodbyes (`departed`: a
+ * member that leaves announces `leaving`, then ends its generation and leaves the view).
  */
 export class WitnessMeshCore extends TypedEventTarget<MembershipEvents & MembershipLeaseEvents> {
   readonly membership: WitnessMembership

@@ -215,9 +215,10 @@ export interface MembershipLease {
   /** True while the lease holds on the cluster's word (it no longer holds by joining alone): a joining node waits for it before it is `up`. */
   ready: () => boolean
   /**
-   * Whether this node was held down within the last `pausedMs` (and a margin), asked once
-   * it stood still or was cut off: resolves once the lease holds again (no) or it learns it
-   * was held down (yes); not knowing within `timeoutMs` counts as yes.
+   * Whether this node was held down, asked once it stood still for `pausedMs` or was cut
+   * off: yes when a generation of it ended since the last yes (held down, or renewed), or
+   * when it stood still longer than the others remember a generation; no once the lease
+   * holds again; not knowing within `timeoutMs` counts as yes.
    */
   markedDown: (pausedMs: number, options: { timeoutMs: number, signal?: AbortSignal }) => Promise<boolean>
 }

@@ -42,7 +42,7 @@ export type { WitnessComponents, WitnessLiveness, WitnessOptions, WitnessedMembe
 export type { WitnessBeat, WitnessMessage, WitnessNews, WitnessUpdate } from './witness/witness-messages.js'
 export { witnessesOf } from './witness/witnesses.js'
 export { WITNESS_MEMBERSHIP_DEFAULTS, WitnessMembership } from './witness/witness-membership.js'
-export { WitnessMeshCore } from './witness/witness-mesh-core.js'
+export { WITNESS_MESH_EVENTS, WitnessMeshCore } from './witness/witness-mesh-core.js'
 export type { WitnessMeshCoreInit } from './witness/witness-mesh-core.js'
 export { isRosterMessage } from './witness/witness-messages.js'
 export type { LinkMessage } from './witness/witness-messages.js'

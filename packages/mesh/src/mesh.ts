@@ -13,7 +13,7 @@ import { decodeRecord, encodeRecord } from './record-codec.js'
 import { namesSelf } from './own-address.js'
 import { isRefusal } from './dial-error.js'
 import { HandshakeWitness } from './handshake-witness.js'
-import { dialProven } from './proven-dial.js'
+import { dialDeadline, dialProven } from './proven-dial.js'
 import { Connections } from './connections.js'
 import { Bootstrap } from './bootstrap.js'
 import { DEFAULTS, validateMeshInit, validateTargets } from './mesh-options.js'
@@ -280,19 +280,13 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
   /** Dials `targets` until the deadline or `signal`, its failure named by what it proved (see `dialProven`). */
   private async dialNamed (targets: Multiaddr[], label: string, signal?: AbortSignal, force = false): Promise<Connection> {
     const witness = this.opts.clusterKey != null ? this.witness : undefined
-    return await dialProven({ host: this.requireHost(), clock: this.clock, witness, targets, label, signal: () => this.deadline(signal), force, timeoutMs: this.opts.dialTimeoutMs })
-  }
-
-  /** The caller's signal, if any, and the dial deadline in any case: a pnet dial can hang. */
-  private deadline (signal?: AbortSignal): AbortSignal {
-    const timeout = timeoutSignal(this.clock, this.opts.dialTimeoutMs)
-    return signal == null ? timeout : AbortSignal.any([signal, timeout])
+    return await dialProven({ host: this.requireHost(), clock: this.clock, witness, targets, label, signal: () => dialDeadline(this.clock, this.opts.dialTimeoutMs, signal), force, timeoutMs: this.opts.dialTimeoutMs })
   }
 
   /** Opens a stream of `protocol` to the peer, dialing it first when needed. */
   async newStream (peerId: string, protocol: string, options: { signal?: AbortSignal } = {}): Promise<Stream> {
     const conn = await this.connect(peerId, options)
-    return conn.newStream(protocol, { signal: this.deadline(options.signal) })
+    return conn.newStream(protocol, { signal: dialDeadline(this.clock, this.opts.dialTimeoutMs, options.signal) })
   }
 
   private openConnection (peerId: string): Connection | undefined {

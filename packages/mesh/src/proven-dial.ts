@@ -1,5 +1,6 @@
 import type { Connection, Libp2p } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import { timeoutSignal } from '@simplepool/core'
 import type { Clock } from '@simplepool/core'
 import { explainDialError, isDialTimeout, mayBeKeyRefusal } from './dial-error.js'
 import type { HandshakeWitness } from './handshake-witness.js'
@@ -17,6 +18,12 @@ export interface ProvenDial {
   readonly signal: () => AbortSignal
   readonly force?: boolean
   readonly timeoutMs: number
+}
+
+/** The caller's signal, if any, and the dial deadline in any case: a pnet dial can hang. */
+export function dialDeadline (clock: Clock, timeoutMs: number, signal?: AbortSignal): AbortSignal {
+  const timeout = timeoutSignal(clock, timeoutMs)
+  return signal == null ? timeout : AbortSignal.any([signal, timeout])
 }
 
 /** Dials made at most to prove a key refusal, the first included. */

@@ -1,18 +1,18 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { NodeUnavailableError, NotStartedError, STREAMS_PER_PROTOCOL, TypedEventTarget, consoleLogger, sleep, systemClock, systemRandom, timeoutSignal, withDefaults } from '@simplepool/core'
+import { NodeUnavailableError, NotStartedError, STREAMS_PER_PROTOCOL, TypedEventTarget, consoleLogger, sleep, systemClock, systemRandom, withDefaults } from '@simplepool/core'
 import type { Clock, Logger, Member, MemberFigures, MembershipLease, MembershipSnapshot, MemberStatus } from '@simplepool/core'
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 import { createLinkHost, stopHost } from './host.js'
 import type { Host } from './host.js'
 import { HandshakeWitness } from './handshake-witness.js'
-import { dialProven } from './proven-dial.js'
+import { dialDeadline, dialProven } from './proven-dial.js'
 import { Bootstrap } from './bootstrap.js'
 import { namesSelf } from './own-address.js'
 import { DEFAULTS, validateMeshInit, validateTargets } from './mesh-options.js'
 import type { MeshInit, MeshOptions } from './mesh-options.js'
 import type { MeshEvents, StreamHost } from './mesh.js'
-import { WitnessMeshCore } from './witness/witness-mesh-core.js'
+import { WITNESS_MESH_EVENTS, WitnessMeshCore } from './witness/witness-mesh-core.js'
 import { WitnessLinks } from './witness/witness-links.js'
 
 /** A link's dial may queue behind many handshakes when many nodes start at once. */
@@ -175,7 +175,7 @@ export class WitnessMesh extends TypedEventTarget<MeshEvents> {
       unlinked: (peer) => { links.close(peer) },
       options: this.witnesses !== undefined ? { witnesses: this.witnesses } : {}
     }, this.targets)
-    for (const type of ['member:join', 'member:update', 'member:leave', 'member:down', 'membership:change', 'lease:lost'] as const) {
+    for (const type of WITNESS_MESH_EVENTS) {
       core.addEventListener(type, (evt) => { this.dispatchEvent(new CustomEvent(type, { detail: evt.detail })) })
     }
     await links.start()
@@ -244,7 +244,7 @@ export class WitnessMesh extends TypedEventTarget<MeshEvents> {
       unhandle: async (protocol) => { await this.requireHost().unhandle(protocol) },
       newStream: async (peerId, protocol, options) => {
         const conn = await this.connect(peerId, options)
-        return await conn.newStream(protocol, { signal: this.deadline(options.signal) }) as Stream
+        return await conn.newStream(protocol, { signal: dialDeadline(this.clock, this.opts.dialTimeoutMs, options.signal) }) as Stream
       }
     }
   }
@@ -260,12 +260,7 @@ export class WitnessMesh extends TypedEventTarget<MeshEvents> {
 
   private async dialNamed (targets: Multiaddr[], label: string, signal?: AbortSignal): Promise<Connection> {
     const witness = this.opts.clusterKey != null ? this.witness : undefined
-    return await dialProven({ host: this.requireHost(), clock: this.clock, witness, targets, label, signal: () => this.deadline(signal), timeoutMs: this.opts.dialTimeoutMs })
-  }
-
-  private deadline (signal?: AbortSignal): AbortSignal {
-    const timeout = timeoutSignal(this.clock, this.opts.dialTimeoutMs)
-    return signal == null ? timeout : AbortSignal.any([signal, timeout])
+    return await dialProven({ host: this.requireHost(), clock: this.clock, witness, targets, label, signal: () => dialDeadline(this.clock, this.opts.dialTimeoutMs, signal), timeoutMs: this.opts.dialTimeoutMs })
   }
 
   private requireHost (): Libp2p {

@@ -1,6 +1,6 @@
 import { NotStartedError, TypedEventTarget, seededRandom, sleep } from '@simplepool/core'
 import type { Clock, Logger, Member, MemberFigures, MembershipLease, MemberStatus, MembershipSnapshot } from '@simplepool/core'
-import { WitnessMeshCore } from '@simplepool/mesh'
+import { WITNESS_MESH_EVENTS, WitnessMeshCore } from '@simplepool/mesh'
 import type { LinkMessage, MeshEvents } from '@simplepool/mesh'
 import type { NodeMesh } from 'simplepool'
 import type { SimNetwork } from './sim-network.js'
@@ -65,7 +65,7 @@ export class SimWitnessMesh extends TypedEventTarget<MeshEvents> implements Node
       }
     }, {})
     this.lease = core.lease
-    for (const type of ['member:join', 'member:update', 'member:leave', 'member:down', 'membership:change', 'lease:lost'] as const) {
+    for (const type of WITNESS_MESH_EVENTS) {
       core.addEventListener(type, (evt) => { this.dispatchEvent(new CustomEvent(type, { detail: evt.detail })) })
     }
   }

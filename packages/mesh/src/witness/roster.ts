@@ -33,10 +33,8 @@ export interface RosterComponents {
   changed?: (record: RosterRecord, previous: RosterRecord | undefined) => void
   /** The first answer to `join` is complete: this node knows the members its bootstrap peer knew. */
   synced?: () => void
-  /** This node sent `peer` a digest (a new link, or anti-entropy): the owner may compare more with it (the detector's news). */
+  /** This node sent `peer` a digest (a new link, or anti-entropy) or answered its join: the owner may tell it more (the detector's news). */
   compared?: (peer: string) => void
-  /** This node answered `peer`'s join: the owner may tell it what else a joiner needs (news that flooded before it came). */
-  joined?: (peer: string) => void
   /** A member says this node's generation is over (it was held down and forgotten while cut off): it must come back as a new one. */
   buried?: () => void
 }
@@ -213,7 +211,7 @@ export class Roster {
       const last = i + ROSTER_CHUNK >= out.length
       this.sendTo(from, { t: 'records', records: out.slice(i, i + ROSTER_CHUNK), answer: true, ...(last ? { done: true } : {}) })
     }
-    if (pull.buckets === undefined) this.c.joined?.(from)
+    if (pull.buckets === undefined) this.c.compared?.(from)
     if (theyHaveNewer && pull.answer !== true && pull.buckets !== undefined) {
       this.pull(from, pull.buckets, true)
     }

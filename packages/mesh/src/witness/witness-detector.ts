@@ -105,8 +105,8 @@ export class WitnessDetector {
   /** The peers this node keeps links to. */
   linked (): string[] { return [...this.links.keys()] }
 
-  /** What this node knows of the members beyond the list (of those it holds suspect or down: `doubted`), as news, for a node that missed it as it flooded. */
-  known (doubted = false): WitnessUpdate[] { return [...this.news].flatMap(([p, n]) => doubted && this.liveness(p) === 'alive' ? [] : n.updates(p, this.c.members.get(p)?.gen ?? -1, this.c.self)) }
+  /** What this node knows of the members it holds suspect or down, as news, for a node that missed it as it flooded. */
+  known (): WitnessUpdate[] { return [...this.news].flatMap(([p, n]) => this.liveness(p) === 'alive' ? [] : n.updates(p, this.c.members.get(p)?.gen ?? -1, this.c.self)) }
 
   /** The witnesses this node names now (its epoch's). */
   get witnesses (): readonly string[] { return this.list }

@@ -41,7 +41,7 @@ export interface WitnessMembershipOptions extends WitnessOptions, RosterOptions 
   renameMs: number
 }
 
-/** News kept for the detector before it exists: a join's answer brings one message of it (see `Roster.joined`), a few answers at most. */
+/** News kept for the detector before it exists: a join's answer brings one message of it (see `Roster.compared`), a few answers at most. */
 const EARLY_NEWS_MAX = 16
 
 /** Renames wait, while members still arrive, until none arrived for this long (see `rename`). */
@@ -109,7 +109,6 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
       // members suspect or down here goes with a join's answer and the roster's digests;
       // nothing while all are alive (all of it would flood the cluster anew at every join,
       // once its copies were forgotten: N² messages)
-      joined: (peer) => { this.tellNews(peer) },
       compared: (peer) => { this.tellNews(peer) },
       buried: () => { this.onHeldDown() }
     }, this.o)
@@ -231,9 +230,9 @@ export class WitnessMembership extends TypedEventTarget<MembershipEvents> {
     this.detector?.refused(peer)
   }
 
-  /** Tells `peer` what this node's detector knows of the members it holds suspect or down (see the roster's `joined` and `compared`). */
+  /** Tells `peer` what this node's detector knows of the members it holds suspect or down (see the roster's `compared`). */
   private tellNews (peer: string): void {
-    const updates = this.detector?.known(true) ?? []
+    const updates = this.detector?.known() ?? []
     if (updates.length > 0) this.c.send(peer, { t: 'news', updates })
   }
 

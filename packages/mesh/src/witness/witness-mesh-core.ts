@@ -19,6 +19,9 @@ const WATCH_MS = 1_000
 /** How long a node that leaves waits for the members that name it to name others: a rename or two, at most every `renameMs`. */
 const LEAVE_WAIT_MS = 5_000
 
+/** The events a mesh on witness membership passes on from its core. */
+export const WITNESS_MESH_EVENTS = ['member:join', 'member:update', 'member:leave', 'member:down', 'membership:change', 'lease:lost'] as const
+
 /** What the core of a mesh on witness membership is given: its node, and how to reach a peer over its link. */
 export interface WitnessMeshCoreInit {
   peerId: string

@@ -19,11 +19,25 @@ const downs: Array<Array<{ peerId: string, at: number }>> = []
 /** createNode calls that failed, by error name. */
 const failed: Record<string, number> = {}
 
+async function profileStart (dir: string, name: string): Promise<void> {
+  const { Session } = await import('node:inspector/promises')
+  const { writeFileSync } = await import('node:fs')
+  const session = new Session()
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.start')
+  setTimeout(() => {
+    void session.post('Profiler.stop').then(({ profile }) => { writeFileSync(`${dir}/${name}.cpuprofile`, JSON.stringify(profile)) })
+  }, 40_000).unref()
+}
+
 function reply (answer: ScaleAnswer): void {
   process.send?.(answer)
 }
 
 async function start (count: number, bootstrap: string[], membership: 'gossip' | 'witness'): Promise<void> {
+  // BENCH_PROFILE=dir: a CPU profile of this process's first 40 s (the start), written there
+  if (process.env.BENCH_PROFILE !== undefined) await profileStart(process.env.BENCH_PROFILE, `host-${process.pid}-${count}`)
   const made = await Promise.all(Array.from({ length: count }, async () => {
     const t = performance.now()
     try {
@@ -49,6 +63,22 @@ async function start (count: number, bootstrap: string[], membership: 'gossip' |
 /** Of each node here, how many members it sees `up` and alive. */
 function views (): number[] {
   return nodes.map(n => n.members().filter(m => m.status === 'up' && m.liveness === 'alive').length)
+}
+
+/** With BENCH_DEBUG: what the views here lack, summed over this process's nodes: members shown but not up and alive (by "status/liveness"), and members some node here shows that another does not. */
+function lacking (): Record<string, number> {
+  const out: Record<string, number> = {}
+  const add = (k: string): void => { out[k] = (out[k] ?? 0) + 1 }
+  const everyone = new Set(nodes.flatMap(n => n.members().map(m => m.peerId)))
+  for (const n of nodes) {
+    const shown = new Set<string>()
+    for (const m of n.members()) {
+      shown.add(m.peerId)
+      if (m.status !== 'up' || m.liveness !== 'alive') add(`${m.status}/${m.liveness}`)
+    }
+    for (const p of everyone) if (!shown.has(p)) add('absent')
+  }
+  return out
 }
 
 /** One call to each of `ids` from every node here: per id, the calls acknowledged and those that may or may not have been counted; failures by error name; the slowest. */
@@ -80,7 +110,7 @@ async function calls (ids: string[]): Promise<void> {
 process.on('message', (m: ScaleAsk) => {
   switch (m.type) {
     case 'start': void start(m.count, m.bootstrap, m.membership); break
-    case 'views': reply({ type: 'views', up: views() }); break
+    case 'views': reply({ type: 'views', up: views(), ...(process.env.BENCH_DEBUG !== undefined ? { lacking: lacking() } : {}) }); break
     case 'downs': reply({ type: 'downs', downs }); break
     case 'calls': void calls(m.ids); break
     case 'count':

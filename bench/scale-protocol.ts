@@ -13,7 +13,7 @@ export type ScaleAnswer =
   | { type: 'ready' }
   | { type: 'started', nodes: Array<{ peerId: string, addresses: string[] }>, startMs: number[], failed: Record<string, number> }
   /** Of each node, the members it sees `up` and alive. */
-  | { type: 'views', up: number[] }
+  | { type: 'views', up: number[], lacking?: Record<string, number> }
   /** Of each node, when (Date.now) it marked each peer down. */
   | { type: 'downs', downs: Array<Array<{ peerId: string, at: number }>> }
   /** Per id called, the calls acknowledged and those that failed in a way that may have been counted (a timeout, a lost node). */

@@ -9,6 +9,8 @@
  * acknowledged increment may be missing),
  * `count()`, the time until every node marked the killed node down, and the stopped one,
  * and the members marked down that were never killed or stopped (false downs).
+ * `BENCH_DEBUG=1` prints, every few seconds of the start, what the views of each process
+ * lack; `BENCH_PROFILE=dir` writes a CPU profile of each host process's first 40 s there.
  */
 import { fileURLToPath } from 'node:url'
 import { runMembershipModel } from '@simplepool/sim'
@@ -73,9 +75,14 @@ async function measure (n: number, membership: 'gossip' | 'witness', opts: Requi
     let full = 0
     let largest = 0
     let convergeMs = NaN
+    let polls = 0
     while (performance.now() - t0 < opts.convergeTimeoutMs) {
       await sleep(250)
-      const up = (await Promise.all(hosts.map(async h => (await h.ask({ type: 'views' }, 'views')).up))).flat()
+      const answers = await Promise.all(hosts.map(async h => await h.ask({ type: 'views' }, 'views')))
+      const up = answers.flatMap(a => a.up)
+      if (process.env.BENCH_DEBUG !== undefined && ++polls % 16 === 0) {
+        log(`${((performance.now() - t0) / 1000).toFixed(1)} s: ${up.filter(u => u === n).length} full; lacking by host: ${answers.map(a => JSON.stringify(a.lacking ?? {})).join(' ')}`)
+      }
       full = up.filter(u => u === n).length
       largest = Math.max(...up)
       if (full === n) {

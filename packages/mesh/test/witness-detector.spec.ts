@@ -100,4 +100,27 @@ describe('WitnessDetector', function () {
     clock.advance(10_000)
     for (const id of ['a', 'b', 'c', 'd']) expect(det[id].liveness('X'), id).to.equal('down')
   })
+
+  it('a member that means to name witnesses that know it already, and whose links to it went, gets their echoes and names them (100 real nodes starting: stuck for good)', () => {
+    const { clock, det } = cluster({ X: ['a', 'b'], a: ['b', 'c'], b: ['c', 'd'], c: ['d', 'a'], d: ['a', 'b'] })
+    clock.advance(3_000)
+    det.X.setWitnesses(['c', 'd'])
+    expect(until(clock, () => sameSet(det.X.witnesses, ['c', 'd']), 5_000)).to.equal(true)
+    det.X.setWitnesses(['a', 'b'])
+    expect(until(clock, () => sameSet(det.X.witnesses, ['a', 'b']), 5_000)).to.equal(true)
+    // c and d need their links to X no more, and drop them; they keep what they know of X
+    clock.advance(10_000)
+    expect(det.c.linked()).to.not.include('X')
+    expect(det.d.linked()).to.not.include('X')
+    // X means to name them again: no epoch they know names them, yet they must echo X, or X
+    // never proposes the change (a majority of {X, c, d} must echo it first) and holds them suspect
+    det.X.setWitnesses(['c', 'd'])
+    expect(until(clock, () => sameSet(det.X.witnesses, ['c', 'd']), 5_000)).to.equal(true)
+    expect(det.X.liveness('c')).to.equal('alive')
+    expect(det.X.liveness('d')).to.equal('alive')
+  })
 })
+
+function sameSet (a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every(x => b.includes(x))
+}

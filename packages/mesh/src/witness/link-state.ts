@@ -20,6 +20,8 @@ export interface Link {
   /** The peer lacks this node's witness list of its epoch (its last beat said so): the next beat carries it. */
   wantsList: boolean
   closed: boolean
+  /** The peer's last beat said it means to name this node (`WitnessBeat.want`): the link is needed though no epoch names this node yet. */
+  wanted: boolean
   /** Since when neither side has needed the link (monotonic), as far as this side knows. */
   unneeded?: number
   /** When this side made the link (monotonic). */
@@ -42,7 +44,7 @@ export function quietSince (link: Link): number {
 
 /** A link as it starts at `now`: nothing heard, nothing sent, no doubt, no promise. */
 export function newLink (now: number): Link {
-  return { since: now, lastHeard: -Infinity, theirBeat: -1, echoedUntil: -Infinity, lastSent: -Infinity, lastDoubt: -Infinity, doubted: new Set(), promised: -1, wantsList: false, closed: false }
+  return { since: now, lastHeard: -Infinity, theirBeat: -1, echoedUntil: -Infinity, lastSent: -Infinity, lastDoubt: -Infinity, doubted: new Set(), promised: -1, wantsList: false, closed: false, wanted: false }
 }
 
 /**
@@ -55,12 +57,13 @@ export function needsLink (self: string, peer: string, lists: ReadonlyArray<read
 }
 
 /**
- * Whether a message from a peer with no link here calls for one: either side needs it, or
- * the peer is in an epoch unknown here (it may name `self` there). Otherwise it beats only
+ * Whether a message from a peer with no link here calls for one: either side needs it, the
+ * peer is in an epoch unknown here (it may name `self` there), or it means to name `self`
+ * (without an echo from here it would never propose that list). Otherwise it beats only
  * until it drops its own side: opening it again would have the two drop and reopen it in
  * turn for ever.
  */
 export function callsForLink (self: string, peer: string, lists: ReadonlyArray<readonly string[]>, news: MemberNews | undefined, m: WitnessMessage): boolean {
   if (news === undefined || needsLink(self, peer, lists, news)) return true
-  return m.t === 'beat' && (m.epoch > news.seq || m.propose !== undefined)
+  return m.t === 'beat' && (m.epoch > news.seq || m.propose !== undefined || m.want === true)
 }

@@ -285,7 +285,9 @@ export class Roster {
   }
 
   private push (r: RosterRecord, via: string | undefined): void {
-    for (const peer of this.c.peers()) if (peer !== via) this.sendTo(peer, { t: 'records', records: [r] })
+    // (one message for every link: the links encode it once)
+    const m: RosterMessage = { t: 'records', records: [r] }
+    for (const peer of this.c.peers()) if (peer !== via) this.sendTo(peer, m)
   }
 
   private sendTo (peer: string, m: RosterMessage): void {

@@ -45,6 +45,10 @@ export function decodeWitnessMessage (bytes: Uint8Array): LinkMessage {
     if (r.needList !== true) throw new InvalidMessageError('witness message: bad needList')
     beat.needList = true
   }
+  if (r.want !== undefined) {
+    if (r.want !== true) throw new InvalidMessageError('witness message: bad want')
+    beat.want = true
+  }
   if (r.propose !== undefined) {
     const p = object(r.propose, 'propose')
     beat.propose = { epoch: count(p.epoch, 'propose.epoch'), witnesses: ids(p.witnesses, 'propose.witnesses') }

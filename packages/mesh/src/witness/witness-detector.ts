@@ -27,12 +27,13 @@ const PIGGYBACK_MAX = 32
  * beats; every witness that does not doubt it promises no doubt below the proposed one;
  * once a majority of its group promised, it enters it and floods so, and every node drops
  * the doubts of older epochs. While it proposes other witnesses, its lease needs a
- * majority of both groups. Safe in any order of cuts, heals and losses: a doubter stopped
- * counting toward the lease before its doubt (`leaseMs` < `doubtMs`) and never counts
- * again, and the next epoch needs a majority that promised no doubt in this one, so an old
- * epoch's doubts stay a minority everywhere. A member held down in an epoch can enter no later one: it
- * is down for its generation, learns it (`heldDown`), must stop serving, and comes back
- * only as a new generation (`forget` on every other node, `reincarnated` on it).
+ * majority of both groups. Safe in any order of cuts, heals and losses: a doubter stopped counting
+ * toward the lease before its doubt (`leaseMs` < `doubtMs`) and never counts again, and the next
+ * epoch needs a majority that promised no doubt in this one, so an old epoch's doubts stay a
+ * minority everywhere. A member held down in an epoch can enter no later one: it is down for its
+ * generation, learns it (`heldDown`), must stop serving, and comes back only as a new generation
+ * (`forget` on every other node, `reincarnated` on it). Witnesses it means to name and has not
+ * proposed yet are told so on its beats (`want`): they link back and echo it.
  *
  * A witness doubts only while it holds its own lease (a majority of its own group echoes
  * it), only a member it has heard, and never in the sweep that follows a stall of its own:
@@ -165,6 +166,7 @@ export class WitnessDetector {
     link.closed = false
     if (m.t === 'beat') {
       if (m.seq > link.theirBeat) link.theirBeat = m.seq
+      link.wanted = m.want === true
       if (m.echo >= 0 && m.echo <= this.beatSeq && this.beatSeq - m.echo < SENT_KEPT) {
         link.echoedUntil = Math.max(link.echoedUntil, this.sentAt[m.echo % SENT_KEPT] + this.o.leaseMs)
       }
@@ -216,15 +218,13 @@ export class WitnessDetector {
     this.news.delete(peer)
     const link = this.links.get(peer)
     // (its echoes of this node's beats still count toward this node's lease; its beat numbers start again)
-    if (link !== undefined) Object.assign(link, { doubted: new Set(), promised: -1, lastDoubt: -Infinity, theirBeat: -1, wantsList: false })
+    if (link !== undefined) Object.assign(link, { doubted: new Set(), promised: -1, lastDoubt: -Infinity, theirBeat: -1, wantsList: false, wanted: false })
     this.judge(peer, this.c.clock.monotonic())
   }
 
   /** `peer`'s generation is over here (it left, or was held down and is forgotten): nothing of it is kept, and its link goes. */
   drop (peer: string): void {
-    this.news.delete(peer)
-    this.verdicts.delete(peer)
-    this.cued.delete(peer)
+    for (const known of [this.news, this.verdicts, this.cued]) known.delete(peer)
     if (this.links.delete(peer)) this.c.unlinked?.(peer)
   }
 
@@ -232,8 +232,7 @@ export class WitnessDetector {
   reincarnated (): void {
     this.news.delete(this.c.self)
     this.epoch = 0
-    this.list = this.c.members.get(this.c.self)?.witnesses ?? []
-    this.wanted = this.list
+    this.list = this.wanted = this.c.members.get(this.c.self)?.witnesses ?? []
     this.proposal = this.knownDownAt = undefined
     this.superseded = []
     // echoes of the last generation's beats count for nothing toward this one's lease
@@ -299,6 +298,7 @@ export class WitnessDetector {
       // (an epoch's list comes with its entry's news; a peer that missed it asks)
       ...(link.wantsList ? { witnesses: this.list } : {}),
       ...(n !== undefined && n.listOf(n.seq) === undefined ? { needList: true } : {}),
+      ...(this.wanted.includes(peer) && !this.groups().some(l => l.includes(peer)) ? { want: true as const } : {}),
       ...(this.proposal !== undefined ? { propose: { epoch: this.proposal.epoch, witnesses: this.proposal.witnesses } } : {}),
       ...(link.promised > (n?.seq ?? 0) && gen !== undefined ? { ack: link.promised, ackGen: gen } : {}),
       updates
@@ -342,12 +342,12 @@ export class WitnessDetector {
     }
     // (an entry told to the member's links alone goes no further: see `enter`)
     const near = u.k === 'alive' && u.near === true && via !== undefined
-    for (const [peer, link] of this.links) {
-      if (peer === via || link.closed || near) continue
-      this.counts.sent++
-      this.c.send(peer, { t: 'news', updates: [u] })
+    // (one message for every link: the links encode it once; a link that closed has it once it opens again)
+    const news: WitnessMessage = { t: 'news', updates: [u] }
+    if (!near) {
+      for (const peer of this.links.keys()) if (peer !== via) { this.counts.sent++; this.c.send(peer, news) }
+      if (this.o.piggyback > 0) this.riding.push({ update: u, left: this.o.piggyback, via })
     }
-    if (!near) this.riding.push({ update: u, left: this.o.piggyback, via })
     if (u.peer === this.c.self) this.propose(now)
     this.judge(u.peer, now)
   }
@@ -458,7 +458,7 @@ export class WitnessDetector {
 
   /** Whether either side needs the link to `peer`, as far as this side knows (see `needsLink`). */
   private needs (peer: string): boolean {
-    return needsLink(this.c.self, peer, [this.wanted, ...this.groups()], this.news.get(peer))
+    return needsLink(this.c.self, peer, [this.wanted, ...this.groups()], this.news.get(peer)) || this.links.get(peer)?.wanted === true
   }
 
   /**

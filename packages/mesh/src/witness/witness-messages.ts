@@ -44,6 +44,12 @@ export interface WitnessBeat {
   /** The sender lacks the receiver's witness list of its epoch (it missed the entry's news). */
   needList?: true
   /**
+   * The sender means to name the receiver among its witnesses and has not proposed it yet:
+   * it proposes once a majority of the group it wants echoes it, so the receiver links
+   * back and beats it, though no epoch it knows of names it.
+   */
+  want?: true
+  /**
    * The epoch the sender proposes to enter (doubted in its own, or naming other
    * witnesses), and its witness list: each witness that does not doubt it promises no
    * doubt below it (`ack`).
@@ -76,6 +82,11 @@ export function updateKey (u: WitnessUpdate): string {
 
 /** Anything sent on a witness link: the detector's beats and news, and the roster's records (see `Roster`). */
 export type LinkMessage = WitnessMessage | RosterMessage
+
+/** True for the messages a link never drops: the roster's and the detector's news (a beat goes when its stream is full: the next one supersedes it). */
+export function isKept (m: LinkMessage): boolean {
+  return m.t !== 'beat'
+}
 
 /** True for the roster's messages (the rest are the detector's). */
 export function isRosterMessage (m: LinkMessage): m is RosterMessage {

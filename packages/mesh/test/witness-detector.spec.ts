@@ -119,7 +119,32 @@ describe('WitnessDetector', function () {
     expect(det.X.liveness('c')).to.equal('alive')
     expect(det.X.liveness('d')).to.equal('alive')
   })
+
+  it('a witness wanted keeps its link while the member wants it, though no epoch names it, and drops it once the member wants it no more', () => {
+    // c and d answer nothing to X: X never has the echoes to propose {c, d}, and wants them all along
+    let mute = true
+    const { clock, det } = cluster({ X: ['a', 'b'], a: ['b', 'c'], b: ['c', 'd'], c: ['d', 'a'], d: ['a', 'b'] },
+      (from, to) => mute && to === 'X' && (from === 'c' || from === 'd'))
+    clock.advance(3_000)
+    det.X.setWitnesses(['c', 'd'])
+    clock.advance(1_000)
+    const link = linkOf(det.c, 'X')
+    expect(link).to.not.equal(undefined)
+    // links neither side needs go after three doubt deadlines (6 s); this one is needed: kept, not dropped and made anew at X's next beat
+    clock.advance(12_000)
+    expect(linkOf(det.c, 'X')).to.equal(link)
+    expect(proposed(det.X)).to.equal(undefined)
+    det.X.setWitnesses(['a', 'b'])
+    mute = false
+    clock.advance(12_000)
+    expect(det.c.linked()).to.not.include('X')
+    expect(det.c.liveness('X')).to.equal('alive')
+  })
 })
+
+function linkOf (d: WitnessDetector, peer: string): unknown {
+  return (d as unknown as { links: Map<string, unknown> }).links.get(peer)
+}
 
 function sameSet (a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every(x => b.includes(x))

@@ -222,9 +222,7 @@ export async function runMembershipModel (opts: ModelOptions): Promise<ModelResu
       send: (peer, m) => { deliver(id, peer, m) },
       changed: changed(id),
       heldDown: () => { nodeClock.clock.setTimeout(() => { rejoin(id) }, REJOIN_MS) }
-      // news rides later beats: this model drops single messages (loss, cuts) as datagrams
-      // would, where a stream would send them again (the links ride none: see `piggyback`)
-    }, { piggyback: 2, ...opts.detector })
+    }, opts.detector)
     detectors.set(id, detector)
     return detector
   }

@@ -285,9 +285,7 @@ export class Roster {
   }
 
   private push (r: RosterRecord, via: string | undefined): void {
-    // (one message for every link: the links encode it once)
-    const m: RosterMessage = { t: 'records', records: [r] }
-    for (const peer of this.c.peers()) if (peer !== via) this.sendTo(peer, m)
+    for (const peer of this.c.peers()) if (peer !== via) this.sendTo(peer, { t: 'records', records: [r] })
   }
 
   private sendTo (peer: string, m: RosterMessage): void {

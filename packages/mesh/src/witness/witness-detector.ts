@@ -166,7 +166,6 @@ export class WitnessDetector {
     link.closed = false
     if (m.t === 'beat') {
       if (m.seq > link.theirBeat) link.theirBeat = m.seq
-      link.wanted = m.want === true
       if (m.echo >= 0 && m.echo <= this.beatSeq && this.beatSeq - m.echo < SENT_KEPT) {
         link.echoedUntil = Math.max(link.echoedUntil, this.sentAt[m.echo % SENT_KEPT] + this.o.leaseMs)
       }
@@ -175,6 +174,7 @@ export class WitnessDetector {
         const n = this.newsOf(from)
         n.enter(m.epoch, m.witnesses)
         link.wantsList = m.needList === true
+        link.wanted = m.want === true
         if (m.propose !== undefined) {
           n.heardOf(m.propose.epoch, m.propose.witnesses)
           // promised, unless this side doubts it in its current epoch
@@ -342,11 +342,9 @@ export class WitnessDetector {
     }
     // (an entry told to the member's links alone goes no further: see `enter`)
     const near = u.k === 'alive' && u.near === true && via !== undefined
-    // (one message for every link: the links encode it once; a link that closed has it once it opens again)
-    const news: WitnessMessage = { t: 'news', updates: [u] }
     if (!near) {
-      for (const peer of this.links.keys()) if (peer !== via) { this.counts.sent++; this.c.send(peer, news) }
-      if (this.o.piggyback > 0) this.riding.push({ update: u, left: this.o.piggyback, via })
+      for (const [peer, link] of this.links) if (peer !== via && !link.closed) { this.counts.sent++; this.c.send(peer, { t: 'news', updates: [u] }) }
+      this.riding.push({ update: u, left: this.o.piggyback, via })
     }
     if (u.peer === this.c.self) this.propose(now)
     this.judge(u.peer, now)

@@ -6,7 +6,7 @@ import { isRefusal } from '../dial-error.js'
 import { dialProven } from '../proven-dial.js'
 import { MAX_WITNESS_MESSAGE_BYTES, decodeWitnessMessage, encodeWitnessMessage } from './witness-codec.js'
 import { MessageReader, frame } from './witness-framing.js'
-import { isKept } from './witness-messages.js'
+import { isRosterMessage } from './witness-messages.js'
 import type { LinkMessage } from './witness-messages.js'
 
 /** The protocol of witness links: one stream each way per link, each message a 4-byte length and its cbor. */
@@ -44,13 +44,13 @@ export interface WitnessLinksInit {
 
 interface Outbound {
   stream?: Stream
-  /** Frames held while the stream opens; `keep` marks those never dropped (see `isKept`). */
+  /** Frames held while the stream opens; `keep` marks the roster's, which are never the ones dropped. */
   queue: Array<{ bytes: Uint8Array, keep: boolean }>
   /** Frames of this turn, written together at its end (see `flush`). */
   batch?: Uint8Array[]
-  /** The batch holds a message that is kept (see `isKept`): it waits for a drain rather than go. */
+  /** The batch holds a roster message, which waits for a drain rather than go. */
   batchKeeps?: boolean
-  /** Kept messages waiting for the stream to drain (they are not dropped as beats are), and their bytes. */
+  /** The roster's messages waiting for the stream to drain (they are not dropped as beats are), and their bytes. */
   backlog?: { frames: Uint8Array[], bytes: number }
 }
 
@@ -71,8 +71,6 @@ export class WitnessLinks {
   /** When each peer was last dialed, or will be (a dial that waits first: see `acceptMs`). */
   private readonly lastDial = new Map<string, number>()
   private running = false
-  /** The last message encoded, and its frame: a flood sends one message object to every link. */
-  private last?: { message: LinkMessage, bytes: Uint8Array }
   /** The last connection to a peer closed (a killed process's do at once): its link is lost, whatever its stream says yet. */
   private readonly onDisconnect = (evt: CustomEvent<{ toString: () => string }>): void => {
     const peer = evt.detail.toString()
@@ -117,14 +115,17 @@ export class WitnessLinks {
 
   /**
    * Sends a message to `peer`, opening the link's stream when needed. A beat to a peer whose
-   * stream is full is dropped (the next one supersedes it); the other messages wait for
+   * stream is full is dropped (the next one supersedes it); the roster's messages wait for
    * the stream to drain, up to `BACKLOG_MAX_BYTES`.
    */
   send (peer: string, message: LinkMessage): void {
     if (!this.running || peer === this.self) return
-    const bytes = this.frameOf(message)
-    if (bytes === undefined) return
-    const keep = isKept(message)
+    const body = encodeWitnessMessage(message)
+    if (body.byteLength > MAX_WITNESS_MESSAGE_BYTES) {
+      this.init.logger.warn(`a witness message of ${body.byteLength} bytes to ${peer} was not sent: over ${MAX_WITNESS_MESSAGE_BYTES}`)
+      return
+    }
+    const bytes = frame(body)
     const o = this.out.get(peer)
     const stream = o?.stream
     if (o !== undefined && stream !== undefined) {
@@ -133,7 +134,7 @@ export class WitnessLinks {
         this.lost(peer, o)
         return
       }
-      if (o.backlog !== undefined || (stream.writableNeedsDrain && keep)) {
+      if (o.backlog !== undefined || (stream.writableNeedsDrain && isRosterMessage(message))) {
         this.hold(peer, o, stream, bytes)
         return
       }
@@ -147,12 +148,13 @@ export class WitnessLinks {
         this.defer(() => { this.flush(peer, o, stream) })
       }
       o.batch.push(bytes)
-      if (keep) o.batchKeeps = true
+      if (isRosterMessage(message)) o.batchKeeps = true
       return
     }
     if (o !== undefined) {
+      const keep = isRosterMessage(message)
       if (o.queue.length >= QUEUE_MAX && !keep) return
-      // (kept messages wait too, but not without bound: past it, anti-entropy mends what is lost)
+      // (the roster's wait too, but not without bound: past it, anti-entropy mends what is lost)
       if (keep && o.queue.reduce((sum, q) => sum + q.bytes.byteLength, bytes.byteLength) > BACKLOG_MAX_BYTES) return
       if (o.queue.length >= QUEUE_MAX) {
         const beat = o.queue.findIndex(q => !q.keep)
@@ -163,23 +165,10 @@ export class WitnessLinks {
     }
     const now = this.init.clock.monotonic()
     if (now - (this.lastDial.get(peer) ?? -Infinity) < this.init.redialMs) return
-    const opening: Outbound = { queue: [{ bytes, keep }] }
+    const opening: Outbound = { queue: [{ bytes, keep: isRosterMessage(message) }] }
     this.out.set(peer, opening)
     const connected = this.init.host.getConnections().some(c => c.remotePeer.toString() === peer)
     this.opening(peer, opening, this.self > peer && !connected ? (this.init.acceptMs ?? this.init.redialMs) : 0)
-  }
-
-  /** A message's frame, encoded once however many links it goes to; undefined for one too large to send. */
-  private frameOf (message: LinkMessage): Uint8Array | undefined {
-    if (this.last?.message === message) return this.last.bytes
-    const body = encodeWitnessMessage(message)
-    if (body.byteLength > MAX_WITNESS_MESSAGE_BYTES) {
-      this.init.logger.warn(`a witness message of ${body.byteLength} bytes was not sent: over ${MAX_WITNESS_MESSAGE_BYTES}`)
-      return undefined
-    }
-    const bytes = frame(body)
-    this.last = { message, bytes }
-    return bytes
   }
 
   /** Writes the frames of a turn to `peer` as one. */

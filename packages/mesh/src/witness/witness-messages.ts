@@ -83,11 +83,6 @@ export function updateKey (u: WitnessUpdate): string {
 /** Anything sent on a witness link: the detector's beats and news, and the roster's records (see `Roster`). */
 export type LinkMessage = WitnessMessage | RosterMessage
 
-/** True for the messages a link never drops: the roster's and the detector's news (a beat goes when its stream is full: the next one supersedes it). */
-export function isKept (m: LinkMessage): boolean {
-  return m.t !== 'beat'
-}
-
 /** True for the roster's messages (the rest are the detector's). */
 export function isRosterMessage (m: LinkMessage): m is RosterMessage {
   return m.t === 'records' || m.t === 'digest' || m.t === 'pull'

@@ -20,13 +20,7 @@ export interface WitnessOptions {
   leaseMs: number
   /** How often deadlines are looked at; a gap of `missMs` between looks is this node's own stall. */
   sweepMs: number
-  /**
-   * How many later beats on each link carry a piece of news again, against the loss of
-   * single messages. Links are streams, which lose none (news waits for a stream to drain,
-   * and for a link that closed to open again): once, on the next beat, which also reaches
-   * a link made meanwhile. The membership model, which drops single messages as datagrams
-   * would, sets 2.
-   */
+  /** How many later beats on each link carry a piece of news again, against loss. */
   piggyback: number
   /** How long news already passed on is remembered (and dropped when it comes again). */
   forgetMs: number
@@ -43,7 +37,7 @@ export const WITNESS_DEFAULTS: WitnessOptions = {
   doubtMs: 2_000,
   leaseMs: 1_500,
   sweepMs: 100,
-  piggyback: 1,
+  piggyback: 2,
   forgetMs: 60_000
 }
 

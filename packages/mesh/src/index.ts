@@ -24,7 +24,7 @@
  */
 export { Mesh } from './mesh.js'
 export { WitnessMesh } from './witness-mesh.js'
-export type { MeshEvents, StreamHost } from './mesh.js'
+export type { MeshEvents, StreamHost } from './hosted-mesh.js'
 export { validateMeshInit, validateTargets } from './mesh-options.js'
 export type { MeshInit } from './mesh-options.js'
 export { MembershipView } from './membership-view.js'

@@ -1,39 +1,23 @@
 import { multiaddr } from '@multiformats/multiaddr'
-import type { Multiaddr } from '@multiformats/multiaddr'
 import {
   MEMBERSHIP_SWEEP_MS, MEMBERSHIP_TOPIC, NodeUnavailableError, NotStartedError, RECONNECT_BACKOFF_MS, REDIAL_TIMEOUT_MS,
-  STREAMS_PER_PROTOCOL, TypedEventTarget, consoleLogger, deferOf, sleep, systemClock, systemRandom, timeoutSignal, withDefaults
+  deferOf, sleep, systemRandom, timeoutSignal
 } from '@simplepool/core'
-import type { Clock, Logger, Member, MemberFigures, MembershipLeaseEvents, MemberRecord, MemberStatus, MembershipEvents, MembershipSnapshot, PoolFigures, TimerHandle } from '@simplepool/core'
-import type { Connection, Stream } from '@libp2p/interface'
+import type { Member, MemberFigures, MemberRecord, MemberStatus, MembershipSnapshot, PoolFigures, TimerHandle } from '@simplepool/core'
+import type { Connection } from '@libp2p/interface'
 import { createHost, stopHost } from './host.js'
 import type { Host } from './host.js'
 import { MembershipView } from './membership-view.js'
 import { decodeRecord, encodeRecord } from './record-codec.js'
 import { namesSelf } from './own-address.js'
 import { isRefusal } from './dial-error.js'
-import { HandshakeWitness } from './handshake-witness.js'
-import { dialDeadline, dialProven } from './proven-dial.js'
+import { HostedMesh } from './hosted-mesh.js'
 import { Connections } from './connections.js'
 import { Bootstrap } from './bootstrap.js'
-import { DEFAULTS, validateMeshInit, validateTargets } from './mesh-options.js'
-import type { MeshInit, MeshOptions } from './mesh-options.js'
+import { validateTargets } from './mesh-options.js'
+import type { MeshInit } from './mesh-options.js'
 
-/** Stream handling on a mesh's host, for services with a protocol of their own. */
-export interface StreamHost {
-  /** Registers the handler of inbound streams of a protocol; `stale`: the stream came on a stale connection (see `Connections`). */
-  handle: (protocol: string, handler: (stream: Stream, remotePeer: string, stale?: boolean) => void) => Promise<void>
-  /** Removes that handler. */
-  unhandle: (protocol: string) => Promise<void>
-  /** Opens a stream of a protocol to a member, dialing it when needed. */
-  newStream: (peerId: string, protocol: string, options: { signal?: AbortSignal }) => Promise<Stream>
-}
-
-/** Events of a mesh: the membership events, and errors an operator should see. */
-export interface MeshEvents extends MembershipEvents, Partial<MembershipLeaseEvents> {
-  /** A named error the mesh could not raise to a caller (a bootstrap that failed). */
-  'mesh:error': Error
-}
+export type { MeshEvents, StreamHost } from './hosted-mesh.js'
 
 /**
  * A libp2p host with gossip membership. It publishes this node's record on a heartbeat,
@@ -42,22 +26,15 @@ export interface MeshEvents extends MembershipEvents, Partial<MembershipLeaseEve
  * marks members suspect or down from closed connections, failed redials and missed
  * heartbeats. It re-emits the view's `member:*` events.
  */
-export class Mesh extends TypedEventTarget<MeshEvents> {
-  private readonly opts: MeshOptions
-  private readonly logger: Logger
-  private readonly clock: Clock
-  private readonly witness: HandshakeWitness
-  private host?: Host
+export class Mesh extends HostedMesh<Host> {
   private connections?: Connections
   private view?: MembershipView
   private status: MemberStatus = 'joining'
-  private targets: Record<string, number>
   private readonly incarnation: number
   private seq = 0
   private timer: TimerHandle | undefined
   private sweepTimer: TimerHandle | undefined
   private bootstrap?: Bootstrap
-  private running = false
   private publishQueued = false
   private stopping?: Promise<void>
   private starting?: Promise<void>
@@ -67,34 +44,8 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
   private load = 0
 
   constructor (init: MeshInit = {}) {
-    super()
-    validateMeshInit(init)
-    this.opts = withDefaults(DEFAULTS, init) as MeshOptions
-    this.logger = init.logger ?? consoleLogger('mesh')
-    this.clock = init.clock ?? systemClock
-    this.witness = new HandshakeWitness(this.clock)
-    this.targets = { ...this.opts.targets }
+    super(init)
     this.incarnation = this.clock.now()
-  }
-
-  /** This node's peer id; available after `start()`. */
-  get peerId (): string {
-    return this.requireHost().peerId.toString()
-  }
-
-  /** Multiaddrs with /p2p/<peerId>, usable as another node's bootstrap. */
-  get addresses (): string[] {
-    return this.requireHost().getMultiaddrs().map(String)
-  }
-
-  /** The libp2p host, for services that open streams of their own. */
-  get libp2p (): Host {
-    return this.requireHost()
-  }
-
-  /** True between `start()` and `stop()`. */
-  get isRunning (): boolean {
-    return this.running
   }
 
   /** The current immutable view of the cluster. */
@@ -235,25 +186,9 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
     this.publish()
   }
 
-  /**
-   * Stream handling on this host, for a service with a protocol of its own (the
-   * transport): register a handler of inbound streams, remove it, and open a stream to a
-   * member. The shape is the transport's `TransportComponents` minus clock and logger.
-   */
-  streams (): StreamHost {
-    return {
-      handle: async (protocol, handler) => {
-        await this.requireHost().handle(protocol, (stream, connection) => {
-          const peer = connection.remotePeer.toString()
-          handler(stream, peer, this.connections?.isStale(peer, connection) === true)
-        }, {
-          maxInboundStreams: STREAMS_PER_PROTOCOL,
-          maxOutboundStreams: STREAMS_PER_PROTOCOL
-        })
-      },
-      unhandle: async (protocol) => { await this.requireHost().unhandle(protocol) },
-      newStream: async (peerId, protocol, options) => await this.newStream(peerId, protocol, options)
-    }
+  /** A stream on a connection this mesh holds stale (see `Connections`): the transport does not send on it. */
+  protected override staleOf (peer: string, connection: Connection): boolean {
+    return this.connections?.isStale(peer, connection) === true
   }
 
   /**
@@ -275,18 +210,6 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
       this.connections?.dialFailed(peerId, this.view?.get(peerId)?.liveness === 'alive')
       throw err
     }
-  }
-
-  /** Dials `targets` until the deadline or `signal`, its failure named by what it proved (see `dialProven`). */
-  private async dialNamed (targets: Multiaddr[], label: string, signal?: AbortSignal, force = false): Promise<Connection> {
-    const witness = this.opts.clusterKey != null ? this.witness : undefined
-    return await dialProven({ host: this.requireHost(), clock: this.clock, witness, targets, label, signal: () => dialDeadline(this.clock, this.opts.dialTimeoutMs, signal), force, timeoutMs: this.opts.dialTimeoutMs })
-  }
-
-  /** Opens a stream of `protocol` to the peer, dialing it first when needed. */
-  async newStream (peerId: string, protocol: string, options: { signal?: AbortSignal } = {}): Promise<Stream> {
-    const conn = await this.connect(peerId, options)
-    return conn.newStream(protocol, { signal: dialDeadline(this.clock, this.opts.dialTimeoutMs, options.signal) })
   }
 
   private openConnection (peerId: string): Connection | undefined {
@@ -461,11 +384,6 @@ export class Mesh extends TypedEventTarget<MeshEvents> {
       report: (err) => { this.emit('mesh:error', err) }
     })
     await this.bootstrap.dial(this.opts.bootstrap.filter(a => !namesSelf(a, self, this.addresses)))
-  }
-
-  private requireHost (): Host {
-    if (this.host == null) throw new NotStartedError('the mesh is not started')
-    return this.host
   }
 
   private requireView (): MembershipView {

@@ -1,17 +1,14 @@
 import { multiaddr } from '@multiformats/multiaddr'
-import type { Multiaddr } from '@multiformats/multiaddr'
-import { NodeUnavailableError, NotStartedError, STREAMS_PER_PROTOCOL, TypedEventTarget, consoleLogger, sleep, systemClock, systemRandom, withDefaults } from '@simplepool/core'
-import type { Clock, Logger, Member, MemberFigures, MembershipLease, MembershipSnapshot, MemberStatus } from '@simplepool/core'
-import type { Connection, Libp2p, Stream } from '@libp2p/interface'
+import { NodeUnavailableError, NotStartedError, sleep, systemRandom } from '@simplepool/core'
+import type { Member, MemberFigures, MembershipLease, MembershipSnapshot, MemberStatus } from '@simplepool/core'
+import type { Connection, Libp2p } from '@libp2p/interface'
 import { createLinkHost, stopHost } from './host.js'
 import type { Host } from './host.js'
-import { HandshakeWitness } from './handshake-witness.js'
-import { dialDeadline, dialProven } from './proven-dial.js'
+import { HostedMesh } from './hosted-mesh.js'
 import { Bootstrap } from './bootstrap.js'
 import { namesSelf } from './own-address.js'
-import { DEFAULTS, validateMeshInit, validateTargets } from './mesh-options.js'
-import type { MeshInit, MeshOptions } from './mesh-options.js'
-import type { MeshEvents, StreamHost } from './mesh.js'
+import { validateTargets } from './mesh-options.js'
+import type { MeshInit } from './mesh-options.js'
 import { WITNESS_MESH_EVENTS, WitnessMeshCore } from './witness/witness-mesh-core.js'
 import { WitnessLinks } from './witness/witness-links.js'
 
@@ -33,20 +30,13 @@ const LINK_REDIAL_MS = 1_000
  * (`figures` is undefined; `count()` asks every member, as it always did), and the host
  * runs no Identify and no gossipsub, so the two kinds of mesh do not mix in one cluster.
  */
-export class WitnessMesh extends TypedEventTarget<MeshEvents> {
-  private readonly opts: MeshOptions
-  private readonly logger: Logger
-  private readonly clock: Clock
-  private readonly witness: HandshakeWitness
-  private targets: Record<string, number>
+export class WitnessMesh extends HostedMesh<Libp2p> {
   private readonly witnesses: number | undefined
-  private host?: Libp2p
   private core?: WitnessMeshCore
   private links?: WitnessLinks
   private bootstrap?: Bootstrap
   /** The bootstrap peers reached, by peer id, and the address each was reached at. */
   private readonly reached = new Map<string, string>()
-  private running = false
   private starting?: Promise<void>
   private stopping?: Promise<void>
   /** The membership's lease, once it runs; held until then (a node that has not joined holds nothing). */
@@ -57,30 +47,8 @@ export class WitnessMesh extends TypedEventTarget<MeshEvents> {
   }
 
   constructor (init: MeshInit = {}) {
-    super()
-    validateMeshInit(init)
-    this.opts = withDefaults(DEFAULTS, init) as MeshOptions
-    this.logger = init.logger ?? consoleLogger('mesh')
-    this.clock = init.clock ?? systemClock
-    this.witness = new HandshakeWitness(this.clock)
-    this.targets = { ...this.opts.targets }
+    super(init)
     this.witnesses = init.witnesses
-  }
-
-  get peerId (): string {
-    return this.requireHost().peerId.toString()
-  }
-
-  get addresses (): string[] {
-    return this.requireHost().getMultiaddrs().map(String)
-  }
-
-  get libp2p (): Libp2p {
-    return this.requireHost()
-  }
-
-  get isRunning (): boolean {
-    return this.running
   }
 
   snapshot (): MembershipSnapshot {
@@ -233,22 +201,6 @@ export class WitnessMesh extends TypedEventTarget<MeshEvents> {
     await this.stopping
   }
 
-  /** Stream handling on this host, for the transport (see `Mesh.streams`). */
-  streams (): StreamHost {
-    return {
-      handle: async (protocol, handler) => {
-        await this.requireHost().handle(protocol, (stream, connection) => {
-          handler(stream, connection.remotePeer.toString())
-        }, { maxInboundStreams: STREAMS_PER_PROTOCOL, maxOutboundStreams: STREAMS_PER_PROTOCOL })
-      },
-      unhandle: async (protocol) => { await this.requireHost().unhandle(protocol) },
-      newStream: async (peerId, protocol, options) => {
-        const conn = await this.connect(peerId, options)
-        return await conn.newStream(protocol, { signal: dialDeadline(this.clock, this.opts.dialTimeoutMs, options.signal) }) as Stream
-      }
-    }
-  }
-
   /** A connection to the member: the newest open, or a dial of the addresses it announced. */
   async connect (peerId: string, options: { signal?: AbortSignal } = {}): Promise<Connection> {
     const open = this.requireHost().getConnections().filter(c => c.remotePeer.toString() === peerId && c.status === 'open')
@@ -256,16 +208,6 @@ export class WitnessMesh extends TypedEventTarget<MeshEvents> {
     const addresses = this.core?.membership.addressesOf(peerId)
     if (addresses === undefined || addresses.length === 0) throw new NodeUnavailableError(`peer ${peerId} is not a known member`, { peer: peerId })
     return await this.dialNamed(addresses.map(a => multiaddr(a)), peerId, options.signal)
-  }
-
-  private async dialNamed (targets: Multiaddr[], label: string, signal?: AbortSignal): Promise<Connection> {
-    const witness = this.opts.clusterKey != null ? this.witness : undefined
-    return await dialProven({ host: this.requireHost(), clock: this.clock, witness, targets, label, signal: () => dialDeadline(this.clock, this.opts.dialTimeoutMs, signal), timeoutMs: this.opts.dialTimeoutMs })
-  }
-
-  private requireHost (): Libp2p {
-    if (this.host == null) throw new NotStartedError('the mesh is not started')
-    return this.host
   }
 
   private requireCore (): WitnessMeshCore {

@@ -3,7 +3,7 @@ import type { Clock, EpochMark, Logger, Member, MemberFigures, MemberRecord, Mem
 import { MembershipView, decodeRecord, encodeRecord } from '@simplepool/mesh'
 import type { MeshEvents } from '@simplepool/mesh'
 import type { NodeMesh } from 'simplepool'
-import type { SimNetwork } from './sim-network.js'
+import type { SimHandlers, SimNetwork } from './sim-network.js'
 import type { SimTransport } from './sim-transport.js'
 
 /** What a simulated mesh is made of. */
@@ -23,6 +23,16 @@ export interface SimMeshInit {
   suspectAfterMs?: number
   downAfterMs?: number
   forgetAfterMs?: number
+}
+
+/** Puts a simulated mesh's node on the network: its transport takes the calls and casts that arrive, its membership its own messages (`membership`). */
+export function attachNode (c: Pick<SimMeshInit, 'network' | 'pausedUntil' | 'transport'>, peerId: string, membership: Pick<SimHandlers, 'onGossip' | 'onLink' | 'onDisconnect'>): void {
+  c.network.attach(peerId, {
+    handleCall: (payload, from) => c.transport.handleCall(payload, from),
+    handleCast: (payload, from) => { c.transport.handleCast(payload, from) },
+    ...membership,
+    pausedUntil: c.pausedUntil
+  })
 }
 
 /**
@@ -111,12 +121,9 @@ export class SimMesh extends TypedEventTarget<MeshEvents> implements NodeMesh {
   async start (): Promise<void> {
     if (this.running) return
     const c = this.c
-    c.network.attach(this.peerId, {
-      handleCall: (payload, from) => c.transport.handleCall(payload, from),
-      handleCast: (payload, from) => { c.transport.handleCast(payload, from) },
+    attachNode(c, this.peerId, {
       onGossip: (bytes, from) => { this.onGossip(bytes as Uint8Array, from) },
-      onDisconnect: (peer) => { this.onDisconnect(peer) },
-      pausedUntil: c.pausedUntil
+      onDisconnect: (peer) => { this.onDisconnect(peer) }
     })
     this.running = true
     this.status = 'joining'

@@ -4,6 +4,7 @@ import { WITNESS_MESH_EVENTS, WitnessMeshCore } from '@simplepool/mesh'
 import type { LinkMessage, MeshEvents } from '@simplepool/mesh'
 import type { NodeMesh } from 'simplepool'
 import type { SimNetwork } from './sim-network.js'
+import { attachNode } from './sim-mesh.js'
 import type { SimTransport } from './sim-transport.js'
 
 /** A link redials a lost peer at most this often (as the libp2p links' `redialMs`). */
@@ -126,12 +127,9 @@ export class SimWitnessMesh extends TypedEventTarget<MeshEvents> implements Node
   async start (): Promise<void> {
     if (this.running) return
     const c = this.c
-    c.network.attach(this.peerId, {
-      handleCall: (payload, from) => c.transport.handleCall(payload, from),
-      handleCast: (payload, from) => { c.transport.handleCast(payload, from) },
+    attachNode(c, this.peerId, {
       onLink: (message, from) => { this.onLink(message as LinkMessage, from) },
-      onDisconnect: (peer) => { this.onDisconnect(peer) },
-      pausedUntil: c.pausedUntil
+      onDisconnect: (peer) => { this.onDisconnect(peer) }
     })
     this.running = this.started = true
     this.core.start(c.bootstrap !== undefined && c.bootstrap !== this.peerId ? [c.bootstrap] : [])

@@ -23,11 +23,21 @@ export interface MeshEvents extends MembershipEvents, Partial<MembershipLeaseEve
   'mesh:error': Error
 }
 
+/** What a membership (the gossip view, the witness core) answers of members beyond its snapshot: what the runtime asks before it fences or takes work over. */
+export interface MemberQueries {
+  heardFrom: (peerId: string) => boolean
+  unheard: () => readonly string[]
+  unknown: () => readonly string[]
+  markedDownAgo: (peerId: string) => number | undefined
+  departed: (peerId: string) => boolean
+}
+
 /**
  * What a mesh shares whatever its membership (`Mesh`, gossip; `WitnessMesh`): its options,
  * clock and logger, the libp2p host it runs and what a node reads of it, dials named by
  * what they proved, and stream handling for the transport. Each kind says how it connects
- * to a member (`connect`), and whether a stream came on a stale connection (`staleOf`).
+ * to a member (`connect`), what its membership answers once it runs (`queries`), and
+ * whether a stream came on a stale connection (`staleOf`).
  */
 export abstract class HostedMesh<H extends Libp2p> extends TypedEventTarget<MeshEvents> {
   protected readonly opts: MeshOptions
@@ -68,6 +78,34 @@ export abstract class HostedMesh<H extends Libp2p> extends TypedEventTarget<Mesh
   get isRunning (): boolean {
     return this.running
   }
+
+  /** A member proved it is alive by a message of its own; false when it is unknown here or down (or before `start()`). */
+  heardFrom (peerId: string): boolean {
+    return this.queries()?.heardFrom(peerId) ?? false
+  }
+
+  /** Members this node never heard that others doubt and did not mark down. */
+  unheard (): readonly string[] {
+    return this.queries()?.unheard() ?? []
+  }
+
+  /** Members this node never heard that others doubt, marked down or not. */
+  unknown (): readonly string[] {
+    return this.queries()?.unknown() ?? []
+  }
+
+  /** How many ms ago this node last marked the peer down, if it did lately. */
+  markedDownAgo (peerId: string): number | undefined {
+    return this.queries()?.markedDownAgo(peerId)
+  }
+
+  /** True when the peer is known gone lately (it said goodbye, or refused a redial). */
+  departed (peerId: string): boolean {
+    return this.queries()?.departed(peerId) ?? false
+  }
+
+  /** The membership's answers, once it runs. */
+  protected abstract queries (): MemberQueries | undefined
 
   /** A connection to the member: an open one, or a dial of the addresses it announced; `NodeUnavailableError` when it is unknown or cannot be reached. */
   abstract connect (peerId: string, options?: { signal?: AbortSignal }): Promise<Connection>

@@ -58,31 +58,6 @@ export class Mesh extends HostedMesh<Host> {
     return this.view?.get(peerId)
   }
 
-  /** True when the peer is known gone lately: it said goodbye, or refused a redial (see {@link MembershipView.departed}). */
-  departed (peerId: string): boolean {
-    return this.view?.departed(peerId) ?? false
-  }
-
-  /** How many ms ago this node last marked the peer down, if it did lately. */
-  markedDownAgo (peerId: string): number | undefined {
-    return this.view?.markedDownAgo(peerId)
-  }
-
-  /** A member proved it is alive by a message of its own; false when it is unknown here or down. See {@link MembershipView.heardFrom}. */
-  heardFrom (peerId: string): boolean {
-    return this.view?.heardFrom(peerId) ?? false
-  }
-
-  /** Members this node never heard that others doubt and did not mark down (see {@link MembershipView.unheard}). */
-  unheard (): readonly string[] {
-    return this.view?.unheard() ?? []
-  }
-
-  /** Members this node never heard that others doubt, marked down or not (see {@link MembershipView.unknown}). */
-  unknown (): readonly string[] {
-    return this.view?.unknown() ?? []
-  }
-
   /** Sends this node's record to every peer now, rather than at the next heartbeat. */
   announceNow (): void {
     if (this.running) this.publish()
@@ -184,6 +159,11 @@ export class Mesh extends HostedMesh<Host> {
     validateTargets(targets)
     this.targets = { ...targets }
     this.publish()
+  }
+
+  /** The view's answers (see {@link MembershipView.heardFrom}, `unheard`, `unknown`, `markedDownAgo`, `departed`). */
+  protected queries (): MembershipView | undefined {
+    return this.view
   }
 
   /** A stream on a connection this mesh holds stale (see `Connections`): the transport does not send on it. */

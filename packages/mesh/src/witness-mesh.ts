@@ -63,24 +63,8 @@ export class WitnessMesh extends HostedMesh<Libp2p> {
     return this.core?.figures(peerId)
   }
 
-  heardFrom (peerId: string): boolean {
-    return this.core?.heardFrom(peerId) ?? false
-  }
-
-  unheard (): readonly string[] {
-    return this.core?.unheard() ?? []
-  }
-
-  unknown (): readonly string[] {
-    return this.core?.unknown() ?? []
-  }
-
-  markedDownAgo (peerId: string): number | undefined {
-    return this.core?.markedDownAgo(peerId)
-  }
-
-  departed (peerId: string): boolean {
-    return this.core?.departed(peerId) ?? false
+  protected queries (): WitnessMeshCore | undefined {
+    return this.core
   }
 
   /** Records go out as they change, not on a heartbeat: nothing to send now. */

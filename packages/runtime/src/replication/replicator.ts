@@ -236,8 +236,7 @@ export class Replicator {
         // ring at the first sweep after (a turn that changes nothing puts nothing: seed 7202 with
         // witness membership and replicas, a slow turn across a join as the traffic ended)
         try {
-          if (act.phase === Phase.Ready) this.follow(local, act)
-          else if (act.phase === Phase.Busy || act.phase === Phase.Activating) this.refollow.set(act, local)
+          this.followOrLater(local, act)
         } catch (err) {
           // its state did not encode (a `snapshot` that throws): its next turn fails the same way
           this.c.logger.warn(`${local.name}/${act.id} did not follow the ring: ${(err as Error).message}`)
@@ -362,15 +361,18 @@ export class Replicator {
     return r === undefined ? null : [r.epoch, r.seq, r.bytes]
   }
 
+  /** A worker between turns follows the ring now; one mid-turn or activating, at the next sweep. */
+  private followOrLater (local: LocalPool, act: Activation): void {
+    if (act.phase === Phase.Ready) this.follow(local, act)
+    else if (act.phase === Phase.Busy || act.phase === Phase.Activating) this.refollow.set(act, local)
+  }
+
   /** Every second: sends again the puts a successor did not acknowledge as a worker followed the ring, and drops the replicas that lingered past REPLICA_LINGER_MS since this node stopped being their successor. */
   sweep (): void {
     this.outbox.retry()
     const retry = [...this.refollow]
     this.refollow.clear()
-    for (const [act, local] of retry) {
-      if (act.phase === Phase.Ready) this.follow(local, act)
-      else if (act.phase === Phase.Busy || act.phase === Phase.Activating) this.refollow.set(act, local)
-    }
+    for (const [act, local] of retry) this.followOrLater(local, act)
     const now = this.c.clock.monotonic()
     for (const [pool, since] of this.out) {
       for (const [id, at] of since) if (now - at >= REPLICA_LINGER_MS) this.drop(pool, id)

@@ -48,6 +48,8 @@ export abstract class HostedMesh<H extends Libp2p> extends TypedEventTarget<Mesh
   protected targets: Record<string, number>
   protected host?: H
   protected running = false
+  protected starting?: Promise<void>
+  protected stopping?: Promise<void>
 
   constructor (init: MeshInit) {
     super()
@@ -73,6 +75,24 @@ export abstract class HostedMesh<H extends Libp2p> extends TypedEventTarget<Mesh
   get libp2p (): H {
     return this.requireHost()
   }
+
+  /** Starts the host and the membership (see each kind's `startOnce`). Calling it again while it runs, or after, is harmless. */
+  async start (): Promise<void> {
+    if (this.running) return
+    this.starting ??= this.startOnce().finally(() => { this.starting = undefined })
+    await this.starting
+  }
+
+  /** Leaves the membership and stops the host (see each kind's `stopOnce`); a stop during a start waits for it, so no half-started host is left behind. */
+  async stop (): Promise<void> {
+    if (this.starting != null) await this.starting.catch(() => {})
+    if (!this.running) return this.stopping
+    this.stopping = this.stopOnce()
+    await this.stopping
+  }
+
+  protected abstract startOnce (): Promise<void>
+  protected abstract stopOnce (): Promise<void>
 
   /** True between `start()` and `stop()`. */
   get isRunning (): boolean {

@@ -36,8 +36,6 @@ export class Mesh extends HostedMesh<Host> {
   private sweepTimer: TimerHandle | undefined
   private bootstrap?: Bootstrap
   private publishQueued = false
-  private stopping?: Promise<void>
-  private starting?: Promise<void>
   private readonly lastDial = new Map<string, number>()
   private readonly dialing = new Map<string, Promise<Connection | Error>>()
   private elu = performance.eventLoopUtilization()
@@ -71,15 +69,9 @@ export class Mesh extends HostedMesh<Host> {
   /**
    * Starts the host, joins the membership topic, dials the bootstrap nodes and announces
    * `up` (or stays `joining` with `announce: false`, for an owner that has more to start
-   * before it can take work). Calling it again while it runs, or after, is harmless.
+   * before it can take work).
    */
-  async start (): Promise<void> {
-    if (this.running) return
-    this.starting ??= this.startOnce().finally(() => { this.starting = undefined })
-    await this.starting
-  }
-
-  private async startOnce (): Promise<void> {
+  protected async startOnce (): Promise<void> {
     if (this.stopping != null) await this.stopping
     this.status = 'joining'
     const host = await createHost({
@@ -126,26 +118,20 @@ export class Mesh extends HostedMesh<Host> {
   }
 
   /** Announces `leaving`, gives the announcement a moment to go out, then stops the host. */
-  async stop (): Promise<void> {
-    // a stop during start waits for the start, so no half-started host is left behind
-    if (this.starting != null) await this.starting.catch(() => {})
-    if (!this.running) return this.stopping
+  protected async stopOnce (): Promise<void> {
     this.running = false
-    this.stopping = (async () => {
-      if (this.timer !== undefined) this.clock.clearTimeout(this.timer)
-      if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer)
-      this.bootstrap?.stop()
-      this.timer = this.sweepTimer = undefined
-      this.status = 'leaving'
-      try {
-        await this.publishNow()
-        await sleep(this.clock, 50)
-      } catch (err) {
-        this.logger.debug('could not announce leaving', err)
-      }
-      if (this.host != null) await stopHost(this.host)
-    })()
-    await this.stopping
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer)
+    if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer)
+    this.bootstrap?.stop()
+    this.timer = this.sweepTimer = undefined
+    this.status = 'leaving'
+    try {
+      await this.publishNow()
+      await sleep(this.clock, 50)
+    } catch (err) {
+      this.logger.debug('could not announce leaving', err)
+    }
+    if (this.host != null) await stopHost(this.host)
   }
 
   /** Changes this node's announced status (`draining`, `up`...); published at once. */

@@ -37,8 +37,6 @@ export class WitnessMesh extends HostedMesh<Libp2p> {
   private bootstrap?: Bootstrap
   /** The bootstrap peers reached, by peer id, and the address each was reached at. */
   private readonly reached = new Map<string, string>()
-  private starting?: Promise<void>
-  private stopping?: Promise<void>
   /** The membership's lease, once it runs; held until then (a node that has not joined holds nothing). */
   readonly lease: MembershipLease = {
     holds: () => this.core?.lease.holds() ?? true,
@@ -81,13 +79,7 @@ export class WitnessMesh extends HostedMesh<Libp2p> {
   }
 
   /** Starts the host and the links, and joins through the bootstrap addresses (none: starts a cluster). */
-  async start (): Promise<void> {
-    if (this.running) return
-    this.starting ??= this.startOnce().finally(() => { this.starting = undefined })
-    await this.starting
-  }
-
-  private async startOnce (): Promise<void> {
+  protected async startOnce (): Promise<void> {
     if (this.stopping != null) await this.stopping
     const host = this.host = await createLinkHost({
       listen: this.opts.listen,
@@ -164,25 +156,20 @@ export class WitnessMesh extends HostedMesh<Libp2p> {
   }
 
   /** Leaves (the others drop this node from their views as the news spreads), then stops the links and the host. */
-  async stop (): Promise<void> {
-    if (this.starting != null) await this.starting.catch(() => {})
-    if (!this.running) return this.stopping
-    this.stopping = (async () => {
-      this.bootstrap?.stop()
-      try {
-        await this.core?.leave()
-        // the news goes out on the links before they close
-        await sleep(this.clock, 50)
-      } catch (err) {
-        this.logger.debug('could not announce leaving', err)
-      }
-      this.running = false
-      this.core?.stop()
-      await this.links?.stop()
-      // (libp2p leaves timers behind that `stopHost` clears: see there)
-      if (this.host != null) await stopHost(this.host as Host)
-    })()
-    await this.stopping
+  protected async stopOnce (): Promise<void> {
+    this.bootstrap?.stop()
+    try {
+      await this.core?.leave()
+      // the news goes out on the links before they close
+      await sleep(this.clock, 50)
+    } catch (err) {
+      this.logger.debug('could not announce leaving', err)
+    }
+    this.running = false
+    this.core?.stop()
+    await this.links?.stop()
+    // (libp2p leaves timers behind that `stopHost` clears: see there)
+    if (this.host != null) await stopHost(this.host as Host)
   }
 
   /** A connection to the member: the newest open, or a dial of the addresses it announced. */

@@ -78,6 +78,26 @@ describe('admin HTTP API: the watch, the worker inspector and the move plan (two
     expect(tick.nodes.reduce((s: number, n: any) => s + n.pools.counter.share, 0)).to.be.closeTo(1, 1e-9)
   })
 
+  it('/v1/watch?rows=N&from=K: the rows a screen shows, this node first, with totals over every member', async () => {
+    const first = (await readEvents(port(), '/v1/watch?rows=1', s => s.some(e => e.event === 'tick'))).find(e => e.event === 'tick')?.data
+    expect(first.nodes.map((n: any) => n.node)).to.deep.equal([a.peerId])
+    expect(first.from).to.equal(0)
+    // the totals count the node not sent: 400 counters over both
+    expect(first.totals).to.deep.include({ nodes: 2, up: 2, workers: 400 })
+    expect(first.totals.pools.counter.count).to.equal(400)
+    const second = (await readEvents(port(), '/v1/watch?rows=1&from=1', s => s.some(e => e.event === 'tick'))).find(e => e.event === 'tick')?.data
+    expect(second.nodes.map((n: any) => n.node)).to.deep.equal([b.peerId])
+    expect(second.from).to.equal(1)
+    const past = (await readEvents(port(), '/v1/watch?rows=5&from=2', s => s.some(e => e.event === 'tick'))).find(e => e.event === 'tick')?.data
+    expect(past.nodes).to.deep.equal([])
+    expect(past.totals.workers).to.equal(400)
+    for (const bad of ['rows=0', 'rows=1001', 'rows=x', 'from=-1', 'rows=1.5', 'from=99999999999999999999']) {
+      const r = await ask(port(), 'GET', `/v1/watch?${bad}`)
+      expect(r.status, bad).to.equal(400)
+      expect(r.body.error.name, bad).to.equal('InvalidRequest')
+    }
+  })
+
   it('asks the other nodes for figures only while someone watches', async () => {
     let asked = 0
     const own = b.watchFigures.bind(b)

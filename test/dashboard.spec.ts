@@ -74,6 +74,31 @@ maybe(title('the dashboard in headless Chromium, against a 3-process cluster'), 
     expect(pageErrors).to.deep.equal([])
   })
 
+  it('asks for the rows one screen shows: a page of 2 of the 3 nodes, the next page the third, totals over all 3', async () => {
+    const page = (browser as OpenBrowser).page
+    await page.goto(`${url}?rows=2#nodes`)
+    const rows = async (): Promise<string[]> => await page.$$eval('tr[data-node]', r => r.map(x => x.getAttribute('data-node') ?? ''))
+    await page.waitForFunction(() => document.querySelectorAll('tr[data-node]').length === 2 && document.querySelector('#view-nodes .pager .range')?.textContent === '1–2 of 3', undefined, { timeout: 10_000 })
+    const first = await rows()
+    // this node first
+    expect(first[0]).to.equal(nodes[0].peerId)
+    await page.click('#view-nodes .pager [data-action="page-next"]')
+    await page.waitForFunction(() => document.querySelector('#view-nodes .pager .range')?.textContent === '3–3 of 3', undefined, { timeout: 10_000 })
+    await page.waitForFunction(() => document.querySelectorAll('tr[data-node]').length === 1, undefined, { timeout: 10_000 })
+    const second = await rows()
+    expect([...first, ...second].sort()).to.deep.equal(nodes.map(n => n.peerId).sort())
+    // the pools' totals count every node, not the page's one
+    await page.click('a[href="#pools"]')
+    await page.waitForFunction((n) => document.querySelector('#pools-foot th:last-child')?.textContent === String(n), WORKERS, { timeout: 10_000 })
+    expect(await page.$$('#pools-body tr')).to.have.length(1)
+    await page.click('#view-pools .pager [data-action="page-prev"]')
+    await page.waitForFunction(() => document.querySelectorAll('#pools-body tr').length === 2, undefined, { timeout: 10_000 })
+    expect(pageErrors).to.deep.equal([])
+    // the other tests read every row
+    await page.goto(url)
+    await page.waitForSelector('#conn[data-state="open"]', { timeout: 10_000 })
+  })
+
   it('has no write buttons without the token; with it, a drain from the page empties the node, and an undrain takes it back', async () => {
     const page = (browser as OpenBrowser).page
     const target = nodes[2]

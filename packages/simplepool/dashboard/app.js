@@ -25,6 +25,8 @@ const MARK_COLOURS = { member: '#5aa9ff', drain: '#f0a53a', migration: '#b48cff'
 const SHARE_SLACK = 0.05
 /** After the browser gives up on the stream (HTTP error, wrong type), try again this late. */
 const RETRY_MS = 5000
+/** About a table row's height in px: the stream asks for the rows one screen shows (see rowsOnScreen). */
+const ROW_PX = 28
 
 const state = {
   hello: null,
@@ -45,6 +47,8 @@ const state = {
   everOpen: false,
   /** The id of the last cluster event, for a stream started over after the browser gave up. */
   lastId: '',
+  /** The nodes the stream sends: `rows` of them from the `from`th, in the server's order (this node, those that need a look, the rest). */
+  page: { from: 0, rows: 0 },
   token: sessionStorage.getItem(TOKEN_KEY) ?? ''
 }
 
@@ -121,19 +125,33 @@ const TONES = {
 
 let source = null
 
+/**
+ * The rows of nodes one screen shows: a tick then costs the same at 1,000 nodes as at 20
+ * (the totals still count every node). `?rows=N` in the page's address sets it.
+ */
+function rowsOnScreen () {
+  const asked = Number(new URLSearchParams(location.search).get('rows'))
+  if (Number.isInteger(asked) && asked >= 1 && asked <= 1000) return asked
+  return Math.max(10, Math.ceil(window.innerHeight / ROW_PX))
+}
+
 function connect () {
+  state.page.rows = rowsOnScreen()
   // a fresh EventSource has no Last-Event-ID to send, so say where we were in the query
   // (the server reads `since` when the header is absent; one that ignores it replays, and
   // the keys in onCluster drop what we already have)
-  source = new EventSource(`${API}watch${state.lastId === '' ? '' : `?since=${encodeURIComponent(state.lastId)}`}`)
+  const since = state.lastId === '' ? '' : `&since=${encodeURIComponent(state.lastId)}`
+  const es = source = new EventSource(`${API}watch?rows=${state.page.rows}&from=${state.page.from}${since}`)
   setConn('connecting')
   source.onopen = () => { state.everOpen = true; setConn('open') }
   source.onerror = () => {
+    // (a stream replaced by another, for other rows, is nothing to retry)
+    if (es !== source) return
     // CONNECTING: the browser retries by itself, resuming with Last-Event-ID.
     // CLOSED: it gave up (an HTTP error); start over later with a fresh stream.
     if (source.readyState !== EventSource.CLOSED) return setConn('connecting')
     setConn('closed')
-    setTimeout(connect, RETRY_MS)
+    setTimeout(() => { if (es === source) connect() }, RETRY_MS)
   }
   source.addEventListener('hello', (e) => {
     state.hello = JSON.parse(e.data)
@@ -149,6 +167,21 @@ function connect () {
     const d = JSON.parse(e.data)
     addEvent({ key: `gap:${d.at}:${d.after}`, at: d.at, node: null, type: 'events:gap', fields: { after: d.after, note: 'events were lost here' } })
   })
+}
+
+/** The stream again, for other rows: another page, or a window that shows more or fewer. */
+function reconnect () {
+  source?.close()
+  connect()
+}
+
+/** Moves the page of nodes by one screen; the next tick brings its rows. */
+function turnPage (by) {
+  const total = state.tick?.totals.nodes ?? 0
+  const from = Math.max(0, Math.min(state.page.from + by * state.page.rows, Math.max(0, total - 1)))
+  if (from === state.page.from) return
+  state.page.from = from
+  reconnect()
 }
 
 function setConn (s) {
@@ -302,6 +335,10 @@ document.addEventListener('click', (e) => {
       return post(b, `rebalance ${pool}`, `pools/${encodeURIComponent(pool)}/rebalance`)
     case 'plan':
       return showPlan(pool)
+    case 'page-prev':
+      return turnPage(-1)
+    case 'page-next':
+      return turnPage(1)
     case 'inspect':
       mergePools([pool])
       $('worker-pool').value = pool
@@ -374,8 +411,22 @@ function changed (el, key) {
   return true
 }
 
-/** Nodes in a steady order: the serving node first, then by id. */
-const sortedNodes = () => [...(state.tick?.nodes ?? [])].sort((a, b) => (b.self === true) - (a.self === true) || (a.node < b.node ? -1 : 1))
+/** The nodes of the page, in the server's order: the serving node, those that need a look, then the rest, each part by id. */
+const sortedNodes = () => state.tick?.nodes ?? []
+
+/** Which nodes of how many the page shows, and whether it can turn. */
+function renderPager () {
+  const total = state.tick?.totals.nodes ?? 0
+  const shown = state.tick?.nodes?.length ?? 0
+  const from = state.tick?.from ?? state.page.from
+  const text = total === 0 ? '' : shown === 0 ? `none of ${total}` : `${from + 1}–${from + shown} of ${total}`
+  for (const pager of document.querySelectorAll('.pager')) {
+    setText(pager.querySelector('.range'), text)
+    pager.querySelector('[data-action="page-prev"]').disabled = state.page.from === 0
+    pager.querySelector('[data-action="page-next"]').disabled = from + shown >= total
+    pager.hidden = total <= state.page.rows && state.page.from === 0
+  }
+}
 
 function renderCards () {
   const t = state.tick?.totals
@@ -499,6 +550,7 @@ const NODE_FIELDS = ['node', 'status', 'liveness', 'health', 'reasons', 'loop', 
 const NUMERIC = new Set(['loop', 'rss', 'heap', 'workers', 'replicas', 'msgs'])
 
 function renderNodes () {
+  renderPager()
   const write = writeMode()
   syncRows($('nodes-body'), sortedNodes(), 'data-node', n => n.node,
     (id) => h('tr', { 'data-node': id }, NODE_FIELDS.map(f => h('td', { 'data-field': f, class: NUMERIC.has(f) ? 'num' : null }))),
@@ -539,6 +591,7 @@ function fillNode (tr, n, write) {
 // ---- pools: node × pool worker counts
 
 function renderPools () {
+  renderPager()
   const pools = state.pools
   const write = writeMode()
   const head = $('pools-head')
@@ -564,7 +617,9 @@ function renderPools () {
       setText(tr.cells[pools.length + 1], n.error != null ? '—' : String(pools.reduce((a, p) => a + (n.pools?.[p]?.count ?? 0), 0)))
     },
     state.tick === null ? 'Waiting for the first tick…' : 'No nodes.')
-  const sums = pools.map(p => nodes.reduce((a, n) => a + (n.pools?.[p]?.count ?? 0), 0))
+  // over every node, not the page's (a server before pages sent every node, and no totals per pool)
+  const every = state.tick?.totals.pools
+  const sums = pools.map(p => every != null ? (every[p]?.count ?? 0) : nodes.reduce((a, n) => a + (n.pools?.[p]?.count ?? 0), 0))
   const foot = $('pools-foot')
   const key = sums.join(',')
   if (changed(foot, key)) {
@@ -693,6 +748,12 @@ $('notice').lastElementChild.addEventListener('click', () => { $('notice').hidde
 $('worker-form').addEventListener('submit', (e) => { e.preventDefault(); void inspect() })
 $('events-filter').addEventListener('input', () => renderEvents())
 window.addEventListener('hashchange', route)
+// a window that shows more or fewer rows asks for them, once it has settled
+let resized = null
+window.addEventListener('resize', () => {
+  clearTimeout(resized)
+  resized = setTimeout(() => { if (rowsOnScreen() !== state.page.rows) reconnect() }, 500)
+})
 document.addEventListener('visibilitychange', render)
 route()
 connect()

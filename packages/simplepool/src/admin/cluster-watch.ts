@@ -60,21 +60,48 @@ export interface TickNode {
   error?: string
 }
 
+/** One pool over the whole cluster in a tick. */
+export interface TickPoolTotal {
+  count: number
+  target: number
+  msgsPerSec: number
+  failuresPerSec: number
+}
+
 /** What a watcher receives once a second. */
 export interface Tick {
   at: number
   node: string
   version: number
   ringAgreed: boolean | null
-  totals: { nodes: number, up: number, workers: number, msgsPerSec: number, failuresPerSec: number, p50Ms: number, p99Ms: number }
+  /** Over every member, whichever rows the watcher is sent. */
+  totals: { nodes: number, up: number, workers: number, msgsPerSec: number, failuresPerSec: number, p50Ms: number, p99Ms: number, pools: Record<string, TickPoolTotal> }
+  /** Where `nodes` starts in the order of every member (see {@link WatchPage}). */
+  from: number
   nodes: TickNode[]
 }
+
+/**
+ * The rows of the nodes a watcher is sent: `rows` from the `from`th of every member, in
+ * the order a screen wants them: this node, then those that need a look (not answering,
+ * not alive, not up, not online, handing workers over), then the rest, each part by id.
+ * A screen asks for what it can show, so a tick at 1,000 members is as large as at 20;
+ * the totals still count every member.
+ */
+export interface WatchPage {
+  from: number
+  rows: number
+}
+
+/** Rows a watch page may ask for at most (and what a watcher that names none is sent at most). */
+export const WATCH_ROWS_MAX = 1_000
 
 /** The cluster as the watchers of this node see it: see the file's comment. */
 export class ClusterWatch {
   /** Every member's events, in the order they reached this node. */
   readonly log = new AdminEventLog()
-  private readonly dashboards = new Set<ServerResponse>()
+  /** Each dashboard stream and the rows it is sent (all, up to `WATCH_ROWS_MAX`, when it named none). */
+  private readonly dashboards = new Map<ServerResponse, WatchPage>()
   private watchers = 0
   private timer?: ReturnType<typeof setInterval>
   private polling = false
@@ -87,8 +114,8 @@ export class ClusterWatch {
 
   constructor (private readonly node: AdminNode, private readonly writable: boolean, private readonly logger: Logger) {}
 
-  /** The dashboard's stream: `hello`, then a `tick` a second and every member's events as `cluster` events. */
-  openDashboard (res: ServerResponse, lastEventId: string | undefined): void {
+  /** The dashboard's stream: `hello`, then a `tick` a second (with the rows of `page`) and every member's events as `cluster` events. */
+  openDashboard (res: ServerResponse, lastEventId: string | undefined, page: WatchPage = { from: 0, rows: WATCH_ROWS_MAX }): void {
     const pools = [...new Set(this.node.members().flatMap(m => Object.keys(m.pools)))].sort()
     const hello = { node: this.node.peerId, writable: this.writable, pools, at: Date.now(), history: this.history }
     const opened = this.log.open(res, lastEventId, {
@@ -100,7 +127,7 @@ export class ClusterWatch {
       }
     })
     if (!opened) return
-    this.dashboards.add(res)
+    this.dashboards.set(res, page)
     this.watch()
   }
 
@@ -156,8 +183,14 @@ export class ClusterWatch {
         const { msgsPerSec, failuresPerSec, p50Ms, p99Ms } = tick.totals
         this.history.push({ at: tick.at, msgsPerSec, failuresPerSec, p50Ms, p99Ms })
         if (this.history.length > WATCH_HISTORY) this.history.shift()
-        const text = `event: tick\ndata: ${JSON.stringify(tick)}\n\n`
-        for (const res of this.dashboards) sendEvent(res, text)
+        // one text per page asked for, however many watch it
+        const texts = new Map<string, string>()
+        for (const [res, { from, rows }] of this.dashboards) {
+          const key = `${from}:${rows}`
+          let text = texts.get(key)
+          if (text === undefined) texts.set(key, text = `event: tick\ndata: ${JSON.stringify({ ...tick, from, nodes: tick.nodes.slice(from, from + rows) })}\n\n`)
+          sendEvent(res, text)
+        }
       }
     } catch (err) {
       this.logger.warn(`the admin watch could not make a tick: ${(err as Error).message}`)
@@ -271,6 +304,16 @@ export class ClusterWatch {
         this.cursors.delete(peer)
       }
     }
+    const pools: Record<string, TickPoolTotal> = {}
+    for (const n of nodes) {
+      for (const [name, p] of Object.entries(n.pools)) {
+        const t = pools[name] ??= { count: 0, target: 0, msgsPerSec: 0, failuresPerSec: 0 }
+        t.count += p.count
+        if (n.status === 'up' && n.liveness !== 'down') t.target += p.target
+        t.msgsPerSec += p.msgsPerSec
+        t.failuresPerSec += p.failuresPerSec
+      }
+    }
     return {
       at: Date.now(),
       node: this.node.peerId,
@@ -283,11 +326,25 @@ export class ClusterWatch {
         msgsPerSec: nodes.reduce((s, n) => s + n.msgsPerSec, 0),
         failuresPerSec: nodes.reduce((s, n) => s + n.failuresPerSec, 0),
         p50Ms: total.quantile(0.5),
-        p99Ms: total.quantile(0.99)
+        p99Ms: total.quantile(0.99),
+        pools
       },
-      nodes
+      from: 0,
+      nodes: nodes.sort(screenOrder)
     }
   }
+}
+
+/** This node first, then the nodes that need a look, then the rest; each part by id (see {@link WatchPage}). */
+export function screenOrder (a: TickNode, b: TickNode): number {
+  if (a.self !== b.self) return a.self ? -1 : 1
+  const la = needsLook(a)
+  if (la !== needsLook(b)) return la ? -1 : 1
+  return a.node < b.node ? -1 : a.node > b.node ? 1 : 0
+}
+
+function needsLook (n: TickNode): boolean {
+  return n.error !== undefined || n.liveness !== 'alive' || n.status !== 'up' || (n.health !== null && n.health !== 'online') || n.migrationBacklog > 0
 }
 
 /** Whether every live member that answered places every pool as this node does; null when one did not answer. */

@@ -18,6 +18,7 @@ import { checkId } from '@simplepool/runtime'
 import type { AdminNode, MemberInfo, RingsView } from './admin-node.js'
 import type { AdminHttp } from './http-server.js'
 import { HttpError } from './http-server.js'
+import { WATCH_ROWS_MAX } from './cluster-watch.js'
 import type { ClusterWatch } from './cluster-watch.js'
 import { addDashboardRoutes } from './dashboard-files.js'
 import { askMembers, asking, boundedMap } from './ask-members.js'
@@ -27,6 +28,14 @@ function stringList (v: unknown, what: string): string[] | undefined {
   if (v === undefined) return undefined
   if (!Array.isArray(v) || v.some(x => typeof x !== 'string')) throw new HttpError(400, 'InvalidRequest', `${what} must be an array of strings`)
   return v as string[]
+}
+
+/** A whole number in [min, max] from a query parameter, or undefined when absent; otherwise a 400 naming it. */
+function count (v: string | null, what: string, min: number, max: number): number | undefined {
+  if (v === null) return undefined
+  const n = /^\d{1,16}$/.test(v) ? Number(v) : NaN
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new HttpError(400, 'InvalidRequest', `${what} must be a whole number from ${min} to ${max}, got ${v.slice(0, 32)}`)
+  return n
 }
 
 /** The peer `id` if it is a member this node knows; otherwise a 404 naming it. */
@@ -77,9 +86,11 @@ export function addAdminRoutes (http: AdminHttp, node: AdminNode, watch: Cluster
     }
   })
 
-  http.get('/v1/watch', async ({ header, query }) => ({
-    stream: (res: ServerResponse) => { watch.openDashboard(res, header('last-event-id') ?? query.get('since') ?? undefined) }
-  }))
+  // `?rows=N&from=K`: the rows a screen shows (see WatchPage); every member's when absent
+  http.get('/v1/watch', async ({ header, query }) => {
+    const page = { from: count(query.get('from'), 'from', 0, Number.MAX_SAFE_INTEGER) ?? 0, rows: count(query.get('rows'), 'rows', 1, WATCH_ROWS_MAX) ?? WATCH_ROWS_MAX }
+    return { stream: (res: ServerResponse) => { watch.openDashboard(res, header('last-event-id') ?? query.get('since') ?? undefined, page) } }
+  })
 
   addDashboardRoutes(http)
 

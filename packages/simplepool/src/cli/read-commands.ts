@@ -116,7 +116,10 @@ export async function top (o: Options, a: Args): Promise<number> {
   process.once('SIGINT', stop)
   if (redraw) process.stdout.write(ANSI.hide)
   try {
-    await stream(o, '/v1/watch', (e) => {
+    // on a terminal, the rows it shows below the header (the node sends only those: the
+    // serving node, those that need a look, then the rest); printed ticks carry every node
+    const rows = redraw ? Math.max(1, (process.stdout.rows ?? 24) - HEADER_LINES - 1) : undefined
+    await stream(o, rows === undefined ? '/v1/watch' : `/v1/watch?rows=${rows}`, (e) => {
       if (e.event !== 'tick') return
       ticks++
       if (o.output === 'json') process.stdout.write(`${JSON.stringify(e.data)}\n`)
@@ -130,11 +133,14 @@ export async function top (o: Options, a: Args): Promise<number> {
   return EXIT.ok
 }
 
+/** Lines of `top`'s screen above the table's rows: two of figures, a blank, the table's header. */
+const HEADER_LINES = 4
+
 /** One screen of `top`. */
 function screen (t: any): string {
   const tot = t.totals
   const head = `simplepool top   ${new Date(t.at as number).toISOString()}   asked ${short(t.node)}   ring ${t.ringAgreed === true ? 'agreed' : t.ringAgreed === false ? 'DIFFERS' : '?'}\n` +
-    `nodes ${String(tot.up)}/${String(tot.nodes)} up   workers ${num(tot.workers)}   msgs/s ${num(tot.msgsPerSec)}   failures/s ${num(tot.failuresPerSec)}   p50 ${ms(tot.p50Ms)} ms   p99 ${ms(tot.p99Ms)} ms\n`
+    `nodes ${String(tot.up)}/${String(tot.nodes)} up${(t.nodes as any[]).length < tot.nodes ? ` (${(t.nodes as any[]).length} shown)` : ''}   workers ${num(tot.workers)}   msgs/s ${num(tot.msgsPerSec)}   failures/s ${num(tot.failuresPerSec)}   p50 ${ms(tot.p50Ms)} ms   p99 ${ms(tot.p99Ms)} ms\n`
   const rows = (t.nodes as any[]).map(n => ({
     node: short(n.node),
     status: n.status,

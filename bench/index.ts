@@ -71,7 +71,7 @@ const SCENARIOS: Record<string, (o: Sizes) => Promise<ScenarioResult>> = {
   durability: async (o) => durabilityBench({ quiet: o.quiet, seconds: o.duration, workers: o.workers }),
   links: async (o) => linksBench({ quiet: o.quiet, cases: o.nodes === undefined ? undefined : defaultLinksCases(o.nodes) }),
   witness: async (o) => witnessBench({ quiet: o.quiet, sizes: o.nodes === undefined ? undefined : [o.nodes] }),
-  scale: async (o) => scaleBench({ quiet: o.quiet, sizes: o.nodes === undefined ? undefined : [o.nodes], modelSizes: o.nodes === undefined ? undefined : [o.nodes], memberships: o.membership === undefined ? undefined : [o.membership] })
+  scale: async (o) => scaleBench({ quiet: o.quiet, idleSeconds: o.duration, sizes: o.nodes === undefined ? undefined : [o.nodes], modelSizes: o.nodes === undefined ? undefined : [o.nodes], memberships: o.membership === undefined ? undefined : [o.membership] })
 }
 
 const root = fileURLToPath(new URL('..', import.meta.url))

@@ -35,13 +35,13 @@ function reply (answer: ScaleAnswer): void {
   process.send?.(answer)
 }
 
-async function start (count: number, bootstrap: string[], membership: 'gossip' | 'witness'): Promise<void> {
+async function start (count: number, bootstrap: string[], membership: 'gossip' | 'witness', admin: boolean): Promise<void> {
   // BENCH_PROFILE=dir: a CPU profile of this process's first 40 s (the start), written there
   if (process.env.BENCH_PROFILE !== undefined) await profileStart(process.env.BENCH_PROFILE, `host-${process.pid}-${count}`)
   const made = await Promise.all(Array.from({ length: count }, async () => {
     const t = performance.now()
     try {
-      const node = await createNode({ pools: [pool], bootstrap, listen: ['/ip4/127.0.0.1/tcp/0'], logger: quiet, membership })
+      const node = await createNode({ pools: [pool], bootstrap, listen: ['/ip4/127.0.0.1/tcp/0'], logger: quiet, membership, ...(admin ? { admin: { port: 0 } } : {}) })
       return { node, ms: performance.now() - t }
     } catch (err) {
       failed[(err as Error).name] = (failed[(err as Error).name] ?? 0) + 1
@@ -57,7 +57,8 @@ async function start (count: number, bootstrap: string[], membership: 'gossip' |
     downs.push(seen)
     startMs.push(m.ms)
   }
-  reply({ type: 'started', nodes: nodes.map(n => ({ peerId: n.peerId, addresses: n.addresses })), startMs, failed })
+  const adminPort = nodes[0]?.adminAddress?.port
+  reply({ type: 'started', nodes: nodes.map(n => ({ peerId: n.peerId, addresses: n.addresses })), startMs, failed, ...(adminPort !== undefined ? { adminPort } : {}) })
 }
 
 /** Of each node here, how many members it sees `up` and alive. */
@@ -109,7 +110,7 @@ async function calls (ids: string[]): Promise<void> {
 
 process.on('message', (m: ScaleAsk) => {
   switch (m.type) {
-    case 'start': void start(m.count, m.bootstrap, m.membership); break
+    case 'start': void start(m.count, m.bootstrap, m.membership, m.admin === true); break
     case 'views': reply({ type: 'views', up: views(), ...(process.env.BENCH_DEBUG !== undefined ? { lacking: lacking() } : {}) }); break
     case 'downs': reply({ type: 'downs', downs }); break
     case 'calls': void calls(m.ids); break

@@ -1,6 +1,7 @@
 /** What the scale scenario asks a host process of its nodes (see scale-host.ts). */
 export type ScaleAsk =
-  | { type: 'start', count: number, bootstrap: string[], membership: 'gossip' | 'witness' }
+  /** `admin`: the node (of a host of one) serves the admin API on a free port. */
+  | { type: 'start', count: number, bootstrap: string[], membership: 'gossip' | 'witness', admin?: boolean }
   | { type: 'views' }
   | { type: 'downs' }
   | { type: 'calls', ids: string[] }
@@ -11,7 +12,7 @@ export type ScaleAsk =
 /** What a host process answers. */
 export type ScaleAnswer =
   | { type: 'ready' }
-  | { type: 'started', nodes: Array<{ peerId: string, addresses: string[] }>, startMs: number[], failed: Record<string, number> }
+  | { type: 'started', nodes: Array<{ peerId: string, addresses: string[] }>, startMs: number[], failed: Record<string, number>, adminPort?: number }
   /** Of each node, the members it sees `up` and alive. */
   | { type: 'views', up: number[], lacking?: Record<string, number> }
   /** Of each node, when (Date.now) it marked each peer down. */

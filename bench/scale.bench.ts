@@ -66,7 +66,7 @@ async function measure (n: number, membership: 'gossip' | 'witness', opts: Requi
   const counts = [1, 1, 1, ...shares]
   try {
     await Promise.all(hosts.map(async h => await h.next('ready', 30_000)))
-    const first = await seed.ask({ type: 'start', count: 1, bootstrap: [], membership }, 'started')
+    const first = await seed.ask({ type: 'start', count: 1, bootstrap: [], membership, admin: true }, 'started')
     const bootstrap = first.nodes[0].addresses
     const t0 = performance.now()
     // settled with the error, not rejected: a step below that throws leaves none unhandled
@@ -137,6 +137,19 @@ async function measure (n: number, membership: 'gossip' | 'witness', opts: Requi
     log(`${n} nodes (${running} running): ${ok} of ${running * 100} calls answered${Object.keys(errors).length > 0 ? ` (${JSON.stringify(errors)})` : ''}, slowest ${Math.max(...calls.map(c => c.slowestMs)).toFixed(0)} ms; ` +
       (read.values === undefined ? `counters unread (${String(read.error)})` : `${lost} acknowledged increments lost, ${extra} counted beyond every call made`) + `; count() ${count.count ?? count.error}`)
 
+    // what an operator reads at this size, from the seed's admin API, the cluster all up
+    if (first.adminPort !== undefined) {
+      const views = await operatorViews(first.adminPort)
+      for (const [name, v] of Object.entries(views.reads)) {
+        row[`${name} ms`] = round(v.medianMs, 0)
+        fig(`${name.replace(/\W+/g, '')}Ms`, round(v.medianMs, 1), 'ms', '< 200')
+      }
+      row['tick KB (20 rows / all)'] = `${(views.tickBytes.rows20 / 1024).toFixed(1)} / ${(views.tickBytes.all / 1024).toFixed(1)}`
+      fig('tickBytes20Rows', views.tickBytes.rows20, 'bytes')
+      fig('tickBytesAll', views.tickBytes.all, 'bytes')
+      log(`${n} nodes: ${Object.entries(views.reads).map(([k, v]) => `${k} ${v.medianMs.toFixed(0)} ms (slowest ${v.maxMs.toFixed(0)}, ${(v.bytes / 1024).toFixed(1)} KB)`).join(', ')}; a watch tick of 20 rows ${views.tickBytes.rows20} B, of every node ${views.tickBytes.all} B`)
+    }
+
     // kill -9 of one node, then SIGSTOP of another: until every other node marked it down
     const downBy = async (victim: string, since: number, watchers: Host[], expect: number, timeoutMs: number): Promise<number> => {
       while (Date.now() - since < timeoutMs) {
@@ -174,6 +187,55 @@ async function measure (n: number, membership: 'gossip' | 'witness', opts: Requi
     await Promise.all(hosts.map(async h => { await h.stop({ type: 'stop' }) }))
   }
   return { row, figures }
+}
+
+/**
+ * The reads an operator makes at this size, of one node's admin API: `/v1/nodes` (every
+ * member's health, asked of it) and `/v1/cluster` (what `simplepool status` prints: the
+ * members and every member's rings, asked of it), 5 of each after one unmeasured, one at
+ * a time, their median and slowest; and the bytes of a watch tick with 20 rows and with
+ * every node's.
+ */
+async function operatorViews (port: number): Promise<{ reads: Record<string, { medianMs: number, maxMs: number, bytes: number }>, tickBytes: { rows20: number, all: number } }> {
+  const base = `http://127.0.0.1:${port}`
+  const reads: Record<string, { medianMs: number, maxMs: number, bytes: number }> = {}
+  for (const path of ['/v1/nodes', '/v1/cluster']) {
+    const times: number[] = []
+    let bytes = 0
+    for (let i = 0; i < 6; i++) {
+      const t = performance.now()
+      const res = await fetch(base + path, { signal: AbortSignal.timeout(30_000) })
+      bytes = (await res.arrayBuffer()).byteLength
+      if (!res.ok) throw new Error(`GET ${path} answered ${res.status}`)
+      if (i > 0) times.push(performance.now() - t)
+    }
+    times.sort((a, b) => a - b)
+    reads[path] = { medianMs: times[Math.floor(times.length / 2)], maxMs: times[times.length - 1], bytes }
+  }
+  return { reads, tickBytes: { rows20: await tickBytes(`${base}/v1/watch?rows=20`), all: await tickBytes(`${base}/v1/watch`) } }
+}
+
+/** The bytes of the first `tick` event a watch stream sends (its `event:` and `data:` lines). */
+async function tickBytes (url: string): Promise<number> {
+  const abort = new AbortController()
+  const timer = setTimeout(() => { abort.abort() }, 30_000)
+  try {
+    const res = await fetch(url, { signal: abort.signal })
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader()
+    const decoder = new TextDecoder()
+    let text = ''
+    for (;;) {
+      const { value, done } = await reader.read()
+      if (done) throw new Error(`the watch ${url} ended before a tick`)
+      text += decoder.decode(value, { stream: true })
+      const at = text.indexOf('event: tick\n')
+      const end = at < 0 ? -1 : text.indexOf('\n\n', at)
+      if (end >= 0) return Buffer.byteLength(text.slice(at, end + 2))
+    }
+  } finally {
+    clearTimeout(timer)
+    abort.abort()
+  }
 }
 
 /** Runs the scenario; every process it forked is gone before it returns, also on failure. */

@@ -19,7 +19,7 @@ import type { AdminNode, MemberInfo, WatchFigures } from './admin-node.js'
 import { AdminEventLog } from './event-log.js'
 import { askMembers } from './ask-members.js'
 import { asObject, sendEvent } from './server-sent-events.js'
-import { WATCH_HISTORY, WATCH_MAX_INTERVAL_MS, WATCH_TICK_MS } from '@simplepool/core'
+import { EVENT_LOG_KEEP, WATCH_HISTORY, WATCH_MAX_INTERVAL_MS, WATCH_TICK_MS } from '@simplepool/core'
 
 /** What the previous answer of a member held, to make rates and latencies of the interval. */
 interface Previous {
@@ -209,6 +209,15 @@ export class ClusterWatch {
       if (last !== undefined) this.cursors.set(peer, last.id)
     }
     fresh.sort((a, b) => a.at - b.at)
+    // the log keeps the newest EVENT_LOG_KEEP: the first answers of a hundred members bring
+    // up to WATCH_EVENTS_MAX each, and writing what the log would drop at once anyway to an
+    // open stream would overflow its buffer and cut the watcher off
+    // (one place is the gap's, which says so)
+    const over = fresh.length - EVENT_LOG_KEEP + 1
+    if (over > 1) {
+      fresh.splice(0, over)
+      this.log.add('events:gap', { reason: `${over} older events of the members were left out: the log keeps the newest ${EVENT_LOG_KEEP}`, node: this.node.peerId }, fresh[0].at)
+    }
     for (const e of fresh) this.log.add(e.type, { ...asObject(e.data), node: e.node }, e.at)
   }
 

@@ -85,6 +85,7 @@ function lacking (): Record<string, number> {
 /** One call to each of `ids` from every node here: per id, the calls acknowledged and those that may or may not have been counted; failures by error name; the slowest. */
 async function calls (ids: string[]): Promise<void> {
   const errors: Record<string, number> = {}
+  const samples: Record<string, string> = {}
   const acked: Record<string, number> = {}
   const unsure: Record<string, number> = {}
   let ok = 0
@@ -99,13 +100,14 @@ async function calls (ids: string[]): Promise<void> {
       } catch (err) {
         const name = (err as Error).name
         errors[name] = (errors[name] ?? 0) + 1
+        samples[name] ??= (err as Error).message
         // the call may have reached the worker before it failed here: its effect is kept or not
         if (name === 'TimeoutError' || name === 'NodeUnavailableError') unsure[id] = (unsure[id] ?? 0) + 1
       }
       slowestMs = Math.max(slowestMs, performance.now() - t)
     }
   }))
-  reply({ type: 'calls', ok, acked, unsure, errors, slowestMs })
+  reply({ type: 'calls', ok, acked, unsure, errors, samples, slowestMs })
 }
 
 process.on('message', (m: ScaleAsk) => {

@@ -18,6 +18,6 @@ export type ScaleAnswer =
   /** Of each node, when (Date.now) it marked each peer down. */
   | { type: 'downs', downs: Array<Array<{ peerId: string, at: number }>> }
   /** Per id called, the calls acknowledged and those that failed in a way that may have been counted (a timeout, a lost node). */
-  | { type: 'calls', ok: number, acked: Record<string, number>, unsure: Record<string, number>, errors: Record<string, number>, slowestMs: number }
+  | { type: 'calls', ok: number, acked: Record<string, number>, unsure: Record<string, number>, errors: Record<string, number>, samples: Record<string, string>, slowestMs: number }
   | { type: 'count', count?: number, error?: string }
   | { type: 'read', values?: number[], error?: string }

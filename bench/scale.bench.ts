@@ -107,8 +107,14 @@ async function measure (n: number, membership: 'gossip' | 'witness', opts: Requi
 
     // idle: CPU and bytes written by every process, per node
     const pids = hosts.map(h => h.pid)
+    const idleFrom = Date.now()
     const { cpuPercent: cpuPerNode, bytesPerSecond: bytesPerNode, rssMb: rssPerNode } = await idleCost(pids, n, opts.idleSeconds, row, fig)
-    log(`${n} nodes idle: ${cpuPerNode.toFixed(2)}% of a core, ${(bytesPerNode / 1024).toFixed(1)} KB/s written, ${rssPerNode.toFixed(0)} MB RSS per node`)
+    const idleTo = Date.now()
+    // (no victim yet: every down in the idle window is false)
+    const idleDowns = (await Promise.all(hosts.map(async h => (await h.ask({ type: 'downs' }, 'downs')).downs))).flat(2).filter(d => d.at >= idleFrom && d.at <= idleTo).length
+    row['idle false downs'] = idleDowns
+    fig('idleFalseDowns', idleDowns, 'member:down events', '0')
+    log(`${n} nodes idle: ${cpuPerNode.toFixed(2)}% of a core, ${(bytesPerNode / 1024).toFixed(1)} KB/s written, ${rssPerNode.toFixed(0)} MB RSS per node; ${idleDowns} false downs over the ${opts.idleSeconds} s`)
 
     // 100 workers, called once from every node; then each counter read back
     const ids = Array.from({ length: 100 }, (_, i) => `w${i}`)
@@ -117,6 +123,8 @@ async function measure (n: number, membership: 'gossip' | 'witness', opts: Requi
     const ok = calls.reduce((s, c) => s + c.ok, 0)
     const errors: Record<string, number> = {}
     for (const c of calls) for (const [k, v] of Object.entries(c.errors)) errors[k] = (errors[k] ?? 0) + v
+    const samples: Record<string, string> = {}
+    for (const c of calls) for (const [k, v] of Object.entries(c.samples)) samples[k] ??= v
     const sum = (id: string, of: 'acked' | 'unsure'): number => calls.reduce((s, c) => s + (c[of][id] ?? 0), 0)
     const read = await seed.ask({ type: 'read', ids }, 'read', 60_000)
     // lost: increments acknowledged and not in the counter; extra: counted beyond every call that may have been
@@ -136,6 +144,7 @@ async function measure (n: number, membership: 'gossip' | 'witness', opts: Requi
     if (read.values !== undefined) fig('ackedLost', lost, 'increments', '0')
     log(`${n} nodes (${running} running): ${ok} of ${running * 100} calls answered${Object.keys(errors).length > 0 ? ` (${JSON.stringify(errors)})` : ''}, slowest ${Math.max(...calls.map(c => c.slowestMs)).toFixed(0)} ms; ` +
       (read.values === undefined ? `counters unread (${String(read.error)})` : `${lost} acknowledged increments lost, ${extra} counted beyond every call made`) + `; count() ${count.count ?? count.error}`)
+    for (const [name, message] of Object.entries(samples)) log(`${n} nodes: a ${name}: ${message}`)
 
     // what an operator reads at this size, from the seed's admin API, the cluster all up
     if (first.adminPort !== undefined) {

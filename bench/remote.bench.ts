@@ -28,6 +28,8 @@ export interface RemoteBenchOptions {
   rate?: number
   /** Seconds of each fixed-rate run. Default 5. */
   seconds?: number
+  /** Calls of each sequential run (one at a time, each awaited). Default 20,000. */
+  sequential?: number
   /** Measured runs of each figure. Default 3. */
   runs?: number
   quiet?: boolean
@@ -41,10 +43,12 @@ const PER_FRAME = 1024
 const WARM = 1.05
 const MAX_WARMUPS = 6
 
-interface Rates { oneWay: number[], requests: number[], latency: FixedRateResult[] }
+/** Latency percentiles of a run, in ms. */
+interface Quantiles { p50: number, p99: number, p999: number }
+interface Rates { oneWay: number[], requests: number[], latency: FixedRateResult[], sequential: Quantiles[] }
 /** Share of wall time each process's main thread was busy (event-loop utilisation), sender first. */
 interface Busy { sender: number[], receiver: number[] }
-interface RawRates { oneWay: number[], decoded: number[], latency: FixedRateResult[] }
+interface RawRates { oneWay: number[], decoded: number[], latency: FixedRateResult[], sequential: Quantiles[] }
 
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url))
 
@@ -78,7 +82,19 @@ async function latencyRuns (label: string, runs: number, run: (seconds: number) 
   return out
 }
 
-async function simplepool (o: Required<RemoteBenchOptions>, log: (s: string) => void): Promise<Rates & { busy: Busy }> {
+/** One unmeasured run of `run`, then `runs` measured. */
+async function sequentialRuns (label: string, runs: number, run: () => Promise<Quantiles>, log: (s: string) => void): Promise<Quantiles[]> {
+  await run()
+  const out: Quantiles[] = []
+  for (let i = 0; i < runs; i++) {
+    const q = await run()
+    log(`${label}: p50 ${q.p50.toFixed(3)} ms, p99 ${q.p99.toFixed(3)} ms, p99.9 ${q.p999.toFixed(3)} ms`)
+    out.push(q)
+  }
+  return out
+}
+
+async function simplepool (o: Required<RemoteBenchOptions>, log: (s: string) => void): Promise<Rates & { busy: Busy, stream: Quantiles[] }> {
   const cluster = await startCluster({ nodes: 2, pools: ['sink', 'counter'] })
   try {
     const [a, b]: NodeHandle[] = cluster.nodes
@@ -103,8 +119,17 @@ async function simplepool (o: Required<RemoteBenchOptions>, log: (s: string) => 
     }, log)
     const latency = await latencyRuns('simplepool fixed rate', o.runs, async (seconds) =>
       await a.request<FixedRateResult>('fixedRateCalls', { pool: 'counter', rate: o.rate, seconds, workers: WORKERS }, seconds * 1000 + 60_000), o.seconds, log)
+    const sequential = await sequentialRuns('simplepool sequential', o.runs, async () => {
+      const r = await a.request<Quantiles & { failures: Record<string, number> }>('remoteCalls', { pool: 'counter', calls: o.sequential, inFlight: 1, workers: WORKERS }, 120_000)
+      if (Object.keys(r.failures).length > 0) throw new Error(`simplepool calls failed: ${JSON.stringify(r.failures)}`)
+      return r
+    }, log)
+    // the floor under it: the same round trips on a bare libp2p stream between the same two nodes (Noise, Yamux; no transport, no runtime)
+    await b.request('rawEcho')
+    const stream = await sequentialRuns('libp2p stream sequential', o.runs, async () =>
+      await a.request<Quantiles>('rawRoundTrip', { peer: b.peerId, n: o.sequential, bytes: wireFrames().call.byteLength }, 120_000), log)
     // the measured runs are the last ones
-    return { oneWay, requests, latency, busy: { sender: busy.sender.slice(-o.runs), receiver: busy.receiver.slice(-o.runs) } }
+    return { oneWay, requests, latency, sequential, stream, busy: { sender: busy.sender.slice(-o.runs), receiver: busy.receiver.slice(-o.runs) } }
   } finally {
     await cluster.stop()
   }
@@ -134,8 +159,13 @@ async function moleculer (o: Required<RemoteBenchOptions>, log: (s: string) => v
     }, log)
     const latency = await latencyRuns('moleculer fixed rate', o.runs, async (seconds) =>
       await client.request<FixedRateResult>('fixedRate', { rate: o.rate, seconds, ids: WORKERS }, seconds * 1000 + 60_000), o.seconds, log)
+    const sequential = await sequentialRuns('moleculer sequential', o.runs, async () => {
+      const r = await client.request<Quantiles & { failed: number }>('requests', { n: o.sequential, inFlight: 1, ids: WORKERS }, 300_000)
+      if (r.failed > 0) throw new Error(`${r.failed} moleculer requests failed`)
+      return r
+    }, log)
     await Promise.all([client.request('stop'), server.request('stop')])
-    return { requests, latency }
+    return { requests, latency, sequential }
   } finally {
     await Promise.all([client.stop(), server.stop()])
   }
@@ -172,7 +202,9 @@ async function rawSocket (o: Required<RemoteBenchOptions>, log: (s: string) => v
     await listener.request('arm', { frames: 0 })
     const latency = await latencyRuns('raw socket fixed rate', o.runs, async (seconds) =>
       await sender.request<FixedRateResult>('fixedRate', { frame: Buffer.from(call).toString('base64'), rate: o.rate, seconds }, seconds * 1000 + 60_000), o.seconds, log)
-    return { oneWay, decoded, latency }
+    const sequential = await sequentialRuns('raw socket sequential', o.runs, async () =>
+      await sender.request<Quantiles>('sequential', { frame: Buffer.from(call).toString('base64'), n: o.sequential }, 120_000), log)
+    return { oneWay, decoded, latency, sequential }
   } finally {
     await Promise.all([sender.stop(), listener.stop()])
   }
@@ -185,6 +217,7 @@ export async function remoteBench (opts: RemoteBenchOptions = {}): Promise<Scena
     requests: opts.requests ?? 100_000,
     rate: opts.rate ?? 10_000,
     seconds: opts.seconds ?? 5,
+    sequential: opts.sequential ?? 20_000,
     runs: opts.runs ?? 3,
     quiet: opts.quiet ?? false
   }
@@ -213,14 +246,30 @@ export async function remoteBench (opts: RemoteBenchOptions = {}): Promise<Scena
   const cell = (x: number | undefined, digits = 0): number | string => x === undefined || !Number.isFinite(x) ? '' : round(x, digits)
   const yes = (ok: boolean | undefined): string => ok === undefined ? '' : ok ? 'yes' : 'NO'
   const rows = [
-    { measure: 'one-way msgs/s', simplepool: cell(spOneWay), moleculer: '', 'raw socket': cell(rawOneWay), ratio: `${cell(oneWayRatio, 3)} of raw`, goal: '>= 0.5 of raw', met: yes(oneWayRatio >= 0.5) },
-    { measure: 'one-way msgs/s, raw decoded', simplepool: '', moleculer: '', 'raw socket': cell(rawDecoded), ratio: `${cell(spOneWay / rawDecoded, 3)} of raw decoded`, goal: '', met: '' },
-    { measure: `requests/s, ${IN_FLIGHT} in flight`, simplepool: cell(spReq), moleculer: cell(molReq), 'raw socket': '', ratio: reqRatio === undefined ? '' : `${cell(reqRatio, 1)}x moleculer`, goal: '>= 10x moleculer', met: yes(reqRatio === undefined ? undefined : reqRatio >= 10) },
+    { measure: 'one-way msgs/s', simplepool: cell(spOneWay), moleculer: '', 'raw socket': cell(rawOneWay), 'libp2p stream': '', ratio: `${cell(oneWayRatio, 3)} of raw`, goal: '>= 0.5 of raw', met: yes(oneWayRatio >= 0.5) },
+    { measure: 'one-way msgs/s, raw decoded', simplepool: '', moleculer: '', 'raw socket': cell(rawDecoded), 'libp2p stream': '', ratio: `${cell(spOneWay / rawDecoded, 3)} of raw decoded`, goal: '', met: '' },
+    { measure: `requests/s, ${IN_FLIGHT} in flight`, simplepool: cell(spReq), moleculer: cell(molReq), 'raw socket': '', 'libp2p stream': '', ratio: reqRatio === undefined ? '' : `${cell(reqRatio, 1)}x moleculer`, goal: '>= 10x moleculer', met: yes(reqRatio === undefined ? undefined : reqRatio >= 10) },
+    ...(['p50', 'p99', 'p999'] as const).map(k => {
+      const ours = med(sp.sequential.map(r => r[k]))
+      const theirs = med(mol?.sequential.map(r => r[k]))
+      const ratio = ours === undefined || theirs === undefined ? undefined : ours / theirs
+      return {
+        measure: `sequential call ${k === 'p999' ? 'p99.9' : k} ms`,
+        simplepool: cell(ours, 3),
+        moleculer: cell(theirs, 3),
+        'raw socket': cell(med(raw.sequential.map(r => r[k])), 3),
+        'libp2p stream': cell(med(sp.stream.map(r => r[k])), 3),
+        ratio: ratio === undefined ? '' : `${cell(ratio, 2)}x moleculer`,
+        goal: k === 'p99' ? '< 1 ms, <= 2x moleculer' : '',
+        met: k === 'p99' ? yes(ours !== undefined && ours < 1 && (ratio === undefined || ratio <= 2)) : ''
+      }
+    }),
     ...(['p50', 'p99', 'p999'] as const).map(k => ({
       measure: `call ${k === 'p999' ? 'p99.9' : k} ms at ${o.rate.toLocaleString('en-US')}/s`,
       simplepool: cell(med(q(sp.latency, k)), 3),
       moleculer: cell(med(q(mol?.latency, k)), 3),
       'raw socket': cell(med(q(raw.latency, k)), 3),
+      'libp2p stream': '',
       ratio: '',
       goal: '',
       met: ''
@@ -236,6 +285,8 @@ export async function remoteBench (opts: RemoteBenchOptions = {}): Promise<Scena
     repeated('remote.simplepool.requests_per_s', sp.requests, 'calls/s'),
     ...(mol === undefined ? [] : [repeated('remote.moleculer.requests_per_s', mol.requests, 'calls/s')]),
     ...(reqRatio === undefined ? [] : [{ name: 'remote.requests_vs_moleculer', value: round(reqRatio, 2), unit: 'ratio', goal: '>= 10' }]),
+    ...([['simplepool', sp.sequential], ['moleculer', mol?.sequential], ['raw_socket', raw.sequential], ['libp2p_stream', sp.stream]] as const).flatMap(([lib, rs]) =>
+      rs === undefined ? [] : (['p50', 'p99', 'p999'] as const).map(k => repeated(`remote.${lib}.sequential_call_${k}_ms`, rs.map(r => r[k]), 'ms', 3))),
     ...([['simplepool', sp.latency], ['moleculer', mol?.latency], ['raw_socket', raw.latency]] as const).flatMap(([lib, rs]) =>
       rs === undefined ? [] : (['p50', 'p99', 'p999'] as const).map(k => repeated(`remote.${lib}.call_${k}_ms_at_fixed_rate`, rs.map(r => r[k]), 'ms', 3)))
   ]
@@ -247,5 +298,6 @@ export async function remoteBench (opts: RemoteBenchOptions = {}): Promise<Scena
     `Requests: ${o.requests.toLocaleString('en-US')} a run, ${IN_FLIGHT} always outstanding, round robin over ${WORKERS.toLocaleString('en-US')} ids (SimplePool: a counter worker per id; moleculer: an action keeping a count per id in a Map, JSON serializer, the TCP transporter with a static list of both brokers). Runs, SimplePool: ${list(sp.requests)}; moleculer: ${mol === undefined ? `not run (${molSkipped})` : list(mol.requests)}.`,
     `Fixed rate: ${o.rate.toLocaleString('en-US')} calls/s for ${o.seconds} s a run (after 1 s unmeasured), sent whatever the replies do; each latency counted from when its call was due, not sent, so a stalled sender shows. Raw socket: one ${call.byteLength}-byte frame per call, echoed byte for byte by the listener. p99 per run, SimplePool: ${list(q(sp.latency, 'p99'), 3)}; moleculer: ${list(q(mol?.latency, 'p99'), 3)}; raw: ${list(q(raw.latency, 'p99'), 3)} ms.`
   ]
+  notes.push(`Sequential: ${o.sequential.toLocaleString('en-US')} calls a run, one at a time (each sent once the last one's reply is back), after one unmeasured run; latency as the caller saw it. SimplePool: \`ref.call('inc')\` round robin over ${WORKERS.toLocaleString('en-US')} counters node 2 owns; moleculer: \`broker.call('bench.inc')\`; raw socket: one call frame, echoed; libp2p stream: the same bytes echoed on a bare libp2p stream between the same two SimplePool nodes (TCP, Noise, Yamux; no transport, no runtime). p99 per run, SimplePool: ${list(sp.sequential.map(r => r.p99), 3)}; moleculer: ${list(mol?.sequential.map(r => r.p99), 3)}; raw socket: ${list(raw.sequential.map(r => r.p99), 3)}; libp2p stream: ${list(sp.stream.map(r => r.p99), 3)} ms.`)
   return { scenario: 'remote', rows, figures, notes }
 }

@@ -120,6 +120,10 @@ maybe(title('the dashboard in headless Chromium, against a 3-process cluster'), 
     expect(await localCount(target, 'counter')).to.equal(0)
     // nothing lost: every worker is on the two others
     expect(await localCount(nodes[0], 'counter') + await localCount(nodes[1], 'counter')).to.equal(WORKERS)
+    // the migrations view lists it (from the tick's moving nodes, whatever page the nodes view is on)
+    await page.click('a[href="#migrations"]')
+    await page.waitForSelector(`#migrations-body tr[data-key="${target.peerId}"]`, { timeout: 5_000 })
+    await page.click('a[href="#nodes"]')
 
     await page.click(`${row} button[data-action="undrain"]`)
     await page.waitForFunction((sel) => document.querySelector(sel)?.querySelector('[data-field="status"]')?.textContent === 'up', row, { timeout: 15_000 })

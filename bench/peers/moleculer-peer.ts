@@ -68,7 +68,7 @@ servePeer({
     const ids = a.ids as number
     const { ms, sorted, errors } = await closedLoop(n, a.inFlight as number, async (i) => await b.call('bench.inc', { id: `r-${i % ids}` }))
     const failed = Object.values(errors).reduce((x, y) => x + y, 0)
-    return { perSecond: n / (ms / 1000), failed, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) }
+    return { perSecond: n / (ms / 1000), failed, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), p999: percentile(sorted, 0.999) }
   },
 
   fixedRate: async (a) => {

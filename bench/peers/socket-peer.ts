@@ -6,13 +6,14 @@
  *
  * Requests: `listen` → port; `connect { port }`; `arm { frames, decode }`, then `flood {
  * frame, frames }` on the other side and `awaitFrames` here; `fixedRate { frame, rate,
- * seconds }` against a listener armed with no frames, which echoes every byte back.
+ * seconds }` and `sequential { frame, n }` against a listener armed with no frames, which
+ * echoes every byte back.
  * With `decode`, the listener also cuts each frame out and decodes its envelopes with the
  * transport's own codec: the floor for anything that reads its messages.
  */
 import { createServer, connect } from 'node:net'
 import type { Server, Socket } from 'node:net'
-import { fixedRate } from '@simplepool/testing'
+import { fixedRate, percentile } from '@simplepool/testing'
 import { FrameDecoder, decodeFrameBody } from '@simplepool/transport'
 import { servePeer } from './peer-process.js'
 
@@ -130,6 +131,35 @@ servePeer({
       if (!socket.write(frame)) await waitDrain(socket)
     }
     return { ms: performance.now() - started }
+  },
+
+  /**
+   * `n` calls one at a time: one frame each, the next sent once the listener's echo of the
+   * last is back; the latency of each as the sender saw it (ms, sorted percentiles).
+   */
+  sequential: async (a) => {
+    const socket = client
+    if (socket === undefined) throw new Error('sequential before connect')
+    const frame = Buffer.from(a.frame as string, 'base64')
+    const n = a.n as number
+    let wake: (() => void) | undefined
+    const onData = frameCounter(() => { wake?.() })
+    socket.on('data', onData)
+    const samples = new Float64Array(n)
+    try {
+      for (let i = 0; i < n; i++) {
+        const t0 = performance.now()
+        await new Promise<void>((resolve) => {
+          wake = resolve
+          socket.write(frame)
+        })
+        samples[i] = performance.now() - t0
+      }
+    } finally {
+      socket.off('data', onData)
+    }
+    samples.sort()
+    return { p50: percentile(samples, 0.5), p99: percentile(samples, 0.99), p999: percentile(samples, 0.999) }
   },
 
   /**

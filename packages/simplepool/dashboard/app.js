@@ -5,7 +5,8 @@
  * overview cards and the visible view. A burst of cluster events (a fresh connection replays
  * the whole kept log) therefore costs one render, not one per event. Tables keep one DOM row
  * per key and only touch the cells whose text changed, so a button stays put under the
- * pointer while the figures around it move.
+ * pointer while the figures around it move; a row moves only when its node comes to need a
+ * look or stops needing one (the server's order), which is why both writes on a row ask first.
  */
 /* global uPlot */
 
@@ -27,6 +28,8 @@ const SHARE_SLACK = 0.05
 const RETRY_MS = 5000
 /** About a table row's height in px: the stream asks for the rows one screen shows (see rowsOnScreen). */
 const ROW_PX = 28
+/** About the height in px of what stands above a view's table. */
+const HEAD_PX = 220
 
 const state = {
   hello: null,
@@ -132,7 +135,8 @@ let source = null
 function rowsOnScreen () {
   const asked = Number(new URLSearchParams(location.search).get('rows'))
   if (Number.isInteger(asked) && asked >= 1 && asked <= 1000) return asked
-  return Math.max(10, Math.ceil(window.innerHeight / ROW_PX))
+  // (the header, cards and the view's own lines above the table take about HEAD_PX)
+  return Math.max(10, Math.ceil((window.innerHeight - HEAD_PX) / ROW_PX))
 }
 
 function connect () {
@@ -192,6 +196,11 @@ function setConn (s) {
 }
 
 function onTick (tick) {
+  // a page past the end (nodes left since it was turned to): the last page instead
+  if ((tick.nodes ?? []).length === 0 && tick.totals.nodes > 0 && state.page.from > 0) {
+    state.page.from = Math.floor((tick.totals.nodes - 1) / state.page.rows) * state.page.rows
+    reconnect()
+  }
   state.tick = tick
   addPoint({ at: tick.at, ...tick.totals })
   for (const n of tick.nodes ?? []) mergePools(Object.keys(n.pools ?? {}))
@@ -329,6 +338,7 @@ document.addEventListener('click', (e) => {
       if (!confirm(`Drain ${node}? Its workers move to the other nodes.`)) return
       return post(b, `drain ${short(node)}`, `nodes/${encodeURIComponent(node)}/drain`)
     case 'undrain':
+      if (!confirm(`Undrain ${node}? It takes workers again.`)) return
       return post(b, `undrain ${short(node)}`, `nodes/${encodeURIComponent(node)}/undrain`)
     case 'rebalance':
       if (!confirm(`Rebalance ${pool}? Every worker whose owner moved is handed over now.`)) return
@@ -412,7 +422,7 @@ function changed (el, key) {
 }
 
 /** The nodes of the page, in the server's order: the serving node, those that need a look, then the rest, each part by id. */
-const sortedNodes = () => state.tick?.nodes ?? []
+const pageNodes = () => state.tick?.nodes ?? []
 
 /** Which nodes of how many the page shows, and whether it can turn. */
 function renderPager () {
@@ -552,7 +562,7 @@ const NUMERIC = new Set(['loop', 'rss', 'heap', 'workers', 'replicas', 'msgs'])
 function renderNodes () {
   renderPager()
   const write = writeMode()
-  syncRows($('nodes-body'), sortedNodes(), 'data-node', n => n.node,
+  syncRows($('nodes-body'), pageNodes(), 'data-node', n => n.node,
     (id) => h('tr', { 'data-node': id }, NODE_FIELDS.map(f => h('td', { 'data-field': f, class: NUMERIC.has(f) ? 'num' : null }))),
     (tr, n) => fillNode(tr, n, write),
     state.tick === null ? 'Waiting for the first tick…' : 'No nodes.')
@@ -603,7 +613,7 @@ function renderPools () {
         h('button', { type: 'button', 'data-action': 'plan', 'data-pool': p, text: 'Plan' })))),
     h('th', { class: 'num', text: 'Total' })))
   }
-  const nodes = sortedNodes()
+  const nodes = pageNodes()
   // the pool list is part of the key: a pool seen for the first time rebuilds the rows with one more cell
   syncRows($('pools-body'), nodes, 'data-key', n => `${n.node}|${pools.join(',')}`,
     (k) => h('tr', { 'data-key': k }, h('td'), pools.map(() => h('td', { class: 'num' })), h('td', { class: 'num total' })),
@@ -677,7 +687,8 @@ async function inspect () {
 // ---- migrations
 
 function renderMigrations () {
-  const moving = sortedNodes().filter(n => n.status === 'draining' || n.migrationBacklog > 0)
+  // of every node, whatever page the nodes view is on (a server before pages: the rows it sent)
+  const moving = state.tick?.moving ?? pageNodes().filter(n => n.status === 'draining' || n.migrationBacklog > 0)
   syncRows($('migrations-body'), moving, 'data-key', n => n.node,
     (id) => h('tr', { 'data-key': id }, h('td', { title: id, text: short(id) }), h('td'), h('td', { class: 'num' }), h('td', { class: 'num' }), h('td', { class: 'num' })),
     (tr, n) => {

@@ -2,14 +2,14 @@ import { benchMark, benchRead, statsNow, statsSince } from './process-meter.js'
 import type { StatsDelta } from './process-meter.js'
 import type { TestNode } from './test-node.js'
 import { flood, percentile } from './samples.js'
+import { BENCH_ECHO_PROTOCOL, echoBack, echoRoundTrips } from './echo-round-trips.js'
 
 type Args = Record<string, unknown>
 
 /** The protocol of raw benchmark streams: bytes only, no framing or codec of ours on the receiving side. */
 export const BENCH_RAW_PROTOCOL = '/simplepool/bench-raw/1.0.0'
 
-/** The protocol of raw round trips: whatever arrives is sent straight back. */
-export const BENCH_ECHO_PROTOCOL = '/simplepool/bench-echo/1.0.0'
+export { BENCH_ECHO_PROTOCOL }
 
 /** Bytes of the big-endian length in front of every raw frame and every raw record. */
 const RAW_PREFIX_BYTES = 4
@@ -187,7 +187,7 @@ export const benchCommands: Record<string, (node: TestNode, args: Args) => unkno
     if (echoHandlerInstalled) return true
     echoHandlerInstalled = true
     await node.mesh.libp2p.handle(BENCH_ECHO_PROTOCOL, (stream) => {
-      stream.addEventListener('message', (evt) => { stream.send(evt.data) })
+      echoBack(stream)
     }, { maxInboundStreams: 16 })
     return true
   },
@@ -198,35 +198,8 @@ export const benchCommands: Record<string, (node: TestNode, args: Args) => unkno
    */
   rawRoundTrip: async (node, a) => {
     const n = a.n as number
-    const warmup = (a.warmup as number | undefined) ?? Math.min(1_000, n)
-    const buf = new Uint8Array((a.bytes as number | undefined) ?? 24).fill(0x61)
     const stream = await node.mesh.newStream(a.peer as string, BENCH_ECHO_PROTOCOL, { signal: AbortSignal.timeout(5_000) })
-    let got = 0
-    let expected = 0
-    let wake: (() => void) | undefined
-    stream.addEventListener('message', (evt) => {
-      got += evt.data.byteLength
-      if (got >= expected) wake?.()
-    })
-    const once = async (): Promise<void> => {
-      expected += buf.byteLength
-      stream.send(buf)
-      // the echo cannot arrive before this turn ends, so arming after send loses nothing
-      if (got < expected) await new Promise<void>((resolve) => { wake = resolve })
-    }
-    const samples = new Float64Array(n)
-    try {
-      for (let i = 0; i < warmup; i++) await once()
-      for (let i = 0; i < n; i++) {
-        const t0 = performance.now()
-        await once()
-        samples[i] = performance.now() - t0
-      }
-    } finally {
-      await stream.close().catch(() => {})
-    }
-    samples.sort()
-    return { n, p50: percentile(samples, 0.5), p99: percentile(samples, 0.99), p999: percentile(samples, 0.999), max: samples[n - 1] }
+    return await echoRoundTrips(stream, n, (a.bytes as number | undefined) ?? 24, (a.warmup as number | undefined) ?? Math.min(1_000, n))
   },
 
   /**

@@ -4,9 +4,13 @@ import type { SimplePoolNode, WorkerRef } from 'simplepool'
 import { benchMark, benchRead, statsNow, statsSince } from './process-meter.js'
 import { Samples, closedLoop, fixedRate, flood, percentile } from './samples.js'
 import { armSink, sinkTally } from './test-pools.js'
+import { BENCH_ECHO_PROTOCOL, echoBack, echoRoundTrips } from './echo-round-trips.js'
 
 type Args = Record<string, unknown>
 type Command = (node: SimplePoolNode, args: Args) => unknown
+
+/** The raw round-trip protocol is handled here (once a process). */
+let echoing = false
 
 function countError (errors: Record<string, number>, err: unknown): void {
   const k = (err as Error).name
@@ -197,6 +201,21 @@ export const benchNodeCommands: Record<string, Command> = {
     const msg = a.msg ?? 'inc'
     const refs = await remoteRefs(node, a)
     return await flood(n, (i) => { refs[i % refs.length].cast(msg) })
+  },
+
+  /** Makes this node echo every byte it gets on the raw round-trip protocol (on the node's own host, beside its transport). */
+  rawEcho: async (node) => {
+    if (echoing) return true
+    echoing = true
+    await node.mesh.streams().handle(BENCH_ECHO_PROTOCOL, (stream) => { echoBack(stream) })
+    return true
+  },
+
+  /** `n` round trips of `bytes` bytes on a bare libp2p stream to `peer` (which runs `rawEcho`): the floor under a remote call between the same two nodes. */
+  rawRoundTrip: async (node, a) => {
+    const n = a.n as number
+    const stream = await node.mesh.streams().newStream(a.peer as string, BENCH_ECHO_PROTOCOL, { signal: AbortSignal.timeout(5_000) })
+    return await echoRoundTrips(stream, n, (a.bytes as number | undefined) ?? 24, (a.warmup as number | undefined) ?? Math.min(1_000, n))
   },
 
   /** Arms this process's `sink` pool tally for `count` casts; send after it answers. */

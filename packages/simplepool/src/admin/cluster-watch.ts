@@ -79,6 +79,8 @@ export interface Tick {
   /** Where `nodes` starts in the order of every member (see {@link WatchPage}). */
   from: number
   nodes: TickNode[]
+  /** The nodes draining or handing workers over, of every member (whatever the page), at most {@link WATCH_ROWS_MAX}. */
+  moving: TickNode[]
 }
 
 /**
@@ -109,6 +111,8 @@ export class ClusterWatch {
   private readonly cursors = new Map<string, string>()
   /** Per member: its last answer's counters, to make the next tick's rates (dropped while nobody watches). */
   private readonly previous = new Map<string, Previous>()
+  /** The last tick made, every node's rows in it: a stream opened for another page gets its rows at once (see `openDashboard`). */
+  private last?: Tick
   /** The last ticks' totals, oldest first (only ticks someone watched: there are no others). */
   private readonly history: Array<{ at: number, msgsPerSec: number, failuresPerSec: number, p50Ms: number, p99Ms: number }> = []
 
@@ -128,6 +132,10 @@ export class ClusterWatch {
     })
     if (!opened) return
     this.dashboards.set(res, page)
+    // a page turned is a new stream, and a new watch's first answers only prime the rates:
+    // the last tick's rows of that page now, rather than none for a second or two
+    const last = this.last
+    if (last !== undefined && Date.now() - last.at <= WATCH_MAX_INTERVAL_MS) sendEvent(res, tickText(last, page))
     this.watch()
   }
 
@@ -183,12 +191,13 @@ export class ClusterWatch {
         const { msgsPerSec, failuresPerSec, p50Ms, p99Ms } = tick.totals
         this.history.push({ at: tick.at, msgsPerSec, failuresPerSec, p50Ms, p99Ms })
         if (this.history.length > WATCH_HISTORY) this.history.shift()
+        this.last = tick
         // one text per page asked for, however many watch it
         const texts = new Map<string, string>()
-        for (const [res, { from, rows }] of this.dashboards) {
-          const key = `${from}:${rows}`
+        for (const [res, page] of this.dashboards) {
+          const key = `${page.from}:${page.rows}`
           let text = texts.get(key)
-          if (text === undefined) texts.set(key, text = `event: tick\ndata: ${JSON.stringify({ ...tick, from, nodes: tick.nodes.slice(from, from + rows) })}\n\n`)
+          if (text === undefined) texts.set(key, text = tickText(tick, page))
           sendEvent(res, text)
         }
       }
@@ -211,12 +220,12 @@ export class ClusterWatch {
     fresh.sort((a, b) => a.at - b.at)
     // the log keeps the newest EVENT_LOG_KEEP: the first answers of a hundred members bring
     // up to WATCH_EVENTS_MAX each, and writing what the log would drop at once anyway to an
-    // open stream would overflow its buffer and cut the watcher off
-    // (one place is the gap's, which says so)
-    const over = fresh.length - EVENT_LOG_KEEP + 1
-    if (over > 1) {
-      fresh.splice(0, over)
-      this.log.add('events:gap', { reason: `${over} older events of the members were left out: the log keeps the newest ${EVENT_LOG_KEEP}`, node: this.node.peerId }, fresh[0].at)
+    // open stream would overflow its buffer and cut the watcher off. The newest go, after a
+    // gap that says how many were left out (it takes one place of the log's)
+    if (fresh.length > EVENT_LOG_KEEP) {
+      const dropped = fresh.length - (EVENT_LOG_KEEP - 1)
+      fresh.splice(0, dropped)
+      this.log.add('events:gap', { reason: `${dropped} older events of the members were left out: the log keeps the newest ${EVENT_LOG_KEEP}` }, fresh[0].at)
     }
     for (const e of fresh) this.log.add(e.type, { ...asObject(e.data), node: e.node }, e.at)
   }
@@ -339,9 +348,15 @@ export class ClusterWatch {
         pools
       },
       from: 0,
-      nodes: nodes.sort(screenOrder)
+      nodes: nodes.sort(screenOrder),
+      moving: nodes.filter(n => n.status === 'draining' || n.migrationBacklog > 0).slice(0, WATCH_ROWS_MAX)
     }
   }
+}
+
+/** A tick as a stream of `page` is sent it: the rows of its page. */
+function tickText (tick: Tick, page: WatchPage): string {
+  return `event: tick\ndata: ${JSON.stringify({ ...tick, from: page.from, nodes: tick.nodes.slice(page.from, page.from + page.rows) })}\n\n`
 }
 
 /** This node first, then the nodes that need a look, then the rest; each part by id (see {@link WatchPage}). */

@@ -31,7 +31,7 @@ function stringList (v: unknown, what: string): string[] | undefined {
 }
 
 /** A whole number in [min, max] from a query parameter, or undefined when absent; otherwise a 400 naming it. */
-function count (v: string | null, what: string, min: number, max: number): number | undefined {
+function wholeNumberParam (v: string | null, what: string, min: number, max: number): number | undefined {
   if (v === null) return undefined
   const n = /^\d{1,16}$/.test(v) ? Number(v) : NaN
   if (!Number.isSafeInteger(n) || n < min || n > max) throw new HttpError(400, 'InvalidRequest', `${what} must be a whole number from ${min} to ${max}, got ${v.slice(0, 32)}`)
@@ -86,9 +86,9 @@ export function addAdminRoutes (http: AdminHttp, node: AdminNode, watch: Cluster
     }
   })
 
-  // `?rows=N&from=K`: the rows a screen shows (see WatchPage); every member's when absent
+  // `?rows=N&from=K`: the rows a screen shows (see WatchPage); when absent, every member's (at most WATCH_ROWS_MAX)
   http.get('/v1/watch', async ({ header, query }) => {
-    const page = { from: count(query.get('from'), 'from', 0, Number.MAX_SAFE_INTEGER) ?? 0, rows: count(query.get('rows'), 'rows', 1, WATCH_ROWS_MAX) ?? WATCH_ROWS_MAX }
+    const page = { from: wholeNumberParam(query.get('from'), 'from', 0, Number.MAX_SAFE_INTEGER) ?? 0, rows: wholeNumberParam(query.get('rows'), 'rows', 1, WATCH_ROWS_MAX) ?? WATCH_ROWS_MAX }
     return { stream: (res: ServerResponse) => { watch.openDashboard(res, header('last-event-id') ?? query.get('since') ?? undefined, page) } }
   })
 

@@ -118,6 +118,7 @@ export async function top (o: Options, a: Args): Promise<number> {
   try {
     // on a terminal, the rows it shows below the header (the node sends only those: the
     // serving node, those that need a look, then the rest); printed ticks carry every node
+    // (up to 1,000)
     const rows = redraw ? Math.max(1, (process.stdout.rows ?? 24) - HEADER_LINES - 1) : undefined
     await stream(o, rows === undefined ? '/v1/watch' : `/v1/watch?rows=${rows}`, (e) => {
       if (e.event !== 'tick') return

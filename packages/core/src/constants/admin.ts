@@ -27,6 +27,9 @@ export const WATCH_HISTORY = 300
 /** Two answers of a member further apart than this (ms) make no rate: the watch was idle between them. */
 export const WATCH_MAX_INTERVAL_MS = 3 * WATCH_TICK_MS
 
+/** Node rows a watch page may ask for at most, and what a watcher that names none is sent at most. */
+export const WATCH_ROWS_MAX = 1_000
+
 /** The largest request body the admin API reads: targets and drains are small. */
 export const MAX_ADMIN_BODY_BYTES = 64 * 1024
 

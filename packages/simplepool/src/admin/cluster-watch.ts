@@ -19,7 +19,7 @@ import type { AdminNode, MemberInfo, WatchFigures } from './admin-node.js'
 import { AdminEventLog } from './event-log.js'
 import { askMembers } from './ask-members.js'
 import { asObject, sendEvent } from './server-sent-events.js'
-import { EVENT_LOG_KEEP, WATCH_HISTORY, WATCH_MAX_INTERVAL_MS, WATCH_TICK_MS } from '@simplepool/core'
+import { EVENT_LOG_KEEP, WATCH_HISTORY, WATCH_MAX_INTERVAL_MS, WATCH_ROWS_MAX, WATCH_TICK_MS } from '@simplepool/core'
 
 /** What the previous answer of a member held, to make rates and latencies of the interval. */
 interface Previous {
@@ -94,9 +94,6 @@ export interface WatchPage {
   from: number
   rows: number
 }
-
-/** Rows a watch page may ask for at most (and what a watcher that names none is sent at most). */
-export const WATCH_ROWS_MAX = 1_000
 
 /** The cluster as the watchers of this node see it: see the file's comment. */
 export class ClusterWatch {

@@ -13,12 +13,11 @@
  * `POST /v1/pools/:pool/rebalance`, `DELETE /v1/workers/:pool/:id`.
  */
 import type { ServerResponse } from 'node:http'
-import { ASK_CONCURRENCY, isSimplePoolError } from '@simplepool/core'
+import { ASK_CONCURRENCY, WATCH_ROWS_MAX, isSimplePoolError } from '@simplepool/core'
 import { checkId } from '@simplepool/runtime'
 import type { AdminNode, MemberInfo, RingsView } from './admin-node.js'
 import type { AdminHttp } from './http-server.js'
 import { HttpError } from './http-server.js'
-import { WATCH_ROWS_MAX } from './cluster-watch.js'
 import type { ClusterWatch } from './cluster-watch.js'
 import { addDashboardRoutes } from './dashboard-files.js'
 import { askMembers, asking, boundedMap } from './ask-members.js'

@@ -9,6 +9,7 @@ import type { Identify } from '@libp2p/identify'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import type { HandshakeWitness } from './handshake-witness.js'
 import { coalescedTcp } from './coalesced-tcp.js'
+import { quietLengthPrefixes } from './quiet-length-prefix.js'
 
 /**
  * Identifies a received message before validation, from the bytes gossipsub's own id
@@ -62,6 +63,7 @@ export interface HostInit {
  * - dials from the allowed ranges (loopback by default) skip the per-host rate limit,
  *   since on one machine every peer is 127.0.0.1.
  * - TCP writes are coalesced: one system call per connection per turn (coalesced-tcp.ts).
+ * - libp2p's length-prefixed decoder throws no error per chunk (quiet-length-prefix.ts).
  */
 export async function createHost (init: HostInit): Promise<Host> {
   return createLibp2p<HostServices>({
@@ -104,6 +106,7 @@ export async function createLinkHost (init: Omit<HostInit, 'heartbeatMs'>): Prom
 
 /** What every host of ours has: transports, encryption, muxer, private network, connection limits. */
 function baseConfig (init: Omit<HostInit, 'heartbeatMs'>): Libp2pOptions {
+  quietLengthPrefixes()
   return {
     start: false,
     ...(init.privateKey != null ? { privateKey: init.privateKey } : {}),

@@ -7,9 +7,9 @@
  * buffer. Noise's 2-byte decoder, like the default varint one, throws a `RangeError`
  * there, which the loop catches to stop. So every chunk that ends on a frame's end (in
  * request and response traffic, nearly every chunk) built an error and its stack trace:
- * the largest item in the profile of a round trip on a bare libp2p stream (11% of its
- * CPU), and a sequential echo in one process took 84-88 µs with the error gone against
- * 106-112 µs with it.
+ * the largest item in the profile of a round trip on a bare libp2p stream (a sixth of
+ * its CPU), and a sequential echo in one process took 84-88 µs with the error gone
+ * against 106-112 µs with it.
  *
  * The shim answers 0 for an empty buffer instead of asking the decoder. The loop then
  * needs the prefix of a frame of length 0 (at least one byte, see `encodingLength`), which

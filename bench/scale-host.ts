@@ -19,25 +19,11 @@ const downs: Array<Array<{ peerId: string, at: number }>> = []
 /** createNode calls that failed, by error name. */
 const failed: Record<string, number> = {}
 
-async function profileStart (dir: string, name: string): Promise<void> {
-  const { Session } = await import('node:inspector/promises')
-  const { writeFileSync } = await import('node:fs')
-  const session = new Session()
-  session.connect()
-  await session.post('Profiler.enable')
-  await session.post('Profiler.start')
-  setTimeout(() => {
-    void session.post('Profiler.stop').then(({ profile }) => { writeFileSync(`${dir}/${name}.cpuprofile`, JSON.stringify(profile)) })
-  }, 40_000).unref()
-}
-
 function reply (answer: ScaleAnswer): void {
   process.send?.(answer)
 }
 
 async function start (count: number, bootstrap: string[], membership: 'gossip' | 'witness', admin: boolean): Promise<void> {
-  // BENCH_PROFILE=dir: a CPU profile of this process's first 40 s (the start), written there
-  if (process.env.BENCH_PROFILE !== undefined) await profileStart(process.env.BENCH_PROFILE, `host-${process.pid}-${count}`)
   const made = await Promise.all(Array.from({ length: count }, async () => {
     const t = performance.now()
     try {

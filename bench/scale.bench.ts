@@ -10,7 +10,8 @@
  * `count()`, the time until every node marked the killed node down, and the stopped one,
  * and the members marked down that were never killed or stopped (false downs).
  * `BENCH_DEBUG=1` prints, every few seconds of the start, what the views of each process
- * lack; `BENCH_PROFILE=dir` writes a CPU profile of each host process's first 40 s there.
+ * lack; `BENCH_CPU_PROF=dir` has each host process write a CPU profile there as it exits
+ * (see child.ts; the start is its first seconds).
  */
 import { fileURLToPath } from 'node:url'
 import { runMembershipModel } from '@simplepool/sim'

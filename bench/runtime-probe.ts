@@ -27,6 +27,8 @@ export interface ProbePlan {
   runs: number
   /** Seconds each run of casts or calls lasts (about: it stops at the first check past it). */
   runSeconds: number
+  /** Spawns awaited together by the one-id-per-call loop: an application starting workers as requests come. */
+  spawnsInFlight: number
 }
 
 /** What the probe reports. */
@@ -40,6 +42,8 @@ export interface ProbeResult {
   activationsPerSecond: number
   /** SimplePool only: activations per second through the pool's own `ensure`, no routing. */
   ensurePerSecond?: number
+  /** SimplePool only: activations per second through `spawn`, one id per call, `spawnsInFlight` at a time. */
+  spawnPerSecond?: number
   /** Heap growth per idle worker, its state shared by all, its id string included. */
   bytesPerWorker: number
   /** Heap per id string as the benchmark made them (array slot excluded). */
@@ -61,6 +65,8 @@ interface Subject {
   activate: (ids: string[]) => Promise<void>
   /** SimplePool: activates `ids` through the pool's `ensure`. */
   ensure?: (ids: string[]) => Promise<void>
+  /** SimplePool: activates `ids` through `spawn`, one id per call. */
+  spawnEach?: (ids: string[]) => Promise<void>
   /** Messages handled since the start. */
   handled: () => number
 }
@@ -110,9 +116,13 @@ async function simplePoolSubject (plan: ProbePlan): Promise<Subject> {
     init: () => ({ n: 0 }),
     handle: (s) => { handled++; return ++s.n }
   })
-  const idle = definePool<object, string, number>({ name: 'bench-idle', init: () => SHARED_STATE, handle: () => 0 })
-  const ensured = definePool<object, string, number>({ name: 'bench-ensure', init: () => SHARED_STATE, handle: () => 0 })
-  const node: SimplePoolNode = await createNode({ pools: [counter, idle, ensured] })
+  // sized for what they hold, as an application running a million workers on one node would
+  // size them: below its hard limit a new worker takes no look for a spill pointer
+  const target = plan.activations
+  const idle = definePool<object, string, number>({ name: 'bench-idle', init: () => SHARED_STATE, handle: () => 0, target })
+  const ensured = definePool<object, string, number>({ name: 'bench-ensure', init: () => SHARED_STATE, handle: () => 0, target })
+  const spawned = definePool<object, string, number>({ name: 'bench-spawn', init: () => SHARED_STATE, handle: () => 0, target })
+  const node: SimplePoolNode = await createNode({ pools: [counter, idle, ensured, spawned] })
   const ids = idsOf('w-', plan.workers)
   await node.spawnMany(counter.name, ids)
   const refs: Array<WorkerRef<string, number>> = ids.map(id => node.ref(counter, id))
@@ -126,6 +136,14 @@ async function simplePoolSubject (plan: ProbePlan): Promise<Subject> {
         const end = Math.min(batch.length, i + ACTIVATION_BATCH)
         for (let j = i; j < end; j++) pool.ensure(batch[j])
         await nextTurn()
+      }
+    },
+    spawnEach: async (batch) => {
+      for (let i = 0; i < batch.length; i += plan.spawnsInFlight) {
+        const end = Math.min(batch.length, i + plan.spawnsInFlight)
+        const started: Array<Promise<unknown>> = []
+        for (let j = i; j < end; j++) started.push(node.spawn(spawned.name, batch[j], { mode: 'sync' }))
+        await Promise.all(started)
       }
     },
     handled: () => handled
@@ -244,10 +262,16 @@ export async function runProbe (plan: ProbePlan): Promise<ProbeResult> {
     const ids = idsOf('e-', plan.activations)
     ensurePerSecond = plan.activations / (await timed(async () => { await ensure(ids) }) / 1000)
   }
-  return { library: plan.library, castsPerSecond, callsPerSecond, activationsPerSecond: act.perSecond, ensurePerSecond, bytesPerWorker: act.bytesPerWorker, bytesPerId: act.bytesPerId, heapMb }
+  let spawnPerSecond: number | undefined
+  const spawnEach = subject.spawnEach
+  if (spawnEach !== undefined) {
+    const ids = idsOf('s-', plan.activations)
+    spawnPerSecond = plan.activations / (await timed(async () => { await spawnEach(ids) }) / 1000)
+  }
+  return { library: plan.library, castsPerSecond, callsPerSecond, activationsPerSecond: act.perSecond, ensurePerSecond, spawnPerSecond, bytesPerWorker: act.bytesPerWorker, bytesPerId: act.bytesPerId, heapMb }
 }
 
-const DEFAULT_PLAN: Omit<ProbePlan, 'library'> = { workers: 10_000, activations: 1_000_000, runs: 3, runSeconds: 1.5 }
+const DEFAULT_PLAN: Omit<ProbePlan, 'library'> = { workers: 10_000, activations: 1_000_000, runs: 3, runSeconds: 1.5, spawnsInFlight: 10_000 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   if (process.send !== undefined) {

@@ -79,7 +79,8 @@ export async function runtimeBench (opts: RuntimeBenchOptions = {}): Promise<Sce
     workers: opts.workers ?? 10_000,
     activations: opts.activations ?? 1_000_000,
     runs: opts.runs ?? 3,
-    runSeconds: opts.runSeconds ?? 1.5
+    runSeconds: opts.runSeconds ?? 1.5,
+    spawnsInFlight: 10_000
   }
   const log = (line: string): void => { if (opts.quiet !== true) process.stderr.write(`runtime: ${line}\n`) }
 
@@ -113,6 +114,7 @@ export async function runtimeBench (opts: RuntimeBenchOptions = {}): Promise<Sce
     row(`local casts to ${base.workers.toLocaleString('en-US')} live workers`, spCasts, nactCasts, 'msg/s', '>= 5,000,000', yes(spCasts >= 5_000_000)),
     row('local sequential calls (await each)', spCalls, nactCalls, 'calls/s', '>= 1,000,000', yes(spCalls >= 1_000_000)),
     row(`activations, ${n} (spawnMany sync | nact spawn)`, sp.activationsPerSecond, nactActivations, '/s', '>= 1,000,000', yes(sp.activationsPerSecond >= 1_000_000)),
+    row(`activations, ${n} (spawn sync, one id per call, ${base.spawnsInFlight.toLocaleString('en-US')} in flight | nact spawn)`, sp.spawnPerSecond ?? NaN, nactActivations, '/s', '>= 1,000,000', yes((sp.spawnPerSecond ?? 0) >= 1_000_000)),
     row(`activations, ${n} (pool.ensure, no routing)`, sp.ensurePerSecond ?? NaN, undefined, '/s'),
     row(`heap per idle worker at ${n}, id included`, sp.bytesPerWorker, nactBytes, 'bytes', '< 300', yes(sp.bytesPerWorker < 300), 1),
     row('  of which its id string', sp.bytesPerId, hasNact ? nact.bytesPerId : undefined, 'bytes', '', '', 1)
@@ -122,6 +124,7 @@ export async function runtimeBench (opts: RuntimeBenchOptions = {}): Promise<Sce
     { name: 'runtime.local_casts_per_s', value: round(spCasts), unit: 'msg/s', goal: '>= 5,000,000' },
     { name: 'runtime.local_calls_per_s', value: round(spCalls), unit: 'calls/s', goal: '>= 1,000,000' },
     { name: 'runtime.activations_per_s', value: round(sp.activationsPerSecond), unit: 'activations/s', goal: '>= 1,000,000' },
+    { name: 'runtime.spawn_one_per_call_per_s', value: round(sp.spawnPerSecond ?? NaN), unit: 'activations/s', goal: '>= 1,000,000' },
     { name: 'runtime.ensure_per_s', value: round(sp.ensurePerSecond ?? NaN), unit: 'activations/s' },
     { name: 'runtime.bytes_per_idle_worker', value: round(sp.bytesPerWorker, 1), unit: 'bytes', goal: '< 300' },
     { name: 'runtime.bytes_per_id', value: round(sp.bytesPerId, 1), unit: 'bytes' }
@@ -143,7 +146,7 @@ export async function runtimeBench (opts: RuntimeBenchOptions = {}): Promise<Sce
     `SimplePool: a one-node createNode() (libp2p host on 127.0.0.1, its own ring), every message through node.ref(pool, id) as an application sends it. nact ${nactVersion()}: top-level actors of one system. Each in a fresh process with --expose-gc, SimplePool first.`,
     `Casts: 'inc' to ${base.workers.toLocaleString('en-US')} live workers round robin, one per worker per turn of the event loop, for about ${base.runSeconds} s a run; msg/s from the first cast until the handler has seen the last. Runs, SimplePool: ${spread(sp.castsPerSecond)}; nact: ${spread(nact.castsPerSecond)}.`,
     `Calls: 'inc' with the reply awaited before the next (nact: query, the actor dispatching its reply), round robin over the same workers. Runs, SimplePool: ${spread(sp.callsPerSecond)}; nact: ${spread(nact.callsPerSecond)}.`,
-    `Activations: ${n} new ids made before the clock starts; SimplePool through node.spawnMany (mode sync: init has run when it resolves; 1,000 ids per turn of the event loop), then ${n} more through the pool's own ensure (LocalPool.ensure, 1,000 per turn), no ring lookup or id check; nact: spawn, 1,000 per turn.`,
+    `Activations: ${n} new ids made before the clock starts; SimplePool through node.spawnMany (mode sync: init has run when it resolves; 1,000 ids per turn of the event loop), then ${n} more through the pool's own ensure (LocalPool.ensure, 1,000 per turn), no ring lookup or id check, then ${n} more through node.spawn (mode sync), one id per call, ${base.spawnsInFlight.toLocaleString('en-US')} awaited together at a time; nact: spawn, 1,000 per turn (it starts an actor synchronously, so one per call and in bulk are the same there). SimplePool's three pools have a target of ${n}, as an application holding that many on one node would give them.`,
     `Memory: heap after full collections, before the ids were made and after the activations with the benchmark's array of ids dropped, over ${n}. Every worker's state is one shared frozen object, so the figure is what the library keeps per worker: its activation or actor, its entry in the library's maps, and its id string (about ${round(sp.bytesPerId)} bytes here, the ids being 'a-0'..'a-999999'). Heap in use then: SimplePool ${round(sp.heapMb)} MB${hasNact ? `, nact ${round(nact.heapMb)} MB` : ''}.`
   ]
   if (!hasNact) notes.push(`nact not measured: ${nact.skipped ?? ''}`)

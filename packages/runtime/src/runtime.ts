@@ -429,8 +429,8 @@ export class Runtime {
   }
 
   /** Activates a worker on its owner; see {@link SpawnOptions}. Resolves with where it lives, or null for `lazy`. */
-  async spawn (pool: string, id: string, options: SpawnOptions = {}): Promise<WorkerLocation | null> {
-    return await this.outbound.spawn(pool, id, options)
+  spawn (pool: string, id: string, options: SpawnOptions = {}): Promise<WorkerLocation | null> {
+    return this.outbound.spawn(pool, id, options)
   }
 
   /**

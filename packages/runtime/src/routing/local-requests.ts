@@ -1,8 +1,9 @@
 import type { Clock } from '@simplepool/core'
 import { Phase, SPAWNED } from '../activation/activation.js'
+import type { Activation } from '../activation/activation.js'
 import type { LocalPool } from '../activation/local-pool.js'
 import { isolatedError } from '../fencing/quorum.js'
-import { answer, newReply, refuse } from '../activation/replies.js'
+import { newReply, refuse } from '../activation/replies.js'
 import { encodeSpawnMany } from '../protocol/worker-messages.js'
 import type { RuntimeTransport, WorkerLocation } from '../runtime-types.js'
 import type { Spill } from './spill.js'
@@ -46,16 +47,19 @@ export class LocalRequests {
   /** Activates worker `id`: answers once it is accepted, or with `sync` once `load`/`init` ran. */
   spawn (local: LocalPool, id: string, sync: boolean, timeoutMs: number, signal?: AbortSignal): Promise<WorkerLocation> {
     if (this.c.isolated(local)) return Promise.reject(isolatedError(this.c.self(), local.name, id))
+    let act: Activation
+    try {
+      act = local.ensure(id)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    // a worker that is saving on its way out answers for the activation after it
+    const waits = act.phase === Phase.Stopping || (sync && act.phase === Phase.Activating)
+    // started (or live) already: no reply to wait on, nothing on the deadline wheel
+    if (!waits) return Promise.resolve({ node: this.c.self(), epoch: act.epoch })
     return new Promise((resolve, reject) => {
       const reply = newReply(this.c.clock.monotonic() + timeoutMs, resolve, reject, signal)
       try {
-        const act = local.ensure(id)
-        // a worker that is saving on its way out answers for the activation after it
-        const waits = act.phase === Phase.Stopping || (sync && act.phase === Phase.Activating)
-        if (!waits) {
-          answer(reply, { node: this.c.self(), epoch: act.epoch })
-          return
-        }
         local.deliverTo(act, SPAWNED, reply)
       } catch (err) {
         refuse(reply, err as Error)

@@ -335,8 +335,9 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
   }
 
   /** Activates a worker on its owner: `sync` (the default), `async` or `lazy`. */
-  async spawn (pool: string, id: string, options?: SpawnOptions): Promise<WorkerLocation | null> {
-    return await this.runtime.spawn(pool, id, options)
+  spawn (pool: string, id: string, options?: SpawnOptions): Promise<WorkerLocation | null> {
+    // the runtime's promise itself: an `async` wrapper would add turns of the microtask queue to every spawn
+    return this.runtime.spawn(pool, id, options)
   }
 
   /** Activates many workers in batches, yielding between them. Resolves with how many are live. */

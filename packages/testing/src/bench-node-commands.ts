@@ -5,6 +5,7 @@ import { benchMark, benchRead, statsNow, statsSince } from './process-meter.js'
 import { Samples, closedLoop, fixedRate, flood, percentile } from './samples.js'
 import { armSink, sinkTally } from './test-pools.js'
 import { BENCH_ECHO_PROTOCOL, echoBack, echoRoundTrips } from './echo-round-trips.js'
+import { startAllocationMeter } from './allocation-meter.js'
 
 type Args = Record<string, unknown>
 type Command = (node: SimplePoolNode, args: Args) => unknown
@@ -185,9 +186,12 @@ export const benchNodeCommands: Record<string, Command> = {
     const msg = a.msg ?? 'inc'
     const refs = await remoteRefs(node, a)
     const before = statsNow(node)
+    const meter = startAllocationMeter()
     const { ms, sorted, errors } = await closedLoop(n, (a.inFlight as number | undefined) ?? 256, async (i) => await refs[i % refs.length].call(msg))
+    // this process's allocations over the run (the loop's own and its latency samples included) per call
+    const allocation = meter.stop()
     const stats = statsSince(node, before)
-    return { n, ms, perSecond: n / (ms / 1000), failures: errors, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), p999: percentile(sorted, 0.999), stats }
+    return { n, ms, perSecond: n / (ms / 1000), failures: errors, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), p999: percentile(sorted, 0.999), stats, allocation, bytesPerCall: allocation.bytes / n }
   },
 
   /**

@@ -1,12 +1,19 @@
-import { EARLY_REPLY_FLUSH_ENVELOPES, ENVELOPE_VERSION, InvalidMessageError, NodeUnavailableError, OverloadedError, fromWireError, toWireError } from '@simplepool/core'
+import { EARLY_REPLY_FLUSH_ENVELOPES, InvalidMessageError, NodeUnavailableError, OverloadedError, fromWireError, toWireError } from '@simplepool/core'
 import type { Logger } from '@simplepool/core'
 import type { Stream } from '@libp2p/interface'
 import { Kind, checkEnvelope } from './envelope.js'
-import { FRAME_HEADER_BYTES, FrameDecoder, decodeFrameBody, encodeFrame, encodedSize } from './frame-codec.js'
+import { FrameDecoder, decodeFrameBody } from './frame-codec.js'
+import { Outbox, Unqueued } from './outbox.js'
+import type { QueuedAt } from './outbox.js'
+import type { Timed } from './call-deadlines.js'
 import type { TransportStats } from './stats.js'
 
-/** A call waiting for its reply. One object per call, kept in a map and in the deadline wheel. */
-export interface PendingCall {
+/**
+ * A call waiting for its reply. One object per call, kept in a map and in the transport's
+ * `CallDeadlines`; while it waits to be written, `seq`, `start` and `end` say where it lies in the
+ * channel's outbox (see `Outbox.cut`).
+ */
+export interface PendingCall extends QueuedAt, Timed {
   id: number
   channel: Channel
   resolve: (value: unknown) => void
@@ -34,9 +41,9 @@ export interface ChannelOwner {
 }
 
 /**
- * One long-lived stream to a peer, read and written by both sides. Writes are queued and
- * flushed once per turn of the event loop as one frame (or a few, for a big queue); reads
- * are split into frames, checked, and dispatched. Either side may call on it, and a reply
+ * One long-lived stream to a peer, read and written by both sides. Writes are encoded into
+ * the channel's outbox as they are queued and flushed once per turn of the event loop as
+ * one frame (or a few, for a big queue); reads are split into frames, checked, and dispatched. Either side may call on it, and a reply
  * goes back on the stream its call came on, so when a stream closes exactly the calls
  * made on it fail.
  */
@@ -44,15 +51,9 @@ export class Channel {
   readonly peer: string
   readonly pending = new Map<number, PendingCall>()
   stream?: Stream
-  // Envelopes waiting, in chunks of at most one frame's worth: the last chunk fills, a
-  // flush hands whole chunks to the encoder. (One flat array sliced per frame copied the
-  // rest of the queue for every frame sent: 40% of a busy sender's time.)
-  private chunks: unknown[][] = []
-  private count = 0
+  private readonly outbox: Outbox
   private readonly owner: ChannelOwner
   private readonly decoder: FrameDecoder
-  /** Calls given up (timed out, aborted) since the queue was last empty: some may still be queued. */
-  private abandoned = 0
   /** Calls from the peer whose handler has not answered yet. */
   private inboundCalls = 0
   private scheduled = false
@@ -64,6 +65,7 @@ export class Channel {
     this.peer = peer
     this.owner = owner
     this.decoder = new FrameDecoder(owner.maxFrameBytes)
+    this.outbox = new Outbox(owner.maxFrameBytes, owner.maxEnvelopesPerFrame)
   }
 
   /** True once the channel has failed or been closed; a new one replaces it. */
@@ -88,23 +90,54 @@ export class Channel {
     this.schedule()
   }
 
-  /** Queues an envelope; throws `OverloadedError` past the queue limit. */
-  enqueue (envelope: unknown[]): void {
-    if (this.closedWith != null) throw this.closedWith
-    if (this.count >= this.owner.maxQueued) {
-      throw new OverloadedError(`${this.count} messages already queued to ${this.peer}`, { peer: this.peer, queued: this.count })
+  /**
+   * Queues a cast; throws `OverloadedError` past the queue limit. One that cannot be
+   * encoded, or is too big for a frame, is dropped, counted and logged: a cast has no one
+   * to answer.
+   */
+  cast (payload: unknown): void {
+    this.admit()
+    try {
+      this.outbox.add(Kind.Cast, undefined, payload)
+    } catch (err) {
+      if (!(err instanceof Unqueued)) throw err
+      this.owner.stats.droppedCasts++
+      this.owner.logger.warn(`dropped a cast to ${this.peer}: ${err.message}`)
+      return
     }
-    this.push(envelope)
     this.schedule()
+  }
+
+  /**
+   * Queues `call` with `payload` and waits for its answer. Throws `OverloadedError` past
+   * the queue limit, and `InvalidMessageError` for a payload that cannot be encoded or is
+   * too big for a frame; nothing is sent then.
+   */
+  call (call: PendingCall, payload: unknown): void {
+    this.admit()
+    try {
+      this.outbox.add(Kind.Call, call.id, payload, call)
+    } catch (err) {
+      throw err instanceof Unqueued ? new InvalidMessageError(err.message) : err
+    }
+    this.pending.set(call.id, call)
+    this.schedule()
+  }
+
+  /** Throws why nothing more may be queued: the channel closed, or its queue is full. */
+  private admit (): void {
+    if (this.closedWith != null) throw this.closedWith
+    const queued = this.outbox.count
+    if (queued >= this.owner.maxQueued) {
+      throw new OverloadedError(`${queued} messages already queued to ${this.peer}`, { peer: this.peer, queued })
+    }
   }
 
   /** Fails the channel: pending calls reject with `err`, the stream is aborted. */
   fail (err: Error): void {
     if (this.closedWith != null) return
     this.closedWith = err
-    for (const chunk of this.chunks) this.dropCasts(chunk)
-    this.chunks = []
-    this.count = 0
+    this.owner.stats.droppedCasts += this.outbox.clear()
     for (const call of this.pending.values()) {
       this.owner.settle(call)
       call.reject(err)
@@ -119,14 +152,11 @@ export class Channel {
    * never will be: the peer does no work whose answer nobody waits for.
    */
   abandon (id: number): boolean {
-    if (!this.pending.delete(id)) return false
-    if (this.count > 0) this.abandoned++
+    const call = this.pending.get(id)
+    if (call === undefined) return false
+    this.pending.delete(id)
+    if (this.outbox.count > 0) this.outbox.cut(call)
     return true
-  }
-
-  /** Counts the casts among envelopes that will never be written. */
-  private dropCasts (envelopes: unknown[]): void {
-    for (const e of envelopes) if ((e as unknown[])[1] === Kind.Cast) this.owner.stats.droppedCasts++
   }
 
   /** Takes a pending call out of the map and the deadline wheel, for its answer. */
@@ -138,18 +168,8 @@ export class Channel {
     return call
   }
 
-  private push (envelope: unknown[]): void {
-    let last = this.chunks[this.chunks.length - 1]
-    if (last === undefined || last.length >= this.owner.maxEnvelopesPerFrame) {
-      last = []
-      this.chunks.push(last)
-    }
-    last.push(envelope)
-    this.count++
-  }
-
   private schedule (): void {
-    if (this.scheduled || this.draining || this.stream == null || this.count === 0) return
+    if (this.scheduled || this.draining || this.stream == null || this.outbox.count === 0) return
     this.scheduled = true
     this.owner.defer(this.flushNow)
   }
@@ -158,26 +178,20 @@ export class Channel {
     this.scheduled = false
     const stream = this.stream
     if (stream == null || this.closedWith != null) return
-    while (this.chunks.length > 0) {
-      let batch = this.chunks.shift() as unknown[]
-      this.count -= batch.length
-      // only when some call was given up while queued: the common flush pays nothing
-      if (this.abandoned > 0) batch = batch.filter(e => (e as unknown[])[1] !== Kind.Call || this.pending.has((e as unknown[])[2] as number))
-      if (this.count === 0) this.abandoned = 0
-      if (batch.length === 0) continue
-      let more = true
-      for (const frame of this.frames(batch)) {
-        try {
-          more = stream.send(frame)
-        } catch (err) {
-          // the batch in hand is lost with the stream: its casts count as dropped too
-          this.dropCasts(batch)
-          this.fail(new NodeUnavailableError(`write to ${this.peer} failed: ${(err as Error).message}`))
-          return
-        }
-        this.owner.stats.framesOut++
+    for (let frame = this.outbox.next(); frame !== undefined; frame = this.outbox.next()) {
+      // every envelope in it was a call given up while it waited
+      if (frame.envelopes === 0) continue
+      let more: boolean
+      try {
+        more = stream.send(frame.bytes)
+      } catch (err) {
+        // the frame in hand is lost with the stream: its casts count as dropped too
+        this.owner.stats.droppedCasts += frame.casts
+        this.fail(new NodeUnavailableError(`write to ${this.peer} failed: ${(err as Error).message}`))
+        return
       }
-      this.owner.stats.envelopesOut += batch.length
+      this.owner.stats.framesOut++
+      this.owner.stats.envelopesOut += frame.envelopes
       if (!more) {
         // the stream's buffer is full: stop writing until it drains; the queue (bounded) holds the rest
         this.draining = true
@@ -187,47 +201,6 @@ export class Channel {
         }, () => { /* close handler fails the channel */ })
         return
       }
-    }
-  }
-
-  /**
-   * Encodes a batch, halving it when a frame comes out over the limit. A single envelope
-   * that cannot be encoded, or is too big alone, is answered with an error (a call rejects,
-   * a reply becomes an error reply) and the rest still go.
-   */
-  private frames (batch: unknown[]): Uint8Array[] {
-    let frame: Uint8Array | undefined
-    try {
-      frame = encodeFrame(batch)
-    } catch {
-      frame = undefined
-    }
-    // the limit is on the body, as the receiver counts it
-    if (frame != null && frame.byteLength - FRAME_HEADER_BYTES <= this.owner.maxFrameBytes) return [frame]
-    if (batch.length > 1) {
-      const mid = batch.length >> 1
-      return [...this.frames(batch.slice(0, mid)), ...this.frames(batch.slice(mid))]
-    }
-    this.refuse(batch[0] as unknown[])
-    return []
-  }
-
-  private refuse (envelope: unknown[]): void {
-    let why: string
-    try {
-      why = `message of ${encodedSize(envelope)} bytes exceeds the frame limit of ${this.owner.maxFrameBytes}`
-    } catch (err) {
-      why = `message cannot be encoded: ${(err as Error).message}`
-    }
-    const kind = envelope[1]
-    const err = new InvalidMessageError(why)
-    if (kind === Kind.Call) {
-      this.take(envelope[2] as number)?.reject(err)
-    } else if (kind === Kind.Reply) {
-      this.push([ENVELOPE_VERSION, Kind.Error, envelope[2], toWireError(new InvalidMessageError(`reply ${why}`))])
-    } else {
-      this.owner.stats.droppedCasts++
-      this.owner.logger.warn(`dropped a cast to ${this.peer}: ${why}`)
     }
   }
 
@@ -257,7 +230,7 @@ export class Channel {
           // Send the first replies while the rest of a big frame of calls is handled: the
           // caller starts on them at once instead of waiting for the whole batch, so the
           // two processes overlap instead of taking turns.
-          if (this.count >= EARLY_REPLY_FLUSH_ENVELOPES && !this.draining) this.flush()
+          if (this.outbox.count >= EARLY_REPLY_FLUSH_ENVELOPES && !this.draining) this.flush()
           break
         case Kind.Reply:
         case Kind.Error: {
@@ -307,11 +280,20 @@ export class Channel {
 
   private reply (id: number, value: unknown, failed: boolean): void {
     if (this.closedWith != null) return
-    const envelope = failed
-      ? [ENVELOPE_VERSION, Kind.Error, id, toWireError(value)]
-      : [ENVELOPE_VERSION, Kind.Reply, id, value]
     // replies bypass the queue limit: refusing one would leave a caller to time out
-    this.push(envelope)
+    try {
+      if (failed) this.outbox.add(Kind.Error, id, toWireError(value))
+      else this.outbox.add(Kind.Reply, id, value)
+    } catch (err) {
+      if (!(err instanceof Unqueued)) throw err
+      // a reply (or an error's data) that cannot go: its caller gets why, by name
+      try {
+        this.outbox.add(Kind.Error, id, toWireError(new InvalidMessageError(`reply ${err.message}`)))
+      } catch {
+        this.owner.logger.warn(`dropped the reply to call ${id} from ${this.peer}: ${err.message}`)
+        return
+      }
+    }
     this.schedule()
   }
 }

@@ -22,6 +22,11 @@ export function encodeFrame (envelopes: unknown[]): Uint8Array {
   return writer.frame(envelopes, FRAME_HEADER_BYTES)
 }
 
+/** A writer of frames of its own (a channel's open frame), on the encoder the rest of the wire uses. */
+export function newFrameWriter (initialBytes: number): FrameWriter {
+  return new FrameWriter(encoder, initialBytes)
+}
+
 /** Encodes one value alone; used to find the value that made a batch fail to encode. */
 export function encodedSize (value: unknown): number {
   return encoder.encode(value).byteLength

@@ -29,12 +29,44 @@ const UNDEFINED = 0xf7
 /** `String.prototype.isWellFormed` (Node 20), which the TypeScript lib here does not declare yet. */
 interface WellFormed { isWellFormed: () => boolean }
 
+/** A writer's buffer grown past this goes back to its first size once a frame leaves it empty. */
+const LARGE_BUFFER = 1024 * 1024
+
 /** Strings up to this many UTF-16 units are copied by a loop when ASCII; longer ones by `Buffer.write`. */
 const SHORT_STRING = 64
+
+/** Bytes of the longest array head a frame's envelopes take (0x9a and a 32-bit count): room kept before an open frame's first envelope. */
+const MAX_HEAD = 5
+
+/** Bytes of the CBOR head of an array of `n` items, written in the fewest bytes. */
+export function arrayHeadBytes (n: number): number {
+  return n < 24 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5
+}
+
+/** Writes the head of an array of `n` items at `at` (in {@link arrayHeadBytes} bytes). */
+export function writeArrayHead (b: Uint8Array, at: number, n: number): void {
+  if (n < 24) {
+    b[at] = ARRAY | n
+  } else if (n < 0x100) {
+    b[at] = ARRAY | 24
+    b[at + 1] = n
+  } else if (n < 0x10000) {
+    b[at] = ARRAY | 25
+    b[at + 1] = n >>> 8
+    b[at + 2] = n & 0xff
+  } else {
+    b[at] = ARRAY | 26
+    new DataView(b.buffer, b.byteOffset, b.byteLength).setUint32(at + 1, n)
+  }
+}
 
 export class FrameWriter {
   private buf: Buffer
   private pos = 0
+  private readonly initialBytes: number
+  /** Where the open frame's envelopes start: after its length prefix and room for its array head. */
+  private body = 0
+  private headerBytes = 0
 
   /**
    * @param fallback - Encodes a value this writer does not handle (a Map, a Date, a float,
@@ -42,7 +74,8 @@ export class FrameWriter {
    * @param initialBytes - The buffer's starting size; it doubles as frames need.
    */
   constructor (private readonly fallback: Encoder, initialBytes = 64 * 1024) {
-    this.buf = Buffer.allocUnsafe(Math.max(64, initialBytes))
+    this.initialBytes = Math.max(64, initialBytes)
+    this.buf = Buffer.allocUnsafe(this.initialBytes)
   }
 
   /**
@@ -51,12 +84,68 @@ export class FrameWriter {
    * @param headerBytes - Bytes of the length prefix (the frame codec's header).
    */
   frame (envelopes: unknown[], headerBytes: number): Uint8Array {
-    this.pos = headerBytes
-    this.array(envelopes)
-    const bodyBytes = this.pos - headerBytes
-    this.buf.writeUInt32BE(bodyBytes, 0)
-    const out = Buffer.allocUnsafe(this.pos)
-    this.buf.copy(out, 0, 0, this.pos)
+    this.begin(headerBytes)
+    for (let i = 0; i < envelopes.length; i++) this.value(envelopes[i])
+    return this.seal(envelopes.length, this.length)
+  }
+
+  // An open frame, written one envelope at a time as messages are queued (see outbox.ts):
+  // offsets below count from its first envelope's first byte.
+
+  /** Opens a frame: the envelopes written next are its items. */
+  begin (headerBytes: number): void {
+    this.headerBytes = headerBytes
+    this.body = headerBytes + MAX_HEAD
+    this.pos = this.body
+  }
+
+  /** Bytes of the open frame's envelopes so far. */
+  get length (): number {
+    return this.pos - this.body
+  }
+
+  /**
+   * Writes the envelope `[version, kind, id, payload]` (`id` undefined: `[version, kind,
+   * payload]`) at the end of the open frame. All or nothing: when `payload` cannot be
+   * encoded the frame is left as it was and the encoder's error is thrown.
+   */
+  envelope (version: number, kind: number, id: number | undefined, payload: unknown): void {
+    const start = this.pos
+    try {
+      this.head(ARRAY, id === undefined ? 3 : 4)
+      this.head(UINT, version)
+      this.head(UINT, kind)
+      if (id !== undefined) this.value(id)
+      this.value(payload)
+    } catch (err) {
+      this.pos = start
+      throw err
+    }
+  }
+
+  /** Forgets the open frame's bytes from `length` on. */
+  truncate (length: number): void {
+    this.pos = this.body + length
+  }
+
+  /**
+   * The open frame's first `end` bytes of envelopes, `count` of them, as a frame of its own
+   * (a fresh buffer: the length, the array's head in the fewest bytes, the envelopes).
+   * What was written after `end` stays, as the start of the next open frame.
+   */
+  seal (count: number, end: number): Uint8Array {
+    const head = arrayHeadBytes(count)
+    const from = this.body - head - this.headerBytes
+    const to = this.body + end
+    writeArrayHead(this.buf, this.body - head, count)
+    this.buf.writeUInt32BE(to - this.body + head, from)
+    const out = Buffer.allocUnsafe(to - from)
+    this.buf.copy(out, 0, from, to)
+    const rest = this.pos - to
+    if (rest > 0) this.buf.copyWithin(this.body, to, this.pos)
+    this.pos = this.body + rest
+    // a burst grew the buffer far: an idle channel does not keep it
+    if (rest === 0 && this.buf.length > LARGE_BUFFER && this.initialBytes <= LARGE_BUFFER) this.buf = Buffer.allocUnsafe(this.initialBytes)
     return out
   }
 

@@ -1,14 +1,14 @@
 import {
   AbortError, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_MAX_ENVELOPES_PER_FRAME, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_PENDING_CALLS_PER_PEER, DEFAULT_MAX_QUEUED_PER_PEER,
-  DEFAULT_WHEEL_RESOLUTION_MS, DeadlineWheel, MAX_TIMER_MS, ENVELOPE_VERSION, InvalidOptionError, MESSAGE_PROTOCOL, NodeUnavailableError,
+  DEFAULT_WHEEL_RESOLUTION_MS, MAX_TIMER_MS, InvalidOptionError, MESSAGE_PROTOCOL, NodeUnavailableError,
   NoHandlerError, NotStartedError, OverloadedError, TimeoutError, consoleLogger, deferOf, systemClock, timeoutSignal, withDefaults
 } from '@simplepool/core'
 import type { Clock, Logger } from '@simplepool/core'
 import type { Stream } from '@libp2p/interface'
 import { Channel } from './channel.js'
+import { CallDeadlines, Watched } from './call-deadlines.js'
 import type { TransportStats } from './stats.js'
 import type { ChannelOwner, PendingCall } from './channel.js'
-import { Kind } from './envelope.js'
 
 /** What the transport needs from the host it runs on; the mesh provides it. */
 export interface TransportComponents {
@@ -90,8 +90,8 @@ export function validateTransportInit (init: TransportInit): void {
  * Direct messaging between peers: casts (one way) and calls (a reply or a named error,
  * with a deadline), batched into length-prefixed cbor frames on one long-lived stream per
  * pair of peers. Everything is bounded: the queue per peer, the calls pending to a peer
- * and those being handled for it, the size of a frame, and every call's time. No timer per call: deadlines live in
- * one coarse wheel.
+ * and those being handled for it, the size of a frame, and every call's time. No timer per call: deadlines wait
+ * in one queue, in the order they come due, watched by one timer (see call-deadlines.ts).
  */
 export class Transport {
   private readonly components: TransportComponents
@@ -107,7 +107,7 @@ export class Transport {
   private readonly sending = new Map<string, Channel>()
   /** Every open channel, for stop and peerDown. */
   private readonly channels = new Set<Channel>()
-  private readonly wheel: DeadlineWheel<PendingCall>
+  private readonly deadlines: CallDeadlines<PendingCall>
   private handlers: TransportHandlers = {}
   private nextId = 0
   private running = false
@@ -120,7 +120,7 @@ export class Transport {
     this.opts = withDefaults(DEFAULTS, init)
     this.logger = components.logger ?? consoleLogger('transport')
     this.clock = components.clock ?? systemClock
-    this.wheel = new DeadlineWheel<PendingCall>(this.clock, DEFAULT_WHEEL_RESOLUTION_MS, (call) => { this.expire(call) })
+    this.deadlines = new CallDeadlines<PendingCall>(this.clock, DEFAULT_WHEEL_RESOLUTION_MS, (call) => { this.expire(call) })
     const self = this
     this.owner = {
       logger: this.logger,
@@ -160,7 +160,7 @@ export class Transport {
     await this.components.unhandle(this.opts.protocol).catch(() => {})
     const err = new NodeUnavailableError('the transport stopped')
     for (const ch of [...this.channels]) ch.fail(err)
-    this.wheel.clear()
+    this.deadlines.clear()
   }
 
   /**
@@ -169,7 +169,7 @@ export class Transport {
    * it is written) is counted in `stats.droppedCasts`.
    */
   cast (peerId: string, payload: unknown): void {
-    this.channelTo(peerId).enqueue([ENVELOPE_VERSION, Kind.Cast, payload])
+    this.channelTo(peerId).cast(payload)
   }
 
   /**
@@ -200,15 +200,14 @@ export class Transport {
     }
     const id = ++this.nextId
     return new Promise((resolve, reject) => {
-      const call: PendingCall = { id, channel, resolve, reject, timeoutMs }
+      const call: PendingCall = { id, channel, resolve, reject, timeoutMs, seq: -1, start: 0, end: 0, due: 0, watched: Watched.Not }
       try {
-        channel.enqueue([ENVELOPE_VERSION, Kind.Call, id, payload])
+        channel.call(call, payload)
       } catch (err) {
         reject(err)
         return
       }
-      channel.pending.set(id, call)
-      this.wheel.add(call, this.clock.monotonic() + timeoutMs)
+      this.deadlines.add(call, this.clock.monotonic() + timeoutMs)
       if (signal != null) {
         call.signal = signal
         call.onAbort = () => {
@@ -279,7 +278,7 @@ export class Transport {
   }
 
   private settle (call: PendingCall): void {
-    this.wheel.delete(call)
+    this.deadlines.delete(call)
     if (call.onAbort != null) call.signal?.removeEventListener('abort', call.onAbort)
   }
 

@@ -13,6 +13,9 @@ type Command = (node: SimplePoolNode, args: Args) => unknown
 /** The raw round-trip protocol is handled here (once a process). */
 let echoing = false
 
+/** A call that has answered already: what the closed loop costs by itself. */
+const ANSWERED = Promise.resolve(1)
+
 function countError (errors: Record<string, number>, err: unknown): void {
   const k = (err as Error).name
   errors[k] = (errors[k] ?? 0) + 1
@@ -187,11 +190,15 @@ export const benchNodeCommands: Record<string, Command> = {
     const refs = await remoteRefs(node, a)
     const before = statsNow(node)
     const meter = startAllocationMeter()
-    const { ms, sorted, errors } = await closedLoop(n, (a.inFlight as number | undefined) ?? 256, async (i) => await refs[i % refs.length].call(msg))
+    const { ms, sorted, errors } = await closedLoop(n, (a.inFlight as number | undefined) ?? 256, (i) => refs[i % refs.length].call(msg))
     // this process's allocations over the run (the loop's own and its latency samples included) per call
     const allocation = meter.stop()
     const stats = statsSince(node, before)
-    return { n, ms, perSecond: n / (ms / 1000), failures: errors, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), p999: percentile(sorted, 0.999), stats, allocation, bytesPerCall: allocation.bytes / n }
+    // the loop's own share: the same loop over calls that answer at once, with nothing sent
+    const loopMeter = startAllocationMeter()
+    await closedLoop(n, (a.inFlight as number | undefined) ?? 256, () => ANSWERED)
+    const loopBytesPerCall = loopMeter.stop().bytes / n
+    return { n, ms, perSecond: n / (ms / 1000), failures: errors, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), p999: percentile(sorted, 0.999), stats, allocation, bytesPerCall: allocation.bytes / n, loopBytesPerCall }
   },
 
   /**

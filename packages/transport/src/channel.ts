@@ -1,8 +1,8 @@
 import { EARLY_REPLY_FLUSH_ENVELOPES, InvalidMessageError, NodeUnavailableError, OverloadedError, fromWireError, toWireError } from '@simplepool/core'
-import type { Logger } from '@simplepool/core'
+import type { Logger, WireError } from '@simplepool/core'
 import type { Stream } from '@libp2p/interface'
-import { Kind, checkEnvelope } from './envelope.js'
-import { FrameDecoder, decodeFrameBody } from './frame-codec.js'
+import { Kind, checkParts } from './envelope.js'
+import { FrameDecoder, decodeFrameRows } from './frame-codec.js'
 import { Outbox, Unqueued } from './outbox.js'
 import type { QueuedAt } from './outbox.js'
 import type { Timed } from './call-deadlines.js'
@@ -216,17 +216,21 @@ export class Channel {
   }
 
   private onFrame (body: Uint8Array): void {
-    const envelopes = decodeFrameBody(body)
+    // flat: each envelope's item count, then its items; no array per envelope
+    const rows = decodeFrameRows(body)
     this.owner.stats.framesIn++
-    this.owner.stats.envelopesIn += envelopes.length
-    for (const raw of envelopes) {
-      const e = checkEnvelope(raw)
-      switch (e[1]) {
+    for (let at = 0; at < rows.length;) {
+      const length = rows[at] as number
+      // a row that is no array (-1) is one item; -1 + 2 steps over it
+      const next = at + 1 + Math.max(length, 1)
+      const kind = checkParts(length, rows[at + 1], rows[at + 2], rows[at + 3], rows[at + 4])
+      this.owner.stats.envelopesIn++
+      switch (kind) {
         case Kind.Cast:
-          this.deliverCast(e[2])
+          this.deliverCast(rows[at + 3])
           break
         case Kind.Call:
-          this.answer(e[2], e[3])
+          this.answer(rows[at + 3] as number, rows[at + 4])
           // Send the first replies while the rest of a big frame of calls is handled: the
           // caller starts on them at once instead of waiting for the whole batch, so the
           // two processes overlap instead of taking turns.
@@ -234,17 +238,18 @@ export class Channel {
           break
         case Kind.Reply:
         case Kind.Error: {
-          const call = this.take(e[2])
+          const call = this.take(rows[at + 3] as number)
           if (call == null) {
             // timed out or aborted already: the caller has its answer
             this.owner.stats.lateReplies++
             break
           }
-          if (e[1] === Kind.Reply) call.resolve(e[3])
-          else call.reject(fromWireError(e[3]))
+          if (kind === Kind.Reply) call.resolve(rows[at + 4])
+          else call.reject(fromWireError(rows[at + 4] as WireError))
           break
         }
       }
+      at = next
     }
   }
 

@@ -25,20 +25,29 @@ export type Envelope =
  * the frame around the payload is checked here; the payload is the receiver's to judge.
  */
 export function checkEnvelope (e: unknown): Envelope {
-  if (!Array.isArray(e) || e.length < 3) throw new InvalidMessageError('envelope is not an array of at least 3 items')
-  if (e[0] !== ENVELOPE_VERSION) throw new InvalidMessageError(`envelope version ${String(e[0])} is not supported (expected ${ENVELOPE_VERSION})`)
-  const kind = e[1]
+  if (!Array.isArray(e)) throw new InvalidMessageError('envelope is not an array of at least 3 items')
+  checkParts(e.length, e[0], e[1], e[2], e[3])
+  return e as Envelope
+}
+
+/**
+ * Checks an envelope given as its item count and first four items (a row of a frame read
+ * flat); returns its kind. Throws what {@link checkEnvelope} throws for the same envelope.
+ */
+export function checkParts (length: number, version: unknown, kind: unknown, id: unknown, payload: unknown): number {
+  if (length < 3) throw new InvalidMessageError('envelope is not an array of at least 3 items')
+  if (version !== ENVELOPE_VERSION) throw new InvalidMessageError(`envelope version ${String(version)} is not supported (expected ${ENVELOPE_VERSION})`)
   if (kind === Kind.Cast) {
-    if (e.length !== 3) throw new InvalidMessageError('cast envelope must have 3 items')
-    return e as Envelope
+    if (length !== 3) throw new InvalidMessageError('cast envelope must have 3 items')
+    return kind
   }
   if (kind === Kind.Call || kind === Kind.Reply || kind === Kind.Error) {
-    if (e.length !== 4) throw new InvalidMessageError(`envelope of kind ${String(kind)} must have 4 items`)
-    if (typeof e[2] !== 'number' || !Number.isSafeInteger(e[2]) || e[2] < 0) throw new InvalidMessageError('envelope id must be a non-negative integer')
-    if (kind === Kind.Error && (e[3] == null || typeof e[3] !== 'object' || typeof (e[3] as WireError).name !== 'string')) {
+    if (length !== 4) throw new InvalidMessageError(`envelope of kind ${String(kind)} must have 4 items`)
+    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) throw new InvalidMessageError('envelope id must be a non-negative integer')
+    if (kind === Kind.Error && (payload == null || typeof payload !== 'object' || typeof (payload as WireError).name !== 'string')) {
       throw new InvalidMessageError('error envelope must carry { name, message }')
     }
-    return e as Envelope
+    return kind
   }
   throw new InvalidMessageError(`envelope kind ${String(kind)} is unknown`)
 }

@@ -1,6 +1,6 @@
 import { Decoder, Encoder } from 'cbor-x'
 import { InvalidMessageError } from '@simplepool/core'
-import { FrameReader } from './frame-reader.js'
+import { FrameReader, NotAnArrayError } from './frame-reader.js'
 import { FrameWriter } from './frame-writer.js'
 
 /** Bytes of the length prefix in front of every frame: a big-endian uint32. */
@@ -42,6 +42,19 @@ export function decodeFrameBody (body: Uint8Array): unknown[] {
   }
   if (!Array.isArray(value)) throw new InvalidMessageError('frame is not a cbor array of envelopes')
   return value
+}
+
+/**
+ * Decodes a frame body into its envelopes, flat (see `FrameReader.rows`): for each, its
+ * item count, then its items. Throws `InvalidMessageError` if it is not a cbor array.
+ */
+export function decodeFrameRows (body: Uint8Array): unknown[] {
+  try {
+    return reader.rows(body)
+  } catch (err) {
+    if (err instanceof NotAnArrayError) throw new InvalidMessageError('frame is not a cbor array of envelopes')
+    throw new InvalidMessageError(`frame is not valid cbor: ${(err as Error).message}`)
+  }
 }
 
 /**

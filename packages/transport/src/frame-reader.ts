@@ -18,6 +18,8 @@ const FALLBACK = new Error('left to cbor-x')
 
 const EMPTY = new Uint8Array(0)
 const utf8 = new TextDecoder()
+/** Slots `rows` makes ahead at most (a frame of 1,024 envelopes, the default); past them its array grows as it is written. */
+const ROWS_PRESIZED = 5 * 1024
 /** Short strings are read as a list of char codes, one reused list per length: no allocation but the string. */
 const SHORT = 32
 const CODES = Array.from({ length: SHORT + 1 }, (_, n) => new Array<number>(n).fill(0))
@@ -52,6 +54,70 @@ export class FrameReader {
       this.src = EMPTY
       this.view = new DataView(EMPTY.buffer)
     }
+  }
+
+  /**
+   * The one CBOR array of arrays in `body`, flat: for each inner array its length, then its
+   * items (an item that is not an array: -1, then the item). A frame of envelopes read
+   * this way makes one array, not one per envelope. Throws as {@link read} does.
+   */
+  rows (body: Uint8Array): unknown[] {
+    this.src = body
+    this.view = new DataView(body.buffer, body.byteOffset, body.byteLength)
+    this.pos = 0
+    this.end = body.byteLength
+    this.budget = body.byteLength
+    try {
+      const n = this.arrayHead()
+      // sized for envelopes of four items and their lengths: one allocation for the usual frame
+      // (not past ROWS_PRESIZED slots: a count claimed by a small hostile frame allocates no more)
+      const out = new Array<unknown>(Math.min(n * 5, ROWS_PRESIZED))
+      let k = 0
+      for (let i = 0; i < n; i++) {
+        const b = this.pos < this.end ? this.src[this.pos] : -1
+        if (b >= 0x80 && b < 0x98) {
+          // the usual envelope: a short array, its items written as they are read
+          this.pos++
+          const len = b - 0x80
+          this.need(len)
+          this.budget -= len
+          if (this.budget < 0) throw new Error('the frame\'s arrays claim more items than it has bytes')
+          out[k++] = len
+          for (let j = 0; j < len; j++) out[k++] = this.item()
+        } else {
+          out.length = k
+          pushRow(out, this.item())
+          k = out.length
+        }
+      }
+      if (this.pos !== this.end) throw new Error(`${this.end - this.pos} bytes after the end of the frame's value`)
+      out.length = k
+      return out
+    } catch (err) {
+      if (err !== FALLBACK) throw err
+      const value: unknown = this.fallback.decode(body)
+      if (!Array.isArray(value)) throw new NotAnArrayError()
+      const out: unknown[] = []
+      for (const v of value) pushRow(out, v)
+      return out
+    } finally {
+      this.src = EMPTY
+      this.view = new DataView(EMPTY.buffer)
+    }
+  }
+
+  /** The length of the array that starts here; throws `not an array` for any other item. */
+  private arrayHead (): number {
+    this.need(1)
+    const b = this.src[this.pos]
+    if (b >> 5 !== 4) throw new NotAnArrayError()
+    const info = b & 31
+    if (info > 26) throw info === 31 ? FALLBACK : new Error(`reserved additional info ${info}`)
+    this.pos++
+    const n = this.count(info)
+    this.need(n)
+    this.budget -= n
+    return n
   }
 
   private need (bytes: number): void {
@@ -169,6 +235,19 @@ export class FrameReader {
     }
     return utf8.decode(src.subarray(start, start + n))
   }
+}
+
+/** Thrown by `rows` for a body that is not one array. */
+export class NotAnArrayError extends Error {}
+
+/** `v` as a row of {@link FrameReader.rows}: an array's length and items, anything else -1 and itself. */
+function pushRow (out: unknown[], v: unknown): void {
+  if (!Array.isArray(v)) {
+    out.push(-1, v)
+    return
+  }
+  out.push(v.length)
+  for (const x of v) out.push(x)
 }
 
 /** An IEEE 754 half-precision float. */

@@ -62,6 +62,18 @@ export interface TransportHandlers {
   onCall?: (payload: unknown, from: string) => unknown
 }
 
+/**
+ * The resolving functions of the promise made last: every call's promise is made with this
+ * one executor, which hands them over here, instead of a closure (and its context) of its
+ * own per call. The executor runs inside `new Promise`, so they are read back at once.
+ */
+let nextResolve: (value: unknown) => void = () => {}
+let nextReject: (err: Error) => void = () => {}
+function takeResolvers (resolve: (value: unknown) => void, reject: (err: Error) => void): void {
+  nextResolve = resolve
+  nextReject = reject
+}
+
 /** The longest deadline a call may have: the largest delay a timer takes (about 24.8 days). */
 const MAX_TIMEOUT_MS = MAX_TIMER_MS
 
@@ -199,26 +211,26 @@ export class Transport {
       return Promise.reject(err)
     }
     const id = ++this.nextId
-    return new Promise((resolve, reject) => {
-      const call: PendingCall = { id, channel, resolve, reject, timeoutMs, seq: -1, start: 0, end: 0, due: 0, watched: Watched.Not }
-      try {
-        channel.call(call, payload)
-      } catch (err) {
-        reject(err)
-        return
-      }
-      this.deadlines.add(call, this.clock.monotonic() + timeoutMs)
-      if (signal != null) {
-        call.signal = signal
-        call.onAbort = () => {
-          if (channel.abandon(id)) {
-            this.settle(call)
-            reject(new AbortError('the call was aborted'))
-          }
+    const answered = new Promise<unknown>(takeResolvers)
+    const call: PendingCall = { id, channel, resolve: nextResolve, reject: nextReject, timeoutMs, seq: -1, start: 0, end: 0, due: 0, watched: Watched.Not }
+    try {
+      channel.call(call, payload)
+    } catch (err) {
+      call.reject(err as Error)
+      return answered
+    }
+    this.deadlines.add(call, this.clock.monotonic() + timeoutMs)
+    if (signal != null) {
+      call.signal = signal
+      call.onAbort = () => {
+        if (channel.abandon(id)) {
+          this.settle(call)
+          call.reject(new AbortError('the call was aborted'))
         }
-        signal.addEventListener('abort', call.onAbort, { once: true })
       }
-    })
+      signal.addEventListener('abort', call.onAbort, { once: true })
+    }
+    return answered
   }
 
   /** The peer is known to be gone: its pending calls reject at once, its streams close. */

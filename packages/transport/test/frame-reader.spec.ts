@@ -1,7 +1,7 @@
 import { expect } from 'chai'
 import { Decoder, Encoder } from 'cbor-x'
 import { seededRandom } from '@simplepool/core'
-import { FrameReader } from '../src/frame-reader.js'
+import { FrameReader, NotAnArrayError } from '../src/frame-reader.js'
 import { FrameWriter } from '../src/frame-writer.js'
 
 const encoder = new Encoder({ useRecords: false, tagUint8Array: false })
@@ -105,5 +105,39 @@ describe('FrameReader', () => {
       agreed++
     }
     expect(agreed).to.be.greaterThan(50)
+  })
+
+  describe('rows', () => {
+    /** What `rows` should give for a value read whole: each item's length and items (-1 and the item for a non-array). */
+    const flat = (v: unknown[]): unknown[] => v.flatMap(x => Array.isArray(x) ? [x.length, ...x] : [-1, x])
+
+    it('gives each envelope of a frame flat, as read whole, on the fast path and through cbor-x', () => {
+      const frames: unknown[][] = [
+        [],
+        [[1, 1, [1, 'sink', 'r-1', 'inc', 1, 0]], [1, 2, 7, { a: [1, 2] }], [1, 3, 7, 42]],
+        // not arrays among them, and an empty one
+        [[1, 1, 'x'], 'loose', 5, [], [null, true]],
+        // a tag (a Date) and a 64-bit integer: cbor-x reads the whole frame
+        [[1, 3, 1, new Date(0)], [1, 3, 2, 2n ** 60n], 'tail']
+      ]
+      for (const f of frames) {
+        const body = encoder.encode(f)
+        expect(reader.rows(body), JSON.stringify(f, (_k, v: unknown) => typeof v === 'bigint' ? String(v) : v)).to.deep.equal(flat(reader.read(body) as unknown[]))
+      }
+      // a long inner array (past the short head): read as any item
+      const long = [Array.from({ length: 40 }, (_, i) => i)]
+      expect(reader.rows(encoder.encode(long))).to.deep.equal(flat(long))
+    })
+
+    it('refuses a body that is not one array, by name, and malformed ones as read does', () => {
+      expect(() => reader.rows(encoder.encode({ not: 'an array' }))).to.throw(NotAnArrayError)
+      expect(() => reader.rows(encoder.encode('text'))).to.throw(NotAnArrayError)
+      // an inner array that claims more items than the frame has bytes
+      expect(() => reader.rows(new Uint8Array([0x81, 0x97, 0x01]))).to.throw(/unexpected end|claim/)
+      // bytes after the array
+      expect(() => reader.rows(new Uint8Array([0x81, 0x80, 0x00]))).to.throw(/after the end/)
+      // and it is whole afterwards
+      expect(reader.rows(encoder.encode([[1, 2]]))).to.deep.equal([2, 1, 2])
+    })
   })
 })

@@ -3,7 +3,7 @@
  * machine it ran on to `bench/results/<timestamp>.json`.
  *
  * `npm run bench` (builds first), or after a build:
- * `node --import tsx bench/index.ts [--scenario transport|ring|membership|runtime (local)|remote|runtime-cluster|migration|million|scale-up|admin|durability|links|witness|scale|all] [--workers N --nodes N --duration S] [--membership gossip|witness] [--repeat N] [--quiet]`
+ * `node --import tsx bench/index.ts [--scenario transport|ring|membership|runtime (local)|remote|runtime-cluster|migration|million|scale-up|admin|durability|links|witness|scale|all] [--workers N --nodes N --duration S] [--membership gossip|witness] [--generators N] [--repeat N] [--quiet]`
  */
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -54,6 +54,8 @@ interface Sizes {
   duration?: number
   /** `--membership gossip|witness`: the scale scenario runs only that one. */
   membership?: 'gossip' | 'witness'
+  /** `--generators N`: load generator processes of the million scenario (0: inside the nodes). */
+  generators?: number
 }
 
 const SCENARIOS: Record<string, (o: Sizes) => Promise<ScenarioResult>> = {
@@ -65,7 +67,7 @@ const SCENARIOS: Record<string, (o: Sizes) => Promise<ScenarioResult>> = {
   remote: async (o) => remoteBench({ quiet: o.quiet, seconds: o.duration }),
   'runtime-cluster': async (o) => runtimeClusterBench({ quiet: o.quiet, workers: o.workers, seconds: o.duration }),
   migration: async (o) => migrationBench({ quiet: o.quiet, workers: o.workers }),
-  million: async (o) => millionBench({ quiet: o.quiet, workers: o.workers, nodes: o.nodes, duration: o.duration }),
+  million: async (o) => millionBench({ quiet: o.quiet, workers: o.workers, nodes: o.nodes, duration: o.duration, generators: o.generators }),
   'scale-up': async (o) => scaleUpBench({ quiet: o.quiet, workers: o.workers, nodes: o.nodes }),
   admin: async (o) => adminBench({ quiet: o.quiet, workers: o.workers, duration: o.duration }),
   durability: async (o) => durabilityBench({ quiet: o.quiet, seconds: o.duration, workers: o.workers }),
@@ -114,7 +116,8 @@ const { values } = parseArgs({
     nodes: { type: 'string' },
     duration: { type: 'string' },
     repeat: { type: 'string', default: '1' },
-    membership: { type: 'string' }
+    membership: { type: 'string' },
+    generators: { type: 'string' }
   }
 })
 /** Other names of scenarios, not run twice by `all`: `local` is the one-process runtime scenario, beside nact. */
@@ -137,7 +140,12 @@ if (values.membership !== undefined && values.membership !== 'gossip' && values.
   process.stderr.write(`--membership is gossip or witness, got ${values.membership}\n`)
   process.exit(2)
 }
-const sizes: Sizes = { quiet, workers: size('workers'), nodes: size('nodes'), duration: size('duration'), membership: values.membership }
+const generators = values.generators === undefined ? undefined : Number(values.generators)
+if (generators !== undefined && !(Number.isInteger(generators) && generators >= 0)) {
+  process.stderr.write(`--generators must be a whole number, 0 or more, got ${values.generators ?? ''}\n`)
+  process.exit(2)
+}
+const sizes: Sizes = { quiet, workers: size('workers'), nodes: size('nodes'), duration: size('duration'), membership: values.membership, generators }
 /** Runs of each scenario; each figure's min, median and max are taken over them (and over the runs a scenario makes itself). */
 const repeat = size('repeat') ?? 1
 const names = scenario === 'all' ? Object.keys(SCENARIOS) : [scenario]

@@ -1,9 +1,10 @@
 /**
  * The million scenario: 3 node processes on 127.0.0.1 activate 1,000,000 chat rooms (the
- * harness's `room` pool: two numbers of state) in bulk, then every node runs a load
- * generator for 60 s, picking rooms by a Zipf law (s = 1.0) and mixing calls ('get') with
- * casts ('say'); then one node is killed under traffic and the rooms it held are called
- * until every one answers again. Everything is timed inside the nodes or on the wall clock
+ * harness's `room` pool: two numbers of state) in bulk, then load generators run for 60 s,
+ * each in a process of its own (a member of the cluster that holds no room: its target is
+ * 0), picking rooms by a Zipf law (s = 1.0) and mixing calls ('get') with casts ('say');
+ * then one node is killed under traffic and the rooms it held are called until every one
+ * answers again. `generators: 0` runs a generator inside each node process instead. Everything is timed inside the nodes or on the wall clock
  * around them. Needs the build (`npm run bench` does it):
  * `node --import tsx bench/million.bench.ts`.
  */
@@ -28,6 +29,8 @@ export interface MillionBenchOptions {
   inFlight?: number
   /** One message in this many is a cast. @default 4 */
   castEvery?: number
+  /** Load generator processes, members that hold no room; 0 runs one inside each node process. @default 3 */
+  generators?: number
   quiet?: boolean
 }
 
@@ -87,13 +90,15 @@ export async function millionBench (opts: MillionBenchOptions = {}): Promise<Sce
   const duration = opts.duration ?? 60
   const inFlight = opts.inFlight ?? 128
   const castEvery = opts.castEvery ?? 4
+  const generatorCount = opts.generators ?? 3
   const quiet = opts.quiet === true
   const progress = new Progress('million', quiet)
   progress.done(`starting ${nodeCount} nodes`)
   // each node's target is its share, so the hard limits (1.5x) leave room for an uneven ring
   const cluster = await startCluster({ nodes: nodeCount, pools: [POOL], targets: { [POOL]: Math.ceil(workers / nodeCount) }, startTimeoutMs: 30_000 })
   try {
-    const nodes = cluster.nodes
+    // a copy: the load generators join the cluster later, and are not nodes that hold rooms
+    const nodes = [...cluster.nodes]
     const before = await Promise.all(nodes.map(async n => await n.request<Memory>('memory')))
 
     const { activationMs, perNode, live, activationCounts } = await activateRooms(nodes, workers, progress)
@@ -101,21 +106,31 @@ export async function millionBench (opts: MillionBenchOptions = {}): Promise<Sce
     const heapGrowth = after.reduce((s, m, i) => s + m.heapUsed - before[i].heapUsed, 0)
     const rssTotal = after.reduce((s, m) => s + m.rss, 0)
 
+    // the load generators: members that own nothing, so every message they send crosses to a node
+    const generators: NodeHandle[] = []
+    for (let i = 0; i < generatorCount; i++) {
+      progress.update(`starting load generator ${i + 1} of ${generatorCount}`)
+      generators.push(await cluster.addNode({ name: `load-${i + 1}`, targets: { [POOL]: 0 } }))
+    }
+    if (generatorCount > 0) progress.done(`${generatorCount} load generator processes joined`)
+    const senders = generatorCount > 0 ? generators : nodes
+
     // traffic
     const traffic = { pool: POOL, prefix: PREFIX, n: workers, inFlight, castEvery, msg: 'get', cast: 'say' }
     progress.done(`warm-up traffic, ${WARMUP_S} s`)
-    await Promise.all(nodes.map(async n => await n.request('zipfTraffic', { ...traffic, seconds: WARMUP_S }, 120_000)))
+    await Promise.all(senders.map(async n => await n.request('zipfTraffic', { ...traffic, seconds: WARMUP_S }, 120_000)))
     const trafficStart = Date.now()
-    const running = Promise.all(nodes.map(async n => await n.request<Series>('zipfTraffic', { ...traffic, seconds: duration }, (duration + 120) * 1000)))
+    const running = Promise.all(senders.map(async n => await n.request<Series>('zipfTraffic', { ...traffic, seconds: duration }, (duration + 120) * 1000)))
     let done = false
     void running.finally(() => { done = true })
     while (!done) {
       await sleep(500)
-      progress.update(`Zipf traffic from every node: ${Math.min(duration, Math.round((Date.now() - trafficStart) / 1000))} / ${duration} s`)
+      progress.update(`Zipf traffic from ${generatorCount > 0 ? `${generatorCount} load generators` : 'every node'}: ${Math.min(duration, Math.round((Date.now() - trafficStart) / 1000))} / ${duration} s`)
     }
     const series = await running
     const steady = windowOf(series, trafficStart, trafficStart + duration * 1000)
     const health = await Promise.all(nodes.map(async n => await n.request<{ eventLoopDelayP99Ms: number }>('health')))
+    const generatorHealth = await Promise.all(generators.map(async n => await n.request<{ eventLoopDelayP99Ms: number }>('health')))
     progress.done(`traffic: ${fmt(steady.perSecond)} msgs/s, call p99 ${steady.p99.toFixed(2)} ms`)
 
     // failover: kill the last node under traffic; call a sample of its rooms until all answer
@@ -123,7 +138,8 @@ export async function millionBench (opts: MillionBenchOptions = {}): Promise<Sce
     const survivors = nodes.slice(0, -1)
     const lost = await survivors[0].request<number[]>('ownedBy', { pool: POOL, prefix: PREFIX, n: workers, peer: victim.peerId })
     const sample = Array.from({ length: Math.min(FAILOVER_SAMPLE, lost.length) }, () => lost[Math.floor(Math.random() * lost.length)])
-    const failTraffic = Promise.all(survivors.map(async n => await n.request<Series>('zipfTraffic', { ...traffic, seconds: 120 }, 240_000)))
+    const failSenders = generatorCount > 0 ? generators : survivors
+    const failTraffic = Promise.all(failSenders.map(async n => await n.request<Series>('zipfTraffic', { ...traffic, seconds: 120 }, 240_000)))
     await sleep(3_000)
     progress.done(`killing ${victim.name} (${fmt(lost.length)} rooms) under traffic`)
     const killAt = Date.now()
@@ -138,7 +154,7 @@ export async function millionBench (opts: MillionBenchOptions = {}): Promise<Sce
       await sleep(500)
     }
     const stopAt = Date.now()
-    await Promise.all(survivors.map(async n => await n.request('stopTraffic')))
+    await Promise.all(failSenders.map(async n => await n.request('stopTraffic')))
     const failSeries = await failTraffic
     const outage = windowOf(failSeries, Math.floor((killAt - failSeries[0].startedAt) / 1000) * 1000 + failSeries[0].startedAt, recoveredAt + 1000)
     const afterFail = windowOf(failSeries, recoveredAt + 1000, stopAt)
@@ -162,6 +178,7 @@ export async function millionBench (opts: MillionBenchOptions = {}): Promise<Sce
     add('call_p99_ms', '  call p99', round(steady.p99, 3), 'ms', '< 5', yes(steady.p99 < 5))
     add('call_p999_ms', '  call p99.9', round(steady.p999, 3), 'ms')
     health.forEach((h, i) => { add(`node${i + 1}.loop_delay_p99_ms`, `  node ${i + 1}: event-loop delay p99`, round(h.eventLoopDelayP99Ms, 1), 'ms') })
+    generatorHealth.forEach((h, i) => { add(`load${i + 1}.loop_delay_p99_ms`, `  load generator ${i + 1}: event-loop delay p99`, round(h.eventLoopDelayP99Ms, 1), 'ms') })
     add('failover_ms', `kill 1 of ${nodeCount}: until every sampled room answers`, round(recoveryMs), 'ms', '< 2,000', yes(recoveryMs < 2_000))
     add('failover_errors', '  failed messages in that window', outage.errors, 'messages')
     add('after_failover_msgs_per_s', `  msgs/s on ${survivors.length} nodes after`, round(afterFail.perSecond), 'msgs/s')
@@ -169,8 +186,8 @@ export async function millionBench (opts: MillionBenchOptions = {}): Promise<Sce
     const notes = [
       `Real node processes on 127.0.0.1 (TCP, Noise, Yamux), the harness's room pool (state: two numbers). Activation: each node calls spawnMany on a slice of the ids 'r-0'..'r-${workers - 1}' at once; the time runs from the first call until all resolved (sync: every room's init has run). Per node: ${perNode.map(fmt).join(', ')}.`,
       "Memory after full collections, after activation; heap per room is the growth of the nodes' heaps over the activation, over the rooms (id, activation and state: what the runtime keeps per worker).",
-      `Traffic: every node runs a load generator (${inFlight} in flight) picking rooms by a Zipf law (s = 1.0; the most popular rooms spread over the ring), one message in ${castEvery} a cast ('say'), the rest calls ('get'); ${WARMUP_S} s unmeasured first. Calls ${fmt(steady.calls)}, casts ${fmt(steady.casts)} over ${steady.seconds} s; latency of calls, from per-second histograms (5%-wide buckets). Errors: ${steady.errors === 0 ? 'none' : JSON.stringify(errorNames(series))}.`,
-      `Failover: the survivors keep their load generators running; ${victim.name} is killed (SIGKILL) after 3 s; a survivor calls ${fmt(sample.length)} rooms picked at random among the ${fmt(lost.length)} the killed node owned, round after round (256 in flight), until a round in which every one answered; the figure is from the kill to the start of that round (${sweep.rounds} rounds). Failed messages: those of the load generators from the second of the kill to a second after recovery, ${JSON.stringify(errorNames(failSeries))} in all; sweep errors ${JSON.stringify(sweep.errors)}. The rooms come back from init (this pool has no store).`
+      `Traffic: ${generatorCount > 0 ? `${generatorCount} load generators, each in a process of its own (a member of the cluster with a target of 0 for the rooms: every message crosses to the node that holds its room), each` : 'every node runs a load generator'} (${inFlight} in flight) picking rooms by a Zipf law (s = 1.0; the most popular rooms spread over the ring), one message in ${castEvery} a cast ('say'), the rest calls ('get'); ${WARMUP_S} s unmeasured first. Calls ${fmt(steady.calls)}, casts ${fmt(steady.casts)} over ${steady.seconds} s; latency of calls, from per-second histograms (5%-wide buckets). Errors: ${steady.errors === 0 ? 'none' : JSON.stringify(errorNames(series))}.`,
+      `Failover: the load generators keep running; ${victim.name} is killed (SIGKILL) after 3 s; a survivor calls ${fmt(sample.length)} rooms picked at random among the ${fmt(lost.length)} the killed node owned, round after round (256 in flight), until a round in which every one answered; the figure is from the kill to the start of that round (${sweep.rounds} rounds). Failed messages: those of the load generators from the second of the kill to a second after recovery, ${JSON.stringify(errorNames(failSeries))} in all; sweep errors ${JSON.stringify(sweep.errors)}. The rooms come back from init (this pool has no store).`
     ]
     const steadyTime = overTime(series, trafficStart)
     const failTime = overTime(failSeries, killAt)

@@ -11,28 +11,53 @@ const MAX_CLAIMED_HERE = 100_000
  * and started it, and the other started it too (seed 102139).
  */
 export class ClaimedHere {
-  /** By `pool\nid`: who claimed, and when (monotonic ms). */
-  private readonly claimed = new Map<string, { claimer: string, at: number }>()
+  /** By pool, then id: who claimed, and when (monotonic ms). Two levels: an activation's look builds no key. */
+  private readonly claimed = new Map<string, Map<string, { claimer: string, at: number }>>()
+  private size = 0
+  /** When the newest claim was noted: once every one is older than the span, all are forgotten at once. */
+  private newestAt = -Infinity
 
   /** `claimer` claimed worker `id` of `pool` from here at `now`, when this node had no copy. */
   note (pool: string, id: string, claimer: string, now: number): void {
-    if (this.claimed.size >= MAX_CLAIMED_HERE) {
-      for (const [key, c] of this.claimed) if (now - c.at > CLAIMED_HERE_MS) this.claimed.delete(key)
-      // still full: a burst of claims within the span; the oldest go
-      for (const key of this.claimed.keys()) {
-        if (this.claimed.size < MAX_CLAIMED_HERE) break
-        this.claimed.delete(key)
+    if (this.size >= MAX_CLAIMED_HERE) {
+      for (const ids of this.claimed.values()) {
+        for (const [key, c] of ids) {
+          if (now - c.at > CLAIMED_HERE_MS) this.drop(ids, key)
+        }
+      }
+      // still full: a burst of claims within the span; the oldest of each pool go first
+      for (const ids of this.claimed.values()) {
+        for (const key of ids.keys()) {
+          if (this.size < MAX_CLAIMED_HERE) break
+          this.drop(ids, key)
+        }
       }
     }
-    const key = `${pool}\n${id}`
-    this.claimed.delete(key)
-    this.claimed.set(key, { claimer, at: now })
+    let ids = this.claimed.get(pool)
+    if (ids === undefined) {
+      ids = new Map()
+      this.claimed.set(pool, ids)
+    }
+    if (ids.delete(id)) this.size--
+    ids.set(id, { claimer, at: now })
+    this.size++
+    this.newestAt = Math.max(this.newestAt, now)
   }
 
   /** The node that claimed `id` from here lately, when this node had no copy. */
   by (pool: string, id: string, now: number): string | undefined {
-    if (this.claimed.size === 0) return undefined
-    const c = this.claimed.get(`${pool}\n${id}`)
+    if (this.size === 0) return undefined
+    if (now - this.newestAt > CLAIMED_HERE_MS) {
+      // every claim noted is past its span: none can answer, and an activation no longer looks
+      this.claimed.clear()
+      this.size = 0
+      return undefined
+    }
+    const c = this.claimed.get(pool)?.get(id)
     return c !== undefined && now - c.at <= CLAIMED_HERE_MS ? c.claimer : undefined
+  }
+
+  private drop (ids: Map<string, unknown>, id: string): void {
+    if (ids.delete(id)) this.size--
   }
 }

@@ -51,7 +51,9 @@ export class Spill {
    */
   homeOf (local: LocalPool, id: string): string | undefined {
     try {
-      const owner = this.c.owners.ownerOf(local.name, id, local)
+      // ownerIn: nobody serving the pool (the last node leaving) is an answer here, not an error built per worker
+      const owner = this.c.owners.ownerIn(local.name, id, local, this.c.placement())
+      if (owner === undefined) return undefined
       const self = this.c.self()
       if (owner !== self && this.spilledFrom(local.name, id) === owner && this.c.owners.serves(local.name)) return self
       return owner

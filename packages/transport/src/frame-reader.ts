@@ -110,6 +110,8 @@ export class FrameReader {
   private arrayHead (): number {
     this.need(1)
     const b = this.src[this.pos]
+    // a tag around the frame (self-described CBOR): cbor-x reads it, as `read` leaves it to it
+    if (b >> 5 === 6) throw FALLBACK
     if (b >> 5 !== 4) throw new NotAnArrayError()
     const info = b & 31
     if (info > 26) throw info === 31 ? FALLBACK : new Error(`reserved additional info ${info}`)

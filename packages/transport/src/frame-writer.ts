@@ -29,8 +29,8 @@ const UNDEFINED = 0xf7
 /** `String.prototype.isWellFormed` (Node 20), which the TypeScript lib here does not declare yet. */
 interface WellFormed { isWellFormed: () => boolean }
 
-/** A writer's buffer grown past this goes back to its first size once a frame leaves it empty. */
-const LARGE_BUFFER = 1024 * 1024
+/** A writer's buffer grown past this goes back to its first size once a frame that used an eighth of it at most leaves it empty. */
+const LARGE_BUFFER = 64 * 1024
 
 /** Strings up to this many UTF-16 units are copied by a loop when ASCII; longer ones by `Buffer.write`. */
 const SHORT_STRING = 64
@@ -144,8 +144,8 @@ export class FrameWriter {
     const rest = this.pos - to
     if (rest > 0) this.buf.copyWithin(this.body, to, this.pos)
     this.pos = this.body + rest
-    // a burst grew the buffer far: an idle channel does not keep it
-    if (rest === 0 && this.buf.length > LARGE_BUFFER && this.initialBytes <= LARGE_BUFFER) this.buf = Buffer.allocUnsafe(this.initialBytes)
+    // a burst grew the buffer far past what frames now take: a channel does not keep it
+    if (rest === 0 && this.buf.length > LARGE_BUFFER && (to - from) * 8 < this.buf.length) this.buf = Buffer.allocUnsafe(this.initialBytes)
     return out
   }
 

@@ -25,9 +25,6 @@ export interface QueuedAt {
 /** Why an envelope was not queued: the message that names it, for the sender's error. */
 export class Unqueued extends Error {}
 
-/** Bytes a frame's array head may take (see frame-writer.ts): the body limit keeps room for it. */
-const MAX_HEAD = 5
-
 /** A channel's writer starts this small: a pair of nodes that exchange a few calls keeps a few KB. */
 const INITIAL_BYTES = 4096
 
@@ -51,6 +48,8 @@ export class Outbox {
   private openEnvelopes = 0
   private openCasts = 0
   private cuts: QueuedAt[] = []
+  /** An envelope is being encoded: its payload's own code (a getter) may try to send. */
+  private adding = false
   /** Envelopes queued, sealed or open. */
   count = 0
 
@@ -66,20 +65,26 @@ export class Outbox {
    * a frame alone; nothing is queued then.
    */
   add (kind: number, id: number | undefined, payload: unknown, at?: QueuedAt): void {
+    // a message sent from inside the encoding of another (a getter of its payload) would be
+    // written into the middle of it
+    if (this.adding) throw new Unqueued('message sent while another to the same peer was being encoded (from a getter or encoder of its payload)')
     const w = this.writer
     let start = w.length
+    this.adding = true
     try {
       w.envelope(ENVELOPE_VERSION, kind, id, payload)
     } catch (err) {
       throw new Unqueued(`message cannot be encoded: ${(err as Error).message}`)
+    } finally {
+      this.adding = false
     }
     let end = w.length
     // the limit is on the body, as the receiver counts it: the envelopes and the array's head
-    if (end - start + MAX_HEAD > this.maxFrameBytes) {
+    if (end - start + arrayHeadBytes(1) > this.maxFrameBytes) {
       w.truncate(start)
-      throw new Unqueued(`message of ${end - start} bytes exceeds the frame limit of ${this.maxFrameBytes}`)
+      throw new Unqueued(`message of ${end - start + arrayHeadBytes(1)} bytes exceeds the frame limit of ${this.maxFrameBytes}`)
     }
-    if (end + MAX_HEAD > this.maxFrameBytes) {
+    if (end + arrayHeadBytes(this.openEnvelopes + 1) > this.maxFrameBytes) {
       // the open frame is full without it: sealed, and this envelope opens the next one
       this.seal(start)
       end -= start

@@ -228,7 +228,14 @@ export class Transport {
           call.reject(new AbortError('the call was aborted'))
         }
       }
-      signal.addEventListener('abort', call.onAbort, { once: true })
+      try {
+        signal.addEventListener('abort', call.onAbort, { once: true })
+      } catch (err) {
+        // not an AbortSignal after all: the call is refused as it would have been before it was sent
+        channel.abandon(id)
+        this.deadlines.delete(call)
+        call.reject(err as Error)
+      }
     }
     return answered
   }

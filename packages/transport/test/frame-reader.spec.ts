@@ -139,5 +139,11 @@ describe('FrameReader', () => {
       // and it is whole afterwards
       expect(reader.rows(encoder.encode([[1, 2]]))).to.deep.equal([2, 1, 2])
     })
+
+    it('reads a frame in a tag (self-described CBOR) through cbor-x, as read does', () => {
+      const tagged = Uint8Array.from([0xd9, 0xd9, 0xf7, 0x81, 0x83, 0x01, 0x01, 0x63, 0x61, 0x62, 0x63])
+      expect(reader.read(tagged)).to.deep.equal([[1, 1, 'abc']])
+      expect(reader.rows(tagged)).to.deep.equal([3, 1, 1, 'abc'])
+    })
   })
 })

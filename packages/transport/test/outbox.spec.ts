@@ -107,4 +107,34 @@ describe('Outbox', () => {
     box.add(Kind.Cast, undefined, 'again')
     expect(drain(box).flatMap(f => envelopes(f))).to.deep.equal([[ENVELOPE_VERSION, Kind.Cast, 'again']])
   })
+
+  it('takes a message as big as the frame limit allows, to the byte, and says the size of one over it', () => {
+    const limit = 1_000
+    // a body of one envelope [1, 1, bytes(n)]: array head 1, envelope head 1, version 1, kind 1, bytes head 3, n
+    const fits = new Outbox(limit, 1024)
+    fits.add(Kind.Cast, undefined, new Uint8Array(limit - 7))
+    expect(drain(fits)[0].bytes.byteLength - 4).to.equal(limit)
+    expect(() => { new Outbox(limit, 1024).add(Kind.Cast, undefined, new Uint8Array(limit - 6)) }).to.throw(Unqueued, /message of 1001 bytes exceeds the frame limit of 1000/)
+  })
+
+  it('refuses by name a message sent from inside the encoding of another, which stays whole', () => {
+    const box = new Outbox(1 << 20, 1)
+    let inner: unknown
+    const payload = {
+      x: 1,
+      get y () {
+        try {
+          box.add(Kind.Cast, undefined, 'side')
+        } catch (err) {
+          inner = err
+        }
+        return 2
+      },
+      z: 3
+    }
+    box.add(Kind.Cast, undefined, payload)
+    expect(inner).to.be.instanceOf(Unqueued)
+    expect((inner as Error).message).to.match(/while another to the same peer was being encoded/)
+    expect(drain(box).flatMap(f => envelopes(f))).to.deep.equal([[ENVELOPE_VERSION, Kind.Cast, { x: 1, y: 2, z: 3 }]])
+  })
 })

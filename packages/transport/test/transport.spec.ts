@@ -173,6 +173,22 @@ describe('Transport (in memory)', () => {
     expect(b.stats.envelopesIn).to.equal(1)
   })
 
+  it('a signal that is not an AbortSignal rejects the call where it is made, and leaves nothing pending or sent', async () => {
+    const { a, b } = await pair()
+    let thrown: unknown
+    let p: Promise<unknown> | undefined
+    try {
+      p = a.call('B', 'x', { signal: { aborted: false } as unknown as AbortSignal })
+    } catch (err) {
+      thrown = err
+    }
+    expect(thrown).to.equal(undefined)
+    expect(((await (p as Promise<unknown>).catch((e: Error) => e)) as Error).name).to.equal('TypeError')
+    expect(a.pendingCalls()).to.equal(0)
+    expect(await a.call('B', 'next')).to.deep.equal({ echo: 'next' })
+    expect(b.stats.envelopesIn).to.equal(1)
+  })
+
   it('aborts a call through its signal', async () => {
     const { a } = await pair()
     const ctl = new AbortController()

@@ -37,23 +37,37 @@ export class FrameReader {
 
   /** The one CBOR item in `body`; throws on bytes that are not exactly one item. */
   read (body: Uint8Array): unknown {
-    this.src = body
-    this.view = new DataView(body.buffer, body.byteOffset, body.byteLength)
-    this.pos = 0
-    this.end = body.byteLength
-    this.budget = body.byteLength
+    this.begin(body)
     try {
       const value = this.item()
-      if (this.pos !== this.end) throw new Error(`${this.end - this.pos} bytes after the end of the frame's value`)
+      this.atEnd()
       return value
     } catch (err) {
       if (err === FALLBACK) return this.fallback.decode(body)
       throw err
     } finally {
-      // the frame's memory is not held past its decoding (byte strings keep their own views)
-      this.src = EMPTY
-      this.view = new DataView(EMPTY.buffer)
+      this.forget()
     }
+  }
+
+  /** Starts reading `body`: every item it holds together claims no more array slots than it has bytes. */
+  private begin (body: Uint8Array): void {
+    this.src = body
+    this.view = new DataView(body.buffer, body.byteOffset, body.byteLength)
+    this.pos = 0
+    this.end = body.byteLength
+    this.budget = body.byteLength
+  }
+
+  /** Throws when bytes are left after the frame's value. */
+  private atEnd (): void {
+    if (this.pos !== this.end) throw new Error(`${this.end - this.pos} bytes after the end of the frame's value`)
+  }
+
+  /** The frame's memory is not held past its decoding (byte strings keep their own views). */
+  private forget (): void {
+    this.src = EMPTY
+    this.view = new DataView(EMPTY.buffer)
   }
 
   /**
@@ -62,11 +76,7 @@ export class FrameReader {
    * this way makes one array, not one per envelope. Throws as {@link read} does.
    */
   rows (body: Uint8Array): unknown[] {
-    this.src = body
-    this.view = new DataView(body.buffer, body.byteOffset, body.byteLength)
-    this.pos = 0
-    this.end = body.byteLength
-    this.budget = body.byteLength
+    this.begin(body)
     try {
       const n = this.arrayHead()
       // sized for envelopes of four items and their lengths: one allocation for the usual frame
@@ -90,7 +100,7 @@ export class FrameReader {
           k = out.length
         }
       }
-      if (this.pos !== this.end) throw new Error(`${this.end - this.pos} bytes after the end of the frame's value`)
+      this.atEnd()
       out.length = k
       return out
     } catch (err) {
@@ -101,8 +111,7 @@ export class FrameReader {
       for (const v of value) pushRow(out, v)
       return out
     } finally {
-      this.src = EMPTY
-      this.view = new DataView(EMPTY.buffer)
+      this.forget()
     }
   }
 

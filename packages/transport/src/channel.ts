@@ -159,7 +159,7 @@ export class Channel {
     return true
   }
 
-  /** Takes a pending call out of the map and the deadline wheel, for its answer. */
+  /** Takes a pending call out of the map and its deadline, for its answer. */
   private take (id: number): PendingCall | undefined {
     const call = this.pending.get(id)
     if (call == null) return undefined

@@ -1,7 +1,7 @@
 /**
  * SimplePool's direct transport: casts and calls between peers, batched into
  * length-prefixed cbor-x frames on one long-lived libp2p stream per pair of peers.
- * Bounded queues, named errors that cross the wire, deadlines on one coarse wheel.
+ * Bounded queues, named errors that cross the wire, call deadlines in one queue watched by one timer.
  *
  * @example
  * ```ts

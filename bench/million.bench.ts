@@ -4,8 +4,9 @@
  * each in a process of its own (a member of the cluster that holds no room: its target is
  * 0), picking rooms by a Zipf law (s = 1.0) and mixing calls ('get') with casts ('say');
  * then one node is killed under traffic and the rooms it held are called until every one
- * answers again. `generators: 0` runs a generator inside each node process instead. Everything is timed inside the nodes or on the wall clock
- * around them. Needs the build (`npm run bench` does it):
+ * answers again. `generators: 0` runs a generator inside each node process instead.
+ * Everything is timed inside the nodes or on the wall clock around them. Needs the build
+ * (`npm run bench` does it):
  * `node --import tsx bench/million.bench.ts`.
  */
 import { startCluster } from '@simplepool/testing'

@@ -9,6 +9,18 @@ import { worse } from '@simplepool/runtime'
 import type { HealthStatus, NodeHealth, PoolHealth, PoolView } from '@simplepool/runtime'
 import { LOOP_WINDOW_MS, NODE_CRITICAL_LOOP_DELAY_MS, NODE_DEGRADED_LOOP_DELAY_MS } from '@simplepool/core'
 
+/** How often the event loop's delay is sampled, in ms. */
+const LOOP_SAMPLE_MS = 20
+
+/**
+ * A delay the loop monitor recorded (ns), as the delay past the sampling interval in ms.
+ * Node's histogram records the whole time between two samples: an idle loop reads the
+ * interval itself (about 20 ms), which the health figure added to every node's delay.
+ */
+export function loopDelayMs (recordedNs: number, sampleMs = LOOP_SAMPLE_MS): number {
+  return Math.max(0, recordedNs / 1e6 - sampleMs)
+}
+
 /** What a node's health reads. */
 export interface NodeHealthComponents {
   /** The loop-delay window is measured on it. */
@@ -25,7 +37,7 @@ export interface NodeHealthComponents {
 
 /** Reads a node's health when asked; between two questions it only samples the event loop's delay. */
 export class NodeHealthMonitor {
-  private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 })
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS })
   private loopWindowStart = 0
   private lastLoopP99 = 0
 
@@ -69,10 +81,10 @@ export class NodeHealthMonitor {
    */
   private loopDelayP99 (now: number): number {
     if (now - this.loopWindowStart >= LOOP_WINDOW_MS) {
-      if (this.loopDelay.count > 0) this.lastLoopP99 = this.loopDelay.percentile(99) / 1e6
+      if (this.loopDelay.count > 0) this.lastLoopP99 = loopDelayMs(this.loopDelay.percentile(99))
       this.loopDelay.reset()
       this.loopWindowStart = now
     }
-    return this.loopDelay.count > 0 ? Math.max(this.lastLoopP99, this.loopDelay.percentile(99) / 1e6) : this.lastLoopP99
+    return this.loopDelay.count > 0 ? Math.max(this.lastLoopP99, loopDelayMs(this.loopDelay.percentile(99))) : this.lastLoopP99
   }
 }

@@ -27,11 +27,6 @@ export function newFrameWriter (initialBytes: number): FrameWriter {
   return new FrameWriter(encoder, initialBytes)
 }
 
-/** Encodes one value alone; used to find the value that made a batch fail to encode. */
-export function encodedSize (value: unknown): number {
-  return encoder.encode(value).byteLength
-}
-
 /** Decodes a frame body into its envelopes; throws `InvalidMessageError` if it is not a cbor array. */
 export function decodeFrameBody (body: Uint8Array): unknown[] {
   let value: unknown

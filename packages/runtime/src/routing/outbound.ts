@@ -159,13 +159,11 @@ export class Outbound implements RefTarget {
       const timeoutMs = timeoutOf(options, DEFAULT_CALL_TIMEOUT_MS)
       checkSignal(options.signal)
       const sync = mode === 'sync'
-      const to = { timeoutMs, signal: options.signal }
-      if (owner === this.c.self()) {
-        const spilled = this.c.spill.spillOf(local as LocalPool, id, true)
-        if (spilled === undefined) return this.c.requests.spawn(local as LocalPool, id, sync, timeoutMs, options.signal)
-        return this.c.transport.call(spilled, encodeSpawn({ pool, id, hops: 0, sync, spilled: true }), to) as Promise<WorkerLocation>
-      }
-      return this.c.transport.call(owner, encodeSpawn({ pool, id, hops: 0, sync, spilled: false }), to) as Promise<WorkerLocation>
+      // started here: no call options, no message
+      const spilled = owner === this.c.self() ? this.c.spill.spillOf(local as LocalPool, id, true) : undefined
+      if (owner === this.c.self() && spilled === undefined) return this.c.requests.spawn(local as LocalPool, id, sync, timeoutMs, options.signal)
+      const to = spilled ?? owner
+      return this.c.transport.call(to, encodeSpawn({ pool, id, hops: 0, sync, spilled: spilled !== undefined }), { timeoutMs, signal: options.signal }) as Promise<WorkerLocation>
     } catch (err) {
       return Promise.reject(err)
     }

@@ -168,7 +168,13 @@ describe('the simplepool command line: start and demo', function () {
         expect(up.addresses).to.deep.equal([`${announce}/p2p/${up.node}`])
         first.child.kill('SIGTERM')
         expect(await exitWithin(first, 15_000), first.err).to.equal(0)
-        const again = cli('start', '--pools', POOLS, '-o', 'json', '--key-file', keyFile)
+        // the id to name the node by in access rules, and rules that let it host what it runs
+        const id = cli('id', '--key-file', keyFile)
+        expect(await exitWithin(id, 15_000)).to.equal(0)
+        expect(id.out).to.equal(`${up.node}\n`)
+        const rules = join(dir, 'access.json')
+        writeFileSync(rules, JSON.stringify({ roles: { hosts: [up.node] }, pools: { '*': { host: ['hosts'] } } }))
+        const again = cli('start', '--pools', POOLS, '-o', 'json', '--key-file', keyFile, '--access', rules)
         expect((await ready(again)).node).to.equal(up.node)
         expect(again.err).not.to.include('made a new identity')
         again.child.kill('SIGTERM')
@@ -190,6 +196,9 @@ describe('the simplepool command line: start and demo', function () {
         dir = mkdtempSync(join(tmpdir(), 'simplepool-cli-'))
         writeFileSync(join(dir, 'no-pools.mjs'), 'export const answer = 42\n')
         writeFileSync(join(dir, 'throws.mjs'), "throw new Error('boom at import')\n")
+        writeFileSync(join(dir, 'not-json.json'), '{ roles: ')
+        writeFileSync(join(dir, 'typo.json'), JSON.stringify({ roles: { hosts: [] }, pools: { ledger: { host: ['host'] } } }))
+        writeFileSync(join(dir, 'not-a-host.json'), JSON.stringify({ roles: { edge: [] }, pools: { ledger: { call: ['edge'] } } }))
       })
       after(() => { rmSync(dir, { recursive: true, force: true }) })
 
@@ -205,7 +214,11 @@ describe('the simplepool command line: start and demo', function () {
         ['an unknown option', () => ['--pools', POOLS, '--frobnicate'], 64, /Unknown option '--frobnicate'/],
         ['a listen address off loopback without a cluster key', () => ['--pools', POOLS, '--listen', '/ip4/0.0.0.0/tcp/0'], 64, /address \/ip4\/0\.0\.0\.0\/tcp\/0 is not loopback and the node has no clusterKey/],
         ['an admin API off loopback without a token', () => ['--pools', POOLS, '--admin-port', '0', '--admin-host', '0.0.0.0'], 64, /admin\.host 0\.0\.0\.0 is not loopback: the admin API there needs admin\.token/],
-        ['--admin-open-reads alone', () => ['--pools', POOLS, '--admin-open-reads'], 64, /--admin-open-reads needs --admin-port/]
+        ['--admin-open-reads alone', () => ['--pools', POOLS, '--admin-open-reads'], 64, /--admin-open-reads needs --admin-port/],
+        ['--access of a missing file', () => ['--pools', POOLS, '--access', join(dir, 'missing.json')], 64, /--access .*missing\.json: ENOENT/],
+        ['--access of a file that is not JSON', () => ['--pools', POOLS, '--access', join(dir, 'not-json.json')], 64, /--access .*not-json\.json is not JSON/],
+        ['--access granting a role it does not define', () => ['--pools', POOLS, '--access', join(dir, 'typo.json')], 64, /access\.pools\.ledger\.host grants role "host", which access\.roles does not define/],
+        ['--access not letting the node host its pools', () => ['--pools', POOLS, '--access', join(dir, 'not-a-host.json')], 64, /runs pool ledger, but its access rules do not let it host it/]
       ]
 
       it('answers each with exit code 64 (2 when the module fails to load) and a message naming the problem, no stack', async () => {

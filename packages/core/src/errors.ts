@@ -146,6 +146,16 @@ export class StaleWriteError extends SimplePoolError {
   constructor (message = 'A newer activation of the worker wrote its state', data?: unknown) { super(message, data); this.name = 'StaleWriteError' }
 }
 
+/**
+ * The receiving node's access rules do not let the sender (`data.peer`, as the Noise
+ * handshake proved it) do this (`data.op`) to pool `data.pool` (or the node): nothing of
+ * it reached a worker. Not retried: ask the operator for the right.
+ */
+export class ForbiddenError extends SimplePoolError {
+  static readonly code = 'ForbiddenError'
+  constructor (message = 'Forbidden', data?: unknown) { super(message, data); this.name = 'ForbiddenError' }
+}
+
 const KNOWN: Record<string, new (message?: string, data?: unknown) => SimplePoolError> = {
   TimeoutError,
   AbortError,
@@ -161,7 +171,8 @@ const KNOWN: Record<string, new (message?: string, data?: unknown) => SimplePool
   InvalidOptionError,
   NotStartedError,
   JoinTimeoutError,
-  StaleWriteError
+  StaleWriteError,
+  ForbiddenError
 }
 
 /** True when a store refused the write as stale (by name: an adapter or a handler may throw its own `StaleWriteError`). */

@@ -2,11 +2,14 @@ import { randomBytes } from 'node:crypto'
 import { link, lstat, open, readFile, stat, unlink } from 'node:fs/promises'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { InvalidOptionError } from '@simplepool/core'
 
 /** A node's identity, read from its key file or just made there. */
 export interface KeyFile {
   privateKey: PrivateKey
+  /** The peer id the key proves: what access rules name this node by. */
+  peerId: string
   /** The file was missing, and was made now. */
   created: boolean
   /** Others than its owner may read the file (its mode allows group or others). */
@@ -30,7 +33,7 @@ async function readKey (path: string): Promise<KeyFile | undefined> {
   } catch (err) {
     throw new InvalidOptionError(`key file ${path} holds no libp2p private key (${(err as Error).message}); move it away to have a new one made`)
   }
-  return { privateKey, created: false, exposed: ((await stat(path)).mode & 0o077) !== 0 }
+  return { privateKey, peerId: peerIdFromPrivateKey(privateKey).toString(), created: false, exposed: ((await stat(path)).mode & 0o077) !== 0 }
 }
 
 /**
@@ -69,5 +72,5 @@ export async function loadKeyFile (path: string): Promise<KeyFile> {
   } finally {
     await unlink(temp).catch(() => {})
   }
-  return { privateKey, created: true, exposed: false }
+  return { privateKey, peerId: peerIdFromPrivateKey(privateKey).toString(), created: true, exposed: false }
 }

@@ -41,8 +41,11 @@ export class Placement {
    *
    * @param snapshot - The membership view to place against.
    * @param previous - The placement of an earlier snapshot, to reuse rings from.
+   * @param mayHost - Whether a member may hold workers of a pool (a node's access rules):
+   *   one that may not is left off that pool's ring whatever target it announces. Every
+   *   node must be given the same answers to place alike.
    */
-  static fromSnapshot (snapshot: MembershipSnapshot, previous?: Placement): Placement {
+  static fromSnapshot (snapshot: MembershipSnapshot, previous?: Placement, mayHost?: (peerId: string, pool: string) => boolean): Placement {
     const weights = new Map<string, Map<string, number>>()
     for (const m of snapshot.members) {
       const serving = isServing(m)
@@ -55,7 +58,7 @@ export class Placement {
         const target = m.pools[pool]?.target
         // Records come from peers: a target that is not a finite positive number
         // counts as 0 here rather than failing the whole placement.
-        if (serving && typeof target === 'number' && Number.isFinite(target) && target > 0) {
+        if (serving && typeof target === 'number' && Number.isFinite(target) && target > 0 && mayHost?.(m.peerId, pool) !== false) {
           w.set(m.peerId, target)
         }
       }

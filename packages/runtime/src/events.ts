@@ -1,5 +1,6 @@
 import { TypedEventTarget, interceptListeners } from '@simplepool/core'
 import type { WireError } from '@simplepool/core'
+import type { NodeOperation } from './access/access-rules.js'
 
 /** Which worker an event is about. */
 export interface WorkerEventDetail {
@@ -62,6 +63,23 @@ export interface MigrationDetail {
   elapsedMs: number
 }
 
+/** What a refusal was of, as counted and announced: a message kind, or a node operation . */
+export type RefusedOp = 'call' | 'cast' | 'spawn' | 'where' | 'count' | 'barrier' | 'handoff' | 'claim' | 'replica' | 'spill' | 'hint' | NodeOperation
+
+/** The access rules refused a peer (`count` times since the last event about it): once a second per peer at most. */
+export interface AccessDenyDetail {
+  /** The node that refused. */
+  node: string
+  /** The refused peer, as its connection's Noise handshake proved it. */
+  peer: string
+  /** The pool of the last refusal, or null for a node operation. */
+  pool: string | null
+  /** What the last refusal was of. */
+  op: RefusedOp
+  /** Refusals of this peer this event covers: the first, and those since the last event. */
+  count: number
+}
+
 /** Events of the runtime. */
 export interface RuntimeEvents extends Record<string, unknown> {
   'worker:activate': WorkerEventDetail
@@ -74,6 +92,8 @@ export interface RuntimeEvents extends Record<string, unknown> {
   'migration:start': MigrationDetail
   'migration:progress': MigrationDetail
   'migration:done': MigrationDetail
+  /** The access rules refused a peer: once a second per peer at most, with how many refusals it covers. */
+  'access:deny': AccessDenyDetail
 }
 
 /**

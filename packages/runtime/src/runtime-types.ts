@@ -2,6 +2,7 @@
  * The runtime's contracts with the node around it, and the options and answers of its
  * operations.
  */
+import type { AccessRules } from './access/access-rules.js'
 import type { Clock, Logger, Member, Random } from '@simplepool/core'
 import type { Placement } from '@simplepool/ring'
 import type { AbortOptions } from './options.js'
@@ -117,6 +118,8 @@ export interface RuntimeInit {
   claimWindowMs?: number
   /** Replicas and live workers of replicated pools looked at per turn of the event loop after the ring moved. @default 2000 */
   replicaWalkPerTurn?: number
+  /** Who among the members may call, host and operate on what; open to every member when not given. See {@link AccessRules}. */
+  access?: AccessRules
 }
 
 /** Where a worker lives. */

@@ -9,10 +9,11 @@ import type { Activation } from './activation/activation.js'
 import { DeadlineWatch } from './activation/deadline-watch.js'
 import { LocalPool } from './activation/local-pool.js'
 import type { PoolComponents } from './activation/pool-components.js'
-import { createPools } from './activation/pools.js'
+import { createPools, perPool, setTarget } from './activation/pools.js'
 import { Scheduler } from './activation/scheduler.js'
 import { TimingWheel } from './activation/timing-wheel.js'
 import { WorkerEvents } from './events.js'
+import { Access } from './access/access.js'
 import { Epochs } from './fencing/epochs.js'
 import { Fence } from './fencing/fence.js'
 import { HeldLease } from './fencing/held-lease.js'
@@ -86,6 +87,8 @@ export class Runtime {
   private readonly stall: StallGuard
   /** Replicas of this node's workers on their successors, and those it keeps for others (`peek` reads one). */
   readonly replicator: Replicator
+  /** Who among the members may call, host and operate on what (see {@link AccessRules}); the node's operations check it too. */
+  readonly access: Access
   private readonly claimWindowMs: number
   private readonly rebalanceDelayMs: number
   /** Each pool's ring fingerprint in the current placement: a change of any is a ring change. */
@@ -118,6 +121,7 @@ export class Runtime {
     const countOf = (peer: string, name: string): number | undefined => c.countOf?.(peer, name)
     this.claimWindowMs = init.claimWindowMs ?? DEFAULT_CLAIM_WINDOW_MS
     this.rebalanceDelayMs = init.rebalanceDelayMs ?? DEFAULT_REBALANCE_DELAY_MS
+    const access = this.access = new Access(init.access, { clock, events: this.events, self, runs: (name) => this.pools.has(name) })
 
     this.wheel = new TimingWheel<Activation>(clock, init.timingWheelMs ?? DEFAULT_TIMING_WHEEL_MS, (act, slot) => {
       // the wheel's timer may be the first thing to run after a stall
@@ -157,7 +161,9 @@ export class Runtime {
       members,
       spawnBatch: this.spawnBatch,
       requireRunning: () => { this.requireRunning() },
-      checkStall: () => { this.stall.check(clock.monotonic()) }
+      checkStall: () => { this.stall.check(clock.monotonic()) },
+      maySend: (name) => access.maySend(name),
+      mayHost: access.hostRight
     })
     this.sender = new HandoffSender({
       clock,
@@ -188,6 +194,8 @@ export class Runtime {
       members,
       countOf,
       unheard: () => c.unheard?.() ?? [],
+      mayHost: access.hostRight,
+      hostsHere: access.open ? undefined : (name) => access.hostsHere(name),
       fencing: () => this.fence.active,
       handOverNow: (local, act, to) => this.sender.handOverNow(local, act, to),
       sendWaiting: (local, act, to) => { this.sender.sendWaiting(local, act, to) }
@@ -227,7 +235,7 @@ export class Runtime {
       spawnBatch: this.spawnBatch
     })
     const replicator = this.replicator = new Replicator({ clock, logger, transport: c.transport, self, placement: () => this.current, pool, pools, running, down: downHere, ringMovedLately: (p, id) => this.claims.holders(p, id).length > 0, observeEpoch: (e) => { this.epochs.observe(e) }, walkPerTurn: init.replicaWalkPerTurn })
-    this.dispatch = new Dispatch({ inbound: this.inbound, receiver: this.receiver, claims: this.claims, fence: this.fence, spill: this.spill, routing: this.routing, replicator })
+    this.dispatch = new Dispatch({ inbound: this.inbound, receiver: this.receiver, claims: this.claims, fence: this.fence, spill: this.spill, routing: this.routing, replicator, access })
     // without a way to ask the others, a stall cannot be told from a failover: off unless asked for
     const lease = c.lease === undefined || c.markedDown === undefined
       ? undefined
@@ -321,6 +329,7 @@ export class Runtime {
   start (): void {
     if (this.running) return
     this.self = this.c.self()
+    this.access.checkSelf([...this.pools.values()].filter(p => p.target > 0).map(p => p.name))
     this.claims.start()
     this.running = true
     const tick = (): void => {
@@ -391,25 +400,13 @@ export class Runtime {
   }
 
   /** This node's targets, for its membership record. */
-  targets (): Record<string, number> { return this.perPool(p => p.target) }
+  targets (): Record<string, number> { return perPool(this.pools, p => p.target) }
 
   /** Workers active on this node per pool, for the membership heartbeat. */
-  counts (): Record<string, number> { return this.perPool(p => p.activations.size) }
-
-  /** A figure of each of this node's pools, by name. */
-  private perPool (figure: (p: LocalPool) => number): Record<string, number> {
-    const out: Record<string, number> = {}
-    for (const p of this.pools.values()) out[p.name] = figure(p)
-    return out
-  }
+  counts (): Record<string, number> { return perPool(this.pools, p => p.activations.size) }
 
   /** Sets this node's target for a pool (its weight on the ring follows through membership). */
-  setTarget (pool: string, target: number): void {
-    const local = this.pools.get(pool)
-    if (local === undefined) throw new UnknownPoolError(`this node does not run pool ${String(pool)}`, { pool })
-    if (typeof target !== 'number' || !Number.isFinite(target) || target < 0) throw new InvalidOptionError(`target of ${pool} must be a number >= 0, got ${String(target)} (${typeof target})`)
-    local.target = target
-  }
+  setTarget (pool: string, target: number): void { setTarget(this.pools, pool, target) }
 
   /** A ref to worker `id` of `pool`. Throws `UnknownPoolError` for a pool no node runs. */
   ref<M = unknown, R = unknown> (pool: string, id: string): WorkerRef<M, R> {

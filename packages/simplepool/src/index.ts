@@ -43,9 +43,13 @@ export type {
   MigrationDetail, NodeFenceDetail, RuntimeEvents, WorkerConflictDetail, WorkerEventDetail, WorkerFailDetail, WorkerMigrateDetail, WorkerPassivateDetail
 } from '@simplepool/runtime'
 
+// who may do what inside the cluster
+export { ANY_MEMBER, ANY_POOL, NODE_OPERATIONS, validateAccessRules } from '@simplepool/runtime'
+export type { AccessDenyDetail, AccessRules, NodeOperation, PoolGrant, RefusedOp } from '@simplepool/runtime'
+
 // named errors, and what to read of them
 export {
-  AbortError, ClusterKeyError, HandoffError, InvalidMessageError, InvalidOptionError, JoinTimeoutError, NoHandlerError, NodeIsolatedError,
+  AbortError, ClusterKeyError, ForbiddenError, HandoffError, InvalidMessageError, InvalidOptionError, JoinTimeoutError, NoHandlerError, NodeIsolatedError,
   NodeUnavailableError, NotStartedError, OverloadedError, SimplePoolError, StaleWriteError, TimeoutError, UnknownPoolError, WorkerNotAliveError,
   fromWireError, isSimplePoolError, isStaleWrite, mayHaveArrived, toWireError
 } from '@simplepool/core'

@@ -5,6 +5,7 @@ import { CHILD_CONFIG_ENV } from './protocol.js'
 import type { ChildConfig, ChildMessage, Request } from './protocol.js'
 import { pathToFileURL } from 'node:url'
 import { SimplePoolNode } from 'simplepool'
+import { loadKeyFile } from '@simplepool/mesh'
 import type { Pool } from 'simplepool'
 import { TestNode } from './test-node.js'
 import { commands } from './child-commands.js'
@@ -53,6 +54,7 @@ if (!(node instanceof TestNode)) {
   watchWorkerEvents(node)
   // when a fence ended, for tests that time isolation and rejoin against cuts and heals
   node.addEventListener('node:fence', (evt) => { send({ type: 'event', name: 'node:fence', detail: evt.detail }) })
+  node.addEventListener('access:deny', (evt) => { send({ type: 'event', name: 'access:deny', detail: evt.detail }) })
 }
 
 async function makeNode (): Promise<TestNode | SimplePoolNode> {
@@ -73,7 +75,8 @@ async function makeNode (): Promise<TestNode | SimplePoolNode> {
     })
   }
   const admin = config.admin != null ? { port: 0, host: '127.0.0.1', ...config.admin } : undefined
-  return new SimplePoolNode({ ...meshInit, pools, targets: config.targets, transport: config.transport, runtime: config.runtime, admin, logger })
+  const identity = config.keyFile != null ? { privateKey: (await loadKeyFile(config.keyFile)).privateKey } : {}
+  return new SimplePoolNode({ ...meshInit, ...identity, pools, targets: config.targets, transport: config.transport, runtime: config.runtime, admin, access: config.access, logger })
 }
 
 for (const name of ['member:join', 'member:update', 'member:leave', 'member:down', 'mesh:error'] as const) {

@@ -1,4 +1,5 @@
 import { fork } from 'node:child_process'
+import type { AccessRules } from 'simplepool'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { fromWireError } from '@simplepool/core'
@@ -30,6 +31,8 @@ export interface ClusterOptions {
   runtime?: Record<string, number>
   /** SimplePool nodes serve the admin HTTP API on a free loopback port (the `adminAddress` request says which). */
   admin?: { token?: string }
+  /** Access rules every SimplePool node gets (`NodeInit.access`). */
+  access?: AccessRules
 }
 
 /** Options of one node added to a cluster. */
@@ -48,6 +51,10 @@ export interface NodeOptions {
   listen?: string[]
   /** Runs the process in this network namespace (`ip netns exec`), as on a machine of its own: see {@link PrivateNetwork}. */
   netns?: string
+  /** The node's identity, from this key file (made when missing: see `loadKeyFile`): its peer id is known before it starts. */
+  keyFile?: string
+  /** Overrides the cluster's access rules for this node. */
+  access?: AccessRules
 }
 
 /** An event a child forwarded. */
@@ -279,7 +286,9 @@ export class Cluster {
       poolOptions: this.opts.poolOptions,
       poolsModule: this.opts.poolsModule,
       runtime: this.opts.runtime,
-      admin: this.opts.admin
+      admin: this.opts.admin,
+      keyFile: opts.keyFile,
+      access: opts.access ?? this.opts.access
     }, opts.netns)
     this.nodes.push(handle)
     await handle.ready(this.opts.startTimeoutMs)

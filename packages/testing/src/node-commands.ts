@@ -77,6 +77,9 @@ export const nodeCommands: Record<string, Command> = {
     }
     return { sent, errors }
   },
+  /** A message of the runtime's or the node's protocol, as given, straight on the transport: what a misbehaving member could send. */
+  rawCall: async (node, a) => await outcome(node.transport.call(a.peer as string, a.payload, { timeoutMs: a.timeoutMs as number | undefined })),
+  rawCast: (node, a) => { node.transport.cast(a.peer as string, a.payload); return true },
   spawn: async (node, a) => await outcome(node.spawn(a.pool as string, a.id as string, { mode: a.mode as SpawnMode, timeoutMs: a.timeoutMs as number | undefined })),
   spawnMany: async (node, a) => {
     const started = performance.now()

@@ -1,6 +1,7 @@
 /**
  * The IPC protocol between the harness (parent) and a node process (child).
  */
+import type { AccessRules } from 'simplepool'
 
 /** Configuration a child reads from its environment. */
 export interface ChildConfig {
@@ -21,6 +22,10 @@ export interface ChildConfig {
   runtime?: Record<string, number>
   /** Serve the admin HTTP API on a free port of 127.0.0.1 (`adminAddress` says which), with this token. */
   admin?: { token?: string }
+  /** The node's identity: a key file (see `loadKeyFile`), so that its peer id is known before it starts. */
+  keyFile?: string
+  /** The node's access rules (`NodeInit.access`). */
+  access?: AccessRules
 }
 
 /** Parent to child: a request with an id the reply carries back. */

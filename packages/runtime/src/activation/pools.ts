@@ -1,4 +1,4 @@
-import { DEFAULT_POOL_TARGET, InvalidOptionError } from '@simplepool/core'
+import { DEFAULT_POOL_TARGET, InvalidOptionError, UnknownPoolError } from '@simplepool/core'
 import { validatePool, withStore } from '../pool.js'
 import type { Pool } from '../pool.js'
 import { LocalPool } from './local-pool.js'
@@ -20,7 +20,26 @@ export function createPools (defs: ReadonlyArray<Pool<any, any, any>>, targets: 
   }
   for (const [name, t] of Object.entries(targets ?? {})) {
     if (!pools.has(name)) throw new InvalidOptionError(`targets name pool ${name}, which is not among this node's pools`)
-    if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) throw new InvalidOptionError(`target of ${name} must be a number >= 0, got ${String(t)} (${typeof t})`)
+    checkTarget(name, t)
   }
   return pools
+}
+
+/** Sets the target of this node's pool `name` (its weight on the ring follows through membership). */
+export function setTarget (pools: ReadonlyMap<string, LocalPool>, name: string, target: number): void {
+  const local = pools.get(name)
+  if (local === undefined) throw new UnknownPoolError(`this node does not run pool ${String(name)}`, { pool: name })
+  checkTarget(name, target)
+  local.target = target
+}
+
+/** A figure of each of the pools, by name. */
+export function perPool (pools: ReadonlyMap<string, LocalPool>, figure: (p: LocalPool) => number): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const p of pools.values()) out[p.name] = figure(p)
+  return out
+}
+
+function checkTarget (name: string, t: unknown): void {
+  if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) throw new InvalidOptionError(`target of ${name} must be a number >= 0, got ${String(t)} (${typeof t})`)
 }

@@ -35,6 +35,9 @@ export interface ClaimComponents {
   countOf?: (peerId: string, pool: string) => number | undefined
   /** Members never heard here that others doubt and did not mark down; none when undefined. */
   unheard?: () => readonly string[]
+  /** Whether the access rules let `peer` (or this node) host `pool`; undefined: no rules. Only a host holds a copy, is asked for one, passes claims on. */
+  mayHost?: (peer: string, pool: string) => boolean
+  hostsHere?: (pool: string) => boolean
   /** True while this node, back from a stall, finds out whether its activations are stale. */
   fencing: () => boolean
   /** Hands `act` to `to` now (waiting a moment for it to come between turns); true once it left. */
@@ -175,6 +178,15 @@ export class ClaimWindow {
    * the last changes, did not report zero workers of the pool: none in a cluster that is forming.
    */
   holders (pool: string, id: string): readonly string[] {
+    const found = this.candidates(pool, id)
+    // a member the access rules do not let host the pool holds no copy; asked, it could
+    // only pass the claim on to holders that refuse it, or answer 'mine' to stall the claimer
+    const mayHost = this.c.mayHost
+    return mayHost === undefined || found.length === 0 ? found : found.filter(h => mayHost(h, pool))
+  }
+
+  /** The members that may hold `id`, before the access rules are asked (see {@link holders}). */
+  private candidates (pool: string, id: string): readonly string[] {
     const now = this.c.clock.monotonic()
     if (this.keptBy.size > 0) this.forgetKept(now)
     const self = this.c.self()
@@ -387,6 +399,7 @@ export class ClaimWindow {
     if (this.c.fencing()) return 'mine'
     const act = local.activations.get(m.id)
     if (act === undefined) {
+      if (this.c.hostsHere?.(m.pool) === false) return 'none'
       if (claimer !== this.c.self()) this.claimed.note(m.pool, m.id, claimer, this.c.clock.monotonic())
       // this node handed it on, or claimed it and gave up as the ring moved on while a holder
       // kept it: the claim goes on to that holder, which hands it to the claimer if it sees it as

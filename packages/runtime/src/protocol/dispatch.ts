@@ -1,4 +1,7 @@
 import { InvalidMessageError } from '@simplepool/core'
+import { CALL_OR_HOST, PoolRight } from '../access/access.js'
+import type { Access } from '../access/access.js'
+import type { RefusedOp } from '../events.js'
 import type { Fence } from '../fencing/fence.js'
 import type { ClaimWindow } from '../handoff/claims.js'
 import type { HandoffReceiver } from '../handoff/receiver.js'
@@ -22,12 +25,16 @@ export interface DispatchParts {
   readonly spill: Spill
   readonly routing: RoutingStats
   readonly replicator: Replicator
+  readonly access: Access
 }
 
 /**
- * What another node sends this node's runtime, decoded and handed to the part that
- * answers it: one switch per kind (calls, casts), the only place that maps an operation
- * to its decoder. A message that does not decode is refused with `InvalidMessageError`.
+ * What another node sends this node's runtime, decoded, checked against the access rules
+ * (on the sender's peer id, as its connection's handshake proved it) and handed to the
+ * part that answers it: one switch per kind (calls, casts), the only place that maps an
+ * operation to its decoder and to the right it needs. A message that does not decode is
+ * refused with `InvalidMessageError`; one its sender has no right to, with
+ * `ForbiddenError` (a cast: dropped and counted), before any part of the node sees it.
  */
 export class Dispatch {
   constructor (private readonly p: DispatchParts) {}
@@ -36,22 +43,61 @@ export class Dispatch {
   call (payload: unknown, from: string, now: number): unknown {
     const p = this.p
     switch (opOf(payload)) {
-      case Op.Call: return p.inbound.call(decodeCall(payload), from, now)
-      case Op.Spawn: return p.inbound.spawn(decodeSpawn(payload), from)
-      case Op.Where:
-      case Op.Stop: return p.inbound.worker(decodeWorker(payload), from)
-      case Op.SpawnMany: return p.inbound.spawnMany(decodeSpawnMany(payload), from)
-      case Op.Count: return p.inbound.count(decodeCount(payload))
-      case Op.Barrier: return p.inbound.barrier(decodeBarrier(payload), from, now)
+      case Op.Call: {
+        const m = decodeCall(payload)
+        this.need(from, m.pool, CALL_OR_HOST, 'call')
+        return p.inbound.call(m, from, now)
+      }
+      case Op.Spawn: {
+        const m = decodeSpawn(payload)
+        this.need(from, m.pool, CALL_OR_HOST, 'spawn')
+        return p.inbound.spawn(m, from)
+      }
+      case Op.Where: {
+        const m = decodeWorker(payload)
+        this.need(from, m.pool, CALL_OR_HOST, 'where')
+        return p.inbound.worker(m, from)
+      }
+      case Op.Stop: {
+        const m = decodeWorker(payload)
+        // an operator's stop, or a host sending one on
+        if (!p.access.mayOperate(from, 'stop')) this.need(from, m.pool, PoolRight.Host, 'stop')
+        return p.inbound.worker(m, from)
+      }
+      case Op.SpawnMany: {
+        const m = decodeSpawnMany(payload)
+        this.need(from, m.pool, CALL_OR_HOST, 'spawn')
+        return p.inbound.spawnMany(m, from)
+      }
+      case Op.Count: {
+        const m = decodeCount(payload)
+        this.need(from, m.pool, CALL_OR_HOST, 'count')
+        return p.inbound.count(m)
+      }
+      case Op.Barrier: {
+        const m = decodeBarrier(payload)
+        this.need(from, m.pool, CALL_OR_HOST, 'barrier')
+        return p.inbound.barrier(m, from, now)
+      }
       case Op.HandoffMany: {
-        // read while fencing, it arrived during the stall: see Fence.unlessMarkedDown
         const m = decodeHandoff(payload)
+        this.need(from, m.pool, PoolRight.Host, 'handoff')
+        // read while fencing, it arrived during the stall: see Fence.unlessMarkedDown
         return p.fence.unlessMarkedDown(`the handoff of ${m.workers.length} workers of ${m.pool}`, () => p.receiver.receive(m, from))
       }
-      case Op.ReplicaPut: return p.replicator.onPut(decodeReplicaPut(payload), from)
-      case Op.ReplicaGet: return p.replicator.onGet(decodeReplicaGet(payload))
+      case Op.ReplicaPut: {
+        const m = decodeReplicaPut(payload)
+        this.need(from, m.pool, PoolRight.Host, 'replica')
+        return p.replicator.onPut(m, from)
+      }
+      case Op.ReplicaGet: {
+        const m = decodeReplicaGet(payload)
+        this.need(from, m.pool, PoolRight.Host, 'replica')
+        return p.replicator.onGet(m)
+      }
       case Op.Claim: {
         const m = decodeClaim(payload)
+        this.need(from, m.pool, PoolRight.Host, 'claim')
         return p.fence.afterFence(() => p.claims.answer(m, from))
       }
       default: throw new InvalidMessageError(`unknown runtime operation ${String((payload as unknown[])[0])}`)
@@ -62,20 +108,39 @@ export class Dispatch {
   cast (payload: unknown, from: string): void {
     const p = this.p
     switch (opOf(payload)) {
-      case Op.Cast:
-        p.inbound.cast(decodeCast(payload), from)
+      case Op.Cast: {
+        const m = decodeCast(payload)
+        if (this.may(from, m.pool, CALL_OR_HOST, 'cast')) p.inbound.cast(m, from)
         return
+      }
       case Op.Hint:
-        decodeHint(payload)
-        p.routing.staleRoutes++
+        if (this.may(from, decodeHint(payload).pool, PoolRight.Host, 'hint')) p.routing.staleRoutes++
         return
-      case Op.SpillNote:
-        p.spill.onNote(decodeSpillNote(payload), from)
+      case Op.SpillNote: {
+        const m = decodeSpillNote(payload)
+        if (this.may(from, m.pool, PoolRight.Host, 'spill')) p.spill.onNote(m, from)
         return
-      case Op.ReplicaDrop:
-        p.replicator.onDrop(decodeReplicaDrop(payload))
+      }
+      case Op.ReplicaDrop: {
+        const m = decodeReplicaDrop(payload)
+        if (this.may(from, m.pool, PoolRight.Host, 'replica')) p.replicator.onDrop(m)
         return
+      }
       default: throw new InvalidMessageError(`unknown runtime cast ${String((payload as unknown[])[0])}`)
     }
+  }
+
+  /** Throws `ForbiddenError` (counted) unless `from` holds one of `rights` on `pool`. */
+  private need (from: string, pool: string, rights: number, op: RefusedOp): void {
+    const access = this.p.access
+    if (!access.open && !access.may(from, pool, rights)) throw access.refuse(from, op, pool)
+  }
+
+  /** Whether `from` holds one of `rights` on `pool`; a refusal is counted. */
+  private may (from: string, pool: string, rights: number, op: RefusedOp): boolean {
+    const access = this.p.access
+    if (access.open || access.may(from, pool, rights)) return true
+    access.refused(from, op, pool)
+    return false
   }
 }

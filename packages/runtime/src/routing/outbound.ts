@@ -1,5 +1,5 @@
 import {
-  DEFAULT_CALL_TIMEOUT_MS, InvalidOptionError, NodeUnavailableError, SPAWN_BATCHES_IN_FLIGHT, UnknownPoolError, nextTurn
+  DEFAULT_CALL_TIMEOUT_MS, ForbiddenError, InvalidMessageError, InvalidOptionError, NodeUnavailableError, SPAWN_BATCHES_IN_FLIGHT, UnknownPoolError, nextTurn
 } from '@simplepool/core'
 import type { Clock, Member } from '@simplepool/core'
 import type { Placement } from '@simplepool/ring'
@@ -37,6 +37,10 @@ export interface OutboundComponents {
   requireRunning: () => void
   /** Trips the stall guard if the event loop stood still: before anything that saves. */
   checkStall: () => void
+  /** Whether this node's own access rules let it send calls and casts to `pool` on other nodes. */
+  maySend: (pool: string) => boolean
+  /** With access rules, whether a member may host `pool`: only those hold its workers, and only those are asked to count them. */
+  mayHost?: (peer: string, pool: string) => boolean
 }
 
 /**
@@ -84,6 +88,7 @@ export class Outbound implements RefTarget {
         const answered = this.c.transport.call(spilled, encodeCall({ pool, id, msg, spawn, hops: 0, timeoutMs, spilled: true }), { timeoutMs, signal })
         return order.noting ? order.callSent(pool, id, spilled, answered) : answered
       }
+      this.checkSend(pool, 'call')
       order.sent(owner)
       const answered = this.c.transport.call(owner, encodeCall({ pool, id, msg, spawn, hops: 0, timeoutMs, spilled: false }), { timeoutMs, signal })
       return order.noting ? order.callSent(pool, id, owner, answered) : answered
@@ -128,6 +133,7 @@ export class Outbound implements RefTarget {
       return
     }
     if (owner !== this.c.self()) {
+      this.checkSend(pool, 'cast')
       order.sent(owner)
       if (order.noting) order.castSent(pool, id, owner)
       this.c.transport.cast(owner, encodeCast({ pool, id, msg, spawn, hops: 0, spilled: false }))
@@ -140,6 +146,16 @@ export class Outbound implements RefTarget {
       if (order.noting) order.castSent(pool, id, spilled)
       this.c.transport.cast(spilled, encodeCast({ pool, id, msg, spawn, hops: 0, spilled: true }))
     }
+  }
+
+  /**
+   * Fails with `ForbiddenError` when this node's own access rules do not let it send to
+   * `pool`: the owner, configured alike, would refuse it, and a cast would be lost unseen.
+   */
+  private checkSend (pool: string, op: 'call' | 'cast'): void {
+    if (this.c.maySend(pool)) return
+    const self = this.c.self()
+    throw new ForbiddenError(`this node's access rules do not let it (${self}) ${op} pool ${pool}`, { node: self, peer: self, pool, op })
   }
 
   /**
@@ -281,17 +297,21 @@ export class Outbound implements RefTarget {
     if (local === undefined && !this.c.placement().has(pool)) throw new UnknownPoolError(`no node runs pool ${String(pool)}`, { pool })
     const opts = this.callOptions(options)
     const self = this.c.self()
+    const mayHost = this.c.mayHost
     const parts = this.c.members()
-      .filter(m => m.liveness !== 'down' && (m.peerId === self || m.pools[pool] !== undefined))
+      .filter(m => m.liveness !== 'down' && (m.peerId === self || (m.pools[pool] !== undefined && mayHost?.(m.peerId, pool) !== false)))
       .map(async (m) => {
         if (m.peerId === self) return local?.activations.size ?? 0
+        let n: unknown
         try {
-          return await (this.c.transport.call(m.peerId, encodeCount({ pool }), opts) as Promise<number>)
+          n = await this.c.transport.call(m.peerId, encodeCount({ pool }), opts)
         } catch (err) {
           const e = err as Error
           if (e.name === 'UnknownPoolError') return 0
           throw new NodeUnavailableError(`count of ${pool} is incomplete: ${m.peerId} did not answer (${e.name}: ${e.message})`, { peer: m.peerId })
         }
+        if (!Number.isSafeInteger(n) || (n as number) < 0) throw new InvalidMessageError(`count of ${pool}: ${m.peerId} answered ${typeof n}, not a count`, { peer: m.peerId })
+        return n as number
       })
     const counts = await Promise.all(parts)
     return counts.reduce((a, b) => a + b, 0)

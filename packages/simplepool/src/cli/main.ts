@@ -57,6 +57,7 @@ const COMMANDS: Record<string, Command> = {
 /** Commands that run nodes rather than ask one: each parses its own options and is loaded only when used. */
 const NODE_COMMANDS: Record<string, { usage: string, about: string, load: () => Promise<(argv: string[]) => Promise<number>> }> = {
   start: { usage: 'start --pools FILE [options]', about: 'run a node with the pools FILE exports until SIGINT/SIGTERM, then hand its workers over and leave (start --help: every option)', load: async () => (await import('./start.js')).start },
+  id: { usage: 'id --key-file PATH', about: 'print the peer id of a node\'s key file (made when missing): what access rules name the node by', load: async () => (await import('./id.js')).id },
   demo: { usage: 'demo [--nodes N] [--workers N] [--admin-port N] [--seconds N]', about: 'node processes on 127.0.0.1 with traffic, and the dashboard\'s address (demo --help: every option)', load: async () => (await import('./demo.js')).demo }
 }
 

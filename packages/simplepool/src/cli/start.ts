@@ -4,11 +4,11 @@
  * and leaves. The line that says the node is up is the only one on stdout (`-o json`
  * makes it one JSON object, for scripts); everything else goes to stderr.
  */
-import { statSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
-import type { Pool } from '@simplepool/runtime'
+import type { AccessRules, Pool } from '@simplepool/runtime'
 import { CliError, EXIT, digits, onStopSignals, poolCount } from './common.js'
 import type { SimplePoolNode } from '../node/simplepool-node.js'
 
@@ -27,6 +27,9 @@ Options:
   --key-file PATH        the node's identity: read, or made (mode 0600) when missing, so
                          its peer id stays the same across restarts (default: a new one)
   --target POOL=N        this node's target for a pool, repeatable (default the pool's own)
+  --access PATH          the access rules, a JSON file (roles, pools, operations: see the
+                         README's trust model); give every node the same (default: none,
+                         every member of the cluster may do everything)
   --admin-port N         serve the admin API on this port; 0 takes a free one (default none)
   --admin-host HOST      the admin API's address (default 127.0.0.1); any other needs
                          a token, which every route but /healthz and /readyz then asks for
@@ -62,6 +65,7 @@ interface StartOptions {
   announce: string[]
   bootstrap: string[]
   keyFile?: string
+  access?: string
   targets: string[]
   admin?: { port: number, host?: string, token?: string, openReads?: boolean }
   clusterKey?: string
@@ -93,6 +97,7 @@ function parseOptions (argv: string[]): StartOptions | undefined {
         'cluster-key': { type: 'string' },
         announce: { type: 'string', multiple: true },
         'key-file': { type: 'string' },
+        access: { type: 'string' },
         'drain-timeout': { type: 'string' },
         output: { type: 'string', short: 'o', default: 'table' },
         help: { type: 'boolean', short: 'h', default: false }
@@ -124,6 +129,7 @@ function parseOptions (argv: string[]): StartOptions | undefined {
   const bootstrap = values.bootstrap ?? []
   const announce = values.announce ?? []
   if (values['key-file'] === '') throw usage('--key-file must not be empty')
+  if (values.access === '') throw usage('--access must not be empty')
   for (const [name, addrs] of [['listen', listen], ['announce', announce], ['bootstrap', bootstrap]] as const) {
     const bad = addrs.find(a => !a.startsWith('/'))
     if (bad !== undefined) throw usage(`--${name} takes a multiaddr such as ${DEFAULT_LISTEN}, got ${bad}`)
@@ -134,6 +140,7 @@ function parseOptions (argv: string[]): StartOptions | undefined {
     announce,
     bootstrap,
     keyFile: values['key-file'],
+    access: values.access,
     targets: values.target ?? [],
     admin,
     clusterKey: values['cluster-key'] ?? nonEmpty(process.env.SIMPLEPOOL_CLUSTER_KEY),
@@ -202,6 +209,22 @@ async function loadPools (spec: string): Promise<Array<Pool<any, any, any>>> {
     names.add(p.name)
   }
   return pools
+}
+
+/** The rules of `--access PATH`, parsed (`createNode` checks them): a file that is not there or is no JSON is a usage error. */
+function accessOf (path: string | undefined): unknown {
+  if (path === undefined) return undefined
+  let text: string
+  try {
+    text = readFileSync(resolve(process.cwd(), path), 'utf8')
+  } catch (err) {
+    throw usage(`--access ${path}: ${(err as Error).message}`)
+  }
+  try {
+    return JSON.parse(text)
+  } catch (err) {
+    throw usage(`--access ${path} is not JSON: ${(err as Error).message}`)
+  }
 }
 
 /** `--target pool=n` options as a targets map, each pool checked against the module's. */
@@ -284,6 +307,7 @@ export async function start (argv: string[]): Promise<number> {
   }
   const pools = await loadPools(o.pools)
   const targets = targetsOf(o.targets, pools)
+  const access = accessOf(o.access)
   const stop = listenForStop()
   const stopping = stop.promise.then((why) => {
     process.stderr.write(o.drainTimeoutMs === 0
@@ -306,6 +330,7 @@ export async function start (argv: string[]): Promise<number> {
       clusterKey: o.clusterKey,
       insecure: o.insecure,
       admin: o.admin,
+      ...(access !== undefined ? { access: access as AccessRules } : {}),
       ...(identity !== undefined ? { privateKey: identity.privateKey } : {})
     })
   } catch (err) {

@@ -12,7 +12,7 @@ import { validateTargets } from '@simplepool/mesh'
 import type { MeshInit } from '@simplepool/mesh'
 import type { TransportInit } from '@simplepool/transport'
 import { FIRST_NODE_OP, Runtime, checkSignal, opOf, timeoutOf } from '@simplepool/runtime'
-import type { AbortOptions, CountOptions, NodeHealth, Pool, RuntimeInit, SpawnManyOptions, SpawnOptions, WorkerLocation, WorkerRef } from '@simplepool/runtime'
+import type { AbortOptions, AccessRules, CountOptions, NodeHealth, Pool, RuntimeInit, SpawnManyOptions, SpawnOptions, WorkerLocation, WorkerRef } from '@simplepool/runtime'
 import type { AdminNode, MemberInfo, RingsView, WatchFigures, WorkerHere } from '../admin/admin-node.js'
 import type { AdminEventLog } from '../admin/event-log.js'
 import { AdminHttp, validateAdminOptions } from '../admin/http-server.js'
@@ -47,7 +47,9 @@ export interface NodeInit extends Omit<MeshInit, 'targets' | 'counts' | 'announc
   /** Transport limits and deadlines. */
   transport?: TransportInit
   /** Runtime tuning: forwarding hops, timing-wheel resolution, spawn batch size. */
-  runtime?: Omit<RuntimeInit, 'pools' | 'targets'>
+  runtime?: Omit<RuntimeInit, 'pools' | 'targets' | 'access'>
+  /** Who among the members may call, host and operate on what; not given, every member may do everything. Give every node the same rules: see {@link AccessRules}. */
+  access?: AccessRules
   /** Also export Node.js process metrics (CPU, memory, GC, event loop) from `metrics()`. @default true */
   processMetrics?: boolean
   /** Serve the admin HTTP API (on 127.0.0.1 unless `host` says otherwise) while the node runs. Off by default. */
@@ -103,6 +105,7 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
   /** Set when `stop` begins: see node-ops.ts. */
   private stopping = false
 
+
   /**
    * @param parts makes the membership and the transport, given what they ask of the node
    */
@@ -146,7 +149,8 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
       fenceAfterMs: fenceAfterOf(this.mesh, init.suspectAfterMs),
       ...runtime,
       pools,
-      targets
+      targets,
+      access: init.access
     })
     // the rings follow the runtime's targets, through the band; the mesh publishes nothing before it starts
     this.announceTargets()
@@ -238,7 +242,8 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
       watchFigures: (afterEventId) => this.watchFigures(afterEventId),
       whereHere: (pool, id) => this.runtime.whereHere(pool, id),
       movesOf: (pool, id) => this.record.moves.of(pool, id),
-      movePlan: (pool) => this.runtime.movePlan(pool)
+      movePlan: (pool) => this.runtime.movePlan(pool),
+      access: this.runtime.access
     }
     if (adminOptions !== undefined) {
       this.admin = new AdminHttp(adminOptions)
@@ -467,7 +472,7 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
   /** The placement of the current membership, rebuilt only when its version moved. */
   placement (): Placement {
     const snap = this.mesh.snapshot()
-    if (this.placementCache?.version !== snap.version) this.placementCache = Placement.fromSnapshot(snap, this.placementCache)
+    if (this.placementCache?.version !== snap.version) this.placementCache = Placement.fromSnapshot(snap, this.placementCache, this.runtime.access.hostRight)
     return this.placementCache
   }
 
@@ -481,6 +486,7 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
     for (const pool of Object.keys(targets)) {
       if (this.runtime.pool(pool) === undefined) throw new UnknownPoolError(`node ${this.peerId} does not run pool ${pool}`, { pool })
     }
+    this.runtime.access.checkSelf(Object.keys(targets).filter(pool => targets[pool] > 0))
     for (const [pool, t] of Object.entries(targets)) this.runtime.setTarget(pool, t)
     this.announceTargets()
   }

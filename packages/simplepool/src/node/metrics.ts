@@ -1,7 +1,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import type { MembershipSnapshot } from '@simplepool/core'
 import type { TransportStats } from '@simplepool/transport'
-import type { NodeHealth, PoolCounters, PoolView, RoutingStats } from '@simplepool/runtime'
+import type { NodeHealth, PoolCounters, PoolView, Refusals, RoutingStats } from '@simplepool/runtime'
 
 const STATUS_VALUE = { online: 0, degraded: 1, critical: 2 } as const
 
@@ -34,6 +34,7 @@ export interface MetricsSource {
     targets: () => Record<string, number>
     readonly routing: Readonly<RoutingStats>
     readonly replicator: { readonly figures: { replicas: number, bytes: number, missed: number } }
+    readonly access: { refusals: () => readonly Refusals[] }
   }
   transport: { readonly stats: Readonly<TransportStats> }
   mesh: { snapshot: () => MembershipSnapshot }
@@ -148,6 +149,17 @@ export class NodeMetrics {
       collect () {
         this.reset()
         this.inc(node.transport.stats.droppedCasts + node.runtime.routing.droppedCasts)
+      }
+    })
+    // eslint-disable-next-line no-new
+    new Counter({
+      name: 'simplepool_access_denied_total',
+      help: "Requests the access rules refused, per peer (its proven peer id; past 256 peers, '(other)'), pool ('' for a node operation) and operation",
+      labelNames: ['peer', 'pool', 'op'],
+      registers,
+      collect () {
+        this.reset()
+        for (const r of node.runtime.access.refusals()) this.inc({ peer: r.peer, pool: r.pool, op: r.op }, r.count)
       }
     })
     for (const [name, key] of [['simplepool_transport_frames_out_total', 'framesOut'], ['simplepool_transport_frames_in_total', 'framesIn'],

@@ -14,13 +14,13 @@ export interface NodeEvents extends MeshEvents, RuntimeEvents {}
 export interface EventSources {
   /** `member:*`, `membership:*`, `mesh:*`. */
   mesh: EventTarget
-  /** `worker:*`, `node:*`, `migration:*`. */
+  /** `worker:*`, `node:*`, `migration:*`, `access:*`. */
   runtime: EventTarget
 }
 
 /** The part that raises events of `type`, by the prefix of its name; undefined for the node's own. */
 function sourceOf (type: string, sources: EventSources): EventTarget | undefined {
-  if (type.startsWith('worker:') || type.startsWith('node:') || type.startsWith('migration:')) return sources.runtime
+  if (type.startsWith('worker:') || type.startsWith('node:') || type.startsWith('migration:') || type.startsWith('access:')) return sources.runtime
   if (type.startsWith('member:') || type.startsWith('membership:') || type.startsWith('mesh:')) return sources.mesh
   return undefined
 }

@@ -4,7 +4,7 @@
  * so an operation is checked and answered the same way wherever it was asked from.
  */
 import { InvalidMessageError, NodeUnavailableError, UnknownPoolError } from '@simplepool/core'
-import type { NodeHealth, WorkerLocation } from '@simplepool/runtime'
+import type { Access, NodeHealth, NodeOperation, WorkerLocation } from '@simplepool/runtime'
 import type { RingsView, WatchFigures } from '../admin/admin-node.js'
 import type { WorkerMove } from '../admin/move-log.js'
 import type { DrainedPools } from './drained-pools.js'
@@ -42,11 +42,32 @@ export interface NodeOpsComponents {
   movesOf: (pool: string, id: string) => WorkerMove[]
   /** Per destination, this node's workers of `pool` a rebalance would move now. */
   movePlan: (pool: string) => Record<string, number>
+  /** Who may run which operation here. */
+  access: Pick<Access, 'mayOperate' | 'refuse'>
+}
+
+/**
+ * The right each operation needs; those without one are open to every member: a joining
+ * node asks for the rings and the holders, a node back from a stall asks whether it was
+ * marked down, and the rings are what every member's gossip shows anyway.
+ */
+const NEEDS: Partial<Record<number, NodeOperation>> = {
+  [NodeOp.SetTargets]: 'targets',
+  [NodeOp.Drain]: 'drain',
+  [NodeOp.Held]: 'drain',
+  [NodeOp.Undrain]: 'undrain',
+  [NodeOp.Rebalance]: 'rebalance',
+  [NodeOp.Health]: 'read',
+  [NodeOp.Watch]: 'read',
+  [NodeOp.Inspect]: 'read',
+  [NodeOp.Plan]: 'read'
 }
 
 /** Answers node operation `payload` sent by `from` (this node's own peer id for its own calls); throws what the caller gets. */
 export function handleNodeOp (payload: unknown, from: string, c: NodeOpsComponents): unknown {
   const op = nodeOpOf(payload)
+  const needs = NEEDS[op]
+  if (needs !== undefined && !c.access.mayOperate(from, needs)) throw c.access.refuse(from, needs, null)
   switch (op) {
     case NodeOp.SetTargets: {
       const { targets } = decodeSetTargets(payload)

@@ -3,7 +3,8 @@
  * streams), one transport on it, and a {@link ClusterNode} (the runtime with this node's
  * pools, and the node's own parts) on those two.
  */
-import { Mesh, WitnessMesh } from '@simplepool/mesh'
+import { Mesh, WitnessMesh, isPeerId } from '@simplepool/mesh'
+import { validateAccessRules } from '@simplepool/runtime'
 import { Transport } from '@simplepool/transport'
 import { ClusterNode } from './cluster-node.js'
 import type { NodeInit } from './cluster-node.js'
@@ -15,8 +16,10 @@ import type { NodeInit } from './cluster-node.js'
  */
 export class SimplePoolNode extends ClusterNode<Mesh | WitnessMesh, Transport> {
   constructor (init: NodeInit) {
+    // peer ids are checked for their form here, where libp2p is: the runtime checks the rest
+    if (init?.access !== undefined) validateAccessRules(init.access, isPeerId)
     super(init, (hooks) => {
-      const { pools, targets, transport, runtime, processMetrics, admin, random, joinTimeoutMs, ...meshInit } = init
+      const { pools, targets, transport, runtime, processMetrics, admin, random, joinTimeoutMs, access, ...meshInit } = init
       // `announce: false`: joining until the transport takes calls (the node announces `up` once it does)
       const meshOf = { ...meshInit, counts: hooks.counts, epochs: hooks.epochs, announce: false, logger: hooks.logger, random }
       const mesh = init.membership === 'witness' ? new WitnessMesh(meshOf) : new Mesh(meshOf)

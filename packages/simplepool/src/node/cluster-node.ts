@@ -105,7 +105,6 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
   /** Set when `stop` begins: see node-ops.ts. */
   private stopping = false
 
-
   /**
    * @param parts makes the membership and the transport, given what they ask of the node
    */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadKeyFile } from 'simplepool'
 import type { AccessRules } from 'simplepool'
-import { Cluster } from '@simplepool/testing'
+import { Cluster, startCluster } from '@simplepool/testing'
 import type { NodeHandle } from '@simplepool/testing'
 
 type Outcome = { ok: true, value: unknown } | { ok: false, error: { name: string, message: string } }
@@ -166,4 +166,37 @@ describe('access rules across processes', function () {
     expect(err?.name).to.equal('ForbiddenError')
     expect(err?.message).to.match(message)
   }
+})
+
+/**
+ * With no access rules every member may call and operate, but state is still taken only
+ * from a member that could hold the pool's workers in the receiver's view: a client node
+ * (target 0, never on the ring) cannot hand in forged state for a live worker.
+ */
+describe('state only from a member that could hold it, with no access rules', function () {
+  this.timeout(60_000)
+  let cluster: Cluster
+  let host: NodeHandle
+  let client: NodeHandle
+
+  before(async () => {
+    cluster = await startCluster({ nodes: 1, pools: ['counter'] })
+    host = cluster.nodes[0]
+    client = await cluster.addNode({ name: 'client', targets: { counter: 0 } })
+    await cluster.waitForConvergence()
+  })
+
+  after(async () => { await cluster?.stop() })
+
+  it('refuses a forged handoff and replica from a client, and the worker keeps its state', async () => {
+    expect(await client.request('call', { pool: 'counter', id: 'c-1', msg: 'inc' })).to.deep.equal({ ok: true, value: 1 })
+    for (const [op, payload] of [['handoff', [11, 'counter', ['c-1', 1e9, { n: 1_000_000 }]]], ['replica', [14, 'counter', ['c-1', 1e9, 1, new Uint8Array([1])]]]] as const) {
+      const refused = await client.request<Outcome>('rawCall', { peer: host.peerId, payload })
+      expect(refused.ok, op).to.equal(false)
+      const error = (refused as { error: { name: string, message: string } }).error
+      expect(error.name, op).to.equal('ForbiddenError')
+      expect(error.message).to.equal(`node ${host.peerId} takes no state of pool counter from peer ${client.peerId}: in its view that peer holds none of its workers (on none of its rings lately, no target for it, none reported)`)
+    }
+    expect(await client.request('call', { pool: 'counter', id: 'c-1', msg: 'get' })).to.deep.equal({ ok: true, value: 1 })
+  })
 })

@@ -14,6 +14,7 @@ import { Scheduler } from './activation/scheduler.js'
 import { TimingWheel } from './activation/timing-wheel.js'
 import { WorkerEvents } from './events.js'
 import { Access } from './access/access.js'
+import { StateSenders } from './access/state-senders.js'
 import { Epochs } from './fencing/epochs.js'
 import { Fence } from './fencing/fence.js'
 import { HeldLease } from './fencing/held-lease.js'
@@ -235,7 +236,8 @@ export class Runtime {
       spawnBatch: this.spawnBatch
     })
     const replicator = this.replicator = new Replicator({ clock, logger, transport: c.transport, self, placement: () => this.current, pool, pools, running, down: downHere, ringMovedLately: (p, id) => this.claims.holders(p, id).length > 0, observeEpoch: (e) => { this.epochs.observe(e) }, walkPerTurn: init.replicaWalkPerTurn })
-    this.dispatch = new Dispatch({ inbound: this.inbound, receiver: this.receiver, claims: this.claims, fence: this.fence, spill: this.spill, routing: this.routing, replicator, access })
+    const senders = new StateSenders({ self, members, countOf, placement, wasOnRing: (p, peer) => this.claims.wasOnRing(p, peer) })
+    this.dispatch = new Dispatch({ inbound: this.inbound, receiver: this.receiver, claims: this.claims, fence: this.fence, spill: this.spill, routing: this.routing, replicator, access, senders })
     // without a way to ask the others, a stall cannot be told from a failover: off unless asked for
     const lease = c.lease === undefined || c.markedDown === undefined
       ? undefined

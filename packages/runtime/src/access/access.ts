@@ -138,6 +138,14 @@ export class Access {
     return new ForbiddenError(`node ${self} does not let peer ${peer} ${what}`, { node: self, peer, pool, op })
   }
 
+  /** Counts and announces a refusal of state (`op`) of `pool` from `peer`, which in this node's view could hold none of its workers; returns the error. */
+  refuseState (peer: string, op: RefusedOp, pool: string): ForbiddenError {
+    this.refused(peer, op, pool)
+    const self = this.c.self()
+    return new ForbiddenError(`node ${self} takes no state of pool ${pool} from peer ${peer}: in its view that peer holds none of its workers (on none of its rings lately, no target for it, none reported)`,
+      { node: self, peer, pool, op, reason: 'not-a-holder' })
+  }
+
   /** Counts and announces a refusal, as {@link refuse} does, for what gets no answer (a cast): no error is built. */
   refused (peer: string, op: RefusedOp, pool: string | null): void {
     const counted = this.labelOf(peer)

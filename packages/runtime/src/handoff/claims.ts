@@ -176,16 +176,14 @@ export class ClaimWindow {
    * joined, that is the owner before it came: the others' points did not move), and the
    * node it spilled to lately. Only members that are not down and, but for the owners before
    * the last changes, did not report zero workers of the pool: none in a cluster that is forming.
+   * And only those the access rules let host it: another, asked, could only stall the claimer with 'mine'.
    */
   holders (pool: string, id: string): readonly string[] {
     const found = this.candidates(pool, id)
-    // a member the access rules do not let host the pool holds no copy; asked, it could
-    // only pass the claim on to holders that refuse it, or answer 'mine' to stall the claimer
     const mayHost = this.c.mayHost
     return mayHost === undefined || found.length === 0 ? found : found.filter(h => mayHost(h, pool))
   }
 
-  /** The members that may hold `id`, before the access rules are asked (see {@link holders}). */
   private candidates (pool: string, id: string): readonly string[] {
     const now = this.c.clock.monotonic()
     if (this.keptBy.size > 0) this.forgetKept(now)
@@ -242,6 +240,9 @@ export class ClaimWindow {
     const self = this.c.self()
     return this.ownersWithin(pool, id, local, withinMs).filter(o => o !== self)
   }
+
+  /** True when `peer` was on the ring of `pool` in a placement replaced within the claim window. */
+  wasOnRing (pool: string, peer: string): boolean { return this.history.onRingWithin(pool, peer, this.windowMs, this.c.clock.monotonic()) }
 
   /** True when a placement before the last ring changes of the pool, replaced within `withinMs`, named this node the owner of `id`. */
   ownedHereBefore (pool: string, id: string, local: LocalPool | undefined, withinMs: number): boolean {

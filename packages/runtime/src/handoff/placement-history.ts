@@ -54,6 +54,11 @@ export class PlacementHistory {
     }
   }
 
+  /** Whether `peer` was on the ring of `pool` in a placement replaced within `withinMs` of `now`. */
+  onRingWithin (pool: string, peer: string, withinMs: number, now: number): boolean {
+    return (this.history.get(pool) ?? []).some(h => now - h.replacedAt <= withinMs && h.placement.ring(pool)?.nodes.includes(peer) === true)
+  }
+
   /** The owners of `id` in the placements of its pool replaced within `withinMs` of `now`, each once. */
   ownersWithin (pool: string, id: string, local: LocalPool | undefined, withinMs: number, now: number): string[] {
     const out: string[] = []

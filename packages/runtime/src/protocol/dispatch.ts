@@ -1,6 +1,7 @@
 import { InvalidMessageError } from '@simplepool/core'
 import { CALL_OR_HOST, PoolRight } from '../access/access.js'
 import type { Access } from '../access/access.js'
+import type { StateSenders } from '../access/state-senders.js'
 import type { RefusedOp } from '../events.js'
 import type { Fence } from '../fencing/fence.js'
 import type { ClaimWindow } from '../handoff/claims.js'
@@ -26,6 +27,7 @@ export interface DispatchParts {
   readonly routing: RoutingStats
   readonly replicator: Replicator
   readonly access: Access
+  readonly senders: StateSenders
 }
 
 /**
@@ -81,13 +83,13 @@ export class Dispatch {
       }
       case Op.HandoffMany: {
         const m = decodeHandoff(payload)
-        this.need(from, m.pool, PoolRight.Host, 'handoff')
+        this.needHolder(from, m.pool, 'handoff')
         // read while fencing, it arrived during the stall: see Fence.unlessMarkedDown
         return p.fence.unlessMarkedDown(`the handoff of ${m.workers.length} workers of ${m.pool}`, () => p.receiver.receive(m, from))
       }
       case Op.ReplicaPut: {
         const m = decodeReplicaPut(payload)
-        this.need(from, m.pool, PoolRight.Host, 'replica')
+        this.needHolder(from, m.pool, 'replica')
         return p.replicator.onPut(m, from)
       }
       case Op.ReplicaGet: {
@@ -118,12 +120,12 @@ export class Dispatch {
         return
       case Op.SpillNote: {
         const m = decodeSpillNote(payload)
-        if (this.may(from, m.pool, PoolRight.Host, 'spill')) p.spill.onNote(m, from)
+        if (this.mayHold(from, m.pool, 'spill')) p.spill.onNote(m, from)
         return
       }
       case Op.ReplicaDrop: {
         const m = decodeReplicaDrop(payload)
-        if (this.may(from, m.pool, PoolRight.Host, 'replica')) p.replicator.onDrop(m)
+        if (this.mayHold(from, m.pool, 'replica')) p.replicator.onDrop(m)
         return
       }
       default: throw new InvalidMessageError(`unknown runtime cast ${String((payload as unknown[])[0])}`)
@@ -134,6 +136,20 @@ export class Dispatch {
   private need (from: string, pool: string, rights: number, op: RefusedOp): void {
     const access = this.p.access
     if (!access.open && !access.may(from, pool, rights)) throw access.refuse(from, op, pool)
+  }
+
+  /** Throws `ForbiddenError` (counted) unless `from` may host `pool` and, in this node's view, could hold its workers (see StateSenders). */
+  private needHolder (from: string, pool: string, op: RefusedOp): void {
+    this.need(from, pool, PoolRight.Host, op)
+    if (!this.p.senders.couldHold(from, pool)) throw this.p.access.refuseState(from, op, pool)
+  }
+
+  /** As {@link needHolder}, for what gets no answer: whether to take it (a refusal is counted). */
+  private mayHold (from: string, pool: string, op: RefusedOp): boolean {
+    if (!this.may(from, pool, PoolRight.Host, op)) return false
+    if (this.p.senders.couldHold(from, pool)) return true
+    this.p.access.refused(from, op, pool)
+    return false
   }
 
   /** Whether `from` holds one of `rights` on `pool`; a refusal is counted. */

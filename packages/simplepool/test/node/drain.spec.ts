@@ -59,7 +59,8 @@ function drainCluster (clock: ManualClock, cluster: LocalCluster): { drains: Dra
     watchFigures: notHere,
     whereHere: notHere,
     movesOf: notHere,
-    movePlan: notHere
+    movePlan: notHere,
+    access: b.access
   }
   const ask = async (peerId: string, payload: unknown[]): Promise<unknown> => {
     if (peerId !== 'B') throw new Error(`no node ${peerId} here`)

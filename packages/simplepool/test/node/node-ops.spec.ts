@@ -1,10 +1,13 @@
 import { expect } from 'chai'
+import { ManualClock } from '@simplepool/core'
+import { Access, WorkerEvents } from '@simplepool/runtime'
+import type { AccessRules } from '@simplepool/runtime'
 import type { NodeOpsComponents } from '../../src/node/node-ops.js'
 import { handleNodeOp } from '../../src/node/node-ops.js'
 import { NodeOp, encodeDrain, encodeHeld, encodeHolders, encodeInspect, encodeMarkedDown, encodeRebalance, encodeSetTargets, encodeUndrain, encodeWatch } from '../../src/node/node-protocol.js'
 
 /** A node that runs `counter` and `rooms`, and writes down what it was asked to do. */
-function fakeNode (stopping = false): { c: NodeOpsComponents, did: unknown[][] } {
+function fakeNode (stopping = false, rules?: AccessRules): { c: NodeOpsComponents, did: unknown[][] } {
   const did: unknown[][] = []
   const c: NodeOpsComponents = {
     self: () => 'A',
@@ -25,7 +28,8 @@ function fakeNode (stopping = false): { c: NodeOpsComponents, did: unknown[][] }
     watchFigures: (after) => { did.push(['watch', after]); return {} as any },
     whereHere: (pool, id) => ({ node: 'A', epoch: 1, why: 'owner', owner: `${pool}/${id}` }),
     movesOf: () => [],
-    movePlan: () => ({ B: 2 })
+    movePlan: () => ({ B: 2 }),
+    access: new Access(rules, { clock: new ManualClock(), events: new WorkerEvents(), self: () => 'A', runs: (pool) => pool === 'counter' || pool === 'rooms' })
   }
   return { c, did }
 }
@@ -84,5 +88,22 @@ describe('node operations, as a node answers them', () => {
     const { c } = fakeNode()
     expect(() => handleNodeOp([199], 'B', c)).to.throw().with.property('name', 'InvalidMessageError')
     expect(() => handleNodeOp('x', 'B', c)).to.throw().with.property('name', 'InvalidMessageError')
+  })
+
+  it('runs an operation for a peer only when the access rules grant it; the questions members ask to run at all stay open', () => {
+    const { c, did } = fakeNode(false, { roles: { ops: ['B'] }, operations: { drain: ['ops'], read: ['ops'] } })
+    expect(handleNodeOp(encodeDrain({ pools: ['rooms'] }), 'B', c)).to.equal(true)
+    expect(handleNodeOp(encodeHeld({ pools: ['rooms'] }), 'B', c)).to.equal(10)
+    for (const [payload, op] of [[encodeUndrain({ pools: null }), 'undrain'], [encodeSetTargets({ targets: { rooms: 1 } }), 'targets'], [encodeRebalance({ pool: 'rooms' }), 'rebalance']] as const) {
+      expect(() => handleNodeOp(payload, 'B', c)).to.throw(`node A does not let peer B run ${op} on it`).with.property('name', 'ForbiddenError')
+    }
+    expect(() => handleNodeOp(encodeDrain({ pools: null }), 'C', c)).to.throw('node A does not let peer C run drain on it')
+    expect(() => handleNodeOp(encodeHeld({ pools: null }), 'C', c)).to.throw('run drain on it')
+    expect(() => handleNodeOp(encodeWatch({ afterEventId: null }), 'C', c)).to.throw('run read on it')
+    expect(handleNodeOp(encodeHolders(), 'C', c), 'a joining node asks').to.deep.equal(['A', 'C'])
+    expect(handleNodeOp(encodeMarkedDown({ withinMs: 6_500 }), 'C', c), 'a node back from a stall asks').to.equal(false)
+    expect(handleNodeOp(encodeSetTargets({ targets: { rooms: 1 } }), 'A', c), 'the node itself').to.equal(true)
+    expect(did).to.deep.equal([['drain', ['rooms'], false], ['applyTargets', { rooms: 1 }]])
+    expect(c.access.refuse('C', 'read', null).name).to.equal('ForbiddenError')
   })
 })

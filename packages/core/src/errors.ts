@@ -209,8 +209,9 @@ export function fromWireError (wire: unknown): Error {
   const w = wire as Partial<WireError>
   const name = typeof w.name === 'string' && w.name.length > 0 ? w.name : 'Error'
   const message = typeof w.message === 'string' ? w.message : ''
-  const Known = KNOWN[name]
-  if (Known != null) return new Known(message, w.data)
+  // own names only: an error named `constructor` or `__proto__` from the network reads Object's
+  const Known = Object.hasOwn(KNOWN, name) ? KNOWN[name] : undefined
+  if (Known !== undefined) return new Known(message, w.data)
   const err = new Error(message) as Error & { data?: unknown }
   err.name = name
   if (w.data !== undefined) err.data = w.data

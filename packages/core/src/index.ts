@@ -13,6 +13,7 @@
  * @packageDocumentation
  */
 export * from './errors.js'
+export * from './shown.js'
 export * from './events.js'
 export * from './clock.js'
 export * from './random.js'

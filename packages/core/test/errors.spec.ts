@@ -26,6 +26,15 @@ describe('named errors on the wire', () => {
     expect(fromWireError({ name: '', message: 5 }).name).to.equal('Error')
   })
 
+  it("an error named like a member of Object's prototype is a handler's error of that name (found by fuzzing)", () => {
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      const back = fromWireError({ name, message: 'm' })
+      expect(back).to.be.instanceOf(Error)
+      expect(back.name).to.equal(name)
+      expect(core.isSimplePoolError(name), name).to.equal(false)
+    }
+  })
+
   it('every class has a fixed name, the same as its code, that survives the wire', () => {
     const classes = Object.entries(core).filter(([, v]) => typeof v === 'function' && (v as { prototype?: unknown }).prototype instanceof core.SimplePoolError)
     expect(classes.length).to.be.at.least(12)

@@ -1,6 +1,6 @@
 import { encode } from 'cbor-x'
 import { multiaddr } from '@multiformats/multiaddr'
-import { InvalidMessageError } from '@simplepool/core'
+import { InvalidMessageError, shown } from '@simplepool/core'
 import type { MemberRecord, MemberStatus, PoolFigures } from '@simplepool/core'
 import { openVersioned } from './wire-checks.js'
 
@@ -39,7 +39,7 @@ export function decodeRecord (bytes: Uint8Array): MemberRecord {
   if (!Array.isArray(r.addresses) || r.addresses.length > MAX_ADDRESSES || !r.addresses.every(isMultiaddr)) {
     throw new InvalidMessageError('membership record: bad addresses')
   }
-  if (typeof r.status !== 'string' || !STATUSES.has(r.status as MemberStatus)) throw new InvalidMessageError(`membership record: bad status ${String(r.status)}`)
+  if (typeof r.status !== 'string' || !STATUSES.has(r.status as MemberStatus)) throw new InvalidMessageError(`membership record: bad status ${shown(r.status)}`)
   for (const k of ['incarnation', 'seq', 'load', 'heartbeatMs'] as const) {
     if (typeof r[k] !== 'number' || !Number.isFinite(r[k])) throw new InvalidMessageError(`membership record: bad ${k}`)
   }

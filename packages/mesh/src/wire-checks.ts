@@ -1,5 +1,5 @@
 import { decode } from 'cbor-x'
-import { InvalidMessageError } from '@simplepool/core'
+import { InvalidMessageError, shown } from '@simplepool/core'
 
 /** Longest peer id a link's message may name. */
 export const MAX_ID = 128
@@ -55,7 +55,4 @@ export function openVersioned (bytes: Uint8Array, kind: string, maxBytes: number
   return r
 }
 
-/** A value from the network, named in an error without calling anything of it (a map with its own `toString` would throw). */
-export function shown (raw: unknown): string {
-  return typeof raw === 'string' ? JSON.stringify(raw.slice(0, 32)) : typeof raw === 'number' ? String(raw) : typeof raw
-}
+export { shown } from '@simplepool/core'

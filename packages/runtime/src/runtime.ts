@@ -201,7 +201,7 @@ export class Runtime {
       handOverNow: (local, act, to) => this.sender.handOverNow(local, act, to),
       sendWaiting: (local, act, to) => { this.sender.sendWaiting(local, act, to) }
     }, this.claimWindowMs)
-    this.receiver = new HandoffReceiver({ events: this.events, self, pool, nextEpoch: (above) => this.epochs.next(above), observeEpoch: (e) => { this.epochs.observe(e) }, forgetSpill: (p, id) => { this.spill.forget(p, id) }, taken: (local, act) => { if (this.running && this.spill.homeOf(local, act.id) !== this.self) this.sender.misplaced(local, act) } })
+    this.receiver = new HandoffReceiver({ events: this.events, self, pool, nextEpoch: (above) => this.epochs.next(above), observeEpoch: (e) => { this.epochs.observe(e) }, plausibleEpoch: (e) => this.epochs.plausible(e), forgetSpill: (p, id) => { this.spill.forget(p, id) }, taken: (local, act) => { if (this.running && this.spill.homeOf(local, act.id) !== this.self) this.sender.misplaced(local, act) } })
     this.recovery = new Recovery({ clock, logger, owners: this.owners, self, pools, members, placement, running }, this.rebalanceDelayMs)
     this.fence = new Fence({
       clock,
@@ -235,7 +235,7 @@ export class Runtime {
       fence: this.fence,
       spawnBatch: this.spawnBatch
     })
-    const replicator = this.replicator = new Replicator({ clock, logger, transport: c.transport, self, placement: () => this.current, pool, pools, running, down: downHere, ringMovedLately: (p, id) => this.claims.holders(p, id).length > 0, observeEpoch: (e) => { this.epochs.observe(e) }, walkPerTurn: init.replicaWalkPerTurn })
+    const replicator = this.replicator = new Replicator({ clock, logger, transport: c.transport, self, placement: () => this.current, pool, pools, running, down: downHere, ringMovedLately: (p, id) => this.claims.holders(p, id).length > 0, epochs: this.epochs, walkPerTurn: init.replicaWalkPerTurn })
     const senders = new StateSenders({ self, members, countOf, placement, wasOnRing: (p, peer) => this.claims.wasOnRing(p, peer) })
     this.dispatch = new Dispatch({ inbound: this.inbound, receiver: this.receiver, claims: this.claims, fence: this.fence, spill: this.spill, routing: this.routing, replicator, access, senders })
     // without a way to ask the others, a stall cannot be told from a failover: off unless asked for

@@ -1,4 +1,4 @@
-import { ENVELOPE_VERSION, InvalidMessageError } from '@simplepool/core'
+import { ENVELOPE_VERSION, InvalidMessageError, shown } from '@simplepool/core'
 import type { WireError } from '@simplepool/core'
 
 /** Kinds of envelope. The numbers are the wire format: never renumber. */
@@ -36,18 +36,18 @@ export function checkEnvelope (e: unknown): Envelope {
  */
 export function checkParts (length: number, version: unknown, kind: unknown, id: unknown, payload: unknown): number {
   if (length < 3) throw new InvalidMessageError('envelope is not an array of at least 3 items')
-  if (version !== ENVELOPE_VERSION) throw new InvalidMessageError(`envelope version ${String(version)} is not supported (expected ${ENVELOPE_VERSION})`)
+  if (version !== ENVELOPE_VERSION) throw new InvalidMessageError(`envelope version ${shown(version)} is not supported (expected ${ENVELOPE_VERSION})`)
   if (kind === Kind.Cast) {
     if (length !== 3) throw new InvalidMessageError('cast envelope must have 3 items')
     return kind
   }
   if (kind === Kind.Call || kind === Kind.Reply || kind === Kind.Error) {
-    if (length !== 4) throw new InvalidMessageError(`envelope of kind ${String(kind)} must have 4 items`)
+    if (length !== 4) throw new InvalidMessageError(`envelope of kind ${shown(kind)} must have 4 items`)
     if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) throw new InvalidMessageError('envelope id must be a non-negative integer')
     if (kind === Kind.Error && (payload == null || typeof payload !== 'object' || typeof (payload as WireError).name !== 'string')) {
       throw new InvalidMessageError('error envelope must carry { name, message }')
     }
     return kind
   }
-  throw new InvalidMessageError(`envelope kind ${String(kind)} is unknown`)
+  throw new InvalidMessageError(`envelope kind ${shown(kind)} is unknown`)
 }

@@ -56,6 +56,14 @@ export const HINT_INTERVAL_MS = 1_000
  */
 export const EPOCHS_PER_MS = 1024
 
+/**
+ * An epoch from another node more than this far (in ms of wall time) ahead of this node's
+ * clock is refused: only a clock a day wrong or a forgery makes one, and taken in it would
+ * raise every epoch after it, toward the end of the safe integers where epochs stop
+ * comparing (a worker's state in a handoff, a replica, a member's record).
+ */
+export const EPOCH_AHEAD_MAX_MS = 86_400_000
+
 /** How often pool figures are sampled for their rates, in ms (the one timer of the figures). */
 export const SAMPLE_MS = 1_000
 

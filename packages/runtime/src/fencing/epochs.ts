@@ -1,4 +1,4 @@
-import { EPOCHS_PER_MS } from '@simplepool/core'
+import { EPOCH_AHEAD_MAX_MS, EPOCHS_PER_MS } from '@simplepool/core'
 import type { Clock } from '@simplepool/core'
 
 /**
@@ -34,8 +34,13 @@ export class Epochs {
     return e
   }
 
-  /** An epoch another node handed out: every later one here is larger. */
+  /** An epoch another node handed out: every later one here is larger. One not {@link plausible} is ignored. */
   observe (epoch: number): void {
-    if (Number.isSafeInteger(epoch) && epoch > this.lastEpoch) this.lastEpoch = epoch
+    if (epoch > this.lastEpoch && this.plausible(epoch)) this.lastEpoch = epoch
+  }
+
+  /** Whether `epoch` is a safe integer no more than `EPOCH_AHEAD_MAX_MS` ahead of this node's clock. */
+  plausible (epoch: number): boolean {
+    return Number.isSafeInteger(epoch) && epoch <= (Math.floor(this.clock.now()) + EPOCH_AHEAD_MAX_MS) * EPOCHS_PER_MS
   }
 }

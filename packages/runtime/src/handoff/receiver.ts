@@ -1,4 +1,4 @@
-import { HandoffError, UnknownPoolError, toWireError } from '@simplepool/core'
+import { HandoffError, InvalidMessageError, UnknownPoolError, toWireError } from '@simplepool/core'
 import { Phase } from '../activation/activation.js'
 import type { Activation } from '../activation/activation.js'
 import type { LocalPool } from '../activation/local-pool.js'
@@ -15,6 +15,8 @@ export interface HandoffReceiverComponents {
   nextEpoch: (above: number) => number
   /** An epoch a worker has here now: this node's next activations must start above it. */
   observeEpoch: (epoch: number) => void
+  /** Whether an epoch from another node is not past what this node's clock allows (see `Epochs.plausible`). */
+  plausibleEpoch: (epoch: number) => boolean
   /** Worker `id` of `pool` is live here now: a pointer to where it spilled is wrong. */
   forgetSpill: (pool: string, id: string) => void
   /** A worker was taken in (and is ready): one this node does not own in its view goes on to its owner. */
@@ -61,6 +63,7 @@ export class HandoffReceiver {
    * `again`: the message is a resend (the first went unanswered).
    */
   take (local: LocalPool, id: string, snapshot: unknown, from: string, previousEpoch: number, again = false): Activation {
+    if (!this.c.plausibleEpoch(previousEpoch)) throw new InvalidMessageError(`${local.name}/${id} came with epoch ${previousEpoch}, more than a day past ${local.self}'s clock: not taken`, { pool: local.name, id })
     let act = local.activations.get(id)
     const lately = act === undefined ? this.takenLately(local.name, id) : undefined
     if (lately === previousEpoch) {

@@ -1,4 +1,4 @@
-import { InvalidMessageError } from '@simplepool/core'
+import { InvalidMessageError, shown } from '@simplepool/core'
 import { CALL_OR_HOST, PoolRight } from '../access/access.js'
 import type { Access } from '../access/access.js'
 import type { StateSenders } from '../access/state-senders.js'
@@ -102,7 +102,7 @@ export class Dispatch {
         this.need(from, m.pool, PoolRight.Host, 'claim')
         return p.fence.afterFence(() => p.claims.answer(m, from))
       }
-      default: throw new InvalidMessageError(`unknown runtime operation ${String((payload as unknown[])[0])}`)
+      default: throw new InvalidMessageError(`unknown runtime operation ${shown((payload as unknown[])[0])}`)
     }
   }
 
@@ -128,7 +128,7 @@ export class Dispatch {
         if (this.mayHold(from, m.pool, 'replica')) p.replicator.onDrop(m)
         return
       }
-      default: throw new InvalidMessageError(`unknown runtime cast ${String((payload as unknown[])[0])}`)
+      default: throw new InvalidMessageError(`unknown runtime cast ${shown((payload as unknown[])[0])}`)
     }
   }
 

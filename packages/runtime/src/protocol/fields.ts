@@ -3,7 +3,7 @@
  * arrival: a malformed message is answered with `InvalidMessageError` and touches no
  * worker.
  */
-import { InvalidMessageError } from '@simplepool/core'
+import { InvalidMessageError, shown } from '@simplepool/core'
 import { MAX_ID_LENGTH } from './ops.js'
 
 /** The operation of a message: throws `InvalidMessageError` unless it is an array starting with a number. */
@@ -15,14 +15,14 @@ export function opOf (payload: unknown): number {
 /** A pool name or worker id: a string of 1 to `MAX_ID_LENGTH` characters. */
 export function str (payload: readonly unknown[], i: number, what: string): string {
   const v = payload[i]
-  if (typeof v !== 'string' || v.length === 0 || v.length > MAX_ID_LENGTH) throw new InvalidMessageError(`${what} must be a string of 1 to ${MAX_ID_LENGTH} characters, got ${typeof v}`)
+  if (typeof v !== 'string' || v.length === 0 || v.length > MAX_ID_LENGTH) throw new InvalidMessageError(`${what} must be a string of 1 to ${MAX_ID_LENGTH} characters, got ${shown(v)}`)
   return v
 }
 
 /** A non-negative safe integer. */
 export function int (payload: readonly unknown[], i: number, what: string): number {
   const v = payload[i]
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new InvalidMessageError(`${what} must be a non-negative safe integer, got ${String(v)}`)
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new InvalidMessageError(`${what} must be a non-negative safe integer, got ${shown(v)}`)
   return v
 }
 

@@ -7,7 +7,7 @@
  * `spilled` marks a message the worker's owner sent on to the next node of the ring
  * because it was at its hard limit; it is the last field, and present only when true.
  */
-import { InvalidMessageError } from '@simplepool/core'
+import { InvalidMessageError, shown } from '@simplepool/core'
 import { MAX_TIMEOUT_MS } from '../options.js'
 import { fieldsOf, int, str } from './fields.js'
 import { MAX_ID_LENGTH, Op } from './ops.js'
@@ -82,7 +82,7 @@ export function encodeWorker (m: WorkerMessage): unknown[] {
 
 export function decodeWorker (payload: unknown): WorkerMessage {
   const p = fieldsOf(payload)
-  if (p[0] !== Op.Where && p[0] !== Op.Stop) throw new InvalidMessageError(`operation ${String(p[0])} is not Where or Stop`)
+  if (p[0] !== Op.Where && p[0] !== Op.Stop) throw new InvalidMessageError(`operation ${shown(p[0])} is not Where or Stop`)
   return { op: p[0], pool: str(p, 1, 'pool'), id: str(p, 2, 'id'), hops: int(p, 3, 'hops'), spilled: p[5] === 1 }
 }
 

@@ -5,6 +5,7 @@ import { decode, encode } from 'cbor-x'
 import { Phase } from '../activation/activation.js'
 import type { Activation } from '../activation/activation.js'
 import type { LocalPool } from '../activation/local-pool.js'
+import type { Epochs } from '../fencing/epochs.js'
 import type { PoolComponents } from '../activation/pool-components.js'
 import { decodeReplicaGetAnswer, encodeReplicaDrop, encodeReplicaGet } from '../protocol/replica-messages.js'
 import type { ReplicaDropMessage, ReplicaGetAnswer, ReplicaGetMessage, ReplicaPutAnswer, ReplicaPutMessage } from '../protocol/replica-messages.js'
@@ -31,8 +32,8 @@ export interface ReplicatorComponents {
   ringMovedLately: (pool: string, id: string) => boolean
   /** True while the node runs: it starts workers from replicas only then. */
   running: () => boolean
-  /** Raises this node's epoch mark past an epoch heard of (a replica's), so that a copy started here from it outranks it. */
-  observeEpoch: (epoch: number) => void
+  /** This node's epochs: raised past one heard of (a replica's), so that a copy started here from it outranks it; a replica past what the clock allows (`plausible`) is not kept. */
+  epochs: Pick<Epochs, 'observe' | 'plausible'>
   /** Replicas and live workers looked at per turn after a ring change. @default REPLICA_WALK_PER_TURN */
   walkPerTurn?: number
 }
@@ -134,7 +135,7 @@ export class Replicator {
         else if (typeof a === 'number') {
           if (a > act.epoch) {
             // the next copy started here must outrank the one that refused this
-            this.c.observeEpoch(a)
+            this.c.epochs.observe(a)
             throw new StaleWriteError(`${local.name}/${act.id}: node ${pending[i]} holds a newer copy (epoch ${a} above ${act.epoch}); this one is stale`, { pool: local.name, id: act.id, epoch: act.epoch, stored: a })
           }
           unreached ??= [pending[i], new InvalidMessageError(`node ${pending[i]} refused a replica put for epoch ${a}, not above this copy's ${act.epoch}`)]
@@ -275,7 +276,7 @@ export class Replicator {
       const newer = outcomes.find((o): o is number => typeof o === 'number' && o > item.epoch)
       if (newer !== undefined) {
         // a newer copy of it lives on: this one is stale, and goes unsaved
-        this.c.observeEpoch(newer)
+        this.c.epochs.observe(newer)
         if (act.epoch === item.epoch) dropUnsaved(local, act, new StaleWriteError(`${local.name}/${act.id}: a successor holds a newer copy (epoch ${newer} above ${item.epoch}); this one is stale`, { pool: local.name, id: act.id, epoch: item.epoch, stored: newer }))
         return
       }
@@ -326,7 +327,7 @@ export class Replicator {
       if (a !== null && (best === undefined || a[0] > best.epoch || (a[0] === best.epoch && a[1] > best.seq))) best = { epoch: a[0], seq: a[1], bytes: a[2] }
     }
     if (best === undefined) return undefined
-    this.c.observeEpoch(best.epoch)
+    this.c.epochs.observe(best.epoch)
     // the one kept here stays until the activation is ready (see poolHooks' replicaReady):
     // a start that fails (its load, its restore) finds it again next time
     return { state: this.stateOf(local, best.bytes), epoch: best.epoch }
@@ -391,7 +392,7 @@ export class Replicator {
     const n = local?.def.replicas ?? 0
     return m.items.map((item) => {
       // a pool this node does not replicate: no successor of anyone's here
-      if (item instanceof Error || local === undefined || n <= 0) return -1
+      if (item instanceof Error || local === undefined || n <= 0 || !this.c.epochs.plausible(item.epoch)) return -1
       // a copy live here outranks an older owner's, and so does one starting from its replica
       // or its store (a put kept now would be lost: it reads no more of it); one claiming
       // from that owner does not: it is no copy yet, and the replica is what it may start from
@@ -399,7 +400,7 @@ export class Replicator {
       const copy = live !== undefined && live.phase !== Phase.Dead && (live.phase !== Phase.Activating || live.ext?.claiming !== true)
       const answer = this.store.put(m.pool, item, copy ? live.epoch : undefined)
       if (answer === true) {
-        this.c.observeEpoch(item.epoch)
+        this.c.epochs.observe(item.epoch)
         if (!copy && this.ownsHere(m.pool, item.id)) {
           let senders = this.awaiting.get(m.pool)
           if (senders === undefined) this.awaiting.set(m.pool, senders = new Map())

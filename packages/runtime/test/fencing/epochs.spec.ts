@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { ManualClock } from '@simplepool/core'
+import { EPOCHS_PER_MS, EPOCH_AHEAD_MAX_MS, ManualClock } from '@simplepool/core'
 import { Epochs } from '../../src/fencing/epochs.js'
 
 describe('Epochs', () => {
@@ -13,5 +13,20 @@ describe('Epochs', () => {
     clock.advance(10)
     expect(epochs.next()).to.equal(1_010 * 1024)
     expect(epochs.last).to.equal(1_010 * 1024)
+  })
+
+  it('ignore an epoch more than a day past the clock: a forged one cannot push every later epoch to the end of the safe integers', () => {
+    const clock = new ManualClock(1_000_000)
+    const epochs = new Epochs(clock)
+    const dayAhead = (1_000_000 + EPOCH_AHEAD_MAX_MS) * EPOCHS_PER_MS
+    expect(epochs.plausible(dayAhead)).to.equal(true)
+    expect(epochs.plausible(dayAhead + 1)).to.equal(false)
+    expect(epochs.plausible(Number.MAX_SAFE_INTEGER)).to.equal(false)
+    expect(epochs.plausible(1.5)).to.equal(false)
+    epochs.observe(Number.MAX_SAFE_INTEGER)
+    epochs.observe(dayAhead + 1)
+    expect(epochs.next()).to.equal(1_000_000 * EPOCHS_PER_MS)
+    epochs.observe(dayAhead)
+    expect(epochs.next()).to.equal(dayAhead + 1)
   })
 })

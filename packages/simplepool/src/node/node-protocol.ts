@@ -10,7 +10,8 @@
  * never change (test/node/node-protocol.spec.ts holds their bytes), and numbers are
  * never reused or renumbered.
  */
-import { InvalidMessageError } from '@simplepool/core'
+import { InvalidMessageError, shown } from '@simplepool/core'
+import { MAX_ID_LENGTH } from '@simplepool/runtime'
 import type { NodeHealth } from '@simplepool/runtime'
 import type { RingsView, WatchFigures, WorkerHere } from '../admin/admin-node.js'
 
@@ -84,8 +85,11 @@ export function decodeSetTargets (payload: unknown): SetTargetsMessage {
   const p = fieldsOf(payload, NodeOp.SetTargets)
   const targets = p[1]
   if (targets === null || typeof targets !== 'object' || Array.isArray(targets)) throw new InvalidMessageError(`targets must be an object of pool name to number, got ${typeName(targets)}`)
-  for (const [pool, t] of Object.entries(targets)) {
-    if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) throw new InvalidMessageError(`the target of pool ${pool} must be a number >= 0, got ${String(t)} (${typeof t})`)
+  const entries = Object.entries(targets)
+  if (entries.length > MAX_POOLS) throw new InvalidMessageError(`targets must name at most ${MAX_POOLS} pools`)
+  for (const [pool, t] of entries) {
+    if (pool.length === 0 || pool.length > MAX_ID_LENGTH) throw new InvalidMessageError(`targets name a pool of ${pool.length} characters: a pool name has 1 to ${MAX_ID_LENGTH}`)
+    if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) throw new InvalidMessageError(`the target of pool ${pool} must be a number >= 0, got ${shown(t)}`)
   }
   return { targets: targets as Record<string, number> }
 }
@@ -202,11 +206,14 @@ export const MAX_HOLDERS = 10_000
 
 /** The answer of `NodeOp.Holders` as it came from the network: peer ids, or `InvalidMessageError`. */
 export function decodeHoldersAnswer (answer: unknown): string[] {
-  if (!Array.isArray(answer) || answer.length > MAX_HOLDERS || !answer.every(p => typeof p === 'string')) {
+  if (!Array.isArray(answer) || answer.length > MAX_HOLDERS || !answer.every(p => isName(p))) {
     throw new InvalidMessageError(`a holders answer must be an array of at most ${MAX_HOLDERS} peer ids`)
   }
   return answer
 }
+
+/** The longest event id a watcher may send back (the ids a node hands out are `<boot>.<seq>`, under 30). */
+const MAX_EVENT_ID = 256
 
 /** `[NodeOp.Watch, afterEventId | null]` */
 export interface WatchMessage {
@@ -220,7 +227,7 @@ export function encodeWatch (m: WatchMessage): NodePayload<typeof NodeOp.Watch> 
 
 export function decodeWatch (payload: unknown): WatchMessage {
   const after = fieldsOf(payload, NodeOp.Watch)[1]
-  if (after !== null && after !== undefined && typeof after !== 'string') throw new InvalidMessageError('afterEventId must be a string or null')
+  if (after !== null && after !== undefined && (typeof after !== 'string' || after.length > MAX_EVENT_ID)) throw new InvalidMessageError(`afterEventId must be a string of at most ${MAX_EVENT_ID} characters, or null`)
   return { afterEventId: after ?? null }
 }
 
@@ -254,17 +261,25 @@ export function decodePlan (payload: unknown): PlanMessage {
 
 /** The array of a message of operation `op`, checked to be one. */
 function fieldsOf (payload: unknown, op: NodeOpCode): readonly unknown[] {
-  if (nodeOpOf(payload) !== op) throw new InvalidMessageError(`expected a message of node operation ${op}, got operation ${String((payload as unknown[])[0])}`)
+  if (nodeOpOf(payload) !== op) throw new InvalidMessageError(`expected a message of node operation ${op}, got operation ${shown((payload as unknown[])[0])}`)
   return payload as unknown[]
 }
 
+/** Pool names one message may name at most (a drain's, a target change's). */
+const MAX_POOLS = 1_024
+
+/** Whether `v` is a pool name or a worker id as the runtime takes them: 1 to `MAX_ID_LENGTH` characters. */
+function isName (v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0 && v.length <= MAX_ID_LENGTH
+}
+
 /**
- * A string field. Only its type is checked here: whether the receiver runs such a pool,
- * or takes such an id, is the receiver's answer (`UnknownPoolError`, ...).
+ * A pool name or a worker id. Only its form is checked here: whether the receiver runs
+ * such a pool, or holds such a worker, is the receiver's answer (`UnknownPoolError`, ...).
  */
 function stringField (p: readonly unknown[], i: number, what: string): string {
   const v = p[i]
-  if (typeof v !== 'string') throw new InvalidMessageError(`${what} must be a string, got ${typeName(v)}`)
+  if (!isName(v)) throw new InvalidMessageError(`${what} must be a string of 1 to ${MAX_ID_LENGTH} characters, got ${typeName(v)}`)
   return v
 }
 
@@ -272,9 +287,9 @@ function stringField (p: readonly unknown[], i: number, what: string): string {
 function poolsField (p: readonly unknown[], i: number): string[] | null {
   const v = p[i]
   if (v === null || v === undefined) return null
-  if (!Array.isArray(v)) throw new InvalidMessageError('pools must be an array of pool names')
+  if (!Array.isArray(v) || v.length > MAX_POOLS) throw new InvalidMessageError(`pools must be an array of at most ${MAX_POOLS} pool names`)
   for (const pool of v) {
-    if (typeof pool !== 'string') throw new InvalidMessageError(`pools must be an array of pool names, got a ${typeName(pool)} in it`)
+    if (!isName(pool)) throw new InvalidMessageError(`pools must be an array of pool names, got a ${typeName(pool)} in it`)
   }
   return v as string[]
 }

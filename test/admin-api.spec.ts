@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import { createNode } from 'simplepool'
-import type { SimplePoolNode } from 'simplepool'
+import type { AdminWriteDetail, SimplePoolNode } from 'simplepool'
 import { ask as askPort, counters, readEvents, twoNodes } from './admin-client.js'
 import type { Answer, Sse } from './admin-client.js'
 
@@ -178,6 +178,48 @@ describe('admin HTTP API (two nodes in one process)', function () {
     const undrained = await ask(a, 'POST', `/v1/nodes/${b.peerId}/undrain`, { token: TOKEN })
     expect(undrained.body).to.deep.equal({ node: b.peerId, undrained: true })
     expect(b.runtime.targets().counter).to.equal(50_000)
+  })
+
+  it('records every write in the audit trail: who asked, what, when, how it ended; on the node asked and on the node it was passed to', async () => {
+    const onA: AdminWriteDetail[] = []
+    const onB: AdminWriteDetail[] = []
+    const keepA = (evt: CustomEvent<AdminWriteDetail>): void => { onA.push(evt.detail) }
+    const keepB = (evt: CustomEvent<AdminWriteDetail>): void => { onB.push(evt.detail) }
+    a.addEventListener('admin:write', keepA)
+    b.addEventListener('admin:write', keepB)
+    try {
+      const before = Date.now()
+      expect((await ask(a, 'PUT', `/v1/nodes/${b.peerId}/targets`, { token: TOKEN, body: JSON.stringify({ targets: { counter: 50_000 } }) })).status).to.equal(200)
+      expect((await ask(a, 'PUT', `/v1/nodes/${b.peerId}/targets`, { token: 'wrong-token-value', body: '{}' })).status).to.equal(401)
+      expect((await ask(a, 'POST', '/v1/workers/counter/audited/call', { token: TOKEN, body: JSON.stringify({ msg: 'inc' }) })).status).to.equal(200)
+      expect((await ask(a, 'POST', `/v1/nodes/${b.peerId}/drain`, { token: TOKEN, body: JSON.stringify({ pools: ['nope'] }) })).status).to.equal(404)
+      expect(onA.map(d => [d.action, d.by.kind, d.outcome])).to.deep.equal([['targets', 'token', 'done'], ['targets', 'no-token', 'refused'], ['call', 'token', 'done'], ['drain', 'token', 'refused']])
+      const [set, refused, call, drain] = onA
+      expect(set.node).to.equal(a.peerId)
+      expect(set.target).to.deep.equal({ node: b.peerId, targets: { counter: 50_000 } })
+      expect(set.by).to.have.property('address').that.matches(/^(::ffff:)?127\.0\.0\.1:\d+$/)
+      expect(set.at).to.be.within(before, Date.now())
+      expect(refused.error?.name).to.equal('Unauthorized')
+      expect(call.target, 'a worker\'s message is the user\'s: not recorded').to.deep.equal({ pool: 'counter', id: 'audited' })
+      expect(drain.error?.name).to.equal('UnknownPoolError')
+      // on the node a write was passed to, by the peer id of the node that passed it
+      expect(onB.map(d => [d.action, d.by, d.outcome])).to.deep.equal([['targets', { kind: 'peer', peer: a.peerId }, 'done'], ['drain', { kind: 'peer', peer: a.peerId }, 'refused']])
+      expect(onB[0].target).to.deep.equal({ node: b.peerId, targets: { counter: 50_000 } })
+      // a worker's stop reaches its owner as the runtime's own message: recorded there too
+      let id = 0
+      while (a.placement().ownerOf('counter', `stop-${id}`) !== b.peerId) id++
+      await a.ref('counter', `stop-${id}`).call('inc')
+      expect((await ask(a, 'DELETE', `/v1/workers/counter/stop-${id}`, { token: TOKEN })).status).to.equal(200)
+      await new Promise(resolve => setImmediate(resolve))
+      expect(onB.at(-1)).to.include({ action: 'stop', outcome: 'done' })
+      expect(onB.at(-1)?.target).to.deep.equal({ pool: 'counter', id: `stop-${id}` })
+      expect(onA.at(-1)?.by.kind).to.equal('token')
+      // and in the event log the admin API serves
+      expect(a.eventLog.since(undefined, 1_000).events.filter(e => e.type === 'admin:write').slice(-5).map(e => (e.data as AdminWriteDetail).action)).to.deep.equal(['targets', 'targets', 'call', 'drain', 'stop'])
+    } finally {
+      a.removeEventListener('admin:write', keepA)
+      b.removeEventListener('admin:write', keepB)
+    }
   })
 
   it('streams events (membership, ring changes, failures) and resumes after Last-Event-ID', async () => {

@@ -12,6 +12,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { timingSafeEqual, createHash } from 'node:crypto'
 import { InvalidOptionError, isLoopbackHost } from '@simplepool/core'
 import { MAX_ADMIN_BODY_BYTES } from '@simplepool/core'
+import type { WriteBy } from './audit.js'
 
 /** Options of the admin server (`createNode({ admin })`). */
 export interface AdminOptions {
@@ -67,12 +68,18 @@ interface Route {
   parts: string[]
   write: boolean
   handle: (ctx: RouteContext) => Promise<RouteResult>
+  /** A write's name in the audit trail, and whether its body goes there too (not a worker's message: the user's data). */
+  audit?: { action: string, body: boolean }
 }
+
+/** Where the admin API records each write it was asked for, as it ends (see audit.ts). */
+export type RecordWrite = (by: WriteBy, action: string, target: Record<string, unknown>, error?: unknown) => void
 
 /** Status codes for the library's named errors; anything else is a 500. */
 const STATUS_OF: Record<string, number> = {
   InvalidOptionError: 400,
   InvalidMessageError: 400,
+  ForbiddenError: 403,
   UnknownPoolError: 404,
   WorkerNotAliveError: 404,
   OverloadedError: 503,
@@ -105,7 +112,7 @@ export class AdminHttp {
   /** Bound off loopback, and reads not opened: every route but the probes asks for the token. */
   private readonly readsNeedToken: boolean
 
-  constructor (private readonly options: AdminOptions) {
+  constructor (private readonly options: AdminOptions, private readonly recordWrite?: RecordWrite) {
     // compared as digests: equal length, constant time, whatever the client sends
     if (options.token !== undefined) this.tokenDigest = digest(options.token)
     this.readsNeedToken = !isLoopbackHost(options.host ?? '127.0.0.1') && options.openReads !== true
@@ -116,9 +123,9 @@ export class AdminHttp {
     this.routes.push({ method: 'GET', parts: split(path), write: false, handle })
   }
 
-  /** A write route: answered only with the token. */
-  write (method: 'POST' | 'PUT' | 'DELETE', path: string, handle: Route['handle']): void {
-    this.routes.push({ method, parts: split(path), write: true, handle })
+  /** A write route: answered only with the token, and recorded in the audit trail as `action` (with its body, when `body`). */
+  write (method: 'POST' | 'PUT' | 'DELETE', path: string, action: string, handle: Route['handle'], body = true): void {
+    this.routes.push({ method, parts: split(path), write: true, handle, audit: { action, body } })
   }
 
   /** Starts listening; resolves with the bound address. */
@@ -150,6 +157,8 @@ export class AdminHttp {
 
   private async serve (req: IncomingMessage, res: ServerResponse): Promise<void> {
     const abort = new AbortController()
+    /** Set for a write: records it in the audit trail as it ends. */
+    let ended: ((error: unknown) => void) | undefined
     res.once('close', () => { abort.abort() })
     try {
       const url = new URL(req.url ?? '/', 'http://admin')
@@ -161,12 +170,23 @@ export class AdminHttp {
         res.setHeader('allow', [...new Set(matching.map(r => r.method))].join(', '))
         throw new HttpError(405, 'MethodNotAllowed', `${String(req.method)} is not allowed on ${url.pathname}`)
       }
-      if (route.write || (this.readsNeedToken && !PROBES.has(url.pathname))) this.authorize(req, route.write)
+      const params = match(route.parts, parts) as Record<string, string>
+      let body: Record<string, unknown> | undefined
+      const audit = route.audit
+      if (audit !== undefined && this.recordWrite !== undefined) {
+        const record = this.recordWrite
+        const address = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`
+        let by: WriteBy = { kind: 'no-token', address }
+        // recorded once it ended, whichever way: the body as the route read it
+        ended = (error) => { record(by, audit.action, { ...params, ...(audit.body && body !== undefined ? body : {}) }, error) }
+        this.authorize(req, true)
+        by = { kind: 'token', address }
+      } else if (route.write || (this.readsNeedToken && !PROBES.has(url.pathname))) this.authorize(req, route.write)
       const result = await route.handle({
         path: url.pathname,
-        params: match(route.parts, parts) as Record<string, string>,
+        params,
         query: url.searchParams,
-        body: async () => await readJson(req),
+        body: async () => (body = await readJson(req)),
         header: (name) => {
           const v = req.headers[name]
           return Array.isArray(v) ? v[0] : v
@@ -179,7 +199,9 @@ export class AdminHttp {
       }
       if (isText(result)) send(res, 200, result.text, result.contentType, result.headers)
       else send(res, 200, JSON.stringify(result ?? null), 'application/json')
+      ended?.(undefined)
     } catch (err) {
+      ended?.(err)
       const e = err as Error
       const status = err instanceof HttpError ? err.status : STATUS_OF[e?.name] ?? 500
       const extra = err instanceof HttpError ? err.extra : undefined

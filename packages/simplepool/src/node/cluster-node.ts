@@ -11,7 +11,7 @@ import { Placement } from '@simplepool/ring'
 import { validateTargets } from '@simplepool/mesh'
 import type { MeshInit } from '@simplepool/mesh'
 import type { TransportInit } from '@simplepool/transport'
-import { FIRST_NODE_OP, Runtime, checkSignal, opOf, timeoutOf } from '@simplepool/runtime'
+import { Runtime, checkSignal, timeoutOf } from '@simplepool/runtime'
 import type { AbortOptions, AccessRules, CountOptions, NodeHealth, Pool, RuntimeInit, SpawnManyOptions, SpawnOptions, WorkerLocation, WorkerRef } from '@simplepool/runtime'
 import type { AdminNode, MemberInfo, RingsView, WatchFigures, WorkerHere } from '../admin/admin-node.js'
 import type { AdminEventLog } from '../admin/event-log.js'
@@ -28,6 +28,8 @@ import { routeListeners } from './node-events.js'
 import type { NodeEvents } from './node-events.js'
 import { NodeHealthMonitor } from './node-health.js'
 import { handleNodeOp } from './node-ops.js'
+import { memberCalls } from './member-calls.js'
+import { AuditTrail } from '../admin/audit.js'
 import type { NodeOpsComponents } from './node-ops.js'
 import { decodeHoldersAnswer, encodeHealth, encodeHolders, encodeInspect, encodePlan, encodeRebalance, encodeRings, encodeSetTargets, encodeWatch, encodeDrain, encodeUndrain, encodeHeld } from './node-protocol.js'
 import type { NodeOpCode, NodePayload, NodeReplies } from './node-protocol.js'
@@ -153,10 +155,6 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
     })
     // the rings follow the runtime's targets, through the band; the mesh publishes nothing before it starts
     this.announceTargets()
-    this.transport.setHandlers({
-      onCall: (payload, from) => opOf(payload) >= FIRST_NODE_OP ? handleNodeOp(payload, from, this.ops) : this.runtime.handleCall(payload, from),
-      onCast: (payload, from) => { this.runtime.handleCast(payload, from) }
-    })
     // a new ring: the workers whose owner moved are handed over
     this.mesh.addEventListener('membership:change', () => { this.runtime.onPlacement(this.placement()) })
     // pending calls to a peer the membership gave up on fail at once, not at their deadline
@@ -173,6 +171,8 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
       migrationBacklog: () => this.runtime.migrationBacklog,
       replicas: () => this.runtime.replicator.figures
     })
+    // operators' writes asked of this node, as `admin:write` events
+    const audit = new AuditTrail(this, this.logger, this.clock, () => this.peerId)
     this.record = new NodeRecord({
       events: this,
       clock: this.clock,
@@ -242,10 +242,12 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
       whereHere: (pool, id) => this.runtime.whereHere(pool, id),
       movesOf: (pool, id) => this.record.moves.of(pool, id),
       movePlan: (pool) => this.runtime.movePlan(pool),
-      access: this.runtime.access
+      access: this.runtime.access,
+      audit: (from, action, target, error) => { audit.record({ kind: 'peer', peer: from }, action, target, error) }
     }
+    this.transport.setHandlers(memberCalls(this.runtime, this.ops, audit))
     if (adminOptions !== undefined) {
-      this.admin = new AdminHttp(adminOptions)
+      this.admin = new AdminHttp(adminOptions, (by, action, target, error) => { audit.record(by, action, target, error) })
       this.watch = new ClusterWatch(this, adminOptions.token !== undefined, this.logger)
       addAdminRoutes(this.admin, this, this.watch)
     }

@@ -6,9 +6,10 @@
 import { interceptListeners } from '@simplepool/core'
 import type { MeshEvents } from '@simplepool/mesh'
 import type { RuntimeEvents } from '@simplepool/runtime'
+import type { AuditEvents } from '../admin/audit.js'
 
-/** Events of a node: membership from the mesh, workers from the runtime. */
-export interface NodeEvents extends MeshEvents, RuntimeEvents {}
+/** Events of a node: membership from the mesh, workers from the runtime, operators' writes from the node itself. */
+export interface NodeEvents extends MeshEvents, RuntimeEvents, AuditEvents {}
 
 /** The parts that raise a node's events. */
 export interface EventSources {

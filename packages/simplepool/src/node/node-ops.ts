@@ -44,6 +44,8 @@ export interface NodeOpsComponents {
   movePlan: (pool: string) => Record<string, number>
   /** Who may run which operation here. */
   access: Pick<Access, 'mayOperate' | 'refuse'>
+  /** Records an operator's write another member asked for, as it ended (`error` undefined: done). */
+  audit?: (from: string, action: NodeOperation, target: Record<string, unknown>, error?: unknown) => void
 }
 
 /**
@@ -63,9 +65,39 @@ const NEEDS: Partial<Record<number, NodeOperation>> = {
   [NodeOp.Plan]: 'read'
 }
 
+/** The operations that change something: another member's asking for one is recorded in the audit trail. */
+const WRITES = new Set<number>([NodeOp.SetTargets, NodeOp.Drain, NodeOp.Undrain, NodeOp.Rebalance])
+
 /** Answers node operation `payload` sent by `from` (this node's own peer id for its own calls); throws what the caller gets. */
 export function handleNodeOp (payload: unknown, from: string, c: NodeOpsComponents): unknown {
   const op = nodeOpOf(payload)
+  if (c.audit === undefined || from === c.self() || !WRITES.has(op)) return answer(payload, op, from, c)
+  const target = { node: c.self(), ...writeTarget(payload, op) }
+  try {
+    const out = answer(payload, op, from, c)
+    c.audit(from, NEEDS[op] as NodeOperation, target)
+    return out
+  } catch (err) {
+    c.audit(from, NEEDS[op] as NodeOperation, target, err)
+    throw err
+  }
+}
+
+/** What a write names, as its decoder reads it; nothing of a message that does not decode (the error says what was wrong). */
+function writeTarget (payload: unknown, op: number): Record<string, unknown> {
+  try {
+    switch (op) {
+      case NodeOp.SetTargets: return { ...decodeSetTargets(payload) }
+      case NodeOp.Drain: return { ...decodeDrain(payload) }
+      case NodeOp.Undrain: return { ...decodeUndrain(payload) }
+      default: return { ...decodeRebalance(payload) }
+    }
+  } catch {
+    return {}
+  }
+}
+
+function answer (payload: unknown, op: number, from: string, c: NodeOpsComponents): unknown {
   const needs = NEEDS[op]
   if (needs !== undefined && !c.access.mayOperate(from, needs)) throw c.access.refuse(from, needs, null)
   switch (op) {

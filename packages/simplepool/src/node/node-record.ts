@@ -54,7 +54,7 @@ export class NodeRecord {
         log.add('ring:change', { pool, version: placement.version, nodes: placement.ring(pool)?.nodes.length ?? 0, fingerprint })
       }
     })
-    for (const type of ['migration:start', 'migration:progress', 'migration:done', 'node:fence', 'worker:conflict', 'access:deny'] as const) {
+    for (const type of ['migration:start', 'migration:progress', 'migration:done', 'node:fence', 'worker:conflict', 'access:deny', 'admin:write'] as const) {
       node.addEventListener(type, (evt) => { log.add(type, evt.detail) })
     }
     node.addEventListener('worker:fail', (evt) => {

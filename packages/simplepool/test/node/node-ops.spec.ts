@@ -106,4 +106,22 @@ describe('node operations, as a node answers them', () => {
     expect(did).to.deep.equal([['drain', ['rooms'], false], ['applyTargets', { rooms: 1 }]])
     expect(c.access.refuse('C', 'read', null).name).to.equal('ForbiddenError')
   })
+
+  it("records another member's writes, done or refused, in the audit trail; not its reads, nor the node's own", () => {
+    const { c } = fakeNode(false, { roles: { ops: ['B'] }, operations: { drain: ['ops'] } })
+    const audited: unknown[][] = []
+    c.audit = (from, action, target, error) => { audited.push([from, action, target, (error as Error | undefined)?.name ?? 'done']) }
+    handleNodeOp(encodeDrain({ pools: ['rooms'] }), 'B', c)
+    expect(() => handleNodeOp(encodeSetTargets({ targets: { rooms: 3 } }), 'B', c)).to.throw()
+    expect(() => handleNodeOp(encodeDrain({ pools: ['nope'] }), 'B', c)).to.throw()
+    expect(() => handleNodeOp([102, 'not a list'], 'C', c)).to.throw()
+    handleNodeOp(encodeHolders(), 'B', c)
+    handleNodeOp(encodeUndrain({ pools: null }), 'A', c)
+    expect(audited).to.deep.equal([
+      ['B', 'drain', { node: 'A', pools: ['rooms'] }, 'done'],
+      ['B', 'targets', { node: 'A', targets: { rooms: 3 } }, 'ForbiddenError'],
+      ['B', 'drain', { node: 'A', pools: ['nope'] }, 'UnknownPoolError'],
+      ['C', 'drain', { node: 'A' }, 'ForbiddenError']
+    ])
+  })
 })

@@ -2,6 +2,7 @@ import { isServing } from '@simplepool/core'
 import { toWireError } from 'simplepool'
 import type { SimplePoolNode, SpawnMode, WorkerFailDetail, NodeFenceDetail } from 'simplepool'
 import { demoCommands } from './demo-commands.js'
+import { rawStreamCommands } from './raw-streams.js'
 
 type Args = Record<string, unknown>
 type Command = (node: SimplePoolNode, args: Args) => unknown
@@ -51,6 +52,7 @@ function quantile (sorted: number[], q: number): number {
 export const nodeCommands: Record<string, Command> = {
   ...(await import('./bench-node-commands.js')).benchNodeCommands,
   ...demoCommands,
+  ...rawStreamCommands,
   info: (node) => ({ peerId: node.peerId, addresses: node.addresses, pid: process.pid }),
   /** Where this node's admin HTTP API listens, or null when it has none. */
   adminAddress: (node) => node.adminAddress ?? null,

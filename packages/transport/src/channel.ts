@@ -38,6 +38,8 @@ export interface ChannelOwner {
   stats: TransportStats
   /** Runs `fn` on the next turn of the event loop: the clock's `defer`. */
   defer: (fn: () => void) => void
+  /** A stream from `peer` sent what cannot be read: counted, and logged (at most once a second per peer). */
+  invalid: (peer: string, err: InvalidMessageError) => void
 }
 
 /**
@@ -209,8 +211,7 @@ export class Channel {
       this.decoder.push(data, (body) => { this.onFrame(body) })
     } catch (err) {
       const e = err instanceof InvalidMessageError ? err : new InvalidMessageError(String((err as Error)?.message ?? err))
-      this.owner.stats.invalidFrames++
-      this.owner.logger.error(`closing stream from ${this.peer}: ${e.name}: ${e.message}`)
+      this.owner.invalid(this.peer, e)
       this.fail(e)
     }
   }

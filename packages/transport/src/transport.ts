@@ -7,6 +7,7 @@ import type { Clock, Logger } from '@simplepool/core'
 import type { Stream } from '@libp2p/interface'
 import { Channel } from './channel.js'
 import { CallDeadlines, Watched } from './call-deadlines.js'
+import { PeerReports } from './peer-reports.js'
 import type { TransportStats } from './stats.js'
 import type { ChannelOwner, PendingCall } from './channel.js'
 
@@ -134,6 +135,7 @@ export class Transport {
     this.clock = components.clock ?? systemClock
     this.deadlines = new CallDeadlines<PendingCall>(this.clock, DEFAULT_WHEEL_RESOLUTION_MS, (call) => { this.expire(call) })
     const self = this
+    const reports = new PeerReports(this.clock, this.logger)
     this.owner = {
       logger: this.logger,
       maxFrameBytes: this.opts.maxFrameBytes,
@@ -149,7 +151,11 @@ export class Transport {
         return h(payload, from)
       },
       settle: (call) => { self.settle(call) },
-      closed: (channel) => { self.forget(channel) }
+      closed: (channel) => { self.forget(channel) },
+      invalid: (peer, err) => {
+        this.stats.invalidFrames++
+        reports.report(peer, `closing stream from ${peer}: ${err.name}: ${err.message}`)
+      }
     }
   }
 

@@ -15,6 +15,7 @@ import { startCluster } from '@simplepool/testing'
 import type { FixedRateResult, NodeHandle } from '@simplepool/testing'
 import { Kind, encodeFrame } from '@simplepool/transport'
 import { PeerProcess } from './peers/peer-process.js'
+import { accessCost } from './access-cost.js'
 import { median, repeated, round } from './report.js'
 import type { Figure, ScenarioResult } from './report.js'
 
@@ -246,6 +247,9 @@ export async function remoteBench (opts: RemoteBenchOptions = {}): Promise<Scena
     log(`moleculer skipped: ${molSkipped}`)
   }
   const raw = await rawSocket(o, log)
+  const access = await accessCost({ requests: o.requests, runs: o.runs, inFlight: IN_FLIGHT, workers: WORKERS }, log)
+  // per run, the share of the calls/s the rules took: runs side by side share the machine's state
+  const accessShare = access.open.map((x, i) => 1 - access.ruled[i] / x)
 
   const med = (xs: number[] | undefined): number | undefined => xs === undefined || xs.length === 0 ? undefined : median(xs)
   const q = (rs: FixedRateResult[] | undefined, k: 'p50' | 'p99' | 'p999'): number[] | undefined => rs?.map(r => r[k])
@@ -260,6 +264,7 @@ export async function remoteBench (opts: RemoteBenchOptions = {}): Promise<Scena
   const yes = (ok: boolean | undefined): string => ok === undefined ? '' : ok ? 'yes' : 'NO'
   const rows = [
     { measure: 'one-way msgs/s (ref.cast to live workers)', simplepool: cell(spOneWay), moleculer: '', 'raw socket': cell(rawOneWay), 'libp2p stream': '', ratio: `${cell(oneWayRatio, 3)} of raw`, goal: '>= 1,000,000', met: yes(spOneWay >= 1_000_000) },
+    { measure: `requests/s, ${IN_FLIGHT} in flight, with access rules (runs beside ones without)`, simplepool: cell(median(access.ruled)), moleculer: '', 'raw socket': '', 'libp2p stream': '', ratio: `${cell(median(accessShare) * 100, 1)}% below ${cell(median(access.open))} without`, goal: '<= 2% below', met: yes(median(accessShare) <= 0.02) },
     { measure: 'one-way msgs/s, raw decoded', simplepool: '', moleculer: '', 'raw socket': cell(rawDecoded), 'libp2p stream': '', ratio: `${cell(spOneWay / rawDecoded, 3)} of raw decoded`, goal: '', met: '' },
     { measure: `requests/s, ${IN_FLIGHT} in flight`, simplepool: cell(spReq), moleculer: cell(molReq), 'raw socket': '', 'libp2p stream': '', ratio: reqRatio === undefined ? '' : `${cell(reqRatio, 1)}x moleculer`, goal: '>= 400,000', met: yes(spReq >= 400_000) },
     ...(['pipelined', 'sequential'] as const).map(k => {
@@ -313,6 +318,9 @@ export async function remoteBench (opts: RemoteBenchOptions = {}): Promise<Scena
     { name: 'remote.one_way_vs_raw', value: round(oneWayRatio, 3), unit: 'ratio' },
     { name: 'remote.one_way_vs_raw_decoded', value: round(spOneWay / rawDecoded, 3), unit: 'ratio' },
     repeated('remote.simplepool.requests_per_s', sp.requests, 'calls/s', 0, '>= 400,000'),
+    repeated('remote.simplepool.requests_per_s_with_access_rules', access.ruled, 'calls/s'),
+    repeated('remote.simplepool.requests_per_s_beside_access_rules', access.open, 'calls/s'),
+    repeated('remote.access_rules_cost', accessShare.map(x => x * 100), '%', 1, '<= 2'),
     repeated('remote.simplepool.bytes_per_call_pipelined', ownBytes(sp.garbage, 'pipelined'), 'bytes', 0, '<= 1,024'),
     repeated('remote.simplepool.bytes_per_call_sequential', ownBytes(sp.garbage, 'sequential'), 'bytes', 0, '<= 1,024'),
     repeated('remote.simplepool.bytes_per_call_pipelined_with_loop', sp.garbage.pipelined, 'bytes'),
@@ -332,6 +340,7 @@ export async function remoteBench (opts: RemoteBenchOptions = {}): Promise<Scena
     `Requests: ${o.requests.toLocaleString('en-US')} a run, ${IN_FLIGHT} always outstanding, round robin over ${WORKERS.toLocaleString('en-US')} ids (SimplePool: a counter worker per id; moleculer: an action keeping a count per id in a Map, JSON serializer, the TCP transporter with a static list of both brokers). Runs, SimplePool: ${list(sp.requests)}; moleculer: ${mol === undefined ? `not run (${molSkipped})` : list(mol.requests)}.`,
     `Fixed rate: ${o.rate.toLocaleString('en-US')} calls/s for ${o.seconds} s a run (after 1 s unmeasured), sent whatever the replies do; each latency counted from when its call was due, not sent, so a stalled sender shows. Raw socket: one ${call.byteLength}-byte frame per call, echoed byte for byte by the listener. p99 per run, SimplePool: ${list(q(sp.latency, 'p99'), 3)}; moleculer: ${list(q(mol?.latency, 'p99'), 3)}; raw: ${list(q(raw.latency, 'p99'), 3)} ms.`
   ]
+  notes.push(`Access rules: two more pairs of processes, one with rules (a role of both nodes, granted to host every pool: each node checks the other's right to every call it takes) and one without, up at once; ${o.requests.toLocaleString('en-US')} calls a run at ${IN_FLIGHT} in flight, runs alternated between the pairs after one unmeasured run each. Calls/s without: ${list(access.open)}; with: ${list(access.ruled)}; cost per pair of runs: ${list(accessShare.map(x => x * 100), 1)}%.`)
   notes.push(`Garbage: the bytes the caller's process allocated during each measured run of calls (the growth of its heap plus what every collection in between freed, from V8's GC profiler), divided by the calls; then the same for the benchmark's loop alone (the same loop, its latency samples included, over calls that have answered already), taken out. Runs, ${IN_FLIGHT} in flight: ${list(sp.garbage.pipelined)} with the loop, its own ${list(sp.garbage.pipelinedLoop)}; sequential: ${list(sp.garbage.sequential)}, its own ${list(sp.garbage.sequentialLoop)} bytes per call.`)
   notes.push(`Sequential: ${o.sequential.toLocaleString('en-US')} calls a run, one at a time (each sent once the last one's reply is back), after one unmeasured run; latency as the caller saw it. SimplePool: \`ref.call('inc')\` round robin over ${WORKERS.toLocaleString('en-US')} counters node 2 owns; moleculer: \`broker.call('bench.inc')\`; raw socket: one call frame, echoed; libp2p stream: the same bytes echoed on a bare libp2p stream between the same two SimplePool nodes (TCP, Noise, Yamux; no transport, no runtime). p99 per run, SimplePool: ${list(sp.sequential.map(r => r.p99), 3)}; moleculer: ${list(mol?.sequential.map(r => r.p99), 3)}; raw socket: ${list(raw.sequential.map(r => r.p99), 3)}; libp2p stream: ${list(sp.stream.map(r => r.p99), 3)} ms.`)
   return { scenario: 'remote', rows, figures, notes }

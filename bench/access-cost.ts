@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadKeyFile } from 'simplepool'
 import type { AccessRules } from 'simplepool'
+import { systemClock } from '@simplepool/core'
+import { Access, CALL_OR_HOST, WorkerEvents } from '@simplepool/runtime'
 import { Cluster, startCluster } from '@simplepool/testing'
 import type { NodeHandle } from '@simplepool/testing'
 
@@ -16,6 +18,21 @@ export interface AccessCost {
   /** Calls/s per measured run, without rules and with them, in the order run. */
   open: number[]
   ruled: number[]
+  /** What one check of a call's right costs, in ns, timed in this process over a million checks (a runtime's own `Access`). */
+  checkNs: number
+}
+
+/** Times the check a receiving node makes of every call: `Access.may` with a peer and pool it has seen before. */
+function timeCheck (peers: string[]): number {
+  const access = new Access({ roles: { nodes: peers }, pools: { '*': { host: ['nodes'] } } }, { clock: systemClock, events: new WorkerEvents(), self: () => peers[1], runs: (p) => p === 'counter' })
+  const n = 1_000_000
+  let granted = 0
+  for (let round = 0; round < 3; round++) {
+    const t0 = process.hrtime.bigint()
+    for (let i = 0; i < n; i++) if (access.may(peers[0], 'counter', CALL_OR_HOST)) granted++
+    if (round === 2) return Number(process.hrtime.bigint() - t0) / n + (granted === 3 * n ? 0 : NaN)
+  }
+  return NaN
 }
 
 export async function accessCost (o: { requests: number, runs: number, inFlight: number, workers: number }, log: (s: string) => void): Promise<AccessCost> {
@@ -37,7 +54,7 @@ export async function accessCost (o: { requests: number, runs: number, inFlight:
       if (Object.keys(r.failures).length > 0) throw new Error(`calls failed: ${JSON.stringify(r.failures)}`)
       return r.perSecond
     }
-    const out: AccessCost = { open: [], ruled: [] }
+    const out: AccessCost = { open: [], ruled: [], checkNs: timeCheck(peers) }
     // one unmeasured run each, then the measured ones in turn
     for (let i = -1; i < o.runs; i++) {
       const withoutRules = await run(open.nodes[0])

@@ -5,6 +5,7 @@
  *   npm run sim -- --seed 123 --trace [--watch ledger/7]   # one run, line by line, and its digest
  *   npm run sim -- --seeds 100 --partitions                 # network partitions drawn too
  *   npm run sim -- --seeds 100 --witness                    # the nodes on witness membership (docs/design/membership-v2.md)
+ *   npm run sim -- --seeds 100 --access                     # every node under access rules that grant everything: the rules' code, nothing else changed
  *   npm run sim -- --membership [--nodes 1000] [--loss 0.2] [--pauses 1] [--flaps 0] [--splits 0] [--joins 0] [--leaves 0] [--witnesses 6] [--seconds 30] [--seed 1]
  *                                                           # the membership model alone (membership-model.ts)
  *   npm run sim -- --startup [--nodes 1000] [--spread 1000] [--bootstraps 3] [--loss 0] [--witnesses 6] [--seed 1]
@@ -25,7 +26,7 @@ import { runMembershipModel } from './membership-model.js'
 import { runStartupModel } from './startup-model.js'
 import { WITNESS_DEFAULTS } from '@simplepool/mesh'
 
-const USAGE = 'usage: npm run sim -- [--seeds N] [--from S] [--seed S] [--nodes M] [--seconds S] [--ids K] [--jobs J] [--mode safety|liveness] [--exclude op,op] [--partitions] [--replicas 0|1|2] [--walk N] [--witness] [--stop-at-failure] [--trace [--watch pool/id]] [--quiet]\n       npm run sim -- --membership [--nodes N] [--seconds S] [--loss 0..1] [--pauses P] [--flaps F] [--splits S] [--joins J] [--leaves L] [--witnesses K] [--seed S]\n       npm run sim -- --startup [--nodes N] [--spread MS] [--bootstraps B] [--loss 0..1] [--witnesses K] [--seed S]'
+const USAGE = 'usage: npm run sim -- [--seeds N] [--from S] [--seed S] [--nodes M] [--seconds S] [--ids K] [--jobs J] [--mode safety|liveness] [--exclude op,op] [--partitions] [--replicas 0|1|2] [--walk N] [--witness] [--access] [--stop-at-failure] [--trace [--watch pool/id]] [--quiet]\n       npm run sim -- --membership [--nodes N] [--seconds S] [--loss 0..1] [--pauses P] [--flaps F] [--splits S] [--joins J] [--leaves L] [--witnesses K] [--seed S]\n       npm run sim -- --startup [--nodes N] [--spread MS] [--bootstraps B] [--loss 0..1] [--witnesses K] [--seed S]'
 
 function int (name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback
@@ -54,6 +55,7 @@ async function main (): Promise<void> {
         exclude: { type: 'string' },
         partitions: { type: 'boolean', default: false },
         witness: { type: 'boolean', default: false },
+        access: { type: 'boolean', default: false },
         replicas: { type: 'string' },
         walk: { type: 'string' },
         'stop-at-failure': { type: 'boolean', default: false },
@@ -136,7 +138,7 @@ async function main (): Promise<void> {
       // the smallest failing seed, whatever order the workers finish in
       if (first === null || r.seed < first.seed) first = { seed: r.seed, invariant: r.violation.invariant }
       if (v.quiet !== true && v.trace !== true) {
-        process.stdout.write(`seed ${r.seed} FAILED ${r.violation.invariant}: ${r.violation.detail}\n  replay: npm run sim -- --seed ${r.seed} --nodes ${nodes} --seconds ${seconds} --mode ${mode}${v.partitions === true ? ' --partitions' : ''}${replicas > 0 ? ` --replicas ${replicas}` : ''}${walk !== undefined ? ` --walk ${walk}` : ''}${v.witness === true ? ' --witness' : ''} --trace\n`)
+        process.stdout.write(`seed ${r.seed} FAILED ${r.violation.invariant}: ${r.violation.detail}\n  replay: npm run sim -- --seed ${r.seed} --nodes ${nodes} --seconds ${seconds} --mode ${mode}${v.partitions === true ? ' --partitions' : ''}${replicas > 0 ? ` --replicas ${replicas}` : ''}${walk !== undefined ? ` --walk ${walk}` : ''}${v.witness === true ? ' --witness' : ''}${v.access === true ? ' --access' : ''} --trace\n`)
         for (const line of r.tail) process.stdout.write(`  | ${line}\n`)
       }
       if (v['stop-at-failure'] === true) return false
@@ -148,11 +150,11 @@ async function main (): Promise<void> {
   if (v.trace === true) {
     // one run, line by line, in this thread
     for (let seed = from; seed < from + count; seed++) {
-      const r = await runScenario({ seed, nodes, seconds, ids, watch: v.watch, mode, exclude, replicas: replicas as 0 | 1 | 2, walk, membership, onTrace: (line) => { process.stdout.write(`${line}\n`) } })
+      const r = await runScenario({ seed, nodes, seconds, ids, watch: v.watch, mode, exclude, replicas: replicas as 0 | 1 | 2, walk, membership, access: v.access, onTrace: (line) => { process.stdout.write(`${line}\n`) } })
       if (!onResult(r)) break
     }
   } else {
-    await sweep({ nodes, seconds, ids, watch: v.watch, mode, exclude, replicas: replicas as 0 | 1 | 2, walk, membership }, from, count, int('jobs', v.jobs, defaultJobs()), onResult)
+    await sweep({ nodes, seconds, ids, watch: v.watch, mode, exclude, replicas: replicas as 0 | 1 | 2, walk, membership, access: v.access }, from, count, int('jobs', v.jobs, defaultJobs()), onResult)
   }
   const minutes = (performance.now() - started) / 60_000
   process.stdout.write(JSON.stringify({

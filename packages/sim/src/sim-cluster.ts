@@ -1,4 +1,5 @@
 import { TimeoutError, seededRandom } from '@simplepool/core'
+import type { AccessRules } from '@simplepool/runtime'
 import type { Logger, Random } from '@simplepool/core'
 import type { Pool, RuntimeInit } from '@simplepool/runtime'
 import { SimClock } from './sim-clock.js'
@@ -16,6 +17,8 @@ export interface SimClusterInit {
   logger?: Logger
   /** The nodes' membership (see `SimNodeInit.membership`). @default 'gossip' */
   membership?: 'gossip' | 'witness'
+  /** Every node's access rules (`NodeInit.access`); none: open. */
+  access?: AccessRules
 }
 
 const silent: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} }
@@ -55,6 +58,7 @@ export class SimCluster {
       logger: this.init.logger ?? silent,
       runtime: this.init.runtime,
       membership: this.init.membership,
+      access: this.init.access,
       incarnation: ++this.incarnation
     })
     this.nodes.set(peerId, node)

@@ -1,4 +1,5 @@
 import type { Logger, Random } from '@simplepool/core'
+import type { AccessRules } from '@simplepool/runtime'
 import type { Placement } from '@simplepool/ring'
 import type { Pool, Runtime, RuntimeInit } from '@simplepool/runtime'
 import { ClusterNode } from 'simplepool'
@@ -27,6 +28,8 @@ export interface SimNodeInit {
   bootstrap?: string
   /** The membership: gossip records (the mesh's default), or witnesses. @default 'gossip' */
   membership?: 'gossip' | 'witness'
+  /** The node's access rules (`NodeInit.access`); none: open. */
+  access?: AccessRules
 }
 
 /**
@@ -54,6 +57,7 @@ export class SimNode {
       random: init.random,
       logger: init.logger,
       runtime: init.runtime,
+      access: init.access,
       processMetrics: false,
       bootstrap: init.bootstrap !== undefined ? [`/sim/${init.bootstrap}`] : []
     }, (hooks) => {

@@ -235,6 +235,15 @@ function report (r: ScenarioResult): string {
 describe('the simulator over a fixed set of seeds', function () {
   this.timeout(60_000)
 
+  it('runs the same, message for message, under access rules that grant every member everything: the rules\' code changes nothing else', async () => {
+    for (const seed of [41, 42]) {
+      const open = await runScenario({ ...OPTIONS, seed, seconds: 20 })
+      const ruled = await runScenario({ ...OPTIONS, seed, seconds: 20, access: true })
+      expect(ruled.digest, `seed ${seed}`).to.equal(open.digest)
+      expect(ruled.violation).to.equal(undefined)
+    }
+  })
+
   it('replays a whole run from its seed: the same digest twice', async () => {
     const a = await runScenario({ ...OPTIONS, seed: 7, seconds: 20 })
     const b = await runScenario({ ...OPTIONS, seed: 7, seconds: 20 })

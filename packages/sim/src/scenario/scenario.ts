@@ -4,6 +4,8 @@
  * healed, time to settle, and the checks. The same seed gives the same run: the same
  * trace, the same digest.
  */
+import { NODE_OPERATIONS } from '@simplepool/runtime'
+import type { AccessRules } from '@simplepool/runtime'
 import type { Logger } from '@simplepool/core'
 import { SimCluster } from '../sim-cluster.js'
 import type { SimNode } from '../sim-node.js'
@@ -15,6 +17,9 @@ import { workloadPools } from './pools.js'
 import { SimStore } from './store.js'
 import { POOLS, Workload } from './workload.js'
 import type { WorkerBooks } from './workload.js'
+
+/** Access rules that grant every member every right: see `ScenarioOptions.access`. */
+const GRANT_ALL: AccessRules = { roles: {}, pools: { '*': { call: ['*'], host: ['*'] } }, operations: Object.fromEntries(NODE_OPERATIONS.map(op => [op, ['*']])) }
 
 /** What a run is made of. */
 /** How close together two lost nodes make a replicated worker's loss excusable, in virtual ms: its replicas follow the ring within that. */
@@ -57,6 +62,12 @@ export interface ScenarioOptions {
   walk?: number
   /** The nodes' membership: gossip records (the default) or witnesses (docs/design/membership-v2.md). */
   membership?: 'gossip' | 'witness'
+  /**
+   * Run every node under access rules that grant every member everything (`'*'`): the
+   * same cluster as without, through the rules' code (the placement's and the claims'
+   * filters, every check on the way in), which must change nothing.
+   */
+  access?: boolean
 }
 
 /** What one run found. */
@@ -110,7 +121,7 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
       return n.time.clock
     }
   })
-  const cluster = made.sim = new SimCluster({ seed: options.seed, pools, logger, membership: options.membership, ...(options.walk !== undefined ? { runtime: { replicaWalkPerTurn: options.walk } } : {}) })
+  const cluster = made.sim = new SimCluster({ seed: options.seed, pools, logger, membership: options.membership, ...(options.access === true ? { access: GRANT_ALL } : {}), ...(options.walk !== undefined ? { runtime: { replicaWalkPerTurn: options.walk } } : {}) })
   const books = made.workload = new Workload(cluster, options.ids ?? 100, trace)
   books.watch = options.watch
   books.holdersOf = (pool, id, node) => cluster.nodes.get(node)?.runtime.replicator.holders(pool, id)

@@ -193,29 +193,32 @@ describe('admin HTTP API (two nodes in one process)', function () {
       expect((await ask(a, 'PUT', `/v1/nodes/${b.peerId}/targets`, { token: 'wrong-token-value', body: '{}' })).status).to.equal(401)
       expect((await ask(a, 'POST', '/v1/workers/counter/audited/call', { token: TOKEN, body: JSON.stringify({ msg: 'inc' }) })).status).to.equal(200)
       expect((await ask(a, 'POST', `/v1/nodes/${b.peerId}/drain`, { token: TOKEN, body: JSON.stringify({ pools: ['nope'] }) })).status).to.equal(404)
-      expect(onA.map(d => [d.action, d.by.kind, d.outcome])).to.deep.equal([['targets', 'token', 'done'], ['targets', 'no-token', 'refused'], ['call', 'token', 'done'], ['drain', 'token', 'refused']])
-      const [set, refused, call, drain] = onA
+      // a client without the token is only logged: anyone who reaches the API could otherwise push the records out
+      expect(onA.map(d => [d.action, d.by.kind, d.outcome])).to.deep.equal([['targets', 'token', 'done'], ['call', 'token', 'done'], ['drain', 'token', 'refused']])
+      const [set, call, drain] = onA
       expect(set.node).to.equal(a.peerId)
       expect(set.target).to.deep.equal({ node: b.peerId, targets: { counter: 50_000 } })
       expect(set.by).to.have.property('address').that.matches(/^(::ffff:)?127\.0\.0\.1:\d+$/)
       expect(set.at).to.be.within(before, Date.now())
-      expect(refused.error?.name).to.equal('Unauthorized')
       expect(call.target, 'a worker\'s message is the user\'s: not recorded').to.deep.equal({ pool: 'counter', id: 'audited' })
       expect(drain.error?.name).to.equal('UnknownPoolError')
       // on the node a write was passed to, by the peer id of the node that passed it
       expect(onB.map(d => [d.action, d.by, d.outcome])).to.deep.equal([['targets', { kind: 'peer', peer: a.peerId }, 'done'], ['drain', { kind: 'peer', peer: a.peerId }, 'refused']])
       expect(onB[0].target).to.deep.equal({ node: b.peerId, targets: { counter: 50_000 } })
-      // a worker's stop reaches its owner as the runtime's own message: recorded there too
+      // a worker's stop is recorded where the API took it; the runtime's message that carries it to the owner is not an operator's
       let id = 0
       while (a.placement().ownerOf('counter', `stop-${id}`) !== b.peerId) id++
       await a.ref('counter', `stop-${id}`).call('inc')
       expect((await ask(a, 'DELETE', `/v1/workers/counter/stop-${id}`, { token: TOKEN })).status).to.equal(200)
-      await new Promise(resolve => setImmediate(resolve))
-      expect(onB.at(-1)).to.include({ action: 'stop', outcome: 'done' })
-      expect(onB.at(-1)?.target).to.deep.equal({ pool: 'counter', id: `stop-${id}` })
-      expect(onA.at(-1)?.by.kind).to.equal('token')
+      expect(onA.at(-1)).to.include({ action: 'stop', outcome: 'done' })
+      expect(onA.at(-1)?.target).to.deep.equal({ pool: 'counter', id: `stop-${id}` })
+      expect(onB).to.have.length(2)
+      // a body names no other node than the path did, and the record keeps only the fields the route reads
+      const other = await ask(a, 'PUT', `/v1/nodes/${b.peerId}/targets`, { token: TOKEN, body: JSON.stringify({ targets: { counter: 50_000 }, node: 'someone-else', extra: 'x'.repeat(10_000) }) })
+      expect(other.status).to.equal(200)
+      expect(onA.at(-1)?.target).to.deep.equal({ node: b.peerId, targets: { counter: 50_000 } })
       // and in the event log the admin API serves
-      expect(a.eventLog.since(undefined, 1_000).events.filter(e => e.type === 'admin:write').slice(-5).map(e => (e.data as AdminWriteDetail).action)).to.deep.equal(['targets', 'targets', 'call', 'drain', 'stop'])
+      expect(a.eventLog.since(undefined, 1_000).events.filter(e => e.type === 'admin:write').slice(-5).map(e => (e.data as AdminWriteDetail).action)).to.deep.equal(['targets', 'call', 'drain', 'stop', 'targets'])
     } finally {
       a.removeEventListener('admin:write', keepA)
       b.removeEventListener('admin:write', keepB)

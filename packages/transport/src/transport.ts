@@ -1,13 +1,12 @@
 import {
   AbortError, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_MAX_ENVELOPES_PER_FRAME, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_PENDING_CALLS_PER_PEER, DEFAULT_MAX_QUEUED_PER_PEER,
   DEFAULT_WHEEL_RESOLUTION_MS, MAX_TIMER_MS, InvalidOptionError, MESSAGE_PROTOCOL, NodeUnavailableError,
-  NoHandlerError, NotStartedError, OverloadedError, TimeoutError, consoleLogger, deferOf, systemClock, timeoutSignal, withDefaults
+  NoHandlerError, NotStartedError, OverloadedError, ThrottledLog, TimeoutError, consoleLogger, deferOf, systemClock, timeoutSignal, withDefaults
 } from '@simplepool/core'
 import type { Clock, Logger } from '@simplepool/core'
 import type { Stream } from '@libp2p/interface'
 import { Channel } from './channel.js'
 import { CallDeadlines, Watched } from './call-deadlines.js'
-import { PeerReports } from './peer-reports.js'
 import type { TransportStats } from './stats.js'
 import type { ChannelOwner, PendingCall } from './channel.js'
 
@@ -135,7 +134,7 @@ export class Transport {
     this.clock = components.clock ?? systemClock
     this.deadlines = new CallDeadlines<PendingCall>(this.clock, DEFAULT_WHEEL_RESOLUTION_MS, (call) => { this.expire(call) })
     const self = this
-    const reports = new PeerReports(this.clock, this.logger)
+    const reports = new ThrottledLog(this.clock, this.logger)
     this.owner = {
       logger: this.logger,
       maxFrameBytes: this.opts.maxFrameBytes,

@@ -74,7 +74,8 @@ export class Access {
 
   /** @param rules as the user gave them: checked here (`InvalidOptionError`) */
   constructor (rules: AccessRules | undefined, components: AccessComponents) {
-    this.rules = rules === undefined ? undefined : validateAccessRules(rules)
+    // a copy of its own, frozen: rules changed by their caller after the start would take effect only in part
+    this.rules = rules === undefined ? undefined : deepFreeze(structuredClone(validateAccessRules(rules)))
     this.open = rules === undefined
     this.c = components
     if (!this.open) this.hostRight = (peer, pool) => this.may(peer, pool, PoolRight.Host)
@@ -122,7 +123,8 @@ export class Access {
   /** Whether `peer` may run node operation `op`; this node itself always may. */
   mayOperate (peer: string, op: NodeOperation): boolean {
     if (this.open || peer === this.c.self()) return true
-    const granted = this.rules?.operations?.[op]
+    const operations = this.rules?.operations ?? {}
+    const granted = Object.hasOwn(operations, op) ? operations[op] : undefined
     return granted !== undefined && this.holdsAny(this.peerRights(peer).roles, granted)
   }
 
@@ -191,7 +193,8 @@ export class Access {
     const cached = rights.pools.get(pool)
     if (cached !== undefined) return cached
     const pools = this.rules?.pools ?? {}
-    const grant = Object.hasOwn(pools, pool) ? pools[pool] : pools[ANY_POOL]
+    // own keys only: rules made in code may carry a prototype (or `__proto__` as a key)
+    const grant = Object.hasOwn(pools, pool) ? pools[pool] : Object.hasOwn(pools, ANY_POOL) ? pools[ANY_POOL] : undefined
     let bits = 0
     if (grant?.call !== undefined && this.holdsAny(rights.roles, grant.call)) bits |= PoolRight.Call
     if (grant?.host !== undefined && this.holdsAny(rights.roles, grant.host)) bits |= PoolRight.Host
@@ -216,4 +219,13 @@ export class Access {
     for (const role of granted) if (roles.has(role)) return true
     return false
   }
+}
+
+/** `value`, and everything in it, frozen. */
+function deepFreeze<T> (value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v)
+    Object.freeze(value)
+  }
+  return value
 }

@@ -4,7 +4,9 @@
  * workers of their pool: one that is on the pool's ring now, was on it within the claim
  * window, announces a target for it, or reports workers of it in its heartbeat (a node
  * draining its last workers). A member with the key that never held the pool (a client
- * node, an intruder) cannot hand in forged state for a live worker, nor drop its replicas.
+ * node, a misconfigured one) cannot hand in state for a live worker, nor drop its
+ * replicas. A hostile member can announce a target and be placed on the ring: without
+ * access rules it is then trusted with the pool; the rules keep it off the ring.
  *
  * A refusal loses nothing: the sender keeps its workers and tries again later, by when
  * a sender that could hold the pool but is not yet known here as one (its record still

@@ -419,8 +419,8 @@ export class HandoffSender {
           unanswered(local, to, acts, this.c.logger, () => { this.park(local, acts) })
           return
         }
-        // too big for a frame, say: smaller messages from now on
-        this.batchSizes.failed(local.name, acts.length)
+        // too big for a frame, say: smaller messages from now on (not for a refusal of the sender, whatever the size)
+        if (e.name !== 'ForbiddenError') this.batchSizes.failed(local.name, acts.length)
         this.c.logger.warn(`handoff of ${acts.length} workers of ${local.name} to ${to} failed; they stay here: ${e.name}: ${e.message}`)
         for (const act of acts) local.cancelHandoff(act)
         this.park(local, acts)

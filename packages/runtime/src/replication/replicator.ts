@@ -315,16 +315,16 @@ export class Replicator {
    */
   async take (local: LocalPool, id: string): Promise<{ state: unknown, epoch: number } | undefined> {
     const n = local.def.replicas ?? 0
-    // with the ring still for a while, the replicas are where this ring puts them, and a
-    // worker with none here is new (or passivated: its replicas went): nobody is asked
+    // with the ring still for a while, the replicas are where this ring puts them, and a worker with none here is new (or passivated: its replicas went): nobody is asked
     const asked = this.c.ringMovedLately(local.name, id) ? this.chain(local.name, id, n).filter(peer => peer !== this.c.self()) : []
     const payload = encodeReplicaGet(local.name, id)
     // an answer that does not come, or does not decode, is no replica: the others may hold one
     const answers = await Promise.all(asked.map(async (peer) => await this.c.transport.call(peer, payload, { timeoutMs: REPLICA_TIMEOUT_MS })
       .then(decodeReplicaGetAnswer).catch(() => null)))
     let best: Replica | undefined = this.store.get(local.name, id)
+    // one more than a day past this node's clock is no replica to start from (see Epochs.plausible)
     for (const a of answers) {
-      if (a !== null && (best === undefined || a[0] > best.epoch || (a[0] === best.epoch && a[1] > best.seq))) best = { epoch: a[0], seq: a[1], bytes: a[2] }
+      if (a !== null && this.c.epochs.plausible(a[0]) && (best === undefined || a[0] > best.epoch || (a[0] === best.epoch && a[1] > best.seq))) best = { epoch: a[0], seq: a[1], bytes: a[2] }
     }
     if (best === undefined) return undefined
     this.c.epochs.observe(best.epoch)

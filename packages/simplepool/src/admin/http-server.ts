@@ -68,8 +68,8 @@ interface Route {
   parts: string[]
   write: boolean
   handle: (ctx: RouteContext) => Promise<RouteResult>
-  /** A write's name in the audit trail, and whether its body goes there too (not a worker's message: the user's data). */
-  audit?: { action: string, body: boolean }
+  /** A write's name in the audit trail, and the fields of its body recorded there (never a worker's message: the user's data). */
+  audit?: { action: string, fields: readonly string[] }
 }
 
 /** Where the admin API records each write it was asked for, as it ends (see audit.ts). */
@@ -123,9 +123,9 @@ export class AdminHttp {
     this.routes.push({ method: 'GET', parts: split(path), write: false, handle })
   }
 
-  /** A write route: answered only with the token, and recorded in the audit trail as `action` (with its body, when `body`). */
-  write (method: 'POST' | 'PUT' | 'DELETE', path: string, action: string, handle: Route['handle'], body = true): void {
-    this.routes.push({ method, parts: split(path), write: true, handle, audit: { action, body } })
+  /** A write route: answered only with the token, and recorded in the audit trail as `action`, with the path's parameters and these `fields` of its body. */
+  write (method: 'POST' | 'PUT' | 'DELETE', path: string, action: string, fields: readonly string[], handle: Route['handle']): void {
+    this.routes.push({ method, parts: split(path), write: true, handle, audit: { action, fields } })
   }
 
   /** Starts listening; resolves with the bound address. */
@@ -178,7 +178,8 @@ export class AdminHttp {
         const address = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`
         let by: WriteBy = { kind: 'no-token', address }
         // recorded once it ended, whichever way: the body as the route read it
-        ended = (error) => { record(by, audit.action, { ...params, ...(audit.body && body !== undefined ? body : {}) }, error) }
+        // the fields the route reads, and the path's parameters last: a body cannot name another node than the path did
+        ended = (error) => { record(by, audit.action, { ...fieldsOf(body, audit.fields), ...params }, error) }
         this.authorize(req, true)
         by = { kind: 'token', address }
       } else if (route.write || (this.readsNeedToken && !PROBES.has(url.pathname))) this.authorize(req, route.write)
@@ -217,6 +218,13 @@ export class AdminHttp {
     if (given === '') throw new HttpError(401, 'Unauthorized', `${what} needs the admin token: Authorization: Bearer <token>`)
     if (!timingSafeEqual(digest(given), this.tokenDigest)) throw new HttpError(401, 'Unauthorized', `the token given is not this node's admin token (${what} needs it)`)
   }
+}
+
+/** `fields` of a request's body, those it has. */
+function fieldsOf (body: Record<string, unknown> | undefined, fields: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const f of fields) if (body !== undefined && Object.hasOwn(body, f)) out[f] = body[f]
+  return out
 }
 
 function digest (s: string): Buffer {

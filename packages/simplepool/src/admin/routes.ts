@@ -230,7 +230,7 @@ export function addAdminRoutes (http: AdminHttp, node: AdminNode, watch: Cluster
 
   http.get('/metrics', async () => ({ text: await node.metrics(), contentType: node.metricsContentType }))
 
-  http.write('POST', '/v1/nodes/:node/drain', 'drain', async ({ params, body, query, signal }) => {
+  http.write('POST', '/v1/nodes/:node/drain', 'drain', ['pools'], async ({ params, body, query, signal }) => {
     const peer = member(node, params.node)
     const pools = stringList((await body()).pools, 'pools')
     if (query.get('wait') === '1') {
@@ -242,13 +242,13 @@ export function addAdminRoutes (http: AdminHttp, node: AdminNode, watch: Cluster
     return { node: peer, draining: true }
   })
 
-  http.write('POST', '/v1/nodes/:node/undrain', 'undrain', async ({ params, body, signal }) => {
+  http.write('POST', '/v1/nodes/:node/undrain', 'undrain', ['pools'], async ({ params, body, signal }) => {
     const peer = member(node, params.node)
     await node.undrain(peer, { pools: stringList((await body()).pools, 'pools'), signal })
     return { node: peer, undrained: true }
   })
 
-  http.write('PUT', '/v1/nodes/:node/targets', 'targets', async ({ params, body, signal }) => {
+  http.write('PUT', '/v1/nodes/:node/targets', 'targets', ['targets'], async ({ params, body, signal }) => {
     const peer = member(node, params.node)
     const targets = (await body()).targets
     if (targets === null || typeof targets !== 'object' || Array.isArray(targets)) throw new HttpError(400, 'InvalidRequest', 'targets must be an object of pool names to numbers')
@@ -256,17 +256,17 @@ export function addAdminRoutes (http: AdminHttp, node: AdminNode, watch: Cluster
     return { node: peer, targets }
   })
 
-  http.write('POST', '/v1/pools/:pool/rebalance', 'rebalance', async ({ params, signal }) => {
+  http.write('POST', '/v1/pools/:pool/rebalance', 'rebalance', [], async ({ params, signal }) => {
     await node.rebalance(pool(node, params.pool), { signal })
     return { pool: params.pool, rebalanced: true }
   })
 
-  http.write('DELETE', '/v1/workers/:pool/:id', 'stop', async ({ params, signal }) => {
+  http.write('DELETE', '/v1/workers/:pool/:id', 'stop', [], async ({ params, signal }) => {
     const stopped = await node.stopWorker(pool(node, params.pool), params.id, { signal })
     return { pool: params.pool, id: params.id, stopped }
   })
   // an operator pokes one worker: `{ "msg": ..., "timeoutMs"?: ms }`
-  http.write('POST', '/v1/workers/:pool/:id/call', 'call', async ({ params, body, signal }) => {
+  http.write('POST', '/v1/workers/:pool/:id/call', 'call', [], async ({ params, body, signal }) => {
     const { msg, timeoutMs } = messageOf(await body(), true)
     try {
       const reply = await node.ref(pool(node, params.pool), params.id).call(msg, { signal, ...(timeoutMs !== undefined ? { timeoutMs } : {}) })
@@ -277,12 +277,12 @@ export function addAdminRoutes (http: AdminHttp, node: AdminNode, watch: Cluster
       if (!isSimplePoolError(e.name)) throw new HttpError(422, e.name, e.message, { worker: true })
       throw err
     }
-  }, false)
-  http.write('POST', '/v1/workers/:pool/:id/cast', 'cast', async ({ params, body }) => {
+  })
+  http.write('POST', '/v1/workers/:pool/:id/cast', 'cast', [], async ({ params, body }) => {
     const { msg } = messageOf(await body(), false)
     node.ref(pool(node, params.pool), params.id).cast(msg)
     return { pool: params.pool, id: params.id, sent: true }
-  }, false)
+  })
 }
 
 /** A call's or cast's body, checked: the message (any JSON value) and, for a call, its deadline. */

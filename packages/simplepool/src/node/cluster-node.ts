@@ -245,7 +245,7 @@ export class ClusterNode<M extends NodeMesh, T extends NodeTransport> extends Ty
       access: this.runtime.access,
       audit: (from, action, target, error) => { audit.record({ kind: 'peer', peer: from }, action, target, error) }
     }
-    this.transport.setHandlers(memberCalls(this.runtime, this.ops, audit))
+    this.transport.setHandlers(memberCalls(this.runtime, this.ops))
     if (adminOptions !== undefined) {
       this.admin = new AdminHttp(adminOptions, (by, action, target, error) => { audit.record(by, action, target, error) })
       this.watch = new ClusterWatch(this, adminOptions.token !== undefined, this.logger)

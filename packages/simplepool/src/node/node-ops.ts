@@ -65,12 +65,16 @@ const NEEDS: Partial<Record<number, NodeOperation>> = {
   [NodeOp.Plan]: 'read'
 }
 
-/** The operations that change something: another member's asking for one is recorded in the audit trail. */
+/** The operations that change something: another member's asking for one (with the right to) is recorded in the audit trail. */
 const WRITES = new Set<number>([NodeOp.SetTargets, NodeOp.Drain, NodeOp.Undrain, NodeOp.Rebalance])
 
 /** Answers node operation `payload` sent by `from` (this node's own peer id for its own calls); throws what the caller gets. */
 export function handleNodeOp (payload: unknown, from: string, c: NodeOpsComponents): unknown {
   const op = nodeOpOf(payload)
+  const needs = NEEDS[op]
+  // refused before anything of it is read: counted and announced by the access rules, never
+  // one audit record each (a member without the right could fill the log with them)
+  if (needs !== undefined && !c.access.mayOperate(from, needs)) throw c.access.refuse(from, needs, null)
   if (c.audit === undefined || from === c.self() || !WRITES.has(op)) return answer(payload, op, from, c)
   const target = { node: c.self(), ...writeTarget(payload, op) }
   try {
@@ -97,9 +101,8 @@ function writeTarget (payload: unknown, op: number): Record<string, unknown> {
   }
 }
 
+/** Answers an operation `from` may run. */
 function answer (payload: unknown, op: number, from: string, c: NodeOpsComponents): unknown {
-  const needs = NEEDS[op]
-  if (needs !== undefined && !c.access.mayOperate(from, needs)) throw c.access.refuse(from, needs, null)
   switch (op) {
     case NodeOp.SetTargets: {
       const { targets } = decodeSetTargets(payload)

@@ -77,11 +77,13 @@ describe('transport across real processes', function () {
   })
 
   for (const kind of ['oversize', 'garbage', 'not-array', 'bad-version', 'bad-kind']) {
-    it(`a ${kind} frame closes that stream only, with a logged InvalidMessageError`, async () => {
-      const before = b.logs.length
+    it(`a ${kind} frame closes that stream only, counted, with a logged InvalidMessageError (once a second per peer at most)`, async () => {
+      const before = await b.request<{ invalidFrames: number }>('stats')
       const r = await a.request<{ result: string }>('raw', { peer: b.peerId, kind })
       expect(r.result).to.not.equal('open')
-      await b.waitFor(() => b.logs.slice(before).some(l => l.includes('InvalidMessageError')), 3_000, 'InvalidMessageError logged')
+      expect((await b.request<{ invalidFrames: number }>('stats')).invalidFrames).to.equal(before.invalidFrames + 1)
+      // the log names the peer, its first bad stream at once, the next ones within the second in the line after it
+      await b.waitFor(() => b.logs.some(l => l.includes(`closing stream from ${a.peerId}: InvalidMessageError`)), 3_000, 'InvalidMessageError logged')
       // the node and its other streams keep working
       expect((await call(c, b, { op: 'echo', value: 'c' })).value).to.equal('c')
       expect((await call(a, b, { op: 'echo', value: 'a' })).value).to.equal('a')

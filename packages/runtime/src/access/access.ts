@@ -79,7 +79,7 @@ export class Access {
     this.open = rules === undefined
     this.c = components
     if (!this.open) this.hostRight = (peer, pool) => this.may(peer, pool, PoolRight.Host)
-    for (const [role, peers] of Object.entries(rules?.roles ?? {})) {
+    for (const [role, peers] of Object.entries(this.rules?.roles ?? {})) {
       for (const peer of peers) {
         const roles = this.rolesOf.get(peer)
         if (roles === undefined) this.rolesOf.set(peer, [role])

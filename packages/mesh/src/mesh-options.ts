@@ -1,6 +1,6 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import {
-  DEFAULT_ALLOW, DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_DOWN_AFTER_MS, DEFAULT_FORGET_AFTER_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_LISTEN,
+  DEFAULT_ALLOW, DEFAULT_DIAL_TIMEOUT_MS, DEFAULT_DOWN_AFTER_MS, DEFAULT_FORGET_AFTER_MS, DEFAULT_HEARTBEAT_MS, MAX_HEARTBEAT_MS, DEFAULT_LISTEN,
   DEFAULT_MAX_RECORDS_PER_SECOND, DEFAULT_RECONNECT_WINDOW_MS, DEFAULT_SUSPECT_AFTER_MS, InvalidOptionError, MEMBERSHIP_SWEEP_MS, isLoopbackHost
 } from '@simplepool/core'
 import { hostOf } from './own-address.js'
@@ -129,6 +129,7 @@ export function validateMeshInit (init: MeshInit): void {
   if (init.membership !== undefined && init.membership !== 'gossip' && init.membership !== 'witness') throw new InvalidOptionError(`membership must be 'gossip' or 'witness', got ${String(init.membership)}`)
   if (init.witnesses !== undefined && (!Number.isInteger(init.witnesses) || init.witnesses < 1)) throw new InvalidOptionError(`witnesses must be a whole number of at least 1, got ${String(init.witnesses)}`)
   const h = init.heartbeatMs ?? DEFAULT_HEARTBEAT_MS
+  if (h > MAX_HEARTBEAT_MS) throw new InvalidOptionError(`heartbeatMs must be at most ${MAX_HEARTBEAT_MS} (the others would wait four intervals to mark this node down), got ${h}`)
   const s = init.suspectAfterMs ?? DEFAULT_SUSPECT_AFTER_MS
   const d = init.downAfterMs ?? DEFAULT_DOWN_AFTER_MS
   if (!(h < s && s < d)) throw new InvalidOptionError(`expected heartbeatMs < suspectAfterMs < downAfterMs, got ${h}, ${s}, ${d}`)

@@ -1,6 +1,6 @@
 import { encode } from 'cbor-x'
 import { multiaddr } from '@multiformats/multiaddr'
-import { InvalidMessageError, shown } from '@simplepool/core'
+import { InvalidMessageError, MAX_HEARTBEAT_MS, shown } from '@simplepool/core'
 import type { MemberRecord, MemberStatus, PoolFigures } from '@simplepool/core'
 import { openVersioned } from './wire-checks.js'
 
@@ -40,10 +40,11 @@ export function decodeRecord (bytes: Uint8Array): MemberRecord {
     throw new InvalidMessageError('membership record: bad addresses')
   }
   if (typeof r.status !== 'string' || !STATUSES.has(r.status as MemberStatus)) throw new InvalidMessageError(`membership record: bad status ${shown(r.status)}`)
-  for (const k of ['incarnation', 'seq', 'load', 'heartbeatMs'] as const) {
-    if (typeof r[k] !== 'number' || !Number.isFinite(r[k])) throw new InvalidMessageError(`membership record: bad ${k}`)
+  if (!Number.isSafeInteger(r.seq) || (r.seq as number) < 0) throw new InvalidMessageError('membership record: bad seq')
+  for (const k of ['incarnation', 'load'] as const) {
+    if (typeof r[k] !== 'number' || !Number.isFinite(r[k]) || r[k] < 0) throw new InvalidMessageError(`membership record: bad ${k}`)
   }
-  if ((r.heartbeatMs as number) <= 0) throw new InvalidMessageError('membership record: bad heartbeatMs')
+  if (typeof r.heartbeatMs !== 'number' || !(r.heartbeatMs > 0 && r.heartbeatMs <= MAX_HEARTBEAT_MS)) throw new InvalidMessageError(`membership record: bad heartbeatMs (a number of ms in (0, ${MAX_HEARTBEAT_MS}])`)
   // absent from an older node's record: it knows of no epoch we must stay above
   const epoch = r.epoch ?? 0
   if (typeof epoch !== 'number' || !Number.isSafeInteger(epoch) || epoch < 0) throw new InvalidMessageError('membership record: bad epoch')

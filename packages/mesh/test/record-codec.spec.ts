@@ -35,7 +35,11 @@ describe('membership record codec', () => {
     ['a doubted member that is not a peer id', { ...good, v: 1, doubts: [''] }],
     ['hears that are not a list', { ...good, v: 1, hears: 7 }],
     ['a tag that is not a 32-bit unsigned integer', { ...good, v: 1, hears: [2 ** 32] }],
-    ['a tag that is negative', { ...good, v: 1, hears: [-1] }]
+    ['a tag that is negative', { ...good, v: 1, hears: [-1] }],
+    ['a seq that is not a whole number (found by fuzzing)', { ...good, v: 1, seq: 5e-324 }],
+    ['a negative seq', { ...good, v: 1, seq: -1 }],
+    ['a negative load', { ...good, v: 1, load: -0.5 }],
+    ['a heartbeat over a minute: the member would be marked down only after four of them', { ...good, v: 1, heartbeatMs: 60_001 }]
   ]
   for (const [what, value] of bad) {
     it(`refuses ${what} with InvalidMessageError`, () => {

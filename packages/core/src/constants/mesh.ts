@@ -18,6 +18,14 @@ export const MEMBERSHIP_TOPIC = '/simplepool/membership/1'
 export const DEFAULT_HEARTBEAT_MS = 500
 
 /**
+ * The longest heartbeat interval a node may run with, and a member's record may announce:
+ * a member is marked down only after four of its intervals of silence, so a record
+ * announcing an hour would keep a dead member's workers from failing over for four (a
+ * record past it is refused as malformed; a node given more does not start).
+ */
+export const MAX_HEARTBEAT_MS = 60_000
+
+/**
  * The most membership records a node should receive per second. Records go from every
  * node to every node, so past `DEFAULT_MAX_RECORDS_PER_SECOND * heartbeat` members (10 at
  * the defaults) the heartbeat stretches with the cluster instead: 1 s at 20 nodes, 5 s at

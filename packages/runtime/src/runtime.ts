@@ -88,7 +88,7 @@ export class Runtime {
   private readonly stall: StallGuard
   /** Replicas of this node's workers on their successors, and those it keeps for others (`peek` reads one). */
   readonly replicator: Replicator
-  /** Who among the members may call, host and operate on what (see {@link AccessRules}); the node's operations check it too. */
+  /** Who among the members may call, host and operate on what (see `AccessRules`); the node's operations check it too. */
   readonly access: Access
   private readonly claimWindowMs: number
   private readonly rebalanceDelayMs: number

@@ -177,8 +177,8 @@ export class AdminHttp {
         const record = this.recordWrite
         const address = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`
         let by: WriteBy = { kind: 'no-token', address }
-        // recorded once it ended, whichever way: the body as the route read it
-        // the fields the route reads, and the path's parameters last: a body cannot name another node than the path did
+        // recorded once it ended, whichever way: the fields of the body the route reads, and the
+        // path's parameters last (a body cannot name another node than the path did)
         ended = (error) => { record(by, audit.action, { ...fieldsOf(body, audit.fields), ...params }, error) }
         this.authorize(req, true)
         by = { kind: 'token', address }

@@ -139,12 +139,8 @@ export const decoderTargets: DecoderTarget[] = [
       decodes(() => {
         // both readings of a frame: the flat rows of the hot path and the envelopes of the old one agree on what they refuse
         const rows = decodeFrameRows(body)
-        for (let i = 0; i < rows.length;) {
-          const n = rows[i] as number
-          if (n < 0) { checkParts(0, undefined, undefined, undefined, undefined); i += 2; continue }
-          checkParts(n, rows[i + 1], rows[i + 2], rows[i + 3], rows[i + 4])
-          i += n + 1
-        }
+        // as a channel reads them: an item that is no envelope (-1) is one row long
+        for (let at = 0; at < rows.length; at += 1 + Math.max(rows[at] as number, 1)) checkParts(rows[at] as number, rows[at + 1], rows[at + 2], rows[at + 3], rows[at + 4])
         for (const e of decodeFrameBody(body)) checkEnvelope(e)
         return undefined
       })

@@ -6,7 +6,7 @@
  * once a second per peer, so a flood of refused messages costs a counter each, not an
  * event each.
  */
-import { ACCESS_CACHED_PEERS, ACCESS_COUNTED_PEERS, ACCESS_EVENT_INTERVAL_MS, ForbiddenError, InvalidOptionError } from '@simplepool/core'
+import { ACCESS_CACHED_PEERS, ACCESS_COUNTED_PEERS, ACCESS_EVENT_INTERVAL_MS, ForbiddenError, InvalidOptionError, Throttle } from '@simplepool/core'
 import type { Clock } from '@simplepool/core'
 import type { RefusedOp, WorkerEvents } from '../events.js'
 import { ANY_MEMBER, ANY_POOL, validateAccessRules } from './access-rules.js'
@@ -69,8 +69,8 @@ export class Access {
   private readonly counts = new Map<string, Refusals>()
   /** Peers counted under their own id. */
   private readonly counted = new Set<string>()
-  /** Per peer: when it was last announced, and the refusals since. */
-  private readonly announced = new Map<string, { at: number, since: number }>()
+  /** Per peer (its counted label): announced once a second at most. */
+  private readonly announced: Throttle
 
   /** @param rules as the user gave them: checked here (`InvalidOptionError`) */
   constructor (rules: AccessRules | undefined, components: AccessComponents) {
@@ -78,6 +78,7 @@ export class Access {
     this.rules = rules === undefined ? undefined : deepFreeze(structuredClone(validateAccessRules(rules)))
     this.open = rules === undefined
     this.c = components
+    this.announced = new Throttle(components.clock, ACCESS_EVENT_INTERVAL_MS)
     if (!this.open) this.hostRight = (peer, pool) => this.may(peer, pool, PoolRight.Host)
     for (const [role, peers] of Object.entries(this.rules?.roles ?? {})) {
       for (const peer of peers) {
@@ -173,15 +174,8 @@ export class Access {
   }
 
   private announce (counted: string, peer: string, op: RefusedOp, pool: string | null): void {
-    const now = this.c.clock.monotonic()
-    const last = this.announced.get(counted)
-    if (last !== undefined && now - last.at < ACCESS_EVENT_INTERVAL_MS) {
-      last.since++
-      return
-    }
-    const count = (last?.since ?? 0) + 1
-    this.announced.set(counted, { at: now, since: 0 })
-    if (this.c.events.has('access:deny')) this.c.events.emit('access:deny', { node: this.c.self(), peer, pool, op, count })
+    const held = this.announced.pass(counted)
+    if (held >= 0 && this.c.events.has('access:deny')) this.c.events.emit('access:deny', { node: this.c.self(), peer, pool, op, count: held + 1 })
   }
 
   private known (pool: string): boolean {

@@ -135,7 +135,7 @@ export class Dispatch {
   /** Throws `ForbiddenError` (counted) unless `from` holds one of `rights` on `pool`. */
   private need (from: string, pool: string, rights: number, op: RefusedOp): void {
     const access = this.p.access
-    if (!access.open && !access.may(from, pool, rights)) throw access.refuse(from, op, pool)
+    if (!access.may(from, pool, rights)) throw access.refuse(from, op, pool)
   }
 
   /** Throws `ForbiddenError` (counted) unless `from` may host `pool` and, in this node's view, could hold its workers (see StateSenders). */
@@ -155,7 +155,7 @@ export class Dispatch {
   /** Whether `from` holds one of `rights` on `pool`; a refusal is counted. */
   private may (from: string, pool: string, rights: number, op: RefusedOp): boolean {
     const access = this.p.access
-    if (access.open || access.may(from, pool, rights)) return true
+    if (access.may(from, pool, rights)) return true
     access.refused(from, op, pool)
     return false
   }

@@ -1,5 +1,16 @@
 import { expect } from 'chai'
-import { ManualClock, ThrottledLog } from '../src/index.js'
+import { ManualClock, Throttle, ThrottledLog } from '../src/index.js'
+
+describe('Throttle', () => {
+  it('lets a key pass once per interval, saying how many it held back since', () => {
+    const clock = new ManualClock()
+    const t = new Throttle(clock, 1_000)
+    expect(t.pass('a')).to.equal(0)
+    expect([t.pass('a'), t.pass('a'), t.pass('b')]).to.deep.equal([-1, -1, 0])
+    clock.advance(1_000)
+    expect(t.pass('a')).to.equal(2)
+  })
+})
 
 describe('ThrottledLog', () => {
   it('logs a peer once a second at most, the next line saying how many were left out; other peers apart', () => {
@@ -22,6 +33,6 @@ describe('ThrottledLog', () => {
     const reports = new ThrottledLog(clock, { debug: () => {}, info: () => {}, warn: () => {}, error: () => { n++ } })
     for (let i = 0; i < 5_000; i++) reports.report(`p${i}`, 'x')
     expect(n).to.equal(5_000)
-    expect((reports as unknown as { last: Map<string, unknown> }).last.size).to.be.at.most(1_024)
+    expect((reports as unknown as { throttle: { last: Map<string, unknown> } }).throttle.last.size).to.be.at.most(1_024)
   })
 })
